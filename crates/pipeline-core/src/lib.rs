@@ -1,1 +1,2 @@
-//! tributary-pipeline-core
+//! Tributary's framework.
+pub mod pdata;

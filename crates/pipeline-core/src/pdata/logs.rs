@@ -1,0 +1,49 @@
+//! Logs: item counting and splitting for `ExportLogsServiceRequest`.
+
+use opentelemetry_proto::tonic::collector::logs::v1::ExportLogsServiceRequest;
+use opentelemetry_proto::tonic::logs::v1::{LogRecord, ResourceLogs, ScopeLogs};
+
+use super::payload::{OtlpRequest, Payload, sealed};
+use super::split::{self, Leaf, impl_branch};
+use super::Signal;
+
+/// A batch of log records, shared copy-on-write. See [`Payload`].
+pub type Logs = Payload<ExportLogsServiceRequest>;
+
+impl_branch!(ResourceLogs { resource, schema_url } => scope_logs: ScopeLogs);
+impl_branch!(ScopeLogs { scope, schema_url } => log_records: LogRecord);
+
+impl Leaf for LogRecord {
+    fn weight(&self) -> usize {
+        1
+    }
+    /// Never called: a log record weighs one item and is never divided.
+    fn split_front(&mut self, _count: usize) -> Self {
+        std::mem::take(self)
+    }
+}
+
+impl sealed::Sealed for ExportLogsServiceRequest {}
+
+impl OtlpRequest for ExportLogsServiceRequest {
+    const SIGNAL: Signal = Signal::Logs;
+
+    fn item_count(&self) -> usize {
+        self.resource_logs
+            .iter()
+            .flat_map(|rl| &rl.scope_logs)
+            .map(|sl| sl.log_records.len())
+            .sum()
+    }
+
+    fn split_into(self, max_items: usize) -> Vec<Self> {
+        split::chunk(self.resource_logs, max_items)
+            .into_iter()
+            .map(|resource_logs| ExportLogsServiceRequest { resource_logs })
+            .collect()
+    }
+
+    fn append(&mut self, other: Self) {
+        self.resource_logs.extend(other.resource_logs);
+    }
+}

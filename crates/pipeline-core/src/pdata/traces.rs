@@ -1,0 +1,49 @@
+//! Traces: item counting and splitting for `ExportTraceServiceRequest`.
+
+use opentelemetry_proto::tonic::collector::trace::v1::ExportTraceServiceRequest;
+use opentelemetry_proto::tonic::trace::v1::{ResourceSpans, ScopeSpans, Span};
+
+use super::payload::{OtlpRequest, Payload, sealed};
+use super::split::{self, Leaf, impl_branch};
+use super::Signal;
+
+/// A batch of spans, shared copy-on-write. See [`Payload`].
+pub type Traces = Payload<ExportTraceServiceRequest>;
+
+impl_branch!(ResourceSpans { resource, schema_url } => scope_spans: ScopeSpans);
+impl_branch!(ScopeSpans { scope, schema_url } => spans: Span);
+
+impl Leaf for Span {
+    fn weight(&self) -> usize {
+        1
+    }
+    /// Never called: a span weighs one item and is never divided.
+    fn split_front(&mut self, _count: usize) -> Self {
+        std::mem::take(self)
+    }
+}
+
+impl sealed::Sealed for ExportTraceServiceRequest {}
+
+impl OtlpRequest for ExportTraceServiceRequest {
+    const SIGNAL: Signal = Signal::Traces;
+
+    fn item_count(&self) -> usize {
+        self.resource_spans
+            .iter()
+            .flat_map(|rs| &rs.scope_spans)
+            .map(|ss| ss.spans.len())
+            .sum()
+    }
+
+    fn split_into(self, max_items: usize) -> Vec<Self> {
+        split::chunk(self.resource_spans, max_items)
+            .into_iter()
+            .map(|resource_spans| ExportTraceServiceRequest { resource_spans })
+            .collect()
+    }
+
+    fn append(&mut self, other: Self) {
+        self.resource_spans.extend(other.resource_spans);
+    }
+}
