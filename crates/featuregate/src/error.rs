@@ -159,6 +159,84 @@ impl fmt::Display for ValidGates<'_> {
     }
 }
 
+/// One bad entry of a `--feature-gates` value. `index` is the entry's 0-based position in
+/// the comma-separated list.
+#[derive(Debug, Clone, PartialEq, Eq, Error)]
+pub enum FlagEntryError {
+    /// The entry is empty (`"a,,b"`, a trailing comma) or only a sign (`"-"`, `"+"`).
+    #[error("empty feature gate identifier at index {index}")]
+    EmptyId {
+        /// The entry's position.
+        index: usize,
+    },
+    /// The entry's ID contains something other than ASCII letters, digits and dots.
+    #[error(
+        "invalid character(s) in feature gate identifier {id:?} at index {index}: only ASCII letters, digits and dots are allowed"
+    )]
+    InvalidId {
+        /// The entry's position.
+        index: usize,
+        /// The rejected ID, without its sign.
+        id: String,
+    },
+    /// The registry refused the entry: an unknown gate or a stage violation.
+    #[error("{error}")]
+    Rejected {
+        /// The entry's position.
+        index: usize,
+        /// Why the registry refused it.
+        error: SetError,
+    },
+}
+
+impl FlagEntryError {
+    /// The 0-based position of the bad entry in the comma-separated list.
+    pub fn index(&self) -> usize {
+        match self {
+            FlagEntryError::EmptyId { index }
+            | FlagEntryError::InvalidId { index, .. }
+            | FlagEntryError::Rejected { index, .. } => *index,
+        }
+    }
+}
+
+/// Every bad entry of a `--feature-gates` value, in the order they appear.
+///
+/// Its message lists them all, so a user fixes the flag in one go: a single error is shown
+/// as is; several are shown as a count followed by one line each.
+#[derive(Debug, Clone, PartialEq, Eq, Error)]
+pub struct FlagError {
+    errors: Vec<FlagEntryError>,
+}
+
+impl FlagError {
+    /// Wraps the errors found; `errors` must not be empty.
+    pub(crate) fn new(errors: Vec<FlagEntryError>) -> Self {
+        debug_assert!(!errors.is_empty(), "a FlagError needs at least one error");
+        FlagError { errors }
+    }
+
+    /// The individual errors, ordered by entry index; never empty.
+    pub fn errors(&self) -> &[FlagEntryError] {
+        &self.errors
+    }
+}
+
+impl fmt::Display for FlagError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self.errors.as_slice() {
+            [only] => write!(f, "{only}"),
+            all => {
+                write!(f, "{} invalid feature gate entries:", all.len())?;
+                for error in all {
+                    write!(f, "\n  {error}")?;
+                }
+                Ok(())
+            }
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -185,5 +263,45 @@ mod tests {
             error.to_string(),
             r#"no such feature gate "x"; no feature gates are registered"#
         );
+    }
+
+    #[test]
+    fn flag_error_with_one_entry_is_that_entry() {
+        let error = FlagError::new(vec![FlagEntryError::EmptyId { index: 2 }]);
+        assert_eq!(
+            error.to_string(),
+            "empty feature gate identifier at index 2"
+        );
+    }
+
+    #[test]
+    fn flag_error_lists_every_entry() {
+        let error = FlagError::new(vec![
+            FlagEntryError::EmptyId { index: 0 },
+            FlagEntryError::Rejected {
+                index: 1,
+                error: SetError::StableCannotBeDisabled { id: "s".into() },
+            },
+        ]);
+        assert_eq!(
+            error.to_string(),
+            "2 invalid feature gate entries:\n  empty feature gate identifier at index 0\n  \
+             feature gate \"s\" is stable, can not be disabled"
+        );
+    }
+
+    #[test]
+    fn entry_error_reports_its_index() {
+        assert_eq!(FlagEntryError::EmptyId { index: 3 }.index(), 3);
+        let invalid = FlagEntryError::InvalidId {
+            index: 4,
+            id: "a b".into(),
+        };
+        assert_eq!(invalid.index(), 4);
+        let rejected = FlagEntryError::Rejected {
+            index: 5,
+            error: SetError::DeprecatedCannotBeEnabled { id: "d".into() },
+        };
+        assert_eq!(rejected.index(), 5);
     }
 }
