@@ -27,7 +27,7 @@ pub(crate) type Gates = BTreeMap<String, Gate>;
 /// stdout.
 ///
 /// ```
-/// use tributary_featuregate::{GateSpec, Registry, SetError, Stage};
+/// use tributary_featuregate::{GateSpec, Registry, Stage};
 ///
 /// let registry = Registry::new();
 /// let gate = registry.register(GateSpec::new("processor.batch.exactSize", Stage::Alpha))?;
