@@ -1,2 +1,3 @@
 //! Tributary's framework.
+pub mod consumer;
 pub mod pdata;
