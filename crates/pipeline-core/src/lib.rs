@@ -1,3 +1,8 @@
 //! Tributary's framework.
+pub mod component;
+pub mod config;
 pub mod consumer;
+pub mod exporterhelper;
+pub mod graph;
 pub mod pdata;
+pub mod telemetry;

@@ -44,7 +44,11 @@ struct Inner {
 }
 
 impl ConsumeError {
-    fn build(kind: ErrorKind, message: String, source: Option<Box<dyn StdError + Send + Sync>>) -> Self {
+    fn build(
+        kind: ErrorKind,
+        message: String,
+        source: Option<Box<dyn StdError + Send + Sync>>,
+    ) -> Self {
         ConsumeError {
             inner: Arc::new(Inner {
                 kind,

@@ -64,7 +64,11 @@ impl<T: SignalData> Fanout<T> {
 
     /// Delivers to the branches `previous` says still need the data (all of them when
     /// `previous` is `None`) and combines the outcome.
-    async fn deliver(&self, data: T, previous: Option<&PartialDelivery>) -> Result<(), ConsumeError> {
+    async fn deliver(
+        &self,
+        data: T,
+        previous: Option<&PartialDelivery>,
+    ) -> Result<(), ConsumeError> {
         let attempts = self.branches.iter().enumerate().map(|(index, branch)| {
             let earlier = previous.map(|p| &p.outcomes[index].error);
             let data = data.clone();

@@ -115,7 +115,10 @@ async fn read_only_fanout_copies_nothing() {
     f.consume(data.clone()).await.unwrap();
     for r in [&a, &b, &c] {
         let got = r.received.lock().unwrap();
-        assert!(got[0].shares_request_with(&data), "every branch shares the original");
+        assert!(
+            got[0].shares_request_with(&data),
+            "every branch shares the original"
+        );
     }
 }
 
@@ -127,13 +130,19 @@ async fn a_mutating_branch_does_not_affect_its_siblings() {
     assert!(f.capabilities().mutates_data);
     f.consume(spans(4)).await.unwrap();
     assert_eq!(reader.received.lock().unwrap()[0].item_count(), 4);
-    assert_eq!(writer.last.lock().unwrap().as_ref().unwrap().item_count(), 0);
+    assert_eq!(
+        writer.last.lock().unwrap().as_ref().unwrap().item_count(),
+        0
+    );
 }
 
 #[tokio::test]
 async fn a_branch_that_never_returns_does_not_stop_its_sibling() {
     let live = Arc::new(Recorder::default());
-    let f = fanout(vec![("stuck", Arc::new(Stuck) as Next<Traces>), ("live", live.clone())]);
+    let f = fanout(vec![
+        ("stuck", Arc::new(Stuck) as Next<Traces>),
+        ("live", live.clone()),
+    ]);
     let delivery = tokio::spawn(async move { f.consume(spans(1)).await });
     tokio::time::timeout(Duration::from_secs(5), async {
         while live.calls() == 0 {
@@ -153,10 +162,20 @@ async fn partial_failure_names_the_failed_branch() {
     let f = fanout(vec![("otlp/ok", ok.clone()), ("otlp/down", down.clone())]);
     let err = f.consume(spans(2)).await.unwrap_err();
     assert!(err.is_retryable());
-    let failed: Vec<_> = err.failed_branches().map(|(name, _)| name.to_string()).collect();
+    let failed: Vec<_> = err
+        .failed_branches()
+        .map(|(name, _)| name.to_string())
+        .collect();
     assert_eq!(failed, ["otlp/down"]);
-    assert!(err.message().contains("1 of 2 destinations failed"), "{err}");
-    assert!(err.message().contains("otlp/down: retryable error: connection refused"), "{err}");
+    assert!(
+        err.message().contains("1 of 2 destinations failed"),
+        "{err}"
+    );
+    assert!(
+        err.message()
+            .contains("otlp/down: retryable error: connection refused"),
+        "{err}"
+    );
 }
 
 #[tokio::test]
@@ -187,7 +206,10 @@ async fn retry_does_not_resend_to_permanently_failed_branches() {
     let first = f.consume(data.clone()).await.unwrap_err();
     assert!(first.is_retryable(), "one branch may still succeed");
     let second = f.retry(data, &first).await.unwrap_err();
-    assert!(second.is_permanent(), "only the permanent failure is left: {second}");
+    assert!(
+        second.is_permanent(),
+        "only the permanent failure is left: {second}"
+    );
     assert_eq!(bad.calls(), 1);
     assert_eq!(flaky.calls(), 2);
 }

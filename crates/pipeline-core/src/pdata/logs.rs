@@ -3,9 +3,9 @@
 use opentelemetry_proto::tonic::collector::logs::v1::ExportLogsServiceRequest;
 use opentelemetry_proto::tonic::logs::v1::{LogRecord, ResourceLogs, ScopeLogs};
 
+use super::Signal;
 use super::payload::{OtlpRequest, Payload, sealed};
 use super::split::{self, Leaf, impl_branch};
-use super::Signal;
 
 /// A batch of log records, shared copy-on-write. See [`Payload`].
 pub type Logs = Payload<ExportLogsServiceRequest>;

@@ -10,9 +10,9 @@ use opentelemetry_proto::tonic::metrics::v1::{
     ExponentialHistogram, Gauge, Histogram, Metric, ResourceMetrics, ScopeMetrics, Sum, Summary,
 };
 
+use super::Signal;
 use super::payload::{OtlpRequest, Payload, sealed};
 use super::split::{self, Leaf, impl_branch};
-use super::Signal;
 
 /// A batch of metric data points, shared copy-on-write. See [`Payload`].
 pub type Metrics = Payload<ExportMetricsServiceRequest>;

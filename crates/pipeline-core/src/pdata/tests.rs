@@ -6,8 +6,8 @@ use super::proto::collector::trace::v1::ExportTraceServiceRequest;
 use super::proto::common::v1::{AnyValue, InstrumentationScope, KeyValue, any_value};
 use super::proto::logs::v1::{LogRecord, ResourceLogs, ScopeLogs};
 use super::proto::metrics::v1::{
-    Histogram, HistogramDataPoint, Metric, NumberDataPoint, ResourceMetrics, ScopeMetrics,
-    Sum, metric::Data,
+    Histogram, HistogramDataPoint, Metric, NumberDataPoint, ResourceMetrics, ScopeMetrics, Sum,
+    metric::Data,
 };
 use super::proto::resource::v1::Resource;
 use super::proto::trace::v1::{ResourceSpans, ScopeSpans, Span};
@@ -203,7 +203,10 @@ fn split_keeps_metrics_without_points() {
                 .collect()
         })
         .collect();
-    assert_eq!(names, [vec!["m0".to_string(), "m1".into()], vec!["m2".into()]]);
+    assert_eq!(
+        names,
+        [vec!["m0".to_string(), "m1".into()], vec!["m2".into()]]
+    );
 }
 
 #[test]
@@ -212,13 +215,21 @@ fn make_mut_copies_only_shared_data() {
     let mut unique = traces(&[vec![1]]);
     let before = unique.request() as *const _;
     unique.make_mut().resource_spans.clear();
-    assert_eq!(before, unique.request() as *const _, "a unique payload is edited in place");
+    assert_eq!(
+        before,
+        unique.request() as *const _,
+        "a unique payload is edited in place"
+    );
 
     let reader = original.clone();
     let mut writer = original;
     writer.make_mut().resource_spans.clear();
     assert!(!writer.shares_request_with(&reader));
-    assert_eq!(reader.item_count(), 1, "the reader never sees the writer's edit");
+    assert_eq!(
+        reader.item_count(),
+        1,
+        "the reader never sees the writer's edit"
+    );
     assert_eq!(writer.item_count(), 0);
 }
 
@@ -231,7 +242,9 @@ fn decoded_bytes_are_reused_until_an_edit() {
     assert_eq!(decoded.encoded().as_ptr(), bytes.as_ptr(), "no re-encoding");
 
     let mut edited = decoded.clone();
-    edited.make_mut().resource_spans[0].scope_spans[0].spans.pop();
+    edited.make_mut().resource_spans[0].scope_spans[0]
+        .spans
+        .pop();
     assert_eq!(edited.item_count(), 1);
     assert_ne!(edited.encoded(), bytes);
     assert_eq!(Traces::decode(edited.encoded()).unwrap(), edited);
@@ -240,7 +253,10 @@ fn decoded_bytes_are_reused_until_an_edit() {
 #[test]
 fn decode_rejects_garbage() {
     let err = Traces::decode(bytes::Bytes::from_static(b"\x0a\xff\xff")).unwrap_err();
-    assert!(err.to_string().contains("invalid OTLP traces protobuf"), "{err}");
+    assert!(
+        err.to_string().contains("invalid OTLP traces protobuf"),
+        "{err}"
+    );
 }
 
 #[test]

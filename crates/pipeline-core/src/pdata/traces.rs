@@ -3,9 +3,9 @@
 use opentelemetry_proto::tonic::collector::trace::v1::ExportTraceServiceRequest;
 use opentelemetry_proto::tonic::trace::v1::{ResourceSpans, ScopeSpans, Span};
 
+use super::Signal;
 use super::payload::{OtlpRequest, Payload, sealed};
 use super::split::{self, Leaf, impl_branch};
-use super::Signal;
 
 /// A batch of spans, shared copy-on-write. See [`Payload`].
 pub type Traces = Payload<ExportTraceServiceRequest>;

@@ -1,0 +1,415 @@
+//! What a factory is given when it creates a component.
+
+use std::any::{Any, TypeId};
+use std::collections::HashMap;
+use std::fmt;
+use std::future::Future;
+use std::io;
+use std::net::SocketAddr;
+use std::panic::AssertUnwindSafe;
+use std::sync::{Arc, Mutex, Weak};
+
+use futures_util::FutureExt;
+use tributary_confmap::Value;
+use tributary_featuregate::Registry;
+
+use super::{
+    ComponentId, ComponentStatus, CreateError, Kind, PipelineId, StatusRegistry, StatusReporter,
+};
+use crate::pdata::Signal;
+use crate::telemetry::MetricsRegistry;
+
+/// The program a component runs in: its command name, description and version.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct BuildInfo {
+    /// The command name (`tributary-gateway`).
+    pub command: String,
+    /// A one-line description.
+    pub description: String,
+    /// The program's version.
+    pub version: String,
+}
+
+impl Default for BuildInfo {
+    fn default() -> Self {
+        BuildInfo {
+            command: "tributary".into(),
+            description: "Tributary telemetry collector".into(),
+            version: env!("CARGO_PKG_VERSION").into(),
+        }
+    }
+}
+
+/// Everything a factory gets to create one component instance: its identity, the
+/// collector's telemetry, and the collector-wide facilities components share (instances
+/// shared between signals, listening sockets kept across reloads).
+///
+/// Component tests build one with [`CreateSettings::standalone`].
+#[derive(Clone)]
+pub struct CreateSettings {
+    id: ComponentId,
+    kind: Kind,
+    signal: Option<Signal>,
+    pipeline: Option<PipelineId>,
+    build_info: Arc<BuildInfo>,
+    metrics: MetricsRegistry,
+    status: StatusReporter,
+    span: tracing::Span,
+    feature_gates: &'static Registry,
+    shared: SharedInstances,
+    listeners: ListenerRegistry,
+    raw_config: Arc<Value>,
+}
+
+impl fmt::Debug for CreateSettings {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("CreateSettings")
+            .field("id", &self.id)
+            .field("kind", &self.kind)
+            .field("signal", &self.signal)
+            .field("pipeline", &self.pipeline)
+            .finish_non_exhaustive()
+    }
+}
+
+/// The collector-wide parts of [`CreateSettings`], from which the framework makes the
+/// settings of each instance.
+#[derive(Clone)]
+pub(crate) struct CollectorFacilities {
+    pub build_info: Arc<BuildInfo>,
+    pub metrics: MetricsRegistry,
+    pub status: StatusRegistry,
+    pub feature_gates: &'static Registry,
+    pub shared: SharedInstances,
+    pub listeners: ListenerRegistry,
+}
+
+impl CollectorFacilities {
+    pub(crate) fn new(build_info: BuildInfo, feature_gates: &'static Registry) -> Self {
+        CollectorFacilities {
+            build_info: Arc::new(build_info),
+            metrics: MetricsRegistry::new(),
+            status: StatusRegistry::default(),
+            feature_gates,
+            shared: SharedInstances::default(),
+            listeners: ListenerRegistry::default(),
+        }
+    }
+
+    /// The settings for one instance.
+    pub(crate) fn settings(
+        &self,
+        kind: Kind,
+        id: &ComponentId,
+        signal: Option<Signal>,
+        pipeline: Option<&PipelineId>,
+        raw_config: Arc<Value>,
+    ) -> CreateSettings {
+        let span = match (signal, pipeline) {
+            (_, Some(pipeline)) => {
+                tracing::info_span!("component", otelcol.component.kind = kind.as_str(), otelcol.component.id = %id, otelcol.pipeline.id = %pipeline)
+            }
+            (Some(signal), None) => {
+                tracing::info_span!("component", otelcol.component.kind = kind.as_str(), otelcol.component.id = %id, otelcol.signal = signal.as_str())
+            }
+            (None, None) => {
+                tracing::info_span!("component", otelcol.component.kind = kind.as_str(), otelcol.component.id = %id)
+            }
+        };
+        CreateSettings {
+            id: id.clone(),
+            kind,
+            signal,
+            pipeline: pipeline.cloned(),
+            build_info: Arc::clone(&self.build_info),
+            metrics: self.metrics.clone(),
+            status: self.status.reporter(kind, id),
+            span,
+            feature_gates: self.feature_gates,
+            shared: self.shared.clone(),
+            listeners: self.listeners.clone(),
+            raw_config,
+        }
+    }
+}
+
+impl CreateSettings {
+    /// Settings for creating a component outside a collector: in a component's own tests,
+    /// or to drive a component by hand. It gets a fresh metrics registry, the process-wide
+    /// feature-gate registry, and facilities shared with nothing else.
+    pub fn standalone(kind: Kind, id: ComponentId, signal: Option<Signal>) -> Self {
+        CollectorFacilities::new(BuildInfo::default(), Registry::global()).settings(
+            kind,
+            &id,
+            signal,
+            None,
+            Arc::new(Value::Null),
+        )
+    }
+
+    /// The component's ID.
+    pub fn id(&self) -> &ComponentId {
+        &self.id
+    }
+
+    /// The component's kind.
+    pub fn kind(&self) -> Kind {
+        self.kind
+    }
+
+    /// The signal of the instance being created (`None` for extensions).
+    pub fn signal(&self) -> Option<Signal> {
+        self.signal
+    }
+
+    /// For a processor, the pipeline it belongs to.
+    pub fn pipeline(&self) -> Option<&PipelineId> {
+        self.pipeline.as_ref()
+    }
+
+    /// The program the component runs in.
+    pub fn build_info(&self) -> &BuildInfo {
+        &self.build_info
+    }
+
+    /// The collector's metrics, where the component registers its own.
+    pub fn metrics(&self) -> &MetricsRegistry {
+        &self.metrics
+    }
+
+    /// Where the component reports its health ([`ComponentStatus`]).
+    pub fn status(&self) -> &StatusReporter {
+        &self.status
+    }
+
+    /// A tracing span carrying the component's kind and ID (`otelcol.component.id`); enter
+    /// it, or instrument the component's tasks with it, so every log line names the
+    /// component.
+    pub fn span(&self) -> &tracing::Span {
+        &self.span
+    }
+
+    /// The collector's feature gates.
+    pub fn feature_gates(&self) -> &'static Registry {
+        self.feature_gates
+    }
+
+    /// One value shared by every instance of this component (same kind and ID) created
+    /// from the same configuration: `create` runs for the first instance, the others get
+    /// the same `Arc`. The OTLP receiver uses it so its traces, metrics and logs instances
+    /// share one gRPC server. The value lives while some instance holds it; if the
+    /// component's configuration changes (on a reload), a new value is created.
+    pub fn shared<S: Send + Sync + 'static>(
+        &self,
+        create: impl FnOnce() -> Result<S, CreateError>,
+    ) -> Result<Arc<S>, CreateError> {
+        self.shared
+            .get_or_create(self.kind, &self.id, &self.raw_config, create)
+    }
+
+    /// A listening TCP socket on `addr`. If a component of this collector already listens on
+    /// that address (the previous instance of a receiver during a configuration reload), the
+    /// same socket is shared instead of bound again, so clients are never refused while the
+    /// new instance takes over. Port 0 always binds a new socket.
+    pub fn listen(&self, addr: SocketAddr) -> io::Result<SharedListener> {
+        self.listeners.listen(addr)
+    }
+
+    /// Spawns a task on behalf of the component. If the task panics, the panic is logged
+    /// and the component is reported as failed ([`ComponentStatus::PermanentError`]),
+    /// so the health check shows it instead of the task dying silently.
+    pub fn spawn<F>(&self, task: F) -> tokio::task::JoinHandle<()>
+    where
+        F: Future<Output = ()> + Send + 'static,
+    {
+        let status = self.status.clone();
+        let span = self.span.clone();
+        tokio::spawn(async move {
+            if let Err(panic) = AssertUnwindSafe(task).catch_unwind().await {
+                let message = panic_message(&*panic);
+                let _entered = span.enter();
+                tracing::error!(panic = %message, "component task panicked");
+                status.report(ComponentStatus::PermanentError(format!(
+                    "task panicked: {message}"
+                )));
+            }
+        })
+    }
+}
+
+/// The text of a panic payload.
+pub(crate) fn panic_message(panic: &(dyn Any + Send)) -> String {
+    if let Some(s) = panic.downcast_ref::<&str>() {
+        (*s).to_string()
+    } else if let Some(s) = panic.downcast_ref::<String>() {
+        s.clone()
+    } else {
+        "unknown panic payload".into()
+    }
+}
+
+// ---- Shared instances ----
+
+struct SharedEntry {
+    config: Arc<Value>,
+    instance: Weak<dyn Any + Send + Sync>,
+}
+
+/// Values shared by the per-signal instances of one component; see [`CreateSettings::shared`].
+#[derive(Clone, Default)]
+pub(crate) struct SharedInstances {
+    entries: Arc<Mutex<HashMap<(Kind, ComponentId, TypeId), SharedEntry>>>,
+}
+
+impl SharedInstances {
+    fn get_or_create<S: Send + Sync + 'static>(
+        &self,
+        kind: Kind,
+        id: &ComponentId,
+        config: &Arc<Value>,
+        create: impl FnOnce() -> Result<S, CreateError>,
+    ) -> Result<Arc<S>, CreateError> {
+        let key = (kind, id.clone(), TypeId::of::<S>());
+        {
+            let entries = self.entries.lock().unwrap_or_else(|e| e.into_inner());
+            if let Some(entry) = entries.get(&key)
+                && *entry.config == **config
+                && let Some(instance) = entry.instance.upgrade()
+                && let Ok(shared) = instance.downcast::<S>()
+            {
+                return Ok(shared);
+            }
+        }
+        // Not under the lock: `create` may itself ask for shared values.
+        let shared = Arc::new(create()?);
+        let erased: Arc<dyn Any + Send + Sync> = shared.clone();
+        let mut entries = self.entries.lock().unwrap_or_else(|e| e.into_inner());
+        entries.retain(|_, entry| entry.instance.strong_count() > 0);
+        entries.insert(
+            key,
+            SharedEntry {
+                config: Arc::clone(config),
+                instance: Arc::downgrade(&erased),
+            },
+        );
+        Ok(shared)
+    }
+}
+
+// ---- Listening sockets ----
+
+struct ListenerEntry {
+    socket: Arc<std::net::TcpListener>,
+    leases: usize,
+}
+
+/// Listening sockets by address, shared across configuration reloads; see
+/// [`CreateSettings::listen`].
+#[derive(Clone, Default)]
+pub(crate) struct ListenerRegistry {
+    entries: Arc<Mutex<HashMap<SocketAddr, ListenerEntry>>>,
+}
+
+impl ListenerRegistry {
+    fn listen(&self, addr: SocketAddr) -> io::Result<SharedListener> {
+        let mut entries = self.entries.lock().unwrap_or_else(|e| e.into_inner());
+        let socket = match entries.get_mut(&addr) {
+            Some(entry) if addr.port() != 0 => {
+                entry.leases += 1;
+                Arc::clone(&entry.socket)
+            }
+            _ => {
+                let socket = std::net::TcpListener::bind(addr)?;
+                socket.set_nonblocking(true)?;
+                let socket = Arc::new(socket);
+                if addr.port() != 0 {
+                    entries.insert(
+                        addr,
+                        ListenerEntry {
+                            socket: Arc::clone(&socket),
+                            leases: 1,
+                        },
+                    );
+                }
+                socket
+            }
+        };
+        drop(entries);
+        let lease = ListenerLease {
+            registry: self.clone(),
+            addr,
+        };
+        // Each holder gets its own descriptor for the same socket, so one holder closing
+        // its copy leaves the others listening.
+        let listener = match socket
+            .try_clone()
+            .and_then(tokio::net::TcpListener::from_std)
+        {
+            Ok(listener) => listener,
+            Err(error) => {
+                drop(lease);
+                return Err(error);
+            }
+        };
+        Ok(SharedListener {
+            listener,
+            _lease: lease,
+        })
+    }
+
+    fn release(&self, addr: SocketAddr) {
+        let mut entries = self.entries.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some(entry) = entries.get_mut(&addr) {
+            entry.leases -= 1;
+            if entry.leases == 0 {
+                entries.remove(&addr);
+            }
+        }
+    }
+}
+
+struct ListenerLease {
+    registry: ListenerRegistry,
+    addr: SocketAddr,
+}
+
+impl Drop for ListenerLease {
+    fn drop(&mut self) {
+        if self.addr.port() != 0 {
+            self.registry.release(self.addr);
+        }
+    }
+}
+
+/// A listening TCP socket from [`CreateSettings::listen`]. Keep it (or the lease from
+/// [`into_parts`](Self::into_parts)) for as long as the component serves; dropping it
+/// lets the collector close the socket once no other instance uses it.
+pub struct SharedListener {
+    listener: tokio::net::TcpListener,
+    _lease: ListenerLease,
+}
+
+impl fmt::Debug for SharedListener {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("SharedListener")
+            .field("local_addr", &self.listener.local_addr().ok())
+            .finish()
+    }
+}
+
+impl SharedListener {
+    /// The address actually bound (with the real port when port 0 was asked for).
+    pub fn local_addr(&self) -> io::Result<SocketAddr> {
+        self.listener.local_addr()
+    }
+
+    /// The listener, to accept on.
+    pub fn listener(&self) -> &tokio::net::TcpListener {
+        &self.listener
+    }
+
+    /// The listener and a guard that keeps the socket registered while held.
+    pub fn into_parts(self) -> (tokio::net::TcpListener, impl Send + Sync + 'static) {
+        (self.listener, self._lease)
+    }
+}

@@ -1,0 +1,169 @@
+//! Component status: what each component says about its own health.
+
+use std::collections::BTreeMap;
+use std::fmt;
+use std::sync::{Arc, Mutex};
+use std::time::SystemTime;
+
+use super::{ComponentId, Kind, PipelineId};
+
+/// What a status is about: one component, or one pipeline as a whole (a panic inside it,
+/// a stall).
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum StatusSource {
+    /// A component, by kind and ID.
+    Component(Kind, ComponentId),
+    /// A pipeline.
+    Pipeline(PipelineId),
+}
+
+impl fmt::Display for StatusSource {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            StatusSource::Component(kind, id) => write!(f, "{kind} {id}"),
+            StatusSource::Pipeline(id) => write!(f, "pipeline {id}"),
+        }
+    }
+}
+
+/// A component's (or pipeline's) health, as the Go Collector's component status model has it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum ComponentStatus {
+    /// Being started.
+    Starting,
+    /// Running normally.
+    Ok,
+    /// A transient problem that the component expects to recover from (backend down).
+    RecoverableError(String),
+    /// A problem the component cannot recover from without a restart or new configuration
+    /// (a task panicked, a file cannot be written).
+    PermanentError(String),
+    /// The component cannot go on at all.
+    FatalError(String),
+    /// Being shut down.
+    Stopping,
+    /// Shut down.
+    Stopped,
+}
+
+impl ComponentStatus {
+    /// Whether this status means the component is not doing its job.
+    pub fn is_error(&self) -> bool {
+        matches!(
+            self,
+            ComponentStatus::RecoverableError(_)
+                | ComponentStatus::PermanentError(_)
+                | ComponentStatus::FatalError(_)
+        )
+    }
+}
+
+impl fmt::Display for ComponentStatus {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            ComponentStatus::Starting => f.write_str("Starting"),
+            ComponentStatus::Ok => f.write_str("OK"),
+            ComponentStatus::RecoverableError(e) => write!(f, "RecoverableError: {e}"),
+            ComponentStatus::PermanentError(e) => write!(f, "PermanentError: {e}"),
+            ComponentStatus::FatalError(e) => write!(f, "FatalError: {e}"),
+            ComponentStatus::Stopping => f.write_str("Stopping"),
+            ComponentStatus::Stopped => f.write_str("Stopped"),
+        }
+    }
+}
+
+/// The latest status of one component, and when it was reported.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct StatusEntry {
+    /// The latest status.
+    pub status: ComponentStatus,
+    /// When it was reported.
+    pub since: SystemTime,
+}
+
+/// The latest status of every component of a collector, read by health checks.
+#[derive(Clone, Default)]
+pub struct StatusRegistry {
+    entries: Arc<Mutex<BTreeMap<StatusSource, StatusEntry>>>,
+}
+
+impl fmt::Debug for StatusRegistry {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_map().entries(self.snapshot()).finish()
+    }
+}
+
+impl StatusRegistry {
+    /// A reporter for one component.
+    pub fn reporter(&self, kind: Kind, id: &ComponentId) -> StatusReporter {
+        StatusReporter {
+            registry: self.clone(),
+            source: StatusSource::Component(kind, id.clone()),
+        }
+    }
+
+    /// A reporter for one pipeline as a whole.
+    pub fn pipeline_reporter(&self, id: &PipelineId) -> StatusReporter {
+        StatusReporter {
+            registry: self.clone(),
+            source: StatusSource::Pipeline(id.clone()),
+        }
+    }
+
+    /// Every component's latest status.
+    pub fn snapshot(&self) -> Vec<(StatusSource, StatusEntry)> {
+        let entries = self.entries.lock().unwrap_or_else(|e| e.into_inner());
+        entries
+            .iter()
+            .map(|(k, v)| (k.clone(), v.clone()))
+            .collect()
+    }
+
+    /// Forgets a component or pipeline (it was removed by a reload).
+    pub fn remove(&self, source: &StatusSource) {
+        let mut entries = self.entries.lock().unwrap_or_else(|e| e.into_inner());
+        entries.remove(source);
+    }
+
+    fn set(&self, key: &StatusSource, status: ComponentStatus) {
+        let mut entries = self.entries.lock().unwrap_or_else(|e| e.into_inner());
+        let changed = entries.get(key).is_none_or(|entry| entry.status != status);
+        if changed {
+            entries.insert(
+                key.clone(),
+                StatusEntry {
+                    status,
+                    since: SystemTime::now(),
+                },
+            );
+        }
+    }
+}
+
+/// Where one component reports its [`ComponentStatus`]. Cheap to clone.
+#[derive(Clone)]
+pub struct StatusReporter {
+    registry: StatusRegistry,
+    source: StatusSource,
+}
+
+impl fmt::Debug for StatusReporter {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_tuple("StatusReporter").field(&self.source).finish()
+    }
+}
+
+impl StatusReporter {
+    /// Records the component's current status. Errors are also logged.
+    pub fn report(&self, status: ComponentStatus) {
+        if status.is_error() {
+            tracing::warn!(source = %self.source, status = %status, "status changed");
+        }
+        self.registry.set(&self.source, status);
+    }
+
+    /// What this reporter reports on.
+    pub fn source(&self) -> &StatusSource {
+        &self.source
+    }
+}

@@ -1,0 +1,273 @@
+//! The collector's configuration document: component sections and `service`.
+//!
+//! ```yaml
+//! receivers:  { otlp: { protocols: { grpc: {} } } }
+//! processors: { batch: {} }
+//! exporters:  { debug: {} }
+//! extensions: { health_check: {} }
+//! service:
+//!   extensions: [health_check]
+//!   pipelines:
+//!     traces: { receivers: [otlp], processors: [batch], exporters: [debug] }
+//!   telemetry:
+//!     metrics: { address: 127.0.0.1:8888, level: normal }
+//!     logs: { level: info, encoding: console }
+//! ```
+//!
+//! Component sections are kept raw here ([`Value`]); each component's section is decoded by
+//! its factory when the graph is built, so errors name the factory's own keys.
+
+use std::collections::BTreeMap;
+use std::fmt;
+use std::sync::Arc;
+
+use serde::Deserialize;
+use tributary_confmap::{Conf, Value};
+
+use crate::component::{ComponentId, ConfigError, Kind, PipelineId};
+
+/// Several configuration problems, each with its path. Displayed one per line.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub struct ConfigErrors(pub Vec<ConfigError>);
+
+impl fmt::Display for ConfigErrors {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        for (i, error) in self.0.iter().enumerate() {
+            if i > 0 {
+                f.write_str("\n")?;
+            }
+            write!(f, "{error}")?;
+        }
+        Ok(())
+    }
+}
+
+impl From<ConfigError> for ConfigErrors {
+    fn from(error: ConfigError) -> Self {
+        ConfigErrors(vec![error])
+    }
+}
+
+/// One pipeline: `service::pipelines::<signal>[/<name>]`.
+#[derive(Clone, Debug, Default, PartialEq, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct PipelineConfig {
+    /// Receivers feeding the pipeline (at least one).
+    pub receivers: Vec<ComponentId>,
+    /// Processors, in order.
+    pub processors: Vec<ComponentId>,
+    /// Exporters the pipeline fans out to (at least one).
+    pub exporters: Vec<ComponentId>,
+}
+
+/// `service::telemetry::metrics`: the collector's own metrics endpoint.
+#[derive(Clone, Debug, PartialEq, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct MetricsTelemetryConfig {
+    /// `none`, `basic`, `normal` (default) or `detailed`; `none` serves no endpoint.
+    pub level: MetricsLevel,
+    /// Where the Prometheus endpoint listens (`127.0.0.1:8888`).
+    pub address: String,
+}
+
+impl Default for MetricsTelemetryConfig {
+    fn default() -> Self {
+        MetricsTelemetryConfig {
+            level: MetricsLevel::Normal,
+            address: "127.0.0.1:8888".into(),
+        }
+    }
+}
+
+/// How much of the collector's own metrics is recorded.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum MetricsLevel {
+    /// Nothing; no endpoint.
+    None,
+    /// The essentials.
+    Basic,
+    /// The default.
+    #[default]
+    Normal,
+    /// Everything.
+    Detailed,
+}
+
+/// `service::telemetry::logs`: the collector's own logs.
+#[derive(Clone, Debug, PartialEq, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct LogsTelemetryConfig {
+    /// Minimum level: `debug`, `info` (default), `warn`, `error`.
+    pub level: String,
+    /// `console` (human-readable text, default) or `json`.
+    pub encoding: LogEncoding,
+}
+
+impl Default for LogsTelemetryConfig {
+    fn default() -> Self {
+        LogsTelemetryConfig {
+            level: "info".into(),
+            encoding: LogEncoding::Console,
+        }
+    }
+}
+
+/// The format of the collector's own logs.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum LogEncoding {
+    /// Human-readable text.
+    #[default]
+    Console,
+    /// One JSON object per line.
+    Json,
+}
+
+/// `service::telemetry`.
+#[derive(Clone, Debug, Default, PartialEq, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct TelemetryConfig {
+    /// The collector's own metrics.
+    pub metrics: MetricsTelemetryConfig,
+    /// The collector's own logs.
+    pub logs: LogsTelemetryConfig,
+}
+
+/// The `service` section: which extensions run and how components form pipelines.
+#[derive(Clone, Debug, Default, PartialEq, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct ServiceConfig {
+    /// Extensions to start, in order.
+    pub extensions: Vec<ComponentId>,
+    /// The pipelines, by ID.
+    pub pipelines: BTreeMap<PipelineId, PipelineConfig>,
+    /// The collector's own logs and metrics.
+    pub telemetry: TelemetryConfig,
+}
+
+/// A whole collector configuration: the raw section of every defined component, and the
+/// decoded `service` section.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct CollectorConfig {
+    /// Every defined component, by kind, in document order, with its raw section.
+    pub(crate) components: BTreeMap<Kind, Vec<(ComponentId, Arc<Value>)>>,
+    /// The `service` section.
+    pub service: ServiceConfig,
+    /// The document it was read from (for printing and reload comparison).
+    pub(crate) conf: Conf,
+}
+
+const TOP_LEVEL: [&str; 6] = [
+    "receivers",
+    "processors",
+    "exporters",
+    "extensions",
+    "connectors",
+    "service",
+];
+
+impl CollectorConfig {
+    /// Reads the document's structure: section names, component IDs, and the `service`
+    /// section. Components' own sections are checked later by their factories. Every
+    /// problem found is reported, each with its path.
+    pub fn from_conf(conf: &Conf) -> Result<Self, ConfigErrors> {
+        let mut errors = Vec::new();
+        if conf.keys().next().is_none() {
+            return Err(ConfigError::new("the configuration is empty").into());
+        }
+        for key in conf.keys() {
+            if !TOP_LEVEL.contains(&key) {
+                errors.push(ConfigError::at(
+                    key,
+                    format!("unknown section; expected one of {}", TOP_LEVEL.join(", ")),
+                ));
+            }
+        }
+        if let Some(value) = conf.get("connectors")
+            && !matches!(value, Value::Null)
+            && value.as_map().is_some_and(|m| !m.is_empty())
+        {
+            errors.push(ConfigError::at(
+                "connectors",
+                "connectors are not supported by this collector",
+            ));
+        }
+
+        let mut components = BTreeMap::new();
+        for kind in Kind::ALL {
+            let section = kind.section();
+            let mut defined = Vec::new();
+            match conf.get(section) {
+                None | Some(Value::Null) => {}
+                Some(value) => match value.as_map() {
+                    Some(map) => {
+                        for (key, raw) in map.iter() {
+                            match key.parse::<ComponentId>() {
+                                Ok(id) => defined.push((id, Arc::new(raw.clone()))),
+                                Err(e) => errors.push(ConfigError::at(
+                                    format!("{section}::{key}"),
+                                    e.to_string(),
+                                )),
+                            }
+                        }
+                    }
+                    None => errors.push(ConfigError::at(
+                        section,
+                        "must be a map of component IDs to their settings",
+                    )),
+                },
+            }
+            components.insert(kind, defined);
+        }
+
+        let service = match conf.get("service") {
+            None | Some(Value::Null) => {
+                errors.push(ConfigError::at(
+                    "service",
+                    "missing: it must list at least one pipeline",
+                ));
+                ServiceConfig::default()
+            }
+            Some(value) => match value.decode_at::<ServiceConfig>("service") {
+                Ok(service) => service,
+                Err(e) => {
+                    errors.push(e.into());
+                    ServiceConfig::default()
+                }
+            },
+        };
+
+        if errors.is_empty() {
+            Ok(CollectorConfig {
+                components,
+                service,
+                conf: conf.clone(),
+            })
+        } else {
+            Err(ConfigErrors(errors))
+        }
+    }
+
+    /// The raw section of a defined component.
+    pub(crate) fn component(&self, kind: Kind, id: &ComponentId) -> Option<&Arc<Value>> {
+        self.components
+            .get(&kind)?
+            .iter()
+            .find(|(defined, _)| defined == id)
+            .map(|(_, raw)| raw)
+    }
+
+    /// Every defined component of a kind.
+    pub(crate) fn components(
+        &self,
+        kind: Kind,
+    ) -> impl Iterator<Item = &(ComponentId, Arc<Value>)> {
+        self.components.get(&kind).into_iter().flatten()
+    }
+
+    /// The document the configuration was read from.
+    pub fn conf(&self) -> &Conf {
+        &self.conf
+    }
+}

@@ -1,0 +1,212 @@
+//! `Factories`: every component factory a collector knows, by kind and type name.
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+use crate::component::{
+    AnyExporterFactory, AnyExtensionFactory, AnyProcessorFactory, AnyReceiverFactory,
+    ComponentType, ExporterFactory, ExtensionFactory, Kind, ProcessorFactory, ReceiverFactory,
+    Stability, erase_exporter, erase_extension, erase_processor, erase_receiver,
+};
+use crate::pdata::Signal;
+
+/// One registered factory, as the `components` command lists it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct FactoryInfo {
+    /// The component kind.
+    pub kind: Kind,
+    /// The type name.
+    pub component_type: String,
+    /// Other accepted names.
+    pub aliases: Vec<String>,
+    /// Stability per signal (extensions: one entry per signal with the same value).
+    pub stability: Vec<(Signal, Stability)>,
+}
+
+/// Every component factory a collector can build from, by kind and type name (aliases
+/// included). Registration problems (an invalid type name, the same type twice) are kept
+/// and reported when the collector is built.
+#[derive(Clone, Default)]
+pub struct Factories {
+    receivers: BTreeMap<String, Arc<dyn AnyReceiverFactory>>,
+    processors: BTreeMap<String, Arc<dyn AnyProcessorFactory>>,
+    exporters: BTreeMap<String, Arc<dyn AnyExporterFactory>>,
+    extensions: BTreeMap<String, Arc<dyn AnyExtensionFactory>>,
+    problems: Vec<String>,
+}
+
+impl std::fmt::Debug for Factories {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Factories")
+            .field("receivers", &self.receivers.keys().collect::<Vec<_>>())
+            .field("processors", &self.processors.keys().collect::<Vec<_>>())
+            .field("exporters", &self.exporters.keys().collect::<Vec<_>>())
+            .field("extensions", &self.extensions.keys().collect::<Vec<_>>())
+            .finish()
+    }
+}
+
+fn insert<F: ?Sized>(
+    map: &mut BTreeMap<String, Arc<F>>,
+    problems: &mut Vec<String>,
+    kind: Kind,
+    ty: &'static str,
+    aliases: &'static [&'static str],
+    factory: Arc<F>,
+) {
+    for name in std::iter::once(&ty).chain(aliases) {
+        if let Err(e) = ComponentType::new(name) {
+            problems.push(format!("{kind} factory: {e}"));
+            continue;
+        }
+        if map.insert(name.to_string(), Arc::clone(&factory)).is_some() {
+            problems.push(format!("{kind} type {name:?} is registered twice"));
+        }
+    }
+}
+
+impl Factories {
+    /// An empty set.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Adds a receiver factory.
+    pub fn add_receiver<F: ReceiverFactory>(&mut self, factory: F) {
+        let (ty, aliases) = (factory.component_type(), factory.aliases());
+        insert(
+            &mut self.receivers,
+            &mut self.problems,
+            Kind::Receiver,
+            ty,
+            aliases,
+            erase_receiver(factory),
+        );
+    }
+
+    /// Adds a processor factory.
+    pub fn add_processor<F: ProcessorFactory>(&mut self, factory: F) {
+        let (ty, aliases) = (factory.component_type(), factory.aliases());
+        insert(
+            &mut self.processors,
+            &mut self.problems,
+            Kind::Processor,
+            ty,
+            aliases,
+            erase_processor(factory),
+        );
+    }
+
+    /// Adds an exporter factory.
+    pub fn add_exporter<F: ExporterFactory>(&mut self, factory: F) {
+        let (ty, aliases) = (factory.component_type(), factory.aliases());
+        insert(
+            &mut self.exporters,
+            &mut self.problems,
+            Kind::Exporter,
+            ty,
+            aliases,
+            erase_exporter(factory),
+        );
+    }
+
+    /// Adds an extension factory.
+    pub fn add_extension<F: ExtensionFactory>(&mut self, factory: F) {
+        let (ty, aliases) = (factory.component_type(), factory.aliases());
+        insert(
+            &mut self.extensions,
+            &mut self.problems,
+            Kind::Extension,
+            ty,
+            aliases,
+            erase_extension(factory),
+        );
+    }
+
+    /// Problems found while registering, if any.
+    pub fn problems(&self) -> &[String] {
+        &self.problems
+    }
+
+    pub(crate) fn receiver(&self, ty: &str) -> Option<&Arc<dyn AnyReceiverFactory>> {
+        self.receivers.get(ty)
+    }
+
+    pub(crate) fn processor(&self, ty: &str) -> Option<&Arc<dyn AnyProcessorFactory>> {
+        self.processors.get(ty)
+    }
+
+    pub(crate) fn exporter(&self, ty: &str) -> Option<&Arc<dyn AnyExporterFactory>> {
+        self.exporters.get(ty)
+    }
+
+    pub(crate) fn extension(&self, ty: &str) -> Option<&Arc<dyn AnyExtensionFactory>> {
+        self.extensions.get(ty)
+    }
+
+    /// Whether a factory of this kind and type exists, and the known types if not.
+    pub(crate) fn known_types(&self, kind: Kind) -> Vec<&str> {
+        let keys: Vec<&str> = match kind {
+            Kind::Receiver => self.receivers.keys().map(String::as_str).collect(),
+            Kind::Processor => self.processors.keys().map(String::as_str).collect(),
+            Kind::Exporter => self.exporters.keys().map(String::as_str).collect(),
+            Kind::Extension => self.extensions.keys().map(String::as_str).collect(),
+        };
+        keys
+    }
+
+    /// Stability of a type for a signal; `None` if the type is unknown.
+    pub(crate) fn stability(&self, kind: Kind, ty: &str, signal: Signal) -> Option<Stability> {
+        match kind {
+            Kind::Receiver => self.receivers.get(ty).map(|f| f.stability(signal)),
+            Kind::Processor => self.processors.get(ty).map(|f| f.stability(signal)),
+            Kind::Exporter => self.exporters.get(ty).map(|f| f.stability(signal)),
+            Kind::Extension => self.extensions.get(ty).map(|f| f.stability()),
+        }
+    }
+
+    /// Every registered factory (each once, under its own type name), by kind and type.
+    pub fn describe(&self) -> Vec<FactoryInfo> {
+        let mut out = Vec::new();
+        let mut push = |kind: Kind,
+                        ty: &'static str,
+                        aliases: &'static [&'static str],
+                        stability: &dyn Fn(Signal) -> Stability| {
+            out.push(FactoryInfo {
+                kind,
+                component_type: ty.to_string(),
+                aliases: aliases.iter().map(|a| a.to_string()).collect(),
+                stability: Signal::ALL.iter().map(|&s| (s, stability(s))).collect(),
+            });
+        };
+        for (name, f) in &self.receivers {
+            if name == f.component_type() {
+                push(Kind::Receiver, f.component_type(), f.aliases(), &|s| {
+                    f.stability(s)
+                });
+            }
+        }
+        for (name, f) in &self.processors {
+            if name == f.component_type() {
+                push(Kind::Processor, f.component_type(), f.aliases(), &|s| {
+                    f.stability(s)
+                });
+            }
+        }
+        for (name, f) in &self.exporters {
+            if name == f.component_type() {
+                push(Kind::Exporter, f.component_type(), f.aliases(), &|s| {
+                    f.stability(s)
+                });
+            }
+        }
+        for (name, f) in &self.extensions {
+            if name == f.component_type() {
+                push(Kind::Extension, f.component_type(), f.aliases(), &|_| {
+                    f.stability()
+                });
+            }
+        }
+        out
+    }
+}

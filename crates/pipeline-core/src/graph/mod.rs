@@ -1,0 +1,479 @@
+//! The pipeline graph: components built from `service::pipelines` and wired together.
+//!
+//! For each signal: one exporter instance per exporter ID, shared by the pipelines that list
+//! it; processors per pipeline, built back to front; one receiver instance per receiver ID,
+//! feeding (through a [`Fanout`](crate::consumer::Fanout)) every pipeline that lists it.
+//! Extensions start first and stop last; within the pipelines, exporters start first and
+//! receivers last, and shutdown runs the other way so everything drains downstream.
+//!
+//! A graph can be built *from a previous one*: every component whose configuration did not
+//! change is taken over (an exporter keeps its queue and its contents, a receiver keeps its
+//! sockets, and only its output is re-pointed), the rest is created new. The new graph is
+//! started before anything of the old one stops, and only then are the old graph's
+//! replaced parts retired. That is the service's transactional reload.
+
+mod entry;
+mod factories;
+mod plan;
+mod signal_graph;
+
+#[cfg(test)]
+mod tests;
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::sync::Arc;
+use std::time::Duration;
+
+pub use entry::PipelineProgress;
+pub use factories::{Factories, FactoryInfo};
+pub(crate) use plan::Plan;
+
+use crate::component::{
+    CollectorFacilities, Component, ComponentError, ComponentId, ComponentStatus, ConfigError,
+    Extension, Host, Kind, PipelineId, StatusSource,
+};
+use crate::config::ConfigErrors;
+use crate::pdata::{Logs, Metrics, SignalData, Traces};
+use signal_graph::{GraphSignal, Node, SignalGraph};
+
+/// How long retiring a pipeline waits for the calls already inside it.
+const PIPELINE_DRAIN_TIMEOUT: Duration = Duration::from_secs(30);
+
+/// A component failed to start.
+#[derive(Debug, thiserror::Error)]
+#[error("failed to start {kind} {id}: {error}")]
+pub struct StartError {
+    /// The component's kind.
+    pub kind: Kind,
+    /// The component's ID.
+    pub id: ComponentId,
+    /// What it said.
+    #[source]
+    pub error: ComponentError,
+}
+
+/// A built pipeline graph.
+pub(crate) struct Graph {
+    extensions: Vec<(ComponentId, Node<Arc<dyn Extension>>)>,
+    traces: SignalGraph<Traces>,
+    metrics: SignalGraph<Metrics>,
+    logs: SignalGraph<Logs>,
+    host: Host,
+    facilities: CollectorFacilities,
+}
+
+/// One component started or shut down by the graph, for ordering and status.
+struct Lifecycle {
+    kind: Kind,
+    id: ComponentId,
+    component: Arc<dyn Component>,
+}
+
+impl Graph {
+    /// Builds the graph `plan` describes, taking over unchanged components from `previous`.
+    /// Nothing runs yet, and `previous` is not touched.
+    pub fn build(
+        plan: &Plan,
+        factories: &Factories,
+        facilities: &CollectorFacilities,
+        previous: Option<&Graph>,
+    ) -> Result<Graph, ConfigErrors> {
+        let mut errors = Vec::new();
+        let mut extensions = Vec::new();
+        let mut changed_extensions = BTreeSet::new();
+        for id in &plan.config.service.extensions {
+            let Some(raw) = plan.config.component(Kind::Extension, id) else {
+                continue;
+            };
+            let old = previous.and_then(|p| p.extensions.iter().find(|(old_id, _)| old_id == id));
+            if let Some((_, old)) = old
+                && old.raw == *raw
+            {
+                extensions.push((id.clone(), old.reused()));
+                continue;
+            }
+            if old.is_some() {
+                changed_extensions.insert(id.clone());
+            }
+            let (Some(factory), Some(config)) = (
+                factories.extension(id.component_type().as_str()),
+                plan.decoded.get(&(Kind::Extension, id.clone())),
+            ) else {
+                continue;
+            };
+            let settings = facilities.settings(Kind::Extension, id, None, None, Arc::clone(raw));
+            match factory.create(&settings, config) {
+                Ok(extension) => extensions.push((
+                    id.clone(),
+                    Node {
+                        raw: Arc::clone(raw),
+                        component: extension,
+                        fresh: true,
+                    },
+                )),
+                Err(e) => errors.push(ConfigError::at(
+                    format!("extensions::{id}"),
+                    format!("cannot create the extension: {e}"),
+                )),
+            }
+        }
+
+        let traces = SignalGraph::build(
+            plan,
+            factories,
+            facilities,
+            previous.map(|p| &p.traces),
+            &changed_extensions,
+            &mut errors,
+        );
+        let metrics = SignalGraph::build(
+            plan,
+            factories,
+            facilities,
+            previous.map(|p| &p.metrics),
+            &changed_extensions,
+            &mut errors,
+        );
+        let logs = SignalGraph::build(
+            plan,
+            factories,
+            facilities,
+            previous.map(|p| &p.logs),
+            &changed_extensions,
+            &mut errors,
+        );
+        if !errors.is_empty() {
+            return Err(ConfigErrors(errors));
+        }
+        let host = Host::new(
+            extensions
+                .iter()
+                .map(|(id, node)| (id.clone(), Arc::clone(&node.component))),
+        );
+        Ok(Graph {
+            extensions,
+            traces,
+            metrics,
+            logs,
+            host,
+            facilities: facilities.clone(),
+        })
+    }
+
+    /// Components this build created, in start order: extensions, exporters, processors
+    /// (each pipeline back to front), receivers.
+    fn fresh_in_start_order(&self) -> Vec<Lifecycle> {
+        let mut out = Vec::new();
+        for (id, node) in &self.extensions {
+            if node.fresh {
+                let component: Arc<dyn Component> = node.component.clone();
+                out.push(Lifecycle {
+                    kind: Kind::Extension,
+                    id: id.clone(),
+                    component,
+                });
+            }
+        }
+        fn exporters<T: SignalData>(g: &SignalGraph<T>, out: &mut Vec<Lifecycle>) {
+            for (id, node) in &g.exporters {
+                if node.fresh {
+                    out.push(Lifecycle {
+                        kind: Kind::Exporter,
+                        id: id.clone(),
+                        component: node.component.lifecycle.clone(),
+                    });
+                }
+            }
+        }
+        fn processors<T: SignalData>(g: &SignalGraph<T>, out: &mut Vec<Lifecycle>) {
+            for (node, fresh) in g.pipelines.values() {
+                if *fresh {
+                    for p in node.processors.iter().rev() {
+                        out.push(Lifecycle {
+                            kind: Kind::Processor,
+                            id: p.id.clone(),
+                            component: p.lifecycle.clone(),
+                        });
+                    }
+                }
+            }
+        }
+        fn receivers<T: SignalData>(g: &SignalGraph<T>, out: &mut Vec<Lifecycle>) {
+            for (id, r) in &g.receivers {
+                if r.node.fresh {
+                    let component: Arc<dyn Component> = r.node.component.lifecycle.clone();
+                    out.push(Lifecycle {
+                        kind: Kind::Receiver,
+                        id: id.clone(),
+                        component,
+                    });
+                }
+            }
+        }
+        exporters(&self.traces, &mut out);
+        exporters(&self.metrics, &mut out);
+        exporters(&self.logs, &mut out);
+        processors(&self.traces, &mut out);
+        processors(&self.metrics, &mut out);
+        processors(&self.logs, &mut out);
+        receivers(&self.traces, &mut out);
+        receivers(&self.metrics, &mut out);
+        receivers(&self.logs, &mut out);
+        out
+    }
+
+    /// Starts every component this build created, in start order. If one fails, those
+    /// already started are shut down again (in reverse) and the error is returned; nothing
+    /// taken over from a previous graph is touched either way.
+    pub async fn start(&self) -> Result<(), StartError> {
+        let mut started: Vec<Lifecycle> = Vec::new();
+        for item in self.fresh_in_start_order() {
+            let status = self.facilities.status.reporter(item.kind, &item.id);
+            status.report(ComponentStatus::Starting);
+            match item.component.start(&self.host).await {
+                Ok(()) => {
+                    status.report(ComponentStatus::Ok);
+                    started.push(item);
+                }
+                Err(error) => {
+                    status.report(ComponentStatus::PermanentError(error.to_string()));
+                    for done in started.iter().rev() {
+                        if let Err(e) = done.component.shutdown().await {
+                            tracing::warn!(kind = %done.kind, id = %done.id, error = %e, "shutdown after a failed start failed");
+                        }
+                    }
+                    return Err(StartError {
+                        kind: item.kind,
+                        id: item.id,
+                        error,
+                    });
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// Points every receiver taken over from the previous graph at this graph's pipelines.
+    /// Call after [`start`](Self::start) succeeded.
+    pub fn switch_over(&self) {
+        fn switch<T: SignalData>(g: &SignalGraph<T>) {
+            for r in g.receivers.values() {
+                if !r.node.fresh {
+                    r.node.component.switch.set(r.target.clone());
+                }
+            }
+        }
+        switch(&self.traces);
+        switch(&self.metrics);
+        switch(&self.logs);
+    }
+
+    /// Shuts down everything, receivers first so data drains downstream.
+    pub async fn shutdown(self) {
+        self.retire(None).await;
+    }
+
+    /// Shuts down every part of this graph that `successor` did not take over: receivers
+    /// first, then pipelines (each after the calls inside it finished, processors front to
+    /// back so each flushes into the next), then exporters, then extensions.
+    pub async fn retire(self, successor: Option<&Graph>) {
+        let kept =
+            |kind: Kind, id: &ComponentId| successor.is_some_and(|s| s.has_component(kind, id));
+
+        // Receivers.
+        let mut receivers: Vec<Lifecycle> = Vec::new();
+        collect_retired_receivers(&self.traces, successor.map(|s| &s.traces), &mut receivers);
+        collect_retired_receivers(&self.metrics, successor.map(|s| &s.metrics), &mut receivers);
+        collect_retired_receivers(&self.logs, successor.map(|s| &s.logs), &mut receivers);
+        self.stop_all(&receivers, &kept).await;
+
+        // Pipelines.
+        let mut processors = Vec::new();
+        retire_pipelines(&self.traces, successor.map(|s| &s.traces), &mut processors).await;
+        retire_pipelines(
+            &self.metrics,
+            successor.map(|s| &s.metrics),
+            &mut processors,
+        )
+        .await;
+        retire_pipelines(&self.logs, successor.map(|s| &s.logs), &mut processors).await;
+        self.stop_all(&processors, &kept).await;
+        for pipeline in self.pipeline_ids() {
+            if !successor.is_some_and(|s| s.pipeline_ids().contains(&pipeline)) {
+                self.facilities
+                    .status
+                    .remove(&StatusSource::Pipeline(pipeline));
+            }
+        }
+
+        // Exporters.
+        let mut exporters = Vec::new();
+        collect_retired_exporters(&self.traces, successor.map(|s| &s.traces), &mut exporters);
+        collect_retired_exporters(&self.metrics, successor.map(|s| &s.metrics), &mut exporters);
+        collect_retired_exporters(&self.logs, successor.map(|s| &s.logs), &mut exporters);
+        self.stop_all(&exporters, &kept).await;
+
+        // Extensions, in reverse start order.
+        let extensions: Vec<Lifecycle> = self
+            .extensions
+            .iter()
+            .rev()
+            .filter(|(id, node)| {
+                !successor.is_some_and(|s| {
+                    s.extensions.iter().any(|(sid, snode)| {
+                        sid == id && Arc::ptr_eq(&snode.component, &node.component)
+                    })
+                })
+            })
+            .map(|(id, node)| {
+                let component: Arc<dyn Component> = node.component.clone();
+                Lifecycle {
+                    kind: Kind::Extension,
+                    id: id.clone(),
+                    component,
+                }
+            })
+            .collect();
+        self.stop_all(&extensions, &kept).await;
+    }
+
+    /// Shuts components down in order, reporting status for those whose ID disappears.
+    async fn stop_all(&self, items: &[Lifecycle], kept: &dyn Fn(Kind, &ComponentId) -> bool) {
+        for item in items {
+            let report = !kept(item.kind, &item.id);
+            let status = self.facilities.status.reporter(item.kind, &item.id);
+            if report {
+                status.report(ComponentStatus::Stopping);
+            }
+            if let Err(error) = item.component.shutdown().await {
+                tracing::warn!(kind = %item.kind, id = %item.id, %error, "component shutdown failed");
+            }
+            if report {
+                self.facilities
+                    .status
+                    .remove(&StatusSource::Component(item.kind, item.id.clone()));
+            }
+        }
+    }
+
+    fn has_component(&self, kind: Kind, id: &ComponentId) -> bool {
+        fn in_signal<T: SignalData>(g: &SignalGraph<T>, kind: Kind, id: &ComponentId) -> bool {
+            match kind {
+                Kind::Receiver => g.receivers.contains_key(id),
+                Kind::Exporter => g.exporters.contains_key(id),
+                Kind::Processor => g
+                    .pipelines
+                    .values()
+                    .any(|(p, _)| p.processors.iter().any(|pr| pr.id == *id)),
+                Kind::Extension => false,
+            }
+        }
+        match kind {
+            Kind::Extension => self.extensions.iter().any(|(eid, _)| eid == id),
+            _ => {
+                in_signal(&self.traces, kind, id)
+                    || in_signal(&self.metrics, kind, id)
+                    || in_signal(&self.logs, kind, id)
+            }
+        }
+    }
+
+    fn pipeline_ids(&self) -> Vec<PipelineId> {
+        let mut ids: Vec<PipelineId> = self.traces.pipelines.keys().cloned().collect();
+        ids.extend(self.metrics.pipelines.keys().cloned());
+        ids.extend(self.logs.pipelines.keys().cloned());
+        ids
+    }
+
+    /// Progress of every pipeline, for health checks.
+    pub fn pipeline_progress(&self) -> BTreeMap<PipelineId, PipelineProgress> {
+        fn collect<T: SignalData>(
+            g: &SignalGraph<T>,
+            out: &mut BTreeMap<PipelineId, PipelineProgress>,
+        ) {
+            for (id, (node, _)) in &g.pipelines {
+                out.insert(id.clone(), node.entry.progress());
+            }
+        }
+        let mut out = BTreeMap::new();
+        collect(&self.traces, &mut out);
+        collect(&self.metrics, &mut out);
+        collect(&self.logs, &mut out);
+        out
+    }
+
+    /// The raw configuration of every component in the graph, for diffing in tests.
+    #[cfg(test)]
+    pub(crate) fn fresh_components(&self) -> Vec<(Kind, String)> {
+        self.fresh_in_start_order()
+            .into_iter()
+            .map(|l| (l.kind, l.id.to_string()))
+            .collect()
+    }
+}
+
+fn collect_retired_receivers<T: GraphSignal>(
+    old: &SignalGraph<T>,
+    new: Option<&SignalGraph<T>>,
+    out: &mut Vec<Lifecycle>,
+) {
+    for (id, r) in &old.receivers {
+        let taken_over = new
+            .and_then(|n| n.receivers.get(id))
+            .is_some_and(|n| Arc::ptr_eq(&n.node.component.lifecycle, &r.node.component.lifecycle));
+        if !taken_over {
+            let component: Arc<dyn Component> = r.node.component.lifecycle.clone();
+            out.push(Lifecycle {
+                kind: Kind::Receiver,
+                id: id.clone(),
+                component,
+            });
+        }
+    }
+}
+
+fn collect_retired_exporters<T: GraphSignal>(
+    old: &SignalGraph<T>,
+    new: Option<&SignalGraph<T>>,
+    out: &mut Vec<Lifecycle>,
+) {
+    for (id, e) in &old.exporters {
+        let taken_over = new
+            .and_then(|n| n.exporters.get(id))
+            .is_some_and(|n| Arc::ptr_eq(&n.component.lifecycle, &e.component.lifecycle));
+        if !taken_over {
+            out.push(Lifecycle {
+                kind: Kind::Exporter,
+                id: id.clone(),
+                component: e.component.lifecycle.clone(),
+            });
+        }
+    }
+}
+
+/// Closes every pipeline of `old` that `new` did not take over (late calls go to the
+/// pipeline of the same ID in `new`, if any), waits for the calls inside, and lists its
+/// processors front to back for shutdown.
+async fn retire_pipelines<T: GraphSignal>(
+    old: &SignalGraph<T>,
+    new: Option<&SignalGraph<T>>,
+    out: &mut Vec<Lifecycle>,
+) {
+    for (id, (node, _)) in &old.pipelines {
+        let replacement = new.and_then(|n| n.pipelines.get(id));
+        if replacement.is_some_and(|(r, _)| Arc::ptr_eq(r, node)) {
+            continue;
+        }
+        let successor = replacement.map(|(r, _)| Arc::clone(&r.entry) as crate::consumer::Next<T>);
+        if !node.entry.close(successor, PIPELINE_DRAIN_TIMEOUT).await {
+            tracing::warn!(pipeline = %id, "calls still in flight after {PIPELINE_DRAIN_TIMEOUT:?}; shutting the pipeline down anyway");
+        }
+        for p in &node.processors {
+            out.push(Lifecycle {
+                kind: Kind::Processor,
+                id: p.id.clone(),
+                component: p.lifecycle.clone(),
+            });
+        }
+    }
+}

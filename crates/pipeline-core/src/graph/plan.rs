@@ -1,0 +1,165 @@
+//! `Plan`: a configuration checked against the factories, every component's section
+//! decoded and validated, before anything is created.
+
+use std::collections::{BTreeSet, HashMap};
+
+use crate::component::{AnyConfig, ComponentId, ConfigError, Kind, PipelineId};
+use crate::config::{CollectorConfig, ConfigErrors};
+
+use super::Factories;
+
+/// A configuration that passed every check: structure, references, signals, and each
+/// component's own decoding and validation.
+pub(crate) struct Plan {
+    pub config: CollectorConfig,
+    pub decoded: HashMap<(Kind, ComponentId), AnyConfig>,
+}
+
+impl Plan {
+    /// Checks `config` against `factories`, reporting every problem found, each with its
+    /// configuration path.
+    pub fn new(config: CollectorConfig, factories: &Factories) -> Result<Plan, ConfigErrors> {
+        let mut errors: Vec<ConfigError> = factories
+            .problems()
+            .iter()
+            .map(|p| ConfigError::new(format!("component registration: {p}")))
+            .collect();
+        let mut decoded = HashMap::new();
+
+        for kind in Kind::ALL {
+            for (id, raw) in config.components(kind) {
+                let path = format!("{}::{id}", kind.section());
+                let ty = id.component_type().as_str();
+                let outcome = match kind {
+                    Kind::Receiver => factories.receiver(ty).map(|f| f.decode_config(raw)),
+                    Kind::Processor => factories.processor(ty).map(|f| f.decode_config(raw)),
+                    Kind::Exporter => factories.exporter(ty).map(|f| f.decode_config(raw)),
+                    Kind::Extension => factories.extension(ty).map(|f| f.decode_config(raw)),
+                };
+                match outcome {
+                    None => errors.push(ConfigError::at(
+                        path,
+                        format!(
+                            "unknown {kind} type {ty:?}; known {kind} types: {}",
+                            none_if_empty(factories.known_types(kind))
+                        ),
+                    )),
+                    Some(Err(e)) => errors.push(e.within(&path)),
+                    Some(Ok(config)) => {
+                        decoded.insert((kind, id.clone()), config);
+                    }
+                }
+            }
+        }
+
+        check_service(&config, factories, &mut errors);
+
+        if errors.is_empty() {
+            Ok(Plan { config, decoded })
+        } else {
+            Err(ConfigErrors(errors))
+        }
+    }
+
+    /// Every (pipeline, settings) of the plan.
+    pub fn pipelines(&self) -> impl Iterator<Item = (&PipelineId, &crate::config::PipelineConfig)> {
+        self.config.service.pipelines.iter()
+    }
+}
+
+fn none_if_empty(types: Vec<&str>) -> String {
+    if types.is_empty() {
+        "(none registered)".into()
+    } else {
+        types.join(", ")
+    }
+}
+
+/// Checks the `service` section: extensions and pipelines reference defined components,
+/// every pipeline has receivers and exporters, and every component handles its pipeline's
+/// signal.
+fn check_service(config: &CollectorConfig, factories: &Factories, errors: &mut Vec<ConfigError>) {
+    let service = &config.service;
+    let mut seen = BTreeSet::new();
+    for id in &service.extensions {
+        if config.component(Kind::Extension, id).is_none() {
+            errors.push(ConfigError::at(
+                "service::extensions",
+                format!(
+                    "references extension {:?} which is not configured",
+                    id.to_string()
+                ),
+            ));
+        }
+        if !seen.insert(id) {
+            errors.push(ConfigError::at(
+                "service::extensions",
+                format!("extension {:?} is listed twice", id.to_string()),
+            ));
+        }
+    }
+
+    if service.pipelines.is_empty() {
+        errors.push(ConfigError::at(
+            "service::pipelines",
+            "at least one pipeline is required",
+        ));
+    }
+    for (pipeline, settings) in &service.pipelines {
+        let path = format!("service::pipelines::{pipeline}");
+        let signal = pipeline.signal();
+        if settings.receivers.is_empty() {
+            errors.push(ConfigError::at(
+                format!("{path}::receivers"),
+                "must list at least one receiver",
+            ));
+        }
+        if settings.exporters.is_empty() {
+            errors.push(ConfigError::at(
+                format!("{path}::exporters"),
+                "must list at least one exporter",
+            ));
+        }
+        let lists = [
+            (Kind::Receiver, &settings.receivers),
+            (Kind::Processor, &settings.processors),
+            (Kind::Exporter, &settings.exporters),
+        ];
+        for (kind, ids) in lists {
+            let list_path = format!("{path}::{}", kind.section());
+            let mut listed = BTreeSet::new();
+            for id in ids {
+                if !listed.insert(id) {
+                    errors.push(ConfigError::at(
+                        &list_path,
+                        format!("{kind} {:?} is listed twice", id.to_string()),
+                    ));
+                    continue;
+                }
+                if config.component(kind, id).is_none() {
+                    errors.push(ConfigError::at(
+                        &list_path,
+                        format!(
+                            "references {kind} {:?} which is not configured",
+                            id.to_string()
+                        ),
+                    ));
+                    continue;
+                }
+                let supported = factories
+                    .stability(kind, id.component_type().as_str(), signal)
+                    .is_some_and(|s| s.is_supported());
+                // An unknown type was already reported where the component is defined.
+                let known = factories
+                    .stability(kind, id.component_type().as_str(), signal)
+                    .is_some();
+                if known && !supported {
+                    errors.push(ConfigError::at(
+                        &list_path,
+                        format!("{kind} {:?} does not support {signal}", id.to_string()),
+                    ));
+                }
+            }
+        }
+    }
+}

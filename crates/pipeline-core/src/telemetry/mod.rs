@@ -1,0 +1,14 @@
+//! The collector's own telemetry: metrics with the Go Collector's names and labels.
+//!
+//! Components record through the handles here ([`ReceiverMetrics`], [`ExporterMetrics`], or
+//! their own [`Counter`]s and [`Gauge`]s from the [`MetricsRegistry`] in their
+//! [`CreateSettings`](crate::component::CreateSettings)); the service serves the registry in
+//! the Prometheus text format.
+
+mod exporter_metrics;
+mod metrics;
+mod receiver_metrics;
+
+pub use exporter_metrics::ExporterMetrics;
+pub use metrics::{Counter, Gauge, GaugeFn, MetricsRegistry};
+pub use receiver_metrics::ReceiverMetrics;
