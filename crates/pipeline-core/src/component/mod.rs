@@ -194,8 +194,10 @@ impl<T: SignalData, C: Component + Consumer<T> + ?Sized> Exporter<T> for C {}
 
 /// A component beside the pipelines that other components find through the [`Host`]
 /// (storage for persistent queues, health checks).
+///
+/// Besides its lifecycle, an extension may offer capabilities to other components; each is
+/// a provided method returning `None` by default, overridden by extensions that have it.
 pub trait Extension: Component + AsAny {}
-impl<C: Component + AsAny + ?Sized> Extension for C {}
 
 /// Access to the concrete type behind a `dyn Extension`, so a component can find the
 /// extension it needs through [`Host::extension_as`]. Implemented for every type.

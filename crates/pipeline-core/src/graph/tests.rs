@@ -81,6 +81,8 @@ impl Component for Recorded {
     }
 }
 
+impl crate::component::Extension for Recorded {}
+
 fn recorded(journal: &Journal, settings: &CreateSettings, config: &TestConfig) -> Recorded {
     let name = format!("{} {}", settings.kind(), settings.id());
     journal.push(format!(

@@ -26,6 +26,7 @@
 //! ```
 
 mod logs;
+mod metadata;
 mod metrics;
 mod payload;
 mod signal;
@@ -40,6 +41,7 @@ use std::fmt;
 use bytes::Bytes;
 
 pub use logs::Logs;
+pub use metadata::ClientMetadata;
 pub use metrics::{Metrics, data_point_count};
 pub use payload::{DecodeError, OtlpRequest, Payload};
 pub use signal::{Signal, UnknownSignal};

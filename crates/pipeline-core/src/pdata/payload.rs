@@ -6,7 +6,7 @@ use std::sync::{Arc, OnceLock};
 use bytes::{Bytes, BytesMut};
 use prost::Message;
 
-use super::Signal;
+use super::{ClientMetadata, Signal};
 
 /// An OTLP export request type that a [`Payload`] can carry.
 ///
@@ -72,12 +72,14 @@ impl<R: Clone> Clone for Inner<R> {
 /// [`Logs`](super::Logs).
 pub struct Payload<R> {
     inner: Arc<Inner<R>>,
+    metadata: Option<Arc<ClientMetadata>>,
 }
 
 impl<R> Clone for Payload<R> {
     fn clone(&self) -> Self {
         Payload {
             inner: Arc::clone(&self.inner),
+            metadata: self.metadata.clone(),
         }
     }
 }
@@ -118,6 +120,7 @@ impl<R: OtlpRequest> Payload<R> {
                 request,
                 encoded: OnceLock::new(),
             }),
+            metadata: None,
         }
     }
 
@@ -132,7 +135,19 @@ impl<R: OtlpRequest> Payload<R> {
         let _ = encoded.set(bytes);
         Ok(Payload {
             inner: Arc::new(Inner { request, encoded }),
+            metadata: None,
         })
+    }
+
+    /// The same payload, carrying the metadata of the request it arrived in.
+    pub fn with_metadata(mut self, metadata: Arc<ClientMetadata>) -> Self {
+        self.metadata = Some(metadata);
+        self
+    }
+
+    /// The metadata of the request the payload arrived in, if its receiver kept it.
+    pub fn metadata(&self) -> Option<&Arc<ClientMetadata>> {
+        self.metadata.as_ref()
     }
 
     /// The signal this payload carries.
@@ -205,14 +220,19 @@ impl<R: OtlpRequest> Payload<R> {
         if max_items == 0 || self.item_count() <= max_items {
             return vec![self];
         }
+        let metadata = self.metadata.clone();
         self.into_request()
             .split_into(max_items)
             .into_iter()
-            .map(Payload::new)
+            .map(|request| Payload {
+                metadata: metadata.clone(),
+                ..Payload::new(request)
+            })
             .collect()
     }
 
-    /// Appends `other`'s resources after this payload's.
+    /// Appends `other`'s resources after this payload's. The result keeps this payload's
+    /// metadata: merge only payloads whose metadata does not matter or is the same.
     pub fn merge(&mut self, other: Self) {
         if other.inner.request == R::default() {
             return;
