@@ -1,0 +1,129 @@
+//! [`DecodeError`]: a decoding failure and the key path where it happened.
+
+use std::fmt;
+
+use crate::path;
+
+/// A failure to decode a configuration value into a typed struct, with the full key path of
+/// the offending value: `receivers::otlp::protocols::grpc::endpoint: invalid socket address`.
+///
+/// List elements appear as their index (`service::extensions::0`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DecodeError {
+    path: String,
+    message: String,
+    /// A key below the current value that the error is about, such as the name of a missing
+    /// or unknown field. It is appended once the error learns the path it happened at.
+    pending_key: Option<String>,
+    located: bool,
+}
+
+impl DecodeError {
+    /// Creates an error about the value at `path`.
+    pub fn new(path: impl Into<String>, message: impl Into<String>) -> DecodeError {
+        DecodeError {
+            path: path.into(),
+            message: message.into(),
+            pending_key: None,
+            located: true,
+        }
+    }
+
+    /// The key path of the offending value, such as `exporters::otlp::timeout`. Empty when
+    /// the error is about the root.
+    pub fn path(&self) -> &str {
+        &self.path
+    }
+
+    /// What went wrong, without the path.
+    pub fn message(&self) -> &str {
+        &self.message
+    }
+
+    /// Pins an error raised without a location (by serde or a field's own `Deserialize`) to
+    /// the path of the value being decoded. Errors that already know their path keep it, so
+    /// the innermost value claims the error.
+    pub(crate) fn located_at(mut self, base: &str) -> DecodeError {
+        if !self.located {
+            self.path = match self.pending_key.take() {
+                Some(key) => path::join(base, &key),
+                None => base.to_owned(),
+            };
+            self.located = true;
+        }
+        self
+    }
+
+    fn unlocated(message: String, pending_key: Option<String>) -> DecodeError {
+        DecodeError {
+            path: String::new(),
+            message,
+            pending_key,
+            located: false,
+        }
+    }
+}
+
+impl fmt::Display for DecodeError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if self.path.is_empty() {
+            f.write_str(&self.message)
+        } else {
+            write!(f, "{}: {}", self.path, self.message)
+        }
+    }
+}
+
+impl std::error::Error for DecodeError {}
+
+impl serde::de::Error for DecodeError {
+    fn custom<T: fmt::Display>(message: T) -> DecodeError {
+        DecodeError::unlocated(message.to_string(), None)
+    }
+
+    fn missing_field(field: &'static str) -> DecodeError {
+        DecodeError::unlocated("missing required key".to_owned(), Some(field.to_owned()))
+    }
+
+    fn unknown_field(field: &str, expected: &'static [&'static str]) -> DecodeError {
+        let message = if expected.is_empty() {
+            "unknown key; this map accepts no keys".to_owned()
+        } else {
+            let valid: Vec<String> = expected.iter().map(|k| format!("`{k}`")).collect();
+            format!("unknown key; valid keys: {}", valid.join(", "))
+        };
+        DecodeError::unlocated(message, Some(field.to_owned()))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde::de::Error as _;
+
+    #[test]
+    fn the_first_location_wins() {
+        let error = DecodeError::custom("boom")
+            .located_at("a::b")
+            .located_at("a");
+        assert_eq!(error.path(), "a::b");
+        assert_eq!(error.to_string(), "a::b: boom");
+    }
+
+    #[test]
+    fn field_errors_name_the_field_below_the_struct() {
+        let missing = DecodeError::missing_field("endpoint").located_at("receivers::otlp");
+        assert_eq!(missing.path(), "receivers::otlp::endpoint");
+        assert_eq!(missing.message(), "missing required key");
+        let unknown = DecodeError::unknown_field("protocls", &["protocols"]).located_at("");
+        assert_eq!(
+            unknown.to_string(),
+            "protocls: unknown key; valid keys: `protocols`"
+        );
+    }
+
+    #[test]
+    fn an_error_at_the_root_shows_only_its_message() {
+        assert_eq!(DecodeError::new("", "bad").to_string(), "bad");
+    }
+}
