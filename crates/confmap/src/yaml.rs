@@ -49,7 +49,11 @@ impl YamlError {
 
     fn from_saphyr(error: &serde_saphyr::Error) -> YamlError {
         let location = error.location().filter(|l| l.line() > 0);
-        let message = refusal(error).unwrap_or_else(|| strip_location(&error.to_string()));
+        let message = refusal(error).unwrap_or_else(|| {
+            // The user-facing wording ("duplicate mapping key `a` is not allowed here")
+            // rather than the developer one, which names serde-saphyr's options.
+            strip_location(&error.render_with_formatter(&serde_saphyr::UserMessageFormatter))
+        });
         YamlError {
             message,
             line: location.map(|l| l.line()),
