@@ -1,12 +1,151 @@
-//! tributary-confmap
+//! Configuration for Tributary: a tree resolved from URIs, with `${...}` expansion, strict
+//! typed decoding and watching, following the OpenTelemetry Collector's `confmap`.
+//!
+//! # Resolving
+//!
+//! A [`Resolver`] takes configuration URIs and `--set` arguments, retrieves each URI from
+//! the [`Provider`] of its scheme, merges them in order, expands references and runs the
+//! [`Converter`]s:
+//!
+//! ```
+//! use std::time::Duration;
+//!
+//! use serde::Deserialize;
+//! use tributary_confmap::{Resolver, ResolverSettings};
+//!
+//! #[derive(Debug, Deserialize)]
+//! #[serde(deny_unknown_fields)]
+//! struct OtlpExporter {
+//!     endpoint: String,
+//!     #[serde(with = "tributary_confmap::duration")]
+//!     timeout: Duration,
+//!     #[serde(default)]
+//!     compression: Option<String>,
+//! }
+//!
+//! # #[tokio::main(flavor = "current_thread")]
+//! # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+//! let dir = tempfile::tempdir()?;
+//! let base = dir.path().join("base.yaml");
+//! std::fs::write(
+//!     &base,
+//!     "exporters:\n  otlp:\n    endpoint: ${env:DOC_OTLP_ENDPOINT:-localhost:4317}\n    timeout: 5s\n",
+//! )?;
+//!
+//! let mut settings = ResolverSettings::new([
+//!     base.display().to_string(),                                // a bare path is a file
+//!     "yaml:exporters::otlp::compression: gzip".to_owned(),      // inline YAML
+//! ]);
+//! settings.set.push("exporters.otlp.timeout=30s".to_owned());   // --set, applied last
+//! let resolver = Resolver::new(settings)?;
+//!
+//! let conf = resolver.resolve().await?;
+//! let otlp: OtlpExporter = conf.decode_at("exporters::otlp")?;
+//! assert_eq!(otlp.endpoint, "localhost:4317");
+//! assert_eq!(otlp.timeout, Duration::from_secs(30));
+//! assert_eq!(otlp.compression.as_deref(), Some("gzip"));
+//!
+//! // Errors name the full key path.
+//! std::fs::write(&base, "exporters:\n  otlp:\n    endpoint: x\n    timout: 5s\n")?;
+//! let error = resolver.resolve().await?.decode_at::<OtlpExporter>("exporters::otlp").unwrap_err();
+//! assert_eq!(
+//!     error.to_string(),
+//!     "exporters::otlp::timout: unknown key; valid keys: `endpoint`, `timeout`, `compression`"
+//! );
+//!
+//! resolver.shutdown().await?;
+//! # Ok(())
+//! # }
+//! ```
+//!
+//! Merging: maps merge key by key, recursively; lists and scalars from a later source
+//! replace earlier ones (so does null). `--set a.b=c` is the URI `yaml:a::b: c`, applied
+//! after all others. A URI without a scheme (or with a one-letter one, a Windows drive) is
+//! a file path.
+//!
+//! # Expansion
+//!
+//! After merging, string values may refer to other sources:
+//!
+//! | written | means |
+//! |---|---|
+//! | `${env:HOST}` | what the `env` provider retrieves for `env:HOST` |
+//! | `${HOST}` | `${env:HOST}` (the [default scheme](ResolverSettings::default_scheme)) |
+//! | `${env:HOST:-localhost}` | `HOST`, or `localhost` when it is unset |
+//! | `${file:${env:DIR}/x.yaml}` | nested, resolved inside out |
+//! | `$$` | a literal `$`: `$${env:HOST}` is the text `${env:HOST}` |
+//! | `$HOST` | itself; only the braced form expands |
+//!
+//! A reference that is the whole value keeps the type of what it retrieves (a map, a list,
+//! an int); a string field still receives the original text, so an env variable holding
+//! `0123` is 83 for an int field and `"0123"` for a string field (see [`Expanded`]). A
+//! reference inside a longer string inserts text and must retrieve a scalar. Retrieved
+//! values are expanded in turn, loops are errors naming their URIs, and only values (never
+//! keys) are expanded. The tokenizer is exact: unlike the Go Collector,
+//! `$${A} ${env:B}` expands `${env:B}`.
+//!
+//! # Providers
+//!
+//! [`default_providers`] serves `file` ([`FileProvider`], watched), `env`
+//! ([`EnvProvider`]), `yaml` ([`YamlProvider`]), and `http`/`https` ([`HttpProvider`],
+//! optionally polled). Implement [`Provider`] for other sources.
+//!
+//! # Watching
+//!
+//! [`Resolver::watch`] returns a [`Changes`] receiver. When any watched source changes,
+//! it yields a [`ChangeEvent`]; resolve again to get the new configuration.
+//!
+//! ```no_run
+//! # async fn run(resolver: tributary_confmap::Resolver) -> Result<(), tributary_confmap::Error> {
+//! let mut changes = resolver.watch();
+//! while let Some(event) = changes.recv().await {
+//!     println!("changed: {:?}", event.uris());
+//!     let conf = resolver.resolve().await?;
+//!     // ... build and swap in the new pipeline ...
+//! #   drop(conf);
+//! }
+//! # Ok(())
+//! # }
+//! ```
+//!
+//! # Decoding
+//!
+//! [`Conf::decode`], [`Conf::decode_at`] and [`Value::decode`] decode into serde types,
+//! strictly: no weak typing, unknown keys rejected by `#[serde(deny_unknown_fields)]`, and
+//! every [`DecodeError`] names the full key path (`a::b::0::c`). A null struct field keeps
+//! its default. [`duration`] reads Go-style durations.
+//!
+//! # YAML
+//!
+//! Documents are parsed with `serde-saphyr` (maintained, pure Rust, no `unsafe`) into this
+//! crate's own tree. Errors carry line and column; documents over [`MAX_DOCUMENT_BYTES`] or
+//! that expand through aliases beyond a node budget are refused.
+
 mod conf;
+mod converter;
 mod decode;
 pub mod duration;
 mod error;
+mod expand;
 mod path;
+mod provider;
+mod resolver;
+mod uri;
 mod value;
+mod watch;
 mod yaml;
+
 pub use conf::Conf;
+pub use converter::Converter;
 pub use decode::DecodeError;
-pub use error::Error;
-pub use value::{Map, Value};
+pub use error::{Error, ExpandError, ProviderError};
+pub use path::KEY_DELIMITER;
+pub use provider::{
+    EnvProvider, FileProvider, FileProviderSettings, HttpProvider, HttpProviderSettings, Provider,
+    Retrieved, YamlProvider, default_providers,
+};
+pub use resolver::{Resolver, ResolverSettings};
+pub use uri::is_valid_scheme;
+pub use value::{Expanded, Map, Value};
+pub use watch::{ChangeEvent, Changes, Watcher};
+pub use yaml::{MAX_DOCUMENT_BYTES, YamlError};

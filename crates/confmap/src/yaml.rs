@@ -49,7 +49,11 @@ impl YamlError {
 
     fn from_saphyr(error: &serde_saphyr::Error) -> YamlError {
         let location = error.location().filter(|l| l.line() > 0);
-        let message = refusal(error).unwrap_or_else(|| strip_location(&error.to_string()));
+        let message = refusal(error).unwrap_or_else(|| {
+            // The user-facing wording ("duplicate mapping key `a` is not allowed here")
+            // rather than the developer one, which names serde-saphyr's options.
+            strip_location(&error.render_with_formatter(&serde_saphyr::UserMessageFormatter))
+        });
         YamlError {
             message,
             line: location.map(|l| l.line()),
@@ -205,7 +209,10 @@ mod tests {
             previous = name;
         }
         let error = parse(&text).unwrap_err();
-        assert!(error.message().starts_with("document refused: "), "{error}");
+        assert!(
+            error.message().starts_with("document refused: "),
+            "{error}"
+        );
         assert!(error.message().contains("alias"), "{error}");
     }
 
@@ -216,10 +223,7 @@ mod tests {
         assert!(error.message().contains("limit"), "{error}");
         let deep = format!("{}1{}", "[".repeat(200), "]".repeat(200));
         let error = parse(&deep).unwrap_err();
-        assert!(
-            error.to_string().contains("refused") || error.line().is_some(),
-            "{error}"
-        );
+        assert!(error.to_string().contains("refused") || error.line().is_some(), "{error}");
     }
 
     #[test]

@@ -40,7 +40,7 @@ impl<'de> ValueDeserializer<'de> {
             // `typed()` never returns a wrapper.
             Value::Expanded(expanded) => visitor.visit_borrowed_str(expanded.original()),
         };
-        result.map_err(|error: DecodeError| error.located_at(&path))
+        result.map_err(|error| error.located_at(&path))
     }
 
     /// Visits text: a string, or the original text of an expanded scalar. Anything else goes
@@ -50,14 +50,14 @@ impl<'de> ValueDeserializer<'de> {
             Value::String(s) => {
                 let path = self.path;
                 visitor
-                    .visit_borrowed_str(s)
-                    .map_err(|error: DecodeError| error.located_at(&path))
+                    .visit_borrowed_str::<DecodeError>(s)
+                    .map_err(|error| error.located_at(&path))
             }
             Value::Expanded(expanded) => {
                 let path = self.path;
                 visitor
-                    .visit_borrowed_str(expanded.original())
-                    .map_err(|error: DecodeError| error.located_at(&path))
+                    .visit_borrowed_str::<DecodeError>(expanded.original())
+                    .map_err(|error| error.located_at(&path))
             }
             _ => self.visit_scalar(visitor),
         }
@@ -134,7 +134,10 @@ impl<'de> Deserializer<'de> for ValueDeserializer<'de> {
         self.visit_text(visitor)
     }
 
-    fn deserialize_identifier<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, DecodeError> {
+    fn deserialize_identifier<V: Visitor<'de>>(
+        self,
+        visitor: V,
+    ) -> Result<V::Value, DecodeError> {
         self.visit_text(visitor)
     }
 
@@ -145,15 +148,15 @@ impl<'de> Deserializer<'de> for ValueDeserializer<'de> {
         } else {
             visitor.visit_some(self)
         };
-        result.map_err(|error: DecodeError| error.located_at(&path))
+        result.map_err(|error| error.located_at(&path))
     }
 
     fn deserialize_unit<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, DecodeError> {
         if self.value.is_null() {
             let path = self.path;
             visitor
-                .visit_unit()
-                .map_err(|error: DecodeError| error.located_at(&path))
+                .visit_unit::<DecodeError>()
+                .map_err(|error| error.located_at(&path))
         } else {
             self.mismatch(&visitor)
         }
@@ -175,7 +178,7 @@ impl<'de> Deserializer<'de> for ValueDeserializer<'de> {
         let path = self.path.clone();
         visitor
             .visit_newtype_struct(self)
-            .map_err(|error: DecodeError| error.located_at(&path))
+            .map_err(|error| error.located_at(&path))
     }
 
     fn deserialize_seq<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, DecodeError> {
@@ -253,10 +256,13 @@ impl<'de> Deserializer<'de> for ValueDeserializer<'de> {
         };
         visitor
             .visit_enum(access)
-            .map_err(|error: DecodeError| error.located_at(&path))
+            .map_err(|error| error.located_at(&path))
     }
 
-    fn deserialize_ignored_any<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, DecodeError> {
+    fn deserialize_ignored_any<V: Visitor<'de>>(
+        self,
+        visitor: V,
+    ) -> Result<V::Value, DecodeError> {
         visitor.visit_unit()
     }
 }

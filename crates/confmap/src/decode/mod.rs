@@ -7,3 +7,6 @@ mod error;
 
 pub(crate) use deserializer::ValueDeserializer;
 pub use error::DecodeError;
+
+#[cfg(test)]
+mod tests;

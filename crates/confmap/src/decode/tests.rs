@@ -1,0 +1,378 @@
+//! Decoding rules, each as a test.
+
+use std::collections::{BTreeMap, HashMap};
+use std::net::SocketAddr;
+use std::time::Duration;
+
+use serde::Deserialize;
+
+use crate::conf::Conf;
+use crate::value::{Expanded, Value};
+
+fn conf(yaml: &str) -> Conf {
+    Conf::from_yaml(yaml).unwrap()
+}
+
+#[derive(Debug, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+struct Receivers {
+    otlp: Otlp,
+}
+
+#[derive(Debug, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+struct Otlp {
+    protocols: Protocols,
+}
+
+#[derive(Debug, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+struct Protocols {
+    grpc: Grpc,
+}
+
+#[derive(Debug, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+struct Grpc {
+    endpoint: SocketAddr,
+    #[serde(default)]
+    max_recv_msg_size_mib: u32,
+    #[serde(default)]
+    include_metadata: bool,
+}
+
+#[derive(Debug, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+struct Root {
+    receivers: Receivers,
+}
+
+#[test]
+fn nested_structs_decode() {
+    let root: Root = conf(
+        "receivers:\n  otlp:\n    protocols:\n      grpc:\n        endpoint: 127.0.0.1:4317\n        max_recv_msg_size_mib: 4\n",
+    )
+    .decode()
+    .unwrap();
+    assert_eq!(
+        root.receivers.otlp.protocols.grpc.endpoint,
+        "127.0.0.1:4317".parse().unwrap()
+    );
+    assert_eq!(root.receivers.otlp.protocols.grpc.max_recv_msg_size_mib, 4);
+}
+
+#[test]
+fn errors_from_a_fields_own_type_name_the_full_path() {
+    let error = conf("receivers:\n  otlp:\n    protocols:\n      grpc:\n        endpoint: x\n")
+        .decode::<Root>()
+        .unwrap_err();
+    assert_eq!(error.path(), "receivers::otlp::protocols::grpc::endpoint");
+    assert_eq!(error.message(), "invalid socket address syntax");
+    assert_eq!(
+        error.to_string(),
+        "receivers::otlp::protocols::grpc::endpoint: invalid socket address syntax"
+    );
+}
+
+#[test]
+fn unknown_keys_name_their_path_and_the_valid_keys() {
+    let error = conf(
+        "receivers:\n  otlp:\n    protocols:\n      grpc:\n        endpoint: 1.2.3.4:5\n        endpont: x\n",
+    )
+    .decode::<Root>()
+    .unwrap_err();
+    assert_eq!(
+        error.to_string(),
+        "receivers::otlp::protocols::grpc::endpont: unknown key; valid keys: `endpoint`, \
+         `max_recv_msg_size_mib`, `include_metadata`"
+    );
+}
+
+#[test]
+fn missing_keys_name_their_path() {
+    let error = conf("receivers:\n  otlp:\n    protocols:\n      grpc: {}\n")
+        .decode::<Root>()
+        .unwrap_err();
+    assert_eq!(
+        error.to_string(),
+        "receivers::otlp::protocols::grpc::endpoint: missing required key"
+    );
+}
+
+#[test]
+fn there_is_no_weak_typing() {
+    let cases = [
+        ("include_metadata: 'true'", "invalid type: string \"true\", expected a boolean"),
+        ("max_recv_msg_size_mib: '4'", "invalid type: string \"4\", expected u32"),
+        ("max_recv_msg_size_mib: 4.5", "invalid type: floating point `4.5`, expected u32"),
+        ("max_recv_msg_size_mib: -1", "invalid value: integer `-1`, expected u32"),
+        ("max_recv_msg_size_mib: [4]", "invalid type: sequence, expected u32"),
+        ("include_metadata: null", ""),
+    ];
+    for (line, expected) in cases {
+        let yaml = format!("endpoint: 1.2.3.4:5\n{line}\n");
+        let result = conf(&yaml).decode::<Grpc>();
+        if expected.is_empty() {
+            // A null field is "not set" and keeps its default.
+            assert!(!result.unwrap().include_metadata);
+            continue;
+        }
+        let error = result.unwrap_err();
+        assert_eq!(error.message(), expected, "{line}");
+        let key = line.split(':').next().unwrap();
+        assert_eq!(error.path(), key, "{line}");
+    }
+}
+
+#[test]
+fn a_number_is_not_a_string() {
+    #[derive(Debug, Deserialize)]
+    struct Named {
+        #[allow(dead_code)]
+        name: String,
+    }
+    let error = conf("name: 5\n").decode::<Named>().unwrap_err();
+    assert_eq!(error.to_string(), "name: invalid type: integer `5`, expected a string");
+}
+
+#[derive(Debug, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+struct Typed {
+    #[serde(default)]
+    port: Option<u16>,
+    #[serde(default)]
+    name: Option<String>,
+    #[serde(default)]
+    enabled: Option<bool>,
+    #[serde(default)]
+    ratio: Option<f64>,
+    #[serde(default)]
+    raw: Option<Value>,
+}
+
+fn with(key: &str, value: Value) -> Conf {
+    let mut c = Conf::new();
+    c.set(key, value);
+    c
+}
+
+#[test]
+fn an_expanded_value_gives_strings_its_text_and_others_its_type() {
+    let expanded = |value: Value, text: &str| Value::from(Expanded::new(value, text));
+    let typed: Typed = with("port", expanded(Value::Int(83), "0123")).decode().unwrap();
+    assert_eq!(typed.port, Some(83));
+    let typed: Typed = with("name", expanded(Value::Int(83), "0123")).decode().unwrap();
+    assert_eq!(typed.name.as_deref(), Some("0123"));
+    let typed: Typed = with("enabled", expanded(Value::Bool(true), "true")).decode().unwrap();
+    assert_eq!(typed.enabled, Some(true));
+    let typed: Typed = with("ratio", expanded(Value::Int(1), "1")).decode().unwrap();
+    assert_eq!(typed.ratio, Some(1.0));
+    let typed: Typed = with("raw", expanded(Value::Int(7), "7")).decode().unwrap();
+    assert_eq!(typed.raw, Some(Value::Int(7)));
+    // An env variable that is set but empty: a string field gets "", others nothing.
+    let typed: Typed = with("name", expanded(Value::Null, "")).decode().unwrap();
+    assert_eq!(typed.name, None);
+    #[derive(Deserialize)]
+    struct Required {
+        name: String,
+    }
+    let required: Required = with("name", expanded(Value::Null, "")).decode().unwrap();
+    assert_eq!(required.name, "");
+    // Weak typing stays off: `t` from an env variable is not a bool.
+    let error = with("enabled", Value::from("t")).decode::<Typed>().unwrap_err();
+    assert_eq!(error.to_string(), "enabled: invalid type: string \"t\", expected a boolean");
+}
+
+#[test]
+fn null_means_empty_or_default() {
+    #[derive(Debug, Deserialize, Default, PartialEq)]
+    #[serde(deny_unknown_fields, default)]
+    struct Batch {
+        send_batch_size: u32,
+        tags: Vec<String>,
+        labels: BTreeMap<String, String>,
+    }
+    assert_eq!(Value::Null.decode::<Batch>().unwrap(), Batch::default());
+    assert_eq!(conf("tags:\nlabels:\n").decode::<Batch>().unwrap(), Batch::default());
+    let components: HashMap<String, Option<Batch>> = conf("batch:\nother: {send_batch_size: 3}\n")
+        .decode()
+        .unwrap();
+    assert_eq!(components["batch"], None);
+    assert_eq!(components["other"].as_ref().map(|b| b.send_batch_size), Some(3));
+    assert!(Value::Null.decode::<Vec<u8>>().unwrap().is_empty());
+    let error = Value::Null.decode::<String>().unwrap_err();
+    assert_eq!(error.to_string(), "invalid type: null, expected a string");
+}
+
+#[test]
+fn null_for_a_required_field_is_missing() {
+    #[derive(Debug, Deserialize)]
+    #[allow(dead_code)]
+    struct Required {
+        endpoint: String,
+    }
+    let error = conf("endpoint:\n").decode::<Required>().unwrap_err();
+    assert_eq!(error.to_string(), "endpoint: missing required key");
+}
+
+#[test]
+fn list_elements_are_named_by_index() {
+    #[derive(Debug, Deserialize)]
+    #[allow(dead_code)]
+    struct Service {
+        extensions: Vec<u8>,
+    }
+    let error = conf("extensions: [1, 2, x]\n").decode::<Service>().unwrap_err();
+    assert_eq!(error.path(), "extensions::2");
+    let error = conf("pairs: [[1, 2], [3]]\n")
+        .decode_at::<(u8, u8)>("pairs::1")
+        .unwrap_err();
+    assert_eq!(error.path(), "pairs::1");
+}
+
+#[test]
+fn decode_at_prefixes_paths() {
+    let c = conf("receivers:\n  otlp:\n    protocols:\n      grpc:\n        endpoint: nope\n");
+    let error = c
+        .get("receivers::otlp")
+        .unwrap()
+        .decode_at::<Otlp>("receivers::otlp")
+        .unwrap_err();
+    assert_eq!(error.path(), "receivers::otlp::protocols::grpc::endpoint");
+    let error = c.decode_at::<Otlp>("receivers::otlp").unwrap_err();
+    assert_eq!(error.path(), "receivers::otlp::protocols::grpc::endpoint");
+    // An absent path decodes as null: defaults, or the missing keys.
+    let error = c.decode_at::<Otlp>("receivers::nope").unwrap_err();
+    assert_eq!(error.to_string(), "receivers::nope::protocols: missing required key");
+}
+
+#[derive(Debug, Deserialize, PartialEq)]
+#[serde(rename_all = "snake_case", deny_unknown_fields)]
+enum Compression {
+    None,
+    Gzip,
+    Zstd { level: i32 },
+    Custom(String),
+}
+
+#[test]
+fn enums_are_strings_or_single_key_maps() {
+    #[derive(Debug, Deserialize)]
+    struct C {
+        c: Vec<Compression>,
+    }
+    let decoded: C = conf("c: [none, gzip, {zstd: {level: 3}}, {custom: lz4}]\n")
+        .decode()
+        .unwrap();
+    assert_eq!(
+        decoded.c,
+        [
+            Compression::None,
+            Compression::Gzip,
+            Compression::Zstd { level: 3 },
+            Compression::Custom("lz4".into())
+        ]
+    );
+    let error = conf("c: [gzip, brotli]\n").decode::<C>().unwrap_err();
+    assert_eq!(error.path(), "c::1");
+    assert!(error.message().starts_with("unknown variant `brotli`"), "{error}");
+    let error = conf("c: [{zstd: {level: x}}]\n").decode::<C>().unwrap_err();
+    assert_eq!(error.path(), "c::0::zstd::level");
+    let error = conf("c: [{zstd: {level: 1, extra: 2}}]\n").decode::<C>().unwrap_err();
+    assert_eq!(error.path(), "c::0::zstd::extra");
+    let error = conf("c: [zstd]\n").decode::<C>().unwrap_err();
+    assert_eq!(error.path(), "c::0");
+    let error = conf("c: [{a: 1, b: 2}]\n").decode::<C>().unwrap_err();
+    assert_eq!(
+        error.to_string(),
+        "c::0: expected a string or a map with a single key, found a map with 2 keys"
+    );
+    let expanded = Value::from(Expanded::new(Value::Int(5), "gzip"));
+    assert_eq!(expanded.decode::<Compression>().unwrap(), Compression::Gzip);
+}
+
+#[test]
+fn map_keys_can_be_numbers() {
+    let decoded: HashMap<u16, String> = conf("1: a\n2: b\n").decode().unwrap();
+    assert_eq!(decoded[&2], "b");
+    let error = conf("x: a\n").decode::<HashMap<u16, String>>().unwrap_err();
+    assert!(error.message().contains("invalid value: string \"x\""), "{error}");
+}
+
+#[test]
+fn tuples_check_their_length() {
+    let error = conf("t: [1, 2, 3]\n").decode_at::<(u8, u8)>("t").unwrap_err();
+    assert_eq!(error.path(), "t");
+    assert!(error.message().contains("invalid length 3"), "{error}");
+}
+
+#[test]
+fn raw_values_can_sit_inside_typed_configs() {
+    #[derive(Debug, Deserialize)]
+    #[serde(deny_unknown_fields)]
+    struct Attributes {
+        actions: Vec<Action>,
+    }
+    #[derive(Debug, Deserialize)]
+    #[serde(deny_unknown_fields)]
+    struct Action {
+        key: String,
+        value: Value,
+    }
+    let decoded: Attributes = conf("actions:\n  - key: a\n    value: {x: [1, true]}\n  - key: b\n    value: 2\n")
+        .decode()
+        .unwrap();
+    assert_eq!(decoded.actions[0].key, "a");
+    assert_eq!(decoded.actions[0].value.get("x::1"), Some(&Value::Bool(true)));
+    assert_eq!(decoded.actions[1].value, Value::Int(2));
+}
+
+#[test]
+fn durations_decode_from_text_or_expanded_zero() {
+    #[derive(Debug, Deserialize)]
+    #[serde(deny_unknown_fields)]
+    struct Timeouts {
+        #[serde(with = "crate::duration")]
+        timeout: Duration,
+        #[serde(default, with = "crate::duration::option")]
+        idle: Option<Duration>,
+    }
+    let decoded: Timeouts = conf("timeout: 1m30s\nidle: 200ms\n").decode().unwrap();
+    assert_eq!(decoded.timeout, Duration::from_secs(90));
+    assert_eq!(decoded.idle, Some(Duration::from_millis(200)));
+    let decoded: Timeouts = conf("timeout: 0\nidle:\n").decode().unwrap();
+    assert_eq!(decoded.timeout, Duration::ZERO);
+    assert_eq!(decoded.idle, None);
+    let decoded: Timeouts = with("timeout", Value::from(Expanded::new(Value::Int(0), "0")))
+        .decode()
+        .unwrap();
+    assert_eq!(decoded.timeout, Duration::ZERO);
+    let error = conf("timeout: 5\n").decode::<Timeouts>().unwrap_err();
+    assert_eq!(
+        error.to_string(),
+        "timeout: the duration 5 has no unit; write it with one, such as \"5s\""
+    );
+    let error = conf("timeout: 5 s\n").decode::<Timeouts>().unwrap_err();
+    assert!(error.to_string().starts_with("timeout: invalid duration \"5 s\""), "{error}");
+}
+
+#[test]
+fn flattened_and_untagged_types_still_decode() {
+    #[derive(Debug, Deserialize)]
+    struct Outer {
+        name: String,
+        #[serde(flatten)]
+        rest: HashMap<String, Value>,
+    }
+    let decoded: Outer = conf("name: x\na: 1\nb: [2]\n").decode().unwrap();
+    assert_eq!(decoded.name, "x");
+    assert_eq!(decoded.rest.len(), 2);
+    #[derive(Debug, Deserialize, PartialEq)]
+    #[serde(untagged)]
+    enum Port {
+        Number(u16),
+        Named(String),
+    }
+    assert_eq!(Value::Int(80).decode::<Port>().unwrap(), Port::Number(80));
+    assert_eq!(Value::from("http").decode::<Port>().unwrap(), Port::Named("http".into()));
+}
