@@ -61,6 +61,15 @@ pub struct PipelineConfig {
 }
 
 /// `service::telemetry::metrics`: the collector's own metrics endpoint.
+///
+/// The endpoint's address is `address` (the Go Collector's older form) or the first
+/// Prometheus pull reader (its newer form):
+///
+/// ```yaml
+/// metrics:
+///   readers:
+///     - pull: { exporter: { prometheus: { host: 127.0.0.1, port: 8888 } } }
+/// ```
 #[derive(Clone, Debug, PartialEq, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct MetricsTelemetryConfig {
@@ -68,6 +77,8 @@ pub struct MetricsTelemetryConfig {
     pub level: MetricsLevel,
     /// Where the Prometheus endpoint listens (`127.0.0.1:8888`).
     pub address: String,
+    /// Metric readers; only Prometheus pull readers are supported.
+    pub readers: Vec<MetricReader>,
 }
 
 impl Default for MetricsTelemetryConfig {
@@ -75,8 +86,70 @@ impl Default for MetricsTelemetryConfig {
         MetricsTelemetryConfig {
             level: MetricsLevel::Normal,
             address: "127.0.0.1:8888".into(),
+            readers: Vec::new(),
         }
     }
+}
+
+impl MetricsTelemetryConfig {
+    /// Where the endpoint listens: the first pull reader's host and port, else `address`;
+    /// `None` when the level is `none`.
+    pub fn endpoint(&self) -> Option<String> {
+        if self.level == MetricsLevel::None {
+            return None;
+        }
+        let from_reader = self.readers.iter().find_map(|r| {
+            let p = &r.pull.as_ref()?.exporter.prometheus;
+            let host = p.host.as_deref().unwrap_or("127.0.0.1");
+            Some(if host.contains(':') {
+                format!("[{host}]:{}", p.port)
+            } else {
+                format!("{host}:{}", p.port)
+            })
+        });
+        Some(from_reader.unwrap_or_else(|| self.address.clone()))
+    }
+}
+
+/// One entry of `service::telemetry::metrics::readers`.
+#[derive(Clone, Debug, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct MetricReader {
+    /// A pull reader (scraped).
+    pub pull: Option<PullReader>,
+}
+
+/// `pull: { exporter: { prometheus: ... } }`.
+#[derive(Clone, Debug, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PullReader {
+    /// The exporter serving the pull endpoint.
+    pub exporter: PullExporter,
+}
+
+/// `exporter: { prometheus: ... }`.
+#[derive(Clone, Debug, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PullExporter {
+    /// The Prometheus endpoint.
+    pub prometheus: PrometheusEndpoint,
+}
+
+/// `prometheus: { host, port }`, plus the Go Collector's naming switches, which this
+/// collector always behaves as set to true (no type or unit suffixes, no scope info).
+#[derive(Clone, Debug, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PrometheusEndpoint {
+    /// Host to bind (127.0.0.1 when absent).
+    pub host: Option<String>,
+    /// Port to bind.
+    pub port: u16,
+    /// Accepted for compatibility; names never carry a type suffix.
+    pub without_type_suffix: Option<bool>,
+    /// Accepted for compatibility; names never carry a unit suffix.
+    pub without_units: Option<bool>,
+    /// Accepted for compatibility; no scope info is added.
+    pub without_scope_info: Option<bool>,
 }
 
 /// How much of the collector's own metrics is recorded.
@@ -95,20 +168,40 @@ pub enum MetricsLevel {
 }
 
 /// `service::telemetry::logs`: the collector's own logs.
-#[derive(Clone, Debug, PartialEq, Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct LogsTelemetryConfig {
     /// Minimum level: `debug`, `info` (default), `warn`, `error`.
-    pub level: String,
+    pub level: LogLevel,
     /// `console` (human-readable text, default) or `json`.
     pub encoding: LogEncoding,
 }
 
-impl Default for LogsTelemetryConfig {
-    fn default() -> Self {
-        LogsTelemetryConfig {
-            level: "info".into(),
-            encoding: LogEncoding::Console,
+/// The minimum level of the collector's own logs. The Go Collector's `dpanic`, `panic`
+/// and `fatal` mean `error` here.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum LogLevel {
+    /// Everything, including per-request detail.
+    Debug,
+    /// Normal operation.
+    #[default]
+    Info,
+    /// Problems the collector works around.
+    Warn,
+    /// Failures.
+    #[serde(alias = "dpanic", alias = "panic", alias = "fatal")]
+    Error,
+}
+
+impl LogLevel {
+    /// The `tracing` filter directive for this level.
+    pub fn as_directive(self) -> &'static str {
+        match self {
+            LogLevel::Debug => "debug",
+            LogLevel::Info => "info",
+            LogLevel::Warn => "warn",
+            LogLevel::Error => "error",
         }
     }
 }

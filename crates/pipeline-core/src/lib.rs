@@ -5,4 +5,8 @@ pub mod consumer;
 pub mod exporterhelper;
 pub mod graph;
 pub mod pdata;
+pub mod service;
 pub mod telemetry;
+
+#[cfg(test)]
+mod testing;

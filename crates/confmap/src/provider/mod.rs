@@ -59,8 +59,11 @@ pub trait Provider: Send + Sync + 'static {
     /// Retrieves the value a URI (`<scheme>:<opaque>`) stands for. When `watcher` is given and
     /// the provider can watch, it calls [`Watcher::changed`] whenever the source changes, until
     /// the returned [`Retrieved`] is closed.
-    async fn retrieve(&self, uri: &str, watcher: Option<Watcher>)
-    -> Result<Retrieved, ProviderError>;
+    async fn retrieve(
+        &self,
+        uri: &str,
+        watcher: Option<Watcher>,
+    ) -> Result<Retrieved, ProviderError>;
 
     /// Stops every watch and background task. Once it returns, no watcher is called again.
     async fn shutdown(&self) -> Result<(), ProviderError>;
@@ -222,7 +225,10 @@ mod tests {
         assert_eq!(broken.value(), &Value::from("a: [1"));
         assert!(broken.yaml_error().is_some());
         let error = broken.as_conf().unwrap_err();
-        assert!(error.to_string().starts_with("invalid YAML: line 1"), "{error}");
+        assert!(
+            error.to_string().starts_with("invalid YAML: line 1"),
+            "{error}"
+        );
         let scalar = Retrieved::from_yaml("5");
         assert_eq!(
             scalar.as_conf().unwrap_err().to_string(),

@@ -5,6 +5,7 @@ use std::fmt;
 use std::sync::Arc;
 
 use super::{AsAny, ComponentId, Extension};
+use crate::service::ServiceHealth;
 
 /// What a component can reach of the collector it runs in: the extensions, by ID.
 ///
@@ -19,6 +20,7 @@ use super::{AsAny, ComponentId, Extension};
 #[derive(Clone, Default)]
 pub struct Host {
     extensions: Arc<BTreeMap<ComponentId, Arc<dyn Extension>>>,
+    health: Option<ServiceHealth>,
 }
 
 impl fmt::Debug for Host {
@@ -34,7 +36,19 @@ impl Host {
     pub fn new(extensions: impl IntoIterator<Item = (ComponentId, Arc<dyn Extension>)>) -> Self {
         Host {
             extensions: Arc::new(extensions.into_iter().collect()),
+            health: None,
         }
+    }
+
+    /// The same host, also offering the collector's health to components (health checks).
+    pub fn with_service_health(mut self, health: ServiceHealth) -> Self {
+        self.health = Some(health);
+        self
+    }
+
+    /// The health of the collector the component runs in, when it runs in one.
+    pub fn service_health(&self) -> Option<&ServiceHealth> {
+        self.health.as_ref()
     }
 
     /// The extension with this ID, if configured and started.

@@ -17,6 +17,7 @@ use super::{
     ComponentId, ComponentStatus, CreateError, Kind, PipelineId, StatusRegistry, StatusReporter,
 };
 use crate::pdata::Signal;
+use crate::service::ServiceHealth;
 use crate::telemetry::MetricsRegistry;
 
 /// The program a component runs in: its command name, description and version.
@@ -79,6 +80,7 @@ pub(crate) struct CollectorFacilities {
     pub build_info: Arc<BuildInfo>,
     pub metrics: MetricsRegistry,
     pub status: StatusRegistry,
+    pub health: ServiceHealth,
     pub feature_gates: &'static Registry,
     pub shared: SharedInstances,
     pub listeners: ListenerRegistry,
@@ -86,10 +88,12 @@ pub(crate) struct CollectorFacilities {
 
 impl CollectorFacilities {
     pub(crate) fn new(build_info: BuildInfo, feature_gates: &'static Registry) -> Self {
+        let status = StatusRegistry::default();
         CollectorFacilities {
             build_info: Arc::new(build_info),
             metrics: MetricsRegistry::new(),
-            status: StatusRegistry::default(),
+            health: ServiceHealth::new(status.clone()),
+            status,
             feature_gates,
             shared: SharedInstances::default(),
             listeners: ListenerRegistry::default(),
@@ -255,10 +259,13 @@ struct SharedEntry {
     instance: Weak<dyn Any + Send + Sync>,
 }
 
+/// Identifies a shared value: the component and the value's type.
+type SharedKey = (Kind, ComponentId, TypeId);
+
 /// Values shared by the per-signal instances of one component; see [`CreateSettings::shared`].
 #[derive(Clone, Default)]
 pub(crate) struct SharedInstances {
-    entries: Arc<Mutex<HashMap<(Kind, ComponentId, TypeId), SharedEntry>>>,
+    entries: Arc<Mutex<HashMap<SharedKey, SharedEntry>>>,
 }
 
 impl SharedInstances {

@@ -123,6 +123,48 @@ impl Factories {
         );
     }
 
+    /// Adds every factory of `other` (a factory already present under the same name is
+    /// reported as registered twice).
+    pub fn extend(&mut self, other: Factories) {
+        fn merge<F: ?Sized>(
+            into: &mut BTreeMap<String, Arc<F>>,
+            from: BTreeMap<String, Arc<F>>,
+            kind: Kind,
+            problems: &mut Vec<String>,
+        ) {
+            for (name, factory) in from {
+                if into.insert(name.clone(), factory).is_some() {
+                    problems.push(format!("{kind} type {name:?} is registered twice"));
+                }
+            }
+        }
+        merge(
+            &mut self.receivers,
+            other.receivers,
+            Kind::Receiver,
+            &mut self.problems,
+        );
+        merge(
+            &mut self.processors,
+            other.processors,
+            Kind::Processor,
+            &mut self.problems,
+        );
+        merge(
+            &mut self.exporters,
+            other.exporters,
+            Kind::Exporter,
+            &mut self.problems,
+        );
+        merge(
+            &mut self.extensions,
+            other.extensions,
+            Kind::Extension,
+            &mut self.problems,
+        );
+        self.problems.extend(other.problems);
+    }
+
     /// Problems found while registering, if any.
     pub fn problems(&self) -> &[String] {
         &self.problems

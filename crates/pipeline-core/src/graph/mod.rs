@@ -20,7 +20,7 @@ mod signal_graph;
 #[cfg(test)]
 mod tests;
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeSet;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -34,6 +34,7 @@ use crate::component::{
 };
 use crate::config::ConfigErrors;
 use crate::pdata::{Logs, Metrics, SignalData, Traces};
+use crate::service::ProgressSource;
 use signal_graph::{GraphSignal, Node, SignalGraph};
 
 /// How long retiring a pipeline waits for the calls already inside it.
@@ -149,7 +150,8 @@ impl Graph {
             extensions
                 .iter()
                 .map(|(id, node)| (id.clone(), Arc::clone(&node.component))),
-        );
+        )
+        .with_service_health(facilities.health.clone());
         Ok(Graph {
             extensions,
             traces,
@@ -338,7 +340,11 @@ impl Graph {
     }
 
     /// Shuts components down in order, reporting status for those whose ID disappears.
-    async fn stop_all(&self, items: &[Lifecycle], kept: &dyn Fn(Kind, &ComponentId) -> bool) {
+    async fn stop_all(
+        &self,
+        items: &[Lifecycle],
+        kept: &(dyn Fn(Kind, &ComponentId) -> bool + Sync),
+    ) {
         for item in items {
             let report = !kept(item.kind, &item.id);
             let status = self.facilities.status.reporter(item.kind, &item.id);
@@ -385,24 +391,22 @@ impl Graph {
         ids
     }
 
-    /// Progress of every pipeline, for health checks.
-    pub fn pipeline_progress(&self) -> BTreeMap<PipelineId, PipelineProgress> {
-        fn collect<T: SignalData>(
-            g: &SignalGraph<T>,
-            out: &mut BTreeMap<PipelineId, PipelineProgress>,
-        ) {
+    /// A reader of every pipeline's progress, for the service's health.
+    pub fn progress_sources(&self) -> Vec<(PipelineId, ProgressSource)> {
+        fn collect<T: SignalData>(g: &SignalGraph<T>, out: &mut Vec<(PipelineId, ProgressSource)>) {
             for (id, (node, _)) in &g.pipelines {
-                out.insert(id.clone(), node.entry.progress());
+                let entry = Arc::clone(&node.entry);
+                out.push((id.clone(), Arc::new(move || entry.progress())));
             }
         }
-        let mut out = BTreeMap::new();
+        let mut out = Vec::new();
         collect(&self.traces, &mut out);
         collect(&self.metrics, &mut out);
         collect(&self.logs, &mut out);
         out
     }
 
-    /// The raw configuration of every component in the graph, for diffing in tests.
+    /// The components this build created (not taken over), in start order.
     #[cfg(test)]
     pub(crate) fn fresh_components(&self) -> Vec<(Kind, String)> {
         self.fresh_in_start_order()

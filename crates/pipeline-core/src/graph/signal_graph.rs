@@ -73,7 +73,6 @@ pub(crate) struct ProcessorInstance {
 
 /// One pipeline: its processors (in order) and its entry.
 pub(crate) struct PipelineNode<T: SignalData> {
-    pub id: PipelineId,
     pub processors: Vec<ProcessorInstance>,
     pub exporters: Vec<ComponentId>,
     pub entry: Arc<PipelineEntry<T>>,
@@ -298,7 +297,6 @@ impl<T: GraphSignal> SignalGraph<T> {
                 facilities.status.pipeline_reporter(pipeline_id),
             ));
             let node = PipelineNode {
-                id: (*pipeline_id).clone(),
                 processors,
                 exporters: settings.exporters.clone(),
                 entry,

@@ -1,0 +1,383 @@
+//! `Collector`: one running collector — its configuration source, its graph, its own
+//! telemetry — with transactional reload and bounded shutdown.
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::Duration;
+
+use tokio::sync::Mutex;
+use tokio_util::sync::CancellationToken;
+use tributary_confmap::{Conf, Resolver};
+
+use super::health::ServiceHealth;
+use super::logging;
+use super::telemetry::MetricsServer;
+use crate::component::{BuildInfo, CollectorFacilities, StatusRegistry};
+use crate::config::{CollectorConfig, ConfigErrors, TelemetryConfig};
+use crate::graph::{Factories, Graph, Plan, StartError};
+use crate::telemetry::{Counter, MetricsRegistry};
+
+/// Why a collector could not run, or a reload was not applied.
+#[derive(Debug, thiserror::Error)]
+pub enum CollectorError {
+    /// The builder's settings are inconsistent (an invalid factory, a bad provider setup).
+    #[error("invalid collector setup: {0}")]
+    Setup(String),
+    /// The configuration could not be retrieved or expanded.
+    #[error("cannot resolve the configuration: {0}")]
+    Resolve(#[from] tributary_confmap::Error),
+    /// The configuration is invalid; every problem has its path.
+    #[error("invalid configuration:\n{0}")]
+    Config(#[from] ConfigErrors),
+    /// A component failed to start.
+    #[error(transparent)]
+    Start(#[from] StartError),
+    /// The internal metrics endpoint could not listen.
+    #[error("cannot serve internal metrics on {address}: {source}")]
+    Telemetry {
+        /// The configured address.
+        address: String,
+        /// Why.
+        #[source]
+        source: std::io::Error,
+    },
+    /// `run` was called on a collector that is running or has run.
+    #[error("the collector is already running or has stopped")]
+    AlreadyRun,
+    /// `reload` was called while the collector is not running.
+    #[error("the collector is not running")]
+    NotRunning,
+}
+
+/// What is running: the graph and the endpoint serving internal metrics.
+#[derive(Default)]
+struct Running {
+    graph: Option<Graph>,
+    telemetry: TelemetryConfig,
+    metrics_server: Option<MetricsServer>,
+}
+
+pub(crate) struct Inner {
+    pub(crate) build_info: BuildInfo,
+    pub(crate) factories: Factories,
+    pub(crate) facilities: CollectorFacilities,
+    pub(crate) resolver: Resolver,
+    pub(crate) health: ServiceHealth,
+    pub(crate) install_logging: bool,
+    pub(crate) shutdown_timeout: Duration,
+    running: Mutex<Running>,
+    started: AtomicBool,
+    stop: CancellationToken,
+    reloads: Counter,
+    reload_failures: Counter,
+}
+
+/// A collector: built by [`Collector::builder`], then [`run`](Collector::run) until
+/// [`shutdown`](Collector::shutdown). Cheap to clone; every clone controls the same
+/// collector, so one task can `run` it while another reloads or stops it.
+///
+/// ```no_run
+/// # async fn example() -> Result<(), Box<dyn std::error::Error>> {
+/// use tributary_pipeline_core::service::{Collector, ConfigSource};
+///
+/// let collector = Collector::builder("my-collector", "1.0.0")
+///     // .receiver(...).processor(...).exporter(...)
+///     .build(ConfigSource::uris(["file:collector.yaml"]))?;
+/// let running = tokio::spawn({
+///     let collector = collector.clone();
+///     async move { collector.run().await }
+/// });
+/// // ... later:
+/// collector.shutdown();
+/// running.await??;
+/// # Ok(()) }
+/// ```
+#[derive(Clone)]
+pub struct Collector {
+    pub(crate) inner: Arc<Inner>,
+}
+
+impl std::fmt::Debug for Collector {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Collector")
+            .field("command", &self.inner.build_info.command)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Collector {
+    pub(crate) fn new(
+        build_info: BuildInfo,
+        factories: Factories,
+        facilities: CollectorFacilities,
+        resolver: Resolver,
+        install_logging: bool,
+        shutdown_timeout: Duration,
+    ) -> Collector {
+        let metrics = &facilities.metrics;
+        let reloads = metrics.counter(
+            "otelcol_config_reloads_total",
+            "Number of configuration reloads applied.",
+            &[],
+        );
+        let reload_failures = metrics.counter(
+            "otelcol_config_reload_failures_total",
+            "Number of configuration reloads refused because the new configuration could not be resolved, validated, built or started; the running pipelines were kept.",
+            &[],
+        );
+        super::telemetry::register_process_metrics(metrics);
+        let health = facilities.health.clone();
+        Collector {
+            inner: Arc::new(Inner {
+                build_info,
+                factories,
+                facilities,
+                resolver,
+                health,
+                install_logging,
+                shutdown_timeout,
+                running: Mutex::new(Running::default()),
+                started: AtomicBool::new(false),
+                stop: CancellationToken::new(),
+                reloads,
+                reload_failures,
+            }),
+        }
+    }
+
+    /// The program this collector is part of.
+    pub fn build_info(&self) -> &BuildInfo {
+        &self.inner.build_info
+    }
+
+    /// The collector's own metrics (also served at `service::telemetry::metrics`).
+    pub fn metrics(&self) -> &MetricsRegistry {
+        &self.inner.facilities.metrics
+    }
+
+    /// Every component's latest status.
+    pub fn status(&self) -> &StatusRegistry {
+        &self.inner.facilities.status
+    }
+
+    /// The collector's health, as health checks see it.
+    pub fn health(&self) -> &ServiceHealth {
+        &self.inner.health
+    }
+
+    /// The registered factories.
+    pub fn factories(&self) -> &Factories {
+        &self.inner.factories
+    }
+
+    /// The address the internal metrics endpoint listens on, while it runs.
+    pub async fn metrics_address(&self) -> Option<std::net::SocketAddr> {
+        self.inner
+            .running
+            .lock()
+            .await
+            .metrics_server
+            .as_ref()
+            .map(MetricsServer::local_addr)
+    }
+
+    /// Resolves the configuration (merge, expansion, conversion), without checking it.
+    pub async fn resolve(&self) -> Result<Conf, CollectorError> {
+        Ok(self.inner.resolver.resolve().await?)
+    }
+
+    /// Resolves, decodes and validates the configuration and builds (but does not start)
+    /// its pipelines: what `run` would do before starting anything. Reports every problem
+    /// found, each with its configuration path.
+    pub async fn validate(&self) -> Result<(), CollectorError> {
+        let plan = self.plan().await?;
+        // Creating the components catches what only a factory can tell; nothing starts.
+        let graph = Graph::build(&plan, &self.inner.factories, &self.inner.facilities, None)?;
+        drop(graph);
+        Ok(())
+    }
+
+    async fn plan(&self) -> Result<Plan, CollectorError> {
+        let conf = self.inner.resolver.resolve().await?;
+        let config = CollectorConfig::from_conf(&conf)?;
+        Ok(Plan::new(config, &self.inner.factories)?)
+    }
+
+    /// Starts the pipelines and runs until [`shutdown`](Self::shutdown): watches the
+    /// configuration sources and reloads on every change. Returns once everything has
+    /// stopped, or at once with the reason the collector could not start.
+    pub async fn run(&self) -> Result<(), CollectorError> {
+        if self.inner.started.swap(true, Ordering::SeqCst) {
+            return Err(CollectorError::AlreadyRun);
+        }
+        let outcome = self.run_until_stopped().await;
+        if let Err(error) = self.inner.resolver.shutdown().await {
+            tracing::warn!(%error, "stopping the configuration watches failed");
+        }
+        outcome
+    }
+
+    async fn run_until_stopped(&self) -> Result<(), CollectorError> {
+        let plan = self.plan().await?;
+        if self.inner.install_logging {
+            logging::install(&plan.config.service.telemetry.logs);
+        }
+        let graph = Graph::build(&plan, &self.inner.factories, &self.inner.facilities, None)?;
+        graph.start().await?;
+        let telemetry = plan.config.service.telemetry.clone();
+        let metrics_server = match self.start_metrics_server(&telemetry).await {
+            Ok(server) => server,
+            Err(error) => {
+                graph.shutdown().await;
+                return Err(error);
+            }
+        };
+        self.inner.health.set_pipelines(graph.progress_sources());
+        self.inner.health.set_running(true);
+        {
+            let mut running = self.inner.running.lock().await;
+            running.graph = Some(graph);
+            running.telemetry = telemetry;
+            running.metrics_server = metrics_server;
+        }
+        tracing::info!(
+            command = %self.inner.build_info.command,
+            version = %self.inner.build_info.version,
+            "everything is ready; begin running and processing data"
+        );
+
+        let mut changes = self.inner.resolver.watch();
+        let mut watching = true;
+        loop {
+            tokio::select! {
+                _ = self.inner.stop.cancelled() => break,
+                change = changes.recv(), if watching => match change {
+                    Some(event) => {
+                        if event.has_errors() {
+                            tracing::warn!(errors = ?event.errors(), "watching the configuration failed; reloading anyway");
+                        }
+                        tracing::info!(sources = ?event.uris(), "configuration changed; reloading");
+                        let _ = self.reload().await;
+                    }
+                    None => watching = false,
+                },
+            }
+        }
+
+        self.inner.health.set_running(false);
+        tracing::info!("shutting down");
+        let mut running = self.inner.running.lock().await;
+        if let Some(graph) = running.graph.take() {
+            let timeout = self.inner.shutdown_timeout;
+            if tokio::time::timeout(timeout, graph.shutdown())
+                .await
+                .is_err()
+            {
+                tracing::error!("pipelines did not drain within {timeout:?}; stopping anyway");
+            }
+        }
+        if let Some(server) = running.metrics_server.take() {
+            server.stop().await;
+        }
+        tracing::info!("shutdown complete");
+        Ok(())
+    }
+
+    async fn start_metrics_server(
+        &self,
+        telemetry: &TelemetryConfig,
+    ) -> Result<Option<MetricsServer>, CollectorError> {
+        let Some(address) = telemetry.metrics.endpoint() else {
+            return Ok(None);
+        };
+        MetricsServer::start(self.inner.facilities.metrics.clone(), &address)
+            .await
+            .map(Some)
+            .map_err(|source| CollectorError::Telemetry { address, source })
+    }
+
+    /// Asks the collector to stop: receivers stop accepting, data in flight drains to the
+    /// exporters (within the shutdown timeout), and [`run`](Self::run) returns.
+    pub fn shutdown(&self) {
+        self.inner.stop.cancel();
+    }
+
+    /// Applies the configuration as its sources say now, transactionally: the new
+    /// configuration is resolved, validated, built and started *before* anything of the
+    /// running pipelines stops. Unchanged components keep running (an exporter keeps its
+    /// queue; a receiver keeps its sockets); changed and removed ones are drained and shut
+    /// down. If anything fails, the running pipelines are left untouched, the error is
+    /// logged with its configuration path and returned, `otelcol_config_reload_failures_total`
+    /// counts it, and the health check reports it.
+    pub async fn reload(&self) -> Result<(), CollectorError> {
+        let mut running = self.inner.running.lock().await;
+        let Some(old) = running.graph.take() else {
+            return Err(CollectorError::NotRunning);
+        };
+        match self.build_successor(&old, &running).await {
+            Ok((new, telemetry, server)) => {
+                new.switch_over();
+                old.retire(Some(&new)).await;
+                self.inner.health.set_pipelines(new.progress_sources());
+                running.graph = Some(new);
+                if let Some(server) = server {
+                    if let Some(previous) = running.metrics_server.take() {
+                        previous.stop().await;
+                    }
+                    running.metrics_server = server;
+                }
+                if self.inner.install_logging {
+                    logging::apply(&telemetry.logs);
+                }
+                running.telemetry = telemetry;
+                self.inner.reloads.inc();
+                self.inner.health.record_reload(None);
+                tracing::info!("configuration reloaded");
+                Ok(())
+            }
+            Err(error) => {
+                running.graph = Some(old);
+                self.inner.reload_failures.inc();
+                self.inner.health.record_reload(Some(error.to_string()));
+                tracing::error!(%error, "configuration reload failed; the running pipelines are unchanged");
+                Err(error)
+            }
+        }
+    }
+
+    /// Builds and starts the graph that replaces `old`, and a new metrics endpoint if its
+    /// address changed (`Some(None)` when it is turned off). On failure, whatever was
+    /// started for it is stopped again and `old` is untouched.
+    async fn build_successor(
+        &self,
+        old: &Graph,
+        running: &Running,
+    ) -> Result<(Graph, TelemetryConfig, Option<Option<MetricsServer>>), CollectorError> {
+        let plan = self.plan().await?;
+        let new = Graph::build(
+            &plan,
+            &self.inner.factories,
+            &self.inner.facilities,
+            Some(old),
+        )?;
+        new.start().await?;
+        let telemetry = plan.config.service.telemetry.clone();
+        let wanted = telemetry.metrics.endpoint();
+        let current = running
+            .metrics_server
+            .as_ref()
+            .map(|s| s.address().to_string());
+        let server = if wanted == current {
+            None
+        } else {
+            match self.start_metrics_server(&telemetry).await {
+                Ok(server) => Some(server),
+                Err(error) => {
+                    new.retire(Some(old)).await;
+                    return Err(error);
+                }
+            }
+        };
+        Ok((new, telemetry, server))
+    }
+}

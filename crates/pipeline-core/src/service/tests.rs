@@ -1,0 +1,220 @@
+//! Service tests: a collector running recording components from a config file.
+
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tributary_featuregate::Registry;
+
+use super::*;
+use crate::testing::*;
+
+struct Harness {
+    journal: Journal,
+    inlets: Inlets,
+    sinks: Sinks,
+    collector: Collector,
+    run: tokio::task::JoinHandle<Result<(), CollectorError>>,
+    path: PathBuf,
+    _dir: tempfile::TempDir,
+}
+
+fn config(exporters: &[&str], extra: &str) -> String {
+    let defined: Vec<String> = exporters.iter().map(|e| format!("  {e}: {{}}")).collect();
+    format!(
+        "receivers:\n  test_in: {{}}\nexporters:\n{}\n{extra}service:\n  telemetry: {{ metrics: {{ address: 127.0.0.1:0 }} }}\n  pipelines:\n    traces: {{ receivers: [test_in], exporters: [{}] }}\n",
+        defined.join("\n"),
+        exporters.join(", ")
+    )
+}
+
+async fn eventually(what: &str, mut check: impl FnMut() -> bool) {
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
+    while !check() {
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "timed out waiting for {what}"
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+}
+
+async fn start(yaml: &str) -> Harness {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("collector.yaml");
+    std::fs::write(&path, yaml).unwrap();
+    let (journal, inlets, sinks) = (Journal::default(), Inlets::default(), Sinks::default());
+    let registry: &'static Registry = Box::leak(Box::new(Registry::new()));
+    let collector = Collector::builder("test-collector", "0.0.1")
+        .receiver(TestReceiverFactory(journal.clone(), inlets.clone()))
+        .processor(TestProcessorFactory(journal.clone()))
+        .exporter(TestExporterFactory(journal.clone(), sinks.clone()))
+        .extension(TestExtensionFactory(journal.clone()))
+        .feature_gates(registry)
+        .build(ConfigSource::uris([path.display().to_string()]))
+        .unwrap();
+    let run = tokio::spawn({
+        let collector = collector.clone();
+        async move { collector.run().await }
+    });
+    let health = collector.health().clone();
+    eventually("the collector to run", || health.is_running()).await;
+    Harness {
+        journal,
+        inlets,
+        sinks,
+        collector,
+        run,
+        path,
+        _dir: dir,
+    }
+}
+
+impl Harness {
+    async fn send(&self) -> Result<(), crate::consumer::ConsumeError> {
+        self.inlets.get("test_in").consume(spans()).await
+    }
+
+    fn rewrite(&self, yaml: &str) {
+        write_atomically(&self.path, yaml);
+    }
+
+    async fn stop(self) {
+        self.collector.shutdown();
+        self.run.await.unwrap().unwrap();
+    }
+}
+
+/// Replaces a file the way editors do: write a sibling, rename over.
+fn write_atomically(path: &Path, text: &str) {
+    let tmp = path.with_extension("tmp");
+    std::fs::write(&tmp, text).unwrap();
+    std::fs::rename(&tmp, path).unwrap();
+}
+
+#[tokio::test]
+async fn an_invalid_reload_leaves_the_running_pipeline_untouched() {
+    let h = start(&config(&["mem"], "")).await;
+    h.send().await.unwrap();
+
+    std::fs::write(&h.path, config(&["nope"], "")).unwrap();
+    let err = h.collector.reload().await.unwrap_err();
+    assert!(
+        err.to_string()
+            .contains("exporters::nope: unknown exporter type"),
+        "{err}"
+    );
+
+    h.send().await.unwrap();
+    assert_eq!(
+        h.sinks.received("mem").len(),
+        2,
+        "the old pipeline still delivers"
+    );
+    let metrics = h.collector.metrics();
+    assert!(
+        metrics
+            .value("otelcol_config_reload_failures_total", &[])
+            .unwrap()
+            >= 1.0
+    );
+    let last = h.collector.health().last_reload().unwrap();
+    assert!(last.error.unwrap().contains("unknown exporter type"));
+    assert!(h.collector.health().is_running());
+    h.stop().await;
+}
+
+#[tokio::test]
+async fn a_file_change_is_applied_keeping_unchanged_components() {
+    let h = start(&config(&["mem"], "")).await;
+    h.send().await.unwrap();
+    h.rewrite(&config(&["mem", "mem/new"], ""));
+    let sinks = h.sinks.clone();
+    let inlet_sender = h.inlets.clone();
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
+    while sinks.received("mem/new").is_empty() {
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "the new exporter never received data"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+        inlet_sender.get("test_in").consume(spans()).await.unwrap();
+    }
+    let created = h.journal.matching("create exporter mem traces");
+    assert_eq!(
+        created.len(),
+        1,
+        "the unchanged exporter was kept: {created:?}"
+    );
+    assert!(h.journal.matching("stop exporter mem").is_empty());
+    assert!(
+        h.journal.matching("create receiver").len() == 1,
+        "the receiver was kept"
+    );
+    h.stop().await;
+}
+
+#[tokio::test]
+async fn shutdown_stops_everything_and_run_returns() {
+    let h = start(
+        &config(&["mem"], "extensions:\n  ext: {}\n")
+            .replace("service:\n", "service:\n  extensions: [ext]\n"),
+    )
+    .await;
+    let journal = h.journal.clone();
+    h.stop().await;
+    let stops = journal.matching("stop");
+    assert_eq!(
+        stops,
+        [
+            "stop receiver test_in",
+            "stop exporter mem",
+            "stop extension ext"
+        ]
+    );
+}
+
+#[tokio::test]
+async fn run_twice_is_refused() {
+    let h = start(&config(&["mem"], "")).await;
+    assert!(matches!(
+        h.collector.run().await,
+        Err(CollectorError::AlreadyRun)
+    ));
+    h.stop().await;
+}
+
+#[tokio::test]
+async fn an_invalid_initial_config_is_an_error() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("c.yaml");
+    std::fs::write(&path, "receivers: { test_in: {} }\nservice: { pipelines: { traces: { receivers: [test_in], exporters: [mem] } } }\n").unwrap();
+    let collector = Collector::builder("t", "0")
+        .receiver(TestReceiverFactory(Journal::default(), Inlets::default()))
+        .build(ConfigSource::uris([path.display().to_string()]))
+        .unwrap();
+    let err = collector.run().await.unwrap_err();
+    assert!(
+        err.to_string()
+            .contains(r#"service::pipelines::traces::exporters: references exporter "mem" which is not configured"#),
+        "{err}"
+    );
+}
+
+#[tokio::test]
+async fn internal_metrics_are_served() {
+    let h = start(&config(&["mem"], "")).await;
+    h.send().await.unwrap();
+    let address = h.collector.metrics_address().await.unwrap();
+    let mut stream = tokio::net::TcpStream::connect(address).await.unwrap();
+    stream
+        .write_all(b"GET /metrics HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+        .await
+        .unwrap();
+    let mut body = String::new();
+    stream.read_to_string(&mut body).await.unwrap();
+    assert!(body.starts_with("HTTP/1.1 200"), "{body}");
+    assert!(body.contains("otelcol_process_uptime"), "{body}");
+    assert!(body.contains("otelcol_process_memory_rss"), "{body}");
+    h.stop().await;
+}
