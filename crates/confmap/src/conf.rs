@@ -129,7 +129,9 @@ impl Conf {
 
     /// The top-level keys, in document order.
     pub fn keys(&self) -> impl Iterator<Item = &str> {
-        self.as_map().into_iter().flat_map(|map| map.keys().map(String::as_str))
+        self.as_map()
+            .into_iter()
+            .flat_map(|map| map.keys().map(String::as_str))
     }
 
     /// The number of top-level keys.
@@ -333,7 +335,9 @@ mod tests {
 
     #[test]
     fn keys_with_the_delimiter_become_nested_maps() {
-        let c = conf("processors::batch::timeout: 2s\nprocessors:\n  batch:\n    send_batch_size: 10\n");
+        let c = conf(
+            "processors::batch::timeout: 2s\nprocessors:\n  batch:\n    send_batch_size: 10\n",
+        );
         assert_eq!(
             c,
             conf("processors:\n  batch:\n    timeout: 2s\n    send_batch_size: 10\n")

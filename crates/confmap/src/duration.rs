@@ -95,7 +95,10 @@ pub fn parse(input: &str) -> Result<Duration, DurationError> {
             rest = after_fraction;
         }
         if !has_whole && !has_fraction {
-            return Err(DurationError::new(input, "expected digits around the point"));
+            return Err(DurationError::new(
+                input,
+                "expected digits around the point",
+            ));
         }
         let unit_len = rest
             .bytes()
@@ -139,7 +142,10 @@ pub fn parse(input: &str) -> Result<Duration, DurationError> {
 
 /// Consumes leading decimal digits; `None` on overflow.
 fn leading_int(s: &str) -> Option<(u64, &str)> {
-    let end = s.bytes().position(|b| !b.is_ascii_digit()).unwrap_or(s.len());
+    let end = s
+        .bytes()
+        .position(|b| !b.is_ascii_digit())
+        .unwrap_or(s.len());
     let mut value: u64 = 0;
     for b in s[..end].bytes() {
         value = value.checked_mul(10)?.checked_add(u64::from(b - b'0'))?;
@@ -153,7 +159,10 @@ fn leading_int(s: &str) -> Option<(u64, &str)> {
 /// Consumes the digits after a decimal point: their value, the power of ten they are scaled
 /// by, and the rest. Digits beyond what fits are consumed and ignored, as in Go.
 fn leading_fraction(s: &str) -> (u64, f64, &str) {
-    let end = s.bytes().position(|b| !b.is_ascii_digit()).unwrap_or(s.len());
+    let end = s
+        .bytes()
+        .position(|b| !b.is_ascii_digit())
+        .unwrap_or(s.len());
     let mut value: u64 = 0;
     let mut scale = 1f64;
     let mut overflow = false;
@@ -346,14 +355,28 @@ mod tests {
         assert_eq!(parse("3µs"), Ok(Duration::from_micros(3)));
         assert_eq!(parse("3\u{3bc}s"), Ok(Duration::from_micros(3)));
         assert_eq!(parse("1.0000000001s"), Ok(Duration::new(1, 0)));
-        assert_eq!(parse("2562047h47m16.854775807s").map(|d| d.as_nanos()), Ok(i64::MAX as u128));
+        assert_eq!(
+            parse("2562047h47m16.854775807s").map(|d| d.as_nanos()),
+            Ok(i64::MAX as u128)
+        );
     }
 
     #[test]
     fn refuses_what_go_refuses_and_negative_values() {
         for bad in [
-            "", "5", "s", ".s", "1x", "1.5", "-1s", "3000000h", "9223372036854775808ns",
-            "1s ", " 1s", "1 s", "--1s",
+            "",
+            "5",
+            "s",
+            ".s",
+            "1x",
+            "1.5",
+            "-1s",
+            "3000000h",
+            "9223372036854775808ns",
+            "1s ",
+            " 1s",
+            "1 s",
+            "--1s",
         ] {
             assert!(parse(bad).is_err(), "{bad:?} should be refused");
         }
@@ -378,7 +401,15 @@ mod tests {
 
     #[test]
     fn formatting_round_trips() {
-        for d in [1, 999, 1_000, 1_500_000, 999_999_999, 1_000_000_000, 61_000_000_001] {
+        for d in [
+            1,
+            999,
+            1_000,
+            1_500_000,
+            999_999_999,
+            1_000_000_000,
+            61_000_000_001,
+        ] {
             let d = Duration::from_nanos(d);
             assert_eq!(parse(&format(d)), Ok(d));
         }

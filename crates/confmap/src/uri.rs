@@ -63,7 +63,10 @@ mod tests {
     #[test]
     fn bare_paths_and_drive_letters_are_files() {
         assert_eq!(normalize_config_uri("config.yaml"), "file:config.yaml");
-        assert_eq!(normalize_config_uri("/etc/otel.yaml"), "file:/etc/otel.yaml");
+        assert_eq!(
+            normalize_config_uri("/etc/otel.yaml"),
+            "file:/etc/otel.yaml"
+        );
         assert_eq!(normalize_config_uri(r"C:\otel.yaml"), r"file:C:\otel.yaml");
         assert_eq!(normalize_config_uri("./a:b.yaml"), "file:./a:b.yaml");
         assert_eq!(normalize_config_uri("env:CONFIG"), "env:CONFIG");

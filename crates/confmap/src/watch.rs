@@ -100,7 +100,9 @@ impl ChangeHub {
 
     fn lock(&self) -> MutexGuard<'_, HubState> {
         // The state is a plain option and a flag, valid even if a holder panicked.
-        self.state.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+        self.state
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
     }
 }
 

@@ -209,10 +209,7 @@ mod tests {
             previous = name;
         }
         let error = parse(&text).unwrap_err();
-        assert!(
-            error.message().starts_with("document refused: "),
-            "{error}"
-        );
+        assert!(error.message().starts_with("document refused: "), "{error}");
         assert!(error.message().contains("alias"), "{error}");
     }
 
@@ -223,7 +220,10 @@ mod tests {
         assert!(error.message().contains("limit"), "{error}");
         let deep = format!("{}1{}", "[".repeat(200), "]".repeat(200));
         let error = parse(&deep).unwrap_err();
-        assert!(error.to_string().contains("refused") || error.line().is_some(), "{error}");
+        assert!(
+            error.to_string().contains("refused") || error.line().is_some(),
+            "{error}"
+        );
     }
 
     #[test]

@@ -63,8 +63,14 @@ async fn uris_merge_in_order_and_set_applies_last() {
             send_batch_size: Some(7),
         }
     );
-    assert_eq!(conf.get("service::extensions"), Some(&Value::from(vec!["c"])));
-    assert_eq!(conf.get("service::telemetry::level"), Some(&Value::from("debug")));
+    assert_eq!(
+        conf.get("service::extensions"),
+        Some(&Value::from(vec!["c"]))
+    );
+    assert_eq!(
+        conf.get("service::telemetry::level"),
+        Some(&Value::from("debug"))
+    );
     assert_eq!(conf.keys().collect::<Vec<_>>(), ["processors", "service"]);
     resolver.shutdown().await.unwrap();
 }
@@ -72,11 +78,18 @@ async fn uris_merge_in_order_and_set_applies_last() {
 #[tokio::test]
 async fn a_collector_config_resolves_with_every_kind_of_reference() {
     set_env("TRIBUTARY_RESOLVER_TEST_PORT", "04317");
-    set_env("TRIBUTARY_RESOLVER_TEST_DIR", &format!("{}/testdata", env!("CARGO_MANIFEST_DIR")));
+    set_env(
+        "TRIBUTARY_RESOLVER_TEST_DIR",
+        &format!("{}/testdata", env!("CARGO_MANIFEST_DIR")),
+    );
     let resolver = Resolver::new(ResolverSettings::new([testdata("collector.yaml")])).unwrap();
     let conf = resolver.resolve().await.unwrap();
     let port = conf.get("receivers::otlp::protocols::grpc::port").unwrap();
-    assert_eq!(port.as_i64(), Some(2255), "legacy octal, as the Go Collector reads it");
+    assert_eq!(
+        port.as_i64(),
+        Some(2255),
+        "legacy octal, as the Go Collector reads it"
+    );
     assert_eq!(port.as_str(), Some("04317"));
     assert_eq!(
         conf.get("receivers::otlp::protocols::http::endpoint"),
@@ -90,8 +103,14 @@ async fn a_collector_config_resolves_with_every_kind_of_reference() {
         conf.get("exporters::otlp::endpoint"),
         Some(&Value::from("localhost:4317"))
     );
-    assert_eq!(conf.get("exporters::debug::note"), Some(&Value::from("costs $5 ${not_expanded}")));
-    assert_eq!(conf.get("exporters::debug::anchored::x"), Some(&Value::Int(1)));
+    assert_eq!(
+        conf.get("exporters::debug::note"),
+        Some(&Value::from("costs $5 ${not_expanded}"))
+    );
+    assert_eq!(
+        conf.get("exporters::debug::anchored::x"),
+        Some(&Value::Int(1))
+    );
     assert_eq!(
         conf.get("service::pipelines::traces::exporters"),
         Some(&Value::from(vec!["otlp", "debug"]))
@@ -115,7 +134,9 @@ async fn unknown_schemes_list_the_known_ones() {
     let resolver = Resolver::new(ResolverSettings::new(["yaml:a: ${HOST:-localhost}"])).unwrap();
     let error = resolver.resolve().await.unwrap_err();
     assert!(
-        error.to_string().ends_with("did you mean `${env:HOST:-localhost}`?"),
+        error
+            .to_string()
+            .ends_with("did you mean `${env:HOST:-localhost}`?"),
         "{error}"
     );
 }
@@ -166,7 +187,9 @@ async fn errors_name_the_uri() {
     let resolver = Resolver::new(ResolverSettings::new([missing.clone()])).unwrap();
     let error = resolver.resolve().await.unwrap_err();
     assert!(
-        error.to_string().starts_with(&format!("file:{missing}: reading {missing}: ")),
+        error
+            .to_string()
+            .starts_with(&format!("file:{missing}: reading {missing}: ")),
         "{error}"
     );
     let list = write(dir.path(), "list.yaml", "- a\n");
@@ -178,7 +201,10 @@ async fn errors_name_the_uri() {
     let broken = write(dir.path(), "broken.yaml", "a:\n  b: [1\n");
     let resolver = Resolver::new(ResolverSettings::new([broken.clone()])).unwrap();
     let error = resolver.resolve().await.unwrap_err().to_string();
-    assert!(error.starts_with(&format!("file:{broken}: invalid YAML: line ")), "{error}");
+    assert!(
+        error.starts_with(&format!("file:{broken}: invalid YAML: line ")),
+        "{error}"
+    );
     let resolver = Resolver::new(ResolverSettings::new(["yaml:a: ${env:NOT-A-NAME}"])).unwrap();
     assert_eq!(
         resolver.resolve().await.unwrap_err().to_string(),
@@ -200,7 +226,11 @@ struct Tag(&'static str);
 
 impl Converter for Tag {
     fn convert(&self, conf: &mut Conf) -> Result<(), Error> {
-        let seen = conf.get("order").and_then(Value::as_str).unwrap_or_default().to_owned();
+        let seen = conf
+            .get("order")
+            .and_then(Value::as_str)
+            .unwrap_or_default()
+            .to_owned();
         conf.set("order", format!("{seen}{}", self.0));
         Ok(())
     }
@@ -244,9 +274,15 @@ async fn resolving_again_sees_new_content() {
     let dir = tempfile::tempdir().unwrap();
     let path = write(dir.path(), "c.yaml", "a: 1\n");
     let resolver = Resolver::new(ResolverSettings::new([path.clone()])).unwrap();
-    assert_eq!(resolver.resolve().await.unwrap().get("a"), Some(&Value::Int(1)));
+    assert_eq!(
+        resolver.resolve().await.unwrap().get("a"),
+        Some(&Value::Int(1))
+    );
     std::fs::write(&path, "a: 2\n").unwrap();
-    assert_eq!(resolver.resolve().await.unwrap().get("a"), Some(&Value::Int(2)));
+    assert_eq!(
+        resolver.resolve().await.unwrap().get("a"),
+        Some(&Value::Int(2))
+    );
     resolver.shutdown().await.unwrap();
 }
 
@@ -297,17 +333,30 @@ impl Provider for Counting {
 async fn watches_are_re_armed_and_kept_across_a_failed_resolve() {
     use std::sync::atomic::Ordering;
     let counting = Arc::new(Counting::default());
-    let mut settings = ResolverSettings::new(["yaml:a: ${count:a}\nb: ${count:fail}\nc: ${count:a}"]);
-    settings.providers.push(Arc::clone(&counting) as Arc<dyn Provider>);
+    let mut settings =
+        ResolverSettings::new(["yaml:a: ${count:a}\nb: ${count:fail}\nc: ${count:a}"]);
+    settings
+        .providers
+        .push(Arc::clone(&counting) as Arc<dyn Provider>);
     let resolver = Resolver::new(settings).unwrap();
     resolver.resolve().await.unwrap();
-    assert_eq!(*counting.retrieved.lock().unwrap(), ["count:a", "count:fail"]);
+    assert_eq!(
+        *counting.retrieved.lock().unwrap(),
+        ["count:a", "count:fail"]
+    );
     assert_eq!(counting.open.load(Ordering::SeqCst), 2);
     resolver.resolve().await.unwrap();
-    assert_eq!(counting.open.load(Ordering::SeqCst), 2, "the first resolve's watches closed");
+    assert_eq!(
+        counting.open.load(Ordering::SeqCst),
+        2,
+        "the first resolve's watches closed"
+    );
     counting.fail.store(true, Ordering::SeqCst);
     let error = resolver.resolve().await.unwrap_err();
-    assert_eq!(error.to_string(), "b: ${count:fail}: count:fail: asked to fail");
+    assert_eq!(
+        error.to_string(),
+        "b: ${count:fail}: count:fail: asked to fail"
+    );
     assert_eq!(
         counting.open.load(Ordering::SeqCst),
         3,
@@ -335,7 +384,10 @@ async fn a_file_provider_without_watching_still_serves_files() {
         ..ResolverSettings::new([path])
     };
     let resolver = Resolver::new(settings).unwrap();
-    assert_eq!(resolver.resolve().await.unwrap().get("a"), Some(&Value::Int(1)));
+    assert_eq!(
+        resolver.resolve().await.unwrap().get("a"),
+        Some(&Value::Int(1))
+    );
 }
 
 #[tokio::test]
@@ -347,4 +399,24 @@ async fn print_config_shows_typed_values() {
     .unwrap();
     let conf = resolver.resolve().await.unwrap();
     assert_eq!(conf.to_yaml(), "a: 83\nb: x\n");
+}
+
+#[test]
+fn the_public_types_can_cross_threads() {
+    fn send_sync<T: Send + Sync>() {}
+    fn send<T: Send>(_: &T) {}
+    send_sync::<Resolver>();
+    send_sync::<Conf>();
+    send_sync::<Value>();
+    send_sync::<Watcher>();
+    send_sync::<Error>();
+    send_sync::<tributary_confmap::DecodeError>();
+    send_sync::<tributary_confmap::Changes>();
+    send_sync::<tributary_confmap::ChangeEvent>();
+    send_sync::<Retrieved>();
+    let resolver = Resolver::new(ResolverSettings::new(["yaml:a: 1"])).unwrap();
+    send(&resolver.resolve());
+    send(&resolver.shutdown());
+    let mut changes = resolver.watch();
+    send(&changes.recv());
 }

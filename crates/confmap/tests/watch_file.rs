@@ -6,8 +6,8 @@ use std::path::Path;
 use std::time::Duration;
 
 use tributary_confmap::{
-    ChangeEvent, Changes, FileProvider, FileProviderSettings, Provider, Resolver,
-    ResolverSettings, Value, Watcher,
+    ChangeEvent, Changes, FileProvider, FileProviderSettings, Provider, Resolver, ResolverSettings,
+    Value, Watcher,
 };
 
 /// Long enough for any event on a busy machine; the debounce is 200 ms.
@@ -38,7 +38,13 @@ async fn resolver_for(path: &Path) -> (Resolver, Changes) {
 }
 
 async fn value_of(resolver: &Resolver, key: &str) -> Value {
-    resolver.resolve().await.unwrap().get(key).cloned().unwrap_or_default()
+    resolver
+        .resolve()
+        .await
+        .unwrap()
+        .get(key)
+        .cloned()
+        .unwrap_or_default()
 }
 
 #[tokio::test]
@@ -109,12 +115,22 @@ async fn a_kubernetes_configmap_symlink_swap_yields_one_event() {
     let path = root.join("config.yaml");
     let (resolver, mut changes) = resolver_for(&path).await;
 
-    configmap_swap(root, "..2024_01_01_00_00_00.1", "..2024_01_02_00_00_00.2", "a: 2\n");
+    configmap_swap(
+        root,
+        "..2024_01_01_00_00_00.1",
+        "..2024_01_02_00_00_00.2",
+        "a: 2\n",
+    );
     expect_one_event(&mut changes).await;
     assert_eq!(value_of(&resolver, "a").await, Value::Int(2));
 
     // The watch followed the swap: the next one is seen as well.
-    configmap_swap(root, "..2024_01_02_00_00_00.2", "..2024_01_03_00_00_00.3", "a: 3\n");
+    configmap_swap(
+        root,
+        "..2024_01_02_00_00_00.2",
+        "..2024_01_03_00_00_00.3",
+        "a: 3\n",
+    );
     expect_one_event(&mut changes).await;
     assert_eq!(value_of(&resolver, "a").await, Value::Int(3));
     resolver.shutdown().await.unwrap();
@@ -162,13 +178,20 @@ async fn files_referenced_inside_values_are_watched_too() {
     let cert = dir.path().join("token.txt");
     std::fs::write(&cert, "secret-1").unwrap();
     let main = dir.path().join("config.yaml");
-    std::fs::write(&main, format!("auth:\n  token: ${{file:{}}}\n", cert.display())).unwrap();
+    std::fs::write(
+        &main,
+        format!("auth:\n  token: ${{file:{}}}\n", cert.display()),
+    )
+    .unwrap();
     let (resolver, mut changes) = resolver_for(&main).await;
 
     std::fs::write(&cert, "secret-2").unwrap();
     let event = expect_one_event(&mut changes).await;
     assert_eq!(event.uris(), [format!("file:{}", cert.display())]);
-    assert_eq!(value_of(&resolver, "auth::token").await, Value::from("secret-2"));
+    assert_eq!(
+        value_of(&resolver, "auth::token").await,
+        Value::from("secret-2")
+    );
     resolver.shutdown().await.unwrap();
 }
 
@@ -242,6 +265,12 @@ async fn many_changes_nobody_reads_coalesce_into_one_event() {
     let event = expect_one_event(&mut changes).await;
     let mut uris = event.uris().to_vec();
     uris.sort();
-    assert_eq!(uris, [format!("file:{}", a.display()), format!("file:{}", b.display())]);
+    assert_eq!(
+        uris,
+        [
+            format!("file:{}", a.display()),
+            format!("file:{}", b.display())
+        ]
+    );
     resolver.shutdown().await.unwrap();
 }

@@ -299,10 +299,7 @@ impl<'de> VariantAccess<'de> for VariantDeserializer<'de> {
             Some(content) if content.is_null() => Ok(()),
             Some(content) => Err(DecodeError::new(
                 self.path,
-                format!(
-                    "this variant takes no value, found {}",
-                    unexpected(content)
-                ),
+                format!("this variant takes no value, found {}", unexpected(content)),
             )),
         }
     }

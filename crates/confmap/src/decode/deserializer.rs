@@ -134,10 +134,7 @@ impl<'de> Deserializer<'de> for ValueDeserializer<'de> {
         self.visit_text(visitor)
     }
 
-    fn deserialize_identifier<V: Visitor<'de>>(
-        self,
-        visitor: V,
-    ) -> Result<V::Value, DecodeError> {
+    fn deserialize_identifier<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, DecodeError> {
         self.visit_text(visitor)
     }
 
@@ -259,10 +256,7 @@ impl<'de> Deserializer<'de> for ValueDeserializer<'de> {
             .map_err(|error| error.located_at(&path))
     }
 
-    fn deserialize_ignored_any<V: Visitor<'de>>(
-        self,
-        visitor: V,
-    ) -> Result<V::Value, DecodeError> {
+    fn deserialize_ignored_any<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, DecodeError> {
         visitor.visit_unit()
     }
 }

@@ -102,11 +102,26 @@ fn missing_keys_name_their_path() {
 #[test]
 fn there_is_no_weak_typing() {
     let cases = [
-        ("include_metadata: 'true'", "invalid type: string \"true\", expected a boolean"),
-        ("max_recv_msg_size_mib: '4'", "invalid type: string \"4\", expected u32"),
-        ("max_recv_msg_size_mib: 4.5", "invalid type: floating point `4.5`, expected u32"),
-        ("max_recv_msg_size_mib: -1", "invalid value: integer `-1`, expected u32"),
-        ("max_recv_msg_size_mib: [4]", "invalid type: sequence, expected u32"),
+        (
+            "include_metadata: 'true'",
+            "invalid type: string \"true\", expected a boolean",
+        ),
+        (
+            "max_recv_msg_size_mib: '4'",
+            "invalid type: string \"4\", expected u32",
+        ),
+        (
+            "max_recv_msg_size_mib: 4.5",
+            "invalid type: floating point `4.5`, expected u32",
+        ),
+        (
+            "max_recv_msg_size_mib: -1",
+            "invalid value: integer `-1`, expected u32",
+        ),
+        (
+            "max_recv_msg_size_mib: [4]",
+            "invalid type: sequence, expected u32",
+        ),
         ("include_metadata: null", ""),
     ];
     for (line, expected) in cases {
@@ -132,7 +147,10 @@ fn a_number_is_not_a_string() {
         name: String,
     }
     let error = conf("name: 5\n").decode::<Named>().unwrap_err();
-    assert_eq!(error.to_string(), "name: invalid type: integer `5`, expected a string");
+    assert_eq!(
+        error.to_string(),
+        "name: invalid type: integer `5`, expected a string"
+    );
 }
 
 #[derive(Debug, Deserialize, PartialEq)]
@@ -159,13 +177,21 @@ fn with(key: &str, value: Value) -> Conf {
 #[test]
 fn an_expanded_value_gives_strings_its_text_and_others_its_type() {
     let expanded = |value: Value, text: &str| Value::from(Expanded::new(value, text));
-    let typed: Typed = with("port", expanded(Value::Int(83), "0123")).decode().unwrap();
+    let typed: Typed = with("port", expanded(Value::Int(83), "0123"))
+        .decode()
+        .unwrap();
     assert_eq!(typed.port, Some(83));
-    let typed: Typed = with("name", expanded(Value::Int(83), "0123")).decode().unwrap();
+    let typed: Typed = with("name", expanded(Value::Int(83), "0123"))
+        .decode()
+        .unwrap();
     assert_eq!(typed.name.as_deref(), Some("0123"));
-    let typed: Typed = with("enabled", expanded(Value::Bool(true), "true")).decode().unwrap();
+    let typed: Typed = with("enabled", expanded(Value::Bool(true), "true"))
+        .decode()
+        .unwrap();
     assert_eq!(typed.enabled, Some(true));
-    let typed: Typed = with("ratio", expanded(Value::Int(1), "1")).decode().unwrap();
+    let typed: Typed = with("ratio", expanded(Value::Int(1), "1"))
+        .decode()
+        .unwrap();
     assert_eq!(typed.ratio, Some(1.0));
     let typed: Typed = with("raw", expanded(Value::Int(7), "7")).decode().unwrap();
     assert_eq!(typed.raw, Some(Value::Int(7)));
@@ -179,8 +205,13 @@ fn an_expanded_value_gives_strings_its_text_and_others_its_type() {
     let required: Required = with("name", expanded(Value::Null, "")).decode().unwrap();
     assert_eq!(required.name, "");
     // Weak typing stays off: `t` from an env variable is not a bool.
-    let error = with("enabled", Value::from("t")).decode::<Typed>().unwrap_err();
-    assert_eq!(error.to_string(), "enabled: invalid type: string \"t\", expected a boolean");
+    let error = with("enabled", Value::from("t"))
+        .decode::<Typed>()
+        .unwrap_err();
+    assert_eq!(
+        error.to_string(),
+        "enabled: invalid type: string \"t\", expected a boolean"
+    );
 }
 
 #[test]
@@ -193,12 +224,18 @@ fn null_means_empty_or_default() {
         labels: BTreeMap<String, String>,
     }
     assert_eq!(Value::Null.decode::<Batch>().unwrap(), Batch::default());
-    assert_eq!(conf("tags:\nlabels:\n").decode::<Batch>().unwrap(), Batch::default());
+    assert_eq!(
+        conf("tags:\nlabels:\n").decode::<Batch>().unwrap(),
+        Batch::default()
+    );
     let components: HashMap<String, Option<Batch>> = conf("batch:\nother: {send_batch_size: 3}\n")
         .decode()
         .unwrap();
     assert_eq!(components["batch"], None);
-    assert_eq!(components["other"].as_ref().map(|b| b.send_batch_size), Some(3));
+    assert_eq!(
+        components["other"].as_ref().map(|b| b.send_batch_size),
+        Some(3)
+    );
     assert!(Value::Null.decode::<Vec<u8>>().unwrap().is_empty());
     let error = Value::Null.decode::<String>().unwrap_err();
     assert_eq!(error.to_string(), "invalid type: null, expected a string");
@@ -222,7 +259,9 @@ fn list_elements_are_named_by_index() {
     struct Service {
         extensions: Vec<u8>,
     }
-    let error = conf("extensions: [1, 2, x]\n").decode::<Service>().unwrap_err();
+    let error = conf("extensions: [1, 2, x]\n")
+        .decode::<Service>()
+        .unwrap_err();
     assert_eq!(error.path(), "extensions::2");
     let error = conf("pairs: [[1, 2], [3]]\n")
         .decode_at::<(u8, u8)>("pairs::1")
@@ -243,7 +282,10 @@ fn decode_at_prefixes_paths() {
     assert_eq!(error.path(), "receivers::otlp::protocols::grpc::endpoint");
     // An absent path decodes as null: defaults, or the missing keys.
     let error = c.decode_at::<Otlp>("receivers::nope").unwrap_err();
-    assert_eq!(error.to_string(), "receivers::nope::protocols: missing required key");
+    assert_eq!(
+        error.to_string(),
+        "receivers::nope::protocols: missing required key"
+    );
 }
 
 #[derive(Debug, Deserialize, PartialEq)]
@@ -275,10 +317,15 @@ fn enums_are_strings_or_single_key_maps() {
     );
     let error = conf("c: [gzip, brotli]\n").decode::<C>().unwrap_err();
     assert_eq!(error.path(), "c::1");
-    assert!(error.message().starts_with("unknown variant `brotli`"), "{error}");
+    assert!(
+        error.message().starts_with("unknown variant `brotli`"),
+        "{error}"
+    );
     let error = conf("c: [{zstd: {level: x}}]\n").decode::<C>().unwrap_err();
     assert_eq!(error.path(), "c::0::zstd::level");
-    let error = conf("c: [{zstd: {level: 1, extra: 2}}]\n").decode::<C>().unwrap_err();
+    let error = conf("c: [{zstd: {level: 1, extra: 2}}]\n")
+        .decode::<C>()
+        .unwrap_err();
     assert_eq!(error.path(), "c::0::zstd::extra");
     let error = conf("c: [zstd]\n").decode::<C>().unwrap_err();
     assert_eq!(error.path(), "c::0");
@@ -296,12 +343,17 @@ fn map_keys_can_be_numbers() {
     let decoded: HashMap<u16, String> = conf("1: a\n2: b\n").decode().unwrap();
     assert_eq!(decoded[&2], "b");
     let error = conf("x: a\n").decode::<HashMap<u16, String>>().unwrap_err();
-    assert!(error.message().contains("invalid value: string \"x\""), "{error}");
+    assert!(
+        error.message().contains("invalid value: string \"x\""),
+        "{error}"
+    );
 }
 
 #[test]
 fn tuples_check_their_length() {
-    let error = conf("t: [1, 2, 3]\n").decode_at::<(u8, u8)>("t").unwrap_err();
+    let error = conf("t: [1, 2, 3]\n")
+        .decode_at::<(u8, u8)>("t")
+        .unwrap_err();
     assert_eq!(error.path(), "t");
     assert!(error.message().contains("invalid length 3"), "{error}");
 }
@@ -319,11 +371,15 @@ fn raw_values_can_sit_inside_typed_configs() {
         key: String,
         value: Value,
     }
-    let decoded: Attributes = conf("actions:\n  - key: a\n    value: {x: [1, true]}\n  - key: b\n    value: 2\n")
-        .decode()
-        .unwrap();
+    let decoded: Attributes =
+        conf("actions:\n  - key: a\n    value: {x: [1, true]}\n  - key: b\n    value: 2\n")
+            .decode()
+            .unwrap();
     assert_eq!(decoded.actions[0].key, "a");
-    assert_eq!(decoded.actions[0].value.get("x::1"), Some(&Value::Bool(true)));
+    assert_eq!(
+        decoded.actions[0].value.get("x::1"),
+        Some(&Value::Bool(true))
+    );
     assert_eq!(decoded.actions[1].value, Value::Int(2));
 }
 
@@ -353,7 +409,12 @@ fn durations_decode_from_text_or_expanded_zero() {
         "timeout: the duration 5 has no unit; write it with one, such as \"5s\""
     );
     let error = conf("timeout: 5 s\n").decode::<Timeouts>().unwrap_err();
-    assert!(error.to_string().starts_with("timeout: invalid duration \"5 s\""), "{error}");
+    assert!(
+        error
+            .to_string()
+            .starts_with("timeout: invalid duration \"5 s\""),
+        "{error}"
+    );
 }
 
 #[test]
@@ -374,5 +435,8 @@ fn flattened_and_untagged_types_still_decode() {
         Named(String),
     }
     assert_eq!(Value::Int(80).decode::<Port>().unwrap(), Port::Number(80));
-    assert_eq!(Value::from("http").decode::<Port>().unwrap(), Port::Named("http".into()));
+    assert_eq!(
+        Value::from("http").decode::<Port>().unwrap(),
+        Port::Named("http".into())
+    );
 }

@@ -301,10 +301,9 @@ fn embed(uri: &str, fetched: &Fetched) -> Result<String, ExpandError> {
     match &fetched.value {
         Value::String(text) => Ok(text.clone()),
         Value::Expanded(expanded) => Ok(expanded.original().to_owned()),
-        value @ (Value::Bool(_) | Value::Int(_) | Value::Float(_)) => Ok(fetched
-            .text
-            .clone()
-            .unwrap_or_else(|| scalar_text(value))),
+        value @ (Value::Bool(_) | Value::Int(_) | Value::Float(_)) => {
+            Ok(fetched.text.clone().unwrap_or_else(|| scalar_text(value)))
+        }
         Value::Null => fetched.text.clone().ok_or_else(|| not_embeddable("null")),
         value @ (Value::List(_) | Value::Map(_)) => Err(not_embeddable(value.kind_with_article())),
     }

@@ -46,7 +46,9 @@ impl Fetch for Sources {
 
 async fn expand_with(sources: &mut Sources, yaml: &str) -> Result<Conf, Error> {
     let conf = Conf::from_yaml(yaml).unwrap();
-    let value = Expander::new(sources, "env").expand(conf.into_value()).await?;
+    let value = Expander::new(sources, "env")
+        .expand(conf.into_value())
+        .await?;
     Ok(Conf::from_value(value).unwrap())
 }
 
@@ -65,19 +67,29 @@ async fn expand_one(sources: &[(&str, &str)], value: &str) -> Result<Value, Erro
 
 #[tokio::test]
 async fn a_whole_value_reference_keeps_its_type_and_its_text() {
-    let value = expand_one(&[("env:PORT", "0123")], "${env:PORT}").await.unwrap();
+    let value = expand_one(&[("env:PORT", "0123")], "${env:PORT}")
+        .await
+        .unwrap();
     assert_eq!(value, Value::from(Expanded::new(Value::Int(83), "0123")));
-    let value = expand_one(&[("env:ON", "true")], "${env:ON}").await.unwrap();
+    let value = expand_one(&[("env:ON", "true")], "${env:ON}")
+        .await
+        .unwrap();
     assert_eq!(value.as_bool(), Some(true));
-    let value = expand_one(&[("env:L", "[a, b]")], "${env:L}").await.unwrap();
+    let value = expand_one(&[("env:L", "[a, b]")], "${env:L}")
+        .await
+        .unwrap();
     assert_eq!(value, Value::from(vec!["a", "b"]));
-    let value = expand_one(&[("env:S", "plain text")], "${env:S}").await.unwrap();
+    let value = expand_one(&[("env:S", "plain text")], "${env:S}")
+        .await
+        .unwrap();
     assert_eq!(value, Value::from("plain text"));
 }
 
 #[tokio::test]
 async fn a_bare_name_uses_the_default_scheme() {
-    let value = expand_one(&[("env:HOST", "example.com")], "${HOST}").await.unwrap();
+    let value = expand_one(&[("env:HOST", "example.com")], "${HOST}")
+        .await
+        .unwrap();
     assert_eq!(value, Value::from("example.com"));
 }
 
@@ -139,10 +151,22 @@ async fn retrieved_values_are_expanded_again_and_unescaped_once() {
         ("env:P", "pa$$word"),
         ("env:Q", "$${env:B}"),
     ];
-    assert_eq!(expand_one(&sources, "${env:A}").await.unwrap(), Value::from("deep"));
-    assert_eq!(expand_one(&sources, "x-${env:A}").await.unwrap(), Value::from("x-deep"));
-    assert_eq!(expand_one(&sources, "${env:P}").await.unwrap(), Value::from("pa$word"));
-    assert_eq!(expand_one(&sources, "${env:Q}").await.unwrap(), Value::from("${env:B}"));
+    assert_eq!(
+        expand_one(&sources, "${env:A}").await.unwrap(),
+        Value::from("deep")
+    );
+    assert_eq!(
+        expand_one(&sources, "x-${env:A}").await.unwrap(),
+        Value::from("x-deep")
+    );
+    assert_eq!(
+        expand_one(&sources, "${env:P}").await.unwrap(),
+        Value::from("pa$word")
+    );
+    assert_eq!(
+        expand_one(&sources, "${env:Q}").await.unwrap(),
+        Value::from("${env:B}")
+    );
 }
 
 #[tokio::test]
@@ -157,8 +181,13 @@ async fn cycles_are_errors_naming_the_chain() {
         error.to_string(),
         "exporters::otlp::endpoint: ${env:A}: expansion cycle: env:A -> env:B -> env:A"
     );
-    let error = expand_one(&[("env:SELF", "${SELF}")], "${SELF}").await.unwrap_err();
-    assert!(error.to_string().ends_with("env:SELF -> env:SELF"), "{error}");
+    let error = expand_one(&[("env:SELF", "${SELF}")], "${SELF}")
+        .await
+        .unwrap_err();
+    assert!(
+        error.to_string().ends_with("env:SELF -> env:SELF"),
+        "{error}"
+    );
 }
 
 #[tokio::test]
@@ -174,7 +203,13 @@ async fn long_chains_are_capped() {
     assert!(
         matches!(
             &error,
-            Error::Expand { source: ExpandError::TooDeep { limit: MAX_DEPTH, .. }, .. }
+            Error::Expand {
+                source: ExpandError::TooDeep {
+                    limit: MAX_DEPTH,
+                    ..
+                },
+                ..
+            }
         ),
         "{error}"
     );
@@ -193,13 +228,18 @@ async fn embedding_a_map_or_list_is_an_error_naming_path_and_uri() {
         "receivers::r::endpoint: ${file:x.yaml}: file:x.yaml resolved to a map, which cannot be \
          embedded in a string; only a scalar can (a reference that is the whole value keeps any type)"
     );
-    let error = expand_one(&[("env:L", "[1]")], "x${env:L}").await.unwrap_err();
+    let error = expand_one(&[("env:L", "[1]")], "x${env:L}")
+        .await
+        .unwrap_err();
     assert!(error.to_string().contains("resolved to a list"), "{error}");
 }
 
 #[tokio::test]
 async fn an_unset_variable_is_empty_embedded_and_null_alone() {
-    assert_eq!(expand_one(&[], "a${env:UNSET}b").await.unwrap(), Value::from("ab"));
+    assert_eq!(
+        expand_one(&[], "a${env:UNSET}b").await.unwrap(),
+        Value::from("ab")
+    );
     let alone = expand_one(&[], "${env:UNSET}").await.unwrap();
     assert!(alone.is_null());
     assert_eq!(alone.as_str(), Some(""));
@@ -214,9 +254,9 @@ async fn references_inside_retrieved_maps_expand_with_their_paths() {
     .await
     .unwrap_err();
     assert!(
-        error
-            .to_string()
-            .starts_with("exporters::otlp::endpoint: ${file:exporters.yaml}: unknown scheme `nope`"),
+        error.to_string().starts_with(
+            "exporters::otlp::endpoint: ${file:exporters.yaml}: unknown scheme `nope`"
+        ),
         "{error}"
     );
     let conf = expand(
@@ -228,21 +268,31 @@ async fn references_inside_retrieved_maps_expand_with_their_paths() {
     )
     .await
     .unwrap();
-    assert_eq!(conf.get("exporters::otlp::endpoint"), Some(&Value::from("a:1")));
+    assert_eq!(
+        conf.get("exporters::otlp::endpoint"),
+        Some(&Value::from("a:1"))
+    );
 }
 
 #[tokio::test]
 async fn only_values_are_expanded_not_keys() {
-    let conf = expand(&[("env:K", "v")], "\"${env:K}\": ${env:K}\n").await.unwrap();
+    let conf = expand(&[("env:K", "v")], "\"${env:K}\": ${env:K}\n")
+        .await
+        .unwrap();
     assert_eq!(conf.get("${env:K}"), Some(&Value::from("v")));
 }
 
 #[tokio::test]
 async fn list_items_expand_and_errors_name_their_index() {
-    let conf = expand(&[("env:A", "a")], "l: [x, '${env:A}']\n").await.unwrap();
+    let conf = expand(&[("env:A", "a")], "l: [x, '${env:A}']\n")
+        .await
+        .unwrap();
     assert_eq!(conf.get("l::1"), Some(&Value::from("a")));
     let error = expand(&[], "l: [x, 'y${nope:x}']\n").await.unwrap_err();
-    assert!(error.to_string().starts_with("l::1: ${nope:x}: unknown"), "{error}");
+    assert!(
+        error.to_string().starts_with("l::1: ${nope:x}: unknown"),
+        "{error}"
+    );
 }
 
 #[tokio::test]
@@ -257,7 +307,12 @@ async fn each_uri_is_retrieved_once() {
 #[tokio::test]
 async fn runaway_growth_is_stopped() {
     let sources: Vec<(String, String)> = (0..40)
-        .map(|i| (format!("env:G{i}"), format!("${{env:G{0}}}${{env:G{0}}}", i + 1)))
+        .map(|i| {
+            (
+                format!("env:G{i}"),
+                format!("${{env:G{0}}}${{env:G{0}}}", i + 1),
+            )
+        })
         .chain([("env:G40".to_owned(), "x".repeat(1024))])
         .collect();
     let borrowed: Vec<(&str, &str)> = sources
@@ -266,7 +321,13 @@ async fn runaway_growth_is_stopped() {
         .collect();
     let error = expand_one(&borrowed, "${env:G0}").await.unwrap_err();
     assert!(
-        matches!(&error, Error::Expand { source: ExpandError::TooLong { .. }, .. }),
+        matches!(
+            &error,
+            Error::Expand {
+                source: ExpandError::TooLong { .. },
+                ..
+            }
+        ),
         "{error}"
     );
 }
@@ -274,7 +335,9 @@ async fn runaway_growth_is_stopped() {
 #[tokio::test]
 async fn strings_without_dollars_are_not_touched() {
     let mut sources = Sources::default();
-    let conf = expand_with(&mut sources, "a: 'plain {text}'\nb: 1\n").await.unwrap();
+    let conf = expand_with(&mut sources, "a: 'plain {text}'\nb: 1\n")
+        .await
+        .unwrap();
     assert_eq!(conf.get("a"), Some(&Value::from("plain {text}")));
     assert!(sources.fetches.is_empty());
 }

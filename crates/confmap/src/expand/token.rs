@@ -49,7 +49,8 @@ impl Frame {
 
     fn flush(&mut self) {
         if !self.text.is_empty() {
-            self.tokens.push(Token::Text(std::mem::take(&mut self.text)));
+            self.tokens
+                .push(Token::Text(std::mem::take(&mut self.text)));
         }
     }
 
@@ -202,7 +203,10 @@ mod tests {
         );
         assert_eq!(
             tokenize("${env:A:-pa$$word}").unwrap(),
-            [reference("${env:A:-pa$$word}", vec![text("env:A:-pa$word")])]
+            [reference(
+                "${env:A:-pa$$word}",
+                vec![text("env:A:-pa$word")]
+            )]
         );
     }
 
@@ -228,7 +232,11 @@ mod tests {
 
     #[test]
     fn nesting_is_capped() {
-        let deep = format!("{}x{}", "${".repeat(MAX_NESTING + 1), "}".repeat(MAX_NESTING + 1));
+        let deep = format!(
+            "{}x{}",
+            "${".repeat(MAX_NESTING + 1),
+            "}".repeat(MAX_NESTING + 1)
+        );
         assert!(matches!(
             tokenize(&deep),
             Err(ExpandError::NestingTooDeep { .. })

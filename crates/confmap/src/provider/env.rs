@@ -57,14 +57,20 @@ impl Provider for EnvProvider {
                     ))
                 })?;
                 if value.is_empty() {
-                    tracing::info!(name, "configuration references an empty environment variable");
+                    tracing::info!(
+                        name,
+                        "configuration references an empty environment variable"
+                    );
                 }
                 value
             }
             None => match default {
                 Some(default) => default.to_owned(),
                 None => {
-                    tracing::warn!(name, "configuration references an unset environment variable");
+                    tracing::warn!(
+                        name,
+                        "configuration references an unset environment variable"
+                    );
                     String::new()
                 }
             },
@@ -108,9 +114,13 @@ mod tests {
         let unset = retrieve("env:TRIBUTARY_ENV_TEST_NEVER_SET").await.unwrap();
         assert_eq!(unset.value(), &Value::Null);
         assert_eq!(unset.text(), Some(""));
-        let default = retrieve("env:TRIBUTARY_ENV_TEST_NEVER_SET:-[1, 2]").await.unwrap();
+        let default = retrieve("env:TRIBUTARY_ENV_TEST_NEVER_SET:-[1, 2]")
+            .await
+            .unwrap();
         assert_eq!(default.value(), &Value::from(vec![1, 2]));
-        let empty_default = retrieve("env:TRIBUTARY_ENV_TEST_NEVER_SET:-").await.unwrap();
+        let empty_default = retrieve("env:TRIBUTARY_ENV_TEST_NEVER_SET:-")
+            .await
+            .unwrap();
         assert_eq!(empty_default.text(), Some(""));
     }
 
@@ -118,7 +128,9 @@ mod tests {
     async fn the_default_is_ignored_when_the_variable_is_set() {
         // SAFETY: the name is unique to this test; no other code reads or writes it.
         unsafe { std::env::set_var("TRIBUTARY_ENV_TEST_SET_WITH_DEFAULT", "x") };
-        let retrieved = retrieve("env:TRIBUTARY_ENV_TEST_SET_WITH_DEFAULT:-y").await.unwrap();
+        let retrieved = retrieve("env:TRIBUTARY_ENV_TEST_SET_WITH_DEFAULT:-y")
+            .await
+            .unwrap();
         assert_eq!(retrieved.value(), &Value::from("x"));
     }
 
@@ -127,7 +139,9 @@ mod tests {
         for uri in ["env:", "env:1X", "env:A-B", "env:A B", "env::-x"] {
             let error = retrieve(uri).await.unwrap_err();
             assert!(
-                error.to_string().contains("invalid environment variable name"),
+                error
+                    .to_string()
+                    .contains("invalid environment variable name"),
                 "{uri}: {error}"
             );
         }

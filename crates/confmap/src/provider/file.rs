@@ -107,7 +107,9 @@ impl Provider for FileProvider {
             None => read_config_file(&path, max_bytes).map(|text| (text, None)),
         })
         .await
-        .map_err(|error| ProviderError::other(format!("the file reading task failed: {error}")))??;
+        .map_err(|error| {
+            ProviderError::other(format!("the file reading task failed: {error}"))
+        })??;
         let retrieved = Retrieved::from_yaml(text);
         Ok(match watch_id {
             Some(id) => {
@@ -123,7 +125,9 @@ impl Provider for FileProvider {
         let watches = Arc::clone(&self.watches);
         tokio::task::spawn_blocking(move || watches.stop_all())
             .await
-            .map_err(|error| ProviderError::other(format!("stopping the file watches failed: {error}")))
+            .map_err(|error| {
+                ProviderError::other(format!("stopping the file watches failed: {error}"))
+            })
     }
 }
 
@@ -169,7 +173,10 @@ mod tests {
             .retrieve(&format!("file:{}", path.display()), None)
             .await
             .unwrap();
-        assert_eq!(retrieved.as_conf().unwrap().get("a::b"), Some(&Value::Int(1)));
+        assert_eq!(
+            retrieved.as_conf().unwrap().get("a::b"),
+            Some(&Value::Int(1))
+        );
     }
 
     #[tokio::test]
@@ -181,7 +188,10 @@ mod tests {
             .await
             .unwrap_err();
         let message = error.to_string();
-        assert!(message.starts_with(&format!("reading {}: ", path.display())), "{message}");
+        assert!(
+            message.starts_with(&format!("reading {}: ", path.display())),
+            "{message}"
+        );
     }
 
     #[tokio::test]
@@ -198,7 +208,10 @@ mod tests {
             .retrieve(&format!("file:{}", big.display()), None)
             .await
             .unwrap_err();
-        assert!(matches!(error, ProviderError::TooLarge { limit: 4, .. }), "{error}");
+        assert!(
+            matches!(error, ProviderError::TooLarge { limit: 4, .. }),
+            "{error}"
+        );
         let binary = dir.path().join("bin.yaml");
         std::fs::write(&binary, [0xff, 0xfe, 0x00]).unwrap();
         let error = provider()

@@ -254,7 +254,9 @@ impl FileWatches {
 
     fn lock(&self) -> MutexGuard<'_, Table> {
         // Every update leaves the table consistent, so a panic elsewhere does not poison it.
-        self.table.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+        self.table
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
     }
 }
 
@@ -262,7 +264,10 @@ impl Entry {
     /// Whether an event on `path` may change this file: something in one of its directories,
     /// or one of the directories itself.
     fn concerns(&self, path: &Path) -> bool {
-        self.dirs.contains(path) || path.parent().is_some_and(|parent| self.dirs.contains(parent))
+        self.dirs.contains(path)
+            || path
+                .parent()
+                .is_some_and(|parent| self.dirs.contains(parent))
     }
 }
 
@@ -311,7 +316,9 @@ fn fingerprint_bytes(bytes: &[u8]) -> u64 {
 }
 
 fn fingerprint_file(path: &Path) -> Option<u64> {
-    std::fs::read(path).ok().map(|bytes| fingerprint_bytes(&bytes))
+    std::fs::read(path)
+        .ok()
+        .map(|bytes| fingerprint_bytes(&bytes))
 }
 
 /// The directories to watch to see every change of `path`: its own directory, the directory
@@ -414,7 +421,10 @@ mod tests {
         std::os::unix::fs::symlink("..data/c.yaml", dir.path().join("c.yaml")).unwrap();
         let dirs = watch_dirs(&dir.path().join("c.yaml"));
         let root = std::fs::canonicalize(dir.path()).unwrap();
-        assert_eq!(dirs, BTreeSet::from([root.clone(), root.join("..2024_01_01")]));
+        assert_eq!(
+            dirs,
+            BTreeSet::from([root.clone(), root.join("..2024_01_01")])
+        );
     }
 
     #[test]
@@ -440,9 +450,15 @@ mod tests {
     #[test]
     fn opening_and_reading_are_not_changes() {
         use notify::event::{CreateKind, ModifyKind};
-        assert!(!is_relevant(EventKind::Access(AccessKind::Open(AccessMode::Any))));
-        assert!(!is_relevant(EventKind::Access(AccessKind::Close(AccessMode::Read))));
-        assert!(is_relevant(EventKind::Access(AccessKind::Close(AccessMode::Write))));
+        assert!(!is_relevant(EventKind::Access(AccessKind::Open(
+            AccessMode::Any
+        ))));
+        assert!(!is_relevant(EventKind::Access(AccessKind::Close(
+            AccessMode::Read
+        ))));
+        assert!(is_relevant(EventKind::Access(AccessKind::Close(
+            AccessMode::Write
+        ))));
         assert!(is_relevant(EventKind::Create(CreateKind::File)));
         assert!(is_relevant(EventKind::Modify(ModifyKind::Any)));
     }

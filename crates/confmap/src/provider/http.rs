@@ -310,7 +310,9 @@ mod tests {
     #[test]
     fn the_poll_fragment_sets_the_interval_and_is_not_sent() {
         let provider = HttpProvider::http(HttpProviderSettings::default());
-        let (url, poll) = provider.parse("http://127.0.0.1:1/c.yaml#poll=1m30s").unwrap();
+        let (url, poll) = provider
+            .parse("http://127.0.0.1:1/c.yaml#poll=1m30s")
+            .unwrap();
         assert_eq!(url.as_str(), "http://127.0.0.1:1/c.yaml");
         assert_eq!(poll, Some(Duration::from_secs(90)));
         let (_, poll) = provider.parse("http://127.0.0.1:1/c.yaml#poll=0").unwrap();

@@ -58,7 +58,10 @@ mod tests {
 
     #[tokio::test]
     async fn other_schemes_are_refused() {
-        let error = YamlProvider::new().retrieve("env:X", None).await.unwrap_err();
+        let error = YamlProvider::new()
+            .retrieve("env:X", None)
+            .await
+            .unwrap_err();
         assert_eq!(error.to_string(), "unsupported URI: expected a `yaml:` URI");
     }
 }
