@@ -121,6 +121,8 @@
 //! crate's own tree. Errors carry line and column; documents over [`MAX_DOCUMENT_BYTES`] or
 //! that expand through aliases beyond a node budget are refused.
 
+#![warn(missing_docs)]
+
 mod conf;
 mod converter;
 mod decode;

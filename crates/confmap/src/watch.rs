@@ -5,6 +5,9 @@ use std::sync::{Arc, Mutex, MutexGuard};
 
 use tokio::sync::Notify;
 
+/// The most watch failures one pending event keeps.
+const MAX_PENDING_ERRORS: usize = 32;
+
 /// "The configuration changed; resolve it again." Coalesced: when several sources report
 /// before anybody reads, one event carries all of their URIs.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
@@ -36,7 +39,10 @@ impl ChangeEvent {
                 self.uris.push(uri);
             }
         }
-        self.errors.extend(other.errors);
+        // A watch failing over and over while nobody reads must not grow memory without
+        // bound; the first failures say what is wrong.
+        let room = MAX_PENDING_ERRORS.saturating_sub(self.errors.len());
+        self.errors.extend(other.errors.into_iter().take(room));
     }
 }
 
@@ -205,6 +211,18 @@ mod tests {
         assert_eq!(event.errors(), ["http://x/b.yaml: gone"]);
         assert!(event.has_errors());
         assert_eq!(changes.try_recv(), None);
+    }
+
+    #[tokio::test]
+    async fn pending_failures_are_bounded() {
+        let (watcher, mut changes) = Watcher::channel("custom:x");
+        for i in 0..1000 {
+            watcher.failed(i);
+        }
+        let event = changes.recv().await.unwrap();
+        assert_eq!(event.errors().len(), MAX_PENDING_ERRORS);
+        assert_eq!(event.errors()[0], "custom:x: 0");
+        assert_eq!(event.uris(), ["custom:x"]);
     }
 
     #[tokio::test]

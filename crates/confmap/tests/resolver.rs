@@ -400,3 +400,61 @@ async fn print_config_shows_typed_values() {
     let conf = resolver.resolve().await.unwrap();
     assert_eq!(conf.to_yaml(), "a: 83\nb: x\n");
 }
+
+#[test]
+fn the_public_types_can_cross_threads() {
+    fn send_sync<T: Send + Sync>() {}
+    fn send<T: Send>(_: &T) {}
+    send_sync::<Resolver>();
+    send_sync::<Conf>();
+    send_sync::<Value>();
+    send_sync::<Watcher>();
+    send_sync::<Error>();
+    send_sync::<tributary_confmap::DecodeError>();
+    send_sync::<tributary_confmap::Changes>();
+    send_sync::<tributary_confmap::ChangeEvent>();
+    send_sync::<Retrieved>();
+    let resolver = Resolver::new(ResolverSettings::new(["yaml:a: 1"])).unwrap();
+    send(&resolver.resolve());
+    send(&resolver.shutdown());
+    let mut changes = resolver.watch();
+    send(&changes.recv());
+}
+
+#[tokio::test]
+async fn a_whole_value_reference_decodes_by_the_field_type() {
+    #[derive(Debug, Deserialize)]
+    #[serde(deny_unknown_fields)]
+    struct Fields {
+        as_int: i64,
+        as_text: String,
+        #[serde(default)]
+        flag: bool,
+    }
+    set_env("TRIBUTARY_RESOLVER_TEST_OCTAL", "0123");
+    set_env("TRIBUTARY_RESOLVER_TEST_T", "t");
+    let resolver = Resolver::new(ResolverSettings::new([
+        "yaml:as_int: ${env:TRIBUTARY_RESOLVER_TEST_OCTAL}\nas_text: ${TRIBUTARY_RESOLVER_TEST_OCTAL}\n",
+    ]))
+    .unwrap();
+    let fields: Fields = resolver.resolve().await.unwrap().decode().unwrap();
+    assert_eq!(fields.as_int, 83);
+    assert_eq!(fields.as_text, "0123");
+    assert!(!fields.flag);
+
+    let mut settings = ResolverSettings::new(["yaml:as_int: 1\nas_text: x\n"]);
+    settings
+        .set
+        .push("flag=${env:TRIBUTARY_RESOLVER_TEST_T}".to_owned());
+    let resolver = Resolver::new(settings).unwrap();
+    let error = resolver
+        .resolve()
+        .await
+        .unwrap()
+        .decode::<Fields>()
+        .unwrap_err();
+    assert_eq!(
+        error.to_string(),
+        "flag: invalid type: string \"t\", expected a boolean"
+    );
+}

@@ -260,7 +260,8 @@ async fn many_changes_nobody_reads_coalesce_into_one_event() {
     std::fs::write(&b, "b: 2\n").unwrap();
     tokio::time::sleep(Duration::from_millis(600)).await;
     std::fs::write(&a, "a: 3\n").unwrap();
-    tokio::time::sleep(Duration::from_millis(600)).await;
+    // Long enough for the last change to be reported even on a loaded machine.
+    tokio::time::sleep(Duration::from_millis(2500)).await;
 
     let event = expect_one_event(&mut changes).await;
     let mut uris = event.uris().to_vec();

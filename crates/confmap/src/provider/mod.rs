@@ -131,7 +131,7 @@ impl Retrieved {
     /// Sets the hook that stops watching this value. It runs once, when the value is closed
     /// or dropped, and must make sure the watcher is not called after it returns.
     pub fn on_close(mut self, hook: impl FnOnce() + Send + 'static) -> Retrieved {
-        self.close = CloseGuard(Some(Box::new(hook)));
+        self.close = CloseGuard::new(Box::new(hook));
         self
     }
 
@@ -175,18 +175,37 @@ impl fmt::Debug for Retrieved {
             .field("value", &self.value)
             .field("text", &self.text)
             .field("yaml_error", &self.yaml_error)
-            .field("watching", &self.close.0.is_some())
-            .finish()
+            .finish_non_exhaustive()
     }
 }
 
-/// Runs a close hook once, when dropped.
+/// Runs a close hook once, when dropped. The mutex makes a [`Retrieved`] shareable between
+/// threads without asking hooks to be `Sync`; it is only ever taken through `&mut`.
 #[derive(Default)]
-pub(crate) struct CloseGuard(Option<Box<dyn FnOnce() + Send>>);
+pub(crate) struct CloseGuard(std::sync::Mutex<Option<CloseHook>>);
+
+type CloseHook = Box<dyn FnOnce() + Send>;
+
+impl CloseGuard {
+    fn new(hook: CloseHook) -> CloseGuard {
+        CloseGuard(std::sync::Mutex::new(Some(hook)))
+    }
+
+    #[cfg(test)]
+    fn is_armed(&mut self) -> bool {
+        self.hook().is_some()
+    }
+
+    fn hook(&mut self) -> &mut Option<CloseHook> {
+        self.0
+            .get_mut()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+}
 
 impl Drop for CloseGuard {
     fn drop(&mut self) {
-        if let Some(hook) = self.0.take() {
+        if let Some(hook) = self.hook().take() {
             hook();
         }
     }
@@ -243,7 +262,8 @@ mod tests {
         let retrieved = Retrieved::new(1).on_close(move || {
             counter.fetch_add(1, Ordering::SeqCst);
         });
-        let (_, _, guard) = retrieved.into_parts();
+        let (_, _, mut guard) = retrieved.into_parts();
+        assert!(guard.is_armed());
         assert_eq!(calls.load(Ordering::SeqCst), 0);
         drop(guard);
         assert_eq!(calls.load(Ordering::SeqCst), 1);
