@@ -317,8 +317,10 @@ impl Collector {
         match self.build_successor(&old, &running).await {
             Ok((new, telemetry, server)) => {
                 new.switch_over();
-                old.retire(Some(&new)).await;
+                // The health check reads the pipelines that now take the data, not the
+                // retiring ones draining below.
                 self.inner.health.set_pipelines(new.progress_sources());
+                old.retire(Some(&new)).await;
                 running.graph = Some(new);
                 if let Some(server) = server {
                     if let Some(previous) = running.metrics_server.take() {
