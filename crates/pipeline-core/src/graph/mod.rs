@@ -260,17 +260,27 @@ impl Graph {
 
     /// Points every receiver taken over from the previous graph at this graph's pipelines.
     /// Call after [`start`](Self::start) succeeded.
+    ///
+    /// A pipeline this build created anew forgets the status its predecessor of the same ID
+    /// reported (a panic inside it): the replacement has not failed.
     pub fn switch_over(&self) {
-        fn switch<T: SignalData>(g: &SignalGraph<T>) {
+        fn switch<T: SignalData>(g: &SignalGraph<T>, facilities: &CollectorFacilities) {
+            for (id, (_, fresh)) in &g.pipelines {
+                if *fresh {
+                    facilities
+                        .status
+                        .remove(&StatusSource::Pipeline(id.clone()));
+                }
+            }
             for r in g.receivers.values() {
                 if !r.node.fresh {
                     r.node.component.switch.set(r.target.clone());
                 }
             }
         }
-        switch(&self.traces);
-        switch(&self.metrics);
-        switch(&self.logs);
+        switch(&self.traces, &self.facilities);
+        switch(&self.metrics, &self.facilities);
+        switch(&self.logs, &self.facilities);
     }
 
     /// Shuts down everything, receivers first so data drains downstream.
