@@ -56,9 +56,7 @@ impl ComponentStatus {
                 | ComponentStatus::FatalError(_)
         )
     }
-}
 
-impl ComponentStatus {
     /// Whether this status may replace `current`. A permanent or fatal error sticks until
     /// the component stops or a new instance of it starts, as in the Go Collector's status
     /// state machine: a task that panicked while its component was starting is not hidden

@@ -405,7 +405,7 @@ impl Graph {
     }
 
     /// Every pipeline's components and a reader of its progress, for the service's health.
-    pub fn progress_sources(&self) -> Vec<PipelineProbe> {
+    pub fn pipeline_probes(&self) -> Vec<PipelineProbe> {
         fn collect<T: SignalData>(
             g: &SignalGraph<T>,
             components: &BTreeMap<PipelineId, PipelineConfig>,

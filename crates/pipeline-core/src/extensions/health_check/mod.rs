@@ -69,8 +69,10 @@
 //!   unless `include_permanent_errors` is off; `RecoverableError` is listed as a warning,
 //!   and counts only with `include_recoverable_errors` once it has lasted
 //!   `recovery_duration` (Go's v2 semantics). A component's problem is reported under every
-//!   pipeline it is part of, so the answer names the pipelines affected. A panicked
-//!   pipeline stays unhealthy until a reload replaces it.
+//!   pipeline it is part of, so the answer names the pipelines affected. A permanent or
+//!   fatal error sticks until a reload replaces the component or pipeline (or the
+//!   collector restarts): a component that recovers reports `OK` only after a
+//!   `RecoverableError`.
 //! * **Exporter failures** (`check_collector_pipeline`). Go's version counted OpenCensus
 //!   view exports that no longer exist, is documented as broken, and its v2 ignores the
 //!   keys. Here the keys keep their meaning: an exporter that failed more than

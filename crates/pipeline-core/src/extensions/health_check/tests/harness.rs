@@ -305,17 +305,6 @@ pub(super) async fn start(yaml: &str) -> Harness {
     h
 }
 
-pub(super) async fn eventually(what: &str, mut check: impl FnMut() -> bool) {
-    let deadline = tokio::time::Instant::now() + PATIENCE;
-    while !check() {
-        assert!(
-            tokio::time::Instant::now() < deadline,
-            "timed out waiting for {what}"
-        );
-        tokio::time::sleep(Duration::from_millis(10)).await;
-    }
-}
-
 impl Harness {
     pub(super) async fn send(&self, receiver: &str) -> Result<(), ConsumeError> {
         self.inlets.get(receiver).consume(spans()).await
