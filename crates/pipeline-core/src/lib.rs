@@ -3,6 +3,7 @@ pub mod component;
 pub mod config;
 pub mod consumer;
 pub mod exporterhelper;
+pub mod extensions;
 pub mod graph;
 pub mod pdata;
 pub mod telemetry;
