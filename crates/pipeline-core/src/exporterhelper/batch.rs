@@ -121,7 +121,10 @@ impl<T: SignalData> Batcher<T> {
         });
         let key: PartitionKey = data.metadata().cloned();
         let mut ready = Vec::new();
-        let mut partitions = self.partitions.lock().unwrap_or_else(PoisonError::into_inner);
+        let mut partitions = self
+            .partitions
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner);
         let mut rest = Some(data);
         while let Some(data) = rest.take() {
             let filled = partitions.get(&key).map_or(0, |p| p.size);
@@ -198,7 +201,10 @@ impl<T: SignalData> Batcher<T> {
 
     /// Takes the partitions whose deadline has passed.
     pub fn take_due(&self, now: Instant) -> Vec<Batch<T>> {
-        let mut partitions = self.partitions.lock().unwrap_or_else(PoisonError::into_inner);
+        let mut partitions = self
+            .partitions
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner);
         let due: Vec<PartitionKey> = partitions
             .iter()
             .filter(|(_, p)| p.deadline <= now)
@@ -212,7 +218,10 @@ impl<T: SignalData> Batcher<T> {
 
     /// Takes every pending partition (shutdown).
     pub fn take_all(&self) -> Vec<Batch<T>> {
-        let mut partitions = self.partitions.lock().unwrap_or_else(PoisonError::into_inner);
+        let mut partitions = self
+            .partitions
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner);
         partitions.drain().map(|(_, p)| self.batch(p)).collect()
     }
 }
@@ -350,11 +359,18 @@ mod tests {
         assert_eq!(ready.len(), 2);
         for batch in &ready {
             let who = batch.data.metadata().unwrap().get("tenant")[0].clone();
-            let expected: Vec<u64> = if who == "a" { vec![0, 1, 4, 5] } else { vec![2, 3, 6, 7] };
+            let expected: Vec<u64> = if who == "a" {
+                vec![0, 1, 4, 5]
+            } else {
+                vec![2, 3, 6, 7]
+            };
             assert_eq!(ids(&batch.data), expected);
         }
         let (done, _) = recorded();
-        assert!(batcher.add(numbered([100]), done).is_empty(), "no metadata: its own partition");
+        assert!(
+            batcher.add(numbered([100]), done).is_empty(),
+            "no metadata: its own partition"
+        );
         assert_eq!(batcher.take_all()[0].data.metadata(), None);
     }
 

@@ -79,7 +79,11 @@ impl<T: SignalData> Context<T> {
             return;
         }
         self.send_failed.add(items as u64);
-        tracing::error!(dropped_items = items, reason, "exporter shut down before delivering data held in memory; dropping it");
+        tracing::error!(
+            dropped_items = items,
+            reason,
+            "exporter shut down before delivering data held in memory; dropping it"
+        );
     }
 }
 
@@ -282,7 +286,8 @@ impl<T: SignalData> Running<T> {
             ?timeout,
             "the sending queue did not drain within its drain_timeout; abandoning what is left"
         );
-        let flushes = std::mem::take(&mut *self.flushes.lock().unwrap_or_else(PoisonError::into_inner));
+        let flushes =
+            std::mem::take(&mut *self.flushes.lock().unwrap_or_else(PoisonError::into_inner));
         let flusher = self.flusher.take().map(|(handle, _)| handle);
         let handles: Vec<JoinHandle<()>> = self
             .workers

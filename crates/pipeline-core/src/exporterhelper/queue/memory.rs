@@ -236,8 +236,13 @@ mod tests {
     #[tokio::test]
     async fn a_request_larger_than_the_whole_queue_is_refused_for_good() {
         let enqueue_failed = Counter::default();
-        let q: MemoryQueue<Traces> =
-            MemoryQueue::new(5, Sizer::Items, true, Gauge::default(), enqueue_failed.clone());
+        let q: MemoryQueue<Traces> = MemoryQueue::new(
+            5,
+            Sizer::Items,
+            true,
+            Gauge::default(),
+            enqueue_failed.clone(),
+        );
         let error = q.offer(spans(6)).await.unwrap_err();
         assert!(error.is_permanent());
         assert_eq!(enqueue_failed.get(), 6);

@@ -7,8 +7,8 @@ use async_trait::async_trait;
 use tokio_util::sync::CancellationToken;
 
 use super::{
-    Completion, Delivery, Outcome, Queue, decode_record, encode_record, queue_full,
-    shutting_down, too_large,
+    Completion, Delivery, Outcome, Queue, decode_record, encode_record, queue_full, shutting_down,
+    too_large,
 };
 use crate::consumer::ConsumeError;
 use crate::exporterhelper::{

@@ -85,9 +85,10 @@ pub(crate) fn decode_record<T: SignalData>(mut bytes: Bytes) -> Result<T, String
     }
     let mut metadata_bytes = bytes.split_to(metadata_len);
     let metadata = if flags & HAS_METADATA != 0 {
-        Some(Arc::new(read_metadata(&mut metadata_bytes).ok_or_else(|| {
-            "damaged client metadata".to_string()
-        })?))
+        Some(Arc::new(
+            read_metadata(&mut metadata_bytes)
+                .ok_or_else(|| "damaged client metadata".to_string())?,
+        ))
     } else {
         None
     };

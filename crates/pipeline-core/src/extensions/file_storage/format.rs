@@ -84,7 +84,9 @@ impl RecordHeader {
     /// Parses a header; `None` if the magic is wrong or the length impossible.
     pub fn parse(bytes: &[u8]) -> Option<RecordHeader> {
         let bytes: &[u8; RECORD_HEADER_LEN] = bytes.get(..RECORD_HEADER_LEN)?.try_into().ok()?;
-        let word = |at: usize| u32::from_le_bytes([bytes[at], bytes[at + 1], bytes[at + 2], bytes[at + 3]]);
+        let word = |at: usize| {
+            u32::from_le_bytes([bytes[at], bytes[at + 1], bytes[at + 2], bytes[at + 3]])
+        };
         if word(0) != RECORD_MAGIC {
             return None;
         }

@@ -171,10 +171,7 @@ mod tests {
 
     fn ledger(offset: u64) -> Ledger {
         Ledger {
-            position: Position {
-                segment: 3,
-                offset,
-            },
+            position: Position { segment: 3, offset },
             seq_floor: 99,
             done: vec![(10, 12), (15, 16)],
         }
@@ -233,7 +230,11 @@ mod tests {
         for at in 0..encoded.len() {
             let mut bytes = encoded.clone();
             bytes[at] ^= 0x01;
-            assert_ne!(Ledger::decode(&bytes), Some((5, ledger(100))), "flip at {at}");
+            assert_ne!(
+                Ledger::decode(&bytes),
+                Some((5, ledger(100))),
+                "flip at {at}"
+            );
         }
         assert_eq!(Ledger::decode(&encoded), Some((5, ledger(100))));
     }

@@ -321,24 +321,28 @@ impl SegmentReader {
             .map(|(_, file)| Arc::clone(file));
         let path = segment_path(dir, at.segment);
         let blocking_path = path.clone();
-        let read = tokio::task::spawn_blocking(move || -> io::Result<(Option<Arc<File>>, ReadStep)> {
-            let file = match file {
-                Some(file) => file,
-                None => match File::open(&blocking_path) {
-                    Ok(file) => Arc::new(file),
-                    // Removed behind our back: nothing left to read in it.
-                    Err(e) if e.kind() == io::ErrorKind::NotFound => {
-                        return Ok((None, ReadStep::Skip { resume: end }));
-                    }
-                    Err(e) => return Err(e),
-                },
-            };
-            let step = read_step(&file, at.offset, end)?;
-            Ok((Some(file), step))
-        })
-        .await
-        .map_err(|e| StorageError::io("cannot read queue segment", &path, io::Error::other(e)))?;
-        let (file, step) = read.map_err(|e| StorageError::io("cannot read queue segment", &path, e))?;
+        let read =
+            tokio::task::spawn_blocking(move || -> io::Result<(Option<Arc<File>>, ReadStep)> {
+                let file = match file {
+                    Some(file) => file,
+                    None => match File::open(&blocking_path) {
+                        Ok(file) => Arc::new(file),
+                        // Removed behind our back: nothing left to read in it.
+                        Err(e) if e.kind() == io::ErrorKind::NotFound => {
+                            return Ok((None, ReadStep::Skip { resume: end }));
+                        }
+                        Err(e) => return Err(e),
+                    },
+                };
+                let step = read_step(&file, at.offset, end)?;
+                Ok((Some(file), step))
+            })
+            .await
+            .map_err(|e| {
+                StorageError::io("cannot read queue segment", &path, io::Error::other(e))
+            })?;
+        let (file, step) =
+            read.map_err(|e| StorageError::io("cannot read queue segment", &path, e))?;
         self.open = file.map(|file| (at.segment, file));
         Ok(step)
     }
@@ -369,7 +373,11 @@ fn read_step(file: &File, offset: u64, end: u64) -> io::Result<ReadStep> {
         let mut rest = vec![0u8; (end - offset) as usize];
         file.read_exact_at(&mut rest, offset)?;
         Ok(match scan(&rest, 0) {
-            Scanned::Record { end: record_end, header, .. } => ReadStep::Record {
+            Scanned::Record {
+                end: record_end,
+                header,
+                ..
+            } => ReadStep::Record {
                 seq: header.seq,
                 items: header.items,
                 payload: rest[RECORD_HEADER_LEN..record_end as usize].to_vec().into(),

@@ -77,7 +77,11 @@ pub(super) fn open(
     // Segments wholly before the read position were delivered; a crash came between the
     // ledger update and their deletion.
     if let Some(start) = start {
-        let delivered: Vec<u64> = ids.iter().copied().filter(|&id| id < start.segment).collect();
+        let delivered: Vec<u64> = ids
+            .iter()
+            .copied()
+            .filter(|&id| id < start.segment)
+            .collect();
         for &id in &delivered {
             let path = segment_path(dir, id);
             fs::remove_file(&path).map_err(io("cannot delete delivered segment", &path))?;
@@ -119,9 +123,12 @@ pub(super) fn open(
         let end = loop {
             match scan(&bytes, offset) {
                 Scanned::Record { end, header, .. } => {
-                    live.requests += 1;
-                    live.items += u64::from(header.items);
-                    live.bytes += header.len as u64;
+                    // Records delivered out of order before the restart hold nothing.
+                    if !in_ranges(&done, header.seq) {
+                        live.requests += 1;
+                        live.items += u64::from(header.items);
+                        live.bytes += header.len as u64;
+                    }
                     max_seq = max_seq.max(Some(header.seq));
                     offset = end;
                 }
@@ -133,10 +140,16 @@ pub(super) fn open(
                         "skipping a corrupt record in the persistent queue"
                     );
                     corrupt.inc();
-                    known_corrupt.insert(Position { segment: id, offset: at });
+                    known_corrupt.insert(Position {
+                        segment: id,
+                        offset: at,
+                    });
                     offset = resume;
                 }
-                Scanned::End { offset: end, trailing } => {
+                Scanned::End {
+                    offset: end,
+                    trailing,
+                } => {
                     if trailing && is_last {
                         tracing::warn!(
                             file = %path.display(),
@@ -144,8 +157,10 @@ pub(super) fn open(
                             truncated_bytes = bytes.len() as u64 - end,
                             "truncating a write torn by a crash at the end of the persistent queue"
                         );
-                        let file = open_segment(dir, id).map_err(io("cannot open segment", &path))?;
-                        file.set_len(end).map_err(io("cannot truncate segment", &path))?;
+                        let file =
+                            open_segment(dir, id).map_err(io("cannot open segment", &path))?;
+                        file.set_len(end)
+                            .map_err(io("cannot truncate segment", &path))?;
                         if fsync != FsyncPolicy::Never {
                             file.sync_all().map_err(io("cannot sync segment", &path))?;
                         }
@@ -170,7 +185,10 @@ pub(super) fn open(
     let (active, active_file) = match last {
         Some(id) => {
             let path = segment_path(dir, id);
-            (id, open_segment(dir, id).map_err(io("cannot open segment", &path))?)
+            (
+                id,
+                open_segment(dir, id).map_err(io("cannot open segment", &path))?,
+            )
         }
         None => {
             let id = start.map_or(1, |s| s.segment + 1);
@@ -186,7 +204,9 @@ pub(super) fn open(
     let cursor = match start {
         Some(start) if segments.contains_key(&start.segment) => Position {
             segment: start.segment,
-            offset: start.offset.clamp(SEGMENT_HEADER_LEN, segments[&start.segment]),
+            offset: start
+                .offset
+                .clamp(SEGMENT_HEADER_LEN, segments[&start.segment]),
         },
         _ => Position::start_of(*segments.keys().next().expect("the active segment exists")),
     };
@@ -215,4 +235,10 @@ pub(super) fn open(
         ledger,
         lock,
     })
+}
+
+/// Whether `seq` is in one of the sorted, disjoint half-open `ranges`.
+fn in_ranges(ranges: &[(u64, u64)], seq: u64) -> bool {
+    let after = ranges.partition_point(|&(start, _)| start <= seq);
+    after > 0 && seq < ranges[after - 1].1
 }

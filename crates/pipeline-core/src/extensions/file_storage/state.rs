@@ -82,8 +82,12 @@ struct Cached {
     end: Position,
     items: u32,
     size: RecordSize,
-    value: Arc<dyn Any + Send + Sync>,
+    /// `None` for records appended without a value: read from disk.
+    value: Option<Arc<dyn Any + Send + Sync>>,
 }
+
+/// The most records the cache tracks, whatever their size.
+const MAX_CACHED: usize = 1 << 16;
 
 /// An accepted append waiting for the writer thread.
 pub(super) struct PendingAppend {
@@ -227,26 +231,22 @@ impl State {
         size.add_to(&mut self.live);
         let data_end = self.segments.entry(end.segment).or_default();
         *data_end = (*data_end).max(end.offset);
-        match append.record.cached {
-            Some(value) => {
-                self.cache_bytes += size.bytes as usize;
-                self.cache.push_back(Cached {
-                    seq: append.seq,
-                    start,
-                    end,
-                    items: append.record.items,
-                    size,
-                    value,
-                });
-                while self.cache_bytes > self.tuning.cache_bytes {
-                    self.pop_cache();
-                }
-            }
-            // The cache must stay a contiguous tail of the log.
-            None => {
-                self.cache.clear();
-                self.cache_bytes = 0;
-            }
+        // Records without a value keep their place, so the cache stays a contiguous
+        // tail of the log; they are read from disk.
+        let value = append.record.cached;
+        if value.is_some() {
+            self.cache_bytes += size.bytes as usize;
+        }
+        self.cache.push_back(Cached {
+            seq: append.seq,
+            start,
+            end,
+            items: append.record.items,
+            size,
+            value,
+        });
+        while self.cache_bytes > self.tuning.cache_bytes || self.cache.len() > MAX_CACHED {
+            self.pop_cache();
         }
         let _ = append.done.send(Ok(()));
     }
@@ -258,7 +258,9 @@ impl State {
     }
 
     fn pop_cache(&mut self) {
-        if let Some(entry) = self.cache.pop_front() {
+        if let Some(entry) = self.cache.pop_front()
+            && entry.value.is_some()
+        {
             self.cache_bytes -= entry.size.bytes as usize;
         }
     }
@@ -298,7 +300,11 @@ impl State {
                     content: RecordContent::Cached(value),
                 });
             }
-            let end = self.segments.get(&entry.start.segment).copied().unwrap_or(0);
+            let end = self
+                .segments
+                .get(&entry.start.segment)
+                .copied()
+                .unwrap_or(0);
             return ReadPlan::Redelivery {
                 seq,
                 start: entry.start,
@@ -306,15 +312,24 @@ impl State {
             };
         }
         self.cursor = self.normalized(self.cursor);
-        let end = self.segments.get(&self.cursor.segment).copied().unwrap_or(0);
+        let end = self
+            .segments
+            .get(&self.cursor.segment)
+            .copied()
+            .unwrap_or(0);
         if self.cursor.offset >= end {
             return ReadPlan::Wait;
         }
         while self.cache.front().is_some_and(|c| c.start < self.cursor) {
             self.pop_cache();
         }
-        if self.cache.front().is_some_and(|c| c.start == self.cursor) {
+        if self
+            .cache
+            .front()
+            .is_some_and(|c| c.start == self.cursor && c.value.is_some())
+        {
             let entry = self.cache.pop_front().expect("checked");
+            let value = entry.value.expect("checked");
             self.cache_bytes -= entry.size.bytes as usize;
             self.cursor = entry.end;
             self.outstanding.insert(
@@ -324,13 +339,13 @@ impl State {
                     size: entry.size,
                     items: entry.items,
                     stage: Stage::Delivering,
-                    cached: Some(Arc::clone(&entry.value)),
+                    cached: Some(Arc::clone(&value)),
                 },
             );
             return ReadPlan::Ready(StoredRecord {
                 seq: entry.seq,
                 items: entry.items,
-                content: RecordContent::Cached(entry.value),
+                content: RecordContent::Cached(value),
             });
         }
         ReadPlan::Cursor {
@@ -367,10 +382,6 @@ impl State {
                     segment: at.segment,
                     offset: end,
                 };
-                let size = RecordSize {
-                    items: u64::from(items),
-                    bytes: payload.len() as u64,
-                };
                 while self.recovered_done.front().is_some_and(|&(_, e)| e <= seq) {
                     self.recovered_done.pop_front();
                 }
@@ -378,10 +389,15 @@ impl State {
                     .recovered_done
                     .front()
                     .is_some_and(|&(s, e)| s <= seq && seq < e);
-                let stage = if done_before {
-                    Stage::Done
+                let (stage, size) = if done_before {
+                    // Not counted in the usage when recovered.
+                    (Stage::Done, RecordSize::default())
                 } else {
-                    Stage::Delivering
+                    let size = RecordSize {
+                        items: u64::from(items),
+                        bytes: payload.len() as u64,
+                    };
+                    (Stage::Delivering, size)
                 };
                 self.outstanding.insert(
                     seq,
@@ -611,7 +627,11 @@ mod tests {
         append(&mut s, 3, true);
         let first = read(&mut s);
         s.release(first);
-        assert_eq!(read(&mut s), first, "the released record is delivered again first");
+        assert_eq!(
+            read(&mut s),
+            first,
+            "the released record is delivered again first"
+        );
         assert_eq!(read(&mut s), 1);
         s.ack(1);
         assert_eq!(s.read_position(), Position::start_of(1));

@@ -107,8 +107,8 @@ impl Writer {
     fn take_work(&mut self) -> Work {
         let mut state = self.core.lock_state();
         loop {
-            let ledger_due = state.ledger_dirty
-                && self.ledger_retry_at.is_none_or(|at| Instant::now() >= at);
+            let ledger_due =
+                state.ledger_dirty && self.ledger_retry_at.is_none_or(|at| Instant::now() >= at);
             if !state.pending.is_empty()
                 || ledger_due
                 || !state.sync_waiters.is_empty()
@@ -120,7 +120,10 @@ impl Writer {
                 FsyncPolicy::Interval(every) if self.unsynced => Some(self.last_sync + every),
                 _ => None,
             };
-            let deadline = match (deadline, self.ledger_retry_at.filter(|_| state.ledger_dirty)) {
+            let deadline = match (
+                deadline,
+                self.ledger_retry_at.filter(|_| state.ledger_dirty),
+            ) {
                 (Some(a), Some(b)) => Some(a.min(b)),
                 (a, b) => a.or(b),
             };
