@@ -189,18 +189,23 @@ async fn work<T: SignalData>(context: Arc<Context<T>>) {
                 context.send_request(delivery).await;
             }
         }
-        Some(batcher) => loop {
-            let Ok(permit) = Arc::clone(&context.permits).acquire_owned().await else {
-                return;
-            };
-            let Some(delivery) = context.queue.next().await else {
-                return;
-            };
-            for batch in batcher.add(delivery.data, delivery.done) {
-                context.send_batch(batch).await;
+        Some(batcher) => {
+            while let Some(delivery) = context.queue.next().await {
+                let ready = batcher.add(delivery.data, delivery.done);
+                if ready.is_empty() {
+                    continue;
+                }
+                // A permit only to send: an idle worker waiting on the queue must not
+                // hold one the flush timer needs. While exports are saturated, workers
+                // block here, so at most a batch per partition piles up in memory.
+                let Ok(_permit) = context.permits.acquire().await else {
+                    return;
+                };
+                for batch in ready {
+                    context.send_batch(batch).await;
+                }
             }
-            drop(permit);
-        },
+        }
     }
 }
 

@@ -89,6 +89,14 @@ impl Script {
         })
     }
 
+    /// Answers from `script` in turn, then with `fallback` (`None`: never answer).
+    pub fn sequence(
+        script: Vec<Result<(), ConsumeError>>,
+        fallback: Option<Result<(), ConsumeError>>,
+    ) -> Arc<Script> {
+        Self::new(script, fallback, None)
+    }
+
     /// Accepts everything.
     pub fn ok() -> Arc<Script> {
         Self::new(Vec::new(), Some(Ok(())), None)
