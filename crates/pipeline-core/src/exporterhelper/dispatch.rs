@@ -248,6 +248,28 @@ async fn flush_on_timeout<T: SignalData>(
     }
 }
 
+impl<T: SignalData> Drop for Running<T> {
+    /// Workers never outlive their exporter: dropped without a drain (the exporter was
+    /// dropped without shutdown), they are aborted.
+    fn drop(&mut self) {
+        for worker in &self.workers {
+            worker.abort();
+        }
+        if let Some((flusher, stop)) = &self.flusher {
+            stop.cancel();
+            flusher.abort();
+        }
+        for flush in self
+            .flushes
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .iter()
+        {
+            flush.abort();
+        }
+    }
+}
+
 impl<T: SignalData> Running<T> {
     /// Closes the queue and finishes what it holds within `timeout`; abandons the rest.
     pub async fn drain(mut self, timeout: Duration) {
