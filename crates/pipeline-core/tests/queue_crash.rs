@@ -165,8 +165,8 @@ impl Target {
     }
 
     /// Starts it on `queue_dir` exporting to `sink`; returns it with its ingest address.
-    fn spawn(&self, queue_dir: &Path, sink: SocketAddr) -> (Child, SocketAddr) {
-        let mut child = Command::new(&self.program)
+    fn spawn(&self, queue_dir: &Path, sink: SocketAddr) -> (Killed, SocketAddr) {
+        let child = Command::new(&self.program)
             .args(&self.args)
             .env(CHILD_ENV, "1")
             .env("QUEUE_DIR", queue_dir)
@@ -176,13 +176,14 @@ impl Target {
             .stderr(Stdio::inherit())
             .spawn()
             .unwrap();
-        let mut stdout = BufReader::new(child.stdout.take().unwrap());
+        let mut child = Killed(child);
+        let mut stdout = BufReader::new(child.0.stdout.take().unwrap());
         let mut line = String::new();
         loop {
             line.clear();
             assert!(
-                stdout.read_line(&mut line).unwrap() > 0,
-                "child exited before it was ready"
+                stdout.read_line(&mut line).unwrap_or(0) > 0,
+                "the child exited before it was ready"
             );
             // libtest may have started the line ("test child_process ... ").
             if let Some((_, addr)) = line.trim().split_once("READY ") {
@@ -192,6 +193,17 @@ impl Target {
                 return (child, addr);
             }
         }
+    }
+}
+
+/// A child process that is killed with SIGKILL (and reaped) when dropped, whatever
+/// happens to the test.
+struct Killed(Child);
+
+impl Drop for Killed {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
     }
 }
 
@@ -245,7 +257,7 @@ fn every_acknowledged_item_survives_repeated_kill_9() {
 
     for cycle in 0..CYCLES {
         sink.set_mode(rng.below(3));
-        let (mut child, ingest) = target.spawn(dir.path(), sink.addr);
+        let (child, ingest) = target.spawn(dir.path(), sink.addr);
         let stop = Arc::new(AtomicBool::new(false));
         let producers: Vec<_> = (0..PRODUCERS)
             .map(|_| {
@@ -259,8 +271,7 @@ fn every_acknowledged_item_survives_repeated_kill_9() {
         thread::sleep(flip_at);
         sink.set_mode(rng.below(3));
         thread::sleep(lifetime - flip_at);
-        child.kill().unwrap(); // SIGKILL
-        child.wait().unwrap();
+        drop(child); // SIGKILL
         stop.store(true, Ordering::SeqCst);
         for producer in producers {
             producer.join().unwrap();
@@ -274,7 +285,7 @@ fn every_acknowledged_item_survives_repeated_kill_9() {
 
     // A last run with a healthy backend delivers the backlog.
     sink.set_mode(0);
-    let (mut child, _) = target.spawn(dir.path(), sink.addr);
+    let (child, _) = target.spawn(dir.path(), sink.addr);
     let acked = acked.lock().unwrap().clone();
     assert!(
         acked.len() > 100,
@@ -294,8 +305,7 @@ fn every_acknowledged_item_survives_repeated_kill_9() {
         }
         thread::sleep(Duration::from_millis(50));
     };
-    child.kill().unwrap();
-    child.wait().unwrap();
+    drop(child);
     assert!(
         missing.is_empty(),
         "{} acknowledged items never arrived (seed {seed}), e.g. {:?}",

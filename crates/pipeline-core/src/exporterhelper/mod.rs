@@ -49,7 +49,14 @@
 //!
 //! With `storage`, the queue lives in a storage extension
 //! ([`file_storage`](crate::extensions::file_storage)) instead of memory, with the
-//! guarantees documented there: at-least-once across restarts and crashes.
+//! guarantees documented there: at-least-once across restarts and crashes. Its size
+//! counts every record from the oldest one not yet delivered, and with `sizer: bytes`
+//! counts stored bytes (the protobuf encoding plus a few bytes of framing and the client
+//! metadata). Each stored record is one request as received:
+//!
+//! ```text
+//! format u8 (1) | signal u8 | flags u8 (bit 0: has metadata) | metadata_len u32 LE | metadata | OTLP protobuf
+//! ```
 //!
 //! # Retries and timeout
 //!
@@ -78,10 +85,11 @@
 //!   still in the queue, pending or being exported then is dropped, counted in
 //!   `otelcol_exporter_send_failed_*` and logged. Shutdown never waits longer than
 //!   `drain_timeout`.
-//! * a **persistent** queue hands out nothing more. Exports in progress may finish
-//!   within `drain_timeout`; those that fail, or are still running then, are kept in
-//!   storage with everything still queued, for the next start. Nothing is deleted
-//!   because shutdown interrupted its export.
+//! * a **persistent** queue hands out nothing more: what it holds stays stored for the
+//!   next start. Exports in progress, and batches already formed, get their one attempt
+//!   within `drain_timeout`; those that fail, or are still running then, stay stored
+//!   too. Nothing is deleted because shutdown interrupted its export, with or without
+//!   `retry_on_failure` (the Go Collector deletes them: its #15677).
 //!
 //! Last, the exporter's own [`Export::shutdown`] runs.
 //!

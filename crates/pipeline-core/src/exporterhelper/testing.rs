@@ -63,6 +63,7 @@ pub(crate) fn tenant(name: &str) -> Arc<ClientMetadata> {
 pub(crate) struct Script {
     script: Mutex<VecDeque<Result<(), ConsumeError>>>,
     fallback: Mutex<Option<Result<(), ConsumeError>>>,
+    fallback_changed: tokio::sync::Notify,
     delay: Mutex<Option<Duration>>,
     calls: AtomicUsize,
     received: Mutex<Vec<Traces>>,
@@ -80,6 +81,7 @@ impl Script {
         Arc::new(Script {
             script: Mutex::new(script.into()),
             fallback: Mutex::new(fallback),
+            fallback_changed: tokio::sync::Notify::new(),
             delay: Mutex::new(delay),
             calls: AtomicUsize::new(0),
             received: Mutex::new(Vec::new()),
@@ -112,7 +114,7 @@ impl Script {
         Self::new(Vec::new(), Some(Err(error)), None)
     }
 
-    /// Never answers.
+    /// Never answers (until [`set_fallback`](Self::set_fallback)).
     pub fn hanging() -> Arc<Script> {
         Self::new(Vec::new(), None, None)
     }
@@ -122,9 +124,11 @@ impl Script {
         Self::new(Vec::new(), Some(Ok(())), Some(delay))
     }
 
-    /// Changes the answer given once the script is used up (`None`: never answer).
+    /// Changes the answer given once the script is used up (`None`: never answer); calls
+    /// hanging for an answer get the new one.
     pub fn set_fallback(&self, answer: Option<Result<(), ConsumeError>>) {
         *self.fallback.lock().unwrap() = answer;
+        self.fallback_changed.notify_waiters();
     }
 
     /// Changes how long each call takes.
@@ -164,19 +168,26 @@ impl Script {
         if let Some(delay) = delay {
             tokio::time::sleep(delay).await;
         }
-        let answer = match self.script.lock().unwrap().pop_front() {
-            Some(answer) => Some(answer),
-            None => self.fallback.lock().unwrap().clone(),
-        };
-        match answer {
-            Some(answer) => {
-                if answer.is_ok() {
-                    self.received.lock().unwrap().push(data);
-                }
-                answer
-            }
-            None => std::future::pending().await,
+        if let Some(answer) = self.script.lock().unwrap().pop_front() {
+            return self.give(answer, data);
         }
+        // No scripted answer: the fallback, or hang until one is set.
+        loop {
+            let changed = self.fallback_changed.notified();
+            tokio::pin!(changed);
+            changed.as_mut().enable();
+            if let Some(answer) = self.fallback.lock().unwrap().clone() {
+                return self.give(answer, data);
+            }
+            changed.await;
+        }
+    }
+
+    fn give(&self, answer: Result<(), ConsumeError>, data: Traces) -> Result<(), ConsumeError> {
+        if answer.is_ok() {
+            self.received.lock().unwrap().push(data);
+        }
+        answer
     }
 }
 

@@ -379,24 +379,35 @@ async fn shutdown_keeps_items_even_with_retries_disabled() {
     let host = storage_host(dir.path());
     let mut no_retry = persistent(100);
     no_retry.retry_on_failure.enabled = false;
-    // Each attempt takes a while, then fails: the two in flight fail after shutdown
-    // began, which must keep them (the Go Collector deletes them: #15677).
-    let backend = Script::sequence(Vec::new(), Some(Err(down())));
-    backend.set_delay(Some(Duration::from_millis(300)));
+    let backend = Script::hanging();
     let (first, settings) = exporter("otlp", &no_retry, &backend);
     first.start(&host).await.unwrap();
     for id in 0..4 {
         first.consume(numbered([id])).await.unwrap();
     }
     eventually(|| backend.calls() == 2).await;
-    first.shutdown().await.unwrap();
+    // Shutdown begins while two exports hang; once it has (new data is refused), they
+    // fail. Those failures must keep the items (the Go Collector deletes them: #15677).
+    let stopping = tokio::spawn({
+        let first = Arc::clone(&first);
+        async move { first.shutdown().await }
+    });
+    while first.consume(numbered([99])).await.is_ok() {
+        tokio::task::yield_now().await;
+    }
+    backend.set_fallback(Some(Err(down())));
+    stopping.await.unwrap().unwrap();
     drop(first);
     assert_eq!(metric(&settings, "otelcol_exporter_send_failed_spans"), 0.0);
 
     let up = Script::ok();
     let (second, _) = exporter("otlp", &no_retry, &up);
     second.start(&host).await.unwrap();
-    eventually(|| up.received().len() == 4).await;
+    eventually(|| {
+        let received = up.received_ids();
+        (0..4).all(|id| received.contains(&id))
+    })
+    .await;
 }
 
 #[tokio::test]

@@ -78,9 +78,22 @@
 //!
 //! # Disk use
 //!
-//! A queue holds at most its `queue_size` in the exporter's sizer (with `sizer: bytes`,
-//! counted in stored bytes from the oldest record not yet delivered), plus up to one
-//! segment of delivered records waiting for their segment to be deleted.
+//! A persistent queue's size (what `queue_size` bounds, in the exporter's sizer) counts
+//! every record from the oldest one not yet delivered: records delivered out of order
+//! behind a slow one keep counting until it is done, because their segment cannot be
+//! deleted before. So the disk holds at most `queue_size` (with `sizer: bytes`, in
+//! stored bytes: the request's protobuf encoding plus its framing) plus one segment of
+//! delivered records waiting for their segment to go. Space is reclaimed while the
+//! queue runs, a whole segment at a time, with no compaction step.
+//!
+//! # Reloads
+//!
+//! A queue already open in this process is shared with the next exporter instance that
+//! opens it (a configuration reload starts the new exporter before stopping the old
+//! one), so the hand-over needs no second lock and loses nothing; what the old instance
+//! was exporting when it stopped goes to the new one. A changed `fsync` policy or segment
+//! size applies to the shared queue at once. Across processes, the `LOCK` file keeps two
+//! collectors from using one queue directory.
 
 mod config;
 mod format;

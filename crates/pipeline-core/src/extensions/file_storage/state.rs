@@ -579,7 +579,7 @@ mod tests {
                 items: 2,
                 cached: cached.then(|| Arc::new(()) as Arc<dyn Any + Send + Sync>),
             };
-            let _ = state.reserve(record);
+            drop(state.reserve(record));
         }
         for pending in std::mem::take(&mut state.pending) {
             let start = Position {
