@@ -37,7 +37,37 @@ use tributary_pipeline_core::pdata::{Signal, Traces};
 
 fn main() {
     divan::main();
+    let cpu = CPU.lock().unwrap();
+    if !cpu.is_empty() {
+        println!("\nexporter_consume: process CPU-seconds per million spans (all threads)");
+        for (queue, (seconds, spans)) in cpu.iter() {
+            println!("  {queue:>8}: {:.2}", seconds / *spans as f64 * 1e6);
+        }
+    }
 }
+
+/// Process CPU time (user + system, every thread), from `/proc/self/stat`.
+fn cpu_seconds() -> f64 {
+    let stat = std::fs::read_to_string("/proc/self/stat").unwrap_or_default();
+    // Fields after the command name (which may hold spaces) start at ")".
+    let fields: Vec<&str> = stat
+        .rsplit_once(')')
+        .map(|(_, rest)| rest.split_whitespace().collect())
+        .unwrap_or_default();
+    let ticks = |i: usize| {
+        fields
+            .get(i)
+            .and_then(|f| f.parse::<f64>().ok())
+            .unwrap_or(0.0)
+    };
+    // utime and stime are fields 14 and 15 (11 and 12 after the state field), in ticks
+    // of 1/100 s on Linux.
+    (ticks(11) + ticks(12)) / 100.0
+}
+
+/// CPU seconds and spans measured per `exporter_consume` queue kind.
+static CPU: std::sync::Mutex<std::collections::BTreeMap<&'static str, (f64, u64)>> =
+    std::sync::Mutex::new(std::collections::BTreeMap::new());
 
 static RUNTIME: LazyLock<Runtime> = LazyLock::new(|| {
     tokio::runtime::Builder::new_multi_thread()
@@ -156,12 +186,24 @@ fn stored_dequeue<const LEN: usize>(bencher: Bencher, policy: &str) {
         });
 }
 
-/// A backend that accepts everything at once.
-struct Discard;
+/// A backend that accepts everything at once and says when it has seen `target` spans.
+struct Discard {
+    spans: Arc<std::sync::atomic::AtomicU64>,
+    target: u64,
+    reached: Arc<tokio::sync::Notify>,
+}
 
 #[async_trait]
 impl Export<Traces> for Discard {
-    async fn export(&self, _data: Traces) -> Result<(), ConsumeError> {
+    async fn export(&self, data: Traces) -> Result<(), ConsumeError> {
+        use std::sync::atomic::Ordering;
+        let total = self
+            .spans
+            .fetch_add(data.item_count() as u64, Ordering::SeqCst)
+            + data.item_count() as u64;
+        if total >= self.target {
+            self.reached.notify_one();
+        }
         Ok(())
     }
 }
@@ -200,7 +242,7 @@ fn request() -> Traces {
 const REQUESTS: usize = 2000;
 
 #[divan::bench(args = ["memory", "batch", "interval", "never"], sample_count = 5, sample_size = 1)]
-fn exporter_consume(bencher: Bencher, queue: &str) {
+fn exporter_consume(bencher: Bencher, queue: &'static str) {
     let template = request();
     let _ = template.encoded();
     bencher
@@ -228,12 +270,19 @@ fn exporter_consume(bencher: Bencher, queue: &str) {
                 "otlp".parse().unwrap(),
                 Some(Signal::Traces),
             );
+            let reached = Arc::new(tokio::sync::Notify::new());
+            let backend = Discard {
+                spans: Arc::default(),
+                target: (REQUESTS * 100) as u64,
+                reached: Arc::clone(&reached),
+            };
             let exporter: Arc<dyn Exporter<Traces>> =
-                exporterhelper::build(&settings, &config, Discard).unwrap();
+                exporterhelper::build(&settings, &config, backend).unwrap();
             RUNTIME.block_on(exporter.start(&host)).unwrap();
-            (dir, settings, exporter)
+            (dir, reached, exporter)
         })
-        .bench_local_values(|(dir, settings, exporter)| {
+        .bench_local_values(|(dir, reached, exporter)| {
+            let cpu_before = cpu_seconds();
             RUNTIME.block_on(async {
                 join_all((0..8).map(|worker| {
                     let exporter = Arc::clone(&exporter);
@@ -245,16 +294,14 @@ fn exporter_consume(bencher: Bencher, queue: &str) {
                     }
                 }))
                 .await;
-                let sent = || {
-                    settings
-                        .metrics()
-                        .sum("otelcol_exporter_sent_spans", &[("exporter", "otlp")])
-                };
-                while sent() < (REQUESTS * 100) as f64 {
-                    tokio::time::sleep(Duration::from_micros(200)).await;
-                }
+                reached.notified().await;
             });
             RUNTIME.block_on(exporter.shutdown()).unwrap();
+            let used = cpu_seconds() - cpu_before;
+            let mut cpu = CPU.lock().unwrap();
+            let entry = cpu.entry(queue).or_default();
+            entry.0 += used;
+            entry.1 += (REQUESTS * 100) as u64;
             (dir, exporter)
         });
 }

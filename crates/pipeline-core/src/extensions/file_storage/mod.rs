@@ -40,12 +40,13 @@
 //!
 //! | `fsync` | an acknowledged item survives a power loss | cost |
 //! |---|---|---|
-//! | `batch` | always: each group of concurrent appends is fsynced before any of them is acknowledged, and the ledger after each update | one fsync per group of appends and per ledger update |
-//! | `interval` | if it was acknowledged more than `fsync_interval` before the loss | one fsync per interval |
+//! | `batch` | always: each group of concurrent appends is fsynced before any of them is acknowledged | one fsync per group of appends, plus one ledger fsync per 100 ms of deliveries |
+//! | `interval` | if it was acknowledged more than `fsync_interval` before the loss | one fsync of each file per interval |
 //! | `never` | if the operating system happened to write it back | none |
 //!
-//! With `interval` and `never` a power loss can also lose ledger updates; that only means
-//! items already delivered are delivered again.
+//! A power loss can also lose the latest ledger updates (up to 100 ms of them with
+//! `batch`, an interval with `interval`); that only means items already delivered are
+//! delivered again. A segment is deleted only after a durable ledger shows it delivered.
 //!
 //! Recovery never refuses to start: a torn write at the end of the log is truncated; a
 //! damaged record is skipped, counted in `tributary_file_storage_corrupt_records` and

@@ -23,8 +23,8 @@ use crate::exporterhelper::{NewRecord, RecordContent, StorageError, StoredRecord
 /// When a file queue forces its writes to disk.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum FsyncPolicy {
-    /// After every group of appends, before they are acknowledged (and after every ledger
-    /// update). Survives power loss.
+    /// After every group of appends, before they are acknowledged; the ledger at most
+    /// every 100 ms. Acknowledged data survives power loss.
     Batch,
     /// Every interval, in the background. A power loss may lose what was acknowledged
     /// during the last interval; a process crash loses nothing.
