@@ -169,6 +169,8 @@ mod receiver;
 mod refusal;
 mod tls;
 
+#[cfg(test)]
+mod tests;
 
 pub use config::{
     AdmissionConfig, AuthConfig, Config, CorsConfig, GrpcConfig, HttpConfig, KeepaliveConfig,
