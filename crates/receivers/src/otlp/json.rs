@@ -334,6 +334,8 @@ impl JsonRequest for ExportLogsServiceRequest {
 
 #[cfg(test)]
 mod tests {
+    use proptest::prelude::*;
+
     use super::*;
 
     fn gauge_value(request: &ExportMetricsServiceRequest, index: usize) -> f64 {
@@ -464,5 +466,59 @@ mod tests {
         let sentinel = Number::from_f64(f64::from_bits(SENTINELS[1].0)).unwrap();
         tree["resourceMetrics"][0]["schemaUrl"] = Value::Number(sentinel);
         assert!(contains_sentinel(&tree));
+    }
+
+    /// A double as OTLP/JSON writes it.
+    fn json_double(value: f64) -> String {
+        if value.is_nan() {
+            "\"NaN\"".into()
+        } else if value == f64::INFINITY {
+            "\"Infinity\"".into()
+        } else if value == f64::NEG_INFINITY {
+            "\"-Infinity\"".into()
+        } else {
+            format!("{value:?}")
+        }
+    }
+
+    fn double() -> impl Strategy<Value = f64> {
+        prop_oneof![
+            4 => any::<f64>(),
+            1 => Just(f64::NAN),
+            1 => Just(f64::INFINITY),
+            1 => Just(f64::NEG_INFINITY),
+        ]
+    }
+
+    proptest! {
+        #[test]
+        fn every_double_survives(values in prop::collection::vec(double(), 1..20)) {
+            let text: Vec<String> = values.iter().map(|v| json_double(*v)).collect();
+            let request: ExportMetricsServiceRequest =
+                decode(gauge(&text.join("|")).as_bytes()).unwrap();
+            for (i, expected) in values.iter().enumerate() {
+                let got = gauge_value(&request, i);
+                // serde_json's number parsing may be off by one unit in the last place.
+                prop_assert!(
+                    got == *expected
+                        || got.is_nan() && expected.is_nan()
+                        || (got - expected).abs() <= expected.abs() * 4.0 * f64::EPSILON,
+                    "{got} != {expected}"
+                );
+            }
+        }
+
+        #[test]
+        fn junk_never_panics(text in "[\\[\\]{}\":,0-9a-zA-Z .-]{0,300}") {
+            let _ = decode::<ExportTraceServiceRequest>(text.as_bytes());
+            let _ = decode::<ExportMetricsServiceRequest>(text.as_bytes());
+            let _ = decode::<ExportLogsServiceRequest>(text.as_bytes());
+        }
+
+        #[test]
+        fn junk_point_values_never_panic(value in "[\"a-zA-Z0-9.{}\\[\\]-]{0,12}") {
+            let json = gauge("1").replace("1}", &format!("{value}}}"));
+            let _ = decode::<ExportMetricsServiceRequest>(json.as_bytes());
+        }
     }
 }
