@@ -22,7 +22,9 @@ use hyper::service::service_fn;
 use hyper_util::rt::{TokioExecutor, TokioTimer};
 use hyper_util::server::conn::auto;
 use tonic::Status;
-use tonic::codec::{Codec, CompressionEncoding, DecodeBuf, Decoder, EncodeBuf, Encoder};
+use tonic::codec::{
+    BufferSettings, Codec, CompressionEncoding, DecodeBuf, Decoder, EncodeBuf, Encoder,
+};
 use tonic::server::{Grpc, UnaryService};
 use tributary_pipeline_core::component::{ComponentError, CreateSettings};
 use tributary_pipeline_core::pdata::proto::collector::logs::v1::ExportLogsServiceRequest;
@@ -40,6 +42,9 @@ use super::{offload, tls};
 
 /// The length of a gRPC message prefix: a compression flag and a big-endian u32 length.
 const PREFIX_LEN: usize = 5;
+
+/// The buffer a response is encoded into: enough for the (empty) response message.
+const RESPONSE_BUFFER_SIZE: usize = 64;
 
 /// Binds the gRPC endpoint and starts serving it.
 pub(crate) async fn serve(
@@ -246,6 +251,11 @@ impl Encoder for RawCodec {
 
     fn encode(&mut self, _response: (), _dst: &mut EncodeBuf<'_>) -> Result<(), Status> {
         Ok(())
+    }
+
+    /// The response is a 5-byte frame; tonic's default 8 KiB buffer per call is waste.
+    fn buffer_settings(&self) -> BufferSettings {
+        BufferSettings::new(RESPONSE_BUFFER_SIZE, RESPONSE_BUFFER_SIZE)
     }
 }
 

@@ -142,7 +142,7 @@ async fn accept_loop<S, B>(
                         shutdown.clone(),
                     );
                     let span = tracing::debug_span!("connection", peer = %peer);
-                    open.spawn(connection.instrument(span).in_current_span());
+                    open.spawn(connection.instrument(span));
                 }
                 Err(error) => {
                     tracing::warn!(%error, "accepting a connection failed");
