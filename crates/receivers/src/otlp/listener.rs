@@ -96,10 +96,15 @@ impl RunningListener {
         self.local_addr
     }
 
+    /// Stops accepting connections and asks the open ones to finish; returns at once.
+    pub(crate) fn stop_accepting(&self) {
+        self.shutdown.cancel();
+    }
+
     /// Stops accepting, lets the calls in flight finish (closing their connections after
     /// [`DRAIN_TIMEOUT`]), and returns once every connection is closed.
     pub(crate) async fn stop(self) {
-        self.shutdown.cancel();
+        self.stop_accepting();
         let ended = self.task.await;
         let _entered = self.span.enter();
         match ended {

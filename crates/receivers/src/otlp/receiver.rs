@@ -186,10 +186,9 @@ impl OtlpServer {
         let mut listeners = Vec::new();
         let protocols = &self.config.protocols;
         if let Some(config) = &protocols.grpc {
-            match grpc_server::serve(&self.settings, config, Arc::clone(&self.intake)).await {
-                Ok(listener) => listeners.push((Transport::Grpc, listener)),
-                Err(error) => return Err(error),
-            }
+            let listener =
+                grpc_server::serve(&self.settings, config, Arc::clone(&self.intake)).await?;
+            listeners.push((Transport::Grpc, listener));
         }
         if let Some(config) = &protocols.http {
             match http_server::serve(&self.settings, config, Arc::clone(&self.intake)).await {
@@ -210,7 +209,12 @@ impl OtlpServer {
         let mut lifecycle = self.lifecycle.lock().await;
         lifecycle.users = lifecycle.users.saturating_sub(1);
         if lifecycle.users == 0 {
-            for (_, listener) in std::mem::take(&mut lifecycle.listeners) {
+            let listeners = std::mem::take(&mut lifecycle.listeners);
+            // Both stop accepting at once, then drain side by side.
+            for (_, listener) in &listeners {
+                listener.stop_accepting();
+            }
+            for (_, listener) in listeners {
                 listener.stop().await;
             }
         }
