@@ -4,16 +4,12 @@
 //! | processor | what it does |
 //! |---|---|
 //! | [`batch`] | groups telemetry into batches by size and time, optionally per tenant |
+//! | [`memory_limiter`] | refuses data, retryably, while the process uses too much memory |
 //!
-//! Each module offers `factory()`, to register on a collector's builder:
-//!
-//! ```
-//! use tributary_pipeline_core::graph::Factories;
-//!
-//! let mut factories = Factories::new();
-//! factories.add_processor(tributary_processors::batch::factory());
-//! assert!(factories.problems().is_empty());
-//! ```
+//! Each module offers `factory()`, to register on a collector's builder (or on
+//! [`Factories`](tributary_pipeline_core::graph::Factories)), and its `Config`.
 
 #[cfg(feature = "batch")]
 pub mod batch;
+#[cfg(feature = "memory_limiter")]
+pub mod memory_limiter;

@@ -56,6 +56,7 @@
 //!
 //! ```
 //! use tributary_pipeline_core::component::{ProcessorFactory, Stability};
+//! use tributary_pipeline_core::graph::Factories;
 //! use tributary_pipeline_core::pdata::Signal;
 //! use tributary_processors::batch;
 //!
@@ -63,6 +64,10 @@
 //! assert_eq!(factory.component_type(), "batch");
 //! assert_eq!(factory.stability(Signal::Logs), Stability::Beta);
 //! assert_eq!(batch::Config::default().send_batch_size, 8192);
+//!
+//! let mut factories = Factories::new();
+//! factories.add_processor(factory);
+//! assert!(factories.problems().is_empty());
 //! ```
 
 mod accumulator;
