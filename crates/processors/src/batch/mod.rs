@@ -35,6 +35,9 @@
 //!   A request divided over several batches succeeds only if every piece was accepted;
 //!   otherwise it gets the most severe error (permanent before throttled before
 //!   retryable), so the client retries what can be retried and drops what cannot.
+//!   Since callers wait, a batch fills only as fast as concurrent callers bring data: a
+//!   client that sends one request at a time waits up to `timeout` for each answer. Size
+//!   `send_batch_size` to the data that arrives within `timeout`.
 //! - **No single-threaded bottleneck** (Go #2248 exports each batch synchronously from
 //!   one goroutine per shard). Each batch goes downstream on a task of its own; the next
 //!   batch fills and goes out while earlier ones are still in flight. Batches are cut in

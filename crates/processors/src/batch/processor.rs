@@ -20,10 +20,13 @@ use super::outcome::{self, Outcome, Waiter};
 use super::partition::{Lookup, Partition, Partitions};
 use super::split::SplitFront;
 
-/// A partition unused for this many batch timeouts is removed.
+/// A partition unused for this many batch timeouts is removed...
 const IDLE_TIMEOUTS: u32 = 10;
-/// ... but never sooner than this, so a short timeout does not churn partitions.
+/// ... but never sooner than this, so a short timeout does not churn partitions...
 const MIN_IDLE: Duration = Duration::from_secs(1);
+/// ... nor later than this: only partitions holding no data are removed, so a very long
+/// `timeout` need not keep empty ones.
+const MAX_IDLE: Duration = Duration::from_secs(3600);
 
 /// A pending request, cut into pieces of at most `send_batch_max_size` items, with their
 /// item counts.
@@ -49,7 +52,10 @@ impl<R: SplitFront> BatchProcessor<R> {
                 send_batch_size: config.send_batch_size as usize,
                 send_batch_max_size: config.send_batch_max_size as usize,
                 timeout: config.timeout,
-                idle_after: (config.timeout * IDLE_TIMEOUTS).max(MIN_IDLE),
+                idle_after: config
+                    .timeout
+                    .saturating_mul(IDLE_TIMEOUTS)
+                    .clamp(MIN_IDLE, MAX_IDLE),
                 partitions: Partitions::new(
                     keys,
                     config.metadata_cardinality_limit as usize,
@@ -115,11 +121,11 @@ impl<R: SplitFront> Batcher<R> {
             // Nothing to batch (a request of empty resources): pass it on unchanged.
             return self.next.consume(data).await;
         }
+        if self.timeout.is_zero() || self.send_batch_size == 0 {
+            return self.forward(self.chunks(data, items)).await;
+        }
         let key = self.partitions.key_of(data.metadata().map(|m| &**m));
         let mut chunks = self.chunks(data, items);
-        if self.timeout.is_zero() || self.send_batch_size == 0 {
-            return self.forward(chunks).await;
-        }
         loop {
             let partition = match self.partitions.get_or_create(&key, || {
                 Accumulator::new(self.send_batch_size, self.send_batch_max_size)

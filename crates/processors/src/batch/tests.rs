@@ -581,6 +581,17 @@ async fn a_caller_that_gives_up_does_not_take_its_data_back() {
     assert_eq!(sizes(&h.sink.received()), [3]);
 }
 
+#[tokio::test(start_paused = true)]
+async fn the_longest_timeout_a_config_can_hold_works() {
+    let longest = Duration::from_nanos(i64::MAX as u64);
+    let h = harness(config(100, longest, 0));
+    let waiting = h.send(spans(0..1));
+    settle().await;
+    h.processor.shutdown().await.unwrap();
+    waiting.await.unwrap().unwrap();
+    assert_eq!(sizes(&h.sink.received()), [1]);
+}
+
 // ---- Other signals ----
 
 #[tokio::test(start_paused = true)]

@@ -179,6 +179,8 @@ impl Limiter {
     }
 
     fn measure(&self) -> Option<u64> {
+        // Read on the ticker's own task: the real probe reads a procfs file, which the
+        // kernel fills from memory in microseconds, once per `check_interval`.
         let reading = self.probe.used_bytes();
         let mut monitor = self.monitor();
         match reading {
