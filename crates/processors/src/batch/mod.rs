@@ -49,8 +49,9 @@
 //! - **Client metadata survives** (Go #14795). A batch whose requests all arrived with
 //!   the same client metadata keeps it; a batch mixing clients carries only the
 //!   `metadata_keys` values (nothing without `metadata_keys`).
-//! - **Idle partitions are removed** after ten timeouts (at least a second) without data,
-//!   so `metadata_cardinality_limit` counts the tenants currently sending.
+//! - **Idle partitions are removed** once they have held no data for ten timeouts (at
+//!   least a second, at most an hour), so `metadata_cardinality_limit` counts the tenants
+//!   currently sending.
 //!
 //! Metrics, labelled `processor="<id>"`: `otelcol_processor_batch_batch_send_size_sum`
 //! and `_count` (items and batches sent), `otelcol_processor_batch_batch_size_trigger_send`,
