@@ -1,1 +1,37 @@
-//! tributary-exporters
+//! Tributary's built-in exporters, one module and one cargo feature each:
+//!
+//! | module | type name | what it does |
+//! |---|---|---|
+//! | [`otlp`] | `otlp` (alias `otlp_grpc`) | OTLP over gRPC |
+//! | [`otlp_http`] | `otlp_http` (alias `otlphttp`) | OTLP over HTTP, protobuf or JSON |
+//! | [`debug`] | `debug` | prints what passes through, at three verbosities |
+//! | [`file`] | `file` | OTLP/JSON lines or length-prefixed protobuf in a rotating file |
+//!
+//! Each module offers `factory()`, to register on the collector builder, and its `Config`.
+//! Configuration keys, defaults and behaviour follow the Go Collector's components of the
+//! same name, so existing configurations run unchanged; each module's documentation lists
+//! where and why Tributary differs.
+//!
+//! ```
+//! # #[cfg(all(feature = "otlp", feature = "debug"))] {
+//! use tributary_pipeline_core::component::ExporterFactory;
+//!
+//! assert_eq!(tributary_exporters::otlp::factory().component_type(), "otlp");
+//! assert_eq!(tributary_exporters::debug::factory().component_type(), "debug");
+//! # }
+//! ```
+
+#[cfg(any(feature = "otlp", feature = "otlp_http"))]
+pub mod client;
+#[cfg(any(feature = "otlp_http", feature = "file"))]
+mod otlp_json;
+#[cfg(any(feature = "otlp", feature = "otlp_http"))]
+mod otlp_signal;
+#[cfg(any(feature = "otlp", feature = "file"))]
+mod section;
+
+#[cfg(feature = "otlp")]
+pub mod otlp;
+
+#[cfg(test)]
+mod testing;
