@@ -32,6 +32,8 @@ mod section;
 
 #[cfg(feature = "otlp")]
 pub mod otlp;
+#[cfg(feature = "otlp_http")]
+pub mod otlp_http;
 
 #[cfg(test)]
 mod testing;

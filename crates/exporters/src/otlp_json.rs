@@ -17,8 +17,28 @@ use serde::ser::{
     SerializeMap, SerializeSeq, SerializeStruct, SerializeStructVariant, SerializeTuple,
     SerializeTupleStruct, SerializeTupleVariant, Serializer,
 };
+use tributary_pipeline_core::pdata::{Logs, Metrics, SignalData, Traces};
+
+/// A batch that can be written as one OTLP/JSON `Export*ServiceRequest` object.
+pub(crate) trait JsonPayload: SignalData {
+    /// Appends the batch's OTLP/JSON encoding (one object, no newline) to `out`.
+    fn write_json(&self, out: &mut Vec<u8>) -> serde_json::Result<()>;
+}
+
+macro_rules! json_payload {
+    ($($signal:ty),*) => {
+        $(impl JsonPayload for $signal {
+            fn write_json(&self, out: &mut Vec<u8>) -> serde_json::Result<()> {
+                to_writer(out, self.request())
+            }
+        })*
+    };
+}
+
+json_payload!(Traces, Metrics, Logs);
 
 /// Serializes `value` as compact JSON with non-finite doubles written as strings.
+#[cfg(test)]
 pub(crate) fn to_vec<T: Serialize + ?Sized>(value: &T) -> serde_json::Result<Vec<u8>> {
     let mut out = Vec::with_capacity(256);
     to_writer(&mut out, value)?;
@@ -26,7 +46,7 @@ pub(crate) fn to_vec<T: Serialize + ?Sized>(value: &T) -> serde_json::Result<Vec
 }
 
 /// Serializes `value` into `writer` as compact JSON with non-finite doubles as strings.
-pub(crate) fn to_writer<W: std::io::Write, T: Serialize + ?Sized>(
+fn to_writer<W: std::io::Write, T: Serialize + ?Sized>(
     writer: W,
     value: &T,
 ) -> serde_json::Result<()> {
@@ -49,7 +69,7 @@ fn non_finite_text(value: f64) -> Option<&'static str> {
 
 /// A serializer (or one of its compound states) that writes non-finite floats as strings
 /// and delegates everything else to the wrapped one.
-pub(crate) struct NonFinite<S>(S);
+struct NonFinite<S>(S);
 
 /// A value serialized through [`NonFinite`].
 struct Wrapped<'a, T: ?Sized>(&'a T);

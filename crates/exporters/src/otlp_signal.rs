@@ -8,6 +8,27 @@ use tributary_pipeline_core::pdata::proto::collector::trace::v1::ExportTraceServ
 use tributary_pipeline_core::pdata::{Logs, Metrics, SignalData, Traces};
 use tributary_pipeline_core::telemetry::Counter;
 
+/// `google.rpc.Status`: the error body of OTLP/HTTP responses and the details of gRPC
+/// statuses (`grpc-status-details-bin`).
+#[derive(Clone, PartialEq, prost::Message)]
+pub(crate) struct RpcStatus {
+    #[prost(int32, tag = "1")]
+    pub code: i32,
+    #[prost(string, tag = "2")]
+    pub message: String,
+    #[prost(message, repeated, tag = "3")]
+    pub details: Vec<ProtoAny>,
+}
+
+/// `google.protobuf.Any`.
+#[derive(Clone, PartialEq, prost::Message)]
+pub(crate) struct ProtoAny {
+    #[prost(string, tag = "1")]
+    pub type_url: String,
+    #[prost(bytes = "vec", tag = "2")]
+    pub value: Vec<u8>,
+}
+
 /// A backend's report that it dropped some items of an accepted batch.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) struct PartialSuccess {
@@ -32,10 +53,6 @@ pub(crate) trait OtlpSignal: SignalData {
     /// The gRPC method path (`/opentelemetry.proto.collector.trace.v1.TraceService/Export`).
     const GRPC_PATH: &'static str;
 
-    /// The path appended to an OTLP/HTTP base endpoint (`v1/traces`).
-    #[cfg(feature = "otlp_http")]
-    const HTTP_PATH: &'static str;
-
     /// The JSON name of the rejected-items field in the response (`rejectedSpans`).
     #[cfg(feature = "otlp_http")]
     const JSON_REJECTED_FIELD: &'static str;
@@ -47,8 +64,6 @@ pub(crate) trait OtlpSignal: SignalData {
 impl OtlpSignal for Traces {
     type Response = ExportTraceServiceResponse;
     const GRPC_PATH: &'static str = "/opentelemetry.proto.collector.trace.v1.TraceService/Export";
-    #[cfg(feature = "otlp_http")]
-    const HTTP_PATH: &'static str = "v1/traces";
     #[cfg(feature = "otlp_http")]
     const JSON_REJECTED_FIELD: &'static str = "rejectedSpans";
 
@@ -65,8 +80,6 @@ impl OtlpSignal for Metrics {
     const GRPC_PATH: &'static str =
         "/opentelemetry.proto.collector.metrics.v1.MetricsService/Export";
     #[cfg(feature = "otlp_http")]
-    const HTTP_PATH: &'static str = "v1/metrics";
-    #[cfg(feature = "otlp_http")]
     const JSON_REJECTED_FIELD: &'static str = "rejectedDataPoints";
 
     fn partial_success(response: &Self::Response) -> Option<PartialSuccess> {
@@ -80,8 +93,6 @@ impl OtlpSignal for Metrics {
 impl OtlpSignal for Logs {
     type Response = ExportLogsServiceResponse;
     const GRPC_PATH: &'static str = "/opentelemetry.proto.collector.logs.v1.LogsService/Export";
-    #[cfg(feature = "otlp_http")]
-    const HTTP_PATH: &'static str = "v1/logs";
     #[cfg(feature = "otlp_http")]
     const JSON_REJECTED_FIELD: &'static str = "rejectedLogRecords";
 

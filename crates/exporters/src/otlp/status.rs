@@ -12,27 +12,9 @@ use std::time::Duration;
 use tonic::{Code, Status};
 use tributary_pipeline_core::consumer::ConsumeError;
 
+use crate::otlp_signal::RpcStatus;
+
 const RETRY_INFO_TYPE: &str = "type.googleapis.com/google.rpc.RetryInfo";
-
-/// `google.rpc.Status`, as carried in `grpc-status-details-bin`.
-#[derive(Clone, PartialEq, prost::Message)]
-pub(crate) struct RpcStatus {
-    #[prost(int32, tag = "1")]
-    pub code: i32,
-    #[prost(string, tag = "2")]
-    pub message: String,
-    #[prost(message, repeated, tag = "3")]
-    pub details: Vec<ProtoAny>,
-}
-
-/// `google.protobuf.Any`.
-#[derive(Clone, PartialEq, prost::Message)]
-pub(crate) struct ProtoAny {
-    #[prost(string, tag = "1")]
-    pub type_url: String,
-    #[prost(bytes = "vec", tag = "2")]
-    pub value: Vec<u8>,
-}
 
 /// `google.rpc.RetryInfo`.
 #[derive(Clone, PartialEq, prost::Message)]
@@ -110,6 +92,7 @@ pub(crate) fn to_consume_error(status: &Status) -> ConsumeError {
 /// Encoded status details carrying a `RetryInfo` (and an unrelated detail before it).
 #[cfg(test)]
 pub(crate) fn details_with_retry_info(delay: Option<Duration>) -> Vec<u8> {
+    use crate::otlp_signal::ProtoAny;
     use prost::Message;
     let info = RetryInfo {
         retry_delay: delay.map(|d| ProtoDuration {

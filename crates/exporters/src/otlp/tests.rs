@@ -155,22 +155,6 @@ async fn exporter<T: OtlpSignal>(
     (exporter, settings)
 }
 
-/// The fixture's encoding with an unknown field appended: decoding keeps these bytes, and
-/// re-encoding would drop the unknown field, so receiving them proves nothing re-encoded.
-fn traces_with_foreign_bytes() -> (Traces, Bytes) {
-    let mut bytes = BytesMut::from(fixtures::traces(3).encoded().as_ref());
-    // Field 1000, wire type 0 (varint), value 1.
-    bytes.extend_from_slice(&[0xc0, 0x3e, 0x01]);
-    let bytes = bytes.freeze();
-    let traces = Traces::decode(bytes.clone()).expect("decodes");
-    assert_ne!(
-        Bytes::from(traces.request().encode_to_vec()),
-        bytes,
-        "re-encoding must differ for this test to mean anything"
-    );
-    (traces, bytes)
-}
-
 #[tokio::test]
 async fn sends_the_payloads_cached_encoding_byte_for_byte() {
     let (backend, server) = backend(None).await;
@@ -179,7 +163,7 @@ async fn sends_the_payloads_cached_encoding_byte_for_byte() {
         &server,
     )
     .await;
-    let (traces, bytes) = traces_with_foreign_bytes();
+    let (traces, bytes) = fixtures::traces_with_foreign_bytes();
 
     exporter.export(traces).await.expect("export succeeds");
 

@@ -95,7 +95,7 @@ pub(crate) fn traces(spans: usize) -> Traces {
     let spans = (0..spans)
         .map(|i| Span {
             trace_id: vec![0xab; 16],
-            span_id: vec![i as u8 + 1; 8],
+            span_id: (i as u64 + 1).to_be_bytes().to_vec(),
             parent_span_id: if i == 0 { Vec::new() } else { vec![1; 8] },
             name: format!("span-{i}"),
             kind: 2,
@@ -358,4 +358,22 @@ pub(crate) fn logs(records: usize) -> Logs {
             schema_url: String::new(),
         }],
     })
+}
+
+/// Traces decoded from the fixture's encoding with an unknown field appended, and those
+/// bytes. The payload keeps them as its encoding, while re-encoding the request would drop
+/// the unknown field: a backend receiving exactly these bytes proves nothing re-encoded.
+pub(crate) fn traces_with_foreign_bytes() -> (Traces, bytes::Bytes) {
+    use prost::Message;
+    let mut bytes = traces(3).encoded().to_vec();
+    // Field 1000, wire type 0 (varint), value 1.
+    bytes.extend_from_slice(&[0xc0, 0x3e, 0x01]);
+    let bytes = bytes::Bytes::from(bytes);
+    let decoded = Traces::decode(bytes.clone()).expect("decodes");
+    assert_ne!(
+        decoded.request().encode_to_vec(),
+        bytes,
+        "re-encoding must differ for the bytes to prove anything"
+    );
+    (decoded, bytes)
 }
