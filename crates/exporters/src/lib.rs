@@ -13,11 +13,11 @@
 //! where and why Tributary differs.
 //!
 //! ```
-//! # #[cfg(all(feature = "otlp", feature = "debug"))] {
+//! # #[cfg(all(feature = "otlp", feature = "file"))] {
 //! use tributary_pipeline_core::component::ExporterFactory;
 //!
 //! assert_eq!(tributary_exporters::otlp::factory().component_type(), "otlp");
-//! assert_eq!(tributary_exporters::debug::factory().component_type(), "debug");
+//! assert_eq!(tributary_exporters::file::factory().component_type(), "file");
 //! # }
 //! ```
 
@@ -27,9 +27,9 @@ pub mod client;
 mod otlp_json;
 #[cfg(any(feature = "otlp", feature = "otlp_http"))]
 mod otlp_signal;
-#[cfg(any(feature = "otlp", feature = "file"))]
-mod section;
 
+#[cfg(feature = "file")]
+pub mod file;
 #[cfg(feature = "otlp")]
 pub mod otlp;
 #[cfg(feature = "otlp_http")]

@@ -10,7 +10,8 @@ use tributary_pipeline_core::exporterhelper::{
 
 use crate::client::{Compression, Headers, TlsClientConfig};
 
-/// `keepalive`: HTTP/2 pings that detect a dead connection while idle or waiting.
+/// `keepalive`: HTTP/2 pings that detect a dead connection while idle or waiting; present
+/// (`keepalive: {}` at least) turns them on.
 #[derive(Clone, Debug, PartialEq, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct KeepaliveConfig {
@@ -50,7 +51,6 @@ pub struct Config {
     /// gRPC metadata sent with every request.
     pub headers: Headers,
     /// HTTP/2 keepalive pings.
-    #[serde(deserialize_with = "crate::section::present_means_default")]
     pub keepalive: Option<KeepaliveConfig>,
     /// The `:authority` to send instead of the endpoint's.
     pub authority: String,
