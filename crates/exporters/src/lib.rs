@@ -28,6 +28,8 @@ mod otlp_json;
 #[cfg(any(feature = "otlp", feature = "otlp_http"))]
 mod otlp_signal;
 
+#[cfg(feature = "debug")]
+pub mod debug;
 #[cfg(feature = "file")]
 pub mod file;
 #[cfg(feature = "otlp")]
