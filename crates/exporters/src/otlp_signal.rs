@@ -51,6 +51,7 @@ pub(crate) trait OtlpSignal: SignalData {
     type Response: prost::Message + Default + Send + 'static;
 
     /// The gRPC method path (`/opentelemetry.proto.collector.trace.v1.TraceService/Export`).
+    #[cfg(feature = "otlp")]
     const GRPC_PATH: &'static str;
 
     /// The JSON name of the rejected-items field in the response (`rejectedSpans`).
@@ -63,6 +64,7 @@ pub(crate) trait OtlpSignal: SignalData {
 
 impl OtlpSignal for Traces {
     type Response = ExportTraceServiceResponse;
+    #[cfg(feature = "otlp")]
     const GRPC_PATH: &'static str = "/opentelemetry.proto.collector.trace.v1.TraceService/Export";
     #[cfg(feature = "otlp_http")]
     const JSON_REJECTED_FIELD: &'static str = "rejectedSpans";
@@ -77,6 +79,7 @@ impl OtlpSignal for Traces {
 
 impl OtlpSignal for Metrics {
     type Response = ExportMetricsServiceResponse;
+    #[cfg(feature = "otlp")]
     const GRPC_PATH: &'static str =
         "/opentelemetry.proto.collector.metrics.v1.MetricsService/Export";
     #[cfg(feature = "otlp_http")]
@@ -92,6 +95,7 @@ impl OtlpSignal for Metrics {
 
 impl OtlpSignal for Logs {
     type Response = ExportLogsServiceResponse;
+    #[cfg(feature = "otlp")]
     const GRPC_PATH: &'static str = "/opentelemetry.proto.collector.logs.v1.LogsService/Export";
     #[cfg(feature = "otlp_http")]
     const JSON_REJECTED_FIELD: &'static str = "rejectedLogRecords";

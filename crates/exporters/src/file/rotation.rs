@@ -173,7 +173,7 @@ pub(crate) fn backups(path: &Path) -> io::Result<Vec<(NaiveDateTime, PathBuf)>> 
         };
         found.push((time, entry.path()));
     }
-    found.sort_by(|a, b| b.0.cmp(&a.0));
+    found.sort_by_key(|(time, _)| std::cmp::Reverse(*time));
     Ok(found)
 }
 

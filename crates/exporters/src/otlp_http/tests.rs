@@ -278,7 +278,9 @@ async fn http_statuses_become_consume_errors() {
     .encode_to_vec();
     let in_30s = httpdate::fmt_http_date(SystemTime::now() + Duration::from_secs(30));
 
-    let cases: Vec<(Reply, ErrorKind, Option<(u64, u64)>)> = vec![
+    // The reply, the error class expected, and the range of the expected delay in seconds.
+    type Case = (Reply, ErrorKind, Option<(u64, u64)>);
+    let cases: Vec<Case> = vec![
         (
             Reply::status(400)
                 .header("content-type", "application/x-protobuf")
