@@ -5,7 +5,7 @@
 //! | [`otlp`] | `otlp` (alias `otlp_grpc`) | OTLP over gRPC |
 //! | [`otlp_http`] | `otlp_http` (alias `otlphttp`) | OTLP over HTTP, protobuf or JSON |
 //! | [`debug`] | `debug` | prints what passes through, at three verbosities |
-//! | [`file`] | `file` | OTLP/JSON lines or length-prefixed protobuf in a rotating file |
+//! | [`file`](mod@file) | `file` | OTLP/JSON lines or length-prefixed protobuf in a rotating file |
 //!
 //! Each module offers `factory()`, to register on the collector builder, and its `Config`.
 //! Configuration keys, defaults and behaviour follow the Go Collector's components of the

@@ -8,7 +8,10 @@ mod compression;
 mod headers;
 mod tls;
 
-pub use compression::Compression;
+#[cfg(feature = "otlp")]
+pub(crate) use compression::decompress;
+pub use compression::{Compression, CompressionParams};
+pub(crate) use compression::{Compressor, OFFLOAD_THRESHOLD, run_cpu_bound};
 pub use headers::Headers;
 pub use tls::{TlsClientConfig, TlsError, TlsVersion};
 

@@ -8,7 +8,7 @@ use tributary_pipeline_core::exporterhelper::{
     DEFAULT_TIMEOUT, HelperConfig, QueueConfig, RetryConfig,
 };
 
-use crate::client::{Compression, Headers, TlsClientConfig};
+use crate::client::{Compression, CompressionParams, Headers, TlsClientConfig};
 
 /// `keepalive`: HTTP/2 pings that detect a dead connection while idle or waiting; present
 /// (`keepalive: {}` at least) turns them on.
@@ -46,6 +46,8 @@ pub struct Config {
     pub endpoint: String,
     /// `gzip` (default), `zstd` or `none`.
     pub compression: Compression,
+    /// Compression tuning (`level`).
+    pub compression_params: CompressionParams,
     /// TLS settings.
     pub tls: TlsClientConfig,
     /// gRPC metadata sent with every request.
@@ -77,6 +79,7 @@ impl Default for Config {
         Config {
             endpoint: String::new(),
             compression: Compression::Gzip,
+            compression_params: CompressionParams::default(),
             tls: TlsClientConfig::default(),
             headers: Headers::default(),
             keepalive: None,
@@ -208,6 +211,9 @@ fn split_host_port(text: &str) -> Result<(String, Option<u16>), String> {
 impl ComponentConfig for Config {
     fn validate(&self) -> Result<(), ConfigError> {
         self.target()?;
+        self.compression_params
+            .validate(self.compression)
+            .map_err(|e| e.within("compression_params"))?;
         self.tls.validate().map_err(|e| e.within("tls"))?;
         self.headers.validate().map_err(|e| e.within("headers"))?;
         if !matches!(

@@ -5,20 +5,19 @@ use std::sync::{Arc, OnceLock};
 use std::time::Duration;
 
 use async_trait::async_trait;
-use http::uri::PathAndQuery;
+use http::header::{CONTENT_TYPE, TE};
+use http::{HeaderMap, HeaderName, HeaderValue};
 use rustls::pki_types::ServerName;
-use tonic::codec::CompressionEncoding;
-use tonic::metadata::{MetadataKey, MetadataMap, MetadataValue};
 use tonic::transport::{Channel, Endpoint};
 use tributary_pipeline_core::component::{ComponentError, CreateError, CreateSettings, Host};
 use tributary_pipeline_core::consumer::ConsumeError;
 use tributary_pipeline_core::exporterhelper::Export;
 
-use super::codec::PreEncoded;
 use super::config::Config;
 use super::connector::Connector;
-use super::status::to_consume_error;
-use crate::client::{Compression, user_agent};
+use super::status::encode_binary_metadata;
+use super::unary::{CallError, call, frame};
+use crate::client::{Compression, Compressor, OFFLOAD_THRESHOLD, run_cpu_bound, user_agent};
 use crate::otlp_signal::{OtlpSignal, PartialSuccessRecorder};
 
 /// One HTTP/2 connection to the backend, shared by the exporter's traces, metrics and logs
@@ -103,11 +102,23 @@ impl GrpcConnection {
 /// Exports one signal's batches over a [`GrpcConnection`].
 pub(crate) struct GrpcExporter<T> {
     connection: Arc<GrpcConnection>,
-    metadata: MetadataMap,
-    compression: Option<CompressionEncoding>,
-    timeout: Duration,
+    /// `content-type`, `te`, `grpc-encoding`, `grpc-timeout` and the configured metadata.
+    headers: HeaderMap,
+    compressor: Compressor,
     partial_success: PartialSuccessRecorder,
+    span: tracing::Span,
     signal: PhantomData<fn(T)>,
+}
+
+/// `grpc-timeout`: at most eight digits and a unit.
+fn grpc_timeout(timeout: Duration) -> HeaderValue {
+    let millis = timeout.as_millis();
+    let text = if millis < 100_000_000 {
+        format!("{millis}m")
+    } else {
+        format!("{}S", timeout.as_secs().min(99_999_999))
+    };
+    HeaderValue::from_str(&text).unwrap_or(HeaderValue::from_static("99999999S"))
 }
 
 impl<T: OtlpSignal> GrpcExporter<T> {
@@ -116,33 +127,36 @@ impl<T: OtlpSignal> GrpcExporter<T> {
         config: &Config,
         connection: Arc<GrpcConnection>,
     ) -> Result<Self, CreateError> {
-        let mut metadata = MetadataMap::new();
+        let mut headers = HeaderMap::new();
         for (name, value) in config.headers.iter() {
-            let name = name.to_ascii_lowercase();
-            if name.ends_with("-bin") {
-                // As grpc-go does with string metadata: the value's bytes, base64 on the wire.
-                let key = MetadataKey::from_bytes(name.as_bytes())
-                    .map_err(|_| CreateError::new(format!("invalid header name {name:?}")))?;
-                metadata.append_bin(key, MetadataValue::from_bytes(value.as_bytes()));
+            let name = HeaderName::from_bytes(name.to_ascii_lowercase().as_bytes())
+                .map_err(|_| CreateError::new(format!("invalid header name {name:?}")))?;
+            // Binary metadata goes base64-encoded, as grpc-go sends string metadata.
+            let value = if name.as_str().ends_with("-bin") {
+                HeaderValue::from_str(&encode_binary_metadata(value.as_bytes()))
             } else {
-                let key = MetadataKey::from_bytes(name.as_bytes())
-                    .map_err(|_| CreateError::new(format!("invalid header name {name:?}")))?;
-                let value = value
-                    .parse()
-                    .map_err(|_| CreateError::new(format!("invalid value of header {name:?}")))?;
-                metadata.append(key, value);
+                HeaderValue::from_str(value)
             }
+            .map_err(|_| CreateError::new(format!("invalid value of header {name:?}")))?;
+            headers.append(name, value);
+        }
+        headers.insert(CONTENT_TYPE, HeaderValue::from_static("application/grpc"));
+        headers.insert(TE, HeaderValue::from_static("trailers"));
+        if config.compression != Compression::None {
+            headers.insert(
+                "grpc-encoding",
+                HeaderValue::from_static(config.compression.as_str()),
+            );
+        }
+        if !config.timeout.is_zero() {
+            headers.insert("grpc-timeout", grpc_timeout(config.timeout));
         }
         Ok(GrpcExporter {
             connection,
-            metadata,
-            compression: match config.compression {
-                Compression::Gzip => Some(CompressionEncoding::Gzip),
-                Compression::Zstd => Some(CompressionEncoding::Zstd),
-                Compression::None => None,
-            },
-            timeout: config.timeout,
+            headers,
+            compressor: Compressor::new(config.compression, &config.compression_params),
             partial_success: PartialSuccessRecorder::new::<T>(settings),
+            span: settings.span().clone(),
             signal: PhantomData,
         })
     }
@@ -157,33 +171,42 @@ impl<T: OtlpSignal> Export<T> for GrpcExporter<T> {
     }
 
     async fn export(&self, data: T) -> Result<(), ConsumeError> {
-        let mut client = tonic::client::Grpc::new(self.connection.channel())
-            .accept_compressed(CompressionEncoding::Gzip)
-            .accept_compressed(CompressionEncoding::Zstd);
-        if let Some(encoding) = self.compression {
-            client = client.send_compressed(encoding);
-        }
-        client
-            .ready()
+        let compressor = self.compressor;
+        let heavy =
+            compressor.compression != Compression::None && data.encoded_len() >= OFFLOAD_THRESHOLD;
+        // The payload's cached encoding: no re-encoding of data received over OTLP.
+        let frame = run_cpu_bound(heavy, move || frame(compressor, &data.encoded()))
             .await
-            .map_err(|e| ConsumeError::retryable(format!("gRPC connection not ready: {e}")))?;
+            .map_err(|e| ConsumeError::retryable(format!("preparing the request: {e}")))?
+            .map_err(|e| ConsumeError::permanent(format!("framing the request: {e}")))?;
 
-        let mut request = tonic::Request::new(data.encoded());
-        *request.metadata_mut() = self.metadata.clone();
-        if !self.timeout.is_zero() {
-            request.set_timeout(self.timeout);
-        }
-        let path = PathAndQuery::from_static(T::GRPC_PATH);
-        match client
-            .unary(request, path, PreEncoded::<T::Response>::default())
-            .await
+        match call(
+            self.connection.channel(),
+            T::GRPC_PATH,
+            self.headers.clone(),
+            frame,
+        )
+        .await
         {
-            Ok(response) => {
-                self.partial_success
-                    .record(T::partial_success(response.get_ref()));
+            Ok(message) => {
+                let partial =
+                    message.and_then(|bytes| {
+                        match <T::Response as prost::Message>::decode(bytes.as_slice()) {
+                            Ok(response) => T::partial_success(&response),
+                            Err(error) => {
+                                let _entered = self.span.enter();
+                                tracing::warn!(%error, "unreadable response to an accepted export");
+                                None
+                            }
+                        }
+                    });
+                self.partial_success.record(partial);
                 Ok(())
             }
-            Err(status) => Err(to_consume_error(&status)),
+            Err(CallError::Transport(problem)) => Err(ConsumeError::retryable(format!(
+                "sending failed: {problem}"
+            ))),
+            Err(CallError::Status(status)) => Err(status.to_consume_error()),
         }
     }
 }

@@ -51,8 +51,14 @@ struct Received {
 }
 
 enum Reply {
+    /// A response message and `grpc-status: 0` trailers.
     Ok(Bytes),
+    /// A trailers-only error response.
     Status(Status),
+    /// A plain HTTP response without any gRPC status (a proxy's error page).
+    Http(u16),
+    /// A response message and no trailers at all.
+    NoTrailers,
 }
 
 #[derive(Default)]
@@ -131,6 +137,15 @@ async fn handle(
                 .unwrap()
         }
         Reply::Status(status) => status.into_http::<Body>(),
+        Reply::Http(code) => Response::builder()
+            .status(code)
+            .header("content-type", "text/html")
+            .body(Body::from("<h1>bad gateway</h1>"))
+            .unwrap(),
+        Reply::NoTrailers => Response::builder()
+            .header("content-type", "application/grpc")
+            .body(Body::from(Bytes::from_static(&[0, 0, 0, 0, 0])))
+            .unwrap(),
     }
 }
 
@@ -180,7 +195,7 @@ async fn sends_the_payloads_cached_encoding_byte_for_byte() {
     assert_eq!(request.headers["x-tenant"], "acme");
     // A -bin key carries the value's bytes, base64-encoded on the wire ("raw").
     assert_eq!(request.headers["x-trace-bin"], "cmF3");
-    assert_eq!(request.headers["grpc-timeout"], "5000000u");
+    assert_eq!(request.headers["grpc-timeout"], "5000m");
     let agent = request.headers["user-agent"].to_str().unwrap();
     assert!(
         agent.starts_with("Tributary telemetry collector/"),
@@ -272,15 +287,56 @@ async fn grpc_statuses_become_consume_errors() {
             Some(Duration::from_millis(1500)),
         ),
     ];
-    for (status, kind, retry_after) in cases {
-        let code = status.code();
-        backend.reply(Reply::Status(status));
+    let cases = cases
+        .into_iter()
+        .map(|(status, kind, delay)| {
+            (
+                format!("{:?}", status.code()),
+                Reply::Status(status),
+                kind,
+                delay,
+            )
+        })
+        .chain([
+            (
+                "HTTP 503".to_string(),
+                Reply::Http(503),
+                ErrorKind::Retryable,
+                None,
+            ),
+            (
+                "HTTP 502".to_string(),
+                Reply::Http(502),
+                ErrorKind::Retryable,
+                None,
+            ),
+            (
+                "HTTP 404".to_string(),
+                Reply::Http(404),
+                ErrorKind::Permanent,
+                None,
+            ),
+            (
+                "HTTP 400".to_string(),
+                Reply::Http(400),
+                ErrorKind::Permanent,
+                None,
+            ),
+            (
+                "no trailers".to_string(),
+                Reply::NoTrailers,
+                ErrorKind::Permanent,
+                None,
+            ),
+        ]);
+    for (code, reply, kind, retry_after) in cases {
+        backend.reply(reply);
         let error: ConsumeError = exporter
             .export(fixtures::traces(1))
             .await
             .expect_err("the server refused");
-        assert_eq!(error.kind(), kind, "{code:?}: {error}");
-        assert_eq!(error.retry_after(), retry_after, "{code:?}");
+        assert_eq!(error.kind(), kind, "{code}: {error}");
+        assert_eq!(error.retry_after(), retry_after, "{code}");
     }
 }
 
@@ -554,6 +610,22 @@ async fn delivers_all_signals_to_tonics_otlp_services_through_the_factory() {
     traces.consume(fixtures::traces(4)).await.unwrap();
     metrics.consume(fixtures::metrics()).await.unwrap();
     logs.consume(fixtures::logs(3)).await.unwrap();
+
+    // zstd frames too, and a batch large enough to be compressed off the runtime.
+    let zstd: Config = load(&format!(
+        "endpoint: http://{}\ncompression: zstd\nretry_on_failure: {{enabled: false}}\nsending_queue: {{enabled: false}}\n",
+        server.addr
+    ))
+    .unwrap();
+    let zstd_traces = factory
+        .create_traces(&crate::testing::settings::<Traces>("otlp/zstd"), &zstd)
+        .unwrap();
+    zstd_traces.start(&Host::default()).await.unwrap();
+    let large = fixtures::traces(2000);
+    assert!(large.encoded_len() > 64 * 1024);
+    zstd_traces.consume(large.clone()).await.unwrap();
+    let large_request = collected.traces.lock().unwrap().pop().unwrap();
+    assert_eq!(large_request, *large.request());
 
     assert_eq!(
         *collected.traces.lock().unwrap(),

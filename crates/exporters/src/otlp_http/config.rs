@@ -7,7 +7,7 @@ use tributary_pipeline_core::component::{ComponentConfig, ConfigError};
 use tributary_pipeline_core::exporterhelper::{HelperConfig, QueueConfig, RetryConfig};
 use tributary_pipeline_core::pdata::Signal;
 
-use crate::client::{Compression, Headers, TlsClientConfig};
+use crate::client::{Compression, CompressionParams, Headers, TlsClientConfig};
 
 /// How request bodies are encoded.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Deserialize)]
@@ -18,15 +18,6 @@ pub enum Encoding {
     Proto,
     /// OTLP/JSON, `application/json`.
     Json,
-}
-
-/// `compression_params`.
-#[derive(Clone, Debug, Default, PartialEq, Deserialize)]
-#[serde(default, deny_unknown_fields)]
-pub struct CompressionParams {
-    /// Compression level; 0 means the default (gzip: 1, fastest, as the Go Collector;
-    /// zstd: 3). gzip accepts 1–9, zstd 1–22.
-    pub level: i32,
 }
 
 /// The `otlp_http` exporter's configuration: the Go Collector's `otlphttp` exporter keys
@@ -116,11 +107,6 @@ impl Default for Config {
     }
 }
 
-/// Default gzip level: the fastest, as the Go Collector's HTTP client compresses.
-pub(crate) const DEFAULT_GZIP_LEVEL: u32 = 1;
-/// Default zstd level (zstd's own default, Go's `SpeedDefault`).
-pub(crate) const DEFAULT_ZSTD_LEVEL: i32 = 3;
-
 impl Config {
     /// The delivery settings for the exporter helper.
     pub fn helper(&self) -> HelperConfig {
@@ -159,22 +145,6 @@ impl Config {
             self.endpoint,
             signal.as_str()
         ))
-    }
-
-    /// The gzip level to use.
-    pub(crate) fn gzip_level(&self) -> u32 {
-        match self.compression_params.level {
-            0 => DEFAULT_GZIP_LEVEL,
-            level => level as u32,
-        }
-    }
-
-    /// The zstd level to use.
-    pub(crate) fn zstd_level(&self) -> i32 {
-        match self.compression_params.level {
-            0 => DEFAULT_ZSTD_LEVEL,
-            level => level,
-        }
     }
 }
 
@@ -217,26 +187,9 @@ impl ComponentConfig for Config {
         if !self.proxy_url.is_empty() {
             check_url("proxy_url", &self.proxy_url)?;
         }
-        let level = self.compression_params.level;
-        let range = match self.compression {
-            Compression::Gzip => Some(1..=9),
-            Compression::Zstd => Some(1..=22),
-            Compression::None => None,
-        };
-        if let Some(range) = range
-            && level != 0
-            && !range.contains(&level)
-        {
-            return Err(ConfigError::at(
-                "compression_params::level",
-                format!(
-                    "{} level must be between {} and {} (or 0 for the default)",
-                    self.compression,
-                    range.start(),
-                    range.end()
-                ),
-            ));
-        }
+        self.compression_params
+            .validate(self.compression)
+            .map_err(|e| e.within("compression_params"))?;
         self.tls.validate().map_err(|e| e.within("tls"))?;
         self.headers.validate().map_err(|e| e.within("headers"))?;
         self.helper().validate()

@@ -1,6 +1,5 @@
 //! Sending one batch as an OTLP/HTTP request.
 
-use std::io::Write;
 use std::marker::PhantomData;
 use std::time::Duration;
 
@@ -14,21 +13,15 @@ use tributary_pipeline_core::exporterhelper::Export;
 
 use super::config::{Config, Encoding};
 use super::response::{MAX_BODY, error_for, partial_success};
-use crate::client::{Compression, user_agent};
+use crate::client::{Compression, Compressor, OFFLOAD_THRESHOLD, run_cpu_bound, user_agent};
 use crate::otlp_json::JsonPayload;
 use crate::otlp_signal::{OtlpSignal, PartialSuccessRecorder};
-
-/// Bodies needing at least this much work (JSON encoding, compression) are prepared on a
-/// blocking thread, so a large batch does not stall the async runtime.
-const OFFLOAD_THRESHOLD: usize = 64 * 1024;
 
 /// How a batch becomes a request body.
 #[derive(Clone, Copy, Debug)]
 struct BodyFormat {
     encoding: Encoding,
-    compression: Compression,
-    gzip_level: u32,
-    zstd_level: i32,
+    compressor: Compressor,
 }
 
 impl BodyFormat {
@@ -51,25 +44,25 @@ impl BodyFormat {
                 Bytes::from(json)
             }
         };
-        let compressed = match self.compression {
-            Compression::None => return Ok(encoded),
-            Compression::Gzip => {
-                let mut encoder = flate2::write::GzEncoder::new(
-                    Vec::with_capacity(encoded.len() / 4 + 64),
-                    flate2::Compression::new(self.gzip_level),
-                );
-                encoder.write_all(&encoded).and_then(|()| encoder.finish())
-            }
-            Compression::Zstd => zstd::bulk::compress(&encoded, self.zstd_level),
-        };
-        compressed.map(Bytes::from).map_err(|e| {
-            ConsumeError::permanent(format!("compressing with {}: {e}", self.compression))
-        })
+        if self.compressor.compression == Compression::None {
+            return Ok(encoded);
+        }
+        let mut compressed = Vec::with_capacity(encoded.len() / 3 + 64);
+        self.compressor
+            .compress_into(&encoded, &mut compressed)
+            .map_err(|e| {
+                ConsumeError::permanent(format!(
+                    "compressing with {}: {e}",
+                    self.compressor.compression
+                ))
+            })?;
+        Ok(Bytes::from(compressed))
     }
 
     /// Whether preparing `data` is enough work to move off the async runtime.
     fn is_heavy<T: OtlpSignal>(self, data: &T) -> bool {
-        let work = self.encoding == Encoding::Json || self.compression != Compression::None;
+        let work =
+            self.encoding == Encoding::Json || self.compressor.compression != Compression::None;
         work && data.encoded_len() >= OFFLOAD_THRESHOLD
     }
 }
@@ -98,9 +91,7 @@ impl<T: OtlpSignal> HttpExporter<T> {
             url,
             format: BodyFormat {
                 encoding: config.encoding,
-                compression: config.compression,
-                gzip_level: config.gzip_level(),
-                zstd_level: config.zstd_level(),
+                compressor: Compressor::new(config.compression, &config.compression_params),
             },
             partial_success: PartialSuccessRecorder::new::<T>(settings),
             span: settings.span().clone(),
@@ -171,23 +162,19 @@ async fn read_body(mut response: reqwest::Response) -> Vec<u8> {
 impl<T: OtlpSignal + JsonPayload> Export<T> for HttpExporter<T> {
     async fn export(&self, data: T) -> Result<(), ConsumeError> {
         let format = self.format;
-        let body = if format.is_heavy(&data) {
-            tokio::task::spawn_blocking(move || format.body(&data))
-                .await
-                .map_err(|e| ConsumeError::retryable(format!("preparing the request: {e}")))??
-        } else {
-            format.body(&data)?
-        };
+        let body = run_cpu_bound(format.is_heavy(&data), move || format.body(&data))
+            .await
+            .map_err(|e| ConsumeError::retryable(format!("preparing the request: {e}")))??;
 
         let mut headers = HeaderMap::with_capacity(2);
         headers.insert(
             CONTENT_TYPE,
             HeaderValue::from_static(format.content_type()),
         );
-        if format.compression != Compression::None {
+        if format.compressor.compression != Compression::None {
             headers.insert(
                 CONTENT_ENCODING,
-                HeaderValue::from_static(format.compression.as_str()),
+                HeaderValue::from_static(format.compressor.compression.as_str()),
             );
         }
         let response = self

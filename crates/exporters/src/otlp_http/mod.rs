@@ -67,7 +67,7 @@ mod response;
 #[cfg(test)]
 mod tests;
 
-pub use config::{CompressionParams, Config, Encoding};
+pub use config::{Config, Encoding};
 pub use factory::OtlpHttpExporterFactory;
 
 /// The `otlp_http` exporter's factory, to register on the collector builder.
