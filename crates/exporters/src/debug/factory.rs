@@ -24,7 +24,7 @@ fn create<T: Printable>(
     // One output thread per exporter, shared by its signals, so their lines never mix.
     let output = settings.shared(|| {
         let destination = if config.use_internal_logger {
-            Destination::internal_log(settings.span().clone())
+            Destination::InternalLog(settings.span().clone())
         } else {
             Destination::Stderr
         };

@@ -29,25 +29,14 @@ pub(crate) enum Destination {
     /// Standard error, written directly.
     Stderr,
     /// The collector's own log: `tracing` events at info level, children of the
-    /// component's span, sent to the subscriber that was current at creation.
-    InternalLog {
-        span: tracing::Span,
-        dispatch: tracing::Dispatch,
-    },
+    /// component's span, sent to the subscriber that span belongs to (the collector's).
+    InternalLog(tracing::Span),
     /// A string, for tests.
     #[cfg(test)]
     Memory(Arc<Mutex<String>>),
 }
 
 impl Destination {
-    /// The collector's log as it is now.
-    pub(crate) fn internal_log(span: tracing::Span) -> Self {
-        Destination::InternalLog {
-            span,
-            dispatch: tracing::dispatcher::get_default(Clone::clone),
-        }
-    }
-
     fn emit(&self, rendered: Rendered) {
         match self {
             Destination::Stderr => {
@@ -59,13 +48,23 @@ impl Destination {
                 // Nothing sensible to do if standard error is gone.
                 let _ = io::stderr().lock().write_all(text.as_bytes());
             }
-            Destination::InternalLog { span, dispatch } => {
-                tracing::dispatcher::with_default(dispatch, || {
+            Destination::InternalLog(span) => {
+                let emit = || {
                     tracing::info!(parent: span, "{}", rendered.summary);
-                    if let Some(detail) = rendered.detail {
+                    if let Some(detail) = &rendered.detail {
                         tracing::info!(parent: span, "{}", detail.trim_end());
                     }
-                });
+                };
+                // This thread has no subscriber of its own: log to the span's, or, for a
+                // span no subscriber took, to the process-wide one.
+                if span
+                    .with_subscriber(|(_, dispatch)| {
+                        tracing::dispatcher::with_default(dispatch, emit)
+                    })
+                    .is_none()
+                {
+                    emit();
+                }
             }
             #[cfg(test)]
             Destination::Memory(text) => {

@@ -148,9 +148,10 @@ async fn use_internal_logger_prints_through_the_collectors_log() {
     let recorder = Arc::new(Recorder::default());
     let dispatch = tracing::Dispatch::from(recorder.clone());
     let config: Config = load("use_internal_logger: true\nverbosity: normal").unwrap();
-    let settings = settings::<Traces>("debug/internal");
-    // Created under the subscriber; the output thread keeps using it.
+    // The component's span is made under the collector's subscriber; the output thread
+    // logs to that subscriber, not to whatever is current on its own thread.
     let exporter = tracing::dispatcher::with_default(&dispatch, || {
+        let settings = settings::<Traces>("debug/internal");
         super::factory().create_traces(&settings, &config).unwrap()
     });
     exporter.consume(fixtures::traces(1)).await.unwrap();
