@@ -104,7 +104,16 @@ impl DebugOutput {
             .spawn(move || {
                 while let Some(job) = inbox.blocking_recv() {
                     match job {
-                        Job::Print(render) => destination.emit(render()),
+                        Job::Print(render) => {
+                            // A batch that cannot be formatted must not silence the rest.
+                            match std::panic::catch_unwind(std::panic::AssertUnwindSafe(render)) {
+                                Ok(rendered) => destination.emit(rendered),
+                                Err(_) => destination.emit(Rendered {
+                                    summary: "debug exporter: formatting a batch panicked".into(),
+                                    detail: None,
+                                }),
+                            }
+                        }
                         Job::Flush(done) => {
                             destination.flush();
                             let _ = done.send(());

@@ -24,6 +24,8 @@ pub(crate) enum EncodeError {
     Compress(std::io::Error),
     #[error("a {0}-byte record is larger than the 4 GiB a length prefix can describe")]
     TooLarge(usize),
+    #[error("encoding panicked: {0}")]
+    Panicked(String),
 }
 
 /// How records are encoded.

@@ -407,3 +407,34 @@ fn config_errors_name_their_paths() {
         assert_eq!(error.path(), path, "{yaml}: {error}");
     }
 }
+
+#[tokio::test]
+async fn a_batch_that_fails_to_encode_leaves_the_writer_working() {
+    use super::writer::{FileWriter, WriteError, WriterSettings};
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("resilient.txt");
+    let writer = FileWriter::open(WriterSettings {
+        path: path.clone(),
+        append: false,
+        rotation: None,
+        sync_interval: std::time::Duration::ZERO,
+        create_directory: None,
+    })
+    .await
+    .unwrap();
+    let error = writer
+        .write(Box::new(|_: &mut Vec<u8>| panic!("broken encoder")))
+        .await
+        .unwrap_err();
+    assert!(matches!(error, WriteError::Encode(_)), "{error}");
+    assert!(error.to_string().contains("broken encoder"), "{error}");
+    writer
+        .write(Box::new(|out: &mut Vec<u8>| {
+            out.extend_from_slice(b"fine\n");
+            Ok(())
+        }))
+        .await
+        .unwrap();
+    writer.close().await.unwrap();
+    assert_eq!(std::fs::read_to_string(&path).unwrap(), "fine\n");
+}

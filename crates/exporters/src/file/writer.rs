@@ -4,7 +4,9 @@
 //! Encoding (JSON can be heavy) and disk I/O both happen here, on a dedicated thread, so
 //! the async runtime never waits on either; exporters await a one-shot reply.
 
+use std::any::Any;
 use std::io;
+use std::panic::AssertUnwindSafe;
 use std::path::PathBuf;
 use std::sync::mpsc;
 use std::time::{Duration, Instant};
@@ -100,6 +102,15 @@ impl FileWriter {
     }
 }
 
+/// The message of a panic payload.
+fn panic_text(panic: &(dyn Any + Send)) -> String {
+    panic
+        .downcast_ref::<&str>()
+        .map(|s| s.to_string())
+        .or_else(|| panic.downcast_ref::<String>().cloned())
+        .unwrap_or_else(|| "unknown panic".into())
+}
+
 fn open_file(settings: &WriterSettings) -> io::Result<RotatingFile> {
     if let Some(mode) = settings.create_directory
         && let Some(dir) = settings.path.parent()
@@ -152,14 +163,15 @@ fn run(
         match command {
             Ok(Command::Write { encode, reply }) => {
                 buffer.clear();
-                let outcome = encode(&mut buffer)
-                    .map_err(WriteError::Encode)
-                    .and_then(|()| {
-                        file.write_record(&buffer).map_err(|source| WriteError::Io {
-                            path: path.clone(),
-                            source,
-                        })
-                    });
+                // A panic while encoding one batch must not take the file down with it.
+                let encoded = std::panic::catch_unwind(AssertUnwindSafe(|| encode(&mut buffer)))
+                    .unwrap_or_else(|panic| Err(EncodeError::Panicked(panic_text(&*panic))));
+                let outcome = encoded.map_err(WriteError::Encode).and_then(|()| {
+                    file.write_record(&buffer).map_err(|source| WriteError::Io {
+                        path: path.clone(),
+                        source,
+                    })
+                });
                 if settings.sync_interval.is_zero()
                     && outcome.is_ok()
                     && let Err(source) = file.sync()
