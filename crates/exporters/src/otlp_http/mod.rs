@@ -21,7 +21,7 @@
 //! | `profiles_endpoint` | — | accepted; Tributary has no profiles signal |
 //! | `encoding` | `proto` | `proto` (`application/x-protobuf`) or `json` (`application/json`) |
 //! | `compression` | `gzip` | `gzip`, `zstd`, `none` (`Content-Encoding`) |
-//! | `compression_params::level` | gzip 1, zstd 3 | compression level |
+//! | `compression_params::level` | gzip 1, zstd 1 | compression level (see [`otlp`](crate::otlp) for the costs) |
 //! | `headers` | none | sent with every request |
 //! | `tls` | system roots | see [`TlsClientConfig`](crate::client::TlsClientConfig); applies to `https://` URLs |
 //! | `proxy_url` | none | HTTP(S) proxy for every request |
