@@ -1,5 +1,6 @@
 //! The collector's own logs: a `tracing` subscriber configured by `service::telemetry::logs`.
 
+use std::io::IsTerminal;
 use std::sync::OnceLock;
 
 use tracing_subscriber::layer::SubscriberExt;
@@ -43,7 +44,11 @@ pub(crate) fn install(config: &LogsTelemetryConfig) {
             )
             .try_init(),
         LogEncoding::Console => registry
-            .with(tracing_subscriber::fmt::layer().with_writer(std::io::stderr))
+            .with(
+                tracing_subscriber::fmt::layer()
+                    .with_writer(std::io::stderr)
+                    .with_ansi(std::io::stderr().is_terminal()),
+            )
             .try_init(),
     };
     if installed.is_ok() {
