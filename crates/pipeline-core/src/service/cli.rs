@@ -118,6 +118,7 @@ impl CollectorBuilder {
 }
 
 async fn execute(builder: CollectorBuilder, cli: Cli) -> Result<(), Failure> {
+    super::gates::register(builder.feature_gates);
     let gates = cli.feature_gates.join(",");
     if !gates.is_empty() {
         builder

@@ -9,6 +9,7 @@ use tokio::sync::Mutex;
 use tokio_util::sync::CancellationToken;
 use tributary_confmap::{Conf, Resolver};
 
+use super::gates::ServiceGates;
 use super::health::ServiceHealth;
 use super::logging;
 use super::telemetry::MetricsServer;
@@ -65,6 +66,7 @@ pub(crate) struct Inner {
     pub(crate) health: ServiceHealth,
     pub(crate) install_logging: bool,
     pub(crate) shutdown_timeout: Duration,
+    gates: ServiceGates,
     running: Mutex<Running>,
     started: AtomicBool,
     stop: CancellationToken,
@@ -127,6 +129,7 @@ impl Collector {
         );
         super::telemetry::register_process_metrics(metrics);
         let health = facilities.health.clone();
+        let gates = super::gates::register(facilities.feature_gates);
         Collector {
             inner: Arc::new(Inner {
                 build_info,
@@ -136,6 +139,7 @@ impl Collector {
                 health,
                 install_logging,
                 shutdown_timeout,
+                gates,
                 running: Mutex::new(Running::default()),
                 started: AtomicBool::new(false),
                 stop: CancellationToken::new(),
@@ -356,11 +360,17 @@ impl Collector {
         running: &Running,
     ) -> Result<(Graph, TelemetryConfig, Option<Option<MetricsServer>>), CollectorError> {
         let plan = self.plan().await?;
+        let take_over = self
+            .inner
+            .gates
+            .reload_keeps_unchanged
+            .is_enabled()
+            .then_some(old);
         let new = Graph::build(
             &plan,
             &self.inner.factories,
             &self.inner.facilities,
-            Some(old),
+            take_over,
         )?;
         new.start().await?;
         let telemetry = plan.config.service.telemetry.clone();

@@ -14,6 +14,7 @@ mod builder;
 mod cli;
 mod collector;
 mod embedded;
+mod gates;
 mod health;
 mod logging;
 mod redact;
@@ -21,6 +22,7 @@ mod telemetry;
 
 pub use builder::{CollectorBuilder, ConfigSource, DEFAULT_SHUTDOWN_TIMEOUT};
 pub use collector::{Collector, CollectorError};
+pub use gates::RELOAD_KEEPS_UNCHANGED;
 pub(crate) use health::PipelineProbe;
 pub use health::{PipelineHealth, ReloadOutcome, ServiceHealth};
 

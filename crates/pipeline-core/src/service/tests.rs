@@ -207,3 +207,25 @@ async fn internal_metrics_are_served() {
     assert!(body.contains("otelcol_process_memory_rss"), "{body}");
     h.stop().await;
 }
+
+#[tokio::test]
+async fn with_the_gate_off_a_reload_rebuilds_everything_without_a_gap() {
+    let h = start(&config(&["mem"], "")).await;
+    let registry = h.collector.inner.facilities.feature_gates;
+    registry.set(super::RELOAD_KEEPS_UNCHANGED, false).unwrap();
+    h.send().await.unwrap();
+    h.collector.reload().await.unwrap();
+    assert_eq!(
+        h.journal.matching("create exporter mem traces").len(),
+        2,
+        "rebuilt"
+    );
+    assert_eq!(
+        h.journal.matching("create receiver test_in traces").len(),
+        2,
+        "rebuilt"
+    );
+    h.send().await.unwrap();
+    assert_eq!(h.sinks.received("mem").len(), 2);
+    h.stop().await;
+}
