@@ -5,7 +5,7 @@ use opentelemetry_proto::tonic::logs::v1::{LogRecord, ResourceLogs, ScopeLogs};
 
 use super::Signal;
 use super::payload::{OtlpRequest, Payload, sealed};
-use super::split::{self, Leaf, impl_branch};
+use super::split::{self, impl_branch, impl_single_item};
 
 /// A batch of log records, shared copy-on-write. See [`Payload`].
 pub type Logs = Payload<ExportLogsServiceRequest>;
@@ -13,15 +13,7 @@ pub type Logs = Payload<ExportLogsServiceRequest>;
 impl_branch!(ResourceLogs { resource, schema_url } => scope_logs: ScopeLogs);
 impl_branch!(ScopeLogs { scope, schema_url } => log_records: LogRecord);
 
-impl Leaf for LogRecord {
-    fn weight(&self) -> usize {
-        1
-    }
-    /// Never called: a log record weighs one item and is never divided.
-    fn split_front(&mut self, _count: usize) -> Self {
-        std::mem::take(self)
-    }
-}
+impl_single_item!(LogRecord);
 
 impl sealed::Sealed for ExportLogsServiceRequest {}
 
@@ -41,6 +33,12 @@ impl OtlpRequest for ExportLogsServiceRequest {
             .into_iter()
             .map(|resource_logs| ExportLogsServiceRequest { resource_logs })
             .collect()
+    }
+
+    fn split_front(&mut self, count: usize) -> Self {
+        ExportLogsServiceRequest {
+            resource_logs: split::take_front(&mut self.resource_logs, count),
+        }
     }
 
     fn append(&mut self, other: Self) {

@@ -12,7 +12,7 @@ use opentelemetry_proto::tonic::metrics::v1::{
 
 use super::Signal;
 use super::payload::{OtlpRequest, Payload, sealed};
-use super::split::{self, Leaf, impl_branch};
+use super::split::{self, Part, impl_branch};
 
 /// A batch of metric data points, shared copy-on-write. See [`Payload`].
 pub type Metrics = Payload<ExportMetricsServiceRequest>;
@@ -32,7 +32,7 @@ pub fn data_point_count(metric: &Metric) -> usize {
     }
 }
 
-impl Leaf for Metric {
+impl Part for Metric {
     fn weight(&self) -> usize {
         data_point_count(self)
     }
@@ -88,6 +88,12 @@ impl OtlpRequest for ExportMetricsServiceRequest {
             .into_iter()
             .map(|resource_metrics| ExportMetricsServiceRequest { resource_metrics })
             .collect()
+    }
+
+    fn split_front(&mut self, count: usize) -> Self {
+        ExportMetricsServiceRequest {
+            resource_metrics: split::take_front(&mut self.resource_metrics, count),
+        }
     }
 
     fn append(&mut self, other: Self) {

@@ -26,6 +26,11 @@ pub trait OtlpRequest:
     /// items. `max_items` must be at least 1.
     fn split_into(self, max_items: usize) -> Vec<Self>;
 
+    /// Moves the first `count` items into a request of their own and leaves the rest in
+    /// `self`, both in order; the item that crosses the cut (a metric's data points) is
+    /// divided. `count` must be less than [`item_count`](Self::item_count).
+    fn split_front(&mut self, count: usize) -> Self;
+
     /// Appends every resource of `other` after this request's resources.
     fn append(&mut self, other: Self);
 }
@@ -229,6 +234,23 @@ impl<R: OtlpRequest> Payload<R> {
                 ..Payload::new(request)
             })
             .collect()
+    }
+
+    /// Moves the first `count` items into a payload of their own (with the same client
+    /// metadata) and leaves the rest in `self`, both in order. With `count` at or above
+    /// [`item_count`](Self::item_count), everything moves and `self` is left empty (no copy).
+    pub fn split_front(&mut self, count: usize) -> Self {
+        if count >= self.item_count() {
+            let metadata = self.metadata.clone();
+            let all = std::mem::replace(self, Payload::new(R::default()));
+            self.metadata = metadata;
+            return all;
+        }
+        let front = self.make_mut().split_front(count);
+        Payload {
+            metadata: self.metadata.clone(),
+            ..Payload::new(front)
+        }
     }
 
     /// Appends `other`'s resources after this payload's. The result keeps this payload's

@@ -1,29 +1,57 @@
-//! Splitting a request into pieces of at most N items, shared by the three signals.
+//! Dividing a request by items, shared by the three signals.
 //!
 //! Every OTLP request is a list of resources, each a list of scopes, each a list of leaves
 //! (spans, log records, or metrics). A leaf weighs one item, except a metric, which weighs
-//! its number of data points and can itself be split. The chunker below walks that shape
-//! once, copying a resource's or scope's description into every piece that holds some of
-//! its items.
+//! its number of data points and can itself be divided. Two operations walk that shape:
+//!
+//! * [`chunk`] cuts a whole request into pieces of at most N items in one pass (splitting
+//!   for a maximum batch size);
+//! * [`take_front`] moves the first N items out and leaves the rest (cutting a batch at an
+//!   exact size while the rest waits for the next one).
+//!
+//! Both copy a resource's or scope's description into every piece that holds some of its
+//! items, and keep items in order.
 
-/// A node of the request tree that owns a list of children (a resource or a scope).
-pub(crate) trait Branch: Sized {
-    type Child;
-    /// Takes the children out, leaving the node otherwise intact.
+/// A part of the request tree: a resource, a scope, or a leaf.
+pub(crate) trait Part: Sized {
+    /// Items inside.
+    fn weight(&self) -> usize;
+    /// Moves the first `count` items out into a part of their own (`0 < count < weight`),
+    /// with this part's description.
+    fn split_front(&mut self, count: usize) -> Self;
+}
+
+/// A part that owns a list of children (a resource or a scope).
+pub(crate) trait Branch: Part {
+    type Child: Part;
+    /// Takes the children out, leaving the description.
     fn take_children(&mut self) -> Vec<Self::Child>;
-    /// A copy of this node's description with no children.
+    /// A copy of the description with no children.
     fn empty_copy(&self) -> Self;
     /// Appends a child.
     fn push_child(&mut self, child: Self::Child);
 }
 
-/// A leaf of the request tree: a span, a log record, or a metric.
-pub(crate) trait Leaf: Sized {
-    /// Items in this leaf.
-    fn weight(&self) -> usize;
-    /// Removes and returns the first `count` items as a leaf of their own
-    /// (`0 < count < weight`).
-    fn split_front(&mut self, count: usize) -> Self;
+/// Moves the first `count` items of `parts` out, dividing the part that crosses the cut.
+/// Parts holding no items right after the cut go with the front.
+pub(crate) fn take_front<P: Part>(parts: &mut Vec<P>, count: usize) -> Vec<P> {
+    let mut whole = 0;
+    let mut taken = 0;
+    for part in parts.iter() {
+        let weight = part.weight();
+        if taken + weight > count {
+            break;
+        }
+        taken += weight;
+        whole += 1;
+    }
+    let mut front: Vec<P> = parts.drain(..whole).collect();
+    if taken < count
+        && let Some(crossing) = parts.first_mut()
+    {
+        front.push(crossing.split_front(count - taken));
+    }
+    front
 }
 
 /// The chunk being filled: finished resources plus the open pieces of the current resource
@@ -72,12 +100,12 @@ where
     }
 }
 
-/// Splits `resources` into chunks of at most `max_items` items, in order.
+/// Splits `resources` into chunks of at most `max_items` items, in order, in one pass.
 pub(crate) fn chunk<R, S, L>(resources: Vec<R>, max_items: usize) -> Vec<Vec<R>>
 where
     R: Branch<Child = S>,
     S: Branch<Child = L>,
-    L: Leaf,
+    L: Part,
 {
     let max_items = max_items.max(1);
     let mut done: Vec<Vec<R>> = Vec::new();
@@ -126,10 +154,22 @@ where
     done
 }
 
-/// Implements [`Branch`] for a resource or scope type: `$children` is the field holding the
-/// child list; the listed description fields are cloned into copies.
+/// Implements [`Part`] and [`Branch`] for a resource or scope type: `$children` is the
+/// field holding the child list; the listed description fields are cloned into copies.
 macro_rules! impl_branch {
     ($ty:ty { $($field:ident),* } => $children:ident: $child:ty) => {
+        impl $crate::pdata::split::Part for $ty {
+            fn weight(&self) -> usize {
+                self.$children.iter().map($crate::pdata::split::Part::weight).sum()
+            }
+            fn split_front(&mut self, count: usize) -> Self {
+                Self {
+                    $($field: self.$field.clone(),)*
+                    $children: $crate::pdata::split::take_front(&mut self.$children, count),
+                }
+            }
+        }
+
         impl $crate::pdata::split::Branch for $ty {
             type Child = $child;
             fn take_children(&mut self) -> Vec<$child> {
@@ -148,3 +188,19 @@ macro_rules! impl_branch {
     };
 }
 pub(crate) use impl_branch;
+
+/// Implements [`Part`] for a leaf that is exactly one item and so is never divided.
+macro_rules! impl_single_item {
+    ($ty:ty) => {
+        impl $crate::pdata::split::Part for $ty {
+            fn weight(&self) -> usize {
+                1
+            }
+            /// Never called: `0 < count < 1` has no solution.
+            fn split_front(&mut self, _count: usize) -> Self {
+                std::mem::take(self)
+            }
+        }
+    };
+}
+pub(crate) use impl_single_item;

@@ -271,6 +271,65 @@ fn merge_concatenates_known_encodings() {
     assert_eq!(Traces::decode(merged.encoded()).unwrap(), merged);
 }
 
+#[test]
+fn split_front_keeps_the_first_items_and_their_descriptions() {
+    let original = traces(&[vec![2, 3], vec![4]]);
+    let mut rest = original.clone();
+    let front = rest.split_front(3);
+    assert_eq!(front.item_count(), 3);
+    assert_eq!(rest.item_count(), 6);
+    assert_eq!(
+        original.item_count(),
+        9,
+        "the original is untouched (copy-on-write)"
+    );
+    let front_rs = &front.request().resource_spans[0];
+    assert_eq!(front_rs.schema_url, "resource-url-0");
+    assert_eq!(front_rs.scope_spans[1].schema_url, "scope-url-1");
+    assert_eq!(
+        rest.request().resource_spans[0].scope_spans[0].scope,
+        front_rs.scope_spans[1].scope,
+        "the divided scope's description is in both halves"
+    );
+    let mut joined = flatten(&front);
+    joined.extend(flatten(&rest));
+    assert_eq!(joined, flatten(&original));
+}
+
+#[test]
+fn split_front_divides_a_metric_and_moves_empty_parts_with_the_front() {
+    let mut m = metrics_with(&[5, 0, 2]);
+    let front = m.split_front(3);
+    assert_eq!((front.item_count(), m.item_count()), (3, 4));
+    let front_metric = &front.request().resource_metrics[0].scope_metrics[0].metrics[0];
+    let Some(Data::Sum(sum)) = &front_metric.data else {
+        panic!("a sum")
+    };
+    assert_eq!((sum.aggregation_temporality, sum.is_monotonic), (2, true));
+    assert_eq!(sum.data_points[2].time_unix_nano, 2);
+
+    let mut t = traces(&[vec![2], vec![], vec![0], vec![1]]);
+    let front = t.split_front(2);
+    assert_eq!(
+        front.request().resource_spans.len(),
+        3,
+        "empty parts right after the cut"
+    );
+    assert_eq!(t.request().resource_spans.len(), 1);
+}
+
+#[test]
+fn split_front_of_everything_moves_the_payload_whole() {
+    let metadata = std::sync::Arc::new(ClientMetadata::new());
+    let original = traces(&[vec![2]]).with_metadata(metadata.clone());
+    let mut rest = original.clone();
+    let front = rest.split_front(5);
+    assert!(front.shares_request_with(&original), "no copy");
+    assert!(rest.is_empty());
+    assert!(std::sync::Arc::ptr_eq(rest.metadata().unwrap(), &metadata));
+    assert!(std::sync::Arc::ptr_eq(front.metadata().unwrap(), &metadata));
+}
+
 fn shape() -> impl Strategy<Value = Vec<Vec<usize>>> {
     prop::collection::vec(prop::collection::vec(0usize..6, 0..4), 0..4)
 }
@@ -297,6 +356,17 @@ proptest! {
         let total = m.item_count();
         let merged = Metrics::concat(m.split(max));
         prop_assert_eq!(merged.item_count(), total);
+    }
+
+    #[test]
+    fn split_front_keeps_every_item_once_and_in_order(shape in shape(), cut in 0usize..40) {
+        let original = traces(&shape);
+        let mut rest = original.clone();
+        let front = rest.split_front(cut);
+        prop_assert_eq!(front.item_count(), cut.min(original.item_count()));
+        let mut joined = flatten(&front);
+        joined.extend(flatten(&rest));
+        prop_assert_eq!(joined, flatten(&original));
     }
 
     #[test]

@@ -5,7 +5,7 @@ use opentelemetry_proto::tonic::trace::v1::{ResourceSpans, ScopeSpans, Span};
 
 use super::Signal;
 use super::payload::{OtlpRequest, Payload, sealed};
-use super::split::{self, Leaf, impl_branch};
+use super::split::{self, impl_branch, impl_single_item};
 
 /// A batch of spans, shared copy-on-write. See [`Payload`].
 pub type Traces = Payload<ExportTraceServiceRequest>;
@@ -13,15 +13,7 @@ pub type Traces = Payload<ExportTraceServiceRequest>;
 impl_branch!(ResourceSpans { resource, schema_url } => scope_spans: ScopeSpans);
 impl_branch!(ScopeSpans { scope, schema_url } => spans: Span);
 
-impl Leaf for Span {
-    fn weight(&self) -> usize {
-        1
-    }
-    /// Never called: a span weighs one item and is never divided.
-    fn split_front(&mut self, _count: usize) -> Self {
-        std::mem::take(self)
-    }
-}
+impl_single_item!(Span);
 
 impl sealed::Sealed for ExportTraceServiceRequest {}
 
@@ -41,6 +33,12 @@ impl OtlpRequest for ExportTraceServiceRequest {
             .into_iter()
             .map(|resource_spans| ExportTraceServiceRequest { resource_spans })
             .collect()
+    }
+
+    fn split_front(&mut self, count: usize) -> Self {
+        ExportTraceServiceRequest {
+            resource_spans: split::take_front(&mut self.resource_spans, count),
+        }
     }
 
     fn append(&mut self, other: Self) {

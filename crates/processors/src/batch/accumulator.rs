@@ -5,10 +5,9 @@
 //! `send_batch_max_size` items long, dividing the one request that crosses the cut.
 //! The cut-off requests are merged into one payload later, by the task that sends it.
 
-use tributary_pipeline_core::pdata::Payload;
+use tributary_pipeline_core::pdata::{OtlpRequest, Payload};
 
 use super::outcome::{Completion, Waiter};
-use super::split::SplitFront;
 
 /// Data cut from a partition, ready to go downstream as one request.
 pub(crate) struct Batch<R> {
@@ -67,7 +66,7 @@ impl<R> Accumulator<R> {
     }
 }
 
-impl<R: SplitFront> Accumulator<R> {
+impl<R: OtlpRequest> Accumulator<R> {
     /// The next batch, if `send_batch_size` items are pending.
     pub fn take_full(&mut self) -> Option<Batch<R>> {
         if self.is_empty() || self.items < self.send_batch_size {
@@ -119,7 +118,7 @@ impl<R: SplitFront> Accumulator<R> {
             && let Some((crossing, items)) = self.pieces.first_mut()
         {
             let front = count - taken;
-            pieces.push(split_payload_front(crossing, front));
+            pieces.push(Payload::split_front(crossing, front));
             *items -= front;
         }
         self.items -= count;
@@ -128,16 +127,6 @@ impl<R: SplitFront> Accumulator<R> {
             items: count,
             completion,
         }
-    }
-}
-
-/// Moves the first `count` items of `payload` into a payload of their own, with the same
-/// client metadata.
-fn split_payload_front<R: SplitFront>(payload: &mut Payload<R>, count: usize) -> Payload<R> {
-    let front = Payload::new(payload.make_mut().split_front(count));
-    match payload.metadata() {
-        Some(metadata) => front.with_metadata(metadata.clone()),
-        None => front,
     }
 }
 

@@ -81,7 +81,6 @@ mod metrics;
 mod outcome;
 mod partition;
 mod processor;
-mod split;
 
 #[cfg(test)]
 mod tests;

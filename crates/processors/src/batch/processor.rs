@@ -11,14 +11,13 @@ use tokio_util::task::TaskTracker;
 use tracing::Instrument;
 use tributary_pipeline_core::component::{Component, ComponentError, CreateSettings};
 use tributary_pipeline_core::consumer::{Capabilities, ConsumeError, Consumer, Next};
-use tributary_pipeline_core::pdata::{ClientMetadata, Payload};
+use tributary_pipeline_core::pdata::{ClientMetadata, OtlpRequest, Payload};
 
 use super::Config;
 use super::accumulator::{Accumulator, Batch};
 use super::metrics::{BatchMetrics, Trigger};
 use super::outcome::{self, Outcome, Waiter};
 use super::partition::{Lookup, Partition, Partitions};
-use super::split::SplitFront;
 
 /// A partition unused for this many batch timeouts is removed...
 const IDLE_TIMEOUTS: u32 = 10;
@@ -33,11 +32,11 @@ const MAX_IDLE: Duration = Duration::from_secs(3600);
 type Chunks<R> = Vec<(Payload<R>, usize)>;
 
 /// The `batch` processor for one pipeline and one signal.
-pub(crate) struct BatchProcessor<R: SplitFront> {
+pub(crate) struct BatchProcessor<R: OtlpRequest> {
     batcher: Arc<Batcher<R>>,
 }
 
-impl<R: SplitFront> BatchProcessor<R> {
+impl<R: OtlpRequest> BatchProcessor<R> {
     pub fn new(settings: &CreateSettings, config: &Config, next: Next<Payload<R>>) -> Self {
         let mut keys: Vec<String> = config
             .metadata_keys
@@ -70,7 +69,7 @@ impl<R: SplitFront> BatchProcessor<R> {
 }
 
 #[async_trait]
-impl<R: SplitFront> Component for BatchProcessor<R> {
+impl<R: OtlpRequest> Component for BatchProcessor<R> {
     /// Sends everything pending and waits until every batch sent so far was answered
     /// downstream. Data arriving afterwards is passed straight through.
     async fn shutdown(&self) -> Result<(), ComponentError> {
@@ -80,7 +79,7 @@ impl<R: SplitFront> Component for BatchProcessor<R> {
 }
 
 #[async_trait]
-impl<R: SplitFront> Consumer<Payload<R>> for BatchProcessor<R> {
+impl<R: OtlpRequest> Consumer<Payload<R>> for BatchProcessor<R> {
     async fn consume(&self, data: Payload<R>) -> Result<(), ConsumeError> {
         self.batcher.consume(data).await
     }
@@ -91,7 +90,7 @@ impl<R: SplitFront> Consumer<Payload<R>> for BatchProcessor<R> {
 }
 
 /// The state shared by a processor and its tasks.
-struct Batcher<R: SplitFront> {
+struct Batcher<R: OtlpRequest> {
     next: Next<Payload<R>>,
     send_batch_size: usize,
     /// 0: no limit.
@@ -114,7 +113,7 @@ enum Wake {
     Idle(Instant),
 }
 
-impl<R: SplitFront> Batcher<R> {
+impl<R: OtlpRequest> Batcher<R> {
     async fn consume(self: &Arc<Self>, data: Payload<R>) -> Outcome {
         let items = data.item_count();
         if items == 0 {
@@ -326,7 +325,7 @@ impl<R: SplitFront> Batcher<R> {
 /// Merges a batch's pieces into one request. The batch keeps its requests' client
 /// metadata when they all arrived with the same; otherwise it carries `fallback` (the
 /// partition's key values), so one client's metadata never travels with another's data.
-fn assemble<R: SplitFront>(pieces: Vec<Payload<R>>, fallback: Arc<ClientMetadata>) -> Payload<R> {
+fn assemble<R: OtlpRequest>(pieces: Vec<Payload<R>>, fallback: Arc<ClientMetadata>) -> Payload<R> {
     let first = pieces.first().and_then(|p| p.metadata().cloned());
     let shared = pieces
         .iter()
