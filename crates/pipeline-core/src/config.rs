@@ -49,7 +49,7 @@ impl From<ConfigError> for ConfigErrors {
 }
 
 /// One pipeline: `service::pipelines::<signal>[/<name>]`.
-#[derive(Clone, Debug, Default, PartialEq, Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq, Eq, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct PipelineConfig {
     /// Receivers feeding the pipeline (at least one).

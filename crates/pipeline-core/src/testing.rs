@@ -347,3 +347,15 @@ impl ExtensionFactory for TestExtensionFactory {
         Ok(Arc::new(recorded(&self.0, s, c)))
     }
 }
+
+/// Waits until `check` holds, polling; panics naming `what` after 30 seconds.
+pub(crate) async fn eventually(what: &str, mut check: impl FnMut() -> bool) {
+    let deadline = tokio::time::Instant::now() + std::time::Duration::from_secs(30);
+    while !check() {
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "timed out waiting for {what}"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+    }
+}

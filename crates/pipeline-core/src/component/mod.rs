@@ -197,7 +197,14 @@ impl<T: SignalData, C: Component + Consumer<T> + ?Sized> Exporter<T> for C {}
 ///
 /// Besides its lifecycle, an extension may offer capabilities to other components; each is
 /// a provided method returning `None` by default, overridden by extensions that have it.
-pub trait Extension: Component + AsAny {}
+pub trait Extension: Component + AsAny {
+    /// Storage for persistent sending queues, if this extension offers it (as
+    /// [`file_storage`](crate::extensions::file_storage) does). Exporters whose
+    /// `sending_queue::storage` names the extension open their queue through it.
+    fn queue_storage(&self) -> Option<&dyn crate::exporterhelper::QueueStorage> {
+        None
+    }
+}
 
 /// Access to the concrete type behind a `dyn Extension`, so a component can find the
 /// extension it needs through [`Host::extension_as`]. Implemented for every type.

@@ -56,6 +56,22 @@ impl ComponentStatus {
                 | ComponentStatus::FatalError(_)
         )
     }
+
+    /// Whether this status may replace `current`. A permanent or fatal error sticks until
+    /// the component stops or a new instance of it starts, as in the Go Collector's status
+    /// state machine: a task that panicked while its component was starting is not hidden
+    /// by the start's success.
+    fn may_follow(&self, current: &ComponentStatus) -> bool {
+        use ComponentStatus::*;
+        match current {
+            PermanentError(_) => matches!(
+                self,
+                PermanentError(_) | FatalError(_) | Starting | Stopping | Stopped
+            ),
+            FatalError(_) => matches!(self, FatalError(_) | Starting | Stopping | Stopped),
+            _ => true,
+        }
+    }
 }
 
 impl fmt::Display for ComponentStatus {
@@ -127,6 +143,11 @@ impl StatusRegistry {
 
     fn set(&self, key: &StatusSource, status: ComponentStatus) {
         let mut entries = self.entries.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some(entry) = entries.get(key)
+            && !status.may_follow(&entry.status)
+        {
+            return;
+        }
         let changed = entries.get(key).is_none_or(|entry| entry.status != status);
         if changed {
             entries.insert(
@@ -165,5 +186,36 @@ impl StatusReporter {
     /// What this reporter reports on.
     pub fn source(&self) -> &StatusSource {
         &self.source
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_failure_sticks_until_the_component_stops_or_starts_anew() {
+        let registry = StatusRegistry::default();
+        let id: ComponentId = "otlp".parse().unwrap();
+        let reporter = registry.reporter(Kind::Receiver, &id);
+        let latest = || registry.snapshot()[0].1.status.clone();
+
+        reporter.report(ComponentStatus::Starting);
+        reporter.report(ComponentStatus::PermanentError("task panicked".into()));
+        reporter.report(ComponentStatus::Ok);
+        reporter.report(ComponentStatus::RecoverableError("retrying".into()));
+        assert_eq!(
+            latest(),
+            ComponentStatus::PermanentError("task panicked".into())
+        );
+        reporter.report(ComponentStatus::FatalError("gave up".into()));
+        reporter.report(ComponentStatus::PermanentError("again".into()));
+        assert_eq!(latest(), ComponentStatus::FatalError("gave up".into()));
+        reporter.report(ComponentStatus::Starting);
+        reporter.report(ComponentStatus::Ok);
+        assert_eq!(latest(), ComponentStatus::Ok);
+        reporter.report(ComponentStatus::RecoverableError("retrying".into()));
+        reporter.report(ComponentStatus::Ok);
+        assert_eq!(latest(), ComponentStatus::Ok);
     }
 }

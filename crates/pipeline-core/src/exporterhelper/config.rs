@@ -142,6 +142,10 @@ pub struct QueueConfig {
     pub storage: Option<ComponentId>,
     /// Batch requests before export.
     pub batch: Option<BatchConfig>,
+    /// How long shutdown spends draining the queue (memory) or waiting for exports in
+    /// progress (persistent) before abandoning them (5s).
+    #[serde(with = "tributary_confmap::duration")]
+    pub drain_timeout: Duration,
 }
 
 impl Default for QueueConfig {
@@ -154,6 +158,7 @@ impl Default for QueueConfig {
             block_on_overflow: false,
             storage: None,
             batch: None,
+            drain_timeout: Duration::from_secs(5),
         }
     }
 }

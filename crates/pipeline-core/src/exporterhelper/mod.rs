@@ -3,14 +3,123 @@
 //!
 //! An exporter implements [`Export`] (send one batch, say how it went) and its factory
 //! calls [`build`] with the [`HelperConfig`] from its own configuration. The result is a
-//! complete [`Exporter`]: `queue → batch → retry → timeout → export`, with the
-//! `otelcol_exporter_*` metrics recorded under the exporter's ID.
+//! complete [`Exporter`], a stack of small stages:
+//!
+//! ```text
+//! consume → sending_queue → batch → (sent / send_failed counters) → retry_on_failure → timeout → export
+//! ```
+//!
+//! ```yaml
+//! exporters:
+//!   otlp:
+//!     endpoint: backend:4317
+//!     timeout: 5s                 # per attempt
+//!     retry_on_failure:
+//!       enabled: true
+//!       initial_interval: 5s
+//!       randomization_factor: 0.5
+//!       multiplier: 1.5
+//!       max_interval: 30s
+//!       max_elapsed_time: 300s    # 0: retry forever
+//!     sending_queue:
+//!       enabled: true
+//!       queue_size: 1000
+//!       sizer: requests           # requests | items | bytes
+//!       num_consumers: 10
+//!       block_on_overflow: false
+//!       drain_timeout: 5s
+//!       storage: file_storage     # optional: a persistent queue
+//!       batch:                    # optional: exporter-side batching
+//!         flush_timeout: 200ms
+//!         min_size: 8192
+//!         max_size: 0
+//! ```
+//!
+//! # The sending queue
+//!
+//! `consume` returns once the data is queued: `Ok` means accepted. A full queue refuses
+//! with a retryable "sending queue is full" (receivers answer 503 / `UNAVAILABLE`), or with
+//! `block_on_overflow: true` waits for room. The queue's size counts every request until
+//! its delivery has ended — while queued, batched, exported and retried — in the
+//! `sizer`'s unit; `otelcol_exporter_queue_size` and `otelcol_exporter_queue_capacity`
+//! show it. `num_consumers` workers export concurrently. Every exporter (and signal) has
+//! its own queue, so a dead backend fills its own queue and nobody else's. With
+//! `enabled: false` there is no queue: `consume` exports in the caller's task (with
+//! retries and timeout) and returns the outcome.
+//!
+//! With `storage`, the queue lives in a storage extension
+//! ([`file_storage`](crate::extensions::file_storage)) instead of memory, with the
+//! guarantees documented there: at-least-once across restarts and crashes. Its size
+//! counts every record from the oldest one not yet delivered, and with `sizer: bytes`
+//! counts stored bytes (the protobuf encoding plus a few bytes of framing and the client
+//! metadata). Each stored record is one request as received:
+//!
+//! ```text
+//! format u8 (1) | signal u8 | flags u8 (bit 0: has metadata) | metadata_len u32 LE | metadata | OTLP protobuf
+//! ```
+//!
+//! # Retries and timeout
+//!
+//! Each attempt has `timeout` (5s). Retryable failures are retried with exponential
+//! backoff (5s × 1.5 per retry up to 30s, ±50% jitter), waiting at least as long as the
+//! backend's retry-after; permanent errors are never retried. Retrying gives up when the
+//! next attempt would start more than `max_elapsed_time` after the first; the data is
+//! then dropped (and counted in `otelcol_exporter_send_failed_*`).
+//!
+//! # Batching
+//!
+//! With `batch`, queued requests are merged until `min_size` (or until they waited
+//! `flush_timeout`) and split so no batch exceeds `max_size` (0: no limit), measured in
+//! `batch::sizer` (`items` or `bytes`; default: the queue's sizer unless that is
+//! `requests`, else `items`). Only requests with equal client metadata are merged, so
+//! tenants stay apart and their headers are kept. A request split across batches is
+//! acknowledged to its queue only when every piece is done.
+//!
+//! # Shutdown
+//!
+//! In this order: retries stop (a request waiting for its next attempt ends
+//! *interrupted*); the queue closes to new data; then
+//!
+//! * a **memory** queue drains: what it still holds gets one attempt each, and batches
+//!   still pending are sent once, until `drain_timeout` (5s) has passed. Whatever is
+//!   still in the queue, pending or being exported then is dropped, counted in
+//!   `otelcol_exporter_send_failed_*` and logged. Shutdown never waits longer than
+//!   `drain_timeout`.
+//! * a **persistent** queue hands out nothing more: what it holds stays stored for the
+//!   next start. Exports in progress, and batches already formed, get their one attempt
+//!   within `drain_timeout`; those that fail, or are still running then, stay stored
+//!   too. Nothing is deleted because shutdown interrupted its export, with or without
+//!   `retry_on_failure` (the Go Collector deletes them: its #15677).
+//!
+//! Last, the exporter's own [`Export::shutdown`] runs.
+//!
+//! # Metrics
+//!
+//! Recorded under the exporter's ID with the Go Collector's names ([`ExporterMetrics`]):
+//! `otelcol_exporter_sent_*`, `otelcol_exporter_send_failed_*`,
+//! `otelcol_exporter_enqueue_failed_*`, `otelcol_exporter_queue_size`,
+//! `otelcol_exporter_queue_capacity`.
 
+mod backoff;
+mod batch;
 mod config;
+mod counting;
+mod dispatch;
+mod queue;
+mod retry;
+mod sender;
+mod storage;
+mod timeout;
 
-use std::sync::Arc;
+#[cfg(test)]
+mod testing;
+#[cfg(test)]
+mod tests;
+
+use std::sync::{Arc, OnceLock};
 
 use async_trait::async_trait;
+use tokio_util::sync::CancellationToken;
 
 use crate::component::{Component, ComponentError, CreateError, CreateSettings, Exporter, Host};
 use crate::consumer::{Capabilities, ConsumeError, Consumer};
@@ -18,6 +127,17 @@ use crate::pdata::SignalData;
 use crate::telemetry::ExporterMetrics;
 
 pub use config::{BatchConfig, DEFAULT_TIMEOUT, HelperConfig, QueueConfig, RetryConfig, Sizer};
+pub use storage::{
+    AppendError, Limit, NewRecord, QueueStorage, RecordContent, StorageError, StoredQueue,
+    StoredRecord, Usage,
+};
+
+use batch::Batcher;
+use counting::CountingSender;
+use queue::{MemoryQueue, PersistentQueue, Queue};
+use retry::RetrySender;
+use sender::{ExportSender, Sender};
+use timeout::TimeoutSender;
 
 /// The part of an exporter that talks to its backend: send one batch, report the outcome.
 ///
@@ -42,31 +162,181 @@ pub trait Export<T: SignalData>: Send + Sync + 'static {
 }
 
 /// Wraps `export` in the delivery machinery configured by `config`.
+///
+/// A persistent queue (`sending_queue::storage`) is opened when the exporter starts; the
+/// storage extension must be configured and offer
+/// [`queue_storage`](crate::component::Extension::queue_storage).
 pub fn build<T: SignalData>(
     settings: &CreateSettings,
     config: &HelperConfig,
     export: impl Export<T>,
 ) -> Result<Arc<dyn Exporter<T>>, CreateError> {
+    config
+        .validate()
+        .map_err(|e| CreateError::with_source("invalid exporter helper configuration", e))?;
+    let export: Arc<dyn Export<T>> = Arc::new(export);
+    let metrics = ExporterMetrics::new(settings.metrics(), settings.id(), T::SIGNAL);
+    let stop_retries = CancellationToken::new();
+    let chain: Arc<dyn Sender<T>> = Arc::new(CountingSender::new(
+        RetrySender::new(
+            TimeoutSender::new(ExportSender(Arc::clone(&export)), config.timeout),
+            config.retry_on_failure.clone(),
+            stop_retries.clone(),
+        ),
+        metrics.sent.clone(),
+        metrics.send_failed.clone(),
+    ));
+    let queue_config = &config.sending_queue;
+    let queue = OnceLock::new();
+    if queue_config.enabled {
+        metrics
+            .queue_capacity
+            .set(i64::try_from(queue_config.queue_size).unwrap_or(i64::MAX));
+        if queue_config.storage.is_none() {
+            let memory: Arc<dyn Queue<T>> = Arc::new(MemoryQueue::new(
+                queue_config.queue_size as u64,
+                queue_config.sizer,
+                queue_config.block_on_overflow,
+                metrics.queue_size.clone(),
+                metrics.enqueue_failed.clone(),
+            ));
+            let _ = queue.set(QueueKind::Memory(memory));
+        }
+    }
     Ok(Arc::new(HelperExporter {
-        export: Arc::new(export),
-        timeout: config.timeout,
-        metrics: ExporterMetrics::new(settings.metrics(), settings.id(), T::SIGNAL),
+        settings: settings.clone(),
+        config: config.clone(),
+        export,
+        chain,
+        stop_retries,
+        metrics,
+        queue,
+        running: tokio::sync::Mutex::new(None),
     }))
 }
 
+/// The queue an exporter uses, once known.
+enum QueueKind<T: SignalData> {
+    Memory(Arc<dyn Queue<T>>),
+    Persistent(Arc<PersistentQueue<T>>),
+}
+
+impl<T: SignalData> QueueKind<T> {
+    fn queue(&self) -> Arc<dyn Queue<T>> {
+        match self {
+            QueueKind::Memory(queue) => Arc::clone(queue),
+            QueueKind::Persistent(queue) => Arc::clone(queue) as Arc<dyn Queue<T>>,
+        }
+    }
+}
+
 struct HelperExporter<T: SignalData> {
+    settings: CreateSettings,
+    config: HelperConfig,
     export: Arc<dyn Export<T>>,
-    timeout: std::time::Duration,
+    /// counters → retry → timeout → export.
+    chain: Arc<dyn Sender<T>>,
+    stop_retries: CancellationToken,
     metrics: ExporterMetrics,
+    /// Set at build (memory) or start (persistent); unset when the queue is disabled.
+    queue: OnceLock<QueueKind<T>>,
+    running: tokio::sync::Mutex<Option<dispatch::Running<T>>>,
+}
+
+impl<T: SignalData> HelperExporter<T> {
+    /// Opens the persistent queue in the storage extension the config names.
+    async fn open_persistent(&self, host: &Host) -> Result<(), ComponentError> {
+        let queue_config = &self.config.sending_queue;
+        let Some(storage_id) = &queue_config.storage else {
+            return Ok(());
+        };
+        let extension = host.extension(storage_id).ok_or_else(|| {
+            ComponentError::new(format!(
+                "sending_queue::storage: extension {storage_id} is not configured (add it under extensions and service::extensions)"
+            ))
+        })?;
+        let storage = extension.queue_storage().ok_or_else(|| {
+            ComponentError::new(format!(
+                "sending_queue::storage: extension {storage_id} does not offer queue storage"
+            ))
+        })?;
+        let stored = storage
+            .open_queue(self.settings.id(), T::SIGNAL)
+            .await
+            .map_err(|e| {
+                ComponentError::with_source(
+                    format!("cannot open the persistent queue in {storage_id}"),
+                    e,
+                )
+            })?;
+        let persistent = Arc::new(PersistentQueue::new(
+            stored,
+            Limit {
+                sizer: queue_config.sizer,
+                capacity: queue_config.queue_size as u64,
+            },
+            queue_config.block_on_overflow,
+            self.metrics.queue_size.clone(),
+            self.metrics.enqueue_failed.clone(),
+        ));
+        self.queue
+            .set(QueueKind::Persistent(persistent))
+            .map_err(|_| ComponentError::new("the exporter was started twice"))
+    }
 }
 
 #[async_trait]
 impl<T: SignalData> Component for HelperExporter<T> {
     async fn start(&self, host: &Host) -> Result<(), ComponentError> {
-        self.export.start(host).await
+        self.export.start(host).await?;
+        if let Err(error) = self.open_persistent(host).await {
+            if let Err(e) = self.export.shutdown().await {
+                tracing::warn!(error = %e, "exporter shutdown after a failed start failed");
+            }
+            return Err(error);
+        }
+        let Some(queue) = self.queue.get() else {
+            return Ok(());
+        };
+        let queue_config = &self.config.sending_queue;
+        let batcher = queue_config.batch.as_ref().map(|batch| {
+            let sizer = batch.sizer.unwrap_or(match queue_config.sizer {
+                Sizer::Requests => Sizer::Items,
+                other => other,
+            });
+            Arc::new(Batcher::new(batch, sizer))
+        });
+        let running = dispatch::start(
+            &self.settings,
+            queue.queue(),
+            Arc::clone(&self.chain),
+            batcher,
+            queue_config.num_consumers,
+            self.metrics.send_failed.clone(),
+        );
+        *self.running.lock().await = Some(running);
+        Ok(())
     }
 
     async fn shutdown(&self) -> Result<(), ComponentError> {
+        // 1. Retries stop: requests waiting for another attempt end interrupted.
+        self.stop_retries.cancel();
+        // 2. The queue closes and drains (memory) or keeps what it holds (persistent).
+        let running = self.running.lock().await.take();
+        match running {
+            Some(running) => running.drain(self.config.sending_queue.drain_timeout).await,
+            None => {
+                if let Some(queue) = self.queue.get() {
+                    queue.queue().close();
+                }
+            }
+        }
+        if let Some(QueueKind::Persistent(queue)) = self.queue.get()
+            && let Err(error) = queue.release_storage().await
+        {
+            tracing::error!(%error, "cannot sync the persistent queue at shutdown");
+        }
+        // 3. The exporter itself.
         self.export.shutdown().await
     }
 }
@@ -74,24 +344,29 @@ impl<T: SignalData> Component for HelperExporter<T> {
 #[async_trait]
 impl<T: SignalData> Consumer<T> for HelperExporter<T> {
     async fn consume(&self, data: T) -> Result<(), ConsumeError> {
-        let items = data.item_count() as u64;
-        let attempt = self.export.export(data);
-        let outcome = if self.timeout.is_zero() {
-            attempt.await
-        } else {
-            match tokio::time::timeout(self.timeout, attempt).await {
-                Ok(outcome) => outcome,
-                Err(_) => Err(ConsumeError::retryable(format!(
-                    "export timed out after {:?}",
-                    self.timeout
-                ))),
-            }
-        };
-        match &outcome {
-            Ok(()) => self.metrics.sent.add(items),
-            Err(_) => self.metrics.send_failed.add(items),
+        if self.config.sending_queue.enabled {
+            return match self.queue.get() {
+                Some(queue) => queue.queue().offer(data).await,
+                None => {
+                    self.metrics.enqueue_failed.add(data.item_count() as u64);
+                    Err(ConsumeError::retryable(
+                        "the exporter has not started: its persistent queue is not open yet",
+                    ))
+                }
+            };
         }
-        outcome
+        let items = data.item_count() as u64;
+        match self.chain.send(data).await {
+            Ok(()) => Ok(()),
+            Err(error) if error.interrupted => {
+                self.metrics.send_failed.add(items);
+                Err(ConsumeError::retryable(format!(
+                    "the exporter is shutting down: {}",
+                    error.error.message()
+                )))
+            }
+            Err(error) => Err(error.error),
+        }
     }
 
     fn capabilities(&self) -> Capabilities {

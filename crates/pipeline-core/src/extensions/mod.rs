@@ -1,8 +1,20 @@
-//! The extensions the framework provides, bound to its internals.
+//! The extensions the framework provides, bound to its internals: components beside the
+//! pipelines that others find through the [`Host`](crate::component::Host).
+//!
+//! * [`health_check`]: serves the collector's health over HTTP, healthy only while every
+//!   pipeline runs and makes progress.
+//! * [`file_storage`]: keeps exporters' sending queues on disk, so queued data survives
+//!   restarts and crashes.
+
+pub mod file_storage;
+pub mod health_check;
 
 use crate::graph::Factories;
 
 /// Every extension the framework provides.
 pub fn factories() -> Factories {
-    Factories::new()
+    let mut factories = Factories::new();
+    factories.add_extension(file_storage::factory());
+    factories.add_extension(health_check::factory());
+    factories
 }

@@ -30,6 +30,9 @@ pub(crate) struct PipelineEntry<T: SignalData> {
     started: Instant,
     /// Milliseconds since `started` of the last call that completed.
     last_progress_ms: AtomicU64,
+    /// Milliseconds since `started` at which the calls now in flight began to be in flight
+    /// without a break (meaningful only while `inflight` is not zero).
+    busy_since_ms: AtomicU64,
     completed: AtomicU64,
 }
 
@@ -45,6 +48,9 @@ impl<T: SignalData> Drop for InflightGuard<'_, T> {
 }
 
 /// What a health check needs to know about a pipeline's progress.
+///
+/// A call starts when a receiver hands the pipeline a batch and completes when the
+/// pipeline (its processors and the fanout to its exporters) returns, successfully or not.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct PipelineProgress {
     /// Calls in flight now.
@@ -53,6 +59,24 @@ pub struct PipelineProgress {
     pub completed: u64,
     /// Time since the last call completed (or since the pipeline started).
     pub idle_for: Duration,
+    /// Time for which at least one call has been in flight without a break; zero when
+    /// none is.
+    pub busy_for: Duration,
+}
+
+impl PipelineProgress {
+    /// How long the pipeline has had calls in flight while none completed: the shorter of
+    /// [`busy_for`](Self::busy_for) and [`idle_for`](Self::idle_for), zero when nothing is
+    /// in flight. An idle pipeline (nothing in flight) is not stalled, however long it
+    /// waits for data; a pipeline that just received a batch after a long pause is not
+    /// stalled either, because its call has only just begun.
+    pub fn stalled_for(&self) -> Duration {
+        if self.inflight == 0 {
+            Duration::ZERO
+        } else {
+            self.busy_for.min(self.idle_for)
+        }
+    }
 }
 
 impl<T: SignalData> PipelineEntry<T> {
@@ -67,17 +91,52 @@ impl<T: SignalData> PipelineEntry<T> {
             successor: OnceLock::new(),
             started: Instant::now(),
             last_progress_ms: AtomicU64::new(0),
+            busy_since_ms: AtomicU64::new(0),
             completed: AtomicU64::new(0),
         }
     }
 
+    fn elapsed_ms(&self) -> u64 {
+        self.started.elapsed().as_millis() as u64
+    }
+
     pub(crate) fn progress(&self) -> PipelineProgress {
-        let now = self.started.elapsed();
+        let inflight = self.inflight.load(Ordering::SeqCst);
+        let busy_since = Duration::from_millis(self.busy_since_ms.load(Ordering::SeqCst));
         let last = Duration::from_millis(self.last_progress_ms.load(Ordering::Relaxed));
+        let now = self.started.elapsed();
         PipelineProgress {
-            inflight: self.inflight.load(Ordering::Relaxed),
+            inflight,
             completed: self.completed.load(Ordering::Relaxed),
             idle_for: now.saturating_sub(last),
+            busy_for: if inflight == 0 {
+                Duration::ZERO
+            } else {
+                now.saturating_sub(busy_since)
+            },
+        }
+    }
+
+    /// Counts a call in. When it is the only one, the busy period's start is recorded
+    /// *before* the count makes the call visible, so a reader that sees calls in flight
+    /// never pairs them with the start of an earlier busy period (which would make a
+    /// pipeline that just received a batch after a long pause look stalled).
+    fn enter(&self) {
+        let mut current = self.inflight.load(Ordering::SeqCst);
+        loop {
+            if current == 0 {
+                self.busy_since_ms
+                    .store(self.elapsed_ms(), Ordering::SeqCst);
+            }
+            match self.inflight.compare_exchange_weak(
+                current,
+                current + 1,
+                Ordering::SeqCst,
+                Ordering::SeqCst,
+            ) {
+                Ok(_) => return,
+                Err(actual) => current = actual,
+            }
         }
     }
 
@@ -100,7 +159,7 @@ impl<T: SignalData> PipelineEntry<T> {
     }
 
     async fn call(&self, data: T, previous: Option<&ConsumeError>) -> Result<(), ConsumeError> {
-        self.inflight.fetch_add(1, Ordering::SeqCst);
+        self.enter();
         let guard = InflightGuard(self);
         if self.closed.load(Ordering::SeqCst) {
             drop(guard);
@@ -132,7 +191,7 @@ impl<T: SignalData> PipelineEntry<T> {
         };
         self.completed.fetch_add(1, Ordering::Relaxed);
         self.last_progress_ms
-            .store(self.started.elapsed().as_millis() as u64, Ordering::Relaxed);
+            .store(self.elapsed_ms(), Ordering::Relaxed);
         drop(guard);
         outcome
     }

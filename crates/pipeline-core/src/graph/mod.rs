@@ -20,7 +20,7 @@ mod signal_graph;
 #[cfg(test)]
 mod tests;
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -32,9 +32,9 @@ use crate::component::{
     CollectorFacilities, Component, ComponentError, ComponentId, ComponentStatus, ConfigError,
     Extension, Host, Kind, PipelineId, StatusSource,
 };
-use crate::config::ConfigErrors;
+use crate::config::{ConfigErrors, PipelineConfig};
 use crate::pdata::{Logs, Metrics, SignalData, Traces};
-use crate::service::ProgressSource;
+use crate::service::PipelineProbe;
 use signal_graph::{GraphSignal, Node, SignalGraph};
 
 /// How long retiring a pipeline waits for the calls already inside it.
@@ -59,6 +59,8 @@ pub(crate) struct Graph {
     traces: SignalGraph<Traces>,
     metrics: SignalGraph<Metrics>,
     logs: SignalGraph<Logs>,
+    /// Each pipeline's components as configured, for the service's health.
+    pipeline_components: BTreeMap<PipelineId, PipelineConfig>,
     host: Host,
     facilities: CollectorFacilities,
 }
@@ -157,6 +159,7 @@ impl Graph {
             traces,
             metrics,
             logs,
+            pipeline_components: plan.config.service.pipelines.clone(),
             host,
             facilities: facilities.clone(),
         })
@@ -257,17 +260,27 @@ impl Graph {
 
     /// Points every receiver taken over from the previous graph at this graph's pipelines.
     /// Call after [`start`](Self::start) succeeded.
+    ///
+    /// A pipeline this build created anew forgets the status its predecessor of the same ID
+    /// reported (a panic inside it): the replacement has not failed.
     pub fn switch_over(&self) {
-        fn switch<T: SignalData>(g: &SignalGraph<T>) {
+        fn switch<T: SignalData>(g: &SignalGraph<T>, facilities: &CollectorFacilities) {
+            for (id, (_, fresh)) in &g.pipelines {
+                if *fresh {
+                    facilities
+                        .status
+                        .remove(&StatusSource::Pipeline(id.clone()));
+                }
+            }
             for r in g.receivers.values() {
                 if !r.node.fresh {
                     r.node.component.switch.set(r.target.clone());
                 }
             }
         }
-        switch(&self.traces);
-        switch(&self.metrics);
-        switch(&self.logs);
+        switch(&self.traces, &self.facilities);
+        switch(&self.metrics, &self.facilities);
+        switch(&self.logs, &self.facilities);
     }
 
     /// Shuts down everything, receivers first so data drains downstream.
@@ -391,18 +404,26 @@ impl Graph {
         ids
     }
 
-    /// A reader of every pipeline's progress, for the service's health.
-    pub fn progress_sources(&self) -> Vec<(PipelineId, ProgressSource)> {
-        fn collect<T: SignalData>(g: &SignalGraph<T>, out: &mut Vec<(PipelineId, ProgressSource)>) {
+    /// Every pipeline's components and a reader of its progress, for the service's health.
+    pub fn pipeline_probes(&self) -> Vec<PipelineProbe> {
+        fn collect<T: SignalData>(
+            g: &SignalGraph<T>,
+            components: &BTreeMap<PipelineId, PipelineConfig>,
+            out: &mut Vec<PipelineProbe>,
+        ) {
             for (id, (node, _)) in &g.pipelines {
                 let entry = Arc::clone(&node.entry);
-                out.push((id.clone(), Arc::new(move || entry.progress())));
+                out.push(PipelineProbe {
+                    id: id.clone(),
+                    components: components.get(id).cloned().unwrap_or_default(),
+                    progress: Arc::new(move || entry.progress()),
+                });
             }
         }
         let mut out = Vec::new();
-        collect(&self.traces, &mut out);
-        collect(&self.metrics, &mut out);
-        collect(&self.logs, &mut out);
+        collect(&self.traces, &self.pipeline_components, &mut out);
+        collect(&self.metrics, &self.pipeline_components, &mut out);
+        collect(&self.logs, &self.pipeline_components, &mut out);
         out
     }
 

@@ -37,6 +37,7 @@ mod traces;
 mod tests;
 
 use std::fmt;
+use std::sync::Arc;
 
 use bytes::Bytes;
 
@@ -79,6 +80,12 @@ pub trait SignalData: Clone + fmt::Debug + Send + Sync + 'static + payload::seal
 
     /// Appends `other` after `self`.
     fn merge(&mut self, other: Self);
+
+    /// The metadata of the client request the data arrived in, if its receiver kept it.
+    fn metadata(&self) -> Option<&Arc<ClientMetadata>>;
+
+    /// The same data, carrying `metadata`.
+    fn with_metadata(self, metadata: Arc<ClientMetadata>) -> Self;
 }
 
 impl<R: OtlpRequest> payload::sealed::Sealed for Payload<R> {}
@@ -104,5 +111,11 @@ impl<R: OtlpRequest> SignalData for Payload<R> {
     }
     fn merge(&mut self, other: Self) {
         Payload::merge(self, other)
+    }
+    fn metadata(&self) -> Option<&Arc<ClientMetadata>> {
+        Payload::metadata(self)
+    }
+    fn with_metadata(self, metadata: Arc<ClientMetadata>) -> Self {
+        Payload::with_metadata(self, metadata)
     }
 }

@@ -232,7 +232,7 @@ impl Collector {
                 return Err(error);
             }
         };
-        self.inner.health.set_pipelines(graph.progress_sources());
+        self.inner.health.set_pipelines(graph.pipeline_probes());
         self.inner.health.set_running(true);
         {
             let mut running = self.inner.running.lock().await;
@@ -317,8 +317,10 @@ impl Collector {
         match self.build_successor(&old, &running).await {
             Ok((new, telemetry, server)) => {
                 new.switch_over();
+                // The health check reads the pipelines that now take the data, not the
+                // retiring ones draining below.
+                self.inner.health.set_pipelines(new.pipeline_probes());
                 old.retire(Some(&new)).await;
-                self.inner.health.set_pipelines(new.progress_sources());
                 running.graph = Some(new);
                 if let Some(server) = server {
                     if let Some(previous) = running.metrics_server.take() {

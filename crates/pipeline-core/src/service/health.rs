@@ -5,10 +5,20 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, SystemTime};
 
 use crate::component::{PipelineId, StatusEntry, StatusRegistry, StatusSource};
+use crate::config::PipelineConfig;
 use crate::graph::PipelineProgress;
 
 /// Reads a pipeline's progress (its entry's counters).
 pub(crate) type ProgressSource = Arc<dyn Fn() -> PipelineProgress + Send + Sync>;
+
+/// One running pipeline as the service's health sees it: what it is made of, and where
+/// to read its progress.
+#[derive(Clone)]
+pub(crate) struct PipelineProbe {
+    pub id: PipelineId,
+    pub components: PipelineConfig,
+    pub progress: ProgressSource,
+}
 
 /// The outcome of the latest configuration reload.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -23,7 +33,7 @@ pub struct ReloadOutcome {
 struct State {
     running: bool,
     started_at: Option<SystemTime>,
-    pipelines: Vec<(PipelineId, ProgressSource)>,
+    pipelines: Vec<PipelineProbe>,
     last_reload: Option<ReloadOutcome>,
 }
 
@@ -52,6 +62,8 @@ pub struct PipelineHealth {
     pub progress: PipelineProgress,
     /// The latest status reported for the pipeline as a whole (a panic inside it), if any.
     pub status: Option<StatusEntry>,
+    /// Its receivers, processors and exporters, as configured.
+    pub components: PipelineConfig,
 }
 
 impl ServiceHealth {
@@ -74,7 +86,7 @@ impl ServiceHealth {
         }
     }
 
-    pub(crate) fn set_pipelines(&self, pipelines: Vec<(PipelineId, ProgressSource)>) {
+    pub(crate) fn set_pipelines(&self, pipelines: Vec<PipelineProbe>) {
         self.state().pipelines = pipelines;
     }
 
@@ -127,16 +139,17 @@ impl ServiceHealth {
                 StatusSource::Component(..) => None,
             })
             .collect();
-        let sources: Vec<(PipelineId, ProgressSource)> = self.state().pipelines.clone();
-        sources
+        let probes: Vec<PipelineProbe> = self.state().pipelines.clone();
+        probes
             .into_iter()
-            .map(|(id, read)| {
-                let status = statuses.get(&id).cloned();
+            .map(|probe| {
+                let status = statuses.get(&probe.id).cloned();
                 (
-                    id,
+                    probe.id,
                     PipelineHealth {
-                        progress: read(),
+                        progress: (probe.progress)(),
                         status,
+                        components: probe.components,
                     },
                 )
             })

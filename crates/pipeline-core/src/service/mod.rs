@@ -21,7 +21,7 @@ mod telemetry;
 
 pub use builder::{CollectorBuilder, ConfigSource, DEFAULT_SHUTDOWN_TIMEOUT};
 pub use collector::{Collector, CollectorError};
-pub(crate) use health::ProgressSource;
+pub(crate) use health::PipelineProbe;
 pub use health::{PipelineHealth, ReloadOutcome, ServiceHealth};
 
 #[cfg(test)]

@@ -28,17 +28,6 @@ fn config(exporters: &[&str], extra: &str) -> String {
     )
 }
 
-async fn eventually(what: &str, mut check: impl FnMut() -> bool) {
-    let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
-    while !check() {
-        assert!(
-            tokio::time::Instant::now() < deadline,
-            "timed out waiting for {what}"
-        );
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
-}
-
 async fn start(yaml: &str) -> Harness {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("collector.yaml");

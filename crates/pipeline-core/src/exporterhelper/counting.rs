@@ -1,0 +1,62 @@
+//! `CountingSender`: the `otelcol_exporter_sent_*` and `..._send_failed_*` counters.
+//!
+//! It wraps the retry stage, so it counts outcomes, not attempts: items the backend
+//! finally accepted, and items given up on (a permanent error, or retries exhausted).
+//! Requests interrupted by shutdown are counted where their fate is known: not at all
+//! when a persistent queue keeps them, as failed when a memory queue drops them.
+
+use async_trait::async_trait;
+
+use super::sender::{SendError, Sender};
+use crate::pdata::SignalData;
+use crate::telemetry::Counter;
+
+/// Counts what the wrapped sender delivered and what it gave up on.
+pub(crate) struct CountingSender<S> {
+    inner: S,
+    sent: Counter,
+    send_failed: Counter,
+}
+
+impl<S> CountingSender<S> {
+    pub fn new(inner: S, sent: Counter, send_failed: Counter) -> Self {
+        CountingSender {
+            inner,
+            sent,
+            send_failed,
+        }
+    }
+}
+
+#[async_trait]
+impl<T: SignalData, S: Sender<T>> Sender<T> for CountingSender<S> {
+    async fn send(&self, data: T) -> Result<(), SendError> {
+        let items = data.item_count() as u64;
+        let outcome = self.inner.send(data).await;
+        match &outcome {
+            Ok(()) => self.sent.add(items),
+            Err(error) if !error.interrupted => self.send_failed.add(items),
+            Err(_) => {}
+        }
+        outcome
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Arc;
+
+    use super::*;
+    use crate::consumer::ConsumeError;
+    use crate::exporterhelper::testing::{Script, spans};
+
+    #[tokio::test]
+    async fn counts_items_by_outcome() {
+        let backend = Script::failing(vec![ConsumeError::permanent("bad")]);
+        let (sent, failed) = (Counter::default(), Counter::default());
+        let sender = CountingSender::new(Arc::clone(&backend), sent.clone(), failed.clone());
+        assert!(sender.send(spans(3)).await.is_err());
+        sender.send(spans(5)).await.unwrap();
+        assert_eq!((sent.get(), failed.get()), (5, 3));
+    }
+}

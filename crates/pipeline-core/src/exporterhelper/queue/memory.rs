@@ -1,0 +1,387 @@
+//! `MemoryQueue`: a bounded FIFO of requests in memory.
+
+use std::collections::VecDeque;
+use std::sync::{Arc, Mutex, PoisonError};
+
+use async_trait::async_trait;
+use tokio::sync::Notify;
+
+use super::{Completion, Delivery, Queue, queue_full, shutting_down, size_of, too_large};
+use crate::consumer::ConsumeError;
+use crate::exporterhelper::Sizer;
+use crate::pdata::SignalData;
+use crate::telemetry::{Counter, Gauge};
+
+/// A bounded FIFO in memory whose size counts requests until their delivery ends.
+pub(crate) struct MemoryQueue<T> {
+    shared: Arc<Shared<T>>,
+}
+
+struct Shared<T> {
+    state: Mutex<State<T>>,
+    capacity: u64,
+    sizer: Sizer,
+    block_on_overflow: bool,
+    /// A request was queued, or the queue closed.
+    readable: Notify,
+    /// Size was released, or the queue closed.
+    room: Notify,
+    size_gauge: Gauge,
+    enqueue_failed: Counter,
+}
+
+struct State<T> {
+    /// Queued requests with their size.
+    queued: VecDeque<(T, u64)>,
+    /// Queued plus handed out and not yet completed.
+    size: u64,
+    closed: bool,
+}
+
+impl<T: SignalData> MemoryQueue<T> {
+    /// A queue of `capacity` in `sizer` units. `size_gauge` follows its size;
+    /// `enqueue_failed` counts the items it refuses.
+    pub fn new(
+        capacity: u64,
+        sizer: Sizer,
+        block_on_overflow: bool,
+        size_gauge: Gauge,
+        enqueue_failed: Counter,
+    ) -> Self {
+        MemoryQueue {
+            shared: Arc::new(Shared {
+                state: Mutex::new(State {
+                    queued: VecDeque::new(),
+                    size: 0,
+                    closed: false,
+                }),
+                capacity,
+                sizer,
+                block_on_overflow,
+                readable: Notify::new(),
+                room: Notify::new(),
+                size_gauge,
+                enqueue_failed,
+            }),
+        }
+    }
+
+    /// The current size: queued plus in delivery.
+    #[cfg(test)]
+    pub fn size(&self) -> u64 {
+        self.shared.lock().size
+    }
+}
+
+impl<T> Shared<T> {
+    fn lock(&self) -> std::sync::MutexGuard<'_, State<T>> {
+        self.state.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    fn release(&self, size: u64) {
+        let mut state = self.lock();
+        state.size -= size;
+        self.size_gauge.set(state.size as i64);
+        drop(state);
+        self.room.notify_waiters();
+    }
+}
+
+#[async_trait]
+impl<T: SignalData> Queue<T> for MemoryQueue<T> {
+    async fn offer(&self, data: T) -> Result<(), ConsumeError> {
+        let shared = &self.shared;
+        let size = size_of(shared.sizer, &data);
+        let refuse = |error: ConsumeError, data: &T| {
+            shared.enqueue_failed.add(data.item_count() as u64);
+            Err(error)
+        };
+        if size > shared.capacity {
+            return refuse(too_large(size, shared.capacity, shared.sizer), &data);
+        }
+        if size == 0 {
+            // Nothing to send (an empty request under the items or bytes sizer).
+            return Ok(());
+        }
+        loop {
+            let room = shared.room.notified();
+            tokio::pin!(room);
+            room.as_mut().enable();
+            {
+                let mut state = shared.lock();
+                if state.closed {
+                    drop(state);
+                    return refuse(shutting_down(), &data);
+                }
+                if state.size + size <= shared.capacity {
+                    state.size += size;
+                    state.queued.push_back((data, size));
+                    shared.size_gauge.set(state.size as i64);
+                    drop(state);
+                    shared.readable.notify_one();
+                    return Ok(());
+                }
+                if !shared.block_on_overflow {
+                    drop(state);
+                    return refuse(queue_full(), &data);
+                }
+            }
+            room.await;
+        }
+    }
+
+    async fn next(&self) -> Option<Delivery<T>> {
+        loop {
+            let readable = self.shared.readable.notified();
+            tokio::pin!(readable);
+            readable.as_mut().enable();
+            {
+                let mut state = self.shared.lock();
+                if let Some((data, size)) = state.queued.pop_front() {
+                    let more = !state.queued.is_empty();
+                    drop(state);
+                    if more {
+                        self.shared.readable.notify_one();
+                    }
+                    let shared = Arc::clone(&self.shared);
+                    return Some(Delivery {
+                        data,
+                        done: Completion::new(move |_| shared.release(size)),
+                    });
+                }
+                if state.closed {
+                    return None;
+                }
+            }
+            readable.await;
+        }
+    }
+
+    fn close(&self) {
+        self.shared.lock().closed = true;
+        self.shared.readable.notify_waiters();
+        self.shared.room.notify_waiters();
+    }
+
+    fn is_durable(&self) -> bool {
+        false
+    }
+
+    fn discard(&self) -> usize {
+        let mut state = self.shared.lock();
+        let dropped: Vec<(T, u64)> = state.queued.drain(..).collect();
+        for (_, size) in &dropped {
+            state.size -= size;
+        }
+        self.shared.size_gauge.set(state.size as i64);
+        dropped.iter().map(|(data, _)| data.item_count()).sum()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::time::Duration;
+
+    use proptest::prelude::*;
+
+    use super::*;
+    use crate::exporterhelper::queue::Outcome;
+    use crate::exporterhelper::testing::{ids, numbered, spans};
+    use crate::pdata::Traces;
+
+    fn queue(capacity: u64, sizer: Sizer, block: bool) -> MemoryQueue<Traces> {
+        MemoryQueue::new(capacity, sizer, block, Gauge::default(), Counter::default())
+    }
+
+    #[tokio::test]
+    async fn size_counts_requests_until_their_delivery_ends() {
+        let q = queue(2, Sizer::Requests, false);
+        q.offer(spans(1)).await.unwrap();
+        q.offer(spans(1)).await.unwrap();
+        let error = q.offer(spans(1)).await.unwrap_err();
+        assert!(error.is_retryable());
+        assert_eq!(error.message(), "sending queue is full");
+        let first = q.next().await.unwrap();
+        // Taken out for export, but not done: still counted.
+        assert!(q.offer(spans(1)).await.is_err());
+        first.done.complete(Outcome::Delivered);
+        q.offer(spans(1)).await.unwrap();
+        assert_eq!(q.size(), 2);
+    }
+
+    #[tokio::test]
+    async fn an_abandoned_delivery_still_releases_its_space() {
+        let q = queue(1, Sizer::Requests, false);
+        q.offer(spans(1)).await.unwrap();
+        drop(q.next().await.unwrap());
+        assert_eq!(q.size(), 0);
+    }
+
+    #[tokio::test]
+    async fn sizers_count_requests_items_or_bytes() {
+        let data = spans(7);
+        assert_eq!(size_of(Sizer::Requests, &data), 1);
+        assert_eq!(size_of(Sizer::Items, &data), 7);
+        assert_eq!(size_of(Sizer::Bytes, &data), data.encoded_len() as u64);
+
+        let q = queue(10, Sizer::Items, false);
+        q.offer(spans(7)).await.unwrap();
+        assert!(q.offer(spans(4)).await.is_err());
+        q.offer(spans(3)).await.unwrap();
+        let q = queue(data.encoded_len() as u64 + 1, Sizer::Bytes, false);
+        q.offer(data.clone()).await.unwrap();
+        assert!(q.offer(spans(1)).await.is_err());
+    }
+
+    #[tokio::test]
+    async fn a_request_larger_than_the_whole_queue_is_refused_for_good() {
+        let enqueue_failed = Counter::default();
+        let q: MemoryQueue<Traces> = MemoryQueue::new(
+            5,
+            Sizer::Items,
+            true,
+            Gauge::default(),
+            enqueue_failed.clone(),
+        );
+        let error = q.offer(spans(6)).await.unwrap_err();
+        assert!(error.is_permanent());
+        assert_eq!(enqueue_failed.get(), 6);
+        // Empty requests take no room and are accepted.
+        q.offer(spans(0)).await.unwrap();
+        assert_eq!(q.size(), 0);
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn blocking_on_overflow_waits_for_room() {
+        let q = Arc::new(queue(1, Sizer::Requests, true));
+        q.offer(numbered([1])).await.unwrap();
+        let blocked = tokio::spawn({
+            let q = Arc::clone(&q);
+            async move { q.offer(numbered([2])).await }
+        });
+        tokio::time::sleep(Duration::from_secs(60)).await;
+        assert!(!blocked.is_finished(), "still waiting for room");
+        let first = q.next().await.unwrap();
+        first.done.complete(Outcome::Delivered);
+        blocked.await.unwrap().unwrap();
+        assert_eq!(ids(&q.next().await.unwrap().data), [2]);
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn closing_wakes_blocked_offers_with_a_retryable_error() {
+        let q = Arc::new(queue(1, Sizer::Requests, true));
+        q.offer(spans(1)).await.unwrap();
+        let blocked = tokio::spawn({
+            let q = Arc::clone(&q);
+            async move { q.offer(spans(1)).await }
+        });
+        tokio::task::yield_now().await;
+        q.close();
+        assert!(blocked.await.unwrap().unwrap_err().is_retryable());
+        // What was queued is still handed out, then the queue ends.
+        assert!(q.next().await.is_some());
+        assert!(q.next().await.is_none());
+    }
+
+    #[tokio::test]
+    async fn discard_drops_what_is_left() {
+        let q = queue(10, Sizer::Requests, false);
+        q.offer(spans(2)).await.unwrap();
+        q.offer(spans(3)).await.unwrap();
+        q.close();
+        assert_eq!(q.discard(), 5);
+        assert_eq!(q.size(), 0);
+        assert!(q.next().await.is_none());
+    }
+
+    #[tokio::test]
+    async fn concurrent_readers_each_get_a_different_request() {
+        let q = Arc::new(queue(100, Sizer::Requests, false));
+        let readers: Vec<_> = (0..4)
+            .map(|_| {
+                let q = Arc::clone(&q);
+                tokio::spawn(async move {
+                    let mut got = Vec::new();
+                    while let Some(delivery) = q.next().await {
+                        got.extend(ids(&delivery.data));
+                        delivery.done.complete(Outcome::Delivered);
+                    }
+                    got
+                })
+            })
+            .collect();
+        for id in 0..50 {
+            q.offer(numbered([id])).await.unwrap();
+        }
+        q.close();
+        let mut all = Vec::new();
+        for reader in readers {
+            all.extend(reader.await.unwrap());
+        }
+        all.sort_unstable();
+        assert_eq!(all, (0..50).collect::<Vec<_>>());
+    }
+
+    /// One step of a random workload.
+    #[derive(Clone, Debug)]
+    enum Step {
+        Offer(usize),
+        Take,
+        Finish(usize),
+    }
+
+    proptest! {
+        /// Against a model: FIFO order, and the size is what was accepted minus what
+        /// finished, never above capacity; an offer is refused exactly when it would not fit.
+        #[test]
+        fn matches_a_model(
+            capacity in 1u64..20,
+            steps in proptest::collection::vec(prop_oneof![
+                (0usize..6).prop_map(Step::Offer),
+                Just(Step::Take),
+                (0usize..8).prop_map(Step::Finish),
+            ], 0..60),
+        ) {
+            let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+            runtime.block_on(async {
+                let q = queue(capacity, Sizer::Items, false);
+                let mut queued: VecDeque<(u64, u64)> = VecDeque::new();
+                let mut taken: Vec<(Delivery<Traces>, u64)> = Vec::new();
+                let mut size = 0u64;
+                let mut next_id = 0u64;
+                for step in steps {
+                    match step {
+                        Step::Offer(items) => {
+                            let first = next_id;
+                            next_id += items as u64;
+                            let accepted = q.offer(numbered(first..next_id)).await.is_ok();
+                            let fits = items == 0 || size + items as u64 <= capacity;
+                            prop_assert_eq!(accepted, fits);
+                            if accepted && items > 0 {
+                                size += items as u64;
+                                queued.push_back((first, items as u64));
+                            }
+                        }
+                        Step::Take => {
+                            if let Some((first, items)) = queued.pop_front() {
+                                let delivery = q.next().await.unwrap();
+                                prop_assert_eq!(ids(&delivery.data), (first..first + items).collect::<Vec<_>>());
+                                taken.push((delivery, items));
+                            }
+                        }
+                        Step::Finish(index) => {
+                            if !taken.is_empty() {
+                                let (delivery, items) = taken.remove(index % taken.len());
+                                delivery.done.complete(Outcome::Delivered);
+                                size -= items;
+                            }
+                        }
+                    }
+                    prop_assert_eq!(q.size(), size);
+                    prop_assert!(size <= capacity);
+                }
+                Ok(())
+            })?;
+        }
+    }
+}
