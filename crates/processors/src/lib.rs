@@ -1,8 +1,28 @@
-//! Tributary's built-in processors, one module and one cargo feature each.
+//! Tributary's built-in processors, one module per processor, each behind a cargo feature
+//! of the same name (all on by default).
+//!
+//! | processor | what it does |
+//! |---|---|
+//! | [`batch`] | groups telemetry into batches by size and time, optionally per tenant |
+//! | [`memory_limiter`] | refuses data, retryably, while the process uses too much memory |
+//!
+//! Each module offers `factory()`, to register on a collector's builder (or on
+//! [`Factories`](tributary_pipeline_core::graph::Factories)), and its `Config`.
+
+#[cfg(feature = "batch")]
+pub mod batch;
+#[cfg(feature = "memory_limiter")]
+pub mod memory_limiter;
 
 use tributary_pipeline_core::graph::Factories;
 
-/// Every processors enabled in this build.
+/// Every processor enabled in this build.
 pub fn factories() -> Factories {
-    Factories::new()
+    #[allow(unused_mut)]
+    let mut factories = Factories::new();
+    #[cfg(feature = "batch")]
+    factories.add_processor(batch::factory());
+    #[cfg(feature = "memory_limiter")]
+    factories.add_processor(memory_limiter::factory());
+    factories
 }

@@ -1,8 +1,19 @@
-//! Tributary's built-in receivers, one module and one cargo feature each.
+//! Tributary's built-in receivers: components that bring telemetry into a pipeline.
+//!
+//! Each receiver is a module behind a cargo feature of the same name (all on by default),
+//! exposing a `factory()` to register on the collector builder; [`factories`] gives every
+//! receiver enabled in this build.
+
+#[cfg(feature = "otlp")]
+pub mod otlp;
 
 use tributary_pipeline_core::graph::Factories;
 
-/// Every receivers enabled in this build.
+/// Every receiver enabled in this build.
 pub fn factories() -> Factories {
-    Factories::new()
+    #[allow(unused_mut)]
+    let mut factories = Factories::new();
+    #[cfg(feature = "otlp")]
+    factories.add_receiver(otlp::factory());
+    factories
 }

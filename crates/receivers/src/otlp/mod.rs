@@ -1,0 +1,184 @@
+//! The `otlp` receiver: OTLP over gRPC and over HTTP (protobuf and JSON), for traces,
+//! metrics and logs.
+//!
+//! It takes what OpenTelemetry SDKs and other collectors send, with the configuration keys
+//! and defaults of the Go Collector's `otlp` receiver, so existing configurations run
+//! unchanged. Every pipeline that lists one `otlp` receiver is fed by the same gRPC server
+//! and the same HTTP server: the receiver's traces, metrics and logs instances share them.
+//! A signal no pipeline takes from the receiver is answered `404` / `UNIMPLEMENTED`.
+//!
+//! # Example
+//!
+//! ```yaml
+//! receivers:
+//!   otlp:
+//!     protocols:
+//!       grpc:                       # present, so enabled, on 127.0.0.1:4317
+//!       http:
+//!         endpoint: 0.0.0.0:4318
+//!         cors:
+//!           allowed_origins: ["https://*.example.com"]
+//!         auth:
+//!           bearer_token: ${env:OTLP_TOKEN}
+//!     admission:
+//!       request_limit_mib: 64
+//! ```
+//!
+//! The same, decoded and checked as the collector does it:
+//!
+//! ```
+//! use tributary_confmap::Conf;
+//! use tributary_pipeline_core::component::ComponentConfig;
+//! use tributary_receivers::otlp::Config;
+//!
+//! let yaml = r#"
+//! protocols:
+//!   grpc:
+//!   http:
+//!     endpoint: 0.0.0.0:4318
+//!     cors:
+//!       allowed_origins: ["https://*.example.com"]
+//!     auth:
+//!       bearer_token: s3cret
+//! admission:
+//!   request_limit_mib: 64
+//! "#;
+//! let config: Config = Conf::from_yaml(yaml)?.decode()?;
+//! config.validate()?;
+//! assert_eq!(config.protocols.grpc.unwrap().endpoint, "127.0.0.1:4317");
+//! assert_eq!(config.protocols.http.unwrap().traces_url_path, "/v1/traces");
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
+//!
+//! # Configuration
+//!
+//! A protocol is enabled by its key being present (`grpc:` with no value enables gRPC with
+//! its defaults); at least one is required. Endpoints are `host:port` where the host is an
+//! IP address, `localhost` (127.0.0.1), or empty for every interface (`:4317`). Unknown
+//! keys are errors.
+//!
+//! | key | default | meaning |
+//! |---|---|---|
+//! | `protocols::grpc::endpoint` | `127.0.0.1:4317` | where the gRPC server listens |
+//! | `protocols::grpc::transport` | `tcp` | only `tcp` is supported |
+//! | `protocols::grpc::max_recv_msg_size_mib` | `4` | largest request message, after decompression (`0` = 4) |
+//! | `protocols::grpc::max_concurrent_streams` | `0` | concurrent calls per connection; `0` keeps the default of 200 |
+//! | `protocols::grpc::read_buffer_size` | `524288` | accepted for compatibility, no effect |
+//! | `protocols::grpc::write_buffer_size` | `0` | accepted for compatibility, no effect |
+//! | `protocols::grpc::keepalive::server_parameters::time` | unset | HTTP/2 ping after this much idle time |
+//! | `protocols::grpc::keepalive::server_parameters::timeout` | `20s` | close when a ping is not answered in time |
+//! | `protocols::grpc::keepalive::server_parameters::max_connection_age` | unset | ask older connections to go away (GOAWAY) |
+//! | `protocols::grpc::keepalive::server_parameters::max_connection_age_grace` | unset (wait) | then close them after this long |
+//! | `protocols::grpc::keepalive::server_parameters::max_connection_idle` | unset | accepted for compatibility, no effect |
+//! | `protocols::grpc::keepalive::enforcement_policy::{min_time, permit_without_stream}` | unset | accepted for compatibility, no effect |
+//! | `protocols::http::endpoint` | `127.0.0.1:4318` | where the HTTP server listens (HTTP/1.1 and HTTP/2) |
+//! | `protocols::http::traces_url_path` | `/v1/traces` | path for traces (a missing leading `/` is added) |
+//! | `protocols::http::metrics_url_path` | `/v1/metrics` | path for metrics |
+//! | `protocols::http::logs_url_path` | `/v1/logs` | path for logs |
+//! | `protocols::http::max_request_body_size` | `20971520` | largest body in bytes, as received and decompressed (`0` = 20 MiB) |
+//! | `protocols::http::cors::allowed_origins` | `[]` | origins allowed to post; one `*` wildcard each; empty disables CORS |
+//! | `protocols::http::cors::allowed_headers` | `[]` | extra request headers allowed (`*`: any) |
+//! | `protocols::http::cors::max_age` | `0` | seconds a preflight answer may be cached (`0`: not sent) |
+//! | `protocols::{grpc,http}::tls::cert_file`, `key_file` | unset | serve TLS with this PEM certificate chain and key |
+//! | `protocols::{grpc,http}::tls::client_ca_file` | unset | require client certificates signed by these CAs |
+//! | `protocols::{grpc,http}::tls::min_version`, `max_version` | `"1.2"`, `"1.3"` | accepted TLS versions |
+//! | `protocols::{grpc,http}::include_metadata` | `false` | attach every request header / gRPC metadata entry (`authorization` too, as in Go) to the data |
+//! | `protocols::{grpc,http}::auth::bearer_token` | unset | require `Authorization: Bearer <token>` |
+//! | `admission::request_limit_mib` | `128` | request bytes in process at once; `0` disables admission control |
+//! | `admission::waiting_limit_mib` | `32` | request bytes allowed to wait for admission; `0` refuses at once |
+//!
+//! # Requests and answers
+//!
+//! gRPC serves the three `Export` calls of `opentelemetry.proto.collector.*.v1`, with
+//! `gzip` or `zstd` request compression. HTTP takes `POST` of `application/x-protobuf` or
+//! `application/json` (OTLP/JSON, including `"NaN"` and `"Infinity"` doubles) bodies,
+//! plain or with `Content-Encoding` `gzip`, `zstd`, `zlib` or `deflate` (zlib-wrapped or
+//! raw). The size limits apply to the body as received and as decompressed, so a
+//! decompression bomb is refused after at most the limit's worth of output. An HTTP answer
+//! uses the request's encoding: an empty `Export*ServiceResponse` on success, a
+//! `google.rpc.Status` on error.
+//!
+//! A request succeeds only once the pipeline accepted its data; one without items succeeds
+//! without reaching the pipeline. The receiver never answers partial success.
+//!
+//! | outcome | HTTP | gRPC |
+//! |---|---|---|
+//! | accepted | 200 | `OK` |
+//! | malformed protobuf, JSON or compressed data; unsupported `Content-Encoding` | 400 | `INVALID_ARGUMENT` (`UNIMPLEMENTED` for an unsupported `grpc-encoding`) |
+//! | pipeline refused, permanent | 400 | `INVALID_ARGUMENT` |
+//! | pipeline refused, retryable | 503, `Retry-After` when a delay is known | `UNAVAILABLE`, `RetryInfo` when a delay is known |
+//! | pipeline refused, throttled; over the admission limit | 429 with `Retry-After` | `RESOURCE_EXHAUSTED` with `RetryInfo` |
+//! | over `max_request_body_size` / `max_recv_msg_size_mib` | 413 | `RESOURCE_EXHAUSTED` without `RetryInfo` |
+//! | bearer token missing or wrong | 401 | `UNAUTHENTICATED` |
+//! | signal not taken by any pipeline, unknown path | 404 | `UNIMPLEMENTED` |
+//! | method other than `POST` | 405 | |
+//! | content type other than protobuf or JSON | 415 | |
+//!
+//! A throttled refusal always carries a delay: the pipeline's, or one second.
+//! `Retry-After` is in whole seconds, rounded up.
+//!
+//! # Admission control
+//!
+//! `admission` bounds the request bytes the receiver holds at once, across both
+//! protocols, so a flood of requests cannot make it allocate past the limit. A request is
+//! weighed before its body is read (by `Content-Length`, or by the length prefix of the
+//! gRPC message) and again as it is decompressed; it holds its share until the pipeline
+//! answered. A request that does not fit waits, in arrival order, while the bytes waiting
+//! stay within `waiting_limit_mib`, and is otherwise refused as throttled without its body
+//! being read. `request_limit_mib` must be at least the largest request the enabled
+//! protocols accept.
+//!
+//! # Telemetry
+//!
+//! Each instance counts `otelcol_receiver_accepted_<items>` and
+//! `otelcol_receiver_refused_<items>` (`spans`, `metric_points`, `log_records`) with the
+//! labels `receiver` and `transport` (`grpc` or `http`), as the Go Collector does. Logs
+//! carry the component's span; the bound addresses are logged at start.
+//!
+//! # Differences from the Go Collector
+//!
+//! - A *permanent* pipeline error is answered 400 / `INVALID_ARGUMENT` (Go: 500 /
+//!   `INTERNAL`): the data is at fault and the client must not retry.
+//! - Throttling always carries `Retry-After` / `RetryInfo`; Go sends them only when the
+//!   error had one, so a Go exporter drops data refused with a bare `RESOURCE_EXHAUSTED`.
+//! - Admission control is built in; Go needs the `memory_limiter` extension.
+//! - Client authentication is a bearer token set on the protocol (`auth::bearer_token`);
+//!   Go names an authenticator extension (`auth::authenticator: bearertokenauth`), which is
+//!   refused here with a hint.
+//! - Not supported: the profiles signal, Unix sockets, the `snappy`, `x-snappy-framed` and
+//!   `lz4` HTTP encodings, and the other `confighttp`/`configgrpc`/`configtls` keys
+//!   (timeouts, `response_headers`, `cipher_suites`, inline PEM, certificate reloading).
+//!   Using one is a configuration error rather than silently ignored.
+//! - zstd frames asking for a window larger than 8 MiB or the body limit, whichever is
+//!   larger (at most 128 MiB), are refused, so a frame header cannot make the receiver
+//!   allocate a large window.
+
+mod admission;
+mod auth;
+mod body;
+mod compression;
+mod config;
+mod cors;
+mod factory;
+mod grpc_server;
+mod http_server;
+mod json;
+mod listener;
+mod offload;
+mod receiver;
+mod refusal;
+mod tls;
+
+#[cfg(test)]
+mod tests;
+
+pub use config::{
+    AdmissionConfig, AuthConfig, Config, CorsConfig, GrpcConfig, HttpConfig, KeepaliveConfig,
+    KeepaliveEnforcementPolicy, KeepaliveServerParameters, Protocols, TlsConfig,
+};
+pub use factory::OtlpReceiverFactory;
+
+/// The `otlp` receiver's factory, to register on the collector builder.
+pub fn factory() -> OtlpReceiverFactory {
+    OtlpReceiverFactory
+}
