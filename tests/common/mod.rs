@@ -37,7 +37,11 @@ pub fn example(name: &str) -> PathBuf {
             assert!(status.success(), "cargo build --examples failed");
         });
     }
-    assert!(path.exists(), "example {name} not found at {}", path.display());
+    assert!(
+        path.exists(),
+        "example {name} not found at {}",
+        path.display()
+    );
     path
 }
 
@@ -78,7 +82,10 @@ impl Proc {
             .spawn()
             .unwrap_or_else(|e| panic!("start {}: {e}", program.display()));
         Proc {
-            name: program.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default(),
+            name: program
+                .file_name()
+                .map(|n| n.to_string_lossy().into_owned())
+                .unwrap_or_default(),
             child: Some(child),
             log,
             _dir: dir,
@@ -109,10 +116,18 @@ impl Proc {
                 return;
             }
             if !self.is_running() {
-                panic!("{} exited before printing {needle:?}:\n{}", self.name, self.output());
+                panic!(
+                    "{} exited before printing {needle:?}:\n{}",
+                    self.name,
+                    self.output()
+                );
             }
             if Instant::now() > deadline {
-                panic!("{} did not print {needle:?} within {timeout:?}:\n{}", self.name, self.output());
+                panic!(
+                    "{} did not print {needle:?} within {timeout:?}:\n{}",
+                    self.name,
+                    self.output()
+                );
             }
             std::thread::sleep(Duration::from_millis(20));
         }
@@ -174,7 +189,10 @@ impl Drop for Proc {
 pub fn wait_listening(addr: SocketAddr, timeout: Duration) {
     let deadline = Instant::now() + timeout;
     while TcpStream::connect_timeout(&addr, Duration::from_millis(200)).is_err() {
-        assert!(Instant::now() < deadline, "nothing listens on {addr} after {timeout:?}");
+        assert!(
+            Instant::now() < deadline,
+            "nothing listens on {addr} after {timeout:?}"
+        );
         std::thread::sleep(Duration::from_millis(20));
     }
 }
@@ -203,10 +221,19 @@ impl HttpResponse {
 }
 
 /// Sends one HTTP/1.1 request with `Connection: close` and reads the whole response.
-pub fn http(method: &str, addr: SocketAddr, path: &str, headers: &[(&str, &str)], body: &[u8]) -> HttpResponse {
+pub fn http(
+    method: &str,
+    addr: SocketAddr,
+    path: &str,
+    headers: &[(&str, &str)],
+    body: &[u8],
+) -> HttpResponse {
     let mut stream = TcpStream::connect(addr).unwrap_or_else(|e| panic!("connect {addr}: {e}"));
     stream.set_read_timeout(Some(Duration::from_secs(30))).ok();
-    let mut request = format!("{method} {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\nContent-Length: {}\r\n", body.len());
+    let mut request = format!(
+        "{method} {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\nContent-Length: {}\r\n",
+        body.len()
+    );
     for (k, v) in headers {
         request.push_str(&format!("{k}: {v}\r\n"));
     }
@@ -235,19 +262,24 @@ fn parse_response(raw: &[u8]) -> HttpResponse {
         .map(|(k, v)| (k.trim().to_string(), v.trim().to_string()))
         .collect();
     let mut body = raw[split + 4..].to_vec();
-    let chunked = headers
-        .iter()
-        .any(|(k, v)| k.eq_ignore_ascii_case("transfer-encoding") && v.eq_ignore_ascii_case("chunked"));
+    let chunked = headers.iter().any(|(k, v)| {
+        k.eq_ignore_ascii_case("transfer-encoding") && v.eq_ignore_ascii_case("chunked")
+    });
     if chunked {
         body = dechunk(&body);
     }
-    HttpResponse { status, headers, body }
+    HttpResponse {
+        status,
+        headers,
+        body,
+    }
 }
 
 fn dechunk(mut data: &[u8]) -> Vec<u8> {
     let mut out = Vec::new();
     while let Some(end) = data.windows(2).position(|w| w == b"\r\n") {
-        let size = usize::from_str_radix(String::from_utf8_lossy(&data[..end]).trim(), 16).unwrap_or(0);
+        let size =
+            usize::from_str_radix(String::from_utf8_lossy(&data[..end]).trim(), 16).unwrap_or(0);
         if size == 0 {
             break;
         }
@@ -268,8 +300,14 @@ pub fn get(addr: SocketAddr, path: &str) -> HttpResponse {
 pub fn metric(page: &str, name: &str, labels: &[(&str, &str)]) -> f64 {
     page.lines()
         .filter(|l| !l.starts_with('#'))
-        .filter(|l| l.starts_with(name) && matches!(l.as_bytes().get(name.len()), Some(b'{') | Some(b' ')))
-        .filter(|l| labels.iter().all(|(k, v)| l.contains(&format!("{k}=\"{v}\""))))
+        .filter(|l| {
+            l.starts_with(name) && matches!(l.as_bytes().get(name.len()), Some(b'{') | Some(b' '))
+        })
+        .filter(|l| {
+            labels
+                .iter()
+                .all(|(k, v)| l.contains(&format!("{k}=\"{v}\"")))
+        })
         .filter_map(|l| l.rsplit(' ').next()?.parse::<f64>().ok())
         .sum()
 }
@@ -290,7 +328,8 @@ pub fn python_sdk() -> Option<PathBuf> {
             .is_ok_and(|s| s.success())
     });
     if usable.is_none() {
-        let message = "the Python OpenTelemetry SDK is not installed; run scripts/test to install it";
+        let message =
+            "the Python OpenTelemetry SDK is not installed; run scripts/test to install it";
         if std::env::var_os("TRIBUTARY_E2E_REQUIRED").is_some() {
             panic!("{message}");
         }
@@ -317,7 +356,10 @@ pub fn eventually<T>(what: &str, timeout: Duration, mut check: impl FnMut() -> O
         if let Some(value) = check() {
             return value;
         }
-        assert!(Instant::now() < deadline, "timed out after {timeout:?} waiting for {what}");
+        assert!(
+            Instant::now() < deadline,
+            "timed out after {timeout:?} waiting for {what}"
+        );
         std::thread::sleep(Duration::from_millis(50));
     }
 }

@@ -1,8 +1,58 @@
-//! Tributary's built-in exporters, one module and one cargo feature each.
+//! Tributary's built-in exporters, one module and one cargo feature each:
+//!
+//! | module | type name | what it does |
+//! |---|---|---|
+//! | [`otlp`] | `otlp` (alias `otlp_grpc`) | OTLP over gRPC |
+//! | [`otlp_http`] | `otlp_http` (alias `otlphttp`) | OTLP over HTTP, protobuf or JSON |
+//! | [`debug`] | `debug` | prints what passes through, at three verbosities |
+//! | [`file`](mod@file) | `file` | OTLP/JSON lines or length-prefixed protobuf in a rotating file |
+//!
+//! Each module offers `factory()`, to register on the collector builder, and its `Config`.
+//! Configuration keys, defaults and behaviour follow the Go Collector's components of the
+//! same name, so existing configurations run unchanged; each module's documentation lists
+//! where and why Tributary differs.
+//!
+//! ```
+//! # #[cfg(all(feature = "otlp", feature = "file"))] {
+//! use tributary_pipeline_core::component::ExporterFactory;
+//!
+//! assert_eq!(tributary_exporters::otlp::factory().component_type(), "otlp");
+//! assert_eq!(tributary_exporters::file::factory().component_type(), "file");
+//! # }
+//! ```
+
+#[cfg(any(feature = "otlp", feature = "otlp_http"))]
+pub mod client;
+#[cfg(any(feature = "otlp_http", feature = "file"))]
+mod otlp_json;
+#[cfg(any(feature = "otlp", feature = "otlp_http"))]
+mod otlp_signal;
+
+#[cfg(feature = "debug")]
+pub mod debug;
+#[cfg(feature = "file")]
+pub mod file;
+#[cfg(feature = "otlp")]
+pub mod otlp;
+#[cfg(feature = "otlp_http")]
+pub mod otlp_http;
+
+#[cfg(test)]
+mod testing;
 
 use tributary_pipeline_core::graph::Factories;
 
-/// Every exporters enabled in this build.
+/// Every exporter enabled in this build.
 pub fn factories() -> Factories {
-    Factories::new()
+    #[allow(unused_mut)]
+    let mut factories = Factories::new();
+    #[cfg(feature = "debug")]
+    factories.add_exporter(debug::factory());
+    #[cfg(feature = "file")]
+    factories.add_exporter(file::factory());
+    #[cfg(feature = "otlp")]
+    factories.add_exporter(otlp::factory());
+    #[cfg(feature = "otlp_http")]
+    factories.add_exporter(otlp_http::factory());
+    factories
 }

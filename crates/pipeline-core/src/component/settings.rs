@@ -7,6 +7,7 @@ use std::future::Future;
 use std::io;
 use std::net::SocketAddr;
 use std::panic::AssertUnwindSafe;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, Weak};
 
 use futures_util::FutureExt;
@@ -60,6 +61,7 @@ pub struct CreateSettings {
     shared: SharedInstances,
     listeners: ListenerRegistry,
     raw_config: Arc<Value>,
+    generation: u64,
 }
 
 impl fmt::Debug for CreateSettings {
@@ -84,6 +86,9 @@ pub(crate) struct CollectorFacilities {
     pub feature_gates: &'static Registry,
     pub shared: SharedInstances,
     pub listeners: ListenerRegistry,
+    /// Which graph build the settings are for (see [`ListenerRegistry`]).
+    pub generation: u64,
+    generations: Arc<AtomicU64>,
 }
 
 impl CollectorFacilities {
@@ -97,6 +102,16 @@ impl CollectorFacilities {
             feature_gates,
             shared: SharedInstances::default(),
             listeners: ListenerRegistry::default(),
+            generation: 0,
+            generations: Arc::new(AtomicU64::new(0)),
+        }
+    }
+
+    /// The facilities for a new graph build: the same shared state, a new generation.
+    pub(crate) fn next_generation(&self) -> Self {
+        CollectorFacilities {
+            generation: self.generations.fetch_add(1, Ordering::Relaxed) + 1,
+            ..self.clone()
         }
     }
 
@@ -133,6 +148,7 @@ impl CollectorFacilities {
             shared: self.shared.clone(),
             listeners: self.listeners.clone(),
             raw_config,
+            generation: self.generation,
         }
     }
 }
@@ -149,6 +165,16 @@ impl CreateSettings {
             None,
             Arc::new(Value::Null),
         )
+    }
+
+    /// Settings for the same component and collector, for another signal: what a factory
+    /// is given for each signal of a component that serves several (for tests of such
+    /// components; the graph does this itself).
+    pub fn for_signal(&self, signal: Signal) -> Self {
+        CreateSettings {
+            signal: Some(signal),
+            ..self.clone()
+        }
     }
 
     /// The component's ID.
@@ -211,12 +237,15 @@ impl CreateSettings {
             .get_or_create(self.kind, &self.id, &self.raw_config, create)
     }
 
-    /// A listening TCP socket on `addr`. If a component of this collector already listens on
-    /// that address (the previous instance of a receiver during a configuration reload), the
-    /// same socket is shared instead of bound again, so clients are never refused while the
-    /// new instance takes over. Port 0 always binds a new socket.
+    /// A listening TCP socket on `addr`. If a component of an earlier configuration of this
+    /// collector still listens on that address (the previous instance of a receiver during a
+    /// reload), the same socket is shared instead of bound again, so clients are never
+    /// refused while the new instance takes over. Another component of the *same*
+    /// configuration on that address is an "address in use" error, as is a port taken by
+    /// another process. Port 0 always binds a new socket.
     pub fn listen(&self, addr: SocketAddr) -> io::Result<SharedListener> {
-        self.listeners.listen(addr)
+        self.listeners
+            .listen(addr, (self.kind, self.id.clone()), self.generation)
     }
 
     /// Spawns a task on behalf of the component. If the task panics, the panic is logged
@@ -305,24 +334,45 @@ impl SharedInstances {
 
 // ---- Listening sockets ----
 
+/// Who holds a lease on a socket: a component of one graph generation.
+type Holder = ((Kind, ComponentId), u64);
+
 struct ListenerEntry {
     socket: Arc<std::net::TcpListener>,
-    leases: usize,
+    holders: Vec<Holder>,
 }
 
 /// Listening sockets by address, shared across configuration reloads; see
-/// [`CreateSettings::listen`].
+/// [`CreateSettings::listen`]. Each graph build is a new generation: a socket is shared
+/// with holders of earlier generations (the configuration being replaced), never between
+/// two components of the same generation.
 #[derive(Clone, Default)]
 pub(crate) struct ListenerRegistry {
     entries: Arc<Mutex<HashMap<SocketAddr, ListenerEntry>>>,
 }
 
 impl ListenerRegistry {
-    fn listen(&self, addr: SocketAddr) -> io::Result<SharedListener> {
+    fn listen(
+        &self,
+        addr: SocketAddr,
+        owner: (Kind, ComponentId),
+        generation: u64,
+    ) -> io::Result<SharedListener> {
+        let holder: Holder = (owner, generation);
         let mut entries = self.entries.lock().unwrap_or_else(|e| e.into_inner());
         let socket = match entries.get_mut(&addr) {
             Some(entry) if addr.port() != 0 => {
-                entry.leases += 1;
+                if let Some(((kind, id), _)) = entry
+                    .holders
+                    .iter()
+                    .find(|(other, g)| *g == generation && *other != holder.0)
+                {
+                    return Err(io::Error::new(
+                        io::ErrorKind::AddrInUse,
+                        format!("{addr} is already used by {kind} {id}"),
+                    ));
+                }
+                entry.holders.push(holder.clone());
                 Arc::clone(&entry.socket)
             }
             _ => {
@@ -334,7 +384,7 @@ impl ListenerRegistry {
                         addr,
                         ListenerEntry {
                             socket: Arc::clone(&socket),
-                            leases: 1,
+                            holders: vec![holder.clone()],
                         },
                     );
                 }
@@ -345,6 +395,7 @@ impl ListenerRegistry {
         let lease = ListenerLease {
             registry: self.clone(),
             addr,
+            holder,
         };
         // Each holder gets its own descriptor for the same socket, so one holder closing
         // its copy leaves the others listening.
@@ -364,11 +415,13 @@ impl ListenerRegistry {
         })
     }
 
-    fn release(&self, addr: SocketAddr) {
+    fn release(&self, addr: SocketAddr, holder: &Holder) {
         let mut entries = self.entries.lock().unwrap_or_else(|e| e.into_inner());
         if let Some(entry) = entries.get_mut(&addr) {
-            entry.leases -= 1;
-            if entry.leases == 0 {
+            if let Some(position) = entry.holders.iter().position(|h| h == holder) {
+                entry.holders.swap_remove(position);
+            }
+            if entry.holders.is_empty() {
                 entries.remove(&addr);
             }
         }
@@ -378,12 +431,13 @@ impl ListenerRegistry {
 struct ListenerLease {
     registry: ListenerRegistry,
     addr: SocketAddr,
+    holder: Holder,
 }
 
 impl Drop for ListenerLease {
     fn drop(&mut self) {
         if self.addr.port() != 0 {
-            self.registry.release(self.addr);
+            self.registry.release(self.addr, &self.holder);
         }
     }
 }
@@ -418,5 +472,54 @@ impl SharedListener {
     /// The listener and a guard that keeps the socket registered while held.
     pub fn into_parts(self) -> (tokio::net::TcpListener, impl Send + Sync + 'static) {
         (self.listener, self._lease)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn owner(id: &str) -> (Kind, ComponentId) {
+        (Kind::Receiver, id.parse().unwrap())
+    }
+
+    fn free_addr() -> SocketAddr {
+        std::net::TcpListener::bind("127.0.0.1:0")
+            .unwrap()
+            .local_addr()
+            .unwrap()
+    }
+
+    #[tokio::test]
+    async fn a_socket_is_shared_across_generations_only() {
+        let registry = ListenerRegistry::default();
+        let addr = free_addr();
+        let first = registry.listen(addr, owner("otlp"), 1).unwrap();
+        // Another component of the same configuration: refused.
+        let err = registry.listen(addr, owner("otlp/other"), 1).unwrap_err();
+        assert_eq!(err.kind(), io::ErrorKind::AddrInUse);
+        assert!(
+            err.to_string().contains("already used by receiver otlp"),
+            "{err}"
+        );
+        // The same component again (another signal's instance): shared.
+        let again = registry.listen(addr, owner("otlp"), 1).unwrap();
+        // The next configuration, even under a new name: shared, so no connection is refused.
+        let next = registry.listen(addr, owner("otlp/renamed"), 2).unwrap();
+        assert_eq!(next.local_addr().unwrap(), addr);
+        drop((first, again));
+        // Once the last holder lets go, the socket is closed and the port free again.
+        drop(next);
+        std::net::TcpListener::bind(addr).expect("port released");
+    }
+
+    #[tokio::test]
+    async fn a_port_taken_by_another_process_is_an_error() {
+        let taken = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let registry = ListenerRegistry::default();
+        let err = registry
+            .listen(taken.local_addr().unwrap(), owner("otlp"), 1)
+            .unwrap_err();
+        assert_eq!(err.kind(), io::ErrorKind::AddrInUse);
     }
 }

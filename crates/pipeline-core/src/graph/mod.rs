@@ -81,6 +81,7 @@ impl Graph {
         facilities: &CollectorFacilities,
         previous: Option<&Graph>,
     ) -> Result<Graph, ConfigErrors> {
+        let facilities = &facilities.next_generation();
         let mut errors = Vec::new();
         let mut extensions = Vec::new();
         let mut changed_extensions = BTreeSet::new();

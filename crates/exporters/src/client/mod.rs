@@ -1,0 +1,27 @@
+//! Client settings shared by the network exporters ([`otlp`](crate::otlp) and
+//! [`otlp_http`](crate::otlp_http)): TLS, request headers and compression.
+//!
+//! They mirror the Go Collector's `configtls.ClientConfig`, the `headers` map and
+//! `configcompression`, so the same YAML keys mean the same thing.
+
+mod compression;
+mod headers;
+mod tls;
+
+#[cfg(feature = "otlp")]
+pub(crate) use compression::decompress;
+pub use compression::{Compression, CompressionParams};
+pub(crate) use compression::{Compressor, OFFLOAD_THRESHOLD, run_cpu_bound};
+pub use headers::Headers;
+pub use tls::{TlsClientConfig, TlsError, TlsVersion};
+
+pub(crate) fn user_agent(build: &tributary_pipeline_core::component::BuildInfo) -> String {
+    // The Go Collector's form: "<description>/<version> (<os>/<arch>)".
+    format!(
+        "{}/{} ({}/{})",
+        build.description,
+        build.version,
+        std::env::consts::OS,
+        std::env::consts::ARCH
+    )
+}

@@ -1,0 +1,236 @@
+//! The `otlp` exporter's configuration.
+
+use std::time::Duration;
+
+use serde::Deserialize;
+use tributary_pipeline_core::component::{ComponentConfig, ConfigError};
+use tributary_pipeline_core::exporterhelper::{
+    DEFAULT_TIMEOUT, HelperConfig, QueueConfig, RetryConfig,
+};
+
+use crate::client::{Compression, CompressionParams, Headers, TlsClientConfig};
+
+/// `keepalive`: HTTP/2 pings that detect a dead connection while idle or waiting; present
+/// (`keepalive: {}` at least) turns them on.
+#[derive(Clone, Debug, PartialEq, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct KeepaliveConfig {
+    /// Ping after this long without activity (10s); 0 sends no pings.
+    #[serde(with = "tributary_confmap::duration")]
+    pub time: Duration,
+    /// Close the connection if a ping is not answered within this (10s).
+    #[serde(with = "tributary_confmap::duration")]
+    pub timeout: Duration,
+    /// Ping even when no request is in flight.
+    pub permit_without_stream: bool,
+}
+
+impl Default for KeepaliveConfig {
+    fn default() -> Self {
+        KeepaliveConfig {
+            time: Duration::from_secs(10),
+            timeout: Duration::from_secs(10),
+            permit_without_stream: false,
+        }
+    }
+}
+
+/// The `otlp` exporter's configuration: the Go Collector's `otlp` exporter keys
+/// (`configgrpc.ClientConfig` plus the exporter helper's).
+#[derive(Clone, Debug, PartialEq, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct Config {
+    /// `host:port`, or a URL: `http://host:port` connects in plaintext, `https://` with
+    /// TLS; `dns:///host:port` is accepted as in gRPC. Without a scheme, TLS is used unless
+    /// `tls::insecure` is set. A missing port means 443.
+    pub endpoint: String,
+    /// `gzip` (default), `zstd` or `none`.
+    pub compression: Compression,
+    /// Compression tuning (`level`).
+    pub compression_params: CompressionParams,
+    /// TLS settings.
+    pub tls: TlsClientConfig,
+    /// gRPC metadata sent with every request.
+    pub headers: Headers,
+    /// HTTP/2 keepalive pings.
+    pub keepalive: Option<KeepaliveConfig>,
+    /// The `:authority` to send instead of the endpoint's.
+    pub authority: String,
+    /// `pick_first` or `round_robin`; accepted for compatibility (see the module docs).
+    pub balancer_name: String,
+    /// Accepted for compatibility; HTTP/2 flow control sizes the buffers.
+    pub read_buffer_size: usize,
+    /// Accepted for compatibility; HTTP/2 flow control sizes the buffers.
+    pub write_buffer_size: usize,
+    /// Accepted for compatibility: a request fails fast (and is retried by
+    /// `retry_on_failure`) while the backend is unreachable.
+    pub wait_for_ready: bool,
+    /// Deadline of one export attempt, also sent to the server as `grpc-timeout` (5s).
+    #[serde(with = "tributary_confmap::duration")]
+    pub timeout: Duration,
+    /// Retries of failed exports.
+    pub retry_on_failure: RetryConfig,
+    /// The sending queue.
+    pub sending_queue: QueueConfig,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Config {
+            endpoint: String::new(),
+            compression: Compression::Gzip,
+            compression_params: CompressionParams::default(),
+            tls: TlsClientConfig::default(),
+            headers: Headers::default(),
+            keepalive: None,
+            authority: String::new(),
+            balancer_name: String::new(),
+            read_buffer_size: 0,
+            write_buffer_size: 0,
+            wait_for_ready: false,
+            timeout: DEFAULT_TIMEOUT,
+            retry_on_failure: RetryConfig::default(),
+            sending_queue: QueueConfig::default(),
+        }
+    }
+}
+
+/// Where to connect, derived from `endpoint` and `tls`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(crate) struct Target {
+    pub host: String,
+    pub port: u16,
+    pub tls: bool,
+}
+
+impl Target {
+    /// `host:port`, with IPv6 hosts bracketed, for URIs.
+    pub(crate) fn authority(&self) -> String {
+        if self.host.contains(':') {
+            format!("[{}]:{}", self.host, self.port)
+        } else {
+            format!("{}:{}", self.host, self.port)
+        }
+    }
+}
+
+impl Config {
+    /// The delivery settings for the exporter helper.
+    pub fn helper(&self) -> HelperConfig {
+        HelperConfig {
+            timeout: self.timeout,
+            retry_on_failure: self.retry_on_failure.clone(),
+            sending_queue: self.sending_queue.clone(),
+        }
+    }
+
+    /// Parses `endpoint` into where to connect and whether to use TLS.
+    pub(crate) fn target(&self) -> Result<Target, ConfigError> {
+        let endpoint = self.endpoint.trim();
+        if endpoint.is_empty() {
+            return Err(ConfigError::at(
+                "endpoint",
+                "requires a non-empty endpoint (host:port)",
+            ));
+        }
+        let (rest, scheme_tls) = if let Some(rest) = endpoint.strip_prefix("http://") {
+            (rest, Some(false))
+        } else if let Some(rest) = endpoint.strip_prefix("https://") {
+            (rest, Some(true))
+        } else if let Some(rest) = endpoint.strip_prefix("dns://") {
+            // dns:///host:port or dns://resolver/host:port: the resolver is not used.
+            let rest = rest.split_once('/').map_or(rest, |(_, target)| target);
+            (rest, None)
+        } else if let Some((scheme, _)) = endpoint.split_once("://") {
+            return Err(ConfigError::at(
+                "endpoint",
+                format!(
+                    "unsupported scheme {scheme:?}: use host:port, http://, https:// or dns:///"
+                ),
+            ));
+        } else if endpoint.starts_with("unix:") {
+            return Err(ConfigError::at(
+                "endpoint",
+                "unix sockets are not supported: use host:port",
+            ));
+        } else {
+            (endpoint, None)
+        };
+        let rest = rest.trim_end_matches('/');
+        if rest.contains('/') {
+            return Err(ConfigError::at(
+                "endpoint",
+                format!("{endpoint:?} has a path; gRPC endpoints are host:port"),
+            ));
+        }
+        let (host, port) = split_host_port(rest).map_err(|message| {
+            ConfigError::at(
+                "endpoint",
+                format!("invalid endpoint {endpoint:?}: {message}"),
+            )
+        })?;
+        Ok(Target {
+            host,
+            port: port.unwrap_or(443),
+            tls: scheme_tls.unwrap_or(!self.tls.insecure),
+        })
+    }
+}
+
+/// Splits `host[:port]` (IPv6 hosts in brackets).
+fn split_host_port(text: &str) -> Result<(String, Option<u16>), String> {
+    let (host, port) = if let Some(rest) = text.strip_prefix('[') {
+        let (host, after) = rest
+            .split_once(']')
+            .ok_or_else(|| "unclosed '[' in IPv6 address".to_string())?;
+        match after {
+            "" => (host, None),
+            after => match after.strip_prefix(':') {
+                Some(port) => (host, Some(port)),
+                None => return Err(format!("unexpected {after:?} after IPv6 address")),
+            },
+        }
+    } else {
+        match text.rsplit_once(':') {
+            Some((host, _)) if host.contains(':') => {
+                return Err("IPv6 addresses must be in brackets: [::1]:4317".into());
+            }
+            Some((host, port)) => (host, Some(port)),
+            None => (text, None),
+        }
+    };
+    if host.is_empty() {
+        return Err("missing host".into());
+    }
+    let port = port
+        .map(|p| p.parse::<u16>().map_err(|_| format!("invalid port {p:?}")))
+        .transpose()?;
+    Ok((host.to_string(), port))
+}
+
+impl ComponentConfig for Config {
+    fn validate(&self) -> Result<(), ConfigError> {
+        self.target()?;
+        self.compression_params
+            .validate(self.compression)
+            .map_err(|e| e.within("compression_params"))?;
+        self.tls.validate().map_err(|e| e.within("tls"))?;
+        self.headers.validate().map_err(|e| e.within("headers"))?;
+        if !matches!(
+            self.balancer_name.as_str(),
+            "" | "pick_first" | "round_robin"
+        ) {
+            return Err(ConfigError::at(
+                "balancer_name",
+                format!(
+                    "unknown balancer {:?}: use pick_first or round_robin",
+                    self.balancer_name
+                ),
+            ));
+        }
+        if !self.authority.is_empty() && self.authority.parse::<http::uri::Authority>().is_err() {
+            return Err(ConfigError::at("authority", "must be host[:port]"));
+        }
+        self.helper().validate()
+    }
+}

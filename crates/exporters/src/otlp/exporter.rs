@@ -1,0 +1,212 @@
+//! Sending one batch over gRPC and classifying the outcome.
+
+use std::marker::PhantomData;
+use std::sync::{Arc, OnceLock};
+use std::time::Duration;
+
+use async_trait::async_trait;
+use http::header::{CONTENT_TYPE, TE};
+use http::{HeaderMap, HeaderName, HeaderValue};
+use rustls::pki_types::ServerName;
+use tonic::transport::{Channel, Endpoint};
+use tributary_pipeline_core::component::{ComponentError, CreateError, CreateSettings, Host};
+use tributary_pipeline_core::consumer::ConsumeError;
+use tributary_pipeline_core::exporterhelper::Export;
+
+use super::config::Config;
+use super::connector::Connector;
+use super::status::encode_binary_metadata;
+use super::unary::{CallError, call, frame};
+use crate::client::{Compression, Compressor, OFFLOAD_THRESHOLD, run_cpu_bound, user_agent};
+use crate::otlp_signal::{OtlpSignal, PartialSuccessRecorder};
+
+/// One HTTP/2 connection to the backend, shared by the exporter's traces, metrics and logs
+/// instances (gRPC multiplexes them), opened on first use and re-opened after failures.
+pub(crate) struct GrpcConnection {
+    endpoint: Endpoint,
+    connector: Connector,
+    channel: OnceLock<Channel>,
+}
+
+impl GrpcConnection {
+    /// Prepares the connection (reads TLS files, checks the endpoint); connects nothing.
+    pub(crate) fn new(settings: &CreateSettings, config: &Config) -> Result<Self, CreateError> {
+        let target = config
+            .target()
+            .map_err(|e| CreateError::new(e.to_string()))?;
+        // tonic connects to a plain http:// URI through our connector, which adds TLS;
+        // the origin sets the :scheme and :authority the server sees.
+        let authority = target.authority();
+        let scheme = if target.tls { "https" } else { "http" };
+        let origin_authority = if config.authority.is_empty() {
+            authority.clone()
+        } else {
+            config.authority.clone()
+        };
+        let origin = format!("{scheme}://{origin_authority}")
+            .parse()
+            .map_err(|e| {
+                CreateError::new(format!("invalid authority {origin_authority:?}: {e}"))
+            })?;
+        let mut endpoint = Endpoint::from_shared(format!("http://{authority}"))
+            .map_err(|e| CreateError::with_source("invalid endpoint", e))?
+            .origin(origin)
+            .user_agent(user_agent(settings.build_info()))
+            .map_err(|e| CreateError::with_source("invalid user agent", e))?;
+        if !config.timeout.is_zero() {
+            endpoint = endpoint.connect_timeout(config.timeout);
+        }
+        if let Some(keepalive) = &config.keepalive
+            && !keepalive.time.is_zero()
+        {
+            endpoint = endpoint
+                .http2_keep_alive_interval(keepalive.time)
+                .keep_alive_timeout(keepalive.timeout)
+                .keep_alive_while_idle(keepalive.permit_without_stream);
+        }
+
+        let tls = if target.tls {
+            let client = config
+                .tls
+                .rustls_config(&[b"h2"])
+                .map_err(|e| CreateError::with_source("tls", e))?;
+            let name = config
+                .tls
+                .server_name_override()
+                .unwrap_or(&target.host)
+                .to_string();
+            let name = ServerName::try_from(name.clone())
+                .map_err(|_| CreateError::new(format!("invalid TLS server name {name:?}")))?;
+            Some((Arc::new(client), name))
+        } else {
+            None
+        };
+        Ok(GrpcConnection {
+            endpoint,
+            connector: Connector::new(target.host, target.port, tls),
+            channel: OnceLock::new(),
+        })
+    }
+
+    /// The channel; created on first call, which must be inside a tokio runtime.
+    fn channel(&self) -> Channel {
+        self.channel
+            .get_or_init(|| {
+                self.endpoint
+                    .connect_with_connector_lazy(self.connector.clone())
+            })
+            .clone()
+    }
+}
+
+/// Exports one signal's batches over a [`GrpcConnection`].
+pub(crate) struct GrpcExporter<T> {
+    connection: Arc<GrpcConnection>,
+    /// `content-type`, `te`, `grpc-encoding`, `grpc-timeout` and the configured metadata.
+    headers: HeaderMap,
+    compressor: Compressor,
+    partial_success: PartialSuccessRecorder,
+    span: tracing::Span,
+    signal: PhantomData<fn(T)>,
+}
+
+/// `grpc-timeout`: at most eight digits and a unit.
+fn grpc_timeout(timeout: Duration) -> HeaderValue {
+    let millis = timeout.as_millis();
+    let text = if millis < 100_000_000 {
+        format!("{millis}m")
+    } else {
+        format!("{}S", timeout.as_secs().min(99_999_999))
+    };
+    HeaderValue::from_str(&text).unwrap_or(HeaderValue::from_static("99999999S"))
+}
+
+impl<T: OtlpSignal> GrpcExporter<T> {
+    pub(crate) fn new(
+        settings: &CreateSettings,
+        config: &Config,
+        connection: Arc<GrpcConnection>,
+    ) -> Result<Self, CreateError> {
+        let mut headers = HeaderMap::new();
+        for (name, value) in config.headers.iter() {
+            let name = HeaderName::from_bytes(name.to_ascii_lowercase().as_bytes())
+                .map_err(|_| CreateError::new(format!("invalid header name {name:?}")))?;
+            // Binary metadata goes base64-encoded, as grpc-go sends string metadata.
+            let value = if name.as_str().ends_with("-bin") {
+                HeaderValue::from_str(&encode_binary_metadata(value.as_bytes()))
+            } else {
+                HeaderValue::from_str(value)
+            }
+            .map_err(|_| CreateError::new(format!("invalid value of header {name:?}")))?;
+            headers.append(name, value);
+        }
+        headers.insert(CONTENT_TYPE, HeaderValue::from_static("application/grpc"));
+        headers.insert(TE, HeaderValue::from_static("trailers"));
+        if config.compression != Compression::None {
+            headers.insert(
+                "grpc-encoding",
+                HeaderValue::from_static(config.compression.as_str()),
+            );
+        }
+        if !config.timeout.is_zero() {
+            headers.insert("grpc-timeout", grpc_timeout(config.timeout));
+        }
+        Ok(GrpcExporter {
+            connection,
+            headers,
+            compressor: Compressor::new(config.compression, &config.compression_params),
+            partial_success: PartialSuccessRecorder::new::<T>(settings),
+            span: settings.span().clone(),
+            signal: PhantomData,
+        })
+    }
+}
+
+#[async_trait]
+impl<T: OtlpSignal> Export<T> for GrpcExporter<T> {
+    async fn start(&self, _host: &Host) -> Result<(), ComponentError> {
+        // Lazy: a backend that is down at start is not an error; exports retry.
+        self.connection.channel();
+        Ok(())
+    }
+
+    async fn export(&self, data: T) -> Result<(), ConsumeError> {
+        let compressor = self.compressor;
+        let heavy =
+            compressor.compression != Compression::None && data.encoded_len() >= OFFLOAD_THRESHOLD;
+        // The payload's cached encoding: no re-encoding of data received over OTLP.
+        let frame = run_cpu_bound(heavy, move || frame(compressor, &data.encoded()))
+            .await
+            .map_err(|e| ConsumeError::retryable(format!("preparing the request: {e}")))?
+            .map_err(|e| ConsumeError::permanent(format!("framing the request: {e}")))?;
+
+        match call(
+            self.connection.channel(),
+            T::GRPC_PATH,
+            self.headers.clone(),
+            frame,
+        )
+        .await
+        {
+            Ok(message) => {
+                let partial =
+                    message.and_then(|bytes| {
+                        match <T::Response as prost::Message>::decode(bytes.as_slice()) {
+                            Ok(response) => T::partial_success(&response),
+                            Err(error) => {
+                                let _entered = self.span.enter();
+                                tracing::warn!(%error, "unreadable response to an accepted export");
+                                None
+                            }
+                        }
+                    });
+                self.partial_success.record(partial);
+                Ok(())
+            }
+            Err(CallError::Transport(problem)) => Err(ConsumeError::retryable(format!(
+                "sending failed: {problem}"
+            ))),
+            Err(CallError::Status(status)) => Err(status.to_consume_error()),
+        }
+    }
+}

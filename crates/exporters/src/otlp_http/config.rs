@@ -1,0 +1,197 @@
+//! The `otlp_http` exporter's configuration.
+
+use std::time::Duration;
+
+use serde::Deserialize;
+use tributary_pipeline_core::component::{ComponentConfig, ConfigError};
+use tributary_pipeline_core::exporterhelper::{HelperConfig, QueueConfig, RetryConfig};
+use tributary_pipeline_core::pdata::Signal;
+
+use crate::client::{Compression, CompressionParams, Headers, TlsClientConfig};
+
+/// How request bodies are encoded.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Encoding {
+    /// Binary protobuf, `application/x-protobuf` (the default).
+    #[default]
+    Proto,
+    /// OTLP/JSON, `application/json`.
+    Json,
+}
+
+/// The `otlp_http` exporter's configuration: the Go Collector's `otlphttp` exporter keys
+/// (`confighttp.ClientConfig` plus the exporter's own and the exporter helper's).
+#[derive(Clone, Debug, PartialEq, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct Config {
+    /// Base URL; `/v1/traces`, `/v1/metrics` and `/v1/logs` are appended.
+    pub endpoint: String,
+    /// URL for traces, used as is (overrides `endpoint`).
+    pub traces_endpoint: String,
+    /// URL for metrics, used as is.
+    pub metrics_endpoint: String,
+    /// URL for logs, used as is.
+    pub logs_endpoint: String,
+    /// Accepted for compatibility: Tributary has no profiles signal.
+    pub profiles_endpoint: String,
+    /// `proto` (default) or `json`.
+    pub encoding: Encoding,
+    /// `gzip` (default), `zstd` or `none`.
+    pub compression: Compression,
+    /// Compression tuning.
+    pub compression_params: CompressionParams,
+    /// Headers sent with every request.
+    pub headers: Headers,
+    /// TLS settings for `https://` URLs.
+    pub tls: TlsClientConfig,
+    /// Send requests through this HTTP(S) proxy.
+    pub proxy_url: String,
+    /// Deadline of one export attempt, response included (30s).
+    #[serde(with = "tributary_confmap::duration")]
+    pub timeout: Duration,
+    /// Accepted for compatibility; hyper sizes its buffers itself.
+    pub read_buffer_size: usize,
+    /// Accepted for compatibility; hyper sizes its buffers itself.
+    pub write_buffer_size: usize,
+    /// Accepted for compatibility: connections are pooled per host (`max_idle_conns_per_host`).
+    pub max_idle_conns: Option<usize>,
+    /// Idle connections kept per host.
+    pub max_idle_conns_per_host: Option<usize>,
+    /// Accepted for compatibility: not enforced.
+    pub max_conns_per_host: Option<usize>,
+    /// Close idle connections after this long (90s).
+    #[serde(with = "tributary_confmap::duration::option")]
+    pub idle_conn_timeout: Option<Duration>,
+    /// Open a new connection for every request.
+    pub disable_keep_alives: bool,
+    /// HTTP/2: ping a connection idle for this long (0: no pings).
+    #[serde(with = "tributary_confmap::duration")]
+    pub http2_read_idle_timeout: Duration,
+    /// HTTP/2: close the connection if a ping is not answered within this (15s).
+    #[serde(with = "tributary_confmap::duration")]
+    pub http2_ping_timeout: Duration,
+    /// Retries of failed exports.
+    pub retry_on_failure: RetryConfig,
+    /// The sending queue.
+    pub sending_queue: QueueConfig,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Config {
+            endpoint: String::new(),
+            traces_endpoint: String::new(),
+            metrics_endpoint: String::new(),
+            logs_endpoint: String::new(),
+            profiles_endpoint: String::new(),
+            encoding: Encoding::Proto,
+            compression: Compression::Gzip,
+            compression_params: CompressionParams::default(),
+            headers: Headers::default(),
+            tls: TlsClientConfig::default(),
+            proxy_url: String::new(),
+            timeout: Duration::from_secs(30),
+            read_buffer_size: 0,
+            write_buffer_size: 512 * 1024,
+            max_idle_conns: None,
+            max_idle_conns_per_host: None,
+            max_conns_per_host: None,
+            idle_conn_timeout: None,
+            disable_keep_alives: false,
+            http2_read_idle_timeout: Duration::ZERO,
+            http2_ping_timeout: Duration::ZERO,
+            retry_on_failure: RetryConfig::default(),
+            sending_queue: QueueConfig::default(),
+        }
+    }
+}
+
+impl Config {
+    /// The delivery settings for the exporter helper.
+    pub fn helper(&self) -> HelperConfig {
+        HelperConfig {
+            timeout: self.timeout,
+            retry_on_failure: self.retry_on_failure.clone(),
+            sending_queue: self.sending_queue.clone(),
+        }
+    }
+
+    /// The URL `signal` is sent to: its own endpoint as is, or the base endpoint with
+    /// `/v1/<signal>` appended (as the Go exporter composes it).
+    pub fn signal_url(&self, signal: Signal) -> Result<String, ConfigError> {
+        let (key, own) = match signal {
+            Signal::Traces => ("traces_endpoint", &self.traces_endpoint),
+            Signal::Metrics => ("metrics_endpoint", &self.metrics_endpoint),
+            Signal::Logs => ("logs_endpoint", &self.logs_endpoint),
+        };
+        if !own.is_empty() {
+            check_url(key, own)?;
+            return Ok(own.clone());
+        }
+        if self.endpoint.is_empty() {
+            return Err(ConfigError::new(format!(
+                "either endpoint or {key} must be specified"
+            )));
+        }
+        check_url("endpoint", &self.endpoint)?;
+        let separator = if self.endpoint.ends_with('/') {
+            ""
+        } else {
+            "/"
+        };
+        Ok(format!(
+            "{}{separator}v1/{}",
+            self.endpoint,
+            signal.as_str()
+        ))
+    }
+}
+
+fn check_url(key: &str, text: &str) -> Result<(), ConfigError> {
+    let url = reqwest::Url::parse(text)
+        .map_err(|e| ConfigError::at(key, format!("invalid URL {text:?}: {e}")))?;
+    match url.scheme() {
+        "http" | "https" => Ok(()),
+        other => Err(ConfigError::at(
+            key,
+            format!("unsupported scheme {other:?}: use http:// or https://"),
+        )),
+    }
+}
+
+impl ComponentConfig for Config {
+    fn validate(&self) -> Result<(), ConfigError> {
+        if self.endpoint.is_empty()
+            && self.traces_endpoint.is_empty()
+            && self.metrics_endpoint.is_empty()
+            && self.logs_endpoint.is_empty()
+            && self.profiles_endpoint.is_empty()
+        {
+            return Err(ConfigError::at(
+                "endpoint",
+                "at least one endpoint must be specified",
+            ));
+        }
+        for (key, url) in [
+            ("endpoint", &self.endpoint),
+            ("traces_endpoint", &self.traces_endpoint),
+            ("metrics_endpoint", &self.metrics_endpoint),
+            ("logs_endpoint", &self.logs_endpoint),
+            ("profiles_endpoint", &self.profiles_endpoint),
+        ] {
+            if !url.is_empty() {
+                check_url(key, url)?;
+            }
+        }
+        if !self.proxy_url.is_empty() {
+            check_url("proxy_url", &self.proxy_url)?;
+        }
+        self.compression_params
+            .validate(self.compression)
+            .map_err(|e| e.within("compression_params"))?;
+        self.tls.validate().map_err(|e| e.within("tls"))?;
+        self.headers.validate().map_err(|e| e.within("headers"))?;
+        self.helper().validate()
+    }
+}

@@ -1,0 +1,224 @@
+//! Sending one batch as an OTLP/HTTP request.
+
+use std::marker::PhantomData;
+use std::time::Duration;
+
+use async_trait::async_trait;
+use bytes::Bytes;
+use http::header::{CONTENT_ENCODING, CONTENT_TYPE};
+use http::{HeaderMap, HeaderValue};
+use tributary_pipeline_core::component::{CreateError, CreateSettings};
+use tributary_pipeline_core::consumer::ConsumeError;
+use tributary_pipeline_core::exporterhelper::Export;
+
+use super::config::{Config, Encoding};
+use super::response::{MAX_BODY, error_for, partial_success};
+use crate::client::{Compression, Compressor, OFFLOAD_THRESHOLD, run_cpu_bound, user_agent};
+use crate::otlp_json::JsonPayload;
+use crate::otlp_signal::{OtlpSignal, PartialSuccessRecorder};
+
+/// How a batch becomes a request body.
+#[derive(Clone, Copy, Debug)]
+struct BodyFormat {
+    encoding: Encoding,
+    compressor: Compressor,
+}
+
+impl BodyFormat {
+    fn content_type(self) -> &'static str {
+        match self.encoding {
+            Encoding::Proto => "application/x-protobuf",
+            Encoding::Json => "application/json",
+        }
+    }
+
+    /// Encodes and compresses `data`. Protobuf is the payload's cached encoding, so an
+    /// unchanged payload received over OTLP is sent without re-encoding.
+    fn body<T: OtlpSignal + JsonPayload>(self, data: &T) -> Result<Bytes, ConsumeError> {
+        let encoded = match self.encoding {
+            Encoding::Proto => data.encoded(),
+            Encoding::Json => {
+                let mut json = Vec::with_capacity(data.encoded_len() * 2);
+                data.write_json(&mut json)
+                    .map_err(|e| ConsumeError::permanent(format!("encoding OTLP/JSON: {e}")))?;
+                Bytes::from(json)
+            }
+        };
+        if self.compressor.compression == Compression::None {
+            return Ok(encoded);
+        }
+        let mut compressed = Vec::with_capacity(encoded.len() / 3 + 64);
+        self.compressor
+            .compress_into(&encoded, &mut compressed)
+            .map_err(|e| {
+                ConsumeError::permanent(format!(
+                    "compressing with {}: {e}",
+                    self.compressor.compression
+                ))
+            })?;
+        Ok(Bytes::from(compressed))
+    }
+
+    /// Whether preparing `data` is enough work to move off the async runtime.
+    fn is_heavy<T: OtlpSignal>(self, data: &T) -> bool {
+        let work =
+            self.encoding == Encoding::Json || self.compressor.compression != Compression::None;
+        work && data.encoded_len() >= OFFLOAD_THRESHOLD
+    }
+}
+
+/// Exports one signal's batches to its OTLP/HTTP URL.
+pub(crate) struct HttpExporter<T> {
+    client: reqwest::Client,
+    url: String,
+    format: BodyFormat,
+    partial_success: PartialSuccessRecorder,
+    span: tracing::Span,
+    signal: PhantomData<fn(T)>,
+}
+
+impl<T: OtlpSignal> HttpExporter<T> {
+    pub(crate) fn new(
+        settings: &CreateSettings,
+        config: &Config,
+        client: reqwest::Client,
+    ) -> Result<Self, CreateError> {
+        let url = config
+            .signal_url(T::SIGNAL)
+            .map_err(|e| CreateError::new(e.to_string()))?;
+        Ok(HttpExporter {
+            client,
+            url,
+            format: BodyFormat {
+                encoding: config.encoding,
+                compressor: Compressor::new(config.compression, &config.compression_params),
+            },
+            partial_success: PartialSuccessRecorder::new::<T>(settings),
+            span: settings.span().clone(),
+            signal: PhantomData,
+        })
+    }
+}
+
+/// The HTTP client shared by an exporter's signals: pooled connections, TLS, default
+/// headers, user agent.
+pub(crate) fn client(
+    settings: &CreateSettings,
+    config: &Config,
+) -> Result<reqwest::Client, CreateError> {
+    let tls = config
+        .tls
+        .rustls_config(&[b"h2", b"http/1.1"])
+        .map_err(|e| CreateError::with_source("tls", e))?;
+    let mut builder = reqwest::Client::builder()
+        .tls_backend_preconfigured(tls)
+        .user_agent(user_agent(settings.build_info()))
+        .default_headers(config.headers.to_header_map())
+        .pool_idle_timeout(config.idle_conn_timeout.unwrap_or(Duration::from_secs(90)));
+    if !config.timeout.is_zero() {
+        builder = builder.connect_timeout(config.timeout);
+    }
+    if config.disable_keep_alives {
+        builder = builder.pool_max_idle_per_host(0);
+    } else if let Some(max) = config.max_idle_conns_per_host {
+        builder = builder.pool_max_idle_per_host(max);
+    }
+    if !config.http2_read_idle_timeout.is_zero() {
+        builder = builder.http2_keep_alive_interval(config.http2_read_idle_timeout);
+        let ping_timeout = if config.http2_ping_timeout.is_zero() {
+            Duration::from_secs(15)
+        } else {
+            config.http2_ping_timeout
+        };
+        builder = builder.http2_keep_alive_timeout(ping_timeout);
+    }
+    if !config.proxy_url.is_empty() {
+        let proxy = reqwest::Proxy::all(&config.proxy_url)
+            .map_err(|e| CreateError::with_source("proxy_url", e))?;
+        builder = builder.proxy(proxy);
+    }
+    builder
+        .build()
+        .map_err(|e| CreateError::with_source("building the HTTP client", e))
+}
+
+/// Reads at most [`MAX_BODY`] bytes of a response body; a body that breaks off is what
+/// arrived until then.
+async fn read_body(mut response: reqwest::Response) -> Vec<u8> {
+    let mut body = Vec::new();
+    while body.len() < MAX_BODY {
+        match response.chunk().await {
+            Ok(Some(chunk)) => {
+                let room = MAX_BODY - body.len();
+                body.extend_from_slice(&chunk[..chunk.len().min(room)]);
+            }
+            Ok(None) | Err(_) => break,
+        }
+    }
+    body
+}
+
+#[async_trait]
+impl<T: OtlpSignal + JsonPayload> Export<T> for HttpExporter<T> {
+    async fn export(&self, data: T) -> Result<(), ConsumeError> {
+        let format = self.format;
+        let body = run_cpu_bound(format.is_heavy(&data), move || format.body(&data))
+            .await
+            .map_err(|e| ConsumeError::retryable(format!("preparing the request: {e}")))??;
+
+        let mut headers = HeaderMap::with_capacity(2);
+        headers.insert(
+            CONTENT_TYPE,
+            HeaderValue::from_static(format.content_type()),
+        );
+        if format.compressor.compression != Compression::None {
+            headers.insert(
+                CONTENT_ENCODING,
+                HeaderValue::from_static(format.compressor.compression.as_str()),
+            );
+        }
+        let response = self
+            .client
+            .post(&self.url)
+            .headers(headers)
+            .body(body)
+            .send()
+            .await
+            .map_err(|e| {
+                let message = format!("sending to {}: {}", self.url, error_chain(&e));
+                if e.is_builder() {
+                    ConsumeError::permanent(message)
+                } else {
+                    ConsumeError::retryable(message)
+                }
+            })?;
+
+        let status = response.status();
+        let headers = response.headers().clone();
+        let body = read_body(response).await;
+        if !status.is_success() {
+            return Err(error_for(&self.url, status, &headers, &body));
+        }
+        match partial_success::<T>(&headers, &body) {
+            Ok(partial) => self.partial_success.record(partial),
+            Err(problem) => {
+                let _entered = self.span.enter();
+                tracing::warn!(url = %self.url, %problem, "unreadable response to an accepted export");
+            }
+        }
+        Ok(())
+    }
+}
+
+/// An error with its causes, `a: b: c`, since reqwest's own message is often just
+/// "error sending request".
+fn error_chain(error: &dyn std::error::Error) -> String {
+    let mut text = error.to_string();
+    let mut source = error.source();
+    while let Some(cause) = source {
+        text.push_str(": ");
+        text.push_str(&cause.to_string());
+        source = cause.source();
+    }
+    text
+}

@@ -1,0 +1,76 @@
+//! The `otlp_http` exporter (alias `otlphttp`): sends traces, metrics and logs to an OTLP
+//! backend over HTTP, as protobuf or JSON.
+//!
+//! ```yaml
+//! exporters:
+//!   otlp_http:
+//!     endpoint: https://otlp.example.com        # POSTs to /v1/traces, /v1/metrics, /v1/logs
+//!     headers:
+//!       x-api-key: ${env:API_KEY}
+//!     compression: zstd
+//!   otlphttp/json:
+//!     endpoint: http://127.0.0.1:4318
+//!     encoding: json
+//!     logs_endpoint: http://127.0.0.1:9428/insert/opentelemetry/v1/logs   # used as is
+//! ```
+//!
+//! | key | default | meaning |
+//! |---|---|---|
+//! | `endpoint` | — | base URL; `/v1/<signal>` is appended (after a `/` if needed) |
+//! | `traces_endpoint`, `metrics_endpoint`, `logs_endpoint` | — | per-signal URLs, used as is; at least one of these or `endpoint` is required |
+//! | `profiles_endpoint` | — | accepted; Tributary has no profiles signal |
+//! | `encoding` | `proto` | `proto` (`application/x-protobuf`) or `json` (`application/json`) |
+//! | `compression` | `gzip` | `gzip`, `zstd`, `none` (`Content-Encoding`) |
+//! | `compression_params::level` | gzip 1, zstd 1 | compression level (see [`otlp`](crate::otlp) for the costs) |
+//! | `headers` | none | sent with every request |
+//! | `tls` | system roots | see [`TlsClientConfig`](crate::client::TlsClientConfig); applies to `https://` URLs |
+//! | `proxy_url` | none | HTTP(S) proxy for every request |
+//! | `timeout` | `30s` | deadline of each attempt, response included |
+//! | `idle_conn_timeout` | `90s` | close pooled connections idle this long |
+//! | `max_idle_conns_per_host` | unlimited | idle connections kept per host |
+//! | `disable_keep_alives` | `false` | a new connection per request |
+//! | `http2_read_idle_timeout` / `http2_ping_timeout` | off / 15s | HTTP/2 health pings |
+//! | `read_buffer_size`, `write_buffer_size`, `max_idle_conns`, `max_conns_per_host` | | accepted for compatibility, no effect |
+//! | `retry_on_failure` | enabled, 5s → 30s, 300s total | the exporter helper's retry |
+//! | `sending_queue` | enabled, 1000 requests, 10 consumers | the exporter helper's queue |
+//!
+//! # Behaviour
+//!
+//! * **Protobuf bodies are the payload's cached encoding**: data received over OTLP and not
+//!   modified is sent without re-encoding. JSON is OTLP/JSON as the specification defines it
+//!   (hex trace and span IDs, 64-bit integers as strings), with NaN and ±Infinity written
+//!   as `"NaN"`, `"Infinity"`, `"-Infinity"` instead of being lost. Encoding and compressing
+//!   a large batch happens on a blocking thread, off the async runtime.
+//! * **Responses** are classified as the OTLP specification and the Go exporter do: 429 is
+//!   throttling and 502, 503, 504 are retryable, each honouring `Retry-After` (seconds or
+//!   an HTTP-date); every other non-2xx status is permanent. The error message carries the
+//!   server's `google.rpc.Status` message (protobuf or JSON body) or the start of a text
+//!   body. A connection that fails (refused, reset, TLS, timeout) is retryable.
+//! * **Partial success**: a 2xx body (protobuf or JSON, per its `Content-Type`) with
+//!   `partial_success` set is logged and its rejected items counted in
+//!   `otelcol_exporter_partial_success_rejected_<items>{exporter}`; the batch counts as
+//!   sent. An unreadable 2xx body is logged and the export still succeeds (the Go exporter
+//!   fails it, which makes the retry re-send data the backend already accepted).
+//! * The traces, metrics and logs instances of one exporter share one connection pool.
+//!
+//! # Differences from the Go Collector
+//!
+//! * Go honours `Retry-After` only on 429 and 503; here it is honoured on 502 and 504 too.
+//! * `tls::insecure` has no effect (as in Go, the URL scheme decides); `auth`,
+//!   `cookies` and `middlewares` are not supported and are refused as unknown keys.
+
+mod config;
+mod exporter;
+mod factory;
+mod response;
+
+#[cfg(test)]
+mod tests;
+
+pub use config::{Config, Encoding};
+pub use factory::OtlpHttpExporterFactory;
+
+/// The `otlp_http` exporter's factory, to register on the collector builder.
+pub fn factory() -> OtlpHttpExporterFactory {
+    OtlpHttpExporterFactory
+}

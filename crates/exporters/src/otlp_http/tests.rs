@@ -1,0 +1,577 @@
+//! The `otlp_http` exporter against a real HTTP server on 127.0.0.1.
+
+use std::collections::VecDeque;
+use std::io::Read;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, SystemTime};
+
+use axum::Router;
+use axum::extract::State;
+use axum::response::{IntoResponse, Response};
+use bytes::Bytes;
+use http::{HeaderMap, StatusCode, Uri};
+use prost::Message;
+use tributary_pipeline_core::component::{Component, CreateSettings, ExporterFactory, Host};
+use tributary_pipeline_core::consumer::ErrorKind;
+use tributary_pipeline_core::exporterhelper::Export;
+use tributary_pipeline_core::pdata::proto::collector::logs::v1::ExportLogsServiceRequest;
+use tributary_pipeline_core::pdata::proto::collector::metrics::v1::ExportMetricsServiceRequest;
+use tributary_pipeline_core::pdata::proto::collector::trace::v1::{
+    ExportTracePartialSuccess, ExportTraceServiceRequest, ExportTraceServiceResponse,
+};
+use tributary_pipeline_core::pdata::{Logs, Metrics, Signal, Traces};
+
+use super::config::{Config, Encoding};
+use super::exporter::{HttpExporter, client};
+use crate::otlp_json::JsonPayload;
+use crate::otlp_signal::{OtlpSignal, RpcStatus};
+use crate::testing::certs::TestPki;
+use crate::testing::server::{TestServer, closed_port, serve};
+use crate::testing::{fixtures, load, settings};
+
+// ---- An OTLP/HTTP backend that records requests and answers from a script ----
+
+struct Received {
+    path: String,
+    headers: HeaderMap,
+    /// The body after undoing `Content-Encoding`.
+    body: Bytes,
+}
+
+struct Reply {
+    status: u16,
+    headers: Vec<(&'static str, String)>,
+    body: Bytes,
+}
+
+impl Reply {
+    fn status(status: u16) -> Self {
+        Reply {
+            status,
+            headers: Vec::new(),
+            body: Bytes::new(),
+        }
+    }
+
+    fn header(mut self, name: &'static str, value: impl Into<String>) -> Self {
+        self.headers.push((name, value.into()));
+        self
+    }
+
+    fn body(mut self, body: impl Into<Bytes>) -> Self {
+        self.body = body.into();
+        self
+    }
+}
+
+#[derive(Default)]
+struct Backend {
+    replies: Mutex<VecDeque<Reply>>,
+    received: Mutex<Vec<Received>>,
+}
+
+impl Backend {
+    fn reply(&self, reply: Reply) {
+        self.replies.lock().unwrap().push_back(reply);
+    }
+
+    fn take(&self) -> Vec<Received> {
+        std::mem::take(&mut *self.received.lock().unwrap())
+    }
+}
+
+async fn handle(
+    State(backend): State<Arc<Backend>>,
+    uri: Uri,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    let body = match headers.get("content-encoding").map(|v| v.to_str().unwrap()) {
+        None => body,
+        Some("gzip") => {
+            let mut out = Vec::new();
+            flate2::read::GzDecoder::new(body.as_ref())
+                .read_to_end(&mut out)
+                .expect("gzip body");
+            out.into()
+        }
+        Some("zstd") => zstd::decode_all(body.as_ref()).expect("zstd body").into(),
+        Some(other) => panic!("unexpected content-encoding {other}"),
+    };
+    backend.received.lock().unwrap().push(Received {
+        path: uri.path().to_string(),
+        headers,
+        body,
+    });
+    let reply = backend
+        .replies
+        .lock()
+        .unwrap()
+        .pop_front()
+        .unwrap_or(Reply::status(200));
+    let mut response = (StatusCode::from_u16(reply.status).unwrap(), reply.body).into_response();
+    for (name, value) in reply.headers {
+        response.headers_mut().insert(name, value.parse().unwrap());
+    }
+    response
+}
+
+async fn backend(tls: Option<Arc<rustls::ServerConfig>>) -> (Arc<Backend>, TestServer) {
+    let backend = Arc::new(Backend::default());
+    let router = Router::new().fallback(handle).with_state(backend.clone());
+    (backend, serve(router, tls).await)
+}
+
+/// An exporter built from `yaml` (with `{addr}` / `{port}` filled in).
+fn exporter<T: OtlpSignal + JsonPayload>(
+    yaml: &str,
+    server: &TestServer,
+) -> (HttpExporter<T>, CreateSettings) {
+    let yaml = yaml
+        .replace("{addr}", &server.addr.to_string())
+        .replace("{port}", &server.addr.port().to_string());
+    let config: Config = load(&yaml).expect("valid config");
+    let settings = settings::<T>("otlp_http/test");
+    let client = client(&settings, &config).expect("client");
+    let exporter = HttpExporter::new(&settings, &config, client).expect("exporter");
+    (exporter, settings)
+}
+
+#[tokio::test]
+async fn protobuf_bodies_are_the_cached_encoding_gzipped_by_default() {
+    let (backend, server) = backend(None).await;
+    let (exporter, _) = exporter::<Traces>(
+        "endpoint: http://{addr}\nheaders: {x-api-key: k3y, x-scope-orgid: 7}\n",
+        &server,
+    );
+    let (traces, bytes) = fixtures::traces_with_foreign_bytes();
+
+    exporter.export(traces).await.expect("export");
+
+    let received = backend.take();
+    assert_eq!(received.len(), 1);
+    let request = &received[0];
+    assert_eq!(request.path, "/v1/traces");
+    assert_eq!(request.body, bytes);
+    assert_eq!(request.headers["content-type"], "application/x-protobuf");
+    assert_eq!(request.headers["content-encoding"], "gzip");
+    assert_eq!(request.headers["x-api-key"], "k3y");
+    assert_eq!(request.headers["x-scope-orgid"], "7");
+    let agent = request.headers["user-agent"].to_str().unwrap();
+    assert!(
+        agent.starts_with("Tributary telemetry collector/"),
+        "{agent}"
+    );
+}
+
+#[tokio::test]
+async fn zstd_and_uncompressed_bodies() {
+    let (backend, server) = backend(None).await;
+    let (zstd, _) = exporter::<Logs>("endpoint: http://{addr}\ncompression: zstd\n", &server);
+    zstd.export(fixtures::logs(20)).await.unwrap();
+    let (plain, _) = exporter::<Logs>("endpoint: http://{addr}\ncompression: none\n", &server);
+    plain.export(fixtures::logs(20)).await.unwrap();
+
+    let received = backend.take();
+    assert_eq!(received[0].headers["content-encoding"], "zstd");
+    assert!(!received[1].headers.contains_key("content-encoding"));
+    for request in &received {
+        assert_eq!(request.path, "/v1/logs");
+        assert_eq!(request.body, fixtures::logs(20).encoded());
+    }
+}
+
+#[tokio::test]
+async fn large_batches_are_compressed_off_the_runtime_and_arrive_intact() {
+    let (backend, server) = backend(None).await;
+    let (exporter, _) = exporter::<Traces>("endpoint: http://{addr}\n", &server);
+    let traces = fixtures::traces(3000);
+    assert!(traces.encoded_len() > 64 * 1024);
+    exporter.export(traces.clone()).await.unwrap();
+    assert_eq!(backend.take()[0].body, traces.encoded());
+}
+
+#[tokio::test]
+async fn json_bodies_decode_to_the_same_requests_for_every_signal() {
+    let (backend, server) = backend(None).await;
+    let yaml = "endpoint: http://{addr}\nencoding: json\ncompression: none\n";
+    exporter::<Traces>(yaml, &server)
+        .0
+        .export(fixtures::traces(3))
+        .await
+        .unwrap();
+    exporter::<Metrics>(yaml, &server)
+        .0
+        .export(fixtures::metrics())
+        .await
+        .unwrap();
+    exporter::<Logs>(yaml, &server)
+        .0
+        .export(fixtures::logs(2))
+        .await
+        .unwrap();
+
+    let received = backend.take();
+    let paths: Vec<&str> = received.iter().map(|r| r.path.as_str()).collect();
+    assert_eq!(paths, ["/v1/traces", "/v1/metrics", "/v1/logs"]);
+    for request in &received {
+        assert_eq!(request.headers["content-type"], "application/json");
+    }
+    let traces: ExportTraceServiceRequest = serde_json::from_slice(&received[0].body).unwrap();
+    assert_eq!(traces, *fixtures::traces(3).request());
+    let metrics: ExportMetricsServiceRequest = serde_json::from_slice(&received[1].body).unwrap();
+    assert_eq!(metrics, *fixtures::metrics().request());
+    let logs: ExportLogsServiceRequest = serde_json::from_slice(&received[2].body).unwrap();
+    assert_eq!(logs, *fixtures::logs(2).request());
+}
+
+#[tokio::test]
+async fn json_bodies_keep_nan_and_infinities() {
+    let (backend, server) = backend(None).await;
+    let (exporter, _) = exporter::<Metrics>(
+        "endpoint: http://{addr}\nencoding: json\ncompression: gzip\n",
+        &server,
+    );
+    exporter
+        .export(fixtures::non_finite_metrics())
+        .await
+        .unwrap();
+    let json: serde_json::Value = serde_json::from_slice(&backend.take()[0].body).unwrap();
+    let metrics = &json["resourceMetrics"][0]["scopeMetrics"][0]["metrics"];
+    let gauge: Vec<&serde_json::Value> = metrics[0]["gauge"]["dataPoints"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| &p["asDouble"])
+        .collect();
+    assert_eq!(gauge, ["NaN", "Infinity", "-Infinity"]);
+    assert_eq!(metrics[1]["histogram"]["dataPoints"][0]["sum"], "NaN");
+}
+
+#[tokio::test]
+async fn signal_urls_follow_the_go_exporters_rules() {
+    let (backend, server) = backend(None).await;
+    let yaml = "endpoint: http://{addr}/otlp/\nlogs_endpoint: http://{addr}/custom/logs\n";
+    exporter::<Traces>(yaml, &server)
+        .0
+        .export(fixtures::traces(1))
+        .await
+        .unwrap();
+    exporter::<Logs>(yaml, &server)
+        .0
+        .export(fixtures::logs(1))
+        .await
+        .unwrap();
+    let paths: Vec<String> = backend.take().into_iter().map(|r| r.path).collect();
+    assert_eq!(paths, ["/otlp/v1/traces", "/custom/logs"]);
+}
+
+#[tokio::test]
+async fn http_statuses_become_consume_errors() {
+    let (backend, server) = backend(None).await;
+    let (exporter, _) = exporter::<Traces>("endpoint: http://{addr}\n", &server);
+    let status_body = RpcStatus {
+        code: 3,
+        message: "span without name".into(),
+        details: vec![],
+    }
+    .encode_to_vec();
+    let in_30s = httpdate::fmt_http_date(SystemTime::now() + Duration::from_secs(30));
+
+    // The reply, the error class expected, and the range of the expected delay in seconds.
+    type Case = (Reply, ErrorKind, Option<(u64, u64)>);
+    let cases: Vec<Case> = vec![
+        (
+            Reply::status(400)
+                .header("content-type", "application/x-protobuf")
+                .body(status_body),
+            ErrorKind::Permanent,
+            None,
+        ),
+        (Reply::status(401), ErrorKind::Permanent, None),
+        (Reply::status(404), ErrorKind::Permanent, None),
+        (Reply::status(413), ErrorKind::Permanent, None),
+        (Reply::status(500), ErrorKind::Permanent, None),
+        (Reply::status(429), ErrorKind::Throttled, None),
+        (
+            Reply::status(429).header("retry-after", "3"),
+            ErrorKind::Throttled,
+            Some((3, 3)),
+        ),
+        (
+            Reply::status(503).header("retry-after", in_30s),
+            ErrorKind::Retryable,
+            Some((28, 30)),
+        ),
+        (Reply::status(502), ErrorKind::Retryable, None),
+        (
+            Reply::status(504).header("retry-after", "1"),
+            ErrorKind::Retryable,
+            Some((1, 1)),
+        ),
+    ];
+    for (reply, kind, delay) in cases {
+        let status = reply.status;
+        backend.reply(reply);
+        let error = exporter.export(fixtures::traces(1)).await.unwrap_err();
+        assert_eq!(error.kind(), kind, "{status}: {error}");
+        match delay {
+            None => assert_eq!(error.retry_after(), None, "{status}"),
+            Some((min, max)) => {
+                let secs = error.retry_after().expect("a delay").as_secs();
+                assert!((min..=max).contains(&secs), "{status}: {secs}s");
+            }
+        }
+        if status == 400 {
+            assert!(error.message().contains("span without name"), "{error}");
+        }
+    }
+}
+
+#[tokio::test]
+async fn partial_success_in_protobuf_and_json_is_counted() {
+    let (backend, server) = backend(None).await;
+    let (exporter, settings) = exporter::<Traces>("endpoint: http://{addr}\n", &server);
+    let response = ExportTraceServiceResponse {
+        partial_success: Some(ExportTracePartialSuccess {
+            rejected_spans: 2,
+            error_message: "too old".into(),
+        }),
+    };
+    backend.reply(
+        Reply::status(200)
+            .header("content-type", "application/x-protobuf")
+            .body(response.encode_to_vec()),
+    );
+    backend.reply(
+        Reply::status(200)
+            .header("content-type", "application/json")
+            .body(r#"{"partialSuccess":{"rejectedSpans":"3","errorMessage":"dup"}}"#),
+    );
+    backend.reply(
+        Reply::status(200)
+            .header("content-type", "application/x-protobuf")
+            .body(vec![0xff, 0xff]),
+    );
+    for _ in 0..3 {
+        exporter
+            .export(fixtures::traces(5))
+            .await
+            .expect("accepted, even partially or with an unreadable body");
+    }
+    assert_eq!(
+        settings.metrics().value(
+            "otelcol_exporter_partial_success_rejected_spans",
+            &[("exporter", "otlp_http/test")]
+        ),
+        Some(5.0)
+    );
+}
+
+#[tokio::test]
+async fn an_unreachable_backend_is_retryable() {
+    let addr = closed_port().await;
+    let config: Config = load(&format!("endpoint: http://{addr}\n")).unwrap();
+    let settings = settings::<Traces>("otlp_http");
+    let exporter =
+        HttpExporter::<Traces>::new(&settings, &config, client(&settings, &config).unwrap())
+            .unwrap();
+    let error = exporter.export(fixtures::traces(1)).await.unwrap_err();
+    assert_eq!(error.kind(), ErrorKind::Retryable, "{error}");
+    assert!(error.message().contains(&addr.to_string()), "{error}");
+}
+
+#[tokio::test]
+async fn https_with_the_configured_ca_and_refusal_without_it() {
+    let pki = TestPki::new();
+    let (backend, server) = backend(Some(pki.server_config(false))).await;
+    let (trusted, _) = exporter::<Traces>(
+        &format!(
+            "endpoint: https://localhost:{{port}}\ntls: {{ca_file: {}}}\n",
+            pki.ca_file()
+        ),
+        &server,
+    );
+    trusted
+        .export(fixtures::traces(1))
+        .await
+        .expect("TLS export");
+
+    let (untrusted, _) = exporter::<Traces>("endpoint: https://localhost:{port}\n", &server);
+    let error = untrusted.export(fixtures::traces(1)).await.unwrap_err();
+    assert_eq!(error.kind(), ErrorKind::Retryable, "{error}");
+
+    let (skipping, _) = exporter::<Traces>(
+        "endpoint: https://127.0.0.1:{port}\ntls: {insecure_skip_verify: true}\n",
+        &server,
+    );
+    skipping
+        .export(fixtures::traces(1))
+        .await
+        .expect("no verification");
+    assert_eq!(backend.take().len(), 2);
+}
+
+#[tokio::test]
+async fn mutual_tls_over_https() {
+    let pki = TestPki::new();
+    let (backend, server) = backend(Some(pki.server_config(true))).await;
+    let (exporter, _) = exporter::<Metrics>(
+        &format!(
+            "endpoint: https://localhost:{{port}}\ntls: {{ca_file: {}, cert_file: {}, key_file: {}}}\n",
+            pki.ca_file(),
+            pki.client_cert_file(),
+            pki.client_key_file()
+        ),
+        &server,
+    );
+    exporter
+        .export(fixtures::metrics())
+        .await
+        .expect("mTLS export");
+    assert_eq!(backend.take()[0].path, "/v1/metrics");
+}
+
+#[tokio::test]
+async fn the_factory_builds_working_exporters_for_every_signal() {
+    let (backend, server) = backend(None).await;
+    let config: Config = load(&format!(
+        "endpoint: http://{}\nretry_on_failure: {{enabled: false}}\nsending_queue: {{enabled: false}}\n",
+        server.addr
+    ))
+    .unwrap();
+    let factory = super::factory();
+    assert_eq!(factory.component_type(), "otlp_http");
+    assert_eq!(factory.aliases(), ["otlphttp"]);
+    let settings = settings::<Traces>("otlphttp");
+    let traces = factory.create_traces(&settings, &config).unwrap();
+    let metrics = factory.create_metrics(&settings, &config).unwrap();
+    let logs = factory.create_logs(&settings, &config).unwrap();
+    let components: [Arc<dyn Component>; 3] = [traces.clone(), metrics.clone(), logs.clone()];
+    for component in &components {
+        component.start(&Host::default()).await.unwrap();
+    }
+    traces.consume(fixtures::traces(2)).await.unwrap();
+    metrics.consume(fixtures::metrics()).await.unwrap();
+    logs.consume(fixtures::logs(1)).await.unwrap();
+    for component in &components {
+        component.shutdown().await.unwrap();
+    }
+    let paths: Vec<String> = backend.take().into_iter().map(|r| r.path).collect();
+    assert_eq!(paths, ["/v1/traces", "/v1/metrics", "/v1/logs"]);
+    assert_eq!(
+        settings.metrics().value(
+            "otelcol_exporter_sent_metric_points",
+            &[("exporter", "otlphttp")]
+        ),
+        Some(9.0)
+    );
+}
+
+#[test]
+fn a_signal_without_an_endpoint_cannot_be_created() {
+    let config: Config = load("traces_endpoint: http://localhost:4318/v1/traces\n").unwrap();
+    let settings = settings::<Logs>("otlp_http");
+    let error = super::factory()
+        .create_logs(&settings, &config)
+        .err()
+        .expect("no logs endpoint");
+    assert!(
+        error
+            .to_string()
+            .contains("either endpoint or logs_endpoint must be specified"),
+        "{error}"
+    );
+}
+
+// ---- Configuration ----
+
+#[test]
+fn defaults_follow_the_go_exporter() {
+    let config = Config::default();
+    assert_eq!(config.timeout, Duration::from_secs(30));
+    assert_eq!(config.encoding, Encoding::Proto);
+    assert_eq!(config.compression, crate::client::Compression::Gzip);
+    assert_eq!(config.write_buffer_size, 512 * 1024);
+    assert!(config.retry_on_failure.enabled);
+    assert_eq!(config.sending_queue.num_consumers, 10);
+}
+
+#[test]
+fn reads_the_go_collectors_test_configuration() {
+    let config: Config = load(
+        r#"
+endpoint: "https://1.2.3.4:1234"
+tls:
+  ca_file: /var/lib/mycert.pem
+  cert_file: certfile
+  key_file: keyfile
+  insecure: true
+timeout: 10s
+read_buffer_size: 123
+write_buffer_size: 345
+sending_queue:
+  enabled: true
+  num_consumers: 2
+  queue_size: 10
+retry_on_failure:
+  enabled: true
+  initial_interval: 10s
+  randomization_factor: 0.7
+  multiplier: 1.3
+  max_interval: 60s
+  max_elapsed_time: 10m
+headers:
+  header1: "234"
+  another: "somevalue"
+compression: gzip
+profiles_endpoint: "https://custom.profiles.endpoint:8080/v1development/profiles"
+"#,
+    )
+    .unwrap();
+    assert_eq!(config.timeout, Duration::from_secs(10));
+    assert_eq!(config.sending_queue.queue_size, 10);
+    assert_eq!(
+        config.signal_url(Signal::Metrics).unwrap(),
+        "https://1.2.3.4:1234/v1/metrics"
+    );
+}
+
+#[test]
+fn config_errors_name_their_paths() {
+    let cases = [
+        ("{}", "endpoint"),
+        ("endpoint: not a url", "endpoint"),
+        ("endpoint: ftp://host/", "endpoint"),
+        ("traces_endpoint: ':'", "traces_endpoint"),
+        ("endpoint: http://h\nencoding: xml", "encoding"),
+        ("endpoint: http://h\ncompression: lz4", "compression"),
+        (
+            "endpoint: http://h\ncompression: gzip\ncompression_params: {level: 12}",
+            "compression_params::level",
+        ),
+        ("endpoint: http://h\nproxy_url: '::'", "proxy_url"),
+        ("endpoint: http://h\nheaders: {'x y': z}", "headers::x y"),
+        (
+            "endpoint: http://h\ntls: {key_file: k.pem}",
+            "tls::cert_file",
+        ),
+        (
+            "endpoint: http://h\nretry_on_failure: {multiplier: 0.5}",
+            "retry_on_failure::multiplier",
+        ),
+        (
+            "endpoint: http://h\nsending_queue: {num_consumers: 0}",
+            "sending_queue::num_consumers",
+        ),
+        (
+            "endpoint: http://h\nidle_conn_timeout: forever",
+            "idle_conn_timeout",
+        ),
+        ("endpoint: http://h\ncookies: {enabled: true}", "cookies"),
+    ];
+    for (yaml, path) in cases {
+        let error = load::<Config>(yaml).expect_err(yaml);
+        assert_eq!(error.path(), path, "{yaml}: {error}");
+    }
+}
