@@ -1,0 +1,163 @@
+//! The generator against the sink, in one process: every signal over both transports, with
+//! and without gzip, must arrive item for item.
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Duration;
+
+use tokio_util::sync::CancellationToken;
+
+use crate::load::{self, LoadPlan, LoadReport, Progress};
+use crate::payloads::Rng;
+use crate::requests::{Compression, Protocol, RequestPool, Signal};
+use crate::sink::Sink;
+use crate::transport::Target;
+
+fn target(signal: Signal, protocol: Protocol, compression: Compression, at: SocketAddr) -> Target {
+    Target {
+        signal,
+        protocol,
+        compression,
+        authority: at.to_string(),
+        path: match protocol {
+            Protocol::Grpc => signal.grpc_path().to_string(),
+            Protocol::Http => signal.http_path().to_string(),
+        },
+        headers: Vec::new(),
+        timeout: Duration::from_secs(5),
+    }
+}
+
+async fn send(target: Target, batch: usize, plan: LoadPlan) -> LoadReport {
+    let pool = RequestPool::build(
+        target.signal,
+        target.protocol,
+        target.compression,
+        batch,
+        8,
+        &mut Rng::new(11),
+    )
+    .expect("pool");
+    load::run(
+        Arc::new(target),
+        Arc::new(pool),
+        &plan,
+        Arc::new(Progress::default()),
+        CancellationToken::new(),
+    )
+    .await
+}
+
+async fn sink() -> (Sink, CancellationToken) {
+    let stop = CancellationToken::new();
+    let sink = Sink::start(&["127.0.0.1:0".parse().unwrap()], stop.clone())
+        .await
+        .expect("sink binds");
+    (sink, stop)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_item_sent_is_counted() {
+    let (sink, stop) = sink().await;
+    let at = sink.addresses()[0];
+    let mut expected = 0;
+    for signal in [Signal::Traces, Signal::Metrics, Signal::Logs] {
+        for protocol in [Protocol::Grpc, Protocol::Http] {
+            for compression in [Compression::None, Compression::Gzip] {
+                let plan = LoadPlan {
+                    workers: 2,
+                    rate: 0.0,
+                    duration: Some(Duration::from_millis(150)),
+                };
+                let report = send(target(signal, protocol, compression, at), 37, plan).await;
+                assert!(
+                    report.ok_requests > 0 && report.failed_requests == 0,
+                    "{signal:?} {protocol:?} {compression:?}: {:?}",
+                    report.errors
+                );
+                assert_eq!(report.sent_items, report.ok_requests * 37);
+                expected += report.sent_items;
+                assert_eq!(
+                    sink.counters.items(),
+                    expected,
+                    "{signal:?} {protocol:?} {compression:?}"
+                );
+            }
+        }
+    }
+    assert_eq!(sink.counters.bad_requests(), 0);
+    stop.cancel();
+}
+
+#[tokio::test]
+async fn a_fixed_rate_is_kept() {
+    let (sink, stop) = sink().await;
+    let plan = LoadPlan {
+        workers: 2,
+        rate: 2_000.0,
+        duration: Some(Duration::from_millis(500)),
+    };
+    let at = sink.addresses()[0];
+    let report = send(
+        target(Signal::Traces, Protocol::Grpc, Compression::None, at),
+        10,
+        plan,
+    )
+    .await;
+    // 2,000 items/s for 0.5 s, 10 per request: 100 requests, give or take the last tick.
+    assert!(
+        (90..=101).contains(&report.ok_requests),
+        "{} requests",
+        report.ok_requests
+    );
+    assert_eq!(sink.counters.items(), report.sent_items);
+    stop.cancel();
+}
+
+#[tokio::test]
+async fn a_missing_server_fails_every_request() {
+    // Bind and drop a listener to find a port nobody listens on.
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let at = listener.local_addr().unwrap();
+    drop(listener);
+    let plan = LoadPlan {
+        workers: 1,
+        rate: 0.0,
+        duration: Some(Duration::from_millis(250)),
+    };
+    let report = send(
+        target(Signal::Logs, Protocol::Http, Compression::None, at),
+        5,
+        plan,
+    )
+    .await;
+    assert_eq!(report.ok_requests, 0);
+    assert!(report.failed_requests > 0);
+    assert!(
+        report.errors[0].0.contains("cannot connect"),
+        "{:?}",
+        report.errors
+    );
+}
+
+#[tokio::test]
+async fn the_sink_refuses_what_it_cannot_read() {
+    let (sink, stop) = sink().await;
+    let at = sink.addresses()[0];
+    let mut bad = target(Signal::Traces, Protocol::Http, Compression::None, at);
+    bad.headers.push((
+        http::header::CONTENT_ENCODING,
+        http::HeaderValue::from_static("br"),
+    ));
+    let plan = LoadPlan {
+        workers: 1,
+        rate: 0.0,
+        duration: Some(Duration::from_millis(50)),
+    };
+    let report = send(bad, 5, plan).await;
+    assert_eq!(report.ok_requests, 0);
+    assert!(report.errors[0].0.contains("415"), "{:?}", report.errors);
+    assert_eq!(sink.counters.items(), 0);
+    assert!(sink.counters.bad_requests() > 0);
+    stop.cancel();
+}
