@@ -10,6 +10,8 @@ pub(crate) enum Trigger {
     Size,
     /// The batch's `timeout` ran out, or the processor shut down with data pending.
     Timeout,
+    /// No data arrived for `flush_when_quiet`.
+    Quiet,
 }
 
 /// Counts what one batch processor sent, under `processor="<id>"`. Instances of the same
@@ -23,6 +25,7 @@ pub(crate) struct BatchMetrics {
     send_size_count: Counter,
     size_trigger: Counter,
     timeout_trigger: Counter,
+    quiet_trigger: Counter,
     /// Partitions (distinct metadata-value combinations) alive now.
     pub cardinality: Gauge,
 }
@@ -52,6 +55,11 @@ impl BatchMetrics {
                 "Number of times the batch was sent due to a timeout trigger.",
                 &labels,
             ),
+            quiet_trigger: registry.counter(
+                "otelcol_processor_batch_quiet_trigger_send",
+                "Number of times the batch was sent because no data arrived for flush_when_quiet.",
+                &labels,
+            ),
             cardinality: registry.gauge(
                 "otelcol_processor_batch_metadata_cardinality",
                 "Number of distinct metadata value combinations being processed.",
@@ -67,6 +75,7 @@ impl BatchMetrics {
         match trigger {
             Trigger::Size => self.size_trigger.inc(),
             Trigger::Timeout => self.timeout_trigger.inc(),
+            Trigger::Quiet => self.quiet_trigger.inc(),
         }
     }
 }

@@ -23,6 +23,7 @@
 //! | `send_batch_size` | `8192` | items pending that trigger a send; a trigger, not a cap |
 //! | `timeout` | `200ms` | longest wait for a batch to fill; `0` sends each request at once, divided only by `send_batch_max_size` |
 //! | `send_batch_max_size` | `0` | largest batch in items (`0`: no limit); if set, at least `send_batch_size` |
+//! | `flush_when_quiet` | `5ms` | send the pending batch early once no data has arrived for this long (`0`: off); not in the Go Collector, whose callers do not wait for their batch |
 //! | `metadata_keys` | `[]` | client metadata keys (case-insensitive) whose values partition the batches |
 //! | `metadata_cardinality_limit` | `1000` | most value combinations batched at once (`0`: no limit); data of one more is refused with a permanent error, "too many batcher metadata-value combinations" |
 //!
@@ -35,9 +36,11 @@
 //!   A request divided over several batches succeeds only if every piece was accepted;
 //!   otherwise it gets the most severe error (permanent before throttled before
 //!   retryable), so the client retries what can be retried and drops what cannot.
-//!   Since callers wait, a batch fills only as fast as concurrent callers bring data: a
-//!   client that sends one request at a time waits up to `timeout` for each answer. Size
-//!   `send_batch_size` to the data that arrives within `timeout`.
+//!   Since callers wait, a batch fills only as fast as concurrent callers bring data. So
+//!   that a client sending one request at a time is not held for the whole `timeout` on
+//!   every request, the pending batch goes out as soon as no data has arrived for
+//!   `flush_when_quiet` (5ms): under light load requests are answered in milliseconds,
+//!   under steady load data keeps arriving and batches fill by size or `timeout`.
 //! - **No single-threaded bottleneck** (Go #2248 exports each batch synchronously from
 //!   one goroutine per shard). Each batch goes downstream on a task of its own; the next
 //!   batch fills and goes out while earlier ones are still in flight. Batches are cut in

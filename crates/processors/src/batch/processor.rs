@@ -51,6 +51,7 @@ impl<R: OtlpRequest> BatchProcessor<R> {
                 send_batch_size: config.send_batch_size as usize,
                 send_batch_max_size: config.send_batch_max_size as usize,
                 timeout: config.timeout,
+                flush_when_quiet: config.flush_when_quiet,
                 idle_after: config
                     .timeout
                     .saturating_mul(IDLE_TIMEOUTS)
@@ -96,6 +97,8 @@ struct Batcher<R: OtlpRequest> {
     /// 0: no limit.
     send_batch_max_size: usize,
     timeout: Duration,
+    /// Zero: off.
+    flush_when_quiet: Duration,
     idle_after: Duration,
     partitions: Partitions<R>,
     /// Timer tasks and batches on their way downstream; shutdown waits for them.
@@ -107,7 +110,8 @@ struct Batcher<R: OtlpRequest> {
 /// What a partition's timer task waits for.
 #[derive(Clone, Copy)]
 enum Wake {
-    /// The open batch's deadline.
+    /// The open batch's deadline, or the moment it would have been quiet for
+    /// `flush_when_quiet`, whichever comes first.
     Flush(Instant),
     /// The moment the partition counts as idle.
     Idle(Instant),
@@ -258,7 +262,10 @@ impl<R: OtlpRequest> Batcher<R> {
                     return;
                 }
                 match state.deadline {
-                    Some(deadline) => Wake::Flush(deadline),
+                    Some(deadline) if self.flush_when_quiet.is_zero() => Wake::Flush(deadline),
+                    Some(deadline) => {
+                        Wake::Flush(deadline.min(state.last_used + self.flush_when_quiet))
+                    }
                     None => Wake::Idle(state.last_used + self.idle_after),
                 }
             };
@@ -269,22 +276,30 @@ impl<R: OtlpRequest> Batcher<R> {
             }
             match wake {
                 Wake::Flush(_) => {
-                    let batches = {
+                    let (batches, trigger) = {
                         let mut state = partition.state();
                         if state.closed {
                             return;
                         }
+                        let now = Instant::now();
+                        let quiet = !self.flush_when_quiet.is_zero()
+                            && state.last_used + self.flush_when_quiet <= now;
                         match state.deadline {
                             // Not moved later by a send meanwhile.
-                            Some(deadline) if deadline <= Instant::now() => {
+                            Some(deadline) if deadline <= now => {
                                 state.deadline = None;
-                                state.pending.take_all()
+                                (state.pending.take_all(), Trigger::Timeout)
                             }
-                            _ => Vec::new(),
+                            // No data arrived meanwhile.
+                            Some(_) if quiet => {
+                                state.deadline = None;
+                                (state.pending.take_all(), Trigger::Quiet)
+                            }
+                            _ => (Vec::new(), Trigger::Timeout),
                         }
                     };
                     for batch in batches {
-                        self.dispatch(&partition, batch, Trigger::Timeout);
+                        self.dispatch(&partition, batch, trigger);
                     }
                 }
                 Wake::Idle(_) => {

@@ -133,11 +133,14 @@ struct Harness {
     settings: CreateSettings,
 }
 
+/// A configuration that sends on size and timeout only (no early send when quiet), so
+/// tests of those triggers see exactly them.
 fn config(send_batch_size: u32, timeout: Duration, send_batch_max_size: u32) -> Config {
     Config {
         send_batch_size,
         timeout,
         send_batch_max_size,
+        flush_when_quiet: Duration::ZERO,
         ..Config::default()
     }
 }
@@ -185,6 +188,68 @@ async fn settle() {
 const LONG: Duration = Duration::from_secs(3600);
 
 // ---- Triggers ----
+
+#[tokio::test(start_paused = true)]
+async fn a_lone_request_is_sent_once_no_more_data_arrives() {
+    let h = harness(Config {
+        flush_when_quiet: Duration::from_millis(5),
+        ..config(8192, Duration::from_millis(200), 0)
+    });
+    let started = Instant::now();
+    h.processor.consume(spans(0..3)).await.unwrap();
+    assert_eq!(
+        started.elapsed(),
+        Duration::from_millis(5),
+        "answered after the quiet period, not the timeout"
+    );
+    assert_eq!(sizes(&h.sink.received()), [3]);
+}
+
+#[tokio::test(start_paused = true)]
+async fn data_arriving_steadily_keeps_filling_one_batch() {
+    let h = harness(Config {
+        flush_when_quiet: Duration::from_millis(5),
+        ..config(8192, Duration::from_millis(200), 0)
+    });
+    let started = Instant::now();
+    let mut callers = Vec::new();
+    for i in 0..20 {
+        callers.push(h.send(spans(i..i + 1)));
+        tokio::time::sleep(Duration::from_millis(2)).await;
+    }
+    for caller in callers {
+        caller.await.unwrap().unwrap();
+    }
+    assert_eq!(
+        sizes(&h.sink.received()),
+        [20],
+        "one batch: the gaps were shorter than the quiet period"
+    );
+    // The last request arrived at 38ms; the batch went 5ms later.
+    assert_eq!(started.elapsed(), Duration::from_millis(43));
+}
+
+#[tokio::test(start_paused = true)]
+async fn the_timeout_still_bounds_a_batch_that_never_goes_quiet() {
+    let h = harness(Config {
+        flush_when_quiet: Duration::from_millis(5),
+        ..config(8192, Duration::from_millis(20), 0)
+    });
+    let mut callers = Vec::new();
+    for i in 0..30 {
+        callers.push(h.send(spans(i..i + 1)));
+        tokio::time::sleep(Duration::from_millis(1)).await;
+    }
+    for caller in callers {
+        caller.await.unwrap().unwrap();
+    }
+    let batches = sizes(&h.sink.received());
+    assert_eq!(batches.iter().sum::<usize>(), 30);
+    assert!(
+        batches[0] >= 19,
+        "the first batch went on its 20ms timeout: {batches:?}"
+    );
+}
 
 #[tokio::test(start_paused = true)]
 async fn reaching_send_batch_size_sends_everything_pending() {
