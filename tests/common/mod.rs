@@ -602,7 +602,18 @@ pub struct OtlpBackend {
     pub addr: SocketAddr,
     shared: Arc<BackendShared>,
     server: Mutex<Option<RunningServer>>,
+    /// While down: the address, bound but not listening, so connections are refused and
+    /// no one else (a `free_port` of another component) can take the port meanwhile.
+    reserved: Mutex<Option<tokio::net::TcpSocket>>,
     runtime: Option<tokio::runtime::Runtime>,
+}
+
+/// Binds `addr` (port 0: any) without listening.
+fn reserve(addr: SocketAddr) -> std::io::Result<tokio::net::TcpSocket> {
+    let socket = tokio::net::TcpSocket::new_v4()?;
+    socket.set_reuseaddr(true)?;
+    socket.bind(addr)?;
+    Ok(socket)
 }
 
 impl OtlpBackend {
@@ -613,10 +624,8 @@ impl OtlpBackend {
             .enable_all()
             .build()
             .expect("backend runtime");
-        let listener = runtime
-            .block_on(tokio::net::TcpListener::bind("127.0.0.1:0"))
-            .expect("bind the backend");
-        let addr = listener.local_addr().expect("backend address");
+        let socket = reserve("127.0.0.1:0".parse().unwrap()).expect("bind the backend");
+        let addr = socket.local_addr().expect("backend address");
         let shared = Arc::new(BackendShared {
             mode: AtomicU8::new(mode as u8),
             rng: Mutex::new(Rng::new(seed)),
@@ -628,10 +637,11 @@ impl OtlpBackend {
             addr,
             shared,
             server: Mutex::new(None),
+            reserved: Mutex::new(Some(socket)),
             runtime: Some(runtime),
         };
         if mode != BackendMode::Down {
-            backend.serve(listener);
+            backend.listen();
         }
         backend
     }
@@ -643,6 +653,26 @@ impl OtlpBackend {
 
     fn runtime(&self) -> &tokio::runtime::Runtime {
         self.runtime.as_ref().expect("backend runtime")
+    }
+
+    /// Listens on the reserved address (binding it again if needed) and serves.
+    fn listen(&self) {
+        let reserved = self.reserved.lock().unwrap().take();
+        let deadline = Instant::now() + Duration::from_secs(30);
+        let mut socket = reserved.map(Ok).unwrap_or_else(|| reserve(self.addr));
+        let listener = loop {
+            let _entered = self.runtime().enter();
+            match socket.and_then(|s| s.listen(1024)) {
+                Ok(listener) => break listener,
+                Err(e) if Instant::now() < deadline => {
+                    eprintln!("backend: cannot listen on {} yet: {e}", self.addr);
+                    std::thread::sleep(Duration::from_millis(100));
+                    socket = reserve(self.addr);
+                }
+                Err(e) => panic!("backend: cannot listen on {} again: {e}", self.addr),
+            }
+        };
+        self.serve(listener);
     }
 
     fn serve(&self, listener: tokio::net::TcpListener) {
@@ -681,25 +711,13 @@ impl OtlpBackend {
                 if !finished {
                     task.abort();
                 }
+                // Hold the port again at once (the server dropped its listener).
+                *self.reserved.lock().unwrap() = reserve(self.addr).ok();
             }
             (BackendMode::Down, false) | (_, true) => {}
             (_, false) => {
                 drop(server);
-                let deadline = Instant::now() + Duration::from_secs(30);
-                let listener = loop {
-                    match self
-                        .runtime()
-                        .block_on(tokio::net::TcpListener::bind(self.addr))
-                    {
-                        Ok(listener) => break listener,
-                        Err(e) if Instant::now() < deadline => {
-                            eprintln!("backend: cannot listen on {} yet: {e}", self.addr);
-                            std::thread::sleep(Duration::from_millis(100));
-                        }
-                        Err(e) => panic!("backend: cannot listen on {} again: {e}", self.addr),
-                    }
-                };
-                self.serve(listener);
+                self.listen();
             }
         }
     }
