@@ -7,6 +7,8 @@
 //!   gateway acknowledged reaches the backend (duplicates bounded by what was in flight),
 //!   and once all is delivered the delivered segments are gone from the disk.
 //!   `TRIBUTARY_CRASH_SEED=<seed>` replays a run; the seed is printed.
+//!   `TRIBUTARY_CRASH_FSYNC=interval|never` runs it under another `fsync` policy (a
+//!   process crash must lose nothing under any of them; the default is `batch`).
 //! * A graceful shutdown with the backend down, or with exports in progress and no
 //!   retries, exits 0 and keeps every queued span for the next start (the Go Collector
 //!   deletes them: its #15677 and #6771).
@@ -269,7 +271,10 @@ fn acknowledged_spans_survive_repeated_kill_9_of_the_gateway() {
             "{retry}
     sending_queue: {{ storage: file_storage, num_consumers: {NUM_CONSUMERS}, queue_size: 100000 }}"
         ),
-        "    segment_size_mib: 1",
+        &format!(
+            "    segment_size_mib: 1\n    fsync: {}\n    fsync_interval: 200ms",
+            std::env::var("TRIBUTARY_CRASH_FSYNC").unwrap_or_else(|_| "batch".into())
+        ),
     );
     let batched = setup.write_config(
         "batched.yaml",
@@ -363,7 +368,7 @@ fn acknowledged_spans_survive_repeated_kill_9_of_the_gateway() {
         "kill -9 tears writes at the end of the log, it never damages a record"
     );
     // Space is reclaimed: once everything is delivered only the segment being appended
-    // to is left (the Go Collector's #8115 and #15324 left data behind).
+    // to is left (the Go Collector's #8115 left orphaned items on disk).
     eventually(
         "delivered segments deleted",
         Duration::from_secs(30),
