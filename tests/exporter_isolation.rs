@@ -58,6 +58,8 @@ exporters:
   otlp/dead:
     endpoint: "http://{dead}"
     timeout: 5s
+    # Never gives up, so what it holds at the end is exactly its full queue.
+    retry_on_failure: {{ max_elapsed_time: 0s }}
     sending_queue: {{ queue_size: 10, num_consumers: 2 }}
   # The live exporter's own queue is memory the gateway may use (60 KiB requests: 1000
   # of them, the default, is 60 MiB); kept small so the plateau shows in a short run.
