@@ -363,3 +363,474 @@ pub fn eventually<T>(what: &str, timeout: Duration, mut check: impl FnMut() -> O
         std::thread::sleep(Duration::from_millis(50));
     }
 }
+
+// ---------------------------------------------------------------- OTLP backends and load
+//
+// Used by the persistent queue and exporter isolation tests: an OTLP/gRPC backend that can
+// be healthy, refuse, flap, hang or be down; a backend that never answers; uniquely named
+// spans; seeded randomness; the resident memory of a process.
+
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicU8, AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+
+use tributary::pdata::proto::collector::trace::v1::trace_service_server::{
+    TraceService, TraceServiceServer,
+};
+use tributary::pdata::proto::collector::trace::v1::{
+    ExportTraceServiceRequest, ExportTraceServiceResponse,
+};
+use tributary::pdata::proto::common::v1::{AnyValue, KeyValue, any_value};
+use tributary::pdata::proto::trace::v1::{ResourceSpans, ScopeSpans, Span};
+
+/// A small deterministic random generator (SplitMix64), so a failing run can be replayed.
+pub struct Rng(u64);
+
+impl Rng {
+    pub fn new(seed: u64) -> Rng {
+        Rng(seed)
+    }
+
+    pub fn next_u64(&mut self) -> u64 {
+        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
+        let mut z = self.0;
+        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+        z ^ (z >> 31)
+    }
+
+    /// A number in `0..n`.
+    pub fn below(&mut self, n: u64) -> u64 {
+        self.next_u64() % n
+    }
+
+    /// A duration between `low` and `high` milliseconds.
+    pub fn millis(&mut self, low: u64, high: u64) -> Duration {
+        Duration::from_millis(low + self.below(high - low + 1))
+    }
+}
+
+/// The seed in the environment variable `var`, or a new one; printed so a run can be
+/// replayed with `var=<seed>`.
+pub fn seed_from_env(var: &str) -> u64 {
+    let seed = std::env::var(var)
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or_else(|| {
+            std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .map(|d| d.as_nanos() as u64)
+                .unwrap_or(0)
+                ^ u64::from(std::process::id())
+        });
+    println!("{var}={seed}");
+    seed
+}
+
+/// The name of span number `id`.
+pub fn span_name(id: u64) -> String {
+    format!("span-{id}")
+}
+
+/// The number in a span name made by [`span_name`].
+pub fn span_number(name: &str) -> Option<u64> {
+    name.strip_prefix("span-")?.parse().ok()
+}
+
+/// One request with a span per id, named by [`span_name`]; each span carries `padding`
+/// bytes of attribute value, to make requests as large as a test needs.
+pub fn spans_request(
+    ids: impl IntoIterator<Item = u64>,
+    padding: usize,
+) -> ExportTraceServiceRequest {
+    let pad = "x".repeat(padding);
+    ExportTraceServiceRequest {
+        resource_spans: vec![ResourceSpans {
+            scope_spans: vec![ScopeSpans {
+                spans: ids
+                    .into_iter()
+                    .map(|id| Span {
+                        name: span_name(id),
+                        trace_id: [id.to_le_bytes(), [7; 8]].concat(),
+                        span_id: id.to_be_bytes().to_vec(),
+                        attributes: if padding == 0 {
+                            Vec::new()
+                        } else {
+                            vec![KeyValue {
+                                key: "padding".into(),
+                                value: Some(AnyValue {
+                                    value: Some(any_value::Value::StringValue(pad.clone())),
+                                }),
+                                ..Default::default()
+                            }]
+                        },
+                        ..Default::default()
+                    })
+                    .collect(),
+                ..Default::default()
+            }],
+            ..Default::default()
+        }],
+    }
+}
+
+/// The names of every span in a request.
+pub fn span_names(request: &ExportTraceServiceRequest) -> impl Iterator<Item = &str> {
+    request
+        .resource_spans
+        .iter()
+        .flat_map(|r| &r.scope_spans)
+        .flat_map(|s| &s.spans)
+        .map(|s| s.name.as_str())
+}
+
+/// How an [`OtlpBackend`] answers.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[repr(u8)]
+pub enum BackendMode {
+    /// Accepts and records everything.
+    Healthy = 0,
+    /// Answers every export with `UNAVAILABLE`, recording nothing.
+    Refusing = 1,
+    /// Per request, at random: accepts; refuses with `UNAVAILABLE`; or records the data
+    /// and still answers `UNAVAILABLE` (an answer lost: the sender will send it again).
+    Flapping = 2,
+    /// Accepts connections and requests and never answers (until the mode changes, then
+    /// answers `UNAVAILABLE` without recording).
+    Hanging = 3,
+    /// Not listening: connections are refused.
+    Down = 4,
+}
+
+impl BackendMode {
+    fn from_u8(value: u8) -> BackendMode {
+        match value {
+            0 => BackendMode::Healthy,
+            1 => BackendMode::Refusing,
+            2 => BackendMode::Flapping,
+            3 => BackendMode::Hanging,
+            _ => BackendMode::Down,
+        }
+    }
+}
+
+struct BackendShared {
+    mode: AtomicU8,
+    rng: Mutex<Rng>,
+    /// Span name → how many times it was recorded.
+    received: Mutex<HashMap<String, u32>>,
+    /// Spans recorded and then refused (each is likely to arrive again).
+    lost_answer_spans: AtomicU64,
+    /// Export calls answered, by any mode.
+    requests: AtomicU64,
+}
+
+impl BackendShared {
+    fn mode(&self) -> BackendMode {
+        BackendMode::from_u8(self.mode.load(Ordering::SeqCst))
+    }
+
+    fn record(&self, request: &ExportTraceServiceRequest) {
+        let mut received = self.received.lock().unwrap();
+        for name in span_names(request) {
+            *received.entry(name.to_string()).or_default() += 1;
+        }
+    }
+}
+
+struct BackendService(Arc<BackendShared>);
+
+#[tonic::async_trait]
+impl TraceService for BackendService {
+    async fn export(
+        &self,
+        request: tonic::Request<ExportTraceServiceRequest>,
+    ) -> Result<tonic::Response<ExportTraceServiceResponse>, tonic::Status> {
+        let shared = &self.0;
+        shared.requests.fetch_add(1, Ordering::Relaxed);
+        let request = request.into_inner();
+        let ok = || Ok(tonic::Response::new(ExportTraceServiceResponse::default()));
+        let refuse = || Err(tonic::Status::unavailable("the test backend refuses"));
+        let mut hung = false;
+        loop {
+            let mode = shared.mode();
+            if hung && mode != BackendMode::Hanging {
+                // What hung is never recorded: its sender may be gone by now.
+                return refuse();
+            }
+            match mode {
+                BackendMode::Healthy => {
+                    shared.record(&request);
+                    return ok();
+                }
+                BackendMode::Refusing | BackendMode::Down => return refuse(),
+                BackendMode::Flapping => {
+                    let fate = shared.rng.lock().unwrap().below(8);
+                    return match fate {
+                        0..=3 => {
+                            shared.record(&request);
+                            ok()
+                        }
+                        4 | 5 => refuse(),
+                        _ => {
+                            shared.record(&request);
+                            shared
+                                .lost_answer_spans
+                                .fetch_add(span_names(&request).count() as u64, Ordering::SeqCst);
+                            refuse()
+                        }
+                    };
+                }
+                BackendMode::Hanging => {
+                    hung = true;
+                    tokio::time::sleep(Duration::from_millis(20)).await;
+                }
+            }
+        }
+    }
+}
+
+struct RunningServer {
+    stop: tokio::sync::oneshot::Sender<()>,
+    task: tokio::task::JoinHandle<()>,
+}
+
+/// An OTLP/gRPC trace backend on 127.0.0.1 that records span names, in a mode the test
+/// switches at will. Going [`Down`](BackendMode::Down) stops the server (connections are
+/// closed, the port refuses); leaving it listens again on the same address.
+pub struct OtlpBackend {
+    pub addr: SocketAddr,
+    shared: Arc<BackendShared>,
+    server: Mutex<Option<RunningServer>>,
+    /// While down: the address, bound but not listening, so connections are refused and
+    /// no one else (a `free_port` of another component) can take the port meanwhile.
+    reserved: Mutex<Option<tokio::net::TcpSocket>>,
+    runtime: Option<tokio::runtime::Runtime>,
+}
+
+/// Binds `addr` (port 0: any) without listening.
+fn reserve(addr: SocketAddr) -> std::io::Result<tokio::net::TcpSocket> {
+    let socket = tokio::net::TcpSocket::new_v4()?;
+    socket.set_reuseaddr(true)?;
+    socket.bind(addr)?;
+    Ok(socket)
+}
+
+impl OtlpBackend {
+    /// Starts a backend in `mode`; `seed` drives the flapping mode's choices.
+    pub fn start(mode: BackendMode, seed: u64) -> OtlpBackend {
+        let runtime = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(1)
+            .enable_all()
+            .build()
+            .expect("backend runtime");
+        let socket = reserve("127.0.0.1:0".parse().unwrap()).expect("bind the backend");
+        let addr = socket.local_addr().expect("backend address");
+        let shared = Arc::new(BackendShared {
+            mode: AtomicU8::new(mode as u8),
+            rng: Mutex::new(Rng::new(seed)),
+            received: Mutex::new(HashMap::new()),
+            lost_answer_spans: AtomicU64::new(0),
+            requests: AtomicU64::new(0),
+        });
+        let backend = OtlpBackend {
+            addr,
+            shared,
+            server: Mutex::new(None),
+            reserved: Mutex::new(Some(socket)),
+            runtime: Some(runtime),
+        };
+        if mode != BackendMode::Down {
+            backend.listen();
+        }
+        backend
+    }
+
+    /// The `endpoint` an `otlp` exporter uses to reach this backend.
+    pub fn endpoint(&self) -> String {
+        format!("http://{}", self.addr)
+    }
+
+    fn runtime(&self) -> &tokio::runtime::Runtime {
+        self.runtime.as_ref().expect("backend runtime")
+    }
+
+    /// Listens on the reserved address (binding it again if needed) and serves.
+    fn listen(&self) {
+        let reserved = self.reserved.lock().unwrap().take();
+        let deadline = Instant::now() + Duration::from_secs(30);
+        let mut socket = reserved.map(Ok).unwrap_or_else(|| reserve(self.addr));
+        let listener = loop {
+            let _entered = self.runtime().enter();
+            match socket.and_then(|s| s.listen(1024)) {
+                Ok(listener) => break listener,
+                Err(e) if Instant::now() < deadline => {
+                    eprintln!("backend: cannot listen on {} yet: {e}", self.addr);
+                    std::thread::sleep(Duration::from_millis(100));
+                    socket = reserve(self.addr);
+                }
+                Err(e) => panic!("backend: cannot listen on {} again: {e}", self.addr),
+            }
+        };
+        self.serve(listener);
+    }
+
+    fn serve(&self, listener: tokio::net::TcpListener) {
+        use tonic::codec::CompressionEncoding::{Gzip, Zstd};
+        let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+        let service = TraceServiceServer::new(BackendService(Arc::clone(&self.shared)))
+            .accept_compressed(Gzip)
+            .accept_compressed(Zstd)
+            .max_decoding_message_size(256 << 20);
+        let task = self.runtime().spawn(async move {
+            let incoming = tonic::transport::server::TcpIncoming::from(listener);
+            let _ = tonic::transport::Server::builder()
+                .add_service(service)
+                .serve_with_incoming_shutdown(incoming, async {
+                    let _ = stopped.await;
+                })
+                .await;
+        });
+        *self.server.lock().unwrap() = Some(RunningServer { stop, task });
+    }
+
+    /// Switches how the backend answers from now on.
+    pub fn set_mode(&self, mode: BackendMode) {
+        self.shared.mode.store(mode as u8, Ordering::SeqCst);
+        let mut server = self.server.lock().unwrap();
+        match (mode, server.is_some()) {
+            (BackendMode::Down, true) => {
+                let running = server.take().expect("checked");
+                let _ = running.stop.send(());
+                let mut task = running.task;
+                let finished = self.runtime().block_on(async {
+                    tokio::time::timeout(Duration::from_secs(10), &mut task)
+                        .await
+                        .is_ok()
+                });
+                if !finished {
+                    task.abort();
+                }
+                // Hold the port again at once (the server dropped its listener).
+                *self.reserved.lock().unwrap() = reserve(self.addr).ok();
+            }
+            (BackendMode::Down, false) | (_, true) => {}
+            (_, false) => {
+                drop(server);
+                self.listen();
+            }
+        }
+    }
+
+    /// How many times each span name arrived.
+    pub fn received(&self) -> HashMap<String, u32> {
+        self.shared.received.lock().unwrap().clone()
+    }
+
+    /// Runs `f` on the received counts without copying them.
+    pub fn with_received<R>(&self, f: impl FnOnce(&HashMap<String, u32>) -> R) -> R {
+        f(&self.shared.received.lock().unwrap())
+    }
+
+    /// Spans recorded and then answered with an error (in the flapping mode).
+    pub fn lost_answer_spans(&self) -> u64 {
+        self.shared.lost_answer_spans.load(Ordering::SeqCst)
+    }
+
+    /// Export calls answered so far.
+    pub fn requests(&self) -> u64 {
+        self.shared.requests.load(Ordering::Relaxed)
+    }
+}
+
+impl Drop for OtlpBackend {
+    fn drop(&mut self) {
+        if let Some(runtime) = self.runtime.take() {
+            runtime.shutdown_background();
+        }
+    }
+}
+
+/// A TCP server that accepts connections, reads whatever is sent and never answers.
+pub fn black_hole() -> SocketAddr {
+    let listener = TcpListener::bind("127.0.0.1:0").expect("bind");
+    let addr = listener.local_addr().expect("address");
+    std::thread::spawn(move || {
+        for stream in listener.incoming() {
+            let Ok(mut stream) = stream else { continue };
+            std::thread::spawn(move || {
+                let mut buf = [0u8; 16384];
+                while matches!(stream.read(&mut buf), Ok(n) if n > 0) {}
+            });
+        }
+    });
+    addr
+}
+
+/// A process's resident memory (VmRSS), in KiB.
+pub fn rss_kib(pid: u32) -> Option<u64> {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
+    status
+        .lines()
+        .find_map(|l| l.strip_prefix("VmRSS:"))
+        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
+}
+
+/// Waits until `process` accepts TCP connections on `addr`; panics with its output if it
+/// exits first or does not within `timeout`.
+pub fn wait_serving(process: &mut Proc, addr: SocketAddr, timeout: Duration) {
+    let deadline = Instant::now() + timeout;
+    while TcpStream::connect_timeout(&addr, Duration::from_millis(200)).is_err() {
+        assert!(
+            process.is_running(),
+            "{} exited before listening on {addr}:\n{}",
+            process.name,
+            process.output()
+        );
+        assert!(
+            Instant::now() < deadline,
+            "{} does not listen on {addr} after {timeout:?}:\n{}",
+            process.name,
+            process.output()
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
+/// A blocking OTLP/gRPC trace client with its own runtime.
+pub struct OtlpClient {
+    runtime: tokio::runtime::Runtime,
+    client: tributary::pdata::proto::collector::trace::v1::trace_service_client::TraceServiceClient<
+        tonic::transport::Channel,
+    >,
+}
+
+impl OtlpClient {
+    /// A client of the OTLP/gRPC receiver at `addr` (connects on first use; each request
+    /// times out after 60 s).
+    pub fn new(addr: SocketAddr) -> OtlpClient {
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .expect("client runtime");
+        let channel = {
+            let _entered = runtime.enter();
+            tonic::transport::Endpoint::from_shared(format!("http://{addr}"))
+                .expect("endpoint")
+                .connect_timeout(Duration::from_secs(5))
+                .timeout(Duration::from_secs(60))
+                .connect_lazy()
+        };
+        let client =
+            tributary::pdata::proto::collector::trace::v1::trace_service_client::TraceServiceClient::new(channel)
+                .max_decoding_message_size(64 << 20);
+        OtlpClient { runtime, client }
+    }
+
+    /// Sends one request; `Ok` when the receiver accepted it.
+    pub fn export(&mut self, request: ExportTraceServiceRequest) -> Result<(), tonic::Status> {
+        self.runtime
+            .block_on(self.client.export(request))
+            .map(|_| ())
+    }
+}

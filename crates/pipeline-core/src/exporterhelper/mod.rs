@@ -120,6 +120,7 @@ use std::sync::{Arc, OnceLock};
 
 use async_trait::async_trait;
 use tokio_util::sync::CancellationToken;
+use tracing::Instrument;
 
 use crate::component::{Component, ComponentError, CreateError, CreateSettings, Exporter, Host};
 use crate::consumer::{Capabilities, ConsumeError, Consumer};
@@ -287,7 +288,23 @@ impl<T: SignalData> HelperExporter<T> {
 
 #[async_trait]
 impl<T: SignalData> Component for HelperExporter<T> {
+    // Both run in the exporter's span, so what they log (a drain that timed out, data
+    // abandoned at shutdown) names the exporter, as its workers' logs do.
     async fn start(&self, host: &Host) -> Result<(), ComponentError> {
+        self.start_in_span(host)
+            .instrument(self.settings.span().clone())
+            .await
+    }
+
+    async fn shutdown(&self) -> Result<(), ComponentError> {
+        self.shutdown_in_span()
+            .instrument(self.settings.span().clone())
+            .await
+    }
+}
+
+impl<T: SignalData> HelperExporter<T> {
+    async fn start_in_span(&self, host: &Host) -> Result<(), ComponentError> {
         self.export.start(host).await?;
         if let Err(error) = self.open_persistent(host).await {
             if let Err(e) = self.export.shutdown().await {
@@ -318,7 +335,7 @@ impl<T: SignalData> Component for HelperExporter<T> {
         Ok(())
     }
 
-    async fn shutdown(&self) -> Result<(), ComponentError> {
+    async fn shutdown_in_span(&self) -> Result<(), ComponentError> {
         // 1. Retries stop: requests waiting for another attempt end interrupted.
         self.stop_retries.cancel();
         // 2. The queue closes and drains (memory) or keeps what it holds (persistent).

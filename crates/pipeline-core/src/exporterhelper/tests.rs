@@ -233,6 +233,71 @@ async fn shutdown_never_waits_longer_than_the_drain_timeout() {
     assert_eq!(metric(&settings, "otelcol_exporter_queue_size"), 0.0);
 }
 
+/// Log lines written while it is in scope (this thread's tasks only).
+#[derive(Clone, Default)]
+struct CapturedLogs(Arc<std::sync::Mutex<Vec<u8>>>);
+
+impl std::io::Write for CapturedLogs {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.0.lock().unwrap().extend_from_slice(buf);
+        Ok(buf.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+impl CapturedLogs {
+    fn install(&self) -> tracing::subscriber::DefaultGuard {
+        let logs = self.clone();
+        tracing::subscriber::set_default(
+            tracing_subscriber::fmt()
+                .with_writer(move || logs.clone())
+                .with_ansi(false)
+                .finish(),
+        )
+    }
+
+    fn text(&self) -> String {
+        String::from_utf8_lossy(&self.0.lock().unwrap()).into_owned()
+    }
+}
+
+#[tokio::test(start_paused = true)]
+async fn what_shutdown_abandons_is_logged_under_the_exporters_id() {
+    // Several exporters shut down in turn; a loss must say whose it is.
+    let logs = CapturedLogs::default();
+    let _logging = logs.install();
+    let backend = Script::hanging();
+    let hanging = HelperConfig {
+        timeout: Duration::ZERO,
+        sending_queue: QueueConfig {
+            drain_timeout: Duration::from_secs(1),
+            ..queue(100, 1)
+        },
+        ..HelperConfig::default()
+    };
+    let (exporter, _) = exporter("otlp/dead", &hanging, &backend);
+    exporter.start(&Host::default()).await.unwrap();
+    exporter.consume(spans(2)).await.unwrap();
+    exporter.consume(spans(3)).await.unwrap();
+    eventually(|| backend.calls() == 1).await;
+    exporter.shutdown().await.unwrap();
+    let text = logs.text();
+    let lines: Vec<&str> = text
+        .lines()
+        .filter(|l| l.contains("drain_timeout") || l.contains("dropped_items"))
+        .collect();
+    assert_eq!(lines.len(), 3, "the timeout and two losses:\n{text}");
+    for line in lines {
+        assert!(
+            line.contains("otelcol.component.id=otlp/dead"),
+            "logged without the exporter's ID: {line}"
+        );
+    }
+}
+
 #[tokio::test(start_paused = true)]
 async fn batches_merge_up_to_min_size_and_flush_after_the_timeout() {
     let backend = Script::ok();
