@@ -66,6 +66,14 @@
 //! next attempt would start more than `max_elapsed_time` after the first; the data is
 //! then dropped (and counted in `otelcol_exporter_send_failed_*`).
 //!
+//! With a persistent queue, `max_elapsed_time` does not apply: retryable failures are
+//! retried until the data is delivered or the exporter shuts down (the data then stays on
+//! disk for the next start). A persistent queue exists to outlast outages, and dropping its
+//! oldest data because an outage outlasted a timer defeats it (the Go Collector's #15324);
+//! `queue_size` bounds what waits, and a full queue refuses new data with a retryable
+//! error. Permanent errors still drop the data. (With `retry_on_failure: { enabled:
+//! false }` a failed export is dropped, persistent queue or not.)
+//!
 //! # Batching
 //!
 //! With `batch`, queued requests are merged until `min_size` (or until they waited
@@ -178,10 +186,17 @@ pub fn build<T: SignalData>(
     let export: Arc<dyn Export<T>> = Arc::new(export);
     let metrics = ExporterMetrics::new(settings.metrics(), settings.id(), T::SIGNAL);
     let stop_retries = CancellationToken::new();
+    let mut retry = config.retry_on_failure.clone();
+    if config.sending_queue.enabled && config.sending_queue.storage.is_some() {
+        // A persistent queue exists to outlast outages: deleting data because the outage
+        // outlasted `max_elapsed_time` would defeat it (Go Collector #15324). Its capacity,
+        // not time, bounds what waits.
+        retry.max_elapsed_time = std::time::Duration::ZERO;
+    }
     let chain: Arc<dyn Sender<T>> = Arc::new(CountingSender::new(
         RetrySender::new(
             TimeoutSender::new(ExportSender(Arc::clone(&export)), config.timeout),
-            config.retry_on_failure.clone(),
+            retry,
             stop_retries.clone(),
         ),
         metrics.sent.clone(),

@@ -439,6 +439,36 @@ async fn graceful_shutdown_with_the_backend_down_keeps_every_queued_item() {
 }
 
 #[tokio::test]
+async fn an_outage_longer_than_max_elapsed_time_loses_nothing_from_a_persistent_queue() {
+    let dir = tempfile::tempdir().unwrap();
+    let host = storage_host(dir.path());
+    let mut config = persistent(100);
+    config.retry_on_failure.initial_interval = Duration::from_millis(5);
+    config.retry_on_failure.max_interval = Duration::from_millis(10);
+    config.retry_on_failure.max_elapsed_time = Duration::from_millis(20);
+    let backend = Script::always(down());
+    let (exporter, settings) = exporter("otlp", &config, &backend);
+    exporter.start(&host).await.unwrap();
+    for id in 0..5 {
+        exporter.consume(numbered([id])).await.unwrap();
+    }
+    // Well past max_elapsed_time: a memory queue would have given up by now.
+    eventually(|| backend.calls() >= 40).await;
+    assert_eq!(
+        metric(&settings, "otelcol_exporter_send_failed_spans"),
+        0.0,
+        "nothing given up on"
+    );
+    backend.set_fallback(Some(Ok(())));
+    eventually(|| backend.received_ids().len() >= 5).await;
+    let mut received = backend.received_ids();
+    received.sort_unstable();
+    received.dedup();
+    assert_eq!(received, (0..5).collect::<Vec<_>>());
+    exporter.shutdown().await.unwrap();
+}
+
+#[tokio::test]
 async fn shutdown_keeps_items_even_with_retries_disabled() {
     let dir = tempfile::tempdir().unwrap();
     let host = storage_host(dir.path());
