@@ -1,3 +1,4 @@
+#![warn(missing_docs)]
 //! Tributary's built-in exporters, one module and one cargo feature each:
 //!
 //! | module | type name | what it does |

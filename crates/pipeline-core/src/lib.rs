@@ -1,3 +1,4 @@
+#![warn(missing_docs)]
 //! Tributary's framework: telemetry data, the consumer contract, components, the pipeline
 //! graph, the exporter helper, and the service that runs it all.
 //!

@@ -1,3 +1,4 @@
+#![warn(missing_docs)]
 //! Tributary's built-in processors, one module per processor, each behind a cargo feature
 //! of the same name (all on by default).
 //!
@@ -7,7 +8,7 @@
 //! | [`memory_limiter`] | refuses data, retryably, while the process uses too much memory |
 //!
 //! Each module offers `factory()`, to register on a collector's builder (or on
-//! [`Factories`](tributary_pipeline_core::graph::Factories)), and its `Config`.
+//! [`Factories`]), and its `Config`.
 
 #[cfg(feature = "batch")]
 pub mod batch;

@@ -1,3 +1,4 @@
+#![warn(missing_docs)]
 //! Tributary's built-in receivers: components that bring telemetry into a pipeline.
 //!
 //! Each receiver is a module behind a cargo feature of the same name (all on by default),
