@@ -4,9 +4,6 @@
 //! clients get success or — once the dead exporter's queue is full — a retryable error
 //! that names the dead exporter, and the gateway's memory stays bounded instead of growing
 //! with the data sent.
-//!
-//! `cargo test --test <this file>` does not rebuild the gateway it runs: after changing
-//! the crates, `cargo build --examples` first (`scripts/test` builds everything).
 
 mod common;
 

@@ -15,9 +15,6 @@
 //! * Damaged segments (a torn newest segment, a flipped byte in an older one) and an
 //!   unreadable ledger: the gateway starts anyway, counts and locates the damage, and
 //!   delivers every intact record.
-//!
-//! `cargo test --test <this file>` does not rebuild the gateway it runs: after changing
-//! the crates, `cargo build --examples` first (`scripts/test` builds everything).
 
 mod common;
 

@@ -22,21 +22,24 @@ fn examples_dir() -> PathBuf {
         .join("examples")
 }
 
-/// The path of an example program, building it first if this test run did not.
+/// The path of an example program, built first (once per test process) so the test never
+/// runs a stale binary: `cargo test` builds examples under hashed names and does not
+/// refresh `target/<profile>/examples/<name>`.
 pub fn example(name: &str) -> PathBuf {
     static BUILT: OnceLock<()> = OnceLock::new();
+    BUILT.get_or_init(|| {
+        let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
+        let mut command = Command::new(cargo);
+        command
+            .args(["build", "--examples"])
+            .current_dir(env!("CARGO_MANIFEST_DIR"));
+        if !cfg!(debug_assertions) {
+            command.arg("--release");
+        }
+        let status = command.status().expect("run cargo build --examples");
+        assert!(status.success(), "cargo build --examples failed");
+    });
     let path = examples_dir().join(name);
-    if !path.exists() {
-        BUILT.get_or_init(|| {
-            let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
-            let status = Command::new(cargo)
-                .args(["build", "--examples"])
-                .current_dir(env!("CARGO_MANIFEST_DIR"))
-                .status()
-                .expect("run cargo build --examples");
-            assert!(status.success(), "cargo build --examples failed");
-        });
-    }
     assert!(
         path.exists(),
         "example {name} not found at {}",
