@@ -363,3 +363,172 @@ pub fn eventually<T>(what: &str, timeout: Duration, mut check: impl FnMut() -> O
         std::thread::sleep(Duration::from_millis(50));
     }
 }
+
+/// Replaces a file's content the way editors save: writes a temporary file beside it, then
+/// renames it over the original, so a watcher never reads a half-written file.
+pub fn replace_file(path: &Path, text: &str) {
+    let name = path.file_name().expect("a file name").to_string_lossy();
+    let temp = path.with_file_name(format!(".{name}.swp"));
+    std::fs::write(&temp, text).unwrap_or_else(|e| panic!("write {}: {e}", temp.display()));
+    std::fs::rename(&temp, path).unwrap_or_else(|e| panic!("rename over {}: {e}", path.display()));
+}
+
+/// An OTLP trace export request with one span per name.
+pub fn traces_request<I, S>(
+    names: I,
+) -> tributary::pdata::proto::collector::trace::v1::ExportTraceServiceRequest
+where
+    I: IntoIterator<Item = S>,
+    S: Into<String>,
+{
+    use tributary::pdata::proto::trace::v1::{ResourceSpans, ScopeSpans, Span};
+    tributary::pdata::proto::collector::trace::v1::ExportTraceServiceRequest {
+        resource_spans: vec![ResourceSpans {
+            scope_spans: vec![ScopeSpans {
+                spans: names
+                    .into_iter()
+                    .map(|name| Span {
+                        name: name.into(),
+                        trace_id: vec![3; 16],
+                        span_id: vec![4; 8],
+                        ..Default::default()
+                    })
+                    .collect(),
+                ..Default::default()
+            }],
+            ..Default::default()
+        }],
+    }
+}
+
+/// How many times each span name occurs in a file exporter's JSON-lines output.
+pub fn span_name_counts(path: &Path) -> std::collections::BTreeMap<String, usize> {
+    let mut counts = std::collections::BTreeMap::new();
+    for line in read_json_lines(path) {
+        for rs in line["resourceSpans"].as_array().into_iter().flatten() {
+            for ss in rs["scopeSpans"].as_array().into_iter().flatten() {
+                for span in ss["spans"].as_array().into_iter().flatten() {
+                    let name = span["name"].as_str().unwrap_or_default().to_string();
+                    *counts.entry(name).or_default() += 1;
+                }
+            }
+        }
+    }
+    counts
+}
+
+/// An OTLP/gRPC trace backend on 127.0.0.1: a tonic server that records the name of every
+/// span it receives (gzip, zstd or uncompressed). Stops serving when dropped.
+pub struct TraceBackend {
+    pub addr: SocketAddr,
+    spans: std::sync::Arc<std::sync::Mutex<Vec<String>>>,
+    stop: Option<tokio::sync::oneshot::Sender<()>>,
+}
+
+#[derive(Clone)]
+struct RecordingTraceService(std::sync::Arc<std::sync::Mutex<Vec<String>>>);
+
+#[tonic::async_trait]
+impl tributary::pdata::proto::collector::trace::v1::trace_service_server::TraceService
+    for RecordingTraceService
+{
+    async fn export(
+        &self,
+        request: tonic::Request<
+            tributary::pdata::proto::collector::trace::v1::ExportTraceServiceRequest,
+        >,
+    ) -> Result<
+        tonic::Response<tributary::pdata::proto::collector::trace::v1::ExportTraceServiceResponse>,
+        tonic::Status,
+    > {
+        let names = request
+            .into_inner()
+            .resource_spans
+            .into_iter()
+            .flat_map(|rs| rs.scope_spans)
+            .flat_map(|ss| ss.spans)
+            .map(|span| span.name);
+        self.0
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .extend(names);
+        Ok(tonic::Response::new(Default::default()))
+    }
+}
+
+impl TraceBackend {
+    /// Starts serving on `127.0.0.1:port`; panics if the port cannot be bound.
+    pub fn start(port: u16) -> TraceBackend {
+        use tributary::pdata::proto::collector::trace::v1::trace_service_server::TraceServiceServer;
+        let addr: SocketAddr = format!("127.0.0.1:{port}").parse().expect("address");
+        let spans = std::sync::Arc::default();
+        let service = TraceServiceServer::new(RecordingTraceService(std::sync::Arc::clone(&spans)))
+            .accept_compressed(tonic::codec::CompressionEncoding::Gzip)
+            .accept_compressed(tonic::codec::CompressionEncoding::Zstd);
+        let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+        let (bound, is_bound) = std::sync::mpsc::channel::<std::io::Result<()>>();
+        std::thread::spawn(move || {
+            let runtime = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+                .expect("runtime");
+            runtime.block_on(async move {
+                let incoming = match tonic::transport::server::TcpIncoming::bind(addr) {
+                    Ok(incoming) => incoming,
+                    Err(error) => {
+                        let _ = bound.send(Err(error));
+                        return;
+                    }
+                };
+                let _ = bound.send(Ok(()));
+                let _ = tonic::transport::Server::builder()
+                    .add_service(service)
+                    .serve_with_incoming_shutdown(incoming, async {
+                        let _ = stopped.await;
+                    })
+                    .await;
+            });
+        });
+        match is_bound.recv() {
+            Ok(Ok(())) => {}
+            Ok(Err(error)) => panic!("the trace backend cannot listen on {addr}: {error}"),
+            Err(_) => panic!("the trace backend's thread ended before listening"),
+        }
+        TraceBackend {
+            addr,
+            spans,
+            stop: Some(stop),
+        }
+    }
+
+    /// The names of the spans received so far, in arrival order.
+    pub fn span_names(&self) -> Vec<String> {
+        self.spans.lock().unwrap_or_else(|e| e.into_inner()).clone()
+    }
+}
+
+impl Drop for TraceBackend {
+    fn drop(&mut self) {
+        // The server stops gracefully on its own thread; nothing waits for it.
+        if let Some(stop) = self.stop.take() {
+            let _ = stop.send(());
+        }
+    }
+}
+
+/// The path of an example program, built by `cargo build --examples` once per test process
+/// first, so a test never runs a binary older than the sources (`cargo test --test NAME`
+/// builds no examples itself).
+pub fn current_example(name: &str) -> PathBuf {
+    static BUILT: OnceLock<()> = OnceLock::new();
+    BUILT.get_or_init(|| {
+        let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
+        let status = Command::new(cargo)
+            .args(["build", "--examples"])
+            .current_dir(env!("CARGO_MANIFEST_DIR"))
+            .status()
+            .expect("run cargo build --examples");
+        assert!(status.success(), "cargo build --examples failed");
+    });
+    example(name)
+}
