@@ -334,6 +334,7 @@ fn an_invalid_configuration_is_refused_and_the_running_pipelines_keep_delivering
     assert_eq!(health["warnings"], serde_json::json!([]), "{health}");
     let sent = client.send_named("after-fix", 20);
     wait_in_file(&out, &sent);
+    assert_eq!(gateway.reloads(), 1, "one save, one reload");
     assert_eq!(gateway.reload_failures(), 3);
     gateway.assert_running();
 }
