@@ -737,7 +737,9 @@ fn sigterm_drains_what_was_acknowledged_and_exits_zero() {
     let out = dir.path().join("out.jsonl");
     let ports = Ports::new();
     // The file exporter acknowledges once a batch is in its queue; the batch processor
-    // holds its callers for up to 3s, so calls are in flight when SIGTERM comes.
+    // holds its callers for up to 3s, so calls are in flight when SIGTERM comes. (Calls
+    // held longer than the receiver's 10s drain are cut off at shutdown: their data is
+    // still flushed and written, but the client sees a transport error.)
     let text = config(
         &ports,
         "  batch:\n    timeout: 3s\n    send_batch_size: 100000\n",
