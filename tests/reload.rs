@@ -94,6 +94,7 @@ impl Gateway {
         Gateway::start_with(ports, dir, text, &[])
     }
 
+    /// [`start`](Self::start) with extra command-line flags.
     fn start_with(ports: Ports, dir: tempfile::TempDir, text: &str, flags: &[&str]) -> Gateway {
         let config = dir.path().join("gateway.yaml");
         std::fs::write(&config, text).expect("write the configuration");
@@ -344,8 +345,9 @@ fn a_reload_keeps_the_queue_of_an_unchanged_exporter_and_feeds_a_new_one() {
     let dir = temp_dir();
     let b_out = dir.path().join("b.jsonl");
     let ports = Ports::new();
-    // The backend is down: nothing listens on its port yet.
-    let backend_port = free_port();
+    // The backend is down: its port refuses connections.
+    let down = DownBackend::reserve();
+    let backend_port = down.port;
     let backend = format!(
         "  otlp/backend:
     endpoint: \"http://127.0.0.1:{backend_port}\"
@@ -403,7 +405,7 @@ fn a_reload_keeps_the_queue_of_an_unchanged_exporter_and_feeds_a_new_one() {
 
     // The backend comes up: everything queued before the reload arrives, and so does what
     // was sent after it.
-    let backend = TraceBackend::start(backend_port);
+    let backend = down.start();
     let expected: BTreeSet<&String> = queued.iter().chain(&fresh).collect();
     eventually(
         "every queued span at the backend",

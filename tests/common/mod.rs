@@ -456,40 +456,78 @@ impl tributary::pdata::proto::collector::trace::v1::trace_service_server::TraceS
     }
 }
 
+/// A port on 127.0.0.1 reserved for a trace backend that is down: the socket is bound but
+/// not listening, so connections to it are refused and no other process takes the port
+/// before [`start`](Self::start) brings the backend up on it.
+pub struct DownBackend {
+    pub port: u16,
+    socket: tokio::net::TcpSocket,
+}
+
+impl DownBackend {
+    /// Reserves a free port.
+    pub fn reserve() -> DownBackend {
+        let socket = tokio::net::TcpSocket::new_v4().expect("a TCP socket");
+        socket
+            .bind(SocketAddr::from(([127, 0, 0, 1], 0)))
+            .expect("bind 127.0.0.1:0");
+        let port = socket.local_addr().expect("bound address").port();
+        DownBackend { port, socket }
+    }
+
+    /// Brings the backend up: it listens on the reserved port from now on.
+    pub fn start(self) -> TraceBackend {
+        TraceBackend::serve(self.socket)
+    }
+}
+
 impl TraceBackend {
     /// Starts serving on `127.0.0.1:port`; panics if the port cannot be bound.
     pub fn start(port: u16) -> TraceBackend {
+        let socket = tokio::net::TcpSocket::new_v4().expect("a TCP socket");
+        let addr = SocketAddr::from(([127, 0, 0, 1], port));
+        if let Err(error) = socket.bind(addr) {
+            panic!("the trace backend cannot bind {addr}: {error}");
+        }
+        TraceBackend::serve(socket)
+    }
+
+    /// Listens on the bound `socket` and serves on a thread of its own.
+    fn serve(socket: tokio::net::TcpSocket) -> TraceBackend {
         use tributary::pdata::proto::collector::trace::v1::trace_service_server::TraceServiceServer;
-        let addr: SocketAddr = format!("127.0.0.1:{port}").parse().expect("address");
+        let addr = socket.local_addr().expect("bound address");
         let spans = std::sync::Arc::default();
         let service = TraceServiceServer::new(RecordingTraceService(std::sync::Arc::clone(&spans)))
             .accept_compressed(tonic::codec::CompressionEncoding::Gzip)
             .accept_compressed(tonic::codec::CompressionEncoding::Zstd);
         let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
-        let (bound, is_bound) = std::sync::mpsc::channel::<std::io::Result<()>>();
+        let (listening, is_listening) = std::sync::mpsc::channel::<std::io::Result<()>>();
         std::thread::spawn(move || {
             let runtime = tokio::runtime::Builder::new_current_thread()
                 .enable_all()
                 .build()
                 .expect("runtime");
             runtime.block_on(async move {
-                let incoming = match tonic::transport::server::TcpIncoming::bind(addr) {
-                    Ok(incoming) => incoming,
+                let listener = match socket.listen(1024) {
+                    Ok(listener) => listener,
                     Err(error) => {
-                        let _ = bound.send(Err(error));
+                        let _ = listening.send(Err(error));
                         return;
                     }
                 };
-                let _ = bound.send(Ok(()));
+                let _ = listening.send(Ok(()));
                 let _ = tonic::transport::Server::builder()
                     .add_service(service)
-                    .serve_with_incoming_shutdown(incoming, async {
-                        let _ = stopped.await;
-                    })
+                    .serve_with_incoming_shutdown(
+                        tonic::transport::server::TcpIncoming::from(listener),
+                        async {
+                            let _ = stopped.await;
+                        },
+                    )
                     .await;
             });
         });
-        match is_bound.recv() {
+        match is_listening.recv() {
             Ok(Ok(())) => {}
             Ok(Err(error)) => panic!("the trace backend cannot listen on {addr}: {error}"),
             Err(_) => panic!("the trace backend's thread ended before listening"),
