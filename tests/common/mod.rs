@@ -837,3 +837,56 @@ impl OtlpClient {
             .map(|_| ())
     }
 }
+
+/// Replaces a file's content the way editors save: writes a temporary file beside it, then
+/// renames it over the original, so a watcher never reads a half-written file.
+pub fn replace_file(path: &Path, text: &str) {
+    let name = path.file_name().expect("a file name").to_string_lossy();
+    let temp = path.with_file_name(format!(".{name}.swp"));
+    std::fs::write(&temp, text).unwrap_or_else(|e| panic!("write {}: {e}", temp.display()));
+    std::fs::rename(&temp, path).unwrap_or_else(|e| panic!("rename over {}: {e}", path.display()));
+}
+
+/// An OTLP trace export request with one span per name.
+pub fn traces_request<I, S>(
+    names: I,
+) -> tributary::pdata::proto::collector::trace::v1::ExportTraceServiceRequest
+where
+    I: IntoIterator<Item = S>,
+    S: Into<String>,
+{
+    use tributary::pdata::proto::trace::v1::{ResourceSpans, ScopeSpans, Span};
+    tributary::pdata::proto::collector::trace::v1::ExportTraceServiceRequest {
+        resource_spans: vec![ResourceSpans {
+            scope_spans: vec![ScopeSpans {
+                spans: names
+                    .into_iter()
+                    .map(|name| Span {
+                        name: name.into(),
+                        trace_id: vec![3; 16],
+                        span_id: vec![4; 8],
+                        ..Default::default()
+                    })
+                    .collect(),
+                ..Default::default()
+            }],
+            ..Default::default()
+        }],
+    }
+}
+
+/// How many times each span name occurs in a file exporter's JSON-lines output.
+pub fn span_name_counts(path: &Path) -> std::collections::BTreeMap<String, usize> {
+    let mut counts = std::collections::BTreeMap::new();
+    for line in read_json_lines(path) {
+        for rs in line["resourceSpans"].as_array().into_iter().flatten() {
+            for ss in rs["scopeSpans"].as_array().into_iter().flatten() {
+                for span in ss["spans"].as_array().into_iter().flatten() {
+                    let name = span["name"].as_str().unwrap_or_default().to_string();
+                    *counts.entry(name).or_default() += 1;
+                }
+            }
+        }
+    }
+    counts
+}

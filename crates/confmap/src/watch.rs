@@ -57,6 +57,9 @@ pub(crate) struct ChangeHub {
 struct HubState {
     pending: Option<ChangeEvent>,
     closed: bool,
+    /// Every report received, for tests that count them.
+    #[cfg(test)]
+    reports: usize,
 }
 
 impl ChangeHub {
@@ -96,12 +99,22 @@ impl ChangeHub {
             if state.closed {
                 return;
             }
+            #[cfg(test)]
+            {
+                state.reports += 1;
+            }
             match &mut state.pending {
                 Some(pending) => pending.absorb(event),
                 None => state.pending = Some(event),
             }
         }
         self.notify.notify_waiters();
+    }
+
+    /// How many reports the hub received.
+    #[cfg(test)]
+    pub(crate) fn reports(&self) -> usize {
+        self.lock().reports
     }
 
     fn lock(&self) -> MutexGuard<'_, HubState> {
@@ -131,6 +144,12 @@ impl Watcher {
     /// The URI this watcher reports for.
     pub fn uri(&self) -> &str {
         &self.uri
+    }
+
+    /// Whether `other` reports the same URI to the same receivers: one report through
+    /// either says all that both would.
+    pub(crate) fn reports_like(&self, other: &Watcher) -> bool {
+        Arc::ptr_eq(&self.hub, &other.hub) && self.uri == other.uri
     }
 
     /// Reports that the source changed and the configuration should be resolved again.

@@ -222,12 +222,19 @@ impl FileWatches {
             .map(|(id, path)| (id, fingerprint_file(&path), watch_dirs(&path)))
             .collect();
         let mut table = self.lock();
+        // One file may be watched twice for one resolver (after a failed resolution, its
+        // watch and the last good one's are both kept): report such a change once, or one
+        // edit would be read as two and reloaded twice.
+        let mut reported: Vec<Watcher> = Vec::new();
         for (id, fingerprint, dirs) in observed {
             let old_dirs = match table.entries.get_mut(&id) {
                 Some(entry) => {
                     if entry.fingerprint != fingerprint {
                         entry.fingerprint = fingerprint;
-                        entry.watcher.changed();
+                        if !reported.iter().any(|w| w.reports_like(&entry.watcher)) {
+                            entry.watcher.changed();
+                            reported.push(entry.watcher.clone());
+                        }
                     }
                     if entry.dirs == dirs || dirs.is_empty() {
                         continue;
@@ -445,6 +452,42 @@ mod tests {
         std::os::unix::fs::symlink("a", dir.path().join("b")).unwrap();
         let dirs = watch_dirs(&dir.path().join("a"));
         assert!(dirs.contains(&std::fs::canonicalize(dir.path()).unwrap()));
+    }
+
+    #[test]
+    fn a_change_seen_by_two_watches_of_one_resolver_is_reported_once() {
+        use notify::event::{DataChange, ModifyKind};
+        use notify_debouncer_full::DebouncedEvent;
+
+        use crate::watch::ChangeHub;
+
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("c.yaml");
+        let uri = format!("file:{}", file.display());
+        // A debounce longer than the test: only the batch handed over below is seen.
+        let watches = FileWatches::new(Duration::from_secs(3600));
+        let hub = ChangeHub::new();
+        let other_hub = ChangeHub::new();
+        // The last good resolution's watch, then a failed one's, then another receiver's.
+        std::fs::write(&file, "a: 1").unwrap();
+        watches.register(&file, hub.watcher(&uri), 1 << 20).unwrap();
+        std::fs::write(&file, "a: [").unwrap();
+        watches.register(&file, hub.watcher(&uri), 1 << 20).unwrap();
+        watches
+            .register(&file, other_hub.watcher(&uri), 1 << 20)
+            .unwrap();
+
+        std::fs::write(&file, "a: 2").unwrap();
+        let event = notify::Event::new(EventKind::Modify(ModifyKind::Data(DataChange::Any)))
+            .add_path(file.clone());
+        watches.on_events(Ok(vec![DebouncedEvent::new(
+            event,
+            std::time::Instant::now(),
+        )]));
+        assert_eq!(hub.reports(), 1, "one resolver, one report");
+        assert_eq!(other_hub.reports(), 1);
+        // Dropped without waiting for the watcher thread, which sleeps a quarter debounce.
+        drop(watches);
     }
 
     #[test]

@@ -141,6 +141,22 @@ impl StatusRegistry {
         entries.remove(source);
     }
 
+    /// The latest status of one component or pipeline.
+    pub(crate) fn get(&self, source: &StatusSource) -> Option<StatusEntry> {
+        let entries = self.entries.lock().unwrap_or_else(|e| e.into_inner());
+        entries.get(source).cloned()
+    }
+
+    /// Puts back an entry as [`get`](Self::get) returned it (`None`: no entry), undoing
+    /// what a configuration that was not applied reported under the same name.
+    pub(crate) fn restore(&self, source: &StatusSource, entry: Option<StatusEntry>) {
+        let mut entries = self.entries.lock().unwrap_or_else(|e| e.into_inner());
+        match entry {
+            Some(entry) => entries.insert(source.clone(), entry),
+            None => entries.remove(source),
+        };
+    }
+
     fn set(&self, key: &StatusSource, status: ComponentStatus) {
         let mut entries = self.entries.lock().unwrap_or_else(|e| e.into_inner());
         if let Some(entry) = entries.get(key)

@@ -30,7 +30,7 @@ pub(crate) use plan::Plan;
 
 use crate::component::{
     CollectorFacilities, Component, ComponentError, ComponentId, ComponentStatus, ConfigError,
-    Extension, Host, Kind, PipelineId, StatusSource,
+    Extension, Host, Kind, PipelineId, StatusEntry, StatusSource,
 };
 use crate::config::{ConfigErrors, PipelineConfig};
 use crate::pdata::{Logs, Metrics, SignalData, Traces};
@@ -229,11 +229,22 @@ impl Graph {
     }
 
     /// Starts every component this build created, in start order. If one fails, those
-    /// already started are shut down again (in reverse) and the error is returned; nothing
-    /// taken over from a previous graph is touched either way.
+    /// already started are shut down again (in reverse), the statuses reported under their
+    /// names are put back as they were (they describe the running configuration's
+    /// components, or nothing), and the error is returned; nothing taken over from a
+    /// previous graph is touched either way.
     pub async fn start(&self) -> Result<(), StartError> {
+        let fresh = self.fresh_in_start_order();
+        let statuses_before: Vec<(StatusSource, Option<StatusEntry>)> = fresh
+            .iter()
+            .map(|item| {
+                let source = StatusSource::Component(item.kind, item.id.clone());
+                let entry = self.facilities.status.get(&source);
+                (source, entry)
+            })
+            .collect();
         let mut started: Vec<Lifecycle> = Vec::new();
-        for item in self.fresh_in_start_order() {
+        for item in fresh {
             let status = self.facilities.status.reporter(item.kind, &item.id);
             status.report(ComponentStatus::Starting);
             match item.component.start(&self.host).await {
@@ -247,6 +258,9 @@ impl Graph {
                         if let Err(e) = done.component.shutdown().await {
                             tracing::warn!(kind = %done.kind, id = %done.id, error = %e, "shutdown after a failed start failed");
                         }
+                    }
+                    for (source, entry) in statuses_before {
+                        self.facilities.status.restore(&source, entry);
                     }
                     return Err(StartError {
                         kind: item.kind,

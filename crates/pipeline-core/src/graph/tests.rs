@@ -271,6 +271,42 @@ service:
 }
 
 #[tokio::test]
+async fn a_failed_start_of_a_successor_leaves_the_running_statuses_as_they_were() {
+    let world = World::new();
+    let running = r#"
+receivers: { test_in: {} }
+processors: { tag: { tag: x } }
+exporters: { mem: {} }
+service:
+  pipelines:
+    traces: { receivers: [test_in], processors: [tag], exporters: [mem] }
+"#;
+    // `tag` changes (a new instance under the running one's name); `test_in/new` fails.
+    let refused = r#"
+receivers: { test_in: {}, test_in/new: { fail_start: true } }
+processors: { tag: { tag: y } }
+exporters: { mem: {}, mem/new: {} }
+service:
+  pipelines:
+    traces: { receivers: [test_in, test_in/new], processors: [tag], exporters: [mem, mem/new] }
+"#;
+    let old = world.build(running, None);
+    old.start().await.unwrap();
+    let before = world.facilities.status.snapshot();
+    assert_eq!(before.len(), 3, "{before:?}");
+
+    let new = world.build(refused, Some(&old));
+    new.start().await.unwrap_err();
+    assert_eq!(
+        world.facilities.status.snapshot(),
+        before,
+        "the refused configuration's components left no status behind"
+    );
+    drop(new);
+    old.shutdown().await;
+}
+
+#[tokio::test]
 async fn a_rebuild_keeps_what_did_not_change() {
     let world = World::new();
     let before = r#"

@@ -10,6 +10,7 @@ use std::fmt::Write as _;
 use std::process::ExitCode;
 
 use clap::{CommandFactory, FromArgMatches, Parser, Subcommand};
+use tributary_confmap::{Conf, Map, Value};
 
 use super::builder::{CollectorBuilder, ConfigSource};
 use super::collector::{Collector, CollectorError};
@@ -30,7 +31,13 @@ struct Cli {
     set: Vec<String>,
 
     /// Enables (id or +id) or disables (-id) feature gates, comma-separated.
-    #[arg(long = "feature-gates", value_name = "GATES", global = true)]
+    // `--feature-gates -id` is read as the value, as the Go Collector reads it.
+    #[arg(
+        long = "feature-gates",
+        value_name = "GATES",
+        global = true,
+        allow_hyphen_values = true
+    )]
     feature_gates: Vec<String>,
 
     #[command(subcommand)]
@@ -259,57 +266,119 @@ fn featuregate(builder: &CollectorBuilder, id: Option<&str>) -> Result<(), Failu
     Ok(())
 }
 
-/// The `components` listing, in the Go Collector's YAML shape.
+/// The `components` listing, in the Go Collector's YAML shape. Written by the YAML
+/// serializer, so any description or name reads back as it is.
 fn components(builder: &CollectorBuilder) -> String {
+    fn text(s: impl Into<String>) -> Value {
+        Value::String(s.into())
+    }
+    fn map<const N: usize>(entries: [(&str, Value); N]) -> Value {
+        Value::Map(
+            entries
+                .into_iter()
+                .map(|(k, v)| (k.to_string(), v))
+                .collect(),
+        )
+    }
     let info = &builder.build_info;
-    let mut out = String::new();
-    let _ = writeln!(out, "buildinfo:");
-    let _ = writeln!(out, "  command: {}", info.command);
-    let _ = writeln!(out, "  description: {}", info.description);
-    let _ = writeln!(out, "  version: {}", info.version);
+    let mut out = Map::new();
+    out.insert(
+        "buildinfo".into(),
+        map([
+            ("command", text(&info.command)),
+            ("description", text(&info.description)),
+            ("version", text(&info.version)),
+        ]),
+    );
     let factories: Vec<FactoryInfo> = builder.factories.describe();
     for kind in Kind::ALL {
-        let of_kind: Vec<&FactoryInfo> = factories.iter().filter(|f| f.kind == kind).collect();
-        if of_kind.is_empty() {
-            let _ = writeln!(out, "{}: []", kind.section());
-            continue;
-        }
-        let _ = writeln!(out, "{}:", kind.section());
-        for factory in of_kind {
-            let _ = writeln!(out, "  - name: {}", factory.component_type);
-            if !factory.aliases.is_empty() {
-                let _ = writeln!(out, "    aliases: [{}]", factory.aliases.join(", "));
-            }
-            let _ = writeln!(out, "    stability:");
-            if kind == Kind::Extension {
-                if let Some((_, stability)) = factory.stability.first() {
-                    let _ = writeln!(out, "      extension: {stability}");
+        let listed = factories
+            .iter()
+            .filter(|f| f.kind == kind)
+            .map(|factory| {
+                let mut entry = Map::new();
+                entry.insert("name".into(), text(factory.component_type.to_string()));
+                if !factory.aliases.is_empty() {
+                    let aliases = factory.aliases.iter().map(|a| text(a.to_string()));
+                    entry.insert("aliases".into(), Value::List(aliases.collect()));
                 }
-                continue;
-            }
-            for signal in Signal::ALL {
-                let stability = factory
-                    .stability
-                    .iter()
-                    .find(|(s, _)| *s == signal)
-                    .map(|(_, st)| *st);
-                if let Some(stability) = stability.filter(|s| s.is_supported()) {
-                    let _ = writeln!(out, "      {signal}: {stability}");
+                let mut stability = Map::new();
+                if kind == Kind::Extension {
+                    if let Some((_, level)) = factory.stability.first() {
+                        stability.insert("extension".into(), text(level.to_string()));
+                    }
+                } else {
+                    for signal in Signal::ALL {
+                        let level = factory
+                            .stability
+                            .iter()
+                            .find(|(s, _)| *s == signal)
+                            .map(|(_, level)| *level)
+                            .filter(|level| level.is_supported());
+                        if let Some(level) = level {
+                            stability.insert(signal.to_string(), text(level.to_string()));
+                        }
+                    }
                 }
-            }
-        }
+                entry.insert("stability".into(), Value::Map(stability));
+                Value::Map(entry)
+            })
+            .collect();
+        out.insert(kind.section().to_string(), Value::List(listed));
     }
-    let _ = writeln!(out, "providers:");
-    for provider in &builder.providers {
-        let _ = writeln!(out, "  - scheme: {}", provider.scheme());
+    let providers = builder
+        .providers
+        .iter()
+        .map(|p| map([("scheme", text(p.scheme()))]))
+        .collect();
+    out.insert("providers".into(), Value::List(providers));
+    let converters = builder
+        .converters
+        .iter()
+        .map(|c| map([("name", text(c.name()))]))
+        .collect();
+    out.insert("converters".into(), Value::List(converters));
+    Conf::from_map(out).to_yaml()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::service::Collector;
+
+    #[test]
+    fn the_components_listing_is_yaml_whatever_the_description_says() {
+        let builder = Collector::builder("my-collector", "1.0")
+            .description("Acme: collects # everything, {really}: - yes");
+        let listing = components(&builder);
+        let parsed =
+            Conf::from_yaml(&listing).unwrap_or_else(|e| panic!("not YAML ({e}):\n{listing}"));
+        assert_eq!(
+            parsed.get("buildinfo::description"),
+            Some(&Value::String(
+                "Acme: collects # everything, {really}: - yes".into()
+            ))
+        );
+        assert_eq!(
+            parsed.get("buildinfo::version"),
+            Some(&Value::String("1.0".into()))
+        );
+        assert_eq!(parsed.get("receivers"), Some(&Value::List(Vec::new())));
+        let Some(Value::List(providers)) = parsed.get("providers") else {
+            panic!("no providers:\n{listing}");
+        };
+        assert!(providers.contains(&Value::Map(Map::from_iter([(
+            "scheme".to_string(),
+            Value::String("file".into())
+        )]))));
     }
-    if builder.converters.is_empty() {
-        let _ = writeln!(out, "converters: []");
-    } else {
-        let _ = writeln!(out, "converters:");
-        for converter in &builder.converters {
-            let _ = writeln!(out, "  - name: {}", converter.name());
-        }
+
+    #[test]
+    fn a_gate_to_disable_may_follow_feature_gates_as_its_own_argument() {
+        let cli = Cli::try_parse_from(["collector", "featuregate", "--feature-gates", "-a.b"])
+            .expect("parses");
+        assert_eq!(cli.feature_gates, ["-a.b"]);
+        let cli = Cli::try_parse_from(["collector", "--feature-gates=-a.b,+c"]).expect("parses");
+        assert_eq!(cli.feature_gates, ["-a.b,+c"]);
     }
-    out
 }

@@ -40,7 +40,11 @@
 //!   that a client sending one request at a time is not held for the whole `timeout` on
 //!   every request, the pending batch goes out as soon as no data has arrived for
 //!   `flush_when_quiet` (5ms): under light load requests are answered in milliseconds,
-//!   under steady load data keeps arriving and batches fill by size or `timeout`.
+//!   under steady load data keeps arriving and batches fill by size or `timeout`. (At
+//!   shutdown the receivers stop first and wait up to 10s for calls in flight; the pending
+//!   batch goes out once quiet, so callers are answered. With `flush_when_quiet: 0s` and a
+//!   `timeout` longer than that wait, callers still waiting are cut off, though their data
+//!   is flushed and delivered.)
 //! - **No single-threaded bottleneck** (Go #2248 exports each batch synchronously from
 //!   one goroutine per shard). Each batch goes downstream on a task of its own; the next
 //!   batch fills and goes out while earlier ones are still in flight. Batches are cut in
