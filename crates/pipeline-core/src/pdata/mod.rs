@@ -32,9 +32,12 @@ mod payload;
 mod signal;
 mod split;
 mod traces;
+mod walker;
 
 #[cfg(test)]
 mod tests;
+#[cfg(test)]
+mod walker_tests;
 
 use std::fmt;
 use std::sync::Arc;
