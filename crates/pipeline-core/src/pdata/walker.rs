@@ -169,10 +169,10 @@ fn field(msg: Msg, tag: u32) -> Field {
             _ => Unknown,
         },
         Msg::Span => match tag {
-            1 | 2 | 4 => Bytes,    // trace_id, span_id, parent_span_id
-            3 | 5 => Str,          // trace_state, name
-            6 => Varint,           // kind (enum)
-            7 | 8 => Fixed64,      // start/end_time_unix_nano
+            1 | 2 | 4 => Bytes, // trace_id, span_id, parent_span_id
+            3 | 5 => Str,       // trace_state, name
+            6 => Varint,        // kind (enum)
+            7 | 8 => Fixed64,   // start/end_time_unix_nano
             9 => Message(Msg::KeyValue),
             10 | 12 | 14 => Varint, // dropped_*_count (uint32)
             11 => Message(Msg::Event),
@@ -224,7 +224,7 @@ fn field(msg: Msg, tag: u32) -> Field {
             3 | 12 => Str,     // severity_text, event_name
             5 => Message(Msg::AnyValue),
             6 => Message(Msg::KeyValue),
-            8 => Fixed32,   // flags
+            8 => Fixed32,    // flags
             9 | 10 => Bytes, // trace_id, span_id
             _ => Unknown,
         },
@@ -290,7 +290,7 @@ fn field(msg: Msg, tag: u32) -> Field {
         },
         Msg::HistogramDataPoint => match tag {
             9 => Message(Msg::KeyValue),
-            2..=5 => Fixed64, // start_time, time, count, optional sum
+            2..=5 => Fixed64,         // start_time, time, count, optional sum
             6 | 7 => RepeatedFixed64, // bucket_counts, explicit_bounds
             8 => Message(Msg::Exemplar),
             10 => Varint,       // flags

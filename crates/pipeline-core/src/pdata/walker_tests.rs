@@ -127,8 +127,8 @@ fn any_value() -> impl Strategy<Value = AnyValue> {
             prop::collection::vec(inner.clone(), 0..3).prop_map(|values| AnyValue {
                 value: Some(any_value::Value::ArrayValue(ArrayValue { values })),
             }),
-            prop::collection::vec((text(), prop::option::of(inner), any::<i32>()), 0..3)
-                .prop_map(|pairs| AnyValue {
+            prop::collection::vec((text(), prop::option::of(inner), any::<i32>()), 0..3).prop_map(
+                |pairs| AnyValue {
                     value: Some(any_value::Value::KvlistValue(KeyValueList {
                         values: pairs
                             .into_iter()
@@ -139,14 +139,19 @@ fn any_value() -> impl Strategy<Value = AnyValue> {
                             })
                             .collect(),
                     })),
-                }),
+                }
+            ),
         ]
     })
 }
 
 fn attributes() -> impl Strategy<Value = Vec<KeyValue>> {
     prop::collection::vec(
-        (text(), prop::option::of(any_value()), prop_oneof![3 => Just(0), 1 => any::<i32>()]),
+        (
+            text(),
+            prop::option::of(any_value()),
+            prop_oneof![3 => Just(0), 1 => any::<i32>()],
+        ),
         0..3,
     )
     .prop_map(|pairs| {
@@ -168,23 +173,27 @@ fn resource() -> impl Strategy<Value = Option<Resource>> {
         prop::collection::vec(text(), 0..3),
         prop::collection::vec(text(), 0..3),
     )
-        .prop_map(|(schema_url, r#type, id_keys, description_keys)| EntityRef {
-            schema_url,
-            r#type,
-            id_keys,
-            description_keys,
-        });
+        .prop_map(
+            |(schema_url, r#type, id_keys, description_keys)| EntityRef {
+                schema_url,
+                r#type,
+                id_keys,
+                description_keys,
+            },
+        );
     prop::option::of(
         (
             attributes(),
             any::<u32>(),
             prop::collection::vec(entity, 0..2),
         )
-            .prop_map(|(attributes, dropped_attributes_count, entity_refs)| Resource {
-                attributes,
-                dropped_attributes_count,
-                entity_refs,
-            }),
+            .prop_map(
+                |(attributes, dropped_attributes_count, entity_refs)| Resource {
+                    attributes,
+                    dropped_attributes_count,
+                    entity_refs,
+                },
+            ),
     )
 }
 
@@ -268,12 +277,13 @@ fn traces_request() -> impl Strategy<Value = ExportTraceServiceRequest> {
             schema_url,
         },
     );
-    let resource_spans = (resource(), prop::collection::vec(scope_spans, 0..3), text())
-        .prop_map(|(resource, scope_spans, schema_url)| ResourceSpans {
+    let resource_spans = (resource(), prop::collection::vec(scope_spans, 0..3), text()).prop_map(
+        |(resource, scope_spans, schema_url)| ResourceSpans {
             resource,
             scope_spans,
             schema_url,
-        });
+        },
+    );
     prop::collection::vec(resource_spans, 0..3)
         .prop_map(|resource_spans| ExportTraceServiceRequest { resource_spans })
 }
@@ -313,12 +323,13 @@ fn logs_request() -> impl Strategy<Value = ExportLogsServiceRequest> {
             schema_url,
         },
     );
-    let resource_logs = (resource(), prop::collection::vec(scope_logs, 0..3), text())
-        .prop_map(|(resource, scope_logs, schema_url)| ResourceLogs {
+    let resource_logs = (resource(), prop::collection::vec(scope_logs, 0..3), text()).prop_map(
+        |(resource, scope_logs, schema_url)| ResourceLogs {
             resource,
             scope_logs,
             schema_url,
-        });
+        },
+    );
     prop::collection::vec(resource_logs, 0..3)
         .prop_map(|resource_logs| ExportLogsServiceRequest { resource_logs })
 }
@@ -350,18 +361,26 @@ fn number_points() -> impl Strategy<Value = Vec<NumberDataPoint>> {
         any::<i64>().prop_map(|i| Some(number_data_point::Value::AsInt(i))),
     ];
     prop::collection::vec(
-        (attributes(), any::<u64>(), any::<u64>(), exemplars(), any::<u32>(), value).prop_map(
-            |(attributes, start_time_unix_nano, time_unix_nano, exemplars, flags, value)| {
-                NumberDataPoint {
-                    attributes,
-                    start_time_unix_nano,
-                    time_unix_nano,
-                    exemplars,
-                    flags,
-                    value,
-                }
-            },
-        ),
+        (
+            attributes(),
+            any::<u64>(),
+            any::<u64>(),
+            exemplars(),
+            any::<u32>(),
+            value,
+        )
+            .prop_map(
+                |(attributes, start_time_unix_nano, time_unix_nano, exemplars, flags, value)| {
+                    NumberDataPoint {
+                        attributes,
+                        start_time_unix_nano,
+                        time_unix_nano,
+                        exemplars,
+                        flags,
+                        value,
+                    }
+                },
+            ),
         0..4,
     )
 }
@@ -460,9 +479,8 @@ fn exponential_points() -> impl Strategy<Value = Vec<ExponentialHistogramDataPoi
 
 fn summary_points() -> impl Strategy<Value = Vec<SummaryDataPoint>> {
     let quantiles = prop::collection::vec(
-        (any::<f64>(), any::<f64>()).prop_map(|(quantile, value)| {
-            summary_data_point::ValueAtQuantile { quantile, value }
-        }),
+        (any::<f64>(), any::<f64>())
+            .prop_map(|(quantile, value)| summary_data_point::ValueAtQuantile { quantile, value }),
         0..3,
     );
     prop::collection::vec(
@@ -548,7 +566,11 @@ fn metrics_request() -> impl Strategy<Value = ExportMetricsServiceRequest> {
             schema_url,
         },
     );
-    let resource_metrics = (resource(), prop::collection::vec(scope_metrics, 0..3), text())
+    let resource_metrics = (
+        resource(),
+        prop::collection::vec(scope_metrics, 0..3),
+        text(),
+    )
         .prop_map(|(resource, scope_metrics, schema_url)| ResourceMetrics {
             resource,
             scope_metrics,
@@ -913,7 +935,10 @@ fn every_truncation_and_byte_edit_agrees() {
         }
     }
     eprintln!("systematic: {cases} byte strings × 3 signals, {accepted} accepted as traces");
-    assert!(cases > 1000, "the rich requests are not rich: {cases} cases");
+    assert!(
+        cases > 1000,
+        "the rich requests are not rich: {cases} cases"
+    );
 }
 
 // ---------------------------------------------------------------------------------------
@@ -996,7 +1021,11 @@ fn invalid_utf8_in_a_string_is_refused() {
     let schema_url = message(1, &message(3, &[0x80]));
     assert!(logs(&schema_url).is_err(), "resource schema_url");
     // Bytes fields take anything.
-    assert_eq!(traces(&one_span(&message(1, &[0xff, 0xfe]))), Ok(1), "trace_id");
+    assert_eq!(
+        traces(&one_span(&message(1, &[0xff, 0xfe]))),
+        Ok(1),
+        "trace_id"
+    );
     let bytes_value = message(9, &message(2, &message(7, &[0xff])));
     assert_eq!(traces(&one_span(&bytes_value)), Ok(1), "AnyValue bytes");
 }
@@ -1060,7 +1089,11 @@ fn repeated_scalars_packed_and_unpacked() {
             put_key(tag, 1, &mut unpacked);
             unpacked.extend_from_slice(&[3; 8]);
         }
-        assert_eq!(metrics(&histogram_point(&unpacked)), Ok(1), "unpacked {tag}");
+        assert_eq!(
+            metrics(&histogram_point(&unpacked)),
+            Ok(1),
+            "unpacked {tag}"
+        );
 
         let mut mixed = packed.clone();
         mixed.extend_from_slice(&unpacked);
@@ -1079,12 +1112,18 @@ fn repeated_scalars_packed_and_unpacked() {
         let mut as_varint = Vec::new();
         put_key(tag, 0, &mut as_varint);
         put_varint(3, &mut as_varint);
-        assert!(metrics(&histogram_point(&as_varint)).is_err(), "{tag} as varint");
+        assert!(
+            metrics(&histogram_point(&as_varint)).is_err(),
+            "{tag} as varint"
+        );
 
         let mut as_fixed32 = Vec::new();
         put_key(tag, 5, &mut as_fixed32);
         as_fixed32.extend_from_slice(&[3; 4]);
-        assert!(metrics(&histogram_point(&as_fixed32)).is_err(), "{tag} as fixed32");
+        assert!(
+            metrics(&histogram_point(&as_fixed32)).is_err(),
+            "{tag} as fixed32"
+        );
     }
 
     // Buckets.bucket_counts (repeated uint64 = 2), inside an exponential histogram point.
@@ -1128,7 +1167,10 @@ fn nesting_depth_at_99_100_and_101() {
     // The deepest message is at depth `d` (the request is depth 0). prost allows 100.
     assert_eq!(logs(&nested_body(99)), Ok(1));
     assert_eq!(logs(&nested_body(100)), Ok(1));
-    assert!(logs(&nested_body(101)).is_err(), "101 is past prost's limit");
+    assert!(
+        logs(&nested_body(101)).is_err(),
+        "101 is past prost's limit"
+    );
     assert!(logs(&nested_body(150)).is_err());
 
     // A message at depth 100 may hold known scalar fields but no unknown field (prost's
@@ -1196,10 +1238,7 @@ fn unknown_fields_of_every_wire_type_are_skipped() {
     request.extend(one_span(&unknown));
     assert_eq!(traces(&request), Ok(1));
     assert_eq!(traces(&one_span(&message(15, &unknown))), Ok(1));
-    assert_eq!(
-        traces(&one_span(&message(9, &message(2, &unknown)))),
-        Ok(1)
-    );
+    assert_eq!(traces(&one_span(&message(9, &message(2, &unknown)))), Ok(1));
     assert_eq!(metrics(&unknown), Ok(0));
     assert_eq!(logs(&unknown), Ok(0));
 
@@ -1210,7 +1249,10 @@ fn unknown_fields_of_every_wire_type_are_skipped() {
     let mut mismatched = Vec::new();
     put_key(100, 3, &mut mismatched);
     put_key(101, 4, &mut mismatched);
-    assert!(traces(&mismatched).is_err(), "an end-group key of another group");
+    assert!(
+        traces(&mismatched).is_err(),
+        "an end-group key of another group"
+    );
     let mut open = Vec::new();
     put_key(100, 3, &mut open);
     assert!(traces(&open).is_err(), "a group never closed");
@@ -1244,7 +1286,7 @@ fn keys_and_varints() {
     put_varint(0, &mut huge_key);
     assert!(traces(&huge_key).is_err());
     let mut max_key = Vec::new();
-    put_varint(u64::from(u32::MAX) & !0x7 | 0x0, &mut max_key);
+    put_varint(u64::from(u32::MAX) & !0x7, &mut max_key);
     put_varint(0, &mut max_key);
     assert_eq!(traces(&max_key), Ok(0), "the largest tag, varint");
 
@@ -1300,8 +1342,16 @@ fn a_metrics_data_oneof_keeps_the_last_variant() {
     };
     let metric = |parts: &[Vec<u8>]| one_metric(&parts.concat());
     assert_eq!(metrics(&metric(&[points(5, 3)])), Ok(3), "gauge");
-    assert_eq!(metrics(&metric(&[points(5, 3), points(7, 2)])), Ok(2), "gauge then sum");
-    assert_eq!(metrics(&metric(&[points(5, 3), points(5, 2)])), Ok(5), "gauge merged");
+    assert_eq!(
+        metrics(&metric(&[points(5, 3), points(7, 2)])),
+        Ok(2),
+        "gauge then sum"
+    );
+    assert_eq!(
+        metrics(&metric(&[points(5, 3), points(5, 2)])),
+        Ok(5),
+        "gauge merged"
+    );
     assert_eq!(
         metrics(&metric(&[points(5, 3), points(7, 2), points(5, 1)])),
         Ok(1),
