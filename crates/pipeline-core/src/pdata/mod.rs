@@ -29,6 +29,7 @@ mod logs;
 mod metadata;
 mod metrics;
 mod payload;
+mod rope;
 mod signal;
 mod split;
 mod traces;
@@ -47,7 +48,7 @@ use bytes::Bytes;
 pub use logs::Logs;
 pub use metadata::ClientMetadata;
 pub use metrics::{Metrics, data_point_count};
-pub use payload::{DecodeError, OtlpRequest, Payload};
+pub use payload::{DecodeError, OtlpRequest, Payload, lazy_decode_failures};
 pub use signal::{Signal, UnknownSignal};
 pub use traces::Traces;
 
