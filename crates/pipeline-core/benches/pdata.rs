@@ -36,13 +36,35 @@ fn encoded(spans: usize) -> Bytes {
     Bytes::from(request(spans).encode_to_vec())
 }
 
-/// A receiver's work: protobuf bytes to a payload (the bytes are kept for re-use).
+/// A receiver's work: protobuf bytes to a payload. The bytes are checked and their items
+/// counted in one walk, and kept; nothing is decoded yet.
 #[divan::bench]
 fn decode_100_spans(bencher: Bencher) {
     let bytes = encoded(SPANS);
     bencher
         .counter(BytesCount::new(bytes.len()))
         .bench(|| Traces::decode(divan::black_box(bytes.clone())))
+}
+
+/// prost's full decode of the same request (its drop is not timed): what
+/// `decode_100_spans` cost before payloads were decoded lazily.
+#[divan::bench]
+fn prost_decode_100_spans(bencher: Bencher) {
+    let bytes = encoded(SPANS);
+    bencher
+        .counter(BytesCount::new(bytes.len()))
+        .bench(|| ExportTraceServiceRequest::decode(divan::black_box(bytes.clone())))
+}
+
+/// A receiver's walk plus the first read of the request by a processor (the lazy decode),
+/// and dropping it: the whole cost of a payload that a processor reads.
+#[divan::bench]
+fn decode_then_read_100_spans(bencher: Bencher) {
+    let bytes = encoded(SPANS);
+    bencher.counter(BytesCount::new(bytes.len())).bench(|| {
+        let traces = Traces::decode(divan::black_box(bytes.clone())).expect("valid request");
+        traces.request().resource_spans.len()
+    })
 }
 
 /// An exporter's work for a payload that was edited or built: encoding from scratch.
@@ -73,10 +95,21 @@ fn split_1000_spans(bencher: Bencher, max: usize) {
         .bench_values(|traces| traces.split(max))
 }
 
-/// Merging `count` 100-span payloads into one batch, as the batch processor does. Decoded
-/// payloads keep their bytes, so their merged encoding is a concatenation. (Compare the
-/// per-item rate at 10 and at 82 pieces: merging one at a time copies the growing
-/// encoding every time.)
+/// Splitting a received (undecoded) 1,000-span payload: its bytes are cut at resource
+/// boundaries and only a resource crossing a cut is decoded (here the one resource is).
+#[divan::bench(args = [100, 512])]
+fn split_1000_spans_received(bencher: Bencher, max: usize) {
+    let bytes = encoded(1000);
+    bencher
+        .counter(ItemsCount::new(1000usize))
+        .with_inputs(|| Traces::decode(bytes.clone()).expect("valid request"))
+        .bench_values(|traces| traces.split(max))
+}
+
+/// Merging `count` 100-span payloads into one batch, as the batch processor does. Received
+/// payloads keep their bytes, so their merged encoding is a list of their encodings (a
+/// rope), and nothing is decoded. (Compare the per-item rate at 10 and at 82 pieces: it
+/// stays flat; merging used to copy the growing encoding every time.)
 #[divan::bench(args = [10, 82])]
 fn concat_decoded(bencher: Bencher, count: usize) {
     let pieces: Vec<Bytes> = (0..count).map(|_| encoded(SPANS)).collect();
@@ -106,7 +139,7 @@ fn concat_built(bencher: Bencher, count: usize) {
 }
 
 /// Merge then encode: what the batch processor and an OTLP exporter cost together per
-/// 8,200-span batch of decoded requests.
+/// 8,200-span batch of received requests (the rope is joined into one buffer once).
 #[divan::bench]
 fn concat_then_encode_82_decoded(bencher: Bencher) {
     let pieces: Vec<Bytes> = (0..82).map(|_| encoded(SPANS)).collect();

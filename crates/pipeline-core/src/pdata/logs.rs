@@ -44,4 +44,12 @@ impl OtlpRequest for ExportLogsServiceRequest {
     fn append(&mut self, other: Self) {
         self.resource_logs.extend(other.resource_logs);
     }
+
+    fn cut_resource(
+        resource: &[u8],
+        first: usize,
+        then: usize,
+    ) -> Result<Vec<(bytes::Bytes, usize)>, prost::DecodeError> {
+        split::cut_encoded::<ResourceLogs, _, _>(resource, first, then)
+    }
 }

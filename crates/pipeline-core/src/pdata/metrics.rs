@@ -99,4 +99,12 @@ impl OtlpRequest for ExportMetricsServiceRequest {
     fn append(&mut self, other: Self) {
         self.resource_metrics.extend(other.resource_metrics);
     }
+
+    fn cut_resource(
+        resource: &[u8],
+        first: usize,
+        then: usize,
+    ) -> Result<Vec<(bytes::Bytes, usize)>, prost::DecodeError> {
+        split::cut_encoded::<ResourceMetrics, _, _>(resource, first, then)
+    }
 }

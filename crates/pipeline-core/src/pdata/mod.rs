@@ -29,12 +29,16 @@ mod logs;
 mod metadata;
 mod metrics;
 mod payload;
+mod rope;
 mod signal;
 mod split;
 mod traces;
+mod walker;
 
 #[cfg(test)]
 mod tests;
+#[cfg(test)]
+mod walker_tests;
 
 use std::fmt;
 use std::sync::Arc;
@@ -44,7 +48,7 @@ use bytes::Bytes;
 pub use logs::Logs;
 pub use metadata::ClientMetadata;
 pub use metrics::{Metrics, data_point_count};
-pub use payload::{DecodeError, OtlpRequest, Payload};
+pub use payload::{DecodeError, OtlpRequest, Payload, lazy_decode_failures};
 pub use signal::{Signal, UnknownSignal};
 pub use traces::Traces;
 

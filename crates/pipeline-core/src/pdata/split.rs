@@ -204,3 +204,44 @@ macro_rules! impl_single_item {
     };
 }
 pub(crate) use impl_single_item;
+
+/// Decodes one resource message (`body`, without its key and length), divides it and
+/// encodes the pieces again as top-level fields of an export request (field 1), each with
+/// its item count: the first `first` items, then pieces of at most `then` items
+/// (`usize::MAX`: all the rest in one). `first` must be above 0 and below the resource's
+/// items.
+///
+/// This is how a payload kept as bytes is cut inside a resource: only the crossing resource
+/// is decoded.
+pub(crate) fn cut_encoded<R, S, L>(
+    body: &[u8],
+    first: usize,
+    then: usize,
+) -> Result<Vec<(bytes::Bytes, usize)>, prost::DecodeError>
+where
+    R: prost::Message + Default + Branch<Child = S>,
+    S: Branch<Child = L>,
+    L: Part,
+{
+    let mut resource = R::decode(body)?;
+    let front = resource.split_front(first);
+    let mut pieces = vec![(encode_resources(std::slice::from_ref(&front)), first)];
+    let rest = resource.weight();
+    if rest <= then {
+        pieces.push((encode_resources(std::slice::from_ref(&resource)), rest));
+    } else {
+        for chunk in chunk(vec![resource], then) {
+            let items = chunk.iter().map(Part::weight).sum();
+            pieces.push((encode_resources(&chunk), items));
+        }
+    }
+    Ok(pieces)
+}
+
+/// Resources encoded as the repeated field 1 of an export request.
+fn encode_resources<R: prost::Message>(resources: &[R]) -> bytes::Bytes {
+    let len = prost::encoding::message::encoded_len_repeated(1, resources);
+    let mut buf = Vec::with_capacity(len);
+    prost::encoding::message::encode_repeated(1, resources, &mut buf);
+    bytes::Bytes::from(buf)
+}

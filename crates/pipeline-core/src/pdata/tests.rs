@@ -377,3 +377,350 @@ proptest! {
         prop_assert_eq!(merged, t);
     }
 }
+
+// ---------------------------------------------------------------------------------------
+// Payloads kept as bytes (lazy decoding) and merged as ropes
+// ---------------------------------------------------------------------------------------
+
+/// `t` as a receiver gets it: decoded from its encoding, still only bytes.
+fn received(t: &Traces) -> Traces {
+    let payload = Traces::decode(Traces::new(t.request().clone()).encoded()).unwrap();
+    assert!(!payload.is_decoded());
+    payload
+}
+
+/// Spans of `shape`, received as one request per resource and merged (a rope of parts).
+fn received_in_parts(shape: &[Vec<usize>]) -> Traces {
+    let whole = traces(shape);
+    if shape.is_empty() {
+        return received(&whole);
+    }
+    let parts = whole
+        .request()
+        .resource_spans
+        .iter()
+        .map(|rs| {
+            received(&Traces::new(ExportTraceServiceRequest {
+                resource_spans: vec![rs.clone()],
+            }))
+        })
+        .collect::<Vec<_>>();
+    let merged = Traces::concat(parts);
+    assert!(!merged.is_decoded());
+    merged
+}
+
+#[test]
+fn decode_checks_and_counts_without_decoding() {
+    let t = traces(&[vec![2, 3], vec![4]]);
+    let bytes = t.encoded();
+    let payload = Traces::decode(bytes.clone()).unwrap();
+    assert!(!payload.is_decoded());
+    assert_eq!(payload.item_count(), 9);
+    assert_eq!(payload.encoded_len(), bytes.len());
+    assert_eq!(
+        payload.encoded().as_ptr(),
+        bytes.as_ptr(),
+        "the bytes as received"
+    );
+    assert_eq!(payload.encoded_parts().len(), 1);
+    assert!(format!("{payload:?}").contains("encoded_len"));
+    assert!(
+        !payload.is_decoded(),
+        "counting, sizing, encoding and Debug do not decode"
+    );
+
+    let reader = payload.clone();
+    assert_eq!(payload.request(), t.request());
+    assert!(reader.is_decoded(), "one decode, shared by every clone");
+    assert!(std::ptr::eq(reader.request(), payload.request()));
+    assert_eq!(
+        reader.encoded().as_ptr(),
+        bytes.as_ptr(),
+        "still the bytes as received"
+    );
+}
+
+#[test]
+fn concurrent_first_reads_decode_once() {
+    let payload = received(&traces(&[vec![50]]));
+    let clones: Vec<Traces> = (0..8).map(|_| payload.clone()).collect();
+    let addresses: Vec<usize> = std::thread::scope(|scope| {
+        let handles: Vec<_> = clones
+            .iter()
+            .map(|p| scope.spawn(move || p.request() as *const _ as usize))
+            .collect();
+        handles.into_iter().map(|h| h.join().unwrap()).collect()
+    });
+    assert!(addresses.iter().all(|&a| a == addresses[0]));
+    assert_eq!(
+        payload.request().resource_spans[0].scope_spans[0]
+            .spans
+            .len(),
+        50
+    );
+}
+
+#[test]
+fn merging_payloads_kept_as_bytes_decodes_nothing() {
+    let (ta, tb) = (traces(&[vec![1]]), traces(&[vec![2], vec![3]]));
+    let (a, b) = (received(&ta), received(&tb));
+    let (ea, eb) = (a.encoded(), b.encoded());
+    let mut merged = a;
+    merged.merge(b);
+    assert!(!merged.is_decoded());
+    assert_eq!(merged.item_count(), 6);
+    assert_eq!(merged.encoded_len(), ea.len() + eb.len());
+    assert_eq!(merged.encoded_parts(), [ea.clone(), eb.clone()]);
+    assert_eq!(merged.encoded(), [ea, eb].concat());
+    assert_eq!(
+        merged.encoded().as_ptr(),
+        merged.encoded().as_ptr(),
+        "joined once"
+    );
+
+    let mut expected = ta.request().clone();
+    expected.append(tb.request().clone());
+    assert_eq!(merged.request(), &expected);
+}
+
+#[test]
+fn concat_of_many_received_payloads_joins_parts_once() {
+    let pieces: Vec<Traces> = (0..82).map(|i| received(&traces(&[vec![i % 5]]))).collect();
+    let bytes: Vec<u8> = pieces.iter().flat_map(|p| p.encoded().to_vec()).collect();
+    let items: usize = pieces.iter().map(Traces::item_count).sum();
+    let batch = Traces::concat(pieces);
+    assert!(!batch.is_decoded());
+    assert_eq!(batch.item_count(), items);
+    assert_eq!(batch.encoded_len(), bytes.len());
+    assert_eq!(batch.encoded(), bytes);
+    // Merging more after a join keeps the join as one part.
+    let mut more = batch.clone();
+    more.merge(received(&traces(&[vec![1]])));
+    assert_eq!(more.encoded_parts().len(), 2);
+    assert_eq!(more.item_count(), items + 1);
+    assert_eq!(
+        batch.item_count(),
+        items,
+        "the shared original is untouched"
+    );
+}
+
+#[test]
+fn merge_mixes_built_and_received_payloads() {
+    let (built, bytes) = (traces(&[vec![2]]), traces(&[vec![3]]));
+    let mut expected = built.request().clone();
+    expected.append(bytes.request().clone());
+
+    // Built into received and received into built: the built side is encoded.
+    let mut merged = Traces::new(built.request().clone());
+    merged.merge(received(&bytes));
+    assert!(!merged.is_decoded(), "the received side was not decoded");
+    assert_eq!(merged.item_count(), 5);
+    assert_eq!(
+        merged.encoded(),
+        [built.encoded(), bytes.encoded()].concat()
+    );
+    assert_eq!(merged.request(), &expected);
+
+    let mut merged = received(&built);
+    merged.merge(Traces::new(bytes.request().clone()));
+    assert!(!merged.is_decoded());
+    assert_eq!(merged.request(), &expected);
+
+    // Two built payloads: the requests are appended, nothing is encoded.
+    let mut merged = Traces::new(built.request().clone());
+    merged.merge(Traces::new(bytes.request().clone()));
+    assert!(merged.is_decoded());
+    assert_eq!(merged.request(), &expected);
+
+    // Two received payloads that were both read (and are not shared) stay decoded.
+    let (a, b) = (received(&built), received(&bytes));
+    a.request();
+    b.request();
+    let mut merged = a;
+    merged.merge(b);
+    assert!(merged.is_decoded());
+    assert_eq!(merged.request(), &expected);
+    assert_eq!(
+        merged.encoded(),
+        [built.encoded(), bytes.encoded()].concat()
+    );
+}
+
+#[test]
+fn merging_into_or_from_blank_payloads() {
+    let t = received(&traces(&[vec![2]]));
+    let metadata = std::sync::Arc::new(ClientMetadata::new());
+    let mut blank = Traces::default().with_metadata(metadata.clone());
+    blank.merge(t.clone());
+    assert!(
+        blank.shares_request_with(&t),
+        "nothing copied into a blank payload"
+    );
+    assert!(std::sync::Arc::ptr_eq(blank.metadata().unwrap(), &metadata));
+    let mut same = t.clone();
+    same.merge(Traces::decode(bytes::Bytes::new()).unwrap());
+    assert!(same.shares_request_with(&t));
+}
+
+#[test]
+fn make_mut_decodes_a_private_copy() {
+    let original = received(&traces(&[vec![3]]));
+    let reader = original.clone();
+    let mut writer = original;
+    writer.make_mut().resource_spans[0].scope_spans[0]
+        .spans
+        .pop();
+    assert!(
+        !reader.is_decoded(),
+        "the reader's payload is still only bytes"
+    );
+    assert_eq!(reader.item_count(), 3);
+    assert_eq!(writer.item_count(), 2);
+    assert_eq!(Traces::decode(writer.encoded()).unwrap(), writer);
+
+    let mut unique = received(&traces(&[vec![1]]));
+    unique.make_mut().resource_spans.clear();
+    assert!(unique.is_empty());
+    assert_eq!(unique.encoded_len(), 0);
+}
+
+#[test]
+fn into_request_decodes_a_payload_kept_as_bytes() {
+    let t = traces(&[vec![2], vec![1]]);
+    assert_eq!(received(&t).into_request(), *t.request());
+    let shared = received(&t);
+    let keep = shared.clone();
+    assert_eq!(shared.into_request(), *t.request());
+    assert_eq!(
+        received_in_parts(&[vec![2], vec![1]]).into_request(),
+        *t.request()
+    );
+    assert_eq!(keep.item_count(), 3);
+}
+
+#[test]
+fn a_failed_lazy_decode_reads_as_empty_and_is_counted() {
+    // Not reachable through `decode` (the walker refuses these bytes); built directly.
+    let before = lazy_decode_failures();
+    let bad = Traces::from_unchecked_bytes(bytes::Bytes::from_static(b"\x0a\xff\xff"), 4);
+    assert_eq!(bad.request(), &ExportTraceServiceRequest::default());
+    assert_eq!(lazy_decode_failures(), before + 1);
+    assert_eq!(bad.request(), &ExportTraceServiceRequest::default(), "once");
+    assert_eq!(lazy_decode_failures(), before + 1);
+    let mut edited = Traces::from_unchecked_bytes(bytes::Bytes::from_static(b"\x0a\xff"), 1);
+    edited
+        .make_mut()
+        .resource_spans
+        .push(ResourceSpans::default());
+    assert_eq!(edited.item_count(), 0);
+    assert_eq!(
+        Traces::from_unchecked_bytes(bytes::Bytes::from_static(b"\xff"), 1).into_request(),
+        ExportTraceServiceRequest::default()
+    );
+}
+
+#[test]
+fn split_front_of_a_received_payload_cuts_its_bytes() {
+    let original = traces(&[vec![2, 3], vec![4]]);
+    let mut rest = received(&original);
+    let front = rest.split_front(3);
+    assert!(!front.is_decoded() && !rest.is_decoded());
+    assert_eq!((front.item_count(), rest.item_count()), (3, 6));
+    let mut joined = flatten(&front);
+    joined.extend(flatten(&rest));
+    assert_eq!(joined, flatten(&original));
+
+    // At a resource boundary the bytes are sliced, not re-encoded.
+    let mut rest = received(&original);
+    let bytes = rest.encoded();
+    let front = rest.split_front(5);
+    assert_eq!(front.encoded(), bytes.slice(..front.encoded_len()));
+    assert_eq!(rest.encoded(), bytes.slice(front.encoded_len()..));
+}
+
+#[test]
+fn split_of_received_metrics_divides_a_metric_like_the_decoded_path() {
+    let built = metrics_with(&[5, 0, 7, 1]);
+    for max in 1..=14 {
+        let lazy = Metrics::decode(built.encoded()).unwrap().split(max);
+        let eager = Metrics::new(built.request().clone()).split(max);
+        assert!(lazy.iter().all(|p| !p.is_decoded()));
+        let counts =
+            |pieces: &[Metrics]| pieces.iter().map(Metrics::item_count).collect::<Vec<_>>();
+        assert_eq!(counts(&lazy), counts(&eager), "max {max}");
+        let points = |pieces: &[Metrics]| {
+            pieces
+                .iter()
+                .flat_map(|p| p.request().resource_metrics.clone())
+                .flat_map(|rm| rm.scope_metrics)
+                .flat_map(|sm| sm.metrics)
+                .map(|m| (m.name.clone(), data_point_count(&m)))
+                .filter(|(_, n)| *n > 0)
+                .collect::<Vec<_>>()
+        };
+        assert_eq!(points(&lazy), points(&eager), "max {max}");
+        for piece in &lazy {
+            assert_eq!(
+                Metrics::decode(piece.encoded()).unwrap().item_count(),
+                piece.item_count()
+            );
+        }
+    }
+}
+
+/// A shape, and whether to receive it as one request per resource (merged) or as one.
+fn shape_and_parts() -> impl Strategy<Value = (Vec<Vec<usize>>, bool)> {
+    (shape(), any::<bool>())
+}
+
+proptest! {
+    #[test]
+    fn lazy_split_front_matches_the_decoded_one((shape, in_parts) in shape_and_parts(), cut in 0usize..40) {
+        let original = traces(&shape);
+        let mut lazy = if in_parts { received_in_parts(&shape) } else { received(&original) };
+        let mut eager = original.clone();
+        let (lazy_front, eager_front) = (lazy.split_front(cut), eager.split_front(cut));
+        prop_assert_eq!(lazy_front.item_count(), eager_front.item_count());
+        prop_assert_eq!(lazy.item_count(), eager.item_count());
+        prop_assert_eq!(flatten(&lazy_front), flatten(&eager_front));
+        prop_assert_eq!(flatten(&lazy), flatten(&eager));
+        for piece in [&lazy_front, &lazy] {
+            let decoded = Traces::decode(piece.encoded()).unwrap();
+            prop_assert_eq!(decoded.item_count(), piece.item_count());
+            prop_assert_eq!(decoded.request(), piece.request());
+        }
+    }
+
+    #[test]
+    fn lazy_split_matches_the_decoded_one((shape, in_parts) in shape_and_parts(), max in 1usize..8) {
+        let original = traces(&shape);
+        let lazy = if in_parts { received_in_parts(&shape) } else { received(&original) };
+        let lazy_pieces = lazy.split(max);
+        let eager_pieces = original.clone().split(max);
+        let counts = |pieces: &[Traces]| pieces.iter().map(Traces::item_count).collect::<Vec<_>>();
+        prop_assert_eq!(counts(&lazy_pieces), counts(&eager_pieces));
+        let joined: Vec<_> = lazy_pieces.iter().flat_map(flatten).collect();
+        prop_assert_eq!(joined, flatten(&original));
+        for piece in &lazy_pieces {
+            prop_assert_eq!(Traces::decode(piece.encoded()).unwrap().item_count(), piece.item_count());
+        }
+    }
+
+    #[test]
+    fn concat_of_received_payloads_equals_the_appended_requests(shapes in prop::collection::vec(shape(), 0..6)) {
+        let mut expected = ExportTraceServiceRequest::default();
+        let mut pieces = Vec::new();
+        for shape in &shapes {
+            let t = traces(shape);
+            expected.append(t.request().clone());
+            pieces.push(received(&t));
+        }
+        let batch = Traces::concat(pieces);
+        prop_assert_eq!(batch.item_count(), expected.item_count());
+        prop_assert_eq!(batch.request(), &expected);
+        let decoded = Traces::decode(batch.encoded()).unwrap();
+        prop_assert_eq!(decoded.request(), &expected);
+    }
+}

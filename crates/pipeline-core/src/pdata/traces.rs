@@ -44,4 +44,12 @@ impl OtlpRequest for ExportTraceServiceRequest {
     fn append(&mut self, other: Self) {
         self.resource_spans.extend(other.resource_spans);
     }
+
+    fn cut_resource(
+        resource: &[u8],
+        first: usize,
+        then: usize,
+    ) -> Result<Vec<(bytes::Bytes, usize)>, prost::DecodeError> {
+        split::cut_encoded::<ResourceSpans, _, _>(resource, first, then)
+    }
 }
