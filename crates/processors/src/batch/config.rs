@@ -19,7 +19,7 @@ pub struct Config {
     pub timeout: Duration,
     /// Largest batch sent, in items (0: no limit). Larger batches, and requests, are divided.
     pub send_batch_max_size: u32,
-    /// Send the pending batch early once no data has arrived for this long (5ms; 0: only
+    /// Send the pending batch early once no data has arrived for this long (1ms; 0: only
     /// `send_batch_size` and `timeout` send). Callers wait for their batch's outcome, so
     /// without it a client sending one request at a time would wait the whole `timeout`
     /// for every answer; under steady load data keeps arriving and batches still fill.
@@ -39,7 +39,7 @@ impl Default for Config {
             send_batch_size: 8192,
             timeout: Duration::from_millis(200),
             send_batch_max_size: 0,
-            flush_when_quiet: Duration::from_millis(5),
+            flush_when_quiet: Duration::from_millis(1),
             metadata_keys: Vec::new(),
             metadata_cardinality_limit: 1000,
         }
@@ -107,7 +107,7 @@ mod tests {
                 send_batch_size: 10000,
                 timeout: Duration::from_secs(10),
                 send_batch_max_size: 11000,
-                flush_when_quiet: Duration::from_millis(5),
+                flush_when_quiet: Duration::from_millis(1),
                 metadata_keys: vec!["tenant_id".into(), "X-Scope-OrgID".into()],
                 metadata_cardinality_limit: 50,
             }

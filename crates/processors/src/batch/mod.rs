@@ -23,7 +23,7 @@
 //! | `send_batch_size` | `8192` | items pending that trigger a send; a trigger, not a cap |
 //! | `timeout` | `200ms` | longest wait for a batch to fill; `0` sends each request at once, divided only by `send_batch_max_size` |
 //! | `send_batch_max_size` | `0` | largest batch in items (`0`: no limit); if set, at least `send_batch_size` |
-//! | `flush_when_quiet` | `5ms` | send the pending batch early once no data has arrived for this long (`0`: off); not in the Go Collector, whose callers do not wait for their batch |
+//! | `flush_when_quiet` | `1ms` | send the pending batch early once no data has arrived for this long (`0`: off); not in the Go Collector, whose callers do not wait for their batch |
 //! | `metadata_keys` | `[]` | client metadata keys (case-insensitive) whose values partition the batches |
 //! | `metadata_cardinality_limit` | `1000` | most value combinations batched at once (`0`: no limit); data of one more is refused with a permanent error, "too many batcher metadata-value combinations" |
 //!
@@ -39,8 +39,12 @@
 //!   Since callers wait, a batch fills only as fast as concurrent callers bring data. So
 //!   that a client sending one request at a time is not held for the whole `timeout` on
 //!   every request, the pending batch goes out as soon as no data has arrived for
-//!   `flush_when_quiet` (5ms): under light load requests are answered in milliseconds,
-//!   under steady load data keeps arriving and batches fill by size or `timeout`. (At
+//!   `flush_when_quiet` (1ms): under light load requests are answered in milliseconds,
+//!   under steady load data keeps arriving and batches fill by size or `timeout`. (Measured
+//!   with 4 clients each sending 100-span requests one at a time: 1ms answers 2.3× as many
+//!   spans per second as 5ms did, at less CPU per span; at a fixed 50k spans/s it costs
+//!   about a quarter more CPU per span, for smaller batches. Raise it when fewer, larger
+//!   batches matter more than the callers' latency.) (At
 //!   shutdown the receivers stop first and wait up to 10s for calls in flight; the pending
 //!   batch goes out once quiet, so callers are answered. With `flush_when_quiet: 0s` and a
 //!   `timeout` longer than that wait, callers still waiting are cut off, though their data
