@@ -5,6 +5,7 @@
 //! guide for a complete example of writing one.
 
 mod config;
+mod endpoint;
 mod factory;
 mod host;
 mod id;
@@ -21,6 +22,7 @@ use crate::consumer::Consumer;
 use crate::pdata::SignalData;
 
 pub use config::{ComponentConfig, ConfigError};
+pub use endpoint::parse_endpoint;
 pub(crate) use factory::{
     AnyConfig, AnyExporterFactory, AnyExtensionFactory, AnyNext, AnyProcessorFactory,
     AnyReceiverFactory, erase_exporter, erase_extension, erase_processor, erase_receiver,

@@ -4,12 +4,11 @@
 //! module docs.
 
 use std::fmt;
-use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 use std::time::Duration;
 
 use serde::Deserialize;
 use serde::de::{self, Deserializer, MapAccess, Visitor};
-use tributary_pipeline_core::component::{ComponentConfig, ConfigError};
+use tributary_pipeline_core::component::{ComponentConfig, ConfigError, parse_endpoint};
 
 /// One mebibyte, the unit of the `*_mib` keys.
 pub(crate) const MIB: u64 = 1 << 20;
@@ -558,26 +557,4 @@ impl<'de> Deserialize<'de> for Protocols {
 
         deserializer.deserialize_map(ProtocolsVisitor)
     }
-}
-
-/// Parses an endpoint the way the Go Collector accepts it: `ip:port`, `[ipv6]:port`,
-/// `localhost:port` (the IPv4 loopback), or `:port` (every interface).
-pub(crate) fn parse_endpoint(endpoint: &str) -> Result<SocketAddr, String> {
-    if let Ok(addr) = endpoint.parse::<SocketAddr>() {
-        return Ok(addr);
-    }
-    let invalid = || {
-        format!(
-            "invalid socket address {endpoint:?}: expected host:port, where host is an IP \
-             address, localhost, or empty for every interface"
-        )
-    };
-    let (host, port) = endpoint.rsplit_once(':').ok_or_else(invalid)?;
-    let port: u16 = port.parse().map_err(|_| invalid())?;
-    let ip = match host {
-        "" => IpAddr::V4(Ipv4Addr::UNSPECIFIED),
-        "localhost" => IpAddr::V4(Ipv4Addr::LOCALHOST),
-        _ => return Err(invalid()),
-    };
-    Ok(SocketAddr::new(ip, port))
 }

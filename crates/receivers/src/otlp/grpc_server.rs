@@ -34,7 +34,9 @@ use tributary_pipeline_core::pdata::{ClientMetadata, Payload};
 
 use super::admission::AdmissionPermit;
 use super::auth::BearerToken;
-use super::config::{GrpcConfig, parse_endpoint};
+use tributary_pipeline_core::component::parse_endpoint;
+
+use super::config::GrpcConfig;
 use super::listener::{ConnectionSettings, RunningListener};
 use super::receiver::{Intake, OtlpSignal, Sink, Transport, client_metadata};
 use super::refusal::Refusal;

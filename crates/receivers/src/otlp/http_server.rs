@@ -28,7 +28,9 @@ use tributary_pipeline_core::pdata::proto::collector::trace::v1::ExportTraceServ
 
 use super::auth::BearerToken;
 use super::compression::ContentEncoding;
-use super::config::{HttpConfig, parse_endpoint, url_path};
+use tributary_pipeline_core::component::parse_endpoint;
+
+use super::config::{HttpConfig, url_path};
 use super::cors::CorsPolicy;
 use super::listener::{ConnectionSettings, RunningListener};
 use super::receiver::{Intake, OtlpSignal, Sink, Transport, client_metadata};

@@ -1,12 +1,12 @@
 //! The `health_check` configuration: the Go Collector's keys, plus what makes the answer
 //! reflect progress.
 
-use std::net::{IpAddr, Ipv4Addr, SocketAddr};
+use std::net::SocketAddr;
 use std::time::Duration;
 
 use serde::Deserialize;
 
-use crate::component::{ComponentConfig, ConfigError};
+use crate::component::{ComponentConfig, ConfigError, parse_endpoint};
 
 /// Where the health check listens by default: loopback only, the Go Collector's port.
 pub const DEFAULT_ENDPOINT: &str = "127.0.0.1:13133";
@@ -155,28 +155,6 @@ impl ComponentConfig for Config {
         }
         Ok(())
     }
-}
-
-/// Parses an endpoint the way the Go Collector accepts it: `ip:port`, `[ipv6]:port`,
-/// `localhost:port` (the IPv4 loopback), or `:port` (every interface).
-fn parse_endpoint(endpoint: &str) -> Result<SocketAddr, String> {
-    if let Ok(addr) = endpoint.parse::<SocketAddr>() {
-        return Ok(addr);
-    }
-    let invalid = || {
-        format!(
-            "invalid socket address {endpoint:?}: expected host:port, where host is an IP \
-             address, localhost, or empty for every interface"
-        )
-    };
-    let (host, port) = endpoint.rsplit_once(':').ok_or_else(invalid)?;
-    let port: u16 = port.parse().map_err(|_| invalid())?;
-    let ip = match host {
-        "" => IpAddr::V4(Ipv4Addr::UNSPECIFIED),
-        "localhost" => IpAddr::V4(Ipv4Addr::LOCALHOST),
-        _ => return Err(invalid()),
-    };
-    Ok(SocketAddr::new(ip, port))
 }
 
 #[cfg(test)]

@@ -5,8 +5,8 @@ use std::net::SocketAddr;
 use std::time::Duration;
 
 use super::*;
-use crate::otlp::config::parse_endpoint;
 use crate::otlp::{GrpcConfig, HttpConfig};
+use tributary_pipeline_core::component::parse_endpoint;
 
 #[test]
 fn a_protocol_key_alone_enables_it_with_defaults() {
