@@ -8,27 +8,6 @@ use tributary_pipeline_core::pdata::proto::collector::trace::v1::ExportTraceServ
 use tributary_pipeline_core::pdata::{Logs, Metrics, SignalData, Traces};
 use tributary_pipeline_core::telemetry::Counter;
 
-/// `google.rpc.Status`: the error body of OTLP/HTTP responses and the details of gRPC
-/// statuses (`grpc-status-details-bin`).
-#[derive(Clone, PartialEq, prost::Message)]
-pub(crate) struct RpcStatus {
-    #[prost(int32, tag = "1")]
-    pub code: i32,
-    #[prost(string, tag = "2")]
-    pub message: String,
-    #[prost(message, repeated, tag = "3")]
-    pub details: Vec<ProtoAny>,
-}
-
-/// `google.protobuf.Any`.
-#[derive(Clone, PartialEq, prost::Message)]
-pub(crate) struct ProtoAny {
-    #[prost(string, tag = "1")]
-    pub type_url: String,
-    #[prost(bytes = "vec", tag = "2")]
-    pub value: Vec<u8>,
-}
-
 /// A backend's report that it dropped some items of an accepted batch.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) struct PartialSuccess {

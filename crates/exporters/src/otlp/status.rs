@@ -19,9 +19,7 @@ use http::HeaderMap;
 use tonic::Code;
 use tributary_pipeline_core::consumer::ConsumeError;
 
-use crate::otlp_signal::RpcStatus;
-
-const RETRY_INFO_TYPE: &str = "type.googleapis.com/google.rpc.RetryInfo";
+use tributary_pipeline_core::pdata::rpc;
 
 /// Binary metadata is base64 with or without padding (the gRPC spec allows both).
 const BASE64: base64::engine::GeneralPurpose = base64::engine::GeneralPurpose::new(
@@ -92,17 +90,9 @@ impl GrpcStatus {
     /// is zero when the server sent `RetryInfo` without one.
     pub(crate) fn retry_info(&self) -> Option<Duration> {
         use prost::Message;
-        let status = RpcStatus::decode(self.details.as_ref()).ok()?;
-        status
-            .details
-            .iter()
-            .find(|any| any.type_url == RETRY_INFO_TYPE)
-            .and_then(|any| RetryInfo::decode(any.value.as_slice()).ok())
-            .map(|info| {
-                info.retry_delay
-                    .as_ref()
-                    .map_or(Duration::ZERO, ProtoDuration::to_duration)
-            })
+        rpc::Status::decode(self.details.as_ref())
+            .ok()?
+            .retry_info()
     }
 
     /// Classifies a failed call.
@@ -153,52 +143,23 @@ fn percent_decode(bytes: &[u8]) -> Cow<'_, str> {
     Cow::Owned(String::from_utf8_lossy(&out).into_owned())
 }
 
-/// `google.rpc.RetryInfo`.
-#[derive(Clone, PartialEq, prost::Message)]
-pub(crate) struct RetryInfo {
-    #[prost(message, optional, tag = "1")]
-    pub retry_delay: Option<ProtoDuration>,
-}
-
-/// `google.protobuf.Duration`.
-#[derive(Clone, PartialEq, prost::Message)]
-pub(crate) struct ProtoDuration {
-    #[prost(int64, tag = "1")]
-    pub seconds: i64,
-    #[prost(int32, tag = "2")]
-    pub nanos: i32,
-}
-
-impl ProtoDuration {
-    fn to_duration(&self) -> Duration {
-        if self.seconds < 0 || (self.seconds == 0 && self.nanos <= 0) {
-            return Duration::ZERO;
-        }
-        Duration::new(self.seconds as u64, self.nanos.max(0) as u32)
-    }
-}
-
 /// Encoded status details carrying a `RetryInfo` (and an unrelated detail before it).
 #[cfg(test)]
 pub(crate) fn details_with_retry_info(delay: Option<Duration>) -> Vec<u8> {
-    use crate::otlp_signal::ProtoAny;
     use prost::Message;
-    let info = RetryInfo {
-        retry_delay: delay.map(|d| ProtoDuration {
-            seconds: d.as_secs() as i64,
-            nanos: d.subsec_nanos() as i32,
-        }),
+    let info = rpc::RetryInfo {
+        retry_delay: delay.map(rpc::ProtoDuration::from),
     };
-    RpcStatus {
+    rpc::Status {
         code: Code::ResourceExhausted as i32,
         message: "slow down".into(),
         details: vec![
-            ProtoAny {
+            rpc::Any {
                 type_url: "type.googleapis.com/google.rpc.DebugInfo".into(),
                 value: vec![1, 2, 3],
             },
-            ProtoAny {
-                type_url: RETRY_INFO_TYPE.into(),
+            rpc::Any {
+                type_url: rpc::RETRY_INFO_TYPE_URL.into(),
                 value: info.encode_to_vec(),
             },
         ],

@@ -15,7 +15,9 @@ use http::{HeaderMap, HeaderValue, StatusCode};
 use prost::Message;
 use tributary_pipeline_core::consumer::ConsumeError;
 
-use crate::otlp_signal::{OtlpSignal, PartialSuccess, RpcStatus};
+use tributary_pipeline_core::pdata::rpc;
+
+use crate::otlp_signal::{OtlpSignal, PartialSuccess};
 
 /// The most of a response body read (as the Go exporter).
 pub(crate) const MAX_BODY: usize = 64 * 1024;
@@ -45,7 +47,7 @@ fn explanation(headers: &HeaderMap, body: &[u8]) -> Option<String> {
         return None;
     }
     match media_type(headers).as_deref() {
-        Some("application/x-protobuf") => RpcStatus::decode(body)
+        Some("application/x-protobuf") => rpc::Status::decode(body)
             .ok()
             .map(|status| status.message)
             .filter(|m| !m.is_empty()),
@@ -188,7 +190,7 @@ mod tests {
 
     #[test]
     fn error_messages_carry_the_servers_explanation() {
-        let status = RpcStatus {
+        let status = rpc::Status {
             code: 3,
             message: "span name missing".into(),
             details: vec![],

@@ -24,7 +24,9 @@ use tributary_pipeline_core::pdata::{Logs, Metrics, Signal, Traces};
 use super::config::{Config, Encoding};
 use super::exporter::{HttpExporter, client};
 use crate::otlp_json::JsonPayload;
-use crate::otlp_signal::{OtlpSignal, RpcStatus};
+use tributary_pipeline_core::pdata::rpc;
+
+use crate::otlp_signal::OtlpSignal;
 use crate::testing::certs::TestPki;
 use crate::testing::server::{TestServer, closed_port, serve};
 use crate::testing::{fixtures, load, settings};
@@ -270,7 +272,7 @@ async fn signal_urls_follow_the_go_exporters_rules() {
 async fn http_statuses_become_consume_errors() {
     let (backend, server) = backend(None).await;
     let (exporter, _) = exporter::<Traces>("endpoint: http://{addr}\n", &server);
-    let status_body = RpcStatus {
+    let status_body = rpc::Status {
         code: 3,
         message: "span without name".into(),
         details: vec![],

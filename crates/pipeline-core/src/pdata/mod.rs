@@ -30,6 +30,7 @@ mod metadata;
 mod metrics;
 mod payload;
 mod rope;
+pub mod rpc;
 mod signal;
 mod split;
 mod traces;

@@ -8,6 +8,7 @@ use http::StatusCode;
 use prost::Message;
 use tonic::Code;
 use tributary_pipeline_core::consumer::{ConsumeError, ErrorKind};
+use tributary_pipeline_core::pdata::rpc;
 
 /// The delay a client is told to wait after a throttled refusal that named none.
 pub(crate) const DEFAULT_THROTTLE_DELAY: Duration = Duration::from_secs(1);
@@ -101,19 +102,13 @@ impl Refusal {
     }
 
     /// The refusal as a `google.rpc.Status` message.
-    pub(crate) fn to_rpc_status(&self) -> RpcStatus {
-        RpcStatus {
+    pub(crate) fn to_rpc_status(&self) -> rpc::Status {
+        rpc::Status {
             code: self.grpc_code() as i32,
             message: self.message(),
             details: self
                 .retry_after()
-                .map(|delay| ProtoAny {
-                    type_url: RETRY_INFO_TYPE_URL.into(),
-                    value: RetryInfo {
-                        retry_delay: Some(ProtoDuration::from(delay)),
-                    }
-                    .encode_to_vec(),
-                })
+                .map(rpc::Any::retry_info)
                 .into_iter()
                 .collect(),
         }
@@ -127,7 +122,7 @@ impl Refusal {
         });
         if let Some(delay) = self.retry_after() {
             status["details"] = serde_json::json!([{
-                "@type": RETRY_INFO_TYPE_URL,
+                "@type": rpc::RETRY_INFO_TYPE_URL,
                 "retryDelay": json_duration(delay),
             }]);
         }
@@ -148,82 +143,6 @@ fn json_duration(delay: Duration) -> String {
     } else {
         let fraction = format!("{nanos:09}");
         format!("{}.{}s", delay.as_secs(), fraction.trim_end_matches('0'))
-    }
-}
-
-const RETRY_INFO_TYPE_URL: &str = "type.googleapis.com/google.rpc.RetryInfo";
-
-/// `google.rpc.Status`: the error body of OTLP/HTTP and the details of a gRPC status.
-#[derive(Clone, PartialEq, Message)]
-pub(crate) struct RpcStatus {
-    /// A `google.rpc.Code`.
-    #[prost(int32, tag = "1")]
-    pub code: i32,
-    /// What went wrong.
-    #[prost(string, tag = "2")]
-    pub message: String,
-    /// Further details, such as `RetryInfo`.
-    #[prost(message, repeated, tag = "3")]
-    pub details: Vec<ProtoAny>,
-}
-
-/// `google.protobuf.Any`.
-#[derive(Clone, PartialEq, Message)]
-pub(crate) struct ProtoAny {
-    /// The type of `value`.
-    #[prost(string, tag = "1")]
-    pub type_url: String,
-    /// The encoded message.
-    #[prost(bytes = "vec", tag = "2")]
-    pub value: Vec<u8>,
-}
-
-/// `google.rpc.RetryInfo`.
-#[derive(Clone, PartialEq, Message)]
-pub(crate) struct RetryInfo {
-    /// How long to wait before retrying.
-    #[prost(message, optional, tag = "1")]
-    pub retry_delay: Option<ProtoDuration>,
-}
-
-/// `google.protobuf.Duration`.
-#[derive(Clone, Copy, PartialEq, Message)]
-pub(crate) struct ProtoDuration {
-    /// Whole seconds.
-    #[prost(int64, tag = "1")]
-    pub seconds: i64,
-    /// The nanoseconds beyond `seconds`.
-    #[prost(int32, tag = "2")]
-    pub nanos: i32,
-}
-
-impl From<Duration> for ProtoDuration {
-    fn from(delay: Duration) -> Self {
-        ProtoDuration {
-            seconds: i64::try_from(delay.as_secs()).unwrap_or(i64::MAX),
-            nanos: i32::try_from(delay.subsec_nanos()).unwrap_or(0),
-        }
-    }
-}
-
-impl From<ProtoDuration> for Duration {
-    fn from(delay: ProtoDuration) -> Self {
-        Duration::new(
-            u64::try_from(delay.seconds).unwrap_or(0),
-            u32::try_from(delay.nanos).unwrap_or(0),
-        )
-    }
-}
-
-impl RpcStatus {
-    /// The delay of the first `RetryInfo` in the details, if any.
-    #[cfg(test)]
-    pub(crate) fn retry_delay(&self) -> Option<Duration> {
-        self.details
-            .iter()
-            .filter(|any| any.type_url == RETRY_INFO_TYPE_URL)
-            .find_map(|any| RetryInfo::decode(any.value.as_slice()).ok()?.retry_delay)
-            .map(Duration::from)
     }
 }
 
@@ -289,9 +208,9 @@ mod tests {
             assert_eq!(refusal.retry_after(), delay, "{refusal:?}");
             let status = refusal.to_grpc_status();
             assert_eq!(status.code(), code);
-            let details = RpcStatus::decode(status.details()).unwrap_or_default();
-            assert_eq!(details.retry_delay(), delay, "{refusal:?}");
-            assert_eq!(refusal.to_rpc_status().retry_delay(), delay);
+            let details = rpc::Status::decode(status.details()).unwrap_or_default();
+            assert_eq!(details.retry_info(), delay, "{refusal:?}");
+            assert_eq!(refusal.to_rpc_status().retry_info(), delay);
         }
     }
 
@@ -312,7 +231,7 @@ mod tests {
         let json: serde_json::Value = serde_json::from_slice(&refusal.to_json()).unwrap();
         assert_eq!(json["code"], 8);
         assert_eq!(json["message"], "throttled: slow down (retry after 1.5s)");
-        assert_eq!(json["details"][0]["@type"], RETRY_INFO_TYPE_URL);
+        assert_eq!(json["details"][0]["@type"], rpc::RETRY_INFO_TYPE_URL);
         assert_eq!(json["details"][0]["retryDelay"], "1.5s");
 
         let json: serde_json::Value =

@@ -16,9 +16,11 @@ use tributary_pipeline_core::pdata::proto::collector::metrics::v1::metrics_servi
 use tributary_pipeline_core::pdata::proto::collector::trace::v1::ExportTraceServiceRequest;
 use tributary_pipeline_core::pdata::proto::collector::trace::v1::trace_service_client::TraceServiceClient;
 use tributary_pipeline_core::pdata::proto::trace::v1::ResourceSpans;
+use tributary_pipeline_core::pdata::rpc;
 
 use super::*;
-use crate::otlp::refusal::{DEFAULT_THROTTLE_DELAY, RpcStatus};
+
+use crate::otlp::refusal::DEFAULT_THROTTLE_DELAY;
 
 pub(super) const TRACES_PATH: &str = "/opentelemetry.proto.collector.trace.v1.TraceService/Export";
 
@@ -42,7 +44,7 @@ pub(super) async fn export_traces(
 
 /// The `RetryInfo` delay in a status's details, if any.
 pub(super) fn retry_delay(status: &Status) -> Option<Duration> {
-    RpcStatus::decode(status.details()).ok()?.retry_delay()
+    rpc::Status::decode(status.details()).ok()?.retry_info()
 }
 
 /// Sends `message` as the raw protobuf of an `Export` call.

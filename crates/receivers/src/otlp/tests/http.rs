@@ -15,9 +15,9 @@ use tributary_pipeline_core::pdata::proto::collector::logs::v1::ExportLogsServic
 use tributary_pipeline_core::pdata::proto::collector::metrics::v1::ExportMetricsServiceResponse;
 use tributary_pipeline_core::pdata::proto::collector::trace::v1::ExportTraceServiceResponse;
 use tributary_pipeline_core::pdata::proto::metrics::v1::{metric, number_data_point};
+use tributary_pipeline_core::pdata::rpc;
 
 use super::*;
-use crate::otlp::refusal::RpcStatus;
 
 const PROTOBUF: &str = "application/x-protobuf";
 const JSON: &str = "application/json";
@@ -52,10 +52,10 @@ impl Answer {
                 retry_delay,
             }
         } else {
-            let status = RpcStatus::decode(self.body.clone()).expect("protobuf body");
+            let status = rpc::Status::decode(self.body.clone()).expect("protobuf body");
             ErrorBody {
                 code: status.code,
-                retry_delay: status.retry_delay(),
+                retry_delay: status.retry_info(),
                 message: status.message,
             }
         }
