@@ -3,6 +3,7 @@
 use std::fmt;
 
 use serde::de::DeserializeOwned;
+use tributary_confmap::{Conf, Value};
 
 /// A component's typed configuration.
 ///
@@ -48,6 +49,40 @@ pub trait ComponentConfig: DeserializeOwned + Default + fmt::Debug + Send + Sync
     fn validate(&self) -> Result<(), ConfigError> {
         Ok(())
     }
+}
+
+/// Decodes a component's raw configuration section over its defaults (an absent or empty
+/// section is the defaults) and validates it: what the framework does with every
+/// component's section. Paths in errors are relative to the section.
+pub fn decode_config<C: ComponentConfig>(raw: &Value) -> Result<C, ConfigError> {
+    let config: C = match raw {
+        Value::Null => C::default(),
+        raw => raw.decode::<C>()?,
+    };
+    config.validate()?;
+    Ok(config)
+}
+
+/// [`decode_config`] of a section written as YAML: for a component's own tests.
+///
+/// ```
+/// use serde::Deserialize;
+/// use tributary_pipeline_core::component::{ComponentConfig, load_config};
+///
+/// #[derive(Debug, Default, Deserialize)]
+/// #[serde(default, deny_unknown_fields)]
+/// struct Config {
+///     label: String,
+/// }
+/// impl ComponentConfig for Config {}
+///
+/// assert_eq!(load_config::<Config>("label: a").unwrap().label, "a");
+/// let error = load_config::<Config>("lable: a").unwrap_err();
+/// assert!(error.to_string().contains("lable"), "{error}");
+/// ```
+pub fn load_config<C: ComponentConfig>(yaml: &str) -> Result<C, ConfigError> {
+    let conf = Conf::from_yaml(yaml).map_err(|error| ConfigError::new(error.to_string()))?;
+    decode_config(conf.as_value())
 }
 
 /// A configuration problem, with the path of the key it concerns

@@ -12,7 +12,7 @@ use tributary_confmap::Value;
 
 use super::{
     Component, ComponentConfig, ConfigError, CreateSettings, Exporter, Extension, Processor,
-    Receiver, Stability,
+    Receiver, Stability, decode_config,
 };
 use crate::consumer::Next;
 use crate::pdata::{Logs, Metrics, Signal, SignalData, Traces};
@@ -282,12 +282,7 @@ fn built_exporter<T: SignalData>(
 /// Decodes a component's raw configuration over its defaults and validates it. Paths in
 /// errors are relative to the component's section.
 fn decode<C: ComponentConfig>(raw: &Value) -> Result<AnyConfig, ConfigError> {
-    let config: C = match raw {
-        Value::Null => C::default(),
-        raw => raw.decode::<C>()?,
-    };
-    config.validate()?;
-    Ok(Arc::new(config))
+    Ok(Arc::new(decode_config::<C>(raw)?))
 }
 
 fn typed<C: 'static>(config: &AnyConfig) -> Result<&C, CreateError> {

@@ -21,7 +21,7 @@ use async_trait::async_trait;
 use crate::consumer::Consumer;
 use crate::pdata::SignalData;
 
-pub use config::{ComponentConfig, ConfigError};
+pub use config::{ComponentConfig, ConfigError, decode_config, load_config};
 pub use endpoint::parse_endpoint;
 pub(crate) use factory::{
     AnyConfig, AnyExporterFactory, AnyExtensionFactory, AnyNext, AnyProcessorFactory,

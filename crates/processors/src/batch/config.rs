@@ -77,12 +77,8 @@ mod tests {
 
     use super::*;
 
-    /// Decodes and validates like the framework does for a component's section.
     fn load(yaml: &str) -> Result<Config, ConfigError> {
-        let conf = Conf::from_yaml(yaml).expect("test YAML parses");
-        let config: Config = conf.as_value().decode()?;
-        config.validate()?;
-        Ok(config)
+        tributary_pipeline_core::component::load_config(yaml)
     }
 
     #[test]

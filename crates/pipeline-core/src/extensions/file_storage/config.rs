@@ -119,17 +119,10 @@ impl FileStorageConfig {
 
 #[cfg(test)]
 mod tests {
-    use tributary_confmap::Conf;
-
     use super::*;
 
     fn decode(yaml: &str) -> Result<FileStorageConfig, String> {
-        let config: FileStorageConfig = Conf::from_yaml(yaml)
-            .map_err(|e| e.to_string())?
-            .decode()
-            .map_err(|e| e.to_string())?;
-        config.validate().map_err(|e| e.to_string())?;
-        Ok(config)
+        crate::component::load_config(yaml).map_err(|e| e.to_string())
     }
 
     #[test]

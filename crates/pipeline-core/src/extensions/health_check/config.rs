@@ -164,12 +164,7 @@ mod tests {
     use super::*;
 
     fn decode(yaml: &str) -> Result<Config, ConfigError> {
-        let config: Config = Conf::from_yaml(yaml)
-            .expect("valid YAML")
-            .decode()
-            .map_err(ConfigError::from)?;
-        config.validate()?;
-        Ok(config)
+        crate::component::load_config(yaml)
     }
 
     #[test]
