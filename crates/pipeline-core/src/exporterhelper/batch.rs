@@ -309,6 +309,22 @@ mod tests {
         assert!(batcher.next_deadline().is_none());
     }
 
+    /// The sending queue's batching of received payloads joins their encodings: nothing
+    /// is decoded on the way to an exporter that sends protobuf.
+    #[tokio::test]
+    async fn received_payloads_are_merged_without_decoding() {
+        let batcher = Batcher::new(&config(10, 0), Sizer::Items);
+        let received =
+            |range| crate::pdata::Traces::decode(numbered(range).encoded()).expect("valid");
+        let (done, _) = recorded();
+        assert!(batcher.add(received(0..4), done).is_empty());
+        let (done, _) = recorded();
+        let ready = batcher.add(received(4..10), done);
+        assert_eq!(ready.len(), 1);
+        assert!(!ready[0].data.is_decoded(), "batching decoded the payloads");
+        assert_eq!(ids(&ready[0].data), (0..10).collect::<Vec<_>>());
+    }
+
     #[tokio::test]
     async fn a_split_request_completes_only_when_all_its_pieces_are_done() {
         let batcher = Batcher::new(&config(5, 5), Sizer::Items);

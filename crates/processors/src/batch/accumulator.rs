@@ -132,28 +132,10 @@ impl<R: OtlpRequest> Accumulator<R> {
 
 #[cfg(test)]
 mod tests {
-    use tributary_pipeline_core::pdata::Traces;
     use tributary_pipeline_core::pdata::proto::collector::trace::v1::ExportTraceServiceRequest;
-    use tributary_pipeline_core::pdata::proto::trace::v1::{ResourceSpans, ScopeSpans, Span};
 
     use super::*;
-
-    fn spans(range: std::ops::Range<usize>) -> Traces {
-        Traces::new(ExportTraceServiceRequest {
-            resource_spans: vec![ResourceSpans {
-                scope_spans: vec![ScopeSpans {
-                    spans: range
-                        .map(|i| Span {
-                            name: i.to_string(),
-                            ..Default::default()
-                        })
-                        .collect(),
-                    ..Default::default()
-                }],
-                ..Default::default()
-            }],
-        })
-    }
+    use crate::batch::tests::spans;
 
     fn names(batch: &Batch<ExportTraceServiceRequest>) -> Vec<String> {
         batch

@@ -90,6 +90,8 @@ mod tests {
         assert_eq!(config.send_batch_max_size, 0);
         assert!(config.metadata_keys.is_empty());
         assert_eq!(config.metadata_cardinality_limit, 1000);
+        // Ours, not the Go Collector's: how long a lone caller waits for its batch.
+        assert_eq!(config.flush_when_quiet, Duration::from_millis(1));
     }
 
     #[test]

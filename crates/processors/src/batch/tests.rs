@@ -84,7 +84,7 @@ impl<T: SignalData> Consumer<T> for Sink<T> {
 // ---- Data ----
 
 /// Spans named by the numbers in `range`, in one resource and scope.
-fn spans(range: Range<usize>) -> Traces {
+pub(super) fn spans(range: Range<usize>) -> Traces {
     Traces::new(ExportTraceServiceRequest {
         resource_spans: vec![ResourceSpans {
             scope_spans: vec![ScopeSpans {
@@ -286,6 +286,23 @@ async fn reaching_send_batch_size_sends_everything_pending() {
         h.metric("otelcol_processor_batch_batch_send_size_count"),
         1.0
     );
+}
+
+/// Received payloads are only bytes; batching them must not decode them (the batch is
+/// their encodings joined), so a pass-through pipeline never decodes a span.
+#[tokio::test(start_paused = true)]
+async fn received_payloads_are_batched_without_decoding() {
+    let h = harness(config(10, LONG, 0));
+    let received = |range| Traces::decode(spans(range).encoded()).expect("valid request");
+    let first = h.send(received(0..6));
+    settle().await;
+    h.processor.consume(received(6..12)).await.unwrap();
+    first.await.unwrap().unwrap();
+
+    let batches = h.sink.received();
+    assert_eq!(sizes(&batches), [12]);
+    assert!(!batches[0].is_decoded(), "batching decoded the payloads");
+    assert_eq!(numbers(&batches[0]), (0..12).collect::<Vec<_>>());
 }
 
 #[tokio::test(start_paused = true)]

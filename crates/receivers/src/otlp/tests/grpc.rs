@@ -161,8 +161,11 @@ async fn the_payload_keeps_the_received_bytes() {
     let mut client =
         TraceServiceClient::new(channel(&url).await).send_compressed(CompressionEncoding::Gzip);
     client.export(request.clone()).await.unwrap();
-    for payload in harness.traces.received() {
+    let received = harness.traces.received();
+    assert_eq!(received.len(), 2, "one payload per request");
+    for payload in received {
         assert_eq!(payload.encoded(), Bytes::from(request.encode_to_vec()));
+        assert!(!payload.is_decoded(), "the receiver only checks and counts");
     }
     harness.shutdown().await;
 }

@@ -198,8 +198,11 @@ async fn protobuf_payloads_keep_the_received_bytes() {
         gzip(&body),
     )
     .await;
-    for payload in harness.traces.received() {
+    let received = harness.traces.received();
+    assert_eq!(received.len(), 2, "one payload per request");
+    for payload in received {
         assert_eq!(payload.encoded(), Bytes::from(body.clone()));
+        assert!(!payload.is_decoded(), "the receiver only checks and counts");
     }
     harness.shutdown().await;
 }
