@@ -9,6 +9,7 @@ mod endpoint;
 mod factory;
 mod host;
 mod id;
+mod progress;
 mod settings;
 mod status;
 
@@ -32,9 +33,12 @@ pub use factory::{
 };
 pub use host::Host;
 pub use id::{ComponentId, ComponentType, IdError, PipelineId};
+pub use progress::{InFlight, Progress, ProgressTracker};
 pub use settings::{BuildInfo, CreateSettings, SharedListener};
 pub(crate) use settings::{CollectorFacilities, panic_message};
-pub use status::{ComponentStatus, StatusEntry, StatusRegistry, StatusReporter, StatusSource};
+pub use status::{
+    ComponentProgress, ComponentStatus, StatusEntry, StatusRegistry, StatusReporter, StatusSource,
+};
 
 /// The four kinds of component.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]

@@ -15,7 +15,8 @@ use tributary_confmap::Value;
 use tributary_featuregate::Registry;
 
 use super::{
-    ComponentId, ComponentStatus, CreateError, Kind, PipelineId, StatusRegistry, StatusReporter,
+    ComponentId, ComponentStatus, CreateError, Kind, PipelineId, ProgressTracker, StatusRegistry,
+    StatusReporter,
 };
 use crate::pdata::Signal;
 use crate::service::ServiceHealth;
@@ -246,6 +247,12 @@ impl CreateSettings {
     pub fn listen(&self, addr: SocketAddr) -> io::Result<SharedListener> {
         self.listeners
             .listen(addr, (self.kind, self.id.clone()), self.generation)
+    }
+
+    /// A tracker of the component's progress, which the health check reads: see
+    /// [`StatusReporter::track_progress`].
+    pub fn progress_tracker(&self, what: &'static str) -> Arc<ProgressTracker> {
+        self.status.track_progress(what)
     }
 
     /// Spawns a task on behalf of the component. If the task panics, the panic is logged

@@ -2,10 +2,10 @@
 
 use std::collections::BTreeMap;
 use std::fmt;
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, Weak};
 use std::time::SystemTime;
 
-use super::{ComponentId, Kind, PipelineId};
+use super::{ComponentId, Kind, PipelineId, Progress, ProgressTracker};
 
 /// What a status is about: one component, or one pipeline as a whole (a panic inside it,
 /// a stall).
@@ -97,10 +97,29 @@ pub struct StatusEntry {
     pub since: SystemTime,
 }
 
-/// The latest status of every component of a collector, read by health checks.
+/// The latest status of every component of a collector, and the progress components
+/// track ([`StatusReporter::track_progress`]), read by health checks.
 #[derive(Clone, Default)]
 pub struct StatusRegistry {
     entries: Arc<Mutex<BTreeMap<StatusSource, StatusEntry>>>,
+    progress: Arc<Mutex<BTreeMap<StatusSource, TrackedProgress>>>,
+}
+
+/// A component's tracked progress, held weakly: it goes when the component does.
+struct TrackedProgress {
+    what: &'static str,
+    tracker: Weak<ProgressTracker>,
+}
+
+/// The progress one component tracks, at one moment.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ComponentProgress {
+    /// The component.
+    pub source: StatusSource,
+    /// What its units of work are: `"requests waiting for admission"`.
+    pub what: &'static str,
+    /// The counters.
+    pub progress: Progress,
 }
 
 impl fmt::Debug for StatusRegistry {
@@ -124,6 +143,21 @@ impl StatusRegistry {
             registry: self.clone(),
             source: StatusSource::Pipeline(id.clone()),
         }
+    }
+
+    /// The progress of every component that tracks one and still runs.
+    pub fn progress(&self) -> Vec<ComponentProgress> {
+        let tracked = self.progress.lock().unwrap_or_else(|e| e.into_inner());
+        tracked
+            .iter()
+            .filter_map(|(source, tracked)| {
+                Some(ComponentProgress {
+                    source: source.clone(),
+                    what: tracked.what,
+                    progress: tracked.tracker.upgrade()?.snapshot(),
+                })
+            })
+            .collect()
     }
 
     /// Every component's latest status.
@@ -202,6 +236,29 @@ impl StatusReporter {
     /// What this reporter reports on.
     pub fn source(&self) -> &StatusSource {
         &self.source
+    }
+
+    /// A new tracker of the component's progress, registered for health checks (replacing
+    /// one the component registered before): the component counts a unit of `what` (a
+    /// request waiting for admission) in flight until it completes. Work in flight with
+    /// none completing for the health check's `stall_timeout` makes the collector
+    /// unhealthy, naming the component. The registration ends when the tracker is dropped.
+    pub fn track_progress(&self, what: &'static str) -> Arc<ProgressTracker> {
+        let tracker = Arc::new(ProgressTracker::new());
+        let mut tracked = self
+            .registry
+            .progress
+            .lock()
+            .unwrap_or_else(|e| e.into_inner());
+        tracked.retain(|_, t| t.tracker.strong_count() > 0);
+        tracked.insert(
+            self.source.clone(),
+            TrackedProgress {
+                what,
+                tracker: Arc::downgrade(&tracker),
+            },
+        );
+        tracker
     }
 }
 

@@ -2,16 +2,18 @@
 //! receiver's switchable output.
 
 use std::panic::AssertUnwindSafe;
-use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, OnceLock};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use arc_swap::ArcSwap;
 use async_trait::async_trait;
 use futures_util::FutureExt;
 use tokio::sync::Notify;
 
-use crate::component::{ComponentStatus, PipelineId, StatusReporter, panic_message};
+use crate::component::{
+    ComponentStatus, InFlight, PipelineId, Progress, ProgressTracker, StatusReporter, panic_message,
+};
 use crate::consumer::{Capabilities, ConsumeError, Consumer, Next};
 use crate::pdata::SignalData;
 
@@ -23,58 +25,32 @@ pub(crate) struct PipelineEntry<T: SignalData> {
     pipeline: PipelineId,
     consumer: Next<T>,
     status: StatusReporter,
-    inflight: AtomicUsize,
+    progress: ProgressTracker,
     closed: AtomicBool,
     drained: Notify,
     successor: OnceLock<Option<Next<T>>>,
-    started: Instant,
-    /// Milliseconds since `started` of the last call that completed.
-    last_progress_ms: AtomicU64,
-    /// Milliseconds since `started` at which the calls now in flight began to be in flight
-    /// without a break (meaningful only while `inflight` is not zero).
-    busy_since_ms: AtomicU64,
-    completed: AtomicU64,
 }
 
-/// Decrements the in-flight count when a call ends, however it ends.
-struct InflightGuard<'a, T: SignalData>(&'a PipelineEntry<T>);
+/// A call in flight; when the last one ends, a reload waiting for the pipeline to drain is
+/// woken.
+struct Call<'a, T: SignalData> {
+    entry: &'a PipelineEntry<T>,
+    inflight: Option<InFlight<'a>>,
+}
 
-impl<T: SignalData> Drop for InflightGuard<'_, T> {
-    fn drop(&mut self) {
-        if self.0.inflight.fetch_sub(1, Ordering::SeqCst) == 1 {
-            self.0.drained.notify_waiters();
+impl<T: SignalData> Call<'_, T> {
+    fn complete(mut self) {
+        if let Some(inflight) = self.inflight.take() {
+            inflight.complete();
         }
     }
 }
 
-/// What a health check needs to know about a pipeline's progress.
-///
-/// A call starts when a receiver hands the pipeline a batch and completes when the
-/// pipeline (its processors and the fanout to its exporters) returns, successfully or not.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct PipelineProgress {
-    /// Calls in flight now.
-    pub inflight: usize,
-    /// Calls completed since the pipeline started.
-    pub completed: u64,
-    /// Time since the last call completed (or since the pipeline started).
-    pub idle_for: Duration,
-    /// Time for which at least one call has been in flight without a break; zero when
-    /// none is.
-    pub busy_for: Duration,
-}
-
-impl PipelineProgress {
-    /// How long the pipeline has had calls in flight while none completed: the shorter of
-    /// [`busy_for`](Self::busy_for) and [`idle_for`](Self::idle_for), zero when nothing is
-    /// in flight. An idle pipeline (nothing in flight) is not stalled, however long it
-    /// waits for data; a pipeline that just received a batch after a long pause is not
-    /// stalled either, because its call has only just begun.
-    pub fn stalled_for(&self) -> Duration {
-        if self.inflight == 0 {
-            Duration::ZERO
-        } else {
-            self.busy_for.min(self.idle_for)
+impl<T: SignalData> Drop for Call<'_, T> {
+    fn drop(&mut self) {
+        drop(self.inflight.take());
+        if self.entry.progress.inflight() == 0 {
+            self.entry.drained.notify_waiters();
         }
     }
 }
@@ -85,58 +61,24 @@ impl<T: SignalData> PipelineEntry<T> {
             pipeline,
             consumer,
             status,
-            inflight: AtomicUsize::new(0),
+            progress: ProgressTracker::new(),
             closed: AtomicBool::new(false),
             drained: Notify::new(),
             successor: OnceLock::new(),
-            started: Instant::now(),
-            last_progress_ms: AtomicU64::new(0),
-            busy_since_ms: AtomicU64::new(0),
-            completed: AtomicU64::new(0),
         }
     }
 
-    fn elapsed_ms(&self) -> u64 {
-        self.started.elapsed().as_millis() as u64
+    /// A call starts when a receiver hands the pipeline a batch and completes when the
+    /// pipeline (its processors and the fanout to its exporters) returns, successfully or
+    /// not.
+    pub(crate) fn progress(&self) -> Progress {
+        self.progress.snapshot()
     }
 
-    pub(crate) fn progress(&self) -> PipelineProgress {
-        let inflight = self.inflight.load(Ordering::SeqCst);
-        let busy_since = Duration::from_millis(self.busy_since_ms.load(Ordering::SeqCst));
-        let last = Duration::from_millis(self.last_progress_ms.load(Ordering::Relaxed));
-        let now = self.started.elapsed();
-        PipelineProgress {
-            inflight,
-            completed: self.completed.load(Ordering::Relaxed),
-            idle_for: now.saturating_sub(last),
-            busy_for: if inflight == 0 {
-                Duration::ZERO
-            } else {
-                now.saturating_sub(busy_since)
-            },
-        }
-    }
-
-    /// Counts a call in. When it is the only one, the busy period's start is recorded
-    /// *before* the count makes the call visible, so a reader that sees calls in flight
-    /// never pairs them with the start of an earlier busy period (which would make a
-    /// pipeline that just received a batch after a long pause look stalled).
-    fn enter(&self) {
-        let mut current = self.inflight.load(Ordering::SeqCst);
-        loop {
-            if current == 0 {
-                self.busy_since_ms
-                    .store(self.elapsed_ms(), Ordering::SeqCst);
-            }
-            match self.inflight.compare_exchange_weak(
-                current,
-                current + 1,
-                Ordering::SeqCst,
-                Ordering::SeqCst,
-            ) {
-                Ok(_) => return,
-                Err(actual) => current = actual,
-            }
+    fn enter(&self) -> Call<'_, T> {
+        Call {
+            entry: self,
+            inflight: Some(self.progress.begin()),
         }
     }
 
@@ -149,7 +91,7 @@ impl<T: SignalData> PipelineEntry<T> {
         let wait = async {
             loop {
                 let drained = self.drained.notified();
-                if self.inflight.load(Ordering::SeqCst) == 0 {
+                if self.progress.inflight() == 0 {
                     return;
                 }
                 drained.await;
@@ -159,10 +101,9 @@ impl<T: SignalData> PipelineEntry<T> {
     }
 
     async fn call(&self, data: T, previous: Option<&ConsumeError>) -> Result<(), ConsumeError> {
-        self.enter();
-        let guard = InflightGuard(self);
+        let call = self.enter();
         if self.closed.load(Ordering::SeqCst) {
-            drop(guard);
+            drop(call);
             return match self.successor.get().cloned().flatten() {
                 Some(next) => next.consume(data).await,
                 None => Err(ConsumeError::retryable(format!(
@@ -189,10 +130,7 @@ impl<T: SignalData> PipelineEntry<T> {
                 )))
             }
         };
-        self.completed.fetch_add(1, Ordering::Relaxed);
-        self.last_progress_ms
-            .store(self.elapsed_ms(), Ordering::Relaxed);
-        drop(guard);
+        call.complete();
         outcome
     }
 }

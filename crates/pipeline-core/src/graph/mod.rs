@@ -24,7 +24,6 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
 use std::time::Duration;
 
-pub use entry::PipelineProgress;
 pub use factories::{Factories, FactoryInfo};
 pub(crate) use plan::Plan;
 

@@ -4,12 +4,12 @@ use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, SystemTime};
 
-use crate::component::{PipelineId, StatusEntry, StatusRegistry, StatusSource};
+use crate::component::Progress;
+use crate::component::{ComponentProgress, PipelineId, StatusEntry, StatusRegistry, StatusSource};
 use crate::config::PipelineConfig;
-use crate::graph::PipelineProgress;
 
 /// Reads a pipeline's progress (its entry's counters).
-pub(crate) type ProgressSource = Arc<dyn Fn() -> PipelineProgress + Send + Sync>;
+pub(crate) type ProgressSource = Arc<dyn Fn() -> Progress + Send + Sync>;
 
 /// One running pipeline as the service's health sees it: what it is made of, and where
 /// to read its progress.
@@ -59,7 +59,7 @@ impl std::fmt::Debug for ServiceHealth {
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct PipelineHealth {
     /// Its progress counters.
-    pub progress: PipelineProgress,
+    pub progress: Progress,
     /// The latest status reported for the pipeline as a whole (a panic inside it), if any.
     pub status: Option<StatusEntry>,
     /// Its receivers, processors and exporters, as configured.
@@ -126,6 +126,11 @@ impl ServiceHealth {
             .into_iter()
             .filter(|(source, _)| matches!(source, StatusSource::Component(..)))
             .collect()
+    }
+
+    /// The progress components track (receivers' requests waiting for admission).
+    pub fn component_progress(&self) -> Vec<ComponentProgress> {
+        self.status.progress()
     }
 
     /// Every running pipeline's progress and status.

@@ -19,7 +19,9 @@ use super::report::{
     self, AVAILABLE, ComponentReport, ComponentReports, HealthReport, NOT_AVAILABLE,
     PipelineReport, ReloadReport,
 };
-use crate::component::{ComponentId, ComponentStatus, Kind, StatusEntry, StatusSource};
+use crate::component::{
+    ComponentId, ComponentProgress, ComponentStatus, Kind, StatusEntry, StatusSource,
+};
 use crate::service::{PipelineHealth, ServiceHealth};
 
 /// What counts against health, from the configuration.
@@ -104,9 +106,23 @@ pub(crate) fn assess(
         })
         .collect();
 
+    let progress: BTreeMap<(Kind, ComponentId), ComponentProgress> = health
+        .component_progress()
+        .into_iter()
+        .filter_map(|tracked| match &tracked.source {
+            StatusSource::Component(kind, id) => Some(((*kind, id.clone()), tracked)),
+            StatusSource::Pipeline(_) => None,
+        })
+        .collect();
+
     let mut pipeline_reports = BTreeMap::new();
     for (id, pipeline) in &pipelines {
-        let report = assess_pipeline(pipeline, running, rules, &statuses, failures, now);
+        let judged = Judged {
+            statuses: &statuses,
+            progress: &progress,
+            failures,
+        };
+        let report = assess_pipeline(pipeline, running, rules, &judged, now);
         for problem in &report.problems {
             findings.problems.push(format!("pipeline {id}: {problem}"));
         }
@@ -193,12 +209,18 @@ fn members(pipeline: &PipelineHealth, kind: Kind) -> &[ComponentId] {
     }
 }
 
+/// What is known about the components, to judge the pipelines they are part of.
+struct Judged<'a> {
+    statuses: &'a BTreeMap<(Kind, ComponentId), StatusEntry>,
+    progress: &'a BTreeMap<(Kind, ComponentId), ComponentProgress>,
+    failures: Option<&'a FailureCounts>,
+}
+
 fn assess_pipeline(
     pipeline: &PipelineHealth,
     running: bool,
     rules: &Rules,
-    statuses: &BTreeMap<(Kind, ComponentId), StatusEntry>,
-    failures: Option<&FailureCounts>,
+    judged: &Judged<'_>,
     now: SystemTime,
 ) -> PipelineReport {
     let mut findings = Findings::default();
@@ -220,13 +242,27 @@ fn assess_pipeline(
     }
     for kind in [Kind::Receiver, Kind::Processor, Kind::Exporter] {
         for id in members(pipeline, kind) {
-            if let Some(entry) = statuses.get(&(kind, id.clone()))
+            let key = (kind, id.clone());
+            if let Some(entry) = judged.statuses.get(&key)
                 && let Some(counts) = rules.counts(entry, now)
             {
                 findings.add(counts, format!("{kind} {id}: {}", entry.status));
             }
+            if let Some(tracked) = judged.progress.get(&key) {
+                let stalled_for = tracked.progress.stalled_for();
+                if stalled_for >= rules.stall_timeout {
+                    findings.problems.push(format!(
+                        "{kind} {id}: stalled: {} in flight ({}) and none done for {} \
+                         (stall_timeout is {})",
+                        tracked.progress.inflight,
+                        tracked.what,
+                        report::duration(stalled_for),
+                        report::duration(rules.stall_timeout)
+                    ));
+                }
+            }
             if kind == Kind::Exporter
-                && let Some(excess) = failures.and_then(|f| f.excess(id))
+                && let Some(excess) = judged.failures.and_then(|f| f.excess(id))
             {
                 findings.problems.push(format!("exporter {id}: {excess}"));
             }
@@ -272,9 +308,9 @@ mod tests {
     use std::sync::Arc;
 
     use super::*;
+    use crate::component::Progress;
     use crate::component::{PipelineId, StatusRegistry};
     use crate::config::PipelineConfig;
-    use crate::graph::PipelineProgress;
     use crate::service::PipelineProbe;
 
     fn id(s: &str) -> ComponentId {
@@ -292,8 +328,8 @@ mod tests {
         })
     }
 
-    fn progress(inflight: usize, idle_for: u64, busy_for: u64) -> PipelineProgress {
-        PipelineProgress {
+    fn progress(inflight: usize, idle_for: u64, busy_for: u64) -> Progress {
+        Progress {
             inflight,
             completed: 7,
             idle_for: Duration::from_secs(idle_for),
@@ -303,7 +339,7 @@ mod tests {
 
     /// A running collector with one pipeline `traces` (receiver `otlp`, processor `batch`,
     /// exporter `otlp`) whose progress is `progress`.
-    fn collector(progress: PipelineProgress) -> (ServiceHealth, StatusRegistry) {
+    fn collector(progress: Progress) -> (ServiceHealth, StatusRegistry) {
         let status = StatusRegistry::default();
         let health = ServiceHealth::new(status.clone());
         health.set_pipelines(vec![PipelineProbe {

@@ -56,7 +56,7 @@
 //!   and the fanout to its exporters) returns, with or without an error. A pipeline is
 //!   *stalled* when for `stall_timeout` it has had at least one call in flight without a
 //!   break and no call has completed
-//!   ([`PipelineProgress::stalled_for`](crate::graph::PipelineProgress::stalled_for)). A
+//!   ([`Progress::stalled_for`](crate::component::Progress::stalled_for)). A
 //!   pipeline with nothing in flight is idle, never stalled, however long it waits for
 //!   data; a batch arriving after a long pause starts a new clock. It recovers as soon as
 //!   a call completes. An exporter with a sending queue returns once a batch is queued, so

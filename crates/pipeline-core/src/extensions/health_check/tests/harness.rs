@@ -53,6 +53,9 @@ struct ScriptConfig {
     hold_shutdown: bool,
     /// `start` spawns a task (through `CreateSettings::spawn`) that panics at once.
     panic_task_at_start: bool,
+    /// `start` tracks progress (as a receiver tracks requests waiting for admission) and
+    /// puts one unit in flight that completes only when `Controls::calls` releases it.
+    stall_progress_at_start: bool,
 }
 impl ComponentConfig for ScriptConfig {}
 
@@ -87,6 +90,7 @@ struct Scripted {
     hold_start: bool,
     hold_shutdown: bool,
     panic_task_at_start: bool,
+    stall_progress_at_start: bool,
     controls: Controls,
     settings: CreateSettings,
     metrics: ExporterMetrics,
@@ -101,6 +105,19 @@ impl Component for Scripted {
         if self.panic_task_at_start {
             // Waiting for the task makes its panic land before the start's success.
             let _ = self.settings.spawn(async { panic!("task boom") }).await;
+        }
+        if self.stall_progress_at_start {
+            let tracker = self
+                .settings
+                .progress_tracker("requests waiting for admission");
+            let calls = Arc::clone(&self.controls.calls);
+            self.settings.spawn(async move {
+                let waiting = tracker.begin();
+                pass(&calls).await;
+                waiting.complete();
+                // Registered while the tracker lives.
+                std::future::pending::<()>().await;
+            });
         }
         Ok(())
     }
@@ -157,6 +174,7 @@ impl ExporterFactory for ScriptedFactory {
             hold_start: config.hold_start,
             hold_shutdown: config.hold_shutdown,
             panic_task_at_start: config.panic_task_at_start,
+            stall_progress_at_start: config.stall_progress_at_start,
             controls: self.0.clone(),
             settings: settings.clone(),
             metrics: ExporterMetrics::new(settings.metrics(), settings.id(), Signal::Traces),

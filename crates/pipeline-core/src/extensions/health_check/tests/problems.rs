@@ -108,6 +108,33 @@ async fn a_stalled_pipeline_is_unhealthy_until_a_call_completes() {
     h.stop().await;
 }
 
+/// Issue 11, defect 1: requests queued at a receiver's intake, none admitted, used to
+/// leave the health check answering 200.
+#[tokio::test]
+async fn a_component_whose_tracked_work_stalls_makes_its_pipelines_unhealthy() {
+    let h = start(&config(
+        "{ endpoint: 127.0.0.1:0, stall_timeout: 200ms }",
+        "  scripted/intake: { stall_progress_at_start: true }\n",
+        "    traces: { receivers: [test_in], exporters: [scripted/intake] }\n    \
+         traces/b: { receivers: [test_in/b], exporters: [mem] }\n",
+    ))
+    .await;
+    let body = h.health_until(503).await;
+    let problems = strings(&body["problems"]);
+    assert_eq!(problems.len(), 1, "{body:#}");
+    assert!(
+        problems[0].starts_with(
+            "pipeline traces: exporter scripted/intake: stalled: 1 in flight (requests waiting \
+             for admission) and none done for"
+        ),
+        "{body:#}"
+    );
+    assert_eq!(body["pipelines"]["traces/b"]["healthy"], true);
+    h.controls.calls.add_permits(1);
+    h.health_until(200).await;
+    h.stop().await;
+}
+
 #[tokio::test]
 async fn an_idle_pipeline_is_not_stalled_and_a_new_call_starts_a_new_clock() {
     let h = start(&config(
