@@ -140,6 +140,7 @@ pub mod exporterhelper;
 pub mod extensions;
 pub mod graph;
 pub mod pdata;
+pub mod server;
 pub mod service;
 pub mod telemetry;
 

@@ -125,6 +125,7 @@ impl CollectorBuilder {
 }
 
 async fn execute(builder: CollectorBuilder, cli: Cli) -> Result<(), Failure> {
+    let open_files = super::fd_limit::raise_open_file_limit();
     super::gates::register(builder.feature_gates);
     let gates = cli.feature_gates.join(",");
     if !gates.is_empty() {
@@ -166,7 +167,10 @@ async fn execute(builder: CollectorBuilder, cli: Cli) -> Result<(), Failure> {
             Ok(())
         }
         Some(Command::Featuregate { .. } | Command::Components) => Ok(()),
-        None => run(builder.build(source)?).await,
+        None => {
+            tracing::debug!(?open_files, "open-file limit");
+            run(builder.build(source)?).await
+        }
     }
 }
 

@@ -14,6 +14,7 @@ mod builder;
 mod cli;
 mod collector;
 mod embedded;
+mod fd_limit;
 mod gates;
 mod health;
 mod logging;

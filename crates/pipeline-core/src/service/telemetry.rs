@@ -8,8 +8,9 @@ use std::time::Instant;
 use axum::Router;
 use axum::http::header::CONTENT_TYPE;
 use axum::routing::get;
-use tokio_util::sync::CancellationToken;
+use hyper_util::service::TowerToHyperService;
 
+use crate::server::{RunningServer, ServerOptions};
 use crate::telemetry::MetricsRegistry;
 
 /// Registers the Go Collector's process metrics: uptime, CPU seconds, resident memory.
@@ -60,9 +61,7 @@ fn process_rss_bytes() -> Option<f64> {
 /// The HTTP server exposing `/metrics`.
 pub(crate) struct MetricsServer {
     address: String,
-    local: SocketAddr,
-    stop: CancellationToken,
-    task: tokio::task::JoinHandle<()>,
+    server: RunningServer,
 }
 
 impl MetricsServer {
@@ -72,7 +71,6 @@ impl MetricsServer {
         address: &str,
     ) -> io::Result<MetricsServer> {
         let listener = tokio::net::TcpListener::bind(address).await?;
-        let local = listener.local_addr()?;
         let router = Router::new().route(
             "/metrics",
             get(move || {
@@ -85,22 +83,17 @@ impl MetricsServer {
                 }
             }),
         );
-        let stop = CancellationToken::new();
-        let until = stop.clone().cancelled_owned();
-        let task = tokio::spawn(async move {
-            if let Err(error) = axum::serve(listener, router)
-                .with_graceful_shutdown(until)
-                .await
-            {
-                tracing::error!(%error, "the internal metrics endpoint failed");
-            }
-        });
-        tracing::info!(endpoint = %local, "serving internal metrics at /metrics");
+        let server = RunningServer::spawn(
+            "internal metrics endpoint (/metrics)",
+            listener.into(),
+            ServerOptions::http(),
+            TowerToHyperService::new(router),
+            tracing::Span::current(),
+            tokio::spawn,
+        )?;
         Ok(MetricsServer {
             address: address.to_string(),
-            local,
-            stop,
-            task,
+            server,
         })
     }
 
@@ -111,12 +104,11 @@ impl MetricsServer {
 
     /// The address bound.
     pub(crate) fn local_addr(&self) -> SocketAddr {
-        self.local
+        self.server.local_addr()
     }
 
     /// Stops serving.
     pub(crate) async fn stop(self) {
-        self.stop.cancel();
-        let _ = self.task.await;
+        self.server.stop().await;
     }
 }

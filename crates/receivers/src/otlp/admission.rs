@@ -13,6 +13,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
 use tokio::sync::Semaphore;
+use tributary_pipeline_core::component::ProgressTracker;
 
 use super::config::AdmissionConfig;
 use super::refusal::Refusal;
@@ -34,6 +35,9 @@ struct Limit {
     waiting_limit: usize,
     /// Bytes waiting for admission now.
     waiting: AtomicUsize,
+    /// Requests waiting and admitted, for the health check: requests waiting while none is
+    /// admitted is a stalled intake.
+    progress: Arc<ProgressTracker>,
 }
 
 /// The share of the budget one request holds; returned to the budget on drop.
@@ -49,8 +53,8 @@ fn kib(bytes: usize) -> usize {
 }
 
 impl Admission {
-    /// The budget `config` describes.
-    pub(crate) fn new(config: &AdmissionConfig) -> Admission {
+    /// The budget `config` describes; `progress` counts the requests that wait for it.
+    pub(crate) fn new(config: &AdmissionConfig, progress: Arc<ProgressTracker>) -> Admission {
         let limit = config.request_limit().map(|bytes| {
             let total_kib = kib(bytes).min(Semaphore::MAX_PERMITS);
             Arc::new(Limit {
@@ -58,6 +62,7 @@ impl Admission {
                 total_kib,
                 waiting_limit: config.waiting_limit(),
                 waiting: AtomicUsize::new(0),
+                progress,
             })
         });
         Admission { limit }
@@ -81,15 +86,20 @@ impl Admission {
             return Err(too_large_for_budget(bytes));
         }
         match limit.semaphore.try_acquire_many(needed_u32) {
-            Ok(permit) => permit.forget(),
+            Ok(permit) => {
+                permit.forget();
+                limit.progress.begin().complete();
+            }
             Err(_) => {
                 let _waiting = WaitingShare::join(limit, bytes)?;
+                let in_line = limit.progress.begin();
                 limit
                     .semaphore
                     .acquire_many(needed_u32)
                     .await
                     .map_err(|_| Refusal::over_admission_limit())?
                     .forget();
+                in_line.complete();
             }
         }
         Ok(AdmissionPermit {
@@ -172,10 +182,13 @@ mod tests {
     use super::*;
 
     fn admission(request_limit_mib: u64, waiting_limit_mib: u64) -> Admission {
-        Admission::new(&AdmissionConfig {
-            request_limit_mib,
-            waiting_limit_mib,
-        })
+        Admission::new(
+            &AdmissionConfig {
+                request_limit_mib,
+                waiting_limit_mib,
+            },
+            Arc::default(),
+        )
     }
 
     const MIB: usize = 1 << 20;
@@ -210,6 +223,35 @@ mod tests {
         assert!(!waiter.is_finished());
         drop(held);
         waiter.await.unwrap().unwrap();
+    }
+
+    #[tokio::test]
+    async fn waiting_requests_with_none_admitted_show_as_a_stall() {
+        let progress = Arc::new(ProgressTracker::new());
+        let admission = Admission::new(
+            &AdmissionConfig {
+                request_limit_mib: 1,
+                waiting_limit_mib: 1,
+            },
+            Arc::clone(&progress),
+        );
+        let held = admission.admit(MIB).await.unwrap();
+        assert_eq!(progress.snapshot().completed, 1);
+        let waiter = tokio::spawn({
+            let admission = admission.clone();
+            async move { admission.admit(MIB / 2).await.map(|_| ()) }
+        });
+        tokio::time::sleep(Duration::from_millis(50)).await;
+        let stalled = progress.snapshot();
+        assert_eq!(stalled.inflight, 1);
+        assert!(
+            stalled.stalled_for() >= Duration::from_millis(40),
+            "{stalled:?}"
+        );
+        drop(held);
+        waiter.await.unwrap().unwrap();
+        let resumed = progress.snapshot();
+        assert_eq!((resumed.inflight, resumed.completed), (0, 2));
     }
 
     #[tokio::test]

@@ -196,10 +196,13 @@ mod tests {
     use crate::otlp::config::AdmissionConfig;
 
     fn unlimited() -> AdmissionPermit {
-        let admission = Admission::new(&AdmissionConfig {
-            request_limit_mib: 0,
-            waiting_limit_mib: 0,
-        });
+        let admission = Admission::new(
+            &AdmissionConfig {
+                request_limit_mib: 0,
+                waiting_limit_mib: 0,
+            },
+            Default::default(),
+        );
         futures_ready(admission.admit(0))
     }
 
@@ -341,10 +344,13 @@ mod tests {
 
     #[test]
     fn decompressed_bytes_count_against_admission() {
-        let admission = Admission::new(&AdmissionConfig {
-            request_limit_mib: 2,
-            waiting_limit_mib: 0,
-        });
+        let admission = Admission::new(
+            &AdmissionConfig {
+                request_limit_mib: 2,
+                waiting_limit_mib: 0,
+            },
+            Default::default(),
+        );
         let _others = futures_ready(admission.admit(3 << 19));
         let mut permit = futures_ready(admission.admit(1000));
         let data = vec![1u8; 1 << 20];

@@ -9,6 +9,14 @@ use std::time::Duration;
 use serde::Deserialize;
 use serde::de::{self, Deserializer, MapAccess, Visitor};
 use tributary_pipeline_core::component::{ComponentConfig, ConfigError, parse_endpoint};
+use tributary_pipeline_core::server::{
+    DEFAULT_IDLE_TIMEOUT, DEFAULT_MAX_CONNECTIONS, DEFAULT_READ_HEADER_TIMEOUT,
+};
+
+/// How long a client has to send a request body (HTTP) or message (gRPC) by default. The
+/// Go Collector sets no limit, which lets a client trickling a body hold a connection and
+/// its buffer forever.
+pub(crate) const DEFAULT_READ_TIMEOUT: Duration = Duration::from_secs(60);
 
 /// One mebibyte, the unit of the `*_mib` keys.
 pub(crate) const MIB: u64 = 1 << 20;
@@ -58,6 +66,8 @@ pub struct GrpcConfig {
     pub include_metadata: bool,
     /// Require a bearer token.
     pub auth: Option<AuthConfig>,
+    /// The most connections open at once (Tributary's own key); `0`: no limit.
+    pub max_connections: usize,
 }
 
 impl Default for GrpcConfig {
@@ -73,6 +83,7 @@ impl Default for GrpcConfig {
             tls: None,
             include_metadata: false,
             auth: None,
+            max_connections: DEFAULT_MAX_CONNECTIONS,
         }
     }
 }
@@ -86,6 +97,14 @@ impl GrpcConfig {
             self.max_recv_msg_size_mib
         };
         bytes_of_mib(mib)
+    }
+
+    /// How long a connection that made a call may stay without one:
+    /// `keepalive::server_parameters::max_connection_idle`; unset keeps it open, as in Go.
+    pub(crate) fn max_connection_idle(&self) -> Option<Duration> {
+        self.keepalive_parameters()?
+            .max_connection_idle
+            .filter(|idle| !idle.is_zero())
     }
 
     /// The server parameters of `keepalive`, if set.
@@ -134,7 +153,7 @@ pub struct KeepaliveConfig {
 #[derive(Debug, Clone, Default, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct KeepaliveServerParameters {
-    /// Accepted for compatibility; has no effect.
+    /// A connection without a call for this long is asked to go away (HTTP/2 `GOAWAY`).
     #[serde(with = "tributary_confmap::duration::option")]
     pub max_connection_idle: Option<Duration>,
     /// Connections older than this are asked to go away (HTTP/2 GOAWAY) and close once
@@ -187,6 +206,18 @@ pub struct HttpConfig {
     pub tls: Option<TlsConfig>,
     /// Require a bearer token.
     pub auth: Option<AuthConfig>,
+    /// How long a client has to send a request's headers (`0`: no limit).
+    #[serde(with = "tributary_confmap::duration")]
+    pub read_header_timeout: Duration,
+    /// How long a client has to send a request's body once its headers arrived (`0`: no
+    /// limit). Go's default is no limit; Tributary's is one minute.
+    #[serde(with = "tributary_confmap::duration")]
+    pub read_timeout: Duration,
+    /// A connection without a request for this long is closed (`0`: kept open).
+    #[serde(with = "tributary_confmap::duration")]
+    pub idle_timeout: Duration,
+    /// The most connections open at once (Tributary's own key); `0`: no limit.
+    pub max_connections: usize,
 }
 
 impl Default for HttpConfig {
@@ -201,11 +232,30 @@ impl Default for HttpConfig {
             cors: None,
             tls: None,
             auth: None,
+            read_header_timeout: DEFAULT_READ_HEADER_TIMEOUT,
+            read_timeout: DEFAULT_READ_TIMEOUT,
+            idle_timeout: DEFAULT_IDLE_TIMEOUT,
+            max_connections: DEFAULT_MAX_CONNECTIONS,
         }
     }
 }
 
 impl HttpConfig {
+    /// `read_header_timeout`, `None` when it is `0`.
+    pub(crate) fn read_header_timeout(&self) -> Option<Duration> {
+        non_zero(self.read_header_timeout)
+    }
+
+    /// `read_timeout`, `None` when it is `0`.
+    pub(crate) fn read_timeout(&self) -> Option<Duration> {
+        non_zero(self.read_timeout)
+    }
+
+    /// `idle_timeout`, `None` when it is `0`.
+    pub(crate) fn idle_timeout(&self) -> Option<Duration> {
+        non_zero(self.idle_timeout)
+    }
+
     /// The largest body, raw or decompressed, in bytes.
     pub(crate) fn max_body_size(&self) -> usize {
         let size = if self.max_request_body_size == 0 {
@@ -257,6 +307,10 @@ impl HttpConfig {
         }
         Ok(())
     }
+}
+
+fn non_zero(duration: Duration) -> Option<Duration> {
+    (!duration.is_zero()).then_some(duration)
 }
 
 /// A configured URL path with the leading `/` the Go Collector adds when it is missing.

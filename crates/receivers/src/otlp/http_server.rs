@@ -2,37 +2,37 @@
 //! HTTP/1.1 or HTTP/2.
 //!
 //! A request is checked in the order a client can act on: path (404), method (405), content
-//! type (415), bearer token (401), content encoding (400), declared size (413), admission
-//! (429) — all before the body is read — then the body is read and decompressed within the
-//! size limit (413) and decoded (400). Answers use the request's encoding: an empty
+//! type (415), bearer token (401), content encoding (400), declared size (413) — all
+//! before the body is read — then the body is read within the size limit (413) and the read
+//! timeout (408), admitted as it arrives (429), decompressed within the size limit (413)
+//! and decoded (400). Answers use the request's encoding: an empty
 //! `Export*ServiceResponse`, or a `google.rpc.Status` for errors.
 
 use std::convert::Infallible;
 use std::sync::Arc;
 
 use bytes::Bytes;
-use http::header::{ALLOW, CONTENT_TYPE, ORIGIN, RETRY_AFTER, WWW_AUTHENTICATE};
+use http::header::{ALLOW, CONNECTION, CONTENT_TYPE, ORIGIN, RETRY_AFTER, WWW_AUTHENTICATE};
 use http::{HeaderMap, HeaderValue, Method, Request, Response, StatusCode};
 use http_body::Body;
 use http_body_util::Full;
 use hyper::body::Incoming;
 use hyper::service::service_fn;
-use hyper_util::rt::{TokioExecutor, TokioTimer};
-use hyper_util::server::conn::auto;
 use prost::Message;
 use tributary_pipeline_core::component::{ComponentError, CreateSettings};
 use tributary_pipeline_core::pdata::Payload;
 use tributary_pipeline_core::pdata::proto::collector::logs::v1::ExportLogsServiceRequest;
 use tributary_pipeline_core::pdata::proto::collector::metrics::v1::ExportMetricsServiceRequest;
 use tributary_pipeline_core::pdata::proto::collector::trace::v1::ExportTraceServiceRequest;
+use tributary_pipeline_core::server::{RunningServer, ServerOptions};
 
 use super::auth::BearerToken;
 use super::compression::ContentEncoding;
 use tributary_pipeline_core::component::parse_endpoint;
 
+use super::body::{Framing, ReadLimits};
 use super::config::{HttpConfig, url_path};
 use super::cors::CorsPolicy;
-use super::listener::{ConnectionSettings, RunningListener};
 use super::receiver::{Intake, OtlpSignal, Sink, Transport, client_metadata};
 use super::refusal::{Refusal, retry_after_seconds};
 use super::{body, json, offload, tls};
@@ -42,7 +42,7 @@ pub(crate) async fn serve(
     settings: &CreateSettings,
     config: &HttpConfig,
     intake: Arc<Intake>,
-) -> Result<RunningListener, ComponentError> {
+) -> Result<RunningServer, ComponentError> {
     let addr = parse_endpoint(&config.endpoint)
         .map_err(|e| ComponentError::new(format!("protocols::http::endpoint: {e}")))?;
     let tls = match &config.tls {
@@ -56,15 +56,15 @@ pub(crate) async fn serve(
         )
     })?;
 
-    let mut http = auto::Builder::new(TokioExecutor::new());
-    http.http1().timer(TokioTimer::new());
-    http.http2().timer(TokioTimer::new());
-    let connections = ConnectionSettings {
-        tls,
-        http,
-        max_age: None,
-        max_age_grace: None,
-    };
+    let mut options = ServerOptions::http();
+    options.tls = tls;
+    options.limits.max_connections = config.max_connections;
+    options.limits.idle_timeout = config.idle_timeout();
+    options.limits.first_request_timeout = config.idle_timeout();
+    options
+        .http
+        .http1()
+        .header_read_timeout(config.read_header_timeout());
 
     let frontend = Arc::new(HttpFrontend {
         intake,
@@ -72,6 +72,7 @@ pub(crate) async fn serve(
         metrics_path: url_path(&config.metrics_url_path),
         logs_path: url_path(&config.logs_url_path),
         max_body_size: config.max_body_size(),
+        read_timeout: config.read_timeout(),
         include_metadata: config.include_metadata,
         auth: config
             .auth
@@ -83,8 +84,15 @@ pub(crate) async fn serve(
         let frontend = Arc::clone(&frontend);
         async move { Ok::<_, Infallible>(frontend.handle(request).await) }
     });
-    RunningListener::spawn(settings, "HTTP", listener, connections, service)
-        .map_err(|e| ComponentError::with_source("protocols::http::endpoint: cannot serve", e))
+    RunningServer::spawn(
+        "OTLP/HTTP receiver",
+        listener.into(),
+        options,
+        service,
+        settings.span().clone(),
+        |task| settings.spawn(task),
+    )
+    .map_err(|e| ComponentError::with_source("protocols::http::endpoint: cannot serve", e))
 }
 
 /// The encoding of a request, which its answer uses too.
@@ -123,6 +131,7 @@ struct HttpFrontend {
     metrics_path: String,
     logs_path: String,
     max_body_size: usize,
+    read_timeout: Option<std::time::Duration>,
     include_metadata: bool,
     auth: Option<BearerToken>,
     cors: Option<CorsPolicy>,
@@ -207,11 +216,15 @@ impl HttpFrontend {
         if declared.is_some_and(|length| length > limit) {
             return Err(body::too_large(limit));
         }
-        let mut permit = self.intake.admission.admit(declared.unwrap_or(0)).await?;
         let metadata = self
             .include_metadata
             .then(|| client_metadata(request.headers()));
-        let raw = body::read(request.into_body(), limit, &mut permit).await?;
+        let limits = ReadLimits {
+            framing: Framing::Whole { limit },
+            read_timeout: self.read_timeout,
+        };
+        let (raw, mut permit) =
+            body::read(request.into_body(), limits, &self.intake.admission).await?;
 
         let weight = match compression {
             ContentEncoding::Identity => raw.len(),
@@ -287,8 +300,15 @@ fn failure(encoding: Encoding, refusal: &Refusal) -> Response<Full<Bytes>> {
     if let Some(delay) = refusal.retry_after() {
         headers.insert(RETRY_AFTER, HeaderValue::from(retry_after_seconds(delay)));
     }
-    if matches!(refusal, Refusal::Unauthenticated) {
-        headers.insert(WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
+    match refusal {
+        Refusal::Unauthenticated => {
+            headers.insert(WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
+        }
+        // The rest of the body was not read: the connection cannot carry another request.
+        Refusal::TimedOut(_) => {
+            headers.insert(CONNECTION, HeaderValue::from_static("close"));
+        }
+        _ => {}
     }
     response
 }

@@ -69,13 +69,18 @@
 //! | `protocols::grpc::keepalive::server_parameters::timeout` | `20s` | close when a ping is not answered in time |
 //! | `protocols::grpc::keepalive::server_parameters::max_connection_age` | unset | ask older connections to go away (GOAWAY) |
 //! | `protocols::grpc::keepalive::server_parameters::max_connection_age_grace` | unset (wait) | then close them after this long |
-//! | `protocols::grpc::keepalive::server_parameters::max_connection_idle` | unset | accepted for compatibility, no effect |
+//! | `protocols::grpc::keepalive::server_parameters::max_connection_idle` | unset | ask a connection without a call for this long to go away; unset keeps idle connections open (a connection that never makes a call is closed after 1 minute) |
+//! | `protocols::grpc::max_connections` | `4096` | connections held at once; more are closed as soon as accepted (`0`: no limit) — Tributary's own key |
 //! | `protocols::grpc::keepalive::enforcement_policy::{min_time, permit_without_stream}` | unset | accepted for compatibility, no effect |
 //! | `protocols::http::endpoint` | `127.0.0.1:4318` | where the HTTP server listens (HTTP/1.1 and HTTP/2) |
 //! | `protocols::http::traces_url_path` | `/v1/traces` | path for traces (a missing leading `/` is added) |
 //! | `protocols::http::metrics_url_path` | `/v1/metrics` | path for metrics |
 //! | `protocols::http::logs_url_path` | `/v1/logs` | path for logs |
 //! | `protocols::http::max_request_body_size` | `20971520` | largest body in bytes, as received and decompressed (`0` = 20 MiB) |
+//! | `protocols::http::read_header_timeout` | `1m` | time a client has to send a request's headers (`0`: no limit) |
+//! | `protocols::http::read_timeout` | `1m` | time a client has to send a request's body (`0`: no limit; Go's default is no limit) |
+//! | `protocols::http::idle_timeout` | `1m` | a connection without a request for this long is closed (`0`: kept open) |
+//! | `protocols::http::max_connections` | `4096` | connections held at once; more are answered `503` and closed (`0`: no limit) — Tributary's own key |
 //! | `protocols::http::cors::allowed_origins` | `[]` | origins allowed to post; one `*` wildcard each; empty disables CORS |
 //! | `protocols::http::cors::allowed_headers` | `[]` | extra request headers allowed (`*`: any) |
 //! | `protocols::http::cors::max_age` | `0` | seconds a preflight answer may be cached (`0`: not sent) |
@@ -90,7 +95,8 @@
 //! # Requests and answers
 //!
 //! gRPC serves the three `Export` calls of `opentelemetry.proto.collector.*.v1`, with
-//! `gzip` or `zstd` request compression. HTTP takes `POST` of `application/x-protobuf` or
+//! `gzip`, `zstd` or `deflate` message compression; a call must carry exactly one message,
+//! which must arrive within one minute. HTTP takes `POST` of `application/x-protobuf` or
 //! `application/json` (OTLP/JSON, including `"NaN"` and `"Infinity"` doubles) bodies,
 //! plain or with `Content-Encoding` `gzip`, `zstd`, `zlib` or `deflate` (zlib-wrapped or
 //! raw). The size limits apply to the body as received and as decompressed, so a
@@ -109,6 +115,8 @@
 //! | pipeline refused, retryable | 503, `Retry-After` when a delay is known | `UNAVAILABLE`, `RetryInfo` when a delay is known |
 //! | pipeline refused, throttled; over the admission limit | 429 with `Retry-After` | `RESOURCE_EXHAUSTED` with `RetryInfo` |
 //! | over `max_request_body_size` / `max_recv_msg_size_mib` | 413 | `RESOURCE_EXHAUSTED` without `RetryInfo` |
+//! | body not received within `read_timeout` (gRPC: one minute) | 408, connection closed | `DEADLINE_EXCEEDED` |
+//! | a gRPC call with no message, a truncated one, or more than one | | `INTERNAL` (as grpc-go) |
 //! | bearer token missing or wrong | 401 | `UNAUTHENTICATED` |
 //! | signal not taken by any pipeline, unknown path | 404 | `UNIMPLEMENTED` |
 //! | method other than `POST` | 405 | |
@@ -121,12 +129,28 @@
 //!
 //! `admission` bounds the request bytes the receiver holds at once, across both
 //! protocols, so a flood of requests cannot make it allocate past the limit. A request is
-//! weighed before its body is read (by `Content-Length`, or by the length prefix of the
-//! gRPC message) and again as it is decompressed; it holds its share until the pipeline
-//! answered. A request that does not fit waits, in arrival order, while the bytes waiting
-//! stay within `waiting_limit_mib`, and is otherwise refused as throttled without its body
-//! being read. `request_limit_mib` must be at least the largest request the enabled
-//! protocols accept.
+//! weighed by the bytes that actually arrived, never by the size it announces
+//! (`Content-Length`, the gRPC length prefix): a client that announces a large body and
+//! sends nothing holds nothing. Its first bytes wait for room, in arrival order, while the
+//! bytes waiting stay within `waiting_limit_mib` (otherwise it is refused as throttled);
+//! the rest is admitted as it arrives, and again as it is decompressed, without waiting —
+//! a request already holding budget that finds none left is refused as throttled rather
+//! than left to wait for others, which could wait for it. A request holds its share until
+//! the pipeline answered. `request_limit_mib` must be at least the largest request the
+//! enabled protocols accept.
+//!
+//! Requests waiting for room while none is admitted for the health check's
+//! `stall_timeout` make the collector unhealthy, naming this receiver.
+//!
+//! # Connections
+//!
+//! Each protocol holds at most `max_connections` connections: one more is answered `503`
+//! (HTTP) or closed (gRPC) as soon as it is accepted, with one log line per ten seconds
+//! however many are refused. A connection that sends no request is closed after the idle
+//! timeout, so silent clients cannot hold sockets; the health check and the metrics
+//! endpoint have their own listeners and limits and keep answering. HTTP/2 flow-control
+//! windows are 256 KiB per stream and 512 KiB per connection, which bounds what a client
+//! can make the receiver buffer before its bytes are admitted.
 //!
 //! # Telemetry
 //!
@@ -142,12 +166,15 @@
 //! - Throttling always carries `Retry-After` / `RetryInfo`; Go sends them only when the
 //!   error had one, so a Go exporter drops data refused with a bare `RESOURCE_EXHAUSTED`.
 //! - Admission control is built in; Go needs the `memory_limiter` extension.
+//! - Request bodies must arrive within `read_timeout` (default one minute; Go: no limit),
+//!   and each protocol holds at most `max_connections` connections (Go: no limit).
 //! - Client authentication is a bearer token set on the protocol (`auth::bearer_token`);
 //!   Go names an authenticator extension (`auth::authenticator: bearertokenauth`), which is
 //!   refused here with a hint.
 //! - Not supported: the profiles signal, Unix sockets, the `snappy`, `x-snappy-framed` and
 //!   `lz4` HTTP encodings, and the other `confighttp`/`configgrpc`/`configtls` keys
-//!   (timeouts, `response_headers`, `cipher_suites`, inline PEM, certificate reloading).
+//!   (`write_timeout`, `response_headers`, `cipher_suites`, inline PEM, certificate
+//!   reloading).
 //!   Using one is a configuration error rather than silently ignored.
 //! - zstd frames asking for a window larger than 8 MiB or the body limit, whichever is
 //!   larger (at most 128 MiB), are refused, so a frame header cannot make the receiver
@@ -163,7 +190,6 @@ mod factory;
 mod grpc_server;
 mod http_server;
 mod json;
-mod listener;
 mod offload;
 mod receiver;
 mod refusal;

@@ -25,8 +25,8 @@ use tributary_pipeline_core::telemetry::ReceiverMetrics;
 use super::admission::Admission;
 use super::config::Config;
 use super::json::JsonRequest;
-use super::listener::RunningListener;
 use super::{grpc_server, http_server};
+use tributary_pipeline_core::server::RunningServer;
 
 /// The transports data arrives over, as named in the `transport` metric label.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -156,7 +156,7 @@ pub(crate) struct OtlpServer {
 struct Lifecycle {
     /// Started instances.
     users: usize,
-    listeners: Vec<(Transport, RunningListener)>,
+    listeners: Vec<(Transport, RunningServer)>,
 }
 
 impl OtlpServer {
@@ -166,7 +166,10 @@ impl OtlpServer {
             settings: settings.clone(),
             intake: Arc::new(Intake {
                 sinks: Sinks::default(),
-                admission: Admission::new(&config.admission),
+                admission: Admission::new(
+                    &config.admission,
+                    settings.progress_tracker("requests waiting for admission"),
+                ),
             }),
             lifecycle: tokio::sync::Mutex::new(Lifecycle::default()),
         }
@@ -182,7 +185,7 @@ impl OtlpServer {
         Ok(())
     }
 
-    async fn listen(&self) -> Result<Vec<(Transport, RunningListener)>, ComponentError> {
+    async fn listen(&self) -> Result<Vec<(Transport, RunningServer)>, ComponentError> {
         let mut listeners = Vec::new();
         let protocols = &self.config.protocols;
         if let Some(config) = &protocols.grpc {

@@ -24,6 +24,15 @@ pub(crate) enum Refusal {
     TooLarge(String),
     /// The bearer token is missing or wrong. HTTP 401, gRPC `UNAUTHENTICATED`.
     Unauthenticated,
+    /// The request did not arrive within the read timeout. HTTP 408, gRPC
+    /// `DEADLINE_EXCEEDED` (which OTLP clients retry).
+    TimedOut(String),
+    /// The call broke the gRPC protocol (no message, a truncated one, or more than one in
+    /// a unary call). gRPC `INTERNAL`, as grpc-go answers it.
+    ProtocolViolation(String),
+    /// The gRPC message is compressed with an encoding the receiver does not support.
+    /// gRPC `UNIMPLEMENTED`.
+    UnsupportedEncoding(String),
     /// The pipeline, or admission control, refused the data; mapped by its kind.
     Refused(ConsumeError),
 }
@@ -43,6 +52,9 @@ impl Refusal {
             Refusal::Malformed(_) => Code::InvalidArgument,
             Refusal::TooLarge(_) => Code::ResourceExhausted,
             Refusal::Unauthenticated => Code::Unauthenticated,
+            Refusal::TimedOut(_) => Code::DeadlineExceeded,
+            Refusal::ProtocolViolation(_) => Code::Internal,
+            Refusal::UnsupportedEncoding(_) => Code::Unimplemented,
             Refusal::Refused(error) => match error.kind() {
                 ErrorKind::Permanent => Code::InvalidArgument,
                 ErrorKind::Retryable => Code::Unavailable,
@@ -54,8 +66,11 @@ impl Refusal {
     /// The HTTP status.
     pub(crate) fn http_status(&self) -> StatusCode {
         match self {
-            Refusal::Malformed(_) => StatusCode::BAD_REQUEST,
+            Refusal::Malformed(_)
+            | Refusal::ProtocolViolation(_)
+            | Refusal::UnsupportedEncoding(_) => StatusCode::BAD_REQUEST,
             Refusal::TooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
+            Refusal::TimedOut(_) => StatusCode::REQUEST_TIMEOUT,
             Refusal::Unauthenticated => StatusCode::UNAUTHORIZED,
             Refusal::Refused(error) => match error.kind() {
                 ErrorKind::Permanent => StatusCode::BAD_REQUEST,
@@ -82,7 +97,11 @@ impl Refusal {
     /// What went wrong, for the client.
     pub(crate) fn message(&self) -> String {
         match self {
-            Refusal::Malformed(message) | Refusal::TooLarge(message) => message.clone(),
+            Refusal::Malformed(message)
+            | Refusal::TooLarge(message)
+            | Refusal::TimedOut(message)
+            | Refusal::ProtocolViolation(message)
+            | Refusal::UnsupportedEncoding(message) => message.clone(),
             Refusal::Unauthenticated => "missing or invalid bearer token".into(),
             Refusal::Refused(error) => error.to_string(),
         }
@@ -166,6 +185,24 @@ mod tests {
                 None,
             ),
             (Refusal::Unauthenticated, Code::Unauthenticated, 401, None),
+            (
+                Refusal::TimedOut("x".into()),
+                Code::DeadlineExceeded,
+                408,
+                None,
+            ),
+            (
+                Refusal::ProtocolViolation("x".into()),
+                Code::Internal,
+                400,
+                None,
+            ),
+            (
+                Refusal::UnsupportedEncoding("x".into()),
+                Code::Unimplemented,
+                400,
+                None,
+            ),
             (
                 Refusal::Refused(ConsumeError::permanent("bad")),
                 Code::InvalidArgument,

@@ -5,13 +5,14 @@ use std::collections::BTreeSet;
 use std::net::SocketAddr;
 use std::sync::atomic::{AtomicU8, Ordering};
 use std::sync::{Arc, Mutex};
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 use async_trait::async_trait;
 use axum::Router;
 use axum::http::header::{CACHE_CONTROL, CONTENT_TYPE};
 use axum::http::{StatusCode, Uri};
 use axum::response::{IntoResponse, Response};
+use hyper_util::service::TowerToHyperService;
 use tokio_util::sync::CancellationToken;
 use tracing::Instrument;
 
@@ -21,11 +22,9 @@ use super::failures::{ExporterFailures, SAMPLE_PERIOD};
 use crate::component::{
     Component, ComponentError, ComponentId, CreateError, CreateSettings, Extension, Host,
 };
+use crate::server::{RunningServer, ServerOptions};
 use crate::service::ServiceHealth;
 use crate::telemetry::MetricsRegistry;
-
-/// How long shutdown waits for requests being answered before it drops them.
-const STOP_TIMEOUT: Duration = Duration::from_secs(5);
 
 /// The `health_check` extension: serves the collector's health over HTTP.
 ///
@@ -50,7 +49,7 @@ pub struct HealthCheck {
 struct Serving {
     local: SocketAddr,
     stop: CancellationToken,
-    server: tokio::task::JoinHandle<()>,
+    server: RunningServer,
     sampler: Option<tokio::task::JoinHandle<()>>,
 }
 
@@ -107,7 +106,6 @@ impl Component for HealthCheck {
         let local = listener
             .local_addr()
             .map_err(|e| ComponentError::with_source("cannot read the bound address", e))?;
-        let (listener, lease) = listener.into_parts();
 
         let failures = self
             .config
@@ -129,20 +127,16 @@ impl Component for HealthCheck {
         });
 
         let stop = CancellationToken::new();
-        let until = stop.clone().cancelled_owned();
         let span = self.settings.span().clone();
-        let server = self.settings.spawn(
-            async move {
-                let _lease = lease;
-                if let Err(error) = axum::serve(listener, router)
-                    .with_graceful_shutdown(until)
-                    .await
-                {
-                    tracing::error!(%error, "the health check endpoint failed");
-                }
-            }
-            .instrument(span.clone()),
-        );
+        let server = RunningServer::spawn(
+            "health check",
+            listener.into(),
+            ServerOptions::http(),
+            TowerToHyperService::new(router),
+            span.clone(),
+            |task| self.settings.spawn(task),
+        )
+        .map_err(|e| ComponentError::with_source("cannot serve", e))?;
         let sampler = failures.map(|failures| {
             let metrics = self.settings.metrics().clone();
             let stop = stop.clone();
@@ -174,19 +168,7 @@ impl Component for HealthCheck {
         if let Some(sampler) = serving.sampler {
             let _ = sampler.await;
         }
-        let mut server = serving.server;
-        if tokio::time::timeout(STOP_TIMEOUT, &mut server)
-            .await
-            .is_err()
-        {
-            server.abort();
-            self.settings.span().in_scope(|| {
-                tracing::warn!("requests still open after {STOP_TIMEOUT:?}; dropped them");
-            });
-        }
-        self.settings.span().in_scope(|| {
-            tracing::info!(endpoint = %serving.local, "health check stopped serving");
-        });
+        serving.server.stop().await;
         Ok(())
     }
 }

@@ -11,12 +11,11 @@ use http_body::{Body, Frame};
 use hyper_util::rt::{TokioExecutor, TokioIo};
 use prost::Message;
 use reqwest::StatusCode;
-use tonic::Code;
 use tributary_pipeline_core::pdata::proto::collector::trace::v1::ExportTraceServiceRequest;
 use tributary_pipeline_core::pdata::proto::common::v1::{AnyValue, KeyValue, any_value};
 
-use super::grpc::{TRACES_PATH, export_traces, retry_delay};
-use super::http::{post, raw_http};
+use super::grpc::{TRACES_PATH, export_traces};
+use super::http::post;
 use super::*;
 
 /// A traces request of about `bytes` bytes.
@@ -48,7 +47,7 @@ admission:
 ";
 
 #[tokio::test]
-async fn http_refuses_over_the_budget_without_reading_the_body() {
+async fn http_refuses_over_the_budget_once_its_bytes_do_not_fit() {
     let harness = Harness::start(ONE_MIB_BUDGET).await;
     let url = harness.http_url("/v1/traces").await;
     let gate = harness.traces.hold();
@@ -69,17 +68,19 @@ async fn http_refuses_over_the_budget_without_reading_the_body() {
     })
     .await;
 
-    // Headers announcing 600 kB, and no body at all: the answer comes anyway.
-    let answer = raw_http(
-        harness.http_addr().await,
-        b"POST /v1/traces HTTP/1.1\r\nHost: x\r\nContent-Type: application/x-protobuf\r\n\
-          Content-Length: 600000\r\nConnection: close\r\n\r\n",
+    // 600 kB more do not fit in what is left: refused as throttled once they arrive.
+    let answer = post(
+        &url,
+        "application/x-protobuf",
+        traces_of_size(600_000).encode_to_vec(),
     )
     .await;
-    assert!(answer.starts_with("HTTP/1.1 429"), "{answer}");
-    assert!(
-        answer.to_ascii_lowercase().contains("retry-after: 1\r\n"),
-        "{answer}"
+    assert_eq!(answer.status, StatusCode::TOO_MANY_REQUESTS);
+    assert_eq!(answer.headers["retry-after"], "1");
+    assert_eq!(
+        harness.traces.calls(),
+        1,
+        "the refused request never reached the pipeline"
     );
 
     // A request that fits in what is left is admitted at once.
@@ -116,13 +117,20 @@ async fn http_refuses_over_the_budget_without_reading_the_body() {
 }
 
 #[tokio::test]
-async fn http_requests_wait_within_the_waiting_budget() {
-    let harness =
-        Harness::start(&ONE_MIB_BUDGET.replace("waiting_limit_mib: 0", "waiting_limit_mib: 1"))
-            .await;
+async fn http_requests_wait_for_room_within_the_waiting_budget() {
+    let harness = Harness::start(
+        &ONE_MIB_BUDGET
+            .replace("waiting_limit_mib: 0", "waiting_limit_mib: 1")
+            .replace("request_limit_mib: 1", "request_limit_mib: 2")
+            .replace(
+                "max_request_body_size: 1048576",
+                "max_request_body_size: 2097152",
+            ),
+    )
+    .await;
     let url = harness.http_url("/v1/traces").await;
     let gate = harness.traces.hold();
-    let post_large = |size: usize| {
+    let post_of_size = |size: usize| {
         let url = url.clone();
         tokio::spawn(async move {
             post(
@@ -134,24 +142,19 @@ async fn http_requests_wait_within_the_waiting_budget() {
             .status
         })
     };
-    let first = post_large(700_000);
-    eventually("the first request is in the pipeline", || {
-        harness.traces.calls() == 1
-    })
-    .await;
-    let second = post_large(600_000);
+    // The first request takes the whole budget.
+    let first = post_of_size(2_090_000);
+    for _ in 0..500 {
+        if harness.traces.calls() == 1 || first.is_finished() {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    assert!(!first.is_finished(), "{:?}", first.await);
+    let second = post_of_size(10_000);
     tokio::time::sleep(Duration::from_millis(200)).await;
     assert!(!second.is_finished(), "the second request waits for room");
     assert_eq!(harness.traces.calls(), 1, "…before its body is decoded");
-
-    // A third does not fit in the waiting room (600 kB wait already, 1 MiB allowed).
-    let third = post(
-        &url,
-        "application/x-protobuf",
-        traces_of_size(600_000).encode_to_vec(),
-    )
-    .await;
-    assert_eq!(third.status, StatusCode::TOO_MANY_REQUESTS);
 
     gate.add_permits(1);
     assert_eq!(first.await.unwrap(), StatusCode::OK);
@@ -161,6 +164,118 @@ async fn http_requests_wait_within_the_waiting_budget() {
     .await;
     gate.add_permits(1);
     assert_eq!(second.await.unwrap(), StatusCode::OK);
+    harness.shutdown().await;
+}
+
+/// A budget a few silent clients could exhaust if what they announce were reserved.
+const ANNOUNCED_BUT_NEVER_SENT: &str = "
+protocols:
+  grpc:
+    endpoint: 127.0.0.1:0
+  http:
+    endpoint: 127.0.0.1:0
+admission:
+  request_limit_mib: 32
+  waiting_limit_mib: 0
+";
+
+/// Issue 11, defect 1: headers announcing 20 MiB bodies that never come used to reserve
+/// the whole budget and make every later request wait.
+#[tokio::test]
+async fn http_bodies_announced_but_never_sent_hold_no_budget() {
+    let harness = Harness::start(ANNOUNCED_BUT_NEVER_SENT).await;
+    let addr = harness.http_addr().await;
+    let mut silent = Vec::new();
+    for _ in 0..7 {
+        let mut stream = tokio::net::TcpStream::connect(addr).await.unwrap();
+        tokio::io::AsyncWriteExt::write_all(
+            &mut stream,
+            b"POST /v1/traces HTTP/1.1\r\nHost: x\r\nContent-Type: application/x-protobuf\r\n\
+              Content-Length: 20971520\r\n\r\n",
+        )
+        .await
+        .unwrap();
+        silent.push(stream);
+    }
+    tokio::time::sleep(Duration::from_millis(100)).await;
+    let url = harness.http_url("/v1/traces").await;
+    let answer = tokio::time::timeout(
+        Duration::from_secs(5),
+        post(
+            &url,
+            "application/x-protobuf",
+            traces_of_size(1_000_000).encode_to_vec(),
+        ),
+    )
+    .await
+    .expect("answered while the silent requests wait for their bodies");
+    assert_eq!(answer.status, StatusCode::OK);
+    export_traces(&harness.grpc_url().await, traces(1))
+        .await
+        .expect("gRPC is served too");
+    drop(silent);
+    harness.shutdown().await;
+}
+
+/// A body trickled slower than the read timeout allows is cut off with 408, and the
+/// budget it held returns.
+#[tokio::test]
+async fn http_bodies_slower_than_the_read_timeout_are_refused_with_408() {
+    let harness = Harness::start(
+        "
+protocols:
+  http:
+    endpoint: 127.0.0.1:0
+    read_timeout: 300ms
+    max_request_body_size: 1048576
+admission:
+  request_limit_mib: 1
+  waiting_limit_mib: 0
+",
+    )
+    .await;
+    let addr = harness.http_addr().await;
+    let mut stream = tokio::net::TcpStream::connect(addr).await.unwrap();
+    let started = tokio::time::Instant::now();
+    tokio::io::AsyncWriteExt::write_all(
+        &mut stream,
+        b"POST /v1/traces HTTP/1.1\r\nHost: x\r\nContent-Type: application/x-protobuf\r\n\
+          Transfer-Encoding: chunked\r\n\r\n",
+    )
+    .await
+    .unwrap();
+    // 1 kB every 50 ms: steady, but the whole body would take seconds.
+    let trickle = tokio::spawn(async move {
+        let chunk = format!("400\r\n{}\r\n", "x".repeat(1024));
+        for _ in 0..100 {
+            if tokio::io::AsyncWriteExt::write_all(&mut stream, chunk.as_bytes())
+                .await
+                .is_err()
+            {
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        let mut answer = Vec::new();
+        let _ = tokio::time::timeout(
+            Duration::from_secs(5),
+            tokio::io::AsyncReadExt::read_to_end(&mut stream, &mut answer),
+        )
+        .await;
+        String::from_utf8_lossy(&answer).into_owned()
+    });
+    let answer = trickle.await.unwrap();
+    assert!(answer.starts_with("HTTP/1.1 408"), "{answer}");
+    assert!(started.elapsed() < Duration::from_secs(4));
+    assert_eq!(harness.traces.calls(), 0);
+    // Nothing of the cut-off request is still held.
+    let answer = post(
+        &harness.http_url("/v1/traces").await,
+        "application/x-protobuf",
+        traces_of_size(1_000_000).encode_to_vec(),
+    )
+    .await;
+    assert_eq!(answer.status, StatusCode::OK);
     harness.shutdown().await;
 }
 
@@ -182,49 +297,45 @@ impl Body for StalledBody {
     }
 }
 
+/// Issue 11, defect 1 over gRPC: streams that send only a length prefix announcing a
+/// 4 MiB message used to reserve 4 MiB each, so 33–40 of them starved the receiver.
 #[tokio::test]
-async fn grpc_refuses_over_the_budget_from_the_length_prefix() {
-    let harness = Harness::start(ONE_MIB_BUDGET).await;
-    let url = harness.grpc_url().await;
-    let gate = harness.traces.hold();
-    let first = tokio::spawn({
-        let url = url.clone();
-        async move { export_traces(&url, traces_of_size(700_000)).await }
-    });
-    eventually("the first call is in the pipeline", || {
-        harness.traces.calls() == 1
-    })
-    .await;
-
-    // Only the prefix announcing a 600 kB message is sent.
+async fn grpc_messages_announced_but_never_sent_hold_no_budget() {
+    let harness = Harness::start(ANNOUNCED_BUT_NEVER_SENT).await;
     let stream = tokio::net::TcpStream::connect(harness.grpc_addr().await)
         .await
         .unwrap();
-    let (mut sender, connection) =
+    let (sender, connection) =
         hyper::client::conn::http2::handshake(TokioExecutor::new(), TokioIo::new(stream))
             .await
             .unwrap();
     tokio::spawn(connection);
-    let mut prefix = vec![0u8];
-    prefix.extend(600_000u32.to_be_bytes());
-    let request = ::http::Request::post(format!("http://localhost{TRACES_PATH}"))
-        .header("content-type", "application/grpc")
-        .header("te", "trailers")
-        .body(StalledBody(Some(Bytes::from(prefix))))
-        .unwrap();
-    let response = tokio::time::timeout(Duration::from_secs(5), sender.send_request(request))
-        .await
-        .expect("answered without the message")
-        .unwrap();
-    let status = tonic::Status::from_header_map(response.headers()).expect("a gRPC status");
-    assert_eq!(status.code(), Code::ResourceExhausted, "{status:?}");
-    assert_eq!(retry_delay(&status), Some(Duration::from_secs(1)));
+    let mut stalled = Vec::new();
+    for _ in 0..40 {
+        let mut prefix = vec![0u8];
+        prefix.extend(4_000_000u32.to_be_bytes());
+        let request = ::http::Request::post(format!("http://localhost{TRACES_PATH}"))
+            .header("content-type", "application/grpc")
+            .header("te", "trailers")
+            .body(StalledBody(Some(Bytes::from(prefix))))
+            .unwrap();
+        let mut sender = sender.clone();
+        stalled.push(tokio::spawn(
+            async move { sender.send_request(request).await },
+        ));
+    }
+    tokio::time::sleep(Duration::from_millis(100)).await;
+    let url = harness.grpc_url().await;
+    tokio::time::timeout(
+        Duration::from_secs(5),
+        export_traces(&url, traces_of_size(2_000_000)),
+    )
+    .await
+    .expect("answered while the stalled calls wait for their messages")
+    .expect("accepted");
     assert_eq!(harness.traces.calls(), 1);
-
-    gate.add_permits(2);
-    first.await.unwrap().expect("the first call succeeds");
-    export_traces(&url, traces_of_size(700_000))
-        .await
-        .expect("the budget came back");
+    for call in stalled {
+        call.abort();
+    }
     harness.shutdown().await;
 }

@@ -415,3 +415,92 @@ protocols:
     assert_eq!(harness.traces.items(), 8);
     harness.shutdown().await;
 }
+
+/// Sends `body` as the raw body of a traces `Export` call over a fresh HTTP/2 connection
+/// and returns the gRPC status of the answer (from its headers or its trailers).
+async fn raw_grpc_body(
+    addr: std::net::SocketAddr,
+    encoding: Option<&str>,
+    body: Vec<u8>,
+) -> Status {
+    use http_body_util::{BodyExt, Full};
+    let stream = tokio::net::TcpStream::connect(addr).await.unwrap();
+    let (mut sender, connection) = hyper::client::conn::http2::handshake(
+        hyper_util::rt::TokioExecutor::new(),
+        hyper_util::rt::TokioIo::new(stream),
+    )
+    .await
+    .unwrap();
+    tokio::spawn(connection);
+    let mut request = ::http::Request::post(format!("http://localhost{TRACES_PATH}"))
+        .header("content-type", "application/grpc")
+        .header("te", "trailers");
+    if let Some(encoding) = encoding {
+        request = request.header("grpc-encoding", encoding);
+    }
+    let response = sender
+        .send_request(request.body(Full::new(Bytes::from(body))).unwrap())
+        .await
+        .unwrap();
+    if let Some(status) = Status::from_header_map(response.headers()) {
+        return status;
+    }
+    let collected = response.into_body().collect().await.unwrap();
+    let trailers = collected.trailers().cloned().unwrap_or_default();
+    Status::from_header_map(&trailers).expect("a grpc-status trailer")
+}
+
+/// One length-prefixed message.
+fn grpc_frame(compressed: bool, message: &[u8]) -> Vec<u8> {
+    let mut frame = vec![u8::from(compressed)];
+    frame.extend(u32::try_from(message.len()).unwrap().to_be_bytes());
+    frame.extend(message);
+    frame
+}
+
+/// Issue 11, defect 6: a unary call carrying two messages was answered OK and its second
+/// message silently dropped; grpc-go refuses it as a protocol violation.
+#[tokio::test]
+async fn unary_calls_must_carry_exactly_one_whole_message() {
+    let harness = Harness::start(BOTH).await;
+    let addr = harness.grpc_addr().await;
+    let message = traces(3).encode_to_vec();
+
+    let mut two = grpc_frame(false, &message);
+    two.extend(grpc_frame(false, &message));
+    let status = raw_grpc_body(addr, None, two).await;
+    assert_eq!(status.code(), Code::Internal, "{status:?}");
+    assert!(
+        status.message().contains("protocol violation"),
+        "{status:?}"
+    );
+
+    let mut trailing = grpc_frame(false, &message);
+    trailing.push(0);
+    let status = raw_grpc_body(addr, None, trailing).await;
+    assert_eq!(status.code(), Code::Internal, "{status:?}");
+
+    let whole = grpc_frame(false, &message);
+    let truncated = whole[..whole.len() - 10].to_vec();
+    let status = raw_grpc_body(addr, None, truncated).await;
+    assert_eq!(status.code(), Code::Internal, "{status:?}");
+
+    let status = raw_grpc_body(addr, None, Vec::new()).await;
+    assert_eq!(status.code(), Code::Internal, "{status:?}");
+
+    let status = raw_grpc_body(addr, None, grpc_frame(true, &message)).await;
+    assert_eq!(
+        status.code(),
+        Code::Internal,
+        "compressed flag without an encoding"
+    );
+
+    let status = raw_grpc_body(addr, Some("snappy"), grpc_frame(true, &message)).await;
+    assert_eq!(status.code(), Code::Unimplemented, "{status:?}");
+
+    assert_eq!(harness.traces.calls(), 0, "nothing reached the pipeline");
+    let status = raw_grpc_body(addr, None, grpc_frame(false, &message)).await;
+    assert_eq!(status.code(), Code::Ok, "{status:?}");
+    assert_eq!(harness.traces.items(), 3);
+    harness.shutdown().await;
+}

@@ -1,0 +1,254 @@
+//! The accept loop: takes connections within `max_connections`, refuses the rest, backs
+//! off when `accept` fails (out of file descriptors), and on stop drains what is open.
+
+use std::any::Any;
+use std::convert::Infallible;
+use std::error::Error as StdError;
+use std::future::Future;
+use std::io;
+use std::net::SocketAddr;
+use std::pin::Pin;
+use std::sync::Arc;
+use std::time::Duration;
+
+use bytes::Bytes;
+use http::{Request, Response};
+use http_body::Body;
+use hyper::body::Incoming;
+use hyper::service::Service;
+use tokio::io::AsyncWriteExt;
+use tokio::net::{TcpListener, TcpStream};
+use tokio::sync::Semaphore;
+use tokio::task::{JoinError, JoinHandle, JoinSet};
+use tokio_util::sync::CancellationToken;
+use tracing::Instrument;
+
+use super::ServerOptions;
+use super::connection::serve_connection;
+use super::log_throttle::LogThrottle;
+use crate::component::SharedListener;
+
+/// How long a stopping server waits for calls in flight before closing their connections.
+pub const DRAIN_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// How long to pause accepting after an error (out of file descriptors), so the loop does
+/// not spin.
+const ACCEPT_ERROR_BACKOFF: Duration = Duration::from_millis(100);
+
+/// At most one log line per this interval for refused connections and accept errors.
+const LOG_INTERVAL: Duration = Duration::from_secs(10);
+
+/// How long writing the refusal to a connection over the limit may take.
+const REFUSAL_WRITE_TIMEOUT: Duration = Duration::from_millis(100);
+
+/// A bound socket to serve: a plain listener, or one shared across a reload (see
+/// [`CreateSettings::listen`](crate::component::CreateSettings::listen)), kept registered
+/// for as long as it is served.
+pub struct ServerSocket {
+    listener: TcpListener,
+    _lease: Box<dyn Any + Send + Sync>,
+}
+
+impl From<TcpListener> for ServerSocket {
+    fn from(listener: TcpListener) -> Self {
+        ServerSocket {
+            listener,
+            _lease: Box::new(()),
+        }
+    }
+}
+
+impl From<SharedListener> for ServerSocket {
+    fn from(shared: SharedListener) -> Self {
+        let (listener, lease) = shared.into_parts();
+        ServerSocket {
+            listener,
+            _lease: Box::new(lease),
+        }
+    }
+}
+
+/// A server accepting connections on a socket; stopped with [`stop`](Self::stop).
+pub struct RunningServer {
+    local_addr: SocketAddr,
+    shutdown: CancellationToken,
+    task: JoinHandle<()>,
+    span: tracing::Span,
+    name: &'static str,
+}
+
+impl RunningServer {
+    /// Starts accepting on `socket`, serving every connection with `service` as `options`
+    /// say. The accept loop runs as a task spawned by `spawn` (a component passes
+    /// [`CreateSettings::spawn`](crate::component::CreateSettings::spawn) so a panic is
+    /// reported as its status), logging under `span`; `name` names the server in logs.
+    pub fn spawn<S, B, F>(
+        name: &'static str,
+        socket: ServerSocket,
+        options: ServerOptions,
+        service: S,
+        span: tracing::Span,
+        spawn: F,
+    ) -> io::Result<RunningServer>
+    where
+        S: Service<Request<Incoming>, Response = Response<B>, Error = Infallible>
+            + Clone
+            + Send
+            + Sync
+            + 'static,
+        S::Future: Send + 'static,
+        B: Body<Data = Bytes> + Send + 'static,
+        B::Error: Into<Box<dyn StdError + Send + Sync>>,
+        F: FnOnce(Pin<Box<dyn Future<Output = ()> + Send>>) -> JoinHandle<()>,
+    {
+        let local_addr = socket.listener.local_addr()?;
+        let shutdown = CancellationToken::new();
+        span.in_scope(|| {
+            tracing::info!(
+                endpoint = %local_addr,
+                tls = options.tls.is_some(),
+                max_connections = options.limits.max_connections,
+                "{name} listening"
+            );
+        });
+        let accept = accept_loop(socket, Arc::new(options), service, shutdown.clone());
+        let task = spawn(Box::pin(accept.instrument(span.clone())));
+        Ok(RunningServer {
+            local_addr,
+            shutdown,
+            task,
+            span,
+            name,
+        })
+    }
+
+    /// The address the socket is bound to.
+    pub fn local_addr(&self) -> SocketAddr {
+        self.local_addr
+    }
+
+    /// Stops accepting connections and asks the open ones to finish; returns at once.
+    pub fn stop_accepting(&self) {
+        self.shutdown.cancel();
+    }
+
+    /// Stops accepting, lets the calls in flight finish (closing their connections after
+    /// [`DRAIN_TIMEOUT`]), and returns once every connection is closed.
+    pub async fn stop(self) {
+        self.stop_accepting();
+        let ended = self.task.await;
+        let _entered = self.span.enter();
+        match ended {
+            Ok(()) => {
+                tracing::info!(endpoint = %self.local_addr, "{} stopped listening", self.name)
+            }
+            Err(error) => tracing::warn!(%error, "the accept loop ended abnormally"),
+        }
+    }
+}
+
+async fn accept_loop<S, B>(
+    socket: ServerSocket,
+    options: Arc<ServerOptions>,
+    service: S,
+    shutdown: CancellationToken,
+) where
+    S: Service<Request<Incoming>, Response = Response<B>, Error = Infallible>
+        + Clone
+        + Send
+        + Sync
+        + 'static,
+    S::Future: Send + 'static,
+    B: Body<Data = Bytes> + Send + 'static,
+    B::Error: Into<Box<dyn StdError + Send + Sync>>,
+{
+    let slots = match options.limits.max_connections {
+        0 => None,
+        max => Some(Arc::new(Semaphore::new(max.min(Semaphore::MAX_PERMITS)))),
+    };
+    let refused_log = LogThrottle::new(LOG_INTERVAL);
+    let error_log = LogThrottle::new(LOG_INTERVAL);
+    let mut open = JoinSet::new();
+    loop {
+        tokio::select! {
+            () = shutdown.cancelled() => break,
+            Some(done) = open.join_next(), if !open.is_empty() => log_abnormal_end(done),
+            accepted = socket.listener.accept() => match accepted {
+                Ok((stream, peer)) => {
+                    let slot = match &slots {
+                        None => None,
+                        Some(slots) => match Arc::clone(slots).try_acquire_owned() {
+                            Ok(slot) => Some(slot),
+                            Err(_) => {
+                                if let Some(suppressed) = refused_log.hit() {
+                                    tracing::warn!(
+                                        %peer,
+                                        max_connections = options.limits.max_connections,
+                                        refused_since_last_report = suppressed,
+                                        "refusing a connection: the server holds max_connections \
+                                         already; raise max_connections if clients are legitimate"
+                                    );
+                                }
+                                open.spawn(refuse(stream, options.refusal));
+                                continue;
+                            }
+                        },
+                    };
+                    // Small responses must not wait for Nagle's algorithm.
+                    let _ = stream.set_nodelay(true);
+                    let connection = serve_connection(
+                        stream,
+                        Arc::clone(&options),
+                        service.clone(),
+                        shutdown.clone(),
+                    );
+                    let span = tracing::debug_span!("connection", peer = %peer);
+                    open.spawn(async move {
+                        let _slot = slot;
+                        connection.await;
+                    }.instrument(span));
+                }
+                Err(error) => {
+                    if let Some(suppressed) = error_log.hit() {
+                        tracing::warn!(%error, failed_since_last_report = suppressed, "accepting a connection failed");
+                    }
+                    tokio::time::sleep(ACCEPT_ERROR_BACKOFF).await;
+                }
+            },
+        }
+    }
+    // Stop listening on this socket (another instance taking over keeps its own copy).
+    drop(socket);
+    let drained = tokio::time::timeout(DRAIN_TIMEOUT, async {
+        while let Some(done) = open.join_next().await {
+            log_abnormal_end(done);
+        }
+    })
+    .await;
+    if drained.is_err() {
+        tracing::warn!(
+            connections = open.len(),
+            "calls still in flight after {DRAIN_TIMEOUT:?}; closing their connections"
+        );
+        open.shutdown().await;
+    }
+}
+
+/// Writes `refusal` (if any) to a connection over the limit, briefly, and closes it.
+async fn refuse(mut stream: TcpStream, refusal: Option<&'static [u8]>) {
+    if let Some(refusal) = refusal {
+        let _ = tokio::time::timeout(REFUSAL_WRITE_TIMEOUT, async {
+            stream.write_all(refusal).await?;
+            stream.shutdown().await
+        })
+        .await;
+    }
+}
+
+fn log_abnormal_end(done: Result<(), JoinError>) {
+    if let Err(error) = done
+        && error.is_panic()
+    {
+        tracing::error!(%error, "a connection task panicked");
+    }
+}
