@@ -24,6 +24,7 @@ use tokio_util::sync::CancellationToken;
 use super::batch::{Batch, Batcher};
 use super::queue::{Delivery, Outcome, Queue};
 use super::sender::{SendError, Sender};
+use super::timeout::deadline_in;
 use crate::component::CreateSettings;
 use crate::pdata::SignalData;
 use crate::telemetry::Counter;
@@ -218,12 +219,12 @@ async fn flush_on_timeout<T: SignalData>(
     settings: CreateSettings,
 ) {
     use tracing::Instrument;
-    // Far enough never to fire; recomputed whenever a partition starts.
-    let idle = Duration::from_secs(86_400 * 365);
     loop {
+        // Without a partition, a deadline far enough never to fire; recomputed whenever a
+        // partition starts.
         let deadline = batcher
             .next_deadline()
-            .unwrap_or_else(|| Instant::now() + idle);
+            .unwrap_or_else(|| deadline_in(Duration::MAX));
         tokio::select! {
             () = stop.cancelled() => return,
             () = batcher.partition_started() => continue,
@@ -273,7 +274,7 @@ impl<T: SignalData> Drop for Running<T> {
 impl<T: SignalData> Running<T> {
     /// Closes the queue and finishes what it holds within `timeout`; abandons the rest.
     pub async fn drain(mut self, timeout: Duration) {
-        let deadline = Instant::now() + timeout;
+        let deadline = deadline_in(timeout);
         let context = Arc::clone(&self.context);
         context.queue.close();
         let finished = tokio::time::timeout_at(deadline, async {

@@ -61,10 +61,17 @@
 //! # Retries and timeout
 //!
 //! Each attempt has `timeout` (5s). Retryable failures are retried with exponential
-//! backoff (5s × 1.5 per retry up to 30s, ±50% jitter), waiting at least as long as the
-//! backend's retry-after; permanent errors are never retried. Retrying gives up when the
-//! next attempt would start more than `max_elapsed_time` after the first; the data is
-//! then dropped (and counted in `otelcol_exporter_send_failed_*`).
+//! backoff (5s × 1.5 per retry up to 30s, ±50% jitter); permanent errors are never
+//! retried. Retrying gives up when the backoff's next attempt would start more than
+//! `max_elapsed_time` after the first; the data is then dropped (and counted in
+//! `otelcol_exporter_send_failed_*`).
+//!
+//! A backend's retry-after (HTTP `Retry-After`, gRPC `RetryInfo`) lengthens the wait
+//! before the next attempt, up to a ceiling: **5 minutes**, and never past the
+//! `max_elapsed_time` deadline. A backend asking for more gets its next attempt after 5
+//! minutes, or at the deadline — one last attempt there instead of the data being dropped
+//! at once on the backend's say-so (the Go Collector gives up at once). So no answer from
+//! a backend, however absurd, parks a worker for longer than 5 minutes at a time.
 //!
 //! With a persistent queue, `max_elapsed_time` does not apply: retryable failures are
 //! retried until the data is delivered or the exporter shuts down (the data then stays on
