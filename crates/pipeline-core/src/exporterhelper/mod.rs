@@ -73,6 +73,10 @@
 //! at once on the backend's say-so (the Go Collector gives up at once). So no answer from
 //! a backend, however absurd, parks a worker for longer than 5 minutes at a time.
 //!
+//! A panic in an export is a failed attempt, retried like any other; a panic elsewhere in
+//! a worker never costs the worker (see the dispatcher). Either way the panic is logged
+//! and the exporter's status becomes `PermanentError`: it is a bug to report.
+//!
 //! With a persistent queue, `max_elapsed_time` does not apply: retryable failures are
 //! retried until the data is delivered or the exporter shuts down (the data then stays on
 //! disk for the next start). A persistent queue exists to outlast outages, and dropping its
@@ -202,7 +206,10 @@ pub fn build<T: SignalData>(
     }
     let chain: Arc<dyn Sender<T>> = Arc::new(CountingSender::new(
         RetrySender::new(
-            TimeoutSender::new(ExportSender(Arc::clone(&export)), config.timeout),
+            TimeoutSender::new(
+                ExportSender::new(Arc::clone(&export), settings.clone()),
+                config.timeout,
+            ),
             retry,
             stop_retries.clone(),
         ),

@@ -299,6 +299,53 @@ async fn what_shutdown_abandons_is_logged_under_the_exporters_id() {
 }
 
 #[tokio::test(start_paused = true)]
+async fn a_panicking_export_is_retried_and_costs_no_worker() {
+    let logs = CapturedLogs::default();
+    let _logging = logs.install();
+    let backend = Script::delayed(Duration::from_secs(1));
+    backend.panic_next(3);
+    let (exporter, settings) = exporter("otlp/panicky", &config(queue(100, 3)), &backend);
+    exporter.start(&Host::default()).await.unwrap();
+    for id in 0..3 {
+        exporter.consume(numbered([id])).await.unwrap();
+    }
+    // Every worker's export panicked; none of it counts as sent.
+    eventually(|| backend.calls() == 3 && backend.in_flight() == 0).await;
+    assert_eq!(metric(&settings, "otelcol_exporter_sent_spans"), 0.0);
+    // A failed attempt like any other: retried after the backoff, then delivered.
+    eventually(|| backend.received().len() == 3).await;
+    let mut received = backend.received_ids();
+    received.sort_unstable();
+    assert_eq!(received, [0, 1, 2]);
+    assert_eq!(metric(&settings, "otelcol_exporter_sent_spans"), 3.0);
+    assert_eq!(metric(&settings, "otelcol_exporter_send_failed_spans"), 0.0);
+
+    // All three workers are still there: three requests are exported at once.
+    for id in 3..6 {
+        exporter.consume(numbered([id])).await.unwrap();
+    }
+    eventually(|| backend.in_flight() == 3).await;
+    eventually(|| backend.received().len() == 6).await;
+    exporter.shutdown().await.unwrap();
+
+    let text = logs.text();
+    let panics: Vec<&str> = text
+        .lines()
+        .filter(|l| l.contains("export panicked") && l.contains("ERROR"))
+        .collect();
+    assert_eq!(panics.len(), 3, "each panic logged once:\n{text}");
+    assert!(
+        panics[0].contains("otelcol.component.id=otlp/panicky"),
+        "{}",
+        panics[0]
+    );
+    assert!(
+        text.contains("PermanentError: export panicked: scripted panic"),
+        "reported as the exporter's status:\n{text}"
+    );
+}
+
+#[tokio::test(start_paused = true)]
 async fn batches_merge_up_to_min_size_and_flush_after_the_timeout() {
     let backend = Script::ok();
     let batching = QueueConfig {
