@@ -498,6 +498,33 @@ fn defaults_follow_the_go_exporter() {
     assert_eq!(config.write_buffer_size, 512 * 1024);
     assert!(config.retry_on_failure.enabled);
     assert_eq!(config.sending_queue.num_consumers, 10);
+    assert_eq!(config.sending_queue.queue_size, 1000);
+    assert_eq!(config.sending_queue.memory_limit_mib, 256);
+}
+
+#[test]
+fn the_sending_queue_takes_a_memory_limit_and_still_refuses_unknown_keys() {
+    let config: Config = load(
+        "endpoint: http://h
+sending_queue: {memory_limit_mib: 64}
+",
+    )
+    .unwrap();
+    assert_eq!(config.sending_queue.memory_limit_bytes(), Some(64 << 20));
+    let config: Config = load(
+        "endpoint: http://h
+sending_queue: {memory_limit_mib: 0}
+",
+    )
+    .unwrap();
+    assert_eq!(config.sending_queue.memory_limit_bytes(), None);
+    let error = load::<Config>(
+        "endpoint: http://h
+sending_queue: {memory_limit: 64}
+",
+    )
+    .expect_err("unknown key");
+    assert_eq!(error.path(), "sending_queue::memory_limit", "{error}");
 }
 
 #[test]

@@ -443,8 +443,11 @@ mod tests {
     #[tokio::test(start_paused = true)]
     async fn a_panic_in_the_chain_costs_no_worker_and_a_memory_queue_counts_the_loss() {
         let queue = Arc::new(MemoryQueue::<Traces>::new(
-            100,
-            Sizer::Requests,
+            Limit {
+                sizer: Sizer::Requests,
+                capacity: 100,
+            },
+            None,
             false,
             Gauge::default(),
             Counter::default(),
