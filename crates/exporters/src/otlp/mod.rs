@@ -30,8 +30,8 @@
 //! | `keepalive::time` / `timeout` / `permit_without_stream` | off; 10s / 10s / false when the section is present | HTTP/2 pings |
 //! | `balancer_name`, `read_buffer_size`, `write_buffer_size`, `wait_for_ready` | | accepted for compatibility, see below |
 //! | `timeout` | `5s` | deadline of each attempt, also sent as `grpc-timeout` |
-//! | `retry_on_failure` | enabled, 5s → 30s, 300s total | the exporter helper's retry |
-//! | `sending_queue` | enabled, 1000 requests, 10 consumers | the exporter helper's queue |
+//! | `retry_on_failure` | enabled, 5s → 30s, 300s total | the exporter helper's retry; the backend's retry-after is honoured up to 5 minutes and never past `max_elapsed_time` |
+//! | `sending_queue` | enabled, 1000 requests, 10 consumers, 256 MiB | the [exporter helper's](tributary_pipeline_core::exporterhelper) queue; `memory_limit_mib` (256) bounds the data a memory queue holds whatever its `sizer` (0: no bound) |
 //!
 //! # Behaviour
 //!
@@ -65,6 +65,9 @@
 //!
 //! # Differences from the Go Collector
 //!
+//! * A `RetryInfo` delay is honoured up to 5 minutes, and up to the `max_elapsed_time` deadline,
+//!   where the data gets its last attempt. Go waits as long as asked, and drops the data
+//!   at once when that reaches past `max_elapsed_time`.
 //! * gzip and zstd compress at level 1 unless `compression_params::level` says otherwise
 //!   (Go uses gzip 6 and zstd's default, 3); any server decompresses either.
 //! * `balancer_name`: only `pick_first` and `round_robin` are accepted, and both behave as

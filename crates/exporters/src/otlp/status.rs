@@ -244,6 +244,40 @@ mod tests {
     }
 
     #[test]
+    fn retry_info_of_any_size_is_read_without_panicking() {
+        use prost::Message;
+        let cases = [
+            (i64::MAX, 0, Duration::from_secs(i64::MAX as u64)),
+            (
+                i64::MAX,
+                i32::MAX,
+                Duration::new(i64::MAX as u64, 0) + Duration::from_nanos(i32::MAX as u64),
+            ),
+            (i64::MAX, i32::MIN, Duration::from_secs(i64::MAX as u64)),
+            (-1, i32::MAX, Duration::ZERO),
+            (i64::MIN, -1, Duration::ZERO),
+        ];
+        for (seconds, nanos, delay) in cases {
+            let info = rpc::RetryInfo {
+                retry_delay: Some(rpc::ProtoDuration { seconds, nanos }),
+            };
+            let details = rpc::Status {
+                code: Code::Unavailable as i32,
+                message: String::new(),
+                details: vec![rpc::Any {
+                    type_url: rpc::RETRY_INFO_TYPE_URL.into(),
+                    value: info.encode_to_vec(),
+                }],
+            }
+            .encode_to_vec();
+            let error = with_details(Code::Unavailable, details).to_consume_error();
+            assert_eq!(error.kind(), ErrorKind::Retryable, "{seconds}s {nanos}ns");
+            let expected = Some(delay).filter(|d| !d.is_zero());
+            assert_eq!(error.retry_after(), expected, "{seconds}s {nanos}ns");
+        }
+    }
+
+    #[test]
     fn garbage_details_are_ignored() {
         let status = with_details(Code::ResourceExhausted, vec![0xff, 0xff, 0xff]);
         assert_eq!(status.to_consume_error().kind(), ErrorKind::Permanent);

@@ -36,6 +36,7 @@ use super::exporter::{GrpcConnection, GrpcExporter};
 use super::status::details_with_retry_info;
 use crate::otlp_signal::OtlpSignal;
 use crate::testing::certs::TestPki;
+use crate::testing::hostile::{Answer, HostileBackend, numbered, within};
 use crate::testing::server::{TestServer, closed_port, serve};
 use crate::testing::{fixtures, load, settings};
 
@@ -809,4 +810,82 @@ fn the_factory_names_its_type_and_alias() {
     let factory = super::factory();
     assert_eq!(factory.component_type(), "otlp");
     assert_eq!(factory.aliases(), ["otlp_grpc"]);
+}
+
+// ---- A hostile backend ----
+
+/// Serves [`HostileBackend`] as an OTLP trace service: a refusal is `UNAVAILABLE` with a
+/// `RetryInfo` of `i64::MAX` seconds.
+#[derive(Clone)]
+struct Hostile(Arc<HostileBackend>);
+
+#[tonic::async_trait]
+impl trace_service_server::TraceService for Hostile {
+    async fn export(
+        &self,
+        request: tonic::Request<ExportTraceServiceRequest>,
+    ) -> Result<tonic::Response<ExportTraceServiceResponse>, Status> {
+        match self.0.answer(request.get_ref()).await {
+            Answer::Refuse => Err(Status::with_details(
+                Code::Unavailable,
+                "come back never",
+                details_with_retry_info(Some(Duration::MAX)).into(),
+            )),
+            Answer::Accept => Ok(tonic::Response::new(ExportTraceServiceResponse::default())),
+        }
+    }
+}
+
+#[tokio::test(start_paused = true)]
+async fn an_absurd_retry_info_loses_neither_workers_nor_data() {
+    let backend = Arc::new(HostileBackend::default());
+    let routes = tonic::service::Routes::new(trace_service_server::TraceServiceServer::new(
+        Hostile(Arc::clone(&backend)),
+    ));
+    let server = serve(routes.into_axum_router(), None).await;
+    // The default sending queue (10 consumers); retries without a time limit, so only the
+    // retry-after ceiling bounds the wait.
+    let config: Config = load(&format!(
+        "endpoint: http://{}\ncompression: none\nretry_on_failure: {{max_elapsed_time: 0s}}\n",
+        server.addr
+    ))
+    .unwrap();
+    let settings = settings::<Traces>("otlp/hostile");
+    let exporter = super::factory().create_traces(&settings, &config).unwrap();
+    exporter.start(&Host::default()).await.unwrap();
+
+    // More requests than workers, each refused once with the absurd RetryInfo after 1.5s.
+    for id in 0..25 {
+        exporter.consume(numbered(id)).await.unwrap();
+    }
+    // Each waits five minutes, the ceiling, not i64::MAX seconds: three rounds of ten
+    // take about 15 minutes.
+    within(Duration::from_secs(1000), "all 25 delivered", || {
+        backend.delivered().len() == 25
+    })
+    .await;
+    assert_eq!(backend.delivered(), (0..25).collect::<Vec<_>>());
+    assert_eq!(backend.refused(), 25);
+
+    // No worker was lost: ten requests are exported at once.
+    backend.recover();
+    for id in 100..110 {
+        exporter.consume(numbered(id)).await.unwrap();
+    }
+    within(Duration::from_secs(5), "ten exports at once", || {
+        backend.in_flight() == 10
+    })
+    .await;
+    within(Duration::from_secs(5), "all delivered", || {
+        backend.delivered().len() == 35
+    })
+    .await;
+    assert_eq!(
+        settings.metrics().value(
+            "otelcol_exporter_sent_spans",
+            &[("exporter", "otlp/hostile")]
+        ),
+        Some(35.0)
+    );
+    exporter.shutdown().await.unwrap();
 }

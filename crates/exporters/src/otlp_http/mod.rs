@@ -31,8 +31,8 @@
 //! | `disable_keep_alives` | `false` | a new connection per request |
 //! | `http2_read_idle_timeout` / `http2_ping_timeout` | off / 15s | HTTP/2 health pings |
 //! | `read_buffer_size`, `write_buffer_size`, `max_idle_conns`, `max_conns_per_host` | | accepted for compatibility, no effect |
-//! | `retry_on_failure` | enabled, 5s → 30s, 300s total | the exporter helper's retry |
-//! | `sending_queue` | enabled, 1000 requests, 10 consumers | the exporter helper's queue |
+//! | `retry_on_failure` | enabled, 5s → 30s, 300s total | the exporter helper's retry; the backend's retry-after is honoured up to 5 minutes and never past `max_elapsed_time` |
+//! | `sending_queue` | enabled, 1000 requests, 10 consumers, 256 MiB | the [exporter helper's](tributary_pipeline_core::exporterhelper) queue; `memory_limit_mib` (256) bounds the data a memory queue holds whatever its `sizer` (0: no bound) |
 //!
 //! # Behaviour
 //!
@@ -56,6 +56,9 @@
 //! # Differences from the Go Collector
 //!
 //! * Go honours `Retry-After` only on 429 and 503; here it is honoured on 502 and 504 too.
+//! * A `Retry-After` is honoured up to 5 minutes, and up to the `max_elapsed_time` deadline,
+//!   where the data gets its last attempt. Go waits as long as asked, and drops the data
+//!   at once when that reaches past `max_elapsed_time`.
 //! * `tls::insecure` has no effect (as in Go, the URL scheme decides); `auth`,
 //!   `cookies` and `middlewares` are not supported and are refused as unknown keys.
 

@@ -30,10 +30,12 @@ fn media_type(headers: &HeaderMap) -> Option<String> {
 }
 
 /// The delay a `Retry-After` value asks for: delay-seconds, or an HTTP-date (a date in the
-/// past means no delay).
+/// past means no delay). Delay-seconds too large for a `u64` mean the longest delay there
+/// is; the retry stage decides how much of any delay it honours.
 pub(crate) fn retry_after(value: &HeaderValue, now: SystemTime) -> Option<Duration> {
     let text = value.to_str().ok()?.trim();
-    if let Ok(seconds) = text.parse::<u64>() {
+    if !text.is_empty() && text.bytes().all(|b| b.is_ascii_digit()) {
+        let seconds = text.parse::<u64>().unwrap_or(u64::MAX);
         return Some(Duration::from_secs(seconds));
     }
     let date = httpdate::parse_http_date(text).ok()?;
@@ -160,6 +162,26 @@ mod tests {
         );
         assert_eq!(retry_after(&"soon".parse().unwrap(), now), None);
         assert_eq!(retry_after(&"-5".parse().unwrap(), now), None);
+    }
+
+    #[test]
+    fn absurd_retry_after_values_saturate_instead_of_failing() {
+        let now = SystemTime::UNIX_EPOCH + Duration::from_secs(1_700_000_000);
+        let longest = Some(Duration::from_secs(u64::MAX));
+        for absurd in [
+            "18446744073709551615",
+            "18446744073709551616",
+            "99999999999999999999999999999999999999",
+        ] {
+            assert_eq!(
+                retry_after(&absurd.parse().unwrap(), now),
+                longest,
+                "{absurd}"
+            );
+        }
+        // The latest HTTP-date there is, seen from the earliest clock there is.
+        let last = "Fri, 31 Dec 9999 23:59:59 GMT".parse().unwrap();
+        assert!(retry_after(&last, SystemTime::UNIX_EPOCH).is_some());
     }
 
     #[test]

@@ -28,6 +28,7 @@ use tributary_pipeline_core::pdata::rpc;
 
 use crate::otlp_signal::OtlpSignal;
 use crate::testing::certs::TestPki;
+use crate::testing::hostile::{Answer, HostileBackend, numbered, within};
 use crate::testing::server::{TestServer, closed_port, serve};
 use crate::testing::{fixtures, load, settings};
 
@@ -497,6 +498,33 @@ fn defaults_follow_the_go_exporter() {
     assert_eq!(config.write_buffer_size, 512 * 1024);
     assert!(config.retry_on_failure.enabled);
     assert_eq!(config.sending_queue.num_consumers, 10);
+    assert_eq!(config.sending_queue.queue_size, 1000);
+    assert_eq!(config.sending_queue.memory_limit_mib, 256);
+}
+
+#[test]
+fn the_sending_queue_takes_a_memory_limit_and_still_refuses_unknown_keys() {
+    let config: Config = load(
+        "endpoint: http://h
+sending_queue: {memory_limit_mib: 64}
+",
+    )
+    .unwrap();
+    assert_eq!(config.sending_queue.memory_limit_bytes(), Some(64 << 20));
+    let config: Config = load(
+        "endpoint: http://h
+sending_queue: {memory_limit_mib: 0}
+",
+    )
+    .unwrap();
+    assert_eq!(config.sending_queue.memory_limit_bytes(), None);
+    let error = load::<Config>(
+        "endpoint: http://h
+sending_queue: {memory_limit: 64}
+",
+    )
+    .expect_err("unknown key");
+    assert_eq!(error.path(), "sending_queue::memory_limit", "{error}");
 }
 
 #[test]
@@ -576,4 +604,73 @@ fn config_errors_name_their_paths() {
         let error = load::<Config>(yaml).expect_err(yaml);
         assert_eq!(error.path(), path, "{yaml}: {error}");
     }
+}
+
+// ---- A hostile backend ----
+
+/// Serves [`HostileBackend`] over OTLP/HTTP: a refusal is `503` with
+/// `Retry-After: 18446744073709551615`.
+async fn hostile_server(backend: Arc<HostileBackend>) -> TestServer {
+    async fn handle(State(backend): State<Arc<HostileBackend>>, body: Bytes) -> Response {
+        let request = ExportTraceServiceRequest::decode(body).expect("an OTLP request");
+        match backend.answer(&request).await {
+            Answer::Refuse => (
+                StatusCode::SERVICE_UNAVAILABLE,
+                [("retry-after", u64::MAX.to_string())],
+            )
+                .into_response(),
+            Answer::Accept => StatusCode::OK.into_response(),
+        }
+    }
+    serve(Router::new().fallback(handle).with_state(backend), None).await
+}
+
+#[tokio::test(start_paused = true)]
+async fn an_absurd_retry_after_loses_neither_workers_nor_data() {
+    let backend = Arc::new(HostileBackend::default());
+    let server = hostile_server(Arc::clone(&backend)).await;
+    // The default sending queue (10 consumers) and retries (max_elapsed_time 300s).
+    let config: Config = load(&format!(
+        "endpoint: http://{}\ncompression: none\n",
+        server.addr
+    ))
+    .unwrap();
+    let settings = settings::<Traces>("otlp_http/hostile");
+    let exporter = super::factory().create_traces(&settings, &config).unwrap();
+    exporter.start(&Host::default()).await.unwrap();
+
+    // More requests than workers, each refused once with the absurd header after 1.5s.
+    for id in 0..25 {
+        exporter.consume(numbered(id)).await.unwrap();
+    }
+    // Each waits no longer than the rest of its max_elapsed_time (not 2^64 seconds), so
+    // three rounds of ten take about 15 minutes.
+    within(Duration::from_secs(1000), "all 25 delivered", || {
+        backend.delivered().len() == 25
+    })
+    .await;
+    assert_eq!(backend.delivered(), (0..25).collect::<Vec<_>>());
+    assert_eq!(backend.refused(), 25);
+
+    // No worker was lost: ten requests are exported at once.
+    backend.recover();
+    for id in 100..110 {
+        exporter.consume(numbered(id)).await.unwrap();
+    }
+    within(Duration::from_secs(5), "ten exports at once", || {
+        backend.in_flight() == 10
+    })
+    .await;
+    within(Duration::from_secs(5), "all delivered", || {
+        backend.delivered().len() == 35
+    })
+    .await;
+    assert_eq!(
+        settings.metrics().value(
+            "otelcol_exporter_sent_spans",
+            &[("exporter", "otlp_http/hostile")]
+        ),
+        Some(35.0)
+    );
+    exporter.shutdown().await.unwrap();
 }

@@ -262,18 +262,26 @@ impl CreateSettings {
     where
         F: Future<Output = ()> + Send + 'static,
     {
-        let status = self.status.clone();
-        let span = self.span.clone();
+        let settings = self.clone();
         tokio::spawn(async move {
             if let Err(panic) = AssertUnwindSafe(task).catch_unwind().await {
-                let message = panic_message(&*panic);
-                let _entered = span.enter();
-                tracing::error!(panic = %message, "component task panicked");
-                status.report(ComponentStatus::PermanentError(format!(
-                    "task panicked: {message}"
-                )));
+                settings.report_panic("task", &*panic);
             }
         })
+    }
+
+    /// Reports a panic caught in the component's work, `what` naming that work (`"task"`,
+    /// `"export"`): logs it at error level under the component's span and reports the
+    /// component as failed ([`ComponentStatus::PermanentError`]), since a panic is a bug
+    /// that going on does not fix. Returns the panic's message.
+    pub(crate) fn report_panic(&self, what: &str, panic: &(dyn Any + Send)) -> String {
+        let message = panic_message(panic);
+        let _entered = self.span.enter();
+        tracing::error!(panic = %message, "{what} panicked");
+        self.status.report(ComponentStatus::PermanentError(format!(
+            "{what} panicked: {message}"
+        )));
+        message
     }
 }
 

@@ -4,6 +4,9 @@
 //! starts at `initial_interval` and is multiplied by `multiplier` after each retry, up to
 //! `max_interval`; each delay is drawn uniformly from `interval × (1 ± randomization_factor)`,
 //! so workers that failed together do not retry together.
+//!
+//! The arithmetic saturates: a configuration built in code may hold any [`Duration`], and
+//! an interval too large for one is `Duration::MAX`, never a panic.
 
 use std::collections::hash_map::RandomState;
 use std::hash::BuildHasher;
@@ -43,12 +46,18 @@ impl Backoff {
         let interval = self.interval.as_secs_f64();
         let delta = self.randomization_factor * interval;
         let delay = interval - delta + self.rng.next_unit() * 2.0 * delta;
-        self.interval = self
-            .interval
-            .mul_f64(self.multiplier)
-            .min(self.max_interval);
-        Duration::from_secs_f64(delay.max(0.0))
+        self.interval = seconds(interval * self.multiplier).min(self.max_interval);
+        seconds(delay)
     }
+}
+
+/// `secs` as a [`Duration`], saturating: negative or NaN is zero, too large is
+/// `Duration::MAX` (`Duration::from_secs_f64` and `mul_f64` panic on both).
+fn seconds(secs: f64) -> Duration {
+    if secs.is_nan() || secs <= 0.0 {
+        return Duration::ZERO;
+    }
+    Duration::try_from_secs_f64(secs).unwrap_or(Duration::MAX)
 }
 
 /// A small, fast pseudo-random generator (SplitMix64); jitter needs no more.
@@ -115,6 +124,28 @@ mod tests {
                 prop_assert!(delay >= i * (1.0 - jitter) - 1e-9, "{delay} below {i}");
                 prop_assert!(delay <= i * (1.0 + jitter) + 1e-9, "{delay} above {i}");
                 interval = interval.mul_f64(multiplier).min(Duration::from_millis(max));
+            }
+        }
+
+        /// Whatever the configuration (built in code, so unchecked), a delay is a
+        /// duration, never a panic.
+        #[test]
+        fn extreme_configurations_saturate_instead_of_panicking(
+            initial in prop_oneof![Just(Duration::MAX), Just(Duration::from_secs(u64::MAX / 2)), any::<u64>().prop_map(Duration::from_nanos)],
+            multiplier in prop_oneof![Just(f64::MAX), Just(f64::INFINITY), Just(f64::NAN), 1.0f64..1e300],
+            jitter in prop_oneof![Just(1.0f64), Just(f64::NAN), 0.0f64..=1.0],
+            seed in any::<u64>(),
+        ) {
+            let config = RetryConfig {
+                initial_interval: initial,
+                multiplier,
+                max_interval: Duration::MAX,
+                randomization_factor: jitter,
+                ..RetryConfig::default()
+            };
+            let mut backoff = Backoff::with_seed(&config, seed);
+            for _ in 0..10 {
+                let _ = backoff.next_delay();
             }
         }
 

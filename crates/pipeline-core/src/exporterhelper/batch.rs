@@ -21,6 +21,7 @@ use tokio::sync::Notify;
 use tokio::time::Instant;
 
 use super::queue::{Completion, Outcome, size_of};
+use super::timeout::deadline_in;
 use super::{BatchConfig, Sizer};
 use crate::pdata::{ClientMetadata, SignalData};
 
@@ -158,7 +159,7 @@ impl<T: SignalData> Batcher<T> {
                             data: head,
                             size,
                             pieces: vec![Arc::clone(&tracker)],
-                            deadline: Instant::now() + self.flush_timeout,
+                            deadline: deadline_in(self.flush_timeout),
                         },
                     );
                     self.started.notify_one();

@@ -138,6 +138,11 @@ pub struct QueueConfig {
     pub sizer: Sizer,
     /// When full: wait for room (true) or refuse at once with a retryable error (false).
     pub block_on_overflow: bool,
+    /// A memory queue's second bound, whatever `sizer` counts: the requests it holds may
+    /// take at most this many MiB, measured as their protobuf encoding (256); 0: no bound.
+    /// A Tributary addition: `queue_size` alone bounds memory only by requests × their
+    /// size. A persistent queue keeps its requests on disk and ignores it.
+    pub memory_limit_mib: usize,
     /// Make the queue persistent in this storage extension (`file_storage`).
     pub storage: Option<ComponentId>,
     /// Batch requests before export.
@@ -156,6 +161,7 @@ impl Default for QueueConfig {
             queue_size: 1000,
             sizer: Sizer::Requests,
             block_on_overflow: false,
+            memory_limit_mib: DEFAULT_MEMORY_LIMIT_MIB,
             storage: None,
             batch: None,
             drain_timeout: Duration::from_secs(5),
@@ -163,7 +169,18 @@ impl Default for QueueConfig {
     }
 }
 
+/// The default `sending_queue::memory_limit_mib`: 256 MiB per queue (per exporter and
+/// signal). Roomy for the default 1000 requests as SDKs and agents send them (up to 256
+/// KiB each), so the Go Collector's `queue_size` keeps deciding for them; it is large
+/// batches that meet it, which would otherwise fill up to 1000 × 20 MiB.
+pub const DEFAULT_MEMORY_LIMIT_MIB: usize = 256;
+
 impl QueueConfig {
+    /// `memory_limit_mib` in bytes; `None` when there is no such bound.
+    pub fn memory_limit_bytes(&self) -> Option<u64> {
+        (self.memory_limit_mib != 0).then(|| (self.memory_limit_mib as u64).saturating_mul(1 << 20))
+    }
+
     /// Checks sizes and combinations.
     pub fn validate(&self) -> Result<(), ConfigError> {
         if !self.enabled {

@@ -11,10 +11,20 @@
 //! requests and the batcher's pending batches get one attempt each (retries are already
 //! stopped) until the drain deadline. What is still being exported then is abandoned:
 //! a persistent queue keeps it, a memory queue's loss is counted and logged.
+//!
+//! A panic never costs a worker. An export that panics is already a retryable failure
+//! (see [`ExportSender`](super::sender::ExportSender)); a panic anywhere else in the
+//! sender chain ends that request's delivery as *interrupted* — a persistent queue
+//! delivers it again, a memory queue's loss is counted and logged, and it is never
+//! acknowledged as delivered — and a worker that panics outside an export is restarted.
+//! Each panic is logged and reported as the exporter's status; the worker then pauses
+//! for [`PANIC_PAUSE`], so a request that panics every time cannot spin the CPU.
 
+use std::panic::AssertUnwindSafe;
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
 
+use futures_util::FutureExt;
 use futures_util::future::join_all;
 use tokio::sync::Semaphore;
 use tokio::task::JoinHandle;
@@ -24,9 +34,13 @@ use tokio_util::sync::CancellationToken;
 use super::batch::{Batch, Batcher};
 use super::queue::{Delivery, Outcome, Queue};
 use super::sender::{SendError, Sender};
+use super::timeout::deadline_in;
 use crate::component::CreateSettings;
 use crate::pdata::SignalData;
 use crate::telemetry::Counter;
+
+/// How long a worker waits after a panic before it takes the next request.
+const PANIC_PAUSE: Duration = Duration::from_secs(1);
 
 /// What every worker shares.
 struct Context<T: SignalData> {
@@ -35,27 +49,61 @@ struct Context<T: SignalData> {
     batcher: Option<Arc<Batcher<T>>>,
     /// One per export that may run at once.
     permits: Arc<Semaphore>,
-    /// Counts items a memory queue loses to shutdown.
+    /// Counts items a memory queue loses to shutdown or a panic.
     send_failed: Counter,
+    /// Where panics are reported.
+    settings: CreateSettings,
+}
+
+/// Whether the sender chain returned or panicked.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Sent {
+    Returned,
+    Panicked,
 }
 
 impl<T: SignalData> Context<T> {
-    async fn send_request(&self, delivery: Delivery<T>) {
+    async fn send_request(&self, delivery: Delivery<T>) -> Sent {
         let items = delivery.data.item_count();
-        let guard = LossGuard::new(self, items);
-        let result = self.chain.send(delivery.data).await;
-        guard.disarm();
-        self.report(&result, items);
-        delivery.done.complete(outcome(&result));
+        let (outcome, sent) = self.send(delivery.data, items).await;
+        delivery.done.complete(outcome);
+        sent
     }
 
-    async fn send_batch(&self, batch: Batch<T>) {
+    async fn send_batch(&self, batch: Batch<T>) -> Sent {
         let items = batch.items();
+        let (outcome, sent) = self.send(batch.data.clone(), items).await;
+        batch.finish(outcome);
+        sent
+    }
+
+    /// Sends `data` through the chain and says how its delivery ended.
+    async fn send(&self, data: T, items: usize) -> (Outcome, Sent) {
         let guard = LossGuard::new(self, items);
-        let result = self.chain.send(batch.data.clone()).await;
+        let result = AssertUnwindSafe(self.chain.send(data)).catch_unwind().await;
         guard.disarm();
-        self.report(&result, items);
-        batch.finish(outcome(&result));
+        match result {
+            Ok(result) => {
+                self.report(&result, items);
+                (outcome(&result), Sent::Returned)
+            }
+            Err(panic) => {
+                self.settings.report_panic("export worker", &*panic);
+                if self.queue.is_durable() {
+                    tracing::warn!(
+                        kept_items = items,
+                        "the persistent queue keeps the data whose export panicked, to deliver it again"
+                    );
+                } else {
+                    self.send_failed.add(items as u64);
+                    tracing::error!(
+                        dropped_items = items,
+                        "exporting panicked; dropping the data held in memory"
+                    );
+                }
+                (Outcome::Interrupted, Sent::Panicked)
+            }
+        }
     }
 
     fn report(&self, result: &Result<(), SendError>, items: usize) {
@@ -151,11 +199,12 @@ pub(crate) fn start<T: SignalData>(
         batcher,
         permits: Arc::new(Semaphore::new(num_consumers)),
         send_failed,
+        settings: settings.clone(),
     });
     let workers = (0..num_consumers)
         .map(|_| {
             let context = Arc::clone(&context);
-            settings.spawn(work(context).instrument(settings.span().clone()))
+            settings.spawn(supervise(context).instrument(settings.span().clone()))
         })
         .collect();
     let flushes = Arc::new(Mutex::new(Vec::new()));
@@ -181,12 +230,28 @@ pub(crate) fn start<T: SignalData>(
     }
 }
 
+/// One worker: runs [`work`] until the queue ends, restarting it after a panic, so the
+/// exporter never has fewer than `num_consumers` workers.
+async fn supervise<T: SignalData>(context: Arc<Context<T>>) {
+    while let Err(panic) = AssertUnwindSafe(work(Arc::clone(&context)))
+        .catch_unwind()
+        .await
+    {
+        // What the worker held (a request taken from the queue) was dropped with it,
+        // which hands it back to a persistent queue and frees its room in a memory one.
+        context.settings.report_panic("export worker", &*panic);
+        tokio::time::sleep(PANIC_PAUSE).await;
+    }
+}
+
 /// One worker's loop.
 async fn work<T: SignalData>(context: Arc<Context<T>>) {
     match &context.batcher {
         None => {
             while let Some(delivery) = context.queue.next().await {
-                context.send_request(delivery).await;
+                if context.send_request(delivery).await == Sent::Panicked {
+                    tokio::time::sleep(PANIC_PAUSE).await;
+                }
             }
         }
         Some(batcher) => {
@@ -198,11 +263,16 @@ async fn work<T: SignalData>(context: Arc<Context<T>>) {
                 // A permit only to send: an idle worker waiting on the queue must not
                 // hold one the flush timer needs. While exports are saturated, workers
                 // block here, so at most a batch per partition piles up in memory.
-                let Ok(_permit) = context.permits.acquire().await else {
+                let Ok(permit) = context.permits.acquire().await else {
                     return;
                 };
+                let mut panicked = false;
                 for batch in ready {
-                    context.send_batch(batch).await;
+                    panicked |= context.send_batch(batch).await == Sent::Panicked;
+                }
+                drop(permit);
+                if panicked {
+                    tokio::time::sleep(PANIC_PAUSE).await;
                 }
             }
         }
@@ -218,12 +288,12 @@ async fn flush_on_timeout<T: SignalData>(
     settings: CreateSettings,
 ) {
     use tracing::Instrument;
-    // Far enough never to fire; recomputed whenever a partition starts.
-    let idle = Duration::from_secs(86_400 * 365);
     loop {
+        // Without a partition, a deadline far enough never to fire; recomputed whenever a
+        // partition starts.
         let deadline = batcher
             .next_deadline()
-            .unwrap_or_else(|| Instant::now() + idle);
+            .unwrap_or_else(|| deadline_in(Duration::MAX));
         tokio::select! {
             () = stop.cancelled() => return,
             () = batcher.partition_started() => continue,
@@ -273,7 +343,7 @@ impl<T: SignalData> Drop for Running<T> {
 impl<T: SignalData> Running<T> {
     /// Closes the queue and finishes what it holds within `timeout`; abandons the rest.
     pub async fn drain(mut self, timeout: Duration) {
-        let deadline = Instant::now() + timeout;
+        let deadline = deadline_in(timeout);
         let context = Arc::clone(&self.context);
         context.queue.close();
         let finished = tokio::time::timeout_at(deadline, async {
@@ -336,5 +406,126 @@ impl<T: SignalData> Running<T> {
         }
         let left = context.queue.discard();
         context.lost(left, "still queued when the drain deadline passed");
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::component::{ComponentId, Extension, Kind};
+    use crate::exporterhelper::queue::{MemoryQueue, PersistentQueue};
+    use crate::exporterhelper::testing::{Script, numbered};
+    use crate::exporterhelper::{Limit, Sizer};
+    use crate::extensions::file_storage::{FileStorage, FileStorageConfig};
+    use crate::pdata::{Signal, Traces};
+    use crate::telemetry::Gauge;
+
+    fn settings() -> CreateSettings {
+        CreateSettings::standalone(
+            Kind::Exporter,
+            "otlp".parse().unwrap(),
+            Some(Signal::Traces),
+        )
+    }
+
+    /// Waits (in virtual or real time) until `check` holds.
+    async fn eventually(mut check: impl FnMut() -> bool) {
+        let deadline = std::time::Instant::now() + Duration::from_secs(30);
+        while !check() {
+            assert!(
+                std::time::Instant::now() < deadline,
+                "condition not reached"
+            );
+            tokio::time::sleep(Duration::from_millis(5)).await;
+        }
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_panic_in_the_chain_costs_no_worker_and_a_memory_queue_counts_the_loss() {
+        let queue = Arc::new(MemoryQueue::<Traces>::new(
+            Limit {
+                sizer: Sizer::Requests,
+                capacity: 100,
+            },
+            None,
+            false,
+            Gauge::default(),
+            Counter::default(),
+        ));
+        let chain = Script::delayed(Duration::from_secs(1));
+        chain.panic_next(2);
+        let send_failed = Counter::default();
+        let running = start(
+            &settings(),
+            Arc::clone(&queue) as Arc<dyn Queue<Traces>>,
+            Arc::clone(&chain) as Arc<dyn Sender<Traces>>,
+            None,
+            2,
+            send_failed.clone(),
+        );
+        queue.offer(numbered([0, 1])).await.unwrap();
+        queue.offer(numbered([2, 3, 4])).await.unwrap();
+        eventually(|| chain.calls() == 2 && chain.in_flight() == 0).await;
+        // Never reported delivered: counted as lost, and their room in the queue freed.
+        assert!(chain.received().is_empty());
+        assert_eq!(send_failed.get(), 5);
+        assert_eq!(queue.size(), 0);
+
+        // Both workers are back: two requests are exported at once.
+        queue.offer(numbered([5])).await.unwrap();
+        queue.offer(numbered([6])).await.unwrap();
+        eventually(|| chain.in_flight() == 2).await;
+        eventually(|| chain.received().len() == 2).await;
+        running.drain(Duration::from_secs(5)).await;
+    }
+
+    #[tokio::test]
+    async fn a_request_whose_export_panicked_stays_in_a_persistent_queue_and_is_delivered() {
+        let dir = tempfile::tempdir().unwrap();
+        let storage = FileStorage::new(
+            &CreateSettings::standalone(Kind::Extension, "file_storage".parse().unwrap(), None),
+            FileStorageConfig {
+                directory: dir.path().to_path_buf(),
+                ..FileStorageConfig::default()
+            },
+        );
+        let exporter: ComponentId = "otlp".parse().unwrap();
+        let stored = storage
+            .queue_storage()
+            .unwrap()
+            .open_queue(&exporter, Signal::Traces)
+            .await
+            .unwrap();
+        let queue = Arc::new(PersistentQueue::<Traces>::new(
+            stored,
+            Limit {
+                sizer: Sizer::Requests,
+                capacity: 100,
+            },
+            false,
+            Gauge::default(),
+            Counter::default(),
+        ));
+        let chain = Script::ok();
+        chain.panic_next(1);
+        let send_failed = Counter::default();
+        let running = start(
+            &settings(),
+            Arc::clone(&queue) as Arc<dyn Queue<Traces>>,
+            Arc::clone(&chain) as Arc<dyn Sender<Traces>>,
+            None,
+            1,
+            send_failed.clone(),
+        );
+        queue.offer(numbered([7])).await.unwrap();
+        eventually(|| chain.received().len() == 1).await;
+        assert_eq!(chain.received_ids(), [7]);
+        assert_eq!(
+            chain.calls(),
+            2,
+            "the panicked attempt, then the redelivery"
+        );
+        assert_eq!(send_failed.get(), 0);
+        running.drain(Duration::from_secs(5)).await;
     }
 }

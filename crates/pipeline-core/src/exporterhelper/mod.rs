@@ -27,6 +27,7 @@
 //!       sizer: requests           # requests | items | bytes
 //!       num_consumers: 10
 //!       block_on_overflow: false
+//!       memory_limit_mib: 256      # memory queue: at most this much data, whatever the sizer
 //!       drain_timeout: 5s
 //!       storage: file_storage     # optional: a persistent queue
 //!       batch:                    # optional: exporter-side batching
@@ -47,6 +48,28 @@
 //! `enabled: false` there is no queue: `consume` exports in the caller's task (with
 //! retries and timeout) and returns the outcome.
 //!
+//! ## How memory is bounded
+//!
+//! `queue_size` counts requests by default (the Go Collector's `sizer: requests`), and
+//! 1000 requests of up to 20 MiB could hold 20 GiB. So a memory queue has a second bound,
+//! whatever its sizer: `memory_limit_mib` (a Tributary key, default **256 MiB**; 0 turns
+//! it off). The requests it holds — queued, batched, being exported or retried — may take
+//! at most that much, measured as their protobuf encoding, which is exactly what they hold
+//! when they came in over OTLP and were passed through untouched (the data a processor
+//! decoded takes more). Passing it is refused like a full queue: a retryable "sending queue
+//! is full", or with `block_on_overflow` a wait for room. A request larger than the whole
+//! limit is admitted once the queue holds nothing else, so it is delayed, never refused
+//! for good: a memory queue holds at most `memory_limit_mib` or one request, whichever is
+//! more (and receivers bound a request's size). The limit is per queue, that is per
+//! exporter and signal. Traffic from SDKs and agents (requests up to 256 KiB) meets
+//! `queue_size` first, as in Go; large batches meet the memory limit.
+//!
+//! A persistent queue keeps its requests on disk, bounded by `queue_size` (use `sizer:
+//! bytes` to bound the disk in bytes), and ignores `memory_limit_mib`. In memory it holds
+//! the most recent 8 MiB of records decoded (so workers that keep up need not read the
+//! disk), the requests being exported (at most `num_consumers`, or their batches), and the
+//! appends waiting for the disk.
+//!
 //! With `storage`, the queue lives in a storage extension
 //! ([`file_storage`](crate::extensions::file_storage)) instead of memory, with the
 //! guarantees documented there: at-least-once across restarts and crashes. Its size
@@ -61,10 +84,21 @@
 //! # Retries and timeout
 //!
 //! Each attempt has `timeout` (5s). Retryable failures are retried with exponential
-//! backoff (5s × 1.5 per retry up to 30s, ±50% jitter), waiting at least as long as the
-//! backend's retry-after; permanent errors are never retried. Retrying gives up when the
-//! next attempt would start more than `max_elapsed_time` after the first; the data is
-//! then dropped (and counted in `otelcol_exporter_send_failed_*`).
+//! backoff (5s × 1.5 per retry up to 30s, ±50% jitter); permanent errors are never
+//! retried. Retrying gives up when the backoff's next attempt would start more than
+//! `max_elapsed_time` after the first; the data is then dropped (and counted in
+//! `otelcol_exporter_send_failed_*`).
+//!
+//! A backend's retry-after (HTTP `Retry-After`, gRPC `RetryInfo`) lengthens the wait
+//! before the next attempt, up to a ceiling: **5 minutes**, and never past the
+//! `max_elapsed_time` deadline. A backend asking for more gets its next attempt after 5
+//! minutes, or at the deadline — one last attempt there instead of the data being dropped
+//! at once on the backend's say-so (the Go Collector gives up at once). So no answer from
+//! a backend, however absurd, parks a worker for longer than 5 minutes at a time.
+//!
+//! A panic in an export is a failed attempt, retried like any other; a panic elsewhere in
+//! a worker never costs the worker (see the dispatcher). Either way the panic is logged
+//! and the exporter's status becomes `PermanentError`: it is a bug to report.
 //!
 //! With a persistent queue, `max_elapsed_time` does not apply: retryable failures are
 //! retried until the data is delivered or the exporter shuts down (the data then stays on
@@ -135,7 +169,10 @@ use crate::consumer::{Capabilities, ConsumeError, Consumer};
 use crate::pdata::SignalData;
 use crate::telemetry::ExporterMetrics;
 
-pub use config::{BatchConfig, DEFAULT_TIMEOUT, HelperConfig, QueueConfig, RetryConfig, Sizer};
+pub use config::{
+    BatchConfig, DEFAULT_MEMORY_LIMIT_MIB, DEFAULT_TIMEOUT, HelperConfig, QueueConfig, RetryConfig,
+    Sizer,
+};
 pub use storage::{
     AppendError, Limit, NewRecord, QueueStorage, RecordContent, StorageError, StoredQueue,
     StoredRecord, Usage,
@@ -195,7 +232,10 @@ pub fn build<T: SignalData>(
     }
     let chain: Arc<dyn Sender<T>> = Arc::new(CountingSender::new(
         RetrySender::new(
-            TimeoutSender::new(ExportSender(Arc::clone(&export)), config.timeout),
+            TimeoutSender::new(
+                ExportSender::new(Arc::clone(&export), settings.clone()),
+                config.timeout,
+            ),
             retry,
             stop_retries.clone(),
         ),
@@ -210,8 +250,11 @@ pub fn build<T: SignalData>(
             .set(i64::try_from(queue_config.queue_size).unwrap_or(i64::MAX));
         if queue_config.storage.is_none() {
             let memory: Arc<dyn Queue<T>> = Arc::new(MemoryQueue::new(
-                queue_config.queue_size as u64,
-                queue_config.sizer,
+                Limit {
+                    sizer: queue_config.sizer,
+                    capacity: queue_config.queue_size as u64,
+                },
+                queue_config.memory_limit_bytes(),
                 queue_config.block_on_overflow,
                 metrics.queue_size.clone(),
                 metrics.enqueue_failed.clone(),

@@ -3,12 +3,23 @@
 //!
 //! * A permanent error is never retried.
 //! * The wait before a retry is the [`Backoff`] delay, raised to the backend's
-//!   retry-after when it gave one ([`ConsumeError::retry_after`]).
-//! * Retrying stops when the next attempt would start after `max_elapsed_time` since the
-//!   first one (0: never stops), or when the exporter shuts down. A request whose retries
-//!   were stopped by shutdown comes back *interrupted*, not failed: a persistent queue
-//!   keeps it for the next start. This holds with retries disabled too, so a shutdown never
-//!   turns a retryable failure into a deletion (the Go Collector's #15677).
+//!   retry-after when it gave one ([`ConsumeError::retry_after`]: HTTP `Retry-After`,
+//!   gRPC `RetryInfo`), but never above [`MAX_RETRY_AFTER`] (5 minutes) and never past
+//!   the `max_elapsed_time` deadline: a retry-after reaching beyond the deadline moves the
+//!   last attempt to the deadline itself.
+//! * Retrying stops when the backoff schedule's next attempt would start after
+//!   `max_elapsed_time` since the first one (0: never stops), or when the exporter shuts
+//!   down. A request whose retries were stopped by shutdown comes back *interrupted*, not
+//!   failed: a persistent queue keeps it for the next start. This holds with retries
+//!   disabled too, so a shutdown never turns a retryable failure into a deletion (the Go
+//!   Collector's #15677).
+//!
+//! The retry-after is the backend's wish, `max_elapsed_time` the user's: a backend cannot
+//! park the workers for longer than 5 minutes at a time, nor make the helper give data up
+//! before its `max_elapsed_time` (a hostile `Retry-After: 18446744073709551615` used to
+//! overflow the deadline arithmetic and kill the worker). The Go Collector honours the
+//! delay up to `max_elapsed_time` and gives up at once when it reaches further; here the
+//! data gets its last attempt at the deadline instead.
 
 use std::time::Duration;
 
@@ -45,10 +56,19 @@ impl<T: SignalData, S: Sender<T>> Sender<T> for RetrySender<S> {
         let started = Instant::now();
         let mut backoff = Backoff::new(&self.config);
         loop {
-            let failure = match self.inner.send(data.clone()).await {
+            let mut failure = match self.inner.send(data.clone()).await {
                 Ok(()) => return Ok(()),
                 Err(failure) => failure,
             };
+            // Whoever sees this error next (a caller without a queue, its client) gets the
+            // retry-after this stage honours, not the backend's unbounded one.
+            if failure
+                .error
+                .retry_after()
+                .is_some_and(|delay| delay > MAX_RETRY_AFTER)
+            {
+                failure.error = failure.error.with_retry_after(Some(MAX_RETRY_AFTER));
+            }
             if failure.interrupted || failure.error.is_permanent() {
                 return Err(failure);
             }
@@ -58,18 +78,18 @@ impl<T: SignalData, S: Sender<T>> Sender<T> for RetrySender<S> {
             if !self.config.enabled {
                 return Err(failure);
             }
-            let mut delay = backoff.next_delay();
-            if let Some(retry_after) = failure.error.retry_after() {
-                delay = delay.max(retry_after);
-            }
-            let max_elapsed = self.config.max_elapsed_time;
-            if !max_elapsed.is_zero() && started.elapsed() + delay > max_elapsed {
-                let elapsed = started.elapsed();
+            let elapsed = started.elapsed();
+            let Some(delay) = next_wait(
+                backoff.next_delay(),
+                failure.error.retry_after(),
+                elapsed,
+                self.config.max_elapsed_time,
+            ) else {
                 return Err(SendError::failed(failure.error.context(format!(
                     "no more retries left after {}",
                     humanize(elapsed)
                 ))));
-            }
+            };
             tracing::info!(error = %failure.error, interval = ?delay, "exporting failed; will retry the request after the interval");
             tokio::select! {
                 () = self.stop.cancelled() => return Err(SendError::interrupted(failure.error)),
@@ -77,6 +97,34 @@ impl<T: SignalData, S: Sender<T>> Sender<T> for RetrySender<S> {
             }
         }
     }
+}
+
+/// The longest wait a backend's retry-after can impose before the next attempt: asking for
+/// more counts as asking for this. Long enough for any throttling or maintenance window a
+/// backend announces in practice, short enough that a wrong or hostile value cannot stall
+/// delivery.
+pub(crate) const MAX_RETRY_AFTER: Duration = Duration::from_secs(5 * 60);
+
+/// The wait before the next attempt, or `None` when retrying must stop.
+///
+/// `backoff` is the schedule's delay and `retry_after` the backend's; `elapsed` is the time
+/// since the first attempt and `max_elapsed` the retry budget (zero: none). Retrying stops
+/// when the schedule's own delay would pass the budget. The backend's delay counts up to
+/// [`MAX_RETRY_AFTER`], and only as far as the budget reaches. No arithmetic here can
+/// overflow, whatever the backend sent.
+fn next_wait(
+    backoff: Duration,
+    retry_after: Option<Duration>,
+    elapsed: Duration,
+    max_elapsed: Duration,
+) -> Option<Duration> {
+    let remaining = (!max_elapsed.is_zero()).then(|| max_elapsed.saturating_sub(elapsed));
+    if remaining.is_some_and(|remaining| backoff > remaining) {
+        return None;
+    }
+    let requested = retry_after.unwrap_or(Duration::ZERO).min(MAX_RETRY_AFTER);
+    let wait = backoff.max(requested);
+    Some(remaining.map_or(wait, |remaining| wait.min(remaining)))
 }
 
 fn humanize(elapsed: Duration) -> String {
@@ -138,6 +186,45 @@ mod tests {
         sender.send(spans(1)).await.unwrap();
         // 60s instead of 5s; then the schedule's 7.5s instead of 1s.
         assert_eq!(schedule(&backend), [0.0, 60.0, 67.5]);
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn an_absurd_retry_after_after_a_slow_attempt_waits_five_minutes_at_most() {
+        // `Retry-After: 18446744073709551615` on an attempt that took 2s: the deadline
+        // arithmetic once overflowed here and panicked the worker.
+        for absurd in [Duration::MAX, Duration::from_secs(u64::MAX)] {
+            let backend = Script::failing(vec![ConsumeError::throttled("slow down", Some(absurd))]);
+            backend.set_delay(Some(Duration::from_secs(2)));
+            let forever = RetryConfig {
+                max_elapsed_time: Duration::ZERO,
+                ..config(0.0)
+            };
+            let sender = RetrySender::new(Arc::clone(&backend), forever, CancellationToken::new());
+            sender.send(spans(1)).await.unwrap();
+            // The attempt ends at 2s, then five minutes (the ceiling), not 2^64 seconds.
+            assert_eq!(schedule(&backend), [0.0, 302.0]);
+        }
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_retry_after_beyond_max_elapsed_time_moves_the_last_attempt_to_the_deadline() {
+        let backend = Script::always(ConsumeError::throttled(
+            "slow down",
+            Some(Duration::from_secs(u64::MAX)),
+        ));
+        backend.set_delay(Some(Duration::from_secs(2)));
+        let retry = RetryConfig {
+            max_elapsed_time: Duration::from_secs(60),
+            ..config(0.0)
+        };
+        let sender = RetrySender::new(Arc::clone(&backend), retry, CancellationToken::new());
+        let error = sender.send(spans(1)).await.unwrap_err();
+        // Not dropped on the backend's say-so at 2s: one more attempt at the 60s deadline,
+        // then the schedule's next delay passes it.
+        assert_eq!(schedule(&backend), [0.0, 60.0]);
+        assert!(!error.interrupted && error.error.message().contains("no more retries left"));
+        // The error passed on carries the delay that was honoured, not the backend's.
+        assert_eq!(error.error.retry_after(), Some(MAX_RETRY_AFTER));
     }
 
     #[tokio::test(start_paused = true)]

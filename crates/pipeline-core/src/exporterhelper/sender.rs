@@ -3,11 +3,14 @@
 //! Each stage of `batch → retry → timeout → export` is a [`Sender`] wrapping the next,
 //! in the spirit of tower's layers; each is small and tested alone.
 
+use std::panic::AssertUnwindSafe;
 use std::sync::Arc;
 
 use async_trait::async_trait;
+use futures_util::FutureExt;
 
 use super::Export;
+use crate::component::CreateSettings;
 use crate::consumer::ConsumeError;
 use crate::pdata::SignalData;
 
@@ -55,11 +58,37 @@ impl<T: SignalData, S: Sender<T> + ?Sized> Sender<T> for Arc<S> {
 }
 
 /// The innermost stage: the exporter's own [`Export`].
-pub(crate) struct ExportSender<T: SignalData>(pub Arc<dyn Export<T>>);
+///
+/// An export that panics is a failed attempt, not a dead worker: the panic is reported
+/// ([`CreateSettings::report_panic`]) and the attempt fails with a retryable error, so the
+/// retry stage tries again with backoff and a persistent queue never deletes the request
+/// because of it.
+pub(crate) struct ExportSender<T: SignalData> {
+    export: Arc<dyn Export<T>>,
+    settings: CreateSettings,
+}
+
+impl<T: SignalData> ExportSender<T> {
+    /// Calls `export`; panics are reported under `settings`.
+    pub fn new(export: Arc<dyn Export<T>>, settings: CreateSettings) -> Self {
+        ExportSender { export, settings }
+    }
+}
 
 #[async_trait]
 impl<T: SignalData> Sender<T> for ExportSender<T> {
     async fn send(&self, data: T) -> Result<(), SendError> {
-        self.0.export(data).await.map_err(SendError::failed)
+        match AssertUnwindSafe(self.export.export(data))
+            .catch_unwind()
+            .await
+        {
+            Ok(outcome) => outcome.map_err(SendError::failed),
+            Err(panic) => {
+                let message = self.settings.report_panic("export", &*panic);
+                Err(SendError::failed(ConsumeError::retryable(format!(
+                    "the export panicked: {message}"
+                ))))
+            }
+        }
     }
 }

@@ -70,6 +70,8 @@ pub(crate) struct Script {
     call_times: Mutex<Vec<Instant>>,
     in_flight: AtomicUsize,
     max_in_flight: AtomicUsize,
+    /// Calls still to panic, before anything else.
+    panics: AtomicUsize,
 }
 
 impl Script {
@@ -88,6 +90,7 @@ impl Script {
             call_times: Mutex::new(Vec::new()),
             in_flight: AtomicUsize::new(0),
             max_in_flight: AtomicUsize::new(0),
+            panics: AtomicUsize::new(0),
         })
     }
 
@@ -136,6 +139,11 @@ impl Script {
         *self.delay.lock().unwrap() = delay;
     }
 
+    /// Makes the next `calls` calls panic (after their delay) instead of answering.
+    pub fn panic_next(&self, calls: usize) {
+        self.panics.store(calls, Ordering::SeqCst);
+    }
+
     pub fn calls(&self) -> usize {
         self.calls.load(Ordering::SeqCst)
     }
@@ -153,6 +161,11 @@ impl Script {
         self.call_times.lock().unwrap().clone()
     }
 
+    /// The calls in progress now.
+    pub fn in_flight(&self) -> usize {
+        self.in_flight.load(Ordering::SeqCst)
+    }
+
     /// The most calls that were in progress at once.
     pub fn max_in_flight(&self) -> usize {
         self.max_in_flight.load(Ordering::SeqCst)
@@ -167,6 +180,12 @@ impl Script {
         let delay = *self.delay.lock().unwrap();
         if let Some(delay) = delay {
             tokio::time::sleep(delay).await;
+        }
+        let panics = self
+            .panics
+            .fetch_update(Ordering::SeqCst, Ordering::SeqCst, |n| n.checked_sub(1));
+        if panics.is_ok() {
+            panic!("scripted panic");
         }
         if let Some(answer) = self.script.lock().unwrap().pop_front() {
             return self.give(answer, data);

@@ -93,6 +93,55 @@ async fn a_full_queue_refuses_at_once_with_a_retryable_error() {
     assert_eq!(metric(&settings, "otelcol_exporter_queue_size"), 2.0);
 }
 
+/// A request of about 4 MiB, kept as its encoding: clones share the bytes, so a test can
+/// queue hundreds of MiB of them without holding that much.
+fn four_mib(id: u64) -> Traces {
+    let mut request = numbered([id]).into_request();
+    request.resource_spans[0].scope_spans[0].spans[0].attributes =
+        vec![crate::pdata::proto::common::v1::KeyValue {
+            key: "blob".into(),
+            value: Some(crate::pdata::proto::common::v1::AnyValue {
+                value: Some(
+                    crate::pdata::proto::common::v1::any_value::Value::StringValue(
+                        "x".repeat(4 << 20),
+                    ),
+                ),
+            }),
+            ..Default::default()
+        }];
+    Traces::decode(Traces::new(request).encoded()).unwrap()
+}
+
+#[tokio::test(start_paused = true)]
+async fn the_default_memory_queue_holds_256_mib_at_most_and_accepts_again_once_drained() {
+    let backend = Script::hanging();
+    let (exporter, settings) = exporter("otlp", &HelperConfig::default(), &backend);
+    exporter.start(&Host::default()).await.unwrap();
+    let blob = four_mib(0);
+    let fitting = (256 << 20) / blob.encoded_len() as u64;
+    assert_eq!(fitting, 63, "a little over 4 MiB each");
+    for _ in 0..fitting {
+        exporter.consume(blob.clone()).await.unwrap();
+    }
+    // Far from queue_size (1000 requests), but at the memory limit.
+    let error = exporter.consume(blob.clone()).await.unwrap_err();
+    assert!(error.is_retryable() && !error.is_permanent(), "{error}");
+    assert!(
+        error.message().starts_with("sending queue is full"),
+        "{error}"
+    );
+    assert_eq!(
+        metric(&settings, "otelcol_exporter_enqueue_failed_spans"),
+        1.0
+    );
+
+    // Once the backend takes what is queued, there is room again.
+    backend.set_fallback(Some(Ok(())));
+    eventually(|| backend.received().len() == fitting as usize).await;
+    exporter.consume(blob.clone()).await.unwrap();
+    exporter.shutdown().await.unwrap();
+}
+
 #[tokio::test(start_paused = true)]
 async fn blocking_on_overflow_waits_until_an_export_ends() {
     let backend = Script::delayed(Duration::from_secs(3));
@@ -296,6 +345,53 @@ async fn what_shutdown_abandons_is_logged_under_the_exporters_id() {
             "logged without the exporter's ID: {line}"
         );
     }
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_panicking_export_is_retried_and_costs_no_worker() {
+    let logs = CapturedLogs::default();
+    let _logging = logs.install();
+    let backend = Script::delayed(Duration::from_secs(1));
+    backend.panic_next(3);
+    let (exporter, settings) = exporter("otlp/panicky", &config(queue(100, 3)), &backend);
+    exporter.start(&Host::default()).await.unwrap();
+    for id in 0..3 {
+        exporter.consume(numbered([id])).await.unwrap();
+    }
+    // Every worker's export panicked; none of it counts as sent.
+    eventually(|| backend.calls() == 3 && backend.in_flight() == 0).await;
+    assert_eq!(metric(&settings, "otelcol_exporter_sent_spans"), 0.0);
+    // A failed attempt like any other: retried after the backoff, then delivered.
+    eventually(|| backend.received().len() == 3).await;
+    let mut received = backend.received_ids();
+    received.sort_unstable();
+    assert_eq!(received, [0, 1, 2]);
+    assert_eq!(metric(&settings, "otelcol_exporter_sent_spans"), 3.0);
+    assert_eq!(metric(&settings, "otelcol_exporter_send_failed_spans"), 0.0);
+
+    // All three workers are still there: three requests are exported at once.
+    for id in 3..6 {
+        exporter.consume(numbered([id])).await.unwrap();
+    }
+    eventually(|| backend.in_flight() == 3).await;
+    eventually(|| backend.received().len() == 6).await;
+    exporter.shutdown().await.unwrap();
+
+    let text = logs.text();
+    let panics: Vec<&str> = text
+        .lines()
+        .filter(|l| l.contains("export panicked") && l.contains("ERROR"))
+        .collect();
+    assert_eq!(panics.len(), 3, "each panic logged once:\n{text}");
+    assert!(
+        panics[0].contains("otelcol.component.id=otlp/panicky"),
+        "{}",
+        panics[0]
+    );
+    assert!(
+        text.contains("PermanentError: export panicked: scripted panic"),
+        "reported as the exporter's status:\n{text}"
+    );
 }
 
 #[tokio::test(start_paused = true)]

@@ -2,10 +2,13 @@
 //!
 //! It sits inside the retry stage, so every attempt gets the full timeout; an attempt
 //! that runs out of time is a retryable failure.
+//!
+//! [`deadline_in`] is how every stage turns a duration into a deadline.
 
 use std::time::Duration;
 
 use async_trait::async_trait;
+use tokio::time::Instant;
 
 use super::sender::{SendError, Sender};
 use crate::consumer::ConsumeError;
@@ -40,6 +43,16 @@ impl<T: SignalData, S: Sender<T>> Sender<T> for TimeoutSender<S> {
     }
 }
 
+/// The instant `duration` from now. A duration too long for an [`Instant`] (a
+/// configuration built in code may hold `Duration::MAX`) gives a deadline decades away,
+/// as tokio's own timers do, instead of overflowing.
+pub(crate) fn deadline_in(duration: Duration) -> Instant {
+    const FAR_FUTURE: Duration = Duration::from_secs(86_400 * 365 * 30);
+    let now = Instant::now();
+    now.checked_add(duration)
+        .unwrap_or_else(|| now + FAR_FUTURE)
+}
+
 #[cfg(test)]
 mod tests {
     use std::sync::Arc;
@@ -56,6 +69,16 @@ mod tests {
         assert_eq!(started.elapsed(), Duration::from_secs(5));
         assert!(error.error.is_retryable() && !error.interrupted);
         assert!(error.error.message().contains("timed out after 5s"));
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn deadlines_saturate_instead_of_overflowing() {
+        let now = Instant::now();
+        assert_eq!(
+            deadline_in(Duration::from_secs(5)),
+            now + Duration::from_secs(5)
+        );
+        assert!(deadline_in(Duration::MAX) > now + Duration::from_secs(86_400 * 365 * 10));
     }
 
     #[tokio::test(start_paused = true)]

@@ -102,13 +102,15 @@ impl From<Duration> for ProtoDuration {
 }
 
 impl From<ProtoDuration> for Duration {
-    /// A negative duration is zero.
+    /// A negative duration is zero. The conversion takes whatever a peer sent without
+    /// panicking: negative nanos are ignored, and nanos beyond a second (out of the
+    /// specification's range) are added as they are.
     fn from(delay: ProtoDuration) -> Self {
-        match (u64::try_from(delay.seconds), u32::try_from(delay.nanos)) {
-            (Ok(seconds), Ok(nanos)) => Duration::new(seconds, nanos),
-            (Ok(seconds), Err(_)) => Duration::from_secs(seconds),
-            (Err(_), _) => Duration::ZERO,
-        }
+        let Ok(seconds) = u64::try_from(delay.seconds) else {
+            return Duration::ZERO;
+        };
+        let nanos = u64::try_from(delay.nanos).unwrap_or(0);
+        Duration::from_secs(seconds).saturating_add(Duration::from_nanos(nanos))
     }
 }
 
@@ -125,6 +127,18 @@ mod tests {
             nanos: 500,
         };
         assert_eq!(Duration::from(negative), Duration::ZERO);
+    }
+
+    #[test]
+    fn any_delay_a_peer_sends_converts_without_panicking() {
+        let convert = |seconds, nanos| Duration::from(ProtoDuration { seconds, nanos });
+        assert_eq!(
+            convert(i64::MAX, i32::MAX),
+            Duration::from_secs(i64::MAX as u64) + Duration::from_nanos(i32::MAX as u64)
+        );
+        assert_eq!(convert(i64::MAX, -1), Duration::from_secs(i64::MAX as u64));
+        assert_eq!(convert(i64::MIN, i32::MIN), Duration::ZERO);
+        assert_eq!(convert(0, 1_500_000_000), Duration::from_millis(1500));
     }
 
     #[test]

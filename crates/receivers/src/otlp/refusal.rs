@@ -149,9 +149,11 @@ impl Refusal {
     }
 }
 
-/// `Retry-After` in whole seconds, rounded up.
+/// `Retry-After` in whole seconds, rounded up (saturating: a refusal may carry any delay).
 pub(crate) fn retry_after_seconds(delay: Duration) -> u64 {
-    delay.as_secs() + u64::from(delay.subsec_nanos() > 0)
+    delay
+        .as_secs()
+        .saturating_add(u64::from(delay.subsec_nanos() > 0))
 }
 
 /// A duration in protobuf's JSON mapping: seconds with up to nine decimals and an `s`.
@@ -257,6 +259,7 @@ mod tests {
         assert_eq!(retry_after_seconds(Duration::from_millis(2001)), 3);
         assert_eq!(retry_after_seconds(Duration::from_millis(10)), 1);
         assert_eq!(retry_after_seconds(Duration::ZERO), 0);
+        assert_eq!(retry_after_seconds(Duration::MAX), u64::MAX);
     }
 
     #[test]

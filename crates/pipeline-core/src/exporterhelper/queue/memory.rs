@@ -1,4 +1,13 @@
 //! `MemoryQueue`: a bounded FIFO of requests in memory.
+//!
+//! Two bounds, both counting a request until its delivery ends: the capacity in the
+//! `sizer`'s unit (`queue_size`), and a memory limit in bytes of protobuf encoding
+//! (`memory_limit_mib`) whatever the sizer, since 1000 requests may be 1000 × 20 MiB. An
+//! offer that would pass either is refused with the same retryable "sending queue is
+//! full" (or, blocking on overflow, waits for room). A request larger than the whole
+//! memory limit is admitted when the queue holds nothing else, so the limit can never
+//! refuse it for good: memory stays within the limit or one request, whichever is larger
+//! — and receivers bound the size of one request.
 
 use std::collections::VecDeque;
 use std::sync::{Arc, Mutex, PoisonError};
@@ -8,7 +17,7 @@ use tokio::sync::Notify;
 
 use super::{Completion, Delivery, Queue, queue_full, shutting_down, size_of, too_large};
 use crate::consumer::ConsumeError;
-use crate::exporterhelper::Sizer;
+use crate::exporterhelper::{Limit, Sizer};
 use crate::pdata::SignalData;
 use crate::telemetry::{Counter, Gauge};
 
@@ -19,8 +28,9 @@ pub(crate) struct MemoryQueue<T> {
 
 struct Shared<T> {
     state: Mutex<State<T>>,
-    capacity: u64,
-    sizer: Sizer,
+    limit: Limit,
+    /// The most bytes (protobuf encoding) the requests held may take; `None`: no bound.
+    memory_limit: Option<u64>,
     block_on_overflow: bool,
     /// A request was queued, or the queue closed.
     readable: Notify,
@@ -30,20 +40,36 @@ struct Shared<T> {
     enqueue_failed: Counter,
 }
 
-struct State<T> {
-    /// Queued requests with their size.
-    queued: VecDeque<(T, u64)>,
-    /// Queued plus handed out and not yet completed.
+/// What one request takes of the queue's bounds.
+#[derive(Clone, Copy, Debug, Default)]
+struct Footprint {
+    /// In the sizer's unit.
     size: u64,
+    /// Bytes of protobuf encoding (zero when there is no memory limit to count them for).
+    bytes: u64,
+}
+
+struct State<T> {
+    /// Queued requests with what they take.
+    queued: VecDeque<(T, Footprint)>,
+    /// Queued plus handed out and not yet completed.
+    held: Footprint,
     closed: bool,
 }
 
+/// Why an offer does not fit now.
+enum Full {
+    Capacity,
+    Memory(u64),
+}
+
 impl<T: SignalData> MemoryQueue<T> {
-    /// A queue of `capacity` in `sizer` units. `size_gauge` follows its size;
+    /// A queue of `limit.capacity` in `limit.sizer` units, holding at most `memory_limit`
+    /// bytes of requests (`None`: no such bound). `size_gauge` follows its size;
     /// `enqueue_failed` counts the items it refuses.
     pub fn new(
-        capacity: u64,
-        sizer: Sizer,
+        limit: Limit,
+        memory_limit: Option<u64>,
         block_on_overflow: bool,
         size_gauge: Gauge,
         enqueue_failed: Counter,
@@ -52,11 +78,11 @@ impl<T: SignalData> MemoryQueue<T> {
             shared: Arc::new(Shared {
                 state: Mutex::new(State {
                     queued: VecDeque::new(),
-                    size: 0,
+                    held: Footprint::default(),
                     closed: false,
                 }),
-                capacity,
-                sizer,
+                limit,
+                memory_limit,
                 block_on_overflow,
                 readable: Notify::new(),
                 room: Notify::new(),
@@ -69,7 +95,13 @@ impl<T: SignalData> MemoryQueue<T> {
     /// The current size: queued plus in delivery.
     #[cfg(test)]
     pub fn size(&self) -> u64 {
-        self.shared.lock().size
+        self.shared.lock().held.size
+    }
+
+    /// The bytes held: queued plus in delivery (counted only under a memory limit).
+    #[cfg(test)]
+    pub fn bytes(&self) -> u64 {
+        self.shared.lock().held.bytes
     }
 }
 
@@ -78,31 +110,63 @@ impl<T> Shared<T> {
         self.state.lock().unwrap_or_else(PoisonError::into_inner)
     }
 
-    fn release(&self, size: u64) {
+    /// Whether `footprint` fits beside what `state` holds.
+    fn fits(&self, state: &State<T>, footprint: Footprint) -> Result<(), Full> {
+        if state.held.size.saturating_add(footprint.size) > self.limit.capacity {
+            return Err(Full::Capacity);
+        }
+        // Into an empty queue anything goes: a request larger than the whole limit must
+        // not be refused for ever.
+        if let Some(limit) = self.memory_limit
+            && state.held.size > 0
+            && state.held.bytes.saturating_add(footprint.bytes) > limit
+        {
+            return Err(Full::Memory(limit));
+        }
+        Ok(())
+    }
+
+    fn release(&self, footprint: Footprint) {
         let mut state = self.lock();
-        state.size -= size;
-        self.size_gauge.set(state.size as i64);
+        state.held.size -= footprint.size;
+        state.held.bytes -= footprint.bytes;
+        self.size_gauge.set(state.held.size as i64);
         drop(state);
         self.room.notify_waiters();
     }
+}
+
+/// The error for a queue whose memory limit is reached: as retryable as a full queue.
+fn memory_full(limit: u64) -> ConsumeError {
+    ConsumeError::retryable(format!(
+        "sending queue is full: it holds {} MiB of data (sending_queue::memory_limit_mib)",
+        limit >> 20
+    ))
 }
 
 #[async_trait]
 impl<T: SignalData> Queue<T> for MemoryQueue<T> {
     async fn offer(&self, data: T) -> Result<(), ConsumeError> {
         let shared = &self.shared;
-        let size = size_of(shared.sizer, &data);
+        let limit = shared.limit;
+        let size = size_of(limit.sizer, &data);
         let refuse = |error: ConsumeError, data: &T| {
             shared.enqueue_failed.add(data.item_count() as u64);
             Err(error)
         };
-        if size > shared.capacity {
-            return refuse(too_large(size, shared.capacity, shared.sizer), &data);
+        if size > limit.capacity {
+            return refuse(too_large(size, limit.capacity, limit.sizer), &data);
         }
         if size == 0 {
             // Nothing to send (an empty request under the items or bytes sizer).
             return Ok(());
         }
+        let bytes = match (shared.memory_limit, limit.sizer) {
+            (None, _) => 0,
+            (Some(_), Sizer::Bytes) => size,
+            (Some(_), _) => data.encoded_len() as u64,
+        };
+        let footprint = Footprint { size, bytes };
         loop {
             let room = shared.room.notified();
             tokio::pin!(room);
@@ -113,17 +177,24 @@ impl<T: SignalData> Queue<T> for MemoryQueue<T> {
                     drop(state);
                     return refuse(shutting_down(), &data);
                 }
-                if state.size + size <= shared.capacity {
-                    state.size += size;
-                    state.queued.push_back((data, size));
-                    shared.size_gauge.set(state.size as i64);
-                    drop(state);
-                    shared.readable.notify_one();
-                    return Ok(());
-                }
+                let full = match shared.fits(&state, footprint) {
+                    Ok(()) => {
+                        state.held.size += size;
+                        state.held.bytes += bytes;
+                        state.queued.push_back((data, footprint));
+                        shared.size_gauge.set(state.held.size as i64);
+                        drop(state);
+                        shared.readable.notify_one();
+                        return Ok(());
+                    }
+                    Err(full) => full,
+                };
                 if !shared.block_on_overflow {
                     drop(state);
-                    return refuse(queue_full(), &data);
+                    return match full {
+                        Full::Capacity => refuse(queue_full(), &data),
+                        Full::Memory(limit) => refuse(memory_full(limit), &data),
+                    };
                 }
             }
             room.await;
@@ -137,7 +208,7 @@ impl<T: SignalData> Queue<T> for MemoryQueue<T> {
             readable.as_mut().enable();
             {
                 let mut state = self.shared.lock();
-                if let Some((data, size)) = state.queued.pop_front() {
+                if let Some((data, footprint)) = state.queued.pop_front() {
                     let more = !state.queued.is_empty();
                     drop(state);
                     if more {
@@ -146,7 +217,7 @@ impl<T: SignalData> Queue<T> for MemoryQueue<T> {
                     let shared = Arc::clone(&self.shared);
                     return Some(Delivery {
                         data,
-                        done: Completion::new(move |_| shared.release(size)),
+                        done: Completion::new(move |_| shared.release(footprint)),
                     });
                 }
                 if state.closed {
@@ -169,11 +240,12 @@ impl<T: SignalData> Queue<T> for MemoryQueue<T> {
 
     fn discard(&self) -> usize {
         let mut state = self.shared.lock();
-        let dropped: Vec<(T, u64)> = state.queued.drain(..).collect();
-        for (_, size) in &dropped {
-            state.size -= size;
+        let dropped: Vec<(T, Footprint)> = state.queued.drain(..).collect();
+        for (_, footprint) in &dropped {
+            state.held.size -= footprint.size;
+            state.held.bytes -= footprint.bytes;
         }
-        self.shared.size_gauge.set(state.size as i64);
+        self.shared.size_gauge.set(state.held.size as i64);
         dropped.iter().map(|(data, _)| data.item_count()).sum()
     }
 }
@@ -190,7 +262,27 @@ mod tests {
     use crate::pdata::Traces;
 
     fn queue(capacity: u64, sizer: Sizer, block: bool) -> MemoryQueue<Traces> {
-        MemoryQueue::new(capacity, sizer, block, Gauge::default(), Counter::default())
+        MemoryQueue::new(
+            Limit { sizer, capacity },
+            None,
+            block,
+            Gauge::default(),
+            Counter::default(),
+        )
+    }
+
+    /// A queue of 1000 requests holding at most `memory_limit` bytes.
+    fn bounded(memory_limit: u64, block: bool) -> MemoryQueue<Traces> {
+        MemoryQueue::new(
+            Limit {
+                sizer: Sizer::Requests,
+                capacity: 1000,
+            },
+            Some(memory_limit),
+            block,
+            Gauge::default(),
+            Counter::default(),
+        )
     }
 
     #[tokio::test]
@@ -237,8 +329,11 @@ mod tests {
     async fn a_request_larger_than_the_whole_queue_is_refused_for_good() {
         let enqueue_failed = Counter::default();
         let q: MemoryQueue<Traces> = MemoryQueue::new(
-            5,
-            Sizer::Items,
+            Limit {
+                sizer: Sizer::Items,
+                capacity: 5,
+            },
+            None,
             true,
             Gauge::default(),
             enqueue_failed.clone(),
@@ -249,6 +344,55 @@ mod tests {
         // Empty requests take no room and are accepted.
         q.offer(spans(0)).await.unwrap();
         assert_eq!(q.size(), 0);
+    }
+
+    #[tokio::test]
+    async fn the_memory_limit_bounds_the_bytes_held_whatever_the_sizer() {
+        let len = spans(10).encoded_len() as u64;
+        let q = bounded(3 * len, false);
+        for _ in 0..3 {
+            q.offer(spans(10)).await.unwrap();
+        }
+        assert_eq!(q.bytes(), 3 * len);
+        // Three requests of 1000 fit the capacity, but not the memory.
+        let error = q.offer(spans(10)).await.unwrap_err();
+        assert!(error.is_retryable(), "{error}");
+        assert!(
+            error.message().starts_with("sending queue is full")
+                && error.message().contains("memory_limit_mib"),
+            "{error}"
+        );
+        // Taken for export, the bytes still count; delivered, they are freed.
+        let first = q.next().await.unwrap();
+        assert!(q.offer(spans(10)).await.is_err());
+        first.done.complete(Outcome::Delivered);
+        q.offer(spans(10)).await.unwrap();
+        // Smaller requests fill what is left exactly.
+        assert!(q.offer(spans(1)).await.is_err());
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_request_larger_than_the_memory_limit_waits_for_an_empty_queue() {
+        let small = spans(1);
+        let large = spans(50);
+        let limit = large.encoded_len() as u64 - 1;
+        let q = Arc::new(bounded(limit, true));
+        q.offer(small.clone()).await.unwrap();
+        let blocked = tokio::spawn({
+            let q = Arc::clone(&q);
+            async move { q.offer(large).await }
+        });
+        tokio::time::sleep(Duration::from_secs(60)).await;
+        assert!(
+            !blocked.is_finished(),
+            "waits while the queue holds something"
+        );
+        q.next().await.unwrap().done.complete(Outcome::Delivered);
+        blocked.await.unwrap().unwrap();
+        // Alone it is admitted, over the limit; nothing else fits beside it.
+        assert!(q.bytes() > limit);
+        let refused = tokio::time::timeout(Duration::from_secs(1), q.offer(small)).await;
+        assert!(refused.is_err(), "a small request waits too");
     }
 
     #[tokio::test(start_paused = true)]
