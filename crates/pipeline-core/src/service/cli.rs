@@ -104,6 +104,8 @@ impl CollectorBuilder {
                 return ExitCode::from(if error.use_stderr() { 2 } else { 0 });
             }
         };
+        // Before the runtime's threads exist, so every allocator arena sees the settings.
+        let tuning = super::process::tune_process();
         let runtime = match tokio::runtime::Builder::new_multi_thread()
             .enable_all()
             .build()
@@ -114,7 +116,7 @@ impl CollectorBuilder {
                 return ExitCode::FAILURE;
             }
         };
-        match runtime.block_on(execute(self, cli)) {
+        match runtime.block_on(execute(self, cli, tuning)) {
             Ok(()) => ExitCode::SUCCESS,
             Err(failure) => {
                 eprintln!("{}", failure.message);
@@ -124,8 +126,11 @@ impl CollectorBuilder {
     }
 }
 
-async fn execute(builder: CollectorBuilder, cli: Cli) -> Result<(), Failure> {
-    let open_files = super::fd_limit::raise_open_file_limit();
+async fn execute(
+    builder: CollectorBuilder,
+    cli: Cli,
+    tuning: super::ProcessTuning,
+) -> Result<(), Failure> {
     super::gates::register(builder.feature_gates);
     let gates = cli.feature_gates.join(",");
     if !gates.is_empty() {
@@ -168,7 +173,7 @@ async fn execute(builder: CollectorBuilder, cli: Cli) -> Result<(), Failure> {
         }
         Some(Command::Featuregate { .. } | Command::Components) => Ok(()),
         None => {
-            tracing::debug!(?open_files, "open-file limit");
+            tracing::debug!(?tuning, "tuned the process for serving");
             run(builder.build(source)?).await
         }
     }

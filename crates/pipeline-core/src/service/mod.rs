@@ -14,10 +14,10 @@ mod builder;
 mod cli;
 mod collector;
 mod embedded;
-mod fd_limit;
 mod gates;
 mod health;
 mod logging;
+mod process;
 mod redact;
 mod telemetry;
 
@@ -26,6 +26,7 @@ pub use collector::{Collector, CollectorError};
 pub use gates::RELOAD_KEEPS_UNCHANGED;
 pub(crate) use health::PipelineProbe;
 pub use health::{PipelineHealth, ReloadOutcome, ServiceHealth};
+pub use process::{ProcessTuning, tune_process};
 
 #[cfg(test)]
 mod tests;

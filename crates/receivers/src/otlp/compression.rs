@@ -68,24 +68,28 @@ impl ContentEncoding {
                 flate2::read::MultiGzDecoder::new(input),
                 input.len(),
                 limit,
+                0,
                 permit,
             ),
             ContentEncoding::Zlib => read_limited(
                 flate2::read::ZlibDecoder::new(input),
                 input.len(),
                 limit,
+                0,
                 permit,
             ),
             ContentEncoding::Deflate if has_zlib_header(input) => read_limited(
                 flate2::read::ZlibDecoder::new(input),
                 input.len(),
                 limit,
+                0,
                 permit,
             ),
             ContentEncoding::Deflate => read_limited(
                 flate2::read::DeflateDecoder::new(input),
                 input.len(),
                 limit,
+                0,
                 permit,
             ),
             ContentEncoding::Zstd => {
@@ -94,10 +98,15 @@ impl ContentEncoding {
                 // A frame's window is allocated before anything is decoded. Allow what
                 // standard compression levels use (up to 8 MiB), or the largest body when
                 // that is more; a frame asking for more is refused instead of allocated.
+                let window_log_max = window_log(limit).clamp(MIN_WINDOW_LOG, MAX_WINDOW_LOG);
                 decoder
-                    .window_log_max(window_log(limit).clamp(MIN_WINDOW_LOG, MAX_WINDOW_LOG))
+                    .window_log_max(window_log_max)
                     .map_err(|e| corrupt(self, &e))?;
-                read_limited(decoder, input.len(), limit, permit)
+                // The window is memory the request holds too.
+                let window = zstd_window_size(input)
+                    .unwrap_or(0)
+                    .min(1 << window_log_max);
+                read_limited(decoder, input.len(), limit, window, permit)
             }
         }
         .map(Bytes::from)
@@ -134,6 +143,36 @@ const MIN_WINDOW_LOG: u32 = 23;
 /// The largest zstd window allowed: 128 MiB, zstd's own default limit.
 const MAX_WINDOW_LOG: u32 = 27;
 
+/// The window a zstd frame asks for, from its header (RFC 8878 §3.1.1.1): the content size
+/// for a single-segment frame, else what the window descriptor says. `None` when `data`
+/// does not start with a readable frame header (the decoder will say why).
+fn zstd_window_size(data: &[u8]) -> Option<usize> {
+    const MAGIC: [u8; 4] = [0x28, 0xb5, 0x2f, 0xfd];
+    let (magic, rest) = data.split_first_chunk::<4>()?;
+    if *magic != MAGIC {
+        return None;
+    }
+    let (&descriptor, rest) = rest.split_first()?;
+    let single_segment = descriptor & 0x20 != 0;
+    if !single_segment {
+        let window_descriptor = *rest.first()?;
+        let exponent = u32::from(window_descriptor >> 3);
+        let mantissa = usize::from(window_descriptor & 7);
+        let base = 1usize.checked_shl(10 + exponent)?;
+        return Some(base + base / 8 * mantissa);
+    }
+    // Single segment: the window is the content size, after the dictionary ID.
+    let dictionary_id_len = [0, 1, 2, 4][usize::from(descriptor & 3)];
+    let size_field = &rest.get(dictionary_id_len..)?;
+    let size = match descriptor >> 6 {
+        0 => u64::from(*size_field.first()?),
+        1 => u64::from(u16::from_le_bytes(*size_field.first_chunk::<2>()?)) + 256,
+        2 => u64::from(u32::from_le_bytes(*size_field.first_chunk::<4>()?)),
+        _ => u64::from_le_bytes(*size_field.first_chunk::<8>()?),
+    };
+    usize::try_from(size).ok()
+}
+
 /// The base-2 log of the smallest window covering `limit` bytes.
 fn window_log(limit: usize) -> u32 {
     usize::BITS - limit.saturating_sub(1).leading_zeros()
@@ -145,13 +184,14 @@ enum ReadError {
 }
 
 /// Reads `reader` to its end into one buffer of at most `limit` bytes. The buffer grows
-/// geometrically; each growth is first taken from `permit`, so the memory a request holds
-/// is admitted before it is allocated. One byte past `limit` is read to tell "exactly at
-/// the limit" from "over it".
+/// geometrically; each growth is first taken from `permit`, together with the decoder's
+/// own `overhead` (a zstd window), so the memory a request holds is admitted before it is
+/// allocated. One byte past `limit` is read to tell "exactly at the limit" from "over it".
 fn read_limited(
     mut reader: impl Read,
     compressed: usize,
     limit: usize,
+    overhead: usize,
     permit: &mut AdmissionPermit,
 ) -> Result<Vec<u8>, ReadError> {
     let ceiling = limit.saturating_add(1);
@@ -167,7 +207,9 @@ fn read_limited(
                 out.capacity().saturating_mul(2)
             }
             .min(ceiling);
-            permit.grow_to(target).map_err(ReadError::Refused)?;
+            permit
+                .grow_to(target.saturating_add(overhead))
+                .map_err(ReadError::Refused)?;
             out.reserve_exact(target - out.len());
         }
         let room = out.capacity() - out.len();
@@ -361,6 +403,47 @@ mod tests {
             matches!(&refusal, Refusal::Refused(e) if e.is_throttled()),
             "{refusal:?}"
         );
+    }
+
+    #[test]
+    fn the_zstd_window_is_read_from_the_frame_header() {
+        let data = vec![3u8; 300_000];
+        // Size known up front: a single-segment frame whose window is the content size.
+        let single = zstd::bulk::compress(&data, 3).unwrap();
+        assert_eq!(single[4] & 0x20, 0x20, "single segment");
+        assert_eq!(zstd_window_size(&single), Some(300_000));
+        // Streamed with a 32 MiB window and no size: the window descriptor says 2^25.
+        let mut encoder = zstd::stream::write::Encoder::new(Vec::new(), 3).unwrap();
+        encoder.window_log(25).unwrap();
+        encoder.include_contentsize(false).unwrap();
+        encoder.long_distance_matching(true).unwrap();
+        encoder.write_all(&data).unwrap();
+        let streamed = encoder.finish().unwrap();
+        assert_eq!(zstd_window_size(&streamed), Some(1 << 25));
+        assert_eq!(zstd_window_size(b"not zstd"), None);
+        assert_eq!(zstd_window_size(&streamed[..5]), None);
+    }
+
+    #[test]
+    fn a_zstd_window_counts_against_admission() {
+        let admission = Admission::new(
+            &AdmissionConfig {
+                request_limit_mib: 16,
+                waiting_limit_mib: 0,
+            },
+            Default::default(),
+        );
+        let mut permit = futures_ready(admission.admit(1000));
+        let mut encoder = zstd::stream::write::Encoder::new(Vec::new(), 3).unwrap();
+        encoder.window_log(25).unwrap();
+        encoder.include_contentsize(false).unwrap();
+        encoder.write_all(&[1u8; 1000]).unwrap();
+        let frame = encoder.finish().unwrap();
+        // The 32 MiB window alone is more than the 16 MiB budget.
+        let refusal = ContentEncoding::Zstd
+            .decompress(Bytes::from(frame), 20 << 20, &mut permit)
+            .unwrap_err();
+        assert!(matches!(refusal, Refusal::TooLarge(_)), "{refusal:?}");
     }
 
     #[test]
