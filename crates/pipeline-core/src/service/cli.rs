@@ -161,7 +161,7 @@ async fn execute(builder: CollectorBuilder, cli: Cli) -> Result<(), Failure> {
         Some(Command::PrintConfig) => {
             let collector = builder.build(source)?;
             let mut conf = collector.resolve().await?;
-            redact(&mut conf);
+            redact(&mut conf, collector.factories());
             print!("{}", conf.to_yaml());
             Ok(())
         }
