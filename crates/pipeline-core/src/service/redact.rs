@@ -10,7 +10,8 @@
 //! decodes (an unknown type, a section that does not decode), and it catches a third-party
 //! config that keeps a secret in a plain `String`. It hides the values of keys that name
 //! secrets (`password`, `api_key`, ...), every value under a `headers` key, and the userinfo
-//! of every URL.
+//! of every URL. In a section no factory decodes, where nothing says which fields are
+//! secrets, every value a `${...}` reference produced is hidden as well.
 
 use tributary_confmap::{Conf, REDACTED, Value, redact_userinfo};
 
@@ -30,8 +31,9 @@ pub(crate) fn redact(conf: &mut Conf, factories: &Factories) {
                 .parse::<ComponentId>()
                 .ok()
                 .and_then(|id| factories.secret_paths(kind, id.component_type().as_str(), raw));
-            if let Some(secrets) = secrets {
-                secrets.redact(raw);
+            match secrets {
+                Some(secrets) => secrets.redact(raw),
+                None => redact_references(raw),
             }
         }
     }
@@ -65,6 +67,16 @@ fn is_secret_key(key: &str) -> bool {
     ]
     .iter()
     .any(|word| normalized.contains(word))
+}
+
+/// Hides every value a `${...}` reference produced.
+fn redact_references(value: &mut Value) {
+    match value {
+        Value::Map(map) => map.values_mut().for_each(redact_references),
+        Value::List(items) => items.iter_mut().for_each(redact_references),
+        Value::Expanded(_) => *value = Value::from(REDACTED),
+        _ => {}
+    }
 }
 
 /// The heuristic: secret-named keys, header values, URL userinfo.
@@ -105,6 +117,7 @@ mod tests {
     use std::sync::Arc;
 
     use serde::Deserialize;
+    use tributary_confmap::Expanded;
 
     use super::*;
     use crate::component::{
@@ -157,6 +170,20 @@ mod tests {
         for kept in ["https://[REDACTED]@api.eu", "dataset: spans"] {
             assert!(text.contains(kept), "{kept} missing:\n{text}");
         }
+    }
+
+    #[test]
+    fn a_section_that_does_not_decode_hides_what_references_produced() {
+        let mut factories = Factories::new();
+        factories.add_exporter(VendorFactory);
+        let mut conf = Conf::from_yaml("exporters:\n  vendor:\n    dataset: spans\n").unwrap();
+        let referenced = Expanded::new(Value::from("T0KEN\n"), "T0KEN\n").with_scheme("file");
+        conf.set("exporters::vendor::team", referenced.clone());
+        conf.set("exporters::vendor::typo", referenced);
+        redact(&mut conf, &factories);
+        let text = conf.to_yaml();
+        assert!(!text.contains("T0KEN"), "{text}");
+        assert!(text.contains("dataset: spans"), "{text}");
     }
 
     #[test]
