@@ -363,12 +363,132 @@ service:
     let exporter = &config["exporters"]["otlp"];
     assert_eq!(exporter["endpoint"], "backend.example:4317", "${{env:...}}");
     assert_eq!(exporter["headers"]["authorization"], "[REDACTED]");
-    assert_eq!(exporter["headers"]["x-tenant"], "acme", "not a secret");
+    assert_eq!(
+        exporter["headers"]["x-tenant"], "[REDACTED]",
+        "every header value is a secret"
+    );
     assert_eq!(exporter["compression"], "zstd", "--set wins");
     assert_eq!(config["processors"]["batch"]["timeout"], "2s", "--set wins");
     let traces = &config["service"]["pipelines"]["traces"];
     assert_eq!(traces["receivers"], serde_json::json!(["otlp"]));
     assert_eq!(traces["processors"], serde_json::json!(["batch"]));
+}
+
+/// Secrets under keys no keyword list names: URL credentials, a proxy's, headers whatever
+/// they are called, a bearer token, one from the environment.
+const SECRETS_CONFIG: &str = r#"
+receivers:
+  otlp:
+    protocols:
+      grpc:
+        endpoint: "127.0.0.1:4317"
+        auth: { bearer_token: B3ARER-T0KEN }
+exporters:
+  otlp_http:
+    endpoint: http://endpointuser:ENDPOINT-PASSW0RD@backend.example:4318
+    traces_endpoint: https://TRACES-T0KEN@traces.example/v1/traces
+    proxy_url: http://proxyuser:PROXY-PASSW0RD@proxy.example:3128
+    headers:
+      Cookie: session=C00KIE-VALUE
+      X-Auth: X-AUTH-VALUE
+      x-honeycomb-team: H0NEYCOMB-TEAM
+    compression: zstd
+  otlp:
+    endpoint: backend.example:4317
+    headers: { authorization: "Bearer ${env:TOKEN}" }
+service:
+  pipelines:
+    traces: { receivers: [otlp], exporters: [otlp_http, otlp] }
+"#;
+
+#[test]
+fn print_config_never_prints_a_secret_whatever_its_key() {
+    let dir = temp_dir();
+    std::fs::write(dir.path().join("gateway.yaml"), SECRETS_CONFIG).unwrap();
+    let run = gateway_in(
+        dir.path(),
+        &["print-config", "--config", "gateway.yaml"],
+        &[("TOKEN", "ENV-T0KEN")],
+    );
+    run.expect_code(0);
+    for secret in [
+        "B3ARER-T0KEN",
+        "endpointuser",
+        "ENDPOINT-PASSW0RD",
+        "TRACES-T0KEN",
+        "proxyuser",
+        "PROXY-PASSW0RD",
+        "C00KIE-VALUE",
+        "X-AUTH-VALUE",
+        "H0NEYCOMB-TEAM",
+        "ENV-T0KEN",
+    ] {
+        assert!(
+            !run.stdout.contains(secret) && !run.stderr.contains(secret),
+            "{secret} leaked:\n{}{}",
+            run.stdout,
+            run.stderr
+        );
+    }
+    let config = run.yaml();
+    let http = &config["exporters"]["otlp_http"];
+    assert_eq!(http["endpoint"], "http://[REDACTED]@backend.example:4318");
+    assert_eq!(
+        http["traces_endpoint"],
+        "https://[REDACTED]@traces.example/v1/traces"
+    );
+    assert_eq!(http["proxy_url"], "http://[REDACTED]@proxy.example:3128");
+    for header in ["Cookie", "X-Auth", "x-honeycomb-team"] {
+        assert_eq!(http["headers"][header], "[REDACTED]", "{header}");
+    }
+    assert_eq!(http["compression"], "zstd", "not a secret");
+    let grpc = &config["exporters"]["otlp"];
+    assert_eq!(grpc["endpoint"], "backend.example:4317", "not a secret");
+    assert_eq!(grpc["headers"]["authorization"], "[REDACTED]");
+    let receiver = &config["receivers"]["otlp"]["protocols"]["grpc"];
+    assert_eq!(receiver["auth"]["bearer_token"], "[REDACTED]");
+    assert_eq!(receiver["endpoint"], "127.0.0.1:4317", "not a secret");
+}
+
+#[test]
+fn validate_names_the_path_and_the_problem_not_the_secret() {
+    let dir = temp_dir();
+    std::fs::write(dir.path().join("secret.txt"), "TOKENFILESECRET777\n").unwrap();
+    std::fs::write(
+        dir.path().join("gateway.yaml"),
+        r#"
+receivers:
+  otlp:
+    protocols:
+      grpc: { endpoint: "127.0.0.1:4317" }
+exporters:
+  otlp_http:
+    endpoint: http://backend.example:4318
+    timeout: ${file:secret.txt}
+  otlp_http/other:
+    endpoint: "http://user:URL-PASSW0RD@backend.example:99999"
+service:
+  pipelines:
+    traces: { receivers: [otlp], exporters: [otlp_http, otlp_http/other] }
+"#,
+    )
+    .unwrap();
+    let run = gateway_in(dir.path(), &["validate", "--config", "gateway.yaml"], &[]);
+    run.expect_failure();
+    for secret in ["TOKENFILESECRET777", "URL-PASSW0RD"] {
+        assert!(
+            !run.stdout.contains(secret) && !run.stderr.contains(secret),
+            "{secret} leaked:\n{}{}",
+            run.stdout,
+            run.stderr
+        );
+    }
+    for problem in [
+        "exporters::otlp_http::timeout: invalid duration (value from a ${file:...} reference not shown)",
+        "exporters::otlp_http/other::endpoint: invalid URL \"http://[REDACTED]@backend.example:99999\": invalid port number",
+    ] {
+        assert!(run.stderr.contains(problem), "{problem}:\n{}", run.stderr);
+    }
 }
 
 const GATE: &str = "service.reloadKeepsUnchangedComponents";

@@ -280,3 +280,77 @@ fn every_error_gets_its_status_and_the_gateway_stays_up() {
     );
     assert!(gateway.is_running());
 }
+
+#[test]
+fn a_dead_backend_with_credentials_in_its_url_is_reported_without_them() {
+    let (grpc, http_port, metrics) = (free_port(), free_port(), free_port());
+    // Bound, then released: nothing listens there.
+    let dead = free_port();
+    let dir = temp_dir();
+    let path = dir.path().join("gateway.yaml");
+    std::fs::write(
+        &path,
+        format!(
+            r#"
+receivers:
+  otlp:
+    protocols:
+      grpc: {{ endpoint: "127.0.0.1:{grpc}" }}
+      http: {{ endpoint: "127.0.0.1:{http_port}" }}
+exporters:
+  otlp_http:
+    endpoint: "http://user:URL-PASSW0RD@127.0.0.1:{dead}"
+    sending_queue: {{ enabled: false }}
+    retry_on_failure: {{ initial_interval: 50ms, max_interval: 100ms, max_elapsed_time: 1s }}
+service:
+  telemetry: {{ metrics: {{ address: "127.0.0.1:{metrics}" }} }}
+  pipelines:
+    traces: {{ receivers: [otlp], exporters: [otlp_http] }}
+"#
+        ),
+    )
+    .unwrap();
+    let mut gateway = Proc::spawn(
+        &example("gateway"),
+        &["--config", path.to_str().unwrap()],
+        &[],
+    );
+    for port in [grpc, http_port] {
+        wait_listening(
+            format!("127.0.0.1:{port}").parse().unwrap(),
+            Duration::from_secs(20),
+        );
+    }
+
+    let status = OtlpClient::new(format!("127.0.0.1:{grpc}").parse().unwrap())
+        .export(spans(1))
+        .unwrap_err();
+    assert_eq!(status.code(), tonic::Code::Unavailable, "{status:?}");
+    assert!(
+        status.message().contains("http://[REDACTED]@127.0.0.1:"),
+        "the message names the backend: {status:?}"
+    );
+    assert!(
+        !format!("{status:?}").contains("URL-PASSW0RD"),
+        "{status:?}"
+    );
+
+    let refused = post(
+        http_port,
+        "application/x-protobuf",
+        &[],
+        &spans(1).encode_to_vec(),
+    );
+    assert_eq!(refused.status, 503, "{}", refused.text());
+    assert!(
+        !refused.text().contains("URL-PASSW0RD"),
+        "{}",
+        refused.text()
+    );
+
+    // Every retry was logged, and no log line carries the password.
+    let log = gateway.output();
+    assert!(log.contains("will retry"), "no retries logged:\n{log}");
+    assert!(!log.contains("URL-PASSW0RD"), "the password leaked:\n{log}");
+    assert!(gateway.is_running());
+}

@@ -341,6 +341,52 @@ fn an_invalid_configuration_is_refused_and_the_running_pipelines_keep_delivering
 }
 
 #[test]
+fn a_refused_reload_is_reported_without_the_secrets_it_contains() {
+    let dir = temp_dir();
+    let out = dir.path().join("out.jsonl");
+    let secret = dir.path().join("secret.txt");
+    std::fs::write(&secret, "TOKENFILESECRET777\n").expect("write the secret");
+    let ports = Ports::new();
+    let good = config(
+        &ports,
+        BATCH,
+        &file_exporter("file", &out),
+        "{ receivers: [otlp], processors: [batch], exporters: [file] }",
+    );
+    let mut gateway = Gateway::start(ports, dir, &good);
+
+    // A secret read from a file lands in a duration; a URL with a password is invalid.
+    let leaky = config(
+        &gateway.ports,
+        &format!("  batch:\n    timeout: ${{file:{}}}\n", secret.display()),
+        &format!(
+            "{}  otlp_http:\n    endpoint: \"http://user:URL-PASSW0RD@127.0.0.1:99999\"\n",
+            file_exporter("file", &out)
+        ),
+        "{ receivers: [otlp], processors: [batch], exporters: [file, otlp_http] }",
+    );
+    gateway.rewrite(&leaky);
+    gateway.wait_reload_failures(1);
+    gateway.assert_running();
+    let health = gateway.health();
+    let error = health["last_reload"]["error"]
+        .as_str()
+        .expect("the refusal's error");
+    for problem in [
+        "processors::batch::timeout: invalid duration (value from a ${file:...} reference not shown)",
+        "exporters::otlp_http::endpoint: invalid URL \"http://[REDACTED]@127.0.0.1:99999\"",
+    ] {
+        assert!(error.contains(problem), "{problem} missing: {error}");
+    }
+    for secret in ["TOKENFILESECRET777", "URL-PASSW0RD"] {
+        assert!(!health.to_string().contains(secret), "{secret} in {health}");
+        let log = gateway.process.output();
+        assert!(!log.contains(secret), "{secret} in the log:\n{log}");
+    }
+    gateway.stop();
+}
+
+#[test]
 fn a_reload_keeps_the_queue_of_an_unchanged_exporter_and_feeds_a_new_one() {
     let dir = temp_dir();
     let b_out = dir.path().join("b.jsonl");

@@ -24,7 +24,7 @@ pub enum Error {
     /// A configuration source (one of the resolver's URIs) is not a usable document.
     #[error("{uri}: {source}")]
     Source {
-        /// The URI of the source.
+        /// The URI of the source, its userinfo redacted.
         uri: String,
         /// Why it is unusable: [`Error::Yaml`] or [`Error::NotAMap`].
         #[source]
@@ -34,7 +34,7 @@ pub enum Error {
     /// A provider failed to retrieve one of the resolver's URIs.
     #[error("{uri}: {source}")]
     Provider {
-        /// The URI being retrieved.
+        /// The URI being retrieved, its userinfo redacted.
         uri: String,
         /// The provider's error.
         #[source]
@@ -44,7 +44,7 @@ pub enum Error {
     /// A URI names a scheme that no provider serves.
     #[error("{uri}: unknown scheme `{scheme}`; known schemes: {}", known.join(", "))]
     UnknownScheme {
-        /// The URI.
+        /// The URI, its userinfo redacted.
         uri: String,
         /// Its scheme.
         scheme: String,
@@ -57,7 +57,7 @@ pub enum Error {
     Expand {
         /// The key path of the value holding the reference.
         path: String,
-        /// The reference as written, such as `${env:ENDPOINT}`.
+        /// The reference as written, such as `${env:ENDPOINT}` (a URL's userinfo redacted).
         reference: String,
         /// What went wrong.
         #[source]
@@ -135,7 +135,8 @@ pub enum ExpandError {
     /// The provider failed to retrieve a URI the reference led to.
     #[error("{uri}: {source}")]
     Provider {
-        /// The URI being retrieved (after inner references were expanded).
+        /// The URI being retrieved (after inner references were expanded), its userinfo
+        /// redacted.
         uri: String,
         /// The provider's error.
         #[source]
@@ -147,7 +148,7 @@ pub enum ExpandError {
         "{uri} resolved to {found}, which cannot be embedded in a string; only a scalar can (a reference that is the whole value keeps any type)"
     )]
     NotEmbeddable {
-        /// The URI.
+        /// The URI, its userinfo redacted.
         uri: String,
         /// What it resolved to: `a map`, `a list`, `null`.
         found: &'static str,
@@ -156,7 +157,8 @@ pub enum ExpandError {
     /// Values refer to each other in a loop.
     #[error("expansion cycle: {}", chain.join(" -> "))]
     Cycle {
-        /// The URIs of the loop, first to last, the first repeated at the end.
+        /// The URIs of the loop, first to last, the first repeated at the end (userinfo
+        /// redacted).
         chain: Vec<String>,
     },
 
@@ -165,7 +167,7 @@ pub enum ExpandError {
     TooDeep {
         /// The limit.
         limit: usize,
-        /// The URIs followed, outermost first.
+        /// The URIs followed, outermost first (userinfo redacted).
         chain: Vec<String>,
     },
 

@@ -115,6 +115,15 @@
 //! every [`DecodeError`] names the full key path (`a::b::0::c`). A null struct field keeps
 //! its default. [`duration`] reads Go-style durations.
 //!
+//! # Secrets
+//!
+//! Config types hold passwords, tokens and header values as [`SecretString`] and URLs that
+//! may carry credentials as [`SecretUrl`]: their `Debug` and `Display` show `[REDACTED]`,
+//! and [`Value::decode_with_secrets`] reports where they sit so a printed configuration
+//! hides them. Decode errors show neither a secret nor the text of a value that a `${...}`
+//! reference produced (it may be a secret in the wrong field); they name the reference's
+//! scheme instead. See [`secret`].
+//!
 //! # YAML
 //!
 //! Documents are parsed with `serde-saphyr` (maintained, pure Rust, no `unsafe`) into this
@@ -132,6 +141,7 @@ mod expand;
 mod path;
 mod provider;
 mod resolver;
+pub mod secret;
 mod uri;
 mod value;
 mod watch;
@@ -147,6 +157,9 @@ pub use provider::{
     Retrieved, YamlProvider, default_providers,
 };
 pub use resolver::{Resolver, ResolverSettings};
+pub use secret::{
+    REDACTED, Scrubber, SecretKind, SecretPaths, SecretString, SecretUrl, redact_userinfo,
+};
 pub use uri::is_valid_scheme;
 pub use value::{Expanded, Map, Value};
 pub use watch::{ChangeEvent, Changes, Watcher};

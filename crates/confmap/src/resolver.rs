@@ -11,6 +11,7 @@ use crate::converter::Converter;
 use crate::error::{Error, ExpandError, ProviderError};
 use crate::expand::{Expander, Fetch, Fetched};
 use crate::provider::{CloseGuard, Provider, Retrieved, default_providers};
+use crate::secret::redact_userinfo;
 use crate::uri::{is_valid_scheme, normalize_config_uri, set_to_uri, split_scheme};
 use crate::watch::{ChangeHub, Changes};
 
@@ -148,7 +149,7 @@ impl Resolver {
             let scheme = split_scheme(uri).map_or("", |(scheme, _)| scheme);
             if !providers.contains_key(scheme) {
                 return Err(Error::UnknownScheme {
-                    uri: uri.clone(),
+                    uri: redact_userinfo(uri).into_owned(),
                     scheme: scheme.to_owned(),
                     known: known(),
                 });
@@ -209,7 +210,7 @@ impl Resolver {
             let (_, _, guard) = retrieved.into_parts();
             session.guards.push(guard);
             merged.merge(part.map_err(|error| Error::Source {
-                uri: uri.clone(),
+                uri: redact_userinfo(uri).into_owned(),
                 source: Box::new(error),
             })?);
         }
@@ -301,12 +302,12 @@ impl RetrieveFailure {
     fn into_error(self, uri: &str, resolver: &Resolver) -> Error {
         match self {
             RetrieveFailure::UnknownScheme(scheme) => Error::UnknownScheme {
-                uri: uri.to_owned(),
+                uri: redact_userinfo(uri).into_owned(),
                 scheme,
                 known: resolver.known_schemes(),
             },
             RetrieveFailure::Provider(source) => Error::Provider {
-                uri: uri.to_owned(),
+                uri: redact_userinfo(uri).into_owned(),
                 source,
             },
         }
@@ -345,7 +346,7 @@ impl Fetch for Session<'_> {
                 }
             }
             RetrieveFailure::Provider(source) => ExpandError::Provider {
-                uri: uri.to_owned(),
+                uri: redact_userinfo(uri).into_owned(),
                 source,
             },
         })?;

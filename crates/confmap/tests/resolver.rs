@@ -92,16 +92,19 @@ async fn a_collector_config_resolves_with_every_kind_of_reference() {
     );
     assert_eq!(port.as_str(), Some("04317"));
     assert_eq!(
-        conf.get("receivers::otlp::protocols::http::endpoint"),
-        Some(&Value::from("127.0.0.1:04317"))
+        conf.get("receivers::otlp::protocols::http::endpoint")
+            .and_then(Value::as_str),
+        Some("127.0.0.1:04317")
     );
     assert_eq!(
-        conf.get("exporters::otlp::headers::x-tenant"),
-        Some(&Value::from("tenant-a"))
+        conf.get("exporters::otlp::headers::x-tenant")
+            .and_then(Value::as_str),
+        Some("tenant-a")
     );
     assert_eq!(
-        conf.get("exporters::otlp::endpoint"),
-        Some(&Value::from("localhost:4317"))
+        conf.get("exporters::otlp::endpoint")
+            .and_then(Value::as_str),
+        Some("localhost:4317")
     );
     assert_eq!(
         conf.get("exporters::debug::note"),
@@ -453,8 +456,30 @@ async fn a_whole_value_reference_decodes_by_the_field_type() {
         .unwrap()
         .decode::<Fields>()
         .unwrap_err();
+    // What a reference produced may be a misplaced secret: the error names its source.
     assert_eq!(
         error.to_string(),
-        "flag: invalid type: string \"t\", expected a boolean"
+        "flag: invalid type: string (value from a ${env:...} reference not shown), expected a boolean"
+    );
+}
+
+#[tokio::test]
+async fn errors_about_a_url_do_not_show_its_credentials() {
+    // Port 1 on loopback refuses connections at once.
+    let unreachable = "http://user:PASS@127.0.0.1:1/c.yaml";
+    let resolver = Resolver::new(ResolverSettings::new([unreachable])).unwrap();
+    let error = resolver.resolve().await.unwrap_err().to_string();
+    assert!(
+        error.starts_with("http://[REDACTED]@127.0.0.1:1/c.yaml: ") && !error.contains("PASS"),
+        "{error}"
+    );
+    let resolver = Resolver::new(ResolverSettings::new([format!(
+        "yaml:token: ${{{unreachable}}}"
+    )]))
+    .unwrap();
+    let error = resolver.resolve().await.unwrap_err().to_string();
+    assert!(
+        error.contains("http://[REDACTED]@127.0.0.1:1/c.yaml: ") && !error.contains("PASS"),
+        "{error}"
     );
 }

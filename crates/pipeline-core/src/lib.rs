@@ -132,6 +132,11 @@
 //! with [`CreateSettings::status`](component::CreateSettings::status), and spawn their
 //! tasks with [`CreateSettings::spawn`](component::CreateSettings::spawn) so a panic is
 //! reported instead of lost.
+//!
+//! Configs hold passwords, tokens and header values as
+//! [`SecretString`](component::SecretString) and URLs that may carry credentials as
+//! [`SecretUrl`](component::SecretUrl): they print as `[REDACTED]`, `print-config` hides
+//! them by their type, and configuration errors never quote them.
 
 pub mod component;
 pub mod config;

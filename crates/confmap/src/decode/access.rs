@@ -5,7 +5,7 @@ use serde::de::{
     Unexpected, VariantAccess, Visitor,
 };
 
-use super::deserializer::{ValueDeserializer, unexpected};
+use super::deserializer::{SecretRecorder, ValueDeserializer, unexpected};
 use super::error::DecodeError;
 use crate::path;
 use crate::value::{Map, Value};
@@ -15,14 +15,20 @@ pub(crate) struct SeqDeserializer<'de, 'p> {
     items: std::slice::Iter<'de, Value>,
     index: usize,
     path: &'p str,
+    secrets: &'de SecretRecorder,
 }
 
 impl<'de, 'p> SeqDeserializer<'de, 'p> {
-    pub(crate) fn new(items: &'de [Value], path: &'p str) -> SeqDeserializer<'de, 'p> {
+    pub(crate) fn new(
+        items: &'de [Value],
+        path: &'p str,
+        secrets: &'de SecretRecorder,
+    ) -> SeqDeserializer<'de, 'p> {
         SeqDeserializer {
             items: items.iter(),
             index: 0,
             path,
+            secrets,
         }
     }
 
@@ -53,9 +59,13 @@ impl<'de> SeqAccess<'de> for SeqDeserializer<'de, '_> {
         };
         let item_path = path::join(self.path, &self.index.to_string());
         self.index += 1;
-        seed.deserialize(ValueDeserializer::new(item, item_path.clone()))
-            .map(Some)
-            .map_err(|error| error.located_at(&item_path))
+        seed.deserialize(ValueDeserializer::new(
+            item,
+            item_path.clone(),
+            self.secrets,
+        ))
+        .map(Some)
+        .map_err(|error| error.located_at(&item_path))
     }
 
     fn size_hint(&self) -> Option<usize> {
@@ -73,6 +83,7 @@ pub(crate) struct MapDeserializer<'de, 'p> {
     pending: Option<(&'de Value, String)>,
     path: &'p str,
     struct_fields: Option<&'static [&'static str]>,
+    secrets: &'de SecretRecorder,
 }
 
 impl<'de, 'p> MapDeserializer<'de, 'p> {
@@ -80,22 +91,25 @@ impl<'de, 'p> MapDeserializer<'de, 'p> {
         map: &'de Map,
         path: &'p str,
         struct_fields: Option<&'static [&'static str]>,
+        secrets: &'de SecretRecorder,
     ) -> MapDeserializer<'de, 'p> {
         MapDeserializer {
             entries: Some(map.iter()),
             pending: None,
             path,
             struct_fields,
+            secrets,
         }
     }
 
     /// A map without entries, which is what null decodes as.
-    pub(crate) fn empty(path: &'p str) -> MapDeserializer<'de, 'p> {
+    pub(crate) fn empty(path: &'p str, secrets: &'de SecretRecorder) -> MapDeserializer<'de, 'p> {
         MapDeserializer {
             entries: None,
             pending: None,
             path,
             struct_fields: None,
+            secrets,
         }
     }
 
@@ -144,8 +158,12 @@ impl<'de> MapAccess<'de> for MapDeserializer<'de, '_> {
                 "a map value was requested before its key",
             ));
         };
-        seed.deserialize(ValueDeserializer::new(value, value_path.clone()))
-            .map_err(|error| error.located_at(&value_path))
+        seed.deserialize(ValueDeserializer::new(
+            value,
+            value_path.clone(),
+            self.secrets,
+        ))
+        .map_err(|error| error.located_at(&value_path))
     }
 
     fn size_hint(&self) -> Option<usize> {
@@ -227,9 +245,12 @@ impl<'de> Deserializer<'de> for KeyDeserializer<'de> {
 /// names a variant whose content is the key's value (at `path::variant`).
 pub(crate) struct EnumDeserializer<'de> {
     variant: &'de str,
-    content: Option<&'de Value>,
+    content: Option<Content<'de>>,
     path: String,
 }
+
+/// A variant's content and where its secrets go.
+type Content<'de> = (&'de Value, &'de SecretRecorder);
 
 impl<'de> EnumDeserializer<'de> {
     pub(crate) fn unit(variant: &'de str, path: &str) -> EnumDeserializer<'de> {
@@ -244,10 +265,11 @@ impl<'de> EnumDeserializer<'de> {
         variant: &'de str,
         content: &'de Value,
         path: &str,
+        secrets: &'de SecretRecorder,
     ) -> EnumDeserializer<'de> {
         EnumDeserializer {
             variant,
-            content: Some(content),
+            content: Some((content, secrets)),
             path: path::join(path, variant),
         }
     }
@@ -274,14 +296,14 @@ impl<'de> EnumAccess<'de> for EnumDeserializer<'de> {
 
 /// The content of one enum variant.
 pub(crate) struct VariantDeserializer<'de> {
-    content: Option<&'de Value>,
+    content: Option<Content<'de>>,
     path: String,
 }
 
 impl<'de> VariantDeserializer<'de> {
     fn content(self, expected: &'static str) -> Result<ValueDeserializer<'de>, DecodeError> {
         match self.content {
-            Some(content) => Ok(ValueDeserializer::new(content, self.path)),
+            Some((content, secrets)) => Ok(ValueDeserializer::new(content, self.path, secrets)),
             None => Err(DecodeError::new(
                 self.path,
                 format!("this variant needs {expected}; write it as a map with a single key"),
@@ -296,8 +318,8 @@ impl<'de> VariantAccess<'de> for VariantDeserializer<'de> {
     fn unit_variant(self) -> Result<(), DecodeError> {
         match self.content {
             None => Ok(()),
-            Some(content) if content.is_null() => Ok(()),
-            Some(content) => Err(DecodeError::new(
+            Some((content, _)) if content.is_null() => Ok(()),
+            Some((content, _)) => Err(DecodeError::new(
                 self.path,
                 format!("this variant takes no value, found {}", unexpected(content)),
             )),

@@ -1,10 +1,16 @@
 //! A serde `Deserializer` over a borrowed [`Value`] that tracks the key path it is at.
 
+use std::cell::RefCell;
+
 use serde::de::{self, Deserializer, Unexpected, Visitor};
 
 use super::access::{EnumDeserializer, MapDeserializer, SeqDeserializer};
 use super::error::DecodeError;
+use crate::secret::{SECRET_STRING_NAME, SECRET_URL_NAME, SecretKind, SecretPaths};
 use crate::value::Value;
+
+/// Where the decoder notes the secrets it meets, shared by every level of one decoding.
+pub(crate) type SecretRecorder = RefCell<SecretPaths>;
 
 /// Deserializes one value of the tree; `path` is where that value sits (`a::b::0`).
 ///
@@ -15,28 +21,41 @@ use crate::value::Value;
 ///   other target its typed value;
 /// - null is an empty map, list or struct, and `None` for an `Option`; inside a struct a null
 ///   entry counts as absent so the field keeps its default.
+///
+/// A [`SecretString`](crate::SecretString) or [`SecretUrl`](crate::SecretUrl) asks for a
+/// newtype struct of a reserved name; the path it sits at goes to `secrets`.
 pub(crate) struct ValueDeserializer<'de> {
     value: &'de Value,
     path: String,
+    secrets: &'de SecretRecorder,
 }
 
 impl<'de> ValueDeserializer<'de> {
-    pub(crate) fn new(value: &'de Value, path: String) -> ValueDeserializer<'de> {
-        ValueDeserializer { value, path }
+    pub(crate) fn new(
+        value: &'de Value,
+        path: String,
+        secrets: &'de SecretRecorder,
+    ) -> ValueDeserializer<'de> {
+        ValueDeserializer {
+            value,
+            path,
+            secrets,
+        }
     }
 
     /// Visits the typed value, whatever the visitor asked for; the visitor reports a type
     /// mismatch itself (`invalid type: string "x", expected u16`).
     fn visit_typed<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, DecodeError> {
         let path = self.path;
+        let secrets = self.secrets;
         let result = match self.value.typed() {
             Value::Null => visitor.visit_unit(),
             Value::Bool(b) => visitor.visit_bool(*b),
             Value::Int(i) => visitor.visit_i64(*i),
             Value::Float(f) => visitor.visit_f64(*f),
             Value::String(s) => visitor.visit_borrowed_str(s),
-            Value::List(items) => SeqDeserializer::new(items, &path).visit(visitor),
-            Value::Map(map) => MapDeserializer::new(map, &path, None).visit(visitor),
+            Value::List(items) => SeqDeserializer::new(items, &path, secrets).visit(visitor),
+            Value::Map(map) => MapDeserializer::new(map, &path, None, secrets).visit(visitor),
             // `typed()` never returns a wrapper.
             Value::Expanded(expanded) => visitor.visit_borrowed_str(expanded.original()),
         };
@@ -169,9 +188,19 @@ impl<'de> Deserializer<'de> for ValueDeserializer<'de> {
 
     fn deserialize_newtype_struct<V: Visitor<'de>>(
         self,
-        _name: &'static str,
+        name: &'static str,
         visitor: V,
     ) -> Result<V::Value, DecodeError> {
+        let kind = match name {
+            SECRET_STRING_NAME => Some(SecretKind::Value),
+            SECRET_URL_NAME => Some(SecretKind::Userinfo),
+            _ => None,
+        };
+        if let Some(kind) = kind {
+            self.secrets.borrow_mut().insert(self.path.clone(), kind);
+            // A secret is text: an expanded `0123` is the string "0123", not 83.
+            return self.visit_text(visitor);
+        }
         let path = self.path.clone();
         visitor
             .visit_newtype_struct(self)
@@ -180,8 +209,10 @@ impl<'de> Deserializer<'de> for ValueDeserializer<'de> {
 
     fn deserialize_seq<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, DecodeError> {
         match self.value.typed() {
-            Value::List(items) => SeqDeserializer::new(items, &self.path).visit(visitor),
-            Value::Null => SeqDeserializer::new(&[], &self.path).visit(visitor),
+            Value::List(items) => {
+                SeqDeserializer::new(items, &self.path, self.secrets).visit(visitor)
+            }
+            Value::Null => SeqDeserializer::new(&[], &self.path, self.secrets).visit(visitor),
             _ => self.mismatch(&visitor),
         }
         .map_err(|error| error.located_at(&self.path))
@@ -206,8 +237,10 @@ impl<'de> Deserializer<'de> for ValueDeserializer<'de> {
 
     fn deserialize_map<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, DecodeError> {
         match self.value.typed() {
-            Value::Map(map) => MapDeserializer::new(map, &self.path, None).visit(visitor),
-            Value::Null => MapDeserializer::empty(&self.path).visit(visitor),
+            Value::Map(map) => {
+                MapDeserializer::new(map, &self.path, None, self.secrets).visit(visitor)
+            }
+            Value::Null => MapDeserializer::empty(&self.path, self.secrets).visit(visitor),
             _ => self.mismatch(&visitor),
         }
         .map_err(|error| error.located_at(&self.path))
@@ -220,8 +253,10 @@ impl<'de> Deserializer<'de> for ValueDeserializer<'de> {
         visitor: V,
     ) -> Result<V::Value, DecodeError> {
         match self.value.typed() {
-            Value::Map(map) => MapDeserializer::new(map, &self.path, Some(fields)).visit(visitor),
-            Value::Null => MapDeserializer::empty(&self.path).visit(visitor),
+            Value::Map(map) => {
+                MapDeserializer::new(map, &self.path, Some(fields), self.secrets).visit(visitor)
+            }
+            Value::Null => MapDeserializer::empty(&self.path, self.secrets).visit(visitor),
             _ => self.mismatch(&visitor),
         }
         .map_err(|error| error.located_at(&self.path))
@@ -238,7 +273,9 @@ impl<'de> Deserializer<'de> for ValueDeserializer<'de> {
             Value::String(s) => EnumDeserializer::unit(s, &path),
             Value::Expanded(expanded) => EnumDeserializer::unit(expanded.original(), &path),
             Value::Map(map) if map.len() == 1 => match map.iter().next() {
-                Some((variant, content)) => EnumDeserializer::with_content(variant, content, &path),
+                Some((variant, content)) => {
+                    EnumDeserializer::with_content(variant, content, &path, self.secrets)
+                }
                 None => return Err(DecodeError::new(path, "expected a variant")),
             },
             other => {

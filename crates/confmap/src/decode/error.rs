@@ -3,6 +3,7 @@
 use std::fmt;
 
 use crate::path;
+use crate::secret::Scrubber;
 
 /// A failure to decode a configuration value into a typed struct, with the full key path of
 /// the offending value: `receivers::otlp::protocols::grpc::endpoint: invalid socket address`.
@@ -50,6 +51,15 @@ impl DecodeError {
                 None => base.to_owned(),
             };
             self.located = true;
+        }
+        self
+    }
+
+    /// The same error with the scrubber's secrets and referenced values taken out of its
+    /// message.
+    pub(crate) fn scrubbed(mut self, scrubber: &Scrubber) -> DecodeError {
+        if let std::borrow::Cow::Owned(message) = scrubber.scrub(&self.message) {
+            self.message = message;
         }
         self
     }

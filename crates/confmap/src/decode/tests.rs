@@ -7,6 +7,7 @@ use std::time::Duration;
 use serde::Deserialize;
 
 use crate::conf::Conf;
+use crate::secret::{SecretKind, SecretString, SecretUrl};
 use crate::value::{Expanded, Value};
 
 fn conf(yaml: &str) -> Conf {
@@ -438,5 +439,100 @@ fn flattened_and_untagged_types_still_decode() {
     assert_eq!(
         Value::from("http").decode::<Port>().unwrap(),
         Port::Named("http".into())
+    );
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Client {
+    endpoint: SecretUrl,
+    #[serde(default)]
+    headers: BTreeMap<String, SecretString>,
+    #[serde(default)]
+    auth: Option<Auth>,
+    #[serde(default)]
+    tokens: Vec<SecretString>,
+    #[serde(default, with = "crate::duration::option")]
+    timeout: Option<Duration>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+enum Auth {
+    Bearer { token: SecretString },
+}
+
+#[test]
+fn secret_types_record_their_paths_at_any_depth() {
+    let client = conf(
+        "endpoint: http://u:p@h\nheaders: {Cookie: c, X-Auth: 7}\nauth: {Bearer: {token: t}}\ntokens: [a, b]\ntimeout: 1s\n",
+    );
+    let (decoded, secrets) = client.as_value().decode_with_secrets::<Client>().unwrap();
+    let recorded: Vec<(&str, SecretKind)> = secrets.iter().collect();
+    assert_eq!(
+        recorded,
+        [
+            ("endpoint", SecretKind::Userinfo),
+            ("headers::Cookie", SecretKind::Value),
+            ("headers::X-Auth", SecretKind::Value),
+            ("auth::Bearer::token", SecretKind::Value),
+            ("tokens::0", SecretKind::Value),
+            ("tokens::1", SecretKind::Value),
+        ]
+    );
+    assert_eq!(decoded.endpoint.expose(), "http://u:p@h");
+    assert_eq!(decoded.headers["X-Auth"].expose(), "7", "a number is text");
+    let Some(Auth::Bearer { token }) = decoded.auth else {
+        panic!("no auth");
+    };
+    assert_eq!(token.expose(), "t");
+    assert_eq!(decoded.timeout, Some(Duration::from_secs(1)));
+}
+
+#[test]
+fn a_secret_from_a_reference_is_the_text_it_was_written_as() {
+    let mut client = conf("endpoint: h:1\n");
+    let octal = Expanded::new(Value::Int(83), "0123").with_scheme("env");
+    client.set("tokens", vec![Value::from(octal)]);
+    let decoded: Client = client.decode().unwrap();
+    assert_eq!(decoded.tokens[0].expose(), "0123");
+}
+
+#[test]
+fn errors_do_not_show_what_a_reference_produced() {
+    let mut client = conf("endpoint: http://h\n");
+    client.set(
+        "timeout",
+        Expanded::new(Value::from("TOKENFILESECRET777\n"), "TOKENFILESECRET777\n")
+            .with_scheme("file"),
+    );
+    let error = client.decode::<Client>().unwrap_err();
+    assert_eq!(error.path(), "timeout");
+    assert!(
+        error
+            .message()
+            .starts_with("invalid duration (value from a ${file:...} reference not shown): "),
+        "{error}"
+    );
+    assert!(!error.to_string().contains("TOKENFILESECRET777"), "{error}");
+    // Written in the document, a value is the user's own text and is shown.
+    let error = conf("endpoint: http://h\ntimeout: soon\n")
+        .decode::<Client>()
+        .unwrap_err();
+    assert!(
+        error.message().starts_with("invalid duration \"soon\""),
+        "{error}"
+    );
+}
+
+#[test]
+fn a_secret_pasted_into_another_field_is_not_shown_there() {
+    let error = conf("endpoint: http://h\ntokens: [T0K3N-2024]\ntimeout: T0K3N-2024\n")
+        .decode::<Client>()
+        .unwrap_err();
+    assert_eq!(error.path(), "timeout");
+    assert_eq!(
+        error.message(),
+        "invalid duration [REDACTED]: expected a number; expected a number with a unit, such as \"200ms\", \"5s\" or \"1m30s\""
     );
 }

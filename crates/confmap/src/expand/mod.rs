@@ -8,6 +8,8 @@
 //!   (see [`Expanded`]).
 //! - A reference embedded in a longer string inserts the retrieved value's text; it must be
 //!   a scalar.
+//! - Every scalar a reference produced, whole or embedded, is marked as [`Expanded`] with the
+//!   reference's scheme, so decode errors name where it came from instead of showing it.
 //! - References nest and resolve inside out: `${file:${env:DIR}/x.yaml}`.
 //! - Retrieved values are expanded in turn; a loop is an error naming its URIs, and chains
 //!   are capped at [`MAX_DEPTH`].
@@ -26,6 +28,7 @@ use token::{Reference, Token, tokenize};
 use crate::conf::unflatten_value;
 use crate::error::{Error, ExpandError};
 use crate::path;
+use crate::secret::redact_userinfo;
 use crate::uri::split_scheme;
 use crate::value::{Expanded, Map, Value};
 
@@ -76,9 +79,14 @@ impl Failure {
     }
 
     /// Records the reference being expanded; outer references overwrite inner ones, so the
-    /// error shows the reference as the user wrote it.
+    /// error shows the reference as the user wrote it, less the credentials of a URL in it
+    /// (`${https://user:password@host/x.yaml}`).
     fn in_reference(mut self, raw: &str) -> Failure {
-        raw.clone_into(&mut self.reference);
+        self.reference = if raw.contains("://") {
+            redact_userinfo(raw).into_owned()
+        } else {
+            raw.to_owned()
+        };
         self
     }
 
@@ -151,21 +159,24 @@ impl<'f> Expander<'f> {
         }
         let tokens = tokenize(&text).map_err(|source| Failure::new(path, source))?;
         if let [Token::Ref(reference)] = tokens.as_slice() {
-            let (_, fetched) = self
+            let (uri, fetched) = self
                 .resolve(reference, path, chain)
                 .await
                 .map_err(|failure| failure.in_reference(&reference.raw))?;
-            return Ok(whole_value(fetched));
+            return Ok(whole_value(fetched, scheme_of(&uri)));
         }
         let mut out = String::with_capacity(text.len());
+        // The first reference's scheme: what errors name in place of the text.
+        let mut scheme = None;
         for token in &tokens {
             match token {
                 Token::Text(literal) => out.push_str(literal),
                 Token::Ref(reference) => {
-                    let inserted = self
+                    let (uri, inserted) = self
                         .embedded(reference, path, chain)
                         .await
                         .map_err(|failure| failure.in_reference(&reference.raw))?;
+                    scheme.get_or_insert_with(|| scheme_of(&uri).to_owned());
                     out.push_str(&inserted);
                 }
             }
@@ -178,18 +189,25 @@ impl<'f> Expander<'f> {
                 ));
             }
         }
-        Ok(Value::String(out))
+        Ok(match scheme {
+            Some(scheme) => {
+                Value::from(Expanded::new(Value::from(out.clone()), out).with_scheme(scheme))
+            }
+            // Only `$$` escapes: the text is as written.
+            None => Value::String(out),
+        })
     }
 
-    /// The text a reference inserts into a longer string.
+    /// The text a reference inserts into a longer string, and the URI it came from.
     async fn embedded(
         &mut self,
         reference: &Reference,
         path: &str,
         chain: &mut Vec<String>,
-    ) -> Result<String, Failure> {
+    ) -> Result<(String, String), Failure> {
         let (uri, fetched) = self.resolve(reference, path, chain).await?;
-        embed(&uri, &fetched).map_err(|source| Failure::new(path, source))
+        let text = embed(&uri, &fetched).map_err(|source| Failure::new(path, source))?;
+        Ok((uri, text))
     }
 
     /// Resolves a reference: builds its URI (expanding nested references first), retrieves
@@ -206,7 +224,7 @@ impl<'f> Expander<'f> {
                 match part {
                     Token::Text(literal) => content.push_str(literal),
                     Token::Ref(inner) => {
-                        let inserted = self.embedded(inner, path, chain).await?;
+                        let (_, inserted) = self.embedded(inner, path, chain).await?;
                         content.push_str(&inserted);
                     }
                 }
@@ -221,13 +239,13 @@ impl<'f> Expander<'f> {
             }
             let uri = self.qualify(content);
             if let Some(start) = chain.iter().position(|seen| *seen == uri) {
-                let mut cycle = chain[start..].to_vec();
-                cycle.push(uri);
+                let mut cycle = shown(&chain[start..]);
+                cycle.push(redact_userinfo(&uri).into_owned());
                 return Err(Failure::new(path, ExpandError::Cycle { chain: cycle }));
             }
             if chain.len() >= MAX_DEPTH {
-                let mut followed = chain.clone();
-                followed.push(uri);
+                let mut followed = shown(chain);
+                followed.push(redact_userinfo(&uri).into_owned());
                 return Err(Failure::new(
                     path,
                     ExpandError::TooDeep {
@@ -276,26 +294,42 @@ impl<'f> Expander<'f> {
     }
 }
 
-/// What a reference that is the whole value becomes: maps, lists and strings as they are;
-/// other scalars wrapped with their text so string fields get the text.
-fn whole_value(fetched: Fetched) -> Value {
-    match fetched.value {
+/// What a reference that is the whole value becomes: maps and lists as they are; scalars
+/// wrapped with their text (so string fields get the text) and the reference's scheme (so
+/// errors do not show them).
+fn whole_value(fetched: Fetched, scheme: &str) -> Value {
+    let expanded = match fetched.value {
         value @ (Value::Bool(_) | Value::Int(_) | Value::Float(_)) => {
             let text = fetched.text.unwrap_or_else(|| scalar_text(&value));
-            Value::from(Expanded::new(value, text))
+            Expanded::new(value, text)
         }
+        Value::String(text) => Expanded::new(Value::String(text.clone()), text),
         Value::Null => match fetched.text {
-            Some(text) => Value::from(Expanded::new(Value::Null, text)),
-            None => Value::Null,
+            Some(text) => Expanded::new(Value::Null, text),
+            None => return Value::Null,
         },
-        other => other,
-    }
+        // Already marked by the reference it came from; structure is configuration.
+        other @ (Value::Expanded(_) | Value::List(_) | Value::Map(_)) => return other,
+    };
+    Value::from(expanded.with_scheme(scheme))
+}
+
+/// The scheme of a qualified URI (`env` of `env:HOST`).
+fn scheme_of(uri: &str) -> &str {
+    split_scheme(uri).map_or("", |(scheme, _)| scheme)
+}
+
+/// URIs as errors show them: without credentials.
+fn shown(uris: &[String]) -> Vec<String> {
+    uris.iter()
+        .map(|uri| redact_userinfo(uri).into_owned())
+        .collect()
 }
 
 /// The text a retrieved value inserts into a longer string: scalars only.
 fn embed(uri: &str, fetched: &Fetched) -> Result<String, ExpandError> {
     let not_embeddable = |found| ExpandError::NotEmbeddable {
-        uri: uri.to_owned(),
+        uri: redact_userinfo(uri).into_owned(),
         found,
     };
     match &fetched.value {

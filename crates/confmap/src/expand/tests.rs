@@ -70,7 +70,10 @@ async fn a_whole_value_reference_keeps_its_type_and_its_text() {
     let value = expand_one(&[("env:PORT", "0123")], "${env:PORT}")
         .await
         .unwrap();
-    assert_eq!(value, Value::from(Expanded::new(Value::Int(83), "0123")));
+    assert_eq!(
+        value,
+        Value::from(Expanded::new(Value::Int(83), "0123").with_scheme("env"))
+    );
     let value = expand_one(&[("env:ON", "true")], "${env:ON}")
         .await
         .unwrap();
@@ -82,7 +85,36 @@ async fn a_whole_value_reference_keeps_its_type_and_its_text() {
     let value = expand_one(&[("env:S", "plain text")], "${env:S}")
         .await
         .unwrap();
-    assert_eq!(value, Value::from("plain text"));
+    assert_eq!(value.as_str(), Some("plain text"));
+}
+
+#[tokio::test]
+async fn every_scalar_a_reference_produced_is_marked_with_its_scheme() {
+    let sources = [
+        ("env:TOKEN", "s3cret"),
+        ("file:/run/token", "T0KEN\n"),
+        ("file:/etc/h.yaml", "authorization: plain"),
+    ];
+    let conf = expand(
+        &sources,
+        "a: ${env:TOKEN}\nb: Bearer ${env:TOKEN}\nc: ${file:/run/token}\nd: $${env:TOKEN}\nh: ${file:/etc/h.yaml}\n",
+    )
+    .await
+    .unwrap();
+    let scheme = |path: &str| match conf.get(path) {
+        Some(Value::Expanded(expanded)) => expanded.scheme().map(str::to_owned),
+        _ => None,
+    };
+    assert_eq!(scheme("a").as_deref(), Some("env"));
+    assert_eq!(scheme("b").as_deref(), Some("env"), "embedded");
+    assert_eq!(scheme("c").as_deref(), Some("file"));
+    assert_eq!(conf.get("c").and_then(Value::as_str), Some("T0KEN\n"));
+    assert_eq!(scheme("d"), None, "an escape is not a reference");
+    assert_eq!(
+        scheme("h::authorization"),
+        None,
+        "a retrieved map is configuration, like an included file"
+    );
 }
 
 #[tokio::test]
@@ -90,7 +122,7 @@ async fn a_bare_name_uses_the_default_scheme() {
     let value = expand_one(&[("env:HOST", "example.com")], "${HOST}")
         .await
         .unwrap();
-    assert_eq!(value, Value::from("example.com"));
+    assert_eq!(value.as_str(), Some("example.com"));
 }
 
 #[tokio::test]
@@ -101,7 +133,7 @@ async fn embedded_references_insert_their_text() {
     )
     .await
     .unwrap();
-    assert_eq!(value, Value::from("http://example.com:04317/v1"));
+    assert_eq!(value.as_str(), Some("http://example.com:04317/v1"));
 }
 
 #[tokio::test]
@@ -136,8 +168,8 @@ async fn double_dollars_are_literal_dollars() {
         ("pre ${env:A", "pre ${env:A"),
     ] {
         assert_eq!(
-            expand_one(&sources, input).await.unwrap(),
-            Value::from(expected),
+            expand_one(&sources, input).await.unwrap().as_str(),
+            Some(expected),
             "{input}"
         );
     }
@@ -151,22 +183,18 @@ async fn retrieved_values_are_expanded_again_and_unescaped_once() {
         ("env:P", "pa$$word"),
         ("env:Q", "$${env:B}"),
     ];
-    assert_eq!(
-        expand_one(&sources, "${env:A}").await.unwrap(),
-        Value::from("deep")
-    );
-    assert_eq!(
-        expand_one(&sources, "x-${env:A}").await.unwrap(),
-        Value::from("x-deep")
-    );
-    assert_eq!(
-        expand_one(&sources, "${env:P}").await.unwrap(),
-        Value::from("pa$word")
-    );
-    assert_eq!(
-        expand_one(&sources, "${env:Q}").await.unwrap(),
-        Value::from("${env:B}")
-    );
+    for (input, expected) in [
+        ("${env:A}", "deep"),
+        ("x-${env:A}", "x-deep"),
+        ("${env:P}", "pa$word"),
+        ("${env:Q}", "${env:B}"),
+    ] {
+        assert_eq!(
+            expand_one(&sources, input).await.unwrap().as_str(),
+            Some(expected),
+            "{input}"
+        );
+    }
 }
 
 #[tokio::test]
@@ -237,8 +265,8 @@ async fn embedding_a_map_or_list_is_an_error_naming_path_and_uri() {
 #[tokio::test]
 async fn an_unset_variable_is_empty_embedded_and_null_alone() {
     assert_eq!(
-        expand_one(&[], "a${env:UNSET}b").await.unwrap(),
-        Value::from("ab")
+        expand_one(&[], "a${env:UNSET}b").await.unwrap().as_str(),
+        Some("ab")
     );
     let alone = expand_one(&[], "${env:UNSET}").await.unwrap();
     assert!(alone.is_null());
@@ -269,8 +297,9 @@ async fn references_inside_retrieved_maps_expand_with_their_paths() {
     .await
     .unwrap();
     assert_eq!(
-        conf.get("exporters::otlp::endpoint"),
-        Some(&Value::from("a:1"))
+        conf.get("exporters::otlp::endpoint")
+            .and_then(Value::as_str),
+        Some("a:1")
     );
 }
 
@@ -279,7 +308,7 @@ async fn only_values_are_expanded_not_keys() {
     let conf = expand(&[("env:K", "v")], "\"${env:K}\": ${env:K}\n")
         .await
         .unwrap();
-    assert_eq!(conf.get("${env:K}"), Some(&Value::from("v")));
+    assert_eq!(conf.get("${env:K}").and_then(Value::as_str), Some("v"));
 }
 
 #[tokio::test]
@@ -287,7 +316,7 @@ async fn list_items_expand_and_errors_name_their_index() {
     let conf = expand(&[("env:A", "a")], "l: [x, '${env:A}']\n")
         .await
         .unwrap();
-    assert_eq!(conf.get("l::1"), Some(&Value::from("a")));
+    assert_eq!(conf.get("l::1").and_then(Value::as_str), Some("a"));
     let error = expand(&[], "l: [x, 'y${nope:x}']\n").await.unwrap_err();
     assert!(
         error.to_string().starts_with("l::1: ${nope:x}: unknown"),

@@ -13,6 +13,7 @@ use tokio_util::task::TaskTracker;
 use crate::duration;
 use crate::error::ProviderError;
 use crate::provider::{Provider, Retrieved};
+use crate::secret::redact_userinfo;
 use crate::watch::Watcher;
 use crate::yaml::MAX_DOCUMENT_BYTES;
 
@@ -240,7 +241,7 @@ impl Poll {
                     }
                 }
                 Err(error) => {
-                    tracing::warn!(uri = %self.url, %error, "polling the configuration failed; retrying at the next interval");
+                    tracing::warn!(uri = %redact_userinfo(self.url.as_str()), %error, "polling the configuration failed; retrying at the next interval");
                 }
             }
         }
@@ -253,7 +254,11 @@ async fn fetch(client: &Client, url: &Url, max: u64) -> Result<String, ProviderE
         .get(url.clone())
         .send()
         .await
-        .map_err(|error| ProviderError::Http(format!("GET failed: {}", error_chain(&error))))?;
+        // The outer error names the URI, redacted; reqwest's copy of it is not.
+        .map_err(|error| {
+            let error = error.without_url();
+            ProviderError::Http(format!("GET failed: {}", error_chain(&error)))
+        })?;
     let status = response.status();
     if status != StatusCode::OK {
         return Err(ProviderError::Http(format!(
@@ -270,6 +275,7 @@ async fn fetch(client: &Client, url: &Url, max: u64) -> Result<String, ProviderE
     }
     let mut body = Vec::new();
     while let Some(chunk) = response.chunk().await.map_err(|error| {
+        let error = error.without_url();
         ProviderError::Http(format!("reading the body failed: {}", error_chain(&error)))
     })? {
         let size = body.len() as u64 + chunk.len() as u64;

@@ -1,10 +1,13 @@
 //! The configuration value tree: maps with ordered keys, lists and typed scalars.
 
+use std::cell::RefCell;
+
 use indexmap::IndexMap;
 use serde::de::DeserializeOwned;
 
 use crate::decode::{DecodeError, ValueDeserializer};
 use crate::path;
+use crate::secret::{Scrubber, SecretPaths};
 
 mod serialization;
 
@@ -43,20 +46,28 @@ pub enum Value {
     List(Vec<Value>),
     /// A map with ordered keys.
     Map(Map),
-    /// A scalar produced by a whole-value `${...}` reference: it keeps its YAML type for typed
-    /// fields and its original text for string fields (see [`Expanded`]).
+    /// A scalar produced by a `${...}` reference: it keeps its YAML type for typed fields and
+    /// its original text for string fields, and its text is never shown in errors (see
+    /// [`Expanded`]).
     Expanded(Box<Expanded>),
 }
 
-/// A scalar that a whole-value `${...}` reference resolved to, with the text it came from.
+/// A scalar that a `${...}` reference produced, with the text it came from: the whole value
+/// (`${env:PORT}`), or a string with references inside it (`Bearer ${env:TOKEN}`).
 ///
 /// An environment variable holding `0123` parses as the integer 83, so an integer field
 /// receives 83 while a string field receives the original text `"0123"`, exactly as the Go
 /// Collector does.
+///
+/// What a reference produced may be a secret that landed in the wrong field, so decode
+/// errors never show its text (see [`Scrubber`](crate::Scrubber)); they name the provider's
+/// scheme instead. Maps and lists a reference produced are configuration, like an included
+/// file, and are not marked.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Expanded {
     value: Value,
     original: String,
+    scheme: Option<String>,
 }
 
 impl Expanded {
@@ -65,7 +76,20 @@ impl Expanded {
         Expanded {
             value,
             original: original.into(),
+            scheme: None,
         }
+    }
+
+    /// Notes the scheme of the reference the value came from (`env`, `file`), which errors
+    /// name in place of the value.
+    pub fn with_scheme(mut self, scheme: impl Into<String>) -> Expanded {
+        self.scheme = Some(scheme.into());
+        self
+    }
+
+    /// The scheme of the reference the value came from, if known.
+    pub fn scheme(&self) -> Option<&str> {
+        self.scheme.as_deref()
     }
 
     /// The typed value, used for every non-string target.
@@ -212,12 +236,25 @@ impl Value {
         })
     }
 
+    /// The value at a `a::b::c` path below this value, for editing; see [`Value::get`].
+    pub fn get_mut(&mut self, path: &str) -> Option<&mut Value> {
+        path::segments(path).try_fold(self, |value, segment| match value {
+            Value::Map(map) => map.get_mut(segment),
+            Value::List(items) => segment.parse::<usize>().ok().and_then(|i| items.get_mut(i)),
+            _ => None,
+        })
+    }
+
     /// Decodes this value into a typed configuration, strictly: unknown keys are rejected by
     /// types that use `#[serde(deny_unknown_fields)]`, there is no weak typing (the string
     /// `"true"` is not a bool), and every error names the key path where it happened.
     ///
     /// A map entry whose value is null counts as absent when decoding a struct, so the field
     /// takes its `#[serde(default)]`, as a key with no value does in the Go Collector.
+    ///
+    /// Errors never show a secret ([`SecretString`](crate::SecretString),
+    /// [`SecretUrl`](crate::SecretUrl)) or the text of a value a `${...}` reference produced:
+    /// `timeout: invalid duration (value from a ${file:...} reference not shown)`.
     pub fn decode<T: DeserializeOwned>(&self) -> Result<T, DecodeError> {
         self.decode_at("")
     }
@@ -226,8 +263,32 @@ impl Value {
     /// value found at `receivers::otlp` with `decode_at("receivers::otlp")` reports
     /// `receivers::otlp::protocols::grpc::endpoint: ...`.
     pub fn decode_at<T: DeserializeOwned>(&self, path: &str) -> Result<T, DecodeError> {
-        T::deserialize(ValueDeserializer::new(self, path.to_owned()))
-            .map_err(|error| error.located_at(path))
+        self.decode_recording(path).map(|(decoded, _)| decoded)
+    }
+
+    /// Decodes like [`Value::decode`] and also returns where the decoded type holds secrets
+    /// ([`SecretString`](crate::SecretString) and [`SecretUrl`](crate::SecretUrl) values, at
+    /// any depth), so a printed configuration can hide exactly those (see
+    /// [`SecretPaths::redact`]). Secrets inside `#[serde(flatten)]` fields and untagged enums
+    /// are not seen: serde buffers those without telling the decoder their types.
+    pub fn decode_with_secrets<T: DeserializeOwned>(
+        &self,
+    ) -> Result<(T, SecretPaths), DecodeError> {
+        self.decode_recording("")
+    }
+
+    fn decode_recording<T: DeserializeOwned>(
+        &self,
+        path: &str,
+    ) -> Result<(T, SecretPaths), DecodeError> {
+        let secrets = RefCell::new(SecretPaths::new());
+        let decoded = T::deserialize(ValueDeserializer::new(self, path.to_owned(), &secrets))
+            .map_err(|error| error.located_at(path));
+        let secrets = secrets.into_inner().relative_to(path);
+        match decoded {
+            Ok(decoded) => Ok((decoded, secrets)),
+            Err(error) => Err(error.scrubbed(&Scrubber::new(self, &secrets))),
+        }
     }
 }
 

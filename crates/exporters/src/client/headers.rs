@@ -1,20 +1,19 @@
 //! `headers`: extra request headers (gRPC metadata) sent with every export.
 
 use std::collections::BTreeMap;
-use std::fmt;
 
 use serde::Deserialize;
-use serde::de::{self, Visitor};
-use tributary_pipeline_core::component::ConfigError;
+use tributary_pipeline_core::component::{ConfigError, SecretString};
 
 /// Extra headers sent with every request: HTTP headers for `otlp_http`, gRPC metadata for
 /// `otlp`. Names are case-insensitive and sent lower-case.
 ///
-/// Header values are often credentials (`authorization`, `x-api-key`), so `Debug` shows
-/// the names only. Values may be written as YAML numbers or booleans (`x-scope-orgid: 1`);
-/// they are sent as their text.
-#[derive(Clone, Default, PartialEq, Eq)]
-pub struct Headers(BTreeMap<String, String>);
+/// Every value is a [`SecretString`], as the Go Collector makes them `configopaque`: a
+/// header carries credentials under any name (`authorization`, `cookie`,
+/// `x-honeycomb-team`), so none is ever printed. Values may be written as YAML numbers or
+/// booleans (`x-scope-orgid: 1`); they are sent as their text.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Deserialize)]
+pub struct Headers(BTreeMap<String, SecretString>);
 
 impl Headers {
     /// No headers.
@@ -23,13 +22,13 @@ impl Headers {
     }
 
     /// Adds (or replaces) a header.
-    pub fn insert(&mut self, name: impl Into<String>, value: impl Into<String>) {
+    pub fn insert(&mut self, name: impl Into<String>, value: impl Into<SecretString>) {
         self.0.insert(name.into(), value.into());
     }
 
     /// Every header, by name.
-    pub fn iter(&self) -> impl Iterator<Item = (&str, &str)> {
-        self.0.iter().map(|(k, v)| (k.as_str(), v.as_str()))
+    pub fn iter(&self) -> impl Iterator<Item = (&str, &SecretString)> {
+        self.0.iter().map(|(k, v)| (k.as_str(), v))
     }
 
     /// Whether there are no headers.
@@ -43,7 +42,7 @@ impl Headers {
             if http::HeaderName::from_bytes(name.as_bytes()).is_err() {
                 return Err(ConfigError::at(name.as_str(), "invalid header name"));
             }
-            if http::HeaderValue::from_str(value).is_err() {
+            if http::HeaderValue::from_str(value.expose()).is_err() {
                 return Err(ConfigError::at(
                     name.as_str(),
                     "invalid header value: only visible ASCII characters, spaces and tabs are allowed",
@@ -59,10 +58,12 @@ impl Headers {
     pub(crate) fn to_header_map(&self) -> http::HeaderMap {
         let mut map = http::HeaderMap::with_capacity(self.0.len());
         for (name, value) in &self.0 {
-            if let (Ok(name), Ok(value)) = (
+            if let (Ok(name), Ok(mut value)) = (
                 http::HeaderName::from_bytes(name.as_bytes()),
-                http::HeaderValue::from_str(value),
+                http::HeaderValue::from_str(value.expose()),
             ) {
+                // Kept out of HPACK tables and shown as `Sensitive` by `Debug`.
+                value.set_sensitive(true);
                 map.append(name, value);
             }
         }
@@ -70,62 +71,12 @@ impl Headers {
     }
 }
 
-impl fmt::Debug for Headers {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_map()
-            .entries(self.0.keys().map(|k| (k, "<redacted>")))
-            .finish()
-    }
-}
-
 impl FromIterator<(String, String)> for Headers {
     fn from_iter<I: IntoIterator<Item = (String, String)>>(iter: I) -> Self {
-        Headers(iter.into_iter().collect())
-    }
-}
-
-/// A header value written as any YAML scalar.
-struct ScalarText(String);
-
-impl<'de> Deserialize<'de> for ScalarText {
-    fn deserialize<D: de::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        struct ScalarVisitor;
-
-        impl Visitor<'_> for ScalarVisitor {
-            type Value = ScalarText;
-
-            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-                f.write_str("a header value (string, number or boolean)")
-            }
-            fn visit_str<E: de::Error>(self, v: &str) -> Result<ScalarText, E> {
-                Ok(ScalarText(v.to_string()))
-            }
-            fn visit_i64<E: de::Error>(self, v: i64) -> Result<ScalarText, E> {
-                Ok(ScalarText(v.to_string()))
-            }
-            fn visit_u64<E: de::Error>(self, v: u64) -> Result<ScalarText, E> {
-                Ok(ScalarText(v.to_string()))
-            }
-            fn visit_f64<E: de::Error>(self, v: f64) -> Result<ScalarText, E> {
-                Ok(ScalarText(v.to_string()))
-            }
-            fn visit_bool<E: de::Error>(self, v: bool) -> Result<ScalarText, E> {
-                Ok(ScalarText(v.to_string()))
-            }
-        }
-
-        deserializer.deserialize_any(ScalarVisitor)
-    }
-}
-
-impl<'de> Deserialize<'de> for Headers {
-    fn deserialize<D: de::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        let entries = BTreeMap::<String, ScalarText>::deserialize(deserializer)?;
-        Ok(Headers(
-            entries
-                .into_iter()
-                .map(|(name, ScalarText(value))| (name, value))
+        Headers(
+            iter.into_iter()
+                .map(|(name, value)| (name, SecretString::from(value)))
                 .collect(),
-        ))
+        )
     }
 }

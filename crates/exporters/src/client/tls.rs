@@ -11,7 +11,7 @@ use rustls::pki_types::pem::PemObject;
 use rustls::pki_types::{CertificateDer, PrivateKeyDer, ServerName, UnixTime};
 use rustls::{ClientConfig, DigitallySignedStruct, RootCertStore, SignatureScheme};
 use serde::Deserialize;
-use tributary_pipeline_core::component::ConfigError;
+use tributary_pipeline_core::component::{ConfigError, SecretString};
 
 /// A TLS protocol version, as written in `min_version` / `max_version` (`"1.2"`, `"1.3"`).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
@@ -64,7 +64,8 @@ impl<'de> Deserialize<'de> for TlsVersion {
 /// | `server_name_override` | the endpoint's host | the name the server certificate must carry |
 /// | `min_version` / `max_version` | `1.2` / `1.3` | protocol versions offered |
 ///
-/// Empty strings mean "not set", as in Go. The private key never appears in `Debug` output.
+/// Empty strings mean "not set", as in Go. The private key is a [`SecretString`]: never
+/// shown in `Debug` output or by `print-config`.
 #[derive(Clone, Default, PartialEq, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct TlsClientConfig {
@@ -84,8 +85,8 @@ pub struct TlsClientConfig {
     pub cert_pem: String,
     /// PEM file of the client private key.
     pub key_file: String,
-    /// PEM text of the client private key.
-    pub key_pem: String,
+    /// PEM text of the client private key: a secret, never shown.
+    pub key_pem: SecretString,
     /// Verify the server certificate against this name instead of the endpoint's host.
     pub server_name_override: String,
     /// Lowest protocol version offered (default 1.2).
@@ -110,7 +111,7 @@ impl fmt::Debug for TlsClientConfig {
             .field("key_file", &self.key_file)
             .field(
                 "key_pem",
-                &(!self.key_pem.is_empty()).then_some("<redacted>"),
+                &(!self.key_pem.is_empty()).then_some(&self.key_pem),
             )
             .field("server_name_override", &self.server_name_override)
             .field("min_version", &self.min_version)
@@ -294,7 +295,7 @@ impl TlsClientConfig {
         let Some(chain) = read_pem("client certificate", &self.cert_file, &self.cert_pem)? else {
             return Ok(None);
         };
-        let Some(key) = read_pem("client key", &self.key_file, &self.key_pem)? else {
+        let Some(key) = read_pem("client key", &self.key_file, self.key_pem.expose())? else {
             return Ok(None);
         };
         let chain = certificates("client certificate", &chain)?;

@@ -3,7 +3,9 @@
 use std::time::Duration;
 
 use serde::Deserialize;
-use tributary_pipeline_core::component::{ComponentConfig, ConfigError};
+use tributary_pipeline_core::component::{
+    ComponentConfig, ConfigError, SecretUrl, redact_userinfo,
+};
 use tributary_pipeline_core::exporterhelper::{
     DEFAULT_TIMEOUT, HelperConfig, QueueConfig, RetryConfig,
 };
@@ -42,8 +44,9 @@ impl Default for KeepaliveConfig {
 pub struct Config {
     /// `host:port`, or a URL: `http://host:port` connects in plaintext, `https://` with
     /// TLS; `dns:///host:port` is accepted as in gRPC. Without a scheme, TLS is used unless
-    /// `tls::insecure` is set. A missing port means 443.
-    pub endpoint: String,
+    /// `tls::insecure` is set. A missing port means 443. Credentials go in `headers`:
+    /// userinfo (`user:password@`) is refused, and never shown.
+    pub endpoint: SecretUrl,
     /// `gzip` (default), `zstd` or `none`.
     pub compression: Compression,
     /// Compression tuning (`level`).
@@ -77,7 +80,7 @@ pub struct Config {
 impl Default for Config {
     fn default() -> Self {
         Config {
-            endpoint: String::new(),
+            endpoint: SecretUrl::default(),
             compression: Compression::Gzip,
             compression_params: CompressionParams::default(),
             tls: TlsClientConfig::default(),
@@ -126,13 +129,21 @@ impl Config {
 
     /// Parses `endpoint` into where to connect and whether to use TLS.
     pub(crate) fn target(&self) -> Result<Target, ConfigError> {
-        let endpoint = self.endpoint.trim();
+        let endpoint = self.endpoint.expose().trim();
         if endpoint.is_empty() {
             return Err(ConfigError::at(
                 "endpoint",
                 "requires a non-empty endpoint (host:port)",
             ));
         }
+        if self.endpoint.has_userinfo() {
+            return Err(ConfigError::at(
+                "endpoint",
+                "gRPC endpoints cannot carry credentials (user:password@); send them in headers",
+            ));
+        }
+        // Messages quote the endpoint as it is shown everywhere: credentials redacted.
+        let shown = redact_userinfo(endpoint);
         let (rest, scheme_tls) = if let Some(rest) = endpoint.strip_prefix("http://") {
             (rest, Some(false))
         } else if let Some(rest) = endpoint.strip_prefix("https://") {
@@ -160,14 +171,11 @@ impl Config {
         if rest.contains('/') {
             return Err(ConfigError::at(
                 "endpoint",
-                format!("{endpoint:?} has a path; gRPC endpoints are host:port"),
+                format!("{shown:?} has a path; gRPC endpoints are host:port"),
             ));
         }
         let (host, port) = split_host_port(rest).map_err(|message| {
-            ConfigError::at(
-                "endpoint",
-                format!("invalid endpoint {endpoint:?}: {message}"),
-            )
+            ConfigError::at("endpoint", format!("invalid endpoint {shown:?}: {message}"))
         })?;
         Ok(Target {
             host,

@@ -132,12 +132,14 @@ impl<T: OtlpSignal> GrpcExporter<T> {
             let name = HeaderName::from_bytes(name.to_ascii_lowercase().as_bytes())
                 .map_err(|_| CreateError::new(format!("invalid header name {name:?}")))?;
             // Binary metadata goes base64-encoded, as grpc-go sends string metadata.
-            let value = if name.as_str().ends_with("-bin") {
-                HeaderValue::from_str(&encode_binary_metadata(value.as_bytes()))
+            let mut value = if name.as_str().ends_with("-bin") {
+                HeaderValue::from_str(&encode_binary_metadata(value.expose().as_bytes()))
             } else {
-                HeaderValue::from_str(value)
+                HeaderValue::from_str(value.expose())
             }
             .map_err(|_| CreateError::new(format!("invalid value of header {name:?}")))?;
+            // Kept out of HPACK tables and shown as `Sensitive` by `Debug`.
+            value.set_sensitive(true);
             headers.append(name, value);
         }
         headers.insert(CONTENT_TYPE, HeaderValue::from_static("application/grpc"));

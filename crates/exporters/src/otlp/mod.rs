@@ -21,11 +21,11 @@
 //!
 //! | key | default | meaning |
 //! |---|---|---|
-//! | `endpoint` | required | `host:port`, `http://host:port` (plaintext), `https://host:port`, `dns:///host:port`; no port means 443 |
+//! | `endpoint` | required | `host:port`, `http://host:port` (plaintext), `https://host:port`, `dns:///host:port`; no port means 443; no `user:password@` (use `headers`) |
 //! | `tls` | TLS with the system's roots | see [`TlsClientConfig`](crate::client::TlsClientConfig); `tls::insecure: true` means plaintext |
 //! | `compression` | `gzip` | `gzip`, `zstd`, `none` |
 //! | `compression_params::level` | gzip 1, zstd 1 | compression level (gzip 1–9, zstd 1–22) |
-//! | `headers` | none | gRPC metadata sent with every request (`-bin` keys are sent base64-encoded) |
+//! | `headers` | none | gRPC metadata sent with every request (`-bin` keys are sent base64-encoded); values are secrets, never shown |
 //! | `authority` | the endpoint's | `:authority` sent to the server (virtual hosting behind proxies) |
 //! | `keepalive::time` / `timeout` / `permit_without_stream` | off; 10s / 10s / false when the section is present | HTTP/2 pings |
 //! | `balancer_name`, `read_buffer_size`, `write_buffer_size`, `wait_for_ready` | | accepted for compatibility, see below |

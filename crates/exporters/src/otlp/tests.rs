@@ -716,7 +716,11 @@ write_buffer_size: 524288
         Duration::from_secs(600)
     );
     assert_eq!(
-        config.headers.iter().collect::<Vec<_>>(),
+        config
+            .headers
+            .iter()
+            .map(|(name, value)| (name, value.expose()))
+            .collect::<Vec<_>>(),
         [("another", "somevalue"), ("header1", "234")]
     );
     let keepalive = config.keepalive.clone().unwrap();
@@ -797,12 +801,31 @@ fn config_errors_name_their_paths() {
 #[test]
 fn debug_output_hides_secrets() {
     let config: Config = load(
-        "endpoint: h:1\nheaders: {authorization: Bearer s3cr3t}\ntls: {key_pem: s3cr3tkey, cert_pem: c}\n",
+        "endpoint: h:1\nheaders: {authorization: Bearer s3cr3t, x-honeycomb-team: t3am}\ntls: {key_pem: s3cr3tkey, cert_pem: c}\n",
     )
     .unwrap();
     let text = format!("{config:?}");
-    assert!(!text.contains("s3cr3t"), "{text}");
+    assert!(!text.contains("s3cr3t") && !text.contains("t3am"), "{text}");
     assert!(text.contains("authorization"), "{text}");
+}
+
+#[test]
+fn credentials_in_the_endpoint_are_refused_without_being_shown() {
+    for endpoint in [
+        "http://user:PASS@h:4317",
+        "user:PASS@h:4317",
+        "dns:///user:PASS@h:4317",
+        "http://user:PASS@h",
+    ] {
+        let error = load::<Config>(&format!("endpoint: '{endpoint}'\n"))
+            .expect_err(endpoint)
+            .to_string();
+        assert_eq!(
+            error,
+            "endpoint: gRPC endpoints cannot carry credentials (user:password@); send them in headers",
+            "{endpoint}"
+        );
+    }
 }
 
 #[test]

@@ -3,7 +3,7 @@
 use std::time::Duration;
 
 use serde::Deserialize;
-use tributary_pipeline_core::component::{ComponentConfig, ConfigError};
+use tributary_pipeline_core::component::{ComponentConfig, ConfigError, SecretUrl};
 use tributary_pipeline_core::exporterhelper::{HelperConfig, QueueConfig, RetryConfig};
 use tributary_pipeline_core::pdata::Signal;
 
@@ -25,16 +25,17 @@ pub enum Encoding {
 #[derive(Clone, Debug, PartialEq, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct Config {
-    /// Base URL; `/v1/traces`, `/v1/metrics` and `/v1/logs` are appended.
-    pub endpoint: String,
+    /// Base URL; `/v1/traces`, `/v1/metrics` and `/v1/logs` are appended. Userinfo
+    /// (`user:password@`) is sent as basic authentication and never shown.
+    pub endpoint: SecretUrl,
     /// URL for traces, used as is (overrides `endpoint`).
-    pub traces_endpoint: String,
+    pub traces_endpoint: SecretUrl,
     /// URL for metrics, used as is.
-    pub metrics_endpoint: String,
+    pub metrics_endpoint: SecretUrl,
     /// URL for logs, used as is.
-    pub logs_endpoint: String,
+    pub logs_endpoint: SecretUrl,
     /// Accepted for compatibility: Tributary has no profiles signal.
-    pub profiles_endpoint: String,
+    pub profiles_endpoint: SecretUrl,
     /// `proto` (default) or `json`.
     pub encoding: Encoding,
     /// `gzip` (default), `zstd` or `none`.
@@ -45,8 +46,9 @@ pub struct Config {
     pub headers: Headers,
     /// TLS settings for `https://` URLs.
     pub tls: TlsClientConfig,
-    /// Send requests through this HTTP(S) proxy.
-    pub proxy_url: String,
+    /// Send requests through this HTTP(S) proxy; its userinfo authenticates to the proxy
+    /// and is never shown.
+    pub proxy_url: SecretUrl,
     /// Deadline of one export attempt, response included (30s).
     #[serde(with = "tributary_confmap::duration")]
     pub timeout: Duration,
@@ -80,17 +82,17 @@ pub struct Config {
 impl Default for Config {
     fn default() -> Self {
         Config {
-            endpoint: String::new(),
-            traces_endpoint: String::new(),
-            metrics_endpoint: String::new(),
-            logs_endpoint: String::new(),
-            profiles_endpoint: String::new(),
+            endpoint: SecretUrl::default(),
+            traces_endpoint: SecretUrl::default(),
+            metrics_endpoint: SecretUrl::default(),
+            logs_endpoint: SecretUrl::default(),
+            profiles_endpoint: SecretUrl::default(),
             encoding: Encoding::Proto,
             compression: Compression::Gzip,
             compression_params: CompressionParams::default(),
             headers: Headers::default(),
             tls: TlsClientConfig::default(),
-            proxy_url: String::new(),
+            proxy_url: SecretUrl::default(),
             timeout: Duration::from_secs(30),
             read_buffer_size: 0,
             write_buffer_size: 512 * 1024,
@@ -119,7 +121,7 @@ impl Config {
 
     /// The URL `signal` is sent to: its own endpoint as is, or the base endpoint with
     /// `/v1/<signal>` appended (as the Go exporter composes it).
-    pub fn signal_url(&self, signal: Signal) -> Result<String, ConfigError> {
+    pub fn signal_url(&self, signal: Signal) -> Result<SecretUrl, ConfigError> {
         let (key, own) = match signal {
             Signal::Traces => ("traces_endpoint", &self.traces_endpoint),
             Signal::Metrics => ("metrics_endpoint", &self.metrics_endpoint),
@@ -135,23 +137,20 @@ impl Config {
             )));
         }
         check_url("endpoint", &self.endpoint)?;
-        let separator = if self.endpoint.ends_with('/') {
-            ""
-        } else {
-            "/"
-        };
-        Ok(format!(
-            "{}{separator}v1/{}",
-            self.endpoint,
+        let base = self.endpoint.expose();
+        let separator = if base.ends_with('/') { "" } else { "/" };
+        Ok(SecretUrl::new(format!(
+            "{base}{separator}v1/{}",
             signal.as_str()
-        ))
+        )))
     }
 }
 
-fn check_url(key: &str, text: &str) -> Result<(), ConfigError> {
-    let url = reqwest::Url::parse(text)
-        .map_err(|e| ConfigError::at(key, format!("invalid URL {text:?}: {e}")))?;
-    match url.scheme() {
+/// Checks that `url` is an http(s) URL; messages show it with its userinfo redacted.
+fn check_url(key: &str, url: &SecretUrl) -> Result<(), ConfigError> {
+    let parsed = reqwest::Url::parse(url.expose())
+        .map_err(|e| ConfigError::at(key, format!("invalid URL \"{url}\": {e}")))?;
+    match parsed.scheme() {
         "http" | "https" => Ok(()),
         other => Err(ConfigError::at(
             key,

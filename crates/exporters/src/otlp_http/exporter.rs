@@ -7,7 +7,7 @@ use async_trait::async_trait;
 use bytes::Bytes;
 use http::header::{CONTENT_ENCODING, CONTENT_TYPE};
 use http::{HeaderMap, HeaderValue};
-use tributary_pipeline_core::component::{CreateError, CreateSettings};
+use tributary_pipeline_core::component::{CreateError, CreateSettings, SecretUrl};
 use tributary_pipeline_core::consumer::ConsumeError;
 use tributary_pipeline_core::exporterhelper::Export;
 
@@ -70,7 +70,9 @@ impl BodyFormat {
 /// Exports one signal's batches to its OTLP/HTTP URL.
 pub(crate) struct HttpExporter<T> {
     client: reqwest::Client,
-    url: String,
+    /// Its userinfo becomes basic authentication (reqwest moves it to a header); messages
+    /// and logs show the URL redacted.
+    url: SecretUrl,
     format: BodyFormat,
     partial_success: PartialSuccessRecorder,
     span: tracing::Span,
@@ -133,8 +135,13 @@ pub(crate) fn client(
         builder = builder.http2_keep_alive_timeout(ping_timeout);
     }
     if !config.proxy_url.is_empty() {
-        let proxy = reqwest::Proxy::all(&config.proxy_url)
-            .map_err(|e| CreateError::with_source("proxy_url", e))?;
+        // reqwest's error would quote the URL, credentials and all.
+        let proxy = reqwest::Proxy::all(config.proxy_url.expose()).map_err(|e| {
+            CreateError::with_source(
+                format!("proxy_url \"{}\"", config.proxy_url),
+                e.without_url(),
+            )
+        })?;
         builder = builder.proxy(proxy);
     }
     builder
@@ -179,12 +186,13 @@ impl<T: OtlpSignal + JsonPayload> Export<T> for HttpExporter<T> {
         }
         let response = self
             .client
-            .post(&self.url)
+            .post(self.url.expose())
             .headers(headers)
             .body(body)
             .send()
             .await
             .map_err(|e| {
+                let e = e.without_url();
                 let message = format!("sending to {}: {}", self.url, error_chain(&e));
                 if e.is_builder() {
                     ConsumeError::permanent(message)
@@ -197,7 +205,7 @@ impl<T: OtlpSignal + JsonPayload> Export<T> for HttpExporter<T> {
         let headers = response.headers().clone();
         let body = read_body(response).await;
         if !status.is_success() {
-            return Err(error_for(&self.url, status, &headers, &body));
+            return Err(error_for(&self.url.to_string(), status, &headers, &body));
         }
         match partial_success::<T>(&headers, &body) {
             Ok(partial) => self.partial_success.record(partial),

@@ -16,15 +16,15 @@
 //!
 //! | key | default | meaning |
 //! |---|---|---|
-//! | `endpoint` | — | base URL; `/v1/<signal>` is appended (after a `/` if needed) |
+//! | `endpoint` | — | base URL; `/v1/<signal>` is appended (after a `/` if needed); `user:password@` is sent as basic authentication and never shown |
 //! | `traces_endpoint`, `metrics_endpoint`, `logs_endpoint` | — | per-signal URLs, used as is; at least one of these or `endpoint` is required |
 //! | `profiles_endpoint` | — | accepted; Tributary has no profiles signal |
 //! | `encoding` | `proto` | `proto` (`application/x-protobuf`) or `json` (`application/json`) |
 //! | `compression` | `gzip` | `gzip`, `zstd`, `none` (`Content-Encoding`) |
 //! | `compression_params::level` | gzip 1, zstd 1 | compression level (see [`otlp`](crate::otlp) for the costs) |
-//! | `headers` | none | sent with every request |
+//! | `headers` | none | sent with every request; values are secrets, never shown |
 //! | `tls` | system roots | see [`TlsClientConfig`](crate::client::TlsClientConfig); applies to `https://` URLs |
-//! | `proxy_url` | none | HTTP(S) proxy for every request |
+//! | `proxy_url` | none | HTTP(S) proxy for every request; its `user:password@` is never shown |
 //! | `timeout` | `30s` | deadline of each attempt, response included |
 //! | `idle_conn_timeout` | `90s` | close pooled connections idle this long |
 //! | `max_idle_conns_per_host` | unlimited | idle connections kept per host |

@@ -168,6 +168,57 @@ async fn protobuf_bodies_are_the_cached_encoding_gzipped_by_default() {
 }
 
 #[tokio::test]
+async fn url_credentials_are_sent_as_basic_auth_and_never_shown() {
+    let (backend, server) = backend(None).await;
+    backend.reply(Reply::status(503));
+    let (exporter, _) = exporter::<Traces>("endpoint: http://user:PASS@{addr}\n", &server);
+    let error = exporter.export(fixtures::traces(1)).await.unwrap_err();
+    let message = error.to_string();
+    assert!(
+        message.contains("http://[REDACTED]@127.0.0.1:") && !message.contains("PASS"),
+        "{message}"
+    );
+    let received = backend.take();
+    assert_eq!(received[0].headers["authorization"], "Basic dXNlcjpQQVNT");
+
+    // A backend that is down: the transport error names no credentials either.
+    let closed = closed_port().await;
+    let config: Config = load(&format!("endpoint: http://user:PASS@{closed}\n")).unwrap();
+    let settings = settings::<Traces>("otlp_http/test");
+    let exporter =
+        HttpExporter::<Traces>::new(&settings, &config, client(&settings, &config).unwrap())
+            .unwrap();
+    let error = exporter.export(fixtures::traces(1)).await.unwrap_err();
+    assert_eq!(error.kind(), ErrorKind::Retryable, "{error}");
+    assert!(!error.to_string().contains("PASS"), "{error}");
+}
+
+#[test]
+fn secrets_are_not_in_debug_output_or_config_errors() {
+    let config: Config = load(
+        "endpoint: http://user:PASS@h\nproxy_url: http://p:PR0XYPASS@proxy:3128\nheaders: {Cookie: c00kie, X-Auth: 4uth}\ntls: {key_pem: K3Y, cert_pem: c}\n",
+    )
+    .unwrap();
+    let debug = format!("{config:?}");
+    for secret in ["PASS", "c00kie", "4uth", "K3Y"] {
+        assert!(!debug.contains(secret), "{secret} in {debug}");
+    }
+    for yaml in [
+        "endpoint: http://user:PASS@h:99999\n",
+        "traces_endpoint: ftp://user:PASS@h\n",
+        "endpoint: http://h\nproxy_url: http://user:PASS@[::1\n",
+    ] {
+        let error = load::<Config>(yaml).expect_err(yaml).to_string();
+        assert!(!error.contains("PASS"), "{yaml}: {error}");
+    }
+    let error = load::<Config>("endpoint: http://user:PASS@h:99999\n").unwrap_err();
+    assert_eq!(
+        error.to_string(),
+        "endpoint: invalid URL \"http://[REDACTED]@h:99999\": invalid port number"
+    );
+}
+
+#[tokio::test]
 async fn zstd_and_uncompressed_bodies() {
     let (backend, server) = backend(None).await;
     let (zstd, _) = exporter::<Logs>("endpoint: http://{addr}\ncompression: zstd\n", &server);
@@ -562,7 +613,7 @@ profiles_endpoint: "https://custom.profiles.endpoint:8080/v1development/profiles
     assert_eq!(config.timeout, Duration::from_secs(10));
     assert_eq!(config.sending_queue.queue_size, 10);
     assert_eq!(
-        config.signal_url(Signal::Metrics).unwrap(),
+        config.signal_url(Signal::Metrics).unwrap().expose(),
         "https://1.2.3.4:1234/v1/metrics"
     );
 }

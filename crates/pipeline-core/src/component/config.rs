@@ -3,7 +3,7 @@
 use std::fmt;
 
 use serde::de::DeserializeOwned;
-use tributary_confmap::{Conf, Value};
+use tributary_confmap::{Conf, Scrubber, SecretPaths, Value};
 
 /// A component's typed configuration.
 ///
@@ -13,6 +13,10 @@ use tributary_confmap::{Conf, Value};
 /// that names its path, and mirror the YAML a user writes, with the Go Collector's names
 /// and defaults where the component exists there. Durations use
 /// `#[serde(with = "tributary_confmap::duration")]` (`"200ms"`, `"5s"`).
+///
+/// Passwords, tokens and header values are [`SecretString`](super::SecretString)s, URLs
+/// that may carry credentials [`SecretUrl`](super::SecretUrl)s: that is how the framework
+/// knows to hide them in `print-config`, logs and errors, whatever the keys are called.
 ///
 /// ```
 /// use serde::Deserialize;
@@ -54,13 +58,30 @@ pub trait ComponentConfig: DeserializeOwned + Default + fmt::Debug + Send + Sync
 /// Decodes a component's raw configuration section over its defaults (an absent or empty
 /// section is the defaults) and validates it: what the framework does with every
 /// component's section. Paths in errors are relative to the section.
+///
+/// No error shows a secret of the section or the text of a value a `${...}` reference
+/// produced, not even one that `validate` quotes.
 pub fn decode_config<C: ComponentConfig>(raw: &Value) -> Result<C, ConfigError> {
-    let config: C = match raw {
-        Value::Null => C::default(),
-        raw => raw.decode::<C>()?,
+    let (config, secrets) = match raw {
+        Value::Null => (C::default(), SecretPaths::new()),
+        raw => raw.decode_with_secrets::<C>()?,
     };
-    config.validate()?;
+    config
+        .validate()
+        .map_err(|error| error.scrubbed(&Scrubber::new(raw, &secrets)))?;
     Ok(config)
+}
+
+/// Where the section's config type holds secrets, when the section decodes; for
+/// `print-config`, which shows a configuration whether or not it is valid.
+pub(crate) fn secret_paths<C: ComponentConfig>(raw: &Value) -> Option<SecretPaths> {
+    match raw {
+        Value::Null => Some(SecretPaths::new()),
+        raw => raw
+            .decode_with_secrets::<C>()
+            .ok()
+            .map(|(_, secrets)| secrets),
+    }
 }
 
 /// [`decode_config`] of a section written as YAML: for a component's own tests.
@@ -133,6 +154,14 @@ impl ConfigError {
         &self.message
     }
 
+    /// The same problem, its message without the scrubber's secrets and referenced values.
+    pub(crate) fn scrubbed(mut self, scrubber: &Scrubber) -> Self {
+        if let std::borrow::Cow::Owned(message) = scrubber.scrub(&self.message) {
+            self.message = message;
+        }
+        self
+    }
+
     fn render(&self) -> String {
         if self.path.is_empty() {
             self.message.clone()
@@ -145,5 +174,50 @@ impl ConfigError {
 impl From<tributary_confmap::DecodeError> for ConfigError {
     fn from(error: tributary_confmap::DecodeError) -> Self {
         ConfigError::at(error.path(), error.message())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use serde::Deserialize;
+    use tributary_confmap::Expanded;
+
+    use super::*;
+    use crate::component::SecretString;
+
+    #[derive(Debug, Default, Deserialize)]
+    #[serde(default, deny_unknown_fields)]
+    struct Careless {
+        token: SecretString,
+        mode: String,
+    }
+
+    impl ComponentConfig for Careless {
+        /// Quotes what it was given, as a component's own check may.
+        fn validate(&self) -> Result<(), ConfigError> {
+            Err(ConfigError::at(
+                "mode",
+                format!(
+                    "unknown mode {:?} (token {:?})",
+                    self.mode,
+                    self.token.expose()
+                ),
+            ))
+        }
+    }
+
+    #[test]
+    fn validate_errors_show_neither_secrets_nor_referenced_values() {
+        let mode = Expanded::new(Value::from("M0DE-FROM-ENV"), "M0DE-FROM-ENV").with_scheme("env");
+        let raw = Value::from_iter([
+            ("token", Value::from("T0KEN-XYZ")),
+            ("mode", Value::from(mode)),
+        ]);
+        let error = decode_config::<Careless>(&raw).unwrap_err();
+        assert_eq!(error.path(), "mode");
+        assert_eq!(
+            error.message(),
+            "unknown mode (value from a ${env:...} reference not shown) (token [REDACTED])"
+        );
     }
 }

@@ -8,11 +8,11 @@
 use std::any::Any;
 use std::sync::Arc;
 
-use tributary_confmap::Value;
+use tributary_confmap::{SecretPaths, Value};
 
 use super::{
     Component, ComponentConfig, ConfigError, CreateSettings, Exporter, Extension, Processor,
-    Receiver, Stability, decode_config,
+    Receiver, Stability, decode_config, secret_paths,
 };
 use crate::consumer::Next;
 use crate::pdata::{Logs, Metrics, Signal, SignalData, Traces};
@@ -297,6 +297,7 @@ pub(crate) trait AnyReceiverFactory: Send + Sync {
     fn aliases(&self) -> &'static [&'static str];
     fn stability(&self, signal: Signal) -> Stability;
     fn decode_config(&self, raw: &Value) -> Result<AnyConfig, ConfigError>;
+    fn secret_paths(&self, raw: &Value) -> Option<SecretPaths>;
     fn create(
         &self,
         settings: &CreateSettings,
@@ -311,6 +312,7 @@ pub(crate) trait AnyProcessorFactory: Send + Sync {
     fn aliases(&self) -> &'static [&'static str];
     fn stability(&self, signal: Signal) -> Stability;
     fn decode_config(&self, raw: &Value) -> Result<AnyConfig, ConfigError>;
+    fn secret_paths(&self, raw: &Value) -> Option<SecretPaths>;
     fn create(
         &self,
         settings: &CreateSettings,
@@ -325,6 +327,7 @@ pub(crate) trait AnyExporterFactory: Send + Sync {
     fn aliases(&self) -> &'static [&'static str];
     fn stability(&self, signal: Signal) -> Stability;
     fn decode_config(&self, raw: &Value) -> Result<AnyConfig, ConfigError>;
+    fn secret_paths(&self, raw: &Value) -> Option<SecretPaths>;
     fn create(
         &self,
         settings: &CreateSettings,
@@ -339,6 +342,7 @@ pub(crate) trait AnyExtensionFactory: Send + Sync {
     fn aliases(&self) -> &'static [&'static str];
     fn stability(&self) -> Stability;
     fn decode_config(&self, raw: &Value) -> Result<AnyConfig, ConfigError>;
+    fn secret_paths(&self, raw: &Value) -> Option<SecretPaths>;
     fn create(
         &self,
         settings: &CreateSettings,
@@ -360,6 +364,9 @@ impl<F: ReceiverFactory> AnyReceiverFactory for Erased<F> {
     }
     fn decode_config(&self, raw: &Value) -> Result<AnyConfig, ConfigError> {
         decode::<F::Config>(raw)
+    }
+    fn secret_paths(&self, raw: &Value) -> Option<SecretPaths> {
+        secret_paths::<F::Config>(raw)
     }
     fn create(
         &self,
@@ -391,6 +398,9 @@ impl<F: ProcessorFactory> AnyProcessorFactory for Erased<F> {
     }
     fn decode_config(&self, raw: &Value) -> Result<AnyConfig, ConfigError> {
         decode::<F::Config>(raw)
+    }
+    fn secret_paths(&self, raw: &Value) -> Option<SecretPaths> {
+        secret_paths::<F::Config>(raw)
     }
     fn create(
         &self,
@@ -431,6 +441,9 @@ impl<F: ExporterFactory> AnyExporterFactory for Erased<F> {
     fn decode_config(&self, raw: &Value) -> Result<AnyConfig, ConfigError> {
         decode::<F::Config>(raw)
     }
+    fn secret_paths(&self, raw: &Value) -> Option<SecretPaths> {
+        secret_paths::<F::Config>(raw)
+    }
     fn create(
         &self,
         settings: &CreateSettings,
@@ -465,6 +478,9 @@ impl<F: ExtensionFactory> AnyExtensionFactory for Erased<F> {
     }
     fn decode_config(&self, raw: &Value) -> Result<AnyConfig, ConfigError> {
         decode::<F::Config>(raw)
+    }
+    fn secret_paths(&self, raw: &Value) -> Option<SecretPaths> {
+        secret_paths::<F::Config>(raw)
     }
     fn create(
         &self,

@@ -22,6 +22,7 @@ use async_trait::async_trait;
 use crate::consumer::Consumer;
 use crate::pdata::SignalData;
 
+pub(crate) use config::secret_paths;
 pub use config::{ComponentConfig, ConfigError, decode_config, load_config};
 pub use endpoint::parse_endpoint;
 pub(crate) use factory::{
@@ -39,6 +40,9 @@ pub(crate) use settings::{CollectorFacilities, panic_message};
 pub use status::{
     ComponentProgress, ComponentStatus, StatusEntry, StatusRegistry, StatusReporter, StatusSource,
 };
+/// Config building blocks for secrets: values that no log, error or printed configuration
+/// shows (see [`ComponentConfig`]).
+pub use tributary_confmap::{REDACTED, SecretString, SecretUrl, redact_userinfo};
 
 /// The four kinds of component.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]

@@ -3,6 +3,8 @@
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
+use tributary_confmap::{SecretPaths, Value};
+
 use crate::component::{
     AnyExporterFactory, AnyExtensionFactory, AnyProcessorFactory, AnyReceiverFactory,
     ComponentType, ExporterFactory, ExtensionFactory, Kind, ProcessorFactory, ReceiverFactory,
@@ -195,6 +197,17 @@ impl Factories {
             Kind::Extension => self.extensions.keys().map(String::as_str).collect(),
         };
         keys
+    }
+
+    /// Where a section of a type holds secrets, decoded by its factory's config type;
+    /// `None` if the type is unknown or the section does not decode.
+    pub(crate) fn secret_paths(&self, kind: Kind, ty: &str, raw: &Value) -> Option<SecretPaths> {
+        match kind {
+            Kind::Receiver => self.receivers.get(ty)?.secret_paths(raw),
+            Kind::Processor => self.processors.get(ty)?.secret_paths(raw),
+            Kind::Exporter => self.exporters.get(ty)?.secret_paths(raw),
+            Kind::Extension => self.extensions.get(ty)?.secret_paths(raw),
+        }
     }
 
     /// Stability of a type for a signal; `None` if the type is unknown.

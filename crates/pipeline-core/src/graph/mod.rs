@@ -146,7 +146,7 @@ impl Graph {
             &mut errors,
         );
         if !errors.is_empty() {
-            return Err(ConfigErrors(errors));
+            return Err(plan::scrubbed(errors, &plan.config, factories));
         }
         let host = Host::new(
             extensions

@@ -3,6 +3,8 @@
 
 use std::collections::{BTreeSet, HashMap};
 
+use tributary_confmap::{Scrubber, SecretPaths};
+
 use crate::component::{AnyConfig, ComponentId, ConfigError, Kind, PipelineId};
 use crate::config::{CollectorConfig, ConfigErrors};
 
@@ -57,7 +59,7 @@ impl Plan {
         if errors.is_empty() {
             Ok(Plan { config, decoded })
         } else {
-            Err(ConfigErrors(errors))
+            Err(scrubbed(errors, &config, factories))
         }
     }
 
@@ -65,6 +67,38 @@ impl Plan {
     pub fn pipelines(&self) -> impl Iterator<Item = (&PipelineId, &crate::config::PipelineConfig)> {
         self.config.service.pipelines.iter()
     }
+}
+
+/// `errors` without any secret of the document or value a `${...}` reference produced:
+/// component sections scrub their own decode and `validate` errors, but the service checks
+/// and the factories' create functions quote what they were given.
+pub(crate) fn scrubbed(
+    errors: Vec<ConfigError>,
+    config: &CollectorConfig,
+    factories: &Factories,
+) -> ConfigErrors {
+    let mut secrets = SecretPaths::new();
+    for kind in Kind::ALL {
+        for (id, raw) in config.components(kind) {
+            let section = format!("{}::{id}", kind.section());
+            let found = factories.secret_paths(kind, id.component_type().as_str(), raw);
+            for (path, secret) in found.iter().flat_map(SecretPaths::iter) {
+                let path = if path.is_empty() {
+                    section.clone()
+                } else {
+                    format!("{section}::{path}")
+                };
+                secrets.insert(path, secret);
+            }
+        }
+    }
+    let scrubber = Scrubber::new(config.conf().as_value(), &secrets);
+    ConfigErrors(
+        errors
+            .into_iter()
+            .map(|error| error.scrubbed(&scrubber))
+            .collect(),
+    )
 }
 
 fn none_if_empty(types: Vec<&str>) -> String {

@@ -167,7 +167,7 @@ async fn execute(
         Some(Command::PrintConfig) => {
             let collector = builder.build(source)?;
             let mut conf = collector.resolve().await?;
-            redact(&mut conf);
+            redact(&mut conf, collector.factories());
             print!("{}", conf.to_yaml());
             Ok(())
         }

@@ -7,7 +7,7 @@ use std::time::Duration;
 
 use tokio::sync::Mutex;
 use tokio_util::sync::CancellationToken;
-use tributary_confmap::{Conf, Resolver};
+use tributary_confmap::{Conf, Resolver, redact_userinfo};
 
 use super::gates::ServiceGates;
 use super::health::ServiceHealth;
@@ -260,7 +260,9 @@ impl Collector {
                         if event.has_errors() {
                             tracing::warn!(errors = ?event.errors(), "watching the configuration failed; reloading anyway");
                         }
-                        tracing::info!(sources = ?event.uris(), "configuration changed; reloading");
+                        let sources: Vec<_> =
+                            event.uris().iter().map(|uri| redact_userinfo(uri)).collect();
+                        tracing::info!(?sources, "configuration changed; reloading");
                         let _ = self.reload().await;
                     }
                     None => watching = false,

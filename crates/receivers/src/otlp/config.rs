@@ -8,7 +8,9 @@ use std::time::Duration;
 
 use serde::Deserialize;
 use serde::de::{self, Deserializer, MapAccess, Visitor};
-use tributary_pipeline_core::component::{ComponentConfig, ConfigError, parse_endpoint};
+use tributary_pipeline_core::component::{
+    ComponentConfig, ConfigError, SecretString, parse_endpoint,
+};
 use tributary_pipeline_core::server::{
     DEFAULT_IDLE_TIMEOUT, DEFAULT_MAX_CONNECTIONS, DEFAULT_READ_HEADER_TIMEOUT,
 };
@@ -424,24 +426,15 @@ fn tls_version(value: &str) -> Option<u8> {
 ///
 /// Unlike the Go Collector, which names an authenticator extension
 /// (`auth: { authenticator: bearertokenauth }`), the token is configured here directly.
-#[derive(Clone, Default, Deserialize)]
+#[derive(Clone, Debug, Default, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct AuthConfig {
-    /// The token clients must send as `Authorization: Bearer <token>`.
-    pub bearer_token: String,
+    /// The token clients must send as `Authorization: Bearer <token>`; a secret, never
+    /// shown.
+    pub bearer_token: SecretString,
     /// The Go Collector's way to name an authenticator extension; refused with a hint,
     /// since this receiver checks a bearer token itself.
     pub authenticator: Option<String>,
-}
-
-impl fmt::Debug for AuthConfig {
-    /// Never prints the token.
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("AuthConfig")
-            .field("bearer_token", &"<redacted>")
-            .field("authenticator", &self.authenticator)
-            .finish()
-    }
 }
 
 impl AuthConfig {
@@ -458,7 +451,7 @@ impl AuthConfig {
         if self.bearer_token.is_empty() {
             return Err(ConfigError::at("bearer_token", "must not be empty"));
         }
-        if http::HeaderValue::from_str(&self.bearer_token).is_err() {
+        if http::HeaderValue::from_str(self.bearer_token.expose()).is_err() {
             return Err(ConfigError::at(
                 "bearer_token",
                 "must consist of visible ASCII characters",

@@ -88,7 +88,7 @@ pub(crate) async fn serve(
         auth: config
             .auth
             .as_ref()
-            .map(|a| BearerToken::new(&a.bearer_token)),
+            .map(|a| BearerToken::new(a.bearer_token.expose())),
     });
     let service = service_fn(move |request| {
         let frontend = Arc::clone(&frontend);

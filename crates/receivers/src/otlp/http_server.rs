@@ -77,7 +77,7 @@ pub(crate) async fn serve(
         auth: config
             .auth
             .as_ref()
-            .map(|a| BearerToken::new(&a.bearer_token)),
+            .map(|a| BearerToken::new(a.bearer_token.expose())),
         cors: config.cors.as_ref().and_then(CorsPolicy::new),
     });
     let service = service_fn(move |request| {

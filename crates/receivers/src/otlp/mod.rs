@@ -88,7 +88,7 @@
 //! | `protocols::{grpc,http}::tls::client_ca_file` | unset | require client certificates signed by these CAs |
 //! | `protocols::{grpc,http}::tls::min_version`, `max_version` | `"1.2"`, `"1.3"` | accepted TLS versions |
 //! | `protocols::{grpc,http}::include_metadata` | `false` | attach every request header / gRPC metadata entry (`authorization` too, as in Go) to the data |
-//! | `protocols::{grpc,http}::auth::bearer_token` | unset | require `Authorization: Bearer <token>` |
+//! | `protocols::{grpc,http}::auth::bearer_token` | unset | require `Authorization: Bearer <token>`; a secret, never shown |
 //! | `admission::request_limit_mib` | `128` | request bytes in process at once; `0` disables admission control |
 //! | `admission::waiting_limit_mib` | `32` | request bytes allowed to wait for admission; `0` refuses at once |
 //!

@@ -84,7 +84,7 @@ fn the_go_collector_keys_decode() {
     assert_eq!(tls.client_ca_file, "/etc/otel/ca.pem");
     assert_eq!(tls.versions(), (2, 3));
     assert_eq!(
-        grpc.auth.as_ref().unwrap().bearer_token,
+        grpc.auth.as_ref().unwrap().bearer_token.expose(),
         "${env:OTLP_TOKEN}"
     );
 
