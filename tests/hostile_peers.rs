@@ -25,8 +25,15 @@ fn addr(port: u16) -> SocketAddr {
     SocketAddr::from(([127, 0, 0, 1], port))
 }
 
-/// Starts the gateway with `protocols` (extra keys for both OTLP protocols) and `admission`.
-fn gateway(dir: &Path, http_extra: &str, grpc_extra: &str, admission: &str) -> Gateway {
+/// Starts the gateway with extra keys for each OTLP protocol and the health check, and
+/// `admission`.
+fn gateway(
+    dir: &Path,
+    http_extra: &str,
+    grpc_extra: &str,
+    admission: &str,
+    health_extra: &str,
+) -> Gateway {
     let (http, grpc, health, metrics) = (free_port(), free_port(), free_port(), free_port());
     let config = format!(
         r#"
@@ -39,7 +46,7 @@ receivers:
 exporters:
   file: {{ path: "{}" }}
 extensions:
-  health_check: {{ endpoint: "127.0.0.1:{health}" }}
+  health_check: {{ endpoint: "127.0.0.1:{health}" {health_extra} }}
 service:
   extensions: [health_check]
   telemetry: {{ metrics: {{ address: "127.0.0.1:{metrics}" }} }}
@@ -90,7 +97,9 @@ fn try_post_traces(at: SocketAddr, body: &[u8]) -> Option<String> {
 fn try_post_traces_encoded(at: SocketAddr, body: &[u8], encoding: &str) -> Option<String> {
     use std::io::{Read, Write};
     let mut stream = TcpStream::connect(at).ok()?;
-    stream.set_read_timeout(Some(Duration::from_secs(30))).ok()?;
+    stream
+        .set_read_timeout(Some(Duration::from_secs(30)))
+        .ok()?;
     let head = format!(
         "POST /v1/traces HTTP/1.1\r\nHost: x\r\nContent-Type: application/x-protobuf\r\n\
          Content-Encoding: {encoding}\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
@@ -175,7 +184,7 @@ impl http_body::Body for StalledBody {
 #[test]
 fn announced_but_never_sent_bodies_do_not_stop_the_intake() {
     let dir = temp_dir();
-    let gateway = gateway(dir.path(), "", "", "{}");
+    let gateway = gateway(dir.path(), "", "", "{}", "");
     let head = b"POST /v1/traces HTTP/1.1\r\nHost: x\r\nContent-Type: application/x-protobuf\r\n\
                  Content-Length: 20971520\r\n\r\n";
     let _silent_http = silent_connections(gateway.http, 7, head);
@@ -200,6 +209,52 @@ fn announced_but_never_sent_bodies_do_not_stop_the_intake() {
     });
 }
 
+/// Issue 11, defect 1, its last part: an intake that admits nothing while requests wait
+/// for room makes the health check say so, naming the receiver, and recovers with it.
+#[test]
+fn an_intake_admitting_nothing_while_requests_wait_is_unhealthy() {
+    use std::io::Write;
+    let dir = temp_dir();
+    let gateway = gateway(
+        dir.path(),
+        ", max_request_body_size: 1048576, read_timeout: 10m",
+        ", max_recv_msg_size_mib: 1",
+        "{ request_limit_mib: 1 }",
+        ", stall_timeout: 1s",
+    );
+    // One client sends all but the last byte of a 1 MiB body, and so holds the whole budget.
+    let mut hog = TcpStream::connect(gateway.http).unwrap();
+    hog.set_write_timeout(Some(Duration::from_secs(10)))
+        .unwrap();
+    hog.write_all(
+        b"POST /v1/traces HTTP/1.1\r\nHost: x\r\nContent-Type: application/x-protobuf\r\n\
+          Content-Length: 1048576\r\n\r\n",
+    )
+    .unwrap();
+    hog.write_all(&vec![0u8; (1 << 20) - 1]).unwrap();
+    std::thread::sleep(Duration::from_millis(200));
+    assert_eq!(get(gateway.health, "/").status, 200);
+
+    // A real request now waits for room; once it has waited a stall timeout, health fails.
+    let http = gateway.http;
+    let waiting = std::thread::spawn(move || try_post_traces(http, &traces(10)));
+    let unhealthy = eventually("the health check fails", Duration::from_secs(10), || {
+        let answer = get(gateway.health, "/");
+        (answer.status == 503).then(|| answer.text())
+    });
+    assert!(
+        unhealthy.contains("otlp") && unhealthy.contains("waiting for admission"),
+        "{unhealthy}"
+    );
+
+    // The hog goes away: the waiting request is admitted and the health check recovers.
+    drop(hog);
+    assert_eq!(waiting.join().unwrap().as_deref(), Some("200"));
+    eventually("the health check recovers", Duration::from_secs(10), || {
+        (get(gateway.health, "/").status == 200).then_some(())
+    });
+}
+
 /// Issue 11, defect 3: connections that never send a byte were never closed, and enough of
 /// them exhausted the file descriptors so that the OTLP ports, /health and /metrics all
 /// stopped accepting while the log filled with "Too many open files".
@@ -211,6 +266,7 @@ fn a_flood_of_silent_connections_is_capped_closed_when_idle_and_logged_sparingly
         ", max_connections: 100, idle_timeout: 8s",
         ", max_connections: 100, keepalive: { server_parameters: { max_connection_idle: 8s } }",
         "{}",
+        "",
     );
     let flood_started = Instant::now();
     let flood_http = silent_connections(gateway.http, 600, b"");
@@ -296,6 +352,7 @@ fn decompression_bombs_leave_memory_near_the_admission_budget() {
         "",
         "",
         &format!("{{ request_limit_mib: {BUDGET_MIB} }}"),
+        "",
     );
     let pid = gateway.process.pid();
     let idle = memory_kib(pid, "VmRSS:");
@@ -325,7 +382,9 @@ fn decompression_bombs_leave_memory_near_the_admission_budget() {
     // Decompressed up to the limit and refused, or refused for want of budget.
     assert!(answers.contains_key("413"), "{answers:?}");
     assert!(
-        answers.keys().all(|c| ["413", "429", "cut"].contains(&c.as_str())),
+        answers
+            .keys()
+            .all(|c| ["413", "429", "cut"].contains(&c.as_str())),
         "{answers:?}"
     );
     let peak = memory_kib(pid, "VmHWM:");

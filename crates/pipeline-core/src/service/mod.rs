@@ -26,7 +26,7 @@ pub use collector::{Collector, CollectorError};
 pub use gates::RELOAD_KEEPS_UNCHANGED;
 pub(crate) use health::PipelineProbe;
 pub use health::{PipelineHealth, ReloadOutcome, ServiceHealth};
-pub use process::{ProcessTuning, tune_process};
+pub use process::{ProcessTuning, TRIM_INTERVAL, tune_process};
 
 #[cfg(test)]
 mod tests;
