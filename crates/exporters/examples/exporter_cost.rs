@@ -19,7 +19,7 @@ use axum::body::{Body, Bytes};
 use axum::response::Response;
 use http_body_util::{BodyExt, Full};
 use prost::Message;
-use tributary_pipeline_core::component::{CreateSettings, Exporter, ExporterFactory, Host, Kind};
+use tributary_pipeline_core::component::{CreateSettings, Exporter, Host, Kind};
 use tributary_pipeline_core::pdata::Traces;
 use tributary_pipeline_core::pdata::proto::collector::trace::v1::ExportTraceServiceRequest;
 use tributary_pipeline_core::pdata::proto::common::v1::{AnyValue, KeyValue, any_value};
@@ -207,7 +207,7 @@ async fn main() {
             "endpoint: http://{addr}\ncompression: {compression}\ncompression_params: {{level: {level}}}\n{direct}"
         ));
         let exporter = tributary_exporters::otlp::factory()
-            .create_traces(&settings(), &config)
+            .create::<Traces>(&settings(), &config)
             .unwrap();
         let name = match level {
             0 => format!("otlp (gRPC), {compression}"),
@@ -220,7 +220,7 @@ async fn main() {
             "endpoint: http://{addr}\nencoding: {encoding}\ncompression: {compression}\n{direct}"
         ));
         let exporter = tributary_exporters::otlp_http::factory()
-            .create_traces(&settings(), &config)
+            .create::<Traces>(&settings(), &config)
             .unwrap();
         measure(
             &format!("otlp_http, {encoding}, {compression}"),
@@ -237,7 +237,7 @@ async fn main() {
             dir.join(format!("out.{format}")).display()
         ));
         let exporter = tributary_exporters::file::factory()
-            .create_traces(&settings(), &config)
+            .create::<Traces>(&settings(), &config)
             .unwrap();
         measure(&format!("file, {format}"), exporter, &batches).await;
     }
@@ -246,7 +246,7 @@ async fn main() {
         let config: tributary_exporters::debug::Config =
             decode(&format!("verbosity: {verbosity}\n"));
         let exporter = tributary_exporters::debug::factory()
-            .create_traces(&settings(), &config)
+            .create::<Traces>(&settings(), &config)
             .unwrap();
         measure(
             &format!("debug, {verbosity} (to stderr)"),

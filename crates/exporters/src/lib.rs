@@ -15,7 +15,6 @@
 //!
 //! ```
 //! # #[cfg(all(feature = "otlp", feature = "file"))] {
-//! use tributary_pipeline_core::component::ExporterFactory;
 //!
 //! assert_eq!(tributary_exporters::otlp::factory().component_type(), "otlp");
 //! assert_eq!(tributary_exporters::file::factory().component_type(), "file");

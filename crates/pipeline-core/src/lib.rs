@@ -38,7 +38,7 @@
 //!     ProcessorFactory, Stability,
 //! };
 //! use tributary_pipeline_core::consumer::{Capabilities, ConsumeError, Consumer, Next};
-//! use tributary_pipeline_core::pdata::{Signal, Traces};
+//! use tributary_pipeline_core::pdata::Traces;
 //!
 //! /// processors::drop_spans — YAML: `drop_spans: { names: [healthz, readyz] }`
 //! #[derive(Debug, Default, Deserialize)]
@@ -87,40 +87,27 @@
 //!     }
 //! }
 //!
-//! /// The factory: type name, stability per signal, and the create function.
-//! pub struct DropSpansFactory;
+//! /// The factory: the type name, and a create function for each signal handled, with its
+//! /// stability. Metrics and logs are not handled: "signal not supported".
+//! pub fn factory() -> ProcessorFactory<Config> {
+//!     ProcessorFactory::new("drop_spans").with_traces(create, Stability::Alpha)
+//! }
 //!
-//! impl ProcessorFactory for DropSpansFactory {
-//!     type Config = Config;
-//!
-//!     fn component_type(&self) -> &'static str {
-//!         "drop_spans"
-//!     }
-//!
-//!     fn stability(&self, signal: Signal) -> Stability {
-//!         match signal {
-//!             Signal::Traces => Stability::Alpha,
-//!             _ => Stability::Undefined, // metrics and logs: "signal not supported"
-//!         }
-//!     }
-//!
-//!     fn create_traces(
-//!         &self,
-//!         _settings: &CreateSettings,
-//!         config: &Config,
-//!         next: Next<Traces>,
-//!     ) -> Result<Arc<dyn Processor<Traces>>, CreateError> {
-//!         Ok(Arc::new(DropSpans { names: config.names.clone(), next }))
-//!     }
+//! fn create(
+//!     _settings: &CreateSettings,
+//!     config: &Config,
+//!     next: Next<Traces>,
+//! ) -> Result<Arc<dyn Processor<Traces>>, CreateError> {
+//!     Ok(Arc::new(DropSpans { names: config.names.clone(), next }))
 //! }
 //!
 //! // Register it on a collector, next to built-in components:
 //! let builder = tributary_pipeline_core::service::Collector::builder("my-collector", "1.0.0")
-//!     .processor(DropSpansFactory);
+//!     .processor(factory());
 //! # drop(builder);
 //! ```
 //!
-//! Receivers implement [`ReceiverFactory`](component::ReceiverFactory) and push to the
+//! Receivers are built by a [`ReceiverFactory`](component::ReceiverFactory) and push to the
 //! [`Next`](consumer::Next) consumer they are created with; exporters implement
 //! [`Export`](exporterhelper::Export) and are wrapped by
 //! [`exporterhelper::build`], which adds the sending queue, retries and timeouts.

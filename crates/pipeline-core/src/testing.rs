@@ -6,15 +6,14 @@ use async_trait::async_trait;
 use serde::Deserialize;
 
 use crate::component::{
-    Component, ComponentConfig, ComponentError, CreateError, CreateSettings, Exporter,
-    ExporterFactory, ExtensionFactory, Host, Processor, ProcessorFactory, Receiver,
-    ReceiverFactory, Stability,
+    Component, ComponentConfig, ComponentError, CreateSettings, Exporter, ExporterFactory,
+    ExtensionFactory, Host, Processor, ProcessorFactory, Receiver, ReceiverFactory, Stability,
 };
 use crate::consumer::{ConsumeError, Consumer, Next};
 use crate::pdata::proto::collector::trace::v1::ExportTraceServiceRequest;
 use crate::pdata::proto::common::v1::{AnyValue, KeyValue, any_value};
 use crate::pdata::proto::trace::v1::{ResourceSpans, ScopeSpans, Span};
-use crate::pdata::{Metrics, Signal, Traces};
+use crate::pdata::{Metrics, Traces};
 
 /// One batch of one span.
 pub(crate) fn spans() -> Traces {
@@ -130,35 +129,27 @@ impl Inlets {
     }
 }
 
-pub(crate) struct TestReceiverFactory(pub(crate) Journal, pub(crate) Inlets);
-impl ReceiverFactory for TestReceiverFactory {
-    type Config = TestConfig;
-    fn component_type(&self) -> &'static str {
-        "test_in"
-    }
-    fn stability(&self, signal: Signal) -> Stability {
-        match signal {
-            Signal::Logs => Stability::Undefined,
-            _ => Stability::Beta,
-        }
-    }
-    fn create_traces(
-        &self,
-        s: &CreateSettings,
-        c: &TestConfig,
-        next: Next<Traces>,
-    ) -> Result<Arc<dyn Receiver>, CreateError> {
-        self.1.0.lock().unwrap().push((s.id().to_string(), next));
-        Ok(Arc::new(recorded(&self.0, s, c)))
-    }
-    fn create_metrics(
-        &self,
-        s: &CreateSettings,
-        c: &TestConfig,
-        _next: Next<Metrics>,
-    ) -> Result<Arc<dyn Receiver>, CreateError> {
-        Ok(Arc::new(recorded(&self.0, s, c)))
-    }
+/// Receivers of type `test_in` (traces and metrics) whose traces output the test drives
+/// through `inlets`.
+pub(crate) fn test_receiver_factory(
+    journal: Journal,
+    inlets: Inlets,
+) -> ReceiverFactory<TestConfig> {
+    let metrics_journal = journal.clone();
+    ReceiverFactory::new("test_in")
+        .with_traces(
+            move |s, c: &TestConfig, next: Next<Traces>| {
+                inlets.0.lock().unwrap().push((s.id().to_string(), next));
+                Ok(Arc::new(recorded(&journal, s, c)) as Arc<dyn Receiver>)
+            },
+            Stability::Beta,
+        )
+        .with_metrics(
+            move |s, c: &TestConfig, _next: Next<Metrics>| {
+                Ok(Arc::new(recorded(&metrics_journal, s, c)) as Arc<dyn Receiver>)
+            },
+            Stability::Beta,
+        )
 }
 
 /// Adds its tag as a resource attribute, so the test can see which processors data went
@@ -196,31 +187,18 @@ impl Consumer<Traces> for Tagger {
     }
 }
 
-pub(crate) struct TestProcessorFactory(pub(crate) Journal);
-impl ProcessorFactory for TestProcessorFactory {
-    type Config = TestConfig;
-    fn component_type(&self) -> &'static str {
-        "tag"
-    }
-    fn stability(&self, signal: Signal) -> Stability {
-        if signal == Signal::Traces {
-            Stability::Alpha
-        } else {
-            Stability::Undefined
-        }
-    }
-    fn create_traces(
-        &self,
-        s: &CreateSettings,
-        c: &TestConfig,
-        next: Next<Traces>,
-    ) -> Result<Arc<dyn Processor<Traces>>, CreateError> {
-        Ok(Arc::new(Tagger {
-            lifecycle: recorded(&self.0, s, c),
-            tag: c.tag.clone(),
-            next,
-        }))
-    }
+/// Processors of type `tag` (traces only) that add their tag to each resource.
+pub(crate) fn test_processor_factory(journal: Journal) -> ProcessorFactory<TestConfig> {
+    ProcessorFactory::new("tag").with_traces(
+        move |s, c: &TestConfig, next| {
+            Ok(Arc::new(Tagger {
+                lifecycle: recorded(&journal, s, c),
+                tag: c.tag.clone(),
+                next,
+            }) as Arc<dyn Processor<Traces>>)
+        },
+        Stability::Alpha,
+    )
 }
 
 /// Keeps what it receives, as the tags on each batch.
@@ -272,45 +250,34 @@ impl Sinks {
     }
 }
 
-pub(crate) struct TestExporterFactory(pub(crate) Journal, pub(crate) Sinks);
-impl ExporterFactory for TestExporterFactory {
-    type Config = TestConfig;
-    fn component_type(&self) -> &'static str {
-        "mem"
-    }
-    fn aliases(&self) -> &'static [&'static str] {
-        &["memory"]
-    }
-    fn stability(&self, signal: Signal) -> Stability {
-        if signal == Signal::Logs {
-            Stability::Undefined
-        } else {
-            Stability::Stable
-        }
-    }
-    fn create_traces(
-        &self,
-        s: &CreateSettings,
-        c: &TestConfig,
-    ) -> Result<Arc<dyn Exporter<Traces>>, CreateError> {
-        let received = Arc::new(Mutex::new(Vec::new()));
-        self.1
-            .0
-            .lock()
-            .unwrap()
-            .push((s.id().to_string(), received.clone()));
-        Ok(Arc::new(Sink {
-            lifecycle: recorded(&self.0, s, c),
-            received,
-        }))
-    }
-    fn create_metrics(
-        &self,
-        s: &CreateSettings,
-        c: &TestConfig,
-    ) -> Result<Arc<dyn Exporter<Metrics>>, CreateError> {
-        Ok(Arc::new(MetricsSink(recorded(&self.0, s, c))))
-    }
+/// Exporters of type `mem` (alias `memory`; traces and metrics) that keep the tags of
+/// each traces batch in `sinks`.
+pub(crate) fn test_exporter_factory(journal: Journal, sinks: Sinks) -> ExporterFactory<TestConfig> {
+    let metrics_journal = journal.clone();
+    ExporterFactory::new("mem")
+        .with_alias("memory")
+        .with_traces(
+            move |s, c: &TestConfig| {
+                let received = Arc::new(Mutex::new(Vec::new()));
+                sinks
+                    .0
+                    .lock()
+                    .unwrap()
+                    .push((s.id().to_string(), received.clone()));
+                Ok(Arc::new(Sink {
+                    lifecycle: recorded(&journal, s, c),
+                    received,
+                }) as Arc<dyn Exporter<Traces>>)
+            },
+            Stability::Stable,
+        )
+        .with_metrics(
+            move |s, c: &TestConfig| {
+                Ok(Arc::new(MetricsSink(recorded(&metrics_journal, s, c)))
+                    as Arc<dyn Exporter<Metrics>>)
+            },
+            Stability::Stable,
+        )
 }
 
 pub(crate) struct MetricsSink(pub(crate) Recorded);
@@ -330,22 +297,15 @@ impl Consumer<Metrics> for MetricsSink {
     }
 }
 
-pub(crate) struct TestExtensionFactory(pub(crate) Journal);
-impl ExtensionFactory for TestExtensionFactory {
-    type Config = TestConfig;
-    fn component_type(&self) -> &'static str {
-        "ext"
-    }
-    fn stability(&self) -> Stability {
-        Stability::Beta
-    }
-    fn create(
-        &self,
-        s: &CreateSettings,
-        c: &TestConfig,
-    ) -> Result<Arc<dyn crate::component::Extension>, CreateError> {
-        Ok(Arc::new(recorded(&self.0, s, c)))
-    }
+/// Extensions of type `ext`.
+pub(crate) fn test_extension_factory(journal: Journal) -> ExtensionFactory<TestConfig> {
+    ExtensionFactory::new(
+        "ext",
+        move |s, c: &TestConfig| {
+            Ok(Arc::new(recorded(&journal, s, c)) as Arc<dyn crate::component::Extension>)
+        },
+        Stability::Beta,
+    )
 }
 
 /// Waits until `check` holds, polling; panics naming `what` after 30 seconds.

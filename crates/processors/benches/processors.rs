@@ -10,9 +10,7 @@ use async_trait::async_trait;
 use divan::Bencher;
 use divan::counter::ItemsCount;
 use tokio::runtime::Runtime;
-use tributary_pipeline_core::component::{
-    ComponentConfig, CreateSettings, Host, Kind, Processor, ProcessorFactory,
-};
+use tributary_pipeline_core::component::{ComponentConfig, CreateSettings, Host, Kind, Processor};
 use tributary_pipeline_core::consumer::{ConsumeError, Consumer};
 use tributary_pipeline_core::pdata::Traces;
 use tributary_pipeline_core::pdata::proto::collector::trace::v1::ExportTraceServiceRequest;
@@ -105,7 +103,7 @@ fn run_batch(bencher: Bencher, config: batch::Config, requests: usize, spans: us
     config.validate().unwrap();
     let rt = runtime();
     let processor: Arc<dyn Processor<Traces>> = batch::factory()
-        .create_traces(&settings("batch"), &config, Arc::new(Discard))
+        .create(&settings("batch"), &config, Arc::new(Discard))
         .unwrap();
     let next: Arc<dyn Consumer<Traces>> = processor;
     bencher
@@ -161,7 +159,7 @@ fn memory_limiter_accepting(bencher: Bencher) {
     config.validate().unwrap();
     let processor: Arc<dyn Processor<Traces>> = rt.block_on(async {
         let processor = memory_limiter::factory()
-            .create_traces(&settings("memory_limiter"), &config, Arc::new(Discard))
+            .create(&settings("memory_limiter"), &config, Arc::new(Discard))
             .unwrap();
         processor.start(&Host::default()).await.unwrap();
         processor

@@ -40,52 +40,20 @@ use tributary_pipeline_core::component::{
     CreateError, CreateSettings, Processor, ProcessorFactory, Stability,
 };
 use tributary_pipeline_core::consumer::Next;
-use tributary_pipeline_core::pdata::{Logs, Metrics, Signal, Traces};
-
-/// Builds `add_attributes` processors.
-#[derive(Debug, Default, Clone, Copy)]
-pub struct AddAttributesFactory;
+use tributary_pipeline_core::pdata::{OtlpRequest, Payload};
 
 /// The factory to register on a collector builder.
-pub fn factory() -> AddAttributesFactory {
-    AddAttributesFactory
+pub fn factory() -> ProcessorFactory<Config> {
+    ProcessorFactory::new("add_attributes")
+        .with_traces(create, Stability::Beta)
+        .with_metrics(create, Stability::Beta)
+        .with_logs(create, Stability::Beta)
 }
 
-impl ProcessorFactory for AddAttributesFactory {
-    type Config = Config;
-
-    fn component_type(&self) -> &'static str {
-        "add_attributes"
-    }
-
-    fn stability(&self, _signal: Signal) -> Stability {
-        Stability::Beta
-    }
-
-    fn create_traces(
-        &self,
-        _: &CreateSettings,
-        config: &Config,
-        next: Next<Traces>,
-    ) -> Result<Arc<dyn Processor<Traces>>, CreateError> {
-        Ok(Arc::new(AddAttributes::new(config, next)))
-    }
-
-    fn create_metrics(
-        &self,
-        _: &CreateSettings,
-        config: &Config,
-        next: Next<Metrics>,
-    ) -> Result<Arc<dyn Processor<Metrics>>, CreateError> {
-        Ok(Arc::new(AddAttributes::new(config, next)))
-    }
-
-    fn create_logs(
-        &self,
-        _: &CreateSettings,
-        config: &Config,
-        next: Next<Logs>,
-    ) -> Result<Arc<dyn Processor<Logs>>, CreateError> {
-        Ok(Arc::new(AddAttributes::new(config, next)))
-    }
+fn create<R: OtlpRequest + processor::Stamp>(
+    _: &CreateSettings,
+    config: &Config,
+    next: Next<Payload<R>>,
+) -> Result<Arc<dyn Processor<Payload<R>>>, CreateError> {
+    Ok(Arc::new(AddAttributes::new(config, next)))
 }

@@ -66,7 +66,7 @@ fn set(attributes: &mut Vec<KeyValue>, add: &[KeyValue], overwrite: bool) {
 }
 
 /// Where a request keeps its resources and records.
-trait Stamp {
+pub trait Stamp {
     fn stamp(&mut self, resource: &[KeyValue], record: &[KeyValue], overwrite: bool);
 }
 

@@ -6,16 +6,11 @@ use tributary_pipeline_core::component::{
     CreateError, CreateSettings, Exporter, ExporterFactory, Stability,
 };
 use tributary_pipeline_core::exporterhelper;
-use tributary_pipeline_core::pdata::{Logs, Metrics, Signal, Traces};
 
 use super::config::Config;
 use super::exporter::DebugExporter;
 use super::output::{DebugOutput, Destination};
 use super::print::Printable;
-
-/// Builds `debug` exporters.
-#[derive(Clone, Copy, Debug, Default)]
-pub struct DebugExporterFactory;
 
 fn create<T: Printable>(
     settings: &CreateSettings,
@@ -38,40 +33,10 @@ fn create<T: Printable>(
     )
 }
 
-impl ExporterFactory for DebugExporterFactory {
-    type Config = Config;
-
-    fn component_type(&self) -> &'static str {
-        "debug"
-    }
-
-    fn stability(&self, signal: Signal) -> Stability {
-        match signal {
-            Signal::Traces | Signal::Metrics | Signal::Logs => Stability::Alpha,
-        }
-    }
-
-    fn create_traces(
-        &self,
-        settings: &CreateSettings,
-        config: &Config,
-    ) -> Result<Arc<dyn Exporter<Traces>>, CreateError> {
-        create(settings, config)
-    }
-
-    fn create_metrics(
-        &self,
-        settings: &CreateSettings,
-        config: &Config,
-    ) -> Result<Arc<dyn Exporter<Metrics>>, CreateError> {
-        create(settings, config)
-    }
-
-    fn create_logs(
-        &self,
-        settings: &CreateSettings,
-        config: &Config,
-    ) -> Result<Arc<dyn Exporter<Logs>>, CreateError> {
-        create(settings, config)
-    }
+/// The `debug` exporter's factory, to register on a collector builder.
+pub fn factory() -> ExporterFactory<Config> {
+    ExporterFactory::new("debug")
+        .with_traces(create, Stability::Alpha)
+        .with_metrics(create, Stability::Alpha)
+        .with_logs(create, Stability::Alpha)
 }

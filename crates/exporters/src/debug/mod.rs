@@ -70,9 +70,4 @@ mod values;
 mod tests;
 
 pub use config::{Config, Verbosity};
-pub use factory::DebugExporterFactory;
-
-/// The `debug` exporter's factory, to register on the collector builder.
-pub fn factory() -> DebugExporterFactory {
-    DebugExporterFactory
-}
+pub use factory::factory;

@@ -6,9 +6,9 @@
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
 
-use tributary_pipeline_core::component::{Component, ExporterFactory, Host};
+use tributary_pipeline_core::component::{Component, Host};
 use tributary_pipeline_core::exporterhelper::Export;
-use tributary_pipeline_core::pdata::{Logs, Traces};
+use tributary_pipeline_core::pdata::{Logs, Metrics, Traces};
 
 use super::config::{Config, Verbosity};
 use super::exporter::DebugExporter;
@@ -152,7 +152,9 @@ async fn use_internal_logger_prints_through_the_collectors_log() {
     // logs to that subscriber, not to whatever is current on its own thread.
     let exporter = tracing::dispatcher::with_default(&dispatch, || {
         let settings = settings::<Traces>("debug/internal");
-        super::factory().create_traces(&settings, &config).unwrap()
+        super::factory()
+            .create::<Traces>(&settings, &config)
+            .unwrap()
     });
     exporter.consume(fixtures::traces(1)).await.unwrap();
     exporter.shutdown().await.unwrap();
@@ -168,9 +170,9 @@ async fn the_factory_builds_exporters_for_every_signal() {
     assert_eq!(factory.component_type(), "debug");
     let config = Config::default();
     let settings = settings::<Traces>("debug");
-    let traces = factory.create_traces(&settings, &config).unwrap();
-    let metrics = factory.create_metrics(&settings, &config).unwrap();
-    let logs = factory.create_logs(&settings, &config).unwrap();
+    let traces = factory.create::<Traces>(&settings, &config).unwrap();
+    let metrics = factory.create::<Metrics>(&settings, &config).unwrap();
+    let logs = factory.create::<Logs>(&settings, &config).unwrap();
     let components: [Arc<dyn Component>; 3] = [traces.clone(), metrics.clone(), logs.clone()];
     for component in &components {
         component.start(&Host::default()).await.unwrap();

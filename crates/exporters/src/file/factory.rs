@@ -6,15 +6,10 @@ use tributary_pipeline_core::component::{
     CreateError, CreateSettings, Exporter, ExporterFactory, Stability,
 };
 use tributary_pipeline_core::exporterhelper;
-use tributary_pipeline_core::pdata::{Logs, Metrics, Signal, Traces};
 
 use super::config::Config;
 use super::exporter::{FileExporter, FileSink};
 use crate::otlp_json::JsonPayload;
-
-/// Builds `file` exporters.
-#[derive(Clone, Copy, Debug, Default)]
-pub struct FileExporterFactory;
 
 fn create<T: JsonPayload>(
     settings: &CreateSettings,
@@ -28,40 +23,10 @@ fn create<T: JsonPayload>(
     )
 }
 
-impl ExporterFactory for FileExporterFactory {
-    type Config = Config;
-
-    fn component_type(&self) -> &'static str {
-        "file"
-    }
-
-    fn stability(&self, signal: Signal) -> Stability {
-        match signal {
-            Signal::Traces | Signal::Metrics | Signal::Logs => Stability::Alpha,
-        }
-    }
-
-    fn create_traces(
-        &self,
-        settings: &CreateSettings,
-        config: &Config,
-    ) -> Result<Arc<dyn Exporter<Traces>>, CreateError> {
-        create(settings, config)
-    }
-
-    fn create_metrics(
-        &self,
-        settings: &CreateSettings,
-        config: &Config,
-    ) -> Result<Arc<dyn Exporter<Metrics>>, CreateError> {
-        create(settings, config)
-    }
-
-    fn create_logs(
-        &self,
-        settings: &CreateSettings,
-        config: &Config,
-    ) -> Result<Arc<dyn Exporter<Logs>>, CreateError> {
-        create(settings, config)
-    }
+/// The `file` exporter's factory, to register on a collector builder.
+pub fn factory() -> ExporterFactory<Config> {
+    ExporterFactory::new("file")
+        .with_traces(create, Stability::Alpha)
+        .with_metrics(create, Stability::Alpha)
+        .with_logs(create, Stability::Alpha)
 }

@@ -75,9 +75,4 @@ mod writer;
 mod tests;
 
 pub use config::{Config, FileCompression, Format, GroupByConfig, RotationConfig};
-pub use factory::FileExporterFactory;
-
-/// The `file` exporter's factory, to register on the collector builder.
-pub fn factory() -> FileExporterFactory {
-    FileExporterFactory
-}
+pub use factory::factory;

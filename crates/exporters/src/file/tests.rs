@@ -6,8 +6,7 @@ use std::sync::Arc;
 use prost::Message;
 use serde_json::Value;
 use tributary_pipeline_core::component::{
-    Component, ComponentStatus, CreateSettings, Exporter, ExporterFactory, Host, Kind,
-    StatusRegistry,
+    Component, ComponentStatus, CreateSettings, Exporter, Host, Kind, StatusRegistry,
 };
 use tributary_pipeline_core::consumer::ErrorKind;
 use tributary_pipeline_core::exporterhelper::Export;
@@ -35,9 +34,9 @@ impl Exporters {
         let factory = super::factory();
         let settings = settings::<Traces>("file");
         let exporters = Exporters {
-            traces: factory.create_traces(&settings, &config).unwrap(),
-            metrics: factory.create_metrics(&settings, &config).unwrap(),
-            logs: factory.create_logs(&settings, &config).unwrap(),
+            traces: factory.create::<Traces>(&settings, &config).unwrap(),
+            metrics: factory.create::<Metrics>(&settings, &config).unwrap(),
+            logs: factory.create::<Logs>(&settings, &config).unwrap(),
             settings,
         };
         for component in exporters.components() {
@@ -306,7 +305,9 @@ async fn start_fails_when_the_file_cannot_be_opened_unless_told_to_create_the_di
     let path = dir.path().join("missing/dir/out.jsonl");
     let config: Config = load(&yaml_for(&path, "")).unwrap();
     let settings = settings::<Traces>("file");
-    let exporter = super::factory().create_traces(&settings, &config).unwrap();
+    let exporter = super::factory()
+        .create::<Traces>(&settings, &config)
+        .unwrap();
     let error = exporter.start(&Host::default()).await.unwrap_err();
     assert!(
         error.to_string().contains("missing/dir/out.jsonl"),

@@ -6,15 +6,10 @@ use tributary_pipeline_core::component::{
     CreateError, CreateSettings, Exporter, ExporterFactory, Stability,
 };
 use tributary_pipeline_core::exporterhelper;
-use tributary_pipeline_core::pdata::{Logs, Metrics, Signal, Traces};
 
 use super::config::Config;
 use super::exporter::{GrpcConnection, GrpcExporter};
 use crate::otlp_signal::OtlpSignal;
-
-/// Builds `otlp` exporters (alias `otlp_grpc`, the Go Collector's newer name).
-#[derive(Clone, Copy, Debug, Default)]
-pub struct OtlpExporterFactory;
 
 fn create<T: OtlpSignal>(
     settings: &CreateSettings,
@@ -25,44 +20,11 @@ fn create<T: OtlpSignal>(
     exporterhelper::build(settings, &config.helper(), exporter)
 }
 
-impl ExporterFactory for OtlpExporterFactory {
-    type Config = Config;
-
-    fn component_type(&self) -> &'static str {
-        "otlp"
-    }
-
-    fn aliases(&self) -> &'static [&'static str] {
-        &["otlp_grpc"]
-    }
-
-    fn stability(&self, signal: Signal) -> Stability {
-        match signal {
-            Signal::Traces | Signal::Metrics | Signal::Logs => Stability::Stable,
-        }
-    }
-
-    fn create_traces(
-        &self,
-        settings: &CreateSettings,
-        config: &Config,
-    ) -> Result<Arc<dyn Exporter<Traces>>, CreateError> {
-        create(settings, config)
-    }
-
-    fn create_metrics(
-        &self,
-        settings: &CreateSettings,
-        config: &Config,
-    ) -> Result<Arc<dyn Exporter<Metrics>>, CreateError> {
-        create(settings, config)
-    }
-
-    fn create_logs(
-        &self,
-        settings: &CreateSettings,
-        config: &Config,
-    ) -> Result<Arc<dyn Exporter<Logs>>, CreateError> {
-        create(settings, config)
-    }
+/// The `otlp` exporter's factory, to register on a collector builder.
+pub fn factory() -> ExporterFactory<Config> {
+    ExporterFactory::new("otlp")
+        .with_alias("otlp_grpc")
+        .with_traces(create, Stability::Stable)
+        .with_metrics(create, Stability::Stable)
+        .with_logs(create, Stability::Stable)
 }

@@ -92,9 +92,4 @@ mod unary;
 mod tests;
 
 pub use config::{Config, KeepaliveConfig};
-pub use factory::OtlpExporterFactory;
-
-/// The `otlp` exporter's factory, to register on the collector builder.
-pub fn factory() -> OtlpExporterFactory {
-    OtlpExporterFactory
-}
+pub use factory::factory;

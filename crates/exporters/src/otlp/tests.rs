@@ -16,7 +16,7 @@ use http_body_util::{BodyExt, Full};
 use prost::Message;
 use tonic::{Code, Status};
 use tributary_pipeline_core::component::Component;
-use tributary_pipeline_core::component::{CreateSettings, ExporterFactory, Host};
+use tributary_pipeline_core::component::{CreateSettings, Host};
 use tributary_pipeline_core::consumer::{ConsumeError, ErrorKind};
 use tributary_pipeline_core::exporterhelper::Export;
 use tributary_pipeline_core::pdata::proto::collector::logs::v1::{
@@ -600,9 +600,9 @@ async fn delivers_all_signals_to_tonics_otlp_services_through_the_factory() {
     .unwrap();
     let factory = super::factory();
     let settings = settings::<Traces>("otlp");
-    let traces = factory.create_traces(&settings, &config).unwrap();
-    let metrics = factory.create_metrics(&settings, &config).unwrap();
-    let logs = factory.create_logs(&settings, &config).unwrap();
+    let traces = factory.create::<Traces>(&settings, &config).unwrap();
+    let metrics = factory.create::<Metrics>(&settings, &config).unwrap();
+    let logs = factory.create::<Logs>(&settings, &config).unwrap();
     let components: [Arc<dyn Component>; 3] = [traces.clone(), metrics.clone(), logs.clone()];
     for component in components {
         component.start(&Host::default()).await.unwrap();
@@ -619,7 +619,7 @@ async fn delivers_all_signals_to_tonics_otlp_services_through_the_factory() {
     ))
     .unwrap();
     let zstd_traces = factory
-        .create_traces(&crate::testing::settings::<Traces>("otlp/zstd"), &zstd)
+        .create::<Traces>(&crate::testing::settings::<Traces>("otlp/zstd"), &zstd)
         .unwrap();
     zstd_traces.start(&Host::default()).await.unwrap();
     let large = fixtures::traces(2000);
@@ -874,7 +874,9 @@ async fn an_absurd_retry_info_loses_neither_workers_nor_data() {
     ))
     .unwrap();
     let settings = settings::<Traces>("otlp/hostile");
-    let exporter = super::factory().create_traces(&settings, &config).unwrap();
+    let exporter = super::factory()
+        .create::<Traces>(&settings, &config)
+        .unwrap();
     exporter.start(&Host::default()).await.unwrap();
 
     // More requests than workers, each refused once with the absurd RetryInfo after 1.5s.

@@ -71,9 +71,4 @@ mod response;
 mod tests;
 
 pub use config::{Config, Encoding};
-pub use factory::OtlpHttpExporterFactory;
-
-/// The `otlp_http` exporter's factory, to register on the collector builder.
-pub fn factory() -> OtlpHttpExporterFactory {
-    OtlpHttpExporterFactory
-}
+pub use factory::factory;

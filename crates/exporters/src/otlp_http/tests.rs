@@ -11,7 +11,7 @@ use axum::response::{IntoResponse, Response};
 use bytes::Bytes;
 use http::{HeaderMap, StatusCode, Uri};
 use prost::Message;
-use tributary_pipeline_core::component::{Component, CreateSettings, ExporterFactory, Host};
+use tributary_pipeline_core::component::{Component, CreateSettings, Host};
 use tributary_pipeline_core::consumer::ErrorKind;
 use tributary_pipeline_core::exporterhelper::Export;
 use tributary_pipeline_core::pdata::proto::collector::logs::v1::ExportLogsServiceRequest;
@@ -498,9 +498,9 @@ async fn the_factory_builds_working_exporters_for_every_signal() {
     assert_eq!(factory.component_type(), "otlp_http");
     assert_eq!(factory.aliases(), ["otlphttp"]);
     let settings = settings::<Traces>("otlphttp");
-    let traces = factory.create_traces(&settings, &config).unwrap();
-    let metrics = factory.create_metrics(&settings, &config).unwrap();
-    let logs = factory.create_logs(&settings, &config).unwrap();
+    let traces = factory.create::<Traces>(&settings, &config).unwrap();
+    let metrics = factory.create::<Metrics>(&settings, &config).unwrap();
+    let logs = factory.create::<Logs>(&settings, &config).unwrap();
     let components: [Arc<dyn Component>; 3] = [traces.clone(), metrics.clone(), logs.clone()];
     for component in &components {
         component.start(&Host::default()).await.unwrap();
@@ -527,7 +527,7 @@ fn a_signal_without_an_endpoint_cannot_be_created() {
     let config: Config = load("traces_endpoint: http://localhost:4318/v1/traces\n").unwrap();
     let settings = settings::<Logs>("otlp_http");
     let error = super::factory()
-        .create_logs(&settings, &config)
+        .create::<Logs>(&settings, &config)
         .err()
         .expect("no logs endpoint");
     assert!(
@@ -687,7 +687,9 @@ async fn an_absurd_retry_after_loses_neither_workers_nor_data() {
     ))
     .unwrap();
     let settings = settings::<Traces>("otlp_http/hostile");
-    let exporter = super::factory().create_traces(&settings, &config).unwrap();
+    let exporter = super::factory()
+        .create::<Traces>(&settings, &config)
+        .unwrap();
     exporter.start(&Host::default()).await.unwrap();
 
     // More requests than workers, each refused once with the absurd header after 1.5s.

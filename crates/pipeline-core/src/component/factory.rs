@@ -56,181 +56,459 @@ impl CreateError {
     }
 }
 
-/// Builds receivers of one type.
-///
-/// Override the create function of every signal the receiver handles and report its
-/// [`Stability`] for that signal; the others answer "signal not supported". A receiver that
-/// serves several signals from one server (like OTLP) shares it between the per-signal
-/// instances with [`CreateSettings::shared`].
-pub trait ReceiverFactory: Send + Sync + 'static {
-    /// The receiver's configuration.
-    type Config: ComponentConfig;
-
-    /// The type name used in configuration (`otlp`).
-    fn component_type(&self) -> &'static str;
-
-    /// Other names accepted for the type (deprecated spellings).
-    fn aliases(&self) -> &'static [&'static str] {
-        &[]
-    }
-
-    /// Maturity per signal; [`Stability::Undefined`] for signals not handled.
-    fn stability(&self, signal: Signal) -> Stability;
-
-    /// Creates the traces receiver, pushing to `next`.
-    fn create_traces(
-        &self,
-        settings: &CreateSettings,
-        config: &Self::Config,
-        next: Next<Traces>,
-    ) -> Result<Arc<dyn Receiver>, CreateError> {
-        let _ = (settings, config, next);
-        Err(CreateError::SignalNotSupported)
-    }
-
-    /// Creates the metrics receiver, pushing to `next`.
-    fn create_metrics(
-        &self,
-        settings: &CreateSettings,
-        config: &Self::Config,
-        next: Next<Metrics>,
-    ) -> Result<Arc<dyn Receiver>, CreateError> {
-        let _ = (settings, config, next);
-        Err(CreateError::SignalNotSupported)
-    }
-
-    /// Creates the logs receiver, pushing to `next`.
-    fn create_logs(
-        &self,
-        settings: &CreateSettings,
-        config: &Self::Config,
-        next: Next<Logs>,
-    ) -> Result<Arc<dyn Receiver>, CreateError> {
-        let _ = (settings, config, next);
-        Err(CreateError::SignalNotSupported)
-    }
+/// A signal's create function and its stability.
+struct Supported<F> {
+    create: F,
+    stability: Stability,
 }
 
-/// Builds processors of one type. One instance is created per pipeline that lists it.
-pub trait ProcessorFactory: Send + Sync + 'static {
-    /// The processor's configuration.
-    type Config: ComponentConfig;
+fn stability_of<F>(slot: &Option<Supported<F>>) -> Stability {
+    slot.as_ref()
+        .map_or(Stability::Undefined, |slot| slot.stability)
+}
 
-    /// The type name used in configuration (`batch`).
-    fn component_type(&self) -> &'static str;
+/// The create function of a receiver for signal `T`.
+type CreateReceiver<C, T> = Arc<
+    dyn Fn(&CreateSettings, &C, Next<T>) -> Result<Arc<dyn Receiver>, CreateError> + Send + Sync,
+>;
+
+/// The create function of a processor for signal `T`.
+type CreateProcessor<C, T> = Arc<
+    dyn Fn(&CreateSettings, &C, Next<T>) -> Result<Arc<dyn Processor<T>>, CreateError>
+        + Send
+        + Sync,
+>;
+
+/// The create function of an exporter for signal `T`.
+type CreateExporter<C, T> =
+    Arc<dyn Fn(&CreateSettings, &C) -> Result<Arc<dyn Exporter<T>>, CreateError> + Send + Sync>;
+
+/// The create function of an extension.
+type CreateExtension<C> =
+    Arc<dyn Fn(&CreateSettings, &C) -> Result<Arc<dyn Extension>, CreateError> + Send + Sync>;
+
+/// Builds receivers of one type: a create function for each signal the receiver handles,
+/// declared with its [`Stability`], as the Go Collector's `receiver.NewFactory(type,
+/// WithTraces(f, stability), ...)`. The configuration type `C` gives the defaults
+/// ([`Default`]) and the validation ([`ComponentConfig::validate`]).
+///
+/// One create function, generic over the signal, usually serves every signal:
+///
+/// ```
+/// use std::sync::Arc;
+/// use serde::Deserialize;
+/// use tributary_pipeline_core::component::{
+///     ComponentConfig, CreateError, CreateSettings, Receiver, ReceiverFactory, Stability,
+/// };
+/// use tributary_pipeline_core::consumer::Next;
+/// use tributary_pipeline_core::pdata::{Signal, SignalData};
+/// # use tributary_pipeline_core::component::{Component, ComponentError, Host};
+///
+/// #[derive(Debug, Default, Deserialize)]
+/// #[serde(default, deny_unknown_fields)]
+/// struct Config {
+///     endpoint: String,
+/// }
+/// impl ComponentConfig for Config {}
+///
+/// struct Lines<T: SignalData>(Next<T>);
+/// # #[async_trait::async_trait]
+/// # impl<T: SignalData> Component for Lines<T> {
+/// #     async fn start(&self, _: &Host) -> Result<(), ComponentError> { Ok(()) }
+/// #     async fn shutdown(&self) -> Result<(), ComponentError> { Ok(()) }
+/// # }
+///
+/// fn create<T: SignalData>(
+///     _settings: &CreateSettings,
+///     _config: &Config,
+///     next: Next<T>,
+/// ) -> Result<Arc<dyn Receiver>, CreateError> {
+///     Ok(Arc::new(Lines(next)))
+/// }
+///
+/// pub fn factory() -> ReceiverFactory<Config> {
+///     ReceiverFactory::new("lines")
+///         .with_metrics(create, Stability::Alpha)
+///         .with_logs(create, Stability::Development)
+/// }
+///
+/// assert_eq!(factory().stability(Signal::Metrics), Stability::Alpha);
+/// assert_eq!(factory().stability(Signal::Traces), Stability::Undefined);
+/// ```
+///
+/// A receiver that serves several signals from one server (like OTLP) shares it between
+/// the per-signal instances with [`CreateSettings::shared`].
+pub struct ReceiverFactory<C> {
+    component_type: &'static str,
+    aliases: Vec<&'static str>,
+    traces: Option<Supported<CreateReceiver<C, Traces>>>,
+    metrics: Option<Supported<CreateReceiver<C, Metrics>>>,
+    logs: Option<Supported<CreateReceiver<C, Logs>>>,
+}
+
+impl<C: ComponentConfig> ReceiverFactory<C> {
+    /// A factory of receivers of type `component_type` (the name used in configuration,
+    /// `otlp`) that handles no signal yet.
+    pub fn new(component_type: &'static str) -> Self {
+        ReceiverFactory {
+            component_type,
+            aliases: Vec::new(),
+            traces: None,
+            metrics: None,
+            logs: None,
+        }
+    }
+
+    /// Accepts `alias` as another name of the type (a deprecated spelling).
+    pub fn with_alias(mut self, alias: &'static str) -> Self {
+        self.aliases.push(alias);
+        self
+    }
+
+    /// Handles traces: `create` builds the receiver pushing to `next`.
+    pub fn with_traces<F>(mut self, create: F, stability: Stability) -> Self
+    where
+        F: Fn(&CreateSettings, &C, Next<Traces>) -> Result<Arc<dyn Receiver>, CreateError>
+            + Send
+            + Sync
+            + 'static,
+    {
+        self.traces = supported(Arc::new(create), stability);
+        self
+    }
+
+    /// Handles metrics: `create` builds the receiver pushing to `next`.
+    pub fn with_metrics<F>(mut self, create: F, stability: Stability) -> Self
+    where
+        F: Fn(&CreateSettings, &C, Next<Metrics>) -> Result<Arc<dyn Receiver>, CreateError>
+            + Send
+            + Sync
+            + 'static,
+    {
+        self.metrics = supported(Arc::new(create), stability);
+        self
+    }
+
+    /// Handles logs: `create` builds the receiver pushing to `next`.
+    pub fn with_logs<F>(mut self, create: F, stability: Stability) -> Self
+    where
+        F: Fn(&CreateSettings, &C, Next<Logs>) -> Result<Arc<dyn Receiver>, CreateError>
+            + Send
+            + Sync
+            + 'static,
+    {
+        self.logs = supported(Arc::new(create), stability);
+        self
+    }
+
+    /// Creates the receiver of signal `T` pushing to `next`, as the framework does: for a
+    /// component's own tests.
+    pub fn create<T: SignalData>(
+        &self,
+        settings: &CreateSettings,
+        config: &C,
+        next: Next<T>,
+    ) -> Result<Arc<dyn Receiver>, CreateError> {
+        match T::SIGNAL {
+            Signal::Traces => slot(&self.traces)?(settings, config, same_signal(next)?),
+            Signal::Metrics => slot(&self.metrics)?(settings, config, same_signal(next)?),
+            Signal::Logs => slot(&self.logs)?(settings, config, same_signal(next)?),
+        }
+    }
+
+    /// The type name used in configuration.
+    pub fn component_type(&self) -> &'static str {
+        self.component_type
+    }
 
     /// Other names accepted for the type.
-    fn aliases(&self) -> &'static [&'static str] {
-        &[]
+    pub fn aliases(&self) -> &[&'static str] {
+        &self.aliases
     }
 
     /// Maturity per signal; [`Stability::Undefined`] for signals not handled.
-    fn stability(&self, signal: Signal) -> Stability;
-
-    /// Creates the traces processor, pushing to `next`.
-    fn create_traces(
-        &self,
-        settings: &CreateSettings,
-        config: &Self::Config,
-        next: Next<Traces>,
-    ) -> Result<Arc<dyn Processor<Traces>>, CreateError> {
-        let _ = (settings, config, next);
-        Err(CreateError::SignalNotSupported)
-    }
-
-    /// Creates the metrics processor, pushing to `next`.
-    fn create_metrics(
-        &self,
-        settings: &CreateSettings,
-        config: &Self::Config,
-        next: Next<Metrics>,
-    ) -> Result<Arc<dyn Processor<Metrics>>, CreateError> {
-        let _ = (settings, config, next);
-        Err(CreateError::SignalNotSupported)
-    }
-
-    /// Creates the logs processor, pushing to `next`.
-    fn create_logs(
-        &self,
-        settings: &CreateSettings,
-        config: &Self::Config,
-        next: Next<Logs>,
-    ) -> Result<Arc<dyn Processor<Logs>>, CreateError> {
-        let _ = (settings, config, next);
-        Err(CreateError::SignalNotSupported)
+    pub fn stability(&self, signal: Signal) -> Stability {
+        match signal {
+            Signal::Traces => stability_of(&self.traces),
+            Signal::Metrics => stability_of(&self.metrics),
+            Signal::Logs => stability_of(&self.logs),
+        }
     }
 }
 
-/// Builds exporters of one type. One instance is created per (signal, exporter ID) and
-/// shared by every pipeline of that signal that lists it.
-pub trait ExporterFactory: Send + Sync + 'static {
-    /// The exporter's configuration.
-    type Config: ComponentConfig;
+/// Builds processors of one type, one instance per pipeline that lists it: a create
+/// function for each signal handled, with its [`Stability`] (see [`ReceiverFactory`] for
+/// the pattern).
+pub struct ProcessorFactory<C> {
+    component_type: &'static str,
+    aliases: Vec<&'static str>,
+    traces: Option<Supported<CreateProcessor<C, Traces>>>,
+    metrics: Option<Supported<CreateProcessor<C, Metrics>>>,
+    logs: Option<Supported<CreateProcessor<C, Logs>>>,
+}
 
-    /// The type name used in configuration (`otlp`).
-    fn component_type(&self) -> &'static str;
+impl<C: ComponentConfig> ProcessorFactory<C> {
+    /// A factory of processors of type `component_type` (`batch`) that handles no signal
+    /// yet.
+    pub fn new(component_type: &'static str) -> Self {
+        ProcessorFactory {
+            component_type,
+            aliases: Vec::new(),
+            traces: None,
+            metrics: None,
+            logs: None,
+        }
+    }
 
-    /// Other names accepted for the type (`otlphttp` for `otlp_http`).
-    fn aliases(&self) -> &'static [&'static str] {
-        &[]
+    /// Accepts `alias` as another name of the type.
+    pub fn with_alias(mut self, alias: &'static str) -> Self {
+        self.aliases.push(alias);
+        self
+    }
+
+    /// Handles traces: `create` builds the processor pushing to `next`.
+    pub fn with_traces<F>(mut self, create: F, stability: Stability) -> Self
+    where
+        F: Fn(&CreateSettings, &C, Next<Traces>) -> Result<Arc<dyn Processor<Traces>>, CreateError>
+            + Send
+            + Sync
+            + 'static,
+    {
+        self.traces = supported(Arc::new(create), stability);
+        self
+    }
+
+    /// Handles metrics: `create` builds the processor pushing to `next`.
+    pub fn with_metrics<F>(mut self, create: F, stability: Stability) -> Self
+    where
+        F: Fn(
+                &CreateSettings,
+                &C,
+                Next<Metrics>,
+            ) -> Result<Arc<dyn Processor<Metrics>>, CreateError>
+            + Send
+            + Sync
+            + 'static,
+    {
+        self.metrics = supported(Arc::new(create), stability);
+        self
+    }
+
+    /// Handles logs: `create` builds the processor pushing to `next`.
+    pub fn with_logs<F>(mut self, create: F, stability: Stability) -> Self
+    where
+        F: Fn(&CreateSettings, &C, Next<Logs>) -> Result<Arc<dyn Processor<Logs>>, CreateError>
+            + Send
+            + Sync
+            + 'static,
+    {
+        self.logs = supported(Arc::new(create), stability);
+        self
+    }
+
+    /// Creates the processor of signal `T` pushing to `next`, as the framework does: for a
+    /// component's own tests.
+    pub fn create<T: SignalData>(
+        &self,
+        settings: &CreateSettings,
+        config: &C,
+        next: Next<T>,
+    ) -> Result<Arc<dyn Processor<T>>, CreateError> {
+        match T::SIGNAL {
+            Signal::Traces => {
+                same_signal(slot(&self.traces)?(settings, config, same_signal(next)?)?)
+            }
+            Signal::Metrics => {
+                same_signal(slot(&self.metrics)?(settings, config, same_signal(next)?)?)
+            }
+            Signal::Logs => same_signal(slot(&self.logs)?(settings, config, same_signal(next)?)?),
+        }
+    }
+
+    /// The type name used in configuration.
+    pub fn component_type(&self) -> &'static str {
+        self.component_type
+    }
+
+    /// Other names accepted for the type.
+    pub fn aliases(&self) -> &[&'static str] {
+        &self.aliases
     }
 
     /// Maturity per signal; [`Stability::Undefined`] for signals not handled.
-    fn stability(&self, signal: Signal) -> Stability;
+    pub fn stability(&self, signal: Signal) -> Stability {
+        match signal {
+            Signal::Traces => stability_of(&self.traces),
+            Signal::Metrics => stability_of(&self.metrics),
+            Signal::Logs => stability_of(&self.logs),
+        }
+    }
+}
 
-    /// Creates the traces exporter.
-    fn create_traces(
-        &self,
-        settings: &CreateSettings,
-        config: &Self::Config,
-    ) -> Result<Arc<dyn Exporter<Traces>>, CreateError> {
-        let _ = (settings, config);
-        Err(CreateError::SignalNotSupported)
+/// Builds exporters of one type, one instance per (signal, exporter ID) shared by every
+/// pipeline of that signal that lists it: a create function for each signal handled, with
+/// its [`Stability`] (see [`ReceiverFactory`] for the pattern).
+/// [`exporterhelper::build`](crate::exporterhelper::build) wraps what the exporter writes
+/// in the queue, batching, retries and timeout.
+pub struct ExporterFactory<C> {
+    component_type: &'static str,
+    aliases: Vec<&'static str>,
+    traces: Option<Supported<CreateExporter<C, Traces>>>,
+    metrics: Option<Supported<CreateExporter<C, Metrics>>>,
+    logs: Option<Supported<CreateExporter<C, Logs>>>,
+}
+
+impl<C: ComponentConfig> ExporterFactory<C> {
+    /// A factory of exporters of type `component_type` (`otlp`) that handles no signal yet.
+    pub fn new(component_type: &'static str) -> Self {
+        ExporterFactory {
+            component_type,
+            aliases: Vec::new(),
+            traces: None,
+            metrics: None,
+            logs: None,
+        }
     }
 
-    /// Creates the metrics exporter.
-    fn create_metrics(
-        &self,
-        settings: &CreateSettings,
-        config: &Self::Config,
-    ) -> Result<Arc<dyn Exporter<Metrics>>, CreateError> {
-        let _ = (settings, config);
-        Err(CreateError::SignalNotSupported)
+    /// Accepts `alias` as another name of the type (`otlphttp` for `otlp_http`).
+    pub fn with_alias(mut self, alias: &'static str) -> Self {
+        self.aliases.push(alias);
+        self
     }
 
-    /// Creates the logs exporter.
-    fn create_logs(
+    /// Handles traces: `create` builds the exporter.
+    pub fn with_traces<F>(mut self, create: F, stability: Stability) -> Self
+    where
+        F: Fn(&CreateSettings, &C) -> Result<Arc<dyn Exporter<Traces>>, CreateError>
+            + Send
+            + Sync
+            + 'static,
+    {
+        self.traces = supported(Arc::new(create), stability);
+        self
+    }
+
+    /// Handles metrics: `create` builds the exporter.
+    pub fn with_metrics<F>(mut self, create: F, stability: Stability) -> Self
+    where
+        F: Fn(&CreateSettings, &C) -> Result<Arc<dyn Exporter<Metrics>>, CreateError>
+            + Send
+            + Sync
+            + 'static,
+    {
+        self.metrics = supported(Arc::new(create), stability);
+        self
+    }
+
+    /// Handles logs: `create` builds the exporter.
+    pub fn with_logs<F>(mut self, create: F, stability: Stability) -> Self
+    where
+        F: Fn(&CreateSettings, &C) -> Result<Arc<dyn Exporter<Logs>>, CreateError>
+            + Send
+            + Sync
+            + 'static,
+    {
+        self.logs = supported(Arc::new(create), stability);
+        self
+    }
+
+    /// Creates the exporter of signal `T`, as the framework does: for a component's own
+    /// tests.
+    pub fn create<T: SignalData>(
         &self,
         settings: &CreateSettings,
-        config: &Self::Config,
-    ) -> Result<Arc<dyn Exporter<Logs>>, CreateError> {
-        let _ = (settings, config);
-        Err(CreateError::SignalNotSupported)
+        config: &C,
+    ) -> Result<Arc<dyn Exporter<T>>, CreateError> {
+        match T::SIGNAL {
+            Signal::Traces => same_signal(slot(&self.traces)?(settings, config)?),
+            Signal::Metrics => same_signal(slot(&self.metrics)?(settings, config)?),
+            Signal::Logs => same_signal(slot(&self.logs)?(settings, config)?),
+        }
+    }
+
+    /// The type name used in configuration.
+    pub fn component_type(&self) -> &'static str {
+        self.component_type
+    }
+
+    /// Other names accepted for the type.
+    pub fn aliases(&self) -> &[&'static str] {
+        &self.aliases
+    }
+
+    /// Maturity per signal; [`Stability::Undefined`] for signals not handled.
+    pub fn stability(&self, signal: Signal) -> Stability {
+        match signal {
+            Signal::Traces => stability_of(&self.traces),
+            Signal::Metrics => stability_of(&self.metrics),
+            Signal::Logs => stability_of(&self.logs),
+        }
     }
 }
 
 /// Builds extensions of one type.
-pub trait ExtensionFactory: Send + Sync + 'static {
-    /// The extension's configuration.
-    type Config: ComponentConfig;
+pub struct ExtensionFactory<C> {
+    component_type: &'static str,
+    aliases: Vec<&'static str>,
+    create: CreateExtension<C>,
+    stability: Stability,
+}
 
-    /// The type name used in configuration (`health_check`).
-    fn component_type(&self) -> &'static str;
+impl<C: ComponentConfig> ExtensionFactory<C> {
+    /// A factory of extensions of type `component_type` (`health_check`), built by
+    /// `create`.
+    pub fn new<F>(component_type: &'static str, create: F, stability: Stability) -> Self
+    where
+        F: Fn(&CreateSettings, &C) -> Result<Arc<dyn Extension>, CreateError>
+            + Send
+            + Sync
+            + 'static,
+    {
+        ExtensionFactory {
+            component_type,
+            aliases: Vec::new(),
+            create: Arc::new(create),
+            stability,
+        }
+    }
+
+    /// Accepts `alias` as another name of the type.
+    pub fn with_alias(mut self, alias: &'static str) -> Self {
+        self.aliases.push(alias);
+        self
+    }
+
+    /// Creates the extension, as the framework does: for a component's own tests.
+    pub fn create(
+        &self,
+        settings: &CreateSettings,
+        config: &C,
+    ) -> Result<Arc<dyn Extension>, CreateError> {
+        (self.create)(settings, config)
+    }
+
+    /// The type name used in configuration.
+    pub fn component_type(&self) -> &'static str {
+        self.component_type
+    }
 
     /// Other names accepted for the type.
-    fn aliases(&self) -> &'static [&'static str] {
-        &[]
+    pub fn aliases(&self) -> &[&'static str] {
+        &self.aliases
     }
 
     /// Maturity.
-    fn stability(&self) -> Stability;
+    pub fn stability(&self) -> Stability {
+        self.stability
+    }
+}
 
-    /// Creates the extension.
-    fn create(
-        &self,
-        settings: &CreateSettings,
-        config: &Self::Config,
-    ) -> Result<Arc<dyn Extension>, CreateError>;
+/// A slot for a signal's create function; declaring a signal [`Stability::Undefined`]
+/// leaves it unsupported.
+fn supported<F>(create: F, stability: Stability) -> Option<Supported<F>> {
+    stability
+        .is_supported()
+        .then_some(Supported { create, stability })
 }
 
 // ---- Erasure: every factory behind one object-safe trait per kind. ----
@@ -244,16 +522,6 @@ pub(crate) enum AnyNext {
     Traces(Next<Traces>),
     Metrics(Next<Metrics>),
     Logs(Next<Logs>),
-}
-
-impl AnyNext {
-    pub(crate) fn signal(&self) -> Signal {
-        match self {
-            AnyNext::Traces(_) => Signal::Traces,
-            AnyNext::Metrics(_) => Signal::Metrics,
-            AnyNext::Logs(_) => Signal::Logs,
-        }
-    }
 }
 
 /// A created processor or exporter: its lifecycle plus its consumer side.
@@ -294,7 +562,7 @@ fn typed<C: 'static>(config: &AnyConfig) -> Result<&C, CreateError> {
 /// Object-safe view of a [`ReceiverFactory`].
 pub(crate) trait AnyReceiverFactory: Send + Sync {
     fn component_type(&self) -> &'static str;
-    fn aliases(&self) -> &'static [&'static str];
+    fn aliases(&self) -> &[&'static str];
     fn stability(&self, signal: Signal) -> Stability;
     fn decode_config(&self, raw: &Value) -> Result<AnyConfig, ConfigError>;
     fn secret_paths(&self, raw: &Value) -> Option<SecretPaths>;
@@ -309,7 +577,7 @@ pub(crate) trait AnyReceiverFactory: Send + Sync {
 /// Object-safe view of a [`ProcessorFactory`].
 pub(crate) trait AnyProcessorFactory: Send + Sync {
     fn component_type(&self) -> &'static str;
-    fn aliases(&self) -> &'static [&'static str];
+    fn aliases(&self) -> &[&'static str];
     fn stability(&self, signal: Signal) -> Stability;
     fn decode_config(&self, raw: &Value) -> Result<AnyConfig, ConfigError>;
     fn secret_paths(&self, raw: &Value) -> Option<SecretPaths>;
@@ -324,7 +592,7 @@ pub(crate) trait AnyProcessorFactory: Send + Sync {
 /// Object-safe view of an [`ExporterFactory`].
 pub(crate) trait AnyExporterFactory: Send + Sync {
     fn component_type(&self) -> &'static str;
-    fn aliases(&self) -> &'static [&'static str];
+    fn aliases(&self) -> &[&'static str];
     fn stability(&self, signal: Signal) -> Stability;
     fn decode_config(&self, raw: &Value) -> Result<AnyConfig, ConfigError>;
     fn secret_paths(&self, raw: &Value) -> Option<SecretPaths>;
@@ -339,7 +607,7 @@ pub(crate) trait AnyExporterFactory: Send + Sync {
 /// Object-safe view of an [`ExtensionFactory`].
 pub(crate) trait AnyExtensionFactory: Send + Sync {
     fn component_type(&self) -> &'static str;
-    fn aliases(&self) -> &'static [&'static str];
+    fn aliases(&self) -> &[&'static str];
     fn stability(&self) -> Stability;
     fn decode_config(&self, raw: &Value) -> Result<AnyConfig, ConfigError>;
     fn secret_paths(&self, raw: &Value) -> Option<SecretPaths>;
@@ -350,23 +618,38 @@ pub(crate) trait AnyExtensionFactory: Send + Sync {
     ) -> Result<Arc<dyn Extension>, CreateError>;
 }
 
-struct Erased<F>(F);
+/// `value` as the same type for another name of its signal: `Next<T>` as `Next<Traces>`
+/// when `T::SIGNAL` is traces. [`SignalData`] is sealed, one type per signal, so the
+/// conversion fails only on a framework bug.
+fn same_signal<A: 'static, B: 'static>(value: A) -> Result<B, CreateError> {
+    (Box::new(value) as Box<dyn Any>)
+        .downcast::<B>()
+        .map(|value| *value)
+        .map_err(|_| CreateError::new("internal error: a signal's data of another type"))
+}
 
-impl<F: ReceiverFactory> AnyReceiverFactory for Erased<F> {
+/// The create function of a signal's slot, or "signal not supported".
+fn slot<F>(slot: &Option<Supported<F>>) -> Result<&F, CreateError> {
+    slot.as_ref()
+        .map(|slot| &slot.create)
+        .ok_or(CreateError::SignalNotSupported)
+}
+
+impl<C: ComponentConfig> AnyReceiverFactory for ReceiverFactory<C> {
     fn component_type(&self) -> &'static str {
-        self.0.component_type()
+        self.component_type
     }
-    fn aliases(&self) -> &'static [&'static str] {
-        self.0.aliases()
+    fn aliases(&self) -> &[&'static str] {
+        &self.aliases
     }
     fn stability(&self, signal: Signal) -> Stability {
-        self.0.stability(signal)
+        ReceiverFactory::stability(self, signal)
     }
     fn decode_config(&self, raw: &Value) -> Result<AnyConfig, ConfigError> {
-        decode::<F::Config>(raw)
+        decode::<C>(raw)
     }
     fn secret_paths(&self, raw: &Value) -> Option<SecretPaths> {
-        secret_paths::<F::Config>(raw)
+        secret_paths::<C>(raw)
     }
     fn create(
         &self,
@@ -374,33 +657,30 @@ impl<F: ReceiverFactory> AnyReceiverFactory for Erased<F> {
         config: &AnyConfig,
         next: AnyNext,
     ) -> Result<Arc<dyn Receiver>, CreateError> {
-        if !self.0.stability(next.signal()).is_supported() {
-            return Err(CreateError::SignalNotSupported);
-        }
-        let config = typed::<F::Config>(config)?;
+        let config = typed::<C>(config)?;
         match next {
-            AnyNext::Traces(next) => self.0.create_traces(settings, config, next),
-            AnyNext::Metrics(next) => self.0.create_metrics(settings, config, next),
-            AnyNext::Logs(next) => self.0.create_logs(settings, config, next),
+            AnyNext::Traces(next) => slot(&self.traces)?(settings, config, next),
+            AnyNext::Metrics(next) => slot(&self.metrics)?(settings, config, next),
+            AnyNext::Logs(next) => slot(&self.logs)?(settings, config, next),
         }
     }
 }
 
-impl<F: ProcessorFactory> AnyProcessorFactory for Erased<F> {
+impl<C: ComponentConfig> AnyProcessorFactory for ProcessorFactory<C> {
     fn component_type(&self) -> &'static str {
-        self.0.component_type()
+        self.component_type
     }
-    fn aliases(&self) -> &'static [&'static str] {
-        self.0.aliases()
+    fn aliases(&self) -> &[&'static str] {
+        &self.aliases
     }
     fn stability(&self, signal: Signal) -> Stability {
-        self.0.stability(signal)
+        ProcessorFactory::stability(self, signal)
     }
     fn decode_config(&self, raw: &Value) -> Result<AnyConfig, ConfigError> {
-        decode::<F::Config>(raw)
+        decode::<C>(raw)
     }
     fn secret_paths(&self, raw: &Value) -> Option<SecretPaths> {
-        secret_paths::<F::Config>(raw)
+        secret_paths::<C>(raw)
     }
     fn create(
         &self,
@@ -408,41 +688,36 @@ impl<F: ProcessorFactory> AnyProcessorFactory for Erased<F> {
         config: &AnyConfig,
         next: AnyNext,
     ) -> Result<Built, CreateError> {
-        if !self.0.stability(next.signal()).is_supported() {
-            return Err(CreateError::SignalNotSupported);
-        }
-        let config = typed::<F::Config>(config)?;
+        let config = typed::<C>(config)?;
         Ok(match next {
             AnyNext::Traces(next) => built(
-                self.0.create_traces(settings, config, next)?,
+                slot(&self.traces)?(settings, config, next)?,
                 AnyNext::Traces,
             ),
             AnyNext::Metrics(next) => built(
-                self.0.create_metrics(settings, config, next)?,
+                slot(&self.metrics)?(settings, config, next)?,
                 AnyNext::Metrics,
             ),
-            AnyNext::Logs(next) => {
-                built(self.0.create_logs(settings, config, next)?, AnyNext::Logs)
-            }
+            AnyNext::Logs(next) => built(slot(&self.logs)?(settings, config, next)?, AnyNext::Logs),
         })
     }
 }
 
-impl<F: ExporterFactory> AnyExporterFactory for Erased<F> {
+impl<C: ComponentConfig> AnyExporterFactory for ExporterFactory<C> {
     fn component_type(&self) -> &'static str {
-        self.0.component_type()
+        self.component_type
     }
-    fn aliases(&self) -> &'static [&'static str] {
-        self.0.aliases()
+    fn aliases(&self) -> &[&'static str] {
+        &self.aliases
     }
     fn stability(&self, signal: Signal) -> Stability {
-        self.0.stability(signal)
+        ExporterFactory::stability(self, signal)
     }
     fn decode_config(&self, raw: &Value) -> Result<AnyConfig, ConfigError> {
-        decode::<F::Config>(raw)
+        decode::<C>(raw)
     }
     fn secret_paths(&self, raw: &Value) -> Option<SecretPaths> {
-        secret_paths::<F::Config>(raw)
+        secret_paths::<C>(raw)
     }
     fn create(
         &self,
@@ -450,59 +725,40 @@ impl<F: ExporterFactory> AnyExporterFactory for Erased<F> {
         config: &AnyConfig,
         signal: Signal,
     ) -> Result<Built, CreateError> {
-        if !self.0.stability(signal).is_supported() {
-            return Err(CreateError::SignalNotSupported);
-        }
-        let config = typed::<F::Config>(config)?;
+        let config = typed::<C>(config)?;
         Ok(match signal {
             Signal::Traces => {
-                built_exporter(self.0.create_traces(settings, config)?, AnyNext::Traces)
+                built_exporter(slot(&self.traces)?(settings, config)?, AnyNext::Traces)
             }
             Signal::Metrics => {
-                built_exporter(self.0.create_metrics(settings, config)?, AnyNext::Metrics)
+                built_exporter(slot(&self.metrics)?(settings, config)?, AnyNext::Metrics)
             }
-            Signal::Logs => built_exporter(self.0.create_logs(settings, config)?, AnyNext::Logs),
+            Signal::Logs => built_exporter(slot(&self.logs)?(settings, config)?, AnyNext::Logs),
         })
     }
 }
 
-impl<F: ExtensionFactory> AnyExtensionFactory for Erased<F> {
+impl<C: ComponentConfig> AnyExtensionFactory for ExtensionFactory<C> {
     fn component_type(&self) -> &'static str {
-        self.0.component_type()
+        self.component_type
     }
-    fn aliases(&self) -> &'static [&'static str] {
-        self.0.aliases()
+    fn aliases(&self) -> &[&'static str] {
+        &self.aliases
     }
     fn stability(&self) -> Stability {
-        self.0.stability()
+        self.stability
     }
     fn decode_config(&self, raw: &Value) -> Result<AnyConfig, ConfigError> {
-        decode::<F::Config>(raw)
+        decode::<C>(raw)
     }
     fn secret_paths(&self, raw: &Value) -> Option<SecretPaths> {
-        secret_paths::<F::Config>(raw)
+        secret_paths::<C>(raw)
     }
     fn create(
         &self,
         settings: &CreateSettings,
         config: &AnyConfig,
     ) -> Result<Arc<dyn Extension>, CreateError> {
-        self.0.create(settings, typed::<F::Config>(config)?)
+        (self.create)(settings, typed::<C>(config)?)
     }
-}
-
-pub(crate) fn erase_receiver<F: ReceiverFactory>(factory: F) -> Arc<dyn AnyReceiverFactory> {
-    Arc::new(Erased(factory))
-}
-
-pub(crate) fn erase_processor<F: ProcessorFactory>(factory: F) -> Arc<dyn AnyProcessorFactory> {
-    Arc::new(Erased(factory))
-}
-
-pub(crate) fn erase_exporter<F: ExporterFactory>(factory: F) -> Arc<dyn AnyExporterFactory> {
-    Arc::new(Erased(factory))
-}
-
-pub(crate) fn erase_extension<F: ExtensionFactory>(factory: F) -> Arc<dyn AnyExtensionFactory> {
-    Arc::new(Erased(factory))
 }

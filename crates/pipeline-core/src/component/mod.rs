@@ -27,7 +27,7 @@ pub use config::{ComponentConfig, ConfigError, decode_config, load_config};
 pub use endpoint::parse_endpoint;
 pub(crate) use factory::{
     AnyConfig, AnyExporterFactory, AnyExtensionFactory, AnyNext, AnyProcessorFactory,
-    AnyReceiverFactory, erase_exporter, erase_extension, erase_processor, erase_receiver,
+    AnyReceiverFactory,
 };
 pub use factory::{
     CreateError, ExporterFactory, ExtensionFactory, ProcessorFactory, ReceiverFactory,

@@ -7,8 +7,8 @@ use tributary_confmap::{SecretPaths, Value};
 
 use crate::component::{
     AnyExporterFactory, AnyExtensionFactory, AnyProcessorFactory, AnyReceiverFactory,
-    ComponentType, ExporterFactory, ExtensionFactory, Kind, ProcessorFactory, ReceiverFactory,
-    Stability, erase_exporter, erase_extension, erase_processor, erase_receiver,
+    ComponentConfig, ComponentType, ExporterFactory, ExtensionFactory, Kind, ProcessorFactory,
+    ReceiverFactory, Stability,
 };
 use crate::pdata::Signal;
 
@@ -53,7 +53,7 @@ fn insert<F: ?Sized>(
     problems: &mut Vec<String>,
     kind: Kind,
     ty: &'static str,
-    aliases: &'static [&'static str],
+    aliases: &[&'static str],
     factory: Arc<F>,
 ) {
     for name in std::iter::once(&ty).chain(aliases) {
@@ -74,54 +74,54 @@ impl Factories {
     }
 
     /// Adds a receiver factory.
-    pub fn add_receiver<F: ReceiverFactory>(&mut self, factory: F) {
-        let (ty, aliases) = (factory.component_type(), factory.aliases());
+    pub fn add_receiver<C: ComponentConfig>(&mut self, factory: ReceiverFactory<C>) {
+        let factory: Arc<dyn AnyReceiverFactory> = Arc::new(factory);
         insert(
             &mut self.receivers,
             &mut self.problems,
             Kind::Receiver,
-            ty,
-            aliases,
-            erase_receiver(factory),
+            factory.component_type(),
+            factory.aliases(),
+            Arc::clone(&factory),
         );
     }
 
     /// Adds a processor factory.
-    pub fn add_processor<F: ProcessorFactory>(&mut self, factory: F) {
-        let (ty, aliases) = (factory.component_type(), factory.aliases());
+    pub fn add_processor<C: ComponentConfig>(&mut self, factory: ProcessorFactory<C>) {
+        let factory: Arc<dyn AnyProcessorFactory> = Arc::new(factory);
         insert(
             &mut self.processors,
             &mut self.problems,
             Kind::Processor,
-            ty,
-            aliases,
-            erase_processor(factory),
+            factory.component_type(),
+            factory.aliases(),
+            Arc::clone(&factory),
         );
     }
 
     /// Adds an exporter factory.
-    pub fn add_exporter<F: ExporterFactory>(&mut self, factory: F) {
-        let (ty, aliases) = (factory.component_type(), factory.aliases());
+    pub fn add_exporter<C: ComponentConfig>(&mut self, factory: ExporterFactory<C>) {
+        let factory: Arc<dyn AnyExporterFactory> = Arc::new(factory);
         insert(
             &mut self.exporters,
             &mut self.problems,
             Kind::Exporter,
-            ty,
-            aliases,
-            erase_exporter(factory),
+            factory.component_type(),
+            factory.aliases(),
+            Arc::clone(&factory),
         );
     }
 
     /// Adds an extension factory.
-    pub fn add_extension<F: ExtensionFactory>(&mut self, factory: F) {
-        let (ty, aliases) = (factory.component_type(), factory.aliases());
+    pub fn add_extension<C: ComponentConfig>(&mut self, factory: ExtensionFactory<C>) {
+        let factory: Arc<dyn AnyExtensionFactory> = Arc::new(factory);
         insert(
             &mut self.extensions,
             &mut self.problems,
             Kind::Extension,
-            ty,
-            aliases,
-            erase_extension(factory),
+            factory.component_type(),
+            factory.aliases(),
+            Arc::clone(&factory),
         );
     }
 
@@ -225,7 +225,7 @@ impl Factories {
         let mut out = Vec::new();
         let mut push = |kind: Kind,
                         ty: &'static str,
-                        aliases: &'static [&'static str],
+                        aliases: &[&'static str],
                         stability: &dyn Fn(Signal) -> Stability| {
             out.push(FactoryInfo {
                 kind,

@@ -7,12 +7,9 @@ use tributary_confmap::Conf;
 use tributary_featuregate::Registry;
 
 use super::*;
-use crate::component::{
-    BuildInfo, CreateError, CreateSettings, Processor, ProcessorFactory, Stability,
-};
+use crate::component::{BuildInfo, CreateSettings, Processor, ProcessorFactory, Stability};
 use crate::config::CollectorConfig;
 use crate::consumer::{ConsumeError, Consumer, Next};
-use crate::pdata::Signal;
 use crate::testing::*;
 
 struct World {
@@ -29,10 +26,10 @@ impl World {
         let inlets = Inlets::default();
         let sinks = Sinks::default();
         let mut factories = Factories::new();
-        factories.add_receiver(TestReceiverFactory(journal.clone(), inlets.clone()));
-        factories.add_processor(TestProcessorFactory(journal.clone()));
-        factories.add_exporter(TestExporterFactory(journal.clone(), sinks.clone()));
-        factories.add_extension(TestExtensionFactory(journal.clone()));
+        factories.add_receiver(test_receiver_factory(journal.clone(), inlets.clone()));
+        factories.add_processor(test_processor_factory(journal.clone()));
+        factories.add_exporter(test_exporter_factory(journal.clone(), sinks.clone()));
+        factories.add_extension(test_extension_factory(journal.clone()));
         let registry: &'static Registry = Box::leak(Box::new(Registry::new()));
         World {
             journal,
@@ -392,29 +389,19 @@ impl Consumer<Traces> for Panicker {
         panic!("boom")
     }
 }
-struct PanickerFactory;
-impl ProcessorFactory for PanickerFactory {
-    type Config = TestConfig;
-    fn component_type(&self) -> &'static str {
-        "panic"
-    }
-    fn stability(&self, _: Signal) -> Stability {
-        Stability::Development
-    }
-    fn create_traces(
-        &self,
-        _: &CreateSettings,
-        _: &TestConfig,
-        _: Next<Traces>,
-    ) -> Result<Arc<dyn Processor<Traces>>, CreateError> {
-        Ok(Arc::new(Panicker))
-    }
+fn panicker_factory() -> ProcessorFactory<TestConfig> {
+    ProcessorFactory::new("panic").with_traces(
+        |_: &CreateSettings, _: &TestConfig, _: Next<Traces>| {
+            Ok(Arc::new(Panicker) as Arc<dyn Processor<Traces>>)
+        },
+        Stability::Development,
+    )
 }
 
 #[tokio::test]
 async fn a_panic_in_a_pipeline_is_an_error_and_a_reported_status() {
     let mut world = World::new();
-    world.factories.add_processor(PanickerFactory);
+    world.factories.add_processor(panicker_factory());
     let graph = world.build(
         "receivers: { test_in: {} }\nprocessors: { panic: {} }\nexporters: { mem: {} }\nservice: { pipelines: { traces: { receivers: [test_in], processors: [panic], exporters: [mem] } } }\n",
         None,

@@ -9,8 +9,8 @@ use tributary_featuregate::Registry;
 use super::collector::{Collector, CollectorError};
 use super::embedded::{EMBEDDED_URI, EmbeddedProvider};
 use crate::component::{
-    BuildInfo, CollectorFacilities, ExporterFactory, ExtensionFactory, ProcessorFactory,
-    ReceiverFactory,
+    BuildInfo, CollectorFacilities, ComponentConfig, ExporterFactory, ExtensionFactory,
+    ProcessorFactory, ReceiverFactory,
 };
 use crate::graph::Factories;
 
@@ -113,25 +113,25 @@ impl CollectorBuilder {
     }
 
     /// Adds a receiver factory.
-    pub fn receiver<F: ReceiverFactory>(mut self, factory: F) -> Self {
+    pub fn receiver<C: ComponentConfig>(mut self, factory: ReceiverFactory<C>) -> Self {
         self.factories.add_receiver(factory);
         self
     }
 
     /// Adds a processor factory.
-    pub fn processor<F: ProcessorFactory>(mut self, factory: F) -> Self {
+    pub fn processor<C: ComponentConfig>(mut self, factory: ProcessorFactory<C>) -> Self {
         self.factories.add_processor(factory);
         self
     }
 
     /// Adds an exporter factory.
-    pub fn exporter<F: ExporterFactory>(mut self, factory: F) -> Self {
+    pub fn exporter<C: ComponentConfig>(mut self, factory: ExporterFactory<C>) -> Self {
         self.factories.add_exporter(factory);
         self
     }
 
     /// Adds an extension factory.
-    pub fn extension<F: ExtensionFactory>(mut self, factory: F) -> Self {
+    pub fn extension<C: ComponentConfig>(mut self, factory: ExtensionFactory<C>) -> Self {
         self.factories.add_extension(factory);
         self
     }

@@ -124,7 +124,7 @@ mod tests {
         ComponentConfig, CreateError, CreateSettings, Exporter, ExporterFactory, SecretString,
         SecretUrl, Stability,
     };
-    use crate::pdata::{Signal, Traces};
+    use crate::pdata::Traces;
 
     #[derive(Debug, Default, Deserialize)]
     #[serde(default, deny_unknown_fields)]
@@ -135,27 +135,20 @@ mod tests {
     }
     impl ComponentConfig for VendorConfig {}
 
-    struct VendorFactory;
-    impl ExporterFactory for VendorFactory {
-        type Config = VendorConfig;
-        fn component_type(&self) -> &'static str {
-            "vendor"
-        }
-        fn stability(&self, _: Signal) -> Stability {
-            Stability::Alpha
-        }
-        fn create_traces(
-            &self,
-            _: &CreateSettings,
-            _: &VendorConfig,
-        ) -> Result<Arc<dyn Exporter<Traces>>, CreateError> {
-            Err(CreateError::new("not for this test"))
-        }
+    fn vendor_factory() -> ExporterFactory<VendorConfig> {
+        ExporterFactory::new("vendor").with_traces(
+            |_: &CreateSettings,
+             _: &VendorConfig|
+             -> Result<Arc<dyn Exporter<Traces>>, CreateError> {
+                Err(CreateError::new("not for this test"))
+            },
+            Stability::Alpha,
+        )
     }
 
     fn printed(yaml: &str) -> String {
         let mut factories = Factories::new();
-        factories.add_exporter(VendorFactory);
+        factories.add_exporter(vendor_factory());
         let mut conf = Conf::from_yaml(yaml).unwrap();
         redact(&mut conf, &factories);
         conf.to_yaml()
@@ -175,7 +168,7 @@ mod tests {
     #[test]
     fn a_section_that_does_not_decode_hides_what_references_produced() {
         let mut factories = Factories::new();
-        factories.add_exporter(VendorFactory);
+        factories.add_exporter(vendor_factory());
         let mut conf = Conf::from_yaml("exporters:\n  vendor:\n    dataset: spans\n").unwrap();
         let referenced = Expanded::new(Value::from("T0KEN\n"), "T0KEN\n").with_scheme("file");
         conf.set("exporters::vendor::team", referenced.clone());

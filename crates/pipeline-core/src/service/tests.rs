@@ -35,10 +35,10 @@ async fn start(yaml: &str) -> Harness {
     let (journal, inlets, sinks) = (Journal::default(), Inlets::default(), Sinks::default());
     let registry: &'static Registry = Box::leak(Box::new(Registry::new()));
     let collector = Collector::builder("test-collector", "0.0.1")
-        .receiver(TestReceiverFactory(journal.clone(), inlets.clone()))
-        .processor(TestProcessorFactory(journal.clone()))
-        .exporter(TestExporterFactory(journal.clone(), sinks.clone()))
-        .extension(TestExtensionFactory(journal.clone()))
+        .receiver(test_receiver_factory(journal.clone(), inlets.clone()))
+        .processor(test_processor_factory(journal.clone()))
+        .exporter(test_exporter_factory(journal.clone(), sinks.clone()))
+        .extension(test_extension_factory(journal.clone()))
         .feature_gates(registry)
         .build(ConfigSource::uris([path.display().to_string()]))
         .unwrap();
@@ -179,7 +179,7 @@ async fn an_invalid_initial_config_is_an_error() {
     let path = dir.path().join("c.yaml");
     std::fs::write(&path, "receivers: { test_in: {} }\nservice: { pipelines: { traces: { receivers: [test_in], exporters: [mem] } } }\n").unwrap();
     let collector = Collector::builder("t", "0")
-        .receiver(TestReceiverFactory(Journal::default(), Inlets::default()))
+        .receiver(test_receiver_factory(Journal::default(), Inlets::default()))
         .build(ConfigSource::uris([path.display().to_string()]))
         .unwrap();
     let err = collector.run().await.unwrap_err();

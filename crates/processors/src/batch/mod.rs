@@ -70,7 +70,7 @@
 //! timeout, as in Go) and the gauge `otelcol_processor_batch_metadata_cardinality`.
 //!
 //! ```
-//! use tributary_pipeline_core::component::{ProcessorFactory, Stability};
+//! use tributary_pipeline_core::component::Stability;
 //! use tributary_pipeline_core::graph::Factories;
 //! use tributary_pipeline_core::pdata::Signal;
 //! use tributary_processors::batch;
@@ -97,4 +97,4 @@ mod processor;
 mod tests;
 
 pub use config::Config;
-pub use factory::{Factory, factory};
+pub use factory::factory;

@@ -11,9 +11,7 @@ use proptest::prelude::*;
 use tokio::sync::Semaphore;
 use tokio::task::JoinHandle;
 use tokio::time::Instant;
-use tributary_pipeline_core::component::{
-    ComponentConfig, CreateSettings, Kind, Processor, ProcessorFactory,
-};
+use tributary_pipeline_core::component::{ComponentConfig, CreateSettings, Kind, Processor};
 use tributary_pipeline_core::consumer::{ConsumeError, Consumer};
 use tributary_pipeline_core::pdata::proto::collector::logs::v1::ExportLogsServiceRequest;
 use tributary_pipeline_core::pdata::proto::collector::metrics::v1::ExportMetricsServiceRequest;
@@ -153,9 +151,7 @@ fn harness(config: Config) -> Harness {
     config.validate().expect("test config is valid");
     let settings = settings();
     let sink = Sink::new();
-    let processor = factory()
-        .create_traces(&settings, &config, sink.clone())
-        .unwrap();
+    let processor = factory().create(&settings, &config, sink.clone()).unwrap();
     Harness {
         processor,
         sink,
@@ -681,7 +677,7 @@ async fn metrics_are_batched_by_data_point_dividing_metrics_at_the_maximum() {
     let settings = settings();
     let sink = Sink::<Metrics>::new();
     let processor = factory()
-        .create_metrics(
+        .create(
             &settings,
             &config(4, Duration::from_millis(100), 4),
             sink.clone(),
@@ -730,7 +726,7 @@ async fn logs_are_batched_by_record() {
     let settings = settings();
     let sink = Sink::<Logs>::new();
     let processor = factory()
-        .create_logs(&settings, &config(3, LONG, 0), sink.clone())
+        .create(&settings, &config(3, LONG, 0), sink.clone())
         .unwrap();
     let logs = |n: usize| {
         Logs::new(ExportLogsServiceRequest {

@@ -53,7 +53,6 @@
 //! expected in that time.
 //!
 //! ```
-//! use tributary_pipeline_core::component::ProcessorFactory;
 //! use tributary_pipeline_core::graph::Factories;
 //! use tributary_processors::memory_limiter;
 //!
@@ -77,5 +76,5 @@ mod processor;
 mod tests;
 
 pub use config::Config;
-pub use factory::{Factory, factory};
+pub use factory::{factory, factory_with_probe};
 pub use probe::{MemoryProbe, ProcessMemory};

@@ -10,11 +10,11 @@ use super::available;
 /// The limiter asks for [`used_bytes`](Self::used_bytes) at every check, from one task, so
 /// it should be cheap. [`ProcessMemory`] is the real thing; tests, and programs that keep
 /// their own accounting, supply their own through
-/// [`Factory::with_probe`](super::Factory::with_probe).
+/// [`factory_with_probe`](super::factory_with_probe).
 ///
 /// ```
 /// use std::io;
-/// use tributary_processors::memory_limiter::{Factory, MemoryProbe};
+/// use tributary_processors::memory_limiter::{MemoryProbe, factory_with_probe};
 ///
 /// /// A program that knows its budget better than the kernel does.
 /// struct Budget;
@@ -28,7 +28,7 @@ use super::available;
 ///     }
 /// }
 ///
-/// let factory = Factory::with_probe(Budget);
+/// let factory = factory_with_probe(Budget);
 /// ```
 pub trait MemoryProbe: Send + Sync + 'static {
     /// Bytes of memory the process uses now.

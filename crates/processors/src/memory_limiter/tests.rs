@@ -7,17 +7,16 @@ use std::time::Duration;
 
 use async_trait::async_trait;
 use tributary_pipeline_core::component::{
-    ComponentStatus, CreateSettings, Host, Kind, Processor, ProcessorFactory, StatusRegistry,
-    StatusSource,
+    ComponentStatus, CreateSettings, Host, Kind, Processor, StatusRegistry, StatusSource,
 };
-use tributary_pipeline_core::consumer::{ConsumeError, Consumer, ErrorKind};
+use tributary_pipeline_core::consumer::{ConsumeError, Consumer, ErrorKind, Next};
 use tributary_pipeline_core::pdata::proto::collector::trace::v1::ExportTraceServiceRequest;
 use tributary_pipeline_core::pdata::proto::trace::v1::{ResourceSpans, ScopeSpans, Span};
 use tributary_pipeline_core::pdata::{Metrics, SignalData, Traces};
 
 use super::limiter::{Limiter, REFUSED};
 use super::limits::{MIB, Pressure};
-use super::{Config, Factory, MemoryProbe};
+use super::{Config, MemoryProbe, factory_with_probe};
 
 /// Memory figures the test sets; counts what the limiter asks.
 #[derive(Default)]
@@ -123,8 +122,8 @@ async fn started(
     config: &Config,
 ) -> (Arc<dyn Processor<Traces>>, Arc<Sink>) {
     let sink = Arc::new(Sink::default());
-    let processor = Factory::with_probe(Arc::clone(memory))
-        .create_traces(settings, config, sink.clone())
+    let processor = factory_with_probe(Arc::clone(memory))
+        .create(settings, config, sink.clone())
         .unwrap();
     processor.start(&Host::default()).await.unwrap();
     tokio::time::sleep(HALF).await;
@@ -275,8 +274,8 @@ async fn pipelines_listing_one_id_share_one_limiter() {
     let settings = settings("memory_limiter");
     let (traces, _) = started(&memory, &settings, &config()).await;
     let metrics_sink = Arc::new(Sink::default());
-    let metrics: Arc<dyn Processor<Metrics>> = Factory::with_probe(Arc::clone(&memory))
-        .create_metrics(&settings, &config(), metrics_sink)
+    let metrics: Arc<dyn Processor<Metrics>> = factory_with_probe(Arc::clone(&memory))
+        .create(&settings, &config(), metrics_sink)
         .unwrap();
     metrics.start(&Host::default()).await.unwrap();
 
@@ -397,11 +396,11 @@ async fn an_unreadable_usage_keeps_the_last_verdict() {
 fn creation_fails_if_memory_cannot_be_read() {
     let memory = FakeMemory::using(10);
     memory.unreadable.store(true, Ordering::SeqCst);
-    let error = Factory::with_probe(memory)
-        .create_traces(
+    let error = factory_with_probe(memory)
+        .create(
             &settings("memory_limiter"),
             &config(),
-            Arc::new(Sink::default()),
+            Arc::new(Sink::default()) as Next<Traces>,
         )
         .err()
         .expect("a limiter that cannot measure is refused");

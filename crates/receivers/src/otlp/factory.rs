@@ -6,53 +6,23 @@ use tributary_pipeline_core::component::{
     CreateError, CreateSettings, Receiver, ReceiverFactory, Stability,
 };
 use tributary_pipeline_core::consumer::Next;
-use tributary_pipeline_core::pdata::{Logs, Metrics, Signal, Traces};
+use tributary_pipeline_core::pdata::Payload;
 
 use super::config::Config;
-use super::receiver::OtlpReceiver;
+use super::receiver::{OtlpReceiver, OtlpSignal};
 
-/// Builds `otlp` receivers. The traces, metrics and logs instances of one receiver share
-/// its gRPC and HTTP servers.
-#[derive(Clone, Copy, Debug, Default)]
-pub struct OtlpReceiverFactory;
+/// The `otlp` receiver's factory, to register on a collector builder.
+pub fn factory() -> ReceiverFactory<Config> {
+    ReceiverFactory::new("otlp")
+        .with_traces(create, Stability::Beta)
+        .with_metrics(create, Stability::Beta)
+        .with_logs(create, Stability::Beta)
+}
 
-impl ReceiverFactory for OtlpReceiverFactory {
-    type Config = Config;
-
-    fn component_type(&self) -> &'static str {
-        "otlp"
-    }
-
-    fn stability(&self, signal: Signal) -> Stability {
-        match signal {
-            Signal::Traces | Signal::Metrics | Signal::Logs => Stability::Beta,
-        }
-    }
-
-    fn create_traces(
-        &self,
-        settings: &CreateSettings,
-        config: &Config,
-        next: Next<Traces>,
-    ) -> Result<Arc<dyn Receiver>, CreateError> {
-        Ok(OtlpReceiver::create(settings, config, next)?)
-    }
-
-    fn create_metrics(
-        &self,
-        settings: &CreateSettings,
-        config: &Config,
-        next: Next<Metrics>,
-    ) -> Result<Arc<dyn Receiver>, CreateError> {
-        Ok(OtlpReceiver::create(settings, config, next)?)
-    }
-
-    fn create_logs(
-        &self,
-        settings: &CreateSettings,
-        config: &Config,
-        next: Next<Logs>,
-    ) -> Result<Arc<dyn Receiver>, CreateError> {
-        Ok(OtlpReceiver::create(settings, config, next)?)
-    }
+fn create<R: OtlpSignal>(
+    settings: &CreateSettings,
+    config: &Config,
+    next: Next<Payload<R>>,
+) -> Result<Arc<dyn Receiver>, CreateError> {
+    Ok(OtlpReceiver::create(settings, config, next)?)
 }

@@ -202,9 +202,4 @@ pub use config::{
     AdmissionConfig, AuthConfig, Config, CorsConfig, GrpcConfig, HttpConfig, KeepaliveConfig,
     KeepaliveEnforcementPolicy, KeepaliveServerParameters, Protocols, TlsConfig,
 };
-pub use factory::OtlpReceiverFactory;
-
-/// The `otlp` receiver's factory, to register on the collector builder.
-pub fn factory() -> OtlpReceiverFactory {
-    OtlpReceiverFactory
-}
+pub use factory::factory;

@@ -116,8 +116,8 @@ use async_trait::async_trait;
 use tracing::Instrument;
 
 use crate::component::{
-    Component, ComponentError, ComponentId, CreateError, CreateSettings, Extension,
-    ExtensionFactory, Host, Stability,
+    Component, ComponentError, ComponentId, CreateSettings, Extension, ExtensionFactory, Host,
+    Stability,
 };
 use crate::exporterhelper::{QueueStorage, StorageError, StoredQueue};
 use crate::pdata::Signal;
@@ -134,33 +134,15 @@ pub const TYPE: &str = "file_storage";
 /// workers that keep up never read it back from disk.
 const CACHE_BYTES: usize = 8 << 20;
 
-/// The factory of the `file_storage` extension.
-#[derive(Clone, Copy, Debug, Default)]
-pub struct FileStorageFactory;
-
 /// The `file_storage` factory, to register on a collector builder.
-pub fn factory() -> FileStorageFactory {
-    FileStorageFactory
-}
-
-impl ExtensionFactory for FileStorageFactory {
-    type Config = FileStorageConfig;
-
-    fn component_type(&self) -> &'static str {
-        TYPE
-    }
-
-    fn stability(&self) -> Stability {
-        Stability::Beta
-    }
-
-    fn create(
-        &self,
-        settings: &CreateSettings,
-        config: &FileStorageConfig,
-    ) -> Result<Arc<dyn Extension>, CreateError> {
-        Ok(Arc::new(FileStorage::new(settings, config.clone())))
-    }
+pub fn factory() -> ExtensionFactory<FileStorageConfig> {
+    ExtensionFactory::new(
+        TYPE,
+        |settings, config: &FileStorageConfig| {
+            Ok(Arc::new(FileStorage::new(settings, config.clone())) as Arc<dyn Extension>)
+        },
+        Stability::Beta,
+    )
 }
 
 /// The `file_storage` extension: keeps persistent sending queues in a directory.

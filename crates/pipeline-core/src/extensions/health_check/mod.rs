@@ -139,4 +139,4 @@ mod tests;
 
 pub use config::{CheckCollectorPipeline, ComponentHealth, Config, DEFAULT_ENDPOINT, ResponseBody};
 pub use extension::HealthCheck;
-pub use factory::{HealthCheckFactory, factory};
+pub use factory::factory;

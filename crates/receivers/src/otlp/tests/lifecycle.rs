@@ -7,7 +7,7 @@ use std::time::Duration;
 use prost::Message;
 use reqwest::StatusCode;
 use tonic::Code;
-use tributary_pipeline_core::component::{ReceiverFactory, Stability};
+use tributary_pipeline_core::component::Stability;
 use tributary_pipeline_core::pdata::Signal;
 use tributary_pipeline_core::pdata::proto::collector::metrics::v1::metrics_service_client::MetricsServiceClient;
 

@@ -19,7 +19,6 @@ use tokio::sync::Semaphore;
 use tributary_confmap::Conf;
 use tributary_pipeline_core::component::{
     ComponentConfig, ComponentId, CreateError, CreateSettings, Host, Kind, Receiver,
-    ReceiverFactory,
 };
 use tributary_pipeline_core::consumer::{ConsumeError, Consumer};
 use tributary_pipeline_core::pdata::proto::collector::logs::v1::ExportLogsServiceRequest;
@@ -37,7 +36,7 @@ use tributary_pipeline_core::pdata::proto::trace::v1::{ResourceSpans, ScopeSpans
 use tributary_pipeline_core::pdata::{OtlpRequest, Payload, Signal};
 
 use super::config::Config;
-use super::factory::OtlpReceiverFactory;
+use super::factory::factory;
 use super::receiver::{OtlpServer, Transport};
 
 /// A pipeline that records what it is given and answers as the test tells it to.
@@ -157,16 +156,16 @@ impl Harness {
         let config = config(yaml);
         let id: ComponentId = "otlp".parse().expect("valid ID");
         let settings = CreateSettings::standalone(Kind::Receiver, id, Some(Signal::Traces));
-        let factory = OtlpReceiverFactory;
+        let factory = factory();
         let traces = Recorder::new();
         let metrics = Recorder::new();
         let logs = Recorder::new();
         let mut receivers = Vec::new();
         for signal in signals {
             let receiver = match signal {
-                Signal::Traces => factory.create_traces(&settings, &config, traces.clone())?,
-                Signal::Metrics => factory.create_metrics(&settings, &config, metrics.clone())?,
-                Signal::Logs => factory.create_logs(&settings, &config, logs.clone())?,
+                Signal::Traces => factory.create(&settings, &config, traces.clone())?,
+                Signal::Metrics => factory.create(&settings, &config, metrics.clone())?,
+                Signal::Logs => factory.create(&settings, &config, logs.clone())?,
             };
             receivers.push((*signal, receiver));
         }

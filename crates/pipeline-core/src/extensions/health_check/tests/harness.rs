@@ -16,8 +16,8 @@ use tokio::sync::Semaphore;
 use tributary_featuregate::Registry;
 
 use crate::component::{
-    Component, ComponentConfig, ComponentError, ComponentStatus, CreateError, CreateSettings,
-    Exporter, ExporterFactory, Extension, ExtensionFactory, Host, Stability,
+    Component, ComponentConfig, ComponentError, ComponentStatus, CreateSettings, Exporter,
+    ExporterFactory, Extension, ExtensionFactory, Host, Stability,
 };
 use crate::consumer::{ConsumeError, Consumer};
 use crate::extensions::health_check::HealthCheck;
@@ -151,35 +151,22 @@ impl Consumer<Traces> for Scripted {
     }
 }
 
-struct ScriptedFactory(Controls);
-impl ExporterFactory for ScriptedFactory {
-    type Config = ScriptConfig;
-    fn component_type(&self) -> &'static str {
-        "scripted"
-    }
-    fn stability(&self, signal: Signal) -> Stability {
-        if signal == Signal::Traces {
-            Stability::Beta
-        } else {
-            Stability::Undefined
-        }
-    }
-    fn create_traces(
-        &self,
-        settings: &CreateSettings,
-        config: &ScriptConfig,
-    ) -> Result<Arc<dyn Exporter<Traces>>, CreateError> {
-        Ok(Arc::new(Scripted {
-            on_consume: config.on_consume,
-            hold_start: config.hold_start,
-            hold_shutdown: config.hold_shutdown,
-            panic_task_at_start: config.panic_task_at_start,
-            stall_progress_at_start: config.stall_progress_at_start,
-            controls: self.0.clone(),
-            settings: settings.clone(),
-            metrics: ExporterMetrics::new(settings.metrics(), settings.id(), Signal::Traces),
-        }))
-    }
+fn scripted_factory(controls: Controls) -> ExporterFactory<ScriptConfig> {
+    ExporterFactory::new("scripted").with_traces(
+        move |settings: &CreateSettings, config: &ScriptConfig| {
+            Ok(Arc::new(Scripted {
+                on_consume: config.on_consume,
+                hold_start: config.hold_start,
+                hold_shutdown: config.hold_shutdown,
+                panic_task_at_start: config.panic_task_at_start,
+                stall_progress_at_start: config.stall_progress_at_start,
+                controls: controls.clone(),
+                settings: settings.clone(),
+                metrics: ExporterMetrics::new(settings.metrics(), settings.id(), Signal::Traces),
+            }) as Arc<dyn Exporter<Traces>>)
+        },
+        Stability::Beta,
+    )
 }
 
 /// Where the health checks of the collector listen, as the `health_probe` extension found
@@ -210,22 +197,14 @@ impl Component for Probe {
 }
 impl Extension for Probe {}
 
-struct ProbeFactory(Found);
-impl ExtensionFactory for ProbeFactory {
-    type Config = NoConfig;
-    fn component_type(&self) -> &'static str {
-        "health_probe"
-    }
-    fn stability(&self) -> Stability {
-        Stability::Development
-    }
-    fn create(
-        &self,
-        _settings: &CreateSettings,
-        _config: &NoConfig,
-    ) -> Result<Arc<dyn Extension>, CreateError> {
-        Ok(Arc::new(Probe(self.0.clone())))
-    }
+fn probe_factory(found: Found) -> ExtensionFactory<NoConfig> {
+    ExtensionFactory::new(
+        "health_probe",
+        move |_: &CreateSettings, _: &NoConfig| {
+            Ok(Arc::new(Probe(found.clone())) as Arc<dyn Extension>)
+        },
+        Stability::Development,
+    )
 }
 
 // ---- The collector ----
@@ -266,10 +245,10 @@ pub(super) fn builder(
     let registry: &'static Registry = Box::leak(Box::new(Registry::new()));
     let builder = Collector::builder("health-test", "0.0.1")
         .factories(crate::extensions::factories())
-        .receiver(TestReceiverFactory(journal.clone(), inlets.clone()))
-        .exporter(TestExporterFactory(journal, sinks.clone()))
-        .exporter(ScriptedFactory(controls.clone()))
-        .extension(ProbeFactory(found.clone()))
+        .receiver(test_receiver_factory(journal.clone(), inlets.clone()))
+        .exporter(test_exporter_factory(journal, sinks.clone()))
+        .exporter(scripted_factory(controls.clone()))
+        .extension(probe_factory(found.clone()))
         .feature_gates(registry);
     (builder, inlets, sinks)
 }

@@ -4,7 +4,7 @@ use serde_json::Value as Json;
 use tokio::net::TcpStream;
 
 use super::harness::*;
-use crate::component::{Component, CreateSettings, ExtensionFactory, Host, Kind};
+use crate::component::{Component, CreateSettings, Host, Kind};
 use crate::extensions::health_check::{Config, HealthCheck, factory};
 use crate::service::{ConfigSource, ServiceHealth};
 use crate::testing::eventually;
