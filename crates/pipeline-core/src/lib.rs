@@ -132,9 +132,12 @@ pub mod exporterhelper;
 pub mod extensions;
 pub mod graph;
 pub mod pdata;
+pub mod processorhelper;
 pub mod server;
 pub mod service;
 pub mod telemetry;
 
 #[cfg(test)]
-mod testing;
+mod test_support;
+#[cfg(any(test, feature = "testing"))]
+pub mod testing;

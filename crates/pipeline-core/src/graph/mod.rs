@@ -12,6 +12,7 @@
 //! started before anything of the old one stops, and only then are the old graph's
 //! replaced parts retired. That is the service's transactional reload.
 
+mod counting;
 mod entry;
 mod factories;
 mod plan;

@@ -7,6 +7,7 @@ use std::sync::Arc;
 use tributary_confmap::Value;
 
 use super::Factories;
+use super::counting::counting;
 use super::entry::{PipelineEntry, Switch};
 use super::plan::Plan;
 use crate::component::{
@@ -15,6 +16,7 @@ use crate::component::{
 };
 use crate::consumer::{Fanout, Next};
 use crate::pdata::{Logs, Metrics, SignalData, Traces};
+use crate::telemetry::ProcessorMetrics;
 
 /// Conversion between a signal's typed consumer and the signal-erased one factories use.
 pub(crate) trait GraphSignal: SignalData {
@@ -254,10 +256,12 @@ impl<T: GraphSignal> SignalGraph<T> {
                     Some(pipeline_id),
                     Arc::clone(raw),
                 );
-                match factory.create(&create_settings, config, T::wrap(next.clone())) {
+                let metrics = ProcessorMetrics::new(create_settings.metrics(), id, signal);
+                let counted_next = counting(next.clone(), metrics.outgoing);
+                match factory.create(&create_settings, config, T::wrap(counted_next)) {
                     Ok(built) => match T::unwrap(built.consumer) {
                         Some(consumer) => {
-                            next = consumer;
+                            next = counting(consumer, metrics.incoming);
                             processors.push(ProcessorInstance {
                                 id: id.clone(),
                                 raw: Arc::clone(raw),

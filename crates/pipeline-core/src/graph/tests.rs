@@ -10,7 +10,7 @@ use super::*;
 use crate::component::{BuildInfo, CreateSettings, Processor, ProcessorFactory, Stability};
 use crate::config::CollectorConfig;
 use crate::consumer::{ConsumeError, Consumer, Next};
-use crate::testing::*;
+use crate::test_support::*;
 
 struct World {
     journal: Journal,
@@ -423,5 +423,63 @@ async fn a_panic_in_a_pipeline_is_an_error_and_a_reported_status() {
         *source == StatusSource::Pipeline("traces".parse().unwrap())
             && matches!(&entry.status, ComponentStatus::PermanentError(m) if m.contains("boom"))
     }));
+    graph.shutdown().await;
+}
+
+/// A processor that drops every other span it is given.
+fn halving_factory() -> ProcessorFactory<TestConfig> {
+    ProcessorFactory::new("halve").with_traces(
+        |_: &CreateSettings, _: &TestConfig, next: Next<Traces>| {
+            Ok(crate::processorhelper::from_fn(
+                next,
+                |traces: &mut Traces| {
+                    for rs in &mut traces.make_mut().resource_spans {
+                        for ss in &mut rs.scope_spans {
+                            let mut keep = false;
+                            ss.spans.retain(|_| {
+                                keep = !keep;
+                                keep
+                            });
+                        }
+                    }
+                    Ok(())
+                },
+            ))
+        },
+        Stability::Development,
+    )
+}
+
+#[tokio::test]
+async fn every_processor_counts_its_incoming_and_outgoing_items() {
+    let mut world = World::new();
+    world.factories.add_processor(halving_factory());
+    let graph = world.build(
+        "receivers: { test_in: {} }\nprocessors: { halve: {}, tag: {} }\nexporters: { mem: {} }\nservice: { pipelines: { traces: { receivers: [test_in], processors: [halve, tag], exporters: [mem] } } }\n",
+        None,
+    );
+    graph.start().await.unwrap();
+    let inlet = world.inlets.get("test_in");
+    for _ in 0..3 {
+        let mut four = spans();
+        four.make_mut().resource_spans[0].scope_spans[0].spans = vec![Default::default(); 4];
+        inlet.consume(four).await.unwrap();
+    }
+    let value = |name: &str, processor: &str| {
+        world
+            .facilities
+            .metrics
+            .value(name, &[("processor", processor), ("otel_signal", "traces")])
+    };
+    assert_eq!(
+        value("otelcol_processor_incoming_items", "halve"),
+        Some(12.0)
+    );
+    assert_eq!(
+        value("otelcol_processor_outgoing_items", "halve"),
+        Some(6.0)
+    );
+    assert_eq!(value("otelcol_processor_incoming_items", "tag"), Some(6.0));
+    assert_eq!(value("otelcol_processor_outgoing_items", "tag"), Some(6.0));
     graph.shutdown().await;
 }

@@ -7,7 +7,7 @@ use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tributary_featuregate::Registry;
 
 use super::*;
-use crate::testing::*;
+use crate::test_support::*;
 
 struct Harness {
     journal: Journal,

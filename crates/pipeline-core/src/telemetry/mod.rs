@@ -7,8 +7,10 @@
 
 mod exporter_metrics;
 mod metrics;
+mod processor_metrics;
 mod receiver_metrics;
 
 pub use exporter_metrics::ExporterMetrics;
 pub use metrics::{Counter, Gauge, GaugeFn, MetricsRegistry};
+pub use processor_metrics::ProcessorMetrics;
 pub use receiver_metrics::ReceiverMetrics;

@@ -24,7 +24,7 @@ use crate::extensions::health_check::HealthCheck;
 use crate::pdata::{Signal, Traces};
 use crate::service::{Collector, CollectorError, ConfigSource};
 use crate::telemetry::ExporterMetrics;
-use crate::testing::*;
+use crate::test_support::*;
 
 // ---- Test components ----
 

@@ -7,7 +7,7 @@ use super::harness::*;
 use crate::component::{Component, CreateSettings, Host, Kind};
 use crate::extensions::health_check::{Config, HealthCheck, factory};
 use crate::service::{ConfigSource, ServiceHealth};
-use crate::testing::eventually;
+use crate::test_support::eventually;
 
 #[tokio::test]
 async fn answers_503_while_starting_200_while_running_503_while_stopping_then_stops() {

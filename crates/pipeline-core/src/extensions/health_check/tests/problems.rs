@@ -5,7 +5,7 @@ use std::sync::atomic::Ordering;
 use std::time::Duration;
 
 use super::harness::*;
-use crate::testing::eventually;
+use crate::test_support::eventually;
 
 #[tokio::test]
 async fn a_pipeline_whose_exporter_panics_is_named_until_a_reload_replaces_it() {
