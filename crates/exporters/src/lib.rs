@@ -38,6 +38,8 @@ pub mod otlp;
 pub mod otlp_http;
 
 #[cfg(test)]
+mod conformance_tests;
+#[cfg(test)]
 mod testing;
 
 use tributary_pipeline_core::graph::Factories;

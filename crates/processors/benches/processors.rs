@@ -6,31 +6,21 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use async_trait::async_trait;
 use divan::Bencher;
 use divan::counter::ItemsCount;
 use tokio::runtime::Runtime;
 use tributary_pipeline_core::component::{ComponentConfig, CreateSettings, Host, Kind, Processor};
-use tributary_pipeline_core::consumer::{ConsumeError, Consumer};
+use tributary_pipeline_core::consumer::Consumer;
 use tributary_pipeline_core::pdata::Traces;
 use tributary_pipeline_core::pdata::proto::collector::trace::v1::ExportTraceServiceRequest;
 use tributary_pipeline_core::pdata::proto::common::v1::{AnyValue, KeyValue, any_value};
 use tributary_pipeline_core::pdata::proto::resource::v1::Resource;
 use tributary_pipeline_core::pdata::proto::trace::v1::{ResourceSpans, ScopeSpans, Span};
+use tributary_pipeline_core::testing::discard;
 use tributary_processors::{batch, memory_limiter};
 
 fn main() {
     divan::main();
-}
-
-/// Accepts everything.
-struct Discard;
-
-#[async_trait]
-impl Consumer<Traces> for Discard {
-    async fn consume(&self, _data: Traces) -> Result<(), ConsumeError> {
-        Ok(())
-    }
 }
 
 fn attribute(key: &str, value: &str) -> KeyValue {
@@ -103,7 +93,7 @@ fn run_batch(bencher: Bencher, config: batch::Config, requests: usize, spans: us
     config.validate().unwrap();
     let rt = runtime();
     let processor: Arc<dyn Processor<Traces>> = batch::factory()
-        .create(&settings("batch"), &config, Arc::new(Discard))
+        .create(&settings("batch"), &config, discard())
         .unwrap();
     let next: Arc<dyn Consumer<Traces>> = processor;
     bencher
@@ -117,7 +107,7 @@ fn run_batch(bencher: Bencher, config: batch::Config, requests: usize, spans: us
 #[divan::bench(sample_count = 20)]
 fn baseline_requests_unbatched(bencher: Bencher) {
     let rt = runtime();
-    let next: Arc<dyn Consumer<Traces>> = Arc::new(Discard);
+    let next: Arc<dyn Consumer<Traces>> = discard();
     bencher
         .counter(ItemsCount::new(1024usize * 64))
         .with_inputs(|| (0..1024).map(|_| request(64)).collect::<Vec<_>>())
@@ -159,7 +149,7 @@ fn memory_limiter_accepting(bencher: Bencher) {
     config.validate().unwrap();
     let processor: Arc<dyn Processor<Traces>> = rt.block_on(async {
         let processor = memory_limiter::factory()
-            .create(&settings("memory_limiter"), &config, Arc::new(Discard))
+            .create(&settings("memory_limiter"), &config, discard())
             .unwrap();
         processor.start(&Host::default()).await.unwrap();
         processor
@@ -172,7 +162,7 @@ fn memory_limiter_accepting(bencher: Bencher) {
 #[divan::bench]
 fn baseline_direct_call(bencher: Bencher) {
     let rt = runtime();
-    let next: Arc<dyn Consumer<Traces>> = Arc::new(Discard);
+    let next: Arc<dyn Consumer<Traces>> = discard();
     let data = request(10);
     bencher.bench_local(|| rt.block_on(next.consume(data.clone())).unwrap());
 }

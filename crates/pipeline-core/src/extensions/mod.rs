@@ -18,3 +18,22 @@ pub fn factories() -> Factories {
     factories.add_extension(health_check::factory());
     factories
 }
+
+#[cfg(test)]
+mod tests {
+    use crate::testing::check_extension;
+
+    #[tokio::test]
+    async fn file_storage_passes_the_conformance_suite() {
+        check_extension(super::file_storage::factory(), "directory: \"{dir}\"").await;
+    }
+
+    #[tokio::test]
+    async fn health_check_passes_the_conformance_suite() {
+        check_extension(
+            super::health_check::factory(),
+            "endpoint: \"127.0.0.1:{port}\"",
+        )
+        .await;
+    }
+}

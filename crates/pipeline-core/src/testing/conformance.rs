@@ -51,7 +51,8 @@ pub async fn check_receiver<C: ComponentConfig>(factory: ReceiverFactory<C>, yam
 /// - creating the component does no I/O: nothing appears in `{dir}` and every `{port}` is
 ///   still free (`validate` creates components, so it must leave nothing behind);
 /// - a component that was never started shuts down cleanly;
-/// - it starts and shuts down, and a second shutdown is harmless;
+/// - it starts (with a host offering no extensions) and shuts down, and a second
+///   shutdown is harmless;
 /// - the same configuration builds, starts and stops again afterwards, as after a reload:
 ///   ports and files were released.
 ///
@@ -136,6 +137,11 @@ pub async fn check_extension<C: ComponentConfig>(factory: ExtensionFactory<C>, y
         create,
     )
     .await;
+}
+
+/// The host a collector gives its components, without extensions.
+fn host() -> Host {
+    Host::default().with_service_health(crate::service::ServiceHealth::default())
 }
 
 fn declared(supported: impl Fn(Signal) -> bool) -> Vec<Signal> {
@@ -286,7 +292,7 @@ where
     // Started and stopped twice over, the second time as after a reload.
     for round in ["", " again (as after a reload)"] {
         let components = build();
-        let host = Host::default();
+        let host = host();
         for component in &components {
             within(&format!("{name}: start{round}"), component.start(&host))
                 .await
@@ -307,5 +313,71 @@ where
         }
         drop(components);
         assert_ports_free(&format!("{name}, shut down{round}"), &prepared.ports);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::component::{ComponentConfig, ExtensionFactory, Stability};
+
+    /// An extension that does, in `create`, what it should do in `start`.
+    #[derive(Debug, Default, serde::Deserialize)]
+    #[serde(default, deny_unknown_fields)]
+    struct Eager {
+        file: Option<std::path::PathBuf>,
+        port: Option<u16>,
+    }
+    impl ComponentConfig for Eager {}
+
+    struct Holding(#[allow(dead_code)] Option<TcpListener>);
+    impl Component for Holding {}
+    impl crate::component::Extension for Holding {}
+
+    fn eager() -> ExtensionFactory<Eager> {
+        ExtensionFactory::new(
+            "eager",
+            |_, config: &Eager| {
+                if let Some(file) = &config.file {
+                    std::fs::write(file, b"").unwrap();
+                }
+                let listener = config
+                    .port
+                    .map(|port| TcpListener::bind(("127.0.0.1", port)).unwrap());
+                Ok(Arc::new(Holding(listener)) as Arc<dyn crate::component::Extension>)
+            },
+            Stability::Development,
+        )
+    }
+
+    #[tokio::test]
+    #[should_panic(expected = "extension eager, created wrote [\"out\"]")]
+    async fn a_file_written_at_create_fails_the_suite() {
+        check_extension(eager(), "file: \"{dir}/out\"").await;
+    }
+
+    #[tokio::test]
+    #[should_panic(expected = "extension eager, created holds port")]
+    async fn a_port_bound_at_create_fails_the_suite() {
+        check_extension(eager(), "port: {port}").await;
+    }
+
+    #[tokio::test]
+    #[should_panic(expected = "the unknown key conformance_unknown_key is accepted")]
+    async fn a_config_accepting_unknown_keys_fails_the_suite() {
+        #[derive(Debug, Default, serde::Deserialize)]
+        struct Lenient {}
+        impl ComponentConfig for Lenient {}
+        let factory = ExtensionFactory::new(
+            "lenient",
+            |_, _: &Lenient| Ok(Arc::new(Holding(None)) as Arc<dyn crate::component::Extension>),
+            Stability::Development,
+        );
+        check_extension(factory, "").await;
+    }
+
+    #[tokio::test]
+    async fn a_component_doing_nothing_at_create_passes() {
+        check_extension(eager(), "").await;
     }
 }

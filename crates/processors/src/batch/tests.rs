@@ -1,18 +1,16 @@
 //! The batch processor's behaviour, as a pipeline sees it: a receiver calls `consume`, the
 //! next stage records what arrives and answers as each test scripts it.
 
-use std::collections::VecDeque;
 use std::ops::Range;
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 use std::time::Duration;
 
-use async_trait::async_trait;
 use proptest::prelude::*;
 use tokio::sync::Semaphore;
 use tokio::task::JoinHandle;
 use tokio::time::Instant;
 use tributary_pipeline_core::component::{ComponentConfig, CreateSettings, Kind, Processor};
-use tributary_pipeline_core::consumer::{ConsumeError, Consumer};
+use tributary_pipeline_core::consumer::ConsumeError;
 use tributary_pipeline_core::pdata::proto::collector::logs::v1::ExportLogsServiceRequest;
 use tributary_pipeline_core::pdata::proto::collector::metrics::v1::ExportMetricsServiceRequest;
 use tributary_pipeline_core::pdata::proto::collector::trace::v1::ExportTraceServiceRequest;
@@ -25,59 +23,7 @@ use tributary_pipeline_core::pdata::proto::trace::v1::{ResourceSpans, ScopeSpans
 use tributary_pipeline_core::pdata::{ClientMetadata, Logs, Metrics, SignalData, Traces};
 
 use super::{Config, factory};
-
-// ---- The next stage ----
-
-/// How the next stage answers one call.
-enum Reply {
-    Accept,
-    Refuse(ConsumeError),
-    /// Accepts once the gate gets a permit.
-    AcceptWhenOpened(Arc<Semaphore>),
-}
-
-/// The next stage: records every batch as it arrives and answers as scripted (accepting
-/// when the script is empty).
-struct Sink<T> {
-    received: Mutex<Vec<T>>,
-    script: Mutex<VecDeque<Reply>>,
-}
-
-impl<T> Sink<T> {
-    fn new() -> Arc<Self> {
-        Arc::new(Sink {
-            received: Mutex::new(Vec::new()),
-            script: Mutex::new(VecDeque::new()),
-        })
-    }
-
-    fn then(&self, reply: Reply) {
-        self.script.lock().unwrap().push_back(reply);
-    }
-
-    fn received(&self) -> Vec<T>
-    where
-        T: Clone,
-    {
-        self.received.lock().unwrap().clone()
-    }
-}
-
-#[async_trait]
-impl<T: SignalData> Consumer<T> for Sink<T> {
-    async fn consume(&self, data: T) -> Result<(), ConsumeError> {
-        self.received.lock().unwrap().push(data);
-        let reply = self.script.lock().unwrap().pop_front();
-        match reply.unwrap_or(Reply::Accept) {
-            Reply::Accept => Ok(()),
-            Reply::Refuse(error) => Err(error),
-            Reply::AcceptWhenOpened(gate) => {
-                let _permit = gate.acquire().await;
-                Ok(())
-            }
-        }
-    }
-}
+use tributary_pipeline_core::testing::{Reply, Sink};
 
 // ---- Data ----
 
@@ -806,4 +752,9 @@ proptest! {
             }
         }
     }
+}
+
+#[tokio::test]
+async fn the_batch_processor_passes_the_conformance_suite() {
+    tributary_pipeline_core::testing::check_processor(factory(), "").await;
 }

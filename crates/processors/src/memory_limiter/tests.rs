@@ -5,18 +5,18 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::time::Duration;
 
-use async_trait::async_trait;
 use tributary_pipeline_core::component::{
     ComponentStatus, CreateSettings, Host, Kind, Processor, StatusRegistry, StatusSource,
 };
-use tributary_pipeline_core::consumer::{ConsumeError, Consumer, ErrorKind, Next};
+use tributary_pipeline_core::consumer::ErrorKind;
 use tributary_pipeline_core::pdata::proto::collector::trace::v1::ExportTraceServiceRequest;
 use tributary_pipeline_core::pdata::proto::trace::v1::{ResourceSpans, ScopeSpans, Span};
-use tributary_pipeline_core::pdata::{Metrics, SignalData, Traces};
+use tributary_pipeline_core::pdata::{Metrics, Traces};
 
 use super::limiter::{Limiter, REFUSED};
 use super::limits::{MIB, Pressure};
 use super::{Config, MemoryProbe, factory_with_probe};
+use tributary_pipeline_core::testing::{Sink, discard};
 
 /// Memory figures the test sets; counts what the limiter asks.
 #[derive(Default)]
@@ -72,18 +72,6 @@ impl MemoryProbe for Arc<FakeMemory> {
     }
 }
 
-/// The next stage: accepts everything, counting items.
-#[derive(Default)]
-struct Sink(AtomicUsize);
-
-#[async_trait]
-impl<T: SignalData> Consumer<T> for Sink {
-    async fn consume(&self, data: T) -> Result<(), ConsumeError> {
-        self.0.fetch_add(data.item_count(), Ordering::SeqCst);
-        Ok(())
-    }
-}
-
 fn spans(n: usize) -> Traces {
     Traces::new(ExportTraceServiceRequest {
         resource_spans: vec![ResourceSpans {
@@ -120,10 +108,10 @@ async fn started(
     memory: &Arc<FakeMemory>,
     settings: &CreateSettings,
     config: &Config,
-) -> (Arc<dyn Processor<Traces>>, Arc<Sink>) {
-    let sink = Arc::new(Sink::default());
+) -> (Arc<dyn Processor<Traces>>, Arc<Sink<Traces>>) {
+    let sink = Sink::<Traces>::new();
     let processor = factory_with_probe(Arc::clone(memory))
-        .create(settings, config, sink.clone())
+        .create(settings, config, sink.next())
         .unwrap();
     processor.start(&Host::default()).await.unwrap();
     tokio::time::sleep(HALF).await;
@@ -143,7 +131,7 @@ async fn data_is_refused_retryably_above_the_soft_limit_and_accepted_again_below
     let settings = settings("memory_limiter");
     let (processor, sink) = started(&memory, &settings, &config()).await;
     processor.consume(spans(3)).await.unwrap();
-    assert_eq!(sink.0.load(Ordering::SeqCst), 3);
+    assert_eq!(sink.accepted_items(), 3);
 
     memory.set_used(80);
     tokio::time::sleep(SECOND).await;
@@ -151,16 +139,12 @@ async fn data_is_refused_retryably_above_the_soft_limit_and_accepted_again_below
     assert_eq!(error.kind(), ErrorKind::Retryable);
     assert_eq!(error.message(), REFUSED);
     assert_eq!(error.retry_after(), Some(SECOND), "retry after one check");
-    assert_eq!(
-        sink.0.load(Ordering::SeqCst),
-        3,
-        "refused data is not passed on"
-    );
+    assert_eq!(sink.accepted_items(), 3, "refused data is not passed on");
 
     memory.set_used(79);
     tokio::time::sleep(SECOND).await;
     processor.consume(spans(5)).await.unwrap();
-    assert_eq!(sink.0.load(Ordering::SeqCst), 8);
+    assert_eq!(sink.accepted_items(), 8);
 
     assert_eq!(
         counted(&settings, "otelcol_processor_memory_limiter_accepted_spans"),
@@ -273,9 +257,9 @@ async fn pipelines_listing_one_id_share_one_limiter() {
     let memory = FakeMemory::using(50);
     let settings = settings("memory_limiter");
     let (traces, _) = started(&memory, &settings, &config()).await;
-    let metrics_sink = Arc::new(Sink::default());
+    let metrics_sink = Sink::<Metrics>::new();
     let metrics: Arc<dyn Processor<Metrics>> = factory_with_probe(Arc::clone(&memory))
-        .create(&settings, &config(), metrics_sink)
+        .create(&settings, &config(), metrics_sink.next())
         .unwrap();
     metrics.start(&Host::default()).await.unwrap();
 
@@ -397,11 +381,7 @@ fn creation_fails_if_memory_cannot_be_read() {
     let memory = FakeMemory::using(10);
     memory.unreadable.store(true, Ordering::SeqCst);
     let error = factory_with_probe(memory)
-        .create(
-            &settings("memory_limiter"),
-            &config(),
-            Arc::new(Sink::default()) as Next<Traces>,
-        )
+        .create(&settings("memory_limiter"), &config(), discard::<Traces>())
         .err()
         .expect("a limiter that cannot measure is refused");
     assert!(
@@ -410,4 +390,13 @@ fn creation_fails_if_memory_cannot_be_read() {
             .starts_with("cannot read the process's memory usage"),
         "{error}"
     );
+}
+
+#[tokio::test]
+async fn the_memory_limiter_passes_the_conformance_suite() {
+    tributary_pipeline_core::testing::check_processor(
+        super::factory(),
+        "check_interval: 1s\nlimit_mib: 4000\nspike_limit_mib: 800\n",
+    )
+    .await;
 }

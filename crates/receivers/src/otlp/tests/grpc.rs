@@ -130,12 +130,12 @@ async fn delivers_every_signal_with_every_compression() {
             .expect("metrics accepted");
         logs_client.export(logs(5)).await.expect("logs accepted");
     }
-    assert_eq!(harness.traces.items(), 9);
-    assert_eq!(harness.metrics.items(), 12);
-    assert_eq!(harness.logs.items(), 15);
-    assert_eq!(harness.traces.received()[0].request(), &traces(3));
-    assert_eq!(harness.metrics.received()[1].request(), &metrics(4));
-    assert_eq!(harness.logs.received()[2].request(), &logs(5));
+    assert_eq!(harness.traces.accepted_items(), 9);
+    assert_eq!(harness.metrics.accepted_items(), 12);
+    assert_eq!(harness.logs.accepted_items(), 15);
+    assert_eq!(harness.traces.accepted()[0].request(), &traces(3));
+    assert_eq!(harness.metrics.accepted()[1].request(), &metrics(4));
+    assert_eq!(harness.logs.accepted()[2].request(), &logs(5));
     assert_eq!(
         harness.counter("otelcol_receiver_accepted_spans", "grpc"),
         9
@@ -161,7 +161,7 @@ async fn the_payload_keeps_the_received_bytes() {
     let mut client =
         TraceServiceClient::new(channel(&url).await).send_compressed(CompressionEncoding::Gzip);
     client.export(request.clone()).await.unwrap();
-    let received = harness.traces.received();
+    let received = harness.traces.accepted();
     assert_eq!(received.len(), 2, "one payload per request");
     for payload in received {
         assert_eq!(payload.encoded(), Bytes::from(request.encode_to_vec()));
@@ -335,7 +335,7 @@ protocols:
             .export(request)
             .await
             .unwrap();
-        let received = harness.traces.received();
+        let received = harness.traces.accepted();
         let metadata = received[0].metadata();
         if include {
             assert_eq!(metadata.expect("metadata kept").get("x-tenant"), ["acme"]);
@@ -377,7 +377,7 @@ protocols:
             }
         }
     }
-    assert_eq!(harness.traces.items(), 1);
+    assert_eq!(harness.traces.accepted_items(), 1);
     harness.shutdown().await;
 }
 
@@ -412,7 +412,7 @@ protocols:
         client.export(traces(1)).await.expect("accepted");
         tokio::time::sleep(Duration::from_millis(60)).await;
     }
-    assert_eq!(harness.traces.items(), 8);
+    assert_eq!(harness.traces.accepted_items(), 8);
     harness.shutdown().await;
 }
 
@@ -501,6 +501,6 @@ async fn unary_calls_must_carry_exactly_one_whole_message() {
     assert_eq!(harness.traces.calls(), 0, "nothing reached the pipeline");
     let status = raw_grpc_body(addr, None, grpc_frame(false, &message)).await;
     assert_eq!(status.code(), Code::Ok, "{status:?}");
-    assert_eq!(harness.traces.items(), 3);
+    assert_eq!(harness.traces.accepted_items(), 3);
     harness.shutdown().await;
 }

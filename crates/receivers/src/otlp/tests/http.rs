@@ -157,16 +157,16 @@ async fn delivers_every_signal_in_both_encodings_with_every_compression() {
             }
         }
     }
-    assert_eq!(harness.traces.items(), 24);
-    assert_eq!(harness.metrics.items(), 36);
-    assert_eq!(harness.logs.items(), 48);
-    for payload in harness.traces.received() {
+    assert_eq!(harness.traces.accepted_items(), 24);
+    assert_eq!(harness.metrics.accepted_items(), 36);
+    assert_eq!(harness.logs.accepted_items(), 48);
+    for payload in harness.traces.accepted() {
         assert_eq!(payload.request(), &traces(2));
     }
-    for payload in harness.metrics.received() {
+    for payload in harness.metrics.accepted() {
         assert_eq!(payload.request(), &metrics(3));
     }
-    for payload in harness.logs.received() {
+    for payload in harness.logs.accepted() {
         assert_eq!(payload.request(), &logs(4));
     }
     assert_eq!(
@@ -198,7 +198,7 @@ async fn protobuf_payloads_keep_the_received_bytes() {
         gzip(&body),
     )
     .await;
-    let received = harness.traces.received();
+    let received = harness.traces.accepted();
     assert_eq!(received.len(), 2, "one payload per request");
     for payload in received {
         assert_eq!(payload.encoded(), Bytes::from(body.clone()));
@@ -214,7 +214,7 @@ async fn json_non_finite_doubles_are_kept() {
         {"timeUnixNano":"1","asDouble":"NaN"},{"timeUnixNano":"2","asDouble":"-Infinity"}]}}]}]}]}"#;
     let answer = post(&harness.http_url("/v1/metrics").await, JSON, body.into()).await;
     assert_eq!(answer.status, StatusCode::OK);
-    let received = harness.metrics.received();
+    let received = harness.metrics.accepted();
     let metric = &received[0].request().resource_metrics[0].scope_metrics[0].metrics[0];
     let Some(metric::Data::Gauge(gauge)) = &metric.data else {
         panic!("a gauge");
@@ -512,7 +512,7 @@ protocols:
         .await
         .unwrap();
     assert_eq!(response.status(), StatusCode::OK);
-    let received = harness.logs.received();
+    let received = harness.logs.accepted();
     let metadata = received[0].metadata().expect("metadata kept");
     assert_eq!(metadata.get("x-tenant"), ["acme"]);
     assert_eq!(metadata.get("content-type"), [PROTOBUF]);
@@ -554,7 +554,7 @@ protocols:
             assert_eq!(body["code"], 16);
         }
     }
-    assert_eq!(harness.traces.items(), 1);
+    assert_eq!(harness.traces.accepted_items(), 1);
     harness.shutdown().await;
 }
 
@@ -637,6 +637,6 @@ async fn http2_clients_are_served() {
         .unwrap();
     assert_eq!(response.status(), StatusCode::OK);
     assert_eq!(response.version(), reqwest::Version::HTTP_2);
-    assert_eq!(harness.traces.items(), 2);
+    assert_eq!(harness.traces.accepted_items(), 2);
     harness.shutdown().await;
 }

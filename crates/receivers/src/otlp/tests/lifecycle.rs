@@ -86,8 +86,8 @@ async fn the_signals_share_one_server_until_the_last_stops() {
         .export(metrics(2))
         .await
         .unwrap();
-    assert_eq!(harness.metrics.items(), 4);
-    assert_eq!(harness.traces.items(), 1);
+    assert_eq!(harness.metrics.accepted_items(), 4);
+    assert_eq!(harness.traces.accepted_items(), 1);
     harness.shutdown().await;
 }
 
@@ -132,7 +132,7 @@ async fn calls_in_flight_finish_during_shutdown() {
         .await
         .expect("shutdown finishes")
         .unwrap();
-    assert_eq!(harness.traces.items(), 2);
+    assert_eq!(harness.traces.accepted_items(), 2);
 }
 
 #[tokio::test]
@@ -189,4 +189,13 @@ async fn a_taken_address_fails_the_start_and_names_the_endpoint() {
         // Shutting down the instance that failed to start is harmless.
         harness.shutdown().await;
     }
+}
+
+#[tokio::test]
+async fn the_receiver_passes_the_conformance_suite() {
+    tributary_pipeline_core::testing::check_receiver(
+        crate::otlp::factory(),
+        "protocols:\n  grpc: { endpoint: \"127.0.0.1:{port}\" }\n  http: { endpoint: \"127.0.0.1:{port}\" }\n",
+    )
+    .await;
 }

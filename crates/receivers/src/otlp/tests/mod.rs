@@ -10,17 +10,13 @@ mod tls;
 
 use std::io::Write;
 use std::net::SocketAddr;
-use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 use std::time::Duration;
 
-use async_trait::async_trait;
-use tokio::sync::Semaphore;
 use tributary_confmap::Conf;
 use tributary_pipeline_core::component::{
     ComponentConfig, ComponentId, CreateError, CreateSettings, Host, Kind, Receiver,
 };
-use tributary_pipeline_core::consumer::{ConsumeError, Consumer};
 use tributary_pipeline_core::pdata::proto::collector::logs::v1::ExportLogsServiceRequest;
 use tributary_pipeline_core::pdata::proto::collector::metrics::v1::ExportMetricsServiceRequest;
 use tributary_pipeline_core::pdata::proto::collector::trace::v1::ExportTraceServiceRequest;
@@ -33,71 +29,15 @@ use tributary_pipeline_core::pdata::proto::metrics::v1::{
 };
 use tributary_pipeline_core::pdata::proto::resource::v1::Resource;
 use tributary_pipeline_core::pdata::proto::trace::v1::{ResourceSpans, ScopeSpans, Span};
-use tributary_pipeline_core::pdata::{OtlpRequest, Payload, Signal};
+use tributary_pipeline_core::pdata::{Payload, Signal};
 
 use super::config::Config;
 use super::factory::factory;
 use super::receiver::{OtlpServer, Transport};
+use tributary_pipeline_core::testing::Sink;
 
 /// A pipeline that records what it is given and answers as the test tells it to.
-pub(super) struct Recorder<R: OtlpRequest> {
-    received: Mutex<Vec<Payload<R>>>,
-    refusal: Mutex<Option<ConsumeError>>,
-    gate: Mutex<Option<Arc<Semaphore>>>,
-    entered: AtomicUsize,
-}
-
-impl<R: OtlpRequest> Recorder<R> {
-    pub(super) fn new() -> Arc<Recorder<R>> {
-        Arc::new(Recorder {
-            received: Mutex::new(Vec::new()),
-            refusal: Mutex::new(None),
-            gate: Mutex::new(None),
-            entered: AtomicUsize::new(0),
-        })
-    }
-
-    /// Answer every later call with `error` (`None`: accept again).
-    pub(super) fn refuse_with(&self, error: Option<ConsumeError>) {
-        *self.refusal.lock().unwrap() = error;
-    }
-
-    /// Make every later call wait for a permit of the returned semaphore.
-    pub(super) fn hold(&self) -> Arc<Semaphore> {
-        let gate = Arc::new(Semaphore::new(0));
-        *self.gate.lock().unwrap() = Some(Arc::clone(&gate));
-        gate
-    }
-
-    pub(super) fn received(&self) -> Vec<Payload<R>> {
-        self.received.lock().unwrap().clone()
-    }
-
-    pub(super) fn items(&self) -> usize {
-        self.received().iter().map(Payload::item_count).sum()
-    }
-
-    /// How many calls reached the pipeline (accepted, refused or still waiting).
-    pub(super) fn calls(&self) -> usize {
-        self.entered.load(Ordering::SeqCst)
-    }
-}
-
-#[async_trait]
-impl<R: OtlpRequest> Consumer<Payload<R>> for Recorder<R> {
-    async fn consume(&self, data: Payload<R>) -> Result<(), ConsumeError> {
-        self.entered.fetch_add(1, Ordering::SeqCst);
-        let gate = self.gate.lock().unwrap().clone();
-        if let Some(gate) = gate {
-            gate.acquire().await.expect("gate open").forget();
-        }
-        if let Some(error) = self.refusal.lock().unwrap().clone() {
-            return Err(error);
-        }
-        self.received.lock().unwrap().push(data);
-        Ok(())
-    }
-}
+pub(super) type Recorder<R> = Sink<Payload<R>>;
 
 /// Decodes and validates a receiver configuration as the collector does.
 pub(super) fn config(yaml: &str) -> Config {

@@ -1,0 +1,36 @@
+//! Every exporter runs the framework's conformance suite: its config refuses unknown keys,
+//! creating it does no I/O, and it starts, stops and starts again cleanly.
+
+use tributary_pipeline_core::testing::check_exporter;
+
+#[cfg(feature = "debug")]
+#[tokio::test]
+async fn debug() {
+    check_exporter(crate::debug::factory(), "").await;
+}
+
+#[cfg(feature = "file")]
+#[tokio::test]
+async fn file() {
+    check_exporter(crate::file::factory(), "path: \"{dir}/out.jsonl\"").await;
+}
+
+#[cfg(feature = "otlp")]
+#[tokio::test]
+async fn otlp() {
+    check_exporter(
+        crate::otlp::factory(),
+        "endpoint: \"127.0.0.1:{port}\"\ntls: { insecure: true }",
+    )
+    .await;
+}
+
+#[cfg(feature = "otlp_http")]
+#[tokio::test]
+async fn otlp_http() {
+    check_exporter(
+        crate::otlp_http::factory(),
+        "endpoint: \"http://127.0.0.1:{port}\"",
+    )
+    .await;
+}
