@@ -133,6 +133,7 @@ pub mod extensions;
 pub mod graph;
 pub mod pdata;
 pub mod processorhelper;
+pub mod receiverhelper;
 pub mod server;
 pub mod service;
 pub mod telemetry;

@@ -35,7 +35,7 @@ pub use factory::{
 pub use host::Host;
 pub use id::{ComponentId, ComponentType, IdError, PipelineId};
 pub use progress::{InFlight, Progress, ProgressTracker};
-pub use settings::{BuildInfo, CreateSettings, SharedListener};
+pub use settings::{BuildInfo, CreateSettings, SharedListener, SharedUdpSocket};
 pub(crate) use settings::{CollectorFacilities, panic_message};
 pub use status::{
     ComponentProgress, ComponentStatus, StatusEntry, StatusRegistry, StatusReporter, StatusSource,

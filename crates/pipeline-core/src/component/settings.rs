@@ -249,6 +249,13 @@ impl CreateSettings {
             .listen(addr, (self.kind, self.id.clone()), self.generation)
     }
 
+    /// A bound UDP socket on `addr`, shared across reloads with the same rules as
+    /// [`listen`](Self::listen).
+    pub fn listen_udp(&self, addr: SocketAddr) -> io::Result<SharedUdpSocket> {
+        self.listeners
+            .listen_udp(addr, (self.kind, self.id.clone()), self.generation)
+    }
+
     /// A tracker of the component's progress, which the health check reads: see
     /// [`StatusReporter::track_progress`].
     pub fn progress_tracker(&self, what: &'static str) -> Arc<ProgressTracker> {
@@ -352,8 +359,39 @@ impl SharedInstances {
 /// Who holds a lease on a socket: a component of one graph generation.
 type Holder = ((Kind, ComponentId), u64);
 
+/// A bound socket, TCP listening or UDP.
+#[derive(Clone)]
+enum BoundSocket {
+    Tcp(Arc<std::net::TcpListener>),
+    Udp(Arc<std::net::UdpSocket>),
+}
+
+impl BoundSocket {
+    fn bind(transport: SocketTransport, addr: SocketAddr) -> io::Result<BoundSocket> {
+        Ok(match transport {
+            SocketTransport::Tcp => {
+                let socket = std::net::TcpListener::bind(addr)?;
+                socket.set_nonblocking(true)?;
+                BoundSocket::Tcp(Arc::new(socket))
+            }
+            SocketTransport::Udp => {
+                let socket = std::net::UdpSocket::bind(addr)?;
+                socket.set_nonblocking(true)?;
+                BoundSocket::Udp(Arc::new(socket))
+            }
+        })
+    }
+}
+
+/// The transport of a shared socket: part of its key, as TCP and UDP ports are distinct.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+enum SocketTransport {
+    Tcp,
+    Udp,
+}
+
 struct ListenerEntry {
-    socket: Arc<std::net::TcpListener>,
+    socket: BoundSocket,
     holders: Vec<Holder>,
 }
 
@@ -363,19 +401,23 @@ struct ListenerEntry {
 /// two components of the same generation.
 #[derive(Clone, Default)]
 pub(crate) struct ListenerRegistry {
-    entries: Arc<Mutex<HashMap<SocketAddr, ListenerEntry>>>,
+    entries: Arc<Mutex<HashMap<(SocketTransport, SocketAddr), ListenerEntry>>>,
 }
 
 impl ListenerRegistry {
-    fn listen(
+    /// The socket bound to `addr` for `transport`, shared with holders of earlier
+    /// generations, and a lease on it.
+    fn bind(
         &self,
+        transport: SocketTransport,
         addr: SocketAddr,
         owner: (Kind, ComponentId),
         generation: u64,
-    ) -> io::Result<SharedListener> {
+    ) -> io::Result<(BoundSocket, ListenerLease)> {
         let holder: Holder = (owner, generation);
+        let key = (transport, addr);
         let mut entries = self.entries.lock().unwrap_or_else(|e| e.into_inner());
-        let socket = match entries.get_mut(&addr) {
+        let socket = match entries.get_mut(&key) {
             Some(entry) if addr.port() != 0 => {
                 if let Some(((kind, id), _)) = entry
                     .holders
@@ -388,17 +430,15 @@ impl ListenerRegistry {
                     ));
                 }
                 entry.holders.push(holder.clone());
-                Arc::clone(&entry.socket)
+                entry.socket.clone()
             }
             _ => {
-                let socket = std::net::TcpListener::bind(addr)?;
-                socket.set_nonblocking(true)?;
-                let socket = Arc::new(socket);
+                let socket = BoundSocket::bind(transport, addr)?;
                 if addr.port() != 0 {
                     entries.insert(
-                        addr,
+                        key,
                         ListenerEntry {
-                            socket: Arc::clone(&socket),
+                            socket: socket.clone(),
                             holders: vec![holder.clone()],
                         },
                     );
@@ -409,35 +449,62 @@ impl ListenerRegistry {
         drop(entries);
         let lease = ListenerLease {
             registry: self.clone(),
-            addr,
+            key,
             holder,
+        };
+        Ok((socket, lease))
+    }
+
+    fn listen(
+        &self,
+        addr: SocketAddr,
+        owner: (Kind, ComponentId),
+        generation: u64,
+    ) -> io::Result<SharedListener> {
+        let (BoundSocket::Tcp(socket), lease) =
+            self.bind(SocketTransport::Tcp, addr, owner, generation)?
+        else {
+            unreachable!("a TCP key holds a TCP socket");
         };
         // Each holder gets its own descriptor for the same socket, so one holder closing
         // its copy leaves the others listening.
-        let listener = match socket
+        let listener = socket
             .try_clone()
-            .and_then(tokio::net::TcpListener::from_std)
-        {
-            Ok(listener) => listener,
-            Err(error) => {
-                drop(lease);
-                return Err(error);
-            }
-        };
+            .and_then(tokio::net::TcpListener::from_std)?;
         Ok(SharedListener {
             listener,
             _lease: lease,
         })
     }
 
-    fn release(&self, addr: SocketAddr, holder: &Holder) {
+    fn listen_udp(
+        &self,
+        addr: SocketAddr,
+        owner: (Kind, ComponentId),
+        generation: u64,
+    ) -> io::Result<SharedUdpSocket> {
+        let (BoundSocket::Udp(socket), lease) =
+            self.bind(SocketTransport::Udp, addr, owner, generation)?
+        else {
+            unreachable!("a UDP key holds a UDP socket");
+        };
+        let socket = socket
+            .try_clone()
+            .and_then(tokio::net::UdpSocket::from_std)?;
+        Ok(SharedUdpSocket {
+            socket,
+            _lease: lease,
+        })
+    }
+
+    fn release(&self, key: (SocketTransport, SocketAddr), holder: &Holder) {
         let mut entries = self.entries.lock().unwrap_or_else(|e| e.into_inner());
-        if let Some(entry) = entries.get_mut(&addr) {
+        if let Some(entry) = entries.get_mut(&key) {
             if let Some(position) = entry.holders.iter().position(|h| h == holder) {
                 entry.holders.swap_remove(position);
             }
             if entry.holders.is_empty() {
-                entries.remove(&addr);
+                entries.remove(&key);
             }
         }
     }
@@ -445,14 +512,14 @@ impl ListenerRegistry {
 
 struct ListenerLease {
     registry: ListenerRegistry,
-    addr: SocketAddr,
+    key: (SocketTransport, SocketAddr),
     holder: Holder,
 }
 
 impl Drop for ListenerLease {
     fn drop(&mut self) {
-        if self.addr.port() != 0 {
-            self.registry.release(self.addr, &self.holder);
+        if self.key.1.port() != 0 {
+            self.registry.release(self.key, &self.holder);
         }
     }
 }
@@ -487,6 +554,34 @@ impl SharedListener {
     /// The listener and a guard that keeps the socket registered while held.
     pub fn into_parts(self) -> (tokio::net::TcpListener, impl Send + Sync + 'static) {
         (self.listener, self._lease)
+    }
+}
+
+/// A bound UDP socket from [`CreateSettings::listen_udp`], shared across reloads as
+/// [`SharedListener`] is: while an earlier configuration's instance still holds it, both
+/// read datagrams from it. Keep it for as long as the component serves.
+pub struct SharedUdpSocket {
+    socket: tokio::net::UdpSocket,
+    _lease: ListenerLease,
+}
+
+impl fmt::Debug for SharedUdpSocket {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("SharedUdpSocket")
+            .field("local_addr", &self.socket.local_addr().ok())
+            .finish()
+    }
+}
+
+impl SharedUdpSocket {
+    /// The address actually bound (with the real port when port 0 was asked for).
+    pub fn local_addr(&self) -> io::Result<SocketAddr> {
+        self.socket.local_addr()
+    }
+
+    /// The socket, to receive from.
+    pub fn socket(&self) -> &tokio::net::UdpSocket {
+        &self.socket
     }
 }
 
@@ -536,5 +631,31 @@ mod tests {
             .listen(taken.local_addr().unwrap(), owner("otlp"), 1)
             .unwrap_err();
         assert_eq!(err.kind(), io::ErrorKind::AddrInUse);
+    }
+
+    #[tokio::test]
+    async fn a_udp_socket_is_shared_across_generations_and_apart_from_tcp() {
+        let registry = ListenerRegistry::default();
+        let addr = std::net::UdpSocket::bind("127.0.0.1:0")
+            .unwrap()
+            .local_addr()
+            .unwrap();
+        let first = registry.listen_udp(addr, owner("statsd"), 1).unwrap();
+        let err = registry.listen_udp(addr, owner("statsd/2"), 1).unwrap_err();
+        assert_eq!(err.kind(), io::ErrorKind::AddrInUse);
+        let next = registry.listen_udp(addr, owner("statsd"), 2).unwrap();
+        // The TCP port of the same number is another socket.
+        let tcp = registry.listen(addr, owner("statsd/2"), 1);
+        drop(tcp);
+        let sender = std::net::UdpSocket::bind("127.0.0.1:0").unwrap();
+        sender.send_to(b"hits:1|c", addr).unwrap();
+        let (mut one, mut other) = ([0u8; 64], [0u8; 64]);
+        let received = tokio::select! {
+            received = first.socket().recv_from(&mut one) => one[..received.unwrap().0].to_vec(),
+            received = next.socket().recv_from(&mut other) => other[..received.unwrap().0].to_vec(),
+        };
+        assert_eq!(received, b"hits:1|c");
+        drop((first, next));
+        std::net::UdpSocket::bind(addr).expect("port released");
     }
 }

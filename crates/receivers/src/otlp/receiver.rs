@@ -7,7 +7,6 @@
 //! the last shutdown, and start again if an instance starts after that.
 
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, Ordering};
 
 use arc_swap::ArcSwapOption;
 use async_trait::async_trait;
@@ -26,6 +25,7 @@ use super::admission::Admission;
 use super::config::Config;
 use super::json::JsonRequest;
 use super::{grpc_server, http_server};
+use tributary_pipeline_core::receiverhelper::{SharedLifecycle, SharedLifecycleMember, deliver};
 use tributary_pipeline_core::server::RunningServer;
 
 /// The transports data arrives over, as named in the `transport` metric label.
@@ -100,19 +100,15 @@ impl<R: OtlpRequest> Sink<R> {
         data: Payload<R>,
         transport: Transport,
     ) -> Result<(), ConsumeError> {
-        let items = data.item_count();
-        if items == 0 {
-            return Ok(());
-        }
-        let outcome = self.next.consume(data).await;
         let metrics = match transport {
             Transport::Grpc => &self.grpc,
             Transport::Http => &self.http,
         };
-        if let Some(metrics) = metrics {
-            metrics.record(items, &outcome);
+        match metrics {
+            Some(metrics) => deliver(&self.next, metrics, data).await,
+            None if data.item_count() == 0 => Ok(()),
+            None => self.next.consume(data).await,
         }
-        outcome
     }
 }
 
@@ -144,19 +140,16 @@ pub(crate) fn client_metadata(headers: &HeaderMap) -> Arc<ClientMetadata> {
     Arc::new(metadata)
 }
 
-/// The gRPC and HTTP servers shared by the receiver's instances.
+/// The gRPC and HTTP listeners of a started receiver.
+type Listeners = Vec<(Transport, RunningServer)>;
+
+/// The gRPC and HTTP servers shared by the receiver's instances: they run while at least
+/// one instance is started.
 pub(crate) struct OtlpServer {
     config: Config,
     settings: CreateSettings,
     intake: Arc<Intake>,
-    lifecycle: tokio::sync::Mutex<Lifecycle>,
-}
-
-#[derive(Default)]
-struct Lifecycle {
-    /// Started instances.
-    users: usize,
-    listeners: Vec<(Transport, RunningServer)>,
+    lifecycle: Arc<SharedLifecycle<Listeners>>,
 }
 
 impl OtlpServer {
@@ -171,21 +164,11 @@ impl OtlpServer {
                     settings.progress_tracker("requests waiting for admission"),
                 ),
             }),
-            lifecycle: tokio::sync::Mutex::new(Lifecycle::default()),
+            lifecycle: Arc::new(SharedLifecycle::new()),
         }
     }
 
-    /// Starts the listeners unless they are running already.
-    async fn start(&self) -> Result<(), ComponentError> {
-        let mut lifecycle = self.lifecycle.lock().await;
-        if lifecycle.users == 0 {
-            lifecycle.listeners = self.listen().await?;
-        }
-        lifecycle.users += 1;
-        Ok(())
-    }
-
-    async fn listen(&self) -> Result<Vec<(Transport, RunningServer)>, ComponentError> {
+    async fn listen(&self) -> Result<Listeners, ComponentError> {
         let mut listeners = Vec::new();
         let protocols = &self.config.protocols;
         if let Some(config) = &protocols.grpc {
@@ -197,9 +180,7 @@ impl OtlpServer {
             match http_server::serve(&self.settings, config, Arc::clone(&self.intake)).await {
                 Ok(listener) => listeners.push((Transport::Http, listener)),
                 Err(error) => {
-                    for (_, listener) in listeners {
-                        listener.stop().await;
-                    }
+                    stop(listeners).await;
                     return Err(error);
                 }
             }
@@ -207,31 +188,27 @@ impl OtlpServer {
         Ok(listeners)
     }
 
-    /// Stops the listeners when the last started instance stops.
-    async fn stop(&self) {
-        let mut lifecycle = self.lifecycle.lock().await;
-        lifecycle.users = lifecycle.users.saturating_sub(1);
-        if lifecycle.users == 0 {
-            let listeners = std::mem::take(&mut lifecycle.listeners);
-            // Both stop accepting at once, then drain side by side.
-            for (_, listener) in &listeners {
-                listener.stop_accepting();
-            }
-            for (_, listener) in listeners {
-                listener.stop().await;
-            }
-        }
-    }
-
     /// The address a transport's listener is bound to, while it runs.
     #[cfg(test)]
     pub(crate) async fn local_addr(&self, transport: Transport) -> Option<std::net::SocketAddr> {
-        let lifecycle = self.lifecycle.lock().await;
-        lifecycle
-            .listeners
-            .iter()
-            .find(|(t, _)| *t == transport)
-            .map(|(_, listener)| listener.local_addr())
+        self.lifecycle
+            .with_running(|listeners| {
+                listeners?
+                    .iter()
+                    .find(|(t, _)| *t == transport)
+                    .map(|(_, listener)| listener.local_addr())
+            })
+            .await
+    }
+}
+
+/// Stops the listeners: both stop accepting at once, then drain side by side.
+async fn stop(listeners: Listeners) {
+    for (_, listener) in &listeners {
+        listener.stop_accepting();
+    }
+    for (_, listener) in listeners {
+        listener.stop().await;
     }
 }
 
@@ -240,7 +217,7 @@ impl OtlpServer {
 pub(crate) struct OtlpReceiver<R: OtlpSignal> {
     server: Arc<OtlpServer>,
     sink: Arc<Sink<R>>,
-    started: AtomicBool,
+    lifecycle: SharedLifecycleMember<Listeners>,
 }
 
 impl<R: OtlpSignal> OtlpReceiver<R> {
@@ -274,9 +251,9 @@ impl<R: OtlpSignal> OtlpReceiver<R> {
                 .map(|_| metrics(Transport::Http)),
         };
         Ok(Arc::new(OtlpReceiver {
+            lifecycle: server.lifecycle.member(),
             server,
             sink: Arc::new(sink),
-            started: AtomicBool::new(false),
         }))
     }
 
@@ -291,24 +268,17 @@ impl<R: OtlpSignal> OtlpReceiver<R> {
 #[async_trait]
 impl<R: OtlpSignal> Component for OtlpReceiver<R> {
     async fn start(&self, _host: &Host) -> Result<(), ComponentError> {
-        if self.started.swap(true, Ordering::SeqCst) {
-            return Ok(());
-        }
         R::slot(&self.server.intake.sinks).store(Some(Arc::clone(&self.sink)));
-        if let Err(error) = self.server.start().await {
+        let started = self.lifecycle.start(|| self.server.listen()).await;
+        if started.is_err() {
             self.unregister();
-            self.started.store(false, Ordering::SeqCst);
-            return Err(error);
         }
-        Ok(())
+        started
     }
 
     async fn shutdown(&self) -> Result<(), ComponentError> {
-        if !self.started.swap(false, Ordering::SeqCst) {
-            return Ok(());
-        }
         self.unregister();
-        self.server.stop().await;
+        self.lifecycle.shutdown(stop).await;
         Ok(())
     }
 }
