@@ -131,6 +131,7 @@ pub mod consumer;
 pub mod exporterhelper;
 pub mod extensions;
 pub mod graph;
+mod health;
 pub mod pdata;
 pub mod processorhelper;
 pub mod receiverhelper;

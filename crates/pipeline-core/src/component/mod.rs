@@ -32,7 +32,7 @@ pub(crate) use factory::{
 pub use factory::{
     CreateError, ExporterFactory, ExtensionFactory, ProcessorFactory, ReceiverFactory,
 };
-pub use host::Host;
+pub use host::{ExtensionCapabilities, Host};
 pub use id::{ComponentId, ComponentType, IdError, PipelineId};
 pub use progress::{InFlight, Progress, ProgressTracker};
 pub use settings::{BuildInfo, CreateSettings, SharedListener, SharedUdpSocket};
@@ -205,14 +205,35 @@ impl<T: SignalData, C: Component + Consumer<T> + ?Sized> Exporter<T> for C {}
 /// A component beside the pipelines that other components find through the [`Host`]
 /// (storage for persistent queues, health checks).
 ///
-/// Besides its lifecycle, an extension may offer capabilities to other components; each is
-/// a provided method returning `None` by default, overridden by extensions that have it.
+/// Besides its lifecycle, an extension may offer capabilities to other components, each
+/// as the trait they use it through: storage offers `dyn QueueStorage`, which exporters
+/// whose `sending_queue::storage` names the extension find with [`Host::capability`].
 pub trait Extension: Component + AsAny {
-    /// Storage for persistent sending queues, if this extension offers it (as
-    /// [`file_storage`](crate::extensions::file_storage) does). Exporters whose
-    /// `sending_queue::storage` names the extension open their queue through it.
-    fn queue_storage(&self) -> Option<&dyn crate::exporterhelper::QueueStorage> {
-        None
+    /// Offers what this extension can do for other components; offers nothing by default.
+    ///
+    /// ```
+    /// use std::sync::Arc;
+    /// use tributary_pipeline_core::component::{Component, Extension, ExtensionCapabilities};
+    ///
+    /// trait Authenticator: Send + Sync {
+    ///     fn authenticate(&self, token: &str) -> bool;
+    /// }
+    ///
+    /// struct StaticToken(String);
+    /// impl Authenticator for StaticToken {
+    ///     fn authenticate(&self, token: &str) -> bool {
+    ///         token == self.0
+    ///     }
+    /// }
+    /// impl Component for StaticToken {}
+    /// impl Extension for StaticToken {
+    ///     fn capabilities(self: Arc<Self>, offers: &mut ExtensionCapabilities) {
+    ///         offers.offer::<dyn Authenticator>(self);
+    ///     }
+    /// }
+    /// ```
+    fn capabilities(self: Arc<Self>, offers: &mut ExtensionCapabilities) {
+        let _ = offers;
     }
 }
 

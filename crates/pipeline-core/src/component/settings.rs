@@ -19,7 +19,6 @@ use super::{
     StatusReporter,
 };
 use crate::pdata::Signal;
-use crate::service::ServiceHealth;
 use crate::telemetry::MetricsRegistry;
 
 /// The program a component runs in: its command name, description and version.
@@ -83,7 +82,9 @@ pub(crate) struct CollectorFacilities {
     pub build_info: Arc<BuildInfo>,
     pub metrics: MetricsRegistry,
     pub status: StatusRegistry,
-    pub health: ServiceHealth,
+    /// What the collector offers every component through the [`Host`](super::Host), by
+    /// type: its health.
+    pub services: Vec<Arc<dyn Any + Send + Sync>>,
     pub feature_gates: &'static Registry,
     pub shared: SharedInstances,
     pub listeners: ListenerRegistry,
@@ -98,7 +99,7 @@ impl CollectorFacilities {
         CollectorFacilities {
             build_info: Arc::new(build_info),
             metrics: MetricsRegistry::new(),
-            health: ServiceHealth::new(status.clone()),
+            services: Vec::new(),
             status,
             feature_gates,
             shared: SharedInstances::default(),

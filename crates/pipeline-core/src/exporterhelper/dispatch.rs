@@ -412,7 +412,8 @@ impl<T: SignalData> Running<T> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::component::{ComponentId, Extension, Kind};
+    use crate::component::{ComponentId, Kind};
+    use crate::exporterhelper::QueueStorage;
     use crate::exporterhelper::queue::{MemoryQueue, PersistentQueue};
     use crate::exporterhelper::testing::{Script, numbered};
     use crate::exporterhelper::{Limit, Sizer};
@@ -490,12 +491,7 @@ mod tests {
             },
         );
         let exporter: ComponentId = "otlp".parse().unwrap();
-        let stored = storage
-            .queue_storage()
-            .unwrap()
-            .open_queue(&exporter, Signal::Traces)
-            .await
-            .unwrap();
+        let stored = storage.open_queue(&exporter, Signal::Traces).await.unwrap();
         let queue = Arc::new(PersistentQueue::<Traces>::new(
             stored,
             Limit {

@@ -210,8 +210,8 @@ pub trait Export<T: SignalData>: Send + Sync + 'static {
 /// Wraps `export` in the delivery machinery configured by `config`.
 ///
 /// A persistent queue (`sending_queue::storage`) is opened when the exporter starts; the
-/// storage extension must be configured and offer
-/// [`queue_storage`](crate::component::Extension::queue_storage).
+/// storage extension must be configured and offer `dyn` [`QueueStorage`] (see
+/// [`Host::capability`](crate::component::Host::capability)).
 pub fn build<T: SignalData>(
     settings: &CreateSettings,
     config: &HelperConfig,
@@ -309,16 +309,18 @@ impl<T: SignalData> HelperExporter<T> {
         let Some(storage_id) = &queue_config.storage else {
             return Ok(());
         };
-        let extension = host.extension(storage_id).ok_or_else(|| {
-            ComponentError::new(format!(
+        if host.extension(storage_id).is_none() {
+            return Err(ComponentError::new(format!(
                 "sending_queue::storage: extension {storage_id} is not configured (add it under extensions and service::extensions)"
-            ))
-        })?;
-        let storage = extension.queue_storage().ok_or_else(|| {
-            ComponentError::new(format!(
-                "sending_queue::storage: extension {storage_id} does not offer queue storage"
-            ))
-        })?;
+            )));
+        }
+        let storage = host
+            .capability::<dyn QueueStorage>(storage_id)
+            .ok_or_else(|| {
+                ComponentError::new(format!(
+                    "sending_queue::storage: extension {storage_id} does not offer queue storage"
+                ))
+            })?;
         let stored = storage
             .open_queue(self.settings.id(), T::SIGNAL)
             .await

@@ -1,8 +1,8 @@
 //! The storage interface of the persistent sending queue.
 //!
 //! A storage extension (the built-in one is
-//! [`file_storage`](crate::extensions::file_storage)) offers [`QueueStorage`] through
-//! [`Extension::queue_storage`](crate::component::Extension::queue_storage). An exporter
+//! [`file_storage`](crate::extensions::file_storage)) offers `dyn` [`QueueStorage`] among
+//! its [capabilities](crate::component::Extension::capabilities). An exporter
 //! whose `sending_queue::storage` names it opens one [`StoredQueue`] per (exporter,
 //! signal) at start and keeps its items there instead of in memory.
 //!

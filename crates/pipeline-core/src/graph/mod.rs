@@ -33,8 +33,8 @@ use crate::component::{
     Extension, Host, Kind, PipelineId, StatusEntry, StatusSource,
 };
 use crate::config::{ConfigErrors, PipelineConfig};
+use crate::health::PipelineProbe;
 use crate::pdata::{Logs, Metrics, SignalData, Traces};
-use crate::service::PipelineProbe;
 use signal_graph::{GraphSignal, Node, SignalGraph};
 
 /// How long retiring a pipeline waits for the calls already inside it.
@@ -153,8 +153,10 @@ impl Graph {
             extensions
                 .iter()
                 .map(|(id, node)| (id.clone(), Arc::clone(&node.component))),
-        )
-        .with_service_health(facilities.health.clone());
+        );
+        let host = facilities.services.iter().fold(host, |host, service| {
+            host.with_any_service(Arc::clone(service))
+        });
         Ok(Graph {
             extensions,
             traces,

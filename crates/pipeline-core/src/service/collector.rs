@@ -10,12 +10,12 @@ use tokio_util::sync::CancellationToken;
 use tributary_confmap::{Conf, Resolver, redact_userinfo};
 
 use super::gates::ServiceGates;
-use super::health::ServiceHealth;
 use super::logging;
 use super::telemetry::MetricsServer;
 use crate::component::{BuildInfo, CollectorFacilities, StatusRegistry};
 use crate::config::{CollectorConfig, ConfigErrors, TelemetryConfig};
 use crate::graph::{Factories, Graph, Plan, StartError};
+use crate::health::ServiceHealth;
 use crate::telemetry::{Counter, MetricsRegistry};
 
 /// Why a collector could not run, or a reload was not applied.
@@ -128,7 +128,9 @@ impl Collector {
             &[],
         );
         super::telemetry::register_process_metrics(metrics);
-        let health = facilities.health.clone();
+        let health = ServiceHealth::new(facilities.status.clone());
+        let mut facilities = facilities;
+        facilities.services.push(Arc::new(health.clone()));
         let gates = super::gates::register(facilities.feature_gates);
         Collector {
             inner: Arc::new(Inner {

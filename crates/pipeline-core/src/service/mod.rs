@@ -15,17 +15,15 @@ mod cli;
 mod collector;
 mod embedded;
 mod gates;
-mod health;
 mod logging;
 mod process;
 mod redact;
 mod telemetry;
 
+pub use crate::health::{PipelineHealth, ReloadOutcome, ServiceHealth};
 pub use builder::{CollectorBuilder, ConfigSource, DEFAULT_SHUTDOWN_TIMEOUT};
 pub use collector::{Collector, CollectorError};
 pub use gates::RELOAD_KEEPS_UNCHANGED;
-pub(crate) use health::PipelineProbe;
-pub use health::{PipelineHealth, ReloadOutcome, ServiceHealth};
 pub use process::{ProcessTuning, TRIM_INTERVAL, tune_process};
 
 #[cfg(test)]

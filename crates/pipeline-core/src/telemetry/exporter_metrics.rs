@@ -1,7 +1,8 @@
 //! The Go Collector's exporter metrics: sent, send_failed, enqueue_failed, queue size.
 
 use super::{Counter, Gauge, MetricsRegistry};
-use crate::component::ComponentId;
+use std::fmt::Display;
+
 use crate::pdata::Signal;
 
 /// Counts what one exporter did with one signal's items.
@@ -27,7 +28,7 @@ pub struct ExporterMetrics {
 
 impl ExporterMetrics {
     /// The metrics for `exporter`'s `signal` items.
-    pub fn new(registry: &MetricsRegistry, exporter: &ComponentId, signal: Signal) -> Self {
+    pub fn new(registry: &MetricsRegistry, exporter: &impl Display, signal: Signal) -> Self {
         let id = exporter.to_string();
         let item = signal.item_name();
         let labels = [("exporter", id.as_str())];

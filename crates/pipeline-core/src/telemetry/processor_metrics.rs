@@ -1,7 +1,8 @@
 //! The Go Collector's processor metrics: `otelcol_processor_{incoming,outgoing}_items`.
 
 use super::{Counter, MetricsRegistry};
-use crate::component::ComponentId;
+use std::fmt::Display;
+
 use crate::pdata::Signal;
 
 /// Counts the items one processor was given and the items it handed on, for one signal.
@@ -20,7 +21,7 @@ pub struct ProcessorMetrics {
 
 impl ProcessorMetrics {
     /// The counters of `processor` for `signal`.
-    pub fn new(registry: &MetricsRegistry, processor: &ComponentId, signal: Signal) -> Self {
+    pub fn new(registry: &MetricsRegistry, processor: &impl Display, signal: Signal) -> Self {
         let id = processor.to_string();
         let labels = [("processor", id.as_str()), ("otel_signal", signal.as_str())];
         ProcessorMetrics {

@@ -1,7 +1,8 @@
 //! The Go Collector's receiver metrics: `otelcol_receiver_{accepted,refused}_<items>`.
 
 use super::{Counter, MetricsRegistry};
-use crate::component::ComponentId;
+use std::fmt::Display;
+
 use crate::consumer::ConsumeError;
 use crate::pdata::Signal;
 
@@ -20,7 +21,7 @@ impl ReceiverMetrics {
     /// `http`, ...).
     pub fn new(
         registry: &MetricsRegistry,
-        receiver: &ComponentId,
+        receiver: &impl Display,
         transport: &str,
         signal: Signal,
     ) -> Self {

@@ -141,7 +141,7 @@ pub async fn check_extension<C: ComponentConfig>(factory: ExtensionFactory<C>, y
 
 /// The host a collector gives its components, without extensions.
 fn host() -> Host {
-    Host::default().with_service_health(crate::service::ServiceHealth::default())
+    Host::default().with_service(Arc::new(crate::service::ServiceHealth::default()))
 }
 
 fn declared(supported: impl Fn(Signal) -> bool) -> Vec<Signal> {

@@ -116,8 +116,8 @@ use async_trait::async_trait;
 use tracing::Instrument;
 
 use crate::component::{
-    Component, ComponentError, ComponentId, CreateSettings, Extension, ExtensionFactory, Host,
-    Stability,
+    Component, ComponentError, ComponentId, CreateSettings, Extension, ExtensionCapabilities,
+    ExtensionFactory, Host, Stability,
 };
 use crate::exporterhelper::{QueueStorage, StorageError, StoredQueue};
 use crate::pdata::Signal;
@@ -226,8 +226,8 @@ impl Component for FileStorage {
 }
 
 impl Extension for FileStorage {
-    fn queue_storage(&self) -> Option<&dyn QueueStorage> {
-        Some(self)
+    fn capabilities(self: Arc<Self>, offers: &mut ExtensionCapabilities) {
+        offers.offer::<dyn QueueStorage>(self);
     }
 }
 

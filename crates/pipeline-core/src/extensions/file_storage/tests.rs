@@ -13,7 +13,7 @@ use super::queue::FileQueue;
 use super::segments::{list_segments, segment_path};
 use super::state::{FsyncPolicy, Tuning};
 use super::{FileStorage, FileStorageConfig, registry};
-use crate::component::{ComponentId, CreateSettings, Extension, Kind};
+use crate::component::{ComponentId, CreateSettings, Kind};
 use crate::exporterhelper::{
     AppendError, Limit, NewRecord, RecordContent, Sizer, StorageError, StoredQueue, Usage,
 };
@@ -496,7 +496,13 @@ async fn the_extension_keeps_one_namespace_per_exporter_and_signal() {
         storage.queue_directory(&id("otlp/a/b.c"), Signal::Logs),
         dir.path().join("exporter.otlp.a%2Fb%2Ec.logs")
     );
-    let queue_storage = storage.queue_storage().expect("file_storage offers queues");
+    let host = crate::component::Host::new([(
+        id("file_storage"),
+        Arc::new(storage) as Arc<dyn crate::component::Extension>,
+    )]);
+    let queue_storage = host
+        .capability::<dyn crate::exporterhelper::QueueStorage>(&id("file_storage"))
+        .expect("file_storage offers queues");
     let traces = queue_storage
         .open_queue(&id("otlp"), Signal::Traces)
         .await

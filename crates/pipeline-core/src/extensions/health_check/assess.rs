@@ -311,7 +311,7 @@ mod tests {
     use crate::component::Progress;
     use crate::component::{PipelineId, StatusRegistry};
     use crate::config::PipelineConfig;
-    use crate::service::PipelineProbe;
+    use crate::health::PipelineProbe;
 
     fn id(s: &str) -> ComponentId {
         s.parse().unwrap()

@@ -90,7 +90,10 @@ impl HealthCheck {
 #[async_trait]
 impl Component for HealthCheck {
     async fn start(&self, host: &Host) -> Result<(), ComponentError> {
-        let Some(health) = host.service_health().cloned() else {
+        let Some(health) = host
+            .service::<ServiceHealth>()
+            .map(|health| (*health).clone())
+        else {
             return Err(ComponentError::new(
                 "the health check needs a collector to report on: its host offers no \
                  service health",

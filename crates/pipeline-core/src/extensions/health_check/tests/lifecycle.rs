@@ -1,5 +1,7 @@
 //! Serving: when it answers what, where, and with which configuration.
 
+use std::sync::Arc;
+
 use serde_json::Value as Json;
 use tokio::net::TcpStream;
 
@@ -183,7 +185,7 @@ async fn outside_a_collector_it_refuses_to_start_and_shutdown_is_always_safe() {
 
     // With a collector's health that never runs, it answers 503.
     let health_check = HealthCheck::new(&settings, &config).unwrap();
-    let host = Host::default().with_service_health(ServiceHealth::default());
+    let host = Host::default().with_service(Arc::new(ServiceHealth::default()));
     health_check.start(&host).await.unwrap();
     let address = health_check.local_addr().unwrap();
     let (code, _, body) = get(address, "/").await;

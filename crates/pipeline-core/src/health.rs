@@ -40,7 +40,7 @@ struct State {
 /// The collector's health, as a health check reports it: whether the service runs,
 /// every component's and pipeline's latest status, each pipeline's progress, and the
 /// outcome of the last configuration reload. Cheap to clone; every clone sees the same
-/// state. Extensions reach it through [`Host::service_health`](crate::component::Host::service_health).
+/// state. Extensions reach it through [`Host::service`](crate::component::Host::service).
 #[derive(Clone, Default)]
 pub struct ServiceHealth {
     status: StatusRegistry,
