@@ -731,6 +731,16 @@ fn squashed_parts_nest_and_sit_side_by_side() {
             ("headers::x-key", SecretKind::Value),
         ]
     );
+    let mut printed = http.get("exporters::otlp_http").unwrap().clone();
+    secrets.redact(&mut printed);
+    assert_eq!(
+        printed.get("headers::x-key"),
+        Some(&Value::from(crate::REDACTED))
+    );
+    assert_eq!(
+        printed.get("proxy_url"),
+        Some(&Value::from("http://[REDACTED]@proxy"))
+    );
     let error = conf("endpoint: h\ntimeout: 1s\nheader: {}\n")
         .as_value()
         .decode_at::<Http>("exporters::otlp_http")
@@ -754,4 +764,96 @@ fn a_squashed_map_takes_the_keys_left() {
     assert_eq!(decoded.name, "x");
     assert_eq!(decoded.rest.keys().collect::<Vec<_>>(), ["a", "b"]);
     assert_eq!(decoded.rest["b"], Value::Null);
+}
+
+mod squash_properties {
+    use proptest::prelude::*;
+    use serde::Deserialize;
+
+    use crate::value::{Map, Value};
+
+    /// The keys of [`Squashed`], written out in one struct.
+    #[derive(Debug, Default, Deserialize, PartialEq)]
+    #[serde(default, deny_unknown_fields)]
+    struct Flat {
+        a: u32,
+        b: String,
+        c: u32,
+        d: bool,
+        e: u32,
+    }
+
+    #[derive(Debug, Default, Deserialize)]
+    #[serde(default, deny_unknown_fields)]
+    struct Squashed {
+        a: u32,
+        b: String,
+        #[serde(rename = "inner,squash")]
+        inner: Inner,
+    }
+
+    #[derive(Debug, Default, Deserialize)]
+    #[serde(default, deny_unknown_fields)]
+    struct Inner {
+        c: u32,
+        #[serde(rename = "deep,squash")]
+        deep: Deep,
+        e: u32,
+    }
+
+    #[derive(Debug, Default, Deserialize)]
+    #[serde(default, deny_unknown_fields)]
+    struct Deep {
+        d: bool,
+    }
+
+    impl From<Squashed> for Flat {
+        fn from(s: Squashed) -> Flat {
+            Flat {
+                a: s.a,
+                b: s.b,
+                c: s.inner.c,
+                d: s.inner.deep.d,
+                e: s.inner.e,
+            }
+        }
+    }
+
+    fn value() -> impl Strategy<Value = Value> {
+        prop_oneof![
+            Just(Value::Null),
+            (0i64..5).prop_map(Value::Int),
+            any::<bool>().prop_map(Value::Bool),
+            "[a-z]{0,3}".prop_map(Value::from),
+        ]
+    }
+
+    fn section() -> impl Strategy<Value = Map> {
+        let key = prop::sample::select(vec!["a", "b", "c", "d", "e", "f"]);
+        prop::collection::vec((key, value()), 0..8).prop_map(|entries| {
+            entries
+                .into_iter()
+                .map(|(key, value)| (key.to_owned(), value))
+                .collect()
+        })
+    }
+
+    proptest! {
+        /// Squashing changes where fields live in Rust, never what a document means: the
+        /// same documents decode, to the same values, and an error names a key present.
+        #[test]
+        fn squashed_parts_decode_as_if_written_out(section in section()) {
+            let value = Value::Map(section.clone());
+            let flat = value.decode_at::<Flat>("x");
+            let squashed = value.decode_at::<Squashed>("x").map(Flat::from);
+            match (flat, squashed) {
+                (Ok(flat), Ok(squashed)) => prop_assert_eq!(flat, squashed),
+                (Err(_), Err(error)) => {
+                    let key = error.path().strip_prefix("x::").unwrap_or_default();
+                    prop_assert!(section.contains_key(key), "{}", error);
+                }
+                (flat, squashed) => prop_assert!(false, "{:?} vs {:?}", flat, squashed),
+            }
+        }
+    }
 }

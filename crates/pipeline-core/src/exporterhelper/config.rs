@@ -227,8 +227,8 @@ impl QueueConfig {
 /// `timeout`, `retry_on_failure` and `sending_queue`, at the exporter's top level as in the
 /// Go Collector, with its defaults (5s; retries and a queue of 1000 requests, enabled).
 ///
-/// An exporter squashes it (see [`tributary_confmap`]'s "Squashing") and hands it to
-/// [`build`](super::build):
+/// An exporter squashes it into its config (see
+/// [squashing](tributary_confmap#squashing)) and hands it to [`build`](super::build):
 ///
 /// ```
 /// use serde::Deserialize;
