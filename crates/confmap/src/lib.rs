@@ -115,6 +115,71 @@
 //! every [`DecodeError`] names the full key path (`a::b::0::c`). A null struct field keeps
 //! its default. [`duration`] reads Go-style durations.
 //!
+//! ## Squashing
+//!
+//! A struct field whose serde name ends in `,squash` is *squashed*: its keys sit in its
+//! parent's map, as Go's mapstructure embeds a struct tagged `,squash`. Settings that many
+//! components share (the exporter helper's `timeout`, `retry_on_failure` and
+//! `sending_queue`) are written once as a struct and squashed into each component's
+//! config. Unlike `#[serde(flatten)]`, which buffers what it does not know and cannot be
+//! combined with `deny_unknown_fields`, squashing keeps the rules of this decoder:
+//!
+//! - a key that neither the parent nor any squashed part accepts is an error naming its
+//!   path, with the keys of every part;
+//! - errors inside a squashed part name their real path (`exporters::otlp::timeout`), and
+//!   its [`SecretString`]s and [`SecretUrl`]s are recorded where they sit;
+//! - squashed parts may squash in turn, and a struct may squash several; a key goes to the
+//!   first part that declares it, the parent's own fields first;
+//! - a squashed map (`BTreeMap<String, Value>`) takes every key left, like `,remain`.
+//!
+//! A squashed field is always decoded, from the keys present (maybe none), so a key it
+//! leaves out takes the default of the *squashed type*, not of the parent's `Default`. A
+//! parent whose defaults differ decodes the part over them (`deserialize_with`), as the
+//! exporter helper's `ExporterHelperConfig::deserialize_over` allows. The field name before
+//! `,squash` only keeps the names of several squashed fields apart; no key is called so.
+//! A struct with squashed fields rejects unknown keys, with or without
+//! `deny_unknown_fields`.
+//!
+//! ```
+//! use std::time::Duration;
+//!
+//! use serde::Deserialize;
+//! use tributary_confmap::{Conf, SecretString};
+//!
+//! /// Shared by many exporters; written once.
+//! #[derive(Debug, Default, Deserialize)]
+//! #[serde(default, deny_unknown_fields)]
+//! struct Delivery {
+//!     #[serde(with = "tributary_confmap::duration")]
+//!     timeout: Duration,
+//!     api_key: SecretString,
+//! }
+//!
+//! #[derive(Debug, Deserialize)]
+//! #[serde(deny_unknown_fields)]
+//! struct Exporter {
+//!     endpoint: String,
+//!     #[serde(rename = "delivery,squash")]
+//!     delivery: Delivery,
+//! }
+//!
+//! let conf = Conf::from_yaml("exporters:\n  otlp:\n    endpoint: h:4317\n    timeout: 5s\n    api_key: k3y\n")?;
+//! let section = conf.get("exporters::otlp").unwrap();
+//! let (exporter, secrets) = section.decode_with_secrets::<Exporter>()?;
+//! assert_eq!(exporter.endpoint, "h:4317");
+//! assert_eq!(exporter.delivery.timeout, Duration::from_secs(5));
+//! assert_eq!(exporter.delivery.api_key.expose(), "k3y");
+//! assert_eq!(secrets.iter().map(|(path, _)| path).collect::<Vec<_>>(), ["api_key"]);
+//!
+//! let typo = Conf::from_yaml("exporters:\n  otlp:\n    endpoint: h:4317\n    timout: 5s\n")?;
+//! let error = typo.decode_at::<Exporter>("exporters::otlp").unwrap_err();
+//! assert_eq!(
+//!     error.to_string(),
+//!     "exporters::otlp::timout: unknown key; valid keys: `endpoint`, `timeout`, `api_key`"
+//! );
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
+//!
 //! # Secrets
 //!
 //! Config types hold passwords, tokens and header values as [`SecretString`] and URLs that

@@ -27,7 +27,7 @@ use tributary_pipeline_core::component::{
 };
 use tributary_pipeline_core::consumer::ConsumeError;
 use tributary_pipeline_core::exporterhelper::{
-    self, Export, HelperConfig, Limit, NewRecord, QueueConfig, Sizer, StoredQueue,
+    self, Export, ExporterHelperConfig, Limit, NewRecord, QueueConfig, Sizer, StoredQueue,
 };
 use tributary_pipeline_core::extensions::file_storage::{FileStorage, FileStorageConfig, Fsync};
 use tributary_pipeline_core::pdata::proto::collector::trace::v1::ExportTraceServiceRequest;
@@ -257,13 +257,13 @@ fn exporter_consume(bencher: Bencher, queue: &'static str) {
             } else {
                 Host::default()
             };
-            let config = HelperConfig {
+            let config = ExporterHelperConfig {
                 sending_queue: QueueConfig {
                     storage: persistent.then_some(storage_id),
                     queue_size: REQUESTS,
                     ..QueueConfig::default()
                 },
-                ..HelperConfig::default()
+                ..ExporterHelperConfig::default()
             };
             let settings = CreateSettings::standalone(
                 Kind::Exporter,

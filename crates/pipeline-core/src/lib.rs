@@ -110,8 +110,9 @@
 //! Receivers are built by a [`ReceiverFactory`](component::ReceiverFactory) and push to the
 //! [`Next`](consumer::Next) consumer they are created with; exporters implement
 //! [`Export`](exporterhelper::Export) and are wrapped by
-//! [`exporterhelper::build`], which adds the sending queue, retries and timeouts.
-//! Their errors are classified ([`ConsumeError::permanent`](consumer::ConsumeError::permanent),
+//! [`exporterhelper::build`], which adds the sending queue, retries and timeouts; their
+//! configs squash in an [`ExporterHelperConfig`](exporterhelper::ExporterHelperConfig) for
+//! its keys (`timeout`, `retry_on_failure`, `sending_queue`). Their errors are classified ([`ConsumeError::permanent`](consumer::ConsumeError::permanent),
 //! [`retryable`](consumer::ConsumeError::retryable),
 //! [`throttled`](consumer::ConsumeError::throttled)), and every layer above keeps the class.
 //! Components log under [`CreateSettings::span`](component::CreateSettings::span), count

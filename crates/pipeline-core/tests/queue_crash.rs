@@ -343,7 +343,7 @@ mod child {
     };
     use tributary_pipeline_core::consumer::ConsumeError;
     use tributary_pipeline_core::exporterhelper::{
-        self, BatchConfig, Export, HelperConfig, QueueConfig, RetryConfig, Sizer,
+        self, BatchConfig, Export, ExporterHelperConfig, QueueConfig, RetryConfig, Sizer,
     };
     use tributary_pipeline_core::extensions::file_storage::{
         FileStorage, FileStorageConfig, Fsync,
@@ -419,7 +419,7 @@ mod child {
         );
         storage.start(&Host::default()).await.unwrap();
         let host = Host::new([(storage_id.clone(), Arc::new(storage) as Arc<dyn Extension>)]);
-        let config = HelperConfig {
+        let config = ExporterHelperConfig {
             timeout: Duration::from_secs(2),
             retry_on_failure: RetryConfig {
                 initial_interval: Duration::from_millis(20),

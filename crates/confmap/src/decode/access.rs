@@ -173,11 +173,15 @@ impl<'de> MapAccess<'de> for MapDeserializer<'de, '_> {
 
 /// Deserializes a map key. Keys are strings; a key type that is a number or a bool parses
 /// the text, so `HashMap<u16, _>` works.
-struct KeyDeserializer<'de> {
+pub(crate) struct KeyDeserializer<'de> {
     key: &'de str,
 }
 
 impl<'de> KeyDeserializer<'de> {
+    pub(crate) fn new(key: &'de str) -> KeyDeserializer<'de> {
+        KeyDeserializer { key }
+    }
+
     fn parse<T: std::str::FromStr>(&self, what: &'static str) -> Result<T, DecodeError> {
         self.key
             .parse()

@@ -6,6 +6,7 @@ use serde::de::{self, Deserializer, Unexpected, Visitor};
 
 use super::access::{EnumDeserializer, MapDeserializer, SeqDeserializer};
 use super::error::DecodeError;
+use super::squash::{SharedEntries, SharedMapAccess, is_squashed};
 use crate::secret::{SECRET_STRING_NAME, SECRET_URL_NAME, SecretKind, SecretPaths};
 use crate::value::Value;
 
@@ -23,7 +24,9 @@ pub(crate) type SecretRecorder = RefCell<SecretPaths>;
 ///   entry counts as absent so the field keeps its default.
 ///
 /// A [`SecretString`](crate::SecretString) or [`SecretUrl`](crate::SecretUrl) asks for a
-/// newtype struct of a reserved name; the path it sits at goes to `secrets`.
+/// newtype struct of a reserved name; the path it sits at goes to `secrets`. A struct with
+/// squashed fields (`#[serde(rename = "name,squash")]`) shares its map with them (see
+/// `squash.rs`).
 pub(crate) struct ValueDeserializer<'de> {
     value: &'de Value,
     path: String,
@@ -252,6 +255,17 @@ impl<'de> Deserializer<'de> for ValueDeserializer<'de> {
         fields: &'static [&'static str],
         visitor: V,
     ) -> Result<V::Value, DecodeError> {
+        if fields.iter().any(|field| is_squashed(field)) {
+            let map = match self.value.typed() {
+                Value::Map(map) => Some(map),
+                Value::Null => None,
+                _ => return self.mismatch(&visitor),
+            };
+            let shared = SharedEntries::new(map);
+            return SharedMapAccess::owner(&shared, &self.path, fields, self.secrets)
+                .visit(visitor)
+                .map_err(|error| error.located_at(&self.path));
+        }
         match self.value.typed() {
             Value::Map(map) => {
                 MapDeserializer::new(map, &self.path, Some(fields), self.secrets).visit(visitor)

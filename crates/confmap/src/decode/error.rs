@@ -64,6 +64,11 @@ impl DecodeError {
         self
     }
 
+    /// An unknown key `key` in the map at `path`, which accepts `valid`.
+    pub(crate) fn unknown_key(path: &str, key: &str, valid: &[&str]) -> DecodeError {
+        DecodeError::new(path::join(path, key), unknown_key_message(valid))
+    }
+
     fn unlocated(message: String, pending_key: Option<String>) -> DecodeError {
         DecodeError {
             path: String::new(),
@@ -71,6 +76,16 @@ impl DecodeError {
             pending_key,
             located: false,
         }
+    }
+}
+
+/// What an unknown key's error says: the keys the map accepts.
+fn unknown_key_message(valid: &[&str]) -> String {
+    if valid.is_empty() {
+        "unknown key; this map accepts no keys".to_owned()
+    } else {
+        let valid: Vec<String> = valid.iter().map(|k| format!("`{k}`")).collect();
+        format!("unknown key; valid keys: {}", valid.join(", "))
     }
 }
 
@@ -96,13 +111,7 @@ impl serde::de::Error for DecodeError {
     }
 
     fn unknown_field(field: &str, expected: &'static [&'static str]) -> DecodeError {
-        let message = if expected.is_empty() {
-            "unknown key; this map accepts no keys".to_owned()
-        } else {
-            let valid: Vec<String> = expected.iter().map(|k| format!("`{k}`")).collect();
-            format!("unknown key; valid keys: {}", valid.join(", "))
-        };
-        DecodeError::unlocated(message, Some(field.to_owned()))
+        DecodeError::unlocated(unknown_key_message(expected), Some(field.to_owned()))
     }
 }
 

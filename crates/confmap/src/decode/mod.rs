@@ -4,6 +4,7 @@
 mod access;
 mod deserializer;
 mod error;
+mod squash;
 
 pub(crate) use deserializer::ValueDeserializer;
 pub use error::DecodeError;

@@ -536,3 +536,324 @@ fn a_secret_pasted_into_another_field_is_not_shown_there() {
         "invalid duration [REDACTED]: expected a number; expected a number with a unit, such as \"200ms\", \"5s\" or \"1m30s\""
     );
 }
+
+/// The exporter helper's keys, squashed into each exporter as in the Go Collector.
+#[derive(Debug, Deserialize, PartialEq)]
+#[serde(default, deny_unknown_fields)]
+struct Delivery {
+    #[serde(with = "crate::duration")]
+    timeout: Duration,
+    sending_queue: Queue,
+}
+
+impl Default for Delivery {
+    fn default() -> Self {
+        Delivery {
+            timeout: Duration::from_secs(5),
+            sending_queue: Queue::default(),
+        }
+    }
+}
+
+#[derive(Debug, Deserialize, PartialEq)]
+#[serde(default, deny_unknown_fields)]
+struct Queue {
+    enabled: bool,
+    queue_size: usize,
+}
+
+impl Default for Queue {
+    fn default() -> Self {
+        Queue {
+            enabled: true,
+            queue_size: 1000,
+        }
+    }
+}
+
+#[derive(Debug, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+struct Exporter {
+    endpoint: String,
+    #[serde(default)]
+    compression: Option<String>,
+    #[serde(rename = "delivery,squash")]
+    delivery: Delivery,
+}
+
+/// Decodes `yaml` as the section `exporters::otlp`.
+fn exporter(yaml: &str) -> Result<Exporter, crate::DecodeError> {
+    conf(yaml).as_value().decode_at("exporters::otlp")
+}
+
+#[test]
+fn squashed_keys_sit_in_the_parents_map() {
+    let decoded =
+        exporter("endpoint: h:1\ntimeout: 1s\nsending_queue: {queue_size: 5}\ncompression: gzip\n")
+            .unwrap();
+    assert_eq!(decoded.endpoint, "h:1");
+    assert_eq!(decoded.compression.as_deref(), Some("gzip"));
+    assert_eq!(
+        decoded.delivery,
+        Delivery {
+            timeout: Duration::from_secs(1),
+            sending_queue: Queue {
+                enabled: true,
+                queue_size: 5
+            },
+        }
+    );
+}
+
+#[test]
+fn absent_or_null_squashed_keys_take_the_squashed_types_defaults() {
+    let decoded = exporter("endpoint: h:1\n").unwrap();
+    assert_eq!(decoded.delivery, Delivery::default());
+    let decoded = exporter("endpoint: h:1\ntimeout:\nsending_queue:\n").unwrap();
+    assert_eq!(decoded.delivery, Delivery::default());
+    // A struct with squashed fields may itself be null: everything from nothing.
+    #[derive(Debug, Deserialize, PartialEq)]
+    #[serde(deny_unknown_fields)]
+    struct Optional {
+        #[serde(default)]
+        label: String,
+        #[serde(rename = "delivery,squash")]
+        delivery: Delivery,
+    }
+    let decoded: Optional = Value::Null.decode().unwrap();
+    assert_eq!(decoded.delivery, Delivery::default());
+}
+
+#[test]
+fn an_unknown_key_of_the_parent_names_its_path_and_every_level_s_keys() {
+    let error = exporter("endpoint: h:1\nendpont: x\ntimeout: 1s\n").unwrap_err();
+    assert_eq!(
+        error.to_string(),
+        "exporters::otlp::endpont: unknown key; valid keys: `endpoint`, `compression`, \
+         `timeout`, `sending_queue`"
+    );
+    // Null or not, a key nobody knows is an error.
+    let error = exporter("endpoint: h:1\nretry_on_failure:\n").unwrap_err();
+    assert_eq!(error.path(), "exporters::otlp::retry_on_failure");
+}
+
+#[test]
+fn an_unknown_key_inside_a_squashed_part_names_its_full_path() {
+    let error = exporter("endpoint: h:1\nsending_queue: {queue_sise: 5}\n").unwrap_err();
+    assert_eq!(
+        error.to_string(),
+        "exporters::otlp::sending_queue::queue_sise: unknown key; valid keys: `enabled`, \
+         `queue_size`"
+    );
+}
+
+#[test]
+fn errors_in_squashed_values_name_the_parents_path() {
+    let error = exporter("endpoint: h:1\ntimeout: soon\n").unwrap_err();
+    assert_eq!(error.path(), "exporters::otlp::timeout");
+    assert!(error.message().starts_with("invalid duration"), "{error}");
+    let error = exporter("endpoint: h:1\nsending_queue: {enabled: 'yes'}\n").unwrap_err();
+    assert_eq!(
+        error.to_string(),
+        "exporters::otlp::sending_queue::enabled: invalid type: string \"yes\", expected a boolean"
+    );
+    let error = exporter("endpoint: h:1\nsending_queue: 5\n").unwrap_err();
+    assert_eq!(error.path(), "exporters::otlp::sending_queue");
+    // A required key of the squashed part is missing at the parent's level.
+    #[derive(Debug, Deserialize)]
+    #[allow(dead_code)]
+    struct Required {
+        #[serde(rename = "client,squash")]
+        client: Endpoint,
+    }
+    #[derive(Debug, Deserialize)]
+    #[allow(dead_code)]
+    struct Endpoint {
+        endpoint: String,
+    }
+    let error = conf("a: {}\n").decode_at::<Required>("a").unwrap_err();
+    assert_eq!(error.to_string(), "a::endpoint: missing required key");
+}
+
+#[test]
+fn squashed_parts_nest_and_sit_side_by_side() {
+    #[derive(Debug, Deserialize, PartialEq)]
+    #[serde(deny_unknown_fields)]
+    struct Client {
+        endpoint: String,
+        #[serde(default)]
+        headers: BTreeMap<String, SecretString>,
+    }
+    #[derive(Debug, Deserialize, PartialEq)]
+    #[serde(deny_unknown_fields)]
+    struct Transport {
+        #[serde(rename = "client,squash")]
+        client: Client,
+        #[serde(default)]
+        proxy_url: Option<SecretUrl>,
+    }
+    #[derive(Debug, Deserialize, PartialEq)]
+    #[serde(deny_unknown_fields)]
+    struct Http {
+        #[serde(default)]
+        encoding: String,
+        #[serde(rename = "transport,squash")]
+        transport: Transport,
+        #[serde(rename = "delivery,squash")]
+        delivery: Delivery,
+    }
+    let http = conf(
+        "exporters:\n  otlp_http:\n    endpoint: http://h\n    headers: {x-key: s3cret}\n    \
+         proxy_url: http://u:p@proxy\n    encoding: json\n    timeout: 2s\n",
+    );
+    let (decoded, secrets) = http
+        .get("exporters::otlp_http")
+        .unwrap()
+        .decode_with_secrets::<Http>()
+        .unwrap();
+    assert_eq!(decoded.encoding, "json");
+    assert_eq!(decoded.transport.client.endpoint, "http://h");
+    assert_eq!(decoded.transport.client.headers["x-key"].expose(), "s3cret");
+    assert_eq!(
+        decoded
+            .transport
+            .proxy_url
+            .map(|url| url.expose().to_owned()),
+        Some("http://u:p@proxy".to_owned())
+    );
+    assert_eq!(decoded.delivery.timeout, Duration::from_secs(2));
+    // Secrets of squashed parts are recorded where they sit, so print-config hides them.
+    let recorded: Vec<(&str, SecretKind)> = secrets.iter().collect();
+    assert_eq!(
+        recorded,
+        [
+            ("proxy_url", SecretKind::Userinfo),
+            ("headers::x-key", SecretKind::Value),
+        ]
+    );
+    let mut printed = http.get("exporters::otlp_http").unwrap().clone();
+    secrets.redact(&mut printed);
+    assert_eq!(
+        printed.get("headers::x-key"),
+        Some(&Value::from(crate::REDACTED))
+    );
+    assert_eq!(
+        printed.get("proxy_url"),
+        Some(&Value::from("http://[REDACTED]@proxy"))
+    );
+    let error = conf("endpoint: h\ntimeout: 1s\nheader: {}\n")
+        .as_value()
+        .decode_at::<Http>("exporters::otlp_http")
+        .unwrap_err();
+    assert_eq!(
+        error.to_string(),
+        "exporters::otlp_http::header: unknown key; valid keys: `encoding`, `endpoint`, \
+         `headers`, `proxy_url`, `timeout`, `sending_queue`"
+    );
+}
+
+#[test]
+fn a_squashed_map_takes_the_keys_left() {
+    #[derive(Debug, Deserialize)]
+    struct Processor {
+        name: String,
+        #[serde(rename = "rest,squash")]
+        rest: BTreeMap<String, Value>,
+    }
+    let decoded: Processor = conf("name: x\na: 1\nb: ~\n").decode().unwrap();
+    assert_eq!(decoded.name, "x");
+    assert_eq!(decoded.rest.keys().collect::<Vec<_>>(), ["a", "b"]);
+    assert_eq!(decoded.rest["b"], Value::Null);
+}
+
+mod squash_properties {
+    use proptest::prelude::*;
+    use serde::Deserialize;
+
+    use crate::value::{Map, Value};
+
+    /// The keys of [`Squashed`], written out in one struct.
+    #[derive(Debug, Default, Deserialize, PartialEq)]
+    #[serde(default, deny_unknown_fields)]
+    struct Flat {
+        a: u32,
+        b: String,
+        c: u32,
+        d: bool,
+        e: u32,
+    }
+
+    #[derive(Debug, Default, Deserialize)]
+    #[serde(default, deny_unknown_fields)]
+    struct Squashed {
+        a: u32,
+        b: String,
+        #[serde(rename = "inner,squash")]
+        inner: Inner,
+    }
+
+    #[derive(Debug, Default, Deserialize)]
+    #[serde(default, deny_unknown_fields)]
+    struct Inner {
+        c: u32,
+        #[serde(rename = "deep,squash")]
+        deep: Deep,
+        e: u32,
+    }
+
+    #[derive(Debug, Default, Deserialize)]
+    #[serde(default, deny_unknown_fields)]
+    struct Deep {
+        d: bool,
+    }
+
+    impl From<Squashed> for Flat {
+        fn from(s: Squashed) -> Flat {
+            Flat {
+                a: s.a,
+                b: s.b,
+                c: s.inner.c,
+                d: s.inner.deep.d,
+                e: s.inner.e,
+            }
+        }
+    }
+
+    fn value() -> impl Strategy<Value = Value> {
+        prop_oneof![
+            Just(Value::Null),
+            (0i64..5).prop_map(Value::Int),
+            any::<bool>().prop_map(Value::Bool),
+            "[a-z]{0,3}".prop_map(Value::from),
+        ]
+    }
+
+    fn section() -> impl Strategy<Value = Map> {
+        let key = prop::sample::select(vec!["a", "b", "c", "d", "e", "f"]);
+        prop::collection::vec((key, value()), 0..8).prop_map(|entries| {
+            entries
+                .into_iter()
+                .map(|(key, value)| (key.to_owned(), value))
+                .collect()
+        })
+    }
+
+    proptest! {
+        /// Squashing changes where fields live in Rust, never what a document means: the
+        /// same documents decode, to the same values, and an error names a key present.
+        #[test]
+        fn squashed_parts_decode_as_if_written_out(section in section()) {
+            let value = Value::Map(section.clone());
+            let flat = value.decode_at::<Flat>("x");
+            let squashed = value.decode_at::<Squashed>("x").map(Flat::from);
+            match (flat, squashed) {
+                (Ok(flat), Ok(squashed)) => prop_assert_eq!(flat, squashed),
+                (Err(_), Err(error)) => {
+                    let key = error.path().strip_prefix("x::").unwrap_or_default();
+                    prop_assert!(section.contains_key(key), "{}", error);
+                }
+                (flat, squashed) => prop_assert!(false, "{:?} vs {:?}", flat, squashed),
+            }
+        }
+    }
+}

@@ -269,8 +269,9 @@ impl Value {
     /// Decodes like [`Value::decode`] and also returns where the decoded type holds secrets
     /// ([`SecretString`](crate::SecretString) and [`SecretUrl`](crate::SecretUrl) values, at
     /// any depth), so a printed configuration can hide exactly those (see
-    /// [`SecretPaths::redact`]). Secrets inside `#[serde(flatten)]` fields and untagged enums
-    /// are not seen: serde buffers those without telling the decoder their types.
+    /// [`SecretPaths::redact`]). Secrets inside squashed fields are seen (see
+    /// [Squashing](crate#squashing)); those inside `#[serde(flatten)]` fields and untagged
+    /// enums are not: serde buffers those without telling the decoder their types.
     pub fn decode_with_secrets<T: DeserializeOwned>(
         &self,
     ) -> Result<(T, SecretPaths), DecodeError> {

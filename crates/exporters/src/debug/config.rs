@@ -1,11 +1,11 @@
 //! The `debug` exporter's configuration.
 
 use std::fmt;
-use std::time::Duration;
+use std::ops::Deref;
 
-use serde::Deserialize;
+use serde::{Deserialize, Deserializer};
 use tributary_pipeline_core::component::{ComponentConfig, ConfigError};
-use tributary_pipeline_core::exporterhelper::{HelperConfig, QueueConfig, RetryConfig};
+use tributary_pipeline_core::exporterhelper::ExporterHelperConfig;
 
 /// How much is printed per batch.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -58,13 +58,10 @@ pub struct Config {
     /// Print through the collector's own log (`tracing`, level info) instead of straight
     /// to standard error.
     pub use_internal_logger: bool,
-    /// Deadline of one print; 0 (the default, as in Go) means none.
-    #[serde(with = "tributary_confmap::duration")]
-    pub timeout: Duration,
-    /// Retries; disabled by default (printing does not fail).
-    pub retry_on_failure: RetryConfig,
-    /// The sending queue; disabled by default, as in Go.
-    pub sending_queue: QueueConfig,
+    /// `timeout` (of one print), `retry_on_failure` and `sending_queue`: all off unless
+    /// set, as Go builds this exporter (printing does not fail).
+    #[serde(rename = "helper,squash", deserialize_with = "helper_over_defaults")]
+    pub helper: ExporterHelperConfig,
 }
 
 impl Default for Config {
@@ -74,32 +71,71 @@ impl Default for Config {
             sampling_initial: 2,
             sampling_thereafter: 1,
             use_internal_logger: false,
-            timeout: Duration::ZERO,
-            retry_on_failure: RetryConfig {
-                enabled: false,
-                ..RetryConfig::default()
-            },
-            sending_queue: QueueConfig {
-                enabled: false,
-                ..QueueConfig::default()
-            },
+            helper: ExporterHelperConfig::disabled(),
         }
     }
 }
 
+/// Decodes the helper's keys over this exporter's defaults, so that those left out stay
+/// off rather than taking the helper's defaults.
+fn helper_over_defaults<'de, D: Deserializer<'de>>(
+    deserializer: D,
+) -> Result<ExporterHelperConfig, D::Error> {
+    ExporterHelperConfig::deserialize_over(Config::default().helper, deserializer)
+}
+
+/// The helper's settings read as the exporter's own (`config.sending_queue`), as Go promotes the
+/// fields of a squashed struct.
+impl Deref for Config {
+    type Target = ExporterHelperConfig;
+
+    fn deref(&self) -> &ExporterHelperConfig {
+        &self.helper
+    }
+}
+
 impl Config {
-    /// The delivery settings for the exporter helper.
-    pub fn helper(&self) -> HelperConfig {
-        HelperConfig {
-            timeout: self.timeout,
-            retry_on_failure: self.retry_on_failure.clone(),
-            sending_queue: self.sending_queue.clone(),
-        }
+    /// The exporter helper's settings, for
+    /// [`exporterhelper::build`](tributary_pipeline_core::exporterhelper::build).
+    pub fn helper(&self) -> ExporterHelperConfig {
+        self.helper.clone()
     }
 }
 
 impl ComponentConfig for Config {
     fn validate(&self) -> Result<(), ConfigError> {
-        self.helper().validate()
+        self.helper.validate()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::time::Duration;
+
+    use tributary_pipeline_core::component::load_config;
+
+    use super::*;
+
+    #[test]
+    fn helper_keys_left_out_stay_off() {
+        let config: Config = load_config("timeout: 1s").unwrap();
+        assert_eq!(config.helper.timeout, Duration::from_secs(1));
+        assert!(!config.helper.sending_queue.enabled);
+        assert!(!config.helper.retry_on_failure.enabled);
+        let config: Config = load_config("retry_on_failure: {enabled: true}").unwrap();
+        assert!(config.helper.retry_on_failure.enabled);
+        assert!(!config.helper.sending_queue.enabled);
+        assert!(config.helper.timeout.is_zero());
+    }
+
+    #[test]
+    fn an_unknown_key_lists_the_helpers_keys_too() {
+        let error = load_config::<Config>("sending_queu: {}").unwrap_err();
+        assert_eq!(
+            error.to_string(),
+            "sending_queu: unknown key; valid keys: `verbosity`, `sampling_initial`, \
+             `sampling_thereafter`, `use_internal_logger`, `timeout`, `retry_on_failure`, \
+             `sending_queue`"
+        );
     }
 }

@@ -19,6 +19,11 @@
 //! | `retry_on_failure` | disabled | |
 //! | `sending_queue` | disabled | as in Go, present only to be turned on |
 //!
+//! `timeout`, `retry_on_failure` and `sending_queue` are the exporter helper's
+//! [`ExporterHelperConfig`](tributary_pipeline_core::exporterhelper::ExporterHelperConfig),
+//! squashed into this config and off unless set; a key that is set takes its own
+//! defaults (`sending_queue: {}` is an enabled queue of 1000).
+//!
 //! # Output
 //!
 //! `basic` prints one line per batch with counts, as the Go Collector's debug exporter

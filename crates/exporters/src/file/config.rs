@@ -2,9 +2,9 @@
 
 use std::time::Duration;
 
-use serde::Deserialize;
+use serde::{Deserialize, Deserializer};
 use tributary_pipeline_core::component::{ComponentConfig, ConfigError};
-use tributary_pipeline_core::exporterhelper::{HelperConfig, QueueConfig, RetryConfig};
+use tributary_pipeline_core::exporterhelper::ExporterHelperConfig;
 
 /// How batches are written.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Deserialize)]
@@ -119,13 +119,11 @@ pub struct Config {
     pub create_directory: bool,
     /// Permissions of created directories, in octal (`"0755"`); needs `create_directory`.
     pub directory_permissions: String,
-    /// Deadline of one write; 0 (the default) waits for the disk however long it takes.
-    #[serde(with = "tributary_confmap::duration")]
-    pub timeout: Duration,
-    /// Retries of failed writes (disabled by default, as the Go exporter has none).
-    pub retry_on_failure: RetryConfig,
-    /// The sending queue (disabled by default, as the Go exporter has none).
-    pub sending_queue: QueueConfig,
+    /// `timeout` (of one write), `retry_on_failure` and `sending_queue`: all off unless set,
+    /// as the Go exporter has none; without a timeout a write waits for the disk however
+    /// long it takes.
+    #[serde(rename = "helper,squash", deserialize_with = "helper_over_defaults")]
+    pub helper: ExporterHelperConfig,
 }
 
 impl Default for Config {
@@ -141,27 +139,24 @@ impl Default for Config {
             group_by: None,
             create_directory: false,
             directory_permissions: String::new(),
-            timeout: Duration::ZERO,
-            retry_on_failure: RetryConfig {
-                enabled: false,
-                ..RetryConfig::default()
-            },
-            sending_queue: QueueConfig {
-                enabled: false,
-                ..QueueConfig::default()
-            },
+            helper: ExporterHelperConfig::disabled(),
         }
     }
 }
 
+/// Decodes the helper's keys over this exporter's defaults, so that those left out stay
+/// off rather than taking the helper's defaults.
+fn helper_over_defaults<'de, D: Deserializer<'de>>(
+    deserializer: D,
+) -> Result<ExporterHelperConfig, D::Error> {
+    ExporterHelperConfig::deserialize_over(Config::default().helper, deserializer)
+}
+
 impl Config {
-    /// The delivery settings for the exporter helper.
-    pub fn helper(&self) -> HelperConfig {
-        HelperConfig {
-            timeout: self.timeout,
-            retry_on_failure: self.retry_on_failure.clone(),
-            sending_queue: self.sending_queue.clone(),
-        }
+    /// The exporter helper's settings, for
+    /// [`exporterhelper::build`](tributary_pipeline_core::exporterhelper::build).
+    pub fn helper(&self) -> ExporterHelperConfig {
+        self.helper.clone()
     }
 
     /// The permissions for created directories (0755 unless set).
@@ -221,6 +216,6 @@ impl ComponentConfig for Config {
             ));
         }
         self.directory_mode()?;
-        self.helper().validate()
+        self.helper.validate()
     }
 }

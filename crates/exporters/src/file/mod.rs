@@ -30,6 +30,11 @@
 //! | `retry_on_failure` | disabled | retries of failed writes |
 //! | `sending_queue` | disabled | the exporter helper's queue |
 //!
+//! `timeout`, `retry_on_failure` and `sending_queue` are the exporter helper's
+//! [`ExporterHelperConfig`](tributary_pipeline_core::exporterhelper::ExporterHelperConfig),
+//! squashed into this config and off unless set; a key that is set takes its own
+//! defaults (`sending_queue: {}` is an enabled queue of 1000).
+//!
 //! Rotation is on when the `rotation` section is present (`rotation: {}` uses the defaults;
 //! like any key, `rotation:` with nothing after it means "not set");
 //! rolled-over files are named `<stem>-<time>.<ext>` (`telemetry-2025-11-21T10-04-05.123.jsonl`),

@@ -364,14 +364,29 @@ fn defaults_follow_the_go_exporter() {
     assert_eq!(config.format, super::Format::Json);
     assert_eq!(config.flush_interval, std::time::Duration::from_secs(1));
     assert_eq!(config.rotation, None);
-    assert!(!config.sending_queue.enabled);
-    assert!(!config.retry_on_failure.enabled);
+    assert!(!config.helper.sending_queue.enabled);
+    assert!(!config.helper.retry_on_failure.enabled);
 
     let config: Config = load("path: x\nrotation: {}\n").unwrap();
     let rotation = config.rotation.expect("present means on");
     assert_eq!(rotation.max_megabytes, 100);
     assert_eq!(rotation.max_backups, 100);
     assert_eq!(rotation.max_days, 0);
+}
+
+#[test]
+fn helper_keys_left_out_stay_off() {
+    let config: Config = load("path: x\ntimeout: 2s\n").unwrap();
+    assert_eq!(config.helper.timeout, std::time::Duration::from_secs(2));
+    assert!(!config.helper.sending_queue.enabled);
+    assert!(!config.helper.retry_on_failure.enabled);
+    let config: Config = load("path: x\nsending_queue: {queue_size: 5}\n").unwrap();
+    assert!(
+        config.helper.sending_queue.enabled,
+        "set: the queue's defaults"
+    );
+    assert!(!config.helper.retry_on_failure.enabled);
+    assert!(config.helper.timeout.is_zero());
 }
 
 #[test]
@@ -402,6 +417,11 @@ fn config_errors_name_their_paths() {
             "path: x\nsending_queue: {enabled: true, queue_size: 0}",
             "sending_queue::queue_size",
         ),
+        (
+            "path: x\nsending_queue: {queue_sise: 1}",
+            "sending_queue::queue_sise",
+        ),
+        ("path: x\nretry_on_faillure: {}", "retry_on_faillure"),
     ];
     for (yaml, path) in cases {
         let error = load::<Config>(yaml).expect_err(yaml);

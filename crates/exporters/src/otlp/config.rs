@@ -6,9 +6,7 @@ use serde::Deserialize;
 use tributary_pipeline_core::component::{
     ComponentConfig, ConfigError, SecretUrl, redact_userinfo,
 };
-use tributary_pipeline_core::exporterhelper::{
-    DEFAULT_TIMEOUT, HelperConfig, QueueConfig, RetryConfig,
-};
+use tributary_pipeline_core::exporterhelper::ExporterHelperConfig;
 
 use crate::client::{Compression, CompressionParams, Headers, TlsClientConfig};
 
@@ -68,13 +66,11 @@ pub struct Config {
     /// Accepted for compatibility: a request fails fast (and is retried by
     /// `retry_on_failure`) while the backend is unreachable.
     pub wait_for_ready: bool,
-    /// Deadline of one export attempt, also sent to the server as `grpc-timeout` (5s).
-    #[serde(with = "tributary_confmap::duration")]
-    pub timeout: Duration,
-    /// Retries of failed exports.
-    pub retry_on_failure: RetryConfig,
-    /// The sending queue.
-    pub sending_queue: QueueConfig,
+    /// `timeout`, `retry_on_failure` and `sending_queue`, with the exporter helper's
+    /// defaults; `timeout` also bounds connecting and is sent to the server as
+    /// `grpc-timeout`.
+    #[serde(rename = "helper,squash")]
+    pub helper: ExporterHelperConfig,
 }
 
 impl Default for Config {
@@ -91,9 +87,7 @@ impl Default for Config {
             read_buffer_size: 0,
             write_buffer_size: 0,
             wait_for_ready: false,
-            timeout: DEFAULT_TIMEOUT,
-            retry_on_failure: RetryConfig::default(),
-            sending_queue: QueueConfig::default(),
+            helper: ExporterHelperConfig::default(),
         }
     }
 }
@@ -118,13 +112,10 @@ impl Target {
 }
 
 impl Config {
-    /// The delivery settings for the exporter helper.
-    pub fn helper(&self) -> HelperConfig {
-        HelperConfig {
-            timeout: self.timeout,
-            retry_on_failure: self.retry_on_failure.clone(),
-            sending_queue: self.sending_queue.clone(),
-        }
+    /// The exporter helper's settings, for
+    /// [`exporterhelper::build`](tributary_pipeline_core::exporterhelper::build).
+    pub fn helper(&self) -> ExporterHelperConfig {
+        self.helper.clone()
     }
 
     /// Parses `endpoint` into where to connect and whether to use TLS.
@@ -239,6 +230,6 @@ impl ComponentConfig for Config {
         if !self.authority.is_empty() && self.authority.parse::<http::uri::Authority>().is_err() {
             return Err(ConfigError::at("authority", "must be host[:port]"));
         }
-        self.helper().validate()
+        self.helper.validate()
     }
 }

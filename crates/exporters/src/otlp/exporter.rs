@@ -53,8 +53,8 @@ impl GrpcConnection {
             .origin(origin)
             .user_agent(user_agent(settings.build_info()))
             .map_err(|e| CreateError::with_source("invalid user agent", e))?;
-        if !config.timeout.is_zero() {
-            endpoint = endpoint.connect_timeout(config.timeout);
+        if !config.helper.timeout.is_zero() {
+            endpoint = endpoint.connect_timeout(config.helper.timeout);
         }
         if let Some(keepalive) = &config.keepalive
             && !keepalive.time.is_zero()
@@ -150,8 +150,8 @@ impl<T: OtlpSignal> GrpcExporter<T> {
                 HeaderValue::from_static(config.compression.as_str()),
             );
         }
-        if !config.timeout.is_zero() {
-            headers.insert("grpc-timeout", grpc_timeout(config.timeout));
+        if !config.helper.timeout.is_zero() {
+            headers.insert("grpc-timeout", grpc_timeout(config.helper.timeout));
         }
         Ok(GrpcExporter {
             connection,

@@ -654,10 +654,10 @@ async fn delivers_all_signals_to_tonics_otlp_services_through_the_factory() {
 fn defaults_follow_the_go_exporter() {
     let config = Config::default();
     assert_eq!(config.compression, crate::client::Compression::Gzip);
-    assert_eq!(config.timeout, Duration::from_secs(5));
-    assert!(config.retry_on_failure.enabled);
-    assert!(config.sending_queue.enabled);
-    assert_eq!(config.sending_queue.queue_size, 1000);
+    assert_eq!(config.helper.timeout, Duration::from_secs(5));
+    assert!(config.helper.retry_on_failure.enabled);
+    assert!(config.helper.sending_queue.enabled);
+    assert_eq!(config.helper.sending_queue.queue_size, 1000);
     assert_eq!(config.keepalive, None);
 }
 
@@ -709,10 +709,10 @@ write_buffer_size: 524288
 "#,
     )
     .unwrap();
-    assert_eq!(config.timeout, Duration::from_secs(10));
-    assert_eq!(config.sending_queue.num_consumers, 2);
+    assert_eq!(config.helper.timeout, Duration::from_secs(10));
+    assert_eq!(config.helper.sending_queue.num_consumers, 2);
     assert_eq!(
-        config.retry_on_failure.max_elapsed_time,
+        config.helper.retry_on_failure.max_elapsed_time,
         Duration::from_secs(600)
     );
     assert_eq!(
@@ -786,6 +786,11 @@ fn config_errors_name_their_paths() {
             "sending_queue::queue_size",
         ),
         ("endpoint: h:1\ntimeout: soon", "timeout"),
+        (
+            "endpoint: h:1\nsending_queue: {queue_sise: 1}",
+            "sending_queue::queue_sise",
+        ),
+        ("endpoint: h:1\nsending_queues: {}", "sending_queues"),
         ("endpoint: h:1\nauth: {authenticator: basicauth}", "auth"),
         (
             "endpoint: h:1\ntls: {reload_interval: 1h}",

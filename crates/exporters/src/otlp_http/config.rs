@@ -2,9 +2,9 @@
 
 use std::time::Duration;
 
-use serde::Deserialize;
+use serde::{Deserialize, Deserializer};
 use tributary_pipeline_core::component::{ComponentConfig, ConfigError, SecretUrl};
-use tributary_pipeline_core::exporterhelper::{HelperConfig, QueueConfig, RetryConfig};
+use tributary_pipeline_core::exporterhelper::ExporterHelperConfig;
 use tributary_pipeline_core::pdata::Signal;
 
 use crate::client::{Compression, CompressionParams, Headers, TlsClientConfig};
@@ -49,9 +49,6 @@ pub struct Config {
     /// Send requests through this HTTP(S) proxy; its userinfo authenticates to the proxy
     /// and is never shown.
     pub proxy_url: SecretUrl,
-    /// Deadline of one export attempt, response included (30s).
-    #[serde(with = "tributary_confmap::duration")]
-    pub timeout: Duration,
     /// Accepted for compatibility; hyper sizes its buffers itself.
     pub read_buffer_size: usize,
     /// Accepted for compatibility; hyper sizes its buffers itself.
@@ -73,10 +70,10 @@ pub struct Config {
     /// HTTP/2: close the connection if a ping is not answered within this (15s).
     #[serde(with = "tributary_confmap::duration")]
     pub http2_ping_timeout: Duration,
-    /// Retries of failed exports.
-    pub retry_on_failure: RetryConfig,
-    /// The sending queue.
-    pub sending_queue: QueueConfig,
+    /// `timeout` (the deadline of one attempt, response included: 30s, as the Go
+    /// exporter's HTTP client), `retry_on_failure` and `sending_queue`.
+    #[serde(rename = "helper,squash", deserialize_with = "helper_over_defaults")]
+    pub helper: ExporterHelperConfig,
 }
 
 impl Default for Config {
@@ -93,7 +90,6 @@ impl Default for Config {
             headers: Headers::default(),
             tls: TlsClientConfig::default(),
             proxy_url: SecretUrl::default(),
-            timeout: Duration::from_secs(30),
             read_buffer_size: 0,
             write_buffer_size: 512 * 1024,
             max_idle_conns: None,
@@ -103,20 +99,27 @@ impl Default for Config {
             disable_keep_alives: false,
             http2_read_idle_timeout: Duration::ZERO,
             http2_ping_timeout: Duration::ZERO,
-            retry_on_failure: RetryConfig::default(),
-            sending_queue: QueueConfig::default(),
+            helper: ExporterHelperConfig {
+                timeout: Duration::from_secs(30),
+                ..ExporterHelperConfig::default()
+            },
         }
     }
 }
 
+/// Decodes the helper's keys over this exporter's defaults, so that a `timeout` left out
+/// is 30s rather than the helper's 5s.
+fn helper_over_defaults<'de, D: Deserializer<'de>>(
+    deserializer: D,
+) -> Result<ExporterHelperConfig, D::Error> {
+    ExporterHelperConfig::deserialize_over(Config::default().helper, deserializer)
+}
+
 impl Config {
-    /// The delivery settings for the exporter helper.
-    pub fn helper(&self) -> HelperConfig {
-        HelperConfig {
-            timeout: self.timeout,
-            retry_on_failure: self.retry_on_failure.clone(),
-            sending_queue: self.sending_queue.clone(),
-        }
+    /// The exporter helper's settings, for
+    /// [`exporterhelper::build`](tributary_pipeline_core::exporterhelper::build).
+    pub fn helper(&self) -> ExporterHelperConfig {
+        self.helper.clone()
     }
 
     /// The URL `signal` is sent to: its own endpoint as is, or the base endpoint with
@@ -191,6 +194,6 @@ impl ComponentConfig for Config {
             .map_err(|e| e.within("compression_params"))?;
         self.tls.validate().map_err(|e| e.within("tls"))?;
         self.headers.validate().map_err(|e| e.within("headers"))?;
-        self.helper().validate()
+        self.helper.validate()
     }
 }

@@ -117,8 +117,8 @@ pub(crate) fn client(
         .user_agent(user_agent(settings.build_info()))
         .default_headers(config.headers.to_header_map())
         .pool_idle_timeout(config.idle_conn_timeout.unwrap_or(Duration::from_secs(90)));
-    if !config.timeout.is_zero() {
-        builder = builder.connect_timeout(config.timeout);
+    if !config.helper.timeout.is_zero() {
+        builder = builder.connect_timeout(config.helper.timeout);
     }
     if config.disable_keep_alives {
         builder = builder.pool_max_idle_per_host(0);

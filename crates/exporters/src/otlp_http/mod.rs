@@ -34,6 +34,11 @@
 //! | `retry_on_failure` | enabled, 5s → 30s, 300s total | the exporter helper's retry; the backend's retry-after is honoured up to 5 minutes and never past `max_elapsed_time` |
 //! | `sending_queue` | enabled, 1000 requests, 10 consumers, 256 MiB | the [exporter helper's](tributary_pipeline_core::exporterhelper) queue; `memory_limit_mib` (256) bounds the data a memory queue holds whatever its `sizer` (0: no bound) |
 //!
+//! `timeout`, `retry_on_failure` and `sending_queue` are the exporter helper's
+//! [`ExporterHelperConfig`](tributary_pipeline_core::exporterhelper::ExporterHelperConfig),
+//! squashed into this config, with `timeout` defaulting to 30s here (the Go exporter's
+//! HTTP client timeout) instead of the helper's 5s.
+//!
 //! # Behaviour
 //!
 //! * **Protobuf bodies are the payload's cached encoding**: data received over OTLP and not

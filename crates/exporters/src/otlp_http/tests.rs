@@ -543,14 +543,22 @@ fn a_signal_without_an_endpoint_cannot_be_created() {
 #[test]
 fn defaults_follow_the_go_exporter() {
     let config = Config::default();
-    assert_eq!(config.timeout, Duration::from_secs(30));
+    assert_eq!(config.helper.timeout, Duration::from_secs(30));
     assert_eq!(config.encoding, Encoding::Proto);
     assert_eq!(config.compression, crate::client::Compression::Gzip);
     assert_eq!(config.write_buffer_size, 512 * 1024);
-    assert!(config.retry_on_failure.enabled);
-    assert_eq!(config.sending_queue.num_consumers, 10);
-    assert_eq!(config.sending_queue.queue_size, 1000);
-    assert_eq!(config.sending_queue.memory_limit_mib, 256);
+    assert!(config.helper.retry_on_failure.enabled);
+    assert_eq!(config.helper.sending_queue.num_consumers, 10);
+    assert_eq!(config.helper.sending_queue.queue_size, 1000);
+    assert_eq!(config.helper.sending_queue.memory_limit_mib, 256);
+}
+
+#[test]
+fn a_timeout_left_out_stays_30s_when_other_helper_keys_are_set() {
+    let config: Config = load("endpoint: http://h\nsending_queue: {queue_size: 10}\n").unwrap();
+    assert_eq!(config.helper.timeout, Duration::from_secs(30));
+    assert_eq!(config.helper.sending_queue.queue_size, 10);
+    assert!(config.helper.retry_on_failure.enabled);
 }
 
 #[test]
@@ -561,14 +569,17 @@ sending_queue: {memory_limit_mib: 64}
 ",
     )
     .unwrap();
-    assert_eq!(config.sending_queue.memory_limit_bytes(), Some(64 << 20));
+    assert_eq!(
+        config.helper.sending_queue.memory_limit_bytes(),
+        Some(64 << 20)
+    );
     let config: Config = load(
         "endpoint: http://h
 sending_queue: {memory_limit_mib: 0}
 ",
     )
     .unwrap();
-    assert_eq!(config.sending_queue.memory_limit_bytes(), None);
+    assert_eq!(config.helper.sending_queue.memory_limit_bytes(), None);
     let error = load::<Config>(
         "endpoint: http://h
 sending_queue: {memory_limit: 64}
@@ -610,8 +621,8 @@ profiles_endpoint: "https://custom.profiles.endpoint:8080/v1development/profiles
 "#,
     )
     .unwrap();
-    assert_eq!(config.timeout, Duration::from_secs(10));
-    assert_eq!(config.sending_queue.queue_size, 10);
+    assert_eq!(config.helper.timeout, Duration::from_secs(10));
+    assert_eq!(config.helper.sending_queue.queue_size, 10);
     assert_eq!(
         config.signal_url(Signal::Metrics).unwrap().expose(),
         "https://1.2.3.4:1234/v1/metrics"

@@ -1,12 +1,12 @@
 //! The exporter helper's configuration: `timeout`, `retry_on_failure`, `sending_queue`.
 //!
-//! Exporters embed these as named fields of their own config (serde's `flatten` does not
-//! work with `deny_unknown_fields`), with the Go Collector's names and defaults, and call
-//! [`HelperConfig::validate`] from their own `validate`.
+//! Exporters squash an [`ExporterHelperConfig`] into their own config, so these keys sit at
+//! the exporter's top level with the Go Collector's names and defaults, and call its
+//! [`validate`](ExporterHelperConfig::validate) from their own.
 
 use std::time::Duration;
 
-use serde::Deserialize;
+use serde::{Deserialize, Deserializer};
 
 use crate::component::{ComponentId, ConfigError};
 
@@ -223,30 +223,135 @@ impl QueueConfig {
     }
 }
 
-/// The delivery settings every exporter shares, gathered from its own config's
-/// `timeout`, `retry_on_failure` and `sending_queue` fields.
+/// The exporter helper's settings, which every exporter embeds in its own config:
+/// `timeout`, `retry_on_failure` and `sending_queue`, at the exporter's top level as in the
+/// Go Collector, with its defaults (5s; retries and a queue of 1000 requests, enabled).
+///
+/// An exporter squashes it into its config (see
+/// [squashing](tributary_confmap#squashing)) and hands it to [`build`](super::build):
+///
+/// ```
+/// use serde::Deserialize;
+/// use tributary_pipeline_core::component::{ComponentConfig, ConfigError, load_config};
+/// use tributary_pipeline_core::exporterhelper::ExporterHelperConfig;
+///
+/// #[derive(Debug, Default, Deserialize)]
+/// #[serde(default, deny_unknown_fields)]
+/// struct Config {
+///     endpoint: String,
+///     /// `timeout`, `retry_on_failure` and `sending_queue`.
+///     #[serde(rename = "helper,squash")]
+///     helper: ExporterHelperConfig,
+/// }
+///
+/// impl ComponentConfig for Config {
+///     fn validate(&self) -> Result<(), ConfigError> {
+///         self.helper.validate()
+///     }
+/// }
+///
+/// let config: Config = load_config("endpoint: h:4317\nsending_queue: {queue_size: 10}").unwrap();
+/// assert_eq!(config.helper.sending_queue.queue_size, 10);
+/// assert!(config.helper.retry_on_failure.enabled);
+/// let error = load_config::<Config>("endpoint: h\nsending_queue: {queue_size: 0}").unwrap_err();
+/// assert_eq!(error.to_string(), "sending_queue::queue_size: must be greater than 0");
+/// let error = load_config::<Config>("endpoint: h\nretry_on_faillure: {}").unwrap_err();
+/// assert!(error.to_string().starts_with("retry_on_faillure: unknown key"), "{error}");
+/// ```
+///
+/// A squashed part is decoded whether or not its keys are present, so a key the user
+/// leaves out takes the value of [`ExporterHelperConfig::default`], not of the exporter's
+/// `Default`. An exporter whose defaults differ (no queue, a longer timeout) decodes it over
+/// them with [`deserialize_over`](Self::deserialize_over):
+///
+/// ```
+/// use serde::{Deserialize, Deserializer};
+/// use tributary_pipeline_core::component::{ComponentConfig, load_config};
+/// use tributary_pipeline_core::exporterhelper::ExporterHelperConfig;
+///
+/// #[derive(Debug, Deserialize)]
+/// #[serde(default, deny_unknown_fields)]
+/// struct Config {
+///     path: String,
+///     #[serde(rename = "helper,squash", deserialize_with = "helper_over_defaults")]
+///     helper: ExporterHelperConfig,
+/// }
+///
+/// impl Default for Config {
+///     fn default() -> Self {
+///         Config { path: String::new(), helper: ExporterHelperConfig::disabled() }
+///     }
+/// }
+///
+/// /// Keys left out keep this exporter's defaults.
+/// fn helper_over_defaults<'de, D: Deserializer<'de>>(
+///     deserializer: D,
+/// ) -> Result<ExporterHelperConfig, D::Error> {
+///     ExporterHelperConfig::deserialize_over(Config::default().helper, deserializer)
+/// }
+///
+/// impl ComponentConfig for Config {}
+///
+/// let config: Config = load_config("path: x\nretry_on_failure: {initial_interval: 1s}").unwrap();
+/// assert!(config.helper.retry_on_failure.enabled, "set: the key's own defaults");
+/// assert!(!config.helper.sending_queue.enabled, "left out: the exporter's");
+/// ```
 #[derive(Clone, Debug, PartialEq)]
-pub struct HelperConfig {
-    /// Deadline of one export attempt; zero disables it.
+pub struct ExporterHelperConfig {
+    /// `timeout`: deadline of one export attempt (5s); zero disables it.
     pub timeout: Duration,
-    /// Retries of failed attempts.
+    /// `retry_on_failure`: retries of failed attempts.
     pub retry_on_failure: RetryConfig,
-    /// The sending queue.
+    /// `sending_queue`: the sending queue.
     pub sending_queue: QueueConfig,
 }
 
-impl Default for HelperConfig {
+impl Default for ExporterHelperConfig {
     fn default() -> Self {
-        HelperConfig {
-            timeout: Duration::from_secs(5),
+        ExporterHelperConfig {
+            timeout: DEFAULT_TIMEOUT,
             retry_on_failure: RetryConfig::default(),
             sending_queue: QueueConfig::default(),
         }
     }
 }
 
-impl HelperConfig {
-    /// Checks every part; errors name `retry_on_failure::...` or `sending_queue::...`.
+impl ExporterHelperConfig {
+    /// No deadline, no retries, no queue: each batch is exported once, in the caller's
+    /// task, however long it takes. The defaults of exporters that write locally (`debug`,
+    /// `file`), as the Go Collector builds its `debug` exporter.
+    pub fn disabled() -> Self {
+        ExporterHelperConfig {
+            timeout: Duration::ZERO,
+            retry_on_failure: RetryConfig {
+                enabled: false,
+                ..RetryConfig::default()
+            },
+            sending_queue: QueueConfig {
+                enabled: false,
+                ..QueueConfig::default()
+            },
+        }
+    }
+
+    /// Decodes the keys present over `base`: a key left out (or null) keeps `base`'s value,
+    /// a key present is decoded with its own type's defaults (`sending_queue: {queue_size:
+    /// 10}` is an enabled queue of 10). For a `deserialize_with` function of an exporter
+    /// whose defaults differ from [`ExporterHelperConfig::default`].
+    pub fn deserialize_over<'de, D: Deserializer<'de>>(
+        base: ExporterHelperConfig,
+        deserializer: D,
+    ) -> Result<ExporterHelperConfig, D::Error> {
+        let present = PresentKeys::deserialize(deserializer)?;
+        Ok(ExporterHelperConfig {
+            timeout: present.timeout.unwrap_or(base.timeout),
+            retry_on_failure: present.retry_on_failure.unwrap_or(base.retry_on_failure),
+            sending_queue: present.sending_queue.unwrap_or(base.sending_queue),
+        })
+    }
+
+    /// Checks every part; errors name `retry_on_failure::...` or `sending_queue::...`,
+    /// relative to the exporter's section (where these keys sit).
     pub fn validate(&self) -> Result<(), ConfigError> {
         self.retry_on_failure
             .validate()
@@ -257,5 +362,170 @@ impl HelperConfig {
     }
 }
 
-/// The default per-attempt export timeout (5s), for exporters' config defaults.
+/// Decodes the keys present over [`ExporterHelperConfig::default`].
+impl<'de> Deserialize<'de> for ExporterHelperConfig {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        ExporterHelperConfig::deserialize_over(ExporterHelperConfig::default(), deserializer)
+    }
+}
+
+/// The keys of an [`ExporterHelperConfig`] that a configuration sets.
+#[derive(Default, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+struct PresentKeys {
+    #[serde(with = "tributary_confmap::duration::option")]
+    timeout: Option<Duration>,
+    retry_on_failure: Option<RetryConfig>,
+    sending_queue: Option<QueueConfig>,
+}
+
+/// The default per-attempt export timeout (5s).
 pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(5);
+
+#[cfg(test)]
+mod tests {
+    use serde::{Deserialize, Deserializer};
+
+    use super::*;
+    use crate::component::{ComponentConfig, load_config};
+
+    /// An exporter with the Go Collector's helper defaults.
+    #[derive(Debug, Default, Deserialize)]
+    #[serde(default, deny_unknown_fields)]
+    struct Standard {
+        endpoint: String,
+        #[serde(rename = "helper,squash")]
+        helper: ExporterHelperConfig,
+    }
+
+    impl ComponentConfig for Standard {
+        fn validate(&self) -> Result<(), ConfigError> {
+            self.helper.validate()
+        }
+    }
+
+    /// An exporter that starts with everything off.
+    #[derive(Debug, Deserialize)]
+    #[serde(default, deny_unknown_fields)]
+    struct Local {
+        #[serde(rename = "helper,squash", deserialize_with = "local_helper")]
+        helper: ExporterHelperConfig,
+    }
+
+    impl Default for Local {
+        fn default() -> Self {
+            Local {
+                helper: ExporterHelperConfig::disabled(),
+            }
+        }
+    }
+
+    fn local_helper<'de, D: Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<ExporterHelperConfig, D::Error> {
+        ExporterHelperConfig::deserialize_over(Local::default().helper, deserializer)
+    }
+
+    impl ComponentConfig for Local {
+        fn validate(&self) -> Result<(), ConfigError> {
+            self.helper.validate()
+        }
+    }
+
+    #[test]
+    fn defaults_are_the_go_collectors() {
+        let helper = load_config::<Standard>("endpoint: h").unwrap().helper;
+        assert_eq!(helper, ExporterHelperConfig::default());
+        assert_eq!(helper.timeout, Duration::from_secs(5));
+        let retry = &helper.retry_on_failure;
+        assert!(retry.enabled);
+        assert_eq!(retry.initial_interval, Duration::from_secs(5));
+        assert_eq!(retry.randomization_factor, 0.5);
+        assert_eq!(retry.multiplier, 1.5);
+        assert_eq!(retry.max_interval, Duration::from_secs(30));
+        assert_eq!(retry.max_elapsed_time, Duration::from_secs(300));
+        let queue = &helper.sending_queue;
+        assert!(queue.enabled);
+        assert_eq!((queue.num_consumers, queue.queue_size), (10, 1000));
+        assert_eq!(queue.sizer, Sizer::Requests);
+        assert!(!queue.block_on_overflow);
+        assert_eq!(queue.batch, None);
+        assert_eq!(queue.storage, None);
+        assert_eq!(queue.drain_timeout, Duration::from_secs(5));
+    }
+
+    #[test]
+    fn keys_sit_at_the_exporters_top_level() {
+        let helper = load_config::<Standard>(
+            "endpoint: h\ntimeout: 10s\nretry_on_failure: {max_elapsed_time: 0s}\n\
+             sending_queue: {queue_size: 5, storage: file_storage, batch: {}}",
+        )
+        .unwrap()
+        .helper;
+        assert_eq!(helper.timeout, Duration::from_secs(10));
+        assert!(helper.retry_on_failure.max_elapsed_time.is_zero());
+        assert_eq!(helper.sending_queue.queue_size, 5);
+        assert_eq!(
+            helper.sending_queue.storage.map(|id| id.to_string()),
+            Some("file_storage".to_owned())
+        );
+        assert_eq!(helper.sending_queue.batch, Some(BatchConfig::default()));
+    }
+
+    #[test]
+    fn keys_left_out_keep_the_exporters_defaults() {
+        let helper = load_config::<Local>("").unwrap().helper;
+        assert_eq!(helper, ExporterHelperConfig::disabled());
+        let helper = load_config::<Local>("timeout: 1s\nretry_on_failure:")
+            .unwrap()
+            .helper;
+        assert_eq!(helper.timeout, Duration::from_secs(1));
+        assert!(!helper.retry_on_failure.enabled, "null is left out");
+        assert!(!helper.sending_queue.enabled);
+        // A key present is decoded with its own type's defaults, as any struct key is.
+        let helper = load_config::<Local>("sending_queue: {queue_size: 3}")
+            .unwrap()
+            .helper;
+        assert!(helper.sending_queue.enabled);
+        assert_eq!(helper.sending_queue.queue_size, 3);
+        assert!(!helper.retry_on_failure.enabled);
+    }
+
+    #[test]
+    fn errors_name_their_path_in_the_exporters_section() {
+        let cases = [
+            ("timeout: 5", "timeout"),
+            (
+                "retry_on_failure: {multiplier: 0.5}",
+                "retry_on_failure::multiplier",
+            ),
+            (
+                "retry_on_failure: {enabled: maybe}",
+                "retry_on_failure::enabled",
+            ),
+            (
+                "sending_queue: {queue_sise: 5}",
+                "sending_queue::queue_sise",
+            ),
+            (
+                "sending_queue: {num_consumers: 0}",
+                "sending_queue::num_consumers",
+            ),
+            (
+                "sending_queue: {batch: {sizer: requests}}",
+                "sending_queue::batch::sizer",
+            ),
+            ("sending_queues: {}", "sending_queues"),
+        ];
+        for (yaml, path) in cases {
+            let error = load_config::<Standard>(&format!("endpoint: h\n{yaml}")).expect_err(yaml);
+            assert_eq!(error.path(), path, "{yaml}: {error}");
+        }
+        let error = load_config::<Standard>("endpoint: h\nsending_queues: {}").unwrap_err();
+        assert_eq!(
+            error.to_string(),
+            "sending_queues: unknown key; valid keys: `endpoint`, `timeout`, \
+             `retry_on_failure`, `sending_queue`"
+        );
+    }
+}

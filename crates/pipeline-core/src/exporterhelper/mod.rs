@@ -2,12 +2,24 @@
 //! `export` function.
 //!
 //! An exporter implements [`Export`] (send one batch, say how it went) and its factory
-//! calls [`build`] with the [`HelperConfig`] from its own configuration. The result is a
-//! complete [`Exporter`], a stack of small stages:
+//! calls [`build`] with the [`ExporterHelperConfig`] embedded in its own configuration.
+//! The result is a complete [`Exporter`], a stack of small stages:
 //!
 //! ```text
 //! consume → sending_queue → batch → (sent / send_failed counters) → retry_on_failure → timeout → export
 //! ```
+//!
+//! # Configuration
+//!
+//! Every exporter's config squashes an [`ExporterHelperConfig`]
+//! (`#[serde(rename = "helper,squash")] helper: ExporterHelperConfig`), so the keys below
+//! sit at the exporter's top level, as in the Go Collector, without the exporter declaring,
+//! defaulting or validating them itself: it calls [`ExporterHelperConfig::validate`] from
+//! its own `validate`, and errors and unknown keys name their full path
+//! (`exporters::otlp::sending_queue::queue_sise: unknown key`). An exporter whose defaults
+//! differ (`debug` and `file` start with everything off, see
+//! [`ExporterHelperConfig::disabled`]) decodes it over them with
+//! [`ExporterHelperConfig::deserialize_over`]. The keys, with the Go Collector's defaults:
 //!
 //! ```yaml
 //! exporters:
@@ -170,8 +182,8 @@ use crate::pdata::SignalData;
 use crate::telemetry::ExporterMetrics;
 
 pub use config::{
-    BatchConfig, DEFAULT_MEMORY_LIMIT_MIB, DEFAULT_TIMEOUT, HelperConfig, QueueConfig, RetryConfig,
-    Sizer,
+    BatchConfig, DEFAULT_MEMORY_LIMIT_MIB, DEFAULT_TIMEOUT, ExporterHelperConfig, QueueConfig,
+    RetryConfig, Sizer,
 };
 pub use storage::{
     AppendError, Limit, NewRecord, QueueStorage, RecordContent, StorageError, StoredQueue,
@@ -214,7 +226,7 @@ pub trait Export<T: SignalData>: Send + Sync + 'static {
 /// [`Host::capability`](crate::component::Host::capability)).
 pub fn build<T: SignalData>(
     settings: &CreateSettings,
-    config: &HelperConfig,
+    config: &ExporterHelperConfig,
     export: impl Export<T>,
 ) -> Result<Arc<dyn Exporter<T>>, CreateError> {
     config
@@ -291,7 +303,7 @@ impl<T: SignalData> QueueKind<T> {
 
 struct HelperExporter<T: SignalData> {
     settings: CreateSettings,
-    config: HelperConfig,
+    config: ExporterHelperConfig,
     export: Arc<dyn Export<T>>,
     /// counters → retry → timeout → export.
     chain: Arc<dyn Sender<T>>,

@@ -16,10 +16,10 @@ fn down() -> ConsumeError {
     ConsumeError::retryable("backend down")
 }
 
-fn config(queue: QueueConfig) -> HelperConfig {
-    HelperConfig {
+fn config(queue: QueueConfig) -> ExporterHelperConfig {
+    ExporterHelperConfig {
         sending_queue: queue,
-        ..HelperConfig::default()
+        ..ExporterHelperConfig::default()
     }
 }
 
@@ -34,7 +34,7 @@ fn queue(size: usize, consumers: usize) -> QueueConfig {
 /// An exporter `id` over `backend`, and the settings its metrics are in.
 fn exporter(
     id: &str,
-    config: &HelperConfig,
+    config: &ExporterHelperConfig,
     backend: &Arc<Script>,
 ) -> (Arc<dyn Exporter<Traces>>, CreateSettings) {
     let settings =
@@ -115,7 +115,7 @@ fn four_mib(id: u64) -> Traces {
 #[tokio::test(start_paused = true)]
 async fn the_default_memory_queue_holds_256_mib_at_most_and_accepts_again_once_drained() {
     let backend = Script::hanging();
-    let (exporter, settings) = exporter("otlp", &HelperConfig::default(), &backend);
+    let (exporter, settings) = exporter("otlp", &ExporterHelperConfig::default(), &backend);
     exporter.start(&Host::default()).await.unwrap();
     let blob = four_mib(0);
     let fitting = (256 << 20) / blob.encoded_len() as u64;
@@ -258,13 +258,13 @@ async fn shutdown_stops_retries_first_then_gives_each_queued_request_one_attempt
 #[tokio::test(start_paused = true)]
 async fn shutdown_never_waits_longer_than_the_drain_timeout() {
     let backend = Script::hanging();
-    let hanging = HelperConfig {
+    let hanging = ExporterHelperConfig {
         timeout: Duration::ZERO,
         sending_queue: QueueConfig {
             drain_timeout: Duration::from_secs(3),
             ..queue(100, 1)
         },
-        ..HelperConfig::default()
+        ..ExporterHelperConfig::default()
     };
     let (exporter, settings) = exporter("otlp", &hanging, &backend);
     exporter.start(&Host::default()).await.unwrap();
@@ -319,13 +319,13 @@ async fn what_shutdown_abandons_is_logged_under_the_exporters_id() {
     let logs = CapturedLogs::default();
     let _logging = logs.install();
     let backend = Script::hanging();
-    let hanging = HelperConfig {
+    let hanging = ExporterHelperConfig {
         timeout: Duration::ZERO,
         sending_queue: QueueConfig {
             drain_timeout: Duration::from_secs(1),
             ..queue(100, 1)
         },
-        ..HelperConfig::default()
+        ..ExporterHelperConfig::default()
     };
     let (exporter, _) = exporter("otlp/dead", &hanging, &backend);
     exporter.start(&Host::default()).await.unwrap();
@@ -498,7 +498,7 @@ fn storage_host(dir: &std::path::Path) -> Host {
     Host::new([(id, Arc::new(storage) as Arc<dyn Extension>)])
 }
 
-fn persistent(size: usize) -> HelperConfig {
+fn persistent(size: usize) -> ExporterHelperConfig {
     config(QueueConfig {
         storage: Some("file_storage".parse().unwrap()),
         ..queue(size, 2)
