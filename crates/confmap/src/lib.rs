@@ -137,6 +137,7 @@ mod converter;
 mod decode;
 pub mod duration;
 mod error;
+mod error_chain;
 mod expand;
 mod path;
 mod provider;
@@ -151,6 +152,7 @@ pub use conf::Conf;
 pub use converter::Converter;
 pub use decode::DecodeError;
 pub use error::{Error, ExpandError, ProviderError};
+pub use error_chain::error_chain;
 pub use path::KEY_DELIMITER;
 pub use provider::{
     EnvProvider, FileProvider, FileProviderSettings, HttpProvider, HttpProviderSettings, Provider,

@@ -43,6 +43,8 @@ pub use status::{
 /// Config building blocks for secrets: values that no log, error or printed configuration
 /// shows (see [`ComponentConfig`]).
 pub use tributary_confmap::{REDACTED, SecretString, SecretUrl, redact_userinfo};
+/// An error and its causes as one line, for the messages a component logs or returns.
+pub use tributary_confmap::error_chain;
 
 /// The four kinds of component.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
