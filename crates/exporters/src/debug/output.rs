@@ -132,10 +132,9 @@ impl DebugOutput {
         if lifecycle.started == 0 {
             let (jobs, inbox) = mpsc::channel::<Job>(QUEUE);
             let destination = self.destination.clone();
-            let thread = DedicatedThread::spawn("tributary-debug-exporter", move || {
-                print(destination, inbox)
-            })
-            .map_err(|e| ComponentError::with_source("starting the output thread", e))?;
+            let thread =
+                DedicatedThread::spawn("tributary-debug-exporter", move || run(destination, inbox))
+                    .map_err(|e| ComponentError::with_source("starting the output thread", e))?;
             lifecycle.thread = Some(thread);
             *self.jobs.write().unwrap_or_else(PoisonError::into_inner) = Some(jobs);
         }
@@ -199,7 +198,7 @@ impl DebugOutput {
 }
 
 /// The output thread: prints jobs in order until the inbox closes, then flushes.
-fn print(destination: Destination, mut inbox: mpsc::Receiver<Job>) {
+fn run(destination: Destination, mut inbox: mpsc::Receiver<Job>) {
     while let Some(job) = inbox.blocking_recv() {
         match job {
             Job::Print(render) => {
