@@ -314,6 +314,22 @@ async fn creating_the_exporter_touches_nothing_on_disk() {
     assert!(!path.exists(), "dropping made the file");
 }
 
+#[tokio::test]
+async fn an_unwritable_path_is_a_start_error_naming_it() {
+    // A directory cannot be opened for writing, whoever runs the test (root included).
+    let dir = tempfile::tempdir().unwrap();
+    let config: Config = load(&yaml_for(dir.path(), "")).unwrap();
+    let settings = settings::<Traces>("file");
+    let exporter = super::factory().create_traces(&settings, &config).unwrap();
+    let error = exporter.start(&Host::default()).await.unwrap_err();
+    assert!(
+        error
+            .to_string()
+            .contains(&dir.path().display().to_string()),
+        "{error}"
+    );
+}
+
 /// Whether this process has `path` open (Linux: its file descriptors, by target).
 #[cfg(target_os = "linux")]
 fn is_open(path: &Path) -> bool {
