@@ -202,6 +202,7 @@ mod converter;
 mod decode;
 pub mod duration;
 mod error;
+mod error_chain;
 mod expand;
 mod path;
 mod provider;
@@ -216,6 +217,7 @@ pub use conf::Conf;
 pub use converter::Converter;
 pub use decode::DecodeError;
 pub use error::{Error, ExpandError, ProviderError};
+pub use error_chain::error_chain;
 pub use path::KEY_DELIMITER;
 pub use provider::{
     EnvProvider, FileProvider, FileProviderSettings, HttpProvider, HttpProviderSettings, Provider,

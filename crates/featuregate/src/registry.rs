@@ -91,6 +91,38 @@ impl Registry {
         Ok(gate)
     }
 
+    /// The gate `spec.id()` if it is already registered, otherwise registers `spec` — as one
+    /// step under the registry's lock, so concurrent callers with the same spec all get the
+    /// same gate and none sees "already registered".
+    ///
+    /// This is how code that may run more than once in a process (building two collectors
+    /// that share a registry, say) registers its gates. A gate found in the registry is
+    /// returned as it is, with its current setting, even if `spec` differs from the spec it
+    /// was registered with.
+    ///
+    /// ```
+    /// use tributary_featuregate::{GateSpec, Registry, Stage};
+    ///
+    /// let registry = Registry::new();
+    /// let first = registry.get_or_register(GateSpec::new("exporter.retry", Stage::Alpha))?;
+    /// registry.set("exporter.retry", true)?;
+    /// let again = registry.get_or_register(GateSpec::new("exporter.retry", Stage::Alpha))?;
+    /// assert!(first.is_enabled() && again.is_enabled());
+    /// assert_eq!(registry.gates().len(), 1);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    ///
+    /// # Errors
+    ///
+    /// Every rule listed on [`GateSpec`] is checked even when the gate exists, so a spec that
+    /// [`register`](Registry::register) would refuse is refused here too; on error the
+    /// registry is unchanged.
+    pub fn get_or_register(&self, spec: GateSpec) -> Result<Gate, RegisterError> {
+        let built = spec.build()?;
+        let mut gates = self.write();
+        Ok(gates.entry(built.id().to_owned()).or_insert(built).clone())
+    }
+
     /// Registers a gate like [`register`](Registry::register), panicking on error.
     ///
     /// Meant for gates declared once in code, typically in a `static` initialised with
@@ -483,6 +515,53 @@ mod tests {
             .set("tributary.featuregate.test.globalRegistry", true)
             .unwrap();
         assert!(gate.is_enabled());
+    }
+
+    #[test]
+    fn get_or_register_returns_the_registered_gate_with_its_setting() {
+        let registry = Registry::new();
+        let first = registry
+            .get_or_register(GateSpec::new("once", Stage::Alpha).description("first"))
+            .unwrap();
+        registry.set("once", true).unwrap();
+        let second = registry
+            .get_or_register(GateSpec::new("once", Stage::Alpha).description("second"))
+            .unwrap();
+        assert!(first.is_enabled() && second.is_enabled());
+        assert_eq!(second.description(), "first");
+        assert_eq!(registry.gates().len(), 1);
+    }
+
+    #[test]
+    fn get_or_register_refuses_an_invalid_spec_even_if_the_id_exists() {
+        let registry = Registry::new();
+        registry
+            .register(GateSpec::new("s", Stage::Stable).to_version("v0.5.0"))
+            .unwrap();
+        assert!(
+            registry
+                .get_or_register(GateSpec::new("s", Stage::Stable))
+                .is_err()
+        );
+    }
+
+    #[test]
+    fn concurrent_get_or_register_yields_one_gate() {
+        let registry = Arc::new(Registry::new());
+        let handles: Vec<_> = (0..8)
+            .map(|_| {
+                let registry = Arc::clone(&registry);
+                thread::spawn(move || {
+                    registry
+                        .get_or_register(GateSpec::new("raced", Stage::Alpha))
+                        .unwrap()
+                })
+            })
+            .collect();
+        let gates: Vec<Gate> = handles.into_iter().map(|h| h.join().unwrap()).collect();
+        registry.set("raced", true).unwrap();
+        assert!(gates.iter().all(Gate::is_enabled));
+        assert_eq!(registry.gates().len(), 1);
     }
 
     #[test]

@@ -12,6 +12,7 @@ use tokio_util::task::TaskTracker;
 
 use crate::duration;
 use crate::error::ProviderError;
+use crate::error_chain::error_chain;
 use crate::provider::{Provider, Retrieved};
 use crate::secret::redact_userinfo;
 use crate::watch::Watcher;
@@ -292,21 +293,6 @@ fn fingerprint(body: &str) -> u64 {
     let mut hasher = DefaultHasher::new();
     hasher.write(body.as_bytes());
     hasher.finish()
-}
-
-/// An error with its causes, `a: b: c`; reqwest's own message alone rarely says what failed.
-fn error_chain(error: &dyn std::error::Error) -> String {
-    let mut message = error.to_string();
-    let mut source = error.source();
-    while let Some(cause) = source {
-        let text = cause.to_string();
-        if !message.contains(&text) {
-            message.push_str(": ");
-            message.push_str(&text);
-        }
-        source = cause.source();
-    }
-    message
 }
 
 #[cfg(test)]

@@ -4,7 +4,7 @@ use std::marker::PhantomData;
 use std::sync::Arc;
 
 use async_trait::async_trait;
-use tributary_pipeline_core::component::ComponentError;
+use tributary_pipeline_core::component::{ComponentError, Host};
 use tributary_pipeline_core::consumer::ConsumeError;
 use tributary_pipeline_core::exporterhelper::Export;
 
@@ -62,8 +62,11 @@ impl<T: Printable> Export<T> for DebugExporter<T> {
             .await
     }
 
+    async fn start(&self, _host: &Host) -> Result<(), ComponentError> {
+        self.output.start().await
+    }
+
     async fn shutdown(&self) -> Result<(), ComponentError> {
-        self.output.flush().await;
-        Ok(())
+        self.output.shutdown().await
     }
 }

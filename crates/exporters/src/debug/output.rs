@@ -8,8 +8,11 @@
 use std::io::{self, Write};
 #[cfg(test)]
 use std::sync::{Arc, Mutex};
+use std::sync::{PoisonError, RwLock};
+use std::time::Duration;
 
 use tokio::sync::{mpsc, oneshot};
+use tributary_pipeline_core::component::{ComponentError, DedicatedThread};
 use tributary_pipeline_core::consumer::ConsumeError;
 
 /// Batches waiting to be printed before exporters wait for room.
@@ -25,6 +28,7 @@ pub(crate) struct Rendered {
 pub(crate) type Render = Box<dyn FnOnce() -> Rendered + Send>;
 
 /// Where printed batches go.
+#[derive(Clone)]
 pub(crate) enum Destination {
     /// Standard error, written directly.
     Stderr,
@@ -90,53 +94,128 @@ enum Job {
     Flush(oneshot::Sender<()>),
 }
 
-/// A handle on the output thread; the thread ends when the last handle is dropped.
+/// How long shutdown waits for the output thread to print what is queued and end.
+const SHUTDOWN_WAIT: Duration = Duration::from_secs(10);
+
+/// The output of one `debug` exporter, shared by its signals so their lines never mix: a
+/// thread started by the first signal's start and joined when the last one shuts down.
 pub(crate) struct DebugOutput {
-    jobs: mpsc::Sender<Job>,
+    destination: Destination,
+    /// Serializes starts and shutdowns; counts the started instances and owns the thread.
+    lifecycle: tokio::sync::Mutex<Lifecycle>,
+    /// The thread's inbox while it runs.
+    jobs: RwLock<Option<mpsc::Sender<Job>>>,
+}
+
+#[derive(Default)]
+struct Lifecycle {
+    started: usize,
+    thread: Option<DedicatedThread>,
 }
 
 impl DebugOutput {
-    /// Starts the output thread.
+    /// The output to `destination`; nothing runs until [`start`](Self::start).
+    ///
+    /// Never fails: the `Result` keeps the factory's call unchanged from when the thread
+    /// started here.
     pub(crate) fn new(destination: Destination) -> io::Result<Self> {
-        let (jobs, mut inbox) = mpsc::channel::<Job>(QUEUE);
-        std::thread::Builder::new()
-            .name("tributary-debug-exporter".into())
-            .spawn(move || {
-                while let Some(job) = inbox.blocking_recv() {
-                    match job {
-                        Job::Print(render) => {
-                            // A batch that cannot be formatted must not silence the rest.
-                            match std::panic::catch_unwind(std::panic::AssertUnwindSafe(render)) {
-                                Ok(rendered) => destination.emit(rendered),
-                                Err(_) => destination.emit(Rendered {
-                                    summary: "debug exporter: formatting a batch panicked".into(),
-                                    detail: None,
-                                }),
-                            }
-                        }
-                        Job::Flush(done) => {
-                            destination.flush();
-                            let _ = done.send(());
-                        }
-                    }
-                }
-            })?;
-        Ok(DebugOutput { jobs })
+        Ok(DebugOutput {
+            destination,
+            lifecycle: tokio::sync::Mutex::new(Lifecycle::default()),
+            jobs: RwLock::new(None),
+        })
+    }
+
+    /// Starts the output thread, unless another signal's instance already did.
+    pub(crate) async fn start(&self) -> Result<(), ComponentError> {
+        let mut lifecycle = self.lifecycle.lock().await;
+        if lifecycle.started == 0 {
+            let (jobs, inbox) = mpsc::channel::<Job>(QUEUE);
+            let destination = self.destination.clone();
+            let thread =
+                DedicatedThread::spawn("tributary-debug-exporter", move || run(destination, inbox))
+                    .map_err(|e| ComponentError::with_source("starting the output thread", e))?;
+            lifecycle.thread = Some(thread);
+            *self.jobs.write().unwrap_or_else(PoisonError::into_inner) = Some(jobs);
+        }
+        lifecycle.started += 1;
+        Ok(())
+    }
+
+    /// Waits until everything queued so far is written; the last started instance to shut
+    /// down also stops the thread and joins it (waiting at most 10 s).
+    pub(crate) async fn shutdown(&self) -> Result<(), ComponentError> {
+        let mut lifecycle = self.lifecycle.lock().await;
+        if lifecycle.started == 0 {
+            return Ok(());
+        }
+        lifecycle.started -= 1;
+        if lifecycle.started > 0 {
+            self.flush().await;
+            return Ok(());
+        }
+        // Closing the inbox lets the thread print what is queued, flush and end.
+        self.jobs
+            .write()
+            .unwrap_or_else(PoisonError::into_inner)
+            .take();
+        match lifecycle.thread.take() {
+            Some(thread) => thread
+                .join(SHUTDOWN_WAIT)
+                .await
+                .map_err(|e| ComponentError::with_source("stopping the output thread", e)),
+            None => Ok(()),
+        }
+    }
+
+    fn jobs(&self) -> Option<mpsc::Sender<Job>> {
+        self.jobs
+            .read()
+            .unwrap_or_else(PoisonError::into_inner)
+            .clone()
     }
 
     /// Queues a batch for printing.
     pub(crate) async fn print(&self, render: Render) -> Result<(), ConsumeError> {
-        self.jobs
+        let stopped = || ConsumeError::retryable("the debug exporter's output is not running");
+        self.jobs()
+            .ok_or_else(stopped)?
             .send(Job::Print(render))
             .await
-            .map_err(|_| ConsumeError::retryable("the debug exporter's output has stopped"))
+            .map_err(|_| stopped())
     }
 
     /// Waits until everything queued so far is written.
-    pub(crate) async fn flush(&self) {
+    async fn flush(&self) {
+        let Some(jobs) = self.jobs() else {
+            return;
+        };
         let (done, written) = oneshot::channel();
-        if self.jobs.send(Job::Flush(done)).await.is_ok() {
+        if jobs.send(Job::Flush(done)).await.is_ok() {
             let _ = written.await;
         }
     }
+}
+
+/// The output thread: prints jobs in order until the inbox closes, then flushes.
+fn run(destination: Destination, mut inbox: mpsc::Receiver<Job>) {
+    while let Some(job) = inbox.blocking_recv() {
+        match job {
+            Job::Print(render) => {
+                // A batch that cannot be formatted must not silence the rest.
+                match std::panic::catch_unwind(std::panic::AssertUnwindSafe(render)) {
+                    Ok(rendered) => destination.emit(rendered),
+                    Err(_) => destination.emit(Rendered {
+                        summary: "debug exporter: formatting a batch panicked".into(),
+                        detail: None,
+                    }),
+                }
+            }
+            Job::Flush(done) => {
+                destination.flush();
+                let _ = done.send(());
+            }
+        }
+    }
+    destination.flush();
 }

@@ -22,6 +22,7 @@ async fn printed<T: Printable>(yaml: &str, batches: Vec<T>) -> String {
     let output = Arc::new(DebugOutput::new(Destination::Memory(text.clone())).unwrap());
     let config: Config = load(yaml).unwrap();
     let exporter = DebugExporter::<T>::new(&config, output);
+    exporter.start(&Host::default()).await.unwrap();
     for batch in batches {
         exporter.export(batch).await.unwrap();
     }
@@ -156,6 +157,7 @@ async fn use_internal_logger_prints_through_the_collectors_log() {
             .create::<Traces>(&settings, &config)
             .unwrap()
     });
+    exporter.start(&Host::default()).await.unwrap();
     exporter.consume(fixtures::traces(1)).await.unwrap();
     exporter.shutdown().await.unwrap();
     let messages = recorder.0.lock().unwrap().clone();
@@ -199,6 +201,7 @@ async fn printing_a_huge_detailed_batch_does_not_hold_the_caller() {
     let output = Arc::new(DebugOutput::new(Destination::Memory(text.clone())).unwrap());
     let config: Config = load("verbosity: detailed").unwrap();
     let exporter = DebugExporter::<Logs>::new(&config, output);
+    exporter.start(&Host::default()).await.unwrap();
     let batch = fixtures::logs(20_000);
     let started = std::time::Instant::now();
     exporter.export(batch).await.unwrap();
@@ -210,6 +213,34 @@ async fn printing_a_huge_detailed_batch_does_not_hold_the_caller() {
         queued * 5 < printed,
         "queued in {queued:?}, printed in {printed:?}"
     );
+}
+
+#[tokio::test]
+async fn the_output_thread_runs_from_the_first_start_to_the_last_shutdown() {
+    let text = Arc::new(Mutex::new(String::new()));
+    let output = Arc::new(DebugOutput::new(Destination::Memory(text.clone())).unwrap());
+    let config = Config::default();
+    let traces = DebugExporter::<Traces>::new(&config, output.clone());
+    let logs = DebugExporter::<Logs>::new(&config, output);
+    // Creating starts nothing: printing is refused, and only the output holds the text.
+    let error = traces.export(fixtures::traces(1)).await.unwrap_err();
+    assert!(error.to_string().contains("not running"), "{error}");
+    assert_eq!(Arc::strong_count(&text), 2);
+
+    traces.start(&Host::default()).await.unwrap();
+    logs.start(&Host::default()).await.unwrap();
+    // The running thread holds its own handle on the destination.
+    assert_eq!(Arc::strong_count(&text), 3);
+    traces.export(fixtures::traces(1)).await.unwrap();
+    traces.shutdown().await.unwrap();
+    // One signal stopping flushes what it printed and keeps the thread for the other.
+    assert_eq!(text.lock().unwrap().lines().count(), 1);
+    logs.export(fixtures::logs(1)).await.unwrap();
+    logs.shutdown().await.unwrap();
+    // The last shutdown joined the thread: its handle on the destination is gone.
+    assert_eq!(Arc::strong_count(&text), 2);
+    assert_eq!(text.lock().unwrap().lines().count(), 2);
+    assert!(logs.export(fixtures::logs(1)).await.is_err());
 }
 
 // ---- Configuration ----

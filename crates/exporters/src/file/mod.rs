@@ -49,7 +49,10 @@
 //! * **Pass-through protobuf.** With `format: proto`, a batch's cached encoding is written as
 //!   it is: data received over OTLP is not re-encoded.
 //! * **Off the runtime.** A dedicated thread owns the file: it encodes (JSON can be heavy),
-//!   writes and syncs, so neither encoding nor a slow disk holds up the async runtime.
+//!   writes and syncs, so neither encoding nor a slow disk holds up the async runtime. The
+//!   file is opened (and the thread started) when the exporter starts, never when it is
+//!   created, so `validate` leaves nothing on disk; shutdown joins the thread (waiting at
+//!   most 10 s), so the file is closed when it returns.
 //! * **Whole records, durable acknowledgement.** Each batch is written with one write,
 //!   straight to the file, before the export reports success, so a successful export means
 //!   the data is in the file (and on disk within `flush_interval`). A write that fails (disk

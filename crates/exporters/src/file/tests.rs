@@ -300,6 +300,59 @@ async fn shutdown_closes_the_file_and_later_exports_are_retryable() {
 }
 
 #[tokio::test]
+async fn creating_the_exporter_touches_nothing_on_disk() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("created.jsonl");
+    let config: Config = load(&yaml_for(&path, "create_directory: true\n")).unwrap();
+    let settings = settings::<Traces>("file");
+    let factory = super::factory();
+    let traces = factory.create::<Traces>(&settings, &config).unwrap();
+    let logs = factory.create::<Logs>(&settings, &config).unwrap();
+    assert!(!path.exists(), "create made the file");
+    drop((traces, logs));
+    assert!(!path.exists(), "dropping made the file");
+}
+
+#[tokio::test]
+async fn an_unwritable_path_is_a_start_error_naming_it() {
+    // A directory cannot be opened for writing, whoever runs the test (root included).
+    let dir = tempfile::tempdir().unwrap();
+    let config: Config = load(&yaml_for(dir.path(), "")).unwrap();
+    let settings = settings::<Traces>("file");
+    let exporter = super::factory().create::<Traces>(&settings, &config).unwrap();
+    let error = exporter.start(&Host::default()).await.unwrap_err();
+    assert!(
+        error
+            .to_string()
+            .contains(&dir.path().display().to_string()),
+        "{error}"
+    );
+}
+
+/// Whether this process has `path` open (Linux: its file descriptors, by target).
+#[cfg(target_os = "linux")]
+fn is_open(path: &Path) -> bool {
+    std::fs::read_dir("/proc/self/fd")
+        .unwrap()
+        .filter_map(|fd| std::fs::read_link(fd.ok()?.path()).ok())
+        .any(|target| target == path)
+}
+
+#[cfg(target_os = "linux")]
+#[tokio::test]
+async fn when_shutdown_returns_the_writer_thread_has_closed_the_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("joined.jsonl");
+    let exporters = Exporters::start(&yaml_for(&path, "")).await;
+    exporters.traces.consume(fixtures::traces(1)).await.unwrap();
+    assert!(is_open(&path));
+    exporters.shutdown().await;
+    // The thread owning the file was joined, not just told to stop.
+    assert!(!is_open(&path));
+    assert_eq!(std::fs::read_to_string(&path).unwrap().lines().count(), 1);
+}
+
+#[tokio::test]
 async fn start_fails_when_the_file_cannot_be_opened_unless_told_to_create_the_directory() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("missing/dir/out.jsonl");

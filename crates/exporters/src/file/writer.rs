@@ -8,10 +8,11 @@ use std::any::Any;
 use std::io;
 use std::panic::AssertUnwindSafe;
 use std::path::PathBuf;
-use std::sync::mpsc;
+use std::sync::{Mutex, PoisonError, mpsc};
 use std::time::{Duration, Instant};
 
 use tokio::sync::oneshot;
+use tributary_pipeline_core::component::DedicatedThread;
 
 use super::record::EncodeError;
 use super::rotation::{RotatingFile, RotationPolicy};
@@ -60,10 +61,14 @@ enum Command {
     Close(oneshot::Sender<io::Result<()>>),
 }
 
-/// A handle on the writer thread.
+/// How long closing waits for the writer thread to write what was sent, sync and end.
+const CLOSE_WAIT: Duration = Duration::from_secs(10);
+
+/// A handle on the writer thread, which it owns: [`close`](Self::close) joins it.
 pub(crate) struct FileWriter {
     commands: mpsc::Sender<Command>,
     path: String,
+    thread: Mutex<Option<DedicatedThread>>,
 }
 
 impl FileWriter {
@@ -72,13 +77,24 @@ impl FileWriter {
         let path = settings.path.display().to_string();
         let (commands, inbox) = mpsc::channel();
         let (opened_tx, opened) = oneshot::channel();
-        std::thread::Builder::new()
-            .name("tributary-file-exporter".into())
-            .spawn(move || run(settings, inbox, opened_tx))?;
-        opened
+        let thread = DedicatedThread::spawn("tributary-file-exporter", move || {
+            run(settings, inbox, opened_tx)
+        })?;
+        let opened = opened
             .await
-            .map_err(|_| io::Error::other("the writer thread stopped while opening"))??;
-        Ok(FileWriter { commands, path })
+            .unwrap_or_else(|_| Err(io::Error::other("the writer thread stopped while opening")));
+        if let Err(error) = opened {
+            // The thread ends right after reporting the failure.
+            if let Err(join) = thread.join(CLOSE_WAIT).await {
+                tracing::warn!(%path, error = %join, "the file exporter's writer thread did not end after a failed open");
+            }
+            return Err(error);
+        }
+        Ok(FileWriter {
+            commands,
+            path,
+            thread: Mutex::new(Some(thread)),
+        })
     }
 
     /// Writes the record `encode` produces; resolves once it is in the file.
@@ -92,12 +108,27 @@ impl FileWriter {
             .map_err(|_| WriteError::Closed(self.path.clone()))?
     }
 
-    /// Writes what was sent before, syncs, closes the file and stops the thread.
+    /// Writes what was sent before, syncs, closes the file and joins the thread, waiting
+    /// at most 10 s for all of it.
+    ///
+    /// # Errors
+    ///
+    /// The sync's error, or the join's (the thread panicked, or was still busy when the
+    /// wait was over and was abandoned).
     pub(crate) async fn close(&self) -> io::Result<()> {
-        let (reply, done) = oneshot::channel();
-        if self.commands.send(Command::Close(reply)).is_err() {
+        let Some(thread) = self
+            .thread
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .take()
+        else {
             return Ok(());
-        }
+        };
+        let (reply, done) = oneshot::channel();
+        // A send fails only if the thread has ended already; the join says how.
+        let _ = self.commands.send(Command::Close(reply));
+        thread.join(CLOSE_WAIT).await.map_err(io::Error::other)?;
+        // The thread is gone: its reply was sent or dropped.
         done.await.unwrap_or(Ok(()))
     }
 }

@@ -17,6 +17,7 @@ use http_body_util::{BodyExt, Full, Limited};
 use tonic::Code;
 use tonic::transport::Channel;
 use tower::{Service, ServiceExt};
+use tributary_pipeline_core::component::error_chain;
 
 use super::status::GrpcStatus;
 use crate::client::{Compression, Compressor, decompress};
@@ -131,21 +132,6 @@ pub(crate) async fn call(
         tracing::warn!(%problem, "unreadable gRPC response to an accepted export");
         Ok(None)
     })
-}
-
-/// An error with its causes, `a: b: c` (tonic's and hyper's top-level messages are terse).
-fn error_chain(error: &dyn std::error::Error) -> String {
-    let mut text = error.to_string();
-    let mut source = error.source();
-    while let Some(cause) = source {
-        let cause_text = cause.to_string();
-        if !text.ends_with(&cause_text) {
-            text.push_str(": ");
-            text.push_str(&cause_text);
-        }
-        source = cause.source();
-    }
-    text
 }
 
 #[cfg(test)]

@@ -7,7 +7,7 @@ use async_trait::async_trait;
 use bytes::Bytes;
 use http::header::{CONTENT_ENCODING, CONTENT_TYPE};
 use http::{HeaderMap, HeaderValue};
-use tributary_pipeline_core::component::{CreateError, CreateSettings, SecretUrl};
+use tributary_pipeline_core::component::{CreateError, CreateSettings, SecretUrl, error_chain};
 use tributary_pipeline_core::consumer::ConsumeError;
 use tributary_pipeline_core::exporterhelper::Export;
 
@@ -216,17 +216,4 @@ impl<T: OtlpSignal + JsonPayload> Export<T> for HttpExporter<T> {
         }
         Ok(())
     }
-}
-
-/// An error with its causes, `a: b: c`, since reqwest's own message is often just
-/// "error sending request".
-fn error_chain(error: &dyn std::error::Error) -> String {
-    let mut text = error.to_string();
-    let mut source = error.source();
-    while let Some(cause) = source {
-        text.push_str(": ");
-        text.push_str(&cause.to_string());
-        source = cause.source();
-    }
-    text
 }

@@ -12,6 +12,7 @@ mod id;
 mod progress;
 mod settings;
 mod status;
+mod thread;
 
 use std::any::Any;
 use std::fmt;
@@ -40,6 +41,9 @@ pub(crate) use settings::{CollectorFacilities, panic_message};
 pub use status::{
     ComponentProgress, ComponentStatus, StatusEntry, StatusRegistry, StatusReporter, StatusSource,
 };
+pub use thread::{DedicatedThread, ThreadJoinError};
+/// An error and its causes as one line, for the messages a component logs or returns.
+pub use tributary_confmap::error_chain;
 /// Config building blocks for secrets: values that no log, error or printed configuration
 /// shows (see [`ComponentConfig`]).
 pub use tributary_confmap::{REDACTED, SecretString, SecretUrl, redact_userinfo};

@@ -229,3 +229,27 @@ async fn with_the_gate_off_a_reload_rebuilds_everything_without_a_gap() {
     assert_eq!(h.sinks.received("mem").len(), 2);
     h.stop().await;
 }
+
+#[test]
+fn two_collectors_build_in_one_process_even_concurrently() {
+    let registry: &'static Registry = Box::leak(Box::new(Registry::new()));
+    let build = move || {
+        Collector::builder("t", "0")
+            .feature_gates(registry)
+            .build(ConfigSource::Yaml("service: {}".into()))
+            .map(drop)
+    };
+    build().unwrap();
+    build().unwrap();
+    let threads: Vec<_> = (0..4).map(|_| std::thread::spawn(build)).collect();
+    for thread in threads {
+        thread.join().unwrap().unwrap();
+    }
+    // The process-wide registry too, which every default builder shares.
+    for _ in 0..2 {
+        Collector::builder("t", "0")
+            .build(ConfigSource::Yaml("service: {}".into()))
+            .unwrap();
+    }
+    assert_eq!(registry.gates().len(), 1);
+}

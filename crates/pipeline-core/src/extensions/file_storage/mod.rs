@@ -56,7 +56,9 @@
 //! the partial write is cut back, and what was queued before stays intact.
 //!
 //! Blocking file I/O runs on one writer thread per queue and, for reads, on tokio's
-//! blocking pool; async tasks never wait on the disk.
+//! blocking pool; async tasks never wait on the disk. A queue's writer ends once every
+//! exporter using the queue has shut down, and the extension's shutdown joins it (waiting
+//! up to 10 s), so the queue's files are complete and unlocked when it returns.
 //!
 //! # On-disk format
 //!
@@ -111,6 +113,7 @@ mod tests;
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
+use std::time::Duration;
 
 use async_trait::async_trait;
 use tracing::Instrument;
@@ -133,6 +136,10 @@ pub const TYPE: &str = "file_storage";
 /// How much of the most recently appended data each queue keeps decoded in memory, so
 /// workers that keep up never read it back from disk.
 const CACHE_BYTES: usize = 8 << 20;
+
+/// How long shutdown waits for the writers of closed queues to finish (write what was
+/// accepted, sync, release the directory) before abandoning them.
+const WRITER_WAIT: Duration = Duration::from_secs(10);
 
 /// The `file_storage` factory, to register on a collector builder.
 pub fn factory() -> ExtensionFactory<FileStorageConfig> {
@@ -222,6 +229,25 @@ impl Component for FileStorage {
         })
         .await
         .map_err(|e| ComponentError::with_source("cannot check the storage directory", e))?
+    }
+
+    /// Joins the writer threads of the queues under `directory` that closed (their
+    /// exporters shut down before this extension), so the files are written, synced and
+    /// unlocked when shutdown returns. A queue an exporter of a newer configuration still
+    /// uses is left to that configuration's storage extension.
+    async fn shutdown(&self) -> Result<(), ComponentError> {
+        let root = registry::key(&self.config.directory);
+        let failures = registry::join_closed(|key| key.starts_with(&root), WRITER_WAIT)
+            .instrument(self.span.clone())
+            .await;
+        if failures.is_empty() {
+            return Ok(());
+        }
+        let failures: Vec<String> = failures.iter().map(ToString::to_string).collect();
+        Err(ComponentError::new(format!(
+            "persistent queues did not close cleanly: {}",
+            failures.join("; ")
+        )))
     }
 }
 

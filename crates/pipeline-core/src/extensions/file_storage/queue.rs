@@ -15,6 +15,7 @@ use super::recovery;
 use super::segments::{Position, segment_path};
 use super::state::{ReadPlan, ReadStep, State, Tuning};
 use super::writer::{Writer, check_len};
+use crate::component::DedicatedThread;
 use crate::exporterhelper::{
     AppendError, Limit, NewRecord, StorageError, StoredQueue, StoredRecord, Usage,
 };
@@ -93,7 +94,9 @@ impl Core {
 /// A persistent queue in one directory: segment files, a ledger, and a writer thread.
 ///
 /// Dropping the last handle closes it: the writer thread writes what was accepted,
-/// updates the ledger, syncs (per policy) and releases the directory.
+/// updates the ledger, syncs (per policy), releases the directory and ends. The
+/// `file_storage` extension joins the thread at its shutdown, or the next open of the
+/// directory in this process does.
 pub struct FileQueue {
     core: Arc<Core>,
 }
@@ -107,13 +110,14 @@ impl std::fmt::Debug for FileQueue {
 }
 
 impl FileQueue {
-    /// Opens the queue in `dir`: locks it, recovers it, starts its writer thread.
-    /// Blocking.
+    /// Opens the queue in `dir`: locks it, recovers it, starts its writer thread, which it
+    /// returns for the caller to own: the thread ends once the last handle on the queue is
+    /// dropped and must then be joined. Blocking.
     pub(super) fn open_blocking(
         dir: &Path,
         tuning: Tuning,
         corrupt: Counter,
-    ) -> Result<Arc<FileQueue>, StorageError> {
+    ) -> Result<(Arc<FileQueue>, DedicatedThread), StorageError> {
         let opened = recovery::open(dir, tuning.fsync, &corrupt)?;
         let core = Arc::new(Core {
             state: Mutex::new(State::new(tuning, opened.recovered)),
@@ -136,11 +140,9 @@ impl FileQueue {
             opened.ledger,
             opened.lock,
         );
-        std::thread::Builder::new()
-            .name("tributary-queue-writer".into())
-            .spawn(move || writer.run())
+        let thread = DedicatedThread::spawn("tributary-queue-writer", move || writer.run())
             .map_err(|e| StorageError::io("cannot start the writer thread for", dir, e))?;
-        Ok(Arc::new(FileQueue { core }))
+        Ok((Arc::new(FileQueue { core }), thread))
     }
 
     /// Applies tunables from a newer configuration of the storage extension.

@@ -520,6 +520,45 @@ async fn the_extension_keeps_one_namespace_per_exporter_and_signal() {
 }
 
 #[tokio::test]
+async fn after_shutdown_the_writers_are_joined_and_the_directory_reopens_at_once() {
+    use crate::component::{Component, Host};
+    let dir = tempfile::tempdir().unwrap();
+    let settings =
+        CreateSettings::standalone(Kind::Extension, "file_storage".parse().unwrap(), None);
+    let storage = FileStorage::new(
+        &settings,
+        FileStorageConfig {
+            directory: dir.path().to_path_buf(),
+            ..Default::default()
+        },
+    );
+    storage.start(&Host::default()).await.unwrap();
+    let exporter: ComponentId = "otlp".parse().unwrap();
+    let queue =
+        crate::exporterhelper::QueueStorage::open_queue(&storage, &exporter, Signal::Traces)
+            .await
+            .unwrap();
+    queue
+        .append(record(1, 64), no_limit(), false)
+        .await
+        .unwrap();
+    // The exporter shuts down first and lets go of its queue; then the extension.
+    drop(queue);
+    storage.shutdown().await.unwrap();
+    // The writer has ended, so the directory's lock is free: an open that bypasses the
+    // registry (and so any waiting it might do) succeeds at once, and finds the record.
+    let (reopened, writer) = FileQueue::open_blocking(
+        &storage.queue_directory(&exporter, Signal::Traces),
+        tuning(FsyncPolicy::Batch, 1 << 20),
+        Counter::default(),
+    )
+    .unwrap();
+    assert_eq!(reopened.usage().requests, 1);
+    drop(reopened);
+    writer.join(Duration::from_secs(10)).await.unwrap();
+}
+
+#[tokio::test]
 async fn the_extension_refuses_to_start_without_its_directory() {
     use crate::component::{Component, Host};
     let dir = tempfile::tempdir().unwrap();
