@@ -10,13 +10,13 @@ use tributary_pipeline_core::pdata::{Logs, Metrics, Signal, Traces};
 
 use super::config::Config;
 use super::exporter::{FileExporter, FileSink};
-use crate::otlp_json::JsonPayload;
+use tributary_pipeline_core::pdata::otlp_json::JsonData;
 
 /// Builds `file` exporters.
 #[derive(Clone, Copy, Debug, Default)]
 pub struct FileExporterFactory;
 
-fn create<T: JsonPayload>(
+fn create<T: JsonData>(
     settings: &CreateSettings,
     config: &Config,
 ) -> Result<Arc<dyn Exporter<T>>, CreateError> {

@@ -249,9 +249,9 @@ async fn rotation_keeps_at_most_max_backups_files_of_whole_lines() {
 }
 
 fn line_len(batch: &Traces) -> usize {
-    use crate::otlp_json::JsonPayload;
+    use tributary_pipeline_core::pdata::otlp_json::JsonData;
     let mut line = Vec::new();
-    batch.write_json(&mut line).unwrap();
+    batch.write_otlp_json(&mut line).unwrap();
     line.len() + 1
 }
 

@@ -10,8 +10,8 @@ use tributary_pipeline_core::pdata::{Logs, Metrics, Signal, Traces};
 
 use super::config::Config;
 use super::exporter::{HttpExporter, client};
-use crate::otlp_json::JsonPayload;
 use crate::otlp_signal::OtlpSignal;
+use tributary_pipeline_core::pdata::otlp_json::JsonData;
 
 /// Builds `otlp_http` exporters (alias `otlphttp`, the Go Collector's name).
 #[derive(Clone, Copy, Debug, Default)]
@@ -20,7 +20,7 @@ pub struct OtlpHttpExporterFactory;
 /// The HTTP client of one exporter, shared by its signals (one connection pool).
 struct SharedClient(reqwest::Client);
 
-fn create<T: OtlpSignal + JsonPayload>(
+fn create<T: OtlpSignal + JsonData>(
     settings: &CreateSettings,
     config: &Config,
 ) -> Result<Arc<dyn Exporter<T>>, CreateError> {

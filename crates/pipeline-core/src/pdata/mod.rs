@@ -28,6 +28,7 @@
 mod logs;
 mod metadata;
 mod metrics;
+pub mod otlp_json;
 mod payload;
 mod rope;
 pub mod rpc;

@@ -1,4 +1,4 @@
-//! OTLP/JSON request decoding, with non-finite doubles handled explicitly.
+//! Decoding, with non-finite doubles handled explicitly.
 //!
 //! Requests decode through `opentelemetry-proto`'s serde derives, which fall short of
 //! protobuf's JSON mapping in two ways that lose data:
@@ -16,14 +16,15 @@
 //! occur nowhere in the request for the non-finite ones — and after decoding, the sentinels
 //! are turned back into the non-finite values they stand for.
 
-use serde::de::DeserializeOwned;
 use serde_json::{Map, Number, Value};
-use tributary_pipeline_core::pdata::proto::collector::logs::v1::ExportLogsServiceRequest;
-use tributary_pipeline_core::pdata::proto::collector::metrics::v1::ExportMetricsServiceRequest;
-use tributary_pipeline_core::pdata::proto::collector::trace::v1::ExportTraceServiceRequest;
-use tributary_pipeline_core::pdata::proto::common::v1::{AnyValue, KeyValue, any_value};
-use tributary_pipeline_core::pdata::proto::metrics::v1::{Exemplar, exemplar, metric};
-use tributary_pipeline_core::pdata::proto::metrics::v1::{
+
+use super::JsonRequest;
+use crate::pdata::proto::collector::logs::v1::ExportLogsServiceRequest;
+use crate::pdata::proto::collector::metrics::v1::ExportMetricsServiceRequest;
+use crate::pdata::proto::collector::trace::v1::ExportTraceServiceRequest;
+use crate::pdata::proto::common::v1::{AnyValue, KeyValue, any_value};
+use crate::pdata::proto::metrics::v1::{Exemplar, exemplar, metric};
+use crate::pdata::proto::metrics::v1::{
     ExponentialHistogramDataPoint, HistogramDataPoint, NumberDataPoint, SummaryDataPoint,
     number_data_point,
 };
@@ -48,20 +49,8 @@ const SENTINELS: [(u64, f64); 3] = [
     (0x0000_0000_7E57_0003, f64::NEG_INFINITY),
 ];
 
-/// An OTLP export request that can be decoded from OTLP/JSON.
-pub(crate) trait JsonRequest: DeserializeOwned {
-    /// Whether a number data point or exemplar has no value, which may mean its value
-    /// could not be read.
-    fn lacks_point_values(&self) -> bool {
-        false
-    }
-
-    /// Replaces sentinel doubles by the non-finite values they stand for.
-    fn restore_non_finite(&mut self);
-}
-
 /// Decodes an OTLP/JSON request; the error describes what is wrong with the JSON.
-pub(crate) fn decode<R: JsonRequest>(bytes: &[u8]) -> Result<R, String> {
+pub(super) fn decode<R: JsonRequest>(bytes: &[u8]) -> Result<R, String> {
     let (fast, first_error) = match serde_json::from_slice::<R>(bytes) {
         Ok(request) if !request.lacks_point_values() => return Ok(request),
         Ok(request) => (Some(request), None),
