@@ -25,6 +25,9 @@
 //! assert_eq!(reader.item_count(), 5); // the reader's view is unaffected
 //! ```
 
+pub mod attributes;
+pub mod builder;
+pub mod data_point;
 mod logs;
 mod metadata;
 mod metrics;
@@ -35,10 +38,13 @@ pub mod rpc;
 mod signal;
 mod split;
 mod traces;
+pub mod visit;
 mod walker;
 
 #[cfg(test)]
 mod tests;
+#[cfg(test)]
+mod visit_tests;
 #[cfg(test)]
 mod walker_tests;
 
