@@ -38,11 +38,17 @@ use super::proto::collector::trace::v1::ExportTraceServiceRequest;
 /// An OTLP export request with an OTLP/JSON form: one of the three `Export*ServiceRequest`
 /// types. Sealed; its methods are the decoder's.
 pub trait JsonRequest: OtlpRequest + Serialize + DeserializeOwned + sealed::Sealed {
-    /// Whether a number data point or exemplar has no value, which may mean its value
-    /// could not be read.
+    /// Whether a number data point or exemplar has no value, or a metric no data, which may
+    /// mean they could not be read.
     #[doc(hidden)]
     fn lacks_point_values(&self) -> bool {
         false
+    }
+
+    /// After decoding `tree`: the error for data the JSON has but the request lacks.
+    #[doc(hidden)]
+    fn unread_data(&self, _tree: &serde_json::Value) -> Option<String> {
+        None
     }
 
     /// Replaces sentinel doubles by the non-finite values they stand for.
@@ -101,7 +107,7 @@ pub fn encode_to_writer<R: JsonRequest, W: std::io::Write>(
 /// assert_eq!(logs.item_count(), 1);
 /// let mut out = Vec::new();
 /// logs.write_otlp_json(&mut out)?;
-/// assert_eq!(out, br#"{"resourceLogs":[{"scopeLogs":[{"logRecords":[{}]}]}]}"#);
+/// assert_eq!(Logs::from_otlp_json(&out)?, logs);
 /// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
 pub trait JsonData: SignalData {
@@ -121,5 +127,86 @@ impl<R: JsonRequest> JsonData for Payload<R> {
 
     fn write_otlp_json(&self, out: &mut Vec<u8>) -> Result<(), EncodeError> {
         encode(self.request(), out)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::pdata::Metrics;
+    use crate::pdata::attributes::key_value;
+    use crate::pdata::builder::{HistogramValue, MetricsBuilder, Temporality};
+    use crate::pdata::data_point::DataPointRef;
+    use crate::pdata::proto::metrics::v1::number_data_point::Value;
+
+    #[test]
+    fn non_finite_doubles_survive_a_round_trip() {
+        let mut builder = MetricsBuilder::new();
+        builder
+            .gauge("g", "")
+            .double(vec![key_value("d", f64::NEG_INFINITY)], 1, f64::NAN)
+            .double(vec![], 1, f64::INFINITY);
+        builder
+            .histogram("h", "", Temporality::Delta)
+            .point(
+                vec![],
+                0,
+                1,
+                HistogramValue::new(vec![f64::INFINITY], vec![1, 0]).sum(f64::NAN),
+            )
+            .unwrap();
+        let metrics = builder.build();
+        let mut json = Vec::new();
+        metrics.write_otlp_json(&mut json).unwrap();
+        let back = Metrics::from_otlp_json(&json).unwrap();
+        let points: Vec<DataPointRef<'_>> = back.data_points().map(|(_, p)| p).collect();
+        let [
+            DataPointRef::Gauge(nan),
+            DataPointRef::Gauge(infinity),
+            DataPointRef::Histogram(histogram),
+        ] = points[..]
+        else {
+            panic!("unexpected points: {points:?}");
+        };
+        assert!(matches!(nan.value, Some(Value::AsDouble(d)) if d.is_nan()));
+        assert_eq!(
+            nan.attributes[0].value,
+            Some(crate::pdata::attributes::any_value(f64::NEG_INFINITY))
+        );
+        assert_eq!(infinity.value, Some(Value::AsDouble(f64::INFINITY)));
+        assert_eq!(histogram.explicit_bounds, [f64::INFINITY]);
+        assert!(histogram.sum.is_some_and(f64::is_nan));
+    }
+
+    #[test]
+    fn ids_are_hex_and_64_bit_integers_strings() {
+        let mut builder = crate::pdata::builder::LogsBuilder::new();
+        builder
+            .record("r")
+            .time(1_700_000_000_000_000_001)
+            .trace_context([0xab; 16], [0x01; 8], 1)
+            .attribute("n", i64::MAX);
+        let mut json = Vec::new();
+        builder.build().write_otlp_json(&mut json).unwrap();
+        let text = String::from_utf8(json).unwrap();
+        assert!(
+            text.contains(&format!(r#""traceId":"{}""#, "ab".repeat(16))),
+            "{text}"
+        );
+        assert!(text.contains(r#""spanId":"0101010101010101""#), "{text}");
+        assert!(
+            text.contains(r#""timeUnixNano":"1700000000000000001""#),
+            "{text}"
+        );
+        assert!(
+            text.contains(&format!(r#""intValue":"{}""#, i64::MAX)),
+            "{text}"
+        );
+    }
+
+    #[test]
+    fn decode_errors_say_what_is_wrong() {
+        let error = Metrics::from_otlp_json(b"{").unwrap_err();
+        assert!(error.to_string().contains("EOF"), "{error}");
     }
 }
