@@ -227,7 +227,7 @@ pub mod layout {
     }
 
     /// A resource with its scopes.
-    pub trait ResourceEntry {
+    pub trait ResourceEntry: Default {
         /// The scope entry type.
         type ScopeEntry;
         /// The resource.
@@ -241,7 +241,7 @@ pub mod layout {
     }
 
     /// A scope with its records.
-    pub trait ScopeEntry {
+    pub trait ScopeEntry: Default {
         /// The record type.
         type Record;
         /// The scope.

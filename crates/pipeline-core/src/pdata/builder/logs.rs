@@ -1,12 +1,11 @@
 //! The logs builder: records with body, severity, attributes, times and trace context.
 
-use super::scope;
+use super::Batch;
 use crate::pdata::Logs;
 use crate::pdata::attributes::{IntoAnyValue, key_value};
 use crate::pdata::proto::collector::logs::v1::ExportLogsServiceRequest;
 use crate::pdata::proto::common::v1::KeyValue;
-use crate::pdata::proto::logs::v1::{LogRecord, ResourceLogs, ScopeLogs, SeverityNumber};
-use crate::pdata::proto::resource::v1::Resource;
+use crate::pdata::proto::logs::v1::{LogRecord, SeverityNumber};
 
 /// Builds a [`Logs`] batch; see the [module docs](super).
 ///
@@ -31,7 +30,7 @@ use crate::pdata::proto::resource::v1::Resource;
 /// ```
 #[derive(Debug, Default)]
 pub struct LogsBuilder {
-    request: ExportLogsServiceRequest,
+    batch: Batch<ExportLogsServiceRequest>,
 }
 
 impl LogsBuilder {
@@ -42,64 +41,34 @@ impl LogsBuilder {
 
     /// Starts a resource with these attributes; what follows goes into it.
     pub fn resource(&mut self, attributes: Vec<KeyValue>) -> &mut Self {
-        self.request.resource_logs.push(ResourceLogs {
-            resource: Some(Resource {
-                attributes,
-                ..Default::default()
-            }),
-            ..Default::default()
-        });
+        self.batch.resource(attributes);
         self
     }
 
     /// Starts an instrumentation scope (name and version, either may be empty) in the
     /// current resource; what follows goes into it.
     pub fn scope(&mut self, name: &str, version: &str) -> &mut Self {
-        self.current_resource().scope_logs.push(ScopeLogs {
-            scope: Some(scope(name, version)),
-            ..Default::default()
-        });
+        self.batch.scope(name, version);
         self
     }
 
     /// Adds a record with this body (a string, number, bool or any OTLP value) to the
     /// current scope; set the rest on the returned builder.
     pub fn record(&mut self, body: impl IntoAnyValue) -> LogRecordBuilder<'_> {
-        let records = &mut self.current_scope().log_records;
-        records.push(LogRecord {
+        LogRecordBuilder(self.batch.push(LogRecord {
             body: Some(body.into_any_value()),
             ..Default::default()
-        });
-        let last = records.len() - 1;
-        LogRecordBuilder(&mut records[last])
+        }))
     }
 
     /// Number of log records added so far.
     pub fn record_count(&self) -> usize {
-        use crate::pdata::OtlpRequest;
-        self.request.item_count()
+        self.batch.item_count()
     }
 
     /// The batch.
     pub fn build(self) -> Logs {
-        Logs::new(self.request)
-    }
-
-    fn current_resource(&mut self) -> &mut ResourceLogs {
-        if self.request.resource_logs.is_empty() {
-            self.request.resource_logs.push(ResourceLogs::default());
-        }
-        let last = self.request.resource_logs.len() - 1;
-        &mut self.request.resource_logs[last]
-    }
-
-    fn current_scope(&mut self) -> &mut ScopeLogs {
-        let resource = self.current_resource();
-        if resource.scope_logs.is_empty() {
-            resource.scope_logs.push(ScopeLogs::default());
-        }
-        let last = resource.scope_logs.len() - 1;
-        &mut resource.scope_logs[last]
+        self.batch.build()
     }
 }
 

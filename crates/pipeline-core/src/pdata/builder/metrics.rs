@@ -2,7 +2,7 @@
 
 use std::cmp::Ordering;
 
-use super::{PointError, scope};
+use super::{Batch, PointError};
 use crate::pdata::Metrics;
 use crate::pdata::proto::collector::metrics::v1::ExportMetricsServiceRequest;
 use crate::pdata::proto::common::v1::KeyValue;
@@ -11,10 +11,8 @@ use crate::pdata::proto::metrics::v1::metric::Data;
 use crate::pdata::proto::metrics::v1::summary_data_point::ValueAtQuantile;
 use crate::pdata::proto::metrics::v1::{
     AggregationTemporality, ExponentialHistogram, ExponentialHistogramDataPoint, Gauge, Histogram,
-    HistogramDataPoint, Metric, NumberDataPoint, ResourceMetrics, ScopeMetrics, Sum, Summary,
-    SummaryDataPoint, number_data_point,
+    HistogramDataPoint, Metric, NumberDataPoint, Sum, Summary, SummaryDataPoint, number_data_point,
 };
-use crate::pdata::proto::resource::v1::Resource;
 
 /// How a sum or histogram aggregates over time: each point covers the time since the
 /// previous one (`Delta`, StatsD counters) or since a fixed start (`Cumulative`,
@@ -55,7 +53,7 @@ pub type Temporality = AggregationTemporality;
 /// ```
 #[derive(Debug, Default)]
 pub struct MetricsBuilder {
-    request: ExportMetricsServiceRequest,
+    batch: Batch<ExportMetricsServiceRequest>,
 }
 
 impl MetricsBuilder {
@@ -66,23 +64,14 @@ impl MetricsBuilder {
 
     /// Starts a resource with these attributes; what follows goes into it.
     pub fn resource(&mut self, attributes: Vec<KeyValue>) -> &mut Self {
-        self.request.resource_metrics.push(ResourceMetrics {
-            resource: Some(Resource {
-                attributes,
-                ..Default::default()
-            }),
-            ..Default::default()
-        });
+        self.batch.resource(attributes);
         self
     }
 
     /// Starts an instrumentation scope (name and version, either may be empty) in the
     /// current resource; what follows goes into it.
     pub fn scope(&mut self, name: &str, version: &str) -> &mut Self {
-        self.current_resource().scope_metrics.push(ScopeMetrics {
-            scope: Some(scope(name, version)),
-            ..Default::default()
-        });
+        self.batch.scope(name, version);
         self
     }
 
@@ -144,44 +133,21 @@ impl MetricsBuilder {
 
     /// Number of data points added so far.
     pub fn data_point_count(&self) -> usize {
-        use crate::pdata::OtlpRequest;
-        self.request.item_count()
+        self.batch.item_count()
     }
 
     /// The batch.
     pub fn build(self) -> Metrics {
-        Metrics::new(self.request)
-    }
-
-    fn current_resource(&mut self) -> &mut ResourceMetrics {
-        if self.request.resource_metrics.is_empty() {
-            self.request
-                .resource_metrics
-                .push(ResourceMetrics::default());
-        }
-        let last = self.request.resource_metrics.len() - 1;
-        &mut self.request.resource_metrics[last]
-    }
-
-    fn current_scope(&mut self) -> &mut ScopeMetrics {
-        let resource = self.current_resource();
-        if resource.scope_metrics.is_empty() {
-            resource.scope_metrics.push(ScopeMetrics::default());
-        }
-        let last = resource.scope_metrics.len() - 1;
-        &mut resource.scope_metrics[last]
+        self.batch.build()
     }
 
     fn push_metric(&mut self, name: &str, unit: &str, data: Data) -> &mut Metric {
-        let metrics = &mut self.current_scope().metrics;
-        metrics.push(Metric {
+        self.batch.push(Metric {
             name: name.to_owned(),
             unit: unit.to_owned(),
             data: Some(data),
             ..Default::default()
-        });
-        let last = metrics.len() - 1;
-        &mut metrics[last]
+        })
     }
 }
 

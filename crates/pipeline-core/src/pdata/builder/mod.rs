@@ -1,6 +1,6 @@
-//! Builders: assemble a [`Metrics`](super::Metrics) or [`Logs`](super::Logs) batch from
-//! plain values, for receivers of non-OTLP protocols (Prometheus, StatsD, InfluxDB,
-//! syslog, ...).
+//! Builders: assemble a [`Metrics`](super::Metrics), [`Logs`](super::Logs) or
+//! [`Traces`](super::Traces) batch from plain values, for receivers of non-OTLP protocols
+//! (Prometheus, StatsD, InfluxDB, syslog, Zipkin, ...).
 //!
 //! A builder is flat: [`resource`](MetricsBuilder::resource) starts a resource,
 //! [`scope`](MetricsBuilder::scope) starts an instrumentation scope in it, and every metric
@@ -15,14 +15,19 @@
 
 mod logs;
 mod metrics;
+mod traces;
 
 pub use logs::{LogRecordBuilder, LogsBuilder};
 pub use metrics::{
     ExponentialHistogramBuilder, ExponentialHistogramValue, GaugeBuilder, HistogramBuilder,
     HistogramValue, MetricsBuilder, SumBuilder, SummaryBuilder, SummaryValue, Temporality,
 };
+pub use traces::{SpanBuilder, TracesBuilder};
 
-use super::proto::common::v1::InstrumentationScope;
+use super::payload::Payload;
+use super::proto::common::v1::{InstrumentationScope, KeyValue};
+use super::proto::resource::v1::Resource;
+use super::visit::layout::{Layout, ResourceEntry, ScopeEntry};
 
 /// Why a data point was refused: its value breaks an OTLP data model rule.
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
@@ -49,11 +54,65 @@ pub enum PointError {
     Quantile(f64),
 }
 
-/// An instrumentation scope from its name and version (either may be empty).
-fn scope(name: &str, version: &str) -> InstrumentationScope {
-    InstrumentationScope {
-        name: name.to_owned(),
-        version: version.to_owned(),
-        ..Default::default()
+/// A request being built: records go into the scope started last, in the resource started
+/// last, either created empty when none was started.
+#[derive(Debug, Default)]
+struct Batch<R> {
+    request: R,
+}
+
+impl<R: Layout> Batch<R> {
+    fn resource(&mut self, attributes: Vec<KeyValue>) {
+        let mut entry = R::ResourceEntry::default();
+        *entry.resource_mut() = Some(Resource {
+            attributes,
+            ..Default::default()
+        });
+        self.request.entries_mut().push(entry);
     }
+
+    fn scope(&mut self, name: &str, version: &str) {
+        let mut entry = R::ScopeEntry::default();
+        *entry.scope_mut() = Some(InstrumentationScope {
+            name: name.to_owned(),
+            version: version.to_owned(),
+            ..Default::default()
+        });
+        self.current_scopes().push(entry);
+    }
+
+    /// Appends `record` to the current scope and returns it, to be filled in.
+    fn push(&mut self, record: R::Record) -> &mut R::Record {
+        let (_, records) = last_or_default(self.current_scopes()).split_mut();
+        push_last(records, record)
+    }
+
+    fn item_count(&self) -> usize {
+        self.request.item_count()
+    }
+
+    fn build(self) -> Payload<R> {
+        Payload::new(self.request)
+    }
+
+    fn current_scopes(&mut self) -> &mut Vec<R::ScopeEntry> {
+        let (_, scopes) = last_or_default(self.request.entries_mut()).split_mut();
+        scopes
+    }
+}
+
+/// The last item, after adding a default one to an empty vector.
+fn last_or_default<T: Default>(items: &mut Vec<T>) -> &mut T {
+    if items.is_empty() {
+        items.push(T::default());
+    }
+    let index = items.len() - 1;
+    &mut items[index]
+}
+
+/// Appends `item` and returns it.
+fn push_last<T>(items: &mut Vec<T>, item: T) -> &mut T {
+    items.push(item);
+    let index = items.len() - 1;
+    &mut items[index]
 }
