@@ -327,3 +327,68 @@ fn builders_make_payloads_like_any_other() {
     let decoded = Logs::decode(payload.encoded()).unwrap();
     assert_eq!(decoded, payload);
 }
+
+mod properties {
+    use proptest::prelude::*;
+
+    use super::*;
+
+    /// Logs shaped by `shape`: per resource, per scope, the number of records; record `i`
+    /// (counting from 0 across the batch) has attribute `n = i`.
+    fn shaped(shape: &[Vec<usize>]) -> Logs {
+        let mut builder = LogsBuilder::new();
+        let mut n = 0;
+        for scopes in shape {
+            builder.resource(vec![]);
+            for records in scopes {
+                builder.scope("s", "");
+                for _ in 0..*records {
+                    builder.record("r").attribute("n", n);
+                    n += 1;
+                }
+            }
+        }
+        builder.build()
+    }
+
+    proptest! {
+        #[test]
+        fn retain_keeps_exactly_the_kept_records_in_order(
+            shape in prop::collection::vec(prop::collection::vec(0..4usize, 0..4), 0..4),
+            keep_mask in prop::collection::vec(any::<bool>(), 64),
+        ) {
+            let mut logs = shaped(&shape);
+            let branch = logs.clone();
+            let total = logs.item_count();
+            let keep = |n: i64| keep_mask[n as usize % keep_mask.len()];
+            let removed = logs.retain_records(|_, r| keep(r.attributes().get_int("n").unwrap()));
+
+            let expected: Vec<i64> = (0..total as i64).filter(|n| keep(*n)).collect();
+            let kept: Vec<i64> = logs
+                .records()
+                .map(|(_, r)| r.attributes().get_int("n").unwrap())
+                .collect();
+            prop_assert_eq!(&kept, &expected);
+            prop_assert_eq!(removed, total - expected.len());
+            prop_assert_eq!(logs.item_count(), expected.len());
+            prop_assert_eq!(logs.shares_request_with(&branch), removed == 0);
+            prop_assert_eq!(branch.item_count(), total);
+            // Nothing the retain emptied is left behind; what was empty before may stay.
+            let request = logs.request();
+            let empty_before = shape.iter().filter(|scopes| scopes.is_empty()).count();
+            let empty_scopes_before: usize = shape
+                .iter()
+                .map(|scopes| scopes.iter().filter(|records| **records == 0).count())
+                .sum();
+            let empty_resources = request.resource_logs.iter().filter(|r| r.scope_logs.is_empty()).count();
+            let empty_scopes = request
+                .resource_logs
+                .iter()
+                .flat_map(|r| &r.scope_logs)
+                .filter(|s| s.log_records.is_empty())
+                .count();
+            prop_assert!(empty_resources <= empty_before);
+            prop_assert!(empty_scopes <= empty_scopes_before);
+        }
+    }
+}
