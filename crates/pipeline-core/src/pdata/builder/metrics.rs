@@ -1,17 +1,13 @@
 //! The metrics builder: gauges, sums, histograms, exponential histograms and summaries.
 
-use std::cmp::Ordering;
-
-use super::{Batch, PointError};
+use super::{Batch, ExponentialHistogramValue, HistogramValue, PointError, SummaryValue};
 use crate::pdata::Metrics;
 use crate::pdata::proto::collector::metrics::v1::ExportMetricsServiceRequest;
 use crate::pdata::proto::common::v1::KeyValue;
-use crate::pdata::proto::metrics::v1::exponential_histogram_data_point::Buckets;
 use crate::pdata::proto::metrics::v1::metric::Data;
-use crate::pdata::proto::metrics::v1::summary_data_point::ValueAtQuantile;
 use crate::pdata::proto::metrics::v1::{
-    AggregationTemporality, ExponentialHistogram, ExponentialHistogramDataPoint, Gauge, Histogram,
-    HistogramDataPoint, Metric, NumberDataPoint, Sum, Summary, SummaryDataPoint, number_data_point,
+    AggregationTemporality, ExponentialHistogram, Gauge, Histogram, Metric, NumberDataPoint, Sum,
+    Summary, number_data_point,
 };
 
 /// How a sum or histogram aggregates over time: each point covers the time since the
@@ -260,62 +256,6 @@ impl SumBuilder<'_> {
     }
 }
 
-/// The value of one explicit-bucket histogram point: bucket bounds and counts, and
-/// optionally the sum, min and max of the recorded values.
-///
-/// Bucket `i` counts values in `(bounds[i-1], bounds[i]]`; the last bucket counts values
-/// above the last bound, so there is one more count than bounds. The point's `count` is
-/// the sum of the bucket counts.
-#[derive(Debug, Clone, PartialEq)]
-pub struct HistogramValue {
-    bounds: Vec<f64>,
-    bucket_counts: Vec<u64>,
-    sum: Option<f64>,
-    min: Option<f64>,
-    max: Option<f64>,
-}
-
-impl HistogramValue {
-    /// Bounds (strictly increasing) and bucket counts (one more than bounds).
-    pub fn new(bounds: Vec<f64>, bucket_counts: Vec<u64>) -> Self {
-        HistogramValue {
-            bounds,
-            bucket_counts,
-            sum: None,
-            min: None,
-            max: None,
-        }
-    }
-
-    /// Sets the sum of the recorded values (leave unset for a histogram of values that
-    /// may be negative and whose sum is not monotonic, as the data model asks).
-    pub fn sum(mut self, sum: f64) -> Self {
-        self.sum = Some(sum);
-        self
-    }
-
-    /// Sets the smallest and largest recorded values.
-    pub fn min_max(mut self, min: f64, max: f64) -> Self {
-        self.min = Some(min);
-        self.max = Some(max);
-        self
-    }
-
-    fn check(&self) -> Result<(), PointError> {
-        if self.bucket_counts.len() != self.bounds.len() + 1 {
-            return Err(PointError::BucketCounts {
-                bounds: self.bounds.len(),
-                bucket_counts: self.bucket_counts.len(),
-            });
-        }
-        let increasing = |pair: &[f64]| pair[0].partial_cmp(&pair[1]) == Some(Ordering::Less);
-        if !self.bounds.windows(2).all(increasing) || self.bounds.iter().any(|b| b.is_nan()) {
-            return Err(PointError::Bounds(self.bounds.clone()));
-        }
-        Ok(())
-    }
-}
-
 /// Adds points to a histogram; see [`MetricsBuilder::histogram`].
 #[derive(Debug)]
 pub struct HistogramBuilder<'a>(&'a mut Metric);
@@ -335,94 +275,11 @@ impl HistogramBuilder<'_> {
         time_unix_nano: u64,
         value: HistogramValue,
     ) -> Result<&mut Self, PointError> {
-        value.check()?;
-        let point = HistogramDataPoint {
-            attributes,
-            start_time_unix_nano,
-            time_unix_nano,
-            count: value.bucket_counts.iter().sum(),
-            sum: value.sum,
-            bucket_counts: value.bucket_counts,
-            explicit_bounds: value.bounds,
-            min: value.min,
-            max: value.max,
-            ..Default::default()
-        };
+        let point = value.into_point(attributes, start_time_unix_nano, time_unix_nano)?;
         if let Some(Data::Histogram(histogram)) = &mut self.0.data {
             histogram.data_points.push(point);
         }
         Ok(self)
-    }
-}
-
-/// The value of one exponential histogram point.
-///
-/// With scale `s`, bucket index `i` covers `(base^i, base^(i+1)]` with `base = 2^(2^-s)`;
-/// `positive` and `negative` hold consecutive bucket counts from an index `offset`. The
-/// point's `count` is the zero count plus every bucket count.
-#[derive(Debug, Clone, PartialEq)]
-pub struct ExponentialHistogramValue {
-    scale: i32,
-    zero_count: u64,
-    zero_threshold: f64,
-    positive: Option<Buckets>,
-    negative: Option<Buckets>,
-    sum: Option<f64>,
-    min: Option<f64>,
-    max: Option<f64>,
-}
-
-impl ExponentialHistogramValue {
-    /// An empty point at `scale` (-10..=20).
-    pub fn new(scale: i32) -> Self {
-        ExponentialHistogramValue {
-            scale,
-            zero_count: 0,
-            zero_threshold: 0.0,
-            positive: None,
-            negative: None,
-            sum: None,
-            min: None,
-            max: None,
-        }
-    }
-
-    /// Sets how many values fell in the zero bucket, `[-threshold, threshold]`.
-    pub fn zero_count(mut self, count: u64, threshold: f64) -> Self {
-        self.zero_count = count;
-        self.zero_threshold = threshold;
-        self
-    }
-
-    /// Sets the positive buckets: counts from bucket index `offset` on.
-    pub fn positive(mut self, offset: i32, bucket_counts: Vec<u64>) -> Self {
-        self.positive = Some(Buckets {
-            offset,
-            bucket_counts,
-        });
-        self
-    }
-
-    /// Sets the negative buckets: counts from bucket index `offset` on.
-    pub fn negative(mut self, offset: i32, bucket_counts: Vec<u64>) -> Self {
-        self.negative = Some(Buckets {
-            offset,
-            bucket_counts,
-        });
-        self
-    }
-
-    /// Sets the sum of the recorded values.
-    pub fn sum(mut self, sum: f64) -> Self {
-        self.sum = Some(sum);
-        self
-    }
-
-    /// Sets the smallest and largest recorded values.
-    pub fn min_max(mut self, min: f64, max: f64) -> Self {
-        self.min = Some(min);
-        self.max = Some(max);
-        self
     }
 }
 
@@ -445,55 +302,11 @@ impl ExponentialHistogramBuilder<'_> {
         time_unix_nano: u64,
         value: ExponentialHistogramValue,
     ) -> Result<&mut Self, PointError> {
-        if !(-10..=20).contains(&value.scale) {
-            return Err(PointError::Scale(value.scale));
-        }
-        let bucket_total =
-            |buckets: &Option<Buckets>| buckets.iter().flat_map(|b| &b.bucket_counts).sum::<u64>();
-        let point = ExponentialHistogramDataPoint {
-            attributes,
-            start_time_unix_nano,
-            time_unix_nano,
-            count: value.zero_count + bucket_total(&value.positive) + bucket_total(&value.negative),
-            sum: value.sum,
-            scale: value.scale,
-            zero_count: value.zero_count,
-            zero_threshold: value.zero_threshold,
-            positive: value.positive,
-            negative: value.negative,
-            min: value.min,
-            max: value.max,
-            ..Default::default()
-        };
+        let point = value.into_point(attributes, start_time_unix_nano, time_unix_nano)?;
         if let Some(Data::ExponentialHistogram(histogram)) = &mut self.0.data {
             histogram.data_points.push(point);
         }
         Ok(self)
-    }
-}
-
-/// The value of one summary point: how many values, their sum, and quantiles.
-#[derive(Debug, Clone, PartialEq)]
-pub struct SummaryValue {
-    count: u64,
-    sum: f64,
-    quantiles: Vec<ValueAtQuantile>,
-}
-
-impl SummaryValue {
-    /// `count` values summing to `sum`, no quantiles yet.
-    pub fn new(count: u64, sum: f64) -> Self {
-        SummaryValue {
-            count,
-            sum,
-            quantiles: Vec::new(),
-        }
-    }
-
-    /// Adds the value at `quantile` (0..=1; 0.5 is the median).
-    pub fn quantile(mut self, quantile: f64, value: f64) -> Self {
-        self.quantiles.push(ValueAtQuantile { quantile, value });
-        self
     }
 }
 
@@ -516,22 +329,7 @@ impl SummaryBuilder<'_> {
         time_unix_nano: u64,
         value: SummaryValue,
     ) -> Result<&mut Self, PointError> {
-        if let Some(bad) = value
-            .quantiles
-            .iter()
-            .find(|q| !(0.0..=1.0).contains(&q.quantile))
-        {
-            return Err(PointError::Quantile(bad.quantile));
-        }
-        let point = SummaryDataPoint {
-            attributes,
-            start_time_unix_nano,
-            time_unix_nano,
-            count: value.count,
-            sum: value.sum,
-            quantile_values: value.quantiles,
-            ..Default::default()
-        };
+        let point = value.into_point(attributes, start_time_unix_nano, time_unix_nano)?;
         if let Some(Data::Summary(summary)) = &mut self.0.data {
             summary.data_points.push(point);
         }

@@ -15,13 +15,15 @@
 
 mod logs;
 mod metrics;
+mod point_value;
 mod traces;
 
 pub use logs::{LogRecordBuilder, LogsBuilder};
 pub use metrics::{
-    ExponentialHistogramBuilder, ExponentialHistogramValue, GaugeBuilder, HistogramBuilder,
-    HistogramValue, MetricsBuilder, SumBuilder, SummaryBuilder, SummaryValue, Temporality,
+    ExponentialHistogramBuilder, GaugeBuilder, HistogramBuilder, MetricsBuilder, SumBuilder,
+    SummaryBuilder, Temporality,
 };
+pub use point_value::{ExponentialHistogramValue, HistogramValue, SummaryValue};
 pub use traces::{SpanBuilder, TracesBuilder};
 
 use super::payload::Payload;
