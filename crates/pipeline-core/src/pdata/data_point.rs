@@ -44,11 +44,13 @@
 //! ```
 
 use super::Metrics;
+use super::proto::collector::metrics::v1::ExportMetricsServiceRequest;
 use super::proto::common::v1::KeyValue;
 use super::proto::metrics::v1::metric::Data;
 use super::proto::metrics::v1::{
     ExponentialHistogramDataPoint, HistogramDataPoint, Metric, NumberDataPoint, SummaryDataPoint,
 };
+use super::visit::layout::Items;
 use super::visit::{HasAttributes, Marks, Origin, for_each_record_mut, retain_records_in};
 
 /// A data point of any kind, to read.
@@ -249,6 +251,41 @@ fn points_mut(data: &mut Option<Data>) -> impl Iterator<Item = DataPointMut<'_>>
                 .map(DataPointMut::ExponentialHistogram),
         )
         .chain(summary.iter_mut().map(DataPointMut::Summary))
+}
+
+impl Items for ExportMetricsServiceRequest {
+    fn for_each_item_attributes<'a>(&'a self, mut visit: impl FnMut(Origin<'a>, &'a [KeyValue])) {
+        for entry in &self.resource_metrics {
+            for scope_entry in &entry.scope_metrics {
+                let origin = Origin::new(entry.resource.as_ref(), scope_entry.scope.as_ref());
+                for metric in &scope_entry.metrics {
+                    let origin = metric_origin(origin, metric);
+                    for point in metric.data_points() {
+                        visit(origin, point.attributes());
+                    }
+                }
+            }
+        }
+    }
+
+    fn for_each_item_attributes_mut(
+        &mut self,
+        mut visit: impl FnMut(Origin<'_>, &mut Vec<KeyValue>),
+    ) {
+        for_each_record_mut(self, |origin, metric| {
+            let Metric {
+                name,
+                unit,
+                description,
+                data,
+                ..
+            } = metric;
+            let origin = origin.with_metric(name, unit, description);
+            for mut point in points_mut(data) {
+                visit(origin, point.attributes_mut());
+            }
+        });
+    }
 }
 
 /// The origin of a metric's data points: the metric's scope and resource, and the metric.

@@ -328,6 +328,58 @@ fn builders_make_payloads_like_any_other() {
     assert_eq!(decoded, payload);
 }
 
+#[test]
+fn item_attributes_are_one_level_for_every_signal() {
+    let mut logs = logs();
+    let mut metrics = metrics();
+    let (logs_branch, metrics_branch) = (logs.clone(), metrics.clone());
+    assert_eq!(
+        logs.update_item_attributes(|_, _| false, |_, _| unreachable!()),
+        0
+    );
+    assert_eq!(
+        metrics.update_item_attributes(|_, _| false, |_, _| unreachable!()),
+        0
+    );
+    assert!(logs.shares_request_with(&logs_branch));
+    assert!(metrics.shares_request_with(&metrics_branch));
+
+    let mut metric_names = Vec::new();
+    let stamped = metrics.update_item_attributes(
+        |origin, attributes| origin.metric_name() != "g" && attributes.contains_key("keep"),
+        |origin, attributes| {
+            metric_names.push(origin.metric_name().to_owned());
+            attributes.upsert_attribute("stamped", true);
+        },
+    );
+    assert_eq!(stamped, 4);
+    assert_eq!(metric_names, ["s", "h", "e", "q"]);
+    let stamped_points: Vec<&str> = metrics
+        .data_points()
+        .filter(|(_, point)| point.attributes().get_bool("stamped") == Some(true))
+        .map(|(origin, _)| origin.metric_name())
+        .collect();
+    assert_eq!(stamped_points, ["s", "h", "e", "q"]);
+    assert!(
+        metrics_branch
+            .data_points()
+            .all(|(_, point)| !point.attributes().contains_key("stamped"))
+    );
+
+    let redacted = logs.update_item_attributes(
+        |origin, _| origin.scope_name() == "driver",
+        |_, attributes| {
+            attributes.remove_attribute("user");
+        },
+    );
+    assert_eq!(redacted, 1);
+    let users: Vec<Option<&str>> = logs
+        .records()
+        .map(|(_, record)| record.attributes().get_str("user"))
+        .collect();
+    assert_eq!(users, [Some("ana"), Some("bob"), None]);
+}
+
 mod properties {
     use proptest::prelude::*;
 
