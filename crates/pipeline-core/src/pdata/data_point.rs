@@ -272,20 +272,31 @@ impl Items for ExportMetricsServiceRequest {
         &mut self,
         mut visit: impl FnMut(Origin<'_>, &mut Vec<KeyValue>),
     ) {
-        for_each_record_mut(self, |origin, metric| {
-            let Metric {
-                name,
-                unit,
-                description,
-                data,
-                ..
-            } = metric;
-            let origin = origin.with_metric(name, unit, description);
-            for mut point in points_mut(data) {
-                visit(origin, point.attributes_mut());
-            }
+        for_each_point_mut(self, |origin, mut point| {
+            visit(origin, point.attributes_mut())
         });
     }
+}
+
+/// Calls `visit` on every data point of `request`, in order, with its origin.
+fn for_each_point_mut(
+    request: &mut ExportMetricsServiceRequest,
+    mut visit: impl FnMut(Origin<'_>, DataPointMut<'_>),
+) {
+    for_each_record_mut(request, |origin, metric| {
+        // The metric's identity is read while its data is edited: disjoint fields.
+        let Metric {
+            name,
+            unit,
+            description,
+            data,
+            ..
+        } = metric;
+        let origin = origin.with_metric(name, unit, description);
+        for point in points_mut(data) {
+            visit(origin, point);
+        }
+    });
 }
 
 /// The origin of a metric's data points: the metric's scope and resource, and the metric.
@@ -321,20 +332,9 @@ impl Metrics {
             return 0;
         }
         let mut wanted = marks.into_answers();
-        for_each_record_mut(self.make_mut(), |origin, metric: &mut Metric| {
-            // The metric's identity is read while its data is edited: disjoint fields.
-            let Metric {
-                name,
-                unit,
-                description,
-                data,
-                ..
-            } = metric;
-            let origin = origin.with_metric(name, unit, description);
-            for point in points_mut(data) {
-                if wanted() {
-                    edit(origin, point);
-                }
+        for_each_point_mut(self.make_mut(), |origin, point| {
+            if wanted() {
+                edit(origin, point);
             }
         });
         edited
