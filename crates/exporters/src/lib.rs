@@ -23,8 +23,6 @@
 
 #[cfg(any(feature = "otlp", feature = "otlp_http"))]
 pub mod client;
-#[cfg(any(feature = "otlp_http", feature = "file"))]
-mod otlp_json;
 #[cfg(any(feature = "otlp", feature = "otlp_http"))]
 mod otlp_signal;
 

@@ -17,7 +17,7 @@ use super::config::Config;
 use super::record::RecordFormat;
 use super::rotation::RotationPolicy;
 use super::writer::{FileWriter, WriteError, WriterSettings};
-use crate::otlp_json::JsonPayload;
+use tributary_pipeline_core::pdata::otlp_json::JsonData;
 
 /// The file of one `file` exporter, shared by its traces, metrics and logs instances (as
 /// in the Go Collector, all signals go to the same file). Opened when the first instance
@@ -133,7 +133,7 @@ impl<T> FileExporter<T> {
 }
 
 #[async_trait]
-impl<T: JsonPayload> Export<T> for FileExporter<T> {
+impl<T: JsonData> Export<T> for FileExporter<T> {
     async fn start(&self, _host: &Host) -> Result<(), ComponentError> {
         self.sink.start().await
     }

@@ -9,9 +9,9 @@ use tributary_pipeline_core::exporterhelper;
 
 use super::config::Config;
 use super::exporter::{FileExporter, FileSink};
-use crate::otlp_json::JsonPayload;
+use tributary_pipeline_core::pdata::otlp_json::JsonData;
 
-fn create<T: JsonPayload>(
+fn create<T: JsonData>(
     settings: &CreateSettings,
     config: &Config,
 ) -> Result<Arc<dyn Exporter<T>>, CreateError> {

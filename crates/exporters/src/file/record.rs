@@ -10,7 +10,7 @@
 //! (JSON lines) reads back.
 
 use super::config::{FileCompression, Format};
-use crate::otlp_json::JsonPayload;
+use tributary_pipeline_core::pdata::otlp_json::JsonData;
 
 /// zstd level of compressed records (zstd's default, Go's `SpeedDefault`).
 const ZSTD_LEVEL: i32 = 3;
@@ -19,7 +19,7 @@ const ZSTD_LEVEL: i32 = 3;
 #[derive(Debug, thiserror::Error)]
 pub(crate) enum EncodeError {
     #[error("encoding OTLP/JSON: {0}")]
-    Json(#[from] serde_json::Error),
+    Json(#[from] tributary_pipeline_core::pdata::otlp_json::EncodeError),
     #[error("compressing: {0}")]
     Compress(std::io::Error),
     #[error("a {0}-byte record is larger than the 4 GiB a length prefix can describe")]
@@ -37,14 +37,14 @@ pub(crate) struct RecordFormat {
 
 impl RecordFormat {
     /// Appends `data`'s record to `out`.
-    pub(crate) fn encode<T: JsonPayload>(
+    pub(crate) fn encode<T: JsonData>(
         self,
         data: &T,
         out: &mut Vec<u8>,
     ) -> Result<(), EncodeError> {
         match (self.format, self.compression) {
             (Format::Json, FileCompression::None) => {
-                data.write_json(out)?;
+                data.write_otlp_json(out)?;
                 out.push(b'\n');
             }
             (Format::Proto, FileCompression::None) => {
@@ -58,7 +58,7 @@ impl RecordFormat {
                 let compressed = match format {
                     Format::Json => {
                         let mut json = Vec::with_capacity(data.encoded_len() * 2);
-                        data.write_json(&mut json)?;
+                        data.write_otlp_json(&mut json)?;
                         zstd::bulk::compress(&json, ZSTD_LEVEL)
                     }
                     Format::Proto => zstd::bulk::compress(&data.encoded(), ZSTD_LEVEL),

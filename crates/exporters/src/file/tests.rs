@@ -248,9 +248,9 @@ async fn rotation_keeps_at_most_max_backups_files_of_whole_lines() {
 }
 
 fn line_len(batch: &Traces) -> usize {
-    use crate::otlp_json::JsonPayload;
+    use tributary_pipeline_core::pdata::otlp_json::JsonData;
     let mut line = Vec::new();
-    batch.write_json(&mut line).unwrap();
+    batch.write_otlp_json(&mut line).unwrap();
     line.len() + 1
 }
 
@@ -319,7 +319,9 @@ async fn an_unwritable_path_is_a_start_error_naming_it() {
     let dir = tempfile::tempdir().unwrap();
     let config: Config = load(&yaml_for(dir.path(), "")).unwrap();
     let settings = settings::<Traces>("file");
-    let exporter = super::factory().create::<Traces>(&settings, &config).unwrap();
+    let exporter = super::factory()
+        .create::<Traces>(&settings, &config)
+        .unwrap();
     let error = exporter.start(&Host::default()).await.unwrap_err();
     assert!(
         error

@@ -14,8 +14,8 @@ use tributary_pipeline_core::exporterhelper::Export;
 use super::config::{Config, Encoding};
 use super::response::{MAX_BODY, error_for, partial_success};
 use crate::client::{Compression, Compressor, OFFLOAD_THRESHOLD, run_cpu_bound, user_agent};
-use crate::otlp_json::JsonPayload;
 use crate::otlp_signal::{OtlpSignal, PartialSuccessRecorder};
+use tributary_pipeline_core::pdata::otlp_json::JsonData;
 
 /// How a batch becomes a request body.
 #[derive(Clone, Copy, Debug)]
@@ -34,12 +34,12 @@ impl BodyFormat {
 
     /// Encodes and compresses `data`. Protobuf is the payload's cached encoding, so an
     /// unchanged payload received over OTLP is sent without re-encoding.
-    fn body<T: OtlpSignal + JsonPayload>(self, data: &T) -> Result<Bytes, ConsumeError> {
+    fn body<T: OtlpSignal + JsonData>(self, data: &T) -> Result<Bytes, ConsumeError> {
         let encoded = match self.encoding {
             Encoding::Proto => data.encoded(),
             Encoding::Json => {
                 let mut json = Vec::with_capacity(data.encoded_len() * 2);
-                data.write_json(&mut json)
+                data.write_otlp_json(&mut json)
                     .map_err(|e| ConsumeError::permanent(format!("encoding OTLP/JSON: {e}")))?;
                 Bytes::from(json)
             }
@@ -166,7 +166,7 @@ async fn read_body(mut response: reqwest::Response) -> Vec<u8> {
 }
 
 #[async_trait]
-impl<T: OtlpSignal + JsonPayload> Export<T> for HttpExporter<T> {
+impl<T: OtlpSignal + JsonData> Export<T> for HttpExporter<T> {
     async fn export(&self, data: T) -> Result<(), ConsumeError> {
         let format = self.format;
         let body = run_cpu_bound(format.is_heavy(&data), move || format.body(&data))

@@ -9,13 +9,13 @@ use tributary_pipeline_core::exporterhelper;
 
 use super::config::Config;
 use super::exporter::{HttpExporter, client};
-use crate::otlp_json::JsonPayload;
 use crate::otlp_signal::OtlpSignal;
+use tributary_pipeline_core::pdata::otlp_json::JsonData;
 
 /// The HTTP client of one exporter, shared by its signals (one connection pool).
 struct SharedClient(reqwest::Client);
 
-fn create<T: OtlpSignal + JsonPayload>(
+fn create<T: OtlpSignal + JsonData>(
     settings: &CreateSettings,
     config: &Config,
 ) -> Result<Arc<dyn Exporter<T>>, CreateError> {

@@ -23,7 +23,7 @@ use tributary_pipeline_core::pdata::{Logs, Metrics, Signal, Traces};
 
 use super::config::{Config, Encoding};
 use super::exporter::{HttpExporter, client};
-use crate::otlp_json::JsonPayload;
+use tributary_pipeline_core::pdata::otlp_json::JsonData;
 use tributary_pipeline_core::pdata::rpc;
 
 use crate::otlp_signal::OtlpSignal;
@@ -126,7 +126,7 @@ async fn backend(tls: Option<Arc<rustls::ServerConfig>>) -> (Arc<Backend>, TestS
 }
 
 /// An exporter built from `yaml` (with `{addr}` / `{port}` filled in).
-fn exporter<T: OtlpSignal + JsonPayload>(
+fn exporter<T: OtlpSignal + JsonData>(
     yaml: &str,
     server: &TestServer,
 ) -> (HttpExporter<T>, CreateSettings) {

@@ -25,19 +25,26 @@
 //! assert_eq!(reader.item_count(), 5); // the reader's view is unaffected
 //! ```
 
+pub mod attributes;
+pub mod builder;
+pub mod data_point;
 mod logs;
 mod metadata;
 mod metrics;
+pub mod otlp_json;
 mod payload;
 mod rope;
 pub mod rpc;
 mod signal;
 mod split;
 mod traces;
+pub mod visit;
 mod walker;
 
 #[cfg(test)]
 mod tests;
+#[cfg(test)]
+mod visit_tests;
 #[cfg(test)]
 mod walker_tests;
 

@@ -20,10 +20,10 @@ use hyper::body::Incoming;
 use hyper::service::service_fn;
 use prost::Message;
 use tributary_pipeline_core::component::{ComponentError, CreateSettings};
-use tributary_pipeline_core::pdata::Payload;
 use tributary_pipeline_core::pdata::proto::collector::logs::v1::ExportLogsServiceRequest;
 use tributary_pipeline_core::pdata::proto::collector::metrics::v1::ExportMetricsServiceRequest;
 use tributary_pipeline_core::pdata::proto::collector::trace::v1::ExportTraceServiceRequest;
+use tributary_pipeline_core::pdata::{Payload, otlp_json};
 use tributary_pipeline_core::server::{RunningServer, ServerOptions};
 
 use super::auth::BearerToken;
@@ -35,7 +35,7 @@ use super::config::{HttpConfig, url_path};
 use super::cors::CorsPolicy;
 use super::receiver::{Intake, OtlpSignal, Sink, Transport, client_metadata};
 use super::refusal::{Refusal, retry_after_seconds};
-use super::{body, json, offload, tls};
+use super::{body, offload, tls};
 
 /// Binds the HTTP endpoint and starts serving it.
 pub(crate) async fn serve(
@@ -250,9 +250,11 @@ impl HttpFrontend {
 fn decode<R: OtlpSignal>(encoding: Encoding, bytes: Bytes) -> Result<Payload<R>, Refusal> {
     match encoding {
         Encoding::Protobuf => Payload::decode(bytes).map_err(|e| Refusal::Malformed(e.to_string())),
-        Encoding::Json => json::decode::<R>(&bytes).map(Payload::new).map_err(|e| {
-            Refusal::Malformed(format!("invalid OTLP/JSON {} request: {e}", R::SIGNAL))
-        }),
+        Encoding::Json => otlp_json::decode::<R>(&bytes)
+            .map(Payload::new)
+            .map_err(|e| {
+                Refusal::Malformed(format!("invalid OTLP/JSON {} request: {e}", R::SIGNAL))
+            }),
     }
 }
 

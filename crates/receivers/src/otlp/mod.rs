@@ -189,7 +189,6 @@ mod cors;
 mod factory;
 mod grpc_server;
 mod http_server;
-mod json;
 mod offload;
 mod receiver;
 mod refusal;

@@ -15,6 +15,7 @@ use tributary_pipeline_core::component::{
     Component, ComponentError, CreateError, CreateSettings, Host,
 };
 use tributary_pipeline_core::consumer::{ConsumeError, Next};
+use tributary_pipeline_core::pdata::otlp_json::JsonRequest;
 use tributary_pipeline_core::pdata::proto::collector::logs::v1::ExportLogsServiceRequest;
 use tributary_pipeline_core::pdata::proto::collector::metrics::v1::ExportMetricsServiceRequest;
 use tributary_pipeline_core::pdata::proto::collector::trace::v1::ExportTraceServiceRequest;
@@ -23,7 +24,6 @@ use tributary_pipeline_core::telemetry::ReceiverMetrics;
 
 use super::admission::Admission;
 use super::config::Config;
-use super::json::JsonRequest;
 use super::{grpc_server, http_server};
 use tributary_pipeline_core::receiverhelper::{SharedLifecycle, SharedLifecycleMember, deliver};
 use tributary_pipeline_core::server::RunningServer;

@@ -1,4 +1,4 @@
-//! OTLP/JSON request decoding, with non-finite doubles handled explicitly.
+//! Decoding, with non-finite doubles handled explicitly.
 //!
 //! Requests decode through `opentelemetry-proto`'s serde derives, which fall short of
 //! protobuf's JSON mapping in two ways that lose data:
@@ -10,20 +10,26 @@
 //!   flattened optional field, where serde turns a value it cannot read into "no value", so
 //!   `"asDouble": "NaN"` — or any malformed value — silently became a point without one.
 //!
-//! So when the fast path fails, or yields a point without a value, the request is read
+//! - a metric's data (`gauge`, `sum`, ...) is flattened and optional too: a value serde
+//!   cannot read anywhere inside it (`"sum": "NaN"`, a `"-Infinity"` attribute) turned the
+//!   whole metric into one without data.
+//!
+//! So when the fast path fails, or yields a point without a value or a metric without
+//! data, the request is read
 //! again as a JSON tree: point values are checked (a malformed one is an error, as in the
 //! Go Collector), string values of double fields become numbers — sentinel numbers that
 //! occur nowhere in the request for the non-finite ones — and after decoding, the sentinels
 //! are turned back into the non-finite values they stand for.
 
-use serde::de::DeserializeOwned;
 use serde_json::{Map, Number, Value};
-use tributary_pipeline_core::pdata::proto::collector::logs::v1::ExportLogsServiceRequest;
-use tributary_pipeline_core::pdata::proto::collector::metrics::v1::ExportMetricsServiceRequest;
-use tributary_pipeline_core::pdata::proto::collector::trace::v1::ExportTraceServiceRequest;
-use tributary_pipeline_core::pdata::proto::common::v1::{AnyValue, KeyValue, any_value};
-use tributary_pipeline_core::pdata::proto::metrics::v1::{Exemplar, exemplar, metric};
-use tributary_pipeline_core::pdata::proto::metrics::v1::{
+
+use super::JsonRequest;
+use crate::pdata::proto::collector::logs::v1::ExportLogsServiceRequest;
+use crate::pdata::proto::collector::metrics::v1::ExportMetricsServiceRequest;
+use crate::pdata::proto::collector::trace::v1::ExportTraceServiceRequest;
+use crate::pdata::proto::common::v1::{AnyValue, KeyValue, any_value};
+use crate::pdata::proto::metrics::v1::{Exemplar, exemplar, metric};
+use crate::pdata::proto::metrics::v1::{
     ExponentialHistogramDataPoint, HistogramDataPoint, NumberDataPoint, SummaryDataPoint,
     number_data_point,
 };
@@ -40,6 +46,24 @@ const DOUBLE_KEYS: &[&str] = &[
     "value",
 ];
 
+/// JSON keys of a metric's data, one of which a metric with data carries.
+const METRIC_DATA_KEYS: &[&str] = &[
+    "gauge",
+    "sum",
+    "histogram",
+    "exponentialHistogram",
+    "summary",
+];
+
+/// The elements of the array under `key` of a JSON object (none if it is not one).
+fn json_items<'a>(object: &'a Value, key: &str) -> impl Iterator<Item = &'a Value> {
+    object
+        .get(key)
+        .and_then(Value::as_array)
+        .into_iter()
+        .flatten()
+}
+
 /// Stand-ins for NaN, +∞ and -∞: subnormal bit patterns no real measurement produces.
 /// A request that happens to contain one of them is not rewritten at all.
 const SENTINELS: [(u64, f64); 3] = [
@@ -48,20 +72,8 @@ const SENTINELS: [(u64, f64); 3] = [
     (0x0000_0000_7E57_0003, f64::NEG_INFINITY),
 ];
 
-/// An OTLP export request that can be decoded from OTLP/JSON.
-pub(crate) trait JsonRequest: DeserializeOwned {
-    /// Whether a number data point or exemplar has no value, which may mean its value
-    /// could not be read.
-    fn lacks_point_values(&self) -> bool {
-        false
-    }
-
-    /// Replaces sentinel doubles by the non-finite values they stand for.
-    fn restore_non_finite(&mut self);
-}
-
 /// Decodes an OTLP/JSON request; the error describes what is wrong with the JSON.
-pub(crate) fn decode<R: JsonRequest>(bytes: &[u8]) -> Result<R, String> {
+pub(super) fn decode<R: JsonRequest>(bytes: &[u8]) -> Result<R, String> {
     let (fast, first_error) = match serde_json::from_slice::<R>(bytes) {
         Ok(request) if !request.lacks_point_values() => return Ok(request),
         Ok(request) => (Some(request), None),
@@ -73,7 +85,10 @@ pub(crate) fn decode<R: JsonRequest>(bytes: &[u8]) -> Result<R, String> {
         return fast.ok_or_else(|| fail(String::new()));
     }
     rewrite_values(&mut tree)?;
-    let mut request = R::deserialize(tree).map_err(|e| fail(e.to_string()))?;
+    let mut request = R::deserialize(&tree).map_err(|e| fail(e.to_string()))?;
+    if let Some(error) = request.unread_data(&tree) {
+        return Err(error);
+    }
     request.restore_non_finite();
     Ok(request)
 }
@@ -264,6 +279,7 @@ impl JsonRequest for ExportMetricsServiceRequest {
             .flat_map(|r| &r.scope_metrics)
             .flat_map(|s| &s.metrics)
             .any(|metric| match &metric.data {
+                None => true,
                 Some(metric::Data::Gauge(g)) => lacking_number(&g.data_points),
                 Some(metric::Data::Sum(s)) => lacking_number(&s.data_points),
                 Some(metric::Data::Histogram(h)) => {
@@ -272,8 +288,26 @@ impl JsonRequest for ExportMetricsServiceRequest {
                 Some(metric::Data::ExponentialHistogram(h)) => {
                     h.data_points.iter().any(|p| lacking_exemplar(&p.exemplars))
                 }
-                Some(metric::Data::Summary(_)) | None => false,
+                Some(metric::Data::Summary(_)) => false,
             })
+    }
+
+    fn unread_data(&self, tree: &Value) -> Option<String> {
+        let metrics = self
+            .resource_metrics
+            .iter()
+            .zip(json_items(tree, "resourceMetrics"))
+            .flat_map(|(r, json)| r.scope_metrics.iter().zip(json_items(json, "scopeMetrics")))
+            .flat_map(|(s, json)| s.metrics.iter().zip(json_items(json, "metrics")));
+        for (metric, json) in metrics {
+            let written = METRIC_DATA_KEYS
+                .iter()
+                .find(|key| json.get(**key).is_some());
+            if let (None, Some(key)) = (&metric.data, written) {
+                return Some(format!("invalid {key} of metric {:?}", metric.name));
+            }
+        }
+        None
     }
 
     fn restore_non_finite(&mut self) {
@@ -415,6 +449,53 @@ mod tests {
         assert_eq!(
             array.values[1].value,
             Some(any_value::Value::StringValue("NaN".into()))
+        );
+    }
+
+    #[test]
+    fn non_finite_values_inside_a_metric_do_not_cost_its_data() {
+        // Only the metric's own (flattened) data holds non-finite values: serde's fast
+        // path reads the metric as one without data instead of failing.
+        let histogram = r#"{"resourceMetrics":[{"scopeMetrics":[{"metrics":[{"name":"h","histogram":
+            {"dataPoints":[{"count":"1","sum":"NaN","bucketCounts":["1","0"],"explicitBounds":["Infinity"]}]}}]}]}]}"#;
+        let request: ExportMetricsServiceRequest = decode(histogram.as_bytes()).unwrap();
+        let Some(metric::Data::Histogram(h)) =
+            &request.resource_metrics[0].scope_metrics[0].metrics[0].data
+        else {
+            panic!("the histogram was lost: {request:?}");
+        };
+        assert!(h.data_points[0].sum.unwrap().is_nan());
+        assert_eq!(h.data_points[0].explicit_bounds, [f64::INFINITY]);
+
+        let gauge = gauge("1").replace(
+            r#""asDouble":1"#,
+            r#""asDouble":1,"attributes":[{"key":"a","value":{"doubleValue":"-Infinity"}}]"#,
+        );
+        let request: ExportMetricsServiceRequest = decode(gauge.as_bytes()).unwrap();
+        let Some(metric::Data::Gauge(g)) =
+            &request.resource_metrics[0].scope_metrics[0].metrics[0].data
+        else {
+            panic!("the gauge was lost: {request:?}");
+        };
+        assert_eq!(
+            g.data_points[0].attributes[0]
+                .value
+                .as_ref()
+                .and_then(|v| v.value.clone()),
+            Some(any_value::Value::DoubleValue(f64::NEG_INFINITY))
+        );
+    }
+
+    #[test]
+    fn malformed_metric_data_is_an_error_and_absent_data_is_not() {
+        let json = r#"{"resourceMetrics":[{"scopeMetrics":[{"metrics":[{"name":"m","gauge":{"dataPoints":5}}]}]}]}"#;
+        let error = decode::<ExportMetricsServiceRequest>(json.as_bytes()).unwrap_err();
+        assert_eq!(error, r#"invalid gauge of metric "m""#);
+        let json = r#"{"resourceMetrics":[{"scopeMetrics":[{"metrics":[{"name":"m"}]}]}]}"#;
+        let request: ExportMetricsServiceRequest = decode(json.as_bytes()).unwrap();
+        assert_eq!(
+            request.resource_metrics[0].scope_metrics[0].metrics[0].data,
+            None
         );
     }
 

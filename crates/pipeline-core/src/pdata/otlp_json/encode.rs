@@ -1,4 +1,4 @@
-//! OTLP/JSON output that keeps non-finite doubles.
+//! Encoding that keeps non-finite doubles.
 //!
 //! `opentelemetry-proto`'s serde support writes OTLP/JSON correctly except for one thing:
 //! serde_json turns `NaN` and `±Infinity` into `null`, which a reader takes as "no value"
@@ -6,7 +6,7 @@
 //! disappears). The protobuf JSON mapping writes them as the strings `"NaN"`,
 //! `"Infinity"` and `"-Infinity"`, and that is what the Go Collector's readers accept.
 //!
-//! [`to_vec`] serializes through [`NonFinite`], a serializer wrapper that rewrites every
+//! [`to_writer`] serializes through [`NonFinite`], a serializer wrapper that rewrites every
 //! non-finite `f64`/`f32` into that string form wherever it occurs (data point values,
 //! sums, bounds, exemplars, `doubleValue` attributes) and passes everything else through.
 
@@ -17,36 +17,17 @@ use serde::ser::{
     SerializeMap, SerializeSeq, SerializeStruct, SerializeStructVariant, SerializeTuple,
     SerializeTupleStruct, SerializeTupleVariant, Serializer,
 };
-use tributary_pipeline_core::pdata::{Logs, Metrics, SignalData, Traces};
-
-/// A batch that can be written as one OTLP/JSON `Export*ServiceRequest` object.
-pub(crate) trait JsonPayload: SignalData {
-    /// Appends the batch's OTLP/JSON encoding (one object, no newline) to `out`.
-    fn write_json(&self, out: &mut Vec<u8>) -> serde_json::Result<()>;
-}
-
-macro_rules! json_payload {
-    ($($signal:ty),*) => {
-        $(impl JsonPayload for $signal {
-            fn write_json(&self, out: &mut Vec<u8>) -> serde_json::Result<()> {
-                to_writer(out, self.request())
-            }
-        })*
-    };
-}
-
-json_payload!(Traces, Metrics, Logs);
 
 /// Serializes `value` as compact JSON with non-finite doubles written as strings.
 #[cfg(test)]
-pub(crate) fn to_vec<T: Serialize + ?Sized>(value: &T) -> serde_json::Result<Vec<u8>> {
+fn to_vec<T: Serialize + ?Sized>(value: &T) -> serde_json::Result<Vec<u8>> {
     let mut out = Vec::with_capacity(256);
     to_writer(&mut out, value)?;
     Ok(out)
 }
 
 /// Serializes `value` into `writer` as compact JSON with non-finite doubles as strings.
-fn to_writer<W: std::io::Write, T: Serialize + ?Sized>(
+pub(super) fn to_writer<W: std::io::Write, T: Serialize + ?Sized>(
     writer: W,
     value: &T,
 ) -> serde_json::Result<()> {
@@ -346,13 +327,13 @@ impl<S: SerializeStructVariant> SerializeStructVariant for NonFinite<S> {
 
 #[cfg(test)]
 mod tests {
-    use serde_json::{Value, json};
-    use tributary_pipeline_core::pdata::proto::collector::metrics::v1::ExportMetricsServiceRequest;
-    use tributary_pipeline_core::pdata::proto::common::v1::{AnyValue, KeyValue, any_value};
-    use tributary_pipeline_core::pdata::proto::metrics::v1::{
+    use crate::pdata::proto::collector::metrics::v1::ExportMetricsServiceRequest;
+    use crate::pdata::proto::common::v1::{AnyValue, KeyValue, any_value};
+    use crate::pdata::proto::metrics::v1::{
         Gauge, Histogram, HistogramDataPoint, Metric, NumberDataPoint, ResourceMetrics,
         ScopeMetrics, metric, number_data_point,
     };
+    use serde_json::{Value, json};
 
     use super::*;
 
