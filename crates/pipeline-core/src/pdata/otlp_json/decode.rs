@@ -579,12 +579,10 @@ mod tests {
                 decode(gauge(&text.join("|")).as_bytes()).unwrap();
             for (i, expected) in values.iter().enumerate() {
                 let got = gauge_value(&request, i);
-                // serde_json's number parsing may be off by one unit in the last place.
+                // Exact: serde_json parses with `float_roundtrip`.
                 prop_assert!(
-                    got == *expected
-                        || got.is_nan() && expected.is_nan()
-                        || (got - expected).abs() <= expected.abs() * 4.0 * f64::EPSILON,
-                    "{got} != {expected}"
+                    got.to_bits() == expected.to_bits() || got.is_nan() && expected.is_nan(),
+                    "{got:e} != {expected:e}"
                 );
             }
         }
