@@ -1,8 +1,9 @@
-//! A collector of your own: built-in components next to a third-party one.
+//! A collector of your own: built-in components next to third-party ones.
 //!
 //! This is the whole program. It registers the OTLP receiver, the batch processor and the
-//! file and debug exporters from Tributary, plus the `add_attributes` processor from
-//! `examples/plugin-crate` — a separate crate that uses only the public API.
+//! debug exporter from Tributary, plus the three components of `examples/plugin-crate` —
+//! a separate crate that uses only the public API: the `lines` receiver, the `redact`
+//! processor and the `json_lines` exporter.
 //!
 //! ```sh
 //! cargo run --example custom_collector -- --config examples/configs/custom-collector.yaml
@@ -11,14 +12,16 @@
 use std::process::ExitCode;
 
 use tributary::{exporters, processors, receivers};
+use tributary_plugin_example::{json_lines, lines, redact};
 
 fn main() -> ExitCode {
     tributary::Collector::builder("custom-collector", env!("CARGO_PKG_VERSION"))
         .receiver(receivers::otlp::factory())
+        .receiver(lines::factory())
         .processor(processors::batch::factory())
-        .processor(tributary_plugin_example::factory())
-        .exporter(exporters::file::factory())
+        .processor(redact::factory())
         .exporter(exporters::debug::factory())
+        .exporter(json_lines::factory())
         .default_config(include_str!("configs/custom-collector.yaml"))
         .run_cli()
 }

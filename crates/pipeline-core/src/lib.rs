@@ -134,6 +134,7 @@ pub mod extensions;
 pub mod graph;
 mod health;
 pub mod pdata;
+pub mod prelude;
 pub mod processorhelper;
 pub mod receiverhelper;
 pub mod server;

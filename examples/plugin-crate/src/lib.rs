@@ -1,59 +1,36 @@
-//! An example of a component crate written outside Tributary, against its public API only:
-//! the **`add_attributes`** processor, which stamps attributes from its configuration onto
-//! telemetry.
+//! An example of a component crate written outside Tributary, against its public API only
+//! (`tributary_pipeline_core::prelude`): one component of each kind that moves data.
 //!
-//! ```yaml
-//! processors:
-//!   add_attributes:
-//!     resource:                 # on every resource (all signals)
-//!       deployment.environment: production
-//!     record:                   # on every span, log record or metric data point
-//!       team: payments
-//!     overwrite: false          # keep a value the data already has (default)
-//! ```
+//! - [`redact`]: a processor masking or removing attributes on all three signals;
+//! - [`lines`]: a receiver of `name value` lines over TCP, turned into gauges;
+//! - [`json_lines`]: an exporter appending each batch as an OTLP/JSON line, with the
+//!   exporter helper's queue and retries.
 //!
-//! | key | default | meaning |
-//! |---|---|---|
-//! | `resource` | `{}` | attributes set on every resource |
-//! | `record` | `{}` | attributes set on every span, log record and metric data point |
-//! | `overwrite` | `false` | replace an attribute the data already has |
-//!
-//! Register it next to the built-in components:
+//! Each has its own tests in `tests/`, written with the public
+//! `tributary_pipeline_core::testing` module only, including the conformance suite.
+//! Register them next to the built-in components:
 //!
 //! ```no_run
 //! # fn main() -> std::process::ExitCode {
 //! tributary_pipeline_core::service::Collector::builder("my-collector", "1.0.0")
-//!     .processor(tributary_plugin_example::factory())
+//!     .receiver(tributary_plugin_example::lines::factory())
+//!     .processor(tributary_plugin_example::redact::factory())
+//!     .exporter(tributary_plugin_example::json_lines::factory())
 //!     .run_cli()
 //! # }
 //! ```
+//!
+//! A component crate depends on the framework alone, and on its test helpers for tests:
+//!
+//! ```toml
+//! [dependencies]
+//! tributary-pipeline-core = "0.1"
+//! serde = { version = "1", features = ["derive"] }
+//!
+//! [dev-dependencies]
+//! tributary-pipeline-core = { version = "0.1", features = ["testing"] }
+//! ```
 
-mod config;
-mod processor;
-
-pub use config::Config;
-pub use processor::AddAttributes;
-
-use std::sync::Arc;
-
-use tributary_pipeline_core::component::{
-    CreateError, CreateSettings, Processor, ProcessorFactory, Stability,
-};
-use tributary_pipeline_core::consumer::Next;
-use tributary_pipeline_core::pdata::{OtlpRequest, Payload};
-
-/// The factory to register on a collector builder.
-pub fn factory() -> ProcessorFactory<Config> {
-    ProcessorFactory::new("add_attributes")
-        .with_traces(create, Stability::Beta)
-        .with_metrics(create, Stability::Beta)
-        .with_logs(create, Stability::Beta)
-}
-
-fn create<R: OtlpRequest + processor::Stamp>(
-    _: &CreateSettings,
-    config: &Config,
-    next: Next<Payload<R>>,
-) -> Result<Arc<dyn Processor<Payload<R>>>, CreateError> {
-    Ok(Arc::new(AddAttributes::new(config, next)))
-}
+pub mod json_lines;
+pub mod lines;
+pub mod redact;
