@@ -44,19 +44,35 @@ fn the_plugins_receive_redact_and_write() {
         stream.write_all(b"temperature 21.5\n").unwrap();
     }
 
-    let lines = eventually("the span and the gauge in the file", Duration::from_secs(15), || {
-        let lines = read_json_lines(&out);
-        let has = |key: &str| lines.iter().any(|line| line.get(key).is_some());
-        (has("resourceSpans") && has("resourceMetrics")).then_some(lines)
-    });
-    let traces = lines.iter().find(|l| l.get("resourceSpans").is_some()).unwrap();
+    let lines = eventually(
+        "the span and the gauge in the file",
+        Duration::from_secs(15),
+        || {
+            let lines = read_json_lines(&out);
+            let has = |key: &str| lines.iter().any(|line| line.get(key).is_some());
+            (has("resourceSpans") && has("resourceMetrics")).then_some(lines)
+        },
+    );
+    let traces = lines
+        .iter()
+        .find(|l| l.get("resourceSpans").is_some())
+        .unwrap();
     let span = &traces["resourceSpans"][0]["scopeSpans"][0]["spans"][0];
     assert_eq!(span["name"], "checkout");
     assert_eq!(span["attributes"][0]["key"], "password");
-    assert_eq!(span["attributes"][0]["value"]["stringValue"], "****", "{span}");
-    let metrics = lines.iter().find(|l| l.get("resourceMetrics").is_some()).unwrap();
+    assert_eq!(
+        span["attributes"][0]["value"]["stringValue"], "****",
+        "{span}"
+    );
+    let metrics = lines
+        .iter()
+        .find(|l| l.get("resourceMetrics").is_some())
+        .unwrap();
     let metric = &metrics["resourceMetrics"][0]["scopeMetrics"][0]["metrics"][0];
     assert_eq!(metric["name"], "temperature");
-    assert_eq!(metric["gauge"]["dataPoints"][0]["asDouble"], 21.5, "{metric}");
+    assert_eq!(
+        metric["gauge"]["dataPoints"][0]["asDouble"], 21.5,
+        "{metric}"
+    );
     assert!(collector.is_running());
 }

@@ -21,11 +21,11 @@ pub use crate::exporterhelper::{self, Export, ExporterHelperConfig};
 pub use crate::pdata::attributes::{
     AnyValueExt, Attributes, AttributesMut, IntoAnyValue, any_value, key_value,
 };
-pub use crate::pdata::builder::{LogsBuilder, MetricsBuilder, TracesBuilder};
+pub use crate::pdata::builder::{LogsBuilder, MetricsBuilder, TracesBuilder, now_unix_nano};
 pub use crate::pdata::otlp_json::JsonData;
 pub use crate::pdata::visit::HasAttributes;
 pub use crate::pdata::visit::layout::Items;
 pub use crate::pdata::{Logs, Metrics, Payload, Signal, SignalData, Traces};
 pub use crate::processorhelper;
-pub use crate::receiverhelper::{self, ReceiverTasks};
+pub use crate::receiverhelper::{self, ReceiverTasks, TcpServerConfig};
 pub use crate::telemetry::ReceiverMetrics;

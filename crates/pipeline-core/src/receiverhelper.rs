@@ -35,11 +35,81 @@ use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
 use tracing::Instrument;
 
-use crate::component::{ComponentError, CreateSettings};
+use crate::component::{ComponentError, ConfigError, CreateSettings, parse_endpoint};
 use crate::consumer::{ConsumeError, Next};
 use crate::pdata::SignalData;
 use crate::server::{RunningServer, ServerOptions};
 use crate::telemetry::ReceiverMetrics;
+
+/// The longest line [`ReceiverTasks::serve_tcp_lines`] accepts; a longer one closes the
+/// connection.
+pub const MAX_LINE: usize = 64 * 1024;
+
+/// A TCP server's settings, to squash into a receiver's configuration
+/// (`#[serde(rename = "server,squash")] server: TcpServerConfig`), so its keys sit at the
+/// receiver's top level:
+///
+/// | key | default | meaning |
+/// |---|---|---|
+/// | `endpoint` | the receiver's | address to listen on (`host:port`) |
+/// | `max_connections` | 4096 | connections served at once; more are closed at once |
+///
+/// ```
+/// use tributary_pipeline_core::component::{ComponentConfig, ConfigError, load_config};
+/// use tributary_pipeline_core::receiverhelper::TcpServerConfig;
+///
+/// #[derive(Debug, Default, serde::Deserialize)]
+/// #[serde(default, deny_unknown_fields)]
+/// struct Config {
+///     #[serde(rename = "server,squash")]
+///     server: TcpServerConfig,
+/// }
+/// impl ComponentConfig for Config {
+///     fn validate(&self) -> Result<(), ConfigError> {
+///         self.server.validate()
+///     }
+/// }
+///
+/// let config: Config = load_config("max_connections: 10").unwrap();
+/// assert_eq!(config.server.addr("127.0.0.1:2003").unwrap().port(), 2003);
+/// assert!(load_config::<Config>("endpoint: nowhere").is_err());
+/// ```
+#[derive(Clone, Debug, PartialEq, Eq, serde::Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct TcpServerConfig {
+    /// Address to listen on; `None` for the receiver's default.
+    pub endpoint: Option<String>,
+    /// Connections served at once.
+    pub max_connections: usize,
+}
+
+impl Default for TcpServerConfig {
+    fn default() -> Self {
+        TcpServerConfig {
+            endpoint: None,
+            max_connections: crate::server::DEFAULT_MAX_CONNECTIONS,
+        }
+    }
+}
+
+impl TcpServerConfig {
+    /// Checks the endpoint and the connection limit; errors name their key.
+    pub fn validate(&self) -> Result<(), ConfigError> {
+        if let Some(endpoint) = &self.endpoint {
+            parse_endpoint(endpoint).map_err(|e| ConfigError::at("endpoint", e))?;
+        }
+        if self.max_connections == 0 {
+            return Err(ConfigError::at("max_connections", "must be at least 1"));
+        }
+        Ok(())
+    }
+
+    /// The address to listen on: `endpoint`, or `default` when it is not set.
+    pub fn addr(&self, default: &str) -> Result<SocketAddr, ComponentError> {
+        let endpoint = self.endpoint.as_deref().unwrap_or(default);
+        parse_endpoint(endpoint).map_err(ComponentError::new)
+    }
+}
 
 /// How long [`ReceiverTasks::shutdown`] waits for work in flight by default.
 pub const SHUTDOWN_DEADLINE: Duration = Duration::from_secs(10);
@@ -213,6 +283,40 @@ impl ReceiverTasks {
         Ok(local_addr)
     }
 
+    /// Serves a newline-delimited protocol over TCP (Graphite plaintext, OpenTSDB telnet,
+    /// `name value` lines): on each connection, the complete lines each read brings are
+    /// given to `parse` at once (batching on the receiver's side), which returns the data
+    /// they make and how many of them were malformed; the data goes to `next` through
+    /// [`deliver`], the malformed count to `metrics`
+    /// ([`record_failed`](ReceiverMetrics::record_failed)). Text that is not UTF-8 is read
+    /// lossily; a line longer than [`MAX_LINE`] closes its connection. The client gets no
+    /// answer, as these protocols have none. Otherwise as [`serve_tcp`](Self::serve_tcp).
+    ///
+    /// `server` gives the address (or `default_endpoint`) and the connection limit.
+    pub fn serve_tcp_lines<T, P>(
+        &self,
+        server: &TcpServerConfig,
+        default_endpoint: &str,
+        next: &Next<T>,
+        metrics: &ReceiverMetrics,
+        parse: P,
+    ) -> Result<SocketAddr, ComponentError>
+    where
+        T: SignalData,
+        P: Fn(&str) -> (T, usize) + Send + Sync + 'static,
+    {
+        let lines = Arc::new(LineIntake {
+            next: Arc::clone(next),
+            metrics: metrics.clone(),
+            parse,
+            span: self.settings.span().clone(),
+        });
+        let addr = server.addr(default_endpoint)?;
+        self.serve_tcp(addr, server.max_connections, move |stream, peer, stop| {
+            Arc::clone(&lines).serve(stream, peer, stop)
+        })
+    }
+
     /// Receives datagrams on `addr` (its socket shared across reloads), calling
     /// `handle(datagram, peer)` for each in turn, until shutdown. Returns the bound
     /// address.
@@ -336,6 +440,55 @@ impl TaskSpawner {
         });
         self.settings
             .spawn(task.instrument(self.settings.span().clone()));
+    }
+}
+
+/// One line-protocol receiver's connections: see [`ReceiverTasks::serve_tcp_lines`].
+struct LineIntake<T, P> {
+    next: Next<T>,
+    metrics: ReceiverMetrics,
+    parse: P,
+    span: tracing::Span,
+}
+
+impl<T, P> LineIntake<T, P>
+where
+    T: SignalData,
+    P: Fn(&str) -> (T, usize) + Send + Sync + 'static,
+{
+    async fn serve(
+        self: Arc<Self>,
+        mut stream: TcpStream,
+        peer: SocketAddr,
+        stop: CancellationToken,
+    ) {
+        use tokio::io::AsyncReadExt;
+        let (mut buffer, mut filled) = (vec![0; MAX_LINE], 0);
+        loop {
+            let read = tokio::select! {
+                read = stream.read(&mut buffer[filled..]) => read,
+                () = stop.cancelled() => return,
+            };
+            let Ok(read @ 1..) = read else { return };
+            filled += read;
+            // Complete lines only: a partial last line waits for the next read.
+            let Some(end) = buffer[..filled].iter().rposition(|b| *b == b'\n') else {
+                if filled == MAX_LINE {
+                    self.span.in_scope(|| {
+                        tracing::debug!(%peer, "closing a connection whose line exceeds {MAX_LINE} bytes");
+                    });
+                    self.metrics.record_failed(1);
+                    return;
+                }
+                continue;
+            };
+            let (data, malformed) = (self.parse)(&String::from_utf8_lossy(&buffer[..end]));
+            buffer.copy_within(end + 1..filled, 0);
+            filled -= end + 1;
+            self.metrics.record_failed(malformed);
+            // No answer to give: a refusal is counted by `deliver`.
+            let _ = deliver(&self.next, &self.metrics, data).await;
+        }
     }
 }
 

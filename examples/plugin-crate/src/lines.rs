@@ -5,57 +5,41 @@
 //! receivers:
 //!   lines:
 //!     endpoint: 0.0.0.0:2003
-//!     max_connections: 100
+//!     max_connections: 1000
 //! ```
 //!
 //! | key | default | meaning |
 //! |---|---|---|
 //! | `endpoint` | `127.0.0.1:2003` | address to listen on |
-//! | `max_connections` | `100` | connections served at once; more are closed |
+//! | `max_connections` | `4096` | connections served at once; more are closed |
 //!
 //! Each read becomes one request, whatever number of lines it brings (batching on the
 //! receiver's side). A line that is not `name value` with a numeric value is counted in
-//! `lines_malformed` and skipped; the connection goes on. A line longer than 64 KiB
-//! closes the connection. Built on [`ReceiverTasks::serve_tcp`], so the socket survives a
-//! reload and shutdown waits for the lines in flight.
+//! `otelcol_receiver_failed_metric_points` and skipped; the connection goes on. A line
+//! longer than 64 KiB closes the connection. Built on
+//! [`ReceiverTasks::serve_tcp_lines`], so the socket survives a reload and shutdown waits
+//! for the lines in flight.
 
-use std::net::SocketAddr;
 use std::sync::Arc;
-use std::time::{SystemTime, UNIX_EPOCH};
 
 use serde::Deserialize;
-use tokio::io::AsyncReadExt;
-use tokio::net::TcpStream;
 use tributary_pipeline_core::prelude::*;
-use tributary_pipeline_core::telemetry::Counter;
 
-/// The longest line accepted, and the read buffer's size.
-const MAX_LINE: usize = 64 * 1024;
+/// Where the receiver listens unless `endpoint` says otherwise.
+const DEFAULT_ENDPOINT: &str = "127.0.0.1:2003";
 
-/// The `lines` configuration.
-#[derive(Clone, Debug, Deserialize)]
+/// The `lines` configuration: the TCP server's keys.
+#[derive(Clone, Debug, Default, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct Config {
-    /// Address to listen on.
-    pub endpoint: String,
-    /// Connections served at once.
-    pub max_connections: usize,
-}
-
-impl Default for Config {
-    fn default() -> Self {
-        Config {
-            endpoint: "127.0.0.1:2003".into(),
-            max_connections: 100,
-        }
-    }
+    /// `endpoint`, `max_connections`.
+    #[serde(rename = "server,squash")]
+    pub server: TcpServerConfig,
 }
 
 impl ComponentConfig for Config {
     fn validate(&self) -> Result<(), ConfigError> {
-        parse_endpoint(&self.endpoint)
-            .map(drop)
-            .map_err(|e| ConfigError::at("endpoint", e))
+        self.server.validate()
     }
 }
 
@@ -69,36 +53,32 @@ fn create(
     config: &Config,
     next: Next<Metrics>,
 ) -> Result<Arc<dyn Receiver>, CreateError> {
-    let registry = settings.metrics();
-    let connection = Connection {
-        next,
-        metrics: ReceiverMetrics::new(registry, settings.id(), "tcp", Signal::Metrics),
-        malformed: registry.counter("lines_malformed", "Lines skipped as malformed.", &[]),
-    };
     Ok(Arc::new(LinesReceiver {
-        endpoint: parse_endpoint(&config.endpoint).map_err(CreateError::new)?,
-        max_connections: config.max_connections,
-        connection: Arc::new(connection),
+        server: config.server.clone(),
+        metrics: ReceiverMetrics::new(settings.metrics(), settings.id(), "tcp", Signal::Metrics),
         tasks: ReceiverTasks::new(settings),
+        next,
     }))
 }
 
-/// The receiver: its address and the tasks serving it.
+/// The receiver: where it listens, where the data goes, and the tasks serving it.
 pub struct LinesReceiver {
-    endpoint: SocketAddr,
-    max_connections: usize,
-    connection: Arc<Connection>,
+    server: TcpServerConfig,
+    next: Next<Metrics>,
+    metrics: ReceiverMetrics,
     tasks: ReceiverTasks,
 }
 
 #[async_trait]
 impl Component for LinesReceiver {
     async fn start(&self, _host: &Host) -> Result<(), ComponentError> {
-        let connection = Arc::clone(&self.connection);
-        self.tasks.serve_tcp(
-            self.endpoint,
-            self.max_connections,
-            move |stream, _, stop| Arc::clone(&connection).serve(stream, stop),
+        let tasks = &self.tasks;
+        tasks.serve_tcp_lines(
+            &self.server,
+            DEFAULT_ENDPOINT,
+            &self.next,
+            &self.metrics,
+            parse,
         )?;
         Ok(())
     }
@@ -108,56 +88,17 @@ impl Component for LinesReceiver {
     }
 }
 
-/// What every connection shares: where the data goes, and the counters.
-struct Connection {
-    next: Next<Metrics>,
-    metrics: ReceiverMetrics,
-    malformed: Counter,
-}
-
-impl Connection {
-    async fn serve(self: Arc<Self>, mut stream: TcpStream, stop: CancellationToken) {
-        let (mut buffer, mut filled) = (vec![0; MAX_LINE], 0);
-        loop {
-            let read = tokio::select! {
-                read = stream.read(&mut buffer[filled..]) => read,
-                () = stop.cancelled() => return,
-            };
-            let Ok(read @ 1..) = read else { return };
-            filled += read;
-            // Complete lines only; a partial last line waits for the next read.
-            let Some(end) = buffer[..filled].iter().rposition(|b| *b == b'\n') else {
-                if filled == MAX_LINE { return } else { continue }
-            };
-            let metrics = self.parse(&buffer[..end]);
-            buffer.copy_within(end + 1..filled, 0);
-            filled -= end + 1;
-            // The client gets no answer: a refused batch is counted by `deliver`.
-            let _ = receiverhelper::deliver(&self.next, &self.metrics, metrics).await;
-        }
-    }
-
-    fn parse(&self, lines: &[u8]) -> Metrics {
-        let now = SystemTime::now()
-            .duration_since(UNIX_EPOCH)
-            .map_or(0, |d| d.as_nanos() as u64);
-        let mut metrics = MetricsBuilder::new();
-        for line in String::from_utf8_lossy(lines)
-            .lines()
-            .filter(|l| !l.trim().is_empty())
-        {
-            let mut fields = line.split_whitespace();
-            match (
-                fields.next(),
-                fields.next().map(str::parse::<f64>),
-                fields.next(),
-            ) {
-                (Some(name), Some(Ok(value)), None) => {
-                    metrics.gauge(name, "").double(vec![], now, value);
-                }
-                _ => self.malformed.inc(),
+/// The gauges of the lines one read brought, and how many lines were malformed.
+fn parse(text: &str) -> (Metrics, usize) {
+    let (now, mut batch, mut malformed) = (now_unix_nano(), MetricsBuilder::new(), 0);
+    for line in text.lines().filter(|line| !line.trim().is_empty()) {
+        let mut fields = line.split_whitespace();
+        match (fields.next(), fields.next().map(str::parse), fields.next()) {
+            (Some(name), Some(Ok(value)), None) => {
+                batch.gauge(name, "").double(vec![], now, value);
             }
+            _ => malformed += 1,
         }
-        metrics.build()
     }
+    (batch.build(), malformed)
 }

@@ -59,7 +59,13 @@ async fn lines_become_gauges_and_malformed_ones_are_counted_and_skipped() {
     eventually(
         "the malformed line counted",
         Duration::from_secs(10),
-        || (settings.metrics().value("lines_malformed", &[]) == Some(1.0)).then_some(()),
+        || {
+            let failed = settings.metrics().value(
+                "otelcol_receiver_failed_metric_points",
+                &[("receiver", "lines"), ("transport", "tcp")],
+            );
+            (failed == Some(1.0)).then_some(())
+        },
     )
     .await;
     let accepted = settings.metrics().value(

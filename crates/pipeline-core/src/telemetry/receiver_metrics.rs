@@ -14,6 +14,7 @@ use crate::pdata::Signal;
 pub struct ReceiverMetrics {
     accepted: Counter,
     refused: Counter,
+    failed: Counter,
 }
 
 impl ReceiverMetrics {
@@ -39,6 +40,11 @@ impl ReceiverMetrics {
                 &format!("Number of {item} that could not be pushed into the pipeline."),
                 &labels,
             ),
+            failed: registry.counter(
+                &format!("otelcol_receiver_failed_{item}"),
+                &format!("Number of {item} the receiver could not read (malformed input)."),
+                &labels,
+            ),
         }
     }
 
@@ -48,5 +54,11 @@ impl ReceiverMetrics {
             Ok(()) => self.accepted.add(items as u64),
             Err(_) => self.refused.add(items as u64),
         }
+    }
+
+    /// Records `items` items the receiver could not read (malformed lines, datagrams or
+    /// values), which never reached the pipeline.
+    pub fn record_failed(&self, items: usize) {
+        self.failed.add(items as u64);
     }
 }

@@ -118,3 +118,13 @@ fn push_last<T>(items: &mut Vec<T>, item: T) -> &mut T {
     let index = items.len() - 1;
     &mut items[index]
 }
+
+/// Now, in nanoseconds since the Unix epoch: the time of a data point or record that
+/// carries none of its own. 0 if the clock is before the epoch.
+pub fn now_unix_nano() -> u64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |since| {
+            u64::try_from(since.as_nanos()).unwrap_or(u64::MAX)
+        })
+}
