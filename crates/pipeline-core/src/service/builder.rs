@@ -178,6 +178,8 @@ impl CollectorBuilder {
 
     /// Whether the collector installs its own `tracing` subscriber configured by
     /// `service::telemetry::logs` (default: no when embedded, yes under `run_cli`).
+    /// Feature `cli`.
+    #[cfg(feature = "cli")]
     pub fn install_logging(mut self, install: bool) -> Self {
         self.install_logging = install;
         self

@@ -10,6 +10,7 @@ use tokio_util::sync::CancellationToken;
 use tributary_confmap::{Conf, Resolver, redact_userinfo};
 
 use super::gates::ServiceGates;
+#[cfg(feature = "cli")]
 use super::logging;
 use super::telemetry::MetricsServer;
 use crate::component::{BuildInfo, CollectorFacilities, StatusRegistry};
@@ -64,6 +65,8 @@ pub(crate) struct Inner {
     pub(crate) facilities: CollectorFacilities,
     pub(crate) resolver: Resolver,
     pub(crate) health: ServiceHealth,
+    /// Read by the `cli` feature's logging setup only.
+    #[cfg_attr(not(feature = "cli"), allow(dead_code))]
     pub(crate) install_logging: bool,
     pub(crate) shutdown_timeout: Duration,
     gates: ServiceGates,
@@ -225,6 +228,7 @@ impl Collector {
 
     async fn run_until_stopped(&self) -> Result<(), CollectorError> {
         let plan = self.plan().await?;
+        #[cfg(feature = "cli")]
         if self.inner.install_logging {
             logging::install(&plan.config.service.telemetry.logs);
         }
@@ -336,6 +340,7 @@ impl Collector {
                     }
                     running.metrics_server = server;
                 }
+                #[cfg(feature = "cli")]
                 if self.inner.install_logging {
                     logging::apply(&telemetry.logs);
                 }

@@ -11,12 +11,15 @@
 //! anything running stops, and an invalid one leaves the running pipelines untouched.
 
 mod builder;
+#[cfg(feature = "cli")]
 mod cli;
 mod collector;
 mod embedded;
 mod gates;
+#[cfg(feature = "cli")]
 mod logging;
 mod process;
+#[cfg(feature = "cli")]
 mod redact;
 mod telemetry;
 
