@@ -524,9 +524,14 @@ pub async fn deliver<T: SignalData>(
 /// let (traces, logs) = (server.member(), server.member());
 /// traces.start(|| async { Ok("listening") }).await.unwrap();
 /// logs.start(|| async { unreachable!("already running") }).await.unwrap();
-/// traces.shutdown(|_| async { unreachable!("logs still runs") }).await;
+/// traces.shutdown(|_| async { unreachable!("logs still runs") }).await.unwrap();
 /// assert_eq!(server.running().await, Some("listening"));
-/// logs.shutdown(|running| async move { assert_eq!(running, "listening") }).await;
+/// logs.shutdown(|running| async move {
+///     assert_eq!(running, "listening");
+///     Ok(())
+/// })
+/// .await
+/// .unwrap();
 /// assert_eq!(server.running().await, None);
 /// # }
 /// ```
@@ -605,22 +610,24 @@ impl<R: Send> SharedLifecycleMember<R> {
         Ok(())
     }
 
-    /// Counts this instance as stopped; the last one stops the shared state with `stop`.
-    /// Does nothing for an instance not started.
-    pub async fn shutdown<F, Fut>(&self, stop: F)
+    /// Counts this instance as stopped; the last one stops the shared state with `stop`
+    /// and returns its outcome. Does nothing for an instance not started.
+    pub async fn shutdown<F, Fut>(&self, stop: F) -> Result<(), ComponentError>
     where
         F: FnOnce(R) -> Fut,
-        Fut: Future<Output = ()>,
+        Fut: Future<Output = Result<(), ComponentError>>,
     {
         let mut state = self.lifecycle.state.lock().await;
         if !self.started.swap(false, Ordering::SeqCst) {
-            return;
+            return Ok(());
         }
         state.members -= 1;
-        if state.members == 0
-            && let Some(running) = state.running.take()
-        {
-            stop(running).await;
+        match state.running.take() {
+            Some(running) if state.members == 0 => stop(running).await,
+            other => {
+                state.running = other;
+                Ok(())
+            }
         }
     }
 

@@ -4,9 +4,10 @@ use std::marker::PhantomData;
 use std::sync::Arc;
 
 use async_trait::async_trait;
-use tributary_pipeline_core::component::{ComponentError, Host};
+use tributary_pipeline_core::component::{ComponentError, DedicatedThread, Host};
 use tributary_pipeline_core::consumer::ConsumeError;
 use tributary_pipeline_core::exporterhelper::Export;
+use tributary_pipeline_core::receiverhelper::SharedLifecycleMember;
 
 use super::config::{Config, Verbosity};
 use super::output::{DebugOutput, Rendered};
@@ -16,6 +17,7 @@ use super::sampler::Sampler;
 /// Prints batches of one signal through the exporter's shared [`DebugOutput`].
 pub(crate) struct DebugExporter<T> {
     output: Arc<DebugOutput>,
+    lifecycle: SharedLifecycleMember<DedicatedThread>,
     verbosity: Verbosity,
     sampler: Sampler,
     signal: PhantomData<fn(T)>,
@@ -24,6 +26,7 @@ pub(crate) struct DebugExporter<T> {
 impl<T> DebugExporter<T> {
     pub(crate) fn new(config: &Config, output: Arc<DebugOutput>) -> Self {
         DebugExporter {
+            lifecycle: output.lifecycle.member(),
             output,
             verbosity: config.verbosity,
             sampler: Sampler::new(config.sampling_initial, config.sampling_thereafter),
@@ -63,10 +66,15 @@ impl<T: Printable> Export<T> for DebugExporter<T> {
     }
 
     async fn start(&self, _host: &Host) -> Result<(), ComponentError> {
-        self.output.start().await
+        self.lifecycle.start(|| async { self.output.open() }).await
     }
 
+    /// Waits until what this signal queued is written; the last signal's instance also
+    /// stops the thread.
     async fn shutdown(&self) -> Result<(), ComponentError> {
-        self.output.shutdown().await
+        self.output.flush().await;
+        self.lifecycle
+            .shutdown(|thread| self.output.close(thread))
+            .await
     }
 }

@@ -7,13 +7,14 @@
 
 use std::io::{self, Write};
 #[cfg(test)]
-use std::sync::{Arc, Mutex};
-use std::sync::{PoisonError, RwLock};
+use std::sync::Mutex;
+use std::sync::{Arc, PoisonError, RwLock};
 use std::time::Duration;
 
 use tokio::sync::{mpsc, oneshot};
 use tributary_pipeline_core::component::{ComponentError, DedicatedThread};
 use tributary_pipeline_core::consumer::ConsumeError;
+use tributary_pipeline_core::receiverhelper::SharedLifecycle;
 
 /// Batches waiting to be printed before exporters wait for room.
 const QUEUE: usize = 64;
@@ -101,16 +102,10 @@ const SHUTDOWN_WAIT: Duration = Duration::from_secs(10);
 /// thread started by the first signal's start and joined when the last one shuts down.
 pub(crate) struct DebugOutput {
     destination: Destination,
-    /// Serializes starts and shutdowns; counts the started instances and owns the thread.
-    lifecycle: tokio::sync::Mutex<Lifecycle>,
+    /// The thread, run while some signal's instance is started.
+    pub(crate) lifecycle: Arc<SharedLifecycle<DedicatedThread>>,
     /// The thread's inbox while it runs.
     jobs: RwLock<Option<mpsc::Sender<Job>>>,
-}
-
-#[derive(Default)]
-struct Lifecycle {
-    started: usize,
-    thread: Option<DedicatedThread>,
 }
 
 impl DebugOutput {
@@ -121,51 +116,35 @@ impl DebugOutput {
     pub(crate) fn new(destination: Destination) -> io::Result<Self> {
         Ok(DebugOutput {
             destination,
-            lifecycle: tokio::sync::Mutex::new(Lifecycle::default()),
+            lifecycle: Arc::new(SharedLifecycle::new()),
             jobs: RwLock::new(None),
         })
     }
 
-    /// Starts the output thread, unless another signal's instance already did.
-    pub(crate) async fn start(&self) -> Result<(), ComponentError> {
-        let mut lifecycle = self.lifecycle.lock().await;
-        if lifecycle.started == 0 {
-            let (jobs, inbox) = mpsc::channel::<Job>(QUEUE);
-            let destination = self.destination.clone();
-            let thread =
-                DedicatedThread::spawn("tributary-debug-exporter", move || run(destination, inbox))
-                    .map_err(|e| ComponentError::with_source("starting the output thread", e))?;
-            lifecycle.thread = Some(thread);
-            *self.jobs.write().unwrap_or_else(PoisonError::into_inner) = Some(jobs);
-        }
-        lifecycle.started += 1;
-        Ok(())
+    /// Starts the output thread (the first signal's instance does, through the
+    /// lifecycle).
+    pub(crate) fn open(&self) -> Result<DedicatedThread, ComponentError> {
+        let (jobs, inbox) = mpsc::channel::<Job>(QUEUE);
+        let destination = self.destination.clone();
+        let thread =
+            DedicatedThread::spawn("tributary-debug-exporter", move || run(destination, inbox))
+                .map_err(|e| ComponentError::with_source("starting the output thread", e))?;
+        *self.jobs.write().unwrap_or_else(PoisonError::into_inner) = Some(jobs);
+        Ok(thread)
     }
 
-    /// Waits until everything queued so far is written; the last started instance to shut
-    /// down also stops the thread and joins it (waiting at most 10 s).
-    pub(crate) async fn shutdown(&self) -> Result<(), ComponentError> {
-        let mut lifecycle = self.lifecycle.lock().await;
-        if lifecycle.started == 0 {
-            return Ok(());
-        }
-        lifecycle.started -= 1;
-        if lifecycle.started > 0 {
-            self.flush().await;
-            return Ok(());
-        }
+    /// Stops the output thread and joins it, waiting at most 10 s (the last signal's
+    /// instance does, through the lifecycle).
+    pub(crate) async fn close(&self, thread: DedicatedThread) -> Result<(), ComponentError> {
         // Closing the inbox lets the thread print what is queued, flush and end.
         self.jobs
             .write()
             .unwrap_or_else(PoisonError::into_inner)
             .take();
-        match lifecycle.thread.take() {
-            Some(thread) => thread
-                .join(SHUTDOWN_WAIT)
-                .await
-                .map_err(|e| ComponentError::with_source("stopping the output thread", e)),
-            None => Ok(()),
-        }
+        thread
+            .join(SHUTDOWN_WAIT)
+            .await
+            .map_err(|e| ComponentError::with_source("stopping the output thread", e))
     }
 
     fn jobs(&self) -> Option<mpsc::Sender<Job>> {
@@ -186,7 +165,7 @@ impl DebugOutput {
     }
 
     /// Waits until everything queued so far is written.
-    async fn flush(&self) {
+    pub(crate) async fn flush(&self) {
         let Some(jobs) = self.jobs() else {
             return;
         };

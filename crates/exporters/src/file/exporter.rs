@@ -12,6 +12,7 @@ use tributary_pipeline_core::component::{
 };
 use tributary_pipeline_core::consumer::ConsumeError;
 use tributary_pipeline_core::exporterhelper::Export;
+use tributary_pipeline_core::receiverhelper::{SharedLifecycle, SharedLifecycleMember};
 
 use super::config::Config;
 use super::record::RecordFormat;
@@ -24,8 +25,8 @@ use tributary_pipeline_core::pdata::otlp_json::JsonData;
 /// starts, closed (synced) when the last one shuts down.
 pub(crate) struct FileSink {
     settings: WriterSettings,
-    /// Serializes starts and shutdowns; counts the started instances.
-    lifecycle: tokio::sync::Mutex<usize>,
+    lifecycle: Arc<SharedLifecycle<Arc<FileWriter>>>,
+    /// The open file while the lifecycle runs, for writes that must not wait for its lock.
     writer: RwLock<Option<Arc<FileWriter>>>,
 }
 
@@ -53,43 +54,28 @@ impl FileSink {
                 sync_interval: config.flush_interval,
                 create_directory,
             },
-            lifecycle: tokio::sync::Mutex::new(0),
+            lifecycle: Arc::new(SharedLifecycle::new()),
             writer: RwLock::new(None),
         })
     }
 
-    async fn start(&self) -> Result<(), ComponentError> {
-        let mut started = self.lifecycle.lock().await;
-        if *started == 0 {
-            let writer = FileWriter::open(self.settings.clone()).await.map_err(|e| {
-                ComponentError::with_source(format!("opening {}", self.settings.path.display()), e)
-            })?;
-            *self.writer.write().unwrap_or_else(|e| e.into_inner()) = Some(Arc::new(writer));
-        }
-        *started += 1;
-        Ok(())
+    async fn open(&self) -> Result<Arc<FileWriter>, ComponentError> {
+        let writer = FileWriter::open(self.settings.clone()).await.map_err(|e| {
+            ComponentError::with_source(format!("opening {}", self.settings.path.display()), e)
+        })?;
+        let writer = Arc::new(writer);
+        *self.writer.write().unwrap_or_else(|e| e.into_inner()) = Some(Arc::clone(&writer));
+        Ok(writer)
     }
 
-    async fn shutdown(&self) -> Result<(), ComponentError> {
-        let mut started = self.lifecycle.lock().await;
-        if *started == 0 {
-            return Ok(());
-        }
-        *started -= 1;
-        if *started > 0 {
-            return Ok(());
-        }
-        let writer = self
-            .writer
+    async fn close(&self, writer: Arc<FileWriter>) -> Result<(), ComponentError> {
+        self.writer
             .write()
             .unwrap_or_else(|e| e.into_inner())
             .take();
-        if let Some(writer) = writer {
-            writer.close().await.map_err(|e| {
-                ComponentError::with_source(format!("closing {}", self.settings.path.display()), e)
-            })?;
-        }
-        Ok(())
+        writer.close().await.map_err(|e| {
+            ComponentError::with_source(format!("closing {}", self.settings.path.display()), e)
+        })
     }
 
     fn writer(&self) -> Option<Arc<FileWriter>> {
@@ -103,6 +89,7 @@ impl FileSink {
 /// Writes one signal's batches through the shared [`FileSink`].
 pub(crate) struct FileExporter<T> {
     sink: Arc<FileSink>,
+    lifecycle: SharedLifecycleMember<Arc<FileWriter>>,
     format: RecordFormat,
     status: StatusReporter,
     /// Whether the last write failed (so recovery is reported once).
@@ -113,6 +100,7 @@ pub(crate) struct FileExporter<T> {
 impl<T> FileExporter<T> {
     pub(crate) fn new(settings: &CreateSettings, config: &Config, sink: Arc<FileSink>) -> Self {
         FileExporter {
+            lifecycle: sink.lifecycle.member(),
             sink,
             format: RecordFormat {
                 format: config.format,
@@ -135,7 +123,7 @@ impl<T> FileExporter<T> {
 #[async_trait]
 impl<T: JsonData> Export<T> for FileExporter<T> {
     async fn start(&self, _host: &Host) -> Result<(), ComponentError> {
-        self.sink.start().await
+        self.lifecycle.start(|| self.sink.open()).await
     }
 
     async fn export(&self, data: T) -> Result<(), ConsumeError> {
@@ -167,6 +155,8 @@ impl<T: JsonData> Export<T> for FileExporter<T> {
     }
 
     async fn shutdown(&self) -> Result<(), ComponentError> {
-        self.sink.shutdown().await
+        self.lifecycle
+            .shutdown(|writer| self.sink.close(writer))
+            .await
     }
 }

@@ -278,7 +278,11 @@ impl<R: OtlpSignal> Component for OtlpReceiver<R> {
 
     async fn shutdown(&self) -> Result<(), ComponentError> {
         self.unregister();
-        self.lifecycle.shutdown(stop).await;
-        Ok(())
+        self.lifecycle
+            .shutdown(|listeners| async {
+                stop(listeners).await;
+                Ok(())
+            })
+            .await
     }
 }
