@@ -12,7 +12,9 @@
 //! |---|---|
 //! | [`pdata`] | telemetry as OTLP requests per signal ([`Traces`](pdata::Traces), [`Metrics`](pdata::Metrics), [`Logs`](pdata::Logs)), shared copy-on-write |
 //! | [`consumer`] | the [`Consumer`](consumer::Consumer) contract, [`ConsumeError`](consumer::ConsumeError), the concurrent [`Fanout`](consumer::Fanout) |
+//! | [`prelude`] | what a component crate imports |
 //! | [`component`] | component traits, factories, IDs, [`CreateSettings`](component::CreateSettings), [`Host`](component::Host) |
+//! | [`processorhelper`], [`receiverhelper`] | processors from a function; receivers' tasks, servers and accounting |
 //! | [`exporterhelper`] | queue → batch → retry → timeout around an exporter's `export` |
 //! | [`extensions`] | the extensions the framework provides (health check, file storage) |
 //! | [`graph`] | pipelines built from `service::pipelines` |
@@ -25,80 +27,86 @@
 //! A component is three things: a **config** type (serde, with defaults, unknown keys
 //! rejected), the **component** itself (a [`Component`](component::Component) lifecycle
 //! plus, for processors and exporters, a [`Consumer`](consumer::Consumer)), and a
-//! **factory** that builds it from the config. Here is a complete processor that drops
-//! spans whose name is on a deny list, registered next to nothing else on a collector:
+//! **factory** naming its type and giving one create function per signal it handles, with
+//! that signal's [`Stability`](component::Stability). Everything it needs comes from one
+//! import, [`prelude`]. A component crate depends on this crate alone (no default
+//! features: the command line stays in the program), and on its `testing` feature for
+//! tests:
+//!
+//! ```toml
+//! [dependencies]
+//! tributary-pipeline-core = { version = "0.1", default-features = false }
+//! serde = { version = "1", features = ["derive"] }
+//!
+//! [dev-dependencies]
+//! tributary-pipeline-core = { version = "0.1", features = ["testing"] }
+//! ```
+//!
+//! Rules every component keeps, which the conformance suite (`testing::check_processor`
+//! and its siblings) checks: the config refuses unknown keys and `validate` names the key
+//! at fault; creating a component does no I/O (`validate` creates components): sockets,
+//! files and threads are opened in `start`; `shutdown` works without `start`, and twice.
+//! `examples/plugin-crate` holds three of the walkthroughs below as a crate of its own,
+//! with their tests.
+//!
+//! ## A processor
+//!
+//! [`processorhelper::from_fn`] turns a function over the mutable request into a
+//! processor; the [`pdata`] visitors edit spans, log records and data points of every kind
+//! alike, and copy data shared with another pipeline only when they change something. A
+//! request left without items goes no further. The framework counts every processor's
+//! `otelcol_processor_incoming_items` and `outgoing_items`.
 //!
 //! ```
 //! use std::sync::Arc;
-//!
-//! use async_trait::async_trait;
 //! use serde::Deserialize;
-//! use tributary_pipeline_core::component::{
-//!     Component, ComponentConfig, ConfigError, CreateError, CreateSettings, Processor,
-//!     ProcessorFactory, Stability,
-//! };
-//! use tributary_pipeline_core::consumer::{Capabilities, ConsumeError, Consumer, Next};
-//! use tributary_pipeline_core::pdata::Traces;
+//! use tributary_pipeline_core::prelude::*;
 //!
-//! /// processors::drop_spans — YAML: `drop_spans: { names: [healthz, readyz] }`
-//! #[derive(Debug, Default, Deserialize)]
+//! /// processors::drop_debug — drops spans, log records and data points marked
+//! /// `debug: true`. YAML: `drop_debug: { key: debug }`
+//! #[derive(Clone, Debug, Deserialize)]
 //! #[serde(default, deny_unknown_fields)]
 //! pub struct Config {
-//!     /// Span names to drop.
-//!     pub names: Vec<String>,
+//!     /// The boolean attribute that marks an item to drop.
+//!     pub key: String,
+//! }
+//!
+//! impl Default for Config {
+//!     fn default() -> Self {
+//!         Config { key: "debug".into() }
+//!     }
 //! }
 //!
 //! impl ComponentConfig for Config {
 //!     fn validate(&self) -> Result<(), ConfigError> {
-//!         if self.names.is_empty() {
-//!             return Err(ConfigError::at("names", "list at least one span name"));
+//!         if self.key.is_empty() {
+//!             return Err(ConfigError::at("key", "name an attribute"));
 //!         }
 //!         Ok(())
 //!     }
 //! }
 //!
-//! /// The processor: a lifecycle (nothing to start) and a consumer.
-//! pub struct DropSpans {
-//!     names: Vec<String>,
-//!     next: Next<Traces>,
-//! }
-//!
-//! #[async_trait]
-//! impl Component for DropSpans {}
-//!
-//! #[async_trait]
-//! impl Consumer<Traces> for DropSpans {
-//!     async fn consume(&self, mut traces: Traces) -> Result<(), ConsumeError> {
-//!         // `make_mut` copies the data only if another consumer still shares it.
-//!         for rs in &mut traces.make_mut().resource_spans {
-//!             for ss in &mut rs.scope_spans {
-//!                 ss.spans.retain(|span| !self.names.contains(&span.name));
-//!             }
-//!         }
-//!         if traces.is_empty() {
-//!             return Ok(());
-//!         }
-//!         // Answer only once the data was handed on, with the next stage's answer.
-//!         self.next.consume(traces).await
-//!     }
-//!
-//!     fn capabilities(&self) -> Capabilities {
-//!         Capabilities { mutates_data: true }
-//!     }
-//! }
-//!
-//! /// The factory: the type name, and a create function for each signal handled, with its
-//! /// stability. Metrics and logs are not handled: "signal not supported".
 //! pub fn factory() -> ProcessorFactory<Config> {
-//!     ProcessorFactory::new("drop_spans").with_traces(create, Stability::Alpha)
+//!     ProcessorFactory::new("drop_debug")
+//!         .with_traces(create, Stability::Alpha)
+//!         .with_logs(create, Stability::Alpha)
 //! }
 //!
-//! fn create(
+//! /// One function for both signals: spans and log records both have attributes.
+//! fn create<R>(
 //!     _settings: &CreateSettings,
 //!     config: &Config,
-//!     next: Next<Traces>,
-//! ) -> Result<Arc<dyn Processor<Traces>>, CreateError> {
-//!     Ok(Arc::new(DropSpans { names: config.names.clone(), next }))
+//!     next: Next<Payload<R>>,
+//! ) -> Result<Arc<dyn Processor<Payload<R>>>, CreateError>
+//! where
+//!     R: Items,
+//!     R::Record: HasAttributes,
+//! {
+//!     let key = config.key.clone();
+//!     Ok(processorhelper::from_fn(next, move |data: &mut Payload<R>| {
+//!         data.retain_records(|_, record| record.attributes().get_bool(&key) != Some(true));
+//!         Ok(())
+//!     }))
 //! }
 //!
 //! // Register it on a collector, next to built-in components:
@@ -107,21 +115,225 @@
 //! # drop(builder);
 //! ```
 //!
-//! Receivers are built by a [`ReceiverFactory`](component::ReceiverFactory) and push to the
-//! [`Next`](consumer::Next) consumer they are created with; exporters implement
-//! [`Export`](exporterhelper::Export) and are wrapped by
-//! [`exporterhelper::build`], which adds the sending queue, retries and timeouts; their
-//! configs squash in an [`ExporterHelperConfig`](exporterhelper::ExporterHelperConfig) for
-//! its keys (`timeout`, `retry_on_failure`, `sending_queue`). Their errors are classified ([`ConsumeError::permanent`](consumer::ConsumeError::permanent),
+//! ## A receiver
+//!
+//! A receiver pushes what it reads to the [`Next`](consumer::Next) consumer it was created
+//! with, and answers its client only once that consumer answered. [`receiverhelper`] does
+//! the rest: [`ReceiverTasks`](receiverhelper::ReceiverTasks) serves TCP, UDP or HTTP on
+//! sockets that survive a reload and stops its tasks at shutdown;
+//! [`deliver`](receiverhelper::deliver) records the Go Collector's accepted and refused
+//! counts; the [`pdata::builder`]s build metrics and logs. **Batch on the receiver's
+//! side**: a receiver that reads one item at a time (a line, a datagram) should gather
+//! what one read brings into one request, as `serve_tcp_lines` does — a pipeline call per
+//! item costs far more than the item.
+//!
+//! ```
+//! use std::sync::Arc;
+//! use serde::Deserialize;
+//! use tributary_pipeline_core::prelude::*;
+//!
+//! /// receivers::lines — `name value` lines over TCP. YAML: `lines: { endpoint: 0.0.0.0:2003 }`
+//! #[derive(Clone, Debug, Default, Deserialize)]
+//! #[serde(default, deny_unknown_fields)]
+//! pub struct Config {
+//!     /// `endpoint`, `max_connections`, at the receiver's top level.
+//!     #[serde(rename = "server,squash")]
+//!     pub server: TcpServerConfig,
+//! }
+//!
+//! impl ComponentConfig for Config {
+//!     fn validate(&self) -> Result<(), ConfigError> {
+//!         self.server.validate()
+//!     }
+//! }
+//!
+//! pub fn factory() -> ReceiverFactory<Config> {
+//!     ReceiverFactory::new("lines").with_metrics(create, Stability::Development)
+//! }
+//!
+//! fn create(
+//!     settings: &CreateSettings,
+//!     config: &Config,
+//!     next: Next<Metrics>,
+//! ) -> Result<Arc<dyn Receiver>, CreateError> {
+//!     Ok(Arc::new(Lines {
+//!         server: config.server.clone(),
+//!         metrics: ReceiverMetrics::new(settings.metrics(), settings.id(), "tcp", Signal::Metrics),
+//!         tasks: ReceiverTasks::new(settings), // no I/O yet
+//!         next,
+//!     }))
+//! }
+//!
+//! pub struct Lines {
+//!     server: TcpServerConfig,
+//!     next: Next<Metrics>,
+//!     metrics: ReceiverMetrics,
+//!     tasks: ReceiverTasks,
+//! }
+//!
+//! #[async_trait]
+//! impl Component for Lines {
+//!     async fn start(&self, _host: &Host) -> Result<(), ComponentError> {
+//!         let tasks = &self.tasks;
+//!         tasks.serve_tcp_lines(&self.server, "127.0.0.1:2003", &self.next, &self.metrics, parse)?;
+//!         Ok(())
+//!     }
+//!
+//!     async fn shutdown(&self) -> Result<(), ComponentError> {
+//!         self.tasks.shutdown(receiverhelper::SHUTDOWN_DEADLINE).await
+//!     }
+//! }
+//!
+//! /// One read's lines as one batch of gauges, and how many lines were malformed
+//! /// (counted as `otelcol_receiver_failed_metric_points`).
+//! fn parse(text: &str) -> (Metrics, usize) {
+//!     let (now, mut batch, mut malformed) = (now_unix_nano(), MetricsBuilder::new(), 0);
+//!     for line in text.lines() {
+//!         match line.split_once(' ').map(|(name, value)| (name, value.trim().parse())) {
+//!             Some((name, Ok(value))) => {
+//!                 batch.gauge(name, "").double(vec![], now, value);
+//!             }
+//!             _ => malformed += 1,
+//!         }
+//!     }
+//!     (batch.build(), malformed)
+//! }
+//! # let _ = factory();
+//! ```
+//!
+//! ## An exporter
+//!
+//! An exporter implements [`Export`](exporterhelper::Export) — what to do with one batch —
+//! and [`exporterhelper::build`] wraps it in the sending queue, retries and timeout. Its
+//! config squashes in the helper's keys (`timeout`, `retry_on_failure`, `sending_queue`),
+//! so they sit at the exporter's top level as in the Go Collector. Errors are classified
+//! ([`ConsumeError::permanent`](consumer::ConsumeError::permanent),
 //! [`retryable`](consumer::ConsumeError::retryable),
 //! [`throttled`](consumer::ConsumeError::throttled)), and every layer above keeps the class.
+//!
+//! ```
+//! use std::sync::Arc;
+//! use serde::Deserialize;
+//! use tributary_pipeline_core::prelude::*;
+//!
+//! /// exporters::stdout_json — each batch as an OTLP/JSON line on standard output.
+//! #[derive(Debug, Default, Deserialize)]
+//! #[serde(default, deny_unknown_fields)]
+//! pub struct Config {
+//!     /// `timeout`, `retry_on_failure`, `sending_queue`.
+//!     #[serde(rename = "helper,squash")]
+//!     pub helper: ExporterHelperConfig,
+//! }
+//!
+//! impl ComponentConfig for Config {
+//!     fn validate(&self) -> Result<(), ConfigError> {
+//!         self.helper.validate()
+//!     }
+//! }
+//!
+//! pub fn factory() -> ExporterFactory<Config> {
+//!     ExporterFactory::new("stdout_json")
+//!         .with_traces(create, Stability::Development)
+//!         .with_metrics(create, Stability::Development)
+//!         .with_logs(create, Stability::Development)
+//! }
+//!
+//! fn create<T: JsonData>(
+//!     settings: &CreateSettings,
+//!     config: &Config,
+//! ) -> Result<Arc<dyn Exporter<T>>, CreateError> {
+//!     exporterhelper::build(settings, &config.helper, StdoutJson)
+//! }
+//!
+//! struct StdoutJson;
+//!
+//! #[async_trait]
+//! impl<T: JsonData> Export<T> for StdoutJson {
+//!     async fn export(&self, data: T) -> Result<(), ConsumeError> {
+//!         let mut line = Vec::new();
+//!         data.write_otlp_json(&mut line)
+//!             .map_err(|e| ConsumeError::permanent(e.to_string()))?;
+//!         println!("{}", String::from_utf8_lossy(&line));
+//!         Ok(())
+//!     }
+//! }
+//! # let _ = factory();
+//! ```
+//!
+//! ## An extension
+//!
+//! An extension runs beside the pipelines and offers capabilities to other components as
+//! trait objects; they find it through the [`Host`](component::Host) by ID
+//! ([`Host::capability`](component::Host::capability)). Storage for persistent queues
+//! (`dyn QueueStorage`) works this way; so would an authenticator.
+//!
+//! ```
+//! use std::sync::Arc;
+//! use serde::Deserialize;
+//! use tributary_pipeline_core::component::ExtensionCapabilities;
+//! use tributary_pipeline_core::prelude::*;
+//!
+//! /// What the extension offers, as receivers would use it.
+//! pub trait Authenticator: Send + Sync {
+//!     fn authenticate(&self, token: &str) -> bool;
+//! }
+//!
+//! /// extensions::static_token — YAML: `static_token: { token: ${env:TOKEN} }`
+//! #[derive(Debug, Default, Deserialize)]
+//! #[serde(default, deny_unknown_fields)]
+//! pub struct Config {
+//!     /// Never printed: `print-config`, logs and errors show `[REDACTED]`.
+//!     pub token: SecretString,
+//! }
+//! impl ComponentConfig for Config {}
+//!
+//! struct StaticToken(SecretString);
+//! impl Component for StaticToken {}
+//! impl Authenticator for StaticToken {
+//!     fn authenticate(&self, token: &str) -> bool {
+//!         token == self.0.expose()
+//!     }
+//! }
+//! impl Extension for StaticToken {
+//!     fn capabilities(self: Arc<Self>, offers: &mut ExtensionCapabilities) {
+//!         offers.offer::<dyn Authenticator>(self);
+//!     }
+//! }
+//!
+//! pub fn factory() -> ExtensionFactory<Config> {
+//!     ExtensionFactory::new(
+//!         "static_token",
+//!         |_, config: &Config| Ok(Arc::new(StaticToken(config.token.clone())) as Arc<dyn Extension>),
+//!         Stability::Development,
+//!     )
+//! }
+//!
+//! // A component finds it at start: host.capability::<dyn Authenticator>(&id).
+//! let id = "static_token".parse().unwrap();
+//! let host = Host::new([(id, Arc::new(StaticToken("s3cret".into())) as Arc<dyn Extension>)]);
+//! let auth = host.capability::<dyn Authenticator>(&"static_token".parse().unwrap()).unwrap();
+//! assert!(auth.authenticate("s3cret"));
+//! # let _ = factory();
+//! ```
+//!
+//! Connectors (a pipeline's exporter feeding another's receiver) come with the next
+//! release.
+//!
+//! ## Testing a component
+//!
+//! The `testing` feature's module (`testing`, documented on docs.rs and when built with
+//! the feature) has a scriptable `Sink` to stand for the next consumer (it records what
+//! arrives and can answer permanent, retryable or throttled errors), `Discard`,
+//! `settings::<T>()` to create a component outside a collector, and the conformance suite:
+//! one line per component, `check_receiver(factory(), "endpoint: 127.0.0.1:{port}")`,
+//! which checks the config, that creating does no I/O, and the lifecycle.
+//!
 //! Components log under [`CreateSettings::span`](component::CreateSettings::span), count
 //! with [`CreateSettings::metrics`](component::CreateSettings::metrics), report health
 //! with [`CreateSettings::status`](component::CreateSettings::status), and spawn their
-//! tasks with [`CreateSettings::spawn`](component::CreateSettings::spawn) so a panic is
-//! reported instead of lost.
-//!
-//! Configs hold passwords, tokens and header values as
+//! tasks with [`CreateSettings::spawn`](component::CreateSettings::spawn) (or
+//! [`ReceiverTasks::spawn`](receiverhelper::ReceiverTasks::spawn)) so a panic is reported
+//! instead of lost. Configs hold passwords, tokens and header values as
 //! [`SecretString`](component::SecretString) and URLs that may carry credentials as
 //! [`SecretUrl`](component::SecretUrl): they print as `[REDACTED]`, `print-config` hides
 //! them by their type, and configuration errors never quote them.

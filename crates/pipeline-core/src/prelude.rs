@@ -4,7 +4,7 @@
 //! It brings the component and factory types, the consumer contract, the helpers
 //! ([`processorhelper`], [`receiverhelper`], [`exporterhelper`]), the signal types with
 //! their attribute, visitor and builder traits, and the crates every component uses
-//! through the framework's own versions: [`async_trait`], [`tracing`] and the
+//! through the framework's own versions: [`async_trait`](macro@async_trait), [`tracing`] and the
 //! [`CancellationToken`].
 
 pub use async_trait::async_trait;
