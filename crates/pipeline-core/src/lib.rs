@@ -125,7 +125,8 @@
 //! counts; the [`pdata::builder`]s build metrics and logs. **Batch on the receiver's
 //! side**: a receiver that reads one item at a time (a line, a datagram) should gather
 //! what one read brings into one request, as `serve_tcp_lines` does — a pipeline call per
-//! item costs far more than the item.
+//! item costs far more than the item. The receiver below is written out to show the parts;
+//! for a line protocol, [`receiverhelper::tcp_lines_receiver`] is all of it but `parse`.
 //!
 //! ```
 //! use std::sync::Arc;

@@ -443,6 +443,83 @@ impl TaskSpawner {
     }
 }
 
+/// A whole receiver of a newline-delimited protocol over TCP: what
+/// [`ReceiverTasks::serve_tcp_lines`] serves, started and stopped as a component. A
+/// line-protocol receiver (Graphite plaintext, OpenTSDB telnet) is then its config, its
+/// factory and its `parse` function; `transport` in its metrics is `tcp`.
+///
+/// ```
+/// use std::sync::Arc;
+/// use tributary_pipeline_core::prelude::*;
+///
+/// fn create(
+///     settings: &CreateSettings,
+///     server: &TcpServerConfig,
+///     next: Next<Logs>,
+/// ) -> Result<Arc<dyn Receiver>, CreateError> {
+///     Ok(receiverhelper::tcp_lines_receiver(settings, server, "127.0.0.1:5140", next, |text| {
+///         let mut logs = LogsBuilder::new();
+///         for line in text.lines() {
+///             logs.record(line);
+///         }
+///         (logs.build(), 0)
+///     }))
+/// }
+/// ```
+pub fn tcp_lines_receiver<T, P>(
+    settings: &CreateSettings,
+    server: &TcpServerConfig,
+    default_endpoint: &'static str,
+    next: Next<T>,
+    parse: P,
+) -> Arc<dyn crate::component::Receiver>
+where
+    T: SignalData,
+    P: Fn(&str) -> (T, usize) + Send + Sync + 'static,
+{
+    Arc::new(TcpLinesReceiver {
+        server: server.clone(),
+        default_endpoint,
+        metrics: ReceiverMetrics::new(settings.metrics(), settings.id(), "tcp", T::SIGNAL),
+        tasks: ReceiverTasks::new(settings),
+        parse: Arc::new(parse),
+        next,
+    })
+}
+
+/// See [`tcp_lines_receiver`].
+struct TcpLinesReceiver<T, P> {
+    server: TcpServerConfig,
+    default_endpoint: &'static str,
+    next: Next<T>,
+    metrics: ReceiverMetrics,
+    tasks: ReceiverTasks,
+    parse: Arc<P>,
+}
+
+#[async_trait::async_trait]
+impl<T, P> crate::component::Component for TcpLinesReceiver<T, P>
+where
+    T: SignalData,
+    P: Fn(&str) -> (T, usize) + Send + Sync + 'static,
+{
+    async fn start(&self, _host: &crate::component::Host) -> Result<(), ComponentError> {
+        let parse = Arc::clone(&self.parse);
+        self.tasks.serve_tcp_lines(
+            &self.server,
+            self.default_endpoint,
+            &self.next,
+            &self.metrics,
+            move |text| parse(text),
+        )?;
+        Ok(())
+    }
+
+    async fn shutdown(&self) -> Result<(), ComponentError> {
+        self.tasks.shutdown(SHUTDOWN_DEADLINE).await
+    }
+}
+
 /// One line-protocol receiver's connections: see [`ReceiverTasks::serve_tcp_lines`].
 struct LineIntake<T, P> {
     next: Next<T>,

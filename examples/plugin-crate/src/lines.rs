@@ -16,9 +16,9 @@
 //! Each read becomes one request, whatever number of lines it brings (batching on the
 //! receiver's side). A line that is not `name value` with a numeric value is counted in
 //! `otelcol_receiver_failed_metric_points` and skipped; the connection goes on. A line
-//! longer than 64 KiB closes the connection. Built on
-//! [`ReceiverTasks::serve_tcp_lines`], so the socket survives a reload and shutdown waits
-//! for the lines in flight.
+//! longer than 64 KiB closes the connection. Built with
+//! [`receiverhelper::tcp_lines_receiver`], so the socket survives a reload and shutdown
+//! waits for the lines in flight.
 
 use std::sync::Arc;
 
@@ -53,39 +53,13 @@ fn create(
     config: &Config,
     next: Next<Metrics>,
 ) -> Result<Arc<dyn Receiver>, CreateError> {
-    Ok(Arc::new(LinesReceiver {
-        server: config.server.clone(),
-        metrics: ReceiverMetrics::new(settings.metrics(), settings.id(), "tcp", Signal::Metrics),
-        tasks: ReceiverTasks::new(settings),
+    Ok(receiverhelper::tcp_lines_receiver(
+        settings,
+        &config.server,
+        DEFAULT_ENDPOINT,
         next,
-    }))
-}
-
-/// The receiver: where it listens, where the data goes, and the tasks serving it.
-pub struct LinesReceiver {
-    server: TcpServerConfig,
-    next: Next<Metrics>,
-    metrics: ReceiverMetrics,
-    tasks: ReceiverTasks,
-}
-
-#[async_trait]
-impl Component for LinesReceiver {
-    async fn start(&self, _host: &Host) -> Result<(), ComponentError> {
-        let tasks = &self.tasks;
-        tasks.serve_tcp_lines(
-            &self.server,
-            DEFAULT_ENDPOINT,
-            &self.next,
-            &self.metrics,
-            parse,
-        )?;
-        Ok(())
-    }
-
-    async fn shutdown(&self) -> Result<(), ComponentError> {
-        self.tasks.shutdown(receiverhelper::SHUTDOWN_DEADLINE).await
-    }
+        parse,
+    ))
 }
 
 /// The gauges of the lines one read brought, and how many lines were malformed.
