@@ -221,6 +221,10 @@ pub enum LogEncoding {
 #[derive(Clone, Debug, Default, PartialEq, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct TelemetryConfig {
+    /// Attributes of the collector's own telemetry, over the defaults `service.name`,
+    /// `service.version` and `service.instance.id` (random per process); `null` removes
+    /// one. The metrics endpoint shows them on `target_info`, as the Go Collector does.
+    pub resource: BTreeMap<String, Option<String>>,
     /// The collector's own metrics.
     pub metrics: MetricsTelemetryConfig,
     /// The collector's own logs.

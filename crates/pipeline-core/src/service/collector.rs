@@ -75,6 +75,8 @@ pub(crate) struct Inner {
     stop: CancellationToken,
     reloads: Counter,
     reload_failures: Counter,
+    /// The `target_info` series of the current `service::telemetry::resource`.
+    target_info: std::sync::Mutex<Option<crate::telemetry::Gauge>>,
 }
 
 /// A collector: built by [`Collector::builder`], then [`run`](Collector::run) until
@@ -150,8 +152,23 @@ impl Collector {
                 stop: CancellationToken::new(),
                 reloads,
                 reload_failures,
+                target_info: std::sync::Mutex::new(None),
             }),
         }
+    }
+
+    /// Shows the collector's resource as `target_info` on its metrics, replacing the
+    /// series of the previous configuration.
+    fn show_resource(&self, configured: &std::collections::BTreeMap<String, Option<String>>) {
+        let resource = super::telemetry::resource(&self.inner.build_info, configured);
+        let gauge = super::telemetry::target_info(&self.inner.facilities.metrics, &resource);
+        let mut current = self
+            .inner
+            .target_info
+            .lock()
+            .unwrap_or_else(|e| e.into_inner());
+        // The new series exists before the old one goes, so a scrape never sees neither.
+        *current = Some(gauge);
     }
 
     /// The program this collector is part of.
@@ -235,6 +252,7 @@ impl Collector {
         let graph = Graph::build(&plan, &self.inner.factories, &self.inner.facilities, None)?;
         graph.start().await?;
         let telemetry = plan.config.service.telemetry.clone();
+        self.show_resource(&telemetry.resource);
         let metrics_server = match self.start_metrics_server(&telemetry).await {
             Ok(server) => server,
             Err(error) => {
@@ -344,6 +362,7 @@ impl Collector {
                 if self.inner.install_logging {
                     logging::apply(&telemetry.logs);
                 }
+                self.show_resource(&telemetry.resource);
                 running.telemetry = telemetry;
                 self.inner.reloads.inc();
                 self.inner.health.record_reload(None);

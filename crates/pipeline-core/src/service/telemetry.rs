@@ -112,3 +112,134 @@ impl MetricsServer {
         self.server.stop().await;
     }
 }
+
+/// The collector's own resource: `service.name`, `service.version` and
+/// `service.instance.id` (random, the same for the whole process), overlaid with
+/// `service::telemetry::resource` (where `null` removes an attribute).
+pub(crate) fn resource(
+    build_info: &crate::component::BuildInfo,
+    configured: &std::collections::BTreeMap<String, Option<String>>,
+) -> std::collections::BTreeMap<String, String> {
+    let mut resource = std::collections::BTreeMap::from([
+        ("service.name".to_string(), build_info.command.clone()),
+        ("service.version".to_string(), build_info.version.clone()),
+        ("service.instance.id".to_string(), instance_id().to_string()),
+    ]);
+    for (key, value) in configured {
+        match value {
+            Some(value) => resource.insert(key.clone(), value.clone()),
+            None => resource.remove(key),
+        };
+    }
+    resource
+}
+
+/// `target_info{...} 1`: the resource as the Prometheus exporter of the Go Collector shows
+/// it, attribute names with every character Prometheus refuses turned into `_`. Keep the
+/// gauge: its series goes when it is dropped (on a reload that changes the resource).
+pub(crate) fn target_info(
+    registry: &MetricsRegistry,
+    resource: &std::collections::BTreeMap<String, String>,
+) -> crate::telemetry::Gauge {
+    let labels: Vec<(String, &str)> = resource
+        .iter()
+        .map(|(key, value)| (prometheus_name(key), value.as_str()))
+        .collect();
+    let labels: Vec<(&str, &str)> = labels.iter().map(|(k, v)| (k.as_str(), *v)).collect();
+    let gauge = registry.gauge("target_info", "Target metadata", &labels);
+    gauge.set(1);
+    gauge
+}
+
+fn prometheus_name(key: &str) -> String {
+    let mut name: String = key
+        .chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || c == '_' {
+                c
+            } else {
+                '_'
+            }
+        })
+        .collect();
+    if name.starts_with(|c: char| c.is_ascii_digit()) {
+        name.insert(0, '_');
+    }
+    name
+}
+
+/// This process's `service.instance.id`: a random version 4 UUID, made once. The random
+/// bits come from the standard library's per-process random hash keys, which needs no
+/// other dependency and is ample for telling two collector processes apart.
+fn instance_id() -> &'static str {
+    static ID: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+    ID.get_or_init(|| {
+        use std::hash::{BuildHasher, Hasher};
+        let random = || {
+            let mut hasher = std::collections::hash_map::RandomState::new().build_hasher();
+            hasher.write_u128(
+                std::time::SystemTime::now()
+                    .duration_since(std::time::UNIX_EPOCH)
+                    .map_or(0, |d| d.as_nanos()),
+            );
+            hasher.finish()
+        };
+        let bits = (u128::from(random()) << 64) | u128::from(random());
+        // Version 4, variant RFC 4122.
+        let bits = (bits & !(0xf << 76) | (0x4 << 76)) & !(0x3 << 62) | (0x2 << 62);
+        let hex = format!("{bits:032x}");
+        format!(
+            "{}-{}-{}-{}-{}",
+            &hex[0..8],
+            &hex[8..12],
+            &hex[12..16],
+            &hex[16..20],
+            &hex[20..32]
+        )
+    })
+}
+
+#[cfg(test)]
+mod resource_tests {
+    use super::*;
+
+    #[test]
+    fn defaults_are_overlaid_and_null_removes() {
+        let build = crate::component::BuildInfo::default();
+        let configured = std::collections::BTreeMap::from([
+            (
+                "deployment.environment".to_string(),
+                Some("prod".to_string()),
+            ),
+            ("service.name".to_string(), None),
+        ]);
+        let resource = resource(&build, &configured);
+        assert_eq!(
+            resource.get("deployment.environment").map(String::as_str),
+            Some("prod")
+        );
+        assert!(!resource.contains_key("service.name"));
+        assert_eq!(resource["service.version"], build.version);
+        let id = &resource["service.instance.id"];
+        assert_eq!(id.len(), 36);
+        assert_eq!(&id[14..15], "4", "{id}");
+        assert_eq!(id, instance_id(), "one ID per process");
+    }
+
+    #[test]
+    fn target_info_shows_the_resource_with_prometheus_names() {
+        let registry = MetricsRegistry::new();
+        let resource = std::collections::BTreeMap::from([
+            ("service.name".to_string(), "gw".to_string()),
+            ("k8s.pod.name".to_string(), "a\"b".to_string()),
+        ]);
+        let gauge = target_info(&registry, &resource);
+        let page = registry.render_prometheus();
+        assert!(
+            page.contains(r#"target_info{k8s_pod_name="a\"b",service_name="gw"} 1"#),
+            "{page}"
+        );
+        drop(gauge);
+        assert!(!registry.render_prometheus().contains("target_info{"));
+    }
+}

@@ -20,9 +20,13 @@ struct Harness {
 }
 
 fn config(exporters: &[&str], extra: &str) -> String {
+    config_with_resource(exporters, extra, "{}")
+}
+
+fn config_with_resource(exporters: &[&str], extra: &str, resource: &str) -> String {
     let defined: Vec<String> = exporters.iter().map(|e| format!("  {e}: {{}}")).collect();
     format!(
-        "receivers:\n  test_in: {{}}\nexporters:\n{}\n{extra}service:\n  telemetry: {{ metrics: {{ address: 127.0.0.1:0 }} }}\n  pipelines:\n    traces: {{ receivers: [test_in], exporters: [{}] }}\n",
+        "receivers:\n  test_in: {{}}\nexporters:\n{}\n{extra}service:\n  telemetry: {{ resource: {resource}, metrics: {{ address: 127.0.0.1:0 }} }}\n  pipelines:\n    traces: {{ receivers: [test_in], exporters: [{}] }}\n",
         defined.join("\n"),
         exporters.join(", ")
     )
@@ -252,4 +256,52 @@ fn two_collectors_build_in_one_process_even_concurrently() {
             .unwrap();
     }
     assert_eq!(registry.gates().len(), 1);
+}
+
+/// Issue 13: `service::telemetry::resource` (which blocked most real-world configs) is
+/// accepted and shown on `target_info`, `null` removing a default, and follows reloads.
+#[tokio::test]
+async fn the_telemetry_resource_is_shown_on_target_info_and_follows_reloads() {
+    let h = start(&config_with_resource(
+        &["mem"],
+        "",
+        "{ deployment.environment: prod, service.name: null }",
+    ))
+    .await;
+    let target_info = |h: &Harness| {
+        h.collector
+            .metrics()
+            .render_prometheus()
+            .lines()
+            .filter(|line| line.starts_with("target_info{"))
+            .map(str::to_owned)
+            .collect::<Vec<_>>()
+    };
+    let shown = target_info(&h);
+    assert_eq!(shown.len(), 1, "{shown:?}");
+    assert!(
+        shown[0].contains(r#"deployment_environment="prod""#)
+            && shown[0].contains(r#"service_version="0.0.1""#)
+            && shown[0].contains("service_instance_id=")
+            && !shown[0].contains("service_name="),
+        "{shown:?}"
+    );
+    h.rewrite(&config_with_resource(
+        &["mem"],
+        "",
+        "{ deployment.environment: staging }",
+    ));
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
+    loop {
+        let shown = target_info(&h);
+        if shown.len() == 1
+            && shown[0].contains(r#"deployment_environment="staging""#)
+            && shown[0].contains(r#"service_name="test-collector""#)
+        {
+            break;
+        }
+        assert!(tokio::time::Instant::now() < deadline, "{shown:?}");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    h.stop().await;
 }
