@@ -180,6 +180,14 @@
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 //!
+//! ## Null means present
+//!
+//! A null value (`key:` with nothing after it) normally leaves the field at its default. A
+//! field whose serde name ends in `,present` (`#[serde(rename = "batch,present")]`) gets the
+//! null instead, under its plain key: the Go Collector's `configoptional` keys, where
+//! `sending_queue: { batch: }` turns batching on with its defaults, decode it with a
+//! `deserialize_with` that makes null the default value.
+//!
 //! # Secrets
 //!
 //! Config types hold passwords, tokens and header values as [`SecretString`] and URLs that

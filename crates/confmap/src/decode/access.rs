@@ -73,11 +73,18 @@ impl<'de> SeqAccess<'de> for SeqDeserializer<'de, '_> {
     }
 }
 
+/// How a field's serde name marks that a null value means present (see
+/// [`MapDeserializer`]).
+pub(crate) const PRESENT_SUFFIX: &str = ",present";
+
 /// Walks a map; the value of key `k` sits at `path::k`.
 ///
 /// When it feeds a struct (`struct_fields` is set), an entry of a known field whose value is
 /// a literal null is skipped, so that field keeps its default: in YAML, `timeout:` with
-/// nothing after it means "not set".
+/// nothing after it means "not set". A field whose serde name ends in `,present`
+/// (`#[serde(rename = "batch,present")]`) is the exception, for the Go Collector's
+/// `configoptional` keys: there `batch:` with no value means "on, with the defaults", so the
+/// null is handed to the field (under its key without the suffix).
 pub(crate) struct MapDeserializer<'de, 'p> {
     entries: Option<indexmap::map::Iter<'de, String, Value>>,
     pending: Option<(&'de Value, String)>,
@@ -123,6 +130,14 @@ impl<'de, 'p> MapDeserializer<'de, 'p> {
                 .struct_fields
                 .is_some_and(|fields| fields.contains(&key))
     }
+
+    /// The serde name of the `,present` field whose key is `key`, if any.
+    fn present_field(&self, key: &str) -> Option<&'static str> {
+        self.struct_fields?
+            .iter()
+            .copied()
+            .find(|field| field.strip_suffix(PRESENT_SUFFIX) == Some(key))
+    }
 }
 
 impl<'de> MapAccess<'de> for MapDeserializer<'de, '_> {
@@ -140,9 +155,10 @@ impl<'de> MapAccess<'de> for MapDeserializer<'de, '_> {
                 continue;
             }
             self.pending = Some((value, path::join(self.path, key)));
+            let field = self.present_field(key).unwrap_or(key);
             // Errors about a key (an unknown field) name the key themselves below this map.
             return seed
-                .deserialize(KeyDeserializer { key })
+                .deserialize(KeyDeserializer { key: field })
                 .map(Some)
                 .map_err(|error| error.located_at(self.path));
         }

@@ -84,7 +84,10 @@ fn unknown_key_message(valid: &[&str]) -> String {
     if valid.is_empty() {
         "unknown key; this map accepts no keys".to_owned()
     } else {
-        let valid: Vec<String> = valid.iter().map(|k| format!("`{k}`")).collect();
+        let valid: Vec<String> = valid
+            .iter()
+            .map(|k| format!("`{}`", k.trim_end_matches(super::access::PRESENT_SUFFIX)))
+            .collect();
         format!("unknown key; valid keys: {}", valid.join(", "))
     }
 }

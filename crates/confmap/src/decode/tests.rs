@@ -857,3 +857,47 @@ mod squash_properties {
         }
     }
 }
+
+/// A `,present` field gets its null (Go's `configoptional`: `batch:` means on), under its
+/// plain key, and error messages never show the suffix.
+#[test]
+fn a_present_field_receives_null_under_its_plain_key() {
+    #[derive(Debug, Default, serde::Deserialize, PartialEq)]
+    #[serde(default)]
+    struct Batch {
+        size: u32,
+    }
+    fn present_means_on<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<Batch>, D::Error> {
+        Ok(Some(Option::<Batch>::deserialize(d)?.unwrap_or_default()))
+    }
+    #[derive(Debug, Default, serde::Deserialize)]
+    #[serde(default, deny_unknown_fields)]
+    struct Queue {
+        #[serde(rename = "batch,present", deserialize_with = "present_means_on")]
+        batch: Option<Batch>,
+        timeout: Option<u32>,
+    }
+    use serde::Deserialize;
+    let decode = |yaml: &str| {
+        crate::Conf::from_yaml(yaml)
+            .unwrap()
+            .as_value()
+            .decode::<Queue>()
+    };
+    assert_eq!(
+        decode("batch:\ntimeout:").unwrap().batch,
+        Some(Batch::default())
+    );
+    assert_eq!(
+        decode("batch: { size: 3 }").unwrap().batch,
+        Some(Batch { size: 3 })
+    );
+    assert_eq!(decode("timeout: 1").unwrap().batch, None);
+    let error = decode("batch: { size: x }").unwrap_err().to_string();
+    assert!(error.starts_with("batch::size:"), "{error}");
+    let error = decode("bacth: {}").unwrap_err().to_string();
+    assert!(
+        error.contains("`batch`") && !error.contains(",present"),
+        "{error}"
+    );
+}

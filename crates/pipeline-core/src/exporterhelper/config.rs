@@ -145,12 +145,26 @@ pub struct QueueConfig {
     pub memory_limit_mib: usize,
     /// Make the queue persistent in this storage extension (`file_storage`).
     pub storage: Option<ComponentId>,
-    /// Batch requests before export.
+    /// Batch requests before export. The key present, even with no value (`batch:`),
+    /// turns batching on with the defaults, as in the Go Collector; absent, it is off.
+    #[serde(rename = "batch,present", deserialize_with = "present_means_on")]
     pub batch: Option<BatchConfig>,
+    /// Whether a request is answered only once exported rather than once queued. Only
+    /// `false` (the default) is supported: see [`QueueConfig::validate`].
+    pub wait_for_result: bool,
     /// How long shutdown spends draining the queue (memory) or waiting for exports in
     /// progress (persistent) before abandoning them (5s).
     #[serde(with = "tributary_confmap::duration")]
     pub drain_timeout: Duration,
+}
+
+/// `sending_queue::batch`: present (with a value or none) means on.
+fn present_means_on<'de, D: serde::Deserializer<'de>>(
+    deserializer: D,
+) -> Result<Option<BatchConfig>, D::Error> {
+    Ok(Some(
+        Option::<BatchConfig>::deserialize(deserializer)?.unwrap_or_default(),
+    ))
 }
 
 impl Default for QueueConfig {
@@ -164,6 +178,7 @@ impl Default for QueueConfig {
             memory_limit_mib: DEFAULT_MEMORY_LIMIT_MIB,
             storage: None,
             batch: None,
+            wait_for_result: false,
             drain_timeout: Duration::from_secs(5),
         }
     }
@@ -185,6 +200,14 @@ impl QueueConfig {
     pub fn validate(&self) -> Result<(), ConfigError> {
         if !self.enabled {
             return Ok(());
+        }
+        if self.wait_for_result {
+            return Err(ConfigError::at(
+                "wait_for_result",
+                "true is not supported: Tributary answers a request once it is queued (and, \
+                 with a persistent queue, stored), which is what the Go Collector does with \
+                 false; disable the queue (enabled: false) to answer only after the export",
+            ));
         }
         if self.num_consumers == 0 {
             return Err(ConfigError::at("num_consumers", "must be greater than 0"));
@@ -430,6 +453,38 @@ mod tests {
         fn validate(&self) -> Result<(), ConfigError> {
             self.helper.validate()
         }
+    }
+
+    /// Issue 13: `batch:` with no value turned batching off; Go turns it on with defaults.
+    #[test]
+    fn a_batch_key_without_value_turns_batching_on_with_defaults() {
+        let queue = |yaml: &str| load_config::<Standard>(yaml).unwrap().helper.sending_queue;
+        assert_eq!(
+            queue("endpoint: h\nsending_queue: { batch: }").batch,
+            Some(BatchConfig::default())
+        );
+        assert_eq!(
+            queue("endpoint: h\nsending_queue: { batch: {} }").batch,
+            Some(BatchConfig::default())
+        );
+        assert_eq!(queue("endpoint: h\nsending_queue: {}").batch, None);
+        let sized = queue("endpoint: h\nsending_queue: { sizer: items, batch: { min_size: 10 } }");
+        assert_eq!(sized.batch.map(|b| b.min_size), Some(10));
+    }
+
+    #[test]
+    fn wait_for_result_false_is_accepted_and_true_refused_with_the_reason() {
+        let queue =
+            load_config::<Standard>("endpoint: h\nsending_queue: { wait_for_result: false }");
+        assert!(!queue.unwrap().helper.sending_queue.wait_for_result);
+        let error =
+            load_config::<Standard>("endpoint: h\nsending_queue: { wait_for_result: true }")
+                .unwrap_err()
+                .to_string();
+        assert!(
+            error.contains("sending_queue::wait_for_result") && error.contains("not supported"),
+            "{error}"
+        );
     }
 
     #[test]

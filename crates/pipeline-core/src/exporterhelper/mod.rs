@@ -122,12 +122,17 @@
 //!
 //! # Batching
 //!
-//! With `batch`, queued requests are merged until `min_size` (or until they waited
+//! With `batch` (present, even with no value: `batch:` means the defaults, as in the Go
+//! Collector), queued requests are merged until `min_size` (or until they waited
 //! `flush_timeout`) and split so no batch exceeds `max_size` (0: no limit), measured in
 //! `batch::sizer` (`items` or `bytes`; default: the queue's sizer unless that is
 //! `requests`, else `items`). Only requests with equal client metadata are merged, so
 //! tenants stay apart and their headers are kept. A request split across batches is
 //! acknowledged to its queue only when every piece is done.
+//!
+//! `sending_queue::wait_for_result: true` (answer the caller only once exported) is refused
+//! with the reason: a queued request is answered once queued, the Go Collector's default;
+//! `enabled: false` answers after the export.
 //!
 //! # Shutdown
 //!
