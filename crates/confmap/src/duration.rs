@@ -27,8 +27,9 @@
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 //!
-//! Unlike Go, a bare integer other than `0` is refused rather than read as nanoseconds, and
-//! negative durations are refused because `std::time::Duration` cannot hold them.
+//! A bare integer is nanoseconds, as Go reads it (`flush_interval: 5` is 5ns: Go configs
+//! run unchanged, surprising value included). Negative durations are refused because
+//! `std::time::Duration` cannot hold them.
 
 use std::fmt;
 use std::time::Duration;
@@ -244,7 +245,7 @@ pub fn serialize<S: Serializer>(duration: &Duration, serializer: S) -> Result<S:
     serializer.serialize_str(&format(*duration))
 }
 
-/// Deserializes a Go-style duration string (or the integer `0`).
+/// Deserializes a Go-style duration string, or an integer number of nanoseconds.
 pub fn deserialize<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Duration, D::Error> {
     deserializer.deserialize_str(DurationVisitor)
 }
@@ -266,17 +267,17 @@ impl Visitor<'_> for DurationVisitor {
         })
     }
 
+    /// Nanoseconds, as Go's `time.Duration` decodes an integer.
     fn visit_i64<E: de::Error>(self, value: i64) -> Result<Duration, E> {
-        if value == 0 {
-            Ok(Duration::ZERO)
-        } else {
-            Err(E::custom(format!(
-                "the duration {value} has no unit; write it with one, such as \"{value}s\""
-            )))
-        }
+        u64::try_from(value).map(Duration::from_nanos).map_err(|_| {
+            E::custom(format!(
+                "the duration {value}ns is negative; durations must be zero or more"
+            ))
+        })
     }
 
     fn visit_u64<E: de::Error>(self, value: u64) -> Result<Duration, E> {
+        // Go's limit: 2^63 - 1 nanoseconds.
         self.visit_i64(i64::try_from(value).unwrap_or(i64::MAX))
     }
 }

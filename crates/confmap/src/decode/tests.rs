@@ -404,10 +404,15 @@ fn durations_decode_from_text_or_expanded_zero() {
         .decode()
         .unwrap();
     assert_eq!(decoded.timeout, Duration::ZERO);
-    let error = conf("timeout: 5\n").decode::<Timeouts>().unwrap_err();
-    assert_eq!(
-        error.to_string(),
-        "timeout: the duration 5 has no unit; write it with one, such as \"5s\""
+    // Issue 13: a bare integer is nanoseconds, as in Go (`flush_interval: 5`).
+    let decoded: Timeouts = conf("timeout: 5\n").decode().unwrap();
+    assert_eq!(decoded.timeout, Duration::from_nanos(5));
+    let error = conf("timeout: -5\n").decode::<Timeouts>().unwrap_err();
+    assert!(
+        error
+            .to_string()
+            .starts_with("timeout: the duration -5ns is negative"),
+        "{error}"
     );
     let error = conf("timeout: 5 s\n").decode::<Timeouts>().unwrap_err();
     assert!(

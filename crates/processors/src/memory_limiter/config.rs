@@ -195,7 +195,7 @@ mod tests {
 
     #[test]
     fn malformed_values_name_their_key() {
-        let error = load("check_interval: 1\nlimit_mib: 10\n").unwrap_err();
+        let error = load("check_interval: -1\nlimit_mib: 10\n").unwrap_err();
         assert_eq!(error.path(), "check_interval");
         let error = load("check_interval: 1s\nlimit_mib: -10\n").unwrap_err();
         assert_eq!(error.path(), "limit_mib");
