@@ -243,6 +243,15 @@ pub struct ServiceConfig {
     pub telemetry: TelemetryConfig,
 }
 
+/// What [`CollectorConfig::read`] found.
+pub(crate) struct ReadConfig {
+    pub config: CollectorConfig,
+    pub errors: Vec<ConfigError>,
+    /// Whether the `service` section decoded (otherwise `config.service` is the default,
+    /// and checking pipelines against it would only add noise).
+    pub service_read: bool,
+}
+
 /// A whole collector configuration: the raw section of every defined component, and the
 /// decoded `service` section.
 #[derive(Clone, Debug, Default, PartialEq)]
@@ -269,9 +278,21 @@ impl CollectorConfig {
     /// section. Components' own sections are checked later by their factories. Every
     /// problem found is reported, each with its path.
     pub fn from_conf(conf: &Conf) -> Result<Self, ConfigErrors> {
+        let read = Self::read(conf);
+        if read.errors.is_empty() {
+            Ok(read.config)
+        } else {
+            Err(ConfigErrors(read.errors))
+        }
+    }
+
+    /// Reads the document keeping what it can, so that one run reports every problem: the
+    /// configuration (an undecodable `service` section read as the default) and every
+    /// problem found.
+    pub(crate) fn read(conf: &Conf) -> ReadConfig {
         let mut errors = Vec::new();
         if conf.keys().next().is_none() {
-            return Err(ConfigError::new("the configuration is empty").into());
+            errors.push(ConfigError::new("the configuration is empty"));
         }
         for key in conf.keys() {
             if !TOP_LEVEL.contains(&key) {
@@ -318,31 +339,34 @@ impl CollectorConfig {
             components.insert(kind, defined);
         }
 
-        let service = match conf.get("service") {
+        let (service, service_read) = match conf.get("service") {
             None | Some(Value::Null) => {
-                errors.push(ConfigError::at(
-                    "service",
-                    "missing: it must list at least one pipeline",
-                ));
-                ServiceConfig::default()
+                // An empty document already says so.
+                if conf.keys().next().is_some() {
+                    errors.push(ConfigError::at(
+                        "service",
+                        "missing: it must list at least one pipeline",
+                    ));
+                }
+                (ServiceConfig::default(), false)
             }
             Some(value) => match value.decode_at::<ServiceConfig>("service") {
-                Ok(service) => service,
+                Ok(service) => (service, true),
                 Err(e) => {
                     errors.push(e.into());
-                    ServiceConfig::default()
+                    (ServiceConfig::default(), false)
                 }
             },
         };
 
-        if errors.is_empty() {
-            Ok(CollectorConfig {
+        ReadConfig {
+            config: CollectorConfig {
                 components,
                 service,
                 conf: conf.clone(),
-            })
-        } else {
-            Err(ConfigErrors(errors))
+            },
+            errors,
+            service_read,
         }
     }
 

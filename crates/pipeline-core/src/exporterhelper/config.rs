@@ -549,7 +549,7 @@ mod tests {
     #[test]
     fn errors_name_their_path_in_the_exporters_section() {
         let cases = [
-            ("timeout: 5", "timeout"),
+            ("timeout: -5", "timeout"),
             (
                 "retry_on_failure: {multiplier: 0.5}",
                 "retry_on_failure::multiplier",

@@ -3,7 +3,7 @@
 
 use std::collections::{BTreeSet, HashMap};
 
-use tributary_confmap::{Scrubber, SecretPaths};
+use tributary_confmap::{Conf, Scrubber, SecretPaths};
 
 use crate::component::{AnyConfig, ComponentId, ConfigError, Kind, PipelineId};
 use crate::config::{CollectorConfig, ConfigErrors};
@@ -18,14 +18,27 @@ pub(crate) struct Plan {
 }
 
 impl Plan {
-    /// Checks `config` against `factories`, reporting every problem found, each with its
-    /// configuration path.
-    pub fn new(config: CollectorConfig, factories: &Factories) -> Result<Plan, ConfigErrors> {
+    /// Reads `conf` and checks it against `factories`, each problem with its configuration
+    /// path, reporting every problem at once: a `service` section
+    /// that does not decode does not hide the components' problems (unknown types, invalid
+    /// settings), as it did when reading stopped at the first failing stage.
+    pub(crate) fn from_conf(conf: &Conf, factories: &Factories) -> Result<Plan, ConfigErrors> {
+        let read = CollectorConfig::read(conf);
+        Plan::checked(read.config, factories, read.errors, read.service_read)
+    }
+
+    fn checked(
+        config: CollectorConfig,
+        factories: &Factories,
+        read_errors: Vec<ConfigError>,
+        check_pipelines: bool,
+    ) -> Result<Plan, ConfigErrors> {
         let mut errors: Vec<ConfigError> = factories
             .problems()
             .iter()
             .map(|p| ConfigError::new(format!("component registration: {p}")))
             .collect();
+        errors.extend(read_errors);
         let mut decoded = HashMap::new();
 
         for kind in Kind::ALL {
@@ -54,7 +67,9 @@ impl Plan {
             }
         }
 
-        check_service(&config, factories, &mut errors);
+        if check_pipelines {
+            check_service(&config, factories, &mut errors);
+        }
 
         if errors.is_empty() {
             Ok(Plan { config, decoded })

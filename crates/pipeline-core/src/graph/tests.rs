@@ -8,7 +8,6 @@ use tributary_featuregate::Registry;
 
 use super::*;
 use crate::component::{BuildInfo, CreateSettings, Processor, ProcessorFactory, Stability};
-use crate::config::CollectorConfig;
 use crate::consumer::{ConsumeError, Consumer, Next};
 use crate::test_support::*;
 
@@ -42,7 +41,7 @@ impl World {
 
     fn plan(&self, yaml: &str) -> Result<Plan, ConfigErrors> {
         let conf = Conf::from_yaml(yaml).expect("test YAML parses");
-        Plan::new(CollectorConfig::from_conf(&conf)?, &self.factories)
+        Plan::from_conf(&conf, &self.factories)
     }
 
     fn build(&self, yaml: &str, previous: Option<&Graph>) -> Graph {
@@ -482,4 +481,32 @@ async fn every_processor_counts_its_incoming_and_outgoing_items() {
     assert_eq!(value("otelcol_processor_incoming_items", "tag"), Some(6.0));
     assert_eq!(value("otelcol_processor_outgoing_items", "tag"), Some(6.0));
     graph.shutdown().await;
+}
+
+/// Issue 13: a `service` section that did not decode hid every other problem, so a config
+/// took one validate run per stage to fix.
+#[test]
+fn every_problem_is_reported_at_once() {
+    let world = World::new();
+    let errors = world.errors(
+        "receivers: { jaeger: {}, test_in: { tag: invalid } }\nexporters: { mem: {} }\nservice: { telemetry: { tracez: {} }, pipelines: { traces: { receivers: [test_in], exporters: [mem] } } }\n",
+    );
+    let has = |text: &str| errors.iter().any(|e| e.contains(text));
+    assert!(
+        has("service::telemetry::tracez: unknown key"),
+        "{errors:#?}"
+    );
+    assert!(
+        has("receivers::jaeger: unknown receiver type"),
+        "{errors:#?}"
+    );
+    assert!(
+        has("receivers::test_in::tag: must not be \"invalid\""),
+        "{errors:#?}"
+    );
+    assert_eq!(
+        errors.len(),
+        3,
+        "no noise from the undecoded service section: {errors:#?}"
+    );
 }

@@ -14,7 +14,7 @@ use super::gates::ServiceGates;
 use super::logging;
 use super::telemetry::MetricsServer;
 use crate::component::{BuildInfo, CollectorFacilities, StatusRegistry};
-use crate::config::{CollectorConfig, ConfigErrors, TelemetryConfig};
+use crate::config::{ConfigErrors, TelemetryConfig};
 use crate::graph::{Factories, Graph, Plan, StartError};
 use crate::health::ServiceHealth;
 use crate::telemetry::{Counter, MetricsRegistry};
@@ -225,8 +225,7 @@ impl Collector {
 
     async fn plan(&self) -> Result<Plan, CollectorError> {
         let conf = self.inner.resolver.resolve().await?;
-        let config = CollectorConfig::from_conf(&conf)?;
-        Ok(Plan::new(config, &self.inner.factories)?)
+        Ok(Plan::from_conf(&conf, &self.inner.factories)?)
     }
 
     /// Starts the pipelines and runs until [`shutdown`](Self::shutdown): watches the
