@@ -43,6 +43,18 @@ pub struct Protocols {
     pub http: Option<HttpConfig>,
 }
 
+/// The `transport` of a server: the Go Collector's `tcp` (its default) is the one
+/// supported; `unix` sockets and the others are refused, saying so.
+fn check_transport(transport: &str) -> Result<(), ConfigError> {
+    if transport == "tcp" {
+        return Ok(());
+    }
+    Err(ConfigError::at(
+        "transport",
+        format!("unsupported transport {transport:?}: only \"tcp\" is supported"),
+    ))
+}
+
 /// OTLP/gRPC server settings (`protocols::grpc`).
 #[derive(Debug, Clone, Deserialize)]
 #[serde(default, deny_unknown_fields)]
@@ -116,15 +128,7 @@ impl GrpcConfig {
 
     fn validate(&self) -> Result<(), ConfigError> {
         parse_endpoint(&self.endpoint).map_err(|m| ConfigError::at("endpoint", m))?;
-        if self.transport != "tcp" {
-            return Err(ConfigError::at(
-                "transport",
-                format!(
-                    "unsupported transport {:?}: only \"tcp\" is supported",
-                    self.transport
-                ),
-            ));
-        }
+        check_transport(&self.transport)?;
         if self.max_recv_msg_size_mib > MAX_SIZE_MIB {
             return Err(ConfigError::at(
                 "max_recv_msg_size_mib",
@@ -191,6 +195,8 @@ pub struct KeepaliveEnforcementPolicy {
 pub struct HttpConfig {
     /// `host:port` to listen on; as for gRPC.
     pub endpoint: String,
+    /// The network (confighttp's `transport`); only `tcp` is supported, as for gRPC.
+    pub transport: String,
     /// The path traces are posted to.
     pub traces_url_path: String,
     /// The path metrics are posted to.
@@ -226,6 +232,7 @@ impl Default for HttpConfig {
     fn default() -> Self {
         HttpConfig {
             endpoint: "127.0.0.1:4318".into(),
+            transport: "tcp".into(),
             traces_url_path: "/v1/traces".into(),
             metrics_url_path: "/v1/metrics".into(),
             logs_url_path: "/v1/logs".into(),
@@ -270,6 +277,7 @@ impl HttpConfig {
 
     fn validate(&self) -> Result<(), ConfigError> {
         parse_endpoint(&self.endpoint).map_err(|m| ConfigError::at("endpoint", m))?;
+        check_transport(&self.transport)?;
         let paths = [
             ("traces_url_path", &self.traces_url_path),
             ("metrics_url_path", &self.metrics_url_path),

@@ -73,6 +73,7 @@
 //! | `protocols::grpc::max_connections` | `4096` | connections held at once; more are closed as soon as accepted (`0`: no limit) — Tributary's own key |
 //! | `protocols::grpc::keepalive::enforcement_policy::{min_time, permit_without_stream}` | unset | accepted for compatibility, no effect |
 //! | `protocols::http::endpoint` | `127.0.0.1:4318` | where the HTTP server listens (HTTP/1.1 and HTTP/2) |
+//! | `protocols::http::transport` | `tcp` | only `tcp` is supported (`unix` sockets are refused) |
 //! | `protocols::http::traces_url_path` | `/v1/traces` | path for traces (a missing leading `/` is added) |
 //! | `protocols::http::metrics_url_path` | `/v1/metrics` | path for metrics |
 //! | `protocols::http::logs_url_path` | `/v1/logs` | path for logs |

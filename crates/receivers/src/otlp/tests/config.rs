@@ -93,6 +93,7 @@ fn the_go_collector_keys_decode() {
         parse_endpoint(&http.endpoint),
         Ok("127.0.0.1:4318".parse().unwrap())
     );
+    assert_eq!(http.transport, "tcp");
     assert_eq!(http.traces_url_path, "/otlp/v1/traces");
     assert_eq!(http.max_body_size(), 10 << 20);
     let cors = http.cors.as_ref().unwrap();
@@ -155,6 +156,10 @@ fn errors_name_the_key_they_concern() {
         (
             "protocols: {grpc: {transport: udp}}",
             "protocols::grpc::transport: unsupported transport \"udp\"",
+        ),
+        (
+            "protocols: {http: {transport: unix}}",
+            "protocols::http::transport: unsupported transport \"unix\"",
         ),
         (
             "protocols: {http: {tls: {cert_file: a.pem}}}",
