@@ -101,6 +101,11 @@ impl MetricsTelemetryConfig {
         let from_reader = self.readers.iter().find_map(|r| {
             let p = &r.pull.as_ref()?.exporter.prometheus;
             let host = p.host.as_deref().unwrap_or("127.0.0.1");
+            // An IPv6 host may come bracketed (`"[::1]"`) or not (`"::1"`).
+            let host = host
+                .strip_prefix('[')
+                .and_then(|h| h.strip_suffix(']'))
+                .unwrap_or(host);
             Some(if host.contains(':') {
                 format!("[{host}]:{}", p.port)
             } else {
@@ -390,5 +395,31 @@ impl CollectorConfig {
     /// The document the configuration was read from.
     pub fn conf(&self) -> &Conf {
         &self.conf
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn metrics(yaml: &str) -> MetricsTelemetryConfig {
+        Conf::from_yaml(yaml).unwrap().as_value().decode().unwrap()
+    }
+
+    /// Issue 13: a bracketed IPv6 host passed validate and failed at start.
+    #[test]
+    fn a_pull_reader_host_may_be_bracketed_or_not() {
+        for host in ["\"[::1]\"", "\"::1\""] {
+            let config = metrics(&format!(
+                "readers: [{{ pull: {{ exporter: {{ prometheus: {{ host: {host}, port: 8888 }} }} }} }}]"
+            ));
+            let endpoint = config.endpoint().unwrap();
+            assert_eq!(endpoint, "[::1]:8888");
+            assert!(endpoint.parse::<std::net::SocketAddr>().is_ok());
+        }
+        let config = metrics(
+            "readers: [{ pull: { exporter: { prometheus: { host: 0.0.0.0, port: 9 } } } }]",
+        );
+        assert_eq!(config.endpoint().unwrap(), "0.0.0.0:9");
     }
 }
