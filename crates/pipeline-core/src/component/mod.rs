@@ -25,7 +25,7 @@ use crate::pdata::SignalData;
 
 pub(crate) use config::secret_paths;
 pub use config::{ComponentConfig, ConfigError, decode_config, load_config};
-pub use endpoint::parse_endpoint;
+pub use endpoint::{check_endpoint, parse_endpoint, resolve_endpoint};
 pub(crate) use factory::{
     AnyConfig, AnyExporterFactory, AnyExtensionFactory, AnyNext, AnyProcessorFactory,
     AnyReceiverFactory,

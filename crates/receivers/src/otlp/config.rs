@@ -9,7 +9,7 @@ use std::time::Duration;
 use serde::Deserialize;
 use serde::de::{self, Deserializer, MapAccess, Visitor};
 use tributary_pipeline_core::component::{
-    ComponentConfig, ConfigError, SecretString, parse_endpoint,
+    ComponentConfig, ConfigError, SecretString, check_endpoint, parse_endpoint,
 };
 use tributary_pipeline_core::server::{
     DEFAULT_IDLE_TIMEOUT, DEFAULT_MAX_CONNECTIONS, DEFAULT_READ_HEADER_TIMEOUT,
@@ -59,8 +59,8 @@ fn check_transport(transport: &str) -> Result<(), ConfigError> {
 #[derive(Debug, Clone, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct GrpcConfig {
-    /// `host:port` to listen on; the host is an IP address or `localhost`, an empty host
-    /// (`:4317`) means every interface.
+    /// `host:port` to listen on; the host is an IP address or a host name (looked up at
+    /// start, as Go does), an empty host (`:4317`) means every interface.
     pub endpoint: String,
     /// The network; only `tcp` is supported.
     pub transport: String,
@@ -127,7 +127,7 @@ impl GrpcConfig {
     }
 
     fn validate(&self) -> Result<(), ConfigError> {
-        parse_endpoint(&self.endpoint).map_err(|m| ConfigError::at("endpoint", m))?;
+        check_endpoint(&self.endpoint).map_err(|m| ConfigError::at("endpoint", m))?;
         check_transport(&self.transport)?;
         if self.max_recv_msg_size_mib > MAX_SIZE_MIB {
             return Err(ConfigError::at(
@@ -276,7 +276,7 @@ impl HttpConfig {
     }
 
     fn validate(&self) -> Result<(), ConfigError> {
-        parse_endpoint(&self.endpoint).map_err(|m| ConfigError::at("endpoint", m))?;
+        check_endpoint(&self.endpoint).map_err(|m| ConfigError::at("endpoint", m))?;
         check_transport(&self.transport)?;
         let paths = [
             ("traces_url_path", &self.traces_url_path),

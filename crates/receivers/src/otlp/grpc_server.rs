@@ -19,7 +19,7 @@ use http_body::{Body, Frame};
 use hyper::body::Incoming;
 use hyper::service::service_fn;
 use tonic::Status;
-use tributary_pipeline_core::component::{ComponentError, CreateSettings, parse_endpoint};
+use tributary_pipeline_core::component::{ComponentError, CreateSettings, resolve_endpoint};
 use tributary_pipeline_core::pdata::Payload;
 use tributary_pipeline_core::pdata::proto::collector::logs::v1::ExportLogsServiceRequest;
 use tributary_pipeline_core::pdata::proto::collector::metrics::v1::ExportMetricsServiceRequest;
@@ -43,7 +43,8 @@ pub(crate) async fn serve(
     config: &GrpcConfig,
     intake: Arc<Intake>,
 ) -> Result<RunningServer, ComponentError> {
-    let addr = parse_endpoint(&config.endpoint)
+    let addr = resolve_endpoint(&config.endpoint)
+        .await
         .map_err(|e| ComponentError::new(format!("protocols::grpc::endpoint: {e}")))?;
     let tls = match &config.tls {
         Some(tls) => Some(tls::acceptor(tls, "protocols::grpc::tls", tls::ALPN_GRPC).await?),

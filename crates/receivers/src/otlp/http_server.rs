@@ -28,7 +28,7 @@ use tributary_pipeline_core::server::{RunningServer, ServerOptions};
 
 use super::auth::BearerToken;
 use super::compression::ContentEncoding;
-use tributary_pipeline_core::component::parse_endpoint;
+use tributary_pipeline_core::component::resolve_endpoint;
 
 use super::body::{Framing, ReadLimits};
 use super::config::{HttpConfig, url_path};
@@ -43,7 +43,8 @@ pub(crate) async fn serve(
     config: &HttpConfig,
     intake: Arc<Intake>,
 ) -> Result<RunningServer, ComponentError> {
-    let addr = parse_endpoint(&config.endpoint)
+    let addr = resolve_endpoint(&config.endpoint)
+        .await
         .map_err(|e| ComponentError::new(format!("protocols::http::endpoint: {e}")))?;
     let tls = match &config.tls {
         Some(tls) => Some(tls::acceptor(tls, "protocols::http::tls", tls::ALPN_HTTP).await?),

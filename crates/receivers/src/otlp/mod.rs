@@ -59,7 +59,7 @@
 //!
 //! | key | default | meaning |
 //! |---|---|---|
-//! | `protocols::grpc::endpoint` | `127.0.0.1:4317` | where the gRPC server listens |
+//! | `protocols::grpc::endpoint` | `127.0.0.1:4317` | where the gRPC server listens; a host name is looked up at start |
 //! | `protocols::grpc::transport` | `tcp` | only `tcp` is supported |
 //! | `protocols::grpc::max_recv_msg_size_mib` | `4` | largest request message, after decompression (`0` = 4) |
 //! | `protocols::grpc::max_concurrent_streams` | `0` | concurrent calls per connection; `0` keeps the default of 200 |

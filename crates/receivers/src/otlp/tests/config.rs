@@ -140,8 +140,8 @@ fn errors_name_the_key_they_concern() {
             "protocols::grpc::endpoint: invalid socket address \"x\"",
         ),
         (
-            "protocols: {http: {endpoint: \"example.com:80\"}}",
-            "protocols::http::endpoint: invalid socket address \"example.com:80\"",
+            "protocols: {http: {endpoint: \"example_com:80\"}}",
+            "protocols::http::endpoint: invalid socket address \"example_com:80\"",
         ),
         ("protocols: {grpc: {endpiont: x}}", "protocols::grpc"),
         ("protocols: {thrift: }", "protocols"),
@@ -232,4 +232,18 @@ fn admission_can_be_disabled() {
 fn the_bearer_token_is_never_printed() {
     let with_token = config("protocols: {grpc: {auth: {bearer_token: hunter2}}}");
     assert!(!format!("{with_token:?}").contains("hunter2"));
+}
+
+/// Issue 13: host names in listen addresses (`mysite.local:55690`, from the Go
+/// Collector's testdata) were refused; Go resolves them when it listens, and so does the
+/// receiver now, at start.
+#[test]
+fn host_names_are_accepted_as_endpoints() {
+    let parsed = config(
+        "protocols: {grpc: {endpoint: \"mysite.local:55690\"}, http: {endpoint: \"collector:4318\"}}",
+    );
+    assert_eq!(
+        parsed.protocols.grpc.unwrap().endpoint,
+        "mysite.local:55690"
+    );
 }
