@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use serde::Deserialize;
 
-use crate::component::{ComponentConfig, ConfigError, parse_endpoint};
+use crate::component::{ComponentConfig, ConfigError, check_endpoint, parse_endpoint};
 
 /// Where the health check listens by default: loopback only, the Go Collector's port.
 pub const DEFAULT_ENDPOINT: &str = "127.0.0.1:13133";
@@ -126,7 +126,8 @@ impl Config {
 
 impl ComponentConfig for Config {
     fn validate(&self) -> Result<(), ConfigError> {
-        self.socket_addr()?;
+        // A host name is looked up at start; here only the form is checked.
+        check_endpoint(&self.endpoint).map_err(|message| ConfigError::at("endpoint", message))?;
         if !self.path.starts_with('/') {
             return Err(ConfigError::at(
                 "path",
@@ -230,6 +231,24 @@ mod tests {
         go.validate().unwrap();
         assert_eq!(go.path, "/health/status");
         assert!(go.check_collector_pipeline.enabled);
+    }
+
+    /// Issue 13: host names are accepted, and looked up at start.
+    #[test]
+    fn host_names_validate_and_bad_names_do_not() {
+        let check = |endpoint: &str| {
+            Config {
+                endpoint: endpoint.into(),
+                ..Config::default()
+            }
+            .validate()
+        };
+        assert!(check("collector.internal:13133").is_ok());
+        let error = check("bad_host:13133").unwrap_err().to_string();
+        assert!(
+            error.starts_with("endpoint: invalid socket address"),
+            "{error}"
+        );
     }
 
     #[test]

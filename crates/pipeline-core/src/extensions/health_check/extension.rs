@@ -21,6 +21,7 @@ use super::config::{Config, ResponseBody};
 use super::failures::{ExporterFailures, SAMPLE_PERIOD};
 use crate::component::{
     Component, ComponentError, ComponentId, CreateError, CreateSettings, Extension, Host,
+    check_endpoint, resolve_endpoint,
 };
 use crate::server::{RunningServer, ServerOptions};
 use crate::service::ServiceHealth;
@@ -40,7 +41,6 @@ use crate::telemetry::MetricsRegistry;
 /// ```
 pub struct HealthCheck {
     config: Config,
-    endpoint: SocketAddr,
     settings: CreateSettings,
     serving: Mutex<Option<Serving>>,
 }
@@ -57,7 +57,7 @@ impl std::fmt::Debug for HealthCheck {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("HealthCheck")
             .field("id", self.settings.id())
-            .field("endpoint", &self.endpoint)
+            .field("endpoint", &self.config.endpoint)
             .field("local_addr", &self.local_addr())
             .finish()
     }
@@ -65,12 +65,9 @@ impl std::fmt::Debug for HealthCheck {
 
 impl HealthCheck {
     pub(crate) fn new(settings: &CreateSettings, config: &Config) -> Result<Self, CreateError> {
-        let endpoint = config
-            .socket_addr()
-            .map_err(|e| CreateError::new(e.to_string()))?;
+        check_endpoint(&config.endpoint).map_err(|e| CreateError::new(format!("endpoint: {e}")))?;
         Ok(HealthCheck {
             config: config.clone(),
-            endpoint,
             settings: settings.clone(),
             serving: Mutex::new(None),
         })
@@ -99,11 +96,15 @@ impl Component for HealthCheck {
                  service health",
             ));
         };
+        // A host name is looked up now, as the Go Collector does when it listens.
+        let endpoint = resolve_endpoint(&self.config.endpoint)
+            .await
+            .map_err(|e| ComponentError::new(format!("endpoint: {e}")))?;
         let mut serving = self.serving();
         if serving.is_some() {
             return Err(ComponentError::new("the health check is already started"));
         }
-        let listener = self.settings.listen(self.endpoint).map_err(|e| {
+        let listener = self.settings.listen(endpoint).map_err(|e| {
             ComponentError::with_source(format!("cannot listen on {}", self.config.endpoint), e)
         })?;
         let local = listener

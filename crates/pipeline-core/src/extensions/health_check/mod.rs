@@ -28,7 +28,7 @@
 //!
 //! | key | default | meaning |
 //! |---|---|---|
-//! | `endpoint` | `127.0.0.1:13133` | where to listen: `ip:port`, `[ipv6]:port`, `localhost:port`, or `:port` for every interface |
+//! | `endpoint` | `127.0.0.1:13133` | where to listen: `ip:port`, `[ipv6]:port`, `host-name:port` (looked up at start), or `:port` for every interface |
 //! | `path` | `/` | the path answered (exactly; other paths get 404); must start with `/` |
 //! | `response_body::healthy` / `::unhealthy` | unset | fixed bodies replacing the JSON report (as in Go); both are used once `response_body` is set |
 //! | `stall_timeout` | `30s` | a pipeline with calls in flight and none completing for this long is stalled (see below); must be > 0 |

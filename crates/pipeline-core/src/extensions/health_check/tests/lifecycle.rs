@@ -149,7 +149,7 @@ async fn configuration_errors_name_their_paths() {
         &path,
         config(
             "{ path: health }\n  health_check/b: { check_collector_pipeline: { exporter_failure_threshold: 0 } }\n  \
-             health_check/c: { tls: {} }\n  health_check/d: { endpoint: \"collector:13133\" }",
+             health_check/c: { tls: {} }\n  health_check/d: { endpoint: \"collector_1:13133\" }",
             "",
             ONE_PIPELINE,
         ),
@@ -164,7 +164,7 @@ async fn configuration_errors_name_their_paths() {
         r#"extensions::health_check::path: must start with "/", got "health""#,
         "extensions::health_check/b::check_collector_pipeline::exporter_failure_threshold: must be a positive number",
         "extensions::health_check/c::tls",
-        r#"extensions::health_check/d::endpoint: invalid socket address "collector:13133""#,
+        r#"extensions::health_check/d::endpoint: invalid socket address "collector_1:13133""#,
     ] {
         assert!(error.contains(expected), "{expected:?} not in:\n{error}");
     }
