@@ -67,6 +67,46 @@ fn stability_of<F>(slot: &Option<Supported<F>>) -> Stability {
         .map_or(Stability::Undefined, |slot| slot.stability)
 }
 
+/// A factory's type name and the other names it is accepted under.
+struct Names {
+    component_type: &'static str,
+    aliases: Vec<&'static str>,
+}
+
+impl Names {
+    fn new(component_type: &'static str) -> Names {
+        Names {
+            component_type,
+            aliases: Vec::new(),
+        }
+    }
+}
+
+/// The create function of each signal a receiver, processor or exporter handles.
+struct BySignal<FT, FM, FL> {
+    traces: Option<Supported<FT>>,
+    metrics: Option<Supported<FM>>,
+    logs: Option<Supported<FL>>,
+}
+
+impl<FT, FM, FL> BySignal<FT, FM, FL> {
+    fn none() -> Self {
+        BySignal {
+            traces: None,
+            metrics: None,
+            logs: None,
+        }
+    }
+
+    fn stability(&self, signal: Signal) -> Stability {
+        match signal {
+            Signal::Traces => stability_of(&self.traces),
+            Signal::Metrics => stability_of(&self.metrics),
+            Signal::Logs => stability_of(&self.logs),
+        }
+    }
+}
+
 /// The create function of a receiver for signal `T`.
 type CreateReceiver<C, T> = Arc<
     dyn Fn(&CreateSettings, &C, Next<T>) -> Result<Arc<dyn Receiver>, CreateError> + Send + Sync,
@@ -139,11 +179,9 @@ type CreateExtension<C> =
 /// A receiver that serves several signals from one server (like OTLP) shares it between
 /// the per-signal instances with [`CreateSettings::shared`].
 pub struct ReceiverFactory<C> {
-    component_type: &'static str,
-    aliases: Vec<&'static str>,
-    traces: Option<Supported<CreateReceiver<C, Traces>>>,
-    metrics: Option<Supported<CreateReceiver<C, Metrics>>>,
-    logs: Option<Supported<CreateReceiver<C, Logs>>>,
+    names: Names,
+    signals:
+        BySignal<CreateReceiver<C, Traces>, CreateReceiver<C, Metrics>, CreateReceiver<C, Logs>>,
 }
 
 impl<C: ComponentConfig> ReceiverFactory<C> {
@@ -151,17 +189,14 @@ impl<C: ComponentConfig> ReceiverFactory<C> {
     /// `otlp`) that handles no signal yet.
     pub fn new(component_type: &'static str) -> Self {
         ReceiverFactory {
-            component_type,
-            aliases: Vec::new(),
-            traces: None,
-            metrics: None,
-            logs: None,
+            names: Names::new(component_type),
+            signals: BySignal::none(),
         }
     }
 
     /// Accepts `alias` as another name of the type (a deprecated spelling).
     pub fn with_alias(mut self, alias: &'static str) -> Self {
-        self.aliases.push(alias);
+        self.names.aliases.push(alias);
         self
     }
 
@@ -173,7 +208,7 @@ impl<C: ComponentConfig> ReceiverFactory<C> {
             + Sync
             + 'static,
     {
-        self.traces = supported(Arc::new(create), stability);
+        self.signals.traces = supported(Arc::new(create), stability);
         self
     }
 
@@ -185,7 +220,7 @@ impl<C: ComponentConfig> ReceiverFactory<C> {
             + Sync
             + 'static,
     {
-        self.metrics = supported(Arc::new(create), stability);
+        self.signals.metrics = supported(Arc::new(create), stability);
         self
     }
 
@@ -197,7 +232,7 @@ impl<C: ComponentConfig> ReceiverFactory<C> {
             + Sync
             + 'static,
     {
-        self.logs = supported(Arc::new(create), stability);
+        self.signals.logs = supported(Arc::new(create), stability);
         self
     }
 
@@ -210,29 +245,25 @@ impl<C: ComponentConfig> ReceiverFactory<C> {
         next: Next<T>,
     ) -> Result<Arc<dyn Receiver>, CreateError> {
         match T::SIGNAL {
-            Signal::Traces => slot(&self.traces)?(settings, config, same_signal(next)?),
-            Signal::Metrics => slot(&self.metrics)?(settings, config, same_signal(next)?),
-            Signal::Logs => slot(&self.logs)?(settings, config, same_signal(next)?),
+            Signal::Traces => slot(&self.signals.traces)?(settings, config, same_signal(next)?),
+            Signal::Metrics => slot(&self.signals.metrics)?(settings, config, same_signal(next)?),
+            Signal::Logs => slot(&self.signals.logs)?(settings, config, same_signal(next)?),
         }
     }
 
     /// The type name used in configuration.
     pub fn component_type(&self) -> &'static str {
-        self.component_type
+        self.names.component_type
     }
 
     /// Other names accepted for the type.
     pub fn aliases(&self) -> &[&'static str] {
-        &self.aliases
+        &self.names.aliases
     }
 
     /// Maturity per signal; [`Stability::Undefined`] for signals not handled.
     pub fn stability(&self, signal: Signal) -> Stability {
-        match signal {
-            Signal::Traces => stability_of(&self.traces),
-            Signal::Metrics => stability_of(&self.metrics),
-            Signal::Logs => stability_of(&self.logs),
-        }
+        self.signals.stability(signal)
     }
 }
 
@@ -240,11 +271,9 @@ impl<C: ComponentConfig> ReceiverFactory<C> {
 /// function for each signal handled, with its [`Stability`] (see [`ReceiverFactory`] for
 /// the pattern).
 pub struct ProcessorFactory<C> {
-    component_type: &'static str,
-    aliases: Vec<&'static str>,
-    traces: Option<Supported<CreateProcessor<C, Traces>>>,
-    metrics: Option<Supported<CreateProcessor<C, Metrics>>>,
-    logs: Option<Supported<CreateProcessor<C, Logs>>>,
+    names: Names,
+    signals:
+        BySignal<CreateProcessor<C, Traces>, CreateProcessor<C, Metrics>, CreateProcessor<C, Logs>>,
 }
 
 impl<C: ComponentConfig> ProcessorFactory<C> {
@@ -252,17 +281,14 @@ impl<C: ComponentConfig> ProcessorFactory<C> {
     /// yet.
     pub fn new(component_type: &'static str) -> Self {
         ProcessorFactory {
-            component_type,
-            aliases: Vec::new(),
-            traces: None,
-            metrics: None,
-            logs: None,
+            names: Names::new(component_type),
+            signals: BySignal::none(),
         }
     }
 
     /// Accepts `alias` as another name of the type.
     pub fn with_alias(mut self, alias: &'static str) -> Self {
-        self.aliases.push(alias);
+        self.names.aliases.push(alias);
         self
     }
 
@@ -274,7 +300,7 @@ impl<C: ComponentConfig> ProcessorFactory<C> {
             + Sync
             + 'static,
     {
-        self.traces = supported(Arc::new(create), stability);
+        self.signals.traces = supported(Arc::new(create), stability);
         self
     }
 
@@ -290,7 +316,7 @@ impl<C: ComponentConfig> ProcessorFactory<C> {
             + Sync
             + 'static,
     {
-        self.metrics = supported(Arc::new(create), stability);
+        self.signals.metrics = supported(Arc::new(create), stability);
         self
     }
 
@@ -302,7 +328,7 @@ impl<C: ComponentConfig> ProcessorFactory<C> {
             + Sync
             + 'static,
     {
-        self.logs = supported(Arc::new(create), stability);
+        self.signals.logs = supported(Arc::new(create), stability);
         self
     }
 
@@ -315,33 +341,37 @@ impl<C: ComponentConfig> ProcessorFactory<C> {
         next: Next<T>,
     ) -> Result<Arc<dyn Processor<T>>, CreateError> {
         match T::SIGNAL {
-            Signal::Traces => {
-                same_signal(slot(&self.traces)?(settings, config, same_signal(next)?)?)
-            }
-            Signal::Metrics => {
-                same_signal(slot(&self.metrics)?(settings, config, same_signal(next)?)?)
-            }
-            Signal::Logs => same_signal(slot(&self.logs)?(settings, config, same_signal(next)?)?),
+            Signal::Traces => same_signal(slot(&self.signals.traces)?(
+                settings,
+                config,
+                same_signal(next)?,
+            )?),
+            Signal::Metrics => same_signal(slot(&self.signals.metrics)?(
+                settings,
+                config,
+                same_signal(next)?,
+            )?),
+            Signal::Logs => same_signal(slot(&self.signals.logs)?(
+                settings,
+                config,
+                same_signal(next)?,
+            )?),
         }
     }
 
     /// The type name used in configuration.
     pub fn component_type(&self) -> &'static str {
-        self.component_type
+        self.names.component_type
     }
 
     /// Other names accepted for the type.
     pub fn aliases(&self) -> &[&'static str] {
-        &self.aliases
+        &self.names.aliases
     }
 
     /// Maturity per signal; [`Stability::Undefined`] for signals not handled.
     pub fn stability(&self, signal: Signal) -> Stability {
-        match signal {
-            Signal::Traces => stability_of(&self.traces),
-            Signal::Metrics => stability_of(&self.metrics),
-            Signal::Logs => stability_of(&self.logs),
-        }
+        self.signals.stability(signal)
     }
 }
 
@@ -351,28 +381,23 @@ impl<C: ComponentConfig> ProcessorFactory<C> {
 /// [`exporterhelper::build`](crate::exporterhelper::build) wraps what the exporter writes
 /// in the queue, batching, retries and timeout.
 pub struct ExporterFactory<C> {
-    component_type: &'static str,
-    aliases: Vec<&'static str>,
-    traces: Option<Supported<CreateExporter<C, Traces>>>,
-    metrics: Option<Supported<CreateExporter<C, Metrics>>>,
-    logs: Option<Supported<CreateExporter<C, Logs>>>,
+    names: Names,
+    signals:
+        BySignal<CreateExporter<C, Traces>, CreateExporter<C, Metrics>, CreateExporter<C, Logs>>,
 }
 
 impl<C: ComponentConfig> ExporterFactory<C> {
     /// A factory of exporters of type `component_type` (`otlp`) that handles no signal yet.
     pub fn new(component_type: &'static str) -> Self {
         ExporterFactory {
-            component_type,
-            aliases: Vec::new(),
-            traces: None,
-            metrics: None,
-            logs: None,
+            names: Names::new(component_type),
+            signals: BySignal::none(),
         }
     }
 
     /// Accepts `alias` as another name of the type (`otlphttp` for `otlp_http`).
     pub fn with_alias(mut self, alias: &'static str) -> Self {
-        self.aliases.push(alias);
+        self.names.aliases.push(alias);
         self
     }
 
@@ -384,7 +409,7 @@ impl<C: ComponentConfig> ExporterFactory<C> {
             + Sync
             + 'static,
     {
-        self.traces = supported(Arc::new(create), stability);
+        self.signals.traces = supported(Arc::new(create), stability);
         self
     }
 
@@ -396,7 +421,7 @@ impl<C: ComponentConfig> ExporterFactory<C> {
             + Sync
             + 'static,
     {
-        self.metrics = supported(Arc::new(create), stability);
+        self.signals.metrics = supported(Arc::new(create), stability);
         self
     }
 
@@ -408,7 +433,7 @@ impl<C: ComponentConfig> ExporterFactory<C> {
             + Sync
             + 'static,
     {
-        self.logs = supported(Arc::new(create), stability);
+        self.signals.logs = supported(Arc::new(create), stability);
         self
     }
 
@@ -420,36 +445,31 @@ impl<C: ComponentConfig> ExporterFactory<C> {
         config: &C,
     ) -> Result<Arc<dyn Exporter<T>>, CreateError> {
         match T::SIGNAL {
-            Signal::Traces => same_signal(slot(&self.traces)?(settings, config)?),
-            Signal::Metrics => same_signal(slot(&self.metrics)?(settings, config)?),
-            Signal::Logs => same_signal(slot(&self.logs)?(settings, config)?),
+            Signal::Traces => same_signal(slot(&self.signals.traces)?(settings, config)?),
+            Signal::Metrics => same_signal(slot(&self.signals.metrics)?(settings, config)?),
+            Signal::Logs => same_signal(slot(&self.signals.logs)?(settings, config)?),
         }
     }
 
     /// The type name used in configuration.
     pub fn component_type(&self) -> &'static str {
-        self.component_type
+        self.names.component_type
     }
 
     /// Other names accepted for the type.
     pub fn aliases(&self) -> &[&'static str] {
-        &self.aliases
+        &self.names.aliases
     }
 
     /// Maturity per signal; [`Stability::Undefined`] for signals not handled.
     pub fn stability(&self, signal: Signal) -> Stability {
-        match signal {
-            Signal::Traces => stability_of(&self.traces),
-            Signal::Metrics => stability_of(&self.metrics),
-            Signal::Logs => stability_of(&self.logs),
-        }
+        self.signals.stability(signal)
     }
 }
 
 /// Builds extensions of one type.
 pub struct ExtensionFactory<C> {
-    component_type: &'static str,
-    aliases: Vec<&'static str>,
+    names: Names,
     create: CreateExtension<C>,
     stability: Stability,
 }
@@ -465,8 +485,7 @@ impl<C: ComponentConfig> ExtensionFactory<C> {
             + 'static,
     {
         ExtensionFactory {
-            component_type,
-            aliases: Vec::new(),
+            names: Names::new(component_type),
             create: Arc::new(create),
             stability,
         }
@@ -474,7 +493,7 @@ impl<C: ComponentConfig> ExtensionFactory<C> {
 
     /// Accepts `alias` as another name of the type.
     pub fn with_alias(mut self, alias: &'static str) -> Self {
-        self.aliases.push(alias);
+        self.names.aliases.push(alias);
         self
     }
 
@@ -489,12 +508,12 @@ impl<C: ComponentConfig> ExtensionFactory<C> {
 
     /// The type name used in configuration.
     pub fn component_type(&self) -> &'static str {
-        self.component_type
+        self.names.component_type
     }
 
     /// Other names accepted for the type.
     pub fn aliases(&self) -> &[&'static str] {
-        &self.aliases
+        &self.names.aliases
     }
 
     /// Maturity.
@@ -559,13 +578,57 @@ fn typed<C: 'static>(config: &AnyConfig) -> Result<&C, CreateError> {
         .ok_or_else(|| CreateError::new("internal error: configuration of another component type"))
 }
 
-/// Object-safe view of a [`ReceiverFactory`].
-pub(crate) trait AnyReceiverFactory: Send + Sync {
+/// What the registry asks of a factory of any kind: its names, and its configuration
+/// type's decoding.
+pub(crate) trait AnyFactory: Send + Sync {
     fn component_type(&self) -> &'static str;
     fn aliases(&self) -> &[&'static str];
-    fn stability(&self, signal: Signal) -> Stability;
     fn decode_config(&self, raw: &Value) -> Result<AnyConfig, ConfigError>;
     fn secret_paths(&self, raw: &Value) -> Option<SecretPaths>;
+}
+
+/// A factory with [`Names`] and a configuration type, which makes it an [`AnyFactory`].
+trait Named: Send + Sync {
+    type Config: ComponentConfig;
+    fn names(&self) -> &Names;
+}
+
+impl<F: Named> AnyFactory for F {
+    fn component_type(&self) -> &'static str {
+        self.names().component_type
+    }
+    fn aliases(&self) -> &[&'static str] {
+        &self.names().aliases
+    }
+    fn decode_config(&self, raw: &Value) -> Result<AnyConfig, ConfigError> {
+        decode::<F::Config>(raw)
+    }
+    fn secret_paths(&self, raw: &Value) -> Option<SecretPaths> {
+        secret_paths::<F::Config>(raw)
+    }
+}
+
+macro_rules! named {
+    ($($factory:ident),*) => {$(
+        impl<C: ComponentConfig> Named for $factory<C> {
+            type Config = C;
+            fn names(&self) -> &Names {
+                &self.names
+            }
+        }
+    )*};
+}
+
+named!(
+    ReceiverFactory,
+    ProcessorFactory,
+    ExporterFactory,
+    ExtensionFactory
+);
+
+/// Object-safe view of a [`ReceiverFactory`].
+pub(crate) trait AnyReceiverFactory: AnyFactory {
+    fn stability(&self, signal: Signal) -> Stability;
     fn create(
         &self,
         settings: &CreateSettings,
@@ -575,12 +638,8 @@ pub(crate) trait AnyReceiverFactory: Send + Sync {
 }
 
 /// Object-safe view of a [`ProcessorFactory`].
-pub(crate) trait AnyProcessorFactory: Send + Sync {
-    fn component_type(&self) -> &'static str;
-    fn aliases(&self) -> &[&'static str];
+pub(crate) trait AnyProcessorFactory: AnyFactory {
     fn stability(&self, signal: Signal) -> Stability;
-    fn decode_config(&self, raw: &Value) -> Result<AnyConfig, ConfigError>;
-    fn secret_paths(&self, raw: &Value) -> Option<SecretPaths>;
     fn create(
         &self,
         settings: &CreateSettings,
@@ -590,12 +649,8 @@ pub(crate) trait AnyProcessorFactory: Send + Sync {
 }
 
 /// Object-safe view of an [`ExporterFactory`].
-pub(crate) trait AnyExporterFactory: Send + Sync {
-    fn component_type(&self) -> &'static str;
-    fn aliases(&self) -> &[&'static str];
+pub(crate) trait AnyExporterFactory: AnyFactory {
     fn stability(&self, signal: Signal) -> Stability;
-    fn decode_config(&self, raw: &Value) -> Result<AnyConfig, ConfigError>;
-    fn secret_paths(&self, raw: &Value) -> Option<SecretPaths>;
     fn create(
         &self,
         settings: &CreateSettings,
@@ -605,12 +660,8 @@ pub(crate) trait AnyExporterFactory: Send + Sync {
 }
 
 /// Object-safe view of an [`ExtensionFactory`].
-pub(crate) trait AnyExtensionFactory: Send + Sync {
-    fn component_type(&self) -> &'static str;
-    fn aliases(&self) -> &[&'static str];
+pub(crate) trait AnyExtensionFactory: AnyFactory {
     fn stability(&self) -> Stability;
-    fn decode_config(&self, raw: &Value) -> Result<AnyConfig, ConfigError>;
-    fn secret_paths(&self, raw: &Value) -> Option<SecretPaths>;
     fn create(
         &self,
         settings: &CreateSettings,
@@ -636,20 +687,8 @@ fn slot<F>(slot: &Option<Supported<F>>) -> Result<&F, CreateError> {
 }
 
 impl<C: ComponentConfig> AnyReceiverFactory for ReceiverFactory<C> {
-    fn component_type(&self) -> &'static str {
-        self.component_type
-    }
-    fn aliases(&self) -> &[&'static str] {
-        &self.aliases
-    }
     fn stability(&self, signal: Signal) -> Stability {
         ReceiverFactory::stability(self, signal)
-    }
-    fn decode_config(&self, raw: &Value) -> Result<AnyConfig, ConfigError> {
-        decode::<C>(raw)
-    }
-    fn secret_paths(&self, raw: &Value) -> Option<SecretPaths> {
-        secret_paths::<C>(raw)
     }
     fn create(
         &self,
@@ -659,28 +698,16 @@ impl<C: ComponentConfig> AnyReceiverFactory for ReceiverFactory<C> {
     ) -> Result<Arc<dyn Receiver>, CreateError> {
         let config = typed::<C>(config)?;
         match next {
-            AnyNext::Traces(next) => slot(&self.traces)?(settings, config, next),
-            AnyNext::Metrics(next) => slot(&self.metrics)?(settings, config, next),
-            AnyNext::Logs(next) => slot(&self.logs)?(settings, config, next),
+            AnyNext::Traces(next) => slot(&self.signals.traces)?(settings, config, next),
+            AnyNext::Metrics(next) => slot(&self.signals.metrics)?(settings, config, next),
+            AnyNext::Logs(next) => slot(&self.signals.logs)?(settings, config, next),
         }
     }
 }
 
 impl<C: ComponentConfig> AnyProcessorFactory for ProcessorFactory<C> {
-    fn component_type(&self) -> &'static str {
-        self.component_type
-    }
-    fn aliases(&self) -> &[&'static str] {
-        &self.aliases
-    }
     fn stability(&self, signal: Signal) -> Stability {
         ProcessorFactory::stability(self, signal)
-    }
-    fn decode_config(&self, raw: &Value) -> Result<AnyConfig, ConfigError> {
-        decode::<C>(raw)
-    }
-    fn secret_paths(&self, raw: &Value) -> Option<SecretPaths> {
-        secret_paths::<C>(raw)
     }
     fn create(
         &self,
@@ -691,33 +718,24 @@ impl<C: ComponentConfig> AnyProcessorFactory for ProcessorFactory<C> {
         let config = typed::<C>(config)?;
         Ok(match next {
             AnyNext::Traces(next) => built(
-                slot(&self.traces)?(settings, config, next)?,
+                slot(&self.signals.traces)?(settings, config, next)?,
                 AnyNext::Traces,
             ),
             AnyNext::Metrics(next) => built(
-                slot(&self.metrics)?(settings, config, next)?,
+                slot(&self.signals.metrics)?(settings, config, next)?,
                 AnyNext::Metrics,
             ),
-            AnyNext::Logs(next) => built(slot(&self.logs)?(settings, config, next)?, AnyNext::Logs),
+            AnyNext::Logs(next) => built(
+                slot(&self.signals.logs)?(settings, config, next)?,
+                AnyNext::Logs,
+            ),
         })
     }
 }
 
 impl<C: ComponentConfig> AnyExporterFactory for ExporterFactory<C> {
-    fn component_type(&self) -> &'static str {
-        self.component_type
-    }
-    fn aliases(&self) -> &[&'static str] {
-        &self.aliases
-    }
     fn stability(&self, signal: Signal) -> Stability {
         ExporterFactory::stability(self, signal)
-    }
-    fn decode_config(&self, raw: &Value) -> Result<AnyConfig, ConfigError> {
-        decode::<C>(raw)
-    }
-    fn secret_paths(&self, raw: &Value) -> Option<SecretPaths> {
-        secret_paths::<C>(raw)
     }
     fn create(
         &self,
@@ -727,32 +745,24 @@ impl<C: ComponentConfig> AnyExporterFactory for ExporterFactory<C> {
     ) -> Result<Built, CreateError> {
         let config = typed::<C>(config)?;
         Ok(match signal {
-            Signal::Traces => {
-                built_exporter(slot(&self.traces)?(settings, config)?, AnyNext::Traces)
+            Signal::Traces => built_exporter(
+                slot(&self.signals.traces)?(settings, config)?,
+                AnyNext::Traces,
+            ),
+            Signal::Metrics => built_exporter(
+                slot(&self.signals.metrics)?(settings, config)?,
+                AnyNext::Metrics,
+            ),
+            Signal::Logs => {
+                built_exporter(slot(&self.signals.logs)?(settings, config)?, AnyNext::Logs)
             }
-            Signal::Metrics => {
-                built_exporter(slot(&self.metrics)?(settings, config)?, AnyNext::Metrics)
-            }
-            Signal::Logs => built_exporter(slot(&self.logs)?(settings, config)?, AnyNext::Logs),
         })
     }
 }
 
 impl<C: ComponentConfig> AnyExtensionFactory for ExtensionFactory<C> {
-    fn component_type(&self) -> &'static str {
-        self.component_type
-    }
-    fn aliases(&self) -> &[&'static str] {
-        &self.aliases
-    }
     fn stability(&self) -> Stability {
         self.stability
-    }
-    fn decode_config(&self, raw: &Value) -> Result<AnyConfig, ConfigError> {
-        decode::<C>(raw)
-    }
-    fn secret_paths(&self, raw: &Value) -> Option<SecretPaths> {
-        secret_paths::<C>(raw)
     }
     fn create(
         &self,
