@@ -1,7 +1,6 @@
 //! The `debug` exporter's configuration.
 
 use std::fmt;
-use std::ops::Deref;
 
 use serde::{Deserialize, Deserializer};
 use tributary_pipeline_core::component::{ComponentConfig, ConfigError};
@@ -82,24 +81,6 @@ fn helper_over_defaults<'de, D: Deserializer<'de>>(
     deserializer: D,
 ) -> Result<ExporterHelperConfig, D::Error> {
     ExporterHelperConfig::deserialize_over(Config::default().helper, deserializer)
-}
-
-/// The helper's settings read as the exporter's own (`config.sending_queue`), as Go promotes the
-/// fields of a squashed struct.
-impl Deref for Config {
-    type Target = ExporterHelperConfig;
-
-    fn deref(&self) -> &ExporterHelperConfig {
-        &self.helper
-    }
-}
-
-impl Config {
-    /// The exporter helper's settings, for
-    /// [`exporterhelper::build`](tributary_pipeline_core::exporterhelper::build).
-    pub fn helper(&self) -> ExporterHelperConfig {
-        self.helper.clone()
-    }
 }
 
 impl ComponentConfig for Config {

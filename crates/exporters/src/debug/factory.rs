@@ -18,17 +18,15 @@ fn create<T: Printable>(
 ) -> Result<Arc<dyn Exporter<T>>, CreateError> {
     // One output thread per exporter, shared by its signals, so their lines never mix.
     let output = settings.shared(|| {
-        let destination = if config.use_internal_logger {
+        Ok(DebugOutput::new(if config.use_internal_logger {
             Destination::InternalLog(settings.span().clone())
         } else {
             Destination::Stderr
-        };
-        DebugOutput::new(destination)
-            .map_err(|e| CreateError::with_source("starting the output thread", e))
+        }))
     })?;
     exporterhelper::build(
         settings,
-        &config.helper(),
+        &config.helper,
         DebugExporter::<T>::new(config, output),
     )
 }

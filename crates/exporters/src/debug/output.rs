@@ -109,16 +109,13 @@ pub(crate) struct DebugOutput {
 }
 
 impl DebugOutput {
-    /// The output to `destination`; nothing runs until [`start`](Self::start).
-    ///
-    /// Never fails: the `Result` keeps the factory's call unchanged from when the thread
-    /// started here.
-    pub(crate) fn new(destination: Destination) -> io::Result<Self> {
-        Ok(DebugOutput {
+    /// The output to `destination`; nothing runs until [`open`](Self::open).
+    pub(crate) fn new(destination: Destination) -> Self {
+        DebugOutput {
             destination,
             lifecycle: Arc::new(SharedLifecycle::new()),
             jobs: RwLock::new(None),
-        })
+        }
     }
 
     /// Starts the output thread (the first signal's instance does, through the

@@ -19,7 +19,7 @@ use crate::testing::{fixtures, load, settings};
 /// What an exporter configured by `yaml` prints for `batches`.
 async fn printed<T: Printable>(yaml: &str, batches: Vec<T>) -> String {
     let text = Arc::new(Mutex::new(String::new()));
-    let output = Arc::new(DebugOutput::new(Destination::Memory(text.clone())).unwrap());
+    let output = Arc::new(DebugOutput::new(Destination::Memory(text.clone())));
     let config: Config = load(yaml).unwrap();
     let exporter = DebugExporter::<T>::new(&config, output);
     exporter.start(&Host::default()).await.unwrap();
@@ -198,7 +198,7 @@ async fn the_factory_builds_exporters_for_every_signal() {
 async fn printing_a_huge_detailed_batch_does_not_hold_the_caller() {
     // The export returns once the batch is queued; formatting happens on the output thread.
     let text = Arc::new(Mutex::new(String::new()));
-    let output = Arc::new(DebugOutput::new(Destination::Memory(text.clone())).unwrap());
+    let output = Arc::new(DebugOutput::new(Destination::Memory(text.clone())));
     let config: Config = load("verbosity: detailed").unwrap();
     let exporter = DebugExporter::<Logs>::new(&config, output);
     exporter.start(&Host::default()).await.unwrap();
@@ -218,7 +218,7 @@ async fn printing_a_huge_detailed_batch_does_not_hold_the_caller() {
 #[tokio::test]
 async fn the_output_thread_runs_from_the_first_start_to_the_last_shutdown() {
     let text = Arc::new(Mutex::new(String::new()));
-    let output = Arc::new(DebugOutput::new(Destination::Memory(text.clone())).unwrap());
+    let output = Arc::new(DebugOutput::new(Destination::Memory(text.clone())));
     let config = Config::default();
     let traces = DebugExporter::<Traces>::new(&config, output.clone());
     let logs = DebugExporter::<Logs>::new(&config, output);
@@ -253,15 +253,15 @@ fn defaults_and_go_keys() {
         (config.sampling_initial, config.sampling_thereafter),
         (2, 1)
     );
-    assert!(!config.sending_queue.enabled);
-    assert!(config.timeout.is_zero());
+    assert!(!config.helper.sending_queue.enabled);
+    assert!(config.helper.timeout.is_zero());
     let config: Config = load(
         "verbosity: detailed\nsampling_initial: 5\nsampling_thereafter: 200\nuse_internal_logger: false\nsending_queue: {enabled: true}",
     )
     .unwrap();
     assert_eq!(config.verbosity, Verbosity::Detailed);
     assert_eq!(config.sampling_thereafter, 200);
-    assert!(config.sending_queue.enabled);
+    assert!(config.helper.sending_queue.enabled);
 }
 
 #[test]

@@ -153,12 +153,6 @@ fn helper_over_defaults<'de, D: Deserializer<'de>>(
 }
 
 impl Config {
-    /// The exporter helper's settings, for
-    /// [`exporterhelper::build`](tributary_pipeline_core::exporterhelper::build).
-    pub fn helper(&self) -> ExporterHelperConfig {
-        self.helper.clone()
-    }
-
     /// The permissions for created directories (0755 unless set).
     pub(crate) fn directory_mode(&self) -> Result<u32, ConfigError> {
         if self.directory_permissions.is_empty() {

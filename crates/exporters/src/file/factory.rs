@@ -18,7 +18,7 @@ fn create<T: JsonData>(
     let sink = settings.shared(|| FileSink::new(config))?;
     exporterhelper::build(
         settings,
-        &config.helper(),
+        &config.helper,
         FileExporter::<T>::new(settings, config, sink),
     )
 }

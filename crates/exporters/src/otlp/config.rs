@@ -112,12 +112,6 @@ impl Target {
 }
 
 impl Config {
-    /// The exporter helper's settings, for
-    /// [`exporterhelper::build`](tributary_pipeline_core::exporterhelper::build).
-    pub fn helper(&self) -> ExporterHelperConfig {
-        self.helper.clone()
-    }
-
     /// Parses `endpoint` into where to connect and whether to use TLS.
     pub(crate) fn target(&self) -> Result<Target, ConfigError> {
         let endpoint = self.endpoint.expose().trim();

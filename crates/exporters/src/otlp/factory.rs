@@ -17,7 +17,7 @@ fn create<T: OtlpSignal>(
 ) -> Result<Arc<dyn Exporter<T>>, CreateError> {
     let connection = settings.shared(|| GrpcConnection::new(settings, config))?;
     let exporter = GrpcExporter::<T>::new(settings, config, connection)?;
-    exporterhelper::build(settings, &config.helper(), exporter)
+    exporterhelper::build(settings, &config.helper, exporter)
 }
 
 /// The `otlp` exporter's factory, to register on a collector builder.

@@ -116,12 +116,6 @@ fn helper_over_defaults<'de, D: Deserializer<'de>>(
 }
 
 impl Config {
-    /// The exporter helper's settings, for
-    /// [`exporterhelper::build`](tributary_pipeline_core::exporterhelper::build).
-    pub fn helper(&self) -> ExporterHelperConfig {
-        self.helper.clone()
-    }
-
     /// The URL `signal` is sent to: its own endpoint as is, or the base endpoint with
     /// `/v1/<signal>` appended (as the Go exporter composes it).
     pub fn signal_url(&self, signal: Signal) -> Result<SecretUrl, ConfigError> {

@@ -21,7 +21,7 @@ fn create<T: OtlpSignal + JsonData>(
 ) -> Result<Arc<dyn Exporter<T>>, CreateError> {
     let shared = settings.shared(|| client(settings, config).map(SharedClient))?;
     let exporter = HttpExporter::<T>::new(settings, config, shared.0.clone())?;
-    exporterhelper::build(settings, &config.helper(), exporter)
+    exporterhelper::build(settings, &config.helper, exporter)
 }
 
 /// The `otlp_http` exporter's factory, to register on a collector builder.
