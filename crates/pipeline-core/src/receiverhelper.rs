@@ -188,9 +188,7 @@ pub struct ReceiverTasks {
     settings: CreateSettings,
     /// Cancelled when shutdown begins: tasks should finish what they hold and return.
     stop: CancellationToken,
-    /// Cancelled when the deadline passed: what is left is dropped at its next await.
-    abort: CancellationToken,
-    tracker: TaskTracker,
+    spawner: TaskSpawner,
     servers: Mutex<Vec<RunningServer>>,
     shut_down: AtomicBool,
 }
@@ -201,8 +199,11 @@ impl ReceiverTasks {
         ReceiverTasks {
             settings: settings.clone(),
             stop: CancellationToken::new(),
-            abort: CancellationToken::new(),
-            tracker: TaskTracker::new(),
+            spawner: TaskSpawner {
+                settings: settings.clone(),
+                abort: CancellationToken::new(),
+                tracker: TaskTracker::new(),
+            },
             servers: Mutex::new(Vec::new()),
             shut_down: AtomicBool::new(false),
         }
@@ -219,15 +220,7 @@ impl ReceiverTasks {
     where
         F: Future<Output = ()> + Send + 'static,
     {
-        let abort = self.abort.clone();
-        let task = self.tracker.track_future(async move {
-            tokio::select! {
-                () = task => {}
-                () = abort.cancelled() => {}
-            }
-        });
-        self.settings
-            .spawn(task.instrument(self.settings.span().clone()));
+        self.spawner.spawn(task);
     }
 
     /// Accepts TCP connections on `addr` (its socket shared across reloads), running
@@ -250,7 +243,7 @@ impl ReceiverTasks {
         let (listener, lease) = listener.into_parts();
         let slots = Arc::new(Semaphore::new(max_connections.max(1)));
         let stop = self.stop.clone();
-        let tasks = self.handle();
+        let tasks = self.spawner.clone();
         let span = self.settings.span().clone();
         self.spawn(async move {
             let _lease = lease;
@@ -392,28 +385,17 @@ impl ReceiverTasks {
         for server in servers {
             server.stop().await;
         }
-        self.tracker.close();
-        if tokio::time::timeout(deadline, self.tracker.wait())
-            .await
-            .is_ok()
-        {
+        let TaskSpawner { tracker, abort, .. } = &self.spawner;
+        tracker.close();
+        if tokio::time::timeout(deadline, tracker.wait()).await.is_ok() {
             return Ok(());
         }
-        let left = self.tracker.len();
-        self.abort.cancel();
-        self.tracker.wait().await;
+        let left = tracker.len();
+        abort.cancel();
+        tracker.wait().await;
         Err(ComponentError::new(format!(
             "{left} tasks were still running {deadline:?} after shutdown began; they were dropped"
         )))
-    }
-
-    /// What a task needs to spawn more tracked tasks.
-    fn handle(&self) -> TaskSpawner {
-        TaskSpawner {
-            settings: self.settings.clone(),
-            abort: self.abort.clone(),
-            tracker: self.tracker.clone(),
-        }
     }
 }
 
@@ -422,9 +404,12 @@ fn cannot_listen(addr: SocketAddr) -> impl FnOnce(io::Error) -> ComponentError {
     move |error| ComponentError::with_source(format!("cannot listen on {addr}"), error)
 }
 
-/// [`ReceiverTasks::spawn`] from inside a task.
+/// Tracked spawning, for [`ReceiverTasks`] and the tasks it runs: a task is dropped at
+/// its next await once `abort` is cancelled, and `tracker` counts it until it ends.
+#[derive(Clone)]
 struct TaskSpawner {
     settings: CreateSettings,
+    /// Cancelled when the shutdown deadline passed.
     abort: CancellationToken,
     tracker: TaskTracker,
 }

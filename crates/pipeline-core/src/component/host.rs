@@ -88,9 +88,8 @@ impl Host {
     /// The same host, also offering `service` to every component, found by its type with
     /// [`service`](Self::service). The collector offers its
     /// [`ServiceHealth`](crate::service::ServiceHealth) this way.
-    pub fn with_service<T: Any + Send + Sync>(mut self, service: Arc<T>) -> Self {
-        Arc::make_mut(&mut self.services).push(service);
-        self
+    pub fn with_service<T: Any + Send + Sync>(self, service: Arc<T>) -> Self {
+        self.with_any_service(service)
     }
 
     /// [`with_service`](Self::with_service) for a service already type-erased.
