@@ -9,22 +9,34 @@ use crate::consumer::{Capabilities, ConsumeError, Consumer, Next};
 use crate::pdata::SignalData;
 use crate::telemetry::Counter;
 
-/// Counts the items of every call (whatever its outcome, as the Go Collector does) and
-/// hands the call on unchanged.
+/// Counts the items of every call into each of its counters (whatever the outcome, as
+/// the Go Collector does) and hands the call on unchanged.
 pub(crate) struct Counting<T> {
     inner: Next<T>,
-    items: Counter,
+    counters: Box<[Counter]>,
 }
 
-/// `inner`, counting into `items`.
-pub(crate) fn counting<T: SignalData>(inner: Next<T>, items: Counter) -> Next<T> {
-    Arc::new(Counting { inner, items })
+/// `inner`, counting into every one of `counters`.
+pub(crate) fn counting<T: SignalData>(inner: Next<T>, counters: Vec<Counter>) -> Next<T> {
+    Arc::new(Counting {
+        inner,
+        counters: counters.into_boxed_slice(),
+    })
+}
+
+impl<T: SignalData> Counting<T> {
+    fn count(&self, data: &T) {
+        let items = data.item_count() as u64;
+        for counter in &self.counters {
+            counter.add(items);
+        }
+    }
 }
 
 #[async_trait]
 impl<T: SignalData> Consumer<T> for Counting<T> {
     async fn consume(&self, data: T) -> Result<(), ConsumeError> {
-        self.items.add(data.item_count() as u64);
+        self.count(&data);
         self.inner.consume(data).await
     }
 
@@ -33,7 +45,7 @@ impl<T: SignalData> Consumer<T> for Counting<T> {
     }
 
     async fn retry(&self, data: T, previous: &ConsumeError) -> Result<(), ConsumeError> {
-        self.items.add(data.item_count() as u64);
+        self.count(&data);
         self.inner.retry(data, previous).await
     }
 }

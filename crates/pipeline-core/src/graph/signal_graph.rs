@@ -16,7 +16,7 @@ use crate::component::{
 };
 use crate::consumer::{Fanout, Next};
 use crate::pdata::{Logs, Metrics, SignalData, Traces};
-use crate::telemetry::ProcessorMetrics;
+use crate::telemetry::{Counter, ProcessorMetrics};
 
 /// Conversion between a signal's typed consumer and the signal-erased one factories use.
 pub(crate) trait GraphSignal: SignalData {
@@ -241,6 +241,9 @@ impl<T: GraphSignal> SignalGraph<T> {
             .into_consumer();
             let mut processors = Vec::new();
             let mut failed = false;
+            // One counting stage between two processors counts the first's outgoing and
+            // the second's incoming items: n + 1 stages for n processors, not 2n.
+            let mut incoming_of_next: Option<Counter> = None;
             for (id, raw) in processor_raws.iter().rev() {
                 let (Some(factory), Some(config)) = (
                     factories.processor(id.component_type().as_str()),
@@ -257,11 +260,13 @@ impl<T: GraphSignal> SignalGraph<T> {
                     Arc::clone(raw),
                 );
                 let metrics = ProcessorMetrics::new(create_settings.metrics(), id, signal);
-                let counted_next = counting(next.clone(), metrics.outgoing);
+                let counters = std::iter::once(metrics.outgoing).chain(incoming_of_next.take());
+                let counted_next = counting(next.clone(), counters.collect());
                 match factory.create(&create_settings, config, T::wrap(counted_next)) {
                     Ok(built) => match T::unwrap(built.consumer) {
                         Some(consumer) => {
-                            next = counting(consumer, metrics.incoming);
+                            next = consumer;
+                            incoming_of_next = Some(metrics.incoming);
                             processors.push(ProcessorInstance {
                                 id: id.clone(),
                                 raw: Arc::clone(raw),
@@ -293,6 +298,9 @@ impl<T: GraphSignal> SignalGraph<T> {
             }
             if failed {
                 continue;
+            }
+            if let Some(incoming) = incoming_of_next {
+                next = counting(next, vec![incoming]);
             }
             processors.reverse();
             let entry = Arc::new(PipelineEntry::new(
