@@ -647,6 +647,7 @@ mod tests {
         let next = registry.listen_udp(addr, owner("statsd"), 2).unwrap();
         // The TCP port of the same number is another socket.
         let tcp = registry.listen(addr, owner("statsd/2"), 1);
+        assert!(tcp.is_ok(), "{:?}", tcp.err());
         drop(tcp);
         let sender = std::net::UdpSocket::bind("127.0.0.1:0").unwrap();
         sender.send_to(b"hits:1|c", addr).unwrap();
