@@ -36,7 +36,9 @@ use super::exporter::{GrpcConnection, GrpcExporter};
 use super::status::details_with_retry_info;
 use crate::otlp_signal::OtlpSignal;
 use crate::testing::certs::TestPki;
-use crate::testing::hostile::{Answer, HostileBackend, numbered, within};
+use crate::testing::hostile::{
+    Answer, HostileBackend, check_absurd_retry_delays_lose_neither_workers_nor_data,
+};
 use crate::testing::server::{TestServer, closed_port, serve};
 use crate::testing::{fixtures, load, settings};
 
@@ -884,38 +886,12 @@ async fn an_absurd_retry_info_loses_neither_workers_nor_data() {
         .unwrap();
     exporter.start(&Host::default()).await.unwrap();
 
-    // More requests than workers, each refused once with the absurd RetryInfo after 1.5s.
-    for id in 0..25 {
-        exporter.consume(numbered(id)).await.unwrap();
-    }
-    // Each waits five minutes, the ceiling, not i64::MAX seconds: three rounds of ten
-    // take about 15 minutes.
-    within(Duration::from_secs(1000), "all 25 delivered", || {
-        backend.delivered().len() == 25
-    })
+    check_absurd_retry_delays_lose_neither_workers_nor_data(
+        &exporter,
+        &backend,
+        settings.metrics(),
+        "otlp/hostile",
+    )
     .await;
-    assert_eq!(backend.delivered(), (0..25).collect::<Vec<_>>());
-    assert_eq!(backend.refused(), 25);
-
-    // No worker was lost: ten requests are exported at once.
-    backend.recover();
-    for id in 100..110 {
-        exporter.consume(numbered(id)).await.unwrap();
-    }
-    within(Duration::from_secs(5), "ten exports at once", || {
-        backend.in_flight() == 10
-    })
-    .await;
-    within(Duration::from_secs(5), "all delivered", || {
-        backend.delivered().len() == 35
-    })
-    .await;
-    assert_eq!(
-        settings.metrics().value(
-            "otelcol_exporter_sent_spans",
-            &[("exporter", "otlp/hostile")]
-        ),
-        Some(35.0)
-    );
     exporter.shutdown().await.unwrap();
 }

@@ -28,7 +28,9 @@ use tributary_pipeline_core::pdata::rpc;
 
 use crate::otlp_signal::OtlpSignal;
 use crate::testing::certs::TestPki;
-use crate::testing::hostile::{Answer, HostileBackend, numbered, within};
+use crate::testing::hostile::{
+    Answer, HostileBackend, check_absurd_retry_delays_lose_neither_workers_nor_data,
+};
 use crate::testing::server::{TestServer, closed_port, serve};
 use crate::testing::{fixtures, load, settings};
 
@@ -703,38 +705,12 @@ async fn an_absurd_retry_after_loses_neither_workers_nor_data() {
         .unwrap();
     exporter.start(&Host::default()).await.unwrap();
 
-    // More requests than workers, each refused once with the absurd header after 1.5s.
-    for id in 0..25 {
-        exporter.consume(numbered(id)).await.unwrap();
-    }
-    // Each waits no longer than the rest of its max_elapsed_time (not 2^64 seconds), so
-    // three rounds of ten take about 15 minutes.
-    within(Duration::from_secs(1000), "all 25 delivered", || {
-        backend.delivered().len() == 25
-    })
+    check_absurd_retry_delays_lose_neither_workers_nor_data(
+        &exporter,
+        &backend,
+        settings.metrics(),
+        "otlp_http/hostile",
+    )
     .await;
-    assert_eq!(backend.delivered(), (0..25).collect::<Vec<_>>());
-    assert_eq!(backend.refused(), 25);
-
-    // No worker was lost: ten requests are exported at once.
-    backend.recover();
-    for id in 100..110 {
-        exporter.consume(numbered(id)).await.unwrap();
-    }
-    within(Duration::from_secs(5), "ten exports at once", || {
-        backend.in_flight() == 10
-    })
-    .await;
-    within(Duration::from_secs(5), "all delivered", || {
-        backend.delivered().len() == 35
-    })
-    .await;
-    assert_eq!(
-        settings.metrics().value(
-            "otelcol_exporter_sent_spans",
-            &[("exporter", "otlp_http/hostile")]
-        ),
-        Some(35.0)
-    );
     exporter.shutdown().await.unwrap();
 }

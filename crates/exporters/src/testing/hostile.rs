@@ -124,3 +124,45 @@ pub(crate) async fn within(limit: Duration, what: &str, mut check: impl FnMut() 
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
 }
+
+/// The scenario both OTLP exporters run against a backend that refuses each request once
+/// with an absurd retry delay: 25 requests (more than the 10 workers) are all delivered
+/// in order after the capped wait, and then no worker is missing: ten requests are
+/// exported at once. `exporter` is started, with the default sending queue; its metrics
+/// are in `metrics`, under ID `id`.
+pub(crate) async fn check_absurd_retry_delays_lose_neither_workers_nor_data(
+    exporter: &std::sync::Arc<dyn tributary_pipeline_core::component::Exporter<Traces>>,
+    backend: &HostileBackend,
+    metrics: &tributary_pipeline_core::telemetry::MetricsRegistry,
+    id: &str,
+) {
+    for id in 0..25 {
+        exporter.consume(numbered(id)).await.unwrap();
+    }
+    // Each waits five minutes at most, not 2^64 seconds: three rounds of ten take about
+    // 15 minutes.
+    within(Duration::from_secs(1000), "all 25 delivered", || {
+        backend.delivered().len() == 25
+    })
+    .await;
+    assert_eq!(backend.delivered(), (0..25).collect::<Vec<_>>());
+    assert_eq!(backend.refused(), 25);
+
+    // No worker was lost: ten requests are exported at once.
+    backend.recover();
+    for id in 100..110 {
+        exporter.consume(numbered(id)).await.unwrap();
+    }
+    within(Duration::from_secs(5), "ten exports at once", || {
+        backend.in_flight() == 10
+    })
+    .await;
+    within(Duration::from_secs(5), "all delivered", || {
+        backend.delivered().len() == 35
+    })
+    .await;
+    assert_eq!(
+        metrics.value("otelcol_exporter_sent_spans", &[("exporter", id)]),
+        Some(35.0)
+    );
+}
