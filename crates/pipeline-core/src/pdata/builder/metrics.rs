@@ -1,5 +1,7 @@
 //! The metrics builder: gauges, sums, histograms, exponential histograms and summaries.
 
+use std::marker::PhantomData;
+
 use super::{Batch, ExponentialHistogramValue, HistogramValue, PointError, SummaryValue};
 use crate::pdata::Metrics;
 use crate::pdata::proto::collector::metrics::v1::ExportMetricsServiceRequest;
@@ -104,7 +106,7 @@ impl MetricsBuilder {
             data_points: Vec::new(),
             aggregation_temporality: temporality as i32,
         });
-        HistogramBuilder(self.push_metric(name, unit, data))
+        PointBuilder::new(self.push_metric(name, unit, data))
     }
 
     /// Adds an exponential (base-2) histogram to the current scope.
@@ -118,13 +120,13 @@ impl MetricsBuilder {
             data_points: Vec::new(),
             aggregation_temporality: temporality as i32,
         });
-        ExponentialHistogramBuilder(self.push_metric(name, unit, data))
+        PointBuilder::new(self.push_metric(name, unit, data))
     }
 
     /// Adds a summary (quantiles, as Prometheus summaries report) to the current scope.
     pub fn summary(&mut self, name: &str, unit: &str) -> SummaryBuilder<'_> {
         let data = Data::Summary(Summary::default());
-        SummaryBuilder(self.push_metric(name, unit, data))
+        PointBuilder::new(self.push_metric(name, unit, data))
     }
 
     /// Number of data points added so far.
@@ -256,85 +258,92 @@ impl SumBuilder<'_> {
     }
 }
 
-/// Adds points to a histogram; see [`MetricsBuilder::histogram`].
+/// Adds points to a histogram, an exponential histogram or a summary (`V` is the point
+/// value: [`HistogramValue`], [`ExponentialHistogramValue`] or [`SummaryValue`]); see
+/// [`MetricsBuilder::histogram`].
 #[derive(Debug)]
-pub struct HistogramBuilder<'a>(&'a mut Metric);
+pub struct PointBuilder<'a, V>(&'a mut Metric, PhantomData<fn(V)>);
 
-impl HistogramBuilder<'_> {
-    /// Sets the metric's description.
-    pub fn description(&mut self, description: &str) -> &mut Self {
-        self.0.description = description.to_owned();
-        self
-    }
-
-    /// Adds a point, after checking its buckets ([`PointError`]).
-    pub fn point(
-        &mut self,
-        attributes: Vec<KeyValue>,
-        start_time_unix_nano: u64,
-        time_unix_nano: u64,
-        value: HistogramValue,
-    ) -> Result<&mut Self, PointError> {
-        let point = value.into_point(attributes, start_time_unix_nano, time_unix_nano)?;
-        if let Some(Data::Histogram(histogram)) = &mut self.0.data {
-            histogram.data_points.push(point);
-        }
-        Ok(self)
-    }
-}
+/// Adds points to a histogram; see [`MetricsBuilder::histogram`].
+pub type HistogramBuilder<'a> = PointBuilder<'a, HistogramValue>;
 
 /// Adds points to an exponential histogram; see [`MetricsBuilder::exponential_histogram`].
-#[derive(Debug)]
-pub struct ExponentialHistogramBuilder<'a>(&'a mut Metric);
+pub type ExponentialHistogramBuilder<'a> = PointBuilder<'a, ExponentialHistogramValue>;
 
-impl ExponentialHistogramBuilder<'_> {
+/// Adds points to a summary; see [`MetricsBuilder::summary`].
+pub type SummaryBuilder<'a> = PointBuilder<'a, SummaryValue>;
+
+impl<'a, V: PointValue> PointBuilder<'a, V> {
+    fn new(metric: &'a mut Metric) -> Self {
+        PointBuilder(metric, PhantomData)
+    }
+
     /// Sets the metric's description.
     pub fn description(&mut self, description: &str) -> &mut Self {
         self.0.description = description.to_owned();
         self
     }
 
-    /// Adds a point, after checking its scale ([`PointError`]).
+    /// Adds a point, after checking it: a histogram's buckets, an exponential histogram's
+    /// scale, a summary's quantiles ([`PointError`]).
     pub fn point(
         &mut self,
         attributes: Vec<KeyValue>,
         start_time_unix_nano: u64,
         time_unix_nano: u64,
-        value: ExponentialHistogramValue,
+        value: V,
     ) -> Result<&mut Self, PointError> {
-        let point = value.into_point(attributes, start_time_unix_nano, time_unix_nano)?;
-        if let Some(Data::ExponentialHistogram(histogram)) = &mut self.0.data {
-            histogram.data_points.push(point);
-        }
+        value.add_to(self.0, attributes, start_time_unix_nano, time_unix_nano)?;
         Ok(self)
     }
 }
 
-/// Adds points to a summary; see [`MetricsBuilder::summary`].
-#[derive(Debug)]
-pub struct SummaryBuilder<'a>(&'a mut Metric);
+/// The value of one point of a histogram, exponential histogram or summary. Implemented
+/// by [`HistogramValue`], [`ExponentialHistogramValue`] and [`SummaryValue`] only.
+pub trait PointValue: sealed::AddTo {}
 
-impl SummaryBuilder<'_> {
-    /// Sets the metric's description.
-    pub fn description(&mut self, description: &str) -> &mut Self {
-        self.0.description = description.to_owned();
-        self
+impl PointValue for HistogramValue {}
+impl PointValue for ExponentialHistogramValue {}
+impl PointValue for SummaryValue {}
+
+mod sealed {
+    use super::*;
+
+    /// Checks a point value and adds it to its metric.
+    pub trait AddTo {
+        fn add_to(
+            self,
+            metric: &mut Metric,
+            attributes: Vec<KeyValue>,
+            start_time_unix_nano: u64,
+            time_unix_nano: u64,
+        ) -> Result<(), PointError>;
     }
 
-    /// Adds a point, after checking its quantiles ([`PointError`]).
-    pub fn point(
-        &mut self,
-        attributes: Vec<KeyValue>,
-        start_time_unix_nano: u64,
-        time_unix_nano: u64,
-        value: SummaryValue,
-    ) -> Result<&mut Self, PointError> {
-        let point = value.into_point(attributes, start_time_unix_nano, time_unix_nano)?;
-        if let Some(Data::Summary(summary)) = &mut self.0.data {
-            summary.data_points.push(point);
-        }
-        Ok(self)
+    macro_rules! add_to {
+        ($value:ty, $variant:ident) => {
+            impl AddTo for $value {
+                fn add_to(
+                    self,
+                    metric: &mut Metric,
+                    attributes: Vec<KeyValue>,
+                    start_time_unix_nano: u64,
+                    time_unix_nano: u64,
+                ) -> Result<(), PointError> {
+                    let point =
+                        self.into_point(attributes, start_time_unix_nano, time_unix_nano)?;
+                    if let Some(Data::$variant(data)) = &mut metric.data {
+                        data.data_points.push(point);
+                    }
+                    Ok(())
+                }
+            }
+        };
     }
+
+    add_to!(HistogramValue, Histogram);
+    add_to!(ExponentialHistogramValue, ExponentialHistogram);
+    add_to!(SummaryValue, Summary);
 }
 
 #[cfg(test)]

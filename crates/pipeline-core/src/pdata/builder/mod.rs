@@ -20,8 +20,8 @@ mod traces;
 
 pub use logs::{LogRecordBuilder, LogsBuilder};
 pub use metrics::{
-    ExponentialHistogramBuilder, GaugeBuilder, HistogramBuilder, MetricsBuilder, SumBuilder,
-    SummaryBuilder, Temporality,
+    ExponentialHistogramBuilder, GaugeBuilder, HistogramBuilder, MetricsBuilder, PointBuilder,
+    PointValue, SumBuilder, SummaryBuilder, Temporality,
 };
 pub use point_value::{ExponentialHistogramValue, HistogramValue, SummaryValue};
 pub use traces::{SpanBuilder, TracesBuilder};
