@@ -8,14 +8,20 @@
 //! | connector | signals | what it does |
 //! |---|---|---|
 //! | [`forward`] | traces → traces, metrics → metrics, logs → logs | passes data on to every pipeline it feeds |
+//! | [`routing`] | traces → traces, metrics → metrics, logs → logs | sends each resource, record or request to the pipelines whose condition it matches |
+//! | [`failover`] | traces → traces, metrics → metrics, logs → logs | sends to the first healthy priority level of pipelines, going back up when a higher one recovers |
 //!
 //! Each module offers `factory()`, to register on a collector's builder (or on
 //! [`Factories`]), and its `Config`.
 //!
 //! [`ConnectorFactory`]: tributary_pipeline_core::component::ConnectorFactory
 
+#[cfg(feature = "failover")]
+pub mod failover;
 #[cfg(feature = "forward")]
 pub mod forward;
+#[cfg(feature = "routing")]
+pub mod routing;
 
 use tributary_pipeline_core::graph::Factories;
 
@@ -25,5 +31,9 @@ pub fn factories() -> Factories {
     let mut factories = Factories::new();
     #[cfg(feature = "forward")]
     factories.add_connector(forward::factory());
+    #[cfg(feature = "routing")]
+    factories.add_connector(routing::factory());
+    #[cfg(feature = "failover")]
+    factories.add_connector(failover::factory());
     factories
 }

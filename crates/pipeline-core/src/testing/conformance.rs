@@ -142,7 +142,9 @@ pub async fn check_extension<C: ComponentConfig>(factory: ExtensionFactory<C>, y
 
 /// Checks a connector factory; see [`check_processor`] for what is checked. One instance is
 /// created for every (from, to) signal pair the factory supports, each feeding a
-/// [`Router`] over one [`Sink`] pipeline (`<to>/conformance`).
+/// [`Router`] over three [`Sink`] pipelines named `traces/conformance`,
+/// `metrics/conformance` and `logs/conformance` whatever the signal, so that one
+/// configuration naming pipelines (`routing`, `failover`) serves every pair.
 pub async fn check_connector<C: ComponentConfig>(factory: ConnectorFactory<C>, yaml: &str) {
     let pairs: Vec<(Signal, Signal)> = Signal::ALL
         .into_iter()
@@ -151,10 +153,12 @@ pub async fn check_connector<C: ComponentConfig>(factory: ConnectorFactory<C>, y
         .collect();
     assert!(!pairs.is_empty(), "the factory declares no signal pair");
     fn router<T: SignalData>() -> Router<T> {
-        let id = format!("{}/conformance", T::SIGNAL)
-            .parse()
-            .expect("a valid pipeline ID");
-        Router::new([(id, Sink::<T>::new().next())])
+        Router::new(Signal::ALL.map(|signal| {
+            let id = format!("{signal}/conformance")
+                .parse()
+                .expect("a valid pipeline ID");
+            (id, Sink::<T>::new().next())
+        }))
     }
     fn erase<T: SignalData>(
         connector: Result<Arc<dyn Connector<T>>, CreateError>,
