@@ -275,6 +275,21 @@ fn components_lists_every_built_in_component_with_its_stability() {
         find("exporters", "otlp")["aliases"],
         serde_json::json!(["otlp_grpc"])
     );
+    for (name, stability) in [
+        ("forward", "beta"),
+        ("routing", "alpha"),
+        ("failover", "development"),
+    ] {
+        let connector = find("connectors", name);
+        for signal in signals {
+            assert_eq!(
+                connector["stability"][format!("{signal}-to-{signal}")],
+                stability,
+                "{name}: {connector}"
+            );
+        }
+        assert!(connector["stability"]["traces-to-metrics"].is_null());
+    }
     for name in ["health_check", "file_storage"] {
         let extension = find("extensions", name);
         assert!(
