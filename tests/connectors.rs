@@ -224,3 +224,83 @@ service:
     }
     assert!(gateway.is_running());
 }
+
+/// A traces request with one span `name` from a resource of `tenant`.
+fn tenant_request(
+    tenant: &str,
+    name: &str,
+) -> tributary::pdata::proto::collector::trace::v1::ExportTraceServiceRequest {
+    let mut request = traces_request([name]);
+    request.resource_spans[0].resource = Some(tributary::pdata::proto::resource::v1::Resource {
+        attributes: vec![tributary::pdata::attributes::key_value("tenant", tenant)],
+        ..Default::default()
+    });
+    request
+}
+
+#[test]
+fn a_reload_changes_the_routes_and_an_invalid_one_leaves_them_running() {
+    let dir = temp_dir();
+    let (grpc, metrics) = (free_port(), free_port());
+    let (a, other) = (dir.path().join("a.jsonl"), dir.path().join("other.jsonl"));
+    let config = |condition: &str| {
+        format!(
+            r#"
+receivers:
+  otlp:
+    protocols:
+      grpc: {{ endpoint: "127.0.0.1:{grpc}" }}
+exporters:
+  file/a: {{ path: "{a}" }}
+  file/other: {{ path: "{other}" }}
+connectors:
+  routing:
+    default_pipelines: [traces/other]
+    table:
+      - condition: '{condition}'
+        pipelines: [traces/a]
+service:
+  telemetry: {{ metrics: {{ address: "127.0.0.1:{metrics}" }} }}
+  pipelines:
+    traces/in: {{ receivers: [otlp], exporters: [routing] }}
+    traces/a: {{ receivers: [routing], exporters: [file/a] }}
+    traces/other: {{ receivers: [routing], exporters: [file/other] }}
+"#,
+            a = a.display(),
+            other = other.display(),
+        )
+    };
+    let path = dir.path().join("gateway.yaml");
+    let mut gateway = run_gateway(dir.path(), &config(r#"attributes["tenant"] == "a""#), grpc);
+    let metrics_addr = format!("127.0.0.1:{metrics}").parse().unwrap();
+    wait_listening(metrics_addr, Duration::from_secs(30));
+    let counter = |name: &str| metric(&get(metrics_addr, "/metrics").text(), name, &[]);
+    let mut client = OtlpClient::new(format!("127.0.0.1:{grpc}").parse().unwrap());
+
+    client.export(tenant_request("a", "first")).unwrap();
+    eventually("first in a", Duration::from_secs(20), || {
+        (names(&a) == ["first"]).then_some(())
+    });
+
+    // A condition outside the language: refused, and the running routes stay.
+    replace_file(&path, &config(r#"attributes["tenant"] =~ "a""#));
+    eventually("the refused reload", Duration::from_secs(30), || {
+        (counter("otelcol_config_reload_failures_total") >= 1.0).then_some(())
+    });
+    client.export(tenant_request("a", "second")).unwrap();
+    eventually("second in a", Duration::from_secs(20), || {
+        (names(&a) == ["first", "second"]).then_some(())
+    });
+
+    // A valid change: tenant a now falls to the default pipeline.
+    replace_file(&path, &config(r#"attributes["tenant"] == "z""#));
+    eventually("the applied reload", Duration::from_secs(30), || {
+        (counter("otelcol_config_reloads_total") >= 1.0).then_some(())
+    });
+    client.export(tenant_request("a", "third")).unwrap();
+    eventually("third in other", Duration::from_secs(20), || {
+        (names(&other) == ["third"]).then_some(())
+    });
+    assert_eq!(names(&a), ["first", "second"]);
+    assert!(gateway.is_running());
+}
