@@ -3,12 +3,17 @@
 //! For each signal: one exporter instance per exporter ID, shared by the pipelines that list
 //! it; processors per pipeline, built back to front; one receiver instance per receiver ID,
 //! feeding (through a [`Fanout`](crate::consumer::Fanout)) every pipeline that lists it.
+//! Connectors join pipelines across signals: one instance per (connector ID, from-signal,
+//! to-signal), an exporter of the pipelines that list it among their exporters and fed the
+//! entries of those that list it among their receivers; pipelines and connectors are
+//! built, and started, each after everything it feeds (a cycle is refused, named).
 //! Extensions start first and stop last; within the pipelines, exporters start first and
 //! receivers last, and shutdown runs the other way so everything drains downstream.
 //!
 //! A graph can be built *from a previous one*: every component whose configuration did not
 //! change is taken over (an exporter keeps its queue and its contents, a receiver keeps its
-//! sockets, and only its output is re-pointed), the rest is created new. The new graph is
+//! sockets, and only its output is re-pointed; a connector is kept when its pipelines
+//! downstream were), the rest is created new. The new graph is
 //! started before anything of the old one stops, and only then are the old graph's
 //! replaced parts retired. That is the service's transactional reload.
 
