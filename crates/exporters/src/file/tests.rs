@@ -283,6 +283,21 @@ async fn concurrent_exports_never_interleave() {
     }
 }
 
+/// Go configs write `flush_interval: 5` (5 nanoseconds, as Go reads a bare number): it
+/// loads as such, and the writer syncs after writes rather than spinning on the interval.
+#[tokio::test]
+async fn a_bare_number_flush_interval_is_nanoseconds_and_writes_go_through() {
+    let config: Config = load("path: x\nflush_interval: 5").unwrap();
+    assert_eq!(config.flush_interval, std::time::Duration::from_nanos(5));
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("flushed.jsonl");
+    let exporters = Exporters::start(&yaml_for(&path, "flush_interval: 5\n")).await;
+    exporters.traces.consume(fixtures::traces(2)).await.unwrap();
+    exporters.logs.consume(fixtures::logs(2)).await.unwrap();
+    exporters.shutdown().await;
+    assert_eq!(std::fs::read_to_string(&path).unwrap().lines().count(), 2);
+}
+
 #[tokio::test]
 async fn shutdown_closes_the_file_and_later_exports_are_retryable() {
     let dir = tempfile::tempdir().unwrap();
