@@ -47,7 +47,13 @@ const ENV: &[(&str, &str)] = &[
 ];
 
 /// The component sections of a configuration, as `components` lists them.
-const KINDS: &[&str] = &["receivers", "processors", "exporters", "extensions", "connectors"];
+const KINDS: &[&str] = &[
+    "receivers",
+    "processors",
+    "exporters",
+    "extensions",
+    "connectors",
+];
 
 /// What a file's header promises.
 #[derive(Debug, Clone, PartialEq)]
@@ -140,12 +146,11 @@ fn registered() -> BTreeMap<String, BTreeSet<String>> {
         .output()
         .expect("run gateway components");
     assert!(output.status.success(), "gateway components failed");
-    let listing: Value = tributary::confmap::Conf::from_yaml(&String::from_utf8_lossy(
-        &output.stdout,
-    ))
-    .expect("components prints YAML")
-    .decode()
-    .expect("components decodes");
+    let listing: Value =
+        tributary::confmap::Conf::from_yaml(&String::from_utf8_lossy(&output.stdout))
+            .expect("components prints YAML")
+            .decode()
+            .expect("components decodes");
     KINDS
         .iter()
         .map(|kind| {
@@ -262,7 +267,10 @@ fn check(case: &Case, outcome: &Outcome, missing: &BTreeSet<String>) -> Result<S
     };
     match &case.expect {
         Expect::Valid if outcome.success => Ok("accepted".into()),
-        Expect::Valid => Err(format!("expected valid, but:\n    {errors}\n  {}", change())),
+        Expect::Valid => Err(format!(
+            "expected valid, but:\n    {errors}\n  {}",
+            change()
+        )),
         Expect::Refused { .. } if outcome.success => Err(format!(
             "expected refused, but it validates now: {}",
             change()
@@ -320,10 +328,19 @@ fn check(case: &Case, outcome: &Outcome, missing: &BTreeSet<String>) -> Result<S
 #[test]
 fn every_go_config_ends_as_its_header_says() {
     let cases = corpus();
-    let snippets = cases.iter().filter(|c| c.name.starts_with("snippets/")).count();
+    let snippets = cases
+        .iter()
+        .filter(|c| c.name.starts_with("snippets/"))
+        .count();
     let full = cases.len() - snippets;
-    assert!(snippets >= 60, "the corpus needs at least 60 snippets, has {snippets}");
-    assert!(full >= 10, "the corpus needs at least 10 full configs, has {full}");
+    assert!(
+        snippets >= 60,
+        "the corpus needs at least 60 snippets, has {snippets}"
+    );
+    assert!(
+        full >= 10,
+        "the corpus needs at least 10 full configs, has {full}"
+    );
 
     let registered = registered();
     // One process per file, four at a time: each run is a fresh `validate`, as a user's.
@@ -522,7 +539,10 @@ fn the_readme_persistent_queue_stores_what_it_cannot_send() {
         "snippets/exporterhelper-readme-persistent-queue.yaml",
         &[
             format!("receivers.otlp.protocols.grpc.endpoint=127.0.0.1:{grpc}"),
-            format!("extensions.file_storage/otc.directory={}", storage.path().display()),
+            format!(
+                "extensions.file_storage/otc.directory={}",
+                storage.path().display()
+            ),
             format!("exporters.otlp.endpoint=http://{}", black_hole()),
         ],
     );
@@ -533,14 +553,18 @@ fn the_readme_persistent_queue_stores_what_it_cannot_send() {
         .export(traces_request(["kept-on-disk"]))
         .expect("the span is accepted into the persistent queue");
     let queue = storage.path().join("exporter.otlp.traces");
-    eventually("the span in the queue's files", Duration::from_secs(60), || {
-        let stored = std::fs::read_dir(&queue).ok()?.flatten().any(|entry| {
-            entry.path().extension().is_some_and(|e| e == "seg")
-                && std::fs::read(entry.path())
-                    .is_ok_and(|bytes| bytes.windows(12).any(|w| w == b"kept-on-disk"))
-        });
-        stored.then_some(())
-    });
+    eventually(
+        "the span in the queue's files",
+        Duration::from_secs(60),
+        || {
+            let stored = std::fs::read_dir(&queue).ok()?.flatten().any(|entry| {
+                entry.path().extension().is_some_and(|e| e == "seg")
+                    && std::fs::read(entry.path())
+                        .is_ok_and(|bytes| bytes.windows(12).any(|w| w == b"kept-on-disk"))
+            });
+            stored.then_some(())
+        },
+    );
 }
 
 /// The memory_limiter (percentages of the machine's memory) and batch of the chart, in
@@ -550,7 +574,9 @@ fn the_helm_processors_pass_a_span() {
     let grpc = free_port();
     let mut gateway = start(
         "snippets/memory-limiter-helm-percentage.yaml",
-        &[format!("receivers.otlp.protocols.grpc.endpoint=127.0.0.1:{grpc}")],
+        &[format!(
+            "receivers.otlp.protocols.grpc.endpoint=127.0.0.1:{grpc}"
+        )],
     );
     let addr = format!("127.0.0.1:{grpc}").parse().unwrap();
     wait_serving(&mut gateway, addr, Duration::from_secs(60));

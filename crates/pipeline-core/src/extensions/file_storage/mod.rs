@@ -138,7 +138,7 @@ use crate::exporterhelper::{QueueStorage, StorageError, StoredQueue};
 use crate::pdata::Signal;
 use crate::telemetry::MetricsRegistry;
 
-pub use config::{FileStorageConfig, Fsync};
+pub use config::{CompactionConfig, FileStorageConfig, Fsync};
 pub use queue::FileQueue;
 pub use state::FsyncPolicy;
 
