@@ -440,9 +440,9 @@ fn json_span(name: &str) -> Vec<u8> {
 }
 
 /// The opentelemetry.io agent example: OTLP/HTTP in, `otlp/jaeger` with
-/// `sending_queue: {batch:}` out — a span posted by curl's way reaches an OTLP backend.
+/// `sending_queue: {batch:}` out — a span posted with curl reaches an OTLP backend.
 #[test]
-fn the_docs_agent_example_forwards_an_http_span_to_its_backend() {
+fn the_docs_agent_example_forwards_a_curl_span_to_its_backend() {
     let backend = OtlpBackend::start(BackendMode::Healthy, 13);
     let http = free_port();
     let mut gateway = start(
@@ -454,22 +454,32 @@ fn the_docs_agent_example_forwards_an_http_span_to_its_backend() {
     );
     let addr = format!("127.0.0.1:{http}").parse().unwrap();
     wait_serving(&mut gateway, addr, Duration::from_secs(60));
-    let response = common::http(
-        "POST",
-        addr,
-        "/v1/traces",
-        &[("Content-Type", "application/json")],
-        &json_span("from-the-docs"),
+    let dir = temp_dir();
+    let body = dir.path().join("span.json");
+    std::fs::write(&body, json_span("from-the-docs")).unwrap();
+    let curl = Command::new("curl")
+        .args(["-sS", "-o", "/dev/null", "-w", "%{http_code}"])
+        .args(["-H", "Content-Type: application/json", "--data-binary"])
+        .arg(format!("@{}", body.display()))
+        .arg(format!("http://{addr}/v1/traces"))
+        .output()
+        .expect("run curl");
+    assert_eq!(
+        String::from_utf8_lossy(&curl.stdout),
+        "200",
+        "{}",
+        String::from_utf8_lossy(&curl.stderr)
     );
-    assert_eq!(response.status, 200, "{}", response.text());
     eventually("the span at the backend", Duration::from_secs(60), || {
         (backend.received().get("from-the-docs") == Some(&1)).then_some(())
     });
 }
 
-/// The agent page's logs example: OTLP/HTTP in, the file exporter with `rotation:` out.
+/// The agent page's logs example: OTLP/HTTP in, the file exporter with `rotation:` out;
+/// an application's logs, sent by the Python SDK, land in the file.
 #[test]
-fn the_docs_agent_logs_example_writes_posted_logs_to_its_file() {
+fn the_docs_agent_logs_example_writes_the_sdks_logs_to_its_file() {
+    let Some(python) = python_sdk() else { return };
     let dir = temp_dir();
     let file = dir.path().join("app42_example.log");
     let http = free_port();
@@ -482,25 +492,60 @@ fn the_docs_agent_logs_example_writes_posted_logs_to_its_file() {
     );
     let addr = format!("127.0.0.1:{http}").parse().unwrap();
     wait_serving(&mut gateway, addr, Duration::from_secs(60));
-    let body = serde_json::json!({"resourceLogs": [{"scopeLogs": [{"logRecords": [
-        {"body": {"stringValue": "hello from the agent page"}}
-    ]}]}]})
-    .to_string();
-    let response = common::http(
-        "POST",
-        addr,
-        "/v1/logs",
-        &[("Content-Type", "application/json")],
-        body.as_bytes(),
+    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/python/send_otlp.py");
+    // The SDK sends traces and metrics too; this configuration has only a logs pipeline.
+    let output = Command::new(&python)
+        .arg(&script)
+        .args(["--protocol", "http", "--endpoint", &addr.to_string()])
+        .args(["--run-id", "agent-page", "--count", "3"])
+        .output()
+        .expect("run the Python sender");
+    assert!(
+        output.status.success(),
+        "sender failed: {}",
+        String::from_utf8_lossy(&output.stderr)
     );
-    assert_eq!(response.status, 200, "{}", response.text());
-    eventually("the log line in the file", Duration::from_secs(60), || {
-        let lines = read_json_lines(&file);
-        lines
-            .iter()
-            .any(|l| l.to_string().contains("hello from the agent page"))
-            .then_some(())
-    });
+    let sent: Value = serde_json::from_slice(&output.stdout).expect("the sender's JSON");
+    let bodies: Vec<String> = sent["logs"]
+        .as_array()
+        .expect("logs sent")
+        .iter()
+        .map(|b| b.as_str().unwrap().to_owned())
+        .collect();
+    assert_eq!(bodies.len(), 3);
+    eventually(
+        "every log body in the file",
+        Duration::from_secs(60),
+        || {
+            let text = std::fs::read_to_string(&file).unwrap_or_default();
+            bodies
+                .iter()
+                .all(|b| text.contains(b.as_str()))
+                .then_some(())
+        },
+    );
+}
+
+/// The debug exporter's testdata `output_paths: [stderr]` with `use_internal_logger:
+/// false`: each batch's summary line goes to standard error, undecorated.
+#[test]
+fn the_debug_testdata_prints_batches_to_its_output_path() {
+    let grpc = free_port();
+    let mut gateway = start(
+        "snippets/debug-testdata-output-paths.yaml",
+        &[format!(
+            "receivers.otlp.protocols.grpc.endpoint=127.0.0.1:{grpc}"
+        )],
+    );
+    let addr = format!("127.0.0.1:{grpc}").parse().unwrap();
+    wait_serving(&mut gateway, addr, Duration::from_secs(60));
+    OtlpClient::new(addr)
+        .export(traces_request(["one", "two"]))
+        .expect("the span is accepted");
+    gateway.wait_for_output(
+        "Traces\t{\"resource spans\": 1, \"spans\": 2}\n",
+        Duration::from_secs(60),
+    );
 }
 
 /// The helm chart's health_check (`endpoint: ${env:MY_POD_IP}:13133`) answers, with the
