@@ -581,7 +581,7 @@ fn the_readme_persistent_queue_stores_what_it_cannot_send() {
     let storage = temp_dir();
     let grpc = free_port();
     let mut gateway = start(
-        "snippets/exporterhelper-readme-persistent-queue.yaml",
+        "snippets/exporterhelper-readme-persistent-queue-fixed.yaml",
         &[
             format!("receivers.otlp.protocols.grpc.endpoint=127.0.0.1:{grpc}"),
             format!(
