@@ -5,11 +5,16 @@
 //! `max_open_files` files are open at once: the least recently written one is closed
 //! (synced) to make room, and opened again (appended to) when its value comes back.
 
+use std::collections::HashMap;
 use std::path::{Component, Path, PathBuf};
 use std::sync::Arc;
 
 use tokio::sync::Mutex;
 use tributary_pipeline_core::pdata::attributes::Attributes;
+use tributary_pipeline_core::pdata::proto::collector::logs::v1::ExportLogsServiceRequest;
+use tributary_pipeline_core::pdata::proto::collector::metrics::v1::ExportMetricsServiceRequest;
+use tributary_pipeline_core::pdata::proto::collector::trace::v1::ExportTraceServiceRequest;
+use tributary_pipeline_core::pdata::proto::resource::v1::Resource;
 use tributary_pipeline_core::pdata::{Logs, Metrics, Traces};
 
 use super::writer::{FileWriter, WriteError, WriterSettings};
@@ -22,59 +27,77 @@ pub(crate) trait ByResourceAttribute: Sized {
     fn by_resource_attribute(self, key: &str) -> (Vec<(String, Self)>, usize);
 }
 
-/// Divides `data`, whose resources have the attribute `values` (in order), into one part
-/// per value; `keep_only` reduces a copy to the resources of one value.
-fn divide<T: Clone>(
-    data: T,
-    values: Vec<Option<String>>,
-    keep_only: impl Fn(&mut T, &str),
-) -> (Vec<(String, T)>, usize) {
-    let missing = values.iter().filter(|v| v.is_none()).count();
-    let mut distinct: Vec<String> = Vec::new();
-    for value in values.into_iter().flatten() {
-        if !distinct.contains(&value) {
-            distinct.push(value);
-        }
+/// Divides resource entries by the value `value_of` finds on each, in one pass (a batch
+/// of many resources with as many values costs linear time): the groups in order of
+/// first appearance, and how many entries had no value.
+fn group_entries<E>(
+    entries: Vec<E>,
+    value_of: impl Fn(&E) -> Option<String>,
+) -> (Vec<(String, Vec<E>)>, usize) {
+    let mut groups: Vec<(String, Vec<E>)> = Vec::new();
+    let mut index: HashMap<String, usize> = HashMap::new();
+    let mut missing = 0;
+    for entry in entries {
+        let Some(value) = value_of(&entry) else {
+            missing += 1;
+            continue;
+        };
+        let at = *index.entry(value.clone()).or_insert_with(|| {
+            groups.push((value, Vec::new()));
+            groups.len() - 1
+        });
+        groups[at].1.push(entry);
     }
-    if distinct.len() == 1 && missing == 0 {
-        // The common case: one value for the whole batch, nothing to divide.
-        return (vec![(distinct.remove(0), data)], 0);
-    }
-    let parts = distinct
-        .into_iter()
-        .map(|wanted| {
-            let mut part = data.clone();
-            keep_only(&mut part, &wanted);
-            (wanted, part)
-        })
-        .collect();
-    (parts, missing)
+    (groups, missing)
+}
+
+/// The string value of the attribute `key` on a resource, if any.
+fn attribute_of(resource: Option<&Resource>, key: &str) -> Option<String> {
+    resource?.attributes.get_str(key).map(str::to_owned)
 }
 
 macro_rules! by_resource_attribute {
-    ($data:ty, $resources:ident) => {
+    ($data:ty, $request:ident, $resources:ident) => {
         impl ByResourceAttribute for $data {
             fn by_resource_attribute(self, key: &str) -> (Vec<(String, Self)>, usize) {
-                let values = self
+                // The common case, one value for the whole batch: written as it is (a
+                // batch kept as received bytes stays so).
+                let mut values = self
                     .request()
                     .$resources
                     .iter()
-                    .map(|entry| {
-                        let resource = entry.resource.as_ref()?;
-                        resource.attributes.get_str(key).map(str::to_owned)
+                    .map(|e| attribute_of(e.resource.as_ref(), key));
+                if let Some(Some(first)) = values.next()
+                    && values.all(|v| v.as_deref() == Some(first.as_str()))
+                {
+                    return (vec![(first, self)], 0);
+                }
+                let metadata = self.metadata().cloned();
+                let entries = self.into_request().$resources;
+                let (groups, missing) =
+                    group_entries(entries, |e| attribute_of(e.resource.as_ref(), key));
+                let parts = groups
+                    .into_iter()
+                    .map(|(value, entries)| {
+                        let part = <$data>::new($request {
+                            $resources: entries,
+                        });
+                        let part = match &metadata {
+                            Some(metadata) => part.with_metadata(Arc::clone(metadata)),
+                            None => part,
+                        };
+                        (value, part)
                     })
                     .collect();
-                divide(self, values, |part, wanted| {
-                    part.retain_resources(|r| r.attributes.get_str(key) == Some(wanted));
-                })
+                (parts, missing)
             }
         }
     };
 }
 
-by_resource_attribute!(Traces, resource_spans);
-by_resource_attribute!(Metrics, resource_metrics);
-by_resource_attribute!(Logs, resource_logs);
+by_resource_attribute!(Traces, ExportTraceServiceRequest, resource_spans);
+by_resource_attribute!(Metrics, ExportMetricsServiceRequest, resource_metrics);
+by_resource_attribute!(Logs, ExportLogsServiceRequest, resource_logs);
 
 /// The files of a `group_by` exporter, opened on demand.
 pub(crate) struct GroupedFiles {
@@ -172,7 +195,74 @@ impl GroupedFiles {
 mod tests {
     use std::time::Duration;
 
+    use tributary_pipeline_core::pdata::ClientMetadata;
+    use tributary_pipeline_core::pdata::proto::logs::v1::{LogRecord, ResourceLogs, ScopeLogs};
+
     use super::*;
+    use crate::testing::fixtures::str_kv;
+
+    /// Logs with one record per entry of `values` (`None`: no attribute), its body the
+    /// entry's index.
+    fn logs(values: &[Option<&str>]) -> Logs {
+        let resource_logs = values
+            .iter()
+            .enumerate()
+            .map(|(i, value)| ResourceLogs {
+                resource: Some(Resource {
+                    attributes: value.iter().map(|v| str_kv("tenant", v)).collect(),
+                    ..Default::default()
+                }),
+                scope_logs: vec![ScopeLogs {
+                    log_records: vec![LogRecord {
+                        severity_text: i.to_string(),
+                        ..Default::default()
+                    }],
+                    ..Default::default()
+                }],
+                ..Default::default()
+            })
+            .collect();
+        Logs::new(ExportLogsServiceRequest { resource_logs })
+    }
+
+    fn indexes(logs: &Logs) -> Vec<String> {
+        logs.request()
+            .resource_logs
+            .iter()
+            .map(|r| r.scope_logs[0].log_records[0].severity_text.clone())
+            .collect()
+    }
+
+    /// Parts in order of first appearance, resources in order within each, resources
+    /// without the attribute counted and left out, the client metadata kept on each part.
+    #[test]
+    fn a_batch_divides_by_value_in_order() {
+        let mut metadata = ClientMetadata::new();
+        metadata.insert("x-tenant", "t");
+        let batch = logs(&[Some("b"), Some("a"), None, Some("b"), Some("c"), None])
+            .with_metadata(Arc::new(metadata));
+        let (parts, missing) = batch.by_resource_attribute("tenant");
+        assert_eq!(missing, 2);
+        let parts: Vec<(String, Vec<String>, bool)> = parts
+            .iter()
+            .map(|(value, part)| (value.clone(), indexes(part), part.metadata().is_some()))
+            .collect();
+        assert_eq!(
+            parts,
+            [
+                ("b".to_owned(), vec!["0".to_owned(), "3".to_owned()], true),
+                ("a".to_owned(), vec!["1".to_owned()], true),
+                ("c".to_owned(), vec!["4".to_owned()], true),
+            ]
+        );
+        // One value for all: the batch itself.
+        let (parts, missing) = logs(&[Some("a"), Some("a")]).by_resource_attribute("tenant");
+        assert_eq!((parts.len(), missing), (1, 0));
+        assert_eq!(indexes(&parts[0].1), ["0", "1"]);
+        // Only resources without it: nothing to write.
+        let (parts, missing) = logs(&[None]).by_resource_attribute("tenant");
+        assert_eq!((parts.len(), missing), (0, 1));
+    }
 
     fn files(pattern: &str) -> GroupedFiles {
         GroupedFiles::new(
