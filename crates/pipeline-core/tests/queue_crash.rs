@@ -437,6 +437,7 @@ mod child {
                     min_size: super::BATCH_MAX / 2,
                     max_size: super::BATCH_MAX,
                     sizer: None,
+                    partition: None,
                 }),
                 ..QueueConfig::default()
             },

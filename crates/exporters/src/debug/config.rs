@@ -54,9 +54,12 @@ pub struct Config {
     /// After `sampling_initial` in a second, print every this-many-th batch (1: every
     /// one; 0: none).
     pub sampling_thereafter: u64,
-    /// Print through the collector's own log (`tracing`, level info) instead of straight
-    /// to standard error.
+    /// Print through the collector's own log (`tracing`, level info; the default, as in
+    /// Go) instead of straight to `output_paths`.
     pub use_internal_logger: bool,
+    /// With `use_internal_logger: false`: where to write, each of `stdout`, `stderr` or a
+    /// file path (appended to); empty means `[stdout]`, as in Go.
+    pub output_paths: Vec<String>,
     /// `timeout` (of one print), `retry_on_failure` and `sending_queue`: all off unless
     /// set, as Go builds this exporter (printing does not fail).
     #[serde(rename = "helper,squash", deserialize_with = "helper_over_defaults")]
@@ -69,7 +72,8 @@ impl Default for Config {
             verbosity: Verbosity::Basic,
             sampling_initial: 2,
             sampling_thereafter: 1,
-            use_internal_logger: false,
+            use_internal_logger: true,
+            output_paths: Vec::new(),
             helper: ExporterHelperConfig::disabled(),
         }
     }
@@ -83,8 +87,35 @@ fn helper_over_defaults<'de, D: Deserializer<'de>>(
     ExporterHelperConfig::deserialize_over(Config::default().helper, deserializer)
 }
 
+impl Config {
+    /// Where output goes without the internal logger: `output_paths`, or standard output.
+    pub(crate) fn output_paths(&self) -> Vec<String> {
+        if self.output_paths.is_empty() {
+            vec!["stdout".to_owned()]
+        } else {
+            self.output_paths.clone()
+        }
+    }
+}
+
 impl ComponentConfig for Config {
+    /// Go's rules: `output_paths` only without the internal logger, and no empty path.
     fn validate(&self) -> Result<(), ConfigError> {
+        if !self.output_paths.is_empty() {
+            if self.use_internal_logger {
+                return Err(ConfigError::at(
+                    "output_paths",
+                    "requires use_internal_logger to be false (the internal logger writes \
+                     where service::telemetry::logs says)",
+                ));
+            }
+            if let Some(index) = self.output_paths.iter().position(String::is_empty) {
+                return Err(ConfigError::at(
+                    format!("output_paths::{index}"),
+                    "cannot be empty: use stdout, stderr or a file path",
+                ));
+            }
+        }
         self.helper.validate()
     }
 }
@@ -115,8 +146,8 @@ mod tests {
         assert_eq!(
             error.to_string(),
             "sending_queu: unknown key; valid keys: `verbosity`, `sampling_initial`, \
-             `sampling_thereafter`, `use_internal_logger`, `timeout`, `retry_on_failure`, \
-             `sending_queue`"
+             `sampling_thereafter`, `use_internal_logger`, `output_paths`, `timeout`, \
+             `retry_on_failure`, `sending_queue`"
         );
     }
 }

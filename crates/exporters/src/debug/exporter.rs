@@ -66,7 +66,7 @@ impl<T: Printable> Export<T> for DebugExporter<T> {
     }
 
     async fn start(&self, _host: &Host) -> Result<(), ComponentError> {
-        self.lifecycle.start(|| async { self.output.open() }).await
+        self.lifecycle.start(|| self.output.open()).await
     }
 
     /// Waits until what this signal queued is written; the last signal's instance also

@@ -21,7 +21,7 @@ fn create<T: Printable>(
         Ok(DebugOutput::new(if config.use_internal_logger {
             Destination::InternalLog(settings.span().clone())
         } else {
-            Destination::Stderr
+            Destination::Paths(config.output_paths())
         }))
     })?;
     exporterhelper::build(

@@ -14,7 +14,8 @@
 //! | `verbosity` | `basic` | `basic`, `normal` or `detailed` (case-insensitive) |
 //! | `sampling_initial` | `2` | batches printed each second before sampling |
 //! | `sampling_thereafter` | `1` | then every this-many-th batch (1: all, 0: none) |
-//! | `use_internal_logger` | `false` | print through the collector's log instead of standard error |
+//! | `use_internal_logger` | `true` | print through the collector's log (`tracing`, level info) |
+//! | `output_paths` | `[stdout]` | with `use_internal_logger: false`: `stdout`, `stderr` or file paths (appended to), each gets every batch |
 //! | `timeout` | `0` (none) | deadline of one print |
 //! | `retry_on_failure` | disabled | |
 //! | `sending_queue` | disabled | as in Go, present only to be turned on |
@@ -54,11 +55,12 @@
 //!
 //! # Differences from the Go Collector
 //!
-//! * Go's default is `use_internal_logger: true`, printing through its logger, which writes
-//!   to standard error with timestamps and component fields. Here the default writes the
-//!   same lines straight to standard error, undecorated (Go's `false` writes them to
-//!   standard output); `use_internal_logger: true` sends them through the collector's
-//!   `tracing` log instead, where the component's span names the exporter.
+//! * As in Go, the default (`use_internal_logger: true`) prints through the collector's
+//!   log, where the component's span names the exporter and `service::telemetry::logs`
+//!   decides the format and level (info). `use_internal_logger: false` writes the lines
+//!   undecorated to `output_paths` (standard output unless set); as in Go, `output_paths`
+//!   with the internal logger is refused. Files are opened (created, appended to) when the
+//!   exporter starts; one that cannot be opened fails the start with its path.
 //! * `retry_on_failure` and `timeout` are accepted (Go has no `retry_on_failure` here).
 
 mod config;

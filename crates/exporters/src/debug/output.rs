@@ -28,11 +28,12 @@ pub(crate) struct Rendered {
 /// Produces a batch's text, on the output thread.
 pub(crate) type Render = Box<dyn FnOnce() -> Rendered + Send>;
 
-/// Where printed batches go.
+/// Where printed batches go, as configured.
 #[derive(Clone)]
 pub(crate) enum Destination {
-    /// Standard error, written directly.
-    Stderr,
+    /// `output_paths`: `stdout`, `stderr` or files (appended to, created if missing),
+    /// written directly, every batch to each.
+    Paths(Vec<String>),
     /// The collector's own log: `tracing` events at info level, children of the
     /// component's span, sent to the subscriber that span belongs to (the collector's).
     InternalLog(tracing::Span),
@@ -42,22 +43,100 @@ pub(crate) enum Destination {
 }
 
 impl Destination {
-    fn emit(&self, rendered: Rendered) {
+    /// Opens what the output thread writes to: the files of `output_paths` are opened
+    /// (created, appended to) off the async runtime, so a missing directory fails the
+    /// start with the path.
+    async fn open(&self) -> Result<Sink, ComponentError> {
         match self {
-            Destination::Stderr => {
+            Destination::Paths(paths) => {
+                let paths = paths.clone();
+                let streams = tokio::task::spawn_blocking(move || {
+                    paths
+                        .iter()
+                        .map(|path| Stream::open(path))
+                        .collect::<Result<Vec<_>, _>>()
+                })
+                .await
+                .map_err(|e| ComponentError::with_source("opening output_paths", e))??;
+                Ok(Sink::Streams(streams))
+            }
+            Destination::InternalLog(span) => Ok(Sink::InternalLog(span.clone())),
+            #[cfg(test)]
+            Destination::Memory(text) => Ok(Sink::Memory(text.clone())),
+        }
+    }
+}
+
+/// One of `output_paths`, open.
+enum Stream {
+    Stdout,
+    Stderr,
+    File(std::fs::File),
+}
+
+impl Stream {
+    /// `stdout` and `stderr` are the process's streams; anything else is a file path, as
+    /// zap (behind Go's `output_paths`) reads them.
+    fn open(path: &str) -> Result<Stream, ComponentError> {
+        match path {
+            "stdout" => Ok(Stream::Stdout),
+            "stderr" => Ok(Stream::Stderr),
+            path => std::fs::OpenOptions::new()
+                .create(true)
+                .append(true)
+                .open(path)
+                .map(Stream::File)
+                .map_err(|e| {
+                    ComponentError::with_source(format!("cannot open output path {path:?}"), e)
+                }),
+        }
+    }
+
+    fn write(&mut self, text: &[u8]) {
+        // Nothing sensible to do if a stream is gone or a disk is full: the next batch
+        // tries again, and the other streams still get this one.
+        let _ = match self {
+            Stream::Stdout => io::stdout().lock().write_all(text),
+            Stream::Stderr => io::stderr().lock().write_all(text),
+            Stream::File(file) => file.write_all(text),
+        };
+    }
+
+    fn flush(&mut self) {
+        let _ = match self {
+            Stream::Stdout => io::stdout().lock().flush(),
+            Stream::Stderr => io::stderr().lock().flush(),
+            Stream::File(file) => file.flush(),
+        };
+    }
+}
+
+/// What the output thread writes to.
+enum Sink {
+    Streams(Vec<Stream>),
+    InternalLog(tracing::Span),
+    #[cfg(test)]
+    Memory(Arc<Mutex<String>>),
+}
+
+impl Sink {
+    fn emit(&mut self, rendered: Rendered) {
+        match self {
+            Sink::Streams(streams) => {
                 let mut text = rendered.summary;
                 text.push('\n');
                 if let Some(detail) = rendered.detail {
                     text.push_str(&detail);
                 }
-                // Nothing sensible to do if standard error is gone.
-                let _ = io::stderr().lock().write_all(text.as_bytes());
+                for stream in streams {
+                    stream.write(text.as_bytes());
+                }
             }
-            Destination::InternalLog(span) => {
+            Sink::InternalLog(span) => {
                 let emit = || {
-                    tracing::info!(parent: span, "{}", rendered.summary);
+                    tracing::info!(parent: &*span, "{}", rendered.summary);
                     if let Some(detail) = &rendered.detail {
-                        tracing::info!(parent: span, "{}", detail.trim_end());
+                        tracing::info!(parent: &*span, "{}", detail.trim_end());
                     }
                 };
                 // This thread has no subscriber of its own: log to the span's, or, for a
@@ -72,7 +151,7 @@ impl Destination {
                 }
             }
             #[cfg(test)]
-            Destination::Memory(text) => {
+            Sink::Memory(text) => {
                 let mut text = text.lock().unwrap();
                 text.push_str(&rendered.summary);
                 text.push('\n');
@@ -83,9 +162,11 @@ impl Destination {
         }
     }
 
-    fn flush(&self) {
-        if let Destination::Stderr = self {
-            let _ = io::stderr().lock().flush();
+    fn flush(&mut self) {
+        if let Sink::Streams(streams) = self {
+            for stream in streams {
+                stream.flush();
+            }
         }
     }
 }
@@ -118,14 +199,13 @@ impl DebugOutput {
         }
     }
 
-    /// Starts the output thread (the first signal's instance does, through the
-    /// lifecycle).
-    pub(crate) fn open(&self) -> Result<DedicatedThread, ComponentError> {
+    /// Opens the destination and starts the output thread (the first signal's instance
+    /// does, through the lifecycle).
+    pub(crate) async fn open(&self) -> Result<DedicatedThread, ComponentError> {
         let (jobs, inbox) = mpsc::channel::<Job>(QUEUE);
-        let destination = self.destination.clone();
-        let thread =
-            DedicatedThread::spawn("tributary-debug-exporter", move || run(destination, inbox))
-                .map_err(|e| ComponentError::with_source("starting the output thread", e))?;
+        let sink = self.destination.open().await?;
+        let thread = DedicatedThread::spawn("tributary-debug-exporter", move || run(sink, inbox))
+            .map_err(|e| ComponentError::with_source("starting the output thread", e))?;
         *self.jobs.write().unwrap_or_else(PoisonError::into_inner) = Some(jobs);
         Ok(thread)
     }
@@ -174,24 +254,24 @@ impl DebugOutput {
 }
 
 /// The output thread: prints jobs in order until the inbox closes, then flushes.
-fn run(destination: Destination, mut inbox: mpsc::Receiver<Job>) {
+fn run(mut sink: Sink, mut inbox: mpsc::Receiver<Job>) {
     while let Some(job) = inbox.blocking_recv() {
         match job {
             Job::Print(render) => {
                 // A batch that cannot be formatted must not silence the rest.
                 match std::panic::catch_unwind(std::panic::AssertUnwindSafe(render)) {
-                    Ok(rendered) => destination.emit(rendered),
-                    Err(_) => destination.emit(Rendered {
+                    Ok(rendered) => sink.emit(rendered),
+                    Err(_) => sink.emit(Rendered {
                         summary: "debug exporter: formatting a batch panicked".into(),
                         detail: None,
                     }),
                 }
             }
             Job::Flush(done) => {
-                destination.flush();
+                sink.flush();
                 let _ = done.send(());
             }
         }
     }
-    destination.flush();
+    sink.flush();
 }

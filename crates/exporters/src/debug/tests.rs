@@ -255,6 +255,18 @@ fn defaults_and_go_keys() {
     );
     assert!(!config.helper.sending_queue.enabled);
     assert!(config.helper.timeout.is_zero());
+    // Go's default: through the collector's logger; without it, standard output.
+    assert!(config.use_internal_logger);
+    assert!(config.output_paths.is_empty());
+    let config: Config = load("use_internal_logger: false\noutput_paths: []").unwrap();
+    assert_eq!(config.output_paths(), ["stdout"]);
+    let config: Config =
+        load("use_internal_logger: false\noutput_paths: [stdout, /tmp/debugexporter_test.log]")
+            .unwrap();
+    assert_eq!(
+        config.output_paths(),
+        ["stdout", "/tmp/debugexporter_test.log"]
+    );
     let config: Config = load(
         "verbosity: detailed\nsampling_initial: 5\nsampling_thereafter: 200\nuse_internal_logger: false\nsending_queue: {enabled: true}",
     )
@@ -270,7 +282,12 @@ fn config_errors_name_their_paths() {
         ("verbosity: none", "verbosity"),
         ("verbosity: loud", "verbosity"),
         ("sampling_initial: -1", "sampling_initial"),
+        // Go: "output_paths requires use_internal_logger to be false".
         ("output_paths: [stdout]", "output_paths"),
+        (
+            "use_internal_logger: false\noutput_paths: [stdout, '']",
+            "output_paths::1",
+        ),
         (
             "sending_queue: {enabled: true, num_consumers: 0}",
             "sending_queue::num_consumers",
@@ -280,4 +297,52 @@ fn config_errors_name_their_paths() {
         let error = load::<Config>(yaml).expect_err(yaml);
         assert_eq!(error.path(), path, "{yaml}: {error}");
     }
+}
+
+// ---- output_paths ----
+
+/// Go's `output_paths`: every batch goes to each path; files are appended to.
+#[tokio::test]
+async fn output_paths_write_every_batch_to_each_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let (first, second) = (dir.path().join("first.log"), dir.path().join("second.log"));
+    std::fs::write(&first, "kept\n").unwrap();
+    let config: Config = load(&format!(
+        "use_internal_logger: false\noutput_paths: [{}, {}]",
+        first.display(),
+        second.display()
+    ))
+    .unwrap();
+    let settings = settings::<Traces>("debug/files");
+    let exporter = super::factory()
+        .create::<Traces>(&settings, &config)
+        .unwrap();
+    exporter.start(&Host::default()).await.unwrap();
+    exporter.consume(fixtures::traces(3)).await.unwrap();
+    exporter.shutdown().await.unwrap();
+    let line = "Traces\t{\"resource spans\": 1, \"spans\": 3}\n";
+    assert_eq!(
+        std::fs::read_to_string(&first).unwrap(),
+        format!("kept\n{line}")
+    );
+    assert_eq!(std::fs::read_to_string(&second).unwrap(), line);
+}
+
+/// A path that cannot be opened fails the start, naming it.
+#[tokio::test]
+async fn an_output_path_that_cannot_be_opened_fails_the_start() {
+    let dir = tempfile::tempdir().unwrap();
+    let missing = dir.path().join("no-such-dir").join("out.log");
+    let config: Config = load(&format!(
+        "use_internal_logger: false\noutput_paths: [{}]",
+        missing.display()
+    ))
+    .unwrap();
+    let settings = settings::<Logs>("debug/missing");
+    let exporter = super::factory().create::<Logs>(&settings, &config).unwrap();
+    let error = exporter.start(&Host::default()).await.unwrap_err();
+    assert!(
+        error.to_string().contains(&missing.display().to_string()),
+        "{error}"
+    );
 }

@@ -80,17 +80,28 @@ impl RotationConfig {
     }
 }
 
-/// `group_by`: the Go exporter's one-file-per-resource-attribute mode; recognised so that
-/// a configuration using it is refused with a clear message.
-#[derive(Clone, Debug, Default, PartialEq, Deserialize)]
+/// `group_by`: one file per value of a resource attribute, the value replacing the `*`
+/// in `path`.
+#[derive(Clone, Debug, PartialEq, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct GroupByConfig {
-    /// Whether grouping is on; only `false` is accepted.
+    /// Whether grouping is on (false).
     pub enabled: bool,
-    /// The attribute naming the file.
+    /// The resource attribute whose (string) value names the file
+    /// (`fileexporter.path_segment`); resources without it are not written.
     pub resource_attribute: String,
-    /// Files open at once.
+    /// Files kept open at once (100); the least recently written is closed beyond that.
     pub max_open_files: usize,
+}
+
+impl Default for GroupByConfig {
+    fn default() -> Self {
+        GroupByConfig {
+            enabled: false,
+            resource_attribute: "fileexporter.path_segment".into(),
+            max_open_files: 100,
+        }
+    }
 }
 
 /// The `file` exporter's configuration: the Go Collector's `file` exporter keys, plus
@@ -113,7 +124,7 @@ pub struct Config {
     /// How often written data is forced to disk (1s); 0 forces it after every write.
     #[serde(with = "tributary_confmap::duration")]
     pub flush_interval: Duration,
-    /// One file per resource attribute value; not supported.
+    /// One file per resource attribute value.
     pub group_by: Option<GroupByConfig>,
     /// Create the file's directory if it does not exist.
     pub create_directory: bool,
@@ -153,6 +164,11 @@ fn helper_over_defaults<'de, D: Deserializer<'de>>(
 }
 
 impl Config {
+    /// `group_by`, when enabled.
+    pub(crate) fn grouping(&self) -> Option<&GroupByConfig> {
+        self.group_by.as_ref().filter(|g| g.enabled)
+    }
+
     /// The permissions for created directories (0755 unless set).
     pub(crate) fn directory_mode(&self) -> Result<u32, ConfigError> {
         if self.directory_permissions.is_empty() {
@@ -197,11 +213,33 @@ impl ComponentConfig for Config {
                 "encoding extensions are not supported; use format: json or proto",
             ));
         }
-        if self.group_by.as_ref().is_some_and(|g| g.enabled) {
-            return Err(ConfigError::at(
-                "group_by::enabled",
-                "writing one file per resource attribute is not supported",
-            ));
+        if let Some(group_by) = self.grouping() {
+            // Go's rules.
+            let stars = self.path.matches('*').count();
+            if stars != 1 {
+                return Err(ConfigError::at(
+                    "path",
+                    "must contain exactly one * when group_by is enabled",
+                ));
+            }
+            if self.path.starts_with('*') {
+                return Err(ConfigError::at(
+                    "path",
+                    "must not start with * when group_by is enabled",
+                ));
+            }
+            if group_by.resource_attribute.is_empty() {
+                return Err(ConfigError::at(
+                    "group_by::resource_attribute",
+                    "must not be empty when group_by is enabled",
+                ));
+            }
+            if group_by.max_open_files == 0 {
+                return Err(ConfigError::at(
+                    "group_by::max_open_files",
+                    "must be greater than 0",
+                ));
+            }
         }
         if !self.create_directory && !self.directory_permissions.is_empty() {
             return Err(ConfigError::at(

@@ -9,9 +9,10 @@ use tributary_pipeline_core::exporterhelper;
 
 use super::config::Config;
 use super::exporter::{FileExporter, FileSink};
+use super::group::ByResourceAttribute;
 use tributary_pipeline_core::pdata::otlp_json::JsonData;
 
-fn create<T: JsonData>(
+fn create<T: JsonData + ByResourceAttribute>(
     settings: &CreateSettings,
     config: &Config,
 ) -> Result<Arc<dyn Exporter<T>>, CreateError> {

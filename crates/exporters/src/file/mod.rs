@@ -26,6 +26,9 @@
 //! | `rotation::localtime` | `false` | rolled-over file names in local time instead of UTC |
 //! | `flush_interval` | `1s` | how often written data is forced to disk (`fsync`); 0: after every write |
 //! | `create_directory` / `directory_permissions` | `false` / `0755` | create the file's directory |
+//! | `group_by::enabled` | `false` | one file per resource attribute value, replacing the `*` in `path` |
+//! | `group_by::resource_attribute` | `fileexporter.path_segment` | the (string) attribute naming the file; resources without it are not written |
+//! | `group_by::max_open_files` | `100` | files open at once; the least recently written is closed beyond that |
 //! | `timeout` | `0` (none) | deadline of one write |
 //! | `retry_on_failure` | disabled | retries of failed writes |
 //! | `sending_queue` | disabled | the exporter helper's queue |
@@ -61,20 +64,30 @@
 //!   Shutdown writes everything sent before it and syncs the file.
 //! * A record larger than `max_megabytes` goes into a file of its own rather than being
 //!   refused (lumberjack refuses it).
+//! * **`group_by`.** `path: ./data/*/telemetry.jsonl` writes each resource to the file its
+//!   `resource_attribute` names; a batch is divided by value, one record per file. The
+//!   value cannot lead outside the path's prefix (`..` and a leading `/` are dropped, as Go
+//!   guards against traversal). Directories are created as needed (with
+//!   `directory_permissions`), files are opened on first use and kept open up to
+//!   `max_open_files`. A failure after part of a batch was written is permanent (a retry
+//!   would write that part twice), as in Go.
 //!
 //! # Differences from the Go Collector
 //!
 //! * Go buffers writes in memory and flushes them every `flush_interval`, acknowledging
 //!   data that is not yet in the file; here nothing is buffered and `flush_interval` is the
 //!   `fsync` period instead.
-//! * `group_by` and encoding extensions (`encoding`) are not supported; configurations that
-//!   enable them are refused with a message saying so.
+//! * Encoding extensions (`encoding`) are not supported; configurations that set one are
+//!   refused with a message saying so (use `format`).
+//! * `group_by` files are always appended to: Go truncates a file when it opens it, also
+//!   when it reopens one it had closed to stay within `max_open_files`, losing what it wrote.
 //! * `timeout`, `retry_on_failure` and `sending_queue` are accepted (Go's file exporter has
 //!   none) and off by default, which is Go's behaviour.
 
 mod config;
 mod exporter;
 mod factory;
+mod group;
 mod record;
 mod rotation;
 mod writer;

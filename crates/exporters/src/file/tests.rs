@@ -283,6 +283,21 @@ async fn concurrent_exports_never_interleave() {
     }
 }
 
+/// Go configs write `flush_interval: 5` (5 nanoseconds, as Go reads a bare number): it
+/// loads as such, and the writer syncs after writes rather than spinning on the interval.
+#[tokio::test]
+async fn a_bare_number_flush_interval_is_nanoseconds_and_writes_go_through() {
+    let config: Config = load("path: x\nflush_interval: 5").unwrap();
+    assert_eq!(config.flush_interval, std::time::Duration::from_nanos(5));
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("flushed.jsonl");
+    let exporters = Exporters::start(&yaml_for(&path, "flush_interval: 5\n")).await;
+    exporters.traces.consume(fixtures::traces(2)).await.unwrap();
+    exporters.logs.consume(fixtures::logs(2)).await.unwrap();
+    exporters.shutdown().await;
+    assert_eq!(std::fs::read_to_string(&path).unwrap().lines().count(), 2);
+}
+
 #[tokio::test]
 async fn shutdown_closes_the_file_and_later_exports_are_retryable() {
     let dir = tempfile::tempdir().unwrap();
@@ -452,7 +467,7 @@ fn config_errors_name_their_paths() {
         ("path: x\nappend: true\ncompression: zstd", "append"),
         ("path: x\nformat: xml", "format"),
         ("path: x\ncompression: gzip", "compression"),
-        ("path: x\ngroup_by: {enabled: true}", "group_by::enabled"),
+        ("path: x\ngroup_by: {enabled: true}", "path"),
         ("path: x\nencoding: otlp_encoding", "encoding"),
         (
             "path: x\ndirectory_permissions: '0755'",
@@ -513,4 +528,164 @@ async fn a_batch_that_fails_to_encode_leaves_the_writer_working() {
         .unwrap();
     writer.close().await.unwrap();
     assert_eq!(std::fs::read_to_string(&path).unwrap(), "fine\n");
+}
+
+// ---- group_by ----
+
+/// Traces with one resource per entry of `tenants` (`None`: no attribute), one span each,
+/// named after the tenant.
+fn traces_by_tenant(tenants: &[Option<&str>]) -> Traces {
+    use tributary_pipeline_core::pdata::proto::resource::v1::Resource;
+    use tributary_pipeline_core::pdata::proto::trace::v1::{ResourceSpans, ScopeSpans, Span};
+    let resource_spans = tenants
+        .iter()
+        .map(|tenant| ResourceSpans {
+            resource: Some(Resource {
+                attributes: tenant
+                    .map(|t| {
+                        vec![crate::testing::fixtures::str_kv(
+                            "fileexporter.path_segment",
+                            t,
+                        )]
+                    })
+                    .unwrap_or_default(),
+                ..Default::default()
+            }),
+            scope_spans: vec![ScopeSpans {
+                spans: vec![Span {
+                    name: format!("span-of-{}", tenant.unwrap_or("nobody")),
+                    trace_id: vec![1; 16],
+                    span_id: vec![2; 8],
+                    ..Default::default()
+                }],
+                ..Default::default()
+            }],
+            ..Default::default()
+        })
+        .collect();
+    Traces::new(ExportTraceServiceRequest { resource_spans })
+}
+
+/// The span names in a JSON-lines file, per line.
+fn span_names_per_line(path: &Path) -> Vec<Vec<String>> {
+    std::fs::read_to_string(path)
+        .unwrap_or_default()
+        .lines()
+        .map(|line| {
+            let json: Value = serde_json::from_str(line).unwrap();
+            json["resourceSpans"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .flat_map(|rs| rs["scopeSpans"][0]["spans"].as_array().unwrap().clone())
+                .map(|span| span["name"].as_str().unwrap().to_owned())
+                .collect()
+        })
+        .collect()
+}
+
+/// Go's README example: `path: ./data/*/telemetry.json` with `group_by` writes each
+/// resource to its tenant's file; resources without the attribute are not written.
+#[tokio::test]
+async fn group_by_writes_each_resource_to_the_file_its_attribute_names() {
+    let dir = tempfile::tempdir().unwrap();
+    let pattern = dir.path().join("data").join("*").join("telemetry.json");
+    let exporters = Exporters::start(&yaml_for(
+        &pattern,
+        "group_by:\n  enabled: true\n  max_open_files: 10\n",
+    ))
+    .await;
+    exporters
+        .traces
+        .consume(traces_by_tenant(&[Some("a"), Some("b"), None, Some("a")]))
+        .await
+        .unwrap();
+    exporters
+        .traces
+        .consume(traces_by_tenant(&[Some("b")]))
+        .await
+        .unwrap();
+    exporters.shutdown().await;
+    let file = |tenant: &str| dir.path().join("data").join(tenant).join("telemetry.json");
+    assert_eq!(
+        span_names_per_line(&file("a")),
+        [vec!["span-of-a", "span-of-a"]]
+    );
+    assert_eq!(
+        span_names_per_line(&file("b")),
+        [vec!["span-of-b"], vec!["span-of-b"]]
+    );
+    let written: Vec<_> = std::fs::read_dir(dir.path().join("data"))
+        .unwrap()
+        .map(|e| e.unwrap().file_name().into_string().unwrap())
+        .collect();
+    assert_eq!(written.len(), 2, "{written:?}");
+}
+
+/// Beyond `max_open_files`, the least recently written file is closed; when its value
+/// comes back, it is appended to, never truncated.
+#[tokio::test]
+async fn group_by_reopens_closed_files_without_losing_their_content() {
+    let dir = tempfile::tempdir().unwrap();
+    let pattern = dir.path().join("*.jsonl");
+    let exporters = Exporters::start(&yaml_for(
+        &pattern,
+        "group_by:\n  enabled: true\n  max_open_files: 1\n",
+    ))
+    .await;
+    for tenant in ["a", "b", "a", "b", "a"] {
+        exporters
+            .traces
+            .consume(traces_by_tenant(&[Some(tenant)]))
+            .await
+            .unwrap();
+    }
+    exporters.shutdown().await;
+    assert_eq!(
+        span_names_per_line(&dir.path().join("a.jsonl")).len(),
+        3,
+        "every batch of a is kept"
+    );
+    assert_eq!(span_names_per_line(&dir.path().join("b.jsonl")).len(), 2);
+}
+
+#[test]
+fn group_by_follows_gos_rules() {
+    let config: Config = load("path: ./data/*/t.json\ngroup_by: {enabled: true}").unwrap();
+    let group_by = config.group_by.unwrap();
+    assert_eq!(group_by.resource_attribute, "fileexporter.path_segment");
+    assert_eq!(group_by.max_open_files, 100);
+    for (yaml, path, message) in [
+        (
+            "path: ./t.json\ngroup_by: {enabled: true}",
+            "path",
+            "exactly one *",
+        ),
+        (
+            "path: ./*/*.json\ngroup_by: {enabled: true}",
+            "path",
+            "exactly one *",
+        ),
+        (
+            "path: '*.json'\ngroup_by: {enabled: true}",
+            "path",
+            "must not start with *",
+        ),
+        (
+            "path: ./*.json\ngroup_by: {enabled: true, resource_attribute: ''}",
+            "group_by::resource_attribute",
+            "must not be empty",
+        ),
+        (
+            "path: ./*.json\ngroup_by: {enabled: true, max_open_files: 0}",
+            "group_by::max_open_files",
+            "greater than 0",
+        ),
+    ] {
+        let error = load::<Config>(yaml).expect_err(yaml);
+        assert_eq!(error.path(), path, "{yaml}: {error}");
+        assert!(error.to_string().contains(message), "{yaml}: {error}");
+    }
+    // Disabled, the path is an ordinary one.
+    assert!(load::<Config>("path: ./t.json\ngroup_by: {enabled: false}").is_ok());
 }

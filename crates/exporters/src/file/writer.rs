@@ -176,20 +176,23 @@ fn run(
     let path = settings.path.display().to_string();
     let mut buffer = Vec::new();
     let mut next_sync = Instant::now() + settings.sync_interval;
+    // Written since the last sync: only then is there anything to sync, so an idle
+    // writer sleeps however short the interval (Go configs say `flush_interval: 5`, 5ns).
+    let mut dirty = false;
     loop {
         // Checked on every turn: a steady stream of writes never lets the wait time out.
-        if !settings.sync_interval.is_zero() && Instant::now() >= next_sync {
+        if dirty && Instant::now() >= next_sync {
             if let Err(error) = file.sync() {
                 tracing::warn!(%path, %error, "syncing the output file failed");
             }
-            next_sync = Instant::now() + settings.sync_interval;
+            dirty = false;
         }
-        let command = if settings.sync_interval.is_zero() {
+        let command = if dirty {
+            inbox.recv_timeout(next_sync.saturating_duration_since(Instant::now()))
+        } else {
             inbox
                 .recv()
                 .map_err(|_| mpsc::RecvTimeoutError::Disconnected)
-        } else {
-            inbox.recv_timeout(next_sync.saturating_duration_since(Instant::now()))
         };
         match command {
             Ok(Command::Write { encode, reply }) => {
@@ -212,6 +215,11 @@ fn run(
                         source,
                     }));
                 } else {
+                    if !settings.sync_interval.is_zero() && outcome.is_ok() && !dirty {
+                        // The first write since a sync starts the interval.
+                        dirty = true;
+                        next_sync = Instant::now() + settings.sync_interval;
+                    }
                     let _ = reply.send(outcome);
                 }
                 if buffer.capacity() > KEPT_BUFFER {

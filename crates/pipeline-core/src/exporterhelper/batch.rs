@@ -6,6 +6,10 @@
 //! (sent by the flush timer). With `max_size`, requests are split so that no batch
 //! exceeds it.
 //!
+//! With `partition::metadata_keys` (Go's partitioning), only those keys' values key a
+//! partition, and each batch carries only those keys: requests differing elsewhere in
+//! their metadata share batches.
+//!
 //! A queued request may end up in several batches (split, or merged across a flush). Its
 //! [`Completion`] fires once every batch holding a piece of it has finished, with the
 //! worst outcome among them: interrupted over dropped over delivered. So a persistent
@@ -34,6 +38,8 @@ pub(crate) struct Batcher<T> {
     max_size: u64,
     sizer: Sizer,
     flush_timeout: Duration,
+    /// `partition::metadata_keys`; `None`: the whole metadata keys a partition.
+    metadata_keys: Option<Vec<String>>,
     partitions: Mutex<HashMap<PartitionKey, Pending<T>>>,
     /// A partition was started (there is a new flush deadline).
     started: Notify,
@@ -102,6 +108,7 @@ impl<T: SignalData> Batcher<T> {
             max_size: config.max_size as u64,
             sizer,
             flush_timeout: config.flush_timeout,
+            metadata_keys: config.partition.as_ref().map(|p| p.metadata_keys.clone()),
             partitions: Mutex::new(HashMap::new()),
             started: Notify::new(),
         }
@@ -120,7 +127,7 @@ impl<T: SignalData> Batcher<T> {
             worst: Mutex::new(Outcome::Delivered),
             done: Mutex::new(Some(done)),
         });
-        let key: PartitionKey = data.metadata().cloned();
+        let (key, data) = self.partition(data);
         let mut ready = Vec::new();
         let mut partitions = self
             .partitions
@@ -176,6 +183,33 @@ impl<T: SignalData> Batcher<T> {
         drop(partitions);
         tracker.finish(Outcome::Delivered);
         ready
+    }
+
+    /// The request's partition key, and the request carrying only the metadata its
+    /// partition keeps.
+    fn partition(&self, data: T) -> (PartitionKey, T) {
+        let Some(keys) = &self.metadata_keys else {
+            return (data.metadata().cloned(), data);
+        };
+        let mut kept = ClientMetadata::new();
+        if let Some(metadata) = data.metadata() {
+            for key in keys {
+                for value in metadata.get(key) {
+                    kept.insert(key, value.clone());
+                }
+            }
+        }
+        if kept.is_empty() {
+            // Metadata outside the partition keys is not forwarded; no metadata at all
+            // needs no rewrite.
+            let data = match data.metadata() {
+                Some(_) => data.with_metadata(Arc::new(ClientMetadata::new())),
+                None => data,
+            };
+            return (None, data);
+        }
+        let kept = Arc::new(kept);
+        (Some(Arc::clone(&kept)), data.with_metadata(kept))
     }
 
     fn batch(&self, pending: Pending<T>) -> Batch<T> {
@@ -285,6 +319,7 @@ mod tests {
             min_size: min,
             max_size: max,
             sizer: None,
+            partition: None,
         }
     }
 
@@ -389,6 +424,62 @@ mod tests {
             "no metadata: its own partition"
         );
         assert_eq!(batcher.take_all()[0].data.metadata(), None);
+    }
+
+    /// Go's `partition::metadata_keys`: the listed keys' values decide the batch, other
+    /// metadata neither splits batches nor travels with them.
+    #[tokio::test]
+    async fn metadata_keys_partition_by_their_values_only() {
+        let batcher = Batcher::new(
+            &BatchConfig {
+                partition: Some(crate::exporterhelper::PartitionConfig {
+                    metadata_keys: vec!["Tenant".into()],
+                }),
+                ..config(4, 0)
+            },
+            Sizer::Items,
+        );
+        let metadata = |tenant: Option<&str>, other: &str| {
+            let mut metadata = ClientMetadata::new();
+            if let Some(tenant) = tenant {
+                metadata.insert("tenant", tenant);
+            }
+            metadata.insert("x-request", other);
+            Arc::new(metadata)
+        };
+        let mut ready = Vec::new();
+        for (i, (who, other)) in [("a", "1"), ("b", "2"), ("a", "3"), ("b", "4")]
+            .into_iter()
+            .enumerate()
+        {
+            let (done, _) = recorded();
+            let first = i as u64 * 2;
+            let data = numbered([first, first + 1]).with_metadata(metadata(Some(who), other));
+            ready.extend(batcher.add(data, done));
+        }
+        // Same tenant, different x-request: one batch each, carrying the tenant only.
+        assert_eq!(ready.len(), 2);
+        for batch in &ready {
+            let kept = batch.data.metadata().unwrap();
+            assert_eq!(kept.iter().count(), 1, "{kept:?}");
+            let expected: Vec<u64> = match kept.get("tenant")[0].as_str() {
+                "a" => vec![0, 1, 4, 5],
+                _ => vec![2, 3, 6, 7],
+            };
+            assert_eq!(ids(&batch.data), expected);
+        }
+        // Without the key, requests share one partition whatever else they carry.
+        for other in ["5", "6"] {
+            let (done, _) = recorded();
+            let data = numbered([10]).with_metadata(metadata(None, other));
+            assert!(batcher.add(data, done).is_empty());
+        }
+        let (done, _) = recorded();
+        assert!(batcher.add(numbered([11]), done).is_empty());
+        let rest = batcher.take_all();
+        assert_eq!(rest.len(), 1);
+        assert_eq!(ids(&rest[0].data), [10, 10, 11]);
+        assert!(rest[0].data.metadata().is_none_or(|m| m.is_empty()));
     }
 
     #[tokio::test(start_paused = true)]

@@ -111,6 +111,40 @@ pub struct BatchConfig {
     /// How `min_size` and `max_size` are measured: `items` or `bytes` (default: the
     /// queue's sizer when that is not `requests`, else `items`).
     pub sizer: Option<Sizer>,
+    /// `partition`: batch requests apart by the values of some client metadata keys
+    /// (Go's `metadata_keys`). Absent: requests are kept apart by all their metadata.
+    pub partition: Option<PartitionConfig>,
+}
+
+/// `sending_queue::batch::partition`: which requests may share a batch.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct PartitionConfig {
+    /// Client metadata keys (case-insensitive) whose values key a batch: requests with the
+    /// same values share batches, and a batch carries only these keys' metadata (what an
+    /// exporter forwards, e.g. through `headers_setter`). A receiver keeps metadata with
+    /// `include_metadata: true`.
+    pub metadata_keys: Vec<String>,
+}
+
+impl PartitionConfig {
+    /// Keys must be non-empty and distinct (case-insensitively, as metadata is).
+    fn validate(&self) -> Result<(), ConfigError> {
+        let mut seen = std::collections::HashSet::new();
+        for (index, key) in self.metadata_keys.iter().enumerate() {
+            let at = format!("metadata_keys::{index}");
+            if key.is_empty() {
+                return Err(ConfigError::at(at, "must be non-empty"));
+            }
+            if !seen.insert(key.to_ascii_lowercase()) {
+                return Err(ConfigError::at(
+                    at,
+                    format!("{key:?} is listed twice (keys are case-insensitive)"),
+                ));
+            }
+        }
+        Ok(())
+    }
 }
 
 impl Default for BatchConfig {
@@ -120,6 +154,7 @@ impl Default for BatchConfig {
             min_size: 8192,
             max_size: 0,
             sizer: None,
+            partition: None,
         }
     }
 }
@@ -234,6 +269,11 @@ impl QueueConfig {
                     "batch::max_size",
                     "must be 0 (no limit) or greater than or equal to min_size",
                 ));
+            }
+            if let Some(partition) = &batch.partition {
+                partition
+                    .validate()
+                    .map_err(|e| e.within("batch::partition"))?;
             }
             if batch_sizer == self.sizer && batch.min_size > self.queue_size {
                 return Err(ConfigError::at(
@@ -470,6 +510,45 @@ mod tests {
         assert_eq!(queue("endpoint: h\nsending_queue: {}").batch, None);
         let sized = queue("endpoint: h\nsending_queue: { sizer: items, batch: { min_size: 10 } }");
         assert_eq!(sized.batch.map(|b| b.min_size), Some(10));
+    }
+
+    #[test]
+    fn batch_partition_takes_metadata_keys() {
+        let queue = |yaml: &str| load_config::<Standard>(yaml).map(|c| c.helper.sending_queue);
+        let batch = queue(
+            "endpoint: h\nsending_queue: {batch: {partition: {metadata_keys: [tenant_id, X-Org]}}}",
+        )
+        .unwrap()
+        .batch
+        .unwrap();
+        assert_eq!(
+            batch.partition.unwrap().metadata_keys,
+            ["tenant_id", "X-Org"]
+        );
+        assert_eq!(
+            queue("endpoint: h\nsending_queue: {batch: {}}")
+                .unwrap()
+                .batch
+                .unwrap()
+                .partition,
+            None
+        );
+        for (keys, path) in [
+            (
+                "[a, '']",
+                "sending_queue::batch::partition::metadata_keys::1",
+            ),
+            (
+                "[Tenant, tenant]",
+                "sending_queue::batch::partition::metadata_keys::1",
+            ),
+        ] {
+            let error = queue(&format!(
+                "endpoint: h\nsending_queue: {{batch: {{partition: {{metadata_keys: {keys}}}}}}}"
+            ))
+            .unwrap_err();
+            assert_eq!(error.path(), path, "{error}");
+        }
     }
 
     #[test]

@@ -46,6 +46,8 @@
 //!         flush_timeout: 200ms
 //!         min_size: 8192
 //!         max_size: 0
+//!         partition:              # optional: batch by these client metadata keys only
+//!           metadata_keys: [tenant_id]
 //! ```
 //!
 //! # The sending queue
@@ -127,8 +129,12 @@
 //! `flush_timeout`) and split so no batch exceeds `max_size` (0: no limit), measured in
 //! `batch::sizer` (`items` or `bytes`; default: the queue's sizer unless that is
 //! `requests`, else `items`). Only requests with equal client metadata are merged, so
-//! tenants stay apart and their headers are kept. A request split across batches is
-//! acknowledged to its queue only when every piece is done.
+//! tenants stay apart and their headers are kept (the Go Collector merges regardless
+//! unless told otherwise: here the safe choice is the default). With
+//! `batch::partition::metadata_keys`, as in Go, only those keys' values (keys compared
+//! case-insensitively) decide which requests share a batch, and a batch carries only those
+//! keys' metadata. A request split across batches is acknowledged to its queue only when
+//! every piece is done.
 //!
 //! `sending_queue::wait_for_result: true` (answer the caller only once exported) is refused
 //! with the reason: a queued request is answered once queued, the Go Collector's default;
@@ -187,8 +193,8 @@ use crate::pdata::SignalData;
 use crate::telemetry::ExporterMetrics;
 
 pub use config::{
-    BatchConfig, DEFAULT_MEMORY_LIMIT_MIB, DEFAULT_TIMEOUT, ExporterHelperConfig, QueueConfig,
-    RetryConfig, Sizer,
+    BatchConfig, DEFAULT_MEMORY_LIMIT_MIB, DEFAULT_TIMEOUT, ExporterHelperConfig, PartitionConfig,
+    QueueConfig, RetryConfig, Sizer,
 };
 pub use storage::{
     AppendError, Limit, NewRecord, QueueStorage, RecordContent, StorageError, StoredQueue,

@@ -453,6 +453,41 @@ async fn batches_keep_client_metadata_apart() {
     }
 }
 
+/// `sending_queue::batch::partition::metadata_keys`, through a whole exporter: batches
+/// per tenant, forwarding only the tenant.
+#[tokio::test(start_paused = true)]
+async fn partition_metadata_keys_batch_per_key_and_forward_only_those_keys() {
+    let backend = Script::ok();
+    let batching = QueueConfig {
+        batch: Some(BatchConfig {
+            min_size: 4,
+            partition: Some(crate::exporterhelper::PartitionConfig {
+                metadata_keys: vec!["tenant".into()],
+            }),
+            ..BatchConfig::default()
+        }),
+        ..queue(100, 1)
+    };
+    let (exporter, _) = exporter("otlp", &config(batching), &backend);
+    exporter.start(&Host::default()).await.unwrap();
+    for (i, who) in ["a", "b", "a", "b"].into_iter().enumerate() {
+        let first = i as u64 * 2;
+        let data = numbered([first, first + 1]).with_metadata(tenant(who));
+        exporter.consume(data).await.unwrap();
+    }
+    eventually(|| backend.calls() == 2).await;
+    for batch in backend.received() {
+        let metadata = batch.metadata().unwrap();
+        let expected: Vec<u64> = if metadata.get("tenant") == ["a"] {
+            vec![0, 1, 4, 5]
+        } else {
+            vec![2, 3, 6, 7]
+        };
+        assert_eq!(ids(&batch), expected);
+        assert!(metadata.get("x-other").is_empty(), "{metadata:?}");
+    }
+}
+
 #[tokio::test(start_paused = true)]
 async fn a_request_split_across_batches_holds_its_queue_space_until_all_are_sent() {
     let backend = Script::ok();

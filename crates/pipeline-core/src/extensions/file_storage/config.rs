@@ -48,15 +48,85 @@ impl<'de> Deserialize<'de> for Fsync {
     }
 }
 
-/// The `file_storage` extension's configuration.
+/// `compaction`: the Go extension's bbolt compaction settings.
+///
+/// The queue log here reclaims disk space as it runs (a segment is deleted, whole, once
+/// everything in it was delivered), so there is never a database file to compact: these
+/// keys are accepted so Go configurations load, checked by Go's rules, and change nothing.
+#[derive(Clone, Debug, PartialEq, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct CompactionConfig {
+    /// Compact when the collector starts (false).
+    pub on_start: bool,
+    /// Compact online once usage rebounds (false).
+    pub on_rebound: bool,
+    /// Where Go writes the temporary compacted file (the storage directory).
+    pub directory: PathBuf,
+    /// Go: allocated size above which online compaction is needed, MiB (100).
+    pub rebound_needed_threshold_mib: i64,
+    /// Go: allocated size below which needed online compaction starts, MiB (10).
+    pub rebound_trigger_threshold_mib: i64,
+    /// Go: items per compaction transaction (65536); 0 ignores the size.
+    pub max_transaction_size: i64,
+    /// Go: how often the rebound conditions are checked (5s).
+    #[serde(with = "tributary_confmap::duration")]
+    pub check_interval: Duration,
+    /// Go: remove temporary files a crashed compaction left, on start (false).
+    pub cleanup_on_start: bool,
+}
+
+impl Default for CompactionConfig {
+    fn default() -> Self {
+        CompactionConfig {
+            on_start: false,
+            on_rebound: false,
+            directory: PathBuf::from(DEFAULT_DIRECTORY),
+            rebound_needed_threshold_mib: 100,
+            rebound_trigger_threshold_mib: 10,
+            max_transaction_size: 65536,
+            check_interval: Duration::from_secs(5),
+            cleanup_on_start: false,
+        }
+    }
+}
+
+impl CompactionConfig {
+    /// Go's checks: a non-negative transaction size, and a check interval when compacting
+    /// on rebound.
+    fn validate(&self) -> Result<(), ConfigError> {
+        if self.max_transaction_size < 0 {
+            return Err(ConfigError::at(
+                "max_transaction_size",
+                "cannot be less than 0",
+            ));
+        }
+        if self.on_rebound && self.check_interval.is_zero() {
+            return Err(ConfigError::at(
+                "check_interval",
+                "must be positive when on_rebound is set",
+            ));
+        }
+        Ok(())
+    }
+}
+
+/// The default `directory` (Go's, on Unix).
+const DEFAULT_DIRECTORY: &str = "/var/lib/otelcol/file_storage";
+
+/// The `file_storage` extension's configuration: the Go extension's keys, plus
+/// `fsync_interval` and `segment_size_mib` for the queue log.
 ///
 /// | key | default | meaning |
 /// |---|---|---|
 /// | `directory` | `/var/lib/otelcol/file_storage` | where queues live, one subdirectory per (exporter, signal) |
 /// | `create_directory` | `false` | create `directory` if it is missing |
-/// | `fsync` | `batch` | `batch`, `interval` or `never` (see the module docs) |
+/// | `directory_permissions` | `"0750"` | permissions (octal) of the directory `create_directory` creates |
+/// | `timeout` | `1s` | how long opening a queue waits for another process to release it |
+/// | `fsync` | `batch` | `batch`, `interval` or `never`; Go's `true` / `false` mean `batch` / `never` |
 /// | `fsync_interval` | `1s` | how often `interval` syncs |
 /// | `segment_size_mib` | `16` | size at which a segment file is closed and a new one started |
+/// | `compaction` | all off | Go's bbolt compaction: accepted and checked, nothing to do here (see [`CompactionConfig`]) |
+/// | `recreate` | `false` | Go: move a corrupt database aside and start empty; recovery here never refuses to start (see the module docs), so it changes nothing |
 #[derive(Clone, Debug, PartialEq, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct FileStorageConfig {
@@ -64,6 +134,16 @@ pub struct FileStorageConfig {
     pub directory: PathBuf,
     /// Create `directory` (and its parents) if missing.
     pub create_directory: bool,
+    /// Permissions of the directory `create_directory` creates, in octal (`"0750"`).
+    pub directory_permissions: String,
+    /// How long opening a queue waits for the process holding it (another collector, or
+    /// one shutting down) to let go before failing (1s, Go's bbolt lock timeout).
+    #[serde(with = "tributary_confmap::duration")]
+    pub timeout: Duration,
+    /// Go's compaction settings; nothing to compact here.
+    pub compaction: CompactionConfig,
+    /// Go's `recreate`; recovery already starts past any corruption.
+    pub recreate: bool,
     /// When writes are forced to disk.
     pub fsync: Fsync,
     /// How often the `interval` policy syncs.
@@ -76,8 +156,12 @@ pub struct FileStorageConfig {
 impl Default for FileStorageConfig {
     fn default() -> Self {
         FileStorageConfig {
-            directory: PathBuf::from("/var/lib/otelcol/file_storage"),
+            directory: PathBuf::from(DEFAULT_DIRECTORY),
             create_directory: false,
+            directory_permissions: "0750".into(),
+            timeout: Duration::from_secs(1),
+            compaction: CompactionConfig::default(),
+            recreate: false,
             fsync: Fsync::Batch,
             fsync_interval: Duration::from_secs(1),
             segment_size_mib: 16,
@@ -102,11 +186,32 @@ impl ComponentConfig for FileStorageConfig {
                 "must be between 1 and 1024",
             ));
         }
-        Ok(())
+        if self.create_directory {
+            self.directory_mode()?;
+        }
+        self.compaction
+            .validate()
+            .map_err(|e| e.within("compaction"))
     }
 }
 
 impl FileStorageConfig {
+    /// `directory_permissions` as a mode, as Go parses it (octal, permission bits only).
+    pub fn directory_mode(&self) -> Result<u32, ConfigError> {
+        u32::from_str_radix(&self.directory_permissions, 8)
+            .ok()
+            .filter(|mode| mode & !0o777 == 0)
+            .ok_or_else(|| {
+                ConfigError::at(
+                    "directory_permissions",
+                    format!(
+                        "{:?} is not an octal permission such as \"0750\"",
+                        self.directory_permissions
+                    ),
+                )
+            })
+    }
+
     /// The fsync policy as the queue applies it.
     pub fn fsync_policy(&self) -> FsyncPolicy {
         match self.fsync {
@@ -152,6 +257,49 @@ mod tests {
                 .contains("segment_size_mib")
         );
         assert!(decode("directory: ''\n").unwrap_err().contains("directory"));
-        assert!(decode("compaction: {}\n").is_err());
+        assert!(decode("compactio: {}\n").is_err());
+    }
+
+    /// The Go extension's keys all load, with its defaults.
+    #[test]
+    fn go_keys_load_with_go_defaults() {
+        let config = decode("directory: /tmp/q\n").unwrap();
+        assert_eq!(config.timeout, Duration::from_secs(1));
+        assert_eq!(config.directory_permissions, "0750");
+        assert!(!config.recreate);
+        assert_eq!(config.compaction, CompactionConfig::default());
+        assert_eq!(config.compaction.max_transaction_size, 65536);
+        assert_eq!(config.compaction.check_interval, Duration::from_secs(5));
+        let config = decode(
+            "directory: .\ntimeout: 2s\nfsync: true\nrecreate: true\n\
+             create_directory: true\ndirectory_permissions: \"0700\"\n\
+             compaction: {directory: ., on_start: true, on_rebound: true, \
+             rebound_trigger_threshold_mib: 16, rebound_needed_threshold_mib: 128, \
+             max_transaction_size: 2048, check_interval: 1s, cleanup_on_start: true}\n",
+        )
+        .unwrap();
+        assert_eq!(config.timeout, Duration::from_secs(2));
+        assert_eq!(config.directory_mode().unwrap(), 0o700);
+        assert!(config.compaction.on_rebound && config.compaction.cleanup_on_start);
+        assert_eq!(config.compaction.max_transaction_size, 2048);
+    }
+
+    /// Go's `Validate` rules, with the path of the key at fault.
+    #[test]
+    fn go_rules_refuse_with_the_key() {
+        let error = decode("compaction: {on_rebound: true, check_interval: 0s}\n").unwrap_err();
+        assert!(error.starts_with("compaction::check_interval:"), "{error}");
+        let error = decode("compaction: {max_transaction_size: -1}\n").unwrap_err();
+        assert!(
+            error.starts_with("compaction::max_transaction_size:"),
+            "{error}"
+        );
+        let error = decode("create_directory: true\ndirectory_permissions: rwx\n").unwrap_err();
+        assert!(error.starts_with("directory_permissions:"), "{error}");
+        let error =
+            decode("create_directory: true\ndirectory_permissions: \"1777\"\n").unwrap_err();
+        assert!(error.starts_with("directory_permissions:"), "{error}");
+        // Unused without create_directory, as in Go.
+        assert!(decode("directory_permissions: rwx\n").is_ok());
     }
 }

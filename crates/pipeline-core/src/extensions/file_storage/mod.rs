@@ -23,9 +23,21 @@
 //! |---|---|---|
 //! | `directory` | `/var/lib/otelcol/file_storage` | where queues live |
 //! | `create_directory` | `false` | create `directory` if it is missing |
+//! | `directory_permissions` | `"0750"` | mode (octal, less the umask) of what `create_directory` creates |
+//! | `timeout` | `1s` | how long opening a queue waits for another process to release its directory |
 //! | `fsync` | `batch` | when writes are forced to disk: `batch`, `interval`, `never` (`true`/`false` as in the Go Collector mean `batch`/`never`) |
 //! | `fsync_interval` | `1s` | period of the `interval` policy |
 //! | `segment_size_mib` | `16` | segment file size; space is reclaimed a segment at a time |
+//! | `compaction` | off | the Go extension's compaction block: accepted and checked by Go's rules (`check_interval` > 0 with `on_rebound`, `max_transaction_size` ≥ 0); there is nothing to compact (see *Disk use*) |
+//! | `recreate` | `false` | accepted: Go moves a corrupt database aside and starts empty; recovery here never refuses to start and keeps what is intact (see *Guarantees*) |
+//!
+//! # Differences from the Go Collector
+//!
+//! * `fsync` defaults to `batch`, not Go's `false`: an acknowledged item survives a power
+//!   loss unless the configuration says otherwise. `fsync: false` gives Go's behaviour.
+//! * `timeout` bounds the wait for the queue directory's lock (Go: bbolt's file lock), so a
+//!   collector restarted while the old process still exits waits for it instead of failing.
+//! * The directories are checked and created when the extension starts, not at validation.
 //!
 //! # Guarantees
 //!
@@ -126,7 +138,7 @@ use crate::exporterhelper::{QueueStorage, StorageError, StoredQueue};
 use crate::pdata::Signal;
 use crate::telemetry::MetricsRegistry;
 
-pub use config::{FileStorageConfig, Fsync};
+pub use config::{CompactionConfig, FileStorageConfig, Fsync};
 pub use queue::FileQueue;
 pub use state::FsyncPolicy;
 
@@ -210,9 +222,11 @@ impl Component for FileStorage {
     async fn start(&self, _host: &Host) -> Result<(), ComponentError> {
         let directory = self.config.directory.clone();
         let create = self.config.create_directory;
+        // Validated already; the default mode stands in for the impossible error.
+        let mode = self.config.directory_mode().unwrap_or(0o750);
         tokio::task::spawn_blocking(move || {
             if create {
-                std::fs::create_dir_all(&directory).map_err(|e| {
+                create_directory(&directory, mode).map_err(|e| {
                     ComponentError::with_source(
                         format!("cannot create directory {}", directory.display()),
                         e,
@@ -251,6 +265,18 @@ impl Component for FileStorage {
     }
 }
 
+/// Creates `directory` and its missing parents with `mode` (less the umask), as Go's
+/// `create_directory` does with `directory_permissions`.
+fn create_directory(directory: &Path, mode: u32) -> std::io::Result<()> {
+    let mut builder = std::fs::DirBuilder::new();
+    builder.recursive(true);
+    #[cfg(unix)]
+    std::os::unix::fs::DirBuilderExt::mode(&mut builder, mode);
+    #[cfg(not(unix))]
+    let _ = mode;
+    builder.create(directory)
+}
+
 impl Extension for FileStorage {
     fn capabilities(self: Arc<Self>, offers: &mut ExtensionCapabilities) {
         offers.offer::<dyn QueueStorage>(self);
@@ -279,6 +305,7 @@ impl QueueStorage for FileStorage {
             fsync: self.config.fsync_policy(),
             segment_size: self.config.segment_size_mib << 20,
             cache_bytes: CACHE_BYTES,
+            lock_timeout: self.config.timeout,
         };
         let dir = self.queue_directory(exporter, signal);
         let queue = registry::open(&dir, tuning, corrupt)

@@ -118,7 +118,7 @@ impl FileQueue {
         tuning: Tuning,
         corrupt: Counter,
     ) -> Result<(Arc<FileQueue>, DedicatedThread), StorageError> {
-        let opened = recovery::open(dir, tuning.fsync, &corrupt)?;
+        let opened = recovery::open(dir, tuning.fsync, tuning.lock_timeout, &corrupt)?;
         let core = Arc::new(Core {
             state: Mutex::new(State::new(tuning, opened.recovered)),
             writer_wake: Condvar::new(),

@@ -10,6 +10,7 @@ use std::collections::{BTreeMap, HashSet};
 use std::fs::{self, File, OpenOptions};
 use std::io;
 use std::path::Path;
+use std::time::{Duration, Instant};
 
 use super::format::{SEGMENT_HEADER_LEN, Scanned, is_segment_header, scan};
 use super::ledger::{LedgerFiles, Loaded};
@@ -31,10 +32,15 @@ pub(super) struct Opened {
     pub lock: File,
 }
 
-/// Opens the queue in `dir`, creating it if needed, and recovers its state.
+/// How often a locked queue directory is tried again while `lock_timeout` lasts.
+const LOCK_RETRY: Duration = Duration::from_millis(20);
+
+/// Opens the queue in `dir`, creating it if needed, and recovers its state. Waits up to
+/// `lock_timeout` for another process to release the directory.
 pub(super) fn open(
     dir: &Path,
     fsync: FsyncPolicy,
+    lock_timeout: Duration,
     corrupt: &Counter,
 ) -> Result<Opened, StorageError> {
     let io = |context: &'static str, path: &Path| {
@@ -49,14 +55,22 @@ pub(super) fn open(
         .truncate(false)
         .open(&lock_path)
         .map_err(io("cannot open", &lock_path))?;
-    match lock.try_lock() {
-        Ok(()) => {}
-        Err(fs::TryLockError::WouldBlock) => {
-            return Err(StorageError::InUse {
-                path: dir.to_path_buf(),
-            });
+    let deadline = Instant::now() + lock_timeout;
+    loop {
+        match lock.try_lock() {
+            Ok(()) => break,
+            // A process that is exiting releases the lock soon: wait for it, up to the
+            // `timeout` the configuration gives.
+            Err(fs::TryLockError::WouldBlock) if Instant::now() < deadline => {
+                std::thread::sleep(LOCK_RETRY);
+            }
+            Err(fs::TryLockError::WouldBlock) => {
+                return Err(StorageError::InUse {
+                    path: dir.to_path_buf(),
+                });
+            }
+            Err(fs::TryLockError::Error(e)) => return Err(io("cannot lock", &lock_path)(e)),
         }
-        Err(fs::TryLockError::Error(e)) => return Err(io("cannot lock", &lock_path)(e)),
     }
 
     let (ledger, loaded) = LedgerFiles::open(dir).map_err(io("cannot open the ledger in", dir))?;

@@ -138,6 +138,8 @@ pub(super) struct Tuning {
     pub fsync: FsyncPolicy,
     pub segment_size: u64,
     pub cache_bytes: usize,
+    /// How long opening waits for another process to release the directory's lock.
+    pub lock_timeout: std::time::Duration,
 }
 
 /// The in-memory state of one file queue, behind its mutex.
@@ -557,6 +559,7 @@ mod tests {
                 fsync: FsyncPolicy::Never,
                 segment_size: 1 << 20,
                 cache_bytes: 1 << 20,
+                lock_timeout: std::time::Duration::ZERO,
             },
             Recovered {
                 segments: BTreeMap::from([(1, 16)]),

@@ -25,6 +25,7 @@ fn tuning(fsync: FsyncPolicy, segment_size: u64) -> Tuning {
         fsync,
         segment_size,
         cache_bytes: 1 << 20,
+        lock_timeout: Duration::ZERO,
     }
 }
 
@@ -583,6 +584,74 @@ async fn the_extension_refuses_to_start_without_its_directory() {
         .await
         .unwrap();
     assert!(missing.is_dir());
+}
+
+/// Go's `directory_permissions` is the mode of what `create_directory` creates.
+#[cfg(unix)]
+#[tokio::test]
+async fn create_directory_applies_directory_permissions() {
+    use std::os::unix::fs::PermissionsExt;
+
+    use crate::component::{Component, Host};
+    let dir = tempfile::tempdir().unwrap();
+    let created = dir.path().join("a").join("b");
+    let settings =
+        CreateSettings::standalone(Kind::Extension, "file_storage".parse().unwrap(), None);
+    let config = FileStorageConfig {
+        directory: created.clone(),
+        create_directory: true,
+        directory_permissions: "0700".into(),
+        ..Default::default()
+    };
+    FileStorage::new(&settings, config)
+        .start(&Host::default())
+        .await
+        .unwrap();
+    for path in [dir.path().join("a"), created] {
+        let mode = std::fs::metadata(&path).unwrap().permissions().mode() & 0o777;
+        assert_eq!(mode, 0o700, "{}", path.display());
+    }
+}
+
+/// Go's `timeout`: opening waits for a process that still holds the queue directory
+/// (one shutting down) instead of failing at once; without time to wait, it fails.
+#[tokio::test]
+async fn opening_waits_up_to_the_timeout_for_the_directorys_lock() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::create_dir_all(dir.path()).unwrap();
+    // Another holder of the lock: a separate open file, as another process would have.
+    let held = std::fs::OpenOptions::new()
+        .write(true)
+        .create(true)
+        .truncate(false)
+        .open(dir.path().join("LOCK"))
+        .unwrap();
+    held.try_lock().unwrap();
+
+    let refused = FileQueue::open_blocking(
+        dir.path(),
+        tuning(FsyncPolicy::Batch, 1 << 20),
+        Counter::default(),
+    );
+    assert!(matches!(refused, Err(StorageError::InUse { .. })));
+
+    let (released_tx, released_rx) = std::sync::mpsc::channel();
+    let path = dir.path().to_path_buf();
+    let opener = std::thread::spawn(move || {
+        let patient = Tuning {
+            lock_timeout: Duration::from_secs(60),
+            ..tuning(FsyncPolicy::Batch, 1 << 20)
+        };
+        // Signals as it starts to open; the lock is released after that, usually while
+        // the open is waiting for it.
+        released_tx.send(()).unwrap();
+        FileQueue::open_blocking(&path, patient, Counter::default())
+    });
+    released_rx.recv().unwrap();
+    drop(held);
+    let (queue, writer) = opener.join().unwrap().expect("opens once the lock is free");
+    drop(queue);
+    writer.join(Duration::from_secs(10)).await.unwrap();
 }
 
 proptest! {
