@@ -1,0 +1,216 @@
+//! The count connector's configuration: the Go Collector's keys and default metrics.
+
+use std::collections::BTreeMap;
+
+use serde::Deserialize;
+use tributary_pipeline_core::component::{ComponentConfig, ConfigError};
+
+/// Default metric counting spans, when `spans` is absent.
+pub const DEFAULT_SPANS: (&str, &str) = ("trace.span.count", "The number of spans observed.");
+/// Default metric counting span events, when `spanevents` is absent.
+pub const DEFAULT_SPAN_EVENTS: (&str, &str) = (
+    "trace.span.event.count",
+    "The number of span events observed.",
+);
+/// Default metric counting metrics, when `metrics` is absent.
+pub const DEFAULT_METRICS: (&str, &str) = ("metric.count", "The number of metrics observed.");
+/// Default metric counting data points, when `datapoints` is absent.
+pub const DEFAULT_DATA_POINTS: (&str, &str) = (
+    "metric.datapoint.count",
+    "The number of data points observed.",
+);
+/// Default metric counting log records, when `logs` is absent.
+pub const DEFAULT_LOGS: (&str, &str) = ("log.record.count", "The number of log records observed.");
+
+/// Configuration of the `count` connector. See the [module docs](super) for the table.
+///
+/// Each section maps a metric name to what it counts. A section left out counts
+/// everything under its default metric name; a section given (even empty) replaces the
+/// default, as in Go.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct Config {
+    /// Metrics counting spans.
+    pub spans: Option<BTreeMap<String, MetricInfo>>,
+    /// Metrics counting span events.
+    pub spanevents: Option<BTreeMap<String, MetricInfo>>,
+    /// Metrics counting metrics (not data points).
+    pub metrics: Option<BTreeMap<String, MetricInfo>>,
+    /// Metrics counting metric data points of every type.
+    pub datapoints: Option<BTreeMap<String, MetricInfo>>,
+    /// Metrics counting log records.
+    pub logs: Option<BTreeMap<String, MetricInfo>>,
+}
+
+/// One count metric: its description, which items it counts, and the attributes it
+/// counts them by.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct MetricInfo {
+    /// The metric's description.
+    pub description: String,
+    /// OTTL conditions (ORed) an item must meet to be counted. Not evaluated yet: a
+    /// non-empty list is refused at validation.
+    pub conditions: Vec<String>,
+    /// Attributes to count by: one data point per distinct combination of values.
+    pub attributes: Vec<AttributeConfig>,
+}
+
+/// An attribute a count is kept by.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct AttributeConfig {
+    /// The attribute, looked up on the item, then its scope, then its resource.
+    pub key: String,
+    /// The value for items without the attribute; without it, such items are not counted
+    /// by this metric.
+    pub default_value: Option<String>,
+}
+
+impl Config {
+    /// The span metrics to keep, defaults applied.
+    pub fn spans(&self) -> BTreeMap<String, MetricInfo> {
+        or_default(&self.spans, DEFAULT_SPANS)
+    }
+    /// The span event metrics to keep, defaults applied.
+    pub fn spanevents(&self) -> BTreeMap<String, MetricInfo> {
+        or_default(&self.spanevents, DEFAULT_SPAN_EVENTS)
+    }
+    /// The metric metrics to keep, defaults applied.
+    pub fn metrics(&self) -> BTreeMap<String, MetricInfo> {
+        or_default(&self.metrics, DEFAULT_METRICS)
+    }
+    /// The data point metrics to keep, defaults applied.
+    pub fn datapoints(&self) -> BTreeMap<String, MetricInfo> {
+        or_default(&self.datapoints, DEFAULT_DATA_POINTS)
+    }
+    /// The log record metrics to keep, defaults applied.
+    pub fn logs(&self) -> BTreeMap<String, MetricInfo> {
+        or_default(&self.logs, DEFAULT_LOGS)
+    }
+}
+
+fn or_default(
+    section: &Option<BTreeMap<String, MetricInfo>>,
+    (name, description): (&str, &str),
+) -> BTreeMap<String, MetricInfo> {
+    match section {
+        Some(section) => section.clone(),
+        None => BTreeMap::from([(
+            name.to_owned(),
+            MetricInfo {
+                description: description.to_owned(),
+                ..MetricInfo::default()
+            },
+        )]),
+    }
+}
+
+impl ComponentConfig for Config {
+    fn validate(&self) -> Result<(), ConfigError> {
+        let sections = [
+            ("spans", &self.spans, true),
+            ("spanevents", &self.spanevents, true),
+            ("metrics", &self.metrics, false),
+            ("datapoints", &self.datapoints, true),
+            ("logs", &self.logs, true),
+        ];
+        for (section, metrics, attributes_allowed) in sections {
+            for (name, info) in metrics.iter().flatten() {
+                info.validate(section, name, attributes_allowed)?;
+            }
+        }
+        Ok(())
+    }
+}
+
+impl MetricInfo {
+    fn validate(&self, section: &str, name: &str, attributes_allowed: bool) -> Result<(), ConfigError> {
+        if name.is_empty() {
+            return Err(ConfigError::at(section, "metric name missing"));
+        }
+        if !self.conditions.is_empty() {
+            return Err(ConfigError::at(
+                format!("{section}::{name}::conditions"),
+                "conditions are OTTL expressions, which Tributary does not evaluate yet \
+                 (OTTL arrives in a later release); remove `conditions` to count every item, \
+                 or filter the data in the pipeline before the connector",
+            ));
+        }
+        if !attributes_allowed && !self.attributes.is_empty() {
+            return Err(ConfigError::at(
+                format!("{section}::{name}::attributes"),
+                "metrics attributes not supported: a metric has no attributes of its own (count `datapoints` by attribute instead)",
+            ));
+        }
+        for (index, attribute) in self.attributes.iter().enumerate() {
+            if attribute.key.is_empty() {
+                return Err(ConfigError::at(
+                    format!("{section}::{name}::attributes::{index}::key"),
+                    "attribute key missing",
+                ));
+            }
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use tributary_pipeline_core::component::load_config;
+
+    use super::*;
+
+    #[test]
+    fn absent_sections_count_under_go_default_names() {
+        let config: Config = load_config("").unwrap();
+        assert_eq!(config.spans().keys().collect::<Vec<_>>(), ["trace.span.count"]);
+        assert_eq!(config.spanevents().keys().collect::<Vec<_>>(), ["trace.span.event.count"]);
+        assert_eq!(config.metrics().keys().collect::<Vec<_>>(), ["metric.count"]);
+        assert_eq!(config.datapoints().keys().collect::<Vec<_>>(), ["metric.datapoint.count"]);
+        assert_eq!(config.logs().keys().collect::<Vec<_>>(), ["log.record.count"]);
+        assert_eq!(
+            config.logs()["log.record.count"].description,
+            "The number of log records observed."
+        );
+    }
+
+    #[test]
+    fn a_given_section_replaces_its_default_only() {
+        let config: Config = load_config(
+            "logs:\n  my.log.count:\n    description: per env\n    attributes:\n      - key: env\n        default_value: unspecified_environment\n",
+        )
+        .unwrap();
+        let logs = config.logs();
+        assert_eq!(logs.keys().collect::<Vec<_>>(), ["my.log.count"]);
+        assert_eq!(logs["my.log.count"].attributes[0].key, "env");
+        assert_eq!(
+            logs["my.log.count"].attributes[0].default_value.as_deref(),
+            Some("unspecified_environment")
+        );
+        assert_eq!(config.spans().keys().collect::<Vec<_>>(), ["trace.span.count"]);
+
+        let empty: Config = load_config("spans: {}").unwrap();
+        assert!(empty.spans().is_empty(), "an empty section counts nothing");
+    }
+
+    #[test]
+    fn conditions_are_refused_with_the_reason() {
+        let error = load_config::<Config>(
+            "spans:\n  prod.spans:\n    conditions: ['attributes[\"env\"] == \"prod\"']\n",
+        )
+        .unwrap_err();
+        assert_eq!(error.path(), "spans::prod.spans::conditions");
+        assert!(error.message().contains("OTTL"), "{error}");
+    }
+
+    #[test]
+    fn bad_attributes_and_unknown_keys_are_refused_by_path() {
+        let error = load_config::<Config>("metrics:\n  m:\n    attributes: [{key: env}]\n").unwrap_err();
+        assert_eq!(error.path(), "metrics::m::attributes");
+        let error = load_config::<Config>("logs:\n  m:\n    attributes: [{default_value: x}]\n").unwrap_err();
+        assert_eq!(error.path(), "logs::m::attributes::0::key");
+        let error = load_config::<Config>("logs:\n  m:\n    descripton: typo\n").unwrap_err();
+        assert!(error.to_string().contains("descripton"), "{error}");
+    }
+}

@@ -1,0 +1,135 @@
+//! Counting one resource's items into count metrics.
+
+use std::collections::BTreeMap;
+
+use tributary_pipeline_core::pdata::proto::common::v1::KeyValue;
+use tributary_pipeline_core::pdata::proto::metrics::v1::metric::Data;
+use tributary_pipeline_core::pdata::proto::metrics::v1::number_data_point::Value;
+use tributary_pipeline_core::pdata::proto::metrics::v1::{
+    AggregationTemporality, Metric, NumberDataPoint, Sum,
+};
+use tributary_pipeline_core::prelude::{Attributes, key_value};
+
+use super::config::{AttributeConfig, MetricInfo};
+use crate::value_text::value_text;
+
+/// One count metric, ready to count with.
+#[derive(Clone, Debug)]
+pub(crate) struct MetricDef {
+    name: String,
+    description: String,
+    attributes: Vec<AttributeConfig>,
+}
+
+impl MetricDef {
+    /// The definitions of one section, in name order.
+    pub(crate) fn from_section(section: BTreeMap<String, MetricInfo>) -> Vec<MetricDef> {
+        section
+            .into_iter()
+            .map(|(name, info)| MetricDef {
+                name,
+                description: info.description,
+                attributes: info.attributes,
+            })
+            .collect()
+    }
+}
+
+/// The counts of one resource's items for a set of metric definitions.
+pub(crate) struct Counter<'a> {
+    defs: &'a [MetricDef],
+    /// Per definition: the count of each combination of attribute values.
+    counts: Vec<BTreeMap<Vec<String>, u64>>,
+    /// Earliest and latest item timestamps seen (0: none).
+    first: u64,
+    last: u64,
+}
+
+impl<'a> Counter<'a> {
+    pub(crate) fn new(defs: &'a [MetricDef]) -> Self {
+        Counter {
+            defs,
+            counts: vec![BTreeMap::new(); defs.len()],
+            first: 0,
+            last: 0,
+        }
+    }
+
+    /// Notes an item's timestamp: the counts cover the time from the earliest to the
+    /// latest.
+    pub(crate) fn saw_time(&mut self, unix_nano: u64) {
+        if unix_nano == 0 {
+            return;
+        }
+        if self.first == 0 || unix_nano < self.first {
+            self.first = unix_nano;
+        }
+        self.last = self.last.max(unix_nano);
+    }
+
+    /// Counts one item whose attributes are `item`, in a scope with `scope` attributes and
+    /// a resource with `resource` attributes: an attribute is looked up in that order.
+    pub(crate) fn count(&mut self, item: &[KeyValue], scope: &[KeyValue], resource: &[KeyValue]) {
+        'defs: for (def, counts) in self.defs.iter().zip(&mut self.counts) {
+            let mut values = Vec::with_capacity(def.attributes.len());
+            for attribute in &def.attributes {
+                let found = [item, scope, resource]
+                    .into_iter()
+                    .find_map(|attributes| attributes.get_value(&attribute.key));
+                match (found, attribute.default_value.as_deref()) {
+                    (Some(value), _) => values.push(value_text(value)),
+                    // Go treats an empty default as no default.
+                    (None, Some(default)) if !default.is_empty() => values.push(default.to_owned()),
+                    // Without the attribute or a default the item is not counted here.
+                    _ => continue 'defs,
+                }
+            }
+            *counts.entry(values).or_default() += 1;
+        }
+    }
+
+    /// Whether nothing was counted.
+    pub(crate) fn is_empty(&self) -> bool {
+        self.counts.iter().all(BTreeMap::is_empty)
+    }
+
+    /// The count metrics: monotonic delta sums, one data point per combination of
+    /// attribute values, spanning the items' timestamps (ending `now` if they had none).
+    pub(crate) fn append_metrics(&self, now: u64, out: &mut Vec<Metric>) {
+        let (start, time) = if self.last == 0 {
+            (0, now)
+        } else {
+            (self.first, self.last)
+        };
+        for (def, counts) in self.defs.iter().zip(&self.counts) {
+            if counts.is_empty() {
+                continue;
+            }
+            let data_points = counts
+                .iter()
+                .map(|(values, count)| NumberDataPoint {
+                    attributes: def
+                        .attributes
+                        .iter()
+                        .zip(values)
+                        .map(|(attribute, value)| key_value(attribute.key.as_str(), value.as_str()))
+                        .collect(),
+                    start_time_unix_nano: start,
+                    time_unix_nano: time,
+                    value: Some(Value::AsInt(i64::try_from(*count).unwrap_or(i64::MAX))),
+                    ..NumberDataPoint::default()
+                })
+                .collect();
+            out.push(Metric {
+                name: def.name.clone(),
+                description: def.description.clone(),
+                data: Some(Data::Sum(Sum {
+                    data_points,
+                    aggregation_temporality: AggregationTemporality::Delta as i32,
+                    is_monotonic: true,
+                })),
+                ..Metric::default()
+            });
+        }
+    }
+}
