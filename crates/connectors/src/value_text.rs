@@ -94,7 +94,11 @@ fn write_json_string(out: &mut String, s: &str) {
 fn write_base64(out: &mut String, bytes: &[u8]) {
     const ALPHABET: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
     for chunk in bytes.chunks(3) {
-        let b = [chunk[0], *chunk.get(1).unwrap_or(&0), *chunk.get(2).unwrap_or(&0)];
+        let b = [
+            chunk[0],
+            *chunk.get(1).unwrap_or(&0),
+            *chunk.get(2).unwrap_or(&0),
+        ];
         let n = (u32::from(b[0]) << 16) | (u32::from(b[1]) << 8) | u32::from(b[2]);
         for i in 0..4 {
             if i <= chunk.len() {
@@ -120,14 +124,18 @@ mod tests {
         assert_eq!(value_text(&any_value(true)), "true");
         assert_eq!(value_text(&any_value(1.5f64)), "1.5");
         assert_eq!(value_text(&AnyValue::default()), "");
-        let bytes = AnyValue { value: Some(Value::BytesValue(b"hello".to_vec())) };
+        let bytes = AnyValue {
+            value: Some(Value::BytesValue(b"hello".to_vec())),
+        };
         assert_eq!(value_text(&bytes), "aGVsbG8=");
     }
 
     #[test]
     fn arrays_and_maps_are_json() {
         let array = AnyValue {
-            value: Some(Value::ArrayValue(ArrayValue { values: vec![any_value("a\"b"), any_value(1i64)] })),
+            value: Some(Value::ArrayValue(ArrayValue {
+                values: vec![any_value("a\"b"), any_value(1i64)],
+            })),
         };
         assert_eq!(value_text(&array), r#"["a\"b",1]"#);
         let map = AnyValue {

@@ -125,7 +125,12 @@ impl ComponentConfig for Config {
 }
 
 impl MetricInfo {
-    fn validate(&self, section: &str, name: &str, attributes_allowed: bool) -> Result<(), ConfigError> {
+    fn validate(
+        &self,
+        section: &str,
+        name: &str,
+        attributes_allowed: bool,
+    ) -> Result<(), ConfigError> {
         if name.is_empty() {
             return Err(ConfigError::at(section, "metric name missing"));
         }
@@ -164,11 +169,26 @@ mod tests {
     #[test]
     fn absent_sections_count_under_go_default_names() {
         let config: Config = load_config("").unwrap();
-        assert_eq!(config.spans().keys().collect::<Vec<_>>(), ["trace.span.count"]);
-        assert_eq!(config.spanevents().keys().collect::<Vec<_>>(), ["trace.span.event.count"]);
-        assert_eq!(config.metrics().keys().collect::<Vec<_>>(), ["metric.count"]);
-        assert_eq!(config.datapoints().keys().collect::<Vec<_>>(), ["metric.datapoint.count"]);
-        assert_eq!(config.logs().keys().collect::<Vec<_>>(), ["log.record.count"]);
+        assert_eq!(
+            config.spans().keys().collect::<Vec<_>>(),
+            ["trace.span.count"]
+        );
+        assert_eq!(
+            config.spanevents().keys().collect::<Vec<_>>(),
+            ["trace.span.event.count"]
+        );
+        assert_eq!(
+            config.metrics().keys().collect::<Vec<_>>(),
+            ["metric.count"]
+        );
+        assert_eq!(
+            config.datapoints().keys().collect::<Vec<_>>(),
+            ["metric.datapoint.count"]
+        );
+        assert_eq!(
+            config.logs().keys().collect::<Vec<_>>(),
+            ["log.record.count"]
+        );
         assert_eq!(
             config.logs()["log.record.count"].description,
             "The number of log records observed."
@@ -188,7 +208,10 @@ mod tests {
             logs["my.log.count"].attributes[0].default_value.as_deref(),
             Some("unspecified_environment")
         );
-        assert_eq!(config.spans().keys().collect::<Vec<_>>(), ["trace.span.count"]);
+        assert_eq!(
+            config.spans().keys().collect::<Vec<_>>(),
+            ["trace.span.count"]
+        );
 
         let empty: Config = load_config("spans: {}").unwrap();
         assert!(empty.spans().is_empty(), "an empty section counts nothing");
@@ -206,9 +229,11 @@ mod tests {
 
     #[test]
     fn bad_attributes_and_unknown_keys_are_refused_by_path() {
-        let error = load_config::<Config>("metrics:\n  m:\n    attributes: [{key: env}]\n").unwrap_err();
+        let error =
+            load_config::<Config>("metrics:\n  m:\n    attributes: [{key: env}]\n").unwrap_err();
         assert_eq!(error.path(), "metrics::m::attributes");
-        let error = load_config::<Config>("logs:\n  m:\n    attributes: [{default_value: x}]\n").unwrap_err();
+        let error = load_config::<Config>("logs:\n  m:\n    attributes: [{default_value: x}]\n")
+            .unwrap_err();
         assert_eq!(error.path(), "logs::m::attributes::0::key");
         let error = load_config::<Config>("logs:\n  m:\n    descripton: typo\n").unwrap_err();
         assert!(error.to_string().contains("descripton"), "{error}");

@@ -13,7 +13,8 @@ use super::config::Config;
 use super::counter::{Counter, MetricDef};
 
 /// The instrumentation scope of the count metrics, Go's.
-pub const SCOPE_NAME: &str = "github.com/open-telemetry/opentelemetry-collector-contrib/connector/countconnector";
+pub const SCOPE_NAME: &str =
+    "github.com/open-telemetry/opentelemetry-collector-contrib/connector/countconnector";
 
 /// Counts spans, span events, metrics, data points or log records into metrics, which it
 /// sends to the next consumer before answering: the caller gets that consumer's answer.
@@ -65,7 +66,11 @@ impl CountConnector {
 
     /// The metric and data point counts of `request`, per resource; `None` if nothing was
     /// counted.
-    pub fn count_metrics(&self, request: &ExportMetricsServiceRequest, now: u64) -> Option<Metrics> {
+    pub fn count_metrics(
+        &self,
+        request: &ExportMetricsServiceRequest,
+        now: u64,
+    ) -> Option<Metrics> {
         let resources = request.resource_metrics.iter().filter_map(|rm| {
             let resource = resource_attributes(&rm.resource);
             let mut metrics = Counter::new(&self.metrics);
@@ -121,13 +126,26 @@ fn scope_attributes(scope: &Option<InstrumentationScope>) -> &[KeyValue] {
 /// Every data point of `metric`, as its attributes and time.
 fn for_each_point(metric: &Metric, mut point: impl FnMut(&[KeyValue], u64)) {
     match &metric.data {
-        Some(Data::Gauge(g)) => g.data_points.iter().for_each(|p| point(&p.attributes, p.time_unix_nano)),
-        Some(Data::Sum(s)) => s.data_points.iter().for_each(|p| point(&p.attributes, p.time_unix_nano)),
-        Some(Data::Histogram(h)) => h.data_points.iter().for_each(|p| point(&p.attributes, p.time_unix_nano)),
-        Some(Data::ExponentialHistogram(e)) => {
-            e.data_points.iter().for_each(|p| point(&p.attributes, p.time_unix_nano))
-        }
-        Some(Data::Summary(s)) => s.data_points.iter().for_each(|p| point(&p.attributes, p.time_unix_nano)),
+        Some(Data::Gauge(g)) => g
+            .data_points
+            .iter()
+            .for_each(|p| point(&p.attributes, p.time_unix_nano)),
+        Some(Data::Sum(s)) => s
+            .data_points
+            .iter()
+            .for_each(|p| point(&p.attributes, p.time_unix_nano)),
+        Some(Data::Histogram(h)) => h
+            .data_points
+            .iter()
+            .for_each(|p| point(&p.attributes, p.time_unix_nano)),
+        Some(Data::ExponentialHistogram(e)) => e
+            .data_points
+            .iter()
+            .for_each(|p| point(&p.attributes, p.time_unix_nano)),
+        Some(Data::Summary(s)) => s
+            .data_points
+            .iter()
+            .for_each(|p| point(&p.attributes, p.time_unix_nano)),
         // A metric without data has no points; it still counts as a metric.
         None => {}
     }
@@ -166,7 +184,8 @@ fn resource_metrics<const N: usize>(
 
 fn collect(resources: impl Iterator<Item = ResourceMetrics>) -> Option<Metrics> {
     let resource_metrics: Vec<_> = resources.collect();
-    (!resource_metrics.is_empty()).then(|| Metrics::new(ExportMetricsServiceRequest { resource_metrics }))
+    (!resource_metrics.is_empty())
+        .then(|| Metrics::new(ExportMetricsServiceRequest { resource_metrics }))
 }
 
 impl Component for CountConnector {}

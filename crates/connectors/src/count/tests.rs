@@ -29,7 +29,10 @@ fn connector(yaml: &str) -> (CountConnector, std::sync::Arc<Sink<Metrics>>) {
 }
 
 fn resource(attributes: Vec<KeyValue>) -> Option<Resource> {
-    Some(Resource { attributes, ..Resource::default() })
+    Some(Resource {
+        attributes,
+        ..Resource::default()
+    })
 }
 
 fn span(attributes: Vec<KeyValue>, events: usize) -> Span {
@@ -39,7 +42,10 @@ fn span(attributes: Vec<KeyValue>, events: usize) -> Span {
         end_time_unix_nano: 2_000,
         attributes,
         events: (0..events)
-            .map(|i| Event { time_unix_nano: 1_500 + i as u64, ..Event::default() })
+            .map(|i| Event {
+                time_unix_nano: 1_500 + i as u64,
+                ..Event::default()
+            })
             .collect(),
         ..Span::default()
     }
@@ -49,18 +55,20 @@ fn traces(resources: Vec<(Vec<KeyValue>, Vec<KeyValue>, Vec<Span>)>) -> Traces {
     Traces::new(ExportTraceServiceRequest {
         resource_spans: resources
             .into_iter()
-            .map(|(resource_attributes, scope_attributes, spans)| ResourceSpans {
-                resource: resource(resource_attributes),
-                scope_spans: vec![ScopeSpans {
-                    scope: Some(InstrumentationScope {
-                        attributes: scope_attributes,
-                        ..InstrumentationScope::default()
-                    }),
-                    spans,
-                    ..ScopeSpans::default()
-                }],
-                ..ResourceSpans::default()
-            })
+            .map(
+                |(resource_attributes, scope_attributes, spans)| ResourceSpans {
+                    resource: resource(resource_attributes),
+                    scope_spans: vec![ScopeSpans {
+                        scope: Some(InstrumentationScope {
+                            attributes: scope_attributes,
+                            ..InstrumentationScope::default()
+                        }),
+                        spans,
+                        ..ScopeSpans::default()
+                    }],
+                    ..ResourceSpans::default()
+                },
+            )
             .collect(),
     })
 }
@@ -81,16 +89,28 @@ fn counts(metrics: &[Metrics]) -> Counts {
             for sm in &rm.scope_metrics {
                 assert_eq!(sm.scope.as_ref().unwrap().name, SCOPE_NAME);
                 for metric in &sm.metrics {
-                    let Some(Data::Sum(sum)) = &metric.data else { panic!("{metric:?} is not a sum") };
+                    let Some(Data::Sum(sum)) = &metric.data else {
+                        panic!("{metric:?} is not a sum")
+                    };
                     assert!(sum.is_monotonic);
-                    assert_eq!(sum.aggregation_temporality, AggregationTemporality::Delta as i32);
+                    assert_eq!(
+                        sum.aggregation_temporality,
+                        AggregationTemporality::Delta as i32
+                    );
                     for point in &sum.data_points {
                         let attributes = point
                             .attributes
                             .iter()
-                            .map(|kv| (kv.key.clone(), kv.value.as_ref().unwrap().as_str().unwrap().to_owned()))
+                            .map(|kv| {
+                                (
+                                    kv.key.clone(),
+                                    kv.value.as_ref().unwrap().as_str().unwrap().to_owned(),
+                                )
+                            })
                             .collect();
-                        let Some(Value::AsInt(value)) = point.value else { panic!("not an int") };
+                        let Some(Value::AsInt(value)) = point.value else {
+                            panic!("not an int")
+                        };
                         *out.entry(service.clone())
                             .or_default()
                             .entry(metric.name.clone())
@@ -105,13 +125,23 @@ fn counts(metrics: &[Metrics]) -> Counts {
     out
 }
 
-fn expect(entries: &[(&str, &str, &[(&str, &str)], i64)]) -> Counts {
+/// One expected count: service, metric, data point attributes, value.
+type Expected<'a> = (&'a str, &'a str, &'a [(&'a str, &'a str)], i64);
+
+fn expect(entries: &[Expected<'_>]) -> Counts {
     let mut out = Counts::new();
     for (service, metric, attributes, value) in entries {
-        out.entry(service.to_string()).or_default().entry(metric.to_string()).or_default().insert(
-            attributes.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect(),
-            *value,
-        );
+        out.entry(service.to_string())
+            .or_default()
+            .entry(metric.to_string())
+            .or_default()
+            .insert(
+                attributes
+                    .iter()
+                    .map(|(k, v)| (k.to_string(), v.to_string()))
+                    .collect(),
+                *value,
+            );
     }
     out
 }
@@ -120,8 +150,16 @@ fn expect(entries: &[(&str, &str, &[(&str, &str)], i64)]) -> Counts {
 async fn default_config_counts_spans_and_events_per_resource() {
     let (connector, sink) = connector("");
     let data = traces(vec![
-        (vec![key_value("service.name", "a")], vec![], vec![span(vec![], 2), span(vec![], 1)]),
-        (vec![key_value("service.name", "b")], vec![], vec![span(vec![], 0)]),
+        (
+            vec![key_value("service.name", "a")],
+            vec![],
+            vec![span(vec![], 2), span(vec![], 1)],
+        ),
+        (
+            vec![key_value("service.name", "b")],
+            vec![],
+            vec![span(vec![], 0)],
+        ),
     ]);
     Consumer::<Traces>::consume(&connector, data).await.unwrap();
 
@@ -138,9 +176,14 @@ async fn default_config_counts_spans_and_events_per_resource() {
     let rm = &received[0].request().resource_metrics[0];
     let metric = &rm.scope_metrics[0].metrics[0];
     assert_eq!(metric.description, "The number of spans observed.");
-    let Some(Data::Sum(sum)) = &metric.data else { unreachable!() };
+    let Some(Data::Sum(sum)) = &metric.data else {
+        unreachable!()
+    };
     assert_eq!(
-        (sum.data_points[0].start_time_unix_nano, sum.data_points[0].time_unix_nano),
+        (
+            sum.data_points[0].start_time_unix_nano,
+            sum.data_points[0].time_unix_nano
+        ),
         (1_000, 2_000),
         "the count spans the counted spans' times"
     );
@@ -153,15 +196,25 @@ async fn attributes_are_looked_up_on_item_scope_then_resource_with_defaults() {
     );
     let data = traces(vec![
         (
-            vec![key_value("service.name", "a"), key_value("env", "resource-env")],
+            vec![
+                key_value("service.name", "a"),
+                key_value("env", "resource-env"),
+            ],
             vec![key_value("team", "scope-team")],
             vec![
                 span(vec![key_value("env", "prod")], 1),
                 span(vec![], 0),
-                span(vec![key_value("env", "prod"), key_value("team", "span-team")], 0),
+                span(
+                    vec![key_value("env", "prod"), key_value("team", "span-team")],
+                    0,
+                ),
             ],
         ),
-        (vec![key_value("service.name", "b")], vec![], vec![span(vec![key_value("env", 7i64)], 0), span(vec![], 0)]),
+        (
+            vec![key_value("service.name", "b")],
+            vec![],
+            vec![span(vec![key_value("env", 7i64)], 0), span(vec![], 0)],
+        ),
     ]);
     Consumer::<Traces>::consume(&connector, data).await.unwrap();
     assert_eq!(
@@ -190,15 +243,31 @@ fn number_points(n: usize) -> Vec<NumberDataPoint> {
 
 #[tokio::test]
 async fn metrics_and_data_points_of_every_type_are_counted() {
-    let (connector, sink) = connector("datapoints:\n  points.by_host:\n    attributes: [{key: host}]\n");
-    let metric = |name: &str, data| Metric { name: name.into(), data: Some(data), ..Metric::default() };
+    let (connector, sink) =
+        connector("datapoints:\n  points.by_host:\n    attributes: [{key: host}]\n");
+    let metric = |name: &str, data| Metric {
+        name: name.into(),
+        data: Some(data),
+        ..Metric::default()
+    };
     let request = ExportMetricsServiceRequest {
         resource_metrics: vec![ResourceMetrics {
             resource: resource(vec![key_value("service.name", "a")]),
             scope_metrics: vec![ScopeMetrics {
                 metrics: vec![
-                    metric("g", Data::Gauge(Gauge { data_points: number_points(3) })),
-                    metric("s", Data::Sum(Sum { data_points: number_points(2), ..Sum::default() })),
+                    metric(
+                        "g",
+                        Data::Gauge(Gauge {
+                            data_points: number_points(3),
+                        }),
+                    ),
+                    metric(
+                        "s",
+                        Data::Sum(Sum {
+                            data_points: number_points(2),
+                            ..Sum::default()
+                        }),
+                    ),
                     metric(
                         "h",
                         Data::Histogram(Histogram {
@@ -209,14 +278,19 @@ async fn metrics_and_data_points_of_every_type_are_counted() {
                             ..Histogram::default()
                         }),
                     ),
-                    Metric { name: "empty".into(), ..Metric::default() },
+                    Metric {
+                        name: "empty".into(),
+                        ..Metric::default()
+                    },
                 ],
                 ..ScopeMetrics::default()
             }],
             ..ResourceMetrics::default()
         }],
     };
-    Consumer::<Metrics>::consume(&connector, Metrics::new(request)).await.unwrap();
+    Consumer::<Metrics>::consume(&connector, Metrics::new(request))
+        .await
+        .unwrap();
     assert_eq!(
         counts(&sink.accepted()),
         expect(&[
@@ -240,19 +314,35 @@ async fn log_records_are_counted_and_errors_downstream_reach_the_sender() {
             ..ResourceLogs::default()
         }],
     });
-    Consumer::<Logs>::consume(&connector, logs.clone()).await.unwrap();
-    assert_eq!(counts(&sink.accepted()), expect(&[("a", "log.record.count", &[], 5)]));
+    Consumer::<Logs>::consume(&connector, logs.clone())
+        .await
+        .unwrap();
+    assert_eq!(
+        counts(&sink.accepted()),
+        expect(&[("a", "log.record.count", &[], 5)])
+    );
 
     sink.refuse_with(Some(ConsumeError::retryable("metrics backend down")));
-    let error = Consumer::<Logs>::consume(&connector, logs).await.unwrap_err();
-    assert!(error.to_string().contains("metrics backend down"), "{error}");
+    let error = Consumer::<Logs>::consume(&connector, logs)
+        .await
+        .unwrap_err();
+    assert!(
+        error.to_string().contains("metrics backend down"),
+        "{error}"
+    );
 }
 
 #[tokio::test]
 async fn nothing_to_count_sends_nothing() {
     let (connector, sink) = connector("spans: {}\nspanevents: {}\n");
-    let data = traces(vec![(vec![key_value("service.name", "a")], vec![], vec![span(vec![], 3)])]);
+    let data = traces(vec![(
+        vec![key_value("service.name", "a")],
+        vec![],
+        vec![span(vec![], 3)],
+    )]);
     Consumer::<Traces>::consume(&connector, data).await.unwrap();
-    Consumer::<Traces>::consume(&connector, Traces::default()).await.unwrap();
+    Consumer::<Traces>::consume(&connector, Traces::default())
+        .await
+        .unwrap();
     assert_eq!(sink.calls(), 0);
 }
