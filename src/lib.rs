@@ -20,12 +20,13 @@
 //! | [`pdata`], [`consumer`], [`component`], [`exporterhelper`], [`telemetry`], [`service`] | `tributary-pipeline-core` | the framework |
 //! | [`confmap`] | `tributary-confmap` | configuration from URIs, `${...}` expansion, watching |
 //! | [`featuregate`] | `tributary-featuregate` | feature gates |
-//! | [`receivers`], [`processors`], [`exporters`] | `tributary-{receivers,processors,exporters}` | built-in components, one cargo feature each |
+//! | [`receivers`], [`processors`], [`exporters`], [`connectors`] | `tributary-{receivers,processors,exporters,connectors}` | built-in components, one cargo feature each |
 //!
 //! The examples (`cargo run --example gateway|agent|custom_collector|telemetrygen`) are
 //! the programs we ship.
 
 pub use tributary_confmap as confmap;
+pub use tributary_connectors as connectors;
 pub use tributary_exporters as exporters;
 pub use tributary_featuregate as featuregate;
 pub use tributary_pipeline_core as pipeline_core;
@@ -39,8 +40,8 @@ pub use tributary_receivers as receivers;
 pub use tributary_pipeline_core::graph::Factories;
 pub use tributary_pipeline_core::service::{Collector, CollectorBuilder, ConfigSource};
 
-/// Every built-in component this build of the crate has: the receivers, processors and
-/// exporters enabled by cargo features (all of them by default) and the framework's
+/// Every built-in component this build of the crate has: the receivers, processors,
+/// exporters and connectors enabled by cargo features (all of them by default) and the framework's
 /// extensions.
 pub fn components() -> Factories {
     let mut factories = Factories::new();
@@ -48,5 +49,6 @@ pub fn components() -> Factories {
     factories.extend(tributary_receivers::factories());
     factories.extend(tributary_processors::factories());
     factories.extend(tributary_exporters::factories());
+    factories.extend(tributary_connectors::factories());
     factories
 }

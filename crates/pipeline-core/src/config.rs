@@ -4,6 +4,7 @@
 //! receivers:  { otlp: { protocols: { grpc: {} } } }
 //! processors: { batch: {} }
 //! exporters:  { debug: {} }
+//! connectors: { forward: {} }
 //! extensions: { health_check: {} }
 //! service:
 //!   extensions: [health_check]
@@ -307,16 +308,6 @@ impl CollectorConfig {
                 ));
             }
         }
-        if let Some(value) = conf.get("connectors")
-            && !matches!(value, Value::Null)
-            && value.as_map().is_some_and(|m| !m.is_empty())
-        {
-            errors.push(ConfigError::at(
-                "connectors",
-                "connectors are not supported by this collector",
-            ));
-        }
-
         let mut components = BTreeMap::new();
         for kind in Kind::ALL {
             let section = kind.section();

@@ -12,9 +12,10 @@ pub use tokio_util::sync::CancellationToken;
 pub use tracing;
 
 pub use crate::component::{
-    Component, ComponentConfig, ComponentError, ConfigError, CreateError, CreateSettings, Exporter,
-    ExporterFactory, Extension, ExtensionFactory, Host, Processor, ProcessorFactory, Receiver,
-    ReceiverFactory, SecretString, SecretUrl, Stability, parse_endpoint,
+    Component, ComponentConfig, ComponentError, ConfigError, Connector, ConnectorFactory,
+    CreateError, CreateSettings, Exporter, ExporterFactory, Extension, ExtensionFactory, Host,
+    Processor, ProcessorFactory, Receiver, ReceiverFactory, Router, SecretString, SecretUrl,
+    Stability, parse_endpoint,
 };
 pub use crate::consumer::{ConsumeError, Consumer, Next};
 pub use crate::exporterhelper::{self, Export, ExporterHelperConfig};

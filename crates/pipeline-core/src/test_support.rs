@@ -6,8 +6,9 @@ use async_trait::async_trait;
 use serde::Deserialize;
 
 use crate::component::{
-    Component, ComponentConfig, ComponentError, CreateSettings, Exporter, ExporterFactory,
-    ExtensionFactory, Host, Processor, ProcessorFactory, Receiver, ReceiverFactory, Stability,
+    Component, ComponentConfig, ComponentError, Connector, ConnectorFactory, CreateSettings,
+    Exporter, ExporterFactory, ExtensionFactory, Host, Processor, ProcessorFactory, Receiver,
+    ReceiverFactory, Router, Stability,
 };
 use crate::consumer::{ConsumeError, Consumer, Next};
 use crate::pdata::proto::collector::trace::v1::ExportTraceServiceRequest;
@@ -318,4 +319,70 @@ pub(crate) async fn eventually(what: &str, mut check: impl FnMut() -> bool) {
         );
         tokio::time::sleep(std::time::Duration::from_millis(10)).await;
     }
+}
+
+/// Passes traces on to every pipeline it feeds.
+pub(crate) struct Forward {
+    lifecycle: Recorded,
+    next: Next<Traces>,
+}
+#[async_trait]
+impl Component for Forward {
+    async fn start(&self, host: &Host) -> Result<(), ComponentError> {
+        self.lifecycle.start(host).await
+    }
+    async fn shutdown(&self) -> Result<(), ComponentError> {
+        self.lifecycle.shutdown().await
+    }
+}
+#[async_trait]
+impl Consumer<Traces> for Forward {
+    async fn consume(&self, data: Traces) -> Result<(), ConsumeError> {
+        self.next.consume(data).await
+    }
+}
+
+/// Turns each traces batch into an empty metrics batch.
+pub(crate) struct Summarize {
+    lifecycle: Recorded,
+    next: Next<Metrics>,
+}
+#[async_trait]
+impl Component for Summarize {
+    async fn start(&self, host: &Host) -> Result<(), ComponentError> {
+        self.lifecycle.start(host).await
+    }
+    async fn shutdown(&self) -> Result<(), ComponentError> {
+        self.lifecycle.shutdown().await
+    }
+}
+#[async_trait]
+impl Consumer<Traces> for Summarize {
+    async fn consume(&self, _data: Traces) -> Result<(), ConsumeError> {
+        self.next.consume(Metrics::new(Default::default())).await
+    }
+}
+
+/// Connectors of type `fwd`: traces to traces (passed on) and traces to metrics.
+pub(crate) fn test_connector_factory(journal: Journal) -> ConnectorFactory<TestConfig> {
+    let metrics_journal = journal.clone();
+    ConnectorFactory::new("fwd")
+        .with_traces_to_traces(
+            move |s, c: &TestConfig, router: Router<Traces>| {
+                Ok(Arc::new(Forward {
+                    lifecycle: recorded(&journal, s, c),
+                    next: router.next(),
+                }) as Arc<dyn Connector<Traces>>)
+            },
+            Stability::Alpha,
+        )
+        .with_traces_to_metrics(
+            move |s, c: &TestConfig, router: Router<Metrics>| {
+                Ok(Arc::new(Summarize {
+                    lifecycle: recorded(&metrics_journal, s, c),
+                    next: router.next(),
+                }) as Arc<dyn Connector<Traces>>)
+            },
+            Stability::Development,
+        )
 }

@@ -58,8 +58,10 @@
 mod config;
 mod connector;
 mod counter;
+mod factory;
 #[cfg(test)]
 mod tests;
 
 pub use config::{AttributeConfig, Config, MetricInfo};
 pub use connector::{CountConnector, SCOPE_NAME};
+pub use factory::factory;

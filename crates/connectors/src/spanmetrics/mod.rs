@@ -99,6 +99,7 @@
 mod aggregator;
 mod config;
 mod connector;
+mod factory;
 mod histogram;
 mod series;
 #[cfg(test)]
@@ -111,3 +112,4 @@ pub use config::{
     HistogramConfig, SERVICE_NAME, SPAN_KIND, SPAN_NAME, STATUS_CODE, Unit,
 };
 pub use connector::SpanMetricsConnector;
+pub use factory::factory;

@@ -57,24 +57,24 @@ impl CreateError {
 }
 
 /// A signal's create function and its stability.
-struct Supported<F> {
-    create: F,
-    stability: Stability,
+pub(super) struct Supported<F> {
+    pub(super) create: F,
+    pub(super) stability: Stability,
 }
 
-fn stability_of<F>(slot: &Option<Supported<F>>) -> Stability {
+pub(super) fn stability_of<F>(slot: &Option<Supported<F>>) -> Stability {
     slot.as_ref()
         .map_or(Stability::Undefined, |slot| slot.stability)
 }
 
 /// A factory's type name and the other names it is accepted under.
-struct Names {
-    component_type: &'static str,
-    aliases: Vec<&'static str>,
+pub(super) struct Names {
+    pub(super) component_type: &'static str,
+    pub(super) aliases: Vec<&'static str>,
 }
 
 impl Names {
-    fn new(component_type: &'static str) -> Names {
+    pub(super) fn new(component_type: &'static str) -> Names {
         Names {
             component_type,
             aliases: Vec::new(),
@@ -524,7 +524,7 @@ impl<C: ComponentConfig> ExtensionFactory<C> {
 
 /// A slot for a signal's create function; declaring a signal [`Stability::Undefined`]
 /// leaves it unsupported.
-fn supported<F>(create: F, stability: Stability) -> Option<Supported<F>> {
+pub(super) fn supported<F>(create: F, stability: Stability) -> Option<Supported<F>> {
     stability
         .is_supported()
         .then_some(Supported { create, stability })
@@ -572,7 +572,7 @@ fn decode<C: ComponentConfig>(raw: &Value) -> Result<AnyConfig, ConfigError> {
     Ok(Arc::new(decode_config::<C>(raw)?))
 }
 
-fn typed<C: 'static>(config: &AnyConfig) -> Result<&C, CreateError> {
+pub(super) fn typed<C: 'static>(config: &AnyConfig) -> Result<&C, CreateError> {
     config
         .downcast_ref::<C>()
         .ok_or_else(|| CreateError::new("internal error: configuration of another component type"))
@@ -588,7 +588,7 @@ pub(crate) trait AnyFactory: Send + Sync {
 }
 
 /// A factory with [`Names`] and a configuration type, which makes it an [`AnyFactory`].
-trait Named: Send + Sync {
+pub(super) trait Named: Send + Sync {
     type Config: ComponentConfig;
     fn names(&self) -> &Names;
 }
@@ -672,7 +672,7 @@ pub(crate) trait AnyExtensionFactory: AnyFactory {
 /// `value` as the same type for another name of its signal: `Next<T>` as `Next<Traces>`
 /// when `T::SIGNAL` is traces. [`SignalData`] is sealed, one type per signal, so the
 /// conversion fails only on a framework bug.
-fn same_signal<A: 'static, B: 'static>(value: A) -> Result<B, CreateError> {
+pub(super) fn same_signal<A: 'static, B: 'static>(value: A) -> Result<B, CreateError> {
     (Box::new(value) as Box<dyn Any>)
         .downcast::<B>()
         .map(|value| *value)
@@ -680,7 +680,7 @@ fn same_signal<A: 'static, B: 'static>(value: A) -> Result<B, CreateError> {
 }
 
 /// The create function of a signal's slot, or "signal not supported".
-fn slot<F>(slot: &Option<Supported<F>>) -> Result<&F, CreateError> {
+pub(super) fn slot<F>(slot: &Option<Supported<F>>) -> Result<&F, CreateError> {
     slot.as_ref()
         .map(|slot| &slot.create)
         .ok_or(CreateError::SignalNotSupported)

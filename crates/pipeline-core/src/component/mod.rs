@@ -1,10 +1,11 @@
-//! Components: receivers, processors, exporters and extensions, their factories and IDs.
+//! Components: receivers, processors, exporters, connectors and extensions, their factories and IDs.
 //!
 //! A component is built by a factory from its typed configuration, started with a [`Host`]
 //! and shut down when the pipeline stops or its configuration changes. See the crate-level
 //! guide for a complete example of writing one.
 
 mod config;
+mod connector;
 mod endpoint;
 mod factory;
 mod host;
@@ -25,6 +26,8 @@ use crate::pdata::SignalData;
 
 pub(crate) use config::secret_paths;
 pub use config::{ComponentConfig, ConfigError, decode_config, load_config};
+pub(crate) use connector::{AnyConnectorFactory, AnyRouter};
+pub use connector::{Connector, ConnectorFactory, Router, UnknownPipeline};
 pub use endpoint::{check_endpoint, parse_endpoint, resolve_endpoint};
 pub(crate) use factory::{
     AnyConfig, AnyExporterFactory, AnyExtensionFactory, AnyNext, AnyProcessorFactory,
@@ -48,7 +51,7 @@ pub use tributary_confmap::error_chain;
 /// shows (see [`ComponentConfig`]).
 pub use tributary_confmap::{REDACTED, SecretString, SecretUrl, redact_userinfo};
 
-/// The four kinds of component.
+/// The five kinds of component.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub enum Kind {
     /// Brings data in.
@@ -57,36 +60,41 @@ pub enum Kind {
     Processor,
     /// Sends data out.
     Exporter,
+    /// Joins pipelines: the exporter of some, the receiver of others.
+    Connector,
     /// Runs beside the pipelines (storage, health checks).
     Extension,
 }
 
 impl Kind {
     /// Every kind, in configuration order.
-    pub const ALL: [Kind; 4] = [
+    pub const ALL: [Kind; 5] = [
         Kind::Receiver,
         Kind::Processor,
         Kind::Exporter,
+        Kind::Connector,
         Kind::Extension,
     ];
 
-    /// The singular name: `receiver`, `processor`, `exporter`, `extension`.
+    /// The singular name: `receiver`, `processor`, `exporter`, `connector`, `extension`.
     pub fn as_str(self) -> &'static str {
         match self {
             Kind::Receiver => "receiver",
             Kind::Processor => "processor",
             Kind::Exporter => "exporter",
+            Kind::Connector => "connector",
             Kind::Extension => "extension",
         }
     }
 
     /// The top-level configuration section: `receivers`, `processors`, `exporters`,
-    /// `extensions`.
+    /// `connectors`, `extensions`.
     pub fn section(self) -> &'static str {
         match self {
             Kind::Receiver => "receivers",
             Kind::Processor => "processors",
             Kind::Exporter => "exporters",
+            Kind::Connector => "connectors",
             Kind::Extension => "extensions",
         }
     }

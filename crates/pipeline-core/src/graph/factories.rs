@@ -6,9 +6,9 @@ use std::sync::Arc;
 use tributary_confmap::{SecretPaths, Value};
 
 use crate::component::{
-    AnyExporterFactory, AnyExtensionFactory, AnyProcessorFactory, AnyReceiverFactory,
-    ComponentConfig, ComponentType, ExporterFactory, ExtensionFactory, Kind, ProcessorFactory,
-    ReceiverFactory, Stability,
+    AnyConnectorFactory, AnyExporterFactory, AnyExtensionFactory, AnyProcessorFactory,
+    AnyReceiverFactory, ComponentConfig, ComponentType, ConnectorFactory, ExporterFactory,
+    ExtensionFactory, Kind, ProcessorFactory, ReceiverFactory, Stability,
 };
 use crate::pdata::Signal;
 
@@ -21,8 +21,12 @@ pub struct FactoryInfo {
     pub component_type: String,
     /// Other accepted names.
     pub aliases: Vec<String>,
-    /// Stability per signal (extensions: one entry per signal with the same value).
+    /// Stability per signal (extensions: one entry per signal with the same value;
+    /// connectors: empty, see `pair_stability`).
     pub stability: Vec<(Signal, Stability)>,
+    /// Connectors: stability per supported (from-signal, to-signal) pair; empty for the
+    /// other kinds.
+    pub pair_stability: Vec<(Signal, Signal, Stability)>,
 }
 
 /// Every component factory a collector can build from, by kind and type name (aliases
@@ -34,6 +38,7 @@ pub struct Factories {
     processors: BTreeMap<String, Arc<dyn AnyProcessorFactory>>,
     exporters: BTreeMap<String, Arc<dyn AnyExporterFactory>>,
     extensions: BTreeMap<String, Arc<dyn AnyExtensionFactory>>,
+    connectors: BTreeMap<String, Arc<dyn AnyConnectorFactory>>,
     problems: Vec<String>,
 }
 
@@ -44,6 +49,7 @@ impl std::fmt::Debug for Factories {
             .field("processors", &self.processors.keys().collect::<Vec<_>>())
             .field("exporters", &self.exporters.keys().collect::<Vec<_>>())
             .field("extensions", &self.extensions.keys().collect::<Vec<_>>())
+            .field("connectors", &self.connectors.keys().collect::<Vec<_>>())
             .finish()
     }
 }
@@ -125,6 +131,19 @@ impl Factories {
         );
     }
 
+    /// Adds a connector factory.
+    pub fn add_connector<C: ComponentConfig>(&mut self, factory: ConnectorFactory<C>) {
+        let factory: Arc<dyn AnyConnectorFactory> = Arc::new(factory);
+        insert(
+            &mut self.connectors,
+            &mut self.problems,
+            Kind::Connector,
+            factory.component_type(),
+            factory.aliases(),
+            Arc::clone(&factory),
+        );
+    }
+
     /// Adds every factory of `other` (a factory already present under the same name is
     /// reported as registered twice).
     pub fn extend(&mut self, other: Factories) {
@@ -164,6 +183,12 @@ impl Factories {
             Kind::Extension,
             &mut self.problems,
         );
+        merge(
+            &mut self.connectors,
+            other.connectors,
+            Kind::Connector,
+            &mut self.problems,
+        );
         self.problems.extend(other.problems);
     }
 
@@ -188,6 +213,10 @@ impl Factories {
         self.extensions.get(ty)
     }
 
+    pub(crate) fn connector(&self, ty: &str) -> Option<&Arc<dyn AnyConnectorFactory>> {
+        self.connectors.get(ty)
+    }
+
     /// Whether a factory of this kind and type exists, and the known types if not.
     pub(crate) fn known_types(&self, kind: Kind) -> Vec<&str> {
         let keys: Vec<&str> = match kind {
@@ -195,6 +224,7 @@ impl Factories {
             Kind::Processor => self.processors.keys().map(String::as_str).collect(),
             Kind::Exporter => self.exporters.keys().map(String::as_str).collect(),
             Kind::Extension => self.extensions.keys().map(String::as_str).collect(),
+            Kind::Connector => self.connectors.keys().map(String::as_str).collect(),
         };
         keys
     }
@@ -207,17 +237,37 @@ impl Factories {
             Kind::Processor => self.processors.get(ty)?.secret_paths(raw),
             Kind::Exporter => self.exporters.get(ty)?.secret_paths(raw),
             Kind::Extension => self.extensions.get(ty)?.secret_paths(raw),
+            Kind::Connector => self.connectors.get(ty)?.secret_paths(raw),
         }
     }
 
-    /// Stability of a type for a signal; `None` if the type is unknown.
+    /// Stability of a type for a signal; `None` if the type is unknown. A connector is
+    /// graded by the best of the pairs it supports with this signal on either side.
     pub(crate) fn stability(&self, kind: Kind, ty: &str, signal: Signal) -> Option<Stability> {
         match kind {
             Kind::Receiver => self.receivers.get(ty).map(|f| f.stability(signal)),
             Kind::Processor => self.processors.get(ty).map(|f| f.stability(signal)),
             Kind::Exporter => self.exporters.get(ty).map(|f| f.stability(signal)),
             Kind::Extension => self.extensions.get(ty).map(|f| f.stability()),
+            Kind::Connector => self.connectors.get(ty).map(|f| {
+                Signal::ALL
+                    .iter()
+                    .flat_map(|&other| [f.stability(signal, other), f.stability(other, signal)])
+                    .max()
+                    .unwrap_or(Stability::Undefined)
+            }),
         }
+    }
+
+    /// Stability of a connector type for data of `from` in and `to` out; `None` if the
+    /// type is unknown.
+    pub(crate) fn connector_stability(
+        &self,
+        ty: &str,
+        from: Signal,
+        to: Signal,
+    ) -> Option<Stability> {
+        self.connectors.get(ty).map(|f| f.stability(from, to))
     }
 
     /// Every registered factory (each once, under its own type name), by kind and type.
@@ -232,6 +282,7 @@ impl Factories {
                 component_type: ty.to_string(),
                 aliases: aliases.iter().map(|a| a.to_string()).collect(),
                 stability: Signal::ALL.iter().map(|&s| (s, stability(s))).collect(),
+                pair_stability: Vec::new(),
             });
         };
         for (name, f) in &self.receivers {
@@ -259,6 +310,22 @@ impl Factories {
             if name == f.component_type() {
                 push(Kind::Extension, f.component_type(), f.aliases(), &|_| {
                     f.stability()
+                });
+            }
+        }
+        for (name, f) in &self.connectors {
+            if name == f.component_type() {
+                out.push(FactoryInfo {
+                    kind: Kind::Connector,
+                    component_type: f.component_type().to_string(),
+                    aliases: f.aliases().iter().map(|a| a.to_string()).collect(),
+                    stability: Vec::new(),
+                    pair_stability: Signal::ALL
+                        .iter()
+                        .flat_map(|&from| Signal::ALL.iter().map(move |&to| (from, to)))
+                        .map(|(from, to)| (from, to, f.stability(from, to)))
+                        .filter(|(_, _, s)| s.is_supported())
+                        .collect(),
                 });
             }
         }

@@ -12,12 +12,16 @@
 //! started before anything of the old one stops, and only then are the old graph's
 //! replaced parts retired. That is the service's transactional reload.
 
+mod connections;
+mod connector_node;
 mod counting;
 mod entry;
 mod factories;
 mod plan;
 mod signal_graph;
 
+#[cfg(test)]
+mod connector_tests;
 #[cfg(test)]
 mod tests;
 
@@ -34,8 +38,10 @@ use crate::component::{
 };
 use crate::config::{ConfigErrors, PipelineConfig};
 use crate::health::PipelineProbe;
-use crate::pdata::{Logs, Metrics, SignalData, Traces};
-use signal_graph::{GraphSignal, Node, SignalGraph};
+use crate::pdata::{Logs, Metrics, Signal, SignalData, Traces};
+use connections::{ConnectorInstance, Step};
+use connector_node::ConnectorNode;
+use signal_graph::{BuildContext, GraphSignal, Node, SignalGraph};
 
 /// How long retiring a pipeline waits for the calls already inside it.
 const PIPELINE_DRAIN_TIMEOUT: Duration = Duration::from_secs(30);
@@ -59,6 +65,10 @@ pub(crate) struct Graph {
     traces: SignalGraph<Traces>,
     metrics: SignalGraph<Metrics>,
     logs: SignalGraph<Logs>,
+    /// Every connector instance.
+    connectors: BTreeMap<ConnectorInstance, ConnectorNode>,
+    /// Pipelines and connector instances, each after everything it feeds.
+    order: Vec<Step>,
     /// Each pipeline's components as configured, for the service's health.
     pipeline_components: BTreeMap<PipelineId, PipelineConfig>,
     host: Host,
@@ -122,30 +132,67 @@ impl Graph {
             }
         }
 
-        let traces = SignalGraph::build(
+        let mut cx = BuildContext {
             plan,
             factories,
             facilities,
-            previous.map(|p| &p.traces),
-            &changed_extensions,
-            &mut errors,
-        );
-        let metrics = SignalGraph::build(
-            plan,
-            factories,
-            facilities,
-            previous.map(|p| &p.metrics),
-            &changed_extensions,
-            &mut errors,
-        );
-        let logs = SignalGraph::build(
-            plan,
-            factories,
-            facilities,
-            previous.map(|p| &p.logs),
-            &changed_extensions,
-            &mut errors,
-        );
+            changed_extensions: &changed_extensions,
+            errors,
+        };
+        let mut traces = SignalGraph::default();
+        let mut metrics = SignalGraph::default();
+        let mut logs = SignalGraph::default();
+        traces.build_exporters(&mut cx, previous.map(|p| &p.traces));
+        metrics.build_exporters(&mut cx, previous.map(|p| &p.metrics));
+        logs.build_exporters(&mut cx, previous.map(|p| &p.logs));
+
+        // Pipelines and connectors across signals, each after what it feeds: a connector
+        // needs the entries of its downstream pipelines, a pipeline its connectors.
+        let mut connectors = BTreeMap::new();
+        for step in &plan.connections.order {
+            match step {
+                Step::Pipeline(id) => match id.signal() {
+                    Signal::Traces => {
+                        traces.build_pipeline(&mut cx, id, previous.map(|p| &p.traces), &connectors)
+                    }
+                    Signal::Metrics => metrics.build_pipeline(
+                        &mut cx,
+                        id,
+                        previous.map(|p| &p.metrics),
+                        &connectors,
+                    ),
+                    Signal::Logs => {
+                        logs.build_pipeline(&mut cx, id, previous.map(|p| &p.logs), &connectors)
+                    }
+                },
+                Step::Connector(instance) => {
+                    let Some(downstream) = plan.connections.downstream.get(instance) else {
+                        continue;
+                    };
+                    let old = previous.and_then(|p| p.connectors.get(instance));
+                    let built =
+                        connector_node::build(&mut cx, instance, downstream, old, |counters| {
+                            match instance.to {
+                                Signal::Traces => {
+                                    connector_node::router(&traces, downstream, counters)
+                                }
+                                Signal::Metrics => {
+                                    connector_node::router(&metrics, downstream, counters)
+                                }
+                                Signal::Logs => connector_node::router(&logs, downstream, counters),
+                            }
+                        });
+                    if let Some(node) = built {
+                        connectors.insert(instance.clone(), node);
+                    }
+                }
+            }
+        }
+
+        traces.build_receivers(&mut cx, previous.map(|p| &p.traces));
+        metrics.build_receivers(&mut cx, previous.map(|p| &p.metrics));
+        logs.build_receivers(&mut cx, previous.map(|p| &p.logs));
+        let errors = cx.errors;
         if !errors.is_empty() {
             return Err(plan::scrubbed(errors, &plan.config, factories));
         }
@@ -162,14 +209,17 @@ impl Graph {
             traces,
             metrics,
             logs,
+            connectors,
+            order: plan.connections.order.clone(),
             pipeline_components: plan.config.service.pipelines.clone(),
             host,
             facilities: facilities.clone(),
         })
     }
 
-    /// Components this build created, in start order: extensions, exporters, processors
-    /// (each pipeline back to front), receivers.
+    /// Components this build created, in start order: extensions, exporters, then
+    /// pipelines (processors back to front) and connectors, each after everything it
+    /// feeds, then receivers.
     fn fresh_in_start_order(&self) -> Vec<Lifecycle> {
         let mut out = Vec::new();
         for (id, node) in &self.extensions {
@@ -193,16 +243,18 @@ impl Graph {
                 }
             }
         }
-        fn processors<T: SignalData>(g: &SignalGraph<T>, out: &mut Vec<Lifecycle>) {
-            for (node, fresh) in g.pipelines.values() {
-                if *fresh {
-                    for p in node.processors.iter().rev() {
-                        out.push(Lifecycle {
-                            kind: Kind::Processor,
-                            id: p.id.clone(),
-                            component: p.lifecycle.clone(),
-                        });
-                    }
+        fn processors<T: SignalData>(
+            g: &SignalGraph<T>,
+            pipeline: &PipelineId,
+            out: &mut Vec<Lifecycle>,
+        ) {
+            if let Some((node, true)) = g.pipelines.get(pipeline) {
+                for p in node.processors.iter().rev() {
+                    out.push(Lifecycle {
+                        kind: Kind::Processor,
+                        id: p.id.clone(),
+                        component: p.lifecycle.clone(),
+                    });
                 }
             }
         }
@@ -221,9 +273,28 @@ impl Graph {
         exporters(&self.traces, &mut out);
         exporters(&self.metrics, &mut out);
         exporters(&self.logs, &mut out);
-        processors(&self.traces, &mut out);
-        processors(&self.metrics, &mut out);
-        processors(&self.logs, &mut out);
+        // Pipelines and connectors, each after everything it feeds, so nothing pushes
+        // into a component that has not started.
+        for step in &self.order {
+            match step {
+                Step::Pipeline(id) => match id.signal() {
+                    Signal::Traces => processors(&self.traces, id, &mut out),
+                    Signal::Metrics => processors(&self.metrics, id, &mut out),
+                    Signal::Logs => processors(&self.logs, id, &mut out),
+                },
+                Step::Connector(instance) => {
+                    if let Some(node) = self.connectors.get(instance)
+                        && node.fresh
+                    {
+                        out.push(Lifecycle {
+                            kind: Kind::Connector,
+                            id: instance.id.clone(),
+                            component: Arc::clone(&node.lifecycle),
+                        });
+                    }
+                }
+            }
+        }
         receivers(&self.traces, &mut out);
         receivers(&self.metrics, &mut out);
         receivers(&self.logs, &mut out);
@@ -319,17 +390,61 @@ impl Graph {
         collect_retired_receivers(&self.logs, successor.map(|s| &s.logs), &mut receivers);
         self.stop_all(&receivers, &kept).await;
 
-        // Pipelines.
-        let mut processors = Vec::new();
-        retire_pipelines(&self.traces, successor.map(|s| &s.traces), &mut processors).await;
-        retire_pipelines(
-            &self.metrics,
-            successor.map(|s| &s.metrics),
-            &mut processors,
-        )
-        .await;
-        retire_pipelines(&self.logs, successor.map(|s| &s.logs), &mut processors).await;
-        self.stop_all(&processors, &kept).await;
+        // Pipelines and connectors, upstream first: each pipeline drains into what it
+        // feeds before that shuts down.
+        for step in self.order.iter().rev() {
+            match step {
+                Step::Pipeline(id) => {
+                    let mut processors = Vec::new();
+                    match id.signal() {
+                        Signal::Traces => {
+                            retire_pipeline(
+                                &self.traces,
+                                successor.map(|s| &s.traces),
+                                id,
+                                &mut processors,
+                            )
+                            .await
+                        }
+                        Signal::Metrics => {
+                            retire_pipeline(
+                                &self.metrics,
+                                successor.map(|s| &s.metrics),
+                                id,
+                                &mut processors,
+                            )
+                            .await
+                        }
+                        Signal::Logs => {
+                            retire_pipeline(
+                                &self.logs,
+                                successor.map(|s| &s.logs),
+                                id,
+                                &mut processors,
+                            )
+                            .await
+                        }
+                    }
+                    self.stop_all(&processors, &kept).await;
+                }
+                Step::Connector(instance) => {
+                    let Some(node) = self.connectors.get(instance) else {
+                        continue;
+                    };
+                    let taken_over = successor
+                        .and_then(|s| s.connectors.get(instance))
+                        .is_some_and(|n| Arc::ptr_eq(&n.lifecycle, &node.lifecycle));
+                    if !taken_over {
+                        let item = Lifecycle {
+                            kind: Kind::Connector,
+                            id: instance.id.clone(),
+                            component: Arc::clone(&node.lifecycle),
+                        };
+                        self.stop_all(&[item], &kept).await;
+                    }
+                }
+            }
+        }
         for pipeline in self.pipeline_ids() {
             if !successor.is_some_and(|s| s.pipeline_ids().contains(&pipeline)) {
                 self.facilities
@@ -401,11 +516,12 @@ impl Graph {
                     .pipelines
                     .values()
                     .any(|(p, _)| p.processors.iter().any(|pr| pr.id == *id)),
-                Kind::Extension => false,
+                Kind::Extension | Kind::Connector => false,
             }
         }
         match kind {
             Kind::Extension => self.extensions.iter().any(|(eid, _)| eid == id),
+            Kind::Connector => self.connectors.keys().any(|c| c.id == *id),
             _ => {
                 in_signal(&self.traces, kind, id)
                     || in_signal(&self.metrics, kind, id)
@@ -493,29 +609,31 @@ fn collect_retired_exporters<T: GraphSignal>(
     }
 }
 
-/// Closes every pipeline of `old` that `new` did not take over (late calls go to the
-/// pipeline of the same ID in `new`, if any), waits for the calls inside, and lists its
-/// processors front to back for shutdown.
-async fn retire_pipelines<T: GraphSignal>(
+/// Closes pipeline `id` of `old` unless `new` took it over (late calls go to the pipeline
+/// of the same ID in `new`, if any), waits for the calls inside, and lists its processors
+/// front to back for shutdown.
+async fn retire_pipeline<T: GraphSignal>(
     old: &SignalGraph<T>,
     new: Option<&SignalGraph<T>>,
+    id: &PipelineId,
     out: &mut Vec<Lifecycle>,
 ) {
-    for (id, (node, _)) in &old.pipelines {
-        let replacement = new.and_then(|n| n.pipelines.get(id));
-        if replacement.is_some_and(|(r, _)| Arc::ptr_eq(r, node)) {
-            continue;
-        }
-        let successor = replacement.map(|(r, _)| Arc::clone(&r.entry) as crate::consumer::Next<T>);
-        if !node.entry.close(successor, PIPELINE_DRAIN_TIMEOUT).await {
-            tracing::warn!(pipeline = %id, "calls still in flight after {PIPELINE_DRAIN_TIMEOUT:?}; shutting the pipeline down anyway");
-        }
-        for p in &node.processors {
-            out.push(Lifecycle {
-                kind: Kind::Processor,
-                id: p.id.clone(),
-                component: p.lifecycle.clone(),
-            });
-        }
+    let Some((node, _)) = old.pipelines.get(id) else {
+        return;
+    };
+    let replacement = new.and_then(|n| n.pipelines.get(id));
+    if replacement.is_some_and(|(r, _)| Arc::ptr_eq(r, node)) {
+        return;
+    }
+    let successor = replacement.map(|(r, _)| Arc::clone(&r.entry) as crate::consumer::Next<T>);
+    if !node.entry.close(successor, PIPELINE_DRAIN_TIMEOUT).await {
+        tracing::warn!(pipeline = %id, "calls still in flight after {PIPELINE_DRAIN_TIMEOUT:?}; shutting the pipeline down anyway");
+    }
+    for p in &node.processors {
+        out.push(Lifecycle {
+            kind: Kind::Processor,
+            id: p.id.clone(),
+            component: p.lifecycle.clone(),
+        });
     }
 }

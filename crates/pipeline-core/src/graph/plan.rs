@@ -9,12 +9,15 @@ use crate::component::{AnyConfig, ComponentId, ConfigError, Kind, PipelineId};
 use crate::config::{CollectorConfig, ConfigErrors};
 
 use super::Factories;
+use super::connections::{Connections, connect, is_connector};
 
 /// A configuration that passed every check: structure, references, signals, and each
 /// component's own decoding and validation.
 pub(crate) struct Plan {
     pub config: CollectorConfig,
     pub decoded: HashMap<(Kind, ComponentId), AnyConfig>,
+    /// The connector instances and the order the graph is built in.
+    pub connections: Connections,
 }
 
 impl Plan {
@@ -50,6 +53,7 @@ impl Plan {
                     Kind::Processor => factories.processor(ty).map(|f| f.decode_config(raw)),
                     Kind::Exporter => factories.exporter(ty).map(|f| f.decode_config(raw)),
                     Kind::Extension => factories.extension(ty).map(|f| f.decode_config(raw)),
+                    Kind::Connector => factories.connector(ty).map(|f| f.decode_config(raw)),
                 };
                 match outcome {
                     None => errors.push(ConfigError::at(
@@ -67,12 +71,18 @@ impl Plan {
             }
         }
 
+        let mut connections = Connections::default();
         if check_pipelines {
             check_service(&config, factories, &mut errors);
+            connections = connect(&config, factories, &mut errors);
         }
 
         if errors.is_empty() {
-            Ok(Plan { config, decoded })
+            Ok(Plan {
+                config,
+                decoded,
+                connections,
+            })
         } else {
             Err(scrubbed(errors, &config, factories))
         }
@@ -124,9 +134,9 @@ fn none_if_empty(types: Vec<&str>) -> String {
     }
 }
 
-/// Checks the `service` section: extensions and pipelines reference defined components,
-/// every pipeline has receivers and exporters, and every component handles its pipeline's
-/// signal.
+/// Checks the `service` section: extensions and pipelines reference defined components
+/// (connectors may stand among receivers and exporters), every pipeline has receivers and
+/// exporters, and every component handles its pipeline's signal.
 fn check_service(config: &CollectorConfig, factories: &Factories, errors: &mut Vec<ConfigError>) {
     let service = &config.service;
     let mut seen = BTreeSet::new();
@@ -183,6 +193,10 @@ fn check_service(config: &CollectorConfig, factories: &Factories, errors: &mut V
                         &list_path,
                         format!("{kind} {:?} is listed twice", id.to_string()),
                     ));
+                    continue;
+                }
+                // A connector's signals are checked with the pipelines it joins.
+                if kind != Kind::Processor && is_connector(config, id) {
                     continue;
                 }
                 if config.component(kind, id).is_none() {

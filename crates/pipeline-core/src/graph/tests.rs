@@ -388,7 +388,7 @@ impl Consumer<Traces> for Panicker {
         panic!("boom")
     }
 }
-fn panicker_factory() -> ProcessorFactory<TestConfig> {
+pub(super) fn panicker_factory() -> ProcessorFactory<TestConfig> {
     ProcessorFactory::new("panic").with_traces(
         |_: &CreateSettings, _: &TestConfig, _: Next<Traces>| {
             Ok(Arc::new(Panicker) as Arc<dyn Processor<Traces>>)

@@ -9,8 +9,8 @@ use tributary_featuregate::Registry;
 use super::collector::{Collector, CollectorError};
 use super::embedded::{EMBEDDED_URI, EmbeddedProvider};
 use crate::component::{
-    BuildInfo, CollectorFacilities, ComponentConfig, ExporterFactory, ExtensionFactory,
-    ProcessorFactory, ReceiverFactory,
+    BuildInfo, CollectorFacilities, ComponentConfig, ConnectorFactory, ExporterFactory,
+    ExtensionFactory, ProcessorFactory, ReceiverFactory,
 };
 use crate::graph::Factories;
 
@@ -133,6 +133,12 @@ impl CollectorBuilder {
     /// Adds an extension factory.
     pub fn extension<C: ComponentConfig>(mut self, factory: ExtensionFactory<C>) -> Self {
         self.factories.add_extension(factory);
+        self
+    }
+
+    /// Adds a connector factory.
+    pub fn connector<C: ComponentConfig>(mut self, factory: ConnectorFactory<C>) -> Self {
+        self.factories.add_connector(factory);
         self
     }
 

@@ -312,7 +312,12 @@ fn components(builder: &CollectorBuilder) -> String {
                     entry.insert("aliases".into(), Value::List(aliases.collect()));
                 }
                 let mut stability = Map::new();
-                if kind == Kind::Extension {
+                if kind == Kind::Connector {
+                    // The Go Collector's form: `traces_to_metrics: alpha`.
+                    for (from, to, level) in &factory.pair_stability {
+                        stability.insert(format!("{from}_to_{to}"), text(level.to_string()));
+                    }
+                } else if kind == Kind::Extension {
                     if let Some((_, level)) = factory.stability.first() {
                         stability.insert("extension".into(), text(level.to_string()));
                     }

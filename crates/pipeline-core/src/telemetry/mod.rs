@@ -5,11 +5,13 @@
 //! [`CreateSettings`](crate::component::CreateSettings)); the service serves the registry in
 //! the Prometheus text format.
 
+mod connector_metrics;
 mod exporter_metrics;
 mod metrics;
 mod processor_metrics;
 mod receiver_metrics;
 
+pub use connector_metrics::ConnectorMetrics;
 pub use exporter_metrics::ExporterMetrics;
 pub use metrics::{Counter, Gauge, GaugeFn, MetricsRegistry};
 pub use processor_metrics::ProcessorMetrics;

@@ -8,10 +8,11 @@ use std::time::Duration;
 use tributary_confmap::{Conf, Value};
 
 use crate::component::{
-    Component, ComponentConfig, ConfigError, CreateError, CreateSettings, ExporterFactory,
-    ExtensionFactory, Host, Kind, ProcessorFactory, ReceiverFactory, decode_config,
+    Component, ComponentConfig, ConfigError, Connector, ConnectorFactory, CreateError,
+    CreateSettings, ExporterFactory, ExtensionFactory, Host, Kind, ProcessorFactory,
+    ReceiverFactory, Router, decode_config,
 };
-use crate::pdata::{Logs, Metrics, Signal, Traces};
+use crate::pdata::{Logs, Metrics, Signal, SignalData, Traces};
 use crate::testing::Sink;
 
 /// How long one step (a start, a shutdown) may take before the suite fails.
@@ -24,7 +25,7 @@ const UNKNOWN_KEY: &str = "conformance_unknown_key";
 /// pushes to a [`Sink`].
 pub async fn check_receiver<C: ComponentConfig>(factory: ReceiverFactory<C>, yaml: &str) {
     let signals = declared(|signal| factory.stability(signal).is_supported());
-    let create = |settings: &CreateSettings, signal: Signal, config: &C| {
+    let create = |settings: &CreateSettings, (signal, _): (Signal, Signal), config: &C| {
         match signal {
             Signal::Traces => factory.create(settings, config, Sink::<Traces>::new().next()),
             Signal::Metrics => factory.create(settings, config, Sink::<Metrics>::new().next()),
@@ -80,7 +81,7 @@ pub async fn check_receiver<C: ComponentConfig>(factory: ReceiverFactory<C>, yam
 /// ```
 pub async fn check_processor<C: ComponentConfig>(factory: ProcessorFactory<C>, yaml: &str) {
     let signals = declared(|signal| factory.stability(signal).is_supported());
-    let create = |settings: &CreateSettings, signal: Signal, config: &C| {
+    let create = |settings: &CreateSettings, (signal, _): (Signal, Signal), config: &C| {
         Ok(match signal {
             Signal::Traces => factory.create(settings, config, Sink::<Traces>::new().next())?
                 as Arc<dyn Component>,
@@ -104,7 +105,7 @@ pub async fn check_processor<C: ComponentConfig>(factory: ProcessorFactory<C>, y
 /// Checks an exporter factory; see [`check_processor`] for what is checked.
 pub async fn check_exporter<C: ComponentConfig>(factory: ExporterFactory<C>, yaml: &str) {
     let signals = declared(|signal| factory.stability(signal).is_supported());
-    let create = |settings: &CreateSettings, signal: Signal, config: &C| {
+    let create = |settings: &CreateSettings, (signal, _): (Signal, Signal), config: &C| {
         Ok(match signal {
             Signal::Traces => factory.create::<Traces>(settings, config)? as Arc<dyn Component>,
             Signal::Metrics => factory.create::<Metrics>(settings, config)? as Arc<dyn Component>,
@@ -123,7 +124,7 @@ pub async fn check_exporter<C: ComponentConfig>(factory: ExporterFactory<C>, yam
 
 /// Checks an extension factory; see [`check_processor`] for what is checked.
 pub async fn check_extension<C: ComponentConfig>(factory: ExtensionFactory<C>, yaml: &str) {
-    let create = |settings: &CreateSettings, _: Signal, config: &C| {
+    let create = |settings: &CreateSettings, _: (Signal, Signal), config: &C| {
         factory
             .create(settings, config)
             .map(|extension| extension as Arc<dyn Component>)
@@ -132,7 +133,56 @@ pub async fn check_extension<C: ComponentConfig>(factory: ExtensionFactory<C>, y
     run(
         Kind::Extension,
         factory.component_type(),
-        &[Signal::Traces],
+        &[(Signal::Traces, Signal::Traces)],
+        yaml,
+        create,
+    )
+    .await;
+}
+
+/// Checks a connector factory; see [`check_processor`] for what is checked. One instance is
+/// created for every (from, to) signal pair the factory supports, each feeding a
+/// [`Router`] over three [`Sink`] pipelines named `traces/conformance`,
+/// `metrics/conformance` and `logs/conformance` whatever the signal, so that one
+/// configuration naming pipelines (`routing`, `failover`) serves every pair.
+pub async fn check_connector<C: ComponentConfig>(factory: ConnectorFactory<C>, yaml: &str) {
+    let pairs: Vec<(Signal, Signal)> = Signal::ALL
+        .into_iter()
+        .flat_map(|from| Signal::ALL.into_iter().map(move |to| (from, to)))
+        .filter(|&(from, to)| factory.stability(from, to).is_supported())
+        .collect();
+    assert!(!pairs.is_empty(), "the factory declares no signal pair");
+    fn router<T: SignalData>() -> Router<T> {
+        Router::new(Signal::ALL.map(|signal| {
+            let id = format!("{signal}/conformance")
+                .parse()
+                .expect("a valid pipeline ID");
+            (id, Sink::<T>::new().next())
+        }))
+    }
+    fn erase<T: SignalData>(
+        connector: Result<Arc<dyn Connector<T>>, CreateError>,
+    ) -> Result<Arc<dyn Component>, CreateError> {
+        connector.map(|c| c as Arc<dyn Component>)
+    }
+    let create = |settings: &CreateSettings, pair: (Signal, Signal), config: &C| {
+        use Signal::{Logs as L, Metrics as M, Traces as T};
+        match pair {
+            (T, T) => erase(factory.create::<Traces, Traces>(settings, config, router())),
+            (T, M) => erase(factory.create::<Traces, Metrics>(settings, config, router())),
+            (T, L) => erase(factory.create::<Traces, Logs>(settings, config, router())),
+            (M, T) => erase(factory.create::<Metrics, Traces>(settings, config, router())),
+            (M, M) => erase(factory.create::<Metrics, Metrics>(settings, config, router())),
+            (M, L) => erase(factory.create::<Metrics, Logs>(settings, config, router())),
+            (L, T) => erase(factory.create::<Logs, Traces>(settings, config, router())),
+            (L, M) => erase(factory.create::<Logs, Metrics>(settings, config, router())),
+            (L, L) => erase(factory.create::<Logs, Logs>(settings, config, router())),
+        }
+    };
+    run(
+        Kind::Connector,
+        factory.component_type(),
+        &pairs,
         yaml,
         create,
     )
@@ -144,8 +194,13 @@ fn host() -> Host {
     Host::default().with_service(Arc::new(crate::service::ServiceHealth::default()))
 }
 
-fn declared(supported: impl Fn(Signal) -> bool) -> Vec<Signal> {
-    let signals: Vec<Signal> = Signal::ALL.into_iter().filter(|s| supported(*s)).collect();
+/// The signals a factory declares, each as an instance taking and emitting that signal.
+fn declared(supported: impl Fn(Signal) -> bool) -> Vec<(Signal, Signal)> {
+    let signals: Vec<(Signal, Signal)> = Signal::ALL
+        .into_iter()
+        .filter(|s| supported(*s))
+        .map(|s| (s, s))
+        .collect();
     assert!(!signals.is_empty(), "the factory declares no signal");
     signals
 }
@@ -227,10 +282,17 @@ fn assert_ports_free(what: &str, ports: &[u16]) {
     }
 }
 
-async fn run<C, F>(kind: Kind, component_type: &str, signals: &[Signal], yaml: &str, create: F)
-where
+/// Runs the suite over `instances`, each a (signal in, signal out) pair: the same signal
+/// twice except for connectors.
+async fn run<C, F>(
+    kind: Kind,
+    component_type: &str,
+    instances: &[(Signal, Signal)],
+    yaml: &str,
+    create: F,
+) where
     C: ComponentConfig,
-    F: Fn(&CreateSettings, Signal, &C) -> Result<Arc<dyn Component>, CreateError>,
+    F: Fn(&CreateSettings, (Signal, Signal), &C) -> Result<Arc<dyn Component>, CreateError>,
 {
     let name = format!("{kind} {component_type}");
     let prepared = prepare(yaml);
@@ -251,17 +313,22 @@ where
     let build = || -> Vec<Arc<dyn Component>> {
         let id = component_type.parse().expect("a valid component type");
         let extension = kind == Kind::Extension;
-        let settings = CreateSettings::standalone(kind, id, (!extension).then_some(signals[0]));
-        signals
+        let settings = CreateSettings::standalone(kind, id, (!extension).then_some(instances[0].0));
+        instances
             .iter()
-            .map(|signal| {
+            .map(|&(from, to)| {
                 let settings = if extension {
                     settings.clone()
                 } else {
-                    settings.for_signal(*signal)
+                    settings.for_signal(from)
                 };
-                create(&settings, *signal, &config).unwrap_or_else(|e| {
-                    panic!("{name}: creating the {signal} instance failed: {e}")
+                let instance = if from == to {
+                    from.to_string()
+                } else {
+                    format!("{from} to {to}")
+                };
+                create(&settings, (from, to), &config).unwrap_or_else(|e| {
+                    panic!("{name}: creating the {instance} instance failed: {e}")
                 })
             })
             .collect()

@@ -1,7 +1,8 @@
 //! What a component's tests need (cargo feature `testing`): a scriptable [`Sink`] to
 //! stand for the next consumer, a [`Discard`] consumer, [`settings`] for creating a
 //! component outside a collector, [`eventually`], and the **conformance suite**
-//! ([`check_receiver`], [`check_processor`], [`check_exporter`], [`check_extension`]) that
+//! ([`check_receiver`], [`check_processor`], [`check_exporter`], [`check_extension`],
+//! [`check_connector`]) that
 //! every component runs with one line.
 //!
 //! A component crate takes it as a dev-dependency:
@@ -18,7 +19,9 @@ mod sink;
 
 use std::time::Duration;
 
-pub use conformance::{check_exporter, check_extension, check_processor, check_receiver};
+pub use conformance::{
+    check_connector, check_exporter, check_extension, check_processor, check_receiver,
+};
 pub use sink::{Discard, Reply, Sink, discard};
 
 use crate::component::{CreateSettings, Kind};

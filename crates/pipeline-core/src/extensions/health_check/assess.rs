@@ -136,7 +136,13 @@ pub(crate) fn assess(
     for ((kind, id), entry) in &statuses {
         let member_of: Vec<String> = pipelines
             .iter()
-            .filter(|(_, p)| members(p, *kind).contains(id))
+            .filter(|(_, p)| {
+                members(p, *kind).contains(id)
+                    // A connector is listed among a pipeline's exporters or receivers.
+                    || (*kind == Kind::Connector
+                        && (p.components.exporters.contains(id)
+                            || p.components.receivers.contains(id)))
+            })
             .map(|(pid, _)| pid.to_string())
             .collect();
         let counts = rules.counts(entry, now);
@@ -163,6 +169,7 @@ pub(crate) fn assess(
             Kind::Processor => &mut components.processors,
             Kind::Exporter => &mut components.exporters,
             Kind::Extension => &mut components.extensions,
+            Kind::Connector => &mut components.connectors,
         };
         by_kind.insert(id.to_string(), component);
     }
@@ -205,7 +212,7 @@ fn members(pipeline: &PipelineHealth, kind: Kind) -> &[ComponentId] {
         Kind::Receiver => &pipeline.components.receivers,
         Kind::Processor => &pipeline.components.processors,
         Kind::Exporter => &pipeline.components.exporters,
-        Kind::Extension => &[],
+        Kind::Extension | Kind::Connector => &[],
     }
 }
 
@@ -240,8 +247,23 @@ fn assess_pipeline(
     {
         findings.add(counts, entry.status.to_string());
     }
-    for kind in [Kind::Receiver, Kind::Processor, Kind::Exporter] {
-        for id in members(pipeline, kind) {
+    for kind in [
+        Kind::Receiver,
+        Kind::Processor,
+        Kind::Exporter,
+        Kind::Connector,
+    ] {
+        let listed: Vec<&ComponentId> = match kind {
+            // A connector is judged with every pipeline it joins.
+            Kind::Connector => pipeline
+                .components
+                .receivers
+                .iter()
+                .chain(&pipeline.components.exporters)
+                .collect(),
+            _ => members(pipeline, kind).iter().collect(),
+        };
+        for id in listed {
             let key = (kind, id.clone());
             if let Some(entry) = judged.statuses.get(&key)
                 && let Some(counts) = rules.counts(entry, now)

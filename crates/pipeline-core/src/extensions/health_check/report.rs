@@ -93,6 +93,9 @@ pub(crate) struct ComponentReports {
     /// Extensions.
     #[serde(skip_serializing_if = "BTreeMap::is_empty")]
     pub extensions: BTreeMap<String, ComponentReport>,
+    /// Connectors.
+    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
+    pub connectors: BTreeMap<String, ComponentReport>,
 }
 
 /// One component's latest status.
