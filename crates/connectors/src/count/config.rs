@@ -5,6 +5,9 @@ use std::collections::BTreeMap;
 use serde::Deserialize;
 use tributary_pipeline_core::component::{ComponentConfig, ConfigError};
 
+use super::counter::MetricDef;
+use crate::routing::Context;
+
 /// Default metric counting spans, when `spans` is absent.
 pub const DEFAULT_SPANS: (&str, &str) = ("trace.span.count", "The number of spans observed.");
 /// Default metric counting span events, when `spanevents` is absent.
@@ -49,8 +52,8 @@ pub struct Config {
 pub struct MetricInfo {
     /// The metric's description.
     pub description: String,
-    /// OTTL conditions (ORed) an item must meet to be counted. Not evaluated yet: a
-    /// non-empty list is refused at validation.
+    /// Conditions (ORed) an item must meet to be counted, in the OTTL subset the
+    /// routing connector evaluates; none counts every item.
     pub conditions: Vec<String>,
     /// Attributes to count by: one data point per distinct combination of values.
     pub attributes: Vec<AttributeConfig>,
@@ -108,55 +111,33 @@ fn or_default(
 
 impl ComponentConfig for Config {
     fn validate(&self) -> Result<(), ConfigError> {
-        let sections = [
-            ("spans", &self.spans, true),
-            ("spanevents", &self.spanevents, true),
-            ("metrics", &self.metrics, false),
-            ("datapoints", &self.datapoints, true),
-            ("logs", &self.logs, true),
-        ];
-        for (section, metrics, attributes_allowed) in sections {
-            for (name, info) in metrics.iter().flatten() {
-                info.validate(section, name, attributes_allowed)?;
-            }
+        for (section, context) in SECTIONS {
+            MetricDef::from_section(section, self.section(section), context)?;
         }
         Ok(())
     }
 }
 
-impl MetricInfo {
-    fn validate(
-        &self,
-        section: &str,
-        name: &str,
-        attributes_allowed: bool,
-    ) -> Result<(), ConfigError> {
-        if name.is_empty() {
-            return Err(ConfigError::at(section, "metric name missing"));
+/// The sections, with the context their conditions are written for (a span event's
+/// conditions read the event's name and attributes).
+pub(crate) const SECTIONS: [(&str, Context); 5] = [
+    ("spans", Context::Span),
+    ("spanevents", Context::Span),
+    ("metrics", Context::Metric),
+    ("datapoints", Context::Datapoint),
+    ("logs", Context::Log),
+];
+
+impl Config {
+    /// A section by its key, defaults applied.
+    pub(crate) fn section(&self, section: &str) -> BTreeMap<String, MetricInfo> {
+        match section {
+            "spans" => self.spans(),
+            "spanevents" => self.spanevents(),
+            "metrics" => self.metrics(),
+            "datapoints" => self.datapoints(),
+            _ => self.logs(),
         }
-        if !self.conditions.is_empty() {
-            return Err(ConfigError::at(
-                format!("{section}::{name}::conditions"),
-                "conditions are OTTL expressions, which Tributary does not evaluate yet \
-                 (OTTL arrives in a later release); remove `conditions` to count every item, \
-                 or filter the data in the pipeline before the connector",
-            ));
-        }
-        if !attributes_allowed && !self.attributes.is_empty() {
-            return Err(ConfigError::at(
-                format!("{section}::{name}::attributes"),
-                "metrics attributes not supported: a metric has no attributes of its own (count `datapoints` by attribute instead)",
-            ));
-        }
-        for (index, attribute) in self.attributes.iter().enumerate() {
-            if attribute.key.is_empty() {
-                return Err(ConfigError::at(
-                    format!("{section}::{name}::attributes::{index}::key"),
-                    "attribute key missing",
-                ));
-            }
-        }
-        Ok(())
     }
 }
 
@@ -218,13 +199,27 @@ mod tests {
     }
 
     #[test]
-    fn conditions_are_refused_with_the_reason() {
+    fn conditions_outside_the_supported_language_are_refused_with_the_reason() {
+        let config: Config = load_config(
+            "spans:\n  prod.spans:\n    conditions: ['attributes[\"env\"] == \"prod\"', 'name == \"GET\"']\n",
+        )
+        .unwrap();
+        assert_eq!(config.spans()["prod.spans"].conditions.len(), 2);
         let error = load_config::<Config>(
-            "spans:\n  prod.spans:\n    conditions: ['attributes[\"env\"] == \"prod\"']\n",
+            "logs:\n  errors:\n    conditions: ['severity_number >= SEVERITY_NUMBER_ERROR']\n",
         )
         .unwrap_err();
-        assert_eq!(error.path(), "spans::prod.spans::conditions");
+        assert_eq!(error.path(), "logs::errors::conditions::0");
         assert!(error.message().contains("OTTL"), "{error}");
+        let error = load_config::<Config>(
+            "metrics:\n  m:\n    conditions: ['attributes[\"k\"] == \"v\"']\n",
+        )
+        .unwrap_err();
+        assert_eq!(
+            error.path(),
+            "metrics::m::conditions::0",
+            "a metric has no attributes: {error}"
+        );
     }
 
     #[test]

@@ -9,7 +9,9 @@ use tributary_pipeline_core::pdata::proto::metrics::v1::{Metric, ResourceMetrics
 use tributary_pipeline_core::pdata::proto::resource::v1::Resource;
 use tributary_pipeline_core::prelude::*;
 
-use super::config::Config;
+use crate::routing::{EvalError, Item};
+
+use super::config::{Config, SECTIONS};
 use super::counter::{Counter, MetricDef};
 
 /// The instrumentation scope of the count metrics, Go's.
@@ -28,22 +30,31 @@ pub struct CountConnector {
 }
 
 impl CountConnector {
-    /// A connector counting as `config` says into `next`.
-    pub fn new(config: &Config, next: Next<Metrics>) -> Self {
-        CountConnector {
-            spans: MetricDef::from_section(config.spans()),
-            span_events: MetricDef::from_section(config.spanevents()),
-            metrics: MetricDef::from_section(config.metrics()),
-            data_points: MetricDef::from_section(config.datapoints()),
-            logs: MetricDef::from_section(config.logs()),
+    /// A connector counting as `config` says into `next`; fails as `validate` does.
+    pub fn new(config: &Config, next: Next<Metrics>) -> Result<Self, ConfigError> {
+        let defs = |index: usize| {
+            let (section, context) = SECTIONS[index];
+            MetricDef::from_section(section, config.section(section), context)
+        };
+        Ok(CountConnector {
+            spans: defs(0)?,
+            span_events: defs(1)?,
+            metrics: defs(2)?,
+            data_points: defs(3)?,
+            logs: defs(4)?,
             next,
-        }
+        })
     }
 
     /// The span and span event counts of `request`, per resource; `None` if nothing was
     /// counted.
-    pub fn count_traces(&self, request: &ExportTraceServiceRequest, now: u64) -> Option<Metrics> {
-        let resources = request.resource_spans.iter().filter_map(|rs| {
+    pub fn count_traces(
+        &self,
+        request: &ExportTraceServiceRequest,
+        now: u64,
+    ) -> Result<Option<Metrics>, EvalError> {
+        let mut resources = Vec::new();
+        for rs in &request.resource_spans {
             let resource = resource_attributes(&rs.resource);
             let mut spans = Counter::new(&self.spans);
             let mut events = Counter::new(&self.span_events);
@@ -52,16 +63,17 @@ impl CountConnector {
                 for span in &ss.spans {
                     spans.saw_time(span.start_time_unix_nano);
                     spans.saw_time(span.end_time_unix_nano);
-                    spans.count(&span.attributes, scope, resource);
+                    spans.count(&item(&span.attributes, resource, Some(&span.name)), scope)?;
                     for event in &span.events {
                         events.saw_time(event.time_unix_nano);
-                        events.count(&event.attributes, scope, resource);
+                        events
+                            .count(&item(&event.attributes, resource, Some(&event.name)), scope)?;
                     }
                 }
             }
-            resource_metrics(&rs.resource, now, [&spans, &events])
-        });
-        collect(resources)
+            resources.extend(resource_metrics(&rs.resource, now, [&spans, &events]));
+        }
+        Ok(collect(resources))
     }
 
     /// The metric and data point counts of `request`, per resource; `None` if nothing was
@@ -70,48 +82,74 @@ impl CountConnector {
         &self,
         request: &ExportMetricsServiceRequest,
         now: u64,
-    ) -> Option<Metrics> {
-        let resources = request.resource_metrics.iter().filter_map(|rm| {
+    ) -> Result<Option<Metrics>, EvalError> {
+        let mut resources = Vec::new();
+        for rm in &request.resource_metrics {
             let resource = resource_attributes(&rm.resource);
             let mut metrics = Counter::new(&self.metrics);
             let mut points = Counter::new(&self.data_points);
             for sm in &rm.scope_metrics {
                 let scope = scope_attributes(&sm.scope);
                 for metric in &sm.metrics {
-                    metrics.count(&[], scope, resource);
+                    metrics.count(&item(&[], resource, Some(&metric.name)), scope)?;
+                    let mut result = Ok(());
                     for_each_point(metric, |attributes, time| {
                         points.saw_time(time);
-                        points.count(attributes, scope, resource);
+                        if result.is_ok() {
+                            result = points.count(&item(attributes, resource, None), scope);
+                        }
                     });
+                    result?;
                 }
             }
-            resource_metrics(&rm.resource, now, [&metrics, &points])
-        });
-        collect(resources)
+            resources.extend(resource_metrics(&rm.resource, now, [&metrics, &points]));
+        }
+        Ok(collect(resources))
     }
 
     /// The log record counts of `request`, per resource; `None` if nothing was counted.
-    pub fn count_logs(&self, request: &ExportLogsServiceRequest, now: u64) -> Option<Metrics> {
-        let resources = request.resource_logs.iter().filter_map(|rl| {
+    pub fn count_logs(
+        &self,
+        request: &ExportLogsServiceRequest,
+        now: u64,
+    ) -> Result<Option<Metrics>, EvalError> {
+        let mut resources = Vec::new();
+        for rl in &request.resource_logs {
             let resource = resource_attributes(&rl.resource);
             let mut records = Counter::new(&self.logs);
             for sl in &rl.scope_logs {
                 let scope = scope_attributes(&sl.scope);
                 for record in &sl.log_records {
                     records.saw_time(record.time_unix_nano);
-                    records.count(&record.attributes, scope, resource);
+                    records.count(&item(&record.attributes, resource, None), scope)?;
                 }
             }
-            resource_metrics(&rl.resource, now, [&records])
-        });
-        collect(resources)
+            resources.extend(resource_metrics(&rl.resource, now, [&records]));
+        }
+        Ok(collect(resources))
     }
 
-    async fn send(&self, counts: Option<Metrics>) -> Result<(), ConsumeError> {
+    /// Sends the counts on; a condition that could not be evaluated fails the request,
+    /// as in Go.
+    async fn send(&self, counts: Result<Option<Metrics>, EvalError>) -> Result<(), ConsumeError> {
         match counts {
-            Some(counts) => self.next.consume(counts).await,
-            None => Ok(()),
+            Ok(Some(counts)) => self.next.consume(counts).await,
+            Ok(None) => Ok(()),
+            Err(error) => Err(ConsumeError::permanent(format!("count condition: {error}"))),
         }
+    }
+}
+
+fn item<'a>(
+    attributes: &'a [KeyValue],
+    resource: &'a [KeyValue],
+    name: Option<&'a str>,
+) -> Item<'a> {
+    Item {
+        attributes,
+        resource_attributes: resource,
+        name,
+        metadata: None,
     }
 }
 
@@ -182,8 +220,7 @@ fn resource_metrics<const N: usize>(
     })
 }
 
-fn collect(resources: impl Iterator<Item = ResourceMetrics>) -> Option<Metrics> {
-    let resource_metrics: Vec<_> = resources.collect();
+fn collect(resource_metrics: Vec<ResourceMetrics>) -> Option<Metrics> {
     (!resource_metrics.is_empty())
         .then(|| Metrics::new(ExportMetricsServiceRequest { resource_metrics }))
 }

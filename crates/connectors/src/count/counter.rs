@@ -1,7 +1,9 @@
 //! Counting one resource's items into count metrics.
 
 use std::collections::BTreeMap;
+use std::sync::Arc;
 
+use tributary_pipeline_core::component::ConfigError;
 use tributary_pipeline_core::pdata::proto::common::v1::KeyValue;
 use tributary_pipeline_core::pdata::proto::metrics::v1::metric::Data;
 use tributary_pipeline_core::pdata::proto::metrics::v1::number_data_point::Value;
@@ -11,6 +13,7 @@ use tributary_pipeline_core::pdata::proto::metrics::v1::{
 use tributary_pipeline_core::prelude::{Attributes, key_value};
 
 use super::config::{AttributeConfig, MetricInfo};
+use crate::routing::{BuiltinLanguage, Condition, ConditionLanguage, Context, EvalError, Item};
 use crate::value_text::value_text;
 
 /// One count metric, ready to count with.
@@ -19,19 +22,79 @@ pub(crate) struct MetricDef {
     name: String,
     description: String,
     attributes: Vec<AttributeConfig>,
+    /// ORed; none counts every item.
+    conditions: Vec<Arc<dyn Condition>>,
 }
 
 impl MetricDef {
-    /// The definitions of one section, in name order.
-    pub(crate) fn from_section(section: BTreeMap<String, MetricInfo>) -> Vec<MetricDef> {
-        section
+    /// The definitions of one section (`section`, for error paths), in name order, their
+    /// conditions parsed for `context`.
+    pub(crate) fn from_section(
+        section: &str,
+        metrics: BTreeMap<String, MetricInfo>,
+        context: Context,
+    ) -> Result<Vec<MetricDef>, ConfigError> {
+        metrics
             .into_iter()
-            .map(|(name, info)| MetricDef {
-                name,
-                description: info.description,
-                attributes: info.attributes,
+            .map(|(name, info)| {
+                if name.is_empty() {
+                    return Err(ConfigError::at(section, "metric name missing"));
+                }
+                let path = |key: &str| format!("{section}::{name}::{key}");
+                if context == Context::Metric && !info.attributes.is_empty() {
+                    return Err(ConfigError::at(
+                        path("attributes"),
+                        "metrics attributes not supported: a metric has no attributes of its \
+                         own (count `datapoints` by attribute instead)",
+                    ));
+                }
+                for (index, attribute) in info.attributes.iter().enumerate() {
+                    if attribute.key.is_empty() {
+                        return Err(ConfigError::at(
+                            format!("{}::{index}::key", path("attributes")),
+                            "attribute key missing",
+                        ));
+                    }
+                }
+                let conditions = info
+                    .conditions
+                    .iter()
+                    .enumerate()
+                    .map(|(index, condition)| {
+                        BuiltinLanguage.parse_condition(context, condition).map_err(|error| {
+                            ConfigError::at(
+                                format!("{}::{index}", path("conditions")),
+                                format!(
+                                    "{error}; conditions are OTTL, of which Tributary evaluates \
+                                     the subset the routing connector documents (attributes[\"k\"], \
+                                     resource.attributes[\"k\"], name, ==, !=, and, or, not) \
+                                     until OTTL arrives"
+                                ),
+                            )
+                        })
+                    })
+                    .collect::<Result<_, _>>()?;
+                Ok(MetricDef {
+                    name,
+                    description: info.description,
+                    attributes: info.attributes,
+                    conditions,
+                })
             })
             .collect()
+    }
+
+    /// Whether `item` meets one of the conditions (or there are none).
+    fn matches(&self, item: &Item<'_>) -> Result<bool, EvalError> {
+        if self.conditions.is_empty() {
+            return Ok(true);
+        }
+        for condition in &self.conditions {
+            if condition.matches(item)? {
+                return Ok(true);
+            }
+        }
+        Ok(false)
     }
 }
 
@@ -67,13 +130,14 @@ impl<'a> Counter<'a> {
         self.last = self.last.max(unix_nano);
     }
 
-    /// Counts one item whose attributes are `item`, in a scope with `scope` attributes and
-    /// a resource with `resource` attributes: an attribute is looked up in that order.
-    pub(crate) fn count(&mut self, item: &[KeyValue], scope: &[KeyValue], resource: &[KeyValue]) {
+    /// Counts `item` of a scope with `scope` attributes where it meets a metric's
+    /// conditions: an attribute counted by is looked up on the item, then the scope, then
+    /// the resource.
+    pub(crate) fn count(&mut self, item: &Item<'_>, scope: &[KeyValue]) -> Result<(), EvalError> {
         'defs: for (def, counts) in self.defs.iter().zip(&mut self.counts) {
             let mut values = Vec::with_capacity(def.attributes.len());
             for attribute in &def.attributes {
-                let found = [item, scope, resource]
+                let found = [item.attributes, scope, item.resource_attributes]
                     .into_iter()
                     .find_map(|attributes| attributes.get_value(&attribute.key));
                 match (found, attribute.default_value.as_deref()) {
@@ -84,8 +148,11 @@ impl<'a> Counter<'a> {
                     _ => continue 'defs,
                 }
             }
-            *counts.entry(values).or_default() += 1;
+            if def.matches(item)? {
+                *counts.entry(values).or_default() += 1;
+            }
         }
+        Ok(())
     }
 
     /// Whether nothing was counted.

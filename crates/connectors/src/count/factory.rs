@@ -26,5 +26,7 @@ fn create<T: SignalData>(
 where
     CountConnector: Connector<T>,
 {
-    Ok(Arc::new(CountConnector::new(config, router.next())))
+    let connector = CountConnector::new(config, router.next())
+        .map_err(|error| CreateError::new(error.to_string()))?;
+    Ok(Arc::new(connector))
 }

@@ -19,6 +19,9 @@
 //!         attributes:
 //!           - key: env
 //!             default_value: unspecified_environment
+//!       my.prod.checkout.count:
+//!         conditions:
+//!           - 'attributes["env"] == "prod" and resource.attributes["service.name"] == "checkout"'
 //!     logs: {}                  # counts no logs
 //! service:
 //!   pipelines:
@@ -38,7 +41,7 @@
 //! | `datapoints` | `metric.datapoint.count` | metrics counting data points of every type |
 //! | `logs` | `log.record.count` | metrics counting log records |
 //! | `<section>::<name>::description` | Go's (`The number of spans observed.`, ...) for the defaults, else `""` | the metric's description |
-//! | `<section>::<name>::conditions` | `[]` | OTTL conditions; **refused** until OTTL arrives (see below) |
+//! | `<section>::<name>::conditions` | `[]` | conditions, ORed; an item meeting none is not counted by the metric (see below for the language) |
 //! | `<section>::<name>::attributes` | `[]` | `{key, default_value}` list: count per combination of values |
 //!
 //! A section left out counts everything under its default name; a section given replaces
@@ -49,9 +52,15 @@
 //! timestamp of the items counted (spans' start and end, events', data points' and log
 //! records' times), or is the time of counting if they carry none.
 //!
-//! **Differences from Go.** `conditions` are OTTL expressions; Tributary has no OTTL
-//! evaluator yet, so a metric with conditions is refused at validation with that reason
-//! rather than counted wrongly. A request with nothing to count sends nothing on (Go sends
+//! **Conditions** are OTTL in Go. Until Tributary has OTTL they are written in the subset
+//! the [`routing`](crate::routing) connector evaluates ([`BuiltinLanguage`](crate::routing::BuiltinLanguage)):
+//! `attributes["k"]` (the span's, span event's, data point's or log record's),
+//! `resource.attributes["k"]`, `name` (spans, span events and metrics), literals,
+//! `==`, `!=`, `and`, `or`, `not` and parentheses. A condition outside it (`severity_number
+//! >= SEVERITY_NUMBER_ERROR`, functions) is refused at validation, naming the condition and
+//! the column, rather than counted wrongly.
+//!
+//! **Differences from Go.** A request with nothing to count sends nothing on (Go sends
 //! an empty request). A metric without data (no type) counts as a metric with no data
 //! points, where Go fails the whole request.
 

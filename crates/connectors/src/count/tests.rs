@@ -25,7 +25,7 @@ use super::{Config, CountConnector, SCOPE_NAME};
 fn connector(yaml: &str) -> (CountConnector, std::sync::Arc<Sink<Metrics>>) {
     let config: Config = load_config(yaml).unwrap();
     let sink = Sink::new();
-    (CountConnector::new(&config, sink.next()), sink)
+    (CountConnector::new(&config, sink.next()).unwrap(), sink)
 }
 
 fn resource(attributes: Vec<KeyValue>) -> Option<Resource> {
@@ -345,4 +345,63 @@ async fn nothing_to_count_sends_nothing() {
         .await
         .unwrap();
     assert_eq!(sink.calls(), 0);
+}
+
+#[tokio::test]
+async fn conformance() {
+    tributary_pipeline_core::testing::check_connector(super::factory(), "").await;
+    tributary_pipeline_core::testing::check_connector(
+        super::factory(),
+        "logs:\n  my.log.count:\n    attributes: [{key: env, default_value: none}]\n",
+    )
+    .await;
+}
+
+#[tokio::test]
+async fn conditions_select_what_each_metric_counts() {
+    let (connector, sink) = connector(
+        r#"
+spans:
+  prod.gets:
+    conditions:
+      - 'name == "GET" and attributes["env"] == "prod"'
+      - 'resource.attributes["service.name"] == "b"'
+spanevents:
+  exceptions:
+    conditions: ['name == "exception"']
+"#,
+    );
+    let mut get = span(vec![key_value("env", "prod")], 0);
+    get.name = "GET".into();
+    get.events = vec![
+        Event {
+            name: "exception".into(),
+            ..Event::default()
+        },
+        Event {
+            name: "log".into(),
+            ..Event::default()
+        },
+    ];
+    let data = traces(vec![
+        (
+            vec![key_value("service.name", "a")],
+            vec![],
+            vec![get, span(vec![key_value("env", "prod")], 1)],
+        ),
+        (
+            vec![key_value("service.name", "b")],
+            vec![],
+            vec![span(vec![], 0)],
+        ),
+    ]);
+    Consumer::<Traces>::consume(&connector, data).await.unwrap();
+    assert_eq!(
+        counts(&sink.accepted()),
+        expect(&[
+            ("a", "prod.gets", &[], 1),
+            ("a", "exceptions", &[], 1),
+            ("b", "prod.gets", &[], 1)
+        ])
+    );
 }

@@ -490,3 +490,13 @@ async fn a_connector_never_started_shuts_down_cleanly() {
     connector.shutdown().await.unwrap();
     assert_eq!(sink.calls(), 0);
 }
+
+#[tokio::test]
+async fn conformance() {
+    testing::check_connector(super::factory(), "").await;
+    testing::check_connector(
+        super::factory(),
+        "aggregation_temporality: AGGREGATION_TEMPORALITY_DELTA\nhistogram: {exponential: {max_size: 20}}\nmetrics_flush_interval: 1s\n",
+    )
+    .await;
+}
