@@ -56,9 +56,9 @@
 //! the [`routing`](crate::routing) connector evaluates ([`BuiltinLanguage`](crate::routing::BuiltinLanguage)):
 //! `attributes["k"]` (the span's, span event's, data point's or log record's),
 //! `resource.attributes["k"]`, `name` (spans, span events and metrics), literals,
-//! `==`, `!=`, `and`, `or`, `not` and parentheses. A condition outside it (`severity_number
-//! >= SEVERITY_NUMBER_ERROR`, functions) is refused at validation, naming the condition and
-//! the column, rather than counted wrongly.
+//! `==`, `!=`, `and`, `or`, `not` and parentheses. A condition outside it (a comparison
+//! such as `severity_number >= SEVERITY_NUMBER_ERROR`, functions) is refused at
+//! validation, naming the condition and the column, rather than counted wrongly.
 //!
 //! **Differences from Go.** A request with nothing to count sends nothing on (Go sends
 //! an empty request). A metric without data (no type) counts as a metric with no data
