@@ -219,3 +219,120 @@ fn python_sdk_spans_become_span_metrics_and_counts() {
         assert_eq!(counted, spans, "trace.span.count ({protocol})");
     }
 }
+
+fn count_config(grpc: u16, out: &Path) -> String {
+    format!(
+        r#"
+receivers:
+  otlp:
+    protocols:
+      grpc: {{ endpoint: "127.0.0.1:{grpc}" }}
+connectors:
+  count:
+    spans:
+      spans.by_protocol:
+        description: Spans per protocol.
+        attributes: [{{ key: protocol }}]
+exporters:
+  file: {{ path: "{}" }}
+service:
+  telemetry: {{ metrics: {{ level: none }} }}
+  pipelines:
+    traces: {{ receivers: [otlp], exporters: [count] }}
+    metrics: {{ receivers: [otlp], exporters: [count] }}
+    logs: {{ receivers: [otlp], exporters: [count] }}
+    metrics/counts: {{ receivers: [count], exporters: [file] }}
+"#,
+        out.display()
+    )
+}
+
+/// The delta counts of resources tagged `test.run = run`, summed per metric name and
+/// data point attributes (`name` or `name{k=v}`).
+fn counts(out: &Path, run: &str) -> BTreeMap<String, u64> {
+    let mut counts = BTreeMap::new();
+    for line in read_json_lines(out) {
+        for resource in line["resourceMetrics"].as_array().into_iter().flatten() {
+            if attribute(&resource["resource"]["attributes"], "test.run") != Some(run) {
+                continue;
+            }
+            for scope in resource["scopeMetrics"].as_array().into_iter().flatten() {
+                for metric in scope["metrics"].as_array().into_iter().flatten() {
+                    assert_eq!(metric["sum"]["isMonotonic"], true);
+                    for point in metric["sum"]["dataPoints"].as_array().into_iter().flatten() {
+                        let mut name = metric["name"].as_str().unwrap_or_default().to_owned();
+                        if let Some(protocol) = attribute(&point["attributes"], "protocol") {
+                            name = format!("{name}{{protocol={protocol}}}");
+                        }
+                        *counts.entry(name).or_default() += int(&point["asInt"]);
+                    }
+                }
+            }
+        }
+    }
+    counts
+}
+
+#[test]
+fn the_count_connector_counts_spans_metrics_and_logs_from_the_python_sdk() {
+    let Some(python) = python_sdk() else { return };
+    let dir = temp_dir();
+    let out = dir.path().join("counts.jsonl");
+    let config_path = dir.path().join("gateway.yaml");
+    let grpc = free_port();
+    std::fs::write(&config_path, count_config(grpc, &out)).unwrap();
+    let _gateway = Proc::spawn(
+        &example("gateway"),
+        &["--config", config_path.to_str().unwrap()],
+        &[],
+    );
+    wait_listening(
+        format!("127.0.0.1:{grpc}").parse().unwrap(),
+        Duration::from_secs(20),
+    );
+    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/python/send_otlp.py");
+    let output = Command::new(&python)
+        .args([
+            script.to_str().unwrap(),
+            "--protocol",
+            "grpc",
+            "--endpoint",
+            &format!("127.0.0.1:{grpc}"),
+            "--run-id",
+            "count-run",
+            "--count",
+            "7",
+        ])
+        .output()
+        .expect("run the Python sender");
+    assert!(
+        output.status.success(),
+        "sender failed: {}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+
+    let counts = eventually(
+        "the counts of spans, logs and metrics",
+        Duration::from_secs(20),
+        || {
+            let counts = counts(&out, "count-run");
+            (counts.get("spans.by_protocol{protocol=grpc}") == Some(&7)
+                && counts.get("log.record.count") == Some(&7)
+                && counts.contains_key("metric.datapoint.count"))
+            .then_some(counts)
+        },
+    );
+    // The SDK may export its cumulative counter more than once (at flush and at shutdown):
+    // every export is one metric with one point per route.
+    let metrics = counts["metric.count"];
+    assert!(metrics >= 1, "{counts:?}");
+    assert_eq!(counts["metric.datapoint.count"], 7 * metrics, "{counts:?}");
+    assert!(
+        !counts.contains_key("trace.span.count"),
+        "a given spans section replaces the default: {counts:?}"
+    );
+    assert!(
+        !counts.contains_key("trace.span.event.count"),
+        "the spans had no events: {counts:?}"
+    );
+}
