@@ -4,6 +4,8 @@ use std::collections::BTreeMap;
 
 use serde::Deserialize;
 use tributary_pipeline_core::component::{ComponentConfig, ConfigError};
+use tributary_pipeline_core::pdata::proto::common::v1::AnyValue;
+use tributary_pipeline_core::prelude::any_value;
 
 use super::counter::MetricDef;
 use crate::routing::Context;
@@ -30,7 +32,7 @@ pub const DEFAULT_LOGS: (&str, &str) = ("log.record.count", "The number of log r
 /// Each section maps a metric name to what it counts. A section left out counts
 /// everything under its default metric name; a section given (even empty) replaces the
 /// default, as in Go.
-#[derive(Clone, Debug, Default, PartialEq, Eq, Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct Config {
     /// Metrics counting spans.
@@ -47,7 +49,7 @@ pub struct Config {
 
 /// One count metric: its description, which items it counts, and the attributes it
 /// counts them by.
-#[derive(Clone, Debug, Default, PartialEq, Eq, Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct MetricInfo {
     /// The metric's description.
@@ -60,14 +62,70 @@ pub struct MetricInfo {
 }
 
 /// An attribute a count is kept by.
-#[derive(Clone, Debug, Default, PartialEq, Eq, Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct AttributeConfig {
     /// The attribute, looked up on the item, then its scope, then its resource.
     pub key: String,
-    /// The value for items without the attribute; without it, such items are not counted
-    /// by this metric.
-    pub default_value: Option<String>,
+    /// The value for items without the attribute (a string, number or boolean, kept as
+    /// such); without it, such items are not counted by this metric.
+    pub default_value: Option<DefaultValue>,
+}
+
+/// An attribute's default value: a string, integer, float or boolean, as written.
+#[derive(Clone, Debug, PartialEq)]
+pub enum DefaultValue {
+    /// A string.
+    Str(String),
+    /// An integer.
+    Int(i64),
+    /// A floating-point number.
+    Double(f64),
+    /// A boolean.
+    Bool(bool),
+}
+
+impl DefaultValue {
+    /// The value as an attribute value; an empty string is no default, as in Go.
+    pub fn to_any_value(&self) -> Option<AnyValue> {
+        match self {
+            DefaultValue::Str(s) if s.is_empty() => None,
+            DefaultValue::Str(s) => Some(any_value(s.as_str())),
+            DefaultValue::Int(i) => Some(any_value(*i)),
+            DefaultValue::Double(d) => Some(any_value(*d)),
+            DefaultValue::Bool(b) => Some(any_value(*b)),
+        }
+    }
+}
+
+impl<'de> Deserialize<'de> for DefaultValue {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct Scalar;
+        impl serde::de::Visitor<'_> for Scalar {
+            type Value = DefaultValue;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("a string, number or boolean")
+            }
+            fn visit_str<E: serde::de::Error>(self, v: &str) -> Result<DefaultValue, E> {
+                Ok(DefaultValue::Str(v.to_owned()))
+            }
+            fn visit_i64<E: serde::de::Error>(self, v: i64) -> Result<DefaultValue, E> {
+                Ok(DefaultValue::Int(v))
+            }
+            fn visit_u64<E: serde::de::Error>(self, v: u64) -> Result<DefaultValue, E> {
+                i64::try_from(v)
+                    .map(DefaultValue::Int)
+                    .map_err(|_| E::custom(format!("{v} is too large for an integer attribute")))
+            }
+            fn visit_f64<E: serde::de::Error>(self, v: f64) -> Result<DefaultValue, E> {
+                Ok(DefaultValue::Double(v))
+            }
+            fn visit_bool<E: serde::de::Error>(self, v: bool) -> Result<DefaultValue, E> {
+                Ok(DefaultValue::Bool(v))
+            }
+        }
+        deserializer.deserialize_any(Scalar)
+    }
 }
 
 impl Config {
@@ -186,9 +244,15 @@ mod tests {
         assert_eq!(logs.keys().collect::<Vec<_>>(), ["my.log.count"]);
         assert_eq!(logs["my.log.count"].attributes[0].key, "env");
         assert_eq!(
-            logs["my.log.count"].attributes[0].default_value.as_deref(),
-            Some("unspecified_environment")
+            logs["my.log.count"].attributes[0].default_value,
+            Some(DefaultValue::Str("unspecified_environment".into()))
         );
+        let ints: Config =
+            load_config("datapoints:\n  m:\n    attributes: [{key: k, default_value: 5}, {key: b, default_value: true}]\n")
+                .unwrap();
+        let attributes = &ints.datapoints()["m"].attributes;
+        assert_eq!(attributes[0].default_value, Some(DefaultValue::Int(5)));
+        assert_eq!(attributes[1].default_value, Some(DefaultValue::Bool(true)));
         assert_eq!(
             config.spans().keys().collect::<Vec<_>>(),
             ["trace.span.count"]

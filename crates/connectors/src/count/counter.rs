@@ -4,17 +4,34 @@ use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use tributary_pipeline_core::component::ConfigError;
-use tributary_pipeline_core::pdata::proto::common::v1::KeyValue;
+use tributary_pipeline_core::pdata::proto::common::v1::AnyValue;
+use tributary_pipeline_core::pdata::proto::common::v1::{KeyValue, any_value};
 use tributary_pipeline_core::pdata::proto::metrics::v1::metric::Data;
 use tributary_pipeline_core::pdata::proto::metrics::v1::number_data_point::Value;
 use tributary_pipeline_core::pdata::proto::metrics::v1::{
     AggregationTemporality, Metric, NumberDataPoint, Sum,
 };
-use tributary_pipeline_core::prelude::{Attributes, key_value};
+use tributary_pipeline_core::prelude::Attributes;
 
 use super::config::{AttributeConfig, MetricInfo};
 use crate::routing::{BuiltinLanguage, Condition, ConditionLanguage, Context, EvalError, Item};
 use crate::value_text::value_text;
+
+/// A value's text tagged with its type: what tells combinations apart.
+fn typed_text(value: &AnyValue) -> String {
+    let tag = match &value.value {
+        None => 'n',
+        Some(any_value::Value::StringValue(_)) => 's',
+        Some(any_value::Value::BoolValue(_)) => 'b',
+        Some(any_value::Value::IntValue(_)) => 'i',
+        Some(any_value::Value::DoubleValue(_)) => 'd',
+        Some(any_value::Value::BytesValue(_)) => 'y',
+        Some(any_value::Value::ArrayValue(_)) => 'a',
+        Some(any_value::Value::KvlistValue(_)) => 'm',
+        Some(any_value::Value::StringValueStrindex(_)) => 'x',
+    };
+    format!("{tag}{}", value_text(value))
+}
 
 /// One count metric, ready to count with.
 #[derive(Clone, Debug)]
@@ -98,11 +115,15 @@ impl MetricDef {
     }
 }
 
+/// Attribute value combinations, keyed by their typed text, with their count.
+type Combinations = BTreeMap<Vec<String>, (Vec<AnyValue>, u64)>;
+
 /// The counts of one resource's items for a set of metric definitions.
 pub(crate) struct Counter<'a> {
     defs: &'a [MetricDef],
-    /// Per definition: the count of each combination of attribute values.
-    counts: Vec<BTreeMap<Vec<String>, u64>>,
+    /// Per definition: each combination of attribute values (keyed by their typed text,
+    /// so the integer 1 and the string "1" differ, as in Go) and its count.
+    counts: Vec<Combinations>,
     /// Earliest and latest item timestamps seen (0: none).
     first: u64,
     last: u64,
@@ -140,16 +161,18 @@ impl<'a> Counter<'a> {
                 let found = [item.attributes, scope, item.resource_attributes]
                     .into_iter()
                     .find_map(|attributes| attributes.get_value(&attribute.key));
-                match (found, attribute.default_value.as_deref()) {
-                    (Some(value), _) => values.push(value_text(value)),
-                    // Go treats an empty default as no default.
-                    (None, Some(default)) if !default.is_empty() => values.push(default.to_owned()),
+                match found
+                    .cloned()
+                    .or_else(|| attribute.default_value.as_ref()?.to_any_value())
+                {
+                    Some(value) => values.push(value),
                     // Without the attribute or a default the item is not counted here.
-                    _ => continue 'defs,
+                    None => continue 'defs,
                 }
             }
             if def.matches(item)? {
-                *counts.entry(values).or_default() += 1;
+                let key = values.iter().map(typed_text).collect();
+                counts.entry(key).or_insert_with(|| (values, 0)).1 += 1;
             }
         }
         Ok(())
@@ -173,13 +196,17 @@ impl<'a> Counter<'a> {
                 continue;
             }
             let data_points = counts
-                .iter()
+                .values()
                 .map(|(values, count)| NumberDataPoint {
                     attributes: def
                         .attributes
                         .iter()
                         .zip(values)
-                        .map(|(attribute, value)| key_value(attribute.key.as_str(), value.as_str()))
+                        .map(|(attribute, value)| KeyValue {
+                            key: attribute.key.clone(),
+                            value: Some(value.clone()),
+                            ..KeyValue::default()
+                        })
                         .collect(),
                     start_time_unix_nano: start,
                     time_unix_nano: time,

@@ -46,9 +46,10 @@
 //!
 //! A section left out counts everything under its default name; a section given replaces
 //! that default (`logs: {}` counts no logs), as in Go. An attribute is looked up on the
-//! item, then on its instrumentation scope, then on its resource, and written as text (as
-//! Go's `AsString`); an item lacking an attribute without `default_value` is not counted
-//! by that metric. A data point's time span runs from the earliest to the latest
+//! item, then on its instrumentation scope, then on its resource, and kept with its type
+//! (an integer attribute stays an integer; `default_value` may be a string, number or
+//! boolean); an item lacking an attribute without `default_value` is not counted by that
+//! metric. A data point's time span runs from the earliest to the latest
 //! timestamp of the items counted (spans' start and end, events', data points' and log
 //! records' times), or is the time of counting if they carry none.
 //!
@@ -71,6 +72,6 @@ mod factory;
 #[cfg(test)]
 mod tests;
 
-pub use config::{AttributeConfig, Config, MetricInfo};
+pub use config::{AttributeConfig, Config, DefaultValue, MetricInfo};
 pub use connector::{CountConnector, SCOPE_NAME};
 pub use factory::factory;

@@ -73,6 +73,15 @@ fn traces(resources: Vec<(Vec<KeyValue>, Vec<KeyValue>, Vec<Span>)>) -> Traces {
     })
 }
 
+/// An attribute value as text: strings as they are, others tagged with their type.
+fn render(value: &tributary_pipeline_core::pdata::proto::common::v1::AnyValue) -> String {
+    match (value.as_str(), value.as_int()) {
+        (Some(s), _) => s.to_owned(),
+        (None, Some(i)) => format!("int:{i}"),
+        _ => format!("{value:?}"),
+    }
+}
+
 /// Per resource's `service.name`: metric name → (data point attributes → value).
 type Counts = BTreeMap<String, BTreeMap<String, BTreeMap<Vec<(String, String)>, i64>>>;
 
@@ -101,12 +110,7 @@ fn counts(metrics: &[Metrics]) -> Counts {
                         let attributes = point
                             .attributes
                             .iter()
-                            .map(|kv| {
-                                (
-                                    kv.key.clone(),
-                                    kv.value.as_ref().unwrap().as_str().unwrap().to_owned(),
-                                )
-                            })
+                            .map(|kv| (kv.key.clone(), render(kv.value.as_ref().unwrap())))
                             .collect();
                         let Some(Value::AsInt(value)) = point.value else {
                             panic!("not an int")
@@ -224,7 +228,7 @@ async fn attributes_are_looked_up_on_item_scope_then_resource_with_defaults() {
             ("a", "span.by_env", &[("env", "resource-env")], 1),
             ("a", "span.with_team", &[("team", "scope-team")], 2),
             ("a", "span.with_team", &[("team", "span-team")], 1),
-            ("b", "span.by_env", &[("env", "7")], 1),
+            ("b", "span.by_env", &[("env", "int:7")], 1),
             ("b", "span.by_env", &[("env", "none")], 1),
             // b's spans have no team and span.with_team has no default: not counted.
         ])
@@ -402,6 +406,40 @@ spanevents:
             ("a", "prod.gets", &[], 1),
             ("a", "exceptions", &[], 1),
             ("b", "prod.gets", &[], 1)
+        ])
+    );
+}
+
+#[tokio::test]
+async fn attribute_values_keep_their_type_and_int_defaults_are_ints() {
+    let (connector, sink) =
+        connector("logs:\n  by_code:\n    attributes: [{key: code, default_value: 0}]\n");
+    let record = |code: Option<KeyValue>| LogRecord {
+        attributes: code.into_iter().collect(),
+        ..LogRecord::default()
+    };
+    let logs = Logs::new(ExportLogsServiceRequest {
+        resource_logs: vec![ResourceLogs {
+            resource: resource(vec![key_value("service.name", "a")]),
+            scope_logs: vec![ScopeLogs {
+                log_records: vec![
+                    record(Some(key_value("code", 1i64))),
+                    record(Some(key_value("code", "1"))),
+                    record(Some(key_value("code", 1i64))),
+                    record(None),
+                ],
+                ..ScopeLogs::default()
+            }],
+            ..ResourceLogs::default()
+        }],
+    });
+    Consumer::<Logs>::consume(&connector, logs).await.unwrap();
+    assert_eq!(
+        counts(&sink.accepted()),
+        expect(&[
+            ("a", "by_code", &[("code", "int:1")], 2),
+            ("a", "by_code", &[("code", "1")], 1),
+            ("a", "by_code", &[("code", "int:0")], 1),
         ])
     );
 }
