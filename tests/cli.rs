@@ -149,6 +149,55 @@ fn validate_prints_every_problem_with_its_path() {
     assert_eq!(run.stdout, "");
 }
 
+/// A Go Collector connector configuration with three mistakes: a routing condition outside
+/// the supported language, a connector only one pipeline uses, and a cycle.
+const CONNECTOR_MISTAKES: &str = r#"
+receivers:
+  otlp:
+    protocols:
+      grpc: { endpoint: "127.0.0.1:4317" }
+exporters:
+  debug: {}
+connectors:
+  routing:
+    default_pipelines: [traces/out]
+    table:
+      - statement: route() where IsMatch(attributes["tenant"], "acme-.*")
+        pipelines: [traces/out]
+  forward/unused: {}
+  forward/a: {}
+  forward/b: {}
+service:
+  pipelines:
+    traces/in: { receivers: [otlp], exporters: [routing, forward/unused] }
+    traces/out: { receivers: [routing], exporters: [debug] }
+    logs/a: { receivers: [otlp, forward/b], exporters: [forward/a] }
+    logs/b: { receivers: [forward/a], exporters: [forward/b] }
+"#;
+
+#[test]
+fn validate_explains_connector_mistakes_as_go_does() {
+    let dir = temp_dir();
+    std::fs::write(dir.path().join("connectors.yaml"), CONNECTOR_MISTAKES).unwrap();
+    let run = gateway_in(
+        dir.path(),
+        &["validate", "--config", "connectors.yaml"],
+        &[],
+    );
+    run.expect_failure();
+    for want in [
+        r#"connectors::routing::table::0::statement: cannot parse "route() where IsMatch(attributes[\"tenant\"], \"acme-.*\")" at column 15: expected"#,
+        r#"service::pipelines::traces/in::exporters: connector "forward/unused" used as exporter in traces pipeline but not used in any supported receiver pipeline"#,
+        r#"service::pipelines: cycle detected: connector "forward/a" (logs to logs) -> connector "forward/b" (logs to logs) -> connector "forward/a" (logs to logs)"#,
+    ] {
+        assert!(
+            run.stderr.contains(want),
+            "missing {want}\nin:\n{}",
+            run.stderr
+        );
+    }
+}
+
 #[test]
 fn validate_reports_a_yaml_syntax_error_with_the_file_and_line() {
     let dir = temp_dir();
@@ -275,6 +324,21 @@ fn components_lists_every_built_in_component_with_its_stability() {
         find("exporters", "otlp")["aliases"],
         serde_json::json!(["otlp_grpc"])
     );
+    for (name, stability) in [
+        ("forward", "beta"),
+        ("routing", "alpha"),
+        ("failover", "development"),
+    ] {
+        let connector = find("connectors", name);
+        for signal in signals {
+            assert_eq!(
+                connector["stability"][format!("{signal}-to-{signal}")],
+                stability,
+                "{name}: {connector}"
+            );
+        }
+        assert!(connector["stability"]["traces-to-metrics"].is_null());
+    }
     for name in ["health_check", "file_storage"] {
         let extension = find("extensions", name);
         assert!(

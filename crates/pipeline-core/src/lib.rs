@@ -4,7 +4,8 @@
 //!
 //! Everything a component crate or a collector program needs is here; nothing here names a
 //! concrete component. The built-in components live in `tributary-receivers`,
-//! `tributary-processors` and `tributary-exporters`, and the `tributary` crate gathers them.
+//! `tributary-processors`, `tributary-exporters` and `tributary-connectors`, and the
+//! `tributary` crate gathers them.
 //!
 //! # Map
 //!
@@ -17,7 +18,7 @@
 //! | [`processorhelper`], [`receiverhelper`] | processors from a function; receivers' tasks, servers and accounting |
 //! | [`exporterhelper`] | queue → batch → retry → timeout around an exporter's `export` |
 //! | [`extensions`] | the extensions the framework provides (health check, file storage) |
-//! | [`graph`] | pipelines built from `service::pipelines` |
+//! | [`graph`] | pipelines built from `service::pipelines`, joined by connectors |
 //! | [`config`] | the collector's configuration document |
 //! | [`service`] | [`Collector`](service::Collector): builder, CLI, run loop, reload |
 //! | [`telemetry`] | the collector's own metrics |
@@ -27,8 +28,8 @@
 //! A component is three things: a **config** type (serde, with defaults, unknown keys
 //! rejected), the **component** itself (a [`Component`](component::Component) lifecycle
 //! plus, for processors and exporters, a [`Consumer`](consumer::Consumer)), and a
-//! **factory** naming its type and giving one create function per signal it handles, with
-//! that signal's [`Stability`](component::Stability). Everything it needs comes from one
+//! **factory** naming its type and giving one create function per signal it handles (per
+//! signal pair, for a connector), with its [`Stability`](component::Stability). Everything it needs comes from one
 //! import, [`prelude`]. A component crate depends on this crate alone (no default
 //! features: the command line stays in the program), and on its `testing` feature for
 //! tests:
@@ -317,8 +318,62 @@
 //! # let _ = factory();
 //! ```
 //!
-//! Connectors (a pipeline's exporter feeding another's receiver) come with the next
-//! release.
+//! ## A connector
+//!
+//! A connector joins pipelines: listed among the exporters of some pipelines and the
+//! receivers of others (declared under `connectors:`), it consumes one signal and emits
+//! the same or another. Its factory gives one create function per (from, to) signal pair
+//! with that pair's stability, as Go's `WithTracesToMetrics(f, stability)`; the create
+//! function gets a [`Router`](component::Router) over the pipelines it feeds:
+//! [`Router::next`](component::Router::next) is the fanout to all of them,
+//! [`Router::consumer`](component::Router::consumer) the fanout to a chosen few (for
+//! routing and failover). The graph builds one instance per (connector, from, to), starts
+//! the pipelines it feeds before it, refuses cycles, and the connector's `consume`
+//! returns what its downstream pipelines returned, so errors and back-pressure travel
+//! upstream. The framework counts `otelcol_connector_consumed_items` and
+//! `otelcol_connector_produced_items`.
+//!
+//! ```
+//! use std::sync::Arc;
+//! use serde::Deserialize;
+//! use tributary_pipeline_core::pdata::builder::Temporality;
+//! use tributary_pipeline_core::prelude::*;
+//!
+//! /// connectors::span_total — one `spans` sum per batch of spans.
+//! /// YAML: `connectors: { span_total: {} }`, in `traces: { exporters: [span_total] }`
+//! /// and `metrics: { receivers: [span_total] }`.
+//! #[derive(Debug, Default, Deserialize)]
+//! #[serde(default, deny_unknown_fields)]
+//! pub struct Config {}
+//! impl ComponentConfig for Config {}
+//!
+//! pub fn factory() -> ConnectorFactory<Config> {
+//!     ConnectorFactory::new("span_total").with_traces_to_metrics(
+//!         |_, _: &Config, router: Router<Metrics>| {
+//!             Ok(Arc::new(SpanTotal(router.next())) as Arc<dyn Connector<Traces>>)
+//!         },
+//!         Stability::Development,
+//!     )
+//! }
+//!
+//! struct SpanTotal(Next<Metrics>);
+//! impl Component for SpanTotal {}
+//!
+//! #[async_trait]
+//! impl Consumer<Traces> for SpanTotal {
+//!     async fn consume(&self, spans: Traces) -> Result<(), ConsumeError> {
+//!         let mut metrics = MetricsBuilder::new();
+//!         metrics.resource(vec![]).scope("span_total", "");
+//!         let now = now_unix_nano();
+//!         metrics
+//!             .sum("spans", "{span}", Temporality::Delta, true)
+//!             .int(vec![], now, now, spans.item_count() as i64);
+//!         // What the metrics pipelines answer is this call's answer.
+//!         self.0.consume(metrics.build()).await
+//!     }
+//! }
+//! # let _ = factory();
+//! ```
 //!
 //! ## Testing a component
 //!

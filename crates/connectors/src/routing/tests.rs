@@ -2,7 +2,7 @@ use std::sync::Arc;
 
 use tributary_confmap::Conf;
 use tributary_pipeline_core::component::{ComponentConfig, Kind, Router, decode_config};
-use tributary_pipeline_core::consumer::ConsumeError;
+use tributary_pipeline_core::consumer::{ConsumeError, Consumer};
 use tributary_pipeline_core::pdata::attributes::{Attributes, key_value};
 use tributary_pipeline_core::pdata::builder::{LogsBuilder, MetricsBuilder, TracesBuilder};
 use tributary_pipeline_core::pdata::data_point::DataPointRef;
@@ -400,4 +400,52 @@ fn creation_refuses_unknown_pipelines_and_contexts_of_another_signal() {
         ),
         "{error}"
     );
+}
+
+/// A condition of a richer language that fails on every item.
+#[derive(Debug)]
+struct Failing;
+impl Condition for Failing {
+    fn matches(&self, _: &Item<'_>) -> Result<bool, EvalError> {
+        Err(EvalError("attributes[\"x\"] is not a number".into()))
+    }
+}
+
+#[tokio::test]
+async fn error_mode_decides_what_a_failing_condition_does() {
+    use super::connector::{CompiledRoute, Routing};
+    for (mode, fails) in [
+        (ErrorMode::Propagate, true),
+        (ErrorMode::Ignore, false),
+        (ErrorMode::Silent, false),
+    ] {
+        let (matched, default) = (Sink::<Traces>::new(), Sink::<Traces>::new());
+        let routing = Routing {
+            routes: vec![CompiledRoute {
+                context: Context::Resource,
+                condition: Arc::new(Failing),
+                consumer: matched.next(),
+                name: "table[0]".into(),
+            }],
+            default: Some(default.next()),
+            error_mode: mode,
+        };
+        let outcome = routing.consume(traces(&["a"], &["x"])).await;
+        if fails {
+            let error = outcome.unwrap_err();
+            assert!(error.is_permanent(), "{error}");
+            assert!(
+                error.to_string().contains("table[0]: the condition failed"),
+                "{error}"
+            );
+            assert_eq!(default.calls(), 0);
+        } else {
+            outcome.unwrap();
+            assert_eq!(
+                (matched.calls(), default.accepted_items()),
+                (0, 1),
+                "{mode:?}: the data goes on as if the route did not match"
+            );
+        }
+    }
 }

@@ -337,3 +337,44 @@ async fn a_reload_keeps_an_unchanged_connector_and_rebuilds_it_when_its_downstre
     );
     new.shutdown().await;
 }
+
+#[tokio::test]
+async fn a_connector_counts_what_it_consumed_and_what_it_produced_per_pipeline() {
+    let world = World::new();
+    let graph = world.build(JOINED, None);
+    graph.start().await.unwrap();
+    for _ in 0..2 {
+        world.inlets.get("test_in").consume(spans()).await.unwrap();
+    }
+    let value = |name: &str, labels: &[(&str, &str)]| {
+        world.facilities.metrics.value(name, labels).unwrap_or(0.0)
+    };
+    let to_traces = [
+        ("connector", "fwd"),
+        ("otel_signal", "traces"),
+        ("otel_signal_output", "traces"),
+    ];
+    assert_eq!(value("otelcol_connector_consumed_items", &to_traces), 2.0);
+    let mut produced = to_traces.to_vec();
+    produced.push(("pipeline", "traces/out"));
+    assert_eq!(value("otelcol_connector_produced_items", &produced), 2.0);
+    let to_metrics = [
+        ("connector", "fwd"),
+        ("otel_signal", "traces"),
+        ("otel_signal_output", "metrics"),
+    ];
+    assert_eq!(value("otelcol_connector_consumed_items", &to_metrics), 2.0);
+    // Each traces batch became an empty metrics batch: no items.
+    let mut produced = to_metrics.to_vec();
+    produced.push(("pipeline", "metrics/out"));
+    assert_eq!(value("otelcol_connector_produced_items", &produced), 0.0);
+
+    // The connector reports its status as a connector.
+    let statuses = world.facilities.status.snapshot();
+    assert!(
+        statuses.iter().any(|(source, _)| *source
+            == StatusSource::Component(Kind::Connector, "fwd".parse().unwrap())),
+        "{statuses:?}"
+    );
+    graph.shutdown().await;
+}

@@ -313,9 +313,9 @@ fn components(builder: &CollectorBuilder) -> String {
                 }
                 let mut stability = Map::new();
                 if kind == Kind::Connector {
-                    // The Go Collector's form: `traces_to_metrics: alpha`.
+                    // The Go Collector's keys: `traces-to-metrics: alpha`.
                     for (from, to, level) in &factory.pair_stability {
-                        stability.insert(format!("{from}_to_{to}"), text(level.to_string()));
+                        stability.insert(format!("{from}-to-{to}"), text(level.to_string()));
                     }
                 } else if kind == Kind::Extension {
                     if let Some((_, level)) = factory.stability.first() {
