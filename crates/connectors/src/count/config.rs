@@ -286,6 +286,34 @@ mod tests {
         );
     }
 
+    /// The shapes of the Go connector's own test configurations
+    /// (open-telemetry/opentelemetry-collector-contrib,
+    /// connector/countconnector/testdata/config.yaml). Those whose conditions call OTTL
+    /// functions (`IsMatch(...)`) are refused here until OTTL arrives; the same counts
+    /// written with comparisons are accepted.
+    #[test]
+    fn go_test_configurations() {
+        let accepted = [
+            "",
+            "spans: {trace.span.count: {description: Mine.}}\nlogs: {log.record.count: {description: Mine.}}",
+            "spans: {my.span.count: {description: My span count.}}\nspanevents: {my.spanevent.count: {}}\nmetrics: {my.metric.count: {}}\ndatapoints: {my.datapoint.count: {}}\nlogs: {my.logrecord.count: {}}",
+            "spans: {my.span.count: {attributes: [{key: env}]}}\nmetrics: {my.metric.count: {description: no attributes}}\ndatapoints: {my.datapoint.count: {attributes: [{key: env}]}}",
+            "spans:\n  limited.span.count:\n    conditions: ['resource.attributes[\"host.name\"] == \"pod-s\"']\n    attributes: [{key: env}, {key: component, default_value: other}]\n",
+        ];
+        for yaml in accepted {
+            load_config::<Config>(yaml).unwrap_or_else(|e| panic!("{yaml}: {e}"));
+        }
+        let error = load_config::<Config>(
+            "spans:\n  my.span.count:\n    conditions: ['IsMatch(resource.attributes[\"host.name\"], \"pod-s\") == true']\n",
+        )
+        .unwrap_err();
+        assert_eq!(
+            error.path(),
+            "spans::my.span.count::conditions::0",
+            "{error}"
+        );
+    }
+
     #[test]
     fn bad_attributes_and_unknown_keys_are_refused_by_path() {
         let error =

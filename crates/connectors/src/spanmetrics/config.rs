@@ -461,6 +461,46 @@ resource_metrics_key_attributes:
         assert_eq!(config.metrics_expiration, Duration::from_secs(300));
     }
 
+    /// The shapes of the Go connector's own test configurations
+    /// (open-telemetry/opentelemetry-collector-contrib,
+    /// connector/spanmetricsconnector/testdata/config.yaml): accepted or refused as there.
+    #[test]
+    fn go_test_configurations_decode_as_in_go() {
+        let accepted = [
+            "",
+            "histogram:\n  explicit:\n",
+            "histogram: {unit: s, explicit: {buckets: [10ms, 100ms, 250ms]}}\nexemplars: {enabled: true}\nresource_metrics_cache_size: 1600\ndimensions: [{name: http.method, default: GET}, {name: http.status_code}]\naggregation_temporality: AGGREGATION_TEMPORALITY_DELTA\nmetrics_flush_interval: 30s\n",
+            "histogram: {exponential: {max_size: 10}}",
+            "exemplars: {enabled: true, max_per_data_point: 5}",
+            "resource_metrics_key_attributes: [service.name, telemetry.sdk.language, telemetry.sdk.name]",
+            "aggregation_temporality: AGGREGATION_TEMPORALITY_DELTA\nmetric_timestamp_cache_size: 123",
+            "calls_dimensions: [{name: a}]\nhistogram: {dimensions: [{name: b}]}\ninclude_instrumentation_scope: [lib]\nadd_resource_attributes: true\naggregation_cardinality_limit: 10\nevents: {enabled: true, dimensions: [{name: exception.type}]}",
+        ];
+        for yaml in accepted {
+            load_config::<Config>(yaml).unwrap_or_else(|e| panic!("{yaml}: {e}"));
+        }
+        let full = load_config::<Config>(accepted[2]).unwrap();
+        assert_eq!(full.bounds(), [0.01, 0.1, 0.25]);
+        assert!(full.is_delta());
+        assert_eq!(
+            load_config::<Config>(accepted[1]).unwrap().bounds().len(),
+            16,
+            "`explicit:` alone keeps the default buckets"
+        );
+        let refused = [
+            "histogram: {exponential: {max_size: 10}, explicit: {buckets: [10ms]}}",
+            "histogram: {unit: h}",
+            "metrics_expiration: -20s",
+            "aggregation_temporality: AGGREGATION_TEMPORALITY_DELTA\nmetric_timestamp_cache_size: 0",
+        ];
+        for yaml in refused {
+            assert!(
+                load_config::<Config>(yaml).is_err(),
+                "{yaml} should be refused"
+            );
+        }
+    }
+
     #[test]
     fn invalid_configs_are_refused_naming_the_key() {
         let cases = [
