@@ -19,6 +19,29 @@ const BOUNDS_S: [f64; 16] = [
     0.002, 0.004, 0.006, 0.008, 0.01, 0.05, 0.1, 0.2, 0.4, 0.8, 1.0, 1.4, 2.0, 5.0, 10.0, 15.0,
 ];
 
+/// Runs `tests/python/send_timed_spans.py` against `port`; returns what it sent.
+fn send_timed_spans(python: &Path, protocol: &str, port: u16, run: &str) -> Value {
+    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/python/send_timed_spans.py");
+    let output = Command::new(python)
+        .args([
+            script.to_str().unwrap(),
+            "--protocol",
+            protocol,
+            "--endpoint",
+            &format!("127.0.0.1:{port}"),
+            "--run-id",
+            run,
+        ])
+        .output()
+        .expect("run the Python sender");
+    assert!(
+        output.status.success(),
+        "sender failed: {}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    serde_json::from_slice(&output.stdout).expect("sender's JSON")
+}
+
 fn config(grpc: u16, http: u16, out: &Path) -> String {
     format!(
         r#"
@@ -176,27 +199,9 @@ fn python_sdk_spans_become_span_metrics_and_counts() {
         );
     }
 
-    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/python/send_timed_spans.py");
     for (protocol, port) in [("grpc", grpc), ("http", http)] {
         let run = format!("spanmetrics-{protocol}");
-        let output = Command::new(&python)
-            .args([
-                script.to_str().unwrap(),
-                "--protocol",
-                protocol,
-                "--endpoint",
-                &format!("127.0.0.1:{port}"),
-                "--run-id",
-                &run,
-            ])
-            .output()
-            .expect("run the Python sender");
-        assert!(
-            output.status.success(),
-            "sender failed: {}",
-            String::from_utf8_lossy(&output.stderr)
-        );
-        let sent: Value = serde_json::from_slice(&output.stdout).expect("sender's JSON");
+        let sent = send_timed_spans(&python, protocol, port, &run);
         let want = expected(&sent);
         let spans = sent["spans"].as_array().unwrap().len() as u64;
         assert_eq!(want.calls.len(), 5, "the plan has five series");
@@ -218,6 +223,62 @@ fn python_sdk_spans_become_span_metrics_and_counts() {
         );
         assert_eq!(counted, spans, "trace.span.count ({protocol})");
     }
+}
+
+#[test]
+fn spans_aggregated_since_the_last_flush_are_sent_at_shutdown() {
+    let Some(python) = python_sdk() else { return };
+    let dir = temp_dir();
+    let out = dir.path().join("metrics.jsonl");
+    let config_path = dir.path().join("gateway.yaml");
+    let grpc = free_port();
+    let config = format!(
+        r#"
+receivers:
+  otlp:
+    protocols:
+      grpc: {{ endpoint: "127.0.0.1:{grpc}" }}
+connectors:
+  spanmetrics:
+    metrics_flush_interval: 1h
+    aggregation_temporality: AGGREGATION_TEMPORALITY_DELTA
+exporters:
+  file: {{ path: "{}" }}
+service:
+  telemetry: {{ metrics: {{ level: none }} }}
+  pipelines:
+    traces: {{ receivers: [otlp], exporters: [spanmetrics] }}
+    metrics: {{ receivers: [spanmetrics], exporters: [file] }}
+"#,
+        out.display()
+    );
+    std::fs::write(&config_path, config).unwrap();
+    let mut gateway = Proc::spawn(
+        &example("gateway"),
+        &["--config", config_path.to_str().unwrap()],
+        &[],
+    );
+    wait_listening(
+        format!("127.0.0.1:{grpc}").parse().unwrap(),
+        Duration::from_secs(20),
+    );
+    // The SDK's flush returns once the receiver answered, which it does once the
+    // connector has aggregated the spans.
+    let sent = send_timed_spans(&python, "grpc", grpc, "at-shutdown");
+    assert!(
+        read(&out, "at-shutdown").0.calls.is_empty(),
+        "nothing before the hour is up"
+    );
+    gateway.signal("TERM");
+    assert!(
+        gateway.wait_exit(Duration::from_secs(30)).success(),
+        "{}",
+        gateway.output()
+    );
+    let (got, _) = read(&out, "at-shutdown");
+    let want = expected(&sent);
+    assert_eq!(got.calls, want.calls);
+    assert_eq!(got.buckets, want.buckets);
 }
 
 fn count_config(grpc: u16, out: &Path) -> String {
