@@ -86,14 +86,14 @@ pub enum DefaultValue {
 }
 
 impl DefaultValue {
-    /// The value as an attribute value; an empty string is no default, as in Go.
+    /// The value as an attribute value. As in Go, an empty string, a zero and a boolean
+    /// are no default.
     pub fn to_any_value(&self) -> Option<AnyValue> {
         match self {
-            DefaultValue::Str(s) if s.is_empty() => None,
-            DefaultValue::Str(s) => Some(any_value(s.as_str())),
-            DefaultValue::Int(i) => Some(any_value(*i)),
-            DefaultValue::Double(d) => Some(any_value(*d)),
-            DefaultValue::Bool(b) => Some(any_value(*b)),
+            DefaultValue::Str(s) if !s.is_empty() => Some(any_value(s.as_str())),
+            DefaultValue::Int(i) if *i != 0 => Some(any_value(*i)),
+            DefaultValue::Double(d) if *d != 0.0 => Some(any_value(*d)),
+            _ => None,
         }
     }
 }

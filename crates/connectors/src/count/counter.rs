@@ -17,6 +17,18 @@ use super::config::{AttributeConfig, MetricInfo};
 use crate::routing::{BuiltinLanguage, Condition, ConditionLanguage, Context, EvalError, Item};
 use crate::value_text::value_text;
 
+/// The attribute a count is kept by: integers and doubles as they are, anything else as
+/// a string, as Go writes it (where Go writes an empty string for booleans, bytes, arrays
+/// and maps, their text is kept).
+fn count_attribute(value: &AnyValue) -> AnyValue {
+    match &value.value {
+        Some(any_value::Value::IntValue(_) | any_value::Value::DoubleValue(_)) => value.clone(),
+        _ => AnyValue {
+            value: Some(any_value::Value::StringValue(value_text(value))),
+        },
+    }
+}
+
 /// A value's text tagged with its type: what tells combinations apart.
 fn typed_text(value: &AnyValue) -> String {
     let tag = match &value.value {
@@ -158,14 +170,15 @@ impl<'a> Counter<'a> {
         'defs: for (def, counts) in self.defs.iter().zip(&mut self.counts) {
             let mut values = Vec::with_capacity(def.attributes.len());
             for attribute in &def.attributes {
+                let default = attribute
+                    .default_value
+                    .as_ref()
+                    .and_then(|d| d.to_any_value());
                 let found = [item.attributes, scope, item.resource_attributes]
                     .into_iter()
                     .find_map(|attributes| attributes.get_value(&attribute.key));
-                match found
-                    .cloned()
-                    .or_else(|| attribute.default_value.as_ref()?.to_any_value())
-                {
-                    Some(value) => values.push(value),
+                match found.or(default.as_ref()) {
+                    Some(value) => values.push(count_attribute(value)),
                     // Without the attribute or a default the item is not counted here.
                     None => continue 'defs,
                 }
@@ -184,10 +197,10 @@ impl<'a> Counter<'a> {
     }
 
     /// The count metrics: monotonic delta sums, one data point per combination of
-    /// attribute values, spanning the items' timestamps (ending `now` if they had none).
+    /// attribute values, spanning the items' timestamps (`now` to `now` if they had none).
     pub(crate) fn append_metrics(&self, now: u64, out: &mut Vec<Metric>) {
         let (start, time) = if self.last == 0 {
-            (0, now)
+            (now, now)
         } else {
             (self.first, self.last)
         };

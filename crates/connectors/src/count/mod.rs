@@ -46,12 +46,12 @@
 //!
 //! A section left out counts everything under its default name; a section given replaces
 //! that default (`logs: {}` counts no logs), as in Go. An attribute is looked up on the
-//! item, then on its instrumentation scope, then on its resource, and kept with its type
-//! (an integer attribute stays an integer; `default_value` may be a string, number or
-//! boolean); an item lacking an attribute without `default_value` is not counted by that
-//! metric. A data point's time span runs from the earliest to the latest
+//! item, then on its instrumentation scope, then on its resource; integers and doubles
+//! keep their type, anything else is written as a string, as in Go. `default_value` may
+//! be a string or a number (as in Go, `""`, `0` and booleans are no default); an item
+//! lacking an attribute without a default is not counted by that metric. A data point's time span runs from the earliest to the latest
 //! timestamp of the items counted (spans' start and end, events', data points' and log
-//! records' times), or is the time of counting if they carry none.
+//! records' times), or is the instant of counting if they carry none.
 //!
 //! **Conditions** are OTTL in Go. Until Tributary has OTTL they are written in the subset
 //! the [`routing`](crate::routing) connector evaluates ([`BuiltinLanguage`](crate::routing::BuiltinLanguage)):
@@ -62,7 +62,8 @@
 //! validation, naming the condition and the column, rather than counted wrongly.
 //!
 //! **Differences from Go.** A request with nothing to count sends nothing on (Go sends
-//! an empty request). A metric without data (no type) counts as a metric with no data
+//! an empty request). A boolean, bytes, array or map attribute is counted by its text
+//! (`true`, base64, JSON), where Go writes an empty string and so counts them all as one. A metric without data (no type) counts as a metric with no data
 //! points, where Go fails the whole request.
 
 mod config;

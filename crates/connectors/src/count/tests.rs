@@ -411,11 +411,12 @@ spanevents:
 }
 
 #[tokio::test]
-async fn attribute_values_keep_their_type_and_int_defaults_are_ints() {
-    let (connector, sink) =
-        connector("logs:\n  by_code:\n    attributes: [{key: code, default_value: 0}]\n");
+async fn numbers_keep_their_type_and_int_defaults_are_ints() {
+    let (connector, sink) = connector(
+        "logs:\n  by_code:\n    attributes: [{key: code, default_value: 404}]\n  by_flag:\n    attributes: [{key: flag, default_value: 0}]\n  by_missing:\n    attributes: [{key: missing, default_value: 0}]\n",
+    );
     let record = |code: Option<KeyValue>| LogRecord {
-        attributes: code.into_iter().collect(),
+        attributes: code.into_iter().chain([key_value("flag", true)]).collect(),
         ..LogRecord::default()
     };
     let logs = Logs::new(ExportLogsServiceRequest {
@@ -439,7 +440,10 @@ async fn attribute_values_keep_their_type_and_int_defaults_are_ints() {
         expect(&[
             ("a", "by_code", &[("code", "int:1")], 2),
             ("a", "by_code", &[("code", "1")], 1),
-            ("a", "by_code", &[("code", "int:0")], 1),
+            ("a", "by_code", &[("code", "int:404")], 1),
+            // A boolean is counted as its text, a string, where Go writes "".
+            ("a", "by_flag", &[("flag", "true")], 4),
+            // A zero default is no default, as in Go: by_missing counts nothing.
         ])
     );
 }
