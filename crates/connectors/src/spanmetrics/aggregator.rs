@@ -204,7 +204,12 @@ impl Aggregator {
     /// The metrics of every series at `now`, then resets what the temporality says: delta
     /// forgets everything, cumulative only exemplars and expired series. `None` if there is
     /// nothing to send.
-    pub(crate) fn flush(&mut self, now: u64) -> Option<ExportMetricsServiceRequest> {
+    ///
+    /// As in Go, a new cumulative calls or events series is first sent as 0 and with its
+    /// count from the next flush on, so that a backend such as Prometheus sees the series
+    /// rise from 0 rather than appear at its first value. The `last` flush (at shutdown)
+    /// has no next one, so it sends the counts.
+    pub(crate) fn flush(&mut self, now: u64, last: bool) -> Option<ExportMetricsServiceRequest> {
         let temporality = if self.config.is_delta() {
             AggregationTemporality::Delta
         } else {
@@ -239,9 +244,10 @@ impl Aggregator {
                     name: name("calls"),
                     data: Some(Data::Sum(Sum {
                         data_points: sum_points(
-                            &state.calls,
+                            &mut state.calls,
                             MetricKind::Calls,
                             now,
+                            !delta && !last,
                             &mut start_of,
                         ),
                         aggregation_temporality: temporality,
@@ -315,9 +321,10 @@ impl Aggregator {
                     name: name("events"),
                     data: Some(Data::Sum(Sum {
                         data_points: sum_points(
-                            &state.events,
+                            &mut state.events,
                             MetricKind::Events,
                             now,
+                            !delta && !last,
                             &mut start_of,
                         ),
                         aggregation_temporality: temporality,
@@ -380,23 +387,33 @@ impl Aggregator {
     }
 }
 
+/// The points of a sum; with `zero_first`, a series never sent before is sent as 0.
 fn sum_points(
-    series: &SeriesMap<u64>,
+    series: &mut SeriesMap<u64>,
     kind: MetricKind,
     now: u64,
+    zero_first: bool,
     start_of: &mut impl FnMut(MetricKind, &[u8], u64) -> u64,
 ) -> Vec<NumberDataPoint> {
     series
-        .iter()
-        .map(|(key, point)| NumberDataPoint {
-            attributes: point.attributes.clone(),
-            start_time_unix_nano: start_of(kind, key, point.start),
-            time_unix_nano: now,
-            exemplars: stamped(&point.exemplars, now),
-            value: Some(number_data_point::Value::AsInt(
-                i64::try_from(point.value).unwrap_or(i64::MAX),
-            )),
-            ..NumberDataPoint::default()
+        .iter_mut()
+        .map(|(key, point)| {
+            let value = if zero_first && !point.sent {
+                0
+            } else {
+                point.value
+            };
+            point.sent = true;
+            NumberDataPoint {
+                attributes: point.attributes.clone(),
+                start_time_unix_nano: start_of(kind, key, point.start),
+                time_unix_nano: now,
+                exemplars: stamped(&point.exemplars, now),
+                value: Some(number_data_point::Value::AsInt(
+                    i64::try_from(value).unwrap_or(i64::MAX),
+                )),
+                ..NumberDataPoint::default()
+            }
         })
         .collect()
 }

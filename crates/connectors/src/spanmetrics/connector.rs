@@ -43,7 +43,7 @@ impl SpanMetricsConnector {
     /// Sends the metrics aggregated so far now, as a flush interval ending would, and
     /// returns what the next consumer answered (nothing is sent if there are none).
     pub async fn flush(&self) -> Result<(), ConsumeError> {
-        flush(&self.aggregator, &self.next).await
+        flush(&self.aggregator, &self.next, false).await
     }
 }
 
@@ -52,8 +52,13 @@ fn lock(aggregator: &Mutex<Aggregator>) -> MutexGuard<'_, Aggregator> {
     aggregator.lock().unwrap_or_else(PoisonError::into_inner)
 }
 
-async fn flush(aggregator: &Mutex<Aggregator>, next: &Next<Metrics>) -> Result<(), ConsumeError> {
-    let request = lock(aggregator).flush(now_unix_nano());
+/// Sends what `aggregator` holds to `next`; `last` at shutdown (see [`Aggregator::flush`]).
+async fn flush(
+    aggregator: &Mutex<Aggregator>,
+    next: &Next<Metrics>,
+    last: bool,
+) -> Result<(), ConsumeError> {
+    let request = lock(aggregator).flush(now_unix_nano(), last);
     match request {
         Some(request) => next.consume(Metrics::new(request)).await,
         None => Ok(()),
@@ -76,7 +81,7 @@ impl Component for SpanMetricsConnector {
                     _ = stopped.cancelled() => return,
                     _ = ticks.tick() => {}
                 }
-                if let Err(error) = flush(&aggregator, &next).await {
+                if let Err(error) = flush(&aggregator, &next, false).await {
                     span.in_scope(|| tracing::error!(%error, "failed to send span metrics"));
                 }
             }
@@ -103,7 +108,7 @@ impl Component for SpanMetricsConnector {
             // The task only ends by cancellation or a reported panic: either way it is done.
             let _ = task.await;
             // What the last interval gathered is sent rather than lost.
-            if let Err(error) = self.flush().await {
+            if let Err(error) = flush(&self.aggregator, &self.next, true).await {
                 self.settings.span().in_scope(
                     || tracing::error!(%error, "failed to send span metrics at shutdown"),
                 );

@@ -73,7 +73,10 @@
 //! start when their series was created (the first span of it arrived); delta points start
 //! at the series' previous flush (remembered for `metric_timestamp_cache_size` series),
 //! or at creation for a new series. Delta state is cleared at every flush; cumulative
-//! state keeps growing until `metrics_expiration` removes idle series.
+//! state keeps growing until `metrics_expiration` removes idle series. As in Go, a new
+//! cumulative calls or events series is sent as 0 at its first flush and with its count
+//! from the next one, so that Prometheus sees it rise from 0 (Go #38537); the last flush,
+//! at shutdown, sends the counts.
 //!
 //! **Bounded memory.** At most `resource_metrics_cache_size` resources are held. Series
 //! per resource are bounded by `aggregation_cardinality_limit`; with Go's default `0`

@@ -22,6 +22,8 @@ pub(crate) struct Point<V> {
     pub(crate) last_seen: u64,
     pub(crate) value: V,
     pub(crate) exemplars: Vec<Exemplar>,
+    /// Whether a flush has sent the series.
+    pub(crate) sent: bool,
 }
 
 impl<V> Point<V> {
@@ -77,6 +79,7 @@ impl<V> SeriesMap<V> {
             last_seen: now,
             value: init(),
             exemplars: Vec::new(),
+            sent: false,
         });
         point.last_seen = now;
         point
@@ -85,6 +88,12 @@ impl<V> SeriesMap<V> {
     pub(crate) fn iter(&self) -> impl Iterator<Item = (&[u8], &Point<V>)> {
         self.points
             .iter()
+            .map(|(key, point)| (key.as_slice(), point))
+    }
+
+    pub(crate) fn iter_mut(&mut self) -> impl Iterator<Item = (&[u8], &mut Point<V>)> {
+        self.points
+            .iter_mut()
             .map(|(key, point)| (key.as_slice(), point))
     }
 

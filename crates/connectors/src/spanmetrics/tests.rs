@@ -150,7 +150,7 @@ fn calls_and_durations_per_service_name_kind_and_status() {
         ]),
         5 * MS,
     );
-    let out = agg.flush(7 * MS).unwrap();
+    let out = agg.flush(7 * MS, true).unwrap();
     assert_eq!(
         out.resource_metrics.len(),
         2,
@@ -212,9 +212,14 @@ fn cumulative_keeps_counting_and_delta_starts_where_the_last_flush_ended() {
     let spans = || request(vec![(service("a"), vec![span("op", 2, 0, 5, vec![])])]);
     let mut cumulative = aggregator("histogram: {unit: ms}");
     cumulative.aggregate(&spans(), 10);
-    assert!(cumulative.flush(20).is_some());
+    let first = cumulative.flush(20, false).unwrap();
+    assert_eq!(
+        sums(metric(&first, "a", "traces.span.metrics.calls"))[0].1,
+        0,
+        "a new cumulative series is first sent as 0, as in Go"
+    );
     cumulative.aggregate(&spans(), 30);
-    let out = cumulative.flush(40).unwrap();
+    let out = cumulative.flush(40, false).unwrap();
     let calls = metric(&out, "a", "traces.span.metrics.calls");
     assert_eq!(sums(calls)[0].1, 2);
     let Some(Data::Sum(sum)) = &calls.data else {
@@ -235,10 +240,18 @@ fn cumulative_keeps_counting_and_delta_starts_where_the_last_flush_ended() {
 
     let mut delta = aggregator("aggregation_temporality: AGGREGATION_TEMPORALITY_DELTA");
     delta.aggregate(&spans(), 10);
-    delta.flush(20).unwrap();
-    assert!(delta.flush(25).is_none(), "delta forgets what it sent");
+    let first = delta.flush(20, false).unwrap();
+    assert_eq!(
+        sums(metric(&first, "a", "traces.span.metrics.calls"))[0].1,
+        1,
+        "delta sends counts at once"
+    );
+    assert!(
+        delta.flush(25, false).is_none(),
+        "delta forgets what it sent"
+    );
     delta.aggregate(&spans(), 30);
-    let out = delta.flush(40).unwrap();
+    let out = delta.flush(40, false).unwrap();
     let calls = metric(&out, "a", "traces.span.metrics.calls");
     assert_eq!(sums(calls)[0].1, 1);
     let Some(Data::Sum(sum)) = &calls.data else {
@@ -283,7 +296,7 @@ fn dimensions_come_from_span_then_resource_then_default() {
         )]),
         1,
     );
-    let out = agg.flush(2).unwrap();
+    let out = agg.flush(2, true).unwrap();
     assert_eq!(
         sums(metric(&out, "a", "calls")),
         [
@@ -309,7 +322,7 @@ fn past_the_cardinality_limit_spans_count_in_the_overflow_series() {
         .map(|i| span(&format!("op{i}"), 2, 0, 1, vec![]))
         .chain([span("op0", 2, 0, 1, vec![])]);
     agg.aggregate(&request(vec![(service("a"), spans.collect())]), 1);
-    let out = agg.flush(2).unwrap();
+    let out = agg.flush(2, true).unwrap();
     let calls = sums(metric(&out, "a", "traces.span.metrics.calls"));
     assert_eq!(calls.len(), 3, "{calls:?}");
     assert!(
@@ -337,7 +350,7 @@ fn exemplars_are_capped_per_point_and_cleared_after_each_flush() {
     let mut agg = aggregator("exemplars: {enabled: true, max_per_data_point: 2}");
     let spans = vec![span("op", 2, 0, 7, vec![]); 3];
     agg.aggregate(&request(vec![(service("a"), spans)]), 1);
-    let out = agg.flush(9).unwrap();
+    let out = agg.flush(9, true).unwrap();
     let Some(Data::Histogram(h)) = &metric(&out, "a", "traces.span.metrics.duration").data else {
         unreachable!()
     };
@@ -350,7 +363,7 @@ fn exemplars_are_capped_per_point_and_cleared_after_each_flush() {
         ),
         ([1u8; 16].as_slice(), 9)
     );
-    let out = agg.flush(10).unwrap();
+    let out = agg.flush(10, true).unwrap();
     let Some(Data::Histogram(h)) = &metric(&out, "a", "traces.span.metrics.duration").data else {
         unreachable!()
     };
@@ -381,7 +394,7 @@ fn events_exponential_histograms_and_scopes() {
         )]),
         1,
     );
-    let out = agg.flush(2).unwrap();
+    let out = agg.flush(2, true).unwrap();
     let events = sums(metric(&out, "a", "traces.span.metrics.events"));
     assert_eq!(
         events.len(),
@@ -419,9 +432,9 @@ fn idle_series_expire_and_resources_are_bounded() {
         &request(vec![(service("b"), vec![span("op", 2, 0, 1, vec![])])]),
         900 * MS,
     );
-    let out = agg.flush(1_000 * MS).unwrap();
+    let out = agg.flush(1_000 * MS, true).unwrap();
     assert_eq!(out.resource_metrics.len(), 2);
-    let out = agg.flush(1_500 * MS).unwrap();
+    let out = agg.flush(1_500 * MS, true).unwrap();
     assert_eq!(out.resource_metrics.len(), 1, "a expired");
     for name in ["c", "d", "e"] {
         agg.aggregate(
@@ -447,7 +460,7 @@ fn key_attributes_decide_which_resources_are_one() {
             1,
         );
     }
-    let out = agg.flush(2).unwrap();
+    let out = agg.flush(2, true).unwrap();
     assert_eq!(out.resource_metrics.len(), 1);
     assert_eq!(sums(metric(&out, "a", "traces.span.metrics.calls"))[0].1, 2);
 }
