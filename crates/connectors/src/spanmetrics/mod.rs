@@ -104,6 +104,7 @@ mod config;
 mod connector;
 mod factory;
 mod histogram;
+mod identity;
 mod series;
 #[cfg(test)]
 mod tests;
