@@ -149,6 +149,17 @@ fn validate_prints_every_problem_with_its_path() {
     assert_eq!(run.stdout, "");
 }
 
+#[test]
+fn validate_accepts_the_tenants_example_built_with_connectors() {
+    let config = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/examples/configs/gateway-tenants.yaml"
+    );
+    let run = gateway(&["validate", "--config", config]);
+    run.expect_code(0);
+    assert_eq!(run.stderr, "", "nothing to complain about");
+}
+
 /// A Go Collector connector configuration with three mistakes: a routing condition outside
 /// the supported language, a connector only one pipeline uses, and a cycle.
 const CONNECTOR_MISTAKES: &str = r#"

@@ -29,8 +29,8 @@
 //! |---|---|---|
 //! | `priority_levels` | required | levels of pipelines, highest priority first; every pipeline of a level gets the data, and the level fails if any of them does |
 //! | `retry_interval` | `10m` | how often, while a lower level takes the data, one batch is tried on the levels above it first |
-//! | `retry_gap` | | deprecated in Go and ignored (a warning says so) |
-//! | `max_retries` | | deprecated in Go and ignored (a warning says so); higher levels are retried for as long as they fail |
+//! | `retry_gap` | | deprecated in Go (contrib PR #38064) and ignored here (a warning says so) |
+//! | `max_retries` | | deprecated in Go (contrib PR #38064) and ignored here (a warning says so); higher levels are retried for as long as they fail |
 //!
 //! | exporter pipeline | receiver pipeline | stability |
 //! |---|---|---|

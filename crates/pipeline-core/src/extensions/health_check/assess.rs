@@ -495,6 +495,39 @@ mod tests {
     }
 
     #[test]
+    fn a_failed_connector_makes_both_pipelines_it_joins_unhealthy() {
+        let status = StatusRegistry::default();
+        let health = ServiceHealth::new(status.clone());
+        let pipeline = |name: &str, receivers: &str, exporters: &str| PipelineProbe {
+            id: pid(name),
+            components: PipelineConfig {
+                receivers: vec![id(receivers)],
+                processors: vec![],
+                exporters: vec![id(exporters)],
+            },
+            progress: Arc::new(|| progress(0, 1, 0)),
+        };
+        health.set_pipelines(vec![
+            pipeline("traces/in", "otlp", "routing"),
+            pipeline("traces/out", "routing", "debug"),
+        ]);
+        health.set_running(true);
+        status
+            .reporter(Kind::Connector, &id("routing"))
+            .report(ComponentStatus::PermanentError("broken".into()));
+        let report = judge(&health, &rules());
+        assert_eq!(
+            report.problems,
+            [
+                "pipeline traces/in: connector routing: PermanentError: broken",
+                "pipeline traces/out: connector routing: PermanentError: broken",
+            ]
+        );
+        let connector = &report.components.connectors["routing"];
+        assert_eq!(connector.pipelines, ["traces/in", "traces/out"]);
+    }
+
+    #[test]
     fn permanent_errors_can_be_made_warnings_but_fatal_errors_always_count() {
         let (health, status) = collector(progress(0, 1, 0));
         let mut lenient = rules();
