@@ -397,3 +397,96 @@ fn the_count_connector_counts_spans_metrics_and_logs_from_the_python_sdk() {
         "the spans had no events: {counts:?}"
     );
 }
+
+/// The Go README's spanmetrics example (with the connector's other documented keys) and a
+/// count connector, wired as in Go.
+const README_CONFIG: &str = r#"
+receivers:
+  otlp:
+    protocols:
+      grpc: { endpoint: "127.0.0.1:4317" }
+exporters:
+  debug: {}
+connectors:
+  spanmetrics:
+    histogram:
+      explicit:
+        buckets: [100us, 1ms, 2ms, 6ms, 10ms, 100ms, 250ms]
+    dimensions:
+      - name: http.method
+        default: GET
+      - name: http.status_code
+    exemplars:
+      enabled: true
+    exclude_dimensions: ['status.code']
+    dimensions_cache_size: 1000
+    aggregation_temporality: "AGGREGATION_TEMPORALITY_CUMULATIVE"
+    metrics_flush_interval: 15s
+    metrics_expiration: 5m
+    events:
+      enabled: true
+      dimensions:
+        - name: exception.type
+        - name: exception.message
+    resource_metrics_key_attributes:
+      - service.name
+      - telemetry.sdk.language
+      - telemetry.sdk.name
+  count:
+    logs:
+      my.log.count:
+        description: The number of logs from each environment.
+        attributes:
+          - key: env
+            default_value: unspecified_environment
+service:
+  pipelines:
+    traces:
+      receivers: [otlp]
+      exporters: [spanmetrics, count]
+    logs:
+      receivers: [otlp]
+      exporters: [count]
+    metrics:
+      receivers: [spanmetrics, count]
+      exporters: [debug]
+"#;
+
+fn validate(dir: &Path, config: &str) -> std::process::Output {
+    std::fs::write(dir.join("config.yaml"), config).unwrap();
+    Command::new(example("gateway"))
+        .args(["validate", "--config", "config.yaml"])
+        .current_dir(dir)
+        .output()
+        .expect("run the gateway")
+}
+
+#[test]
+fn validate_accepts_go_configurations_and_names_what_it_cannot_run() {
+    let dir = temp_dir();
+    let run = validate(dir.path(), README_CONFIG);
+    assert!(
+        run.status.success(),
+        "{}",
+        String::from_utf8_lossy(&run.stderr)
+    );
+
+    let mistakes = README_CONFIG
+        .replace(
+            "    metrics_flush_interval: 15s\n",
+            "    metrics_flush_interval: 15s\n    latency_histogram_buckets: [2ms]\n",
+        )
+        .replace(
+            "        description: The number of logs from each environment.\n",
+            "        conditions: ['severity_number >= SEVERITY_NUMBER_ERROR']\n",
+        );
+    let run = validate(dir.path(), &mistakes);
+    assert!(!run.status.success());
+    let stderr = String::from_utf8_lossy(&run.stderr);
+    for want in [
+        "connectors::spanmetrics::latency_histogram_buckets: removed with the spanmetrics processor: use histogram::explicit::buckets",
+        "connectors::count::logs::my.log.count::conditions::0: cannot parse",
+    ] {
+        assert!(stderr.contains(want), "missing {want}\nin:\n{stderr}");
+    }
+}
