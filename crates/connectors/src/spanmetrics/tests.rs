@@ -513,3 +513,20 @@ async fn conformance() {
     )
     .await;
 }
+
+#[test]
+fn a_span_ending_before_it_starts_counts_with_zero_duration() {
+    let mut agg = aggregator("");
+    let mut backwards = span("op", 2, 0, 0, vec![]);
+    backwards.end_time_unix_nano = backwards.start_time_unix_nano - 5 * MS;
+    agg.aggregate(&request(vec![(service("a"), vec![backwards])]), 1);
+    let out = agg.flush(2, true).unwrap();
+    let Some(Data::Histogram(h)) = &metric(&out, "a", "traces.span.metrics.duration").data else {
+        unreachable!()
+    };
+    assert_eq!(
+        (h.data_points[0].count, h.data_points[0].sum),
+        (1, Some(0.0))
+    );
+    assert_eq!(h.data_points[0].bucket_counts[0], 1);
+}
