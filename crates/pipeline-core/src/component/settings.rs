@@ -637,10 +637,15 @@ mod tests {
     #[tokio::test]
     async fn a_udp_socket_is_shared_across_generations_and_apart_from_tcp() {
         let registry = ListenerRegistry::default();
-        let addr = std::net::UdpSocket::bind("127.0.0.1:0")
-            .unwrap()
-            .local_addr()
-            .unwrap();
+        // A port number free for both UDP and TCP: another process may hold the TCP port of
+        // the number the kernel picked for UDP, so look until both are free.
+        let addr = (0..100)
+            .find_map(|_| {
+                let udp = std::net::UdpSocket::bind("127.0.0.1:0").ok()?;
+                let addr = udp.local_addr().ok()?;
+                std::net::TcpListener::bind(addr).ok().map(|_| addr)
+            })
+            .expect("a port number free for UDP and TCP");
         let first = registry.listen_udp(addr, owner("statsd"), 1).unwrap();
         let err = registry.listen_udp(addr, owner("statsd/2"), 1).unwrap_err();
         assert_eq!(err.kind(), io::ErrorKind::AddrInUse);
