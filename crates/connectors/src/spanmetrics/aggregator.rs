@@ -24,6 +24,20 @@ use super::identity::SpanSeries;
 use super::series::{LruMap, SeriesMap};
 use crate::value_text::value_text;
 
+/// Most series per metric and resource when `aggregation_cardinality_limit` is `0`. Go
+/// means "no limit" by 0; we keep a ceiling so that what peers send can never grow the
+/// state without bound (a house rule), high enough that a configuration Go runs within
+/// its memory never reaches it.
+pub const UNLIMITED_CARDINALITY_CEILING: usize = 10_000;
+
+/// The per-metric, per-resource series limit the aggregator applies.
+fn effective_cardinality_limit(configured: i64) -> usize {
+    match usize::try_from(configured) {
+        Ok(0) | Err(_) => UNLIMITED_CARDINALITY_CEILING,
+        Ok(limit) => limit,
+    }
+}
+
 /// The attribute marking the series that holds what exceeded the cardinality limit.
 pub const OVERFLOW_KEY: &str = "otel.metric.overflow";
 /// The attribute naming the span's instrumentation scope, for included scopes.
@@ -79,7 +93,7 @@ impl Aggregator {
         Aggregator {
             bounds: config.bounds().into(),
             exponential_max_size,
-            limit: usize::try_from(config.aggregation_cardinality_limit).unwrap_or(0),
+            limit: effective_cardinality_limit(config.aggregation_cardinality_limit),
             max_exemplars: if config.exemplars.enabled {
                 usize::try_from(config.exemplars.max_per_data_point).unwrap_or(0)
             } else {

@@ -60,7 +60,7 @@
 //! | `namespace` | `traces.span.metrics` | metric name prefix (`""`: bare `calls`, `duration`) |
 //! | `resource_metrics_key_attributes` | `[]` | resource attributes that identify a resource (`[]`: all) |
 //! | `resource_metrics_cache_size` | `1000` | most resources held; the least recently seen is dropped |
-//! | `aggregation_cardinality_limit` | `0` | most series per metric and resource (`0`: no limit); beyond it spans count in one series `otel.metric.overflow=true` |
+//! | `aggregation_cardinality_limit` | `0` | most series per metric and resource (`0`: 10 000, see *Bounded memory*); beyond it spans count in one series `otel.metric.overflow=true` |
 //! | `exemplars::enabled` | `false` | attach trace and span IDs (value: the duration) as exemplars |
 //! | `exemplars::max_per_data_point` | `5` | most exemplars per data point per flush |
 //! | `events::enabled` | `false` | the events metric |
@@ -79,11 +79,11 @@
 //! at shutdown, sends the counts.
 //!
 //! **Bounded memory.** At most `resource_metrics_cache_size` resources are held. Series
-//! per resource are bounded by `aggregation_cardinality_limit`; with Go's default `0`
-//! they are bounded only by what the spans carry (and by `metrics_expiration` or delta
-//! temporality), so set a limit where span attributes are not under your control. The
-//! overflow series is created once the limit is reached, as in Go: a metric then has at
-//! most `limit + 1` series.
+//! per resource are bounded by `aggregation_cardinality_limit`; Go's default `0` means
+//! "no limit" there, but here it means a ceiling of 10 000 series per metric and resource
+//! ([`UNLIMITED_CARDINALITY_CEILING`]), so that what peers send can never grow the state
+//! without bound. The overflow series is created once the limit is reached, as in Go: a
+//! metric then has at most `limit + 1` series.
 //!
 //! **Differences from Go.** An unknown `aggregation_temporality` is refused (Go silently
 //! uses cumulative). The spanmetrics processor's removed keys `metrics_exporter` and
@@ -109,7 +109,9 @@ mod series;
 #[cfg(test)]
 mod tests;
 
-pub use aggregator::{OVERFLOW_KEY, SCOPE, SCOPE_NAME_KEY, SCOPE_VERSION_KEY};
+pub use aggregator::{
+    OVERFLOW_KEY, SCOPE, SCOPE_NAME_KEY, SCOPE_VERSION_KEY, UNLIMITED_CARDINALITY_CEILING,
+};
 pub use config::{
     Bound, Config, DEFAULT_BUCKETS_MS, DEFAULT_EXPONENTIAL_MAX_SIZE, DEFAULT_NAMESPACE, Dimension,
     EventsConfig, ExemplarsConfig, ExplicitHistogramConfig, ExponentialHistogramConfig,

@@ -16,7 +16,7 @@ use tributary_pipeline_core::prelude::*;
 use tributary_pipeline_core::testing::{self, Sink};
 
 use super::aggregator::Aggregator;
-use super::{Config, OVERFLOW_KEY, SCOPE, SpanMetricsConnector};
+use super::{Config, OVERFLOW_KEY, SCOPE, SpanMetricsConnector, UNLIMITED_CARDINALITY_CEILING};
 
 const MS: u64 = 1_000_000;
 
@@ -313,6 +313,21 @@ fn dimensions_come_from_span_then_resource_then_default() {
             .all(|p| !p.attributes.contains_key("tenant")),
         "calls_dimensions are calls' only"
     );
+}
+
+#[test]
+fn go_s_unlimited_default_still_has_a_ceiling() {
+    // Spans with a unique attribute each (a request ID as span name, say) must not grow the
+    // state without bound when the limit is left at Go's "no limit".
+    let mut agg = aggregator("{}");
+    let spans = (0..UNLIMITED_CARDINALITY_CEILING + 5)
+        .map(|i| span(&format!("req-{i}"), 2, 0, 1, vec![]))
+        .collect();
+    agg.aggregate(&request(vec![(service("a"), spans)]), 1);
+    let out = agg.flush(2, true).unwrap();
+    let calls = sums(metric(&out, "a", "traces.span.metrics.calls"));
+    assert_eq!(calls.len(), UNLIMITED_CARDINALITY_CEILING + 1);
+    assert!(calls.contains(&(format!("{OVERFLOW_KEY}=true"), 5)));
 }
 
 #[test]
