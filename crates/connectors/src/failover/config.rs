@@ -16,6 +16,8 @@ pub struct Config {
     /// How often a higher level than the current one is tried again (10m).
     #[serde(with = "tributary_confmap::duration")]
     pub retry_interval: Duration,
+    /// How a batch picks its level (`standard`).
+    pub failover_mode: FailoverMode,
     /// Deprecated in Go (since the retry of single batches made spacing levels out
     /// unnecessary): accepted and ignored, with a warning.
     #[serde(default, with = "tributary_confmap::duration::option")]
@@ -25,11 +27,25 @@ pub struct Config {
     pub max_retries: Option<i64>,
 }
 
+/// The Go failover connector's `failover_mode`.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum FailoverMode {
+    /// Stay on the level that last accepted data; try the levels above it once every
+    /// `retry_interval`.
+    #[default]
+    Standard,
+    /// Every batch starts at the highest level and falls down until a level accepts it;
+    /// nothing is remembered between batches.
+    Progressive,
+}
+
 impl Default for Config {
     fn default() -> Self {
         Config {
             priority_levels: Vec::new(),
             retry_interval: Duration::from_secs(10 * 60),
+            failover_mode: FailoverMode::Standard,
             retry_gap: None,
             max_retries: None,
         }

@@ -10,6 +10,8 @@ use tributary_pipeline_core::component::Component;
 use tributary_pipeline_core::consumer::{ConsumeError, Consumer, Next};
 use tributary_pipeline_core::pdata::SignalData;
 
+use super::config::FailoverMode;
+
 /// One priority level: the fanout to its pipelines, and their names for logs.
 pub(super) struct Level<T> {
     pub consumer: Next<T>,
@@ -28,14 +30,16 @@ struct State {
 pub(super) struct Failover<T> {
     levels: Vec<Level<T>>,
     retry_interval: Duration,
+    mode: FailoverMode,
     state: Mutex<State>,
 }
 
 impl<T: SignalData> Failover<T> {
-    pub(super) fn new(levels: Vec<Level<T>>, retry_interval: Duration) -> Self {
+    pub(super) fn new(levels: Vec<Level<T>>, retry_interval: Duration, mode: FailoverMode) -> Self {
         Failover {
             levels,
             retry_interval,
+            mode,
             state: Mutex::new(State {
                 current: 0,
                 next_retry: None,
@@ -53,6 +57,9 @@ impl<T: SignalData> Failover<T> {
     /// The level to start from, and whether this call should try the levels above it
     /// first (one call per `retry_interval` does).
     fn plan(&self) -> (usize, bool) {
+        if self.mode == FailoverMode::Progressive {
+            return (0, false);
+        }
         let now = Instant::now();
         let mut state = self.state();
         let due = state.current > 0 && state.next_retry.is_some_and(|at| now >= at);
@@ -128,7 +135,9 @@ impl<T: SignalData> Consumer<T> for Failover<T> {
         for level in start..self.levels.len() {
             match self.levels[level].consumer.consume(data.clone()).await {
                 Ok(()) => {
-                    self.failed_over(level);
+                    if self.mode == FailoverMode::Standard {
+                        self.failed_over(level);
+                    }
                     return Ok(());
                 }
                 Err(error) => {

@@ -46,5 +46,9 @@ fn create<T: SignalData>(
             })
         })
         .collect::<Result<Vec<_>, CreateError>>()?;
-    Ok(Arc::new(Failover::new(levels, config.retry_interval)))
+    Ok(Arc::new(Failover::new(
+        levels,
+        config.retry_interval,
+        config.failover_mode,
+    )))
 }

@@ -29,6 +29,7 @@
 //! |---|---|---|
 //! | `priority_levels` | required | levels of pipelines, highest priority first; every pipeline of a level gets the data, and the level fails if any of them does |
 //! | `retry_interval` | `10m` | how often, while a lower level takes the data, one batch is tried on the levels above it first |
+//! | `failover_mode` | `standard` | `standard`: stay on the level that last accepted data and try the levels above it once every `retry_interval`; `progressive`: every batch starts at the highest level and falls down until one accepts it |
 //! | `retry_gap` | | deprecated in Go (contrib PR #38064) and ignored here (a warning says so) |
 //! | `max_retries` | | deprecated in Go (contrib PR #38064) and ignored here (a warning says so); higher levels are retried for as long as they fail |
 //!
@@ -59,5 +60,5 @@ mod factory;
 #[cfg(test)]
 mod tests;
 
-pub use config::Config;
+pub use config::{Config, FailoverMode};
 pub use factory::factory;

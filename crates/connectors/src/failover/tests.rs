@@ -24,6 +24,14 @@ fn spans() -> Traces {
 
 /// A failover over one sink per level.
 fn failover(levels: usize, retry_interval: Duration) -> (Vec<Arc<Sink<Traces>>>, Failover<Traces>) {
+    failover_in(FailoverMode::Standard, levels, retry_interval)
+}
+
+fn failover_in(
+    mode: FailoverMode,
+    levels: usize,
+    retry_interval: Duration,
+) -> (Vec<Arc<Sink<Traces>>>, Failover<Traces>) {
     let sinks: Vec<_> = (0..levels).map(|_| Sink::<Traces>::new()).collect();
     let levels = sinks
         .iter()
@@ -33,7 +41,7 @@ fn failover(levels: usize, retry_interval: Duration) -> (Vec<Arc<Sink<Traces>>>,
             pipelines: format!("traces/{i}"),
         })
         .collect();
-    (sinks, Failover::new(levels, retry_interval))
+    (sinks, Failover::new(levels, retry_interval, mode))
 }
 
 #[tokio::test]
@@ -111,6 +119,38 @@ async fn fails_over_on_an_error_and_returns_when_the_primary_recovers() {
     failover.consume(spans()).await.unwrap();
     assert_eq!(sinks[0].accepted().len(), 3);
     assert_eq!(sinks[2].calls(), 0, "the third level was never needed");
+}
+
+#[test]
+fn failover_mode_takes_go_s_values() {
+    assert_eq!(
+        config("priority_levels: [[traces/a]]")
+            .unwrap()
+            .failover_mode,
+        FailoverMode::Standard
+    );
+    let c = config("priority_levels: [[traces/a]]\nfailover_mode: progressive").unwrap();
+    assert_eq!(c.failover_mode, FailoverMode::Progressive);
+    let error = config("priority_levels: [[traces/a]]\nfailover_mode: sideways").unwrap_err();
+    assert!(error.contains("failover_mode"), "{error}");
+}
+
+#[tokio::test]
+async fn progressive_mode_starts_every_batch_at_the_highest_level() {
+    let (sinks, failover) = failover_in(FailoverMode::Progressive, 2, Duration::from_secs(600));
+    sinks[0].refuse_with(Some(ConsumeError::retryable("primary down")));
+    failover.consume(spans()).await.unwrap();
+    assert_eq!((sinks[0].calls(), sinks[1].accepted().len()), (1, 1));
+    // No memory of the failure: the next batch tries the primary first again, and takes
+    // it as soon as it recovers, without waiting for retry_interval.
+    failover.consume(spans()).await.unwrap();
+    assert_eq!((sinks[0].calls(), sinks[1].accepted().len()), (2, 2));
+    sinks[0].refuse_with(None);
+    failover.consume(spans()).await.unwrap();
+    assert_eq!(
+        (sinks[0].accepted().len(), sinks[1].accepted().len()),
+        (1, 2)
+    );
 }
 
 #[tokio::test]
