@@ -621,6 +621,24 @@ pub enum MetricsLevel {
     Detailed,
 }
 
+impl MetricsLevel {
+    /// Whether a metric family is recorded at this level. As in the Go Collector: `basic`
+    /// has the receiver, processor and exporter counts, queues and process metrics;
+    /// `normal` adds the batch processor's; `detailed` adds its byte sizes.
+    pub fn shows(self, name: &str) -> bool {
+        let level = if name.starts_with("otelcol_processor_batch_") {
+            if name.ends_with("_bytes") {
+                MetricsLevel::Detailed
+            } else {
+                MetricsLevel::Normal
+            }
+        } else {
+            MetricsLevel::Basic
+        };
+        self != MetricsLevel::None && self >= level
+    }
+}
+
 /// `service::telemetry::logs`: the collector's own logs, zap's keys.
 #[derive(Clone, Debug, PartialEq, Deserialize)]
 #[serde(default, deny_unknown_fields)]

@@ -180,3 +180,14 @@ fn unknown_keys_are_refused() {
         .unwrap_err();
     assert!(error.to_string().contains("colour"), "{error}");
 }
+
+#[test]
+fn levels_gate_as_in_go() {
+    let batch = "otelcol_processor_batch_batch_send_size";
+    let bytes = "otelcol_processor_batch_batch_send_size_bytes";
+    let basic = "otelcol_exporter_sent_spans";
+    assert!(!MetricsLevel::None.shows(basic));
+    assert!(MetricsLevel::Basic.shows(basic) && !MetricsLevel::Basic.shows(batch));
+    assert!(MetricsLevel::Normal.shows(batch) && !MetricsLevel::Normal.shows(bytes));
+    assert!(MetricsLevel::Detailed.shows(bytes));
+}

@@ -154,7 +154,7 @@ fn unit_suffix(name: &str) -> Option<&'static str> {
 
 /// The instrumentation scope the Go Collector records a metric under, shown as
 /// `otel_scope_name` so dashboards that filter on it keep matching.
-fn scope_name(name: &str) -> &'static str {
+pub(crate) fn scope_name(name: &str) -> &'static str {
     if name.starts_with("otelcol_receiver_") {
         "go.opentelemetry.io/collector/receiver/receiverhelper"
     } else if name.starts_with("otelcol_exporter_") {

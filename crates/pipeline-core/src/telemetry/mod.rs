@@ -16,6 +16,7 @@ mod receiver_metrics;
 mod spans;
 
 pub use exporter_metrics::ExporterMetrics;
+pub(crate) use metrics::scope_name;
 pub use metrics::{
     Counter, Gauge, GaugeFn, MetricKind, MetricSnapshot, MetricsRegistry, PrometheusNaming,
 };
