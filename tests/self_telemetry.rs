@@ -47,9 +47,18 @@ service:
     )
 }
 
-fn monitored_config(http: u16, monitor_grpc: u16, monitor_http: u16, dir: &Path) -> String {
+fn monitored_config(
+    http: u16,
+    zpages: u16,
+    monitor_grpc: u16,
+    monitor_http: u16,
+    dir: &Path,
+) -> String {
     format!(
-        r#"receivers:
+        r#"extensions:
+  zpages:
+    endpoint: "127.0.0.1:{zpages}"
+receivers:
   otlp:
     protocols:
       http: {{ endpoint: "127.0.0.1:{http}" }}
@@ -57,6 +66,7 @@ exporters:
   file:
     path: "{out}"
 service:
+  extensions: [zpages]
   telemetry:
     resource: {{ deployment.environment: e2e }}
     logs:
@@ -149,11 +159,11 @@ fn own_metrics_spans_and_logs_reach_a_second_collector_over_otlp() {
     wait_listening(([127, 0, 0, 1], monitor_grpc).into(), PATIENCE);
     wait_listening(([127, 0, 0, 1], monitor_http).into(), PATIENCE);
 
-    let http = free_port();
+    let (http, zpages) = (free_port(), free_port());
     let monitored_path = dir.path().join("monitored.yaml");
     std::fs::write(
         &monitored_path,
-        monitored_config(http, monitor_grpc, monitor_http, dir.path()),
+        monitored_config(http, zpages, monitor_grpc, monitor_http, dir.path()),
     )
     .unwrap();
     let mut monitored = Proc::spawn(
@@ -229,6 +239,45 @@ fn own_metrics_spans_and_logs_reach_a_second_collector_over_otlp() {
                 })
                 .then_some(())
         },
+    );
+
+    // zpages: the pipelines with their components, the extension, the gates, the spans.
+    let zpages: SocketAddr = ([127, 0, 0, 1], zpages).into();
+    let page = |path: &str| {
+        let response = get(zpages, path);
+        assert_eq!(response.status, 200, "{path}");
+        assert!(
+            response
+                .header("content-type")
+                .is_some_and(|t| t.starts_with("text/html")),
+            "{path}"
+        );
+        response.text()
+    };
+    let pipelinez = page("/debug/pipelinez");
+    assert!(
+        pipelinez.contains("<td>traces</td>")
+            && pipelinez.contains("otlp (OK)")
+            && pipelinez.contains("file (OK)"),
+        "{pipelinez}"
+    );
+    assert!(page("/debug/extensionz").contains("<td>zpages</td>"));
+    assert!(page("/debug/servicez").contains("tributary-gateway"));
+    assert!(page("/debug/featurez").contains("<td>"));
+    let tracez = page("/debug/tracez");
+    assert!(
+        tracez.contains("receiver/otlp/TraceDataReceived"),
+        "{tracez}"
+    );
+    let samples = page("/debug/tracez?zspanname=exporter%2Ffile%2Ftraces&ztype=1&zlatencybucket=0");
+    assert!(
+        samples.contains("exporter/file/traces: latency"),
+        "{samples}"
+    );
+    assert_eq!(
+        get(zpages, "/debug/expvarz").status,
+        404,
+        "expvar is off by default"
     );
 
     monitored.signal("TERM");
