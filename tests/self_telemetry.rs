@@ -17,7 +17,7 @@ use common::*;
 /// How long anything that should happen promptly may take on a busy 2-core machine.
 const PATIENCE: Duration = Duration::from_secs(60);
 
-fn monitor_config(grpc: u16, http: u16, dir: &Path) -> String {
+fn monitor_config(grpc: u16, http: u16, pprof: u16, dir: &Path) -> String {
     let file = |signal: &str| {
         format!(
             "  file/{signal}:\n    path: \"{}\"\n    flush_interval: 100ms\n",
@@ -25,7 +25,11 @@ fn monitor_config(grpc: u16, http: u16, dir: &Path) -> String {
         )
     };
     format!(
-        r#"receivers:
+        r#"extensions:
+  pprof:
+    endpoint: "127.0.0.1:{pprof}"
+    save_to_file: "{profile}"
+receivers:
   otlp:
     protocols:
       grpc: {{ endpoint: "127.0.0.1:{grpc}" }}
@@ -33,6 +37,7 @@ fn monitor_config(grpc: u16, http: u16, dir: &Path) -> String {
 exporters:
 {traces}{metrics_file}{logs}
 service:
+  extensions: [pprof]
   telemetry:
     metrics: {{ level: none }}
     traces: {{ level: none }}
@@ -44,12 +49,14 @@ service:
         traces = file("traces"),
         metrics_file = file("metrics"),
         logs = file("logs"),
+        profile = dir.join("whole-run.pprof").display(),
     )
 }
 
 fn monitored_config(
     http: u16,
     zpages: u16,
+    pprof: u16,
     monitor_grpc: u16,
     monitor_http: u16,
     dir: &Path,
@@ -58,6 +65,8 @@ fn monitored_config(
         r#"extensions:
   zpages:
     endpoint: "127.0.0.1:{zpages}"
+  pprof:
+    endpoint: "127.0.0.1:{pprof}"
 receivers:
   otlp:
     protocols:
@@ -66,7 +75,7 @@ exporters:
   file:
     path: "{out}"
 service:
-  extensions: [zpages]
+  extensions: [zpages, pprof]
   telemetry:
     resource: {{ deployment.environment: e2e }}
     logs:
@@ -152,18 +161,18 @@ fn own_metrics_spans_and_logs_reach_a_second_collector_over_otlp() {
     let monitor_path = dir.path().join("monitor.yaml");
     std::fs::write(
         &monitor_path,
-        monitor_config(monitor_grpc, monitor_http, dir.path()),
+        monitor_config(monitor_grpc, monitor_http, free_port(), dir.path()),
     )
     .unwrap();
     let mut monitor = Proc::spawn(&gateway, &["--config", monitor_path.to_str().unwrap()], &[]);
     wait_listening(([127, 0, 0, 1], monitor_grpc).into(), PATIENCE);
     wait_listening(([127, 0, 0, 1], monitor_http).into(), PATIENCE);
 
-    let (http, zpages) = (free_port(), free_port());
+    let (http, zpages, pprof) = (free_port(), free_port(), free_port());
     let monitored_path = dir.path().join("monitored.yaml");
     std::fs::write(
         &monitored_path,
-        monitored_config(http, zpages, monitor_grpc, monitor_http, dir.path()),
+        monitored_config(http, zpages, pprof, monitor_grpc, monitor_http, dir.path()),
     )
     .unwrap();
     let mut monitored = Proc::spawn(

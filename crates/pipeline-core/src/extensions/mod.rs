@@ -5,11 +5,14 @@
 //!   pipeline runs and makes progress.
 //! * [`file_storage`]: keeps exporters' sending queues on disk, so queued data survives
 //!   restarts and crashes.
+//! * `pprof` (cargo feature `pprof`): CPU profiles in pprof's format over HTTP.
 //! * [`zpages`]: HTML pages about the running collector: service, pipelines, extensions,
 //!   feature gates, and its own spans.
 
 pub mod file_storage;
 pub mod health_check;
+#[cfg(feature = "pprof")]
+pub mod pprof;
 pub mod zpages;
 
 use crate::graph::Factories;
@@ -20,6 +23,8 @@ pub fn factories() -> Factories {
     factories.add_extension(file_storage::factory());
     factories.add_extension(health_check::factory());
     factories.add_extension(zpages::factory());
+    #[cfg(feature = "pprof")]
+    factories.add_extension(pprof::factory());
     factories
 }
 
@@ -39,6 +44,12 @@ mod tests {
             "endpoint: \"127.0.0.1:{port}\"",
         )
         .await;
+    }
+
+    #[cfg(feature = "pprof")]
+    #[tokio::test]
+    async fn pprof_passes_the_conformance_suite() {
+        check_extension(super::pprof::factory(), "endpoint: \"127.0.0.1:{port}\"").await;
     }
 
     #[tokio::test]
