@@ -487,11 +487,17 @@ impl Collector {
         new.start().await?;
         let telemetry = plan.config.service.telemetry.clone();
         let wanted = telemetry.metrics.endpoint();
-        let current = running
-            .metrics_server
-            .as_ref()
-            .map(|s| s.address().to_string());
-        let server = if wanted == current {
+        // The same address, as configured or as bound (`:0` before, its port now), keeps
+        // the running endpoint: binding a second one there would fail.
+        let same = match (&wanted, running.metrics_server.as_ref()) {
+            (None, None) => true,
+            (Some(wanted), Some(current)) => {
+                wanted == current.address()
+                    || wanted.parse::<std::net::SocketAddr>().ok() == Some(current.local_addr())
+            }
+            _ => false,
+        };
+        let server = if same {
             None
         } else {
             match self.start_metrics_server(&telemetry).await {
