@@ -79,8 +79,7 @@ pub(crate) struct Inner {
     pub(crate) facilities: CollectorFacilities,
     pub(crate) resolver: Resolver,
     pub(crate) health: ServiceHealth,
-    /// Read by the `cli` feature's logging setup only.
-    #[cfg_attr(not(feature = "cli"), allow(dead_code))]
+    /// Whether the collector installs its own logging (with the `cli` feature).
     pub(crate) install_logging: bool,
     pub(crate) shutdown_timeout: Duration,
     gates: ServiceGates,
@@ -261,6 +260,12 @@ impl Collector {
         if telemetry.metrics.address.is_some() {
             tracing::warn!(
                 "service::telemetry::metrics::address is deprecated (the Go Collector ignores it since v0.123.0); configure service::telemetry::metrics::readers instead"
+            );
+        }
+        let own_logging = cfg!(feature = "cli") && self.inner.install_logging;
+        if !telemetry.logs.processors.is_empty() && !own_logging {
+            tracing::warn!(
+                "service::telemetry::logs::processors have no effect: this program logs through its own subscriber, not the collector's"
             );
         }
         let description = SelfDescription {

@@ -30,6 +30,24 @@
 //!             exporter: { otlp: { protocol: http/protobuf, endpoint: "http://monitor:4318" } }
 //! ```
 //!
+//! | key | default | meaning |
+//! |---|---|---|
+//! | `resource` | `service.name`, `service.version`, `service.instance.id` | attributes of all own telemetry; `null` removes one |
+//! | `logs::*` | see [`LogsTelemetryConfig`] | zap's keys: `level`, `development`, `encoding`, `disable_caller`, `disable_stacktrace`, `output_paths`, `error_output_paths`, `initial_fields`, `sampling`, `processors` |
+//! | `metrics::level` | `normal` | `none` (nothing recorded or served), `basic`, `normal`, `detailed`; see [`MetricsLevel::shows`] |
+//! | `metrics::readers` | a pull reader on `127.0.0.1:8888` | `pull` (Prometheus: `host`, `port`, `without_type_suffix`, `without_units`, `without_scope_info`) and `periodic` (`interval` 60000, `timeout` 30000, `exporter`) |
+//! | `metrics::address` | none | deprecated; honoured (Go ignores it since v0.123.0) with a warning |
+//! | `metrics::views` | none | refused unless empty |
+//! | `traces::level` | `basic` | `none` records no spans |
+//! | `traces::propagators` | none | accepted (`tracecontext`, `baggage`, `b3`, `b3multi`, `jaeger`, `xray`, `ottrace`); no effect, no incoming context is used |
+//! | `traces::processors`, `logs::processors` | none | `batch` (`schedule_delay` 5000 for spans / 1000 for logs, `export_timeout` 30000, `max_queue_size` 2048, `max_export_batch_size` 512, `exporter`) or `simple` (`exporter`) |
+//! | `exporter` | | one of `otlp` (`protocol`: `grpc`, `http/protobuf`, `http/json`), `otlp_http`, `otlp_grpc`, `console`; with `endpoint`, `headers` (map or `[{name, value}]`), `headers_list`, `compression` (`gzip`/`none`), `timeout` (10000), `insecure` |
+//!
+//! Refused with a reason: TLS (`https://` endpoints, `certificate`, `client_key`,
+//! `client_certificate`: send in plain text to a local collector, which can forward over
+//! TLS), `temporality_preference: delta` (the counters are cumulative), views, and
+//! `with_resource_constant_labels`.
+//!
 //! Durations of the declarative schema (`interval`, `timeout`, `schedule_delay`,
 //! `export_timeout`, the exporter's `timeout`) are integers of milliseconds, as in Go;
 //! `logs::sampling::tick` is a duration string (`10s`), as zap's is.

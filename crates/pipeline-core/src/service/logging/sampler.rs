@@ -71,7 +71,8 @@ impl Sampler {
         message.hash(&mut hasher);
         let slot = level.min(LEVELS - 1) * SLOTS + (hasher.finish() as usize % SLOTS);
         let n = self.slots[slot].count(now, self.tick);
-        n <= self.initial || (self.thereafter > 0 && (n - self.initial) % self.thereafter == 0)
+        n <= self.initial
+            || (self.thereafter > 0 && (n - self.initial).is_multiple_of(self.thereafter))
     }
 }
 

@@ -51,6 +51,7 @@ fn log_queues() -> &'static ArcSwap<LogQueues> {
 }
 
 /// Hands a log entry to every configured log processor (none: nothing happens).
+#[cfg(feature = "cli")]
 pub(crate) fn export_log(record: impl FnOnce() -> SelfLogRecord) {
     let queues = log_queues().load();
     if queues.is_empty() {
@@ -63,6 +64,7 @@ pub(crate) fn export_log(record: impl FnOnce() -> SelfLogRecord) {
 }
 
 /// Whether any log processor is configured (so the log layer builds records at all).
+#[cfg(feature = "cli")]
 pub(crate) fn exporting_logs() -> bool {
     !log_queues().load().is_empty()
 }
