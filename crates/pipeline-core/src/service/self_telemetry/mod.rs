@@ -94,7 +94,7 @@ pub(crate) struct SelfDescription {
 }
 
 impl SelfTelemetry {
-    /// Starts the pushes `config` asks for; its log processors replace the previous ones.
+    /// Starts the pushes `config` asks for.
     /// Call [`stop`](Self::stop) to flush and end them. `config` must have validated.
     pub(crate) fn start(
         config: &TelemetryConfig,
@@ -204,7 +204,15 @@ impl SelfTelemetry {
                     .await
             }));
         }
-        log_queues().store(Arc::new(logs.clone()));
+        // Added, not replacing: during a reload the outgoing configuration's processors
+        // stay until its `stop`, and a second collector in the process keeps its own.
+        if !logs.is_empty() {
+            log_queues().rcu(|current| {
+                let mut queues: LogQueues = current.iter().cloned().collect();
+                queues.extend(logs.iter().cloned());
+                queues
+            });
+        }
         SelfTelemetry {
             stop,
             tasks,

@@ -17,6 +17,9 @@ use hyper_util::rt::{TokioExecutor, TokioIo};
 use crate::pdata::otlp_json::{self, JsonRequest};
 use crate::telemetry::config::{OtlpProtocol, OtlpTarget, PushTarget};
 
+/// The most of a backend's answer that is read.
+const MAX_ANSWER_BYTES: usize = 64 * 1024;
+
 /// Why an export of the collector's own telemetry failed.
 #[derive(Debug, thiserror::Error)]
 pub(crate) enum PushError {
@@ -195,7 +198,12 @@ impl OtlpPush {
         };
         let status = response.status();
         let grpc_status_in_headers = grpc_status(response.headers());
-        let collected = response.into_body().collect().await?;
+        // The answer is read only for its status; a backend sending more than this is cut
+        // off rather than buffered.
+        let collected = http_body_util::Limited::new(response.into_body(), MAX_ANSWER_BYTES)
+            .collect()
+            .await
+            .map_err(|e| PushError::Status(format!("reading the answer: {e}")))?;
         if !status.is_success() {
             return Err(PushError::Status(format!("HTTP {status}")));
         }
@@ -222,4 +230,178 @@ fn grpc_status(headers: &http::HeaderMap) -> Option<String> {
     } else {
         format!("{code} ({message})")
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use std::io::Read as _;
+    use std::sync::{Arc, Mutex};
+
+    use http::Response;
+    use hyper::body::Incoming;
+    use hyper::service::service_fn;
+
+    use super::*;
+    use crate::pdata::proto::collector::logs::v1::ExportLogsServiceRequest;
+
+    type Seen = Arc<Mutex<Vec<(String, http::HeaderMap, Vec<u8>)>>>;
+
+    /// A one-connection-at-a-time server answering every request with `answer`; records
+    /// what it got.
+    async fn server(
+        http2: bool,
+        answer: fn() -> Response<Full<Bytes>>,
+    ) -> (std::net::SocketAddr, Seen) {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap();
+        let seen: Seen = Arc::default();
+        let recorded = Arc::clone(&seen);
+        tokio::spawn(async move {
+            while let Ok((stream, _)) = listener.accept().await {
+                let recorded = Arc::clone(&recorded);
+                let service = service_fn(move |request: http::Request<Incoming>| {
+                    let recorded = Arc::clone(&recorded);
+                    async move {
+                        let path = request.uri().path().to_string();
+                        let headers = request.headers().clone();
+                        let body = request.into_body().collect().await?.to_bytes().to_vec();
+                        recorded.lock().unwrap().push((path, headers, body));
+                        Ok::<_, hyper::Error>(answer())
+                    }
+                });
+                let io = TokioIo::new(stream);
+                if http2 {
+                    let _ = hyper::server::conn::http2::Builder::new(TokioExecutor::new())
+                        .serve_connection(io, service)
+                        .await;
+                } else {
+                    let _ = hyper::server::conn::http1::Builder::new()
+                        .serve_connection(io, service)
+                        .await;
+                }
+            }
+        });
+        (addr, seen)
+    }
+
+    fn target(protocol: OtlpProtocol, addr: std::net::SocketAddr, gzip: bool) -> PushTarget {
+        PushTarget::Otlp(OtlpTarget {
+            protocol,
+            endpoint: format!("http://{addr}"),
+            headers: vec![("x-api-key".into(), "secret".into())],
+            gzip,
+            timeout: Duration::from_secs(10),
+        })
+    }
+
+    fn ok() -> Response<Full<Bytes>> {
+        Response::new(Full::new(Bytes::new()))
+    }
+
+    #[tokio::test]
+    async fn http_json_with_gzip_and_headers() {
+        let (addr, seen) = server(false, ok).await;
+        let push = OtlpPush::new(target(OtlpProtocol::HttpJson, addr, true), PushSignal::Logs);
+        push.push(&ExportLogsServiceRequest::default())
+            .await
+            .unwrap();
+        let seen = seen.lock().unwrap();
+        let (path, headers, body) = &seen[0];
+        assert_eq!(path, "/v1/logs");
+        assert_eq!(headers["x-api-key"], "secret");
+        assert_eq!(headers["content-type"], "application/json");
+        assert_eq!(headers["content-encoding"], "gzip");
+        let mut json = String::new();
+        flate2::read::GzDecoder::new(&body[..])
+            .read_to_string(&mut json)
+            .unwrap();
+        assert_eq!(json, r#"{"resourceLogs":[]}"#);
+    }
+
+    #[tokio::test]
+    async fn an_http_error_status_is_an_error() {
+        let (addr, _) = server(false, || {
+            Response::builder()
+                .status(503)
+                .body(Full::new(Bytes::new()))
+                .unwrap()
+        })
+        .await;
+        let push = OtlpPush::new(
+            target(OtlpProtocol::HttpProtobuf, addr, false),
+            PushSignal::Traces,
+        );
+        let error = push
+            .push(&crate::pdata::proto::collector::trace::v1::ExportTraceServiceRequest::default())
+            .await
+            .unwrap_err();
+        assert!(error.to_string().contains("503"), "{error}");
+    }
+
+    #[tokio::test]
+    async fn grpc_frames_the_message_and_reads_the_status() {
+        let (addr, seen) = server(true, || {
+            Response::builder()
+                .header("content-type", "application/grpc")
+                .header("grpc-status", "14")
+                .header("grpc-message", "unavailable")
+                .body(Full::new(Bytes::new()))
+                .unwrap()
+        })
+        .await;
+        let push = OtlpPush::new(target(OtlpProtocol::Grpc, addr, false), PushSignal::Metrics);
+        let error = push
+            .push(
+                &crate::pdata::proto::collector::metrics::v1::ExportMetricsServiceRequest::default(
+                ),
+            )
+            .await
+            .unwrap_err();
+        assert!(
+            error.to_string().contains("gRPC status 14 (unavailable)"),
+            "{error}"
+        );
+        let seen = seen.lock().unwrap();
+        let (path, headers, body) = &seen[0];
+        assert_eq!(
+            path,
+            "/opentelemetry.proto.collector.metrics.v1.MetricsService/Export"
+        );
+        assert_eq!(headers["content-type"], "application/grpc");
+        assert_eq!(body, &[0, 0, 0, 0, 0], "an empty message, framed");
+    }
+
+    #[tokio::test]
+    async fn a_huge_answer_is_cut_off() {
+        let (addr, _) = server(false, || {
+            Response::new(Full::new(Bytes::from(vec![b'x'; 10 * MAX_ANSWER_BYTES])))
+        })
+        .await;
+        let push = OtlpPush::new(
+            target(OtlpProtocol::HttpProtobuf, addr, false),
+            PushSignal::Logs,
+        );
+        let error = push
+            .push(&ExportLogsServiceRequest::default())
+            .await
+            .unwrap_err();
+        assert!(error.to_string().contains("reading the answer"), "{error}");
+    }
+
+    #[tokio::test]
+    async fn nobody_listening_is_a_connect_error() {
+        let addr = {
+            let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+            l.local_addr().unwrap()
+        };
+        let push = OtlpPush::new(
+            target(OtlpProtocol::HttpProtobuf, addr, false),
+            PushSignal::Logs,
+        );
+        let error = push
+            .push(&ExportLogsServiceRequest::default())
+            .await
+            .unwrap_err();
+        assert!(matches!(error, PushError::Connect(..)), "{error}");
+    }
 }
