@@ -167,3 +167,22 @@ fn an_output_that_cannot_be_opened_is_an_error() {
         "{error}"
     );
 }
+
+#[test]
+fn an_output_that_fails_to_write_is_reported_to_the_error_outputs() {
+    let dir = tempfile::tempdir().unwrap();
+    let errors = dir.path().join("errors.log");
+    let config = LogsTelemetryConfig {
+        // Every write to /dev/full fails (no space left on device).
+        output_paths: vec!["/dev/full".into()],
+        error_output_paths: vec![errors.display().to_string()],
+        ..config()
+    };
+    let settings = LogSettings::open(&config).unwrap();
+    let subscriber = tracing_subscriber::registry().with(ZapLayer {
+        settings: Arc::new(ArcSwap::from_pointee(settings)),
+    });
+    tracing::subscriber::with_default(subscriber, || tracing::info!("lost"));
+    let reported = std::fs::read_to_string(&errors).unwrap();
+    assert!(reported.contains("write error"), "{reported}");
+}
