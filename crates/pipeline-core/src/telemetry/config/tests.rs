@@ -1,6 +1,7 @@
 use tributary_confmap::Conf;
 
 use super::*;
+use std::time::Duration;
 
 fn decode(yaml: &str) -> TelemetryConfig {
     Conf::from_yaml(yaml).unwrap().as_value().decode().unwrap()
