@@ -219,27 +219,24 @@ service:
     let status = gateway.wait_exit(Duration::from_secs(60));
     let output = gateway.output();
     assert!(status.success(), "exit status {status}:\n{output}");
-    let losses: Vec<&str> = output
+    // Log entries are zap's console lines: time, level, caller, message, then the fields
+    // as one JSON object.
+    let losses: Vec<serde_json::Value> = output
         .lines()
-        .filter(|l| l.contains("dropped_items="))
+        .filter_map(|l| l.rsplit('\t').next())
+        .filter_map(|fields| serde_json::from_str::<serde_json::Value>(fields).ok())
+        .filter(|fields| fields.get("dropped_items").is_some())
         .collect();
-    for line in &losses {
-        println!("{line}");
-        assert!(
-            line.contains("otelcol.component.id=otlp/dead"),
-            "a loss logged without the dead exporter's ID: {line}"
+    for fields in &losses {
+        println!("{fields}");
+        assert_eq!(
+            fields["otelcol.component.id"], "otlp/dead",
+            "a loss logged without the dead exporter's ID: {fields}"
         );
     }
     let lost: u64 = losses
         .iter()
-        .filter_map(|l| {
-            l.split("dropped_items=")
-                .nth(1)?
-                .split(' ')
-                .next()?
-                .parse::<u64>()
-                .ok()
-        })
+        .filter_map(|fields| fields["dropped_items"].as_u64())
         .sum();
     assert_eq!(
         lost as f64,

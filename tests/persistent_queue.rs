@@ -593,7 +593,8 @@ fn damaged_segments_are_counted_located_and_skipped_and_the_rest_delivered() {
         .unwrap_or_else(|| panic!("the damaged record is not logged:\n{output}"));
     let oldest_name = oldest.file_name().unwrap().to_str().unwrap();
     assert!(
-        skipped.contains(oldest_name) && skipped.contains(&format!("offset={}", flipped.offset)),
+        skipped.contains(oldest_name)
+            && skipped.contains(&format!("\"offset\":{}", flipped.offset)),
         "the log locates the damaged record ({oldest_name} offset {}): {skipped}",
         flipped.offset
     );
@@ -601,7 +602,8 @@ fn damaged_segments_are_counted_located_and_skipped_and_the_rest_delivered() {
         .unwrap_or_else(|| panic!("the torn tail is not logged:\n{output}"));
     let newest_name = newest.file_name().unwrap().to_str().unwrap();
     assert!(
-        truncated.contains(newest_name) && truncated.contains(&format!("offset={}", torn.offset)),
+        truncated.contains(newest_name)
+            && truncated.contains(&format!("\"offset\":{}", torn.offset)),
         "the log locates the torn record ({newest_name} offset {}): {truncated}",
         torn.offset
     );

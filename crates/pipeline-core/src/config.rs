@@ -61,181 +61,10 @@ pub struct PipelineConfig {
     pub exporters: Vec<ComponentId>,
 }
 
-/// `service::telemetry::metrics`: the collector's own metrics endpoint.
-///
-/// The endpoint's address is `address` (the Go Collector's older form) or the first
-/// Prometheus pull reader (its newer form):
-///
-/// ```yaml
-/// metrics:
-///   readers:
-///     - pull: { exporter: { prometheus: { host: 127.0.0.1, port: 8888 } } }
-/// ```
-#[derive(Clone, Debug, PartialEq, Deserialize)]
-#[serde(default, deny_unknown_fields)]
-pub struct MetricsTelemetryConfig {
-    /// `none`, `basic`, `normal` (default) or `detailed`; `none` serves no endpoint.
-    pub level: MetricsLevel,
-    /// Where the Prometheus endpoint listens (`127.0.0.1:8888`).
-    pub address: String,
-    /// Metric readers; only Prometheus pull readers are supported.
-    pub readers: Vec<MetricReader>,
-}
-
-impl Default for MetricsTelemetryConfig {
-    fn default() -> Self {
-        MetricsTelemetryConfig {
-            level: MetricsLevel::Normal,
-            address: "127.0.0.1:8888".into(),
-            readers: Vec::new(),
-        }
-    }
-}
-
-impl MetricsTelemetryConfig {
-    /// Where the endpoint listens: the first pull reader's host and port, else `address`;
-    /// `None` when the level is `none`.
-    pub fn endpoint(&self) -> Option<String> {
-        if self.level == MetricsLevel::None {
-            return None;
-        }
-        let from_reader = self.readers.iter().find_map(|r| {
-            let p = &r.pull.as_ref()?.exporter.prometheus;
-            let host = p.host.as_deref().unwrap_or("127.0.0.1");
-            // An IPv6 host may come bracketed (`"[::1]"`) or not (`"::1"`).
-            let host = host
-                .strip_prefix('[')
-                .and_then(|h| h.strip_suffix(']'))
-                .unwrap_or(host);
-            Some(if host.contains(':') {
-                format!("[{host}]:{}", p.port)
-            } else {
-                format!("{host}:{}", p.port)
-            })
-        });
-        Some(from_reader.unwrap_or_else(|| self.address.clone()))
-    }
-}
-
-/// One entry of `service::telemetry::metrics::readers`.
-#[derive(Clone, Debug, PartialEq, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct MetricReader {
-    /// A pull reader (scraped).
-    pub pull: Option<PullReader>,
-}
-
-/// `pull: { exporter: { prometheus: ... } }`.
-#[derive(Clone, Debug, PartialEq, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct PullReader {
-    /// The exporter serving the pull endpoint.
-    pub exporter: PullExporter,
-}
-
-/// `exporter: { prometheus: ... }`.
-#[derive(Clone, Debug, PartialEq, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct PullExporter {
-    /// The Prometheus endpoint.
-    pub prometheus: PrometheusEndpoint,
-}
-
-/// `prometheus: { host, port }`, plus the Go Collector's naming switches, which this
-/// collector always behaves as set to true (no type or unit suffixes, no scope info).
-#[derive(Clone, Debug, PartialEq, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct PrometheusEndpoint {
-    /// Host to bind (127.0.0.1 when absent).
-    pub host: Option<String>,
-    /// Port to bind.
-    pub port: u16,
-    /// Accepted for compatibility; names never carry a type suffix.
-    pub without_type_suffix: Option<bool>,
-    /// Accepted for compatibility; names never carry a unit suffix.
-    pub without_units: Option<bool>,
-    /// Accepted for compatibility; no scope info is added.
-    pub without_scope_info: Option<bool>,
-}
-
-/// How much of the collector's own metrics is recorded.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum MetricsLevel {
-    /// Nothing; no endpoint.
-    None,
-    /// The essentials.
-    Basic,
-    /// The default.
-    #[default]
-    Normal,
-    /// Everything.
-    Detailed,
-}
-
-/// `service::telemetry::logs`: the collector's own logs.
-#[derive(Clone, Debug, Default, PartialEq, Deserialize)]
-#[serde(default, deny_unknown_fields)]
-pub struct LogsTelemetryConfig {
-    /// Minimum level: `debug`, `info` (default), `warn`, `error`.
-    pub level: LogLevel,
-    /// `console` (human-readable text, default) or `json`.
-    pub encoding: LogEncoding,
-}
-
-/// The minimum level of the collector's own logs. The Go Collector's `dpanic`, `panic`
-/// and `fatal` mean `error` here.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum LogLevel {
-    /// Everything, including per-request detail.
-    Debug,
-    /// Normal operation.
-    #[default]
-    Info,
-    /// Problems the collector works around.
-    Warn,
-    /// Failures.
-    #[serde(alias = "dpanic", alias = "panic", alias = "fatal")]
-    Error,
-}
-
-impl LogLevel {
-    /// The `tracing` filter directive for this level.
-    pub fn as_directive(self) -> &'static str {
-        match self {
-            LogLevel::Debug => "debug",
-            LogLevel::Info => "info",
-            LogLevel::Warn => "warn",
-            LogLevel::Error => "error",
-        }
-    }
-}
-
-/// The format of the collector's own logs.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum LogEncoding {
-    /// Human-readable text.
-    #[default]
-    Console,
-    /// One JSON object per line.
-    Json,
-}
-
-/// `service::telemetry`.
-#[derive(Clone, Debug, Default, PartialEq, Deserialize)]
-#[serde(default, deny_unknown_fields)]
-pub struct TelemetryConfig {
-    /// Attributes of the collector's own telemetry, over the defaults `service.name`,
-    /// `service.version` and `service.instance.id` (random per process); `null` removes
-    /// one. The metrics endpoint shows them on `target_info`, as the Go Collector does.
-    pub resource: BTreeMap<String, Option<String>>,
-    /// The collector's own metrics.
-    pub metrics: MetricsTelemetryConfig,
-    /// The collector's own logs.
-    pub logs: LogsTelemetryConfig,
-}
+pub use crate::telemetry::config::{
+    LogEncoding, LogLevel, LogsTelemetryConfig, MetricReader, MetricsLevel, MetricsTelemetryConfig,
+    PrometheusEndpoint, PullExporter, PullReader, TelemetryConfig,
+};
 
 /// The `service` section: which extensions run and how components form pipelines.
 #[derive(Clone, Debug, Default, PartialEq, Deserialize)]
@@ -245,7 +74,7 @@ pub struct ServiceConfig {
     pub extensions: Vec<ComponentId>,
     /// The pipelines, by ID.
     pub pipelines: BTreeMap<PipelineId, PipelineConfig>,
-    /// The collector's own logs and metrics.
+    /// The collector's own logs, metrics and spans.
     pub telemetry: TelemetryConfig,
 }
 
@@ -386,31 +215,5 @@ impl CollectorConfig {
     /// The document the configuration was read from.
     pub fn conf(&self) -> &Conf {
         &self.conf
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn metrics(yaml: &str) -> MetricsTelemetryConfig {
-        Conf::from_yaml(yaml).unwrap().as_value().decode().unwrap()
-    }
-
-    /// Issue 13: a bracketed IPv6 host passed validate and failed at start.
-    #[test]
-    fn a_pull_reader_host_may_be_bracketed_or_not() {
-        for host in ["\"[::1]\"", "\"::1\""] {
-            let config = metrics(&format!(
-                "readers: [{{ pull: {{ exporter: {{ prometheus: {{ host: {host}, port: 8888 }} }} }} }}]"
-            ));
-            let endpoint = config.endpoint().unwrap();
-            assert_eq!(endpoint, "[::1]:8888");
-            assert!(endpoint.parse::<std::net::SocketAddr>().is_ok());
-        }
-        let config = metrics(
-            "readers: [{ pull: { exporter: { prometheus: { host: 0.0.0.0, port: 9 } } } }]",
-        );
-        assert_eq!(config.endpoint().unwrap(), "0.0.0.0:9");
     }
 }

@@ -555,7 +555,7 @@ where
 }
 
 /// Hands `data` to `next` and records the outcome in `metrics`
-/// (`otelcol_receiver_accepted_<items>` or `..._refused_<items>`). Data without items
+/// (`otelcol_receiver_accepted_<items>` or `..._refused_<items>`, and the receive span). Data without items
 /// succeeds without reaching the pipeline.
 pub async fn deliver<T: SignalData>(
     next: &Next<T>,
@@ -566,8 +566,9 @@ pub async fn deliver<T: SignalData>(
     if items == 0 {
         return Ok(());
     }
+    let started = std::time::SystemTime::now();
     let outcome = next.consume(data).await;
-    metrics.record(items, &outcome);
+    metrics.record_operation(started, items, &outcome);
     outcome
 }
 

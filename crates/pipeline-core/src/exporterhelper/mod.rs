@@ -262,8 +262,7 @@ pub fn build<T: SignalData>(
             retry,
             stop_retries.clone(),
         ),
-        metrics.sent.clone(),
-        metrics.send_failed.clone(),
+        metrics.clone(),
     ));
     let queue_config = &config.sending_queue;
     let queue = OnceLock::new();

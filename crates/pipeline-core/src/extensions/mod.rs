@@ -5,9 +5,15 @@
 //!   pipeline runs and makes progress.
 //! * [`file_storage`]: keeps exporters' sending queues on disk, so queued data survives
 //!   restarts and crashes.
+//! * `pprof` (cargo feature `pprof`): CPU profiles in pprof's format over HTTP.
+//! * [`zpages`]: HTML pages about the running collector: service, pipelines, extensions,
+//!   feature gates, and its own spans.
 
 pub mod file_storage;
 pub mod health_check;
+#[cfg(feature = "pprof")]
+pub mod pprof;
+pub mod zpages;
 
 use crate::graph::Factories;
 
@@ -16,6 +22,9 @@ pub fn factories() -> Factories {
     let mut factories = Factories::new();
     factories.add_extension(file_storage::factory());
     factories.add_extension(health_check::factory());
+    factories.add_extension(zpages::factory());
+    #[cfg(feature = "pprof")]
+    factories.add_extension(pprof::factory());
     factories
 }
 
@@ -35,5 +44,16 @@ mod tests {
             "endpoint: \"127.0.0.1:{port}\"",
         )
         .await;
+    }
+
+    #[cfg(feature = "pprof")]
+    #[tokio::test]
+    async fn pprof_passes_the_conformance_suite() {
+        check_extension(super::pprof::factory(), "endpoint: \"127.0.0.1:{port}\"").await;
+    }
+
+    #[tokio::test]
+    async fn zpages_passes_the_conformance_suite() {
+        check_extension(super::zpages::factory(), "endpoint: \"127.0.0.1:{port}\"").await;
     }
 }

@@ -12,8 +12,9 @@ use tributary_confmap::{Conf, Resolver, redact_userinfo};
 use super::gates::ServiceGates;
 #[cfg(feature = "cli")]
 use super::logging;
-use super::telemetry::MetricsServer;
-use crate::component::{BuildInfo, CollectorFacilities, StatusRegistry};
+use super::self_telemetry::{SelfDescription, SelfTelemetry};
+use super::telemetry::{Exposition, MetricsServer};
+use crate::component::{BuildInfo, CollectorFacilities, ConfigError, StatusRegistry};
 use crate::config::{ConfigErrors, TelemetryConfig};
 use crate::graph::{Factories, Graph, Plan, StartError};
 use crate::health::ServiceHealth;
@@ -51,12 +52,25 @@ pub enum CollectorError {
     NotRunning,
 }
 
-/// What is running: the graph and the endpoint serving internal metrics.
+/// What is running: the graph, the endpoint serving internal metrics, and the pushes of
+/// the collector's own telemetry.
 #[derive(Default)]
 struct Running {
     graph: Option<Graph>,
     telemetry: TelemetryConfig,
     metrics_server: Option<MetricsServer>,
+    self_telemetry: Option<SelfTelemetry>,
+}
+
+/// What a reload starts before it switches over.
+struct Successor {
+    graph: Graph,
+    telemetry: TelemetryConfig,
+    /// A new metrics endpoint if its address changed (`Some(None)`: turned off).
+    server: Option<Option<MetricsServer>>,
+    /// The log outputs, opened.
+    #[cfg(feature = "cli")]
+    logs: Option<logging::LogSettings>,
 }
 
 pub(crate) struct Inner {
@@ -65,8 +79,7 @@ pub(crate) struct Inner {
     pub(crate) facilities: CollectorFacilities,
     pub(crate) resolver: Resolver,
     pub(crate) health: ServiceHealth,
-    /// Read by the `cli` feature's logging setup only.
-    #[cfg_attr(not(feature = "cli"), allow(dead_code))]
+    /// Whether the collector installs its own logging (with the `cli` feature).
     pub(crate) install_logging: bool,
     pub(crate) shutdown_timeout: Duration,
     gates: ServiceGates,
@@ -77,6 +90,8 @@ pub(crate) struct Inner {
     reload_failures: Counter,
     /// The `target_info` series of the current `service::telemetry::resource`.
     target_info: std::sync::Mutex<Option<crate::telemetry::Gauge>>,
+    /// When the collector was made: the start of its cumulative counters.
+    created: std::time::SystemTime,
 }
 
 /// A collector: built by [`Collector::builder`], then [`run`](Collector::run) until
@@ -153,6 +168,7 @@ impl Collector {
                 reloads,
                 reload_failures,
                 target_info: std::sync::Mutex::new(None),
+                created: std::time::SystemTime::now(),
             }),
         }
     }
@@ -225,7 +241,39 @@ impl Collector {
 
     async fn plan(&self) -> Result<Plan, CollectorError> {
         let conf = self.inner.resolver.resolve().await?;
-        Ok(Plan::from_conf(&conf, &self.inner.factories)?)
+        let plan = Plan::from_conf(&conf, &self.inner.factories)?;
+        let problems = plan.config.service.telemetry.validate();
+        if !problems.is_empty() {
+            return Err(ConfigErrors(
+                problems
+                    .into_iter()
+                    .map(|p| ConfigError::at(format!("service::telemetry::{}", p.path), p.message))
+                    .collect(),
+            )
+            .into());
+        }
+        Ok(plan)
+    }
+
+    /// Starts pushing the collector's own telemetry as `telemetry` says.
+    fn start_self_telemetry(&self, telemetry: &TelemetryConfig) -> SelfTelemetry {
+        if telemetry.metrics.address.is_some() {
+            tracing::warn!(
+                "service::telemetry::metrics::address is deprecated (the Go Collector ignores it since v0.123.0); configure service::telemetry::metrics::readers instead"
+            );
+        }
+        let own_logging = cfg!(feature = "cli") && self.inner.install_logging;
+        if !telemetry.logs.processors.is_empty() && !own_logging {
+            tracing::warn!(
+                "service::telemetry::logs::processors have no effect: this program logs through its own subscriber, not the collector's"
+            );
+        }
+        let description = SelfDescription {
+            resource: super::telemetry::resource(&self.inner.build_info, &telemetry.resource),
+            version: self.inner.build_info.version.clone(),
+            started: self.inner.created,
+        };
+        SelfTelemetry::start(telemetry, &self.inner.facilities.metrics, &description)
     }
 
     /// Starts the pipelines and runs until [`shutdown`](Self::shutdown): watches the
@@ -246,7 +294,9 @@ impl Collector {
         let plan = self.plan().await?;
         #[cfg(feature = "cli")]
         if self.inner.install_logging {
-            logging::install(&plan.config.service.telemetry.logs);
+            logging::install(&plan.config.service.telemetry.logs).map_err(|message| {
+                ConfigErrors::from(ConfigError::at("service::telemetry::logs", message))
+            })?;
         }
         let graph = Graph::build(&plan, &self.inner.factories, &self.inner.facilities, None)?;
         graph.start().await?;
@@ -259,6 +309,7 @@ impl Collector {
                 return Err(error);
             }
         };
+        let self_telemetry = self.start_self_telemetry(&telemetry);
         self.inner.health.set_pipelines(graph.pipeline_probes());
         self.inner.health.set_running(true);
         {
@@ -266,6 +317,7 @@ impl Collector {
             running.graph = Some(graph);
             running.telemetry = telemetry;
             running.metrics_server = metrics_server;
+            running.self_telemetry = Some(self_telemetry);
         }
         tracing::info!(
             command = %self.inner.build_info.command,
@@ -308,6 +360,10 @@ impl Collector {
         if let Some(server) = running.metrics_server.take() {
             server.stop().await;
         }
+        // Last: the final push carries what the drain did.
+        if let Some(pushes) = running.self_telemetry.take() {
+            pushes.stop().await;
+        }
         tracing::info!("shutdown complete");
         Ok(())
     }
@@ -319,7 +375,8 @@ impl Collector {
         let Some(address) = telemetry.metrics.endpoint() else {
             return Ok(None);
         };
-        MetricsServer::start(self.inner.facilities.metrics.clone(), &address)
+        let exposition = Exposition::of(&telemetry.metrics, &self.inner.build_info.version);
+        MetricsServer::start(self.inner.facilities.metrics.clone(), &address, exposition)
             .await
             .map(Some)
             .map_err(|source| CollectorError::Telemetry { address, source })
@@ -344,7 +401,13 @@ impl Collector {
             return Err(CollectorError::NotRunning);
         };
         match self.build_successor(&old, &running).await {
-            Ok((new, telemetry, server)) => {
+            Ok(Successor {
+                graph: new,
+                telemetry,
+                server,
+                #[cfg(feature = "cli")]
+                logs,
+            }) => {
                 new.switch_over();
                 // The health check reads the pipelines that now take the data, not the
                 // retiring ones draining below.
@@ -356,10 +419,23 @@ impl Collector {
                         previous.stop().await;
                     }
                     running.metrics_server = server;
+                } else if let Some(current) = &running.metrics_server {
+                    current.set_exposition(Exposition::of(
+                        &telemetry.metrics,
+                        &self.inner.build_info.version,
+                    ));
+                }
+                // Go rebuilds its telemetry on every reload; here only a changed section
+                // restarts the pushes (the new ones first, so no entry goes unexported).
+                if telemetry != running.telemetry || running.self_telemetry.is_none() {
+                    let next = self.start_self_telemetry(&telemetry);
+                    if let Some(previous) = running.self_telemetry.replace(next) {
+                        previous.stop().await;
+                    }
                 }
                 #[cfg(feature = "cli")]
-                if self.inner.install_logging {
-                    logging::apply(&telemetry.logs);
+                if let Some(settings) = logs {
+                    logging::apply(&telemetry.logs, settings);
                 }
                 self.show_resource(&telemetry.resource);
                 running.telemetry = telemetry;
@@ -385,8 +461,22 @@ impl Collector {
         &self,
         old: &Graph,
         running: &Running,
-    ) -> Result<(Graph, TelemetryConfig, Option<Option<MetricsServer>>), CollectorError> {
+    ) -> Result<Successor, CollectorError> {
         let plan = self.plan().await?;
+        // The log outputs open before anything starts: one that cannot be opened refuses
+        // the reload like any other invalid setting.
+        #[cfg(feature = "cli")]
+        let logs = if self.inner.install_logging {
+            Some(
+                logging::LogSettings::open(&plan.config.service.telemetry.logs).map_err(
+                    |message| {
+                        ConfigErrors::from(ConfigError::at("service::telemetry::logs", message))
+                    },
+                )?,
+            )
+        } else {
+            None
+        };
         let take_over = self
             .inner
             .gates
@@ -402,11 +492,17 @@ impl Collector {
         new.start().await?;
         let telemetry = plan.config.service.telemetry.clone();
         let wanted = telemetry.metrics.endpoint();
-        let current = running
-            .metrics_server
-            .as_ref()
-            .map(|s| s.address().to_string());
-        let server = if wanted == current {
+        // The same address, as configured or as bound (`:0` before, its port now), keeps
+        // the running endpoint: binding a second one there would fail.
+        let same = match (&wanted, running.metrics_server.as_ref()) {
+            (None, None) => true,
+            (Some(wanted), Some(current)) => {
+                wanted == current.address()
+                    || wanted.parse::<std::net::SocketAddr>().ok() == Some(current.local_addr())
+            }
+            _ => false,
+        };
+        let server = if same {
             None
         } else {
             match self.start_metrics_server(&telemetry).await {
@@ -417,6 +513,12 @@ impl Collector {
                 }
             }
         };
-        Ok((new, telemetry, server))
+        Ok(Successor {
+            graph: new,
+            telemetry,
+            server,
+            #[cfg(feature = "cli")]
+            logs,
+        })
     }
 }

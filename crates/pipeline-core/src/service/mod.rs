@@ -21,6 +21,7 @@ mod logging;
 mod process;
 #[cfg(feature = "cli")]
 mod redact;
+mod self_telemetry;
 mod telemetry;
 
 pub use crate::health::{PipelineHealth, ReloadOutcome, ServiceHealth};

@@ -10,8 +10,11 @@ use axum::http::header::CONTENT_TYPE;
 use axum::routing::get;
 use hyper_util::service::TowerToHyperService;
 
+use arc_swap::ArcSwap;
+
 use crate::server::{RunningServer, ServerOptions};
-use crate::telemetry::MetricsRegistry;
+use crate::telemetry::config::{MetricsLevel, MetricsTelemetryConfig};
+use crate::telemetry::{MetricsRegistry, PrometheusNaming};
 
 /// Registers the Go Collector's process metrics: uptime, CPU seconds, resident memory.
 pub(crate) fn register_process_metrics(registry: &MetricsRegistry) {
@@ -58,9 +61,36 @@ fn process_rss_bytes() -> Option<f64> {
     (page > 0).then_some(pages * page as f64)
 }
 
+/// How `/metrics` renders: names and the level's families.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub(crate) struct Exposition {
+    pub naming: PrometheusNaming,
+    pub level: MetricsLevel,
+}
+
+impl Exposition {
+    /// The Go Collector's rendering for `config`: the default endpoint has no suffixes
+    /// and no scope labels; a configured pull reader has them unless switched off.
+    pub(crate) fn of(config: &MetricsTelemetryConfig, version: &str) -> Exposition {
+        let naming = match config.prometheus() {
+            None => PrometheusNaming::default(),
+            Some(p) => PrometheusNaming {
+                type_suffix: !p.without_type_suffix,
+                units: !p.without_units,
+                scope_version: (!p.without_scope_info).then(|| version.to_string()),
+            },
+        };
+        Exposition {
+            naming,
+            level: config.level,
+        }
+    }
+}
+
 /// The HTTP server exposing `/metrics`.
 pub(crate) struct MetricsServer {
     address: String,
+    exposition: Arc<ArcSwap<Exposition>>,
     server: RunningServer,
 }
 
@@ -69,16 +99,24 @@ impl MetricsServer {
     pub(crate) async fn start(
         registry: MetricsRegistry,
         address: &str,
+        exposition: Exposition,
     ) -> io::Result<MetricsServer> {
         let listener = tokio::net::TcpListener::bind(address).await?;
+        let exposition = Arc::new(ArcSwap::from_pointee(exposition));
+        let shared = Arc::clone(&exposition);
         let router = Router::new().route(
             "/metrics",
             get(move || {
                 let registry = registry.clone();
+                let exposition = shared.load_full();
                 async move {
+                    let level = exposition.level;
                     (
                         [(CONTENT_TYPE, "text/plain; version=0.0.4; charset=utf-8")],
-                        registry.render_prometheus(),
+                        registry.render_prometheus_with(&exposition.naming, |name| {
+                            // The resource is shown whatever the level.
+                            name == "target_info" || level.shows(name)
+                        }),
                     )
                 }
             }),
@@ -93,8 +131,14 @@ impl MetricsServer {
         )?;
         Ok(MetricsServer {
             address: address.to_string(),
+            exposition,
             server,
         })
+    }
+
+    /// Renders from now on as `exposition` says (a reload that keeps the address).
+    pub(crate) fn set_exposition(&self, exposition: Exposition) {
+        self.exposition.store(Arc::new(exposition));
     }
 
     /// The address as configured.

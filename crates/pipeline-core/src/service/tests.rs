@@ -305,3 +305,98 @@ async fn the_telemetry_resource_is_shown_on_target_info_and_follows_reloads() {
     }
     h.stop().await;
 }
+
+fn config_with_telemetry(telemetry: &str) -> String {
+    format!(
+        "receivers:\n  test_in: {{}}\nexporters:\n  mem: {{}}\nservice:\n  telemetry: {telemetry}\n  pipelines:\n    traces: {{ receivers: [test_in], exporters: [mem] }}\n"
+    )
+}
+
+async fn scrape(address: std::net::SocketAddr) -> String {
+    let mut stream = tokio::net::TcpStream::connect(address).await.unwrap();
+    stream
+        .write_all(b"GET /metrics HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+        .await
+        .unwrap();
+    let mut body = String::new();
+    stream.read_to_string(&mut body).await.unwrap();
+    body
+}
+
+/// An invalid `service::telemetry` is refused at reload, with its path, and everything
+/// keeps running as it was.
+#[tokio::test]
+async fn an_invalid_telemetry_section_is_refused_and_changes_nothing() {
+    let h = start(&config_with_telemetry(
+        "{ metrics: { address: 127.0.0.1:0 } }",
+    ))
+    .await;
+    let address = h.collector.metrics_address().await.unwrap();
+    std::fs::write(
+        &h.path,
+        config_with_telemetry(
+            "{ metrics: { readers: [ { periodic: { exporter: { otlp: { protocol: grpc, endpoint: 'https://x:4317' } } } } ] } }",
+        ),
+    )
+    .unwrap();
+    let error = h.collector.reload().await.unwrap_err().to_string();
+    assert!(
+        error.contains(
+            "service::telemetry::metrics::readers::0::periodic::exporter::otlp::endpoint"
+        ),
+        "{error}"
+    );
+    std::fs::write(
+        &h.path,
+        config_with_telemetry("{ logs: { output_paths: [/nonexistent-dir/x/y.log] } }"),
+    )
+    .unwrap();
+    // The log outputs open only where the collector installs its logging (run_cli); this
+    // collector does not, so this one applies.
+    h.collector.reload().await.unwrap();
+    assert_ne!(h.collector.metrics_address().await, Some(address));
+    h.send().await.unwrap();
+    assert_eq!(h.sinks.received("mem").len(), 1);
+    h.stop().await;
+}
+
+/// A reload applies the metrics section: a configured pull reader names metrics as Go's
+/// Prometheus exporter does, and `level: none` turns the endpoint off.
+#[tokio::test]
+async fn a_reload_applies_the_metrics_section() {
+    let h = start(&config_with_telemetry(
+        "{ metrics: { address: 127.0.0.1:0 } }",
+    ))
+    .await;
+    let address = h.collector.metrics_address().await.unwrap();
+    let page = scrape(address).await;
+    assert!(page.contains("\notelcol_process_uptime "), "{page}");
+
+    // The same port, now through a pull reader with Go's default naming.
+    std::fs::write(
+        &h.path,
+        config_with_telemetry(&format!(
+            "{{ metrics: {{ readers: [ {{ pull: {{ exporter: {{ prometheus: {{ host: 127.0.0.1, port: {} }} }} }} }} ] }} }}",
+            address.port()
+        )),
+    )
+    .unwrap();
+    h.collector.reload().await.unwrap();
+    assert_eq!(h.collector.metrics_address().await, Some(address));
+    let page = scrape(address).await;
+    assert!(
+        page.contains(
+            "otelcol_process_uptime_seconds{otel_scope_name=\"go.opentelemetry.io/collector/service\",otel_scope_version=\"0.0.1\"}"
+        ),
+        "{page}"
+    );
+
+    std::fs::write(
+        &h.path,
+        config_with_telemetry("{ metrics: { level: none } }"),
+    )
+    .unwrap();
+    h.collector.reload().await.unwrap();
+    assert_eq!(h.collector.metrics_address().await, None);
+    h.stop().await;
+}

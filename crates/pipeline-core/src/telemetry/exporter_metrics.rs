@@ -2,6 +2,9 @@
 
 use super::{Counter, Gauge, MetricsRegistry};
 use std::fmt::Display;
+use std::time::SystemTime;
+
+use super::FinishedSpan;
 
 use crate::pdata::Signal;
 
@@ -24,6 +27,18 @@ pub struct ExporterMetrics {
     pub queue_size: Gauge,
     /// Queue capacity, in the same unit.
     pub queue_capacity: Gauge,
+    spans: ExportSpans,
+}
+
+/// What an export span is named and attributed with.
+#[derive(Clone, Debug)]
+struct ExportSpans {
+    tracer: super::Tracer,
+    exporter: String,
+    /// `exporter/<id>/traces`.
+    name: String,
+    sent_key: String,
+    failed_key: String,
 }
 
 impl ExporterMetrics {
@@ -33,7 +48,15 @@ impl ExporterMetrics {
         let item = signal.item_name();
         let labels = [("exporter", id.as_str())];
         let queue_labels = [("exporter", id.as_str()), ("data_type", signal.as_str())];
+        let spans = ExportSpans {
+            tracer: registry.tracer().clone(),
+            exporter: id.clone(),
+            name: format!("exporter/{id}/{}", signal.as_str()),
+            sent_key: format!("sent_{item}"),
+            failed_key: format!("send_failed_{item}"),
+        };
         ExporterMetrics {
+            spans,
             sent: registry.counter(
                 &format!("otelcol_exporter_sent_{item}"),
                 &format!("Number of {item} successfully sent to destination."),
@@ -60,5 +83,26 @@ impl ExporterMetrics {
                 &queue_labels,
             ),
         }
+    }
+
+    /// Records the span of one send (its retries included), as the Go Collector's
+    /// exporter obsreport does: `exporter/<id>/<signal>` with `exporter`,
+    /// `sent_<items>` and `send_failed_<items>`, and the error as its status.
+    pub fn record_send_span(&self, started: SystemTime, items: u64, error: Option<String>) {
+        let spans = &self.spans;
+        spans.tracer.record(|| {
+            let items = i64::try_from(items).unwrap_or(i64::MAX);
+            let (sent, failed) = if error.is_some() {
+                (0, items)
+            } else {
+                (items, 0)
+            };
+            let mut span = FinishedSpan::new(&spans.name, started, SystemTime::now())
+                .with_str("exporter", &spans.exporter)
+                .with_int(&spans.sent_key, sent)
+                .with_int(&spans.failed_key, failed);
+            span.error = error;
+            span
+        });
     }
 }

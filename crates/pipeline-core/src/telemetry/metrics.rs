@@ -97,6 +97,92 @@ struct Family {
 #[derive(Clone, Default)]
 pub struct MetricsRegistry {
     families: Arc<Mutex<BTreeMap<String, Family>>>,
+    /// Travels with the registry so every component that can measure can also record
+    /// spans, without a second handle in its settings.
+    tracer: super::Tracer,
+}
+
+/// Whether a metric is a counter or a gauge.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum MetricKind {
+    /// Monotonic, cumulative since the process started.
+    Counter,
+    /// A current value.
+    Gauge,
+}
+
+/// One metric family as it reads now (see [`MetricsRegistry::snapshot`]).
+#[derive(Clone, Debug, PartialEq)]
+pub struct MetricSnapshot {
+    /// The registered name (`otelcol_receiver_accepted_spans`).
+    pub name: String,
+    /// Its description.
+    pub help: String,
+    /// Counter or gauge.
+    pub kind: MetricKind,
+    /// Each series' labels and value.
+    pub series: Vec<(Vec<(String, String)>, f64)>,
+}
+
+/// How the Prometheus endpoint names metrics. The default (everything off) is the Go
+/// Collector's default endpoint; a configured pull reader turns the suffixes and scope
+/// labels on unless its `without_*` switches say otherwise.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct PrometheusNaming {
+    /// Counters end in `_total`.
+    pub type_suffix: bool,
+    /// Names carry their unit (`_seconds`, `_bytes`) where the metric has one.
+    pub units: bool,
+    /// Each series carries `otel_scope_name` and `otel_scope_version`; this is the version.
+    pub scope_version: Option<String>,
+}
+
+/// The unit suffix Go's Prometheus exporter adds to the collector's metrics that have a
+/// unit (the others count `{spans}`-like annotations, which add nothing).
+fn unit_suffix(name: &str) -> Option<&'static str> {
+    match name {
+        "otelcol_process_uptime" | "otelcol_process_cpu_seconds" => Some("_seconds"),
+        "otelcol_process_memory_rss"
+        | "otelcol_process_runtime_heap_alloc_bytes"
+        | "otelcol_process_runtime_total_alloc_bytes"
+        | "otelcol_process_runtime_total_sys_memory_bytes"
+        | "otelcol_exporter_queue_batch_send_size_bytes"
+        | "otelcol_processor_batch_batch_send_size_bytes" => Some("_bytes"),
+        _ => None,
+    }
+}
+
+/// The instrumentation scope the Go Collector records a metric under, shown as
+/// `otel_scope_name` so dashboards that filter on it keep matching.
+pub(crate) fn scope_name(name: &str) -> &'static str {
+    if name.starts_with("otelcol_receiver_") {
+        "go.opentelemetry.io/collector/receiver/receiverhelper"
+    } else if name.starts_with("otelcol_exporter_") {
+        "go.opentelemetry.io/collector/exporter/exporterhelper"
+    } else if name.starts_with("otelcol_processor_batch_") {
+        "go.opentelemetry.io/collector/processor/batchprocessor"
+    } else if name.starts_with("otelcol_processor_") {
+        "go.opentelemetry.io/collector/processor/processorhelper"
+    } else {
+        "go.opentelemetry.io/collector/service"
+    }
+}
+
+impl PrometheusNaming {
+    /// The exposed name of metric `name` of kind `kind`.
+    pub fn name(&self, name: &str, kind: MetricKind) -> String {
+        let mut out = name.to_string();
+        if self.units
+            && let Some(unit) = unit_suffix(name)
+            && !out.ends_with(unit)
+        {
+            out.push_str(unit);
+        }
+        if self.type_suffix && kind == MetricKind::Counter && !out.ends_with("_total") {
+            out.push_str("_total");
+        }
+        out
+    }
 }
 
 impl std::fmt::Debug for MetricsRegistry {
@@ -202,30 +288,82 @@ impl MetricsRegistry {
             .sum()
     }
 
+    /// The tracer recording the collector's own spans.
+    pub fn tracer(&self) -> &super::Tracer {
+        &self.tracer
+    }
+
+    /// Every metric's current values, families in name order (for pushing them).
+    pub fn snapshot(&self) -> Vec<MetricSnapshot> {
+        let families = self.families.lock().unwrap_or_else(|e| e.into_inner());
+        families
+            .iter()
+            .map(|(name, family)| MetricSnapshot {
+                name: name.clone(),
+                help: family.help.clone(),
+                kind: match family.kind {
+                    Kind::Counter => MetricKind::Counter,
+                    Kind::Gauge => MetricKind::Gauge,
+                },
+                series: family
+                    .series
+                    .iter()
+                    .filter_map(|(labels, series)| Some((labels.clone(), read(series)?)))
+                    .collect(),
+            })
+            .filter(|m| !m.series.is_empty())
+            .collect()
+    }
+
     /// Every metric in the Prometheus text exposition format (version 0.0.4), families in
     /// name order. Gauges whose handles were all dropped are pruned.
     pub fn render_prometheus(&self) -> String {
+        self.render_prometheus_with(&PrometheusNaming::default(), |_| true)
+    }
+
+    /// [`render_prometheus`](Self::render_prometheus) with `naming`, showing only the
+    /// families `shown` accepts (by registered name).
+    pub fn render_prometheus_with(
+        &self,
+        naming: &PrometheusNaming,
+        shown: impl Fn(&str) -> bool,
+    ) -> String {
         let mut families = self.families.lock().unwrap_or_else(|e| e.into_inner());
         let mut out = String::new();
         for (name, family) in families.iter_mut() {
             family.series.retain(
                 |_, series| !matches!(series, Series::Gauge(weak) if weak.strong_count() == 0),
             );
-            if family.series.is_empty() {
+            if family.series.is_empty() || !shown(name) {
                 continue;
             }
-            let kind = match family.kind {
-                Kind::Counter => "counter",
-                Kind::Gauge => "gauge",
+            let (kind, metric_kind) = match family.kind {
+                Kind::Counter => ("counter", MetricKind::Counter),
+                Kind::Gauge => ("gauge", MetricKind::Gauge),
             };
+            let exposed = naming.name(name, metric_kind);
+            let name = &exposed;
             let _ = writeln!(out, "# HELP {name} {}", escape_help(&family.help));
             let _ = writeln!(out, "# TYPE {name} {kind}");
+            let scope = naming.scope_version.as_ref().map(|version| {
+                [
+                    ("otel_scope_name".to_string(), scope_name(name).to_string()),
+                    ("otel_scope_version".to_string(), version.clone()),
+                ]
+            });
             for (labels, series) in &family.series {
                 let Some(value) = read(series) else { continue };
                 out.push_str(name);
-                if !labels.is_empty() {
+                let mut all: Vec<&(String, String)> = labels.iter().collect();
+                // target_info describes the resource, not a scope.
+                if let Some(scope) = &scope
+                    && name != "target_info"
+                {
+                    all.extend(scope.iter());
+                }
+                if !all.is_empty() {
                     out.push('{');
-                    for (i, (k, v)) in labels.iter().enumerate() {
+                    for (i, (k, v)) in all.iter().enumerate() {
                         if i > 0 {
                             out.push(',');
                         }
@@ -297,6 +435,44 @@ mod tests {
         );
         drop(g);
         assert_eq!(r.render_prometheus(), "");
+    }
+
+    #[test]
+    fn a_configured_reader_names_as_gos_prometheus_exporter() {
+        let r = MetricsRegistry::new();
+        r.counter(
+            "otelcol_receiver_accepted_spans",
+            "h",
+            &[("receiver", "otlp")],
+        )
+        .add(3);
+        r.gauge_fn("otelcol_process_uptime", "h", &[], Arc::new(|| 2.0));
+        r.counter("otelcol_config_reloads_total", "h", &[]).inc();
+        let naming = PrometheusNaming {
+            type_suffix: true,
+            units: true,
+            scope_version: Some("1.2.3".into()),
+        };
+        let page = r.render_prometheus_with(&naming, |_| true);
+        assert!(page.contains(
+            "otelcol_receiver_accepted_spans_total{receiver=\"otlp\",otel_scope_name=\"go.opentelemetry.io/collector/receiver/receiverhelper\",otel_scope_version=\"1.2.3\"} 3"
+        ), "{page}");
+        assert!(
+            page.contains("# TYPE otelcol_process_uptime_seconds gauge"),
+            "{page}"
+        );
+        assert!(
+            page.contains("otelcol_config_reloads_total{"),
+            "no double suffix: {page}"
+        );
+        let hidden = r.render_prometheus_with(&PrometheusNaming::default(), |n| {
+            !n.starts_with("otelcol_process")
+        });
+        assert!(!hidden.contains("uptime") && hidden.contains("otelcol_receiver_accepted_spans{"));
+        let snapshot = r.snapshot();
+        assert_eq!(snapshot.len(), 3);
+        assert_eq!(snapshot[2].kind, MetricKind::Counter);
+        assert_eq!(snapshot[2].series[0].1, 3.0);
     }
 
     #[test]

@@ -1,0 +1,254 @@
+//! The collector's own telemetry pushed over OTLP: `service::telemetry::metrics::readers`
+//! of kind `periodic`, and the `processors` of `traces` and `logs`.
+//!
+//! What the Go Collector builds from the OpenTelemetry SDK, this builds from our own
+//! pieces: the [`MetricsRegistry`] is read at each interval and turned into an OTLP
+//! request; spans come from the registry's [`Tracer`](crate::telemetry::Tracer) and log
+//! records from the log layer, each through a bounded [`RecordQueue`] drained by one task;
+//! [`OtlpPush`] sends the requests over hyper. That keeps one copy of each heavy crate in
+//! the tree (the SDK's OTLP exporters pull their own tonic and hyper versions) and puts
+//! the collector's own telemetry under the same bounds as everything else.
+//!
+//! Metric names and units over OTLP are the registered ones
+//! (`otelcol_receiver_accepted_spans`, counters as cumulative monotonic sums), grouped
+//! under the Go Collector's instrumentation scope names; the Prometheus suffixes
+//! (`_total`, units) are an exposition detail of the pull endpoint only, as in Go.
+
+mod convert;
+mod push;
+mod queue;
+
+use std::collections::BTreeMap;
+use std::sync::{Arc, OnceLock};
+use std::time::{Duration, SystemTime};
+
+use arc_swap::ArcSwap;
+use tokio::task::JoinHandle;
+use tokio_util::sync::CancellationToken;
+
+pub(crate) use convert::SelfLogRecord;
+use convert::{logs_request, metrics_request, resource, spans_request};
+use push::{OtlpPush, PushSignal};
+use queue::RecordQueue;
+
+use crate::telemetry::config::{ExportProcessor, MetricsLevel, TelemetryConfig};
+use crate::telemetry::{FinishedSpan, MetricsRegistry, SinkRegistration, SpanSink};
+
+/// The `tracing` target of this module's own events. The log layer writes them but never
+/// exports them over OTLP: a failing log export must not feed itself.
+pub(crate) const SELF_TARGET: &str = "tributary::self_telemetry";
+
+/// `schedule_delay` defaults of the declarative schema.
+const SPAN_DELAY: Duration = Duration::from_millis(5000);
+const LOG_DELAY: Duration = Duration::from_millis(1000);
+
+type LogQueues = Vec<Arc<RecordQueue<SelfLogRecord>>>;
+
+/// The log processors in force, read by the log layer for every entry.
+fn log_queues() -> &'static ArcSwap<LogQueues> {
+    static QUEUES: OnceLock<ArcSwap<LogQueues>> = OnceLock::new();
+    QUEUES.get_or_init(ArcSwap::default)
+}
+
+/// Hands a log entry to every configured log processor (none: nothing happens).
+#[cfg(feature = "cli")]
+pub(crate) fn export_log(record: impl FnOnce() -> SelfLogRecord) {
+    let queues = log_queues().load();
+    if queues.is_empty() {
+        return;
+    }
+    let record = record();
+    for queue in queues.iter() {
+        queue.push(record.clone());
+    }
+}
+
+/// Whether any log processor is configured (so the log layer builds records at all).
+#[cfg(feature = "cli")]
+pub(crate) fn exporting_logs() -> bool {
+    !log_queues().load().is_empty()
+}
+
+struct SpanQueue(Arc<RecordQueue<FinishedSpan>>);
+
+impl SpanSink for SpanQueue {
+    fn on_end(&self, span: &FinishedSpan) {
+        self.0.push(span.clone());
+    }
+}
+
+/// What runs for one `service::telemetry`: the push tasks and the span registrations.
+pub(crate) struct SelfTelemetry {
+    stop: CancellationToken,
+    tasks: Vec<JoinHandle<()>>,
+    spans: Vec<SinkRegistration>,
+    logs: LogQueues,
+}
+
+/// What every push needs to describe the collector.
+#[derive(Clone)]
+pub(crate) struct SelfDescription {
+    pub resource: BTreeMap<String, String>,
+    pub version: String,
+    pub started: SystemTime,
+}
+
+impl SelfTelemetry {
+    /// Starts the pushes `config` asks for.
+    /// Call [`stop`](Self::stop) to flush and end them. `config` must have validated.
+    pub(crate) fn start(
+        config: &TelemetryConfig,
+        registry: &MetricsRegistry,
+        description: &SelfDescription,
+    ) -> SelfTelemetry {
+        let stop = CancellationToken::new();
+        let mut tasks = Vec::new();
+        let otlp_resource = resource(&description.resource);
+        let level = config.metrics.level;
+        if level != MetricsLevel::None {
+            for reader in config.metrics.periodic() {
+                let Some(target) = reader.exporter.target() else {
+                    continue;
+                };
+                let push = OtlpPush::new(target, PushSignal::Metrics);
+                let (registry, stop) = (registry.clone(), stop.clone());
+                let (resource, description) = (otlp_resource.clone(), description.clone());
+                let (interval, timeout) = (reader.interval(), reader.timeout());
+                tasks.push(tokio::spawn(async move {
+                    loop {
+                        let stopping = tokio::select! {
+                            _ = stop.cancelled() => true,
+                            _ = tokio::time::sleep(interval) => false,
+                        };
+                        let snapshot = registry
+                            .snapshot()
+                            .into_iter()
+                            .filter(|m| level.shows(&m.name))
+                            .collect();
+                        let request = metrics_request(
+                            snapshot,
+                            &resource,
+                            &description.version,
+                            description.started,
+                            SystemTime::now(),
+                        );
+                        match tokio::time::timeout(timeout, push.push(&request)).await {
+                            Ok(Ok(())) => {}
+                            Ok(Err(error)) => {
+                                tracing::warn!(target: SELF_TARGET, %error, "exporting the collector's own metrics failed")
+                            }
+                            Err(_) => {
+                                tracing::warn!(target: SELF_TARGET, ?timeout, "exporting the collector's own metrics timed out")
+                            }
+                        }
+                        if stopping {
+                            return;
+                        }
+                    }
+                }));
+            }
+        }
+
+        let tracer = registry.tracer();
+        tracer.set_enabled(config.traces.level != MetricsLevel::None);
+        let mut spans = Vec::new();
+        for processor in &config.traces.processors {
+            let Some((queue, push)) = processor_parts(processor, PushSignal::Traces, SPAN_DELAY)
+            else {
+                continue;
+            };
+            spans.push(tracer.add_sink(Arc::new(SpanQueue(Arc::clone(&queue)))));
+            let (stop, resource, version) = (
+                stop.clone(),
+                otlp_resource.clone(),
+                description.version.clone(),
+            );
+            tasks.push(tokio::spawn(async move {
+                queue
+                    .run(stop, |batch| {
+                        let request = spans_request(batch, &resource, &version);
+                        let push = push.clone();
+                        async move {
+                            if let Err(error) = push.push(&request).await {
+                                tracing::warn!(target: SELF_TARGET, %error, "exporting the collector's own spans failed");
+                            }
+                        }
+                    })
+                    .await
+            }));
+        }
+
+        let mut logs = Vec::new();
+        for processor in &config.logs.processors {
+            let Some((queue, push)) = processor_parts(processor, PushSignal::Logs, LOG_DELAY)
+            else {
+                continue;
+            };
+            logs.push(Arc::clone(&queue));
+            let (stop, resource, version) = (
+                stop.clone(),
+                otlp_resource.clone(),
+                description.version.clone(),
+            );
+            tasks.push(tokio::spawn(async move {
+                queue
+                    .run(stop, |batch| {
+                        let request = logs_request(batch, &resource, &version);
+                        let push = push.clone();
+                        async move {
+                            if let Err(error) = push.push(&request).await {
+                                tracing::warn!(target: SELF_TARGET, %error, "exporting the collector's own logs failed");
+                            }
+                        }
+                    })
+                    .await
+            }));
+        }
+        // Added, not replacing: during a reload the outgoing configuration's processors
+        // stay until its `stop`, and a second collector in the process keeps its own.
+        if !logs.is_empty() {
+            log_queues().rcu(|current| {
+                let mut queues: LogQueues = current.iter().cloned().collect();
+                queues.extend(logs.iter().cloned());
+                queues
+            });
+        }
+        SelfTelemetry {
+            stop,
+            tasks,
+            spans,
+            logs,
+        }
+    }
+
+    /// Stops recording into this configuration's processors, exports what they hold
+    /// (each export bounded by its timeout) and ends the tasks.
+    pub(crate) async fn stop(self) {
+        drop(self.spans);
+        let own = self.logs;
+        log_queues().rcu(|current| {
+            current
+                .iter()
+                .filter(|q| !own.iter().any(|o| Arc::ptr_eq(o, q)))
+                .cloned()
+                .collect::<LogQueues>()
+        });
+        self.stop.cancel();
+        for task in self.tasks {
+            let _ = task.await;
+        }
+    }
+}
+
+fn processor_parts<T: Send + 'static>(
+    processor: &ExportProcessor,
+    signal: PushSignal,
+    default_delay: Duration,
+) -> Option<(Arc<RecordQueue<T>>, OtlpPush)> {
+    let (exporter, batch) = processor.parts()?;
+    let target = exporter.target()?;
+    Some((
+        Arc::new(RecordQueue::new(batch, default_delay)),
+        OtlpPush::new(target, signal),
+    ))
+}
