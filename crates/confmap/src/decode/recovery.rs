@@ -101,11 +101,11 @@ fn parent(path: &str) -> &str {
 }
 
 /// Decodes `value`, which sits at `base`, into `T`, with every problem found in document
-/// order, and where `T` holds secrets (paths from the root, unscrubbed).
+/// order (unscrubbed); and where the decoding met secrets (paths from the root).
 pub(crate) fn decode<T: DeserializeOwned>(
     value: &Value,
     base: &str,
-) -> Result<(T, SecretPaths), (DecodeError, SecretPaths)> {
+) -> (Result<T, DecodeError>, SecretPaths) {
     let mut recorder = Recorder::new();
     let mut problems: Vec<DecodeError> = Vec::new();
     let mut stopped_early = false;
@@ -121,7 +121,7 @@ pub(crate) fn decode<T: DeserializeOwned>(
         }
         let error = match outcome {
             Ok(decoded) if problems.is_empty() => {
-                return Ok((decoded, recorder.secrets.into_inner()));
+                return (Ok(decoded), recorder.secrets.into_inner());
             }
             Ok(_) => break,
             Err(error) => error,
@@ -151,15 +151,11 @@ pub(crate) fn decode<T: DeserializeOwned>(
             format!("checking stopped after {MAX_PROBLEMS} problems; fix these and check again"),
         ));
     }
-    match DecodeError::all(problems) {
-        Some(error) => Err((error, secrets)),
-        // Unreachable: a pass that failed recorded its error or left something out after
-        // an earlier one did. Kept total rather than trusted.
-        None => Err((
-            DecodeError::new(base, "the value could not be decoded"),
-            secrets,
-        )),
-    }
+    // `all` has problems to join: a pass that failed recorded its error, or left
+    // something out after an earlier pass recorded one. Kept total rather than trusted.
+    let error = DecodeError::all(problems)
+        .unwrap_or_else(|| DecodeError::new(base, "the value could not be decoded"));
+    (Err(error), secrets)
 }
 
 /// Adds a problem unless an earlier pass already found it.

@@ -177,7 +177,7 @@ impl<'a, 'de> SharedMapAccess<'a, 'de> {
             let (key, value) = self.shared.entries[index];
             let is_field = !matches!(self.level, Level::Remaining);
             let left_out = self.recorder.leaves_out(&path::join(self.path, key));
-            if !(is_field && value.is_null()) && !left_out {
+            if !(left_out || is_field && value.is_null()) {
                 return Some((key, value));
             }
         }

@@ -282,12 +282,11 @@ impl Value {
         &self,
         path: &str,
     ) -> Result<(T, SecretPaths), DecodeError> {
-        match decode::decode(self, path) {
-            Ok((decoded, secrets)) => Ok((decoded, secrets.relative_to(path))),
-            Err((error, secrets)) => {
-                let secrets = secrets.relative_to(path);
-                Err(error.scrubbed(&Scrubber::new(self, &secrets)))
-            }
+        let (decoded, secrets) = decode::decode(self, path);
+        let secrets = secrets.relative_to(path);
+        match decoded {
+            Ok(decoded) => Ok((decoded, secrets)),
+            Err(error) => Err(error.scrubbed(&Scrubber::new(self, &secrets))),
         }
     }
 }
