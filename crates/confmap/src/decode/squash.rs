@@ -6,8 +6,9 @@
 //! take theirs first, then each squashed field in turn is decoded from the entries nobody
 //! took yet, at the parent's path, taking those its type names (and passing the rest on
 //! to its own squashed fields). An entry that no level took is an unknown key, reported
-//! with the keys of every level; all such keys are reported, and decoding goes on. Values are decoded by [`ValueDeserializer`] as anywhere
-//! else, so errors and secrets get their real paths.
+//! with the keys of every level; every such key is recorded in one pass and decoding goes
+//! on (see `recovery.rs`). Values are decoded by [`ValueDeserializer`] as anywhere else,
+//! so errors and secrets get their real paths.
 
 use std::cell::RefCell;
 
