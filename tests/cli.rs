@@ -149,6 +149,39 @@ fn validate_prints_every_problem_with_its_path() {
     assert_eq!(run.stdout, "");
 }
 
+/// Go's 2020 otlp exporter testdata: one component, three problems, all in one run and in
+/// the order they are written (a bad value no longer hides the unknown keys after it).
+#[test]
+fn validate_reports_every_problem_inside_one_component() {
+    let config = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/tests/go_configs/snippets/otlp-exporter-testdata-legacy.yaml"
+    );
+    let run = gateway(&["validate", "--config", config]);
+    run.expect_failure();
+    let problems: Vec<&str> = run
+        .stderr
+        .lines()
+        .filter(|line| line.starts_with("exporters::otlp/2::"))
+        .collect();
+    let expected = [
+        "exporters::otlp/2::compression: unsupported compression \"on\"",
+        "exporters::otlp/2::ca_file: unknown key; valid keys: `endpoint`",
+        "exporters::otlp/2::per_rpc_auth: unknown key; valid keys: `endpoint`",
+    ];
+    assert_eq!(problems.len(), expected.len(), "{}", run.stderr);
+    for (line, start) in problems.iter().zip(expected) {
+        assert!(line.starts_with(start), "{start}\nin:\n{}", run.stderr);
+    }
+    // The other exporter's own problem is reported in the same run.
+    assert!(
+        run.stderr
+            .contains("exporters::otlp::endpoint: requires a non-empty endpoint"),
+        "{}",
+        run.stderr
+    );
+}
+
 #[test]
 fn validate_accepts_the_tenants_example_built_with_connectors() {
     let config = concat!(

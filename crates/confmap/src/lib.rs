@@ -115,6 +115,62 @@
 //! every [`DecodeError`] names the full key path (`a::b::0::c`). A null struct field keeps
 //! its default. [`duration`] reads Go-style durations.
 //!
+//! ## Every problem at once
+//!
+//! Like the Go Collector's mapstructure ("3 error(s) decoding: ..."), a decoding reports
+//! every problem it finds, not the first: every unknown key at every depth, every value
+//! that does not decode (a bad value never hides a bad sibling), and every missing required
+//! key, each with its full path, in document order. [`DecodeError::problems`] lists them;
+//! the error displays one per line.
+//!
+//! serde's derive stops at the first error and there is no placeholder the decoder could
+//! hand it instead of a bad value of any type, so the decoder retries: after a failure it
+//! records the problem and decodes again with the offending entry left out (as if the user
+//! had not written it), once per problem. An error that only leaving an entry out caused
+//! (its required key now missing, a list now too short) is not reported. This is sound: an
+//! entry is left out only after a problem was recorded, so a document without problems
+//! decodes exactly as before, and one with any problem is refused with all of them. One
+//! limit: a problem of a whole value (a custom `Deserialize` refusing a combination, a tuple
+//! of the wrong length) is not reported when that value also holds a bad entry, since
+//! leaving the entry out may be its cause. Since each problem costs a pass, a decoding stops
+//! looking after 100 problems and says so in a last one.
+//!
+//! ```
+//! use serde::Deserialize;
+//! use tributary_confmap::Conf;
+//!
+//! #[derive(Debug, Default, Deserialize)]
+//! #[serde(default, deny_unknown_fields)]
+//! struct Exporter {
+//!     endpoint: String,
+//!     compression: String,
+//!     keepalive: Keepalive,
+//! }
+//!
+//! #[derive(Debug, Default, Deserialize)]
+//! #[serde(default, deny_unknown_fields)]
+//! struct Keepalive {
+//!     permit_without_stream: bool,
+//! }
+//!
+//! let conf = Conf::from_yaml(
+//!     "compression: [on]\nca_file: x.pem\nkeepalive: {permit_without_stream: 1, tme: 2s}\n",
+//! )?;
+//! let error = conf.decode::<Exporter>().unwrap_err();
+//! assert_eq!(error.path(), "compression");
+//! assert_eq!(
+//!     error.problems().map(|(path, _)| path).collect::<Vec<_>>(),
+//!     [
+//!         "compression",
+//!         "ca_file",
+//!         "keepalive::permit_without_stream",
+//!         "keepalive::tme",
+//!     ]
+//! );
+//! assert_eq!(error.to_string().lines().count(), 4);
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
+//!
 //! ## Squashing
 //!
 //! A struct field whose serde name ends in `,squash` is *squashed*: its keys sit in its

@@ -178,7 +178,7 @@ impl CollectorConfig {
             Some(value) => match value.decode_at::<ServiceConfig>("service") {
                 Ok(service) => (service, true),
                 Err(e) => {
-                    errors.push(e.into());
+                    errors.extend(ConfigError::from(e).into_problems());
                     (ServiceConfig::default(), false)
                 }
             },

@@ -5,8 +5,9 @@ use serde::de::{
     Unexpected, VariantAccess, Visitor,
 };
 
-use super::deserializer::{SecretRecorder, ValueDeserializer, unexpected};
+use super::deserializer::{ValueDeserializer, unexpected};
 use super::error::DecodeError;
+use super::recovery::Recorder;
 use crate::path;
 use crate::value::{Map, Value};
 
@@ -15,20 +16,20 @@ pub(crate) struct SeqDeserializer<'de, 'p> {
     items: std::slice::Iter<'de, Value>,
     index: usize,
     path: &'p str,
-    secrets: &'de SecretRecorder,
+    recorder: &'de Recorder,
 }
 
 impl<'de, 'p> SeqDeserializer<'de, 'p> {
     pub(crate) fn new(
         items: &'de [Value],
         path: &'p str,
-        secrets: &'de SecretRecorder,
+        recorder: &'de Recorder,
     ) -> SeqDeserializer<'de, 'p> {
         SeqDeserializer {
             items: items.iter(),
             index: 0,
             path,
-            secrets,
+            recorder,
         }
     }
 
@@ -54,15 +55,20 @@ impl<'de> SeqAccess<'de> for SeqDeserializer<'de, '_> {
         &mut self,
         seed: T,
     ) -> Result<Option<T::Value>, DecodeError> {
-        let Some(item) = self.items.next() else {
-            return Ok(None);
+        let (item, item_path) = loop {
+            let Some(item) = self.items.next() else {
+                return Ok(None);
+            };
+            let item_path = path::join(self.path, &self.index.to_string());
+            self.index += 1;
+            if !self.recorder.leaves_out(&item_path) {
+                break (item, item_path);
+            }
         };
-        let item_path = path::join(self.path, &self.index.to_string());
-        self.index += 1;
         seed.deserialize(ValueDeserializer::new(
             item,
             item_path.clone(),
-            self.secrets,
+            self.recorder,
         ))
         .map(Some)
         .map_err(|error| error.located_at(&item_path))
@@ -90,7 +96,7 @@ pub(crate) struct MapDeserializer<'de, 'p> {
     pending: Option<(&'de Value, String)>,
     path: &'p str,
     struct_fields: Option<&'static [&'static str]>,
-    secrets: &'de SecretRecorder,
+    recorder: &'de Recorder,
 }
 
 impl<'de, 'p> MapDeserializer<'de, 'p> {
@@ -98,25 +104,25 @@ impl<'de, 'p> MapDeserializer<'de, 'p> {
         map: &'de Map,
         path: &'p str,
         struct_fields: Option<&'static [&'static str]>,
-        secrets: &'de SecretRecorder,
+        recorder: &'de Recorder,
     ) -> MapDeserializer<'de, 'p> {
         MapDeserializer {
             entries: Some(map.iter()),
             pending: None,
             path,
             struct_fields,
-            secrets,
+            recorder,
         }
     }
 
     /// A map without entries, which is what null decodes as.
-    pub(crate) fn empty(path: &'p str, secrets: &'de SecretRecorder) -> MapDeserializer<'de, 'p> {
+    pub(crate) fn empty(path: &'p str, recorder: &'de Recorder) -> MapDeserializer<'de, 'p> {
         MapDeserializer {
             entries: None,
             pending: None,
             path,
             struct_fields: None,
-            secrets,
+            recorder,
         }
     }
 
@@ -151,10 +157,11 @@ impl<'de> MapAccess<'de> for MapDeserializer<'de, '_> {
             let Some((key, value)) = self.entries.as_mut().and_then(Iterator::next) else {
                 return Ok(None);
             };
-            if self.skips(key, value) {
+            let value_path = path::join(self.path, key);
+            if self.skips(key, value) || self.recorder.leaves_out(&value_path) {
                 continue;
             }
-            self.pending = Some((value, path::join(self.path, key)));
+            self.pending = Some((value, value_path));
             let field = self.present_field(key).unwrap_or(key);
             // Errors about a key (an unknown field) name the key themselves below this map.
             return seed
@@ -177,7 +184,7 @@ impl<'de> MapAccess<'de> for MapDeserializer<'de, '_> {
         seed.deserialize(ValueDeserializer::new(
             value,
             value_path.clone(),
-            self.secrets,
+            self.recorder,
         ))
         .map_err(|error| error.located_at(&value_path))
     }
@@ -269,8 +276,8 @@ pub(crate) struct EnumDeserializer<'de> {
     path: String,
 }
 
-/// A variant's content and where its secrets go.
-type Content<'de> = (&'de Value, &'de SecretRecorder);
+/// A variant's content and the recorder of its decoding.
+type Content<'de> = (&'de Value, &'de Recorder);
 
 impl<'de> EnumDeserializer<'de> {
     pub(crate) fn unit(variant: &'de str, path: &str) -> EnumDeserializer<'de> {
@@ -285,11 +292,11 @@ impl<'de> EnumDeserializer<'de> {
         variant: &'de str,
         content: &'de Value,
         path: &str,
-        secrets: &'de SecretRecorder,
+        recorder: &'de Recorder,
     ) -> EnumDeserializer<'de> {
         EnumDeserializer {
             variant,
-            content: Some((content, secrets)),
+            content: Some((content, recorder)),
             path: path::join(path, variant),
         }
     }
@@ -323,7 +330,7 @@ pub(crate) struct VariantDeserializer<'de> {
 impl<'de> VariantDeserializer<'de> {
     fn content(self, expected: &'static str) -> Result<ValueDeserializer<'de>, DecodeError> {
         match self.content {
-            Some((content, secrets)) => Ok(ValueDeserializer::new(content, self.path, secrets)),
+            Some((content, recorder)) => Ok(ValueDeserializer::new(content, self.path, recorder)),
             None => Err(DecodeError::new(
                 self.path,
                 format!("this variant needs {expected}; write it as a map with a single key"),

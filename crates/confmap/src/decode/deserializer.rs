@@ -1,17 +1,13 @@
 //! A serde `Deserializer` over a borrowed [`Value`] that tracks the key path it is at.
 
-use std::cell::RefCell;
-
 use serde::de::{self, Deserializer, Unexpected, Visitor};
 
 use super::access::{EnumDeserializer, MapDeserializer, SeqDeserializer};
 use super::error::DecodeError;
+use super::recovery::Recorder;
 use super::squash::{SharedEntries, SharedMapAccess, is_squashed};
-use crate::secret::{SECRET_STRING_NAME, SECRET_URL_NAME, SecretKind, SecretPaths};
+use crate::secret::{SECRET_STRING_NAME, SECRET_URL_NAME, SecretKind};
 use crate::value::Value;
-
-/// Where the decoder notes the secrets it meets, shared by every level of one decoding.
-pub(crate) type SecretRecorder = RefCell<SecretPaths>;
 
 /// Deserializes one value of the tree; `path` is where that value sits (`a::b::0`).
 ///
@@ -24,25 +20,25 @@ pub(crate) type SecretRecorder = RefCell<SecretPaths>;
 ///   entry counts as absent so the field keeps its default.
 ///
 /// A [`SecretString`](crate::SecretString) or [`SecretUrl`](crate::SecretUrl) asks for a
-/// newtype struct of a reserved name; the path it sits at goes to `secrets`. A struct with
+/// newtype struct of a reserved name; the path it sits at goes to the `recorder`. A struct with
 /// squashed fields (`#[serde(rename = "name,squash")]`) shares its map with them (see
 /// `squash.rs`).
 pub(crate) struct ValueDeserializer<'de> {
     value: &'de Value,
     path: String,
-    secrets: &'de SecretRecorder,
+    recorder: &'de Recorder,
 }
 
 impl<'de> ValueDeserializer<'de> {
     pub(crate) fn new(
         value: &'de Value,
         path: String,
-        secrets: &'de SecretRecorder,
+        recorder: &'de Recorder,
     ) -> ValueDeserializer<'de> {
         ValueDeserializer {
             value,
             path,
-            secrets,
+            recorder,
         }
     }
 
@@ -50,15 +46,15 @@ impl<'de> ValueDeserializer<'de> {
     /// mismatch itself (`invalid type: string "x", expected u16`).
     fn visit_typed<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, DecodeError> {
         let path = self.path;
-        let secrets = self.secrets;
+        let recorder = self.recorder;
         let result = match self.value.typed() {
             Value::Null => visitor.visit_unit(),
             Value::Bool(b) => visitor.visit_bool(*b),
             Value::Int(i) => visitor.visit_i64(*i),
             Value::Float(f) => visitor.visit_f64(*f),
             Value::String(s) => visitor.visit_borrowed_str(s),
-            Value::List(items) => SeqDeserializer::new(items, &path, secrets).visit(visitor),
-            Value::Map(map) => MapDeserializer::new(map, &path, None, secrets).visit(visitor),
+            Value::List(items) => SeqDeserializer::new(items, &path, recorder).visit(visitor),
+            Value::Map(map) => MapDeserializer::new(map, &path, None, recorder).visit(visitor),
             // `typed()` never returns a wrapper.
             Value::Expanded(expanded) => visitor.visit_borrowed_str(expanded.original()),
         };
@@ -200,7 +196,7 @@ impl<'de> Deserializer<'de> for ValueDeserializer<'de> {
             _ => None,
         };
         if let Some(kind) = kind {
-            self.secrets.borrow_mut().insert(self.path.clone(), kind);
+            self.recorder.secret(self.path.clone(), kind);
             // A secret is text: an expanded `0123` is the string "0123", not 83.
             return self.visit_text(visitor);
         }
@@ -213,9 +209,9 @@ impl<'de> Deserializer<'de> for ValueDeserializer<'de> {
     fn deserialize_seq<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, DecodeError> {
         match self.value.typed() {
             Value::List(items) => {
-                SeqDeserializer::new(items, &self.path, self.secrets).visit(visitor)
+                SeqDeserializer::new(items, &self.path, self.recorder).visit(visitor)
             }
-            Value::Null => SeqDeserializer::new(&[], &self.path, self.secrets).visit(visitor),
+            Value::Null => SeqDeserializer::new(&[], &self.path, self.recorder).visit(visitor),
             _ => self.mismatch(&visitor),
         }
         .map_err(|error| error.located_at(&self.path))
@@ -241,9 +237,9 @@ impl<'de> Deserializer<'de> for ValueDeserializer<'de> {
     fn deserialize_map<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, DecodeError> {
         match self.value.typed() {
             Value::Map(map) => {
-                MapDeserializer::new(map, &self.path, None, self.secrets).visit(visitor)
+                MapDeserializer::new(map, &self.path, None, self.recorder).visit(visitor)
             }
-            Value::Null => MapDeserializer::empty(&self.path, self.secrets).visit(visitor),
+            Value::Null => MapDeserializer::empty(&self.path, self.recorder).visit(visitor),
             _ => self.mismatch(&visitor),
         }
         .map_err(|error| error.located_at(&self.path))
@@ -262,15 +258,15 @@ impl<'de> Deserializer<'de> for ValueDeserializer<'de> {
                 _ => return self.mismatch(&visitor),
             };
             let shared = SharedEntries::new(map);
-            return SharedMapAccess::owner(&shared, &self.path, fields, self.secrets)
+            return SharedMapAccess::owner(&shared, &self.path, fields, self.recorder)
                 .visit(visitor)
                 .map_err(|error| error.located_at(&self.path));
         }
         match self.value.typed() {
             Value::Map(map) => {
-                MapDeserializer::new(map, &self.path, Some(fields), self.secrets).visit(visitor)
+                MapDeserializer::new(map, &self.path, Some(fields), self.recorder).visit(visitor)
             }
-            Value::Null => MapDeserializer::empty(&self.path, self.secrets).visit(visitor),
+            Value::Null => MapDeserializer::empty(&self.path, self.recorder).visit(visitor),
             _ => self.mismatch(&visitor),
         }
         .map_err(|error| error.located_at(&self.path))
@@ -288,7 +284,7 @@ impl<'de> Deserializer<'de> for ValueDeserializer<'de> {
             Value::Expanded(expanded) => EnumDeserializer::unit(expanded.original(), &path),
             Value::Map(map) if map.len() == 1 => match map.iter().next() {
                 Some((variant, content)) => {
-                    EnumDeserializer::with_content(variant, content, &path, self.secrets)
+                    EnumDeserializer::with_content(variant, content, &path, self.recorder)
                 }
                 None => return Err(DecodeError::new(path, "expected a variant")),
             },

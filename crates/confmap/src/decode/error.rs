@@ -9,6 +9,11 @@ use crate::secret::Scrubber;
 /// the offending value: `receivers::otlp::protocols::grpc::endpoint: invalid socket address`.
 ///
 /// List elements appear as their index (`service::extensions::0`).
+///
+/// One decoding reports every problem it finds (see [Every problem at
+/// once](crate#every-problem-at-once)): [`path`](Self::path) and [`message`](Self::message)
+/// describe the first in document order, [`problems`](Self::problems) lists them all, and
+/// the error displays as one problem per line.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct DecodeError {
     path: String,
@@ -17,6 +22,10 @@ pub struct DecodeError {
     /// or unknown field. It is appended once the error learns the path it happened at.
     pending_key: Option<String>,
     located: bool,
+    /// Whether the error is about a required key the value lacks.
+    missing: bool,
+    /// The problems after the first, in document order; each has no `others` of its own.
+    others: Vec<DecodeError>,
 }
 
 impl DecodeError {
@@ -25,8 +34,10 @@ impl DecodeError {
         DecodeError {
             path: path.into(),
             message: message.into(),
+            missing: false,
             pending_key: None,
             located: true,
+            others: Vec::new(),
         }
     }
 
@@ -39,6 +50,27 @@ impl DecodeError {
     /// What went wrong, without the path.
     pub fn message(&self) -> &str {
         &self.message
+    }
+
+    /// Every problem found, in document order, as `(path, message)`; the first is
+    /// [`path`](Self::path) and [`message`](Self::message).
+    pub fn problems(&self) -> impl Iterator<Item = (&str, &str)> {
+        std::iter::once(self)
+            .chain(&self.others)
+            .map(|problem| (problem.path(), problem.message()))
+    }
+
+    /// One error of several problems, in the order given; `None` when there are none.
+    pub(crate) fn all(problems: Vec<DecodeError>) -> Option<DecodeError> {
+        let mut problems = problems.into_iter();
+        let mut first = problems.next()?;
+        first.others = problems.collect();
+        Some(first)
+    }
+
+    /// Whether the error is about a required key the value lacks.
+    pub(crate) fn is_missing_key(&self) -> bool {
+        self.missing
     }
 
     /// Pins an error raised without a location (by serde or a field's own `Deserialize`) to
@@ -61,6 +93,11 @@ impl DecodeError {
         if let std::borrow::Cow::Owned(message) = scrubber.scrub(&self.message) {
             self.message = message;
         }
+        self.others = self
+            .others
+            .into_iter()
+            .map(|other| other.scrubbed(scrubber))
+            .collect();
         self
     }
 
@@ -75,6 +112,8 @@ impl DecodeError {
             message,
             pending_key,
             located: false,
+            missing: false,
+            others: Vec::new(),
         }
     }
 }
@@ -94,11 +133,17 @@ fn unknown_key_message(valid: &[&str]) -> String {
 
 impl fmt::Display for DecodeError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        if self.path.is_empty() {
-            f.write_str(&self.message)
-        } else {
-            write!(f, "{}: {}", self.path, self.message)
+        for (i, (path, message)) in self.problems().enumerate() {
+            if i > 0 {
+                f.write_str("\n")?;
+            }
+            if path.is_empty() {
+                f.write_str(message)?;
+            } else {
+                write!(f, "{path}: {message}")?;
+            }
         }
+        Ok(())
     }
 }
 
@@ -110,7 +155,10 @@ impl serde::de::Error for DecodeError {
     }
 
     fn missing_field(field: &'static str) -> DecodeError {
-        DecodeError::unlocated("missing required key".to_owned(), Some(field.to_owned()))
+        DecodeError {
+            missing: true,
+            ..DecodeError::unlocated("missing required key".to_owned(), Some(field.to_owned()))
+        }
     }
 
     fn unknown_field(field: &str, expected: &'static [&'static str]) -> DecodeError {

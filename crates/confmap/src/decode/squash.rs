@@ -6,16 +6,18 @@
 //! take theirs first, then each squashed field in turn is decoded from the entries nobody
 //! took yet, at the parent's path, taking those its type names (and passing the rest on
 //! to its own squashed fields). An entry that no level took is an unknown key, reported
-//! with the keys of every level. Values are decoded by [`ValueDeserializer`] as anywhere
-//! else, so errors and secrets get their real paths.
+//! with the keys of every level; every such key is recorded in one pass and decoding goes
+//! on (see `recovery.rs`). Values are decoded by [`ValueDeserializer`] as anywhere else,
+//! so errors and secrets get their real paths.
 
 use std::cell::RefCell;
 
 use serde::de::{DeserializeSeed, Deserializer, MapAccess, Visitor};
 
 use super::access::KeyDeserializer;
-use super::deserializer::{SecretRecorder, ValueDeserializer};
+use super::deserializer::ValueDeserializer;
 use super::error::DecodeError;
+use super::recovery::Recorder;
 use crate::path;
 use crate::value::{Map, Value};
 
@@ -85,14 +87,15 @@ impl<'de> SharedEntries<'de> {
             .collect()
     }
 
-    /// The first key nobody took.
-    fn first_left(&self) -> Option<&'de str> {
+    /// The keys nobody took, in document order.
+    fn left(&self) -> Vec<&'de str> {
         let taken = self.taken.borrow();
         self.entries
             .iter()
             .zip(taken.iter())
-            .find(|(_, taken)| !**taken)
+            .filter(|(_, taken)| !**taken)
             .map(|((key, _), _)| *key)
+            .collect()
     }
 }
 
@@ -123,7 +126,7 @@ pub(crate) struct SharedMapAccess<'a, 'de> {
     next_entry: usize,
     next_field: usize,
     pending: Option<Pending<'de>>,
-    secrets: &'de SecretRecorder,
+    recorder: &'de Recorder,
 }
 
 impl<'a, 'de> SharedMapAccess<'a, 'de> {
@@ -132,17 +135,17 @@ impl<'a, 'de> SharedMapAccess<'a, 'de> {
         shared: &'a SharedEntries<'de>,
         path: &'a str,
         fields: &'static [&'static str],
-        secrets: &'de SecretRecorder,
+        recorder: &'de Recorder,
     ) -> SharedMapAccess<'a, 'de> {
         shared.accept(fields, None);
-        SharedMapAccess::new(shared, path, Level::Owner(fields), secrets)
+        SharedMapAccess::new(shared, path, Level::Owner(fields), recorder)
     }
 
     fn new(
         shared: &'a SharedEntries<'de>,
         path: &'a str,
         level: Level,
-        secrets: &'de SecretRecorder,
+        recorder: &'de Recorder,
     ) -> SharedMapAccess<'a, 'de> {
         SharedMapAccess {
             shared,
@@ -151,7 +154,7 @@ impl<'a, 'de> SharedMapAccess<'a, 'de> {
             next_entry: 0,
             next_field: 0,
             pending: None,
-            secrets,
+            recorder,
         }
     }
 
@@ -174,7 +177,8 @@ impl<'a, 'de> SharedMapAccess<'a, 'de> {
             self.next_entry = index + 1;
             let (key, value) = self.shared.entries[index];
             let is_field = !matches!(self.level, Level::Remaining);
-            if !(is_field && value.is_null()) {
+            let left_out = self.recorder.leaves_out(&path::join(self.path, key));
+            if !(left_out || is_field && value.is_null()) {
                 return Some((key, value));
             }
         }
@@ -209,11 +213,16 @@ impl<'de> MapAccess<'de> for SharedMapAccess<'_, 'de> {
             self.pending = Some(Pending::Squashed(field));
             field
         } else {
-            if matches!(self.level, Level::Owner(_))
-                && let Some(unknown) = self.shared.first_left()
-            {
+            if matches!(self.level, Level::Owner(_)) {
+                // Every key left is unknown; all are recorded and the struct decodes on,
+                // so its other problems are found in the same pass (see `recovery.rs`).
                 let accepted = self.shared.accepted();
-                return Err(DecodeError::unknown_key(self.path, unknown, &accepted));
+                for unknown in self.shared.left() {
+                    let error = DecodeError::unknown_key(self.path, unknown, &accepted);
+                    if !self.recorder.leaves_out(error.path()) {
+                        self.recorder.recover(error);
+                    }
+                }
             }
             return Ok(None);
         };
@@ -231,7 +240,7 @@ impl<'de> MapAccess<'de> for SharedMapAccess<'_, 'de> {
                 .deserialize(ValueDeserializer::new(
                     value,
                     value_path.clone(),
-                    self.secrets,
+                    self.recorder,
                 ))
                 .map_err(|error| error.located_at(&value_path)),
             Some(Pending::Squashed(field)) => seed
@@ -239,7 +248,7 @@ impl<'de> MapAccess<'de> for SharedMapAccess<'_, 'de> {
                     shared: self.shared,
                     path: self.path,
                     field,
-                    secrets: self.secrets,
+                    recorder: self.recorder,
                 })
                 .map_err(|error| error.located_at(self.path)),
             None => Err(DecodeError::new(
@@ -259,7 +268,7 @@ struct SquashedDeserializer<'a, 'de> {
     path: &'a str,
     /// The squashed field's name in its parent.
     field: &'static str,
-    secrets: &'de SecretRecorder,
+    recorder: &'de Recorder,
 }
 
 impl<'de> Deserializer<'de> for SquashedDeserializer<'_, 'de> {
@@ -267,7 +276,7 @@ impl<'de> Deserializer<'de> for SquashedDeserializer<'_, 'de> {
 
     fn deserialize_any<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, DecodeError> {
         self.shared.accept(&[], Some(self.field));
-        SharedMapAccess::new(self.shared, self.path, Level::Remaining, self.secrets).visit(visitor)
+        SharedMapAccess::new(self.shared, self.path, Level::Remaining, self.recorder).visit(visitor)
     }
 
     fn deserialize_struct<V: Visitor<'de>>(
@@ -278,7 +287,7 @@ impl<'de> Deserializer<'de> for SquashedDeserializer<'_, 'de> {
     ) -> Result<V::Value, DecodeError> {
         self.shared.accept(fields, Some(self.field));
         let level = Level::Squashed(fields);
-        SharedMapAccess::new(self.shared, self.path, level, self.secrets).visit(visitor)
+        SharedMapAccess::new(self.shared, self.path, level, self.recorder).visit(visitor)
     }
 
     fn deserialize_option<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, DecodeError> {

@@ -1,11 +1,9 @@
 //! The configuration value tree: maps with ordered keys, lists and typed scalars.
 
-use std::cell::RefCell;
-
 use indexmap::IndexMap;
 use serde::de::DeserializeOwned;
 
-use crate::decode::{DecodeError, ValueDeserializer};
+use crate::decode::{self, DecodeError};
 use crate::path;
 use crate::secret::{Scrubber, SecretPaths};
 
@@ -247,7 +245,9 @@ impl Value {
 
     /// Decodes this value into a typed configuration, strictly: unknown keys are rejected by
     /// types that use `#[serde(deny_unknown_fields)]`, there is no weak typing (the string
-    /// `"true"` is not a bool), and every error names the key path where it happened.
+    /// `"true"` is not a bool), and every error names the key path where it happened. The
+    /// error holds every problem found, not just the first (see [Every problem at
+    /// once](crate#every-problem-at-once)).
     ///
     /// A map entry whose value is null counts as absent when decoding a struct, so the field
     /// takes its `#[serde(default)]`, as a key with no value does in the Go Collector.
@@ -282,10 +282,8 @@ impl Value {
         &self,
         path: &str,
     ) -> Result<(T, SecretPaths), DecodeError> {
-        let secrets = RefCell::new(SecretPaths::new());
-        let decoded = T::deserialize(ValueDeserializer::new(self, path.to_owned(), &secrets))
-            .map_err(|error| error.located_at(path));
-        let secrets = secrets.into_inner().relative_to(path);
+        let (decoded, secrets) = decode::decode(self, path);
+        let secrets = secrets.relative_to(path);
         match decoded {
             Ok(decoded) => Ok((decoded, secrets)),
             Err(error) => Err(error.scrubbed(&Scrubber::new(self, &secrets))),

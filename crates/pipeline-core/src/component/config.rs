@@ -108,20 +108,24 @@ pub fn load_config<C: ComponentConfig>(yaml: &str) -> Result<C, ConfigError> {
 
 /// A configuration problem, with the path of the key it concerns
 /// (`receivers::otlp::protocols::grpc::endpoint: invalid socket address "x"`).
+///
+/// A section's decoding reports every problem it finds at once, as the Go Collector's
+/// decoder does: such an error holds several problems. [`path`](Self::path) and
+/// [`message`](Self::message) describe the first, [`into_problems`](Self::into_problems)
+/// splits them, and the error displays as one problem per line.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("{}", self.render())]
 pub struct ConfigError {
     path: String,
     message: String,
+    /// The problems after the first; each has no `others` of its own.
+    others: Vec<ConfigError>,
 }
 
 impl ConfigError {
     /// A problem with the whole section the check ran on.
     pub fn new(message: impl Into<String>) -> Self {
-        ConfigError {
-            path: String::new(),
-            message: message.into(),
-        }
+        ConfigError::at(String::new(), message)
     }
 
     /// A problem with the key at `path` (`a::b`), relative to the section checked.
@@ -129,10 +133,11 @@ impl ConfigError {
         ConfigError {
             path: path.into(),
             message: message.into(),
+            others: Vec::new(),
         }
     }
 
-    /// The same problem, seen from `prefix` up: `prefix::path`.
+    /// The same problems, seen from `prefix` up: `prefix::path`.
     pub fn within(mut self, prefix: &str) -> Self {
         if !prefix.is_empty() {
             self.path = if self.path.is_empty() {
@@ -141,39 +146,69 @@ impl ConfigError {
                 format!("{prefix}::{}", self.path)
             };
         }
+        self.others = self
+            .others
+            .into_iter()
+            .map(|other| other.within(prefix))
+            .collect();
         self
     }
 
-    /// The full key path (empty for the document itself).
+    /// The full key path of the first problem (empty for the document itself).
     pub fn path(&self) -> &str {
         &self.path
     }
 
-    /// What is wrong.
+    /// What is wrong, in the first problem.
     pub fn message(&self) -> &str {
         &self.message
     }
 
-    /// The same problem, its message without the scrubber's secrets and referenced values.
+    /// Every problem on its own, the first first.
+    pub fn into_problems(mut self) -> Vec<ConfigError> {
+        let others = std::mem::take(&mut self.others);
+        std::iter::once(self).chain(others).collect()
+    }
+
+    /// The same problems, their messages without the scrubber's secrets and referenced
+    /// values.
     pub(crate) fn scrubbed(mut self, scrubber: &Scrubber) -> Self {
         if let std::borrow::Cow::Owned(message) = scrubber.scrub(&self.message) {
             self.message = message;
         }
+        self.others = self
+            .others
+            .into_iter()
+            .map(|other| other.scrubbed(scrubber))
+            .collect();
         self
     }
 
     fn render(&self) -> String {
-        if self.path.is_empty() {
-            self.message.clone()
-        } else {
-            format!("{}: {}", self.path, self.message)
+        let mut lines = Vec::with_capacity(1 + self.others.len());
+        for problem in std::iter::once(self).chain(&self.others) {
+            lines.push(if problem.path.is_empty() {
+                problem.message.clone()
+            } else {
+                format!("{}: {}", problem.path, problem.message)
+            });
         }
+        lines.join("\n")
     }
 }
 
+/// Every problem of the decoding, the first in document order first.
 impl From<tributary_confmap::DecodeError> for ConfigError {
     fn from(error: tributary_confmap::DecodeError) -> Self {
-        ConfigError::at(error.path(), error.message())
+        let mut problems = error
+            .problems()
+            .map(|(path, message)| ConfigError::at(path, message));
+        // A decode error holds at least one problem.
+        let mut first = problems
+            .next()
+            .unwrap_or_else(|| ConfigError::at(error.path(), error.message()));
+        first.others = problems.collect();
+        first
     }
 }
 
@@ -204,6 +239,28 @@ mod tests {
                 ),
             ))
         }
+    }
+
+    #[test]
+    fn a_sections_decoding_problems_come_together_one_per_line() {
+        let raw = Value::from_iter([
+            ("token", Value::from_iter([("k", Value::from("T0KEN-XYZ"))])),
+            ("mode", Value::Int(3)),
+            ("mood", Value::from("x")),
+        ]);
+        let error = decode_config::<Careless>(&raw).unwrap_err();
+        assert_eq!(error.path(), "token");
+        let error = error.within("exporters::careless");
+        assert_eq!(
+            error.to_string(),
+            "exporters::careless::token: invalid type: map, expected a secret (a string, number or boolean)\n\
+             exporters::careless::mode: invalid type: integer `3`, expected a string\n\
+             exporters::careless::mood: unknown key; valid keys: `token`, `mode`"
+        );
+        let problems = error.into_problems();
+        assert_eq!(problems.len(), 3);
+        assert_eq!(problems[2].path(), "exporters::careless::mood");
+        assert_eq!(problems[2].clone().into_problems().len(), 1);
     }
 
     #[test]

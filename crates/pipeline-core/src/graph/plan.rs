@@ -63,7 +63,11 @@ impl Plan {
                             none_if_empty(factories.known_types(kind))
                         ),
                     )),
-                    Some(Err(e)) => errors.push(e.within(&path)),
+                    Some(Err(e)) => errors.extend(
+                        e.into_problems()
+                            .into_iter()
+                            .map(|problem| problem.within(&path)),
+                    ),
                     Some(Ok(config)) => {
                         decoded.insert((kind, id.clone()), config);
                     }

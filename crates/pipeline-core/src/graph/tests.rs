@@ -510,3 +510,27 @@ fn every_problem_is_reported_at_once() {
         "no noise from the undecoded service section: {errors:#?}"
     );
 }
+
+/// Within one component too: a bad value hides neither a second bad value nor the unknown
+/// keys beside it; each problem is its own line with the component's path.
+#[test]
+fn every_problem_inside_one_component_is_reported_at_once() {
+    let world = World::new();
+    let errors = world.errors(
+        "receivers: { test_in: { tag: [x], fail_start: maybe, tga: a, extra: { b: 1 } } }\nexporters: { mem: {} }\nservice: { pipelines: { traces: { receivers: [test_in], exporters: [mem] } } }\n",
+    );
+    let paths: Vec<&str> = errors
+        .iter()
+        .map(|e| e.split(": ").next().unwrap_or_default())
+        .collect();
+    assert_eq!(
+        paths,
+        [
+            "receivers::test_in::tag",
+            "receivers::test_in::fail_start",
+            "receivers::test_in::tga",
+            "receivers::test_in::extra",
+        ],
+        "{errors:#?}"
+    );
+}
