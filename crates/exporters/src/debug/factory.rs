@@ -33,7 +33,10 @@ fn create<T: Printable>(
 
 /// The `debug` exporter's factory, to register on a collector builder.
 pub fn factory() -> ExporterFactory<Config> {
+    // `logging` was the Go Collector's name for this exporter until v0.111; configurations
+    // of that time (old helm charts) still use it. Its `loglevel` key is refused as unknown.
     ExporterFactory::new("debug")
+        .with_alias("logging")
         .with_traces(create, Stability::Alpha)
         .with_metrics(create, Stability::Alpha)
         .with_logs(create, Stability::Alpha)

@@ -20,6 +20,10 @@
 //! | `retry_on_failure` | disabled | |
 //! | `sending_queue` | disabled | as in Go, present only to be turned on |
 //!
+//! The type is also registered as `logging`, the Go Collector's name for this exporter
+//! until v0.111, so old configurations (helm charts of that time) run unchanged; the
+//! logging exporter's `loglevel` key is refused as unknown (use `verbosity`).
+//!
 //! `timeout`, `retry_on_failure` and `sending_queue` are the exporter helper's
 //! [`ExporterHelperConfig`](tributary_pipeline_core::exporterhelper::ExporterHelperConfig),
 //! squashed into this config and off unless set; a key that is set takes its own

@@ -346,3 +346,9 @@ async fn an_output_path_that_cannot_be_opened_fails_the_start() {
         "{error}"
     );
 }
+
+/// Old Go configurations name this exporter `logging`.
+#[test]
+fn the_go_collector_s_old_name_logging_is_an_alias() {
+    assert_eq!(super::factory().aliases(), ["logging"]);
+}

@@ -5,12 +5,15 @@
 //!   pipeline runs and makes progress.
 //! * [`file_storage`]: keeps exporters' sending queues on disk, so queued data survives
 //!   restarts and crashes.
+//! * [`memory_ballast`]: accepted for old Go configurations; has no effect (no garbage
+//!   collector to tune).
 //! * `pprof` (cargo feature `pprof`): CPU profiles in pprof's format over HTTP.
 //! * [`zpages`]: HTML pages about the running collector: service, pipelines, extensions,
 //!   feature gates, and its own spans.
 
 pub mod file_storage;
 pub mod health_check;
+pub mod memory_ballast;
 #[cfg(feature = "pprof")]
 pub mod pprof;
 pub mod zpages;
@@ -22,6 +25,7 @@ pub fn factories() -> Factories {
     let mut factories = Factories::new();
     factories.add_extension(file_storage::factory());
     factories.add_extension(health_check::factory());
+    factories.add_extension(memory_ballast::factory());
     factories.add_extension(zpages::factory());
     #[cfg(feature = "pprof")]
     factories.add_extension(pprof::factory());
