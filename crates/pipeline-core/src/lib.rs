@@ -16,7 +16,8 @@
 //! | [`component`] | component traits, factories, IDs, [`CreateSettings`](component::CreateSettings), [`Host`](component::Host) |
 //! | [`processorhelper`], [`receiverhelper`] | processors from a function; receivers' tasks, servers and accounting |
 //! | [`exporterhelper`] | queue → batch → retry → timeout around an exporter's `export` |
-//! | [`extensions`] | the extensions the framework provides (health check, file storage) |
+//! | [`configauth`] | `auth: {authenticator: <id>}`: server and client authenticators offered by extensions |
+//! | [`extensions`] | the extensions the framework provides (health check, file storage, authenticators) |
 //! | [`graph`] | pipelines built from `service::pipelines` |
 //! | [`config`] | the collector's configuration document |
 //! | [`service`] | [`Collector`](service::Collector): builder, CLI, run loop, reload |
@@ -341,6 +342,7 @@
 
 pub mod component;
 pub mod config;
+pub mod configauth;
 pub mod consumer;
 pub mod exporterhelper;
 pub mod extensions;

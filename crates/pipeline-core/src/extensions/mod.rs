@@ -5,8 +5,14 @@
 //!   pipeline runs and makes progress.
 //! * [`file_storage`]: keeps exporters' sending queues on disk, so queued data survives
 //!   restarts and crashes.
+//! * [`bearertokenauth`], [`basicauth`]: server and client authenticators
+//!   ([`configauth`](crate::configauth)); [`headers_setter`]: client headers from the
+//!   metadata of the data being sent.
 
+pub mod basicauth;
+pub mod bearertokenauth;
 pub mod file_storage;
+pub mod headers_setter;
 pub mod health_check;
 
 use crate::graph::Factories;
@@ -14,7 +20,10 @@ use crate::graph::Factories;
 /// Every extension the framework provides.
 pub fn factories() -> Factories {
     let mut factories = Factories::new();
+    factories.add_extension(basicauth::factory());
+    factories.add_extension(bearertokenauth::factory());
     factories.add_extension(file_storage::factory());
+    factories.add_extension(headers_setter::factory());
     factories.add_extension(health_check::factory());
     factories
 }
