@@ -1,6 +1,6 @@
 //! The OTLP receiver's configuration: keys, defaults and checks follow the Go Collector's
 //! `otlp` receiver (`configgrpc.ServerConfig`, `confighttp.ServerConfig`), so its configs
-//! run unchanged; the additions (`admission`, `auth::bearer_token`) are documented in the
+//! run unchanged; the additions (`admission`, the `auth::bearer_token` shorthand) are documented in the
 //! module docs.
 
 use std::fmt;
@@ -8,9 +8,14 @@ use std::time::Duration;
 
 use serde::Deserialize;
 use serde::de::{self, Deserializer, MapAccess, Visitor};
+use std::sync::Arc;
+
 use tributary_pipeline_core::component::{
-    ComponentConfig, ConfigError, SecretString, check_endpoint, parse_endpoint,
+    ComponentConfig, ComponentError, ConfigError, Host, SecretString, check_endpoint,
+    parse_endpoint,
 };
+use tributary_pipeline_core::configauth::{self, ServerAuthenticator};
+use tributary_pipeline_core::extensions::bearertokenauth;
 use tributary_pipeline_core::server::{
     DEFAULT_IDLE_TIMEOUT, DEFAULT_MAX_CONNECTIONS, DEFAULT_READ_HEADER_TIMEOUT,
 };
@@ -430,42 +435,54 @@ fn tls_version(value: &str) -> Option<u8> {
     }
 }
 
-/// Client authentication (`auth` under a protocol).
-///
-/// Unlike the Go Collector, which names an authenticator extension
-/// (`auth: { authenticator: bearertokenauth }`), the token is configured here directly.
+/// Client authentication (`auth` under a protocol): the Go Collector's
+/// `authenticator`, naming an authenticator extension (`bearertokenauth`, `basicauth`),
+/// or Tributary's older `bearer_token`, a shorthand for a `bearertokenauth` with that
+/// token.
 #[derive(Clone, Debug, Default, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct AuthConfig {
+    /// `authenticator`: the extension that checks each request.
+    #[serde(rename = "auth,squash")]
+    pub auth: configauth::AuthConfig,
     /// The token clients must send as `Authorization: Bearer <token>`; a secret, never
-    /// shown.
-    pub bearer_token: SecretString,
-    /// The Go Collector's way to name an authenticator extension; refused with a hint,
-    /// since this receiver checks a bearer token itself.
-    pub authenticator: Option<String>,
+    /// shown. Kept for configs written before authenticator extensions; prefer
+    /// `bearertokenauth`.
+    pub bearer_token: Option<SecretString>,
 }
 
 impl AuthConfig {
     fn validate(&self) -> Result<(), ConfigError> {
-        if let Some(name) = &self.authenticator {
-            return Err(ConfigError::at(
-                "authenticator",
-                format!(
-                    "authenticator extensions ({name:?}) are not supported; set \
-                     auth::bearer_token to the token clients must send instead"
-                ),
-            ));
-        }
-        if self.bearer_token.is_empty() {
-            return Err(ConfigError::at("bearer_token", "must not be empty"));
-        }
-        if http::HeaderValue::from_str(self.bearer_token.expose()).is_err() {
-            return Err(ConfigError::at(
+        match &self.bearer_token {
+            None => self.auth.validate(),
+            Some(_) if !self.auth.authenticator.is_empty() => Err(ConfigError::at(
                 "bearer_token",
-                "must consist of visible ASCII characters",
-            ));
+                "set either authenticator or bearer_token, not both",
+            )),
+            Some(token) if token.is_empty() => {
+                Err(ConfigError::at("bearer_token", "must not be empty"))
+            }
+            Some(token) if http::HeaderValue::from_str(token.expose()).is_err() => Err(
+                ConfigError::at("bearer_token", "must consist of visible ASCII characters"),
+            ),
+            Some(_) => Ok(()),
         }
-        Ok(())
+    }
+
+    /// The authenticator checking requests: the named extension, found on `host`, or the
+    /// `bearer_token` check.
+    pub(crate) fn authenticator(
+        &self,
+        host: &Host,
+        path: &str,
+    ) -> Result<Arc<dyn ServerAuthenticator>, ComponentError> {
+        match &self.bearer_token {
+            Some(token) => Ok(bearertokenauth::static_token(token.expose())),
+            None => self
+                .auth
+                .server(host)
+                .map_err(|e| ComponentError::new(format!("{path}::{e}"))),
+        }
     }
 }
 

@@ -20,13 +20,13 @@ use hyper::body::Incoming;
 use hyper::service::service_fn;
 use tonic::Status;
 use tributary_pipeline_core::component::{ComponentError, CreateSettings, resolve_endpoint};
+use tributary_pipeline_core::configauth::ServerAuthenticator;
 use tributary_pipeline_core::pdata::Payload;
 use tributary_pipeline_core::pdata::proto::collector::logs::v1::ExportLogsServiceRequest;
 use tributary_pipeline_core::pdata::proto::collector::metrics::v1::ExportMetricsServiceRequest;
 use tributary_pipeline_core::pdata::proto::collector::trace::v1::ExportTraceServiceRequest;
 use tributary_pipeline_core::server::{RunningServer, ServerOptions};
 
-use super::auth::BearerToken;
 use super::body::{self, Framing, GRPC_PREFIX_LEN, ReadLimits};
 use super::compression::ContentEncoding;
 use super::config::{DEFAULT_READ_TIMEOUT, GrpcConfig};
@@ -42,6 +42,7 @@ pub(crate) async fn serve(
     settings: &CreateSettings,
     config: &GrpcConfig,
     intake: Arc<Intake>,
+    auth: Option<Arc<dyn ServerAuthenticator>>,
 ) -> Result<RunningServer, ComponentError> {
     let addr = resolve_endpoint(&config.endpoint)
         .await
@@ -86,10 +87,7 @@ pub(crate) async fn serve(
         intake,
         max_message_size: config.max_message_size(),
         include_metadata: config.include_metadata,
-        auth: config
-            .auth
-            .as_ref()
-            .map(|a| BearerToken::new(a.bearer_token.expose())),
+        auth,
     });
     let service = service_fn(move |request| {
         let frontend = Arc::clone(&frontend);
@@ -111,7 +109,7 @@ struct GrpcFrontend {
     intake: Arc<Intake>,
     max_message_size: usize,
     include_metadata: bool,
-    auth: Option<BearerToken>,
+    auth: Option<Arc<dyn ServerAuthenticator>>,
 }
 
 impl GrpcFrontend {
@@ -158,10 +156,10 @@ impl GrpcFrontend {
         request: Request<Incoming>,
         sink: &Sink<R>,
     ) -> Result<(), Refusal> {
-        if let Some(auth) = &self.auth
-            && !auth.verify(request.headers())
-        {
-            return Err(Refusal::Unauthenticated);
+        if let Some(auth) = &self.auth {
+            auth.authenticate(request.headers())
+                .await
+                .map_err(|e| Refusal::Unauthenticated(e.to_string()))?;
         }
         let encoding = message_encoding(request.headers())?;
         let metadata = self

@@ -20,13 +20,13 @@ use hyper::body::Incoming;
 use hyper::service::service_fn;
 use prost::Message;
 use tributary_pipeline_core::component::{ComponentError, CreateSettings};
+use tributary_pipeline_core::configauth::ServerAuthenticator;
 use tributary_pipeline_core::pdata::proto::collector::logs::v1::ExportLogsServiceRequest;
 use tributary_pipeline_core::pdata::proto::collector::metrics::v1::ExportMetricsServiceRequest;
 use tributary_pipeline_core::pdata::proto::collector::trace::v1::ExportTraceServiceRequest;
 use tributary_pipeline_core::pdata::{Payload, otlp_json};
 use tributary_pipeline_core::server::{RunningServer, ServerOptions};
 
-use super::auth::BearerToken;
 use super::compression::ContentEncoding;
 use tributary_pipeline_core::component::resolve_endpoint;
 
@@ -42,6 +42,7 @@ pub(crate) async fn serve(
     settings: &CreateSettings,
     config: &HttpConfig,
     intake: Arc<Intake>,
+    auth: Option<Arc<dyn ServerAuthenticator>>,
 ) -> Result<RunningServer, ComponentError> {
     let addr = resolve_endpoint(&config.endpoint)
         .await
@@ -75,10 +76,13 @@ pub(crate) async fn serve(
         max_body_size: config.max_body_size(),
         read_timeout: config.read_timeout(),
         include_metadata: config.include_metadata,
-        auth: config
+        // The `bearer_token` shorthand answers 401 with the Bearer challenge, as before.
+        challenge: config
             .auth
             .as_ref()
-            .map(|a| BearerToken::new(a.bearer_token.expose())),
+            .is_some_and(|a| a.bearer_token.is_some())
+            .then(|| HeaderValue::from_static("Bearer")),
+        auth,
         cors: config.cors.as_ref().and_then(CorsPolicy::new),
     });
     let service = service_fn(move |request| {
@@ -134,7 +138,9 @@ struct HttpFrontend {
     max_body_size: usize,
     read_timeout: Option<std::time::Duration>,
     include_metadata: bool,
-    auth: Option<BearerToken>,
+    auth: Option<Arc<dyn ServerAuthenticator>>,
+    /// The `WWW-Authenticate` challenge of a 401 answer, if any.
+    challenge: Option<HeaderValue>,
     cors: Option<CorsPolicy>,
 }
 
@@ -189,7 +195,7 @@ impl HttpFrontend {
             Ok(()) => success(encoding),
             Err(refusal) => {
                 tracing::debug!(signal = %R::SIGNAL, error = %refusal.message(), "OTLP/HTTP request refused");
-                failure(encoding, &refusal)
+                failure(encoding, &refusal, self.challenge.as_ref())
             }
         }
     }
@@ -201,10 +207,10 @@ impl HttpFrontend {
         encoding: Encoding,
         sink: &Sink<R>,
     ) -> Result<(), Refusal> {
-        if let Some(auth) = &self.auth
-            && !auth.verify(request.headers())
-        {
-            return Err(Refusal::Unauthenticated);
+        if let Some(auth) = &self.auth {
+            auth.authenticate(request.headers())
+                .await
+                .map_err(|e| Refusal::Unauthenticated(e.to_string()))?;
         }
         let compression = ContentEncoding::of(request.headers()).map_err(Refusal::Malformed)?;
         let limit = self.max_body_size;
@@ -289,7 +295,11 @@ fn success(encoding: Encoding) -> Response<Full<Bytes>> {
 
 /// The answer to a refused request: a `google.rpc.Status`, with `Retry-After` when the
 /// client should come back later.
-fn failure(encoding: Encoding, refusal: &Refusal) -> Response<Full<Bytes>> {
+fn failure(
+    encoding: Encoding,
+    refusal: &Refusal,
+    challenge: Option<&HeaderValue>,
+) -> Response<Full<Bytes>> {
     let body = match encoding {
         Encoding::Protobuf => refusal.to_rpc_status().encode_to_vec(),
         Encoding::Json => refusal.to_json(),
@@ -304,8 +314,10 @@ fn failure(encoding: Encoding, refusal: &Refusal) -> Response<Full<Bytes>> {
         headers.insert(RETRY_AFTER, HeaderValue::from(retry_after_seconds(delay)));
     }
     match refusal {
-        Refusal::Unauthenticated => {
-            headers.insert(WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
+        Refusal::Unauthenticated(_) => {
+            if let Some(challenge) = challenge {
+                headers.insert(WWW_AUTHENTICATE, challenge.clone());
+            }
         }
         // The rest of the body was not read: the connection cannot carry another request.
         Refusal::TimedOut(_) => {

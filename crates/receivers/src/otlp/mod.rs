@@ -19,7 +19,7 @@
 //!         cors:
 //!           allowed_origins: ["https://*.example.com"]
 //!         auth:
-//!           bearer_token: ${env:OTLP_TOKEN}
+//!           authenticator: bearertokenauth
 //!     admission:
 //!       request_limit_mib: 64
 //! ```
@@ -39,7 +39,7 @@
 //!     cors:
 //!       allowed_origins: ["https://*.example.com"]
 //!     auth:
-//!       bearer_token: s3cret
+//!       authenticator: bearertokenauth
 //! admission:
 //!   request_limit_mib: 64
 //! "#;
@@ -89,7 +89,8 @@
 //! | `protocols::{grpc,http}::tls::client_ca_file` | unset | require client certificates signed by these CAs |
 //! | `protocols::{grpc,http}::tls::min_version`, `max_version` | `"1.2"`, `"1.3"` | accepted TLS versions |
 //! | `protocols::{grpc,http}::include_metadata` | `false` | attach every request header / gRPC metadata entry (`authorization` too, as in Go) to the data |
-//! | `protocols::{grpc,http}::auth::bearer_token` | unset | require `Authorization: Bearer <token>`; a secret, never shown |
+//! | `protocols::{grpc,http}::auth::authenticator` | unset | the authenticator extension checking each request ([`configauth`](tributary_pipeline_core::configauth): `bearertokenauth`, `basicauth`, or a third party's); refused requests get 401 / `UNAUTHENTICATED` |
+//! | `protocols::{grpc,http}::auth::bearer_token` | unset | shorthand for a `bearertokenauth` with this token (not with `authenticator`); a secret, never shown |
 //! | `admission::request_limit_mib` | `128` | request bytes in process at once; `0` disables admission control |
 //! | `admission::waiting_limit_mib` | `32` | request bytes allowed to wait for admission; `0` refuses at once |
 //!
@@ -118,7 +119,7 @@
 //! | over `max_request_body_size` / `max_recv_msg_size_mib` | 413 | `RESOURCE_EXHAUSTED` without `RetryInfo` |
 //! | body not received within `read_timeout` (gRPC: one minute) | 408, connection closed | `DEADLINE_EXCEEDED` |
 //! | a gRPC call with no message, a truncated one, or more than one | | `INTERNAL` (as grpc-go) |
-//! | bearer token missing or wrong | 401 | `UNAUTHENTICATED` |
+//! | credentials missing or wrong (per `auth`) | 401 | `UNAUTHENTICATED` |
 //! | signal not taken by any pipeline, unknown path | 404 | `UNIMPLEMENTED` |
 //! | method other than `POST` | 405 | |
 //! | content type other than protobuf or JSON | 415 | |
@@ -169,9 +170,10 @@
 //! - Admission control is built in; Go needs the `memory_limiter` extension.
 //! - Request bodies must arrive within `read_timeout` (default one minute; Go: no limit),
 //!   and each protocol holds at most `max_connections` connections (Go: no limit).
-//! - Client authentication is a bearer token set on the protocol (`auth::bearer_token`);
-//!   Go names an authenticator extension (`auth::authenticator: bearertokenauth`), which is
-//!   refused here with a hint.
+//! - `auth::bearer_token` is Tributary's shorthand from before authenticator extensions;
+//!   to migrate, declare `extensions: {bearertokenauth: {token: <the token>}}`, list it in
+//!   `service::extensions` and write `auth: {authenticator: bearertokenauth}` — the Go
+//!   Collector's form, which works unchanged.
 //! - Not supported: the profiles signal, Unix sockets, the `snappy`, `x-snappy-framed` and
 //!   `lz4` HTTP encodings, and the other `confighttp`/`configgrpc`/`configtls` keys
 //!   (`write_timeout`, `response_headers`, `cipher_suites`, inline PEM, certificate
@@ -182,7 +184,6 @@
 //!   allocate a large window.
 
 mod admission;
-mod auth;
 mod body;
 mod compression;
 mod config;

@@ -24,11 +24,28 @@ const FILE_CHECK_INTERVAL: Duration = Duration::from_secs(1);
 /// [`ClientAuthenticator`] over the same tokens.
 pub struct BearerTokenAuth {
     config: Config,
-    header: HeaderName,
-    /// The accepted tokens; the first is the one a client sends.
-    tokens: Arc<ArcSwap<Vec<String>>>,
+    tokens: Arc<Tokens>,
     settings: CreateSettings,
     watcher: Mutex<Option<(CancellationToken, tokio::task::JoinHandle<()>)>>,
+}
+
+/// The header, scheme and accepted tokens: what both roles use.
+struct Tokens {
+    header: HeaderName,
+    scheme: String,
+    /// The accepted tokens; the first is the one a client sends.
+    accepted: ArcSwap<Vec<String>>,
+}
+
+/// A server authenticator accepting `Authorization: Bearer <token>` for this one token:
+/// `bearertokenauth` with only `token` set, for components that offer a token of their
+/// own (the otlp receiver's `auth::bearer_token`).
+pub fn static_token(token: &str) -> Arc<dyn ServerAuthenticator> {
+    Arc::new(Tokens {
+        header: http::header::AUTHORIZATION,
+        scheme: "Bearer".into(),
+        accepted: ArcSwap::from_pointee(vec![token.to_string()]),
+    })
 }
 
 impl BearerTokenAuth {
@@ -38,8 +55,11 @@ impl BearerTokenAuth {
             .map_err(|e| CreateError::with_source("header", e))?;
         Ok(BearerTokenAuth {
             config: config.clone(),
-            header,
-            tokens: Arc::new(ArcSwap::from_pointee(config.inline_tokens())),
+            tokens: Arc::new(Tokens {
+                header,
+                scheme: config.scheme.clone(),
+                accepted: ArcSwap::from_pointee(config.inline_tokens()),
+            }),
             settings: settings.clone(),
             watcher: Mutex::new(None),
         })
@@ -49,11 +69,6 @@ impl BearerTokenAuth {
         &self,
     ) -> std::sync::MutexGuard<'_, Option<(CancellationToken, tokio::task::JoinHandle<()>)>> {
         self.watcher.lock().unwrap_or_else(PoisonError::into_inner)
-    }
-
-    /// The token a client sends: the first one.
-    fn client_token(&self) -> Option<String> {
-        self.tokens.load().first().cloned()
     }
 }
 
@@ -86,12 +101,7 @@ async fn read_tokens(path: &Path) -> Result<Vec<String>, String> {
 }
 
 /// Re-reads the token file whenever its stamp changes, until `stop`.
-async fn watch_file(
-    path: PathBuf,
-    mut last: Stamp,
-    tokens: Arc<ArcSwap<Vec<String>>>,
-    stop: CancellationToken,
-) {
+async fn watch_file(path: PathBuf, mut last: Stamp, tokens: Arc<Tokens>, stop: CancellationToken) {
     let mut ticks = tokio::time::interval(FILE_CHECK_INTERVAL);
     ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     loop {
@@ -107,7 +117,7 @@ async fn watch_file(
         match read_tokens(&path).await {
             Ok(read) => {
                 tracing::info!(file = ?path, tokens = read.len(), "bearer tokens reloaded");
-                tokens.store(Arc::new(read));
+                tokens.accepted.store(Arc::new(read));
             }
             Err(error) => {
                 tracing::warn!(%error, "bearer token file not reloaded; keeping the tokens read before");
@@ -127,7 +137,7 @@ impl Component for BearerTokenAuth {
         let read = read_tokens(&path)
             .await
             .map_err(|e| ComponentError::new(format!("filename: {e}")))?;
-        self.tokens.store(Arc::new(read));
+        self.tokens.accepted.store(Arc::new(read));
         let stop = CancellationToken::new();
         let task = self.settings.spawn(
             watch_file(path, before, Arc::clone(&self.tokens), stop.clone())
@@ -152,22 +162,22 @@ impl Component for BearerTokenAuth {
 
 impl Extension for BearerTokenAuth {
     fn capabilities(self: Arc<Self>, offers: &mut ExtensionCapabilities) {
-        offers.offer::<dyn ServerAuthenticator>(Arc::clone(&self) as _);
-        offers.offer::<dyn ClientAuthenticator>(self);
+        offers.offer::<dyn ServerAuthenticator>(Arc::clone(&self.tokens) as _);
+        offers.offer::<dyn ClientAuthenticator>(Arc::clone(&self.tokens) as _);
     }
 }
 
 #[async_trait]
-impl ServerAuthenticator for BearerTokenAuth {
+impl ServerAuthenticator for Tokens {
     async fn authenticate(&self, headers: &HeaderMap) -> Result<(), AuthError> {
         let Some(value) = headers.get(&self.header) else {
             return Err(AuthError::Missing(format!("no {} header", self.header)));
         };
         let value = value.as_bytes();
-        let token = if self.config.scheme.is_empty() {
+        let token = if self.scheme.is_empty() {
             value
         } else {
-            let scheme = self.config.scheme.as_bytes();
+            let scheme = self.scheme.as_bytes();
             match value.split_at_checked(scheme.len()) {
                 Some((found, rest))
                     if found.eq_ignore_ascii_case(scheme) && rest.first() == Some(&b' ') =>
@@ -177,13 +187,13 @@ impl ServerAuthenticator for BearerTokenAuth {
                 _ => {
                     return Err(AuthError::Invalid(format!(
                         "the {} header does not use the {} scheme",
-                        self.header, self.config.scheme
+                        self.header, self.scheme
                     )));
                 }
             }
         };
         // Every token is compared, so the time taken does not tell which one matched.
-        let matched = self.tokens.load().iter().fold(false, |found, t| {
+        let matched = self.accepted.load().iter().fold(false, |found, t| {
             found | constant_time_eq(token, t.as_bytes())
         });
         if matched {
@@ -195,16 +205,24 @@ impl ServerAuthenticator for BearerTokenAuth {
 }
 
 #[async_trait]
-impl ClientAuthenticator for BearerTokenAuth {
+impl ClientAuthenticator for Tokens {
     async fn authorize(
         &self,
         headers: &mut HeaderMap,
         _metadata: Option<&ClientMetadata>,
     ) -> Result<(), AuthError> {
         let token = self
-            .client_token()
+            .accepted
+            .load()
+            .first()
+            .cloned()
             .ok_or_else(|| AuthError::Unavailable("no bearer token".into()))?;
-        let mut value = HeaderValue::from_str(&self.config.header_value(&token))
+        let text = if self.scheme.is_empty() {
+            token
+        } else {
+            format!("{} {token}", self.scheme)
+        };
+        let mut value = HeaderValue::from_str(&text)
             .map_err(|_| AuthError::Unavailable("the token is not a valid header value".into()))?;
         value.set_sensitive(true);
         headers.insert(self.header.clone(), value);

@@ -84,7 +84,13 @@ fn the_go_collector_keys_decode() {
     assert_eq!(tls.client_ca_file, "/etc/otel/ca.pem");
     assert_eq!(tls.versions(), (2, 3));
     assert_eq!(
-        grpc.auth.as_ref().unwrap().bearer_token.expose(),
+        grpc.auth
+            .as_ref()
+            .unwrap()
+            .bearer_token
+            .as_ref()
+            .unwrap()
+            .expose(),
         "${env:OTLP_TOKEN}"
     );
 
@@ -178,8 +184,8 @@ fn errors_name_the_key_they_concern() {
             "protocols::grpc::auth::bearer_token: must not be empty",
         ),
         (
-            "protocols: {http: {auth: {authenticator: bearertokenauth}}}",
-            "protocols::http::auth::authenticator: authenticator extensions (\"bearertokenauth\") are not supported",
+            "protocols: {http: {auth: {authenticator: \"not an id\"}}}",
+            "protocols::http::auth::authenticator: ",
         ),
         (
             "protocols: {http: {cors: {allowed_origins: [\"https://*.*.example.com\"]}}}",
