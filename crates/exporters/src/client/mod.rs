@@ -1,13 +1,15 @@
 //! Client settings shared by the network exporters ([`otlp`](crate::otlp) and
-//! [`otlp_http`](crate::otlp_http)): TLS, request headers and compression.
+//! [`otlp_http`](crate::otlp_http)): TLS, request headers, compression and `auth`.
 //!
 //! They mirror the Go Collector's `configtls.ClientConfig`, the `headers` map and
 //! `configcompression`, so the same YAML keys mean the same thing.
 
+mod auth;
 mod compression;
 mod headers;
 mod tls;
 
+pub(crate) use auth::ClientAuth;
 #[cfg(feature = "otlp")]
 pub(crate) use compression::decompress;
 pub use compression::{Compression, CompressionParams};

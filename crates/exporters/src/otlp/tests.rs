@@ -207,6 +207,37 @@ async fn sends_the_payloads_cached_encoding_byte_for_byte() {
 }
 
 #[tokio::test]
+async fn auth_sets_the_calls_credentials() {
+    use tributary_pipeline_core::extensions::bearertokenauth;
+
+    let (backend, server) = backend(None).await;
+    let config: Config = load(&format!(
+        "endpoint: http://{}\nauth: {{authenticator: bearertokenauth/out}}\n",
+        server.addr
+    ))
+    .unwrap();
+    let settings = settings::<Traces>("otlp/test");
+    let connection = Arc::new(GrpcConnection::new(&settings, &config).unwrap());
+    let exporter = GrpcExporter::<Traces>::new(&settings, &config, connection).unwrap();
+    let error = exporter.start(&Host::default()).await.unwrap_err();
+    assert!(
+        error
+            .to_string()
+            .contains("no extension \"bearertokenauth/out\""),
+        "{error}"
+    );
+    let host = crate::testing::host_with(
+        bearertokenauth::factory(),
+        "bearertokenauth/out",
+        "token: s3cret",
+    )
+    .await;
+    exporter.start(&host).await.unwrap();
+    exporter.export(fixtures::traces(1)).await.unwrap();
+    assert_eq!(backend.take()[0].headers["authorization"], "Bearer s3cret");
+}
+
+#[tokio::test]
 async fn compresses_with_gzip_by_default_and_zstd_when_asked() {
     let (backend, server) = backend(None).await;
     for (yaml, encoding) in [
@@ -793,7 +824,10 @@ fn config_errors_name_their_paths() {
             "sending_queue::queue_sise",
         ),
         ("endpoint: h:1\nsending_queues: {}", "sending_queues"),
-        ("endpoint: h:1\nauth: {authenticator: basicauth}", "auth"),
+        (
+            "endpoint: h:1\nauth: {authenticator: \"bad id!\"}",
+            "auth::authenticator",
+        ),
         (
             "endpoint: h:1\ntls: {reload_interval: 1h}",
             "tls::reload_interval",
