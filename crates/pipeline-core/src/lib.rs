@@ -17,6 +17,7 @@
 //! | [`processorhelper`], [`receiverhelper`] | processors from a function; receivers' tasks, servers and accounting |
 //! | [`exporterhelper`] | queue → batch → retry → timeout around an exporter's `export` |
 //! | [`configauth`] | `auth: {authenticator: <id>}`: server and client authenticators offered by extensions |
+//! | [`configcompression`] | compressed bodies: bounded decompression for servers, `compression` for clients |
 //! | [`extensions`] | the extensions the framework provides (health check, file storage, authenticators) |
 //! | [`graph`] | pipelines built from `service::pipelines` |
 //! | [`config`] | the collector's configuration document |
@@ -343,6 +344,7 @@
 pub mod component;
 pub mod config;
 pub mod configauth;
+pub mod configcompression;
 pub mod consumer;
 pub mod exporterhelper;
 pub mod extensions;
