@@ -15,6 +15,7 @@ use tributary_pipeline_core::component::{
     parse_endpoint,
 };
 use tributary_pipeline_core::configauth::{self, ServerAuthenticator};
+use tributary_pipeline_core::configcompression::Encoding;
 use tributary_pipeline_core::extensions::bearertokenauth;
 use tributary_pipeline_core::server::{
     DEFAULT_IDLE_TIMEOUT, DEFAULT_MAX_CONNECTIONS, DEFAULT_READ_HEADER_TIMEOUT,
@@ -231,7 +232,13 @@ pub struct HttpConfig {
     pub idle_timeout: Duration,
     /// The most connections open at once (Tributary's own key); `0`: no limit.
     pub max_connections: usize,
+    /// The `Content-Encoding`s accepted; the Go Collector's list by default.
+    pub compression_algorithms: Vec<String>,
 }
+
+/// The Go Collector's default `compression_algorithms` (`""` is no compression).
+pub const DEFAULT_COMPRESSION_ALGORITHMS: [&str; 7] =
+    ["", "gzip", "zstd", "zlib", "snappy", "deflate", "lz4"];
 
 impl Default for HttpConfig {
     fn default() -> Self {
@@ -250,11 +257,28 @@ impl Default for HttpConfig {
             read_timeout: DEFAULT_READ_TIMEOUT,
             idle_timeout: DEFAULT_IDLE_TIMEOUT,
             max_connections: DEFAULT_MAX_CONNECTIONS,
+            compression_algorithms: DEFAULT_COMPRESSION_ALGORITHMS
+                .iter()
+                .map(|name| name.to_string())
+                .collect(),
         }
     }
 }
 
 impl HttpConfig {
+    /// The encodings `compression_algorithms` accepts (an empty list: Go's defaults).
+    pub(crate) fn encodings(&self) -> Vec<Encoding> {
+        let names: Vec<&str> = if self.compression_algorithms.is_empty() {
+            DEFAULT_COMPRESSION_ALGORITHMS.to_vec()
+        } else {
+            self.compression_algorithms
+                .iter()
+                .map(String::as_str)
+                .collect()
+        };
+        names.into_iter().filter_map(Encoding::from_http).collect()
+    }
+
     /// `read_header_timeout`, `None` when it is `0`.
     pub(crate) fn read_header_timeout(&self) -> Option<Duration> {
         non_zero(self.read_header_timeout)
@@ -310,6 +334,17 @@ impl HttpConfig {
                 "max_request_body_size",
                 format!("must be at most {MAX_SIZE_MIB} MiB"),
             ));
+        }
+        for (i, name) in self.compression_algorithms.iter().enumerate() {
+            if Encoding::from_http(name).is_none() {
+                return Err(ConfigError::at(
+                    format!("compression_algorithms::{i}"),
+                    format!(
+                        "unknown compression {name:?}: use \"\", gzip, zstd, zlib, deflate, \
+                         snappy, x-snappy-framed or lz4"
+                    ),
+                ));
+            }
         }
         if let Some(cors) = &self.cors {
             cors.validate().map_err(|e| e.within("cors"))?;

@@ -28,14 +28,12 @@ use tributary_pipeline_core::pdata::proto::collector::trace::v1::ExportTraceServ
 use tributary_pipeline_core::server::{RunningServer, ServerOptions};
 
 use super::body::{self, Framing, GRPC_PREFIX_LEN, ReadLimits};
-use super::compression::ContentEncoding;
+use super::compression::decompress_body;
 use super::config::{DEFAULT_READ_TIMEOUT, GrpcConfig};
 use super::receiver::{Intake, OtlpSignal, Sink, Transport, client_metadata};
 use super::refusal::Refusal;
 use super::{offload, tls};
-
-/// The encodings a message may be compressed with, as answered in `grpc-accept-encoding`.
-const ACCEPTED_ENCODINGS: &str = "gzip,zstd,deflate,identity";
+use tributary_pipeline_core::configcompression::Encoding as ContentEncoding;
 
 /// Binds the gRPC endpoint and starts serving it.
 pub(crate) async fn serve(
@@ -142,7 +140,7 @@ impl GrpcFrontend {
                 if matches!(refusal, Refusal::UnsupportedEncoding(_)) {
                     response.headers_mut().insert(
                         "grpc-accept-encoding",
-                        HeaderValue::from_static(ACCEPTED_ENCODINGS),
+                        HeaderValue::from_static(ContentEncoding::GRPC_ACCEPTED),
                     );
                 }
                 response
@@ -182,7 +180,7 @@ impl GrpcFrontend {
                 (true, ContentEncoding::Identity) => Err(Refusal::ProtocolViolation(
                     "the message is marked compressed but the call names no grpc-encoding".into(),
                 )),
-                (true, encoding) => encoding.decompress(message, limit, &mut permit),
+                (true, encoding) => decompress_body(encoding, message, limit, &mut permit),
             }
             .and_then(|bytes| {
                 Payload::<R>::decode(bytes).map_err(|e| Refusal::Malformed(e.to_string()))
@@ -205,16 +203,13 @@ fn message_encoding(headers: &HeaderMap) -> Result<ContentEncoding, Refusal> {
     let Some(value) = headers.get("grpc-encoding") else {
         return Ok(ContentEncoding::Identity);
     };
-    match value.to_str().unwrap_or("").trim() {
-        "" | "identity" => Ok(ContentEncoding::Identity),
-        "gzip" => Ok(ContentEncoding::Gzip),
-        "zstd" => Ok(ContentEncoding::Zstd),
-        // gRPC's deflate is the zlib format; raw deflate is recognised too.
-        "deflate" => Ok(ContentEncoding::Deflate),
-        other => Err(Refusal::UnsupportedEncoding(format!(
-            "Content is compressed with `{other}` which isn't supported"
-        ))),
-    }
+    let name = value.to_str().unwrap_or("");
+    ContentEncoding::from_grpc(name).ok_or_else(|| {
+        Refusal::UnsupportedEncoding(format!(
+            "Content is compressed with `{}` which isn't supported",
+            name.trim()
+        ))
+    })
 }
 
 /// The answer to an accepted call: the empty `Export*ServiceResponse` as one uncompressed

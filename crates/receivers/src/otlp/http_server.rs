@@ -27,8 +27,9 @@ use tributary_pipeline_core::pdata::proto::collector::trace::v1::ExportTraceServ
 use tributary_pipeline_core::pdata::{Payload, otlp_json};
 use tributary_pipeline_core::server::{RunningServer, ServerOptions};
 
-use super::compression::ContentEncoding;
+use super::compression::{decompress_body, http_encoding};
 use tributary_pipeline_core::component::resolve_endpoint;
+use tributary_pipeline_core::configcompression::Encoding as ContentEncoding;
 
 use super::body::{Framing, ReadLimits};
 use super::config::{HttpConfig, url_path};
@@ -74,6 +75,7 @@ pub(crate) async fn serve(
         metrics_path: url_path(&config.metrics_url_path),
         logs_path: url_path(&config.logs_url_path),
         max_body_size: config.max_body_size(),
+        encodings: config.encodings(),
         read_timeout: config.read_timeout(),
         include_metadata: config.include_metadata,
         // The `bearer_token` shorthand answers 401 with the Bearer challenge, as before.
@@ -136,6 +138,8 @@ struct HttpFrontend {
     metrics_path: String,
     logs_path: String,
     max_body_size: usize,
+    /// The `Content-Encoding`s accepted (`compression_algorithms`).
+    encodings: Vec<ContentEncoding>,
     read_timeout: Option<std::time::Duration>,
     include_metadata: bool,
     auth: Option<Arc<dyn ServerAuthenticator>>,
@@ -212,7 +216,8 @@ impl HttpFrontend {
                 .await
                 .map_err(|e| Refusal::Unauthenticated(e.to_string()))?;
         }
-        let compression = ContentEncoding::of(request.headers()).map_err(Refusal::Malformed)?;
+        let compression =
+            http_encoding(request.headers(), &self.encodings).map_err(Refusal::Malformed)?;
         let limit = self.max_body_size;
         // The declared length (`Content-Length`), which hyper holds the body to.
         let declared = request
@@ -238,8 +243,7 @@ impl HttpFrontend {
             _ => raw.len().saturating_mul(4),
         };
         let (decoded, permit) = offload::run(weight, move || {
-            let decoded = compression
-                .decompress(raw, limit, &mut permit)
+            let decoded = decompress_body(compression, raw, limit, &mut permit)
                 .and_then(|bytes| decode::<R>(encoding, bytes));
             (decoded, permit)
         })

@@ -82,6 +82,7 @@
 //! | `protocols::http::read_timeout` | `1m` | time a client has to send a request's body (`0`: no limit; Go's default is no limit) |
 //! | `protocols::http::idle_timeout` | `1m` | a connection without a request for this long is closed (`0`: kept open) |
 //! | `protocols::http::max_connections` | `4096` | connections held at once; more are answered `503` and closed (`0`: no limit) — Tributary's own key |
+//! | `protocols::http::compression_algorithms` | `["", gzip, zstd, zlib, snappy, deflate, lz4]` | the `Content-Encoding`s accepted (`""`: none); `x-snappy-framed` may be added; others are answered 400 |
 //! | `protocols::http::cors::allowed_origins` | `[]` | origins allowed to post; one `*` wildcard each; empty disables CORS |
 //! | `protocols::http::cors::allowed_headers` | `[]` | extra request headers allowed (`*`: any) |
 //! | `protocols::http::cors::max_age` | `0` | seconds a preflight answer may be cached (`0`: not sent) |
@@ -97,11 +98,15 @@
 //! # Requests and answers
 //!
 //! gRPC serves the three `Export` calls of `opentelemetry.proto.collector.*.v1`, with
-//! `gzip`, `zstd` or `deflate` message compression; a call must carry exactly one message,
-//! which must arrive within one minute. HTTP takes `POST` of `application/x-protobuf` or
+//! `gzip`, `zstd`, `deflate`, `zlib`, `snappy` (framed, as Go's gRPC codec sends it, or a
+//! block) or `lz4` message compression; a call must carry exactly one message, which must
+//! arrive within one minute. HTTP takes `POST` of `application/x-protobuf` or
 //! `application/json` (OTLP/JSON, including `"NaN"` and `"Infinity"` doubles) bodies,
-//! plain or with `Content-Encoding` `gzip`, `zstd`, `zlib` or `deflate` (zlib-wrapped or
-//! raw). The size limits apply to the body as received and as decompressed, so a
+//! plain or with a `Content-Encoding` that `compression_algorithms` lists: by default
+//! `gzip`, `zstd`, `zlib`, `deflate` (zlib-wrapped or raw), `snappy` (the block format, or
+//! the framed one recognised by its stream identifier) and `lz4` (frames), plus
+//! `x-snappy-framed` when listed (see
+//! [`configcompression`](tributary_pipeline_core::configcompression)). The size limits apply to the body as received and as decompressed, so a
 //! decompression bomb is refused after at most the limit's worth of output. An HTTP answer
 //! uses the request's encoding: an empty `Export*ServiceResponse` on success, a
 //! `google.rpc.Status` on error.
@@ -174,8 +179,7 @@
 //!   to migrate, declare `extensions: {bearertokenauth: {token: <the token>}}`, list it in
 //!   `service::extensions` and write `auth: {authenticator: bearertokenauth}` — the Go
 //!   Collector's form, which works unchanged.
-//! - Not supported: the profiles signal, Unix sockets, the `snappy`, `x-snappy-framed` and
-//!   `lz4` HTTP encodings, and the other `confighttp`/`configgrpc`/`configtls` keys
+//! - Not supported: the profiles signal, Unix sockets, and the other `confighttp`/`configgrpc`/`configtls` keys
 //!   (`write_timeout`, `response_headers`, `cipher_suites`, inline PEM, certificate
 //!   reloading).
 //!   Using one is a configuration error rather than silently ignored.
