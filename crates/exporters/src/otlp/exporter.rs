@@ -159,7 +159,8 @@ impl<T: OtlpSignal> GrpcExporter<T> {
         Ok(GrpcExporter {
             connection,
             headers,
-            compressor: Compressor::new(config.compression, &config.compression_params),
+            // snappy in the framing format, as Go's gRPC snappy codec expects it.
+            compressor: Compressor::new(config.compression, &config.compression_params).for_grpc(),
             auth: ClientAuth::new(config.auth.as_ref()),
             partial_success: PartialSuccessRecorder::new::<T>(settings),
             span: settings.span().clone(),

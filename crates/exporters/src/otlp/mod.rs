@@ -23,8 +23,8 @@
 //! |---|---|---|
 //! | `endpoint` | required | `host:port`, `http://host:port` (plaintext), `https://host:port`, `dns:///host:port`; no port means 443; no `user:password@` (use `headers`) |
 //! | `tls` | TLS with the system's roots | see [`TlsClientConfig`](crate::client::TlsClientConfig); `tls::insecure: true` means plaintext |
-//! | `compression` | `gzip` | `gzip`, `zstd`, `none` |
-//! | `compression_params::level` | gzip 1, zstd 1 | compression level (gzip 1–9, zstd 1–22) |
+//! | `compression` | `gzip` | `gzip`, `zstd`, `snappy` (framed, as Go's gRPC codec), `zlib`, `deflate`, `lz4`, `none` (`grpc-encoding`); Go servers decode gzip, zstd and snappy |
+//! | `compression_params::level` | 1 | compression level (gzip, zlib, deflate 1–9, zstd 1–22; snappy and lz4 have none) |
 //! | `headers` | none | gRPC metadata sent with every request (`-bin` keys are sent base64-encoded); values are secrets, never shown |
 //! | `auth::authenticator` | unset | a client authenticator extension (`bearertokenauth`, `basicauth`, `headers_setter`) setting each call's metadata, from the client metadata of the data sent; see [`configauth`](tributary_pipeline_core::configauth) |
 //! | `authority` | the endpoint's | `:authority` sent to the server (virtual hosting behind proxies) |

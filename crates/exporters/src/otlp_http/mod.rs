@@ -20,8 +20,8 @@
 //! | `traces_endpoint`, `metrics_endpoint`, `logs_endpoint` | — | per-signal URLs, used as is; at least one of these or `endpoint` is required |
 //! | `profiles_endpoint` | — | accepted; Tributary has no profiles signal |
 //! | `encoding` | `proto` | `proto` (`application/x-protobuf`) or `json` (`application/json`) |
-//! | `compression` | `gzip` | `gzip`, `zstd`, `none` (`Content-Encoding`) |
-//! | `compression_params::level` | gzip 1, zstd 1 | compression level (see [`otlp`](crate::otlp) for the costs) |
+//! | `compression` | `gzip` | `gzip`, `zstd`, `zlib`, `deflate`, `snappy` (block format), `lz4` (frames), `none` (`Content-Encoding`); see [`configcompression`](tributary_pipeline_core::configcompression) |
+//! | `compression_params::level` | 1 | compression level (see [`otlp`](crate::otlp) for the costs) |
 //! | `headers` | none | sent with every request; values are secrets, never shown |
 //! | `auth::authenticator` | unset | a client authenticator extension (`bearertokenauth`, `basicauth`, `headers_setter`) setting each request's headers, from the client metadata of the data sent; see [`configauth`](tributary_pipeline_core::configauth) |
 //! | `cookies::enabled` | `false` | keep the cookies the backend sets (in memory, per exporter) and send them back |

@@ -1,7 +1,6 @@
 //! The `otlp_http` exporter against a real HTTP server on 127.0.0.1.
 
 use std::collections::VecDeque;
-use std::io::Read;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, SystemTime};
 
@@ -93,15 +92,13 @@ async fn handle(
 ) -> Response {
     let body = match headers.get("content-encoding").map(|v| v.to_str().unwrap()) {
         None => body,
-        Some("gzip") => {
-            let mut out = Vec::new();
-            flate2::read::GzDecoder::new(body.as_ref())
-                .read_to_end(&mut out)
-                .expect("gzip body");
-            out.into()
+        Some(name) => {
+            use tributary_pipeline_core::configcompression::{Encoding, NoBudget, decompress};
+            let encoding = Encoding::from_http(name).expect("a known content-encoding");
+            decompress(encoding, &body, 64 << 20, &mut NoBudget)
+                .expect("a decodable body")
+                .into()
         }
-        Some("zstd") => zstd::decode_all(body.as_ref()).expect("zstd body").into(),
-        Some(other) => panic!("unexpected content-encoding {other}"),
     };
     backend.received.lock().unwrap().push(Received {
         path: uri.path().to_string(),
@@ -295,6 +292,22 @@ async fn zstd_and_uncompressed_bodies() {
     for request in &received {
         assert_eq!(request.path, "/v1/logs");
         assert_eq!(request.body, fixtures::logs(20).encoded());
+    }
+}
+
+#[tokio::test]
+async fn every_compression_arrives_intact() {
+    let (backend, server) = backend(None).await;
+    for name in ["gzip", "zstd", "zlib", "deflate", "snappy", "lz4"] {
+        let (exporter, _) = exporter::<Traces>(
+            &format!("endpoint: http://{{addr}}\ncompression: {name}\n"),
+            &server,
+        );
+        let (traces, bytes) = fixtures::traces_with_foreign_bytes();
+        exporter.export(traces).await.expect("export");
+        let received = backend.take();
+        assert_eq!(received[0].headers["content-encoding"], name);
+        assert_eq!(received[0].body, bytes, "{name}");
     }
 }
 
@@ -700,7 +713,7 @@ fn config_errors_name_their_paths() {
         ("endpoint: ftp://host/", "endpoint"),
         ("traces_endpoint: ':'", "traces_endpoint"),
         ("endpoint: http://h\nencoding: xml", "encoding"),
-        ("endpoint: http://h\ncompression: lz4", "compression"),
+        ("endpoint: http://h\ncompression: brotli", "compression"),
         (
             "endpoint: http://h\ncompression: gzip\ncompression_params: {level: 12}",
             "compression_params::level",
