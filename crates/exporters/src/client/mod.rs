@@ -7,7 +7,6 @@
 mod auth;
 mod compression;
 mod headers;
-mod tls;
 
 pub(crate) use auth::ClientAuth;
 #[cfg(feature = "otlp")]
@@ -15,7 +14,7 @@ pub(crate) use compression::decompress;
 pub use compression::{Compression, CompressionParams};
 pub(crate) use compression::{Compressor, OFFLOAD_THRESHOLD, run_cpu_bound};
 pub use headers::Headers;
-pub use tls::{TlsClientConfig, TlsError, TlsVersion};
+pub use tributary_pipeline_core::configtls::{TlsClientConfig, TlsError, TlsVersion};
 
 pub(crate) fn user_agent(build: &tributary_pipeline_core::component::BuildInfo) -> String {
     // The Go Collector's form: "<description>/<version> (<os>/<arch>)".
