@@ -16,6 +16,7 @@ use tributary_pipeline_core::component::{
 };
 use tributary_pipeline_core::configauth::{self, ServerAuthenticator};
 use tributary_pipeline_core::configcompression::Encoding;
+use tributary_pipeline_core::configtls::TlsServerConfig;
 use tributary_pipeline_core::extensions::bearertokenauth;
 use tributary_pipeline_core::server::{
     DEFAULT_IDLE_TIMEOUT, DEFAULT_MAX_CONNECTIONS, DEFAULT_READ_HEADER_TIMEOUT,
@@ -81,7 +82,7 @@ pub struct GrpcConfig {
     /// HTTP/2 keepalive and connection age.
     pub keepalive: Option<KeepaliveConfig>,
     /// Serve over TLS.
-    pub tls: Option<TlsConfig>,
+    pub tls: Option<TlsServerConfig>,
     /// Attach the request's metadata to the data it carries.
     pub include_metadata: bool,
     /// Require a bearer token.
@@ -217,7 +218,7 @@ pub struct HttpConfig {
     /// Cross-origin requests from browsers.
     pub cors: Option<CorsConfig>,
     /// Serve over TLS.
-    pub tls: Option<TlsConfig>,
+    pub tls: Option<TlsServerConfig>,
     /// Require a bearer token.
     pub auth: Option<AuthConfig>,
     /// How long a client has to send a request's headers (`0`: no limit).
@@ -405,68 +406,6 @@ impl CorsConfig {
             }
         }
         Ok(())
-    }
-}
-
-/// Server-side TLS (`tls` under a protocol), with the Go Collector's key names.
-#[derive(Debug, Clone, Default, Deserialize)]
-#[serde(default, deny_unknown_fields)]
-pub struct TlsConfig {
-    /// The server's certificate chain, PEM.
-    pub cert_file: String,
-    /// The server's private key, PEM.
-    pub key_file: String,
-    /// When set, clients must present a certificate signed by one of these CAs (PEM).
-    pub client_ca_file: String,
-    /// The lowest TLS version accepted: `"1.2"` (default) or `"1.3"`.
-    pub min_version: String,
-    /// The highest TLS version accepted: `"1.2"` or `"1.3"` (default).
-    pub max_version: String,
-}
-
-impl TlsConfig {
-    /// The accepted TLS versions, lowest first, as `(1, 2)` / `(1, 3)` minor numbers.
-    pub(crate) fn versions(&self) -> (u8, u8) {
-        let min = tls_version(&self.min_version).unwrap_or(2);
-        let max = tls_version(&self.max_version).unwrap_or(3);
-        (min, max)
-    }
-
-    fn validate(&self) -> Result<(), ConfigError> {
-        if self.cert_file.is_empty() {
-            return Err(ConfigError::at("cert_file", "is required to serve TLS"));
-        }
-        if self.key_file.is_empty() {
-            return Err(ConfigError::at("key_file", "is required to serve TLS"));
-        }
-        for (key, value) in [
-            ("min_version", &self.min_version),
-            ("max_version", &self.max_version),
-        ] {
-            if !value.is_empty() && tls_version(value).is_none() {
-                return Err(ConfigError::at(
-                    key,
-                    format!("unsupported TLS version {value:?}: expected \"1.2\" or \"1.3\""),
-                ));
-            }
-        }
-        let (min, max) = self.versions();
-        if min > max {
-            return Err(ConfigError::at(
-                "min_version",
-                "must not be greater than max_version",
-            ));
-        }
-        Ok(())
-    }
-}
-
-/// The minor version of a configured TLS version (`"1.2"` → 2); `None` for anything else.
-fn tls_version(value: &str) -> Option<u8> {
-    match value {
-        "1.2" => Some(2),
-        "1.3" => Some(3),
-        _ => None,
     }
 }
 

@@ -30,10 +30,11 @@ use tributary_pipeline_core::server::{RunningServer, ServerOptions};
 use super::body::{self, Framing, GRPC_PREFIX_LEN, ReadLimits};
 use super::compression::decompress_body;
 use super::config::{DEFAULT_READ_TIMEOUT, GrpcConfig};
+use super::offload;
 use super::receiver::{Intake, OtlpSignal, Sink, Transport, client_metadata};
 use super::refusal::Refusal;
-use super::{offload, tls};
 use tributary_pipeline_core::configcompression::Encoding as ContentEncoding;
+use tributary_pipeline_core::configtls;
 
 /// Binds the gRPC endpoint and starts serving it.
 pub(crate) async fn serve(
@@ -46,7 +47,9 @@ pub(crate) async fn serve(
         .await
         .map_err(|e| ComponentError::new(format!("protocols::grpc::endpoint: {e}")))?;
     let tls = match &config.tls {
-        Some(tls) => Some(tls::acceptor(tls, "protocols::grpc::tls", tls::ALPN_GRPC).await?),
+        Some(tls) => {
+            Some(configtls::acceptor(tls, "protocols::grpc::tls", configtls::ALPN_GRPC).await?)
+        }
         None => None,
     };
     let listener = settings.listen(addr).map_err(|e| {

@@ -36,7 +36,8 @@ use super::config::{HttpConfig, url_path};
 use super::cors::CorsPolicy;
 use super::receiver::{Intake, OtlpSignal, Sink, Transport, client_metadata};
 use super::refusal::{Refusal, retry_after_seconds};
-use super::{body, offload, tls};
+use super::{body, offload};
+use tributary_pipeline_core::configtls;
 
 /// Binds the HTTP endpoint and starts serving it.
 pub(crate) async fn serve(
@@ -49,7 +50,9 @@ pub(crate) async fn serve(
         .await
         .map_err(|e| ComponentError::new(format!("protocols::http::endpoint: {e}")))?;
     let tls = match &config.tls {
-        Some(tls) => Some(tls::acceptor(tls, "protocols::http::tls", tls::ALPN_HTTP).await?),
+        Some(tls) => {
+            Some(configtls::acceptor(tls, "protocols::http::tls", configtls::ALPN_HTTP).await?)
+        }
         None => None,
     };
     let listener = settings.listen(addr).map_err(|e| {

@@ -86,9 +86,11 @@
 //! | `protocols::http::cors::allowed_origins` | `[]` | origins allowed to post; one `*` wildcard each; empty disables CORS |
 //! | `protocols::http::cors::allowed_headers` | `[]` | extra request headers allowed (`*`: any) |
 //! | `protocols::http::cors::max_age` | `0` | seconds a preflight answer may be cached (`0`: not sent) |
-//! | `protocols::{grpc,http}::tls::cert_file`, `key_file` | unset | serve TLS with this PEM certificate chain and key |
-//! | `protocols::{grpc,http}::tls::client_ca_file` | unset | require client certificates signed by these CAs |
-//! | `protocols::{grpc,http}::tls::min_version`, `max_version` | `"1.2"`, `"1.3"` | accepted TLS versions |
+//! | `protocols::{grpc,http}::tls::cert_file` / `cert_pem`, `key_file` / `key_pem` | unset | serve TLS with this PEM certificate chain and key |
+//! | `protocols::{grpc,http}::tls::client_ca_file` | unset | require client certificates signed by these CAs (mutual TLS) |
+//! | `protocols::{grpc,http}::tls::min_version`, `max_version` | `"1.2"`, `"1.3"` | accepted TLS versions (1.0/1.1 refused: rustls does not support them) |
+//! | `protocols::{grpc,http}::tls::reload_interval` | `0` | re-read the certificate and key this often |
+//! | `protocols::{grpc,http}::tls::{cipher_suites, curve_preferences}` | rustls' | see [`configtls`](tributary_pipeline_core::configtls) |
 //! | `protocols::{grpc,http}::include_metadata` | `false` | attach every request header / gRPC metadata entry (`authorization` too, as in Go) to the data |
 //! | `protocols::{grpc,http}::auth::authenticator` | unset | the authenticator extension checking each request ([`configauth`](tributary_pipeline_core::configauth): `bearertokenauth`, `basicauth`, or a third party's); refused requests get 401 / `UNAUTHENTICATED` |
 //! | `protocols::{grpc,http}::auth::bearer_token` | unset | shorthand for a `bearertokenauth` with this token (not with `authenticator`); a secret, never shown |
@@ -179,10 +181,8 @@
 //!   to migrate, declare `extensions: {bearertokenauth: {token: <the token>}}`, list it in
 //!   `service::extensions` and write `auth: {authenticator: bearertokenauth}` — the Go
 //!   Collector's form, which works unchanged.
-//! - Not supported: the profiles signal, Unix sockets, and the other `confighttp`/`configgrpc`/`configtls` keys
-//!   (`write_timeout`, `response_headers`, `cipher_suites`, inline PEM, certificate
-//!   reloading).
-//!   Using one is a configuration error rather than silently ignored.
+//! - Not supported: the profiles signal and Unix sockets. Using one is a configuration
+//!   error rather than silently ignored.
 //! - zstd frames asking for a window larger than 8 MiB or the body limit, whichever is
 //!   larger (at most 128 MiB), are refused, so a frame header cannot make the receiver
 //!   allocate a large window.
@@ -198,13 +198,12 @@ mod http_server;
 mod offload;
 mod receiver;
 mod refusal;
-mod tls;
 
 #[cfg(test)]
 mod tests;
 
 pub use config::{
     AdmissionConfig, AuthConfig, Config, CorsConfig, GrpcConfig, HttpConfig, KeepaliveConfig,
-    KeepaliveEnforcementPolicy, KeepaliveServerParameters, Protocols, TlsConfig,
+    KeepaliveEnforcementPolicy, KeepaliveServerParameters, Protocols,
 };
 pub use factory::factory;

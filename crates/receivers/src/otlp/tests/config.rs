@@ -82,7 +82,13 @@ fn the_go_collector_keys_decode() {
     );
     let tls = grpc.tls.as_ref().unwrap();
     assert_eq!(tls.client_ca_file, "/etc/otel/ca.pem");
-    assert_eq!(tls.versions(), (2, 3));
+    assert_eq!(
+        tls.versions(),
+        (
+            tributary_pipeline_core::configtls::TlsVersion::V1_2,
+            tributary_pipeline_core::configtls::TlsVersion::V1_3
+        )
+    );
     assert_eq!(
         grpc.auth
             .as_ref()
@@ -173,11 +179,11 @@ fn errors_name_the_key_they_concern() {
         ),
         (
             "protocols: {grpc: {tls: {cert_file: a, key_file: b, min_version: \"1.1\"}}}",
-            "protocols::grpc::tls::min_version: unsupported TLS version \"1.1\"",
+            "protocols::grpc::tls::min_version: TLS 1.1 is not supported: rustls does not support TLS 1.0/1.1",
         ),
         (
             "protocols: {grpc: {tls: {cert_file: a, key_file: b, min_version: \"1.3\", max_version: \"1.2\"}}}",
-            "protocols::grpc::tls::min_version: must not be greater than max_version",
+            "protocols::grpc::tls::max_version: must not be lower than min_version",
         ),
         (
             "protocols: {grpc: {auth: {bearer_token: \"\"}}}",
