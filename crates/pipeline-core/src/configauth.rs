@@ -59,7 +59,7 @@ use async_trait::async_trait;
 use http::HeaderMap;
 use serde::Deserialize;
 
-use crate::component::{ComponentError, ComponentId, ConfigError, Host};
+use crate::component::{ComponentError, ComponentId, ConfigError, Host, SecretString};
 use crate::pdata::ClientMetadata;
 
 /// `auth`: the authenticator extension a server or client config uses.
@@ -126,6 +126,85 @@ impl AuthConfig {
                 "auth::authenticator: extension \"{id}\" is not a {kind} authenticator"
             ))
         })
+    }
+}
+
+/// `auth` on a server: the Go Collector's `authenticator`, or Tributary's `bearer_token`
+/// shorthand for a `bearertokenauth` with that one token (kept for configs written before
+/// authenticator extensions).
+#[derive(Clone, Debug, Default, PartialEq, Eq, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct ServerAuthConfig {
+    /// `authenticator`: the extension that checks each request.
+    #[serde(rename = "auth,squash")]
+    pub auth: AuthConfig,
+    /// The token clients must send as `Authorization: Bearer <token>`; a secret, never
+    /// shown. Not with `authenticator`.
+    pub bearer_token: Option<SecretString>,
+}
+
+impl ServerAuthConfig {
+    /// Checks the keys; errors name `authenticator` or `bearer_token`.
+    pub fn validate(&self) -> Result<(), ConfigError> {
+        match &self.bearer_token {
+            None => self.auth.validate(),
+            Some(_) if !self.auth.authenticator.is_empty() => Err(ConfigError::at(
+                "bearer_token",
+                "set either authenticator or bearer_token, not both",
+            )),
+            Some(token) if token.is_empty() => {
+                Err(ConfigError::at("bearer_token", "must not be empty"))
+            }
+            Some(token) if http::HeaderValue::from_str(token.expose()).is_err() => Err(
+                ConfigError::at("bearer_token", "must consist of visible ASCII characters"),
+            ),
+            Some(_) => Ok(()),
+        }
+    }
+
+    /// The authenticator checking requests: the named extension, found on `host`, or the
+    /// `bearer_token` check. Errors are prefixed with `path` (the server's config path; empty
+    /// at the top of a component's config).
+    pub fn authenticator(
+        &self,
+        host: &Host,
+        path: &str,
+    ) -> Result<Arc<dyn ServerAuthenticator>, ComponentError> {
+        match &self.bearer_token {
+            Some(token) => Ok(Arc::new(StaticBearer(token.expose().as_bytes().into()))),
+            None => self.auth.server(host).map_err(|e| match path {
+                "" => e,
+                path => ComponentError::new(format!("{path}::{e}")),
+            }),
+        }
+    }
+
+    /// Whether a refusal answers with the `WWW-Authenticate: Bearer` challenge (the
+    /// `bearer_token` shorthand, as before authenticator extensions).
+    pub fn bearer_challenge(&self) -> bool {
+        self.bearer_token.is_some()
+    }
+}
+
+/// `bearer_token`: `Authorization: Bearer <token>`, the scheme in any case, the token
+/// compared in constant time.
+struct StaticBearer(Box<[u8]>);
+
+#[async_trait]
+impl ServerAuthenticator for StaticBearer {
+    async fn authenticate(&self, headers: &HeaderMap) -> Result<(), AuthError> {
+        let value = headers
+            .get(http::header::AUTHORIZATION)
+            .ok_or_else(|| AuthError::Missing("no authorization header".into()))?
+            .as_bytes();
+        match value.split_at_checked(7) {
+            Some((scheme, token))
+                if scheme.eq_ignore_ascii_case(b"bearer ") && constant_time_eq(token, &self.0) =>
+            {
+                Ok(())
+            }
+            _ => Err(AuthError::Invalid("missing or invalid bearer token".into())),
+        }
     }
 }
 

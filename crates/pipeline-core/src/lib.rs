@@ -18,6 +18,7 @@
 //! | [`exporterhelper`] | queue → batch → retry → timeout around an exporter's `export` |
 //! | [`configauth`] | `auth: {authenticator: <id>}`: server and client authenticators offered by extensions |
 //! | [`configcompression`] | compressed bodies: bounded decompression for servers, `compression` for clients |
+//! | [`confighttp`] | the HTTP server block: endpoint, TLS, CORS, auth, limits, timeouts |
 //! | [`configtls`] | TLS for servers (mutual TLS, certificate reload) and clients |
 //! | [`extensions`] | the extensions the framework provides (health check, file storage, authenticators) |
 //! | [`graph`] | pipelines built from `service::pipelines` |
@@ -346,6 +347,7 @@ pub mod component;
 pub mod config;
 pub mod configauth;
 pub mod configcompression;
+pub mod confighttp;
 pub mod configtls;
 pub mod consumer;
 pub mod exporterhelper;

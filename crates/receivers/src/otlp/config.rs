@@ -8,24 +8,17 @@ use std::time::Duration;
 
 use serde::Deserialize;
 use serde::de::{self, Deserializer, MapAccess, Visitor};
-use std::sync::Arc;
-
 use tributary_pipeline_core::component::{
-    ComponentConfig, ComponentError, ConfigError, Host, SecretString, check_endpoint,
-    parse_endpoint,
+    ComponentConfig, ConfigError, check_endpoint, parse_endpoint,
 };
-use tributary_pipeline_core::configauth::{self, ServerAuthenticator};
-use tributary_pipeline_core::configcompression::Encoding;
+use tributary_pipeline_core::configauth::ServerAuthConfig;
+use tributary_pipeline_core::confighttp::HttpServerConfig;
 use tributary_pipeline_core::configtls::TlsServerConfig;
-use tributary_pipeline_core::extensions::bearertokenauth;
-use tributary_pipeline_core::server::{
-    DEFAULT_IDLE_TIMEOUT, DEFAULT_MAX_CONNECTIONS, DEFAULT_READ_HEADER_TIMEOUT,
-};
+use tributary_pipeline_core::server::DEFAULT_MAX_CONNECTIONS;
 
-/// How long a client has to send a request body (HTTP) or message (gRPC) by default. The
-/// Go Collector sets no limit, which lets a client trickling a body hold a connection and
-/// its buffer forever.
-pub(crate) const DEFAULT_READ_TIMEOUT: Duration = Duration::from_secs(60);
+/// How long a client has to send a gRPC message: the HTTP server block's default read
+/// timeout.
+pub(crate) use tributary_pipeline_core::confighttp::DEFAULT_READ_TIMEOUT;
 
 /// One mebibyte, the unit of the `*_mib` keys.
 pub(crate) const MIB: u64 = 1 << 20;
@@ -86,7 +79,7 @@ pub struct GrpcConfig {
     /// Attach the request's metadata to the data it carries.
     pub include_metadata: bool,
     /// Require a bearer token.
-    pub auth: Option<AuthConfig>,
+    pub auth: Option<ServerAuthConfig>,
     /// The most connections open at once (Tributary's own key); `0`: no limit.
     pub max_connections: usize,
 }
@@ -196,118 +189,43 @@ pub struct KeepaliveEnforcementPolicy {
     pub permit_without_stream: bool,
 }
 
-/// OTLP/HTTP server settings (`protocols::http`).
+/// OTLP/HTTP server settings (`protocols::http`): the shared HTTP server block and the
+/// paths of the three signals.
 #[derive(Debug, Clone, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct HttpConfig {
-    /// `host:port` to listen on; as for gRPC.
-    pub endpoint: String,
-    /// The network (confighttp's `transport`); only `tcp` is supported, as for gRPC.
-    pub transport: String,
+    /// `endpoint`, `tls`, `cors`, `auth`, limits and timeouts, at this level.
+    #[serde(rename = "server,squash", deserialize_with = "server_over_defaults")]
+    pub server: HttpServerConfig,
     /// The path traces are posted to.
     pub traces_url_path: String,
     /// The path metrics are posted to.
     pub metrics_url_path: String,
     /// The path logs are posted to.
     pub logs_url_path: String,
-    /// The largest request body, in bytes, both as received and after decompression
-    /// (0 = 20 MiB).
-    pub max_request_body_size: u64,
-    /// Attach the request's headers to the data it carries.
-    pub include_metadata: bool,
-    /// Cross-origin requests from browsers.
-    pub cors: Option<CorsConfig>,
-    /// Serve over TLS.
-    pub tls: Option<TlsServerConfig>,
-    /// Require a bearer token.
-    pub auth: Option<AuthConfig>,
-    /// How long a client has to send a request's headers (`0`: no limit).
-    #[serde(with = "tributary_confmap::duration")]
-    pub read_header_timeout: Duration,
-    /// How long a client has to send a request's body once its headers arrived (`0`: no
-    /// limit). Go's default is no limit; Tributary's is one minute.
-    #[serde(with = "tributary_confmap::duration")]
-    pub read_timeout: Duration,
-    /// A connection without a request for this long is closed (`0`: kept open).
-    #[serde(with = "tributary_confmap::duration")]
-    pub idle_timeout: Duration,
-    /// The most connections open at once (Tributary's own key); `0`: no limit.
-    pub max_connections: usize,
-    /// The `Content-Encoding`s accepted; the Go Collector's list by default.
-    pub compression_algorithms: Vec<String>,
 }
-
-/// The Go Collector's default `compression_algorithms` (`""` is no compression).
-pub const DEFAULT_COMPRESSION_ALGORITHMS: [&str; 7] =
-    ["", "gzip", "zstd", "zlib", "snappy", "deflate", "lz4"];
 
 impl Default for HttpConfig {
     fn default() -> Self {
         HttpConfig {
-            endpoint: "127.0.0.1:4318".into(),
-            transport: "tcp".into(),
+            server: HttpServerConfig::with_endpoint("127.0.0.1:4318"),
             traces_url_path: "/v1/traces".into(),
             metrics_url_path: "/v1/metrics".into(),
             logs_url_path: "/v1/logs".into(),
-            max_request_body_size: 20 * MIB,
-            include_metadata: false,
-            cors: None,
-            tls: None,
-            auth: None,
-            read_header_timeout: DEFAULT_READ_HEADER_TIMEOUT,
-            read_timeout: DEFAULT_READ_TIMEOUT,
-            idle_timeout: DEFAULT_IDLE_TIMEOUT,
-            max_connections: DEFAULT_MAX_CONNECTIONS,
-            compression_algorithms: DEFAULT_COMPRESSION_ALGORITHMS
-                .iter()
-                .map(|name| name.to_string())
-                .collect(),
         }
     }
 }
 
+/// Decodes the server block over this receiver's defaults (its endpoint).
+fn server_over_defaults<'de, D: Deserializer<'de>>(
+    deserializer: D,
+) -> Result<HttpServerConfig, D::Error> {
+    HttpServerConfig::deserialize_over(HttpConfig::default().server, deserializer)
+}
+
 impl HttpConfig {
-    /// The encodings `compression_algorithms` accepts (an empty list: Go's defaults).
-    pub(crate) fn encodings(&self) -> Vec<Encoding> {
-        let names: Vec<&str> = if self.compression_algorithms.is_empty() {
-            DEFAULT_COMPRESSION_ALGORITHMS.to_vec()
-        } else {
-            self.compression_algorithms
-                .iter()
-                .map(String::as_str)
-                .collect()
-        };
-        names.into_iter().filter_map(Encoding::from_http).collect()
-    }
-
-    /// `read_header_timeout`, `None` when it is `0`.
-    pub(crate) fn read_header_timeout(&self) -> Option<Duration> {
-        non_zero(self.read_header_timeout)
-    }
-
-    /// `read_timeout`, `None` when it is `0`.
-    pub(crate) fn read_timeout(&self) -> Option<Duration> {
-        non_zero(self.read_timeout)
-    }
-
-    /// `idle_timeout`, `None` when it is `0`.
-    pub(crate) fn idle_timeout(&self) -> Option<Duration> {
-        non_zero(self.idle_timeout)
-    }
-
-    /// The largest body, raw or decompressed, in bytes.
-    pub(crate) fn max_body_size(&self) -> usize {
-        let size = if self.max_request_body_size == 0 {
-            20 * MIB
-        } else {
-            self.max_request_body_size
-        };
-        usize::try_from(size).unwrap_or(usize::MAX)
-    }
-
     fn validate(&self) -> Result<(), ConfigError> {
-        check_endpoint(&self.endpoint).map_err(|m| ConfigError::at("endpoint", m))?;
-        check_transport(&self.transport)?;
+        self.server.validate()?;
         let paths = [
             ("traces_url_path", &self.traces_url_path),
             ("metrics_url_path", &self.metrics_url_path),
@@ -330,38 +248,14 @@ impl HttpConfig {
                 ));
             }
         }
-        if self.max_request_body_size > MAX_SIZE_MIB * MIB {
+        if self.server.max_request_body_size > MAX_SIZE_MIB * MIB {
             return Err(ConfigError::at(
                 "max_request_body_size",
                 format!("must be at most {MAX_SIZE_MIB} MiB"),
             ));
         }
-        for (i, name) in self.compression_algorithms.iter().enumerate() {
-            if Encoding::from_http(name).is_none() {
-                return Err(ConfigError::at(
-                    format!("compression_algorithms::{i}"),
-                    format!(
-                        "unknown compression {name:?}: use \"\", gzip, zstd, zlib, deflate, \
-                         snappy, x-snappy-framed or lz4"
-                    ),
-                ));
-            }
-        }
-        if let Some(cors) = &self.cors {
-            cors.validate().map_err(|e| e.within("cors"))?;
-        }
-        if let Some(tls) = &self.tls {
-            tls.validate().map_err(|e| e.within("tls"))?;
-        }
-        if let Some(auth) = &self.auth {
-            auth.validate().map_err(|e| e.within("auth"))?;
-        }
         Ok(())
     }
-}
-
-fn non_zero(duration: Duration) -> Option<Duration> {
-    (!duration.is_zero()).then_some(duration)
 }
 
 /// A configured URL path with the leading `/` the Go Collector adds when it is missing.
@@ -370,93 +264,6 @@ pub(crate) fn url_path(path: &str) -> String {
         path.to_string()
     } else {
         format!("/{path}")
-    }
-}
-
-/// Cross-origin resource sharing for OTLP/HTTP (`protocols::http::cors`).
-#[derive(Debug, Clone, Default, Deserialize)]
-#[serde(default, deny_unknown_fields)]
-pub struct CorsConfig {
-    /// Origins allowed to post (`https://app.example.com`); one `*` may stand for any run
-    /// of characters (`https://*.example.com`), and `*` alone allows every origin. Empty
-    /// disables CORS.
-    pub allowed_origins: Vec<String>,
-    /// Request headers allowed besides the CORS-safelisted ones; `*` allows any.
-    pub allowed_headers: Vec<String>,
-    /// How long, in seconds, a browser may cache a preflight answer (0 = not sent).
-    pub max_age: u64,
-}
-
-impl CorsConfig {
-    fn validate(&self) -> Result<(), ConfigError> {
-        for (i, origin) in self.allowed_origins.iter().enumerate() {
-            if origin.matches('*').count() > 1 {
-                return Err(ConfigError::at(
-                    format!("allowed_origins::{i}"),
-                    format!("{origin:?} has more than one \"*\""),
-                ));
-            }
-        }
-        for (i, header) in self.allowed_headers.iter().enumerate() {
-            if header != "*" && http::HeaderName::from_bytes(header.as_bytes()).is_err() {
-                return Err(ConfigError::at(
-                    format!("allowed_headers::{i}"),
-                    format!("{header:?} is not a valid header name"),
-                ));
-            }
-        }
-        Ok(())
-    }
-}
-
-/// Client authentication (`auth` under a protocol): the Go Collector's
-/// `authenticator`, naming an authenticator extension (`bearertokenauth`, `basicauth`),
-/// or Tributary's older `bearer_token`, a shorthand for a `bearertokenauth` with that
-/// token.
-#[derive(Clone, Debug, Default, Deserialize)]
-#[serde(default, deny_unknown_fields)]
-pub struct AuthConfig {
-    /// `authenticator`: the extension that checks each request.
-    #[serde(rename = "auth,squash")]
-    pub auth: configauth::AuthConfig,
-    /// The token clients must send as `Authorization: Bearer <token>`; a secret, never
-    /// shown. Kept for configs written before authenticator extensions; prefer
-    /// `bearertokenauth`.
-    pub bearer_token: Option<SecretString>,
-}
-
-impl AuthConfig {
-    fn validate(&self) -> Result<(), ConfigError> {
-        match &self.bearer_token {
-            None => self.auth.validate(),
-            Some(_) if !self.auth.authenticator.is_empty() => Err(ConfigError::at(
-                "bearer_token",
-                "set either authenticator or bearer_token, not both",
-            )),
-            Some(token) if token.is_empty() => {
-                Err(ConfigError::at("bearer_token", "must not be empty"))
-            }
-            Some(token) if http::HeaderValue::from_str(token.expose()).is_err() => Err(
-                ConfigError::at("bearer_token", "must consist of visible ASCII characters"),
-            ),
-            Some(_) => Ok(()),
-        }
-    }
-
-    /// The authenticator checking requests: the named extension, found on `host`, or the
-    /// `bearer_token` check.
-    pub(crate) fn authenticator(
-        &self,
-        host: &Host,
-        path: &str,
-    ) -> Result<Arc<dyn ServerAuthenticator>, ComponentError> {
-        match &self.bearer_token {
-            Some(token) => Ok(bearertokenauth::static_token(token.expose())),
-            None => self
-                .auth
-                .server(host)
-                .map_err(|e| ComponentError::new(format!("{path}::{e}"))),
-        }
     }
 }
 
@@ -522,11 +329,11 @@ impl ComponentConfig for Config {
         if let (Some(grpc), Some(http)) = (grpc, http)
             && let Ok(address) = parse_endpoint(&grpc.endpoint)
             && address.port() != 0
-            && parse_endpoint(&http.endpoint) == Ok(address)
+            && parse_endpoint(&http.server.endpoint) == Ok(address)
         {
             return Err(ConfigError::at(
                 "protocols::http::endpoint",
-                format!("{:?} is already the gRPC endpoint", http.endpoint),
+                format!("{:?} is already the gRPC endpoint", http.server.endpoint),
             ));
         }
         for (key, limit_mib) in [
@@ -548,8 +355,12 @@ impl ComponentConfig for Config {
                         g.max_message_size(),
                     )
                 }),
-                http.as_ref()
-                    .map(|h| ("protocols::http::max_request_body_size", h.max_body_size())),
+                http.as_ref().map(|h| {
+                    (
+                        "protocols::http::max_request_body_size",
+                        h.server.max_body_size(),
+                    )
+                }),
             ];
             if let Some((key, size)) = largest.into_iter().flatten().find(|(_, s)| *s > limit) {
                 return Err(ConfigError::at(

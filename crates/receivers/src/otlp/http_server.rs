@@ -25,18 +25,17 @@ use tributary_pipeline_core::pdata::proto::collector::logs::v1::ExportLogsServic
 use tributary_pipeline_core::pdata::proto::collector::metrics::v1::ExportMetricsServiceRequest;
 use tributary_pipeline_core::pdata::proto::collector::trace::v1::ExportTraceServiceRequest;
 use tributary_pipeline_core::pdata::{Payload, otlp_json};
-use tributary_pipeline_core::server::{RunningServer, ServerOptions};
+use tributary_pipeline_core::server::RunningServer;
 
 use super::compression::{decompress_body, http_encoding};
-use tributary_pipeline_core::component::resolve_endpoint;
 use tributary_pipeline_core::configcompression::Encoding as ContentEncoding;
 
 use super::body::{Framing, ReadLimits};
 use super::config::{HttpConfig, url_path};
-use super::cors::CorsPolicy;
 use super::receiver::{Intake, OtlpSignal, Sink, Transport, client_metadata};
 use super::refusal::{Refusal, retry_after_seconds};
 use super::{body, offload};
+use tributary_pipeline_core::confighttp::CorsPolicy;
 use tributary_pipeline_core::configtls;
 
 /// Binds the HTTP endpoint and starts serving it.
@@ -46,49 +45,30 @@ pub(crate) async fn serve(
     intake: Arc<Intake>,
     auth: Option<Arc<dyn ServerAuthenticator>>,
 ) -> Result<RunningServer, ComponentError> {
-    let addr = resolve_endpoint(&config.endpoint)
-        .await
-        .map_err(|e| ComponentError::new(format!("protocols::http::endpoint: {e}")))?;
-    let tls = match &config.tls {
-        Some(tls) => {
-            Some(configtls::acceptor(tls, "protocols::http::tls", configtls::ALPN_HTTP).await?)
-        }
-        None => None,
-    };
-    let listener = settings.listen(addr).map_err(|e| {
-        ComponentError::with_source(
-            format!("protocols::http::endpoint: cannot listen on {addr}"),
-            e,
-        )
-    })?;
-
-    let mut options = ServerOptions::http();
-    options.tls = tls;
-    options.limits.max_connections = config.max_connections;
-    options.limits.idle_timeout = config.idle_timeout();
-    options.limits.first_request_timeout = config.idle_timeout();
-    options
-        .http
-        .http1()
-        .header_read_timeout(config.read_header_timeout());
+    let server = &config.server;
+    let (listener, options) = server
+        .bind(settings, "protocols::http", configtls::ALPN_HTTP)
+        .await?;
 
     let frontend = Arc::new(HttpFrontend {
         intake,
         traces_path: url_path(&config.traces_url_path),
         metrics_path: url_path(&config.metrics_url_path),
         logs_path: url_path(&config.logs_url_path),
-        max_body_size: config.max_body_size(),
-        encodings: config.encodings(),
-        read_timeout: config.read_timeout(),
-        include_metadata: config.include_metadata,
+        max_body_size: server.max_body_size(),
+        encodings: server.encodings(),
+        read_timeout: server.read_timeout(),
+        write_timeout: server.write_timeout(),
+        include_metadata: server.include_metadata,
         // The `bearer_token` shorthand answers 401 with the Bearer challenge, as before.
-        challenge: config
+        challenge: server
             .auth
             .as_ref()
-            .is_some_and(|a| a.bearer_token.is_some())
+            .is_some_and(|a| a.bearer_challenge())
             .then(|| HeaderValue::from_static("Bearer")),
         auth,
-        cors: config.cors.as_ref().and_then(CorsPolicy::new),
+        cors: server.cors_policy(),
+        response_headers: server.response_header_map(),
     });
     let service = service_fn(move |request| {
         let frontend = Arc::clone(&frontend);
@@ -144,15 +124,32 @@ struct HttpFrontend {
     /// The `Content-Encoding`s accepted (`compression_algorithms`).
     encodings: Vec<ContentEncoding>,
     read_timeout: Option<std::time::Duration>,
+    /// How long a request may take from its headers to its answer.
+    write_timeout: Option<std::time::Duration>,
     include_metadata: bool,
     auth: Option<Arc<dyn ServerAuthenticator>>,
     /// The `WWW-Authenticate` challenge of a 401 answer, if any.
     challenge: Option<HeaderValue>,
     cors: Option<CorsPolicy>,
+    /// `response_headers`, added to every answer.
+    response_headers: HeaderMap,
 }
 
 impl HttpFrontend {
     async fn handle(&self, request: Request<Incoming>) -> Response<Full<Bytes>> {
+        let mut response = match self.write_timeout {
+            Some(limit) => tokio::time::timeout(limit, self.answer(request))
+                .await
+                .unwrap_or_else(|_| write_timed_out()),
+            None => self.answer(request).await,
+        };
+        for (name, value) in &self.response_headers {
+            response.headers_mut().insert(name.clone(), value.clone());
+        }
+        response
+    }
+
+    async fn answer(&self, request: Request<Incoming>) -> Response<Full<Bytes>> {
         let Some(cors) = &self.cors else {
             return self.route(request).await;
         };
@@ -285,6 +282,19 @@ fn text(status: StatusCode, message: &'static str) -> Response<Full<Bytes>> {
         HeaderValue::from_static("text/plain; charset=utf-8"),
         Bytes::from_static(message.as_bytes()),
     )
+}
+
+/// The answer when `write_timeout` passed before the request was answered: the client
+/// should retry, on a new connection (the request's body may not have been read).
+fn write_timed_out() -> Response<Full<Bytes>> {
+    let mut response = text(
+        StatusCode::SERVICE_UNAVAILABLE,
+        "503 the request was not answered within write_timeout",
+    );
+    response
+        .headers_mut()
+        .insert(CONNECTION, HeaderValue::from_static("close"));
+    response
 }
 
 fn not_found() -> Response<Full<Bytes>> {

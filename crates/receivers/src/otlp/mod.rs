@@ -191,7 +191,6 @@ mod admission;
 mod body;
 mod compression;
 mod config;
-mod cors;
 mod factory;
 mod grpc_server;
 mod http_server;
@@ -203,7 +202,7 @@ mod refusal;
 mod tests;
 
 pub use config::{
-    AdmissionConfig, AuthConfig, Config, CorsConfig, GrpcConfig, HttpConfig, KeepaliveConfig,
-    KeepaliveEnforcementPolicy, KeepaliveServerParameters, Protocols,
+    AdmissionConfig, Config, GrpcConfig, HttpConfig, KeepaliveConfig, KeepaliveEnforcementPolicy,
+    KeepaliveServerParameters, Protocols,
 };
 pub use factory::factory;

@@ -181,7 +181,7 @@ impl OtlpServer {
         let http_auth = protocols
             .http
             .as_ref()
-            .and_then(|c| c.auth.as_ref())
+            .and_then(|c| c.server.auth.as_ref())
             .map(|a| a.authenticator(host, "protocols::http"))
             .transpose()?;
         if let Some(config) = &protocols.grpc {

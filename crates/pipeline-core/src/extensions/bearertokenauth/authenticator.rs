@@ -37,17 +37,6 @@ struct Tokens {
     accepted: ArcSwap<Vec<String>>,
 }
 
-/// A server authenticator accepting `Authorization: Bearer <token>` for this one token:
-/// `bearertokenauth` with only `token` set, for components that offer a token of their
-/// own (the otlp receiver's `auth::bearer_token`).
-pub fn static_token(token: &str) -> Arc<dyn ServerAuthenticator> {
-    Arc::new(Tokens {
-        header: http::header::AUTHORIZATION,
-        scheme: "Bearer".into(),
-        accepted: ArcSwap::from_pointee(vec![token.to_string()]),
-    })
-}
-
 impl BearerTokenAuth {
     /// The extension `config` describes; reads nothing until started.
     pub fn new(settings: &CreateSettings, config: &Config) -> Result<Self, CreateError> {

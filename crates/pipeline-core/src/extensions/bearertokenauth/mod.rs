@@ -47,6 +47,6 @@ mod factory;
 #[cfg(test)]
 mod tests;
 
-pub use authenticator::{BearerTokenAuth, static_token};
+pub use authenticator::BearerTokenAuth;
 pub use config::Config;
 pub use factory::factory;

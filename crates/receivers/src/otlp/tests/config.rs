@@ -19,8 +19,8 @@ fn a_protocol_key_alone_enables_it_with_defaults() {
     let both = config("protocols: {grpc: , http: }");
     assert_eq!(both.protocols.grpc.unwrap().endpoint, "127.0.0.1:4317");
     let http = both.protocols.http.expect("HTTP enabled");
-    assert_eq!(http.endpoint, "127.0.0.1:4318");
-    assert_eq!(http.max_body_size(), 20 << 20);
+    assert_eq!(http.server.endpoint, "127.0.0.1:4318");
+    assert_eq!(http.server.max_body_size(), 20 << 20);
     assert_eq!(
         [
             http.traces_url_path,
@@ -40,11 +40,9 @@ fn zero_sizes_mean_the_defaults() {
         ..GrpcConfig::default()
     };
     assert_eq!(grpc.max_message_size(), 4 << 20);
-    let http = HttpConfig {
-        max_request_body_size: 0,
-        ..HttpConfig::default()
-    };
-    assert_eq!(http.max_body_size(), 20 << 20);
+    let mut http = HttpConfig::default();
+    http.server.max_request_body_size = 0;
+    assert_eq!(http.server.max_body_size(), 20 << 20);
 }
 
 #[test]
@@ -102,13 +100,13 @@ fn the_go_collector_keys_decode() {
 
     let http = parsed.protocols.http.as_ref().unwrap();
     assert_eq!(
-        parse_endpoint(&http.endpoint),
+        parse_endpoint(&http.server.endpoint),
         Ok("127.0.0.1:4318".parse().unwrap())
     );
-    assert_eq!(http.transport, "tcp");
+    assert_eq!(http.server.transport, "tcp");
     assert_eq!(http.traces_url_path, "/otlp/v1/traces");
-    assert_eq!(http.max_body_size(), 10 << 20);
-    let cors = http.cors.as_ref().unwrap();
+    assert_eq!(http.server.max_body_size(), 10 << 20);
+    let cors = http.server.cors.as_ref().unwrap();
     assert_eq!(cors.allowed_origins.len(), 2);
     assert_eq!(cors.max_age, 7200);
     assert_eq!(parsed.admission.request_limit(), Some(64 << 20));

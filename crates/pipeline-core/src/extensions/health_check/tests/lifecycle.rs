@@ -175,7 +175,7 @@ async fn outside_a_collector_it_refuses_to_start_and_shutdown_is_always_safe() {
     let settings =
         CreateSettings::standalone(Kind::Extension, "health_check".parse().unwrap(), None);
     let config = Config {
-        endpoint: "127.0.0.1:0".into(),
+        server: crate::confighttp::HttpServerConfig::with_endpoint("127.0.0.1:0"),
         ..Config::default()
     };
     let extension = factory().create(&settings, &config).unwrap();
