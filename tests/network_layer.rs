@@ -76,6 +76,12 @@ fn python_send(python: &Path, args: &[&str]) -> bool {
         String::from_utf8_lossy(&output.stderr)
     );
     let result: serde_json::Value = serde_json::from_slice(&output.stdout).expect("JSON");
+    if result["result"] != "SUCCESS" {
+        eprintln!(
+            "the Python sender was refused ({args:?}):\n{}",
+            String::from_utf8_lossy(&output.stderr)
+        );
+    }
     result["result"] == "SUCCESS"
 }
 
@@ -454,4 +460,177 @@ service:
         );
     }
     expect_spans(&out, &["from-acme"]);
+}
+
+/// A CA with a server certificate for localhost/127.0.0.1 and a client certificate, as
+/// PEM files in `dir`: `ca.pem`, `server.pem`, `server.key`, `client.pem`, `client.key`.
+fn write_pki(dir: &Path) {
+    use rcgen::{
+        BasicConstraints, CertificateParams, DnType, IsCa, Issuer, KeyPair, KeyUsagePurpose,
+    };
+    let ca_key = KeyPair::generate().unwrap();
+    let mut ca_params = CertificateParams::new(Vec::<String>::new()).unwrap();
+    ca_params.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
+    // Distinct names: a leaf whose issuer name is its own subject looks self-signed.
+    ca_params
+        .distinguished_name
+        .push(DnType::CommonName, "network layer test CA");
+    // What Python's strict X.509 checks (3.13+) require of a CA and its leaves.
+    ca_params.key_usages = vec![
+        KeyUsagePurpose::KeyCertSign,
+        KeyUsagePurpose::CrlSign,
+        KeyUsagePurpose::DigitalSignature,
+    ];
+    let ca = ca_params.self_signed(&ca_key).unwrap();
+    let issuer = Issuer::new(ca_params, ca_key);
+    let server_key = KeyPair::generate().unwrap();
+    let mut server_params =
+        CertificateParams::new(vec!["localhost".into(), "127.0.0.1".into()]).unwrap();
+    server_params
+        .distinguished_name
+        .push(DnType::CommonName, "localhost");
+    server_params.use_authority_key_identifier_extension = true;
+    let server = server_params.signed_by(&server_key, &issuer).unwrap();
+    let client_key = KeyPair::generate().unwrap();
+    let mut client_params = CertificateParams::new(vec!["client.test".into()]).unwrap();
+    client_params
+        .distinguished_name
+        .push(DnType::CommonName, "client.test");
+    client_params.use_authority_key_identifier_extension = true;
+    let client = client_params.signed_by(&client_key, &issuer).unwrap();
+    for (name, pem) in [
+        ("ca.pem", ca.pem()),
+        ("server.pem", server.pem()),
+        ("server.key", server_key.serialize_pem()),
+        ("client.pem", client.pem()),
+        ("client.key", client_key.serialize_pem()),
+    ] {
+        std::fs::write(dir.join(name), pem).unwrap();
+    }
+}
+
+#[test]
+fn mutual_tls_with_the_python_sdk_and_a_health_check_over_tls() {
+    let Some(python) = python_sdk() else { return };
+    let dir = temp_dir();
+    write_pki(dir.path());
+    let file = |name: &str| dir.path().join(name).display().to_string();
+    let out = dir.path().join("out.jsonl");
+    let (grpc, http, health) = (free_port(), free_port(), free_port());
+    let tls = format!(
+        "{{ cert_file: \"{}\", key_file: \"{}\", client_ca_file: \"{}\" }}",
+        file("server.pem"),
+        file("server.key"),
+        file("ca.pem")
+    );
+    let yaml = format!(
+        r#"
+extensions:
+  health_check:
+    endpoint: "127.0.0.1:{health}"
+    tls: {{ cert_file: "{}", key_file: "{}", min_version: "1.3" }}
+    response_headers: {{ Cache-Control: no-store }}
+receivers:
+  otlp:
+    protocols:
+      grpc: {{ endpoint: "127.0.0.1:{grpc}", tls: {tls} }}
+      http: {{ endpoint: "127.0.0.1:{http}", tls: {tls} }}
+exporters:
+  file: {{ path: "{}" }}
+service:
+  extensions: [health_check]
+  telemetry: {{ metrics: {{ level: none }} }}
+  pipelines:
+    traces: {{ receivers: [otlp], exporters: [file] }}
+"#,
+        file("server.pem"),
+        file("server.key"),
+        out.display()
+    );
+    let _collector = gateway(dir.path(), "mtls", &yaml, &[grpc, http, health]);
+    let (ca, cert, key) = (file("ca.pem"), file("client.pem"), file("client.key"));
+    // gRPC from the Python SDK (grpcio), with and without a client certificate.
+    let endpoint = format!("localhost:{grpc}");
+    let base = ["--protocol", "grpc", "--endpoint", &endpoint, "--ca", &ca];
+    let mut accepted = base.to_vec();
+    accepted.extend([
+        "--name",
+        "grpc-with-certificate",
+        "--cert",
+        &cert,
+        "--key",
+        &key,
+    ]);
+    assert!(
+        python_send(&python, &accepted),
+        "gRPC with a client certificate"
+    );
+    let mut refused = base.to_vec();
+    refused.extend(["--name", "grpc-without-certificate"]);
+    assert!(
+        !python_send(&python, &refused),
+        "gRPC without a client certificate"
+    );
+    // HTTP from curl, with and without a client certificate.
+    let url = format!("https://localhost:{http}/v1/traces");
+    let tls = [
+        "--cacert",
+        ca.as_str(),
+        "--cert",
+        cert.as_str(),
+        "--key",
+        key.as_str(),
+    ];
+    let body = one_span("http-with-certificate");
+    assert_eq!(curl_post(&url, "identity", &body, dir.path(), &tls), 200);
+    let output = Command::new("curl")
+        .args(["-sS", "-o", "/dev/null", "--cacert", &ca, "-X", "POST"])
+        .args([
+            "-H",
+            "Content-Type: application/x-protobuf",
+            "--data-binary",
+            "x",
+        ])
+        .arg(&url)
+        .output()
+        .expect("run curl");
+    assert!(
+        !output.status.success(),
+        "HTTP without a client certificate was let in"
+    );
+    expect_spans(&out, &["grpc-with-certificate", "http-with-certificate"]);
+
+    // The health check over TLS 1.3, trusted through the CA; refused in plaintext.
+    let url = format!("https://localhost:{health}/");
+    let output = Command::new("curl")
+        .args(["-sS", "-i", "--cacert", &ca, "--tlsv1.3", &url])
+        .output()
+        .expect("run curl");
+    let answer = String::from_utf8_lossy(&output.stdout).to_string();
+    assert!(
+        answer.starts_with("HTTP/"),
+        "{answer}{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    assert!(answer.contains(" 200"), "{answer}");
+    assert!(
+        answer
+            .to_ascii_lowercase()
+            .contains("cache-control: no-store"),
+        "{answer}"
+    );
+    let plain = Command::new("curl")
+        .args([
+            "-sS",
+            "-o",
+            "/dev/null",
+            "-w",
+            "%{http_code}",
+            "--max-time",
+            "5",
+        ])
+        .arg(format!("http://localhost:{health}/"))
+        .output()
+        .expect("run curl");
+    assert_ne!(String::from_utf8_lossy(&plain.stdout).trim(), "200");
 }
