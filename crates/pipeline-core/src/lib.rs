@@ -180,7 +180,7 @@
 //! impl Component for Lines {
 //!     async fn start(&self, _host: &Host) -> Result<(), ComponentError> {
 //!         let tasks = &self.tasks;
-//!         tasks.serve_tcp_lines(&self.server, "127.0.0.1:2003", &self.next, &self.metrics, parse)?;
+//!         tasks.serve_tcp_lines(&self.server, "127.0.0.1:2003", &self.next, &self.metrics, parse).await?;
 //!         Ok(())
 //!     }
 //!
