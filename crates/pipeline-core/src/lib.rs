@@ -18,6 +18,7 @@
 //! | [`exporterhelper`] | queue → batch → retry → timeout around an exporter's `export` |
 //! | [`configauth`] | `auth: {authenticator: <id>}`: server and client authenticators offered by extensions |
 //! | [`configcompression`] | compressed bodies: bounded decompression for servers, `compression` for clients |
+//! | [`configgrpc`] | the gRPC server block: endpoint, TLS, keepalive, limits |
 //! | [`confighttp`] | the HTTP server block: endpoint, TLS, CORS, auth, limits, timeouts |
 //! | [`configtls`] | TLS for servers (mutual TLS, certificate reload) and clients |
 //! | [`extensions`] | the extensions the framework provides (health check, file storage, authenticators) |
@@ -347,6 +348,7 @@ pub mod component;
 pub mod config;
 pub mod configauth;
 pub mod configcompression;
+pub mod configgrpc;
 pub mod confighttp;
 pub mod configtls;
 pub mod consumer;

@@ -4,17 +4,12 @@
 //! module docs.
 
 use std::fmt;
-use std::time::Duration;
 
 use serde::Deserialize;
 use serde::de::{self, Deserializer, MapAccess, Visitor};
-use tributary_pipeline_core::component::{
-    ComponentConfig, ConfigError, check_endpoint, parse_endpoint,
-};
-use tributary_pipeline_core::configauth::ServerAuthConfig;
+use tributary_pipeline_core::component::{ComponentConfig, ConfigError, parse_endpoint};
+use tributary_pipeline_core::configgrpc::GrpcServerConfig;
 use tributary_pipeline_core::confighttp::HttpServerConfig;
-use tributary_pipeline_core::configtls::TlsServerConfig;
-use tributary_pipeline_core::server::DEFAULT_MAX_CONNECTIONS;
 
 /// How long a client has to send a gRPC message: the HTTP server block's default read
 /// timeout.
@@ -43,150 +38,28 @@ pub struct Protocols {
     pub http: Option<HttpConfig>,
 }
 
-/// The `transport` of a server: the Go Collector's `tcp` (its default) is the one
-/// supported; `unix` sockets and the others are refused, saying so.
-fn check_transport(transport: &str) -> Result<(), ConfigError> {
-    if transport == "tcp" {
-        return Ok(());
-    }
-    Err(ConfigError::at(
-        "transport",
-        format!("unsupported transport {transport:?}: only \"tcp\" is supported"),
-    ))
-}
-
-/// OTLP/gRPC server settings (`protocols::grpc`).
+/// OTLP/gRPC server settings (`protocols::grpc`): the shared gRPC server block.
 #[derive(Debug, Clone, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct GrpcConfig {
-    /// `host:port` to listen on; the host is an IP address or a host name (looked up at
-    /// start, as Go does), an empty host (`:4317`) means every interface.
-    pub endpoint: String,
-    /// The network; only `tcp` is supported.
-    pub transport: String,
-    /// The largest request message accepted, in MiB, after decompression (0 = 4).
-    pub max_recv_msg_size_mib: u64,
-    /// The most concurrent calls per connection (HTTP/2 streams); 0 keeps the default, 200.
-    pub max_concurrent_streams: u32,
-    /// Accepted for compatibility with the Go Collector; has no effect.
-    pub read_buffer_size: u64,
-    /// Accepted for compatibility with the Go Collector; has no effect.
-    pub write_buffer_size: u64,
-    /// HTTP/2 keepalive and connection age.
-    pub keepalive: Option<KeepaliveConfig>,
-    /// Serve over TLS.
-    pub tls: Option<TlsServerConfig>,
-    /// Attach the request's metadata to the data it carries.
-    pub include_metadata: bool,
-    /// Require a bearer token.
-    pub auth: Option<ServerAuthConfig>,
-    /// The most connections open at once (Tributary's own key); `0`: no limit.
-    pub max_connections: usize,
+    /// `endpoint`, `tls`, `auth`, `keepalive`, limits, at this level.
+    #[serde(rename = "server,squash", deserialize_with = "grpc_over_defaults")]
+    pub server: GrpcServerConfig,
 }
 
 impl Default for GrpcConfig {
     fn default() -> Self {
         GrpcConfig {
-            endpoint: "127.0.0.1:4317".into(),
-            transport: "tcp".into(),
-            max_recv_msg_size_mib: 4,
-            max_concurrent_streams: 0,
-            read_buffer_size: 512 * 1024,
-            write_buffer_size: 0,
-            keepalive: None,
-            tls: None,
-            include_metadata: false,
-            auth: None,
-            max_connections: DEFAULT_MAX_CONNECTIONS,
+            server: GrpcServerConfig::with_endpoint("127.0.0.1:4317"),
         }
     }
 }
 
-impl GrpcConfig {
-    /// The largest decompressed request message, in bytes.
-    pub(crate) fn max_message_size(&self) -> usize {
-        let mib = if self.max_recv_msg_size_mib == 0 {
-            4
-        } else {
-            self.max_recv_msg_size_mib
-        };
-        bytes_of_mib(mib)
-    }
-
-    /// How long a connection that made a call may stay without one:
-    /// `keepalive::server_parameters::max_connection_idle`; unset keeps it open, as in Go.
-    pub(crate) fn max_connection_idle(&self) -> Option<Duration> {
-        self.keepalive_parameters()?
-            .max_connection_idle
-            .filter(|idle| !idle.is_zero())
-    }
-
-    /// The server parameters of `keepalive`, if set.
-    pub(crate) fn keepalive_parameters(&self) -> Option<&KeepaliveServerParameters> {
-        self.keepalive.as_ref()?.server_parameters.as_ref()
-    }
-
-    fn validate(&self) -> Result<(), ConfigError> {
-        check_endpoint(&self.endpoint).map_err(|m| ConfigError::at("endpoint", m))?;
-        check_transport(&self.transport)?;
-        if self.max_recv_msg_size_mib > MAX_SIZE_MIB {
-            return Err(ConfigError::at(
-                "max_recv_msg_size_mib",
-                format!("must be at most {MAX_SIZE_MIB}"),
-            ));
-        }
-        if let Some(tls) = &self.tls {
-            tls.validate().map_err(|e| e.within("tls"))?;
-        }
-        if let Some(auth) = &self.auth {
-            auth.validate().map_err(|e| e.within("auth"))?;
-        }
-        Ok(())
-    }
-}
-
-/// gRPC keepalive settings (`protocols::grpc::keepalive`), as in the Go Collector.
-#[derive(Debug, Clone, Default, Deserialize)]
-#[serde(default, deny_unknown_fields)]
-pub struct KeepaliveConfig {
-    /// What the server does about idle and old connections.
-    pub server_parameters: Option<KeepaliveServerParameters>,
-    /// Accepted for compatibility; the HTTP/2 server enforces no ping policy.
-    pub enforcement_policy: Option<KeepaliveEnforcementPolicy>,
-}
-
-/// `keepalive::server_parameters`.
-#[derive(Debug, Clone, Default, Deserialize)]
-#[serde(default, deny_unknown_fields)]
-pub struct KeepaliveServerParameters {
-    /// A connection without a call for this long is asked to go away (HTTP/2 `GOAWAY`).
-    #[serde(with = "tributary_confmap::duration::option")]
-    pub max_connection_idle: Option<Duration>,
-    /// Connections older than this are asked to go away (HTTP/2 GOAWAY) and close once
-    /// their calls finish.
-    #[serde(with = "tributary_confmap::duration::option")]
-    pub max_connection_age: Option<Duration>,
-    /// How long calls may still run after `max_connection_age` before the connection is
-    /// closed; unset waits for them.
-    #[serde(with = "tributary_confmap::duration::option")]
-    pub max_connection_age_grace: Option<Duration>,
-    /// Send an HTTP/2 ping after the connection was idle this long.
-    #[serde(with = "tributary_confmap::duration::option")]
-    pub time: Option<Duration>,
-    /// Close the connection when a ping is not answered within this (default 20s).
-    #[serde(with = "tributary_confmap::duration::option")]
-    pub timeout: Option<Duration>,
-}
-
-/// `keepalive::enforcement_policy`: accepted for compatibility, no effect.
-#[derive(Debug, Clone, Default, Deserialize)]
-#[serde(default, deny_unknown_fields)]
-pub struct KeepaliveEnforcementPolicy {
-    /// No effect.
-    #[serde(with = "tributary_confmap::duration::option")]
-    pub min_time: Option<Duration>,
-    /// No effect.
-    pub permit_without_stream: bool,
+/// Decodes the server block over this receiver's defaults (its endpoint).
+fn grpc_over_defaults<'de, D: Deserializer<'de>>(
+    deserializer: D,
+) -> Result<GrpcServerConfig, D::Error> {
+    GrpcServerConfig::deserialize_over(GrpcConfig::default().server, deserializer)
 }
 
 /// OTLP/HTTP server settings (`protocols::http`): the shared HTTP server block and the
@@ -321,13 +194,15 @@ impl ComponentConfig for Config {
             ));
         }
         if let Some(grpc) = grpc {
-            grpc.validate().map_err(|e| e.within("protocols::grpc"))?;
+            grpc.server
+                .validate()
+                .map_err(|e| e.within("protocols::grpc"))?;
         }
         if let Some(http) = http {
             http.validate().map_err(|e| e.within("protocols::http"))?;
         }
         if let (Some(grpc), Some(http)) = (grpc, http)
-            && let Ok(address) = parse_endpoint(&grpc.endpoint)
+            && let Ok(address) = parse_endpoint(&grpc.server.endpoint)
             && address.port() != 0
             && parse_endpoint(&http.server.endpoint) == Ok(address)
         {
@@ -352,7 +227,7 @@ impl ComponentConfig for Config {
                 grpc.as_ref().map(|g| {
                     (
                         "protocols::grpc::max_recv_msg_size_mib",
-                        g.max_message_size(),
+                        g.server.max_message_size(),
                     )
                 }),
                 http.as_ref().map(|h| {

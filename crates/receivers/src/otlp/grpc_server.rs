@@ -19,13 +19,13 @@ use http_body::{Body, Frame};
 use hyper::body::Incoming;
 use hyper::service::service_fn;
 use tonic::Status;
-use tributary_pipeline_core::component::{ComponentError, CreateSettings, resolve_endpoint};
+use tributary_pipeline_core::component::{ComponentError, CreateSettings};
 use tributary_pipeline_core::configauth::ServerAuthenticator;
 use tributary_pipeline_core::pdata::Payload;
 use tributary_pipeline_core::pdata::proto::collector::logs::v1::ExportLogsServiceRequest;
 use tributary_pipeline_core::pdata::proto::collector::metrics::v1::ExportMetricsServiceRequest;
 use tributary_pipeline_core::pdata::proto::collector::trace::v1::ExportTraceServiceRequest;
-use tributary_pipeline_core::server::{RunningServer, ServerOptions};
+use tributary_pipeline_core::server::RunningServer;
 
 use super::body::{self, Framing, GRPC_PREFIX_LEN, ReadLimits};
 use super::compression::decompress_body;
@@ -34,7 +34,6 @@ use super::offload;
 use super::receiver::{Intake, OtlpSignal, Sink, Transport, client_metadata};
 use super::refusal::Refusal;
 use tributary_pipeline_core::configcompression::Encoding as ContentEncoding;
-use tributary_pipeline_core::configtls;
 
 /// Binds the gRPC endpoint and starts serving it.
 pub(crate) async fn serve(
@@ -43,51 +42,12 @@ pub(crate) async fn serve(
     intake: Arc<Intake>,
     auth: Option<Arc<dyn ServerAuthenticator>>,
 ) -> Result<RunningServer, ComponentError> {
-    let addr = resolve_endpoint(&config.endpoint)
-        .await
-        .map_err(|e| ComponentError::new(format!("protocols::grpc::endpoint: {e}")))?;
-    let tls = match &config.tls {
-        Some(tls) => {
-            Some(configtls::acceptor(tls, "protocols::grpc::tls", configtls::ALPN_GRPC).await?)
-        }
-        None => None,
-    };
-    let listener = settings.listen(addr).map_err(|e| {
-        ComponentError::with_source(
-            format!("protocols::grpc::endpoint: cannot listen on {addr}"),
-            e,
-        )
-    })?;
-
-    let mut options = ServerOptions::http2_only();
-    options.tls = tls;
-    options.limits.max_connections = config.max_connections;
-    // Like grpc-go, an idle connection stays open unless `max_connection_idle` is set; one
-    // that never makes a call is closed after that, or after the default idle timeout.
-    options.limits.idle_timeout = config.max_connection_idle();
-    options.limits.first_request_timeout = config
-        .max_connection_idle()
-        .or(options.limits.first_request_timeout);
-    let parameters = config.keepalive_parameters();
-    {
-        let mut http2 = options.http.http2();
-        if config.max_concurrent_streams > 0 {
-            http2.max_concurrent_streams(config.max_concurrent_streams);
-        }
-        if let Some(time) = parameters.and_then(|p| p.time) {
-            http2.keep_alive_interval(time);
-        }
-        if let Some(timeout) = parameters.and_then(|p| p.timeout) {
-            http2.keep_alive_timeout(timeout);
-        }
-    }
-    options.max_age = parameters.and_then(|p| p.max_connection_age);
-    options.max_age_grace = parameters.and_then(|p| p.max_connection_age_grace);
+    let (listener, options) = config.server.bind(settings, "protocols::grpc").await?;
 
     let frontend = Arc::new(GrpcFrontend {
         intake,
-        max_message_size: config.max_message_size(),
-        include_metadata: config.include_metadata,
+        max_message_size: config.server.max_message_size(),
+        include_metadata: config.server.include_metadata,
         auth,
     });
     let service = service_fn(move |request| {

@@ -52,6 +52,11 @@
 //!
 //! # Configuration
 //!
+//! `protocols::grpc` is the shared gRPC server block
+//! ([`configgrpc`](tributary_pipeline_core::configgrpc)) and `protocols::http` the shared
+//! HTTP server block ([`confighttp`](tributary_pipeline_core::confighttp)) plus the three
+//! URL paths; every component serving gRPC or HTTP takes the same keys.
+//!
 //! A protocol is enabled by its key being present (`grpc:` with no value enables gRPC with
 //! its defaults); at least one is required. Endpoints are `host:port` where the host is an
 //! IP address, `localhost` (127.0.0.1), or empty for every interface (`:4317`). Unknown
@@ -83,6 +88,10 @@
 //! | `protocols::http::idle_timeout` | `1m` | a connection without a request for this long is closed (`0`: kept open) |
 //! | `protocols::http::max_connections` | `4096` | connections held at once; more are answered `503` and closed (`0`: no limit) — Tributary's own key |
 //! | `protocols::http::compression_algorithms` | `["", gzip, zstd, zlib, snappy, deflate, lz4]` | the `Content-Encoding`s accepted (`""`: none); `x-snappy-framed` may be added; others are answered 400 |
+//! | `protocols::http::write_timeout` | `30s` | time from a request's headers to its answer; later, 503 and the connection closes (`0`: no limit) |
+//! | `protocols::http::keep_alives_enabled` | `true` | `false` closes each HTTP/1 connection after one answer |
+//! | `protocols::http::response_headers` | none | headers added to every answer |
+//! | `protocols::http::cors::exposed_headers` | `[]` | response headers a browser may show to the page |
 //! | `protocols::http::cors::allowed_origins` | `[]` | origins allowed to post; one `*` wildcard each; empty disables CORS |
 //! | `protocols::http::cors::allowed_headers` | `[]` | extra request headers allowed (`*`: any) |
 //! | `protocols::http::cors::max_age` | `0` | seconds a preflight answer may be cached (`0`: not sent) |
@@ -201,8 +210,5 @@ mod refusal;
 #[cfg(test)]
 mod tests;
 
-pub use config::{
-    AdmissionConfig, Config, GrpcConfig, HttpConfig, KeepaliveConfig, KeepaliveEnforcementPolicy,
-    KeepaliveServerParameters, Protocols,
-};
+pub use config::{AdmissionConfig, Config, GrpcConfig, HttpConfig, Protocols};
 pub use factory::factory;

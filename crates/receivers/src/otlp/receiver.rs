@@ -175,7 +175,7 @@ impl OtlpServer {
         let grpc_auth = protocols
             .grpc
             .as_ref()
-            .and_then(|c| c.auth.as_ref())
+            .and_then(|c| c.server.auth.as_ref())
             .map(|a| a.authenticator(host, "protocols::grpc"))
             .transpose()?;
         let http_auth = protocols

@@ -13,11 +13,14 @@ fn a_protocol_key_alone_enables_it_with_defaults() {
     let grpc_only = config("protocols:\n  grpc:\n");
     let grpc = grpc_only.protocols.grpc.expect("gRPC enabled");
     assert!(grpc_only.protocols.http.is_none());
-    assert_eq!(grpc.endpoint, "127.0.0.1:4317");
-    assert_eq!(grpc.max_message_size(), 4 << 20);
+    assert_eq!(grpc.server.endpoint, "127.0.0.1:4317");
+    assert_eq!(grpc.server.max_message_size(), 4 << 20);
 
     let both = config("protocols: {grpc: , http: }");
-    assert_eq!(both.protocols.grpc.unwrap().endpoint, "127.0.0.1:4317");
+    assert_eq!(
+        both.protocols.grpc.unwrap().server.endpoint,
+        "127.0.0.1:4317"
+    );
     let http = both.protocols.http.expect("HTTP enabled");
     assert_eq!(http.server.endpoint, "127.0.0.1:4318");
     assert_eq!(http.server.max_body_size(), 20 << 20);
@@ -35,11 +38,9 @@ fn a_protocol_key_alone_enables_it_with_defaults() {
 
 #[test]
 fn zero_sizes_mean_the_defaults() {
-    let grpc = GrpcConfig {
-        max_recv_msg_size_mib: 0,
-        ..GrpcConfig::default()
-    };
-    assert_eq!(grpc.max_message_size(), 4 << 20);
+    let mut grpc = GrpcConfig::default();
+    grpc.server.max_recv_msg_size_mib = 0;
+    assert_eq!(grpc.server.max_message_size(), 4 << 20);
     let mut http = HttpConfig::default();
     http.server.max_request_body_size = 0;
     assert_eq!(http.server.max_body_size(), 20 << 20);
@@ -66,11 +67,11 @@ fn the_go_collector_keys_decode() {
     let yaml = std::fs::read_to_string(testdata("config.yaml")).unwrap();
     let parsed = config(&yaml);
     let grpc = parsed.protocols.grpc.as_ref().unwrap();
-    assert_eq!(grpc.endpoint, "0.0.0.0:4317");
-    assert_eq!(grpc.max_message_size(), 16 << 20);
-    assert_eq!(grpc.max_concurrent_streams, 100);
-    assert!(grpc.include_metadata);
-    let parameters = grpc.keepalive_parameters().unwrap();
+    assert_eq!(grpc.server.endpoint, "0.0.0.0:4317");
+    assert_eq!(grpc.server.max_message_size(), 16 << 20);
+    assert_eq!(grpc.server.max_concurrent_streams, 100);
+    assert!(grpc.server.include_metadata);
+    let parameters = grpc.server.keepalive_parameters().unwrap();
     assert_eq!(parameters.time, Some(Duration::from_secs(30)));
     assert_eq!(parameters.timeout, Some(Duration::from_secs(5)));
     assert_eq!(parameters.max_connection_age, Some(Duration::from_secs(12)));
@@ -78,7 +79,7 @@ fn the_go_collector_keys_decode() {
         parameters.max_connection_age_grace,
         Some(Duration::from_secs(13))
     );
-    let tls = grpc.tls.as_ref().unwrap();
+    let tls = grpc.server.tls.as_ref().unwrap();
     assert_eq!(tls.client_ca_file, "/etc/otel/ca.pem");
     assert_eq!(
         tls.versions(),
@@ -88,7 +89,8 @@ fn the_go_collector_keys_decode() {
         )
     );
     assert_eq!(
-        grpc.auth
+        grpc.server
+            .auth
             .as_ref()
             .unwrap()
             .bearer_token
@@ -253,7 +255,7 @@ fn host_names_are_accepted_as_endpoints() {
         "protocols: {grpc: {endpoint: \"mysite.local:55690\"}, http: {endpoint: \"collector:4318\"}}",
     );
     assert_eq!(
-        parsed.protocols.grpc.unwrap().endpoint,
+        parsed.protocols.grpc.unwrap().server.endpoint,
         "mysite.local:55690"
     );
 }
