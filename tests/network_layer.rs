@@ -121,7 +121,9 @@ service:
     // "alice:secret" and "alice:wrong", base64.
     let good_basic = "authorization=Basic YWxpY2U6c2VjcmV0";
     let bad_basic = "authorization=Basic YWxpY2U6d3Jvbmc=";
-    let cases: [(&str, &str, &str, Option<&str>, &str, bool); 8] = [
+    // (protocol, endpoint, span name, header, compression, accepted)
+    type Case<'a> = (&'a str, &'a str, &'a str, Option<&'a str>, &'a str, bool);
+    let cases: [Case; 8] = [
         (
             "grpc",
             &grpc_endpoint,

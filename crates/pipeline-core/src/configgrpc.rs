@@ -16,7 +16,7 @@
 //! | `keepalive::server_parameters::max_connection_age_grace` | unset (wait) | then close them after this long |
 //! | `keepalive::server_parameters::max_connection_idle` | unset | ask a connection without a call for this long to go away |
 //! | `keepalive::enforcement_policy::{min_time, permit_without_stream}` | unset | accepted for compatibility, no effect |
-//! | `tls` | unset | serve TLS: see [`TlsServerConfig`](crate::configtls::TlsServerConfig) |
+//! | `tls` | unset | serve TLS: see [`TlsServerConfig`] |
 //! | `include_metadata` | `false` | attach every gRPC metadata entry to the data |
 //! | `auth` | unset | `authenticator: <id>` ([`configauth`](crate::configauth)), or the `bearer_token` shorthand |
 //! | `max_connections` | `4096` | connections held at once (Tributary's own key; `0`: no limit) |

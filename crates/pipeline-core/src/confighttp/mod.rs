@@ -19,7 +19,7 @@
 //! |---|---|---|
 //! | `endpoint` | the component's | `host:port` to listen on; a host name is looked up at start, `[::1]:port` for IPv6, `:port` for every interface |
 //! | `transport` | `tcp` | only `tcp`; `unix` sockets are refused (not supported yet) |
-//! | `tls` | unset | serve TLS: see [`TlsServerConfig`](crate::configtls::TlsServerConfig) |
+//! | `tls` | unset | serve TLS: see [`TlsServerConfig`] |
 //! | `cors::allowed_origins`, `allowed_headers`, `max_age`, `exposed_headers` | unset | cross-origin requests from browsers |
 //! | `auth` | unset | `authenticator: <id>`, a server authenticator extension ([`configauth`](crate::configauth)); or Tributary's `bearer_token` shorthand |
 //! | `max_request_body_size` | `20971520` | largest body, as received and decompressed, where the component reads bodies (`0` = 20 MiB) |
