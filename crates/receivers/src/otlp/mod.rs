@@ -45,7 +45,7 @@
 //! "#;
 //! let config: Config = Conf::from_yaml(yaml)?.decode()?;
 //! config.validate()?;
-//! assert_eq!(config.protocols.grpc.unwrap().endpoint, "127.0.0.1:4317");
+//! assert_eq!(config.protocols.grpc.unwrap().server.endpoint, "127.0.0.1:4317");
 //! assert_eq!(config.protocols.http.unwrap().traces_url_path, "/v1/traces");
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
