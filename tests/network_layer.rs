@@ -636,3 +636,73 @@ service:
         .expect("run curl");
     assert_ne!(String::from_utf8_lossy(&plain.stdout).trim(), "200");
 }
+
+#[test]
+fn otlp_over_unix_sockets_from_curl() {
+    let dir = temp_dir();
+    let out = dir.path().join("out.jsonl");
+    let http_socket = dir.path().join("otlp-http.sock");
+    let grpc_socket = dir.path().join("otlp-grpc.sock");
+    let health = free_port();
+    let yaml = format!(
+        r#"
+extensions:
+  health_check: {{ endpoint: "127.0.0.1:{health}" }}
+receivers:
+  otlp:
+    protocols:
+      grpc: {{ transport: unix, endpoint: "{}" }}
+      http: {{ transport: unix, endpoint: "{}" }}
+exporters:
+  file: {{ path: "{}" }}
+service:
+  extensions: [health_check]
+  telemetry: {{ metrics: {{ level: none }} }}
+  pipelines:
+    traces: {{ receivers: [otlp], exporters: [file] }}
+"#,
+        grpc_socket.display(),
+        http_socket.display(),
+        out.display()
+    );
+    // The health check's port tells when the collector is up; the sockets exist by then.
+    let _collector = gateway(dir.path(), "unix", &yaml, &[health]);
+    eventually("the sockets", Duration::from_secs(20), || {
+        (http_socket.exists() && grpc_socket.exists()).then_some(())
+    });
+    let socket = http_socket.display().to_string();
+    assert_eq!(
+        curl_post(
+            "http://localhost/v1/traces",
+            "gzip",
+            &compress(Compression::Gzip, false, &one_span("over-unix-http")),
+            dir.path(),
+            &["--unix-socket", &socket],
+        ),
+        200
+    );
+    // A gRPC call is an HTTP/2 POST of one length-prefixed message: curl can make it.
+    let message = one_span("over-unix-grpc");
+    let mut frame = vec![0u8];
+    frame.extend((message.len() as u32).to_be_bytes());
+    frame.extend(message);
+    let file = dir.path().join("grpc-frame");
+    std::fs::write(&file, frame).unwrap();
+    let output = Command::new("curl")
+        .args([
+            "-sS",
+            "-o",
+            "/dev/null",
+            "-w",
+            "%{http_code}",
+            "--http2-prior-knowledge",
+        ])
+        .args(["--unix-socket", &grpc_socket.display().to_string()])
+        .args(["-H", "content-type: application/grpc", "-H", "te: trailers"])
+        .args(["--data-binary", &format!("@{}", file.display())])
+        .arg("http://localhost/opentelemetry.proto.collector.trace.v1.TraceService/Export")
+        .output()
+        .expect("run curl");
+    assert_eq!(String::from_utf8_lossy(&output.stdout).trim(), "200");
+    expect_spans(&out, &["over-unix-http", "over-unix-grpc"]);
+}

@@ -5,7 +5,7 @@
 //! | key | default | meaning |
 //! |---|---|---|
 //! | `endpoint` | the component's | where the gRPC server listens; a host name is looked up at start |
-//! | `transport` | `tcp` | only `tcp`; `unix` sockets are refused (not supported yet) |
+//! | `transport` | `tcp` | `tcp` (`tcp4`, `tcp6`) or `unix`, `endpoint` then being a socket path |
 //! | `max_recv_msg_size_mib` | `4` | largest request message, after decompression (`0` = 4) |
 //! | `max_concurrent_streams` | `0` | concurrent calls per connection; `0` keeps the default of 200 |
 //! | `read_buffer_size` | `524288` | accepted for compatibility, no effect (HTTP/2 flow control sizes buffers) |
@@ -25,13 +25,11 @@ use std::time::Duration;
 
 use serde::{Deserialize, Deserializer};
 
-use crate::component::{
-    ComponentError, ConfigError, CreateSettings, SharedListener, check_endpoint, resolve_endpoint,
-};
+use crate::component::{ComponentError, ConfigError, CreateSettings};
 use crate::configauth::ServerAuthConfig;
-use crate::confighttp::key_path;
+use crate::confighttp::{check_stream_endpoint, key_path, listen};
 use crate::configtls::{self, TlsServerConfig};
-use crate::server::{DEFAULT_MAX_CONNECTIONS, ServerOptions};
+use crate::server::{DEFAULT_MAX_CONNECTIONS, ServerOptions, ServerSocket};
 
 /// One mebibyte, the unit of the `*_mib` keys.
 const MIB: u64 = 1 << 20;
@@ -41,18 +39,6 @@ const MAX_SIZE_MIB: u64 = 1 << 20;
 
 fn bytes_of_mib(mib: u64) -> usize {
     usize::try_from(mib.saturating_mul(MIB)).unwrap_or(usize::MAX)
-}
-
-/// The `transport` of a server: the Go Collector's `tcp` (its default) is the one
-/// supported; `unix` sockets and the others are refused, saying so.
-fn check_transport(transport: &str) -> Result<(), ConfigError> {
-    if transport == "tcp" {
-        return Ok(());
-    }
-    Err(ConfigError::at(
-        "transport",
-        format!("unsupported transport {transport:?}: only \"tcp\" is supported"),
-    ))
 }
 
 /// The gRPC server block (`configgrpc.ServerConfig`).
@@ -128,8 +114,7 @@ impl GrpcServerConfig {
 
     /// Checks every key; error paths are relative to the block.
     pub fn validate(&self) -> Result<(), ConfigError> {
-        check_endpoint(&self.endpoint).map_err(|m| ConfigError::at("endpoint", m))?;
-        check_transport(&self.transport)?;
+        check_stream_endpoint(&self.transport, &self.endpoint)?;
         if self.max_recv_msg_size_mib > MAX_SIZE_MIB {
             return Err(ConfigError::at(
                 "max_recv_msg_size_mib",
@@ -249,18 +234,13 @@ impl GrpcServerConfig {
         &self,
         settings: &CreateSettings,
         path: &str,
-    ) -> Result<(SharedListener, ServerOptions), ComponentError> {
+    ) -> Result<(ServerSocket, ServerOptions), ComponentError> {
         let key = |key: &str| key_path(path, key);
-        let addr = resolve_endpoint(&self.endpoint)
-            .await
-            .map_err(|e| ComponentError::new(format!("{}: {e}", key("endpoint"))))?;
         let tls = match &self.tls {
             Some(tls) => Some(configtls::acceptor(tls, &key("tls"), configtls::ALPN_GRPC).await?),
             None => None,
         };
-        let listener = settings.listen(addr).map_err(|e| {
-            ComponentError::with_source(format!("{}: cannot listen on {addr}", key("endpoint")), e)
-        })?;
+        let listener = listen(settings, &self.transport, &self.endpoint, &key("endpoint")).await?;
         let mut options = ServerOptions::http2_only();
         options.tls = tls;
         options.limits.max_connections = self.max_connections;

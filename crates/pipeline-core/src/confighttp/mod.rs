@@ -18,7 +18,7 @@
 //! | key | default | meaning |
 //! |---|---|---|
 //! | `endpoint` | the component's | `host:port` to listen on; a host name is looked up at start, `[::1]:port` for IPv6, `:port` for every interface |
-//! | `transport` | `tcp` | only `tcp`; `unix` sockets are refused (not supported yet) |
+//! | `transport` | `tcp` | `tcp` (`tcp4`, `tcp6`: the endpoint's address decides the family) or `unix`: `endpoint` is then a socket path (a stale socket file there is replaced) |
 //! | `tls` | unset | serve TLS: see [`TlsServerConfig`] |
 //! | `cors::allowed_origins`, `allowed_headers`, `max_age`, `exposed_headers` | unset | cross-origin requests from browsers |
 //! | `auth` | unset | `authenticator: <id>`, a server authenticator extension ([`configauth`](crate::configauth)); or Tributary's `bearer_token` shorthand |
@@ -44,14 +44,14 @@ use http::{HeaderMap, HeaderName, HeaderValue};
 use serde::Deserialize;
 
 use crate::component::{
-    ComponentError, ConfigError, CreateSettings, SecretString, SharedListener, check_endpoint,
-    resolve_endpoint,
+    ComponentError, ConfigError, CreateSettings, SecretString, check_endpoint, resolve_endpoint,
 };
 use crate::configauth::ServerAuthConfig;
 use crate::configcompression::Encoding;
 use crate::configtls::{self, TlsServerConfig};
 use crate::server::{
     DEFAULT_IDLE_TIMEOUT, DEFAULT_MAX_CONNECTIONS, DEFAULT_READ_HEADER_TIMEOUT, ServerOptions,
+    ServerSocket,
 };
 
 pub use cors::CorsPolicy;
@@ -247,16 +247,7 @@ impl HttpServerConfig {
 
     /// Checks every key; error paths are relative to the block.
     pub fn validate(&self) -> Result<(), ConfigError> {
-        check_endpoint(&self.endpoint).map_err(|m| ConfigError::at("endpoint", m))?;
-        if self.transport != "tcp" {
-            return Err(ConfigError::at(
-                "transport",
-                format!(
-                    "unsupported transport {:?}: only \"tcp\" is supported",
-                    self.transport
-                ),
-            ));
-        }
+        check_stream_endpoint(&self.transport, &self.endpoint)?;
         if self.max_request_body_size > MAX_BODY_LIMIT {
             return Err(ConfigError::at(
                 "max_request_body_size",
@@ -372,18 +363,13 @@ impl HttpServerConfig {
         settings: &CreateSettings,
         path: &str,
         alpn: &[&[u8]],
-    ) -> Result<(SharedListener, ServerOptions), ComponentError> {
+    ) -> Result<(ServerSocket, ServerOptions), ComponentError> {
         let key = |key: &str| key_path(path, key);
-        let addr = resolve_endpoint(&self.endpoint)
-            .await
-            .map_err(|e| ComponentError::new(format!("{}: {e}", key("endpoint"))))?;
         let tls = match &self.tls {
             Some(tls) => Some(configtls::acceptor(tls, &key("tls"), alpn).await?),
             None => None,
         };
-        let listener = settings.listen(addr).map_err(|e| {
-            ComponentError::with_source(format!("{}: cannot listen on {addr}", key("endpoint")), e)
-        })?;
+        let listener = listen(settings, &self.transport, &self.endpoint, &key("endpoint")).await?;
         let mut options = ServerOptions::http();
         options.tls = tls;
         options.limits.max_connections = self.max_connections;
@@ -396,6 +382,51 @@ impl HttpServerConfig {
             .keep_alive(self.keep_alives_enabled);
         Ok((listener, options))
     }
+}
+
+/// The transports a stream server (HTTP, gRPC) takes: `tcp` (and `tcp4`/`tcp6`, the
+/// family then being the endpoint's) or `unix`, whose endpoint is a socket path.
+pub(crate) fn check_stream_endpoint(transport: &str, endpoint: &str) -> Result<(), ConfigError> {
+    match transport {
+        "tcp" | "tcp4" | "tcp6" => {
+            check_endpoint(endpoint).map_err(|m| ConfigError::at("endpoint", m))
+        }
+        "unix" if endpoint.is_empty() => Err(ConfigError::at(
+            "endpoint",
+            "a unix transport needs the socket's path as endpoint",
+        )),
+        "unix" => Ok(()),
+        other => Err(ConfigError::at(
+            "transport",
+            format!(
+                "unsupported transport {other:?}: use tcp, tcp4, tcp6 or unix (HTTP and gRPC \
+                 need a stream transport)"
+            ),
+        )),
+    }
+}
+
+/// Binds `endpoint` on `transport` (checked by [`check_stream_endpoint`]): a TCP listener
+/// shared across reloads, a host name looked up now; or a Unix domain socket. `key` is the
+/// endpoint's config path, for errors.
+pub(crate) async fn listen(
+    settings: &CreateSettings,
+    transport: &str,
+    endpoint: &str,
+    key: &str,
+) -> Result<ServerSocket, ComponentError> {
+    if transport == "unix" {
+        return ServerSocket::bind_unix(endpoint).map_err(|e| {
+            ComponentError::with_source(format!("{key}: cannot listen on unix:{endpoint}"), e)
+        });
+    }
+    let addr = resolve_endpoint(endpoint)
+        .await
+        .map_err(|e| ComponentError::new(format!("{key}: {e}")))?;
+    let listener = settings
+        .listen(addr)
+        .map_err(|e| ComponentError::with_source(format!("{key}: cannot listen on {addr}"), e))?;
+    Ok(listener.into())
 }
 
 /// `path::key`, or `key` at the top of a component's config (`path` empty).

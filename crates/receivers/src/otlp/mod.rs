@@ -65,7 +65,7 @@
 //! | key | default | meaning |
 //! |---|---|---|
 //! | `protocols::grpc::endpoint` | `127.0.0.1:4317` | where the gRPC server listens; a host name is looked up at start |
-//! | `protocols::grpc::transport` | `tcp` | only `tcp` is supported |
+//! | `protocols::grpc::transport` | `tcp` | `tcp` (`tcp4`, `tcp6`) or `unix`: the endpoint is then a socket path |
 //! | `protocols::grpc::max_recv_msg_size_mib` | `4` | largest request message, after decompression (`0` = 4) |
 //! | `protocols::grpc::max_concurrent_streams` | `0` | concurrent calls per connection; `0` keeps the default of 200 |
 //! | `protocols::grpc::read_buffer_size` | `524288` | accepted for compatibility, no effect |
@@ -78,7 +78,7 @@
 //! | `protocols::grpc::max_connections` | `4096` | connections held at once; more are closed as soon as accepted (`0`: no limit) — Tributary's own key |
 //! | `protocols::grpc::keepalive::enforcement_policy::{min_time, permit_without_stream}` | unset | accepted for compatibility, no effect |
 //! | `protocols::http::endpoint` | `127.0.0.1:4318` | where the HTTP server listens (HTTP/1.1 and HTTP/2) |
-//! | `protocols::http::transport` | `tcp` | only `tcp` is supported (`unix` sockets are refused) |
+//! | `protocols::http::transport` | `tcp` | `tcp` (`tcp4`, `tcp6`) or `unix`: the endpoint is then a socket path |
 //! | `protocols::http::traces_url_path` | `/v1/traces` | path for traces (a missing leading `/` is added) |
 //! | `protocols::http::metrics_url_path` | `/v1/metrics` | path for metrics |
 //! | `protocols::http::logs_url_path` | `/v1/logs` | path for logs |
@@ -190,8 +190,7 @@
 //!   to migrate, declare `extensions: {bearertokenauth: {token: <the token>}}`, list it in
 //!   `service::extensions` and write `auth: {authenticator: bearertokenauth}` — the Go
 //!   Collector's form, which works unchanged.
-//! - Not supported: the profiles signal and Unix sockets. Using one is a configuration
-//!   error rather than silently ignored.
+//! - Not supported: the profiles signal.
 //! - zstd frames asking for a window larger than 8 MiB or the body limit, whichever is
 //!   larger (at most 128 MiB), are refused, so a frame header cannot make the receiver
 //!   allocate a large window.

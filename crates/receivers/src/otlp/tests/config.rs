@@ -170,8 +170,8 @@ fn errors_name_the_key_they_concern() {
             "protocols::grpc::transport: unsupported transport \"udp\"",
         ),
         (
-            "protocols: {http: {transport: unix}}",
-            "protocols::http::transport: unsupported transport \"unix\"",
+            "protocols: {http: {transport: udp4}}",
+            "protocols::http::transport: unsupported transport \"udp4\"",
         ),
         (
             "protocols: {http: {tls: {cert_file: a.pem}}}",
