@@ -56,7 +56,7 @@ pub(crate) async fn serve(
     });
     RunningServer::spawn(
         "OTLP/gRPC receiver",
-        listener.into(),
+        listener,
         options,
         service,
         settings.span().clone(),

@@ -76,7 +76,7 @@ pub(crate) async fn serve(
     });
     RunningServer::spawn(
         "OTLP/HTTP receiver",
-        listener.into(),
+        listener,
         options,
         service,
         settings.span().clone(),

@@ -155,7 +155,7 @@ impl Component for HealthCheck {
         let span = self.settings.span().clone();
         let server = RunningServer::spawn(
             "health check",
-            listener.into(),
+            listener,
             options,
             TowerToHyperService::new(router),
             span.clone(),
