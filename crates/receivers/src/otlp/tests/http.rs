@@ -698,3 +698,34 @@ protocols:
         "{error}"
     );
 }
+
+#[tokio::test]
+async fn response_headers_and_write_timeout() {
+    let harness = Harness::start(
+        "
+protocols:
+  http:
+    endpoint: 127.0.0.1:0
+    write_timeout: 300ms
+    response_headers:
+      X-Served-By: tributary
+",
+    )
+    .await;
+    let url = harness.http_url("/v1/traces").await;
+    let answer = post(&url, PROTOBUF, traces(1).encode_to_vec()).await;
+    assert_eq!(answer.status, StatusCode::OK);
+    assert_eq!(answer.headers["x-served-by"], "tributary");
+    let answer = post(&harness.http_url("/elsewhere").await, PROTOBUF, Vec::new()).await;
+    assert_eq!(answer.status, StatusCode::NOT_FOUND);
+    assert_eq!(answer.headers["x-served-by"], "tributary");
+
+    // A pipeline that does not answer within write_timeout: 503, and the connection closes.
+    let gate = harness.traces.hold();
+    let answer = post(&url, PROTOBUF, traces(1).encode_to_vec()).await;
+    assert_eq!(answer.status, StatusCode::SERVICE_UNAVAILABLE);
+    assert_eq!(answer.headers["connection"], "close");
+    assert_eq!(answer.headers["x-served-by"], "tributary");
+    gate.add_permits(100);
+    harness.shutdown().await;
+}
