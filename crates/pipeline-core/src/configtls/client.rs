@@ -17,7 +17,7 @@ use super::{
 };
 use crate::component::{ConfigError, SecretString};
 
-/// `tls`: the client side of TLS, with the Go Collector's `configtls.ClientConfig` keys.
+/// `tls` on a client: the Go Collector's `configtls.ClientConfig` keys.
 ///
 /// | key | default | meaning |
 /// |---|---|---|
@@ -27,7 +27,10 @@ use crate::component::{ConfigError, SecretString};
 /// | `include_system_ca_certs_pool` | `false` | with `ca_file`: trust the system roots as well |
 /// | `cert_file` / `cert_pem`, `key_file` / `key_pem` | none | client certificate (mutual TLS) |
 /// | `server_name_override` | the endpoint's host | the name the server certificate must carry |
-/// | `min_version` / `max_version` | `1.2` / `1.3` | protocol versions offered |
+/// | `min_version` / `max_version` | `1.2` / `1.3` | protocol versions offered (1.0/1.1 refused: rustls does not support them) |
+/// | `cipher_suites`, `curve_preferences` | rustls' | see [the module](super) |
+/// | `reload_interval` | `0` | refused on clients: certificates are read at start |
+/// | `tpm::enabled` | `false` | refused: rustls needs the private key in memory |
 ///
 /// Empty strings mean "not set", as in Go. The private key is a [`SecretString`]: never
 /// shown in `Debug` output or by `print-config`.
