@@ -31,8 +31,8 @@ pub use tributary_exporters as exporters;
 pub use tributary_featuregate as featuregate;
 pub use tributary_pipeline_core as pipeline_core;
 pub use tributary_pipeline_core::{
-    component, config, consumer, exporterhelper, extensions, graph, pdata, prelude,
-    processorhelper, receiverhelper, service, telemetry,
+    component, config, configauth, configcompression, consumer, exporterhelper, extensions, graph,
+    pdata, prelude, processorhelper, receiverhelper, service, telemetry,
 };
 pub use tributary_processors as processors;
 pub use tributary_receivers as receivers;

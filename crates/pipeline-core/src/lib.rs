@@ -17,7 +17,12 @@
 //! | [`component`] | component traits, factories, IDs, [`CreateSettings`](component::CreateSettings), [`Host`](component::Host) |
 //! | [`processorhelper`], [`receiverhelper`] | processors from a function; receivers' tasks, servers and accounting |
 //! | [`exporterhelper`] | queue → batch → retry → timeout around an exporter's `export` |
-//! | [`extensions`] | the extensions the framework provides (health check, file storage) |
+//! | [`configauth`] | `auth: {authenticator: <id>}`: server and client authenticators offered by extensions |
+//! | [`configcompression`] | compressed bodies: bounded decompression for servers, `compression` for clients |
+//! | [`configgrpc`] | the gRPC server block: endpoint, TLS, keepalive, limits |
+//! | [`confighttp`] | the HTTP server block: endpoint, TLS, CORS, auth, limits, timeouts |
+//! | [`configtls`] | TLS for servers (mutual TLS, certificate reload) and clients |
+//! | [`extensions`] | the extensions the framework provides (health check, file storage, authenticators) |
 //! | [`graph`] | pipelines built from `service::pipelines`, joined by connectors |
 //! | [`config`] | the collector's configuration document |
 //! | [`service`] | [`Collector`](service::Collector): builder, CLI, run loop, reload |
@@ -177,7 +182,7 @@
 //! impl Component for Lines {
 //!     async fn start(&self, _host: &Host) -> Result<(), ComponentError> {
 //!         let tasks = &self.tasks;
-//!         tasks.serve_tcp_lines(&self.server, "127.0.0.1:2003", &self.next, &self.metrics, parse)?;
+//!         tasks.serve_tcp_lines(&self.server, "127.0.0.1:2003", &self.next, &self.metrics, parse).await?;
 //!         Ok(())
 //!     }
 //!
@@ -396,6 +401,11 @@
 
 pub mod component;
 pub mod config;
+pub mod configauth;
+pub mod configcompression;
+pub mod configgrpc;
+pub mod confighttp;
+pub mod configtls;
 pub mod consumer;
 pub mod exporterhelper;
 pub mod extensions;

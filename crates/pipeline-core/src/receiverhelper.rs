@@ -35,7 +35,9 @@ use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
 use tracing::Instrument;
 
-use crate::component::{ComponentError, ConfigError, CreateSettings, parse_endpoint};
+use crate::component::{
+    ComponentError, ConfigError, CreateSettings, check_endpoint, resolve_endpoint,
+};
 use crate::consumer::{ConsumeError, Next};
 use crate::pdata::SignalData;
 use crate::server::{RunningServer, ServerOptions};
@@ -71,8 +73,15 @@ pub const MAX_LINE: usize = 64 * 1024;
 /// }
 ///
 /// let config: Config = load_config("max_connections: 10").unwrap();
-/// assert_eq!(config.server.addr("127.0.0.1:2003").unwrap().port(), 2003);
+/// # tokio_test_block_on(async {
+/// assert_eq!(config.server.addr("127.0.0.1:2003").await.unwrap().port(), 2003);
+/// # });
 /// assert!(load_config::<Config>("endpoint: nowhere").is_err());
+/// // Host names are looked up at start, as in Go.
+/// assert!(load_config::<Config>("endpoint: localhost:2003").is_ok());
+/// # fn tokio_test_block_on<F: std::future::Future>(f: F) -> F::Output {
+/// #     tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap().block_on(f)
+/// # }
 /// ```
 #[derive(Clone, Debug, PartialEq, Eq, serde::Deserialize)]
 #[serde(default, deny_unknown_fields)]
@@ -93,10 +102,11 @@ impl Default for TcpServerConfig {
 }
 
 impl TcpServerConfig {
-    /// Checks the endpoint and the connection limit; errors name their key.
+    /// Checks the endpoint (its form: a host name is looked up at start) and the
+    /// connection limit; errors name their key.
     pub fn validate(&self) -> Result<(), ConfigError> {
         if let Some(endpoint) = &self.endpoint {
-            parse_endpoint(endpoint).map_err(|e| ConfigError::at("endpoint", e))?;
+            check_endpoint(endpoint).map_err(|e| ConfigError::at("endpoint", e))?;
         }
         if self.max_connections == 0 {
             return Err(ConfigError::at("max_connections", "must be at least 1"));
@@ -104,10 +114,13 @@ impl TcpServerConfig {
         Ok(())
     }
 
-    /// The address to listen on: `endpoint`, or `default` when it is not set.
-    pub fn addr(&self, default: &str) -> Result<SocketAddr, ComponentError> {
+    /// The address to listen on: `endpoint`, or `default` when it is not set; a host name
+    /// is looked up now, as the Go Collector does when it listens.
+    pub async fn addr(&self, default: &str) -> Result<SocketAddr, ComponentError> {
         let endpoint = self.endpoint.as_deref().unwrap_or(default);
-        parse_endpoint(endpoint).map_err(ComponentError::new)
+        resolve_endpoint(endpoint)
+            .await
+            .map_err(|e| ComponentError::new(format!("endpoint: {e}")))
     }
 }
 
@@ -286,7 +299,7 @@ impl ReceiverTasks {
     /// answer, as these protocols have none. Otherwise as [`serve_tcp`](Self::serve_tcp).
     ///
     /// `server` gives the address (or `default_endpoint`) and the connection limit.
-    pub fn serve_tcp_lines<T, P>(
+    pub async fn serve_tcp_lines<T, P>(
         &self,
         server: &TcpServerConfig,
         default_endpoint: &str,
@@ -304,7 +317,7 @@ impl ReceiverTasks {
             parse,
             span: self.settings.span().clone(),
         });
-        let addr = server.addr(default_endpoint)?;
+        let addr = server.addr(default_endpoint).await?;
         self.serve_tcp(addr, server.max_connections, move |stream, peer, stop| {
             Arc::clone(&lines).serve(stream, peer, stop)
         })
@@ -490,13 +503,15 @@ where
 {
     async fn start(&self, _host: &crate::component::Host) -> Result<(), ComponentError> {
         let parse = Arc::clone(&self.parse);
-        self.tasks.serve_tcp_lines(
-            &self.server,
-            self.default_endpoint,
-            &self.next,
-            &self.metrics,
-            move |text| parse(text),
-        )?;
+        self.tasks
+            .serve_tcp_lines(
+                &self.server,
+                self.default_endpoint,
+                &self.next,
+                &self.metrics,
+                move |text| parse(text),
+            )
+            .await?;
         Ok(())
     }
 

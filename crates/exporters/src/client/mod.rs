@@ -1,19 +1,20 @@
 //! Client settings shared by the network exporters ([`otlp`](crate::otlp) and
-//! [`otlp_http`](crate::otlp_http)): TLS, request headers and compression.
+//! [`otlp_http`](crate::otlp_http)): TLS, request headers, compression and `auth`.
 //!
 //! They mirror the Go Collector's `configtls.ClientConfig`, the `headers` map and
 //! `configcompression`, so the same YAML keys mean the same thing.
 
+mod auth;
 mod compression;
 mod headers;
-mod tls;
 
+pub(crate) use auth::ClientAuth;
 #[cfg(feature = "otlp")]
 pub(crate) use compression::decompress;
 pub use compression::{Compression, CompressionParams};
 pub(crate) use compression::{Compressor, OFFLOAD_THRESHOLD, run_cpu_bound};
 pub use headers::Headers;
-pub use tls::{TlsClientConfig, TlsError, TlsVersion};
+pub use tributary_pipeline_core::configtls::{TlsClientConfig, TlsError, TlsVersion};
 
 pub(crate) fn user_agent(build: &tributary_pipeline_core::component::BuildInfo) -> String {
     // The Go Collector's form: "<description>/<version> (<os>/<arch>)".

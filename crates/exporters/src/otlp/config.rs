@@ -6,6 +6,7 @@ use serde::Deserialize;
 use tributary_pipeline_core::component::{
     ComponentConfig, ConfigError, SecretUrl, redact_userinfo,
 };
+use tributary_pipeline_core::configauth::AuthConfig;
 use tributary_pipeline_core::exporterhelper::ExporterHelperConfig;
 
 use crate::client::{Compression, CompressionParams, Headers, TlsClientConfig};
@@ -53,6 +54,8 @@ pub struct Config {
     pub tls: TlsClientConfig,
     /// gRPC metadata sent with every request.
     pub headers: Headers,
+    /// The client authenticator extension setting each request's credentials.
+    pub auth: Option<AuthConfig>,
     /// HTTP/2 keepalive pings.
     pub keepalive: Option<KeepaliveConfig>,
     /// The `:authority` to send instead of the endpoint's.
@@ -81,6 +84,7 @@ impl Default for Config {
             compression_params: CompressionParams::default(),
             tls: TlsClientConfig::default(),
             headers: Headers::default(),
+            auth: None,
             keepalive: None,
             authority: String::new(),
             balancer_name: String::new(),
@@ -209,6 +213,9 @@ impl ComponentConfig for Config {
             .map_err(|e| e.within("compression_params"))?;
         self.tls.validate().map_err(|e| e.within("tls"))?;
         self.headers.validate().map_err(|e| e.within("headers"))?;
+        if let Some(auth) = &self.auth {
+            auth.validate().map_err(|e| e.within("auth"))?;
+        }
         if !matches!(
             self.balancer_name.as_str(),
             "" | "pick_first" | "round_robin"

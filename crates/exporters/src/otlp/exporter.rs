@@ -17,7 +17,9 @@ use super::config::Config;
 use super::connector::Connector;
 use super::status::encode_binary_metadata;
 use super::unary::{CallError, call, frame};
-use crate::client::{Compression, Compressor, OFFLOAD_THRESHOLD, run_cpu_bound, user_agent};
+use crate::client::{
+    ClientAuth, Compression, Compressor, OFFLOAD_THRESHOLD, run_cpu_bound, user_agent,
+};
 use crate::otlp_signal::{OtlpSignal, PartialSuccessRecorder};
 
 /// One HTTP/2 connection to the backend, shared by the exporter's traces, metrics and logs
@@ -105,6 +107,7 @@ pub(crate) struct GrpcExporter<T> {
     /// `content-type`, `te`, `grpc-encoding`, `grpc-timeout` and the configured metadata.
     headers: HeaderMap,
     compressor: Compressor,
+    auth: ClientAuth,
     partial_success: PartialSuccessRecorder,
     span: tracing::Span,
     signal: PhantomData<fn(T)>,
@@ -156,7 +159,9 @@ impl<T: OtlpSignal> GrpcExporter<T> {
         Ok(GrpcExporter {
             connection,
             headers,
-            compressor: Compressor::new(config.compression, &config.compression_params),
+            // snappy in the framing format, as Go's gRPC snappy codec expects it.
+            compressor: Compressor::new(config.compression, &config.compression_params).for_grpc(),
+            auth: ClientAuth::new(config.auth.as_ref()),
             partial_success: PartialSuccessRecorder::new::<T>(settings),
             span: settings.span().clone(),
             signal: PhantomData,
@@ -166,13 +171,18 @@ impl<T: OtlpSignal> GrpcExporter<T> {
 
 #[async_trait]
 impl<T: OtlpSignal> Export<T> for GrpcExporter<T> {
-    async fn start(&self, _host: &Host) -> Result<(), ComponentError> {
+    async fn start(&self, host: &Host) -> Result<(), ComponentError> {
+        self.auth.start(host)?;
         // Lazy: a backend that is down at start is not an error; exports retry.
         self.connection.channel();
         Ok(())
     }
 
     async fn export(&self, data: T) -> Result<(), ConsumeError> {
+        let mut headers = self.headers.clone();
+        self.auth
+            .apply(&mut headers, data.metadata().map(|m| &**m))
+            .await?;
         let compressor = self.compressor;
         let heavy =
             compressor.compression != Compression::None && data.encoded_len() >= OFFLOAD_THRESHOLD;
@@ -182,14 +192,7 @@ impl<T: OtlpSignal> Export<T> for GrpcExporter<T> {
             .map_err(|e| ConsumeError::retryable(format!("preparing the request: {e}")))?
             .map_err(|e| ConsumeError::permanent(format!("framing the request: {e}")))?;
 
-        match call(
-            self.connection.channel(),
-            T::GRPC_PATH,
-            self.headers.clone(),
-            frame,
-        )
-        .await
-        {
+        match call(self.connection.channel(), T::GRPC_PATH, headers, frame).await {
             Ok(message) => {
                 let partial =
                     message.and_then(|bytes| {

@@ -23,9 +23,10 @@
 //! |---|---|---|
 //! | `endpoint` | required | `host:port`, `http://host:port` (plaintext), `https://host:port`, `dns:///host:port`; no port means 443; no `user:password@` (use `headers`) |
 //! | `tls` | TLS with the system's roots | see [`TlsClientConfig`](crate::client::TlsClientConfig); `tls::insecure: true` means plaintext |
-//! | `compression` | `gzip` | `gzip`, `zstd`, `none` |
-//! | `compression_params::level` | gzip 1, zstd 1 | compression level (gzip 1–9, zstd 1–22) |
+//! | `compression` | `gzip` | `gzip`, `zstd`, `snappy` (framed, as Go's gRPC codec), `zlib`, `deflate`, `lz4`, `none` (`grpc-encoding`); Go servers decode gzip, zstd and snappy |
+//! | `compression_params::level` | 1 | compression level (gzip, zlib, deflate 1–9, zstd 1–22; snappy and lz4 have none) |
 //! | `headers` | none | gRPC metadata sent with every request (`-bin` keys are sent base64-encoded); values are secrets, never shown |
+//! | `auth::authenticator` | unset | a client authenticator extension (`bearertokenauth`, `basicauth`, `headers_setter`) setting each call's metadata, from the client metadata of the data sent; see [`configauth`](tributary_pipeline_core::configauth) |
 //! | `authority` | the endpoint's | `:authority` sent to the server (virtual hosting behind proxies) |
 //! | `keepalive::time` / `timeout` / `permit_without_stream` | off; 10s / 10s / false when the section is present | HTTP/2 pings |
 //! | `balancer_name`, `read_buffer_size`, `write_buffer_size`, `wait_for_ready` | | accepted for compatibility, see below |
@@ -82,8 +83,8 @@
 //! * `wait_for_ready: true` is accepted; requests still fail fast while the backend is
 //!   unreachable and are retried by `retry_on_failure`, which is what the setting achieves
 //!   in Go (a request waits instead of failing) with the queue's capacity as the bound.
-//! * `auth` (authenticator extensions), `unix:` endpoints and TLS 1.0/1.1 are not
-//!   supported; configurations using them are refused with a message saying so.
+//! * `unix:` endpoints and TLS 1.0/1.1 are not supported; configurations using them are
+//!   refused with a message saying so.
 
 mod config;
 mod connector;

@@ -2,7 +2,6 @@
 //! the exact bytes on the wire, and tonic's generated OTLP services.
 
 use std::collections::VecDeque;
-use std::io::Read;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -81,17 +80,9 @@ impl Backend {
 }
 
 fn decompress(encoding: &str, data: &[u8]) -> Bytes {
-    let mut out = Vec::new();
-    match encoding {
-        "gzip" => {
-            flate2::read::GzDecoder::new(data)
-                .read_to_end(&mut out)
-                .expect("gzip");
-        }
-        "zstd" => out = zstd::decode_all(data).expect("zstd"),
-        other => panic!("unexpected grpc-encoding {other}"),
-    }
-    Bytes::from(out)
+    use tributary_pipeline_core::configcompression::{Encoding, NoBudget, decompress};
+    let encoding = Encoding::from_grpc(encoding).expect("a known grpc-encoding");
+    Bytes::from(decompress(encoding, data, 64 << 20, &mut NoBudget).expect("decodable"))
 }
 
 async fn handle(
@@ -204,6 +195,54 @@ async fn sends_the_payloads_cached_encoding_byte_for_byte() {
         agent.starts_with("Tributary telemetry collector/"),
         "{agent}"
     );
+}
+
+#[tokio::test]
+async fn auth_sets_the_calls_credentials() {
+    use tributary_pipeline_core::extensions::bearertokenauth;
+
+    let (backend, server) = backend(None).await;
+    let config: Config = load(&format!(
+        "endpoint: http://{}\nauth: {{authenticator: bearertokenauth/out}}\n",
+        server.addr
+    ))
+    .unwrap();
+    let settings = settings::<Traces>("otlp/test");
+    let connection = Arc::new(GrpcConnection::new(&settings, &config).unwrap());
+    let exporter = GrpcExporter::<Traces>::new(&settings, &config, connection).unwrap();
+    let error = exporter.start(&Host::default()).await.unwrap_err();
+    assert!(
+        error
+            .to_string()
+            .contains("no extension \"bearertokenauth/out\""),
+        "{error}"
+    );
+    let host = crate::testing::host_with(
+        bearertokenauth::factory(),
+        "bearertokenauth/out",
+        "token: s3cret",
+    )
+    .await;
+    exporter.start(&host).await.unwrap();
+    exporter.export(fixtures::traces(1)).await.unwrap();
+    assert_eq!(backend.take()[0].headers["authorization"], "Bearer s3cret");
+}
+
+#[tokio::test]
+async fn every_compression_arrives_intact() {
+    let (backend, server) = backend(None).await;
+    for name in ["gzip", "zstd", "zlib", "deflate", "snappy", "lz4"] {
+        let (exporter, _) = exporter::<Traces>(
+            &format!("endpoint: http://{{addr}}\ncompression: {name}\n"),
+            &server,
+        )
+        .await;
+        let (traces, bytes) = fixtures::traces_with_foreign_bytes();
+        exporter.export(traces).await.expect("export");
+        let received = backend.take();
+        assert_eq!(received[0].headers["grpc-encoding"], name);
+        assert_eq!(received[0].message, bytes, "{name}");
+    }
 }
 
 #[tokio::test]
@@ -761,7 +800,7 @@ fn config_errors_name_their_paths() {
         ("endpoint: unix:///tmp/otlp.sock", "endpoint"),
         ("endpoint: http://host:4317/v1/traces", "endpoint"),
         ("endpoint: ftp://host:21", "endpoint"),
-        ("endpoint: h:1\ncompression: snappy", "compression"),
+        ("endpoint: h:1\ncompression: brotli", "compression"),
         ("endpoint: h:1\ntls: {cert_file: c.pem}", "tls::key_file"),
         (
             "endpoint: h:1\ntls: {min_version: '1.1'}",
@@ -793,7 +832,10 @@ fn config_errors_name_their_paths() {
             "sending_queue::queue_sise",
         ),
         ("endpoint: h:1\nsending_queues: {}", "sending_queues"),
-        ("endpoint: h:1\nauth: {authenticator: basicauth}", "auth"),
+        (
+            "endpoint: h:1\nauth: {authenticator: \"bad id!\"}",
+            "auth::authenticator",
+        ),
         (
             "endpoint: h:1\ntls: {reload_interval: 1h}",
             "tls::reload_interval",

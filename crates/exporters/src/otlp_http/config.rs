@@ -4,6 +4,7 @@ use std::time::Duration;
 
 use serde::{Deserialize, Deserializer};
 use tributary_pipeline_core::component::{ComponentConfig, ConfigError, SecretUrl};
+use tributary_pipeline_core::configauth::AuthConfig;
 use tributary_pipeline_core::exporterhelper::ExporterHelperConfig;
 use tributary_pipeline_core::pdata::Signal;
 
@@ -44,6 +45,11 @@ pub struct Config {
     pub compression_params: CompressionParams,
     /// Headers sent with every request.
     pub headers: Headers,
+    /// The client authenticator extension setting each request's credentials.
+    pub auth: Option<AuthConfig>,
+    /// `cookies`: keep the cookies the backend sets and send them back (sticky sessions
+    /// behind a load balancer).
+    pub cookies: CookiesConfig,
     /// TLS settings for `https://` URLs.
     pub tls: TlsClientConfig,
     /// Send requests through this HTTP(S) proxy; its userinfo authenticates to the proxy
@@ -88,6 +94,8 @@ impl Default for Config {
             compression: Compression::Gzip,
             compression_params: CompressionParams::default(),
             headers: Headers::default(),
+            auth: None,
+            cookies: CookiesConfig::default(),
             tls: TlsClientConfig::default(),
             proxy_url: SecretUrl::default(),
             read_buffer_size: 0,
@@ -105,6 +113,14 @@ impl Default for Config {
             },
         }
     }
+}
+
+/// `cookies`: the Go Collector's `confighttp` cookie jar.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct CookiesConfig {
+    /// Keep cookies in a jar, per exporter, in memory.
+    pub enabled: bool,
 }
 
 /// Decodes the helper's keys over this exporter's defaults, so that a `timeout` left out
@@ -188,6 +204,9 @@ impl ComponentConfig for Config {
             .map_err(|e| e.within("compression_params"))?;
         self.tls.validate().map_err(|e| e.within("tls"))?;
         self.headers.validate().map_err(|e| e.within("headers"))?;
+        if let Some(auth) = &self.auth {
+            auth.validate().map_err(|e| e.within("auth"))?;
+        }
         self.helper.validate()
     }
 }

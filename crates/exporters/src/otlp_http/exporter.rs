@@ -7,13 +7,17 @@ use async_trait::async_trait;
 use bytes::Bytes;
 use http::header::{CONTENT_ENCODING, CONTENT_TYPE};
 use http::{HeaderMap, HeaderValue};
-use tributary_pipeline_core::component::{CreateError, CreateSettings, SecretUrl, error_chain};
+use tributary_pipeline_core::component::{
+    ComponentError, CreateError, CreateSettings, Host, SecretUrl, error_chain,
+};
 use tributary_pipeline_core::consumer::ConsumeError;
 use tributary_pipeline_core::exporterhelper::Export;
 
 use super::config::{Config, Encoding};
 use super::response::{MAX_BODY, error_for, partial_success};
-use crate::client::{Compression, Compressor, OFFLOAD_THRESHOLD, run_cpu_bound, user_agent};
+use crate::client::{
+    ClientAuth, Compression, Compressor, OFFLOAD_THRESHOLD, run_cpu_bound, user_agent,
+};
 use crate::otlp_signal::{OtlpSignal, PartialSuccessRecorder};
 use tributary_pipeline_core::pdata::otlp_json::JsonData;
 
@@ -74,6 +78,7 @@ pub(crate) struct HttpExporter<T> {
     /// and logs show the URL redacted.
     url: SecretUrl,
     format: BodyFormat,
+    auth: ClientAuth,
     partial_success: PartialSuccessRecorder,
     span: tracing::Span,
     signal: PhantomData<fn(T)>,
@@ -95,6 +100,7 @@ impl<T: OtlpSignal> HttpExporter<T> {
                 encoding: config.encoding,
                 compressor: Compressor::new(config.compression, &config.compression_params),
             },
+            auth: ClientAuth::new(config.auth.as_ref()),
             partial_success: PartialSuccessRecorder::new::<T>(settings),
             span: settings.span().clone(),
             signal: PhantomData,
@@ -116,7 +122,8 @@ pub(crate) fn client(
         .tls_backend_preconfigured(tls)
         .user_agent(user_agent(settings.build_info()))
         .default_headers(config.headers.to_header_map())
-        .pool_idle_timeout(config.idle_conn_timeout.unwrap_or(Duration::from_secs(90)));
+        .pool_idle_timeout(config.idle_conn_timeout.unwrap_or(Duration::from_secs(90)))
+        .cookie_store(config.cookies.enabled);
     if !config.helper.timeout.is_zero() {
         builder = builder.connect_timeout(config.helper.timeout);
     }
@@ -167,13 +174,20 @@ async fn read_body(mut response: reqwest::Response) -> Vec<u8> {
 
 #[async_trait]
 impl<T: OtlpSignal + JsonData> Export<T> for HttpExporter<T> {
+    async fn start(&self, host: &Host) -> Result<(), ComponentError> {
+        self.auth.start(host)
+    }
+
     async fn export(&self, data: T) -> Result<(), ConsumeError> {
+        let mut headers = HeaderMap::with_capacity(2);
+        self.auth
+            .apply(&mut headers, data.metadata().map(|m| &**m))
+            .await?;
         let format = self.format;
         let body = run_cpu_bound(format.is_heavy(&data), move || format.body(&data))
             .await
             .map_err(|e| ConsumeError::retryable(format!("preparing the request: {e}")))??;
 
-        let mut headers = HeaderMap::with_capacity(2);
         headers.insert(
             CONTENT_TYPE,
             HeaderValue::from_static(format.content_type()),

@@ -20,9 +20,11 @@
 //! | `traces_endpoint`, `metrics_endpoint`, `logs_endpoint` | — | per-signal URLs, used as is; at least one of these or `endpoint` is required |
 //! | `profiles_endpoint` | — | accepted; Tributary has no profiles signal |
 //! | `encoding` | `proto` | `proto` (`application/x-protobuf`) or `json` (`application/json`) |
-//! | `compression` | `gzip` | `gzip`, `zstd`, `none` (`Content-Encoding`) |
-//! | `compression_params::level` | gzip 1, zstd 1 | compression level (see [`otlp`](crate::otlp) for the costs) |
+//! | `compression` | `gzip` | `gzip`, `zstd`, `zlib`, `deflate`, `snappy` (block format), `lz4` (frames), `none` (`Content-Encoding`); see [`configcompression`](tributary_pipeline_core::configcompression) |
+//! | `compression_params::level` | 1 | compression level (see [`otlp`](crate::otlp) for the costs) |
 //! | `headers` | none | sent with every request; values are secrets, never shown |
+//! | `auth::authenticator` | unset | a client authenticator extension (`bearertokenauth`, `basicauth`, `headers_setter`) setting each request's headers, from the client metadata of the data sent; see [`configauth`](tributary_pipeline_core::configauth) |
+//! | `cookies::enabled` | `false` | keep the cookies the backend sets (in memory, per exporter) and send them back |
 //! | `tls` | system roots | see [`TlsClientConfig`](crate::client::TlsClientConfig); applies to `https://` URLs |
 //! | `proxy_url` | none | HTTP(S) proxy for every request; its `user:password@` is never shown |
 //! | `timeout` | `30s` | deadline of each attempt, response included |
@@ -64,8 +66,8 @@
 //! * A `Retry-After` is honoured up to 5 minutes, and up to the `max_elapsed_time` deadline,
 //!   where the data gets its last attempt. Go waits as long as asked, and drops the data
 //!   at once when that reaches past `max_elapsed_time`.
-//! * `tls::insecure` has no effect (as in Go, the URL scheme decides); `auth`,
-//!   `cookies` and `middlewares` are not supported and are refused as unknown keys.
+//! * `tls::insecure` has no effect (as in Go, the URL scheme decides); `middlewares` is
+//!   not supported and is refused as an unknown key.
 
 mod config;
 mod exporter;

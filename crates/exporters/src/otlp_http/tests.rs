@@ -1,7 +1,6 @@
 //! The `otlp_http` exporter against a real HTTP server on 127.0.0.1.
 
 use std::collections::VecDeque;
-use std::io::Read;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, SystemTime};
 
@@ -93,15 +92,13 @@ async fn handle(
 ) -> Response {
     let body = match headers.get("content-encoding").map(|v| v.to_str().unwrap()) {
         None => body,
-        Some("gzip") => {
-            let mut out = Vec::new();
-            flate2::read::GzDecoder::new(body.as_ref())
-                .read_to_end(&mut out)
-                .expect("gzip body");
-            out.into()
+        Some(name) => {
+            use tributary_pipeline_core::configcompression::{Encoding, NoBudget, decompress};
+            let encoding = Encoding::from_http(name).expect("a known content-encoding");
+            decompress(encoding, &body, 64 << 20, &mut NoBudget)
+                .expect("a decodable body")
+                .into()
         }
-        Some("zstd") => zstd::decode_all(body.as_ref()).expect("zstd body").into(),
-        Some(other) => panic!("unexpected content-encoding {other}"),
     };
     backend.received.lock().unwrap().push(Received {
         path: uri.path().to_string(),
@@ -195,6 +192,67 @@ async fn url_credentials_are_sent_as_basic_auth_and_never_shown() {
     assert!(!error.to_string().contains("PASS"), "{error}");
 }
 
+#[tokio::test]
+async fn auth_sets_each_requests_headers_from_its_metadata() {
+    use tributary_pipeline_core::extensions::headers_setter;
+    use tributary_pipeline_core::pdata::ClientMetadata;
+
+    let (backend, server) = backend(None).await;
+    let (exporter, _) = exporter::<Traces>(
+        "endpoint: http://{addr}\nauth: {authenticator: headers_setter/tenant}\n",
+        &server,
+    );
+    let host = crate::testing::host_with(
+        headers_setter::factory(),
+        "headers_setter/tenant",
+        "headers: [{key: X-Scope-OrgID, from_context: x-tenant, default_value: none}]",
+    )
+    .await;
+    exporter.start(&host).await.unwrap();
+    let mut metadata = ClientMetadata::new();
+    metadata.insert("x-tenant", "acme");
+    exporter
+        .export(fixtures::traces(1).with_metadata(Arc::new(metadata)))
+        .await
+        .unwrap();
+    exporter.export(fixtures::traces(1)).await.unwrap();
+    let received = backend.take();
+    assert_eq!(received[0].headers["x-scope-orgid"], "acme");
+    assert_eq!(received[1].headers["x-scope-orgid"], "none");
+
+    // Started on a host without it: a start error naming it.
+    let error = exporter.start(&Host::default()).await.unwrap_err();
+    assert!(
+        error
+            .to_string()
+            .contains("no extension \"headers_setter/tenant\""),
+        "{error}"
+    );
+}
+
+#[tokio::test]
+async fn cookies_set_by_the_backend_are_sent_back_when_enabled() {
+    for enabled in [true, false] {
+        let (backend, server) = backend(None).await;
+        backend.reply(Reply::status(200).header("set-cookie", "route=b2; Path=/"));
+        let (exporter, _) = exporter::<Traces>(
+            &format!("endpoint: http://{{addr}}\ncookies: {{enabled: {enabled}}}\n"),
+            &server,
+        );
+        exporter.export(fixtures::traces(1)).await.unwrap();
+        exporter.export(fixtures::traces(1)).await.unwrap();
+        let received = backend.take();
+        assert_eq!(
+            received[1]
+                .headers
+                .get("cookie")
+                .map(|v| v.to_str().unwrap().to_string()),
+            enabled.then(|| "route=b2".to_string()),
+            "enabled: {enabled}"
+        );
+    }
+}
+
 #[test]
 fn secrets_are_not_in_debug_output_or_config_errors() {
     let config: Config = load(
@@ -234,6 +292,22 @@ async fn zstd_and_uncompressed_bodies() {
     for request in &received {
         assert_eq!(request.path, "/v1/logs");
         assert_eq!(request.body, fixtures::logs(20).encoded());
+    }
+}
+
+#[tokio::test]
+async fn every_compression_arrives_intact() {
+    let (backend, server) = backend(None).await;
+    for name in ["gzip", "zstd", "zlib", "deflate", "snappy", "lz4"] {
+        let (exporter, _) = exporter::<Traces>(
+            &format!("endpoint: http://{{addr}}\ncompression: {name}\n"),
+            &server,
+        );
+        let (traces, bytes) = fixtures::traces_with_foreign_bytes();
+        exporter.export(traces).await.expect("export");
+        let received = backend.take();
+        assert_eq!(received[0].headers["content-encoding"], name);
+        assert_eq!(received[0].body, bytes, "{name}");
     }
 }
 
@@ -639,7 +713,7 @@ fn config_errors_name_their_paths() {
         ("endpoint: ftp://host/", "endpoint"),
         ("traces_endpoint: ':'", "traces_endpoint"),
         ("endpoint: http://h\nencoding: xml", "encoding"),
-        ("endpoint: http://h\ncompression: lz4", "compression"),
+        ("endpoint: http://h\ncompression: brotli", "compression"),
         (
             "endpoint: http://h\ncompression: gzip\ncompression_params: {level: 12}",
             "compression_params::level",
@@ -662,7 +736,11 @@ fn config_errors_name_their_paths() {
             "endpoint: http://h\nidle_conn_timeout: forever",
             "idle_conn_timeout",
         ),
-        ("endpoint: http://h\ncookies: {enabled: true}", "cookies"),
+        (
+            "endpoint: http://h\ncookies: {enabled: true, max: 1}",
+            "cookies::max",
+        ),
+        ("endpoint: http://h\nauth: {}", "auth::authenticator"),
     ];
     for (yaml, path) in cases {
         let error = load::<Config>(yaml).expect_err(yaml);

@@ -22,3 +22,25 @@ pub(crate) fn settings<T: SignalData>(id: &str) -> CreateSettings {
         Some(T::SIGNAL),
     )
 }
+
+/// A host running the extension `factory` makes from `yaml`, under `id`
+/// (`bearertokenauth/out`), started: for exporters' `auth`.
+#[cfg(any(feature = "otlp", feature = "otlp_http"))]
+pub(crate) async fn host_with<C: tributary_pipeline_core::component::ComponentConfig>(
+    factory: tributary_pipeline_core::component::ExtensionFactory<C>,
+    id: &str,
+    yaml: &str,
+) -> tributary_pipeline_core::component::Host {
+    use std::sync::Arc;
+    use tributary_pipeline_core::component::{ComponentId, Host};
+
+    let id: ComponentId = id.parse().expect("valid component ID");
+    let settings = CreateSettings::standalone(Kind::Extension, id.clone(), None);
+    let config: C = load(yaml).expect("valid extension config");
+    let extension = factory
+        .create(&settings, &config)
+        .expect("extension created");
+    let host = Host::new([(id, Arc::clone(&extension))]);
+    extension.start(&host).await.expect("extension started");
+    host
+}

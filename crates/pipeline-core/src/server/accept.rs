@@ -17,7 +17,8 @@ use http_body::Body;
 use hyper::body::Incoming;
 use hyper::service::Service;
 use tokio::io::AsyncWriteExt;
-use tokio::net::{TcpListener, TcpStream};
+use tokio::io::{AsyncRead, AsyncWrite};
+use tokio::net::{TcpListener, TcpStream, UnixListener, UnixStream};
 use tokio::sync::Semaphore;
 use tokio::task::{JoinError, JoinHandle, JoinSet};
 use tokio_util::sync::CancellationToken;
@@ -45,14 +46,147 @@ const REFUSAL_WRITE_TIMEOUT: Duration = Duration::from_millis(100);
 /// [`CreateSettings::listen`](crate::component::CreateSettings::listen)), kept registered
 /// for as long as it is served.
 pub struct ServerSocket {
-    listener: TcpListener,
+    listener: Listener,
     _lease: Box<dyn Any + Send + Sync>,
+}
+
+/// What a server accepts connections on.
+enum Listener {
+    Tcp(TcpListener),
+    /// A Unix domain socket (`transport: unix`), with its path for logs.
+    Unix(UnixListener, String),
+}
+
+impl Listener {
+    async fn accept(&self) -> io::Result<(Stream, String)> {
+        match self {
+            Listener::Tcp(listener) => {
+                let (stream, peer) = listener.accept().await?;
+                // Small responses must not wait for Nagle's algorithm.
+                let _ = stream.set_nodelay(true);
+                Ok((Stream::Tcp(stream), peer.to_string()))
+            }
+            Listener::Unix(listener, path) => {
+                let (stream, _) = listener.accept().await?;
+                Ok((Stream::Unix(stream), format!("unix:{path}")))
+            }
+        }
+    }
+}
+
+/// An accepted connection.
+enum Stream {
+    Tcp(TcpStream),
+    Unix(UnixStream),
+}
+
+impl AsyncRead for Stream {
+    fn poll_read(
+        self: Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+        buf: &mut tokio::io::ReadBuf<'_>,
+    ) -> std::task::Poll<io::Result<()>> {
+        match self.get_mut() {
+            Stream::Tcp(stream) => Pin::new(stream).poll_read(cx, buf),
+            Stream::Unix(stream) => Pin::new(stream).poll_read(cx, buf),
+        }
+    }
+}
+
+impl AsyncWrite for Stream {
+    fn poll_write(
+        self: Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+        buf: &[u8],
+    ) -> std::task::Poll<io::Result<usize>> {
+        match self.get_mut() {
+            Stream::Tcp(stream) => Pin::new(stream).poll_write(cx, buf),
+            Stream::Unix(stream) => Pin::new(stream).poll_write(cx, buf),
+        }
+    }
+
+    fn poll_flush(
+        self: Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<io::Result<()>> {
+        match self.get_mut() {
+            Stream::Tcp(stream) => Pin::new(stream).poll_flush(cx),
+            Stream::Unix(stream) => Pin::new(stream).poll_flush(cx),
+        }
+    }
+
+    fn poll_shutdown(
+        self: Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<io::Result<()>> {
+        match self.get_mut() {
+            Stream::Tcp(stream) => Pin::new(stream).poll_shutdown(cx),
+            Stream::Unix(stream) => Pin::new(stream).poll_shutdown(cx),
+        }
+    }
+
+    fn poll_write_vectored(
+        self: Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+        bufs: &[io::IoSlice<'_>],
+    ) -> std::task::Poll<io::Result<usize>> {
+        match self.get_mut() {
+            Stream::Tcp(stream) => Pin::new(stream).poll_write_vectored(cx, bufs),
+            Stream::Unix(stream) => Pin::new(stream).poll_write_vectored(cx, bufs),
+        }
+    }
+
+    fn is_write_vectored(&self) -> bool {
+        match self {
+            Stream::Tcp(stream) => stream.is_write_vectored(),
+            Stream::Unix(stream) => stream.is_write_vectored(),
+        }
+    }
+}
+
+impl ServerSocket {
+    /// A Unix domain socket bound at `path` (`transport: unix`). A socket file left at
+    /// `path` by an earlier run (or by the instance a reload replaces) is removed first;
+    /// any other file there is an error.
+    pub fn bind_unix(path: &str) -> io::Result<ServerSocket> {
+        use std::os::unix::fs::FileTypeExt;
+        if let Ok(metadata) = std::fs::symlink_metadata(path) {
+            if !metadata.file_type().is_socket() {
+                return Err(io::Error::new(
+                    io::ErrorKind::AlreadyExists,
+                    format!("{path:?} exists and is not a socket"),
+                ));
+            }
+            std::fs::remove_file(path)?;
+        }
+        Ok(ServerSocket {
+            listener: Listener::Unix(UnixListener::bind(path)?, path.to_string()),
+            _lease: Box::new(()),
+        })
+    }
+
+    /// The TCP address the socket is bound to; the unspecified address `0.0.0.0:0` for a
+    /// Unix domain socket.
+    pub fn local_addr(&self) -> io::Result<SocketAddr> {
+        match &self.listener {
+            Listener::Tcp(listener) => listener.local_addr(),
+            Listener::Unix(..) => Ok(SocketAddr::from(([0, 0, 0, 0], 0))),
+        }
+    }
+
+    /// Where the socket listens, for logs: `ip:port` or `unix:<path>`.
+    fn endpoint(&self) -> io::Result<String> {
+        match &self.listener {
+            Listener::Tcp(listener) => Ok(listener.local_addr()?.to_string()),
+            Listener::Unix(_, path) => Ok(format!("unix:{path}")),
+        }
+    }
 }
 
 impl From<TcpListener> for ServerSocket {
     fn from(listener: TcpListener) -> Self {
         ServerSocket {
-            listener,
+            listener: Listener::Tcp(listener),
             _lease: Box::new(()),
         }
     }
@@ -62,7 +196,7 @@ impl From<SharedListener> for ServerSocket {
     fn from(shared: SharedListener) -> Self {
         let (listener, lease) = shared.into_parts();
         ServerSocket {
-            listener,
+            listener: Listener::Tcp(listener),
             _lease: Box::new(lease),
         }
     }
@@ -101,11 +235,12 @@ impl RunningServer {
         B::Error: Into<Box<dyn StdError + Send + Sync>>,
         F: FnOnce(Pin<Box<dyn Future<Output = ()> + Send>>) -> JoinHandle<()>,
     {
-        let local_addr = socket.listener.local_addr()?;
+        let local_addr = socket.local_addr()?;
+        let endpoint = socket.endpoint()?;
         let shutdown = CancellationToken::new();
         span.in_scope(|| {
             tracing::info!(
-                endpoint = %local_addr,
+                endpoint = %endpoint,
                 tls = options.tls.is_some(),
                 max_connections = options.limits.max_connections,
                 "{name} listening"
@@ -194,8 +329,6 @@ async fn accept_loop<S, B>(
                             }
                         },
                     };
-                    // Small responses must not wait for Nagle's algorithm.
-                    let _ = stream.set_nodelay(true);
                     let connection = serve_connection(
                         stream,
                         Arc::clone(&options),
@@ -235,7 +368,7 @@ async fn accept_loop<S, B>(
 }
 
 /// Writes `refusal` (if any) to a connection over the limit, briefly, and closes it.
-async fn refuse(mut stream: TcpStream, refusal: Option<&'static [u8]>) {
+async fn refuse(mut stream: Stream, refusal: Option<&'static [u8]>) {
     if let Some(refusal) = refusal {
         let _ = tokio::time::timeout(REFUSAL_WRITE_TIMEOUT, async {
             stream.write_all(refusal).await?;

@@ -14,7 +14,6 @@ use hyper::body::Incoming;
 use hyper::service::Service;
 use hyper_util::rt::TokioIo;
 use tokio::io::{AsyncRead, AsyncWrite};
-use tokio::net::TcpStream;
 use tokio_util::sync::CancellationToken;
 
 use super::ServerOptions;
@@ -23,12 +22,13 @@ use super::activity::{Activity, Tracked};
 /// How long an idle connection asked to close (HTTP/2 `GOAWAY`) may take to do so.
 const IDLE_CLOSE_GRACE: Duration = Duration::from_secs(1);
 
-pub(super) async fn serve_connection<S, B>(
-    stream: TcpStream,
+pub(super) async fn serve_connection<I, S, B>(
+    stream: I,
     options: Arc<ServerOptions>,
     service: S,
     shutdown: CancellationToken,
 ) where
+    I: AsyncRead + AsyncWrite + Unpin + Send + 'static,
     S: Service<Request<Incoming>, Response = Response<B>, Error = Infallible> + Send + 'static,
     S::Future: Send + 'static,
     B: Body<Data = Bytes> + Send + 'static,

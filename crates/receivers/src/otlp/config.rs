@@ -1,24 +1,19 @@
 //! The OTLP receiver's configuration: keys, defaults and checks follow the Go Collector's
 //! `otlp` receiver (`configgrpc.ServerConfig`, `confighttp.ServerConfig`), so its configs
-//! run unchanged; the additions (`admission`, `auth::bearer_token`) are documented in the
+//! run unchanged; the additions (`admission`, the `auth::bearer_token` shorthand) are documented in the
 //! module docs.
 
 use std::fmt;
-use std::time::Duration;
 
 use serde::Deserialize;
 use serde::de::{self, Deserializer, MapAccess, Visitor};
-use tributary_pipeline_core::component::{
-    ComponentConfig, ConfigError, SecretString, check_endpoint, parse_endpoint,
-};
-use tributary_pipeline_core::server::{
-    DEFAULT_IDLE_TIMEOUT, DEFAULT_MAX_CONNECTIONS, DEFAULT_READ_HEADER_TIMEOUT,
-};
+use tributary_pipeline_core::component::{ComponentConfig, ConfigError, parse_endpoint};
+use tributary_pipeline_core::configgrpc::GrpcServerConfig;
+use tributary_pipeline_core::confighttp::HttpServerConfig;
 
-/// How long a client has to send a request body (HTTP) or message (gRPC) by default. The
-/// Go Collector sets no limit, which lets a client trickling a body hold a connection and
-/// its buffer forever.
-pub(crate) const DEFAULT_READ_TIMEOUT: Duration = Duration::from_secs(60);
+/// How long a client has to send a gRPC message: the HTTP server block's default read
+/// timeout.
+pub(crate) use tributary_pipeline_core::confighttp::DEFAULT_READ_TIMEOUT;
 
 /// One mebibyte, the unit of the `*_mib` keys.
 pub(crate) const MIB: u64 = 1 << 20;
@@ -43,241 +38,67 @@ pub struct Protocols {
     pub http: Option<HttpConfig>,
 }
 
-/// The `transport` of a server: the Go Collector's `tcp` (its default) is the one
-/// supported; `unix` sockets and the others are refused, saying so.
-fn check_transport(transport: &str) -> Result<(), ConfigError> {
-    if transport == "tcp" {
-        return Ok(());
-    }
-    Err(ConfigError::at(
-        "transport",
-        format!("unsupported transport {transport:?}: only \"tcp\" is supported"),
-    ))
-}
-
-/// OTLP/gRPC server settings (`protocols::grpc`).
+/// OTLP/gRPC server settings (`protocols::grpc`): the shared gRPC server block.
 #[derive(Debug, Clone, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct GrpcConfig {
-    /// `host:port` to listen on; the host is an IP address or a host name (looked up at
-    /// start, as Go does), an empty host (`:4317`) means every interface.
-    pub endpoint: String,
-    /// The network; only `tcp` is supported.
-    pub transport: String,
-    /// The largest request message accepted, in MiB, after decompression (0 = 4).
-    pub max_recv_msg_size_mib: u64,
-    /// The most concurrent calls per connection (HTTP/2 streams); 0 keeps the default, 200.
-    pub max_concurrent_streams: u32,
-    /// Accepted for compatibility with the Go Collector; has no effect.
-    pub read_buffer_size: u64,
-    /// Accepted for compatibility with the Go Collector; has no effect.
-    pub write_buffer_size: u64,
-    /// HTTP/2 keepalive and connection age.
-    pub keepalive: Option<KeepaliveConfig>,
-    /// Serve over TLS.
-    pub tls: Option<TlsConfig>,
-    /// Attach the request's metadata to the data it carries.
-    pub include_metadata: bool,
-    /// Require a bearer token.
-    pub auth: Option<AuthConfig>,
-    /// The most connections open at once (Tributary's own key); `0`: no limit.
-    pub max_connections: usize,
+    /// `endpoint`, `tls`, `auth`, `keepalive`, limits, at this level.
+    #[serde(rename = "server,squash", deserialize_with = "grpc_over_defaults")]
+    pub server: GrpcServerConfig,
 }
 
 impl Default for GrpcConfig {
     fn default() -> Self {
         GrpcConfig {
-            endpoint: "127.0.0.1:4317".into(),
-            transport: "tcp".into(),
-            max_recv_msg_size_mib: 4,
-            max_concurrent_streams: 0,
-            read_buffer_size: 512 * 1024,
-            write_buffer_size: 0,
-            keepalive: None,
-            tls: None,
-            include_metadata: false,
-            auth: None,
-            max_connections: DEFAULT_MAX_CONNECTIONS,
+            server: GrpcServerConfig::with_endpoint("127.0.0.1:4317"),
         }
     }
 }
 
-impl GrpcConfig {
-    /// The largest decompressed request message, in bytes.
-    pub(crate) fn max_message_size(&self) -> usize {
-        let mib = if self.max_recv_msg_size_mib == 0 {
-            4
-        } else {
-            self.max_recv_msg_size_mib
-        };
-        bytes_of_mib(mib)
-    }
-
-    /// How long a connection that made a call may stay without one:
-    /// `keepalive::server_parameters::max_connection_idle`; unset keeps it open, as in Go.
-    pub(crate) fn max_connection_idle(&self) -> Option<Duration> {
-        self.keepalive_parameters()?
-            .max_connection_idle
-            .filter(|idle| !idle.is_zero())
-    }
-
-    /// The server parameters of `keepalive`, if set.
-    pub(crate) fn keepalive_parameters(&self) -> Option<&KeepaliveServerParameters> {
-        self.keepalive.as_ref()?.server_parameters.as_ref()
-    }
-
-    fn validate(&self) -> Result<(), ConfigError> {
-        check_endpoint(&self.endpoint).map_err(|m| ConfigError::at("endpoint", m))?;
-        check_transport(&self.transport)?;
-        if self.max_recv_msg_size_mib > MAX_SIZE_MIB {
-            return Err(ConfigError::at(
-                "max_recv_msg_size_mib",
-                format!("must be at most {MAX_SIZE_MIB}"),
-            ));
-        }
-        if let Some(tls) = &self.tls {
-            tls.validate().map_err(|e| e.within("tls"))?;
-        }
-        if let Some(auth) = &self.auth {
-            auth.validate().map_err(|e| e.within("auth"))?;
-        }
-        Ok(())
-    }
+/// Decodes the server block over this receiver's defaults (its endpoint).
+fn grpc_over_defaults<'de, D: Deserializer<'de>>(
+    deserializer: D,
+) -> Result<GrpcServerConfig, D::Error> {
+    GrpcServerConfig::deserialize_over(GrpcConfig::default().server, deserializer)
 }
 
-/// gRPC keepalive settings (`protocols::grpc::keepalive`), as in the Go Collector.
-#[derive(Debug, Clone, Default, Deserialize)]
-#[serde(default, deny_unknown_fields)]
-pub struct KeepaliveConfig {
-    /// What the server does about idle and old connections.
-    pub server_parameters: Option<KeepaliveServerParameters>,
-    /// Accepted for compatibility; the HTTP/2 server enforces no ping policy.
-    pub enforcement_policy: Option<KeepaliveEnforcementPolicy>,
-}
-
-/// `keepalive::server_parameters`.
-#[derive(Debug, Clone, Default, Deserialize)]
-#[serde(default, deny_unknown_fields)]
-pub struct KeepaliveServerParameters {
-    /// A connection without a call for this long is asked to go away (HTTP/2 `GOAWAY`).
-    #[serde(with = "tributary_confmap::duration::option")]
-    pub max_connection_idle: Option<Duration>,
-    /// Connections older than this are asked to go away (HTTP/2 GOAWAY) and close once
-    /// their calls finish.
-    #[serde(with = "tributary_confmap::duration::option")]
-    pub max_connection_age: Option<Duration>,
-    /// How long calls may still run after `max_connection_age` before the connection is
-    /// closed; unset waits for them.
-    #[serde(with = "tributary_confmap::duration::option")]
-    pub max_connection_age_grace: Option<Duration>,
-    /// Send an HTTP/2 ping after the connection was idle this long.
-    #[serde(with = "tributary_confmap::duration::option")]
-    pub time: Option<Duration>,
-    /// Close the connection when a ping is not answered within this (default 20s).
-    #[serde(with = "tributary_confmap::duration::option")]
-    pub timeout: Option<Duration>,
-}
-
-/// `keepalive::enforcement_policy`: accepted for compatibility, no effect.
-#[derive(Debug, Clone, Default, Deserialize)]
-#[serde(default, deny_unknown_fields)]
-pub struct KeepaliveEnforcementPolicy {
-    /// No effect.
-    #[serde(with = "tributary_confmap::duration::option")]
-    pub min_time: Option<Duration>,
-    /// No effect.
-    pub permit_without_stream: bool,
-}
-
-/// OTLP/HTTP server settings (`protocols::http`).
+/// OTLP/HTTP server settings (`protocols::http`): the shared HTTP server block and the
+/// paths of the three signals.
 #[derive(Debug, Clone, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct HttpConfig {
-    /// `host:port` to listen on; as for gRPC.
-    pub endpoint: String,
-    /// The network (confighttp's `transport`); only `tcp` is supported, as for gRPC.
-    pub transport: String,
+    /// `endpoint`, `tls`, `cors`, `auth`, limits and timeouts, at this level.
+    #[serde(rename = "server,squash", deserialize_with = "server_over_defaults")]
+    pub server: HttpServerConfig,
     /// The path traces are posted to.
     pub traces_url_path: String,
     /// The path metrics are posted to.
     pub metrics_url_path: String,
     /// The path logs are posted to.
     pub logs_url_path: String,
-    /// The largest request body, in bytes, both as received and after decompression
-    /// (0 = 20 MiB).
-    pub max_request_body_size: u64,
-    /// Attach the request's headers to the data it carries.
-    pub include_metadata: bool,
-    /// Cross-origin requests from browsers.
-    pub cors: Option<CorsConfig>,
-    /// Serve over TLS.
-    pub tls: Option<TlsConfig>,
-    /// Require a bearer token.
-    pub auth: Option<AuthConfig>,
-    /// How long a client has to send a request's headers (`0`: no limit).
-    #[serde(with = "tributary_confmap::duration")]
-    pub read_header_timeout: Duration,
-    /// How long a client has to send a request's body once its headers arrived (`0`: no
-    /// limit). Go's default is no limit; Tributary's is one minute.
-    #[serde(with = "tributary_confmap::duration")]
-    pub read_timeout: Duration,
-    /// A connection without a request for this long is closed (`0`: kept open).
-    #[serde(with = "tributary_confmap::duration")]
-    pub idle_timeout: Duration,
-    /// The most connections open at once (Tributary's own key); `0`: no limit.
-    pub max_connections: usize,
 }
 
 impl Default for HttpConfig {
     fn default() -> Self {
         HttpConfig {
-            endpoint: "127.0.0.1:4318".into(),
-            transport: "tcp".into(),
+            server: HttpServerConfig::with_endpoint("127.0.0.1:4318"),
             traces_url_path: "/v1/traces".into(),
             metrics_url_path: "/v1/metrics".into(),
             logs_url_path: "/v1/logs".into(),
-            max_request_body_size: 20 * MIB,
-            include_metadata: false,
-            cors: None,
-            tls: None,
-            auth: None,
-            read_header_timeout: DEFAULT_READ_HEADER_TIMEOUT,
-            read_timeout: DEFAULT_READ_TIMEOUT,
-            idle_timeout: DEFAULT_IDLE_TIMEOUT,
-            max_connections: DEFAULT_MAX_CONNECTIONS,
         }
     }
 }
 
+/// Decodes the server block over this receiver's defaults (its endpoint).
+fn server_over_defaults<'de, D: Deserializer<'de>>(
+    deserializer: D,
+) -> Result<HttpServerConfig, D::Error> {
+    HttpServerConfig::deserialize_over(HttpConfig::default().server, deserializer)
+}
+
 impl HttpConfig {
-    /// `read_header_timeout`, `None` when it is `0`.
-    pub(crate) fn read_header_timeout(&self) -> Option<Duration> {
-        non_zero(self.read_header_timeout)
-    }
-
-    /// `read_timeout`, `None` when it is `0`.
-    pub(crate) fn read_timeout(&self) -> Option<Duration> {
-        non_zero(self.read_timeout)
-    }
-
-    /// `idle_timeout`, `None` when it is `0`.
-    pub(crate) fn idle_timeout(&self) -> Option<Duration> {
-        non_zero(self.idle_timeout)
-    }
-
-    /// The largest body, raw or decompressed, in bytes.
-    pub(crate) fn max_body_size(&self) -> usize {
-        let size = if self.max_request_body_size == 0 {
-            20 * MIB
-        } else {
-            self.max_request_body_size
-        };
-        usize::try_from(size).unwrap_or(usize::MAX)
-    }
-
     fn validate(&self) -> Result<(), ConfigError> {
-        check_endpoint(&self.endpoint).map_err(|m| ConfigError::at("endpoint", m))?;
-        check_transport(&self.transport)?;
+        self.server.validate()?;
         let paths = [
             ("traces_url_path", &self.traces_url_path),
             ("metrics_url_path", &self.metrics_url_path),
@@ -300,27 +121,14 @@ impl HttpConfig {
                 ));
             }
         }
-        if self.max_request_body_size > MAX_SIZE_MIB * MIB {
+        if self.server.max_request_body_size > MAX_SIZE_MIB * MIB {
             return Err(ConfigError::at(
                 "max_request_body_size",
                 format!("must be at most {MAX_SIZE_MIB} MiB"),
             ));
         }
-        if let Some(cors) = &self.cors {
-            cors.validate().map_err(|e| e.within("cors"))?;
-        }
-        if let Some(tls) = &self.tls {
-            tls.validate().map_err(|e| e.within("tls"))?;
-        }
-        if let Some(auth) = &self.auth {
-            auth.validate().map_err(|e| e.within("auth"))?;
-        }
         Ok(())
     }
-}
-
-fn non_zero(duration: Duration) -> Option<Duration> {
-    (!duration.is_zero()).then_some(duration)
 }
 
 /// A configured URL path with the leading `/` the Go Collector adds when it is missing.
@@ -329,143 +137,6 @@ pub(crate) fn url_path(path: &str) -> String {
         path.to_string()
     } else {
         format!("/{path}")
-    }
-}
-
-/// Cross-origin resource sharing for OTLP/HTTP (`protocols::http::cors`).
-#[derive(Debug, Clone, Default, Deserialize)]
-#[serde(default, deny_unknown_fields)]
-pub struct CorsConfig {
-    /// Origins allowed to post (`https://app.example.com`); one `*` may stand for any run
-    /// of characters (`https://*.example.com`), and `*` alone allows every origin. Empty
-    /// disables CORS.
-    pub allowed_origins: Vec<String>,
-    /// Request headers allowed besides the CORS-safelisted ones; `*` allows any.
-    pub allowed_headers: Vec<String>,
-    /// How long, in seconds, a browser may cache a preflight answer (0 = not sent).
-    pub max_age: u64,
-}
-
-impl CorsConfig {
-    fn validate(&self) -> Result<(), ConfigError> {
-        for (i, origin) in self.allowed_origins.iter().enumerate() {
-            if origin.matches('*').count() > 1 {
-                return Err(ConfigError::at(
-                    format!("allowed_origins::{i}"),
-                    format!("{origin:?} has more than one \"*\""),
-                ));
-            }
-        }
-        for (i, header) in self.allowed_headers.iter().enumerate() {
-            if header != "*" && http::HeaderName::from_bytes(header.as_bytes()).is_err() {
-                return Err(ConfigError::at(
-                    format!("allowed_headers::{i}"),
-                    format!("{header:?} is not a valid header name"),
-                ));
-            }
-        }
-        Ok(())
-    }
-}
-
-/// Server-side TLS (`tls` under a protocol), with the Go Collector's key names.
-#[derive(Debug, Clone, Default, Deserialize)]
-#[serde(default, deny_unknown_fields)]
-pub struct TlsConfig {
-    /// The server's certificate chain, PEM.
-    pub cert_file: String,
-    /// The server's private key, PEM.
-    pub key_file: String,
-    /// When set, clients must present a certificate signed by one of these CAs (PEM).
-    pub client_ca_file: String,
-    /// The lowest TLS version accepted: `"1.2"` (default) or `"1.3"`.
-    pub min_version: String,
-    /// The highest TLS version accepted: `"1.2"` or `"1.3"` (default).
-    pub max_version: String,
-}
-
-impl TlsConfig {
-    /// The accepted TLS versions, lowest first, as `(1, 2)` / `(1, 3)` minor numbers.
-    pub(crate) fn versions(&self) -> (u8, u8) {
-        let min = tls_version(&self.min_version).unwrap_or(2);
-        let max = tls_version(&self.max_version).unwrap_or(3);
-        (min, max)
-    }
-
-    fn validate(&self) -> Result<(), ConfigError> {
-        if self.cert_file.is_empty() {
-            return Err(ConfigError::at("cert_file", "is required to serve TLS"));
-        }
-        if self.key_file.is_empty() {
-            return Err(ConfigError::at("key_file", "is required to serve TLS"));
-        }
-        for (key, value) in [
-            ("min_version", &self.min_version),
-            ("max_version", &self.max_version),
-        ] {
-            if !value.is_empty() && tls_version(value).is_none() {
-                return Err(ConfigError::at(
-                    key,
-                    format!("unsupported TLS version {value:?}: expected \"1.2\" or \"1.3\""),
-                ));
-            }
-        }
-        let (min, max) = self.versions();
-        if min > max {
-            return Err(ConfigError::at(
-                "min_version",
-                "must not be greater than max_version",
-            ));
-        }
-        Ok(())
-    }
-}
-
-/// The minor version of a configured TLS version (`"1.2"` → 2); `None` for anything else.
-fn tls_version(value: &str) -> Option<u8> {
-    match value {
-        "1.2" => Some(2),
-        "1.3" => Some(3),
-        _ => None,
-    }
-}
-
-/// Client authentication (`auth` under a protocol).
-///
-/// Unlike the Go Collector, which names an authenticator extension
-/// (`auth: { authenticator: bearertokenauth }`), the token is configured here directly.
-#[derive(Clone, Debug, Default, Deserialize)]
-#[serde(default, deny_unknown_fields)]
-pub struct AuthConfig {
-    /// The token clients must send as `Authorization: Bearer <token>`; a secret, never
-    /// shown.
-    pub bearer_token: SecretString,
-    /// The Go Collector's way to name an authenticator extension; refused with a hint,
-    /// since this receiver checks a bearer token itself.
-    pub authenticator: Option<String>,
-}
-
-impl AuthConfig {
-    fn validate(&self) -> Result<(), ConfigError> {
-        if let Some(name) = &self.authenticator {
-            return Err(ConfigError::at(
-                "authenticator",
-                format!(
-                    "authenticator extensions ({name:?}) are not supported; set \
-                     auth::bearer_token to the token clients must send instead"
-                ),
-            ));
-        }
-        if self.bearer_token.is_empty() {
-            return Err(ConfigError::at("bearer_token", "must not be empty"));
-        }
-        if http::HeaderValue::from_str(self.bearer_token.expose()).is_err() {
-            return Err(ConfigError::at(
-                "bearer_token",
-                "must consist of visible ASCII characters",
-            ));
-        }
-        Ok(())
     }
 }
 
@@ -523,19 +194,21 @@ impl ComponentConfig for Config {
             ));
         }
         if let Some(grpc) = grpc {
-            grpc.validate().map_err(|e| e.within("protocols::grpc"))?;
+            grpc.server
+                .validate()
+                .map_err(|e| e.within("protocols::grpc"))?;
         }
         if let Some(http) = http {
             http.validate().map_err(|e| e.within("protocols::http"))?;
         }
         if let (Some(grpc), Some(http)) = (grpc, http)
-            && let Ok(address) = parse_endpoint(&grpc.endpoint)
+            && let Ok(address) = parse_endpoint(&grpc.server.endpoint)
             && address.port() != 0
-            && parse_endpoint(&http.endpoint) == Ok(address)
+            && parse_endpoint(&http.server.endpoint) == Ok(address)
         {
             return Err(ConfigError::at(
                 "protocols::http::endpoint",
-                format!("{:?} is already the gRPC endpoint", http.endpoint),
+                format!("{:?} is already the gRPC endpoint", http.server.endpoint),
             ));
         }
         for (key, limit_mib) in [
@@ -554,11 +227,15 @@ impl ComponentConfig for Config {
                 grpc.as_ref().map(|g| {
                     (
                         "protocols::grpc::max_recv_msg_size_mib",
-                        g.max_message_size(),
+                        g.server.max_message_size(),
                     )
                 }),
-                http.as_ref()
-                    .map(|h| ("protocols::http::max_request_body_size", h.max_body_size())),
+                http.as_ref().map(|h| {
+                    (
+                        "protocols::http::max_request_body_size",
+                        h.server.max_body_size(),
+                    )
+                }),
             ];
             if let Some((key, size)) = largest.into_iter().flatten().find(|(_, s)| *s > limit) {
                 return Err(ConfigError::at(

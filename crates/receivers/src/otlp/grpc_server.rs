@@ -19,77 +19,36 @@ use http_body::{Body, Frame};
 use hyper::body::Incoming;
 use hyper::service::service_fn;
 use tonic::Status;
-use tributary_pipeline_core::component::{ComponentError, CreateSettings, resolve_endpoint};
+use tributary_pipeline_core::component::{ComponentError, CreateSettings};
+use tributary_pipeline_core::configauth::ServerAuthenticator;
 use tributary_pipeline_core::pdata::Payload;
 use tributary_pipeline_core::pdata::proto::collector::logs::v1::ExportLogsServiceRequest;
 use tributary_pipeline_core::pdata::proto::collector::metrics::v1::ExportMetricsServiceRequest;
 use tributary_pipeline_core::pdata::proto::collector::trace::v1::ExportTraceServiceRequest;
-use tributary_pipeline_core::server::{RunningServer, ServerOptions};
+use tributary_pipeline_core::server::RunningServer;
 
-use super::auth::BearerToken;
 use super::body::{self, Framing, GRPC_PREFIX_LEN, ReadLimits};
-use super::compression::ContentEncoding;
+use super::compression::decompress_body;
 use super::config::{DEFAULT_READ_TIMEOUT, GrpcConfig};
+use super::offload;
 use super::receiver::{Intake, OtlpSignal, Sink, Transport, client_metadata};
 use super::refusal::Refusal;
-use super::{offload, tls};
-
-/// The encodings a message may be compressed with, as answered in `grpc-accept-encoding`.
-const ACCEPTED_ENCODINGS: &str = "gzip,zstd,deflate,identity";
+use tributary_pipeline_core::configcompression::Encoding as ContentEncoding;
 
 /// Binds the gRPC endpoint and starts serving it.
 pub(crate) async fn serve(
     settings: &CreateSettings,
     config: &GrpcConfig,
     intake: Arc<Intake>,
+    auth: Option<Arc<dyn ServerAuthenticator>>,
 ) -> Result<RunningServer, ComponentError> {
-    let addr = resolve_endpoint(&config.endpoint)
-        .await
-        .map_err(|e| ComponentError::new(format!("protocols::grpc::endpoint: {e}")))?;
-    let tls = match &config.tls {
-        Some(tls) => Some(tls::acceptor(tls, "protocols::grpc::tls", tls::ALPN_GRPC).await?),
-        None => None,
-    };
-    let listener = settings.listen(addr).map_err(|e| {
-        ComponentError::with_source(
-            format!("protocols::grpc::endpoint: cannot listen on {addr}"),
-            e,
-        )
-    })?;
-
-    let mut options = ServerOptions::http2_only();
-    options.tls = tls;
-    options.limits.max_connections = config.max_connections;
-    // Like grpc-go, an idle connection stays open unless `max_connection_idle` is set; one
-    // that never makes a call is closed after that, or after the default idle timeout.
-    options.limits.idle_timeout = config.max_connection_idle();
-    options.limits.first_request_timeout = config
-        .max_connection_idle()
-        .or(options.limits.first_request_timeout);
-    let parameters = config.keepalive_parameters();
-    {
-        let mut http2 = options.http.http2();
-        if config.max_concurrent_streams > 0 {
-            http2.max_concurrent_streams(config.max_concurrent_streams);
-        }
-        if let Some(time) = parameters.and_then(|p| p.time) {
-            http2.keep_alive_interval(time);
-        }
-        if let Some(timeout) = parameters.and_then(|p| p.timeout) {
-            http2.keep_alive_timeout(timeout);
-        }
-    }
-    options.max_age = parameters.and_then(|p| p.max_connection_age);
-    options.max_age_grace = parameters.and_then(|p| p.max_connection_age_grace);
+    let (listener, options) = config.server.bind(settings, "protocols::grpc").await?;
 
     let frontend = Arc::new(GrpcFrontend {
         intake,
-        max_message_size: config.max_message_size(),
-        include_metadata: config.include_metadata,
-        auth: config
-            .auth
-            .as_ref()
-            .map(|a| BearerToken::new(a.bearer_token.expose())),
+        max_message_size: config.server.max_message_size(),
+        include_metadata: config.server.include_metadata,
+        auth,
     });
     let service = service_fn(move |request| {
         let frontend = Arc::clone(&frontend);
@@ -97,7 +56,7 @@ pub(crate) async fn serve(
     });
     RunningServer::spawn(
         "OTLP/gRPC receiver",
-        listener.into(),
+        listener,
         options,
         service,
         settings.span().clone(),
@@ -111,7 +70,7 @@ struct GrpcFrontend {
     intake: Arc<Intake>,
     max_message_size: usize,
     include_metadata: bool,
-    auth: Option<BearerToken>,
+    auth: Option<Arc<dyn ServerAuthenticator>>,
 }
 
 impl GrpcFrontend {
@@ -144,7 +103,7 @@ impl GrpcFrontend {
                 if matches!(refusal, Refusal::UnsupportedEncoding(_)) {
                     response.headers_mut().insert(
                         "grpc-accept-encoding",
-                        HeaderValue::from_static(ACCEPTED_ENCODINGS),
+                        HeaderValue::from_static(ContentEncoding::GRPC_ACCEPTED),
                     );
                 }
                 response
@@ -158,10 +117,10 @@ impl GrpcFrontend {
         request: Request<Incoming>,
         sink: &Sink<R>,
     ) -> Result<(), Refusal> {
-        if let Some(auth) = &self.auth
-            && !auth.verify(request.headers())
-        {
-            return Err(Refusal::Unauthenticated);
+        if let Some(auth) = &self.auth {
+            auth.authenticate(request.headers())
+                .await
+                .map_err(|e| Refusal::Unauthenticated(e.to_string()))?;
         }
         let encoding = message_encoding(request.headers())?;
         let metadata = self
@@ -184,7 +143,7 @@ impl GrpcFrontend {
                 (true, ContentEncoding::Identity) => Err(Refusal::ProtocolViolation(
                     "the message is marked compressed but the call names no grpc-encoding".into(),
                 )),
-                (true, encoding) => encoding.decompress(message, limit, &mut permit),
+                (true, encoding) => decompress_body(encoding, message, limit, &mut permit),
             }
             .and_then(|bytes| {
                 Payload::<R>::decode(bytes).map_err(|e| Refusal::Malformed(e.to_string()))
@@ -207,16 +166,13 @@ fn message_encoding(headers: &HeaderMap) -> Result<ContentEncoding, Refusal> {
     let Some(value) = headers.get("grpc-encoding") else {
         return Ok(ContentEncoding::Identity);
     };
-    match value.to_str().unwrap_or("").trim() {
-        "" | "identity" => Ok(ContentEncoding::Identity),
-        "gzip" => Ok(ContentEncoding::Gzip),
-        "zstd" => Ok(ContentEncoding::Zstd),
-        // gRPC's deflate is the zlib format; raw deflate is recognised too.
-        "deflate" => Ok(ContentEncoding::Deflate),
-        other => Err(Refusal::UnsupportedEncoding(format!(
-            "Content is compressed with `{other}` which isn't supported"
-        ))),
-    }
+    let name = value.to_str().unwrap_or("");
+    ContentEncoding::from_grpc(name).ok_or_else(|| {
+        Refusal::UnsupportedEncoding(format!(
+            "Content is compressed with `{}` which isn't supported",
+            name.trim()
+        ))
+    })
 }
 
 /// The answer to an accepted call: the empty `Export*ServiceResponse` as one uncompressed

@@ -20,66 +20,55 @@ use hyper::body::Incoming;
 use hyper::service::service_fn;
 use prost::Message;
 use tributary_pipeline_core::component::{ComponentError, CreateSettings};
+use tributary_pipeline_core::configauth::ServerAuthenticator;
 use tributary_pipeline_core::pdata::proto::collector::logs::v1::ExportLogsServiceRequest;
 use tributary_pipeline_core::pdata::proto::collector::metrics::v1::ExportMetricsServiceRequest;
 use tributary_pipeline_core::pdata::proto::collector::trace::v1::ExportTraceServiceRequest;
 use tributary_pipeline_core::pdata::{Payload, otlp_json};
-use tributary_pipeline_core::server::{RunningServer, ServerOptions};
+use tributary_pipeline_core::server::RunningServer;
 
-use super::auth::BearerToken;
-use super::compression::ContentEncoding;
-use tributary_pipeline_core::component::resolve_endpoint;
+use super::compression::{decompress_body, http_encoding};
+use tributary_pipeline_core::configcompression::Encoding as ContentEncoding;
 
 use super::body::{Framing, ReadLimits};
 use super::config::{HttpConfig, url_path};
-use super::cors::CorsPolicy;
 use super::receiver::{Intake, OtlpSignal, Sink, Transport, client_metadata};
 use super::refusal::{Refusal, retry_after_seconds};
-use super::{body, offload, tls};
+use super::{body, offload};
+use tributary_pipeline_core::confighttp::CorsPolicy;
+use tributary_pipeline_core::configtls;
 
 /// Binds the HTTP endpoint and starts serving it.
 pub(crate) async fn serve(
     settings: &CreateSettings,
     config: &HttpConfig,
     intake: Arc<Intake>,
+    auth: Option<Arc<dyn ServerAuthenticator>>,
 ) -> Result<RunningServer, ComponentError> {
-    let addr = resolve_endpoint(&config.endpoint)
-        .await
-        .map_err(|e| ComponentError::new(format!("protocols::http::endpoint: {e}")))?;
-    let tls = match &config.tls {
-        Some(tls) => Some(tls::acceptor(tls, "protocols::http::tls", tls::ALPN_HTTP).await?),
-        None => None,
-    };
-    let listener = settings.listen(addr).map_err(|e| {
-        ComponentError::with_source(
-            format!("protocols::http::endpoint: cannot listen on {addr}"),
-            e,
-        )
-    })?;
-
-    let mut options = ServerOptions::http();
-    options.tls = tls;
-    options.limits.max_connections = config.max_connections;
-    options.limits.idle_timeout = config.idle_timeout();
-    options.limits.first_request_timeout = config.idle_timeout();
-    options
-        .http
-        .http1()
-        .header_read_timeout(config.read_header_timeout());
+    let server = &config.server;
+    let (listener, options) = server
+        .bind(settings, "protocols::http", configtls::ALPN_HTTP)
+        .await?;
 
     let frontend = Arc::new(HttpFrontend {
         intake,
         traces_path: url_path(&config.traces_url_path),
         metrics_path: url_path(&config.metrics_url_path),
         logs_path: url_path(&config.logs_url_path),
-        max_body_size: config.max_body_size(),
-        read_timeout: config.read_timeout(),
-        include_metadata: config.include_metadata,
-        auth: config
+        max_body_size: server.max_body_size(),
+        encodings: server.encodings(),
+        read_timeout: server.read_timeout(),
+        write_timeout: server.write_timeout(),
+        include_metadata: server.include_metadata,
+        // The `bearer_token` shorthand answers 401 with the Bearer challenge, as before.
+        challenge: server
             .auth
             .as_ref()
-            .map(|a| BearerToken::new(a.bearer_token.expose())),
-        cors: config.cors.as_ref().and_then(CorsPolicy::new),
+            .is_some_and(|a| a.bearer_challenge())
+            .then(|| HeaderValue::from_static("Bearer")),
+        auth,
+        cors: server.cors_policy(),
+        response_headers: server.response_header_map(),
     });
     let service = service_fn(move |request| {
         let frontend = Arc::clone(&frontend);
@@ -87,7 +76,7 @@ pub(crate) async fn serve(
     });
     RunningServer::spawn(
         "OTLP/HTTP receiver",
-        listener.into(),
+        listener,
         options,
         service,
         settings.span().clone(),
@@ -132,14 +121,35 @@ struct HttpFrontend {
     metrics_path: String,
     logs_path: String,
     max_body_size: usize,
+    /// The `Content-Encoding`s accepted (`compression_algorithms`).
+    encodings: Vec<ContentEncoding>,
     read_timeout: Option<std::time::Duration>,
+    /// How long a request may take from its headers to its answer.
+    write_timeout: Option<std::time::Duration>,
     include_metadata: bool,
-    auth: Option<BearerToken>,
+    auth: Option<Arc<dyn ServerAuthenticator>>,
+    /// The `WWW-Authenticate` challenge of a 401 answer, if any.
+    challenge: Option<HeaderValue>,
     cors: Option<CorsPolicy>,
+    /// `response_headers`, added to every answer.
+    response_headers: HeaderMap,
 }
 
 impl HttpFrontend {
     async fn handle(&self, request: Request<Incoming>) -> Response<Full<Bytes>> {
+        let mut response = match self.write_timeout {
+            Some(limit) => tokio::time::timeout(limit, self.answer(request))
+                .await
+                .unwrap_or_else(|_| write_timed_out()),
+            None => self.answer(request).await,
+        };
+        for (name, value) in &self.response_headers {
+            response.headers_mut().insert(name.clone(), value.clone());
+        }
+        response
+    }
+
+    async fn answer(&self, request: Request<Incoming>) -> Response<Full<Bytes>> {
         let Some(cors) = &self.cors else {
             return self.route(request).await;
         };
@@ -189,7 +199,7 @@ impl HttpFrontend {
             Ok(()) => success(encoding),
             Err(refusal) => {
                 tracing::debug!(signal = %R::SIGNAL, error = %refusal.message(), "OTLP/HTTP request refused");
-                failure(encoding, &refusal)
+                failure(encoding, &refusal, self.challenge.as_ref())
             }
         }
     }
@@ -201,12 +211,13 @@ impl HttpFrontend {
         encoding: Encoding,
         sink: &Sink<R>,
     ) -> Result<(), Refusal> {
-        if let Some(auth) = &self.auth
-            && !auth.verify(request.headers())
-        {
-            return Err(Refusal::Unauthenticated);
+        if let Some(auth) = &self.auth {
+            auth.authenticate(request.headers())
+                .await
+                .map_err(|e| Refusal::Unauthenticated(e.to_string()))?;
         }
-        let compression = ContentEncoding::of(request.headers()).map_err(Refusal::Malformed)?;
+        let compression =
+            http_encoding(request.headers(), &self.encodings).map_err(Refusal::Malformed)?;
         let limit = self.max_body_size;
         // The declared length (`Content-Length`), which hyper holds the body to.
         let declared = request
@@ -232,8 +243,7 @@ impl HttpFrontend {
             _ => raw.len().saturating_mul(4),
         };
         let (decoded, permit) = offload::run(weight, move || {
-            let decoded = compression
-                .decompress(raw, limit, &mut permit)
+            let decoded = decompress_body(compression, raw, limit, &mut permit)
                 .and_then(|bytes| decode::<R>(encoding, bytes));
             (decoded, permit)
         })
@@ -274,6 +284,19 @@ fn text(status: StatusCode, message: &'static str) -> Response<Full<Bytes>> {
     )
 }
 
+/// The answer when `write_timeout` passed before the request was answered: the client
+/// should retry, on a new connection (the request's body may not have been read).
+fn write_timed_out() -> Response<Full<Bytes>> {
+    let mut response = text(
+        StatusCode::SERVICE_UNAVAILABLE,
+        "503 the request was not answered within write_timeout",
+    );
+    response
+        .headers_mut()
+        .insert(CONNECTION, HeaderValue::from_static("close"));
+    response
+}
+
 fn not_found() -> Response<Full<Bytes>> {
     text(StatusCode::NOT_FOUND, "404 page not found")
 }
@@ -289,7 +312,11 @@ fn success(encoding: Encoding) -> Response<Full<Bytes>> {
 
 /// The answer to a refused request: a `google.rpc.Status`, with `Retry-After` when the
 /// client should come back later.
-fn failure(encoding: Encoding, refusal: &Refusal) -> Response<Full<Bytes>> {
+fn failure(
+    encoding: Encoding,
+    refusal: &Refusal,
+    challenge: Option<&HeaderValue>,
+) -> Response<Full<Bytes>> {
     let body = match encoding {
         Encoding::Protobuf => refusal.to_rpc_status().encode_to_vec(),
         Encoding::Json => refusal.to_json(),
@@ -304,8 +331,10 @@ fn failure(encoding: Encoding, refusal: &Refusal) -> Response<Full<Bytes>> {
         headers.insert(RETRY_AFTER, HeaderValue::from(retry_after_seconds(delay)));
     }
     match refusal {
-        Refusal::Unauthenticated => {
-            headers.insert(WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
+        Refusal::Unauthenticated(_) => {
+            if let Some(challenge) = challenge {
+                headers.insert(WWW_AUTHENTICATE, challenge.clone());
+            }
         }
         // The rest of the body was not read: the connection cannot carry another request.
         Refusal::TimedOut(_) => {

@@ -19,7 +19,7 @@
 //!         cors:
 //!           allowed_origins: ["https://*.example.com"]
 //!         auth:
-//!           bearer_token: ${env:OTLP_TOKEN}
+//!           authenticator: bearertokenauth
 //!     admission:
 //!       request_limit_mib: 64
 //! ```
@@ -39,18 +39,23 @@
 //!     cors:
 //!       allowed_origins: ["https://*.example.com"]
 //!     auth:
-//!       bearer_token: s3cret
+//!       authenticator: bearertokenauth
 //! admission:
 //!   request_limit_mib: 64
 //! "#;
 //! let config: Config = Conf::from_yaml(yaml)?.decode()?;
 //! config.validate()?;
-//! assert_eq!(config.protocols.grpc.unwrap().endpoint, "127.0.0.1:4317");
+//! assert_eq!(config.protocols.grpc.unwrap().server.endpoint, "127.0.0.1:4317");
 //! assert_eq!(config.protocols.http.unwrap().traces_url_path, "/v1/traces");
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 //!
 //! # Configuration
+//!
+//! `protocols::grpc` is the shared gRPC server block
+//! ([`configgrpc`](tributary_pipeline_core::configgrpc)) and `protocols::http` the shared
+//! HTTP server block ([`confighttp`](tributary_pipeline_core::confighttp)) plus the three
+//! URL paths; every component serving gRPC or HTTP takes the same keys.
 //!
 //! A protocol is enabled by its key being present (`grpc:` with no value enables gRPC with
 //! its defaults); at least one is required. Endpoints are `host:port` where the host is an
@@ -60,7 +65,7 @@
 //! | key | default | meaning |
 //! |---|---|---|
 //! | `protocols::grpc::endpoint` | `127.0.0.1:4317` | where the gRPC server listens; a host name is looked up at start |
-//! | `protocols::grpc::transport` | `tcp` | only `tcp` is supported |
+//! | `protocols::grpc::transport` | `tcp` | `tcp` (`tcp4`, `tcp6`) or `unix`: the endpoint is then a socket path |
 //! | `protocols::grpc::max_recv_msg_size_mib` | `4` | largest request message, after decompression (`0` = 4) |
 //! | `protocols::grpc::max_concurrent_streams` | `0` | concurrent calls per connection; `0` keeps the default of 200 |
 //! | `protocols::grpc::read_buffer_size` | `524288` | accepted for compatibility, no effect |
@@ -73,7 +78,7 @@
 //! | `protocols::grpc::max_connections` | `4096` | connections held at once; more are closed as soon as accepted (`0`: no limit) — Tributary's own key |
 //! | `protocols::grpc::keepalive::enforcement_policy::{min_time, permit_without_stream}` | unset | accepted for compatibility, no effect |
 //! | `protocols::http::endpoint` | `127.0.0.1:4318` | where the HTTP server listens (HTTP/1.1 and HTTP/2) |
-//! | `protocols::http::transport` | `tcp` | only `tcp` is supported (`unix` sockets are refused) |
+//! | `protocols::http::transport` | `tcp` | `tcp` (`tcp4`, `tcp6`) or `unix`: the endpoint is then a socket path |
 //! | `protocols::http::traces_url_path` | `/v1/traces` | path for traces (a missing leading `/` is added) |
 //! | `protocols::http::metrics_url_path` | `/v1/metrics` | path for metrics |
 //! | `protocols::http::logs_url_path` | `/v1/logs` | path for logs |
@@ -82,25 +87,37 @@
 //! | `protocols::http::read_timeout` | `1m` | time a client has to send a request's body (`0`: no limit; Go's default is no limit) |
 //! | `protocols::http::idle_timeout` | `1m` | a connection without a request for this long is closed (`0`: kept open) |
 //! | `protocols::http::max_connections` | `4096` | connections held at once; more are answered `503` and closed (`0`: no limit) — Tributary's own key |
+//! | `protocols::http::compression_algorithms` | `["", gzip, zstd, zlib, snappy, deflate, lz4]` | the `Content-Encoding`s accepted (`""`: none); `x-snappy-framed` may be added; others are answered 400 |
+//! | `protocols::http::write_timeout` | `30s` | time from a request's headers to its answer; later, 503 and the connection closes (`0`: no limit) |
+//! | `protocols::http::keep_alives_enabled` | `true` | `false` closes each HTTP/1 connection after one answer |
+//! | `protocols::http::response_headers` | none | headers added to every answer |
+//! | `protocols::http::cors::exposed_headers` | `[]` | response headers a browser may show to the page |
 //! | `protocols::http::cors::allowed_origins` | `[]` | origins allowed to post; one `*` wildcard each; empty disables CORS |
 //! | `protocols::http::cors::allowed_headers` | `[]` | extra request headers allowed (`*`: any) |
 //! | `protocols::http::cors::max_age` | `0` | seconds a preflight answer may be cached (`0`: not sent) |
-//! | `protocols::{grpc,http}::tls::cert_file`, `key_file` | unset | serve TLS with this PEM certificate chain and key |
-//! | `protocols::{grpc,http}::tls::client_ca_file` | unset | require client certificates signed by these CAs |
-//! | `protocols::{grpc,http}::tls::min_version`, `max_version` | `"1.2"`, `"1.3"` | accepted TLS versions |
+//! | `protocols::{grpc,http}::tls::cert_file` / `cert_pem`, `key_file` / `key_pem` | unset | serve TLS with this PEM certificate chain and key |
+//! | `protocols::{grpc,http}::tls::client_ca_file` | unset | require client certificates signed by these CAs (mutual TLS) |
+//! | `protocols::{grpc,http}::tls::min_version`, `max_version` | `"1.2"`, `"1.3"` | accepted TLS versions (1.0/1.1 refused: rustls does not support them) |
+//! | `protocols::{grpc,http}::tls::reload_interval` | `0` | re-read the certificate and key this often |
+//! | `protocols::{grpc,http}::tls::{cipher_suites, curve_preferences}` | rustls' | see [`configtls`](tributary_pipeline_core::configtls) |
 //! | `protocols::{grpc,http}::include_metadata` | `false` | attach every request header / gRPC metadata entry (`authorization` too, as in Go) to the data |
-//! | `protocols::{grpc,http}::auth::bearer_token` | unset | require `Authorization: Bearer <token>`; a secret, never shown |
+//! | `protocols::{grpc,http}::auth::authenticator` | unset | the authenticator extension checking each request ([`configauth`](tributary_pipeline_core::configauth): `bearertokenauth`, `basicauth`, or a third party's); refused requests get 401 / `UNAUTHENTICATED` |
+//! | `protocols::{grpc,http}::auth::bearer_token` | unset | shorthand for a `bearertokenauth` with this token (not with `authenticator`); a secret, never shown |
 //! | `admission::request_limit_mib` | `128` | request bytes in process at once; `0` disables admission control |
 //! | `admission::waiting_limit_mib` | `32` | request bytes allowed to wait for admission; `0` refuses at once |
 //!
 //! # Requests and answers
 //!
 //! gRPC serves the three `Export` calls of `opentelemetry.proto.collector.*.v1`, with
-//! `gzip`, `zstd` or `deflate` message compression; a call must carry exactly one message,
-//! which must arrive within one minute. HTTP takes `POST` of `application/x-protobuf` or
+//! `gzip`, `zstd`, `deflate`, `zlib`, `snappy` (framed, as Go's gRPC codec sends it, or a
+//! block) or `lz4` message compression; a call must carry exactly one message, which must
+//! arrive within one minute. HTTP takes `POST` of `application/x-protobuf` or
 //! `application/json` (OTLP/JSON, including `"NaN"` and `"Infinity"` doubles) bodies,
-//! plain or with `Content-Encoding` `gzip`, `zstd`, `zlib` or `deflate` (zlib-wrapped or
-//! raw). The size limits apply to the body as received and as decompressed, so a
+//! plain or with a `Content-Encoding` that `compression_algorithms` lists: by default
+//! `gzip`, `zstd`, `zlib`, `deflate` (zlib-wrapped or raw), `snappy` (the block format, or
+//! the framed one recognised by its stream identifier) and `lz4` (frames), plus
+//! `x-snappy-framed` when listed (see
+//! [`configcompression`](tributary_pipeline_core::configcompression)). The size limits apply to the body as received and as decompressed, so a
 //! decompression bomb is refused after at most the limit's worth of output. An HTTP answer
 //! uses the request's encoding: an empty `Export*ServiceResponse` on success, a
 //! `google.rpc.Status` on error.
@@ -118,7 +135,7 @@
 //! | over `max_request_body_size` / `max_recv_msg_size_mib` | 413 | `RESOURCE_EXHAUSTED` without `RetryInfo` |
 //! | body not received within `read_timeout` (gRPC: one minute) | 408, connection closed | `DEADLINE_EXCEEDED` |
 //! | a gRPC call with no message, a truncated one, or more than one | | `INTERNAL` (as grpc-go) |
-//! | bearer token missing or wrong | 401 | `UNAUTHENTICATED` |
+//! | credentials missing or wrong (per `auth`) | 401 | `UNAUTHENTICATED` |
 //! | signal not taken by any pipeline, unknown path | 404 | `UNIMPLEMENTED` |
 //! | method other than `POST` | 405 | |
 //! | content type other than protobuf or JSON | 415 | |
@@ -169,37 +186,28 @@
 //! - Admission control is built in; Go needs the `memory_limiter` extension.
 //! - Request bodies must arrive within `read_timeout` (default one minute; Go: no limit),
 //!   and each protocol holds at most `max_connections` connections (Go: no limit).
-//! - Client authentication is a bearer token set on the protocol (`auth::bearer_token`);
-//!   Go names an authenticator extension (`auth::authenticator: bearertokenauth`), which is
-//!   refused here with a hint.
-//! - Not supported: the profiles signal, Unix sockets, the `snappy`, `x-snappy-framed` and
-//!   `lz4` HTTP encodings, and the other `confighttp`/`configgrpc`/`configtls` keys
-//!   (`write_timeout`, `response_headers`, `cipher_suites`, inline PEM, certificate
-//!   reloading).
-//!   Using one is a configuration error rather than silently ignored.
+//! - `auth::bearer_token` is Tributary's shorthand from before authenticator extensions;
+//!   to migrate, declare `extensions: {bearertokenauth: {token: <the token>}}`, list it in
+//!   `service::extensions` and write `auth: {authenticator: bearertokenauth}` — the Go
+//!   Collector's form, which works unchanged.
+//! - Not supported: the profiles signal.
 //! - zstd frames asking for a window larger than 8 MiB or the body limit, whichever is
 //!   larger (at most 128 MiB), are refused, so a frame header cannot make the receiver
 //!   allocate a large window.
 
 mod admission;
-mod auth;
 mod body;
 mod compression;
 mod config;
-mod cors;
 mod factory;
 mod grpc_server;
 mod http_server;
 mod offload;
 mod receiver;
 mod refusal;
-mod tls;
 
 #[cfg(test)]
 mod tests;
 
-pub use config::{
-    AdmissionConfig, AuthConfig, Config, CorsConfig, GrpcConfig, HttpConfig, KeepaliveConfig,
-    KeepaliveEnforcementPolicy, KeepaliveServerParameters, Protocols, TlsConfig,
-};
+pub use config::{AdmissionConfig, Config, GrpcConfig, HttpConfig, Protocols};
 pub use factory::factory;

@@ -168,16 +168,32 @@ impl OtlpServer {
         }
     }
 
-    async fn listen(&self) -> Result<Listeners, ComponentError> {
+    async fn listen(&self, host: &Host) -> Result<Listeners, ComponentError> {
         let mut listeners = Vec::new();
         let protocols = &self.config.protocols;
+        // Authenticators are resolved first: a missing one fails start before anything binds.
+        let grpc_auth = protocols
+            .grpc
+            .as_ref()
+            .and_then(|c| c.server.auth.as_ref())
+            .map(|a| a.authenticator(host, "protocols::grpc"))
+            .transpose()?;
+        let http_auth = protocols
+            .http
+            .as_ref()
+            .and_then(|c| c.server.auth.as_ref())
+            .map(|a| a.authenticator(host, "protocols::http"))
+            .transpose()?;
         if let Some(config) = &protocols.grpc {
             let listener =
-                grpc_server::serve(&self.settings, config, Arc::clone(&self.intake)).await?;
+                grpc_server::serve(&self.settings, config, Arc::clone(&self.intake), grpc_auth)
+                    .await?;
             listeners.push((Transport::Grpc, listener));
         }
         if let Some(config) = &protocols.http {
-            match http_server::serve(&self.settings, config, Arc::clone(&self.intake)).await {
+            match http_server::serve(&self.settings, config, Arc::clone(&self.intake), http_auth)
+                .await
+            {
                 Ok(listener) => listeners.push((Transport::Http, listener)),
                 Err(error) => {
                     stop(listeners).await;
@@ -267,9 +283,9 @@ impl<R: OtlpSignal> OtlpReceiver<R> {
 
 #[async_trait]
 impl<R: OtlpSignal> Component for OtlpReceiver<R> {
-    async fn start(&self, _host: &Host) -> Result<(), ComponentError> {
+    async fn start(&self, host: &Host) -> Result<(), ComponentError> {
         R::slot(&self.server.intake.sinks).store(Some(Arc::clone(&self.sink)));
-        let started = self.lifecycle.start(|| self.server.listen()).await;
+        let started = self.lifecycle.start(|| self.server.listen(host)).await;
         if started.is_err() {
             self.unregister();
         }

@@ -22,8 +22,9 @@ pub(crate) enum Refusal {
     /// The request is larger than the configured limit, as sent or once decompressed.
     /// HTTP 413, gRPC `RESOURCE_EXHAUSTED` without `RetryInfo` (sending it again cannot help).
     TooLarge(String),
-    /// The bearer token is missing or wrong. HTTP 401, gRPC `UNAUTHENTICATED`.
-    Unauthenticated,
+    /// The authenticator refused the request's credentials (missing or wrong). HTTP 401,
+    /// gRPC `UNAUTHENTICATED`.
+    Unauthenticated(String),
     /// The request did not arrive within the read timeout. HTTP 408, gRPC
     /// `DEADLINE_EXCEEDED` (which OTLP clients retry).
     TimedOut(String),
@@ -51,7 +52,7 @@ impl Refusal {
         match self {
             Refusal::Malformed(_) => Code::InvalidArgument,
             Refusal::TooLarge(_) => Code::ResourceExhausted,
-            Refusal::Unauthenticated => Code::Unauthenticated,
+            Refusal::Unauthenticated(_) => Code::Unauthenticated,
             Refusal::TimedOut(_) => Code::DeadlineExceeded,
             Refusal::ProtocolViolation(_) => Code::Internal,
             Refusal::UnsupportedEncoding(_) => Code::Unimplemented,
@@ -71,7 +72,7 @@ impl Refusal {
             | Refusal::UnsupportedEncoding(_) => StatusCode::BAD_REQUEST,
             Refusal::TooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
             Refusal::TimedOut(_) => StatusCode::REQUEST_TIMEOUT,
-            Refusal::Unauthenticated => StatusCode::UNAUTHORIZED,
+            Refusal::Unauthenticated(_) => StatusCode::UNAUTHORIZED,
             Refusal::Refused(error) => match error.kind() {
                 ErrorKind::Permanent => StatusCode::BAD_REQUEST,
                 ErrorKind::Retryable => StatusCode::SERVICE_UNAVAILABLE,
@@ -101,8 +102,8 @@ impl Refusal {
             | Refusal::TooLarge(message)
             | Refusal::TimedOut(message)
             | Refusal::ProtocolViolation(message)
-            | Refusal::UnsupportedEncoding(message) => message.clone(),
-            Refusal::Unauthenticated => "missing or invalid bearer token".into(),
+            | Refusal::UnsupportedEncoding(message)
+            | Refusal::Unauthenticated(message) => message.clone(),
             Refusal::Refused(error) => error.to_string(),
         }
     }
@@ -186,7 +187,12 @@ mod tests {
                 413,
                 None,
             ),
-            (Refusal::Unauthenticated, Code::Unauthenticated, 401, None),
+            (
+                Refusal::Unauthenticated("x".into()),
+                Code::Unauthenticated,
+                401,
+                None,
+            ),
             (
                 Refusal::TimedOut("x".into()),
                 Code::DeadlineExceeded,

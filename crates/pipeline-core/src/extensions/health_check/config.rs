@@ -6,7 +6,10 @@ use std::time::Duration;
 
 use serde::Deserialize;
 
-use crate::component::{ComponentConfig, ConfigError, check_endpoint, parse_endpoint};
+use serde::Deserializer;
+
+use crate::component::{ComponentConfig, ConfigError, parse_endpoint};
+use crate::confighttp::HttpServerConfig;
 
 /// Where the health check listens by default: loopback only, the Go Collector's port.
 pub const DEFAULT_ENDPOINT: &str = "127.0.0.1:13133";
@@ -15,9 +18,10 @@ pub const DEFAULT_ENDPOINT: &str = "127.0.0.1:13133";
 #[derive(Clone, Debug, PartialEq, Eq, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct Config {
-    /// Address to serve on: `ip:port`, `[ipv6]:port`, `localhost:port` or `:port` (every
-    /// interface). Default `127.0.0.1:13133`.
-    pub endpoint: String,
+    /// `endpoint` (default `127.0.0.1:13133`), `tls`, `auth`, `response_headers`, timeouts:
+    /// the HTTP server block, at the extension's top level as in Go.
+    #[serde(rename = "server,squash", deserialize_with = "server_over_defaults")]
+    pub server: HttpServerConfig,
     /// The URL path answered. Default `/`.
     pub path: String,
     /// Fixed bodies replacing the JSON report, as in the Go Collector.
@@ -39,7 +43,7 @@ pub struct Config {
 impl Default for Config {
     fn default() -> Self {
         Config {
-            endpoint: DEFAULT_ENDPOINT.into(),
+            server: HttpServerConfig::with_endpoint(DEFAULT_ENDPOINT),
             path: "/".into(),
             response_body: None,
             check_collector_pipeline: CheckCollectorPipeline::default(),
@@ -48,6 +52,13 @@ impl Default for Config {
             unhealthy_on_failed_reload: false,
         }
     }
+}
+
+/// Decodes the server block over the health check's defaults (its endpoint).
+fn server_over_defaults<'de, D: Deserializer<'de>>(
+    deserializer: D,
+) -> Result<HttpServerConfig, D::Error> {
+    HttpServerConfig::deserialize_over(Config::default().server, deserializer)
 }
 
 /// `response_body`: fixed bodies instead of the JSON report.
@@ -120,14 +131,15 @@ impl Default for ComponentHealth {
 impl Config {
     /// The socket address `endpoint` names.
     pub fn socket_addr(&self) -> Result<SocketAddr, ConfigError> {
-        parse_endpoint(&self.endpoint).map_err(|message| ConfigError::at("endpoint", message))
+        parse_endpoint(&self.server.endpoint)
+            .map_err(|message| ConfigError::at("endpoint", message))
     }
 }
 
 impl ComponentConfig for Config {
     fn validate(&self) -> Result<(), ConfigError> {
         // A host name is looked up at start; here only the form is checked.
-        check_endpoint(&self.endpoint).map_err(|message| ConfigError::at("endpoint", message))?;
+        self.server.validate()?;
         if !self.path.starts_with('/') {
             return Err(ConfigError::at(
                 "path",
@@ -203,7 +215,7 @@ mod tests {
         assert_eq!(
             full,
             Config {
-                endpoint: "localhost:13134".into(),
+                server: HttpServerConfig::with_endpoint("localhost:13134"),
                 path: "/health/status".into(),
                 response_body: Some(ResponseBody {
                     healthy: "I'm OK".into(),
@@ -238,7 +250,7 @@ mod tests {
     fn host_names_validate_and_bad_names_do_not() {
         let check = |endpoint: &str| {
             Config {
-                endpoint: endpoint.into(),
+                server: HttpServerConfig::with_endpoint(endpoint),
                 ..Config::default()
             }
             .validate()
@@ -255,7 +267,7 @@ mod tests {
     fn endpoints_are_read_as_the_go_collector_reads_them() {
         let addr = |endpoint: &str| {
             Config {
-                endpoint: endpoint.into(),
+                server: HttpServerConfig::with_endpoint(endpoint),
                 ..Config::default()
             }
             .socket_addr()
@@ -290,7 +302,7 @@ mod tests {
             ),
             ("endpoint: nowhere", "endpoint"),
             ("stall_timeout: soon", "stall_timeout"),
-            ("tls: {}", "tls"),
+            ("tls: {}", "tls::cert_file"),
             ("response_body: { ok: yes }", "response_body::ok"),
             (
                 "component_health: { include_permanent_errors: maybe }",

@@ -10,7 +10,7 @@ use std::time::Instant;
 use async_trait::async_trait;
 use axum::Router;
 use axum::http::header::{CACHE_CONTROL, CONTENT_TYPE};
-use axum::http::{StatusCode, Uri};
+use axum::http::{HeaderMap, StatusCode, Uri};
 use axum::response::{IntoResponse, Response};
 use hyper_util::service::TowerToHyperService;
 use tokio_util::sync::CancellationToken;
@@ -21,9 +21,10 @@ use super::config::{Config, ResponseBody};
 use super::failures::{ExporterFailures, SAMPLE_PERIOD};
 use crate::component::{
     Component, ComponentError, ComponentId, CreateError, CreateSettings, Extension, Host,
-    check_endpoint, resolve_endpoint,
+    check_endpoint,
 };
-use crate::server::{RunningServer, ServerOptions};
+use crate::configtls::ALPN_HTTP;
+use crate::server::RunningServer;
 use crate::service::ServiceHealth;
 use crate::telemetry::MetricsRegistry;
 
@@ -57,7 +58,7 @@ impl std::fmt::Debug for HealthCheck {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("HealthCheck")
             .field("id", self.settings.id())
-            .field("endpoint", &self.config.endpoint)
+            .field("endpoint", &self.config.server.endpoint)
             .field("local_addr", &self.local_addr())
             .finish()
     }
@@ -65,7 +66,8 @@ impl std::fmt::Debug for HealthCheck {
 
 impl HealthCheck {
     pub(crate) fn new(settings: &CreateSettings, config: &Config) -> Result<Self, CreateError> {
-        check_endpoint(&config.endpoint).map_err(|e| CreateError::new(format!("endpoint: {e}")))?;
+        check_endpoint(&config.server.endpoint)
+            .map_err(|e| CreateError::new(format!("endpoint: {e}")))?;
         Ok(HealthCheck {
             config: config.clone(),
             settings: settings.clone(),
@@ -96,17 +98,21 @@ impl Component for HealthCheck {
                  service health",
             ));
         };
+        if self.serving().is_some() {
+            return Err(ComponentError::new("the health check is already started"));
+        }
+        let server = &self.config.server;
+        let auth = server
+            .auth
+            .as_ref()
+            .map(|auth| auth.authenticator(host, ""))
+            .transpose()?;
         // A host name is looked up now, as the Go Collector does when it listens.
-        let endpoint = resolve_endpoint(&self.config.endpoint)
-            .await
-            .map_err(|e| ComponentError::new(format!("endpoint: {e}")))?;
+        let (listener, options) = server.bind(&self.settings, "", ALPN_HTTP).await?;
         let mut serving = self.serving();
         if serving.is_some() {
             return Err(ComponentError::new("the health check is already started"));
         }
-        let listener = self.settings.listen(endpoint).map_err(|e| {
-            ComponentError::with_source(format!("cannot listen on {}", self.config.endpoint), e)
-        })?;
         let local = listener
             .local_addr()
             .map_err(|e| ComponentError::with_source("cannot read the bound address", e))?;
@@ -125,17 +131,32 @@ impl Component for HealthCheck {
             last_verdict: AtomicU8::new(UNKNOWN),
             span: self.settings.span().clone(),
         });
-        let router = Router::new().fallback(move |uri: Uri| {
+        let response_headers = server.response_header_map();
+        let router = Router::new().fallback(move |uri: Uri, headers: HeaderMap| {
             let responder = Arc::clone(&responder);
-            async move { responder.answer(&uri) }
+            let auth = auth.clone();
+            let response_headers = response_headers.clone();
+            async move {
+                let mut response = match &auth {
+                    Some(auth) => match auth.authenticate(&headers).await {
+                        Ok(()) => responder.answer(&uri),
+                        Err(error) => {
+                            (StatusCode::UNAUTHORIZED, format!("{error}\n")).into_response()
+                        }
+                    },
+                    None => responder.answer(&uri),
+                };
+                response.headers_mut().extend(response_headers);
+                response
+            }
         });
 
         let stop = CancellationToken::new();
         let span = self.settings.span().clone();
         let server = RunningServer::spawn(
             "health check",
-            listener.into(),
-            ServerOptions::http(),
+            listener,
+            options,
             TowerToHyperService::new(router),
             span.clone(),
             |task| self.settings.spawn(task),

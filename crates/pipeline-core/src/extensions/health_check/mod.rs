@@ -39,9 +39,9 @@
 //! | `check_collector_pipeline::interval` | `5m` | the window failures are counted over; at least `1s` |
 //! | `check_collector_pipeline::exporter_failure_threshold` | `5` | more failed items than this within `interval` is unhealthy; > 0 |
 //! | `unhealthy_on_failed_reload` | `false` | whether a refused configuration reload is unhealthy |
+//! | `tls`, `auth`, `response_headers`, `read_header_timeout`, `idle_timeout`, `keep_alives_enabled`, `max_connections`, ... | | the HTTP server block, as in Go: see [`confighttp`](crate::confighttp). `auth` refuses a request without valid credentials with 401; `cors`, `include_metadata`, `max_request_body_size` and `compression_algorithms` are accepted and have no use here (the health check reads no bodies) |
 //!
-//! Go's `tls`, `cors`, `auth` and the deprecated `port` are not supported and are refused
-//! as unknown keys. The health check binds through
+//! Go's deprecated `port` is not supported and is refused as an unknown key. The health check binds through
 //! [`CreateSettings::listen`](crate::component::CreateSettings::listen), so a reload that
 //! changes its own configuration keeps serving on the same socket.
 //!

@@ -13,14 +13,17 @@ fn a_protocol_key_alone_enables_it_with_defaults() {
     let grpc_only = config("protocols:\n  grpc:\n");
     let grpc = grpc_only.protocols.grpc.expect("gRPC enabled");
     assert!(grpc_only.protocols.http.is_none());
-    assert_eq!(grpc.endpoint, "127.0.0.1:4317");
-    assert_eq!(grpc.max_message_size(), 4 << 20);
+    assert_eq!(grpc.server.endpoint, "127.0.0.1:4317");
+    assert_eq!(grpc.server.max_message_size(), 4 << 20);
 
     let both = config("protocols: {grpc: , http: }");
-    assert_eq!(both.protocols.grpc.unwrap().endpoint, "127.0.0.1:4317");
+    assert_eq!(
+        both.protocols.grpc.unwrap().server.endpoint,
+        "127.0.0.1:4317"
+    );
     let http = both.protocols.http.expect("HTTP enabled");
-    assert_eq!(http.endpoint, "127.0.0.1:4318");
-    assert_eq!(http.max_body_size(), 20 << 20);
+    assert_eq!(http.server.endpoint, "127.0.0.1:4318");
+    assert_eq!(http.server.max_body_size(), 20 << 20);
     assert_eq!(
         [
             http.traces_url_path,
@@ -35,16 +38,12 @@ fn a_protocol_key_alone_enables_it_with_defaults() {
 
 #[test]
 fn zero_sizes_mean_the_defaults() {
-    let grpc = GrpcConfig {
-        max_recv_msg_size_mib: 0,
-        ..GrpcConfig::default()
-    };
-    assert_eq!(grpc.max_message_size(), 4 << 20);
-    let http = HttpConfig {
-        max_request_body_size: 0,
-        ..HttpConfig::default()
-    };
-    assert_eq!(http.max_body_size(), 20 << 20);
+    let mut grpc = GrpcConfig::default();
+    grpc.server.max_recv_msg_size_mib = 0;
+    assert_eq!(grpc.server.max_message_size(), 4 << 20);
+    let mut http = HttpConfig::default();
+    http.server.max_request_body_size = 0;
+    assert_eq!(http.server.max_body_size(), 20 << 20);
 }
 
 #[test]
@@ -68,11 +67,11 @@ fn the_go_collector_keys_decode() {
     let yaml = std::fs::read_to_string(testdata("config.yaml")).unwrap();
     let parsed = config(&yaml);
     let grpc = parsed.protocols.grpc.as_ref().unwrap();
-    assert_eq!(grpc.endpoint, "0.0.0.0:4317");
-    assert_eq!(grpc.max_message_size(), 16 << 20);
-    assert_eq!(grpc.max_concurrent_streams, 100);
-    assert!(grpc.include_metadata);
-    let parameters = grpc.keepalive_parameters().unwrap();
+    assert_eq!(grpc.server.endpoint, "0.0.0.0:4317");
+    assert_eq!(grpc.server.max_message_size(), 16 << 20);
+    assert_eq!(grpc.server.max_concurrent_streams, 100);
+    assert!(grpc.server.include_metadata);
+    let parameters = grpc.server.keepalive_parameters().unwrap();
     assert_eq!(parameters.time, Some(Duration::from_secs(30)));
     assert_eq!(parameters.timeout, Some(Duration::from_secs(5)));
     assert_eq!(parameters.max_connection_age, Some(Duration::from_secs(12)));
@@ -80,23 +79,36 @@ fn the_go_collector_keys_decode() {
         parameters.max_connection_age_grace,
         Some(Duration::from_secs(13))
     );
-    let tls = grpc.tls.as_ref().unwrap();
+    let tls = grpc.server.tls.as_ref().unwrap();
     assert_eq!(tls.client_ca_file, "/etc/otel/ca.pem");
-    assert_eq!(tls.versions(), (2, 3));
     assert_eq!(
-        grpc.auth.as_ref().unwrap().bearer_token.expose(),
+        tls.versions(),
+        (
+            tributary_pipeline_core::configtls::TlsVersion::V1_2,
+            tributary_pipeline_core::configtls::TlsVersion::V1_3
+        )
+    );
+    assert_eq!(
+        grpc.server
+            .auth
+            .as_ref()
+            .unwrap()
+            .bearer_token
+            .as_ref()
+            .unwrap()
+            .expose(),
         "${env:OTLP_TOKEN}"
     );
 
     let http = parsed.protocols.http.as_ref().unwrap();
     assert_eq!(
-        parse_endpoint(&http.endpoint),
+        parse_endpoint(&http.server.endpoint),
         Ok("127.0.0.1:4318".parse().unwrap())
     );
-    assert_eq!(http.transport, "tcp");
+    assert_eq!(http.server.transport, "tcp");
     assert_eq!(http.traces_url_path, "/otlp/v1/traces");
-    assert_eq!(http.max_body_size(), 10 << 20);
-    let cors = http.cors.as_ref().unwrap();
+    assert_eq!(http.server.max_body_size(), 10 << 20);
+    let cors = http.server.cors.as_ref().unwrap();
     assert_eq!(cors.allowed_origins.len(), 2);
     assert_eq!(cors.max_age, 7200);
     assert_eq!(parsed.admission.request_limit(), Some(64 << 20));
@@ -158,8 +170,8 @@ fn errors_name_the_key_they_concern() {
             "protocols::grpc::transport: unsupported transport \"udp\"",
         ),
         (
-            "protocols: {http: {transport: unix}}",
-            "protocols::http::transport: unsupported transport \"unix\"",
+            "protocols: {http: {transport: udp4}}",
+            "protocols::http::transport: unsupported transport \"udp4\"",
         ),
         (
             "protocols: {http: {tls: {cert_file: a.pem}}}",
@@ -167,19 +179,19 @@ fn errors_name_the_key_they_concern() {
         ),
         (
             "protocols: {grpc: {tls: {cert_file: a, key_file: b, min_version: \"1.1\"}}}",
-            "protocols::grpc::tls::min_version: unsupported TLS version \"1.1\"",
+            "protocols::grpc::tls::min_version: TLS 1.1 is not supported: rustls does not support TLS 1.0/1.1",
         ),
         (
             "protocols: {grpc: {tls: {cert_file: a, key_file: b, min_version: \"1.3\", max_version: \"1.2\"}}}",
-            "protocols::grpc::tls::min_version: must not be greater than max_version",
+            "protocols::grpc::tls::max_version: must not be lower than min_version",
         ),
         (
             "protocols: {grpc: {auth: {bearer_token: \"\"}}}",
             "protocols::grpc::auth::bearer_token: must not be empty",
         ),
         (
-            "protocols: {http: {auth: {authenticator: bearertokenauth}}}",
-            "protocols::http::auth::authenticator: authenticator extensions (\"bearertokenauth\") are not supported",
+            "protocols: {http: {auth: {authenticator: \"not an id\"}}}",
+            "protocols::http::auth::authenticator: ",
         ),
         (
             "protocols: {http: {cors: {allowed_origins: [\"https://*.*.example.com\"]}}}",
@@ -243,7 +255,7 @@ fn host_names_are_accepted_as_endpoints() {
         "protocols: {grpc: {endpoint: \"mysite.local:55690\"}, http: {endpoint: \"collector:4318\"}}",
     );
     assert_eq!(
-        parsed.protocols.grpc.unwrap().endpoint,
+        parsed.protocols.grpc.unwrap().server.endpoint,
         "mysite.local:55690"
     );
 }

@@ -495,12 +495,49 @@ async fn unary_calls_must_carry_exactly_one_whole_message() {
         "compressed flag without an encoding"
     );
 
-    let status = raw_grpc_body(addr, Some("snappy"), grpc_frame(true, &message)).await;
+    let status = raw_grpc_body(addr, Some("br"), grpc_frame(true, &message)).await;
     assert_eq!(status.code(), Code::Unimplemented, "{status:?}");
 
     assert_eq!(harness.traces.calls(), 0, "nothing reached the pipeline");
     let status = raw_grpc_body(addr, None, grpc_frame(false, &message)).await;
     assert_eq!(status.code(), Code::Ok, "{status:?}");
     assert_eq!(harness.traces.accepted_items(), 3);
+    harness.shutdown().await;
+}
+
+#[tokio::test]
+async fn snappy_lz4_and_zlib_messages_are_accepted() {
+    use tributary_pipeline_core::configcompression::{Compression, CompressionParams, Compressor};
+
+    let harness = Harness::start(
+        "
+protocols:
+  grpc:
+    endpoint: 127.0.0.1:0
+",
+    )
+    .await;
+    let addr = harness.grpc_addr().await;
+    let message = traces(3).encode_to_vec();
+    let compress = |compression, grpc: bool| {
+        let mut compressor = Compressor::new(compression, &CompressionParams::default());
+        if grpc {
+            compressor = compressor.for_grpc();
+        }
+        let mut out = Vec::new();
+        compressor.compress_into(&message, &mut out).unwrap();
+        out
+    };
+    for (encoding, body) in [
+        // Go's gRPC snappy codec sends the framing format; the block format is read too.
+        ("snappy", compress(Compression::Snappy, true)),
+        ("snappy", compress(Compression::Snappy, false)),
+        ("lz4", compress(Compression::Lz4, true)),
+        ("zlib", compress(Compression::Zlib, true)),
+    ] {
+        let status = raw_grpc_body(addr, Some(encoding), grpc_frame(true, &body)).await;
+        assert_eq!(status.code(), Code::Ok, "{encoding}: {status:?}");
+    }
+    assert_eq!(harness.traces.accepted_items(), 12);
     harness.shutdown().await;
 }

@@ -640,3 +640,92 @@ async fn http2_clients_are_served() {
     assert_eq!(harness.traces.accepted_items(), 2);
     harness.shutdown().await;
 }
+
+#[tokio::test]
+async fn snappy_lz4_and_the_compression_algorithms_list() {
+    use tributary_pipeline_core::configcompression::{Compression, CompressionParams, Compressor};
+
+    let harness = Harness::start(
+        "
+protocols:
+  http:
+    endpoint: 127.0.0.1:0
+    compression_algorithms: [snappy, x-snappy-framed, lz4]
+",
+    )
+    .await;
+    let client = reqwest::Client::new();
+    let url = harness.http_url("/v1/traces").await;
+    let body = encode(&traces(2), PROTOBUF);
+    let compress = |compression, framed: bool| {
+        let mut compressor = Compressor::new(compression, &CompressionParams::default());
+        if framed {
+            compressor = compressor.for_grpc();
+        }
+        let mut out = Vec::new();
+        compressor.compress_into(&body, &mut out).unwrap();
+        out
+    };
+    for (encoding, compressed) in [
+        ("snappy", compress(Compression::Snappy, false)),
+        // A framed body sent as "snappy" is recognised by its stream identifier.
+        ("snappy", compress(Compression::Snappy, true)),
+        ("x-snappy-framed", compress(Compression::Snappy, true)),
+        ("lz4", compress(Compression::Lz4, false)),
+    ] {
+        let answer = post_with(&client, &url, PROTOBUF, Some(encoding), compressed).await;
+        assert_eq!(answer.status, StatusCode::OK, "{encoding}");
+    }
+    // Not in the list: refused, naming what is accepted.
+    let answer = post_with(
+        &client,
+        &url,
+        PROTOBUF,
+        Some("gzip"),
+        compress(Compression::Gzip, false),
+    )
+    .await;
+    assert_eq!(answer.status, StatusCode::BAD_REQUEST);
+    assert_eq!(harness.traces.accepted_items(), 8);
+    harness.shutdown().await;
+
+    let error =
+        try_config("protocols: {http: {compression_algorithms: [gzip, brotli]}}").unwrap_err();
+    assert!(
+        error.starts_with(
+            "protocols::http::compression_algorithms::1: unknown compression \"brotli\""
+        ),
+        "{error}"
+    );
+}
+
+#[tokio::test]
+async fn response_headers_and_write_timeout() {
+    let harness = Harness::start(
+        "
+protocols:
+  http:
+    endpoint: 127.0.0.1:0
+    write_timeout: 300ms
+    response_headers:
+      X-Served-By: tributary
+",
+    )
+    .await;
+    let url = harness.http_url("/v1/traces").await;
+    let answer = post(&url, PROTOBUF, traces(1).encode_to_vec()).await;
+    assert_eq!(answer.status, StatusCode::OK);
+    assert_eq!(answer.headers["x-served-by"], "tributary");
+    let answer = post(&harness.http_url("/elsewhere").await, PROTOBUF, Vec::new()).await;
+    assert_eq!(answer.status, StatusCode::NOT_FOUND);
+    assert_eq!(answer.headers["x-served-by"], "tributary");
+
+    // A pipeline that does not answer within write_timeout: 503, and the connection closes.
+    let gate = harness.traces.hold();
+    let answer = post(&url, PROTOBUF, traces(1).encode_to_vec()).await;
+    assert_eq!(answer.status, StatusCode::SERVICE_UNAVAILABLE);
+    assert_eq!(answer.headers["connection"], "close");
+    assert_eq!(answer.headers["x-served-by"], "tributary");
+    gate.add_permits(100);
+    harness.shutdown().await;
+}

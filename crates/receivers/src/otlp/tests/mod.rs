@@ -2,6 +2,7 @@
 //! with recording pipelines and talks to it with tonic and reqwest.
 
 mod admission;
+mod auth;
 mod config;
 mod grpc;
 mod http;
@@ -80,10 +81,15 @@ impl Harness {
 
     /// Starts the receiver `yaml` configures for `signals` only.
     pub(super) async fn start_signals(yaml: &str, signals: &[Signal]) -> Harness {
+        Harness::start_on(yaml, signals, &Host::default()).await
+    }
+
+    /// Starts the receiver `yaml` configures for `signals` on `host` (its extensions).
+    pub(super) async fn start_on(yaml: &str, signals: &[Signal], host: &Host) -> Harness {
         let harness = Harness::create(yaml, signals).expect("receivers are created");
         for (signal, receiver) in &harness.receivers {
             receiver
-                .start(&Host::default())
+                .start(host)
                 .await
                 .unwrap_or_else(|e| panic!("{signal} receiver starts: {e}"));
         }

@@ -175,7 +175,7 @@ async fn outside_a_collector_it_refuses_to_start_and_shutdown_is_always_safe() {
     let settings =
         CreateSettings::standalone(Kind::Extension, "health_check".parse().unwrap(), None);
     let config = Config {
-        endpoint: "127.0.0.1:0".into(),
+        server: crate::confighttp::HttpServerConfig::with_endpoint("127.0.0.1:0"),
         ..Config::default()
     };
     let extension = factory().create(&settings, &config).unwrap();
@@ -206,4 +206,33 @@ fn the_framework_registers_the_factory() {
             .any(|f| f.kind == Kind::Extension && f.component_type == "health_check"),
         "{registered:?}"
     );
+}
+
+#[tokio::test]
+async fn auth_and_response_headers_of_the_http_server_block_apply() {
+    let h = start(&config(
+        "{ endpoint: 127.0.0.1:0, auth: { bearer_token: s3cret }, response_headers: { X-Probe: yes } }",
+        "",
+        ONE_PIPELINE,
+    ))
+    .await;
+    let (code, head, _) = get(h.address, "/").await;
+    assert_eq!(code, 401, "{head}");
+    assert!(head.contains("x-probe: yes"), "{head}");
+
+    let mut stream = tokio::net::TcpStream::connect(h.address).await.unwrap();
+    let request = "GET / HTTP/1.1\r\nHost: health\r\nAuthorization: Bearer s3cret\r\nConnection: close\r\n\r\n";
+    tokio::io::AsyncWriteExt::write_all(&mut stream, request.as_bytes())
+        .await
+        .unwrap();
+    let mut response = String::new();
+    tokio::io::AsyncReadExt::read_to_string(&mut stream, &mut response)
+        .await
+        .unwrap();
+    assert!(response.starts_with("HTTP/1.1 200"), "{response}");
+    assert!(
+        response.to_ascii_lowercase().contains("x-probe: yes"),
+        "{response}"
+    );
+    h.stop().await;
 }

@@ -1,7 +1,6 @@
-//! `tls`: how a network exporter authenticates its server and itself (rustls, aws-lc-rs).
+//! The client side: how a client authenticates its server and itself.
 
 use std::fmt;
-use std::path::Path;
 use std::sync::Arc;
 
 use rustls::client::WebPkiServerVerifier;
@@ -11,48 +10,14 @@ use rustls::pki_types::pem::PemObject;
 use rustls::pki_types::{CertificateDer, PrivateKeyDer, ServerName, UnixTime};
 use rustls::{ClientConfig, DigitallySignedStruct, RootCertStore, SignatureScheme};
 use serde::Deserialize;
-use tributary_pipeline_core::component::{ConfigError, SecretString};
+use std::time::Duration;
 
-/// A TLS protocol version, as written in `min_version` / `max_version` (`"1.2"`, `"1.3"`).
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
-pub enum TlsVersion {
-    /// TLS 1.0: accepted in configuration, refused by validation (rustls does not speak it).
-    V1_0,
-    /// TLS 1.1: accepted in configuration, refused by validation.
-    V1_1,
-    /// TLS 1.2.
-    V1_2,
-    /// TLS 1.3.
-    V1_3,
-}
+use super::{
+    TlsError, TlsVersion, TpmConfig, certificates, check_common, provider, read_pem, versions,
+};
+use crate::component::{ConfigError, SecretString};
 
-impl TlsVersion {
-    fn as_str(self) -> &'static str {
-        match self {
-            TlsVersion::V1_0 => "1.0",
-            TlsVersion::V1_1 => "1.1",
-            TlsVersion::V1_2 => "1.2",
-            TlsVersion::V1_3 => "1.3",
-        }
-    }
-}
-
-impl<'de> Deserialize<'de> for TlsVersion {
-    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        let text = String::deserialize(deserializer)?;
-        match text.as_str() {
-            "1.0" => Ok(TlsVersion::V1_0),
-            "1.1" => Ok(TlsVersion::V1_1),
-            "1.2" => Ok(TlsVersion::V1_2),
-            "1.3" => Ok(TlsVersion::V1_3),
-            other => Err(serde::de::Error::custom(format!(
-                "unknown TLS version {other:?}: use \"1.2\" or \"1.3\""
-            ))),
-        }
-    }
-}
-
-/// `tls`: the client side of TLS, with the Go Collector's `configtls.ClientConfig` keys.
+/// `tls` on a client: the Go Collector's `configtls.ClientConfig` keys.
 ///
 /// | key | default | meaning |
 /// |---|---|---|
@@ -62,7 +27,10 @@ impl<'de> Deserialize<'de> for TlsVersion {
 /// | `include_system_ca_certs_pool` | `false` | with `ca_file`: trust the system roots as well |
 /// | `cert_file` / `cert_pem`, `key_file` / `key_pem` | none | client certificate (mutual TLS) |
 /// | `server_name_override` | the endpoint's host | the name the server certificate must carry |
-/// | `min_version` / `max_version` | `1.2` / `1.3` | protocol versions offered |
+/// | `min_version` / `max_version` | `1.2` / `1.3` | protocol versions offered (1.0/1.1 refused: rustls does not support them) |
+/// | `cipher_suites`, `curve_preferences` | rustls' | see [the module](super) |
+/// | `reload_interval` | `0` | refused on clients: certificates are read at start |
+/// | `tpm::enabled` | `false` | refused: rustls needs the private key in memory |
 ///
 /// Empty strings mean "not set", as in Go. The private key is a [`SecretString`]: never
 /// shown in `Debug` output or by `print-config`.
@@ -93,6 +61,16 @@ pub struct TlsClientConfig {
     pub min_version: Option<TlsVersion>,
     /// Highest protocol version offered (default 1.3).
     pub max_version: Option<TlsVersion>,
+    /// TLS 1.2 cipher suites offered, by Go's names; empty: rustls' defaults.
+    pub cipher_suites: Vec<String>,
+    /// Key-exchange groups offered (`X25519`, `P256`, `P384`, `P521`, `X25519MLKEM768`);
+    /// empty: rustls' defaults.
+    pub curve_preferences: Vec<String>,
+    /// Refused on clients: certificates are read when the client starts.
+    #[serde(with = "tributary_confmap::duration")]
+    pub reload_interval: Duration,
+    /// Refused when enabled: see [`TpmConfig`].
+    pub tpm: TpmConfig,
 }
 
 impl fmt::Debug for TlsClientConfig {
@@ -116,38 +94,12 @@ impl fmt::Debug for TlsClientConfig {
             .field("server_name_override", &self.server_name_override)
             .field("min_version", &self.min_version)
             .field("max_version", &self.max_version)
+            .field("cipher_suites", &self.cipher_suites)
+            .field("curve_preferences", &self.curve_preferences)
+            .field("reload_interval", &self.reload_interval)
+            .field("tpm", &self.tpm)
             .finish()
     }
-}
-
-/// Why a TLS client configuration could not be built.
-#[derive(Debug, thiserror::Error)]
-pub enum TlsError {
-    /// A PEM file could not be read.
-    #[error("reading {what} {path:?}: {source}")]
-    Read {
-        /// What the file holds (`CA certificates`, `client certificate`, `client key`).
-        what: &'static str,
-        /// The file.
-        path: String,
-        /// The I/O error.
-        #[source]
-        source: std::io::Error,
-    },
-    /// PEM data held nothing usable.
-    #[error("invalid {what}: {message}")]
-    Pem {
-        /// What the data should hold.
-        what: &'static str,
-        /// What is wrong with it.
-        message: String,
-    },
-    /// rustls refused the settings.
-    #[error("TLS setup: {0}")]
-    Rustls(#[from] rustls::Error),
-    /// The server name to verify is not a valid DNS name or IP address.
-    #[error("invalid server name {0:?}")]
-    ServerName(String),
 }
 
 impl TlsClientConfig {
@@ -181,26 +133,18 @@ impl TlsClientConfig {
                 "a client certificate needs both a certificate and a key",
             ));
         }
-        for (path, version) in [
-            ("min_version", self.min_version),
-            ("max_version", self.max_version),
-        ] {
-            if let Some(version @ (TlsVersion::V1_0 | TlsVersion::V1_1)) = version {
-                return Err(ConfigError::at(
-                    path,
-                    format!(
-                        "TLS {} is not supported (only 1.2 and 1.3 are)",
-                        version.as_str()
-                    ),
-                ));
-            }
-        }
-        if let (Some(min), Some(max)) = (self.min_version, self.max_version)
-            && min > max
-        {
+        check_common(
+            self.min_version,
+            self.max_version,
+            &self.cipher_suites,
+            &self.curve_preferences,
+            &self.tpm,
+        )?;
+        if !self.reload_interval.is_zero() {
             return Err(ConfigError::at(
-                "max_version",
-                "must not be lower than min_version",
+                "reload_interval",
+                "not supported on clients: the certificates are read when the client starts; \
+                 reload the configuration to read them again",
             ));
         }
         if !self.server_name_override.is_empty()
@@ -215,23 +159,15 @@ impl TlsClientConfig {
     }
 
     /// The name to verify the server certificate against, when overridden.
-    pub(crate) fn server_name_override(&self) -> Option<&str> {
+    pub fn server_name_override(&self) -> Option<&str> {
         (!self.server_name_override.is_empty()).then_some(self.server_name_override.as_str())
     }
 
     /// Builds the rustls client configuration, reading the PEM files, offering `alpn`.
-    pub(crate) fn rustls_config(&self, alpn: &[&[u8]]) -> Result<ClientConfig, TlsError> {
-        let provider = Arc::new(rustls::crypto::aws_lc_rs::default_provider());
+    pub fn rustls_config(&self, alpn: &[&[u8]]) -> Result<ClientConfig, TlsError> {
+        let provider = Arc::new(provider(&self.cipher_suites, &self.curve_preferences)?);
 
-        let mut versions: Vec<&'static rustls::SupportedProtocolVersion> = Vec::new();
-        let min = self.min_version.unwrap_or(TlsVersion::V1_2);
-        let max = self.max_version.unwrap_or(TlsVersion::V1_3);
-        if min <= TlsVersion::V1_3 && TlsVersion::V1_3 <= max {
-            versions.push(&rustls::version::TLS13);
-        }
-        if min <= TlsVersion::V1_2 && TlsVersion::V1_2 <= max {
-            versions.push(&rustls::version::TLS12);
-        }
+        let versions = versions(self.min_version, self.max_version);
 
         let mut verifier = self.verifier(&provider)?;
         if let Some(name) = self.server_name_override() {
@@ -305,36 +241,6 @@ impl TlsClientConfig {
         })?;
         Ok(Some((chain, key)))
     }
-}
-
-/// The PEM bytes from `file` or `pem`, whichever is set.
-fn read_pem(what: &'static str, file: &str, pem: &str) -> Result<Option<Vec<u8>>, TlsError> {
-    if !file.is_empty() {
-        return std::fs::read(Path::new(file))
-            .map(Some)
-            .map_err(|source| TlsError::Read {
-                what,
-                path: file.to_string(),
-                source,
-            });
-    }
-    Ok((!pem.is_empty()).then(|| pem.as_bytes().to_vec()))
-}
-
-fn certificates(what: &'static str, pem: &[u8]) -> Result<Vec<CertificateDer<'static>>, TlsError> {
-    let certs = CertificateDer::pem_slice_iter(pem)
-        .collect::<Result<Vec<_>, _>>()
-        .map_err(|e| TlsError::Pem {
-            what,
-            message: e.to_string(),
-        })?;
-    if certs.is_empty() {
-        return Err(TlsError::Pem {
-            what,
-            message: "no PEM certificate found".into(),
-        });
-    }
-    Ok(certs)
 }
 
 /// `insecure_skip_verify`: accepts any certificate, but still checks that the server holds

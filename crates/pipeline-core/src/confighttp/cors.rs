@@ -1,17 +1,16 @@
-//! Cross-origin resource sharing for OTLP/HTTP, so browser applications can post
-//! telemetry: preflight answers and the `Access-Control-Allow-Origin` header, following the
+//! Cross-origin resource sharing, so browser applications can post to an HTTP server: preflight answers and the `Access-Control-Allow-Origin` header, following the
 //! Go Collector's `cors` settings.
 
 use bytes::Bytes;
 use http::header::{
     ACCESS_CONTROL_ALLOW_HEADERS, ACCESS_CONTROL_ALLOW_METHODS, ACCESS_CONTROL_ALLOW_ORIGIN,
-    ACCESS_CONTROL_MAX_AGE, ACCESS_CONTROL_REQUEST_HEADERS, ACCESS_CONTROL_REQUEST_METHOD, ORIGIN,
-    VARY,
+    ACCESS_CONTROL_EXPOSE_HEADERS, ACCESS_CONTROL_MAX_AGE, ACCESS_CONTROL_REQUEST_HEADERS,
+    ACCESS_CONTROL_REQUEST_METHOD, ORIGIN, VARY,
 };
 use http::{HeaderMap, HeaderValue, Method, Response, StatusCode};
 use http_body_util::Full;
 
-use super::config::CorsConfig;
+use super::CorsConfig;
 
 /// Request headers a browser may send without them being listed.
 const ALWAYS_ALLOWED_HEADERS: &[&str] = &[
@@ -24,11 +23,13 @@ const ALWAYS_ALLOWED_HEADERS: &[&str] = &[
 ];
 
 /// The CORS policy of one HTTP server.
-pub(crate) struct CorsPolicy {
+pub struct CorsPolicy {
     origins: Vec<OriginPattern>,
     any_header: bool,
     headers: Vec<String>,
     max_age: Option<HeaderValue>,
+    /// `Access-Control-Expose-Headers`, when `exposed_headers` lists any.
+    exposed: Option<HeaderValue>,
 }
 
 /// One `allowed_origins` entry: an exact origin, or a prefix and suffix around one `*`.
@@ -69,7 +70,7 @@ impl OriginPattern {
 
 impl CorsPolicy {
     /// The policy `config` describes; `None` when it allows no origin (CORS off).
-    pub(crate) fn new(config: &CorsConfig) -> Option<CorsPolicy> {
+    pub fn new(config: &CorsConfig) -> Option<CorsPolicy> {
         if config.allowed_origins.is_empty() {
             return None;
         }
@@ -86,12 +87,15 @@ impl CorsPolicy {
                 .map(|h| h.to_ascii_lowercase())
                 .collect(),
             max_age: (config.max_age > 0).then(|| HeaderValue::from(config.max_age)),
+            exposed: (!config.exposed_headers.is_empty())
+                .then(|| HeaderValue::from_str(&config.exposed_headers.join(", ")).ok())
+                .flatten(),
         })
     }
 
     /// Whether the request is a CORS preflight (`OPTIONS` with an origin and a requested
     /// method).
-    pub(crate) fn is_preflight(method: &Method, headers: &HeaderMap) -> bool {
+    pub fn is_preflight(method: &Method, headers: &HeaderMap) -> bool {
         method == Method::OPTIONS
             && headers.contains_key(ORIGIN)
             && headers.contains_key(ACCESS_CONTROL_REQUEST_METHOD)
@@ -116,7 +120,7 @@ impl CorsPolicy {
 
     /// The answer to a preflight request: 204, with the CORS headers only when the origin,
     /// the method (`POST`) and every requested header are allowed.
-    pub(crate) fn preflight(&self, request: &HeaderMap) -> Response<Full<Bytes>> {
+    pub fn preflight(&self, request: &HeaderMap) -> Response<Full<Bytes>> {
         let mut response = Response::new(Full::default());
         *response.status_mut() = StatusCode::NO_CONTENT;
         let headers = response.headers_mut();
@@ -163,15 +167,14 @@ impl CorsPolicy {
 
     /// Adds `Access-Control-Allow-Origin` to the answer of an actual request whose
     /// `Origin` header is allowed.
-    pub(crate) fn decorate(
-        &self,
-        origin: Option<&HeaderValue>,
-        response: &mut Response<Full<Bytes>>,
-    ) {
+    pub fn decorate(&self, origin: Option<&HeaderValue>, response: &mut Response<Full<Bytes>>) {
         if let Some(origin) = self.allowed_origin(origin) {
             let headers = response.headers_mut();
             headers.insert(ACCESS_CONTROL_ALLOW_ORIGIN, origin);
             headers.append(VARY, HeaderValue::from_static("Origin"));
+            if let Some(exposed) = &self.exposed {
+                headers.insert(ACCESS_CONTROL_EXPOSE_HEADERS, exposed.clone());
+            }
         }
     }
 }
@@ -185,6 +188,7 @@ mod tests {
             allowed_origins: origins.iter().map(|s| s.to_string()).collect(),
             allowed_headers: headers.iter().map(|s| s.to_string()).collect(),
             max_age,
+            exposed_headers: vec!["x-trace".into()],
         })
         .expect("origins configured")
     }
