@@ -2,61 +2,10 @@
 //! error propagation and reload.
 
 use tributary_confmap::Conf;
-use tributary_featuregate::Registry;
 
+use super::tests::World;
 use super::*;
-use crate::component::BuildInfo;
 use crate::test_support::*;
-
-struct World {
-    journal: Journal,
-    inlets: Inlets,
-    sinks: Sinks,
-    factories: Factories,
-    facilities: CollectorFacilities,
-}
-
-impl World {
-    fn new() -> Self {
-        let journal = Journal::default();
-        let inlets = Inlets::default();
-        let sinks = Sinks::default();
-        let mut factories = Factories::new();
-        factories.add_receiver(test_receiver_factory(journal.clone(), inlets.clone()));
-        factories.add_processor(test_processor_factory(journal.clone()));
-        factories.add_exporter(test_exporter_factory(journal.clone(), sinks.clone()));
-        factories.add_connector(test_connector_factory(journal.clone()));
-        let registry: &'static Registry = Box::leak(Box::new(Registry::new()));
-        World {
-            journal,
-            inlets,
-            sinks,
-            factories,
-            facilities: CollectorFacilities::new(BuildInfo::default(), registry),
-        }
-    }
-
-    fn plan(&self, yaml: &str) -> Result<Plan, ConfigErrors> {
-        Plan::from_conf(
-            &Conf::from_yaml(yaml).expect("test YAML parses"),
-            &self.factories,
-        )
-    }
-
-    fn build(&self, yaml: &str, previous: Option<&Graph>) -> Graph {
-        let plan = self
-            .plan(yaml)
-            .unwrap_or_else(|e| panic!("invalid test config:\n{e}"));
-        Graph::build(&plan, &self.factories, &self.facilities, previous).expect("graph builds")
-    }
-
-    fn errors(&self, yaml: &str) -> Vec<String> {
-        match self.plan(yaml) {
-            Ok(_) => vec![],
-            Err(e) => e.0.iter().map(|e| e.to_string()).collect(),
-        }
-    }
-}
 
 /// traces/in → fwd → traces/out and metrics/out.
 const JOINED: &str = r#"

@@ -11,16 +11,18 @@ use crate::component::{BuildInfo, CreateSettings, Processor, ProcessorFactory, S
 use crate::consumer::{ConsumeError, Consumer, Next};
 use crate::test_support::*;
 
-struct World {
-    journal: Journal,
-    inlets: Inlets,
-    sinks: Sinks,
-    factories: Factories,
-    facilities: CollectorFacilities,
+/// Test components that record what happens to them, registered as every kind, and the
+/// facilities to build graphs from them. Shared with the connector tests.
+pub(super) struct World {
+    pub journal: Journal,
+    pub inlets: Inlets,
+    pub sinks: Sinks,
+    pub factories: Factories,
+    pub facilities: CollectorFacilities,
 }
 
 impl World {
-    fn new() -> Self {
+    pub fn new() -> Self {
         let journal = Journal::default();
         let inlets = Inlets::default();
         let sinks = Sinks::default();
@@ -29,6 +31,7 @@ impl World {
         factories.add_processor(test_processor_factory(journal.clone()));
         factories.add_exporter(test_exporter_factory(journal.clone(), sinks.clone()));
         factories.add_extension(test_extension_factory(journal.clone()));
+        factories.add_connector(test_connector_factory(journal.clone()));
         let registry: &'static Registry = Box::leak(Box::new(Registry::new()));
         World {
             journal,
@@ -39,19 +42,19 @@ impl World {
         }
     }
 
-    fn plan(&self, yaml: &str) -> Result<Plan, ConfigErrors> {
+    pub fn plan(&self, yaml: &str) -> Result<Plan, ConfigErrors> {
         let conf = Conf::from_yaml(yaml).expect("test YAML parses");
         Plan::from_conf(&conf, &self.factories)
     }
 
-    fn build(&self, yaml: &str, previous: Option<&Graph>) -> Graph {
+    pub fn build(&self, yaml: &str, previous: Option<&Graph>) -> Graph {
         let plan = self
             .plan(yaml)
             .unwrap_or_else(|e| panic!("invalid test config:\n{e}"));
         Graph::build(&plan, &self.factories, &self.facilities, previous).expect("graph builds")
     }
 
-    fn errors(&self, yaml: &str) -> Vec<String> {
+    pub fn errors(&self, yaml: &str) -> Vec<String> {
         match self.plan(yaml) {
             Ok(_) => vec![],
             Err(e) => e.0.iter().map(|e| e.to_string()).collect(),
