@@ -6,11 +6,9 @@
 mod common;
 
 use std::path::Path;
-use std::process::Command;
 use std::time::Duration;
 
 use common::*;
-use serde_json::Value;
 
 fn run_gateway(dir: &Path, config: &str, grpc: u16) -> Proc {
     let path = dir.join("gateway.yaml");
@@ -29,30 +27,29 @@ fn run_gateway(dir: &Path, config: &str, grpc: u16) -> Proc {
 
 /// Sends `count` spans for `tenant` with the Python SDK; returns their names.
 fn send_tenant(python: &Path, protocol: &str, port: u16, tenant: &str, via: &str) -> Vec<String> {
-    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/python/send_tenant.py");
-    let output = Command::new(python)
-        .args([
-            script.to_str().unwrap(),
+    let endpoint = format!("127.0.0.1:{port}");
+    let run = run_python(
+        python,
+        "send_tenant.py",
+        &[
             "--protocol",
             protocol,
             "--endpoint",
-            &format!("127.0.0.1:{port}"),
+            &endpoint,
             "--tenant",
             tenant,
             "--via",
             via,
             "--count",
             "3",
-        ])
-        .output()
-        .expect("run the Python sender");
-    let stderr = String::from_utf8_lossy(&output.stderr);
-    assert!(output.status.success(), "sender failed: {stderr}");
-    assert!(
-        !stderr.contains("Failed to export"),
-        "the SDK reported an export failure:\n{stderr}"
+        ],
     );
-    let sent: Value = serde_json::from_slice(&output.stdout).expect("sender's JSON");
+    assert!(
+        !run.stderr.contains("Failed to export"),
+        "the SDK reported an export failure:\n{}",
+        run.stderr
+    );
+    let sent = run.report;
     sent["spans"]
         .as_array()
         .expect("span names")

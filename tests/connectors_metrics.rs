@@ -21,25 +21,20 @@ const BOUNDS_S: [f64; 16] = [
 
 /// Runs `tests/python/send_timed_spans.py` against `port`; returns what it sent.
 fn send_timed_spans(python: &Path, protocol: &str, port: u16, run: &str) -> Value {
-    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/python/send_timed_spans.py");
-    let output = Command::new(python)
-        .args([
-            script.to_str().unwrap(),
+    let endpoint = format!("127.0.0.1:{port}");
+    run_python(
+        python,
+        "send_timed_spans.py",
+        &[
             "--protocol",
             protocol,
             "--endpoint",
-            &format!("127.0.0.1:{port}"),
+            &endpoint,
             "--run-id",
             run,
-        ])
-        .output()
-        .expect("run the Python sender");
-    assert!(
-        output.status.success(),
-        "sender failed: {}",
-        String::from_utf8_lossy(&output.stderr)
-    );
-    serde_json::from_slice(&output.stdout).expect("sender's JSON")
+        ],
+    )
+    .report
 }
 
 fn config(grpc: u16, http: u16, out: &Path) -> String {
@@ -351,25 +346,20 @@ fn the_count_connector_counts_spans_metrics_and_logs_from_the_python_sdk() {
         format!("127.0.0.1:{grpc}").parse().unwrap(),
         Duration::from_secs(20),
     );
-    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/python/send_otlp.py");
-    let output = Command::new(&python)
-        .args([
-            script.to_str().unwrap(),
+    let endpoint = format!("127.0.0.1:{grpc}");
+    run_python(
+        &python,
+        "send_otlp.py",
+        &[
             "--protocol",
             "grpc",
             "--endpoint",
-            &format!("127.0.0.1:{grpc}"),
+            &endpoint,
             "--run-id",
             "count-run",
             "--count",
             "7",
-        ])
-        .output()
-        .expect("run the Python sender");
-    assert!(
-        output.status.success(),
-        "sender failed: {}",
-        String::from_utf8_lossy(&output.stderr)
+        ],
     );
 
     let counts = eventually(

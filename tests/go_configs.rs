@@ -492,20 +492,23 @@ fn the_docs_agent_logs_example_writes_the_sdks_logs_to_its_file() {
     );
     let addr = format!("127.0.0.1:{http}").parse().unwrap();
     wait_serving(&mut gateway, addr, Duration::from_secs(60));
-    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/python/send_otlp.py");
     // The SDK sends traces and metrics too; this configuration has only a logs pipeline.
-    let output = Command::new(&python)
-        .arg(&script)
-        .args(["--protocol", "http", "--endpoint", &addr.to_string()])
-        .args(["--run-id", "agent-page", "--count", "3"])
-        .output()
-        .expect("run the Python sender");
-    assert!(
-        output.status.success(),
-        "sender failed: {}",
-        String::from_utf8_lossy(&output.stderr)
-    );
-    let sent: Value = serde_json::from_slice(&output.stdout).expect("the sender's JSON");
+    let endpoint = addr.to_string();
+    let sent = run_python(
+        &python,
+        "send_otlp.py",
+        &[
+            "--protocol",
+            "http",
+            "--endpoint",
+            &endpoint,
+            "--run-id",
+            "agent-page",
+            "--count",
+            "3",
+        ],
+    )
+    .report;
     let bodies: Vec<String> = sent["logs"]
         .as_array()
         .expect("logs sent")

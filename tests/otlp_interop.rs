@@ -6,7 +6,6 @@ mod common;
 
 use std::collections::BTreeMap;
 use std::path::Path;
-use std::process::Command;
 use std::time::Duration;
 
 use common::*;
@@ -164,29 +163,26 @@ fn the_python_sdk_over_grpc_and_http_arrives_exactly_once() {
         Duration::from_secs(20),
     );
 
-    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/python/send_otlp.py");
     for (protocol, port) in [("grpc", grpc), ("http", http)] {
         let run = format!("run-{protocol}");
-        let output = Command::new(&python)
-            .args([
-                script.to_str().unwrap(),
+        let endpoint = format!("127.0.0.1:{port}");
+        let PythonRun {
+            report: sent,
+            stderr,
+        } = run_python(
+            &python,
+            "send_otlp.py",
+            &[
                 "--protocol",
                 protocol,
                 "--endpoint",
-                &format!("127.0.0.1:{port}"),
+                &endpoint,
                 "--run-id",
                 &run,
                 "--count",
                 "7",
-            ])
-            .output()
-            .expect("run the Python sender");
-        assert!(
-            output.status.success(),
-            "sender failed: {}",
-            String::from_utf8_lossy(&output.stderr)
+            ],
         );
-        let sent: Value = serde_json::from_slice(&output.stdout).expect("sender's JSON");
         let want = expected(&sent);
         let got = eventually(
             &format!("every {protocol} item in the file"),
@@ -206,7 +202,6 @@ fn the_python_sdk_over_grpc_and_http_arrives_exactly_once() {
             got, want,
             "over {protocol}, what was written differs from what was sent"
         );
-        let stderr = String::from_utf8_lossy(&output.stderr);
         assert!(
             !stderr.contains("Failed to export"),
             "the SDK reported an export failure over {protocol}:\n{stderr}"

@@ -341,6 +341,36 @@ pub fn python_sdk() -> Option<PathBuf> {
     usable
 }
 
+/// What a sender script under `tests/python/` printed: its JSON report on stdout, and its
+/// stderr (the SDK's own logs).
+pub struct PythonRun {
+    pub report: serde_json::Value,
+    pub stderr: String,
+}
+
+/// Runs `tests/python/<script>` with `args` and the SDK's `python`; the script must exit 0
+/// and print one JSON document.
+pub fn run_python(python: &Path, script: &str, args: &[&str]) -> PythonRun {
+    let script = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/python")
+        .join(script);
+    let output = Command::new(python)
+        .arg(&script)
+        .args(args)
+        .output()
+        .expect("run the Python sender");
+    let stderr = String::from_utf8_lossy(&output.stderr).into_owned();
+    assert!(
+        output.status.success(),
+        "{} failed: {stderr}",
+        script.display()
+    );
+    PythonRun {
+        report: serde_json::from_slice(&output.stdout).expect("the sender's JSON report"),
+        stderr,
+    }
+}
+
 /// Reads a file exporter's JSON-lines output (missing file → nothing).
 pub fn read_json_lines(path: &Path) -> Vec<serde_json::Value> {
     let Ok(text) = std::fs::read_to_string(path) else {
