@@ -36,6 +36,7 @@
 //! `middlewares` is not supported and refused as an unknown key.
 
 mod cors;
+mod serve;
 
 use std::collections::BTreeMap;
 use std::time::Duration;

@@ -10,9 +10,8 @@ use std::time::Instant;
 use async_trait::async_trait;
 use axum::Router;
 use axum::http::header::{CACHE_CONTROL, CONTENT_TYPE};
-use axum::http::{HeaderMap, StatusCode, Uri};
+use axum::http::{StatusCode, Uri};
 use axum::response::{IntoResponse, Response};
-use hyper_util::service::TowerToHyperService;
 use tokio_util::sync::CancellationToken;
 use tracing::Instrument;
 
@@ -23,7 +22,6 @@ use crate::component::{
     Component, ComponentError, ComponentId, CreateError, CreateSettings, Extension, Host,
     check_endpoint,
 };
-use crate::configtls::ALPN_HTTP;
 use crate::server::RunningServer;
 use crate::service::ServiceHealth;
 use crate::telemetry::MetricsRegistry;
@@ -101,22 +99,6 @@ impl Component for HealthCheck {
         if self.serving().is_some() {
             return Err(ComponentError::new("the health check is already started"));
         }
-        let server = &self.config.server;
-        let auth = server
-            .auth
-            .as_ref()
-            .map(|auth| auth.authenticator(host, ""))
-            .transpose()?;
-        // A host name is looked up now, as the Go Collector does when it listens.
-        let (listener, options) = server.bind(&self.settings, "", ALPN_HTTP).await?;
-        let mut serving = self.serving();
-        if serving.is_some() {
-            return Err(ComponentError::new("the health check is already started"));
-        }
-        let local = listener
-            .local_addr()
-            .map_err(|e| ComponentError::with_source("cannot read the bound address", e))?;
-
         let failures = self
             .config
             .check_collector_pipeline
@@ -131,57 +113,52 @@ impl Component for HealthCheck {
             last_verdict: AtomicU8::new(UNKNOWN),
             span: self.settings.span().clone(),
         });
-        let response_headers = server.response_header_map();
-        let router = Router::new().fallback(move |uri: Uri, headers: HeaderMap| {
+        let router = Router::new().fallback(move |uri: Uri| {
             let responder = Arc::clone(&responder);
-            let auth = auth.clone();
-            let response_headers = response_headers.clone();
-            async move {
-                let mut response = match &auth {
-                    Some(auth) => match auth.authenticate(&headers).await {
-                        Ok(()) => responder.answer(&uri),
-                        Err(error) => {
-                            (StatusCode::UNAUTHORIZED, format!("{error}\n")).into_response()
-                        }
-                    },
-                    None => responder.answer(&uri),
-                };
-                response.headers_mut().extend(response_headers);
-                response
+            async move { responder.answer(&uri) }
+        });
+        let (server, local) = self
+            .config
+            .server
+            .serve(&self.settings, host, "health check", router)
+            .await?;
+        // Sync from here on: the lock is held until the server is recorded.
+        let lost_race = {
+            let mut serving = self.serving();
+            if serving.is_some() {
+                Some(server)
+            } else {
+                let stop = CancellationToken::new();
+                let span = self.settings.span().clone();
+                let sampler = failures.map(|failures| {
+                    let metrics = self.settings.metrics().clone();
+                    let stop = stop.clone();
+                    self.settings.spawn(
+                        sample_failures(failures, health, metrics, stop).instrument(span.clone()),
+                    )
+                });
+                span.in_scope(|| {
+                    tracing::info!(
+                        endpoint = %local,
+                        path = %self.config.path,
+                        "health check serving at http://{local}{}",
+                        self.config.path
+                    );
+                });
+                *serving = Some(Serving {
+                    local,
+                    stop,
+                    server,
+                    sampler,
+                });
+                None
             }
-        });
-
-        let stop = CancellationToken::new();
-        let span = self.settings.span().clone();
-        let server = RunningServer::spawn(
-            "health check",
-            listener,
-            options,
-            TowerToHyperService::new(router),
-            span.clone(),
-            |task| self.settings.spawn(task),
-        )
-        .map_err(|e| ComponentError::with_source("cannot serve", e))?;
-        let sampler = failures.map(|failures| {
-            let metrics = self.settings.metrics().clone();
-            let stop = stop.clone();
-            self.settings
-                .spawn(sample_failures(failures, health, metrics, stop).instrument(span.clone()))
-        });
-        span.in_scope(|| {
-            tracing::info!(
-                endpoint = %local,
-                path = %self.config.path,
-                "health check serving at http://{local}{}",
-                self.config.path
-            );
-        });
-        *serving = Some(Serving {
-            local,
-            stop,
-            server,
-            sampler,
-        });
+        };
+        if let Some(server) = lost_race {
+            // A concurrent start won: this server goes away again.
+            server.stop().await;
+            return Err(ComponentError::new("the health check is already started"));
+        }
         Ok(())
     }
 

@@ -1,8 +1,9 @@
 //! The `zpages` configuration: the Go Collector's keys.
 
-use serde::Deserialize;
+use serde::{Deserialize, Deserializer};
 
-use crate::component::{ComponentConfig, ConfigError, check_endpoint};
+use crate::component::{ComponentConfig, ConfigError};
+use crate::confighttp::HttpServerConfig;
 
 /// Where zpages listens by default: loopback only, the Go Collector's port.
 pub const DEFAULT_ENDPOINT: &str = "127.0.0.1:55679";
@@ -11,9 +12,10 @@ pub const DEFAULT_ENDPOINT: &str = "127.0.0.1:55679";
 #[derive(Clone, Debug, PartialEq, Eq, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct Config {
-    /// Address to serve on: `ip:port`, `[ipv6]:port`, `localhost:port` or `:port` (every
-    /// interface). Default `127.0.0.1:55679`.
-    pub endpoint: String,
+    /// The HTTP server (Go's `confighttp.ServerConfig`, squashed): `endpoint` (default
+    /// `127.0.0.1:55679`), `tls`, `auth`, `response_headers`, limits and timeouts.
+    #[serde(rename = "server,squash", deserialize_with = "server_over_defaults")]
+    pub server: HttpServerConfig,
     /// `/debug/expvarz` (off by default, as in Go).
     pub expvar: Expvar,
 }
@@ -29,7 +31,7 @@ pub struct Expvar {
 impl Default for Config {
     fn default() -> Self {
         Config {
-            endpoint: DEFAULT_ENDPOINT.into(),
+            server: HttpServerConfig::with_endpoint(DEFAULT_ENDPOINT),
             expvar: Expvar::default(),
         }
     }
@@ -37,6 +39,13 @@ impl Default for Config {
 
 impl ComponentConfig for Config {
     fn validate(&self) -> Result<(), ConfigError> {
-        check_endpoint(&self.endpoint).map_err(|message| ConfigError::at("endpoint", message))
+        self.server.validate()
     }
+}
+
+/// The server block's keys that are present, over zpages' defaults (its endpoint).
+fn server_over_defaults<'de, D: Deserializer<'de>>(
+    deserializer: D,
+) -> Result<HttpServerConfig, D::Error> {
+    HttpServerConfig::deserialize_over(Config::default().server, deserializer)
 }

@@ -8,16 +8,14 @@ use axum::Router;
 use axum::http::header::CONTENT_TYPE;
 use axum::http::{StatusCode, Uri};
 use axum::response::{IntoResponse, Response};
-use hyper_util::service::TowerToHyperService;
 
 use super::config::Config;
 use super::pages::{self, TracezQuery};
 use super::spans::SpanStore;
 use crate::component::{
     BuildInfo, Component, ComponentError, CreateError, CreateSettings, Extension, Host,
-    check_endpoint, resolve_endpoint,
 };
-use crate::server::{RunningServer, ServerOptions};
+use crate::server::RunningServer;
 use crate::service::ServiceHealth;
 use crate::telemetry::{MetricsRegistry, SinkRegistration};
 
@@ -39,7 +37,7 @@ impl std::fmt::Debug for ZPages {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("ZPages")
             .field("id", self.settings.id())
-            .field("endpoint", &self.config.endpoint)
+            .field("endpoint", &self.config.server.endpoint)
             .finish_non_exhaustive()
     }
 }
@@ -87,7 +85,6 @@ impl Sources {
 
 impl ZPages {
     pub(crate) fn new(settings: &CreateSettings, config: &Config) -> Result<Self, CreateError> {
-        check_endpoint(&config.endpoint).map_err(|e| CreateError::new(format!("endpoint: {e}")))?;
         Ok(ZPages {
             config: config.clone(),
             settings: settings.clone(),
@@ -113,19 +110,9 @@ impl Component for ZPages {
                 "zpages needs a collector to report on: its host offers no service health",
             ));
         };
-        let endpoint = resolve_endpoint(&self.config.endpoint)
-            .await
-            .map_err(|e| ComponentError::new(format!("endpoint: {e}")))?;
-        let mut serving = self.serving();
-        if serving.is_some() {
+        if self.serving().is_some() {
             return Err(ComponentError::new("zpages is already started"));
         }
-        let listener = self.settings.listen(endpoint).map_err(|e| {
-            ComponentError::with_source(format!("cannot listen on {}", self.config.endpoint), e)
-        })?;
-        let local = listener
-            .local_addr()
-            .map_err(|e| ComponentError::with_source("cannot read the bound address", e))?;
         let spans = Arc::new(SpanStore::default());
         let registration = self
             .settings
@@ -144,23 +131,35 @@ impl Component for ZPages {
             let sources = Arc::clone(&sources);
             async move { sources.answer(&uri) }
         });
-        let server = RunningServer::spawn(
-            "zpages",
-            listener.into(),
-            ServerOptions::http(),
-            TowerToHyperService::new(router),
-            self.settings.span().clone(),
-            |task| self.settings.spawn(task),
-        )
-        .map_err(|e| ComponentError::with_source("cannot serve", e))?;
-        self.settings.span().in_scope(|| {
-            tracing::info!(endpoint = %local, "zpages serving at http://{local}/debug/servicez");
-        });
-        *serving = Some(Serving {
-            local,
-            server,
-            _spans: registration,
-        });
+        let (server, local) = self
+            .config
+            .server
+            .serve(&self.settings, host, "zpages", router)
+            .await?;
+        let lost_race = {
+            let mut serving = self.serving();
+            if serving.is_some() {
+                Some(server)
+            } else {
+                self.settings.span().in_scope(|| {
+                    tracing::info!(
+                        endpoint = %local,
+                        "zpages serving at http://{local}/debug/servicez"
+                    );
+                });
+                *serving = Some(Serving {
+                    local,
+                    server,
+                    _spans: registration,
+                });
+                None
+            }
+        };
+        if let Some(server) = lost_race {
+            // A concurrent start won: this server goes away again.
+            server.stop().await;
+            return Err(ComponentError::new("zpages is already started"));
+        }
         Ok(())
     }
 
@@ -174,3 +173,46 @@ impl Component for ZPages {
 }
 
 impl Extension for ZPages {}
+
+#[cfg(test)]
+mod tests {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+
+    use super::*;
+    use crate::component::{Kind, load_config};
+
+    async fn get(addr: SocketAddr, path: &str, headers: &str) -> String {
+        let mut stream = tokio::net::TcpStream::connect(addr).await.unwrap();
+        let request =
+            format!("GET {path} HTTP/1.1\r\nHost: z\r\nConnection: close\r\n{headers}\r\n");
+        stream.write_all(request.as_bytes()).await.unwrap();
+        let mut answer = String::new();
+        stream.read_to_string(&mut answer).await.unwrap();
+        answer
+    }
+
+    /// zpages takes Go's whole HTTP server block: here auth and response headers.
+    #[tokio::test]
+    async fn the_http_server_block_applies_auth_and_response_headers() {
+        let config: Config = load_config(
+            "{ endpoint: 127.0.0.1:0, auth: { bearer_token: s3cret }, response_headers: { X-Page: z } }",
+        )
+        .unwrap();
+        let settings = CreateSettings::standalone(Kind::Extension, "zpages".parse().unwrap(), None);
+        let zpages = ZPages::new(&settings, &config).unwrap();
+        let host = Host::default().with_service(Arc::new(ServiceHealth::default()));
+        zpages.start(&host).await.unwrap();
+        let addr = zpages.local_addr().unwrap();
+
+        let refused = get(addr, "/debug/servicez", "").await;
+        assert!(refused.starts_with("HTTP/1.1 401"), "{refused}");
+        assert!(
+            refused.to_ascii_lowercase().contains("x-page: z"),
+            "{refused}"
+        );
+        let page = get(addr, "/debug/servicez", "Authorization: Bearer s3cret\r\n").await;
+        assert!(page.starts_with("HTTP/1.1 200"), "{page}");
+        assert!(page.to_ascii_lowercase().contains("x-page: z"), "{page}");
+        zpages.shutdown().await.unwrap();
+    }
+}

@@ -22,10 +22,9 @@
 //!
 //! | key | default | meaning |
 //! |---|---|---|
-//! | `endpoint` | `127.0.0.1:55679` | where to listen: `ip:port`, `[ipv6]:port`, `host-name:port`, or `:port` |
+//! | `endpoint` | `127.0.0.1:55679` | where to listen: `ip:port`, `[ipv6]:port`, `host-name:port`, `:port`, or a socket path with `transport: unix` |
 //! | `expvar::enabled` | `false` | serve `/debug/expvarz` |
-//!
-//! Go's other HTTP server keys (`tls`, `cors`, `auth`, ...) are refused as unknown keys.
+//! | `tls`, `auth`, `response_headers`, `max_connections`, timeouts, ... | | the rest of Go's HTTP server block ([`HttpServerConfig`](crate::confighttp::HttpServerConfig)), as in Go's zpages: TLS, an authenticator extension (401 without valid credentials), headers on every answer |
 //! Spans are recorded only while `service::telemetry::traces::level` is not `none`; the
 //! span store keeps at most 1024 span names and 5 samples per cell, so its memory is
 //! bounded whatever components record.
