@@ -9,16 +9,15 @@ use axum::Router;
 use axum::http::header::{CONTENT_DISPOSITION, CONTENT_TYPE};
 use axum::http::{StatusCode, Uri};
 use axum::response::{IntoResponse, Response};
-use hyper_util::service::TowerToHyperService;
 use tokio_util::sync::CancellationToken;
 
 use super::config::Config;
 use super::profile::{CpuProfile, ProfileError};
 use crate::component::{
     Component, ComponentError, CreateError, CreateSettings, Extension, Host, check_endpoint,
-    resolve_endpoint,
 };
-use crate::server::{RunningServer, ServerOptions};
+use crate::confighttp::HttpServerConfig;
+use crate::server::RunningServer;
 
 /// The longest CPU profile one request may ask for.
 const MAX_SECONDS: u64 = 600;
@@ -172,10 +171,10 @@ async fn answer(uri: Uri, stop: CancellationToken) -> Response {
 
 #[async_trait]
 impl Component for Pprof {
-    async fn start(&self, _host: &Host) -> Result<(), ComponentError> {
-        let endpoint = resolve_endpoint(&self.config.endpoint)
-            .await
-            .map_err(|e| ComponentError::new(format!("endpoint: {e}")))?;
+    async fn start(&self, host: &Host) -> Result<(), ComponentError> {
+        if self.serving().is_some() {
+            return Err(ComponentError::new("pprof is already started"));
+        }
         let whole_run = if self.config.save_to_file.is_empty() {
             None
         } else {
@@ -184,37 +183,36 @@ impl Component for Pprof {
                     .map_err(|e: ProfileError| ComponentError::new(format!("save_to_file: {e}")))?,
             )
         };
-        let mut serving = self.serving();
-        if serving.is_some() {
-            return Err(ComponentError::new("pprof is already started"));
-        }
-        let listener = self.settings.listen(endpoint).map_err(|e| {
-            ComponentError::with_source(format!("cannot listen on {}", self.config.endpoint), e)
-        })?;
-        let local = listener
-            .local_addr()
-            .map_err(|e| ComponentError::with_source("cannot read the bound address", e))?;
         let stop = CancellationToken::new();
         let stopping = stop.clone();
         let router = Router::new().fallback(move |uri: Uri| answer(uri, stopping.clone()));
-        let server = RunningServer::spawn(
-            "pprof",
-            listener.into(),
-            ServerOptions::http(),
-            TowerToHyperService::new(router),
-            self.settings.span().clone(),
-            |task| self.settings.spawn(task),
-        )
-        .map_err(|e| ComponentError::with_source("cannot serve", e))?;
-        self.settings.span().in_scope(|| {
-            tracing::info!(endpoint = %local, "pprof serving at http://{local}/debug/pprof/");
-        });
-        *serving = Some(Serving {
-            local,
-            server,
-            stop,
-            whole_run,
-        });
+        // Go's pprof takes only an endpoint (confignet's TCP address): the HTTP server
+        // block's defaults around it.
+        let (server, local) = HttpServerConfig::with_endpoint(&self.config.endpoint)
+            .serve(&self.settings, host, "pprof", router)
+            .await?;
+        let lost_race = {
+            let mut serving = self.serving();
+            if serving.is_some() {
+                Some(server)
+            } else {
+                self.settings.span().in_scope(|| {
+                    tracing::info!(endpoint = %local, "pprof serving at http://{local}/debug/pprof/");
+                });
+                *serving = Some(Serving {
+                    local,
+                    server,
+                    stop,
+                    whole_run,
+                });
+                None
+            }
+        };
+        if let Some(server) = lost_race {
+            // A concurrent start won: this server goes away again.
+            server.stop().await;
+            return Err(ComponentError::new("pprof is already started"));
+        }
         Ok(())
     }
 
