@@ -2,6 +2,7 @@
 //! single spans, metrics, data points or log records, or the whole request.
 
 use tributary_pipeline_core::pdata::data_point::DataPointRef;
+use tributary_pipeline_core::pdata::proto::common::v1::KeyValue;
 use tributary_pipeline_core::pdata::visit::HasAttributes;
 use tributary_pipeline_core::pdata::visit::layout::{Layout, ResourceEntry};
 use tributary_pipeline_core::pdata::{ClientMetadata, Logs, Metrics, Payload, SignalData, Traces};
@@ -56,6 +57,37 @@ where
     let mut answers = decisions.iter();
     retain(payload, &mut || !answers.next().copied().unwrap_or(false));
     Some(matched)
+}
+
+/// A record's own attributes and name, as a condition sees them.
+type RecordFields<Record> = fn(&Record) -> (&[KeyValue], Option<&str>);
+
+/// Record context (spans, log records, metrics): the records `condition` matches.
+/// `fields` gives a record's own attributes and name.
+fn take_records<R: Layout + Default>(
+    payload: &mut Payload<R>,
+    condition: &dyn Condition,
+    fields: RecordFields<R::Record>,
+) -> Result<Option<Payload<R>>, EvalError>
+where
+    Payload<R>: SignalData,
+{
+    let metadata = metadata(payload);
+    let decisions = decide(
+        condition,
+        payload.records().map(|(origin, record)| {
+            let (attributes, name) = fields(record);
+            Item {
+                attributes,
+                resource_attributes: origin.resource_attributes(),
+                name,
+                metadata,
+            }
+        }),
+    )?;
+    Ok(split(payload, decisions, |p, keep| {
+        p.retain_records(|_, _| keep());
+    }))
 }
 
 fn metadata<R: Layout>(payload: &Payload<R>) -> Option<&ClientMetadata> {
@@ -138,21 +170,9 @@ impl Routable for Traces {
     ) -> Result<Option<Self>, EvalError> {
         match context {
             Context::Request => take_request(self, condition),
-            Context::Span => {
-                let metadata = metadata(self);
-                let decisions = decide(
-                    condition,
-                    self.records().map(|(origin, span)| Item {
-                        attributes: span.attributes(),
-                        resource_attributes: origin.resource_attributes(),
-                        name: Some(&span.name),
-                        metadata,
-                    }),
-                )?;
-                Ok(split(self, decisions, |p, keep| {
-                    p.retain_records(|_, _| keep());
-                }))
-            }
+            Context::Span => take_records(self, condition, |span| {
+                (span.attributes(), Some(span.name.as_str()))
+            }),
             _ => take_resources(self, condition),
         }
     }
@@ -170,21 +190,7 @@ impl Routable for Logs {
     ) -> Result<Option<Self>, EvalError> {
         match context {
             Context::Request => take_request(self, condition),
-            Context::Log => {
-                let metadata = metadata(self);
-                let decisions = decide(
-                    condition,
-                    self.records().map(|(origin, record)| Item {
-                        attributes: record.attributes(),
-                        resource_attributes: origin.resource_attributes(),
-                        name: None,
-                        metadata,
-                    }),
-                )?;
-                Ok(split(self, decisions, |p, keep| {
-                    p.retain_records(|_, _| keep());
-                }))
-            }
+            Context::Log => take_records(self, condition, |record| (record.attributes(), None)),
             _ => take_resources(self, condition),
         }
     }
@@ -206,19 +212,7 @@ impl Routable for Metrics {
         match context {
             Context::Request => take_request(self, condition),
             Context::Metric => {
-                let metadata = metadata(self);
-                let decisions = decide(
-                    condition,
-                    self.records().map(|(origin, metric)| Item {
-                        attributes: &[],
-                        resource_attributes: origin.resource_attributes(),
-                        name: Some(&metric.name),
-                        metadata,
-                    }),
-                )?;
-                Ok(split(self, decisions, |p, keep| {
-                    p.retain_records(|_, _| keep());
-                }))
+                take_records(self, condition, |metric| (&[], Some(metric.name.as_str())))
             }
             Context::Datapoint => {
                 let metadata = metadata(self);
