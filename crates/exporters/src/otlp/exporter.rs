@@ -18,20 +18,27 @@ use super::connector::Connector;
 use super::status::encode_binary_metadata;
 use super::unary::{CallError, call, frame};
 use crate::client::{
-    ClientAuth, Compression, Compressor, OFFLOAD_THRESHOLD, run_cpu_bound, user_agent,
+    ClientAuth, Compression, Compressor, OFFLOAD_THRESHOLD, TlsClientConfig, run_cpu_bound,
+    user_agent,
 };
 use crate::otlp_signal::{OtlpSignal, PartialSuccessRecorder};
 
 /// One HTTP/2 connection to the backend, shared by the exporter's traces, metrics and logs
 /// instances (gRPC multiplexes them), opened on first use and re-opened after failures.
+///
+/// TLS files are read at start, as the Go Collector reads them in `ToClientConn`, so a
+/// configuration whose certificates exist only on the production host validates anywhere.
 pub(crate) struct GrpcConnection {
     endpoint: Endpoint,
-    connector: Connector,
+    host: String,
+    port: u16,
+    /// The TLS settings and the name to verify, when the endpoint uses TLS.
+    tls: Option<(TlsClientConfig, ServerName<'static>)>,
     channel: OnceLock<Channel>,
 }
 
 impl GrpcConnection {
-    /// Prepares the connection (reads TLS files, checks the endpoint); connects nothing.
+    /// Prepares the connection (checks the endpoint); reads and connects nothing.
     pub(crate) fn new(settings: &CreateSettings, config: &Config) -> Result<Self, CreateError> {
         let target = config
             .target()
@@ -68,10 +75,6 @@ impl GrpcConnection {
         }
 
         let tls = if target.tls {
-            let client = config
-                .tls
-                .rustls_config(&[b"h2"])
-                .map_err(|e| CreateError::with_source("tls", e))?;
             let name = config
                 .tls
                 .server_name_override()
@@ -79,25 +82,49 @@ impl GrpcConnection {
                 .to_string();
             let name = ServerName::try_from(name.clone())
                 .map_err(|_| CreateError::new(format!("invalid TLS server name {name:?}")))?;
-            Some((Arc::new(client), name))
+            Some((config.tls.clone(), name))
         } else {
             None
         };
         Ok(GrpcConnection {
             endpoint,
-            connector: Connector::new(target.host, target.port, tls),
+            host: target.host,
+            port: target.port,
+            tls,
             channel: OnceLock::new(),
         })
     }
 
-    /// The channel; created on first call, which must be inside a tokio runtime.
-    fn channel(&self) -> Channel {
+    /// Reads the TLS files (on a blocking thread) and makes the lazy channel, unless a
+    /// signal's start already did; connects nothing.
+    async fn start(&self) -> Result<(), ComponentError> {
+        if self.channel.get().is_some() {
+            return Ok(());
+        }
+        let tls = match self.tls.clone() {
+            Some((settings, name)) => {
+                let client = tokio::task::spawn_blocking(move || settings.rustls_config(&[b"h2"]))
+                    .await
+                    .map_err(|e| ComponentError::with_source("reading the TLS settings", e))?
+                    .map_err(|e| ComponentError::with_source("tls", e))?;
+                Some((Arc::new(client), name))
+            }
+            None => None,
+        };
+        let connector = Connector::new(self.host.clone(), self.port, tls);
+        // Two signals starting at once may both make one; either is the same channel.
+        let _ = self
+            .channel
+            .set(self.endpoint.connect_with_connector_lazy(connector));
+        Ok(())
+    }
+
+    /// The channel, once started.
+    fn channel(&self) -> Result<Channel, ConsumeError> {
         self.channel
-            .get_or_init(|| {
-                self.endpoint
-                    .connect_with_connector_lazy(self.connector.clone())
-            })
-            .clone()
+            .get()
+            .cloned()
+            .ok_or_else(|| ConsumeError::permanent("the exporter was not started"))
     }
 }
 
@@ -174,8 +201,7 @@ impl<T: OtlpSignal> Export<T> for GrpcExporter<T> {
     async fn start(&self, host: &Host) -> Result<(), ComponentError> {
         self.auth.start(host)?;
         // Lazy: a backend that is down at start is not an error; exports retry.
-        self.connection.channel();
-        Ok(())
+        self.connection.start().await
     }
 
     async fn export(&self, data: T) -> Result<(), ConsumeError> {
@@ -192,7 +218,7 @@ impl<T: OtlpSignal> Export<T> for GrpcExporter<T> {
             .map_err(|e| ConsumeError::retryable(format!("preparing the request: {e}")))?
             .map_err(|e| ConsumeError::permanent(format!("framing the request: {e}")))?;
 
-        match call(self.connection.channel(), T::GRPC_PATH, headers, frame).await {
+        match call(self.connection.channel()?, T::GRPC_PATH, headers, frame).await {
             Ok(message) => {
                 let partial =
                     message.and_then(|bytes| {

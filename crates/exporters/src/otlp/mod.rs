@@ -53,6 +53,10 @@
 //!   CPU-seconds per million spans; gzip at level 6, tonic's fixed level and grpc-go's
 //!   default, 5.9, for bodies about a fifth smaller.
 //!   Batches of 64 KiB or more are compressed on a blocking thread.
+//! * **TLS files are read at start**, not when the configuration is validated (as Go
+//!   reads them in its client constructor), so `validate` accepts a configuration whose
+//!   certificates exist only on the host that runs it; a missing or unreadable file
+//!   fails the exporter's start with an error naming the file.
 //! * **Lazy connection.** Nothing connects at start, so a backend that is down does not
 //!   stop the collector from starting; exports fail with a retryable error until it is up.
 //!   The traces, metrics and logs instances of one exporter share one HTTP/2 connection.

@@ -557,14 +557,19 @@ async fn mutual_tls_presents_the_client_certificate() {
     assert_eq!(backend.take().len(), 1);
 }
 
-#[test]
-fn tls_files_are_read_at_creation() {
+#[tokio::test]
+async fn tls_files_are_read_at_start_not_at_creation() {
     let config: Config =
         load("endpoint: localhost:4317\ntls:\n  ca_file: /nonexistent/ca.pem\n").unwrap();
     let settings = settings::<Traces>("otlp");
-    let error = GrpcConnection::new(&settings, &config)
-        .err()
-        .expect("a missing CA file fails creation");
+    let connection = Arc::new(
+        GrpcConnection::new(&settings, &config).expect("creation reads no file (as Go's)"),
+    );
+    let exporter = GrpcExporter::<Traces>::new(&settings, &config, connection).unwrap();
+    let error = exporter
+        .start(&Host::default())
+        .await
+        .expect_err("a missing CA file fails start");
     assert!(error.to_string().contains("/nonexistent/ca.pem"), "{error}");
 }
 

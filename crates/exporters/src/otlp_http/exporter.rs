@@ -1,6 +1,7 @@
 //! Sending one batch as an OTLP/HTTP request.
 
 use std::marker::PhantomData;
+use std::sync::{Arc, OnceLock};
 use std::time::Duration;
 
 use async_trait::async_trait;
@@ -73,7 +74,7 @@ impl BodyFormat {
 
 /// Exports one signal's batches to its OTLP/HTTP URL.
 pub(crate) struct HttpExporter<T> {
-    client: reqwest::Client,
+    client: Arc<SharedClient>,
     /// Its userinfo becomes basic authentication (reqwest moves it to a header); messages
     /// and logs show the URL redacted.
     url: SecretUrl,
@@ -88,7 +89,7 @@ impl<T: OtlpSignal> HttpExporter<T> {
     pub(crate) fn new(
         settings: &CreateSettings,
         config: &Config,
-        client: reqwest::Client,
+        client: Arc<SharedClient>,
     ) -> Result<Self, CreateError> {
         let url = config
             .signal_url(T::SIGNAL)
@@ -108,19 +109,70 @@ impl<T: OtlpSignal> HttpExporter<T> {
     }
 }
 
-/// The HTTP client shared by an exporter's signals: pooled connections, TLS, default
-/// headers, user agent.
-pub(crate) fn client(
-    settings: &CreateSettings,
-    config: &Config,
-) -> Result<reqwest::Client, CreateError> {
+/// The HTTP client of one exporter, shared by its signals (one connection pool), built
+/// at start: TLS files are read then, as the Go Collector reads them in `ToClient`, so a
+/// configuration whose certificates exist only on the production host validates anywhere.
+pub(crate) struct SharedClient {
+    config: Config,
+    user_agent: String,
+    client: OnceLock<reqwest::Client>,
+}
+
+impl SharedClient {
+    /// The settings of the client; builds nothing.
+    pub(crate) fn new(settings: &CreateSettings, config: &Config) -> Self {
+        SharedClient {
+            config: config.clone(),
+            user_agent: user_agent(settings.build_info()),
+            client: OnceLock::new(),
+        }
+    }
+
+    /// A client built at once, as `start` builds it (tests export without a host).
+    #[cfg(test)]
+    pub(crate) fn started(
+        settings: &CreateSettings,
+        config: &Config,
+    ) -> Result<Arc<Self>, ComponentError> {
+        let shared = SharedClient::new(settings, config);
+        let _ = shared
+            .client
+            .set(client(config, shared.user_agent.clone())?);
+        Ok(Arc::new(shared))
+    }
+
+    /// Builds the client unless a signal's start already did: reads the TLS files, on a
+    /// blocking thread.
+    pub(crate) async fn start(&self) -> Result<(), ComponentError> {
+        if self.client.get().is_some() {
+            return Ok(());
+        }
+        let (config, user_agent) = (self.config.clone(), self.user_agent.clone());
+        let client = tokio::task::spawn_blocking(move || client(&config, user_agent))
+            .await
+            .map_err(|e| ComponentError::with_source("building the HTTP client", e))??;
+        // Two signals starting at once may both build one; either is the same client.
+        let _ = self.client.set(client);
+        Ok(())
+    }
+
+    /// The client, once started.
+    fn get(&self) -> Result<&reqwest::Client, ConsumeError> {
+        self.client
+            .get()
+            .ok_or_else(|| ConsumeError::permanent("the exporter was not started"))
+    }
+}
+
+/// Builds the HTTP client: pooled connections, TLS, default headers, user agent.
+fn client(config: &Config, user_agent: String) -> Result<reqwest::Client, ComponentError> {
     let tls = config
         .tls
         .rustls_config(&[b"h2", b"http/1.1"])
-        .map_err(|e| CreateError::with_source("tls", e))?;
+        .map_err(|e| ComponentError::with_source("tls", e))?;
     let mut builder = reqwest::Client::builder()
         .tls_backend_preconfigured(tls)
-        .user_agent(user_agent(settings.build_info()))
+        .user_agent(user_agent)
         .default_headers(config.headers.to_header_map())
         .pool_idle_timeout(config.idle_conn_timeout.unwrap_or(Duration::from_secs(90)))
         .cookie_store(config.cookies.enabled);
@@ -144,7 +196,7 @@ pub(crate) fn client(
     if !config.proxy_url.is_empty() {
         // reqwest's error would quote the URL, credentials and all.
         let proxy = reqwest::Proxy::all(config.proxy_url.expose()).map_err(|e| {
-            CreateError::with_source(
+            ComponentError::with_source(
                 format!("proxy_url \"{}\"", config.proxy_url),
                 e.without_url(),
             )
@@ -153,7 +205,7 @@ pub(crate) fn client(
     }
     builder
         .build()
-        .map_err(|e| CreateError::with_source("building the HTTP client", e))
+        .map_err(|e| ComponentError::with_source("building the HTTP client", e))
 }
 
 /// Reads at most [`MAX_BODY`] bytes of a response body; a body that breaks off is what
@@ -175,7 +227,8 @@ async fn read_body(mut response: reqwest::Response) -> Vec<u8> {
 #[async_trait]
 impl<T: OtlpSignal + JsonData> Export<T> for HttpExporter<T> {
     async fn start(&self, host: &Host) -> Result<(), ComponentError> {
-        self.auth.start(host)
+        self.auth.start(host)?;
+        self.client.start().await
     }
 
     async fn export(&self, data: T) -> Result<(), ConsumeError> {
@@ -200,6 +253,7 @@ impl<T: OtlpSignal + JsonData> Export<T> for HttpExporter<T> {
         }
         let response = self
             .client
+            .get()?
             .post(self.url.expose())
             .headers(headers)
             .body(body)

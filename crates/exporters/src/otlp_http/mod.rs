@@ -58,6 +58,10 @@
 //!   `otelcol_exporter_partial_success_rejected_<items>{exporter}`; the batch counts as
 //!   sent. An unreadable 2xx body is logged and the export still succeeds (the Go exporter
 //!   fails it, which makes the retry re-send data the backend already accepted).
+//! * **TLS files are read at start**, not when the configuration is validated (as Go
+//!   reads them in its client constructor), so `validate` accepts a configuration whose
+//!   certificates exist only on the host that runs it; a missing or unreadable file
+//!   fails the exporter's start with an error naming the file.
 //! * The traces, metrics and logs instances of one exporter share one connection pool.
 //!
 //! # Differences from the Go Collector

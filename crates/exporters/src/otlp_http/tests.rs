@@ -21,7 +21,7 @@ use tributary_pipeline_core::pdata::proto::collector::trace::v1::{
 use tributary_pipeline_core::pdata::{Logs, Metrics, Signal, Traces};
 
 use super::config::{Config, Encoding};
-use super::exporter::{HttpExporter, client};
+use super::exporter::{HttpExporter, SharedClient};
 use tributary_pipeline_core::pdata::otlp_json::JsonData;
 use tributary_pipeline_core::pdata::rpc;
 
@@ -134,7 +134,7 @@ fn exporter<T: OtlpSignal + JsonData>(
         .replace("{port}", &server.addr.port().to_string());
     let config: Config = load(&yaml).expect("valid config");
     let settings = settings::<T>("otlp_http/test");
-    let client = client(&settings, &config).expect("client");
+    let client = SharedClient::started(&settings, &config).expect("client");
     let exporter = HttpExporter::new(&settings, &config, client).expect("exporter");
     (exporter, settings)
 }
@@ -184,9 +184,12 @@ async fn url_credentials_are_sent_as_basic_auth_and_never_shown() {
     let closed = closed_port().await;
     let config: Config = load(&format!("endpoint: http://user:PASS@{closed}\n")).unwrap();
     let settings = settings::<Traces>("otlp_http/test");
-    let exporter =
-        HttpExporter::<Traces>::new(&settings, &config, client(&settings, &config).unwrap())
-            .unwrap();
+    let exporter = HttpExporter::<Traces>::new(
+        &settings,
+        &config,
+        SharedClient::started(&settings, &config).unwrap(),
+    )
+    .unwrap();
     let error = exporter.export(fixtures::traces(1)).await.unwrap_err();
     assert_eq!(error.kind(), ErrorKind::Retryable, "{error}");
     assert!(!error.to_string().contains("PASS"), "{error}");
@@ -503,9 +506,12 @@ async fn an_unreachable_backend_is_retryable() {
     let addr = closed_port().await;
     let config: Config = load(&format!("endpoint: http://{addr}\n")).unwrap();
     let settings = settings::<Traces>("otlp_http");
-    let exporter =
-        HttpExporter::<Traces>::new(&settings, &config, client(&settings, &config).unwrap())
-            .unwrap();
+    let exporter = HttpExporter::<Traces>::new(
+        &settings,
+        &config,
+        SharedClient::started(&settings, &config).unwrap(),
+    )
+    .unwrap();
     let error = exporter.export(fixtures::traces(1)).await.unwrap_err();
     assert_eq!(error.kind(), ErrorKind::Retryable, "{error}");
     assert!(error.message().contains(&addr.to_string()), "{error}");
@@ -791,4 +797,19 @@ async fn an_absurd_retry_after_loses_neither_workers_nor_data() {
     )
     .await;
     exporter.shutdown().await.unwrap();
+}
+
+#[tokio::test]
+async fn tls_files_are_read_at_start_not_at_creation() {
+    let config: Config =
+        load("endpoint: https://localhost:4318\ntls:\n  ca_file: /nonexistent/ca.pem\n").unwrap();
+    let settings = settings::<Traces>("otlp_http");
+    let client = Arc::new(SharedClient::new(&settings, &config));
+    let exporter = HttpExporter::<Traces>::new(&settings, &config, client)
+        .expect("creation reads no file (as Go's)");
+    let error = exporter
+        .start(&Host::default())
+        .await
+        .expect_err("a missing CA file fails start");
+    assert!(error.to_string().contains("/nonexistent/ca.pem"), "{error}");
 }
