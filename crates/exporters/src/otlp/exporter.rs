@@ -47,10 +47,10 @@ impl GrpcConnection {
         // the origin sets the :scheme and :authority the server sees.
         let authority = target.authority();
         let scheme = if target.tls { "https" } else { "http" };
-        let origin_authority = if config.authority.is_empty() {
+        let origin_authority = if config.client.authority.is_empty() {
             authority.clone()
         } else {
-            config.authority.clone()
+            config.client.authority.clone()
         };
         let origin = format!("{scheme}://{origin_authority}")
             .parse()
@@ -62,10 +62,10 @@ impl GrpcConnection {
             .origin(origin)
             .user_agent(user_agent(settings.build_info()))
             .map_err(|e| CreateError::with_source("invalid user agent", e))?;
-        if !config.helper.timeout.is_zero() {
-            endpoint = endpoint.connect_timeout(config.helper.timeout);
+        if let Some(timeout) = config.client.dialer.connect_timeout(config.helper.timeout) {
+            endpoint = endpoint.connect_timeout(timeout);
         }
-        if let Some(keepalive) = &config.keepalive
+        if let Some(keepalive) = &config.client.keepalive
             && !keepalive.time.is_zero()
         {
             endpoint = endpoint
@@ -76,13 +76,14 @@ impl GrpcConnection {
 
         let tls = if target.tls {
             let name = config
+                .client
                 .tls
                 .server_name_override()
                 .unwrap_or(&target.host)
                 .to_string();
             let name = ServerName::try_from(name.clone())
                 .map_err(|_| CreateError::new(format!("invalid TLS server name {name:?}")))?;
-            Some((config.tls.clone(), name))
+            Some((config.client.tls.clone(), name))
         } else {
             None
         };
@@ -158,7 +159,7 @@ impl<T: OtlpSignal> GrpcExporter<T> {
         connection: Arc<GrpcConnection>,
     ) -> Result<Self, CreateError> {
         let mut headers = HeaderMap::new();
-        for (name, value) in config.headers.iter() {
+        for (name, value) in config.client.headers.iter() {
             let name = HeaderName::from_bytes(name.to_ascii_lowercase().as_bytes())
                 .map_err(|_| CreateError::new(format!("invalid header name {name:?}")))?;
             // Binary metadata goes base64-encoded, as grpc-go sends string metadata.
@@ -174,10 +175,11 @@ impl<T: OtlpSignal> GrpcExporter<T> {
         }
         headers.insert(CONTENT_TYPE, HeaderValue::from_static("application/grpc"));
         headers.insert(TE, HeaderValue::from_static("trailers"));
-        if config.compression != Compression::None {
+        let compression = config.compression();
+        if compression != Compression::None {
             headers.insert(
                 "grpc-encoding",
-                HeaderValue::from_static(config.compression.as_str()),
+                HeaderValue::from_static(compression.as_str()),
             );
         }
         if !config.helper.timeout.is_zero() {
@@ -187,8 +189,8 @@ impl<T: OtlpSignal> GrpcExporter<T> {
             connection,
             headers,
             // snappy in the framing format, as Go's gRPC snappy codec expects it.
-            compressor: Compressor::new(config.compression, &config.compression_params).for_grpc(),
-            auth: ClientAuth::new(config.auth.as_ref()),
+            compressor: Compressor::new(compression, &config.client.compression_params).for_grpc(),
+            auth: ClientAuth::new(config.client.auth.as_ref()),
             partial_success: PartialSuccessRecorder::new::<T>(settings),
             span: settings.span().clone(),
             signal: PhantomData,

@@ -699,12 +699,12 @@ async fn delivers_all_signals_to_tonics_otlp_services_through_the_factory() {
 #[test]
 fn defaults_follow_the_go_exporter() {
     let config = Config::default();
-    assert_eq!(config.compression, crate::client::Compression::Gzip);
+    assert_eq!(config.compression(), crate::client::Compression::Gzip);
     assert_eq!(config.helper.timeout, Duration::from_secs(5));
     assert!(config.helper.retry_on_failure.enabled);
     assert!(config.helper.sending_queue.enabled);
     assert_eq!(config.helper.sending_queue.queue_size, 1000);
-    assert_eq!(config.keepalive, None);
+    assert_eq!(config.client.keepalive, None);
 }
 
 #[test]
@@ -763,13 +763,14 @@ write_buffer_size: 524288
     );
     assert_eq!(
         config
+            .client
             .headers
             .iter()
             .map(|(name, value)| (name, value.expose()))
             .collect::<Vec<_>>(),
         [("another", "somevalue"), ("header1", "234")]
     );
-    let keepalive = config.keepalive.clone().unwrap();
+    let keepalive = config.client.keepalive.clone().unwrap();
     assert_eq!(keepalive.time, Duration::from_secs(20));
     assert!(keepalive.permit_without_stream);
     let target = config.target().unwrap();

@@ -2,7 +2,6 @@
 
 use std::marker::PhantomData;
 use std::sync::{Arc, OnceLock};
-use std::time::Duration;
 
 use async_trait::async_trait;
 use bytes::Bytes;
@@ -99,9 +98,12 @@ impl<T: OtlpSignal> HttpExporter<T> {
             url,
             format: BodyFormat {
                 encoding: config.encoding,
-                compressor: Compressor::new(config.compression, &config.compression_params),
+                compressor: Compressor::new(
+                    config.compression(),
+                    &config.client.compression_params,
+                ),
             },
-            auth: ClientAuth::new(config.auth.as_ref()),
+            auth: ClientAuth::new(config.client.auth.as_ref()),
             partial_success: PartialSuccessRecorder::new::<T>(settings),
             span: settings.span().clone(),
             signal: PhantomData,
@@ -166,38 +168,34 @@ impl SharedClient {
 
 /// Builds the HTTP client: pooled connections, TLS, default headers, user agent.
 fn client(config: &Config, user_agent: String) -> Result<reqwest::Client, ComponentError> {
-    let tls = config
+    let settings = &config.client;
+    let tls = settings
         .tls
-        .rustls_config(&[b"h2", b"http/1.1"])
+        .rustls_config(settings.alpn())
         .map_err(|e| ComponentError::with_source("tls", e))?;
     let mut builder = reqwest::Client::builder()
         .tls_backend_preconfigured(tls)
         .user_agent(user_agent)
-        .default_headers(config.headers.to_header_map())
-        .pool_idle_timeout(config.idle_conn_timeout.unwrap_or(Duration::from_secs(90)))
-        .cookie_store(config.cookies.enabled);
-    if !config.helper.timeout.is_zero() {
-        builder = builder.connect_timeout(config.helper.timeout);
+        .default_headers(settings.headers.to_header_map())
+        .pool_idle_timeout(settings.idle_timeout())
+        .pool_max_idle_per_host(settings.idle_per_host())
+        .cookie_store(settings.cookies.enabled);
+    if !settings.force_attempt_http2 {
+        builder = builder.http1_only();
     }
-    if config.disable_keep_alives {
-        builder = builder.pool_max_idle_per_host(0);
-    } else if let Some(max) = config.max_idle_conns_per_host {
-        builder = builder.pool_max_idle_per_host(max);
+    if let Some(timeout) = settings.dialer.connect_timeout(config.timeout()) {
+        builder = builder.connect_timeout(timeout);
     }
-    if !config.http2_read_idle_timeout.is_zero() {
-        builder = builder.http2_keep_alive_interval(config.http2_read_idle_timeout);
-        let ping_timeout = if config.http2_ping_timeout.is_zero() {
-            Duration::from_secs(15)
-        } else {
-            config.http2_ping_timeout
-        };
-        builder = builder.http2_keep_alive_timeout(ping_timeout);
+    if let Some((interval, timeout)) = settings.http2_pings() {
+        builder = builder
+            .http2_keep_alive_interval(interval)
+            .http2_keep_alive_timeout(timeout);
     }
-    if !config.proxy_url.is_empty() {
+    if !settings.proxy_url.is_empty() {
         // reqwest's error would quote the URL, credentials and all.
-        let proxy = reqwest::Proxy::all(config.proxy_url.expose()).map_err(|e| {
+        let proxy = reqwest::Proxy::all(settings.proxy_url.expose()).map_err(|e| {
             ComponentError::with_source(
-                format!("proxy_url \"{}\"", config.proxy_url),
+                format!("proxy_url \"{}\"", settings.proxy_url),
                 e.without_url(),
             )
         })?;

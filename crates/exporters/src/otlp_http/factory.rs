@@ -18,7 +18,7 @@ fn create<T: OtlpSignal + JsonData>(
 ) -> Result<Arc<dyn Exporter<T>>, CreateError> {
     let client = settings.shared(|| Ok::<_, CreateError>(SharedClient::new(settings, config)))?;
     let exporter = HttpExporter::<T>::new(settings, config, client)?;
-    exporterhelper::build(settings, &config.helper, exporter)
+    exporterhelper::build(settings, &config.helper(), exporter)
 }
 
 /// The `otlp_http` exporter's factory, to register on a collector builder.

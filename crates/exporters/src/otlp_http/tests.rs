@@ -625,10 +625,12 @@ fn a_signal_without_an_endpoint_cannot_be_created() {
 #[test]
 fn defaults_follow_the_go_exporter() {
     let config = Config::default();
-    assert_eq!(config.helper.timeout, Duration::from_secs(30));
+    assert_eq!(config.helper().timeout, Duration::from_secs(30));
     assert_eq!(config.encoding, Encoding::Proto);
-    assert_eq!(config.compression, crate::client::Compression::Gzip);
-    assert_eq!(config.write_buffer_size, 512 * 1024);
+    assert_eq!(config.compression(), crate::client::Compression::Gzip);
+    assert_eq!(config.client.idle_conn_timeout, Duration::from_secs(90));
+    assert_eq!(config.client.max_idle_conns, 100);
+    assert!(config.client.force_attempt_http2);
     assert!(config.helper.retry_on_failure.enabled);
     assert_eq!(config.helper.sending_queue.num_consumers, 10);
     assert_eq!(config.helper.sending_queue.queue_size, 1000);
@@ -638,7 +640,7 @@ fn defaults_follow_the_go_exporter() {
 #[test]
 fn a_timeout_left_out_stays_30s_when_other_helper_keys_are_set() {
     let config: Config = load("endpoint: http://h\nsending_queue: {queue_size: 10}\n").unwrap();
-    assert_eq!(config.helper.timeout, Duration::from_secs(30));
+    assert_eq!(config.helper().timeout, Duration::from_secs(30));
     assert_eq!(config.helper.sending_queue.queue_size, 10);
     assert!(config.helper.retry_on_failure.enabled);
 }
@@ -703,7 +705,7 @@ profiles_endpoint: "https://custom.profiles.endpoint:8080/v1development/profiles
 "#,
     )
     .unwrap();
-    assert_eq!(config.helper.timeout, Duration::from_secs(10));
+    assert_eq!(config.helper().timeout, Duration::from_secs(10));
     assert_eq!(config.helper.sending_queue.queue_size, 10);
     assert_eq!(
         config.signal_url(Signal::Metrics).unwrap().expose(),
