@@ -943,3 +943,23 @@ async fn an_absurd_retry_info_loses_neither_workers_nor_data() {
     .await;
     exporter.shutdown().await.unwrap();
 }
+
+#[test]
+fn the_grpc_client_blocks_keys_dialer_and_refusals() {
+    let config: Config = load(
+        "endpoint: h:4317\ndialer: {timeout: 2s}\nwait_for_ready: true\nread_buffer_size: 9\n",
+    )
+    .unwrap();
+    assert_eq!(config.client.dialer.timeout, Duration::from_secs(2));
+    assert_eq!(
+        config.helper.timeout,
+        Duration::from_secs(5),
+        "the helper keeps timeout"
+    );
+
+    let error = load::<Config>("endpoint: h:4317\nmiddlewares: [{id: limiter}]\n").unwrap_err();
+    assert_eq!(error.path(), "middlewares", "{error}");
+    assert!(error.to_string().contains("not supported"), "{error}");
+    let error = load::<Config>("endpoint: h:4317\ndialer: {timeot: 1s}\n").unwrap_err();
+    assert_eq!(error.path(), "dialer::timeot", "{error}");
+}

@@ -37,6 +37,7 @@ use crate::testing::{fixtures, load, settings};
 
 struct Received {
     path: String,
+    version: http::Version,
     headers: HeaderMap,
     /// The body after undoing `Content-Encoding`.
     body: Bytes,
@@ -86,6 +87,7 @@ impl Backend {
 
 async fn handle(
     State(backend): State<Arc<Backend>>,
+    version: http::Version,
     uri: Uri,
     headers: HeaderMap,
     body: Bytes,
@@ -102,6 +104,7 @@ async fn handle(
     };
     backend.received.lock().unwrap().push(Received {
         path: uri.path().to_string(),
+        version,
         headers,
         body,
     });
@@ -814,4 +817,51 @@ async fn tls_files_are_read_at_start_not_at_creation() {
         .await
         .expect_err("a missing CA file fails start");
     assert!(error.to_string().contains("/nonexistent/ca.pem"), "{error}");
+}
+
+#[tokio::test]
+async fn force_attempt_http2_decides_the_protocol_over_tls() {
+    let pki = TestPki::new();
+    let (backend, server) = backend(Some(pki.server_config(false))).await;
+    for (setting, expected) in [
+        ("", http::Version::HTTP_2),
+        ("force_attempt_http2: false\n", http::Version::HTTP_11),
+    ] {
+        let (exporter, _) = exporter::<Traces>(
+            &format!(
+                "endpoint: https://localhost:{{port}}\ntls: {{ca_file: {}}}\n{setting}",
+                pki.ca_file()
+            ),
+            &server,
+        );
+        exporter.export(fixtures::traces(1)).await.expect("export");
+        assert_eq!(backend.take()[0].version, expected, "{setting:?}");
+    }
+}
+
+#[test]
+fn client_keys_go_cannot_honour_here_are_refused_with_a_reason() {
+    let error = load::<Config>("endpoint: http://h\nmax_conns_per_host: 10\n").unwrap_err();
+    assert_eq!(error.path(), "max_conns_per_host", "{error}");
+    assert!(error.to_string().contains("num_consumers"), "{error}");
+
+    let error = load::<Config>("endpoint: http://h\nmiddlewares: [{id: limiter}]\n").unwrap_err();
+    assert_eq!(error.path(), "middlewares", "{error}");
+    assert!(error.to_string().contains("not supported"), "{error}");
+
+    let error = load::<Config>("endpoint: http://h\ndialer: {timeot: 1s}\n").unwrap_err();
+    assert_eq!(error.path(), "dialer::timeot", "{error}");
+}
+
+#[test]
+fn the_client_blocks_tuning_knobs_and_dialer_are_accepted() {
+    let config: Config = load(
+        "endpoint: http://h\ntimeout: 7s\ndialer: {timeout: 2s}\nmax_idle_conns: 10\n\
+         max_idle_conns_per_host: 4\nidle_conn_timeout: 0s\nread_buffer_size: 1\n",
+    )
+    .unwrap();
+    assert_eq!(config.client.dialer.timeout, Duration::from_secs(2));
+    assert_eq!(config.helper().timeout, Duration::from_secs(7));
+    assert_eq!(config.client.idle_per_host(), 4);
+    assert_eq!(config.client.idle_timeout(), None);
 }
