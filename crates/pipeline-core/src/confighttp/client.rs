@@ -218,3 +218,63 @@ pub fn check_http_url(key: &str, url: &SecretUrl) -> Result<(), ConfigError> {
         )),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::component::load_config;
+
+    #[derive(Debug, Default, Deserialize)]
+    #[serde(default, deny_unknown_fields)]
+    struct Exporter {
+        #[serde(rename = "client,squash")]
+        client: HttpClientConfig,
+    }
+    impl crate::component::ComponentConfig for Exporter {
+        fn validate(&self) -> Result<(), ConfigError> {
+            self.client.validate(Compression::Gzip)
+        }
+    }
+
+    #[test]
+    fn defaults_are_gos() {
+        let client = HttpClientConfig::default();
+        assert_eq!(client.max_idle_conns, 100);
+        assert_eq!(client.idle_timeout(), Some(Duration::from_secs(90)));
+        assert_eq!(client.idle_per_host(), DEFAULT_MAX_IDLE_CONNS_PER_HOST);
+        assert!(client.force_attempt_http2);
+        assert_eq!(client.http2_pings(), None);
+        assert_eq!(client.compression_or(Compression::Gzip), Compression::Gzip);
+    }
+
+    #[test]
+    fn keys_decode_and_shape_the_client() {
+        let exporter: Exporter = load_config(
+            "endpoint: https://h\ncompression: zstd\ndisable_keep_alives: true\n\
+             http2_read_idle_timeout: 10s\nforce_attempt_http2: false\ndialer: {timeout: 3s}\n",
+        )
+        .unwrap();
+        let client = exporter.client;
+        assert_eq!(client.compression_or(Compression::Gzip), Compression::Zstd);
+        assert_eq!(client.idle_per_host(), 0);
+        assert_eq!(
+            client.http2_pings(),
+            Some((Duration::from_secs(10), DEFAULT_HTTP2_PING_TIMEOUT))
+        );
+        assert_eq!(client.alpn(), &[b"http/1.1".as_slice()]);
+        assert_eq!(
+            client.dialer.connect_timeout(Duration::from_secs(30)),
+            Some(Duration::from_secs(3))
+        );
+    }
+
+    #[test]
+    fn refusals_name_the_key_and_say_why() {
+        let error = load_config::<Exporter>("proxy_url: ftp://p\n").unwrap_err();
+        assert_eq!(error.path(), "proxy_url", "{error}");
+        let error = load_config::<Exporter>("middlewares: [{id: m}]\n").unwrap_err();
+        assert!(error.to_string().contains("not supported"), "{error}");
+        let error = load_config::<Exporter>("max_conns_per_host: 2\n").unwrap_err();
+        assert_eq!(error.path(), "max_conns_per_host", "{error}");
+    }
+}
