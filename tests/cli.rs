@@ -745,3 +745,43 @@ fn a_set_without_an_equal_sign_is_refused() {
     run.expect_failure();
     assert!(run.stderr.contains("missing equal sign"), "{}", run.stderr);
 }
+
+/// Certificates that exist only on the production host: `validate` accepts the
+/// configuration (as Go's does, reading TLS files when the exporter starts), and running
+/// it fails at start with an error naming the missing file.
+#[test]
+fn tls_files_are_read_when_exporters_start_not_when_validated() {
+    let dir = temp_dir();
+    let metrics = free_port();
+    let config = format!(
+        r#"
+receivers:
+  otlp:
+    protocols:
+      grpc: {{ endpoint: "127.0.0.1:0" }}
+exporters:
+  otlp:
+    endpoint: backend.example.com:4317
+    tls: {{ ca_file: /nonexistent/certs/ca.pem }}
+  otlp_http:
+    endpoint: https://backend.example.com:4318
+    tls: {{ ca_file: /nonexistent/certs/ca.pem }}
+service:
+  telemetry:
+    metrics: {{ address: "127.0.0.1:{metrics}" }}
+  pipelines:
+    traces: {{ receivers: [otlp], exporters: [otlp, otlp_http] }}
+"#
+    );
+    std::fs::write(dir.path().join("prod.yaml"), config).unwrap();
+    let run = gateway_in(dir.path(), &["validate", "--config", "prod.yaml"], &[]);
+    run.expect_code(0);
+
+    let run = gateway_in(dir.path(), &["--config", "prod.yaml"], &[]);
+    run.expect_failure();
+    assert!(
+        run.stderr.contains("/nonexistent/certs/ca.pem"),
+        "{}",
+        run.stderr
+    );
+}

@@ -19,8 +19,9 @@
 //! | [`exporterhelper`] | queue → batch → retry → timeout around an exporter's `export` |
 //! | [`configauth`] | `auth: {authenticator: <id>}`: server and client authenticators offered by extensions |
 //! | [`configcompression`] | compressed bodies: bounded decompression for servers, `compression` for clients |
-//! | [`configgrpc`] | the gRPC server block: endpoint, TLS, keepalive, limits |
-//! | [`confighttp`] | the HTTP server block: endpoint, TLS, CORS, auth, limits, timeouts |
+//! | [`configgrpc`] | the gRPC server and client blocks: endpoint, TLS, keepalive, limits, headers |
+//! | [`confighttp`] | the HTTP server and client blocks: endpoint, TLS, CORS, auth, limits, timeouts, headers, connection pool |
+//! | [`confignet`] | `dialer`: how clients open connections |
 //! | [`configtls`] | TLS for servers (mutual TLS, certificate reload) and clients |
 //! | [`extensions`] | the extensions the framework provides (health check, file storage, authenticators) |
 //! | [`graph`] | pipelines built from `service::pipelines`, joined by connectors |
@@ -405,6 +406,7 @@ pub mod configauth;
 pub mod configcompression;
 pub mod configgrpc;
 pub mod confighttp;
+pub mod confignet;
 pub mod configtls;
 pub mod consumer;
 pub mod exporterhelper;

@@ -6,14 +6,13 @@
 
 mod auth;
 mod compression;
-mod headers;
 
 pub(crate) use auth::ClientAuth;
 #[cfg(feature = "otlp")]
 pub(crate) use compression::decompress;
 pub use compression::{Compression, CompressionParams};
 pub(crate) use compression::{Compressor, OFFLOAD_THRESHOLD, run_cpu_bound};
-pub use headers::Headers;
+pub use tributary_pipeline_core::confighttp::Headers;
 pub use tributary_pipeline_core::configtls::{TlsClientConfig, TlsError, TlsVersion};
 
 pub(crate) fn user_agent(build: &tributary_pipeline_core::component::BuildInfo) -> String {

@@ -1,98 +1,43 @@
 //! The `otlp` exporter's configuration.
 
-use std::time::Duration;
-
 use serde::Deserialize;
-use tributary_pipeline_core::component::{
-    ComponentConfig, ConfigError, SecretUrl, redact_userinfo,
-};
-use tributary_pipeline_core::configauth::AuthConfig;
+use tributary_pipeline_core::component::{ComponentConfig, ConfigError, redact_userinfo};
+use tributary_pipeline_core::configgrpc::GrpcClientConfig;
 use tributary_pipeline_core::exporterhelper::ExporterHelperConfig;
 
-use crate::client::{Compression, CompressionParams, Headers, TlsClientConfig};
+use crate::client::Compression;
 
 /// `keepalive`: HTTP/2 pings that detect a dead connection while idle or waiting; present
 /// (`keepalive: {}` at least) turns them on.
-#[derive(Clone, Debug, PartialEq, Deserialize)]
-#[serde(default, deny_unknown_fields)]
-pub struct KeepaliveConfig {
-    /// Ping after this long without activity (10s); 0 sends no pings.
-    #[serde(with = "tributary_confmap::duration")]
-    pub time: Duration,
-    /// Close the connection if a ping is not answered within this (10s).
-    #[serde(with = "tributary_confmap::duration")]
-    pub timeout: Duration,
-    /// Ping even when no request is in flight.
-    pub permit_without_stream: bool,
-}
+pub use tributary_pipeline_core::configgrpc::ClientKeepaliveConfig as KeepaliveConfig;
 
-impl Default for KeepaliveConfig {
-    fn default() -> Self {
-        KeepaliveConfig {
-            time: Duration::from_secs(10),
-            timeout: Duration::from_secs(10),
-            permit_without_stream: false,
-        }
-    }
-}
+/// The compression used when `compression` is left out, as the Go exporter's.
+pub(crate) const DEFAULT_COMPRESSION: Compression = Compression::Gzip;
 
 /// The `otlp` exporter's configuration: the Go Collector's `otlp` exporter keys
 /// (`configgrpc.ClientConfig` plus the exporter helper's).
-#[derive(Clone, Debug, PartialEq, Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct Config {
-    /// `host:port`, or a URL: `http://host:port` connects in plaintext, `https://` with
-    /// TLS; `dns:///host:port` is accepted as in gRPC. Without a scheme, TLS is used unless
+    /// The gRPC client block: `endpoint`, `tls`, `compression` (gzip when left out),
+    /// `headers`, `auth`, `keepalive`, `dialer` and the rest. `endpoint` is `host:port`,
+    /// or a URL: `http://host:port` connects in plaintext, `https://` with TLS;
+    /// `dns:///host:port` is accepted as in gRPC. Without a scheme, TLS is used unless
     /// `tls::insecure` is set. A missing port means 443. Credentials go in `headers`:
     /// userinfo (`user:password@`) is refused, and never shown.
-    pub endpoint: SecretUrl,
-    /// `gzip` (default), `zstd` or `none`.
-    pub compression: Compression,
-    /// Compression tuning (`level`).
-    pub compression_params: CompressionParams,
-    /// TLS settings.
-    pub tls: TlsClientConfig,
-    /// gRPC metadata sent with every request.
-    pub headers: Headers,
-    /// The client authenticator extension setting each request's credentials.
-    pub auth: Option<AuthConfig>,
-    /// HTTP/2 keepalive pings.
-    pub keepalive: Option<KeepaliveConfig>,
-    /// The `:authority` to send instead of the endpoint's.
-    pub authority: String,
-    /// `pick_first` or `round_robin`; accepted for compatibility (see the module docs).
-    pub balancer_name: String,
-    /// Accepted for compatibility; HTTP/2 flow control sizes the buffers.
-    pub read_buffer_size: usize,
-    /// Accepted for compatibility; HTTP/2 flow control sizes the buffers.
-    pub write_buffer_size: usize,
-    /// Accepted for compatibility: a request fails fast (and is retried by
-    /// `retry_on_failure`) while the backend is unreachable.
-    pub wait_for_ready: bool,
+    #[serde(rename = "client,squash")]
+    pub client: GrpcClientConfig,
     /// `timeout`, `retry_on_failure` and `sending_queue`, with the exporter helper's
-    /// defaults; `timeout` also bounds connecting and is sent to the server as
-    /// `grpc-timeout`.
+    /// defaults; `timeout` also bounds connecting (unless `dialer::timeout` is set) and
+    /// is sent to the server as `grpc-timeout`.
     #[serde(rename = "helper,squash")]
     pub helper: ExporterHelperConfig,
 }
 
-impl Default for Config {
-    fn default() -> Self {
-        Config {
-            endpoint: SecretUrl::default(),
-            compression: Compression::Gzip,
-            compression_params: CompressionParams::default(),
-            tls: TlsClientConfig::default(),
-            headers: Headers::default(),
-            auth: None,
-            keepalive: None,
-            authority: String::new(),
-            balancer_name: String::new(),
-            read_buffer_size: 0,
-            write_buffer_size: 0,
-            wait_for_ready: false,
-            helper: ExporterHelperConfig::default(),
-        }
+impl Config {
+    /// The compression used: `compression`, gzip when left out.
+    pub fn compression(&self) -> Compression {
+        self.client.compression_or(DEFAULT_COMPRESSION)
     }
 }
 
@@ -118,14 +63,14 @@ impl Target {
 impl Config {
     /// Parses `endpoint` into where to connect and whether to use TLS.
     pub(crate) fn target(&self) -> Result<Target, ConfigError> {
-        let endpoint = self.endpoint.expose().trim();
+        let endpoint = self.client.endpoint.expose().trim();
         if endpoint.is_empty() {
             return Err(ConfigError::at(
                 "endpoint",
                 "requires a non-empty endpoint (host:port)",
             ));
         }
-        if self.endpoint.has_userinfo() {
+        if self.client.endpoint.has_userinfo() {
             return Err(ConfigError::at(
                 "endpoint",
                 "gRPC endpoints cannot carry credentials (user:password@); send them in headers",
@@ -169,7 +114,7 @@ impl Config {
         Ok(Target {
             host,
             port: port.unwrap_or(443),
-            tls: scheme_tls.unwrap_or(!self.tls.insecure),
+            tls: scheme_tls.unwrap_or(!self.client.tls.insecure),
         })
     }
 }
@@ -208,29 +153,7 @@ fn split_host_port(text: &str) -> Result<(String, Option<u16>), String> {
 impl ComponentConfig for Config {
     fn validate(&self) -> Result<(), ConfigError> {
         self.target()?;
-        self.compression_params
-            .validate(self.compression)
-            .map_err(|e| e.within("compression_params"))?;
-        self.tls.validate().map_err(|e| e.within("tls"))?;
-        self.headers.validate().map_err(|e| e.within("headers"))?;
-        if let Some(auth) = &self.auth {
-            auth.validate().map_err(|e| e.within("auth"))?;
-        }
-        if !matches!(
-            self.balancer_name.as_str(),
-            "" | "pick_first" | "round_robin"
-        ) {
-            return Err(ConfigError::at(
-                "balancer_name",
-                format!(
-                    "unknown balancer {:?}: use pick_first or round_robin",
-                    self.balancer_name
-                ),
-            ));
-        }
-        if !self.authority.is_empty() && self.authority.parse::<http::uri::Authority>().is_err() {
-            return Err(ConfigError::at("authority", "must be host[:port]"));
-        }
+        self.client.validate(DEFAULT_COMPRESSION)?;
         self.helper.validate()
     }
 }

@@ -18,20 +18,27 @@ use super::connector::Connector;
 use super::status::encode_binary_metadata;
 use super::unary::{CallError, call, frame};
 use crate::client::{
-    ClientAuth, Compression, Compressor, OFFLOAD_THRESHOLD, run_cpu_bound, user_agent,
+    ClientAuth, Compression, Compressor, OFFLOAD_THRESHOLD, TlsClientConfig, run_cpu_bound,
+    user_agent,
 };
 use crate::otlp_signal::{OtlpSignal, PartialSuccessRecorder};
 
 /// One HTTP/2 connection to the backend, shared by the exporter's traces, metrics and logs
 /// instances (gRPC multiplexes them), opened on first use and re-opened after failures.
+///
+/// TLS files are read at start, as the Go Collector reads them in `ToClientConn`, so a
+/// configuration whose certificates exist only on the production host validates anywhere.
 pub(crate) struct GrpcConnection {
     endpoint: Endpoint,
-    connector: Connector,
+    host: String,
+    port: u16,
+    /// The TLS settings and the name to verify, when the endpoint uses TLS.
+    tls: Option<(TlsClientConfig, ServerName<'static>)>,
     channel: OnceLock<Channel>,
 }
 
 impl GrpcConnection {
-    /// Prepares the connection (reads TLS files, checks the endpoint); connects nothing.
+    /// Prepares the connection (checks the endpoint); reads and connects nothing.
     pub(crate) fn new(settings: &CreateSettings, config: &Config) -> Result<Self, CreateError> {
         let target = config
             .target()
@@ -40,10 +47,10 @@ impl GrpcConnection {
         // the origin sets the :scheme and :authority the server sees.
         let authority = target.authority();
         let scheme = if target.tls { "https" } else { "http" };
-        let origin_authority = if config.authority.is_empty() {
+        let origin_authority = if config.client.authority.is_empty() {
             authority.clone()
         } else {
-            config.authority.clone()
+            config.client.authority.clone()
         };
         let origin = format!("{scheme}://{origin_authority}")
             .parse()
@@ -55,10 +62,10 @@ impl GrpcConnection {
             .origin(origin)
             .user_agent(user_agent(settings.build_info()))
             .map_err(|e| CreateError::with_source("invalid user agent", e))?;
-        if !config.helper.timeout.is_zero() {
-            endpoint = endpoint.connect_timeout(config.helper.timeout);
+        if let Some(timeout) = config.client.dialer.connect_timeout(config.helper.timeout) {
+            endpoint = endpoint.connect_timeout(timeout);
         }
-        if let Some(keepalive) = &config.keepalive
+        if let Some(keepalive) = &config.client.keepalive
             && !keepalive.time.is_zero()
         {
             endpoint = endpoint
@@ -68,36 +75,57 @@ impl GrpcConnection {
         }
 
         let tls = if target.tls {
-            let client = config
-                .tls
-                .rustls_config(&[b"h2"])
-                .map_err(|e| CreateError::with_source("tls", e))?;
             let name = config
+                .client
                 .tls
                 .server_name_override()
                 .unwrap_or(&target.host)
                 .to_string();
             let name = ServerName::try_from(name.clone())
                 .map_err(|_| CreateError::new(format!("invalid TLS server name {name:?}")))?;
-            Some((Arc::new(client), name))
+            Some((config.client.tls.clone(), name))
         } else {
             None
         };
         Ok(GrpcConnection {
             endpoint,
-            connector: Connector::new(target.host, target.port, tls),
+            host: target.host,
+            port: target.port,
+            tls,
             channel: OnceLock::new(),
         })
     }
 
-    /// The channel; created on first call, which must be inside a tokio runtime.
-    fn channel(&self) -> Channel {
+    /// Reads the TLS files (on a blocking thread) and makes the lazy channel, unless a
+    /// signal's start already did; connects nothing.
+    async fn start(&self) -> Result<(), ComponentError> {
+        if self.channel.get().is_some() {
+            return Ok(());
+        }
+        let tls = match self.tls.clone() {
+            Some((settings, name)) => {
+                let client = tokio::task::spawn_blocking(move || settings.rustls_config(&[b"h2"]))
+                    .await
+                    .map_err(|e| ComponentError::with_source("reading the TLS settings", e))?
+                    .map_err(|e| ComponentError::with_source("tls", e))?;
+                Some((Arc::new(client), name))
+            }
+            None => None,
+        };
+        let connector = Connector::new(self.host.clone(), self.port, tls);
+        // Two signals starting at once may both make one; either is the same channel.
+        let _ = self
+            .channel
+            .set(self.endpoint.connect_with_connector_lazy(connector));
+        Ok(())
+    }
+
+    /// The channel, once started.
+    fn channel(&self) -> Result<Channel, ConsumeError> {
         self.channel
-            .get_or_init(|| {
-                self.endpoint
-                    .connect_with_connector_lazy(self.connector.clone())
-            })
-            .clone()
+            .get()
+            .cloned()
+            .ok_or_else(|| ConsumeError::permanent("the exporter was not started"))
     }
 }
 
@@ -131,7 +159,7 @@ impl<T: OtlpSignal> GrpcExporter<T> {
         connection: Arc<GrpcConnection>,
     ) -> Result<Self, CreateError> {
         let mut headers = HeaderMap::new();
-        for (name, value) in config.headers.iter() {
+        for (name, value) in config.client.headers.iter() {
             let name = HeaderName::from_bytes(name.to_ascii_lowercase().as_bytes())
                 .map_err(|_| CreateError::new(format!("invalid header name {name:?}")))?;
             // Binary metadata goes base64-encoded, as grpc-go sends string metadata.
@@ -147,10 +175,11 @@ impl<T: OtlpSignal> GrpcExporter<T> {
         }
         headers.insert(CONTENT_TYPE, HeaderValue::from_static("application/grpc"));
         headers.insert(TE, HeaderValue::from_static("trailers"));
-        if config.compression != Compression::None {
+        let compression = config.compression();
+        if compression != Compression::None {
             headers.insert(
                 "grpc-encoding",
-                HeaderValue::from_static(config.compression.as_str()),
+                HeaderValue::from_static(compression.as_str()),
             );
         }
         if !config.helper.timeout.is_zero() {
@@ -160,8 +189,8 @@ impl<T: OtlpSignal> GrpcExporter<T> {
             connection,
             headers,
             // snappy in the framing format, as Go's gRPC snappy codec expects it.
-            compressor: Compressor::new(config.compression, &config.compression_params).for_grpc(),
-            auth: ClientAuth::new(config.auth.as_ref()),
+            compressor: Compressor::new(compression, &config.client.compression_params).for_grpc(),
+            auth: ClientAuth::new(config.client.auth.as_ref()),
             partial_success: PartialSuccessRecorder::new::<T>(settings),
             span: settings.span().clone(),
             signal: PhantomData,
@@ -174,8 +203,7 @@ impl<T: OtlpSignal> Export<T> for GrpcExporter<T> {
     async fn start(&self, host: &Host) -> Result<(), ComponentError> {
         self.auth.start(host)?;
         // Lazy: a backend that is down at start is not an error; exports retry.
-        self.connection.channel();
-        Ok(())
+        self.connection.start().await
     }
 
     async fn export(&self, data: T) -> Result<(), ConsumeError> {
@@ -192,7 +220,7 @@ impl<T: OtlpSignal> Export<T> for GrpcExporter<T> {
             .map_err(|e| ConsumeError::retryable(format!("preparing the request: {e}")))?
             .map_err(|e| ConsumeError::permanent(format!("framing the request: {e}")))?;
 
-        match call(self.connection.channel(), T::GRPC_PATH, headers, frame).await {
+        match call(self.connection.channel()?, T::GRPC_PATH, headers, frame).await {
             Ok(message) => {
                 let partial =
                     message.and_then(|bytes| {

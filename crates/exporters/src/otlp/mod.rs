@@ -22,19 +22,24 @@
 //! | key | default | meaning |
 //! |---|---|---|
 //! | `endpoint` | required | `host:port`, `http://host:port` (plaintext), `https://host:port`, `dns:///host:port`; no port means 443; no `user:password@` (use `headers`) |
-//! | `tls` | TLS with the system's roots | see [`TlsClientConfig`](crate::client::TlsClientConfig); `tls::insecure: true` means plaintext |
+//! | `tls` | TLS with the system's roots | see [`TlsClientConfig`](crate::client::TlsClientConfig); `tls::insecure: true` means plaintext; files are read at start |
 //! | `compression` | `gzip` | `gzip`, `zstd`, `snappy` (framed, as Go's gRPC codec), `zlib`, `deflate`, `lz4`, `none` (`grpc-encoding`); Go servers decode gzip, zstd and snappy |
 //! | `compression_params::level` | 1 | compression level (gzip, zlib, deflate 1–9, zstd 1–22; snappy and lz4 have none) |
 //! | `headers` | none | gRPC metadata sent with every request (`-bin` keys are sent base64-encoded); values are secrets, never shown |
 //! | `auth::authenticator` | unset | a client authenticator extension (`bearertokenauth`, `basicauth`, `headers_setter`) setting each call's metadata, from the client metadata of the data sent; see [`configauth`](tributary_pipeline_core::configauth) |
 //! | `authority` | the endpoint's | `:authority` sent to the server (virtual hosting behind proxies) |
 //! | `keepalive::time` / `timeout` / `permit_without_stream` | off; 10s / 10s / false when the section is present | HTTP/2 pings |
-//! | `balancer_name`, `read_buffer_size`, `write_buffer_size`, `wait_for_ready` | | accepted for compatibility, see below |
+//! | `dialer::timeout` | `0` | longest a connection may take to open; `0`: `timeout` bounds it |
+//! | `balancer_name`, `read_buffer_size`, `write_buffer_size`, `wait_for_ready` | | accepted for compatibility (tuning knobs), see below |
+//! | `middlewares` | none | refused: Tributary has no middleware extensions |
 //! | `timeout` | `5s` | deadline of each attempt, also sent as `grpc-timeout` |
 //! | `retry_on_failure` | enabled, 5s → 30s, 300s total | the exporter helper's retry; the backend's retry-after is honoured up to 5 minutes and never past `max_elapsed_time` |
 //! | `sending_queue` | enabled, 1000 requests, 10 consumers, 256 MiB | the [exporter helper's](tributary_pipeline_core::exporterhelper) queue; `memory_limit_mib` (256) bounds the data a memory queue holds whatever its `sizer` (0: no bound) |
 //!
-//! `timeout`, `retry_on_failure` and `sending_queue` are the exporter helper's
+//! The client keys are the shared gRPC client block,
+//! [`GrpcClientConfig`](tributary_pipeline_core::configgrpc::GrpcClientConfig), with Go's
+//! `configgrpc.ClientConfig` keys and defaults, except `compression` (gzip, the Go
+//! exporter's). `timeout`, `retry_on_failure` and `sending_queue` are the exporter helper's
 //! [`ExporterHelperConfig`](tributary_pipeline_core::exporterhelper::ExporterHelperConfig),
 //! squashed into this config: the same keys, defaults and checks in every exporter.
 //!
@@ -53,6 +58,10 @@
 //!   CPU-seconds per million spans; gzip at level 6, tonic's fixed level and grpc-go's
 //!   default, 5.9, for bodies about a fifth smaller.
 //!   Batches of 64 KiB or more are compressed on a blocking thread.
+//! * **TLS files are read at start**, not when the configuration is validated (as Go
+//!   reads them in its client constructor), so `validate` accepts a configuration whose
+//!   certificates exist only on the host that runs it; a missing or unreadable file
+//!   fails the exporter's start with an error naming the file.
 //! * **Lazy connection.** Nothing connects at start, so a backend that is down does not
 //!   stop the collector from starting; exports fail with a retryable error until it is up.
 //!   The traces, metrics and logs instances of one exporter share one HTTP/2 connection.

@@ -557,14 +557,19 @@ async fn mutual_tls_presents_the_client_certificate() {
     assert_eq!(backend.take().len(), 1);
 }
 
-#[test]
-fn tls_files_are_read_at_creation() {
+#[tokio::test]
+async fn tls_files_are_read_at_start_not_at_creation() {
     let config: Config =
         load("endpoint: localhost:4317\ntls:\n  ca_file: /nonexistent/ca.pem\n").unwrap();
     let settings = settings::<Traces>("otlp");
-    let error = GrpcConnection::new(&settings, &config)
-        .err()
-        .expect("a missing CA file fails creation");
+    let connection = Arc::new(
+        GrpcConnection::new(&settings, &config).expect("creation reads no file (as Go's)"),
+    );
+    let exporter = GrpcExporter::<Traces>::new(&settings, &config, connection).unwrap();
+    let error = exporter
+        .start(&Host::default())
+        .await
+        .expect_err("a missing CA file fails start");
     assert!(error.to_string().contains("/nonexistent/ca.pem"), "{error}");
 }
 
@@ -694,12 +699,12 @@ async fn delivers_all_signals_to_tonics_otlp_services_through_the_factory() {
 #[test]
 fn defaults_follow_the_go_exporter() {
     let config = Config::default();
-    assert_eq!(config.compression, crate::client::Compression::Gzip);
+    assert_eq!(config.compression(), crate::client::Compression::Gzip);
     assert_eq!(config.helper.timeout, Duration::from_secs(5));
     assert!(config.helper.retry_on_failure.enabled);
     assert!(config.helper.sending_queue.enabled);
     assert_eq!(config.helper.sending_queue.queue_size, 1000);
-    assert_eq!(config.keepalive, None);
+    assert_eq!(config.client.keepalive, None);
 }
 
 #[test]
@@ -758,13 +763,14 @@ write_buffer_size: 524288
     );
     assert_eq!(
         config
+            .client
             .headers
             .iter()
             .map(|(name, value)| (name, value.expose()))
             .collect::<Vec<_>>(),
         [("another", "somevalue"), ("header1", "234")]
     );
-    let keepalive = config.keepalive.clone().unwrap();
+    let keepalive = config.client.keepalive.clone().unwrap();
     assert_eq!(keepalive.time, Duration::from_secs(20));
     assert!(keepalive.permit_without_stream);
     let target = config.target().unwrap();
@@ -936,4 +942,24 @@ async fn an_absurd_retry_info_loses_neither_workers_nor_data() {
     )
     .await;
     exporter.shutdown().await.unwrap();
+}
+
+#[test]
+fn the_grpc_client_blocks_keys_dialer_and_refusals() {
+    let config: Config = load(
+        "endpoint: h:4317\ndialer: {timeout: 2s}\nwait_for_ready: true\nread_buffer_size: 9\n",
+    )
+    .unwrap();
+    assert_eq!(config.client.dialer.timeout, Duration::from_secs(2));
+    assert_eq!(
+        config.helper.timeout,
+        Duration::from_secs(5),
+        "the helper keeps timeout"
+    );
+
+    let error = load::<Config>("endpoint: h:4317\nmiddlewares: [{id: limiter}]\n").unwrap_err();
+    assert_eq!(error.path(), "middlewares", "{error}");
+    assert!(error.to_string().contains("not supported"), "{error}");
+    let error = load::<Config>("endpoint: h:4317\ndialer: {timeot: 1s}\n").unwrap_err();
+    assert_eq!(error.path(), "dialer::timeot", "{error}");
 }

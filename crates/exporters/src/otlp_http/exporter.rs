@@ -1,7 +1,7 @@
 //! Sending one batch as an OTLP/HTTP request.
 
 use std::marker::PhantomData;
-use std::time::Duration;
+use std::sync::{Arc, OnceLock};
 
 use async_trait::async_trait;
 use bytes::Bytes;
@@ -73,7 +73,7 @@ impl BodyFormat {
 
 /// Exports one signal's batches to its OTLP/HTTP URL.
 pub(crate) struct HttpExporter<T> {
-    client: reqwest::Client,
+    client: Arc<SharedClient>,
     /// Its userinfo becomes basic authentication (reqwest moves it to a header); messages
     /// and logs show the URL redacted.
     url: SecretUrl,
@@ -88,7 +88,7 @@ impl<T: OtlpSignal> HttpExporter<T> {
     pub(crate) fn new(
         settings: &CreateSettings,
         config: &Config,
-        client: reqwest::Client,
+        client: Arc<SharedClient>,
     ) -> Result<Self, CreateError> {
         let url = config
             .signal_url(T::SIGNAL)
@@ -98,9 +98,12 @@ impl<T: OtlpSignal> HttpExporter<T> {
             url,
             format: BodyFormat {
                 encoding: config.encoding,
-                compressor: Compressor::new(config.compression, &config.compression_params),
+                compressor: Compressor::new(
+                    config.compression(),
+                    &config.client.compression_params,
+                ),
             },
-            auth: ClientAuth::new(config.auth.as_ref()),
+            auth: ClientAuth::new(config.client.auth.as_ref()),
             partial_success: PartialSuccessRecorder::new::<T>(settings),
             span: settings.span().clone(),
             signal: PhantomData,
@@ -108,44 +111,91 @@ impl<T: OtlpSignal> HttpExporter<T> {
     }
 }
 
-/// The HTTP client shared by an exporter's signals: pooled connections, TLS, default
-/// headers, user agent.
-pub(crate) fn client(
-    settings: &CreateSettings,
-    config: &Config,
-) -> Result<reqwest::Client, CreateError> {
-    let tls = config
+/// The HTTP client of one exporter, shared by its signals (one connection pool), built
+/// at start: TLS files are read then, as the Go Collector reads them in `ToClient`, so a
+/// configuration whose certificates exist only on the production host validates anywhere.
+pub(crate) struct SharedClient {
+    config: Config,
+    user_agent: String,
+    client: OnceLock<reqwest::Client>,
+}
+
+impl SharedClient {
+    /// The settings of the client; builds nothing.
+    pub(crate) fn new(settings: &CreateSettings, config: &Config) -> Self {
+        SharedClient {
+            config: config.clone(),
+            user_agent: user_agent(settings.build_info()),
+            client: OnceLock::new(),
+        }
+    }
+
+    /// A client built at once, as `start` builds it (tests export without a host).
+    #[cfg(test)]
+    pub(crate) fn started(
+        settings: &CreateSettings,
+        config: &Config,
+    ) -> Result<Arc<Self>, ComponentError> {
+        let shared = SharedClient::new(settings, config);
+        let _ = shared
+            .client
+            .set(client(config, shared.user_agent.clone())?);
+        Ok(Arc::new(shared))
+    }
+
+    /// Builds the client unless a signal's start already did: reads the TLS files, on a
+    /// blocking thread.
+    pub(crate) async fn start(&self) -> Result<(), ComponentError> {
+        if self.client.get().is_some() {
+            return Ok(());
+        }
+        let (config, user_agent) = (self.config.clone(), self.user_agent.clone());
+        let client = tokio::task::spawn_blocking(move || client(&config, user_agent))
+            .await
+            .map_err(|e| ComponentError::with_source("building the HTTP client", e))??;
+        // Two signals starting at once may both build one; either is the same client.
+        let _ = self.client.set(client);
+        Ok(())
+    }
+
+    /// The client, once started.
+    fn get(&self) -> Result<&reqwest::Client, ConsumeError> {
+        self.client
+            .get()
+            .ok_or_else(|| ConsumeError::permanent("the exporter was not started"))
+    }
+}
+
+/// Builds the HTTP client: pooled connections, TLS, default headers, user agent.
+fn client(config: &Config, user_agent: String) -> Result<reqwest::Client, ComponentError> {
+    let settings = &config.client;
+    let tls = settings
         .tls
-        .rustls_config(&[b"h2", b"http/1.1"])
-        .map_err(|e| CreateError::with_source("tls", e))?;
+        .rustls_config(settings.alpn())
+        .map_err(|e| ComponentError::with_source("tls", e))?;
     let mut builder = reqwest::Client::builder()
         .tls_backend_preconfigured(tls)
-        .user_agent(user_agent(settings.build_info()))
-        .default_headers(config.headers.to_header_map())
-        .pool_idle_timeout(config.idle_conn_timeout.unwrap_or(Duration::from_secs(90)))
-        .cookie_store(config.cookies.enabled);
-    if !config.helper.timeout.is_zero() {
-        builder = builder.connect_timeout(config.helper.timeout);
+        .user_agent(user_agent)
+        .default_headers(settings.headers.to_header_map())
+        .pool_idle_timeout(settings.idle_timeout())
+        .pool_max_idle_per_host(settings.idle_per_host())
+        .cookie_store(settings.cookies.enabled);
+    if !settings.force_attempt_http2 {
+        builder = builder.http1_only();
     }
-    if config.disable_keep_alives {
-        builder = builder.pool_max_idle_per_host(0);
-    } else if let Some(max) = config.max_idle_conns_per_host {
-        builder = builder.pool_max_idle_per_host(max);
+    if let Some(timeout) = settings.dialer.connect_timeout(config.timeout()) {
+        builder = builder.connect_timeout(timeout);
     }
-    if !config.http2_read_idle_timeout.is_zero() {
-        builder = builder.http2_keep_alive_interval(config.http2_read_idle_timeout);
-        let ping_timeout = if config.http2_ping_timeout.is_zero() {
-            Duration::from_secs(15)
-        } else {
-            config.http2_ping_timeout
-        };
-        builder = builder.http2_keep_alive_timeout(ping_timeout);
+    if let Some((interval, timeout)) = settings.http2_pings() {
+        builder = builder
+            .http2_keep_alive_interval(interval)
+            .http2_keep_alive_timeout(timeout);
     }
-    if !config.proxy_url.is_empty() {
+    if !settings.proxy_url.is_empty() {
         // reqwest's error would quote the URL, credentials and all.
-        let proxy = reqwest::Proxy::all(config.proxy_url.expose()).map_err(|e| {
-            CreateError::with_source(
-                format!("proxy_url \"{}\"", config.proxy_url),
+        let proxy = reqwest::Proxy::all(settings.proxy_url.expose()).map_err(|e| {
+            ComponentError::with_source(
+                format!("proxy_url \"{}\"", settings.proxy_url),
                 e.without_url(),
             )
         })?;
@@ -153,7 +203,7 @@ pub(crate) fn client(
     }
     builder
         .build()
-        .map_err(|e| CreateError::with_source("building the HTTP client", e))
+        .map_err(|e| ComponentError::with_source("building the HTTP client", e))
 }
 
 /// Reads at most [`MAX_BODY`] bytes of a response body; a body that breaks off is what
@@ -175,7 +225,8 @@ async fn read_body(mut response: reqwest::Response) -> Vec<u8> {
 #[async_trait]
 impl<T: OtlpSignal + JsonData> Export<T> for HttpExporter<T> {
     async fn start(&self, host: &Host) -> Result<(), ComponentError> {
-        self.auth.start(host)
+        self.auth.start(host)?;
+        self.client.start().await
     }
 
     async fn export(&self, data: T) -> Result<(), ConsumeError> {
@@ -200,6 +251,7 @@ impl<T: OtlpSignal + JsonData> Export<T> for HttpExporter<T> {
         }
         let response = self
             .client
+            .get()?
             .post(self.url.expose())
             .headers(headers)
             .body(body)

@@ -8,20 +8,17 @@ use tributary_pipeline_core::component::{
 use tributary_pipeline_core::exporterhelper;
 
 use super::config::Config;
-use super::exporter::{HttpExporter, client};
+use super::exporter::{HttpExporter, SharedClient};
 use crate::otlp_signal::OtlpSignal;
 use tributary_pipeline_core::pdata::otlp_json::JsonData;
-
-/// The HTTP client of one exporter, shared by its signals (one connection pool).
-struct SharedClient(reqwest::Client);
 
 fn create<T: OtlpSignal + JsonData>(
     settings: &CreateSettings,
     config: &Config,
 ) -> Result<Arc<dyn Exporter<T>>, CreateError> {
-    let shared = settings.shared(|| client(settings, config).map(SharedClient))?;
-    let exporter = HttpExporter::<T>::new(settings, config, shared.0.clone())?;
-    exporterhelper::build(settings, &config.helper, exporter)
+    let client = settings.shared(|| Ok::<_, CreateError>(SharedClient::new(settings, config)))?;
+    let exporter = HttpExporter::<T>::new(settings, config, client)?;
+    exporterhelper::build(settings, &config.helper(), exporter)
 }
 
 /// The `otlp_http` exporter's factory, to register on a collector builder.

@@ -25,21 +25,28 @@
 //! | `headers` | none | sent with every request; values are secrets, never shown |
 //! | `auth::authenticator` | unset | a client authenticator extension (`bearertokenauth`, `basicauth`, `headers_setter`) setting each request's headers, from the client metadata of the data sent; see [`configauth`](tributary_pipeline_core::configauth) |
 //! | `cookies::enabled` | `false` | keep the cookies the backend sets (in memory, per exporter) and send them back |
-//! | `tls` | system roots | see [`TlsClientConfig`](crate::client::TlsClientConfig); applies to `https://` URLs |
+//! | `tls` | system roots | see [`TlsClientConfig`](crate::client::TlsClientConfig); applies to `https://` URLs; files are read at start |
 //! | `proxy_url` | none | HTTP(S) proxy for every request; its `user:password@` is never shown |
 //! | `timeout` | `30s` | deadline of each attempt, response included |
-//! | `idle_conn_timeout` | `90s` | close pooled connections idle this long |
-//! | `max_idle_conns_per_host` | unlimited | idle connections kept per host |
+//! | `dialer::timeout` | `0` | longest a connection may take to open; `0`: `timeout` bounds it |
+//! | `idle_conn_timeout` | `90s` | close pooled connections idle this long (`0`: never) |
+//! | `max_idle_conns_per_host` | `0` (2, as Go) | idle connections kept per host |
 //! | `disable_keep_alives` | `false` | a new connection per request |
+//! | `force_attempt_http2` | `true` | offer HTTP/2 to `https://` backends; `false`: HTTP/1.1 only (plaintext is always HTTP/1.1, as Go's) |
 //! | `http2_read_idle_timeout` / `http2_ping_timeout` | off / 15s | HTTP/2 health pings |
-//! | `read_buffer_size`, `write_buffer_size`, `max_idle_conns`, `max_conns_per_host` | | accepted for compatibility, no effect |
+//! | `read_buffer_size`, `write_buffer_size`, `max_idle_conns` | | tuning knobs, accepted with no effect (hyper sizes its buffers; idle connections are bounded per host) |
+//! | `max_conns_per_host` | `0` | only `0`: reqwest cannot cap connections; `sending_queue::num_consumers` bounds concurrent requests |
+//! | `middlewares` | none | refused: Tributary has no middleware extensions |
 //! | `retry_on_failure` | enabled, 5s → 30s, 300s total | the exporter helper's retry; the backend's retry-after is honoured up to 5 minutes and never past `max_elapsed_time` |
 //! | `sending_queue` | enabled, 1000 requests, 10 consumers, 256 MiB | the [exporter helper's](tributary_pipeline_core::exporterhelper) queue; `memory_limit_mib` (256) bounds the data a memory queue holds whatever its `sizer` (0: no bound) |
 //!
-//! `timeout`, `retry_on_failure` and `sending_queue` are the exporter helper's
-//! [`ExporterHelperConfig`](tributary_pipeline_core::exporterhelper::ExporterHelperConfig),
-//! squashed into this config, with `timeout` defaulting to 30s here (the Go exporter's
-//! HTTP client timeout) instead of the helper's 5s.
+//! The client keys are the shared HTTP client block,
+//! [`HttpClientConfig`](tributary_pipeline_core::confighttp::HttpClientConfig), with Go's
+//! `confighttp.ClientConfig` keys and defaults, except `compression` (gzip) and `timeout`
+//! (30s), the Go exporter's. `retry_on_failure` and `sending_queue` are the exporter
+//! helper's [`ExporterHelperConfig`](tributary_pipeline_core::exporterhelper::ExporterHelperConfig);
+//! `timeout`, the client block's key as in Go, is the helper's deadline of each attempt.
+//! The client is built with reqwest (already the workspace's HTTP client).
 //!
 //! # Behaviour
 //!
@@ -58,6 +65,10 @@
 //!   `otelcol_exporter_partial_success_rejected_<items>{exporter}`; the batch counts as
 //!   sent. An unreadable 2xx body is logged and the export still succeeds (the Go exporter
 //!   fails it, which makes the retry re-send data the backend already accepted).
+//! * **TLS files are read at start**, not when the configuration is validated (as Go
+//!   reads them in its client constructor), so `validate` accepts a configuration whose
+//!   certificates exist only on the host that runs it; a missing or unreadable file
+//!   fails the exporter's start with an error naming the file.
 //! * The traces, metrics and logs instances of one exporter share one connection pool.
 //!
 //! # Differences from the Go Collector
@@ -66,8 +77,8 @@
 //! * A `Retry-After` is honoured up to 5 minutes, and up to the `max_elapsed_time` deadline,
 //!   where the data gets its last attempt. Go waits as long as asked, and drops the data
 //!   at once when that reaches past `max_elapsed_time`.
-//! * `tls::insecure` has no effect (as in Go, the URL scheme decides); `middlewares` is
-//!   not supported and is refused as an unknown key.
+//! * `tls::insecure` has no effect (as in Go, the URL scheme decides); `middlewares` and a
+//!   non-zero `max_conns_per_host` are refused, saying why.
 
 mod config;
 mod exporter;

@@ -21,7 +21,7 @@ use tributary_pipeline_core::pdata::proto::collector::trace::v1::{
 use tributary_pipeline_core::pdata::{Logs, Metrics, Signal, Traces};
 
 use super::config::{Config, Encoding};
-use super::exporter::{HttpExporter, client};
+use super::exporter::{HttpExporter, SharedClient};
 use tributary_pipeline_core::pdata::otlp_json::JsonData;
 use tributary_pipeline_core::pdata::rpc;
 
@@ -37,6 +37,7 @@ use crate::testing::{fixtures, load, settings};
 
 struct Received {
     path: String,
+    version: http::Version,
     headers: HeaderMap,
     /// The body after undoing `Content-Encoding`.
     body: Bytes,
@@ -86,6 +87,7 @@ impl Backend {
 
 async fn handle(
     State(backend): State<Arc<Backend>>,
+    version: http::Version,
     uri: Uri,
     headers: HeaderMap,
     body: Bytes,
@@ -102,6 +104,7 @@ async fn handle(
     };
     backend.received.lock().unwrap().push(Received {
         path: uri.path().to_string(),
+        version,
         headers,
         body,
     });
@@ -134,7 +137,7 @@ fn exporter<T: OtlpSignal + JsonData>(
         .replace("{port}", &server.addr.port().to_string());
     let config: Config = load(&yaml).expect("valid config");
     let settings = settings::<T>("otlp_http/test");
-    let client = client(&settings, &config).expect("client");
+    let client = SharedClient::started(&settings, &config).expect("client");
     let exporter = HttpExporter::new(&settings, &config, client).expect("exporter");
     (exporter, settings)
 }
@@ -184,9 +187,12 @@ async fn url_credentials_are_sent_as_basic_auth_and_never_shown() {
     let closed = closed_port().await;
     let config: Config = load(&format!("endpoint: http://user:PASS@{closed}\n")).unwrap();
     let settings = settings::<Traces>("otlp_http/test");
-    let exporter =
-        HttpExporter::<Traces>::new(&settings, &config, client(&settings, &config).unwrap())
-            .unwrap();
+    let exporter = HttpExporter::<Traces>::new(
+        &settings,
+        &config,
+        SharedClient::started(&settings, &config).unwrap(),
+    )
+    .unwrap();
     let error = exporter.export(fixtures::traces(1)).await.unwrap_err();
     assert_eq!(error.kind(), ErrorKind::Retryable, "{error}");
     assert!(!error.to_string().contains("PASS"), "{error}");
@@ -503,9 +509,12 @@ async fn an_unreachable_backend_is_retryable() {
     let addr = closed_port().await;
     let config: Config = load(&format!("endpoint: http://{addr}\n")).unwrap();
     let settings = settings::<Traces>("otlp_http");
-    let exporter =
-        HttpExporter::<Traces>::new(&settings, &config, client(&settings, &config).unwrap())
-            .unwrap();
+    let exporter = HttpExporter::<Traces>::new(
+        &settings,
+        &config,
+        SharedClient::started(&settings, &config).unwrap(),
+    )
+    .unwrap();
     let error = exporter.export(fixtures::traces(1)).await.unwrap_err();
     assert_eq!(error.kind(), ErrorKind::Retryable, "{error}");
     assert!(error.message().contains(&addr.to_string()), "{error}");
@@ -619,10 +628,12 @@ fn a_signal_without_an_endpoint_cannot_be_created() {
 #[test]
 fn defaults_follow_the_go_exporter() {
     let config = Config::default();
-    assert_eq!(config.helper.timeout, Duration::from_secs(30));
+    assert_eq!(config.helper().timeout, Duration::from_secs(30));
     assert_eq!(config.encoding, Encoding::Proto);
-    assert_eq!(config.compression, crate::client::Compression::Gzip);
-    assert_eq!(config.write_buffer_size, 512 * 1024);
+    assert_eq!(config.compression(), crate::client::Compression::Gzip);
+    assert_eq!(config.client.idle_conn_timeout, Duration::from_secs(90));
+    assert_eq!(config.client.max_idle_conns, 100);
+    assert!(config.client.force_attempt_http2);
     assert!(config.helper.retry_on_failure.enabled);
     assert_eq!(config.helper.sending_queue.num_consumers, 10);
     assert_eq!(config.helper.sending_queue.queue_size, 1000);
@@ -632,7 +643,7 @@ fn defaults_follow_the_go_exporter() {
 #[test]
 fn a_timeout_left_out_stays_30s_when_other_helper_keys_are_set() {
     let config: Config = load("endpoint: http://h\nsending_queue: {queue_size: 10}\n").unwrap();
-    assert_eq!(config.helper.timeout, Duration::from_secs(30));
+    assert_eq!(config.helper().timeout, Duration::from_secs(30));
     assert_eq!(config.helper.sending_queue.queue_size, 10);
     assert!(config.helper.retry_on_failure.enabled);
 }
@@ -697,7 +708,7 @@ profiles_endpoint: "https://custom.profiles.endpoint:8080/v1development/profiles
 "#,
     )
     .unwrap();
-    assert_eq!(config.helper.timeout, Duration::from_secs(10));
+    assert_eq!(config.helper().timeout, Duration::from_secs(10));
     assert_eq!(config.helper.sending_queue.queue_size, 10);
     assert_eq!(
         config.signal_url(Signal::Metrics).unwrap().expose(),
@@ -791,4 +802,66 @@ async fn an_absurd_retry_after_loses_neither_workers_nor_data() {
     )
     .await;
     exporter.shutdown().await.unwrap();
+}
+
+#[tokio::test]
+async fn tls_files_are_read_at_start_not_at_creation() {
+    let config: Config =
+        load("endpoint: https://localhost:4318\ntls:\n  ca_file: /nonexistent/ca.pem\n").unwrap();
+    let settings = settings::<Traces>("otlp_http");
+    let client = Arc::new(SharedClient::new(&settings, &config));
+    let exporter = HttpExporter::<Traces>::new(&settings, &config, client)
+        .expect("creation reads no file (as Go's)");
+    let error = exporter
+        .start(&Host::default())
+        .await
+        .expect_err("a missing CA file fails start");
+    assert!(error.to_string().contains("/nonexistent/ca.pem"), "{error}");
+}
+
+#[tokio::test]
+async fn force_attempt_http2_decides_the_protocol_over_tls() {
+    let pki = TestPki::new();
+    let (backend, server) = backend(Some(pki.server_config(false))).await;
+    for (setting, expected) in [
+        ("", http::Version::HTTP_2),
+        ("force_attempt_http2: false\n", http::Version::HTTP_11),
+    ] {
+        let (exporter, _) = exporter::<Traces>(
+            &format!(
+                "endpoint: https://localhost:{{port}}\ntls: {{ca_file: {}}}\n{setting}",
+                pki.ca_file()
+            ),
+            &server,
+        );
+        exporter.export(fixtures::traces(1)).await.expect("export");
+        assert_eq!(backend.take()[0].version, expected, "{setting:?}");
+    }
+}
+
+#[test]
+fn client_keys_go_cannot_honour_here_are_refused_with_a_reason() {
+    let error = load::<Config>("endpoint: http://h\nmax_conns_per_host: 10\n").unwrap_err();
+    assert_eq!(error.path(), "max_conns_per_host", "{error}");
+    assert!(error.to_string().contains("num_consumers"), "{error}");
+
+    let error = load::<Config>("endpoint: http://h\nmiddlewares: [{id: limiter}]\n").unwrap_err();
+    assert_eq!(error.path(), "middlewares", "{error}");
+    assert!(error.to_string().contains("not supported"), "{error}");
+
+    let error = load::<Config>("endpoint: http://h\ndialer: {timeot: 1s}\n").unwrap_err();
+    assert_eq!(error.path(), "dialer::timeot", "{error}");
+}
+
+#[test]
+fn the_client_blocks_tuning_knobs_and_dialer_are_accepted() {
+    let config: Config = load(
+        "endpoint: http://h\ntimeout: 7s\ndialer: {timeout: 2s}\nmax_idle_conns: 10\n\
+         max_idle_conns_per_host: 4\nidle_conn_timeout: 0s\nread_buffer_size: 1\n",
+    )
+    .unwrap();
+    assert_eq!(config.client.dialer.timeout, Duration::from_secs(2));
+    assert_eq!(config.helper().timeout, Duration::from_secs(7));
+    assert_eq!(config.client.idle_per_host(), 4);
+    assert_eq!(config.client.idle_timeout(), None);
 }

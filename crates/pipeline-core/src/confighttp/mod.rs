@@ -1,6 +1,9 @@
 //! `confighttp`: the HTTP server block every HTTP-serving component squashes into its
 //! config (the OTLP receiver's `protocols::http`, `health_check`), with the Go
-//! Collector's `confighttp.ServerConfig` keys.
+//! Collector's `confighttp.ServerConfig` keys; and the HTTP client block
+//! ([`HttpClientConfig`], `confighttp.ClientConfig`) HTTP exporters squash.
+//!
+//! # Server
 //!
 //! ```yaml
 //! extensions:
@@ -34,8 +37,50 @@
 //! | `max_connections` | `4096` | connections held at once, more are answered `503` (Tributary's own key; `0`: no limit) |
 //!
 //! `middlewares` is not supported and refused as an unknown key.
+//!
+//! # Client
+//!
+//! ```yaml
+//! exporters:
+//!   otlp_http:
+//!     endpoint: https://backend.example.com:4318
+//!     proxy_url: http://proxy.internal:3128
+//!     tls:
+//!       ca_file: /etc/otelcol/backend-ca.pem
+//!     headers:
+//!       x-api-key: ${env:API_KEY}
+//!     idle_conn_timeout: 30s
+//!     dialer:
+//!       timeout: 3s
+//! ```
+//!
+//! [`HttpClientConfig`] holds the keys; the component builds its client from them (the
+//! `otlp_http` exporter with reqwest, see its docs). Defaults are Go's.
+//!
+//! | key | default | meaning |
+//! |---|---|---|
+//! | `endpoint` | the component's | the URL requests go to; `user:password@` is never shown |
+//! | `proxy_url` | none | HTTP(S) proxy for every request; its `user:password@` is never shown |
+//! | `tls` | system roots | see [`TlsClientConfig`](crate::configtls::TlsClientConfig); applies to `https://` URLs; files are read when the component starts |
+//! | `headers` | none | headers sent with every request; values are secrets, never shown |
+//! | `timeout` | the component's | deadline of each request, response included |
+//! | `compression`, `compression_params::level` | the component's | see [`configcompression`](crate::configcompression) |
+//! | `disable_keep_alives` | `false` | a new connection per request |
+//! | `max_idle_conns_per_host` | `0` (2) | idle connections kept per host |
+//! | `idle_conn_timeout` | `90s` | close pooled connections idle this long (`0`: never) |
+//! | `http2_read_idle_timeout` / `http2_ping_timeout` | `0` (off) / `0` (15s) | HTTP/2 health pings |
+//! | `force_attempt_http2` | `true` | offer HTTP/2 over TLS; `false`: HTTP/1.1 only |
+//! | `cookies::enabled` | `false` | keep the cookies the server sets (in memory, per client) and send them back |
+//! | `auth::authenticator` | unset | a client authenticator extension ([`configauth`](crate::configauth)) |
+//! | `dialer::timeout` | `0` | longest a connection may take to open ([`confignet`](crate::confignet)); `0`: the request's `timeout` bounds it |
+//! | `read_buffer_size`, `write_buffer_size` | `0` | tuning knobs, accepted with no effect: hyper sizes its buffers itself |
+//! | `max_idle_conns` | `100` | tuning knob, accepted with no effect: idle connections are bounded per host only |
+//! | `max_conns_per_host` | `0` | only `0` (no cap): the client cannot cap its connections, bound concurrency with `sending_queue::num_consumers` |
+//! | `middlewares` | none | refused when not empty: Tributary has no middleware extensions |
 
+mod client;
 mod cors;
+mod headers;
 mod serve;
 
 use std::collections::BTreeMap;
@@ -55,7 +100,13 @@ use crate::server::{
     ServerSocket,
 };
 
+pub(crate) use client::refuse_middlewares;
+pub use client::{
+    CookiesConfig, DEFAULT_HTTP2_PING_TIMEOUT, DEFAULT_MAX_IDLE_CONNS_PER_HOST, HttpClientConfig,
+    MiddlewareConfig, check_http_url,
+};
 pub use cors::CorsPolicy;
+pub use headers::Headers;
 
 /// One mebibyte.
 const MIB: u64 = 1 << 20;

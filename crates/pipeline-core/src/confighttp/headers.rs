@@ -1,12 +1,12 @@
-//! `headers`: extra request headers (gRPC metadata) sent with every export.
+//! `headers`: extra request headers (gRPC metadata) a client sends with every request.
 
 use std::collections::BTreeMap;
 
+use crate::component::{ConfigError, SecretString};
 use serde::Deserialize;
-use tributary_pipeline_core::component::{ConfigError, SecretString};
 
-/// Extra headers sent with every request: HTTP headers for `otlp_http`, gRPC metadata for
-/// `otlp`. Names are case-insensitive and sent lower-case.
+/// Extra headers sent with every request: HTTP headers for an HTTP client, gRPC metadata
+/// for a gRPC client. Names are case-insensitive and sent lower-case.
 ///
 /// Every value is a [`SecretString`], as the Go Collector makes them `configopaque`: a
 /// header carries credentials under any name (`authorization`, `cookie`,
@@ -54,8 +54,7 @@ impl Headers {
 
     /// The headers as an HTTP header map. Call only on validated headers; invalid entries
     /// are skipped.
-    #[cfg(feature = "otlp_http")]
-    pub(crate) fn to_header_map(&self) -> http::HeaderMap {
+    pub fn to_header_map(&self) -> http::HeaderMap {
         let mut map = http::HeaderMap::with_capacity(self.0.len());
         for (name, value) in &self.0 {
             if let (Ok(name), Ok(mut value)) = (

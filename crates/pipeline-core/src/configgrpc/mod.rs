@@ -1,6 +1,9 @@
 //! `configgrpc`: the gRPC server block every gRPC-serving component squashes into its
 //! config (the OTLP receiver's `protocols::grpc`), with the Go Collector's
-//! `configgrpc.ServerConfig` keys, and the server options they make.
+//! `configgrpc.ServerConfig` keys, and the server options they make; and the gRPC client
+//! block ([`GrpcClientConfig`], `configgrpc.ClientConfig`) gRPC exporters squash.
+//!
+//! # Server
 //!
 //! | key | default | meaning |
 //! |---|---|---|
@@ -20,6 +23,40 @@
 //! | `include_metadata` | `false` | attach every gRPC metadata entry to the data |
 //! | `auth` | unset | `authenticator: <id>` ([`configauth`](crate::configauth)), or the `bearer_token` shorthand |
 //! | `max_connections` | `4096` | connections held at once (Tributary's own key; `0`: no limit) |
+//!
+//! # Client
+//!
+//! ```yaml
+//! exporters:
+//!   otlp:
+//!     endpoint: backend.example.com:4317
+//!     tls:
+//!       ca_file: /etc/otelcol/backend-ca.pem
+//!     headers:
+//!       x-tenant: acme
+//!     keepalive:
+//!       time: 30s
+//!     dialer:
+//!       timeout: 3s
+//! ```
+//!
+//! [`GrpcClientConfig`] holds the keys; the component makes its channel from them (the
+//! `otlp` exporter with tonic, see its docs). Defaults are Go's.
+//!
+//! | key | default | meaning |
+//! |---|---|---|
+//! | `endpoint` | the component's | where to connect; its form is the component's |
+//! | `compression`, `compression_params::level` | the component's | see [`configcompression`](crate::configcompression) |
+//! | `tls` | TLS with the system's roots | see [`TlsClientConfig`](crate::configtls::TlsClientConfig); files are read when the component starts |
+//! | `headers` | none | gRPC metadata sent with every call; values are secrets, never shown |
+//! | `auth::authenticator` | unset | a client authenticator extension ([`configauth`](crate::configauth)) |
+//! | `authority` | the endpoint's | `:authority` sent to the server |
+//! | `keepalive::time` / `timeout` / `permit_without_stream` | off; `10s` / `10s` / `false` when the section is present | HTTP/2 pings |
+//! | `dialer::timeout` | `0` | longest a connection may take to open ([`confignet`](crate::confignet)); `0`: the call's `timeout` bounds it |
+//! | `balancer_name` | `round_robin` | `pick_first` or `round_robin`, both kept to one connection to the endpoint (tuning knob) |
+//! | `read_buffer_size`, `write_buffer_size` | `0` | tuning knobs, accepted with no effect: HTTP/2 flow control sizes buffers |
+//! | `wait_for_ready` | `false` | accepted: calls fail fast while the server is unreachable, the exporter's retry waits |
+//! | `middlewares` | none | refused when not empty: Tributary has no middleware extensions |
 
 use std::time::Duration;
 
@@ -30,6 +67,10 @@ use crate::configauth::ServerAuthConfig;
 use crate::confighttp::{check_stream_endpoint, key_path, listen};
 use crate::configtls::{self, TlsServerConfig};
 use crate::server::{DEFAULT_MAX_CONNECTIONS, ServerOptions, ServerSocket};
+
+mod client;
+
+pub use client::{ClientKeepaliveConfig, GrpcClientConfig};
 
 /// One mebibyte, the unit of the `*_mib` keys.
 const MIB: u64 = 1 << 20;
