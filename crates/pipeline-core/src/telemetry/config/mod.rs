@@ -63,7 +63,7 @@ use serde::Deserialize;
 
 pub use export::{
     BatchProcessorConfig, ExportProcessor, Headers, NameValue, OtlpExporterConfig, OtlpProtocol,
-    OtlpTarget, PushExporter, PushTarget, SimpleProcessorConfig,
+    OtlpTarget, OtlpTls, OtlpTlsConfig, PushExporter, PushTarget, SimpleProcessorConfig, TlsFile,
 };
 pub use logs::{LogEncoding, LogLevel, LogsSamplingConfig, LogsTelemetryConfig};
 pub use metrics::{
