@@ -393,8 +393,9 @@ service:
     assert!(!collector.wait_exit(PATIENCE).success());
     let output = collector.output();
     assert!(
-        output.contains("service::telemetry::metrics::readers::0::periodic::exporter::otlp::certificate")
-            && output.contains("no-such-ca.pem"),
+        output.contains(
+            "service::telemetry::metrics::readers::0::periodic::exporter::otlp::certificate"
+        ) && output.contains("no-such-ca.pem"),
         "{output}"
     );
 }
