@@ -246,7 +246,7 @@ pub struct OtlpTarget {
     /// `http://host:port[/path]` or `https://host:port[/path]`.
     pub endpoint: String,
     /// With an `https://` endpoint: the files to read when the telemetry starts.
-    pub tls: Option<OtlpTls>,
+    pub tls: Option<Box<OtlpTls>>,
     /// Headers sent with every request.
     pub headers: Vec<(String, String)>,
     /// Whether bodies are gzip-compressed.
@@ -295,9 +295,7 @@ impl OtlpExporterConfig {
         };
         // The Go SDK's rules: the scheme decides; without one (gRPC only) `insecure`
         // does, and TLS is the default.
-        let endpoint = if endpoint.starts_with("https://") {
-            endpoint.to_string()
-        } else if endpoint.starts_with("http://") {
+        let endpoint = if endpoint.starts_with("https://") || endpoint.starts_with("http://") {
             endpoint.to_string()
         } else if endpoint.contains("://") {
             return fail("::endpoint", "the scheme must be http or https");
@@ -311,7 +309,7 @@ impl OtlpExporterConfig {
             );
         };
         let tls = if endpoint.starts_with("https://") {
-            Some(tls_files)
+            Some(Box::new(tls_files))
         } else if let Some(file) = [
             &tls_files.ca,
             &tls_files.client_certificate,

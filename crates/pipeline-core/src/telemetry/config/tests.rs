@@ -69,7 +69,7 @@ fn level_none_or_push_only_serves_no_endpoint() {
             protocol: OtlpProtocol::Grpc,
             // Without a scheme, gRPC is TLS unless `insecure: true`, as in Go.
             endpoint: "https://localhost:4317".into(),
-            tls: Some(OtlpTls::default()),
+            tls: Some(Box::default()),
             headers: vec![],
             gzip: false,
             timeout: Duration::from_secs(10),
@@ -220,11 +220,11 @@ fn tls_files_are_taken_under_every_spelling_of_the_schema() {
     assert_eq!(old.endpoint, "https://b:4318");
     assert_eq!(
         old.tls,
-        Some(OtlpTls {
+        Some(Box::new(OtlpTls {
             ca: file("::certificate", "ca.pem"),
             client_certificate: file("::client_certificate", "c.pem"),
             client_key: file("::client_key", "k.pem"),
-        })
+        }))
     );
     // 0.4: `_file` suffixes; 1.0: under `tls:`.
     let newer = target(
@@ -233,11 +233,11 @@ fn tls_files_are_taken_under_every_spelling_of_the_schema() {
     assert_eq!(newer.endpoint, "https://b:4317");
     assert_eq!(
         newer.tls,
-        Some(OtlpTls {
+        Some(Box::new(OtlpTls {
             ca: file("::certificate_file", "ca.pem"),
             client_certificate: file("::tls::client_certificate_file", "c.pem"),
             client_key: file("::tls::client_key_file", "k.pem"),
-        })
+        }))
     );
     // `insecure` decides only for a scheme-less gRPC endpoint.
     let plain = target("{ otlp_grpc: { endpoint: 'b:4317', tls: { insecure: true } } }");
@@ -246,7 +246,7 @@ fn tls_files_are_taken_under_every_spelling_of_the_schema() {
         ("http://b:4317", None)
     );
     let secure = target("{ otlp_grpc: { endpoint: 'https://b:4317', insecure: true } }");
-    assert_eq!(secure.tls, Some(OtlpTls::default()));
+    assert_eq!(secure.tls, Some(Box::default()));
 }
 
 #[test]
