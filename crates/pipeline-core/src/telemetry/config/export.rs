@@ -181,6 +181,12 @@ pub struct OtlpTlsConfig {
     pub client_key_file: Option<String>,
     /// PEM file of the client's certificate chain, for mutual TLS.
     pub client_certificate_file: Option<String>,
+    /// `certificate_file` as the 1.0 release candidates spell it (`ca_file`).
+    pub ca_file: Option<String>,
+    /// `client_key_file` as the 1.0 release candidates spell it (`key_file`).
+    pub key_file: Option<String>,
+    /// `client_certificate_file` as the 1.0 release candidates spell it (`cert_file`).
+    pub cert_file: Option<String>,
     /// gRPC only: a scheme-less endpoint is plain text.
     pub insecure: Option<bool>,
 }
@@ -393,7 +399,7 @@ impl OtlpExporterConfig {
     /// The TLS files, whichever spelling names them; two spellings of one file are refused.
     fn tls_files(&self) -> Result<OtlpTls, (String, String)> {
         let tls = self.tls.clone().unwrap_or_default();
-        let pick = |spellings: [(&str, &Option<String>); 3]| {
+        let pick = |spellings: [(&str, &Option<String>); 4]| {
             let set: Vec<(&str, &String)> = spellings
                 .into_iter()
                 .filter_map(|(key, value)| value.as_ref().map(|v| (key, v)))
@@ -423,6 +429,7 @@ impl OtlpExporterConfig {
                 ("::certificate", &self.certificate),
                 ("::certificate_file", &self.certificate_file),
                 ("::tls::certificate_file", &tls.certificate_file),
+                ("::tls::ca_file", &tls.ca_file),
             ])?,
             client_certificate: pick([
                 ("::client_certificate", &self.client_certificate),
@@ -431,11 +438,13 @@ impl OtlpExporterConfig {
                     "::tls::client_certificate_file",
                     &tls.client_certificate_file,
                 ),
+                ("::tls::cert_file", &tls.cert_file),
             ])?,
             client_key: pick([
                 ("::client_key", &self.client_key),
                 ("::client_key_file", &self.client_key_file),
                 ("::tls::client_key_file", &tls.client_key_file),
+                ("::tls::key_file", &tls.key_file),
             ])?,
         };
         match (&files.client_certificate, &files.client_key) {

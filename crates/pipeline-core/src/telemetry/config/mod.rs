@@ -49,8 +49,8 @@
 //! | `traces::processors`, `logs::processors` | none | `batch` (`schedule_delay` 5000 for spans / 1000 for logs, `export_timeout` 30000, `max_queue_size` 2048, `max_export_batch_size` 512, `exporter`) or `simple` (`exporter`) |
 //! | `exporter` | | one of `otlp` (`protocol`: `grpc`, `http/protobuf`, `http/json`), `otlp_http`, `otlp_grpc`, `console`; with `endpoint`, `headers` (map or `[{name, value}]`), `headers_list`, `compression` (`gzip`/`none`), `timeout` (10000), `insecure`, and the TLS keys below |
 //! | `exporter::*::endpoint` | | `http://` is plain text, `https://` is TLS; without a scheme (gRPC only) TLS unless `insecure: true`, as in Go |
-//! | `exporter::*::certificate` | system roots | PEM file of the CAs of the backend's certificate; also `certificate_file` (schema 0.4) or `tls::certificate_file` (1.0) |
-//! | `exporter::*::client_certificate`, `client_key` | none | PEM files of the client certificate and key (mutual TLS); also `client_certificate_file`/`client_key_file` or under `tls::` |
+//! | `exporter::*::certificate` | system roots | PEM file of the CAs of the backend's certificate; also `certificate_file` (schema 0.4), `tls::certificate_file` or `tls::ca_file` (1.0) |
+//! | `exporter::*::client_certificate`, `client_key` | none | PEM files of the client certificate and key (mutual TLS); also `client_certificate_file`/`client_key_file`, under `tls::`, or `tls::cert_file`/`tls::key_file` |
 //! | `exporter::*::tls::insecure` | `false` | `insecure` as the 1.0 schema spells it |
 //!
 //! TLS files are read when the telemetry starts and at every reload that changes

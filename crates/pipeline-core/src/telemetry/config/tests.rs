@@ -239,6 +239,14 @@ fn tls_files_are_taken_under_every_spelling_of_the_schema() {
             client_key: file("::tls::client_key_file", "k.pem"),
         }))
     );
+    let rc = target(
+        "{ otlp_http: { endpoint: 'https://b', tls: { ca_file: ca.pem, key_file: k.pem, cert_file: c.pem } } }",
+    );
+    assert_eq!(
+        rc.tls.unwrap().ca,
+        file("::tls::ca_file", "ca.pem"),
+        "the 1.0 release candidates' names"
+    );
     // `insecure` decides only for a scheme-less gRPC endpoint.
     let plain = target("{ otlp_grpc: { endpoint: 'b:4317', tls: { insecure: true } } }");
     assert_eq!(
@@ -263,7 +271,7 @@ metrics:
 "#,
     );
     let expect = [
-        "metrics::readers::0::periodic::exporter::otlp_grpc::tls::certificate_file: set only one of certificate, certificate_file, tls::certificate_file",
+        "metrics::readers::0::periodic::exporter::otlp_grpc::tls::certificate_file: set only one of certificate, certificate_file, tls::certificate_file, tls::ca_file",
         "metrics::readers::1::periodic::exporter::otlp_grpc::client_certificate: a client certificate needs its key",
         "metrics::readers::2::periodic::exporter::otlp_http::tls::client_key_file: a client key needs its certificate",
         "metrics::readers::3::periodic::exporter::otlp_grpc::tls::insecure: set either insecure or tls::insecure",
