@@ -3,7 +3,8 @@
 //! OTLP/HTTP protobuf) and logs (a batch processor over OTLP/HTTP JSON) to a second
 //! gateway ("the monitor"), which writes what it receives with file exporters. Data sent
 //! to the monitored one with curl shows up as its receive and export spans and its
-//! `otelcol_receiver_accepted_spans` count at the monitor.
+//! `otelcol_receiver_accepted_spans` count at the monitor. The metrics go over
+//! `https://` with mutual TLS, the certificates generated here.
 
 mod common;
 
@@ -16,6 +17,33 @@ use common::*;
 
 /// How long anything that should happen promptly may take on a busy 2-core machine.
 const PATIENCE: Duration = Duration::from_secs(60);
+
+/// A CA, a certificate for 127.0.0.1 (the monitor) and a client certificate (the
+/// monitored), as PEM files in `dir`.
+fn write_pki(dir: &Path) {
+    use rcgen::{BasicConstraints, CertificateParams, DnType, IsCa, Issuer, KeyPair};
+    let ca_key = KeyPair::generate().unwrap();
+    let mut ca_params = CertificateParams::new(Vec::<String>::new()).unwrap();
+    ca_params.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
+    ca_params
+        .distinguished_name
+        .push(DnType::CommonName, "self telemetry e2e CA");
+    std::fs::write(
+        dir.join("ca.pem"),
+        ca_params.self_signed(&ca_key).unwrap().pem(),
+    )
+    .unwrap();
+    let issuer = Issuer::new(ca_params, ca_key);
+    for (name, san) in [("monitor", "127.0.0.1"), ("monitored", "monitored.test")] {
+        let key = KeyPair::generate().unwrap();
+        let mut params = CertificateParams::new(vec![san.to_string()]).unwrap();
+        params.distinguished_name.push(DnType::CommonName, san);
+        params.use_authority_key_identifier_extension = true;
+        let cert = params.signed_by(&key, &issuer).unwrap();
+        std::fs::write(dir.join(format!("{name}.pem")), cert.pem()).unwrap();
+        std::fs::write(dir.join(format!("{name}.key")), key.serialize_pem()).unwrap();
+    }
+}
 
 fn monitor_config(grpc: u16, http: u16, pprof: u16, dir: &Path) -> String {
     let file = |signal: &str| {
@@ -32,7 +60,9 @@ fn monitor_config(grpc: u16, http: u16, pprof: u16, dir: &Path) -> String {
 receivers:
   otlp:
     protocols:
-      grpc: {{ endpoint: "127.0.0.1:{grpc}" }}
+      grpc:
+        endpoint: "127.0.0.1:{grpc}"
+        tls: {{ cert_file: "{cert}", key_file: "{key}", client_ca_file: "{ca}" }}
       http: {{ endpoint: "127.0.0.1:{http}" }}
 exporters:
 {traces}{metrics_file}{logs}
@@ -50,6 +80,9 @@ service:
         metrics_file = file("metrics"),
         logs = file("logs"),
         profile = dir.join("whole-run.pprof").display(),
+        cert = dir.join("monitor.pem").display(),
+        key = dir.join("monitor.key").display(),
+        ca = dir.join("ca.pem").display(),
     )
 }
 
@@ -89,7 +122,13 @@ service:
       readers:
         - periodic:
             interval: 300
-            exporter: {{ otlp: {{ protocol: grpc, endpoint: "127.0.0.1:{monitor_grpc}", insecure: true }} }}
+            exporter:
+              otlp_grpc:
+                endpoint: "https://127.0.0.1:{monitor_grpc}"
+                tls:
+                  certificate_file: "{ca}"
+                  client_certificate_file: "{cert}"
+                  client_key_file: "{key}"
     traces:
       processors:
         - batch:
@@ -99,6 +138,9 @@ service:
     traces: {{ receivers: [otlp], exporters: [file] }}
 "#,
         out = dir.join("monitored-out.jsonl").display(),
+        ca = dir.join("ca.pem").display(),
+        cert = dir.join("monitored.pem").display(),
+        key = dir.join("monitored.key").display(),
     )
 }
 
@@ -156,6 +198,7 @@ fn post_spans_with_curl(addr: SocketAddr) {
 #[test]
 fn own_metrics_spans_and_logs_reach_a_second_collector_over_otlp() {
     let dir = temp_dir();
+    write_pki(dir.path());
     let gateway = example("gateway");
     let (monitor_grpc, monitor_http) = (free_port(), free_port());
     let monitor_path = dir.path().join("monitor.yaml");
@@ -309,5 +352,50 @@ fn own_metrics_spans_and_logs_reach_a_second_collector_over_otlp() {
         monitor.wait_exit(PATIENCE).success(),
         "{}",
         monitor.output()
+    );
+}
+
+#[test]
+fn a_missing_tls_file_fails_the_start_naming_its_key() {
+    let dir = temp_dir();
+    let missing = dir.path().join("no-such-ca.pem");
+    let config = dir.path().join("collector.yaml");
+    std::fs::write(
+        &config,
+        format!(
+            r#"receivers:
+  otlp:
+    protocols:
+      http: {{ endpoint: "127.0.0.1:{http}" }}
+exporters:
+  debug:
+service:
+  telemetry:
+    metrics:
+      readers:
+        - periodic:
+            exporter:
+              otlp: {{ protocol: grpc, endpoint: "https://127.0.0.1:{grpc}", certificate: "{ca}" }}
+  pipelines:
+    traces: {{ receivers: [otlp], exporters: [debug] }}
+"#,
+            http = free_port(),
+            grpc = free_port(),
+            ca = missing.display(),
+        ),
+    )
+    .unwrap();
+    let mut collector = Proc::spawn(
+        &example("gateway"),
+        &["--config", config.to_str().unwrap()],
+        &[],
+    );
+    assert!(!collector.wait_exit(PATIENCE).success());
+    let output = collector.output();
+    assert!(
+        output.contains(
+            "service::telemetry::metrics::readers::0::periodic::exporter::otlp::certificate"
+        ) && output.contains("no-such-ca.pem"),
+        "{output}"
     );
 }

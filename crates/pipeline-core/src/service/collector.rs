@@ -12,7 +12,7 @@ use tributary_confmap::{Conf, Resolver, redact_userinfo};
 use super::gates::ServiceGates;
 #[cfg(feature = "cli")]
 use super::logging;
-use super::self_telemetry::{SelfDescription, SelfTelemetry};
+use super::self_telemetry::{Pushes, SelfDescription, SelfTelemetry};
 use super::telemetry::{Exposition, MetricsServer};
 use crate::component::{BuildInfo, CollectorFacilities, ConfigError, StatusRegistry};
 use crate::config::{ConfigErrors, TelemetryConfig};
@@ -68,6 +68,8 @@ struct Successor {
     telemetry: TelemetryConfig,
     /// A new metrics endpoint if its address changed (`Some(None)`: turned off).
     server: Option<Option<MetricsServer>>,
+    /// The self-telemetry pushes, prepared, when the telemetry section changed.
+    pushes: Option<Pushes>,
     /// The log outputs, opened.
     #[cfg(feature = "cli")]
     logs: Option<logging::LogSettings>,
@@ -255,8 +257,24 @@ impl Collector {
         Ok(plan)
     }
 
+    /// Prepares the pushes of the collector's own telemetry, reading their TLS files; an
+    /// error names the key of each file that cannot be used.
+    fn prepare_pushes(telemetry: &TelemetryConfig) -> Result<Pushes, CollectorError> {
+        Pushes::prepare(telemetry).map_err(|problems| {
+            ConfigErrors(
+                problems
+                    .into_iter()
+                    .map(|(path, message)| {
+                        ConfigError::at(format!("service::telemetry::{path}"), message)
+                    })
+                    .collect(),
+            )
+            .into()
+        })
+    }
+
     /// Starts pushing the collector's own telemetry as `telemetry` says.
-    fn start_self_telemetry(&self, telemetry: &TelemetryConfig) -> SelfTelemetry {
+    fn start_self_telemetry(&self, telemetry: &TelemetryConfig, pushes: Pushes) -> SelfTelemetry {
         if telemetry.metrics.address.is_some() {
             tracing::warn!(
                 "service::telemetry::metrics::address is deprecated (the Go Collector ignores it since v0.123.0); configure service::telemetry::metrics::readers instead"
@@ -273,7 +291,12 @@ impl Collector {
             version: self.inner.build_info.version.clone(),
             started: self.inner.created,
         };
-        SelfTelemetry::start(telemetry, &self.inner.facilities.metrics, &description)
+        SelfTelemetry::start(
+            telemetry,
+            pushes,
+            &self.inner.facilities.metrics,
+            &description,
+        )
     }
 
     /// Starts the pipelines and runs until [`shutdown`](Self::shutdown): watches the
@@ -298,6 +321,7 @@ impl Collector {
                 ConfigErrors::from(ConfigError::at("service::telemetry::logs", message))
             })?;
         }
+        let pushes = Self::prepare_pushes(&plan.config.service.telemetry)?;
         let graph = Graph::build(&plan, &self.inner.factories, &self.inner.facilities, None)?;
         graph.start().await?;
         let telemetry = plan.config.service.telemetry.clone();
@@ -309,7 +333,7 @@ impl Collector {
                 return Err(error);
             }
         };
-        let self_telemetry = self.start_self_telemetry(&telemetry);
+        let self_telemetry = self.start_self_telemetry(&telemetry, pushes);
         self.inner.health.set_pipelines(graph.pipeline_probes());
         self.inner.health.set_running(true);
         {
@@ -405,6 +429,7 @@ impl Collector {
                 graph: new,
                 telemetry,
                 server,
+                pushes,
                 #[cfg(feature = "cli")]
                 logs,
             }) => {
@@ -427,8 +452,8 @@ impl Collector {
                 }
                 // Go rebuilds its telemetry on every reload; here only a changed section
                 // restarts the pushes (the new ones first, so no entry goes unexported).
-                if telemetry != running.telemetry || running.self_telemetry.is_none() {
-                    let next = self.start_self_telemetry(&telemetry);
+                if let Some(pushes) = pushes {
+                    let next = self.start_self_telemetry(&telemetry, pushes);
                     if let Some(previous) = running.self_telemetry.replace(next) {
                         previous.stop().await;
                     }
@@ -477,6 +502,14 @@ impl Collector {
         } else {
             None
         };
+        // The self-telemetry's TLS files are read before anything starts, like the logs.
+        let pushes = if plan.config.service.telemetry != running.telemetry
+            || running.self_telemetry.is_none()
+        {
+            Some(Self::prepare_pushes(&plan.config.service.telemetry)?)
+        } else {
+            None
+        };
         let take_over = self
             .inner
             .gates
@@ -517,6 +550,7 @@ impl Collector {
             graph: new,
             telemetry,
             server,
+            pushes,
             #[cfg(feature = "cli")]
             logs,
         })

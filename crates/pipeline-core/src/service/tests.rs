@@ -1,6 +1,7 @@
 //! Service tests: a collector running recording components from a config file.
 
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
@@ -335,7 +336,7 @@ async fn an_invalid_telemetry_section_is_refused_and_changes_nothing() {
     std::fs::write(
         &h.path,
         config_with_telemetry(
-            "{ metrics: { readers: [ { periodic: { exporter: { otlp: { protocol: grpc, endpoint: 'https://x:4317' } } } } ] } }",
+            "{ metrics: { readers: [ { periodic: { exporter: { otlp: { protocol: grpc, endpoint: 'ftp://x:4317' } } } } ] } }",
         ),
     )
     .unwrap();
@@ -398,5 +399,105 @@ async fn a_reload_applies_the_metrics_section() {
     .unwrap();
     h.collector.reload().await.unwrap();
     assert_eq!(h.collector.metrics_address().await, None);
+    h.stop().await;
+}
+
+/// A CA and a certificate it signed for 127.0.0.1, as PEM files in `dir`.
+fn write_ca_and_server_cert(dir: &Path) {
+    use rcgen::{BasicConstraints, CertificateParams, IsCa, Issuer, KeyPair};
+    let ca_key = KeyPair::generate().unwrap();
+    let mut ca_params = CertificateParams::new(Vec::<String>::new()).unwrap();
+    ca_params.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
+    std::fs::write(
+        dir.join("ca.pem"),
+        ca_params.self_signed(&ca_key).unwrap().pem(),
+    )
+    .unwrap();
+    let issuer = Issuer::new(ca_params, ca_key);
+    let key = KeyPair::generate().unwrap();
+    let cert = CertificateParams::new(vec!["127.0.0.1".to_string()])
+        .unwrap()
+        .signed_by(&key, &issuer)
+        .unwrap();
+    std::fs::write(dir.join("server.pem"), cert.pem()).unwrap();
+    std::fs::write(dir.join("server.key"), key.serialize_pem()).unwrap();
+}
+
+/// An OTLP/HTTP backend over TLS counting the requests it answers.
+async fn tls_backend(dir: &Path) -> (std::net::SocketAddr, std::sync::Arc<AtomicUsize>) {
+    use hyper_util::rt::TokioIo;
+    let config = crate::configtls::TlsServerConfig {
+        cert_file: dir.join("server.pem").display().to_string(),
+        key_file: dir.join("server.key").display().to_string(),
+        ..Default::default()
+    };
+    let acceptor = crate::configtls::acceptor(&config, "tls", crate::configtls::ALPN_HTTP)
+        .await
+        .unwrap();
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let count = std::sync::Arc::new(AtomicUsize::new(0));
+    let counted = count.clone();
+    tokio::spawn(async move {
+        while let Ok((stream, _)) = listener.accept().await {
+            let Ok(stream) = acceptor.accept(stream).await else {
+                continue;
+            };
+            let counted = counted.clone();
+            let service = hyper::service::service_fn(move |_: http::Request<_>| {
+                counted.fetch_add(1, Ordering::SeqCst);
+                async {
+                    Ok::<_, std::convert::Infallible>(http::Response::new(http_body_util::Empty::<
+                        bytes::Bytes,
+                    >::new(
+                    )))
+                }
+            });
+            tokio::spawn(
+                hyper::server::conn::http1::Builder::new()
+                    .serve_connection(TokioIo::new(stream), service),
+            );
+        }
+    });
+    (addr, count)
+}
+
+/// TLS files of the own-telemetry push are read at start and reload: a missing one fails
+/// the reload with its key's path, and the running pushes go on as they were.
+#[tokio::test]
+async fn a_reload_with_a_missing_telemetry_tls_file_keeps_the_running_pushes() {
+    let pki = tempfile::tempdir().unwrap();
+    write_ca_and_server_cert(pki.path());
+    let (backend, pushes) = tls_backend(pki.path()).await;
+    let telemetry = |ca: &Path| {
+        format!(
+            "{{ metrics: {{ readers: [ {{ periodic: {{ interval: 50, exporter: {{ otlp_http: {{ endpoint: 'https://{backend}', tls: {{ certificate_file: '{}' }} }} }} }} }} ] }} }}",
+            ca.display()
+        )
+    };
+    let h = start(&config_with_telemetry(&telemetry(
+        &pki.path().join("ca.pem"),
+    )))
+    .await;
+    eventually("a push over TLS", || pushes.load(Ordering::SeqCst) > 0).await;
+
+    std::fs::write(
+        &h.path,
+        config_with_telemetry(&telemetry(&pki.path().join("gone.pem"))),
+    )
+    .unwrap();
+    let error = h.collector.reload().await.unwrap_err().to_string();
+    assert!(
+        error.contains(
+            "service::telemetry::metrics::readers::0::periodic::exporter::otlp_http::tls::certificate_file"
+        ) && error.contains("gone.pem"),
+        "{error}"
+    );
+    let before = pushes.load(Ordering::SeqCst);
+    eventually("the running pushes to go on", || {
+        pushes.load(Ordering::SeqCst) > before + 1
+    })
+    .await;
+    assert!(h.collector.health().is_running());
     h.stop().await;
 }

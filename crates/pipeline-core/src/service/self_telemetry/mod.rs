@@ -31,7 +31,7 @@ use convert::{logs_request, metrics_request, resource, spans_request};
 use push::{OtlpPush, PushSignal};
 use queue::RecordQueue;
 
-use crate::telemetry::config::{ExportProcessor, MetricsLevel, TelemetryConfig};
+use crate::telemetry::config::{ExportProcessor, MetricsLevel, PushExporter, TelemetryConfig};
 use crate::telemetry::{FinishedSpan, MetricsRegistry, SinkRegistration, SpanSink};
 
 /// The `tracing` target of this module's own events. The log layer writes them but never
@@ -93,11 +93,70 @@ pub(crate) struct SelfDescription {
     pub started: SystemTime,
 }
 
+/// The pushes of one `service::telemetry`, prepared (TLS files read) before anything of
+/// it starts, so that a bad file fails the start or reload with nothing changed.
+pub(crate) struct Pushes {
+    /// Periodic readers: interval, timeout, push.
+    metrics: Vec<(Duration, Duration, OtlpPush)>,
+    traces: Vec<(Arc<RecordQueue<FinishedSpan>>, OtlpPush)>,
+    logs: Vec<(Arc<RecordQueue<SelfLogRecord>>, OtlpPush)>,
+}
+
+/// A push that cannot be prepared: the path of its key under `service::telemetry`, and why.
+pub(crate) type PushProblem = (String, String);
+
+impl Pushes {
+    /// Prepares the pushes `config` asks for. `config` must have validated.
+    pub(crate) fn prepare(config: &TelemetryConfig) -> Result<Pushes, Vec<PushProblem>> {
+        let mut problems = Vec::new();
+        let mut metrics = Vec::new();
+        if config.metrics.level != MetricsLevel::None {
+            for (i, reader) in config.metrics.readers.iter().enumerate() {
+                let Some(reader) = &reader.periodic else {
+                    continue;
+                };
+                let path = format!("metrics::readers::{i}::periodic::exporter");
+                match prepare(&reader.exporter, PushSignal::Metrics, &path) {
+                    Ok(Some(push)) => metrics.push((reader.interval(), reader.timeout(), push)),
+                    Ok(None) => {}
+                    Err(problem) => problems.push(problem),
+                }
+            }
+        }
+        let mut traces = Vec::new();
+        for (i, processor) in config.traces.processors.iter().enumerate() {
+            match processor_parts(processor, PushSignal::Traces, SPAN_DELAY, "traces", i) {
+                Ok(Some(parts)) => traces.push(parts),
+                Ok(None) => {}
+                Err(problem) => problems.push(problem),
+            }
+        }
+        let mut logs = Vec::new();
+        for (i, processor) in config.logs.processors.iter().enumerate() {
+            match processor_parts(processor, PushSignal::Logs, LOG_DELAY, "logs", i) {
+                Ok(Some(parts)) => logs.push(parts),
+                Ok(None) => {}
+                Err(problem) => problems.push(problem),
+            }
+        }
+        if problems.is_empty() {
+            Ok(Pushes {
+                metrics,
+                traces,
+                logs,
+            })
+        } else {
+            Err(problems)
+        }
+    }
+}
+
 impl SelfTelemetry {
-    /// Starts the pushes `config` asks for.
-    /// Call [`stop`](Self::stop) to flush and end them. `config` must have validated.
+    /// Starts `pushes`, prepared from `config`.
+    /// Call [`stop`](Self::stop) to flush and end them.
     pub(crate) fn start(
         config: &TelemetryConfig,
+        pushes: Pushes,
         registry: &MetricsRegistry,
         description: &SelfDescription,
     ) -> SelfTelemetry {
@@ -105,58 +164,47 @@ impl SelfTelemetry {
         let mut tasks = Vec::new();
         let otlp_resource = resource(&description.resource);
         let level = config.metrics.level;
-        if level != MetricsLevel::None {
-            for reader in config.metrics.periodic() {
-                let Some(target) = reader.exporter.target() else {
-                    continue;
-                };
-                let push = OtlpPush::new(target, PushSignal::Metrics);
-                let (registry, stop) = (registry.clone(), stop.clone());
-                let (resource, description) = (otlp_resource.clone(), description.clone());
-                let (interval, timeout) = (reader.interval(), reader.timeout());
-                tasks.push(tokio::spawn(async move {
-                    loop {
-                        let stopping = tokio::select! {
-                            _ = stop.cancelled() => true,
-                            _ = tokio::time::sleep(interval) => false,
-                        };
-                        let snapshot = registry
-                            .snapshot()
-                            .into_iter()
-                            .filter(|m| level.shows(&m.name))
-                            .collect();
-                        let request = metrics_request(
-                            snapshot,
-                            &resource,
-                            &description.version,
-                            description.started,
-                            SystemTime::now(),
-                        );
-                        match tokio::time::timeout(timeout, push.push(&request)).await {
-                            Ok(Ok(())) => {}
-                            Ok(Err(error)) => {
-                                tracing::warn!(target: SELF_TARGET, %error, "exporting the collector's own metrics failed")
-                            }
-                            Err(_) => {
-                                tracing::warn!(target: SELF_TARGET, ?timeout, "exporting the collector's own metrics timed out")
-                            }
+        for (interval, timeout, push) in pushes.metrics {
+            let (registry, stop) = (registry.clone(), stop.clone());
+            let (resource, description) = (otlp_resource.clone(), description.clone());
+            tasks.push(tokio::spawn(async move {
+                loop {
+                    let stopping = tokio::select! {
+                        _ = stop.cancelled() => true,
+                        _ = tokio::time::sleep(interval) => false,
+                    };
+                    let snapshot = registry
+                        .snapshot()
+                        .into_iter()
+                        .filter(|m| level.shows(&m.name))
+                        .collect();
+                    let request = metrics_request(
+                        snapshot,
+                        &resource,
+                        &description.version,
+                        description.started,
+                        SystemTime::now(),
+                    );
+                    match tokio::time::timeout(timeout, push.push(&request)).await {
+                        Ok(Ok(())) => {}
+                        Ok(Err(error)) => {
+                            tracing::warn!(target: SELF_TARGET, %error, "exporting the collector's own metrics failed")
                         }
-                        if stopping {
-                            return;
+                        Err(_) => {
+                            tracing::warn!(target: SELF_TARGET, ?timeout, "exporting the collector's own metrics timed out")
                         }
                     }
-                }));
-            }
+                    if stopping {
+                        return;
+                    }
+                }
+            }));
         }
 
         let tracer = registry.tracer();
         tracer.set_enabled(config.traces.level != MetricsLevel::None);
         let mut spans = Vec::new();
-        for processor in &config.traces.processors {
-            let Some((queue, push)) = processor_parts(processor, PushSignal::Traces, SPAN_DELAY)
-            else {
-                continue;
-            };
+        for (queue, push) in pushes.traces {
             spans.push(tracer.add_sink(Arc::new(SpanQueue(Arc::clone(&queue)))));
             let (stop, resource, version) = (
                 stop.clone(),
@@ -179,11 +227,7 @@ impl SelfTelemetry {
         }
 
         let mut logs = Vec::new();
-        for processor in &config.logs.processors {
-            let Some((queue, push)) = processor_parts(processor, PushSignal::Logs, LOG_DELAY)
-            else {
-                continue;
-            };
+        for (queue, push) in pushes.logs {
             logs.push(Arc::clone(&queue));
             let (stop, resource, version) = (
                 stop.clone(),
@@ -240,15 +284,34 @@ impl SelfTelemetry {
     }
 }
 
+/// The push of one exporter at `path`; `None` for an exporter validation refuses.
+fn prepare(
+    exporter: &PushExporter,
+    signal: PushSignal,
+    path: &str,
+) -> Result<Option<OtlpPush>, PushProblem> {
+    let (Some(target), Some(name)) = (exporter.target(), exporter.name()) else {
+        return Ok(None);
+    };
+    OtlpPush::new(target, signal)
+        .map(Some)
+        .map_err(|(key, message)| (format!("{path}::{name}{key}"), message))
+}
+
+type ProcessorParts<T> = (Arc<RecordQueue<T>>, OtlpPush);
+
 fn processor_parts<T: Send + 'static>(
     processor: &ExportProcessor,
     signal: PushSignal,
     default_delay: Duration,
-) -> Option<(Arc<RecordQueue<T>>, OtlpPush)> {
-    let (exporter, batch) = processor.parts()?;
-    let target = exporter.target()?;
-    Some((
-        Arc::new(RecordQueue::new(batch, default_delay)),
-        OtlpPush::new(target, signal),
-    ))
+    section: &str,
+    index: usize,
+) -> Result<Option<ProcessorParts<T>>, PushProblem> {
+    let Some((exporter, batch)) = processor.parts() else {
+        return Ok(None);
+    };
+    let kind = if batch.is_some() { "batch" } else { "simple" };
+    let path = format!("{section}::processors::{index}::{kind}::exporter");
+    Ok(prepare(exporter, signal, &path)?
+        .map(|push| (Arc::new(RecordQueue::new(batch, default_delay)), push)))
 }

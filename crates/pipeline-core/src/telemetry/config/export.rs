@@ -64,6 +64,24 @@ impl PushExporter {
         config.target(implied).ok().map(PushTarget::Otlp)
     }
 
+    /// The key naming the exporter (`otlp`, `otlp_http`, `otlp_grpc` or `console`), when
+    /// exactly one is named: the path segment of its settings.
+    pub fn name(&self) -> Option<&'static str> {
+        let named: Vec<&'static str> = [
+            ("otlp", self.otlp.is_some()),
+            ("otlp_http", self.otlp_http.is_some()),
+            ("otlp_grpc", self.otlp_grpc.is_some()),
+            ("console", self.console.is_some()),
+        ]
+        .into_iter()
+        .filter_map(|(name, set)| set.then_some(name))
+        .collect();
+        match named.as_slice() {
+            [one] => Some(one),
+            _ => None,
+        }
+    }
+
     pub(super) fn validate(&self, path: &str, errors: &mut Vec<TelemetryConfigError>) {
         let named: Vec<&str> = [
             ("otlp", self.otlp.as_ref()),
@@ -127,21 +145,50 @@ pub struct OtlpExporterConfig {
     pub compression: Option<String>,
     /// Milliseconds one export may take (10000).
     pub timeout: Option<u64>,
-    /// Whether a scheme-less gRPC endpoint is plain text; `https` is refused anyway.
+    /// gRPC only: whether a scheme-less endpoint is plain text (default: TLS, as in Go).
+    /// `http://` is always plain and `https://` always TLS.
     pub insecure: Option<bool>,
     /// `protobuf` (default) or `json`, under `otlp_http`.
     pub encoding: Option<String>,
-    /// TLS: refused (see [`OtlpExporterConfig::target`]).
+    /// PEM file of the CAs that sign the backend's certificate (default: the system roots).
     pub certificate: Option<String>,
-    /// TLS: refused.
+    /// PEM file of the client's private key, for mutual TLS.
     pub client_key: Option<String>,
-    /// TLS: refused.
+    /// PEM file of the client's certificate chain, for mutual TLS.
     pub client_certificate: Option<String>,
+    /// `certificate` as the newer schema (0.4) spells it.
+    pub certificate_file: Option<String>,
+    /// `client_key` as the newer schema (0.4) spells it.
+    pub client_key_file: Option<String>,
+    /// `client_certificate` as the newer schema (0.4) spells it.
+    pub client_certificate_file: Option<String>,
+    /// The TLS settings as the current schema (1.0) groups them.
+    pub tls: Option<OtlpTlsConfig>,
     /// Metrics only: `cumulative` (default), `delta` or `low_memory`. This collector's
     /// counters are cumulative; `cumulative` is the only one accepted.
     pub temporality_preference: Option<String>,
     /// Metrics only: the collector records no histograms, so this has no effect.
     pub default_histogram_aggregation: Option<String>,
+}
+
+/// `tls:` of an OTLP exporter in the current declarative schema.
+#[derive(Clone, Debug, Default, PartialEq, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct OtlpTlsConfig {
+    /// PEM file of the CAs that sign the backend's certificate.
+    pub certificate_file: Option<String>,
+    /// PEM file of the client's private key, for mutual TLS.
+    pub client_key_file: Option<String>,
+    /// PEM file of the client's certificate chain, for mutual TLS.
+    pub client_certificate_file: Option<String>,
+    /// `certificate_file` as the 1.0 release candidates spell it (`ca_file`).
+    pub ca_file: Option<String>,
+    /// `client_key_file` as the 1.0 release candidates spell it (`key_file`).
+    pub key_file: Option<String>,
+    /// `client_certificate_file` as the 1.0 release candidates spell it (`cert_file`).
+    pub cert_file: Option<String>,
+    /// gRPC only: a scheme-less endpoint is plain text.
+    pub insecure: Option<bool>,
 }
 
 /// Request headers: `{name: value}` or `[{name, value}]`.
@@ -175,13 +222,37 @@ pub enum OtlpProtocol {
     HttpJson,
 }
 
+/// The TLS files of an `https://` OTLP push. Each is read when the telemetry starts
+/// (and at every reload), not at validation: the files may be written after the
+/// configuration is checked, and rotated between reloads.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct OtlpTls {
+    /// The CAs to trust; `None`: the system roots.
+    pub ca: Option<TlsFile>,
+    /// The client certificate chain (mutual TLS).
+    pub client_certificate: Option<TlsFile>,
+    /// The client private key (mutual TLS).
+    pub client_key: Option<TlsFile>,
+}
+
+/// A file named by a TLS key, with the key that named it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct TlsFile {
+    /// The key, relative to the exporter (`::certificate`, `::tls::certificate_file`).
+    pub key: String,
+    /// The file.
+    pub path: String,
+}
+
 /// A checked OTLP exporter: where and how to send.
 #[derive(Clone, Debug, PartialEq)]
 pub struct OtlpTarget {
     /// The protocol.
     pub protocol: OtlpProtocol,
-    /// `http://host:port[/path]`.
+    /// `http://host:port[/path]` or `https://host:port[/path]`.
     pub endpoint: String,
+    /// With an `https://` endpoint: the files to read when the telemetry starts.
+    pub tls: Option<Box<OtlpTls>>,
     /// Headers sent with every request.
     pub headers: Vec<(String, String)>,
     /// Whether bodies are gzip-compressed.
@@ -215,37 +286,52 @@ impl OtlpExporterConfig {
         {
             return fail("::encoding", "expected protobuf or json");
         }
-        for (key, set) in [
-            ("::certificate", &self.certificate),
-            ("::client_key", &self.client_key),
-            ("::client_certificate", &self.client_certificate),
-        ] {
-            if set.is_some() {
+        let tls_files = self.tls_files()?;
+        let insecure = match (self.insecure, self.tls.as_ref().and_then(|t| t.insecure)) {
+            (Some(_), Some(_)) => {
                 return fail(
-                    key,
-                    "TLS is not supported for the collector's own telemetry: send it in plain text to a local collector, which can forward it over TLS",
+                    "::tls::insecure",
+                    "set either insecure or tls::insecure, not both",
                 );
             }
-        }
+            (a, b) => a.or(b).unwrap_or(false),
+        };
         let Some(endpoint) = self.endpoint.as_deref().filter(|e| !e.is_empty()) else {
             return fail("::endpoint", "missing");
         };
-        let endpoint = if endpoint.starts_with("https://") {
-            return fail(
-                "::endpoint",
-                "https is not supported for the collector's own telemetry: send it over http to a local collector, which can forward it over TLS",
-            );
-        } else if endpoint.starts_with("http://") {
+        // The Go SDK's rules: the scheme decides; without one (gRPC only) `insecure`
+        // does, and TLS is the default.
+        let endpoint = if endpoint.starts_with("https://") || endpoint.starts_with("http://") {
             endpoint.to_string()
         } else if endpoint.contains("://") {
-            return fail("::endpoint", "the scheme must be http");
-        } else if protocol == OtlpProtocol::Grpc && self.insecure != Some(false) {
-            format!("http://{endpoint}")
+            return fail("::endpoint", "the scheme must be http or https");
+        } else if protocol == OtlpProtocol::Grpc {
+            let scheme = if insecure { "http" } else { "https" };
+            format!("{scheme}://{endpoint}")
         } else {
             return fail(
                 "::endpoint",
-                "must be a URL starting with http:// (e.g. http://localhost:4318)",
+                "must be a URL starting with http:// or https:// (e.g. https://localhost:4318)",
             );
+        };
+        let tls = if endpoint.starts_with("https://") {
+            Some(Box::new(tls_files))
+        } else if let Some(file) = [
+            &tls_files.ca,
+            &tls_files.client_certificate,
+            &tls_files.client_key,
+        ]
+        .into_iter()
+        .flatten()
+        .next()
+        {
+            // Go would send in plain text and ignore the file; refusing says so.
+            return fail(
+                &file.key,
+                "the endpoint is plain text (http://, or insecure: true): use an https:// endpoint for TLS",
+            );
+        } else {
+            None
         };
         if endpoint.parse::<http::Uri>().is_err() {
             return fail("::endpoint", "not a valid URL");
@@ -301,10 +387,77 @@ impl OtlpExporterConfig {
         Ok(OtlpTarget {
             protocol,
             endpoint,
+            tls,
             headers,
             gzip,
             timeout: Duration::from_millis(self.timeout.unwrap_or(10_000)),
         })
+    }
+}
+
+impl OtlpExporterConfig {
+    /// The TLS files, whichever spelling names them; two spellings of one file are refused.
+    fn tls_files(&self) -> Result<OtlpTls, (String, String)> {
+        let tls = self.tls.clone().unwrap_or_default();
+        let pick = |spellings: [(&str, &Option<String>); 4]| {
+            let set: Vec<(&str, &String)> = spellings
+                .into_iter()
+                .filter_map(|(key, value)| value.as_ref().map(|v| (key, v)))
+                .collect();
+            match set.as_slice() {
+                [] => Ok(None),
+                [(_, path)] if path.is_empty() => Ok(None),
+                [(key, path)] => Ok(Some(TlsFile {
+                    key: key.to_string(),
+                    path: path.to_string(),
+                })),
+                [.., (key, _)] => Err((
+                    key.to_string(),
+                    format!(
+                        "set only one of {}",
+                        spellings
+                            .iter()
+                            .map(|(k, _)| k.trim_start_matches("::"))
+                            .collect::<Vec<_>>()
+                            .join(", ")
+                    ),
+                )),
+            }
+        };
+        let files = OtlpTls {
+            ca: pick([
+                ("::certificate", &self.certificate),
+                ("::certificate_file", &self.certificate_file),
+                ("::tls::certificate_file", &tls.certificate_file),
+                ("::tls::ca_file", &tls.ca_file),
+            ])?,
+            client_certificate: pick([
+                ("::client_certificate", &self.client_certificate),
+                ("::client_certificate_file", &self.client_certificate_file),
+                (
+                    "::tls::client_certificate_file",
+                    &tls.client_certificate_file,
+                ),
+                ("::tls::cert_file", &tls.cert_file),
+            ])?,
+            client_key: pick([
+                ("::client_key", &self.client_key),
+                ("::client_key_file", &self.client_key_file),
+                ("::tls::client_key_file", &tls.client_key_file),
+                ("::tls::key_file", &tls.key_file),
+            ])?,
+        };
+        match (&files.client_certificate, &files.client_key) {
+            (Some(cert), None) => Err((
+                cert.key.clone(),
+                "a client certificate needs its key (client_key) too".into(),
+            )),
+            (None, Some(key)) => Err((
+                key.key.clone(),
+                "a client key needs its certificate (client_certificate) too".into(),
+            )),
+            _ => Ok(files),
+        }
     }
 }
 

@@ -21,7 +21,13 @@
 //!         - pull: { exporter: { prometheus: { host: 127.0.0.1, port: 8888 } } }
 //!         - periodic:
 //!             interval: 10000
-//!             exporter: { otlp: { protocol: grpc, endpoint: "http://monitor:4317" } }
+//!             exporter:
+//!               otlp:
+//!                 protocol: grpc
+//!                 endpoint: "https://monitor:4317"
+//!                 certificate: /etc/collector/ca.pem
+//!                 client_certificate: /etc/collector/client.pem
+//!                 client_key: /etc/collector/client.key
 //!     traces:
 //!       level: basic
 //!       propagators: [tracecontext]
@@ -41,12 +47,20 @@
 //! | `traces::level` | `basic` | `none` records no spans |
 //! | `traces::propagators` | none | accepted (`tracecontext`, `baggage`, `b3`, `b3multi`, `jaeger`, `xray`, `ottrace`); no effect, no incoming context is used |
 //! | `traces::processors`, `logs::processors` | none | `batch` (`schedule_delay` 5000 for spans / 1000 for logs, `export_timeout` 30000, `max_queue_size` 2048, `max_export_batch_size` 512, `exporter`) or `simple` (`exporter`) |
-//! | `exporter` | | one of `otlp` (`protocol`: `grpc`, `http/protobuf`, `http/json`), `otlp_http`, `otlp_grpc`, `console`; with `endpoint`, `headers` (map or `[{name, value}]`), `headers_list`, `compression` (`gzip`/`none`), `timeout` (10000), `insecure` |
+//! | `exporter` | | one of `otlp` (`protocol`: `grpc`, `http/protobuf`, `http/json`), `otlp_http`, `otlp_grpc`, `console`; with `endpoint`, `headers` (map or `[{name, value}]`), `headers_list`, `compression` (`gzip`/`none`), `timeout` (10000), `insecure`, and the TLS keys below |
+//! | `exporter::*::endpoint` | | `http://` is plain text, `https://` is TLS; without a scheme (gRPC only) TLS unless `insecure: true`, as in Go |
+//! | `exporter::*::certificate` | system roots | PEM file of the CAs of the backend's certificate; also `certificate_file` (schema 0.4), `tls::certificate_file` or `tls::ca_file` (1.0) |
+//! | `exporter::*::client_certificate`, `client_key` | none | PEM files of the client certificate and key (mutual TLS); also `client_certificate_file`/`client_key_file`, under `tls::`, or `tls::cert_file`/`tls::key_file` |
+//! | `exporter::*::tls::insecure` | `false` | `insecure` as the 1.0 schema spells it |
 //!
-//! Refused with a reason: TLS (`https://` endpoints, `certificate`, `client_key`,
-//! `client_certificate`: send in plain text to a local collector, which can forward over
-//! TLS), `temporality_preference: delta` (the counters are cumulative), views, and
-//! `with_resource_constant_labels`.
+//! TLS files are read when the telemetry starts and at every reload that changes
+//! `service::telemetry`: a missing or invalid file fails that start or reload, naming its
+//! key, and a failed reload leaves the running telemetry as it was. TLS files with a
+//! plain-text endpoint are refused (Go would silently not use them). ALPN offers `h2` for
+//! gRPC and `http/1.1` for HTTP.
+//!
+//! Refused with a reason: `temporality_preference: delta` (the counters are cumulative),
+//! views, and `with_resource_constant_labels`.
 //!
 //! Durations of the declarative schema (`interval`, `timeout`, `schedule_delay`,
 //! `export_timeout`, the exporter's `timeout`) are integers of milliseconds, as in Go;
@@ -63,7 +77,7 @@ use serde::Deserialize;
 
 pub use export::{
     BatchProcessorConfig, ExportProcessor, Headers, NameValue, OtlpExporterConfig, OtlpProtocol,
-    OtlpTarget, PushExporter, PushTarget, SimpleProcessorConfig,
+    OtlpTarget, OtlpTls, OtlpTlsConfig, PushExporter, PushTarget, SimpleProcessorConfig, TlsFile,
 };
 pub use logs::{LogEncoding, LogLevel, LogsSamplingConfig, LogsTelemetryConfig};
 pub use metrics::{

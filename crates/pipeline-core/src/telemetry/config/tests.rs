@@ -67,7 +67,9 @@ fn level_none_or_push_only_serves_no_endpoint() {
         periodic.exporter.target(),
         Some(PushTarget::Otlp(OtlpTarget {
             protocol: OtlpProtocol::Grpc,
-            endpoint: "http://localhost:4317".into(),
+            // Without a scheme, gRPC is TLS unless `insecure: true`, as in Go.
+            endpoint: "https://localhost:4317".into(),
+            tls: Some(Box::default()),
             headers: vec![],
             gzip: false,
             timeout: Duration::from_secs(10),
@@ -141,7 +143,7 @@ fn unsupported_and_inconsistent_settings_are_refused_with_their_path() {
         r#"
 metrics:
   readers:
-    - periodic: { interval: 0, exporter: { otlp: { protocol: grpc, endpoint: "https://x:4317" } } }
+    - periodic: { interval: 0, exporter: { otlp: { protocol: grpc, endpoint: "ftp://x:4317" } } }
     - periodic: { exporter: { otlp: { endpoint: "http://x:4318" } } }
     - periodic: { exporter: { otlp: { protocol: smoke, endpoint: "http://x" } } }
     - periodic: { exporter: { otlp: { protocol: grpc, endpoint: "http://x", temporality_preference: delta } } }
@@ -156,14 +158,14 @@ logs:
     );
     let expect = [
         "metrics::readers::0::periodic::interval: must be > 0",
-        "metrics::readers::0::periodic::exporter::otlp::endpoint: https is not supported",
+        "metrics::readers::0::periodic::exporter::otlp::endpoint: the scheme must be http or https",
         "metrics::readers::1::periodic::exporter::otlp::protocol: missing",
         "metrics::readers::2::periodic::exporter::otlp::protocol: unknown protocol \"smoke\"",
         "metrics::readers::3::periodic::exporter::otlp::temporality_preference: only cumulative",
         "metrics::readers::4::periodic::exporter: name exactly one exporter",
         "traces::propagators::0: unknown propagator",
         "traces::processors::0::batch::max_export_batch_size",
-        "traces::processors::0::batch::exporter::otlp::certificate: TLS is not supported",
+        "traces::processors::0::batch::exporter::otlp::certificate: the endpoint is plain text",
         "logs::sampling::tick: must be > 0",
     ];
     for e in expect {
@@ -191,4 +193,92 @@ fn levels_gate_as_in_go() {
     assert!(MetricsLevel::Basic.shows(basic) && !MetricsLevel::Basic.shows(batch));
     assert!(MetricsLevel::Normal.shows(batch) && !MetricsLevel::Normal.shows(bytes));
     assert!(MetricsLevel::Detailed.shows(bytes));
+}
+
+#[test]
+fn tls_files_are_taken_under_every_spelling_of_the_schema() {
+    let target = |exporter: &str| {
+        let config = metrics(&format!(
+            "readers: [{{ periodic: {{ exporter: {exporter} }} }}]"
+        ));
+        let Some(PushTarget::Otlp(target)) = config.periodic().next().unwrap().exporter.target()
+        else {
+            panic!("no target for {exporter}");
+        };
+        target
+    };
+    let file = |key: &str, path: &str| {
+        Some(TlsFile {
+            key: key.into(),
+            path: path.into(),
+        })
+    };
+    // The Go Collector's schema (0.3): top-level keys.
+    let old = target(
+        "{ otlp: { protocol: http/protobuf, endpoint: 'https://b:4318', certificate: ca.pem, client_key: k.pem, client_certificate: c.pem } }",
+    );
+    assert_eq!(old.endpoint, "https://b:4318");
+    assert_eq!(
+        old.tls,
+        Some(Box::new(OtlpTls {
+            ca: file("::certificate", "ca.pem"),
+            client_certificate: file("::client_certificate", "c.pem"),
+            client_key: file("::client_key", "k.pem"),
+        }))
+    );
+    // 0.4: `_file` suffixes; 1.0: under `tls:`.
+    let newer = target(
+        "{ otlp_grpc: { endpoint: 'b:4317', certificate_file: ca.pem, tls: { client_key_file: k.pem, client_certificate_file: c.pem } } }",
+    );
+    assert_eq!(newer.endpoint, "https://b:4317");
+    assert_eq!(
+        newer.tls,
+        Some(Box::new(OtlpTls {
+            ca: file("::certificate_file", "ca.pem"),
+            client_certificate: file("::tls::client_certificate_file", "c.pem"),
+            client_key: file("::tls::client_key_file", "k.pem"),
+        }))
+    );
+    let rc = target(
+        "{ otlp_http: { endpoint: 'https://b', tls: { ca_file: ca.pem, key_file: k.pem, cert_file: c.pem } } }",
+    );
+    assert_eq!(
+        rc.tls.unwrap().ca,
+        file("::tls::ca_file", "ca.pem"),
+        "the 1.0 release candidates' names"
+    );
+    // `insecure` decides only for a scheme-less gRPC endpoint.
+    let plain = target("{ otlp_grpc: { endpoint: 'b:4317', tls: { insecure: true } } }");
+    assert_eq!(
+        (plain.endpoint.as_str(), plain.tls),
+        ("http://b:4317", None)
+    );
+    let secure = target("{ otlp_grpc: { endpoint: 'https://b:4317', insecure: true } }");
+    assert_eq!(secure.tls, Some(Box::default()));
+}
+
+#[test]
+fn inconsistent_tls_settings_are_refused_with_their_path() {
+    let found = problems(
+        r#"
+metrics:
+  readers:
+    - periodic: { exporter: { otlp_grpc: { endpoint: "https://x", certificate: a, tls: { certificate_file: b } } } }
+    - periodic: { exporter: { otlp_grpc: { endpoint: "https://x", client_certificate: c } } }
+    - periodic: { exporter: { otlp_http: { endpoint: "https://x", tls: { client_key_file: k } } } }
+    - periodic: { exporter: { otlp_grpc: { endpoint: "x:1", insecure: true, tls: { insecure: true } } } }
+    - periodic: { exporter: { otlp_grpc: { endpoint: "x:1", insecure: true, certificate: ca.pem } } }
+"#,
+    );
+    let expect = [
+        "metrics::readers::0::periodic::exporter::otlp_grpc::tls::certificate_file: set only one of certificate, certificate_file, tls::certificate_file, tls::ca_file",
+        "metrics::readers::1::periodic::exporter::otlp_grpc::client_certificate: a client certificate needs its key",
+        "metrics::readers::2::periodic::exporter::otlp_http::tls::client_key_file: a client key needs its certificate",
+        "metrics::readers::3::periodic::exporter::otlp_grpc::tls::insecure: set either insecure or tls::insecure",
+        "metrics::readers::4::periodic::exporter::otlp_grpc::certificate: the endpoint is plain text",
+    ];
+    for e in expect {
+        assert!(found.iter().any(|f| f.starts_with(e)), "{e}\nin {found:#?}");
+    }
+    assert_eq!(found.len(), expect.len(), "{found:#?}");
 }
