@@ -206,47 +206,29 @@ impl SelfTelemetry {
         let mut spans = Vec::new();
         for (queue, push) in pushes.traces {
             spans.push(tracer.add_sink(Arc::new(SpanQueue(Arc::clone(&queue)))));
-            let (stop, resource, version) = (
+            tasks.push(spawn_export_loop(
+                queue,
+                push,
                 stop.clone(),
                 otlp_resource.clone(),
                 description.version.clone(),
-            );
-            tasks.push(tokio::spawn(async move {
-                queue
-                    .run(stop, |batch| {
-                        let request = spans_request(batch, &resource, &version);
-                        let push = push.clone();
-                        async move {
-                            if let Err(error) = push.push(&request).await {
-                                tracing::warn!(target: SELF_TARGET, %error, "exporting the collector's own spans failed");
-                            }
-                        }
-                    })
-                    .await
-            }));
+                spans_request,
+                "spans",
+            ));
         }
 
         let mut logs = Vec::new();
         for (queue, push) in pushes.logs {
             logs.push(Arc::clone(&queue));
-            let (stop, resource, version) = (
+            tasks.push(spawn_export_loop(
+                queue,
+                push,
                 stop.clone(),
                 otlp_resource.clone(),
                 description.version.clone(),
-            );
-            tasks.push(tokio::spawn(async move {
-                queue
-                    .run(stop, |batch| {
-                        let request = logs_request(batch, &resource, &version);
-                        let push = push.clone();
-                        async move {
-                            if let Err(error) = push.push(&request).await {
-                                tracing::warn!(target: SELF_TARGET, %error, "exporting the collector's own logs failed");
-                            }
-                        }
-                    })
-                    .await
-            }));
+                logs_request,
+                "logs",
+            ));
         }
         // Added, not replacing: during a reload the outgoing configuration's processors
         // stay until its `stop`, and a second collector in the process keeps its own.
@@ -314,4 +296,34 @@ fn processor_parts<T: Send + 'static>(
     let path = format!("{section}::processors::{index}::{kind}::exporter");
     Ok(prepare(exporter, signal, &path)?
         .map(|push| (Arc::new(RecordQueue::new(batch, default_delay)), push)))
+}
+
+/// Runs a span or log processor: exports `queue`'s batches through `push` until `stop`,
+/// each as one request made by `request`; a failed export is logged (`what`: "spans").
+fn spawn_export_loop<T, R>(
+    queue: Arc<RecordQueue<T>>,
+    push: OtlpPush,
+    stop: CancellationToken,
+    resource: crate::pdata::proto::resource::v1::Resource,
+    version: String,
+    request: fn(Vec<T>, &crate::pdata::proto::resource::v1::Resource, &str) -> R,
+    what: &'static str,
+) -> JoinHandle<()>
+where
+    T: Send + 'static,
+    R: crate::pdata::otlp_json::JsonRequest + Send + Sync + 'static,
+{
+    tokio::spawn(async move {
+        queue
+            .run(stop, |batch| {
+                let request = request(batch, &resource, &version);
+                let push = push.clone();
+                async move {
+                    if let Err(error) = push.push(&request).await {
+                        tracing::warn!(target: SELF_TARGET, %error, "exporting the collector's own {what} failed");
+                    }
+                }
+            })
+            .await
+    })
 }
