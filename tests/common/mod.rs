@@ -331,14 +331,61 @@ pub fn python_sdk() -> Option<PathBuf> {
             .is_ok_and(|s| s.success())
     });
     if usable.is_none() {
-        let message =
-            "the Python OpenTelemetry SDK is not installed; run scripts/test to install it";
-        if std::env::var_os("TRIBUTARY_E2E_REQUIRED").is_some() {
-            panic!("{message}");
-        }
-        eprintln!("skipping: {message}");
+        required_or_skip(
+            "the Python OpenTelemetry SDK is not installed; run scripts/test to install it",
+        );
     }
     usable
+}
+
+/// The second Python environment `scripts/test` installs (tests/requirements-legacy.txt:
+/// the Jaeger thrift and Zipkin protobuf exporters, which need an older SDK or protobuf 3).
+/// Missing: as [`python_sdk`].
+pub fn legacy_python() -> Option<PathBuf> {
+    let candidate = std::env::var_os("TRIBUTARY_E2E_LEGACY_PYTHON")
+        .map(PathBuf::from)
+        .or_else(|| {
+            let venv =
+                Path::new(env!("CARGO_MANIFEST_DIR")).join("target/e2e-venv-legacy/bin/python");
+            venv.exists().then_some(venv)
+        });
+    let usable = candidate.filter(|python| {
+        Command::new(python)
+            .args(["-c", "import opentelemetry.sdk"])
+            .status()
+            .is_ok_and(|s| s.success())
+    });
+    if usable.is_none() {
+        required_or_skip(
+            "the legacy Python environment is not installed; run scripts/test to install it",
+        );
+    }
+    usable
+}
+
+/// The path of a program from Debian's packages that `scripts/test` installs (`influxd`,
+/// `carbon-cache`, `rsyslogd`, ...), looked up in `PATH`, `/usr/sbin` and `/sbin`. Missing:
+/// as [`python_sdk`].
+pub fn program(name: &str) -> Option<PathBuf> {
+    let path = std::env::var_os("PATH").unwrap_or_default();
+    let found = std::env::split_paths(&path)
+        .chain([PathBuf::from("/usr/sbin"), PathBuf::from("/sbin")])
+        .map(|dir| dir.join(name))
+        .find(|candidate| candidate.is_file());
+    if found.is_none() {
+        required_or_skip(&format!(
+            "{name} is not installed; run scripts/test to install it"
+        ));
+    }
+    found
+}
+
+/// Fails the test under `scripts/test` (TRIBUTARY_E2E_REQUIRED=1), otherwise says it skips.
+fn required_or_skip(message: &str) {
+    if std::env::var_os("TRIBUTARY_E2E_REQUIRED").is_some() {
+        panic!("{message}");
+    }
+    eprintln!("skipping: {message}");
 }
 
 /// What a sender script under `tests/python/` printed: its JSON report on stdout, and its
