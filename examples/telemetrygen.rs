@@ -30,6 +30,8 @@ mod histogram;
 mod load;
 #[path = "telemetrygen/payloads.rs"]
 mod payloads;
+#[path = "telemetrygen/points.rs"]
+mod points;
 #[path = "telemetrygen/requests.rs"]
 mod requests;
 #[path = "telemetrygen/sink.rs"]
@@ -56,7 +58,7 @@ use tokio_util::sync::CancellationToken;
 
 use load::{LoadPlan, LoadReport, Progress};
 use payloads::Rng;
-use requests::{Compression, Protocol, RequestPool, Signal};
+use requests::{Compression, Format, Protocol, RequestPool, Signal};
 use transport::Target;
 
 /// The protobuf types, named by `payloads.rs` (shared with the pipeline-core benchmarks).
@@ -81,19 +83,27 @@ enum Command {
     Metrics(LoadArgs),
     /// Send log records: access-log lines with trace context.
     Logs(LoadArgs),
+    /// Send plain gauge and counter points: OTLP, InfluxDB line protocol (`--format influx
+    /// --protocol http`) or DogStatsD (`--format statsd --protocol udp`).
+    Points(LoadArgs),
     /// Receive OTLP and count what arrives.
     Sink(SinkArgs),
 }
 
 #[derive(Args)]
 struct LoadArgs {
-    /// Where to send, as host:port [default: 127.0.0.1:4317 for gRPC, 127.0.0.1:4318 for HTTP]
+    /// Where to send, as host:port [default: 127.0.0.1:4317 for gRPC, 127.0.0.1:4318 for
+    /// HTTP, 127.0.0.1:8086 for line protocol, 127.0.0.1:8125 for StatsD]
     #[arg(long)]
     endpoint: Option<String>,
-    /// OTLP transport.
+    /// Transport: OTLP/gRPC, HTTP (OTLP or line protocol) or UDP (StatsD).
     #[arg(long, value_enum, default_value_t = Protocol::Grpc)]
     protocol: Protocol,
-    /// OTLP/HTTP request path [default: /v1/traces, /v1/metrics or /v1/logs]
+    /// How items are written; only `points` has formats other than OTLP.
+    #[arg(long, value_enum, default_value_t = Format::Otlp)]
+    format: Format,
+    /// HTTP request path [default: /v1/traces, /v1/metrics or /v1/logs; /write?db=telemetrygen
+    /// for line protocol]
     #[arg(long)]
     http_path: Option<String>,
     /// Items per second over all workers; 0 sends as fast as the pipeline answers.
@@ -164,6 +174,7 @@ fn main() -> ExitCode {
         Command::Traces(args) => generate(Signal::Traces, args),
         Command::Metrics(args) => generate(Signal::Metrics, args),
         Command::Logs(args) => generate(Signal::Logs, args),
+        Command::Points(args) => generate(Signal::Points, args),
         Command::Sink(args) => serve(args),
     };
     match result {
@@ -208,27 +219,49 @@ fn generate(signal: Signal, args: LoadArgs) -> anyhow::Result<ExitCode> {
     if !(args.rate >= 0.0 && args.rate.is_finite()) {
         bail!("--rate must be a number of items per second, 0 for no limit");
     }
-    let default_endpoint = match args.protocol {
-        Protocol::Grpc => "127.0.0.1:4317",
-        Protocol::Http => "127.0.0.1:4318",
+    match (args.format, args.protocol) {
+        (Format::Otlp, Protocol::Grpc | Protocol::Http)
+        | (Format::Influx, Protocol::Http)
+        | (Format::Statsd, Protocol::Udp) => {}
+        (Format::Otlp, Protocol::Udp) => bail!("OTLP is sent over grpc or http, not udp"),
+        (Format::Influx, _) => bail!("line protocol is sent with --protocol http"),
+        (Format::Statsd, _) => bail!("StatsD is sent with --protocol udp"),
+    }
+    if args.format != Format::Otlp && signal != Signal::Points {
+        bail!("--format {:?} is for `points` only", args.format);
+    }
+    if args.compression != Compression::None && args.protocol == Protocol::Udp {
+        bail!("datagrams are not compressed");
+    }
+    let default_endpoint = match (args.protocol, args.format) {
+        (Protocol::Grpc, _) => "127.0.0.1:4317",
+        (Protocol::Http, Format::Influx) => "127.0.0.1:8086",
+        (Protocol::Http, _) => "127.0.0.1:4318",
+        (Protocol::Udp, _) => "127.0.0.1:8125",
     };
     let target = Arc::new(Target {
         signal,
+        format: args.format,
         protocol: args.protocol,
         compression: args.compression,
         authority: authority(args.endpoint.as_deref().unwrap_or(default_endpoint))?,
         path: match args.protocol {
             Protocol::Grpc => signal.grpc_path().to_string(),
-            Protocol::Http => args
-                .http_path
-                .clone()
-                .unwrap_or_else(|| signal.http_path().to_string()),
+            Protocol::Http => args.http_path.clone().unwrap_or_else(|| {
+                if args.format == Format::Influx {
+                    "/write?db=telemetrygen".to_string()
+                } else {
+                    signal.http_path().to_string()
+                }
+            }),
+            Protocol::Udp => String::new(),
         },
         headers: args.headers.clone(),
         timeout: args.timeout,
     });
     let pool = RequestPool::build(
         signal,
+        args.format,
         args.protocol,
         args.compression,
         args.batch,
@@ -244,9 +277,11 @@ fn generate(signal: Signal, args: LoadArgs) -> anyhow::Result<ExitCode> {
     eprintln!(
         "telemetrygen: {} over {} to {}: {} workers, {} {} per request (~{} bytes encoded), {}, compression {}, {}",
         signal.name(),
-        match args.protocol {
-            Protocol::Grpc => "OTLP/gRPC",
-            Protocol::Http => "OTLP/HTTP",
+        match (args.protocol, args.format) {
+            (Protocol::Grpc, _) => "OTLP/gRPC",
+            (Protocol::Http, Format::Influx) => "HTTP line protocol",
+            (Protocol::Http, _) => "OTLP/HTTP",
+            (Protocol::Udp, _) => "UDP StatsD",
         },
         target.authority,
         plan.workers,
@@ -351,7 +386,8 @@ fn print_summary(signal: Signal, args: &LoadArgs, target: &Target, report: &Load
     }
     let summary = serde_json::json!({
         "signal": signal.name(),
-        "protocol": match args.protocol { Protocol::Grpc => "grpc", Protocol::Http => "http" },
+        "protocol": match args.protocol { Protocol::Grpc => "grpc", Protocol::Http => "http", Protocol::Udp => "udp" },
+        "format": match args.format { Format::Otlp => "otlp", Format::Influx => "influx", Format::Statsd => "statsd" },
         "endpoint": target.authority,
         "workers": args.workers.max(1),
         "batch": args.batch,

@@ -10,6 +10,7 @@ use flate2::write::GzEncoder;
 use prost::Message;
 
 use crate::payloads::{self, Rng};
+use crate::points;
 
 /// The kind of telemetry sent.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -17,6 +18,8 @@ pub enum Signal {
     Traces,
     Metrics,
     Logs,
+    /// Plain gauge and counter points (`points.rs`), in OTLP, line protocol or StatsD.
+    Points,
 }
 
 impl Signal {
@@ -24,7 +27,9 @@ impl Signal {
     pub fn grpc_path(self) -> &'static str {
         match self {
             Signal::Traces => "/opentelemetry.proto.collector.trace.v1.TraceService/Export",
-            Signal::Metrics => "/opentelemetry.proto.collector.metrics.v1.MetricsService/Export",
+            Signal::Metrics | Signal::Points => {
+                "/opentelemetry.proto.collector.metrics.v1.MetricsService/Export"
+            }
             Signal::Logs => "/opentelemetry.proto.collector.logs.v1.LogsService/Export",
         }
     }
@@ -33,7 +38,7 @@ impl Signal {
     pub fn http_path(self) -> &'static str {
         match self {
             Signal::Traces => "/v1/traces",
-            Signal::Metrics => "/v1/metrics",
+            Signal::Metrics | Signal::Points => "/v1/metrics",
             Signal::Logs => "/v1/logs",
         }
     }
@@ -42,7 +47,7 @@ impl Signal {
     pub fn items(self) -> &'static str {
         match self {
             Signal::Traces => "spans",
-            Signal::Metrics => "data points",
+            Signal::Metrics | Signal::Points => "data points",
             Signal::Logs => "log records",
         }
     }
@@ -52,15 +57,21 @@ impl Signal {
             Signal::Traces => "traces",
             Signal::Metrics => "metrics",
             Signal::Logs => "logs",
+            Signal::Points => "points",
         }
     }
 
-    /// Encodes a fresh request of `items` items.
-    fn encode(self, rng: &mut Rng, items: usize) -> Vec<u8> {
-        match self {
-            Signal::Traces => payloads::traces(rng, items).encode_to_vec(),
-            Signal::Metrics => payloads::metrics(rng, items).encode_to_vec(),
-            Signal::Logs => payloads::logs(rng, items).encode_to_vec(),
+    /// Encodes a fresh request of `items` items (only points have formats other than OTLP).
+    fn encode(self, format: Format, rng: &mut Rng, items: usize) -> Vec<u8> {
+        match (self, format) {
+            (Signal::Traces, _) => payloads::traces(rng, items).encode_to_vec(),
+            (Signal::Metrics, _) => payloads::metrics(rng, items).encode_to_vec(),
+            (Signal::Logs, _) => payloads::logs(rng, items).encode_to_vec(),
+            (Signal::Points, Format::Otlp) => {
+                points::otlp(&points::points(rng, items)).encode_to_vec()
+            }
+            (Signal::Points, Format::Influx) => points::line_protocol(&points::points(rng, items)),
+            (Signal::Points, Format::Statsd) => points::statsd(&points::points(rng, items)),
         }
     }
 }
@@ -70,8 +81,31 @@ impl Signal {
 pub enum Protocol {
     /// OTLP/gRPC (HTTP/2 without TLS).
     Grpc,
-    /// OTLP/HTTP with protobuf bodies (HTTP/1.1 without TLS).
+    /// OTLP/HTTP with protobuf bodies, or line protocol (HTTP/1.1 without TLS).
     Http,
+    /// One datagram per request, no answer (StatsD).
+    Udp,
+}
+
+/// How the items of a request are written.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum Format {
+    /// OTLP protobuf.
+    Otlp,
+    /// InfluxDB line protocol (over HTTP).
+    Influx,
+    /// DogStatsD lines (over UDP).
+    Statsd,
+}
+
+impl Format {
+    /// The HTTP `Content-Type` of a body.
+    pub fn content_type(self) -> &'static str {
+        match self {
+            Format::Otlp => "application/x-protobuf",
+            Format::Influx | Format::Statsd => "text/plain; charset=utf-8",
+        }
+    }
 }
 
 /// Compression of request bodies.
@@ -93,6 +127,7 @@ impl RequestPool {
     /// Builds `size` distinct requests of `items_per_request` items each.
     pub fn build(
         signal: Signal,
+        format: Format,
         protocol: Protocol,
         compression: Compression,
         items_per_request: usize,
@@ -103,7 +138,7 @@ impl RequestPool {
         let mut bodies = Vec::with_capacity(size);
         let mut encoded_total = 0;
         for _ in 0..size {
-            let encoded = signal.encode(rng, items_per_request);
+            let encoded = signal.encode(format, rng, items_per_request);
             encoded_total += encoded.len();
             let message = match compression {
                 Compression::None => encoded,
@@ -111,7 +146,7 @@ impl RequestPool {
             };
             bodies.push(match protocol {
                 Protocol::Grpc => grpc_frame(&message, compression == Compression::Gzip),
-                Protocol::Http => Bytes::from(message),
+                Protocol::Http | Protocol::Udp => Bytes::from(message),
             });
         }
         Ok(RequestPool {

@@ -48,7 +48,7 @@ impl Counters {
     fn counter(&self, signal: Signal) -> &AtomicU64 {
         match signal {
             Signal::Traces => &self.spans,
-            Signal::Metrics => &self.data_points,
+            Signal::Metrics | Signal::Points => &self.data_points,
             Signal::Logs => &self.log_records,
         }
     }

@@ -9,19 +9,21 @@ use tokio_util::sync::CancellationToken;
 
 use crate::load::{self, LoadPlan, LoadReport, Progress};
 use crate::payloads::Rng;
-use crate::requests::{Compression, Protocol, RequestPool, Signal};
+use crate::requests::{Compression, Format, Protocol, RequestPool, Signal};
 use crate::sink::Sink;
 use crate::transport::Target;
 
 fn target(signal: Signal, protocol: Protocol, compression: Compression, at: SocketAddr) -> Target {
     Target {
         signal,
+        format: Format::Otlp,
         protocol,
         compression,
         authority: at.to_string(),
         path: match protocol {
             Protocol::Grpc => signal.grpc_path().to_string(),
             Protocol::Http => signal.http_path().to_string(),
+            Protocol::Udp => String::new(),
         },
         headers: Vec::new(),
         timeout: Duration::from_secs(5),
@@ -31,6 +33,7 @@ fn target(signal: Signal, protocol: Protocol, compression: Compression, at: Sock
 async fn send(target: Target, batch: usize, plan: LoadPlan) -> LoadReport {
     let pool = RequestPool::build(
         target.signal,
+        target.format,
         target.protocol,
         target.compression,
         batch,
@@ -61,7 +64,12 @@ async fn every_item_sent_is_counted() {
     let (sink, stop) = sink().await;
     let at = sink.addresses()[0];
     let mut expected = 0;
-    for signal in [Signal::Traces, Signal::Metrics, Signal::Logs] {
+    for signal in [
+        Signal::Traces,
+        Signal::Metrics,
+        Signal::Logs,
+        Signal::Points,
+    ] {
         for protocol in [Protocol::Grpc, Protocol::Http] {
             for compression in [Compression::None, Compression::Gzip] {
                 let plan = LoadPlan {
@@ -160,4 +168,42 @@ async fn the_sink_refuses_what_it_cannot_read() {
     assert_eq!(sink.counters.items(), 0);
     assert!(sink.counters.bad_requests() > 0);
     stop.cancel();
+}
+
+#[test]
+fn points_are_one_line_each_in_line_protocol_and_statsd() {
+    let points = crate::points::points(&mut Rng::new(3), 25);
+    let lines = String::from_utf8(crate::points::line_protocol(&points)).unwrap();
+    assert_eq!(lines.lines().count(), 25);
+    assert!(lines.lines().all(|l| l.split(' ').count() == 3), "{lines}");
+    let statsd = String::from_utf8(crate::points::statsd(&points)).unwrap();
+    assert_eq!(statsd.lines().count(), 25);
+    assert!(
+        statsd
+            .lines()
+            .all(|l| l.contains("|c|#host:") || l.contains("|g|#host:")),
+        "{statsd}"
+    );
+}
+
+#[tokio::test]
+async fn datagrams_are_sent_one_per_request() {
+    let socket = tokio::net::UdpSocket::bind("127.0.0.1:0").await.unwrap();
+    let mut target = target(
+        Signal::Points,
+        Protocol::Udp,
+        Compression::None,
+        socket.local_addr().unwrap(),
+    );
+    target.format = Format::Statsd;
+    let plan = LoadPlan {
+        workers: 1,
+        rate: 0.0,
+        duration: Some(Duration::from_millis(50)),
+    };
+    let report = send(target, 10, plan).await;
+    assert!(report.ok_requests > 0 && report.failed_requests == 0);
+    let mut buffer = [0u8; 4096];
+    let len = socket.recv(&mut buffer).await.unwrap();
+    assert_eq!(buffer[..len].iter().filter(|&&b| b == b'\n').count(), 10);
 }

@@ -15,13 +15,13 @@ use http_body_util::{BodyExt, Full};
 use hyper::client::conn::{http1, http2};
 use hyper_util::rt::{TokioExecutor, TokioIo};
 use prost::Message;
-use tokio::net::TcpStream;
+use tokio::net::{TcpStream, UdpSocket};
 use tokio::task::JoinHandle;
 
 use crate::proto::collector::logs::v1::ExportLogsServiceResponse;
 use crate::proto::collector::metrics::v1::ExportMetricsServiceResponse;
 use crate::proto::collector::trace::v1::ExportTraceServiceResponse;
-use crate::requests::{Compression, Protocol, Signal};
+use crate::requests::{Compression, Format, Protocol, Signal};
 
 const AGENT: &str = concat!("tributary-telemetrygen/", env!("CARGO_PKG_VERSION"));
 
@@ -29,6 +29,7 @@ const AGENT: &str = concat!("tributary-telemetrygen/", env!("CARGO_PKG_VERSION")
 #[derive(Clone, Debug)]
 pub struct Target {
     pub signal: Signal,
+    pub format: Format,
     pub protocol: Protocol,
     pub compression: Compression,
     /// `host:port`.
@@ -86,22 +87,38 @@ impl From<hyper::Error> for SendError {
 enum Sender {
     Grpc(http2::SendRequest<Full<Bytes>>),
     Http(http1::SendRequest<Full<Bytes>>),
+    Udp(UdpSocket),
 }
 
-/// An open connection; the task driving it stops when this is dropped.
+/// An open connection; the task driving it (HTTP) stops when this is dropped.
 pub struct Connection {
     sender: Sender,
-    driver: JoinHandle<()>,
+    driver: Option<JoinHandle<()>>,
 }
 
 impl Drop for Connection {
     fn drop(&mut self) {
-        self.driver.abort();
+        if let Some(driver) = &self.driver {
+            driver.abort();
+        }
     }
 }
 
 impl Connection {
     pub async fn open(target: &Target) -> Result<Connection, SendError> {
+        if target.protocol == Protocol::Udp {
+            let socket = UdpSocket::bind("0.0.0.0:0")
+                .await
+                .map_err(SendError::Connect)?;
+            socket
+                .connect(&target.authority)
+                .await
+                .map_err(SendError::Connect)?;
+            return Ok(Connection {
+                sender: Sender::Udp(socket),
+                driver: None,
+            });
+        }
         let stream = TcpStream::connect(&target.authority)
             .await
             .map_err(SendError::Connect)?;
@@ -126,8 +143,12 @@ impl Connection {
                 });
                 (Sender::Http(sender), driver)
             }
+            Protocol::Udp => unreachable!("datagram sockets are opened above"),
         };
-        Ok(Connection { sender, driver })
+        Ok(Connection {
+            sender,
+            driver: Some(driver),
+        })
     }
 
     /// Sends one request body and waits for the answer. On success, returns the number of
@@ -188,7 +209,7 @@ impl Connection {
                     .method(Method::POST)
                     .uri(&target.path)
                     .header(HOST, &target.authority)
-                    .header(CONTENT_TYPE, "application/x-protobuf")
+                    .header(CONTENT_TYPE, target.format.content_type())
                     .header(USER_AGENT, AGENT);
                 if gzip {
                     request = request.header(CONTENT_ENCODING, "gzip");
@@ -213,6 +234,11 @@ impl Connection {
                 } else {
                     0
                 })
+            }
+            Sender::Udp(socket) => {
+                // No answer: a datagram is "accepted" once the kernel took it.
+                socket.send(&body).await.map_err(SendError::Connect)?;
+                Ok(0)
             }
         }
     }
@@ -255,7 +281,7 @@ fn rejected(signal: Signal, response: &[u8]) -> u64 {
             .ok()
             .and_then(|r| r.partial_success)
             .map(|p| p.rejected_spans),
-        Signal::Metrics => ExportMetricsServiceResponse::decode(response)
+        Signal::Metrics | Signal::Points => ExportMetricsServiceResponse::decode(response)
             .ok()
             .and_then(|r| r.partial_success)
             .map(|p| p.rejected_data_points),

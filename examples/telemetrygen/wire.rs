@@ -134,7 +134,7 @@ pub fn count_items(signal: Signal, request: &[u8]) -> Result<u64, Malformed> {
             Ok(())
         })?,
         // ScopeMetrics.metrics is field 2.
-        Signal::Metrics => each_scope(request, &mut |scope| {
+        Signal::Metrics | Signal::Points => each_scope(request, &mut |scope| {
             each_message(scope, 2, |metric| {
                 let mut fields = Fields::new(metric);
                 while let Some((number, field)) = fields.next_field()? {
