@@ -286,10 +286,10 @@ impl Aggregator {
         dropped
     }
 
-    /// Whether nothing was aggregated this interval.
+    /// How many series the interval holds.
     #[cfg(test)]
-    pub(crate) fn is_empty(&self) -> bool {
-        self.clients.is_empty()
+    pub(crate) fn series_count(&self) -> usize {
+        self.clients.values().map(BTreeMap::len).sum()
     }
 
     /// Ends the interval at `now`: the batch (one resource per client) and how many values

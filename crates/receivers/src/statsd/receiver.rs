@@ -32,6 +32,8 @@ pub(crate) struct StatsdReceiver {
     span: tracing::Span,
     /// The Unix socket file this receiver created, removed at shutdown.
     socket_file: Mutex<Option<PathBuf>>,
+    /// Where UDP or TCP listens once started.
+    bound: Mutex<Option<SocketAddr>>,
 }
 
 /// What every listener shares: parsing options, the interval's aggregator, the counters.
@@ -74,10 +76,24 @@ impl StatsdReceiver {
             tasks: ReceiverTasks::new(settings),
             span: settings.span().clone(),
             socket_file: Mutex::new(None),
+            bound: Mutex::new(None),
         }))
     }
 
-    /// Starts serving the configured transport; returns where it listens (for tests).
+    /// Where UDP or TCP listens, once started.
+    #[cfg(test)]
+    pub(crate) fn local_addr(&self) -> Option<SocketAddr> {
+        *self.bound.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// How many series the current interval holds.
+    #[cfg(test)]
+    pub(crate) fn held_series(&self) -> usize {
+        let aggregator = self.intake.aggregator.lock();
+        aggregator.unwrap_or_else(|e| e.into_inner()).series_count()
+    }
+
+    /// Starts serving the configured transport.
     async fn listen(&self) -> Result<(), ComponentError> {
         let endpoint = self.config.endpoint();
         let at_endpoint = |e: ComponentError| ComponentError::new(format!("endpoint: {e}"));
@@ -90,6 +106,7 @@ impl StatsdReceiver {
                     std::future::ready(())
                 });
                 let bound = bound.map_err(at_endpoint)?;
+                *self.bound.lock().unwrap_or_else(|e| e.into_inner()) = Some(bound);
                 self.span
                     .in_scope(|| tracing::info!(%bound, "StatsD receiver listening on UDP"));
             }
@@ -102,6 +119,7 @@ impl StatsdReceiver {
                     move |stream, peer, stop| Arc::clone(&intake).serve_lines(stream, peer, stop),
                 );
                 let bound = bound.map_err(at_endpoint)?;
+                *self.bound.lock().unwrap_or_else(|e| e.into_inner()) = Some(bound);
                 self.span
                     .in_scope(|| tracing::info!(%bound, "StatsD receiver listening on TCP"));
             }
