@@ -31,7 +31,7 @@ pub(crate) struct StatsdReceiver {
     tasks: ReceiverTasks,
     span: tracing::Span,
     /// The Unix socket file this receiver created, removed at shutdown.
-    socket_file: Mutex<Option<PathBuf>>,
+    socket_file: Mutex<Option<SocketFile>>,
     /// Where UDP or TCP listens once started.
     bound: Mutex<Option<SocketAddr>>,
 }
@@ -140,7 +140,7 @@ impl StatsdReceiver {
         let socket = tokio::net::UnixDatagram::bind(&path).map_err(|e| {
             ComponentError::with_source(format!("cannot listen on {}", path.display()), e)
         })?;
-        *self.socket_file.lock().unwrap_or_else(|e| e.into_inner()) = Some(path.clone());
+        *self.socket_file.lock().unwrap_or_else(|e| e.into_inner()) = SocketFile::of(&path);
         let mode = std::fs::Permissions::from_mode(self.config.socket_permissions);
         std::fs::set_permissions(&path, mode).map_err(|e| {
             ComponentError::with_source(
@@ -213,15 +213,48 @@ impl Component for StatsdReceiver {
 
     async fn shutdown(&self) -> Result<(), ComponentError> {
         let stopped = self.tasks.shutdown(receiverhelper::SHUTDOWN_DEADLINE).await;
-        if let Some(path) = self
+        let socket_file = self
             .socket_file
             .lock()
             .unwrap_or_else(|e| e.into_inner())
-            .take()
-        {
-            let _ = std::fs::remove_file(path);
+            .take();
+        if let Some(file) = socket_file {
+            file.remove();
         }
         stopped
+    }
+}
+
+/// A socket file this receiver bound, known by its inode: a receiver that replaced it
+/// on reload (same path, new socket) keeps its file when this one shuts down.
+struct SocketFile {
+    path: PathBuf,
+    #[cfg(unix)]
+    identity: (u64, u64),
+}
+
+impl SocketFile {
+    #[cfg(unix)]
+    fn of(path: &std::path::Path) -> Option<SocketFile> {
+        use std::os::unix::fs::MetadataExt;
+        let metadata = std::fs::symlink_metadata(path).ok()?;
+        Some(SocketFile {
+            path: path.to_path_buf(),
+            identity: (metadata.dev(), metadata.ino()),
+        })
+    }
+
+    /// Removes the file if it is still the one this receiver bound.
+    fn remove(self) {
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::MetadataExt;
+            let still_ours = std::fs::symlink_metadata(&self.path)
+                .is_ok_and(|m| (m.dev(), m.ino()) == self.identity);
+            if still_ours {
+                let _ = std::fs::remove_file(&self.path);
+            }
+        }
     }
 }
 

@@ -221,6 +221,27 @@ async fn unix_datagrams_with_the_configured_permissions() {
     assert!(!path.exists(), "the socket file is removed at shutdown");
 }
 
+#[cfg(unix)]
+#[tokio::test]
+async fn a_replacing_receiver_keeps_the_socket_file_when_the_old_one_stops() {
+    // A reload starts the new instance on the same path before stopping the old one.
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("statsd.sock");
+    let yaml = format!(
+        "transport: unixgram\nendpoint: {}\naggregation_interval: 50ms",
+        path.display()
+    );
+    let old = Running::start(&yaml).await;
+    let new = Running::start(&yaml).await;
+    old.receiver.shutdown().await.unwrap();
+    assert!(path.exists());
+    let client = tokio::net::UnixDatagram::unbound().unwrap();
+    client.send_to(b"after.reload:1|c", &path).await.unwrap();
+    new.wait_for_counters(&[("after.reload", 1)]).await;
+    new.receiver.shutdown().await.unwrap();
+    assert!(!path.exists());
+}
+
 #[tokio::test]
 async fn a_port_in_use_fails_start_naming_the_endpoint() {
     let taken = std::net::UdpSocket::bind("127.0.0.1:0").unwrap();
