@@ -180,17 +180,23 @@ impl Aggregator {
             attributes: line.attributes,
         };
         let budget = self.settings.max_entries;
+        let known = self
+            .clients
+            .get(client)
+            .is_some_and(|series| series.contains_key(&key));
+        if !known && self.entries >= budget {
+            // Neither the series nor its client is stored: clients never outnumber
+            // series, so they are bounded too.
+            let values = value_count(&line.values);
+            self.dropped += values;
+            return values;
+        }
         let series_map = self.clients.entry(client.clone()).or_default();
         // A new series costs one entry, which also pays for its first value.
         let mut new_series = false;
         let series = match series_map.get_mut(&key) {
             Some(series) => series,
             None => {
-                if self.entries >= budget {
-                    let values = value_count(&line.values);
-                    self.dropped += values;
-                    return values;
-                }
                 self.entries += 1;
                 new_series = true;
                 let fresh = match (line.metric_type, &observer) {

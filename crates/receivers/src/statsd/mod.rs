@@ -124,5 +124,5 @@ pub use config::{
 };
 pub use factory::factory;
 pub use parser::{
-    Line, MAX_LINE, MetricType, Number, ParseError, ParseOptions, Values, parse_line, parse_packet,
+    Line, MetricType, Number, ParseError, ParseOptions, Values, parse_line, parse_packet,
 };

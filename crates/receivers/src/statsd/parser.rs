@@ -2,8 +2,7 @@
 
 use std::fmt;
 
-/// The longest line the receiver reads; over TCP a longer one closes the connection.
-pub const MAX_LINE: usize = 64 * 1024;
+use tributary_pipeline_core::receiverhelper::MAX_LINE;
 
 /// A StatsD metric type, from the line's `|<type>` section.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]

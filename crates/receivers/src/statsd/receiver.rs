@@ -15,13 +15,13 @@ use tributary_pipeline_core::consumer::Next;
 use tributary_pipeline_core::pdata::builder::now_unix_nano;
 use tributary_pipeline_core::pdata::{Metrics, Signal};
 use tributary_pipeline_core::prelude::CancellationToken;
-use tributary_pipeline_core::receiverhelper::{self, MAX_DATAGRAM, ReceiverTasks};
+use tributary_pipeline_core::receiverhelper::{self, MAX_DATAGRAM, MAX_LINE, ReceiverTasks};
 use tributary_pipeline_core::server::DEFAULT_MAX_CONNECTIONS;
 use tributary_pipeline_core::telemetry::ReceiverMetrics;
 
 use super::aggregator::{AggregationSettings, Aggregator, Client};
 use super::config::{Config, Transport};
-use super::parser::{MAX_LINE, ParseOptions, parse_packet};
+use super::parser::{ParseOptions, parse_packet};
 
 /// A running (or ready) `statsd` receiver.
 pub(crate) struct StatsdReceiver {

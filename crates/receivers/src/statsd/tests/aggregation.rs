@@ -369,8 +369,10 @@ fn the_budget_bounds_series_and_values_and_counts_the_excess() {
         ),
         4
     );
+    assert_eq!(feed(&mut agg, &client(2), "x:1|c"), 1);
     let (batch, dropped) = agg.flush(END);
-    assert_eq!(dropped, 4);
+    assert_eq!(dropped, 5);
+    assert_eq!(resources(&batch).len(), 1);
     let metrics = all_metrics(&batch);
     let names: Vec<_> = metrics.iter().map(|m| m.name.as_str()).collect();
     assert_eq!(names, ["a", "b", "s"]);
