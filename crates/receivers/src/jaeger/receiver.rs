@@ -1,6 +1,7 @@
 //! The receiver: starts the enabled protocols' servers and hands what they decode to the
 //! pipeline through one [`Intake`].
 
+use std::net::SocketAddr;
 use std::sync::{Arc, Mutex};
 
 use async_trait::async_trait;
@@ -34,7 +35,7 @@ impl Transport {
         Transport::ThriftBinary,
     ];
 
-    fn label(self) -> &'static str {
+    pub(crate) fn label(self) -> &'static str {
         match self {
             Transport::Grpc => "grpc",
             Transport::ThriftHttp => "collector_http",
@@ -95,6 +96,8 @@ pub(crate) struct JaegerReceiver {
     intake: Arc<Intake>,
     tasks: ReceiverTasks,
     servers: Mutex<Vec<RunningServer>>,
+    /// Where each started protocol listens.
+    bound: Mutex<Vec<(Transport, SocketAddr)>>,
 }
 
 impl JaegerReceiver {
@@ -113,6 +116,7 @@ impl JaegerReceiver {
             intake: Arc::new(Intake { next, metrics }),
             tasks: ReceiverTasks::new(settings),
             servers: Mutex::new(Vec::new()),
+            bound: Mutex::new(Vec::new()),
         }
     }
 
@@ -126,13 +130,13 @@ impl JaegerReceiver {
             let (server, addr) =
                 grpc::serve(&self.settings, host, config, Arc::clone(&self.intake)).await?;
             self.servers().push(server);
-            self.log_listening("grpc", addr);
+            self.listening(Transport::Grpc, addr);
         }
         if let Some(config) = &protocols.thrift_http {
             let (server, addr) =
                 http_server::serve(&self.settings, host, config, Arc::clone(&self.intake)).await?;
             self.servers().push(server);
-            self.log_listening("thrift_http", addr);
+            self.listening(Transport::ThriftHttp, addr);
         }
         for (config, transport, default) in [
             (
@@ -149,19 +153,32 @@ impl JaegerReceiver {
             if let Some(config) = config {
                 let addr =
                     udp::serve(&self.tasks, config, default, transport, &self.intake).await?;
-                self.log_listening(transport.label(), addr);
+                self.listening(transport, addr);
             }
         }
         Ok(())
     }
 
-    fn log_listening(&self, protocol: &str, addr: std::net::SocketAddr) {
+    fn listening(&self, transport: Transport, addr: SocketAddr) {
+        let protocol = transport.label();
         self.settings
             .span()
             .in_scope(|| tracing::info!(protocol, endpoint = %addr, "Jaeger receiver listening"));
+        self.bound
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .push((transport, addr));
+    }
+
+    /// Where `transport` listens, once started.
+    #[cfg(test)]
+    pub(crate) fn local_addr(&self, transport: Transport) -> Option<SocketAddr> {
+        let bound = self.bound.lock().unwrap_or_else(|e| e.into_inner());
+        bound.iter().find(|(t, _)| *t == transport).map(|(_, a)| *a)
     }
 
     async fn stop(&self) -> Result<(), ComponentError> {
+        self.bound.lock().unwrap_or_else(|e| e.into_inner()).clear();
         let servers = std::mem::take(&mut *self.servers());
         for server in &servers {
             server.stop_accepting();
