@@ -4,6 +4,11 @@
 //! ([`tonic::server::Grpc`]: one length-prefixed message within `max_recv_msg_size_mib`,
 //! `gzip` or `zstd` message compression, status trailers) with prost messages, since there
 //! is no protoc here to generate it.
+//!
+//! Before a message is decoded, its spans are measured on the wire ([`check_span_sizes`]):
+//! a span message too short to hold a trace ID and a span ID is refused, so a message of
+//! empty span entries (two bytes each, a few hundred bytes each once decoded) cannot make
+//! the receiver allocate a hundred times the message's size.
 
 use std::convert::Infallible;
 use std::future::Future;
@@ -11,13 +16,14 @@ use std::net::SocketAddr;
 use std::pin::Pin;
 use std::sync::Arc;
 
+use bytes::Buf;
 use http::{HeaderMap, Request, Response};
 use hyper::body::Incoming;
 use hyper::service::service_fn;
+use prost::Message;
 use tonic::Status;
-use tonic::codec::CompressionEncoding;
+use tonic::codec::{Codec, CompressionEncoding, DecodeBuf, Decoder, EncodeBuf, Encoder};
 use tonic::server::{Grpc, UnaryService};
-use tonic_prost::ProstCodec;
 use tributary_pipeline_core::component::{ComponentError, CreateSettings, Host};
 use tributary_pipeline_core::configauth::ServerAuthenticator;
 use tributary_pipeline_core::pdata::ClientMetadata;
@@ -91,7 +97,7 @@ impl GrpcFrontend {
         let metadata = self
             .include_metadata
             .then(|| client_metadata(request.headers()));
-        let mut grpc = Grpc::new(ProstCodec::<PostSpansResponse, PostSpansRequest>::default())
+        let mut grpc = Grpc::new(PostSpansCodec)
             .accept_compressed(CompressionEncoding::Gzip)
             .accept_compressed(CompressionEncoding::Zstd)
             .max_decoding_message_size(self.max_message_size);
@@ -137,4 +143,109 @@ impl UnaryService<PostSpansRequest> for PostSpans {
             }
         })
     }
+}
+
+/// Encodes `PostSpansResponse`s and decodes `PostSpansRequest`s whose spans passed
+/// [`check_span_sizes`].
+#[derive(Clone, Copy, Default)]
+struct PostSpansCodec;
+
+impl Codec for PostSpansCodec {
+    type Encode = PostSpansResponse;
+    type Decode = PostSpansRequest;
+    type Encoder = PostSpansCodec;
+    type Decoder = PostSpansCodec;
+
+    fn encoder(&mut self) -> PostSpansCodec {
+        PostSpansCodec
+    }
+
+    fn decoder(&mut self) -> PostSpansCodec {
+        PostSpansCodec
+    }
+}
+
+impl Encoder for PostSpansCodec {
+    type Item = PostSpansResponse;
+    type Error = Status;
+
+    fn encode(&mut self, item: PostSpansResponse, dst: &mut EncodeBuf<'_>) -> Result<(), Status> {
+        item.encode(dst)
+            .map_err(|e| Status::internal(format!("cannot encode the answer: {e}")))
+    }
+}
+
+impl Decoder for PostSpansCodec {
+    type Item = PostSpansRequest;
+    type Error = Status;
+
+    fn decode(&mut self, src: &mut DecodeBuf<'_>) -> Result<Option<PostSpansRequest>, Status> {
+        let message = src.copy_to_bytes(src.remaining());
+        check_span_sizes(&message).map_err(Status::invalid_argument)?;
+        PostSpansRequest::decode(message)
+            .map(Some)
+            .map_err(|e| Status::invalid_argument(format!("malformed PostSpansRequest: {e}")))
+    }
+}
+
+/// The fewest bytes a span message takes with its IDs: a 16-byte trace ID and an 8-byte
+/// span ID, each with a tag and a length byte.
+const MIN_SPAN_BYTES: usize = 28;
+
+/// Checks, on the wire, that every span of a `PostSpansRequest` (field 1, `batch`; its
+/// field 1, `spans`) is long enough to hold its IDs. Malformed framing is left to the
+/// decoder, which reports it.
+pub(crate) fn check_span_sizes(message: &[u8]) -> Result<(), String> {
+    for (field, batch) in length_delimited_fields(message) {
+        if field != 1 {
+            continue;
+        }
+        for (field, span) in length_delimited_fields(batch) {
+            if field == 1 && span.len() < MIN_SPAN_BYTES {
+                return Err(format!(
+                    "a span of {} bytes cannot hold its trace and span IDs",
+                    span.len()
+                ));
+            }
+        }
+    }
+    Ok(())
+}
+
+/// The length-delimited fields of a protobuf message, with their numbers, up to the first
+/// framing error.
+fn length_delimited_fields(mut message: &[u8]) -> impl Iterator<Item = (u64, &[u8])> {
+    std::iter::from_fn(move || {
+        loop {
+            let key = read_varint(&mut message)?;
+            match key & 7 {
+                0 => {
+                    read_varint(&mut message)?;
+                }
+                1 => message = message.get(8..)?,
+                5 => message = message.get(4..)?,
+                2 => {
+                    let len = usize::try_from(read_varint(&mut message)?).ok()?;
+                    let value = message.get(..len)?;
+                    message = &message[len..];
+                    return Some((key >> 3, value));
+                }
+                // Groups, or not protobuf: the decoder says what is wrong.
+                _ => return None,
+            }
+        }
+    })
+}
+
+fn read_varint(buf: &mut &[u8]) -> Option<u64> {
+    let mut value = 0u64;
+    for shift in (0..64).step_by(7) {
+        let (&byte, rest) = buf.split_first()?;
+        *buf = rest;
+        value |= u64::from(byte & 0x7f) << shift;
+        if byte & 0x80 == 0 {
+            return Some(value);
+        }
+    }
+    None
 }

@@ -83,7 +83,8 @@
 //! |---|---|---|
 //! | accepted | 202 | `OK` |
 //! | content type other than `application/x-thrift` / `application/vnd.apache.thrift.binary` | 400 | |
-//! | malformed Thrift body or protobuf message, an ID of the wrong length, unsupported or corrupt `Content-Encoding` | 400 | `INVALID_ARGUMENT` (tonic's `INTERNAL` for a message that is not protobuf) |
+//! | malformed Thrift body or protobuf message, an ID of the wrong length, unsupported or corrupt `Content-Encoding` | 400 | `INVALID_ARGUMENT` |
+//! | a span message too short to hold its IDs (under 28 bytes) | | `INVALID_ARGUMENT` |
 //! | body over `max_request_body_size`, message over `max_recv_msg_size_mib` | 413 | `OUT_OF_RANGE` (tonic) |
 //! | body not received within `read_timeout` | 408 | |
 //! | pipeline refused, permanent | 400 | `INVALID_ARGUMENT` |
@@ -122,7 +123,10 @@
 //! `TBinaryInputProtocol` (Apache's own, with configurable limits), bounded by the input:
 //! no string or container may claim more elements than the input has bytes, nesting is
 //! capped, and required fields are checked, so a decoded batch stays a small multiple of
-//! the bytes that arrived. The structs' readers are written by hand (no Thrift compiler);
+//! the bytes that arrived. Over gRPC, span messages are measured on the wire before
+//! decoding and one too short to carry a trace ID and a span ID is refused (Go accepts
+//! such spans and skips them when blank), for the same reason: a two-byte empty entry
+//! decodes into a few hundred bytes. The structs' readers are written by hand (no Thrift compiler);
 //! the api_v2 protobuf messages are written with prost's derive and the service over
 //! tonic's call handling (no protoc). [`decode_agent_compact`], [`decode_agent_binary`]
 //! and [`decode_batch_binary`] are public for fuzzing.

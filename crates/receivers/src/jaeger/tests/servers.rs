@@ -312,6 +312,21 @@ async fn grpc_maps_errors_to_status_codes() {
     .unwrap_err();
     assert_eq!(error.code(), Code::ResourceExhausted);
     harness.sink.refuse_with(None);
+    // Span entries too short to hold their IDs are refused before they are decoded.
+    let blank = PostSpansRequest {
+        batch: Some(Batch {
+            spans: vec![Default::default(); 1000],
+            process: None,
+        }),
+    };
+    let error = post_spans(addr, blank).await.unwrap_err();
+    assert_eq!(error.code(), Code::InvalidArgument);
+    assert!(
+        error
+            .message()
+            .contains("cannot hold its trace and span IDs"),
+        "{error}"
+    );
     // An empty request succeeds without reaching the pipeline.
     post_spans(addr, PostSpansRequest { batch: None })
         .await
