@@ -101,11 +101,11 @@ impl HttpFrontend {
                 *answer.status_mut() = StatusCode::ACCEPTED;
                 answer
             }
-            Err(answer) => answer,
+            Err(refusal) => refusal.into_response(),
         }
     }
 
-    async fn read_and_deliver(&self, request: Request) -> Result<(), http::Response<Full<Bytes>>> {
+    async fn read_and_deliver(&self, request: Request) -> Result<(), Refusal> {
         let headers = request.headers();
         check_content_type(headers)?;
         let encoding = self.content_encoding(headers)?;
@@ -118,22 +118,22 @@ impl HttpFrontend {
                 encoding => {
                     decompress(encoding, &body, limit, &mut NoBudget).map_err(|e| match e {
                         DecompressError::TooLarge(_) => {
-                            text(StatusCode::PAYLOAD_TOO_LARGE, &e.to_string())
+                            Refusal::new(StatusCode::PAYLOAD_TOO_LARGE, e.to_string())
                         }
-                        other => text(StatusCode::BAD_REQUEST, &other.to_string()),
+                        other => Refusal::new(StatusCode::BAD_REQUEST, other.to_string()),
                     })?
                 }
             };
             decode_batch_binary(&body).map_err(|e| {
-                text(
+                Refusal::new(
                     StatusCode::BAD_REQUEST,
-                    &format!("Unable to process request body: {e}"),
+                    format!("Unable to process request body: {e}"),
                 )
             })
         })
         .await
         .map_err(|_| {
-            text(
+            Refusal::new(
                 StatusCode::INTERNAL_SERVER_ERROR,
                 "decoding the request failed",
             )
@@ -153,48 +153,40 @@ impl HttpFrontend {
         {
             Ok(()) => Ok(()),
             Err(Refused::Malformed(error)) => {
-                Err(text(StatusCode::BAD_REQUEST, &error.to_string()))
+                Err(Refusal::new(StatusCode::BAD_REQUEST, error.to_string()))
             }
             Err(Refused::Pipeline(error)) => {
-                let mut answer = text(
+                let mut answer = Refusal::new(
                     refusal::http_status(&error),
-                    &format!("Cannot submit Jaeger batch: {error}"),
+                    format!("Cannot submit Jaeger batch: {error}"),
                 );
-                if let Some(delay) = refusal::retry_after(&error) {
-                    answer.headers_mut().insert(
-                        header::RETRY_AFTER,
-                        http::HeaderValue::from(refusal::retry_after_seconds(delay)),
-                    );
-                }
+                answer.retry_after = refusal::retry_after(&error).map(refusal::retry_after_seconds);
                 Err(answer)
             }
         }
     }
 
     /// The body's `Content-Encoding`, when `compression_algorithms` accepts it.
-    fn content_encoding(
-        &self,
-        headers: &HeaderMap,
-    ) -> Result<Encoding, http::Response<Full<Bytes>>> {
+    fn content_encoding(&self, headers: &HeaderMap) -> Result<Encoding, Refusal> {
         let Some(value) = headers.get(header::CONTENT_ENCODING) else {
             return Ok(Encoding::Identity);
         };
         let name = value.to_str().unwrap_or("").trim();
         match Encoding::from_http(name) {
             Some(encoding) if self.encodings.contains(&encoding) => Ok(encoding),
-            _ => Err(text(
+            _ => Err(Refusal::new(
                 StatusCode::BAD_REQUEST,
-                &format!("unsupported Content-Encoding {name:?}"),
+                format!("unsupported Content-Encoding {name:?}"),
             )),
         }
     }
 
     /// The whole body, within the size limit (413) and the read timeout (408).
-    async fn read_body(&self, body: Body) -> Result<Bytes, http::Response<Full<Bytes>>> {
+    async fn read_body(&self, body: Body) -> Result<Bytes, Refusal> {
         let collect = Limited::new(body, self.max_body_size).collect();
         let collected = match self.read_timeout {
             Some(timeout) => tokio::time::timeout(timeout, collect).await.map_err(|_| {
-                text(
+                Refusal::new(
                     StatusCode::REQUEST_TIMEOUT,
                     "the request body did not arrive in time",
                 )
@@ -203,23 +195,23 @@ impl HttpFrontend {
         };
         match collected {
             Ok(collected) => Ok(collected.to_bytes()),
-            Err(error) if error.downcast_ref::<LengthLimitError>().is_some() => Err(text(
+            Err(error) if error.downcast_ref::<LengthLimitError>().is_some() => Err(Refusal::new(
                 StatusCode::PAYLOAD_TOO_LARGE,
-                &format!(
+                format!(
                     "the request body is larger than {} bytes",
                     self.max_body_size
                 ),
             )),
-            Err(error) => Err(text(
+            Err(error) => Err(Refusal::new(
                 StatusCode::BAD_REQUEST,
-                &format!("cannot read the request body: {error}"),
+                format!("cannot read the request body: {error}"),
             )),
         }
     }
 }
 
 /// Go's check: a Thrift binary content type, parameters aside, or 400.
-fn check_content_type(headers: &HeaderMap) -> Result<(), http::Response<Full<Bytes>>> {
+fn check_content_type(headers: &HeaderMap) -> Result<(), Refusal> {
     let value = headers
         .get(header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
@@ -233,9 +225,9 @@ fn check_content_type(headers: &HeaderMap) -> Result<(), http::Response<Full<Byt
     if THRIFT_CONTENT_TYPES.contains(&media_type.as_str()) {
         Ok(())
     } else {
-        Err(text(
+        Err(Refusal::new(
             StatusCode::BAD_REQUEST,
-            &format!("Unsupported content type: {value}"),
+            format!("Unsupported content type: {value}"),
         ))
     }
 }
@@ -249,4 +241,31 @@ fn text(status: StatusCode, message: &str) -> http::Response<Full<Bytes>> {
         http::HeaderValue::from_static("text/plain; charset=utf-8"),
     );
     answer
+}
+
+/// Why a request was not accepted: its status, message and `Retry-After` seconds.
+struct Refusal {
+    status: StatusCode,
+    message: String,
+    retry_after: Option<u64>,
+}
+
+impl Refusal {
+    fn new(status: StatusCode, message: impl Into<String>) -> Refusal {
+        Refusal {
+            status,
+            message: message.into(),
+            retry_after: None,
+        }
+    }
+
+    fn into_response(self) -> http::Response<Full<Bytes>> {
+        let mut answer = text(self.status, &self.message);
+        if let Some(seconds) = self.retry_after {
+            answer
+                .headers_mut()
+                .insert(header::RETRY_AFTER, http::HeaderValue::from(seconds));
+        }
+        answer
+    }
 }

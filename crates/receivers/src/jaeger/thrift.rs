@@ -346,7 +346,7 @@ fn read_tag(p: &mut impl TInputProtocol) -> Result<KeyValue, DecodeError> {
                 }
             }
             (3, TType::String) => tag.v_str = p.read_string()?,
-            (4, TType::Double) => tag.v_float64 = p.read_double()?.into(),
+            (4, TType::Double) => tag.v_float64 = p.read_double()?,
             (5, TType::Bool) => tag.v_bool = p.read_bool()?,
             (6, TType::I64) => tag.v_int64 = p.read_i64()?,
             (7, TType::String) => tag.v_binary = p.read_bytes()?,

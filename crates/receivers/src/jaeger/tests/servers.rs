@@ -152,7 +152,7 @@ async fn every_protocol_delivers_the_batch() {
     .await
     .unwrap();
     harness.sink.wait_for_items(8, WAIT).await;
-    let mut expected = vec!["GET /cart", "SELECT"].repeat(4);
+    let mut expected = ["GET /cart", "SELECT"].repeat(4);
     expected.sort();
     assert_eq!(harness.span_names(), expected);
     harness.stop().await;
