@@ -8,13 +8,17 @@
 //! Before a message is decoded, its spans are measured on the wire ([`check_span_sizes`]):
 //! a span message too short to hold a trace ID and a span ID is refused, so a message of
 //! empty span entries (two bytes each, a few hundred bytes each once decoded) cannot make
-//! the receiver allocate a hundred times the message's size.
+//! the receiver allocate a hundred times the message's size. A call's message must arrive
+//! within one minute (the HTTP server block's default `read_timeout`), so a client cannot
+//! hold a call and its buffer open by sending slowly; a late one is answered
+//! `DEADLINE_EXCEEDED`.
 
 use std::convert::Infallible;
 use std::future::Future;
 use std::net::SocketAddr;
 use std::pin::Pin;
 use std::sync::Arc;
+use std::task::{Context, Poll};
 
 use bytes::Buf;
 use http::{HeaderMap, Request, Response};
@@ -26,6 +30,7 @@ use tonic::codec::{Codec, CompressionEncoding, DecodeBuf, Decoder, EncodeBuf, En
 use tonic::server::{Grpc, UnaryService};
 use tributary_pipeline_core::component::{ComponentError, CreateSettings, Host};
 use tributary_pipeline_core::configauth::ServerAuthenticator;
+use tributary_pipeline_core::confighttp::DEFAULT_READ_TIMEOUT;
 use tributary_pipeline_core::pdata::ClientMetadata;
 use tributary_pipeline_core::server::RunningServer;
 
@@ -105,7 +110,56 @@ impl GrpcFrontend {
             intake: Arc::clone(&self.intake),
             metadata,
         };
+        let request = request.map(|body| DeadlineBody::new(body, DEFAULT_READ_TIMEOUT));
         grpc.unary(service, request).await
+    }
+}
+
+/// A request body that fails with `DEADLINE_EXCEEDED` once its deadline passed before it
+/// ended.
+pub(crate) struct DeadlineBody<B> {
+    inner: B,
+    deadline: Pin<Box<tokio::time::Sleep>>,
+}
+
+impl<B> DeadlineBody<B> {
+    pub(crate) fn new(inner: B, timeout: std::time::Duration) -> Self {
+        DeadlineBody {
+            inner,
+            deadline: Box::pin(tokio::time::sleep(timeout)),
+        }
+    }
+}
+
+impl<B> http_body::Body for DeadlineBody<B>
+where
+    B: http_body::Body<Data = bytes::Bytes> + Unpin,
+    B::Error: Into<Box<dyn std::error::Error + Send + Sync>>,
+{
+    type Data = bytes::Bytes;
+    type Error = Status;
+
+    fn poll_frame(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+    ) -> Poll<Option<Result<http_body::Frame<bytes::Bytes>, Status>>> {
+        if let Poll::Ready(frame) = Pin::new(&mut self.inner).poll_frame(cx) {
+            return Poll::Ready(frame.map(|f| f.map_err(|e| Status::from_error(e.into()))));
+        }
+        match self.deadline.as_mut().poll(cx) {
+            Poll::Ready(()) => Poll::Ready(Some(Err(Status::deadline_exceeded(
+                "the call's message did not arrive in time",
+            )))),
+            Poll::Pending => Poll::Pending,
+        }
+    }
+
+    fn is_end_stream(&self) -> bool {
+        self.inner.is_end_stream()
+    }
+
+    fn size_hint(&self) -> http_body::SizeHint {
+        self.inner.size_hint()
     }
 }
 

@@ -374,6 +374,31 @@ async fn datagrams_queued_at_shutdown_are_still_delivered() {
     assert_eq!(sink.accepted_items(), 6);
 }
 
+/// A body whose client never sends anything.
+struct Silent;
+
+impl http_body::Body for Silent {
+    type Data = bytes::Bytes;
+    type Error = std::convert::Infallible;
+
+    fn poll_frame(
+        self: std::pin::Pin<&mut Self>,
+        _: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<Option<Result<http_body::Frame<bytes::Bytes>, Self::Error>>> {
+        std::task::Poll::Pending
+    }
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_grpc_message_that_does_not_arrive_in_time_is_refused() {
+    use http_body_util::BodyExt;
+    let body = crate::jaeger::grpc::DeadlineBody::new(Silent, Duration::from_secs(60));
+    let Err(error) = body.collect().await else {
+        panic!("a silent body ended");
+    };
+    assert_eq!(error.code(), Code::DeadlineExceeded);
+}
+
 #[tokio::test]
 async fn the_receiver_passes_the_conformance_suite() {
     testing::check_receiver(
