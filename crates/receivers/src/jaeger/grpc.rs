@@ -31,9 +31,11 @@ use tonic::server::{Grpc, UnaryService};
 use tributary_pipeline_core::component::{ComponentError, CreateSettings, Host};
 use tributary_pipeline_core::configauth::ServerAuthenticator;
 use tributary_pipeline_core::confighttp::DEFAULT_READ_TIMEOUT;
+use tributary_pipeline_core::consumer::ConsumeError;
 use tributary_pipeline_core::pdata::ClientMetadata;
 use tributary_pipeline_core::server::RunningServer;
 
+use super::admission::{Admission, NoRoom, SharedAdmitted};
 use super::config::GrpcConfig;
 use super::model::{PostSpansRequest, PostSpansResponse};
 use super::receiver::{Intake, Refused, Transport};
@@ -106,20 +108,27 @@ impl GrpcFrontend {
             .accept_compressed(CompressionEncoding::Gzip)
             .accept_compressed(CompressionEncoding::Zstd)
             .max_decoding_message_size(self.max_message_size);
+        let admitted = SharedAdmitted::default();
         let service = PostSpans {
             intake: Arc::clone(&self.intake),
             metadata,
+            admitted: Arc::clone(&admitted),
         };
-        let request = request.map(|body| DeadlineBody::new(body, DEFAULT_READ_TIMEOUT));
+        let admission = self.intake.admission.clone();
+        let request = request.map(|body| {
+            DeadlineBody::new(body, DEFAULT_READ_TIMEOUT).admitted(admission, admitted)
+        });
         grpc.unary(service, request).await
     }
 }
 
 /// A request body that fails with `DEADLINE_EXCEEDED` once its deadline passed before it
-/// ended.
+/// ended, and with `RESOURCE_EXHAUSTED` when the receiver's admission budget has no room
+/// for its bytes.
 pub(crate) struct DeadlineBody<B> {
     inner: B,
     deadline: Pin<Box<tokio::time::Sleep>>,
+    admission: Option<(Admission, SharedAdmitted)>,
 }
 
 impl<B> DeadlineBody<B> {
@@ -127,7 +136,14 @@ impl<B> DeadlineBody<B> {
         DeadlineBody {
             inner,
             deadline: Box::pin(tokio::time::sleep(timeout)),
+            admission: None,
         }
+    }
+
+    /// Takes room in `admission` for each chunk, held in `admitted`.
+    fn admitted(mut self, admission: Admission, admitted: SharedAdmitted) -> Self {
+        self.admission = Some((admission, admitted));
+        self
     }
 }
 
@@ -144,7 +160,14 @@ where
         cx: &mut Context<'_>,
     ) -> Poll<Option<Result<http_body::Frame<bytes::Bytes>, Status>>> {
         if let Poll::Ready(frame) = Pin::new(&mut self.inner).poll_frame(cx) {
-            return Poll::Ready(frame.map(|f| f.map_err(|e| Status::from_error(e.into()))));
+            let frame = frame.map(|f| f.map_err(|e| Status::from_error(e.into())));
+            if let (Some(Ok(frame)), Some((admission, admitted))) = (&frame, &self.admission)
+                && let Some(data) = frame.data_ref()
+                && admission.grow_shared(admitted, data.len()).is_err()
+            {
+                return Poll::Ready(Some(Err(throttled())));
+            }
+            return Poll::Ready(frame);
         }
         match self.deadline.as_mut().poll(cx) {
             Poll::Ready(()) => Poll::Ready(Some(Err(Status::deadline_exceeded(
@@ -174,10 +197,17 @@ pub(crate) fn client_metadata(headers: &HeaderMap) -> Arc<ClientMetadata> {
     Arc::new(metadata)
 }
 
+/// `RESOURCE_EXHAUSTED` with a one-second `RetryInfo`: over the admission budget.
+fn throttled() -> Status {
+    refusal::grpc_status(&ConsumeError::throttled(NoRoom::MESSAGE, None))
+}
+
 /// One `PostSpans` call.
 struct PostSpans {
     intake: Arc<Intake>,
     metadata: Option<Arc<ClientMetadata>>,
+    /// The call's share of the admission budget, held until the pipeline answered.
+    admitted: SharedAdmitted,
 }
 
 impl UnaryService<PostSpansRequest> for PostSpans {
@@ -188,7 +218,9 @@ impl UnaryService<PostSpansRequest> for PostSpans {
     fn call(&mut self, request: tonic::Request<PostSpansRequest>) -> Self::Future {
         let intake = Arc::clone(&self.intake);
         let metadata = self.metadata.take();
+        let admitted = Arc::clone(&self.admitted);
         Box::pin(async move {
+            let _admitted = admitted;
             let batch = request.into_inner().batch.unwrap_or_default();
             match intake.deliver(Transport::Grpc, batch, metadata).await {
                 Ok(()) => Ok(tonic::Response::new(PostSpansResponse {})),

@@ -10,7 +10,7 @@ use axum::body::Body;
 use axum::extract::{Request, State};
 use axum::response::Response;
 use axum::routing::any;
-use bytes::Bytes;
+use bytes::{Bytes, BytesMut};
 use http::{HeaderMap, Method, StatusCode, header};
 use http_body_util::{BodyExt, Full, LengthLimitError, Limited};
 use tributary_pipeline_core::component::{ComponentError, CreateSettings, Host};
@@ -18,6 +18,7 @@ use tributary_pipeline_core::configcompression::{DecompressError, Encoding, NoBu
 use tributary_pipeline_core::confighttp::CorsPolicy;
 use tributary_pipeline_core::server::RunningServer;
 
+use super::admission::{Admitted, NoRoom};
 use super::config::ThriftHttpConfig;
 use super::grpc::client_metadata;
 use super::receiver::{Intake, Refused, Transport};
@@ -110,26 +111,36 @@ impl HttpFrontend {
         check_content_type(headers)?;
         let encoding = self.content_encoding(headers)?;
         let metadata = self.include_metadata.then(|| client_metadata(headers));
-        let body = self.read_body(request.into_body()).await?;
+        // Held until the pipeline answered.
+        let mut admitted = Admitted::default();
+        let body = self.read_body(request.into_body(), &mut admitted).await?;
         let limit = self.max_body_size;
+        let admission = self.intake.admission.clone();
         let decoded = tokio::task::spawn_blocking(move || {
             let body = match encoding {
-                Encoding::Identity => body.to_vec(),
+                Encoding::Identity => body,
                 encoding => {
-                    decompress(encoding, &body, limit, &mut NoBudget).map_err(|e| match e {
-                        DecompressError::TooLarge(_) => {
-                            Refusal::new(StatusCode::PAYLOAD_TOO_LARGE, e.to_string())
-                        }
-                        other => Refusal::new(StatusCode::BAD_REQUEST, other.to_string()),
-                    })?
+                    let body =
+                        decompress(encoding, &body, limit, &mut NoBudget).map_err(|e| match e {
+                            DecompressError::TooLarge(_) => {
+                                Refusal::new(StatusCode::PAYLOAD_TOO_LARGE, e.to_string())
+                            }
+                            other => Refusal::new(StatusCode::BAD_REQUEST, other.to_string()),
+                        })?;
+                    admission
+                        .grow(&mut admitted, body.len())
+                        .map_err(|_| Refusal::throttled())?;
+                    body.into()
                 }
             };
-            decode_batch_binary(&body).map_err(|e| {
-                Refusal::new(
-                    StatusCode::BAD_REQUEST,
-                    format!("Unable to process request body: {e}"),
-                )
-            })
+            decode_batch_binary(&body)
+                .map(|batch| (batch, admitted))
+                .map_err(|e| {
+                    Refusal::new(
+                        StatusCode::BAD_REQUEST,
+                        format!("Unable to process request body: {e}"),
+                    )
+                })
         })
         .await
         .map_err(|_| {
@@ -138,8 +149,8 @@ impl HttpFrontend {
                 "decoding the request failed",
             )
         });
-        let batch = match decoded.and_then(|decoded| decoded) {
-            Ok(batch) => batch,
+        let (batch, _admitted) = match decoded.and_then(|decoded| decoded) {
+            Ok(decoded) => decoded,
             Err(answer) => {
                 // The spans of an unreadable body are unknown: one failed item per body.
                 self.intake.metrics(Transport::ThriftHttp).record_failed(1);
@@ -181,9 +192,23 @@ impl HttpFrontend {
         }
     }
 
-    /// The whole body, within the size limit (413) and the read timeout (408).
-    async fn read_body(&self, body: Body) -> Result<Bytes, Refusal> {
-        let collect = Limited::new(body, self.max_body_size).collect();
+    /// The whole body, within the size limit (413), the read timeout (408) and the
+    /// admission budget (429), its bytes taken in `admitted` as they arrive.
+    async fn read_body(&self, body: Body, admitted: &mut Admitted) -> Result<Bytes, Refusal> {
+        let admission = &self.intake.admission;
+        let collect = async {
+            let mut body = Limited::new(body, self.max_body_size);
+            let mut bytes = BytesMut::new();
+            while let Some(frame) = body.frame().await {
+                if let Ok(data) = frame?.into_data() {
+                    if admission.grow(admitted, data.len()).is_err() {
+                        return Ok(Err(Refusal::throttled()));
+                    }
+                    bytes.extend_from_slice(&data);
+                }
+            }
+            Ok::<_, Box<dyn std::error::Error + Send + Sync>>(Ok(bytes.freeze()))
+        };
         let collected = match self.read_timeout {
             Some(timeout) => tokio::time::timeout(timeout, collect).await.map_err(|_| {
                 Refusal::new(
@@ -194,7 +219,7 @@ impl HttpFrontend {
             None => collect.await,
         };
         match collected {
-            Ok(collected) => Ok(collected.to_bytes()),
+            Ok(read) => read,
             Err(error) if error.downcast_ref::<LengthLimitError>().is_some() => Err(Refusal::new(
                 StatusCode::PAYLOAD_TOO_LARGE,
                 format!(
@@ -256,6 +281,15 @@ impl Refusal {
             status,
             message: message.into(),
             retry_after: None,
+        }
+    }
+
+    /// Over the admission budget: 429, retry in a second.
+    fn throttled() -> Refusal {
+        Refusal {
+            status: StatusCode::TOO_MANY_REQUESTS,
+            message: NoRoom::MESSAGE.to_string(),
+            retry_after: Some(1),
         }
     }
 

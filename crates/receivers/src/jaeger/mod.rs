@@ -89,7 +89,8 @@
 //! | body not received within `read_timeout` | 408 | |
 //! | pipeline refused, permanent | 400 | `INVALID_ARGUMENT` |
 //! | pipeline refused, retryable | 503, `Retry-After` when a delay is known | `UNAVAILABLE`, `RetryInfo` when known |
-//! | pipeline refused, throttled | 429 with `Retry-After` | `RESOURCE_EXHAUSTED` with `RetryInfo` |
+//! | pipeline refused, throttled; over the admission budget | 429 with `Retry-After` | `RESOURCE_EXHAUSTED` with `RetryInfo` |
+//! | message not received within one minute | | `DEADLINE_EXCEEDED` |
 //! | credentials missing or wrong (per `auth`) | 401 | `UNAUTHENTICATED` |
 //! | other path / method | 404 / 405 | `UNIMPLEMENTED` |
 //!
@@ -131,6 +132,15 @@
 //! tonic's call handling (no protoc). [`decode_agent_compact`], [`decode_agent_binary`]
 //! and [`decode_batch_binary`] are public for fuzzing.
 //!
+//! # Admission
+//!
+//! The Thrift HTTP and gRPC servers of one receiver hold at most 128 MiB of request bytes
+//! at once (as received, and decompressed), each request keeping its share until the
+//! pipeline answered; a request that finds no room is refused as throttled with a
+//! one-second delay rather than held, so a crowd of large or slow requests cannot grow
+//! memory without bound (the Go receiver has no such limit; there is no key for it, as Go
+//! has none). The UDP ports hold at most `queue_size` datagrams each.
+//!
 //! # Telemetry
 //!
 //! `otelcol_receiver_{accepted,refused,failed}_spans` with the labels `receiver` and
@@ -143,6 +153,7 @@
 //! - The agent's `emitZipkinBatch` (Go dropped it too) and the removed `remote_sampling`
 //!   section (refused as an unknown key; Go uses the `jaegerremotesampling` extension).
 
+mod admission;
 mod config;
 mod factory;
 mod grpc;

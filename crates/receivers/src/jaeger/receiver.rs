@@ -13,6 +13,7 @@ use tributary_pipeline_core::receiverhelper::{self, ReceiverTasks, deliver};
 use tributary_pipeline_core::server::RunningServer;
 use tributary_pipeline_core::telemetry::ReceiverMetrics;
 
+use super::admission::{Admission, REQUEST_BUDGET};
 use super::config::Config;
 use super::model::Batch;
 use super::translate::{TranslateError, batches_to_otlp};
@@ -49,6 +50,8 @@ impl Transport {
 pub(crate) struct Intake {
     next: Next<Traces>,
     metrics: [ReceiverMetrics; 4],
+    /// The request bytes the HTTP and gRPC servers may hold at once.
+    pub(crate) admission: Admission,
 }
 
 impl Intake {
@@ -113,7 +116,11 @@ impl JaegerReceiver {
         JaegerReceiver {
             config: config.clone(),
             settings: settings.clone(),
-            intake: Arc::new(Intake { next, metrics }),
+            intake: Arc::new(Intake {
+                next,
+                metrics,
+                admission: Admission::new(REQUEST_BUDGET),
+            }),
             tasks: ReceiverTasks::new(settings),
             servers: Mutex::new(Vec::new()),
             bound: Mutex::new(Vec::new()),
@@ -168,6 +175,12 @@ impl JaegerReceiver {
             .lock()
             .unwrap_or_else(|e| e.into_inner())
             .push((transport, addr));
+    }
+
+    /// The intake every protocol delivers to.
+    #[cfg(test)]
+    pub(crate) fn intake(&self) -> &Intake {
+        &self.intake
     }
 
     /// Where `transport` listens, once started.

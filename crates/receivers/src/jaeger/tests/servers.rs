@@ -18,6 +18,7 @@ use tributary_pipeline_core::testing::{self, Sink, eventually};
 
 use super::{binary_batch, binary_datagram, compact_datagram, sample_batch};
 use crate::jaeger::Config;
+use crate::jaeger::admission::{Admitted, REQUEST_BUDGET};
 use crate::jaeger::grpc::POST_SPANS_PATH;
 use crate::jaeger::model::{Batch, PostSpansRequest, PostSpansResponse};
 use crate::jaeger::receiver::{JaegerReceiver, Transport};
@@ -372,6 +373,57 @@ async fn datagrams_queued_at_shutdown_are_still_delivered() {
     stopping.await.unwrap();
     // The two queued datagrams were delivered before shutdown finished.
     assert_eq!(sink.accepted_items(), 6);
+}
+
+#[tokio::test]
+async fn requests_over_the_admission_budget_are_throttled() {
+    let harness = Harness::start(ALL).await;
+    // Another request holds the whole budget.
+    let mut held = Admitted::default();
+    let admission = &harness.receiver.intake().admission;
+    admission.grow(&mut held, REQUEST_BUDGET).unwrap();
+    let body = binary_batch(&sample_batch());
+    let response = post_thrift(
+        harness.addr(Transport::ThriftHttp),
+        body.clone(),
+        "application/x-thrift",
+    )
+    .await;
+    assert_eq!(response.status(), 429);
+    assert_eq!(response.headers()["retry-after"], "1");
+    let error = post_spans(
+        harness.addr(Transport::Grpc),
+        PostSpansRequest {
+            batch: Some(sample_batch()),
+        },
+    )
+    .await
+    .unwrap_err();
+    assert_eq!(error.code(), Code::ResourceExhausted, "{error}");
+    let details = rpc::Status::decode(error.details()).unwrap();
+    assert_eq!(details.retry_info(), Some(Duration::from_secs(1)));
+    // Once it is done, requests are admitted again, and release what they held.
+    drop(held);
+    for _ in 0..2 {
+        let response = post_thrift(
+            harness.addr(Transport::ThriftHttp),
+            body.clone(),
+            "application/x-thrift",
+        )
+        .await;
+        assert_eq!(response.status(), 202);
+        post_spans(
+            harness.addr(Transport::Grpc),
+            PostSpansRequest {
+                batch: Some(sample_batch()),
+            },
+        )
+        .await
+        .unwrap();
+    }
+    let mut all = Admitted::default();
+    admission.grow(&mut all, REQUEST_BUDGET).unwrap();
+    harness.stop().await;
 }
 
 /// A body whose client never sends anything.
