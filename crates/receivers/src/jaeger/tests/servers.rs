@@ -426,6 +426,69 @@ async fn requests_over_the_admission_budget_are_throttled() {
     harness.stop().await;
 }
 
+#[tokio::test]
+async fn the_server_blocks_auth_applies_to_both_servers() {
+    let harness = Harness::start(
+        "protocols:\n  grpc: { endpoint: 127.0.0.1:0, auth: { bearer_token: s3cret } }\n  thrift_http: { endpoint: 127.0.0.1:0, auth: { bearer_token: s3cret } }\n",
+    )
+    .await;
+    let http = harness.addr(Transport::ThriftHttp);
+    let body = binary_batch(&sample_batch());
+    assert_eq!(
+        post_thrift(http, body.clone(), "application/x-thrift")
+            .await
+            .status(),
+        401
+    );
+    let response = reqwest::Client::new()
+        .post(format!("http://{http}/api/traces"))
+        .header("content-type", "application/x-thrift")
+        .header("authorization", "Bearer s3cret")
+        .body(body)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 202);
+    let error = post_spans(
+        harness.addr(Transport::Grpc),
+        PostSpansRequest {
+            batch: Some(sample_batch()),
+        },
+    )
+    .await
+    .unwrap_err();
+    assert_eq!(error.code(), Code::Unauthenticated);
+    assert_eq!(harness.sink.accepted_items(), 2);
+    harness.stop().await;
+}
+
+#[test]
+fn span_sizes_are_checked_on_the_wire() {
+    use crate::jaeger::grpc::check_span_sizes;
+    let valid = PostSpansRequest {
+        batch: Some(sample_batch()),
+    }
+    .encode_to_vec();
+    assert_eq!(check_span_sizes(&valid), Ok(()));
+    let blank = PostSpansRequest {
+        batch: Some(Batch {
+            spans: vec![Default::default()],
+            process: None,
+        }),
+    }
+    .encode_to_vec();
+    assert!(check_span_sizes(&blank).is_err());
+    // Damaged framing is left to the decoder.
+    assert_eq!(check_span_sizes(&valid[..valid.len() / 2]), Ok(()));
+}
+
+proptest::proptest! {
+    #[test]
+    fn the_span_size_check_never_panics(input in proptest::collection::vec(proptest::prelude::any::<u8>(), 0..512)) {
+        let _ = crate::jaeger::grpc::check_span_sizes(&input);
+    }
+}
+
 /// A body whose client never sends anything.
 struct Silent;
 
