@@ -104,11 +104,16 @@ impl GrpcFrontend {
         let metadata = self
             .include_metadata
             .then(|| client_metadata(request.headers()));
-        let mut grpc = Grpc::new(PostSpansCodec)
-            .accept_compressed(CompressionEncoding::Gzip)
-            .accept_compressed(CompressionEncoding::Zstd)
-            .max_decoding_message_size(self.max_message_size);
         let admitted = SharedAdmitted::default();
+        let codec = PostSpansCodec {
+            admission: self.intake.admission.clone(),
+            admitted: Arc::clone(&admitted),
+        };
+        // gzip only: tonic's zstd decoder cannot bound the window a frame asks for (up to
+        // 128 MiB per call), which would let a peer bypass the admission budget.
+        let mut grpc = Grpc::new(codec)
+            .accept_compressed(CompressionEncoding::Gzip)
+            .max_decoding_message_size(self.max_message_size);
         let service = PostSpans {
             intake: Arc::clone(&self.intake),
             metadata,
@@ -232,9 +237,13 @@ impl UnaryService<PostSpansRequest> for PostSpans {
 }
 
 /// Encodes `PostSpansResponse`s and decodes `PostSpansRequest`s whose spans passed
-/// [`check_span_sizes`].
-#[derive(Clone, Copy, Default)]
-struct PostSpansCodec;
+/// [`check_span_sizes`], taking room in the admission budget for the (decompressed)
+/// message first.
+#[derive(Clone)]
+struct PostSpansCodec {
+    admission: Admission,
+    admitted: SharedAdmitted,
+}
 
 impl Codec for PostSpansCodec {
     type Encode = PostSpansResponse;
@@ -243,11 +252,11 @@ impl Codec for PostSpansCodec {
     type Decoder = PostSpansCodec;
 
     fn encoder(&mut self) -> PostSpansCodec {
-        PostSpansCodec
+        self.clone()
     }
 
     fn decoder(&mut self) -> PostSpansCodec {
-        PostSpansCodec
+        self.clone()
     }
 }
 
@@ -266,6 +275,9 @@ impl Decoder for PostSpansCodec {
     type Error = Status;
 
     fn decode(&mut self, src: &mut DecodeBuf<'_>) -> Result<Option<PostSpansRequest>, Status> {
+        self.admission
+            .grow_shared(&self.admitted, src.remaining())
+            .map_err(|_| throttled())?;
         let message = src.copy_to_bytes(src.remaining());
         check_span_sizes(&message).map_err(Status::invalid_argument)?;
         PostSpansRequest::decode(message)

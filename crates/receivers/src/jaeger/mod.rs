@@ -62,7 +62,7 @@
 //! | key | default | meaning |
 //! |---|---|---|
 //! | `protocols::grpc::endpoint` | `localhost:14250` | where the gRPC server listens |
-//! | `protocols::grpc::max_recv_msg_size_mib` | `4` | largest `PostSpans` message, after decompression |
+//! | `protocols::grpc::max_recv_msg_size_mib` | `4` | largest `PostSpans` message, after decompression (`gzip` messages are accepted; `zstd` is answered `UNIMPLEMENTED`: tonic's zstd decoder cannot bound the window a frame asks for) |
 //! | `protocols::grpc::{tls, auth, keepalive, include_metadata, max_concurrent_streams, ...}` | | the shared gRPC server block |
 //! | `protocols::thrift_http::endpoint` | `localhost:14268` | where the HTTP server listens; batches are posted to `/api/traces` |
 //! | `protocols::thrift_http::max_request_body_size` | `20971520` | largest body, as received and decompressed |
@@ -135,7 +135,7 @@
 //! # Admission
 //!
 //! The Thrift HTTP and gRPC servers of one receiver hold at most 128 MiB of request bytes
-//! at once (as received, and decompressed), each request keeping its share until the
+//! at once (as received, and again as decompressed or decoded), each request keeping its share until the
 //! pipeline answered; a request that finds no room is refused as throttled with a
 //! one-second delay rather than held, so a crowd of large or slow requests cannot grow
 //! memory without bound (the Go receiver has no such limit; there is no key for it, as Go

@@ -9,6 +9,7 @@ use std::time::Duration;
 use http::uri::PathAndQuery;
 use prost::Message;
 use tonic::Code;
+use tonic::codec::CompressionEncoding;
 use tonic::transport::Channel;
 use tributary_pipeline_core::component::{Component, ComponentConfig, Host, Kind, load_config};
 use tributary_pipeline_core::consumer::ConsumeError;
@@ -99,12 +100,23 @@ async fn send_udp(to: SocketAddr, datagram: &[u8]) {
 }
 
 async fn post_spans(addr: SocketAddr, request: PostSpansRequest) -> Result<(), tonic::Status> {
+    post_spans_compressed(addr, request, None).await
+}
+
+async fn post_spans_compressed(
+    addr: SocketAddr,
+    request: PostSpansRequest,
+    compression: Option<CompressionEncoding>,
+) -> Result<(), tonic::Status> {
     let channel = Channel::from_shared(format!("http://{addr}"))
         .unwrap()
         .connect()
         .await
         .unwrap();
     let mut grpc = tonic::client::Grpc::new(channel);
+    if let Some(encoding) = compression {
+        grpc = grpc.send_compressed(encoding);
+    }
     grpc.ready().await.unwrap();
     grpc.unary(
         tonic::Request::new(request),
@@ -458,6 +470,24 @@ async fn the_server_blocks_auth_applies_to_both_servers() {
     .await
     .unwrap_err();
     assert_eq!(error.code(), Code::Unauthenticated);
+    assert_eq!(harness.sink.accepted_items(), 2);
+    harness.stop().await;
+}
+
+#[tokio::test]
+async fn grpc_takes_gzip_messages_and_refuses_zstd() {
+    let harness = Harness::start(ALL).await;
+    let addr = harness.addr(Transport::Grpc);
+    let request = || PostSpansRequest {
+        batch: Some(sample_batch()),
+    };
+    post_spans_compressed(addr, request(), Some(CompressionEncoding::Gzip))
+        .await
+        .unwrap();
+    let error = post_spans_compressed(addr, request(), Some(CompressionEncoding::Zstd))
+        .await
+        .unwrap_err();
+    assert_eq!(error.code(), Code::Unimplemented, "{error}");
     assert_eq!(harness.sink.accepted_items(), 2);
     harness.stop().await;
 }
