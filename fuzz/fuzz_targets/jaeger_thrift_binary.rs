@@ -7,10 +7,9 @@ use libfuzzer_sys::fuzz_target;
 use tributary_receivers::jaeger::{decode_agent_binary, decode_batch_binary, translate};
 
 fuzz_target!(|data: &[u8]| {
-    for decoded in [decode_agent_binary(data), decode_batch_binary(data)] {
-        if let Ok(batch) = decoded {
-            assert!(batch.spans.len() * 16 <= data.len());
-            let _ = translate::batches_to_otlp([batch]);
-        }
+    let decoded = [decode_agent_binary(data), decode_batch_binary(data)];
+    for batch in decoded.into_iter().flatten() {
+        assert!(batch.spans.len() * 16 <= data.len());
+        let _ = translate::batches_to_otlp([batch]);
     }
 });
