@@ -120,9 +120,8 @@ impl GrpcFrontend {
             admitted: Arc::clone(&admitted),
         };
         let admission = self.intake.admission.clone();
-        let request = request.map(|body| {
-            DeadlineBody::new(body, DEFAULT_READ_TIMEOUT).admitted(admission, admitted)
-        });
+        let request = request
+            .map(|body| BoundedBody::new(body, DEFAULT_READ_TIMEOUT).admitted(admission, admitted));
         grpc.unary(service, request).await
     }
 }
@@ -130,15 +129,15 @@ impl GrpcFrontend {
 /// A request body that fails with `DEADLINE_EXCEEDED` once its deadline passed before it
 /// ended, and with `RESOURCE_EXHAUSTED` when the receiver's admission budget has no room
 /// for its bytes.
-pub(crate) struct DeadlineBody<B> {
+pub(crate) struct BoundedBody<B> {
     inner: B,
     deadline: Pin<Box<tokio::time::Sleep>>,
     admission: Option<(Admission, SharedAdmitted)>,
 }
 
-impl<B> DeadlineBody<B> {
+impl<B> BoundedBody<B> {
     pub(crate) fn new(inner: B, timeout: std::time::Duration) -> Self {
-        DeadlineBody {
+        BoundedBody {
             inner,
             deadline: Box::pin(tokio::time::sleep(timeout)),
             admission: None,
@@ -152,7 +151,7 @@ impl<B> DeadlineBody<B> {
     }
 }
 
-impl<B> http_body::Body for DeadlineBody<B>
+impl<B> http_body::Body for BoundedBody<B>
 where
     B: http_body::Body<Data = bytes::Bytes> + Unpin,
     B::Error: Into<Box<dyn std::error::Error + Send + Sync>>,

@@ -537,7 +537,7 @@ impl http_body::Body for Silent {
 #[tokio::test(start_paused = true)]
 async fn a_grpc_message_that_does_not_arrive_in_time_is_refused() {
     use http_body_util::BodyExt;
-    let body = crate::jaeger::grpc::DeadlineBody::new(Silent, Duration::from_secs(60));
+    let body = crate::jaeger::grpc::BoundedBody::new(Silent, Duration::from_secs(60));
     let Err(error) = body.collect().await else {
         panic!("a silent body ended");
     };
