@@ -118,28 +118,34 @@
 //!   being a link (Go's Thrift path makes it the parent as well);
 //! - Jaeger's sampled flag sets the OTLP span's W3C sampled flag (Go sets no flags).
 //!
+//! A log's `event` field names its event; clients that write the name as `message` (the
+//! OpenTelemetry Python Jaeger exporter does) keep it as an attribute, as in Go.
+//!
 //! # Limits
 //!
 //! Thrift is read with the `thrift` crate's `TCompactInputProtocol` /
 //! `TBinaryInputProtocol` (Apache's own, with configurable limits), bounded by the input:
 //! no string or container may claim more elements than the input has bytes, nesting is
 //! capped, and required fields are checked, so a decoded batch stays a small multiple of
-//! the bytes that arrived. Over gRPC, span messages are measured on the wire before
-//! decoding and one too short to carry a trace ID and a span ID is refused (Go accepts
-//! such spans and skips them when blank), for the same reason: a two-byte empty entry
-//! decodes into a few hundred bytes. The structs' readers are written by hand (no Thrift compiler);
-//! the api_v2 protobuf messages are written with prost's derive and the service over
-//! tonic's call handling (no protoc). [`decode_agent_compact`], [`decode_agent_binary`]
-//! and [`decode_batch_binary`] are public for fuzzing.
+//! the bytes that arrived (a decoded span takes about 300 bytes, and as much again once
+//! translated; the smallest valid span takes 17 bytes in the compact protocol and 81 in
+//! the binary one). Over gRPC, span messages are measured on the wire before decoding,
+//! and one too short to carry a trace ID and a span ID (28 bytes) is refused, for the
+//! same reason: an empty two-byte entry would decode into a few hundred bytes (Go accepts
+//! such spans, and skips them when blank). The structs' readers are written by hand (no
+//! Thrift compiler); the api_v2 protobuf messages are written with prost's derive and the
+//! service over tonic's call handling (no protoc). [`decode_agent_compact`],
+//! [`decode_agent_binary`] and [`decode_batch_binary`] are public for fuzzing.
 //!
 //! # Admission
 //!
 //! The Thrift HTTP and gRPC servers of one receiver hold at most 128 MiB of request bytes
-//! at once (as received, and again as decompressed or decoded), each request keeping its share until the
-//! pipeline answered; a request that finds no room is refused as throttled with a
-//! one-second delay rather than held, so a crowd of large or slow requests cannot grow
-//! memory without bound (the Go receiver has no such limit; there is no key for it, as Go
-//! has none). The UDP ports hold at most `queue_size` datagrams each.
+//! at once (as received, and again as decompressed or decoded), each request keeping its
+//! share until the pipeline answered; a request that finds no room is refused as
+//! throttled with a one-second delay rather than held, so a crowd of large or slow
+//! requests cannot grow memory without bound. The Go receiver has no such limit, and so
+//! no key for it: the budget is fixed. The UDP ports hold at most `queue_size` datagrams
+//! each.
 //!
 //! # Telemetry
 //!

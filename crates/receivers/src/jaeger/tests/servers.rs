@@ -475,6 +475,26 @@ async fn the_server_blocks_auth_applies_to_both_servers() {
 }
 
 #[tokio::test]
+async fn grpc_messages_over_the_size_limit_are_refused() {
+    let harness =
+        Harness::start("protocols:\n  grpc: { endpoint: 127.0.0.1:0, max_recv_msg_size_mib: 1 }\n")
+            .await;
+    let mut batch = sample_batch();
+    batch.spans[0]
+        .tags
+        .push(super::tag_str("big", &"x".repeat(1 << 20)));
+    let error = post_spans(
+        harness.addr(Transport::Grpc),
+        PostSpansRequest { batch: Some(batch) },
+    )
+    .await
+    .unwrap_err();
+    assert_eq!(error.code(), Code::OutOfRange, "{error}");
+    assert_eq!(harness.sink.calls(), 0);
+    harness.stop().await;
+}
+
+#[tokio::test]
 async fn grpc_takes_gzip_messages_and_refuses_zstd() {
     let harness = Harness::start(ALL).await;
     let addr = harness.addr(Transport::Grpc);
