@@ -475,6 +475,42 @@ async fn the_server_blocks_auth_applies_to_both_servers() {
 }
 
 #[tokio::test]
+async fn thrift_http_answers_cors_preflights() {
+    let harness = Harness::start(
+        "protocols:\n  thrift_http:\n    endpoint: 127.0.0.1:0\n    cors: { allowed_origins: [\"https://*.example.com\"] }\n",
+    )
+    .await;
+    let url = format!("http://{}/api/traces", harness.addr(Transport::ThriftHttp));
+    let client = reqwest::Client::new();
+    let preflight = client
+        .request(reqwest::Method::OPTIONS, &url)
+        .header("origin", "https://app.example.com")
+        .header("access-control-request-method", "POST")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(preflight.status(), 204);
+    assert_eq!(
+        preflight.headers()["access-control-allow-origin"],
+        "https://app.example.com"
+    );
+    let response = client
+        .post(&url)
+        .header("origin", "https://app.example.com")
+        .header("content-type", "application/x-thrift")
+        .body(binary_batch(&sample_batch()))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 202);
+    assert_eq!(
+        response.headers()["access-control-allow-origin"],
+        "https://app.example.com"
+    );
+    harness.stop().await;
+}
+
+#[tokio::test]
 async fn grpc_messages_over_the_size_limit_are_refused() {
     let harness =
         Harness::start("protocols:\n  grpc: { endpoint: 127.0.0.1:0, max_recv_msg_size_mib: 1 }\n")
