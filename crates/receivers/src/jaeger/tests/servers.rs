@@ -511,6 +511,30 @@ async fn thrift_http_answers_cors_preflights() {
 }
 
 #[tokio::test]
+async fn include_metadata_attaches_the_request_headers() {
+    let harness = Harness::start(
+        "protocols:\n  thrift_http: { endpoint: 127.0.0.1:0, include_metadata: true }\n",
+    )
+    .await;
+    let response = reqwest::Client::new()
+        .post(format!(
+            "http://{}/api/traces",
+            harness.addr(Transport::ThriftHttp)
+        ))
+        .header("content-type", "application/x-thrift")
+        .header("x-tenant", "acme")
+        .body(binary_batch(&sample_batch()))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 202);
+    let received = harness.sink.accepted();
+    let metadata = received[0].metadata().expect("metadata attached");
+    assert_eq!(metadata.get("x-tenant"), ["acme"]);
+    harness.stop().await;
+}
+
+#[tokio::test]
 async fn grpc_messages_over_the_size_limit_are_refused() {
     let harness =
         Harness::start("protocols:\n  grpc: { endpoint: 127.0.0.1:0, max_recv_msg_size_mib: 1 }\n")
