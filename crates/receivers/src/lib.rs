@@ -5,6 +5,8 @@
 //! exposing a `factory()` to register on the collector builder; [`factories`] gives every
 //! receiver enabled in this build.
 
+#[cfg(feature = "jaeger")]
+pub mod jaeger;
 #[cfg(feature = "otlp")]
 pub mod otlp;
 #[cfg(feature = "statsd")]
@@ -20,5 +22,7 @@ pub fn factories() -> Factories {
     factories.add_receiver(otlp::factory());
     #[cfg(feature = "statsd")]
     factories.add_receiver(statsd::factory());
+    #[cfg(feature = "jaeger")]
+    factories.add_receiver(jaeger::factory());
     factories
 }

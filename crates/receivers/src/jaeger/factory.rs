@@ -1,0 +1,25 @@
+//! The `jaeger` receiver's factory.
+
+use std::sync::Arc;
+
+use tributary_pipeline_core::component::{
+    CreateError, CreateSettings, Receiver, ReceiverFactory, Stability,
+};
+use tributary_pipeline_core::consumer::Next;
+use tributary_pipeline_core::pdata::Traces;
+
+use super::config::Config;
+use super::receiver::JaegerReceiver;
+
+/// The `jaeger` receiver's factory, to register on a collector builder.
+pub fn factory() -> ReceiverFactory<Config> {
+    ReceiverFactory::new("jaeger").with_traces(create, Stability::Beta)
+}
+
+fn create(
+    settings: &CreateSettings,
+    config: &Config,
+    next: Next<Traces>,
+) -> Result<Arc<dyn Receiver>, CreateError> {
+    Ok(Arc::new(JaegerReceiver::new(settings, config, next)))
+}
