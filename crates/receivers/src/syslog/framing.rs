@@ -106,7 +106,7 @@ fn octet_counted(data: &[u8], max: usize, at_eof: bool) -> Result<Option<Frame>,
         return Err(FramingError::NotOctetCounted);
     }
     let rest_of_stream = |data: &[u8]| {
-        (at_eof && !data.is_empty()).then(|| Frame {
+        (at_eof && !data.is_empty()).then_some(Frame {
             consumed: data.len(),
             frame: 0..data.len(),
             message_start: 0,

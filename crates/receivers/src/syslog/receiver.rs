@@ -41,7 +41,7 @@ pub struct SyslogReceiver {
 }
 
 enum Transport {
-    Tcp(TcpConfig),
+    Tcp(Box<TcpConfig>),
     Udp(UdpConfig),
 }
 
@@ -70,7 +70,7 @@ impl SyslogReceiver {
             (false, _) => Framing::Trailer(b'\n'),
         };
         let (transport, name) = match (&config.tcp, &config.udp) {
-            (Some(tcp), _) => (Transport::Tcp(tcp.clone()), "tcp"),
+            (Some(tcp), _) => (Transport::Tcp(Box::new(tcp.clone())), "tcp"),
             (None, Some(udp)) => (Transport::Udp(udp.clone()), "udp"),
             (None, None) => return Err(CreateError::new("need tcp config or udp config")),
         };
