@@ -146,8 +146,8 @@ impl SyslogReceiver {
             keep_leading: udp.preserve_leading_whitespaces,
             keep_trailing: udp.preserve_trailing_whitespaces,
         };
-        // The local address is known once bound; the handler learns it from the first
-        // datagram's socket through this cell.
+        // The bound address (port 0 picks one) is known once `serve_udp` returns; until
+        // then the configured one stands in.
         let local = Arc::new(std::sync::OnceLock::<SocketAddr>::new());
         let handler_local = Arc::clone(&local);
         let bound = self.tasks.serve_udp(addr, move |datagram: Bytes, peer| {
@@ -160,7 +160,7 @@ impl SyslogReceiver {
                 let net = if add_attributes {
                     intake
                         .names
-                        .attributes("IP.UDP", peer, local.get().copied())
+                        .attributes("IP.UDP", peer, Some(local.get().copied().unwrap_or(addr)))
                         .await
                 } else {
                     Vec::new()

@@ -268,6 +268,55 @@ async fn without_retry_a_refusal_is_counted() {
     running.stop().await;
 }
 
+fn testdata(name: &str) -> String {
+    format!("{}/src/otlp/testdata/{name}", env!("CARGO_MANIFEST_DIR"))
+}
+
+#[tokio::test]
+async fn tls_connections_are_served_and_plaintext_ones_dropped() {
+    use tokio::io::AsyncWriteExt;
+    use tokio_rustls::rustls;
+    use tokio_rustls::rustls::pki_types::pem::PemObject;
+    use tokio_rustls::rustls::pki_types::{CertificateDer, ServerName};
+
+    let running = Running::start(&format!(
+        "protocol: rfc5424\nenable_octet_counting: true\ntcp: {{listen_address: \"127.0.0.1:{{port}}\", \
+         tls: {{cert_file: {}, key_file: {}}}}}",
+        testdata("tls/server.pem"),
+        testdata("tls/server.key")
+    ))
+    .await;
+    // A plaintext client is dropped at the handshake, delivering nothing.
+    running.send_tcp(&[b"16 <13>1 - - - - - -"]).await;
+
+    let mut roots = rustls::RootCertStore::empty();
+    for cert in CertificateDer::pem_file_iter(testdata("tls/ca.pem")).unwrap() {
+        roots.add(cert.unwrap()).unwrap();
+    }
+    let provider = Arc::new(rustls::crypto::aws_lc_rs::default_provider());
+    let config = rustls::ClientConfig::builder_with_provider(provider)
+        .with_safe_default_protocol_versions()
+        .unwrap()
+        .with_root_certificates(roots)
+        .with_no_client_auth();
+    let connector = tokio_rustls::TlsConnector::from(Arc::new(config));
+    let tcp = tokio::net::TcpStream::connect(running.addr).await.unwrap();
+    let mut tls = connector
+        .connect(ServerName::try_from("localhost").unwrap(), tcp)
+        .await
+        .unwrap();
+    let message = "<13>1 - h a - - - secret";
+    tls.write_all(format!("{} {message}", message.len()).as_bytes())
+        .await
+        .unwrap();
+    tls.shutdown().await.unwrap();
+    running.sink.wait_for_items(1, WAIT).await;
+    let records = running.records();
+    assert_eq!(records.len(), 1, "only the TLS client's message");
+    assert_eq!(records[0].attributes.get_str("message"), Some("secret"));
+    running.stop().await;
+}
+
 #[tokio::test]
 async fn the_receiver_passes_the_conformance_suite() {
     check_receiver(
