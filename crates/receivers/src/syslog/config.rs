@@ -243,6 +243,13 @@ impl ComponentConfig for Config {
                 "only one of octet_counting or non_transparent_framing can be enabled",
             ));
         }
+        if self.allow_skip_pri_header && self.enable_octet_counting {
+            return Err(ConfigError::at(
+                "allow_skip_pri_header",
+                "needs enable_octet_counting: false (Go documents this and ignores the key \
+                 under octet counting)",
+            ));
+        }
         self.location()?;
         if self.max_octets == 0 {
             return Err(ConfigError::at("max_octets", "must be at least 1"));
@@ -483,6 +490,13 @@ mod tests {
                  LF\n{tcp}"
             ),
             "only one of",
+        );
+        refused(
+            &format!(
+                "protocol: rfc5424\nenable_octet_counting: true\nallow_skip_pri_header: \
+                 true\n{tcp}"
+            ),
+            "allow_skip_pri_header: needs enable_octet_counting: false",
         );
         refused(
             &format!("protocol: rfc5424\nnon_transparent_framing_trailer: CRLF\n{tcp}"),

@@ -23,7 +23,7 @@
 //! | `location` | `UTC` | IANA time zone of RFC 3164 timestamps (the system's database) |
 //! | `enable_octet_counting` | `false` | RFC 6587 octet counting on TCP (`rfc5424` only) |
 //! | `non_transparent_framing_trailer` | unset | `LF` or `NUL`: the byte ending each TCP message (`rfc5424` only); unset is `LF` |
-//! | `allow_skip_pri_header` | `false` | accept messages without `<PRI>` (no severity, `priority`, `facility` then) |
+//! | `allow_skip_pri_header` | `false` | accept messages without `<PRI>` (no severity, `priority`, `facility` then); not with octet counting |
 //! | `max_octets` | `8192` | longest octet-counted message; a longer one is kept unparsed |
 //! | `attributes`, `resource` | `{}` | literal attributes for every record and its resource |
 //! | `tcp` / `udp` | one required | where and how to listen, below |
