@@ -11,6 +11,8 @@ pub mod jaeger;
 pub mod otlp;
 #[cfg(feature = "statsd")]
 pub mod statsd;
+#[cfg(feature = "syslog")]
+pub mod syslog;
 
 use tributary_pipeline_core::graph::Factories;
 
@@ -24,5 +26,7 @@ pub fn factories() -> Factories {
     factories.add_receiver(statsd::factory());
     #[cfg(feature = "jaeger")]
     factories.add_receiver(jaeger::factory());
+    #[cfg(feature = "syslog")]
+    factories.add_receiver(syslog::factory());
     factories
 }
