@@ -7,6 +7,8 @@
 
 #[cfg(feature = "otlp")]
 pub mod otlp;
+#[cfg(feature = "zipkin")]
+pub mod zipkin;
 
 use tributary_pipeline_core::graph::Factories;
 
@@ -16,5 +18,7 @@ pub fn factories() -> Factories {
     let mut factories = Factories::new();
     #[cfg(feature = "otlp")]
     factories.add_receiver(otlp::factory());
+    #[cfg(feature = "zipkin")]
+    factories.add_receiver(zipkin::factory());
     factories
 }
