@@ -1,5 +1,6 @@
 //! The receiver: an HTTP server taking Zipkin spans, handing them to the pipeline as OTLP.
 
+use std::net::SocketAddr;
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
 
@@ -10,14 +11,12 @@ use bytes::Bytes;
 use http::header::{ALLOW, CONTENT_ENCODING, CONTENT_TYPE, ORIGIN, RETRY_AFTER};
 use http::{HeaderMap, HeaderValue, Method, Response, StatusCode};
 use http_body_util::{BodyExt, Full, Limited};
-use tributary_pipeline_core::component::{
-    Component, ComponentError, CreateSettings, Host,
-};
+use tributary_pipeline_core::component::{Component, ComponentError, CreateSettings, Host};
 use tributary_pipeline_core::configcompression::{DecompressError, Encoding, NoBudget, decompress};
 use tributary_pipeline_core::confighttp::CorsPolicy;
 use tributary_pipeline_core::consumer::{ConsumeError, ErrorKind, Next};
-use tributary_pipeline_core::pdata::{ClientMetadata, Signal, Traces};
 use tributary_pipeline_core::pdata::builder::now_unix_nano;
+use tributary_pipeline_core::pdata::{ClientMetadata, Signal, Traces};
 use tributary_pipeline_core::receiverhelper::deliver;
 use tributary_pipeline_core::server::RunningServer;
 use tributary_pipeline_core::telemetry::ReceiverMetrics;
@@ -71,7 +70,9 @@ pub(crate) fn decode(
             tributary_translator_zipkin::decode_v1_json(body, parse_string_tags, now_unix_nano())
         }
         BodyFormat::V2Json => tributary_translator_zipkin::decode_v2_json(body, parse_string_tags),
-        BodyFormat::V2Proto => tributary_translator_zipkin::decode_v2_proto(body, parse_string_tags),
+        BodyFormat::V2Proto => {
+            tributary_translator_zipkin::decode_v2_proto(body, parse_string_tags)
+        }
         BodyFormat::V1Thrift => return Err(THRIFT_REFUSAL.into()),
     };
     decoded.map_err(|e| e.to_string())
@@ -85,7 +86,7 @@ pub(crate) struct ZipkinReceiver {
     settings: CreateSettings,
     config: Config,
     intake: Arc<Intake>,
-    server: Mutex<Option<RunningServer>>,
+    server: Mutex<Option<(RunningServer, SocketAddr)>>,
 }
 
 /// What the request handler needs.
@@ -109,7 +110,12 @@ impl ZipkinReceiver {
             config: config.clone(),
             intake: Arc::new(Intake {
                 next,
-                metrics: ReceiverMetrics::new(settings.metrics(), settings.id(), "http", Signal::Traces),
+                metrics: ReceiverMetrics::new(
+                    settings.metrics(),
+                    settings.id(),
+                    "http",
+                    Signal::Traces,
+                ),
                 parse_string_tags: config.parse_string_tags,
                 max_body_size: server.max_body_size(),
                 encodings: server.encodings(),
@@ -122,8 +128,14 @@ impl ZipkinReceiver {
         }
     }
 
-    fn server(&self) -> std::sync::MutexGuard<'_, Option<RunningServer>> {
+    fn server(&self) -> std::sync::MutexGuard<'_, Option<(RunningServer, SocketAddr)>> {
         self.server.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// The address the started receiver listens on.
+    #[cfg(test)]
+    pub(crate) fn local_addr(&self) -> Option<SocketAddr> {
+        self.server().as_ref().map(|(_, local)| *local)
     }
 }
 
@@ -131,7 +143,9 @@ impl ZipkinReceiver {
 impl Component for ZipkinReceiver {
     async fn start(&self, host: &Host) -> Result<(), ComponentError> {
         if self.server().is_some() {
-            return Err(ComponentError::new("the zipkin receiver is already started"));
+            return Err(ComponentError::new(
+                "the zipkin receiver is already started",
+            ));
         }
         let intake = Arc::clone(&self.intake);
         let router = Router::new().fallback(move |request: Request| {
@@ -151,20 +165,22 @@ impl Component for ZipkinReceiver {
             if slot.is_some() {
                 Some(server)
             } else {
-                *slot = Some(server);
+                *slot = Some((server, local));
                 None
             }
         };
         if let Some(server) = lost_race {
             server.stop().await;
-            return Err(ComponentError::new("the zipkin receiver is already started"));
+            return Err(ComponentError::new(
+                "the zipkin receiver is already started",
+            ));
         }
         Ok(())
     }
 
     async fn shutdown(&self) -> Result<(), ComponentError> {
         let server = self.server().take();
-        if let Some(server) = server {
+        if let Some((server, _)) = server {
             server.stop().await;
         }
         Ok(())
@@ -230,7 +246,9 @@ impl Intake {
         };
         let body = match body {
             Ok(collected) => collected.to_bytes(),
-            Err(error) if error.is::<http_body_util::LengthLimitError>() => return self.too_large(),
+            Err(error) if error.is::<http_body_util::LengthLimitError>() => {
+                return self.too_large();
+            }
             Err(error) => {
                 return text(
                     StatusCode::BAD_REQUEST,
@@ -246,7 +264,9 @@ impl Intake {
                 encoding => decompress(encoding, &body, limit, &mut NoBudget)
                     .map(Bytes::from)
                     .map_err(|error| match error {
-                        DecompressError::TooLarge(_) => (StatusCode::PAYLOAD_TOO_LARGE, error.to_string()),
+                        DecompressError::TooLarge(_) => {
+                            (StatusCode::PAYLOAD_TOO_LARGE, error.to_string())
+                        }
                         error => (StatusCode::BAD_REQUEST, error.to_string()),
                     })?,
             };
