@@ -25,9 +25,12 @@ struct Received {
     body: Bytes,
 }
 
+/// A scripted answer: status and headers.
+type Reply = (u16, Vec<(&'static str, &'static str)>);
+
 #[derive(Default)]
 struct Backend {
-    replies: Mutex<VecDeque<(u16, Vec<(&'static str, &'static str)>)>>,
+    replies: Mutex<VecDeque<Reply>>,
     received: Mutex<Vec<Received>>,
 }
 
