@@ -44,6 +44,7 @@
 //! | 413 | a body, or its decompressed form, larger than `max_request_body_size` |
 //! | 415 | Zipkin v1 Thrift |
 //! | 429 / 503 | the pipeline is throttling / temporarily refusing; with `Retry-After` when it gave a delay |
+//! | 503 | no answer within `write_timeout` (the connection then closes) |
 //!
 //! The translation to OTLP is the OpenTelemetry specification's Zipkin mapping, shared
 //! with the `zipkin` exporter in [`tributary_translator_zipkin`] (what it maps, and where

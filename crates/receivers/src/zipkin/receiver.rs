@@ -8,7 +8,7 @@ use async_trait::async_trait;
 use axum::Router;
 use axum::extract::Request;
 use bytes::Bytes;
-use http::header::{ALLOW, CONTENT_ENCODING, CONTENT_TYPE, ORIGIN, RETRY_AFTER};
+use http::header::{ALLOW, CONNECTION, CONTENT_ENCODING, CONTENT_TYPE, ORIGIN, RETRY_AFTER};
 use http::{HeaderMap, HeaderValue, Method, Response, StatusCode};
 use http_body_util::{BodyExt, Full, Limited};
 use tributary_pipeline_core::component::{Component, ComponentError, CreateSettings, Host};
@@ -97,6 +97,8 @@ struct Intake {
     max_body_size: usize,
     encodings: Vec<Encoding>,
     read_timeout: Option<Duration>,
+    /// How long a request may take from its headers to its answer.
+    write_timeout: Option<Duration>,
     include_metadata: bool,
     cors: Option<CorsPolicy>,
     span: tracing::Span,
@@ -120,6 +122,7 @@ impl ZipkinReceiver {
                 max_body_size: server.max_body_size(),
                 encodings: server.encodings(),
                 read_timeout: server.read_timeout(),
+                write_timeout: server.write_timeout(),
                 include_metadata: server.include_metadata,
                 cors: server.cors_policy(),
                 span: settings.span().clone(),
@@ -189,6 +192,25 @@ impl Component for ZipkinReceiver {
 
 impl Intake {
     async fn answer(&self, request: Request) -> Response<Full<Bytes>> {
+        let Some(limit) = self.write_timeout else {
+            return self.answer_in_time(request).await;
+        };
+        match tokio::time::timeout(limit, self.answer_in_time(request)).await {
+            Ok(response) => response,
+            Err(_) => {
+                let mut response = text(
+                    StatusCode::SERVICE_UNAVAILABLE,
+                    "the request was not answered within write_timeout",
+                );
+                response
+                    .headers_mut()
+                    .insert(CONNECTION, HeaderValue::from_static("close"));
+                response
+            }
+        }
+    }
+
+    async fn answer_in_time(&self, request: Request) -> Response<Full<Bytes>> {
         let Some(cors) = &self.cors else {
             return self.handle(request).await;
         };

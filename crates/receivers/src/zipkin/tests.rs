@@ -320,6 +320,19 @@ async fn pipeline_refusals_map_to_retryable_and_permanent_statuses() {
 }
 
 #[tokio::test]
+async fn a_pipeline_slower_than_write_timeout_gets_503() {
+    let running = Running::start("write_timeout: 200ms").await;
+    let hold = running.sink.hold();
+    let (status, body) = running
+        .post("/api/v2/spans", "application/json", V2_JSON.into())
+        .await;
+    assert_eq!(status, 503, "{body}");
+    assert!(body.contains("write_timeout"), "{body}");
+    hold.add_permits(1000);
+    running.receiver.shutdown().await.unwrap();
+}
+
+#[tokio::test]
 async fn include_metadata_attaches_the_request_headers() {
     let running = Running::start("include_metadata: true").await;
     let (status, _) = running
