@@ -45,11 +45,21 @@
 //! | 415 | Zipkin v1 Thrift |
 //! | 429 / 503 | the pipeline is throttling / temporarily refusing; with `Retry-After` when it gave a delay |
 //! | 503 | no answer within `write_timeout` (the connection then closes) |
+//! | 503, `Retry-After: 1` | the requests being handled already hold all the memory allowed (see below) |
 //!
 //! The translation to OTLP is the OpenTelemetry specification's Zipkin mapping, shared
 //! with the `zipkin` exporter in [`tributary_translator_zipkin`] (what it maps, and where
 //! it differs from the Go translator, is documented there). [`decode`] is the receiver's
 //! decoder, public for fuzzing.
+//!
+//! # Memory
+//!
+//! The requests being handled hold at most 128 MiB at once (or twice
+//! `max_request_body_size`, if that is more): a request reserves its declared body size (the
+//! whole `max_request_body_size` for a chunked body) before its body is read, and its
+//! decompressed size as decompression grows it; it keeps the reservation until the pipeline
+//! answered. A request that finds no room within a second gets 503 with `Retry-After: 1`.
+//! The Go receiver has no such bound (and no key for it); this one is not configurable.
 //!
 //! # Differences from the Go receiver
 //!
@@ -58,6 +68,7 @@
 //! * v1 Thrift is refused with 415 saying why; Go decodes it.
 //! * Large bodies are decoded on a blocking thread.
 
+mod admission;
 mod config;
 mod factory;
 mod receiver;

@@ -12,7 +12,7 @@ use http::header::{ALLOW, CONNECTION, CONTENT_ENCODING, CONTENT_TYPE, ORIGIN, RE
 use http::{HeaderMap, HeaderValue, Method, Response, StatusCode};
 use http_body_util::{BodyExt, Full, Limited};
 use tributary_pipeline_core::component::{Component, ComponentError, CreateSettings, Host};
-use tributary_pipeline_core::configcompression::{DecompressError, Encoding, NoBudget, decompress};
+use tributary_pipeline_core::configcompression::{DecompressError, Encoding, decompress};
 use tributary_pipeline_core::confighttp::CorsPolicy;
 use tributary_pipeline_core::consumer::{ConsumeError, ErrorKind, Next};
 use tributary_pipeline_core::pdata::builder::now_unix_nano;
@@ -21,6 +21,7 @@ use tributary_pipeline_core::receiverhelper::deliver;
 use tributary_pipeline_core::server::RunningServer;
 use tributary_pipeline_core::telemetry::ReceiverMetrics;
 
+use super::admission::{Admission, Busy, Permit};
 use super::config::Config;
 
 /// Bodies at least this large are decoded on a blocking thread, off the async runtime.
@@ -101,6 +102,7 @@ struct Intake {
     write_timeout: Option<Duration>,
     include_metadata: bool,
     cors: Option<CorsPolicy>,
+    admission: Admission,
     span: tracing::Span,
 }
 
@@ -125,6 +127,7 @@ impl ZipkinReceiver {
                 write_timeout: server.write_timeout(),
                 include_metadata: server.include_metadata,
                 cors: server.cors_policy(),
+                admission: Admission::new(server.max_body_size()),
                 span: settings.span().clone(),
             }),
             server: Mutex::new(None),
@@ -253,6 +256,11 @@ impl Intake {
             .include_metadata
             .then(|| client_metadata(request.headers()));
 
+        // A body of unknown length (chunked) may be as large as the limit.
+        let reserve = declared.map_or(self.max_body_size, |length| length as usize);
+        let Ok(permit) = self.admission.admit(reserve).await else {
+            return busy();
+        };
         let body = Limited::new(request.into_body(), self.max_body_size).collect();
         let body = match self.read_timeout {
             Some(limit) => match tokio::time::timeout(limit, body).await {
@@ -280,34 +288,28 @@ impl Intake {
         };
 
         let (limit, parse) = (self.max_body_size, self.parse_string_tags);
-        let work = move || -> Result<Traces, (StatusCode, String)> {
-            let body = match encoding {
-                Encoding::Identity => body,
-                encoding => decompress(encoding, &body, limit, &mut NoBudget)
-                    .map(Bytes::from)
-                    .map_err(|error| match error {
-                        DecompressError::TooLarge(_) => {
-                            (StatusCode::PAYLOAD_TOO_LARGE, error.to_string())
-                        }
-                        error => (StatusCode::BAD_REQUEST, error.to_string()),
-                    })?,
-            };
-            decode(format, &body, parse).map_err(|message| (StatusCode::BAD_REQUEST, message))
+        let work = move || -> (Permit, Result<Traces, Response<Full<Bytes>>>) {
+            let mut permit = permit;
+            let result = decompress_and_decode(format, encoding, body, limit, parse, &mut permit);
+            (permit, result)
         };
         let decoded = if request_is_heavy(declared) {
-            tokio::task::spawn_blocking(work)
-                .await
-                .unwrap_or_else(|e| Err((StatusCode::INTERNAL_SERVER_ERROR, e.to_string())))
+            match tokio::task::spawn_blocking(work).await {
+                Ok(done) => done,
+                Err(e) => return text(StatusCode::INTERNAL_SERVER_ERROR, &e.to_string()),
+            }
         } else {
             work()
         };
+        // Held until the pipeline answered: the spans are in memory until then.
+        let (_permit, decoded) = decoded;
         let mut traces = match decoded {
             Ok(traces) => traces,
-            Err((status, message)) => {
+            Err(refusal) => {
                 self.span.in_scope(|| {
-                    tracing::debug!(%status, %message, "refused a Zipkin request");
+                    tracing::debug!(status = %refusal.status(), "refused a Zipkin request");
                 });
-                return text(status, &message);
+                return refusal;
             }
         };
         if let Some(metadata) = metadata {
@@ -351,6 +353,44 @@ impl Intake {
             ),
         )
     }
+}
+
+/// Decompresses `body` within `limit`, taking the output's memory from `permit`, and
+/// decodes it; an error is the answer to give.
+fn decompress_and_decode(
+    format: BodyFormat,
+    encoding: Encoding,
+    body: Bytes,
+    limit: usize,
+    parse_string_tags: bool,
+    permit: &mut Permit,
+) -> Result<Traces, Response<Full<Bytes>>> {
+    let body = match encoding {
+        Encoding::Identity => body,
+        encoding => decompress(encoding, &body, limit, permit)
+            .map(Bytes::from)
+            .map_err(|error| match error {
+                DecompressError::TooLarge(_) => {
+                    text(StatusCode::PAYLOAD_TOO_LARGE, &error.to_string())
+                }
+                DecompressError::Refused(Busy) => busy(),
+                error => text(StatusCode::BAD_REQUEST, &error.to_string()),
+            })?,
+    };
+    decode(format, &body, parse_string_tags)
+        .map_err(|message| text(StatusCode::BAD_REQUEST, &message))
+}
+
+/// The answer when the requests in hand already hold all the memory allowed.
+fn busy() -> Response<Full<Bytes>> {
+    let mut response = text(
+        StatusCode::SERVICE_UNAVAILABLE,
+        "the receiver is handling as much data as it may hold; retry later",
+    );
+    response
+        .headers_mut()
+        .insert(RETRY_AFTER, HeaderValue::from_static("1"));
+    response
 }
 
 /// Whether decoding a body of this declared size should leave the async runtime (an
