@@ -288,7 +288,7 @@ impl Intake {
         };
 
         let (limit, parse) = (self.max_body_size, self.parse_string_tags);
-        let work = move || -> (Permit, Result<Traces, Response<Full<Bytes>>>) {
+        let work = move || -> (Permit, Result<Traces, Failure>) {
             let mut permit = permit;
             let result = decompress_and_decode(format, encoding, body, limit, parse, &mut permit);
             (permit, result)
@@ -305,11 +305,12 @@ impl Intake {
         let (_permit, decoded) = decoded;
         let mut traces = match decoded {
             Ok(traces) => traces,
-            Err(refusal) => {
+            Err(failure) => {
+                let response = failure.into_response();
                 self.span.in_scope(|| {
-                    tracing::debug!(status = %refusal.status(), "refused a Zipkin request");
+                    tracing::debug!(status = %response.status(), "refused a Zipkin request");
                 });
-                return refusal;
+                return response;
             }
         };
         if let Some(metadata) = metadata {
@@ -355,8 +356,25 @@ impl Intake {
     }
 }
 
+/// Why a body was not turned into spans.
+enum Failure {
+    /// Answered with this status and message.
+    Status(StatusCode, String),
+    /// No room in the admission budget.
+    Busy,
+}
+
+impl Failure {
+    fn into_response(self) -> Response<Full<Bytes>> {
+        match self {
+            Failure::Status(status, message) => text(status, &message),
+            Failure::Busy => busy(),
+        }
+    }
+}
+
 /// Decompresses `body` within `limit`, taking the output's memory from `permit`, and
-/// decodes it; an error is the answer to give.
+/// decodes it.
 fn decompress_and_decode(
     format: BodyFormat,
     encoding: Encoding,
@@ -364,21 +382,21 @@ fn decompress_and_decode(
     limit: usize,
     parse_string_tags: bool,
     permit: &mut Permit,
-) -> Result<Traces, Response<Full<Bytes>>> {
+) -> Result<Traces, Failure> {
     let body = match encoding {
         Encoding::Identity => body,
         encoding => decompress(encoding, &body, limit, permit)
             .map(Bytes::from)
             .map_err(|error| match error {
                 DecompressError::TooLarge(_) => {
-                    text(StatusCode::PAYLOAD_TOO_LARGE, &error.to_string())
+                    Failure::Status(StatusCode::PAYLOAD_TOO_LARGE, error.to_string())
                 }
-                DecompressError::Refused(Busy) => busy(),
-                error => text(StatusCode::BAD_REQUEST, &error.to_string()),
+                DecompressError::Refused(Busy) => Failure::Busy,
+                error => Failure::Status(StatusCode::BAD_REQUEST, error.to_string()),
             })?,
     };
     decode(format, &body, parse_string_tags)
-        .map_err(|message| text(StatusCode::BAD_REQUEST, &message))
+        .map_err(|message| Failure::Status(StatusCode::BAD_REQUEST, message))
 }
 
 /// The answer when the requests in hand already hold all the memory allowed.
