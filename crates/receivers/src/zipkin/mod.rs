@@ -13,6 +13,10 @@
 //!       exporters: [otlp]
 //! ```
 //!
+//! The server block may also sit under `protocols::http` (the Go receiver's form since
+//! v0.128: `protocols: { http: { endpoint: 0.0.0.0:9411 } }`); when it does, it is the one
+//! used and top-level server keys are ignored, as in Go.
+//!
 //! | key | default | meaning |
 //! |---|---|---|
 //! | `endpoint` | `localhost:9411` | `host:port` to listen on |
@@ -76,7 +80,7 @@ mod receiver;
 #[cfg(test)]
 mod tests;
 
-pub use config::{Config, DEFAULT_ENDPOINT};
+pub use config::{Config, DEFAULT_ENDPOINT, HttpProtocol, Protocols};
 pub use factory::factory;
 
 use tributary_pipeline_core::pdata::Traces;

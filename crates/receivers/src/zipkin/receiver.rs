@@ -108,7 +108,7 @@ struct Intake {
 
 impl ZipkinReceiver {
     pub(crate) fn new(settings: &CreateSettings, config: &Config, next: Next<Traces>) -> Self {
-        let server = &config.server;
+        let server = config.http_server();
         ZipkinReceiver {
             settings: settings.clone(),
             config: config.clone(),
@@ -160,7 +160,7 @@ impl Component for ZipkinReceiver {
         });
         let (server, local) = self
             .config
-            .server
+            .http_server()
             .serve(&self.settings, host, "Zipkin receiver", router)
             .await?;
         self.settings.span().in_scope(|| {

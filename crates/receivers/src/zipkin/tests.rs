@@ -6,7 +6,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use proptest::prelude::*;
-use tributary_pipeline_core::component::{Component, Host, Kind};
+use tributary_pipeline_core::component::{Component, ComponentConfig, Host, Kind};
 use tributary_pipeline_core::consumer::ConsumeError;
 use tributary_pipeline_core::pdata::Traces;
 use tributary_pipeline_core::pdata::attributes::Attributes;
@@ -42,7 +42,13 @@ struct Running {
 
 impl Running {
     async fn start(yaml: &str) -> Running {
-        let config = config(&format!("endpoint: 127.0.0.1:0\n{yaml}"));
+        // The server block at the top (the older form), unless the test nests it.
+        let yaml = if yaml.contains("protocols:") {
+            yaml.to_string()
+        } else {
+            format!("endpoint: 127.0.0.1:0\n{yaml}")
+        };
+        let config = config(&yaml);
         let sink = Sink::new();
         let receiver = ZipkinReceiver::new(
             &settings::<Traces>(Kind::Receiver, "zipkin"),
@@ -83,7 +89,7 @@ async fn conformance() {
 #[test]
 fn defaults_are_the_go_receivers() {
     let defaults = config("");
-    assert_eq!(defaults.server.endpoint, "localhost:9411");
+    assert_eq!(defaults.http_server().endpoint, "localhost:9411");
     assert!(!defaults.parse_string_tags);
     assert_eq!(defaults, Config::default());
     let set =
@@ -91,6 +97,35 @@ fn defaults_are_the_go_receivers() {
     assert_eq!(set.server.endpoint, "0.0.0.0:1234");
     assert!(set.parse_string_tags);
     assert_eq!(set.server.max_body_size(), 1000);
+    // The Go receiver's newer form: the server block under protocols::http.
+    let nested = config("protocols:\n  http:\n    endpoint: localhost:8765");
+    assert_eq!(nested.http_server().endpoint, "localhost:8765");
+    let bare = config("protocols:\n  http:");
+    assert_eq!(bare.http_server().endpoint, "localhost:9411");
+    // Both forms: protocols::http wins, as in Go.
+    let both =
+        config("endpoint: localhost:8766\nprotocols:\n  http:\n    endpoint: localhost:8765");
+    assert_eq!(both.http_server().endpoint, "localhost:8765");
+    assert_eq!(
+        config("protocols: {}").http_server().endpoint,
+        "localhost:9411"
+    );
+    let error = tributary_confmap::Conf::from_yaml("protocols:\n  udp: {}")
+        .unwrap()
+        .decode::<Config>()
+        .unwrap_err();
+    assert!(error.to_string().contains("udp"), "{error}");
+    let error = tributary_confmap::Conf::from_yaml(
+        "protocols:\n  http:\n    endpoint: localhost:1\n    bogus: 1",
+    )
+    .unwrap()
+    .decode::<Config>()
+    .unwrap_err();
+    assert!(error.to_string().contains("bogus"), "{error}");
+    let invalid = config("protocols:\n  http:\n    transport: udp");
+    let error = invalid.validate().unwrap_err().to_string();
+    assert!(error.starts_with("protocols::http::"), "{error}");
+
     let error = tributary_confmap::Conf::from_yaml("parse_strings_tags: true")
         .unwrap()
         .decode::<Config>()
@@ -100,7 +135,9 @@ fn defaults_are_the_go_receivers() {
 
 #[tokio::test]
 async fn v2_json_is_accepted_with_202() {
-    let running = Running::start("parse_string_tags: true").await;
+    let running =
+        Running::start("parse_string_tags: true\nprotocols:\n  http:\n    endpoint: 127.0.0.1:0")
+            .await;
     let (status, _) = running
         .post("/api/v2/spans", "application/json", V2_JSON.into())
         .await;
