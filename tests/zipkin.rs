@@ -1,6 +1,6 @@
 //! Zipkin with peers no one here wrote: the OpenTelemetry Python SDK's Zipkin exporters
-//! (v2 JSON, and v2 protobuf from the legacy environment) send to the gateway's `zipkin`
-//! receiver; the gateway's `zipkin` exporters send JSON and protobuf to a stand-in Zipkin
+//! (v2 JSON, v1 JSON, and v2 protobuf from the legacy environment) send to the gateway's
+//! `zipkin` receiver; the gateway's `zipkin` exporters send JSON and protobuf to a stand-in Zipkin
 //! that decodes them with Zipkin's own proto schema (`zipkin_pb2`, shipped by the Python
 //! protobuf exporter) and `json.loads`, and protobuf to a second `zipkin` receiver of the
 //! same gateway: what it gets back must be what came in.
@@ -283,6 +283,44 @@ fn python_zipkin_exporters_reach_the_receiver_and_the_exporter_speaks_zipkin() {
                 back[id], got[id],
                 "{format} span {id} changed on the round trip"
             );
+        }
+    }
+
+    // Zipkin v1 JSON from the same client: no core annotations, so no kind; the service
+    // comes from the binary annotations' endpoint.
+    let run = "run-v1";
+    let report = run_python(
+        &python,
+        "send_zipkin.py",
+        &[
+            "--format",
+            "json-v1",
+            "--endpoint",
+            &format!("http://127.0.0.1:{zipkin_in}/api/v1/spans"),
+            "--run-id",
+            run,
+        ],
+    )
+    .report;
+    assert_eq!(report["result"], "SUCCESS", "v1: {report}");
+    let sent = report["spans"].as_array().unwrap();
+    let got = eventually("the v1 spans in the file", Duration::from_secs(20), || {
+        let got = written(&dir.path().join("in.jsonl"));
+        sent.iter()
+            .all(|s| got.contains_key(s["span_id"].as_str().unwrap()))
+            .then_some(got)
+    });
+    for s in sent {
+        let span = &got[s["span_id"].as_str().unwrap()];
+        assert_eq!(span.trace_id, s["trace_id"].as_str().unwrap());
+        assert_eq!(span.parent_id, s["parent_id"].as_str().unwrap_or_default());
+        assert_eq!(span.name, s["name"].as_str().unwrap());
+        assert_eq!(span.service, format!("shop-{run}"));
+        assert_eq!(span.attributes["run"]["stringValue"], run);
+        if s["kind"] == "SERVER" {
+            assert_eq!(span.attributes["http.status_code"]["intValue"], "503");
+            assert_eq!(span.status["code"], 2);
+            assert_eq!(span.status["message"], "upstream unavailable");
         }
     }
 

@@ -1,9 +1,10 @@
 """Sends spans with the OpenTelemetry Python SDK's Zipkin exporter, as an application would.
 
-Usage: send_zipkin.py --format json|proto --endpoint http://127.0.0.1:9411/api/v2/spans
+Usage: send_zipkin.py --format json|json-v1|proto --endpoint http://127.0.0.1:9411/api/v2/spans
          --run-id ID
 
-`json` is opentelemetry-exporter-zipkin-json (v2 JSON), `proto` is
+`json` is opentelemetry-exporter-zipkin-json (v2 JSON; `json-v1`: its v1 JSON, to be sent to
+/api/v1/spans), `proto` is
 opentelemetry-exporter-zipkin-proto-http (v2 protobuf; the legacy environment). Prints one
 JSON object on stdout: {"result": "SUCCESS" | "FAILURE", "spans": [...]}, each span with
 the IDs, name, kind, attributes and status it was sent with, so the caller can compare with
@@ -24,13 +25,21 @@ from opentelemetry.trace import SpanKind, Status, StatusCode
 
 def main():
     parser = argparse.ArgumentParser()
-    parser.add_argument("--format", choices=["json", "proto"], required=True)
+    parser.add_argument("--format", choices=["json", "json-v1", "proto"], required=True)
     parser.add_argument("--endpoint", required=True)
     parser.add_argument("--run-id", required=True)
     args = parser.parse_args()
 
     if args.format == "json":
         from opentelemetry.exporter.zipkin.json import ZipkinExporter
+    elif args.format == "json-v1":
+        from functools import partial
+
+        from opentelemetry.exporter.zipkin.encoder import Protocol
+        from opentelemetry.exporter.zipkin.json import ZipkinExporter
+
+        # The v1 encoder compares string tags with max_tag_value_length, which must be set.
+        ZipkinExporter = partial(ZipkinExporter, version=Protocol.V1, max_tag_value_length=1024)
     else:
         from opentelemetry.exporter.zipkin.proto.http import ZipkinExporter
 
