@@ -17,7 +17,7 @@ use tributary_translator_zipkin as translator;
 
 use super::config::{Config, Format};
 use crate::client::{
-    ClientAuth, Compression, Compressor, OFFLOAD_THRESHOLD, run_cpu_bound, user_agent,
+    ClientAuth, Compression, Compressor, OFFLOAD_THRESHOLD, http_client, run_cpu_bound, user_agent,
 };
 
 /// The most of an error response's body kept for the error message.
@@ -65,49 +65,6 @@ impl ZipkinExporter {
     }
 }
 
-/// Builds the HTTP client: pooled connections, TLS, default headers, user agent.
-fn build_client(config: &Config, user_agent: String) -> Result<reqwest::Client, ComponentError> {
-    let settings = &config.client;
-    let tls = settings
-        .tls
-        .rustls_config(settings.alpn())
-        .map_err(|e| ComponentError::with_source("tls", e))?;
-    let mut builder = reqwest::Client::builder()
-        .tls_backend_preconfigured(tls)
-        .user_agent(user_agent)
-        .default_headers(settings.headers.to_header_map())
-        .pool_idle_timeout(settings.idle_timeout())
-        .pool_max_idle_per_host(settings.idle_per_host())
-        .cookie_store(settings.cookies.enabled);
-    if !settings.force_attempt_http2 {
-        builder = builder.http1_only();
-    }
-    if settings.disable_keep_alives {
-        builder = builder.pool_max_idle_per_host(0);
-    }
-    if let Some(timeout) = settings.dialer.connect_timeout(config.timeout()) {
-        builder = builder.connect_timeout(timeout);
-    }
-    if let Some((interval, timeout)) = settings.http2_pings() {
-        builder = builder
-            .http2_keep_alive_interval(interval)
-            .http2_keep_alive_timeout(timeout);
-    }
-    if !settings.proxy_url.is_empty() {
-        // reqwest's error would quote the URL, credentials and all.
-        let proxy = reqwest::Proxy::all(settings.proxy_url.expose()).map_err(|e| {
-            ComponentError::with_source(
-                format!("proxy_url \"{}\"", settings.proxy_url),
-                e.without_url(),
-            )
-        })?;
-        builder = builder.proxy(proxy);
-    }
-    builder
-        .build()
-        .map_err(|e| ComponentError::with_source("building the HTTP client", e))
-}
-
 #[async_trait]
 impl Export<Traces> for ZipkinExporter {
     async fn start(&self, host: &Host) -> Result<(), ComponentError> {
@@ -116,9 +73,11 @@ impl Export<Traces> for ZipkinExporter {
             return Ok(());
         }
         let (config, user_agent) = (self.config.clone(), self.user_agent.clone());
-        let client = tokio::task::spawn_blocking(move || build_client(&config, user_agent))
-            .await
-            .map_err(|e| ComponentError::with_source("building the HTTP client", e))??;
+        let client = tokio::task::spawn_blocking(move || {
+            http_client(&config.client, config.timeout(), user_agent)
+        })
+        .await
+        .map_err(|e| ComponentError::with_source("building the HTTP client", e))??;
         let _ = self.client.set(client);
         Ok(())
     }
