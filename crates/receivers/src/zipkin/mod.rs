@@ -67,10 +67,14 @@
 //!
 //! # Differences from the Go receiver
 //!
-//! * A refusal by the pipeline answers 503 or 429 (retryable) or 400 (permanent), with
-//!   `Retry-After`, where Go answers 500 to all; methods other than POST answer 405.
+//! * A retryable refusal by the pipeline answers 503 (429 when throttled), with
+//!   `Retry-After` when the pipeline gave a delay, where Go answers 500; a permanent one
+//!   answers 400, as in Go. Methods other than POST answer 405 (Go reads any method).
 //! * v1 Thrift is refused with 415 saying why; Go decodes it.
 //! * Large bodies are decoded on a blocking thread.
+//! * A body that its `Content-Encoding` says is compressed but is not gets 400; Go reads it
+//!   as it is.
+//! * The accepted and refused span counts carry `transport="http"` whatever the format.
 
 mod admission;
 mod config;
