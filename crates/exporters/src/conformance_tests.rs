@@ -34,3 +34,13 @@ async fn otlp_http() {
     )
     .await;
 }
+
+#[cfg(feature = "zipkin")]
+#[tokio::test]
+async fn zipkin() {
+    check_exporter(
+        crate::zipkin::factory(),
+        "endpoint: \"http://127.0.0.1:{port}/api/v2/spans\"",
+    )
+    .await;
+}

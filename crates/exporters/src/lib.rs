@@ -7,6 +7,7 @@
 //! | [`otlp_http`] | `otlp_http` (alias `otlphttp`) | OTLP over HTTP, protobuf or JSON |
 //! | [`debug`] | `debug` | prints what passes through, at three verbosities |
 //! | [`file`](mod@file) | `file` | OTLP/JSON lines or length-prefixed protobuf in a rotating file |
+//! | [`zipkin`] | `zipkin` | spans to Zipkin, v2 JSON or protobuf |
 //!
 //! Each module offers `factory()`, to register on the collector builder, and its `Config`.
 //! Configuration keys, defaults and behaviour follow the Go Collector's components of the
@@ -21,7 +22,7 @@
 //! # }
 //! ```
 
-#[cfg(any(feature = "otlp", feature = "otlp_http"))]
+#[cfg(any(feature = "otlp", feature = "otlp_http", feature = "zipkin"))]
 pub mod client;
 #[cfg(any(feature = "otlp", feature = "otlp_http"))]
 mod otlp_signal;
@@ -34,6 +35,8 @@ pub mod file;
 pub mod otlp;
 #[cfg(feature = "otlp_http")]
 pub mod otlp_http;
+#[cfg(feature = "zipkin")]
+pub mod zipkin;
 
 #[cfg(test)]
 mod conformance_tests;
@@ -54,5 +57,7 @@ pub fn factories() -> Factories {
     factories.add_exporter(otlp::factory());
     #[cfg(feature = "otlp_http")]
     factories.add_exporter(otlp_http::factory());
+    #[cfg(feature = "zipkin")]
+    factories.add_exporter(zipkin::factory());
     factories
 }

@@ -13,6 +13,8 @@ pub mod otlp;
 pub mod statsd;
 #[cfg(feature = "syslog")]
 pub mod syslog;
+#[cfg(feature = "zipkin")]
+pub mod zipkin;
 
 use tributary_pipeline_core::graph::Factories;
 
@@ -28,5 +30,7 @@ pub fn factories() -> Factories {
     factories.add_receiver(jaeger::factory());
     #[cfg(feature = "syslog")]
     factories.add_receiver(syslog::factory());
+    #[cfg(feature = "zipkin")]
+    factories.add_receiver(zipkin::factory());
     factories
 }

@@ -6,12 +6,16 @@
 
 mod auth;
 mod compression;
+#[cfg(any(feature = "otlp_http", feature = "zipkin"))]
+mod http;
 
 pub(crate) use auth::ClientAuth;
 #[cfg(feature = "otlp")]
 pub(crate) use compression::decompress;
 pub use compression::{Compression, CompressionParams};
 pub(crate) use compression::{Compressor, OFFLOAD_THRESHOLD, run_cpu_bound};
+#[cfg(any(feature = "otlp_http", feature = "zipkin"))]
+pub(crate) use http::http_client;
 pub use tributary_pipeline_core::confighttp::Headers;
 pub use tributary_pipeline_core::configtls::{TlsClientConfig, TlsError, TlsVersion};
 

@@ -16,7 +16,7 @@ use tributary_pipeline_core::exporterhelper::Export;
 use super::config::{Config, Encoding};
 use super::response::{MAX_BODY, error_for, partial_success};
 use crate::client::{
-    ClientAuth, Compression, Compressor, OFFLOAD_THRESHOLD, run_cpu_bound, user_agent,
+    ClientAuth, Compression, Compressor, OFFLOAD_THRESHOLD, http_client, run_cpu_bound, user_agent,
 };
 use crate::otlp_signal::{OtlpSignal, PartialSuccessRecorder};
 use tributary_pipeline_core::pdata::otlp_json::JsonData;
@@ -168,42 +168,7 @@ impl SharedClient {
 
 /// Builds the HTTP client: pooled connections, TLS, default headers, user agent.
 fn client(config: &Config, user_agent: String) -> Result<reqwest::Client, ComponentError> {
-    let settings = &config.client;
-    let tls = settings
-        .tls
-        .rustls_config(settings.alpn())
-        .map_err(|e| ComponentError::with_source("tls", e))?;
-    let mut builder = reqwest::Client::builder()
-        .tls_backend_preconfigured(tls)
-        .user_agent(user_agent)
-        .default_headers(settings.headers.to_header_map())
-        .pool_idle_timeout(settings.idle_timeout())
-        .pool_max_idle_per_host(settings.idle_per_host())
-        .cookie_store(settings.cookies.enabled);
-    if !settings.force_attempt_http2 {
-        builder = builder.http1_only();
-    }
-    if let Some(timeout) = settings.dialer.connect_timeout(config.timeout()) {
-        builder = builder.connect_timeout(timeout);
-    }
-    if let Some((interval, timeout)) = settings.http2_pings() {
-        builder = builder
-            .http2_keep_alive_interval(interval)
-            .http2_keep_alive_timeout(timeout);
-    }
-    if !settings.proxy_url.is_empty() {
-        // reqwest's error would quote the URL, credentials and all.
-        let proxy = reqwest::Proxy::all(settings.proxy_url.expose()).map_err(|e| {
-            ComponentError::with_source(
-                format!("proxy_url \"{}\"", settings.proxy_url),
-                e.without_url(),
-            )
-        })?;
-        builder = builder.proxy(proxy);
-    }
-    builder
-        .build()
-        .map_err(|e| ComponentError::with_source("building the HTTP client", e))
+    http_client(&config.client, config.timeout(), user_agent)
 }
 
 /// Reads at most [`MAX_BODY`] bytes of a response body; a body that breaks off is what
