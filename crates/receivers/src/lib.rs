@@ -5,6 +5,8 @@
 //! exposing a `factory()` to register on the collector builder; [`factories`] gives every
 //! receiver enabled in this build.
 
+#[cfg(feature = "influxdb")]
+pub mod influxdb;
 #[cfg(feature = "otlp")]
 pub mod otlp;
 
@@ -16,5 +18,7 @@ pub fn factories() -> Factories {
     let mut factories = Factories::new();
     #[cfg(feature = "otlp")]
     factories.add_receiver(otlp::factory());
+    #[cfg(feature = "influxdb")]
+    factories.add_receiver(influxdb::factory());
     factories
 }
