@@ -7,6 +7,7 @@
 //! | [`otlp_http`] | `otlp_http` (alias `otlphttp`) | OTLP over HTTP, protobuf or JSON |
 //! | [`debug`] | `debug` | prints what passes through, at three verbosities |
 //! | [`file`](mod@file) | `file` | OTLP/JSON lines or length-prefixed protobuf in a rotating file |
+//! | [`influxdb`] | `influxdb` | metrics as InfluxDB line protocol, to InfluxDB 1.x or 2.x |
 //!
 //! Each module offers `factory()`, to register on the collector builder, and its `Config`.
 //! Configuration keys, defaults and behaviour follow the Go Collector's components of the
@@ -21,7 +22,7 @@
 //! # }
 //! ```
 
-#[cfg(any(feature = "otlp", feature = "otlp_http"))]
+#[cfg(any(feature = "otlp", feature = "otlp_http", feature = "influxdb"))]
 pub mod client;
 #[cfg(any(feature = "otlp", feature = "otlp_http"))]
 mod otlp_signal;
@@ -30,6 +31,8 @@ mod otlp_signal;
 pub mod debug;
 #[cfg(feature = "file")]
 pub mod file;
+#[cfg(feature = "influxdb")]
+pub mod influxdb;
 #[cfg(feature = "otlp")]
 pub mod otlp;
 #[cfg(feature = "otlp_http")]
@@ -50,6 +53,8 @@ pub fn factories() -> Factories {
     factories.add_exporter(debug::factory());
     #[cfg(feature = "file")]
     factories.add_exporter(file::factory());
+    #[cfg(feature = "influxdb")]
+    factories.add_exporter(influxdb::factory());
     #[cfg(feature = "otlp")]
     factories.add_exporter(otlp::factory());
     #[cfg(feature = "otlp_http")]

@@ -1,6 +1,7 @@
 //! `compression` and `compression_params`: how request bodies are compressed on the wire,
 //! by [`configcompression`](tributary_pipeline_core::configcompression)'s compressors.
 
+#[cfg(feature = "otlp")]
 use std::io;
 
 pub use tributary_pipeline_core::configcompression::{Compression, CompressionParams, Compressor};
