@@ -99,21 +99,36 @@ fn http_post(addr: SocketAddr, path: &str, body: &[u8]) -> HttpResponse {
 
 /// The rows `influxd` returns for `query`, as (columns, values).
 fn query(addr: SocketAddr, query: &str) -> Option<(Vec<String>, Vec<Vec<Value>>)> {
-    let path = format!("/query?db=e2e&q={}", query.replace(' ', "%20").replace('"', "%22"));
+    let path = format!(
+        "/query?db=e2e&q={}",
+        query.replace(' ', "%20").replace('"', "%22")
+    );
     let response = get(addr, &path);
     let json: Value = serde_json::from_slice(&response.body).ok()?;
     let series = json["results"][0]["series"][0].clone();
     if series.is_null() {
         return None;
     }
-    let columns = series["columns"].as_array()?.iter().map(|c| c.as_str().unwrap_or_default().to_string()).collect();
-    let values = series["values"].as_array()?.iter().map(|row| row.as_array().cloned().unwrap_or_default()).collect();
+    let columns = series["columns"]
+        .as_array()?
+        .iter()
+        .map(|c| c.as_str().unwrap_or_default().to_string())
+        .collect();
+    let values = series["values"]
+        .as_array()?
+        .iter()
+        .map(|row| row.as_array().cloned().unwrap_or_default())
+        .collect();
     Some((columns, values))
 }
 
 /// One row as column → value.
 fn row(columns: &[String], values: &[Value]) -> serde_json::Map<String, Value> {
-    columns.iter().cloned().zip(values.iter().cloned()).collect()
+    columns
+        .iter()
+        .cloned()
+        .zip(values.iter().cloned())
+        .collect()
 }
 
 fn gateway_config(receiver: u16, influxd: SocketAddr, out: &Path) -> String {
@@ -147,7 +162,10 @@ fn written_metrics(out: &Path) -> std::collections::BTreeMap<String, Value> {
                 for metric in scope["metrics"].as_array().into_iter().flatten() {
                     let mut metric = metric.clone();
                     metric["resource"] = resource["resource"].clone();
-                    metrics.insert(metric["name"].as_str().unwrap_or_default().to_string(), metric);
+                    metrics.insert(
+                        metric["name"].as_str().unwrap_or_default().to_string(),
+                        metric,
+                    );
                 }
             }
         }
@@ -168,12 +186,30 @@ fn python_clients_write_through_the_collector_into_influxd() {
     let config = dir.path().join("gateway.yaml");
     let receiver = free_port();
     std::fs::write(&config, gateway_config(receiver, influxd.http, &out)).unwrap();
-    let mut gateway = Proc::spawn(&example("gateway"), &["--config", config.to_str().unwrap()], &[]);
+    let mut gateway = Proc::spawn(
+        &example("gateway"),
+        &["--config", config.to_str().unwrap()],
+        &[],
+    );
     let endpoint = format!("127.0.0.1:{receiver}");
-    wait_serving(&mut gateway, endpoint.parse().unwrap(), Duration::from_secs(30));
+    wait_serving(
+        &mut gateway,
+        endpoint.parse().unwrap(),
+        Duration::from_secs(30),
+    );
 
-    let v1 = run_python(&python, "influx_write.py", &["--api", "v1", "--endpoint", &endpoint]).report;
-    let v2 = run_python(&python, "influx_write.py", &["--api", "v2", "--endpoint", &endpoint]).report;
+    let v1 = run_python(
+        &python,
+        "influx_write.py",
+        &["--api", "v1", "--endpoint", &endpoint],
+    )
+    .report;
+    let v2 = run_python(
+        &python,
+        "influx_write.py",
+        &["--api", "v2", "--endpoint", &endpoint],
+    )
+    .report;
 
     // Malformed bodies: 400, InfluxDB's error naming the line, nothing delivered.
     assert_eq!(v1["malformed"]["status"], 400, "{v1}");
@@ -183,16 +219,23 @@ fn python_clients_write_through_the_collector_into_influxd() {
     assert_eq!(body["line"], 2, "{body}");
 
     // What reached the pipeline.
-    let metrics = eventually("the points in the file exporter's output", Duration::from_secs(20), || {
-        let metrics = written_metrics(&out);
-        (metrics.len() >= 6).then_some(metrics)
-    });
+    let metrics = eventually(
+        "the points in the file exporter's output",
+        Duration::from_secs(20),
+        || {
+            let metrics = written_metrics(&out);
+            (metrics.len() >= 6).then_some(metrics)
+        },
+    );
     let cpu = first_point(&metrics["cpu_temp"], "gauge");
     assert_eq!(cpu["asDouble"], 87.5);
     assert_eq!(cpu["timeUnixNano"], "1700000000000000000");
     assert_eq!(cpu["attributes"][0]["key"], "host");
     assert_eq!(cpu["attributes"][0]["value"]["stringValue"], "a");
-    assert!(!metrics.contains_key("broken"), "a malformed body delivers nothing");
+    assert!(
+        !metrics.contains_key("broken"),
+        "a malformed body delivers nothing"
+    );
     let requests = &metrics["http_requests_total"]["sum"];
     assert_eq!(requests["isMonotonic"], true);
     assert_eq!(requests["dataPoints"][0]["asInt"], "1027");
@@ -218,13 +261,28 @@ fn python_clients_write_through_the_collector_into_influxd() {
     assert_eq!(cpu["time"], "2023-11-14T22:13:20Z");
     assert_eq!(cpu["gauge"], 87.5);
     assert_eq!(cpu["host"], "a");
-    let (columns, rows) = eventually("latency in influxd", Duration::from_secs(30), || query(influxd.http, "SELECT * FROM latency"));
+    let (columns, rows) = eventually("latency in influxd", Duration::from_secs(30), || {
+        query(influxd.http, "SELECT * FROM latency")
+    });
     let latency = row(&columns, &rows[0]);
-    assert_eq!((latency["0.1"].clone(), latency["0.5"].clone()), (3.into(), 7.into()), "cumulative again: {latency:?}");
-    assert_eq!((latency["count"].clone(), latency["sum"].clone()), (9.into(), 2.5.into()));
+    assert_eq!(
+        (latency["0.1"].clone(), latency["0.5"].clone()),
+        (3.into(), 7.into()),
+        "cumulative again: {latency:?}"
+    );
+    assert_eq!(
+        (latency["count"].clone(), latency["sum"].clone()),
+        (9.into(), 2.5.into())
+    );
     assert_eq!(latency["service.name"], "shop");
-    for (measurement, field, value) in [("http_requests_total", "counter", Value::from(1027)), ("mem_used", "gauge", 3.into()), ("mem_free", "gauge", 5.5.into())] {
-        let (columns, rows) = eventually(measurement, Duration::from_secs(30), || query(influxd.http, &format!("SELECT * FROM {measurement}")));
+    for (measurement, field, value) in [
+        ("http_requests_total", "counter", Value::from(1027)),
+        ("mem_used", "gauge", 3.into()),
+        ("mem_free", "gauge", 5.5.into()),
+    ] {
+        let (columns, rows) = eventually(measurement, Duration::from_secs(30), || {
+            query(influxd.http, &format!("SELECT * FROM {measurement}"))
+        });
         assert_eq!(row(&columns, &rows[0])[field], value, "{measurement}");
     }
     gateway.kill();
@@ -234,14 +292,22 @@ fn python_clients_write_through_the_collector_into_influxd() {
 fn a_partial_write_keeps_the_good_lines_and_is_logged() {
     let Some(influxd) = influxd() else { return };
     // influxd holds `partial_conflict.gauge` as a float; the exporter will write an integer.
-    let seeded = http_post(influxd.http, "/write?db=e2e&precision=s", b"partial_conflict gauge=1.5 1700000000");
+    let seeded = http_post(
+        influxd.http,
+        "/write?db=e2e&precision=s",
+        b"partial_conflict gauge=1.5 1700000000",
+    );
     assert_eq!(seeded.status, 204, "{}", seeded.text());
     let dir = temp_dir();
     let out = dir.path().join("out.jsonl");
     let config = dir.path().join("gateway.yaml");
     let receiver = free_port();
     std::fs::write(&config, gateway_config(receiver, influxd.http, &out)).unwrap();
-    let mut gateway = Proc::spawn(&example("gateway"), &["--config", config.to_str().unwrap()], &[]);
+    let mut gateway = Proc::spawn(
+        &example("gateway"),
+        &["--config", config.to_str().unwrap()],
+        &[],
+    );
     let endpoint: SocketAddr = format!("127.0.0.1:{receiver}").parse().unwrap();
     wait_serving(&mut gateway, endpoint, Duration::from_secs(30));
     let mut body = Vec::new();

@@ -127,7 +127,8 @@ impl Config {
 
     /// The schema `metrics_schema` names.
     pub fn schema(&self) -> Result<MetricsSchema, ConfigError> {
-        MetricsSchema::from_name(&self.metrics_schema).map_err(|e| ConfigError::at("metrics_schema", e))
+        MetricsSchema::from_name(&self.metrics_schema)
+            .map_err(|e| ConfigError::at("metrics_schema", e))
     }
 
     /// The URL writes go to, with its query: `precision=ns` and the database or bucket,
@@ -135,11 +136,18 @@ impl Config {
     pub fn write_url(&self) -> Result<reqwest::Url, ConfigError> {
         let endpoint = self.client.endpoint.expose();
         let mut url = reqwest::Url::parse(endpoint).map_err(|e| {
-            ConfigError::at("endpoint", format!("invalid URL \"{}\": {e}", self.client.endpoint))
+            ConfigError::at(
+                "endpoint",
+                format!("invalid URL \"{}\": {e}", self.client.endpoint),
+            )
         })?;
         let v1 = &self.v1_compatibility;
         if url.path().is_empty() || url.path() == "/" {
-            url.set_path(if v1.enabled { "/write" } else { "/api/v2/write" });
+            url.set_path(if v1.enabled {
+                "/write"
+            } else {
+                "/api/v2/write"
+            });
         }
         let kept: Vec<(String, String)> = url
             .query_pairs()
@@ -148,14 +156,19 @@ impl Config {
             .collect();
         {
             let mut query = url.query_pairs_mut();
-            query.clear().extend_pairs(kept).append_pair("precision", "ns");
+            query
+                .clear()
+                .extend_pairs(kept)
+                .append_pair("precision", "ns");
             if v1.enabled {
                 query.append_pair("db", &v1.db);
                 if !v1.retention_policy.is_empty() {
                     query.append_pair("rp", &v1.retention_policy);
                 }
             } else {
-                query.append_pair("org", &self.org).append_pair("bucket", &self.bucket);
+                query
+                    .append_pair("org", &self.org)
+                    .append_pair("bucket", &self.bucket);
             }
         }
         Ok(url)
@@ -166,7 +179,10 @@ impl Config {
 fn no_duplicates(key: &str, list: &[String]) -> Result<(), ConfigError> {
     for (i, item) in list.iter().enumerate() {
         if list[..i].contains(item) {
-            return Err(ConfigError::at(key, format!("duplicate dimension {item:?}")));
+            return Err(ConfigError::at(
+                key,
+                format!("duplicate dimension {item:?}"),
+            ));
         }
     }
     Ok(())
@@ -175,7 +191,10 @@ fn no_duplicates(key: &str, list: &[String]) -> Result<(), ConfigError> {
 impl ComponentConfig for Config {
     fn validate(&self) -> Result<(), ConfigError> {
         if self.client.endpoint.is_empty() {
-            return Err(ConfigError::at("endpoint", "required: the InfluxDB server's URL"));
+            return Err(ConfigError::at(
+                "endpoint",
+                "required: the InfluxDB server's URL",
+            ));
         }
         check_http_url("endpoint", &self.client.endpoint)?;
         self.write_url()?;

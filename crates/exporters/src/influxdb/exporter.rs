@@ -78,7 +78,14 @@ impl InfluxExporter {
     }
 
     /// Sends lines `text[start..end]` (`lines` of them); on 413, each half alone.
-    async fn send(&self, text: &Bytes, start: usize, end: usize, lines: usize, ends: &[usize]) -> Result<(), ConsumeError> {
+    async fn send(
+        &self,
+        text: &Bytes,
+        start: usize,
+        end: usize,
+        lines: usize,
+        ends: &[usize],
+    ) -> Result<(), ConsumeError> {
         // Recursion in an async fn: a stack of halves, never deeper than log2(lines).
         let mut pending = vec![(start, end, lines)];
         while let Some((start, end, lines)) = pending.pop() {
@@ -118,16 +125,24 @@ impl InfluxExporter {
         if let Some(credentials) = &self.credentials {
             headers.insert(AUTHORIZATION, credentials.clone());
         }
-        headers.insert(CONTENT_TYPE, HeaderValue::from_static("text/plain; charset=utf-8"));
+        headers.insert(
+            CONTENT_TYPE,
+            HeaderValue::from_static("text/plain; charset=utf-8"),
+        );
         let compressor = self.compressor;
         let body = if compressor.compression == Compression::None {
             body
         } else {
-            headers.insert(CONTENT_ENCODING, HeaderValue::from_static(compressor.compression.as_str()));
+            headers.insert(
+                CONTENT_ENCODING,
+                HeaderValue::from_static(compressor.compression.as_str()),
+            );
             let heavy = body.len() >= OFFLOAD_THRESHOLD;
             run_cpu_bound(heavy, move || {
                 let mut out = Vec::with_capacity(body.len() / 4 + 64);
-                compressor.compress_into(&body, &mut out).map(|()| Bytes::from(out))
+                compressor
+                    .compress_into(&body, &mut out)
+                    .map(|()| Bytes::from(out))
             })
             .await
             .map_err(|e| ConsumeError::retryable(format!("compressing: {e}")))?
@@ -141,7 +156,11 @@ impl InfluxExporter {
             .send()
             .await
             .map_err(|e| {
-                ConsumeError::retryable(format!("sending to {}: {}", self.url_text(), error_chain(&e.without_url())))
+                ConsumeError::retryable(format!(
+                    "sending to {}: {}",
+                    self.url_text(),
+                    error_chain(&e.without_url())
+                ))
             })?;
         let status = response.status();
         if status.is_success() {
@@ -179,14 +198,18 @@ fn credentials(config: &Config) -> Result<Option<HeaderValue>, String> {
             return Ok(None);
         }
         let pair = format!("{}:{}", v1.username, v1.password.expose());
-        format!("Basic {}", base64::engine::general_purpose::STANDARD.encode(pair))
+        format!(
+            "Basic {}",
+            base64::engine::general_purpose::STANDARD.encode(pair)
+        )
     } else {
         if config.token.expose().is_empty() {
             return Ok(None);
         }
         format!("Token {}", config.token.expose())
     };
-    let mut value = HeaderValue::from_str(&value).map_err(|_| "the token or password holds characters a header cannot carry".to_string())?;
+    let mut value = HeaderValue::from_str(&value)
+        .map_err(|_| "the token or password holds characters a header cannot carry".to_string())?;
     value.set_sensitive(true);
     Ok(Some(value))
 }
@@ -244,12 +267,20 @@ fn retry_after(value: &HeaderValue) -> Option<Duration> {
         return Some(Duration::from_secs(seconds));
     }
     let date = httpdate::parse_http_date(text).ok()?;
-    Some(date.duration_since(SystemTime::now()).unwrap_or(Duration::ZERO))
+    Some(
+        date.duration_since(SystemTime::now())
+            .unwrap_or(Duration::ZERO),
+    )
 }
 
 /// Classifies a failed write: 429 throttled, 5xx retryable (after `Retry-After` when
 /// sent), anything else (400 bad lines, 401, 403, 404 no database) permanent.
-pub(crate) fn error_for(url: &str, status: StatusCode, headers: &HeaderMap, explanation: &str) -> ConsumeError {
+pub(crate) fn error_for(
+    url: &str,
+    status: StatusCode,
+    headers: &HeaderMap,
+    explanation: &str,
+) -> ConsumeError {
     let mut message = format!("{url} responded with HTTP {status}");
     if !explanation.is_empty() {
         message.push_str(": ");
@@ -277,7 +308,11 @@ fn build_client(config: &Config) -> Result<reqwest::Client, ComponentError> {
         .user_agent(USER_AGENT)
         .default_headers(settings.headers.to_header_map())
         .pool_idle_timeout(settings.idle_timeout())
-        .pool_max_idle_per_host(if settings.disable_keep_alives { 0 } else { settings.idle_per_host() });
+        .pool_max_idle_per_host(if settings.disable_keep_alives {
+            0
+        } else {
+            settings.idle_per_host()
+        });
     if !settings.force_attempt_http2 {
         builder = builder.http1_only();
     }
@@ -286,7 +321,10 @@ fn build_client(config: &Config) -> Result<reqwest::Client, ComponentError> {
     }
     if !settings.proxy_url.is_empty() {
         let proxy = reqwest::Proxy::all(settings.proxy_url.expose()).map_err(|e| {
-            ComponentError::with_source(format!("proxy_url \"{}\"", settings.proxy_url), e.without_url())
+            ComponentError::with_source(
+                format!("proxy_url \"{}\"", settings.proxy_url),
+                e.without_url(),
+            )
         })?;
         builder = builder.proxy(proxy);
     }
@@ -323,7 +361,10 @@ impl Export<Metrics> for InfluxExporter {
         if written.dropped > 0 {
             self.dropped.add(written.dropped as u64);
             let _entered = self.span.enter();
-            tracing::warn!(points = written.dropped, "data points line protocol cannot carry were dropped (no timestamp, exponential histogram, or no finite value)");
+            tracing::warn!(
+                points = written.dropped,
+                "data points line protocol cannot carry were dropped (no timestamp, exponential histogram, or no finite value)"
+            );
         }
         if buffer.lines() == 0 {
             return Ok(());
@@ -332,7 +373,11 @@ impl Export<Metrics> for InfluxExporter {
         let text = Bytes::from(text);
         // Writing a point twice is harmless (InfluxDB keeps one point per series and
         // time), so a batch retried after some of its requests succeeded loses nothing.
-        for (start, end, lines) in chunks(&ends, self.config.payload_max_lines, self.config.payload_max_bytes) {
+        for (start, end, lines) in chunks(
+            &ends,
+            self.config.payload_max_lines,
+            self.config.payload_max_bytes,
+        ) {
             self.send(&text, start, end, lines, &ends).await?;
         }
         Ok(())

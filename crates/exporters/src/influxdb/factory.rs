@@ -2,14 +2,19 @@
 
 use std::sync::Arc;
 
-use tributary_pipeline_core::component::{CreateError, CreateSettings, Exporter, ExporterFactory, Stability};
+use tributary_pipeline_core::component::{
+    CreateError, CreateSettings, Exporter, ExporterFactory, Stability,
+};
 use tributary_pipeline_core::exporterhelper;
 use tributary_pipeline_core::pdata::Metrics;
 
 use super::config::Config;
 use super::exporter::InfluxExporter;
 
-fn create_metrics(settings: &CreateSettings, config: &Config) -> Result<Arc<dyn Exporter<Metrics>>, CreateError> {
+fn create_metrics(
+    settings: &CreateSettings,
+    config: &Config,
+) -> Result<Arc<dyn Exporter<Metrics>>, CreateError> {
     let exporter = InfluxExporter::new(settings, config).map_err(CreateError::new)?;
     exporterhelper::build(settings, &config.helper(), exporter)
 }

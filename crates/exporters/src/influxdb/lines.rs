@@ -97,7 +97,11 @@ fn escape_into(out: &mut String, text: &str, special: &[char]) {
 
 /// Cuts lines ending at `ends` into runs of at most `max_lines` lines and `max_bytes`
 /// bytes (a longer line goes alone). Returns byte ranges, each `(start, end, lines)`.
-pub(crate) fn chunks(ends: &[usize], max_lines: usize, max_bytes: usize) -> Vec<(usize, usize, usize)> {
+pub(crate) fn chunks(
+    ends: &[usize],
+    max_lines: usize,
+    max_bytes: usize,
+) -> Vec<(usize, usize, usize)> {
     let mut chunks = Vec::new();
     let (mut start, mut lines) = (0, 0);
     let mut previous_end = 0;
@@ -120,11 +124,21 @@ pub(crate) fn chunks(ends: &[usize], max_lines: usize, max_bytes: usize) -> Vec<
 mod tests {
     use super::*;
 
-    fn line(measurement: &str, tags: &[(&str, &str)], fields: &[(&str, FieldValue)], time: u64) -> String {
+    fn line(
+        measurement: &str,
+        tags: &[(&str, &str)],
+        fields: &[(&str, FieldValue)],
+        time: u64,
+    ) -> String {
         let mut buffer = LineBuffer::default();
-        let tags = tags.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
-        let fields: Vec<(String, FieldValue)> =
-            fields.iter().map(|(k, v)| (k.to_string(), v.clone())).collect();
+        let tags = tags
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
+        let fields: Vec<(String, FieldValue)> = fields
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.clone()))
+            .collect();
         buffer.push(measurement, &tags, &fields, time);
         buffer.into_parts().0
     }
@@ -144,9 +158,19 @@ mod tests {
             ),
             "my\\ metric\\,x,a\\ key=v\\=1\\,2,z=1 f=1.5,i=-3i 7\n"
         );
-        assert_eq!(line("m", &[], &[("g", FieldValue::Float(1e21))], 1), "m g=1000000000000000000000 1\n");
-        assert_eq!(line("a\\b\nc", &[], &[("g", FieldValue::Float(1.0))], 1), "a\\\\b\\ c g=1 1\n");
-        assert_eq!(line("m", &[], &[("g", FieldValue::Float(f64::INFINITY))], 1), "", "no field left: no line");
+        assert_eq!(
+            line("m", &[], &[("g", FieldValue::Float(1e21))], 1),
+            "m g=1000000000000000000000 1\n"
+        );
+        assert_eq!(
+            line("a\\b\nc", &[], &[("g", FieldValue::Float(1.0))], 1),
+            "a\\\\b\\ c g=1 1\n"
+        );
+        assert_eq!(
+            line("m", &[], &[("g", FieldValue::Float(f64::INFINITY))], 1),
+            "",
+            "no field left: no line"
+        );
         assert_eq!(line("", &[], &[("g", FieldValue::Int(1))], 1), "");
     }
 
@@ -155,7 +179,10 @@ mod tests {
         let text = line(
             "we,ird",
             &[("t\\a g", "v,a=l ue\\")],
-            &[("f ,=\\x", FieldValue::Float(-0.5)), ("n", FieldValue::Int(i64::MIN))],
+            &[
+                ("f ,=\\x", FieldValue::Float(-0.5)),
+                ("n", FieldValue::Int(i64::MIN)),
+            ],
             u64::MAX >> 1,
         );
         let parsed: Vec<_> = influxdb_line_protocol::parse_lines(&text).collect();
@@ -163,7 +190,10 @@ mod tests {
         let parsed = parsed.into_iter().next().unwrap().unwrap();
         assert_eq!(parsed.series.measurement.as_str(), "we,ird");
         let tags = parsed.series.tag_set.unwrap();
-        assert_eq!((tags[0].0.as_str(), tags[0].1.as_str()), ("t\\a g", "v,a=l ue"));
+        assert_eq!(
+            (tags[0].0.as_str(), tags[0].1.as_str()),
+            ("t\\a g", "v,a=l ue")
+        );
         assert_eq!(parsed.field_set[0].0.as_str(), "f ,=\\x");
         assert_eq!(
             parsed.field_set[0].1,
@@ -175,9 +205,24 @@ mod tests {
     fn chunks_respect_lines_and_bytes() {
         // Lines of 10 bytes each.
         let ends: Vec<usize> = (1..=5).map(|i| i * 10).collect();
-        assert_eq!(chunks(&ends, 2, 1000), [(0, 20, 2), (20, 40, 2), (40, 50, 1)]);
-        assert_eq!(chunks(&ends, 100, 25), [(0, 20, 2), (20, 40, 2), (40, 50, 1)]);
-        assert_eq!(chunks(&ends, 100, 1), [(0, 10, 1), (10, 20, 1), (20, 30, 1), (30, 40, 1), (40, 50, 1)]);
+        assert_eq!(
+            chunks(&ends, 2, 1000),
+            [(0, 20, 2), (20, 40, 2), (40, 50, 1)]
+        );
+        assert_eq!(
+            chunks(&ends, 100, 25),
+            [(0, 20, 2), (20, 40, 2), (40, 50, 1)]
+        );
+        assert_eq!(
+            chunks(&ends, 100, 1),
+            [
+                (0, 10, 1),
+                (10, 20, 1),
+                (20, 30, 1),
+                (30, 40, 1),
+                (40, 50, 1)
+            ]
+        );
         assert_eq!(chunks(&ends, 100, 1000), [(0, 50, 5)]);
         assert!(chunks(&[], 1, 1).is_empty());
     }

@@ -4,7 +4,9 @@
 use std::collections::BTreeMap;
 
 use tributary_pipeline_core::pdata::proto::collector::metrics::v1::ExportMetricsServiceRequest;
-use tributary_pipeline_core::pdata::proto::common::v1::{AnyValue, InstrumentationScope, KeyValue, any_value};
+use tributary_pipeline_core::pdata::proto::common::v1::{
+    AnyValue, InstrumentationScope, KeyValue, any_value,
+};
 use tributary_pipeline_core::pdata::proto::metrics::v1::{
     HistogramDataPoint, NumberDataPoint, SummaryDataPoint, metric::Data, number_data_point,
 };
@@ -101,7 +103,10 @@ impl Context<'_> {
         start: u64,
     ) -> (BTreeMap<String, String>, Vec<(String, FieldValue)>) {
         let mut tags = BTreeMap::new();
-        let resource = self.resource.map(|r| r.attributes.as_slice()).unwrap_or_default();
+        let resource = self
+            .resource
+            .map(|r| r.attributes.as_slice())
+            .unwrap_or_default();
         for kv in attributes.iter().chain(resource) {
             if let Some(value) = kv.value.as_ref().and_then(tag_value) {
                 tags.insert(kv.key.clone(), value);
@@ -131,7 +136,8 @@ impl Context<'_> {
             Some(number_data_point::Value::AsInt(i)) => FieldValue::Int(i),
             None => return false,
         };
-        let (tags, mut fields) = self.tags_and_fields(&point.attributes, point.start_time_unix_nano);
+        let (tags, mut fields) =
+            self.tags_and_fields(&point.attributes, point.start_time_unix_nano);
         match self.schema {
             MetricsSchema::TelegrafPrometheusV1 => {
                 fields.push((key.into(), value));
@@ -147,7 +153,8 @@ impl Context<'_> {
     fn histogram(&self, name: &str, point: &HistogramDataPoint, out: &mut LineBuffer) -> bool {
         let (bounds, counts) = (&point.explicit_bounds, &point.bucket_counts);
         // The overflow bucket has no line of its own: it may be missing.
-        let consistent = counts.is_empty() || counts.len() == bounds.len() || counts.len() == bounds.len() + 1;
+        let consistent =
+            counts.is_empty() || counts.len() == bounds.len() || counts.len() == bounds.len() + 1;
         if point.time_unix_nano == 0 || !consistent {
             return false;
         }
@@ -177,7 +184,10 @@ impl Context<'_> {
             }
             MetricsSchema::TelegrafPrometheusV2 => {
                 let mut fields = base.clone();
-                fields.push((format!("{name}_count"), FieldValue::Float(point.count as f64)));
+                fields.push((
+                    format!("{name}_count"),
+                    FieldValue::Float(point.count as f64),
+                ));
                 fields.push((format!("{name}_sum"), FieldValue::Float(sum)));
                 if let Some(min) = point.min {
                     fields.push((format!("{name}_min"), FieldValue::Float(min)));
@@ -216,7 +226,10 @@ impl Context<'_> {
             }
             MetricsSchema::TelegrafPrometheusV2 => {
                 let mut fields = base.clone();
-                fields.push((format!("{name}_count"), FieldValue::Float(point.count as f64)));
+                fields.push((
+                    format!("{name}_count"),
+                    FieldValue::Float(point.count as f64),
+                ));
                 fields.push((format!("{name}_sum"), FieldValue::Float(point.sum)));
                 let mut ok = out.push(PROMETHEUS, &tags, &fields, time);
                 for q in &point.quantile_values {
@@ -235,7 +248,11 @@ impl Context<'_> {
 /// A bound or quantile as a field key or tag value: Go's `FormatFloat(f, 'f', -1, 64)`.
 fn number_key(value: f64) -> String {
     if value.is_infinite() {
-        return if value > 0.0 { "+Inf".into() } else { "-Inf".into() };
+        return if value > 0.0 {
+            "+Inf".into()
+        } else {
+            "-Inf".into()
+        };
     }
     format!("{value}")
 }
@@ -261,9 +278,13 @@ fn json(value: &any_value::Value) -> serde_json::Value {
     match value {
         any_value::Value::StringValue(s) => s.clone().into(),
         any_value::Value::IntValue(i) => (*i).into(),
-        any_value::Value::DoubleValue(d) => serde_json::Number::from_f64(*d).map_or(serde_json::Value::Null, Into::into),
+        any_value::Value::DoubleValue(d) => {
+            serde_json::Number::from_f64(*d).map_or(serde_json::Value::Null, Into::into)
+        }
         any_value::Value::BoolValue(b) => (*b).into(),
-        any_value::Value::BytesValue(b) => base64::engine::general_purpose::STANDARD.encode(b).into(),
+        any_value::Value::BytesValue(b) => {
+            base64::engine::general_purpose::STANDARD.encode(b).into()
+        }
         any_value::Value::ArrayValue(array) => array
             .values
             .iter()

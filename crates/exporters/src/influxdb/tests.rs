@@ -14,8 +14,8 @@ use axum::response::{IntoResponse, Response};
 use tributary_pipeline_core::component::Host;
 use tributary_pipeline_core::exporterhelper::Export;
 use tributary_pipeline_core::pdata::Metrics;
-use tributary_pipeline_core::pdata::builder::{MetricsBuilder, Temporality};
 use tributary_pipeline_core::pdata::builder::{HistogramValue, SummaryValue};
+use tributary_pipeline_core::pdata::builder::{MetricsBuilder, Temporality};
 use tributary_pipeline_core::prelude::key_value;
 
 use super::config::{Config, MetricsSchema};
@@ -29,18 +29,32 @@ use crate::testing::{load, settings};
 /// Sample metrics: a gauge, a counter, an up-down sum, a histogram, a summary.
 fn sample() -> Metrics {
     let mut b = MetricsBuilder::new();
-    b.resource(vec![key_value("service.name", "shop")]).scope("meter", "1.0");
-    b.gauge("cpu_temp", "").double(vec![key_value("core", 1i64)], 10, 87.5);
-    b.sum("requests", "", Temporality::Cumulative, true)
-        .int(vec![key_value("code", "200")], 5, 10, 1027);
-    b.sum("queue", "", Temporality::Cumulative, false).int(vec![], 0, 10, -3);
+    b.resource(vec![key_value("service.name", "shop")])
+        .scope("meter", "1.0");
+    b.gauge("cpu_temp", "")
+        .double(vec![key_value("core", 1i64)], 10, 87.5);
+    b.sum("requests", "", Temporality::Cumulative, true).int(
+        vec![key_value("code", "200")],
+        5,
+        10,
+        1027,
+    );
+    b.sum("queue", "", Temporality::Cumulative, false)
+        .int(vec![], 0, 10, -3);
     let _ = b.histogram("latency", "", Temporality::Cumulative).point(
         vec![],
         0,
         10,
         HistogramValue::new(vec![0.1, 0.5], vec![3, 4, 2]).sum(2.5),
     );
-    let _ = b.summary("rpc", "").point(vec![], 0, 10, SummaryValue::new(9, 3.5).quantile(0.5, 0.2).quantile(0.99, 1.5));
+    let _ = b.summary("rpc", "").point(
+        vec![],
+        0,
+        10,
+        SummaryValue::new(9, 3.5)
+            .quantile(0.5, 0.2)
+            .quantile(0.99, 1.5),
+    );
     b.build()
 }
 
@@ -93,7 +107,11 @@ fn points_line_protocol_cannot_carry_are_dropped_and_counted() {
     b.gauge("nan", "").double(vec![], 5, f64::NAN);
     b.gauge("ok", "").double(vec![], 5, 1.0);
     let mut buffer = LineBuffer::default();
-    let written = write_metrics(b.build().request(), MetricsSchema::TelegrafPrometheusV1, &mut buffer);
+    let written = write_metrics(
+        b.build().request(),
+        MetricsSchema::TelegrafPrometheusV1,
+        &mut buffer,
+    );
     assert_eq!((written.points, written.dropped), (1, 2));
     assert_eq!(buffer.into_parts().0, "ok gauge=1 5\n");
 }
@@ -104,7 +122,10 @@ fn config_keys_defaults_and_refusals() {
     assert_eq!(config.payload_max_lines, 10_000);
     assert_eq!(config.payload_max_bytes, 10_000_000);
     assert_eq!(config.timeout(), Duration::from_secs(5));
-    assert_eq!(config.schema().unwrap(), MetricsSchema::TelegrafPrometheusV1);
+    assert_eq!(
+        config.schema().unwrap(),
+        MetricsSchema::TelegrafPrometheusV1
+    );
     assert_eq!(config.span_dimensions, ["service.name", "span.name"]);
     assert_eq!(
         config.write_url().unwrap().as_str(),
@@ -114,24 +135,49 @@ fn config_keys_defaults_and_refusals() {
         "endpoint: http://db:8086/\nv1_compatibility: { enabled: true, db: telegraf, retention_policy: week, username: u, password: p }",
     )
     .unwrap();
-    assert_eq!(v1.write_url().unwrap().as_str(), "http://db:8086/write?precision=ns&db=telegraf&rp=week");
+    assert_eq!(
+        v1.write_url().unwrap().as_str(),
+        "http://db:8086/write?precision=ns&db=telegraf&rp=week"
+    );
     let custom: Config = load("endpoint: http://db/custom/path?x=1\nbucket: b\norg: o").unwrap();
-    assert_eq!(custom.write_url().unwrap().as_str(), "http://db/custom/path?x=1&precision=ns&org=o&bucket=b");
+    assert_eq!(
+        custom.write_url().unwrap().as_str(),
+        "http://db/custom/path?x=1&precision=ns&org=o&bucket=b"
+    );
 
     let refused = |yaml: &str| load::<Config>(yaml).unwrap_err().to_string();
     assert!(refused("bucket: b").contains("endpoint"));
-    assert!(refused("endpoint: http://db\nv1_compatibility: { enabled: true }").contains("v1_compatibility::db"));
+    assert!(
+        refused("endpoint: http://db\nv1_compatibility: { enabled: true }")
+            .contains("v1_compatibility::db")
+    );
     assert!(refused("endpoint: http://db").contains("bucket"));
-    assert!(refused("endpoint: http://db\nbucket: b\nmetrics_schema: otel-v1").contains("not supported"));
-    assert!(refused("endpoint: http://db\nbucket: b\nspan_dimensions: [a, a]").contains("duplicate"));
+    assert!(
+        refused("endpoint: http://db\nbucket: b\nmetrics_schema: otel-v1")
+            .contains("not supported")
+    );
+    assert!(
+        refused("endpoint: http://db\nbucket: b\nspan_dimensions: [a, a]").contains("duplicate")
+    );
     assert!(refused("endpoint: http://db\nbucket: b\nprotocol: grpc").contains("protocol"));
-    assert!(refused("endpoint: http://db\nbucket: b\npayload_max_lines: 0").contains("payload_max_lines"));
+    assert!(
+        refused("endpoint: http://db\nbucket: b\npayload_max_lines: 0")
+            .contains("payload_max_lines")
+    );
 }
 
 #[test]
 fn partial_write_messages_name_the_dropped_lines() {
-    assert_eq!(dropped_count("partial write: field type conflict: input field \"v\" is type float dropped=3"), 3);
-    assert_eq!(dropped_count("partial write: points beyond retention policy dropped=12"), 12);
+    assert_eq!(
+        dropped_count(
+            "partial write: field type conflict: input field \"v\" is type float dropped=3"
+        ),
+        3
+    );
+    assert_eq!(
+        dropped_count("partial write: points beyond retention policy dropped=12"),
+        12
+    );
     assert_eq!(dropped_count("partial write"), 1);
 }
 
@@ -159,7 +205,12 @@ struct Answer {
     body: &'static str,
 }
 
-async fn handle(State(state): State<StandIn>, uri: Uri, headers: HeaderMap, body: Bytes) -> Response {
+async fn handle(
+    State(state): State<StandIn>,
+    uri: Uri,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
     let body = String::from_utf8_lossy(&body).into_owned();
     let lines = body.lines().count();
     state.seen.lock().unwrap().push(Seen {
@@ -168,13 +219,18 @@ async fn handle(State(state): State<StandIn>, uri: Uri, headers: HeaderMap, body
         body,
     });
     if lines > *state.max_lines.lock().unwrap() {
-        return (StatusCode::PAYLOAD_TOO_LARGE, r#"{"error":"Request Entity Too Large"}"#).into_response();
+        return (
+            StatusCode::PAYLOAD_TOO_LARGE,
+            r#"{"error":"Request Entity Too Large"}"#,
+        )
+            .into_response();
     }
     let answer = state.script.lock().unwrap().pop_front();
     match answer {
         None => StatusCode::NO_CONTENT.into_response(),
         Some(answer) => {
-            let mut response = (StatusCode::from_u16(answer.status).unwrap(), answer.body).into_response();
+            let mut response =
+                (StatusCode::from_u16(answer.status).unwrap(), answer.body).into_response();
             for (name, value) in answer.headers {
                 response.headers_mut().insert(name, value.parse().unwrap());
             }
@@ -195,7 +251,11 @@ async fn stand_in() -> (StandIn, TestServer) {
 
 impl StandIn {
     fn answer(&self, status: u16, headers: Vec<(&'static str, &'static str)>, body: &'static str) {
-        self.script.lock().unwrap().push_back(Answer { status, headers, body });
+        self.script.lock().unwrap().push_back(Answer {
+            status,
+            headers,
+            body,
+        });
     }
 
     fn seen(&self) -> Vec<Seen> {
@@ -204,7 +264,10 @@ impl StandIn {
 
     /// Every line received, in order.
     fn lines(&self) -> Vec<String> {
-        self.seen().iter().flat_map(|s| s.body.lines().map(String::from).collect::<Vec<_>>()).collect()
+        self.seen()
+            .iter()
+            .flat_map(|s| s.body.lines().map(String::from).collect::<Vec<_>>())
+            .collect()
     }
 }
 
@@ -219,7 +282,8 @@ async fn exporter(yaml: &str) -> InfluxExporter {
 fn gauges(n: usize) -> Metrics {
     let mut b = MetricsBuilder::new();
     for i in 0..n {
-        b.gauge(&format!("g{i}"), "").int(vec![], 1 + i as u64, i as i64);
+        b.gauge(&format!("g{i}"), "")
+            .int(vec![], 1 + i as u64, i as i64);
     }
     b.build()
 }
@@ -227,7 +291,11 @@ fn gauges(n: usize) -> Metrics {
 #[tokio::test]
 async fn v2_and_v1_requests_carry_their_credentials() {
     let (influx, server) = stand_in().await;
-    let v2 = exporter(&format!("endpoint: http://{}\norg: o\nbucket: b\ntoken: secret", server.addr)).await;
+    let v2 = exporter(&format!(
+        "endpoint: http://{}\norg: o\nbucket: b\ntoken: secret",
+        server.addr
+    ))
+    .await;
     v2.export(gauges(1)).await.unwrap();
     let v1 = exporter(&format!(
         "endpoint: http://{}\nv1_compatibility: {{ enabled: true, db: d, username: u, password: p }}\ncompression: gzip",
@@ -249,16 +317,32 @@ async fn v2_and_v1_requests_carry_their_credentials() {
 #[tokio::test]
 async fn batches_are_cut_by_lines_and_bytes() {
     let (influx, server) = stand_in().await;
-    let by_lines = exporter(&format!("endpoint: http://{}\nbucket: b\npayload_max_lines: 2", server.addr)).await;
+    let by_lines = exporter(&format!(
+        "endpoint: http://{}\nbucket: b\npayload_max_lines: 2",
+        server.addr
+    ))
+    .await;
     by_lines.export(gauges(5)).await.unwrap();
-    let sizes: Vec<usize> = influx.seen().iter().map(|s| s.body.lines().count()).collect();
+    let sizes: Vec<usize> = influx
+        .seen()
+        .iter()
+        .map(|s| s.body.lines().count())
+        .collect();
     assert_eq!(sizes, [2, 2, 1]);
 
     let (influx, server) = stand_in().await;
     // "gN gauge=Ni N+1\n" is 14 bytes: two fit in 30.
-    let by_bytes = exporter(&format!("endpoint: http://{}\nbucket: b\npayload_max_bytes: 30", server.addr)).await;
+    let by_bytes = exporter(&format!(
+        "endpoint: http://{}\nbucket: b\npayload_max_bytes: 30",
+        server.addr
+    ))
+    .await;
     by_bytes.export(gauges(5)).await.unwrap();
-    let sizes: Vec<usize> = influx.seen().iter().map(|s| s.body.lines().count()).collect();
+    let sizes: Vec<usize> = influx
+        .seen()
+        .iter()
+        .map(|s| s.body.lines().count())
+        .collect();
     assert_eq!(sizes, [2, 2, 1]);
     assert_eq!(influx.lines().len(), 5);
 }
@@ -275,8 +359,17 @@ async fn too_large_requests_are_sent_in_halves() {
         .map(|s| s.body.lines().count())
         .filter(|n| *n <= 2)
         .collect();
-    assert_eq!(accepted.iter().sum::<usize>(), 7, "every line arrived once in accepted requests");
-    let mut delivered: Vec<String> = influx.seen().iter().filter(|s| s.body.lines().count() <= 2).flat_map(|s| s.body.lines().map(String::from).collect::<Vec<_>>()).collect();
+    assert_eq!(
+        accepted.iter().sum::<usize>(),
+        7,
+        "every line arrived once in accepted requests"
+    );
+    let mut delivered: Vec<String> = influx
+        .seen()
+        .iter()
+        .filter(|s| s.body.lines().count() <= 2)
+        .flat_map(|s| s.body.lines().map(String::from).collect::<Vec<_>>())
+        .collect();
     delivered.sort();
     let mut expected: Vec<String> = lines(&gauges(7), MetricsSchema::TelegrafPrometheusV1);
     expected.sort();
@@ -293,7 +386,11 @@ async fn answers_are_classified() {
     let (influx, server) = stand_in().await;
     let exporter = exporter(&format!("endpoint: http://{}\nbucket: b", server.addr)).await;
 
-    influx.answer(429, vec![("retry-after", "7")], r#"{"code":"too many requests","message":"slow down"}"#);
+    influx.answer(
+        429,
+        vec![("retry-after", "7")],
+        r#"{"code":"too many requests","message":"slow down"}"#,
+    );
     let throttled = exporter.export(gauges(1)).await.unwrap_err();
     assert!(throttled.is_throttled(), "{throttled}");
     assert_eq!(throttled.retry_after(), Some(Duration::from_secs(7)));
@@ -301,7 +398,10 @@ async fn answers_are_classified() {
 
     influx.answer(503, vec![("retry-after", "3")], "");
     let unavailable = exporter.export(gauges(1)).await.unwrap_err();
-    assert!(unavailable.is_retryable() && !unavailable.is_throttled(), "{unavailable}");
+    assert!(
+        unavailable.is_retryable() && !unavailable.is_throttled(),
+        "{unavailable}"
+    );
     assert_eq!(unavailable.retry_after(), Some(Duration::from_secs(3)));
 
     influx.answer(500, vec![], r#"{"error":"timeout"}"#);
@@ -317,7 +417,11 @@ async fn answers_are_classified() {
     influx.answer(400, vec![], r#"{"error":"partial write: field type conflict: input field \"gauge\" on measurement \"g0\" is type integer, already exists as type float dropped=1"}"#);
     exporter.export(gauges(2)).await.unwrap();
 
-    let nowhere = self::exporter(&format!("endpoint: http://{}\nbucket: b", closed_port().await)).await;
+    let nowhere = self::exporter(&format!(
+        "endpoint: http://{}\nbucket: b",
+        closed_port().await
+    ))
+    .await;
     assert!(nowhere.export(gauges(1)).await.unwrap_err().is_retryable());
 }
 
@@ -329,10 +433,16 @@ async fn permanent_errors_are_not_retried_and_retryable_ones_are() {
         server.addr
     ))
     .unwrap();
-    let exporter = factory().create(&settings::<Metrics>("influxdb"), &config).unwrap();
+    let exporter = factory()
+        .create(&settings::<Metrics>("influxdb"), &config)
+        .unwrap();
     exporter.start(&Host::default()).await.unwrap();
 
-    influx.answer(404, vec![], r#"{"code":"not found","message":"bucket \"b\" not found"}"#);
+    influx.answer(
+        404,
+        vec![],
+        r#"{"code":"not found","message":"bucket \"b\" not found"}"#,
+    );
     assert!(exporter.consume(gauges(1)).await.is_err());
     assert_eq!(influx.seen().len(), 1, "a 404 is sent once");
 
@@ -345,5 +455,9 @@ async fn permanent_errors_are_not_retried_and_retryable_ones_are() {
 
 #[tokio::test]
 async fn conformance() {
-    tributary_pipeline_core::testing::check_exporter(factory(), "endpoint: http://127.0.0.1:{port}\nbucket: b").await;
+    tributary_pipeline_core::testing::check_exporter(
+        factory(),
+        "endpoint: http://127.0.0.1:{port}\nbucket: b",
+    )
+    .await;
 }

@@ -52,7 +52,9 @@ const RESOURCE_PREFIXES: [&str; 17] = [
 ];
 
 fn is_resource_key(key: &str) -> bool {
-    RESOURCE_PREFIXES.iter().any(|prefix| key.starts_with(prefix))
+    RESOURCE_PREFIXES
+        .iter()
+        .any(|prefix| key.starts_with(prefix))
 }
 
 /// What kind of metric a line is.
@@ -85,6 +87,9 @@ impl Kind {
 /// Where a metric sits in the request: resource, scope and metric indexes.
 type MetricAt = (usize, usize, usize);
 
+/// A `prometheus-v2` histogram point's identity: its metric, time and attributes.
+type PointKey = (MetricAt, u64, Vec<(String, String)>);
+
 /// One request's metrics, grouped by resource, scope and metric name as lines arrive.
 #[derive(Default)]
 pub(crate) struct MetricsBatch {
@@ -94,7 +99,7 @@ pub(crate) struct MetricsBatch {
     metric_index: HashMap<(usize, usize, String), usize>,
     /// `prometheus-v2` histograms arrive one line per bucket: their points, by time and
     /// attributes.
-    histogram_points: HashMap<(MetricAt, u64, Vec<(String, String)>), usize>,
+    histogram_points: HashMap<PointKey, usize>,
 }
 
 /// Where a data point goes: its metric, and its attributes.
@@ -178,7 +183,11 @@ impl MetricsBatch {
         let start = start_time(fields);
         match kind {
             Kind::Gauge | Kind::Sum => {
-                let key = if kind == Kind::Gauge { "gauge" } else { "counter" };
+                let key = if kind == Kind::Gauge {
+                    "gauge"
+                } else {
+                    "counter"
+                };
                 let value = number(&fields[key])
                     .ok_or_else(|| format!("unsupported {key} value type of field {key:?}"))?;
                 let target = self.lookup(measurement, tags, kind)?;
@@ -189,7 +198,9 @@ impl MetricsBatch {
                 for (key, value) in fields {
                     let as_float = |what: &str| match value {
                         Value::Float(f) => Ok(*f),
-                        _ => Err(format!("unsupported histogram {what} value type of field {key:?}")),
+                        _ => Err(format!(
+                            "unsupported histogram {what} value type of field {key:?}"
+                        )),
                     };
                     match key.as_str() {
                         "count" => count = Some(as_float("count")? as u64),
@@ -236,7 +247,8 @@ impl MetricsBatch {
     ) -> Result<(), String> {
         if kind == Kind::Gauge {
             let (name, value) = fields.iter().next().ok_or("no field")?;
-            let value = number(value).ok_or_else(|| format!("unsupported gauge value type of field {name:?}"))?;
+            let value = number(value)
+                .ok_or_else(|| format!("unsupported gauge value type of field {name:?}"))?;
             let target = self.lookup(name, tags, kind)?;
             self.push_number(target, 0, time, value);
             return Ok(());
@@ -262,9 +274,16 @@ impl MetricsBatch {
             }
             let mut name = String::new();
             for key in fields.keys() {
-                match key.strip_suffix("_count").or_else(|| key.strip_suffix("_sum")) {
+                match key
+                    .strip_suffix("_count")
+                    .or_else(|| key.strip_suffix("_sum"))
+                {
                     Some(stem) => name = stem.to_string(),
-                    None => return Err(format!("histogram count+sum field {key:?} lacks a _count or _sum suffix")),
+                    None => {
+                        return Err(format!(
+                            "histogram count+sum field {key:?} lacks a _count or _sum suffix"
+                        ));
+                    }
                 }
             }
             name
@@ -301,7 +320,8 @@ impl MetricsBatch {
             let bound: f64 = bound
                 .parse()
                 .map_err(|_| format!("invalid value for histogram bucket bound: {bound:?}"))?;
-            let count = float(&bucket_key)?.ok_or("histogram bucket bound has no matching count")?;
+            let count =
+                float(&bucket_key)?.ok_or("histogram bucket bound has no matching count")?;
             point.explicit_bounds.push(bound);
             point.bucket_counts.push(count as u64);
         } else if fields.contains_key(&bucket_key) {
@@ -317,7 +337,10 @@ impl MetricsBatch {
         } else if fields.contains_key(&name) {
             return Err("summary quantile value has no matching quantile".into());
         }
-        let (count, sum) = (float(&format!("{name}_count"))?, float(&format!("{name}_sum"))?);
+        let (count, sum) = (
+            float(&format!("{name}_count"))?,
+            float(&format!("{name}_sum"))?,
+        );
         match (count, sum) {
             (Some(count), Some(sum)) => {
                 point.count = count as u64;
@@ -353,7 +376,13 @@ impl MetricsBatch {
         Ok(())
     }
 
-    fn push_number(&mut self, target: Target, start: u64, time: u64, value: number_data_point::Value) {
+    fn push_number(
+        &mut self,
+        target: Target,
+        start: u64,
+        time: u64,
+        value: number_data_point::Value,
+    ) {
         let point = NumberDataPoint {
             attributes: target.key_values(),
             start_time_unix_nano: start,
@@ -405,7 +434,8 @@ impl MetricsBatch {
                     }),
                     ..Default::default()
                 });
-                self.resource_index.insert(resource, self.resources.len() - 1);
+                self.resource_index
+                    .insert(resource, self.resources.len() - 1);
                 self.resources.len() - 1
             }
         };
@@ -499,7 +529,10 @@ fn infer_v2(tags: &BTreeMap<String, String>, fields: &BTreeMap<String, Value>) -
     if tags.contains_key(BOUND_TAG) || tags.contains_key(QUANTILE_TAG) {
         return Some(Kind::Histogram);
     }
-    if fields.keys().any(|k| k.ends_with("_count") || k.ends_with("_sum")) {
+    if fields
+        .keys()
+        .any(|k| k.ends_with("_count") || k.ends_with("_sum"))
+    {
         return Some(Kind::Histogram);
     }
     (fields.len() == 1).then_some(Kind::Gauge)

@@ -112,7 +112,10 @@ pub fn parse_line_protocol(
     now_unix_nano: u64,
 ) -> Result<Metrics, LineError> {
     let text = std::str::from_utf8(body).map_err(|e| LineError {
-        line: 1 + body[..e.valid_up_to()].iter().filter(|b| **b == b'\n').count(),
+        line: 1 + body[..e.valid_up_to()]
+            .iter()
+            .filter(|b| **b == b'\n')
+            .count(),
         message: "not valid UTF-8".into(),
     })?;
     let mut batch = MetricsBatch::default();
@@ -134,7 +137,11 @@ pub fn parse_line_protocol(
             Some(t) => t
                 .checked_mul(precision.nanos())
                 .and_then(|t| u64::try_from(t).ok())
-                .ok_or_else(|| at(format!("timestamp {t} is out of range (before 1970 or after 2262)")))?,
+                .ok_or_else(|| {
+                    at(format!(
+                        "timestamp {t} is out of range (before 1970 or after 2262)"
+                    ))
+                })?,
         };
         let tags: BTreeMap<String, String> = parsed
             .series

@@ -37,7 +37,12 @@ impl InfluxDbReceiver {
             config: config.clone(),
             intake: Arc::new(Intake {
                 next,
-                metrics: ReceiverMetrics::new(settings.metrics(), settings.id(), "http", Signal::Metrics),
+                metrics: ReceiverMetrics::new(
+                    settings.metrics(),
+                    settings.id(),
+                    "http",
+                    Signal::Metrics,
+                ),
                 max_body: server.max_body_size(),
                 encodings: server.encodings(),
                 read_timeout: server.read_timeout(),
@@ -148,7 +153,9 @@ impl Refusal {
         if let Some(delay) = self.retry_after {
             // Whole seconds, rounded up: a client must not come back too early.
             let seconds = delay.as_secs() + u64::from(delay.subsec_nanos() > 0);
-            response.headers_mut().insert(RETRY_AFTER, HeaderValue::from(seconds));
+            response
+                .headers_mut()
+                .insert(RETRY_AFTER, HeaderValue::from(seconds));
         }
         response
     }
@@ -182,7 +189,9 @@ impl Intake {
                 format!("{} is not allowed: POST line protocol", request.method()),
             )
             .into_response();
-            response.headers_mut().insert(ALLOW, HeaderValue::from_static("POST"));
+            response
+                .headers_mut()
+                .insert(ALLOW, HeaderValue::from_static("POST"));
             return response;
         }
         match self.write(api, request).await {
@@ -207,7 +216,9 @@ impl Intake {
             "use GET or HEAD",
         )
         .into_response();
-        response.headers_mut().insert(ALLOW, HeaderValue::from_static("GET, HEAD"));
+        response
+            .headers_mut()
+            .insert(ALLOW, HeaderValue::from_static("GET, HEAD"));
         response
     }
 
@@ -241,9 +252,13 @@ impl Intake {
             })
         };
         let metrics = if heavy {
-            tokio::task::spawn_blocking(decode)
-                .await
-                .map_err(|e| Refusal::new(StatusCode::INTERNAL_SERVER_ERROR, "internal error", e.to_string()))??
+            tokio::task::spawn_blocking(decode).await.map_err(|e| {
+                Refusal::new(
+                    StatusCode::INTERNAL_SERVER_ERROR,
+                    "internal error",
+                    e.to_string(),
+                )
+            })??
         } else {
             decode()?
         };
@@ -268,13 +283,19 @@ impl Intake {
         let collect = Limited::new(body, self.max_body).collect();
         let collected = match self.read_timeout {
             Some(timeout) => tokio::time::timeout(timeout, collect).await.map_err(|_| {
-                Refusal::new(StatusCode::REQUEST_TIMEOUT, "request timeout", "the body did not arrive within read_timeout")
+                Refusal::new(
+                    StatusCode::REQUEST_TIMEOUT,
+                    "request timeout",
+                    "the body did not arrive within read_timeout",
+                )
             })?,
             None => collect.await,
         };
         match collected {
             Ok(collected) => Ok(collected.to_bytes()),
-            Err(e) if e.downcast_ref::<LengthLimitError>().is_some() => Err(Refusal::too_large(self.max_body)),
+            Err(e) if e.downcast_ref::<LengthLimitError>().is_some() => {
+                Err(Refusal::too_large(self.max_body))
+            }
             Err(e) => Err(Refusal::invalid(format!("reading the body: {e}"))),
         }
     }
@@ -310,16 +331,14 @@ fn percent_decode(text: &str) -> String {
     while i < bytes.len() {
         let hex = |b: u8| (b as char).to_digit(16);
         match bytes[i] {
-            b'%' if i + 2 < bytes.len() => {
-                match (hex(bytes[i + 1]), hex(bytes[i + 2])) {
-                    (Some(hi), Some(lo)) => {
-                        out.push((hi * 16 + lo) as u8);
-                        i += 3;
-                        continue;
-                    }
-                    _ => out.push(b'%'),
+            b'%' if i + 2 < bytes.len() => match (hex(bytes[i + 1]), hex(bytes[i + 2])) {
+                (Some(hi), Some(lo)) => {
+                    out.push((hi * 16 + lo) as u8);
+                    i += 3;
+                    continue;
                 }
-            }
+                _ => out.push(b'%'),
+            },
             b'+' => out.push(b' '),
             b => out.push(b),
         }
@@ -332,14 +351,21 @@ fn percent_decode(text: &str) -> String {
 /// receiver), 429 when throttled and 503 otherwise, with `Retry-After` when known.
 fn refusal_for(error: ConsumeError) -> Refusal {
     if error.is_permanent() {
-        return Refusal::invalid(format!("the pipeline refused the data: {}", error.message()));
+        return Refusal::invalid(format!(
+            "the pipeline refused the data: {}",
+            error.message()
+        ));
     }
     let (status, code) = if error.is_throttled() {
         (StatusCode::TOO_MANY_REQUESTS, "too many requests")
     } else {
         (StatusCode::SERVICE_UNAVAILABLE, "unavailable")
     };
-    let mut refusal = Refusal::new(status, code, format!("try again later: {}", error.message()));
+    let mut refusal = Refusal::new(
+        status,
+        code,
+        format!("try again later: {}", error.message()),
+    );
     refusal.retry_after = error.retry_after();
     refusal
 }
@@ -350,8 +376,14 @@ mod tests {
 
     #[test]
     fn query_values_are_percent_decoded() {
-        assert_eq!(query_value("db=x&precision=%C2%B5s", "precision").as_deref(), Some("µs"));
-        assert_eq!(query_value("precision=s", "precision").as_deref(), Some("s"));
+        assert_eq!(
+            query_value("db=x&precision=%C2%B5s", "precision").as_deref(),
+            Some("µs")
+        );
+        assert_eq!(
+            query_value("precision=s", "precision").as_deref(),
+            Some("s")
+        );
         assert_eq!(query_value("db=x", "precision"), None);
         assert_eq!(percent_decode("%"), "%");
         assert_eq!(percent_decode("a%2"), "a%2");

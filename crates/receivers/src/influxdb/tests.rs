@@ -61,7 +61,10 @@ fn v1_gauge_and_counter() {
         panic!("not a gauge")
     };
     let point = &gauge.data_points[0];
-    assert_eq!(point.value, Some(number_data_point::Value::AsDouble(87.332)));
+    assert_eq!(
+        point.value,
+        Some(number_data_point::Value::AsDouble(87.332))
+    );
     assert_eq!(point.time_unix_nano, 1000);
     assert_eq!(point.attributes[0].key, "foo");
     assert_eq!(string(&point.attributes[0].value), "bar");
@@ -69,8 +72,14 @@ fn v1_gauge_and_counter() {
         panic!("not a sum")
     };
     assert!(sum.is_monotonic);
-    assert_eq!(sum.aggregation_temporality, AggregationTemporality::Cumulative as i32);
-    assert_eq!(sum.data_points[0].value, Some(number_data_point::Value::AsInt(1027)));
+    assert_eq!(
+        sum.aggregation_temporality,
+        AggregationTemporality::Cumulative as i32
+    );
+    assert_eq!(
+        sum.data_points[0].value,
+        Some(number_data_point::Value::AsInt(1027))
+    );
     assert_eq!(sum.data_points[0].attributes.len(), 2);
 }
 
@@ -88,7 +97,8 @@ fn v1_histogram_buckets_are_decumulated_and_closed() {
 
 #[test]
 fn v1_histogram_needs_count_and_sum() {
-    let error = parse_line_protocol(b"latency 0.5=10,count=3", Precision::Nanosecond, NOW).unwrap_err();
+    let error =
+        parse_line_protocol(b"latency 0.5=10,count=3", Precision::Nanosecond, NOW).unwrap_err();
     assert!(error.message.contains("sum field not found"), "{error}");
 }
 
@@ -111,7 +121,10 @@ fn v2_histogram_from_bucket_lines() {
     let Some(Data::Gauge(g)) = metric(&batch, "cpu_temp").data else {
         panic!("not a gauge")
     };
-    assert_eq!(g.data_points[0].value, Some(number_data_point::Value::AsDouble(87.5)));
+    assert_eq!(
+        g.data_points[0].value,
+        Some(number_data_point::Value::AsDouble(87.5))
+    );
 }
 
 #[test]
@@ -123,8 +136,14 @@ fn unknown_layout_is_one_gauge_per_numeric_field() {
     let Some(Data::Gauge(g)) = metric(&batch, "mem_used").data else {
         panic!("not a gauge")
     };
-    assert_eq!(g.data_points[0].value, Some(number_data_point::Value::AsInt(3)));
-    assert_eq!(g.data_points[0].time_unix_nano, NOW, "no timestamp: arrival time");
+    assert_eq!(
+        g.data_points[0].value,
+        Some(number_data_point::Value::AsInt(3))
+    );
+    assert_eq!(
+        g.data_points[0].time_unix_nano, NOW,
+        "no timestamp: arrival time"
+    );
 }
 
 #[test]
@@ -133,14 +152,27 @@ fn resource_scope_and_temporality_tags() {
         "requests,service.name=shop,host.name=h1,otel.library.name=lib,otel.library.version=1.2,temporality=delta,route=/a counter=3 5",
     );
     let resource = &batch.request().resource_metrics[0];
-    let keys: Vec<&str> = resource.resource.as_ref().unwrap().attributes.iter().map(|kv| kv.key.as_str()).collect();
+    let keys: Vec<&str> = resource
+        .resource
+        .as_ref()
+        .unwrap()
+        .attributes
+        .iter()
+        .map(|kv| kv.key.as_str())
+        .collect();
     assert_eq!(keys, ["host.name", "service.name"]);
     let scope = resource.scope_metrics[0].scope.as_ref().unwrap();
-    assert_eq!((scope.name.as_str(), scope.version.as_str()), ("lib", "1.2"));
+    assert_eq!(
+        (scope.name.as_str(), scope.version.as_str()),
+        ("lib", "1.2")
+    );
     let Some(Data::Sum(sum)) = &resource.scope_metrics[0].metrics[0].data else {
         panic!("not a sum")
     };
-    assert_eq!(sum.aggregation_temporality, AggregationTemporality::Delta as i32);
+    assert_eq!(
+        sum.aggregation_temporality,
+        AggregationTemporality::Delta as i32
+    );
     let point = &sum.data_points[0];
     assert_eq!(point.attributes.len(), 1);
     assert_eq!(point.attributes[0].key, "route");
@@ -152,7 +184,10 @@ fn statsd_start_time_and_timing() {
     let Some(Data::Sum(sum)) = metric(&batch, "hits").data else {
         panic!("not a sum")
     };
-    assert_eq!(sum.data_points[0].start_time_unix_nano, 1_672_531_200_000_000_000);
+    assert_eq!(
+        sum.data_points[0].start_time_unix_nano,
+        1_672_531_200_000_000_000
+    );
     let batch = parse("rt,metric_type=timing mean=3,upper=9,count=4i 9");
     assert_eq!(metrics(&batch).len(), 3, "timings are plain gauges");
 }
@@ -174,7 +209,8 @@ fn precision_scales_timestamps() {
     assert_eq!(Precision::from_v1("h"), Some(Precision::Hour));
     assert_eq!(Precision::from_v2("h"), None);
     assert_eq!(Precision::from_v2("µs"), Some(Precision::Microsecond));
-    let error = parse_line_protocol(b"m gauge=1 9223372036854775807", Precision::Second, NOW).unwrap_err();
+    let error =
+        parse_line_protocol(b"m gauge=1 9223372036854775807", Precision::Second, NOW).unwrap_err();
     assert!(error.message.contains("out of range"), "{error}");
     let error = parse_line_protocol(b"m gauge=1 -5", Precision::Nanosecond, NOW).unwrap_err();
     assert!(error.message.contains("out of range"), "{error}");
@@ -185,25 +221,31 @@ fn errors_name_their_line() {
     let body = "# header\n\nok gauge=1\nweather,location=us temp=\n";
     let error = parse_line_protocol(body.as_bytes(), Precision::Nanosecond, NOW).unwrap_err();
     assert_eq!(error.line, 4, "{error}");
-    let error = parse_line_protocol(b"a gauge=1\nb gauge=\"s\"", Precision::Nanosecond, NOW).unwrap_err();
+    let error =
+        parse_line_protocol(b"a gauge=1\nb gauge=\"s\"", Precision::Nanosecond, NOW).unwrap_err();
     assert_eq!(error.line, 2);
     let error = parse_line_protocol(b"a gauge=1\n\xff", Precision::Nanosecond, NOW).unwrap_err();
     assert_eq!((error.line, error.message.as_str()), (2, "not valid UTF-8"));
     // One name, two kinds: refused as in Go.
-    let error = parse_line_protocol(b"x gauge=1\nx counter=2", Precision::Nanosecond, NOW).unwrap_err();
+    let error =
+        parse_line_protocol(b"x gauge=1\nx counter=2", Precision::Nanosecond, NOW).unwrap_err();
     assert!(error.message.contains("conflict"), "{error}");
 }
 
 #[test]
 fn escapes_and_quoted_newlines() {
-    let batch = parse("my\\ metric,tag\\,key=a\\ b gauge=1\nlog msg=\"two\nlines\",value=2 5\nz gauge=3");
+    let batch =
+        parse("my\\ metric,tag\\,key=a\\ b gauge=1\nlog msg=\"two\nlines\",value=2 5\nz gauge=3");
     let names: Vec<String> = metrics(&batch).into_iter().map(|m| m.name).collect();
     assert_eq!(names, ["my metric", "log_value", "z"]);
     let attribute = &metric(&batch, "my metric");
-    let Some(Data::Gauge(g)) = &attribute.data else { panic!() };
+    let Some(Data::Gauge(g)) = &attribute.data else {
+        panic!()
+    };
     assert_eq!(g.data_points[0].attributes[0].key, "tag,key");
     assert_eq!(string(&g.data_points[0].attributes[0].value), "a b");
-    let error = parse_line_protocol(b"a x=\"q\nline\"\nbad", Precision::Nanosecond, NOW).unwrap_err();
+    let error =
+        parse_line_protocol(b"a x=\"q\nline\"\nbad", Precision::Nanosecond, NOW).unwrap_err();
     assert_eq!(error.line, 3, "a quoted newline counts as a line: {error}");
 }
 
@@ -243,7 +285,11 @@ proptest! {
 async fn start(sink: &Arc<Sink<Metrics>>, yaml: &str) -> (InfluxDbReceiver, String) {
     let config: Config = Conf::from_yaml(yaml).unwrap().decode().unwrap();
     config.validate().unwrap();
-    let receiver = InfluxDbReceiver::new(&settings::<Metrics>(Kind::Receiver, "influxdb"), &config, sink.next());
+    let receiver = InfluxDbReceiver::new(
+        &settings::<Metrics>(Kind::Receiver, "influxdb"),
+        &config,
+        sink.next(),
+    );
     receiver.start(&Host::default()).await.unwrap();
     let base = format!("http://{}", receiver.local_addr().unwrap());
     (receiver, base)
@@ -273,7 +319,9 @@ async fn writes_through_both_apis_reach_the_pipeline() {
     assert_eq!(v2.status(), StatusCode::NO_CONTENT);
     let received = sink.accepted();
     assert_eq!(received.len(), 2);
-    let Some(Data::Gauge(g)) = &metrics(&received[0])[0].data else { panic!() };
+    let Some(Data::Gauge(g)) = &metrics(&received[0])[0].data else {
+        panic!()
+    };
     assert_eq!(g.data_points[0].time_unix_nano, 1_700_000_000_000_000_000);
     assert_eq!(received[1].item_count(), 2);
     let ping = client.get(format!("{base}/ping")).send().await.unwrap();
@@ -322,16 +370,51 @@ async fn malformed_requests_get_influxdb_errors_and_deliver_nothing() {
     let json: serde_json::Value = serde_json::from_slice(&bad.bytes().await.unwrap()).unwrap();
     assert_eq!(json["code"], "invalid");
     assert_eq!(json["line"], 2);
-    assert!(json["message"].as_str().unwrap().starts_with("line 2: "), "{json}");
+    assert!(
+        json["message"].as_str().unwrap().starts_with("line 2: "),
+        "{json}"
+    );
 
-    let status = |request: reqwest::RequestBuilder| async move { request.send().await.unwrap().status() };
-    assert_eq!(status(client.post(format!("{base}/write?precision=fortnight")).body("a gauge=1")).await, StatusCode::BAD_REQUEST);
-    assert_eq!(status(client.post(format!("{base}/api/v2/write?precision=h")).body("a gauge=1")).await, StatusCode::BAD_REQUEST);
-    assert_eq!(status(client.get(format!("{base}/write"))).await, StatusCode::METHOD_NOT_ALLOWED);
-    assert_eq!(status(client.post(format!("{base}/query")).body("q")).await, StatusCode::NOT_FOUND);
-    assert_eq!(status(client.post(format!("{base}/write")).body(vec![b'a'; 100])).await, StatusCode::PAYLOAD_TOO_LARGE);
+    let status =
+        |request: reqwest::RequestBuilder| async move { request.send().await.unwrap().status() };
     assert_eq!(
-        status(client.post(format!("{base}/write")).header("Content-Encoding", "br").body("a gauge=1")).await,
+        status(
+            client
+                .post(format!("{base}/write?precision=fortnight"))
+                .body("a gauge=1")
+        )
+        .await,
+        StatusCode::BAD_REQUEST
+    );
+    assert_eq!(
+        status(
+            client
+                .post(format!("{base}/api/v2/write?precision=h"))
+                .body("a gauge=1")
+        )
+        .await,
+        StatusCode::BAD_REQUEST
+    );
+    assert_eq!(
+        status(client.get(format!("{base}/write"))).await,
+        StatusCode::METHOD_NOT_ALLOWED
+    );
+    assert_eq!(
+        status(client.post(format!("{base}/query")).body("q")).await,
+        StatusCode::NOT_FOUND
+    );
+    assert_eq!(
+        status(client.post(format!("{base}/write")).body(vec![b'a'; 100])).await,
+        StatusCode::PAYLOAD_TOO_LARGE
+    );
+    assert_eq!(
+        status(
+            client
+                .post(format!("{base}/write"))
+                .header("Content-Encoding", "br")
+                .body("a gauge=1")
+        )
+        .await,
         StatusCode::BAD_REQUEST
     );
     let mut encoder = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
@@ -339,7 +422,13 @@ async fn malformed_requests_get_influxdb_errors_and_deliver_nothing() {
     let bomb = encoder.finish().unwrap();
     assert!(bomb.len() < 64);
     assert_eq!(
-        status(client.post(format!("{base}/write")).header("Content-Encoding", "gzip").body(bomb)).await,
+        status(
+            client
+                .post(format!("{base}/write"))
+                .header("Content-Encoding", "gzip")
+                .body(bomb)
+        )
+        .await,
         StatusCode::PAYLOAD_TOO_LARGE
     );
     assert_eq!(sink.calls(), 0);
@@ -351,15 +440,26 @@ async fn pipeline_refusals_map_to_statuses() {
     let sink = Sink::new();
     let (receiver, base) = start(&sink, LOCAL).await;
     let client = reqwest::Client::new();
-    let write = || client.post(format!("{base}/api/v2/write")).body("a gauge=1").send();
+    let write = || {
+        client
+            .post(format!("{base}/api/v2/write"))
+            .body("a gauge=1")
+            .send()
+    };
 
-    sink.refuse_with(Some(ConsumeError::throttled("slow down", Some(Duration::from_millis(1500)))));
+    sink.refuse_with(Some(ConsumeError::throttled(
+        "slow down",
+        Some(Duration::from_millis(1500)),
+    )));
     let throttled = write().await.unwrap();
     assert_eq!(throttled.status(), StatusCode::TOO_MANY_REQUESTS);
     assert_eq!(throttled.headers()["retry-after"], "2");
 
     sink.refuse_with(Some(ConsumeError::retryable("queue full")));
-    assert_eq!(write().await.unwrap().status(), StatusCode::SERVICE_UNAVAILABLE);
+    assert_eq!(
+        write().await.unwrap().status(),
+        StatusCode::SERVICE_UNAVAILABLE
+    );
 
     sink.refuse_with(Some(ConsumeError::permanent("bad")));
     let permanent = write().await.unwrap();
