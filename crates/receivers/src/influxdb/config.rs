@@ -32,6 +32,12 @@ fn server_over_defaults<'de, D: Deserializer<'de>>(d: D) -> Result<HttpServerCon
 
 impl ComponentConfig for Config {
     fn validate(&self) -> Result<(), ConfigError> {
+        if self.server.cors.is_some() {
+            return Err(ConfigError::at(
+                "cors",
+                "not supported by the influxdb receiver: browsers do not write line protocol",
+            ));
+        }
         self.server.validate()
     }
 }

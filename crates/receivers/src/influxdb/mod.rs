@@ -15,7 +15,8 @@
 //! | key | default | meaning |
 //! |---|---|---|
 //! | `endpoint` | `localhost:8086` | where to listen |
-//! | `tls`, `auth`, `max_request_body_size`, `compression_algorithms`, `read_timeout`, ... | as [`confighttp`](tributary_pipeline_core::confighttp) | the HTTP server block, Go's `confighttp.ServerConfig` |
+//! | `tls`, `auth`, `max_request_body_size`, `compression_algorithms`, `include_metadata`, `read_timeout`, `write_timeout`, ... | as [`confighttp`](tributary_pipeline_core::confighttp) | the HTTP server block, Go's `confighttp.ServerConfig`; `write_timeout` answers `503` when the pipeline has not answered in time |
+//! | `cors` | unset | refused: browsers do not write line protocol |
 //!
 //! # The API
 //!

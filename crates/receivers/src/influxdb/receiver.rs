@@ -11,6 +11,7 @@ use http::header::{ALLOW, CONTENT_ENCODING, CONTENT_LENGTH, CONTENT_TYPE, RETRY_
 use http::{HeaderValue, Method, Request, Response, StatusCode};
 use http_body_util::{BodyExt, LengthLimitError, Limited};
 use tributary_pipeline_core::configcompression::{DecompressError, Encoding, NoBudget, decompress};
+use tributary_pipeline_core::pdata::ClientMetadata;
 use tributary_pipeline_core::prelude::*;
 use tributary_pipeline_core::server::RunningServer;
 
@@ -46,6 +47,8 @@ impl InfluxDbReceiver {
                 max_body: server.max_body_size(),
                 encodings: server.encodings(),
                 read_timeout: server.read_timeout(),
+                write_timeout: server.write_timeout(),
+                include_metadata: server.include_metadata,
                 span: settings.span().clone(),
             }),
             server: tokio::sync::Mutex::new(None),
@@ -102,6 +105,8 @@ struct Intake {
     max_body: usize,
     encodings: Vec<Encoding>,
     read_timeout: Option<Duration>,
+    write_timeout: Option<Duration>,
+    include_metadata: bool,
     span: tracing::Span,
 }
 
@@ -194,7 +199,20 @@ impl Intake {
                 .insert(ALLOW, HeaderValue::from_static("POST"));
             return response;
         }
-        match self.write(api, request).await {
+        let write = self.write(api, request);
+        let outcome = match self.write_timeout {
+            Some(limit) => tokio::time::timeout(limit, write)
+                .await
+                .unwrap_or_else(|_| {
+                    Err(Refusal::new(
+                        StatusCode::SERVICE_UNAVAILABLE,
+                        "unavailable",
+                        "no answer from the pipeline within write_timeout",
+                    ))
+                }),
+            None => write.await,
+        };
+        match outcome {
             Ok(()) => no_content(),
             Err(refusal) => {
                 self.span.in_scope(|| {
@@ -232,6 +250,15 @@ impl Intake {
         if declared.is_some_and(|n| n > self.max_body as u64) {
             return Err(Refusal::too_large(self.max_body));
         }
+        let metadata = self.include_metadata.then(|| {
+            let mut metadata = ClientMetadata::new();
+            for (name, value) in request.headers() {
+                if let Ok(value) = value.to_str() {
+                    metadata.insert(name.as_str(), value);
+                }
+            }
+            Arc::new(metadata)
+        });
         let body = self.read(request.into_body()).await?;
         let heavy = encoding != Encoding::Identity || body.len() >= OFFLOAD_THRESHOLD;
         let (max_body, now) = (self.max_body, now_unix_nano());
@@ -261,6 +288,10 @@ impl Intake {
             })??
         } else {
             decode()?
+        };
+        let metrics = match metadata {
+            Some(metadata) => metrics.with_metadata(metadata),
+            None => metrics,
         };
         receiverhelper::deliver(&self.next, &self.metrics, metrics)
             .await

@@ -480,6 +480,42 @@ fn config_defaults_and_unknown_keys() {
         .decode::<Config>()
         .unwrap_err();
     assert!(error.to_string().contains("metrics_schema"), "{error}");
+    let cors: Config = Conf::from_yaml("cors: { allowed_origins: [\"*\"] }")
+        .unwrap()
+        .decode()
+        .unwrap();
+    assert!(cors.validate().unwrap_err().to_string().contains("cors"));
+}
+
+#[tokio::test]
+async fn metadata_and_write_timeout() {
+    let sink = Sink::new();
+    let (receiver, base) = start(
+        &sink,
+        "endpoint: 127.0.0.1:0\ninclude_metadata: true\nwrite_timeout: 200ms",
+    )
+    .await;
+    let client = reqwest::Client::new();
+    let response = client
+        .post(format!("{base}/write"))
+        .header("X-Tenant", "blue")
+        .body("a gauge=1")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::NO_CONTENT);
+    let metadata = sink.accepted()[0].metadata().cloned().expect("metadata");
+    assert_eq!(metadata.get("x-tenant"), ["blue"]);
+
+    let _held = sink.hold();
+    let response = client
+        .post(format!("{base}/write"))
+        .body("a gauge=1")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::SERVICE_UNAVAILABLE);
+    receiver.shutdown().await.unwrap();
 }
 
 #[tokio::test]
