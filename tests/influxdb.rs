@@ -1,6 +1,7 @@
 //! The `influxdb` receiver and exporter against real peers: InfluxData's Python clients
 //! (`influxdb` for the 1.x API, `influxdb-client` for 2.x) write to the receiver, and the
-//! exporter writes what arrived to Debian's `influxd` 1.6, which returns it to `/query`.
+//! exporter writes what arrived to Debian's `influxd` 1.6, which returns it to `/query`;
+//! the OpenTelemetry Python SDK's metrics and logs go the same way over OTLP.
 //!
 //! One `influxd` serves the whole test binary, on free ports, with its configuration and
 //! data in a temporary directory. It runs under a small shell that holds the read end of
@@ -99,10 +100,18 @@ fn http_post(addr: SocketAddr, path: &str, body: &[u8]) -> HttpResponse {
 
 /// The rows `influxd` returns for `query`, as (columns, values).
 fn query(addr: SocketAddr, query: &str) -> Option<(Vec<String>, Vec<Vec<Value>>)> {
-    let path = format!(
-        "/query?db=e2e&q={}",
-        query.replace(' ', "%20").replace('"', "%22")
-    );
+    let encoded: String = query
+        .chars()
+        .map(|c| match c {
+            ' ' => "%20".to_string(),
+            '"' => "%22".to_string(),
+            '\'' => "%27".to_string(),
+            '=' => "%3D".to_string(),
+            '*' => "%2A".to_string(),
+            c => c.to_string(),
+        })
+        .collect();
+    let path = format!("/query?db=e2e&q={encoded}");
     let response = get(addr, &path);
     let json: Value = serde_json::from_slice(&response.body).ok()?;
     let series = json["results"][0]["series"][0].clone();
@@ -322,5 +331,110 @@ fn a_partial_write_keeps_the_good_lines_and_is_logged() {
     gateway.wait_for_output("partial write", Duration::from_secs(30));
     let (_, rows) = query(influxd.http, "SELECT * FROM partial_conflict").unwrap();
     assert_eq!(rows.len(), 1, "the conflicting point was refused: {rows:?}");
+    gateway.kill();
+}
+
+#[test]
+fn the_python_sdk_metrics_and_logs_reach_influxd_over_otlp() {
+    let Some(python) = python_sdk() else { return };
+    let Some(influxd) = influxd() else { return };
+    let dir = temp_dir();
+    let config = dir.path().join("gateway.yaml");
+    let otlp = free_port();
+    std::fs::write(
+        &config,
+        format!(
+            r#"
+receivers:
+  otlp:
+    protocols:
+      http: {{ endpoint: "127.0.0.1:{otlp}" }}
+exporters:
+  debug: {{ verbosity: basic }}
+  influxdb:
+    endpoint: "http://{influxd}/"
+    v1_compatibility: {{ enabled: true, db: e2e }}
+service:
+  telemetry: {{ metrics: {{ level: none }} }}
+  pipelines:
+    traces: {{ receivers: [otlp], exporters: [debug] }}
+    metrics: {{ receivers: [otlp], exporters: [influxdb] }}
+    logs: {{ receivers: [otlp], exporters: [influxdb] }}
+"#,
+            influxd = influxd.http
+        ),
+    )
+    .unwrap();
+    let mut gateway = Proc::spawn(
+        &example("gateway"),
+        &["--config", config.to_str().unwrap()],
+        &[],
+    );
+    let endpoint = format!("127.0.0.1:{otlp}");
+    wait_serving(
+        &mut gateway,
+        endpoint.parse().unwrap(),
+        Duration::from_secs(30),
+    );
+    let sent = run_python(
+        &python,
+        "send_otlp.py",
+        &[
+            "--protocol",
+            "http",
+            "--endpoint",
+            &endpoint,
+            "--run-id",
+            "sdk",
+        ],
+    )
+    .report;
+
+    // The SDK's counter, telegraf-prometheus-v1: measurement = metric, field `counter`.
+    // (The SDK exports it at its flush and again at its shutdown: each route at least once.)
+    let (columns, rows) = eventually(
+        "the SDK's counter in influxd",
+        Duration::from_secs(30),
+        || {
+            query(influxd.http, r#"SELECT * FROM "sdk.requests""#)
+                .filter(|(_, rows)| rows.len() >= 5)
+        },
+    );
+    for values in &rows {
+        let point = row(&columns, values);
+        let route = point["route"].as_str().unwrap();
+        assert_eq!(
+            point["counter"], sent["metrics"]["sdk.requests"][route],
+            "{point:?}"
+        );
+        assert_eq!(point["service.name"], "interop-test");
+        assert_eq!(point["otel.library.name"], "interop");
+        assert!(point["start_time_unix_nano"].as_i64().unwrap() > 0);
+    }
+    // The SDK's logs: measurement `logs`, `service.name` a tag, the rest JSON.
+    let (columns, rows) = eventually("the SDK's logs in influxd", Duration::from_secs(30), || {
+        query(
+            influxd.http,
+            r#"SELECT * FROM logs WHERE "service.name" = 'interop-test'"#,
+        )
+        .filter(|(_, rows)| rows.len() == 5)
+    });
+    let mut bodies: Vec<String> = rows
+        .iter()
+        .map(|values| row(&columns, values)["body"].as_str().unwrap().to_string())
+        .collect();
+    bodies.sort();
+    let mut expected: Vec<String> = sent["logs"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|b| b.as_str().unwrap().to_string())
+        .collect();
+    expected.sort();
+    assert_eq!(bodies, expected);
+    let first = row(&columns, &rows[0]);
+    let attributes: Value = serde_json::from_str(first["attributes"].as_str().unwrap()).unwrap();
+    assert_eq!(attributes["test.run"], "sdk", "{attributes}");
+    assert!(first["severity_number"].as_i64().unwrap() > 0);
     gateway.kill();
 }

@@ -78,8 +78,7 @@ pub struct Config {
     pub v1_compatibility: V1Compatibility,
     /// Span attributes written as tags (the Go exporter's traces; kept for its configs).
     pub span_dimensions: Vec<String>,
-    /// Log record attributes written as tags (the Go exporter's logs; kept for its
-    /// configs).
+    /// Log record attributes written as tags of `logs` lines.
     pub log_record_dimensions: Vec<String>,
     /// `telegraf-prometheus-v1` (default) or `telegraf-prometheus-v2`.
     pub metrics_schema: String,

@@ -12,12 +12,13 @@ use http::{HeaderMap, HeaderValue, StatusCode};
 use tributary_pipeline_core::component::{ComponentError, CreateSettings, Host, error_chain};
 use tributary_pipeline_core::consumer::ConsumeError;
 use tributary_pipeline_core::exporterhelper::Export;
-use tributary_pipeline_core::pdata::Metrics;
+use tributary_pipeline_core::pdata::builder::now_unix_nano;
+use tributary_pipeline_core::pdata::{Logs, Metrics};
 use tributary_pipeline_core::telemetry::Counter;
 
 use super::config::{Config, MetricsSchema};
 use super::lines::{LineBuffer, chunks};
-use super::schema::write_metrics;
+use super::schema::{Written, write_logs, write_metrics};
 use crate::client::{ClientAuth, Compression, Compressor, OFFLOAD_THRESHOLD, run_cpu_bound};
 
 /// The user agent, as the Go exporter's default `User-Agent` header.
@@ -63,8 +64,8 @@ impl InfluxExporter {
                 &labels,
             ),
             dropped: settings.metrics().counter(
-                "otelcol_exporter_influxdb_dropped_metric_points",
-                "Data points line protocol cannot carry: no timestamp, exponential histograms, no finite value.",
+                "otelcol_exporter_influxdb_dropped_items",
+                "Data points or log records line protocol cannot carry: no timestamp, exponential histograms, no field left.",
                 &labels,
             ),
             span: settings.span().clone(),
@@ -358,6 +359,33 @@ impl Export<Metrics> for InfluxExporter {
         })
         .await
         .map_err(|e| ConsumeError::retryable(format!("encoding line protocol: {e}")))?;
+        self.write(buffer, written).await
+    }
+}
+
+#[async_trait]
+impl Export<Logs> for InfluxExporter {
+    async fn start(&self, host: &Host) -> Result<(), ComponentError> {
+        Export::<Metrics>::start(self, host).await
+    }
+
+    async fn export(&self, data: Logs) -> Result<(), ConsumeError> {
+        let dimensions = self.config.log_record_dimensions.clone();
+        let heavy = data.encoded_len() >= OFFLOAD_THRESHOLD;
+        let (buffer, written) = run_cpu_bound(heavy, move || {
+            let mut buffer = LineBuffer::default();
+            let written = write_logs(data.request(), &dimensions, now_unix_nano(), &mut buffer);
+            (buffer, written)
+        })
+        .await
+        .map_err(|e| ConsumeError::retryable(format!("encoding line protocol: {e}")))?;
+        self.write(buffer, written).await
+    }
+}
+
+impl InfluxExporter {
+    /// Sends what a batch became, in requests of the configured size.
+    async fn write(&self, buffer: LineBuffer, written: Written) -> Result<(), ConsumeError> {
         if written.dropped > 0 {
             self.dropped.add(written.dropped as u64);
             let _entered = self.span.enter();

@@ -6,22 +6,28 @@ use tributary_pipeline_core::component::{
     CreateError, CreateSettings, Exporter, ExporterFactory, Stability,
 };
 use tributary_pipeline_core::exporterhelper;
-use tributary_pipeline_core::pdata::Metrics;
+use tributary_pipeline_core::exporterhelper::Export;
+use tributary_pipeline_core::pdata::SignalData;
 
 use super::config::Config;
 use super::exporter::InfluxExporter;
 
-fn create_metrics(
+fn create<T: SignalData>(
     settings: &CreateSettings,
     config: &Config,
-) -> Result<Arc<dyn Exporter<Metrics>>, CreateError> {
+) -> Result<Arc<dyn Exporter<T>>, CreateError>
+where
+    InfluxExporter: Export<T>,
+{
     let exporter = InfluxExporter::new(settings, config).map_err(CreateError::new)?;
     exporterhelper::build(settings, &config.helper(), exporter)
 }
 
-/// The `influxdb` exporter's factory, to register on a collector builder. Metrics only:
-/// the Go exporter's traces and logs layouts are not written yet, so a traces or logs
-/// pipeline naming it is refused when the configuration is checked.
+/// The `influxdb` exporter's factory, to register on a collector builder. Metrics and
+/// logs: the Go exporter's traces layout is not written, so a traces pipeline naming it
+/// is refused when the configuration is checked.
 pub fn factory() -> ExporterFactory<Config> {
-    ExporterFactory::new("influxdb").with_metrics(create_metrics, Stability::Beta)
+    ExporterFactory::new("influxdb")
+        .with_metrics(create, Stability::Beta)
+        .with_logs(create, Stability::Beta)
 }

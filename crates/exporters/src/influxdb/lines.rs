@@ -9,6 +9,7 @@ use std::fmt::Write as _;
 pub(crate) enum FieldValue {
     Float(f64),
     Int(i64),
+    Str(String),
 }
 
 /// Lines of line protocol, one after another, and where each ends.
@@ -59,6 +60,16 @@ impl LineBuffer {
                 }
                 FieldValue::Int(i) => {
                     let _ = write!(self.text, "{i}i");
+                }
+                FieldValue::Str(s) => {
+                    self.text.push('"');
+                    for c in s.chars() {
+                        if c == '"' || c == '\\' {
+                            self.text.push('\\');
+                        }
+                        self.text.push(c);
+                    }
+                    self.text.push('"');
                 }
             }
         }
@@ -152,11 +163,12 @@ mod tests {
                 &[
                     ("f", FieldValue::Float(1.5)),
                     ("i", FieldValue::Int(-3)),
+                    ("s", FieldValue::Str("say \"hi\" \\ bye".into())),
                     ("nan", FieldValue::Float(f64::NAN)),
                 ],
                 7
             ),
-            "my\\ metric\\,x,a\\ key=v\\=1\\,2,z=1 f=1.5,i=-3i 7\n"
+            "my\\ metric\\,x,a\\ key=v\\=1\\,2,z=1 f=1.5,i=-3i,s=\"say \\\"hi\\\" \\\\ bye\" 7\n"
         );
         assert_eq!(
             line("m", &[], &[("g", FieldValue::Float(1e21))], 1),
@@ -180,7 +192,7 @@ mod tests {
             "we,ird",
             &[("t\\a g", "v,a=l ue\\")],
             &[
-                ("f ,=\\x", FieldValue::Float(-0.5)),
+                ("f ,=\\x", FieldValue::Str("q\"\\\n".into())),
                 ("n", FieldValue::Int(i64::MIN)),
             ],
             u64::MAX >> 1,
@@ -197,7 +209,7 @@ mod tests {
         assert_eq!(parsed.field_set[0].0.as_str(), "f ,=\\x");
         assert_eq!(
             parsed.field_set[0].1,
-            influxdb_line_protocol::FieldValue::F64(-0.5)
+            influxdb_line_protocol::FieldValue::String("q\"\\\n".into())
         );
     }
 

@@ -1,4 +1,4 @@
-//! The `influxdb` exporter: metrics as InfluxDB line protocol, written to InfluxDB 2.x's
+//! The `influxdb` exporter: metrics and logs as InfluxDB line protocol, written to InfluxDB 2.x's
 //! `/api/v2/write` (org, bucket, token) or 1.x's `/write` (`v1_compatibility`: db,
 //! retention policy, user), with the Go Collector's `influxdbexporter` keys and layouts.
 //!
@@ -29,7 +29,8 @@
 //! | `metrics_schema` | `telegraf-prometheus-v1` | or `telegraf-prometheus-v2`; `otel-v1` is refused |
 //! | `payload_max_lines` | `10000` | the most lines in one request |
 //! | `payload_max_bytes` | `10000000` | the most bytes in one request, before compression |
-//! | `span_dimensions`, `log_record_dimensions` | Go's | accepted (duplicates refused) for Go configurations; used by traces and logs, which this exporter does not write |
+//! | `log_record_dimensions` | `[service.name]` | log record, scope or resource attributes written as tags of `logs` (duplicates refused) |
+//! | `span_dimensions` | `[service.name, span.name]` | accepted (duplicates refused) for Go configurations; used by traces, which this exporter does not write |
 //! | `retry_on_failure`, `sending_queue` | as the exporter helper | retries and queue |
 //!
 //! # Layouts
@@ -49,7 +50,14 @@
 //! fields carry `start_time_unix_nano` when the point has a start. A non-monotonic sum is
 //! written as a gauge, as in Go. Histogram buckets are cumulative, as Prometheus counts.
 //!
-//! Not carried, dropped and counted in `otelcol_exporter_influxdb_dropped_metric_points`
+//! Logs are measurement `logs`, as the Go exporter writes them: tags `trace_id` and
+//! `span_id` (when both are set) and the `log_record_dimensions` attributes; fields
+//! `body` (as text), `severity_number`, `severity_text`, `observed_time_unix_nano`, and
+//! `attributes`, every other resource, scope and record attribute as one JSON object. A
+//! record without a time gets the time it is exported. `dropped_attributes_count` is
+//! written as an integer (Go writes an unsigned one, which InfluxDB 1.x refuses).
+//!
+//! Not carried, dropped and counted in `otelcol_exporter_influxdb_dropped_items`
 //! with a warning: points without a timestamp and exponential histograms (the Go exporter
 //! fails the whole batch for either); NaN and infinite values are left out of their line.
 //!
@@ -65,9 +73,8 @@
 //! a batch fails and the batch is retried, its earlier requests are sent again: harmless,
 //! InfluxDB keeps one point per series and time.
 //!
-//! Traces and logs are not written (the Go exporter writes them as `spans` and `logs`
-//! measurements): a traces or logs pipeline naming this exporter is refused when the
-//! configuration is checked.
+//! Traces are not written (the Go exporter writes them as `spans` measurements): a
+//! traces pipeline naming this exporter is refused when the configuration is checked.
 
 mod config;
 mod exporter;

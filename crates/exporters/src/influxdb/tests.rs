@@ -22,7 +22,7 @@ use super::config::{Config, MetricsSchema};
 use super::exporter::{InfluxExporter, dropped_count};
 use super::factory;
 use super::lines::LineBuffer;
-use super::schema::write_metrics;
+use super::schema::{write_logs, write_metrics};
 use crate::testing::server::{TestServer, closed_port, serve};
 use crate::testing::{load, settings};
 
@@ -274,7 +274,9 @@ impl StandIn {
 async fn exporter(yaml: &str) -> InfluxExporter {
     let config: Config = load(yaml).unwrap();
     let exporter = InfluxExporter::new(&settings::<Metrics>("influxdb"), &config).unwrap();
-    exporter.start(&Host::default()).await.unwrap();
+    Export::<Metrics>::start(&exporter, &Host::default())
+        .await
+        .unwrap();
     exporter
 }
 
@@ -460,4 +462,60 @@ async fn conformance() {
         "endpoint: http://127.0.0.1:{port}\nbucket: b",
     )
     .await;
+}
+
+#[test]
+fn logs_layout() {
+    use tributary_pipeline_core::pdata::builder::LogsBuilder;
+    use tributary_pipeline_core::pdata::proto::logs::v1::SeverityNumber;
+
+    let mut b = LogsBuilder::new();
+    b.resource(vec![
+        key_value("service.name", "shop"),
+        key_value("host.name", "h"),
+    ])
+    .scope("lib", "1");
+    b.record("hello \"world\"")
+        .severity(SeverityNumber::Warn, "WARN")
+        .time(10)
+        .observed_time(11)
+        .attribute("user", 7i64)
+        .trace_context([1; 16], [2; 8], 1);
+    b.record("no time");
+    let mut buffer = LineBuffer::default();
+    let written = write_logs(
+        b.build().request(),
+        &["service.name".into()],
+        99,
+        &mut buffer,
+    );
+    assert_eq!((written.points, written.dropped), (2, 0));
+    let (text, _) = buffer.into_parts();
+    let lines: Vec<&str> = text.lines().collect();
+    assert_eq!(
+        lines,
+        [
+            "logs,service.name=shop,span_id=0202020202020202,trace_id=01010101010101010101010101010101 \
+             observed_time_unix_nano=11i,severity_number=13i,severity_text=\"WARN\",body=\"hello \\\"world\\\"\",\
+             attributes=\"{\\\"host.name\\\":\\\"h\\\",\\\"user\\\":7}\" 10",
+            "logs,service.name=shop body=\"no time\",attributes=\"{\\\"host.name\\\":\\\"h\\\"}\" 99",
+        ]
+    );
+}
+
+#[tokio::test]
+async fn logs_are_written_to_the_logs_measurement() {
+    use tributary_pipeline_core::pdata::Logs;
+    use tributary_pipeline_core::pdata::builder::LogsBuilder;
+
+    let (influx, server) = stand_in().await;
+    let config: Config = load(&format!("endpoint: http://{}\nbucket: b", server.addr)).unwrap();
+    let exporter = InfluxExporter::new(&settings::<Logs>("influxdb"), &config).unwrap();
+    Export::<Logs>::start(&exporter, &Host::default())
+        .await
+        .unwrap();
+    let mut b = LogsBuilder::new();
+    b.record("started").time(5);
+    exporter.export(b.build()).await.unwrap();
+    assert_eq!(influx.lines(), ["logs body=\"started\" 5"]);
 }
