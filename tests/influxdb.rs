@@ -1,7 +1,7 @@
 //! The `influxdb` receiver and exporter against real peers: InfluxData's Python clients
 //! (`influxdb` for the 1.x API, `influxdb-client` for 2.x) write to the receiver, and the
 //! exporter writes what arrived to Debian's `influxd` 1.6, which returns it to `/query`;
-//! the OpenTelemetry Python SDK's metrics and logs go the same way over OTLP.
+//! the OpenTelemetry Python SDK's traces, metrics and logs go the same way over OTLP.
 //!
 //! One `influxd` serves the whole test binary, on free ports, with its configuration and
 //! data in a temporary directory. It runs under a small shell that holds the read end of
@@ -335,7 +335,7 @@ fn a_partial_write_keeps_the_good_lines_and_is_logged() {
 }
 
 #[test]
-fn the_python_sdk_metrics_and_logs_reach_influxd_over_otlp() {
+fn the_python_sdk_telemetry_reaches_influxd_over_otlp() {
     let Some(python) = python_sdk() else { return };
     let Some(influxd) = influxd() else { return };
     let dir = temp_dir();
@@ -350,14 +350,13 @@ receivers:
     protocols:
       http: {{ endpoint: "127.0.0.1:{otlp}" }}
 exporters:
-  debug: {{ verbosity: basic }}
   influxdb:
     endpoint: "http://{influxd}/"
     v1_compatibility: {{ enabled: true, db: e2e }}
 service:
   telemetry: {{ metrics: {{ level: none }} }}
   pipelines:
-    traces: {{ receivers: [otlp], exporters: [debug] }}
+    traces: {{ receivers: [otlp], exporters: [influxdb] }}
     metrics: {{ receivers: [otlp], exporters: [influxdb] }}
     logs: {{ receivers: [otlp], exporters: [influxdb] }}
 "#,
@@ -436,5 +435,40 @@ service:
     let attributes: Value = serde_json::from_str(first["attributes"].as_str().unwrap()).unwrap();
     assert_eq!(attributes["test.run"], "sdk", "{attributes}");
     assert!(first["severity_number"].as_i64().unwrap() > 0);
+    // The SDK's spans: measurement `spans`, the name and service tags (span_dimensions).
+    let (columns, rows) = eventually(
+        "the SDK's spans in influxd",
+        Duration::from_secs(30),
+        || {
+            query(
+                influxd.http,
+                r#"SELECT * FROM spans WHERE "service.name" = 'interop-test'"#,
+            )
+            .filter(|(_, rows)| rows.len() == 5)
+        },
+    );
+    let mut names: Vec<String> = rows
+        .iter()
+        .map(|values| {
+            row(&columns, values)["span.name"]
+                .as_str()
+                .unwrap()
+                .to_string()
+        })
+        .collect();
+    names.sort();
+    let mut expected: Vec<String> = sent["spans"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|n| n.as_str().unwrap().to_string())
+        .collect();
+    expected.sort();
+    assert_eq!(names, expected);
+    let span = row(&columns, &rows[0]);
+    assert_eq!(span["trace_id"].as_str().unwrap().len(), 32);
+    assert!(span["duration_nano"].as_i64().unwrap() >= 0);
+    let attributes: Value = serde_json::from_str(span["attributes"].as_str().unwrap()).unwrap();
+    assert_eq!(attributes["protocol"], "http", "{attributes}");
     gateway.kill();
 }

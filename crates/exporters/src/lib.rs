@@ -7,7 +7,7 @@
 //! | [`otlp_http`] | `otlp_http` (alias `otlphttp`) | OTLP over HTTP, protobuf or JSON |
 //! | [`debug`] | `debug` | prints what passes through, at three verbosities |
 //! | [`file`](mod@file) | `file` | OTLP/JSON lines or length-prefixed protobuf in a rotating file |
-//! | [`influxdb`] | `influxdb` | metrics as InfluxDB line protocol, to InfluxDB 1.x or 2.x |
+//! | [`influxdb`] | `influxdb` | metrics, logs and traces as InfluxDB line protocol, to InfluxDB 1.x or 2.x |
 //!
 //! Each module offers `factory()`, to register on the collector builder, and its `Config`.
 //! Configuration keys, defaults and behaviour follow the Go Collector's components of the

@@ -13,12 +13,12 @@ use tributary_pipeline_core::component::{ComponentError, CreateSettings, Host, e
 use tributary_pipeline_core::consumer::ConsumeError;
 use tributary_pipeline_core::exporterhelper::Export;
 use tributary_pipeline_core::pdata::builder::now_unix_nano;
-use tributary_pipeline_core::pdata::{Logs, Metrics};
+use tributary_pipeline_core::pdata::{Logs, Metrics, Traces};
 use tributary_pipeline_core::telemetry::Counter;
 
 use super::config::{Config, MetricsSchema};
 use super::lines::{LineBuffer, chunks};
-use super::schema::{Written, write_logs, write_metrics};
+use super::schema::{Written, write_logs, write_metrics, write_traces};
 use crate::client::{ClientAuth, Compression, Compressor, OFFLOAD_THRESHOLD, run_cpu_bound};
 
 /// The user agent, as the Go exporter's default `User-Agent` header.
@@ -375,6 +375,26 @@ impl Export<Logs> for InfluxExporter {
         let (buffer, written) = run_cpu_bound(heavy, move || {
             let mut buffer = LineBuffer::default();
             let written = write_logs(data.request(), &dimensions, now_unix_nano(), &mut buffer);
+            (buffer, written)
+        })
+        .await
+        .map_err(|e| ConsumeError::retryable(format!("encoding line protocol: {e}")))?;
+        self.write(buffer, written).await
+    }
+}
+
+#[async_trait]
+impl Export<Traces> for InfluxExporter {
+    async fn start(&self, host: &Host) -> Result<(), ComponentError> {
+        Export::<Metrics>::start(self, host).await
+    }
+
+    async fn export(&self, data: Traces) -> Result<(), ConsumeError> {
+        let dimensions = self.config.span_dimensions.clone();
+        let heavy = data.encoded_len() >= OFFLOAD_THRESHOLD;
+        let (buffer, written) = run_cpu_bound(heavy, move || {
+            let mut buffer = LineBuffer::default();
+            let written = write_traces(data.request(), &dimensions, &mut buffer);
             (buffer, written)
         })
         .await

@@ -23,11 +23,10 @@ where
     exporterhelper::build(settings, &config.helper(), exporter)
 }
 
-/// The `influxdb` exporter's factory, to register on a collector builder. Metrics and
-/// logs: the Go exporter's traces layout is not written, so a traces pipeline naming it
-/// is refused when the configuration is checked.
+/// The `influxdb` exporter's factory, to register on a collector builder.
 pub fn factory() -> ExporterFactory<Config> {
     ExporterFactory::new("influxdb")
+        .with_traces(create, Stability::Beta)
         .with_metrics(create, Stability::Beta)
         .with_logs(create, Stability::Beta)
 }

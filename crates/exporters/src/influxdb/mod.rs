@@ -1,4 +1,4 @@
-//! The `influxdb` exporter: metrics and logs as InfluxDB line protocol, written to InfluxDB 2.x's
+//! The `influxdb` exporter: metrics, logs and traces as InfluxDB line protocol, written to InfluxDB 2.x's
 //! `/api/v2/write` (org, bucket, token) or 1.x's `/write` (`v1_compatibility`: db,
 //! retention policy, user), with the Go Collector's `influxdbexporter` keys and layouts.
 //!
@@ -30,7 +30,7 @@
 //! | `payload_max_lines` | `10000` | the most lines in one request |
 //! | `payload_max_bytes` | `10000000` | the most bytes in one request, before compression |
 //! | `log_record_dimensions` | `[service.name]` | log record, scope or resource attributes written as tags of `logs` (duplicates refused) |
-//! | `span_dimensions` | `[service.name, span.name]` | accepted (duplicates refused) for Go configurations; used by traces, which this exporter does not write |
+//! | `span_dimensions` | `[service.name, span.name]` | span, scope or resource attributes (and `span.name`, `span.kind`) written as tags of `spans` (duplicates refused) |
 //! | `retry_on_failure`, `sending_queue` | as the exporter helper | retries and queue |
 //!
 //! # Layouts
@@ -73,8 +73,14 @@
 //! a batch fails and the batch is retried, its earlier requests are sent again: harmless,
 //! InfluxDB keeps one point per series and time.
 //!
-//! Traces are not written (the Go exporter writes them as `spans` measurements): a
-//! traces pipeline naming this exporter is refused when the configuration is checked.
+//! Spans are measurement `spans`, at their start time: tags `trace_id`, `span_id` and
+//! the `span_dimensions`; fields `parent_span_id`, `trace_state`, `span.name` and
+//! `span.kind` (tags instead when they are dimensions), `end_time_unix_nano`,
+//! `duration_nano`, `otel.status_code` (`Ok`, `Error`), `otel.status_description`, the
+//! dropped counts, and `attributes` (JSON). Each event is a `logs` line (`event.name`,
+//! `attributes`) tagged with the span's IDs; each link a `span-links` line tagged
+//! `linked_trace_id` and `linked_span_id`. A span without IDs or start time is dropped
+//! and counted.
 
 mod config;
 mod exporter;

@@ -22,7 +22,7 @@ use super::config::{Config, MetricsSchema};
 use super::exporter::{InfluxExporter, dropped_count};
 use super::factory;
 use super::lines::LineBuffer;
-use super::schema::{write_logs, write_metrics};
+use super::schema::{write_logs, write_metrics, write_traces};
 use crate::testing::server::{TestServer, closed_port, serve};
 use crate::testing::{load, settings};
 
@@ -518,4 +518,40 @@ async fn logs_are_written_to_the_logs_measurement() {
     b.record("started").time(5);
     exporter.export(b.build()).await.unwrap();
     assert_eq!(influx.lines(), ["logs body=\"started\" 5"]);
+}
+
+#[test]
+fn traces_layout() {
+    use tributary_pipeline_core::pdata::builder::TracesBuilder;
+    use tributary_pipeline_core::pdata::proto::trace::v1::{span::SpanKind, status::StatusCode};
+
+    let mut b = TracesBuilder::new();
+    b.resource(vec![key_value("service.name", "shop")])
+        .scope("lib", "1");
+    b.span("GET /", [1; 16], [2; 8])
+        .parent([3; 8])
+        .kind(SpanKind::Server)
+        .times(100, 150)
+        .attribute("http.status", 200i64)
+        .event("retry", 120, vec![key_value("n", 1i64)])
+        .status(StatusCode::Error, "boom");
+    b.span("no ids", [0; 16], [0; 8]).times(1, 2);
+    let mut buffer = LineBuffer::default();
+    let dimensions = ["service.name".to_string(), "span.name".to_string()];
+    let written = write_traces(b.build().request(), &dimensions, &mut buffer);
+    assert_eq!((written.points, written.dropped), (1, 1));
+    let (text, _) = buffer.into_parts();
+    let ids = "span_id=0202020202020202,trace_id=01010101010101010101010101010101";
+    assert_eq!(
+        text.lines().collect::<Vec<_>>(),
+        [
+            format!(
+                "spans,service.name=shop,span.name=GET\\ /,{ids} parent_span_id=\"0303030303030303\",\
+                 span.kind=\"Server\",end_time_unix_nano=150i,duration_nano=50i,\
+                 attributes=\"{{\\\"http.status\\\":200}}\",otel.status_code=\"Error\",\
+                 otel.status_description=\"boom\" 100"
+            ),
+            format!("logs,{ids} event.name=\"retry\",attributes=\"{{\\\"n\\\":1}}\" 120"),
+        ]
+    );
 }
