@@ -238,4 +238,35 @@ mod tests {
         assert_eq!(chunks(&ends, 100, 1000), [(0, 50, 5)]);
         assert!(chunks(&[], 1, 1).is_empty());
     }
+
+    proptest::proptest! {
+        /// Every line lands in exactly one request, in order; no request holds more than
+        /// `max_lines` lines, nor more than `max_bytes` bytes unless it is one line alone.
+        #[test]
+        fn chunks_cover_every_line_once(
+            lengths in proptest::collection::vec(1usize..200, 0..60),
+            max_lines in 1usize..10,
+            max_bytes in 1usize..600,
+        ) {
+            let ends: Vec<usize> = lengths
+                .iter()
+                .scan(0, |end, length| {
+                    *end += length;
+                    Some(*end)
+                })
+                .collect();
+            let cut = chunks(&ends, max_lines, max_bytes);
+            let mut next_start = 0;
+            let mut lines = 0;
+            for (start, end, count) in cut {
+                proptest::prop_assert_eq!(start, next_start);
+                proptest::prop_assert!(count >= 1 && count <= max_lines);
+                proptest::prop_assert!(end - start <= max_bytes || count == 1);
+                proptest::prop_assert_eq!(end, ends[lines + count - 1]);
+                next_start = end;
+                lines += count;
+            }
+            proptest::prop_assert_eq!(lines, ends.len());
+        }
+    }
 }
