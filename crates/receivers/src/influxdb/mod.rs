@@ -24,7 +24,7 @@
 //! |---|---|
 //! | `POST /write?db=&rp=&precision=` | InfluxDB 1.x; `precision` is `n`/`ns` (default), `u`/`us`/`µ`/`µs`, `ms`, `s`, `m` or `h`; `db`, `rp`, `u`, `p` are ignored |
 //! | `POST /api/v2/write?org=&bucket=&precision=` | InfluxDB 2.x; `precision` is `ns` (default), `us`, `ms` or `s`; `org` and `bucket` are ignored |
-//! | `GET /ping` | `204` |
+//! | `GET /ping` (or `HEAD`) | `204` |
 //!
 //! A write answers `204` once the pipeline took the points. A body that is not line
 //! protocol (or not one this mapping can take, such as one metric name used for a gauge

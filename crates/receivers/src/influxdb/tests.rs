@@ -326,6 +326,8 @@ async fn writes_through_both_apis_reach_the_pipeline() {
     assert_eq!(received[1].item_count(), 2);
     let ping = client.get(format!("{base}/ping")).send().await.unwrap();
     assert_eq!(ping.status(), StatusCode::NO_CONTENT);
+    let ping = client.head(format!("{base}/ping")).send().await.unwrap();
+    assert_eq!(ping.status(), StatusCode::NO_CONTENT);
     receiver.shutdown().await.unwrap();
 }
 
