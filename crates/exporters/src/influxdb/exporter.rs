@@ -18,7 +18,9 @@ use tributary_pipeline_core::telemetry::Counter;
 
 use super::config::{Config, MetricsSchema};
 use super::lines::{LineBuffer, chunks};
-use super::schema::{Written, write_logs, write_metrics, write_traces};
+use super::logs::write_logs;
+use super::schema::{Written, write_metrics};
+use super::traces::write_traces;
 use crate::client::{ClientAuth, Compression, Compressor, OFFLOAD_THRESHOLD, run_cpu_bound};
 
 /// The user agent, as the Go exporter's default `User-Agent` header.

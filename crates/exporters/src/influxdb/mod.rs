@@ -86,7 +86,9 @@ mod config;
 mod exporter;
 mod factory;
 mod lines;
+mod logs;
 mod schema;
+mod traces;
 
 #[cfg(test)]
 mod tests;

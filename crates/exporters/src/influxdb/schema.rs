@@ -1,12 +1,10 @@
-//! Telemetry to line protocol, as InfluxData's `otel2influx` (the Go exporter's
-//! converter) writes it: metrics in the Telegraf Prometheus layouts, logs as `logs`,
-//! spans as `spans` (their events as `logs`, their links as `span-links`).
+//! Metrics to line protocol, as InfluxData's `otel2influx` (the Go exporter's converter)
+//! writes them in the Telegraf Prometheus layouts; and the attribute values every layout
+//! shares.
 
 use std::collections::BTreeMap;
 
-use tributary_pipeline_core::pdata::proto::collector::logs::v1::ExportLogsServiceRequest;
 use tributary_pipeline_core::pdata::proto::collector::metrics::v1::ExportMetricsServiceRequest;
-use tributary_pipeline_core::pdata::proto::collector::trace::v1::ExportTraceServiceRequest;
 use tributary_pipeline_core::pdata::proto::common::v1::{
     AnyValue, InstrumentationScope, KeyValue, any_value,
 };
@@ -14,7 +12,6 @@ use tributary_pipeline_core::pdata::proto::metrics::v1::{
     HistogramDataPoint, NumberDataPoint, SummaryDataPoint, metric::Data, number_data_point,
 };
 use tributary_pipeline_core::pdata::proto::resource::v1::Resource;
-use tributary_pipeline_core::pdata::proto::trace::v1::Span;
 
 use super::config::MetricsSchema;
 use super::lines::{FieldValue, LineBuffer};
@@ -82,7 +79,7 @@ pub(crate) fn write_metrics(
 }
 
 impl Written {
-    fn add(&mut self, ok: bool) {
+    pub(super) fn add(&mut self, ok: bool) {
         if ok {
             self.points += 1;
         } else {
@@ -263,7 +260,7 @@ fn number_key(value: f64) -> String {
 
 /// An attribute's value as a tag: strings as they are, numbers and booleans in text,
 /// bytes in base64, arrays and maps as JSON; an empty value is no tag.
-fn tag_value(value: &AnyValue) -> Option<String> {
+pub(super) fn tag_value(value: &AnyValue) -> Option<String> {
     match value.value.as_ref()? {
         any_value::Value::StringValue(s) => Some(s.clone()),
         any_value::Value::IntValue(i) => Some(i.to_string()),
@@ -277,7 +274,7 @@ fn tag_value(value: &AnyValue) -> Option<String> {
     }
 }
 
-fn json(value: &any_value::Value) -> serde_json::Value {
+pub(super) fn json(value: &any_value::Value) -> serde_json::Value {
     use base64::Engine as _;
     match value {
         any_value::Value::StringValue(s) => s.clone().into(),
@@ -305,308 +302,5 @@ fn json(value: &any_value::Value) -> serde_json::Value {
             .into(),
         // A reference into a dictionary this request does not carry.
         any_value::Value::StringValueStrindex(_) => serde_json::Value::Null,
-    }
-}
-
-/// Writes every log record of `request` as a line of measurement `logs`, as
-/// `otel2influx` does: attributes named in `dimensions` (from the resource, the scope or
-/// the record) are tags, the others one JSON field `attributes`; the trace and span IDs
-/// are tags; body, severity and observed time are fields. A record without a time gets
-/// `now`.
-pub(crate) fn write_logs(
-    request: &ExportLogsServiceRequest,
-    dimensions: &[String],
-    now_unix_nano: u64,
-    out: &mut LineBuffer,
-) -> Written {
-    let mut written = Written::default();
-    for resource_logs in &request.resource_logs {
-        let resource = resource_logs
-            .resource
-            .as_ref()
-            .map(|r| r.attributes.as_slice())
-            .unwrap_or_default();
-        for scope_logs in &resource_logs.scope_logs {
-            let scope = scope_logs
-                .scope
-                .as_ref()
-                .map(|s| s.attributes.as_slice())
-                .unwrap_or_default();
-            for record in &scope_logs.log_records {
-                let mut tags = BTreeMap::new();
-                let mut fields = Vec::new();
-                if record.observed_time_unix_nano != 0 {
-                    fields.push((
-                        "observed_time_unix_nano".into(),
-                        FieldValue::Int(record.observed_time_unix_nano as i64),
-                    ));
-                }
-                if is_set(&record.trace_id) && is_set(&record.span_id) {
-                    tags.insert("trace_id".into(), hex(&record.trace_id));
-                    tags.insert("span_id".into(), hex(&record.span_id));
-                }
-                if record.severity_number != 0 {
-                    fields.push((
-                        "severity_number".into(),
-                        FieldValue::Int(record.severity_number.into()),
-                    ));
-                }
-                if !record.severity_text.is_empty() {
-                    fields.push((
-                        "severity_text".into(),
-                        FieldValue::Str(record.severity_text.clone()),
-                    ));
-                }
-                let body = record.body.as_ref().and_then(tag_value).unwrap_or_default();
-                fields.push(("body".into(), FieldValue::Str(body)));
-                let mut dropped = u64::from(record.dropped_attributes_count);
-                let mut others = serde_json::Map::new();
-                for kv in resource.iter().chain(scope).chain(&record.attributes) {
-                    if kv.key.is_empty() {
-                        continue;
-                    }
-                    let value = kv.value.as_ref().and_then(|v| v.value.as_ref());
-                    if dimensions.contains(&kv.key) {
-                        let text = kv.value.as_ref().and_then(tag_value).unwrap_or_default();
-                        tags.insert(kv.key.clone(), text);
-                    } else {
-                        others.insert(kv.key.clone(), value.map_or(serde_json::Value::Null, json));
-                    }
-                }
-                if !others.is_empty() {
-                    fields.push((
-                        "attributes".into(),
-                        FieldValue::Str(serde_json::Value::Object(others).to_string()),
-                    ));
-                }
-                // A field named as a tag would be ambiguous: the tag wins, as in Go.
-                fields.retain(|(key, _)| {
-                    let clash = tags.contains_key(key);
-                    dropped += u64::from(clash);
-                    !clash
-                });
-                if dropped > 0 {
-                    fields.push((
-                        "dropped_attributes_count".into(),
-                        FieldValue::Int(dropped as i64),
-                    ));
-                }
-                let time = if record.time_unix_nano != 0 {
-                    record.time_unix_nano
-                } else {
-                    now_unix_nano
-                };
-                written.add(out.push("logs", &tags, &fields, time));
-            }
-        }
-    }
-    written
-}
-
-fn is_set(id: &[u8]) -> bool {
-    id.iter().any(|b| *b != 0)
-}
-
-fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
-}
-
-/// Writes every span of `request` as a line of measurement `spans`, its events as `logs`
-/// lines and its links as `span-links` lines, as `otel2influx` does: `trace_id`,
-/// `span_id` and the `span_dimensions` (attributes of the resource, scope or span, and
-/// `span.name`/`span.kind`) are tags; the other attributes one JSON field `attributes`.
-/// A span without IDs or a start time cannot be written: counted as dropped.
-pub(crate) fn write_traces(
-    request: &ExportTraceServiceRequest,
-    dimensions: &[String],
-    out: &mut LineBuffer,
-) -> Written {
-    let mut written = Written::default();
-    for resource_spans in &request.resource_spans {
-        let resource = resource_spans
-            .resource
-            .as_ref()
-            .map(|r| r.attributes.as_slice())
-            .unwrap_or_default();
-        for scope_spans in &resource_spans.scope_spans {
-            let scope = scope_spans
-                .scope
-                .as_ref()
-                .map(|s| s.attributes.as_slice())
-                .unwrap_or_default();
-            for span in &scope_spans.spans {
-                written.add(write_span(span, resource, scope, dimensions, out));
-            }
-        }
-    }
-    written
-}
-
-fn write_span(
-    span: &Span,
-    resource: &[KeyValue],
-    scope: &[KeyValue],
-    dimensions: &[String],
-    out: &mut LineBuffer,
-) -> bool {
-    if !is_set(&span.trace_id) || !is_set(&span.span_id) || span.start_time_unix_nano == 0 {
-        return false;
-    }
-    let ids = || {
-        BTreeMap::from([
-            ("trace_id".to_string(), hex(&span.trace_id)),
-            ("span_id".to_string(), hex(&span.span_id)),
-        ])
-    };
-    let mut tags = ids();
-    let mut fields = Vec::new();
-    if !span.trace_state.is_empty() {
-        fields.push((
-            "trace_state".into(),
-            FieldValue::Str(span.trace_state.clone()),
-        ));
-    }
-    if is_set(&span.parent_span_id) {
-        fields.push((
-            "parent_span_id".into(),
-            FieldValue::Str(hex(&span.parent_span_id)),
-        ));
-    }
-    if !span.name.is_empty() {
-        fields.push(("span.name".into(), FieldValue::Str(span.name.clone())));
-    }
-    if let Some(kind) = span_kind(span.kind) {
-        fields.push(("span.kind".into(), FieldValue::Str(kind.into())));
-    }
-    if span.end_time_unix_nano != 0 {
-        fields.push((
-            "end_time_unix_nano".into(),
-            FieldValue::Int(span.end_time_unix_nano as i64),
-        ));
-        let duration = span.end_time_unix_nano as i64 - span.start_time_unix_nano as i64;
-        fields.push(("duration_nano".into(), FieldValue::Int(duration)));
-    }
-    let mut others = serde_json::Map::new();
-    for kv in resource.iter().chain(scope).chain(&span.attributes) {
-        if kv.key.is_empty() {
-            continue;
-        }
-        if dimensions.contains(&kv.key) {
-            let text = kv.value.as_ref().and_then(tag_value).unwrap_or_default();
-            tags.insert(kv.key.clone(), text);
-        } else {
-            let value = kv.value.as_ref().and_then(|v| v.value.as_ref());
-            others.insert(kv.key.clone(), value.map_or(serde_json::Value::Null, json));
-        }
-    }
-    if !others.is_empty() {
-        fields.push((
-            "attributes".into(),
-            FieldValue::Str(serde_json::Value::Object(others).to_string()),
-        ));
-    }
-    // Dimensions among the span's own fields (`span.name`, `span.kind`) are tags.
-    fields.retain(|(key, value)| match value {
-        FieldValue::Str(text) if dimensions.contains(key) => {
-            tags.insert(key.clone(), text.clone());
-            false
-        }
-        _ => true,
-    });
-    let counts = [
-        ("dropped_attributes_count", span.dropped_attributes_count),
-        ("dropped_events_count", span.dropped_events_count),
-        ("dropped_links_count", span.dropped_links_count),
-    ];
-    for (key, count) in counts {
-        if count > 0 {
-            fields.push((key.into(), FieldValue::Int(count.into())));
-        }
-    }
-    if let Some(status) = &span.status {
-        match status.code {
-            1 => fields.push(("otel.status_code".into(), FieldValue::Str("Ok".into()))),
-            2 => fields.push(("otel.status_code".into(), FieldValue::Str("Error".into()))),
-            _ => {}
-        }
-        if !status.message.is_empty() {
-            fields.push((
-                "otel.status_description".into(),
-                FieldValue::Str(status.message.clone()),
-            ));
-        }
-    }
-    let written = out.push("spans", &tags, &fields, span.start_time_unix_nano);
-    for event in &span.events {
-        let mut fields = Vec::new();
-        if !event.name.is_empty() {
-            fields.push(("event.name".into(), FieldValue::Str(event.name.clone())));
-        }
-        push_attributes(
-            &mut fields,
-            &event.attributes,
-            event.dropped_attributes_count,
-        );
-        let time = if event.time_unix_nano != 0 {
-            event.time_unix_nano
-        } else {
-            span.start_time_unix_nano
-        };
-        out.push("logs", &ids(), &fields, time);
-    }
-    for link in span
-        .links
-        .iter()
-        .filter(|l| is_set(&l.trace_id) && is_set(&l.span_id))
-    {
-        let mut tags = ids();
-        tags.insert("linked_trace_id".into(), hex(&link.trace_id));
-        tags.insert("linked_span_id".into(), hex(&link.span_id));
-        let mut fields = Vec::new();
-        if !link.trace_state.is_empty() {
-            fields.push((
-                "trace_state".into(),
-                FieldValue::Str(link.trace_state.clone()),
-            ));
-        }
-        push_attributes(&mut fields, &link.attributes, link.dropped_attributes_count);
-        out.push("span-links", &tags, &fields, span.start_time_unix_nano);
-    }
-    written
-}
-
-/// An event's or link's attributes as one JSON field, and its dropped count.
-fn push_attributes(fields: &mut Vec<(String, FieldValue)>, attributes: &[KeyValue], dropped: u32) {
-    let object: serde_json::Map<String, serde_json::Value> = attributes
-        .iter()
-        .filter(|kv| !kv.key.is_empty())
-        .map(|kv| {
-            let value = kv.value.as_ref().and_then(|v| v.value.as_ref());
-            (kv.key.clone(), value.map_or(serde_json::Value::Null, json))
-        })
-        .collect();
-    if !object.is_empty() {
-        fields.push((
-            "attributes".into(),
-            FieldValue::Str(serde_json::Value::Object(object).to_string()),
-        ));
-    }
-    if dropped > 0 {
-        fields.push((
-            "dropped_attributes_count".into(),
-            FieldValue::Int(dropped.into()),
-        ));
-    }
-}
-
-/// The span kind as pdata names it.
-fn span_kind(kind: i32) -> Option<&'static str> {
-    match kind {
-        1 => Some("Internal"),
-        2 => Some("Server"),
-        3 => Some("Client"),
-        4 => Some("Producer"),
-        5 => Some("Consumer"),
-        _ => None,
     }
 }

@@ -22,7 +22,9 @@ use super::config::{Config, MetricsSchema};
 use super::exporter::{InfluxExporter, dropped_count};
 use super::factory;
 use super::lines::LineBuffer;
-use super::schema::{write_logs, write_metrics, write_traces};
+use super::logs::write_logs;
+use super::schema::write_metrics;
+use super::traces::write_traces;
 use crate::testing::server::{TestServer, closed_port, serve};
 use crate::testing::{load, settings};
 
