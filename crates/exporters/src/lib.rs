@@ -8,6 +8,7 @@
 //! | [`debug`] | `debug` | prints what passes through, at three verbosities |
 //! | [`file`](mod@file) | `file` | OTLP/JSON lines or length-prefixed protobuf in a rotating file |
 //! | [`zipkin`] | `zipkin` | spans to Zipkin, v2 JSON or protobuf |
+//! | [`influxdb`] | `influxdb` | metrics, logs and traces as InfluxDB line protocol, to InfluxDB 1.x or 2.x |
 //!
 //! Each module offers `factory()`, to register on the collector builder, and its `Config`.
 //! Configuration keys, defaults and behaviour follow the Go Collector's components of the
@@ -22,7 +23,12 @@
 //! # }
 //! ```
 
-#[cfg(any(feature = "otlp", feature = "otlp_http", feature = "zipkin"))]
+#[cfg(any(
+    feature = "otlp",
+    feature = "otlp_http",
+    feature = "zipkin",
+    feature = "influxdb"
+))]
 pub mod client;
 #[cfg(any(feature = "otlp", feature = "otlp_http"))]
 mod otlp_signal;
@@ -31,6 +37,8 @@ mod otlp_signal;
 pub mod debug;
 #[cfg(feature = "file")]
 pub mod file;
+#[cfg(feature = "influxdb")]
+pub mod influxdb;
 #[cfg(feature = "otlp")]
 pub mod otlp;
 #[cfg(feature = "otlp_http")]
@@ -53,6 +61,8 @@ pub fn factories() -> Factories {
     factories.add_exporter(debug::factory());
     #[cfg(feature = "file")]
     factories.add_exporter(file::factory());
+    #[cfg(feature = "influxdb")]
+    factories.add_exporter(influxdb::factory());
     #[cfg(feature = "otlp")]
     factories.add_exporter(otlp::factory());
     #[cfg(feature = "otlp_http")]

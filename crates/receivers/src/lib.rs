@@ -7,6 +7,8 @@
 
 #[cfg(feature = "jaeger")]
 pub mod jaeger;
+#[cfg(feature = "influxdb")]
+pub mod influxdb;
 #[cfg(feature = "otlp")]
 pub mod otlp;
 #[cfg(feature = "statsd")]
@@ -32,5 +34,7 @@ pub fn factories() -> Factories {
     factories.add_receiver(syslog::factory());
     #[cfg(feature = "zipkin")]
     factories.add_receiver(zipkin::factory());
+    #[cfg(feature = "influxdb")]
+    factories.add_receiver(influxdb::factory());
     factories
 }

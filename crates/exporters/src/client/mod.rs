@@ -19,6 +19,7 @@ pub(crate) use http::http_client;
 pub use tributary_pipeline_core::confighttp::Headers;
 pub use tributary_pipeline_core::configtls::{TlsClientConfig, TlsError, TlsVersion};
 
+#[cfg(any(feature = "otlp", feature = "otlp_http"))]
 pub(crate) fn user_agent(build: &tributary_pipeline_core::component::BuildInfo) -> String {
     // The Go Collector's form: "<description>/<version> (<os>/<arch>)".
     format!(

@@ -5,7 +5,7 @@ pub(crate) mod certs;
 pub(crate) mod fixtures;
 #[cfg(any(feature = "otlp", feature = "otlp_http"))]
 pub(crate) mod hostile;
-#[cfg(any(feature = "otlp", feature = "otlp_http"))]
+#[cfg(any(feature = "otlp", feature = "otlp_http", feature = "influxdb"))]
 pub(crate) mod server;
 
 use tributary_pipeline_core::component::{CreateSettings, Kind};
