@@ -1,12 +1,13 @@
-//! Client settings shared by the network exporters ([`otlp`](crate::otlp) and
-//! [`otlp_http`](crate::otlp_http)): TLS, request headers, compression and `auth`.
+//! Client settings shared by the network exporters ([`otlp`](crate::otlp),
+//! [`otlp_http`](crate::otlp_http), [`zipkin`](crate::zipkin), [`influxdb`](crate::influxdb)):
+//! TLS, request headers, compression, `auth` and the HTTP client.
 //!
 //! They mirror the Go Collector's `configtls.ClientConfig`, the `headers` map and
 //! `configcompression`, so the same YAML keys mean the same thing.
 
 mod auth;
 mod compression;
-#[cfg(any(feature = "otlp_http", feature = "zipkin"))]
+#[cfg(any(feature = "otlp_http", feature = "zipkin", feature = "influxdb"))]
 mod http;
 
 pub(crate) use auth::ClientAuth;
@@ -14,12 +15,12 @@ pub(crate) use auth::ClientAuth;
 pub(crate) use compression::decompress;
 pub use compression::{Compression, CompressionParams};
 pub(crate) use compression::{Compressor, OFFLOAD_THRESHOLD, run_cpu_bound};
-#[cfg(any(feature = "otlp_http", feature = "zipkin"))]
+#[cfg(any(feature = "otlp_http", feature = "zipkin", feature = "influxdb"))]
 pub(crate) use http::http_client;
 pub use tributary_pipeline_core::confighttp::Headers;
 pub use tributary_pipeline_core::configtls::{TlsClientConfig, TlsError, TlsVersion};
 
-#[cfg(any(feature = "otlp", feature = "otlp_http"))]
+#[cfg(any(feature = "otlp", feature = "otlp_http", feature = "zipkin"))]
 pub(crate) fn user_agent(build: &tributary_pipeline_core::component::BuildInfo) -> String {
     // The Go Collector's form: "<description>/<version> (<os>/<arch>)".
     format!(

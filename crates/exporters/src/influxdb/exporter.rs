@@ -21,7 +21,9 @@ use super::lines::{LineBuffer, chunks};
 use super::logs::write_logs;
 use super::schema::{Written, write_metrics};
 use super::traces::write_traces;
-use crate::client::{ClientAuth, Compression, Compressor, OFFLOAD_THRESHOLD, run_cpu_bound};
+use crate::client::{
+    ClientAuth, Compression, Compressor, OFFLOAD_THRESHOLD, http_client, run_cpu_bound,
+};
 
 /// The user agent, as the Go exporter's default `User-Agent` header.
 const USER_AGENT: &str = "OpenTelemetry -> Influx";
@@ -299,43 +301,6 @@ pub(crate) fn error_for(
     }
 }
 
-/// Builds the HTTP client: pooled connections, TLS, default headers, user agent.
-fn build_client(config: &Config) -> Result<reqwest::Client, ComponentError> {
-    let settings = &config.client;
-    let tls = settings
-        .tls
-        .rustls_config(settings.alpn())
-        .map_err(|e| ComponentError::with_source("tls", e))?;
-    let mut builder = reqwest::Client::builder()
-        .tls_backend_preconfigured(tls)
-        .user_agent(USER_AGENT)
-        .default_headers(settings.headers.to_header_map())
-        .pool_idle_timeout(settings.idle_timeout())
-        .pool_max_idle_per_host(if settings.disable_keep_alives {
-            0
-        } else {
-            settings.idle_per_host()
-        });
-    if !settings.force_attempt_http2 {
-        builder = builder.http1_only();
-    }
-    if let Some(timeout) = settings.dialer.connect_timeout(config.timeout()) {
-        builder = builder.connect_timeout(timeout);
-    }
-    if !settings.proxy_url.is_empty() {
-        let proxy = reqwest::Proxy::all(settings.proxy_url.expose()).map_err(|e| {
-            ComponentError::with_source(
-                format!("proxy_url \"{}\"", settings.proxy_url),
-                e.without_url(),
-            )
-        })?;
-        builder = builder.proxy(proxy);
-    }
-    builder
-        .build()
-        .map_err(|e| ComponentError::with_source("building the HTTP client", e))
-}
-
 #[async_trait]
 impl Export<Metrics> for InfluxExporter {
     async fn start(&self, host: &Host) -> Result<(), ComponentError> {
@@ -343,9 +308,11 @@ impl Export<Metrics> for InfluxExporter {
         if self.client.get().is_none() {
             let config = self.config.clone();
             // TLS files are read here, off the runtime: a config validates anywhere.
-            let client = tokio::task::spawn_blocking(move || build_client(&config))
-                .await
-                .map_err(|e| ComponentError::with_source("building the HTTP client", e))??;
+            let client = tokio::task::spawn_blocking(move || {
+                http_client(&config.client, config.timeout(), USER_AGENT.to_string())
+            })
+            .await
+            .map_err(|e| ComponentError::with_source("building the HTTP client", e))??;
             let _ = self.client.set(client);
         }
         Ok(())
