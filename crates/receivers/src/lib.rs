@@ -5,10 +5,10 @@
 //! exposing a `factory()` to register on the collector builder; [`factories`] gives every
 //! receiver enabled in this build.
 
-#[cfg(feature = "jaeger")]
-pub mod jaeger;
 #[cfg(feature = "influxdb")]
 pub mod influxdb;
+#[cfg(feature = "jaeger")]
+pub mod jaeger;
 #[cfg(feature = "otlp")]
 pub mod otlp;
 #[cfg(feature = "statsd")]
