@@ -5,6 +5,8 @@
 //! exposing a `factory()` to register on the collector builder; [`factories`] gives every
 //! receiver enabled in this build.
 
+#[cfg(feature = "carbon")]
+pub mod carbon;
 #[cfg(feature = "otlp")]
 pub mod otlp;
 
@@ -14,6 +16,8 @@ use tributary_pipeline_core::graph::Factories;
 pub fn factories() -> Factories {
     #[allow(unused_mut)]
     let mut factories = Factories::new();
+    #[cfg(feature = "carbon")]
+    factories.add_receiver(carbon::factory());
     #[cfg(feature = "otlp")]
     factories.add_receiver(otlp::factory());
     factories
