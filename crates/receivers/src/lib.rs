@@ -7,6 +7,8 @@
 
 #[cfg(feature = "carbon")]
 pub mod carbon;
+#[cfg(feature = "collectd")]
+pub mod collectd;
 #[cfg(feature = "otlp")]
 pub mod otlp;
 
@@ -18,6 +20,8 @@ pub fn factories() -> Factories {
     let mut factories = Factories::new();
     #[cfg(feature = "carbon")]
     factories.add_receiver(carbon::factory());
+    #[cfg(feature = "collectd")]
+    factories.add_receiver(collectd::factory());
     #[cfg(feature = "otlp")]
     factories.add_receiver(otlp::factory());
     factories
