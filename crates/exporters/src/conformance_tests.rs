@@ -34,3 +34,9 @@ async fn otlp_http() {
     )
     .await;
 }
+
+#[cfg(feature = "carbon")]
+#[tokio::test]
+async fn carbon() {
+    check_exporter(crate::carbon::factory(), "endpoint: \"127.0.0.1:{port}\"").await;
+}
