@@ -5,7 +5,8 @@
 //!   read back from carbon-cache's whisper files;
 //! - Debian's `collectd` (plugins `cpu`, `memory`, `load`, every second) reports through
 //!   `write_graphite` to the gateway's `carbon` receiver (with a `regex` rule) and through
-//!   `write_http` (JSON) to its `collectd` receiver; the gateway's file exporter must show
+//!   `write_http` (JSON) to its `collectd` receiver, and through a second `write_graphite`
+//!   node over UDP to a `carbon` receiver on UDP; the gateway's file exporter must show
 //!   the series with collectd's names and attributes, and malformed lines and bodies must be
 //!   counted and refused.
 //!
@@ -245,6 +246,10 @@ fn collectd_reports_through_the_carbon_and_collectd_receivers() {
     let dir = temp_dir();
     let out = dir.path().join("out.jsonl");
     let (carbon_port, collectd_port, metrics_port) = (free_port(), free_port(), free_port());
+    let udp_port = {
+        let probe = std::net::UdpSocket::bind("127.0.0.1:0").expect("bind a UDP port");
+        probe.local_addr().expect("its address").port()
+    };
     let run = run_id("run");
     let host = "tributary-e2e";
     let mut gateway = gateway(
@@ -261,6 +266,9 @@ fn collectd_reports_through_the_carbon_and_collectd_receivers() {
           - regexp: "^collectd\\.(?P<key_host>[^.]+)\\.(?P<name_0>.+)$"
             name_prefix: collectd
             labels: {{ source: write_graphite }}
+  carbon/udp:
+    endpoint: 127.0.0.1:{udp_port}
+    transport: udp
   collectd:
     endpoint: 127.0.0.1:{collectd_port}
     attributes_prefix: dap_
@@ -270,7 +278,7 @@ exporters:
 service:
   pipelines:
     metrics:
-      receivers: [carbon, collectd]
+      receivers: [carbon, carbon/udp, collectd]
       exporters: [file]
 "#,
             out = out.display()
@@ -303,6 +311,12 @@ LoadPlugin write_http
     Protocol "tcp"
     Prefix "collectd."
     StoreRates true
+  </Node>
+  <Node "tributary-udp">
+    Host "127.0.0.1"
+    Port "{udp_port}"
+    Protocol "udp"
+    Prefix "udp."
   </Node>
 </Plugin>
 <Plugin write_http>
@@ -338,7 +352,12 @@ LoadPlugin write_http
                     }
             })
         };
-        (has("collectd.load.load.shortterm", "graphite")
+        // Plaintext over UDP: the path is the name, no attributes.
+        let over_udp = points
+            .iter()
+            .any(|(n, a)| n == &format!("udp.{host}.load.load.shortterm") && a.is_empty());
+        (over_udp
+            && has("collectd.load.load.shortterm", "graphite")
             && has("collectd.memory.memory-used", "graphite")
             && has("load.shortterm", "http")
             && has("memory.used", "http")
