@@ -2,7 +2,8 @@
 //!
 //! - the OpenTelemetry Python SDK sends metrics to the gateway's OTLP receiver; its
 //!   `carbon` exporter writes them to `carbon-cache` (graphite-carbon), and the values are
-//!   read back from carbon-cache's whisper files;
+//!   read back from carbon-cache's whisper files; what is sent while carbon-cache is down
+//!   arrives once it is back;
 //! - Debian's `collectd` (plugins `cpu`, `memory`, `load`, every second) reports through
 //!   `write_graphite` to the gateway's `carbon` receiver (with a `regex` rule) and through
 //!   `write_http` (JSON) to its `collectd` receiver, and through a second `write_graphite`
@@ -203,6 +204,33 @@ fn the_carbon_exporter_writes_into_carbon_cache() {
             cache.output()
         );
     }
+
+    // carbon-cache goes down: what the SDK sends meanwhile waits in the exporter's queue
+    // and retries, and arrives once carbon-cache is back on the same port.
+    cache.kill();
+    let later = run_id("later");
+    run_python(
+        &sdk,
+        "send_otlp.py",
+        &[
+            "--protocol",
+            "http",
+            "--endpoint",
+            &format!("127.0.0.1:{http_port}"),
+            "--run-id",
+            &later,
+            "--count",
+            "1",
+        ],
+    );
+    let mut cache = carbon_cache(&carbon, dir.path(), line_port);
+    cache.wait_for_output(&format!("starting on {line_port}"), WAIT);
+    let name = format!("{later}.requests;route=/r0");
+    let stored = eventually("the queued batch stored after the restart", WAIT, || {
+        let found = whisper_points(&python, &data, std::slice::from_ref(&name));
+        found[&name].clone().filter(|points| !points.is_empty())
+    });
+    assert_eq!(stored.last().map(|(_, v)| *v), Some(1.0), "{stored:?}");
 }
 
 /// Each point in the file exporter's output: (metric name, attributes).
