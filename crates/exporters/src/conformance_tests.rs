@@ -44,3 +44,9 @@ async fn zipkin() {
     )
     .await;
 }
+
+#[cfg(feature = "carbon")]
+#[tokio::test]
+async fn carbon() {
+    check_exporter(crate::carbon::factory(), "endpoint: \"127.0.0.1:{port}\"").await;
+}

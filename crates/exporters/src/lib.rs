@@ -5,6 +5,7 @@
 //! |---|---|---|
 //! | [`otlp`] | `otlp` (alias `otlp_grpc`) | OTLP over gRPC |
 //! | [`otlp_http`] | `otlp_http` (alias `otlphttp`) | OTLP over HTTP, protobuf or JSON |
+//! | [`carbon`] | `carbon` | Graphite plaintext over TCP |
 //! | [`debug`] | `debug` | prints what passes through, at three verbosities |
 //! | [`file`](mod@file) | `file` | OTLP/JSON lines or length-prefixed protobuf in a rotating file |
 //! | [`zipkin`] | `zipkin` | spans to Zipkin, v2 JSON or protobuf |
@@ -33,6 +34,8 @@ pub mod client;
 #[cfg(any(feature = "otlp", feature = "otlp_http"))]
 mod otlp_signal;
 
+#[cfg(feature = "carbon")]
+pub mod carbon;
 #[cfg(feature = "debug")]
 pub mod debug;
 #[cfg(feature = "file")]
@@ -57,6 +60,8 @@ use tributary_pipeline_core::graph::Factories;
 pub fn factories() -> Factories {
     #[allow(unused_mut)]
     let mut factories = Factories::new();
+    #[cfg(feature = "carbon")]
+    factories.add_exporter(carbon::factory());
     #[cfg(feature = "debug")]
     factories.add_exporter(debug::factory());
     #[cfg(feature = "file")]

@@ -5,6 +5,10 @@
 //! exposing a `factory()` to register on the collector builder; [`factories`] gives every
 //! receiver enabled in this build.
 
+#[cfg(feature = "carbon")]
+pub mod carbon;
+#[cfg(feature = "collectd")]
+pub mod collectd;
 #[cfg(feature = "influxdb")]
 pub mod influxdb;
 #[cfg(feature = "jaeger")]
@@ -24,6 +28,10 @@ use tributary_pipeline_core::graph::Factories;
 pub fn factories() -> Factories {
     #[allow(unused_mut)]
     let mut factories = Factories::new();
+    #[cfg(feature = "carbon")]
+    factories.add_receiver(carbon::factory());
+    #[cfg(feature = "collectd")]
+    factories.add_receiver(collectd::factory());
     #[cfg(feature = "otlp")]
     factories.add_receiver(otlp::factory());
     #[cfg(feature = "statsd")]

@@ -1,0 +1,234 @@
+//! The `collectd` receiver at work: an HTTP server taking `write_http` JSON posts.
+
+use std::net::SocketAddr;
+use std::sync::{Arc, Mutex};
+
+use axum::Router;
+use axum::extract::Request;
+use axum::response::{IntoResponse, Response};
+use http::{HeaderValue, Method, StatusCode, header};
+use http_body_util::{BodyExt, LengthLimitError, Limited};
+use tributary_pipeline_core::configcompression::{self, DecompressError, Encoding, NoBudget};
+use tributary_pipeline_core::consumer::ErrorKind;
+use tributary_pipeline_core::prelude::*;
+use tributary_pipeline_core::server::RunningServer;
+
+use super::config::Config;
+use super::record::decode;
+
+/// The running receiver.
+pub(crate) struct CollectdReceiver {
+    config: Config,
+    settings: CreateSettings,
+    intake: Arc<Intake>,
+    server: tokio::sync::Mutex<Option<RunningServer>>,
+    local: Mutex<Option<SocketAddr>>,
+}
+
+/// What every request needs.
+struct Intake {
+    next: Next<Metrics>,
+    metrics: ReceiverMetrics,
+    attributes_prefix: String,
+    encodings: Vec<Encoding>,
+    max_body_size: usize,
+}
+
+impl CollectdReceiver {
+    pub(crate) fn new(settings: &CreateSettings, config: &Config, next: Next<Metrics>) -> Self {
+        CollectdReceiver {
+            config: config.clone(),
+            settings: settings.clone(),
+            intake: Arc::new(Intake {
+                next,
+                metrics: ReceiverMetrics::new(
+                    settings.metrics(),
+                    settings.id(),
+                    "http",
+                    Signal::Metrics,
+                ),
+                attributes_prefix: config.attributes_prefix.clone(),
+                encodings: config.server.encodings(),
+                max_body_size: config.server.max_body_size(),
+            }),
+            server: tokio::sync::Mutex::new(None),
+            local: Mutex::new(None),
+        }
+    }
+
+    /// Where the receiver listens, once started.
+    #[cfg(test)]
+    pub(crate) fn local_addr(&self) -> Option<SocketAddr> {
+        *self.local.lock().unwrap_or_else(|e| e.into_inner())
+    }
+}
+
+#[async_trait]
+impl Component for CollectdReceiver {
+    async fn start(&self, host: &Host) -> Result<(), ComponentError> {
+        let mut server = self.server.lock().await;
+        if server.is_some() {
+            return Err(ComponentError::new(
+                "the collectd receiver is already started",
+            ));
+        }
+        let intake = Arc::clone(&self.intake);
+        // Every path, as Go's handler: write_http posts to whatever URL it is given.
+        let router = Router::new().fallback(move |request: Request| {
+            let intake = Arc::clone(&intake);
+            async move { intake.answer(request).await }
+        });
+        let (running, local) = self
+            .config
+            .served()
+            .serve(&self.settings, host, "collectd", router)
+            .await?;
+        tracing::info!(endpoint = %local, "collectd receiver listening");
+        *self.local.lock().unwrap_or_else(|e| e.into_inner()) = Some(local);
+        *server = Some(running);
+        Ok(())
+    }
+
+    async fn shutdown(&self) -> Result<(), ComponentError> {
+        if let Some(server) = self.server.lock().await.take() {
+            server.stop().await;
+        }
+        Ok(())
+    }
+}
+
+impl Intake {
+    async fn answer(&self, request: Request) -> Response {
+        if request.method() != Method::POST {
+            return bad_request("only POST is accepted");
+        }
+        let attributes =
+            query_attributes(request.uri().query().unwrap_or(""), &self.attributes_prefix);
+        let encoding = match request.headers().get(header::CONTENT_ENCODING) {
+            None => Encoding::Identity,
+            Some(value) => match value.to_str().ok().and_then(Encoding::from_http) {
+                Some(encoding) if self.encodings.contains(&encoding) => encoding,
+                _ => return bad_request("unsupported Content-Encoding"),
+            },
+        };
+        let body = match Limited::new(request.into_body(), self.max_body_size)
+            .collect()
+            .await
+        {
+            Ok(collected) => collected.to_bytes(),
+            Err(error) if error.downcast_ref::<LengthLimitError>().is_some() => {
+                return too_large(self.max_body_size);
+            }
+            Err(error) => return bad_request(&format!("cannot read the body: {error}")),
+        };
+        let body = match encoding {
+            Encoding::Identity => body.to_vec(),
+            encoding => {
+                match configcompression::decompress(
+                    encoding,
+                    &body,
+                    self.max_body_size,
+                    &mut NoBudget,
+                ) {
+                    Ok(body) => body,
+                    Err(DecompressError::TooLarge(limit)) => return too_large(limit),
+                    Err(error) => return bad_request(&error.to_string()),
+                }
+            }
+        };
+        let data = match decode(&body, &attributes) {
+            Ok(data) => data,
+            Err(error) => {
+                tracing::debug!(%error, "refusing a malformed collectd body");
+                self.metrics.record_failed(1);
+                return bad_request(&error.to_string());
+            }
+        };
+        match receiverhelper::deliver(&self.next, &self.metrics, data).await {
+            Ok(()) => (StatusCode::OK, "OK").into_response(),
+            Err(error) => refused(&error),
+        }
+    }
+}
+
+/// The query parameters named with `prefix`, as attributes named without it; empty
+/// values are skipped, and a name given twice keeps its first value (Go's `Get`).
+pub(crate) fn query_attributes(query: &str, prefix: &str) -> Vec<(String, String)> {
+    let mut attributes: Vec<(String, String)> = Vec::new();
+    if prefix.is_empty() {
+        return attributes;
+    }
+    for pair in query.split('&').filter(|pair| !pair.is_empty()) {
+        let (name, value) = pair.split_once('=').unwrap_or((pair, ""));
+        let (Some(name), Some(value)) = (percent_decode(name), percent_decode(value)) else {
+            continue;
+        };
+        let Some(key) = name.strip_prefix(prefix) else {
+            continue;
+        };
+        if value.is_empty() || attributes.iter().any(|(k, _)| k == key) {
+            continue;
+        }
+        attributes.push((key.to_owned(), value));
+    }
+    attributes
+}
+
+/// A query component decoded as Go's `url.QueryUnescape` does (`+` is a space); `None`
+/// for a malformed escape or text that is not UTF-8.
+fn percent_decode(text: &str) -> Option<String> {
+    let mut bytes = Vec::with_capacity(text.len());
+    let mut input = text.bytes();
+    while let Some(byte) = input.next() {
+        bytes.push(match byte {
+            b'+' => b' ',
+            b'%' => {
+                let high = (input.next()? as char).to_digit(16)?;
+                let low = (input.next()? as char).to_digit(16)?;
+                (high * 16 + low) as u8
+            }
+            other => other,
+        });
+    }
+    String::from_utf8(bytes).ok()
+}
+
+fn bad_request(message: &str) -> Response {
+    (StatusCode::BAD_REQUEST, message.to_owned()).into_response()
+}
+
+fn too_large(limit: usize) -> Response {
+    (
+        StatusCode::PAYLOAD_TOO_LARGE,
+        format!("the request body is larger than the limit of {limit} bytes"),
+    )
+        .into_response()
+}
+
+/// The pipeline's refusal as HTTP: permanent 400, retryable 503, throttled 429, with
+/// `Retry-After` when a delay is known.
+fn refused(error: &ConsumeError) -> Response {
+    let status = match error.kind() {
+        ErrorKind::Permanent => StatusCode::BAD_REQUEST,
+        ErrorKind::Retryable => StatusCode::SERVICE_UNAVAILABLE,
+        ErrorKind::Throttled => StatusCode::TOO_MANY_REQUESTS,
+    };
+    let mut response = (status, error.to_string()).into_response();
+    let delay = match error.kind() {
+        ErrorKind::Permanent => None,
+        ErrorKind::Throttled => Some(
+            error
+                .retry_after()
+                .unwrap_or(std::time::Duration::from_secs(1)),
+        ),
+        ErrorKind::Retryable => error.retry_after(),
+    };
+    if let Some(delay) = delay {
+        // Whole seconds, rounded up: `Retry-After: 0` would invite an immediate retry.
+        let seconds = delay.as_secs() + u64::from(delay.subsec_nanos() > 0);
+        response
+            .headers_mut()
+            .insert(header::RETRY_AFTER, HeaderValue::from(seconds.max(1)));
+    }
+    response
+}
