@@ -4,12 +4,17 @@
 //! module docs.
 
 use std::fmt;
+use std::sync::Arc;
 
 use serde::Deserialize;
 use serde::de::{self, Deserializer, MapAccess, Visitor};
-use tributary_pipeline_core::component::{ComponentConfig, ConfigError, parse_endpoint};
+use tributary_pipeline_core::component::{
+    ComponentConfig, ConfigError, ProgressTracker, parse_endpoint,
+};
 use tributary_pipeline_core::configgrpc::GrpcServerConfig;
 use tributary_pipeline_core::confighttp::HttpServerConfig;
+
+use crate::shared::admission::Admission;
 
 /// How long a client has to send a gRPC message: the HTTP server block's default read
 /// timeout.
@@ -181,6 +186,16 @@ impl AdmissionConfig {
     /// The waiting budget in bytes.
     pub(crate) fn waiting_limit(&self) -> usize {
         bytes_of_mib(self.waiting_limit_mib)
+    }
+
+    /// The budget this describes; `progress` counts the requests that wait for it.
+    pub(crate) fn budget(&self, progress: Arc<ProgressTracker>) -> Admission {
+        match self.request_limit() {
+            Some(bytes) => Admission::bounded(bytes)
+                .waiting_limit(self.waiting_limit(), None)
+                .tracking(progress),
+            None => Admission::unbounded(),
+        }
     }
 }
 
