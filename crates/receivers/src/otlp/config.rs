@@ -3,11 +3,11 @@
 //! run unchanged; the additions (`admission`, the `auth::bearer_token` shorthand) are documented in the
 //! module docs.
 
-use std::fmt;
 use std::sync::Arc;
 
+use crate::shared::protocols::protocols_from_map;
 use serde::Deserialize;
-use serde::de::{self, Deserializer, MapAccess, Visitor};
+use serde::Deserializer;
 use tributary_pipeline_core::component::{
     ComponentConfig, ConfigError, ProgressTracker, parse_endpoint,
 };
@@ -267,41 +267,7 @@ impl ComponentConfig for Config {
     }
 }
 
-/// Reads `protocols` as a map rather than a struct, so that a key present with a null value
-/// (`grpc:`) enables the protocol with its defaults instead of counting as absent.
-impl<'de> Deserialize<'de> for Protocols {
-    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        struct ProtocolsVisitor;
-
-        impl<'de> Visitor<'de> for ProtocolsVisitor {
-            type Value = Protocols;
-
-            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-                f.write_str("a map with the keys grpc and/or http")
-            }
-
-            fn visit_unit<E: de::Error>(self) -> Result<Protocols, E> {
-                Ok(Protocols::default())
-            }
-
-            fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Protocols, A::Error> {
-                let mut protocols = Protocols::default();
-                while let Some(key) = map.next_key::<String>()? {
-                    match key.as_str() {
-                        "grpc" if protocols.grpc.is_none() => {
-                            protocols.grpc = Some(map.next_value()?);
-                        }
-                        "http" if protocols.http.is_none() => {
-                            protocols.http = Some(map.next_value()?);
-                        }
-                        "grpc" | "http" => return Err(de::Error::duplicate_field("protocol")),
-                        other => return Err(de::Error::unknown_field(other, &["grpc", "http"])),
-                    }
-                }
-                Ok(protocols)
-            }
-        }
-
-        deserializer.deserialize_map(ProtocolsVisitor)
-    }
-}
+protocols_from_map!(Protocols, expecting: "a map with the keys grpc and/or http", duplicate: "protocol", {
+    "grpc" => grpc,
+    "http" => http,
+});

@@ -9,6 +9,8 @@
     allow(dead_code)
 )]
 pub(crate) mod admission;
+#[cfg(any(feature = "otlp", feature = "jaeger", feature = "zipkin"))]
+pub(crate) mod protocols;
 #[cfg(any(
     feature = "otlp",
     feature = "jaeger",
