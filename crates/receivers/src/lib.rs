@@ -22,6 +22,8 @@ pub mod syslog;
 #[cfg(feature = "zipkin")]
 pub mod zipkin;
 
+mod shared;
+
 use tributary_pipeline_core::graph::Factories;
 
 /// Every receiver enabled in this build.

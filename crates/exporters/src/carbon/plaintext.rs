@@ -2,10 +2,11 @@
 
 use std::fmt::Write as _;
 
-use base64::Engine as _;
 use tributary_pipeline_core::pdata::Metrics;
-use tributary_pipeline_core::pdata::proto::common::v1::{AnyValue, KeyValue, any_value};
+use tributary_pipeline_core::pdata::proto::common::v1::KeyValue;
 use tributary_pipeline_core::pdata::proto::metrics::v1::{metric, number_data_point};
+
+use crate::value_text::{as_string, format_float};
 
 /// What an empty attribute value is written as, as in Go.
 const EMPTY_VALUE: &str = "<empty>";
@@ -86,7 +87,7 @@ pub fn to_plaintext(metrics: &Metrics, resource_attributes: bool) -> (String, us
                                         "{name}.quantile{tags};quantile={}",
                                         label_float(quantile.quantile * 100.0)
                                     ),
-                                    format_args!("{}", value_float(quantile.value)),
+                                    format_args!("{}", format_float(quantile.value)),
                                     time,
                                 );
                             }
@@ -123,7 +124,7 @@ impl Lines {
         for point in points {
             let value = match point.value {
                 Some(number_data_point::Value::AsInt(int)) => int.to_string(),
-                Some(number_data_point::Value::AsDouble(double)) => value_float(double),
+                Some(number_data_point::Value::AsDouble(double)) => format_float(double),
                 None => continue,
             };
             let tags = tags(&point.attributes, resource);
@@ -143,7 +144,7 @@ impl Lines {
         );
         self.line(
             format_args!("{name}{tags}"),
-            format_args!("{}", value_float(sum)),
+            format_args!("{}", format_float(sum)),
             time,
         );
     }
@@ -165,7 +166,7 @@ fn tags(point: &[KeyValue], resource: &[KeyValue]) -> String {
     }
     let mut out = String::new();
     for kv in merged {
-        let mut value = value_text(kv.value.as_ref());
+        let mut value = as_string(kv.value.as_ref());
         if value.is_empty() {
             value = EMPTY_VALUE.to_owned();
         }
@@ -191,20 +192,11 @@ fn sanitize(text: &str, bad: impl Fn(char) -> bool) -> String {
         .collect()
 }
 
-/// A value as Go's `strconv.FormatFloat(f, 'f', -1, 64)`: the shortest exact decimal,
-/// never an exponent.
-pub(super) fn value_float(f: f64) -> String {
-    if f.is_infinite() {
-        return if f > 0.0 { "+Inf" } else { "-Inf" }.to_owned();
-    }
-    f.to_string()
-}
-
 /// A tag value as Go's `strconv.FormatFloat(f, 'g', -1, 64)`: the shortest exact
 /// decimal, with an exponent (`1e+06`, `2.5e-05`) below 1e-4 and from 1e6 on.
 pub(super) fn label_float(f: f64) -> String {
     if !f.is_finite() {
-        return value_float(f);
+        return format_float(f);
     }
     let scientific = format!("{f:e}");
     let Some((mantissa, exponent)) = scientific.split_once('e') else {
@@ -216,56 +208,5 @@ pub(super) fn label_float(f: f64) -> String {
     } else {
         let sign = if exponent < 0 { '-' } else { '+' };
         format!("{mantissa}e{sign}{:02}", exponent.abs())
-    }
-}
-
-/// An attribute value's text, as Go's `pcommon.Value.AsString`: strings raw, numbers and
-/// booleans as written, bytes in base64, arrays and maps as JSON.
-fn value_text(value: Option<&AnyValue>) -> String {
-    match value.and_then(|v| v.value.as_ref()) {
-        None => String::new(),
-        Some(any_value::Value::StringValue(s)) => s.clone(),
-        Some(any_value::Value::BoolValue(b)) => b.to_string(),
-        Some(any_value::Value::IntValue(i)) => i.to_string(),
-        Some(any_value::Value::DoubleValue(d)) => value_float(*d),
-        Some(any_value::Value::BytesValue(b)) => {
-            base64::engine::general_purpose::STANDARD.encode(b)
-        }
-        Some(any_value::Value::StringValueStrindex(index)) => index.to_string(),
-        Some(value) => json(Some(value)).to_string(),
-    }
-}
-
-fn json(value: Option<&any_value::Value>) -> serde_json::Value {
-    use serde_json::Value as Json;
-    match value {
-        None => Json::Null,
-        Some(any_value::Value::StringValue(s)) => Json::String(s.clone()),
-        Some(any_value::Value::BoolValue(b)) => Json::Bool(*b),
-        Some(any_value::Value::IntValue(i)) => Json::from(*i),
-        Some(any_value::Value::DoubleValue(d)) => serde_json::Number::from_f64(*d)
-            .map_or_else(|| Json::String(value_float(*d)), Json::Number),
-        Some(any_value::Value::BytesValue(b)) => {
-            Json::String(base64::engine::general_purpose::STANDARD.encode(b))
-        }
-        Some(any_value::Value::StringValueStrindex(index)) => Json::from(*index),
-        Some(any_value::Value::ArrayValue(array)) => Json::Array(
-            array
-                .values
-                .iter()
-                .map(|v| json(v.value.as_ref()))
-                .collect(),
-        ),
-        Some(any_value::Value::KvlistValue(list)) => Json::Object(
-            list.values
-                .iter()
-                .map(|kv| {
-                    (
-                        kv.key.clone(),
-                        json(kv.value.as_ref().and_then(|v| v.value.as_ref())),
-                    )
-                })
-                .collect(),
-        ),
     }
 }

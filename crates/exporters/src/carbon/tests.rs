@@ -19,8 +19,9 @@ use tributary_pipeline_core::prelude::*;
 use tributary_pipeline_core::testing;
 
 use super::exporter::CarbonExporter;
-use super::plaintext::{label_float, value_float};
+use super::plaintext::label_float;
 use super::*;
+use crate::value_text::format_float as value_float;
 
 const T: u64 = 1_700_000_000_123_456_789;
 

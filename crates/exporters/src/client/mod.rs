@@ -9,6 +9,12 @@ mod auth;
 mod compression;
 #[cfg(any(feature = "otlp_http", feature = "zipkin", feature = "influxdb"))]
 mod http;
+#[cfg(any(feature = "otlp_http", feature = "zipkin", feature = "influxdb"))]
+#[cfg_attr(
+    not(all(feature = "otlp_http", feature = "zipkin", feature = "influxdb")),
+    allow(dead_code)
+)]
+mod response;
 
 pub(crate) use auth::ClientAuth;
 #[cfg(feature = "otlp")]
@@ -17,6 +23,10 @@ pub use compression::{Compression, CompressionParams};
 pub(crate) use compression::{Compressor, OFFLOAD_THRESHOLD, run_cpu_bound};
 #[cfg(any(feature = "otlp_http", feature = "zipkin", feature = "influxdb"))]
 pub(crate) use http::http_client;
+#[cfg(any(feature = "otlp_http", feature = "zipkin"))]
+pub(crate) use response::send_error;
+#[cfg(any(feature = "otlp_http", feature = "zipkin", feature = "influxdb"))]
+pub(crate) use response::status_error;
 pub use tributary_pipeline_core::confighttp::Headers;
 pub use tributary_pipeline_core::configtls::{TlsClientConfig, TlsError, TlsVersion};
 

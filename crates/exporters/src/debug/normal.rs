@@ -18,7 +18,8 @@ use tributary_pipeline_core::pdata::proto::metrics::v1::{
 };
 use tributary_pipeline_core::pdata::proto::resource::v1::Resource;
 
-use super::values::{hex, pairs, shortest, text};
+use super::values::{hex, pairs};
+use crate::value_text::{as_string, format_float};
 
 /// ` k=v k2=v2`, or nothing without attributes.
 fn attributes_suffix(attributes: &[KeyValue]) -> String {
@@ -110,7 +111,7 @@ pub(crate) fn traces(request: &ExportTraceServiceRequest, out: &mut String) {
 fn number_value(point: &NumberDataPoint) -> String {
     match point.value {
         Some(number_data_point::Value::AsInt(i)) => i.to_string(),
-        Some(number_data_point::Value::AsDouble(d)) => shortest(d),
+        Some(number_data_point::Value::AsDouble(d)) => format_float(d),
         None => String::new(),
     }
 }
@@ -137,13 +138,13 @@ fn metric_lines(out: &mut String, metric: &Metric) {
                 let mut value = format!("count={}", point.count);
                 for (key, v) in [("sum", point.sum), ("min", point.min), ("max", point.max)] {
                     if let Some(v) = v {
-                        let _ = write!(value, " {key}={}", shortest(v));
+                        let _ = write!(value, " {key}={}", format_float(v));
                     }
                 }
                 for (index, count) in point.bucket_counts.iter().enumerate() {
                     match point.explicit_bounds.get(index) {
                         Some(bound) => {
-                            let _ = write!(value, " le{}={count}", shortest(*bound));
+                            let _ = write!(value, " le{}={count}", format_float(*bound));
                         }
                         None => {
                             let _ = write!(value, " {count}");
@@ -158,7 +159,7 @@ fn metric_lines(out: &mut String, metric: &Metric) {
                 let mut value = format!("count={}", point.count);
                 for (key, v) in [("sum", point.sum), ("min", point.min), ("max", point.max)] {
                     if let Some(v) = v {
-                        let _ = write!(value, " {key}={}", shortest(v));
+                        let _ = write!(value, " {key}={}", format_float(v));
                     }
                 }
                 point_line(out, &metric.name, &point.attributes, &value);
@@ -166,13 +167,13 @@ fn metric_lines(out: &mut String, metric: &Metric) {
         }
         Some(metric::Data::Summary(summary)) => {
             for point in &summary.data_points {
-                let mut value = format!("count={} sum={}", point.count, shortest(point.sum));
+                let mut value = format!("count={} sum={}", point.count, format_float(point.sum));
                 for quantile in &point.quantile_values {
                     let _ = write!(
                         value,
                         " q{}={}",
-                        shortest(quantile.quantile),
-                        shortest(quantile.value)
+                        format_float(quantile.quantile),
+                        format_float(quantile.value)
                     );
                 }
                 point_line(out, &metric.name, &point.attributes, &value);
@@ -229,7 +230,7 @@ pub(crate) fn logs(request: &ExportLogsServiceRequest, out: &mut String) {
                 let _ = writeln!(
                     out,
                     "{}{}",
-                    text(record.body.as_ref()),
+                    as_string(record.body.as_ref()),
                     attributes_suffix(&record.attributes)
                 );
             }

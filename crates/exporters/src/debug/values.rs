@@ -4,26 +4,9 @@
 use std::fmt::Write as _;
 
 use chrono::{DateTime, Utc};
-use serde_json::Value as Json;
 use tributary_pipeline_core::pdata::proto::common::v1::{AnyValue, KeyValue, any_value};
 
-/// A value's text, as Go's `pcommon.Value.AsString`: strings raw, numbers and booleans as
-/// written, bytes in base64, arrays and maps as JSON, nothing as the empty string.
-pub(crate) fn text(value: Option<&AnyValue>) -> String {
-    match value.and_then(|v| v.value.as_ref()) {
-        None => String::new(),
-        Some(any_value::Value::StringValue(s)) => s.clone(),
-        Some(any_value::Value::BoolValue(b)) => b.to_string(),
-        Some(any_value::Value::IntValue(i)) => i.to_string(),
-        Some(any_value::Value::DoubleValue(d)) => shortest(*d),
-        Some(any_value::Value::BytesValue(b)) => base64(b),
-        // A profiles string-table index; other signals do not use it.
-        Some(any_value::Value::StringValueStrindex(index)) => index.to_string(),
-        Some(value @ (any_value::Value::ArrayValue(_) | any_value::Value::KvlistValue(_))) => {
-            json(Some(value)).to_string()
-        }
-    }
-}
+use crate::value_text::as_string;
 
 /// A value with its type, as Go's debug exporter shows attributes: `Str(GET)`, `Int(200)`.
 pub(crate) fn typed(value: Option<&AnyValue>) -> String {
@@ -38,55 +21,14 @@ pub(crate) fn typed(value: Option<&AnyValue>) -> String {
         Some(any_value::Value::KvlistValue(_)) => "Map",
         Some(any_value::Value::StringValueStrindex(_)) => "StrIndex",
     };
-    format!("{kind}({})", text(value))
-}
-
-fn json(value: Option<&any_value::Value>) -> Json {
-    match value {
-        None => Json::Null,
-        Some(any_value::Value::StringValue(s)) => Json::String(s.clone()),
-        Some(any_value::Value::BoolValue(b)) => Json::Bool(*b),
-        Some(any_value::Value::IntValue(i)) => Json::from(*i),
-        Some(any_value::Value::DoubleValue(d)) => serde_json::Number::from_f64(*d)
-            .map_or_else(|| Json::String(shortest(*d)), Json::Number),
-        Some(any_value::Value::BytesValue(b)) => Json::String(base64(b)),
-        Some(any_value::Value::StringValueStrindex(index)) => Json::from(*index),
-        Some(any_value::Value::ArrayValue(array)) => Json::Array(
-            array
-                .values
-                .iter()
-                .map(|v| json(v.value.as_ref()))
-                .collect(),
-        ),
-        Some(any_value::Value::KvlistValue(list)) => Json::Object(
-            list.values
-                .iter()
-                .map(|kv| {
-                    (
-                        kv.key.clone(),
-                        json(kv.value.as_ref().and_then(|v| v.value.as_ref())),
-                    )
-                })
-                .collect(),
-        ),
-    }
+    format!("{kind}({})", as_string(value))
 }
 
 /// `key=value` for each attribute.
 pub(crate) fn pairs(attributes: &[KeyValue]) -> impl Iterator<Item = String> + '_ {
     attributes
         .iter()
-        .map(|kv| format!("{}={}", kv.key, text(kv.value.as_ref())))
-}
-
-/// A double in the shortest form that reads back exactly, without exponent; `+Inf`,
-/// `-Inf` and `NaN` as Go writes them.
-pub(crate) fn shortest(value: f64) -> String {
-    if value.is_infinite() {
-        if value > 0.0 { "+Inf" } else { "-Inf" }.to_string()
-    } else {
-        value.to_string()
-    }
+        .map(|kv| format!("{}={}", kv.key, as_string(kv.value.as_ref())))
 }
 
 /// A double with six decimals, as Go's `%f`.
@@ -123,12 +65,6 @@ pub(crate) fn timestamp(nanos: u64) -> String {
     }
     out.push_str(" +0000 UTC");
     out
-}
-
-/// Standard base64 with padding, as Go encodes bytes values.
-fn base64(bytes: &[u8]) -> String {
-    use base64::Engine as _;
-    base64::engine::general_purpose::STANDARD.encode(bytes)
 }
 
 /// Go's `ptrace.SpanKind` names.
@@ -202,6 +138,7 @@ mod tests {
     use tributary_pipeline_core::pdata::proto::common::v1::{ArrayValue, KeyValueList};
 
     use super::*;
+    use crate::value_text::format_float as shortest;
 
     fn any(value: any_value::Value) -> AnyValue {
         AnyValue { value: Some(value) }

@@ -3,11 +3,10 @@
 //! classify what the server answers.
 
 use std::sync::OnceLock;
-use std::time::{Duration, SystemTime};
 
 use async_trait::async_trait;
 use bytes::Bytes;
-use http::header::{AUTHORIZATION, CONTENT_ENCODING, CONTENT_TYPE, RETRY_AFTER};
+use http::header::{AUTHORIZATION, CONTENT_ENCODING, CONTENT_TYPE};
 use http::{HeaderMap, HeaderValue, StatusCode};
 use tributary_pipeline_core::component::{ComponentError, CreateSettings, Host, error_chain};
 use tributary_pipeline_core::consumer::ConsumeError;
@@ -23,6 +22,7 @@ use super::schema::{Written, write_metrics};
 use super::traces::write_traces;
 use crate::client::{
     ClientAuth, Compression, Compressor, OFFLOAD_THRESHOLD, http_client, run_cpu_bound,
+    status_error,
 };
 
 /// The user agent, as the Go exporter's default `User-Agent` header.
@@ -265,19 +265,6 @@ pub(crate) fn dropped_count(message: &str) -> u64 {
         .unwrap_or(1)
 }
 
-/// The delay a `Retry-After` value asks for: seconds, or an HTTP date.
-fn retry_after(value: &HeaderValue) -> Option<Duration> {
-    let text = value.to_str().ok()?.trim();
-    if let Ok(seconds) = text.parse::<u64>() {
-        return Some(Duration::from_secs(seconds));
-    }
-    let date = httpdate::parse_http_date(text).ok()?;
-    Some(
-        date.duration_since(SystemTime::now())
-            .unwrap_or(Duration::ZERO),
-    )
-}
-
 /// Classifies a failed write: 429 throttled, 5xx retryable (after `Retry-After` when
 /// sent), anything else (400 bad lines, 401, 403, 404 no database) permanent.
 pub(crate) fn error_for(
@@ -291,14 +278,7 @@ pub(crate) fn error_for(
         message.push_str(": ");
         message.push_str(explanation);
     }
-    let delay = headers.get(RETRY_AFTER).and_then(retry_after);
-    if status == StatusCode::TOO_MANY_REQUESTS {
-        ConsumeError::throttled(message, delay)
-    } else if status.is_server_error() {
-        ConsumeError::retryable(message).with_retry_after(delay)
-    } else {
-        ConsumeError::permanent(message)
-    }
+    status_error(status, message, headers, 500..=599)
 }
 
 #[async_trait]

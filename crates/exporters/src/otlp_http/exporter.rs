@@ -8,7 +8,7 @@ use bytes::Bytes;
 use http::header::{CONTENT_ENCODING, CONTENT_TYPE};
 use http::{HeaderMap, HeaderValue};
 use tributary_pipeline_core::component::{
-    ComponentError, CreateError, CreateSettings, Host, SecretUrl, error_chain,
+    ComponentError, CreateError, CreateSettings, Host, SecretUrl,
 };
 use tributary_pipeline_core::consumer::ConsumeError;
 use tributary_pipeline_core::exporterhelper::Export;
@@ -16,7 +16,8 @@ use tributary_pipeline_core::exporterhelper::Export;
 use super::config::{Config, Encoding};
 use super::response::{MAX_BODY, error_for, partial_success};
 use crate::client::{
-    ClientAuth, Compression, Compressor, OFFLOAD_THRESHOLD, http_client, run_cpu_bound, user_agent,
+    ClientAuth, Compression, Compressor, OFFLOAD_THRESHOLD, http_client, run_cpu_bound, send_error,
+    user_agent,
 };
 use crate::otlp_signal::{OtlpSignal, PartialSuccessRecorder};
 use tributary_pipeline_core::pdata::otlp_json::JsonData;
@@ -222,15 +223,7 @@ impl<T: OtlpSignal + JsonData> Export<T> for HttpExporter<T> {
             .body(body)
             .send()
             .await
-            .map_err(|e| {
-                let e = e.without_url();
-                let message = format!("sending to {}: {}", self.url, error_chain(&e));
-                if e.is_builder() {
-                    ConsumeError::permanent(message)
-                } else {
-                    ConsumeError::retryable(message)
-                }
-            })?;
+            .map_err(|e| send_error(&self.url, e))?;
 
         let status = response.status();
         let headers = response.headers().clone();

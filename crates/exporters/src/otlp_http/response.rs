@@ -8,15 +8,14 @@
 //! | 502, 503, 504 | retryable, after `Retry-After` when sent |
 //! | any other (4xx, other 5xx) | permanent, as the OTLP specification and the Go exporter say |
 
-use std::time::{Duration, SystemTime};
-
-use http::header::{CONTENT_TYPE, RETRY_AFTER};
-use http::{HeaderMap, HeaderValue, StatusCode};
+use http::header::CONTENT_TYPE;
+use http::{HeaderMap, StatusCode};
 use prost::Message;
 use tributary_pipeline_core::consumer::ConsumeError;
 
 use tributary_pipeline_core::pdata::rpc;
 
+use crate::client::status_error;
 use crate::otlp_signal::{OtlpSignal, PartialSuccess};
 
 /// The most of a response body read (as the Go exporter).
@@ -27,19 +26,6 @@ fn media_type(headers: &HeaderMap) -> Option<String> {
     let value = headers.get(CONTENT_TYPE)?.to_str().ok()?;
     let essence = value.split(';').next().unwrap_or_default().trim();
     Some(essence.to_ascii_lowercase())
-}
-
-/// The delay a `Retry-After` value asks for: delay-seconds, or an HTTP-date (a date in the
-/// past means no delay). Delay-seconds too large for a `u64` mean the longest delay there
-/// is; the retry stage decides how much of any delay it honours.
-pub(crate) fn retry_after(value: &HeaderValue, now: SystemTime) -> Option<Duration> {
-    let text = value.to_str().ok()?.trim();
-    if !text.is_empty() && text.bytes().all(|b| b.is_ascii_digit()) {
-        let seconds = text.parse::<u64>().unwrap_or(u64::MAX);
-        return Some(Duration::from_secs(seconds));
-    }
-    let date = httpdate::parse_http_date(text).ok()?;
-    Some(date.duration_since(now).unwrap_or(Duration::ZERO))
 }
 
 /// The server's explanation of a failure: the `google.rpc.Status` message of a protobuf
@@ -81,14 +67,7 @@ pub(crate) fn error_for(
         message.push_str(": ");
         message.push_str(&explanation);
     }
-    let delay = headers
-        .get(RETRY_AFTER)
-        .and_then(|value| retry_after(value, SystemTime::now()));
-    match status.as_u16() {
-        429 => ConsumeError::throttled(message, delay),
-        502..=504 => ConsumeError::retryable(message).with_retry_after(delay),
-        _ => ConsumeError::permanent(message),
-    }
+    status_error(status, message, headers, 502..=504)
 }
 
 /// The partial success in a 2xx response body, read as protobuf or JSON per its
@@ -131,6 +110,8 @@ pub(crate) fn partial_success<T: OtlpSignal>(
 
 #[cfg(test)]
 mod tests {
+    use std::time::Duration;
+
     use tributary_pipeline_core::consumer::ErrorKind;
     use tributary_pipeline_core::pdata::{Logs, Metrics, Traces};
 
@@ -141,47 +122,6 @@ mod tests {
             .iter()
             .map(|(k, v)| (http::HeaderName::from_static(k), v.parse().unwrap()))
             .collect()
-    }
-
-    #[test]
-    fn retry_after_reads_seconds_and_http_dates() {
-        let now = SystemTime::UNIX_EPOCH + Duration::from_secs(1_700_000_000);
-        assert_eq!(
-            retry_after(&"120".parse().unwrap(), now),
-            Some(Duration::from_secs(120))
-        );
-        let later = httpdate::fmt_http_date(now + Duration::from_secs(45));
-        assert_eq!(
-            retry_after(&later.parse().unwrap(), now),
-            Some(Duration::from_secs(45))
-        );
-        let earlier = httpdate::fmt_http_date(now - Duration::from_secs(45));
-        assert_eq!(
-            retry_after(&earlier.parse().unwrap(), now),
-            Some(Duration::ZERO)
-        );
-        assert_eq!(retry_after(&"soon".parse().unwrap(), now), None);
-        assert_eq!(retry_after(&"-5".parse().unwrap(), now), None);
-    }
-
-    #[test]
-    fn absurd_retry_after_values_saturate_instead_of_failing() {
-        let now = SystemTime::UNIX_EPOCH + Duration::from_secs(1_700_000_000);
-        let longest = Some(Duration::from_secs(u64::MAX));
-        for absurd in [
-            "18446744073709551615",
-            "18446744073709551616",
-            "99999999999999999999999999999999999999",
-        ] {
-            assert_eq!(
-                retry_after(&absurd.parse().unwrap(), now),
-                longest,
-                "{absurd}"
-            );
-        }
-        // The latest HTTP-date there is, seen from the earliest clock there is.
-        let last = "Fri, 31 Dec 9999 23:59:59 GMT".parse().unwrap();
-        assert!(retry_after(&last, SystemTime::UNIX_EPOCH).is_some());
     }
 
     #[test]

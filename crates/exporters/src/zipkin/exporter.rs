@@ -1,15 +1,12 @@
 //! Sending one batch of spans to Zipkin.
 
 use std::sync::{Arc, OnceLock};
-use std::time::{Duration, SystemTime};
 
 use async_trait::async_trait;
 use bytes::Bytes;
-use http::header::{CONTENT_ENCODING, CONTENT_TYPE, RETRY_AFTER};
+use http::header::{CONTENT_ENCODING, CONTENT_TYPE};
 use http::{HeaderMap, HeaderValue, StatusCode};
-use tributary_pipeline_core::component::{
-    ComponentError, CreateSettings, Host, SecretUrl, error_chain,
-};
+use tributary_pipeline_core::component::{ComponentError, CreateSettings, Host, SecretUrl};
 use tributary_pipeline_core::consumer::ConsumeError;
 use tributary_pipeline_core::exporterhelper::Export;
 use tributary_pipeline_core::pdata::Traces;
@@ -17,7 +14,8 @@ use tributary_translator_zipkin as translator;
 
 use super::config::{Config, Format};
 use crate::client::{
-    ClientAuth, Compression, Compressor, OFFLOAD_THRESHOLD, http_client, run_cpu_bound, user_agent,
+    ClientAuth, Compression, Compressor, OFFLOAD_THRESHOLD, http_client, run_cpu_bound, send_error,
+    status_error, user_agent,
 };
 
 /// The most of an error response's body kept for the error message.
@@ -121,15 +119,7 @@ impl Export<Traces> for ZipkinExporter {
             .body(body)
             .send()
             .await
-            .map_err(|e| {
-                let e = e.without_url();
-                let message = format!("sending to {}: {}", self.url, error_chain(&e));
-                if e.is_builder() {
-                    ConsumeError::permanent(message)
-                } else {
-                    ConsumeError::retryable(message)
-                }
-            })?;
+            .map_err(|e| send_error(&self.url, e))?;
         let status = response.status();
         if status.is_success() {
             return Ok(());
@@ -184,22 +174,5 @@ pub(crate) fn error_for(
         message.push_str(": ");
         message.push_str(text);
     }
-    let delay = headers
-        .get(RETRY_AFTER)
-        .and_then(|value| retry_after(value, SystemTime::now()));
-    match status.as_u16() {
-        429 => ConsumeError::throttled(message, delay),
-        500..=599 => ConsumeError::retryable(message).with_retry_after(delay),
-        _ => ConsumeError::permanent(message),
-    }
-}
-
-/// The delay a `Retry-After` asks for: seconds, or an HTTP-date (past: no delay).
-fn retry_after(value: &HeaderValue, now: SystemTime) -> Option<Duration> {
-    let text = value.to_str().ok()?.trim();
-    if !text.is_empty() && text.bytes().all(|b| b.is_ascii_digit()) {
-        return Some(Duration::from_secs(text.parse::<u64>().unwrap_or(u64::MAX)));
-    }
-    let date = httpdate::parse_http_date(text).ok()?;
-    Some(date.duration_since(now).unwrap_or(Duration::ZERO))
+    status_error(status, message, headers, 500..=599)
 }

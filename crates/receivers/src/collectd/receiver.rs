@@ -2,19 +2,20 @@
 
 use std::net::SocketAddr;
 use std::sync::{Arc, Mutex};
+use std::time::Duration;
 
 use axum::Router;
 use axum::extract::Request;
 use axum::response::{IntoResponse, Response};
-use http::{HeaderValue, Method, StatusCode, header};
+use http::{Method, StatusCode, header};
 use http_body_util::{BodyExt, LengthLimitError, Limited};
 use tributary_pipeline_core::configcompression::{self, DecompressError, Encoding, NoBudget};
-use tributary_pipeline_core::consumer::ErrorKind;
 use tributary_pipeline_core::prelude::*;
 use tributary_pipeline_core::server::RunningServer;
 
 use super::config::Config;
 use super::record::decode;
+use crate::shared::refusal;
 
 /// The running receiver.
 pub(crate) struct CollectdReceiver {
@@ -208,27 +209,10 @@ fn too_large(limit: usize) -> Response {
 /// The pipeline's refusal as HTTP: permanent 400, retryable 503, throttled 429, with
 /// `Retry-After` when a delay is known.
 fn refused(error: &ConsumeError) -> Response {
-    let status = match error.kind() {
-        ErrorKind::Permanent => StatusCode::BAD_REQUEST,
-        ErrorKind::Retryable => StatusCode::SERVICE_UNAVAILABLE,
-        ErrorKind::Throttled => StatusCode::TOO_MANY_REQUESTS,
-    };
-    let mut response = (status, error.to_string()).into_response();
-    let delay = match error.kind() {
-        ErrorKind::Permanent => None,
-        ErrorKind::Throttled => Some(
-            error
-                .retry_after()
-                .unwrap_or(std::time::Duration::from_secs(1)),
-        ),
-        ErrorKind::Retryable => error.retry_after(),
-    };
-    if let Some(delay) = delay {
-        // Whole seconds, rounded up: `Retry-After: 0` would invite an immediate retry.
-        let seconds = delay.as_secs() + u64::from(delay.subsec_nanos() > 0);
-        response
-            .headers_mut()
-            .insert(header::RETRY_AFTER, HeaderValue::from(seconds.max(1)));
+    let mut response = (refusal::http_status(error), error.to_string()).into_response();
+    if let Some(delay) = refusal::retry_after(error) {
+        // At least a second: `Retry-After: 0` would invite an immediate retry.
+        refusal::set_retry_after(response.headers_mut(), delay.max(Duration::from_secs(1)));
     }
     response
 }

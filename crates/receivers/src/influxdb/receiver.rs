@@ -7,7 +7,7 @@ use std::time::Duration;
 
 use axum::body::Body;
 use bytes::Bytes;
-use http::header::{ALLOW, CONTENT_ENCODING, CONTENT_LENGTH, CONTENT_TYPE, RETRY_AFTER};
+use http::header::{ALLOW, CONTENT_ENCODING, CONTENT_LENGTH, CONTENT_TYPE};
 use http::{HeaderValue, Method, Request, Response, StatusCode};
 use http_body_util::{BodyExt, LengthLimitError, Limited};
 use tributary_pipeline_core::configcompression::{DecompressError, Encoding, NoBudget, decompress};
@@ -17,6 +17,7 @@ use tributary_pipeline_core::server::RunningServer;
 
 use super::config::Config;
 use super::parse::{Precision, parse_line_protocol};
+use crate::shared::refusal;
 
 /// Bodies at least this large are decompressed and decoded off the async runtime.
 const OFFLOAD_THRESHOLD: usize = 64 * 1024;
@@ -156,11 +157,7 @@ impl Refusal {
             HeaderValue::from_static("application/json; charset=utf-8"),
         );
         if let Some(delay) = self.retry_after {
-            // Whole seconds, rounded up: a client must not come back too early.
-            let seconds = delay.as_secs() + u64::from(delay.subsec_nanos() > 0);
-            response
-                .headers_mut()
-                .insert(RETRY_AFTER, HeaderValue::from(seconds));
+            refusal::set_retry_after(response.headers_mut(), delay);
         }
         response
     }

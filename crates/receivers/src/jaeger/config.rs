@@ -1,10 +1,9 @@
 //! The `jaeger` receiver's configuration: the Go Collector's `jaegerreceiver` keys and
 //! defaults (`protocols::{grpc, thrift_http, thrift_compact, thrift_binary}`).
 
-use std::fmt;
-
+use crate::shared::protocols::protocols_from_map;
 use serde::Deserialize;
-use serde::de::{self, Deserializer, MapAccess, Visitor};
+use serde::Deserializer;
 use tributary_pipeline_core::component::{ComponentConfig, ConfigError, check_endpoint};
 use tributary_pipeline_core::configgrpc::GrpcServerConfig;
 use tributary_pipeline_core::confighttp::HttpServerConfig;
@@ -185,49 +184,9 @@ impl ComponentConfig for Config {
     }
 }
 
-/// The protocol keys, for errors.
-const PROTOCOLS: &[&str] = &["grpc", "thrift_http", "thrift_compact", "thrift_binary"];
-
-/// Reads `protocols` as a map, so that a key present with a null value enables the
-/// protocol with its defaults instead of counting as absent.
-impl<'de> Deserialize<'de> for Protocols {
-    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        struct ProtocolsVisitor;
-
-        impl<'de> Visitor<'de> for ProtocolsVisitor {
-            type Value = Protocols;
-
-            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-                f.write_str("a map with the keys grpc, thrift_http, thrift_compact, thrift_binary")
-            }
-
-            fn visit_unit<E: de::Error>(self) -> Result<Protocols, E> {
-                Ok(Protocols::default())
-            }
-
-            fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Protocols, A::Error> {
-                let mut protocols = Protocols::default();
-                while let Some(key) = map.next_key::<String>()? {
-                    let duplicate = match key.as_str() {
-                        "grpc" => protocols.grpc.replace(map.next_value()?).is_some(),
-                        "thrift_http" => protocols.thrift_http.replace(map.next_value()?).is_some(),
-                        "thrift_compact" => protocols
-                            .thrift_compact
-                            .replace(map.next_value()?)
-                            .is_some(),
-                        "thrift_binary" => {
-                            protocols.thrift_binary.replace(map.next_value()?).is_some()
-                        }
-                        other => return Err(de::Error::unknown_field(other, PROTOCOLS)),
-                    };
-                    if duplicate {
-                        return Err(de::Error::duplicate_field("protocol"));
-                    }
-                }
-                Ok(protocols)
-            }
-        }
-
-        deserializer.deserialize_map(ProtocolsVisitor)
-    }
-}
+protocols_from_map!(Protocols, expecting: "a map with the keys grpc, thrift_http, thrift_compact, thrift_binary", duplicate: "protocol", {
+    "grpc" => grpc,
+    "thrift_http" => thrift_http,
+    "thrift_compact" => thrift_compact,
+    "thrift_binary" => thrift_binary,
+});

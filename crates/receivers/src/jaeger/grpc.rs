@@ -17,7 +17,7 @@ use std::convert::Infallible;
 use std::future::Future;
 use std::net::SocketAddr;
 use std::pin::Pin;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 use std::task::{Context, Poll};
 
 use bytes::Buf;
@@ -35,11 +35,11 @@ use tributary_pipeline_core::consumer::ConsumeError;
 use tributary_pipeline_core::pdata::ClientMetadata;
 use tributary_pipeline_core::server::RunningServer;
 
-use super::admission::{Admission, NoRoom, SharedAdmitted};
 use super::config::GrpcConfig;
 use super::model::{PostSpansRequest, PostSpansResponse};
 use super::receiver::{Intake, Refused, Transport};
-use super::refusal;
+use crate::shared::admission::{AdmissionPermit, NotAdmitted};
+use crate::shared::refusal;
 
 /// The one method served.
 pub(crate) const POST_SPANS_PATH: &str = "/jaeger.api_v2.CollectorService/PostSpans";
@@ -104,9 +104,8 @@ impl GrpcFrontend {
         let metadata = self
             .include_metadata
             .then(|| client_metadata(request.headers()));
-        let admitted = SharedAdmitted::default();
+        let admitted: SharedAdmitted = Arc::new(Mutex::new(self.intake.admission.empty_permit()));
         let codec = PostSpansCodec {
-            admission: self.intake.admission.clone(),
             admitted: Arc::clone(&admitted),
         };
         // gzip only: tonic's zstd decoder cannot bound the window a frame asks for (up to
@@ -119,9 +118,8 @@ impl GrpcFrontend {
             metadata,
             admitted: Arc::clone(&admitted),
         };
-        let admission = self.intake.admission.clone();
-        let request = request
-            .map(|body| BoundedBody::new(body, DEFAULT_READ_TIMEOUT).admitted(admission, admitted));
+        let request =
+            request.map(|body| BoundedBody::new(body, DEFAULT_READ_TIMEOUT).admitted(admitted));
         grpc.unary(service, request).await
     }
 }
@@ -132,7 +130,7 @@ impl GrpcFrontend {
 pub(crate) struct BoundedBody<B> {
     inner: B,
     deadline: Pin<Box<tokio::time::Sleep>>,
-    admission: Option<(Admission, SharedAdmitted)>,
+    admitted: Option<SharedAdmitted>,
 }
 
 impl<B> BoundedBody<B> {
@@ -140,13 +138,13 @@ impl<B> BoundedBody<B> {
         BoundedBody {
             inner,
             deadline: Box::pin(tokio::time::sleep(timeout)),
-            admission: None,
+            admitted: None,
         }
     }
 
-    /// Takes room in `admission` for each chunk, held in `admitted`.
-    fn admitted(mut self, admission: Admission, admitted: SharedAdmitted) -> Self {
-        self.admission = Some((admission, admitted));
+    /// Takes room in the admission budget for each chunk, held in `admitted`.
+    fn admitted(mut self, admitted: SharedAdmitted) -> Self {
+        self.admitted = Some(admitted);
         self
     }
 }
@@ -165,9 +163,9 @@ where
     ) -> Poll<Option<Result<http_body::Frame<bytes::Bytes>, Status>>> {
         if let Poll::Ready(frame) = Pin::new(&mut self.inner).poll_frame(cx) {
             let frame = frame.map(|f| f.map_err(|e| Status::from_error(e.into())));
-            if let (Some(Ok(frame)), Some((admission, admitted))) = (&frame, &self.admission)
+            if let (Some(Ok(frame)), Some(admitted)) = (&frame, &self.admitted)
                 && let Some(data) = frame.data_ref()
-                && admission.grow_shared(admitted, data.len()).is_err()
+                && grow_shared(admitted, data.len()).is_err()
             {
                 return Poll::Ready(Some(Err(throttled())));
             }
@@ -201,9 +199,21 @@ pub(crate) fn client_metadata(headers: &HeaderMap) -> Arc<ClientMetadata> {
     Arc::new(metadata)
 }
 
+/// A call's share of the admission budget, held by the body it is read from, the codec
+/// that decodes it and the call that delivers it.
+type SharedAdmitted = Arc<Mutex<AdmissionPermit>>;
+
+/// Grows a call's share by a chunk of `bytes`, or says there is no room.
+fn grow_shared(admitted: &SharedAdmitted, bytes: usize) -> Result<(), NotAdmitted> {
+    admitted
+        .lock()
+        .unwrap_or_else(|e| e.into_inner())
+        .grow_by(bytes)
+}
+
 /// `RESOURCE_EXHAUSTED` with a one-second `RetryInfo`: over the admission budget.
 fn throttled() -> Status {
-    refusal::grpc_status(&ConsumeError::throttled(NoRoom::MESSAGE, None))
+    refusal::grpc_status(&ConsumeError::throttled(NotAdmitted::NO_ROOM, None))
 }
 
 /// One `PostSpans` call.
@@ -240,7 +250,6 @@ impl UnaryService<PostSpansRequest> for PostSpans {
 /// message first.
 #[derive(Clone)]
 struct PostSpansCodec {
-    admission: Admission,
     admitted: SharedAdmitted,
 }
 
@@ -274,9 +283,7 @@ impl Decoder for PostSpansCodec {
     type Error = Status;
 
     fn decode(&mut self, src: &mut DecodeBuf<'_>) -> Result<Option<PostSpansRequest>, Status> {
-        self.admission
-            .grow_shared(&self.admitted, src.remaining())
-            .map_err(|_| throttled())?;
+        grow_shared(&self.admitted, src.remaining()).map_err(|_| throttled())?;
         let message = src.copy_to_bytes(src.remaining());
         check_span_sizes(&message).map_err(Status::invalid_argument)?;
         PostSpansRequest::decode(message)

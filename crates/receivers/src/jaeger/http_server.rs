@@ -18,12 +18,12 @@ use tributary_pipeline_core::configcompression::{DecompressError, Encoding, NoBu
 use tributary_pipeline_core::confighttp::CorsPolicy;
 use tributary_pipeline_core::server::RunningServer;
 
-use super::admission::{Admitted, NoRoom};
 use super::config::ThriftHttpConfig;
 use super::grpc::client_metadata;
 use super::receiver::{Intake, Refused, Transport};
-use super::refusal;
 use super::thrift::decode_batch_binary;
+use crate::shared::admission::{AdmissionPermit, NotAdmitted};
+use crate::shared::refusal;
 
 /// The path batches are posted to.
 pub(crate) const TRACES_PATH: &str = "/api/traces";
@@ -112,10 +112,9 @@ impl HttpFrontend {
         let encoding = self.content_encoding(headers)?;
         let metadata = self.include_metadata.then(|| client_metadata(headers));
         // Held until the pipeline answered.
-        let mut admitted = Admitted::default();
+        let mut admitted = self.intake.admission.empty_permit();
         let body = self.read_body(request.into_body(), &mut admitted).await?;
         let limit = self.max_body_size;
-        let admission = self.intake.admission.clone();
         let decoded = tokio::task::spawn_blocking(move || {
             let body = match encoding {
                 Encoding::Identity => body,
@@ -127,8 +126,8 @@ impl HttpFrontend {
                             }
                             other => Refusal::new(StatusCode::BAD_REQUEST, other.to_string()),
                         })?;
-                    admission
-                        .grow(&mut admitted, body.len())
+                    admitted
+                        .grow_by(body.len())
                         .map_err(|_| Refusal::throttled())?;
                     body.into()
                 }
@@ -194,14 +193,17 @@ impl HttpFrontend {
 
     /// The whole body, within the size limit (413), the read timeout (408) and the
     /// admission budget (429), its bytes taken in `admitted` as they arrive.
-    async fn read_body(&self, body: Body, admitted: &mut Admitted) -> Result<Bytes, Refusal> {
-        let admission = &self.intake.admission;
+    async fn read_body(
+        &self,
+        body: Body,
+        admitted: &mut AdmissionPermit,
+    ) -> Result<Bytes, Refusal> {
         let collect = async {
             let mut body = Limited::new(body, self.max_body_size);
             let mut bytes = BytesMut::new();
             while let Some(frame) = body.frame().await {
                 if let Ok(data) = frame?.into_data() {
-                    if admission.grow(admitted, data.len()).is_err() {
+                    if admitted.grow_by(data.len()).is_err() {
                         return Ok(Err(Refusal::throttled()));
                     }
                     bytes.extend_from_slice(&data);
@@ -288,7 +290,7 @@ impl Refusal {
     fn throttled() -> Refusal {
         Refusal {
             status: StatusCode::TOO_MANY_REQUESTS,
-            message: NoRoom::MESSAGE.to_string(),
+            message: NotAdmitted::NO_ROOM.to_string(),
             retry_after: Some(1),
         }
     }

@@ -159,14 +159,13 @@
 //! - The agent's `emitZipkinBatch` (Go dropped it too) and the removed `remote_sampling`
 //!   section (refused as an unknown key; Go uses the `jaegerremotesampling` extension).
 
-mod admission;
 mod config;
 mod factory;
 mod grpc;
 mod http_server;
 pub mod model;
 mod receiver;
-mod refusal;
+
 mod thrift;
 pub mod translate;
 mod udp;

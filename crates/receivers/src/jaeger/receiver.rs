@@ -13,11 +13,15 @@ use tributary_pipeline_core::receiverhelper::{self, ReceiverTasks, deliver};
 use tributary_pipeline_core::server::RunningServer;
 use tributary_pipeline_core::telemetry::ReceiverMetrics;
 
-use super::admission::{Admission, REQUEST_BUDGET};
 use super::config::Config;
 use super::model::Batch;
 use super::translate::{TranslateError, batches_to_otlp};
 use super::{grpc, http_server, udp};
+use crate::shared::admission::Admission;
+
+/// The request bytes held at once across a receiver's HTTP and gRPC servers: the `otlp`
+/// receiver's default admission limit. A request that finds no room is refused at once.
+pub(crate) const REQUEST_BUDGET: usize = 128 << 20;
 
 /// The transports, named as the Go receiver labels its metrics.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -119,7 +123,7 @@ impl JaegerReceiver {
             intake: Arc::new(Intake {
                 next,
                 metrics,
-                admission: Admission::new(REQUEST_BUDGET),
+                admission: Admission::bounded(REQUEST_BUDGET),
             }),
             tasks: ReceiverTasks::new(settings),
             servers: Mutex::new(Vec::new()),

@@ -17,8 +17,8 @@ use http_body_util::BodyExt;
 use hyper::body::Incoming;
 use tokio::time::Instant;
 
-use super::admission::{Admission, AdmissionPermit};
 use super::refusal::Refusal;
+use crate::shared::admission::{Admission, AdmissionPermit};
 
 /// The length of a gRPC message prefix: a compression flag and a big-endian u32 length.
 pub(crate) const GRPC_PREFIX_LEN: usize = 5;

@@ -5,20 +5,11 @@
 use bytes::Bytes;
 use http::HeaderMap;
 use http::header::CONTENT_ENCODING;
-use tributary_pipeline_core::configcompression::{Budget, DecompressError, Encoding, decompress};
+use tributary_pipeline_core::configcompression::{DecompressError, Encoding, decompress};
 
-use super::admission::AdmissionPermit;
 use super::body::too_large;
 use super::refusal::Refusal;
-
-/// Decompressed output is admission budget the request holds.
-impl Budget for AdmissionPermit {
-    type Refusal = Refusal;
-
-    fn grow_to(&mut self, bytes: usize) -> Result<(), Refusal> {
-        AdmissionPermit::grow_to(self, bytes)
-    }
-}
+use crate::shared::admission::AdmissionPermit;
 
 /// The encoding an HTTP request declares (`Content-Encoding`), if `allowed` lists it; an
 /// error naming it otherwise.
@@ -56,7 +47,7 @@ pub(crate) fn decompress_body(
         .map(Bytes::from)
         .map_err(|error| match error {
             DecompressError::TooLarge(limit) => too_large(limit),
-            DecompressError::Refused(refusal) => refusal,
+            DecompressError::Refused(refusal) => refusal.into(),
             corrupt @ DecompressError::Corrupt { .. } => Refusal::Malformed(corrupt.to_string()),
         })
 }
@@ -66,11 +57,12 @@ mod tests {
     use std::io::Write;
 
     use super::*;
-    use crate::otlp::admission::Admission;
     use crate::otlp::config::AdmissionConfig;
 
     /// The result of a future that is ready at once (admission with room to spare).
-    fn futures_ready<T>(future: impl std::future::Future<Output = Result<T, Refusal>>) -> T {
+    fn futures_ready<T, E: std::fmt::Debug>(
+        future: impl std::future::Future<Output = Result<T, E>>,
+    ) -> T {
         let mut context = std::task::Context::from_waker(std::task::Waker::noop());
         match std::pin::pin!(future).poll(&mut context) {
             std::task::Poll::Ready(result) => result.expect("admitted"),
@@ -110,13 +102,11 @@ mod tests {
 
     #[test]
     fn decompressed_bytes_count_against_admission() {
-        let admission = Admission::new(
-            &AdmissionConfig {
-                request_limit_mib: 2,
-                waiting_limit_mib: 0,
-            },
-            Default::default(),
-        );
+        let admission = AdmissionConfig {
+            request_limit_mib: 2,
+            waiting_limit_mib: 0,
+        }
+        .budget(Default::default());
         let _others = futures_ready(admission.admit(3 << 19));
         let mut permit = futures_ready(admission.admit(1000));
         let data = vec![1u8; 1 << 20];
@@ -135,13 +125,11 @@ mod tests {
 
     #[test]
     fn a_zstd_window_counts_against_admission() {
-        let admission = Admission::new(
-            &AdmissionConfig {
-                request_limit_mib: 16,
-                waiting_limit_mib: 0,
-            },
-            Default::default(),
-        );
+        let admission = AdmissionConfig {
+            request_limit_mib: 16,
+            waiting_limit_mib: 0,
+        }
+        .budget(Default::default());
         let mut permit = futures_ready(admission.admit(1000));
         let mut encoder = zstd::stream::write::Encoder::new(Vec::new(), 3).unwrap();
         encoder.window_log(25).unwrap();
@@ -156,13 +144,11 @@ mod tests {
 
     #[test]
     fn bombs_are_too_large_and_garbage_is_malformed() {
-        let admission = Admission::new(
-            &AdmissionConfig {
-                request_limit_mib: 0,
-                waiting_limit_mib: 0,
-            },
-            Default::default(),
-        );
+        let admission = AdmissionConfig {
+            request_limit_mib: 0,
+            waiting_limit_mib: 0,
+        }
+        .budget(Default::default());
         let mut permit = futures_ready(admission.admit(0));
         let bomb = gzip(&vec![0u8; 10 << 20]);
         let refusal =

@@ -3,13 +3,18 @@
 //! run unchanged; the additions (`admission`, the `auth::bearer_token` shorthand) are documented in the
 //! module docs.
 
-use std::fmt;
+use std::sync::Arc;
 
+use crate::shared::protocols::protocols_from_map;
 use serde::Deserialize;
-use serde::de::{self, Deserializer, MapAccess, Visitor};
-use tributary_pipeline_core::component::{ComponentConfig, ConfigError, parse_endpoint};
+use serde::Deserializer;
+use tributary_pipeline_core::component::{
+    ComponentConfig, ConfigError, ProgressTracker, parse_endpoint,
+};
 use tributary_pipeline_core::configgrpc::GrpcServerConfig;
 use tributary_pipeline_core::confighttp::HttpServerConfig;
+
+use crate::shared::admission::Admission;
 
 /// How long a client has to send a gRPC message: the HTTP server block's default read
 /// timeout.
@@ -182,6 +187,16 @@ impl AdmissionConfig {
     pub(crate) fn waiting_limit(&self) -> usize {
         bytes_of_mib(self.waiting_limit_mib)
     }
+
+    /// The budget this describes; `progress` counts the requests that wait for it.
+    pub(crate) fn budget(&self, progress: Arc<ProgressTracker>) -> Admission {
+        match self.request_limit() {
+            Some(bytes) => Admission::bounded(bytes)
+                .waiting_limit(self.waiting_limit(), None)
+                .tracking(progress),
+            None => Admission::unbounded(),
+        }
+    }
 }
 
 impl ComponentConfig for Config {
@@ -252,41 +267,7 @@ impl ComponentConfig for Config {
     }
 }
 
-/// Reads `protocols` as a map rather than a struct, so that a key present with a null value
-/// (`grpc:`) enables the protocol with its defaults instead of counting as absent.
-impl<'de> Deserialize<'de> for Protocols {
-    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        struct ProtocolsVisitor;
-
-        impl<'de> Visitor<'de> for ProtocolsVisitor {
-            type Value = Protocols;
-
-            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-                f.write_str("a map with the keys grpc and/or http")
-            }
-
-            fn visit_unit<E: de::Error>(self) -> Result<Protocols, E> {
-                Ok(Protocols::default())
-            }
-
-            fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Protocols, A::Error> {
-                let mut protocols = Protocols::default();
-                while let Some(key) = map.next_key::<String>()? {
-                    match key.as_str() {
-                        "grpc" if protocols.grpc.is_none() => {
-                            protocols.grpc = Some(map.next_value()?);
-                        }
-                        "http" if protocols.http.is_none() => {
-                            protocols.http = Some(map.next_value()?);
-                        }
-                        "grpc" | "http" => return Err(de::Error::duplicate_field("protocol")),
-                        other => return Err(de::Error::unknown_field(other, &["grpc", "http"])),
-                    }
-                }
-                Ok(protocols)
-            }
-        }
-
-        deserializer.deserialize_map(ProtocolsVisitor)
-    }
-}
+protocols_from_map!(Protocols, expecting: "a map with the keys grpc and/or http", duplicate: "protocol", {
+    "grpc" => grpc,
+    "http" => http,
+});

@@ -195,7 +195,6 @@
 //!   larger (at most 128 MiB), are refused, so a frame header cannot make the receiver
 //!   allocate a large window.
 
-mod admission;
 mod body;
 mod compression;
 mod config;

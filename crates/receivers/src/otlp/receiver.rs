@@ -22,9 +22,9 @@ use tributary_pipeline_core::pdata::proto::collector::trace::v1::ExportTraceServ
 use tributary_pipeline_core::pdata::{ClientMetadata, OtlpRequest, Payload};
 use tributary_pipeline_core::telemetry::ReceiverMetrics;
 
-use super::admission::Admission;
 use super::config::Config;
 use super::{grpc_server, http_server};
+use crate::shared::admission::Admission;
 use tributary_pipeline_core::receiverhelper::{SharedLifecycle, SharedLifecycleMember, deliver};
 use tributary_pipeline_core::server::RunningServer;
 
@@ -159,10 +159,9 @@ impl OtlpServer {
             settings: settings.clone(),
             intake: Arc::new(Intake {
                 sinks: Sinks::default(),
-                admission: Admission::new(
-                    &config.admission,
-                    settings.progress_tracker("requests waiting for admission"),
-                ),
+                admission: config
+                    .admission
+                    .budget(settings.progress_tracker("requests waiting for admission")),
             }),
             lifecycle: Arc::new(SharedLifecycle::new()),
         }

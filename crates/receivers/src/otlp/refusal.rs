@@ -3,15 +3,14 @@
 
 use std::time::Duration;
 
-use bytes::Bytes;
 use http::StatusCode;
-use prost::Message;
 use tonic::Code;
-use tributary_pipeline_core::consumer::{ConsumeError, ErrorKind};
+use tributary_pipeline_core::consumer::ConsumeError;
 use tributary_pipeline_core::pdata::rpc;
 
-/// The delay a client is told to wait after a throttled refusal that named none.
-pub(crate) const DEFAULT_THROTTLE_DELAY: Duration = Duration::from_secs(1);
+use crate::shared::admission::NotAdmitted;
+use crate::shared::refusal;
+pub(crate) use crate::shared::refusal::{DEFAULT_THROTTLE_DELAY, retry_after_seconds};
 
 /// Why the receiver did not accept a request.
 #[derive(Debug, Clone)]
@@ -38,11 +37,22 @@ pub(crate) enum Refusal {
     Refused(ConsumeError),
 }
 
+impl From<NotAdmitted> for Refusal {
+    fn from(refusal: NotAdmitted) -> Refusal {
+        match refusal {
+            NotAdmitted::TooLarge { bytes } => Refusal::TooLarge(format!(
+                "request of {bytes} bytes is larger than the receiver's whole admission limit"
+            )),
+            NotAdmitted::NoRoom => Refusal::over_admission_limit(),
+        }
+    }
+}
+
 impl Refusal {
     /// A refusal because the receiver already holds as many request bytes as it may.
     pub(crate) fn over_admission_limit() -> Refusal {
         Refusal::Refused(ConsumeError::throttled(
-            "too many request bytes in process: over the receiver's admission limit",
+            NotAdmitted::NO_ROOM,
             Some(DEFAULT_THROTTLE_DELAY),
         ))
     }
@@ -56,11 +66,7 @@ impl Refusal {
             Refusal::TimedOut(_) => Code::DeadlineExceeded,
             Refusal::ProtocolViolation(_) => Code::Internal,
             Refusal::UnsupportedEncoding(_) => Code::Unimplemented,
-            Refusal::Refused(error) => match error.kind() {
-                ErrorKind::Permanent => Code::InvalidArgument,
-                ErrorKind::Retryable => Code::Unavailable,
-                ErrorKind::Throttled => Code::ResourceExhausted,
-            },
+            Refusal::Refused(error) => refusal::grpc_code(error),
         }
     }
 
@@ -73,11 +79,7 @@ impl Refusal {
             Refusal::TooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
             Refusal::TimedOut(_) => StatusCode::REQUEST_TIMEOUT,
             Refusal::Unauthenticated(_) => StatusCode::UNAUTHORIZED,
-            Refusal::Refused(error) => match error.kind() {
-                ErrorKind::Permanent => StatusCode::BAD_REQUEST,
-                ErrorKind::Retryable => StatusCode::SERVICE_UNAVAILABLE,
-                ErrorKind::Throttled => StatusCode::TOO_MANY_REQUESTS,
-            },
+            Refusal::Refused(error) => refusal::http_status(error),
         }
     }
 
@@ -86,11 +88,7 @@ impl Refusal {
     /// `Retry-After` with a throttled answer) and for retryable errors that named a delay.
     pub(crate) fn retry_after(&self) -> Option<Duration> {
         match self {
-            Refusal::Refused(error) => match error.kind() {
-                ErrorKind::Permanent => None,
-                ErrorKind::Retryable => error.retry_after(),
-                ErrorKind::Throttled => Some(error.retry_after().unwrap_or(DEFAULT_THROTTLE_DELAY)),
-            },
+            Refusal::Refused(error) => refusal::retry_after(error),
             _ => None,
         }
     }
@@ -110,14 +108,10 @@ impl Refusal {
 
     /// The refusal as a gRPC status, with `RetryInfo` in its details when a delay is known.
     pub(crate) fn to_grpc_status(&self) -> tonic::Status {
-        let code = self.grpc_code();
-        let message = self.message();
-        match self.retry_after() {
-            Some(_) => {
-                let details = Bytes::from(self.to_rpc_status().encode_to_vec());
-                tonic::Status::with_details(code, message, details)
-            }
-            None => tonic::Status::new(code, message),
+        match self {
+            // Only the pipeline's refusals carry a delay.
+            Refusal::Refused(error) => refusal::grpc_status(error),
+            _ => tonic::Status::new(self.grpc_code(), self.message()),
         }
     }
 
@@ -150,13 +144,6 @@ impl Refusal {
     }
 }
 
-/// `Retry-After` in whole seconds, rounded up (saturating: a refusal may carry any delay).
-pub(crate) fn retry_after_seconds(delay: Duration) -> u64 {
-    delay
-        .as_secs()
-        .saturating_add(u64::from(delay.subsec_nanos() > 0))
-}
-
 /// A duration in protobuf's JSON mapping: seconds with up to nine decimals and an `s`.
 fn json_duration(delay: Duration) -> String {
     let nanos = delay.subsec_nanos();
@@ -170,6 +157,8 @@ fn json_duration(delay: Duration) -> String {
 
 #[cfg(test)]
 mod tests {
+    use prost::Message;
+
     use super::*;
 
     #[test]

@@ -1,8 +1,6 @@
 //! The `zipkin` receiver's configuration: the Go receiver's keys and defaults.
 
-use std::fmt;
-
-use serde::de::{self, MapAccess, Visitor};
+use crate::shared::protocols::protocols_from_map;
 use serde::{Deserialize, Deserializer};
 use tributary_pipeline_core::component::{ComponentConfig, ConfigError};
 use tributary_pipeline_core::confighttp::HttpServerConfig;
@@ -90,37 +88,6 @@ impl ComponentConfig for Config {
     }
 }
 
-/// Reads `protocols` as a map, so that `http:` with no value enables it with its defaults.
-impl<'de> Deserialize<'de> for Protocols {
-    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        struct ProtocolsVisitor;
-
-        impl<'de> Visitor<'de> for ProtocolsVisitor {
-            type Value = Protocols;
-
-            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-                f.write_str("a map with the key http")
-            }
-
-            fn visit_unit<E: de::Error>(self) -> Result<Protocols, E> {
-                Ok(Protocols::default())
-            }
-
-            fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Protocols, A::Error> {
-                let mut protocols = Protocols::default();
-                while let Some(key) = map.next_key::<String>()? {
-                    match key.as_str() {
-                        "http" if protocols.http.is_none() => {
-                            protocols.http = Some(map.next_value()?);
-                        }
-                        "http" => return Err(de::Error::duplicate_field("http")),
-                        other => return Err(de::Error::unknown_field(other, &["http"])),
-                    }
-                }
-                Ok(protocols)
-            }
-        }
-
-        deserializer.deserialize_map(ProtocolsVisitor)
-    }
-}
+protocols_from_map!(Protocols, expecting: "a map with the key http", duplicate: "http", {
+    "http" => http,
+});

@@ -76,7 +76,6 @@
 //!   as it is.
 //! * The accepted and refused span counts carry `transport="http"` whatever the format.
 
-mod admission;
 mod config;
 mod factory;
 mod receiver;

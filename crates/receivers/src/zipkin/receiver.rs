@@ -14,18 +14,34 @@ use http_body_util::{BodyExt, Full, Limited};
 use tributary_pipeline_core::component::{Component, ComponentError, CreateSettings, Host};
 use tributary_pipeline_core::configcompression::{DecompressError, Encoding, decompress};
 use tributary_pipeline_core::confighttp::CorsPolicy;
-use tributary_pipeline_core::consumer::{ConsumeError, ErrorKind, Next};
+use tributary_pipeline_core::consumer::{ConsumeError, Next};
 use tributary_pipeline_core::pdata::builder::now_unix_nano;
 use tributary_pipeline_core::pdata::{ClientMetadata, Signal, Traces};
 use tributary_pipeline_core::receiverhelper::deliver;
 use tributary_pipeline_core::server::RunningServer;
 use tributary_pipeline_core::telemetry::ReceiverMetrics;
 
-use super::admission::{Admission, Busy, Permit};
 use super::config::Config;
+use crate::shared::admission::{Admission, AdmissionPermit};
+use crate::shared::refusal;
 
 /// Bodies at least this large are decoded on a blocking thread, off the async runtime.
 const OFFLOAD_THRESHOLD: usize = 64 * 1024;
+
+/// The memory all requests may hold at once when `max_request_body_size` is the default:
+/// the OTLP receiver's default `request_limit_mib`. Larger limits get twice the limit, so
+/// one request of the largest size (and its decompressed form) always fits.
+const DEFAULT_BUDGET: usize = 128 << 20;
+
+/// How long a request waits for room in the budget before it is refused with 503.
+const ADMISSION_WAIT: Duration = Duration::from_secs(1);
+
+/// The receiver's admission budget: at least two bodies of `max_body_size`; a request
+/// waits up to [`ADMISSION_WAIT`] for room.
+fn admission(max_body_size: usize) -> Admission {
+    Admission::bounded(DEFAULT_BUDGET.max(max_body_size.saturating_mul(2)))
+        .waiting_limit(usize::MAX, Some(ADMISSION_WAIT))
+}
 
 /// What a request carries, by its path and `Content-Type`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -127,7 +143,7 @@ impl ZipkinReceiver {
                 write_timeout: server.write_timeout(),
                 include_metadata: server.include_metadata,
                 cors: server.cors_policy(),
-                admission: Admission::new(server.max_body_size()),
+                admission: admission(server.max_body_size()),
                 span: settings.span().clone(),
             }),
             server: Mutex::new(None),
@@ -288,7 +304,7 @@ impl Intake {
         };
 
         let (limit, parse) = (self.max_body_size, self.parse_string_tags);
-        let work = move || -> (Permit, Result<Traces, Failure>) {
+        let work = move || -> (AdmissionPermit, Result<Traces, Failure>) {
             let mut permit = permit;
             let result = decompress_and_decode(format, encoding, body, limit, parse, &mut permit);
             (permit, result)
@@ -381,7 +397,7 @@ fn decompress_and_decode(
     body: Bytes,
     limit: usize,
     parse_string_tags: bool,
-    permit: &mut Permit,
+    permit: &mut AdmissionPermit,
 ) -> Result<Traces, Failure> {
     let body = match encoding {
         Encoding::Identity => body,
@@ -391,7 +407,7 @@ fn decompress_and_decode(
                 DecompressError::TooLarge(_) => {
                     Failure::Status(StatusCode::PAYLOAD_TOO_LARGE, error.to_string())
                 }
-                DecompressError::Refused(Busy) => Failure::Busy,
+                DecompressError::Refused(_) => Failure::Busy,
                 error => Failure::Status(StatusCode::BAD_REQUEST, error.to_string()),
             })?,
     };
@@ -421,18 +437,9 @@ fn request_is_heavy(declared: Option<u64>) -> bool {
 /// `Retry-After` when the pipeline gave a delay; 400 for data the pipeline will never
 /// take.
 fn refusal(error: &ConsumeError) -> Response<Full<Bytes>> {
-    let status = match error.kind() {
-        ErrorKind::Permanent => StatusCode::BAD_REQUEST,
-        ErrorKind::Retryable => StatusCode::SERVICE_UNAVAILABLE,
-        ErrorKind::Throttled => StatusCode::TOO_MANY_REQUESTS,
-    };
-    let mut response = text(status, error.message());
+    let mut response = text(refusal::http_status(error), error.message());
     if let Some(delay) = error.retry_after().filter(|_| !error.is_permanent()) {
-        // Whole seconds, rounded up: a client must not come back early.
-        let seconds = delay.as_secs() + u64::from(delay.subsec_nanos() > 0);
-        response
-            .headers_mut()
-            .insert(RETRY_AFTER, HeaderValue::from(seconds));
+        refusal::set_retry_after(response.headers_mut(), delay);
     }
     response
 }
@@ -456,4 +463,31 @@ fn client_metadata(headers: &HeaderMap) -> Arc<ClientMetadata> {
         }
     }
     Arc::new(metadata)
+}
+
+#[cfg(test)]
+mod admission_tests {
+    use tributary_pipeline_core::configcompression::Budget;
+
+    use super::*;
+
+    #[tokio::test]
+    async fn requests_past_the_budget_wait_then_are_refused() {
+        let admission = admission(0);
+        let first = admission.admit(DEFAULT_BUDGET - 4096).await.unwrap();
+        let mut second = admission.admit(2048).await.unwrap();
+        // Growing past what is left is refused at once; the budget is unchanged.
+        assert!(Budget::grow_to(&mut second, 1 << 20).is_err());
+        assert!(Budget::grow_to(&mut second, 4096).is_ok());
+        assert!(admission.admit(1).await.is_err());
+        drop(first);
+        assert!(admission.admit(1 << 20).await.is_ok());
+    }
+
+    #[tokio::test]
+    async fn the_budget_fits_two_of_the_largest_bodies() {
+        let admission = admission(200 << 20);
+        let _both = admission.admit(400 << 20).await.unwrap();
+        assert!(admission.admit(1).await.is_err());
+    }
 }

@@ -79,6 +79,15 @@ impl Running {
         let status = response.status().as_u16();
         (status, response.text().await.unwrap_or_default())
     }
+
+    /// Posts `body` as v2 JSON compressed with `encoding` (its `Content-Encoding`).
+    async fn post_encoded(&self, encoding: &str, body: Vec<u8>) -> (u16, String) {
+        let headers = [
+            ("content-type", "application/json"),
+            ("content-encoding", encoding),
+        ];
+        self.send("/api/v2/spans", &headers, body).await
+    }
 }
 
 #[tokio::test]
@@ -201,53 +210,19 @@ async fn compressed_bodies_are_decompressed() {
     let running = Running::start("").await;
     let mut gzip = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
     gzip.write_all(V2_JSON.as_bytes()).unwrap();
-    let (status, body) = running
-        .send(
-            "/api/v2/spans",
-            &[
-                ("content-type", "application/json"),
-                ("content-encoding", "gzip"),
-            ],
-            gzip.finish().unwrap(),
-        )
-        .await;
+    let (status, body) = running.post_encoded("gzip", gzip.finish().unwrap()).await;
     assert_eq!(status, 202, "{body}");
     let mut zlib = flate2::write::ZlibEncoder::new(Vec::new(), flate2::Compression::default());
     zlib.write_all(V2_JSON.as_bytes()).unwrap();
     let (status, body) = running
-        .send(
-            "/api/v2/spans",
-            &[
-                ("content-type", "application/json"),
-                ("content-encoding", "deflate"),
-            ],
-            zlib.finish().unwrap(),
-        )
+        .post_encoded("deflate", zlib.finish().unwrap())
         .await;
     assert_eq!(status, 202, "{body}");
     assert_eq!(running.sink.accepted_items(), 4);
 
-    let (status, body) = running
-        .send(
-            "/api/v2/spans",
-            &[
-                ("content-type", "application/json"),
-                ("content-encoding", "gzip"),
-            ],
-            b"not gzip".to_vec(),
-        )
-        .await;
+    let (status, body) = running.post_encoded("gzip", b"not gzip".to_vec()).await;
     assert_eq!(status, 400, "{body}");
-    let (status, body) = running
-        .send(
-            "/api/v2/spans",
-            &[
-                ("content-type", "application/json"),
-                ("content-encoding", "br"),
-            ],
-            V2_JSON.into(),
-        )
-        .await;
+    let (status, body) = running.post_encoded("br", V2_JSON.into()).await;
     assert_eq!(status, 400);
     assert!(body.contains("Content-Encoding"), "{body}");
     running.receiver.shutdown().await.unwrap();
@@ -294,16 +269,7 @@ async fn bad_requests_get_the_status_that_says_why_and_nothing_reaches_the_pipel
     // A small compressed body that inflates past the limit.
     let mut gzip = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::best());
     gzip.write_all(&vec![b' '; 100_000]).unwrap();
-    let (status, _) = running
-        .send(
-            "/api/v2/spans",
-            &[
-                ("content-type", "application/json"),
-                ("content-encoding", "gzip"),
-            ],
-            gzip.finish().unwrap(),
-        )
-        .await;
+    let (status, _) = running.post_encoded("gzip", gzip.finish().unwrap()).await;
     assert_eq!(status, 413);
     let response = running
         .client

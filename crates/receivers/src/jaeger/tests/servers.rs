@@ -19,9 +19,9 @@ use tributary_pipeline_core::testing::{self, Sink, eventually};
 
 use super::{binary_batch, binary_datagram, compact_datagram, sample_batch};
 use crate::jaeger::Config;
-use crate::jaeger::admission::{Admitted, REQUEST_BUDGET};
 use crate::jaeger::grpc::POST_SPANS_PATH;
 use crate::jaeger::model::{Batch, PostSpansRequest, PostSpansResponse};
+use crate::jaeger::receiver::REQUEST_BUDGET;
 use crate::jaeger::receiver::{JaegerReceiver, Transport};
 
 const ALL: &str = "
@@ -391,9 +391,9 @@ async fn datagrams_queued_at_shutdown_are_still_delivered() {
 async fn requests_over_the_admission_budget_are_throttled() {
     let harness = Harness::start(ALL).await;
     // Another request holds the whole budget.
-    let mut held = Admitted::default();
     let admission = &harness.receiver.intake().admission;
-    admission.grow(&mut held, REQUEST_BUDGET).unwrap();
+    let mut held = admission.empty_permit();
+    held.grow_by(REQUEST_BUDGET).unwrap();
     let body = binary_batch(&sample_batch());
     let response = post_thrift(
         harness.addr(Transport::ThriftHttp),
@@ -433,8 +433,8 @@ async fn requests_over_the_admission_budget_are_throttled() {
         .await
         .unwrap();
     }
-    let mut all = Admitted::default();
-    admission.grow(&mut all, REQUEST_BUDGET).unwrap();
+    let mut all = admission.empty_permit();
+    all.grow_by(REQUEST_BUDGET).unwrap();
     harness.stop().await;
 }
 
