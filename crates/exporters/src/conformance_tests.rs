@@ -50,3 +50,13 @@ async fn zipkin() {
 async fn carbon() {
     check_exporter(crate::carbon::factory(), "endpoint: \"127.0.0.1:{port}\"").await;
 }
+
+#[cfg(feature = "prometheus")]
+#[tokio::test]
+async fn prometheus() {
+    check_exporter(
+        crate::prometheus::factory(),
+        "endpoint: \"127.0.0.1:{port}\"",
+    )
+    .await;
+}

@@ -9,6 +9,7 @@
 //! | [`debug`] | `debug` | prints what passes through, at three verbosities |
 //! | [`file`](mod@file) | `file` | OTLP/JSON lines or length-prefixed protobuf in a rotating file |
 //! | [`zipkin`] | `zipkin` | spans to Zipkin, v2 JSON or protobuf |
+//! | [`prometheus`] | `prometheus` | serves metrics on `/metrics` for Prometheus to scrape |
 //! | [`influxdb`] | `influxdb` | metrics, logs and traces as InfluxDB line protocol, to InfluxDB 1.x or 2.x |
 //!
 //! Each module offers `factory()`, to register on the collector builder, and its `Config`.
@@ -48,6 +49,8 @@ pub mod influxdb;
 pub mod otlp;
 #[cfg(feature = "otlp_http")]
 pub mod otlp_http;
+#[cfg(feature = "prometheus")]
+pub mod prometheus;
 #[cfg(feature = "zipkin")]
 pub mod zipkin;
 
@@ -74,6 +77,8 @@ pub fn factories() -> Factories {
     factories.add_exporter(otlp::factory());
     #[cfg(feature = "otlp_http")]
     factories.add_exporter(otlp_http::factory());
+    #[cfg(feature = "prometheus")]
+    factories.add_exporter(prometheus::factory());
     #[cfg(feature = "zipkin")]
     factories.add_exporter(zipkin::factory());
     factories
