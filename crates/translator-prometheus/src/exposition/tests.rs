@@ -267,3 +267,24 @@ fn long_exemplar_label_sets_are_left_out() {
         "# TYPE c counter\nc_total{job=\"api\"} 1\n# EOF\n"
     );
 }
+
+proptest::proptest! {
+    /// Whatever a scraper sends as `Accept`, negotiation answers a format.
+    #[test]
+    fn any_accept_header_negotiates(accept in "\\PC{0,80}", open_metrics: bool) {
+        let format = Format::negotiate(Some(&accept), open_metrics);
+        proptest::prop_assert!(open_metrics || format == Format::Text);
+    }
+
+    /// Whatever the label values and help text hold, each sample stays on one line and
+    /// each family writes exactly its metadata and sample lines.
+    #[test]
+    fn any_text_stays_on_its_line(value in "\\PC{0,30}|[\\n\\\\\"]{0,5}", help in "\\PC{0,30}|[\\n\\\\\"]{0,5}") {
+        let mut fam = family("g", FamilyType::Gauge, Value::Gauge(1.0));
+        fam.help = help.clone();
+        fam.series[0].labels = labels(&[("v", &value)]);
+        let text = encode(&[fam], Format::OpenMetrics);
+        let expected = if help.is_empty() { 3 } else { 4 };
+        proptest::prop_assert_eq!(text.lines().count(), expected, "{}", text);
+    }
+}
