@@ -33,7 +33,7 @@
 
 use std::fmt::Write as _;
 
-use crate::labels::Labels;
+use crate::labels::{Labels, is_valid_label_name};
 use crate::normalize::{escape_metric_name, is_valid_metric_name};
 
 /// The type of a family, as `# TYPE` names it.
@@ -459,13 +459,38 @@ fn write_labels<'a>(
     for (name, value) in labels.chain(extra) {
         out.push(if first { '{' } else { ',' });
         first = false;
-        out.push_str(name);
+        if is_valid_label_name(name) {
+            out.push_str(name);
+        } else {
+            // A UTF-8 name the classic formats cannot carry is escaped for them.
+            out.push_str(&escape_label_name(name));
+        }
         out.push_str("=\"");
         escape_label_value(out, value);
         out.push('"');
     }
     if !first {
         out.push('}');
+    }
+}
+
+/// `name` as a classic label name: characters outside `[a-zA-Z0-9_]` become `_`, and a
+/// leading digit (or nothing at all) gets a `_` in front.
+fn escape_label_name(name: &str) -> String {
+    let escaped: String = name
+        .chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || c == '_' {
+                c
+            } else {
+                '_'
+            }
+        })
+        .collect();
+    if escaped.is_empty() || escaped.starts_with(|c: char| c.is_ascii_digit()) {
+        format!("_{escaped}")
+    } else {
+        escaped
     }
 }
 

@@ -9,8 +9,9 @@ use tributary_pipeline_core::pdata::attributes::key_value;
 use tributary_pipeline_core::pdata::proto::collector::metrics::v1::ExportMetricsServiceRequest;
 use tributary_pipeline_core::pdata::proto::common::v1::{InstrumentationScope, KeyValue};
 use tributary_pipeline_core::pdata::proto::metrics::v1::{
-    AggregationTemporality, Exemplar, Gauge, Histogram, HistogramDataPoint, Metric,
-    NumberDataPoint, ResourceMetrics, ScopeMetrics, Sum, exemplar, metric::Data, number_data_point,
+    AggregationTemporality, Exemplar, ExponentialHistogram, ExponentialHistogramDataPoint, Gauge,
+    Histogram, HistogramDataPoint, Metric, NumberDataPoint, ResourceMetrics, ScopeMetrics, Sum,
+    exemplar, exponential_histogram_data_point::Buckets, metric::Data, number_data_point,
 };
 use tributary_pipeline_core::pdata::proto::resource::v1::Resource;
 
@@ -279,6 +280,48 @@ fn open_metrics_when_enabled_and_asked() {
         "{text}"
     );
     assert!(!scrape(&on, Some("text/plain")).contains("# EOF"));
+}
+
+#[test]
+fn exponential_histograms_are_served_as_go_serves_native_ones_in_text() {
+    let metric = Metric {
+        name: "rpc.latency".into(),
+        unit: "ms".into(),
+        data: Some(Data::ExponentialHistogram(ExponentialHistogram {
+            data_points: vec![ExponentialHistogramDataPoint {
+                start_time_unix_nano: SEC,
+                time_unix_nano: 2 * SEC,
+                count: 4,
+                sum: Some(10.0),
+                scale: 2,
+                zero_count: 1,
+                positive: Some(Buckets {
+                    offset: 0,
+                    bucket_counts: vec![1, 2],
+                }),
+                ..Default::default()
+            }],
+            aggregation_temporality: AggregationTemporality::Cumulative as i32,
+        })),
+        ..Default::default()
+    };
+    let text = scrape(
+        &registry("endpoint: 127.0.0.1:1", &[request(vec![metric])]),
+        None,
+    );
+    let scope =
+        "instance=\"pod-1\",job=\"shop/api\",otel_scope_name=\"io.lib\",otel_scope_version=\"1.0\"";
+    for line in [
+        "# TYPE rpc_latency_milliseconds histogram".to_string(),
+        format!("rpc_latency_milliseconds_bucket{{{scope},le=\"+Inf\"}} 4"),
+        format!("rpc_latency_milliseconds_sum{{{scope}}} 10"),
+        format!("rpc_latency_milliseconds_count{{{scope}}} 4"),
+    ] {
+        assert!(
+            text.lines().any(|l| l == line),
+            "missing {line:?} in\n{text}"
+        );
+    }
 }
 
 #[test]

@@ -190,6 +190,16 @@ fn utf8_names_are_escaped_for_the_classic_formats() {
 }
 
 #[test]
+fn utf8_label_names_are_escaped_for_the_classic_formats() {
+    let mut fam = family("g", FamilyType::Gauge, Value::Gauge(1.0));
+    fam.series[0].labels = labels(&[("http.method", "GET"), ("2xx", "y")]);
+    assert_eq!(
+        encode(&[fam], Format::Text),
+        "# TYPE g gauge\ng{http_method=\"GET\",_2xx=\"y\"} 1\n"
+    );
+}
+
+#[test]
 fn empty_families_write_nothing() {
     let mut fam = family("g", FamilyType::Gauge, Value::Gauge(1.0));
     fam.series.clear();
