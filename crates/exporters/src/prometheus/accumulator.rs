@@ -4,7 +4,7 @@
 
 use std::collections::HashMap;
 use std::collections::hash_map::Entry;
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use tributary_pipeline_core::pdata::proto::collector::metrics::v1::ExportMetricsServiceRequest;
@@ -16,16 +16,17 @@ use tributary_pipeline_core::pdata::proto::metrics::v1::{
 use tributary_translator_prometheus::labels::value_string;
 
 /// The most series kept. A new series beyond it is dropped (and counted) until others
-/// expire: what peers send cannot grow the exporter without bound. At a few hundred
-/// bytes to a few kilobytes per series (its attributes and resource), this is at most a
-/// few hundred MiB.
+/// expire: what peers send cannot grow the exporter without bound. A series costs its
+/// key, attributes and point (its resource and scope are shared with the other series of
+/// the batch they came in): a few hundred bytes, so the bound is some tens to a hundred
+/// MiB.
 pub const MAX_SERIES: usize = 200_000;
 
 /// The `FLAG_NO_RECORDED_VALUE` data point flag.
 const NO_RECORDED_VALUE: u32 = 1;
 
 /// What an OTLP metric is, for Prometheus.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub(crate) enum Kind {
     Gauge,
     /// A monotonic sum.
@@ -83,8 +84,10 @@ pub(crate) enum Point {
 #[derive(Clone, Debug)]
 pub(crate) struct Series {
     pub metric: MetricInfo,
-    pub resource: Vec<KeyValue>,
-    pub scope: ScopeInfo,
+    /// Shared by the series of one resource (and scope) of a batch: a series costs its
+    /// own attributes and point, not a copy of its resource's.
+    pub resource: Arc<[KeyValue]>,
+    pub scope: Arc<ScopeInfo>,
     pub attributes: Vec<KeyValue>,
     pub point: Point,
     pub start_unix_nano: u64,
@@ -105,9 +108,20 @@ pub(crate) struct Accumulated {
     pub over_limit: usize,
 }
 
+/// What tells series apart: the metric's name and kind, its resource, scope and point
+/// attributes (as order-independent text; resource and scope shared within a batch).
+#[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub(crate) struct SeriesKey {
+    name: String,
+    kind: Kind,
+    resource: Arc<str>,
+    scope: Arc<str>,
+    attributes: String,
+}
+
 /// The series, keyed by metric, resource, scope and attributes.
 pub(crate) struct Accumulator {
-    series: Mutex<HashMap<String, Series>>,
+    series: Mutex<HashMap<SeriesKey, Series>>,
     expiration: Duration,
     max_series: usize,
 }
@@ -121,7 +135,7 @@ impl Accumulator {
         }
     }
 
-    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<String, Series>> {
+    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<SeriesKey, Series>> {
         // A panic elsewhere while holding the lock leaves whole entries only.
         self.series
             .lock()
@@ -138,14 +152,15 @@ impl Accumulator {
         let mut series = self.lock();
         expire(&mut series, now, self.expiration);
         for rm in &request.resource_metrics {
-            let resource = rm
+            let resource: Arc<[KeyValue]> = rm
                 .resource
                 .as_ref()
                 .map(|r| r.attributes.as_slice())
-                .unwrap_or_default();
-            let resource_key = attributes_key(resource);
+                .unwrap_or_default()
+                .into();
+            let resource_key: Arc<str> = attributes_key(&resource).into();
             for sm in &rm.scope_metrics {
-                let scope = ScopeInfo {
+                let scope = Arc::new(ScopeInfo {
                     name: sm
                         .scope
                         .as_ref()
@@ -162,14 +177,15 @@ impl Accumulator {
                         .as_ref()
                         .map(|s| s.attributes.clone())
                         .unwrap_or_default(),
-                };
-                let scope_key = format!(
+                });
+                let scope_key: Arc<str> = format!(
                     "{}\u{1}{}\u{1}{}\u{1}{}",
                     scope.name,
                     scope.version,
                     scope.schema_url,
                     attributes_key(&scope.attributes)
-                );
+                )
+                .into();
                 for metric in &sm.metrics {
                     let Some(data) = &metric.data else {
                         continue;
@@ -177,7 +193,7 @@ impl Accumulator {
                     let mut fold = Fold {
                         series: &mut series,
                         max_series: self.max_series,
-                        resource,
+                        resource: &resource,
                         resource_key: &resource_key,
                         scope: &scope,
                         scope_key: &scope_key,
@@ -195,7 +211,7 @@ impl Accumulator {
     pub(crate) fn snapshot(&self, now: Instant) -> Vec<Series> {
         let mut series = self.lock();
         expire(&mut series, now, self.expiration);
-        let mut live: Vec<(&String, &Series)> = series.iter().collect();
+        let mut live: Vec<(&SeriesKey, &Series)> = series.iter().collect();
         live.sort_by(|a, b| a.0.cmp(b.0));
         live.into_iter().map(|(_, s)| s.clone()).collect()
     }
@@ -206,18 +222,18 @@ impl Accumulator {
     }
 }
 
-fn expire(series: &mut HashMap<String, Series>, now: Instant, expiration: Duration) {
+fn expire(series: &mut HashMap<SeriesKey, Series>, now: Instant, expiration: Duration) {
     series.retain(|_, s| now.saturating_duration_since(s.updated) < expiration);
 }
 
 /// One batch's fold into the map.
 struct Fold<'a> {
-    series: &'a mut HashMap<String, Series>,
+    series: &'a mut HashMap<SeriesKey, Series>,
     max_series: usize,
-    resource: &'a [KeyValue],
-    resource_key: &'a str,
-    scope: &'a ScopeInfo,
-    scope_key: &'a str,
+    resource: &'a Arc<[KeyValue]>,
+    resource_key: &'a Arc<str>,
+    scope: &'a Arc<ScopeInfo>,
+    scope_key: &'a Arc<str>,
     now: Instant,
     done: &'a mut Accumulated,
 }
@@ -468,14 +484,13 @@ impl Fold<'_> {
         temporality: Temporality,
         add: impl FnOnce(&mut Point, Point) -> bool,
     ) {
-        let key = format!(
-            "{}\u{2}{:?}\u{2}{}\u{2}{}\u{2}{}",
-            info.name,
-            info.kind,
-            self.resource_key,
-            self.scope_key,
-            attributes_key(attributes)
-        );
+        let key = SeriesKey {
+            name: info.name.clone(),
+            kind: info.kind,
+            resource: Arc::clone(self.resource_key),
+            scope: Arc::clone(self.scope_key),
+            attributes: attributes_key(attributes),
+        };
         if stamp.no_recorded_value {
             self.series.remove(&key);
             self.done.stored += 1;
@@ -510,8 +525,8 @@ impl Fold<'_> {
                 }
                 vacant.insert(Series {
                     metric: info.clone(),
-                    resource: self.resource.to_vec(),
-                    scope: self.scope.clone(),
+                    resource: Arc::clone(self.resource),
+                    scope: Arc::clone(self.scope),
                     attributes: attributes.to_vec(),
                     point,
                     start_unix_nano: stamp.start,
