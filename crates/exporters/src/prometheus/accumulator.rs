@@ -22,6 +22,9 @@ use tributary_translator_prometheus::labels::value_string;
 /// MiB.
 pub const MAX_SERIES: usize = 200_000;
 
+/// The metric metadata key holding the Prometheus type a receiver read.
+const PROMETHEUS_TYPE: &str = "prometheus.type";
+
 /// The `FLAG_NO_RECORDED_VALUE` data point flag.
 const NO_RECORDED_VALUE: u32 = 1;
 
@@ -45,6 +48,9 @@ pub(crate) struct MetricInfo {
     pub description: String,
     pub unit: String,
     pub kind: Kind,
+    /// A gauge whose metadata says `prometheus.type: unknown` (as the Prometheus
+    /// receivers mark untyped series): written as `untyped`/`unknown`, as Go does.
+    pub untyped: bool,
 }
 
 /// The instrumentation scope of a series.
@@ -258,6 +264,10 @@ impl Fold<'_> {
             description: metric.description.clone(),
             unit: metric.unit.clone(),
             kind,
+            untyped: kind == Kind::Gauge
+                && metric.metadata.iter().any(|kv| {
+                    kv.key == PROMETHEUS_TYPE && value_string(kv.value.as_ref()) == "unknown"
+                }),
         };
         match data {
             Data::Gauge(gauge) => {

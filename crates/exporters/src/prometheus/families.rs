@@ -44,6 +44,7 @@ impl FamilyBuilder {
                 continue;
             };
             let family_type = match s.metric.kind {
+                Kind::Gauge if s.metric.untyped => FamilyType::Unknown,
                 Kind::Gauge | Kind::UpDownCounter => FamilyType::Gauge,
                 Kind::Counter => FamilyType::Counter,
                 Kind::Histogram | Kind::ExponentialHistogram => FamilyType::Histogram,

@@ -14,7 +14,9 @@
 //! [`tributary_translator_prometheus`]: names by `translation_strategy` (unit and type
 //! suffixes), labels from point attributes, `job` and `instance` from the resource,
 //! `otel_scope_name`/`_version`/`_schema_url` and `otel_scope_<attribute>`, one
-//! `target_info` per (job, instance), and `const_labels`. The answer is the text format
+//! `target_info` per (job, instance), and `const_labels`; a gauge whose metadata says
+//! `prometheus.type: unknown` (what a Prometheus receiver read as untyped) is written
+//! untyped. The answer is the text format
 //! 0.0.4, or OpenMetrics 1.0 (exemplars with `trace_id`/`span_id`, `_created`, `# UNIT`)
 //! when `enable_open_metrics` is set and the scraper's `Accept` header asks for it; gzipped
 //! when `Accept-Encoding` allows. Exponential histograms are served as Go's text

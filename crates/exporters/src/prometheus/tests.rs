@@ -251,6 +251,17 @@ fn counters_gauges_and_histograms_are_written_by_the_translation_rules() {
 }
 
 #[test]
+fn gauges_marked_unknown_by_a_prometheus_receiver_stay_untyped() {
+    let mut metric = gauge("scraped", "", vec![number(0, SEC, 1.0, vec![])]);
+    metric.metadata = vec![key_value("prometheus.type", "unknown")];
+    let text = scrape(
+        &registry("endpoint: 127.0.0.1:1", &[request(vec![metric])]),
+        None,
+    );
+    assert!(text.contains("# TYPE scraped untyped\n"), "{text}");
+}
+
+#[test]
 fn open_metrics_when_enabled_and_asked() {
     let requests = [request(vec![histogram(
         AggregationTemporality::Cumulative,
