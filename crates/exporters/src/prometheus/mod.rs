@@ -88,6 +88,12 @@
 //!   `_` in the answer: the UTF-8 exposition (`escaping=allow-utf-8`) is not offered.
 //! - The number of series is bounded ([`MAX_SERIES`]); Go's accumulator grows with what
 //!   peers send.
+//! - A `sending_queue` block that leaves out `enabled` is enabled (the exporter helper's
+//!   default); Go's zero-value queue stays off until `enabled: true`.
+//! - OpenMetrics numbers are written as in the text format (`1`, not Go's `1.0`); both
+//!   parse to the same value.
+//! - The newer Go gate `exporter.prometheusexporter.ResourceConstantLabels` and its
+//!   `resource_constant_labels` key are not offered (the key is refused as unknown).
 
 mod accumulator;
 mod config;
