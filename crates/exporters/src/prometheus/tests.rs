@@ -262,6 +262,61 @@ fn gauges_marked_unknown_by_a_prometheus_receiver_stay_untyped() {
 }
 
 #[test]
+fn a_family_keeps_one_type_and_unique_label_sets() {
+    let mut other_host = request(vec![gauge("dup", "", vec![number(0, SEC, 2.0, vec![])])]);
+    other_host.resource_metrics[0]
+        .resource
+        .as_mut()
+        .unwrap()
+        .attributes[3] = key_value("host.name", "h2");
+    let registry = registry(
+        "endpoint: 127.0.0.1:1",
+        &[
+            request(vec![
+                gauge("dup", "", vec![number(0, SEC, 1.0, vec![])]),
+                histogram(
+                    AggregationTemporality::Cumulative,
+                    SEC,
+                    2 * SEC,
+                    vec![1, 1, 1],
+                ),
+                gauge(
+                    "http.server.duration",
+                    "s",
+                    vec![number(0, SEC, 1.0, vec![])],
+                ),
+            ]),
+            other_host,
+        ],
+    );
+    let text = scrape(&registry, None);
+    // The gauge and the histogram share a name: the first kind (the gauge) stays.
+    assert_eq!(
+        text.matches("# TYPE http_server_duration_seconds ").count(),
+        1,
+        "{text}"
+    );
+    assert!(
+        text.contains("# TYPE http_server_duration_seconds gauge"),
+        "{text}"
+    );
+    assert!(!text.contains("_bucket"), "{text}");
+    // Two resources that differ only in target_info attributes: one `dup` series.
+    assert_eq!(
+        text.lines().filter(|l| l.starts_with("dup{")).count(),
+        1,
+        "{text}"
+    );
+    assert_eq!(
+        text.lines()
+            .filter(|l| l.starts_with("target_info{"))
+            .count(),
+        1,
+        "{text}"
+    );
+}
+
+#[test]
 fn open_metrics_when_enabled_and_asked() {
     let requests = [request(vec![histogram(
         AggregationTemporality::Cumulative,
