@@ -307,10 +307,8 @@ fn read_file(file: &Path) -> Result<Vec<TargetGroup>, String> {
     let groups: Vec<FileGroup> = if file.extension().is_some_and(|e| e == "json") {
         serde_json::from_str(&text).map_err(|e| e.to_string())?
     } else {
-        tributary_confmap::Conf::from_yaml(&text)
-            .map_err(|e| e.to_string())?
-            .decode()
-            .map_err(|e| e.to_string())?
+        // serde-saphyr, the workspace's YAML parser (budgets against alias bombs).
+        serde_saphyr::from_str(&text).map_err(|e| e.to_string())?
     };
     let path = file.display().to_string();
     Ok(groups
@@ -384,5 +382,23 @@ mod tests {
         assert!(wildcard(b"*.json", b"a.json"));
         assert!(!wildcard(b"*.json", b"a.yml"));
         assert!(wildcard(b"t?.yml", b"t1.yml"));
+    }
+}
+
+#[cfg(test)]
+mod file_tests {
+    use super::*;
+
+    #[test]
+    fn reads_yaml_and_json_files() {
+        let dir = tempfile::tempdir().unwrap();
+        let yaml = dir.path().join("a.yml");
+        std::fs::write(&yaml, "- targets: ['h:1']\n  labels: {team: infra}\n").unwrap();
+        let json = dir.path().join("b.json");
+        std::fs::write(&json, "[{\"targets\": [\"h:2\"]}]").unwrap();
+        let groups = read_file(&yaml).unwrap();
+        assert_eq!(groups[0].targets, ["h:1"]);
+        assert_eq!(get_label(&groups[0].labels, "team"), "infra");
+        assert_eq!(read_file(&json).unwrap()[0].targets, ["h:2"]);
     }
 }

@@ -1,0 +1,611 @@
+//! The `prometheus` receiver against real peers: Debian's `prometheus-node-exporter` and a
+//! real Prometheus 2.42 (its own `/metrics`) are scraped both by our gateway (file exporter
+//! output) and by that Prometheus, and the series each saw must agree; then file discovery,
+//! relabelling, staleness, limits and basic authentication against node-exporter.
+//!
+//! One Prometheus and one node-exporter serve the whole test binary, each on a free port,
+//! with their files in a temporary directory. Each runs under a small shell holding the
+//! read end of a pipe this process keeps open: when the test process exits, for whatever
+//! reason, the pipe closes and the shell kills the server and removes the directory.
+//!
+//! How series are compared: our side is every (name, labels) the gateway wrote during the
+//! run, turned back into Prometheus series (a histogram point gives `_bucket{le}` for each
+//! bound and `+Inf`, `_sum`, `_count`; a summary `{quantile}`, `_sum`, `_count`; `job` and
+//! `instance` come from the resource's `service.name` and `service.instance.id`; `le` and
+//! `quantile` compared as numbers). Prometheus's side is `/api/v1/series` over the same
+//! time window. Prometheus 2.42 stores OpenMetrics `_created` samples as series of their
+//! own, while the receiver reads them as start times (as Go's does): those are left out.
+//! The window ends after Prometheus's first scrape following our last one, so every series
+//! we saw is in it; a series only Prometheus has is accepted only if its first sample is
+//! after our last scrape or its last before our first (Prometheus's own metrics grow as it
+//! works: `prometheus_target_interval_length_seconds` appears after its first interval).
+//! Everything else must be equal, series for series.
+
+mod common;
+
+use std::collections::BTreeSet;
+use std::net::SocketAddr;
+use std::path::Path;
+use std::process::{Child, ChildStdin, Command, Stdio};
+use std::sync::{Mutex, OnceLock};
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use common::*;
+use serde_json::Value;
+
+const WAIT: Duration = Duration::from_secs(60);
+
+/// A server kept alive for the test binary's life (see the module docs).
+struct Server {
+    addr: SocketAddr,
+    _lifeline: Mutex<(Child, ChildStdin)>,
+}
+
+/// Runs `program args...` under the lifeline shell, its output to `log`.
+fn lifeline(program: &Path, args: &[String], dir: &Path, log: &str) -> Mutex<(Child, ChildStdin)> {
+    let mut child = Command::new("sh")
+        .args([
+            "-c",
+            r#"dir="$1"; log="$2"; shift 2; "$@" >"$dir/$log" 2>&1 & server=$!; read -r _; kill $server; wait $server 2>/dev/null; rm -rf "$dir""#,
+            "sh",
+        ])
+        .arg(dir)
+        .arg(log)
+        .arg(program)
+        .args(args)
+        .stdin(Stdio::piped())
+        .spawn()
+        .expect("start the server");
+    let stdin = child.stdin.take().expect("the lifeline pipe");
+    Mutex::new((child, stdin))
+}
+
+fn wait_http(addr: SocketAddr, path: &str) {
+    eventually(&format!("{addr}{path} answering"), WAIT, || {
+        std::net::TcpStream::connect_timeout(&addr, Duration::from_millis(200))
+            .ok()
+            .filter(|_| get(addr, path).status == 200)
+    });
+}
+
+/// The shared node-exporter, with basic auth on a second instance (see `node_exporter_auth`).
+fn node_exporter() -> Option<&'static Server> {
+    static SERVER: OnceLock<Option<Server>> = OnceLock::new();
+    SERVER
+        .get_or_init(|| {
+            let program = program("prometheus-node-exporter")?;
+            let dir = temp_dir().keep();
+            let addr: SocketAddr = format!("127.0.0.1:{}", free_port()).parse().unwrap();
+            let args = vec![format!("--web.listen-address={addr}")];
+            let lifeline = lifeline(&program, &args, &dir, "node-exporter.log");
+            wait_http(addr, "/metrics");
+            Some(Server {
+                addr,
+                _lifeline: lifeline,
+            })
+        })
+        .as_ref()
+}
+
+/// A node-exporter that wants basic auth `admin`/`test` (the bcrypt hash of Prometheus's
+/// basic-auth guide).
+fn node_exporter_auth() -> Option<&'static Server> {
+    static SERVER: OnceLock<Option<Server>> = OnceLock::new();
+    SERVER
+        .get_or_init(|| {
+            let program = program("prometheus-node-exporter")?;
+            let dir = temp_dir().keep();
+            let web = dir.join("web.yml");
+            std::fs::write(
+                &web,
+                "basic_auth_users:\n  admin: $2b$12$hNf2lSsxfm0.i4a.1kVpSOVyBCfIB51VRjgBUyv6kdnyTlgWj81Ay\n",
+            )
+            .unwrap();
+            let addr: SocketAddr = format!("127.0.0.1:{}", free_port()).parse().unwrap();
+            let args = vec![
+                format!("--web.listen-address={addr}"),
+                format!("--web.config.file={}", web.display()),
+            ];
+            let lifeline = lifeline(&program, &args, &dir, "node-exporter.log");
+            eventually("node-exporter (auth) listening", WAIT, || {
+                std::net::TcpStream::connect_timeout(&addr, Duration::from_millis(200)).ok()
+            });
+            Some(Server {
+                addr,
+                _lifeline: lifeline,
+            })
+        })
+        .as_ref()
+}
+
+/// The shared Prometheus: scrapes node-exporter (`job="node"`) and itself
+/// (`job="prometheus"`) every second.
+fn prometheus() -> Option<&'static Server> {
+    static SERVER: OnceLock<Option<Server>> = OnceLock::new();
+    SERVER
+        .get_or_init(|| {
+            let program = program("prometheus")?;
+            let node = node_exporter()?;
+            let dir = temp_dir().keep();
+            let addr: SocketAddr = format!("127.0.0.1:{}", free_port()).parse().unwrap();
+            let config = dir.join("prometheus.yml");
+            std::fs::write(&config, scrape_configs(node.addr, addr, "")).unwrap();
+            let args = vec![
+                format!("--config.file={}", config.display()),
+                format!("--web.listen-address={addr}"),
+                format!("--storage.tsdb.path={}", dir.join("data").display()),
+                "--web.enable-lifecycle".into(),
+            ];
+            let lifeline = lifeline(&program, &args, &dir, "prometheus.log");
+            wait_http(addr, "/-/ready");
+            Some(Server {
+                addr,
+                _lifeline: lifeline,
+            })
+        })
+        .as_ref()
+}
+
+/// The same two jobs for Prometheus and for our receiver (`indent` places them in YAML).
+fn scrape_configs(node: SocketAddr, prometheus: SocketAddr, indent: &str) -> String {
+    let text = format!(
+        "global:\n  scrape_interval: 1s\n  scrape_timeout: 1s\nscrape_configs:\n  - job_name: node\n    static_configs: [{{targets: ['{node}']}}]\n  - job_name: prometheus\n    static_configs: [{{targets: ['{prometheus}']}}]\n"
+    );
+    text.lines().map(|l| format!("{indent}{l}\n")).collect()
+}
+
+fn gateway(dir: &Path, receiver_config: &str, out: &Path) -> Proc {
+    let config = format!(
+        "receivers:\n  prometheus:\n{receiver_config}exporters:\n  file: {{ path: \"{}\" }}\nservice:\n  telemetry: {{ metrics: {{ level: none }} }}\n  pipelines:\n    metrics: {{ receivers: [prometheus], exporters: [file] }}\n",
+        out.display()
+    );
+    let path = dir.join("gateway.yaml");
+    std::fs::write(&path, config).unwrap();
+    Proc::spawn(
+        &example("gateway"),
+        &["--config", path.to_str().unwrap()],
+        &[],
+    )
+}
+
+/// A series: its name and sorted labels (job and instance included).
+type Series = (String, Vec<(String, String)>);
+
+fn string_attrs(list: &Value) -> Vec<(String, String)> {
+    list.as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(|kv| {
+            Some((
+                kv["key"].as_str()?.to_string(),
+                kv["value"]["stringValue"].as_str()?.to_string(),
+            ))
+        })
+        .collect()
+}
+
+/// A number label (`le`, `quantile`) as both sides are compared: parsed and printed again.
+fn number_label(text: &str) -> String {
+    match text.parse::<f64>() {
+        Ok(v) if v.is_infinite() => if v > 0.0 { "+Inf" } else { "-Inf" }.into(),
+        Ok(v) => format!("{v}"),
+        Err(_) => text.into(),
+    }
+}
+
+/// One data point of our output: the series it stands for, and whether it is stale.
+#[derive(Debug, Clone)]
+struct OurPoint {
+    series: Vec<Series>,
+    name: String,
+    job: String,
+    instance: String,
+    value: Option<f64>,
+    /// Unix seconds.
+    time: f64,
+    stale: bool,
+    attrs: Vec<(String, String)>,
+}
+
+/// The file exporter's lines so far; the last may be half written, and is then left out.
+fn json_lines(path: &Path) -> Vec<Value> {
+    let text = std::fs::read_to_string(path).unwrap_or_default();
+    text.lines()
+        .filter_map(|l| serde_json::from_str(l).ok())
+        .collect()
+}
+
+fn our_points(out: &Path) -> Vec<OurPoint> {
+    let mut points = Vec::new();
+    for line in json_lines(out) {
+        for resource in line["resourceMetrics"].as_array().into_iter().flatten() {
+            let rattrs = string_attrs(&resource["resource"]["attributes"]);
+            let find = |k: &str| {
+                rattrs
+                    .iter()
+                    .find(|(key, _)| key == k)
+                    .map(|(_, v)| v.clone())
+                    .unwrap_or_default()
+            };
+            let (job, instance) = (find("service.name"), find("service.instance.id"));
+            for scope in resource["scopeMetrics"].as_array().into_iter().flatten() {
+                for metric in scope["metrics"].as_array().into_iter().flatten() {
+                    let name = metric["name"].as_str().unwrap_or_default().to_string();
+                    let (kind, dps) = ["gauge", "sum", "histogram", "summary"]
+                        .iter()
+                        .find_map(|k| Some((*k, metric[*k]["dataPoints"].as_array()?)))
+                        .unwrap_or(("", &EMPTY));
+                    for dp in dps {
+                        let mut base = string_attrs(&dp["attributes"]);
+                        base.push(("job".into(), job.clone()));
+                        base.push(("instance".into(), instance.clone()));
+                        let with = |extra: Option<(&str, String)>, suffix: &str| {
+                            let mut labels = base.clone();
+                            if let Some((k, v)) = extra {
+                                labels.push((k.to_string(), v));
+                            }
+                            labels.sort();
+                            (format!("{name}{suffix}"), labels)
+                        };
+                        let mut series = Vec::new();
+                        match kind {
+                            "histogram" => {
+                                for b in dp["explicitBounds"].as_array().into_iter().flatten() {
+                                    let le =
+                                        number_label(&b.as_f64().unwrap_or(f64::NAN).to_string());
+                                    series.push(with(Some(("le", le)), "_bucket"));
+                                }
+                                series.push(with(Some(("le", "+Inf".into())), "_bucket"));
+                                series.push(with(None, "_sum"));
+                                series.push(with(None, "_count"));
+                            }
+                            "summary" => {
+                                for q in dp["quantileValues"].as_array().into_iter().flatten() {
+                                    let quantile = number_label(
+                                        &q["quantile"].as_f64().unwrap_or(0.0).to_string(),
+                                    );
+                                    series.push(with(Some(("quantile", quantile)), ""));
+                                }
+                                series.push(with(None, "_sum"));
+                                series.push(with(None, "_count"));
+                            }
+                            _ => series.push(with(None, "")),
+                        }
+                        let stale = dp["flags"].as_u64().unwrap_or(0) & 1 == 1;
+                        points.push(OurPoint {
+                            series,
+                            name: name.clone(),
+                            job: job.clone(),
+                            instance: instance.clone(),
+                            value: dp["asDouble"].as_f64(),
+                            time: dp["timeUnixNano"]
+                                .as_str()
+                                .and_then(|t| t.parse::<f64>().ok())
+                                .unwrap_or(0.0)
+                                / 1e9,
+                            stale,
+                            attrs: string_attrs(&dp["attributes"]),
+                        });
+                    }
+                }
+            }
+        }
+    }
+    points
+}
+
+static EMPTY: Vec<Value> = Vec::new();
+
+fn our_series(points: &[OurPoint], job: &str) -> BTreeSet<Series> {
+    points
+        .iter()
+        .filter(|p| p.job == job && !p.stale)
+        .flat_map(|p| p.series.clone())
+        .collect()
+}
+
+fn encode(text: &str) -> String {
+    text.bytes()
+        .map(|b| {
+            if b.is_ascii_alphanumeric() || b"-._~".contains(&b) {
+                (b as char).to_string()
+            } else {
+                format!("%{b:02X}")
+            }
+        })
+        .collect()
+}
+
+/// What Prometheus stored for `job` between `start` and `end` (Unix seconds).
+fn prometheus_series(prom: SocketAddr, job: &str, start: f64, end: f64) -> BTreeSet<Series> {
+    let path = format!(
+        "/api/v1/series?match[]={}&start={start}&end={end}",
+        encode(&format!("{{job=\"{job}\"}}"))
+    );
+    let response = get(prom, &path);
+    assert_eq!(response.status, 200, "{}", response.text());
+    let json: Value = serde_json::from_slice(&response.body).unwrap();
+    json["data"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .map(|s| {
+            let map = s.as_object().unwrap();
+            let name = map["__name__"].as_str().unwrap().to_string();
+            let mut labels: Vec<(String, String)> = map
+                .iter()
+                .filter(|(k, _)| *k != "__name__")
+                .map(|(k, v)| {
+                    let v = v.as_str().unwrap_or_default();
+                    let v = if k == "le" || k == "quantile" {
+                        number_label(v)
+                    } else {
+                        v.to_string()
+                    };
+                    (k.clone(), v)
+                })
+                .collect();
+            labels.sort();
+            (name, labels)
+        })
+        .collect()
+}
+
+fn now_seconds() -> f64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .unwrap()
+        .as_secs_f64()
+}
+
+/// Prometheus's targets' health, by job.
+fn prometheus_up(prom: SocketAddr, job: &str) -> bool {
+    let response = get(prom, "/api/v1/targets");
+    let json: Value = serde_json::from_slice(&response.body).unwrap_or_default();
+    json["data"]["activeTargets"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .any(|t| t["labels"]["job"] == job && t["health"] == "up")
+}
+
+/// When Prometheus last scraped `job` (Unix seconds; 0 when unknown).
+fn last_scrape(prom: SocketAddr, job: &str) -> f64 {
+    let query = encode(&format!("timestamp(up{{job=\"{job}\"}})"));
+    let response = get(prom, &format!("/api/v1/query?query={query}"));
+    let json: Value = serde_json::from_slice(&response.body).unwrap_or_default();
+    json["data"]["result"][0]["value"][1]
+        .as_str()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(0.0)
+}
+
+/// The first and last sample times (Unix seconds) Prometheus holds for `series` in the
+/// last 5 minutes.
+fn sample_span(prom: SocketAddr, (name, labels): &Series) -> (f64, f64) {
+    let matchers: Vec<String> = labels
+        .iter()
+        .filter(|(k, _)| k != "le" && k != "quantile")
+        .map(|(k, v)| format!("{k}=\"{}\"", v.replace('\\', "\\\\").replace('"', "\\\"")))
+        .collect();
+    let mut selector = format!("{name}{{{}}}", matchers.join(","));
+    if let Some((k, _)) = labels.iter().find(|(k, _)| k == "le" || k == "quantile") {
+        // Number labels were normalised: any value of them will do for the span.
+        selector = format!("{name}{{{},{k}=~\".+\"}}", matchers.join(","));
+    }
+    let response = get(
+        prom,
+        &format!("/api/v1/query?query={}", encode(&format!("{selector}[5m]"))),
+    );
+    let json: Value = serde_json::from_slice(&response.body).unwrap_or_default();
+    let times: Vec<f64> = json["data"]["result"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .flat_map(|r| r["values"].as_array().cloned().unwrap_or_default())
+        .filter_map(|v| v[0].as_f64())
+        .collect();
+    (
+        times.iter().copied().fold(f64::INFINITY, f64::min),
+        times.iter().copied().fold(0.0, f64::max),
+    )
+}
+
+#[test]
+fn series_match_what_prometheus_stores() {
+    let Some(prom) = prometheus() else { return };
+    let Some(node) = node_exporter() else { return };
+    let dir = temp_dir();
+    let out = dir.path().join("out.jsonl");
+    let receiver = format!(
+        "    config:\n{}",
+        scrape_configs(node.addr, prom.addr, "      ")
+    );
+    let start = now_seconds();
+    let mut gateway = gateway(dir.path(), &receiver, &out);
+    eventually("both jobs up, for us and for Prometheus", WAIT, || {
+        let points = our_points(&out);
+        let up = |job: &str| {
+            points
+                .iter()
+                .any(|p| p.name == "up" && p.job == job && p.value == Some(1.0))
+        };
+        (up("node")
+            && up("prometheus")
+            && prometheus_up(prom.addr, "node")
+            && prometheus_up(prom.addr, "prometheus"))
+        .then_some(())
+    });
+    // A few more scrapes on both sides.
+    let ours_at = |n: usize| {
+        our_points(&out)
+            .iter()
+            .filter(|p| p.name == "up" && p.job == "node")
+            .count()
+            >= n
+    };
+    eventually("three scrapes of node", WAIT, || ours_at(3).then_some(()));
+    gateway.kill();
+    // Prometheus scrapes once more after our last scrape, so a series that appeared just
+    // before it is in both; then the window closes.
+    let killed = now_seconds();
+    for job in ["node", "prometheus"] {
+        eventually("Prometheus scraping after us", WAIT, || {
+            (last_scrape(prom.addr, job) > killed + 0.1).then_some(())
+        });
+    }
+    let end = now_seconds();
+    let points = our_points(&out);
+    for job in ["node", "prometheus"] {
+        let ours = our_series(&points, job);
+        let theirs: BTreeSet<Series> = prometheus_series(prom.addr, job, start, end)
+            .into_iter()
+            .filter(|(name, _)| !name.ends_with("_created"))
+            .collect();
+        assert!(ours.len() > 50, "{job}: only {} series", ours.len());
+        // Our first and last scrape of the job.
+        let times: Vec<f64> = points
+            .iter()
+            .filter(|p| p.job == job && p.name == "up")
+            .map(|p| p.time)
+            .collect();
+        let (first, last) = (
+            times.iter().copied().fold(f64::INFINITY, f64::min),
+            times.iter().copied().fold(0.0, f64::max),
+        );
+        let only_ours: Vec<_> = ours.difference(&theirs).collect();
+        // A series only Prometheus has is fine if it appeared after our last scrape or
+        // was gone before our first (Prometheus's own metrics grow as it works).
+        let only_theirs: Vec<_> = theirs
+            .difference(&ours)
+            .filter(|s| {
+                let (born, died) = sample_span(prom.addr, s);
+                !(born > last - 0.05 || died < first + 0.05)
+            })
+            .collect();
+        assert!(
+            only_ours.is_empty() && only_theirs.is_empty(),
+            "{job}: {} series in common; only ours: {only_ours:#?}\nonly Prometheus's: {only_theirs:#?}",
+            ours.intersection(&theirs).count()
+        );
+        eprintln!("{job}: {} series, the same on both sides", ours.len());
+    }
+}
+
+#[test]
+fn file_discovery_relabelling_staleness_limits_and_auth() {
+    let Some(node) = node_exporter() else { return };
+    let Some(auth) = node_exporter_auth() else {
+        return;
+    };
+    let dir = temp_dir();
+    let out = dir.path().join("out.jsonl");
+    let targets = dir.path().join("targets");
+    std::fs::create_dir(&targets).unwrap();
+    let file = targets.join("node.yml");
+    std::fs::write(
+        &file,
+        format!("- targets: ['{}']\n  labels: {{team: infra}}\n", node.addr),
+    )
+    .unwrap();
+    let receiver = format!(
+        r#"    config:
+      global: {{ scrape_interval: 500ms, scrape_timeout: 500ms }}
+      scrape_configs:
+        - job_name: files
+          file_sd_configs: [{{ files: ['{targets}/*.yml'] }}]
+          relabel_configs:
+            - {{ source_labels: [__address__], regex: '(.*):(\d+)', target_label: port, replacement: '$${{2}}' }}
+            - {{ source_labels: [team], target_label: team_upper, action: uppercase }}
+            - {{ source_labels: [__address__], target_label: shard, modulus: 8, action: hashmod }}
+          metric_relabel_configs:
+            - {{ source_labels: [__name__], regex: 'node_(load1|load5|time_seconds)', action: keep }}
+            - {{ regex: shard, action: labeldrop }}
+        - job_name: limited
+          sample_limit: 10
+          static_configs: [{{ targets: ['{node}'] }}]
+        - job_name: auth
+          basic_auth: {{ username: admin, password: test }}
+          static_configs: [{{ targets: ['{auth}'] }}]
+        - job_name: auth_wrong
+          basic_auth: {{ username: admin, password: wrong }}
+          static_configs: [{{ targets: ['{auth}'] }}]
+"#,
+        targets = targets.display(),
+        node = node.addr,
+        auth = auth.addr,
+    );
+    let mut gateway = gateway(dir.path(), &receiver, &out);
+    let up = |job: &str, value: f64| {
+        our_points(&out)
+            .into_iter()
+            .find(|p| p.name == "up" && p.job == job && p.value == Some(value))
+    };
+    // File discovery and relabelling: `$$` written in YAML reaches the receiver as `$`.
+    let load = eventually("node_load1 via file_sd", WAIT, || {
+        our_points(&out)
+            .into_iter()
+            .find(|p| p.name == "node_load1" && p.job == "files" && !p.stale)
+    });
+    let label = |p: &OurPoint, k: &str| {
+        p.attrs
+            .iter()
+            .find(|(key, _)| key == k)
+            .map(|(_, v)| v.clone())
+    };
+    assert_eq!(label(&load, "port"), Some(node.addr.port().to_string()));
+    assert_eq!(label(&load, "team_upper").as_deref(), Some("INFRA"));
+    assert_eq!(label(&load, "shard"), None);
+    let kept: BTreeSet<String> = our_points(&out)
+        .into_iter()
+        .filter(|p| p.job == "files")
+        .map(|p| p.name)
+        .filter(|n| !n.starts_with("scrape_") && n != "up")
+        .collect();
+    assert_eq!(
+        kept,
+        ["node_load1", "node_load5", "node_time_seconds"]
+            .map(String::from)
+            .into()
+    );
+    // Limits: node-exporter has far more than 10 samples: up 0, nothing of it delivered.
+    eventually("limited job up 0", WAIT, || up("limited", 0.0));
+    assert!(
+        !our_points(&out)
+            .iter()
+            .any(|p| p.job == "limited" && p.name.starts_with("node_"))
+    );
+    // Basic auth: the right password scrapes, the wrong one is refused (401 → up 0).
+    eventually("auth job up", WAIT, || up("auth", 1.0));
+    eventually("wrong password up 0", WAIT, || up("auth_wrong", 0.0));
+    // The target leaves the file (replaced by rename): its series and `up` go stale.
+    let next = targets.join("node.yml.tmp");
+    std::fs::write(&next, "[]\n").unwrap();
+    std::fs::rename(&next, &file).unwrap();
+    eventually("node_load1 stale", WAIT, || {
+        our_points(&out)
+            .into_iter()
+            .find(|p| p.name == "node_load1" && p.job == "files" && p.stale)
+    });
+    eventually("up stale for the files job", WAIT, || {
+        our_points(&out)
+            .into_iter()
+            .find(|p| p.name == "up" && p.job == "files" && p.stale)
+    });
+    // And comes back under another name in a new file.
+    std::fs::write(
+        targets.join("again.yml"),
+        format!("- targets: ['{}']\n", node.addr),
+    )
+    .unwrap();
+    let back = eventually("a scrape after the target came back", WAIT, || {
+        our_points(&out).into_iter().rev().find(|p| {
+            p.name == "node_load1"
+                && p.job == "files"
+                && !p.stale
+                && label(p, "team_upper").is_none()
+        })
+    });
+    assert_eq!(back.instance, node.addr.to_string());
+    gateway.kill();
+}
