@@ -84,6 +84,7 @@
 //! with the shared rustls TLS setup; relabelling's `hashmod` uses
 //! [`md-5`](https://docs.rs/md-5) (RustCrypto), as Prometheus hashes with MD5.
 
+mod client;
 mod config;
 mod discovery;
 mod factory;

@@ -2,13 +2,12 @@
 
 use std::collections::HashMap;
 use std::sync::Arc;
-use std::sync::atomic::AtomicU64;
 use std::time::{Duration, Instant};
 
-use tributary_pipeline_core::configtls::{TlsClientConfig, TlsVersion};
 use tributary_pipeline_core::prelude::*;
 use tributary_translator_prometheus::to_otlp::Options;
 
+use super::client::build_client;
 use super::config::{Config, Job};
 use super::discovery::{
     Fingerprint, TargetGroup, build_targets, fingerprint, matching_files, read_files, static_groups,
@@ -53,55 +52,18 @@ impl PrometheusReceiver {
     #[cfg(test)]
     pub(crate) fn failed_scrapes(&self) -> u64 {
         let runtimes = self.runtimes.lock().unwrap_or_else(|e| e.into_inner());
-        runtimes
-            .iter()
-            .map(|r| r.failed_scrapes.load(std::sync::atomic::Ordering::Relaxed))
-            .sum()
+        runtimes.iter().map(|r| r.failed_scrapes.get()).sum()
     }
 
     fn runtime(&self, job: Job) -> Result<JobRuntime, ComponentError> {
         let c = &job.config;
-        let t = &c.tls_config;
-        let version = |v: &str| match v {
-            "TLS12" => Some(TlsVersion::V1_2),
-            "TLS13" => Some(TlsVersion::V1_3),
-            _ => None,
-        };
-        let tls = TlsClientConfig {
-            ca_file: t.ca_file.clone(),
-            ca_pem: t.ca.clone(),
-            cert_file: t.cert_file.clone(),
-            cert_pem: t.cert.clone(),
-            key_file: t.key_file.clone(),
-            key_pem: t.key.clone(),
-            server_name_override: t.server_name.clone(),
-            insecure_skip_verify: t.insecure_skip_verify,
-            min_version: version(&t.min_version),
-            max_version: version(&t.max_version),
-            ..TlsClientConfig::default()
-        };
-        let alpn: &[&[u8]] = if c.enable_http2 {
-            &[b"h2", b"http/1.1"]
-        } else {
-            &[b"http/1.1"]
-        };
-        let rustls = tls.rustls_config(alpn).map_err(|e| {
-            ComponentError::with_source(format!("job {:?}: tls_config", c.job_name), e)
-        })?;
-        let mut builder = reqwest::Client::builder()
-            .tls_backend_preconfigured(rustls)
-            .user_agent(format!("tributary/{}", self.settings.build_info().version))
-            .redirect(if c.follow_redirects {
-                reqwest::redirect::Policy::limited(10)
-            } else {
-                reqwest::redirect::Policy::none()
-            });
-        if !c.enable_http2 {
-            builder = builder.http1_only();
-        }
-        let client = builder
-            .build()
-            .map_err(|e| ComponentError::with_source("building the HTTP client", e))?;
+        let client = build_client(
+            &format!("job {:?}", c.job_name),
+            &c.tls_config,
+            c.follow_redirects,
+            c.enable_http2,
+            &self.settings.build_info().version,
+        )?;
         let start_time_metric = if self.config.use_start_time_metric {
             Some(
                 self.config
@@ -123,7 +85,11 @@ impl PrometheusReceiver {
             report_extra: self.config.report_extra_scrape_metrics,
             next: self.next.clone(),
             metrics: self.metrics.clone(),
-            failed_scrapes: AtomicU64::new(0),
+            failed_scrapes: self.settings.metrics().counter(
+                "otelcol_receiver_prometheus_failed_scrapes",
+                "Scrapes that failed (HTTP error, timeout, unreadable body, a limit exceeded); their targets report up 0.",
+                &[("receiver", &self.settings.id().to_string()), ("job", &c.job_name)],
+            ),
             client,
             job,
         })

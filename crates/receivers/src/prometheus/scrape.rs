@@ -5,7 +5,7 @@ use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
-use http::header::{ACCEPT, ACCEPT_ENCODING, AUTHORIZATION, CONTENT_ENCODING, CONTENT_TYPE};
+use http::header::{ACCEPT, ACCEPT_ENCODING, CONTENT_ENCODING, CONTENT_TYPE};
 use tributary_pipeline_core::configcompression::{Encoding, NoBudget, decompress};
 use tributary_pipeline_core::prelude::*;
 use tributary_translator_prometheus::text::{
@@ -13,6 +13,7 @@ use tributary_translator_prometheus::text::{
 };
 use tributary_translator_prometheus::to_otlp::{Options, StartTimeAdjuster, to_metrics};
 
+use super::client::authorize;
 use super::config::{Job, protocol_header};
 use super::discovery::Target;
 use super::relabel::{Labels, relabel};
@@ -30,8 +31,8 @@ pub(crate) struct JobRuntime {
     pub(crate) report_extra: bool,
     pub(crate) next: Next<Metrics>,
     pub(crate) metrics: ReceiverMetrics,
-    /// `otelcol_receiver_failed_metric_points`-style count of failed scrapes, for tests.
-    pub(crate) failed_scrapes: std::sync::atomic::AtomicU64,
+    /// `otelcol_receiver_prometheus_failed_scrapes{receiver, job}`.
+    pub(crate) failed_scrapes: tributary_pipeline_core::telemetry::Counter,
 }
 
 /// The `Accept` header for `protocols`, weighted as Prometheus weighs them.
@@ -162,9 +163,7 @@ impl ScrapeLoop {
                     target = %self.target.url,
                     "scrape failed: {reason}"
                 );
-                self.runtime
-                    .failed_scrapes
-                    .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                self.runtime.failed_scrapes.inc();
                 (self.stale_all(start_ms, false), 0, 0, 0, 0.0)
             }
         };
@@ -234,7 +233,7 @@ impl ScrapeLoop {
     async fn fetch(&self) -> Result<Body, ScrapeError> {
         let rt = &self.runtime;
         let c = &rt.job.config;
-        let mut request = rt
+        let request = rt
             .client
             .get(&self.target.url)
             .header(ACCEPT, &rt.accept)
@@ -250,27 +249,9 @@ impl ScrapeLoop {
                 "X-Prometheus-Scrape-Timeout-Seconds",
                 format!("{}", self.target.timeout.as_secs_f64()),
             );
-        if let Some(auth) = &c.basic_auth {
-            let username = if auth.username_file.is_empty() {
-                auth.username.clone()
-            } else {
-                read_secret(&auth.username_file)?
-            };
-            let password = if auth.password_file.is_empty() {
-                auth.password.expose().to_owned()
-            } else {
-                read_secret(&auth.password_file)?
-            };
-            request = request.basic_auth(username, Some(password));
-        }
-        if let Some(auth) = &c.authorization {
-            let credentials = if auth.credentials_file.is_empty() {
-                auth.credentials.expose().to_owned()
-            } else {
-                read_secret(&auth.credentials_file)?
-            };
-            request = request.header(AUTHORIZATION, format!("{} {credentials}", auth.kind));
-        }
+        let request = authorize(request, c.basic_auth.as_ref(), c.authorization.as_ref())
+            .await
+            .map_err(ScrapeError)?;
         let mut response = request
             .send()
             .await
@@ -524,12 +505,6 @@ fn series_key(name: &str, labels: &Labels) -> String {
         key.push_str(v);
     }
     key
-}
-
-fn read_secret(path: &str) -> Result<String, ScrapeError> {
-    std::fs::read_to_string(path)
-        .map(|s| s.trim().to_owned())
-        .map_err(|e| ScrapeError(format!("reading {path}: {e}")))
 }
 
 #[cfg(test)]
