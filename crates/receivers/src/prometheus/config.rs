@@ -150,8 +150,8 @@ pub struct ScrapeConfig {
     pub static_configs: Vec<StaticConfig>,
     /// Targets from JSON or YAML files, re-read when they change.
     pub file_sd_configs: Vec<FileSdConfig>,
-    /// Refused: HTTP service discovery is not implemented yet.
-    pub http_sd_configs: Option<IgnoredAny>,
+    /// Targets from an HTTP endpoint, polled every `refresh_interval`.
+    pub http_sd_configs: Vec<HttpSdConfig>,
     /// Relabelling of targets.
     pub relabel_configs: Vec<RelabelConfig>,
     /// Relabelling of scraped samples.
@@ -193,7 +193,7 @@ impl Default for ScrapeConfig {
             oauth2: None,
             static_configs: Vec::new(),
             file_sd_configs: Vec::new(),
-            http_sd_configs: None,
+            http_sd_configs: Vec::new(),
             relabel_configs: Vec::new(),
             metric_relabel_configs: Vec::new(),
             sample_limit: None,
@@ -296,6 +296,80 @@ impl Default for FileSdConfig {
             files: Vec::new(),
             refresh_interval: Duration::from_secs(300),
         }
+    }
+}
+
+/// `http_sd_configs` entry: Prometheus's HTTP service discovery.
+#[derive(Clone, Debug, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct HttpSdConfig {
+    /// The endpoint answering a JSON list of `{targets, labels}` groups.
+    pub url: String,
+    /// How often to ask it (1m).
+    #[serde(deserialize_with = "duration")]
+    pub refresh_interval: Duration,
+    /// HTTP basic authentication.
+    pub basic_auth: Option<BasicAuth>,
+    /// The `Authorization` header.
+    pub authorization: Option<Authorization>,
+    /// TLS for an `https` URL.
+    pub tls_config: TlsConfig,
+    /// Follow HTTP redirects.
+    pub follow_redirects: bool,
+    /// Allow HTTP/2.
+    pub enable_http2: bool,
+    /// Refused: no proxy support.
+    pub proxy_url: Option<String>,
+    /// Refused: OAuth 2.0 is not supported.
+    pub oauth2: Option<IgnoredAny>,
+}
+
+impl Default for HttpSdConfig {
+    fn default() -> Self {
+        HttpSdConfig {
+            url: String::new(),
+            refresh_interval: Duration::from_secs(60),
+            basic_auth: None,
+            authorization: None,
+            tls_config: TlsConfig::default(),
+            follow_redirects: true,
+            enable_http2: true,
+            proxy_url: None,
+            oauth2: None,
+        }
+    }
+}
+
+impl HttpSdConfig {
+    fn validate(&self) -> Result<(), ConfigError> {
+        if !(self.url.starts_with("http://") || self.url.starts_with("https://")) {
+            return Err(ConfigError::at(
+                "url",
+                format!("{:?}: URL scheme must be 'http' or 'https'", self.url),
+            ));
+        }
+        if self.refresh_interval.is_zero() {
+            return Err(ConfigError::at("refresh_interval", "must be above 0"));
+        }
+        if self.proxy_url.as_deref().is_some_and(|p| !p.is_empty()) {
+            return Err(ConfigError::at(
+                "proxy_url",
+                "not supported: discovery connects directly",
+            ));
+        }
+        if self.oauth2.is_some() {
+            return Err(ConfigError::at(
+                "oauth2",
+                "not supported: use basic_auth or authorization",
+            ));
+        }
+        if self.basic_auth.is_some() && self.authorization.is_some() {
+            return Err(ConfigError::at(
+                "basic_auth",
+                "at most one of basic_auth and authorization",
+            ));
+        }
+        Ok(())
     }
 }
 
@@ -436,11 +510,9 @@ impl Job {
                 "not supported: use basic_auth or authorization",
             ));
         }
-        if c.http_sd_configs.is_some() {
-            return Err(ConfigError::at(
-                "http_sd_configs",
-                "not supported by this receiver yet: use file_sd_configs or static_configs",
-            ));
+        for (i, sd) in c.http_sd_configs.iter().enumerate() {
+            sd.validate()
+                .map_err(|e| e.within(&format!("http_sd_configs::{i}")))?;
         }
         if let Some(auth) = &c.basic_auth {
             if c.authorization.is_some() {

@@ -60,7 +60,8 @@
 //! | `relabel_configs`, `metric_relabel_configs` | none | every action: `replace`, `keep`, `drop`, `keepequal`, `dropequal`, `hashmod`, `labelmap`, `labeldrop`, `labelkeep`, `lowercase`, `uppercase` |
 //! | `sample_limit`, `label_limit`, `label_name_length_limit`, `label_value_length_limit` | 0 (none) | a scrape over a limit fails: `up` 0, its series marked stale |
 //! | `body_size_limit` | 0 (none; we still stop at 256 MiB) | `10MB`-style, uncompressed size |
-//! | `http_sd_configs`, `proxy_url`, `oauth2`, `target_limit` > 0, other service discovery | | refused: not supported |
+//! | `http_sd_configs` | none | `url`, `refresh_interval` (1m), `basic_auth`, `authorization`, `tls_config`, `follow_redirects`, `enable_http2`; a failed refresh keeps the last groups |
+//! | `proxy_url`, `oauth2`, `target_limit` > 0, other service discovery | | refused: not supported |
 //!
 //! # What a scrape produces
 //!
@@ -78,7 +79,8 @@
 //! target leaves discovery. [`to_otlp`](tributary_translator_prometheus::to_otlp)
 //! translates the lot (staleness → `FLAG_NO_RECORDED_VALUE`, `job`/`instance` → the
 //! resource, start times by `_created`, the start-time metric or the reset-detecting
-//! adjuster, one per target). A failed scrape is logged with its reason.
+//! adjuster, one per target). A failed scrape is logged with its reason and counted in
+//! `otelcol_receiver_prometheus_failed_scrapes{receiver, job}`.
 //!
 //! Scrapes use [`reqwest`](https://docs.rs/reqwest) (already the workspace's HTTP client)
 //! with the shared rustls TLS setup; relabelling's `hashmod` uses
@@ -97,8 +99,8 @@ mod tests;
 
 pub use config::{
     Authorization, BasicAuth, Config, DEFAULT_SCRAPE_PROTOCOLS, DEFAULT_START_TIME_METRIC_REGEX,
-    FileSdConfig, GlobalConfig, PromConfig, ScrapeConfig, StaticConfig, TlsConfig, parse_bytes,
-    parse_duration,
+    FileSdConfig, GlobalConfig, HttpSdConfig, PromConfig, ScrapeConfig, StaticConfig, TlsConfig,
+    parse_bytes, parse_duration,
 };
 pub use factory::factory;
 pub use receiver::SCOPE_NAME;

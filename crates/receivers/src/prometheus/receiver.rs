@@ -10,7 +10,8 @@ use tributary_translator_prometheus::to_otlp::Options;
 use super::client::build_client;
 use super::config::{Config, Job};
 use super::discovery::{
-    Fingerprint, TargetGroup, build_targets, fingerprint, matching_files, read_files, static_groups,
+    Fingerprint, TargetGroup, build_targets, fetch_http_groups, fingerprint, matching_files,
+    read_files, static_groups,
 };
 use super::scrape::{JobRuntime, ScrapeLoop, accept_header};
 
@@ -64,6 +65,16 @@ impl PrometheusReceiver {
             c.enable_http2,
             &self.settings.build_info().version,
         )?;
+        let mut sd_clients = Vec::new();
+        for (i, sd) in c.http_sd_configs.iter().enumerate() {
+            sd_clients.push(build_client(
+                &format!("job {:?} http_sd_configs::{i}", c.job_name),
+                &sd.tls_config,
+                sd.follow_redirects,
+                sd.enable_http2,
+                &self.settings.build_info().version,
+            )?);
+        }
         let start_time_metric = if self.config.use_start_time_metric {
             Some(
                 self.config
@@ -91,6 +102,7 @@ impl PrometheusReceiver {
                 &[("receiver", &self.settings.id().to_string()), ("job", &c.job_name)],
             ),
             client,
+            sd_clients,
             job,
         })
     }
@@ -121,7 +133,8 @@ impl Component for PrometheusReceiver {
 }
 
 /// A job's discovery: static groups once, file groups whenever their files change (checked
-/// every second) or every `refresh_interval`; targets started and stopped to match.
+/// every second) or every `refresh_interval`, HTTP groups every `refresh_interval`;
+/// targets started and stopped to match.
 async fn manage(runtime: Arc<JobRuntime>, stop: CancellationToken) {
     let job = &runtime.job;
     let statics = static_groups(job);
@@ -129,6 +142,9 @@ async fn manage(runtime: Arc<JobRuntime>, stop: CancellationToken) {
     let mut prints: Vec<Option<Fingerprint>> = vec![None; file_sds.len()];
     let mut read_at: Vec<Instant> = vec![Instant::now(); file_sds.len()];
     let mut file_groups: Vec<Vec<TargetGroup>> = vec![Vec::new(); file_sds.len()];
+    let http_sds = job.config.http_sd_configs.clone();
+    let mut http_groups: Vec<Vec<TargetGroup>> = vec![Vec::new(); http_sds.len()];
+    let mut http_due: Vec<Instant> = vec![Instant::now(); http_sds.len()];
     let mut running: HashMap<u64, (CancellationToken, tokio::task::JoinHandle<()>)> =
         HashMap::new();
     let mut leaving: Vec<tokio::task::JoinHandle<()>> = Vec::new();
@@ -158,9 +174,39 @@ async fn manage(runtime: Arc<JobRuntime>, stop: CancellationToken) {
                 changed = true;
             }
         }
+        for (i, sd) in http_sds.iter().enumerate() {
+            if Instant::now() < http_due[i] {
+                continue;
+            }
+            http_due[i] = Instant::now() + sd.refresh_interval;
+            let fetch = fetch_http_groups(&runtime.sd_clients[i], sd);
+            let fetched = tokio::select! {
+                _ = stop.cancelled() => break,
+                fetched = tokio::time::timeout(sd.refresh_interval, fetch) => fetched,
+            };
+            match fetched {
+                Ok(Ok(groups)) => {
+                    if groups != http_groups[i] {
+                        http_groups[i] = groups;
+                        changed = true;
+                    }
+                }
+                // As Prometheus: the last groups stay until a refresh succeeds.
+                Ok(Err(e)) => {
+                    tracing::warn!(job = %job.config.job_name, url = %sd.url, "http_sd: {e}")
+                }
+                Err(_) => {
+                    tracing::warn!(job = %job.config.job_name, url = %sd.url, "http_sd: timed out")
+                }
+            }
+        }
+        if stop.is_cancelled() {
+            break;
+        }
         if changed {
             let mut groups = statics.clone();
             groups.extend(file_groups.iter().flatten().cloned());
+            groups.extend(http_groups.iter().flatten().cloned());
             let targets = build_targets(job, &groups);
             let keep: std::collections::HashSet<u64> = targets.iter().map(|t| t.hash).collect();
             running.retain(|hash, (gone, handle)| {
@@ -186,7 +232,7 @@ async fn manage(runtime: Arc<JobRuntime>, stop: CancellationToken) {
             tracing::debug!(job = %job.config.job_name, targets = running.len(), "targets updated");
         }
         first = false;
-        if file_sds.is_empty() {
+        if file_sds.is_empty() && http_sds.is_empty() {
             stop.cancelled().await;
             break;
         }

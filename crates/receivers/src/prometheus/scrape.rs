@@ -26,6 +26,8 @@ pub(crate) const HARD_BODY_LIMIT: usize = 256 << 20;
 pub(crate) struct JobRuntime {
     pub(crate) job: Job,
     pub(crate) client: reqwest::Client,
+    /// One client per `http_sd_configs` entry.
+    pub(crate) sd_clients: Vec<reqwest::Client>,
     pub(crate) accept: String,
     pub(crate) options: Options,
     pub(crate) report_extra: bool,

@@ -458,6 +458,44 @@ async fn file_discovery_follows_the_files() {
     receiver.shutdown().await.unwrap();
 }
 
+#[tokio::test]
+async fn http_discovery_follows_the_endpoint() {
+    let app = FakeTarget::start("from_http_sd 1\n").await;
+    let sd = FakeTarget::start("").await;
+    let groups =
+        |addr: &str| format!("[{{\"targets\": [\"{addr}\"], \"labels\": {{\"via\": \"http\"}}}}]");
+    sd.set(|s| {
+        s.content_type = "application/json".into();
+        s.body = groups(&app.addr.to_string()).into_bytes();
+    });
+    let yaml = format!(
+        "config:\n  scrape_configs:\n    - job_name: http\n      scrape_interval: 200ms\n      scrape_timeout: 200ms\n      http_sd_configs: [{{url: 'http://{}/sd', refresh_interval: 200ms, authorization: {{credentials: t}}}}]\n",
+        sd.addr
+    );
+    let sink = Sink::new();
+    let receiver = start(&yaml, &sink).await;
+    let point = eventually("the discovered target", WAIT, || {
+        named(&sink, "from_http_sd").into_iter().next()
+    })
+    .await;
+    assert_eq!(point.attrs.get("via").map(String::as_str), Some("http"));
+    assert!(
+        sd.requests
+            .lock()
+            .unwrap()
+            .iter()
+            .any(|r| r.starts_with("GET /sd ") && r.contains("authorization: Bearer t"))
+    );
+    sd.set(|s| s.body = b"[]".to_vec());
+    eventually("its series stale once it is gone", WAIT, || {
+        named(&sink, "from_http_sd").into_iter().find(|p| p.stale)
+    })
+    .await;
+    // An endpoint that fails keeps the last groups (none now) and is logged.
+    sd.set(|s| s.status = 500);
+    receiver.shutdown().await.unwrap();
+}
+
 #[test]
 fn configuration_checks() {
     let decode = |yaml: &str| Conf::from_yaml(yaml).unwrap().decode::<Config>();
@@ -490,9 +528,9 @@ fn configuration_checks() {
     );
     assert!(
         invalid(
-            "config:\n  scrape_configs: [{job_name: a, http_sd_configs: [{url: 'http://x'}]}]\n"
+            "config:\n  scrape_configs: [{job_name: a, http_sd_configs: [{url: 'ftp://x'}]}]\n"
         )
-        .contains("http_sd_configs")
+        .contains("http_sd_configs::0::url")
     );
     assert!(invalid("config:\n  scrape_configs: [{job_name: a, relabel_configs: [{action: hashmod, target_label: x}]}]\n").contains("relabel_configs::0"));
     assert!(
