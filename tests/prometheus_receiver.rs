@@ -146,10 +146,82 @@ fn prometheus() -> Option<&'static Server> {
         .as_ref()
 }
 
-/// The same two jobs for Prometheus and for our receiver (`indent` places them in YAML).
+/// An OpenMetrics exposition with every type and the format's corners (escapes, NaN,
+/// `_created`, exemplars, units), served at `/om`.
+const EDGE_OPENMETRICS: &str = r#"# TYPE edge_requests counter
+# HELP edge_requests Requests with "quotes" and \\ backslashes.
+edge_requests_total{path="/a\"b",dir="x\\y"} 5 # {trace_id="0af7651916cd43dd8448eb211c80319c"} 1.0 1700000000.000
+edge_requests_created{path="/a\"b",dir="x\\y"} 1700000000.5
+# TYPE edge_temp_celsius gauge
+# UNIT edge_temp_celsius celsius
+edge_temp_celsius{room="a\nb"} 21.5
+edge_temp_celsius{room="c"} NaN
+# TYPE edge_latency_seconds histogram
+edge_latency_seconds_bucket{le="0.1"} 1
+edge_latency_seconds_bucket{le="1.0"} 3
+edge_latency_seconds_bucket{le="+Inf"} 4
+edge_latency_seconds_sum 2.5
+edge_latency_seconds_count 4
+edge_latency_seconds_created 1700000000.0
+# TYPE edge_rpc summary
+edge_rpc{quantile="0.5"} 0.2
+edge_rpc{quantile="0.99"} 0.9
+edge_rpc_sum 12.0
+edge_rpc_count 40
+# TYPE edge_build info
+edge_build_info{version="1.2.3"} 1
+# TYPE edge_state stateset
+edge_state{edge_state="on"} 1
+edge_state{edge_state="off"} 0
+# TYPE edge_other unknown
+edge_other -Inf
+# EOF
+"#;
+
+/// A 0.0.4 text exposition with its own corners (trailing comma, tabs, comments,
+/// untyped samples, escapes), served at `/text`.
+const EDGE_TEXT: &str = "# HELP edge_text_total A counter in 0.0.4 with \"escapes\".\n# TYPE edge_text_total counter\nedge_text_total{path=\"C:\\\\DIR\",msg=\"line\\nbreak \\\"quoted\\\"\"} 3\n# a comment\n# TYPE edge_text_untyped untyped\nedge_text_untyped{a=\"1\",} 2\nedge_text_inf{x=\"y\"}\t-Inf\n# TYPE edge_text_summary summary\nedge_text_summary{quantile=\"0.5\"} 1\nedge_text_summary_sum 4\nedge_text_summary_count 3\nedge_text_bare 1e3\n";
+
+/// A plain HTTP server answering `/om` and `/text` with the expositions above, for the
+/// life of the test binary (a thread; nothing to stop).
+fn edge_server() -> SocketAddr {
+    static SERVER: OnceLock<SocketAddr> = OnceLock::new();
+    *SERVER.get_or_init(|| {
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let addr = listener.local_addr().unwrap();
+        std::thread::spawn(move || {
+            use std::io::{Read, Write};
+            for stream in listener.incoming() {
+                let Ok(mut stream) = stream else { continue };
+                let mut request = Vec::new();
+                let mut buffer = [0u8; 4096];
+                while !request.windows(4).any(|w| w == b"\r\n\r\n") {
+                    match stream.read(&mut buffer) {
+                        Ok(0) | Err(_) => break,
+                        Ok(n) => request.extend_from_slice(&buffer[..n]),
+                    }
+                }
+                let (content_type, body) = if request.starts_with(b"GET /om") {
+                    ("application/openmetrics-text; version=1.0.0; charset=utf-8", EDGE_OPENMETRICS)
+                } else {
+                    ("text/plain; version=0.0.4; charset=utf-8", EDGE_TEXT)
+                };
+                let _ = write!(
+                    stream,
+                    "HTTP/1.1 200 OK\r\nContent-Type: {content_type}\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+                    body.len()
+                );
+            }
+        });
+        addr
+    })
+}
+
+/// The same jobs for Prometheus and for our receiver (`indent` places them in YAML).
 fn scrape_configs(node: SocketAddr, prometheus: SocketAddr, indent: &str) -> String {
+    let edge = edge_server();
     let text = format!(
-        "global:\n  scrape_interval: 1s\n  scrape_timeout: 1s\nscrape_configs:\n  - job_name: node\n    static_configs: [{{targets: ['{node}']}}]\n  - job_name: prometheus\n    static_configs: [{{targets: ['{prometheus}']}}]\n"
+        "global:\n  scrape_interval: 1s\n  scrape_timeout: 1s\nscrape_configs:\n  - job_name: node\n    static_configs: [{{targets: ['{node}']}}]\n  - job_name: prometheus\n    static_configs: [{{targets: ['{prometheus}']}}]\n  - job_name: edge_om\n    metrics_path: /om\n    static_configs: [{{targets: ['{edge}']}}]\n  - job_name: edge_text\n    metrics_path: /text\n    static_configs: [{{targets: ['{edge}']}}]\n"
     );
     text.lines().map(|l| format!("{indent}{l}\n")).collect()
 }
@@ -351,6 +423,30 @@ fn prometheus_series(prom: SocketAddr, job: &str, start: f64, end: f64) -> BTree
         .collect()
 }
 
+/// The latest value of each of `job`'s series, as Prometheus answers an instant query.
+fn prometheus_values(prom: SocketAddr, job: &str) -> std::collections::BTreeMap<Series, f64> {
+    let query = encode(&format!("{{job=\"{job}\"}}"));
+    let response = get(prom, &format!("/api/v1/query?query={query}"));
+    let json: Value = serde_json::from_slice(&response.body).unwrap_or_default();
+    json["data"]["result"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(|r| {
+            let map = r["metric"].as_object()?;
+            let name = map["__name__"].as_str()?.to_string();
+            let mut labels: Vec<(String, String)> = map
+                .iter()
+                .filter(|(k, _)| *k != "__name__")
+                .map(|(k, v)| (k.clone(), v.as_str().unwrap_or_default().to_string()))
+                .collect();
+            labels.sort();
+            let value = r["value"][1].as_str()?.parse().ok()?;
+            Some(((name, labels), value))
+        })
+        .collect()
+}
+
 fn now_seconds() -> f64 {
     SystemTime::now()
         .duration_since(UNIX_EPOCH)
@@ -423,18 +519,17 @@ fn series_match_what_prometheus_stores() {
     );
     let start = now_seconds();
     let mut gateway = gateway(dir.path(), &receiver, &out);
-    eventually("both jobs up, for us and for Prometheus", WAIT, || {
+    eventually("every job up, for us and for Prometheus", WAIT, || {
         let points = our_points(&out);
         let up = |job: &str| {
             points
                 .iter()
                 .any(|p| p.name == "up" && p.job == job && p.value == Some(1.0))
         };
-        (up("node")
-            && up("prometheus")
-            && prometheus_up(prom.addr, "node")
-            && prometheus_up(prom.addr, "prometheus"))
-        .then_some(())
+        ["node", "prometheus", "edge_om", "edge_text"]
+            .iter()
+            .all(|job| up(job) && prometheus_up(prom.addr, job))
+            .then_some(())
     });
     // A few more scrapes on both sides.
     let ours_at = |n: usize| {
@@ -449,20 +544,21 @@ fn series_match_what_prometheus_stores() {
     // Prometheus scrapes once more after our last scrape, so a series that appeared just
     // before it is in both; then the window closes.
     let killed = now_seconds();
-    for job in ["node", "prometheus"] {
+    for job in ["node", "prometheus", "edge_om", "edge_text"] {
         eventually("Prometheus scraping after us", WAIT, || {
             (last_scrape(prom.addr, job) > killed + 0.1).then_some(())
         });
     }
     let end = now_seconds();
     let points = our_points(&out);
-    for job in ["node", "prometheus"] {
+    for job in ["node", "prometheus", "edge_om", "edge_text"] {
         let ours = our_series(&points, job);
         let theirs: BTreeSet<Series> = prometheus_series(prom.addr, job, start, end)
             .into_iter()
             .filter(|(name, _)| !name.ends_with("_created"))
             .collect();
-        assert!(ours.len() > 50, "{job}: only {} series", ours.len());
+        let least = if job.starts_with("edge") { 10 } else { 50 };
+        assert!(ours.len() >= least, "{job}: only {} series", ours.len());
         // Our first and last scrape of the job.
         let times: Vec<f64> = points
             .iter()
@@ -489,6 +585,24 @@ fn series_match_what_prometheus_stores() {
             ours.intersection(&theirs).count()
         );
         eprintln!("{job}: {} series, the same on both sides", ours.len());
+        if job.starts_with("edge") {
+            // The expositions do not change: the values must agree too.
+            let theirs = prometheus_values(prom.addr, job);
+            let mut compared = 0;
+            for point in points
+                .iter()
+                .filter(|p| p.job == job && !p.stale && p.series.len() == 1)
+            {
+                let series = &point.series[0];
+                if let (Some(ours), Some(theirs)) = (point.value, theirs.get(series)) {
+                    if ours.is_finite() && !point.name.starts_with("scrape_") {
+                        assert_eq!(ours, *theirs, "{job}: {series:?}");
+                        compared += 1;
+                    }
+                }
+            }
+            assert!(compared >= 4, "{job}: only {compared} values compared");
+        }
     }
 }
 
