@@ -594,11 +594,12 @@ fn series_match_what_prometheus_stores() {
                 .filter(|p| p.job == job && !p.stale && p.series.len() == 1)
             {
                 let series = &point.series[0];
-                if let (Some(ours), Some(theirs)) = (point.value, theirs.get(series)) {
-                    if ours.is_finite() && !point.name.starts_with("scrape_") {
-                        assert_eq!(ours, *theirs, "{job}: {series:?}");
-                        compared += 1;
-                    }
+                if let (Some(ours), Some(theirs)) = (point.value, theirs.get(series))
+                    && ours.is_finite()
+                    && !point.name.starts_with("scrape_")
+                {
+                    assert_eq!(ours, *theirs, "{job}: {series:?}");
+                    compared += 1;
                 }
             }
             assert!(compared >= 4, "{job}: only {compared} values compared");
