@@ -37,24 +37,18 @@ pub(crate) struct JobRuntime {
     pub(crate) failed_scrapes: tributary_pipeline_core::telemetry::Counter,
 }
 
-/// The `Accept` header for `protocols`, weighted as Prometheus weighs them.
+/// The `Accept` header for `protocols`, weighted as Prometheus (2.49+) weighs them: the
+/// first gets `q=0.<n+1>`, each next one less, and `*/*` the lowest, so a target that
+/// answers anything is still read.
 pub(crate) fn accept_header(protocols: &[String]) -> String {
+    let mut weight = protocols.len().min(8) + 1;
     let mut parts = Vec::new();
-    let mut weight = 10u32;
-    for p in protocols {
-        if let Some(media) = protocol_header(p) {
-            weight = weight.saturating_sub(1).max(1);
-            parts.push(format!("{media};q=0.{weight}"));
-        }
+    for media in protocols.iter().filter_map(|p| protocol_header(p)) {
+        parts.push(format!("{media};q=0.{weight}"));
+        weight = weight.saturating_sub(1).max(2);
     }
-    // Prometheus ends with a catch-all, so a target that answers anything is still read.
     parts.push("*/*;q=0.1".into());
-    let mut header = parts.join(",");
-    if let Some(first) = header.find(";q=0.9") {
-        // The first protocol is preferred outright.
-        header.replace_range(first..first + 6, "");
-    }
-    header
+    parts.join(",")
 }
 
 /// A series seen in the last scrape: enough to write its staleness marker.
@@ -381,13 +375,10 @@ impl ScrapeLoop {
             )));
         }
         // Series of the last scrape that are gone get a staleness marker.
-        let mut stale = Vec::new();
-        for (key, seen) in &self.previous {
-            if !current.contains_key(key) && (!seen.timestamped || c.track_timestamps_staleness) {
-                stale.push(stale_family(seen, start_ms));
-            }
-        }
-        families.extend(stale);
+        let gone = self.previous.iter().filter(|(key, seen)| {
+            !current.contains_key(*key) && (!seen.timestamped || c.track_timestamps_staleness)
+        });
+        families.extend(stale_families(gone.map(|(_, seen)| seen), start_ms));
         self.previous = current;
         Ok(Processed {
             families,
@@ -401,12 +392,13 @@ impl ScrapeLoop {
     /// target gone), which are then forgotten; `with_report` adds the report series.
     fn stale_all(&mut self, time_ms: i64, with_report: bool) -> Vec<Family> {
         let c = &self.runtime.job.config;
-        let mut families: Vec<Family> = self
-            .previous
-            .drain()
-            .filter(|(_, seen)| !seen.timestamped || c.track_timestamps_staleness)
-            .map(|(_, seen)| stale_family(&seen, time_ms))
-            .collect();
+        let previous = std::mem::take(&mut self.previous);
+        let mut families = stale_families(
+            previous
+                .values()
+                .filter(|seen| !seen.timestamped || c.track_timestamps_staleness),
+            time_ms,
+        );
         if with_report {
             for name in [
                 "up",
@@ -484,16 +476,27 @@ struct Processed {
     added: usize,
 }
 
-fn stale_family(seen: &Seen, time_ms: i64) -> Family {
-    let mut family = Family::new(seen.family.clone(), seen.metric_type);
-    family.samples.push(Sample {
-        name: seen.sample.clone(),
-        labels: seen.labels.clone(),
-        value: stale_nan(),
-        timestamp_ms: Some(time_ms),
-        exemplar: None,
-    });
-    family
+/// Staleness markers for `seen` series, one family per family they came from (so the
+/// buckets of a histogram make one stale point).
+fn stale_families<'a>(seen: impl Iterator<Item = &'a Seen>, time_ms: i64) -> Vec<Family> {
+    let mut families: Vec<Family> = Vec::new();
+    let mut index: HashMap<(String, MetricType), usize> = HashMap::new();
+    for seen in seen {
+        let at = *index
+            .entry((seen.family.clone(), seen.metric_type))
+            .or_insert_with(|| {
+                families.push(Family::new(seen.family.clone(), seen.metric_type));
+                families.len() - 1
+            });
+        families[at].samples.push(Sample {
+            name: seen.sample.clone(),
+            labels: seen.labels.clone(),
+            value: stale_nan(),
+            timestamp_ms: Some(time_ms),
+            exemplar: None,
+        });
+    }
+    families
 }
 
 fn series_key(name: &str, labels: &Labels) -> String {
@@ -518,7 +521,13 @@ mod tests {
         let header = accept_header(&["OpenMetricsText1.0.0".into(), "PrometheusText0.0.4".into()]);
         assert_eq!(
             header,
-            "application/openmetrics-text;version=1.0.0,text/plain;version=0.0.4;q=0.8,*/*;q=0.1"
+            "application/openmetrics-text;version=1.0.0;q=0.3,text/plain;version=0.0.4;q=0.2,*/*;q=0.1"
+        );
+        let default =
+            accept_header(&super::super::config::DEFAULT_SCRAPE_PROTOCOLS.map(String::from));
+        assert!(
+            default.starts_with("application/openmetrics-text;version=1.0.0;q=0.5,"),
+            "{default}"
         );
     }
 }
