@@ -1,7 +1,7 @@
 //! The `prometheus` receiver against real peers: Debian's `prometheus-node-exporter` and a
 //! real Prometheus 2.42 (its own `/metrics`) are scraped both by our gateway (file exporter
 //! output) and by that Prometheus, and the series each saw must agree; then file discovery,
-//! relabelling, staleness, limits and basic authentication against node-exporter.
+//! relabelling, staleness, limits, TLS and basic authentication against node-exporter.
 //!
 //! One Prometheus and one node-exporter serve the whole test binary, each on a free port,
 //! with their files in a temporary directory. Each runs under a small shell holding the
@@ -25,7 +25,7 @@ mod common;
 
 use std::collections::BTreeSet;
 use std::net::SocketAddr;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::process::{Child, ChildStdin, Command, Stdio};
 use std::sync::{Mutex, OnceLock};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
@@ -38,6 +38,8 @@ const WAIT: Duration = Duration::from_secs(60);
 /// A server kept alive for the test binary's life (see the module docs).
 struct Server {
     addr: SocketAddr,
+    /// Its files (the TLS fixture's `ca.pem`).
+    dir: PathBuf,
     _lifeline: Mutex<(Child, ChildStdin)>,
 }
 
@@ -81,24 +83,56 @@ fn node_exporter() -> Option<&'static Server> {
             wait_http(addr, "/metrics");
             Some(Server {
                 addr,
+                dir,
                 _lifeline: lifeline,
             })
         })
         .as_ref()
 }
 
-/// A node-exporter that wants basic auth `admin`/`test` (the bcrypt hash of Prometheus's
-/// basic-auth guide).
+/// A CA and a certificate for 127.0.0.1 it signed, as PEM files in `dir`.
+fn write_pki(dir: &Path) {
+    use rcgen::{BasicConstraints, CertificateParams, DnType, IsCa, Issuer, KeyPair};
+    let ca_key = KeyPair::generate().unwrap();
+    let mut ca_params = CertificateParams::new(Vec::<String>::new()).unwrap();
+    ca_params.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
+    ca_params
+        .distinguished_name
+        .push(DnType::CommonName, "prometheus receiver e2e CA");
+    std::fs::write(
+        dir.join("ca.pem"),
+        ca_params.self_signed(&ca_key).unwrap().pem(),
+    )
+    .unwrap();
+    let issuer = Issuer::new(ca_params, ca_key);
+    let key = KeyPair::generate().unwrap();
+    let mut params = CertificateParams::new(vec!["127.0.0.1".to_string()]).unwrap();
+    params
+        .distinguished_name
+        .push(DnType::CommonName, "127.0.0.1");
+    params.use_authority_key_identifier_extension = true;
+    let cert = params.signed_by(&key, &issuer).unwrap();
+    std::fs::write(dir.join("server.pem"), cert.pem()).unwrap();
+    std::fs::write(dir.join("server.key"), key.serialize_pem()).unwrap();
+}
+
+/// A node-exporter over TLS (a certificate of our own CA, `ca.pem` in its directory)
+/// that wants basic auth `admin`/`test` (the bcrypt hash of Prometheus's basic-auth guide).
 fn node_exporter_auth() -> Option<&'static Server> {
     static SERVER: OnceLock<Option<Server>> = OnceLock::new();
     SERVER
         .get_or_init(|| {
             let program = program("prometheus-node-exporter")?;
             let dir = temp_dir().keep();
+            write_pki(&dir);
             let web = dir.join("web.yml");
             std::fs::write(
                 &web,
-                "basic_auth_users:\n  admin: $2b$12$hNf2lSsxfm0.i4a.1kVpSOVyBCfIB51VRjgBUyv6kdnyTlgWj81Ay\n",
+                format!(
+                    "tls_server_config:\n  cert_file: {}\n  key_file: {}\nbasic_auth_users:\n  admin: $2b$12$hNf2lSsxfm0.i4a.1kVpSOVyBCfIB51VRjgBUyv6kdnyTlgWj81Ay\n",
+                    dir.join("server.pem").display(),
+                    dir.join("server.key").display()
+                ),
             )
             .unwrap();
             let addr: SocketAddr = format!("127.0.0.1:{}", free_port()).parse().unwrap();
@@ -112,6 +146,7 @@ fn node_exporter_auth() -> Option<&'static Server> {
             });
             Some(Server {
                 addr,
+                dir,
                 _lifeline: lifeline,
             })
         })
@@ -140,6 +175,7 @@ fn prometheus() -> Option<&'static Server> {
             wait_http(addr, "/-/ready");
             Some(Server {
                 addr,
+                dir,
                 _lifeline: lifeline,
             })
         })
@@ -608,7 +644,7 @@ fn series_match_what_prometheus_stores() {
 }
 
 #[test]
-fn file_discovery_relabelling_staleness_limits_and_auth() {
+fn file_discovery_relabelling_staleness_limits_tls_and_auth() {
     let Some(node) = node_exporter() else { return };
     let Some(auth) = node_exporter_auth() else {
         return;
@@ -618,6 +654,8 @@ fn file_discovery_relabelling_staleness_limits_and_auth() {
     let targets = dir.path().join("targets");
     std::fs::create_dir(&targets).unwrap();
     let file = targets.join("node.yml");
+    let password = dir.path().join("password");
+    std::fs::write(&password, "test\n").unwrap();
     std::fs::write(
         &file,
         format!("- targets: ['{}']\n  labels: {{team: infra}}\n", node.addr),
@@ -640,12 +678,27 @@ fn file_discovery_relabelling_staleness_limits_and_auth() {
           sample_limit: 10
           static_configs: [{{ targets: ['{node}'] }}]
         - job_name: auth
-          basic_auth: {{ username: admin, password: test }}
+          scheme: https
+          tls_config: {{ ca_file: '{ca}', min_version: TLS12 }}
+          basic_auth: {{ username: admin, password_file: '{password}' }}
           static_configs: [{{ targets: ['{auth}'] }}]
         - job_name: auth_wrong
+          scheme: https
+          tls_config: {{ ca_file: '{ca}' }}
           basic_auth: {{ username: admin, password: wrong }}
           static_configs: [{{ targets: ['{auth}'] }}]
+        - job_name: tls_unknown_ca
+          scheme: https
+          basic_auth: {{ username: admin, password: test }}
+          static_configs: [{{ targets: ['{auth}'] }}]
+        - job_name: tls_skip_verify
+          scheme: https
+          tls_config: {{ insecure_skip_verify: true }}
+          basic_auth: {{ username: admin, password: test }}
+          static_configs: [{{ targets: ['{auth}'] }}]
 "#,
+        ca = auth.dir.join("ca.pem").display(),
+        password = password.display(),
         targets = targets.display(),
         node = node.addr,
         auth = auth.addr,
@@ -690,9 +743,16 @@ fn file_discovery_relabelling_staleness_limits_and_auth() {
             .iter()
             .any(|p| p.job == "limited" && p.name.starts_with("node_"))
     );
-    // Basic auth: the right password scrapes, the wrong one is refused (401 → up 0).
+    // TLS with our CA and basic auth (password from a file) scrapes; a wrong password is
+    // refused (401 → up 0); a server certificate of an unknown CA fails (up 0) unless
+    // verification is skipped.
     eventually("auth job up", WAIT, || up("auth", 1.0));
     eventually("wrong password up 0", WAIT, || up("auth_wrong", 0.0));
+    eventually("unknown CA up 0", WAIT, || up("tls_unknown_ca", 0.0));
+    eventually("insecure_skip_verify up", WAIT, || {
+        up("tls_skip_verify", 1.0)
+    });
+    assert!(up("tls_unknown_ca", 1.0).is_none() && up("auth_wrong", 1.0).is_none());
     // The target leaves the file (replaced by rename): its series and `up` go stale.
     let next = targets.join("node.yml.tmp");
     std::fs::write(&next, "[]\n").unwrap();
