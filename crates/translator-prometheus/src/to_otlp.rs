@@ -1009,4 +1009,44 @@ mod tests {
         assert_eq!(e.filtered_attributes.len(), 1);
         assert_eq!(unit_from_prometheus("bytes_per_second"), "By/s");
     }
+
+    proptest::proptest! {
+        #[test]
+        fn whatever_parses_translates(
+            lines in proptest::collection::vec(
+                proptest::prop_oneof![
+                    proptest::strategy::Just("# TYPE h histogram".to_string()),
+                    proptest::strategy::Just("# TYPE s summary".to_string()),
+                    proptest::strategy::Just("# TYPE c counter".to_string()),
+                    "h_(bucket|count|sum|created)\\{le=\"(0\\.5|\\+Inf|x)\",job=\"[ab]\"\\} (-?[0-9]|NaN|\\+Inf)",
+                    "s(_count|_sum)?\\{quantile=\"0\\.[0-9]\"\\} [0-9]",
+                    "c(_total|_created)?\\{otel_scope_name=\"[xy]\"\\} [0-9]",
+                    "target_info\\{job=\"[ab]\",k=\"v\"\\} 1",
+                ],
+                0..40,
+            ),
+            now in 0i64..2_000_000_000_000,
+        ) {
+            let text = lines.join("\n") + "\n";
+            if let Ok(families) = parse(text.as_bytes(), Format::Text, &Limits::default()) {
+                let mut adjuster = StartTimeAdjuster::new();
+                let request = to_metrics(&families, &Options::default(), &mut adjuster, now).unwrap();
+                let points: usize = request
+                    .resource_metrics
+                    .iter()
+                    .flat_map(|r| &r.scope_metrics)
+                    .flat_map(|s| &s.metrics)
+                    .map(|m| match &m.data {
+                        Some(Data::Gauge(g)) => g.data_points.len(),
+                        Some(Data::Sum(s)) => s.data_points.len(),
+                        Some(Data::Histogram(h)) => h.data_points.len(),
+                        Some(Data::Summary(s)) => s.data_points.len(),
+                        _ => 0,
+                    })
+                    .sum();
+                proptest::prop_assert!(points <= lines.len());
+                proptest::prop_assert!(adjuster.len() <= lines.len());
+            }
+        }
+    }
 }

@@ -460,6 +460,57 @@ async fn file_discovery_follows_the_files() {
 }
 
 #[tokio::test]
+async fn start_time_metric_suffix_trimming_and_extra_report() {
+    let target = FakeTarget::start(concat!(
+        "process_start_time_seconds 1700000000\n",
+        "# TYPE http_seconds_total counter\nhttp_seconds_total 5 1000\n",
+    ))
+    .await;
+    let sink = Sink::new();
+    let extra = "trim_metric_suffixes: true\nuse_start_time_metric: true\nreport_extra_scrape_metrics: true\n";
+    let yaml = format!(
+        "{}      honor_timestamps: false\n{extra}",
+        job_yaml(target.addr, "")
+    );
+    let receiver = start(&yaml, &sink).await;
+    eventually("the counter", WAIT, || {
+        named(&sink, "http_seconds").into_iter().next()
+    })
+    .await;
+    let batch = sink.accepted().into_iter().find(|b| {
+        points(std::slice::from_ref(b))
+            .iter()
+            .any(|p| p.name == "http_seconds")
+    });
+    let request = batch.unwrap();
+    let metric = request
+        .request()
+        .resource_metrics
+        .iter()
+        .flat_map(|r| &r.scope_metrics)
+        .flat_map(|s| &s.metrics)
+        .find(|m| m.name == "http_seconds")
+        .cloned()
+        .unwrap();
+    let Some(Data::Sum(sum)) = metric.data else {
+        panic!("a sum")
+    };
+    let point = &sum.data_points[0];
+    assert_eq!(point.start_time_unix_nano, 1_700_000_000_000_000_000);
+    // honor_timestamps: false puts the scrape's time, not the exposition's 1000 ms.
+    assert!(point.time_unix_nano > 1_000_000_000_000_000_000);
+    for name in [
+        "scrape_timeout_seconds",
+        "scrape_sample_limit",
+        "scrape_body_size_bytes",
+    ] {
+        eventually(name, WAIT, || named(&sink, name).into_iter().next()).await;
+    }
+    assert_eq!(named(&sink, "scrape_timeout_seconds")[0].value, Some(0.2));
+    receiver.shutdown().await.unwrap();
+}
+
+#[tokio::test]
 async fn http_discovery_follows_the_endpoint() {
     let app = FakeTarget::start("from_http_sd 1\n").await;
     let sd = FakeTarget::start("").await;
