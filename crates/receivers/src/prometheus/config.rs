@@ -10,8 +10,8 @@ use tributary_pipeline_core::component::{ComponentConfig, ConfigError, SecretStr
 
 use super::relabel::RelabelConfig;
 
-/// The Go receiver's default for `start_time_metric_regex`.
-pub const DEFAULT_START_TIME_METRIC_REGEX: &str = "^(.+_)*process_start_time_seconds$";
+/// What `start_time_metric_regex` matches when unset: the name `process_start_time_seconds`, as in Go.
+pub const DEFAULT_START_TIME_METRIC_REGEX: &str = "^process_start_time_seconds$";
 
 /// The `prometheus` receiver's configuration.
 #[derive(Clone, Debug, Default, Deserialize)]

@@ -29,7 +29,7 @@
 //! | `config` | required | a Prometheus configuration: `global` and `scrape_configs` (below) |
 //! | `trim_metric_suffixes` | `false` | strip `_total`, unit and `_ratio` suffixes from names |
 //! | `use_start_time_metric` | `false` | start times of cumulative points from `start_time_metric_regex`'s metric, which must then be scraped |
-//! | `start_time_metric_regex` | `^(.+_)*process_start_time_seconds$` | see above |
+//! | `start_time_metric_regex` | `process_start_time_seconds` (the name exactly) | a regex matched against metric names, unanchored as in Go |
 //! | `report_extra_scrape_metrics` | `false` | also `scrape_timeout_seconds`, `scrape_sample_limit`, `scrape_body_size_bytes` |
 //! | `target_allocator`, `api_server` | unset | refused: not supported |
 //!
