@@ -152,6 +152,40 @@ pub struct ScrapeConfig {
     pub file_sd_configs: Vec<FileSdConfig>,
     /// Targets from an HTTP endpoint, polled every `refresh_interval`.
     pub http_sd_configs: Vec<HttpSdConfig>,
+    /// Refused: this service discovery is not implemented.
+    pub kubernetes_sd_configs: Option<IgnoredAny>,
+    /// Refused: this service discovery is not implemented.
+    pub consul_sd_configs: Option<IgnoredAny>,
+    /// Refused: this service discovery is not implemented.
+    pub dns_sd_configs: Option<IgnoredAny>,
+    /// Refused: this service discovery is not implemented.
+    pub ec2_sd_configs: Option<IgnoredAny>,
+    /// Refused: this service discovery is not implemented.
+    pub azure_sd_configs: Option<IgnoredAny>,
+    /// Refused: this service discovery is not implemented.
+    pub gce_sd_configs: Option<IgnoredAny>,
+    /// Refused: this service discovery is not implemented.
+    pub docker_sd_configs: Option<IgnoredAny>,
+    /// Refused: this service discovery is not implemented.
+    pub dockerswarm_sd_configs: Option<IgnoredAny>,
+    /// Refused: this service discovery is not implemented.
+    pub openstack_sd_configs: Option<IgnoredAny>,
+    /// Refused: this service discovery is not implemented.
+    pub nomad_sd_configs: Option<IgnoredAny>,
+    /// Refused: this service discovery is not implemented.
+    pub eureka_sd_configs: Option<IgnoredAny>,
+    /// Refused: this service discovery is not implemented.
+    pub digitalocean_sd_configs: Option<IgnoredAny>,
+    /// Refused: this service discovery is not implemented.
+    pub hetzner_sd_configs: Option<IgnoredAny>,
+    /// Refused: this service discovery is not implemented.
+    pub linode_sd_configs: Option<IgnoredAny>,
+    /// Refused: this service discovery is not implemented.
+    pub marathon_sd_configs: Option<IgnoredAny>,
+    /// Refused: this service discovery is not implemented.
+    pub scaleway_sd_configs: Option<IgnoredAny>,
+    /// Refused: this service discovery is not implemented.
+    pub puppetdb_sd_configs: Option<IgnoredAny>,
     /// Relabelling of targets.
     pub relabel_configs: Vec<RelabelConfig>,
     /// Relabelling of scraped samples.
@@ -166,7 +200,8 @@ pub struct ScrapeConfig {
     pub label_value_length_limit: Option<usize>,
     /// The largest uncompressed body, `10MB`-style (0: any).
     pub body_size_limit: Option<String>,
-    /// The most targets the job may have after relabelling (0: any).
+    /// The most targets the job may have after relabelling (0: any); over it, every
+    /// scrape of the job fails.
     pub target_limit: usize,
 }
 
@@ -194,6 +229,23 @@ impl Default for ScrapeConfig {
             static_configs: Vec::new(),
             file_sd_configs: Vec::new(),
             http_sd_configs: Vec::new(),
+            kubernetes_sd_configs: None,
+            consul_sd_configs: None,
+            dns_sd_configs: None,
+            ec2_sd_configs: None,
+            azure_sd_configs: None,
+            gce_sd_configs: None,
+            docker_sd_configs: None,
+            dockerswarm_sd_configs: None,
+            openstack_sd_configs: None,
+            nomad_sd_configs: None,
+            eureka_sd_configs: None,
+            digitalocean_sd_configs: None,
+            hetzner_sd_configs: None,
+            linode_sd_configs: None,
+            marathon_sd_configs: None,
+            scaleway_sd_configs: None,
+            puppetdb_sd_configs: None,
             relabel_configs: Vec::new(),
             metric_relabel_configs: Vec::new(),
             sample_limit: None,
@@ -498,11 +550,34 @@ impl Job {
                 "not supported: scrapes connect directly",
             ));
         }
-        if c.target_limit > 0 {
-            return Err(ConfigError::at(
-                "target_limit",
-                "not supported: a job scrapes every target it discovers",
-            ));
+        for (key, present) in [
+            ("kubernetes_sd_configs", c.kubernetes_sd_configs.is_some()),
+            ("consul_sd_configs", c.consul_sd_configs.is_some()),
+            ("dns_sd_configs", c.dns_sd_configs.is_some()),
+            ("ec2_sd_configs", c.ec2_sd_configs.is_some()),
+            ("azure_sd_configs", c.azure_sd_configs.is_some()),
+            ("gce_sd_configs", c.gce_sd_configs.is_some()),
+            ("docker_sd_configs", c.docker_sd_configs.is_some()),
+            ("dockerswarm_sd_configs", c.dockerswarm_sd_configs.is_some()),
+            ("openstack_sd_configs", c.openstack_sd_configs.is_some()),
+            ("nomad_sd_configs", c.nomad_sd_configs.is_some()),
+            ("eureka_sd_configs", c.eureka_sd_configs.is_some()),
+            (
+                "digitalocean_sd_configs",
+                c.digitalocean_sd_configs.is_some(),
+            ),
+            ("hetzner_sd_configs", c.hetzner_sd_configs.is_some()),
+            ("linode_sd_configs", c.linode_sd_configs.is_some()),
+            ("marathon_sd_configs", c.marathon_sd_configs.is_some()),
+            ("scaleway_sd_configs", c.scaleway_sd_configs.is_some()),
+            ("puppetdb_sd_configs", c.puppetdb_sd_configs.is_some()),
+        ] {
+            if present {
+                return Err(ConfigError::at(
+                    key,
+                    "not supported by this receiver: use static_configs, file_sd_configs or http_sd_configs",
+                ));
+            }
         }
         if c.oauth2.is_some() {
             return Err(ConfigError::at(

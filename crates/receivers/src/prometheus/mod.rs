@@ -61,7 +61,8 @@
 //! | `sample_limit`, `label_limit`, `label_name_length_limit`, `label_value_length_limit` | 0 (none) | a scrape over a limit fails: `up` 0, its series marked stale |
 //! | `body_size_limit` | 0 (none; we still stop at 256 MiB) | `10MB`-style, uncompressed size |
 //! | `http_sd_configs` | none | `url`, `refresh_interval` (1m), `basic_auth`, `authorization`, `tls_config`, `follow_redirects`, `enable_http2`; a failed refresh keeps the last groups |
-//! | `proxy_url`, `oauth2`, `target_limit` > 0, other service discovery | | refused: not supported |
+//! | `target_limit` | 0 (none) | more targets than this after relabelling: every scrape of the job fails (`up` 0) |
+//! | `proxy_url`, `oauth2`, `kubernetes_sd_configs` and the other service discoveries | | refused: not supported |
 //!
 //! # What a scrape produces
 //!

@@ -103,6 +103,7 @@ impl PrometheusReceiver {
             ),
             client,
             sd_clients,
+            over_target_limit: std::sync::atomic::AtomicBool::new(false),
             job,
         })
     }
@@ -208,6 +209,14 @@ async fn manage(runtime: Arc<JobRuntime>, stop: CancellationToken) {
             groups.extend(file_groups.iter().flatten().cloned());
             groups.extend(http_groups.iter().flatten().cloned());
             let targets = build_targets(job, &groups);
+            let limit = job.config.target_limit;
+            let over = limit > 0 && targets.len() > limit;
+            if over {
+                tracing::warn!(job = %job.config.job_name, targets = targets.len(), limit, "target_limit exceeded: every scrape of the job fails");
+            }
+            runtime
+                .over_target_limit
+                .store(over, std::sync::atomic::Ordering::Relaxed);
             let keep: std::collections::HashSet<u64> = targets.iter().map(|t| t.hash).collect();
             running.retain(|hash, (gone, handle)| {
                 if keep.contains(hash) {

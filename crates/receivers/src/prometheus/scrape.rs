@@ -26,6 +26,8 @@ pub(crate) const HARD_BODY_LIMIT: usize = 256 << 20;
 pub(crate) struct JobRuntime {
     pub(crate) job: Job,
     pub(crate) client: reqwest::Client,
+    /// The job has more targets than `target_limit`: every scrape fails.
+    pub(crate) over_target_limit: std::sync::atomic::AtomicBool,
     /// One client per `http_sd_configs` entry.
     pub(crate) sd_clients: Vec<reqwest::Client>,
     pub(crate) accept: String,
@@ -136,11 +138,22 @@ impl ScrapeLoop {
         let started = Instant::now();
         let start_ms = now_ms();
         let timeout = self.target.timeout;
-        let fetched = match tokio::time::timeout(timeout, self.fetch()).await {
-            Ok(result) => result,
-            Err(_) => Err(ScrapeError(format!(
-                "context deadline exceeded (scrape_timeout {timeout:?})"
-            ))),
+        let over_limit = self
+            .runtime
+            .over_target_limit
+            .load(std::sync::atomic::Ordering::Relaxed);
+        let fetched = if over_limit {
+            Err(ScrapeError(format!(
+                "target_limit exceeded (limit {})",
+                self.runtime.job.config.target_limit
+            )))
+        } else {
+            match tokio::time::timeout(timeout, self.fetch()).await {
+                Ok(result) => result,
+                Err(_) => Err(ScrapeError(format!(
+                    "context deadline exceeded (scrape_timeout {timeout:?})"
+                ))),
+            }
         };
         let body_size = fetched.as_ref().map_or(0, |b| b.bytes.len());
         let outcome = fetched.and_then(|body| self.process(body, start_ms));
@@ -307,6 +320,7 @@ impl ScrapeLoop {
         let mut families: Vec<Family> = Vec::with_capacity(parsed.len());
         let mut current = HashMap::new();
         let mut added = 0;
+        let mut duplicates = 0;
         for family in parsed {
             let mut kept = Family {
                 samples: Vec::with_capacity(family.samples.len()),
@@ -338,7 +352,12 @@ impl ScrapeLoop {
                 }
                 let fits = sample.name.starts_with(family.name.as_str());
                 let key = series_key(&sample.name, &sample.labels);
-                if !self.previous.contains_key(&key) && !current.contains_key(&key) {
+                if current.contains_key(&key) {
+                    // A duplicate series in one exposition: Prometheus keeps the first.
+                    duplicates += 1;
+                    continue;
+                }
+                if !self.previous.contains_key(&key) {
                     added += 1;
                 }
                 let target = if fits {
@@ -366,6 +385,9 @@ impl ScrapeLoop {
                 families.push(kept);
             }
             families.extend(renamed);
+        }
+        if duplicates > 0 {
+            tracing::debug!(target = %self.target.url, duplicates, "duplicate series dropped");
         }
         let post_relabel: usize = families.iter().map(|f| f.samples.len()).sum();
         if job.sample_limit > 0 && post_relabel > job.sample_limit {

@@ -315,6 +315,49 @@ async fn limits_fail_the_scrape_cleanly() {
 }
 
 #[tokio::test]
+async fn target_limit_and_duplicate_series() {
+    let (a, b) = (
+        FakeTarget::start("x 1\nx 2\n").await,
+        FakeTarget::start("x 1\n").await,
+    );
+    let yaml = format!(
+        "config:\n  scrape_configs:\n    - job_name: many\n      scrape_interval: 200ms\n      scrape_timeout: 200ms\n      target_limit: 1\n      static_configs: [{{targets: ['{}', '{}']}}]\n    - job_name: dup\n      scrape_interval: 200ms\n      scrape_timeout: 200ms\n      static_configs: [{{targets: ['{}']}}]\n",
+        a.addr, b.addr, a.addr
+    );
+    let sink = Sink::new();
+    let receiver = start(&yaml, &sink).await;
+    let up = |job: &'static str| {
+        let sink = Arc::clone(&sink);
+        move || named(&sink, "up").into_iter().find(|p| p.job == job)
+    };
+    assert_eq!(
+        eventually("many: up", WAIT, up("many")).await.value,
+        Some(0.0)
+    );
+    assert_eq!(
+        eventually("dup: up", WAIT, up("dup")).await.value,
+        Some(1.0)
+    );
+    // The duplicate `x` is dropped: the first value stays, one point per scrape.
+    let x: Vec<_> = named(&sink, "x")
+        .into_iter()
+        .filter(|p| p.job == "dup")
+        .collect();
+    assert!(
+        !x.is_empty() && x.iter().all(|p| p.value == Some(1.0)),
+        "{x:?}"
+    );
+    let post = eventually("report", WAIT, || {
+        named(&sink, "scrape_samples_post_metric_relabeling")
+            .into_iter()
+            .find(|p| p.job == "dup")
+    })
+    .await;
+    assert_eq!(post.value, Some(1.0));
+    receiver.shutdown().await.unwrap();
+}
+
+#[tokio::test]
 async fn gzip_and_openmetrics_bodies() {
     let target = FakeTarget::start("").await;
     target.set(|s| {
