@@ -10,8 +10,9 @@ use std::time::{Duration, SystemTime};
 use serde::Deserialize;
 
 use super::client::authorize;
-use super::config::{FileSdConfig, HttpSdConfig, Job, parse_duration};
+use super::config::{FileSdConfig, HttpSdConfig, Job};
 use super::relabel::{Labels, relabel};
+use super::units::parse_duration;
 
 /// A group of targets sharing labels, as a discovery mechanism yields it.
 #[derive(Clone, Debug, PartialEq)]

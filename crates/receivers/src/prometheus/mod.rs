@@ -94,6 +94,7 @@ mod factory;
 mod receiver;
 mod relabel;
 mod scrape;
+mod units;
 
 #[cfg(test)]
 mod tests;
@@ -101,8 +102,8 @@ mod tests;
 pub use config::{
     Authorization, BasicAuth, Config, DEFAULT_SCRAPE_PROTOCOLS, DEFAULT_START_TIME_METRIC_REGEX,
     FileSdConfig, GlobalConfig, HttpSdConfig, PromConfig, ScrapeConfig, StaticConfig, TlsConfig,
-    parse_bytes, parse_duration,
 };
 pub use factory::factory;
 pub use receiver::SCOPE_NAME;
 pub use relabel::{Action, AnchoredRegex, Labels, RelabelConfig, relabel};
+pub use units::{parse_bytes, parse_duration};
