@@ -593,6 +593,34 @@ fn series_match_what_prometheus_stores() {
             .into_iter()
             .filter(|(name, _)| !name.ends_with("_created"))
             .collect();
+        // Measured, not asserted: how long a scrape of the job takes each side.
+        let mut durations: Vec<f64> = points
+            .iter()
+            .filter(|p| p.job == job && p.name == "scrape_duration_seconds")
+            .filter_map(|p| p.value)
+            .collect();
+        durations.sort_by(f64::total_cmp);
+        let query = encode(&format!(
+            "quantile_over_time(0.5, scrape_duration_seconds{{job=\"{job}\"}}[1m])"
+        ));
+        let theirs_median = serde_json::from_slice::<Value>(
+            &get(prom.addr, &format!("/api/v1/query?query={query}")).body,
+        )
+        .ok()
+        .and_then(|v| {
+            v["data"]["result"][0]["value"][1]
+                .as_str()
+                .map(str::to_owned)
+        })
+        .unwrap_or_default();
+        eprintln!(
+            "{job}: median scrape duration: ours {:.4}s over {} scrapes, Prometheus {theirs_median}s",
+            durations
+                .get(durations.len() / 2)
+                .copied()
+                .unwrap_or(f64::NAN),
+            durations.len()
+        );
         let least = if job.starts_with("edge") { 10 } else { 50 };
         assert!(ours.len() >= least, "{job}: only {} series", ours.len());
         // Our first and last scrape of the job.

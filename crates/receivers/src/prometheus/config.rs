@@ -4,8 +4,8 @@
 use std::collections::BTreeMap;
 use std::time::Duration;
 
-use serde::de::IgnoredAny;
 use serde::Deserialize;
+use serde::de::IgnoredAny;
 use tributary_pipeline_core::component::{ComponentConfig, ConfigError, SecretString};
 
 use super::relabel::RelabelConfig;

@@ -27,6 +27,8 @@ struct Script {
     content_type: String,
     body: Vec<u8>,
     gzip: bool,
+    /// How long to wait before answering.
+    delay: Duration,
 }
 
 struct FakeTarget {
@@ -44,6 +46,7 @@ impl FakeTarget {
             content_type: "text/plain; version=0.0.4".into(),
             body: body.as_bytes().to_vec(),
             gzip: false,
+            delay: Duration::ZERO,
         }));
         let requests = Arc::new(Mutex::new(Vec::new()));
         let (s, r) = (Arc::clone(&script), Arc::clone(&requests));
@@ -63,6 +66,7 @@ impl FakeTarget {
                         .unwrap()
                         .push(String::from_utf8_lossy(&buffer).into_owned());
                     let script = s.lock().unwrap().clone();
+                    tokio::time::sleep(script.delay).await;
                     let body = if script.gzip {
                         let mut encoder =
                             flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
@@ -354,6 +358,22 @@ async fn target_limit_and_duplicate_series() {
     })
     .await;
     assert_eq!(post.value, Some(1.0));
+    receiver.shutdown().await.unwrap();
+}
+
+#[tokio::test]
+async fn a_slow_target_times_out() {
+    let target = FakeTarget::start(EXPOSITION).await;
+    target.set(|s| s.delay = Duration::from_secs(5));
+    let sink = Sink::new();
+    let receiver = start(&job_yaml(target.addr, ""), &sink).await;
+    let up = eventually("up", WAIT, || named(&sink, "up").into_iter().next()).await;
+    assert_eq!(up.value, Some(0.0));
+    let duration = named(&sink, "scrape_duration_seconds")[0].value.unwrap();
+    assert!(
+        duration < 5.0,
+        "the scrape gave up at its timeout, not the target's pace"
+    );
     receiver.shutdown().await.unwrap();
 }
 
