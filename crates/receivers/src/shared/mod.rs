@@ -16,7 +16,8 @@ pub(crate) mod protocols;
     feature = "jaeger",
     feature = "zipkin",
     feature = "influxdb",
-    feature = "collectd"
+    feature = "collectd",
+    feature = "prometheus_push"
 ))]
 #[cfg_attr(
     not(all(
@@ -24,7 +25,8 @@ pub(crate) mod protocols;
         feature = "jaeger",
         feature = "zipkin",
         feature = "influxdb",
-        feature = "collectd"
+        feature = "collectd",
+        feature = "prometheus_push"
     )),
     allow(dead_code, unused_imports)
 )]
