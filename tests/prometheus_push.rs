@@ -187,7 +187,10 @@ fn prometheus_client_pushes_replace_add_and_delete_groups() {
     let mut seen = 0;
 
     // PUT: everything pushed, once, with the grouping labels.
-    assert_eq!(push(&python, &endpoint, "push"), serde_json::json!({"ok": true}));
+    assert_eq!(
+        push(&python, &endpoint, "push"),
+        serde_json::json!({"ok": true})
+    );
     let first = next_push(&out, &mut seen);
     assert_eq!(first["backup_rows{table=a}"], Some(10.0), "{first:?}");
     assert_eq!(first["backup_rows{table=b}"], Some(20.0));
@@ -196,7 +199,10 @@ fn prometheus_client_pushes_replace_add_and_delete_groups() {
     assert!(first.values().all(Option::is_some), "{first:?}");
 
     // POST: only backup_rows is replaced; rows{b} is gone, the others untouched.
-    assert_eq!(push(&python, &endpoint, "pushadd"), serde_json::json!({"ok": true}));
+    assert_eq!(
+        push(&python, &endpoint, "pushadd"),
+        serde_json::json!({"ok": true})
+    );
     let added = next_push(&out, &mut seen);
     assert_eq!(
         added,
@@ -210,7 +216,10 @@ fn prometheus_client_pushes_replace_add_and_delete_groups() {
     let refused = push(&python, &endpoint, "reserved");
     assert_eq!(refused["status"], 400, "{refused}");
     assert!(
-        refused["reason"].as_str().unwrap().contains("push_time_seconds"),
+        refused["reason"]
+            .as_str()
+            .unwrap()
+            .contains("push_time_seconds"),
         "{refused}"
     );
     let failure = eventually("push_failure_time_seconds", Duration::from_secs(20), || {
@@ -223,16 +232,32 @@ fn prometheus_client_pushes_replace_add_and_delete_groups() {
     seen = failure;
 
     // PUT again: the group now holds backup_done alone; everything else goes stale.
-    assert_eq!(push(&python, &endpoint, "replace"), serde_json::json!({"ok": true}));
+    assert_eq!(
+        push(&python, &endpoint, "replace"),
+        serde_json::json!({"ok": true})
+    );
     let replaced = next_push(&out, &mut seen);
     assert_eq!(replaced["backup_done{}"], Some(1.0));
-    for series in ["backup_rows{table=a}", "backup_runs_total{}", "backup_seconds{}"] {
-        assert_eq!(replaced[series], None, "{series} should be stale: {replaced:?}");
+    for series in [
+        "backup_rows{table=a}",
+        "backup_runs_total{}",
+        "backup_seconds{}",
+    ] {
+        assert_eq!(
+            replaced[series], None,
+            "{series} should be stale: {replaced:?}"
+        );
     }
-    assert!(!replaced.contains_key("backup_rows{table=b}"), "already stale");
+    assert!(
+        !replaced.contains_key("backup_rows{table=b}"),
+        "already stale"
+    );
 
     // DELETE: the rest of the group goes stale, push times included.
-    assert_eq!(push(&python, &endpoint, "delete"), serde_json::json!({"ok": true}));
+    assert_eq!(
+        push(&python, &endpoint, "delete"),
+        serde_json::json!({"ok": true})
+    );
     let (_, deleted) = eventually("the delete's markers", Duration::from_secs(20), || {
         let (lines, points) = points(&out, seen);
         points
@@ -257,7 +282,16 @@ fn prometheus_client_pushes_replace_add_and_delete_groups() {
 fn curl(url: &str, body: &str) -> (u16, Option<String>) {
     let curl = program("curl").expect("curl");
     let mut child = Command::new(curl)
-        .args(["-s", "-o", "/dev/null", "-D", "-", "--data-binary", "@-", url])
+        .args([
+            "-s",
+            "-o",
+            "/dev/null",
+            "-D",
+            "-",
+            "--data-binary",
+            "@-",
+            url,
+        ])
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
         .spawn()
@@ -292,9 +326,15 @@ fn curl_pushes_in_the_lookout_form() {
     let dir = temp_dir();
     let (mut gateway, _, lookout, out) = start_gateway(dir.path());
     let body = "# TYPE jvm_threads gauge\njvm_threads{state=\"live\"} 42\n";
-    let (status, err) = curl(&format!("http://{lookout}/prom/metrics/job/shop/app/shop"), body);
+    let (status, err) = curl(
+        &format!("http://{lookout}/prom/metrics/job/shop/app/shop"),
+        body,
+    );
     assert_eq!(status, 400);
-    assert!(err.as_deref().unwrap_or_default().contains("step"), "{err:?}");
+    assert!(
+        err.as_deref().unwrap_or_default().contains("step"),
+        "{err:?}"
+    );
     let (status, err) = curl(
         &format!("http://{lookout}/prom/metrics/job/shop/app/shop/step/60"),
         body,

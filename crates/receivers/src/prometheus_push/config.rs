@@ -57,9 +57,7 @@ impl ComponentConfig for Config {
         if !prefix.starts_with('/') || prefix.ends_with('/') || prefix.contains("//") {
             return Err(ConfigError::at(
                 "path_prefix",
-                format!(
-                    "{prefix:?} must start with `/` and not end with one, such as `/metrics`"
-                ),
+                format!("{prefix:?} must start with `/` and not end with one, such as `/metrics`"),
             ));
         }
         for (i, label) in self.required_labels.iter().enumerate() {

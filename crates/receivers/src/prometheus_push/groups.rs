@@ -65,7 +65,11 @@ impl Group {
 
 fn series_bytes((name, labels): &SeriesId) -> usize {
     // The strings and a fixed overhead per entry, so empty names still count.
-    32 + name.len() + labels.iter().map(|(n, v)| n.len() + v.len() + 16).sum::<usize>()
+    32 + name.len()
+        + labels
+            .iter()
+            .map(|(n, v)| n.len() + v.len() + 16)
+            .sum::<usize>()
 }
 
 /// Why a push would take the record past its bounds.

@@ -89,7 +89,7 @@ pub fn parse_grouping_key(path: &str, required: &[String]) -> Result<GroupingKey
     if segments.len() > 1 && segments.last() == Some(&"") {
         segments.pop();
     }
-    if segments.len() % 2 != 0 {
+    if !segments.len().is_multiple_of(2) {
         return Err(bad(format!(
             "the grouping key must be /job/<JOB> followed by label name and value pairs; \
              {path:?} has an odd number of segments"
@@ -111,7 +111,9 @@ pub fn parse_grouping_key(path: &str, required: &[String]) -> Result<GroupingKey
             return Err(bad(format!("improper label name {name:?}")));
         }
         if labels.iter().any(|(n, _)| *n == name) {
-            return Err(bad(format!("label {name:?} appears twice in the grouping key")));
+            return Err(bad(format!(
+                "label {name:?} appears twice in the grouping key"
+            )));
         }
         let value = if encoded {
             decode_base64(&name, pair[1])?

@@ -190,7 +190,13 @@ impl Refusal {
         let header: String = self
             .message
             .chars()
-            .map(|c| if c.is_ascii_graphic() || c == ' ' { c } else { '?' })
+            .map(|c| {
+                if c.is_ascii_graphic() || c == ' ' {
+                    c
+                } else {
+                    '?'
+                }
+            })
             .take(1024)
             .collect();
         let mut response = Response::new(Body::from(format!("{}\n", self.message)));
@@ -225,10 +231,7 @@ impl Intake {
         else {
             return Refusal::new(
                 StatusCode::NOT_FOUND,
-                format!(
-                    "path {path:?} not found: push to {}/job/<JOB>",
-                    self.prefix
-                ),
+                format!("path {path:?} not found: push to {}/job/<JOB>", self.prefix),
             )
             .into_response();
         };
@@ -254,14 +257,12 @@ impl Intake {
         };
         let push = self.push(method, &key, request);
         let outcome = match self.write_timeout {
-            Some(limit) => tokio::time::timeout(limit, push)
-                .await
-                .unwrap_or_else(|_| {
-                    Err(Refusal::new(
-                        StatusCode::SERVICE_UNAVAILABLE,
-                        "no answer from the pipeline within write_timeout",
-                    ))
-                }),
+            Some(limit) => tokio::time::timeout(limit, push).await.unwrap_or_else(|_| {
+                Err(Refusal::new(
+                    StatusCode::SERVICE_UNAVAILABLE,
+                    "no answer from the pipeline within write_timeout",
+                ))
+            }),
             None => push.await,
         };
         match outcome {
@@ -400,9 +401,9 @@ impl Intake {
             })
         };
         let families = if heavy {
-            tokio::task::spawn_blocking(decode).await.map_err(|e| {
-                Refusal::new(StatusCode::INTERNAL_SERVER_ERROR, e.to_string())
-            })?
+            tokio::task::spawn_blocking(decode)
+                .await
+                .map_err(|e| Refusal::new(StatusCode::INTERNAL_SERVER_ERROR, e.to_string()))?
         } else {
             decode()
         };

@@ -55,8 +55,14 @@ fn grouping_keys_put_job_first_and_sort_the_rest() {
 fn base64_values_and_percent_escapes() {
     // The prometheus_client forms: `/` in a value and the empty value.
     assert_eq!(key("/job@base64/YmFja3Vw").get("job"), Some("backup"));
-    assert_eq!(key("/job/j/path@base64/L3Zhci90bXA").get("path"), Some("/var/tmp"));
-    assert_eq!(key("/job/j/path@base64/L3Zhci90bXA=").get("path"), Some("/var/tmp"));
+    assert_eq!(
+        key("/job/j/path@base64/L3Zhci90bXA").get("path"),
+        Some("/var/tmp")
+    );
+    assert_eq!(
+        key("/job/j/path@base64/L3Zhci90bXA=").get("path"),
+        Some("/var/tmp")
+    );
     assert_eq!(key("/job/j/empty@base64/=").get("empty"), Some(""));
     // base64url, not standard base64: `_` and `-`.
     assert_eq!(key("/job/j/v@base64/Pj4-Pw==").get("v"), Some(">>>?"));
@@ -93,7 +99,8 @@ fn malformed_grouping_keys_are_refused_with_a_reason() {
 #[test]
 fn grouping_labels_replace_the_samples_own() {
     let group = key("/job/batch/instance/host1");
-    let body = b"# TYPE done gauge\ndone{job=\"other\",kind=\"x\"} 1\nuntyped_thing 2 1700000000000\n";
+    let body =
+        b"# TYPE done gauge\ndone{job=\"other\",kind=\"x\"} 1\nuntyped_thing 2 1700000000000\n";
     let families = parse_push_body(body, None, &group, &Limits::default()).unwrap();
     let done = &families[0].samples[0];
     assert_eq!(done.label("job"), Some("batch"));
@@ -109,13 +116,22 @@ fn content_types_choose_the_format_or_are_refused() {
     let group = key("/job/j");
     let limits = Limits::default();
     let om = b"# TYPE a counter\na_total 1 1700000000.5\n# EOF\n";
-    let families =
-        parse_push_body(om, Some("application/openmetrics-text; version=1.0.0"), &group, &limits)
-            .unwrap();
+    let families = parse_push_body(
+        om,
+        Some("application/openmetrics-text; version=1.0.0"),
+        &group,
+        &limits,
+    )
+    .unwrap();
     assert_eq!(families[0].samples[0].timestamp_ms, Some(1_700_000_000_500));
     // curl --data-binary: a form type, read as text.
-    parse_push_body(b"a 1\n", Some("application/x-www-form-urlencoded"), &group, &limits)
-        .unwrap();
+    parse_push_body(
+        b"a 1\n",
+        Some("application/x-www-form-urlencoded"),
+        &group,
+        &limits,
+    )
+    .unwrap();
     let protobuf = parse_push_body(
         b"\x05abc",
         Some("application/vnd.google.protobuf; proto=io.prometheus.client.MetricFamily; encoding=delimited"),
@@ -125,7 +141,10 @@ fn content_types_choose_the_format_or_are_refused() {
     .unwrap_err();
     assert!(matches!(protobuf, BodyError::Unsupported(ref m) if m.contains("protobuf")));
     let bad = parse_push_body(b"a 1\nb{ 2\n", None, &group, &limits).unwrap_err();
-    assert!(matches!(bad, BodyError::Malformed(ref m) if m.contains("line 2")), "{bad:?}");
+    assert!(
+        matches!(bad, BodyError::Malformed(ref m) if m.contains("line 2")),
+        "{bad:?}"
+    );
     let reserved = parse_push_body(b"push_time_seconds 1\n", None, &group, &limits).unwrap_err();
     assert!(reserved.to_string().contains("push_time_seconds"));
 }
@@ -184,7 +203,11 @@ fn points(batch: &Metrics) -> Vec<Point> {
                         let stale = p.flags & DataPointFlags::NoRecordedValueMask as u32 != 0;
                         out.push(Point {
                             name: metric.name.clone(),
-                            attrs: p.attributes.iter().map(|kv| (kv.key.clone(), text(kv))).collect(),
+                            attrs: p
+                                .attributes
+                                .iter()
+                                .map(|kv| (kv.key.clone(), text(kv)))
+                                .collect(),
                             value: (!stale).then_some(p.count as f64),
                             time_ns: p.time_unix_nano,
                             service: service.clone(),
@@ -204,7 +227,11 @@ fn points(batch: &Metrics) -> Vec<Point> {
                 assert_eq!(stale, value.is_none(), "{metric:?}");
                 out.push(Point {
                     name: metric.name.clone(),
-                    attrs: p.attributes.iter().map(|kv| (kv.key.clone(), text(kv))).collect(),
+                    attrs: p
+                        .attributes
+                        .iter()
+                        .map(|kv| (kv.key.clone(), text(kv)))
+                        .collect(),
                     value,
                     time_ns: p.time_unix_nano,
                     service: service.clone(),
@@ -230,11 +257,7 @@ fn summary(points: &[Point]) -> Vec<(String, Option<f64>)> {
     let mut summary: Vec<(String, Option<f64>)> = points
         .iter()
         .map(|p| {
-            let labels: Vec<String> = p
-                .attrs
-                .iter()
-                .map(|(n, v)| format!("{n}={v}"))
-                .collect();
+            let labels: Vec<String> = p.attrs.iter().map(|(n, v)| format!("{n}={v}")).collect();
             (format!("{}{{{}}}", p.name, labels.join(",")), p.value)
         })
         .collect();
@@ -288,7 +311,10 @@ async fn put_replaces_the_group_and_marks_what_it_dropped_stale() {
         .duration_since(std::time::UNIX_EPOCH)
         .unwrap()
         .as_secs_f64();
-    assert!((push_time.value.unwrap() - now).abs() < 60.0, "{push_time:?}");
+    assert!(
+        (push_time.value.unwrap() - now).abs() < 60.0,
+        "{push_time:?}"
+    );
     assert_eq!(push_time.service, "backup");
 
     let second = send(
@@ -324,7 +350,13 @@ async fn post_replaces_only_the_metrics_it_names() {
         "rows{table=\"a\"} 1\nrows{table=\"b\"} 2\ndone 1\n",
     )
     .await;
-    let answer = send(&client, reqwest::Method::POST, url.clone(), "rows{table=\"b\"} 3\n").await;
+    let answer = send(
+        &client,
+        reqwest::Method::POST,
+        url.clone(),
+        "rows{table=\"b\"} 3\n",
+    )
+    .await;
     assert_eq!(answer.status(), StatusCode::OK);
     // `done` is untouched; rows{a} is gone.
     assert_eq!(
@@ -355,7 +387,13 @@ async fn delete_marks_the_whole_group_stale_and_answers_202() {
     )
     .await;
     // Another group is left alone.
-    send(&client, reqwest::Method::PUT, format!("{base}/metrics/job/j/zone/us"), "c_total 1\n").await;
+    send(
+        &client,
+        reqwest::Method::PUT,
+        format!("{base}/metrics/job/j/zone/us"),
+        "c_total 1\n",
+    )
+    .await;
     let deleted = send(&client, reqwest::Method::DELETE, url.clone(), "").await;
     assert_eq!(deleted.status(), StatusCode::ACCEPTED);
     let all = points(sink.accepted().last().unwrap());
@@ -384,8 +422,20 @@ async fn samples_keep_their_timestamps_and_counters_their_start() {
     let (receiver, base) = start(&sink, LOCAL).await;
     let client = reqwest::Client::new();
     let url = format!("{base}/metrics/job/j");
-    send(&client, reqwest::Method::PUT, url.clone(), "# TYPE c counter\nc_total 1 1700000000000\n").await;
-    send(&client, reqwest::Method::PUT, url.clone(), "# TYPE c counter\nc_total 4 1700000060000\n").await;
+    send(
+        &client,
+        reqwest::Method::PUT,
+        url.clone(),
+        "# TYPE c counter\nc_total 1 1700000000000\n",
+    )
+    .await;
+    send(
+        &client,
+        reqwest::Method::PUT,
+        url.clone(),
+        "# TYPE c counter\nc_total 4 1700000060000\n",
+    )
+    .await;
     let batch = sink.accepted().last().unwrap().clone();
     let metric = batch.request().resource_metrics[0].scope_metrics[0]
         .metrics
@@ -407,23 +457,50 @@ async fn bad_requests_get_their_status_and_reason() {
     let sink = Sink::new();
     let (receiver, base) = start(&sink, "endpoint: 127.0.0.1:0\nmax_request_body_size: 1000").await;
     let client = reqwest::Client::new();
-    let get = client.get(format!("{base}/metrics/job/j")).send().await.unwrap();
+    let get = client
+        .get(format!("{base}/metrics/job/j"))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(get.status(), StatusCode::METHOD_NOT_ALLOWED);
     assert_eq!(get.headers()["allow"], "PUT, POST, DELETE");
-    let other = client.put(format!("{base}/other/job/j")).body("a 1").send().await.unwrap();
+    let other = client
+        .put(format!("{base}/other/job/j"))
+        .body("a 1")
+        .send()
+        .await
+        .unwrap();
     assert_eq!(other.status(), StatusCode::NOT_FOUND);
-    let prefix_only = client.put(format!("{base}/metricsx/job/j")).body("a 1").send().await.unwrap();
+    let prefix_only = client
+        .put(format!("{base}/metricsx/job/j"))
+        .body("a 1")
+        .send()
+        .await
+        .unwrap();
     assert_eq!(prefix_only.status(), StatusCode::NOT_FOUND);
-    let odd = client.put(format!("{base}/metrics/job/j/a")).body("a 1").send().await.unwrap();
+    let odd = client
+        .put(format!("{base}/metrics/job/j/a"))
+        .body("a 1")
+        .send()
+        .await
+        .unwrap();
     assert_eq!(odd.status(), StatusCode::BAD_REQUEST);
     assert!(odd.headers()["err"].to_str().unwrap().contains("odd"));
     assert!(odd.text().await.unwrap().contains("odd"));
-    let malformed = client.put(format!("{base}/metrics/job/j")).body("a{ 1\n").send().await.unwrap();
+    let malformed = client
+        .put(format!("{base}/metrics/job/j"))
+        .body("a{ 1\n")
+        .send()
+        .await
+        .unwrap();
     assert_eq!(malformed.status(), StatusCode::BAD_REQUEST);
     assert!(malformed.text().await.unwrap().contains("line 1"));
     let protobuf = client
         .put(format!("{base}/metrics/job/j"))
-        .header("Content-Type", "application/vnd.google.protobuf; encoding=delimited")
+        .header(
+            "Content-Type",
+            "application/vnd.google.protobuf; encoding=delimited",
+        )
         .body("x")
         .send()
         .await
@@ -462,7 +539,10 @@ async fn bad_requests_get_their_status_and_reason() {
             assert!(point.value.is_some());
         }
     }
-    assert!(sink.calls() >= 2, "malformed and protobuf bodies report a failure");
+    assert!(
+        sink.calls() >= 2,
+        "malformed and protobuf bodies report a failure"
+    );
     assert_eq!(receiver.usage().await, (0, 0, 0));
     receiver.shutdown().await.unwrap();
 }
@@ -511,7 +591,12 @@ async fn the_lookout_form_needs_app_and_step_and_answers_202() {
     assert_eq!(ok.status(), StatusCode::ACCEPTED);
     let pushed = last(&sink);
     assert_eq!(summary(&pushed), [s("a{app=shop,step=60}", Some(1.0))]);
-    let pushgateway_path = client.put(format!("{base}/metrics/job/j")).body("a 1").send().await.unwrap();
+    let pushgateway_path = client
+        .put(format!("{base}/metrics/job/j"))
+        .body("a 1")
+        .send()
+        .await
+        .unwrap();
     assert_eq!(pushgateway_path.status(), StatusCode::NOT_FOUND);
     receiver.shutdown().await.unwrap();
 }
@@ -531,7 +616,10 @@ async fn the_record_is_bounded_and_a_refused_push_changes_nothing() {
             .body(body)
             .send()
     };
-    assert_eq!(put("a", "x 1\ny 1\n").await.unwrap().status(), StatusCode::OK);
+    assert_eq!(
+        put("a", "x 1\ny 1\n").await.unwrap().status(),
+        StatusCode::OK
+    );
     assert_eq!(put("b", "x 1\n").await.unwrap().status(), StatusCode::OK);
     let third = put("c", "x 1\n").await.unwrap();
     assert_eq!(third.status(), StatusCode::PAYLOAD_TOO_LARGE);
@@ -542,9 +630,16 @@ async fn the_record_is_bounded_and_a_refused_push_changes_nothing() {
     assert_eq!(receiver.usage().await.0, 2);
     assert_eq!(receiver.usage().await.1, 3);
     // Room made by a delete is room again.
-    let deleted = client.delete(format!("{base}/metrics/job/a")).send().await.unwrap();
+    let deleted = client
+        .delete(format!("{base}/metrics/job/a"))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(deleted.status(), StatusCode::ACCEPTED);
-    assert_eq!(put("c", "x 1\ny 1\n").await.unwrap().status(), StatusCode::OK);
+    assert_eq!(
+        put("c", "x 1\ny 1\n").await.unwrap().status(),
+        StatusCode::OK
+    );
     // One push larger than max_series is refused by the parser's sample bound.
     let huge = put("b", "a 1\nb 1\nc 1\nd 1\n").await.unwrap();
     assert_eq!(huge.status(), StatusCode::BAD_REQUEST);
