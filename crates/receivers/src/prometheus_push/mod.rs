@@ -26,7 +26,7 @@
 //! | `required_labels` | `[]` | labels every grouping key must carry besides `job` (`[app, step]` for SOFALookout); a push without one gets `400` |
 //! | `success_status` | `200` | the answer to a successful `PUT` or `POST` (`200` as the Pushgateway, `202` as SOFALookout); `DELETE` always answers `202` |
 //! | `max_groups` | `10000` | the most groups recorded at once; a push that would open one more gets `413` |
-//! | `max_series` | `200000` | the most series recorded over all groups (and in one push); beyond, `413` |
+//! | `max_series` | `200000` | the most series recorded over all groups; a push that would pass it gets `413`; a single body of more samples gets `400` from the parser, which stops there |
 //! | `max_recorded_bytes` | `67108864` (64 MiB) | the most bytes of series names and labels recorded over all groups; beyond, `413` |
 //! | `cors` | unset | refused: browsers do not push metrics |
 //!
@@ -71,7 +71,10 @@
 //! Every refusal has its reason in the body (as the Pushgateway) and in an `Err` header (as
 //! SOFALookout). `400`: a malformed path (no job, an empty job, odd label pairs, a bad
 //! name, a missing required label, bad base64) or body (the parser's message names the
-//! line). `413`: over `max_request_body_size`, or over the record's bounds. `415`:
+//! line). `413`: over `max_request_body_size`, or over the record's bounds. `503` with
+//! `Retry-After: 1` when the bodies in hand already hold the receiver's memory budget
+//! (128 MiB, or twice `max_request_body_size` if larger; a request waits up to a second
+//! for room). `415`:
 //! protobuf bodies, unknown encodings. When the pipeline refuses: `400` if retrying cannot
 //! help, `503` (`429` when throttled) with `Retry-After`, and the group's record is left as
 //! it was, so the client's retry forwards the same staleness markers.

@@ -11,7 +11,7 @@ use bytes::Bytes;
 use http::header::{ALLOW, CONTENT_ENCODING, CONTENT_LENGTH, CONTENT_TYPE};
 use http::{HeaderName, HeaderValue, Method, Request, Response, StatusCode};
 use http_body_util::{BodyExt, LengthLimitError, Limited};
-use tributary_pipeline_core::configcompression::{DecompressError, Encoding, NoBudget, decompress};
+use tributary_pipeline_core::configcompression::{DecompressError, Encoding, decompress};
 use tributary_pipeline_core::pdata::ClientMetadata;
 use tributary_pipeline_core::prelude::*;
 use tributary_pipeline_core::server::RunningServer;
@@ -22,6 +22,7 @@ use super::body::{BodyError, PUSH_FAILURE_TIME, parse_push_body};
 use super::config::Config;
 use super::groups::{Groups, PushMethod, RecordLimits, group_gauge};
 use super::path::{GroupingKey, parse_grouping_key};
+use crate::shared::admission::{Admission, AdmissionPermit};
 use crate::shared::refusal;
 
 /// The scope of the metrics the receiver forwards.
@@ -29,6 +30,15 @@ pub const SCOPE_NAME: &str = "tributary/receiver/prometheus_push";
 
 /// Bodies at least this large are decompressed and parsed off the async runtime.
 const OFFLOAD_THRESHOLD: usize = 64 * 1024;
+
+/// The memory all requests in hand may hold at once (bodies, raw and decompressed) with
+/// the default `max_request_body_size`; a larger limit gets twice itself, so one body of
+/// the largest size always fits. Pushes wait for each other (see [`Intake::groups`]), so
+/// without this bound waiting bodies could pile up.
+const DEFAULT_BUDGET: usize = 128 << 20;
+
+/// How long a request waits for room in the budget before it is refused with `503`.
+const ADMISSION_WAIT: Duration = Duration::from_secs(1);
 
 /// SOFALookout's error header: the reason of a refusal, beside the body.
 const ERR_HEADER: HeaderName = HeaderName::from_static("err");
@@ -74,6 +84,10 @@ impl PushReceiver {
                     bytes: config.max_recorded_bytes,
                 })),
                 max_body: server.max_body_size(),
+                admission: Admission::bounded(
+                    DEFAULT_BUDGET.max(server.max_body_size().saturating_mul(2)),
+                )
+                .waiting_limit(usize::MAX, Some(ADMISSION_WAIT)),
                 encodings: server.encodings(),
                 read_timeout: server.read_timeout(),
                 write_timeout: server.write_timeout(),
@@ -143,6 +157,8 @@ struct Intake {
     /// at a time, in order, so a group's staleness markers always match what was forwarded.
     groups: tokio::sync::Mutex<Groups>,
     max_body: usize,
+    /// The memory budget of the bodies in hand.
+    admission: Admission,
     encodings: Vec<Encoding>,
     read_timeout: Option<Duration>,
     write_timeout: Option<Duration>,
@@ -175,6 +191,16 @@ impl Refusal {
         Refusal {
             push_failed: true,
             ..Refusal::new(status, message)
+        }
+    }
+
+    fn busy() -> Self {
+        Refusal {
+            retry_after: Some(Duration::from_secs(1)),
+            ..Refusal::new(
+                StatusCode::SERVICE_UNAVAILABLE,
+                "the receiver is handling as much data as it may hold; retry later",
+            )
         }
     }
 
@@ -296,9 +322,13 @@ impl Intake {
             }
             Arc::new(metadata)
         });
-        let families = match method {
-            PushMethod::Delete => Vec::new(),
-            PushMethod::Put | PushMethod::Post => self.read_families(key, request).await?,
+        // The permit is held until the push is delivered: its data is in memory until then.
+        let (families, _permit) = match method {
+            PushMethod::Delete => (Vec::new(), None),
+            PushMethod::Put | PushMethod::Post => {
+                let (families, permit) = self.read_families(key, request).await?;
+                (families, Some(permit))
+            }
         };
         let now_ms = (now_unix_nano() / 1_000_000) as i64;
         let mut groups = self.groups.lock().await;
@@ -355,12 +385,13 @@ impl Intake {
         }
     }
 
-    /// The pushed families: the body read within its limits, decompressed and parsed.
+    /// The pushed families: the body read within its limits and the admission budget,
+    /// decompressed and parsed; the permit holds their share of the budget.
     async fn read_families(
         &self,
         key: &GroupingKey,
         request: Request<Body>,
-    ) -> Result<Vec<Family>, Refusal> {
+    ) -> Result<(Vec<Family>, AdmissionPermit), Refusal> {
         let encoding = self.encoding(request.headers().get(CONTENT_ENCODING))?;
         let declared = request
             .headers()
@@ -374,18 +405,26 @@ impl Intake {
             .get(CONTENT_TYPE)
             .and_then(|v| v.to_str().ok())
             .map(str::to_owned);
+        // A body of unknown length (chunked) may be as large as the limit.
+        let reserve = declared.map_or(self.max_body, |length| length as usize);
+        let mut permit = self
+            .admission
+            .admit(reserve)
+            .await
+            .map_err(|_| Refusal::busy())?;
         let body = self.read(request.into_body()).await?;
         let heavy = encoding != Encoding::Identity || body.len() >= OFFLOAD_THRESHOLD;
         let (max_body, limits, key) = (self.max_body, self.limits, key.clone());
-        let decode = move || -> Result<Vec<Family>, Refusal> {
+        let decode = move |permit: &mut AdmissionPermit| -> Result<Vec<Family>, Refusal> {
             let plain = match encoding {
                 Encoding::Identity => None,
-                encoding => Some(
-                    decompress(encoding, &body, max_body, &mut NoBudget).map_err(|e| match e {
+                encoding => Some(decompress(encoding, &body, max_body, permit).map_err(
+                    |e| match e {
                         DecompressError::TooLarge(limit) => Refusal::too_large(limit),
+                        DecompressError::Refused(_) => Refusal::busy(),
                         other => Refusal::new(StatusCode::BAD_REQUEST, other.to_string()),
-                    })?,
-                ),
+                    },
+                )?),
             };
             parse_push_body(
                 plain.as_deref().unwrap_or(&body),
@@ -400,17 +439,21 @@ impl Intake {
                 BodyError::Malformed(m) => Refusal::push_failure(StatusCode::BAD_REQUEST, m),
             })
         };
-        let families = if heavy {
-            tokio::task::spawn_blocking(decode)
-                .await
-                .map_err(|e| Refusal::new(StatusCode::INTERNAL_SERVER_ERROR, e.to_string()))?
+        let (permit, families) = if heavy {
+            tokio::task::spawn_blocking(move || {
+                let families = decode(&mut permit);
+                (permit, families)
+            })
+            .await
+            .map_err(|e| Refusal::new(StatusCode::INTERNAL_SERVER_ERROR, e.to_string()))?
         } else {
-            decode()
+            let families = decode(&mut permit);
+            (permit, families)
         };
         if families.is_err() {
             self.metrics.record_failed(1);
         }
-        families
+        Ok((families?, permit))
     }
 
     /// The `Content-Encoding`, when `compression_algorithms` accepts it.
