@@ -90,6 +90,17 @@
 //! time, each delivered before the next is looked at, so staleness markers always follow
 //! the samples they end.
 //!
+//! # Differences from the Pushgateway, on purpose
+//!
+//! The Pushgateway stores pushes and is scraped; this receiver forwards them, so: there
+//! is no `GET /metrics` (a pipeline's exporter serves what a scraper reads); no
+//! consistency check across groups (a metric name pushed with different types by two
+//! groups is forwarded as pushed; it is the backend's to judge); no `instance=""` added
+//! when the grouping key has no `instance` (the sample's own `instance`, if any, is kept,
+//! since an empty label would become an empty resource attribute); samples may carry
+//! timestamps (Pushgateway 1.x refuses them); and the grouping key may not name a label
+//! twice (the Pushgateway keeps the last).
+//!
 //! [`parse_grouping_key`] and [`parse_push_body`] are the decoders alone (for fuzzing).
 
 mod body;
