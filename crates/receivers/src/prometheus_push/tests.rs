@@ -689,6 +689,44 @@ async fn pipeline_refusals_map_to_statuses_and_leave_the_record() {
     receiver.shutdown().await.unwrap();
 }
 
+#[tokio::test]
+async fn concurrent_pushes_to_a_group_are_applied_in_turn() {
+    let sink = Sink::new();
+    let (receiver, base) = start(&sink, "endpoint: 127.0.0.1:0\ninclude_metadata: true").await;
+    let client = reqwest::Client::new();
+    let url = format!("{base}/metrics/job/j");
+    let gate = sink.hold();
+    let first = tokio::spawn(
+        client
+            .put(url.clone())
+            .header("X-Tenant", "blue")
+            .body("a 1\nb 1\n")
+            .send(),
+    );
+    tributary_pipeline_core::testing::eventually(
+        "the first push in the pipeline",
+        Duration::from_secs(10),
+        || (sink.calls() == 1).then_some(()),
+    )
+    .await;
+    let second = tokio::spawn(client.put(url.clone()).body("a 2\n").send());
+    // The second waits for the first: nothing more reaches the pipeline meanwhile.
+    tokio::time::sleep(Duration::from_millis(100)).await;
+    assert_eq!(sink.calls(), 1);
+    gate.add_permits(2);
+    assert_eq!(first.await.unwrap().unwrap().status(), StatusCode::OK);
+    assert_eq!(second.await.unwrap().unwrap().status(), StatusCode::OK);
+    let batches = sink.accepted();
+    assert_eq!(batches.len(), 2);
+    assert_eq!(
+        batches[0].metadata().expect("metadata").get("x-tenant"),
+        ["blue"]
+    );
+    // The second push saw the first one's series: b goes stale.
+    assert_eq!(summary(&last(&sink)), [s("a{}", Some(2.0)), s("b{}", None)]);
+    receiver.shutdown().await.unwrap();
+}
+
 #[test]
 fn config_defaults_unknown_keys_and_validation() {
     let config = Config::default();
