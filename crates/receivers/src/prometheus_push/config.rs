@@ -29,7 +29,8 @@ pub struct Config {
     pub max_groups: usize,
     /// The most series recorded over all groups.
     pub max_series: usize,
-    /// The most bytes of series names and labels recorded over all groups.
+    /// The most memory the record may take over all groups, in bytes, as estimated from
+    /// each series' name and labels.
     pub max_recorded_bytes: usize,
 }
 
@@ -41,8 +42,8 @@ impl Default for Config {
             required_labels: Vec::new(),
             success_status: 200,
             max_groups: 10_000,
-            max_series: 200_000,
-            max_recorded_bytes: 64 << 20,
+            max_series: 100_000,
+            max_recorded_bytes: 128 << 20,
         }
     }
 }

@@ -63,12 +63,14 @@ impl Group {
     }
 }
 
+/// What a series costs in memory, roughly: its strings, their headers and allocations,
+/// the set's node, and its entry in the start-time memory (which keys it by name and
+/// labels again).
 fn series_bytes((name, labels): &SeriesId) -> usize {
-    // The strings and a fixed overhead per entry, so empty names still count.
-    32 + name.len()
+    256 + 2 * name.len()
         + labels
             .iter()
-            .map(|(n, v)| n.len() + v.len() + 16)
+            .map(|(n, v)| 64 + 2 * (n.len() + v.len()))
             .sum::<usize>()
 }
 

@@ -26,8 +26,8 @@
 //! | `required_labels` | `[]` | labels every grouping key must carry besides `job` (`[app, step]` for SOFALookout); a push without one gets `400` |
 //! | `success_status` | `200` | the answer to a successful `PUT` or `POST` (`200` as the Pushgateway, `202` as SOFALookout); `DELETE` always answers `202` |
 //! | `max_groups` | `10000` | the most groups recorded at once; a push that would open one more gets `413` |
-//! | `max_series` | `200000` | the most series recorded over all groups; a push that would pass it gets `413`; a single body of more samples gets `400` from the parser, which stops there |
-//! | `max_recorded_bytes` | `67108864` (64 MiB) | the most bytes of series names and labels recorded over all groups; beyond, `413` |
+//! | `max_series` | `100000` | the most series recorded over all groups; a push that would pass it gets `413`; a single body of more samples gets `400` from the parser, which stops there |
+//! | `max_recorded_bytes` | `134217728` (128 MiB) | the most memory the record may take over all groups, estimated per series from its name and labels (about 650 bytes for a series with five short labels); beyond, `413` |
 //! | `cors` | unset | refused: browsers do not push metrics |
 //!
 //! # The API
@@ -85,7 +85,10 @@
 //! the name and labels of each series its last pushes left (not their values). That record
 //! is bounded by `max_groups`, `max_series` and `max_recorded_bytes`; a push that would
 //! pass a bound is refused whole (`413`, counted in `otelcol_receiver_failed_metric_points`)
-//! and changes nothing. It lives in memory: after a restart, the first push of a group
+//! and changes nothing. Measured with the debug build: 100 groups of 2,000 counter series
+//! with five labels each (200,000 series, pushed with `PUT`) grew the gateway's resident
+//! memory by 197 MB, about 1 KB per series all told (record, start times, allocator
+//! slack); the defaults therefore hold the record to roughly 100–200 MB. It lives in memory: after a restart, the first push of a group
 //! forwards no staleness markers for what was pushed before. Pushes are applied one at a
 //! time, each delivered before the next is looked at, so staleness markers always follow
 //! the samples they end.
