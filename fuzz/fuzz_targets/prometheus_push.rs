@@ -1,6 +1,7 @@
 //! The `prometheus_push` receiver's decoders: a grouping key from the first line (the URL
-//! path after the prefix), the rest as a push body; never a panic, whatever the bytes,
-//! and every sample carries the group's labels.
+//! path after the prefix), the rest as a push body (text, OpenMetrics, delimited
+//! protobuf); never a panic, whatever the bytes, and every sample carries the group's
+//! labels.
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
@@ -23,7 +24,11 @@ fuzz_target!(|data: &[u8]| {
         max_samples: 1000,
         ..Limits::default()
     };
-    for content_type in [None, Some("application/openmetrics-text")] {
+    for content_type in [
+        None,
+        Some("application/openmetrics-text"),
+        Some("application/vnd.google.protobuf; encoding=delimited"),
+    ] {
         if let Ok(families) = parse_push_body(body, content_type, &group, &limits) {
             let samples: usize = families.iter().map(|f| f.samples.len()).sum();
             assert!(samples <= 1000);

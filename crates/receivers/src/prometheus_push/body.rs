@@ -6,6 +6,7 @@ use std::fmt;
 use tributary_translator_prometheus::text::{Family, Format, Limits, parse};
 
 use super::path::GroupingKey;
+use super::protobuf::parse_delimited;
 
 /// The names the receiver writes itself for every group; a push may not carry them.
 pub(crate) const PUSH_TIME: &str = "push_time_seconds";
@@ -15,8 +16,8 @@ pub(crate) const PUSH_FAILURE_TIME: &str = "push_failure_time_seconds";
 /// Why a push body was refused.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum BodyError {
-    /// The content type names a format the receiver does not read (the delimited
-    /// protobuf format): answered `415`.
+    /// The content type names a format the receiver does not read (protobuf that is not
+    /// delimited): answered `415`.
     Unsupported(String),
     /// The body is not a valid exposition, or carries a name the receiver reserves:
     /// answered `400`.
@@ -35,9 +36,11 @@ impl std::error::Error for BodyError {}
 
 /// Reads a push body (already decompressed) of `content_type` into families and applies
 /// `group`'s labels to every sample, replacing same-named labels as the Pushgateway does.
-/// `application/openmetrics-text` is read as OpenMetrics; the delimited protobuf format
-/// (`application/vnd.google.protobuf`) is refused; anything else, or no content type, is
-/// the text format 0.0.4 (curl's `--data-binary` sends a form type).
+/// `application/openmetrics-text` is read as OpenMetrics;
+/// `application/vnd.google.protobuf; ...; encoding=delimited` as delimited `MetricFamily`
+/// messages (Go's `push` package sends these), another protobuf encoding is refused;
+/// anything else, or no content type, is the text format 0.0.4 (curl's `--data-binary`
+/// sends a form type).
 ///
 /// ```
 /// use tributary_receivers::prometheus_push::{parse_grouping_key, parse_push_body};
@@ -56,16 +59,25 @@ pub fn parse_push_body(
 ) -> Result<Vec<Family>, BodyError> {
     let content_type = content_type.unwrap_or("");
     let media = content_type.split(';').next().unwrap_or("").trim();
-    if media.eq_ignore_ascii_case("application/vnd.google.protobuf") {
-        return Err(BodyError::Unsupported(
-            "the delimited protobuf exposition format is not supported: push the text \
-             format (text/plain; version=0.0.4) or OpenMetrics"
-                .into(),
-        ));
-    }
-    let format = Format::from_content_type(content_type);
-    let mut families =
-        parse(body, format, limits).map_err(|e| BodyError::Malformed(e.to_string()))?;
+    let mut families = if media.eq_ignore_ascii_case("application/vnd.google.protobuf") {
+        let delimited = content_type.split(';').skip(1).any(|param| {
+            param
+                .split_once('=')
+                .is_some_and(|(k, v)| k.trim() == "encoding" && v.trim() == "delimited")
+        });
+        if !delimited {
+            return Err(BodyError::Unsupported(
+                "protobuf bodies must be delimited (encoding=delimited), as the Prometheus \
+                 clients push them"
+                    .into(),
+            ));
+        }
+        parse_delimited(body, limits)
+            .map_err(|e| BodyError::Malformed(format!("delimited protobuf: {e}")))?
+    } else {
+        let format = Format::from_content_type(content_type);
+        parse(body, format, limits).map_err(|e| BodyError::Malformed(e.to_string()))?
+    };
     for family in &mut families {
         for sample in &mut family.samples {
             if sample.name == PUSH_TIME || sample.name == PUSH_FAILURE_TIME {

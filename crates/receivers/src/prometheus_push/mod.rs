@@ -45,12 +45,16 @@
 //! (`/label@base64/=`). Each path segment is percent-decoded. A name must be a Prometheus
 //! label name not starting with `__`, and appear once.
 //!
-//! The body is the text format 0.0.4, or OpenMetrics when `Content-Type` says
-//! `application/openmetrics-text`; any other content type is read as text, as the
-//! Pushgateway does (curl's `--data-binary` sends a form type). The delimited protobuf format
-//! (`application/vnd.google.protobuf`) is refused with `415`: no client needs it, since
-//! every Prometheus client library can push text. `Content-Encoding: gzip` (and the other
-//! `compression_algorithms`) is decompressed; an encoding not listed gets `415`.
+//! The body is the text format 0.0.4; OpenMetrics when `Content-Type` says
+//! `application/openmetrics-text`; or delimited protobuf `MetricFamily` messages when it
+//! says `application/vnd.google.protobuf; ...; encoding=delimited` (what Go's
+//! `client_golang` `push` package sends by default; native histogram buckets are not read,
+//! the classic ones are). Any other content type is read as text, as the Pushgateway does
+//! (curl's `--data-binary` sends a form type); protobuf in another encoding gets `415`.
+//! `Content-Encoding: gzip` (and the other `compression_algorithms`) is decompressed; an
+//! encoding not listed gets `415`. The protobuf messages are declared with prost's derive
+//! (the schema is eight small messages); text is read by the shared parser of
+//! `tributary-translator-prometheus`.
 //!
 //! # What is forwarded
 //!
@@ -75,7 +79,7 @@
 //! `Retry-After: 1` when the bodies in hand already hold the receiver's memory budget
 //! (128 MiB, or twice `max_request_body_size` if larger; a request waits up to a second
 //! for room). `415`:
-//! protobuf bodies, unknown encodings. When the pipeline refuses: `400` if retrying cannot
+//! protobuf that is not delimited, unknown encodings. When the pipeline refuses: `400` if retrying cannot
 //! help, `503` (`429` when throttled) with `Retry-After`, and the group's record is left as
 //! it was, so the client's retry forwards the same staleness markers.
 //!
@@ -111,6 +115,7 @@ mod config;
 mod factory;
 mod groups;
 mod path;
+mod protobuf;
 mod receiver;
 
 #[cfg(test)]

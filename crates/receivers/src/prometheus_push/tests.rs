@@ -132,14 +132,22 @@ fn content_types_choose_the_format_or_are_refused() {
         &limits,
     )
     .unwrap();
-    let protobuf = parse_push_body(
+    let truncated = parse_push_body(
         b"\x05abc",
         Some("application/vnd.google.protobuf; proto=io.prometheus.client.MetricFamily; encoding=delimited"),
         &group,
         &limits,
     )
     .unwrap_err();
-    assert!(matches!(protobuf, BodyError::Unsupported(ref m) if m.contains("protobuf")));
+    assert!(matches!(truncated, BodyError::Malformed(ref m) if m.contains("protobuf")));
+    let text_protobuf = parse_push_body(
+        b"name: \"a\"",
+        Some("application/vnd.google.protobuf; proto=io.prometheus.client.MetricFamily; encoding=text"),
+        &group,
+        &limits,
+    )
+    .unwrap_err();
+    assert!(matches!(text_protobuf, BodyError::Unsupported(ref m) if m.contains("delimited")));
     let bad = parse_push_body(b"a 1\nb{ 2\n", None, &group, &limits).unwrap_err();
     assert!(
         matches!(bad, BodyError::Malformed(ref m) if m.contains("line 2")),
@@ -499,7 +507,7 @@ async fn bad_requests_get_their_status_and_reason() {
         .put(format!("{base}/metrics/job/j"))
         .header(
             "Content-Type",
-            "application/vnd.google.protobuf; encoding=delimited",
+            "application/vnd.google.protobuf; encoding=compact-text",
         )
         .body("x")
         .send()
@@ -541,7 +549,7 @@ async fn bad_requests_get_their_status_and_reason() {
     }
     assert!(
         sink.calls() >= 2,
-        "malformed and protobuf bodies report a failure"
+        "malformed and text-protobuf bodies report a failure"
     );
     assert_eq!(receiver.usage().await, (0, 0, 0));
     receiver.shutdown().await.unwrap();
@@ -787,10 +795,14 @@ proptest! {
     }
 
     #[test]
-    fn any_body_parses_within_bounds_or_is_refused(body in mutated_body(), om in any::<bool>()) {
+    fn any_body_parses_within_bounds_or_is_refused(body in mutated_body(), format in 0..3usize) {
         let group = key("/job/fuzz/instance/i");
         let limits = Limits { max_samples: 50, ..Limits::default() };
-        let content_type = om.then_some("application/openmetrics-text");
+        let content_type = [
+            None,
+            Some("application/openmetrics-text"),
+            Some("application/vnd.google.protobuf; encoding=delimited"),
+        ][format];
         if let Ok(families) = parse_push_body(&body, content_type, &group, &limits) {
             let samples: usize = families.iter().map(|f| f.samples.len()).sum();
             prop_assert!(samples <= 50);
