@@ -159,20 +159,14 @@ pub(crate) fn parse_delimited(body: &[u8], limits: &Limits) -> Result<Vec<Family
     Ok(families)
 }
 
-/// One `MetricFamily` message, its `metric` entries decoded one by one.
-fn family(
-    mut message: &[u8],
-    limits: &Limits,
-    allowance: &mut Allowance,
-) -> Result<Family, String> {
+/// One `MetricFamily` message, in two passes: its name, type and metadata first (the
+/// fields may come in any order), then its `metric` entries, each decoded and turned into
+/// samples before the next, so no more than one decoded message is held at a time.
+fn family(message: &[u8], limits: &Limits, allowance: &mut Allowance) -> Result<Family, String> {
     let (mut name, mut help, mut unit, mut metric_type) = (String::new(), None, None, 0u64);
-    let mut metrics: Vec<Metric> = Vec::new();
-    while !message.is_empty() {
-        let key = varint(&mut message)?;
-        let (field, wire) = (key >> 3, key & 7);
-        match (field, wire) {
-            (1 | 2 | 5, 2) => {
-                let bytes = delimited(&mut message)?;
+    for_each_field(message, |field, value| {
+        match (field, value) {
+            (1 | 2 | 5, Field::Bytes(bytes)) => {
                 let text = std::str::from_utf8(bytes)
                     .map_err(|_| "a MetricFamily string is not UTF-8")?
                     .to_owned();
@@ -182,37 +176,11 @@ fn family(
                     _ => unit = Some(text).filter(|u| !u.is_empty()),
                 }
             }
-            (3, 0) => metric_type = varint(&mut message)?,
-            (4, 2) => {
-                let bytes = delimited(&mut message)?;
-                if bytes.len() > MAX_METRIC_BYTES {
-                    return Err(format!(
-                        "a Metric of {} bytes, over {MAX_METRIC_BYTES}",
-                        bytes.len()
-                    ));
-                }
-                allowance.metrics += 1;
-                if limits.max_samples != 0 && allowance.metrics > limits.max_samples {
-                    return Err(format!("more than {} samples", limits.max_samples));
-                }
-                let metric = <Metric as prost::Message>::decode(bytes)
-                    .map_err(|e| format!("a Metric: {e}"))?;
-                if metric.label.len() > limits.max_labels {
-                    return Err(format!("more than {} labels", limits.max_labels));
-                }
-                metrics.push(metric);
-            }
-            (_, 0) => {
-                varint(&mut message)?;
-            }
-            (_, 1) => skip(&mut message, 8)?,
-            (_, 2) => {
-                delimited(&mut message)?;
-            }
-            (_, 5) => skip(&mut message, 4)?,
-            _ => return Err(format!("unsupported wire type {wire} in a MetricFamily")),
+            (3, Field::Varint(value)) => metric_type = value,
+            _ => {}
         }
-    }
+        Ok(())
+    })?;
     if !is_metric_name(&name) || name.len() > limits.max_label_bytes {
         return Err(format!("invalid metric name {name:?}"));
     }
@@ -228,10 +196,61 @@ fn family(
     let mut family = Family::new(name, metric_type);
     family.help = help;
     family.unit = unit;
-    for metric in metrics {
-        samples_of(&mut family, metric, limits, allowance)?;
-    }
+    for_each_field(message, |field, value| {
+        let (4, Field::Bytes(bytes)) = (field, value) else {
+            return Ok(());
+        };
+        if bytes.len() > MAX_METRIC_BYTES {
+            return Err(format!(
+                "a Metric of {} bytes, over {MAX_METRIC_BYTES}",
+                bytes.len()
+            ));
+        }
+        allowance.metrics += 1;
+        if limits.max_samples != 0 && allowance.metrics > limits.max_samples {
+            return Err(format!("more than {} samples", limits.max_samples));
+        }
+        let metric =
+            <Metric as prost::Message>::decode(bytes).map_err(|e| format!("a Metric: {e}"))?;
+        if metric.label.len() > limits.max_labels {
+            return Err(format!("more than {} labels", limits.max_labels));
+        }
+        samples_of(&mut family, metric, limits, allowance)
+    })?;
     Ok(family)
+}
+
+/// A field's value, by wire type (fixed-width values are skipped).
+enum Field<'a> {
+    Varint(u64),
+    Bytes(&'a [u8]),
+    Fixed,
+}
+
+/// Calls `visit` with each field of `message` (its number and value).
+fn for_each_field<'a>(
+    mut message: &'a [u8],
+    mut visit: impl FnMut(u64, Field<'a>) -> Result<(), String>,
+) -> Result<(), String> {
+    while !message.is_empty() {
+        let key = varint(&mut message)?;
+        let (field, wire) = (key >> 3, key & 7);
+        let value = match wire {
+            0 => Field::Varint(varint(&mut message)?),
+            1 => {
+                skip(&mut message, 8)?;
+                Field::Fixed
+            }
+            2 => Field::Bytes(delimited(&mut message)?),
+            5 => {
+                skip(&mut message, 4)?;
+                Field::Fixed
+            }
+            _ => return Err(format!("unsupported wire type {wire} in a MetricFamily")),
+        };
+        visit(field, value)?;
+    }
+    Ok(())
 }
 
 /// A metric's samples, as the text format would write them.
