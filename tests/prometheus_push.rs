@@ -1,6 +1,8 @@
 //! The `prometheus_push` receiver against real clients: the Python `prometheus_client`
 //! package's `push_to_gateway`, `pushadd_to_gateway` and `delete_from_gateway` (what batch
-//! jobs call), and curl in SOFALookout's `/prom/metrics` form. The gateway binary runs the
+//! jobs call), delimited protobuf written by the protobuf runtime from Prometheus's schema
+//! (what Go's `client_golang` pushes; no Go toolchain here), and curl in SOFALookout's
+//! `/prom/metrics` form. The gateway binary runs the
 //! receiver into the file exporter, whose output shows what each push forwarded: samples,
 //! staleness markers and push times.
 
@@ -274,6 +276,45 @@ fn prometheus_client_pushes_replace_add_and_delete_groups() {
             ("push_failure_time_seconds{}".to_string(), None),
             ("push_time_seconds{}".to_string(), None),
         ])
+    );
+    gateway.kill();
+}
+
+#[test]
+fn delimited_protobuf_pushes_as_go_clients_send_them() {
+    let Some(python) = python_sdk() else { return };
+    let dir = temp_dir();
+    let (mut gateway, endpoint, _, out) = start_gateway(dir.path());
+    assert_eq!(
+        push(&python, &endpoint, "protobuf"),
+        serde_json::json!({"ok": true})
+    );
+    let (_, points) = eventually("the protobuf push", Duration::from_secs(20), || {
+        let (lines, points) = points(&out, 0);
+        points
+            .iter()
+            .any(|p| p.series.starts_with("proto_runs_total"))
+            .then_some((lines, points))
+    });
+    let by_series: BTreeMap<String, Option<f64>> = points
+        .iter()
+        .filter(|p| p.series.starts_with("proto_"))
+        .map(|p| (p.series.clone(), p.value))
+        .collect();
+    assert_eq!(
+        by_series,
+        BTreeMap::from([
+            ("proto_rows{table=a}".to_string(), Some(5.0)),
+            ("proto_runs_total{}".to_string(), Some(2.0)),
+        ])
+    );
+    let rows = points
+        .iter()
+        .find(|p| p.series.starts_with("proto_rows"))
+        .unwrap();
+    assert_eq!(
+        (rows.service.as_str(), rows.instance.as_str()),
+        ("proto", "db/1")
     );
     gateway.kill();
 }
