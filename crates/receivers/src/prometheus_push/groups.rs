@@ -313,3 +313,84 @@ pub(crate) fn group_gauge(name: &str, key: &GroupingKey, value: f64) -> Family {
     });
     family
 }
+
+#[cfg(test)]
+mod tests {
+    use std::collections::{BTreeMap, BTreeSet};
+
+    use proptest::prelude::*;
+    use tributary_translator_prometheus::text::{Family, MetricType, Sample, is_stale_nan};
+
+    use super::super::path::parse_grouping_key;
+    use super::{Groups, PushMethod, RecordLimits};
+
+    type Series = (String, String); // (metric name, value of label `l`)
+
+    fn body(series: &BTreeSet<Series>) -> Vec<Family> {
+        let mut families: BTreeMap<String, Family> = BTreeMap::new();
+        for (name, l) in series {
+            let family = families
+                .entry(name.clone())
+                .or_insert_with(|| Family::new(name.clone(), MetricType::Gauge));
+            family.samples.push(Sample {
+                name: name.clone(),
+                labels: vec![("l".into(), l.clone()), ("job".into(), "j".into())],
+                value: 1.0,
+                timestamp_ms: None,
+                exemplar: None,
+            });
+        }
+        families.into_values().collect()
+    }
+
+    fn op() -> impl Strategy<Value = (u8, BTreeSet<Series>)> {
+        let series = (0..3u8, 0..3u8).prop_map(|(m, l)| (format!("m{m}"), format!("v{l}")));
+        (0..3u8, proptest::collection::btree_set(series, 0..6))
+    }
+
+    proptest! {
+        /// Whatever the sequence of pushes, what was forwarded (values, less the series
+        /// later marked stale) is what the group holds by the Pushgateway's rules.
+        #[test]
+        fn forwarded_series_follow_the_pushgateway_semantics(ops in proptest::collection::vec(op(), 1..20)) {
+            let group = parse_grouping_key("/job/j", &[]).unwrap();
+            let mut groups = Groups::new(RecordLimits { groups: 10, series: 100, bytes: 1 << 20 });
+            let mut live: BTreeSet<Series> = BTreeSet::new();
+            let mut model: BTreeMap<String, BTreeSet<Series>> = BTreeMap::new();
+            for (method, pushed) in ops {
+                let method = [PushMethod::Put, PushMethod::Post, PushMethod::Delete][method as usize];
+                let families = if method == PushMethod::Delete { Vec::new() } else { body(&pushed) };
+                let plan = groups.plan(&group, method, families, 1.0).unwrap();
+                for family in &plan.forward {
+                    for sample in &family.samples {
+                        if sample.name.starts_with("push_") {
+                            continue;
+                        }
+                        let id = (sample.name.clone(), sample.label("l").unwrap_or("").to_string());
+                        if is_stale_nan(sample.value) {
+                            prop_assert!(live.remove(&id), "a marker for a series not live: {:?}", id);
+                        } else {
+                            live.insert(id);
+                        }
+                    }
+                }
+                let adjuster = groups.take_adjuster(&group);
+                groups.commit(&group, plan, adjuster);
+                let mut by_name: BTreeMap<String, BTreeSet<Series>> = BTreeMap::new();
+                for s in &pushed {
+                    by_name.entry(s.0.clone()).or_default().insert(s.clone());
+                }
+                match method {
+                    PushMethod::Put => model = by_name,
+                    PushMethod::Post => model.extend(by_name),
+                    PushMethod::Delete => model.clear(),
+                }
+                let expected: BTreeSet<Series> = model.values().flatten().cloned().collect();
+                prop_assert_eq!(&live, &expected);
+                let (groups_held, series_held, _) = groups.usage();
+                prop_assert_eq!(series_held, expected.len());
+                prop_assert_eq!(groups_held, usize::from(method != PushMethod::Delete));
+            }
+        }
+    }
+}
