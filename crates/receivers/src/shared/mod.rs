@@ -3,9 +3,19 @@
 //! A build with only some of a module's users leaves parts of it unused; that is expected,
 //! so dead code is allowed there unless every user is built.
 
-#[cfg(any(feature = "otlp", feature = "jaeger", feature = "zipkin"))]
+#[cfg(any(
+    feature = "otlp",
+    feature = "jaeger",
+    feature = "zipkin",
+    feature = "prometheus_push"
+))]
 #[cfg_attr(
-    not(all(feature = "otlp", feature = "jaeger", feature = "zipkin")),
+    not(all(
+        feature = "otlp",
+        feature = "jaeger",
+        feature = "zipkin",
+        feature = "prometheus_push"
+    )),
     allow(dead_code)
 )]
 pub(crate) mod admission;
@@ -16,7 +26,8 @@ pub(crate) mod protocols;
     feature = "jaeger",
     feature = "zipkin",
     feature = "influxdb",
-    feature = "collectd"
+    feature = "collectd",
+    feature = "prometheus_push"
 ))]
 #[cfg_attr(
     not(all(
@@ -24,7 +35,8 @@ pub(crate) mod protocols;
         feature = "jaeger",
         feature = "zipkin",
         feature = "influxdb",
-        feature = "collectd"
+        feature = "collectd",
+        feature = "prometheus_push"
     )),
     allow(dead_code, unused_imports)
 )]
