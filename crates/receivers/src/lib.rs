@@ -15,6 +15,8 @@ pub mod influxdb;
 pub mod jaeger;
 #[cfg(feature = "otlp")]
 pub mod otlp;
+#[cfg(feature = "prometheusremotewrite")]
+pub mod prometheusremotewrite;
 #[cfg(feature = "statsd")]
 pub mod statsd;
 #[cfg(feature = "syslog")]
@@ -46,5 +48,7 @@ pub fn factories() -> Factories {
     factories.add_receiver(zipkin::factory());
     #[cfg(feature = "influxdb")]
     factories.add_receiver(influxdb::factory());
+    #[cfg(feature = "prometheusremotewrite")]
+    factories.add_receiver(prometheusremotewrite::factory());
     factories
 }

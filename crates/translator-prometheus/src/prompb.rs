@@ -266,7 +266,7 @@ pub enum DecodeError {
     #[error("invalid snappy block: {0}")]
     Snappy(String),
     /// The body would decompress to more than the limit.
-    #[error("the body decompresses to {size} bytes, more than the limit of {limit}")]
+    #[error("the snappy body decompresses to {size} bytes, more than the limit of {limit}")]
     TooLarge {
         /// The size the snappy header announces.
         size: usize,
@@ -404,7 +404,10 @@ mod tests {
         // The framed format starts with its stream identifier chunk (0xff); a block
         // starts with the varint length.
         assert_eq!(block[0] as usize, plain.len());
-        assert_eq!(snap::raw::Decoder::new().decompress_vec(&block).unwrap(), plain);
+        assert_eq!(
+            snap::raw::Decoder::new().decompress_vec(&block).unwrap(),
+            plain
+        );
         assert_eq!(snappy_decompress(&block, 1024).unwrap(), plain);
     }
 

@@ -1,5 +1,7 @@
-//! Remote write ⇄ OTLP: request series into OTLP metrics (the `prometheusremotewrite`
-//! receiver, [`to_otlp`]).
+//! Remote write ⇄ OTLP: OTLP metrics into request series (the `prometheusremotewrite`
+//! exporter, [`from_otlp`], with the shared [`normalize`](crate::normalize) and
+//! [`labels`](crate::labels) rules) and request series into OTLP metrics (the
+//! `prometheusremotewrite` receiver, [`to_otlp`]).
 //!
 //! ```
 //! use tributary_translator_prometheus::prompb::{Label, Sample, TimeSeries, WriteRequest};
@@ -22,9 +24,11 @@
 //! assert_eq!(metric.name, "http_requests_total");
 //! ```
 
+mod from_otlp;
 mod to_otlp;
 
 #[cfg(test)]
 mod tests;
 
+pub use from_otlp::{Dropped, FromOtlpSettings, Written, from_otlp};
 pub use to_otlp::{Converted, DEFAULT_SCOPE_NAME, to_otlp};

@@ -46,15 +46,29 @@ fn gauges_counters_and_resources() {
     let request = WriteRequest {
         timeseries: vec![
             series(
-                &[("__name__", "temp"), ("job", "ns/api"), ("instance", "h:1"), ("room", "a")],
+                &[
+                    ("__name__", "temp"),
+                    ("job", "ns/api"),
+                    ("instance", "h:1"),
+                    ("room", "a"),
+                ],
                 &[(21.5, 1000), (22.0, 2000)],
             ),
             series(
-                &[("__name__", "requests_total"), ("job", "ns/api"), ("instance", "h:1")],
+                &[
+                    ("__name__", "requests_total"),
+                    ("job", "ns/api"),
+                    ("instance", "h:1"),
+                ],
                 &[(5.0, 1000)],
             ),
             series(
-                &[("__name__", "target_info"), ("job", "ns/api"), ("instance", "h:1"), ("region", "eu")],
+                &[
+                    ("__name__", "target_info"),
+                    ("job", "ns/api"),
+                    ("instance", "h:1"),
+                    ("region", "eu"),
+                ],
                 &[(1.0, 1000)],
             ),
             series(&[("job", "nameless")], &[(1.0, 1000)]),
@@ -151,7 +165,10 @@ fn summaries_and_staleness() {
     let Some(metric::Data::Gauge(g)) = &metrics[1].data else {
         panic!("a gauge");
     };
-    assert_eq!(g.data_points[0].flags, 1, "the stale NaN is no recorded value");
+    assert_eq!(
+        g.data_points[0].flags, 1,
+        "the stale NaN is no recorded value"
+    );
 }
 
 #[test]
@@ -195,8 +212,14 @@ fn native_histograms_and_exemplars() {
         zero_threshold: 1e-128,
         zero_count: Some(HistogramZeroCount::ZeroCountInt(1)),
         positive_spans: vec![
-            BucketSpan { offset: 1, length: 2 },
-            BucketSpan { offset: 1, length: 1 },
+            BucketSpan {
+                offset: 1,
+                length: 2,
+            },
+            BucketSpan {
+                offset: 1,
+                length: 1,
+            },
         ],
         positive_deltas: vec![1, 1, -1],
         timestamp: 5000,

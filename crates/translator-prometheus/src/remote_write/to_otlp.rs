@@ -26,8 +26,8 @@ use tributary_pipeline_core::pdata::proto::common::v1::{InstrumentationScope, Ke
 use tributary_pipeline_core::pdata::proto::metrics::v1::{
     AggregationTemporality, DataPointFlags, Exemplar as OtlpExemplar, ExponentialHistogram,
     ExponentialHistogramDataPoint, Gauge, Histogram, HistogramDataPoint, Metric, NumberDataPoint,
-    ResourceMetrics, ScopeMetrics, Sum, Summary, SummaryDataPoint, exemplar, exponential_histogram_data_point,
-    metric, number_data_point, summary_data_point,
+    ResourceMetrics, ScopeMetrics, Sum, Summary, SummaryDataPoint, exemplar,
+    exponential_histogram_data_point, metric, number_data_point, summary_data_point,
 };
 use tributary_pipeline_core::pdata::proto::resource::v1::Resource;
 
@@ -180,8 +180,11 @@ pub fn to_otlp(request: &WriteRequest) -> Converted {
                 scopes.families.len() - 1
             });
         let family = &mut scopes.families[index].1;
-        let exemplars: Vec<(i64, OtlpExemplar)> =
-            series.exemplars.iter().map(|e| (e.timestamp, exemplar_of(e))).collect();
+        let exemplars: Vec<(i64, OtlpExemplar)> = series
+            .exemplars
+            .iter()
+            .map(|e| (e.timestamp, exemplar_of(e)))
+            .collect();
         add_series(family, role, &attributes, series, exemplars);
     }
 
@@ -320,9 +323,8 @@ fn add_series(
     series: &prompb::TimeSeries,
     mut exemplars: Vec<(i64, OtlpExemplar)>,
 ) {
-    let attribute_kvs = || -> Vec<KeyValue> {
-        attributes.iter().map(|(k, v)| string_kv(k, v)).collect()
-    };
+    let attribute_kvs =
+        || -> Vec<KeyValue> { attributes.iter().map(|(k, v)| string_kv(k, v)).collect() };
     match family.kind {
         Kind::Gauge | Kind::Counter => {
             for sample in &series.samples {
@@ -362,7 +364,9 @@ fn add_series(
         }
         Kind::Native => {
             for histogram in &series.histograms {
-                family.natives.push(native_point(attribute_kvs(), histogram));
+                family
+                    .natives
+                    .push(native_point(attribute_kvs(), histogram));
             }
         }
     }
@@ -377,7 +381,10 @@ fn take_exemplars(
     if exemplars.is_empty() {
         return Vec::new();
     }
-    let last = series.samples.last().is_some_and(|s| s.timestamp == timestamp);
+    let last = series
+        .samples
+        .last()
+        .is_some_and(|s| s.timestamp == timestamp);
     let (taken, kept): (Vec<_>, Vec<_>) = std::mem::take(exemplars)
         .into_iter()
         .partition(|(t, _)| last || *t == timestamp);
@@ -412,10 +419,7 @@ fn hex_bytes(text: &str, len: usize) -> Option<Vec<u8>> {
         .collect()
 }
 
-fn native_point(
-    attributes: Vec<KeyValue>,
-    h: &prompb::Histogram,
-) -> ExponentialHistogramDataPoint {
+fn native_point(attributes: Vec<KeyValue>, h: &prompb::Histogram) -> ExponentialHistogramDataPoint {
     let count = match h.count {
         Some(HistogramCount::CountInt(n)) => n,
         Some(HistogramCount::CountFloat(f)) => float_count(f),
@@ -550,7 +554,11 @@ fn metric_of(name: String, family: Family) -> Metric {
     }
 }
 
-fn histogram_point(attributes: &[(String, String)], time: i64, mut point: Compound) -> HistogramDataPoint {
+fn histogram_point(
+    attributes: &[(String, String)],
+    time: i64,
+    mut point: Compound,
+) -> HistogramDataPoint {
     point.parts.sort_by(|a, b| a.0.total_cmp(&b.0));
     point.parts.dedup_by(|a, b| a.0 == b.0);
     // Cumulative `le` counts → per-bucket counts; the last bound (`+Inf`) is implicit in OTLP.
@@ -565,7 +573,10 @@ fn histogram_point(attributes: &[(String, String)], time: i64, mut point: Compou
         previous = cumulative.max(previous);
     }
     let infinite_last = point.parts.last().is_some_and(|p| p.0 == f64::INFINITY);
-    let count = point.count.map(float_count).unwrap_or_else(|| float_count(previous));
+    let count = point
+        .count
+        .map(float_count)
+        .unwrap_or_else(|| float_count(previous));
     if !infinite_last {
         // No `+Inf` bucket: what `_count` holds beyond the last bound goes there.
         counts.push(count.saturating_sub(float_count(previous)));
@@ -585,7 +596,11 @@ fn histogram_point(attributes: &[(String, String)], time: i64, mut point: Compou
     }
 }
 
-fn summary_point(attributes: &[(String, String)], time: i64, mut point: Compound) -> SummaryDataPoint {
+fn summary_point(
+    attributes: &[(String, String)],
+    time: i64,
+    mut point: Compound,
+) -> SummaryDataPoint {
     point.parts.sort_by(|a, b| a.0.total_cmp(&b.0));
     SummaryDataPoint {
         attributes: attributes.iter().map(|(k, v)| string_kv(k, v)).collect(),
