@@ -394,6 +394,10 @@ fn config_keys_defaults_and_refusals() {
         "num_consumers",
     );
     refuse("endpoint: ftp://h/", "endpoint");
+    refuse(
+        "endpoint: http://h/\nremote_write_queue: { include_metadata_keys: [x-org-id] }",
+        "include_metadata_keys",
+    );
 
     let nested: Config = load("http: { endpoint: \"http://n/api/v1/write\" }").unwrap();
     assert_eq!(nested.client().endpoint.expose(), "http://n/api/v1/write");
