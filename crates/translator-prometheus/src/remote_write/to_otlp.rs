@@ -283,17 +283,16 @@ fn classify<'a>(
         }
         _ => {}
     }
-    if let Some(family) = name.strip_suffix("_bucket") {
-        if let Some(le) = le {
-            if typed(family).is_none() || is(family, MetricType::Histogram) {
-                return Some((family, Role::Bound(parse_float(le)?), Kind::Histogram));
-            }
-        }
+    if let Some(family) = name.strip_suffix("_bucket")
+        && let Some(le) = le
+        && (typed(family).is_none() || is(family, MetricType::Histogram))
+    {
+        return Some((family, Role::Bound(parse_float(le)?), Kind::Histogram));
     }
-    if let Some(quantile) = quantile {
-        if typed(name).is_none() || is(name, MetricType::Summary) {
-            return Some((name, Role::Bound(parse_float(quantile)?), Kind::Summary));
-        }
+    if let Some(quantile) = quantile
+        && (typed(name).is_none() || is(name, MetricType::Summary))
+    {
+        return Some((name, Role::Bound(parse_float(quantile)?), Kind::Summary));
     }
     for (suffix, role) in [("_sum", Role::Sum), ("_count", Role::Count)] {
         if let Some(family) = name.strip_suffix(suffix) {
