@@ -15,6 +15,8 @@ pub mod influxdb;
 pub mod jaeger;
 #[cfg(feature = "otlp")]
 pub mod otlp;
+#[cfg(feature = "prometheus")]
+pub mod prometheus;
 #[cfg(feature = "prometheusremotewrite")]
 pub mod prometheusremotewrite;
 #[cfg(feature = "statsd")]
@@ -48,6 +50,8 @@ pub fn factories() -> Factories {
     factories.add_receiver(zipkin::factory());
     #[cfg(feature = "influxdb")]
     factories.add_receiver(influxdb::factory());
+    #[cfg(feature = "prometheus")]
+    factories.add_receiver(prometheus::factory());
     #[cfg(feature = "prometheusremotewrite")]
     factories.add_receiver(prometheusremotewrite::factory());
     factories

@@ -1,0 +1,612 @@
+//! The receiver against a small scripted HTTP target: what a scrape delivers, staleness,
+//! limits, authentication, relabelling, file discovery, and the configuration's checks.
+
+use std::collections::BTreeMap;
+use std::io::Write;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::TcpListener;
+use tributary_confmap::Conf;
+use tributary_pipeline_core::component::{Component, ComponentConfig, Host, Kind};
+use tributary_pipeline_core::pdata::Metrics;
+use tributary_pipeline_core::pdata::proto::common::v1::{KeyValue, any_value};
+use tributary_pipeline_core::pdata::proto::metrics::v1::{metric::Data, number_data_point};
+use tributary_pipeline_core::testing::{Sink, eventually, settings};
+
+use super::receiver::PrometheusReceiver;
+use super::*;
+
+const WAIT: Duration = Duration::from_secs(20);
+
+/// What the scripted target answers, and the requests it saw.
+#[derive(Clone)]
+struct Script {
+    status: u16,
+    content_type: String,
+    body: Vec<u8>,
+    gzip: bool,
+}
+
+struct FakeTarget {
+    addr: std::net::SocketAddr,
+    script: Arc<Mutex<Script>>,
+    requests: Arc<Mutex<Vec<String>>>,
+}
+
+impl FakeTarget {
+    async fn start(body: &str) -> FakeTarget {
+        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap();
+        let script = Arc::new(Mutex::new(Script {
+            status: 200,
+            content_type: "text/plain; version=0.0.4".into(),
+            body: body.as_bytes().to_vec(),
+            gzip: false,
+        }));
+        let requests = Arc::new(Mutex::new(Vec::new()));
+        let (s, r) = (Arc::clone(&script), Arc::clone(&requests));
+        tokio::spawn(async move {
+            while let Ok((mut stream, _)) = listener.accept().await {
+                let (s, r) = (Arc::clone(&s), Arc::clone(&r));
+                tokio::spawn(async move {
+                    let mut buffer = Vec::new();
+                    let mut chunk = [0u8; 4096];
+                    while !buffer.windows(4).any(|w| w == b"\r\n\r\n") {
+                        match stream.read(&mut chunk).await {
+                            Ok(0) | Err(_) => return,
+                            Ok(n) => buffer.extend_from_slice(&chunk[..n]),
+                        }
+                    }
+                    r.lock()
+                        .unwrap()
+                        .push(String::from_utf8_lossy(&buffer).into_owned());
+                    let script = s.lock().unwrap().clone();
+                    let body = if script.gzip {
+                        let mut encoder =
+                            flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+                        encoder.write_all(&script.body).unwrap();
+                        encoder.finish().unwrap()
+                    } else {
+                        script.body.clone()
+                    };
+                    let head = format!(
+                        "HTTP/1.1 {} X\r\nContent-Type: {}\r\nContent-Length: {}\r\n{}Connection: close\r\n\r\n",
+                        script.status,
+                        script.content_type,
+                        body.len(),
+                        if script.gzip {
+                            "Content-Encoding: gzip\r\n"
+                        } else {
+                            ""
+                        }
+                    );
+                    let _ = stream.write_all(head.as_bytes()).await;
+                    let _ = stream.write_all(&body).await;
+                });
+            }
+        });
+        FakeTarget {
+            addr,
+            script,
+            requests,
+        }
+    }
+
+    fn set(&self, edit: impl FnOnce(&mut Script)) {
+        edit(&mut self.script.lock().unwrap());
+    }
+
+    fn last_request(&self) -> String {
+        self.requests
+            .lock()
+            .unwrap()
+            .last()
+            .cloned()
+            .unwrap_or_default()
+    }
+}
+
+/// One data point as the tests look at it.
+#[derive(Clone, Debug, PartialEq)]
+struct Point {
+    job: String,
+    instance: String,
+    name: String,
+    attrs: BTreeMap<String, String>,
+    value: Option<f64>,
+    stale: bool,
+}
+
+fn attrs(kvs: &[KeyValue]) -> BTreeMap<String, String> {
+    kvs.iter()
+        .filter_map(|kv| match &kv.value.as_ref()?.value {
+            Some(any_value::Value::StringValue(s)) => Some((kv.key.clone(), s.clone())),
+            _ => None,
+        })
+        .collect()
+}
+
+fn points(batches: &[Metrics]) -> Vec<Point> {
+    let mut out = Vec::new();
+    for batch in batches {
+        for rm in &batch.request().resource_metrics {
+            let resource = attrs(&rm.resource.as_ref().unwrap().attributes);
+            let job = resource.get("service.name").cloned().unwrap_or_default();
+            let instance = resource
+                .get("service.instance.id")
+                .cloned()
+                .unwrap_or_default();
+            for metric in rm.scope_metrics.iter().flat_map(|s| &s.metrics) {
+                let mut push = |a: &[KeyValue], value: Option<f64>, flags: u32| {
+                    out.push(Point {
+                        job: job.clone(),
+                        instance: instance.clone(),
+                        name: metric.name.clone(),
+                        attrs: attrs(a),
+                        value,
+                        stale: flags & 1 == 1,
+                    })
+                };
+                let number = |v: &Option<number_data_point::Value>| match v {
+                    Some(number_data_point::Value::AsDouble(d)) => Some(*d),
+                    Some(number_data_point::Value::AsInt(i)) => Some(*i as f64),
+                    None => None,
+                };
+                match &metric.data {
+                    Some(Data::Gauge(g)) => {
+                        for p in &g.data_points {
+                            push(&p.attributes, number(&p.value), p.flags)
+                        }
+                    }
+                    Some(Data::Sum(s)) => {
+                        for p in &s.data_points {
+                            push(&p.attributes, number(&p.value), p.flags)
+                        }
+                    }
+                    Some(Data::Histogram(h)) => {
+                        for p in &h.data_points {
+                            push(&p.attributes, Some(p.count as f64), p.flags)
+                        }
+                    }
+                    Some(Data::Summary(s)) => {
+                        for p in &s.data_points {
+                            push(&p.attributes, Some(p.count as f64), p.flags)
+                        }
+                    }
+                    _ => {}
+                }
+            }
+        }
+    }
+    out
+}
+
+async fn start(yaml: &str, sink: &Arc<Sink<Metrics>>) -> PrometheusReceiver {
+    let config: Config = Conf::from_yaml(yaml).unwrap().decode().unwrap();
+    config.validate().unwrap();
+    let receiver = PrometheusReceiver::new(
+        &settings::<Metrics>(Kind::Receiver, "prometheus"),
+        &config,
+        sink.next(),
+    );
+    receiver.start(&Host::default()).await.unwrap();
+    receiver
+}
+
+fn job_yaml(addr: std::net::SocketAddr, extra: &str) -> String {
+    format!(
+        "config:\n  scrape_configs:\n    - job_name: app\n      scrape_interval: 200ms\n      scrape_timeout: 200ms\n      static_configs: [{{targets: ['{addr}'], labels: {{env: test}}}}]\n{extra}"
+    )
+}
+
+/// The points named `name` among everything delivered so far.
+fn named(sink: &Sink<Metrics>, name: &str) -> Vec<Point> {
+    points(&sink.accepted())
+        .into_iter()
+        .filter(|p| p.name == name)
+        .collect()
+}
+
+const EXPOSITION: &str = concat!(
+    "# HELP reqs_total Requests.\n# TYPE reqs_total counter\n",
+    "reqs_total{code=\"200\"} 10\nreqs_total{code=\"500\"} 1\n",
+    "# TYPE temp gauge\ntemp 21.5\n",
+    "# TYPE lat histogram\nlat_bucket{le=\"1\"} 2\nlat_bucket{le=\"+Inf\"} 3\nlat_sum 2.5\nlat_count 3\n",
+);
+
+#[tokio::test]
+async fn scrapes_a_target_with_report_series() {
+    let target = FakeTarget::start(EXPOSITION).await;
+    let sink = Sink::new();
+    let receiver = start(&job_yaml(target.addr, "      params: {a: [b]}\n"), &sink).await;
+    let up = eventually("up", WAIT, || named(&sink, "up").into_iter().next()).await;
+    assert_eq!(up.value, Some(1.0));
+    assert_eq!(up.job, "app");
+    assert_eq!(up.instance, target.addr.to_string());
+    assert_eq!(up.attrs.get("env").map(String::as_str), Some("test"));
+    let reqs = named(&sink, "reqs_total");
+    assert_eq!(reqs.len(), 2, "{reqs:?}");
+    assert_eq!(reqs[0].attrs.get("code").map(String::as_str), Some("200"));
+    assert_eq!(named(&sink, "lat")[0].value, Some(3.0));
+    for report in [
+        "scrape_duration_seconds",
+        "scrape_samples_scraped",
+        "scrape_samples_post_metric_relabeling",
+        "scrape_series_added",
+    ] {
+        assert!(!named(&sink, report).is_empty(), "{report}");
+    }
+    assert_eq!(named(&sink, "scrape_samples_scraped")[0].value, Some(7.0));
+    let request = target.last_request();
+    assert!(request.starts_with("GET /metrics?a=b "), "{request}");
+    let lower = request.to_ascii_lowercase();
+    assert!(
+        lower.contains("accept: application/openmetrics-text;version=1.0.0;q=0.5,"),
+        "{request}"
+    );
+    assert!(
+        lower.contains("x-prometheus-scrape-timeout-seconds: 0.2"),
+        "{request}"
+    );
+    receiver.shutdown().await.unwrap();
+    receiver.shutdown().await.unwrap();
+}
+
+#[tokio::test]
+async fn vanished_series_and_failed_scrapes_go_stale() {
+    let target = FakeTarget::start(EXPOSITION).await;
+    let sink = Sink::new();
+    let receiver = start(&job_yaml(target.addr, ""), &sink).await;
+    eventually("a first scrape", WAIT, || {
+        named(&sink, "temp").first().cloned()
+    })
+    .await;
+    target.set(|s| s.body = b"# TYPE temp gauge\ntemp 3\n".to_vec());
+    let stale = eventually("reqs_total marked stale", WAIT, || {
+        named(&sink, "reqs_total").into_iter().find(|p| p.stale)
+    })
+    .await;
+    assert_eq!(stale.value, None);
+    let stale_lat = named(&sink, "lat").into_iter().filter(|p| p.stale).count();
+    assert_eq!(
+        stale_lat, 1,
+        "one stale point for the histogram, not one per bucket"
+    );
+    target.set(|s| s.status = 500);
+    eventually("up 0", WAIT, || {
+        named(&sink, "up")
+            .into_iter()
+            .find(|p| p.value == Some(0.0))
+    })
+    .await;
+    eventually("temp stale", WAIT, || {
+        named(&sink, "temp").into_iter().find(|p| p.stale)
+    })
+    .await;
+    assert!(receiver.failed_scrapes() >= 1);
+    receiver.shutdown().await.unwrap();
+}
+
+#[tokio::test]
+async fn limits_fail_the_scrape_cleanly() {
+    for (extra, what) in [
+        ("      sample_limit: 3\n", "sample_limit"),
+        ("      body_size_limit: 100B\n", "body_size_limit"),
+        ("      label_limit: 1\n", "label_limit"),
+        (
+            "      label_value_length_limit: 2\n",
+            "label_value_length_limit",
+        ),
+    ] {
+        let target = FakeTarget::start(EXPOSITION).await;
+        let sink = Sink::new();
+        let receiver = start(&job_yaml(target.addr, extra), &sink).await;
+        let up = eventually(what, WAIT, || named(&sink, "up").into_iter().next()).await;
+        assert_eq!(up.value, Some(0.0), "{what}");
+        assert!(
+            named(&sink, "reqs_total").is_empty(),
+            "{what}: nothing of the scrape"
+        );
+        assert!(receiver.failed_scrapes() >= 1);
+        receiver.shutdown().await.unwrap();
+    }
+}
+
+#[tokio::test]
+async fn gzip_and_openmetrics_bodies() {
+    let target = FakeTarget::start("").await;
+    target.set(|s| {
+        s.body = b"# TYPE c counter\nc_total 4\nc_created 1000.5\n# EOF\n".to_vec();
+        s.content_type = "application/openmetrics-text; version=1.0.0; charset=utf-8".into();
+        s.gzip = true;
+    });
+    let sink = Sink::new();
+    let receiver = start(&job_yaml(target.addr, ""), &sink).await;
+    let c = eventually("c_total", WAIT, || {
+        named(&sink, "c_total").into_iter().next()
+    })
+    .await;
+    assert_eq!(c.value, Some(4.0));
+    assert!(
+        target
+            .last_request()
+            .to_ascii_lowercase()
+            .contains("accept-encoding: gzip")
+    );
+    receiver.shutdown().await.unwrap();
+}
+
+#[tokio::test]
+async fn authentication_headers() {
+    let dir = tempfile::tempdir().unwrap();
+    let token = dir.path().join("token");
+    std::fs::write(&token, "s3cret\n").unwrap();
+    let target = FakeTarget::start(EXPOSITION).await;
+    let sink = Sink::new();
+    let extra = format!(
+        "      authorization: {{credentials_file: '{}'}}\n",
+        token.display()
+    );
+    let receiver = start(&job_yaml(target.addr, &extra), &sink).await;
+    eventually("a scrape", WAIT, || named(&sink, "up").into_iter().next()).await;
+    assert!(
+        target
+            .last_request()
+            .contains("authorization: Bearer s3cret"),
+        "{}",
+        target.last_request()
+    );
+    receiver.shutdown().await.unwrap();
+
+    let sink = Sink::new();
+    let extra = "      basic_auth: {username: u, password: p}\n";
+    let receiver = start(&job_yaml(target.addr, extra), &sink).await;
+    eventually("a scrape", WAIT, || named(&sink, "up").into_iter().next()).await;
+    // base64("u:p")
+    assert!(
+        target.last_request().contains("authorization: Basic dTpw"),
+        "{}",
+        target.last_request()
+    );
+    receiver.shutdown().await.unwrap();
+}
+
+#[tokio::test]
+async fn labels_honor_and_metric_relabelling() {
+    let target = FakeTarget::start("temp{job=\"inner\",env=\"\",x=\"1\"} 1\ndropme 2\n").await;
+    let sink = Sink::new();
+    let extra = concat!(
+        "      metric_relabel_configs:\n",
+        "        - {source_labels: [__name__], regex: dropme, action: drop}\n",
+        "        - {source_labels: [x], target_label: y, replacement: 'was_$${1}'}\n",
+        "        - {regex: x, action: labeldrop}\n",
+    )
+    .replace("$$", "$");
+    let receiver = start(&job_yaml(target.addr, &extra), &sink).await;
+    let temp = eventually("temp", WAIT, || named(&sink, "temp").into_iter().next()).await;
+    assert_eq!(temp.job, "app");
+    assert_eq!(
+        temp.attrs.get("exported_job").map(String::as_str),
+        Some("inner")
+    );
+    assert_eq!(temp.attrs.get("env").map(String::as_str), Some("test"));
+    assert_eq!(temp.attrs.get("y").map(String::as_str), Some("was_1"));
+    assert!(!temp.attrs.contains_key("x"));
+    assert!(named(&sink, "dropme").is_empty());
+    let post = eventually("report", WAIT, || {
+        named(&sink, "scrape_samples_post_metric_relabeling")
+            .into_iter()
+            .next()
+    })
+    .await;
+    assert_eq!(post.value, Some(1.0));
+    receiver.shutdown().await.unwrap();
+
+    let sink = Sink::new();
+    let receiver = start(&job_yaml(target.addr, "      honor_labels: true\n"), &sink).await;
+    let temp = eventually("temp", WAIT, || named(&sink, "temp").into_iter().next()).await;
+    assert_eq!(temp.job, "inner");
+    receiver.shutdown().await.unwrap();
+}
+
+#[tokio::test]
+async fn file_discovery_follows_the_files() {
+    let (a, b) = (
+        FakeTarget::start("from_a 1\n").await,
+        FakeTarget::start("from_b 1\n").await,
+    );
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("targets.json");
+    std::fs::write(
+        &file,
+        format!(
+            "[{{\"targets\": [\"{}\"], \"labels\": {{\"team\": \"x\"}}}}]",
+            a.addr
+        ),
+    )
+    .unwrap();
+    let yaml = format!(
+        "config:\n  scrape_configs:\n    - job_name: files\n      scrape_interval: 200ms\n      scrape_timeout: 200ms\n      file_sd_configs: [{{files: ['{}/*.json']}}]\n",
+        dir.path().display()
+    );
+    let sink = Sink::new();
+    let receiver = start(&yaml, &sink).await;
+    let from_a = eventually("target a", WAIT, || {
+        named(&sink, "from_a").into_iter().next()
+    })
+    .await;
+    assert_eq!(from_a.attrs.get("team").map(String::as_str), Some("x"));
+    // Replaced by rename, as editors and config tools do.
+    let temp = dir.path().join("next.tmp");
+    std::fs::write(&temp, format!("[{{\"targets\": [\"{}\"]}}]", b.addr)).unwrap();
+    std::fs::rename(&temp, &file).unwrap();
+    eventually("target b", WAIT, || {
+        named(&sink, "from_b").into_iter().next()
+    })
+    .await;
+    eventually("a's series stale", WAIT, || {
+        named(&sink, "from_a").into_iter().find(|p| p.stale)
+    })
+    .await;
+    eventually("a's up stale", WAIT, || {
+        named(&sink, "up")
+            .into_iter()
+            .find(|p| p.stale && p.instance == a.addr.to_string())
+    })
+    .await;
+    receiver.shutdown().await.unwrap();
+}
+
+#[tokio::test]
+async fn start_time_metric_suffix_trimming_and_extra_report() {
+    let target = FakeTarget::start(concat!(
+        "process_start_time_seconds 1700000000\n",
+        "# TYPE http_seconds_total counter\nhttp_seconds_total 5 1000\n",
+    ))
+    .await;
+    let sink = Sink::new();
+    let extra = "trim_metric_suffixes: true\nuse_start_time_metric: true\nreport_extra_scrape_metrics: true\n";
+    let yaml = format!(
+        "{}      honor_timestamps: false\n{extra}",
+        job_yaml(target.addr, "")
+    );
+    let receiver = start(&yaml, &sink).await;
+    eventually("the counter", WAIT, || {
+        named(&sink, "http_seconds").into_iter().next()
+    })
+    .await;
+    let batch = sink.accepted().into_iter().find(|b| {
+        points(std::slice::from_ref(b))
+            .iter()
+            .any(|p| p.name == "http_seconds")
+    });
+    let request = batch.unwrap();
+    let metric = request
+        .request()
+        .resource_metrics
+        .iter()
+        .flat_map(|r| &r.scope_metrics)
+        .flat_map(|s| &s.metrics)
+        .find(|m| m.name == "http_seconds")
+        .cloned()
+        .unwrap();
+    let Some(Data::Sum(sum)) = metric.data else {
+        panic!("a sum")
+    };
+    let point = &sum.data_points[0];
+    assert_eq!(point.start_time_unix_nano, 1_700_000_000_000_000_000);
+    // honor_timestamps: false puts the scrape's time, not the exposition's 1000 ms.
+    assert!(point.time_unix_nano > 1_000_000_000_000_000_000);
+    for name in [
+        "scrape_timeout_seconds",
+        "scrape_sample_limit",
+        "scrape_body_size_bytes",
+    ] {
+        eventually(name, WAIT, || named(&sink, name).into_iter().next()).await;
+    }
+    assert_eq!(named(&sink, "scrape_timeout_seconds")[0].value, Some(0.2));
+    receiver.shutdown().await.unwrap();
+}
+
+#[tokio::test]
+async fn http_discovery_follows_the_endpoint() {
+    let app = FakeTarget::start("from_http_sd 1\n").await;
+    let sd = FakeTarget::start("").await;
+    let groups =
+        |addr: &str| format!("[{{\"targets\": [\"{addr}\"], \"labels\": {{\"via\": \"http\"}}}}]");
+    sd.set(|s| {
+        s.content_type = "application/json".into();
+        s.body = groups(&app.addr.to_string()).into_bytes();
+    });
+    let yaml = format!(
+        "config:\n  scrape_configs:\n    - job_name: http\n      scrape_interval: 200ms\n      scrape_timeout: 200ms\n      http_sd_configs: [{{url: 'http://{}/sd', refresh_interval: 200ms, authorization: {{credentials: t}}}}]\n",
+        sd.addr
+    );
+    let sink = Sink::new();
+    let receiver = start(&yaml, &sink).await;
+    let point = eventually("the discovered target", WAIT, || {
+        named(&sink, "from_http_sd").into_iter().next()
+    })
+    .await;
+    assert_eq!(point.attrs.get("via").map(String::as_str), Some("http"));
+    assert!(
+        sd.requests
+            .lock()
+            .unwrap()
+            .iter()
+            .any(|r| r.starts_with("GET /sd ") && r.contains("authorization: Bearer t"))
+    );
+    sd.set(|s| s.body = b"[]".to_vec());
+    eventually("its series stale once it is gone", WAIT, || {
+        named(&sink, "from_http_sd").into_iter().find(|p| p.stale)
+    })
+    .await;
+    // An endpoint that fails keeps the last groups (none now) and is logged.
+    sd.set(|s| s.status = 500);
+    receiver.shutdown().await.unwrap();
+}
+
+#[test]
+fn configuration_checks() {
+    let decode = |yaml: &str| Conf::from_yaml(yaml).unwrap().decode::<Config>();
+    let unknown =
+        decode("config:\n  scrape_configs:\n    - job_name: a\n      scrape_intervall: 1s\n")
+            .unwrap_err();
+    assert!(
+        unknown.to_string().contains("scrape_intervall"),
+        "{unknown}"
+    );
+    let invalid = |yaml: &str| decode(yaml).unwrap().validate().unwrap_err().to_string();
+    assert!(
+        invalid("config:\n  remote_write: [{url: x}]\n  scrape_configs: [{job_name: a}]\n")
+            .contains("remote_write")
+    );
+    assert!(
+        invalid(
+            "config:\n  scrape_configs: [{job_name: a, scrape_interval: 5s, scrape_timeout: 10s}]\n"
+        )
+        .contains("greater than")
+    );
+    assert!(
+        invalid("config:\n  scrape_configs: [{job_name: a}, {job_name: a}]\n").contains("multiple")
+    );
+    assert!(
+        invalid(
+            "config:\n  scrape_configs: [{job_name: a, scrape_protocols: [PrometheusProto]}]\n"
+        )
+        .contains("PrometheusProto")
+    );
+    assert!(
+        invalid(
+            "config:\n  scrape_configs: [{job_name: a, http_sd_configs: [{url: 'ftp://x'}]}]\n"
+        )
+        .contains("http_sd_configs::0::url")
+    );
+    assert!(invalid("config:\n  scrape_configs: [{job_name: a, relabel_configs: [{action: hashmod, target_label: x}]}]\n").contains("relabel_configs::0"));
+    assert!(
+        invalid("target_allocator: {endpoint: x}\nconfig:\n  scrape_configs: [{job_name: a}]\n")
+            .contains("target_allocator")
+    );
+    let ok = decode("config:\n  global: {scrape_interval: 15s}\n  scrape_configs: [{job_name: a, body_size_limit: 10MB}]\n").unwrap();
+    ok.validate().unwrap();
+    let job = &ok.jobs().unwrap()[0];
+    assert_eq!(
+        (job.interval, job.timeout),
+        (Duration::from_secs(15), Duration::from_secs(10))
+    );
+    assert_eq!(job.body_size_limit, 10 << 20);
+    assert_eq!(parse_duration("1h30m"), Some(Duration::from_secs(5400)));
+    assert_eq!(parse_duration("30m1h"), None);
+    assert_eq!(parse_bytes("1KB"), Some(1024));
+}
+
+#[tokio::test]
+async fn conformance() {
+    tributary_pipeline_core::testing::check_receiver(
+        factory(),
+        "config:\n  scrape_configs:\n    - job_name: x\n      static_configs: [{targets: ['127.0.0.1:{port}']}]",
+    )
+    .await;
+}

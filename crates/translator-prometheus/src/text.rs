@@ -1,0 +1,1002 @@
+//! The Prometheus text exposition format 0.0.4 and OpenMetrics 1.0 text, parsed into
+//! [`Family`]s: our own line parser (no crate is strong enough, see the crate docs).
+//!
+//! One pass over the lines, bounded by [`Limits`]; every error names its line. Samples are
+//! grouped into the family whose `# TYPE` (or `# HELP`/`# UNIT`) came last when their name is
+//! that family's name plus one of its type's suffixes (`_bucket`, `_count`, `_sum`,
+//! `_created`, `_total`, `_gcount`, `_gsum`, `_info`); any other sample starts an `unknown`
+//! family of its own name, as Prometheus does with untyped samples.
+
+use std::fmt;
+
+/// Which text format an exposition is written in (chosen by the scrape's `Content-Type`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Format {
+    /// `text/plain; version=0.0.4`: timestamps in milliseconds, no `# EOF`.
+    Text,
+    /// `application/openmetrics-text; version=1.0.0`: timestamps in seconds, exemplars,
+    /// `# UNIT`, and a mandatory final `# EOF`.
+    OpenMetrics,
+}
+
+impl Format {
+    /// The format a `Content-Type` header names: OpenMetrics for
+    /// `application/openmetrics-text`, else the 0.0.4 text format (Prometheus's fallback too).
+    pub fn from_content_type(content_type: &str) -> Format {
+        let media = content_type.split(';').next().unwrap_or("").trim();
+        if media.eq_ignore_ascii_case("application/openmetrics-text") {
+            Format::OpenMetrics
+        } else {
+            Format::Text
+        }
+    }
+}
+
+/// A metric family's type, as `# TYPE` declares it (`untyped` reads as [`Unknown`](Self::Unknown)).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum MetricType {
+    /// `counter`.
+    Counter,
+    /// `gauge`.
+    Gauge,
+    /// `histogram`.
+    Histogram,
+    /// `gaugehistogram` (OpenMetrics).
+    GaugeHistogram,
+    /// `summary`.
+    Summary,
+    /// `info` (OpenMetrics).
+    Info,
+    /// `stateset` (OpenMetrics).
+    StateSet,
+    /// `unknown`, `untyped`, or no `# TYPE` at all.
+    Unknown,
+}
+
+impl MetricType {
+    /// The name `# TYPE` uses for it (OpenMetrics spelling).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            MetricType::Counter => "counter",
+            MetricType::Gauge => "gauge",
+            MetricType::Histogram => "histogram",
+            MetricType::GaugeHistogram => "gaugehistogram",
+            MetricType::Summary => "summary",
+            MetricType::Info => "info",
+            MetricType::StateSet => "stateset",
+            MetricType::Unknown => "unknown",
+        }
+    }
+
+    fn parse(word: &str, format: Format) -> Option<MetricType> {
+        Some(match word {
+            "counter" => MetricType::Counter,
+            "gauge" => MetricType::Gauge,
+            "histogram" => MetricType::Histogram,
+            "summary" => MetricType::Summary,
+            "untyped" if format == Format::Text => MetricType::Unknown,
+            "unknown" => MetricType::Unknown,
+            "gaugehistogram" => MetricType::GaugeHistogram,
+            "info" => MetricType::Info,
+            "stateset" => MetricType::StateSet,
+            _ => return None,
+        })
+    }
+
+    /// The suffixes a sample name may add to its family's name.
+    fn suffixes(self) -> &'static [&'static str] {
+        match self {
+            MetricType::Counter => &["_total", "_created", ""],
+            MetricType::Histogram => &["_bucket", "_count", "_sum", "_created"],
+            MetricType::GaugeHistogram => &["_bucket", "_gcount", "_gsum"],
+            MetricType::Summary => &["_count", "_sum", "_created", ""],
+            MetricType::Info => &["_info", ""],
+            MetricType::Gauge | MetricType::StateSet | MetricType::Unknown => &[""],
+        }
+    }
+}
+
+/// An OpenMetrics exemplar: `# {trace_id="..."} 0.67 1520879607.789` after a sample.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Exemplar {
+    /// Its labels (usually `trace_id` and `span_id`).
+    pub labels: Vec<(String, String)>,
+    /// Its value.
+    pub value: f64,
+    /// Its timestamp in milliseconds since the Unix epoch, when given.
+    pub timestamp_ms: Option<i64>,
+}
+
+/// One sample line: a name, its labels, a value and an optional timestamp.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Sample {
+    /// The sample's name, suffix included (`http_requests_total`, `latency_bucket`).
+    pub name: String,
+    /// Its labels in the order written.
+    pub labels: Vec<(String, String)>,
+    /// Its value; a stale marker is the NaN [`STALE_NAN_BITS`].
+    pub value: f64,
+    /// Its timestamp in milliseconds since the Unix epoch, when given.
+    pub timestamp_ms: Option<i64>,
+    /// Its exemplar, when given (OpenMetrics).
+    pub exemplar: Option<Exemplar>,
+}
+
+impl Sample {
+    /// The value of label `name`, if the sample has it.
+    pub fn label(&self, name: &str) -> Option<&str> {
+        self.labels
+            .iter()
+            .find(|(n, _)| n == name)
+            .map(|(_, v)| v.as_str())
+    }
+}
+
+/// A metric family: its name, type, metadata and samples.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Family {
+    /// The family's name (`# TYPE` name; for an untyped sample, the sample's name).
+    pub name: String,
+    /// Its type.
+    pub metric_type: MetricType,
+    /// `# HELP`, unescaped.
+    pub help: Option<String>,
+    /// `# UNIT` (OpenMetrics).
+    pub unit: Option<String>,
+    /// Its samples in the order written.
+    pub samples: Vec<Sample>,
+}
+
+impl Family {
+    /// An empty family.
+    pub fn new(name: impl Into<String>, metric_type: MetricType) -> Self {
+        Family {
+            name: name.into(),
+            metric_type,
+            help: None,
+            unit: None,
+            samples: Vec::new(),
+        }
+    }
+}
+
+/// The bit pattern of Prometheus's staleness marker, a NaN no computation produces.
+pub const STALE_NAN_BITS: u64 = 0x7ff0_0000_0000_0002;
+
+/// Whether `value` is Prometheus's staleness marker (and not any other NaN).
+pub fn is_stale_nan(value: f64) -> bool {
+    value.to_bits() == STALE_NAN_BITS
+}
+
+/// The staleness marker as a float.
+pub fn stale_nan() -> f64 {
+    f64::from_bits(STALE_NAN_BITS)
+}
+
+/// Bounds on what one exposition may hold; past any of them parsing stops with an error.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Limits {
+    /// The longest line, in bytes.
+    pub max_line_bytes: usize,
+    /// The most labels on one sample.
+    pub max_labels: usize,
+    /// The longest label name or value, and metric name, in bytes.
+    pub max_label_bytes: usize,
+    /// The most samples in one exposition (0: no bound but the input's size).
+    pub max_samples: usize,
+}
+
+impl Default for Limits {
+    /// 1 MiB lines, 512 labels, 64 KiB names and values, any number of samples.
+    fn default() -> Self {
+        Limits {
+            max_line_bytes: 1 << 20,
+            max_labels: 512,
+            max_label_bytes: 64 << 10,
+            max_samples: 0,
+        }
+    }
+}
+
+/// Why an exposition could not be read, with the (1-based) line at fault.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ParseError {
+    /// The line at fault (1-based); 0 for the input as a whole.
+    pub line: usize,
+    /// What is wrong.
+    pub message: String,
+}
+
+impl fmt::Display for ParseError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if self.line == 0 {
+            write!(f, "{}", self.message)
+        } else {
+            write!(f, "line {}: {}", self.line, self.message)
+        }
+    }
+}
+
+impl std::error::Error for ParseError {}
+
+/// Parses one exposition. Families come out in the order written; see the module docs for
+/// how samples are grouped.
+///
+/// ```
+/// use tributary_translator_prometheus::text::{parse, Format, Limits, MetricType};
+///
+/// let text = "# TYPE http_requests_total counter\nhttp_requests_total{code=\"200\"} 1027\n";
+/// let families = parse(text.as_bytes(), Format::Text, &Limits::default()).unwrap();
+/// assert_eq!(families[0].metric_type, MetricType::Counter);
+/// assert_eq!(families[0].samples[0].value, 1027.0);
+/// ```
+pub fn parse(input: &[u8], format: Format, limits: &Limits) -> Result<Vec<Family>, ParseError> {
+    let text = std::str::from_utf8(input).map_err(|e| ParseError {
+        line: 1 + input[..e.valid_up_to()]
+            .iter()
+            .filter(|&&b| b == b'\n')
+            .count(),
+        message: "not valid UTF-8".into(),
+    })?;
+    let mut parser = Parser {
+        format,
+        limits,
+        families: Vec::new(),
+        current: None,
+        samples: 0,
+    };
+    let mut eof = false;
+    // The line a final `\n` leaves empty, which neither format counts as a blank line.
+    let last_line = text.split('\n').count();
+    for (index, line) in text.split('\n').enumerate() {
+        let number = index + 1;
+        let err = |message: String| ParseError {
+            line: number,
+            message,
+        };
+        if line.len() > limits.max_line_bytes {
+            return Err(err(format!(
+                "line longer than {} bytes",
+                limits.max_line_bytes
+            )));
+        }
+        if eof {
+            if line.is_empty() && number == last_line {
+                break;
+            }
+            return Err(err("content after # EOF".into()));
+        }
+        let line = match format {
+            // Prometheus's text parser takes `\r\n` and surrounding blanks.
+            Format::Text => line.trim_matches(|c| c == ' ' || c == '\t' || c == '\r'),
+            Format::OpenMetrics => line,
+        };
+        if line.is_empty() {
+            if format == Format::OpenMetrics && number != last_line {
+                return Err(err("empty line (OpenMetrics allows none)".into()));
+            }
+            continue;
+        }
+        if let Some(comment) = line.strip_prefix('#') {
+            if format == Format::OpenMetrics && comment == " EOF" {
+                eof = true;
+                continue;
+            }
+            parser.comment(comment).map_err(err)?;
+        } else {
+            parser.sample(line).map_err(err)?;
+        }
+    }
+    if format == Format::OpenMetrics && !eof {
+        return Err(ParseError {
+            line: 0,
+            message: "OpenMetrics exposition does not end with # EOF".into(),
+        });
+    }
+    parser.finish();
+    Ok(parser.families)
+}
+
+struct Parser<'a> {
+    format: Format,
+    limits: &'a Limits,
+    families: Vec<Family>,
+    /// The family samples are added to while their names fit it.
+    current: Option<Family>,
+    samples: usize,
+}
+
+impl Parser<'_> {
+    fn finish(&mut self) {
+        if let Some(family) = self.current.take() {
+            self.families.push(family);
+        }
+    }
+
+    /// The current family if it is `name`, else a new one (the current one is finished).
+    fn family_named(&mut self, name: &str) -> &mut Family {
+        if self.current.as_ref().is_none_or(|f| f.name != name) {
+            self.finish();
+            self.current = Some(Family::new(name, MetricType::Unknown));
+        }
+        self.current
+            .get_or_insert_with(|| Family::new(name, MetricType::Unknown))
+    }
+
+    fn comment(&mut self, comment: &str) -> Result<(), String> {
+        let Some(rest) = comment.strip_prefix(' ') else {
+            return if self.format == Format::OpenMetrics {
+                Err(
+                    "malformed comment: OpenMetrics comments are # TYPE, # HELP, # UNIT or # EOF"
+                        .into(),
+                )
+            } else {
+                Ok(())
+            };
+        };
+        let (keyword, rest) = split_token(rest);
+        if !matches!(keyword, "TYPE" | "HELP" | "UNIT") {
+            return if self.format == Format::OpenMetrics {
+                Err(format!("unknown comment # {keyword}"))
+            } else {
+                Ok(()) // any other comment is just a comment in 0.0.4
+            };
+        }
+        let (name, rest) = split_token(rest);
+        if name.is_empty() {
+            return Err(format!("# {keyword} without a metric name"));
+        }
+        self.check_name_len(name)?;
+        if !is_metric_name(name) {
+            return Err(format!("invalid metric name {name:?} in # {keyword}"));
+        }
+        let format = self.format;
+        match keyword {
+            "TYPE" => {
+                let word = rest.trim_end();
+                let metric_type = MetricType::parse(word, format)
+                    .ok_or_else(|| format!("unknown metric type {word:?} for {name}"))?;
+                let family = self.family_named(name);
+                if !family.samples.is_empty() {
+                    return Err(format!("# TYPE for {name} after its samples"));
+                }
+                family.metric_type = metric_type;
+            }
+            "HELP" => {
+                let help = unescape(rest, false)
+                    .ok_or_else(|| format!("bad escape in # HELP for {name}"))?;
+                self.family_named(name).help = Some(help);
+            }
+            _ => {
+                if format == Format::Text {
+                    return Ok(()); // not metadata in 0.0.4
+                }
+                let unit = rest.trim_end();
+                if !unit.is_empty() && !name.ends_with(&format!("_{unit}")) {
+                    return Err(format!("unit {unit:?} is not a suffix of {name}"));
+                }
+                self.family_named(name).unit = Some(unit.to_owned());
+            }
+        }
+        Ok(())
+    }
+
+    fn check_name_len(&self, name: &str) -> Result<(), String> {
+        if name.len() > self.limits.max_label_bytes {
+            return Err(format!(
+                "name longer than {} bytes",
+                self.limits.max_label_bytes
+            ));
+        }
+        Ok(())
+    }
+
+    fn sample(&mut self, line: &str) -> Result<(), String> {
+        self.samples += 1;
+        if self.limits.max_samples != 0 && self.samples > self.limits.max_samples {
+            return Err(format!("more than {} samples", self.limits.max_samples));
+        }
+        let mut cursor = Cursor { rest: line };
+        let mut name = cursor.take_while(|c| c.is_ascii_alphanumeric() || c == '_' || c == ':');
+        let mut labels = Vec::new();
+        if cursor.rest.starts_with('{') {
+            let quoted_name = self.labels(&mut cursor, &mut labels)?;
+            if let Some(quoted) = quoted_name {
+                if !name.is_empty() {
+                    return Err("metric named twice".into());
+                }
+                name = quoted;
+            }
+        } else if name.is_empty() {
+            return Err(format!(
+                "expected a metric name, found {:?}",
+                first_char(line)
+            ));
+        }
+        if name.is_empty() {
+            return Err("sample without a metric name".into());
+        }
+        let name = name.to_owned();
+        self.check_name_len(&name)?;
+        if name.starts_with(|c: char| c.is_ascii_digit()) {
+            return Err(format!("invalid metric name {name:?}"));
+        }
+        cursor.skip_blanks(self.format)?;
+        let value_text = cursor.take_while(|c| c != ' ' && c != '\t');
+        let value = parse_float(value_text)
+            .ok_or_else(|| format!("invalid value {value_text:?} for {name}"))?;
+        let mut timestamp_ms = None;
+        let mut exemplar = None;
+        if !cursor.rest.is_empty() {
+            cursor.skip_blanks(self.format)?;
+            if !cursor.rest.starts_with('#') {
+                let ts = cursor.take_while(|c| c != ' ' && c != '\t');
+                timestamp_ms = Some(self.timestamp(ts)?);
+                if !cursor.rest.is_empty() {
+                    cursor.skip_blanks(self.format)?;
+                }
+            }
+            if !cursor.rest.is_empty() {
+                if self.format == Format::Text {
+                    return Err(format!("unexpected {:?} after the sample", cursor.rest));
+                }
+                exemplar = Some(self.exemplar(&mut cursor)?);
+            }
+        }
+        let sample = Sample {
+            name,
+            labels,
+            value,
+            timestamp_ms,
+            exemplar,
+        };
+        self.add(sample);
+        Ok(())
+    }
+
+    fn add(&mut self, sample: Sample) {
+        let fits = self.current.as_ref().is_some_and(|family| {
+            family.metric_type.suffixes().iter().any(|suffix| {
+                sample.name.len() == family.name.len() + suffix.len()
+                    && sample.name.starts_with(family.name.as_str())
+                    && sample.name.ends_with(suffix)
+            }) || (family.metric_type == MetricType::Unknown
+                && family.samples.is_empty()
+                && family.name == sample.name)
+        });
+        if !fits {
+            // An untyped sample, or one of the metadata-only family `name`'s namesakes.
+            let name = sample.name.clone();
+            self.finish();
+            self.current = Some(Family::new(name, MetricType::Unknown));
+        }
+        if let Some(family) = self.current.as_mut() {
+            family.samples.push(sample);
+        }
+    }
+
+    fn timestamp(&self, text: &str) -> Result<i64, String> {
+        match self.format {
+            Format::Text => text
+                .parse::<i64>()
+                .map_err(|_| format!("invalid timestamp {text:?} (integer milliseconds)")),
+            Format::OpenMetrics => {
+                let seconds = parse_float(text)
+                    .filter(|s| s.is_finite())
+                    .ok_or_else(|| format!("invalid timestamp {text:?} (seconds)"))?;
+                let ms = (seconds * 1000.0).round();
+                if ms.abs() >= 9.2e18 {
+                    return Err(format!("timestamp {text:?} out of range"));
+                }
+                Ok(ms as i64)
+            }
+        }
+    }
+
+    fn exemplar(&self, cursor: &mut Cursor<'_>) -> Result<Exemplar, String> {
+        let rest = cursor
+            .rest
+            .strip_prefix("# ")
+            .ok_or_else(|| format!("unexpected {:?} after the sample", cursor.rest))?;
+        cursor.rest = rest;
+        if !cursor.rest.starts_with('{') {
+            return Err("exemplar without labels".into());
+        }
+        let start = cursor.rest.len();
+        let mut labels = Vec::new();
+        if self.labels(cursor, &mut labels)?.is_some() {
+            return Err("exemplar with a metric name".into());
+        }
+        let chars: usize = labels
+            .iter()
+            .map(|(n, v)| n.chars().count() + v.chars().count())
+            .sum();
+        if chars > 128 || start - cursor.rest.len() > 4096 {
+            return Err("exemplar labels longer than 128 characters".into());
+        }
+        cursor.skip_blanks(self.format)?;
+        let value_text = cursor.take_while(|c| c != ' ');
+        let value = parse_float(value_text)
+            .ok_or_else(|| format!("invalid exemplar value {value_text:?}"))?;
+        let mut timestamp_ms = None;
+        if !cursor.rest.is_empty() {
+            cursor.skip_blanks(self.format)?;
+            let ts = cursor.take_while(|c| c != ' ');
+            timestamp_ms = Some(self.timestamp(ts)?);
+            if !cursor.rest.is_empty() {
+                return Err(format!("unexpected {:?} after the exemplar", cursor.rest));
+            }
+        }
+        Ok(Exemplar {
+            labels,
+            value,
+            timestamp_ms,
+        })
+    }
+
+    /// Reads `{...}` into `labels`; returns a quoted metric name found inside, if any.
+    fn labels<'l>(
+        &self,
+        cursor: &mut Cursor<'l>,
+        labels: &mut Vec<(String, String)>,
+    ) -> Result<Option<&'l str>, String> {
+        let openmetrics = self.format == Format::OpenMetrics;
+        cursor.rest = &cursor.rest[1..];
+        let mut quoted_name = None;
+        loop {
+            if !openmetrics {
+                cursor.take_while(|c| c == ' ' || c == '\t');
+            }
+            if let Some(rest) = cursor.rest.strip_prefix('}') {
+                cursor.rest = rest;
+                return Ok(quoted_name);
+            }
+            let name: String = if cursor.rest.starts_with('"') {
+                let (raw, value) = self.quoted(cursor)?;
+                if !cursor.rest.starts_with('=') {
+                    // `{"my.metric", ...}`: the metric's UTF-8 name.
+                    if quoted_name.is_some() {
+                        return Err("metric named twice".into());
+                    }
+                    quoted_name = Some(raw);
+                    let _ = value;
+                    self.after_label(cursor)?;
+                    continue;
+                }
+                value
+            } else {
+                let name = cursor.take_while(|c| c.is_ascii_alphanumeric() || c == '_');
+                if name.is_empty() || name.starts_with(|c: char| c.is_ascii_digit()) {
+                    return Err(format!(
+                        "expected a label name, found {:?}",
+                        first_char(cursor.rest)
+                    ));
+                }
+                name.to_owned()
+            };
+            if !openmetrics {
+                cursor.take_while(|c| c == ' ' || c == '\t');
+            }
+            cursor.rest = cursor
+                .rest
+                .strip_prefix('=')
+                .ok_or_else(|| format!("expected '=' after label {name:?}"))?;
+            if !openmetrics {
+                cursor.take_while(|c| c == ' ' || c == '\t');
+            }
+            if !cursor.rest.starts_with('"') {
+                return Err(format!("label {name:?}: value not quoted"));
+            }
+            let (_, value) = self.quoted(cursor)?;
+            if name.len() > self.limits.max_label_bytes || value.len() > self.limits.max_label_bytes
+            {
+                return Err(format!(
+                    "label {:?}: name or value longer than {} bytes",
+                    truncate(&name),
+                    self.limits.max_label_bytes
+                ));
+            }
+            if labels.iter().any(|(n, _)| *n == name) {
+                return Err(format!("label {name:?} given twice"));
+            }
+            if labels.len() >= self.limits.max_labels {
+                return Err(format!("more than {} labels", self.limits.max_labels));
+            }
+            labels.push((name, value));
+            self.after_label(cursor)?;
+        }
+    }
+
+    fn after_label(&self, cursor: &mut Cursor<'_>) -> Result<(), String> {
+        if self.format == Format::Text {
+            cursor.take_while(|c| c == ' ' || c == '\t');
+        }
+        if let Some(rest) = cursor.rest.strip_prefix(',') {
+            cursor.rest = rest;
+            if self.format == Format::OpenMetrics && cursor.rest.starts_with('}') {
+                return Err("trailing comma in labels".into());
+            }
+            Ok(())
+        } else if cursor.rest.starts_with('}') {
+            Ok(())
+        } else {
+            Err(format!(
+                "expected ',' or '}}' in labels, found {:?}",
+                first_char(cursor.rest)
+            ))
+        }
+    }
+
+    /// Reads a `"..."` string; returns it raw (without quotes) and unescaped.
+    fn quoted<'l>(&self, cursor: &mut Cursor<'l>) -> Result<(&'l str, String), String> {
+        let body = &cursor.rest[1..];
+        let mut escaped = false;
+        for (at, c) in body.char_indices() {
+            match c {
+                _ if escaped => escaped = false,
+                '\\' => escaped = true,
+                '"' => {
+                    let raw = &body[..at];
+                    cursor.rest = &body[at + 1..];
+                    let value = unescape(raw, self.format == Format::OpenMetrics)
+                        .ok_or_else(|| format!("bad escape in {:?}", truncate(raw)))?;
+                    return Ok((raw, value));
+                }
+                _ => {}
+            }
+        }
+        Err("unterminated quoted string".into())
+    }
+}
+
+struct Cursor<'a> {
+    rest: &'a str,
+}
+
+impl<'a> Cursor<'a> {
+    fn take_while(&mut self, keep: impl Fn(char) -> bool) -> &'a str {
+        let end = self.rest.find(|c| !keep(c)).unwrap_or(self.rest.len());
+        let (taken, rest) = self.rest.split_at(end);
+        self.rest = rest;
+        taken
+    }
+
+    /// One space (OpenMetrics) or any run of spaces and tabs (0.0.4), at least one.
+    fn skip_blanks(&mut self, format: Format) -> Result<(), String> {
+        let skipped = match format {
+            Format::OpenMetrics => {
+                if let Some(rest) = self.rest.strip_prefix(' ') {
+                    self.rest = rest;
+                    1
+                } else {
+                    0
+                }
+            }
+            Format::Text => self.take_while(|c| c == ' ' || c == '\t').len(),
+        };
+        if skipped == 0 {
+            return Err(format!(
+                "expected a space, found {:?}",
+                first_char(self.rest)
+            ));
+        }
+        Ok(())
+    }
+}
+
+fn first_char(text: &str) -> String {
+    text.chars()
+        .next()
+        .map_or_else(|| "end of line".into(), String::from)
+}
+
+fn truncate(text: &str) -> &str {
+    match text.char_indices().nth(64) {
+        Some((at, _)) => &text[..at],
+        None => text,
+    }
+}
+
+fn split_token(text: &str) -> (&str, &str) {
+    match text.find([' ', '\t']) {
+        Some(at) => (&text[..at], &text[at + 1..]),
+        None => (text, ""),
+    }
+}
+
+/// Whether `name` is a legacy metric name, `[a-zA-Z_:][a-zA-Z0-9_:]*`.
+pub fn is_metric_name(name: &str) -> bool {
+    let mut chars = name.chars();
+    chars
+        .next()
+        .is_some_and(|c| c.is_ascii_alphabetic() || c == '_' || c == ':')
+        && chars.all(|c| c.is_ascii_alphanumeric() || c == '_' || c == ':')
+}
+
+/// Whether `name` is a legacy label name, `[a-zA-Z_][a-zA-Z0-9_]*`.
+pub fn is_label_name(name: &str) -> bool {
+    let mut chars = name.chars();
+    chars
+        .next()
+        .is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
+        && chars.all(|c| c.is_ascii_alphanumeric() || c == '_')
+}
+
+/// Undoes `\\`, `\"` and `\n`. Another escape is kept as written in 0.0.4 (as Prometheus
+/// does) and refused in OpenMetrics (`strict`).
+fn unescape(raw: &str, strict: bool) -> Option<String> {
+    if !raw.contains('\\') {
+        return Some(raw.to_owned());
+    }
+    let mut out = String::with_capacity(raw.len());
+    let mut chars = raw.chars();
+    while let Some(c) = chars.next() {
+        if c != '\\' {
+            out.push(c);
+            continue;
+        }
+        match chars.next() {
+            Some('\\') => out.push('\\'),
+            Some('"') => out.push('"'),
+            Some('n') => out.push('\n'),
+            Some(other) if !strict => {
+                out.push('\\');
+                out.push(other);
+            }
+            None if !strict => out.push('\\'),
+            _ => return None,
+        }
+    }
+    Some(out)
+}
+
+/// A float as Go's `strconv.ParseFloat` reads the values Prometheus writes: decimal and
+/// exponent forms, `NaN`, `+Inf`, `-Inf` (any case).
+pub fn parse_float(text: &str) -> Option<f64> {
+    if text.is_empty() || text.len() > 256 {
+        return None;
+    }
+    let unsigned = text.trim_start_matches(['+', '-']);
+    if text.len() - unsigned.len() > 1 {
+        return None;
+    }
+    if unsigned.eq_ignore_ascii_case("nan") {
+        return Some(f64::NAN);
+    }
+    if unsigned.eq_ignore_ascii_case("inf") || unsigned.eq_ignore_ascii_case("infinity") {
+        return Some(if text.starts_with('-') {
+            f64::NEG_INFINITY
+        } else {
+            f64::INFINITY
+        });
+    }
+    if !unsigned.starts_with(|c: char| c.is_ascii_digit() || c == '.') {
+        return None;
+    }
+    text.parse::<f64>().ok()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    fn text(input: &str) -> Vec<Family> {
+        parse(input.as_bytes(), Format::Text, &Limits::default()).unwrap()
+    }
+
+    fn om(input: &str) -> Vec<Family> {
+        parse(input.as_bytes(), Format::OpenMetrics, &Limits::default()).unwrap()
+    }
+
+    fn error(input: &str, format: Format) -> ParseError {
+        parse(input.as_bytes(), format, &Limits::default()).unwrap_err()
+    }
+
+    #[test]
+    fn reads_the_text_format_example() {
+        let families = text(concat!(
+            "# HELP http_requests_total The total number of HTTP requests.\n",
+            "# TYPE http_requests_total counter\n",
+            "http_requests_total{method=\"post\",code=\"200\"} 1027 1395066363000\n",
+            "http_requests_total{method=\"post\",code=\"400\"}    3 1395066363000\n",
+            "\n",
+            "# Escaping in label values:\n",
+            "msdos_file_access_time_seconds{path=\"C:\\\\DIR\\\\FILE.TXT\",error=\"Cannot find file:\\n\\\"FILE.TXT\\\"\"} 1.458255915e9\n",
+            "metric_without_timestamp_and_labels 12.47\n",
+            "something_weird{problem=\"division by zero\"} +Inf -3982045\n",
+            "# TYPE rpc_duration_seconds histogram\n",
+            "rpc_duration_seconds_bucket{le=\"0.1\"} 33444\n",
+            "rpc_duration_seconds_bucket{le=\"+Inf\"} 144320\n",
+            "rpc_duration_seconds_sum 53423\n",
+            "rpc_duration_seconds_count 144320\n",
+            "# TYPE rpc_quantiles summary\n",
+            "rpc_quantiles{quantile=\"0.5\",} 4773\n",
+            "rpc_quantiles_sum 1.7560473e+07\n",
+            "rpc_quantiles_count 2693\n",
+        ));
+        let names: Vec<_> = families
+            .iter()
+            .map(|f| (f.name.as_str(), f.metric_type))
+            .collect();
+        assert_eq!(
+            names,
+            [
+                ("http_requests_total", MetricType::Counter),
+                ("msdos_file_access_time_seconds", MetricType::Unknown),
+                ("metric_without_timestamp_and_labels", MetricType::Unknown),
+                ("something_weird", MetricType::Unknown),
+                ("rpc_duration_seconds", MetricType::Histogram),
+                ("rpc_quantiles", MetricType::Summary),
+            ]
+        );
+        assert_eq!(
+            families[0].help.as_deref(),
+            Some("The total number of HTTP requests.")
+        );
+        assert_eq!(families[0].samples[1].value, 3.0);
+        assert_eq!(families[0].samples[1].timestamp_ms, Some(1395066363000));
+        assert_eq!(
+            families[1].samples[0].labels,
+            [
+                ("path".to_owned(), "C:\\DIR\\FILE.TXT".to_owned()),
+                (
+                    "error".to_owned(),
+                    "Cannot find file:\n\"FILE.TXT\"".to_owned()
+                )
+            ]
+        );
+        assert_eq!(families[3].samples[0].value, f64::INFINITY);
+        assert_eq!(families[3].samples[0].timestamp_ms, Some(-3982045));
+        assert_eq!(families[4].samples.len(), 4);
+        assert_eq!(families[5].samples[0].label("quantile"), Some("0.5"));
+    }
+
+    #[test]
+    fn reads_openmetrics_with_units_exemplars_and_created() {
+        let families = om(concat!(
+            "# TYPE foo counter\n",
+            "# HELP foo Some \\\\ help\\n.\n",
+            "foo_total{a=\"b\"} 17.0 1520879607.789 # {trace_id=\"KOO5S4vxi0o\"} 0.67 1520879602.5\n",
+            "foo_created{a=\"b\"} 1520430000.123\n",
+            "# TYPE foo_seconds gauge\n",
+            "# UNIT foo_seconds seconds\n",
+            "foo_seconds 1\n",
+            "# TYPE st stateset\n",
+            "st{st=\"a\"} 1\n",
+            "# TYPE bi info\n",
+            "bi_info{version=\"1\"} 1\n",
+            "# TYPE gh gaugehistogram\n",
+            "gh_bucket{le=\"+Inf\"} 3\n",
+            "gh_gcount 3\n",
+            "gh_gsum 2\n",
+            "# EOF\n",
+        ));
+        assert_eq!(families[0].name, "foo");
+        assert_eq!(families[0].help.as_deref(), Some("Some \\ help\n."));
+        let total = &families[0].samples[0];
+        assert_eq!(total.timestamp_ms, Some(1520879607789));
+        let exemplar = total.exemplar.as_ref().unwrap();
+        assert_eq!(exemplar.labels[0].1, "KOO5S4vxi0o");
+        assert_eq!(exemplar.timestamp_ms, Some(1520879602500));
+        assert_eq!(families[0].samples[1].name, "foo_created");
+        assert_eq!(families[1].unit.as_deref(), Some("seconds"));
+        assert_eq!(families[2].metric_type, MetricType::StateSet);
+        assert_eq!(families[3].metric_type, MetricType::Info);
+        assert_eq!(families[4].samples.len(), 3);
+    }
+
+    #[test]
+    fn errors_name_the_line() {
+        let e = error("a 1\nb{x=\"1\" 2\n", Format::Text);
+        assert_eq!(e.line, 2, "{e}");
+        assert_eq!(error("a 1\n", Format::OpenMetrics).line, 0);
+        assert_eq!(error("a 1\n# EOF\nb 2\n", Format::OpenMetrics).line, 3);
+        assert_eq!(error("a x\n", Format::Text).line, 1);
+        assert_eq!(error("a 1 1.5\n", Format::Text).line, 1);
+        assert_eq!(error("# TYPE a frob\n", Format::Text).line, 1);
+        assert_eq!(error("a{b=\"1\",b=\"2\"} 1\n", Format::Text).line, 1);
+        assert_eq!(
+            error("a{b=\"\\q\"} 1\n# EOF\n", Format::OpenMetrics).line,
+            1
+        );
+        assert_eq!(
+            parse(b"a 1\n\xff\n", Format::Text, &Limits::default())
+                .unwrap_err()
+                .line,
+            2
+        );
+        assert_eq!(
+            error("# UNIT a_bytes seconds\n# EOF\n", Format::OpenMetrics).line,
+            1
+        );
+    }
+
+    #[test]
+    fn limits_hold() {
+        let limits = Limits {
+            max_line_bytes: 64,
+            max_labels: 2,
+            max_label_bytes: 8,
+            max_samples: 2,
+        };
+        let check = |input: &str| parse(input.as_bytes(), Format::Text, &limits).unwrap_err();
+        assert!(
+            check(&format!("a {}\n", "1".repeat(80)))
+                .message
+                .contains("longer than 64")
+        );
+        assert!(
+            check("a{x=\"1\",y=\"2\",z=\"3\"} 1\n")
+                .message
+                .contains("more than 2 labels")
+        );
+        assert!(
+            check("a{x=\"123456789\"} 1\n")
+                .message
+                .contains("longer than 8")
+        );
+        assert!(
+            check("a 1\nb 1\nc 1\n")
+                .message
+                .contains("more than 2 samples")
+        );
+    }
+
+    #[test]
+    fn tolerates_what_prometheus_tolerates_in_text() {
+        let families = text(
+            "a{b=\"1\",} 1\r\n\tc{ d = \"x\" }\t2\n# random comment\nquoted_esc{x=\"\\q\"} 3\n",
+        );
+        assert_eq!(families.len(), 3);
+        assert_eq!(families[1].samples[0].labels[0].1, "x");
+        assert_eq!(families[2].samples[0].labels[0].1, "\\q");
+        let utf8 = text("{\"my.metric\",\"a.b\"=\"x\"} 1\n");
+        assert_eq!(utf8[0].name, "my.metric");
+        assert_eq!(utf8[0].samples[0].labels[0].0, "a.b");
+    }
+
+    #[test]
+    fn stale_nan_is_kept_apart_from_nan() {
+        assert!(is_stale_nan(stale_nan()));
+        assert!(!is_stale_nan(f64::NAN));
+        assert!(parse_float("NaN").unwrap().is_nan());
+        assert_eq!(parse_float("-inf"), Some(f64::NEG_INFINITY));
+        assert_eq!(parse_float("++1"), None);
+        assert_eq!(parse_float(""), None);
+    }
+
+    proptest! {
+        #[test]
+        fn arbitrary_bytes_never_panic(bytes in proptest::collection::vec(any::<u8>(), 0..512)) {
+            let limits = Limits { max_samples: 64, ..Limits::default() };
+            for format in [Format::Text, Format::OpenMetrics] {
+                if let Ok(families) = parse(&bytes, format, &limits) {
+                    let samples: usize = families.iter().map(|f| f.samples.len()).sum();
+                    prop_assert!(samples <= 64);
+                    prop_assert!(families.len() <= bytes.len() + 1);
+                }
+            }
+        }
+
+        #[test]
+        fn mutated_expositions_never_panic(
+            cut in 0usize..400,
+            flip in 0usize..400,
+            byte in any::<u8>(),
+        ) {
+            let mut input = concat!(
+                "# TYPE foo histogram\n# HELP foo x\\n\n",
+                "foo_bucket{le=\"0.5\",a=\"x\\\"y\"} 1 # {trace_id=\"ab\"} 0.1 1.5\n",
+                "foo_bucket{le=\"+Inf\",a=\"x\\\"y\"} 2\nfoo_count{a=\"x\\\"y\"} 2\n",
+                "foo_sum{a=\"x\\\"y\"} 0.7\nbar 1 17\n# EOF\n"
+            ).as_bytes().to_vec();
+            let flip = flip % input.len();
+            input[flip] = byte;
+            input.truncate(cut.min(input.len()));
+            for format in [Format::Text, Format::OpenMetrics] {
+                let _ = parse(&input, format, &Limits::default());
+            }
+        }
+    }
+}
