@@ -1,7 +1,10 @@
 //! Remote write ⇄ OTLP: OTLP metrics into request series (the `prometheusremotewrite`
 //! exporter, [`from_otlp`], with the shared [`normalize`](crate::normalize) and
 //! [`labels`](crate::labels) rules) and request series into OTLP metrics (the
-//! `prometheusremotewrite` receiver, [`to_otlp`]).
+//! `prometheusremotewrite` receiver: [`families`] groups float series into metric
+//! families for the shared [`to_metrics`](crate::to_otlp::to_metrics); native histograms,
+//! which families do not carry, go through [`to_otlp`], a standalone mapping of a whole
+//! request).
 //!
 //! ```
 //! use tributary_translator_prometheus::prompb::{Label, Sample, TimeSeries, WriteRequest};
@@ -24,11 +27,13 @@
 //! assert_eq!(metric.name, "http_requests_total");
 //! ```
 
+mod families;
 mod from_otlp;
 mod to_otlp;
 
 #[cfg(test)]
 mod tests;
 
+pub use families::{Families, families};
 pub use from_otlp::{Dropped, FromOtlpSettings, Written, from_otlp};
 pub use to_otlp::{Converted, DEFAULT_SCOPE_NAME, to_otlp};

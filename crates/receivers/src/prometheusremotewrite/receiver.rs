@@ -16,7 +16,9 @@ use tributary_pipeline_core::server::RunningServer;
 use tributary_pipeline_core::telemetry::Counter;
 
 use super::config::Config;
-use super::decode::{Decoded, decode_write_request};
+use tributary_translator_prometheus::to_otlp::StartTimeAdjuster;
+
+use super::decode::{Decoded, decode_write_request_with};
 use crate::shared::refusal;
 
 /// The path remote-write clients post to, as Go's receiver and Prometheus serve it.
@@ -24,6 +26,35 @@ pub const WRITE_PATH: &str = "/api/v1/write";
 
 /// Bodies at least this large are decoded off the async runtime.
 const OFFLOAD_THRESHOLD: usize = 64 * 1024;
+
+/// Series the start-time adjuster forgets once unseen this long (Prometheus sends every
+/// live series at least every scrape interval).
+const ADJUSTER_IDLE_MS: i64 = 10 * 60 * 1000;
+
+/// The most series the start-time adjuster remembers: past it, it starts over (start
+/// times restart; nothing else is lost), so a peer inventing series cannot grow it
+/// without bound. About 150 bytes each.
+const ADJUSTER_MAX_SERIES: usize = 200_000;
+
+/// The start-time adjuster and when it last forgot idle series.
+#[derive(Default)]
+struct StartTimes {
+    adjuster: StartTimeAdjuster,
+    swept_ms: i64,
+}
+
+impl StartTimes {
+    /// Forgets idle series (at most once a minute) and starts over past the bound.
+    fn bound(&mut self, now_ms: i64) {
+        if now_ms - self.swept_ms >= 60_000 {
+            self.adjuster.forget_older_than(now_ms - ADJUSTER_IDLE_MS);
+            self.swept_ms = now_ms;
+        }
+        if self.adjuster.len() > ADJUSTER_MAX_SERIES {
+            self.adjuster = StartTimeAdjuster::new();
+        }
+    }
+}
 
 /// The `prometheusremotewrite` receiver: one HTTP server feeding one metrics pipeline.
 pub(crate) struct RemoteWriteReceiver {
@@ -59,6 +90,7 @@ impl RemoteWriteReceiver {
                 write_timeout: server.write_timeout(),
                 include_metadata: server.include_metadata,
                 time_threshold: Duration::from_secs(config.time_threshold.saturating_mul(3600)),
+                start_times: Arc::new(Mutex::new(StartTimes::default())),
                 span: settings.span().clone(),
             }),
             server: tokio::sync::Mutex::new(None),
@@ -113,6 +145,7 @@ struct Intake {
     write_timeout: Option<Duration>,
     include_metadata: bool,
     time_threshold: Duration,
+    start_times: Arc<Mutex<StartTimes>>,
     span: tracing::Span,
 }
 
@@ -225,7 +258,15 @@ impl Intake {
         )
         .unwrap_or(0);
         let heavy = body.len() >= OFFLOAD_THRESHOLD;
-        let decode = move || decode_write_request(&body, limit, oldest_ms);
+        let start_times = Arc::clone(&self.start_times);
+        let now_ms = i64::try_from(now_unix_nano() / 1_000_000).unwrap_or(i64::MAX);
+        let decode = move || {
+            let mut start_times = start_times.lock().unwrap_or_else(|e| e.into_inner());
+            let decoded =
+                decode_write_request_with(&body, limit, oldest_ms, &mut start_times.adjuster);
+            start_times.bound(now_ms);
+            decoded
+        };
         let decoded = if heavy {
             tokio::task::spawn_blocking(decode)
                 .await

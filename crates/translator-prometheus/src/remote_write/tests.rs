@@ -377,3 +377,52 @@ fn from_otlp_and_back() {
 fn metrics_of(resource: &ResourceMetrics) -> Vec<Metric> {
     metrics(resource).into_iter().cloned().collect()
 }
+
+#[test]
+fn families_feed_the_shared_translation() {
+    use crate::to_otlp::{Options, StartTimeAdjuster, to_metrics};
+    // Buckets without their `_count` (Prometheus sends it in another request) and a
+    // counter typed by its name.
+    let request = WriteRequest {
+        timeseries: vec![
+            series(
+                &[("__name__", "d_bucket"), ("le", "1"), ("job", "j")],
+                &[(1.0, 1000)],
+            ),
+            series(
+                &[("__name__", "d_bucket"), ("le", "+Inf"), ("job", "j")],
+                &[(4.0, 1000)],
+            ),
+            series(
+                &[("__name__", "c_total"), ("job", "j")],
+                &[(2.0, 1000), (5.0, 2000)],
+            ),
+            series(&[("job", "j")], &[(1.0, 1000)]),
+        ],
+        ..Default::default()
+    };
+    let grouped = families(&request);
+    assert_eq!(grouped.dropped_samples, 1);
+    let mut adjuster = StartTimeAdjuster::new();
+    let out = to_metrics(&grouped.families, &Options::default(), &mut adjuster, 0).unwrap();
+    let metrics = metrics_of(&out.resource_metrics[0]);
+    let Some(metric::Data::Histogram(h)) = &metrics.iter().find(|m| m.name == "d").unwrap().data
+    else {
+        panic!("a histogram: {metrics:?}");
+    };
+    assert_eq!(
+        h.data_points[0].count, 4,
+        "the count comes from the +Inf bucket"
+    );
+    assert_eq!(h.data_points[0].bucket_counts, vec![1, 3]);
+    let Some(metric::Data::Sum(sum)) = &metrics.iter().find(|m| m.name == "c_total").unwrap().data
+    else {
+        panic!("a counter");
+    };
+    assert!(sum.is_monotonic);
+    assert_eq!(sum.data_points.len(), 2);
+    assert_eq!(
+        sum.data_points[1].start_time_unix_nano, 1_000_000_000,
+        "the first point starts the series"
+    );
+}

@@ -50,7 +50,7 @@ pub const DEFAULT_SCOPE_NAME: &str = "tributary/prometheusremotewrite";
 
 /// How a family is carried.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
-enum Kind {
+pub(super) enum Kind {
     Gauge,
     Counter,
     Histogram,
@@ -250,7 +250,7 @@ pub fn to_otlp(request: &WriteRequest) -> Converted {
 
 /// What part of a family a series is.
 #[derive(Clone, Copy, Debug, PartialEq)]
-enum Role {
+pub(super) enum Role {
     Value,
     Bound(f64),
     Sum,
@@ -259,7 +259,7 @@ enum Role {
 
 /// The family, the series' role in it and the family's kind; `None` for a series that
 /// cannot be placed (a bucket whose `le` is not a number).
-fn classify<'a>(
+pub(super) fn classify<'a>(
     name: &'a str,
     le: Option<&str>,
     quantile: Option<&str>,
