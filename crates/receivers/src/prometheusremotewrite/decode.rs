@@ -3,7 +3,9 @@
 use tributary_pipeline_core::pdata::Metrics;
 use tributary_pipeline_core::pdata::proto::collector::metrics::v1::ExportMetricsServiceRequest;
 use tributary_translator_prometheus::prompb::{self, DecodeError};
-use tributary_translator_prometheus::remote_write::{DEFAULT_SCOPE_NAME, families, to_otlp};
+use tributary_translator_prometheus::remote_write::{
+    DEFAULT_SCOPE_NAME, families, natives_to_otlp,
+};
 use tributary_translator_prometheus::to_otlp::{Options, StartTimeAdjuster, to_metrics};
 
 /// What a request became.
@@ -75,7 +77,7 @@ pub fn decode_write_request_with(
     let mut metrics = to_metrics(&grouped.families, &options, adjuster, 0)
         .unwrap_or_else(|_| ExportMetricsServiceRequest::default());
     if !grouped.natives.timeseries.is_empty() {
-        let natives = to_otlp(&grouped.natives);
+        let natives = natives_to_otlp(&grouped.natives);
         dropped += natives.dropped_histograms;
         metrics.resource_metrics.extend(natives.resource_metrics);
     }

@@ -65,7 +65,7 @@
 //! 200 000 series, so what peers send cannot grow it without bound.
 //!
 //! Native histogram samples, which metric families do not carry, become exponential
-//! histograms by [`tributary_translator_prometheus::remote_write::to_otlp`] (schema →
+//! histograms by [`tributary_translator_prometheus::remote_write::natives_to_otlp`] (schema →
 //! scale, spans and deltas → dense buckets shifted by one index; a histogram whose gaps
 //! would expand to more than 8 empty buckets per bucket sent is dropped and counted).
 

@@ -7,12 +7,13 @@
 //! counter, the rest gauges. Prometheus sends metadata in requests of their own and shards
 //! a histogram's series across requests, so a histogram's `_count` often travels apart
 //! from its buckets: a point whose `_count` is missing takes it from its `+Inf` bucket
-//! (the same number by definition), rather than being dropped. Native histogram samples
-//! are not families: [`to_otlp`](super::to_otlp) carries them.
+//! (the same number by definition), rather than being dropped; summary quantiles whose
+//! `_count` is not in the request stay gauges of the family's name (a count cannot be
+//! derived from quantiles). Native histogram samples
+//! are not families: [`natives_to_otlp`](super::natives_to_otlp) carries them.
 
 use std::collections::HashMap;
 
-use super::to_otlp::{Kind, classify};
 use crate::prompb::{self, MetricType as PromType, WriteRequest};
 use crate::text::{Exemplar, Family, MetricType, Sample};
 
@@ -22,7 +23,7 @@ pub struct Families {
     /// The float series as families, in first-seen order.
     pub families: Vec<Family>,
     /// The request's series that carry native histogram samples, for
-    /// [`to_otlp`](super::to_otlp).
+    /// [`natives_to_otlp`](super::natives_to_otlp).
     pub natives: WriteRequest,
     /// Samples of series that could not be placed (no `__name__`, an `le` or `quantile`
     /// that is not a number).
@@ -47,7 +48,7 @@ pub fn families(request: &WriteRequest) -> Families {
         let le = series.label("le");
         let quantile = series.label("quantile");
         let placed = (!name.is_empty())
-            .then(|| classify(name, le, quantile, &metadata, series))
+            .then(|| classify(name, le, quantile, &metadata))
             .flatten();
         let Some((family_name, _, kind)) = placed else {
             out.dropped_samples += series.samples.len();
@@ -105,12 +106,55 @@ pub fn families(request: &WriteRequest) -> Families {
             });
         }
     }
+    let mut uncounted = Vec::new();
     for family in &mut out.families {
-        if family.metric_type == MetricType::Histogram {
-            complete_counts(family);
+        match family.metric_type {
+            MetricType::Histogram => complete_counts(family),
+            MetricType::Summary => uncounted.extend(uncounted_quantiles(family)),
+            _ => {}
         }
     }
+    out.families.extend(uncounted);
     out
+}
+
+/// The grouping key of a histogram's or summary's point: labels less `skip`, and time.
+fn point_key(s: &Sample, skip: &str) -> (Vec<(String, String)>, Option<i64>) {
+    let mut labels: Vec<(String, String)> = s
+        .labels
+        .iter()
+        .filter(|(n, _)| n != skip)
+        .cloned()
+        .collect();
+    labels.sort();
+    (labels, s.timestamp_ms)
+}
+
+/// Takes out of a summary the quantile samples of points whose `_count` is not in this
+/// request (it came, or comes, in another one): a summary point needs its count, which
+/// quantiles cannot give, so they are kept as a gauge family of the same name, `quantile`
+/// label and all, rather than dropped.
+fn uncounted_quantiles(family: &mut Family) -> Option<Family> {
+    let count_name = format!("{}_count", family.name);
+    let counted: std::collections::HashSet<_> = family
+        .samples
+        .iter()
+        .filter(|s| s.name == count_name)
+        .map(|s| point_key(s, "quantile"))
+        .collect();
+    let (kept, alone): (Vec<Sample>, Vec<Sample>) = std::mem::take(&mut family.samples)
+        .into_iter()
+        .partition(|s| {
+            s.label("quantile").is_none() || counted.contains(&point_key(s, "quantile"))
+        });
+    family.samples = kept;
+    (!alone.is_empty()).then(|| {
+        let mut gauge = Family::new(family.name.clone(), MetricType::Gauge);
+        gauge.help = family.help.clone();
+        gauge.unit = family.unit.clone();
+        gauge.samples = alone;
+        gauge
+    })
 }
 
 /// Adds `<family>_count` from the `+Inf` bucket to each point (labels less `le`, time)
@@ -153,4 +197,81 @@ fn complete_counts(family: &mut Family) {
         })
         .collect();
     family.samples.extend(missing);
+}
+
+/// How a family is carried.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+enum Kind {
+    Gauge,
+    Counter,
+    Histogram,
+    Summary,
+}
+
+/// What part of a family a series is.
+#[derive(Clone, Copy, Debug, PartialEq)]
+enum Role {
+    Value,
+    Bound(f64),
+    Sum,
+    Count,
+}
+
+/// The family, the series' role in it and the family's kind; `None` for a series that
+/// cannot be placed (a bucket whose `le` is not a number).
+fn classify<'a>(
+    name: &'a str,
+    le: Option<&str>,
+    quantile: Option<&str>,
+    metadata: &HashMap<&str, &prompb::MetricMetadata>,
+) -> Option<(&'a str, Role, Kind)> {
+    let typed = |family: &str| metadata.get(family).map(|m| m.r#type);
+    let is = |family: &str, t: PromType| typed(family) == Some(t as i32);
+    // A family of this exact name in the metadata decides alone.
+    match typed(name).and_then(|t| PromType::try_from(t).ok()) {
+        Some(PromType::Counter) => return Some((name, Role::Value, Kind::Counter)),
+        Some(PromType::Gauge | PromType::Unknown | PromType::Info | PromType::Stateset) => {
+            return Some((name, Role::Value, Kind::Gauge));
+        }
+        Some(PromType::Summary) if quantile.is_some() => {
+            let q = parse_float(quantile?)?;
+            return Some((name, Role::Bound(q), Kind::Summary));
+        }
+        _ => {}
+    }
+    if let Some(family) = name.strip_suffix("_bucket")
+        && let Some(le) = le
+        && (typed(family).is_none() || is(family, PromType::Histogram))
+    {
+        return Some((family, Role::Bound(parse_float(le)?), Kind::Histogram));
+    }
+    if let Some(quantile) = quantile
+        && (typed(name).is_none() || is(name, PromType::Summary))
+    {
+        return Some((name, Role::Bound(parse_float(quantile)?), Kind::Summary));
+    }
+    for (suffix, role) in [("_sum", Role::Sum), ("_count", Role::Count)] {
+        if let Some(family) = name.strip_suffix(suffix) {
+            if is(family, PromType::Histogram) {
+                return Some((family, role, Kind::Histogram));
+            }
+            if is(family, PromType::Summary) {
+                return Some((family, role, Kind::Summary));
+            }
+        }
+    }
+    if name.ends_with("_total") {
+        return Some((name, Role::Value, Kind::Counter));
+    }
+    Some((name, Role::Value, Kind::Gauge))
+}
+
+/// Go's `strconv.ParseFloat` spellings Prometheus writes: numbers, `+Inf`, `-Inf`, `NaN`.
+fn parse_float(text: &str) -> Option<f64> {
+    match text {
+        "+Inf" | "Inf" | "+inf" | "inf" => Some(f64::INFINITY),
+        "-Inf" | "-inf" => Some(f64::NEG_INFINITY),
+        "NaN" => Some(f64::NAN),
+        _ => text.parse().ok(),
+    }
 }

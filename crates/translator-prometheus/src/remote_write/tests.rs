@@ -20,6 +20,36 @@ fn series(labels: &[(&str, &str)], samples: &[(f64, i64)]) -> TimeSeries {
     }
 }
 
+/// What the receiver makes of a request: float series through [`families`] and the
+/// shared translation, native histograms through [`natives_to_otlp`].
+struct Converted {
+    resource_metrics: Vec<ResourceMetrics>,
+    dropped_series: usize,
+    dropped_histograms: usize,
+}
+
+fn to_otlp(request: &WriteRequest) -> Converted {
+    use crate::to_otlp::{Options, StartTimeAdjuster, to_metrics};
+    let grouped = families(request);
+    let mut adjuster = StartTimeAdjuster::new();
+    let mut out = to_metrics(&grouped.families, &Options::default(), &mut adjuster, 0).unwrap();
+    let natives = natives_to_otlp(&grouped.natives);
+    out.resource_metrics.extend(natives.resource_metrics);
+    Converted {
+        resource_metrics: out.resource_metrics,
+        dropped_series: grouped.dropped_samples,
+        dropped_histograms: natives.dropped_histograms,
+    }
+}
+
+fn all_metrics(converted: &Converted) -> Vec<&Metric> {
+    converted
+        .resource_metrics
+        .iter()
+        .flat_map(metrics)
+        .collect()
+}
+
 fn metrics(resource: &ResourceMetrics) -> Vec<&Metric> {
     resource
         .scope_metrics
@@ -79,8 +109,7 @@ fn gauges_counters_and_resources() {
     assert_eq!(converted.dropped_series, 1);
     assert_eq!(converted.resource_metrics.len(), 1);
     let resource = &converted.resource_metrics[0];
-    assert_eq!(resource_attr(resource, "service.name"), Some("api"));
-    assert_eq!(resource_attr(resource, "service.namespace"), Some("ns"));
+    assert_eq!(resource_attr(resource, "service.name"), Some("ns/api"));
     assert_eq!(resource_attr(resource, "service.instance.id"), Some("h:1"));
     assert_eq!(resource_attr(resource, "region"), Some("eu"));
     let metrics = metrics(resource);
@@ -183,7 +212,7 @@ fn without_metadata_suffixes_decide() {
         ..Default::default()
     };
     let converted = to_otlp(&request);
-    let kinds: Vec<(&str, &str)> = metrics(&converted.resource_metrics[0])
+    let kinds: Vec<(&str, &str)> = all_metrics(&converted)
         .iter()
         .map(|m| {
             let kind = match m.data.as_ref().unwrap() {
@@ -198,7 +227,8 @@ fn without_metadata_suffixes_decide() {
         .collect();
     assert_eq!(
         kinds,
-        vec![("d", "histogram"), ("q", "summary"), ("c_total", "sum")]
+        vec![("d", "histogram"), ("c_total", "sum"), ("q", "gauge")],
+        "quantiles without their _count (sent in another request) stay gauges"
     );
 }
 
@@ -238,8 +268,10 @@ fn native_histograms_and_exemplars() {
         timeseries: vec![native, counter],
         ..Default::default()
     });
-    let metrics = metrics(&converted.resource_metrics[0]);
-    let Some(metric::Data::ExponentialHistogram(h)) = &metrics[0].data else {
+    let metrics = all_metrics(&converted);
+    let Some(metric::Data::ExponentialHistogram(h)) =
+        &metrics.iter().find(|m| m.name == "n").unwrap().data
+    else {
         panic!("an exponential histogram");
     };
     let point = &h.data_points[0];
@@ -249,7 +281,8 @@ fn native_histograms_and_exemplars() {
     assert_eq!(positive.bucket_counts, vec![1, 2, 0, 1]);
     assert_eq!(point.count, 6);
     assert_eq!(point.zero_count, 1);
-    let Some(metric::Data::Sum(sum)) = &metrics[1].data else {
+    let Some(metric::Data::Sum(sum)) = &metrics.iter().find(|m| m.name == "c_total").unwrap().data
+    else {
         panic!("a sum");
     };
     let exemplar = &sum.data_points[0].exemplars[0];
@@ -348,7 +381,7 @@ fn from_otlp_and_back() {
         timeseries: written.timeseries,
         ..Default::default()
     });
-    let metrics = metrics_of(&back.resource_metrics[0]);
+    let metrics: Vec<Metric> = all_metrics(&back).into_iter().cloned().collect();
     let Some(metric::Data::Histogram(h)) = &metrics
         .iter()
         .find(|m| m.name == "latency_seconds")
