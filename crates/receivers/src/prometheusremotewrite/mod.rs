@@ -36,6 +36,7 @@
 //! | not snappy, not a `WriteRequest`, or decompressing past the limit | `400`, with the reason as text |
 //! | `Content-Type` other than `application/x-protobuf` (or `proto=` other than `prometheus.WriteRequest`, so a Remote-Write 2.0 sender falls back to 1.0); `Content-Encoding` other than `snappy` | `415` |
 //! | body over `max_request_body_size` | `413` |
+//! | more requests in process than the memory budget holds (128 MiB, or twice `max_request_body_size` if that is more; a request counts its body and about 4× what it decompresses to), after waiting up to 1 s | `503` with `Retry-After: 1` |
 //! | the pipeline refuses: permanently / retryably / throttled | `400` / `503` / `429`, with `Retry-After` (Prometheus retries 5xx and 429) |
 //! | another path or method | `404` / `405` |
 //!

@@ -19,6 +19,7 @@ use super::config::Config;
 use tributary_translator_prometheus::to_otlp::StartTimeAdjuster;
 
 use super::decode::{Decoded, decode_write_request_with};
+use crate::shared::admission::Admission;
 use crate::shared::refusal;
 
 /// The path remote-write clients post to, as Go's receiver and Prometheus serve it.
@@ -26,6 +27,18 @@ pub const WRITE_PATH: &str = "/api/v1/write";
 
 /// Bodies at least this large are decoded off the async runtime.
 const OFFLOAD_THRESHOLD: usize = 64 * 1024;
+
+/// The memory all requests in process may hold at once when `max_request_body_size` is
+/// the default (as the zipkin receiver's); larger limits get twice the limit, so one
+/// request of the largest size always fits.
+const DEFAULT_BUDGET: usize = 128 << 20;
+
+/// How long a request waits for room in the budget before it is refused with 503.
+const ADMISSION_WAIT: Duration = Duration::from_secs(1);
+
+/// What a decoded request holds per byte of protobuf, about (the request itself, its
+/// series and samples decoded, and the OTLP made of them), for admission control.
+const DECODED_FACTOR: usize = 4;
 
 /// Series the start-time adjuster forgets once unseen this long (Prometheus sends every
 /// live series at least every scrape interval).
@@ -91,6 +104,10 @@ impl RemoteWriteReceiver {
                 include_metadata: server.include_metadata,
                 time_threshold: Duration::from_secs(config.time_threshold.saturating_mul(3600)),
                 start_times: Arc::new(Mutex::new(StartTimes::default())),
+                admission: Admission::bounded(
+                    DEFAULT_BUDGET.max(server.max_body_size().saturating_mul(2)),
+                )
+                .waiting_limit(usize::MAX, Some(ADMISSION_WAIT)),
                 span: settings.span().clone(),
             }),
             server: tokio::sync::Mutex::new(None),
@@ -146,6 +163,8 @@ struct Intake {
     include_metadata: bool,
     time_threshold: Duration,
     start_times: Arc<Mutex<StartTimes>>,
+    /// Bytes of requests in process, bounded: a flood of requests waits, then gets 503.
+    admission: Admission,
     span: tracing::Span,
 }
 
@@ -250,7 +269,18 @@ impl Intake {
             }
             Arc::new(metadata)
         });
+        // A body of unknown length (chunked) may be as large as the limit.
+        let reserve = declared.map_or(self.max_body, |n| n as usize);
+        let mut permit = self.admission.admit(reserve).await.map_err(|_| busy())?;
         let body = self.read(request.into_body()).await?;
+        // What decoding will hold: the body, and what it announces it decompresses to
+        // (within the limit), several times over once decoded.
+        let plain = tributary_translator_prometheus::prompb::snappy_decompressed_len(&body)
+            .unwrap_or(0)
+            .min(self.max_body);
+        permit
+            .grow_to(body.len() + plain.saturating_mul(DECODED_FACTOR))
+            .map_err(|_| busy())?;
         let (limit, threshold) = (self.max_body, self.time_threshold);
         let oldest_ms = i64::try_from(
             now_unix_nano().saturating_sub(threshold.as_nanos().try_into().unwrap_or(u64::MAX))
@@ -286,9 +316,11 @@ impl Intake {
             Some(metadata) => metrics.with_metadata(metadata),
             None => metrics,
         };
-        receiverhelper::deliver(&self.next, &self.metrics, metrics)
+        let delivered = receiverhelper::deliver(&self.next, &self.metrics, metrics)
             .await
-            .map_err(refusal_for)
+            .map_err(refusal_for);
+        drop(permit);
+        delivered
     }
 
     fn too_large(&self) -> Refusal {
@@ -322,6 +354,17 @@ impl Intake {
             )),
         }
     }
+}
+
+/// The answer when the admission budget has no room: 503 with `Retry-After`, which
+/// Prometheus retries.
+fn busy() -> Refusal {
+    let mut refusal = Refusal::new(
+        StatusCode::SERVICE_UNAVAILABLE,
+        "the receiver is handling as much data as it may hold; retry later",
+    );
+    refusal.retry_after = Some(Duration::from_secs(1));
+    refusal
 }
 
 /// Remote-Write 1.0's content type and encoding: `application/x-protobuf` (optionally
