@@ -11,6 +11,7 @@
 //! | [`zipkin`] | `zipkin` | spans to Zipkin, v2 JSON or protobuf |
 //! | [`prometheus`] | `prometheus` | serves metrics on `/metrics` for Prometheus to scrape |
 //! | [`influxdb`] | `influxdb` | metrics, logs and traces as InfluxDB line protocol, to InfluxDB 1.x or 2.x |
+//! | [`prometheusremotewrite`] | `prometheusremotewrite` | metrics as Prometheus Remote-Write 1.0 |
 //!
 //! Each module offers `factory()`, to register on the collector builder, and its `Config`.
 //! Configuration keys, defaults and behaviour follow the Go Collector's components of the
@@ -29,7 +30,8 @@
     feature = "otlp",
     feature = "otlp_http",
     feature = "zipkin",
-    feature = "influxdb"
+    feature = "influxdb",
+    feature = "prometheusremotewrite"
 ))]
 pub mod client;
 #[cfg(any(feature = "otlp", feature = "otlp_http"))]
@@ -51,6 +53,8 @@ pub mod otlp;
 pub mod otlp_http;
 #[cfg(feature = "prometheus")]
 pub mod prometheus;
+#[cfg(feature = "prometheusremotewrite")]
+pub mod prometheusremotewrite;
 #[cfg(feature = "zipkin")]
 pub mod zipkin;
 
@@ -79,6 +83,8 @@ pub fn factories() -> Factories {
     factories.add_exporter(otlp_http::factory());
     #[cfg(feature = "prometheus")]
     factories.add_exporter(prometheus::factory());
+    #[cfg(feature = "prometheusremotewrite")]
+    factories.add_exporter(prometheusremotewrite::factory());
     #[cfg(feature = "zipkin")]
     factories.add_exporter(zipkin::factory());
     factories

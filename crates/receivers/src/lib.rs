@@ -19,6 +19,8 @@ pub mod otlp;
 pub mod prometheus;
 #[cfg(feature = "prometheus_push")]
 pub mod prometheus_push;
+#[cfg(feature = "prometheusremotewrite")]
+pub mod prometheusremotewrite;
 #[cfg(feature = "statsd")]
 pub mod statsd;
 #[cfg(feature = "syslog")]
@@ -54,5 +56,7 @@ pub fn factories() -> Factories {
     factories.add_receiver(prometheus::factory());
     #[cfg(feature = "prometheus_push")]
     factories.add_receiver(prometheus_push::factory());
+    #[cfg(feature = "prometheusremotewrite")]
+    factories.add_receiver(prometheusremotewrite::factory());
     factories
 }

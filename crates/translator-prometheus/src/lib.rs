@@ -14,6 +14,14 @@
 //!   (`otel_scope_*`) as labels, with Go's sanitising and `;`-joined collisions.
 //! - [`exposition`]: families written as text 0.0.4 or OpenMetrics 1.0, and the
 //!   `Accept` negotiation between them.
+//!
+//! # Remote write
+//!
+//! [`prompb`] holds the Remote-Write 1.0 messages (hand-written prost structs with
+//! upstream's field numbers, native histograms and metadata included) and the snappy
+//! block framing; [`remote_write`] turns requests into OTLP metrics (the
+//! `prometheusremotewrite` receiver).
+//!
 //! # Exposition parsing and Prometheus → OTLP
 //!
 //! [`text`] reads the text exposition format 0.0.4 and OpenMetrics 1.0 text into
@@ -29,5 +37,7 @@
 pub mod exposition;
 pub mod labels;
 pub mod normalize;
+pub mod prompb;
+pub mod remote_write;
 pub mod text;
 pub mod to_otlp;

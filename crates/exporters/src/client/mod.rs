@@ -7,9 +7,19 @@
 
 mod auth;
 mod compression;
-#[cfg(any(feature = "otlp_http", feature = "zipkin", feature = "influxdb"))]
+#[cfg(any(
+    feature = "otlp_http",
+    feature = "zipkin",
+    feature = "influxdb",
+    feature = "prometheusremotewrite"
+))]
 mod http;
-#[cfg(any(feature = "otlp_http", feature = "zipkin", feature = "influxdb"))]
+#[cfg(any(
+    feature = "otlp_http",
+    feature = "zipkin",
+    feature = "influxdb",
+    feature = "prometheusremotewrite"
+))]
 #[cfg_attr(
     not(all(feature = "otlp_http", feature = "zipkin", feature = "influxdb")),
     allow(dead_code)
@@ -20,12 +30,36 @@ pub(crate) use auth::ClientAuth;
 #[cfg(feature = "otlp")]
 pub(crate) use compression::decompress;
 pub use compression::{Compression, CompressionParams};
+// prometheusremotewrite alone compresses with snappy itself, not with a `Compressor`.
+#[cfg_attr(
+    not(any(
+        feature = "otlp",
+        feature = "otlp_http",
+        feature = "zipkin",
+        feature = "influxdb"
+    )),
+    allow(unused_imports)
+)]
 pub(crate) use compression::{Compressor, OFFLOAD_THRESHOLD, run_cpu_bound};
-#[cfg(any(feature = "otlp_http", feature = "zipkin", feature = "influxdb"))]
+#[cfg(any(
+    feature = "otlp_http",
+    feature = "zipkin",
+    feature = "influxdb",
+    feature = "prometheusremotewrite"
+))]
 pub(crate) use http::http_client;
-#[cfg(any(feature = "otlp_http", feature = "zipkin"))]
+#[cfg(any(
+    feature = "otlp_http",
+    feature = "zipkin",
+    feature = "prometheusremotewrite"
+))]
 pub(crate) use response::send_error;
-#[cfg(any(feature = "otlp_http", feature = "zipkin", feature = "influxdb"))]
+#[cfg(any(
+    feature = "otlp_http",
+    feature = "zipkin",
+    feature = "influxdb",
+    feature = "prometheusremotewrite"
+))]
 pub(crate) use response::status_error;
 pub use tributary_pipeline_core::confighttp::Headers;
 pub use tributary_pipeline_core::configtls::{TlsClientConfig, TlsError, TlsVersion};

@@ -7,14 +7,16 @@
     feature = "otlp",
     feature = "jaeger",
     feature = "zipkin",
-    feature = "prometheus_push"
+    feature = "prometheus_push",
+    feature = "prometheusremotewrite"
 ))]
 #[cfg_attr(
     not(all(
         feature = "otlp",
         feature = "jaeger",
         feature = "zipkin",
-        feature = "prometheus_push"
+        feature = "prometheus_push",
+        feature = "prometheusremotewrite"
     )),
     allow(dead_code)
 )]
@@ -27,7 +29,8 @@ pub(crate) mod protocols;
     feature = "zipkin",
     feature = "influxdb",
     feature = "collectd",
-    feature = "prometheus_push"
+    feature = "prometheus_push",
+    feature = "prometheusremotewrite"
 ))]
 #[cfg_attr(
     not(all(
@@ -36,7 +39,8 @@ pub(crate) mod protocols;
         feature = "zipkin",
         feature = "influxdb",
         feature = "collectd",
-        feature = "prometheus_push"
+        feature = "prometheus_push",
+        feature = "prometheusremotewrite"
     )),
     allow(dead_code, unused_imports)
 )]
