@@ -96,6 +96,7 @@ mod rfc5424;
 #[cfg(test)]
 mod tests;
 
+pub(crate) use config::byte_size;
 pub use config::{
     Config, DEFAULT_MAX_LOG_SIZE, DEFAULT_MAX_OCTETS, MIN_MAX_LOG_SIZE, Multiline, Protocol,
     RetryOnFailure, TcpConfig, UdpConfig,
