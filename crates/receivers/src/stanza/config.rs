@@ -240,6 +240,9 @@ pub struct OperatorConfig {
     /// (default 100).
     #[serde(default)]
     pub max_unmatched_batch_size: Option<usize>,
+    /// `recombine`: most sources combined at once (default 1000).
+    #[serde(default)]
+    pub max_sources: Option<usize>,
     /// `recombine`: what separates sources (default `attributes["log.file.path"]`).
     #[serde(default)]
     pub source_identifier: Option<Field>,
@@ -304,6 +307,9 @@ pub struct OperatorConfig {
     /// `trace_parser`: where the trace flags are read.
     #[serde(default)]
     pub trace_flags: Option<ParseFrom>,
+    /// `regex_replace`: a built-in pattern instead of `regex` (`ansi_control_sequences`).
+    #[serde(default)]
+    pub regex_name: Option<String>,
     /// `regex_replace`: the replacement (`$1`, `${name}` refer to groups).
     #[serde(default)]
     pub replace_with: Option<String>,
@@ -355,13 +361,13 @@ impl OperatorConfig {
             is_last_entry => "is_last_entry", combine_field => "combine_field",
             combine_with => "combine_with", max_batch_size => "max_batch_size",
             max_unmatched_batch_size => "max_unmatched_batch_size",
-            source_identifier => "source_identifier", force_flush_period => "force_flush_period",
+            max_sources => "max_sources", source_identifier => "source_identifier", force_flush_period => "force_flush_period",
             overwrite_with => "overwrite_with", from => "from", to => "to", field => "field",
             value => "value", fields => "fields", expr => "expr", drop_ratio => "drop_ratio",
             routes => "routes", default => "default", preset => "preset", mapping => "mapping",
             overwrite_text => "overwrite_text", layout_type => "layout_type", layout => "layout",
             trace_id => "trace_id", span_id => "span_id", trace_flags => "trace_flags",
-            replace_with => "replace_with",
+            regex_name => "regex_name", replace_with => "replace_with",
         )
     }
 }

@@ -77,7 +77,9 @@ pub fn now_nanos() -> i64 {
 /// it, one `ScopeLogs` per scope name, in the order they first appear (as Go's stanza
 /// adapter groups them).
 pub fn group_entries(entries: impl IntoIterator<Item = Entry>) -> Vec<ResourceLogs> {
-    let mut groups: Vec<(Map, Vec<(String, Vec<LogRecord>)>)> = Vec::new();
+    /// A scope's name and records.
+    type Scope = (String, Vec<LogRecord>);
+    let mut groups: Vec<(Map, Vec<Scope>)> = Vec::new();
     for mut entry in entries {
         let resource = std::mem::take(&mut entry.resource);
         let scope = std::mem::take(&mut entry.scope_name);

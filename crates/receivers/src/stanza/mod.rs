@@ -50,10 +50,39 @@
 //! |---|---|
 //! | `json_parser` | `parse_ints` (false: numbers are doubles, as Go) |
 //! | `regex_parser` | `regex` (required, named groups), `cache.size` (0) |
+//! | `key_value_parser` | `delimiter` (`=`), `pair_delimiter` (whitespace) |
+//! | `csv_parser` | `header` or `header_attribute`, `delimiter` (`,`), `header_delimiter` (`delimiter`), `lazy_quotes` (false), `ignore_quotes` (false) |
+//! | `syslog_parser` | `protocol` (required: `rfc3164`, `rfc5424`), `location` (`UTC`), `enable_octet_counting`, `allow_skip_pri_header`, `non_transparent_framing_trailer` (`LF`, `NUL`) |
+//! | `container` | `format` (detected: `docker`, `crio`, `containerd`), `add_metadata_from_filepath` (true), `max_log_size` (1MiB), `severity`; no `timestamp`/`trace`/`scope_name` blocks, as Go |
+//! | `recombine` | `is_first_entry` or `is_last_entry`, `combine_field` (required), `combine_with` (`"\n"`), `max_batch_size` (1000), `max_unmatched_batch_size` (100), `max_log_size` (0: none), `max_sources` (1000), `source_identifier` (`attributes["log.file.path"]`), `force_flush_period` (5s), `overwrite_with` (`newest`) |
 //! | `add` | `field`, `value` (a constant or `EXPR(...)`) |
 //! | `move`, `copy` | `from`, `to` |
 //! | `remove`, `flatten` | `field` |
 //! | `retain` | `fields` |
+//! | `filter` | `expr` (required), `drop_ratio` (1.0) |
+//! | `router` | `routes: [{expr, output, attributes}]`, `default` (none: dropped) |
+//! | `severity_parser` | `parse_from` (`body`), `preset` (`default`, `none`), `mapping`, `overwrite_text` (false) |
+//! | `time_parser` | `parse_from` (`body`), `layout_type` (`strptime`, `gotime`, `epoch`), `layout` (required), `location` (`Local`) |
+//! | `trace_parser` | `trace_id`/`span_id`/`trace_flags: {parse_from}` (`attributes.trace_id`, …) |
+//! | `scope_name_parser` | `parse_from` (required) |
+//! | `unquote` | `field` (`body`) |
+//! | `regex_replace` | `field` (required), `regex` or `regex_name` (`ansi_control_sequences`), `replace_with` (`""`) |
+//!
+//! `pipeline.flush(now, …)` emits what `recombine` and `container` hold for longer than
+//! `force_flush_period` (call it on a timer, as Go's ticker does) and, with `i64::MAX`,
+//! everything (end of input, shutdown).
+//!
+//! ## Differences from Go
+//!
+//! - `container` recombines Docker lines split by the json-file driver (a `log` without a
+//!   trailing newline waits for the rest, as the CRI `P` tag does); Go joins only CRI
+//!   partials. Parts are joined per file *and stream*, since stdout and stderr interleave.
+//! - Expressions implement the subset of `expr` listed at [`Expr`]; others are refused
+//!   when the pipeline is built.
+//! - strptime `%Z` and Go's `MST` accept zone names and offsets (`UTC`, `Europe/Paris`),
+//!   not abbreviations such as `PST`, which are ambiguous.
+//! - `syslog_parser` sets the time and severity from the message after its embedded
+//!   `timestamp`/`severity` blocks ran.
 //!
 //! A key that no operator has is refused by the config decoder with its path; a key of
 //! another operator type is refused by [`Pipeline::build`], naming the operator.
@@ -82,6 +111,10 @@ pub use config::{
 pub use entry::{Entry, group_entries, now_nanos};
 pub use expr::{Expr, ExprError};
 pub use field::{Field, FieldError, Root};
-pub use operators::{match_named, parse_json_object};
+pub use operators::{
+    ContainerFormat, ContainerLine, CsvQuotes, detect_container_format, k8s_metadata_from_path,
+    match_named, parse_container_line, parse_csv_line, parse_json_object, parse_key_values,
+    syslog_attributes, unquote,
+};
 pub use pipeline::{BuildError, Pipeline};
 pub use value::{Map, Value, map_into_key_values};

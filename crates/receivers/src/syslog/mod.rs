@@ -104,5 +104,6 @@ pub use config::{
 pub use factory::factory;
 pub use framing::{Frame, Framing, FramingError, next_frame};
 pub use message::{ParseError, SdElement, SyslogMessage};
+pub(crate) use record::{FACILITY_KEYWORDS, SEVERITY_NUMBERS, SEVERITY_TEXTS};
 pub use rfc3164::{Location, parse_rfc3164};
 pub use rfc5424::parse_rfc5424;

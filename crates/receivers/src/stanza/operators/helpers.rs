@@ -210,8 +210,10 @@ fn strptime_to_jiff(layout: &str) -> Result<String, String> {
             return Err("layout ends with a lone `%`".into());
         };
         match directive {
-            'Y' | 'm' | 'd' | 'H' | 'M' | 'S' | 'y' | 'b' | 'B' | 'a' | 'A' | 'p' | 'z' | 'Z'
-            | 'j' | 'e' | 'I' | 'h' | 'f' | 'T' | 'D' | 'F' | '%' => {
+            // jiff parses a zone name or offset with %Q; it cannot parse abbreviations.
+            'Z' => out.push_str("%Q"),
+            'Y' | 'm' | 'd' | 'H' | 'M' | 'S' | 'y' | 'b' | 'B' | 'a' | 'A' | 'p' | 'z' | 'j'
+            | 'e' | 'I' | 'h' | 'f' | 'T' | 'D' | 'F' | '%' => {
                 out.push('%');
                 out.push(directive);
             }
@@ -242,7 +244,7 @@ fn gotime_to_jiff(layout: &str) -> String {
         ("2006", "%Y"),
         ("Jan", "%b"),
         ("Mon", "%a"),
-        ("MST", "%Z"),
+        ("MST", "%Q"),
         ("-07", "%z"),
         ("Z07", "%z"),
         ("002", "%j"),
@@ -459,7 +461,7 @@ impl TraceParser {
 }
 
 fn decode_hex(text: &str) -> Option<Vec<u8>> {
-    if text.len() % 2 != 0 || !text.is_ascii() {
+    if !text.len().is_multiple_of(2) || !text.is_ascii() {
         return None;
     }
     (0..text.len())

@@ -23,7 +23,7 @@ pub(crate) struct Parser<P> {
     severity: Option<SeverityParser>,
     trace: Option<TraceParser>,
     scope_name: Option<ScopeNameParser>,
-    parse: P,
+    pub(crate) parse: P,
 }
 
 impl<P: Parse> Parser<P> {
@@ -71,13 +71,24 @@ impl<P: Parse> Parser<P> {
 
 impl<P: Parse> Transform for Parser<P> {
     fn transform(&mut self, entry: &mut Entry) -> Result<(), String> {
+        self.transform_with(entry, |parse, value| parse.parse(value))
+    }
+}
+
+impl<P> Parser<P> {
+    /// Runs the shared steps around `parse`.
+    pub(crate) fn transform_with(
+        &mut self,
+        entry: &mut Entry,
+        parse: impl FnOnce(&mut P, &Value) -> Result<Value, String>,
+    ) -> Result<(), String> {
         let Some(value) = self.parse_from.get(entry) else {
             return Err(format!(
                 "entry is missing the expected parse_from field `{}`",
                 self.parse_from
             ));
         };
-        let parsed = self.parse.parse(value)?;
+        let parsed = parse(&mut self.parse, value)?;
         self.parse_to.set(entry, parsed)?;
         if let Some(body) = &self.body
             && let Some(value) = body.get(entry)
