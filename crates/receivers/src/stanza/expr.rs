@@ -19,6 +19,12 @@ use super::value::Value;
 /// would only exhaust the stack.
 const MAX_DEPTH: usize = 64;
 
+/// The most terms one `and`/`or` chain may have: evaluation recurses once per term.
+const MAX_TERMS: usize = 256;
+/// The most values (literals, fields, calls) one expression may have, which bounds the
+/// depth of evaluation whatever the shape of the expression.
+const MAX_VALUES: usize = 1024;
+
 /// A parsed expression.
 #[derive(Clone, Debug)]
 pub struct Expr {
@@ -85,6 +91,7 @@ impl Expr {
             tokens,
             next: 0,
             depth: 0,
+            values: 0,
         };
         let node = parser.or()?;
         if let Some((position, token)) = parser.tokens.get(parser.next) {
@@ -215,6 +222,7 @@ struct Parser<'a> {
     tokens: Vec<(usize, Token)>,
     next: usize,
     depth: usize,
+    values: usize,
 }
 
 impl Parser<'_> {
@@ -274,7 +282,12 @@ impl Parser<'_> {
 
     fn or(&mut self) -> Result<Node, ExprError> {
         let mut left = self.and()?;
+        let mut terms = 1;
         while self.eat_op("||") || self.eat_word("or") {
+            terms += 1;
+            if terms > MAX_TERMS {
+                return Err(self.error(self.position(), "too many `or` terms".into()));
+            }
             let right = self.and()?;
             left = Node::Or(Box::new(left), Box::new(right));
         }
@@ -283,7 +296,12 @@ impl Parser<'_> {
 
     fn and(&mut self) -> Result<Node, ExprError> {
         let mut left = self.not()?;
+        let mut terms = 1;
         while self.eat_op("&&") || self.eat_word("and") {
+            terms += 1;
+            if terms > MAX_TERMS {
+                return Err(self.error(self.position(), "too many `and` terms".into()));
+            }
             let right = self.not()?;
             left = Node::And(Box::new(left), Box::new(right));
         }
@@ -350,6 +368,10 @@ impl Parser<'_> {
 
     fn primary(&mut self) -> Result<Node, ExprError> {
         let position = self.position();
+        self.values += 1;
+        if self.values > MAX_VALUES {
+            return Err(self.error(position, "expression too long".into()));
+        }
         let Some(token) = self.peek().cloned() else {
             return Err(self.error(position, "unexpected end of expression".into()));
         };

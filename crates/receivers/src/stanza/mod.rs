@@ -102,6 +102,8 @@ mod pipeline;
 mod value;
 
 #[cfg(test)]
+mod proptests;
+#[cfg(test)]
 mod tests;
 
 pub use config::{
