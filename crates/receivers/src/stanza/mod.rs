@@ -61,7 +61,7 @@
 //! | `retain` | `fields` |
 //! | `filter` | `expr` (required), `drop_ratio` (1.0) |
 //! | `router` | `routes: [{expr, output, attributes}]`, `default` (none: dropped) |
-//! | `severity_parser` | `parse_from` (`body`), `preset` (`default`, `none`), `mapping`, `overwrite_text` (false) |
+//! | `severity_parser` | `parse_from` (`body`), `preset` (`default`, `otel`, `none`), `mapping`, `overwrite_text` (false) |
 //! | `time_parser` | `parse_from` (`body`), `layout_type` (`strptime`, `gotime`, `epoch`), `layout` (required), `location` (`Local`) |
 //! | `trace_parser` | `trace_id`/`span_id`/`trace_flags: {parse_from}` (`attributes.trace_id`, …) |
 //! | `scope_name_parser` | `parse_from` (required) |

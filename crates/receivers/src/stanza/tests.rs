@@ -507,6 +507,9 @@ fn severity_parser_mapping_and_presets() {
         (Value::Int(7), 24, "7"),
         (Value::from("error"), 17, "error"),
         (Value::from("whatever"), 0, "whatever"),
+        (Value::from("Warning"), 13, "Warning"),
+        (Value::from("err"), 17, "err"),
+        (Value::Int(10), 10, "10"),
     ];
     for (level, number, text) in cases {
         let out = run(&mut p, body_map(&[("level", level.clone())]));
