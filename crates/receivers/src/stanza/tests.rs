@@ -981,3 +981,56 @@ fn container_errors_and_options() {
     let error = build_error("operators:\n  - {type: container, format: podman}\n");
     assert!(error.contains("invalid format"), "{error}");
 }
+
+#[test]
+fn the_helm_charts_kubernetes_operators_run_unchanged() {
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("src/stanza/testdata/k8s-operators.yaml");
+    let mut p = pipeline(&std::fs::read_to_string(path).unwrap());
+    let mut entries = pod_log_entries("cri.log");
+    entries.truncate(1);
+    entries.push(pod_log_entries("cri.log").remove(3));
+    entries.push(pod_log_entries("docker.log").remove(0));
+    let out = run_all(&mut p, entries);
+    assert_eq!(
+        bodies(&out),
+        [
+            "standalone containerd line that is super awesome",
+            "standalone crio line which is awesome",
+            "INFO: starting\n"
+        ]
+    );
+    assert_eq!(
+        out.iter().map(|e| e.timestamp).collect::<Vec<_>>(),
+        [
+            1_687_429_645_813_799_277,
+            1_713_013_177_505_201_169,
+            1_711_787_480_545_192_187
+        ]
+    );
+    for entry in &out {
+        assert_eq!(
+            entry.resource["k8s.pod.uid"],
+            Value::from("49cc7c1fd3702c40b2686ea7486091d6")
+        );
+        assert_eq!(
+            entry.resource["k8s.container.restart_count"],
+            Value::from("1")
+        );
+        assert_eq!(entry.attributes["log.iostream"], Value::from("stdout"));
+        assert!(!entry.attributes.contains_key("time"));
+    }
+}
+
+#[test]
+fn values_round_trip_through_otlp() {
+    let value = Value::Map(map(&[
+        ("s", "x".into()),
+        ("n", Value::Int(-3)),
+        ("d", Value::Double(1.5)),
+        ("b", Value::Bool(true)),
+        ("raw", Value::Bytes(vec![0, 255])),
+        ("list", Value::Array(vec![Value::Null, "y".into()])),
+    ]));
+    assert_eq!(Value::from_any_value(value.clone().into_any_value()), value);
+}

@@ -217,7 +217,8 @@ fn strptime_to_jiff(layout: &str) -> Result<String, String> {
                 out.push('%');
                 out.push(directive);
             }
-            'L' => out.push_str("%3f"),
+            // Go's parser reads more digits than the layout's three; so does %f.
+            'L' => out.push_str("%f"),
             's' => out.push_str("%s"),
             'c' => out.push_str("%a %b %e %H:%M:%S %Y"),
             'x' => out.push_str("%m/%d/%y"),
