@@ -81,8 +81,6 @@
 //!   when the pipeline is built.
 //! - strptime `%Z` and Go's `MST` accept zone names and offsets (`UTC`, `Europe/Paris`),
 //!   not abbreviations such as `PST`, which are ambiguous.
-//! - `syslog_parser` sets the time and severity from the message after its embedded
-//!   `timestamp`/`severity` blocks ran.
 //!
 //! A key that no operator has is refused by the config decoder with its path; a key of
 //! another operator type is refused by [`Pipeline::build`], naming the operator.

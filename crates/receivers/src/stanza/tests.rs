@@ -483,6 +483,12 @@ fn syslog_parser_uses_the_syslog_receivers_parsers() {
         "operators:\n  - {type: syslog_parser, protocol: rfc3164, enable_octet_counting: true}\n",
     );
     assert!(error.contains("rfc5424 only"), "{error}");
+    // An embedded severity block runs after the message's own severity.
+    let out = one(
+        "operators:\n  - {type: syslog_parser, protocol: rfc5424, severity: {parse_from: attributes.appname, preset: none, mapping: {fatal: su}}}\n",
+        Entry::new(line),
+    );
+    assert_eq!((out.severity, out.severity_text.as_str()), (21, "su"));
     let error = build_error("operators:\n  - {type: syslog_parser}\n");
     assert!(error.contains("protocol"), "{error}");
 }

@@ -166,18 +166,22 @@ pub(crate) struct Syslog {
 
 impl Transform for Syslog {
     fn transform(&mut self, entry: &mut Entry) -> Result<(), String> {
-        self.parser.parse.last = None;
-        let result = self.parser.transform(entry);
-        if let Some((timestamp, severity)) = self.parser.parse.last.take() {
-            if let Some(timestamp) = timestamp {
-                entry.timestamp = timestamp;
-            }
-            if let Some(severity) = severity {
-                let severity = usize::from(severity);
-                entry.severity = SEVERITY_NUMBERS[severity] as i32;
-                entry.severity_text = SEVERITY_TEXTS[severity].to_string();
-            }
-        }
-        result
+        self.parser.transform_with(
+            entry,
+            |syslog, value| syslog.parse(value),
+            |syslog, entry| {
+                let Some((timestamp, severity)) = syslog.last.take() else {
+                    return;
+                };
+                if let Some(timestamp) = timestamp {
+                    entry.timestamp = timestamp;
+                }
+                if let Some(severity) = severity {
+                    let severity = usize::from(severity);
+                    entry.severity = SEVERITY_NUMBERS[severity] as i32;
+                    entry.severity_text = SEVERITY_TEXTS[severity].to_string();
+                }
+            },
+        )
     }
 }
