@@ -861,9 +861,16 @@ fn expressions_cover_the_common_subset() {
     assert!(holds(r#"body.code == 503.0"#));
     assert!(holds(r#"env("TRIBUTARY_STANZA_SURELY_UNSET") == """#));
     assert!(!holds(r#"body.code"#));
+    assert!(holds(r#"body.level + "/" + resource.env == "error/prod""#));
+    assert!(holds(r#"body.code + 1 == 504"#));
+    let out = one(
+        "operators:\n  - {type: add, field: attributes.k, value: 'EXPR(body.a + \"-\" + body.b)'}\n",
+        body_map(&[("a", "x".into()), ("b", "y".into())]),
+    );
+    assert_eq!(out.attributes["k"], Value::from("x-y"));
     for (bad, position) in [
         ("body.level ==", 13),
-        ("body.code + 1", 10),
+        ("body.code * 2", 10),
         ("len(body)", 0),
         ("body.msg matches body.level", 17),
         ("(true", 5),
