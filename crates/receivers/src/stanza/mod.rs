@@ -52,7 +52,7 @@
 //! | `regex_parser` | `regex` (required, named groups), `cache.size` (0) |
 //! | `key_value_parser` | `delimiter` (`=`), `pair_delimiter` (whitespace) |
 //! | `csv_parser` | `header` or `header_attribute`, `delimiter` (`,`), `header_delimiter` (`delimiter`), `lazy_quotes` (false), `ignore_quotes` (false) |
-//! | `syslog_parser` | `protocol` (required: `rfc3164`, `rfc5424`), `location` (`UTC`), `enable_octet_counting`, `allow_skip_pri_header`, `non_transparent_framing_trailer` (`LF`, `NUL`) |
+//! | `syslog_parser` | `protocol` (required: `rfc3164`, `rfc5424`), `location` (`UTC`), `enable_octet_counting`, `allow_skip_pri_header`, `non_transparent_framing_trailer` (`LF`, `NUL`), `max_octets` (8192) |
 //! | `container` | `format` (detected: `docker`, `crio`, `containerd`), `add_metadata_from_filepath` (true), `max_log_size` (1MiB), `severity`; no `timestamp`/`trace`/`scope_name` blocks, as Go |
 //! | `recombine` | `is_first_entry` or `is_last_entry`, `combine_field` (required), `combine_with` (`"\n"`), `max_batch_size` (1000), `max_unmatched_batch_size` (100), `max_log_size` (0: none), `max_sources` (1000), `source_identifier` (`attributes["log.file.path"]`), `force_flush_period` (5s), `overwrite_with` (`newest`) |
 //! | `add` | `field`, `value` (a constant or `EXPR(...)`) |
@@ -60,6 +60,7 @@
 //! | `remove`, `flatten` | `field` |
 //! | `retain` | `fields` |
 //! | `filter` | `expr` (required), `drop_ratio` (1.0) |
+//! | `noop` | (none: passes entries on) |
 //! | `router` | `routes: [{expr, output, attributes}]`, `default` (none: dropped) |
 //! | `severity_parser` | `parse_from` (`body`), `preset` (`default`, `otel`, `none`), `mapping`, `overwrite_text` (false) |
 //! | `time_parser` | `parse_from` (`body`), `layout_type` (`strptime`, `gotime`, `epoch`), `layout` (required), `location` (`Local`) |

@@ -207,6 +207,14 @@ fn syslog_parser_uses_the_syslog_receivers_parsers() {
         Entry::new(line),
     );
     assert_eq!((out.severity, out.severity_text.as_str()), (21, "su"));
+    let out = one(
+        "operators:\n  - {type: syslog_parser, protocol: rfc5424, enable_octet_counting: true, max_octets: 10}\n",
+        Entry::new("19 <13>1 - - - - - - x"),
+    );
+    assert!(
+        out.attributes.is_empty(),
+        "over max_octets: sent on unparsed"
+    );
     let error = build_error("operators:\n  - {type: syslog_parser}\n");
     assert!(error.contains("protocol"), "{error}");
 }

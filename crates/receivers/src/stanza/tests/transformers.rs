@@ -129,6 +129,11 @@ fn router_routes_by_expression() {
         "operators:\n  - {type: router, routes: [{expr: 'false', output: end}]}\n  - {type: add, id: end, field: body, value: x}\n",
     );
     assert!(run(&mut p, Entry::new("y")).is_empty());
+    // A noop joins routes.
+    let mut p = pipeline(
+        "operators:\n  - {type: router, routes: [{expr: 'true', output: join}], default: join}\n  - {type: noop, id: join}\n",
+    );
+    assert_eq!(run(&mut p, Entry::new("y")).len(), 1);
     let error =
         build_error("operators:\n  - {type: router, routes: [{expr: 'true', output: nowhere}]}\n");
     assert!(error.contains("`nowhere`"), "{error}");
