@@ -21,6 +21,8 @@ pub mod prometheus;
 pub mod prometheus_push;
 #[cfg(feature = "prometheusremotewrite")]
 pub mod prometheusremotewrite;
+#[cfg(feature = "stanza")]
+pub mod stanza;
 #[cfg(feature = "statsd")]
 pub mod statsd;
 #[cfg(feature = "syslog")]
