@@ -53,25 +53,46 @@ impl Default for Config {
 #[serde(default, deny_unknown_fields)]
 pub struct Scrapers {
     /// `cpu`: `system.cpu.*`.
+    #[serde(rename = "cpu,present", deserialize_with = "present")]
     pub cpu: Option<MetricsOnly>,
     /// `disk`: `system.disk.*`.
+    #[serde(rename = "disk,present", deserialize_with = "present")]
     pub disk: Option<DiskConfig>,
     /// `load`: `system.cpu.load_average.*`.
+    #[serde(rename = "load,present", deserialize_with = "present")]
     pub load: Option<LoadConfig>,
     /// `filesystem`: `system.filesystem.*`.
+    #[serde(rename = "filesystem,present", deserialize_with = "present")]
     pub filesystem: Option<FilesystemConfig>,
     /// `memory`: `system.memory.*`.
+    #[serde(rename = "memory,present", deserialize_with = "present")]
     pub memory: Option<MetricsOnly>,
     /// `network`: `system.network.*`.
+    #[serde(rename = "network,present", deserialize_with = "present")]
     pub network: Option<NetworkConfig>,
     /// `paging`: `system.paging.*`.
+    #[serde(rename = "paging,present", deserialize_with = "present")]
     pub paging: Option<MetricsOnly>,
     /// `processes`: `system.processes.*`.
+    #[serde(rename = "processes,present", deserialize_with = "present")]
     pub processes: Option<MetricsOnly>,
     /// `process`: `process.*`, one resource per process.
+    #[serde(rename = "process,present", deserialize_with = "present")]
     pub process: Option<ProcessConfig>,
     /// `system`: `system.uptime`.
+    #[serde(rename = "system,present", deserialize_with = "present")]
     pub system: Option<MetricsOnly>,
+}
+
+/// A scraper key is present even when its value is empty (`memory:`), as in Go.
+fn present<'de, D, T>(deserializer: D) -> Result<Option<T>, D::Error>
+where
+    D: serde::Deserializer<'de>,
+    T: Deserialize<'de> + Default,
+{
+    Ok(Some(
+        Option::<T>::deserialize(deserializer)?.unwrap_or_default(),
+    ))
 }
 
 /// `metrics: {<name>: {enabled: bool}}` (and `resource_attributes`, the same shape).

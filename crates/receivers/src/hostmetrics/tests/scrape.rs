@@ -1,0 +1,554 @@
+//! Every scraper against the fixture tree, error accounting, and the parsers.
+
+use proptest::prelude::*;
+use tributary_pipeline_core::component::{Kind, load_config};
+use tributary_pipeline_core::pdata::Metrics;
+use tributary_pipeline_core::pdata::proto::common::v1::{KeyValue, any_value};
+use tributary_pipeline_core::pdata::proto::metrics::v1::{
+    AggregationTemporality, metric::Data, number_data_point,
+};
+
+use super::fixture::{self, PID};
+use crate::hostmetrics::receiver::Collector;
+use crate::hostmetrics::{Config, count_tcp_states, parse_swaps};
+
+/// One number point: its resource's and its own attributes (as text) and its value.
+#[derive(Debug, Clone)]
+struct Point {
+    resource: Vec<(String, String)>,
+    attributes: Vec<(String, String)>,
+    value: f64,
+    start: u64,
+}
+
+fn text(attributes: &[KeyValue]) -> Vec<(String, String)> {
+    attributes
+        .iter()
+        .map(|kv| {
+            let value = match kv.value.as_ref().and_then(|v| v.value.as_ref()) {
+                Some(any_value::Value::StringValue(s)) => s.clone(),
+                Some(any_value::Value::IntValue(i)) => i.to_string(),
+                other => format!("{other:?}"),
+            };
+            (kv.key.clone(), value)
+        })
+        .collect()
+}
+
+/// Every point of metric `name`.
+fn points(metrics: &Metrics, name: &str) -> Vec<Point> {
+    let mut found = Vec::new();
+    for rm in &metrics.request().resource_metrics {
+        let resource = text(&rm.resource.clone().unwrap_or_default().attributes);
+        for metric in rm.scope_metrics.iter().flat_map(|s| &s.metrics) {
+            if metric.name != name {
+                continue;
+            }
+            let data_points = match &metric.data {
+                Some(Data::Sum(sum)) => &sum.data_points,
+                Some(Data::Gauge(gauge)) => &gauge.data_points,
+                _ => continue,
+            };
+            for p in data_points {
+                let value = match p.value {
+                    Some(number_data_point::Value::AsInt(i)) => i as f64,
+                    Some(number_data_point::Value::AsDouble(d)) => d,
+                    None => f64::NAN,
+                };
+                found.push(Point {
+                    resource: resource.clone(),
+                    attributes: text(&p.attributes),
+                    value,
+                    start: p.start_time_unix_nano,
+                });
+            }
+        }
+    }
+    found
+}
+
+/// The value of the one point of `name` carrying every pair of `with`.
+fn value(metrics: &Metrics, name: &str, with: &[(&str, &str)]) -> f64 {
+    let matching: Vec<_> = points(metrics, name)
+        .into_iter()
+        .filter(|p| {
+            with.iter().all(|(k, v)| {
+                p.attributes
+                    .iter()
+                    .chain(&p.resource)
+                    .any(|(pk, pv)| pk == k && pv == v)
+            })
+        })
+        .collect();
+    assert_eq!(
+        matching.len(),
+        1,
+        "one {name} point with {with:?}: {matching:#?}"
+    );
+    matching[0].value
+}
+
+const ALL_SCRAPERS: &str = "scrapers:
+  cpu:
+    metrics:
+      system.cpu.logical.count: {enabled: true}
+  load:
+  memory:
+    metrics:
+      system.linux.memory.available: {enabled: true}
+      system.linux.memory.dirty: {enabled: true}
+  disk:
+  filesystem:
+  network:
+  paging:
+  processes:
+  process:
+  system:
+";
+
+fn collector(
+    root: &std::path::Path,
+    yaml: &str,
+) -> (
+    Collector,
+    tributary_pipeline_core::component::CreateSettings,
+) {
+    let yaml = format!("root_path: {}\n{yaml}", root.display());
+    let config: Config = load_config(&yaml).unwrap();
+    let settings =
+        tributary_pipeline_core::testing::settings::<Metrics>(Kind::Receiver, "hostmetrics");
+    (Collector::new(&settings, &config).unwrap(), settings)
+}
+
+#[test]
+fn every_scraper_reads_the_root_path() {
+    let root = fixture::hostfs();
+    let (collector, settings) = collector(root.path(), ALL_SCRAPERS);
+    let m = collector.scrape(1);
+    let boot = 1_600_000_000 * 1_000_000_000;
+    // cpu: ticks / 100 per second.
+    assert_eq!(
+        value(&m, "system.cpu.time", &[("cpu", "cpu0"), ("state", "user")]),
+        6.0
+    );
+    assert_eq!(
+        value(&m, "system.cpu.time", &[("cpu", "cpu1"), ("state", "wait")]),
+        0.2
+    );
+    assert!(
+        points(&m, "system.cpu.time")
+            .iter()
+            .all(|p| p.start == boot)
+    );
+    assert_eq!(value(&m, "system.cpu.logical.count", &[]), 2.0);
+    // load
+    assert_eq!(value(&m, "system.cpu.load_average.1m", &[]), 7.25);
+    assert_eq!(value(&m, "system.cpu.load_average.15m", &[]), 1.75);
+    // memory (kB × 1024)
+    assert_eq!(
+        value(&m, "system.memory.usage", &[("state", "free")]),
+        1_000_000.0 * 1024.0
+    );
+    assert_eq!(
+        value(&m, "system.memory.usage", &[("state", "cached")]),
+        3_300_000.0 * 1024.0
+    );
+    assert_eq!(
+        value(&m, "system.memory.usage", &[("state", "used")]),
+        3_500_000.0 * 1024.0
+    );
+    assert_eq!(
+        value(&m, "system.linux.memory.available", &[]),
+        5_000_000.0 * 1024.0
+    );
+    assert_eq!(value(&m, "system.linux.memory.dirty", &[]), 4242.0 * 1024.0);
+    // disk: 512-byte sectors, milliseconds to seconds.
+    assert_eq!(
+        value(
+            &m,
+            "system.disk.io",
+            &[("device", "fixturedisk"), ("direction", "read")]
+        ),
+        4096.0 * 512.0
+    );
+    assert_eq!(
+        value(
+            &m,
+            "system.disk.operations",
+            &[("device", "fixturedisk"), ("direction", "write")]
+        ),
+        5555.0
+    );
+    assert_eq!(
+        value(&m, "system.disk.io_time", &[("device", "fixturedisk")]),
+        0.888
+    );
+    assert_eq!(
+        value(
+            &m,
+            "system.disk.pending_operations",
+            &[("device", "fixturedisk")]
+        ),
+        2.0
+    );
+    // filesystem: the fixture's mount of "/", measured at root_path.
+    let used = value(
+        &m,
+        "system.filesystem.usage",
+        &[
+            ("device", "/dev/fixture0"),
+            ("mountpoint", "/"),
+            ("type", "fixturefs"),
+            ("mode", "rw"),
+            ("state", "used"),
+        ],
+    );
+    let stat = rustix::fs::statvfs(root.path()).unwrap();
+    let expected = ((stat.f_blocks - stat.f_bfree) * stat.f_frsize) as f64;
+    assert!(
+        (used - expected).abs() <= expected * 0.05 + 64.0 * 1024.0 * 1024.0,
+        "{used} vs {expected}"
+    );
+    assert!(
+        points(&m, "system.filesystem.usage")
+            .iter()
+            .all(|p| !p.attributes.iter().any(|(_, v)| v == "proc")),
+        "virtual file systems are left out"
+    );
+    // network
+    assert_eq!(
+        value(
+            &m,
+            "system.network.io",
+            &[("device", "fixnet0"), ("direction", "receive")]
+        ),
+        4_242_000.0
+    );
+    assert_eq!(
+        value(
+            &m,
+            "system.network.errors",
+            &[("device", "fixnet0"), ("direction", "transmit")]
+        ),
+        3.0
+    );
+    assert_eq!(
+        value(&m, "system.network.connections", &[("state", "LISTEN")]),
+        1.0
+    );
+    assert_eq!(
+        value(
+            &m,
+            "system.network.connections",
+            &[("state", "ESTABLISHED")]
+        ),
+        1.0
+    );
+    // paging
+    assert_eq!(
+        value(
+            &m,
+            "system.paging.usage",
+            &[("device", "/fixture/swapfile"), ("state", "used")]
+        ),
+        97_148.0 * 1024.0
+    );
+    assert_eq!(
+        value(&m, "system.paging.faults", &[("type", "major")]),
+        42.0
+    );
+    assert_eq!(
+        value(&m, "system.paging.faults", &[("type", "minor")]),
+        4958.0
+    );
+    assert_eq!(
+        value(
+            &m,
+            "system.paging.operations",
+            &[("direction", "page_out"), ("type", "major")]
+        ),
+        12.0
+    );
+    // processes: running and blocked from /proc/stat, as Go on Linux.
+    assert_eq!(value(&m, "system.processes.created", &[]), 123_456.0);
+    assert_eq!(
+        value(&m, "system.processes.count", &[("status", "running")]),
+        3.0
+    );
+    assert_eq!(
+        value(&m, "system.processes.count", &[("status", "sleeping")]),
+        2.0
+    );
+    // process: the fixture's pid, owner from root_path's /etc/passwd.
+    let pid = PID.to_string();
+    let resource = [("process.pid", pid.as_str())];
+    assert_eq!(
+        value(&m, "process.cpu.time", &[resource[0], ("state", "user")]),
+        1.5
+    );
+    assert_eq!(
+        value(&m, "process.memory.usage", &resource),
+        2560.0 * procfs::page_size() as f64
+    );
+    assert_eq!(
+        value(&m, "process.memory.virtual", &resource),
+        104_857_600.0
+    );
+    assert_eq!(
+        value(
+            &m,
+            "process.disk.io",
+            &[resource[0], ("direction", "write")]
+        ),
+        8_192_000.0
+    );
+    let process = points(&m, "process.memory.virtual")
+        .into_iter()
+        .find(|p| p.resource.contains(&("process.pid".into(), pid.clone())))
+        .unwrap();
+    let expect = |k: &str, v: &str| {
+        assert!(
+            process.resource.contains(&(k.into(), v.into())),
+            "{k}={v} in {:?}",
+            process.resource
+        )
+    };
+    expect("process.executable.name", "fixture-daemon");
+    expect("process.executable.path", "/usr/bin/fixture-daemon");
+    expect("process.command", "/usr/bin/fixture-daemon");
+    expect("process.command_line", "/usr/bin/fixture-daemon --flag");
+    expect("process.owner", "fixtureuser");
+    expect("process.parent_pid", "1");
+    assert_eq!(process.start, (1_600_000_000 + 10) * 1_000_000_000);
+    // system
+    assert_eq!(value(&m, "system.uptime", &[]), 12345.67);
+    // The vanished process was skipped and counted; nothing errored.
+    let errors = |cause: &str| {
+        settings.metrics().sum(
+            "otelcol_receiver_hostmetrics_process_errors",
+            &[("cause", cause)],
+        )
+    };
+    assert_eq!(errors("vanished"), 1.0);
+    assert_eq!(
+        settings
+            .metrics()
+            .sum("otelcol_scraper_errored_metric_points", &[]),
+        0.0
+    );
+    assert!(
+        settings.metrics().sum(
+            "otelcol_scraper_scraped_metric_points",
+            &[("scraper", "process")]
+        ) >= 4.0
+    );
+}
+
+#[test]
+fn go_metric_shapes_and_scope() {
+    let root = fixture::hostfs();
+    let (collector, _) = collector(root.path(), ALL_SCRAPERS);
+    let m = collector.scrape(1);
+    let mut seen = 0;
+    for rm in &m.request().resource_metrics {
+        for sm in &rm.scope_metrics {
+            let scope = sm.scope.clone().unwrap_or_default().name;
+            assert!(scope.starts_with("github.com/open-telemetry/opentelemetry-collector-contrib/receiver/hostmetricsreceiver/internal/scraper/"), "{scope}");
+            for metric in &sm.metrics {
+                seen += 1;
+                let (unit, monotonic) = match metric.name.as_str() {
+                    "system.cpu.time" | "process.cpu.time" | "system.disk.io_time" => {
+                        ("s", Some(true))
+                    }
+                    "system.memory.usage" | "system.filesystem.usage" | "process.memory.usage" => {
+                        ("By", Some(false))
+                    }
+                    "system.network.io" | "system.disk.io" | "process.disk.io" => {
+                        ("By", Some(true))
+                    }
+                    "system.cpu.load_average.1m" => ("{thread}", None),
+                    "system.uptime" => ("s", None),
+                    "system.processes.count" => ("{processes}", Some(false)),
+                    _ => continue,
+                };
+                assert_eq!(metric.unit, unit, "{}", metric.name);
+                match (&metric.data, monotonic) {
+                    (Some(Data::Sum(sum)), Some(monotonic)) => {
+                        assert_eq!(sum.is_monotonic, monotonic, "{}", metric.name);
+                        assert_eq!(
+                            sum.aggregation_temporality,
+                            AggregationTemporality::Cumulative as i32
+                        );
+                    }
+                    (Some(Data::Gauge(_)), None) => {}
+                    other => panic!("{}: {other:?}", metric.name),
+                }
+            }
+        }
+    }
+    assert!(seen > 20);
+    // Disabled by default, as Go.
+    for name in [
+        "system.cpu.utilization",
+        "system.memory.utilization",
+        "process.threads",
+        "system.network.conntrack.count",
+    ] {
+        assert!(points(&m, name).is_empty(), "{name} is off by default");
+    }
+}
+
+#[test]
+fn filters_and_switches_apply() {
+    let root = fixture::hostfs();
+    let yaml = "scrapers:
+  disk:
+    exclude: {devices: ['^loop'], match_type: regexp}
+  network:
+    include: {interfaces: [lo], match_type: strict}
+  load: {cpu_average: true}
+  process:
+    include: {names: [daemon], match_type: regexp}
+    resource_attributes:
+      process.command_line: {enabled: false}
+    metrics:
+      process.threads: {enabled: true}
+      process.memory.virtual: {enabled: false}
+";
+    let (collector, _) = collector(root.path(), yaml);
+    let m = collector.scrape(1);
+    assert!(
+        points(&m, "system.disk.io")
+            .iter()
+            .all(|p| !p.attributes.contains(&("device".into(), "loop0".into())))
+    );
+    assert!(!points(&m, "system.disk.io").is_empty());
+    assert!(
+        points(&m, "system.network.io")
+            .iter()
+            .all(|p| p.attributes.contains(&("device".into(), "lo".into())))
+    );
+    assert_eq!(value(&m, "system.cpu.load_average.1m", &[]), 7.25 / 2.0);
+    let threads = points(&m, "process.threads");
+    assert_eq!(threads.len(), 1, "only fixture-daemon matches: {threads:?}");
+    assert_eq!(threads[0].value, 7.0);
+    assert!(
+        !threads[0]
+            .resource
+            .iter()
+            .any(|(k, _)| k == "process.command_line")
+    );
+    assert!(points(&m, "process.memory.virtual").is_empty());
+}
+
+#[test]
+fn a_failing_scraper_does_not_stop_the_others() {
+    let root = fixture::hostfs();
+    std::fs::remove_file(root.path().join("proc/loadavg")).unwrap();
+    std::fs::remove_file(root.path().join(format!("proc/{PID}/io"))).unwrap();
+    let (collector, settings) =
+        collector(root.path(), "scrapers: {load: {}, memory: {}, process: {}}");
+    let m = collector.scrape(1);
+    assert!(points(&m, "system.cpu.load_average.1m").is_empty());
+    assert!(!points(&m, "system.memory.usage").is_empty());
+    assert_eq!(
+        settings.metrics().sum(
+            "otelcol_scraper_errored_metric_points",
+            &[("scraper", "load")]
+        ),
+        1.0
+    );
+    // The process without readable I/O is still reported, without process.disk.io.
+    let pid = PID.to_string();
+    assert_eq!(
+        value(
+            &m,
+            "process.memory.virtual",
+            &[("process.pid", pid.as_str())]
+        ),
+        104_857_600.0
+    );
+    assert!(
+        points(&m, "process.disk.io")
+            .iter()
+            .all(|p| !p.resource.contains(&("process.pid".into(), pid.clone())))
+    );
+    let io = settings.metrics().sum(
+        "otelcol_receiver_hostmetrics_process_errors",
+        &[("cause", "io")],
+    );
+    // The fixture's pid 1 has no io file either.
+    assert_eq!(io, 2.0);
+    // A second scrape counts again (and logs nothing new).
+    collector.scrape(1);
+    let io = settings.metrics().sum(
+        "otelcol_receiver_hostmetrics_process_errors",
+        &[("cause", "io")],
+    );
+    assert_eq!(io, 4.0);
+}
+
+#[test]
+fn cpu_utilization_needs_two_scrapes() {
+    let root = fixture::hostfs();
+    let (collector, _) = collector(
+        root.path(),
+        "scrapers: {cpu: {metrics: {system.cpu.utilization: {enabled: true}}}}",
+    );
+    assert!(points(&collector.scrape(1), "system.cpu.utilization").is_empty());
+    std::fs::write(
+        root.path().join("proc/stat"),
+        "cpu  0 0 0 0 0 0 0 0 0 0\ncpu0 700 100 200 2100 30 4 5 6 0 0\ncpu1 400 100 100 2000 20 2 2 2 0 0\nbtime 1600000000\nctxt 1\nprocesses 1\n",
+    )
+    .unwrap();
+    let m = collector.scrape(1);
+    assert_eq!(
+        value(
+            &m,
+            "system.cpu.utilization",
+            &[("cpu", "cpu0"), ("state", "user")]
+        ),
+        0.5
+    );
+    assert_eq!(
+        value(
+            &m,
+            "system.cpu.utilization",
+            &[("cpu", "cpu0"), ("state", "idle")]
+        ),
+        0.5
+    );
+}
+
+#[tokio::test]
+async fn the_receiver_passes_the_conformance_suite() {
+    tributary_pipeline_core::testing::check_receiver(
+        crate::hostmetrics::factory(),
+        "collection_interval: 100ms\ninitial_delay: 0s\nscrapers: {cpu: {}, memory: {}, load: {}}\n",
+    )
+    .await;
+}
+
+#[test]
+fn tcp_states_are_counted() {
+    let mut counts = Default::default();
+    count_tcp_states(
+        "header\n 0: A:1 B:2 0A x\n 1: A:1 B:2 01 x\n 2: A:1 B:2 01 x\n",
+        &mut counts,
+    );
+    assert_eq!(counts.get("LISTEN"), Some(&1));
+    assert_eq!(counts.get("ESTABLISHED"), Some(&2));
+}
+
+proptest! {
+    #[test]
+    fn proc_text_parsers_never_panic(text in "\\PC{0,400}", noise in proptest::collection::vec(any::<u8>(), 0..400)) {
+        for input in [text, String::from_utf8_lossy(&noise).into_owned()] {
+            let mut counts = Default::default();
+            count_tcp_states(&input, &mut counts);
+            prop_assert!(counts.values().sum::<u64>() <= input.lines().count() as u64);
+            let swaps = parse_swaps(&input);
+            prop_assert!(swaps.len() <= input.lines().count());
+        }
+    }
+}
