@@ -13,10 +13,33 @@ pub const BUILT_DETECTORS: [&str; 2] = ["env", "system"];
 /// The other detectors of the Go processor (cloud and platform metadata), refused with a
 /// message that says so.
 pub const NOT_BUILT_DETECTORS: [&str; 27] = [
-    "akamai", "aks", "alibaba_ecs", "azure", "consul", "digitalocean", "docker", "dynatrace",
-    "ec2", "ecs", "eks", "elasticbeanstalk", "gcp", "heroku", "hetzner", "ibmcloud",
-    "k8snode", "kubeadm", "lambda", "nova", "openshift", "openstacknova", "oraclecloud",
-    "scaleway", "upcloud", "vultr", "gke",
+    "akamai",
+    "aks",
+    "alibaba_ecs",
+    "azure",
+    "consul",
+    "digitalocean",
+    "docker",
+    "dynatrace",
+    "ec2",
+    "ecs",
+    "eks",
+    "elasticbeanstalk",
+    "gcp",
+    "heroku",
+    "hetzner",
+    "ibmcloud",
+    "k8snode",
+    "kubeadm",
+    "lambda",
+    "nova",
+    "openshift",
+    "openstacknova",
+    "oraclecloud",
+    "scaleway",
+    "upcloud",
+    "vultr",
+    "gke",
 ];
 
 /// The `resourcedetection` processor's configuration.

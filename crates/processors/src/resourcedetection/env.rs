@@ -35,7 +35,8 @@ pub fn parse_resource_attributes(text: &str) -> Result<Vec<KeyValue>, EnvError> 
         if key.is_empty() {
             return Err(EnvError::Pair(pair.to_string()));
         }
-        let value = percent_decode(value.trim()).ok_or_else(|| EnvError::Escape(pair.to_string()))?;
+        let value =
+            percent_decode(value.trim()).ok_or_else(|| EnvError::Escape(pair.to_string()))?;
         // A repeated key: the last one wins, as Go's map assignment.
         attributes.retain(|kv| kv.key != key);
         attributes.push(key_value(key, value));
@@ -59,13 +60,4 @@ fn percent_decode(text: &str) -> Option<String> {
         }
     }
     String::from_utf8(out).ok()
-}
-
-/// The `env` detector: the attributes of `OTEL_RESOURCE_ATTRIBUTES` in this process's
-/// environment.
-pub fn detect() -> Result<Vec<KeyValue>, EnvError> {
-    match std::env::var(ENV_VAR) {
-        Ok(text) => parse_resource_attributes(&text),
-        Err(_) => Ok(Vec::new()),
-    }
 }

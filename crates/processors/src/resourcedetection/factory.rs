@@ -11,15 +11,21 @@ use super::processor::ResourceDetection;
 pub fn factory() -> ProcessorFactory<Config> {
     ProcessorFactory::new("resourcedetection")
         .with_traces(
-            |settings, config: &Config, next| Ok(Arc::new(ResourceDetection::new(settings, config, next))),
+            |settings, config: &Config, next| {
+                Ok(Arc::new(ResourceDetection::new(settings, config, next)))
+            },
             Stability::Beta,
         )
         .with_metrics(
-            |settings, config: &Config, next| Ok(Arc::new(ResourceDetection::new(settings, config, next))),
+            |settings, config: &Config, next| {
+                Ok(Arc::new(ResourceDetection::new(settings, config, next)))
+            },
             Stability::Beta,
         )
         .with_logs(
-            |settings, config: &Config, next| Ok(Arc::new(ResourceDetection::new(settings, config, next))),
+            |settings, config: &Config, next| {
+                Ok(Arc::new(ResourceDetection::new(settings, config, next)))
+            },
             Stability::Beta,
         )
 }

@@ -68,6 +68,6 @@ mod tests;
 pub use config::{
     BUILT_DETECTORS, Config, NOT_BUILT_DETECTORS, SYSTEM_ATTRIBUTES, SystemConfig, Toggle,
 };
-pub use env::{ENV_VAR, EnvError, detect as detect_env, parse_resource_attributes};
+pub use env::{ENV_VAR, EnvError, parse_resource_attributes};
 pub use factory::factory;
 pub use processor::merge_attributes;

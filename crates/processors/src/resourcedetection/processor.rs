@@ -16,11 +16,20 @@ use super::{env, system};
 
 /// Runs the configured detectors in order; a detector that fails is logged and the others'
 /// attributes still apply. An earlier detector wins an attribute both detect (Go's merge).
-pub(crate) fn detect_all(config: &Config, root: &Path, span: &tracing::Span) -> Vec<KeyValue> {
+///
+/// `root` is where the host's files are (`/`); `env_value` is `OTEL_RESOURCE_ATTRIBUTES`.
+pub(crate) fn detect_all(
+    config: &Config,
+    root: &Path,
+    env_value: Option<&str>,
+    span: &tracing::Span,
+) -> Vec<KeyValue> {
     let mut merged: Vec<KeyValue> = Vec::new();
     for detector in &config.detectors {
         let detected = match detector.as_str() {
-            "env" => env::detect().map_err(|e| e.to_string()),
+            "env" => {
+                env::parse_resource_attributes(env_value.unwrap_or("")).map_err(|e| e.to_string())
+            }
             "system" => system::detect(&config.system, &system::HostFiles { root }),
             other => Err(format!("detector {other:?} is not built")),
         };
@@ -78,12 +87,16 @@ impl<R: Send + Sync + 'static> Component for ResourceDetection<R> {
         let (config, span) = (self.config.clone(), self.span.clone());
         // The system detector reads files and may ask DNS: off the runtime's threads, and
         // bounded by `timeout` (what a detector has not answered by then is missing).
-        let detection =
-            tokio::task::spawn_blocking(move || detect_all(&config, Path::new("/"), &span));
+        let detection = tokio::task::spawn_blocking(move || {
+            let env_value = std::env::var(env::ENV_VAR).ok();
+            detect_all(&config, Path::new("/"), env_value.as_deref(), &span)
+        });
         let detected = match tokio::time::timeout(self.config.timeout, detection).await {
             Ok(Ok(detected)) => detected,
             Ok(Err(error)) => {
-                return Err(ComponentError::new(format!("resource detection failed: {error}")));
+                return Err(ComponentError::new(format!(
+                    "resource detection failed: {error}"
+                )));
             }
             Err(_) => {
                 self.span.in_scope(|| {

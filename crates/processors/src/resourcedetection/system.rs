@@ -4,7 +4,9 @@ use std::net::IpAddr;
 use std::path::Path;
 
 use tributary_pipeline_core::pdata::attributes::key_value;
-use tributary_pipeline_core::pdata::proto::common::v1::{AnyValue, ArrayValue, KeyValue, any_value};
+use tributary_pipeline_core::pdata::proto::common::v1::{
+    AnyValue, ArrayValue, KeyValue, any_value,
+};
 
 use super::config::SystemConfig;
 
@@ -22,12 +24,19 @@ impl HostFiles<'_> {
 
 /// Detects the enabled attributes; fails only when `host.name` is enabled and no source
 /// gives one (Go's "all hostname sources failed").
-pub(crate) fn detect(config: &SystemConfig, files: &HostFiles<'_>) -> Result<Vec<KeyValue>, String> {
+pub(crate) fn detect(
+    config: &SystemConfig,
+    files: &HostFiles<'_>,
+) -> Result<Vec<KeyValue>, String> {
     let mut out = Vec::new();
     let uname = rustix::system::uname();
     let text = |c: &std::ffi::CStr| c.to_string_lossy().into_owned();
     let (sysname, nodename) = (text(uname.sysname()), text(uname.nodename()));
-    let (release, version, machine) = (text(uname.release()), text(uname.version()), text(uname.machine()));
+    let (release, version, machine) = (
+        text(uname.release()),
+        text(uname.version()),
+        text(uname.machine()),
+    );
     if config.enabled("host.name") {
         let name = config
             .hostname_sources
@@ -44,7 +53,12 @@ pub(crate) fn detect(config: &SystemConfig, files: &HostFiles<'_>) -> Result<Vec
     if config.enabled("host.id")
         && let Some(id) = ["/etc/machine-id", "/var/lib/dbus/machine-id"]
             .iter()
-            .find_map(|p| files.read(p).map(|s| s.trim().to_string()).filter(|s| !s.is_empty()))
+            .find_map(|p| {
+                files
+                    .read(p)
+                    .map(|s| s.trim().to_string())
+                    .filter(|s| !s.is_empty())
+            })
     {
         out.push(key_value("host.id", id));
     }
@@ -72,7 +86,11 @@ pub(crate) fn detect(config: &SystemConfig, files: &HostFiles<'_>) -> Result<Vec
         };
         out.push(key_value("os.description", description));
     }
-    for (attribute, field) in [("os.name", "NAME"), ("os.version", "VERSION_ID"), ("os.build.id", "BUILD_ID")] {
+    for (attribute, field) in [
+        ("os.name", "NAME"),
+        ("os.version", "VERSION_ID"),
+        ("os.build.id", "BUILD_ID"),
+    ] {
         if config.enabled(attribute)
             && let Some(value) = os_field(field)
         {
@@ -234,7 +252,10 @@ fn host_ips(files: &HostFiles<'_>, nodename: &str) -> Vec<IpAddr> {
     let lines: Vec<&str> = trie.lines().collect();
     for pair in lines.windows(2) {
         if pair[1].trim() == "/32 host LOCAL"
-            && let Some(ip) = pair[0].trim().strip_prefix("|-- ").and_then(|s| s.parse().ok())
+            && let Some(ip) = pair[0]
+                .trim()
+                .strip_prefix("|-- ")
+                .and_then(|s| s.parse().ok())
         {
             ips.push(IpAddr::V4(ip));
         }
@@ -283,9 +304,4 @@ fn host_macs(files: &HostFiles<'_>) -> impl Iterator<Item = String> {
     macs.sort();
     macs.dedup();
     macs.into_iter()
-}
-
-#[cfg(test)]
-pub(crate) mod testing {
-    pub(crate) use super::{host_arch, parse_cache_size};
 }
