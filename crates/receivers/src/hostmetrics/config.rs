@@ -20,8 +20,8 @@ pub struct Config {
     /// `initial_delay`: how long after start the first scrape runs (default 1s).
     #[serde(with = "tributary_confmap::duration")]
     pub initial_delay: Duration,
-    /// `timeout`: accepted as Go's controller has it (0: no timeout); a scrape reads local
-    /// files only and is not cut short.
+    /// `timeout`: how long one collection may take (0: no limit, Go's default); a
+    /// collection that takes longer (a hung network mount) is dropped.
     #[serde(with = "tributary_confmap::duration")]
     pub timeout: Duration,
     /// `root_path`: where the host's file system is mounted (e.g. `/hostfs` in a container);

@@ -187,6 +187,7 @@ impl Component for HostMetricsReceiver {
     async fn start(&self, _host: &Host) -> Result<(), ComponentError> {
         let (collector, next) = (Arc::clone(&self.collector), Arc::clone(&self.next));
         let (interval, stop) = (self.config.collection_interval, self.tasks.stop_token());
+        let timeout = self.config.timeout;
         let first = tokio::time::Instant::now() + self.config.initial_delay;
         let started = now_unix_nano();
         self.tasks.spawn(async move {
@@ -199,11 +200,26 @@ impl Component for HostMetricsReceiver {
                 }
                 // Reading /proc is blocking file I/O: off the runtime's threads.
                 let scraping = Arc::clone(&collector);
-                let Ok(metrics) =
-                    tokio::task::spawn_blocking(move || scraping.scrape(started)).await
-                else {
-                    continue;
+                let scrape = tokio::task::spawn_blocking(move || scraping.scrape(started));
+                let metrics = if timeout.is_zero() {
+                    scrape.await.ok()
+                } else {
+                    match tokio::time::timeout(timeout, scrape).await {
+                        Ok(done) => done.ok(),
+                        Err(_) => {
+                            // The blocking read finishes on its own; its batch is dropped
+                            // so that a hung mount cannot pile up late scrapes.
+                            collector.span.in_scope(|| {
+                                tracing::warn!(
+                                    ?timeout,
+                                    "the scrape exceeded timeout; this cycle's metrics are dropped"
+                                )
+                            });
+                            None
+                        }
+                    }
                 };
+                let Some(metrics) = metrics else { continue };
                 let points = metrics.item_count();
                 if let Err(error) =
                     receiverhelper::deliver(&next, &collector.metrics, metrics).await
