@@ -552,3 +552,45 @@ proptest! {
         }
     }
 }
+
+#[tokio::test]
+async fn the_running_receiver_sends_the_root_path_s_metrics_every_interval() {
+    use std::time::Duration;
+    use tributary_pipeline_core::component::Host;
+    use tributary_pipeline_core::testing::Sink;
+
+    let root = fixture::hostfs();
+    let yaml = format!(
+        "root_path: {}\ncollection_interval: 50ms\ninitial_delay: 0s\ntimeout: 5s\nscrapers: {{load: {{}}, process: {{}}}}\n",
+        root.path().display()
+    );
+    let config: Config = load_config(&yaml).unwrap();
+    let settings =
+        tributary_pipeline_core::testing::settings::<Metrics>(Kind::Receiver, "hostmetrics");
+    let sink = Sink::<Metrics>::new();
+    let receiver = crate::hostmetrics::factory()
+        .create(&settings, &config, sink.clone())
+        .unwrap();
+    receiver.start(&Host::default()).await.unwrap();
+    tributary_pipeline_core::testing::eventually(
+        "two collections",
+        Duration::from_secs(10),
+        || (sink.received().len() >= 2).then_some(()),
+    )
+    .await;
+    receiver.shutdown().await.unwrap();
+    for batch in sink.received() {
+        assert_eq!(value(&batch, "system.cpu.load_average.5m", &[]), 3.5);
+        let pid = PID.to_string();
+        let resource = [("process.pid", pid.as_str())];
+        assert_eq!(
+            value(&batch, "process.memory.virtual", &resource),
+            104_857_600.0
+        );
+    }
+    let accepted = settings.metrics().sum(
+        "otelcol_receiver_accepted_metric_points",
+        &[("receiver", "hostmetrics")],
+    );
+    assert!(accepted >= 2.0, "{accepted}");
+}
