@@ -594,3 +594,91 @@ async fn the_running_receiver_sends_the_root_path_s_metrics_every_interval() {
     );
     assert!(accepted >= 2.0, "{accepted}");
 }
+
+/// Counts warning events (the process scraper's per-cause log lines).
+#[derive(Default)]
+struct WarningCounter(std::sync::atomic::AtomicUsize);
+
+impl tracing::Subscriber for WarningCounter {
+    fn enabled(&self, _: &tracing::Metadata<'_>) -> bool {
+        true
+    }
+    fn new_span(&self, _: &tracing::span::Attributes<'_>) -> tracing::span::Id {
+        tracing::span::Id::from_u64(1)
+    }
+    fn record(&self, _: &tracing::span::Id, _: &tracing::span::Record<'_>) {}
+    fn record_follows_from(&self, _: &tracing::span::Id, _: &tracing::span::Id) {}
+    fn event(&self, event: &tracing::Event<'_>) {
+        if *event.metadata().level() == tracing::Level::WARN {
+            self.0.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        }
+    }
+    fn enter(&self, _: &tracing::span::Id) {}
+    fn exit(&self, _: &tracing::span::Id) {}
+}
+
+/// Two processes whose executable cannot be read, scraped twice: skipped and counted each
+/// time, logged once (or never when muted).
+#[test]
+fn unreadable_processes_are_counted_every_time_and_logged_once() {
+    for (mute, warnings) in [("false", 1), ("true", 0)] {
+        let root = fixture::hostfs();
+        for pid in [5001, 5002] {
+            let dir = root.path().join(format!("proc/{pid}"));
+            std::fs::create_dir_all(&dir).unwrap();
+            let stat =
+                std::fs::read_to_string(root.path().join(format!("proc/{PID}/stat"))).unwrap();
+            std::fs::write(
+                dir.join("stat"),
+                stat.replacen(&PID.to_string(), &pid.to_string(), 1),
+            )
+            .unwrap();
+            std::fs::copy(
+                root.path().join(format!("proc/{PID}/status")),
+                dir.join("status"),
+            )
+            .unwrap();
+        }
+        // The fixture's pid 1 has no io file: that cause is muted to count only exe warnings.
+        let yaml = format!(
+            "scrapers: {{process: {{mute_process_exe_error: {mute}, mute_process_io_error: true}}}}"
+        );
+        let (collector, settings) = collector(root.path(), &yaml);
+        let counter = std::sync::Arc::new(WarningCounter::default());
+        tracing::subscriber::with_default(counter.clone(), || {
+            collector.scrape(1);
+            collector.scrape(1);
+        });
+        let exe = settings.metrics().sum(
+            "otelcol_receiver_hostmetrics_process_errors",
+            &[("cause", "exe")],
+        );
+        assert_eq!(exe, 4.0, "two processes, two scrapes (mute: {mute})");
+        let logged = counter.0.load(std::sync::atomic::Ordering::Relaxed);
+        assert_eq!(
+            logged, warnings,
+            "warnings with mute_process_exe_error: {mute}"
+        );
+        // The readable ones are still reported.
+        let m = collector.scrape(1);
+        let pid = PID.to_string();
+        assert!(!points(&m, "process.cpu.time").is_empty());
+        assert!(
+            points(&m, "process.cpu.time")
+                .iter()
+                .any(|p| p.resource.contains(&("process.pid".into(), pid.clone())))
+        );
+    }
+}
+
+#[test]
+fn virtual_file_systems_only_when_asked() {
+    let root = fixture::hostfs();
+    let (collector, _) = collector(
+        root.path(),
+        "scrapers: {filesystem: {include_virtual_filesystems: true}}",
+    );
+    let m = collector.scrape(1);
+    let proc_mount = [("mountpoint", "/proc"), ("type", "proc"), ("state", "used")];
+    value(&m, "system.filesystem.usage", &proc_mount);
+}
