@@ -47,8 +47,11 @@ pub const NOT_BUILT_DETECTORS: [&str; 27] = [
 #[serde(default, deny_unknown_fields)]
 pub struct Config {
     /// `detectors`: which detectors run, in order; an earlier one wins when two detect
-    /// the same attribute.
+    /// the same attribute (default `[env]`).
     pub detectors: Vec<String>,
+    /// `attributes`: Go's deprecated allow-list; when set, only these detected attributes
+    /// are added.
+    pub attributes: Option<Vec<String>>,
     /// `override`: detected attributes replace the data's own (default true).
     #[serde(rename = "override")]
     pub override_: bool,
@@ -70,7 +73,8 @@ pub struct Config {
 impl Default for Config {
     fn default() -> Self {
         Config {
-            detectors: Vec::new(),
+            detectors: vec!["env".to_string()],
+            attributes: None,
             override_: true,
             timeout: Duration::from_secs(5),
             refresh_interval: Duration::ZERO,

@@ -49,7 +49,8 @@
 //!
 //! | key | default | meaning |
 //! |---|---|---|
-//! | `detectors` | `[]` | `env` and/or `system`, in precedence order |
+//! | `detectors` | `[env]` | `env` and/or `system`, in precedence order |
+//! | `attributes` | all | Go's deprecated allow-list of detected attributes to add |
 //! | `override` | `true` | detected values replace the data's own |
 //! | `timeout` | `5s` | how long detection may take at start |
 //! | `refresh_interval` | `0s` | only `0s` is accepted |

@@ -46,6 +46,9 @@ pub(crate) fn detect_all(
             }),
         }
     }
+    if let Some(allowed) = &config.attributes {
+        merged.retain(|kv| allowed.contains(&kv.key));
+    }
     merged
 }
 

@@ -52,7 +52,8 @@ fn get(attributes: &[KeyValue], key: &str) -> Option<String> {
 #[test]
 fn defaults_are_gos() {
     let config: Config = load_config("").unwrap();
-    assert!(config.detectors.is_empty());
+    assert_eq!(config.detectors, ["env"]);
+    assert!(config.attributes.is_none());
     assert!(config.override_);
     assert_eq!(config.timeout, std::time::Duration::from_secs(5));
     assert_eq!(config.system.hostname_sources, ["dns", "os"]);
@@ -280,6 +281,21 @@ fn a_failing_detector_leaves_the_others() {
     assert_eq!(get(&detected, "os.type").unwrap(), "plan9");
     let detected = detect_all(&config, root.path(), Some("broken"), &tracing::Span::none());
     assert_eq!(get(&detected, "os.type").unwrap(), "linux");
+    // The deprecated `attributes` allow-list keeps only what it names.
+    let config: Config = load_config(
+        "detectors: [env, system]\nattributes: [team]\nsystem: {hostname_sources: [os]}\n",
+    )
+    .unwrap();
+    let detected = detect_all(
+        &config,
+        root.path(),
+        Some("team=core,tier=1"),
+        &tracing::Span::none(),
+    );
+    assert_eq!(
+        strings(&detected),
+        [("team".to_string(), "core".to_string())]
+    );
 }
 
 #[test]
