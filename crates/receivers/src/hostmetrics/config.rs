@@ -116,6 +116,16 @@ pub struct LoadConfig {
     pub metrics: Toggles,
 }
 
+/// `regexp: {cacheenabled, cachemaxnumentries}` of a Go `filterset` block.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct RegexpCache {
+    /// `cacheenabled`.
+    pub cacheenabled: bool,
+    /// `cachemaxnumentries`.
+    pub cachemaxnumentries: i64,
+}
+
 /// A Go `filterset` block: a list of names and how they match.
 #[derive(Debug, Clone, Default, Deserialize)]
 #[serde(default, deny_unknown_fields)]
@@ -124,6 +134,8 @@ pub struct MatchDevices {
     pub devices: Vec<String>,
     /// `match_type`: `strict` or `regexp`.
     pub match_type: String,
+    /// `regexp`: Go\'s match-result cache settings; accepted, a compiled set needs none.
+    pub regexp: Option<RegexpCache>,
 }
 
 /// `scrapers::disk`.
@@ -146,6 +158,8 @@ pub struct MatchFsTypes {
     pub fs_types: Vec<String>,
     /// `match_type`: `strict` or `regexp`.
     pub match_type: String,
+    /// `regexp`: Go\'s match-result cache settings; accepted, a compiled set needs none.
+    pub regexp: Option<RegexpCache>,
 }
 
 /// A mount point filter (`mount_points`).
@@ -156,6 +170,8 @@ pub struct MatchMountPoints {
     pub mount_points: Vec<String>,
     /// `match_type`: `strict` or `regexp`.
     pub match_type: String,
+    /// `regexp`: Go\'s match-result cache settings; accepted, a compiled set needs none.
+    pub regexp: Option<RegexpCache>,
 }
 
 /// `scrapers::filesystem`.
@@ -188,6 +204,8 @@ pub struct MatchInterfaces {
     pub interfaces: Vec<String>,
     /// `match_type`: `strict` or `regexp`.
     pub match_type: String,
+    /// `regexp`: Go\'s match-result cache settings; accepted, a compiled set needs none.
+    pub regexp: Option<RegexpCache>,
 }
 
 /// `scrapers::network`.
@@ -210,6 +228,8 @@ pub struct MatchNames {
     pub names: Vec<String>,
     /// `match_type`: `strict` or `regexp`.
     pub match_type: String,
+    /// `regexp`: Go\'s match-result cache settings; accepted, a compiled set needs none.
+    pub regexp: Option<RegexpCache>,
 }
 
 /// `scrapers::process`.

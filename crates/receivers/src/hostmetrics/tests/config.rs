@@ -41,6 +41,14 @@ fn the_go_readme_example_loads() {
 }
 
 #[test]
+fn go_s_regexp_cache_block_is_accepted() {
+    let yaml = "scrapers: {process: {include: {names: [a], match_type: regexp, regexp: {cacheenabled: true, cachemaxnumentries: 100}}}}";
+    let config: Config = load_config(yaml).unwrap();
+    let include = config.scrapers.process.unwrap().include.unwrap();
+    assert!(include.regexp.unwrap().cacheenabled);
+}
+
+#[test]
 fn at_least_one_scraper() {
     assert!(error("").contains("must specify at least one scraper"));
 }
