@@ -87,6 +87,8 @@ pub const PROCESS: &[(&str, bool)] = &[
     ("process.context_switches", false),
     ("process.cpu.utilization", false),
     ("process.disk.operations", false),
+    // Windows handles: known so Go configs load; never emitted on Linux, as in Go.
+    ("process.handles", false),
     ("process.memory.utilization", false),
     ("process.open_file_descriptors", false),
     ("process.paging.faults", false),
