@@ -1,6 +1,5 @@
 //! The `load` scraper: `/proc/loadavg`.
 
-use procfs::LoadAverage;
 use tributary_pipeline_core::pdata::builder::MetricsBuilder;
 
 use super::cpu::kernel_stats;
@@ -20,7 +19,17 @@ impl Scrape for LoadScraper {
     }
 
     fn scrape(&self, cx: &ScrapeContext<'_>, out: &mut MetricsBuilder) -> Result<(), ScrapeError> {
-        let load: LoadAverage = cx.fs.read("loadavg")?;
+        // Parsed here rather than with procfs's `LoadAverage`, which keeps `f32`: Go parses
+        // the kernel's two-decimal text into a float64, and so do we (5.40 stays 5.4).
+        let text = cx.fs.read_text("loadavg")?;
+        let fields: Vec<f64> = text
+            .split_whitespace()
+            .take(3)
+            .filter_map(|v| v.parse().ok())
+            .collect();
+        let [one, five, fifteen] = fields[..] else {
+            return Err(ScrapeError(format!("malformed loadavg {text:?}")));
+        };
         let divisor = if self.cpu_average {
             kernel_stats(cx)?.cpu_time.len().max(1) as f64
         } else {
@@ -30,17 +39,17 @@ impl Scrape for LoadScraper {
         for (name, value, description) in [
             (
                 "system.cpu.load_average.1m",
-                load.one,
+                one,
                 "Average CPU Load over 1 minute.",
             ),
             (
                 "system.cpu.load_average.5m",
-                load.five,
+                five,
                 "Average CPU Load over 5 minutes.",
             ),
             (
                 "system.cpu.load_average.15m",
-                load.fifteen,
+                fifteen,
                 "Average CPU Load over 15 minutes.",
             ),
         ] {
@@ -48,7 +57,7 @@ impl Scrape for LoadScraper {
                 out.gauge(name, "{thread}").description(description).double(
                     vec![],
                     cx.now,
-                    f64::from(value) / divisor,
+                    value / divisor,
                 );
             }
         }
