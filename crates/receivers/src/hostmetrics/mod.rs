@@ -67,7 +67,7 @@
 //! | `collection_interval` | `1m` | how often every scraper runs |
 //! | `initial_delay` | `1s` | the delay before the first scrape |
 //! | `timeout` | `0s` | the longest a collection may take (0: no limit); a late one is dropped and logged |
-//! | `root_path` | `""` | where the host's `/` is mounted; absolute |
+//! | `root_path` | `""` | where the host's `/` is mounted; absolute, and an existing directory at start |
 //! | `metadata_collection_interval` | `5m` | accepted; entity events go to logs, which this receiver does not emit |
 //! | `scrapers::<x>::metrics::<name>::enabled` | Go's per metric | switch a metric |
 //! | `scrapers::load::cpu_average` | `false` | divide load by the logical CPU count |

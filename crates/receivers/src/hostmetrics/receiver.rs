@@ -185,6 +185,13 @@ impl HostMetricsReceiver {
 #[tributary_pipeline_core::prelude::async_trait]
 impl Component for HostMetricsReceiver {
     async fn start(&self, _host: &Host) -> Result<(), ComponentError> {
+        // As Go: a root_path that does not exist is an error, not an empty scrape.
+        let root = &self.config.root_path;
+        if !root.is_empty() && !std::path::Path::new(root).is_dir() {
+            return Err(ComponentError::new(format!(
+                "invalid root_path {root:?}: not a directory"
+            )));
+        }
         let (collector, next) = (Arc::clone(&self.collector), Arc::clone(&self.next));
         let (interval, stop) = (self.config.collection_interval, self.tasks.stop_token());
         let timeout = self.config.timeout;

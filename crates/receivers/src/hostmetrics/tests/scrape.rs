@@ -672,6 +672,39 @@ fn unreadable_processes_are_counted_every_time_and_logged_once() {
 }
 
 #[test]
+fn young_processes_wait_for_scrape_process_delay() {
+    let root = fixture::hostfs();
+    // The fixture's processes started in 2020: a delay of a century skips them all.
+    let (old, _) = collector(
+        root.path(),
+        "scrapers: {process: {scrape_process_delay: 876000h}}",
+    );
+    assert!(points(&old.scrape(1), "process.cpu.time").is_empty());
+    let (young, _) = collector(
+        root.path(),
+        "scrapers: {process: {scrape_process_delay: 1h}}",
+    );
+    assert!(!points(&young.scrape(1), "process.cpu.time").is_empty());
+}
+
+#[tokio::test]
+async fn a_missing_root_path_fails_the_start() {
+    use tributary_pipeline_core::component::Host;
+    let config: Config = load_config("root_path: /nonexistent/hostfs\nscrapers: {cpu: }").unwrap();
+    let settings =
+        tributary_pipeline_core::testing::settings::<Metrics>(Kind::Receiver, "hostmetrics");
+    let receiver = crate::hostmetrics::factory()
+        .create(
+            &settings,
+            &config,
+            tributary_pipeline_core::testing::discard::<Metrics>(),
+        )
+        .unwrap();
+    let error = receiver.start(&Host::default()).await.unwrap_err();
+    assert!(error.to_string().contains("root_path"), "{error}");
+}
+
+#[test]
 fn virtual_file_systems_only_when_asked() {
     let root = fixture::hostfs();
     let (collector, _) = collector(
