@@ -142,6 +142,19 @@ pub(crate) struct ProcessScraper {
     pub(crate) errors: ProcessErrors,
     /// uid → user name from `<root>/etc/passwd`, read per scrape.
     pub(crate) passwd_path: std::path::PathBuf,
+    /// Per pid, the previous scrape's time and CPU seconds (user, system, wait), for
+    /// `process.cpu.utilization`; replaced each scrape, so it holds live pids only.
+    previous_cpu: Mutex<HashMap<i32, (u64, [f64; 3])>>,
+}
+
+/// Host totals some per-process metrics are relative to.
+struct Totals {
+    /// `MemTotal` in bytes, when `process.memory.utilization` is enabled.
+    memory: Option<u64>,
+    /// Logical CPUs.
+    cpus: f64,
+    previous_cpu: HashMap<i32, (u64, [f64; 3])>,
+    current_cpu: HashMap<i32, (u64, [f64; 3])>,
 }
 
 impl ProcessScraper {
@@ -161,6 +174,7 @@ impl ProcessScraper {
             scrape_process_delay: config.scrape_process_delay,
             errors,
             passwd_path: fs.host_path(std::path::Path::new("/etc/passwd")),
+            previous_cpu: Mutex::new(HashMap::new()),
         })
     }
 
@@ -180,6 +194,7 @@ impl ProcessScraper {
 
 /// One process, read.
 struct Sample {
+    pid: i32,
     resource: Vec<KeyValue>,
     start: u64,
     stat: procfs::process::Stat,
@@ -285,6 +300,7 @@ impl ProcessScraper {
             None
         };
         Some(Sample {
+            pid,
             resource,
             start,
             stat,
@@ -294,7 +310,13 @@ impl ProcessScraper {
         })
     }
 
-    fn emit(&self, sample: &Sample, cx: &ScrapeContext<'_>, out: &mut MetricsBuilder) {
+    fn emit(
+        &self,
+        sample: &Sample,
+        cx: &ScrapeContext<'_>,
+        totals: &mut Totals,
+        out: &mut MetricsBuilder,
+    ) {
         let (start, now, stat) = (sample.start, cx.now, &sample.stat);
         let tps = procfs::ticks_per_second().max(1) as f64;
         let page = procfs::page_size();
@@ -312,6 +334,34 @@ impl ProcessScraper {
                 .double(state("user"), start, now, stat.utime as f64 / tps)
                 .double(state("system"), start, now, stat.stime as f64 / tps)
                 .double(state("wait"), start, now, wait);
+        }
+        if e.has("process.cpu.utilization") {
+            let times = [
+                stat.utime as f64 / tps,
+                stat.stime as f64 / tps,
+                stat.delayacct_blkio_ticks.unwrap_or(0) as f64 / tps,
+            ];
+            totals.current_cpu.insert(sample.pid, (now, times));
+            // As Go: the first scrape of a process has no utilization point.
+            if let Some((then, before)) = totals.previous_cpu.get(&sample.pid)
+                && now > *then
+            {
+                let elapsed = (now - then) as f64 / 1e9 * totals.cpus;
+                let share = |i: usize| ((times[i] - before[i]) / elapsed).max(0.0);
+                out.gauge("process.cpu.utilization", "1")
+                    .description("Percentage of total CPU time used by the process since last scrape, expressed as a value between 0 and 1.")
+                    .double(state("user"), now, share(0))
+                    .double(state("system"), now, share(1))
+                    .double(state("wait"), now, share(2));
+            }
+        }
+        if let (true, Some(total)) = (e.has("process.memory.utilization"), totals.memory)
+            && total > 0
+        {
+            let rss = stat.rss.saturating_mul(page) as f64;
+            out.gauge("process.memory.utilization", "1")
+                .description("Percentage of total physical memory that is used by the process.")
+                .double(vec![], now, rss / total as f64);
         }
         if e.has("process.memory.usage") {
             out.sum("process.memory.usage", "By", Temporality::Cumulative, false)
@@ -434,6 +484,24 @@ impl Scrape for ProcessScraper {
     fn scrape(&self, cx: &ScrapeContext<'_>, out: &mut MetricsBuilder) -> Result<(), ScrapeError> {
         let boot = cx.fs.boot_time_nanos()?;
         let users = self.users();
+        let memory = if self.enabled.has("process.memory.utilization") {
+            Some(cx.fs.read::<procfs::Meminfo>("meminfo")?.mem_total)
+        } else {
+            None
+        };
+        let cpus = if self.enabled.has("process.cpu.utilization") {
+            super::cpu::kernel_stats(cx)?.cpu_time.len().max(1) as f64
+        } else {
+            1.0
+        };
+        let previous_cpu =
+            std::mem::take(&mut *self.previous_cpu.lock().unwrap_or_else(|e| e.into_inner()));
+        let mut totals = Totals {
+            memory,
+            cpus,
+            previous_cpu,
+            current_cpu: HashMap::new(),
+        };
         let all = procfs::process::all_processes_with_root(cx.fs.proc_dir())
             .map_err(|e| ScrapeError(format!("listing processes: {e}")))?;
         for process in all {
@@ -445,9 +513,10 @@ impl Scrape for ProcessScraper {
                 }
             };
             if let Some(sample) = self.read(&process, cx, boot, &users) {
-                self.emit(&sample, cx, out);
+                self.emit(&sample, cx, &mut totals, out);
             }
         }
+        *self.previous_cpu.lock().unwrap_or_else(|e| e.into_inner()) = totals.current_cpu;
         Ok(())
     }
 }

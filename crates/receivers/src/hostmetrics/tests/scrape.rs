@@ -715,3 +715,40 @@ fn virtual_file_systems_only_when_asked() {
     let proc_mount = [("mountpoint", "/proc"), ("type", "proc"), ("state", "used")];
     value(&m, "system.filesystem.usage", &proc_mount);
 }
+
+#[test]
+fn process_utilizations_are_relative_to_the_host() {
+    let root = fixture::hostfs();
+    let yaml = "scrapers: {process: {metrics: {process.cpu.utilization: {enabled: true}, process.memory.utilization: {enabled: true}}}}";
+    let (collector, _) = collector(root.path(), yaml);
+    let pid = PID.to_string();
+    let resource = [("process.pid", pid.as_str())];
+    let first = collector.scrape(1);
+    let memory = value(&first, "process.memory.utilization", &resource);
+    let expected = 2560.0 * procfs::page_size() as f64 / (8_000_000.0 * 1024.0);
+    assert!((memory - expected).abs() < 1e-12, "{memory} vs {expected}");
+    assert!(
+        points(&first, "process.cpu.utilization").is_empty(),
+        "none on the first scrape"
+    );
+    // One more second of user time (100 ticks) before the next scrape.
+    let stat_path = root.path().join(format!("proc/{PID}/stat"));
+    let stat = std::fs::read_to_string(&stat_path).unwrap();
+    std::fs::write(&stat_path, stat.replacen(" 150 75 ", " 250 75 ", 1)).unwrap();
+    let second = collector.scrape(1);
+    assert!(
+        value(
+            &second,
+            "process.cpu.utilization",
+            &[resource[0], ("state", "user")]
+        ) > 0.0
+    );
+    assert_eq!(
+        value(
+            &second,
+            "process.cpu.utilization",
+            &[resource[0], ("state", "system")]
+        ),
+        0.0
+    );
+}
