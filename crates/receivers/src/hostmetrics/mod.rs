@@ -16,7 +16,8 @@
 //!
 //! **`root_path` is honoured by every scraper**, the `process` scraper included (Go's
 //! reads the container's own `/proc` there): with `root_path: /hostfs` the receiver reads
-//! `/hostfs/proc/...`, mounts from `/hostfs/proc/1/mountinfo` with their usage from
+//! `/hostfs/proc/...` (network counters from `/hostfs/proc/1/net`, the host's namespace,
+//! where Go's `/hostfs/proc/net` resolves to the container's own), mounts from `/hostfs/proc/1/mountinfo` with their usage from
 //! `statvfs("/hostfs/<mount point>")`, and process owners from `/hostfs/etc/passwd`.
 //!
 //! A scraper that fails is a partial scrape error: logged, counted in

@@ -58,6 +58,18 @@ impl HostFs {
         }
     }
 
+    /// The network files of the host's namespace: with a `root_path`, pid 1's
+    /// (`<root>/proc/1/net`), since `<root>/proc/net` resolves through `self` to the
+    /// collector's own namespace in a container; otherwise the collector's (`/proc/net`).
+    pub(crate) fn net(&self, file: &str) -> String {
+        let host = format!("1/net/{file}");
+        if self.root != Path::new("/") && self.proc(&host).exists() {
+            host
+        } else {
+            format!("net/{file}")
+        }
+    }
+
     /// `<root>/proc`.
     pub(crate) fn proc_dir(&self) -> PathBuf {
         self.root.join("proc")

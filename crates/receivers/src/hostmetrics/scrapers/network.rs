@@ -67,7 +67,7 @@ impl Scrape for NetworkScraper {
 
     fn scrape(&self, cx: &ScrapeContext<'_>, out: &mut MetricsBuilder) -> Result<(), ScrapeError> {
         let start = cx.fs.boot_time_nanos()?;
-        let devices: InterfaceDeviceStatus = cx.fs.read("net/dev")?;
+        let devices: InterfaceDeviceStatus = cx.fs.read(&cx.fs.net("dev"))?;
         let mut devices: Vec<&DeviceStatus> = devices
             .0
             .values()
@@ -124,11 +124,11 @@ impl Scrape for NetworkScraper {
         if self.enabled.has("system.network.connections") {
             let mut counts: BTreeMap<&'static str, u64> =
                 ALL_TCP_STATES.iter().map(|s| (*s, 0)).collect();
-            for file in ["net/tcp", "net/tcp6"] {
-                match cx.fs.read_text(file) {
+            for file in ["tcp", "tcp6"] {
+                match cx.fs.read_text(&cx.fs.net(file)) {
                     Ok(text) => count_tcp_states(&text, &mut counts),
                     // A kernel without IPv6 has no tcp6.
-                    Err(_) if file == "net/tcp6" => {}
+                    Err(_) if file == "tcp6" => {}
                     Err(e) => result = Err(e),
                 }
             }

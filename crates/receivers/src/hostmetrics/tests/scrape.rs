@@ -752,3 +752,21 @@ fn process_utilizations_are_relative_to_the_host() {
         0.0
     );
 }
+
+#[test]
+fn with_a_root_path_the_network_is_pid_1_s() {
+    let root = fixture::hostfs();
+    let host_net = root.path().join("proc/1/net");
+    std::fs::create_dir_all(&host_net).unwrap();
+    let dev = std::fs::read_to_string(root.path().join("proc/net/dev")).unwrap();
+    std::fs::write(host_net.join("dev"), dev.replace("fixnet0", "hostnet0")).unwrap();
+    let (collector, _) = collector(root.path(), "scrapers: {network: }");
+    let m = collector.scrape(1);
+    let io = [("device", "hostnet0"), ("direction", "receive")];
+    assert_eq!(value(&m, "system.network.io", &io), 4_242_000.0);
+    assert!(
+        points(&m, "system.network.io")
+            .iter()
+            .all(|p| !p.attributes.contains(&("device".into(), "fixnet0".into())))
+    );
+}
