@@ -14,6 +14,8 @@
 pub mod batch;
 #[cfg(feature = "memory_limiter")]
 pub mod memory_limiter;
+#[cfg(feature = "resourcedetection")]
+pub mod resourcedetection;
 
 use tributary_pipeline_core::graph::Factories;
 
@@ -25,5 +27,7 @@ pub fn factories() -> Factories {
     factories.add_processor(batch::factory());
     #[cfg(feature = "memory_limiter")]
     factories.add_processor(memory_limiter::factory());
+    #[cfg(feature = "resourcedetection")]
+    factories.add_processor(resourcedetection::factory());
     factories
 }

@@ -9,6 +9,8 @@
 pub mod carbon;
 #[cfg(feature = "collectd")]
 pub mod collectd;
+#[cfg(feature = "hostmetrics")]
+pub mod hostmetrics;
 #[cfg(feature = "influxdb")]
 pub mod influxdb;
 #[cfg(feature = "jaeger")]
@@ -60,5 +62,7 @@ pub fn factories() -> Factories {
     factories.add_receiver(prometheus_push::factory());
     #[cfg(feature = "prometheusremotewrite")]
     factories.add_receiver(prometheusremotewrite::factory());
+    #[cfg(feature = "hostmetrics")]
+    factories.add_receiver(hostmetrics::factory());
     factories
 }
