@@ -9,6 +9,8 @@
 pub mod carbon;
 #[cfg(feature = "collectd")]
 pub mod collectd;
+#[cfg(feature = "filelog")]
+pub mod filelog;
 #[cfg(feature = "influxdb")]
 pub mod influxdb;
 #[cfg(feature = "jaeger")]
@@ -46,5 +48,7 @@ pub fn factories() -> Factories {
     factories.add_receiver(zipkin::factory());
     #[cfg(feature = "influxdb")]
     factories.add_receiver(influxdb::factory());
+    #[cfg(feature = "filelog")]
+    factories.add_receiver(filelog::factory());
     factories
 }

@@ -21,7 +21,11 @@ pub(super) fn client_directory(
     name: &str,
 ) -> PathBuf {
     let mut directory = format!("{}.{}", kind.as_str(), component.component_type());
-    for part in component.name().into_iter().chain((!name.is_empty()).then_some(name)) {
+    for part in component
+        .name()
+        .into_iter()
+        .chain((!name.is_empty()).then_some(name))
+    {
         directory.push('.');
         escape_into(&mut directory, part);
     }
@@ -160,6 +164,10 @@ mod tests {
         again.delete("k/1").await.unwrap();
         again.delete("k/1").await.unwrap();
         assert_eq!(client.get("k/1").await.unwrap(), None);
-        assert!(root.path().join("receiver.filelog.logs%2Fcontainers").is_dir());
+        assert!(
+            root.path()
+                .join("receiver.filelog.logs%2Fcontainers")
+                .is_dir()
+        );
     }
 }

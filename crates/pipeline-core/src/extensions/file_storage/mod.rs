@@ -142,7 +142,7 @@ use tracing::Instrument;
 
 use crate::component::{
     Component, ComponentError, ComponentId, CreateSettings, Extension, ExtensionCapabilities,
-    ExtensionFactory, Host, Kind, KeyValueStorage, Stability, StorageClient,
+    ExtensionFactory, Host, KeyValueStorage, Kind, Stability, StorageClient,
 };
 use crate::exporterhelper::{QueueStorage, StorageError, StoredQueue};
 use crate::pdata::Signal;

@@ -1,0 +1,496 @@
+//! Which files are which, and how far each was accepted downstream.
+//!
+//! A file is known by its fingerprint, its first `fingerprint_size` bytes, not by its
+//! path: a file renamed by rotation keeps its fingerprint and so its offset; a file that
+//! grew past its old fingerprint still starts with it; a new file under an old name
+//! (replaced, or truncated and rewritten by `copytruncate`) starts differently and is read
+//! from its beginning. Files matched at one poll stay open until the next, so a file
+//! renamed away from the `include` patterns is still read to its end.
+//!
+//! Offsets move only when downstream accepted a batch: the tracker reads a batch, hands
+//! it over, and advances (and checkpoints) when that returned `Ok`. A refused batch is
+//! read again at the next poll.
+
+use std::fs::File;
+use std::io::{self, Read, Seek, SeekFrom};
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant, SystemTime};
+
+use flate2::read::MultiGzDecoder;
+use tributary_pipeline_core::pdata::Logs;
+use tributary_pipeline_core::pdata::attributes::key_value;
+use tributary_pipeline_core::pdata::builder::{LogsBuilder, now_unix_nano};
+use tributary_pipeline_core::pdata::proto::common::v1::KeyValue;
+
+use super::checkpoint::{self, Checkpoint};
+use super::config::{Compression, Config};
+use super::encoding::Encoding;
+use super::owner;
+use super::split::Splitter;
+
+/// The most records one batch holds: what a crash may send twice, per file being read.
+pub const MAX_BATCH_RECORDS: usize = 1000;
+/// The most bytes of a file read into one batch (plus one entry).
+const MAX_BATCH_BYTES: usize = 4 << 20;
+/// How many polls a file that is no longer matched stays known (Go keeps three).
+const KNOWN_GENERATIONS: u64 = 3;
+
+/// What downstream did with a batch.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Delivery {
+    /// Accepted: the offset moves past the batch.
+    Accepted,
+    /// Refused for good (bad data): counted, and the offset moves past it too.
+    Dropped,
+    /// Refused for now: the batch is read again at the next poll.
+    Refused,
+}
+
+/// Where the tracker's batches and checkpoints go.
+pub trait Downstream {
+    /// Hands a batch over (blocking until downstream answered).
+    fn deliver(&mut self, logs: Logs) -> Delivery;
+    /// Stores the checkpoint (the offsets of every known file).
+    fn checkpoint(&mut self, encoded: Vec<u8>);
+    /// Whether the receiver is shutting down (stop between batches).
+    fn stopping(&self) -> bool;
+}
+
+/// One known file.
+#[derive(Debug)]
+struct Known {
+    fingerprint: Vec<u8>,
+    /// Everything before it was accepted downstream.
+    offset: u64,
+    record_number: u64,
+    path: PathBuf,
+    /// Open from the poll that last matched it until the next.
+    file: Option<File>,
+    /// The poll that last matched it.
+    generation: u64,
+    gzip: bool,
+    /// A gzip file's decoder and its position in the decompressed stream.
+    decoder: Option<(MultiGzDecoder<File>, u64)>,
+    /// An unterminated tail: its length and when it last changed.
+    tail: Option<(usize, Instant)>,
+}
+
+/// The receiver's files: discovery, identity, reading and offsets.
+pub struct Tracker {
+    config: Config,
+    splitter: Splitter,
+    encoding: Encoding,
+    known: Vec<Known>,
+    generation: u64,
+    resource: Vec<KeyValue>,
+    attributes: Vec<KeyValue>,
+}
+
+impl Tracker {
+    /// A tracker for a validated `config`, resuming from `checkpoint` if there is one.
+    pub fn new(config: &Config, checkpoint: Option<Checkpoint>) -> Result<Tracker, String> {
+        let encoding = Encoding::parse(&config.encoding)?;
+        let max = config.effective_max_log_size();
+        let (leading, trailing) = (
+            config.preserve_leading_whitespaces,
+            config.preserve_trailing_whitespaces,
+        );
+        let splitter = match &config.multiline {
+            Some(multiline) => multiline
+                .build(max, leading, trailing)
+                .map_err(|e| e.to_string())?,
+            None => Splitter::newline(encoding, max, leading, trailing),
+        };
+        let known = checkpoint
+            .map(|c| c.files)
+            .unwrap_or_default()
+            .into_iter()
+            .map(|f| Known {
+                fingerprint: f.fingerprint,
+                offset: f.offset,
+                record_number: f.record_number,
+                path: f.path,
+                file: None,
+                generation: 0,
+                gzip: false,
+                decoder: None,
+                tail: None,
+            })
+            .collect();
+        let pairs = |map: &std::collections::BTreeMap<String, String>| {
+            map.iter().map(|(k, v)| key_value(k, v.as_str())).collect()
+        };
+        Ok(Tracker {
+            splitter,
+            encoding,
+            known,
+            generation: 0,
+            resource: pairs(&config.resource),
+            attributes: pairs(&config.attributes),
+            config: config.clone(),
+        })
+    }
+
+    /// How many files are known (matched lately or restored from the checkpoint).
+    pub fn known_files(&self) -> usize {
+        self.known.len()
+    }
+
+    /// One poll: lists the files, reads what is new in each, hands it downstream batch by
+    /// batch, and checkpoints after every accepted batch.
+    pub fn poll(&mut self, downstream: &mut dyn Downstream) {
+        self.generation += 1;
+        let first_poll = self.generation == 1;
+        let mut matched = Vec::new();
+        for path in self.matched_paths() {
+            if let Some(index) = self.identify(&path, first_poll, &matched) {
+                matched.push(index);
+            }
+        }
+        // Files known before (a rotated file's rest) are read before new ones.
+        matched.sort_unstable();
+        // Files open since the last poll that no pattern matches now (renamed away or
+        // deleted) are read to their end, then closed.
+        for index in 0..self.known.len() {
+            let known = &self.known[index];
+            if known.file.is_some() && known.generation != self.generation {
+                if self.still_same(index) {
+                    self.read(index, true, downstream);
+                }
+                self.known[index].file = None;
+                self.known[index].decoder = None;
+            }
+        }
+        for &index in &matched {
+            if downstream.stopping() {
+                break;
+            }
+            let drained = self.read(index, false, downstream);
+            if drained && self.config.delete_after_read {
+                let known = &mut self.known[index];
+                known.file = None;
+                if std::fs::remove_file(&known.path).is_ok() {
+                    tracing::debug!(path = %known.path.display(), "deleted a file read to its end");
+                }
+            }
+        }
+        let oldest = self.generation.saturating_sub(KNOWN_GENERATIONS);
+        let before = self.known.len();
+        self.known
+            .retain(|k| k.generation > oldest || k.file.is_some());
+        if self.known.len() != before {
+            downstream.checkpoint(self.encode());
+        }
+    }
+
+    /// The checkpoint of every known file.
+    pub fn encode(&self) -> Vec<u8> {
+        checkpoint::encode(self.known.iter().map(|k| checkpoint::FileOffset {
+            fingerprint: k.fingerprint.clone(),
+            offset: k.offset,
+            record_number: k.record_number,
+            path: k.path.clone(),
+        }))
+    }
+
+    /// The regular files `include` matches and `exclude` does not, not older than
+    /// `exclude_older_than`, at most `max_concurrent_files` (in path order).
+    fn matched_paths(&self) -> Vec<PathBuf> {
+        let excluded: Vec<glob::Pattern> = self
+            .config
+            .exclude
+            .iter()
+            .filter_map(|p| glob::Pattern::new(p).ok())
+            .collect();
+        let mut paths = Vec::new();
+        for pattern in &self.config.include {
+            let Ok(entries) = glob::glob(pattern) else {
+                continue;
+            };
+            for path in entries.flatten() {
+                if excluded.iter().any(|e| e.matches_path(&path)) {
+                    continue;
+                }
+                let Ok(metadata) = std::fs::metadata(&path) else {
+                    continue;
+                };
+                if !metadata.is_file() {
+                    continue;
+                }
+                if !self.config.exclude_older_than.is_zero() {
+                    let age = metadata
+                        .modified()
+                        .ok()
+                        .and_then(|m| SystemTime::now().duration_since(m).ok())
+                        .unwrap_or(Duration::ZERO);
+                    if age > self.config.exclude_older_than {
+                        continue;
+                    }
+                }
+                paths.push(path);
+            }
+        }
+        paths.sort();
+        paths.dedup();
+        if paths.len() > self.config.max_concurrent_files {
+            tracing::warn!(
+                matched = paths.len(),
+                max_concurrent_files = self.config.max_concurrent_files,
+                "more files match than max_concurrent_files; the rest wait for a later poll"
+            );
+            paths.truncate(self.config.max_concurrent_files);
+        }
+        paths
+    }
+
+    /// Opens `path` and finds (or adds) its known file; `None` for an empty or
+    /// unreadable file, or one already matched at this poll through another path.
+    fn identify(&mut self, path: &Path, first_poll: bool, matched: &[usize]) -> Option<usize> {
+        let mut file = File::open(path)
+            .map_err(|error| tracing::debug!(path = %path.display(), %error, "cannot open a matched file"))
+            .ok()?;
+        let fingerprint = read_fingerprint(&mut file, self.config.fingerprint_size).ok()?;
+        if fingerprint.is_empty() {
+            return None;
+        }
+        let size = file.metadata().map(|m| m.len()).unwrap_or(0);
+        let gzip = match self.config.compression() {
+            Compression::None => false,
+            Compression::Gzip => true,
+            Compression::Auto => path.extension().is_some_and(|e| e == "gz"),
+        };
+        let same = self
+            .known
+            .iter()
+            .position(|k| !k.fingerprint.is_empty() && fingerprint.starts_with(&k.fingerprint));
+        if let Some(index) = same {
+            if matched.contains(&index) {
+                return None;
+            }
+            let known = &mut self.known[index];
+            if known.fingerprint.len() < fingerprint.len() {
+                known.fingerprint = fingerprint;
+            }
+            if !gzip && size < known.offset {
+                // Shorter than what was read, yet starting the same: rewritten in place.
+                known.offset = 0;
+                known.record_number = 0;
+                known.tail = None;
+            }
+            // The fingerprint read moved the shared file position under the decoder.
+            known.decoder = None;
+            known.path = path.to_path_buf();
+            known.file = Some(file);
+            known.generation = self.generation;
+            known.gzip = gzip;
+            return Some(index);
+        }
+        let offset = if first_poll && !self.config.start_at_beginning() {
+            if gzip {
+                decompressed_len(&file).unwrap_or(0)
+            } else {
+                size
+            }
+        } else {
+            0
+        };
+        self.known.push(Known {
+            fingerprint,
+            offset,
+            record_number: 0,
+            path: path.to_path_buf(),
+            file: Some(file),
+            generation: self.generation,
+            gzip,
+            decoder: None,
+            tail: None,
+        });
+        Some(self.known.len() - 1)
+    }
+
+    /// Whether a file kept open still starts with its fingerprint (it was not truncated
+    /// and rewritten behind the handle).
+    fn still_same(&mut self, index: usize) -> bool {
+        let known = &mut self.known[index];
+        let Some(file) = known.file.as_mut() else {
+            return false;
+        };
+        read_fingerprint(file, known.fingerprint.len()).is_ok_and(|f| f == known.fingerprint)
+    }
+
+    /// Reads the file from its offset, batch by batch; `finishing` sends an
+    /// unterminated tail at once (the file will not be read again). Returns whether the
+    /// file was read and accepted to its end.
+    fn read(&mut self, index: usize, finishing: bool, downstream: &mut dyn Downstream) -> bool {
+        let chunk = self.config.effective_max_log_size().max(64 << 10) * 2;
+        let file_attributes = self.file_attributes(index);
+        loop {
+            if downstream.stopping() {
+                return false;
+            }
+            let offset = self.known[index].offset;
+            let data = match self.read_at(index, offset, chunk.max(MAX_BATCH_BYTES)) {
+                Ok(data) => data,
+                Err(error) => {
+                    let path = self.known[index].path.display().to_string();
+                    tracing::warn!(%path, %error, "reading a file failed");
+                    return false;
+                }
+            };
+            let file_ended = data.len() < chunk.max(MAX_BATCH_BYTES);
+            let mut builder = LogsBuilder::new();
+            builder.resource(self.resource.clone()).scope("", "");
+            let (mut consumed, mut records) = (0usize, 0u64);
+            let observed = now_unix_nano();
+            let mut record_number = self.known[index].record_number;
+            while records < MAX_BATCH_RECORDS as u64 && consumed < MAX_BATCH_BYTES {
+                let rest = &data[consumed..];
+                let token = match self.splitter.next(rest, false) {
+                    Some(token) if token.consumed > 0 => token,
+                    _ if file_ended
+                        && !rest.is_empty()
+                        && self.flush_due(index, rest.len(), finishing) =>
+                    {
+                        match self.splitter.next(rest, true) {
+                            Some(token) if token.consumed > 0 => token,
+                            _ => break,
+                        }
+                    }
+                    _ => break,
+                };
+                let bytes = &rest[token.range.clone()];
+                consumed += token.consumed;
+                if bytes.is_empty() {
+                    continue;
+                }
+                record_number += 1;
+                records += 1;
+                let mut record = builder.record(self.encoding.body(bytes));
+                record
+                    .observed_time(observed)
+                    .attributes(self.attributes.iter().cloned())
+                    .attributes(file_attributes.iter().cloned());
+                if self.config.include_file_record_number {
+                    record.attribute("log.file.record_number", record_number as i64);
+                }
+            }
+            if consumed == 0 {
+                return file_ended && data.is_empty();
+            }
+            let outcome = if records == 0 {
+                Delivery::Accepted
+            } else {
+                downstream.deliver(builder.build())
+            };
+            if outcome == Delivery::Refused {
+                return false;
+            }
+            let known = &mut self.known[index];
+            known.offset += consumed as u64;
+            known.record_number = record_number;
+            known.tail = None;
+            downstream.checkpoint(self.encode());
+        }
+    }
+
+    /// Whether an unterminated tail of `len` bytes is sent now: when finishing, or when
+    /// it has not changed for `force_flush_period`.
+    fn flush_due(&mut self, index: usize, len: usize, finishing: bool) -> bool {
+        if finishing {
+            return true;
+        }
+        let period = self.config.force_flush_period;
+        let known = &mut self.known[index];
+        match known.tail {
+            Some((seen, since)) if seen == len => !period.is_zero() && since.elapsed() >= period,
+            _ => {
+                known.tail = Some((len, Instant::now()));
+                false
+            }
+        }
+    }
+
+    /// Up to `len` bytes of the file from `offset` (decompressed for gzip).
+    fn read_at(&mut self, index: usize, offset: u64, len: usize) -> io::Result<Vec<u8>> {
+        let known = &mut self.known[index];
+        let Some(file) = known.file.as_mut() else {
+            return Ok(Vec::new());
+        };
+        let mut data = Vec::with_capacity(len.min(1 << 20));
+        if !known.gzip {
+            file.seek(SeekFrom::Start(offset))?;
+            file.take(len as u64).read_to_end(&mut data)?;
+            return Ok(data);
+        }
+        let reusable = matches!(&known.decoder, Some((_, position)) if *position == offset);
+        if !reusable {
+            // A clone shares the position; nothing else seeks until the next poll.
+            let mut source = file.try_clone()?;
+            source.seek(SeekFrom::Start(0))?;
+            let mut decoder = MultiGzDecoder::new(source);
+            io::copy(&mut (&mut decoder).take(offset), &mut io::sink())?;
+            known.decoder = Some((decoder, offset));
+        }
+        if let Some((decoder, position)) = known.decoder.as_mut() {
+            decoder.take(len as u64).read_to_end(&mut data)?;
+            *position += data.len() as u64;
+        }
+        Ok(data)
+    }
+
+    /// The `log.file.*` attributes the configuration asks for.
+    fn file_attributes(&self, index: usize) -> Vec<KeyValue> {
+        let config = &self.config;
+        let path = &self.known[index].path;
+        let mut attributes = Vec::new();
+        let name = |p: &Path| p.file_name().map(|n| n.to_string_lossy().into_owned());
+        if config.include_file_name {
+            if let Some(name) = name(path) {
+                attributes.push(key_value("log.file.name", name));
+            }
+        }
+        if config.include_file_path {
+            attributes.push(key_value(
+                "log.file.path",
+                path.to_string_lossy().into_owned(),
+            ));
+        }
+        if config.include_file_name_resolved || config.include_file_path_resolved {
+            if let Ok(resolved) = std::fs::canonicalize(path) {
+                if config.include_file_name_resolved {
+                    if let Some(name) = name(&resolved) {
+                        attributes.push(key_value("log.file.name_resolved", name));
+                    }
+                }
+                if config.include_file_path_resolved {
+                    let resolved = resolved.to_string_lossy().into_owned();
+                    attributes.push(key_value("log.file.path_resolved", resolved));
+                }
+            }
+        }
+        if config.include_file_owner_name
+            || config.include_file_owner_group_name
+            || config.include_file_permissions
+        {
+            if let Ok(metadata) = std::fs::metadata(path) {
+                owner::attributes(&metadata, config, &mut attributes);
+            }
+        }
+        attributes
+    }
+}
+
+/// The first `size` bytes of `file` (fewer if it is shorter).
+fn read_fingerprint(file: &mut File, size: usize) -> io::Result<Vec<u8>> {
+    file.seek(SeekFrom::Start(0))?;
+    let mut fingerprint = Vec::with_capacity(size);
+    file.take(size as u64).read_to_end(&mut fingerprint)?;
+    Ok(fingerprint)
+}
+
+/// The decompressed length of a gzip file (where `start_at: end` starts).
+fn decompressed_len(file: &File) -> io::Result<u64> {
+    let mut source = file.try_clone()?;
+    source.seek(SeekFrom::Start(0))?;
+    io::copy(&mut MultiGzDecoder::new(source), &mut io::sink())
+}
