@@ -17,6 +17,8 @@ pub mod influxdb;
 pub mod jaeger;
 #[cfg(feature = "otlp")]
 pub mod otlp;
+#[cfg(feature = "stanza")]
+pub mod stanza;
 #[cfg(feature = "statsd")]
 pub mod statsd;
 #[cfg(feature = "syslog")]

@@ -370,7 +370,7 @@ fn validate_text(encoding: &str, multiline: Option<&Multiline>) -> Result<(), Co
 
 /// A size in bytes as stanza's `helper.ByteSize` reads it: a number, or a string with a
 /// unit (`kb` 1000, `kib` 1024, `mb`, `mib`, `gb`, `gib`; case-insensitive).
-fn byte_size<'de, D: Deserializer<'de>>(deserializer: D) -> Result<usize, D::Error> {
+pub(crate) fn byte_size<'de, D: Deserializer<'de>>(deserializer: D) -> Result<usize, D::Error> {
     #[derive(Deserialize)]
     #[serde(untagged)]
     enum Size {

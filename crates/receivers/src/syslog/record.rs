@@ -14,7 +14,7 @@ use super::rfc3164::{Location, parse_rfc3164};
 use super::rfc5424::parse_rfc5424;
 
 /// Stanza's severity for each syslog severity (0 emergency .. 7 debug).
-const SEVERITY_NUMBERS: [SeverityNumber; 8] = [
+pub(crate) const SEVERITY_NUMBERS: [SeverityNumber; 8] = [
     SeverityNumber::Fatal,
     SeverityNumber::Error3,
     SeverityNumber::Error2,
@@ -26,12 +26,12 @@ const SEVERITY_NUMBERS: [SeverityNumber; 8] = [
 ];
 
 /// Stanza's severity text for each syslog severity.
-const SEVERITY_TEXTS: [&str; 8] = [
+pub(crate) const SEVERITY_TEXTS: [&str; 8] = [
     "emerg", "alert", "crit", "err", "warning", "notice", "info", "debug",
 ];
 
 /// RFC 5427 facility keywords (`facility_text`), as go-syslog names them.
-const FACILITY_KEYWORDS: [&str; 24] = [
+pub(crate) const FACILITY_KEYWORDS: [&str; 24] = [
     "kern", "user", "mail", "daemon", "auth", "syslog", "lpr", "news", "uucp", "cron", "authpriv",
     "ftp", "ntp", "security", "console", "cron2", "local0", "local1", "local2", "local3", "local4",
     "local5", "local6", "local7",
