@@ -87,8 +87,9 @@ pub struct Config {
     pub attributes: BTreeMap<String, String>,
     /// `resource`: the resource attributes of every record.
     pub resource: BTreeMap<String, String>,
-    /// `operators`: stanza operators; refused until the stanza operators are built in.
-    pub operators: Vec<serde_json::Value>,
+    /// `operators`: the stanza operators each entry goes through (see
+    /// [`stanza`](crate::stanza)).
+    pub operators: Vec<crate::stanza::OperatorConfig>,
     /// `storage`: the ID of the storage extension that keeps checkpoints.
     pub storage: Option<String>,
     /// `retry_on_failure`: how a refused batch is retried.
@@ -283,17 +284,12 @@ impl ComponentConfig for Config {
         if self.header.is_some() {
             return Err(ConfigError::at(
                 "header",
-                "not supported yet: header metadata is parsed by stanza operators, which this \
-                 build of the receiver does not run",
+                "not supported yet: the header's metadata operators would run on each file's \
+                 first lines; parse them with `operators` instead",
             ));
         }
-        if !self.operators.is_empty() {
-            return Err(ConfigError::at(
-                "operators",
-                "not supported yet: this build of the filelog receiver has no stanza \
-                 operators; parse the records downstream (e.g. with a transform processor)",
-            ));
-        }
+        crate::stanza::Pipeline::build(&self.operators)
+            .map_err(|e| ConfigError::at("operators", e.to_string()))?;
         for (key, map) in [
             ("attributes", &self.attributes),
             ("resource", &self.resource),

@@ -7,7 +7,8 @@
 //! new in each. Entries end at newlines, or where `multiline`'s pattern says; an entry
 //! longer than `max_log_size` is cut into pieces; an unterminated last entry is sent
 //! once the file has not changed for `force_flush_period`. Whitespace around an entry is
-//! trimmed, and entries that are empty after trimming are skipped. Each record has the
+//! trimmed, and entries that are empty after trimming are skipped. Without `operators`
+//! each record has the
 //! entry as its body (a string in `encoding`, bytes with `nop`), the observed time (the
 //! timestamp is left for parsers, as in Go), the `attributes`, the `log.file.*`
 //! attributes asked for, and the `resource` as its resource.
@@ -85,7 +86,7 @@
 //! config.validate()?;
 //! assert_eq!(config.poll_interval.as_millis(), 200);
 //! assert_eq!(config.fingerprint_size, 1000);
-//! let refused: Config = load_config("include: [a.log]\noperators: [{type: json_parser}]")?;
+//! let refused: Config = load_config("include: [a.log]\nordering_criteria: {top_n: 2}")?;
 //! assert!(refused.validate().is_err());
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
@@ -116,11 +117,11 @@
 //! | `compression` | `""` | `gzip`: every file is gzip; `auto`: names ending in `.gz` are |
 //! | `delete_after_read` | `false` | delete a file once all of it was accepted (needs `start_at: beginning`) |
 //! | `attributes` / `resource` | `{}` | static record and resource attributes |
+//! | `operators` | `[]` | the [stanza operators](crate::stanza) each entry goes through (`json_parser`, `regex_parser`, `container`, `recombine`, `move`, ...) |
 //! | `storage` | none | the storage extension keeping checkpoints |
 //! | `retry_on_failure` | `enabled: false`, `1s`, `30s`, `5m` | retry a refused batch with backoff (`enabled`, `initial_interval`, `max_interval`, `max_elapsed_time`) |
 //!
-//! Refused at validation, with the reason: `operators` and `header` (the stanza
-//! operators are not part of this build of the receiver), `ordering_criteria` (not yet
+//! Refused at validation, with the reason: `header` and `ordering_criteria` (not yet
 //! implemented), `acquire_fs_lock: true` (a Windows-only lock in Go), `EXPR(...)` values
 //! in `attributes` or `resource` (Tributary does not evaluate expr-lang). Go's feature
 //! gate `filelog.allowFileDeletion` is not needed for `delete_after_read`.
@@ -132,6 +133,12 @@
 //!   it (Go drops it once its retries, if any, are over).
 //! * The checkpoint is Tributary's JSON (version 1) in the storage extension, not Go's
 //!   bbolt file; a Go checkpoint is not read.
+//! * With `operators`, an entry enters the operators as a string (bytes with `nop`)
+//!   with the `attributes`, the `log.file.*` attributes and the `resource`; what they
+//!   emit is the batch. Entries that `recombine` or `container` hold to join with later
+//!   lines count as accepted when they enter the operators: a crash loses what they
+//!   hold (at most their `max_batch_size`/`max_log_size` per source, for at most their
+//!   `force_flush_period`); the operators are flushed every poll and at shutdown.
 //! * `utf8-raw` replaces invalid UTF-8 like `utf-8` (a Rust string must be valid).
 //!
 //! # Crates

@@ -114,6 +114,7 @@ impl Component for FilelogReceiver {
                     break;
                 }
             }
+            tracker.flush_operators(i64::MAX, &mut downstream);
             downstream.checkpoint(tracker.encode());
         })
         .map_err(|e| ComponentError::with_source("cannot start the polling thread", e))?;

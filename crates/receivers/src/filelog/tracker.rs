@@ -22,6 +22,10 @@ use tributary_pipeline_core::pdata::attributes::key_value;
 use tributary_pipeline_core::pdata::builder::{LogsBuilder, now_unix_nano};
 use tributary_pipeline_core::pdata::proto::common::v1::KeyValue;
 
+use crate::stanza::{self, Entry, Pipeline};
+use tributary_pipeline_core::pdata::proto::collector::logs::v1::ExportLogsServiceRequest;
+use tributary_pipeline_core::pdata::proto::common::v1::{AnyValue, any_value};
+
 use super::checkpoint::{self, Checkpoint};
 use super::config::{Compression, Config};
 use super::encoding::Encoding;
@@ -84,6 +88,8 @@ pub struct Tracker {
     generation: u64,
     resource: Vec<KeyValue>,
     attributes: Vec<KeyValue>,
+    /// The stanza operators, when `operators` lists any.
+    operators: Option<Pipeline>,
 }
 
 impl Tracker {
@@ -120,7 +126,13 @@ impl Tracker {
         let pairs = |map: &std::collections::BTreeMap<String, String>| {
             map.iter().map(|(k, v)| key_value(k, v.as_str())).collect()
         };
+        let operators = if config.operators.is_empty() {
+            None
+        } else {
+            Some(Pipeline::build(&config.operators).map_err(|e| format!("operators: {e}"))?)
+        };
         Ok(Tracker {
+            operators,
             splitter,
             encoding,
             known,
@@ -174,12 +186,28 @@ impl Tracker {
                 }
             }
         }
+        self.flush_operators(stanza::now_nanos(), downstream);
         let oldest = self.generation.saturating_sub(KNOWN_GENERATIONS);
         let before = self.known.len();
         self.known
             .retain(|k| k.generation > oldest || k.file.is_some());
         if self.known.len() != before {
             downstream.checkpoint(self.encode());
+        }
+    }
+
+    /// Sends what the operators (`recombine`, `container`) hold for longer than their
+    /// flush period, or everything with `i64::MAX` (at shutdown).
+    pub fn flush_operators(&mut self, now: i64, downstream: &mut dyn Downstream) {
+        let Some(pipeline) = self.operators.as_mut() else {
+            return;
+        };
+        let mut out = Vec::new();
+        pipeline.flush(now, &mut out);
+        if !out.is_empty() {
+            // Nothing to re-read if refused: the entries' offsets were committed when
+            // they entered the operators.
+            downstream.deliver(entries_to_logs(out));
         }
     }
 
@@ -343,6 +371,7 @@ impl Tracker {
             let (mut consumed, mut records) = (0usize, 0u64);
             let observed = now_unix_nano();
             let mut record_number = self.known[index].record_number;
+            let mut entries = Vec::new();
             while records < MAX_BATCH_RECORDS as u64 && consumed < MAX_BATCH_BYTES {
                 let rest = &data[consumed..];
                 let token = match self.splitter.next(rest, false) {
@@ -365,6 +394,10 @@ impl Tracker {
                 }
                 record_number += 1;
                 records += 1;
+                if self.operators.is_some() {
+                    entries.push(self.entry(bytes, observed, &file_attributes, record_number));
+                    continue;
+                }
                 let mut record = builder.record(self.encoding.body(bytes));
                 record
                     .observed_time(observed)
@@ -377,10 +410,19 @@ impl Tracker {
             if consumed == 0 {
                 return file_ended && data.is_empty();
             }
-            let outcome = if records == 0 {
-                Delivery::Accepted
-            } else {
-                downstream.deliver(builder.build())
+            let batch = match self.operators.as_mut() {
+                Some(pipeline) => {
+                    let mut out = Vec::new();
+                    for entry in entries {
+                        pipeline.process(entry, &mut out);
+                    }
+                    (!out.is_empty()).then(|| entries_to_logs(out))
+                }
+                None => (records > 0).then(|| builder.build()),
+            };
+            let outcome = match batch {
+                Some(logs) => downstream.deliver(logs),
+                None => Delivery::Accepted,
             };
             if outcome == Delivery::Refused {
                 return false;
@@ -438,6 +480,41 @@ impl Tracker {
         Ok(data)
     }
 
+    /// The stanza entry of one token.
+    fn entry(
+        &self,
+        bytes: &[u8],
+        observed: u64,
+        file_attributes: &[KeyValue],
+        record_number: u64,
+    ) -> Entry {
+        let body = match self.encoding.body(bytes).value {
+            Some(any_value::Value::BytesValue(b)) => stanza::Value::Bytes(b),
+            Some(any_value::Value::StringValue(s)) => stanza::Value::String(s),
+            _ => stanza::Value::Null,
+        };
+        let mut entry = Entry::new(body);
+        entry.observed_timestamp = i64::try_from(observed).unwrap_or(i64::MAX);
+        let pairs = self.attributes.iter().chain(file_attributes);
+        for kv in pairs {
+            entry
+                .attributes
+                .insert(kv.key.clone(), plain_value(kv.value.as_ref()));
+        }
+        if self.config.include_file_record_number {
+            let number = i64::try_from(record_number).unwrap_or(i64::MAX);
+            entry
+                .attributes
+                .insert("log.file.record_number".into(), stanza::Value::Int(number));
+        }
+        for kv in &self.resource {
+            entry
+                .resource
+                .insert(kv.key.clone(), plain_value(kv.value.as_ref()));
+        }
+        entry
+    }
+
     /// The `log.file.*` attributes the configuration asks for.
     fn file_attributes(&self, index: usize) -> Vec<KeyValue> {
         let config = &self.config;
@@ -478,6 +555,22 @@ impl Tracker {
         }
         attributes
     }
+}
+
+/// A string or integer attribute as a stanza value.
+fn plain_value(value: Option<&AnyValue>) -> stanza::Value {
+    match value.and_then(|v| v.value.as_ref()) {
+        Some(any_value::Value::StringValue(s)) => stanza::Value::String(s.clone()),
+        Some(any_value::Value::IntValue(i)) => stanza::Value::Int(*i),
+        _ => stanza::Value::Null,
+    }
+}
+
+/// The batch of what the operators emitted, grouped by resource and scope.
+fn entries_to_logs(entries: Vec<Entry>) -> Logs {
+    Logs::new(ExportLogsServiceRequest {
+        resource_logs: stanza::group_entries(entries),
+    })
 }
 
 /// The first `size` bytes of `file` (fewer if it is shorter).

@@ -61,7 +61,7 @@ fn what_cannot_be_honoured_is_refused_with_its_key() {
         ),
         ("include: [a]\nheader: {pattern: x}", "header"),
         (
-            "include: [a]\noperators: [{type: json_parser}]",
+            "include: [a]\noperators: [{type: no_such_operator}]",
             "operators",
         ),
         (

@@ -281,3 +281,32 @@ fn exclude_and_empty_files() {
     tracker.poll(&mut sink);
     assert_eq!(sink.lines, ["kept", "late"]);
 }
+
+#[test]
+fn operators_parse_entries_and_container_partial_lines_are_recombined() {
+    let dir = tempfile::tempdir().unwrap();
+    // Docker's json-file driver splits a long line into parts without a trailing newline.
+    let docker = dir.path().join("container-abc.log");
+    append(
+        &docker,
+        concat!(
+            r#"{"log":"first part ","stream":"stdout","time":"2024-01-01T00:00:00.000000001Z"}"#,
+            "\n",
+            r#"{"log":"and the rest\n","stream":"stdout","time":"2024-01-01T00:00:00.000000002Z"}"#,
+            "\n",
+            r#"{"log":"whole\n","stream":"stderr","time":"2024-01-01T00:00:00.000000003Z"}"#,
+            "\n",
+        ),
+    );
+    let config = config(
+        dir.path(),
+        "operators:\n  - type: container\n    format: docker\n    add_metadata_from_filepath: false",
+    );
+    let mut tracker = Tracker::new(&config, None).unwrap();
+    let mut sink = Recorder::default();
+    tracker.poll(&mut sink);
+    tracker.flush_operators(i64::MAX, &mut sink);
+    let mut lines = sink.lines.clone();
+    lines.sort();
+    assert_eq!(lines, ["first part and the rest", "whole"]);
+}
