@@ -21,7 +21,7 @@ use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use common::{Proc, Rng, eventually, example, free_port, seed_from_env, temp_dir};
+use common::{Proc, Rng, example, free_port, seed_from_env, temp_dir};
 use tributary::pdata::proto::collector::logs::v1::logs_service_server::{
     LogsService, LogsServiceServer,
 };
@@ -112,6 +112,7 @@ impl LogsBackend {
             .unwrap();
         let endpoint = format!("http://{}", listener.local_addr().unwrap());
         let service = LogsServiceServer::new(Backend(Arc::clone(&shared)))
+            .accept_compressed(tonic::codec::CompressionEncoding::Gzip)
             .max_decoding_message_size(256 << 20);
         runtime.spawn(async move {
             let incoming = tonic::transport::server::TcpIncoming::from(listener);
@@ -131,14 +132,25 @@ impl LogsBackend {
         self.shared.received.lock().unwrap().clone()
     }
 
-    /// Waits until every line `0..count` arrived.
+    /// Waits until every line `0..count` arrived; panics naming the missing ones.
     fn wait_for(&self, count: usize, timeout: Duration) -> HashMap<String, u32> {
-        eventually(&format!("{count} lines at the backend"), timeout, || {
+        let deadline = std::time::Instant::now() + timeout;
+        loop {
             let received = self.received();
-            (0..count)
-                .all(|i| received.contains_key(&line(i)))
-                .then_some(received)
-        })
+            let missing: Vec<usize> = (0..count)
+                .filter(|i| !received.contains_key(&line(*i)))
+                .collect();
+            if missing.is_empty() {
+                return received;
+            }
+            assert!(
+                std::time::Instant::now() < deadline,
+                "{} of {count} lines missing at the backend after {timeout:?}, the first: {:?}",
+                missing.len(),
+                &missing[..missing.len().min(10)]
+            );
+            std::thread::sleep(Duration::from_millis(20));
+        }
     }
 }
 
@@ -238,8 +250,11 @@ fn rotation_truncation_and_replacement_deliver_each_line_once() {
         .truncate(true)
         .open(&app)
         .unwrap();
-    append(&app, 600, 800);
-    // Replaced under the same name while the old one may be unread.
+    append(&app, 600, 700);
+    // Replaced under the same name while its last lines are unread: the old file,
+    // open since the poll that saw it, is read to its end.
+    backend.wait_for(700, Duration::from_secs(60));
+    append(&app, 700, 800);
     std::fs::remove_file(&app).unwrap();
     append(&app, 800, 1000);
     let received = backend.wait_for(1000, Duration::from_secs(60));
