@@ -12,15 +12,15 @@ use super::config::Config;
 #[cfg(unix)]
 pub(super) fn attributes(metadata: &Metadata, config: &Config, out: &mut Vec<KeyValue>) {
     use std::os::unix::fs::MetadataExt;
-    if config.include_file_owner_name {
-        if let Some(name) = name_of("/etc/passwd", metadata.uid()) {
-            out.push(key_value("log.file.owner.name", name));
-        }
+    if config.include_file_owner_name
+        && let Some(name) = name_of("/etc/passwd", metadata.uid())
+    {
+        out.push(key_value("log.file.owner.name", name));
     }
-    if config.include_file_owner_group_name {
-        if let Some(name) = name_of("/etc/group", metadata.gid()) {
-            out.push(key_value("log.file.owner.group.name", name));
-        }
+    if config.include_file_owner_group_name
+        && let Some(name) = name_of("/etc/group", metadata.gid())
+    {
+        out.push(key_value("log.file.owner.group.name", name));
     }
     if config.include_file_permissions {
         let mode = format!("{:04o}", metadata.mode() & 0o7777);

@@ -104,7 +104,7 @@ impl Component for FilelogReceiver {
             span: self.span.clone(),
         };
         let (interval, span) = (self.config.poll_interval, self.span.clone());
-        let thread = DedicatedThread::spawn(&format!("{}-poller", self.id), move || {
+        let thread = DedicatedThread::spawn(format!("{}-poller", self.id), move || {
             let _entered = span.enter();
             loop {
                 let started = Instant::now();

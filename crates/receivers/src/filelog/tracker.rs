@@ -521,10 +521,10 @@ impl Tracker {
         let path = &self.known[index].path;
         let mut attributes = Vec::new();
         let name = |p: &Path| p.file_name().map(|n| n.to_string_lossy().into_owned());
-        if config.include_file_name {
-            if let Some(name) = name(path) {
-                attributes.push(key_value("log.file.name", name));
-            }
+        if config.include_file_name
+            && let Some(name) = name(path)
+        {
+            attributes.push(key_value("log.file.name", name));
         }
         if config.include_file_path {
             attributes.push(key_value(
@@ -532,26 +532,25 @@ impl Tracker {
                 path.to_string_lossy().into_owned(),
             ));
         }
-        if config.include_file_name_resolved || config.include_file_path_resolved {
-            if let Ok(resolved) = std::fs::canonicalize(path) {
-                if config.include_file_name_resolved {
-                    if let Some(name) = name(&resolved) {
-                        attributes.push(key_value("log.file.name_resolved", name));
-                    }
-                }
-                if config.include_file_path_resolved {
-                    let resolved = resolved.to_string_lossy().into_owned();
-                    attributes.push(key_value("log.file.path_resolved", resolved));
-                }
+        if (config.include_file_name_resolved || config.include_file_path_resolved)
+            && let Ok(resolved) = std::fs::canonicalize(path)
+        {
+            if config.include_file_name_resolved
+                && let Some(name) = name(&resolved)
+            {
+                attributes.push(key_value("log.file.name_resolved", name));
+            }
+            if config.include_file_path_resolved {
+                let resolved = resolved.to_string_lossy().into_owned();
+                attributes.push(key_value("log.file.path_resolved", resolved));
             }
         }
-        if config.include_file_owner_name
+        if (config.include_file_owner_name
             || config.include_file_owner_group_name
-            || config.include_file_permissions
+            || config.include_file_permissions)
+            && let Ok(metadata) = std::fs::metadata(path)
         {
-            if let Ok(metadata) = std::fs::metadata(path) {
-                owner::attributes(&metadata, config, &mut attributes);
-            }
+            owner::attributes(&metadata, config, &mut attributes);
         }
         attributes
     }
