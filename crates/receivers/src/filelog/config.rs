@@ -7,6 +7,7 @@ use serde::{Deserialize, Deserializer};
 use tributary_pipeline_core::component::{ComponentConfig, ConfigError};
 
 use super::encoding::Encoding;
+use super::ordering::OrderingCriteria;
 use super::split::{Multiline, SplitError};
 
 /// `fingerprint_size` when not set (Go: `1kb`, 1000 bytes).
@@ -79,8 +80,9 @@ pub struct Config {
     pub acquire_fs_lock: bool,
     /// `delete_after_read`: delete each file once all of it was accepted downstream.
     pub delete_after_read: bool,
-    /// `ordering_criteria`: refused when set (see the module docs).
-    pub ordering_criteria: Option<serde_json::Value>,
+    /// `ordering_criteria`: read only the first `top_n` files in an order taken from
+    /// their names or modification times.
+    pub ordering_criteria: Option<OrderingCriteria>,
     /// `header`: refused when set (see the module docs).
     pub header: Option<serde_json::Value>,
     /// `attributes`: added to every record.
@@ -274,12 +276,11 @@ impl ComponentConfig for Config {
                 "requires start_at: beginning (as in Go), or files would be deleted unread",
             ));
         }
-        if self.ordering_criteria.is_some() {
-            return Err(ConfigError::at(
-                "ordering_criteria",
-                "not supported yet: Tributary reads every matched file (up to \
-                 max_concurrent_files); remove the key or narrow `include`",
-            ));
+        if let Some(ordering) = &self.ordering_criteria {
+            ordering.build().map_err(|e| {
+                let (key, message) = e.split_once(": ").unwrap_or(("", e.as_str()));
+                ConfigError::at(format!("ordering_criteria::{key}"), message)
+            })?;
         }
         if self.header.is_some() {
             return Err(ConfigError::at(

@@ -86,8 +86,8 @@
 //! config.validate()?;
 //! assert_eq!(config.poll_interval.as_millis(), 200);
 //! assert_eq!(config.fingerprint_size, 1000);
-//! let refused = load_config::<Config>("include: [a.log]\nordering_criteria: {top_n: 2}");
-//! assert!(refused.unwrap_err().to_string().contains("ordering_criteria"));
+//! let refused = load_config::<Config>("include: [a.log]\nheader: {pattern: '^#'}");
+//! assert!(refused.unwrap_err().to_string().contains("header"));
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 //!
@@ -115,14 +115,14 @@
 //! | `include_file_permissions` | `false` | `log.file.permissions` (`0644`) |
 //! | `include_file_record_number` | `false` | `log.file.record_number` (1 for a file's first entry) |
 //! | `compression` | `""` | `gzip`: every file is gzip; `auto`: names ending in `.gz` are |
+//! | `ordering_criteria` | none | `regex` (named groups from each path), `sort_by: [{sort_type: numeric\|alphabetical\|timestamp\|mtime, regex_key, ascending: false, layout, location}]`, `top_n: 1`, `group_by`: read only the first `top_n` files (per group); see [`OrderingCriteria`] |
 //! | `delete_after_read` | `false` | delete a file once all of it was accepted (needs `start_at: beginning`) |
 //! | `attributes` / `resource` | `{}` | static record and resource attributes |
 //! | `operators` | `[]` | the [stanza operators](crate::stanza) each entry goes through (`json_parser`, `regex_parser`, `container`, `recombine`, `move`, ...) |
 //! | `storage` | none | the storage extension keeping checkpoints |
 //! | `retry_on_failure` | `enabled: false`, `1s`, `30s`, `5m` | retry a refused batch with backoff (`enabled`, `initial_interval`, `max_interval`, `max_elapsed_time`) |
 //!
-//! Refused at validation, with the reason: `header` and `ordering_criteria` (not yet
-//! implemented), `acquire_fs_lock: true` (a Windows-only lock in Go), `EXPR(...)` values
+//! Refused at validation, with the reason: `header` (not yet implemented), `acquire_fs_lock: true` (a Windows-only lock in Go), `EXPR(...)` values
 //! in `attributes` or `resource` (Tributary does not evaluate expr-lang). Go's feature
 //! gate `filelog.allowFileDeletion` is not needed for `delete_after_read`.
 //!
@@ -151,6 +151,7 @@ mod checkpoint;
 mod config;
 mod encoding;
 mod factory;
+mod ordering;
 mod owner;
 mod receiver;
 mod split;
@@ -166,6 +167,7 @@ pub use config::{
 };
 pub use encoding::Encoding;
 pub use factory::factory;
+pub use ordering::{FileOrdering, OrderingCriteria, SortRule};
 pub use split::{Multiline, SplitError, Splitter, Token};
 pub use tracker::{Delivery, Downstream, MAX_BATCH_RECORDS, Tracker};
 

@@ -29,6 +29,7 @@ use tributary_pipeline_core::pdata::proto::common::v1::{AnyValue, any_value};
 use super::checkpoint::{self, Checkpoint};
 use super::config::{Compression, Config};
 use super::encoding::Encoding;
+use super::ordering::FileOrdering;
 use super::owner;
 use super::split::Splitter;
 
@@ -90,6 +91,8 @@ pub struct Tracker {
     attributes: Vec<KeyValue>,
     /// The stanza operators, when `operators` lists any.
     operators: Option<Pipeline>,
+    /// `ordering_criteria`, when set.
+    ordering: Option<FileOrdering>,
 }
 
 impl Tracker {
@@ -131,7 +134,13 @@ impl Tracker {
         } else {
             Some(Pipeline::build(&config.operators).map_err(|e| format!("operators: {e}"))?)
         };
+        let ordering = config
+            .ordering_criteria
+            .as_ref()
+            .map(|o| o.build().map_err(|e| format!("ordering_criteria: {e}")))
+            .transpose()?;
         Ok(Tracker {
+            ordering,
             operators,
             splitter,
             encoding,
@@ -260,6 +269,9 @@ impl Tracker {
         }
         paths.sort();
         paths.dedup();
+        if let Some(ordering) = &self.ordering {
+            paths = ordering.select(paths);
+        }
         if paths.len() > self.config.max_concurrent_files {
             tracing::warn!(
                 matched = paths.len(),

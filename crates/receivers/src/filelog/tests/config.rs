@@ -56,8 +56,16 @@ fn what_cannot_be_honoured_is_refused_with_its_key() {
         ("include: [a]\nacquire_fs_lock: true", "acquire_fs_lock"),
         ("include: [a]\ndelete_after_read: true", "delete_after_read"),
         (
-            "include: [a]\nordering_criteria: {top_n: 2}",
-            "ordering_criteria",
+            "include: [a]\nordering_criteria: {top_n: 0}",
+            "ordering_criteria::top_n",
+        ),
+        (
+            "include: [a]\nordering_criteria: {regex: 'x', sort_by: [{sort_type: numeric, regex_key: n}]}",
+            "ordering_criteria::sort_by[0]::regex_key",
+        ),
+        (
+            "include: [a]\nordering_criteria: {sort_by: [{sort_type: timestamp, regex_key: t}]}",
+            "ordering_criteria::sort_by[0]::layout",
         ),
         ("include: [a]\nheader: {pattern: x}", "header"),
         (

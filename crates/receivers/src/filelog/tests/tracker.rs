@@ -310,3 +310,34 @@ fn operators_parse_entries_and_container_partial_lines_are_recombined() {
     lines.sort();
     assert_eq!(lines, ["first part and the rest", "whole"]);
 }
+
+#[test]
+fn ordering_criteria_reads_only_the_newest_rotated_file_per_group() {
+    let dir = tempfile::tempdir().unwrap();
+    for (name, text) in [
+        ("web.20240101.log", "web old\n"),
+        ("web.20240102.log", "web new\n"),
+        ("db.20231231.log", "db old\n"),
+        ("db.20240103.log", "db new\n"),
+        ("unrelated.log", "no date\n"),
+    ] {
+        append(&dir.path().join(name), text);
+    }
+    let config = config(
+        dir.path(),
+        r#"ordering_criteria:
+  regex: '(?P<service>[a-z]+)\.(?P<date>\d{8})\.log'
+  group_by: '/(?P<service>[a-z]+)\.\d{8}\.log'
+  top_n: 1
+  sort_by:
+    - regex_key: date
+      sort_type: timestamp
+      layout: '%Y%m%d'"#,
+    );
+    let mut tracker = Tracker::new(&config, None).unwrap();
+    let mut sink = Recorder::default();
+    tracker.poll(&mut sink);
+    let mut lines = sink.lines.clone();
+    lines.sort();
+    assert_eq!(lines, ["db new", "web new"]);
+}
