@@ -341,3 +341,30 @@ fn ordering_criteria_reads_only_the_newest_rotated_file_per_group() {
     lines.sort();
     assert_eq!(lines, ["db new", "web new"]);
 }
+
+#[test]
+fn cri_partial_lines_are_recombined_per_stream() {
+    let dir = tempfile::tempdir().unwrap();
+    append(
+        &dir.path().join("pod.log"),
+        concat!(
+            "2024-01-01T00:00:00.000000001Z stdout P first part \n",
+            "2024-01-01T00:00:00.000000002Z stderr F an error\n",
+            "2024-01-01T00:00:00.000000003Z stdout P middle \n",
+            "2024-01-01T00:00:00.000000004Z stdout F end\n",
+        ),
+    );
+    let config = config(
+        dir.path(),
+        // Whitespace ending a partial line is part of the message (trimmed by default,
+        // as in Go).
+        "preserve_trailing_whitespaces: true\noperators:\n  - type: container\n    add_metadata_from_filepath: false",
+    );
+    let mut tracker = Tracker::new(&config, None).unwrap();
+    let mut sink = Recorder::default();
+    tracker.poll(&mut sink);
+    tracker.flush_operators(i64::MAX, &mut sink);
+    let mut lines = sink.lines.clone();
+    lines.sort();
+    assert_eq!(lines, ["an error", "first part middle end"]);
+}
