@@ -209,6 +209,9 @@ pub struct OperatorConfig {
     /// `syslog_parser`: accept messages without a PRI header.
     #[serde(default)]
     pub allow_skip_pri_header: Option<bool>,
+    /// `syslog_parser`: the longest octet-counted message (default 8192).
+    #[serde(default)]
+    pub max_octets: Option<usize>,
     /// `syslog_parser`: `LF` or `NUL`.
     #[serde(default)]
     pub non_transparent_framing_trailer: Option<String>,
@@ -356,6 +359,7 @@ impl OperatorConfig {
             enable_octet_counting => "enable_octet_counting",
             allow_skip_pri_header => "allow_skip_pri_header",
             non_transparent_framing_trailer => "non_transparent_framing_trailer",
+            max_octets => "max_octets",
             format => "format", add_metadata_from_filepath => "add_metadata_from_filepath",
             max_log_size => "max_log_size", is_first_entry => "is_first_entry",
             is_last_entry => "is_last_entry", combine_field => "combine_field",

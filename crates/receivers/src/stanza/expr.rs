@@ -3,11 +3,13 @@
 //!
 //! Supported: field paths (`body`, `body.a`, `attributes["k8s.pod.name"]`, `resource.x`,
 //! `timestamp`), string/number/bool literals, `nil`, list literals (`["a", "b"]`),
-//! `==`, `!=`, `<`, `<=`, `>`, `>=`, `matches`, `contains`, `startsWith`, `endsWith`,
-//! `in`, `not in`, `and`/`&&`, `or`/`||`, `not`/`!`, parentheses and `env("NAME")`.
-//! An expression is parsed once, when the pipeline is built; anything else (arithmetic,
-//! function calls other than `env`, the `?:` operator, closures) is refused then with its
-//! position. A `matches` pattern must be a string literal, compiled once.
+//! `+` (strings concatenated, numbers added), `==`, `!=`, `<`, `<=`, `>`, `>=`,
+//! `matches`, `contains`, `startsWith`, `endsWith`, `in`, `not in`, `and`/`&&`,
+//! `or`/`||`, `not`/`!`, parentheses and `env("NAME")` (also in `add`'s `EXPR(...)`).
+//! An expression is parsed once, when the pipeline is built; anything else (other
+//! arithmetic, function calls other than `env`, the `?:` operator, closures) is refused
+//! then with its position. A `matches` pattern must be a string literal, compiled once.
+//! A missing field is `nil`; a condition holds only when it evaluates to `true`.
 
 use regex::Regex;
 
@@ -18,6 +20,12 @@ use super::value::Value;
 /// The most nested parentheses, lists and `not`s an expression may have: deeper input
 /// would only exhaust the stack.
 const MAX_DEPTH: usize = 64;
+
+/// The most terms one `and`/`or` chain may have: evaluation recurses once per term.
+const MAX_TERMS: usize = 256;
+/// The most values (literals, fields, calls) one expression may have, which bounds the
+/// depth of evaluation whatever the shape of the expression.
+const MAX_VALUES: usize = 1024;
 
 /// A parsed expression.
 #[derive(Clone, Debug)]
@@ -49,6 +57,7 @@ enum Node {
     And(Box<Node>, Box<Node>),
     Or(Box<Node>, Box<Node>),
     Compare(Cmp, Box<Node>, Box<Node>),
+    Plus(Box<Node>, Box<Node>),
     Matches(Box<Node>, Regex),
 }
 
@@ -85,6 +94,7 @@ impl Expr {
             tokens,
             next: 0,
             depth: 0,
+            values: 0,
         };
         let node = parser.or()?;
         if let Some((position, token)) = parser.tokens.get(parser.next) {
@@ -183,8 +193,9 @@ fn tokenize(source: &str) -> Result<Vec<(usize, Token)>, ExprError> {
             tokens.push((start, Token::Ident(source[start..i].to_string())));
             continue;
         }
-        const OPS: [&str; 16] = [
+        const OPS: [&str; 17] = [
             "==", "!=", "<=", ">=", "&&", "||", "<", ">", "!", "(", ")", "[", "]", ",", ".", "-",
+            "+",
         ];
         match OPS.iter().find(|op| source[i..].starts_with(**op)) {
             Some(op) => {
@@ -215,6 +226,7 @@ struct Parser<'a> {
     tokens: Vec<(usize, Token)>,
     next: usize,
     depth: usize,
+    values: usize,
 }
 
 impl Parser<'_> {
@@ -274,7 +286,12 @@ impl Parser<'_> {
 
     fn or(&mut self) -> Result<Node, ExprError> {
         let mut left = self.and()?;
+        let mut terms = 1;
         while self.eat_op("||") || self.eat_word("or") {
+            terms += 1;
+            if terms > MAX_TERMS {
+                return Err(self.error(self.position(), "too many `or` terms".into()));
+            }
             let right = self.and()?;
             left = Node::Or(Box::new(left), Box::new(right));
         }
@@ -283,7 +300,12 @@ impl Parser<'_> {
 
     fn and(&mut self) -> Result<Node, ExprError> {
         let mut left = self.not()?;
+        let mut terms = 1;
         while self.eat_op("&&") || self.eat_word("and") {
+            terms += 1;
+            if terms > MAX_TERMS {
+                return Err(self.error(self.position(), "too many `and` terms".into()));
+            }
             let right = self.not()?;
             left = Node::And(Box::new(left), Box::new(right));
         }
@@ -301,7 +323,7 @@ impl Parser<'_> {
     }
 
     fn comparison(&mut self) -> Result<Node, ExprError> {
-        let left = self.primary()?;
+        let left = self.sum()?;
         let position = self.position();
         let cmp = match self.peek() {
             Some(Token::Op("==")) => Cmp::Eq,
@@ -338,7 +360,7 @@ impl Parser<'_> {
             _ => return Ok(left),
         };
         self.next += 1;
-        let right = self.primary()?;
+        let right = self.sum()?;
         if matches!(
             self.peek(),
             Some(Token::Op("==" | "!=" | "<" | "<=" | ">" | ">="))
@@ -348,8 +370,22 @@ impl Parser<'_> {
         Ok(Node::Compare(cmp, Box::new(left), Box::new(right)))
     }
 
+    /// `a + b + …`: string concatenation or number addition.
+    fn sum(&mut self) -> Result<Node, ExprError> {
+        let mut left = self.primary()?;
+        while self.eat_op("+") {
+            let right = self.primary()?;
+            left = Node::Plus(Box::new(left), Box::new(right));
+        }
+        Ok(left)
+    }
+
     fn primary(&mut self) -> Result<Node, ExprError> {
         let position = self.position();
+        self.values += 1;
+        if self.values > MAX_VALUES {
+            return Err(self.error(position, "expression too long".into()));
+        }
         let Some(token) = self.peek().cloned() else {
             return Err(self.error(position, "unexpected end of expression".into()));
         };
@@ -367,7 +403,7 @@ impl Parser<'_> {
                     self.next += 1;
                     Ok(Node::Literal(Value::Double(-f)))
                 }
-                _ => Err(self.error(position, "arithmetic is not supported".into())),
+                _ => Err(self.error(position, "only `+` arithmetic is supported".into())),
             },
             Token::Op("(") => {
                 self.deeper()?;
@@ -479,6 +515,14 @@ fn eval(node: &Node, entry: &Entry) -> Value {
         Node::Matches(left, regex) => match eval(left, entry) {
             Value::String(s) => Value::Bool(regex.is_match(&s)),
             _ => Value::Bool(false),
+        },
+        Node::Plus(left, right) => match (eval(left, entry), eval(right, entry)) {
+            (Value::String(a), Value::String(b)) => Value::String(a + &b),
+            (Value::Int(a), Value::Int(b)) => a.checked_add(b).map_or(Value::Null, Value::Int),
+            (a, b) => match (number(&a), number(&b)) {
+                (Some(a), Some(b)) => Value::Double(a + b),
+                _ => Value::Null,
+            },
         },
         Node::Compare(cmp, left, right) => {
             let (left, right) = (eval(left, entry), eval(right, entry));

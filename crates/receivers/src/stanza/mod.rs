@@ -52,7 +52,7 @@
 //! | `regex_parser` | `regex` (required, named groups), `cache.size` (0) |
 //! | `key_value_parser` | `delimiter` (`=`), `pair_delimiter` (whitespace) |
 //! | `csv_parser` | `header` or `header_attribute`, `delimiter` (`,`), `header_delimiter` (`delimiter`), `lazy_quotes` (false), `ignore_quotes` (false) |
-//! | `syslog_parser` | `protocol` (required: `rfc3164`, `rfc5424`), `location` (`UTC`), `enable_octet_counting`, `allow_skip_pri_header`, `non_transparent_framing_trailer` (`LF`, `NUL`) |
+//! | `syslog_parser` | `protocol` (required: `rfc3164`, `rfc5424`), `location` (`UTC`), `enable_octet_counting`, `allow_skip_pri_header`, `non_transparent_framing_trailer` (`LF`, `NUL`), `max_octets` (8192) |
 //! | `container` | `format` (detected: `docker`, `crio`, `containerd`), `add_metadata_from_filepath` (true), `max_log_size` (1MiB), `severity`; no `timestamp`/`trace`/`scope_name` blocks, as Go |
 //! | `recombine` | `is_first_entry` or `is_last_entry`, `combine_field` (required), `combine_with` (`"\n"`), `max_batch_size` (1000), `max_unmatched_batch_size` (100), `max_log_size` (0: none), `max_sources` (1000), `source_identifier` (`attributes["log.file.path"]`), `force_flush_period` (5s), `overwrite_with` (`newest`) |
 //! | `add` | `field`, `value` (a constant or `EXPR(...)`) |
@@ -60,8 +60,9 @@
 //! | `remove`, `flatten` | `field` |
 //! | `retain` | `fields` |
 //! | `filter` | `expr` (required), `drop_ratio` (1.0) |
+//! | `noop` | (none: passes entries on) |
 //! | `router` | `routes: [{expr, output, attributes}]`, `default` (none: dropped) |
-//! | `severity_parser` | `parse_from` (`body`), `preset` (`default`, `none`), `mapping`, `overwrite_text` (false) |
+//! | `severity_parser` | `parse_from` (`body`), `preset` (`default`, `otel`, `none`), `mapping`, `overwrite_text` (false) |
 //! | `time_parser` | `parse_from` (`body`), `layout_type` (`strptime`, `gotime`, `epoch`), `layout` (required), `location` (`Local`) |
 //! | `trace_parser` | `trace_id`/`span_id`/`trace_flags: {parse_from}` (`attributes.trace_id`, …) |
 //! | `scope_name_parser` | `parse_from` (required) |
@@ -81,8 +82,6 @@
 //!   when the pipeline is built.
 //! - strptime `%Z` and Go's `MST` accept zone names and offsets (`UTC`, `Europe/Paris`),
 //!   not abbreviations such as `PST`, which are ambiguous.
-//! - `syslog_parser` sets the time and severity from the message after its embedded
-//!   `timestamp`/`severity` blocks ran.
 //!
 //! A key that no operator has is refused by the config decoder with its path; a key of
 //! another operator type is refused by [`Pipeline::build`], naming the operator.
@@ -101,6 +100,8 @@ mod operators;
 mod pipeline;
 mod value;
 
+#[cfg(test)]
+mod proptests;
 #[cfg(test)]
 mod tests;
 

@@ -80,6 +80,32 @@ impl Value {
         AnyValue { value }
     }
 
+    /// Converts from an OTLP value (the inverse of [`into_any_value`](Self::into_any_value)).
+    pub fn from_any_value(value: AnyValue) -> Value {
+        match value.value {
+            // A string-table index means nothing without its profile's table.
+            None | Some(any_value::Value::StringValueStrindex(_)) => Value::Null,
+            Some(any_value::Value::StringValue(s)) => Value::String(s),
+            Some(any_value::Value::BoolValue(b)) => Value::Bool(b),
+            Some(any_value::Value::IntValue(i)) => Value::Int(i),
+            Some(any_value::Value::DoubleValue(d)) => Value::Double(d),
+            Some(any_value::Value::BytesValue(b)) => Value::Bytes(b),
+            Some(any_value::Value::ArrayValue(array)) => Value::Array(
+                array
+                    .values
+                    .into_iter()
+                    .map(Value::from_any_value)
+                    .collect(),
+            ),
+            Some(any_value::Value::KvlistValue(list)) => Value::Map(
+                list.values
+                    .into_iter()
+                    .map(|kv| (kv.key, kv.value.map_or(Value::Null, Value::from_any_value)))
+                    .collect(),
+            ),
+        }
+    }
+
     /// Converts from a JSON value (numbers that fit an `i64` stay integers, as pdata does
     /// with Go's decoded JSON).
     pub fn from_json(json: serde_json::Value) -> Value {

@@ -96,6 +96,7 @@ mod rfc5424;
 #[cfg(test)]
 mod tests;
 
+#[cfg(feature = "stanza")]
 pub(crate) use config::byte_size;
 pub use config::{
     Config, DEFAULT_MAX_LOG_SIZE, DEFAULT_MAX_OCTETS, MIN_MAX_LOG_SIZE, Multiline, Protocol,
@@ -104,6 +105,7 @@ pub use config::{
 pub use factory::factory;
 pub use framing::{Frame, Framing, FramingError, next_frame};
 pub use message::{ParseError, SdElement, SyslogMessage};
+#[cfg(feature = "stanza")]
 pub(crate) use record::{FACILITY_KEYWORDS, SEVERITY_NUMBERS, SEVERITY_TEXTS};
 pub use rfc3164::{Location, parse_rfc3164};
 pub use rfc5424::parse_rfc5424;

@@ -208,7 +208,8 @@ impl Container {
         let settings = RecombineSettings {
             combine_field: Field::body(),
             combine_with: String::new(),
-            max_batch_size: 0,
+            // Bounds what one source holds even with `max_log_size: 0`.
+            max_batch_size: 1000,
             max_unmatched_batch_size: 0,
             // Go's default: 1MiB.
             max_log_size: config.max_log_size.unwrap_or(1024 * 1024),

@@ -140,9 +140,11 @@ impl Transform for Csv {
     fn transform(&mut self, entry: &mut Entry) -> Result<(), String> {
         if let Some(header) = self.parser.parse.dynamic_header(entry) {
             let header = header?;
-            return self
-                .parser
-                .transform_with(entry, |csv, value| csv.parse_with(&header, value));
+            return self.parser.transform_with(
+                entry,
+                |csv, value| csv.parse_with(&header, value),
+                |_, _| {},
+            );
         }
         self.parser.transform(entry)
     }

@@ -1,4 +1,4 @@
-//! The operators that decide where entries go: `filter` and `router`.
+//! The operators that decide where entries go: `filter`, `router` and `noop`.
 
 use super::super::config::OperatorConfig;
 use super::super::entry::{Entry, now_nanos};
@@ -97,5 +97,14 @@ impl Operator for Router {
             }
         }
         out.push((self.routes.len(), entry));
+    }
+}
+
+/// `noop`: passes entries on unchanged (a join point for router outputs).
+pub(crate) struct Noop;
+
+impl Operator for Noop {
+    fn process(&mut self, entry: Entry, out: &mut Emitted) {
+        out.push((0, entry));
     }
 }

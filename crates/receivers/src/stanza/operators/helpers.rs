@@ -217,7 +217,8 @@ fn strptime_to_jiff(layout: &str) -> Result<String, String> {
                 out.push('%');
                 out.push(directive);
             }
-            'L' => out.push_str("%3f"),
+            // Go's parser reads more digits than the layout's three; so does %f.
+            'L' => out.push_str("%f"),
             's' => out.push_str("%s"),
             'c' => out.push_str("%a %b %e %H:%M:%S %Y"),
             'x' => out.push_str("%m/%d/%y"),
@@ -298,12 +299,17 @@ pub(crate) struct SeverityParser {
     overwrite_text: bool,
 }
 
-/// The severity number of a level name (`info`, `warn3`, `default`).
+/// The severity number of a level name (`info`, `warn3`) or number (`9`), as Go's
+/// `validateSeverity` reads mapping keys.
 fn severity_number(name: &str) -> Option<i32> {
+    if let Ok(number) = name.parse::<i32>() {
+        return (1..=24).contains(&number).then_some(number);
+    }
     SEVERITY_NAMES
         .iter()
+        .skip(1)
         .position(|n| n.eq_ignore_ascii_case(name))
-        .and_then(|p| i32::try_from(p).ok())
+        .and_then(|p| i32::try_from(p + 1).ok())
 }
 
 impl SeverityParser {
@@ -311,14 +317,35 @@ impl SeverityParser {
     /// to `body`).
     pub(crate) fn new(config: &SeverityConfig) -> Result<SeverityParser, String> {
         let mut mapping = HashMap::new();
-        match config.preset.as_deref().unwrap_or("default") {
+        let preset = config.preset.as_deref().unwrap_or("default");
+        match preset {
             "none" => {}
-            "default" => {
+            "default" | "otel" | "aliases" => {
+                // Every level by name and by number, as Go's `otel` preset.
                 for (number, name) in SEVERITY_NAMES.iter().enumerate().skip(1) {
                     mapping.insert(name.to_ascii_lowercase(), number as i32);
+                    mapping.insert(number.to_string(), number as i32);
+                }
+                if preset == "default" {
+                    for (alias, number) in [
+                        ("warning", 13),
+                        ("warning2", 14),
+                        ("warning3", 15),
+                        ("warning4", 16),
+                        ("err", 17),
+                        ("err2", 18),
+                        ("err3", 19),
+                        ("err4", 20),
+                    ] {
+                        mapping.insert(alias.to_string(), number);
+                    }
                 }
             }
-            other => return Err(format!("unknown preset `{other}`; use default or none")),
+            other => {
+                return Err(format!(
+                    "unknown preset `{other}`; use default, otel or none"
+                ));
+            }
         }
         for (name, values) in config.mapping.iter().flatten() {
             let number = severity_number(name).ok_or_else(|| {
@@ -370,8 +397,10 @@ impl SeverityParser {
 fn mapping_keys(value: &Value) -> Result<Vec<String>, String> {
     const MAX_RANGE: i64 = 100_000;
     let range = |min: i64, max: i64| -> Result<Vec<String>, String> {
-        if max < min || max - min > MAX_RANGE {
-            return Err(format!("invalid range {min}..{max}"));
+        // As Go, a reversed range is swapped.
+        let (min, max) = (min.min(max), min.max(max));
+        if max - min > MAX_RANGE {
+            return Err(format!("range {min}..{max} is too large"));
         }
         Ok((min..=max).map(|i| i.to_string()).collect())
     };

@@ -75,6 +75,7 @@ const TYPES: &[(&str, &[&str], &[&str])] = &[
             "enable_octet_counting",
             "allow_skip_pri_header",
             "non_transparent_framing_trailer",
+            "max_octets",
         ],
     ),
     (
@@ -108,6 +109,7 @@ const TYPES: &[(&str, &[&str], &[&str])] = &[
         ],
     ),
     ("filter", TRANSFORMER, &["expr", "drop_ratio"]),
+    ("noop", &["id", "output"], &[]),
     ("router", BASIC, &["routes", "default"]),
     (
         "severity_parser",
@@ -186,6 +188,7 @@ pub(crate) fn build(config: &OperatorConfig) -> Result<Box<dyn Operator>, String
         "recombine" => Ok(Box::new(recombine::Recombine::new(common, config)?)),
         "filter" => Ok(Box::new(flow::Filter::new(common, config)?)),
         "router" => Ok(Box::new(flow::Router::new(config)?)),
+        "noop" => Ok(Box::new(flow::Noop)),
         "severity_parser" => transformer(common, standalone::severity_parser(config)?),
         "time_parser" => transformer(common, standalone::time_parser(config)?),
         "trace_parser" => transformer(common, standalone::trace_parser(config)),

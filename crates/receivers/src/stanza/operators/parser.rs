@@ -71,16 +71,19 @@ impl<P: Parse> Parser<P> {
 
 impl<P: Parse> Transform for Parser<P> {
     fn transform(&mut self, entry: &mut Entry) -> Result<(), String> {
-        self.transform_with(entry, |parse, value| parse.parse(value))
+        self.transform_with(entry, |parse, value| parse.parse(value), |_, _| {})
     }
 }
 
 impl<P> Parser<P> {
-    /// Runs the shared steps around `parse`.
+    /// Runs the shared steps around `parse`; `parsed` runs right after the parsed value is
+    /// written, before the embedded steps (the syslog parser sets the message's time and
+    /// severity there, so a `timestamp:` or `severity:` block can still override them).
     pub(crate) fn transform_with(
         &mut self,
         entry: &mut Entry,
         parse: impl FnOnce(&mut P, &Value) -> Result<Value, String>,
+        parsed: impl FnOnce(&mut P, &mut Entry),
     ) -> Result<(), String> {
         let Some(value) = self.parse_from.get(entry) else {
             return Err(format!(
@@ -88,8 +91,9 @@ impl<P> Parser<P> {
                 self.parse_from
             ));
         };
-        let parsed = parse(&mut self.parse, value)?;
-        self.parse_to.set(entry, parsed)?;
+        let value = parse(&mut self.parse, value)?;
+        self.parse_to.set(entry, value)?;
+        parsed(&mut self.parse, entry);
         if let Some(body) = &self.body
             && let Some(value) = body.get(entry)
         {

@@ -23,6 +23,7 @@ pub(crate) struct SyslogParser {
     protocol: Protocol,
     location: Location,
     octet_counting: bool,
+    max_octets: usize,
     trailer: Option<char>,
     allow_skip_pri_header: bool,
     /// The last message's timestamp and severity, applied to the entry after parsing.
@@ -70,6 +71,7 @@ impl SyslogParser {
             protocol,
             location,
             octet_counting,
+            max_octets: config.max_octets.unwrap_or(8192),
             trailer,
             allow_skip_pri_header: config.allow_skip_pri_header.unwrap_or(false),
             last: None,
@@ -85,6 +87,12 @@ impl SyslogParser {
             let length: usize = length
                 .parse()
                 .map_err(|_| format!("invalid octet count `{length}`"))?;
+            if length > self.max_octets {
+                return Err(format!(
+                    "message length {length} is over max_octets {}",
+                    self.max_octets
+                ));
+            }
             if length != rest.len() {
                 return Err(format!(
                     "the octet count {length} does not match the message length {}",
@@ -166,18 +174,22 @@ pub(crate) struct Syslog {
 
 impl Transform for Syslog {
     fn transform(&mut self, entry: &mut Entry) -> Result<(), String> {
-        self.parser.parse.last = None;
-        let result = self.parser.transform(entry);
-        if let Some((timestamp, severity)) = self.parser.parse.last.take() {
-            if let Some(timestamp) = timestamp {
-                entry.timestamp = timestamp;
-            }
-            if let Some(severity) = severity {
-                let severity = usize::from(severity);
-                entry.severity = SEVERITY_NUMBERS[severity] as i32;
-                entry.severity_text = SEVERITY_TEXTS[severity].to_string();
-            }
-        }
-        result
+        self.parser.transform_with(
+            entry,
+            |syslog, value| syslog.parse(value),
+            |syslog, entry| {
+                let Some((timestamp, severity)) = syslog.last.take() else {
+                    return;
+                };
+                if let Some(timestamp) = timestamp {
+                    entry.timestamp = timestamp;
+                }
+                if let Some(severity) = severity {
+                    let severity = usize::from(severity);
+                    entry.severity = SEVERITY_NUMBERS[severity] as i32;
+                    entry.severity_text = SEVERITY_TEXTS[severity].to_string();
+                }
+            },
+        )
     }
 }

@@ -40,7 +40,8 @@ impl Transform for Unquote {
 /// Unquotes `text` as Go's `strconv.Unquote`, or `None` when it is not quoted validly.
 pub fn unquote(text: &str) -> Option<String> {
     let quote = text.chars().next()?;
-    if text.len() < 2 || !text.ends_with(quote) {
+    // Only ASCII quotes, so slicing one byte off each end stays on char boundaries.
+    if !matches!(quote, '"' | '\'' | '`') || text.len() < 2 || !text.ends_with(quote) {
         return None;
     }
     let inner = &text[1..text.len() - 1];
