@@ -29,6 +29,10 @@ pub struct FileOffset {
     pub record_number: u64,
     /// Where the file was last seen (informative).
     pub path: PathBuf,
+    /// Whether the file's `header` was read to its end.
+    pub header_done: bool,
+    /// The attributes the file's header set.
+    pub header_attributes: Vec<(String, String)>,
 }
 
 #[derive(Serialize, Deserialize)]
@@ -43,6 +47,10 @@ struct StoredFile {
     offset: u64,
     record_number: u64,
     path: String,
+    #[serde(default)]
+    header_done: bool,
+    #[serde(default)]
+    header_attributes: Vec<(String, String)>,
 }
 
 /// The stored form of `files`.
@@ -55,6 +63,8 @@ pub fn encode(files: impl Iterator<Item = FileOffset>) -> Vec<u8> {
                 offset: f.offset,
                 record_number: f.record_number,
                 path: f.path.to_string_lossy().into_owned(),
+                header_done: f.header_done,
+                header_attributes: f.header_attributes,
             })
             .collect(),
     };
@@ -82,6 +92,8 @@ pub fn decode(bytes: &[u8]) -> Result<Checkpoint, String> {
                 offset: f.offset,
                 record_number: f.record_number,
                 path: PathBuf::from(f.path),
+                header_done: f.header_done,
+                header_attributes: f.header_attributes,
             })
         })
         .collect::<Result<_, String>>()?;

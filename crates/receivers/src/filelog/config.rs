@@ -83,8 +83,8 @@ pub struct Config {
     /// `ordering_criteria`: read only the first `top_n` files in an order taken from
     /// their names or modification times.
     pub ordering_criteria: Option<OrderingCriteria>,
-    /// `header`: refused when set (see the module docs).
-    pub header: Option<serde_json::Value>,
+    /// `header`: lines at a file's start that carry metadata for all its entries.
+    pub header: Option<HeaderConfig>,
     /// `attributes`: added to every record.
     pub attributes: BTreeMap<String, String>,
     /// `resource`: the resource attributes of every record.
@@ -163,6 +163,18 @@ impl Default for RetryOnFailure {
             max_elapsed_time: Duration::from_secs(300),
         }
     }
+}
+
+/// `header`: a file's first lines, while they match `pattern`, go through
+/// `metadata_operators`; the attributes those set are added to every later entry of the
+/// file, and the header lines themselves are not sent.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct HeaderConfig {
+    /// `pattern`: a regular expression matching each header line.
+    pub pattern: String,
+    /// `metadata_operators`: stanza operators that turn a header line into attributes.
+    pub metadata_operators: Vec<crate::stanza::OperatorConfig>,
 }
 
 /// Whether files are decompressed, from `compression`.
@@ -282,12 +294,26 @@ impl ComponentConfig for Config {
                 ConfigError::at(format!("ordering_criteria::{key}"), message)
             })?;
         }
-        if self.header.is_some() {
-            return Err(ConfigError::at(
-                "header",
-                "not supported yet: the header's metadata operators would run on each file's \
-                 first lines; parse them with `operators` instead",
-            ));
+        if let Some(header) = &self.header {
+            if !self.start_at_beginning() {
+                return Err(ConfigError::at(
+                    "header",
+                    "requires start_at: beginning (as in Go): a header is read from a file's start",
+                ));
+            }
+            regex::Regex::new(&header.pattern)
+                .map_err(|e| ConfigError::at("header::pattern", e.to_string()))?;
+            if header.pattern.is_empty() {
+                return Err(ConfigError::at("header::pattern", "required"));
+            }
+            if header.metadata_operators.is_empty() {
+                return Err(ConfigError::at(
+                    "header::metadata_operators",
+                    "name at least one operator",
+                ));
+            }
+            crate::stanza::Pipeline::build(&header.metadata_operators)
+                .map_err(|e| ConfigError::at("header::metadata_operators", e.to_string()))?;
         }
         crate::stanza::Pipeline::build(&self.operators)
             .map_err(|e| ConfigError::at("operators", e.to_string()))?;

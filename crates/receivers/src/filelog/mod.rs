@@ -86,8 +86,8 @@
 //! config.validate()?;
 //! assert_eq!(config.poll_interval.as_millis(), 200);
 //! assert_eq!(config.fingerprint_size, 1000);
-//! let refused = load_config::<Config>("include: [a.log]\nheader: {pattern: '^#'}");
-//! assert!(refused.unwrap_err().to_string().contains("header"));
+//! let refused = load_config::<Config>("include: [a.log]\nacquire_fs_lock: true");
+//! assert!(refused.unwrap_err().to_string().contains("acquire_fs_lock"));
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 //!
@@ -117,14 +117,17 @@
 //! | `compression` | `""` | `gzip`: every file is gzip; `auto`: names ending in `.gz` are |
 //! | `ordering_criteria` | none | `regex` (named groups from each path), `sort_by: [{sort_type: numeric\|alphabetical\|timestamp\|mtime, regex_key, ascending: false, layout, location}]`, `top_n: 1`, `group_by`: read only the first `top_n` files (per group); see [`OrderingCriteria`] |
 //! | `delete_after_read` | `false` | delete a file once all of it was accepted (needs `start_at: beginning`) |
+//! | `header` | none | `pattern` (a regex matching each header line at a file's start), `metadata_operators` (stanza operators turning a header line into attributes, added to every later entry of the file); needs `start_at: beginning` |
 //! | `attributes` / `resource` | `{}` | static record and resource attributes |
 //! | `operators` | `[]` | the [stanza operators](crate::stanza) each entry goes through (`json_parser`, `regex_parser`, `container`, `recombine`, `move`, ...) |
 //! | `storage` | none | the storage extension keeping checkpoints |
 //! | `retry_on_failure` | `enabled: false`, `1s`, `30s`, `5m` | retry a refused batch with backoff (`enabled`, `initial_interval`, `max_interval`, `max_elapsed_time`) |
 //!
-//! Refused at validation, with the reason: `header` (not yet implemented), `acquire_fs_lock: true` (a Windows-only lock in Go), `EXPR(...)` values
-//! in `attributes` or `resource` (Tributary does not evaluate expr-lang). Go's feature
-//! gate `filelog.allowFileDeletion` is not needed for `delete_after_read`.
+//! Refused at validation, with the reason: `acquire_fs_lock: true` (a Windows-only
+//! lock in Go) and `EXPR(...)` values in `attributes` or `resource` (Tributary does not
+//! evaluate expr-lang). Go's feature gates `filelog.allowFileDeletion` and
+//! `filelog.allowHeaderMetadataParsing` are not needed for `delete_after_read` and
+//! `header`.
 //!
 //! # Differences from the Go Collector
 //!
@@ -162,8 +165,8 @@ mod tests;
 
 pub use checkpoint::{Checkpoint, FileOffset};
 pub use config::{
-    Compression, Config, DEFAULT_FINGERPRINT_SIZE, DEFAULT_MAX_LOG_SIZE, MIN_FINGERPRINT_SIZE,
-    RetryOnFailure,
+    Compression, Config, DEFAULT_FINGERPRINT_SIZE, DEFAULT_MAX_LOG_SIZE, HeaderConfig,
+    MIN_FINGERPRINT_SIZE, RetryOnFailure,
 };
 pub use encoding::Encoding;
 pub use factory::factory;

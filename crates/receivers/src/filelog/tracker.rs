@@ -78,6 +78,10 @@ struct Known {
     decoder: Option<(MultiGzDecoder<File>, u64)>,
     /// An unterminated tail: its length and when it last changed.
     tail: Option<(usize, Instant)>,
+    /// Whether the header (with `header`) was read to its end.
+    header_done: bool,
+    /// The attributes the header set.
+    header_attributes: Vec<KeyValue>,
 }
 
 /// The receiver's files: discovery, identity, reading and offsets.
@@ -93,6 +97,8 @@ pub struct Tracker {
     operators: Option<Pipeline>,
     /// `ordering_criteria`, when set.
     ordering: Option<FileOrdering>,
+    /// `header`: its pattern and metadata operators.
+    header: Option<(regex::bytes::Regex, Pipeline)>,
 }
 
 impl Tracker {
@@ -124,6 +130,12 @@ impl Tracker {
                 gzip: false,
                 decoder: None,
                 tail: None,
+                header_done: f.header_done,
+                header_attributes: f
+                    .header_attributes
+                    .iter()
+                    .map(|(k, v)| key_value(k, v.as_str()))
+                    .collect(),
             })
             .collect();
         let pairs = |map: &std::collections::BTreeMap<String, String>| {
@@ -139,7 +151,15 @@ impl Tracker {
             .as_ref()
             .map(|o| o.build().map_err(|e| format!("ordering_criteria: {e}")))
             .transpose()?;
+        let header = match &config.header {
+            Some(header) => Some((
+                regex::bytes::Regex::new(&header.pattern).map_err(|e| format!("header: {e}"))?,
+                Pipeline::build(&header.metadata_operators).map_err(|e| format!("header: {e}"))?,
+            )),
+            None => None,
+        };
         Ok(Tracker {
+            header,
             ordering,
             operators,
             splitter,
@@ -222,11 +242,19 @@ impl Tracker {
 
     /// The checkpoint of every known file.
     pub fn encode(&self) -> Vec<u8> {
-        checkpoint::encode(self.known.iter().map(|k| checkpoint::FileOffset {
-            fingerprint: k.fingerprint.clone(),
-            offset: k.offset,
-            record_number: k.record_number,
-            path: k.path.clone(),
+        checkpoint::encode(self.known.iter().map(|k| {
+            checkpoint::FileOffset {
+                fingerprint: k.fingerprint.clone(),
+                offset: k.offset,
+                record_number: k.record_number,
+                path: k.path.clone(),
+                header_done: k.header_done,
+                header_attributes: k
+                    .header_attributes
+                    .iter()
+                    .map(|kv| (kv.key.clone(), plain_value(kv.value.as_ref()).to_string()))
+                    .collect(),
+            }
         }))
     }
 
@@ -344,6 +372,8 @@ impl Tracker {
             gzip,
             decoder: None,
             tail: None,
+            header_done: false,
+            header_attributes: Vec::new(),
         });
         Some(self.known.len() - 1)
     }
@@ -384,6 +414,9 @@ impl Tracker {
             let observed = now_unix_nano();
             let mut record_number = self.known[index].record_number;
             let mut entries = Vec::new();
+            // Header progress, committed with the offset when the batch is accepted.
+            let mut header_done = self.known[index].header_done || self.header.is_none();
+            let mut header_attributes = self.known[index].header_attributes.clone();
             while records < MAX_BATCH_RECORDS as u64 && consumed < MAX_BATCH_BYTES {
                 let rest = &data[consumed..];
                 let token = match self.splitter.next(rest, false) {
@@ -404,10 +437,30 @@ impl Tracker {
                 if bytes.is_empty() {
                     continue;
                 }
+                if !header_done {
+                    if let Some((pattern, metadata)) = self.header.as_mut()
+                        && pattern.is_match(bytes)
+                    {
+                        read_header(metadata, self.encoding.body(bytes), &mut header_attributes);
+                        continue;
+                    }
+                    header_done = true;
+                }
+                let with_header: Vec<KeyValue>;
+                let file_attributes: &[KeyValue] = if header_attributes.is_empty() {
+                    &file_attributes
+                } else {
+                    with_header = file_attributes
+                        .iter()
+                        .chain(&header_attributes)
+                        .cloned()
+                        .collect();
+                    &with_header
+                };
                 record_number += 1;
                 records += 1;
                 if self.operators.is_some() {
-                    entries.push(self.entry(bytes, observed, &file_attributes, record_number));
+                    entries.push(self.entry(bytes, observed, file_attributes, record_number));
                     continue;
                 }
                 let mut record = builder.record(self.encoding.body(bytes));
@@ -442,6 +495,8 @@ impl Tracker {
             let known = &mut self.known[index];
             known.offset += consumed as u64;
             known.record_number = record_number;
+            known.header_done = header_done;
+            known.header_attributes = header_attributes;
             known.tail = None;
             downstream.checkpoint(self.encode());
         }
@@ -565,6 +620,20 @@ impl Tracker {
             owner::attributes(&metadata, config, &mut attributes);
         }
         attributes
+    }
+}
+
+/// Runs one header line through the metadata operators and keeps the attributes they
+/// set (a later line's value replaces an earlier one's).
+fn read_header(metadata: &mut Pipeline, body: AnyValue, attributes: &mut Vec<KeyValue>) {
+    let mut out = Vec::new();
+    metadata.process(Entry::new(stanza::Value::from_any_value(body)), &mut out);
+    metadata.flush(i64::MAX, &mut out);
+    for entry in out {
+        for (key, value) in entry.attributes {
+            attributes.retain(|kv| kv.key != key);
+            attributes.push(key_value(&key, value.to_string()));
+        }
     }
 }
 

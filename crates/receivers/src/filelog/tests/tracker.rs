@@ -368,3 +368,41 @@ fn cri_partial_lines_are_recombined_per_stream() {
     lines.sort();
     assert_eq!(lines, ["an error", "first part middle end"]);
 }
+
+#[test]
+fn header_lines_become_attributes_of_the_file_and_are_not_sent() {
+    let dir = tempfile::tempdir().unwrap();
+    let log = dir.path().join("data.log");
+    append(
+        &log,
+        "# host: db-1\n# format: v2\nfirst\n# not a header any more\n",
+    );
+    let config = config(
+        dir.path(),
+        r#"header:
+  pattern: '^#'
+  metadata_operators:
+    - type: regex_parser
+      regex: '^# (?P<key>[a-z]+): (?P<value>.*)$'
+    - type: move
+      from: attributes.value
+      to: attributes.header_value"#,
+    );
+    let mut tracker = Tracker::new(&config, None).unwrap();
+    let mut sink = Recorder::default();
+    tracker.poll(&mut sink);
+    assert_eq!(sink.lines, ["first", "# not a header any more"]);
+    let attributes = &sink.attributes[0];
+    assert!(
+        attributes.contains(&("header_value".into(), "v2".into())),
+        "{attributes:?}"
+    );
+    // A restart keeps the header's attributes for the rest of the file.
+    let checkpoint = decode(&tracker.encode()).unwrap();
+    append(&log, "later\n");
+    let mut restarted = Tracker::new(&config, Some(checkpoint)).unwrap();
+    let mut after = Recorder::default();
+    restarted.poll(&mut after);
+    assert_eq!(after.lines, ["later"]);
+    assert!(after.attributes[0].contains(&("header_value".into(), "v2".into())));
+}
