@@ -321,14 +321,11 @@ impl ComponentConfig for Config {
             ("attributes", &self.attributes),
             ("resource", &self.resource),
         ] {
-            if let Some((name, _)) = map
-                .iter()
-                .find(|(_, v)| v.trim_start().starts_with("EXPR("))
-            {
-                return Err(ConfigError::at(
-                    format!("{key}::{name}"),
-                    "EXPR(...) values are not supported: Tributary does not evaluate expr-lang",
-                ));
+            for (name, value) in map {
+                if let Some(source) = expression(value) {
+                    crate::stanza::Expr::parse(source)
+                        .map_err(|e| ConfigError::at(format!("{key}::{name}"), e.to_string()))?;
+                }
             }
         }
         if let Some(storage) = &self.storage {
@@ -345,6 +342,11 @@ impl ComponentConfig for Config {
         }
         Ok(())
     }
+}
+
+/// The expression of an `EXPR(...)` value (Go's `helper.ExprStringConfig`).
+pub(super) fn expression(value: &str) -> Option<&str> {
+    value.trim().strip_prefix("EXPR(")?.strip_suffix(')')
 }
 
 /// A size in bytes as stanza's `helper.ByteSize` reads it: a number, or a string with a

@@ -118,14 +118,16 @@
 //! | `ordering_criteria` | none | `regex` (named groups from each path), `sort_by: [{sort_type: numeric\|alphabetical\|timestamp\|mtime, regex_key, ascending: false, layout, location}]`, `top_n: 1`, `group_by`: read only the first `top_n` files (per group); see [`OrderingCriteria`] |
 //! | `delete_after_read` | `false` | delete a file once all of it was accepted (needs `start_at: beginning`) |
 //! | `header` | none | `pattern` (a regex matching each header line at a file's start), `metadata_operators` (stanza operators turning a header line into attributes, added to every later entry of the file); needs `start_at: beginning` |
-//! | `attributes` / `resource` | `{}` | static record and resource attributes |
+//! | `attributes` / `resource` | `{}` | record and resource attributes: strings, or `EXPR(...)` |
 //! | `operators` | `[]` | the [stanza operators](crate::stanza) each entry goes through (`json_parser`, `regex_parser`, `container`, `recombine`, `move`, ...) |
 //! | `storage` | none | the storage extension keeping checkpoints |
 //! | `retry_on_failure` | `enabled: false`, `1s`, `30s`, `5m` | retry a refused batch with backoff (`enabled`, `initial_interval`, `max_interval`, `max_elapsed_time`) |
 //!
 //! Refused at validation, with the reason: `acquire_fs_lock: true` (a Windows-only
-//! lock in Go) and `EXPR(...)` values in `attributes` or `resource` (Tributary does not
-//! evaluate expr-lang). Go's feature gates `filelog.allowFileDeletion` and
+//! lock in Go). `attributes` and `resource` values may be `EXPR(...)` expressions (the
+//! subset of expr-lang at [`Expr`](crate::stanza::Expr), such as `env("HOSTNAME")` or
+//! `body`): record attributes are evaluated for each entry, resource attributes once at
+//! start. Go's feature gates `filelog.allowFileDeletion` and
 //! `filelog.allowHeaderMetadataParsing` are not needed for `delete_after_read` and
 //! `header`.
 //!

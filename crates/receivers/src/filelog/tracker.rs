@@ -22,12 +22,12 @@ use tributary_pipeline_core::pdata::attributes::key_value;
 use tributary_pipeline_core::pdata::builder::{LogsBuilder, now_unix_nano};
 use tributary_pipeline_core::pdata::proto::common::v1::KeyValue;
 
-use crate::stanza::{self, Entry, Pipeline};
+use crate::stanza::{self, Entry, Expr, Pipeline};
 use tributary_pipeline_core::pdata::proto::collector::logs::v1::ExportLogsServiceRequest;
 use tributary_pipeline_core::pdata::proto::common::v1::{AnyValue, any_value};
 
 use super::checkpoint::{self, Checkpoint};
-use super::config::{Compression, Config};
+use super::config::{Compression, Config, expression};
 use super::encoding::Encoding;
 use super::ordering::FileOrdering;
 use super::owner;
@@ -97,6 +97,8 @@ pub struct Tracker {
     operators: Option<Pipeline>,
     /// `ordering_criteria`, when set.
     ordering: Option<FileOrdering>,
+    /// `attributes` given as `EXPR(...)`, evaluated for each entry.
+    attribute_exprs: Vec<(String, Expr)>,
     /// `header`: its pattern and metadata operators.
     header: Option<(regex::bytes::Regex, Pipeline)>,
 }
@@ -138,9 +140,28 @@ impl Tracker {
                     .collect(),
             })
             .collect();
-        let pairs = |map: &std::collections::BTreeMap<String, String>| {
-            map.iter().map(|(k, v)| key_value(k, v.as_str())).collect()
+        let statics = |map: &std::collections::BTreeMap<String, String>| {
+            map.iter()
+                .filter(|(_, v)| expression(v).is_none())
+                .map(|(k, v)| key_value(k, v.as_str()))
+                .collect::<Vec<_>>()
         };
+        let exprs = |map: &std::collections::BTreeMap<String, String>| {
+            map.iter()
+                .filter_map(|(k, v)| Some((k.clone(), expression(v)?)))
+                .map(|(k, source)| Ok((k, Expr::parse(source).map_err(|e| e.to_string())?)))
+                .collect::<Result<Vec<_>, String>>()
+        };
+        // Resource expressions are evaluated once (they usually read `env(...)`); record
+        // attribute expressions for each entry.
+        let mut resource = statics(&config.resource);
+        for (key, expr) in exprs(&config.resource)? {
+            resource.push(key_value(
+                &key,
+                expr.evaluate(&Entry::default()).into_any_value(),
+            ));
+        }
+        let attribute_exprs = exprs(&config.attributes)?;
         let operators = if config.operators.is_empty() {
             None
         } else {
@@ -166,8 +187,9 @@ impl Tracker {
             encoding,
             known,
             generation: 0,
-            resource: pairs(&config.resource),
-            attributes: pairs(&config.attributes),
+            resource,
+            attributes: statics(&config.attributes),
+            attribute_exprs,
             config: config.clone(),
         })
     }
@@ -463,10 +485,13 @@ impl Tracker {
                     entries.push(self.entry(bytes, observed, file_attributes, record_number));
                     continue;
                 }
-                let mut record = builder.record(self.encoding.body(bytes));
+                let body = self.encoding.body(bytes);
+                let computed = self.computed_attributes(&body);
+                let mut record = builder.record(body);
                 record
                     .observed_time(observed)
                     .attributes(self.attributes.iter().cloned())
+                    .attributes(computed)
                     .attributes(file_attributes.iter().cloned());
                 if self.config.include_file_record_number {
                     record.attribute("log.file.record_number", record_number as i64);
@@ -547,6 +572,18 @@ impl Tracker {
         Ok(data)
     }
 
+    /// The `attributes` given as expressions, evaluated on an entry with `body`.
+    fn computed_attributes(&self, body: &AnyValue) -> Vec<KeyValue> {
+        if self.attribute_exprs.is_empty() {
+            return Vec::new();
+        }
+        let entry = Entry::new(stanza::Value::from_any_value(body.clone()));
+        self.attribute_exprs
+            .iter()
+            .map(|(key, expr)| key_value(key, expr.evaluate(&entry).into_any_value()))
+            .collect()
+    }
+
     /// The stanza entry of one token.
     fn entry(
         &self,
@@ -562,6 +599,10 @@ impl Tracker {
         };
         let mut entry = Entry::new(body);
         entry.observed_timestamp = i64::try_from(observed).unwrap_or(i64::MAX);
+        for (key, expr) in &self.attribute_exprs {
+            let value = expr.evaluate(&entry);
+            entry.attributes.insert(key.clone(), value);
+        }
         let pairs = self.attributes.iter().chain(file_attributes);
         for kv in pairs {
             entry

@@ -73,7 +73,7 @@ fn what_cannot_be_honoured_is_refused_with_its_key() {
             "operators",
         ),
         (
-            "include: [a]\nattributes: {k: 'EXPR(env(\"X\"))'}",
+            "include: [a]\nattributes: {k: 'EXPR(len(body))'}",
             "attributes::k",
         ),
         ("include: [a]\nstorage: 'bad id!'", "storage"),

@@ -406,3 +406,25 @@ fn header_lines_become_attributes_of_the_file_and_are_not_sent() {
     assert_eq!(after.lines, ["later"]);
     assert!(after.attributes[0].contains(&("header_value".into(), "v2".into())));
 }
+
+#[test]
+fn expression_attributes_are_evaluated() {
+    let dir = tempfile::tempdir().unwrap();
+    append(&dir.path().join("a.log"), "hello\n");
+    let config = config(
+        dir.path(),
+        r#"attributes: {shout: 'EXPR(body + "!")', plain: text}"#,
+    );
+    let mut tracker = Tracker::new(&config, None).unwrap();
+    let mut sink = Recorder::default();
+    tracker.poll(&mut sink);
+    let attributes = &sink.attributes[0];
+    assert!(
+        attributes.contains(&("shout".into(), "hello!".into())),
+        "{attributes:?}"
+    );
+    assert!(
+        attributes.contains(&("plain".into(), "text".into())),
+        "{attributes:?}"
+    );
+}
