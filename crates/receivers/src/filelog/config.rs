@@ -76,7 +76,8 @@ pub struct Config {
     pub include_file_record_number: bool,
     /// `compression`: `""` (none), `gzip`, or `auto` (gzip for names ending `.gz`).
     pub compression: String,
-    /// `acquire_fs_lock`: Go's Windows-only advisory lock; refused when `true`.
+    /// `acquire_fs_lock`: take a shared advisory lock (`flock`) on each file before
+    /// reading it; a file another process locks exclusively waits for a later poll.
     pub acquire_fs_lock: bool,
     /// `delete_after_read`: delete each file once all of it was accepted downstream.
     pub delete_after_read: bool,
@@ -273,13 +274,6 @@ impl ComponentConfig for Config {
                     "{:?} is not supported: use gzip, auto or leave it empty",
                     self.compression
                 ),
-            ));
-        }
-        if self.acquire_fs_lock {
-            return Err(ConfigError::at(
-                "acquire_fs_lock",
-                "not supported: Go takes this advisory lock on Windows only; Tributary reads \
-                 files without locking them",
             ));
         }
         if self.delete_after_read && !self.start_at_beginning() {

@@ -86,8 +86,8 @@
 //! config.validate()?;
 //! assert_eq!(config.poll_interval.as_millis(), 200);
 //! assert_eq!(config.fingerprint_size, 1000);
-//! let refused = load_config::<Config>("include: [a.log]\nacquire_fs_lock: true");
-//! assert!(refused.unwrap_err().to_string().contains("acquire_fs_lock"));
+//! let refused = load_config::<Config>("include: [a.log]\ncompression: zstd");
+//! assert!(refused.unwrap_err().to_string().contains("compression"));
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 //!
@@ -116,6 +116,7 @@
 //! | `include_file_record_number` | `false` | `log.file.record_number` (1 for a file's first entry) |
 //! | `compression` | `""` | `gzip`: every file is gzip; `auto`: names ending in `.gz` are |
 //! | `ordering_criteria` | none | `regex` (named groups from each path), `sort_by: [{sort_type: numeric\|alphabetical\|timestamp\|mtime, regex_key, ascending: false, layout, location}]`, `top_n: 1`, `group_by`: read only the first `top_n` files (per group); see [`OrderingCriteria`] |
+//! | `acquire_fs_lock` | `false` | take a shared `flock` on each file before reading it (a file locked exclusively by its writer waits for a later poll) |
 //! | `delete_after_read` | `false` | delete a file once all of it was accepted (needs `start_at: beginning`) |
 //! | `header` | none | `pattern` (a regex matching each header line at a file's start), `metadata_operators` (stanza operators turning a header line into attributes, added to every later entry of the file); needs `start_at: beginning` |
 //! | `attributes` / `resource` | `{}` | record and resource attributes: strings, or `EXPR(...)` |
@@ -123,8 +124,7 @@
 //! | `storage` | none | the storage extension keeping checkpoints |
 //! | `retry_on_failure` | `enabled: false`, `1s`, `30s`, `5m` | retry a refused batch with backoff (`enabled`, `initial_interval`, `max_interval`, `max_elapsed_time`) |
 //!
-//! Refused at validation, with the reason: `acquire_fs_lock: true` (a Windows-only
-//! lock in Go). `attributes` and `resource` values may be `EXPR(...)` expressions (the
+//! `attributes` and `resource` values may be `EXPR(...)` expressions (the
 //! subset of expr-lang at [`Expr`](crate::stanza::Expr), such as `env("HOSTNAME")` or
 //! `body`): record attributes are evaluated for each entry, resource attributes once at
 //! start. Go's feature gates `filelog.allowFileDeletion` and

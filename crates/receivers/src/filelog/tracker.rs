@@ -339,6 +339,10 @@ impl Tracker {
         let mut file = File::open(path)
             .map_err(|error| tracing::debug!(path = %path.display(), %error, "cannot open a matched file"))
             .ok()?;
+        if self.config.acquire_fs_lock && file.try_lock_shared().is_err() {
+            // A writer holds it exclusively; the lock goes with the handle.
+            return None;
+        }
         let fingerprint = read_fingerprint(&mut file, self.config.fingerprint_size).ok()?;
         if fingerprint.is_empty() {
             return None;

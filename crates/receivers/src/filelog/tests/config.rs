@@ -53,7 +53,6 @@ fn what_cannot_be_honoured_is_refused_with_its_key() {
             "multiline",
         ),
         ("include: [a]\ncompression: zstd", "compression"),
-        ("include: [a]\nacquire_fs_lock: true", "acquire_fs_lock"),
         ("include: [a]\ndelete_after_read: true", "delete_after_read"),
         (
             "include: [a]\nordering_criteria: {top_n: 0}",

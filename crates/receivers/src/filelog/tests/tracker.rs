@@ -428,3 +428,20 @@ fn expression_attributes_are_evaluated() {
         "{attributes:?}"
     );
 }
+
+#[test]
+fn acquire_fs_lock_waits_for_a_writer_holding_an_exclusive_lock() {
+    let dir = tempfile::tempdir().unwrap();
+    let log = dir.path().join("locked.log");
+    append(&log, "written under lock\n");
+    let writer = std::fs::File::open(&log).unwrap();
+    writer.lock().unwrap();
+    let config = config(dir.path(), "acquire_fs_lock: true");
+    let mut tracker = Tracker::new(&config, None).unwrap();
+    let mut sink = Recorder::default();
+    tracker.poll(&mut sink);
+    assert!(sink.lines.is_empty());
+    writer.unlock().unwrap();
+    tracker.poll(&mut sink);
+    assert_eq!(sink.lines, ["written under lock"]);
+}
