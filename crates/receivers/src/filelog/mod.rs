@@ -102,7 +102,7 @@
 //! | `poll_interval` | `200ms` | how often files are listed and read |
 //! | `fingerprint_size` | `1kb` | how many first bytes identify a file (at least 16) |
 //! | `max_log_size` | `1MiB` | the longest entry; longer ones are cut |
-//! | `max_concurrent_files` | `1024` | how many files one poll reads (the rest wait) |
+//! | `max_concurrent_files` | `1024` | how many files one poll opens and reads; when more match, each poll takes the next ones in turn (those waiting are closed, so a file renamed out of `include` while waiting is not read to its end) |
 //! | `max_batches` | `0` | accepted; files are read one after another, so there are no batches of files |
 //! | `encoding` | `utf-8` | `nop` (bytes bodies), `utf-8`, `utf8-raw`, `ascii`, `utf-16le`, `utf-16be`, or a WHATWG/IANA label (`big5`, `shift_jis`, `iso-8859-1`, `windows-1252`, ...) |
 //! | `multiline` | newlines | `line_start_pattern` or `line_end_pattern` (one of them), `omit_pattern` |

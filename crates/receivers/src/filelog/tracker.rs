@@ -97,6 +97,10 @@ pub struct Tracker {
     operators: Option<Pipeline>,
     /// `ordering_criteria`, when set.
     ordering: Option<FileOrdering>,
+    /// Where the next poll's window of `max_concurrent_files` starts.
+    window_start: usize,
+    /// Whether the last poll matched more files than `max_concurrent_files` (warned).
+    over_limit: bool,
     /// `attributes` given as `EXPR(...)`, evaluated for each entry.
     attribute_exprs: Vec<(String, Expr)>,
     /// `header`: its pattern and metadata operators.
@@ -180,6 +184,8 @@ impl Tracker {
             None => None,
         };
         Ok(Tracker {
+            window_start: 0,
+            over_limit: false,
             header,
             ordering,
             operators,
@@ -205,7 +211,8 @@ impl Tracker {
         self.generation += 1;
         let first_poll = self.generation == 1;
         let mut matched = Vec::new();
-        for path in self.matched_paths() {
+        let (window, waiting) = self.matched_paths();
+        for path in window {
             if let Some(index) = self.identify(&path, first_poll, &matched) {
                 matched.push(index);
             }
@@ -216,6 +223,15 @@ impl Tracker {
         // deleted) are read to their end, then closed.
         for index in 0..self.known.len() {
             let known = &self.known[index];
+            // A file left out of this poll's window waits for its turn, known but closed
+            // (open files stay within max_concurrent_files).
+            if known.generation != self.generation && waiting.contains(&known.path) {
+                let known = &mut self.known[index];
+                known.generation = self.generation;
+                known.file = None;
+                known.decoder = None;
+                continue;
+            }
             if known.file.is_some() && known.generation != self.generation {
                 if self.still_same(index) {
                     self.read(index, true, downstream);
@@ -281,8 +297,9 @@ impl Tracker {
     }
 
     /// The regular files `include` matches and `exclude` does not, not older than
-    /// `exclude_older_than`, at most `max_concurrent_files` (in path order).
-    fn matched_paths(&self) -> Vec<PathBuf> {
+    /// `exclude_older_than`, at most `max_concurrent_files`: when more match, a window
+    /// of them that moves on at each poll.
+    fn matched_paths(&mut self) -> (Vec<PathBuf>, Vec<PathBuf>) {
         let excluded: Vec<glob::Pattern> = self
             .config
             .exclude
@@ -322,15 +339,25 @@ impl Tracker {
         if let Some(ordering) = &self.ordering {
             paths = ordering.select(paths);
         }
-        if paths.len() > self.config.max_concurrent_files {
-            tracing::warn!(
-                matched = paths.len(),
-                max_concurrent_files = self.config.max_concurrent_files,
-                "more files match than max_concurrent_files; the rest wait for a later poll"
-            );
-            paths.truncate(self.config.max_concurrent_files);
+        let max = self.config.max_concurrent_files;
+        if paths.len() > max {
+            if !self.over_limit {
+                tracing::warn!(
+                    matched = paths.len(),
+                    max_concurrent_files = max,
+                    "more files match than max_concurrent_files; each poll reads the next ones in turn"
+                );
+            }
+            // A window that moves on each poll, so every file gets its turn.
+            let start = self.window_start % paths.len();
+            paths.rotate_left(start);
+            let waiting = paths.split_off(max);
+            self.window_start = start + max;
+            self.over_limit = true;
+            return (paths, waiting);
         }
-        paths
+        self.over_limit = false;
+        (paths, Vec::new())
     }
 
     /// Opens `path` and finds (or adds) its known file; `None` for an empty or

@@ -445,3 +445,23 @@ fn acquire_fs_lock_waits_for_a_writer_holding_an_exclusive_lock() {
     tracker.poll(&mut sink);
     assert_eq!(sink.lines, ["written under lock"]);
 }
+
+#[test]
+fn more_files_than_max_concurrent_files_are_all_read_in_turn() {
+    let dir = tempfile::tempdir().unwrap();
+    for i in 0..5 {
+        append(
+            &dir.path().join(format!("f{i}.log")),
+            &format!("file {i}\n"),
+        );
+    }
+    let config = config(dir.path(), "max_concurrent_files: 2");
+    let mut tracker = Tracker::new(&config, None).unwrap();
+    let mut sink = Recorder::default();
+    for _ in 0..3 {
+        tracker.poll(&mut sink);
+    }
+    let mut lines = sink.lines.clone();
+    lines.sort();
+    assert_eq!(lines, ["file 0", "file 1", "file 2", "file 3", "file 4"]);
+}
