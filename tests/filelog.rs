@@ -455,13 +455,15 @@ fn the_default_agent_follows_log_files_to_the_gateway_across_a_kill_9() {
         }
     };
     let deadline = std::time::Instant::now() + Duration::from_secs(60);
+    let mut probes = 0;
     while !bodies_in(&out).keys().any(|body| body.starts_with("probe")) {
         assert!(
             std::time::Instant::now() < deadline,
             "no probe line reached the gateway:\n{}",
             agent.output()
         );
-        write("probe", 1);
+        write(&format!("probe {probes}"), 1);
+        probes += 1;
         std::thread::sleep(Duration::from_millis(200));
     }
     write("before", 300);
@@ -474,6 +476,11 @@ fn the_default_agent_follows_log_files_to_the_gateway_across_a_kill_9() {
     // queue recorded the gateway's answer, or when an export timed out on a loaded
     // machine after the gateway took it (the exporter retries: at least once).
     let extra: u32 = counts.values().map(|n| n - 1).sum();
-    println!("{} lines at the gateway, {extra} duplicates", counts.len());
+    let mut twice: Vec<_> = counts.iter().filter(|(_, n)| **n > 1).collect();
+    twice.sort();
+    println!(
+        "{} lines at the gateway, {extra} duplicates: {twice:?}",
+        counts.len()
+    );
     assert!(!counts.contains_key("written before the agent started"));
 }
