@@ -41,6 +41,11 @@
 //! counted. So after a crash at any moment, what is re-sent is at most the one batch in
 //! flight: duplicates are bounded by [`MAX_BATCH_RECORDS`] records.
 //!
+//! A configuration reload that keeps the receiver's configuration keeps it running. One
+//! that changes it starts the new instance (from the checkpoint) before the old one
+//! stops, so lines read by both during the hand-over may be sent twice; none is lost,
+//! since each instance checkpoints only what was accepted from it.
+//!
 //! What "accepted" means depends on what follows the receiver:
 //!
 //! * an exporter with a **persistent sending queue** (`sending_queue: {storage:

@@ -33,7 +33,8 @@ use super::ordering::FileOrdering;
 use super::owner;
 use super::split::Splitter;
 
-/// The most records one batch holds: what a crash may send twice, per file being read.
+/// The most records one batch holds. Files are read one batch at a time, so this bounds
+/// what a crash of the receiver may send twice.
 pub const MAX_BATCH_RECORDS: usize = 1000;
 /// The most bytes of a file read into one batch (plus one entry).
 const MAX_BATCH_BYTES: usize = 4 << 20;
