@@ -11,6 +11,8 @@ pub mod carbon;
 pub mod collectd;
 #[cfg(feature = "hostmetrics")]
 pub mod hostmetrics;
+#[cfg(feature = "filelog")]
+pub mod filelog;
 #[cfg(feature = "influxdb")]
 pub mod influxdb;
 #[cfg(feature = "jaeger")]
@@ -64,5 +66,7 @@ pub fn factories() -> Factories {
     factories.add_receiver(prometheusremotewrite::factory());
     #[cfg(feature = "hostmetrics")]
     factories.add_receiver(hostmetrics::factory());
+    #[cfg(feature = "filelog")]
+    factories.add_receiver(filelog::factory());
     factories
 }

@@ -13,6 +13,7 @@ mod id;
 mod progress;
 mod settings;
 mod status;
+mod storage;
 mod thread;
 
 use std::any::Any;
@@ -44,6 +45,7 @@ pub(crate) use settings::{CollectorFacilities, panic_message};
 pub use status::{
     ComponentProgress, ComponentStatus, StatusEntry, StatusRegistry, StatusReporter, StatusSource,
 };
+pub use storage::{KeyValueStorage, StorageClient};
 pub use thread::{DedicatedThread, ThreadJoinError};
 /// An error and its causes as one line, for the messages a component logs or returns.
 pub use tributary_confmap::error_chain;

@@ -31,6 +31,15 @@
 //! | `compaction` | off | the Go extension's compaction block: accepted and checked by Go's rules (`check_interval` > 0 with `on_rebound`, `max_transaction_size` ≥ 0); there is nothing to compact (see *Disk use*) |
 //! | `recreate` | `false` | accepted: Go moves a corrupt database aside and starts empty; recovery here never refuses to start and keeps what is intact (see *Guarantees*) |
 //!
+//! # Component state
+//!
+//! The extension also offers key-value clients ([`KeyValueStorage`]), as Go's
+//! `storage.Client`: the `filelog` receiver keeps its checkpoints there with
+//! `storage: file_storage`. Each component has a directory
+//! `<kind>.<type>[.<name>]` (escaped as above) holding one file per key; a value is
+//! replaced atomically (written beside, synced unless `fsync: never`, renamed over, the
+//! directory synced), so a crash leaves the old value or the new one.
+//!
 //! # Differences from the Go Collector
 //!
 //! * `fsync` defaults to `batch`, not Go's `false`: an acknowledged item survives a power
@@ -112,6 +121,7 @@
 
 mod config;
 mod format;
+mod kv;
 mod ledger;
 mod queue;
 mod recovery;
@@ -132,7 +142,7 @@ use tracing::Instrument;
 
 use crate::component::{
     Component, ComponentError, ComponentId, CreateSettings, Extension, ExtensionCapabilities,
-    ExtensionFactory, Host, Stability,
+    ExtensionFactory, Host, KeyValueStorage, Kind, Stability, StorageClient,
 };
 use crate::exporterhelper::{QueueStorage, StorageError, StoredQueue};
 use crate::pdata::Signal;
@@ -279,7 +289,21 @@ fn create_directory(directory: &Path, mode: u32) -> std::io::Result<()> {
 
 impl Extension for FileStorage {
     fn capabilities(self: Arc<Self>, offers: &mut ExtensionCapabilities) {
-        offers.offer::<dyn QueueStorage>(self);
+        offers.offer::<dyn QueueStorage>(Arc::clone(&self) as Arc<dyn QueueStorage>);
+        offers.offer::<dyn KeyValueStorage>(self);
+    }
+}
+
+#[async_trait]
+impl KeyValueStorage for FileStorage {
+    async fn open_client(
+        &self,
+        kind: Kind,
+        component: &ComponentId,
+        name: &str,
+    ) -> std::io::Result<Arc<dyn StorageClient>> {
+        let fsync = self.config.fsync_policy();
+        kv::open(&self.config.directory, kind, component, name, fsync).await
     }
 }
 

@@ -1,0 +1,467 @@
+//! The tracker on real files: identity across rotation, truncation and replacement,
+//! offsets that move only on acceptance, checkpoints.
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+use tributary_pipeline_core::component::load_config;
+use tributary_pipeline_core::pdata::Logs;
+use tributary_pipeline_core::pdata::proto::common::v1::any_value;
+
+use super::super::checkpoint::decode;
+use super::super::{Config, Delivery, Downstream, Tracker};
+
+/// Records what it accepted; refuses while `refuse` is set.
+#[derive(Default)]
+struct Recorder {
+    lines: Vec<String>,
+    attributes: Vec<Vec<(String, String)>>,
+    refuse: bool,
+    checkpoint: Option<Vec<u8>>,
+}
+
+impl Downstream for Recorder {
+    fn deliver(&mut self, logs: Logs) -> Delivery {
+        if self.refuse {
+            return Delivery::Refused;
+        }
+        for resource in &logs.request().resource_logs {
+            for scope in &resource.scope_logs {
+                for record in &scope.log_records {
+                    let body = match record.body.as_ref().and_then(|b| b.value.as_ref()) {
+                        Some(any_value::Value::StringValue(s)) => s.clone(),
+                        other => format!("{other:?}"),
+                    };
+                    self.lines.push(body);
+                    self.attributes.push(
+                        record
+                            .attributes
+                            .iter()
+                            .map(|kv| {
+                                let value = match kv.value.as_ref().and_then(|v| v.value.as_ref()) {
+                                    Some(any_value::Value::StringValue(s)) => s.clone(),
+                                    other => format!("{other:?}"),
+                                };
+                                (kv.key.clone(), value)
+                            })
+                            .collect(),
+                    );
+                }
+            }
+        }
+        Delivery::Accepted
+    }
+
+    fn checkpoint(&mut self, encoded: Vec<u8>) {
+        self.checkpoint = Some(encoded);
+    }
+
+    fn stopping(&self) -> bool {
+        false
+    }
+}
+
+fn config(dir: &Path, extra: &str) -> Config {
+    let mut yaml = format!(
+        "include: ['{}/*.log*']\nfingerprint_size: 16\n{extra}\n",
+        dir.display()
+    );
+    for default in ["start_at: beginning", "force_flush_period: 0s"] {
+        let key = default.split(':').next().unwrap_or_default();
+        if !extra.contains(key) {
+            yaml.push_str(default);
+            yaml.push('\n');
+        }
+    }
+    load_config(&yaml).unwrap()
+}
+
+fn append(path: &PathBuf, text: &str) {
+    let mut file = std::fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(path)
+        .unwrap();
+    file.write_all(text.as_bytes()).unwrap();
+}
+
+fn numbered(from: usize, to: usize) -> String {
+    (from..to)
+        .map(|i| format!("line number {i:05}\n"))
+        .collect()
+}
+
+fn expected(from: usize, to: usize) -> Vec<String> {
+    (from..to).map(|i| format!("line number {i:05}")).collect()
+}
+
+#[test]
+fn rename_rotation_reads_every_line_once() {
+    let dir = tempfile::tempdir().unwrap();
+    let log = dir.path().join("app.log");
+    let mut tracker = Tracker::new(&config(dir.path(), ""), None).unwrap();
+    let mut sink = Recorder::default();
+    append(&log, &numbered(0, 10));
+    tracker.poll(&mut sink);
+    append(&log, &numbered(10, 20));
+    std::fs::rename(&log, dir.path().join("app.log.1")).unwrap();
+    append(&log, &numbered(20, 30));
+    tracker.poll(&mut sink);
+    append(&log, &numbered(30, 40));
+    tracker.poll(&mut sink);
+    assert_eq!(sink.lines, expected(0, 40));
+}
+
+#[test]
+fn a_file_renamed_out_of_the_patterns_is_read_to_its_end() {
+    let dir = tempfile::tempdir().unwrap();
+    let log = dir.path().join("app.log");
+    let config = config(dir.path(), "").clone();
+    let mut config = config;
+    config.include = vec![log.display().to_string()];
+    let mut tracker = Tracker::new(&config, None).unwrap();
+    let mut sink = Recorder::default();
+    append(&log, &numbered(0, 5));
+    tracker.poll(&mut sink);
+    append(&log, &numbered(5, 10));
+    std::fs::rename(&log, dir.path().join("rotated")).unwrap();
+    append(&log, &numbered(10, 15));
+    tracker.poll(&mut sink);
+    tracker.poll(&mut sink);
+    assert_eq!(sink.lines, expected(0, 15));
+}
+
+#[test]
+fn copytruncate_truncation_and_replacement_read_each_line_once() {
+    let dir = tempfile::tempdir().unwrap();
+    let log = dir.path().join("app.log");
+    let mut tracker = Tracker::new(&config(dir.path(), ""), None).unwrap();
+    let mut sink = Recorder::default();
+    append(&log, &numbered(0, 10));
+    tracker.poll(&mut sink);
+    // copytruncate: the copy keeps the fingerprint, the original starts over.
+    std::fs::copy(&log, dir.path().join("app.log.1")).unwrap();
+    std::fs::OpenOptions::new()
+        .write(true)
+        .truncate(true)
+        .open(&log)
+        .unwrap();
+    append(&log, &numbered(10, 20));
+    tracker.poll(&mut sink);
+    // Replaced under the same name.
+    std::fs::remove_file(&log).unwrap();
+    append(&log, &numbered(20, 30));
+    tracker.poll(&mut sink);
+    // Truncated and rewritten.
+    std::fs::write(&log, numbered(30, 35)).unwrap();
+    tracker.poll(&mut sink);
+    let mut lines = sink.lines.clone();
+    lines.sort();
+    assert_eq!(lines, expected(0, 35));
+}
+
+#[test]
+fn a_refused_batch_is_read_again_and_the_checkpoint_holds_only_accepted_offsets() {
+    let dir = tempfile::tempdir().unwrap();
+    let log = dir.path().join("app.log");
+    let config = config(dir.path(), "include_file_record_number: true");
+    let mut tracker = Tracker::new(&config, None).unwrap();
+    let mut sink = Recorder::default();
+    append(&log, &numbered(0, 3));
+    tracker.poll(&mut sink);
+    let accepted = sink.checkpoint.clone().unwrap();
+    sink.refuse = true;
+    append(&log, &numbered(3, 6));
+    tracker.poll(&mut sink);
+    assert_eq!(sink.checkpoint.as_ref(), Some(&accepted));
+    let offsets = decode(&accepted).unwrap();
+    assert_eq!(offsets.files[0].offset, numbered(0, 3).len() as u64);
+    sink.refuse = false;
+    tracker.poll(&mut sink);
+    assert_eq!(sink.lines, expected(0, 6));
+    let numbers: Vec<_> = sink
+        .attributes
+        .iter()
+        .map(|a| {
+            a.iter()
+                .find(|(k, _)| k == "log.file.record_number")
+                .unwrap()
+                .1
+                .clone()
+        })
+        .collect();
+    assert_eq!(
+        numbers,
+        ["1", "2", "3", "4", "5", "6"].map(|n| format!("Some(IntValue({n}))"))
+    );
+}
+
+#[test]
+fn a_restart_resumes_from_the_checkpoint() {
+    let dir = tempfile::tempdir().unwrap();
+    let log = dir.path().join("app.log");
+    let config = config(dir.path(), "start_at: end");
+    append(&log, &numbered(0, 5));
+    let mut tracker = Tracker::new(&config, None).unwrap();
+    let mut sink = Recorder::default();
+    tracker.poll(&mut sink);
+    assert!(sink.lines.is_empty(), "start_at: end skips what was there");
+    append(&log, &numbered(5, 8));
+    tracker.poll(&mut sink);
+    let checkpoint = decode(&tracker.encode()).unwrap();
+    append(&log, &numbered(8, 10));
+    let mut restarted = Tracker::new(&config, Some(checkpoint)).unwrap();
+    restarted.poll(&mut sink);
+    assert_eq!(sink.lines, expected(5, 10));
+}
+
+#[test]
+fn an_unterminated_line_waits_for_the_flush_period_and_files_get_their_attributes() {
+    let dir = tempfile::tempdir().unwrap();
+    let log = dir.path().join("app.log");
+    let config = config(
+        dir.path(),
+        "force_flush_period: 1ms\ninclude_file_path: true\nattributes: {team: core}",
+    );
+    let mut tracker = Tracker::new(&config, None).unwrap();
+    let mut sink = Recorder::default();
+    append(&log, "complete\npartial");
+    tracker.poll(&mut sink);
+    assert_eq!(sink.lines, ["complete"]);
+    std::thread::sleep(std::time::Duration::from_millis(5));
+    tracker.poll(&mut sink);
+    assert_eq!(sink.lines, ["complete", "partial"]);
+    let attributes = &sink.attributes[0];
+    let path = log.display().to_string();
+    for pair in [
+        ("team", "core"),
+        ("log.file.name", "app.log"),
+        ("log.file.path", path.as_str()),
+    ] {
+        assert!(
+            attributes.contains(&(pair.0.to_string(), pair.1.to_string())),
+            "{attributes:?}"
+        );
+    }
+}
+
+#[test]
+fn gzip_files_are_decompressed_and_deleted_after_read_when_asked() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("old.log.gz");
+    let mut encoder = flate2::write::GzEncoder::new(
+        std::fs::File::create(&path).unwrap(),
+        flate2::Compression::default(),
+    );
+    encoder.write_all(numbered(0, 2000).as_bytes()).unwrap();
+    encoder.finish().unwrap();
+    let config = config(dir.path(), "compression: auto\ndelete_after_read: true");
+    let mut tracker = Tracker::new(&config, None).unwrap();
+    let mut sink = Recorder::default();
+    tracker.poll(&mut sink);
+    assert_eq!(sink.lines, expected(0, 2000));
+    assert!(!path.exists(), "deleted once read and accepted");
+}
+
+#[test]
+fn exclude_and_empty_files() {
+    let dir = tempfile::tempdir().unwrap();
+    append(&dir.path().join("a.log"), "kept\n");
+    append(&dir.path().join("b.log"), "excluded\n");
+    append(&dir.path().join("c.log"), "");
+    let config = config(
+        dir.path(),
+        &format!("exclude: ['{}/b.log']", dir.path().display()),
+    );
+    let mut tracker = Tracker::new(&config, None).unwrap();
+    let mut sink = Recorder::default();
+    tracker.poll(&mut sink);
+    assert_eq!(sink.lines, ["kept"]);
+    append(&dir.path().join("c.log"), "late\n");
+    tracker.poll(&mut sink);
+    assert_eq!(sink.lines, ["kept", "late"]);
+}
+
+#[test]
+fn operators_parse_entries_and_container_partial_lines_are_recombined() {
+    let dir = tempfile::tempdir().unwrap();
+    // Docker's json-file driver splits a long line into parts without a trailing newline.
+    let docker = dir.path().join("container-abc.log");
+    append(
+        &docker,
+        concat!(
+            r#"{"log":"first part ","stream":"stdout","time":"2024-01-01T00:00:00.000000001Z"}"#,
+            "\n",
+            r#"{"log":"and the rest\n","stream":"stdout","time":"2024-01-01T00:00:00.000000002Z"}"#,
+            "\n",
+            r#"{"log":"whole\n","stream":"stderr","time":"2024-01-01T00:00:00.000000003Z"}"#,
+            "\n",
+        ),
+    );
+    let config = config(
+        dir.path(),
+        "operators:\n  - type: container\n    format: docker\n    add_metadata_from_filepath: false",
+    );
+    let mut tracker = Tracker::new(&config, None).unwrap();
+    let mut sink = Recorder::default();
+    tracker.poll(&mut sink);
+    tracker.flush_operators(i64::MAX, &mut sink);
+    let mut lines = sink.lines.clone();
+    lines.sort();
+    assert_eq!(lines, ["first part and the rest", "whole"]);
+}
+
+#[test]
+fn ordering_criteria_reads_only_the_newest_rotated_file_per_group() {
+    let dir = tempfile::tempdir().unwrap();
+    for (name, text) in [
+        ("web.20240101.log", "web old\n"),
+        ("web.20240102.log", "web new\n"),
+        ("db.20231231.log", "db old\n"),
+        ("db.20240103.log", "db new\n"),
+        ("unrelated.log", "no date\n"),
+    ] {
+        append(&dir.path().join(name), text);
+    }
+    let config = config(
+        dir.path(),
+        r#"ordering_criteria:
+  regex: '(?P<service>[a-z]+)\.(?P<date>\d{8})\.log'
+  group_by: '/(?P<service>[a-z]+)\.\d{8}\.log'
+  top_n: 1
+  sort_by:
+    - regex_key: date
+      sort_type: timestamp
+      layout: '%Y%m%d'"#,
+    );
+    let mut tracker = Tracker::new(&config, None).unwrap();
+    let mut sink = Recorder::default();
+    tracker.poll(&mut sink);
+    let mut lines = sink.lines.clone();
+    lines.sort();
+    assert_eq!(lines, ["db new", "web new"]);
+}
+
+#[test]
+fn cri_partial_lines_are_recombined_per_stream() {
+    let dir = tempfile::tempdir().unwrap();
+    append(
+        &dir.path().join("pod.log"),
+        concat!(
+            "2024-01-01T00:00:00.000000001Z stdout P first part \n",
+            "2024-01-01T00:00:00.000000002Z stderr F an error\n",
+            "2024-01-01T00:00:00.000000003Z stdout P middle \n",
+            "2024-01-01T00:00:00.000000004Z stdout F end\n",
+        ),
+    );
+    let config = config(
+        dir.path(),
+        // Whitespace ending a partial line is part of the message (trimmed by default,
+        // as in Go).
+        "preserve_trailing_whitespaces: true\noperators:\n  - type: container\n    add_metadata_from_filepath: false",
+    );
+    let mut tracker = Tracker::new(&config, None).unwrap();
+    let mut sink = Recorder::default();
+    tracker.poll(&mut sink);
+    tracker.flush_operators(i64::MAX, &mut sink);
+    let mut lines = sink.lines.clone();
+    lines.sort();
+    assert_eq!(lines, ["an error", "first part middle end"]);
+}
+
+#[test]
+fn header_lines_become_attributes_of_the_file_and_are_not_sent() {
+    let dir = tempfile::tempdir().unwrap();
+    let log = dir.path().join("data.log");
+    append(
+        &log,
+        "# host: db-1\n# format: v2\nfirst\n# not a header any more\n",
+    );
+    let config = config(
+        dir.path(),
+        r#"header:
+  pattern: '^#'
+  metadata_operators:
+    - type: regex_parser
+      regex: '^# (?P<key>[a-z]+): (?P<value>.*)$'
+    - type: move
+      from: attributes.value
+      to: attributes.header_value"#,
+    );
+    let mut tracker = Tracker::new(&config, None).unwrap();
+    let mut sink = Recorder::default();
+    tracker.poll(&mut sink);
+    assert_eq!(sink.lines, ["first", "# not a header any more"]);
+    let attributes = &sink.attributes[0];
+    assert!(
+        attributes.contains(&("header_value".into(), "v2".into())),
+        "{attributes:?}"
+    );
+    // A restart keeps the header's attributes for the rest of the file.
+    let checkpoint = decode(&tracker.encode()).unwrap();
+    append(&log, "later\n");
+    let mut restarted = Tracker::new(&config, Some(checkpoint)).unwrap();
+    let mut after = Recorder::default();
+    restarted.poll(&mut after);
+    assert_eq!(after.lines, ["later"]);
+    assert!(after.attributes[0].contains(&("header_value".into(), "v2".into())));
+}
+
+#[test]
+fn expression_attributes_are_evaluated() {
+    let dir = tempfile::tempdir().unwrap();
+    append(&dir.path().join("a.log"), "hello\n");
+    let config = config(
+        dir.path(),
+        r#"attributes: {shout: 'EXPR(body + "!")', plain: text}"#,
+    );
+    let mut tracker = Tracker::new(&config, None).unwrap();
+    let mut sink = Recorder::default();
+    tracker.poll(&mut sink);
+    let attributes = &sink.attributes[0];
+    assert!(
+        attributes.contains(&("shout".into(), "hello!".into())),
+        "{attributes:?}"
+    );
+    assert!(
+        attributes.contains(&("plain".into(), "text".into())),
+        "{attributes:?}"
+    );
+}
+
+#[test]
+fn acquire_fs_lock_waits_for_a_writer_holding_an_exclusive_lock() {
+    let dir = tempfile::tempdir().unwrap();
+    let log = dir.path().join("locked.log");
+    append(&log, "written under lock\n");
+    let writer = std::fs::File::open(&log).unwrap();
+    writer.lock().unwrap();
+    let config = config(dir.path(), "acquire_fs_lock: true");
+    let mut tracker = Tracker::new(&config, None).unwrap();
+    let mut sink = Recorder::default();
+    tracker.poll(&mut sink);
+    assert!(sink.lines.is_empty());
+    writer.unlock().unwrap();
+    tracker.poll(&mut sink);
+    assert_eq!(sink.lines, ["written under lock"]);
+}
+
+#[test]
+fn more_files_than_max_concurrent_files_are_all_read_in_turn() {
+    let dir = tempfile::tempdir().unwrap();
+    for i in 0..5 {
+        append(
+            &dir.path().join(format!("f{i}.log")),
+            &format!("file {i}\n"),
+        );
+    }
+    let config = config(dir.path(), "max_concurrent_files: 2");
+    let mut tracker = Tracker::new(&config, None).unwrap();
+    let mut sink = Recorder::default();
+    for _ in 0..3 {
+        tracker.poll(&mut sink);
+    }
+    let mut lines = sink.lines.clone();
+    lines.sort();
+    assert_eq!(lines, ["file 0", "file 1", "file 2", "file 3", "file 4"]);
+}
