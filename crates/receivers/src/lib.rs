@@ -9,10 +9,10 @@
 pub mod carbon;
 #[cfg(feature = "collectd")]
 pub mod collectd;
-#[cfg(feature = "hostmetrics")]
-pub mod hostmetrics;
 #[cfg(feature = "filelog")]
 pub mod filelog;
+#[cfg(feature = "hostmetrics")]
+pub mod hostmetrics;
 #[cfg(feature = "influxdb")]
 pub mod influxdb;
 #[cfg(feature = "jaeger")]
