@@ -291,11 +291,10 @@ impl Action {
             }),
             Operation::Hash(pattern) => {
                 for kv in attributes.iter_mut() {
-                    if kv.key == self.key || pattern.as_ref().is_some_and(|re| re.is_match(&kv.key))
-                    {
-                        if let Some(value) = kv.value.as_mut() {
-                            hash(value);
-                        }
+                    let named = kv.key == self.key
+                        || pattern.as_ref().is_some_and(|re| re.is_match(&kv.key));
+                    if let (true, Some(value)) = (named, kv.value.as_mut()) {
+                        hash(value);
                     }
                 }
             }
