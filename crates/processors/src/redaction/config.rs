@@ -15,6 +15,8 @@ pub struct Config {
     pub allowed_keys: Vec<String>,
     /// Keys left entirely alone: neither removed nor masked.
     pub ignored_keys: Vec<String>,
+    /// Regular expressions over keys: a matching key is left alone like `ignored_keys`.
+    pub ignored_key_patterns: Vec<String>,
     /// Regular expressions over keys: a matching key's whole value is masked.
     pub blocked_key_patterns: Vec<String>,
     /// Regular expressions over values: each match is masked.
@@ -29,7 +31,8 @@ pub struct Config {
     /// Which summary attributes are added: `debug` (keys and counts), `info` (counts),
     /// `silent` or empty (none).
     pub summary: String,
-    /// Go's masking of non-string values; refused when true (see the module docs).
+    /// Check non-string values too, by their text (`42`, `true`); a masked one becomes a
+    /// string.
     pub redact_all_types: bool,
     /// Go's URL sanitizer; refused when enabled.
     pub url_sanitizer: Option<serde_json::Value>,
@@ -48,13 +51,6 @@ fn enabled(block: &Option<serde_json::Value>) -> bool {
 impl Config {
     /// Refuses the Go options this processor does not implement, naming why.
     pub(crate) fn check_supported(&self) -> Result<(), ConfigError> {
-        if self.redact_all_types {
-            return Err(ConfigError::at(
-                "redact_all_types",
-                "not supported: only string values are checked against blocked_values here; \
-                 convert the attributes to strings first (the attributes processor's convert action)",
-            ));
-        }
         for (key, block) in [
             ("url_sanitizer", &self.url_sanitizer),
             ("db_sanitizer", &self.db_sanitizer),

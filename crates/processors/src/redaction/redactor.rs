@@ -10,10 +10,12 @@ use sha2::{Digest, Sha256, Sha512};
 use sha3::Sha3_256;
 use tributary_pipeline_core::component::ConfigError;
 use tributary_pipeline_core::pdata::proto::common::v1::{AnyValue, KeyValue, any_value::Value};
+use tributary_pipeline_core::pdata::proto::logs::v1::LogRecord;
 use tributary_pipeline_core::pdata::visit::layout::Items;
 use tributary_pipeline_core::pdata::{Logs, Metrics, Payload, Traces};
 
 use super::Config;
+use crate::value_text::as_string;
 
 /// What replaces masked text.
 #[derive(Clone, Debug)]
@@ -67,6 +69,41 @@ const MASKED_COUNT: &str = "redaction.masked.count";
 const ALLOWED_KEYS: &str = "redaction.allowed.keys";
 const ALLOWED_COUNT: &str = "redaction.allowed.count";
 const IGNORED_COUNT: &str = "redaction.ignored.count";
+const BODY_REDACTED_KEYS: &str = "redaction.body.redacted.keys";
+const BODY_REDACTED_COUNT: &str = "redaction.body.redacted.count";
+const BODY_MASKED_KEYS: &str = "redaction.body.masked.keys";
+const BODY_MASKED_COUNT: &str = "redaction.body.masked.count";
+const BODY_ALLOWED_KEYS: &str = "redaction.body.allowed.keys";
+const BODY_ALLOWED_COUNT: &str = "redaction.body.allowed.count";
+const BODY_IGNORED_COUNT: &str = "redaction.body.ignored.count";
+
+/// The summary attributes are always allowed, so that a second redaction processor keeps
+/// (and adds to) what the first wrote, as Go does.
+const SUMMARY_KEYS: [&str; 14] = [
+    REDACTED_KEYS,
+    REDACTED_COUNT,
+    MASKED_KEYS,
+    MASKED_COUNT,
+    ALLOWED_KEYS,
+    ALLOWED_COUNT,
+    IGNORED_COUNT,
+    BODY_REDACTED_KEYS,
+    BODY_REDACTED_COUNT,
+    BODY_MASKED_KEYS,
+    BODY_MASKED_COUNT,
+    BODY_ALLOWED_KEYS,
+    BODY_ALLOWED_COUNT,
+    BODY_IGNORED_COUNT,
+];
+
+/// The keys one pass found, by what happened to them.
+#[derive(Default)]
+struct Outcome {
+    redacted: Vec<String>,
+    masked: Vec<String>,
+    allowed: Vec<String>,
+    ignored: Vec<String>,
+}
 
 /// A `redaction` configuration compiled: key sets, patterns and the mask.
 #[derive(Clone, Debug)]
@@ -74,6 +111,8 @@ pub(crate) struct Redactor {
     allow_all_keys: bool,
     allowed_keys: HashSet<String>,
     ignored_keys: HashSet<String>,
+    ignored_key_patterns: Vec<Regex>,
+    redact_all_types: bool,
     blocked_key_patterns: Vec<Regex>,
     blocked_values: Vec<Regex>,
     allowed_values: Vec<Regex>,
@@ -111,13 +150,27 @@ impl Redactor {
                 Ok(config.hmac_key.as_bytes().to_vec())
             }
         };
+        // Go's documented minimum key lengths: the hash's block-sized security.
+        let hmac_key_of = |least: usize| {
+            let key = hmac_key()?;
+            if key.len() < least {
+                return Err(ConfigError::at(
+                    "hmac_key",
+                    format!(
+                        "must be at least {least} bytes for hash_function {:?}",
+                        config.hash_function
+                    ),
+                ));
+            }
+            Ok(key)
+        };
         let mask = match config.hash_function.to_ascii_lowercase().as_str() {
             "" => Mask::Stars,
             "md5" => Mask::Md5,
             "sha1" => Mask::Sha1,
             "sha3" => Mask::Sha3,
-            "hmac-sha256" => Mask::HmacSha256(hmac_key()?),
-            "hmac-sha512" => Mask::HmacSha512(hmac_key()?),
+            "hmac-sha256" => Mask::HmacSha256(hmac_key_of(32)?),
+            "hmac-sha512" => Mask::HmacSha512(hmac_key_of(64)?),
             other => {
                 return Err(ConfigError::at(
                     "hash_function",
@@ -140,8 +193,18 @@ impl Redactor {
         };
         Ok(Redactor {
             allow_all_keys: config.allow_all_keys,
-            allowed_keys: config.allowed_keys.iter().cloned().collect(),
+            allowed_keys: config
+                .allowed_keys
+                .iter()
+                .cloned()
+                .chain(SUMMARY_KEYS.iter().map(|key| key.to_string()))
+                .collect(),
             ignored_keys: config.ignored_keys.iter().cloned().collect(),
+            ignored_key_patterns: compile_all(
+                "ignored_key_patterns",
+                &config.ignored_key_patterns,
+            )?,
+            redact_all_types: config.redact_all_types,
             blocked_key_patterns: compile_all(
                 "blocked_key_patterns",
                 &config.blocked_key_patterns,
@@ -162,61 +225,177 @@ impl Redactor {
             .into_owned()
     }
 
+    fn is_ignored(&self, key: &str) -> bool {
+        self.ignored_keys.contains(key)
+            || self.ignored_key_patterns.iter().any(|re| re.is_match(key))
+    }
+
+    fn is_redacted(&self, key: &str) -> bool {
+        !self.allow_all_keys && !self.allowed_keys.contains(key)
+    }
+
+    fn is_masked_key(&self, key: &str) -> bool {
+        self.blocked_key_patterns.iter().any(|re| re.is_match(key))
+    }
+
+    fn is_allowed_value(&self, text: &str) -> bool {
+        self.allowed_values.iter().any(|re| re.is_match(text))
+    }
+
+    /// Masks every `blocked_values` match, pattern after pattern.
+    fn mask_blocked(&self, text: &str) -> String {
+        let mut current = text.to_string();
+        for pattern in &self.blocked_values {
+            if pattern.is_match(&current) {
+                current = self.mask_matches(&current, pattern);
+            }
+        }
+        current
+    }
+
+    /// A value's text for the checks: Go's `Str()` (empty for a non-string), or its
+    /// `AsString()` with `redact_all_types`.
+    fn text_of(&self, value: Option<&AnyValue>) -> String {
+        match value.and_then(|v| v.value.as_ref()) {
+            Some(Value::StringValue(s)) => s.clone(),
+            _ if self.redact_all_types => as_string(value),
+            _ => String::new(),
+        }
+    }
+
     /// Redacts one attribute list and adds the summary, as Go's `processAttrs`.
     pub fn attributes(&self, attributes: &mut Vec<KeyValue>) {
-        let mut redacted = Vec::new();
-        let mut masked = Vec::new();
-        let mut allowed = Vec::new();
-        let mut ignored = 0_i64;
+        let mut outcome = Outcome::default();
         for kv in attributes.iter_mut() {
-            if self.ignored_keys.contains(&kv.key) {
-                ignored += 1;
+            if self.is_ignored(&kv.key) {
+                outcome.ignored.push(kv.key.clone());
                 continue;
             }
-            if !self.allow_all_keys && !self.allowed_keys.contains(&kv.key) {
-                redacted.push(kv.key.clone());
+            if self.is_redacted(&kv.key) {
+                outcome.redacted.push(kv.key.clone());
                 continue;
             }
-            // Go reads values with `Str()`: a value of another type reads as "".
-            let text = match kv.value.as_ref().and_then(|v| v.value.as_ref()) {
-                Some(Value::StringValue(s)) => s.clone(),
-                _ => String::new(),
-            };
-            if self.allowed_values.iter().any(|re| re.is_match(&text)) {
-                allowed.push(kv.key.clone());
+            let text = self.text_of(kv.value.as_ref());
+            if self.is_allowed_value(&text) {
+                outcome.allowed.push(kv.key.clone());
                 continue;
             }
-            if self
-                .blocked_key_patterns
-                .iter()
-                .any(|re| re.is_match(&kv.key))
-            {
+            if self.is_masked_key(&kv.key) {
                 set_string(kv, self.mask_matches(&text, &self.whole_value));
-                masked.push(kv.key.clone());
+                outcome.masked.push(kv.key.clone());
                 continue;
             }
-            let mut current = text;
-            let mut changed = false;
-            for pattern in &self.blocked_values {
-                if pattern.is_match(&current) {
-                    current = self.mask_matches(&current, pattern);
-                    changed = true;
-                }
-            }
-            if changed {
-                set_string(kv, current);
-                masked.push(kv.key.clone());
+            let masked = self.mask_blocked(&text);
+            if masked != text {
+                set_string(kv, masked);
+                outcome.masked.push(kv.key.clone());
             }
         }
-        if !redacted.is_empty() {
-            let gone: HashSet<&str> = redacted.iter().map(String::as_str).collect();
+        if !outcome.redacted.is_empty() {
+            let gone: HashSet<&str> = outcome.redacted.iter().map(String::as_str).collect();
             attributes.retain(|kv| !gone.contains(kv.key.as_str()));
         }
-        self.summarize(attributes, redacted, REDACTED_KEYS, REDACTED_COUNT);
-        self.summarize(attributes, masked, MASKED_KEYS, MASKED_COUNT);
-        self.summarize(attributes, allowed, ALLOWED_KEYS, ALLOWED_COUNT);
-        if ignored > 0 && self.summary != Summary::Silent {
-            add_count(attributes, IGNORED_COUNT, ignored);
+        self.summarize(attributes, outcome.redacted, REDACTED_KEYS, REDACTED_COUNT);
+        self.summarize(attributes, outcome.masked, MASKED_KEYS, MASKED_COUNT);
+        self.summarize(attributes, outcome.allowed, ALLOWED_KEYS, ALLOWED_COUNT);
+        self.summarize(attributes, outcome.ignored, "", IGNORED_COUNT);
+    }
+
+    /// Redacts a log body as Go's `processLogBody`: a map's keys as attributes (nested
+    /// keys named by their path, `a.b`, `a.[0]`), other values by `blocked_values`; the
+    /// summary goes to the record's attributes under `redaction.body.*`.
+    fn log_body(&self, record: &mut LogRecord) {
+        let mut outcome = Outcome::default();
+        let Some(body) = record.body.as_mut() else {
+            return;
+        };
+        match body.value.as_mut() {
+            Some(Value::KvlistValue(map)) => self.body_map(None, &mut map.values, &mut outcome),
+            Some(Value::ArrayValue(array)) => {
+                for (index, item) in array.values.iter_mut().enumerate() {
+                    self.body_value(format!("[{index}]"), item, &mut outcome);
+                }
+            }
+            _ => {
+                let text = as_string(Some(body));
+                if self.is_allowed_value(&text) {
+                    return;
+                }
+                let masked = self.mask_blocked(&text);
+                if masked != text {
+                    outcome.masked.push("body".to_string());
+                    *body = string_value(masked);
+                }
+            }
+        }
+        let attributes = &mut record.attributes;
+        self.summarize(
+            attributes,
+            outcome.redacted,
+            BODY_REDACTED_KEYS,
+            BODY_REDACTED_COUNT,
+        );
+        self.summarize(
+            attributes,
+            outcome.masked,
+            BODY_MASKED_KEYS,
+            BODY_MASKED_COUNT,
+        );
+        self.summarize(
+            attributes,
+            outcome.allowed,
+            BODY_ALLOWED_KEYS,
+            BODY_ALLOWED_COUNT,
+        );
+        self.summarize(attributes, outcome.ignored, "", BODY_IGNORED_COUNT);
+    }
+
+    fn body_map(&self, path: Option<&str>, entries: &mut Vec<KeyValue>, outcome: &mut Outcome) {
+        let named = |key: &str| path.map_or_else(|| key.to_string(), |p| format!("{p}.{key}"));
+        let mut gone = Vec::new();
+        for kv in entries.iter_mut() {
+            if self.is_ignored(&kv.key) {
+                outcome.ignored.push(named(&kv.key));
+            } else if self.is_redacted(&kv.key) {
+                gone.push(kv.key.clone());
+            } else if self.is_masked_key(&kv.key) {
+                outcome.masked.push(named(&kv.key));
+                let text = match kv.value.as_ref().and_then(|v| v.value.as_ref()) {
+                    Some(Value::StringValue(s)) => s.clone(),
+                    _ => String::new(),
+                };
+                set_string(kv, self.mask_matches(&text, &self.whole_value));
+            } else {
+                let value = kv.value.get_or_insert_with(AnyValue::default);
+                self.body_value(named(&kv.key), value, outcome);
+            }
+        }
+        if !gone.is_empty() {
+            entries.retain(|kv| !gone.contains(&kv.key));
+            outcome.redacted.extend(gone.iter().map(|key| named(key)));
+        }
+    }
+
+    fn body_value(&self, path: String, value: &mut AnyValue, outcome: &mut Outcome) {
+        match value.value.as_mut() {
+            Some(Value::KvlistValue(map)) => self.body_map(Some(&path), &mut map.values, outcome),
+            Some(Value::ArrayValue(array)) => {
+                for (index, item) in array.values.iter_mut().enumerate() {
+                    self.body_value(format!("{path}.[{index}]"), item, outcome);
+                }
+            }
+            _ => {
+                let text = as_string(Some(value));
+                if self.is_allowed_value(&text) {
+                    outcome.allowed.push(path);
+                    return;
+                }
+                let masked = self.mask_blocked(&text);
+                if masked != text {
+                    outcome.masked.push(path);
+                    *value = string_value(masked);
+                }
+            }
         }
     }
 
@@ -233,7 +412,7 @@ impl Redactor {
             return;
         }
         let count = keys.len() as i64;
-        if self.summary == Summary::Debug {
+        if self.summary == Summary::Debug && !keys_attr.is_empty() {
             if let Some(existing) =
                 attributes
                     .iter()
@@ -251,9 +430,9 @@ impl Redactor {
         add_count(attributes, count_attr, count);
     }
 
-    /// Resource, span and span event attributes.
+    /// Resource, scope, span and span event attributes.
     pub fn traces(&self, traces: &mut Traces) {
-        self.resources(traces);
+        self.resources_and_scopes(traces);
         traces.update_records(
             |_, _| true,
             |_, span| {
@@ -265,31 +444,45 @@ impl Redactor {
         );
     }
 
-    /// Resource and log record attributes.
+    /// Resource, scope and log record attributes, and log bodies.
     pub fn logs(&self, logs: &mut Logs) {
-        self.resources(logs);
-        logs.update_item_attributes(|_, _| true, |_, attributes| self.attributes(attributes));
+        self.resources_and_scopes(logs);
+        logs.update_records(
+            |_, _| true,
+            |_, record| {
+                self.attributes(&mut record.attributes);
+                self.log_body(record);
+            },
+        );
     }
 
-    /// Resource and data point attributes.
+    /// Resource, scope and data point attributes.
     pub fn metrics(&self, metrics: &mut Metrics) {
-        self.resources(metrics);
+        self.resources_and_scopes(metrics);
         metrics.update_item_attributes(|_, _| true, |_, attributes| self.attributes(attributes));
     }
 
-    fn resources<R: Items>(&self, data: &mut Payload<R>) {
-        // A batch without a resource has no attributes to redact.
+    fn resources_and_scopes<R: Items>(&self, data: &mut Payload<R>) {
+        // A batch without a resource or scope has no attributes of theirs to redact.
         data.update_resources(
             |resource| !resource.attributes.is_empty(),
             |resource| self.attributes(&mut resource.attributes),
         );
+        data.update_scopes(
+            |origin| !origin.scope_attributes().is_empty(),
+            |scope| self.attributes(&mut scope.attributes),
+        );
+    }
+}
+
+fn string_value(text: String) -> AnyValue {
+    AnyValue {
+        value: Some(Value::StringValue(text)),
     }
 }
 
 fn set_string(kv: &mut KeyValue, text: String) {
-    kv.value = Some(AnyValue {
-        value: Some(Value::StringValue(text)),
-    });
+    kv.value = Some(string_value(text));
 }
 
 fn put(attributes: &mut Vec<KeyValue>, key: &str, value: Value) {

@@ -142,7 +142,7 @@ async fn blocked_key_patterns_mask_the_whole_value_and_silent_adds_nothing() {
 
 #[tokio::test]
 async fn hmac_uses_the_key_and_summaries_merge_with_earlier_ones() {
-    let yaml = "allow_all_keys: true\nblocked_values: ['secret']\nhash_function: hmac-sha256\nhmac_key: key\nsummary: debug\n";
+    let yaml = "allow_all_keys: true\nblocked_values: ['secret']\nhash_function: hmac-sha256\nhmac_key: 0123456789abcdef0123456789abcdef\nsummary: debug\n";
     let out = redact_span(
         yaml,
         vec![
@@ -157,6 +157,91 @@ async fn hmac_uses_the_key_and_summaries_merge_with_earlier_ones() {
     assert_ne!(attributes.get_str("a"), Some("secret"));
     assert_eq!(attributes.get_str("redaction.masked.keys"), Some("a,z"));
     assert_eq!(attributes.get_int("redaction.masked.count"), Some(2));
+}
+
+#[tokio::test]
+async fn summaries_survive_an_allow_list_and_ignored_patterns_and_all_types_apply() {
+    let yaml = "allowed_keys: [n]\nignored_key_patterns: ['^k8s\\.']\nredact_all_types: true\nblocked_values: ['^4242$']\nsummary: info\n";
+    let out = redact_span(
+        yaml,
+        vec![
+            key_value("n", 4242_i64),
+            key_value("k8s.pod.name", "4242"),
+            key_value("redaction.redacted.count", 2_i64),
+            key_value("gone", "x"),
+        ],
+    )
+    .await;
+    let attributes = span_attributes(&out);
+    assert_eq!(attributes.get_str("n"), Some("****"));
+    assert_eq!(attributes.get_str("k8s.pod.name"), Some("4242"));
+    assert!(!attributes.contains_key("gone"));
+    assert_eq!(attributes.get_int("redaction.redacted.count"), Some(3));
+    assert_eq!(attributes.get_int("redaction.ignored.count"), Some(1));
+}
+
+#[tokio::test]
+async fn log_bodies_and_scope_attributes_are_redacted_as_go() {
+    let config: Config = load_config(
+        "allowed_keys: [user, msg]\nblocked_values: ['\\d{4}-\\d{4}']\nsummary: debug\n",
+    )
+    .unwrap();
+    let body = tributary_pipeline_core::pdata::proto::common::v1::AnyValue {
+        value: Some(
+            tributary_pipeline_core::pdata::proto::common::v1::any_value::Value::KvlistValue(
+                tributary_pipeline_core::pdata::proto::common::v1::KeyValueList {
+                    values: vec![
+                        key_value("msg", "card 1234-5678"),
+                        key_value("password", "hunter2"),
+                    ],
+                },
+            ),
+        ),
+    };
+    let mut logs = LogsBuilder::new();
+    logs.record(body).attribute("user", "bob");
+    logs.record("plain 1111-2222 text");
+    let mut built = logs.build();
+    for rl in &mut built.make_mut().resource_logs {
+        for sl in &mut rl.scope_logs {
+            sl.scope.get_or_insert_default().attributes = vec![key_value("secret", "x")];
+        }
+    }
+    let sink = Sink::<Logs>::new();
+    factory()
+        .create::<Logs>(&settings(), &config, sink.next())
+        .unwrap()
+        .consume(built)
+        .await
+        .unwrap();
+    let out = sink.received().pop().unwrap();
+    let records: Vec<_> = out.records().collect();
+    let (origin, first) = records[0];
+    assert!(!origin.scope_attributes().contains_key("secret"));
+    let body = format!("{:?}", first.body);
+    assert!(
+        body.contains("card ****") && !body.contains("hunter2"),
+        "{body}"
+    );
+    assert_eq!(
+        first.attributes.get_str("redaction.body.masked.keys"),
+        Some("msg")
+    );
+    assert_eq!(
+        first.attributes.get_str("redaction.body.redacted.keys"),
+        Some("password")
+    );
+    assert_eq!(
+        first.attributes.get_int("redaction.body.redacted.count"),
+        Some(1)
+    );
+    let (_, second) = records[1];
+    let body = format!("{:?}", second.body);
+    assert!(body.contains("plain **** text"), "{body}");
+    assert_eq!(
+        second.attributes.get_str("redaction.body.masked.keys"),
+        Some("body")
+    );
 }
 
 #[tokio::test]
@@ -203,7 +288,8 @@ fn unsupported_and_invalid_options_are_refused_naming_the_key() {
         ("blocked_values: ['(']", "blocked_values::0"),
         ("allowed_values: [a, '[']", "allowed_values::1"),
         ("blocked_key_patterns: ['(']", "blocked_key_patterns::0"),
-        ("redact_all_types: true", "redact_all_types"),
+        ("hash_function: hmac-sha256\nhmac_key: short", "hmac_key"),
+        ("ignored_key_patterns: ['(']", "ignored_key_patterns::0"),
         (
             "url_sanitizer: {enabled: true, attributes: [url]}",
             "url_sanitizer",
