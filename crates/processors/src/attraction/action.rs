@@ -4,9 +4,7 @@ use regex::Regex;
 use sha2::{Digest, Sha256};
 use tributary_pipeline_core::component::ConfigError;
 use tributary_pipeline_core::pdata::ClientMetadata;
-use tributary_pipeline_core::pdata::proto::common::v1::{
-    AnyValue, ArrayValue, KeyValue, any_value::Value,
-};
+use tributary_pipeline_core::pdata::proto::common::v1::{AnyValue, KeyValue, any_value::Value};
 
 use super::config::ActionConfig;
 use crate::value_text::{as_string, from_config};
@@ -159,9 +157,9 @@ fn compile_one(config: &ActionConfig) -> Result<Action, ConfigError> {
                     format!("action {action:?} needs \"key\" or \"pattern\""),
                 ));
             }
+            // Go ignores `from_context` here, so a config that sets it still runs.
             refuse("value", has_value)?;
             refuse("from_attribute", has_from_attribute)?;
-            refuse("from_context", has_from_context)?;
             refuse("converted_type", has_converted_type)?;
             let pattern = has_pattern
                 .then(|| compile_regex("pattern", &config.pattern))
@@ -213,6 +211,12 @@ fn compile_one(config: &ActionConfig) -> Result<Action, ConfigError> {
                 "int" => Conversion::Int,
                 "double" => Conversion::Double,
                 "string" => Conversion::String,
+                "" => {
+                    return Err(ConfigError::at(
+                        "converted_type",
+                        "required for action \"convert\": \"int\", \"double\" or \"string\"",
+                    ));
+                }
                 other => {
                     return Err(ConfigError::at(
                         "converted_type",
@@ -293,8 +297,8 @@ impl Action {
                 for kv in attributes.iter_mut() {
                     let named = kv.key == self.key
                         || pattern.as_ref().is_some_and(|re| re.is_match(&kv.key));
-                    if let (true, Some(value)) = (named, kv.value.as_mut()) {
-                        hash(value);
+                    if named {
+                        hash(kv.value.get_or_insert_default());
                     }
                 }
             }
@@ -339,16 +343,9 @@ impl Source {
                 .find(|kv| &kv.key == key)
                 .map(|kv| kv.value.clone().unwrap_or_default()),
             Source::Context(key) => {
+                // Several values join with `;`, as Go's `getAttributeValueFromContext`.
                 let values = metadata?.get(key);
-                match values {
-                    [] => None,
-                    [one] => Some(string_value(one)),
-                    many => Some(AnyValue {
-                        value: Some(Value::ArrayValue(ArrayValue {
-                            values: many.iter().map(|v| string_value(v)).collect(),
-                        })),
-                    }),
-                }
+                (!values.is_empty()).then(|| string_value(&values.join(";")))
             }
         }
     }
@@ -360,14 +357,18 @@ fn string_value(text: &str) -> AnyValue {
     }
 }
 
-/// Go's `sha2Hasher`: the value's bytes hashed with SHA-256, written back as hex.
-pub(crate) fn hash(value: &mut AnyValue) {
+/// Go's `sha2Hasher`: the value's bytes hashed with SHA-256, written back as hex; a
+/// value of another kind (list, map, bytes, empty) becomes the empty string.
+fn hash(value: &mut AnyValue) {
     let bytes: Vec<u8> = match &value.value {
         Some(Value::StringValue(s)) => s.as_bytes().to_vec(),
         Some(Value::BoolValue(b)) => vec![u8::from(*b)],
         Some(Value::IntValue(i)) => i.to_le_bytes().to_vec(),
         Some(Value::DoubleValue(d)) => d.to_bits().to_le_bytes().to_vec(),
-        _ => return,
+        _ => {
+            value.value = Some(Value::StringValue(String::new()));
+            return;
+        }
     };
     value.value = Some(Value::StringValue(hex::encode(Sha256::digest(&bytes))));
 }
