@@ -229,10 +229,19 @@ impl Properties {
                 Ok(())
             }
         };
+        // Go's `ValidateForSpans`, `ValidateForLogs` and `ValidateForMetrics`.
+        let required = |given: bool, keys: &str| -> Result<(), ConfigError> {
+            if given {
+                Ok(())
+            } else {
+                Err(ConfigError::new(format!(
+                    "at least one of {keys} must be specified"
+                )))
+            }
+        };
         match signal {
             None => {}
             Some(Signal::Traces) => {
-                not_for("metric_names", !p.metric_names.is_empty(), "trace spans")?;
                 not_for("log_bodies", !p.log_bodies.is_empty(), "trace spans")?;
                 not_for(
                     "log_severity_texts",
@@ -244,27 +253,68 @@ impl Properties {
                     p.log_severity_number.is_some(),
                     "trace spans",
                 )?;
+                not_for("metric_names", !p.metric_names.is_empty(), "trace spans")?;
+                required(
+                    !(p.services.is_empty()
+                        && p.span_names.is_empty()
+                        && p.attributes.is_empty()
+                        && p.libraries.is_empty()
+                        && p.resources.is_empty()
+                        && p.span_kinds.is_empty()),
+                    "\"services\", \"span_names\", \"span_kinds\", \"attributes\", \"libraries\" or \"resources\"",
+                )?;
+                let unknown_kind = p
+                    .span_kinds
+                    .iter()
+                    .enumerate()
+                    .find(|(_, kind)| !(1..=5).any(|k| span_kind_name(k) == kind.as_str()));
+                if let (MatchType::Strict, Some((index, kind))) = (match_type, unknown_kind) {
+                    return Err(ConfigError::at(
+                        format!("span_kinds::{index}"),
+                        format!(
+                            "{kind:?} is not a span kind; with match_type strict use one of \
+                             SPAN_KIND_CLIENT, SPAN_KIND_CONSUMER, SPAN_KIND_INTERNAL, \
+                             SPAN_KIND_PRODUCER, SPAN_KIND_SERVER"
+                        ),
+                    ));
+                }
             }
             Some(Signal::Logs) => {
-                not_for("services", !p.services.is_empty(), "logs")?;
-                not_for("span_names", !p.span_names.is_empty(), "logs")?;
-                not_for("span_kinds", !p.span_kinds.is_empty(), "logs")?;
-                not_for("metric_names", !p.metric_names.is_empty(), "logs")?;
+                for (key, given) in [
+                    ("services", !p.services.is_empty()),
+                    ("span_names", !p.span_names.is_empty()),
+                    ("span_kinds", !p.span_kinds.is_empty()),
+                    ("metric_names", !p.metric_names.is_empty()),
+                ] {
+                    not_for(key, given, "log records")?;
+                }
+                required(
+                    !(p.attributes.is_empty()
+                        && p.libraries.is_empty()
+                        && p.resources.is_empty()
+                        && p.log_bodies.is_empty()
+                        && p.log_severity_texts.is_empty()
+                        && p.log_severity_number.is_none()),
+                    "\"attributes\", \"libraries\", \"resources\", \"log_bodies\", \"log_severity_texts\" or \"log_severity_number\"",
+                )?;
             }
             Some(Signal::Metrics) => {
-                not_for("services", !p.services.is_empty(), "metrics")?;
-                not_for("span_names", !p.span_names.is_empty(), "metrics")?;
-                not_for("span_kinds", !p.span_kinds.is_empty(), "metrics")?;
-                not_for("log_bodies", !p.log_bodies.is_empty(), "metrics")?;
-                not_for(
-                    "log_severity_texts",
-                    !p.log_severity_texts.is_empty(),
-                    "metrics",
-                )?;
-                not_for(
-                    "log_severity_number",
-                    p.log_severity_number.is_some(),
-                    "metrics",
+                // Go matches metrics by name and resource only.
+                for (key, given) in [
+                    ("log_bodies", !p.log_bodies.is_empty()),
+                    ("log_severity_texts", !p.log_severity_texts.is_empty()),
+                    ("log_severity_number", p.log_severity_number.is_some()),
+                    ("span_names", !p.span_names.is_empty()),
+                    ("services", !p.services.is_empty()),
+                    ("span_kinds", !p.span_kinds.is_empty()),
+                    ("attributes", !p.attributes.is_empty()),
+                    ("libraries", !p.libraries.is_empty()),
+                ] {
+                    not_for(key, given, "metrics")?;
+                }
+                required(
+                    !(p.metric_names.is_empty() && p.resources.is_empty()),
+                    "\"metric_names\" or \"resources\"",
                 )?;
             }
         }

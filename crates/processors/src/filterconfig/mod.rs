@@ -26,9 +26,15 @@
 //! | `log_bodies` | logs | the body, as a string, matches one entry |
 //! | `log_severity_texts` | logs | the severity text matches one entry |
 //! | `log_severity_number` | logs | `{min, match_undefined}`: the severity number is at least `min` (a number or `INFO`, `WARN2`, ...), or it is unset and `match_undefined` is true |
-//! | `attributes` | all | every `{key, value}` is present on the item and equal (strict: same type and value; regexp: the value as a string matches); without `value`, presence alone |
+//! | `attributes` | spans, logs | every `{key, value}` is present on the item and equal (strict: same type and value; regexp: the value as a string matches); without `value`, presence alone |
 //! | `resources` | all | the same over the resource's attributes |
-//! | `libraries` | all | the scope's name (and `version`, if given) matches one entry |
+//! | `libraries` | spans, logs | the scope's name (and `version`, if given) matches one entry |
+//!
+//! Which keys a block may use depends on the signal, exactly as Go's `ValidateForSpans`,
+//! `ValidateForLogs` and `ValidateForMetrics`: metrics match by `metric_names` and
+//! `resources` only; logs refuse `services`, `span_names`, `span_kinds` and `metric_names`;
+//! spans refuse the `log_*` keys and `metric_names`; with `strict`, `span_kinds` must name a
+//! real kind. A block with nothing to match for its signal is refused.
 //!
 //! Within one block every property given must match; a [`Matcher`] selects an item when it
 //! matches `include` (if given) and does not match `exclude` (if given), exactly as Go. The

@@ -210,3 +210,20 @@ proptest! {
         }
     }
 }
+
+#[test]
+fn each_signal_takes_the_keys_go_takes() {
+    let attributes_for_metrics = props("match_type: strict\nattributes: [{key: a}]");
+    let error = Matcher::compile(Some(&attributes_for_metrics), None, Signal::Metrics).unwrap_err();
+    assert_eq!(error.path(), "include::attributes", "{error}");
+    let resources_for_metrics = props("match_type: strict\nresources: [{key: a}]");
+    assert!(Matcher::compile(Some(&resources_for_metrics), None, Signal::Metrics).is_ok());
+    let bad_kind = props("match_type: strict\nspan_kinds: [SPAN_KIND_SERVER, server]");
+    let error = Matcher::compile(Some(&bad_kind), None, Signal::Traces).unwrap_err();
+    assert_eq!(error.path(), "include::span_kinds::1", "{error}");
+    let regexp_kind = props("match_type: regexp\nspan_kinds: [server]");
+    assert!(Matcher::compile(Some(&regexp_kind), None, Signal::Traces).is_ok());
+    let services_for_logs = props("match_type: strict\nservices: [a]");
+    let error = Matcher::compile(Some(&services_for_logs), None, Signal::Logs).unwrap_err();
+    assert_eq!(error.path(), "include::services", "{error}");
+}
