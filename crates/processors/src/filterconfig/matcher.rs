@@ -5,7 +5,9 @@ use std::collections::HashSet;
 use regex::Regex;
 use tributary_pipeline_core::component::ConfigError;
 use tributary_pipeline_core::pdata::Signal;
-use tributary_pipeline_core::pdata::proto::common::v1::{AnyValue, InstrumentationScope, KeyValue};
+use tributary_pipeline_core::pdata::proto::common::v1::{
+    AnyValue, InstrumentationScope, KeyValue, any_value::Value,
+};
 
 use super::config::{AttributeProperty, LibraryProperty, MatchProperties, MatchType};
 use crate::value_text::{as_string, from_config};
@@ -136,9 +138,19 @@ impl AttributeCheck {
             AttributeCheck::Present(key) => find(key).is_some(),
             AttributeCheck::Equals(key, expected) => find(key)
                 .is_some_and(|kv| kv.value.as_ref().unwrap_or(&AnyValue::default()) == expected),
-            AttributeCheck::Matches(key, re) => {
-                find(key).is_some_and(|kv| re.is_match(&as_string(kv.value.as_ref())))
-            }
+            // Go matches only scalar values against a pattern; lists, maps and bytes
+            // never match.
+            AttributeCheck::Matches(key, re) => find(key).is_some_and(|kv| {
+                matches!(
+                    kv.value.as_ref().and_then(|v| v.value.as_ref()),
+                    Some(
+                        Value::StringValue(_)
+                            | Value::BoolValue(_)
+                            | Value::IntValue(_)
+                            | Value::DoubleValue(_)
+                    )
+                ) && re.is_match(&as_string(kv.value.as_ref()))
+            }),
         }
     }
 }

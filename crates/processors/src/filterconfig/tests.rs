@@ -227,3 +227,25 @@ fn each_signal_takes_the_keys_go_takes() {
     let error = Matcher::compile(Some(&services_for_logs), None, Signal::Logs).unwrap_err();
     assert_eq!(error.path(), "include::services", "{error}");
 }
+
+#[test]
+fn regexp_attributes_match_scalars_by_their_text_only() {
+    let block = props("match_type: regexp\nattributes: [{key: code, value: '^2'}]");
+    let matcher = Matcher::compile(Some(&block), None, Signal::Traces).unwrap();
+    let int = [key_value("code", 200_i64)];
+    let list = [KeyValue {
+        key: "code".into(),
+        value: Some(
+            tributary_pipeline_core::pdata::proto::common::v1::AnyValue {
+                value: Some(
+                    tributary_pipeline_core::pdata::proto::common::v1::any_value::Value::ArrayValue(
+                        Default::default(),
+                    ),
+                ),
+            },
+        ),
+        ..Default::default()
+    }];
+    assert!(matcher.selects(&span(&[], &int, "s", 0)));
+    assert!(!matcher.selects(&span(&[], &list, "s", 0)));
+}
