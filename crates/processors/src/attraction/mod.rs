@@ -23,5 +23,8 @@
 mod action;
 mod config;
 
+#[cfg(test)]
+mod tests;
+
 pub use action::Actions;
 pub use config::ActionConfig;
