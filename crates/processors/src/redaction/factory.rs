@@ -12,12 +12,12 @@ use tributary_pipeline_core::processorhelper;
 use super::Config;
 use super::redactor::Redactor;
 
-/// The `redaction` processor's factory (traces, metrics and logs; beta as in Go).
+/// The `redaction` processor's factory: traces beta, metrics and logs alpha, as in Go.
 pub fn factory() -> ProcessorFactory<Config> {
     ProcessorFactory::new("redaction")
         .with_traces(create_traces, Stability::Beta)
-        .with_metrics(create_metrics, Stability::Beta)
-        .with_logs(create_logs, Stability::Beta)
+        .with_metrics(create_metrics, Stability::Alpha)
+        .with_logs(create_logs, Stability::Alpha)
 }
 
 fn redactor(config: &Config) -> Result<Arc<Redactor>, CreateError> {
