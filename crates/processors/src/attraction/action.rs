@@ -15,6 +15,8 @@ enum Source {
     Value(AnyValue),
     Attribute(String),
     Context(String),
+    /// Only a `default_value` was given.
+    Nothing,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -33,7 +35,8 @@ enum Conversion {
 
 #[derive(Clone, Debug)]
 enum Operation {
-    Write(Write, Source),
+    /// A write, with its `default_value`.
+    Write(Write, Source, Option<AnyValue>),
     Delete(Option<Regex>),
     Hash(Option<Regex>),
     /// The pattern and the names of its groups, in order (index 0 is the whole match).
@@ -115,13 +118,27 @@ fn compile_one(config: &ActionConfig) -> Result<Action, ConfigError> {
     let has_from_context = !config.from_context.is_empty();
     let has_pattern = !config.pattern.is_empty();
     let has_converted_type = !config.converted_type.is_empty();
+    let has_default = config.default_value.is_some();
+    if has_default && !matches!(action.as_str(), "insert" | "update" | "upsert") {
+        return Err(ConfigError::at(
+            "default_value",
+            format!("action {action:?} does not use this field"),
+        ));
+    }
     let operation = match action.as_str() {
         "insert" | "update" | "upsert" => {
             need_key()?;
             refuse("pattern", has_pattern)?;
             refuse("converted_type", has_converted_type)?;
             let sources = [has_value, has_from_attribute, has_from_context];
+            if has_value && has_default {
+                return Err(ConfigError::at(
+                    "default_value",
+                    "a fixed \"value\" needs no default; give \"default_value\" with \"from_attribute\" or \"from_context\"",
+                ));
+            }
             match sources.iter().filter(|given| **given).count() {
+                0 if has_default => {}
                 0 => {
                     return Err(ConfigError::at(
                         "value",
@@ -136,19 +153,22 @@ fn compile_one(config: &ActionConfig) -> Result<Action, ConfigError> {
                     ));
                 }
             }
+            let default = config.default_value.as_ref().map(from_config);
             let source = if let Some(value) = &config.value {
                 Source::Value(from_config(value))
             } else if has_from_attribute {
                 Source::Attribute(config.from_attribute.clone())
-            } else {
+            } else if has_from_context {
                 Source::Context(context_key(&config.from_context)?)
+            } else {
+                Source::Nothing
             };
             let write = match action.as_str() {
                 "insert" => Write::Insert,
                 "update" => Write::Update,
                 _ => Write::Upsert,
             };
-            Operation::Write(write, source)
+            Operation::Write(write, source, default)
         }
         "delete" | "hash" => {
             if config.key.is_empty() && !has_pattern {
@@ -276,8 +296,11 @@ fn put(attributes: &mut Vec<KeyValue>, key: &str, value: AnyValue) {
 impl Action {
     fn apply(&self, attributes: &mut Vec<KeyValue>, metadata: Option<&ClientMetadata>) {
         match &self.operation {
-            Operation::Write(write, source) => {
-                let Some(value) = source.read(attributes, metadata) else {
+            Operation::Write(write, source, default) => {
+                let Some(value) = source
+                    .read(attributes, metadata)
+                    .or_else(|| default.clone())
+                else {
                     return;
                 };
                 let exists = position(attributes, &self.key).is_some();
@@ -347,6 +370,7 @@ impl Source {
                 let values = metadata?.get(key);
                 (!values.is_empty()).then(|| string_value(&values.join(";")))
             }
+            Source::Nothing => None,
         }
     }
 }

@@ -16,6 +16,9 @@ pub struct ActionConfig {
     pub from_attribute: String,
     /// The client metadata key whose value `insert`/`update`/`upsert` write.
     pub from_context: String,
+    /// What `insert`/`update`/`upsert` write when `from_attribute` or `from_context`
+    /// finds nothing (or, alone, the value to write).
+    pub default_value: Option<serde_json::Value>,
     /// `int`, `double` or `string`, for `convert`.
     pub converted_type: String,
     /// What to do: `insert`, `update`, `upsert`, `delete`, `hash`, `extract`, `convert`.

@@ -90,6 +90,31 @@ async fn the_readme_example_edits_spans_as_go() {
     );
 }
 
+// The `default_value` actions of the README's sample configuration.
+#[tokio::test]
+async fn default_value_fills_in_for_a_missing_source() {
+    let yaml = r#"
+actions:
+  - key: region
+    from_attribute: cloud.region
+    default_value: "us-east-1"
+    action: insert
+  - key: tenant_id
+    from_context: "metadata.tenant"
+    default_value: "default-tenant"
+    action: upsert
+"#;
+    let out = run_traces(yaml, one_span(vec![])).await;
+    let attributes = &span_attributes(&out)[0];
+    assert_eq!(attributes.get_str("region"), Some("us-east-1"));
+    assert_eq!(attributes.get_str("tenant_id"), Some("default-tenant"));
+    let out = run_traces(yaml, one_span(vec![key_value("cloud.region", "eu-west-3")])).await;
+    assert_eq!(
+        span_attributes(&out)[0].get_str("region"),
+        Some("eu-west-3")
+    );
+}
+
 #[tokio::test]
 async fn insert_update_and_upsert_respect_presence() {
     let yaml = r#"
