@@ -40,12 +40,16 @@ pub struct Config {
     pub db_sanitizer: Option<serde_json::Value>,
 }
 
+/// Whether a sanitizer block turns anything on: its own `enabled`, or (for
+/// `db_sanitizer`, one block per database: `sql`, `redis`, ...) a nested one.
 fn enabled(block: &Option<serde_json::Value>) -> bool {
-    block
-        .as_ref()
-        .and_then(|value| value.get("enabled"))
-        .and_then(serde_json::Value::as_bool)
-        .unwrap_or(false)
+    fn on(value: &serde_json::Value) -> bool {
+        value.get("enabled").and_then(serde_json::Value::as_bool) == Some(true)
+            || value
+                .as_object()
+                .is_some_and(|map| map.values().any(|nested| nested.is_object() && on(nested)))
+    }
+    block.as_ref().is_some_and(on)
 }
 
 impl Config {

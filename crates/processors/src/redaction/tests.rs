@@ -32,7 +32,7 @@ fn span_attributes(traces: &Traces) -> Vec<KeyValue> {
 }
 
 // The example configuration of processor/redactionprocessor/README.md (card number
-// patterns, md5 hashing, debug summary).
+// patterns, md5 hashing, debug summary), without its `url_sanitizer` block (refused here).
 const README_EXAMPLE: &str = r#"
 allow_all_keys: false
 allowed_keys:
@@ -42,6 +42,10 @@ allowed_keys:
   - name
 ignored_keys:
   - safe_attribute
+redact_all_types: true
+blocked_key_patterns:
+  - ".*token.*"
+  - ".*api_key.*"
 blocked_values:
   - "4[0-9]{12}(?:[0-9]{3})?"
   - "(5[1-5][0-9]{14})"
@@ -61,10 +65,18 @@ async fn the_readme_example_removes_masks_and_summarizes() {
             key_value("id", "owner@mycompany.com"),
             key_value("credit_card", "5105105105105100"),
             key_value("safe_attribute", "4111111111111111"),
+            key_value("group", 4111111111111111_i64),
         ],
     )
     .await;
     let attributes = span_attributes(&out);
+    // redact_all_types: the number is checked by its text and masked (hashed) to a string.
+    assert_eq!(
+        attributes.get_str("group"),
+        attributes
+            .get_str("description")
+            .map(|d| d.trim_start_matches("paid with "))
+    );
     assert_eq!(attributes.get_str("name"), Some("checkout"));
     // md5("4111111111111111"), as `printf %s 4111111111111111 | md5sum` prints it.
     assert_eq!(
@@ -84,9 +96,9 @@ async fn the_readme_example_removes_masks_and_summarizes() {
     assert_eq!(attributes.get_int("redaction.redacted.count"), Some(1));
     assert_eq!(
         attributes.get_str("redaction.masked.keys"),
-        Some("description")
+        Some("description,group")
     );
-    assert_eq!(attributes.get_int("redaction.masked.count"), Some(1));
+    assert_eq!(attributes.get_int("redaction.masked.count"), Some(2));
     assert_eq!(attributes.get_str("redaction.allowed.keys"), Some("id"));
     assert_eq!(attributes.get_int("redaction.allowed.count"), Some(1));
     assert_eq!(attributes.get_int("redaction.ignored.count"), Some(1));
@@ -295,6 +307,10 @@ fn unsupported_and_invalid_options_are_refused_naming_the_key() {
             "url_sanitizer",
         ),
         ("db_sanitizer: {enabled: true}", "db_sanitizer"),
+        (
+            "db_sanitizer: {sql: {enabled: true, attributes: [db.statement]}}",
+            "db_sanitizer",
+        ),
     ];
     for (yaml, path) in cases {
         let error = load_config::<Config>(yaml).unwrap_err();
