@@ -409,12 +409,15 @@ impl Properties {
             ),
         };
         if self.services.is_some() {
+            // Go's `serviceNameForResource`: a resource without one reads as this text.
             let service = subject
                 .resource
                 .iter()
                 .find(|kv| kv.key == "service.name")
-                .map(|kv| as_string(kv.value.as_ref()))
-                .unwrap_or_default();
+                .map_or_else(
+                    || "<nil-service-name>".to_string(),
+                    |kv| as_string(kv.value.as_ref()),
+                );
             if !string_matches(&self.services, Some(&service)) {
                 return false;
             }

@@ -249,3 +249,11 @@ fn regexp_attributes_match_scalars_by_their_text_only() {
     assert!(matcher.selects(&span(&[], &int, "s", 0)));
     assert!(!matcher.selects(&span(&[], &list, "s", 0)));
 }
+
+#[test]
+fn a_resource_without_a_service_name_reads_as_gos_placeholder() {
+    let block = props("match_type: strict\nservices: [\"<nil-service-name>\"]");
+    let matcher = Matcher::compile(Some(&block), None, Signal::Traces).unwrap();
+    assert!(matcher.selects(&span(&[], &[], "s", 0)));
+    assert!(!matcher.selects(&span(&[key_value("service.name", "a")], &[], "s", 0)));
+}
