@@ -75,6 +75,7 @@ fn base64(bytes: &[u8]) -> String {
 /// A value written in a config (`value: 42`, YAML read as JSON) as an attribute value, as
 /// Go's `pcommon.Value.FromRaw` reads it: integers stay integers, other numbers are
 /// doubles, lists and maps nest; `null` is the empty value.
+#[cfg(any(feature = "filterconfig", feature = "attraction"))]
 pub(crate) fn from_config(value: &Json) -> AnyValue {
     let value = match value {
         Json::Null => None,
