@@ -376,6 +376,8 @@ impl Redactor {
         }
     }
 
+    // Recursion follows the body's nesting, which the OTLP decoders already bound (prost
+    // refuses messages nested deeper than 100 levels, serde_json deeper than 128).
     fn body_value(&self, path: String, value: &mut AnyValue, outcome: &mut Outcome) {
         match value.value.as_mut() {
             Some(Value::KvlistValue(map)) => self.body_map(Some(&path), &mut map.values, outcome),
