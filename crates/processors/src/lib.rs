@@ -6,16 +6,31 @@
 //! |---|---|
 //! | [`batch`] | groups telemetry into batches by size and time, optionally per tenant |
 //! | [`memory_limiter`] | refuses data, retryably, while the process uses too much memory |
+//! | [`attributes`] | inserts, updates, deletes, hashes, extracts and converts item attributes |
+//! | [`resource`] | the same actions on resource attributes |
+//! | [`redaction`] | keeps only allowed attribute keys and masks blocked values |
 //!
 //! Each module offers `factory()`, to register on a collector's builder (or on
 //! [`Factories`]), and its `Config`.
 
+#[cfg(feature = "attraction")]
+pub mod attraction;
+#[cfg(feature = "attributes")]
+pub mod attributes;
 #[cfg(feature = "batch")]
 pub mod batch;
+#[cfg(feature = "filterconfig")]
+pub mod filterconfig;
 #[cfg(feature = "memory_limiter")]
 pub mod memory_limiter;
+#[cfg(feature = "redaction")]
+pub mod redaction;
+#[cfg(feature = "resource")]
+pub mod resource;
 #[cfg(feature = "resourcedetection")]
 pub mod resourcedetection;
+#[cfg(feature = "value_text")]
+mod value_text;
 
 use tributary_pipeline_core::graph::Factories;
 
@@ -29,5 +44,11 @@ pub fn factories() -> Factories {
     factories.add_processor(memory_limiter::factory());
     #[cfg(feature = "resourcedetection")]
     factories.add_processor(resourcedetection::factory());
+    #[cfg(feature = "attributes")]
+    factories.add_processor(attributes::factory());
+    #[cfg(feature = "resource")]
+    factories.add_processor(resource::factory());
+    #[cfg(feature = "redaction")]
+    factories.add_processor(redaction::factory());
     factories
 }
