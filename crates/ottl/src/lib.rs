@@ -44,6 +44,7 @@ pub mod context;
 pub mod enums;
 pub mod eval;
 pub mod funcs;
+pub mod infer;
 pub mod parser;
 pub mod value;
 

@@ -6,6 +6,7 @@
 //! |---|---|
 //! | [`batch`] | groups telemetry into batches by size and time, optionally per tenant |
 //! | [`memory_limiter`] | refuses data, retryably, while the process uses too much memory |
+//! | [`transform`] | edits telemetry with OTTL statements |
 //!
 //! Each module offers `factory()`, to register on a collector's builder (or on
 //! [`Factories`]), and its `Config`.
@@ -14,6 +15,8 @@
 pub mod batch;
 #[cfg(feature = "memory_limiter")]
 pub mod memory_limiter;
+#[cfg(feature = "transform")]
+pub mod transform;
 
 use tributary_pipeline_core::graph::Factories;
 
@@ -25,5 +28,7 @@ pub fn factories() -> Factories {
     factories.add_processor(batch::factory());
     #[cfg(feature = "memory_limiter")]
     factories.add_processor(memory_limiter::factory());
+    #[cfg(feature = "transform")]
+    factories.add_processor(transform::factory());
     factories
 }
