@@ -352,3 +352,26 @@ async fn the_transform_processor_passes_the_conformance_suite() {
     )
     .await;
 }
+
+/// The transform sections of the Go configs in `tests/go_configs` (the OpenTelemetry
+/// demo, the Coralogix Helm example) decode and compile unchanged.
+#[test]
+fn go_corpus_transform_sections_validate() {
+    let corpus = concat!(env!("CARGO_MANIFEST_DIR"), "/../../tests/go_configs/full/");
+    for (file, key) in [
+        ("demo-otelcol-config.yaml", "  transform:"),
+        ("helm-coralogix-exporter-helper.yaml", "  transform/prometheus:"),
+    ] {
+        let text = std::fs::read_to_string(format!("{corpus}{file}")).unwrap();
+        let section: Vec<&str> = text
+            .lines()
+            .skip_while(|l| *l != key)
+            .skip(1)
+            .take_while(|l| l.trim().is_empty() || l.starts_with("    "))
+            .map(|l| l.get(4..).unwrap_or(""))
+            .collect();
+        assert!(section.len() > 3, "{file}: section not found");
+        let config = load_config::<Config>(&section.join("\n")).unwrap_or_else(|e| panic!("{file}: {e}"));
+        assert!(!config.trace_statements.is_empty() || !config.metric_statements.is_empty());
+    }
+}
