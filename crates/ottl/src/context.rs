@@ -787,7 +787,7 @@ fn set_keyed<'v>(any: &'v mut AnyValue, keys: &[KeyVal]) -> Result<&'v mut AnyVa
 
 /// Bytes from hex (either case).
 pub fn decode_hex(s: &str) -> Option<Vec<u8>> {
-    if s.len() % 2 != 0 || !s.is_ascii() {
+    if !s.len().is_multiple_of(2) || !s.is_ascii() {
         return None;
     }
     (0..s.len())

@@ -173,7 +173,7 @@ fn lex(src: &str) -> Result<Vec<(Tok, usize)>, (usize, String)> {
                     i += 1;
                 }
                 let digits = &src[hs..i];
-                if digits.is_empty() || digits.len() % 2 != 0 {
+                if digits.is_empty() || !digits.len().is_multiple_of(2) {
                     return Err((
                         start,
                         "bytes literal needs an even number of hex digits".into(),
