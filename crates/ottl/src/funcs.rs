@@ -6,7 +6,7 @@ use sha1::Digest;
 use tributary_pipeline_core::pdata::proto::common::v1::{AnyValue, KeyValue, any_value};
 
 use crate::ast::Call;
-use crate::context::{ContextKind, TransformContext};
+use crate::context::{ContextKind, Item, TransformContext};
 use crate::eval::{
     CExpr, CPath, CompileError, Compiler, bind, eval, eval_keys, literal_regex, literal_string,
 };
@@ -79,7 +79,8 @@ pub struct Converter {
 #[derive(Clone, Debug)]
 pub struct Editor {
     name: &'static str,
-    target: CPath,
+    /// The edited path; `None` for the metric editors, which edit the metric itself.
+    target: Option<CPath>,
     args: Vec<Option<CExpr>>,
     regex: Option<Regex>,
     strings: Vec<Option<String>>,
@@ -130,6 +131,12 @@ fn params(name: &str) -> Option<(&'static str, &'static [(&'static str, bool)])>
         "Index" => ("Index", &[("target", false), ("value", false)]),
         "IsRootSpan" => ("IsRootSpan", &[]),
         "set" => ("set", &[("target", false), ("value", false)]),
+        "convert_sum_to_gauge" => ("convert_sum_to_gauge", &[]),
+        "convert_gauge_to_sum" => (
+            "convert_gauge_to_sum",
+            &[("stringAggTemp", false), ("monotonic", false)],
+        ),
+        "scale_metric" => ("scale_metric", &[("factor", false), ("unit", true)]),
         "delete_key" => ("delete_key", &[("target", false), ("key", false)]),
         "delete_matching_keys" => (
             "delete_matching_keys",
@@ -298,6 +305,12 @@ pub(crate) fn compile_editor(c: &Compiler<'_>, call: &Call) -> Result<Editor, Co
         );
     };
     let bound = bind(c, call, ps)?;
+    if matches!(
+        name,
+        "convert_sum_to_gauge" | "convert_gauge_to_sum" | "scale_metric"
+    ) {
+        return compile_metric_editor(c, call, name, &bound);
+    }
     let target = c.path(bound[0].expect("target is required"), "the target")?;
     let map_editor = !matches!(name, "set" | "replace_pattern" | "replace_match" | "append");
     if map_editor && !target.field.keyed() {
@@ -365,7 +378,7 @@ pub(crate) fn compile_editor(c: &Compiler<'_>, call: &Call) -> Result<Editor, Co
         .collect::<Result<_, _>>()?;
     Ok(Editor {
         name,
-        target,
+        target: Some(target),
         args,
         regex,
         strings,
@@ -781,7 +794,9 @@ fn any_str_mut(v: &mut AnyValue) -> Option<&mut String> {
 
 pub(crate) fn run_editor(ed: &Editor, ctx: &mut TransformContext<'_>) -> Result<(), String> {
     let a = &ed.args;
-    let t = &ed.target;
+    let Some(t) = &ed.target else {
+        return run_metric_editor(ed, ctx);
+    };
     match ed.name {
         "set" => {
             let v = arg(a, 1, ctx)?;
@@ -837,7 +852,7 @@ pub(crate) fn run_editor(ed: &Editor, ctx: &mut TransformContext<'_>) -> Result<
 
 fn run_map_editor(ed: &Editor, ctx: &mut TransformContext<'_>) -> Result<(), String> {
     let a = &ed.args;
-    let t = &ed.target;
+    let t = ed.target.as_ref().expect("map editors have a target");
     // Arguments first: they read the item, the map borrow below writes it.
     let arg1 = arg(a, 1, ctx)?;
     let arg2 = arg(a, 2, ctx)?;
@@ -1048,4 +1063,155 @@ fn flatten_into(
             }),
         }
     }
+}
+
+fn compile_metric_editor(
+    c: &Compiler<'_>,
+    call: &Call,
+    name: &'static str,
+    bound: &[Option<&crate::ast::Expr>],
+) -> Result<Editor, CompileError> {
+    if c.context != ContextKind::Metric {
+        return c.err(
+            call.pos,
+            format!("{name} is only available in the metric context"),
+        );
+    }
+    let mut strings = vec![None; bound.len()];
+    if name == "convert_gauge_to_sum" {
+        let t = literal_string(c, call, bound[0], "stringAggTemp")?.unwrap_or_default();
+        if t != "cumulative" && t != "delta" {
+            return c.err(call.pos, format!("convert_gauge_to_sum: unknown aggregation temporality {t:?}, expected \"cumulative\" or \"delta\""));
+        }
+        strings[0] = Some(t);
+    }
+    let args = bound
+        .iter()
+        .enumerate()
+        .map(|(i, e)| {
+            if strings[i].is_some() {
+                Ok(None)
+            } else {
+                e.map(|e| c.expr(e)).transpose()
+            }
+        })
+        .collect::<Result<_, _>>()?;
+    Ok(Editor {
+        name,
+        target: None,
+        args,
+        regex: None,
+        strings,
+    })
+}
+
+fn run_metric_editor(ed: &Editor, ctx: &mut TransformContext<'_>) -> Result<(), String> {
+    use tributary_pipeline_core::pdata::proto::metrics::v1::number_data_point::Value as N;
+    use tributary_pipeline_core::pdata::proto::metrics::v1::{Gauge, Sum, metric::Data};
+    let factor = match ed.name {
+        "scale_metric" => match arg(&ed.args, 0, ctx)? {
+            Value::Float(f) => Some(f),
+            Value::Int(i) => Some(i as f64),
+            other => {
+                return Err(format!(
+                    "scale_metric: factor must be a float64, got a {}",
+                    other.type_name()
+                ));
+            }
+        },
+        _ => None,
+    };
+    let unit = match ed.name {
+        "scale_metric" => match arg(&ed.args, 1, ctx)? {
+            Value::Str(u) => Some(u),
+            Value::Nil => None,
+            other => {
+                return Err(format!(
+                    "scale_metric: unit must be a string, got a {}",
+                    other.type_name()
+                ));
+            }
+        },
+        _ => None,
+    };
+    let monotonic = match ed.name {
+        "convert_gauge_to_sum" => match arg(&ed.args, 1, ctx)? {
+            Value::Bool(b) => b,
+            other => {
+                return Err(format!(
+                    "convert_gauge_to_sum: monotonic must be a bool, got a {}",
+                    other.type_name()
+                ));
+            }
+        },
+        _ => false,
+    };
+    let Item::Metric(metric) = &mut ctx.item else {
+        return Err(format!("{} runs on metrics", ed.name));
+    };
+    match ed.name {
+        "convert_sum_to_gauge" => {
+            if let Some(Data::Sum(sum)) = &mut metric.data {
+                let data_points = std::mem::take(&mut sum.data_points);
+                metric.data = Some(Data::Gauge(Gauge { data_points }));
+            }
+        }
+        "convert_gauge_to_sum" => {
+            if let Some(Data::Gauge(gauge)) = &mut metric.data {
+                let data_points = std::mem::take(&mut gauge.data_points);
+                let aggregation_temporality = if ed.strings[0].as_deref() == Some("delta") {
+                    1
+                } else {
+                    2
+                };
+                metric.data = Some(Data::Sum(Sum {
+                    data_points,
+                    aggregation_temporality,
+                    is_monotonic: monotonic,
+                }));
+            }
+        }
+        _ => {
+            let f = factor.expect("scale_metric has a factor");
+            let scale_number = |dps: &mut Vec<
+                tributary_pipeline_core::pdata::proto::metrics::v1::NumberDataPoint,
+            >| {
+                for dp in dps {
+                    dp.value = match dp.value {
+                        Some(N::AsDouble(d)) => Some(N::AsDouble(d * f)),
+                        // Go: int64(float64(v) * factor).
+                        Some(N::AsInt(i)) => Some(N::AsInt((i as f64 * f) as i64)),
+                        None => None,
+                    };
+                }
+            };
+            match &mut metric.data {
+                Some(Data::Gauge(g)) => scale_number(&mut g.data_points),
+                Some(Data::Sum(s)) => scale_number(&mut s.data_points),
+                Some(Data::Histogram(h)) => {
+                    for dp in &mut h.data_points {
+                        dp.sum = dp.sum.map(|v| v * f);
+                        dp.min = dp.min.map(|v| v * f);
+                        dp.max = dp.max.map(|v| v * f);
+                        dp.explicit_bounds.iter_mut().for_each(|b| *b *= f);
+                    }
+                }
+                Some(Data::ExponentialHistogram(_)) | Some(Data::Summary(_)) => {
+                    return Err(format!(
+                        "scale_metric: unsupported metric type {}",
+                        if matches!(metric.data, Some(Data::Summary(_))) {
+                            "summary"
+                        } else {
+                            "exponential histogram"
+                        }
+                    ));
+                }
+                None => {}
+            }
+            if let Some(unit) = unit {
+                metric.unit = unit;
+            }
+        }
+    }
+    Ok(())
 }

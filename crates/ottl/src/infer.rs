@@ -30,6 +30,12 @@ pub fn infer_context(
         if let Some(c) = &st.condition {
             cond(c, &mut named);
         }
+        if matches!(
+            st.editor.name.as_str(),
+            "convert_sum_to_gauge" | "convert_gauge_to_sum" | "scale_metric"
+        ) {
+            named.push(ContextKind::Metric);
+        }
         if uses_root_span(&st.editor) {
             named.push(ContextKind::Span);
         }

@@ -36,8 +36,9 @@
 //! Not implemented yet (refused at compile time as undefined functions): the time
 //! converters (`Time`, `Now`, `UnixNano`, `UnixSeconds`, `Duration`, `Format` and the
 //! `time`/`start_time`/`end_time` paths, which need a time type), `SHA256`,
-//! `replace_*`'s `function`/`replacementFormat` arguments and `flatten`'s
-//! `resolveConflicts`.
+//! `replace_*`'s `function`/`replacementFormat` arguments, `flatten`'s
+//! `resolveConflicts`, and the metric functions that add metrics (`extract_sum_metric`,
+//! `extract_count_metric`, `copy_metric`, `aggregate_on_attributes`).
 
 pub mod ast;
 pub mod context;

@@ -424,3 +424,49 @@ proptest! {
         prop_assert_eq!(v, Value::Int(n));
     }
 }
+
+#[test]
+fn metric_editors() {
+    use tributary_pipeline_core::pdata::proto::metrics::v1::number_data_point::Value as N;
+    use tributary_pipeline_core::pdata::proto::metrics::v1::{
+        Gauge, Metric, NumberDataPoint, metric::Data,
+    };
+    let mut metric = Metric {
+        name: "m".into(),
+        data: Some(Data::Gauge(Gauge {
+            data_points: vec![NumberDataPoint {
+                value: Some(N::AsInt(3)),
+                ..Default::default()
+            }],
+        })),
+        ..Default::default()
+    };
+    let (mut resource, mut scope, mut cache) = (None, None, Vec::new());
+    for text in [
+        r#"scale_metric(1.5, "ms")"#,
+        r#"convert_gauge_to_sum("delta", true)"#,
+    ] {
+        let st = compile_statement(text, ContextKind::Metric).unwrap_or_else(|e| panic!("{e}"));
+        let mut ctx = TransformContext {
+            resource: &mut resource,
+            scope: Some(&mut scope),
+            item: Item::Metric(&mut metric),
+            cache: &mut cache,
+        };
+        st.execute(&mut ctx).unwrap();
+    }
+    assert_eq!(metric.unit, "ms");
+    let Some(Data::Sum(sum)) = &metric.data else {
+        panic!("{metric:?}")
+    };
+    assert_eq!((sum.aggregation_temporality, sum.is_monotonic), (1, true));
+    assert_eq!(sum.data_points[0].value, Some(N::AsInt(4)));
+    assert!(compile_statement("convert_sum_to_gauge()", ContextKind::DataPoint).is_err());
+    assert!(
+        compile_statement(
+            r#"convert_gauge_to_sum("weekly", true)"#,
+            ContextKind::Metric
+        )
+        .is_err()
+    );
+}

@@ -46,8 +46,11 @@
 //! path, function, parameter or enum, or an invalid regex, is a config error with its
 //! path (`processors::transform::trace_statements::0::statements::1`) and byte position.
 //! The functions are the ones `tributary_ottl::funcs::EDITORS` and `CONVERTERS` list;
-//! Go's metric-only functions (`convert_sum_to_gauge`, `extract_sum_metric`, ...) and
-//! the time converters are not implemented yet and are refused as undefined functions.
+//! Of Go's metric functions, `convert_sum_to_gauge`, `convert_gauge_to_sum` and
+//! `scale_metric` are implemented (metric context); `extract_sum_metric`,
+//! `extract_count_metric`, `copy_metric`, `aggregate_on_attributes` and the
+//! `convert_summary_*` ones, which add metrics, and the time converters are not yet and
+//! are refused at validation as undefined functions.
 
 mod config;
 mod factory;

@@ -5,10 +5,9 @@
 //! "Config" and "Examples"): input OTLP JSON → statements → expected output.
 //!
 //! Upstream examples not covered, with the reason:
-//! - metric functions (`convert_sum_to_gauge`, `convert_gauge_to_sum`,
-//!   `extract_sum_metric`, `extract_count_metric`, `copy_metric`, `scale_metric`,
-//!   `aggregate_on_attributes`, `convert_summary_*`): not implemented, refused as
-//!   undefined functions;
+//! - metric functions that add metrics (`extract_sum_metric`, `extract_count_metric`,
+//!   `copy_metric`, `aggregate_on_attributes`, `convert_summary_*`): not implemented,
+//!   refused as undefined functions;
 //! - examples using `Time`, `Now`, `UnixNano`, `Duration`, `Format`, `start_time`, `time`:
 //!   the time type is not implemented;
 //! - `SHA256`, `replace_pattern(..., SHA256, "...")` (hashing the replacement): the
@@ -116,10 +115,19 @@ fn bad_statements_are_refused_with_their_path() {
         .unwrap_err();
     assert!(e.to_string().contains("cannot infer the context"), "{e}");
     let e = load_config::<Config>(
-        "trace_statements:\n  - context: span\n    statements: ['convert_sum_to_gauge()']\n",
+        "trace_statements:\n  - context: span\n    statements: ['copy_metric(name = \"x\")']\n",
     )
     .unwrap_err();
     assert!(e.to_string().contains("undefined function"), "{e}");
+    let e = load_config::<Config>(
+        "metric_statements:\n  - context: datapoint\n    statements: ['convert_sum_to_gauge()']\n",
+    )
+    .unwrap_err();
+    assert!(
+        e.to_string()
+            .contains("only available in the metric context"),
+        "{e}"
+    );
     let e = load_config::<Config>("error_mode: loud\n").unwrap_err();
     assert!(e.to_string().contains("error_mode"), "{e}");
     let e = load_config::<Config>("trace_statements:\n  - context: span\n    statment: []\n")
@@ -360,7 +368,10 @@ fn go_corpus_transform_sections_validate() {
     let corpus = concat!(env!("CARGO_MANIFEST_DIR"), "/../../tests/go_configs/full/");
     for (file, key) in [
         ("demo-otelcol-config.yaml", "  transform:"),
-        ("helm-coralogix-exporter-helper.yaml", "  transform/prometheus:"),
+        (
+            "helm-coralogix-exporter-helper.yaml",
+            "  transform/prometheus:",
+        ),
     ] {
         let text = std::fs::read_to_string(format!("{corpus}{file}")).unwrap();
         let section: Vec<&str> = text
@@ -371,7 +382,35 @@ fn go_corpus_transform_sections_validate() {
             .map(|l| l.get(4..).unwrap_or(""))
             .collect();
         assert!(section.len() > 3, "{file}: section not found");
-        let config = load_config::<Config>(&section.join("\n")).unwrap_or_else(|e| panic!("{file}: {e}"));
+        let config =
+            load_config::<Config>(&section.join("\n")).unwrap_or_else(|e| panic!("{file}: {e}"));
         assert!(!config.trace_statements.is_empty() || !config.metric_statements.is_empty());
     }
+}
+
+/// README "Examples": "Convert Sum to Gauge" style (`convert_sum_to_gauge()` in the
+/// flat form, its context inferred from the function).
+#[tokio::test]
+async fn golden_convert_sum_to_gauge_flat() {
+    let sink = Sink::<Metrics>::new();
+    let settings = tributary_pipeline_core::testing::settings::<Metrics>(
+        tributary_pipeline_core::component::Kind::Processor,
+        "transform",
+    );
+    let yaml = "metric_statements:\n  - convert_sum_to_gauge() where metric.name == \"s\"\n";
+    let p = factory()
+        .create(&settings, &config(yaml), sink.next())
+        .unwrap();
+    let m: ExportMetricsServiceRequest = otlp_json::decode(
+        br#"{"resourceMetrics":[{"scopeMetrics":[{"metrics":[
+            {"name":"s","sum":{"aggregationTemporality":2,"dataPoints":[{"asInt":"3"}]}},
+            {"name":"t","sum":{"aggregationTemporality":2,"dataPoints":[{"asInt":"3"}]}}]}]}]}"#,
+    )
+    .unwrap();
+    p.consume(Metrics::new(m)).await.unwrap();
+    let out = sink.accepted()[0].request().clone();
+    let metrics = &out.resource_metrics[0].scope_metrics[0].metrics;
+    use tributary_pipeline_core::pdata::proto::metrics::v1::metric::Data;
+    assert!(matches!(metrics[0].data, Some(Data::Gauge(_))));
+    assert!(matches!(metrics[1].data, Some(Data::Sum(_))));
 }
