@@ -552,6 +552,63 @@ impl TransformContext<'_> {
         })
     }
 
+    /// Reads a path for a comparison without copying strings or bytes: conditions run
+    /// on every item, and most compare an attribute or a name with a literal.
+    pub fn get_ref(&self, field: Field, keys: &[KeyVal]) -> Result<Scalar<'_>, String> {
+        use Field::*;
+        if field == LogBody {
+            return Ok(match self.log()?.body.as_ref() {
+                None => Scalar::Nil,
+                Some(any) => get_keyed(any, keys)?.map_or(Scalar::Nil, Scalar::from_any),
+            });
+        }
+        if field.keyed() && !keys.is_empty() {
+            let Some(map) = self.map_ref(field)? else {
+                return Ok(Scalar::Nil);
+            };
+            return match keys.split_first() {
+                Some((KeyVal::Str(k), rest)) => Ok(
+                    match map
+                        .iter()
+                        .find(|kv| &kv.key == k)
+                        .and_then(|kv| kv.value.as_ref())
+                    {
+                        None => Scalar::Nil,
+                        Some(any) => get_keyed(any, rest)?.map_or(Scalar::Nil, Scalar::from_any),
+                    },
+                ),
+                _ => Err("a map is indexed by a string key".into()),
+            };
+        }
+        Ok(match field {
+            ScopeName => Scalar::Str(self.scope().map_or("", |s| s.name.as_str())),
+            ScopeVersion => Scalar::Str(self.scope().map_or("", |s| s.version.as_str())),
+            SpanName => Scalar::Str(&self.span()?.name),
+            SpanTraceState => Scalar::Str(&self.span()?.trace_state),
+            SpanStatusMessage => Scalar::Str(
+                self.span()?
+                    .status
+                    .as_ref()
+                    .map_or("", |s| s.message.as_str()),
+            ),
+            SpanTraceId => Scalar::Bytes(&self.span()?.trace_id),
+            SpanSpanId => Scalar::Bytes(&self.span()?.span_id),
+            SpanParentSpanId => Scalar::Bytes(&self.span()?.parent_span_id),
+            EventName => match &self.item {
+                Item::SpanEvent(s, i) => Scalar::Str(&s.events[*i].name),
+                _ => return Err(missing("span event")),
+            },
+            MetricName => Scalar::Str(&self.metric()?.name),
+            MetricDescription => Scalar::Str(&self.metric()?.description),
+            MetricUnit => Scalar::Str(&self.metric()?.unit),
+            LogSeverityText => Scalar::Str(&self.log()?.severity_text),
+            LogEventName => Scalar::Str(&self.log()?.event_name),
+            LogTraceId => Scalar::Bytes(&self.log()?.trace_id),
+            LogSpanId => Scalar::Bytes(&self.log()?.span_id),
+            _ => Scalar::from_value(self.get(field, keys)?),
+        })
+    }
+
     /// Writes a path. Go's `set` never writes `nil`; callers skip it.
     pub fn set(&mut self, field: Field, keys: &[KeyVal], value: Value) -> Result<(), String> {
         use Field::*;
@@ -720,6 +777,64 @@ impl TransformContext<'_> {
     /// Whether the span is a root span (no parent), for `IsRootSpan()`.
     pub fn is_root_span(&self) -> Result<bool, String> {
         Ok(self.span()?.parent_span_id.is_empty())
+    }
+}
+
+/// A value read for a comparison, borrowing strings and bytes from the item.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Scalar<'a> {
+    /// Absent.
+    Nil,
+    /// A boolean.
+    Bool(bool),
+    /// An integer.
+    Int(i64),
+    /// A float.
+    Float(f64),
+    /// A borrowed string.
+    Str(&'a str),
+    /// Borrowed bytes.
+    Bytes(&'a [u8]),
+    /// A map or list (or an owned string from a computed value).
+    Owned(Value),
+}
+
+impl<'a> Scalar<'a> {
+    /// A scalar view of an `AnyValue`; maps and lists are copied.
+    pub fn from_any(any: &'a AnyValue) -> Scalar<'a> {
+        use any_value::Value as V;
+        match &any.value {
+            None | Some(V::StringValueStrindex(_)) => Scalar::Nil,
+            Some(V::BoolValue(b)) => Scalar::Bool(*b),
+            Some(V::IntValue(i)) => Scalar::Int(*i),
+            Some(V::DoubleValue(f)) => Scalar::Float(*f),
+            Some(V::StringValue(s)) => Scalar::Str(s),
+            Some(V::BytesValue(b)) => Scalar::Bytes(b),
+            Some(_) => Scalar::Owned(Value::from_any(any)),
+        }
+    }
+
+    /// A scalar view of a value.
+    pub fn of(value: &'a Value) -> Scalar<'a> {
+        match value {
+            Value::Nil => Scalar::Nil,
+            Value::Bool(b) => Scalar::Bool(*b),
+            Value::Int(i) => Scalar::Int(*i),
+            Value::Float(f) => Scalar::Float(*f),
+            Value::Str(s) => Scalar::Str(s),
+            Value::Bytes(b) => Scalar::Bytes(b),
+            other => Scalar::Owned(other.clone()),
+        }
+    }
+
+    fn from_value(value: Value) -> Scalar<'static> {
+        match value {
+            Value::Nil => Scalar::Nil,
+            Value::Bool(b) => Scalar::Bool(b),
+            Value::Int(i) => Scalar::Int(i),
+            Value::Float(f) => Scalar::Float(f),
+            other => Scalar::Owned(other),
+        }
     }
 }
 

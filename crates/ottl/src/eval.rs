@@ -9,7 +9,7 @@ use std::fmt;
 use regex::Regex;
 
 use crate::ast::{Arg, BoolExpr, Call, CompareOp, Expr, Key, MathOp, Statement};
-use crate::context::{ContextKind, Field, KeyVal, TransformContext, resolve};
+use crate::context::{ContextKind, Field, KeyVal, Scalar, TransformContext, resolve};
 use crate::funcs::{self, Converter, Editor};
 use crate::parser::{self, ParseError};
 use crate::value::Value;
@@ -78,6 +78,36 @@ pub struct CPath {
     pub field: Field,
     /// Its keys.
     pub keys: Vec<CKey>,
+    /// The keys when all are literals, so reading the path builds no key list.
+    pub literal_keys: Option<Vec<KeyVal>>,
+}
+
+impl CPath {
+    fn new(field: Field, keys: Vec<CKey>) -> CPath {
+        let literal_keys = keys
+            .iter()
+            .map(|k| match k {
+                CKey::Lit(k) => Some(k.clone()),
+                CKey::Expr(_) => None,
+            })
+            .collect();
+        CPath {
+            field,
+            keys,
+            literal_keys,
+        }
+    }
+
+    /// The path's keys for this item.
+    pub(crate) fn keys_for(
+        &self,
+        ctx: &TransformContext<'_>,
+    ) -> Result<std::borrow::Cow<'_, [KeyVal]>, String> {
+        Ok(match &self.literal_keys {
+            Some(k) => std::borrow::Cow::Borrowed(k),
+            None => std::borrow::Cow::Owned(eval_keys(&self.keys, ctx)?),
+        })
+    }
 }
 
 /// A compiled key.
@@ -167,10 +197,7 @@ impl Compiler<'_> {
                         format!("path {:?} takes no keys", p.fields.join(".")),
                     );
                 }
-                CExpr::Path(CPath {
-                    field,
-                    keys: self.keys(&p.keys)?,
-                })
+                CExpr::Path(CPath::new(field, self.keys(&p.keys)?))
             }
             Expr::Converter(call) => {
                 let conv = funcs::compile_converter(self, call)?;
@@ -439,7 +466,7 @@ pub(crate) fn eval_keys(keys: &[CKey], ctx: &TransformContext<'_>) -> Result<Vec
 pub(crate) fn eval(e: &CExpr, ctx: &TransformContext<'_>) -> Result<Value, String> {
     Ok(match e {
         CExpr::Lit(v) => v.clone(),
-        CExpr::Path(p) => ctx.get(p.field, &eval_keys(&p.keys, ctx)?)?,
+        CExpr::Path(p) => ctx.get(p.field, &p.keys_for(ctx)?)?,
         CExpr::Conv(conv, keys) => {
             let v = funcs::run_converter(conv, ctx)?;
             index(v, &eval_keys(keys, ctx)?)?
@@ -518,41 +545,62 @@ pub fn math(l: Value, op: MathOp, r: Value) -> Result<Value, String> {
 /// Comparison as Go's OTTL compares: numbers across int/float, nil only equals nil,
 /// values of different types are unequal (and not ordered).
 pub fn compare(l: &Value, op: CompareOp, r: &Value) -> bool {
+    compare_scalar(&Scalar::of(l), op, &Scalar::of(r))
+}
+
+fn compare_scalar(l: &Scalar<'_>, op: CompareOp, r: &Scalar<'_>) -> bool {
     use std::cmp::Ordering;
     let ord: Option<Ordering> = match (l, r) {
-        (Value::Int(a), Value::Int(b)) => Some(a.cmp(b)),
-        (Value::Float(a), Value::Float(b)) => a.partial_cmp(b),
-        (Value::Int(a), Value::Float(b)) => (*a as f64).partial_cmp(b),
-        (Value::Float(a), Value::Int(b)) => a.partial_cmp(&(*b as f64)),
-        (Value::Str(a), Value::Str(b)) => Some(a.cmp(b)),
-        (Value::Bytes(a), Value::Bytes(b)) => Some(a.cmp(b)),
-        (Value::Bool(a), Value::Bool(b)) => {
+        (Scalar::Int(a), Scalar::Int(b)) => Some(a.cmp(b)),
+        (Scalar::Float(a), Scalar::Float(b)) => a.partial_cmp(b),
+        (Scalar::Int(a), Scalar::Float(b)) => (*a as f64).partial_cmp(b),
+        (Scalar::Float(a), Scalar::Int(b)) => a.partial_cmp(&(*b as f64)),
+        (Scalar::Str(a), Scalar::Str(b)) => Some(a.cmp(b)),
+        (Scalar::Bytes(a), Scalar::Bytes(b)) => Some(a.cmp(b)),
+        (Scalar::Bool(a), Scalar::Bool(b)) => {
             return match op {
                 CompareOp::Eq => a == b,
                 CompareOp::Ne => a != b,
                 _ => false,
             };
         }
-        (Value::Nil, Value::Nil) => Some(Ordering::Equal),
-        (Value::Map(_), Value::Map(_)) | (Value::List(_), Value::List(_)) => {
+        (Scalar::Nil, Scalar::Nil) => Some(Ordering::Equal),
+        (Scalar::Owned(a), Scalar::Owned(b)) => {
             return match op {
-                CompareOp::Eq => l == r,
-                CompareOp::Ne => l != r,
+                CompareOp::Eq => a == b,
+                CompareOp::Ne => a != b,
                 _ => false,
             };
         }
         _ => None,
     };
+    let nil = matches!(l, Scalar::Nil);
     match (ord, op) {
         (None, CompareOp::Ne) => true,
         (None, _) => false,
         (Some(o), CompareOp::Eq) => o == Ordering::Equal,
         (Some(o), CompareOp::Ne) => o != Ordering::Equal,
-        (Some(o), CompareOp::Lt) if !matches!(l, Value::Nil) => o == Ordering::Less,
-        (Some(o), CompareOp::Le) if !matches!(l, Value::Nil) => o != Ordering::Greater,
-        (Some(o), CompareOp::Gt) if !matches!(l, Value::Nil) => o == Ordering::Greater,
-        (Some(o), CompareOp::Ge) if !matches!(l, Value::Nil) => o != Ordering::Less,
+        (Some(o), CompareOp::Lt) if !nil => o == Ordering::Less,
+        (Some(o), CompareOp::Le) if !nil => o != Ordering::Greater,
+        (Some(o), CompareOp::Gt) if !nil => o == Ordering::Greater,
+        (Some(o), CompareOp::Ge) if !nil => o != Ordering::Less,
         _ => false,
+    }
+}
+
+/// An operand of a comparison: paths and literals are read in place.
+fn scalar<'c>(
+    e: &'c CExpr,
+    ctx: &'c TransformContext<'_>,
+    slot: &'c mut Option<Value>,
+) -> Result<Scalar<'c>, String> {
+    match e {
+        CExpr::Lit(v) => Ok(Scalar::of(v)),
+        CExpr::Path(p) => ctx.get_ref(p.field, &p.keys_for(ctx)?),
+        other => {
+            let v: &'c Value = slot.insert(eval(other, ctx)?);
+            Ok(Scalar::of(v))
+        }
     }
 }
 
@@ -575,7 +623,10 @@ fn eval_bool(c: &CBool, ctx: &TransformContext<'_>) -> Result<bool, String> {
             true
         }
         CBool::Not(c) => !eval_bool(c, ctx)?,
-        CBool::Compare(l, op, r) => compare(&eval(l, ctx)?, *op, &eval(r, ctx)?),
+        CBool::Compare(l, op, r) => {
+            let (mut ls, mut rs) = (None, None);
+            compare_scalar(&scalar(l, ctx, &mut ls)?, *op, &scalar(r, ctx, &mut rs)?)
+        }
         CBool::Value(e) => match eval(e, ctx)? {
             Value::Bool(b) => b,
             other => {

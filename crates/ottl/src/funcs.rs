@@ -8,7 +8,7 @@ use tributary_pipeline_core::pdata::proto::common::v1::{AnyValue, KeyValue, any_
 use crate::ast::Call;
 use crate::context::{ContextKind, Item, TransformContext};
 use crate::eval::{
-    CExpr, CPath, CompileError, Compiler, bind, eval, eval_keys, literal_regex, literal_string,
+    CExpr, CPath, CompileError, Compiler, bind, eval, literal_regex, literal_string,
 };
 use crate::value::{Value, hex, kvs_from_map, map_from_kvs};
 
@@ -801,14 +801,14 @@ pub(crate) fn run_editor(ed: &Editor, ctx: &mut TransformContext<'_>) -> Result<
         "set" => {
             let v = arg(a, 1, ctx)?;
             if v != Value::Nil {
-                let keys = eval_keys(&t.keys, ctx)?;
+                let keys = t.keys_for(ctx)?;
                 ctx.set(t.field, &keys, v)?;
             }
         }
         "replace_pattern" | "replace_match" => {
             let re = ed.regex.as_ref().expect("compiled");
             let replacement = string_arg(a, 2, ctx, "replacement")?;
-            let keys = eval_keys(&t.keys, ctx)?;
+            let keys = t.keys_for(ctx)?;
             if let Value::Str(s) = ctx.get(t.field, &keys)? {
                 let new = if ed.name == "replace_pattern" {
                     re.replace_all(&s, replacement.as_str()).into_owned()
@@ -823,7 +823,7 @@ pub(crate) fn run_editor(ed: &Editor, ctx: &mut TransformContext<'_>) -> Result<
             }
         }
         "append" => {
-            let keys = eval_keys(&t.keys, ctx)?;
+            let keys = t.keys_for(ctx)?;
             let mut list = match ctx.get(t.field, &keys)? {
                 Value::List(l) => l,
                 Value::Nil => vec![],
@@ -857,7 +857,7 @@ fn run_map_editor(ed: &Editor, ctx: &mut TransformContext<'_>) -> Result<(), Str
     let arg1 = arg(a, 1, ctx)?;
     let arg2 = arg(a, 2, ctx)?;
     let arg3 = arg(a, 3, ctx)?;
-    let keys = eval_keys(&t.keys, ctx)?;
+    let keys = t.keys_for(ctx)?;
     let map: &mut Vec<KeyValue> = if keys.is_empty() {
         ctx.map_mut(t.field)?
     } else {

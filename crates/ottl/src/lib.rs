@@ -29,6 +29,11 @@
 //! assert_eq!(span.attributes[0].key, "http.route");
 //! ```
 //!
+//! Conditions that compare paths with literals (`attributes["k"] == "v"`, `name !=
+//! "x"`, `kind == SPAN_KIND_SERVER`) read the item in place and allocate nothing per item
+//! (`tests/no_alloc.rs` checks with `allocation-counter`, a dev-dependency); editors,
+//! converters and reads of whole maps build owned values.
+//!
 //! The parser is hand-written (see [`parser`]); regular expressions use the `regex`
 //! crate (RE2 syntax, as Go's `regexp`); hashes use RustCrypto's `sha1` and `md-5`,
 //! already in the workspace.
