@@ -150,6 +150,13 @@ pub enum Field {
     LogSpanId,
     LogSpanIdString,
     LogEventName,
+    SpanStartTime,
+    SpanEndTime,
+    EventTime,
+    DpStartTime,
+    DpTime,
+    LogTime,
+    LogObservedTime,
 }
 
 impl Field {
@@ -162,9 +169,13 @@ impl Field {
             ScopeName | ScopeVersion | ScopeAttributes | ScopeDroppedAttributesCount => {
                 ContextKind::Scope
             }
-            EventName | EventTimeUnixNano | EventAttributes | EventDroppedAttributesCount => {
-                ContextKind::SpanEvent
-            }
+            EventName
+            | EventTimeUnixNano
+            | EventAttributes
+            | EventDroppedAttributesCount
+            | EventTime => ContextKind::SpanEvent,
+            DpStartTime | DpTime => ContextKind::DataPoint,
+            LogTime | LogObservedTime => ContextKind::Log,
             MetricName
             | MetricDescription
             | MetricUnit
@@ -187,6 +198,21 @@ impl Field {
             | LogSpanIdString
             | LogEventName => ContextKind::Log,
             _ => ContextKind::Span,
+        })
+    }
+
+    /// For a `time.Time` path, the `*_unix_nano` path it reads and writes.
+    pub fn unix_nano_twin(self) -> Option<Field> {
+        use Field::*;
+        Some(match self {
+            SpanStartTime => SpanStartTimeUnixNano,
+            SpanEndTime => SpanEndTimeUnixNano,
+            EventTime => EventTimeUnixNano,
+            DpStartTime => DpStartTimeUnixNano,
+            DpTime => DpTimeUnixNano,
+            LogTime => LogTimeUnixNano,
+            LogObservedTime => LogObservedTimeUnixNano,
+            _ => return None,
         })
     }
 
@@ -247,6 +273,13 @@ pub fn resolve(kind: ContextKind, fields: &[String]) -> Result<Field, String> {
         (ContextKind::Span, ["kind"]) => SpanKind,
         (ContextKind::Span, ["start_time_unix_nano"]) => SpanStartTimeUnixNano,
         (ContextKind::Span, ["end_time_unix_nano"]) => SpanEndTimeUnixNano,
+        (ContextKind::Span, ["start_time"]) => SpanStartTime,
+        (ContextKind::Span, ["end_time"]) => SpanEndTime,
+        (ContextKind::SpanEvent, ["time"]) => EventTime,
+        (ContextKind::DataPoint, ["start_time"]) => DpStartTime,
+        (ContextKind::DataPoint, ["time"]) => DpTime,
+        (ContextKind::Log, ["time"]) => LogTime,
+        (ContextKind::Log, ["observed_time"]) => LogObservedTime,
         (ContextKind::Span, ["attributes"]) => SpanAttributes,
         (ContextKind::Span, ["dropped_attributes_count"]) => SpanDroppedAttributesCount,
         (ContextKind::Span, ["dropped_events_count"]) => SpanDroppedEventsCount,
@@ -445,6 +478,12 @@ impl TransformContext<'_> {
     /// Reads a path.
     pub fn get(&self, field: Field, keys: &[KeyVal]) -> Result<Value, String> {
         use Field::*;
+        if let Some(nanos) = field.unix_nano_twin() {
+            return match self.get(nanos, keys)? {
+                Value::Int(n) => Ok(Value::Time(n)),
+                other => Ok(other),
+            };
+        }
         if field == LogBody {
             let body = self.log()?.body.as_ref();
             return Ok(match body {
@@ -612,6 +651,12 @@ impl TransformContext<'_> {
     /// Writes a path. Go's `set` never writes `nil`; callers skip it.
     pub fn set(&mut self, field: Field, keys: &[KeyVal], value: Value) -> Result<(), String> {
         use Field::*;
+        if let Some(nanos) = field.unix_nano_twin() {
+            return match value {
+                Value::Time(t) => self.set(nanos, keys, Value::Int(t)),
+                other => Err(format!("expected a time.Time, got a {}", other.type_name())),
+            };
+        }
         if field == LogBody {
             let body = self.log_mut()?.body.get_or_insert_with(Default::default);
             *set_keyed(body, keys)? = value.to_any();
@@ -795,6 +840,10 @@ pub enum Scalar<'a> {
     Str(&'a str),
     /// Borrowed bytes.
     Bytes(&'a [u8]),
+    /// A time, in Unix nanoseconds.
+    Time(i64),
+    /// A duration, in nanoseconds.
+    Duration(i64),
     /// A map or list (or an owned string from a computed value).
     Owned(Value),
 }
@@ -823,6 +872,8 @@ impl<'a> Scalar<'a> {
             Value::Float(f) => Scalar::Float(*f),
             Value::Str(s) => Scalar::Str(s),
             Value::Bytes(b) => Scalar::Bytes(b),
+            Value::Time(t) => Scalar::Time(*t),
+            Value::Duration(d) => Scalar::Duration(*d),
             other => Scalar::Owned(other.clone()),
         }
     }
@@ -833,6 +884,8 @@ impl<'a> Scalar<'a> {
             Value::Bool(b) => Scalar::Bool(b),
             Value::Int(i) => Scalar::Int(i),
             Value::Float(f) => Scalar::Float(f),
+            Value::Time(t) => Scalar::Time(t),
+            Value::Duration(d) => Scalar::Duration(d),
             other => Scalar::Owned(other),
         }
     }

@@ -533,6 +533,22 @@ pub fn math(l: Value, op: MathOp, r: Value) -> Result<Value, String> {
                 a / b
             }
         })),
+        // Go's time arithmetic: time - time, time ± duration, duration ± duration.
+        (Value::Time(a), Value::Time(b)) if op == MathOp::Sub => {
+            Ok(Value::Duration(a.wrapping_sub(b)))
+        }
+        (Value::Time(a), Value::Duration(b)) if op == MathOp::Add => {
+            Ok(Value::Time(a.wrapping_add(b)))
+        }
+        (Value::Time(a), Value::Duration(b)) if op == MathOp::Sub => {
+            Ok(Value::Time(a.wrapping_sub(b)))
+        }
+        (Value::Duration(a), Value::Duration(b)) if op == MathOp::Add => {
+            Ok(Value::Duration(a.wrapping_add(b)))
+        }
+        (Value::Duration(a), Value::Duration(b)) if op == MathOp::Sub => {
+            Ok(Value::Duration(a.wrapping_sub(b)))
+        }
         (Value::Int(_), r) => Err(format!("{} must be int64", r.type_name())),
         (Value::Float(_), r) => Err(format!("{} must be float64", r.type_name())),
         (l, _) => Err(format!(
@@ -557,6 +573,9 @@ fn compare_scalar(l: &Scalar<'_>, op: CompareOp, r: &Scalar<'_>) -> bool {
         (Scalar::Float(a), Scalar::Int(b)) => a.partial_cmp(&(*b as f64)),
         (Scalar::Str(a), Scalar::Str(b)) => Some(a.cmp(b)),
         (Scalar::Bytes(a), Scalar::Bytes(b)) => Some(a.cmp(b)),
+        (Scalar::Time(a), Scalar::Time(b)) | (Scalar::Duration(a), Scalar::Duration(b)) => {
+            Some(a.cmp(b))
+        }
         (Scalar::Bool(a), Scalar::Bool(b)) => {
             return match op {
                 CompareOp::Eq => a == b,

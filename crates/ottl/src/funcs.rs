@@ -130,6 +130,29 @@ fn params(name: &str) -> Option<(&'static str, &'static [(&'static str, bool)])>
         "Values" => ("Values", &[("target", false)]),
         "Index" => ("Index", &[("target", false), ("value", false)]),
         "IsRootSpan" => ("IsRootSpan", &[]),
+        "Now" => ("Now", &[]),
+        "Time" => (
+            "Time",
+            &[
+                ("time", false),
+                ("format", false),
+                ("location", true),
+                ("locale", true),
+            ],
+        ),
+        "FormatTime" => ("FormatTime", &[("time", false), ("format", false)]),
+        "Format" => ("Format", &[("format", false), ("vals", false)]),
+        "Duration" => ("Duration", &[("duration", false)]),
+        "UnixNano" => ("UnixNano", &[("time", false)]),
+        "UnixMicro" => ("UnixMicro", &[("time", false)]),
+        "UnixMilli" => ("UnixMilli", &[("time", false)]),
+        "UnixSeconds" => ("UnixSeconds", &[("time", false)]),
+        "Nanoseconds" => ("Nanoseconds", &[("duration", false)]),
+        "Microseconds" => ("Microseconds", &[("duration", false)]),
+        "Milliseconds" => ("Milliseconds", &[("duration", false)]),
+        "Seconds" => ("Seconds", &[("duration", false)]),
+        "Minutes" => ("Minutes", &[("duration", false)]),
+        "Hours" => ("Hours", &[("duration", false)]),
         "set" => ("set", &[("target", false), ("value", false)]),
         "convert_sum_to_gauge" => ("convert_sum_to_gauge", &[]),
         "convert_gauge_to_sum" => (
@@ -261,6 +284,9 @@ pub(crate) fn compile_converter(c: &Compiler<'_>, call: &Call) -> Result<Convert
             strings[1] = Some(case);
         }
         _ => {}
+    }
+    if name == "Time" && (bound[2].is_some() || bound[3].is_some()) {
+        return c.err(call.pos, "Time: the location and locale arguments are not supported by this implementation (times without a zone are UTC)");
     }
     if name == "ExtractPatterns"
         && regex
@@ -750,6 +776,94 @@ pub(crate) fn run_converter(conv: &Converter, ctx: &TransformContext<'_>) -> Res
             })
         }
         "IsRootSpan" => Value::Bool(ctx.is_root_span()?),
+        "Now" => Value::Time(
+            std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .map_or(0, |d| d.as_nanos() as i64),
+        ),
+        "Time" => {
+            let format = string_arg(a, 1, ctx, "format")?;
+            match v0()? {
+                Value::Str(t) => Value::Time(crate::time::parse_time(&t, &format)?),
+                other => {
+                    return Err(format!(
+                        "Time: expected a string, got a {}",
+                        other.type_name()
+                    ));
+                }
+            }
+        }
+        "FormatTime" => {
+            let format = string_arg(a, 1, ctx, "format")?;
+            match v0()? {
+                Value::Time(t) => Value::Str(crate::time::format_time(t, &format)),
+                other => {
+                    return Err(format!(
+                        "FormatTime: expected a time.Time, got a {}",
+                        other.type_name()
+                    ));
+                }
+            }
+        }
+        "Format" => {
+            let format = match v0()? {
+                Value::Str(f) => f,
+                other => {
+                    return Err(format!(
+                        "Format: the format must be a string, got a {}",
+                        other.type_name()
+                    ));
+                }
+            };
+            let Value::List(vals) = arg(a, 1, ctx)? else {
+                return Err("Format: vals must be a list".into());
+            };
+            Value::Str(sprintf(&format, &vals))
+        }
+        "Duration" => match v0()? {
+            Value::Str(d) => Value::Duration(crate::time::parse_go_duration(&d)?),
+            other => {
+                return Err(format!(
+                    "Duration: expected a string, got a {}",
+                    other.type_name()
+                ));
+            }
+        },
+        "UnixNano" | "UnixMicro" | "UnixMilli" | "UnixSeconds" => {
+            let Value::Time(t) = v0()? else {
+                return Err(format!("{}: expected a time.Time", conv.name));
+            };
+            let div = match conv.name {
+                "UnixNano" => 1,
+                "UnixMicro" => 1_000,
+                "UnixMilli" => 1_000_000,
+                _ => 1_000_000_000,
+            };
+            Value::Int(t.div_euclid(div))
+        }
+        "Nanoseconds" | "Microseconds" | "Milliseconds" => {
+            let Value::Duration(d) = v0()? else {
+                return Err(format!("{}: expected a time.Duration", conv.name));
+            };
+            Value::Int(match conv.name {
+                "Nanoseconds" => d,
+                "Microseconds" => d / 1_000,
+                _ => d / 1_000_000,
+            })
+        }
+        "Seconds" | "Minutes" | "Hours" => {
+            let Value::Duration(d) = v0()? else {
+                return Err(format!("{}: expected a time.Duration", conv.name));
+            };
+            Value::Float(
+                d as f64
+                    / match conv.name {
+                        "Seconds" => 1e9,
+                        "Minutes" => 60e9,
+                        _ => 3600e9,
+                    },
+            )
+        }
         other => unreachable!("converter {other} is compiled but not implemented"),
     })
 }
@@ -1214,4 +1328,51 @@ fn run_metric_editor(ed: &Editor, ctx: &mut TransformContext<'_>) -> Result<(), 
         }
     }
     Ok(())
+}
+
+/// Go's `fmt.Sprintf` for the verbs OTTL users write: `%s`, `%v`, `%d`, `%f` (with an
+/// optional precision such as `%.2f`), `%x`, `%q` and `%%`.
+fn sprintf(format: &str, vals: &[Value]) -> String {
+    let mut out = String::new();
+    let mut args = vals.iter();
+    let mut chars = format.chars().peekable();
+    while let Some(ch) = chars.next() {
+        if ch != '%' {
+            out.push(ch);
+            continue;
+        }
+        let mut precision = None;
+        if chars.peek() == Some(&'.') {
+            chars.next();
+            let mut digits = String::new();
+            while let Some(d) = chars.peek().filter(|d| d.is_ascii_digit()) {
+                digits.push(*d);
+                chars.next();
+            }
+            precision = digits.parse::<usize>().ok();
+        }
+        let Some(verb) = chars.next() else {
+            out.push_str("%!(NOVERB)");
+            break;
+        };
+        if verb == '%' {
+            out.push('%');
+            continue;
+        }
+        let Some(v) = args.next() else {
+            out.push_str(&format!("%!{verb}(MISSING)"));
+            continue;
+        };
+        match (verb, v) {
+            ('f', Value::Float(f)) => out.push_str(&format!("{f:.*}", precision.unwrap_or(6))),
+            ('d', Value::Int(i)) => out.push_str(&i.to_string()),
+            ('x', Value::Int(i)) => out.push_str(&format!("{i:x}")),
+            ('x', Value::Str(s)) => out.push_str(&hex(s.as_bytes())),
+            ('x', Value::Bytes(b)) => out.push_str(&hex(b)),
+            ('q', v) => out.push_str(&format!("{:?}", v.to_display())),
+            ('s' | 'v', v) => out.push_str(&v.to_display()),
+            (verb, v) => out.push_str(&format!("%!{verb}({}={})", v.type_name(), v.to_display())),
+        }
+    }
+    out
 }

@@ -38,9 +38,8 @@
 //! crate (RE2 syntax, as Go's `regexp`); hashes use RustCrypto's `sha1` and `md-5`,
 //! already in the workspace.
 //!
-//! Not implemented yet (refused at compile time as undefined functions): the time
-//! converters (`Time`, `Now`, `UnixNano`, `UnixSeconds`, `Duration`, `Format` and the
-//! `time`/`start_time`/`end_time` paths, which need a time type), `SHA256`,
+//! Not implemented yet (refused at compile time): `Time`'s `location` and `locale`
+//! arguments (times without a zone are UTC), `SHA256`,
 //! `replace_*`'s `function`/`replacementFormat` arguments, `flatten`'s
 //! `resolveConflicts`, and the metric functions that add metrics (`extract_sum_metric`,
 //! `extract_count_metric`, `copy_metric`, `aggregate_on_attributes`).
@@ -52,6 +51,7 @@ pub mod eval;
 pub mod funcs;
 pub mod infer;
 pub mod parser;
+pub mod time;
 pub mod value;
 
 #[cfg(test)]

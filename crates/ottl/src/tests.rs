@@ -470,3 +470,43 @@ fn metric_editors() {
         .is_err()
     );
 }
+
+#[test]
+fn time_functions() {
+    let log = on_log(
+        &[
+            r#"set(time, Time("2024-03-05 10:20:30.250", "%Y-%m-%d %H:%M:%S.%L"))"#,
+            r#"set(attributes["ms"], UnixMilli(time))"#,
+            r#"set(attributes["later"], FormatTime(time + Duration("1h30m"), "%H:%M"))"#,
+            r#"set(attributes["secs"], Seconds(Duration("1m30s")))"#,
+            r#"set(attributes["fmt"], Format("%s=%d (%.1f)", ["a", 3, 2.25]))"#,
+            r#"set(attributes["age"], Milliseconds(Now() - time)) where time < Now()"#,
+            r#"set(observed_time, time)"#,
+        ],
+        LogRecord::default(),
+    );
+    assert_eq!(
+        attr(&log.attributes, "ms"),
+        Some(Value::Int(1_709_634_030_250))
+    );
+    assert_eq!(
+        attr(&log.attributes, "later"),
+        Some(Value::Str("11:50".into()))
+    );
+    assert_eq!(attr(&log.attributes, "secs"), Some(Value::Float(90.0)));
+    assert_eq!(
+        attr(&log.attributes, "fmt"),
+        Some(Value::Str("a=3 (2.2)".into()))
+    );
+    assert!(matches!(attr(&log.attributes, "age"), Some(Value::Int(ms)) if ms > 0));
+    assert_eq!(log.observed_time_unix_nano, 1_709_634_030_250_000_000);
+    assert_eq!(crate::time::go_duration(5_400_000_000_000), "1h30m0s");
+    assert_eq!(crate::time::go_duration(1_500_000), "1.5ms");
+    assert!(
+        compile_statement(
+            r#"set(time, Time("x", "%Y", "Europe/Paris"))"#,
+            ContextKind::Log
+        )
+        .is_err()
+    );
+}

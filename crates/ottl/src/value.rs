@@ -23,6 +23,10 @@ pub enum Value {
     Map(Vec<(String, Value)>),
     /// A list.
     List(Vec<Value>),
+    /// A point in time, as nanoseconds since the Unix epoch (Go's `time.Time`).
+    Time(i64),
+    /// A span of time in nanoseconds (Go's `time.Duration`).
+    Duration(i64),
 }
 
 impl Value {
@@ -37,6 +41,8 @@ impl Value {
             Value::Bytes(_) => "[]byte",
             Value::Map(_) => "map",
             Value::List(_) => "slice",
+            Value::Time(_) => "time.Time",
+            Value::Duration(_) => "time.Duration",
         }
     }
 
@@ -63,6 +69,7 @@ impl Value {
             Value::List(l) => Some(V::ArrayValue(ArrayValue {
                 values: l.iter().map(Value::to_any).collect(),
             })),
+            Value::Time(_) | Value::Duration(_) => Some(V::StringValue(self.to_display())),
         };
         AnyValue { value }
     }
@@ -94,6 +101,8 @@ impl Value {
             Value::Str(s) => s.clone(),
             Value::Bytes(b) => hex(b),
             Value::Map(_) | Value::List(_) => self.to_json().to_string(),
+            Value::Time(t) => crate::time::rfc3339(*t),
+            Value::Duration(d) => crate::time::go_duration(*d),
         }
     }
 
@@ -109,6 +118,7 @@ impl Value {
             Value::Bytes(b) => J::String(hex(b)),
             Value::Map(m) => J::Object(m.iter().map(|(k, v)| (k.clone(), v.to_json())).collect()),
             Value::List(l) => J::Array(l.iter().map(Value::to_json).collect()),
+            Value::Time(_) | Value::Duration(_) => J::String(self.to_display()),
         }
     }
 
