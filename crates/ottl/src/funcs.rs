@@ -34,6 +34,7 @@ pub const CONVERTERS: &[&str] = &[
     "Split",
     "Substring",
     "SHA1",
+    "SHA256",
     "MD5",
     "FNV",
     "Hex",
@@ -46,6 +47,21 @@ pub const CONVERTERS: &[&str] = &[
     "Values",
     "Index",
     "IsRootSpan",
+    "Now",
+    "Time",
+    "FormatTime",
+    "Format",
+    "Duration",
+    "UnixNano",
+    "UnixMicro",
+    "UnixMilli",
+    "UnixSeconds",
+    "Nanoseconds",
+    "Microseconds",
+    "Milliseconds",
+    "Seconds",
+    "Minutes",
+    "Hours",
 ];
 
 /// The editors this crate implements.
@@ -64,6 +80,9 @@ pub const EDITORS: &[&str] = &[
     "truncate_all",
     "flatten",
     "append",
+    "convert_sum_to_gauge",
+    "convert_gauge_to_sum",
+    "scale_metric",
 ];
 
 /// A compiled converter call.
@@ -118,6 +137,7 @@ fn params(name: &str) -> Option<(&'static str, &'static [(&'static str, bool)])>
             &[("target", false), ("start", false), ("length", false)],
         ),
         "SHA1" => ("SHA1", &[("value", false)]),
+        "SHA256" => ("SHA256", &[("value", false)]),
         "MD5" => ("MD5", &[("value", false)]),
         "FNV" => ("FNV", &[("value", false)]),
         "Hex" => ("Hex", &[("value", false)]),
@@ -686,12 +706,14 @@ pub(crate) fn run_converter(conv: &Converter, ctx: &TransformContext<'_>) -> Res
                 .to_string()
                 .into()
         }
-        "SHA1" | "MD5" => {
+        "SHA1" | "SHA256" | "MD5" => {
             let Value::Str(s) = v0()? else {
                 return Err(format!("{}: expected a string", conv.name));
             };
             Value::Str(if conv.name == "SHA1" {
                 hex(&sha1::Sha1::digest(s.as_bytes()))
+            } else if conv.name == "SHA256" {
+                hex(&sha2::Sha256::digest(s.as_bytes()))
             } else {
                 hex(&md5::Md5::digest(s.as_bytes()))
             })

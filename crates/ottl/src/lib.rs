@@ -35,12 +35,11 @@
 //! converters and reads of whole maps build owned values.
 //!
 //! The parser is hand-written (see [`parser`]); regular expressions use the `regex`
-//! crate (RE2 syntax, as Go's `regexp`); hashes use RustCrypto's `sha1` and `md-5`,
-//! already in the workspace.
+//! crate (RE2 syntax, as Go's `regexp`); hashes use RustCrypto's `sha1`, `md-5` (already in the
+//! workspace) and `sha2`, one family on one `digest` version.
 //!
 //! Not implemented yet (refused at compile time): `Time`'s `location` and `locale`
-//! arguments (times without a zone are UTC), `SHA256`,
-//! `replace_*`'s `function`/`replacementFormat` arguments, `flatten`'s
+//! arguments (times without a zone are UTC), `replace_*`'s `function`/`replacementFormat` arguments, `flatten`'s
 //! `resolveConflicts`, and the metric functions that add metrics (`extract_sum_metric`,
 //! `extract_count_metric`, `copy_metric`, `aggregate_on_attributes`).
 

@@ -320,6 +320,7 @@ fn string_editors_and_converters() {
             r#"set(attributes["case"], ConvertCase("HelloWorld", "snake"))"#,
             r#"set(attributes["fnv"], FNV("hello"))"#,
             r#"set(attributes["sha1"], SHA1("hello"))"#,
+            r#"set(attributes["sha256"], SHA256("hello"))"#,
             r#"set(attributes["ex"], ExtractPatterns("id=42", "id=(?P<id>\\d+)"))"#,
             r#"set(attributes["int"], Int("12"))"#,
             r#"append(attributes["parts"], "c")"#,
@@ -509,4 +510,27 @@ fn time_functions() {
         )
         .is_err()
     );
+}
+
+#[test]
+fn the_function_lists_name_every_function_and_nothing_else() {
+    for name in funcs::CONVERTERS.iter().chain(funcs::EDITORS) {
+        let call = format!("{name}()");
+        let e = parse_expr(&call)
+            .err()
+            .map(|e| e.to_string())
+            .unwrap_or_default();
+        assert!(!e.contains("undefined"), "{name}");
+        let compiled = if name.starts_with(|c: char| c.is_ascii_uppercase()) {
+            compile_condition(&format!("{call} == nil"), ContextKind::Span).err()
+        } else {
+            compile_statement(&call, ContextKind::Metric).err()
+        };
+        if let Some(e) = compiled {
+            assert!(
+                !e.to_string().contains("undefined function"),
+                "{name} is listed but unknown: {e}"
+            );
+        }
+    }
 }
