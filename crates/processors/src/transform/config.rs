@@ -67,6 +67,12 @@ pub struct Group {
     pub statements: Vec<String>,
     /// This group's error mode, overriding the top-level one.
     pub error_mode: Option<ErrorMode>,
+    /// Go: share the `cache` map between groups that set it. Refused when true: groups
+    /// run one after the other over all items here, so no per-item cache outlives a group.
+    pub shared_cache: bool,
+    /// Go: give each log record its own copy of its resource and scope (behind the
+    /// `transform.flatten.logs` gate). Refused when true: not implemented.
+    pub flatten: bool,
 }
 
 /// Configuration of the `transform` processor. See the [module docs](super) for the table.
@@ -81,6 +87,9 @@ pub struct Config {
     pub metric_statements: Vec<StatementsEntry>,
     /// Statements on logs.
     pub log_statements: Vec<StatementsEntry>,
+    /// Go: flatten log data before transforming (`transform.flatten.logs` gate). Refused
+    /// when true: not implemented.
+    pub flatten_data: bool,
 }
 
 impl Signal {
@@ -114,6 +123,31 @@ impl Config {
 
 impl ComponentConfig for Config {
     fn validate(&self) -> Result<(), ConfigError> {
+        if self.flatten_data {
+            return Err(ConfigError::at(
+                "flatten_data",
+                "not supported: this transform processor does not flatten log data (Go needs the transform.flatten.logs gate for it too)",
+            ));
+        }
+        for signal in [Signal::Traces, Signal::Metrics, Signal::Logs] {
+            for (index, entry) in self.entries(signal).iter().enumerate() {
+                let StatementsEntry::Group(group) = entry else {
+                    continue;
+                };
+                if group.shared_cache {
+                    return Err(ConfigError::at(
+                        format!("{}::{index}::shared_cache", signal.key()),
+                        "not supported: each group runs over all items before the next, so a cache cannot be shared between groups; use one group",
+                    ));
+                }
+                if group.flatten {
+                    return Err(ConfigError::at(
+                        format!("{}::{index}::flatten", signal.key()),
+                        "not supported: this transform processor does not flatten log data",
+                    ));
+                }
+            }
+        }
         // Compiling is the validation: every path, function and regex is checked here.
         for signal in [Signal::Traces, Signal::Metrics, Signal::Logs] {
             compile_groups(self, signal)?;

@@ -41,6 +41,14 @@
 //! | `<group>.conditions` | `[]` | ORed conditions gating the group's statements |
 //! | `<group>.statements` | `[]` | the statements |
 //! | `<group>.error_mode` | top-level | the group's own error mode |
+//! | `<group>.shared_cache` | `false` | refused when `true`: groups run one after another over all items, so a cache cannot be shared between them |
+//! | `<group>.flatten` | `false` | refused when `true`: log flattening is not implemented |
+//! | `flatten_data` | `false` | refused when `true`: log flattening is not implemented |
+//!
+//! Bare statements are inferred and run one by one (each its own group), where Go
+//! infers one context for the whole list and runs the list item by item; the results
+//! are the same except that Go refuses some mixes (`convert_sum_to_gauge()` next to a
+//! `datapoint` path) that run here. The `exemplar` context is not implemented.
 //!
 //! Every statement is compiled at config validation (see `tributary-ottl`): an unknown
 //! path, function, parameter or enum, or an invalid regex, is a config error with its

@@ -55,8 +55,16 @@ pub(crate) fn compile_groups(config: &Config, signal: Signal) -> Result<Vec<Grou
             let c: Vec<&str> = conditions.iter().map(String::as_str).collect();
             infer_context(&s, &c, allowed).map_err(|e| ConfigError::at(path.clone(), e))?
         } else {
-            match ContextKind::from_name(context).filter(|k| allowed.contains(k)) {
+            // Go reads the context case-insensitively.
+            let context = context.to_ascii_lowercase();
+            match ContextKind::from_name(&context).filter(|k| allowed.contains(k)) {
                 Some(k) => k,
+                None if context == "exemplar" && signal == Signal::Metrics => {
+                    return Err(ConfigError::at(
+                        format!("{path}::context"),
+                        "the exemplar context is not supported by this implementation",
+                    ));
+                }
                 None => {
                     return Err(ConfigError::at(
                         format!("{path}::context"),

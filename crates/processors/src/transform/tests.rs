@@ -134,6 +134,26 @@ fn bad_statements_are_refused_with_their_path() {
         .unwrap_err();
     assert!(e.to_string().contains("statment"), "{e}");
     assert!(Config::default().validate().is_ok());
+    for (yaml, path) in [
+        ("flatten_data: true\n", "flatten_data"),
+        (
+            "log_statements:\n  - context: log\n    shared_cache: true\n",
+            "log_statements::0::shared_cache",
+        ),
+        (
+            "log_statements:\n  - context: log\n    flatten: true\n",
+            "log_statements::0::flatten",
+        ),
+        (
+            "metric_statements:\n  - context: exemplar\n",
+            "metric_statements::0::context",
+        ),
+    ] {
+        let e = load_config::<Config>(yaml).unwrap_err();
+        assert_eq!(e.path(), path, "{e}");
+        assert!(e.message().contains("not supported"), "{e}");
+    }
+    assert!(load_config::<Config>("log_statements:\n  - context: LOG\n    shared_cache: false\n    statements: ['set(body, \"x\")']\n").is_ok());
 }
 
 /// README "Config" example, trace part.
