@@ -36,7 +36,9 @@
 //!
 //! The parser is hand-written (see [`parser`]); regular expressions use the `regex`
 //! crate (RE2 syntax, as Go's `regexp`); hashes use RustCrypto's `sha1`, `md-5` (already in the
-//! workspace) and `sha2`, one family on one `digest` version.
+//! workspace) and `sha2`, one family on one `digest` version; times use `chrono`
+//! (already in the workspace), whose `strftime` directives are the ones OTTL's
+//! `Time`/`FormatTime` take, save `%L`, `%f` and `%s`, which [`time`] maps.
 //!
 //! Not implemented yet (refused at compile time): `Time`'s `location` and `locale`
 //! arguments (times without a zone are UTC), `replace_*`'s `function`/`replacementFormat` arguments, `flatten`'s

@@ -534,3 +534,48 @@ fn the_function_lists_name_every_function_and_nothing_else() {
         }
     }
 }
+
+fn value() -> impl Strategy<Value = Value> {
+    prop_oneof![
+        Just(Value::Nil),
+        any::<bool>().prop_map(Value::Bool),
+        any::<i64>().prop_map(Value::Int),
+        (-1e6f64..1e6).prop_map(Value::Float),
+        "[a-c]{0,3}".prop_map(Value::Str),
+        proptest::collection::vec(any::<u8>(), 0..3).prop_map(Value::Bytes),
+    ]
+}
+
+proptest! {
+    #[test]
+    fn comparisons_are_consistent(a in value(), b in value()) {
+        use CompareOp::*;
+        prop_assert_eq!(eval::compare(&a, Eq, &b), !eval::compare(&a, Ne, &b));
+        prop_assert_eq!(eval::compare(&a, Eq, &b), eval::compare(&b, Eq, &a));
+        prop_assert_eq!(eval::compare(&a, Lt, &b), eval::compare(&b, Gt, &a));
+        if eval::compare(&a, Lt, &b) {
+            prop_assert!(!eval::compare(&a, Ge, &b));
+        }
+    }
+
+    #[test]
+    fn int_math_matches_go(a in any::<i64>(), b in any::<i64>()) {
+        prop_assert_eq!(eval::math(Value::Int(a), MathOp::Add, Value::Int(b)), Ok(Value::Int(a.wrapping_add(b))));
+        if b != 0 {
+            // Go's integer division truncates toward zero.
+            prop_assert_eq!(eval::math(Value::Int(a), MathOp::Div, Value::Int(b)), Ok(Value::Int(a.wrapping_div(b))));
+        }
+    }
+
+    #[test]
+    fn set_then_read_round_trips(v in value()) {
+        prop_assume!(v != Value::Nil);
+        let mut span = Span::default();
+        let (mut resource, mut scope, mut cache) = (None, None, Vec::new());
+        let mut ctx = TransformContext { resource: &mut resource, scope: Some(&mut scope), item: Item::Span(&mut span), cache: &mut cache };
+        ctx.set(Field::SpanAttributes, &[KeyVal::Str("k".into())], v.clone()).unwrap();
+        prop_assert_eq!(ctx.get(Field::SpanAttributes, &[KeyVal::Str("k".into())]).unwrap(), v.clone());
+        let read = ctx.get_ref(Field::SpanAttributes, &[KeyVal::Str("k".into())]).unwrap();
+        prop_assert_eq!(read, context::Scalar::of(&v));
+    }
+}
