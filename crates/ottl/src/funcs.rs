@@ -526,9 +526,12 @@ pub(crate) fn run_converter(conv: &Converter, ctx: &TransformContext<'_>) -> Res
                 return Err("Concat: vals must be a list".into());
             };
             let delim = string_arg(a, 1, ctx, "delimiter")?;
-            // Go renders nil as "<nil>" is not wanted; nil values are skipped as empty.
+            // As Go's Concat: a nil value is written "<nil>".
             vals.iter()
-                .map(Value::to_display)
+                .map(|v| match v {
+                    Value::Nil => "<nil>".to_string(),
+                    v => v.to_display(),
+                })
                 .collect::<Vec<_>>()
                 .join(&delim)
                 .into()

@@ -327,6 +327,7 @@ fn string_editors_and_converters() {
             r#"set(attributes["i"], Index(attributes["parts"], "b"))"#,
             r#"replace_match(attributes["sub"], "b*", "matched")"#,
             r#"set(attributes["trim"], Trim("  x  "))"#,
+            r#"set(attributes["concat"], Concat([attributes["missing"], 1, 0x0a], "|"))"#,
         ],
         span,
     );
@@ -355,6 +356,8 @@ fn string_editors_and_converters() {
     assert_eq!(a("int"), Value::Int(12));
     assert_eq!(a("i"), Value::Int(1));
     assert_eq!(a("trim"), Value::Str("x".into()));
+    // Go's Concat writes nil as "<nil>" and bytes as hex.
+    assert_eq!(a("concat"), Value::Str("<nil>|1|0a".into()));
 }
 
 #[test]
