@@ -9,6 +9,7 @@
 //! | [`attributes`] | inserts, updates, deletes, hashes, extracts and converts item attributes |
 //! | [`resource`] | the same actions on resource attributes |
 //! | [`redaction`] | keeps only allowed attribute keys and masks blocked values |
+//! | [`transform`] | edits telemetry with OTTL statements |
 //!
 //! Each module offers `factory()`, to register on a collector's builder (or on
 //! [`Factories`]), and its `Config`.
@@ -29,6 +30,8 @@ pub mod redaction;
 pub mod resource;
 #[cfg(feature = "resourcedetection")]
 pub mod resourcedetection;
+#[cfg(feature = "transform")]
+pub mod transform;
 #[cfg(feature = "value_text")]
 mod value_text;
 
@@ -50,5 +53,7 @@ pub fn factories() -> Factories {
     factories.add_processor(resource::factory());
     #[cfg(feature = "redaction")]
     factories.add_processor(redaction::factory());
+    #[cfg(feature = "transform")]
+    factories.add_processor(transform::factory());
     factories
 }

@@ -1,0 +1,1403 @@
+//! OTTL functions: editors (lower-case, change the item) and converters (capitalised,
+//! return a value). Names, parameters and behaviour follow `pkg/ottl/ottlfuncs`.
+
+use regex::Regex;
+use sha1::Digest;
+use tributary_pipeline_core::pdata::proto::common::v1::{AnyValue, KeyValue, any_value};
+
+use crate::ast::Call;
+use crate::context::{ContextKind, Item, TransformContext};
+use crate::eval::{
+    CExpr, CPath, CompileError, Compiler, bind, eval, literal_regex, literal_string,
+};
+use crate::value::{Value, hex, kvs_from_map, map_from_kvs};
+
+/// The converters this crate implements.
+pub const CONVERTERS: &[&str] = &[
+    "Concat",
+    "ConvertCase",
+    "Int",
+    "Double",
+    "String",
+    "Bool",
+    "IsMatch",
+    "IsString",
+    "IsInt",
+    "IsDouble",
+    "IsBool",
+    "IsMap",
+    "IsList",
+    "Len",
+    "ParseJSON",
+    "ParseKeyValue",
+    "ExtractPatterns",
+    "Split",
+    "Substring",
+    "SHA1",
+    "SHA256",
+    "MD5",
+    "FNV",
+    "Hex",
+    "TraceID",
+    "SpanID",
+    "Trim",
+    "ToLowerCase",
+    "ToUpperCase",
+    "Keys",
+    "Values",
+    "Index",
+    "IsRootSpan",
+    "Now",
+    "Time",
+    "FormatTime",
+    "Format",
+    "Duration",
+    "UnixNano",
+    "UnixMicro",
+    "UnixMilli",
+    "UnixSeconds",
+    "Nanoseconds",
+    "Microseconds",
+    "Milliseconds",
+    "Seconds",
+    "Minutes",
+    "Hours",
+];
+
+/// The editors this crate implements.
+pub const EDITORS: &[&str] = &[
+    "set",
+    "delete_key",
+    "delete_matching_keys",
+    "keep_keys",
+    "keep_matching_keys",
+    "limit",
+    "merge_maps",
+    "replace_pattern",
+    "replace_all_patterns",
+    "replace_match",
+    "replace_all_matches",
+    "truncate_all",
+    "flatten",
+    "append",
+    "convert_sum_to_gauge",
+    "convert_gauge_to_sum",
+    "scale_metric",
+];
+
+/// A compiled converter call.
+#[derive(Clone, Debug)]
+pub struct Converter {
+    name: &'static str,
+    args: Vec<Option<CExpr>>,
+    regex: Option<Regex>,
+    strings: Vec<Option<String>>,
+}
+
+/// A compiled editor call.
+#[derive(Clone, Debug)]
+pub struct Editor {
+    name: &'static str,
+    /// The edited path; `None` for the metric editors, which edit the metric itself.
+    target: Option<CPath>,
+    args: Vec<Option<CExpr>>,
+    regex: Option<Regex>,
+    strings: Vec<Option<String>>,
+}
+
+fn params(name: &str) -> Option<(&'static str, &'static [(&'static str, bool)])> {
+    let p: (&'static str, &'static [(&'static str, bool)]) = match name {
+        "Concat" => ("Concat", &[("vals", false), ("delimiter", false)]),
+        "ConvertCase" => ("ConvertCase", &[("target", false), ("toCase", false)]),
+        "Int" => ("Int", &[("value", false)]),
+        "Double" => ("Double", &[("value", false)]),
+        "String" => ("String", &[("value", false)]),
+        "Bool" => ("Bool", &[("value", false)]),
+        "IsMatch" => ("IsMatch", &[("target", false), ("pattern", false)]),
+        "IsString" => ("IsString", &[("value", false)]),
+        "IsInt" => ("IsInt", &[("value", false)]),
+        "IsDouble" => ("IsDouble", &[("value", false)]),
+        "IsBool" => ("IsBool", &[("value", false)]),
+        "IsMap" => ("IsMap", &[("value", false)]),
+        "IsList" => ("IsList", &[("value", false)]),
+        "Len" => ("Len", &[("target", false)]),
+        "ParseJSON" => ("ParseJSON", &[("target", false)]),
+        "ParseKeyValue" => (
+            "ParseKeyValue",
+            &[
+                ("target", false),
+                ("delimiter", true),
+                ("pair_delimiter", true),
+            ],
+        ),
+        "ExtractPatterns" => ("ExtractPatterns", &[("target", false), ("pattern", false)]),
+        "Split" => ("Split", &[("target", false), ("delimiter", false)]),
+        "Substring" => (
+            "Substring",
+            &[("target", false), ("start", false), ("length", false)],
+        ),
+        "SHA1" => ("SHA1", &[("value", false)]),
+        "SHA256" => ("SHA256", &[("value", false)]),
+        "MD5" => ("MD5", &[("value", false)]),
+        "FNV" => ("FNV", &[("value", false)]),
+        "Hex" => ("Hex", &[("value", false)]),
+        "TraceID" => ("TraceID", &[("bytes", false)]),
+        "SpanID" => ("SpanID", &[("bytes", false)]),
+        "Trim" => ("Trim", &[("target", false), ("replacement", true)]),
+        "ToLowerCase" => ("ToLowerCase", &[("target", false)]),
+        "ToUpperCase" => ("ToUpperCase", &[("target", false)]),
+        "Keys" => ("Keys", &[("target", false)]),
+        "Values" => ("Values", &[("target", false)]),
+        "Index" => ("Index", &[("target", false), ("value", false)]),
+        "IsRootSpan" => ("IsRootSpan", &[]),
+        "Now" => ("Now", &[]),
+        "Time" => (
+            "Time",
+            &[
+                ("time", false),
+                ("format", false),
+                ("location", true),
+                ("locale", true),
+            ],
+        ),
+        "FormatTime" => ("FormatTime", &[("time", false), ("format", false)]),
+        "Format" => ("Format", &[("format", false), ("vals", false)]),
+        "Duration" => ("Duration", &[("duration", false)]),
+        "UnixNano" => ("UnixNano", &[("time", false)]),
+        "UnixMicro" => ("UnixMicro", &[("time", false)]),
+        "UnixMilli" => ("UnixMilli", &[("time", false)]),
+        "UnixSeconds" => ("UnixSeconds", &[("time", false)]),
+        "Nanoseconds" => ("Nanoseconds", &[("duration", false)]),
+        "Microseconds" => ("Microseconds", &[("duration", false)]),
+        "Milliseconds" => ("Milliseconds", &[("duration", false)]),
+        "Seconds" => ("Seconds", &[("duration", false)]),
+        "Minutes" => ("Minutes", &[("duration", false)]),
+        "Hours" => ("Hours", &[("duration", false)]),
+        "set" => ("set", &[("target", false), ("value", false)]),
+        "convert_sum_to_gauge" => ("convert_sum_to_gauge", &[]),
+        "convert_gauge_to_sum" => (
+            "convert_gauge_to_sum",
+            &[("stringAggTemp", false), ("monotonic", false)],
+        ),
+        "scale_metric" => ("scale_metric", &[("factor", false), ("unit", true)]),
+        "delete_key" => ("delete_key", &[("target", false), ("key", false)]),
+        "delete_matching_keys" => (
+            "delete_matching_keys",
+            &[("target", false), ("pattern", false)],
+        ),
+        "keep_keys" => ("keep_keys", &[("target", false), ("keys", false)]),
+        "keep_matching_keys" => (
+            "keep_matching_keys",
+            &[("target", false), ("pattern", false)],
+        ),
+        "limit" => (
+            "limit",
+            &[("target", false), ("limit", false), ("priority_keys", true)],
+        ),
+        "merge_maps" => (
+            "merge_maps",
+            &[("target", false), ("source", false), ("strategy", false)],
+        ),
+        "replace_pattern" => (
+            "replace_pattern",
+            &[
+                ("target", false),
+                ("regex", false),
+                ("replacement", false),
+                ("function", true),
+                ("replacementFormat", true),
+            ],
+        ),
+        "replace_all_patterns" => (
+            "replace_all_patterns",
+            &[
+                ("target", false),
+                ("mode", false),
+                ("regex", false),
+                ("replacement", false),
+                ("function", true),
+                ("replacementFormat", true),
+            ],
+        ),
+        "replace_match" => (
+            "replace_match",
+            &[
+                ("target", false),
+                ("pattern", false),
+                ("replacement", false),
+                ("function", true),
+                ("replacementFormat", true),
+            ],
+        ),
+        "replace_all_matches" => (
+            "replace_all_matches",
+            &[
+                ("target", false),
+                ("pattern", false),
+                ("replacement", false),
+                ("function", true),
+                ("replacementFormat", true),
+            ],
+        ),
+        "truncate_all" => ("truncate_all", &[("target", false), ("limit", false)]),
+        "flatten" => (
+            "flatten",
+            &[
+                ("target", false),
+                ("prefix", true),
+                ("depth", true),
+                ("resolveConflicts", true),
+            ],
+        ),
+        "append" => (
+            "append",
+            &[("target", false), ("value", true), ("values", true)],
+        ),
+        _ => return None,
+    };
+    Some(p)
+}
+
+/// A glob (`*`, `?`) as an anchored regex, as Go's replace_match patterns.
+fn glob(pattern: &str) -> Regex {
+    let mut re = String::from("^");
+    for ch in pattern.chars() {
+        match ch {
+            '*' => re.push_str(".*"),
+            '?' => re.push('.'),
+            c => re.push_str(&regex::escape(&c.to_string())),
+        }
+    }
+    re.push('$');
+    Regex::new(&re).expect("escaped glob is a valid regex")
+}
+
+pub(crate) fn compile_converter(c: &Compiler<'_>, call: &Call) -> Result<Converter, CompileError> {
+    let Some((name, ps)) =
+        params(&call.name).filter(|(n, _)| n.starts_with(|ch: char| ch.is_ascii_uppercase()))
+    else {
+        return c.err(
+            call.pos,
+            format!(
+                "undefined function {:?} (converters supported: {})",
+                call.name,
+                CONVERTERS.join(", ")
+            ),
+        );
+    };
+    if name == "IsRootSpan" && !matches!(c.context, ContextKind::Span | ContextKind::SpanEvent) {
+        return c.err(
+            call.pos,
+            "IsRootSpan is only available in the span and spanevent contexts",
+        );
+    }
+    let bound = bind(c, call, ps)?;
+    let mut regex = None;
+    let mut strings = vec![None; ps.len()];
+    match name {
+        "IsMatch" | "ExtractPatterns" => regex = Some(literal_regex(c, call, bound[1], "pattern")?),
+        "ConvertCase" => {
+            let case = literal_string(c, call, bound[1], "toCase")?.unwrap_or_default();
+            if !matches!(case.as_str(), "lower" | "upper" | "snake" | "camel") {
+                return c.err(call.pos, format!("ConvertCase: invalid toCase {case:?}, expected lower, upper, snake or camel"));
+            }
+            strings[1] = Some(case);
+        }
+        _ => {}
+    }
+    if name == "Time" && (bound[2].is_some() || bound[3].is_some()) {
+        return c.err(call.pos, "Time: the location and locale arguments are not supported by this implementation (times without a zone are UTC)");
+    }
+    if name == "ExtractPatterns"
+        && regex
+            .as_ref()
+            .is_some_and(|r| r.capture_names().flatten().next().is_none())
+    {
+        return c.err(
+            call.pos,
+            "ExtractPatterns: the pattern has no named capture group",
+        );
+    }
+    let args = bound
+        .iter()
+        .enumerate()
+        .map(|(i, e)| {
+            if strings[i].is_some() {
+                Ok(None)
+            } else {
+                e.map(|e| c.expr(e)).transpose()
+            }
+        })
+        .collect::<Result<_, _>>()?;
+    Ok(Converter {
+        name,
+        args,
+        regex,
+        strings,
+    })
+}
+
+pub(crate) fn compile_editor(c: &Compiler<'_>, call: &Call) -> Result<Editor, CompileError> {
+    let Some((name, ps)) =
+        params(&call.name).filter(|(n, _)| n.starts_with(|ch: char| ch.is_ascii_lowercase()))
+    else {
+        return c.err(
+            call.pos,
+            format!(
+                "undefined function {:?} (editors supported: {})",
+                call.name,
+                EDITORS.join(", ")
+            ),
+        );
+    };
+    let bound = bind(c, call, ps)?;
+    if matches!(
+        name,
+        "convert_sum_to_gauge" | "convert_gauge_to_sum" | "scale_metric"
+    ) {
+        return compile_metric_editor(c, call, name, &bound);
+    }
+    let target = c.path(bound[0].expect("target is required"), "the target")?;
+    let map_editor = !matches!(name, "set" | "replace_pattern" | "replace_match" | "append");
+    if map_editor && !target.field.keyed() {
+        return c.err(call.pos, format!("{name}: the target must be a map"));
+    }
+    let mut regex = None;
+    let mut strings = vec![None; ps.len()];
+    match name {
+        "delete_matching_keys" | "keep_matching_keys" | "replace_pattern" => {
+            regex = Some(literal_regex(c, call, bound[1], "pattern")?)
+        }
+        "replace_all_patterns" => {
+            let mode = literal_string(c, call, bound[1], "mode")?.unwrap_or_default();
+            if mode != "key" && mode != "value" {
+                return c.err(
+                    call.pos,
+                    format!(
+                        "replace_all_patterns: invalid mode {mode:?}, must be \"key\" or \"value\""
+                    ),
+                );
+            }
+            strings[1] = Some(mode);
+            regex = Some(literal_regex(c, call, bound[2], "regex")?);
+        }
+        "replace_match" | "replace_all_matches" => {
+            let pattern = literal_string(c, call, bound[1], "pattern")?.unwrap_or_default();
+            regex = Some(glob(&pattern));
+        }
+        "merge_maps" => {
+            let strategy = literal_string(c, call, bound[2], "strategy")?.unwrap_or_default();
+            if !matches!(strategy.as_str(), "insert" | "update" | "upsert") {
+                return c.err(call.pos, format!("merge_maps: invalid strategy {strategy:?}, must be insert, update or upsert"));
+            }
+            strings[2] = Some(strategy);
+        }
+        "flatten" if bound[3].is_some() => {
+            return c.err(
+                call.pos,
+                "flatten: resolveConflicts is not supported by this implementation",
+            );
+        }
+        "append" if bound[1].is_none() && bound[2].is_none() => {
+            return c.err(
+                call.pos,
+                "append: at least one of value and values is required",
+            );
+        }
+        _ => {}
+    }
+    if name.starts_with("replace_")
+        && (bound.get(4).copied().flatten().is_some() || bound.get(5).copied().flatten().is_some())
+    {
+        return c.err(call.pos, format!("{name}: the function and replacementFormat arguments are not supported by this implementation"));
+    }
+    let args = bound
+        .iter()
+        .enumerate()
+        .map(|(i, e)| {
+            if i == 0 || strings[i].is_some() || (regex.is_some() && is_pattern_slot(name, i)) {
+                Ok(None)
+            } else {
+                e.map(|e| c.expr(e)).transpose()
+            }
+        })
+        .collect::<Result<_, _>>()?;
+    Ok(Editor {
+        name,
+        target: Some(target),
+        args,
+        regex,
+        strings,
+    })
+}
+
+fn is_pattern_slot(name: &str, i: usize) -> bool {
+    match name {
+        "replace_all_patterns" => i == 2,
+        _ => i == 1,
+    }
+}
+
+fn arg(args: &[Option<CExpr>], i: usize, ctx: &TransformContext<'_>) -> Result<Value, String> {
+    match args.get(i).and_then(Option::as_ref) {
+        Some(e) => eval(e, ctx),
+        None => Ok(Value::Nil),
+    }
+}
+
+fn string_arg(
+    args: &[Option<CExpr>],
+    i: usize,
+    ctx: &TransformContext<'_>,
+    what: &str,
+) -> Result<String, String> {
+    match arg(args, i, ctx)? {
+        Value::Str(s) => Ok(s),
+        other => Err(format!(
+            "{what} must be a string, got a {}",
+            other.type_name()
+        )),
+    }
+}
+
+fn int_arg(
+    args: &[Option<CExpr>],
+    i: usize,
+    ctx: &TransformContext<'_>,
+    what: &str,
+) -> Result<i64, String> {
+    match arg(args, i, ctx)? {
+        Value::Int(v) => Ok(v),
+        other => Err(format!(
+            "{what} must be an int64, got a {}",
+            other.type_name()
+        )),
+    }
+}
+
+fn bytes_like(v: &Value) -> Option<Vec<u8>> {
+    Some(match v {
+        Value::Str(s) => s.as_bytes().to_vec(),
+        Value::Bytes(b) => b.clone(),
+        Value::Int(i) => i.to_be_bytes().to_vec(),
+        Value::Float(f) => f.to_bits().to_be_bytes().to_vec(),
+        Value::Bool(b) => vec![*b as u8],
+        _ => return None,
+    })
+}
+
+fn snake(s: &str) -> String {
+    let mut out = String::new();
+    for (i, ch) in s.chars().enumerate() {
+        if ch.is_uppercase() {
+            if i > 0 && !out.ends_with('_') {
+                out.push('_');
+            }
+            out.extend(ch.to_lowercase());
+        } else if ch == ' ' || ch == '-' {
+            out.push('_');
+        } else {
+            out.push(ch);
+        }
+    }
+    out
+}
+
+fn camel(s: &str) -> String {
+    s.split(['_', ' ', '-'])
+        .filter(|w| !w.is_empty())
+        .map(|w| {
+            let mut c = w.chars();
+            c.next().map_or(String::new(), |f| {
+                f.to_uppercase()
+                    .chain(c.flat_map(|x| x.to_lowercase()))
+                    .collect()
+            })
+        })
+        .collect()
+}
+
+pub(crate) fn run_converter(conv: &Converter, ctx: &TransformContext<'_>) -> Result<Value, String> {
+    let a = &conv.args;
+    let v0 = || arg(a, 0, ctx);
+    Ok(match conv.name {
+        "Concat" => {
+            let Value::List(vals) = v0()? else {
+                return Err("Concat: vals must be a list".into());
+            };
+            let delim = string_arg(a, 1, ctx, "delimiter")?;
+            // As Go's Concat: a nil value is written "<nil>".
+            vals.iter()
+                .map(|v| match v {
+                    Value::Nil => "<nil>".to_string(),
+                    v => v.to_display(),
+                })
+                .collect::<Vec<_>>()
+                .join(&delim)
+                .into()
+        }
+        "ConvertCase" => match v0()? {
+            Value::Str(s) => Value::Str(match conv.strings[1].as_deref() {
+                Some("lower") => s.to_lowercase(),
+                Some("upper") => s.to_uppercase(),
+                Some("snake") => snake(&s),
+                _ => camel(&s),
+            }),
+            Value::Nil => Value::Nil,
+            other => {
+                return Err(format!(
+                    "ConvertCase: expected a string, got a {}",
+                    other.type_name()
+                ));
+            }
+        },
+        "Int" => match v0()? {
+            Value::Int(i) => Value::Int(i),
+            Value::Float(f) => Value::Int(f as i64),
+            Value::Bool(b) => Value::Int(b as i64),
+            Value::Str(s) => s.trim().parse::<i64>().map_or(Value::Nil, Value::Int),
+            _ => Value::Nil,
+        },
+        "Double" => match v0()? {
+            Value::Int(i) => Value::Float(i as f64),
+            Value::Float(f) => Value::Float(f),
+            Value::Bool(b) => Value::Float(if b { 1.0 } else { 0.0 }),
+            Value::Str(s) => s.trim().parse::<f64>().map_or(Value::Nil, Value::Float),
+            _ => Value::Nil,
+        },
+        "String" => match v0()? {
+            Value::Nil => Value::Nil,
+            v => Value::Str(v.to_display()),
+        },
+        "Bool" => match v0()? {
+            Value::Bool(b) => Value::Bool(b),
+            Value::Int(i) => Value::Bool(i != 0),
+            Value::Float(f) => Value::Bool(f != 0.0),
+            Value::Str(s) => match s.as_str() {
+                "1" | "t" | "T" | "true" | "TRUE" | "True" => Value::Bool(true),
+                "0" | "f" | "F" | "false" | "FALSE" | "False" => Value::Bool(false),
+                _ => Value::Nil,
+            },
+            _ => Value::Nil,
+        },
+        "IsMatch" => {
+            let re = conv.regex.as_ref().expect("compiled");
+            match v0()? {
+                Value::Nil => Value::Bool(false),
+                Value::Str(s) => Value::Bool(re.is_match(&s)),
+                v @ (Value::Int(_) | Value::Float(_) | Value::Bool(_) | Value::Bytes(_)) => {
+                    Value::Bool(re.is_match(&v.to_display()))
+                }
+                other => return Err(format!("IsMatch: unsupported type {}", other.type_name())),
+            }
+        }
+        "IsString" => Value::Bool(matches!(v0()?, Value::Str(_))),
+        "IsInt" => Value::Bool(matches!(v0()?, Value::Int(_))),
+        "IsDouble" => Value::Bool(matches!(v0()?, Value::Float(_))),
+        "IsBool" => Value::Bool(matches!(v0()?, Value::Bool(_))),
+        "IsMap" => Value::Bool(matches!(v0()?, Value::Map(_))),
+        "IsList" => Value::Bool(matches!(v0()?, Value::List(_))),
+        "Len" => Value::Int(match v0()? {
+            Value::Str(s) => s.len() as i64,
+            Value::Bytes(b) => b.len() as i64,
+            Value::Map(m) => m.len() as i64,
+            Value::List(l) => l.len() as i64,
+            other => return Err(format!("Len: unsupported type {}", other.type_name())),
+        }),
+        "ParseJSON" => match v0()? {
+            Value::Str(s) => {
+                let json: serde_json::Value =
+                    serde_json::from_str(&s).map_err(|e| format!("ParseJSON: {e}"))?;
+                match json {
+                    serde_json::Value::Object(_) | serde_json::Value::Array(_) => {
+                        Value::from_json(&json)
+                    }
+                    _ => return Err("ParseJSON: the value is not a JSON object or array".into()),
+                }
+            }
+            other => {
+                return Err(format!(
+                    "ParseJSON: expected a string, got a {}",
+                    other.type_name()
+                ));
+            }
+        },
+        "ParseKeyValue" => {
+            let Value::Str(s) = v0()? else {
+                return Err("ParseKeyValue: target must be a string".into());
+            };
+            let delim = match arg(a, 1, ctx)? {
+                Value::Str(d) => d,
+                _ => "=".into(),
+            };
+            let pair = match arg(a, 2, ctx)? {
+                Value::Str(d) => d,
+                _ => " ".into(),
+            };
+            if delim.is_empty() || pair.is_empty() || delim == pair {
+                return Err("ParseKeyValue: delimiters must be non-empty and differ".into());
+            }
+            if s.is_empty() {
+                return Err("ParseKeyValue: cannot parse from empty target".into());
+            }
+            let mut out: Vec<(String, Value)> = Vec::new();
+            for p in split_quoted(&s, &pair) {
+                let p = p.trim();
+                if p.is_empty() {
+                    continue;
+                }
+                let Some((k, v)) = p.split_once(delim.as_str()) else {
+                    return Err(format!("ParseKeyValue: cannot split {p:?} into 2 items"));
+                };
+                let unq = |x: &str| x.trim().trim_matches(|c| c == '"' || c == '\'').to_string();
+                let key = unq(k);
+                out.retain(|(ok, _)| *ok != key);
+                out.push((key, Value::Str(unq(v))));
+            }
+            Value::Map(out)
+        }
+        "ExtractPatterns" => {
+            let re = conv.regex.as_ref().expect("compiled");
+            let Value::Str(s) = v0()? else {
+                return Err("ExtractPatterns: target must be a string".into());
+            };
+            let mut out = Vec::new();
+            if let Some(caps) = re.captures(&s) {
+                for name in re.capture_names().flatten() {
+                    if let Some(m) = caps.name(name) {
+                        out.push((name.to_string(), Value::Str(m.as_str().to_string())));
+                    }
+                }
+            }
+            Value::Map(out)
+        }
+        "Split" => match v0()? {
+            Value::Str(s) => {
+                let d = string_arg(a, 1, ctx, "delimiter")?;
+                if s.is_empty() {
+                    Value::List(vec![])
+                } else {
+                    Value::List(
+                        s.split(d.as_str())
+                            .map(|p| Value::Str(p.to_string()))
+                            .collect(),
+                    )
+                }
+            }
+            Value::Nil => Value::Nil,
+            other => {
+                return Err(format!(
+                    "Split: expected a string, got a {}",
+                    other.type_name()
+                ));
+            }
+        },
+        "Substring" => {
+            let start = int_arg(a, 1, ctx, "start")?;
+            let length = int_arg(a, 2, ctx, "length")?;
+            let Value::Str(s) = v0()? else {
+                return Err("Substring: target must be a string".into());
+            };
+            if start < 0 || length <= 0 || (start + length) as usize > s.len() {
+                return Err(format!(
+                    "Substring: invalid range start {start} length {length} for a string of {} bytes",
+                    s.len()
+                ));
+            }
+            s.get(start as usize..(start + length) as usize)
+                .ok_or("Substring: the range splits a UTF-8 character")?
+                .to_string()
+                .into()
+        }
+        "SHA1" | "SHA256" | "MD5" => {
+            let Value::Str(s) = v0()? else {
+                return Err(format!("{}: expected a string", conv.name));
+            };
+            Value::Str(if conv.name == "SHA1" {
+                hex(&sha1::Sha1::digest(s.as_bytes()))
+            } else if conv.name == "SHA256" {
+                hex(&sha2::Sha256::digest(s.as_bytes()))
+            } else {
+                hex(&md5::Md5::digest(s.as_bytes()))
+            })
+        }
+        "FNV" => {
+            let Value::Str(s) = v0()? else {
+                return Err("FNV: expected a string".into());
+            };
+            // FNV-1a 64, as Go's hash/fnv New64a.
+            let mut h: u64 = 0xcbf29ce484222325;
+            for b in s.bytes() {
+                h ^= b as u64;
+                h = h.wrapping_mul(0x100000001b3);
+            }
+            Value::Int(h as i64)
+        }
+        "Hex" => match bytes_like(&v0()?) {
+            Some(b) => Value::Str(hex(&b)),
+            None => return Err("Hex: unsupported type".into()),
+        },
+        "TraceID" | "SpanID" => {
+            let want = if conv.name == "TraceID" { 16 } else { 8 };
+            match v0()? {
+                Value::Bytes(b) if b.len() == want => Value::Bytes(b),
+                _ => return Err(format!("{}: expected {want} bytes", conv.name)),
+            }
+        }
+        "Trim" => {
+            let cut = match arg(a, 1, ctx)? {
+                Value::Str(r) => r,
+                _ => " ".into(),
+            };
+            match v0()? {
+                Value::Str(s) => Value::Str(s.trim_matches(|c| cut.contains(c)).to_string()),
+                other => {
+                    return Err(format!(
+                        "Trim: expected a string, got a {}",
+                        other.type_name()
+                    ));
+                }
+            }
+        }
+        "ToLowerCase" | "ToUpperCase" => match v0()? {
+            Value::Str(s) => Value::Str(if conv.name == "ToLowerCase" {
+                s.to_lowercase()
+            } else {
+                s.to_uppercase()
+            }),
+            other => {
+                return Err(format!(
+                    "{}: expected a string, got a {}",
+                    conv.name,
+                    other.type_name()
+                ));
+            }
+        },
+        "Keys" | "Values" => match v0()? {
+            Value::Map(m) => Value::List(if conv.name == "Keys" {
+                m.into_iter().map(|(k, _)| Value::Str(k)).collect()
+            } else {
+                m.into_iter().map(|(_, v)| v).collect()
+            }),
+            other => {
+                return Err(format!(
+                    "{}: expected a map, got a {}",
+                    conv.name,
+                    other.type_name()
+                ));
+            }
+        },
+        "Index" => {
+            let needle = arg(a, 1, ctx)?;
+            Value::Int(match (v0()?, needle) {
+                (Value::Str(s), Value::Str(n)) => s.find(&n).map_or(-1, |i| i as i64),
+                (Value::List(l), n) => l.iter().position(|x| *x == n).map_or(-1, |i| i as i64),
+                (other, _) => {
+                    return Err(format!(
+                        "Index: unsupported target type {}",
+                        other.type_name()
+                    ));
+                }
+            })
+        }
+        "IsRootSpan" => Value::Bool(ctx.is_root_span()?),
+        "Now" => Value::Time(
+            std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .map_or(0, |d| d.as_nanos() as i64),
+        ),
+        "Time" => {
+            let format = string_arg(a, 1, ctx, "format")?;
+            match v0()? {
+                Value::Str(t) => Value::Time(crate::time::parse_time(&t, &format)?),
+                other => {
+                    return Err(format!(
+                        "Time: expected a string, got a {}",
+                        other.type_name()
+                    ));
+                }
+            }
+        }
+        "FormatTime" => {
+            let format = string_arg(a, 1, ctx, "format")?;
+            match v0()? {
+                Value::Time(t) => Value::Str(crate::time::format_time(t, &format)),
+                other => {
+                    return Err(format!(
+                        "FormatTime: expected a time.Time, got a {}",
+                        other.type_name()
+                    ));
+                }
+            }
+        }
+        "Format" => {
+            let format = match v0()? {
+                Value::Str(f) => f,
+                other => {
+                    return Err(format!(
+                        "Format: the format must be a string, got a {}",
+                        other.type_name()
+                    ));
+                }
+            };
+            let Value::List(vals) = arg(a, 1, ctx)? else {
+                return Err("Format: vals must be a list".into());
+            };
+            Value::Str(sprintf(&format, &vals))
+        }
+        "Duration" => match v0()? {
+            Value::Str(d) => Value::Duration(crate::time::parse_go_duration(&d)?),
+            other => {
+                return Err(format!(
+                    "Duration: expected a string, got a {}",
+                    other.type_name()
+                ));
+            }
+        },
+        "UnixNano" | "UnixMicro" | "UnixMilli" | "UnixSeconds" => {
+            let Value::Time(t) = v0()? else {
+                return Err(format!("{}: expected a time.Time", conv.name));
+            };
+            let div = match conv.name {
+                "UnixNano" => 1,
+                "UnixMicro" => 1_000,
+                "UnixMilli" => 1_000_000,
+                _ => 1_000_000_000,
+            };
+            Value::Int(t.div_euclid(div))
+        }
+        "Nanoseconds" | "Microseconds" | "Milliseconds" => {
+            let Value::Duration(d) = v0()? else {
+                return Err(format!("{}: expected a time.Duration", conv.name));
+            };
+            Value::Int(match conv.name {
+                "Nanoseconds" => d,
+                "Microseconds" => d / 1_000,
+                _ => d / 1_000_000,
+            })
+        }
+        "Seconds" | "Minutes" | "Hours" => {
+            let Value::Duration(d) = v0()? else {
+                return Err(format!("{}: expected a time.Duration", conv.name));
+            };
+            Value::Float(
+                d as f64
+                    / match conv.name {
+                        "Seconds" => 1e9,
+                        "Minutes" => 60e9,
+                        _ => 3600e9,
+                    },
+            )
+        }
+        other => unreachable!("converter {other} is compiled but not implemented"),
+    })
+}
+
+impl From<String> for Value {
+    fn from(s: String) -> Value {
+        Value::Str(s)
+    }
+}
+
+/// Splits on a delimiter outside double or single quotes.
+fn split_quoted<'s>(s: &'s str, delim: &str) -> Vec<&'s str> {
+    let mut out = Vec::new();
+    let mut quote: Option<char> = None;
+    let mut start = 0;
+    let mut i = 0;
+    while i < s.len() {
+        let ch = s[i..].chars().next().expect("in bounds");
+        match quote {
+            Some(q) if ch == q => quote = None,
+            None if ch == '"' || ch == '\'' => quote = Some(ch),
+            None if s[i..].starts_with(delim) => {
+                out.push(&s[start..i]);
+                i += delim.len();
+                start = i;
+                continue;
+            }
+            _ => {}
+        }
+        i += ch.len_utf8();
+    }
+    out.push(&s[start..]);
+    out
+}
+
+fn any_str_mut(v: &mut AnyValue) -> Option<&mut String> {
+    match &mut v.value {
+        Some(any_value::Value::StringValue(s)) => Some(s),
+        _ => None,
+    }
+}
+
+pub(crate) fn run_editor(ed: &Editor, ctx: &mut TransformContext<'_>) -> Result<(), String> {
+    let a = &ed.args;
+    let Some(t) = &ed.target else {
+        return run_metric_editor(ed, ctx);
+    };
+    match ed.name {
+        "set" => {
+            let v = arg(a, 1, ctx)?;
+            if v != Value::Nil {
+                let keys = t.keys_for(ctx)?;
+                ctx.set(t.field, &keys, v)?;
+            }
+        }
+        "replace_pattern" | "replace_match" => {
+            let re = ed.regex.as_ref().expect("compiled");
+            let replacement = string_arg(a, 2, ctx, "replacement")?;
+            let keys = t.keys_for(ctx)?;
+            if let Value::Str(s) = ctx.get(t.field, &keys)? {
+                let new = if ed.name == "replace_pattern" {
+                    re.replace_all(&s, replacement.as_str()).into_owned()
+                } else if re.is_match(&s) {
+                    replacement
+                } else {
+                    return Ok(());
+                };
+                if new != s {
+                    ctx.set(t.field, &keys, Value::Str(new))?;
+                }
+            }
+        }
+        "append" => {
+            let keys = t.keys_for(ctx)?;
+            let mut list = match ctx.get(t.field, &keys)? {
+                Value::List(l) => l,
+                Value::Nil => vec![],
+                other => vec![other],
+            };
+            let v = arg(a, 1, ctx)?;
+            if v != Value::Nil {
+                list.push(v);
+            }
+            match arg(a, 2, ctx)? {
+                Value::List(vs) => list.extend(vs),
+                Value::Nil => {}
+                other => {
+                    return Err(format!(
+                        "append: values must be a list, got a {}",
+                        other.type_name()
+                    ));
+                }
+            }
+            ctx.set(t.field, &keys, Value::List(list))?;
+        }
+        _ => return run_map_editor(ed, ctx),
+    }
+    Ok(())
+}
+
+fn run_map_editor(ed: &Editor, ctx: &mut TransformContext<'_>) -> Result<(), String> {
+    let a = &ed.args;
+    let t = ed.target.as_ref().expect("map editors have a target");
+    // Arguments first: they read the item, the map borrow below writes it.
+    let arg1 = arg(a, 1, ctx)?;
+    let arg2 = arg(a, 2, ctx)?;
+    let arg3 = arg(a, 3, ctx)?;
+    let keys = t.keys_for(ctx)?;
+    let map: &mut Vec<KeyValue> = if keys.is_empty() {
+        ctx.map_mut(t.field)?
+    } else {
+        // A nested map: edit a copy and write it back.
+        let Value::Map(m) = ctx.get(t.field, &keys)? else {
+            return Ok(());
+        };
+        let mut kvs = kvs_from_map(&m);
+        edit_map(ed, &mut kvs, arg1, arg2, arg3)?;
+        return ctx.set(t.field, &keys, Value::Map(map_from_kvs(&kvs)));
+    };
+    edit_map(ed, map, arg1, arg2, arg3)
+}
+
+fn edit_map(
+    ed: &Editor,
+    map: &mut Vec<KeyValue>,
+    arg1: Value,
+    arg2: Value,
+    arg3: Value,
+) -> Result<(), String> {
+    let re = ed.regex.as_ref();
+    match ed.name {
+        "delete_key" => {
+            let Value::Str(k) = arg1 else {
+                return Err("delete_key: key must be a string".into());
+            };
+            map.retain(|kv| kv.key != k);
+        }
+        "delete_matching_keys" => map.retain(|kv| !re.expect("compiled").is_match(&kv.key)),
+        "keep_matching_keys" => map.retain(|kv| re.expect("compiled").is_match(&kv.key)),
+        "keep_keys" => {
+            let Value::List(keys) = arg1 else {
+                return Err("keep_keys: keys must be a list".into());
+            };
+            map.retain(|kv| {
+                keys.iter()
+                    .any(|k| matches!(k, Value::Str(s) if *s == kv.key))
+            });
+        }
+        "limit" => {
+            let Value::Int(limit) = arg1 else {
+                return Err("limit: limit must be an int64".into());
+            };
+            if limit < 0 {
+                return Err(format!("limit: invalid limit {limit}"));
+            }
+            let priority: Vec<String> = match arg2 {
+                Value::List(l) => l
+                    .into_iter()
+                    .filter_map(|v| if let Value::Str(s) = v { Some(s) } else { None })
+                    .collect(),
+                _ => vec![],
+            };
+            let limit = limit as usize;
+            if map.len() > limit {
+                // Priority keys first, then the others in order, as Go keeps them.
+                let mut kept = 0;
+                let mut keep = vec![false; map.len()];
+                for (i, kv) in map.iter().enumerate() {
+                    if kept < limit && priority.contains(&kv.key) {
+                        keep[i] = true;
+                        kept += 1;
+                    }
+                }
+                for (i, _) in map.iter().enumerate() {
+                    if kept < limit && !keep[i] {
+                        keep[i] = true;
+                        kept += 1;
+                    }
+                }
+                let mut it = keep.iter();
+                map.retain(|_| *it.next().expect("same length"));
+            }
+        }
+        "merge_maps" => {
+            let Value::Map(source) = arg1 else {
+                return Ok(());
+            };
+            let strategy = ed.strings[2].as_deref().unwrap_or("upsert");
+            for (k, v) in source {
+                let at = map.iter().position(|kv| kv.key == k);
+                match (at, strategy) {
+                    (Some(i), "update" | "upsert") => map[i].value = Some(v.to_any()),
+                    (None, "insert" | "upsert") => map.push(KeyValue {
+                        key: k,
+                        value: Some(v.to_any()),
+                        ..Default::default()
+                    }),
+                    _ => {}
+                }
+            }
+        }
+        "replace_all_patterns" => {
+            let Value::Str(replacement) = arg3 else {
+                return Err("replace_all_patterns: replacement must be a string".into());
+            };
+            let re = re.expect("compiled");
+            let by_key = ed.strings[1].as_deref() == Some("key");
+            for kv in map.iter_mut() {
+                if by_key {
+                    if re.is_match(&kv.key) {
+                        kv.key = re.replace_all(&kv.key, replacement.as_str()).into_owned();
+                    }
+                } else if let Some(s) = kv.value.as_mut().and_then(any_str_mut)
+                    && re.is_match(s)
+                {
+                    *s = re.replace_all(s, replacement.as_str()).into_owned();
+                }
+            }
+        }
+        "replace_all_matches" => {
+            let Value::Str(replacement) = arg2 else {
+                return Err("replace_all_matches: replacement must be a string".into());
+            };
+            let re = re.expect("compiled");
+            for kv in map.iter_mut() {
+                if let Some(s) = kv.value.as_mut().and_then(any_str_mut)
+                    && re.is_match(s)
+                {
+                    *s = replacement.clone();
+                }
+            }
+        }
+        "truncate_all" => {
+            let Value::Int(limit) = arg1 else {
+                return Err("truncate_all: limit must be an int64".into());
+            };
+            if limit < 0 {
+                return Err(format!("truncate_all: invalid limit {limit}"));
+            }
+            for kv in map.iter_mut() {
+                if let Some(s) = kv.value.as_mut().and_then(any_str_mut)
+                    && s.len() > limit as usize
+                {
+                    // Cut at a character boundary at or below the byte limit.
+                    let mut cut = limit as usize;
+                    while !s.is_char_boundary(cut) {
+                        cut -= 1;
+                    }
+                    s.truncate(cut);
+                }
+            }
+        }
+        "flatten" => {
+            let prefix = match arg1 {
+                Value::Str(p) => Some(p),
+                Value::Nil => None,
+                _ => return Err("flatten: prefix must be a string".into()),
+            };
+            let depth = match arg2 {
+                Value::Int(d) if d >= 0 => Some(d as usize),
+                Value::Nil => None,
+                _ => return Err("flatten: depth must be a non-negative int64".into()),
+            };
+            let mut out = Vec::new();
+            flatten_into(&mut out, prefix.as_deref(), std::mem::take(map), depth, 0);
+            *map = out;
+        }
+        other => unreachable!("editor {other} is compiled but not implemented"),
+    }
+    Ok(())
+}
+
+fn flatten_into(
+    out: &mut Vec<KeyValue>,
+    prefix: Option<&str>,
+    map: Vec<KeyValue>,
+    depth: Option<usize>,
+    level: usize,
+) {
+    for kv in map {
+        let key = match prefix {
+            Some(p) => format!("{p}.{}", kv.key),
+            None => kv.key,
+        };
+        let deeper = depth.is_none_or(|d| level < d);
+        match kv.value {
+            Some(AnyValue {
+                value: Some(any_value::Value::KvlistValue(inner)),
+            }) if deeper => {
+                flatten_into(out, Some(&key), inner.values, depth, level + 1);
+            }
+            Some(AnyValue {
+                value: Some(any_value::Value::ArrayValue(arr)),
+            }) if deeper => {
+                let items = arr
+                    .values
+                    .into_iter()
+                    .enumerate()
+                    .map(|(i, v)| KeyValue {
+                        key: i.to_string(),
+                        value: Some(v),
+                        ..Default::default()
+                    })
+                    .collect();
+                flatten_into(out, Some(&key), items, depth, level + 1);
+            }
+            value => out.push(KeyValue {
+                key,
+                value,
+                ..Default::default()
+            }),
+        }
+    }
+}
+
+fn compile_metric_editor(
+    c: &Compiler<'_>,
+    call: &Call,
+    name: &'static str,
+    bound: &[Option<&crate::ast::Expr>],
+) -> Result<Editor, CompileError> {
+    if c.context != ContextKind::Metric {
+        return c.err(
+            call.pos,
+            format!("{name} is only available in the metric context"),
+        );
+    }
+    let mut strings = vec![None; bound.len()];
+    if name == "convert_gauge_to_sum" {
+        let t = literal_string(c, call, bound[0], "stringAggTemp")?.unwrap_or_default();
+        if t != "cumulative" && t != "delta" {
+            return c.err(call.pos, format!("convert_gauge_to_sum: unknown aggregation temporality {t:?}, expected \"cumulative\" or \"delta\""));
+        }
+        strings[0] = Some(t);
+    }
+    let args = bound
+        .iter()
+        .enumerate()
+        .map(|(i, e)| {
+            if strings[i].is_some() {
+                Ok(None)
+            } else {
+                e.map(|e| c.expr(e)).transpose()
+            }
+        })
+        .collect::<Result<_, _>>()?;
+    Ok(Editor {
+        name,
+        target: None,
+        args,
+        regex: None,
+        strings,
+    })
+}
+
+fn run_metric_editor(ed: &Editor, ctx: &mut TransformContext<'_>) -> Result<(), String> {
+    use tributary_pipeline_core::pdata::proto::metrics::v1::number_data_point::Value as N;
+    use tributary_pipeline_core::pdata::proto::metrics::v1::{Gauge, Sum, metric::Data};
+    let factor = match ed.name {
+        "scale_metric" => match arg(&ed.args, 0, ctx)? {
+            Value::Float(f) => Some(f),
+            Value::Int(i) => Some(i as f64),
+            other => {
+                return Err(format!(
+                    "scale_metric: factor must be a float64, got a {}",
+                    other.type_name()
+                ));
+            }
+        },
+        _ => None,
+    };
+    let unit = match ed.name {
+        "scale_metric" => match arg(&ed.args, 1, ctx)? {
+            Value::Str(u) => Some(u),
+            Value::Nil => None,
+            other => {
+                return Err(format!(
+                    "scale_metric: unit must be a string, got a {}",
+                    other.type_name()
+                ));
+            }
+        },
+        _ => None,
+    };
+    let monotonic = match ed.name {
+        "convert_gauge_to_sum" => match arg(&ed.args, 1, ctx)? {
+            Value::Bool(b) => b,
+            other => {
+                return Err(format!(
+                    "convert_gauge_to_sum: monotonic must be a bool, got a {}",
+                    other.type_name()
+                ));
+            }
+        },
+        _ => false,
+    };
+    let Item::Metric(metric) = &mut ctx.item else {
+        return Err(format!("{} runs on metrics", ed.name));
+    };
+    match ed.name {
+        "convert_sum_to_gauge" => {
+            if let Some(Data::Sum(sum)) = &mut metric.data {
+                let data_points = std::mem::take(&mut sum.data_points);
+                metric.data = Some(Data::Gauge(Gauge { data_points }));
+            }
+        }
+        "convert_gauge_to_sum" => {
+            if let Some(Data::Gauge(gauge)) = &mut metric.data {
+                let data_points = std::mem::take(&mut gauge.data_points);
+                let aggregation_temporality = if ed.strings[0].as_deref() == Some("delta") {
+                    1
+                } else {
+                    2
+                };
+                metric.data = Some(Data::Sum(Sum {
+                    data_points,
+                    aggregation_temporality,
+                    is_monotonic: monotonic,
+                }));
+            }
+        }
+        _ => {
+            let f = factor.expect("scale_metric has a factor");
+            let scale_number = |dps: &mut Vec<
+                tributary_pipeline_core::pdata::proto::metrics::v1::NumberDataPoint,
+            >| {
+                for dp in dps {
+                    dp.value = match dp.value {
+                        Some(N::AsDouble(d)) => Some(N::AsDouble(d * f)),
+                        // Go: int64(float64(v) * factor).
+                        Some(N::AsInt(i)) => Some(N::AsInt((i as f64 * f) as i64)),
+                        None => None,
+                    };
+                }
+            };
+            match &mut metric.data {
+                Some(Data::Gauge(g)) => scale_number(&mut g.data_points),
+                Some(Data::Sum(s)) => scale_number(&mut s.data_points),
+                Some(Data::Histogram(h)) => {
+                    for dp in &mut h.data_points {
+                        dp.sum = dp.sum.map(|v| v * f);
+                        dp.min = dp.min.map(|v| v * f);
+                        dp.max = dp.max.map(|v| v * f);
+                        dp.explicit_bounds.iter_mut().for_each(|b| *b *= f);
+                    }
+                }
+                Some(Data::ExponentialHistogram(_)) | Some(Data::Summary(_)) => {
+                    return Err(format!(
+                        "scale_metric: unsupported metric type {}",
+                        if matches!(metric.data, Some(Data::Summary(_))) {
+                            "summary"
+                        } else {
+                            "exponential histogram"
+                        }
+                    ));
+                }
+                None => {}
+            }
+            if let Some(unit) = unit {
+                metric.unit = unit;
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Go's `fmt.Sprintf` for the verbs OTTL users write: `%s`, `%v`, `%d`, `%f` (with an
+/// optional precision such as `%.2f`), `%x`, `%q` and `%%`.
+fn sprintf(format: &str, vals: &[Value]) -> String {
+    let mut out = String::new();
+    let mut args = vals.iter();
+    let mut chars = format.chars().peekable();
+    while let Some(ch) = chars.next() {
+        if ch != '%' {
+            out.push(ch);
+            continue;
+        }
+        let mut precision = None;
+        if chars.peek() == Some(&'.') {
+            chars.next();
+            let mut digits = String::new();
+            while let Some(d) = chars.peek().filter(|d| d.is_ascii_digit()) {
+                digits.push(*d);
+                chars.next();
+            }
+            precision = digits.parse::<usize>().ok();
+        }
+        let Some(verb) = chars.next() else {
+            out.push_str("%!(NOVERB)");
+            break;
+        };
+        if verb == '%' {
+            out.push('%');
+            continue;
+        }
+        let Some(v) = args.next() else {
+            out.push_str(&format!("%!{verb}(MISSING)"));
+            continue;
+        };
+        match (verb, v) {
+            ('f', Value::Float(f)) => out.push_str(&format!("{f:.*}", precision.unwrap_or(6))),
+            ('d', Value::Int(i)) => out.push_str(&i.to_string()),
+            ('x', Value::Int(i)) => out.push_str(&format!("{i:x}")),
+            ('x', Value::Str(s)) => out.push_str(&hex(s.as_bytes())),
+            ('x', Value::Bytes(b)) => out.push_str(&hex(b)),
+            ('q', v) => out.push_str(&format!("{:?}", v.to_display())),
+            ('s' | 'v', v) => out.push_str(&v.to_display()),
+            (verb, v) => out.push_str(&format!("%!{verb}({}={})", v.type_name(), v.to_display())),
+        }
+    }
+    out
+}
