@@ -19,6 +19,8 @@ pub mod attraction;
 pub mod attributes;
 #[cfg(feature = "batch")]
 pub mod batch;
+#[cfg(any(feature = "filterconfig", feature = "attraction"))]
+mod config_value;
 #[cfg(feature = "filterconfig")]
 pub mod filterconfig;
 #[cfg(feature = "memory_limiter")]
@@ -29,8 +31,6 @@ pub mod redaction;
 pub mod resource;
 #[cfg(feature = "resourcedetection")]
 pub mod resourcedetection;
-#[cfg(feature = "value_text")]
-mod value_text;
 
 use tributary_pipeline_core::graph::Factories;
 
