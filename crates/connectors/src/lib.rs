@@ -28,8 +28,6 @@ pub mod forward;
 pub mod routing;
 #[cfg(feature = "spanmetrics")]
 pub mod spanmetrics;
-#[cfg(any(feature = "count", feature = "spanmetrics"))]
-mod value_text;
 
 use tributary_pipeline_core::graph::Factories;
 

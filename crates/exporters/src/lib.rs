@@ -36,8 +36,6 @@
 pub mod client;
 #[cfg(any(feature = "otlp", feature = "otlp_http"))]
 mod otlp_signal;
-#[cfg(any(feature = "debug", feature = "carbon"))]
-mod value_text;
 
 #[cfg(feature = "carbon")]
 pub mod carbon;

@@ -20,6 +20,8 @@ pub mod attraction;
 pub mod attributes;
 #[cfg(feature = "batch")]
 pub mod batch;
+#[cfg(any(feature = "filterconfig", feature = "attraction"))]
+mod config_value;
 #[cfg(feature = "filterconfig")]
 pub mod filterconfig;
 #[cfg(feature = "memory_limiter")]
@@ -32,8 +34,6 @@ pub mod resource;
 pub mod resourcedetection;
 #[cfg(feature = "transform")]
 pub mod transform;
-#[cfg(feature = "value_text")]
-mod value_text;
 
 use tributary_pipeline_core::graph::Factories;
 

@@ -30,10 +30,9 @@
 //! ```
 
 use std::collections::BTreeMap;
-use std::fmt::Write as _;
 
-use base64::Engine as _;
-use tributary_pipeline_core::pdata::proto::common::v1::{AnyValue, KeyValue, any_value};
+use tributary_pipeline_core::pdata::proto::common::v1::KeyValue;
+use tributary_pipeline_core::pdata::value_text::as_string;
 
 /// The label `job`.
 pub const JOB: &str = "job";
@@ -107,14 +106,14 @@ pub fn series_labels(
     for kv in attributes {
         let overridden = options.resource_to_telemetry && resource.iter().any(|r| r.key == kv.key);
         if !overridden {
-            merged.push((&kv.key, value_string(kv.value.as_ref())));
+            merged.push((&kv.key, as_string(kv.value.as_ref())));
         }
     }
     if options.resource_to_telemetry {
         merged.extend(
             resource
                 .iter()
-                .map(|kv| (kv.key.as_str(), value_string(kv.value.as_ref()))),
+                .map(|kv| (kv.key.as_str(), as_string(kv.value.as_ref()))),
         );
     }
     let mut labels = sanitize_and_join(merged, options.utf8_allowed);
@@ -143,7 +142,7 @@ pub fn job_and_instance(resource: &[KeyValue]) -> (Option<String>, Option<String
         resource
             .iter()
             .find(|kv| kv.key == key)
-            .map(|kv| value_string(kv.value.as_ref()))
+            .map(|kv| as_string(kv.value.as_ref()))
     };
     let job = get(SERVICE_NAME).map(|name| match get(SERVICE_NAMESPACE) {
         Some(namespace) => format!("{namespace}/{name}"),
@@ -161,7 +160,7 @@ pub fn target_info_labels(resource: &[KeyValue], utf8_allowed: bool) -> Option<L
         .filter(|kv| {
             ![SERVICE_NAME, SERVICE_NAMESPACE, SERVICE_INSTANCE_ID].contains(&kv.key.as_str())
         })
-        .map(|kv| (kv.key.as_str(), value_string(kv.value.as_ref())))
+        .map(|kv| (kv.key.as_str(), as_string(kv.value.as_ref())))
         .collect();
     if rest.is_empty() {
         return None;
@@ -191,7 +190,7 @@ pub fn scope_labels(scope: &ScopeRef<'_>, utf8_allowed: bool) -> Labels {
         } else {
             normalize_label_name(&name)
         };
-        labels.push((name, value_string(kv.value.as_ref())));
+        labels.push((name, as_string(kv.value.as_ref())));
     }
     labels
 }
@@ -266,96 +265,10 @@ pub fn is_valid_label_name(name: &str) -> bool {
         && bytes.all(|b| b.is_ascii_alphanumeric() || b == b'_')
 }
 
-/// An attribute value as label text, as Go's `pcommon.Value.AsString`: strings raw,
-/// numbers and booleans as written, bytes in base64, arrays and maps as JSON (map keys
-/// sorted, as Go marshals them), nothing as the empty string.
-pub fn value_string(value: Option<&AnyValue>) -> String {
-    match value.and_then(|v| v.value.as_ref()) {
-        None => String::new(),
-        Some(any_value::Value::StringValue(s)) => s.clone(),
-        Some(other) => {
-            let mut out = String::new();
-            write_value(&mut out, other, false);
-            out
-        }
-    }
-}
-
-/// Writes `value`; `quoted` when inside JSON (strings and bytes are then JSON strings).
-fn write_value(out: &mut String, value: &any_value::Value, quoted: bool) {
-    match value {
-        any_value::Value::StringValue(s) if quoted => write_json_string(out, s),
-        any_value::Value::StringValue(s) => out.push_str(s),
-        any_value::Value::BoolValue(b) => {
-            let _ = write!(out, "{b}");
-        }
-        any_value::Value::IntValue(i) => {
-            let _ = write!(out, "{i}");
-        }
-        any_value::Value::DoubleValue(d) => out.push_str(&float_text(*d)),
-        any_value::Value::BytesValue(b) => {
-            let text = base64::engine::general_purpose::STANDARD.encode(b);
-            if quoted {
-                write_json_string(out, &text);
-            } else {
-                out.push_str(&text);
-            }
-        }
-        any_value::Value::StringValueStrindex(index) => {
-            let _ = write!(out, "{index}");
-        }
-        any_value::Value::ArrayValue(array) => {
-            out.push('[');
-            for (i, item) in array.values.iter().enumerate() {
-                if i > 0 {
-                    out.push(',');
-                }
-                write_json_item(out, item.value.as_ref());
-            }
-            out.push(']');
-        }
-        any_value::Value::KvlistValue(list) => {
-            let mut entries: Vec<&KeyValue> = list.values.iter().collect();
-            entries.sort_by(|a, b| a.key.cmp(&b.key));
-            out.push('{');
-            for (i, kv) in entries.into_iter().enumerate() {
-                if i > 0 {
-                    out.push(',');
-                }
-                write_json_string(out, &kv.key);
-                out.push(':');
-                write_json_item(out, kv.value.as_ref().and_then(|v| v.value.as_ref()));
-            }
-            out.push('}');
-        }
-    }
-}
-
-fn write_json_item(out: &mut String, value: Option<&any_value::Value>) {
-    match value {
-        None => out.push_str("null"),
-        Some(value) => write_value(out, value, true),
-    }
-}
-
-fn write_json_string(out: &mut String, text: &str) {
-    out.push_str(&serde_json::Value::from(text).to_string());
-}
-
-/// A double as Go's `strconv.FormatFloat(f, 'f', -1, 64)` writes it.
-fn float_text(value: f64) -> String {
-    if value.is_infinite() {
-        if value > 0.0 { "+Inf" } else { "-Inf" }.to_string()
-    } else {
-        value.to_string()
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
     use tributary_pipeline_core::pdata::attributes::key_value;
-    use tributary_pipeline_core::pdata::proto::common::v1::{ArrayValue, KeyValueList};
 
     fn pairs(labels: &[(&str, &str)]) -> Labels {
         labels
@@ -489,32 +402,5 @@ mod tests {
         assert!(is_valid_label_name("a_1"));
         assert!(!is_valid_label_name("1a"));
         assert!(!is_valid_label_name("a.b"));
-    }
-
-    #[test]
-    fn values_as_go_writes_them() {
-        let value = |v: any_value::Value| value_string(Some(&AnyValue { value: Some(v) }));
-        assert_eq!(value(any_value::Value::IntValue(-3)), "-3");
-        assert_eq!(value(any_value::Value::DoubleValue(1.5)), "1.5");
-        assert_eq!(value(any_value::Value::DoubleValue(f64::INFINITY)), "+Inf");
-        assert_eq!(value(any_value::Value::BoolValue(true)), "true");
-        assert_eq!(value(any_value::Value::BytesValue(vec![1, 2])), "AQI=");
-        let array = any_value::Value::ArrayValue(ArrayValue {
-            values: vec![
-                AnyValue {
-                    value: Some(any_value::Value::StringValue("a\"b".into())),
-                },
-                AnyValue {
-                    value: Some(any_value::Value::IntValue(1)),
-                },
-                AnyValue { value: None },
-            ],
-        });
-        assert_eq!(value(array), r#"["a\"b",1,null]"#);
-        let map = any_value::Value::KvlistValue(KeyValueList {
-            values: vec![key_value("z", 1i64), key_value("a", "x")],
-        });
-        assert_eq!(value(map), r#"{"a":"x","z":1}"#);
-        assert_eq!(value_string(None), "");
     }
 }

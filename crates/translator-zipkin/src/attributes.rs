@@ -5,6 +5,7 @@ use base64::Engine as _;
 use tributary_pipeline_core::pdata::proto::common::v1::any_value::Value;
 use tributary_pipeline_core::pdata::proto::common::v1::{AnyValue, KeyValue};
 use tributary_pipeline_core::pdata::proto::trace::v1::status::StatusCode;
+use tributary_pipeline_core::pdata::value_text::format_float;
 
 /// Resource attribute naming the service (the localEndpoint's serviceName).
 pub const SERVICE_NAME: &str = "service.name";
@@ -182,39 +183,6 @@ fn parse_typed(text: &str) -> Option<Value> {
     }
 }
 
-/// An attribute's value as Zipkin tag text: strings as they are, numbers and booleans as
-/// written, bytes as base64, arrays and maps as JSON (Go's `Value.AsString`).
-pub fn value_text(value: Option<&AnyValue>) -> String {
-    match value.and_then(|v| v.value.as_ref()) {
-        // A string-table index belongs to profiles; traces have no table to resolve it.
-        None | Some(Value::StringValueStrindex(_)) => String::new(),
-        Some(Value::StringValue(s)) => s.clone(),
-        Some(Value::BoolValue(b)) => b.to_string(),
-        Some(Value::IntValue(i)) => i.to_string(),
-        Some(Value::DoubleValue(d)) => double_text(*d),
-        Some(Value::BytesValue(b)) => base64::engine::general_purpose::STANDARD.encode(b),
-        Some(other @ (Value::ArrayValue(_) | Value::KvlistValue(_))) => {
-            let json = value_json(&AnyValue {
-                value: Some(other.clone()),
-            });
-            json.to_string()
-        }
-    }
-}
-
-/// A double as Go's `strconv.FormatFloat(d, 'f', -1, 64)` writes it.
-fn double_text(d: f64) -> String {
-    if d.is_nan() {
-        "NaN".into()
-    } else if d == f64::INFINITY {
-        "+Inf".into()
-    } else if d == f64::NEG_INFINITY {
-        "-Inf".into()
-    } else {
-        d.to_string()
-    }
-}
-
 /// An attribute value as plain JSON (Go's `AsRaw` marshalled): the form of event and link
 /// attributes inside annotations and link tags.
 pub fn value_json(value: &AnyValue) -> serde_json::Value {
@@ -226,7 +194,7 @@ pub fn value_json(value: &AnyValue) -> serde_json::Value {
         Some(Value::IntValue(i)) => Json::from(*i),
         Some(Value::DoubleValue(d)) => serde_json::Number::from_f64(*d)
             .map(Json::Number)
-            .unwrap_or_else(|| Json::String(double_text(*d))),
+            .unwrap_or_else(|| Json::String(format_float(*d))),
         Some(Value::BytesValue(b)) => {
             Json::String(base64::engine::general_purpose::STANDARD.encode(b))
         }
@@ -313,17 +281,5 @@ mod tests {
             typed_value("3", false).value,
             Some(Value::StringValue("3".into()))
         );
-    }
-
-    #[test]
-    fn values_become_the_text_go_writes() {
-        let text = |v: Value| value_text(Some(&AnyValue { value: Some(v) }));
-        assert_eq!(text(Value::IntValue(-7)), "-7");
-        assert_eq!(text(Value::DoubleValue(3.0)), "3");
-        assert_eq!(text(Value::DoubleValue(0.1)), "0.1");
-        assert_eq!(text(Value::DoubleValue(f64::INFINITY)), "+Inf");
-        assert_eq!(text(Value::BoolValue(true)), "true");
-        assert_eq!(text(Value::BytesValue(vec![1, 2, 3])), "AQID");
-        assert_eq!(value_text(None), "");
     }
 }

@@ -10,6 +10,7 @@ use tributary_pipeline_core::pdata::proto::common::v1::KeyValue;
 use tributary_pipeline_core::pdata::proto::trace::v1::span::{Event, Link, SpanKind};
 use tributary_pipeline_core::pdata::proto::trace::v1::status::StatusCode;
 use tributary_pipeline_core::pdata::proto::trace::v1::{Span, Status};
+use tributary_pipeline_core::pdata::value_text::as_string;
 
 use crate::attributes::*;
 use crate::model::{self, Kind, to_hex};
@@ -42,7 +43,7 @@ pub fn from_traces(request: &ExportTraceServiceRequest, default_service_name: &s
             .resource
             .iter()
             .flat_map(|r| &r.attributes)
-            .map(|kv| (kv.key.clone(), value_text(kv.value.as_ref())))
+            .map(|kv| (kv.key.clone(), as_string(kv.value.as_ref())))
             .collect();
         let service_name = service_name(&mut resource_tags, default_service_name);
         for scope_spans in &resource_spans.scope_spans {
@@ -96,7 +97,7 @@ fn translate(
 
     let mut tags = base.clone();
     for kv in &span.attributes {
-        tags.insert(kv.key.clone(), value_text(kv.value.as_ref()));
+        tags.insert(kv.key.clone(), as_string(kv.value.as_ref()));
     }
     if !span.trace_state.is_empty() {
         tags.insert(TRACE_STATE.into(), span.trace_state.clone());

@@ -15,7 +15,7 @@ use tributary_pipeline_core::prelude::Attributes;
 
 use super::config::{AttributeConfig, MetricInfo};
 use crate::routing::{BuiltinLanguage, Condition, ConditionLanguage, Context, EvalError, Item};
-use crate::value_text::value_text;
+use tributary_pipeline_core::pdata::value_text::as_string;
 
 /// The attribute a count is kept by: integers and doubles as they are, anything else as
 /// a string, as Go writes it (where Go writes an empty string for booleans, bytes, arrays
@@ -24,7 +24,7 @@ fn count_attribute(value: &AnyValue) -> AnyValue {
     match &value.value {
         Some(any_value::Value::IntValue(_) | any_value::Value::DoubleValue(_)) => value.clone(),
         _ => AnyValue {
-            value: Some(any_value::Value::StringValue(value_text(value))),
+            value: Some(any_value::Value::StringValue(as_string(Some(value)))),
         },
     }
 }
@@ -42,7 +42,7 @@ fn typed_text(value: &AnyValue) -> String {
         Some(any_value::Value::KvlistValue(_)) => 'm',
         Some(any_value::Value::StringValueStrindex(_)) => 'x',
     };
-    format!("{tag}{}", value_text(value))
+    format!("{tag}{}", as_string(Some(value)))
 }
 
 /// One count metric, ready to count with.

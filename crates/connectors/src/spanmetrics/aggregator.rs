@@ -22,7 +22,7 @@ use super::config::{Config, DEFAULT_EXPONENTIAL_MAX_SIZE, Dimension, SERVICE_NAM
 use super::histogram::{self, Distribution, ExplicitHistogram};
 use super::identity::SpanSeries;
 use super::series::{LruMap, SeriesMap};
-use crate::value_text::value_text;
+use tributary_pipeline_core::pdata::value_text::as_string;
 
 /// Most series per metric and resource when `aggregation_cardinality_limit` is `0`. Go
 /// means "no limit" by 0; we keep a ceiling so that what peers send can never grow the
@@ -116,7 +116,7 @@ impl Aggregator {
             let Some(service) = resource.get_value(SERVICE_NAME) else {
                 continue;
             };
-            let service = value_text(service);
+            let service = as_string(Some(service));
             let key = self.resource_key(resource);
             let config = &self.config;
             let state = self.resources.get_or_insert_with(key, || ResourceState {

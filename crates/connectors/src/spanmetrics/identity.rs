@@ -7,7 +7,7 @@ use tributary_pipeline_core::prelude::{Attributes, any_value, key_value};
 
 use super::aggregator::{SCOPE_NAME_KEY, SCOPE_VERSION_KEY};
 use super::config::{Config, Dimension, SERVICE_NAME, SPAN_KIND, SPAN_NAME, STATUS_CODE};
-use crate::value_text::value_text;
+use tributary_pipeline_core::pdata::value_text::as_string;
 
 /// One span's series identity: the built-in dimensions, then configured ones.
 pub(crate) struct SpanSeries<'a> {
@@ -37,7 +37,7 @@ impl SpanSeries<'_> {
             push_part(&mut key, name, value);
         }
         for (name, value) in &values {
-            push_part(&mut key, name, &value_text(value));
+            push_part(&mut key, name, &as_string(Some(value)));
         }
         if let Some(scope) = self.scope {
             push_part(&mut key, SCOPE_NAME_KEY, &scope.name);

@@ -6,7 +6,7 @@ use tributary_pipeline_core::pdata::Metrics;
 use tributary_pipeline_core::pdata::proto::common::v1::KeyValue;
 use tributary_pipeline_core::pdata::proto::metrics::v1::{metric, number_data_point};
 
-use crate::value_text::{as_string, format_float};
+use tributary_pipeline_core::pdata::value_text::{as_string, format_float};
 
 /// What an empty attribute value is written as, as in Go.
 const EMPTY_VALUE: &str = "<empty>";

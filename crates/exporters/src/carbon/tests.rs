@@ -21,7 +21,7 @@ use tributary_pipeline_core::testing;
 use super::exporter::CarbonExporter;
 use super::plaintext::label_float;
 use super::*;
-use crate::value_text::format_float as value_float;
+use tributary_pipeline_core::pdata::value_text::format_float as value_float;
 
 const T: u64 = 1_700_000_000_123_456_789;
 

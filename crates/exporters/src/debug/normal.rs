@@ -19,7 +19,7 @@ use tributary_pipeline_core::pdata::proto::metrics::v1::{
 use tributary_pipeline_core::pdata::proto::resource::v1::Resource;
 
 use super::values::{hex, pairs};
-use crate::value_text::{as_string, format_float};
+use tributary_pipeline_core::pdata::value_text::{as_string, format_float};
 
 /// ` k=v k2=v2`, or nothing without attributes.
 fn attributes_suffix(attributes: &[KeyValue]) -> String {

@@ -5,8 +5,7 @@ use std::fmt::Write as _;
 
 use chrono::{DateTime, Utc};
 use tributary_pipeline_core::pdata::proto::common::v1::{AnyValue, KeyValue, any_value};
-
-use crate::value_text::as_string;
+use tributary_pipeline_core::pdata::value_text::as_string;
 
 /// A value with its type, as Go's debug exporter shows attributes: `Str(GET)`, `Int(200)`.
 pub(crate) fn typed(value: Option<&AnyValue>) -> String {
@@ -138,7 +137,7 @@ mod tests {
     use tributary_pipeline_core::pdata::proto::common::v1::{ArrayValue, KeyValueList};
 
     use super::*;
-    use crate::value_text::format_float as shortest;
+    use tributary_pipeline_core::pdata::value_text::format_float as shortest;
 
     fn any(value: any_value::Value) -> AnyValue {
         AnyValue { value: Some(value) }
@@ -157,7 +156,7 @@ mod tests {
         );
         assert_eq!(
             typed(Some(&any(any_value::Value::DoubleValue(1e21)))),
-            "Double(1000000000000000000000)"
+            "Double(1e+21)"
         );
         assert_eq!(
             typed(Some(&any(any_value::Value::BoolValue(true)))),
@@ -175,7 +174,8 @@ mod tests {
                 any(any_value::Value::DoubleValue(f64::NAN)),
             ],
         }));
-        assert_eq!(typed(Some(&array)), r#"Slice(["a",7,"NaN"])"#);
+        // Go cannot marshal a NaN, so prints nothing for the whole slice.
+        assert_eq!(typed(Some(&array)), "Slice()");
         let map = any(any_value::Value::KvlistValue(KeyValueList {
             values: vec![KeyValue {
                 key: "k".into(),

@@ -13,7 +13,7 @@ use tributary_pipeline_core::pdata::proto::metrics::v1::{
     AggregationTemporality, Exemplar, ExponentialHistogramDataPoint, HistogramDataPoint,
     NumberDataPoint, SummaryDataPoint, exemplar, metric::Data, number_data_point,
 };
-use tributary_translator_prometheus::labels::value_string;
+use tributary_pipeline_core::pdata::value_text::as_string;
 
 /// The most series kept. A new series beyond it is dropped (and counted) until others
 /// expire: what peers send cannot grow the exporter without bound. A series costs its
@@ -266,7 +266,7 @@ impl Fold<'_> {
             kind,
             untyped: kind == Kind::Gauge
                 && metric.metadata.iter().any(|kv| {
-                    kv.key == PROMETHEUS_TYPE && value_string(kv.value.as_ref()) == "unknown"
+                    kv.key == PROMETHEUS_TYPE && as_string(kv.value.as_ref()) == "unknown"
                 }),
         };
         match data {
@@ -579,7 +579,7 @@ fn temporality(value: i32) -> Option<Temporality> {
 fn attributes_key(attributes: &[KeyValue]) -> String {
     let mut pairs: Vec<(&str, String)> = attributes
         .iter()
-        .map(|kv| (kv.key.as_str(), value_string(kv.value.as_ref())))
+        .map(|kv| (kv.key.as_str(), as_string(kv.value.as_ref())))
         .collect();
     pairs.sort();
     let mut key = String::new();

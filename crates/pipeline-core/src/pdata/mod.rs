@@ -38,6 +38,7 @@ pub mod rpc;
 mod signal;
 mod split;
 mod traces;
+pub mod value_text;
 pub mod visit;
 mod walker;
 

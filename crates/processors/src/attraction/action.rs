@@ -7,7 +7,8 @@ use tributary_pipeline_core::pdata::ClientMetadata;
 use tributary_pipeline_core::pdata::proto::common::v1::{AnyValue, KeyValue, any_value::Value};
 
 use super::config::ActionConfig;
-use crate::value_text::{as_string, from_config};
+use crate::config_value::from_config;
+use tributary_pipeline_core::pdata::value_text::as_string;
 
 /// Where a writing action takes its value from.
 #[derive(Clone, Debug)]

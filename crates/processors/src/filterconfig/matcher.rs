@@ -10,7 +10,8 @@ use tributary_pipeline_core::pdata::proto::common::v1::{
 };
 
 use super::config::{AttributeProperty, LibraryProperty, MatchProperties, MatchType};
-use crate::value_text::{as_string, from_config};
+use crate::config_value::from_config;
+use tributary_pipeline_core::pdata::value_text::as_string;
 
 /// What a match looks at: one span, log record or data point, with its resource and scope.
 #[derive(Clone, Copy, Debug)]

@@ -15,7 +15,7 @@ use tributary_pipeline_core::pdata::visit::layout::Items;
 use tributary_pipeline_core::pdata::{Logs, Metrics, Payload, Traces};
 
 use super::Config;
-use crate::value_text::as_string;
+use tributary_pipeline_core::pdata::value_text::as_string;
 
 /// What replaces masked text.
 #[derive(Clone, Debug)]

@@ -29,9 +29,11 @@ use tributary_pipeline_core::pdata::proto::metrics::v1::{
     ExponentialHistogramDataPoint, Metric, exemplar, metric, number_data_point,
 };
 
+use tributary_pipeline_core::pdata::value_text::as_string;
+
 use crate::labels::{
     LabelOptions, SERVICE_INSTANCE_ID, SERVICE_NAME, SERVICE_NAMESPACE, ScopeRef,
-    normalize_label_name, series_labels, target_info_labels, value_string,
+    normalize_label_name, series_labels, target_info_labels,
 };
 use crate::normalize::{self, MetricNamer, TranslationStrategy};
 use crate::prompb::{
@@ -188,10 +190,6 @@ fn finish(
     labels
 }
 
-fn value_text(kv: &KeyValue) -> String {
-    value_string(kv.value.as_ref())
-}
-
 /// The attributes that name `job` and `instance` rather than being labels of their own.
 const IDENTIFYING: [&str; 3] = [SERVICE_NAME, SERVICE_NAMESPACE, SERVICE_INSTANCE_ID];
 
@@ -221,7 +219,7 @@ pub fn from_otlp(request: &ExportMetricsServiceRequest, settings: &FromOtlpSetti
                         } else {
                             normalize_label_name(&kv.key)
                         };
-                        (key, value_text(kv))
+                        (key, as_string(kv.value.as_ref()))
                     })
                     .collect();
                 (false, labels)
@@ -580,7 +578,7 @@ fn exemplar_of(e: &OtlpExemplar) -> Exemplar {
     let mut labels: Vec<Label> = e
         .filtered_attributes
         .iter()
-        .map(|kv| Label::new(normalize_label_name(&kv.key), value_text(kv)))
+        .map(|kv| Label::new(normalize_label_name(&kv.key), as_string(kv.value.as_ref())))
         .collect();
     let hex = |b: &[u8]| b.iter().map(|x| format!("{x:02x}")).collect::<String>();
     if !e.trace_id.is_empty() {
