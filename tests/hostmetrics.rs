@@ -3,8 +3,8 @@
 //!
 //! One gateway runs `hostmetrics` (every second) → `resourcedetection` (env, system) →
 //! the file exporter. One node exporter per test binary serves `/metrics` on a free port;
-//! it is started by `sh` holding a pipe from this process (the "lifeline"): when the test
-//! binary ends, the pipe closes, `read` returns and `sh` kills the exporter.
+//! it is tied to this process by a [`Lifeline`]: when the test binary ends, the exporter
+//! stops.
 //!
 //! To compare "at the same moment", the test scrapes the node exporter (A), waits for a
 //! batch our receiver took after A, then scrapes again (B). Counters must lie between A
@@ -31,10 +31,11 @@ mod common;
 use std::collections::BTreeMap;
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
-use std::process::{Child, ChildStdin, Command, Stdio};
-use std::sync::{Mutex, OnceLock};
+use std::process::Command;
+use std::sync::OnceLock;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
+use common::lifeline::Lifeline;
 use common::*;
 use serde_json::Value;
 
@@ -44,7 +45,7 @@ const WAIT: Duration = Duration::from_secs(60);
 struct NodeExporter {
     addr: SocketAddr,
     /// Closing this pipe (at process exit) stops the exporter.
-    _lifeline: Mutex<(Child, ChildStdin)>,
+    _lifeline: Lifeline,
 }
 
 fn node_exporter() -> Option<&'static NodeExporter> {
@@ -59,27 +60,17 @@ fn node_exporter() -> Option<&'static NodeExporter> {
 
 fn start_node_exporter(program: &Path) -> NodeExporter {
     let port = free_port();
-    let mut child = Command::new("sh")
-        .args([
-            "-c",
-            r#""$1" --web.listen-address="127.0.0.1:$2" --collector.processes --collector.netdev.device-exclude="^$" >/dev/null 2>&1 & server=$!; read -r _; kill $server; wait $server"#,
-            "sh",
-        ])
-        .arg(program)
-        .arg(port.to_string())
-        .stdin(Stdio::piped())
-        .spawn()
-        .expect("start prometheus-node-exporter");
-    let stdin = child.stdin.take().expect("the lifeline pipe");
     let addr = SocketAddr::from(([127, 0, 0, 1], port));
-    eventually("node exporter serving", WAIT, || {
-        std::net::TcpStream::connect_timeout(&addr, Duration::from_millis(200))
-            .ok()
-            .filter(|_| get(addr, "/metrics").status == 200)
-    });
+    let args = vec![
+        format!("--web.listen-address={addr}"),
+        "--collector.processes".to_string(),
+        "--collector.netdev.device-exclude=^$".to_string(),
+    ];
+    let lifeline = Lifeline::start(program, &args, &temp_dir().keep(), "node-exporter.log");
+    wait_http(addr, "/metrics", 200);
     NodeExporter {
         addr,
-        _lifeline: Mutex::new((child, stdin)),
+        _lifeline: lifeline,
     }
 }
 

@@ -13,10 +13,10 @@ mod common;
 use std::io::Write as _;
 use std::net::SocketAddr;
 use std::path::Path;
-use std::process::{Child, ChildStdin, Command, Stdio};
-use std::sync::{Mutex, OnceLock};
+use std::sync::OnceLock;
 use std::time::Duration;
 
+use common::lifeline::Lifeline;
 use common::*;
 use serde_json::Value;
 
@@ -24,7 +24,7 @@ use serde_json::Value;
 struct Influxd {
     http: SocketAddr,
     /// Kept open for the life of the process: closing it stops the server.
-    _lifeline: Mutex<(Child, ChildStdin)>,
+    _lifeline: Lifeline,
 }
 
 fn influxd() -> Option<&'static Influxd> {
@@ -67,30 +67,15 @@ bind-address = "127.0.0.1:{rpc}"
         ),
     )
     .unwrap();
-    let mut child = Command::new("sh")
-        .args([
-            "-c",
-            r#""$1" -config "$2/influxdb.conf" >"$2/influxd.log" 2>&1 & server=$!; read -r _; kill $server; wait $server; rm -rf "$2""#,
-            "sh",
-        ])
-        .arg(program)
-        .arg(&dir)
-        .stdin(Stdio::piped())
-        .spawn()
-        .expect("start influxd");
-    let stdin = child.stdin.take().expect("the lifeline pipe");
+    let args = vec!["-config".to_string(), config.display().to_string()];
+    let lifeline = Lifeline::start(program, &args, &dir, "influxd.log");
     let addr: SocketAddr = format!("127.0.0.1:{http}").parse().unwrap();
-    eventually("influxd answering /ping", Duration::from_secs(60), || {
-        std::net::TcpStream::connect_timeout(&addr, Duration::from_millis(200))
-            .ok()
-            .map(|_| ())
-            .filter(|()| get(addr, "/ping").status == 204)
-    });
+    wait_http(addr, "/ping", 204);
     let created = http_post(addr, "/query?q=CREATE%20DATABASE%20e2e", b"");
     assert_eq!(created.status, 200, "{}", created.text());
     Influxd {
         http: addr,
-        _lifeline: Mutex::new((child, stdin)),
+        _lifeline: lifeline,
     }
 }
 

@@ -16,10 +16,11 @@ mod common;
 use std::io::Write as _;
 use std::net::SocketAddr;
 use std::path::Path;
-use std::process::{Child, ChildStdin, Command, Stdio};
-use std::sync::{Mutex, OnceLock};
+use std::process::{Command, Stdio};
+use std::sync::OnceLock;
 use std::time::Duration;
 
+use common::lifeline::Lifeline;
 use common::*;
 use serde_json::Value;
 
@@ -31,7 +32,7 @@ struct Prometheus {
     /// Scraped as job `tributary-om` (the exporter answers OpenMetrics).
     open_metrics_target: u16,
     /// Kept open for the life of the process: closing it stops the server.
-    _lifeline: Mutex<(Child, ChildStdin)>,
+    _lifeline: Lifeline,
 }
 
 fn prometheus() -> Option<&'static Prometheus> {
@@ -66,30 +67,20 @@ scrape_configs:
         ),
     )
     .unwrap();
-    let mut child = Command::new("sh")
-        .args([
-            "-c",
-            r#""$1" --config.file="$2/prometheus.yml" --storage.tsdb.path="$2/data" --web.listen-address="127.0.0.1:$3" --enable-feature=exemplar-storage >"$2/prometheus.log" 2>&1 & server=$!; read -r _; kill $server; wait $server; rm -rf "$2""#,
-            "sh",
-        ])
-        .arg(program)
-        .arg(&dir)
-        .arg(web.to_string())
-        .stdin(Stdio::piped())
-        .spawn()
-        .expect("start prometheus");
-    let stdin = child.stdin.take().expect("the lifeline pipe");
     let addr: SocketAddr = format!("127.0.0.1:{web}").parse().unwrap();
-    eventually("prometheus ready", Duration::from_secs(60), || {
-        std::net::TcpStream::connect_timeout(&addr, Duration::from_millis(200))
-            .ok()
-            .filter(|_| get(addr, "/-/ready").status == 200)
-    });
+    let args = vec![
+        format!("--config.file={}", dir.join("prometheus.yml").display()),
+        format!("--storage.tsdb.path={}", dir.join("data").display()),
+        format!("--web.listen-address={addr}"),
+        "--enable-feature=exemplar-storage".to_string(),
+    ];
+    let lifeline = Lifeline::start(program, &args, &dir, "prometheus.log");
+    wait_http(addr, "/-/ready", 200);
     Prometheus {
         web: addr,
         text_target,
         open_metrics_target,
-        _lifeline: Mutex::new((child, stdin)),
+        _lifeline: lifeline,
     }
 }
 

@@ -26,10 +26,11 @@ mod common;
 use std::collections::BTreeSet;
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
-use std::process::{Child, ChildStdin, Command, Stdio};
-use std::sync::{Mutex, OnceLock};
+use std::sync::OnceLock;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
+use common::lifeline::Lifeline;
+use common::pki::write_pki;
 use common::*;
 use serde_json::Value;
 
@@ -40,34 +41,7 @@ struct Server {
     addr: SocketAddr,
     /// Its files (the TLS fixture's `ca.pem`).
     dir: PathBuf,
-    _lifeline: Mutex<(Child, ChildStdin)>,
-}
-
-/// Runs `program args...` under the lifeline shell, its output to `log`.
-fn lifeline(program: &Path, args: &[String], dir: &Path, log: &str) -> Mutex<(Child, ChildStdin)> {
-    let mut child = Command::new("sh")
-        .args([
-            "-c",
-            r#"dir="$1"; log="$2"; shift 2; "$@" >"$dir/$log" 2>&1 & server=$!; read -r _; kill $server; wait $server 2>/dev/null; rm -rf "$dir""#,
-            "sh",
-        ])
-        .arg(dir)
-        .arg(log)
-        .arg(program)
-        .args(args)
-        .stdin(Stdio::piped())
-        .spawn()
-        .expect("start the server");
-    let stdin = child.stdin.take().expect("the lifeline pipe");
-    Mutex::new((child, stdin))
-}
-
-fn wait_http(addr: SocketAddr, path: &str) {
-    eventually(&format!("{addr}{path} answering"), WAIT, || {
-        std::net::TcpStream::connect_timeout(&addr, Duration::from_millis(200))
-            .ok()
-            .filter(|_| get(addr, path).status == 200)
-    });
+    _lifeline: Lifeline,
 }
 
 /// The shared node-exporter, with basic auth on a second instance (see `node_exporter_auth`).
@@ -79,8 +53,8 @@ fn node_exporter() -> Option<&'static Server> {
             let dir = temp_dir().keep();
             let addr: SocketAddr = format!("127.0.0.1:{}", free_port()).parse().unwrap();
             let args = vec![format!("--web.listen-address={addr}")];
-            let lifeline = lifeline(&program, &args, &dir, "node-exporter.log");
-            wait_http(addr, "/metrics");
+            let lifeline = Lifeline::start(&program, &args, &dir, "node-exporter.log");
+            wait_http(addr, "/metrics", 200);
             Some(Server {
                 addr,
                 dir,
@@ -88,32 +62,6 @@ fn node_exporter() -> Option<&'static Server> {
             })
         })
         .as_ref()
-}
-
-/// A CA and a certificate for 127.0.0.1 it signed, as PEM files in `dir`.
-fn write_pki(dir: &Path) {
-    use rcgen::{BasicConstraints, CertificateParams, DnType, IsCa, Issuer, KeyPair};
-    let ca_key = KeyPair::generate().unwrap();
-    let mut ca_params = CertificateParams::new(Vec::<String>::new()).unwrap();
-    ca_params.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
-    ca_params
-        .distinguished_name
-        .push(DnType::CommonName, "prometheus receiver e2e CA");
-    std::fs::write(
-        dir.join("ca.pem"),
-        ca_params.self_signed(&ca_key).unwrap().pem(),
-    )
-    .unwrap();
-    let issuer = Issuer::new(ca_params, ca_key);
-    let key = KeyPair::generate().unwrap();
-    let mut params = CertificateParams::new(vec!["127.0.0.1".to_string()]).unwrap();
-    params
-        .distinguished_name
-        .push(DnType::CommonName, "127.0.0.1");
-    params.use_authority_key_identifier_extension = true;
-    let cert = params.signed_by(&key, &issuer).unwrap();
-    std::fs::write(dir.join("server.pem"), cert.pem()).unwrap();
-    std::fs::write(dir.join("server.key"), key.serialize_pem()).unwrap();
 }
 
 /// A node-exporter over TLS (a certificate of our own CA, `ca.pem` in its directory)
@@ -124,7 +72,7 @@ fn node_exporter_auth() -> Option<&'static Server> {
         .get_or_init(|| {
             let program = program("prometheus-node-exporter")?;
             let dir = temp_dir().keep();
-            write_pki(&dir);
+            write_pki(&dir, "prometheus receiver e2e CA", &[("server", "127.0.0.1")]);
             let web = dir.join("web.yml");
             std::fs::write(
                 &web,
@@ -140,7 +88,7 @@ fn node_exporter_auth() -> Option<&'static Server> {
                 format!("--web.listen-address={addr}"),
                 format!("--web.config.file={}", web.display()),
             ];
-            let lifeline = lifeline(&program, &args, &dir, "node-exporter.log");
+            let lifeline = Lifeline::start(&program, &args, &dir, "node-exporter.log");
             eventually("node-exporter (auth) listening", WAIT, || {
                 std::net::TcpStream::connect_timeout(&addr, Duration::from_millis(200)).ok()
             });
@@ -171,8 +119,8 @@ fn prometheus() -> Option<&'static Server> {
                 format!("--storage.tsdb.path={}", dir.join("data").display()),
                 "--web.enable-lifecycle".into(),
             ];
-            let lifeline = lifeline(&program, &args, &dir, "prometheus.log");
-            wait_http(addr, "/-/ready");
+            let lifeline = Lifeline::start(&program, &args, &dir, "prometheus.log");
+            wait_http(addr, "/-/ready", 200);
             Some(Server {
                 addr,
                 dir,

@@ -32,10 +32,10 @@ mod common;
 use std::collections::HashSet;
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
-use std::process::{Child, ChildStdin, Command, Stdio};
-use std::sync::{Mutex, OnceLock};
+use std::sync::OnceLock;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
+use common::lifeline::Lifeline;
 use common::*;
 use serde_json::{Value, json};
 
@@ -45,7 +45,7 @@ struct Prometheus {
     http: SocketAddr,
     receiver_port: u16,
     /// Kept open for the life of the process: closing it stops the server.
-    _lifeline: Mutex<(Child, ChildStdin)>,
+    _lifeline: Lifeline,
 }
 
 fn prometheus() -> Option<&'static Prometheus> {
@@ -75,25 +75,20 @@ remote_write:
         ),
     )
     .unwrap();
-    let child = Command::new("sh")
-        .args([
-            "-c",
-            r#""$1" --config.file="$2/prometheus.yml" --storage.tsdb.path="$2/data" --web.listen-address="127.0.0.1:$3" --web.enable-remote-write-receiver --web.enable-lifecycle >"$2/prometheus.log" 2>&1 & server=$!; read -r _; kill $server; wait $server; rm -rf "$2""#,
-            "sh",
-        ])
-        .arg(program)
-        .arg(&dir)
-        .arg(port.to_string())
-        .stdin(Stdio::piped())
-        .spawn();
-    let mut child = child.expect("start prometheus");
-    let stdin = child.stdin.take().expect("the lifeline pipe");
     let http: SocketAddr = format!("127.0.0.1:{port}").parse().unwrap();
+    let args = vec![
+        format!("--config.file={}", dir.join("prometheus.yml").display()),
+        format!("--storage.tsdb.path={}", dir.join("data").display()),
+        format!("--web.listen-address={http}"),
+        "--web.enable-remote-write-receiver".to_string(),
+        "--web.enable-lifecycle".to_string(),
+    ];
+    let lifeline = Lifeline::start(program, &args, &dir, "prometheus.log");
     wait_ready(http, &dir.join("prometheus.log"));
     Prometheus {
         http,
         receiver_port,
-        _lifeline: Mutex::new((child, stdin)),
+        _lifeline: lifeline,
     }
 }
 

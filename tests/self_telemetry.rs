@@ -13,37 +13,11 @@ use std::path::Path;
 use std::process::Command;
 use std::time::Duration;
 
+use common::pki::write_pki;
 use common::*;
 
 /// How long anything that should happen promptly may take on a busy 2-core machine.
 const PATIENCE: Duration = Duration::from_secs(60);
-
-/// A CA, a certificate for 127.0.0.1 (the monitor) and a client certificate (the
-/// monitored), as PEM files in `dir`.
-fn write_pki(dir: &Path) {
-    use rcgen::{BasicConstraints, CertificateParams, DnType, IsCa, Issuer, KeyPair};
-    let ca_key = KeyPair::generate().unwrap();
-    let mut ca_params = CertificateParams::new(Vec::<String>::new()).unwrap();
-    ca_params.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
-    ca_params
-        .distinguished_name
-        .push(DnType::CommonName, "self telemetry e2e CA");
-    std::fs::write(
-        dir.join("ca.pem"),
-        ca_params.self_signed(&ca_key).unwrap().pem(),
-    )
-    .unwrap();
-    let issuer = Issuer::new(ca_params, ca_key);
-    for (name, san) in [("monitor", "127.0.0.1"), ("monitored", "monitored.test")] {
-        let key = KeyPair::generate().unwrap();
-        let mut params = CertificateParams::new(vec![san.to_string()]).unwrap();
-        params.distinguished_name.push(DnType::CommonName, san);
-        params.use_authority_key_identifier_extension = true;
-        let cert = params.signed_by(&key, &issuer).unwrap();
-        std::fs::write(dir.join(format!("{name}.pem")), cert.pem()).unwrap();
-        std::fs::write(dir.join(format!("{name}.key")), key.serialize_pem()).unwrap();
-    }
-}
 
 fn monitor_config(grpc: u16, http: u16, pprof: u16, dir: &Path) -> String {
     let file = |signal: &str| {
@@ -198,7 +172,11 @@ fn post_spans_with_curl(addr: SocketAddr) {
 #[test]
 fn own_metrics_spans_and_logs_reach_a_second_collector_over_otlp() {
     let dir = temp_dir();
-    write_pki(dir.path());
+    write_pki(
+        dir.path(),
+        "self telemetry e2e CA",
+        &[("monitor", "127.0.0.1"), ("monitored", "monitored.test")],
+    );
     let gateway = example("gateway");
     let (monitor_grpc, monitor_http) = (free_port(), free_port());
     let monitor_path = dir.path().join("monitor.yaml");

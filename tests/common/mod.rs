@@ -5,6 +5,9 @@
 
 #![allow(dead_code)]
 
+pub mod lifeline;
+pub mod pki;
+
 use std::io::{Read, Write};
 use std::net::{SocketAddr, TcpListener, TcpStream};
 use std::path::{Path, PathBuf};
@@ -198,6 +201,19 @@ pub fn wait_listening(addr: SocketAddr, timeout: Duration) {
         );
         std::thread::sleep(Duration::from_millis(20));
     }
+}
+
+/// Waits (up to 60 s) until `addr` accepts connections and answers `GET path` with `status`.
+pub fn wait_http(addr: SocketAddr, path: &str, status: u16) {
+    eventually(
+        &format!("{addr}{path} answering {status}"),
+        Duration::from_secs(60),
+        || {
+            std::net::TcpStream::connect_timeout(&addr, Duration::from_millis(200))
+                .ok()
+                .filter(|_| get(addr, path).status == status)
+        },
+    );
 }
 
 /// A minimal HTTP/1.1 response.
