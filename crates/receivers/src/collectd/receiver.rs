@@ -1,7 +1,6 @@
 //! The `collectd` receiver at work: an HTTP server taking `write_http` JSON posts.
 
-use std::net::SocketAddr;
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 use std::time::Duration;
 
 use axum::Router;
@@ -11,10 +10,10 @@ use http::{Method, StatusCode, header};
 use http_body_util::{BodyExt, LengthLimitError, Limited};
 use tributary_pipeline_core::configcompression::{self, DecompressError, Encoding, NoBudget};
 use tributary_pipeline_core::prelude::*;
-use tributary_pipeline_core::server::RunningServer;
 
 use super::config::Config;
 use super::record::decode;
+use crate::shared::http_server::ReceiverServer;
 use crate::shared::refusal;
 
 /// The running receiver.
@@ -22,8 +21,7 @@ pub(crate) struct CollectdReceiver {
     config: Config,
     settings: CreateSettings,
     intake: Arc<Intake>,
-    server: tokio::sync::Mutex<Option<RunningServer>>,
-    local: Mutex<Option<SocketAddr>>,
+    server: ReceiverServer,
 }
 
 /// What every request needs.
@@ -52,48 +50,42 @@ impl CollectdReceiver {
                 encodings: config.server.encodings(),
                 max_body_size: config.server.max_body_size(),
             }),
-            server: tokio::sync::Mutex::new(None),
-            local: Mutex::new(None),
+            server: ReceiverServer::default(),
         }
     }
 
     /// Where the receiver listens, once started.
     #[cfg(test)]
-    pub(crate) fn local_addr(&self) -> Option<SocketAddr> {
-        *self.local.lock().unwrap_or_else(|e| e.into_inner())
+    pub(crate) fn local_addr(&self) -> Option<std::net::SocketAddr> {
+        self.server.local_addr()
     }
 }
 
 #[async_trait]
 impl Component for CollectdReceiver {
     async fn start(&self, host: &Host) -> Result<(), ComponentError> {
-        let mut server = self.server.lock().await;
-        if server.is_some() {
-            return Err(ComponentError::new(
-                "the collectd receiver is already started",
-            ));
-        }
         let intake = Arc::clone(&self.intake);
         // Every path, as Go's handler: write_http posts to whatever URL it is given.
         let router = Router::new().fallback(move |request: Request| {
             let intake = Arc::clone(&intake);
             async move { intake.answer(request).await }
         });
-        let (running, local) = self
-            .config
-            .served()
-            .serve(&self.settings, host, "collectd", router)
+        let local = self
+            .server
+            .start(
+                &self.config.served(),
+                &self.settings,
+                host,
+                "collectd",
+                router,
+            )
             .await?;
         tracing::info!(endpoint = %local, "collectd receiver listening");
-        *self.local.lock().unwrap_or_else(|e| e.into_inner()) = Some(local);
-        *server = Some(running);
         Ok(())
     }
 
     async fn shutdown(&self) -> Result<(), ComponentError> {
-        if let Some(server) = self.server.lock().await.take() {
-            server.stop().await;
-        }
+        self.server.stop().await;
         Ok(())
     }
 }

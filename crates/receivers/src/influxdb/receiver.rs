@@ -1,8 +1,7 @@
 //! The HTTP front: `/write`, `/api/v2/write` and `/ping` on the `confighttp` server, the
 //! body read within its limits, decoded, and handed to the pipeline before the answer.
 
-use std::net::SocketAddr;
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 use std::time::Duration;
 
 use axum::body::Body;
@@ -13,10 +12,10 @@ use http_body_util::{BodyExt, LengthLimitError, Limited};
 use tributary_pipeline_core::configcompression::{DecompressError, Encoding, NoBudget, decompress};
 use tributary_pipeline_core::pdata::ClientMetadata;
 use tributary_pipeline_core::prelude::*;
-use tributary_pipeline_core::server::RunningServer;
 
 use super::config::Config;
 use super::parse::{Precision, parse_line_protocol};
+use crate::shared::http_server::ReceiverServer;
 use crate::shared::refusal;
 
 /// Bodies at least this large are decompressed and decoded off the async runtime.
@@ -27,8 +26,7 @@ pub(crate) struct InfluxDbReceiver {
     settings: CreateSettings,
     config: Config,
     intake: Arc<Intake>,
-    server: tokio::sync::Mutex<Option<RunningServer>>,
-    local_addr: Mutex<Option<SocketAddr>>,
+    server: ReceiverServer,
 }
 
 impl InfluxDbReceiver {
@@ -52,15 +50,14 @@ impl InfluxDbReceiver {
                 include_metadata: server.include_metadata,
                 span: settings.span().clone(),
             }),
-            server: tokio::sync::Mutex::new(None),
-            local_addr: Mutex::new(None),
+            server: ReceiverServer::default(),
         }
     }
 
     /// The address the server listens on, once started.
     #[cfg(test)]
-    pub(crate) fn local_addr(&self) -> Option<SocketAddr> {
-        *self.local_addr.lock().unwrap_or_else(|e| e.into_inner())
+    pub(crate) fn local_addr(&self) -> Option<std::net::SocketAddr> {
+        self.server.local_addr()
     }
 }
 
@@ -72,20 +69,20 @@ impl Component for InfluxDbReceiver {
             let intake = Arc::clone(&intake);
             async move { intake.handle(request).await }
         });
-        let (server, addr) = self
-            .config
-            .server
-            .serve(&self.settings, host, "InfluxDB receiver", router)
+        self.server
+            .start(
+                &self.config.server,
+                &self.settings,
+                host,
+                "InfluxDB receiver",
+                router,
+            )
             .await?;
-        *self.server.lock().await = Some(server);
-        *self.local_addr.lock().unwrap_or_else(|e| e.into_inner()) = Some(addr);
         Ok(())
     }
 
     async fn shutdown(&self) -> Result<(), ComponentError> {
-        if let Some(server) = self.server.lock().await.take() {
-            server.stop().await;
-        }
+        self.server.stop().await;
         Ok(())
     }
 }

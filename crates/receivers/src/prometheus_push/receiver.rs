@@ -2,8 +2,7 @@
 //! within its limits and parsed, the group's record consulted, and the result handed to
 //! the pipeline before the answer.
 
-use std::net::SocketAddr;
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 use std::time::Duration;
 
 use axum::body::Body;
@@ -14,7 +13,6 @@ use http_body_util::{BodyExt, LengthLimitError, Limited};
 use tributary_pipeline_core::configcompression::{DecompressError, Encoding, decompress};
 use tributary_pipeline_core::pdata::ClientMetadata;
 use tributary_pipeline_core::prelude::*;
-use tributary_pipeline_core::server::RunningServer;
 use tributary_translator_prometheus::text::{Family, Limits};
 use tributary_translator_prometheus::to_otlp::{Options, StartTimeAdjuster, to_metrics};
 
@@ -23,6 +21,7 @@ use super::config::Config;
 use super::groups::{Groups, PushMethod, RecordLimits, group_gauge};
 use super::path::{GroupingKey, parse_grouping_key};
 use crate::shared::admission::{Admission, AdmissionPermit};
+use crate::shared::http_server::ReceiverServer;
 use crate::shared::refusal;
 
 /// The scope of the metrics the receiver forwards.
@@ -48,8 +47,7 @@ pub(crate) struct PushReceiver {
     settings: CreateSettings,
     config: Config,
     intake: Arc<Intake>,
-    server: tokio::sync::Mutex<Option<RunningServer>>,
-    local_addr: Mutex<Option<SocketAddr>>,
+    server: ReceiverServer,
 }
 
 impl PushReceiver {
@@ -94,15 +92,14 @@ impl PushReceiver {
                 include_metadata: server.include_metadata,
                 span: settings.span().clone(),
             }),
-            server: tokio::sync::Mutex::new(None),
-            local_addr: Mutex::new(None),
+            server: ReceiverServer::default(),
         }
     }
 
     /// The address the server listens on, once started.
     #[cfg(test)]
-    pub(crate) fn local_addr(&self) -> Option<SocketAddr> {
-        *self.local_addr.lock().unwrap_or_else(|e| e.into_inner())
+    pub(crate) fn local_addr(&self) -> Option<std::net::SocketAddr> {
+        self.server.local_addr()
     }
 
     /// How many groups, series and bytes the record holds.
@@ -115,31 +112,25 @@ impl PushReceiver {
 #[async_trait]
 impl Component for PushReceiver {
     async fn start(&self, host: &Host) -> Result<(), ComponentError> {
-        let mut server = self.server.lock().await;
-        if server.is_some() {
-            return Err(ComponentError::new(
-                "the prometheus_push receiver is already started",
-            ));
-        }
         let intake = Arc::clone(&self.intake);
         let router = axum::Router::new().fallback(move |request: Request<Body>| {
             let intake = Arc::clone(&intake);
             async move { intake.handle(request).await }
         });
-        let (running, addr) = self
-            .config
-            .server
-            .serve(&self.settings, host, "Prometheus push receiver", router)
+        self.server
+            .start(
+                &self.config.server,
+                &self.settings,
+                host,
+                "Prometheus push receiver",
+                router,
+            )
             .await?;
-        *server = Some(running);
-        *self.local_addr.lock().unwrap_or_else(|e| e.into_inner()) = Some(addr);
         Ok(())
     }
 
     async fn shutdown(&self) -> Result<(), ComponentError> {
-        if let Some(server) = self.server.lock().await.take() {
-            server.stop().await;
-        }
+        self.server.stop().await;
         Ok(())
     }
 }

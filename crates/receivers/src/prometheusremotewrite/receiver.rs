@@ -1,7 +1,6 @@
 //! The HTTP front: `POST /api/v1/write` on the `confighttp` server, the body read within
 //! its limits, decoded, and handed to the pipeline before the answer.
 
-use std::net::SocketAddr;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -12,7 +11,6 @@ use http::{HeaderMap, HeaderValue, Method, Request, Response, StatusCode};
 use http_body_util::{BodyExt, LengthLimitError, Limited};
 use tributary_pipeline_core::pdata::ClientMetadata;
 use tributary_pipeline_core::prelude::*;
-use tributary_pipeline_core::server::RunningServer;
 use tributary_pipeline_core::telemetry::Counter;
 
 use super::config::Config;
@@ -20,6 +18,7 @@ use tributary_translator_prometheus::to_otlp::StartTimeAdjuster;
 
 use super::decode::{Decoded, decode_write_request_with};
 use crate::shared::admission::Admission;
+use crate::shared::http_server::ReceiverServer;
 use crate::shared::refusal;
 
 /// The path remote-write clients post to, as Go's receiver and Prometheus serve it.
@@ -74,8 +73,7 @@ pub(crate) struct RemoteWriteReceiver {
     settings: CreateSettings,
     config: Config,
     intake: Arc<Intake>,
-    server: tokio::sync::Mutex<Option<RunningServer>>,
-    local_addr: Mutex<Option<SocketAddr>>,
+    server: ReceiverServer,
 }
 
 impl RemoteWriteReceiver {
@@ -110,15 +108,14 @@ impl RemoteWriteReceiver {
                 .waiting_limit(usize::MAX, Some(ADMISSION_WAIT)),
                 span: settings.span().clone(),
             }),
-            server: tokio::sync::Mutex::new(None),
-            local_addr: Mutex::new(None),
+            server: ReceiverServer::default(),
         }
     }
 
     /// The address the server listens on, once started.
     #[cfg(test)]
-    pub(crate) fn local_addr(&self) -> Option<SocketAddr> {
-        *self.local_addr.lock().unwrap_or_else(|e| e.into_inner())
+    pub(crate) fn local_addr(&self) -> Option<std::net::SocketAddr> {
+        self.server.local_addr()
     }
 }
 
@@ -130,25 +127,20 @@ impl Component for RemoteWriteReceiver {
             let intake = Arc::clone(&intake);
             async move { intake.handle(request).await }
         });
-        let (server, addr) = self
-            .config
-            .server
-            .serve(
+        self.server
+            .start(
+                &self.config.server,
                 &self.settings,
                 host,
                 "Prometheus remote-write receiver",
                 router,
             )
             .await?;
-        *self.server.lock().await = Some(server);
-        *self.local_addr.lock().unwrap_or_else(|e| e.into_inner()) = Some(addr);
         Ok(())
     }
 
     async fn shutdown(&self) -> Result<(), ComponentError> {
-        if let Some(server) = self.server.lock().await.take() {
-            server.stop().await;
-        }
+        self.server.stop().await;
         Ok(())
     }
 }

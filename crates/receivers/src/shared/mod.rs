@@ -21,6 +21,22 @@
     allow(dead_code)
 )]
 pub(crate) mod admission;
+#[cfg(any(
+    feature = "influxdb",
+    feature = "collectd",
+    feature = "prometheus_push",
+    feature = "prometheusremotewrite"
+))]
+#[cfg_attr(
+    not(all(
+        feature = "influxdb",
+        feature = "collectd",
+        feature = "prometheus_push",
+        feature = "prometheusremotewrite"
+    )),
+    allow(dead_code)
+)]
+pub(crate) mod http_server;
 #[cfg(any(feature = "otlp", feature = "jaeger", feature = "zipkin"))]
 pub(crate) mod protocols;
 #[cfg(any(

@@ -1,0 +1,56 @@
+//! The HTTP server of a receiver that answers every path with one router: started once at
+//! `start`, stopped at `shutdown`, its address kept for tests.
+
+use std::net::SocketAddr;
+use std::sync::Mutex;
+
+use axum::Router;
+use tributary_pipeline_core::confighttp::HttpServerConfig;
+use tributary_pipeline_core::prelude::*;
+use tributary_pipeline_core::server::RunningServer;
+
+/// A receiver's HTTP server: none until started, none again after shutdown.
+#[derive(Default)]
+pub(crate) struct ReceiverServer {
+    /// Held across `start` so two starts cannot both serve.
+    running: tokio::sync::Mutex<Option<RunningServer>>,
+    local_addr: Mutex<Option<SocketAddr>>,
+}
+
+impl ReceiverServer {
+    /// Serves `router` as `config` says, naming the server `name` in its logs; the address
+    /// it listens on is returned. A second start before shutdown is refused.
+    pub(crate) async fn start(
+        &self,
+        config: &HttpServerConfig,
+        settings: &CreateSettings,
+        host: &Host,
+        name: &'static str,
+        router: Router,
+    ) -> Result<SocketAddr, ComponentError> {
+        let mut running = self.running.lock().await;
+        if running.is_some() {
+            return Err(ComponentError::new(format!(
+                "the {} receiver is already started",
+                settings.id().component_type()
+            )));
+        }
+        let (server, addr) = config.serve(settings, host, name, router).await?;
+        *running = Some(server);
+        *self.local_addr.lock().unwrap_or_else(|e| e.into_inner()) = Some(addr);
+        Ok(addr)
+    }
+
+    /// Stops the server, if it runs, and waits for it.
+    pub(crate) async fn stop(&self) {
+        if let Some(server) = self.running.lock().await.take() {
+            server.stop().await;
+        }
+    }
+
+    /// The address the server listens on, once started.
+    #[cfg(test)]
+    pub(crate) fn local_addr(&self) -> Option<SocketAddr> {
+        *self.local_addr.lock().unwrap_or_else(|e| e.into_inner())
+    }
+}
