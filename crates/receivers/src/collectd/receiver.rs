@@ -7,7 +7,6 @@ use axum::Router;
 use axum::extract::Request;
 use axum::response::{IntoResponse, Response};
 use http::{Method, StatusCode, header};
-use http_body_util::{BodyExt, LengthLimitError, Limited};
 use tributary_pipeline_core::configcompression::{self, DecompressError, Encoding, NoBudget};
 use tributary_pipeline_core::prelude::*;
 
@@ -15,6 +14,7 @@ use super::config::Config;
 use super::record::decode;
 use crate::shared::http_server::ReceiverServer;
 use crate::shared::refusal;
+use crate::shared::request_body::{ReadBodyError, read_body};
 
 /// The running receiver.
 pub(crate) struct CollectdReceiver {
@@ -104,14 +104,9 @@ impl Intake {
                 _ => return bad_request("unsupported Content-Encoding"),
             },
         };
-        let body = match Limited::new(request.into_body(), self.max_body_size)
-            .collect()
-            .await
-        {
-            Ok(collected) => collected.to_bytes(),
-            Err(error) if error.downcast_ref::<LengthLimitError>().is_some() => {
-                return too_large(self.max_body_size);
-            }
+        let body = match read_body(request.into_body(), self.max_body_size, None).await {
+            Ok(body) => body,
+            Err(ReadBodyError::TooLarge) => return too_large(self.max_body_size),
             Err(error) => return bad_request(&format!("cannot read the body: {error}")),
         };
         let body = match encoding {

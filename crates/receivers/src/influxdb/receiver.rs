@@ -6,9 +6,8 @@ use std::time::Duration;
 
 use axum::body::Body;
 use bytes::Bytes;
-use http::header::{ALLOW, CONTENT_ENCODING, CONTENT_LENGTH, CONTENT_TYPE};
+use http::header::{ALLOW, CONTENT_ENCODING, CONTENT_TYPE};
 use http::{HeaderValue, Method, Request, Response, StatusCode};
-use http_body_util::{BodyExt, LengthLimitError, Limited};
 use tributary_pipeline_core::configcompression::{DecompressError, Encoding, NoBudget, decompress};
 use tributary_pipeline_core::pdata::ClientMetadata;
 use tributary_pipeline_core::prelude::*;
@@ -17,6 +16,7 @@ use super::config::Config;
 use super::parse::{Precision, parse_line_protocol};
 use crate::shared::http_server::ReceiverServer;
 use crate::shared::refusal;
+use crate::shared::request_body::{ReadBodyError, declared_length, read_body};
 
 /// Bodies at least this large are decompressed and decoded off the async runtime.
 const OFFLOAD_THRESHOLD: usize = 64 * 1024;
@@ -221,10 +221,7 @@ impl Intake {
     async fn write(&self, api: Api, request: Request<Body>) -> Result<(), Refusal> {
         let precision = precision(api, request.uri().query())?;
         let encoding = self.encoding(request.headers().get(CONTENT_ENCODING))?;
-        let declared = request
-            .headers()
-            .get(CONTENT_LENGTH)
-            .and_then(|v| v.to_str().ok()?.parse::<u64>().ok());
+        let declared = declared_length(request.headers());
         if declared.is_some_and(|n| n > self.max_body as u64) {
             return Err(Refusal::too_large(self.max_body));
         }
@@ -289,24 +286,17 @@ impl Intake {
 
     /// The whole body, within `max_request_body_size` and `read_timeout`.
     async fn read(&self, body: Body) -> Result<Bytes, Refusal> {
-        let collect = Limited::new(body, self.max_body).collect();
-        let collected = match self.read_timeout {
-            Some(timeout) => tokio::time::timeout(timeout, collect).await.map_err(|_| {
-                Refusal::new(
+        read_body(body, self.max_body, self.read_timeout)
+            .await
+            .map_err(|e| match e {
+                ReadBodyError::TooLarge => Refusal::too_large(self.max_body),
+                ReadBodyError::TimedOut => Refusal::new(
                     StatusCode::REQUEST_TIMEOUT,
                     "request timeout",
                     "the body did not arrive within read_timeout",
-                )
-            })?,
-            None => collect.await,
-        };
-        match collected {
-            Ok(collected) => Ok(collected.to_bytes()),
-            Err(e) if e.downcast_ref::<LengthLimitError>().is_some() => {
-                Err(Refusal::too_large(self.max_body))
-            }
-            Err(e) => Err(Refusal::invalid(format!("reading the body: {e}"))),
-        }
+                ),
+                ReadBodyError::Broken(e) => Refusal::invalid(format!("reading the body: {e}")),
+            })
     }
 }
 

@@ -7,9 +7,8 @@ use std::time::Duration;
 
 use axum::body::Body;
 use bytes::Bytes;
-use http::header::{ALLOW, CONTENT_ENCODING, CONTENT_LENGTH, CONTENT_TYPE};
+use http::header::{ALLOW, CONTENT_ENCODING, CONTENT_TYPE};
 use http::{HeaderName, HeaderValue, Method, Request, Response, StatusCode};
-use http_body_util::{BodyExt, LengthLimitError, Limited};
 use tributary_pipeline_core::configcompression::{DecompressError, Encoding, decompress};
 use tributary_pipeline_core::pdata::ClientMetadata;
 use tributary_pipeline_core::prelude::*;
@@ -23,6 +22,7 @@ use super::path::{GroupingKey, parse_grouping_key};
 use crate::shared::admission::{Admission, AdmissionPermit};
 use crate::shared::http_server::ReceiverServer;
 use crate::shared::refusal;
+use crate::shared::request_body::{ReadBodyError, declared_length, read_body};
 
 /// The scope of the metrics the receiver forwards.
 pub const SCOPE_NAME: &str = "tributary/receiver/prometheus_push";
@@ -384,10 +384,7 @@ impl Intake {
         request: Request<Body>,
     ) -> Result<(Vec<Family>, AdmissionPermit), Refusal> {
         let encoding = self.encoding(request.headers().get(CONTENT_ENCODING))?;
-        let declared = request
-            .headers()
-            .get(CONTENT_LENGTH)
-            .and_then(|v| v.to_str().ok()?.parse::<u64>().ok());
+        let declared = declared_length(request.headers());
         if declared.is_some_and(|n| n > self.max_body as u64) {
             return Err(Refusal::too_large(self.max_body));
         }
@@ -465,26 +462,18 @@ impl Intake {
 
     /// The whole body, within `max_request_body_size` and `read_timeout`.
     async fn read(&self, body: Body) -> Result<Bytes, Refusal> {
-        let collect = Limited::new(body, self.max_body).collect();
-        let collected = match self.read_timeout {
-            Some(timeout) => tokio::time::timeout(timeout, collect).await.map_err(|_| {
-                Refusal::new(
+        read_body(body, self.max_body, self.read_timeout)
+            .await
+            .map_err(|e| match e {
+                ReadBodyError::TooLarge => Refusal::too_large(self.max_body),
+                ReadBodyError::TimedOut => Refusal::new(
                     StatusCode::REQUEST_TIMEOUT,
                     "the body did not arrive within read_timeout",
-                )
-            })?,
-            None => collect.await,
-        };
-        match collected {
-            Ok(collected) => Ok(collected.to_bytes()),
-            Err(e) if e.downcast_ref::<LengthLimitError>().is_some() => {
-                Err(Refusal::too_large(self.max_body))
-            }
-            Err(e) => Err(Refusal::new(
-                StatusCode::BAD_REQUEST,
-                format!("reading the body: {e}"),
-            )),
-        }
+                ),
+                ReadBodyError::Broken(e) => {
+                    Refusal::new(StatusCode::BAD_REQUEST, format!("reading the body: {e}"))
+                }
+            })
     }
 }
 

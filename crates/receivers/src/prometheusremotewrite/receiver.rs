@@ -6,9 +6,8 @@ use std::time::Duration;
 
 use axum::body::Body;
 use bytes::Bytes;
-use http::header::{ALLOW, CONTENT_ENCODING, CONTENT_LENGTH, CONTENT_TYPE};
+use http::header::{ALLOW, CONTENT_ENCODING, CONTENT_TYPE};
 use http::{HeaderMap, HeaderValue, Method, Request, Response, StatusCode};
-use http_body_util::{BodyExt, LengthLimitError, Limited};
 use tributary_pipeline_core::pdata::ClientMetadata;
 use tributary_pipeline_core::prelude::*;
 use tributary_pipeline_core::telemetry::Counter;
@@ -20,6 +19,7 @@ use super::decode::{Decoded, decode_write_request_with};
 use crate::shared::admission::Admission;
 use crate::shared::http_server::ReceiverServer;
 use crate::shared::refusal;
+use crate::shared::request_body::{ReadBodyError, declared_length, read_body};
 
 /// The path remote-write clients post to, as Go's receiver and Prometheus serve it.
 pub const WRITE_PATH: &str = "/api/v1/write";
@@ -245,10 +245,7 @@ impl Intake {
 
     async fn write(&self, request: Request<Body>) -> Result<(), Refusal> {
         check_headers(request.headers())?;
-        let declared = request
-            .headers()
-            .get(CONTENT_LENGTH)
-            .and_then(|v| v.to_str().ok()?.parse::<u64>().ok());
+        let declared = declared_length(request.headers());
         if declared.is_some_and(|n| n > self.max_body as u64) {
             return Err(self.too_large());
         }
@@ -327,24 +324,18 @@ impl Intake {
 
     /// The whole body, within `max_request_body_size` and `read_timeout`.
     async fn read(&self, body: Body) -> Result<Bytes, Refusal> {
-        let collect = Limited::new(body, self.max_body).collect();
-        let collected = match self.read_timeout {
-            Some(timeout) => tokio::time::timeout(timeout, collect).await.map_err(|_| {
-                Refusal::new(
+        read_body(body, self.max_body, self.read_timeout)
+            .await
+            .map_err(|e| match e {
+                ReadBodyError::TooLarge => self.too_large(),
+                ReadBodyError::TimedOut => Refusal::new(
                     StatusCode::REQUEST_TIMEOUT,
                     "the body did not arrive within read_timeout",
-                )
-            })?,
-            None => collect.await,
-        };
-        match collected {
-            Ok(collected) => Ok(collected.to_bytes()),
-            Err(e) if e.downcast_ref::<LengthLimitError>().is_some() => Err(self.too_large()),
-            Err(e) => Err(Refusal::new(
-                StatusCode::BAD_REQUEST,
-                format!("reading the body: {e}"),
-            )),
-        }
+                ),
+                ReadBodyError::Broken(e) => {
+                    Refusal::new(StatusCode::BAD_REQUEST, format!("reading the body: {e}"))
+                }
+            })
     }
 }
 

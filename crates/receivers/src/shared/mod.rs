@@ -61,3 +61,19 @@ pub(crate) mod protocols;
     allow(dead_code, unused_imports)
 )]
 pub(crate) mod refusal;
+#[cfg(any(
+    feature = "influxdb",
+    feature = "collectd",
+    feature = "prometheus_push",
+    feature = "prometheusremotewrite"
+))]
+#[cfg_attr(
+    not(all(
+        feature = "influxdb",
+        feature = "collectd",
+        feature = "prometheus_push",
+        feature = "prometheusremotewrite"
+    )),
+    allow(dead_code)
+)]
+pub(crate) mod request_body;
