@@ -3,7 +3,7 @@
 use std::collections::BTreeMap;
 use std::time::Duration;
 
-use serde::{Deserialize, Deserializer};
+use serde::Deserialize;
 use tributary_pipeline_core::component::{ComponentConfig, ConfigError};
 
 use super::encoding::Encoding;
@@ -35,10 +35,10 @@ pub struct Config {
     #[serde(with = "tributary_confmap::duration")]
     pub poll_interval: Duration,
     /// `fingerprint_size`: how many first bytes identify a file.
-    #[serde(deserialize_with = "byte_size")]
+    #[serde(deserialize_with = "crate::syslog::byte_size")]
     pub fingerprint_size: usize,
     /// `max_log_size`: the longest entry; a longer one is cut into pieces this long.
-    #[serde(deserialize_with = "byte_size")]
+    #[serde(deserialize_with = "crate::syslog::byte_size")]
     pub max_log_size: usize,
     /// `max_concurrent_files`: how many files are read in one poll.
     pub max_concurrent_files: usize,
@@ -138,33 +138,8 @@ impl Default for Config {
     }
 }
 
-/// `retry_on_failure` (stanza's consumer retry): Go's keys and defaults.
-#[derive(Debug, Clone, Deserialize)]
-#[serde(default, deny_unknown_fields)]
-pub struct RetryOnFailure {
-    /// `enabled`: retry a refused batch with backoff before giving up for this poll.
-    pub enabled: bool,
-    /// `initial_interval`: the first wait.
-    #[serde(with = "tributary_confmap::duration")]
-    pub initial_interval: Duration,
-    /// `max_interval`: the longest wait.
-    #[serde(with = "tributary_confmap::duration")]
-    pub max_interval: Duration,
-    /// `max_elapsed_time`: how long one batch is retried (0: until shutdown).
-    #[serde(with = "tributary_confmap::duration")]
-    pub max_elapsed_time: Duration,
-}
-
-impl Default for RetryOnFailure {
-    fn default() -> Self {
-        RetryOnFailure {
-            enabled: false,
-            initial_interval: Duration::from_secs(1),
-            max_interval: Duration::from_secs(30),
-            max_elapsed_time: Duration::from_secs(300),
-        }
-    }
-}
+/// `retry_on_failure`: the same stanza consumer retry as the `syslog` receiver's.
+pub use crate::syslog::RetryOnFailure;
 
 /// `header`: a file's first lines, while they match `pattern`, go through
 /// `metadata_operators`; the attributes those set are added to every later entry of the
@@ -341,44 +316,4 @@ impl ComponentConfig for Config {
 /// The expression of an `EXPR(...)` value (Go's `helper.ExprStringConfig`).
 pub(super) fn expression(value: &str) -> Option<&str> {
     value.trim().strip_prefix("EXPR(")?.strip_suffix(')')
-}
-
-/// A size in bytes as stanza's `helper.ByteSize` reads it: a number, or a string with a
-/// unit (`kb` 1000, `kib` 1024, `mb`, `mib`, `gb`, `gib`; case-insensitive).
-fn byte_size<'de, D: Deserializer<'de>>(deserializer: D) -> Result<usize, D::Error> {
-    #[derive(Deserialize)]
-    #[serde(untagged)]
-    enum Size {
-        Number(u64),
-        Float(f64),
-        Text(String),
-    }
-    let invalid = |what: &str| serde::de::Error::custom(format!("invalid byte size {what:?}"));
-    let bytes = match Size::deserialize(deserializer)? {
-        Size::Number(n) => n as f64,
-        Size::Float(f) => f,
-        Size::Text(text) => {
-            let lower = text.trim().to_ascii_lowercase();
-            let split = lower
-                .find(|c: char| c.is_ascii_alphabetic())
-                .unwrap_or(lower.len());
-            let (number, unit) = lower.split_at(split);
-            let number: f64 = number.trim().parse().map_err(|_| invalid(&text))?;
-            let scale = match unit {
-                "" | "b" => 1.0,
-                "kb" => 1e3,
-                "kib" => 1024.0,
-                "mb" => 1e6,
-                "mib" => 1024.0 * 1024.0,
-                "gb" => 1e9,
-                "gib" => 1024.0 * 1024.0 * 1024.0,
-                _ => return Err(invalid(&text)),
-            };
-            number * scale
-        }
-    };
-    if !bytes.is_finite() || bytes < 0.0 || bytes > usize::MAX as f64 {
-        return Err(invalid(&bytes.to_string()));
-    }
-    Ok(bytes as usize)
 }
