@@ -10,6 +10,7 @@
 //! | [`file`](mod@file) | `file` | OTLP/JSON lines or length-prefixed protobuf in a rotating file |
 //! | [`zipkin`] | `zipkin` | spans to Zipkin, v2 JSON or protobuf |
 //! | [`influxdb`] | `influxdb` | metrics, logs and traces as InfluxDB line protocol, to InfluxDB 1.x or 2.x |
+//! | [`prometheusremotewrite`] | `prometheusremotewrite` | metrics as Prometheus Remote-Write 1.0 |
 //!
 //! Each module offers `factory()`, to register on the collector builder, and its `Config`.
 //! Configuration keys, defaults and behaviour follow the Go Collector's components of the
@@ -28,7 +29,8 @@
     feature = "otlp",
     feature = "otlp_http",
     feature = "zipkin",
-    feature = "influxdb"
+    feature = "influxdb",
+    feature = "prometheusremotewrite"
 ))]
 pub mod client;
 #[cfg(any(feature = "otlp", feature = "otlp_http"))]
@@ -48,6 +50,8 @@ pub mod influxdb;
 pub mod otlp;
 #[cfg(feature = "otlp_http")]
 pub mod otlp_http;
+#[cfg(feature = "prometheusremotewrite")]
+pub mod prometheusremotewrite;
 #[cfg(feature = "zipkin")]
 pub mod zipkin;
 
@@ -74,6 +78,8 @@ pub fn factories() -> Factories {
     factories.add_exporter(otlp::factory());
     #[cfg(feature = "otlp_http")]
     factories.add_exporter(otlp_http::factory());
+    #[cfg(feature = "prometheusremotewrite")]
+    factories.add_exporter(prometheusremotewrite::factory());
     #[cfg(feature = "zipkin")]
     factories.add_exporter(zipkin::factory());
     factories

@@ -17,6 +17,8 @@ pub mod jaeger;
 pub mod otlp;
 #[cfg(feature = "prometheus")]
 pub mod prometheus;
+#[cfg(feature = "prometheusremotewrite")]
+pub mod prometheusremotewrite;
 #[cfg(feature = "statsd")]
 pub mod statsd;
 #[cfg(feature = "syslog")]
@@ -50,5 +52,7 @@ pub fn factories() -> Factories {
     factories.add_receiver(influxdb::factory());
     #[cfg(feature = "prometheus")]
     factories.add_receiver(prometheus::factory());
+    #[cfg(feature = "prometheusremotewrite")]
+    factories.add_receiver(prometheusremotewrite::factory());
     factories
 }

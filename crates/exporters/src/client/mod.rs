@@ -7,9 +7,19 @@
 
 mod auth;
 mod compression;
-#[cfg(any(feature = "otlp_http", feature = "zipkin", feature = "influxdb"))]
+#[cfg(any(
+    feature = "otlp_http",
+    feature = "zipkin",
+    feature = "influxdb",
+    feature = "prometheusremotewrite"
+))]
 mod http;
-#[cfg(any(feature = "otlp_http", feature = "zipkin", feature = "influxdb"))]
+#[cfg(any(
+    feature = "otlp_http",
+    feature = "zipkin",
+    feature = "influxdb",
+    feature = "prometheusremotewrite"
+))]
 #[cfg_attr(
     not(all(feature = "otlp_http", feature = "zipkin", feature = "influxdb")),
     allow(dead_code)
@@ -21,11 +31,25 @@ pub(crate) use auth::ClientAuth;
 pub(crate) use compression::decompress;
 pub use compression::{Compression, CompressionParams};
 pub(crate) use compression::{Compressor, OFFLOAD_THRESHOLD, run_cpu_bound};
-#[cfg(any(feature = "otlp_http", feature = "zipkin", feature = "influxdb"))]
+#[cfg(any(
+    feature = "otlp_http",
+    feature = "zipkin",
+    feature = "influxdb",
+    feature = "prometheusremotewrite"
+))]
 pub(crate) use http::http_client;
-#[cfg(any(feature = "otlp_http", feature = "zipkin"))]
+#[cfg(any(
+    feature = "otlp_http",
+    feature = "zipkin",
+    feature = "prometheusremotewrite"
+))]
 pub(crate) use response::send_error;
-#[cfg(any(feature = "otlp_http", feature = "zipkin", feature = "influxdb"))]
+#[cfg(any(
+    feature = "otlp_http",
+    feature = "zipkin",
+    feature = "influxdb",
+    feature = "prometheusremotewrite"
+))]
 pub(crate) use response::status_error;
 pub use tributary_pipeline_core::confighttp::Headers;
 pub use tributary_pipeline_core::configtls::{TlsClientConfig, TlsError, TlsVersion};

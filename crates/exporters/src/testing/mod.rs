@@ -5,7 +5,12 @@ pub(crate) mod certs;
 pub(crate) mod fixtures;
 #[cfg(any(feature = "otlp", feature = "otlp_http"))]
 pub(crate) mod hostile;
-#[cfg(any(feature = "otlp", feature = "otlp_http", feature = "influxdb"))]
+#[cfg(any(
+    feature = "otlp",
+    feature = "otlp_http",
+    feature = "influxdb",
+    feature = "prometheusremotewrite"
+))]
 pub(crate) mod server;
 
 use tributary_pipeline_core::component::{CreateSettings, Kind};

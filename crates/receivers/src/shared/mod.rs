@@ -16,7 +16,8 @@ pub(crate) mod protocols;
     feature = "jaeger",
     feature = "zipkin",
     feature = "influxdb",
-    feature = "collectd"
+    feature = "collectd",
+    feature = "prometheusremotewrite"
 ))]
 #[cfg_attr(
     not(all(

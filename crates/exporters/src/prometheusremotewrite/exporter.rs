@@ -1,0 +1,303 @@
+//! Sending a batch: OTLP → series, series sharded by their labels, each shard cut into
+//! requests of at most `max_batch_size_bytes`, the shards sent concurrently and each
+//! shard's requests in order, and what the server answers classified.
+
+use std::hash::{Hash, Hasher};
+use std::sync::{Arc, OnceLock};
+
+use async_trait::async_trait;
+use bytes::Bytes;
+use http::header::{CONTENT_ENCODING, CONTENT_TYPE};
+use http::{HeaderMap, HeaderName, HeaderValue};
+use prost::Message;
+use tributary_pipeline_core::component::{ComponentError, CreateSettings, Host};
+use tributary_pipeline_core::consumer::ConsumeError;
+use tributary_pipeline_core::exporterhelper::Export;
+use tributary_pipeline_core::pdata::Metrics;
+use tributary_pipeline_core::telemetry::Counter;
+use tributary_translator_prometheus::prompb::{self, MetricMetadata, TimeSeries, WriteRequest};
+use tributary_translator_prometheus::remote_write::{FromOtlpSettings, from_otlp};
+
+use super::config::Config;
+use crate::client::{
+    ClientAuth, OFFLOAD_THRESHOLD, http_client, run_cpu_bound, send_error, status_error,
+};
+
+/// `X-Prometheus-Remote-Write-Version` of Remote-Write 1.0.
+pub const REMOTE_WRITE_VERSION: &str = "0.1.0";
+
+/// The most of an error response read.
+const MAX_ERROR_BODY: usize = 64 * 1024;
+
+/// Exports metrics to one remote-write endpoint.
+pub(crate) struct RemoteWriteExporter {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    config: Config,
+    url: reqwest::Url,
+    settings: FromOtlpSettings,
+    auth: ClientAuth,
+    user_agent: String,
+    client: OnceLock<reqwest::Client>,
+    dropped: Counter,
+    span: tracing::Span,
+}
+
+impl RemoteWriteExporter {
+    pub(crate) fn new(settings: &CreateSettings, config: &Config) -> Result<Self, String> {
+        let url = reqwest::Url::parse(config.client().endpoint.expose()).map_err(|e| {
+            format!(
+                "endpoint: invalid URL \"{}\": {e}",
+                config.client().endpoint
+            )
+        })?;
+        let id = settings.id().to_string();
+        let build = settings.build_info();
+        Ok(RemoteWriteExporter {
+            inner: Arc::new(Inner {
+                config: config.clone(),
+                url,
+                settings: super::translate::settings(config),
+                auth: ClientAuth::new(config.client().auth.as_ref()),
+                user_agent: format!("{}/{}", build.command, build.version),
+                client: OnceLock::new(),
+                dropped: settings.metrics().counter(
+                    "otelcol_exporter_prometheusremotewrite_dropped_points",
+                    "Data points remote write cannot carry: delta sums and histograms, points without a value.",
+                    &[("exporter", id.as_str())],
+                ),
+                span: settings.span().clone(),
+            }),
+        })
+    }
+}
+
+/// What one batch became: per shard, its request bodies (snappy-compressed protobuf).
+pub(crate) type Shards = Vec<Vec<Bytes>>;
+
+/// Splits `series` into `parallelism` shards by a hash of their labels (so a series is
+/// always in the same shard, and its samples keep their order), cuts each shard into
+/// requests of at most `max_bytes` of protobuf (a single larger series goes alone), and
+/// appends `metadata` requests to shard 0. Returns the encoded bodies.
+pub(crate) fn shard_requests(
+    series: Vec<TimeSeries>,
+    metadata: Vec<MetricMetadata>,
+    parallelism: usize,
+    max_bytes: usize,
+) -> Shards {
+    let parallelism = parallelism.max(1);
+    let mut shards: Vec<Vec<TimeSeries>> = vec![Vec::new(); parallelism];
+    for s in series {
+        let index = if parallelism == 1 {
+            0
+        } else {
+            let mut hasher = std::hash::DefaultHasher::new();
+            s.labels.hash(&mut hasher);
+            (hasher.finish() % parallelism as u64) as usize
+        };
+        shards[index].push(s);
+    }
+    let mut out: Shards = Vec::with_capacity(parallelism);
+    for (n, shard) in shards.into_iter().enumerate() {
+        let mut bodies = Vec::new();
+        let mut request = WriteRequest::default();
+        let mut size = 0;
+        for s in shard {
+            // The size of the series as a field of the request (tag + length + message).
+            let len = s.encoded_len();
+            let field = 1 + prost::length_delimiter_len(len) + len;
+            if size > 0 && size + field > max_bytes {
+                bodies.push(encode(&request));
+                request.timeseries.clear();
+                size = 0;
+            }
+            size += field;
+            request.timeseries.push(s);
+        }
+        if !request.timeseries.is_empty() {
+            bodies.push(encode(&request));
+        }
+        if n == 0 && !metadata.is_empty() {
+            let mut request = WriteRequest::default();
+            let mut size = 0;
+            for m in &metadata {
+                let len = m.encoded_len();
+                let field = 1 + prost::length_delimiter_len(len) + len;
+                if size > 0 && size + field > max_bytes {
+                    bodies.push(encode(&request));
+                    request.metadata.clear();
+                    size = 0;
+                }
+                size += field;
+                request.metadata.push(m.clone());
+            }
+            bodies.push(encode(&request));
+        }
+        out.push(bodies);
+    }
+    out
+}
+
+fn encode(request: &WriteRequest) -> Bytes {
+    Bytes::from(prompb::encode_request(request))
+}
+
+impl Inner {
+    fn client(&self) -> Result<&reqwest::Client, ConsumeError> {
+        self.client
+            .get()
+            .ok_or_else(|| ConsumeError::permanent("the exporter was not started"))
+    }
+
+    fn url_text(&self) -> String {
+        let mut url = self.url.clone();
+        let _ = url.set_password(None);
+        let _ = url.set_username("");
+        url.to_string()
+    }
+
+    /// Sends one shard's requests in order; the first failure ends the shard.
+    async fn send_shard(&self, bodies: Vec<Bytes>) -> Result<(), ConsumeError> {
+        for body in bodies {
+            self.post(body).await?;
+        }
+        Ok(())
+    }
+
+    /// One request, with the headers remote write requires (set last, so the `headers`
+    /// block cannot override them).
+    async fn post(&self, body: Bytes) -> Result<(), ConsumeError> {
+        let mut headers = HeaderMap::with_capacity(4);
+        self.auth.apply(&mut headers, None).await?;
+        headers.insert(CONTENT_ENCODING, HeaderValue::from_static("snappy"));
+        headers.insert(
+            CONTENT_TYPE,
+            HeaderValue::from_static("application/x-protobuf"),
+        );
+        headers.insert(
+            HeaderName::from_static("x-prometheus-remote-write-version"),
+            HeaderValue::from_static(REMOTE_WRITE_VERSION),
+        );
+        if let Ok(agent) = HeaderValue::from_str(&self.user_agent) {
+            headers.insert(http::header::USER_AGENT, agent);
+        }
+        let url_text = self.url_text();
+        let response = self
+            .client()?
+            .post(self.url.clone())
+            .headers(headers)
+            .body(body)
+            .send()
+            .await
+            .map_err(|e| send_error(&url_text, e))?;
+        let status = response.status();
+        if status.is_success() {
+            return Ok(());
+        }
+        let headers = response.headers().clone();
+        let text = read_body(response).await;
+        let mut message = format!("{url_text} responded with HTTP {status}");
+        if !text.is_empty() {
+            message.push_str(": ");
+            message.push_str(&text);
+        }
+        // The spec: retry 5xx, may retry 429 (throttled, after Retry-After), never other 4xx.
+        Err(status_error(status, message, &headers, 500..=599))
+    }
+}
+
+/// At most [`MAX_ERROR_BODY`] bytes of a response, as trimmed text.
+async fn read_body(mut response: reqwest::Response) -> String {
+    let mut body = Vec::new();
+    while body.len() < MAX_ERROR_BODY {
+        match response.chunk().await {
+            Ok(Some(chunk)) => {
+                let room = MAX_ERROR_BODY - body.len();
+                body.extend_from_slice(&chunk[..chunk.len().min(room)]);
+            }
+            Ok(None) | Err(_) => break,
+        }
+    }
+    let text = String::from_utf8_lossy(&body);
+    let text = text.trim();
+    let mut end = text.len().min(512);
+    while !text.is_char_boundary(end) {
+        end -= 1;
+    }
+    text[..end].to_string()
+}
+
+/// The error a batch ends with when shards failed: retryable if any shard may succeed
+/// on a retry (the whole batch is then sent again; Prometheus takes a sample it already
+/// has, same time and value, as a no-op), else the first permanent one.
+fn combine(errors: Vec<ConsumeError>) -> Option<ConsumeError> {
+    let mut permanent = None;
+    for error in errors {
+        if !error.is_permanent() {
+            return Some(error);
+        }
+        permanent.get_or_insert(error);
+    }
+    permanent
+}
+
+#[async_trait]
+impl Export<Metrics> for RemoteWriteExporter {
+    async fn start(&self, host: &Host) -> Result<(), ComponentError> {
+        let inner = &self.inner;
+        inner.auth.start(host)?;
+        if inner.client.get().is_none() {
+            let config = inner.config.clone();
+            let agent = inner.user_agent.clone();
+            // TLS files are read here, off the runtime.
+            let client = tokio::task::spawn_blocking(move || {
+                http_client(config.client(), config.timeout(), agent)
+            })
+            .await
+            .map_err(|e| ComponentError::with_source("building the HTTP client", e))??;
+            let _ = inner.client.set(client);
+        }
+        Ok(())
+    }
+
+    async fn export(&self, data: Metrics) -> Result<(), ConsumeError> {
+        let inner = Arc::clone(&self.inner);
+        let heavy = data.encoded_len() >= OFFLOAD_THRESHOLD;
+        let (parallelism, max_bytes) = (
+            inner.config.parallelism(),
+            inner.config.max_batch_size_bytes,
+        );
+        let converter = Arc::clone(&inner);
+        let (shards, dropped) = run_cpu_bound(heavy, move || {
+            let written = from_otlp(data.request(), &converter.settings);
+            let shards =
+                shard_requests(written.timeseries, written.metadata, parallelism, max_bytes);
+            (shards, written.dropped)
+        })
+        .await
+        .map_err(|e| ConsumeError::retryable(format!("converting to remote write: {e}")))?;
+        if !dropped.is_empty() {
+            let points: usize = dropped.iter().map(|d| d.points).sum();
+            inner.dropped.add(points as u64);
+            let _entered = inner.span.enter();
+            for d in &dropped {
+                tracing::warn!(metric = %d.metric, points = d.points, reason = %d.reason, "dropped data points remote write cannot carry");
+            }
+        }
+        let sends = shards
+            .into_iter()
+            .filter(|bodies| !bodies.is_empty())
+            .map(|bodies| inner.send_shard(bodies));
+        let errors: Vec<ConsumeError> = futures_util::future::join_all(sends)
+            .await
+            .into_iter()
+            .filter_map(Result::err)
+            .collect();
+        match combine(errors) {
+            None => Ok(()),
+            Some(error) => Err(error),
+        }
+    }
+}

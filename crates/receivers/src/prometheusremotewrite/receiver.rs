@@ -1,0 +1,342 @@
+//! The HTTP front: `POST /api/v1/write` on the `confighttp` server, the body read within
+//! its limits, decoded, and handed to the pipeline before the answer.
+
+use std::net::SocketAddr;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use axum::body::Body;
+use bytes::Bytes;
+use http::header::{ALLOW, CONTENT_ENCODING, CONTENT_LENGTH, CONTENT_TYPE};
+use http::{HeaderMap, HeaderValue, Method, Request, Response, StatusCode};
+use http_body_util::{BodyExt, LengthLimitError, Limited};
+use tributary_pipeline_core::pdata::ClientMetadata;
+use tributary_pipeline_core::prelude::*;
+use tributary_pipeline_core::server::RunningServer;
+use tributary_pipeline_core::telemetry::Counter;
+
+use super::config::Config;
+use super::decode::{Decoded, decode_write_request};
+use crate::shared::refusal;
+
+/// The path remote-write clients post to, as Go's receiver and Prometheus serve it.
+pub const WRITE_PATH: &str = "/api/v1/write";
+
+/// Bodies at least this large are decoded off the async runtime.
+const OFFLOAD_THRESHOLD: usize = 64 * 1024;
+
+/// The `prometheusremotewrite` receiver: one HTTP server feeding one metrics pipeline.
+pub(crate) struct RemoteWriteReceiver {
+    settings: CreateSettings,
+    config: Config,
+    intake: Arc<Intake>,
+    server: tokio::sync::Mutex<Option<RunningServer>>,
+    local_addr: Mutex<Option<SocketAddr>>,
+}
+
+impl RemoteWriteReceiver {
+    pub(crate) fn new(settings: &CreateSettings, config: &Config, next: Next<Metrics>) -> Self {
+        let server = &config.server;
+        let id = settings.id().to_string();
+        RemoteWriteReceiver {
+            settings: settings.clone(),
+            config: config.clone(),
+            intake: Arc::new(Intake {
+                next,
+                metrics: ReceiverMetrics::new(
+                    settings.metrics(),
+                    settings.id(),
+                    "http",
+                    Signal::Metrics,
+                ),
+                dropped: settings.metrics().counter(
+                    "otelcol_receiver_prometheusremotewrite_dropped_samples",
+                    "Samples left out of accepted requests: series without a name, samples older than time_threshold.",
+                    &[("receiver", id.as_str())],
+                ),
+                max_body: server.max_body_size(),
+                read_timeout: server.read_timeout(),
+                write_timeout: server.write_timeout(),
+                include_metadata: server.include_metadata,
+                time_threshold: Duration::from_secs(config.time_threshold.saturating_mul(3600)),
+                span: settings.span().clone(),
+            }),
+            server: tokio::sync::Mutex::new(None),
+            local_addr: Mutex::new(None),
+        }
+    }
+
+    /// The address the server listens on, once started.
+    #[cfg(test)]
+    pub(crate) fn local_addr(&self) -> Option<SocketAddr> {
+        *self.local_addr.lock().unwrap_or_else(|e| e.into_inner())
+    }
+}
+
+#[async_trait]
+impl Component for RemoteWriteReceiver {
+    async fn start(&self, host: &Host) -> Result<(), ComponentError> {
+        let intake = Arc::clone(&self.intake);
+        let router = axum::Router::new().fallback(move |request: Request<Body>| {
+            let intake = Arc::clone(&intake);
+            async move { intake.handle(request).await }
+        });
+        let (server, addr) = self
+            .config
+            .server
+            .serve(
+                &self.settings,
+                host,
+                "Prometheus remote-write receiver",
+                router,
+            )
+            .await?;
+        *self.server.lock().await = Some(server);
+        *self.local_addr.lock().unwrap_or_else(|e| e.into_inner()) = Some(addr);
+        Ok(())
+    }
+
+    async fn shutdown(&self) -> Result<(), ComponentError> {
+        if let Some(server) = self.server.lock().await.take() {
+            server.stop().await;
+        }
+        Ok(())
+    }
+}
+
+struct Intake {
+    next: Next<Metrics>,
+    metrics: ReceiverMetrics,
+    dropped: Counter,
+    max_body: usize,
+    read_timeout: Option<Duration>,
+    write_timeout: Option<Duration>,
+    include_metadata: bool,
+    time_threshold: Duration,
+    span: tracing::Span,
+}
+
+/// An answer other than success: status, plain-text explanation, retry delay.
+struct Refusal {
+    status: StatusCode,
+    message: String,
+    retry_after: Option<Duration>,
+}
+
+impl Refusal {
+    fn new(status: StatusCode, message: impl Into<String>) -> Self {
+        Refusal {
+            status,
+            message: message.into(),
+            retry_after: None,
+        }
+    }
+
+    fn into_response(self) -> Response<Body> {
+        let mut response = Response::new(Body::from(self.message + "\n"));
+        *response.status_mut() = self.status;
+        response.headers_mut().insert(
+            CONTENT_TYPE,
+            HeaderValue::from_static("text/plain; charset=utf-8"),
+        );
+        if let Some(delay) = self.retry_after {
+            refusal::set_retry_after(response.headers_mut(), delay);
+        }
+        response
+    }
+}
+
+impl Intake {
+    async fn handle(&self, request: Request<Body>) -> Response<Body> {
+        if request.uri().path() != WRITE_PATH {
+            return Refusal::new(
+                StatusCode::NOT_FOUND,
+                format!(
+                    "path {:?} not found: remote write goes to {WRITE_PATH}",
+                    request.uri().path()
+                ),
+            )
+            .into_response();
+        }
+        if request.method() != Method::POST {
+            let mut response = Refusal::new(
+                StatusCode::METHOD_NOT_ALLOWED,
+                format!(
+                    "{} is not allowed: POST a remote-write request",
+                    request.method()
+                ),
+            )
+            .into_response();
+            response
+                .headers_mut()
+                .insert(ALLOW, HeaderValue::from_static("POST"));
+            return response;
+        }
+        let write = self.write(request);
+        let outcome = match self.write_timeout {
+            Some(limit) => tokio::time::timeout(limit, write)
+                .await
+                .unwrap_or_else(|_| {
+                    Err(Refusal::new(
+                        StatusCode::SERVICE_UNAVAILABLE,
+                        "no answer from the pipeline within write_timeout",
+                    ))
+                }),
+            None => write.await,
+        };
+        match outcome {
+            Ok(()) => {
+                let mut response = Response::new(Body::empty());
+                *response.status_mut() = StatusCode::NO_CONTENT;
+                response
+            }
+            Err(refusal) => {
+                self.span.in_scope(|| {
+                    tracing::debug!(status = %refusal.status, message = %refusal.message, "refused a remote write");
+                });
+                refusal.into_response()
+            }
+        }
+    }
+
+    async fn write(&self, request: Request<Body>) -> Result<(), Refusal> {
+        check_headers(request.headers())?;
+        let declared = request
+            .headers()
+            .get(CONTENT_LENGTH)
+            .and_then(|v| v.to_str().ok()?.parse::<u64>().ok());
+        if declared.is_some_and(|n| n > self.max_body as u64) {
+            return Err(self.too_large());
+        }
+        let metadata = self.include_metadata.then(|| {
+            let mut metadata = ClientMetadata::new();
+            for (name, value) in request.headers() {
+                if let Ok(value) = value.to_str() {
+                    metadata.insert(name.as_str(), value);
+                }
+            }
+            Arc::new(metadata)
+        });
+        let body = self.read(request.into_body()).await?;
+        let (limit, threshold) = (self.max_body, self.time_threshold);
+        let oldest_ms = i64::try_from(
+            now_unix_nano().saturating_sub(threshold.as_nanos().try_into().unwrap_or(u64::MAX))
+                / 1_000_000,
+        )
+        .unwrap_or(0);
+        let heavy = body.len() >= OFFLOAD_THRESHOLD;
+        let decode = move || decode_write_request(&body, limit, oldest_ms);
+        let decoded = if heavy {
+            tokio::task::spawn_blocking(decode)
+                .await
+                .map_err(|e| Refusal::new(StatusCode::INTERNAL_SERVER_ERROR, e.to_string()))?
+        } else {
+            decode()
+        };
+        let Decoded { metrics, dropped } =
+            decoded.map_err(|e| Refusal::new(StatusCode::BAD_REQUEST, e.to_string()))?;
+        if dropped > 0 {
+            self.dropped.add(dropped as u64);
+        }
+        if metrics.item_count() == 0 {
+            return Ok(());
+        }
+        let metrics = match metadata {
+            Some(metadata) => metrics.with_metadata(metadata),
+            None => metrics,
+        };
+        receiverhelper::deliver(&self.next, &self.metrics, metrics)
+            .await
+            .map_err(refusal_for)
+    }
+
+    fn too_large(&self) -> Refusal {
+        Refusal::new(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            format!(
+                "request larger than the receiver's max_request_body_size ({} bytes)",
+                self.max_body
+            ),
+        )
+    }
+
+    /// The whole body, within `max_request_body_size` and `read_timeout`.
+    async fn read(&self, body: Body) -> Result<Bytes, Refusal> {
+        let collect = Limited::new(body, self.max_body).collect();
+        let collected = match self.read_timeout {
+            Some(timeout) => tokio::time::timeout(timeout, collect).await.map_err(|_| {
+                Refusal::new(
+                    StatusCode::REQUEST_TIMEOUT,
+                    "the body did not arrive within read_timeout",
+                )
+            })?,
+            None => collect.await,
+        };
+        match collected {
+            Ok(collected) => Ok(collected.to_bytes()),
+            Err(e) if e.downcast_ref::<LengthLimitError>().is_some() => Err(self.too_large()),
+            Err(e) => Err(Refusal::new(
+                StatusCode::BAD_REQUEST,
+                format!("reading the body: {e}"),
+            )),
+        }
+    }
+}
+
+/// Remote-Write 1.0's content type and encoding: `application/x-protobuf` (optionally
+/// `;proto=prometheus.WriteRequest`) and `snappy`. Anything else is `415`, which tells a
+/// Remote-Write 2.0 sender to fall back to 1.0.
+fn check_headers(headers: &HeaderMap) -> Result<(), Refusal> {
+    if let Some(value) = headers.get(CONTENT_TYPE) {
+        let text = value.to_str().unwrap_or_default().to_ascii_lowercase();
+        let mut parts = text.split(';').map(str::trim);
+        let media = parts.next().unwrap_or_default();
+        if media != "application/x-protobuf" {
+            return Err(Refusal::new(
+                StatusCode::UNSUPPORTED_MEDIA_TYPE,
+                format!(
+                    "unsupported Content-Type {text:?}: send application/x-protobuf (Remote-Write 1.0)"
+                ),
+            ));
+        }
+        for parameter in parts {
+            if let Some(proto) = parameter.strip_prefix("proto=") {
+                if proto != "prometheus.writerequest" {
+                    return Err(Refusal::new(
+                        StatusCode::UNSUPPORTED_MEDIA_TYPE,
+                        format!(
+                            "unsupported message {proto:?}: only prometheus.WriteRequest (Remote-Write 1.0) is accepted"
+                        ),
+                    ));
+                }
+            }
+        }
+    }
+    if let Some(value) = headers.get(CONTENT_ENCODING) {
+        let text = value
+            .to_str()
+            .unwrap_or_default()
+            .trim()
+            .to_ascii_lowercase();
+        if text != "snappy" {
+            return Err(Refusal::new(
+                StatusCode::UNSUPPORTED_MEDIA_TYPE,
+                format!("unsupported Content-Encoding {text:?}: remote write bodies are snappy"),
+            ));
+        }
+    }
+    Ok(())
+}
+
+/// The answer to a pipeline's refusal: 400 when retrying cannot help, else 429 when
+/// throttled or 503, with `Retry-After`, so the sender retries (Prometheus retries 5xx and
+/// 429).
+fn refusal_for(error: ConsumeError) -> Refusal {
+    let status = refusal::http_status(&error);
+    let mut refusal = Refusal::new(
+        status,
+        format!("the pipeline refused the data: {}", error.message()),
+    );
+    refusal.retry_after = refusal::retry_after(&error);
+    refusal
+}
