@@ -3,7 +3,12 @@
 //! at `GET /count` as JSON.
 //!
 //! It is built to cost the machine as little as possible while a collector is measured:
-//! it decodes nothing, answers with constant bodies, and runs on one thread by default.
+//! it decodes no OTLP, answers with constant bodies, and runs on one thread by default.
+//!
+//! Its remote-write mode is the path `POST /api/v1/write`: a Prometheus Remote-Write 1.0
+//! body (snappy block, then a `WriteRequest`) is decoded with the translator crate's
+//! prompb types and its samples (float and native histogram) are counted as items; nothing
+//! else is done with them. It answers `204` as Prometheus does.
 
 use std::convert::Infallible;
 use std::io::Read;
@@ -27,6 +32,7 @@ use tokio_util::sync::CancellationToken;
 
 use crate::requests::Signal;
 use crate::wire;
+use tributary_translator_prometheus::prompb;
 
 /// Largest decompressed request the sink accepts.
 const MAX_DECOMPRESSED: u64 = 256 << 20;
@@ -37,6 +43,8 @@ pub struct Counters {
     spans: AtomicU64,
     data_points: AtomicU64,
     log_records: AtomicU64,
+    /// Remote-write samples (float samples and native histogram samples).
+    samples: AtomicU64,
     requests: AtomicU64,
     /// Requests the sink could not read (and answered with an error).
     bad_requests: AtomicU64,
@@ -53,11 +61,12 @@ impl Counters {
         }
     }
 
-    /// Spans, data points and log records together.
+    /// Spans, data points, log records and remote-write samples together.
     pub fn items(&self) -> u64 {
         self.spans.load(Ordering::Relaxed)
             + self.data_points.load(Ordering::Relaxed)
             + self.log_records.load(Ordering::Relaxed)
+            + self.samples.load(Ordering::Relaxed)
     }
 
     pub fn bad_requests(&self) -> u64 {
@@ -71,6 +80,7 @@ impl Counters {
             "spans": self.spans.load(Ordering::Relaxed),
             "data_points": self.data_points.load(Ordering::Relaxed),
             "log_records": self.log_records.load(Ordering::Relaxed),
+            "samples": self.samples.load(Ordering::Relaxed),
             "requests": self.requests.load(Ordering::Relaxed),
             "bad_requests": self.bad_requests(),
             "bytes": self.bytes.load(Ordering::Relaxed),
@@ -184,6 +194,9 @@ async fn handle(
             counters.to_json(started.elapsed()),
         );
     }
+    if request.uri().path() == REMOTE_WRITE_PATH {
+        return remote_write(request, counters).await;
+    }
     let Some((signal, grpc)) = route(request.uri().path()) else {
         return plain(StatusCode::NOT_FOUND, "text/plain", "unknown path\n".into());
     };
@@ -224,6 +237,58 @@ async fn handle(
             }
         }
     }
+}
+
+/// The remote-write path, as Prometheus serves it.
+pub const REMOTE_WRITE_PATH: &str = "/api/v1/write";
+
+/// The remote-write mode: decode the body and count its samples.
+async fn remote_write(request: Request<Incoming>, counters: &Counters) -> Response<Body> {
+    if request.method() != Method::POST {
+        return plain(
+            StatusCode::METHOD_NOT_ALLOWED,
+            "text/plain",
+            "POST only\n".into(),
+        );
+    }
+    let outcome = match request.into_body().collect().await {
+        Ok(collected) => {
+            let bytes = collected.to_bytes();
+            counters
+                .bytes
+                .fetch_add(bytes.len() as u64, Ordering::Relaxed);
+            count_samples(&bytes)
+        }
+        Err(e) => Err(format!("reading the body failed: {e}")),
+    };
+    counters.requests.fetch_add(1, Ordering::Relaxed);
+    match outcome {
+        Ok(samples) => {
+            counters.samples.fetch_add(samples, Ordering::Relaxed);
+            let mut response = Response::new(Empty::new().boxed());
+            *response.status_mut() = StatusCode::NO_CONTENT;
+            response
+        }
+        Err(message) => {
+            counters.bad_requests.fetch_add(1, Ordering::Relaxed);
+            plain(
+                StatusCode::BAD_REQUEST,
+                "text/plain",
+                format!("{message}\n"),
+            )
+        }
+    }
+}
+
+/// Float and native histogram samples in a remote-write body.
+pub fn count_samples(body: &[u8]) -> Result<u64, String> {
+    let request = prompb::decode_request(body, MAX_DECOMPRESSED as usize)
+        .map_err(|e| format!("remote write: {e}"))?;
+    Ok(request
+        .timeseries
+        .iter()
+        .map(|series| (series.samples.len() + series.histograms.len()) as u64)
+        .sum())
 }
 
 /// Why the sink refused a request.

@@ -34,10 +34,10 @@
 //! block framing; [`remote_write`] turns requests into OTLP metrics (the
 //! `prometheusremotewrite` receiver).
 
-pub mod text;
-pub mod to_otlp;
 pub mod exposition;
 pub mod labels;
 pub mod normalize;
 pub mod prompb;
 pub mod remote_write;
+pub mod text;
+pub mod to_otlp;
