@@ -4,14 +4,15 @@
 use std::collections::BTreeMap;
 use std::time::Duration;
 
-use serde::de::{Error as _, IgnoredAny};
-use serde::{Deserialize, Deserializer};
+use serde::Deserialize;
+use serde::de::IgnoredAny;
 use tributary_pipeline_core::component::{ComponentConfig, ConfigError, SecretString};
 
 use super::relabel::RelabelConfig;
+use super::units::{duration, optional_duration, parse_bytes};
 
-/// The Go receiver's default for `start_time_metric_regex`.
-pub const DEFAULT_START_TIME_METRIC_REGEX: &str = "^(.+_)*process_start_time_seconds$";
+/// What `start_time_metric_regex` matches when unset: the name `process_start_time_seconds`, as in Go.
+pub const DEFAULT_START_TIME_METRIC_REGEX: &str = "^process_start_time_seconds$";
 
 /// The `prometheus` receiver's configuration.
 #[derive(Clone, Debug, Default, Deserialize)]
@@ -150,8 +151,42 @@ pub struct ScrapeConfig {
     pub static_configs: Vec<StaticConfig>,
     /// Targets from JSON or YAML files, re-read when they change.
     pub file_sd_configs: Vec<FileSdConfig>,
-    /// Refused: HTTP service discovery is not implemented yet.
-    pub http_sd_configs: Option<IgnoredAny>,
+    /// Targets from an HTTP endpoint, polled every `refresh_interval`.
+    pub http_sd_configs: Vec<HttpSdConfig>,
+    /// Refused: this service discovery is not implemented.
+    pub kubernetes_sd_configs: Option<IgnoredAny>,
+    /// Refused: this service discovery is not implemented.
+    pub consul_sd_configs: Option<IgnoredAny>,
+    /// Refused: this service discovery is not implemented.
+    pub dns_sd_configs: Option<IgnoredAny>,
+    /// Refused: this service discovery is not implemented.
+    pub ec2_sd_configs: Option<IgnoredAny>,
+    /// Refused: this service discovery is not implemented.
+    pub azure_sd_configs: Option<IgnoredAny>,
+    /// Refused: this service discovery is not implemented.
+    pub gce_sd_configs: Option<IgnoredAny>,
+    /// Refused: this service discovery is not implemented.
+    pub docker_sd_configs: Option<IgnoredAny>,
+    /// Refused: this service discovery is not implemented.
+    pub dockerswarm_sd_configs: Option<IgnoredAny>,
+    /// Refused: this service discovery is not implemented.
+    pub openstack_sd_configs: Option<IgnoredAny>,
+    /// Refused: this service discovery is not implemented.
+    pub nomad_sd_configs: Option<IgnoredAny>,
+    /// Refused: this service discovery is not implemented.
+    pub eureka_sd_configs: Option<IgnoredAny>,
+    /// Refused: this service discovery is not implemented.
+    pub digitalocean_sd_configs: Option<IgnoredAny>,
+    /// Refused: this service discovery is not implemented.
+    pub hetzner_sd_configs: Option<IgnoredAny>,
+    /// Refused: this service discovery is not implemented.
+    pub linode_sd_configs: Option<IgnoredAny>,
+    /// Refused: this service discovery is not implemented.
+    pub marathon_sd_configs: Option<IgnoredAny>,
+    /// Refused: this service discovery is not implemented.
+    pub scaleway_sd_configs: Option<IgnoredAny>,
+    /// Refused: this service discovery is not implemented.
+    pub puppetdb_sd_configs: Option<IgnoredAny>,
     /// Relabelling of targets.
     pub relabel_configs: Vec<RelabelConfig>,
     /// Relabelling of scraped samples.
@@ -166,7 +201,8 @@ pub struct ScrapeConfig {
     pub label_value_length_limit: Option<usize>,
     /// The largest uncompressed body, `10MB`-style (0: any).
     pub body_size_limit: Option<String>,
-    /// The most targets the job may have after relabelling (0: any).
+    /// The most targets the job may have after relabelling (0: any); over it, every
+    /// scrape of the job fails.
     pub target_limit: usize,
 }
 
@@ -193,7 +229,24 @@ impl Default for ScrapeConfig {
             oauth2: None,
             static_configs: Vec::new(),
             file_sd_configs: Vec::new(),
-            http_sd_configs: None,
+            http_sd_configs: Vec::new(),
+            kubernetes_sd_configs: None,
+            consul_sd_configs: None,
+            dns_sd_configs: None,
+            ec2_sd_configs: None,
+            azure_sd_configs: None,
+            gce_sd_configs: None,
+            docker_sd_configs: None,
+            dockerswarm_sd_configs: None,
+            openstack_sd_configs: None,
+            nomad_sd_configs: None,
+            eureka_sd_configs: None,
+            digitalocean_sd_configs: None,
+            hetzner_sd_configs: None,
+            linode_sd_configs: None,
+            marathon_sd_configs: None,
+            scaleway_sd_configs: None,
+            puppetdb_sd_configs: None,
             relabel_configs: Vec::new(),
             metric_relabel_configs: Vec::new(),
             sample_limit: None,
@@ -296,6 +349,80 @@ impl Default for FileSdConfig {
             files: Vec::new(),
             refresh_interval: Duration::from_secs(300),
         }
+    }
+}
+
+/// `http_sd_configs` entry: Prometheus's HTTP service discovery.
+#[derive(Clone, Debug, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct HttpSdConfig {
+    /// The endpoint answering a JSON list of `{targets, labels}` groups.
+    pub url: String,
+    /// How often to ask it (1m).
+    #[serde(deserialize_with = "duration")]
+    pub refresh_interval: Duration,
+    /// HTTP basic authentication.
+    pub basic_auth: Option<BasicAuth>,
+    /// The `Authorization` header.
+    pub authorization: Option<Authorization>,
+    /// TLS for an `https` URL.
+    pub tls_config: TlsConfig,
+    /// Follow HTTP redirects.
+    pub follow_redirects: bool,
+    /// Allow HTTP/2.
+    pub enable_http2: bool,
+    /// Refused: no proxy support.
+    pub proxy_url: Option<String>,
+    /// Refused: OAuth 2.0 is not supported.
+    pub oauth2: Option<IgnoredAny>,
+}
+
+impl Default for HttpSdConfig {
+    fn default() -> Self {
+        HttpSdConfig {
+            url: String::new(),
+            refresh_interval: Duration::from_secs(60),
+            basic_auth: None,
+            authorization: None,
+            tls_config: TlsConfig::default(),
+            follow_redirects: true,
+            enable_http2: true,
+            proxy_url: None,
+            oauth2: None,
+        }
+    }
+}
+
+impl HttpSdConfig {
+    fn validate(&self) -> Result<(), ConfigError> {
+        if !(self.url.starts_with("http://") || self.url.starts_with("https://")) {
+            return Err(ConfigError::at(
+                "url",
+                format!("{:?}: URL scheme must be 'http' or 'https'", self.url),
+            ));
+        }
+        if self.refresh_interval.is_zero() {
+            return Err(ConfigError::at("refresh_interval", "must be above 0"));
+        }
+        if self.proxy_url.as_deref().is_some_and(|p| !p.is_empty()) {
+            return Err(ConfigError::at(
+                "proxy_url",
+                "not supported: discovery connects directly",
+            ));
+        }
+        if self.oauth2.is_some() {
+            return Err(ConfigError::at(
+                "oauth2",
+                "not supported: use basic_auth or authorization",
+            ));
+        }
+        if self.basic_auth.is_some() && self.authorization.is_some() {
+            return Err(ConfigError::at(
+                "basic_auth",
+                "at most one of basic_auth and authorization",
+            ));
+        }
+        Ok(())
     }
 }
 
@@ -424,11 +551,34 @@ impl Job {
                 "not supported: scrapes connect directly",
             ));
         }
-        if c.target_limit > 0 {
-            return Err(ConfigError::at(
-                "target_limit",
-                "not supported: a job scrapes every target it discovers",
-            ));
+        for (key, present) in [
+            ("kubernetes_sd_configs", c.kubernetes_sd_configs.is_some()),
+            ("consul_sd_configs", c.consul_sd_configs.is_some()),
+            ("dns_sd_configs", c.dns_sd_configs.is_some()),
+            ("ec2_sd_configs", c.ec2_sd_configs.is_some()),
+            ("azure_sd_configs", c.azure_sd_configs.is_some()),
+            ("gce_sd_configs", c.gce_sd_configs.is_some()),
+            ("docker_sd_configs", c.docker_sd_configs.is_some()),
+            ("dockerswarm_sd_configs", c.dockerswarm_sd_configs.is_some()),
+            ("openstack_sd_configs", c.openstack_sd_configs.is_some()),
+            ("nomad_sd_configs", c.nomad_sd_configs.is_some()),
+            ("eureka_sd_configs", c.eureka_sd_configs.is_some()),
+            (
+                "digitalocean_sd_configs",
+                c.digitalocean_sd_configs.is_some(),
+            ),
+            ("hetzner_sd_configs", c.hetzner_sd_configs.is_some()),
+            ("linode_sd_configs", c.linode_sd_configs.is_some()),
+            ("marathon_sd_configs", c.marathon_sd_configs.is_some()),
+            ("scaleway_sd_configs", c.scaleway_sd_configs.is_some()),
+            ("puppetdb_sd_configs", c.puppetdb_sd_configs.is_some()),
+        ] {
+            if present {
+                return Err(ConfigError::at(
+                    key,
+                    "not supported by this receiver: use static_configs, file_sd_configs or http_sd_configs",
+                ));
+            }
         }
         if c.oauth2.is_some() {
             return Err(ConfigError::at(
@@ -436,11 +586,9 @@ impl Job {
                 "not supported: use basic_auth or authorization",
             ));
         }
-        if c.http_sd_configs.is_some() {
-            return Err(ConfigError::at(
-                "http_sd_configs",
-                "not supported by this receiver yet: use file_sd_configs or static_configs",
-            ));
+        for (i, sd) in c.http_sd_configs.iter().enumerate() {
+            sd.validate()
+                .map_err(|e| e.within(&format!("http_sd_configs::{i}")))?;
         }
         if let Some(auth) = &c.basic_auth {
             if c.authorization.is_some() {
@@ -597,81 +745,4 @@ impl ComponentConfig for Config {
         self.start_time_regex()?;
         Ok(())
     }
-}
-
-/// A Prometheus duration: `1h30m`, `15s`, `100ms`, `1d`, `1w`, `1y`, `0`.
-pub fn parse_duration(text: &str) -> Option<Duration> {
-    if text == "0" {
-        return Some(Duration::ZERO);
-    }
-    let mut rest = text;
-    let mut total_ms: u128 = 0;
-    let mut last_rank = usize::MAX;
-    const UNITS: [(&str, u128); 7] = [
-        ("y", 365 * 86_400_000),
-        ("w", 7 * 86_400_000),
-        ("d", 86_400_000),
-        ("h", 3_600_000),
-        ("ms", 1),
-        ("m", 60_000),
-        ("s", 1_000),
-    ];
-    // Rank orders the units as Prometheus requires them written (largest first).
-    let rank = |u: &str| {
-        ["y", "w", "d", "h", "m", "s", "ms"]
-            .iter()
-            .position(|x| *x == u)
-    };
-    if rest.is_empty() {
-        return None;
-    }
-    while !rest.is_empty() {
-        let digits = rest
-            .find(|c: char| !c.is_ascii_digit())
-            .unwrap_or(rest.len());
-        if digits == 0 || digits > 18 {
-            return None;
-        }
-        let number: u128 = rest[..digits].parse().ok()?;
-        rest = &rest[digits..];
-        let (unit, factor) = UNITS.iter().find(|(u, _)| rest.starts_with(u))?;
-        let r = rank(unit)?;
-        if last_rank != usize::MAX && r <= last_rank {
-            return None;
-        }
-        last_rank = r;
-        rest = &rest[unit.len()..];
-        total_ms = total_ms.checked_add(number.checked_mul(*factor)?)?;
-    }
-    u64::try_from(total_ms).ok().map(Duration::from_millis)
-}
-
-/// A size as Prometheus's `units.Base2Bytes`: `0`, `512`, `10KB`, `10MiB`, `1GB` (1024-based).
-pub fn parse_bytes(text: &str) -> Option<usize> {
-    let digits = text
-        .find(|c: char| !c.is_ascii_digit())
-        .unwrap_or(text.len());
-    if digits == 0 {
-        return None;
-    }
-    let number: usize = text[..digits].parse().ok()?;
-    let factor: usize = match &text[digits..] {
-        "" | "B" => 1,
-        "KB" | "KiB" => 1 << 10,
-        "MB" | "MiB" => 1 << 20,
-        "GB" | "GiB" => 1 << 30,
-        "TB" | "TiB" => 1 << 40,
-        _ => return None,
-    };
-    number.checked_mul(factor)
-}
-
-fn duration<'de, D: Deserializer<'de>>(d: D) -> Result<Duration, D::Error> {
-    let text = String::deserialize(d)?;
-    parse_duration(&text)
-        .ok_or_else(|| D::Error::custom(format!("{text:?} is not a duration such as 15s or 1m30s")))
-}
-
-fn optional_duration<'de, D: Deserializer<'de>>(d: D) -> Result<Option<Duration>, D::Error> {
-    duration(d).map(Some)
 }

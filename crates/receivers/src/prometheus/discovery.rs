@@ -1,4 +1,4 @@
-//! Targets: `static_configs` and `file_sd_configs` groups, turned into scrape targets by
+//! Targets: `static_configs`, `file_sd_configs` and `http_sd_configs` groups, turned into scrape targets by
 //! Prometheus's rules (job defaults, `relabel_configs`, default port, `instance`).
 
 use std::collections::BTreeMap;
@@ -9,8 +9,10 @@ use std::time::{Duration, SystemTime};
 
 use serde::Deserialize;
 
-use super::config::{FileSdConfig, Job, parse_duration};
+use super::client::authorize;
+use super::config::{FileSdConfig, HttpSdConfig, Job};
 use super::relabel::{Labels, relabel};
+use super::units::parse_duration;
 
 /// A group of targets sharing labels, as a discovery mechanism yields it.
 #[derive(Clone, Debug, PartialEq)]
@@ -298,6 +300,70 @@ pub(crate) fn read_files(files: &[PathBuf], job: &str) -> Vec<TargetGroup> {
 /// The largest file_sd file read (64 MiB): a bound on what a file can make us hold.
 const MAX_SD_FILE: u64 = 64 << 20;
 
+/// The largest http_sd answer read (64 MiB).
+const MAX_SD_BODY: usize = 64 << 20;
+
+/// Asks an `http_sd_configs` endpoint for its groups, as Prometheus does: `200` with a
+/// JSON list of `{targets, labels}`; each group gets `__meta_url`.
+pub(crate) async fn fetch_http_groups(
+    client: &reqwest::Client,
+    config: &HttpSdConfig,
+) -> Result<Vec<TargetGroup>, String> {
+    let request = client
+        .get(&config.url)
+        .header(http::header::ACCEPT, "application/json");
+    let request = authorize(
+        request,
+        config.basic_auth.as_ref(),
+        config.authorization.as_ref(),
+    )
+    .await?;
+    let mut response = request
+        .send()
+        .await
+        .map_err(|e| e.without_url().to_string())?;
+    if response.status() != http::StatusCode::OK {
+        return Err(format!("server returned HTTP status {}", response.status()));
+    }
+    let content_type = response
+        .headers()
+        .get(http::header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("");
+    if !content_type
+        .split(';')
+        .next()
+        .unwrap_or("")
+        .trim()
+        .eq_ignore_ascii_case("application/json")
+    {
+        return Err(format!("unsupported content type {content_type:?}"));
+    }
+    let mut body = Vec::new();
+    while let Some(chunk) = response
+        .chunk()
+        .await
+        .map_err(|e| e.without_url().to_string())?
+    {
+        if body.len() + chunk.len() > MAX_SD_BODY {
+            return Err(format!("answer larger than {MAX_SD_BODY} bytes"));
+        }
+        body.extend_from_slice(&chunk);
+    }
+    let groups: Vec<FileGroup> = serde_json::from_slice(&body).map_err(|e| e.to_string())?;
+    Ok(groups
+        .into_iter()
+        .map(|g| {
+            let mut labels: Labels = g.labels.into_iter().collect();
+            labels.push(("__meta_url".into(), config.url.clone()));
+            TargetGroup {
+                targets: g.targets,
+                labels,
+            }
+        })
+        .collect())
+}
+
 fn read_file(file: &Path) -> Result<Vec<TargetGroup>, String> {
     let len = std::fs::metadata(file).map_err(|e| e.to_string())?.len();
     if len > MAX_SD_FILE {
@@ -307,10 +373,8 @@ fn read_file(file: &Path) -> Result<Vec<TargetGroup>, String> {
     let groups: Vec<FileGroup> = if file.extension().is_some_and(|e| e == "json") {
         serde_json::from_str(&text).map_err(|e| e.to_string())?
     } else {
-        tributary_confmap::Conf::from_yaml(&text)
-            .map_err(|e| e.to_string())?
-            .decode()
-            .map_err(|e| e.to_string())?
+        // serde-saphyr, the workspace's YAML parser (budgets against alias bombs).
+        serde_saphyr::from_str(&text).map_err(|e| e.to_string())?
     };
     let path = file.display().to_string();
     Ok(groups
@@ -384,5 +448,23 @@ mod tests {
         assert!(wildcard(b"*.json", b"a.json"));
         assert!(!wildcard(b"*.json", b"a.yml"));
         assert!(wildcard(b"t?.yml", b"t1.yml"));
+    }
+}
+
+#[cfg(test)]
+mod file_tests {
+    use super::*;
+
+    #[test]
+    fn reads_yaml_and_json_files() {
+        let dir = tempfile::tempdir().unwrap();
+        let yaml = dir.path().join("a.yml");
+        std::fs::write(&yaml, "- targets: ['h:1']\n  labels: {team: infra}\n").unwrap();
+        let json = dir.path().join("b.json");
+        std::fs::write(&json, "[{\"targets\": [\"h:2\"]}]").unwrap();
+        let groups = read_file(&yaml).unwrap();
+        assert_eq!(groups[0].targets, ["h:1"]);
+        assert_eq!(get_label(&groups[0].labels, "team"), "infra");
+        assert_eq!(read_file(&json).unwrap()[0].targets, ["h:2"]);
     }
 }

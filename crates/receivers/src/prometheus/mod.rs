@@ -29,7 +29,7 @@
 //! | `config` | required | a Prometheus configuration: `global` and `scrape_configs` (below) |
 //! | `trim_metric_suffixes` | `false` | strip `_total`, unit and `_ratio` suffixes from names |
 //! | `use_start_time_metric` | `false` | start times of cumulative points from `start_time_metric_regex`'s metric, which must then be scraped |
-//! | `start_time_metric_regex` | `^(.+_)*process_start_time_seconds$` | see above |
+//! | `start_time_metric_regex` | `process_start_time_seconds` (the name exactly) | a regex matched against metric names, unanchored as in Go |
 //! | `report_extra_scrape_metrics` | `false` | also `scrape_timeout_seconds`, `scrape_sample_limit`, `scrape_body_size_bytes` |
 //! | `target_allocator`, `api_server` | unset | refused: not supported |
 //!
@@ -60,7 +60,9 @@
 //! | `relabel_configs`, `metric_relabel_configs` | none | every action: `replace`, `keep`, `drop`, `keepequal`, `dropequal`, `hashmod`, `labelmap`, `labeldrop`, `labelkeep`, `lowercase`, `uppercase` |
 //! | `sample_limit`, `label_limit`, `label_name_length_limit`, `label_value_length_limit` | 0 (none) | a scrape over a limit fails: `up` 0, its series marked stale |
 //! | `body_size_limit` | 0 (none; we still stop at 256 MiB) | `10MB`-style, uncompressed size |
-//! | `http_sd_configs`, `proxy_url`, `oauth2`, `target_limit` > 0, other service discovery | | refused: not supported |
+//! | `http_sd_configs` | none | `url`, `refresh_interval` (1m), `basic_auth`, `authorization`, `tls_config`, `follow_redirects`, `enable_http2`; a failed refresh keeps the last groups |
+//! | `target_limit` | 0 (none) | more targets than this after relabelling: every scrape of the job fails (`up` 0) |
+//! | `proxy_url`, `oauth2`, `kubernetes_sd_configs` and the other service discoveries | | refused: not supported |
 //!
 //! # What a scrape produces
 //!
@@ -78,27 +80,30 @@
 //! target leaves discovery. [`to_otlp`](tributary_translator_prometheus::to_otlp)
 //! translates the lot (staleness → `FLAG_NO_RECORDED_VALUE`, `job`/`instance` → the
 //! resource, start times by `_created`, the start-time metric or the reset-detecting
-//! adjuster, one per target). A failed scrape is logged with its reason.
+//! adjuster, one per target). A failed scrape is logged with its reason and counted in
+//! `otelcol_receiver_prometheus_failed_scrapes{receiver, job}`.
 //!
 //! Scrapes use [`reqwest`](https://docs.rs/reqwest) (already the workspace's HTTP client)
 //! with the shared rustls TLS setup; relabelling's `hashmod` uses
 //! [`md-5`](https://docs.rs/md-5) (RustCrypto), as Prometheus hashes with MD5.
 
+mod client;
 mod config;
 mod discovery;
 mod factory;
 mod receiver;
 mod relabel;
 mod scrape;
+mod units;
 
 #[cfg(test)]
 mod tests;
 
 pub use config::{
     Authorization, BasicAuth, Config, DEFAULT_SCRAPE_PROTOCOLS, DEFAULT_START_TIME_METRIC_REGEX,
-    FileSdConfig, GlobalConfig, PromConfig, ScrapeConfig, StaticConfig, TlsConfig, parse_bytes,
-    parse_duration,
+    FileSdConfig, GlobalConfig, HttpSdConfig, PromConfig, ScrapeConfig, StaticConfig, TlsConfig,
 };
 pub use factory::factory;
 pub use receiver::SCOPE_NAME;
 pub use relabel::{Action, AnchoredRegex, Labels, RelabelConfig, relabel};
+pub use units::{parse_bytes, parse_duration};

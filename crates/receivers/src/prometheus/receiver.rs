@@ -2,16 +2,16 @@
 
 use std::collections::HashMap;
 use std::sync::Arc;
-use std::sync::atomic::AtomicU64;
 use std::time::{Duration, Instant};
 
-use tributary_pipeline_core::configtls::{TlsClientConfig, TlsVersion};
 use tributary_pipeline_core::prelude::*;
 use tributary_translator_prometheus::to_otlp::Options;
 
+use super::client::build_client;
 use super::config::{Config, Job};
 use super::discovery::{
-    Fingerprint, TargetGroup, build_targets, fingerprint, matching_files, read_files, static_groups,
+    Fingerprint, TargetGroup, build_targets, fetch_http_groups, fingerprint, matching_files,
+    read_files, static_groups,
 };
 use super::scrape::{JobRuntime, ScrapeLoop, accept_header};
 
@@ -53,55 +53,28 @@ impl PrometheusReceiver {
     #[cfg(test)]
     pub(crate) fn failed_scrapes(&self) -> u64 {
         let runtimes = self.runtimes.lock().unwrap_or_else(|e| e.into_inner());
-        runtimes
-            .iter()
-            .map(|r| r.failed_scrapes.load(std::sync::atomic::Ordering::Relaxed))
-            .sum()
+        runtimes.iter().map(|r| r.failed_scrapes.get()).sum()
     }
 
     fn runtime(&self, job: Job) -> Result<JobRuntime, ComponentError> {
         let c = &job.config;
-        let t = &c.tls_config;
-        let version = |v: &str| match v {
-            "TLS12" => Some(TlsVersion::V1_2),
-            "TLS13" => Some(TlsVersion::V1_3),
-            _ => None,
-        };
-        let tls = TlsClientConfig {
-            ca_file: t.ca_file.clone(),
-            ca_pem: t.ca.clone(),
-            cert_file: t.cert_file.clone(),
-            cert_pem: t.cert.clone(),
-            key_file: t.key_file.clone(),
-            key_pem: t.key.clone(),
-            server_name_override: t.server_name.clone(),
-            insecure_skip_verify: t.insecure_skip_verify,
-            min_version: version(&t.min_version),
-            max_version: version(&t.max_version),
-            ..TlsClientConfig::default()
-        };
-        let alpn: &[&[u8]] = if c.enable_http2 {
-            &[b"h2", b"http/1.1"]
-        } else {
-            &[b"http/1.1"]
-        };
-        let rustls = tls.rustls_config(alpn).map_err(|e| {
-            ComponentError::with_source(format!("job {:?}: tls_config", c.job_name), e)
-        })?;
-        let mut builder = reqwest::Client::builder()
-            .tls_backend_preconfigured(rustls)
-            .user_agent(format!("tributary/{}", self.settings.build_info().version))
-            .redirect(if c.follow_redirects {
-                reqwest::redirect::Policy::limited(10)
-            } else {
-                reqwest::redirect::Policy::none()
-            });
-        if !c.enable_http2 {
-            builder = builder.http1_only();
+        let client = build_client(
+            &format!("job {:?}", c.job_name),
+            &c.tls_config,
+            c.follow_redirects,
+            c.enable_http2,
+            &self.settings.build_info().version,
+        )?;
+        let mut sd_clients = Vec::new();
+        for (i, sd) in c.http_sd_configs.iter().enumerate() {
+            sd_clients.push(build_client(
+                &format!("job {:?} http_sd_configs::{i}", c.job_name),
+                &sd.tls_config,
+                sd.follow_redirects,
+                sd.enable_http2,
+                &self.settings.build_info().version,
+            )?);
         }
-        let client = builder
-            .build()
-            .map_err(|e| ComponentError::with_source("building the HTTP client", e))?;
         let start_time_metric = if self.config.use_start_time_metric {
             Some(
                 self.config
@@ -123,8 +96,14 @@ impl PrometheusReceiver {
             report_extra: self.config.report_extra_scrape_metrics,
             next: self.next.clone(),
             metrics: self.metrics.clone(),
-            failed_scrapes: AtomicU64::new(0),
+            failed_scrapes: self.settings.metrics().counter(
+                "otelcol_receiver_prometheus_failed_scrapes",
+                "Scrapes that failed (HTTP error, timeout, unreadable body, a limit exceeded); their targets report up 0.",
+                &[("receiver", &self.settings.id().to_string()), ("job", &c.job_name)],
+            ),
             client,
+            sd_clients,
+            over_target_limit: std::sync::atomic::AtomicBool::new(false),
             job,
         })
     }
@@ -155,7 +134,8 @@ impl Component for PrometheusReceiver {
 }
 
 /// A job's discovery: static groups once, file groups whenever their files change (checked
-/// every second) or every `refresh_interval`; targets started and stopped to match.
+/// every second) or every `refresh_interval`, HTTP groups every `refresh_interval`;
+/// targets started and stopped to match.
 async fn manage(runtime: Arc<JobRuntime>, stop: CancellationToken) {
     let job = &runtime.job;
     let statics = static_groups(job);
@@ -163,6 +143,9 @@ async fn manage(runtime: Arc<JobRuntime>, stop: CancellationToken) {
     let mut prints: Vec<Option<Fingerprint>> = vec![None; file_sds.len()];
     let mut read_at: Vec<Instant> = vec![Instant::now(); file_sds.len()];
     let mut file_groups: Vec<Vec<TargetGroup>> = vec![Vec::new(); file_sds.len()];
+    let http_sds = job.config.http_sd_configs.clone();
+    let mut http_groups: Vec<Vec<TargetGroup>> = vec![Vec::new(); http_sds.len()];
+    let mut http_due: Vec<Instant> = vec![Instant::now(); http_sds.len()];
     let mut running: HashMap<u64, (CancellationToken, tokio::task::JoinHandle<()>)> =
         HashMap::new();
     let mut leaving: Vec<tokio::task::JoinHandle<()>> = Vec::new();
@@ -192,10 +175,48 @@ async fn manage(runtime: Arc<JobRuntime>, stop: CancellationToken) {
                 changed = true;
             }
         }
+        for (i, sd) in http_sds.iter().enumerate() {
+            if Instant::now() < http_due[i] {
+                continue;
+            }
+            http_due[i] = Instant::now() + sd.refresh_interval;
+            let fetch = fetch_http_groups(&runtime.sd_clients[i], sd);
+            let fetched = tokio::select! {
+                _ = stop.cancelled() => break,
+                fetched = tokio::time::timeout(sd.refresh_interval, fetch) => fetched,
+            };
+            match fetched {
+                Ok(Ok(groups)) => {
+                    if groups != http_groups[i] {
+                        http_groups[i] = groups;
+                        changed = true;
+                    }
+                }
+                // As Prometheus: the last groups stay until a refresh succeeds.
+                Ok(Err(e)) => {
+                    tracing::warn!(job = %job.config.job_name, url = %sd.url, "http_sd: {e}")
+                }
+                Err(_) => {
+                    tracing::warn!(job = %job.config.job_name, url = %sd.url, "http_sd: timed out")
+                }
+            }
+        }
+        if stop.is_cancelled() {
+            break;
+        }
         if changed {
             let mut groups = statics.clone();
             groups.extend(file_groups.iter().flatten().cloned());
+            groups.extend(http_groups.iter().flatten().cloned());
             let targets = build_targets(job, &groups);
+            let limit = job.config.target_limit;
+            let over = limit > 0 && targets.len() > limit;
+            if over {
+                tracing::warn!(job = %job.config.job_name, targets = targets.len(), limit, "target_limit exceeded: every scrape of the job fails");
+            }
+            runtime
+                .over_target_limit
+                .store(over, std::sync::atomic::Ordering::Relaxed);
             let keep: std::collections::HashSet<u64> = targets.iter().map(|t| t.hash).collect();
             running.retain(|hash, (gone, handle)| {
                 if keep.contains(hash) {
@@ -220,7 +241,7 @@ async fn manage(runtime: Arc<JobRuntime>, stop: CancellationToken) {
             tracing::debug!(job = %job.config.job_name, targets = running.len(), "targets updated");
         }
         first = false;
-        if file_sds.is_empty() {
+        if file_sds.is_empty() && http_sds.is_empty() {
             stop.cancelled().await;
             break;
         }

@@ -5,7 +5,7 @@ use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
-use http::header::{ACCEPT, ACCEPT_ENCODING, AUTHORIZATION, CONTENT_ENCODING, CONTENT_TYPE};
+use http::header::{ACCEPT, ACCEPT_ENCODING, CONTENT_ENCODING, CONTENT_TYPE};
 use tributary_pipeline_core::configcompression::{Encoding, NoBudget, decompress};
 use tributary_pipeline_core::prelude::*;
 use tributary_translator_prometheus::text::{
@@ -13,6 +13,7 @@ use tributary_translator_prometheus::text::{
 };
 use tributary_translator_prometheus::to_otlp::{Options, StartTimeAdjuster, to_metrics};
 
+use super::client::authorize;
 use super::config::{Job, protocol_header};
 use super::discovery::Target;
 use super::relabel::{Labels, relabel};
@@ -25,33 +26,31 @@ pub(crate) const HARD_BODY_LIMIT: usize = 256 << 20;
 pub(crate) struct JobRuntime {
     pub(crate) job: Job,
     pub(crate) client: reqwest::Client,
+    /// The job has more targets than `target_limit`: every scrape fails.
+    pub(crate) over_target_limit: std::sync::atomic::AtomicBool,
+    /// One client per `http_sd_configs` entry.
+    pub(crate) sd_clients: Vec<reqwest::Client>,
     pub(crate) accept: String,
     pub(crate) options: Options,
     pub(crate) report_extra: bool,
     pub(crate) next: Next<Metrics>,
     pub(crate) metrics: ReceiverMetrics,
-    /// `otelcol_receiver_failed_metric_points`-style count of failed scrapes, for tests.
-    pub(crate) failed_scrapes: std::sync::atomic::AtomicU64,
+    /// `otelcol_receiver_prometheus_failed_scrapes{receiver, job}`.
+    pub(crate) failed_scrapes: tributary_pipeline_core::telemetry::Counter,
 }
 
-/// The `Accept` header for `protocols`, weighted as Prometheus weighs them.
+/// The `Accept` header for `protocols`, weighted as Prometheus (2.49+) weighs them: the
+/// first gets `q=0.<n+1>`, each next one less, and `*/*` the lowest, so a target that
+/// answers anything is still read.
 pub(crate) fn accept_header(protocols: &[String]) -> String {
+    let mut weight = protocols.len().min(8) + 1;
     let mut parts = Vec::new();
-    let mut weight = 10u32;
-    for p in protocols {
-        if let Some(media) = protocol_header(p) {
-            weight = weight.saturating_sub(1).max(1);
-            parts.push(format!("{media};q=0.{weight}"));
-        }
+    for media in protocols.iter().filter_map(|p| protocol_header(p)) {
+        parts.push(format!("{media};q=0.{weight}"));
+        weight = weight.saturating_sub(1).max(2);
     }
-    // Prometheus ends with a catch-all, so a target that answers anything is still read.
     parts.push("*/*;q=0.1".into());
-    let mut header = parts.join(",");
-    if let Some(first) = header.find(";q=0.9") {
-        // The first protocol is preferred outright.
-        header.replace_range(first..first + 6, "");
-    }
-    header
+    parts.join(",")
 }
 
 /// A series seen in the last scrape: enough to write its staleness marker.
@@ -139,11 +138,22 @@ impl ScrapeLoop {
         let started = Instant::now();
         let start_ms = now_ms();
         let timeout = self.target.timeout;
-        let fetched = match tokio::time::timeout(timeout, self.fetch()).await {
-            Ok(result) => result,
-            Err(_) => Err(ScrapeError(format!(
-                "context deadline exceeded (scrape_timeout {timeout:?})"
-            ))),
+        let over_limit = self
+            .runtime
+            .over_target_limit
+            .load(std::sync::atomic::Ordering::Relaxed);
+        let fetched = if over_limit {
+            Err(ScrapeError(format!(
+                "target_limit exceeded (limit {})",
+                self.runtime.job.config.target_limit
+            )))
+        } else {
+            match tokio::time::timeout(timeout, self.fetch()).await {
+                Ok(result) => result,
+                Err(_) => Err(ScrapeError(format!(
+                    "context deadline exceeded (scrape_timeout {timeout:?})"
+                ))),
+            }
         };
         let body_size = fetched.as_ref().map_or(0, |b| b.bytes.len());
         let outcome = fetched.and_then(|body| self.process(body, start_ms));
@@ -162,9 +172,7 @@ impl ScrapeLoop {
                     target = %self.target.url,
                     "scrape failed: {reason}"
                 );
-                self.runtime
-                    .failed_scrapes
-                    .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                self.runtime.failed_scrapes.inc();
                 (self.stale_all(start_ms, false), 0, 0, 0, 0.0)
             }
         };
@@ -234,7 +242,7 @@ impl ScrapeLoop {
     async fn fetch(&self) -> Result<Body, ScrapeError> {
         let rt = &self.runtime;
         let c = &rt.job.config;
-        let mut request = rt
+        let request = rt
             .client
             .get(&self.target.url)
             .header(ACCEPT, &rt.accept)
@@ -250,27 +258,9 @@ impl ScrapeLoop {
                 "X-Prometheus-Scrape-Timeout-Seconds",
                 format!("{}", self.target.timeout.as_secs_f64()),
             );
-        if let Some(auth) = &c.basic_auth {
-            let username = if auth.username_file.is_empty() {
-                auth.username.clone()
-            } else {
-                read_secret(&auth.username_file)?
-            };
-            let password = if auth.password_file.is_empty() {
-                auth.password.expose().to_owned()
-            } else {
-                read_secret(&auth.password_file)?
-            };
-            request = request.basic_auth(username, Some(password));
-        }
-        if let Some(auth) = &c.authorization {
-            let credentials = if auth.credentials_file.is_empty() {
-                auth.credentials.expose().to_owned()
-            } else {
-                read_secret(&auth.credentials_file)?
-            };
-            request = request.header(AUTHORIZATION, format!("{} {credentials}", auth.kind));
-        }
+        let request = authorize(request, c.basic_auth.as_ref(), c.authorization.as_ref())
+            .await
+            .map_err(ScrapeError)?;
         let mut response = request
             .send()
             .await
@@ -330,6 +320,7 @@ impl ScrapeLoop {
         let mut families: Vec<Family> = Vec::with_capacity(parsed.len());
         let mut current = HashMap::new();
         let mut added = 0;
+        let mut duplicates = 0;
         for family in parsed {
             let mut kept = Family {
                 samples: Vec::with_capacity(family.samples.len()),
@@ -361,7 +352,12 @@ impl ScrapeLoop {
                 }
                 let fits = sample.name.starts_with(family.name.as_str());
                 let key = series_key(&sample.name, &sample.labels);
-                if !self.previous.contains_key(&key) && !current.contains_key(&key) {
+                if current.contains_key(&key) {
+                    // A duplicate series in one exposition: Prometheus keeps the first.
+                    duplicates += 1;
+                    continue;
+                }
+                if !self.previous.contains_key(&key) {
                     added += 1;
                 }
                 let target = if fits {
@@ -390,6 +386,9 @@ impl ScrapeLoop {
             }
             families.extend(renamed);
         }
+        if duplicates > 0 {
+            tracing::debug!(target = %self.target.url, duplicates, "duplicate series dropped");
+        }
         let post_relabel: usize = families.iter().map(|f| f.samples.len()).sum();
         if job.sample_limit > 0 && post_relabel > job.sample_limit {
             return Err(ScrapeError(format!(
@@ -398,13 +397,10 @@ impl ScrapeLoop {
             )));
         }
         // Series of the last scrape that are gone get a staleness marker.
-        let mut stale = Vec::new();
-        for (key, seen) in &self.previous {
-            if !current.contains_key(key) && (!seen.timestamped || c.track_timestamps_staleness) {
-                stale.push(stale_family(seen, start_ms));
-            }
-        }
-        families.extend(stale);
+        let gone = self.previous.iter().filter(|(key, seen)| {
+            !current.contains_key(*key) && (!seen.timestamped || c.track_timestamps_staleness)
+        });
+        families.extend(stale_families(gone.map(|(_, seen)| seen), start_ms));
         self.previous = current;
         Ok(Processed {
             families,
@@ -418,12 +414,13 @@ impl ScrapeLoop {
     /// target gone), which are then forgotten; `with_report` adds the report series.
     fn stale_all(&mut self, time_ms: i64, with_report: bool) -> Vec<Family> {
         let c = &self.runtime.job.config;
-        let mut families: Vec<Family> = self
-            .previous
-            .drain()
-            .filter(|(_, seen)| !seen.timestamped || c.track_timestamps_staleness)
-            .map(|(_, seen)| stale_family(&seen, time_ms))
-            .collect();
+        let previous = std::mem::take(&mut self.previous);
+        let mut families = stale_families(
+            previous
+                .values()
+                .filter(|seen| !seen.timestamped || c.track_timestamps_staleness),
+            time_ms,
+        );
         if with_report {
             for name in [
                 "up",
@@ -501,16 +498,27 @@ struct Processed {
     added: usize,
 }
 
-fn stale_family(seen: &Seen, time_ms: i64) -> Family {
-    let mut family = Family::new(seen.family.clone(), seen.metric_type);
-    family.samples.push(Sample {
-        name: seen.sample.clone(),
-        labels: seen.labels.clone(),
-        value: stale_nan(),
-        timestamp_ms: Some(time_ms),
-        exemplar: None,
-    });
-    family
+/// Staleness markers for `seen` series, one family per family they came from (so the
+/// buckets of a histogram make one stale point).
+fn stale_families<'a>(seen: impl Iterator<Item = &'a Seen>, time_ms: i64) -> Vec<Family> {
+    let mut families: Vec<Family> = Vec::new();
+    let mut index: HashMap<(String, MetricType), usize> = HashMap::new();
+    for seen in seen {
+        let at = *index
+            .entry((seen.family.clone(), seen.metric_type))
+            .or_insert_with(|| {
+                families.push(Family::new(seen.family.clone(), seen.metric_type));
+                families.len() - 1
+            });
+        families[at].samples.push(Sample {
+            name: seen.sample.clone(),
+            labels: seen.labels.clone(),
+            value: stale_nan(),
+            timestamp_ms: Some(time_ms),
+            exemplar: None,
+        });
+    }
+    families
 }
 
 fn series_key(name: &str, labels: &Labels) -> String {
@@ -526,12 +534,6 @@ fn series_key(name: &str, labels: &Labels) -> String {
     key
 }
 
-fn read_secret(path: &str) -> Result<String, ScrapeError> {
-    std::fs::read_to_string(path)
-        .map(|s| s.trim().to_owned())
-        .map_err(|e| ScrapeError(format!("reading {path}: {e}")))
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -541,7 +543,13 @@ mod tests {
         let header = accept_header(&["OpenMetricsText1.0.0".into(), "PrometheusText0.0.4".into()]);
         assert_eq!(
             header,
-            "application/openmetrics-text;version=1.0.0,text/plain;version=0.0.4;q=0.8,*/*;q=0.1"
+            "application/openmetrics-text;version=1.0.0;q=0.3,text/plain;version=0.0.4;q=0.2,*/*;q=0.1"
+        );
+        let default =
+            accept_header(&super::super::config::DEFAULT_SCRAPE_PROTOCOLS.map(String::from));
+        assert!(
+            default.starts_with("application/openmetrics-text;version=1.0.0;q=0.5,"),
+            "{default}"
         );
     }
 }

@@ -27,6 +27,8 @@ struct Script {
     content_type: String,
     body: Vec<u8>,
     gzip: bool,
+    /// How long to wait before answering.
+    delay: Duration,
 }
 
 struct FakeTarget {
@@ -44,6 +46,7 @@ impl FakeTarget {
             content_type: "text/plain; version=0.0.4".into(),
             body: body.as_bytes().to_vec(),
             gzip: false,
+            delay: Duration::ZERO,
         }));
         let requests = Arc::new(Mutex::new(Vec::new()));
         let (s, r) = (Arc::clone(&script), Arc::clone(&requests));
@@ -63,6 +66,7 @@ impl FakeTarget {
                         .unwrap()
                         .push(String::from_utf8_lossy(&buffer).into_owned());
                     let script = s.lock().unwrap().clone();
+                    tokio::time::sleep(script.delay).await;
                     let body = if script.gzip {
                         let mut encoder =
                             flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
@@ -243,7 +247,7 @@ async fn scrapes_a_target_with_report_series() {
     assert!(request.starts_with("GET /metrics?a=b "), "{request}");
     let lower = request.to_ascii_lowercase();
     assert!(
-        lower.contains("accept: application/openmetrics-text;version=1.0.0,"),
+        lower.contains("accept: application/openmetrics-text;version=1.0.0;q=0.5,"),
         "{request}"
     );
     assert!(
@@ -269,9 +273,10 @@ async fn vanished_series_and_failed_scrapes_go_stale() {
     })
     .await;
     assert_eq!(stale.value, None);
-    assert!(
-        named(&sink, "lat").iter().any(|p| p.stale),
-        "histograms go stale too"
+    let stale_lat = named(&sink, "lat").into_iter().filter(|p| p.stale).count();
+    assert_eq!(
+        stale_lat, 1,
+        "one stale point for the histogram, not one per bucket"
     );
     target.set(|s| s.status = 500);
     eventually("up 0", WAIT, || {
@@ -311,6 +316,65 @@ async fn limits_fail_the_scrape_cleanly() {
         assert!(receiver.failed_scrapes() >= 1);
         receiver.shutdown().await.unwrap();
     }
+}
+
+#[tokio::test]
+async fn target_limit_and_duplicate_series() {
+    let (a, b) = (
+        FakeTarget::start("x 1\nx 2\n").await,
+        FakeTarget::start("x 1\n").await,
+    );
+    let yaml = format!(
+        "config:\n  scrape_configs:\n    - job_name: many\n      scrape_interval: 200ms\n      scrape_timeout: 200ms\n      target_limit: 1\n      static_configs: [{{targets: ['{}', '{}']}}]\n    - job_name: dup\n      scrape_interval: 200ms\n      scrape_timeout: 200ms\n      static_configs: [{{targets: ['{}']}}]\n",
+        a.addr, b.addr, a.addr
+    );
+    let sink = Sink::new();
+    let receiver = start(&yaml, &sink).await;
+    let up = |job: &'static str| {
+        let sink = Arc::clone(&sink);
+        move || named(&sink, "up").into_iter().find(|p| p.job == job)
+    };
+    assert_eq!(
+        eventually("many: up", WAIT, up("many")).await.value,
+        Some(0.0)
+    );
+    assert_eq!(
+        eventually("dup: up", WAIT, up("dup")).await.value,
+        Some(1.0)
+    );
+    // The duplicate `x` is dropped: the first value stays, one point per scrape.
+    let x: Vec<_> = named(&sink, "x")
+        .into_iter()
+        .filter(|p| p.job == "dup")
+        .collect();
+    assert!(
+        !x.is_empty() && x.iter().all(|p| p.value == Some(1.0)),
+        "{x:?}"
+    );
+    let post = eventually("report", WAIT, || {
+        named(&sink, "scrape_samples_post_metric_relabeling")
+            .into_iter()
+            .find(|p| p.job == "dup")
+    })
+    .await;
+    assert_eq!(post.value, Some(1.0));
+    receiver.shutdown().await.unwrap();
+}
+
+#[tokio::test]
+async fn a_slow_target_times_out() {
+    let target = FakeTarget::start(EXPOSITION).await;
+    target.set(|s| s.delay = Duration::from_secs(5));
+    let sink = Sink::new();
+    let receiver = start(&job_yaml(target.addr, ""), &sink).await;
+    let up = eventually("up", WAIT, || named(&sink, "up").into_iter().next()).await;
+    assert_eq!(up.value, Some(0.0));
+    let duration = named(&sink, "scrape_duration_seconds")[0].value.unwrap();
+    assert!(
+        duration < 5.0,
+        "the scrape gave up at its timeout, not the target's pace"
+    );
+    receiver.shutdown().await.unwrap();
 }
 
 #[tokio::test]
@@ -458,6 +522,95 @@ async fn file_discovery_follows_the_files() {
     receiver.shutdown().await.unwrap();
 }
 
+#[tokio::test]
+async fn start_time_metric_suffix_trimming_and_extra_report() {
+    let target = FakeTarget::start(concat!(
+        "process_start_time_seconds 1700000000\n",
+        "# TYPE http_seconds_total counter\nhttp_seconds_total 5 1000\n",
+    ))
+    .await;
+    let sink = Sink::new();
+    let extra = "trim_metric_suffixes: true\nuse_start_time_metric: true\nreport_extra_scrape_metrics: true\n";
+    let yaml = format!(
+        "{}      honor_timestamps: false\n{extra}",
+        job_yaml(target.addr, "")
+    );
+    let receiver = start(&yaml, &sink).await;
+    eventually("the counter", WAIT, || {
+        named(&sink, "http_seconds").into_iter().next()
+    })
+    .await;
+    let batch = sink.accepted().into_iter().find(|b| {
+        points(std::slice::from_ref(b))
+            .iter()
+            .any(|p| p.name == "http_seconds")
+    });
+    let request = batch.unwrap();
+    let metric = request
+        .request()
+        .resource_metrics
+        .iter()
+        .flat_map(|r| &r.scope_metrics)
+        .flat_map(|s| &s.metrics)
+        .find(|m| m.name == "http_seconds")
+        .cloned()
+        .unwrap();
+    let Some(Data::Sum(sum)) = metric.data else {
+        panic!("a sum")
+    };
+    let point = &sum.data_points[0];
+    assert_eq!(point.start_time_unix_nano, 1_700_000_000_000_000_000);
+    // honor_timestamps: false puts the scrape's time, not the exposition's 1000 ms.
+    assert!(point.time_unix_nano > 1_000_000_000_000_000_000);
+    for name in [
+        "scrape_timeout_seconds",
+        "scrape_sample_limit",
+        "scrape_body_size_bytes",
+    ] {
+        eventually(name, WAIT, || named(&sink, name).into_iter().next()).await;
+    }
+    assert_eq!(named(&sink, "scrape_timeout_seconds")[0].value, Some(0.2));
+    receiver.shutdown().await.unwrap();
+}
+
+#[tokio::test]
+async fn http_discovery_follows_the_endpoint() {
+    let app = FakeTarget::start("from_http_sd 1\n").await;
+    let sd = FakeTarget::start("").await;
+    let groups =
+        |addr: &str| format!("[{{\"targets\": [\"{addr}\"], \"labels\": {{\"via\": \"http\"}}}}]");
+    sd.set(|s| {
+        s.content_type = "application/json".into();
+        s.body = groups(&app.addr.to_string()).into_bytes();
+    });
+    let yaml = format!(
+        "config:\n  scrape_configs:\n    - job_name: http\n      scrape_interval: 200ms\n      scrape_timeout: 200ms\n      http_sd_configs: [{{url: 'http://{}/sd', refresh_interval: 200ms, authorization: {{credentials: t}}}}]\n",
+        sd.addr
+    );
+    let sink = Sink::new();
+    let receiver = start(&yaml, &sink).await;
+    let point = eventually("the discovered target", WAIT, || {
+        named(&sink, "from_http_sd").into_iter().next()
+    })
+    .await;
+    assert_eq!(point.attrs.get("via").map(String::as_str), Some("http"));
+    assert!(
+        sd.requests
+            .lock()
+            .unwrap()
+            .iter()
+            .any(|r| r.starts_with("GET /sd ") && r.contains("authorization: Bearer t"))
+    );
+    sd.set(|s| s.body = b"[]".to_vec());
+    eventually("its series stale once it is gone", WAIT, || {
+        named(&sink, "from_http_sd").into_iter().find(|p| p.stale)
+    })
+    .await;
+    // An endpoint that fails keeps the last groups (none now) and is logged.
+    sd.set(|s| s.status = 500);
+    receiver.shutdown().await.unwrap();
+}
+
 #[test]
 fn configuration_checks() {
     let decode = |yaml: &str| Conf::from_yaml(yaml).unwrap().decode::<Config>();
@@ -490,9 +643,9 @@ fn configuration_checks() {
     );
     assert!(
         invalid(
-            "config:\n  scrape_configs: [{job_name: a, http_sd_configs: [{url: 'http://x'}]}]\n"
+            "config:\n  scrape_configs: [{job_name: a, http_sd_configs: [{url: 'ftp://x'}]}]\n"
         )
-        .contains("http_sd_configs")
+        .contains("http_sd_configs::0::url")
     );
     assert!(invalid("config:\n  scrape_configs: [{job_name: a, relabel_configs: [{action: hashmod, target_label: x}]}]\n").contains("relabel_configs::0"));
     assert!(
