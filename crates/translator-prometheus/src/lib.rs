@@ -5,18 +5,6 @@
 //! `pkg/translator/prometheusremotewrite`), following the OpenTelemetry specification's
 //! Prometheus and OpenMetrics compatibility rules.
 //!
-//! # Exposition parsing and Prometheus → OTLP
-//!
-//! [`text`] reads the text exposition format 0.0.4 and OpenMetrics 1.0 text into
-//! [`text::Family`]s with our own line parser (no crate: `prometheus-parse` is regex based
-//! and misses exemplars and `_created`; `openmetrics-parser` is pest based with one
-//! maintainer). It is bounded by [`text::Limits`] and names the line of every error.
-//! [`to_otlp`] turns families into OTLP metrics as the Go `prometheus` receiver does
-//! (types, `target_info`, `otel_scope_*`, staleness, start times); the scrape receiver,
-//! remote write and pushgateway bodies all go through [`to_otlp::to_metrics`].
-//! The parser is checked against Prometheus itself in `tests/prometheus_receiver.rs`:
-//! our receiver and a real Prometheus scrape the same targets and must see the same series.
-//!
 //! # OTLP → Prometheus names, labels and exposition
 //!
 //! - [`normalize`]: metric names (unit and type suffixes, escaping, the
@@ -33,6 +21,18 @@
 //! upstream's field numbers, native histograms and metadata included) and the snappy
 //! block framing; [`remote_write`] turns requests into OTLP metrics (the
 //! `prometheusremotewrite` receiver).
+//!
+//! # Exposition parsing and Prometheus → OTLP
+//!
+//! [`text`] reads the text exposition format 0.0.4 and OpenMetrics 1.0 text into
+//! [`text::Family`]s with our own line parser (no crate: `prometheus-parse` is regex based
+//! and misses exemplars and `_created`; `openmetrics-parser` is pest based with one
+//! maintainer). It is bounded by [`text::Limits`] and names the line of every error.
+//! [`to_otlp`] turns families into OTLP metrics as the Go `prometheus` receiver does
+//! (types, `target_info`, `otel_scope_*`, staleness, start times); the scrape receiver,
+//! remote write and pushgateway bodies all go through [`to_otlp::to_metrics`].
+//! The parser is checked against Prometheus itself in `tests/prometheus_receiver.rs`:
+//! our receiver and a real Prometheus scrape the same targets and must see the same series.
 
 pub mod exposition;
 pub mod labels;

@@ -26,6 +26,8 @@ pub struct RemoteWriteQueue {
     /// so an outage of the backend loses nothing across restarts. The Go exporter's
     /// persistence is its `wal`, which is refused (see the module docs).
     pub storage: Option<ComponentId>,
+    /// Go's partitioning of batches by client metadata keys: refused (see `validate`).
+    pub include_metadata_keys: Vec<String>,
 }
 
 impl Default for RemoteWriteQueue {
@@ -35,6 +37,7 @@ impl Default for RemoteWriteQueue {
             queue_size: 10_000,
             num_consumers: 5,
             storage: None,
+            include_metadata_keys: Vec::new(),
         }
     }
 }
@@ -308,6 +311,14 @@ impl ComponentConfig for Config {
             return Err(ConfigError::at(
                 "remote_write_queue::num_consumers",
                 "must be greater than 0",
+            ));
+        }
+        if !queue.include_metadata_keys.is_empty() {
+            return Err(ConfigError::at(
+                "remote_write_queue::include_metadata_keys",
+                "not supported: batches are not partitioned by client metadata, so no \
+                 per-tenant headers can be forwarded; run one exporter per tenant with its \
+                 headers instead",
             ));
         }
         if queue.storage.is_some() && !queue.enabled {

@@ -35,6 +35,7 @@
 //! | `remote_write_queue::queue_size` | `10000` | batches the queue holds |
 //! | `remote_write_queue::num_consumers` | `5` | series shards sent concurrently |
 //! | `remote_write_queue::storage` | unset | Tributary: keep the queue in a `file_storage` extension |
+//! | `remote_write_queue::include_metadata_keys` | `[]` | refused: batches are not partitioned by client metadata |
 //! | `resource_to_telemetry_conversion::enabled` | `false` | resource attributes as labels |
 //! | `resource_to_telemetry_conversion::exclude_service_attributes` | `false` | without `service.name`, `service.namespace`, `service.instance.id` |
 //! | `target_info::enabled` | `true` | one `target_info` series per resource |

@@ -26,10 +26,13 @@ use crate::testing::{load, settings};
 
 const T: u64 = 1_700_000_000_000_000_000;
 
+/// A scripted answer: a status and headers.
+type Answer = (u16, Vec<(&'static str, &'static str)>);
+
 #[derive(Clone, Default)]
 struct StandIn {
     seen: Arc<Mutex<Vec<(HeaderMap, WriteRequest)>>>,
-    script: Arc<Mutex<VecDeque<(u16, Vec<(&'static str, &'static str)>)>>>,
+    script: Arc<Mutex<VecDeque<Answer>>>,
 }
 
 async fn handle(State(state): State<StandIn>, headers: HeaderMap, body: Bytes) -> Response {
@@ -394,6 +397,10 @@ fn config_keys_defaults_and_refusals() {
         "num_consumers",
     );
     refuse("endpoint: ftp://h/", "endpoint");
+    refuse(
+        "endpoint: http://h/\nremote_write_queue: { include_metadata_keys: [x-org-id] }",
+        "include_metadata_keys",
+    );
 
     let nested: Config = load("http: { endpoint: \"http://n/api/v1/write\" }").unwrap();
     assert_eq!(nested.client().endpoint.expose(), "http://n/api/v1/write");

@@ -10,8 +10,8 @@ use tributary_translator_prometheus::remote_write::to_otlp;
 pub struct Decoded {
     /// The metrics.
     pub metrics: Metrics,
-    /// Samples left out: of series without `__name__` or that cannot be placed, and
-    /// older than the time threshold.
+    /// Samples left out: of series without `__name__`, older than the time threshold,
+    /// and native histograms whose buckets do not add up.
     pub dropped: usize,
 }
 
@@ -56,7 +56,7 @@ pub fn decode_write_request(
         .map(|s| s.samples.len() + s.histograms.len())
         .sum();
     let converted = to_otlp(&request);
-    dropped += unnamed;
+    dropped += unnamed + converted.dropped_histograms;
     Ok(Decoded {
         metrics: Metrics::new(ExportMetricsServiceRequest {
             resource_metrics: converted.resource_metrics,

@@ -300,15 +300,15 @@ fn check_headers(headers: &HeaderMap) -> Result<(), Refusal> {
             ));
         }
         for parameter in parts {
-            if let Some(proto) = parameter.strip_prefix("proto=") {
-                if proto != "prometheus.writerequest" {
-                    return Err(Refusal::new(
-                        StatusCode::UNSUPPORTED_MEDIA_TYPE,
-                        format!(
-                            "unsupported message {proto:?}: only prometheus.WriteRequest (Remote-Write 1.0) is accepted"
-                        ),
-                    ));
-                }
+            if let Some(proto) = parameter.strip_prefix("proto=")
+                && proto != "prometheus.writerequest"
+            {
+                return Err(Refusal::new(
+                    StatusCode::UNSUPPORTED_MEDIA_TYPE,
+                    format!(
+                        "unsupported message {proto:?}: only prometheus.WriteRequest (Remote-Write 1.0) is accepted"
+                    ),
+                ));
             }
         }
     }

@@ -279,16 +279,17 @@ pub fn from_otlp(request: &ExportMetricsServiceRequest, settings: &FromOtlpSetti
                 }
             }
         }
-        if settings.target_info && latest > 0 {
-            if let Some(labels) = target_info_labels(resource, utf8_allowed) {
-                let name = if settings.namespace.is_empty() {
-                    "target_info".to_string()
-                } else {
-                    format!("{}_target_info", settings.namespace)
-                };
-                let labels = finish(labels, &name, None, &settings.external_labels);
-                set.sample(labels, 1.0, latest);
-            }
+        if settings.target_info
+            && latest > 0
+            && let Some(labels) = target_info_labels(resource, utf8_allowed)
+        {
+            let name = if settings.namespace.is_empty() {
+                "target_info".to_string()
+            } else {
+                format!("{}_target_info", settings.namespace)
+            };
+            let labels = finish(labels, &name, None, &settings.external_labels);
+            set.sample(labels, 1.0, latest);
         }
     }
     for series in &mut set.series {

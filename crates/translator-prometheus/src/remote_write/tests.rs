@@ -256,3 +256,124 @@ fn native_histograms_and_exemplars() {
     assert_eq!(exemplar.trace_id, (1..=16).collect::<Vec<u8>>());
     assert_eq!(exemplar.span_id, (1..=8).collect::<Vec<u8>>());
 }
+
+#[test]
+fn native_histograms_that_do_not_add_up_are_dropped() {
+    let mut gaps = series(&[("__name__", "n")], &[]);
+    gaps.histograms.push(Histogram {
+        count: Some(HistogramCount::CountInt(2)),
+        positive_spans: vec![
+            BucketSpan {
+                offset: 0,
+                length: 1,
+            },
+            BucketSpan {
+                offset: 1_000_000,
+                length: 1,
+            },
+        ],
+        positive_deltas: vec![1, 0],
+        ..Default::default()
+    });
+    let mut short = series(&[("__name__", "m")], &[]);
+    short.histograms.push(Histogram {
+        positive_spans: vec![BucketSpan {
+            offset: 0,
+            length: u32::MAX,
+        }],
+        positive_deltas: vec![1],
+        ..Default::default()
+    });
+    let converted = to_otlp(&WriteRequest {
+        timeseries: vec![gaps, short],
+        ..Default::default()
+    });
+    assert_eq!(converted.dropped_histograms, 2);
+}
+
+#[test]
+fn from_otlp_and_back() {
+    use tributary_pipeline_core::pdata::attributes::key_value;
+    use tributary_pipeline_core::pdata::builder::{
+        ExponentialHistogramValue, HistogramValue, MetricsBuilder, Temporality,
+    };
+    let t = 1_700_000_000_000_000_000u64;
+    let mut b = MetricsBuilder::new();
+    b.resource(vec![
+        key_value("service.name", "api"),
+        key_value("service.instance.id", "i"),
+    ]);
+    b.histogram("latency", "s", Temporality::Cumulative)
+        .point(
+            vec![],
+            t - 1,
+            t,
+            HistogramValue::new(vec![1.0], vec![3, 1]).sum(2.0),
+        )
+        .unwrap();
+    b.exponential_histogram("sizes", "By", Temporality::Cumulative)
+        .point(
+            vec![],
+            t - 1,
+            t,
+            ExponentialHistogramValue::new(10)
+                .positive(1, vec![1, 0, 2])
+                .sum(9.0),
+        )
+        .unwrap();
+    b.sum("delta", "", Temporality::Delta, true)
+        .int(vec![], t - 1, t, 1);
+    let metrics = b.build();
+    let written = from_otlp(metrics.request(), &FromOtlpSettings::default());
+    assert_eq!(written.dropped.len(), 1);
+    assert_eq!(written.dropped[0].metric, "delta");
+    let native = written
+        .timeseries
+        .iter()
+        .find(|s| s.name() == "sizes_bytes")
+        .expect("the exponential histogram as a native histogram");
+    let h = &native.histograms[0];
+    assert_eq!(h.schema, 8, "scale 10 is downscaled to 8");
+    // Scale 10 offset 1: indexes 1, 2, 3 → at scale 8 (>> 2) all index 0 → upper-bound index 1.
+    assert_eq!(
+        h.positive_spans,
+        vec![BucketSpan {
+            offset: 1,
+            length: 1
+        }]
+    );
+    assert_eq!(h.positive_deltas, vec![3]);
+    // Back: the classic histogram and the native one come out as they went in.
+    let back = to_otlp(&WriteRequest {
+        timeseries: written.timeseries,
+        ..Default::default()
+    });
+    let metrics = metrics_of(&back.resource_metrics[0]);
+    let Some(metric::Data::Histogram(h)) = &metrics
+        .iter()
+        .find(|m| m.name == "latency_seconds")
+        .unwrap()
+        .data
+    else {
+        panic!("a histogram");
+    };
+    assert_eq!(h.data_points[0].bucket_counts, vec![3, 1]);
+    assert_eq!(h.data_points[0].explicit_bounds, vec![1.0]);
+    let Some(metric::Data::ExponentialHistogram(e)) = &metrics
+        .iter()
+        .find(|m| m.name == "sizes_bytes")
+        .unwrap()
+        .data
+    else {
+        panic!("an exponential histogram");
+    };
+    let positive = e.data_points[0].positive.as_ref().unwrap();
+    assert_eq!(
+        (positive.offset, positive.bucket_counts.clone()),
+        (0, vec![3])
+    );
+}
+
+fn metrics_of(resource: &ResourceMetrics) -> Vec<Metric> {
+    metrics(resource).into_iter().cloned().collect()
+}

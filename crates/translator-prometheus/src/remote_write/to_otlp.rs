@@ -40,6 +40,9 @@ pub struct Converted {
     pub resource_metrics: Vec<ResourceMetrics>,
     /// Series left out, with why (no `__name__`, a `_bucket` without `le`, ...).
     pub dropped_series: usize,
+    /// Native histogram samples left out: buckets that do not add up, or gaps that would
+    /// expand far beyond what was sent.
+    pub dropped_histograms: usize,
 }
 
 /// The name of the scope data without `otel_scope_name` gets.
@@ -120,6 +123,7 @@ pub fn to_otlp(request: &WriteRequest) -> Converted {
     let mut resources: BTreeMap<ResourceKey, BTreeMap<ScopeKey, Scopes>> = BTreeMap::new();
     let mut target_info: BTreeMap<ResourceKey, Vec<(String, String)>> = BTreeMap::new();
     let mut dropped = 0;
+    let mut malformed = 0;
 
     for series in &request.timeseries {
         let name = series.name();
@@ -185,7 +189,7 @@ pub fn to_otlp(request: &WriteRequest) -> Converted {
             .iter()
             .map(|e| (e.timestamp, exemplar_of(e)))
             .collect();
-        add_series(family, role, &attributes, series, exemplars);
+        add_series(family, role, &attributes, series, exemplars, &mut malformed);
     }
 
     let mut resource_metrics = Vec::with_capacity(resources.len());
@@ -240,6 +244,7 @@ pub fn to_otlp(request: &WriteRequest) -> Converted {
     Converted {
         resource_metrics,
         dropped_series: dropped,
+        dropped_histograms: malformed,
     }
 }
 
@@ -278,17 +283,16 @@ fn classify<'a>(
         }
         _ => {}
     }
-    if let Some(family) = name.strip_suffix("_bucket") {
-        if let Some(le) = le {
-            if typed(family).is_none() || is(family, MetricType::Histogram) {
-                return Some((family, Role::Bound(parse_float(le)?), Kind::Histogram));
-            }
-        }
+    if let Some(family) = name.strip_suffix("_bucket")
+        && let Some(le) = le
+        && (typed(family).is_none() || is(family, MetricType::Histogram))
+    {
+        return Some((family, Role::Bound(parse_float(le)?), Kind::Histogram));
     }
-    if let Some(quantile) = quantile {
-        if typed(name).is_none() || is(name, MetricType::Summary) {
-            return Some((name, Role::Bound(parse_float(quantile)?), Kind::Summary));
-        }
+    if let Some(quantile) = quantile
+        && (typed(name).is_none() || is(name, MetricType::Summary))
+    {
+        return Some((name, Role::Bound(parse_float(quantile)?), Kind::Summary));
     }
     for (suffix, role) in [("_sum", Role::Sum), ("_count", Role::Count)] {
         if let Some(family) = name.strip_suffix(suffix) {
@@ -322,6 +326,7 @@ fn add_series(
     attributes: &[(String, String)],
     series: &prompb::TimeSeries,
     mut exemplars: Vec<(i64, OtlpExemplar)>,
+    malformed: &mut usize,
 ) {
     let attribute_kvs =
         || -> Vec<KeyValue> { attributes.iter().map(|(k, v)| string_kv(k, v)).collect() };
@@ -364,9 +369,10 @@ fn add_series(
         }
         Kind::Native => {
             for histogram in &series.histograms {
-                family
-                    .natives
-                    .push(native_point(attribute_kvs(), histogram));
+                match native_point(attribute_kvs(), histogram) {
+                    Some(point) => family.natives.push(point),
+                    None => *malformed += 1,
+                }
             }
         }
     }
@@ -419,7 +425,12 @@ fn hex_bytes(text: &str, len: usize) -> Option<Vec<u8>> {
         .collect()
 }
 
-fn native_point(attributes: Vec<KeyValue>, h: &prompb::Histogram) -> ExponentialHistogramDataPoint {
+/// One native histogram sample as an OTLP point; `None` when its buckets do not add up
+/// (see [`native_buckets`]).
+fn native_point(
+    attributes: Vec<KeyValue>,
+    h: &prompb::Histogram,
+) -> Option<ExponentialHistogramDataPoint> {
     let count = match h.count {
         Some(HistogramCount::CountInt(n)) => n,
         Some(HistogramCount::CountFloat(f)) => float_count(f),
@@ -431,7 +442,9 @@ fn native_point(attributes: Vec<KeyValue>, h: &prompb::Histogram) -> Exponential
         None => 0,
     };
     let stale = prompb::is_stale_nan(h.sum);
-    ExponentialHistogramDataPoint {
+    let positive = native_buckets(&h.positive_spans, &h.positive_deltas, &h.positive_counts)?;
+    let negative = native_buckets(&h.negative_spans, &h.negative_deltas, &h.negative_counts)?;
+    Some(ExponentialHistogramDataPoint {
         attributes,
         start_time_unix_nano: 0,
         time_unix_nano: ms_to_ns(h.timestamp),
@@ -439,22 +452,14 @@ fn native_point(attributes: Vec<KeyValue>, h: &prompb::Histogram) -> Exponential
         sum: (!stale).then_some(h.sum),
         scale: h.schema,
         zero_count,
-        positive: Some(native_buckets(
-            &h.positive_spans,
-            &h.positive_deltas,
-            &h.positive_counts,
-        )),
-        negative: Some(native_buckets(
-            &h.negative_spans,
-            &h.negative_deltas,
-            &h.negative_counts,
-        )),
+        positive: Some(positive),
+        negative: Some(negative),
         flags: flags(stale),
         exemplars: Vec::new(),
         min: None,
         max: None,
         zero_threshold: h.zero_threshold,
-    }
+    })
 }
 
 fn float_count(f: f64) -> u64 {
@@ -465,54 +470,59 @@ fn float_count(f: f64) -> u64 {
     }
 }
 
-/// The most buckets one native histogram may expand to (Prometheus allows at most 160
-/// per side at schema 8 within its limits; a peer claiming millions is refused).
-const MAX_NATIVE_BUCKETS: usize = 1 << 14;
-
 /// Spans and deltas (or absolute counts) → OTLP's dense buckets. Prometheus indexes a
 /// bucket by its upper bound, OTLP by its lower bound: OTLP offset = first index - 1.
+///
+/// `None` for buckets that do not add up (spans longer than the counts sent) or whose gaps
+/// would expand to more than 8 empty buckets per bucket sent (plus 32): a few bytes must
+/// not become megabytes of zeros. Real histograms are far denser than that.
 fn native_buckets(
     spans: &[prompb::BucketSpan],
     deltas: &[i64],
     counts: &[f64],
-) -> exponential_histogram_data_point::Buckets {
+) -> Option<exponential_histogram_data_point::Buckets> {
+    let values = if deltas.is_empty() {
+        counts.len()
+    } else {
+        deltas.len()
+    };
+    let budget = values.saturating_mul(8).saturating_add(32);
     let mut absolute: Vec<u64> = Vec::new();
     let mut running: i64 = 0;
     let (mut index, mut first, mut k) = (0i64, None, 0usize);
     for (n, span) in spans.iter().enumerate() {
         index += i64::from(span.offset);
         if n > 0 && first.is_some() {
-            // Fill the gap between spans with empty buckets.
-            let gap = usize::try_from(span.offset).unwrap_or(0);
-            if absolute.len() + gap > MAX_NATIVE_BUCKETS {
-                break;
+            // The gap between spans, as empty buckets.
+            let gap = usize::try_from(span.offset).ok()?;
+            if absolute.len().saturating_add(gap) > budget {
+                return None;
             }
             absolute.extend(std::iter::repeat_n(0, gap));
         }
-        for _ in 0..span.length {
-            if first.is_none() {
-                first = Some(index);
-            }
-            let value = if !deltas.is_empty() {
-                running = running.saturating_add(*deltas.get(k).unwrap_or(&0));
-                u64::try_from(running).unwrap_or(0)
+        let length = usize::try_from(span.length).ok()?;
+        if k.saturating_add(length) > values || absolute.len().saturating_add(length) > budget {
+            return None;
+        }
+        for _ in 0..length {
+            first.get_or_insert(index);
+            let value = if deltas.is_empty() {
+                float_count(counts[k])
             } else {
-                float_count(*counts.get(k).unwrap_or(&0.0))
+                running = running.saturating_add(deltas[k]);
+                u64::try_from(running).unwrap_or(0)
             };
-            if absolute.len() >= MAX_NATIVE_BUCKETS {
-                break;
-            }
             absolute.push(value);
             k += 1;
             index += 1;
         }
     }
-    exponential_histogram_data_point::Buckets {
+    Some(exponential_histogram_data_point::Buckets {
         offset: first
             .map(|f| i32::try_from(f - 1).unwrap_or(i32::MIN))
             .unwrap_or(0),
         bucket_counts: absolute,
-    }
+    })
 }
 
 fn metric_of(name: String, family: Family) -> Metric {
