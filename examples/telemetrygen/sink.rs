@@ -7,8 +7,10 @@
 //!
 //! Its remote-write mode is the path `POST /api/v1/write`: a Prometheus Remote-Write 1.0
 //! body (snappy block, then a `WriteRequest`) is decoded with the translator crate's
-//! prompb types and its samples (float and native histogram) are counted as items; nothing
-//! else is done with them. It answers `204` as Prometheus does.
+//! prompb types and its samples (float and native histogram) are counted as items, and the
+//! staleness markers among them apart (a scrape benchmark in steady state has none: one
+//! means a scrape failed); nothing else is done with them. It answers `204` as Prometheus
+//! does.
 
 use std::convert::Infallible;
 use std::io::Read;
@@ -45,6 +47,8 @@ pub struct Counters {
     log_records: AtomicU64,
     /// Remote-write samples (float samples and native histogram samples).
     samples: AtomicU64,
+    /// Those of the remote-write samples that are staleness markers.
+    stale_samples: AtomicU64,
     requests: AtomicU64,
     /// Requests the sink could not read (and answered with an error).
     bad_requests: AtomicU64,
@@ -81,6 +85,7 @@ impl Counters {
             "data_points": self.data_points.load(Ordering::Relaxed),
             "log_records": self.log_records.load(Ordering::Relaxed),
             "samples": self.samples.load(Ordering::Relaxed),
+            "stale_samples": self.stale_samples.load(Ordering::Relaxed),
             "requests": self.requests.load(Ordering::Relaxed),
             "bad_requests": self.bad_requests(),
             "bytes": self.bytes.load(Ordering::Relaxed),
@@ -263,8 +268,9 @@ async fn remote_write(request: Request<Incoming>, counters: &Counters) -> Respon
     };
     counters.requests.fetch_add(1, Ordering::Relaxed);
     match outcome {
-        Ok(samples) => {
+        Ok(Samples { samples, stale }) => {
             counters.samples.fetch_add(samples, Ordering::Relaxed);
+            counters.stale_samples.fetch_add(stale, Ordering::Relaxed);
             let mut response = Response::new(Empty::new().boxed());
             *response.status_mut() = StatusCode::NO_CONTENT;
             response
@@ -280,15 +286,32 @@ async fn remote_write(request: Request<Incoming>, counters: &Counters) -> Respon
     }
 }
 
-/// Float and native histogram samples in a remote-write body.
-pub fn count_samples(body: &[u8]) -> Result<u64, String> {
+/// What a remote-write body holds.
+#[derive(Debug, PartialEq, Eq)]
+pub struct Samples {
+    /// Float and native histogram samples.
+    pub samples: u64,
+    /// Float samples that are staleness markers.
+    pub stale: u64,
+}
+
+/// Counts the samples in a remote-write body.
+pub fn count_samples(body: &[u8]) -> Result<Samples, String> {
     let request = prompb::decode_request(body, MAX_DECOMPRESSED as usize)
         .map_err(|e| format!("remote write: {e}"))?;
-    Ok(request
-        .timeseries
-        .iter()
-        .map(|series| (series.samples.len() + series.histograms.len()) as u64)
-        .sum())
+    let mut counted = Samples {
+        samples: 0,
+        stale: 0,
+    };
+    for series in &request.timeseries {
+        counted.samples += (series.samples.len() + series.histograms.len()) as u64;
+        counted.stale += series
+            .samples
+            .iter()
+            .filter(|s| prompb::is_stale_nan(s.value))
+            .count() as u64;
+    }
+    Ok(counted)
 }
 
 /// Why the sink refused a request.

@@ -255,7 +255,24 @@ fn remote_write_points_are_one_series_each_in_time_order() {
         .collect();
     assert!(stamps.windows(2).all(|w| w[0] < w[1]));
     let body = tributary_translator_prometheus::prompb::encode_request(&request);
-    assert_eq!(crate::sink::count_samples(&body), Ok(40));
+    assert_eq!(
+        crate::sink::count_samples(&body),
+        Ok(crate::sink::Samples {
+            samples: 40,
+            stale: 0
+        })
+    );
+    // A staleness marker is a sample, counted apart too.
+    let mut marked = request;
+    marked.timeseries[3].samples[0].value = tributary_translator_prometheus::prompb::stale_nan();
+    let body = tributary_translator_prometheus::prompb::encode_request(&marked);
+    assert_eq!(
+        crate::sink::count_samples(&body),
+        Ok(crate::sink::Samples {
+            samples: 40,
+            stale: 1
+        })
+    );
 }
 
 #[tokio::test]
