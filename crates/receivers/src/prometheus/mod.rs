@@ -71,7 +71,9 @@
 //! protocols and `X-Prometheus-Scrape-Timeout-Seconds`; the body is read within
 //! `body_size_limit` (and gunzipped within it) and parsed by the
 //! [`text`](tributary_translator_prometheus::text) parser as OpenMetrics or text 0.0.4
-//! according to its `Content-Type`. Target labels join each sample (`honor_labels`),
+//! according to its `Content-Type` (bounded on top of the job's limits: lines of at most
+//! 1 MiB, 512 labels a sample, names and values of 64 KiB; past them the scrape fails).
+//! Target labels join each sample (`honor_labels`),
 //! `metric_relabel_configs` run, the limits are checked; then come the report series
 //! `up`, `scrape_duration_seconds`, `scrape_samples_scraped`,
 //! `scrape_samples_post_metric_relabeling`, `scrape_series_added` (with the target's
