@@ -290,6 +290,12 @@ pub fn snappy_compress(plain: &[u8]) -> Vec<u8> {
     out
 }
 
+/// The size a snappy block announces it decompresses to (read from its header, before
+/// any work), for admission control.
+pub fn snappy_decompressed_len(block: &[u8]) -> Result<usize, DecodeError> {
+    snap::raw::decompress_len(block).map_err(|e| DecodeError::Snappy(e.to_string()))
+}
+
 /// Decompresses a snappy block, refusing one that announces more than `limit` bytes
 /// before allocating anything (a 20-byte body can claim 4 GiB).
 pub fn snappy_decompress(block: &[u8], limit: usize) -> Result<Vec<u8>, DecodeError> {

@@ -1,11 +1,14 @@
 //! Remote write ⇄ OTLP: OTLP metrics into request series (the `prometheusremotewrite`
 //! exporter, [`from_otlp`], with the shared [`normalize`](crate::normalize) and
 //! [`labels`](crate::labels) rules) and request series into OTLP metrics (the
-//! `prometheusremotewrite` receiver, [`to_otlp`]).
+//! `prometheusremotewrite` receiver: [`families`] groups float series into metric
+//! families for the shared [`to_metrics`](crate::to_otlp::to_metrics); native histograms,
+//! which families do not carry, go through [`natives_to_otlp`]).
 //!
 //! ```
 //! use tributary_translator_prometheus::prompb::{Label, Sample, TimeSeries, WriteRequest};
-//! use tributary_translator_prometheus::remote_write::to_otlp;
+//! use tributary_translator_prometheus::remote_write::families;
+//! use tributary_translator_prometheus::to_otlp::{to_metrics, Options, StartTimeAdjuster};
 //!
 //! let request = WriteRequest {
 //!     timeseries: vec![TimeSeries {
@@ -19,16 +22,20 @@
 //!     }],
 //!     ..Default::default()
 //! };
-//! let converted = to_otlp(&request);
-//! let metric = &converted.resource_metrics[0].scope_metrics[0].metrics[0];
+//! let grouped = families(&request);
+//! let mut adjuster = StartTimeAdjuster::new();
+//! let metrics = to_metrics(&grouped.families, &Options::default(), &mut adjuster, 0).unwrap();
+//! let metric = &metrics.resource_metrics[0].scope_metrics[0].metrics[0];
 //! assert_eq!(metric.name, "http_requests_total");
 //! ```
 
+mod families;
 mod from_otlp;
-mod to_otlp;
+mod natives;
 
 #[cfg(test)]
 mod tests;
 
+pub use families::{Families, families};
 pub use from_otlp::{Dropped, FromOtlpSettings, Written, from_otlp};
-pub use to_otlp::{Converted, DEFAULT_SCOPE_NAME, to_otlp};
+pub use natives::{DEFAULT_SCOPE_NAME, Natives, natives_to_otlp};

@@ -30,6 +30,16 @@ pub(crate) use auth::ClientAuth;
 #[cfg(feature = "otlp")]
 pub(crate) use compression::decompress;
 pub use compression::{Compression, CompressionParams};
+// prometheusremotewrite alone compresses with snappy itself, not with a `Compressor`.
+#[cfg_attr(
+    not(any(
+        feature = "otlp",
+        feature = "otlp_http",
+        feature = "zipkin",
+        feature = "influxdb"
+    )),
+    allow(unused_imports)
+)]
 pub(crate) use compression::{Compressor, OFFLOAD_THRESHOLD, run_cpu_bound};
 #[cfg(any(
     feature = "otlp_http",

@@ -18,6 +18,7 @@ use tributary_pipeline_core::telemetry::Counter;
 use tributary_translator_prometheus::prompb::{self, MetricMetadata, TimeSeries, WriteRequest};
 use tributary_translator_prometheus::remote_write::{FromOtlpSettings, from_otlp};
 
+use super::accumulate::{DeltaAccumulator, Pending, has_delta_counters};
 use super::config::Config;
 use crate::client::{
     ClientAuth, OFFLOAD_THRESHOLD, http_client, run_cpu_bound, send_error, status_error,
@@ -41,9 +42,16 @@ struct Inner {
     auth: ClientAuth,
     user_agent: String,
     client: OnceLock<reqwest::Client>,
+    /// Totals of delta monotonic sums (see `accumulate`).
+    deltas: std::sync::Mutex<DeltaAccumulator>,
+    /// Metric names whose conversion was logged (at most [`LOGGED_NAMES`]).
+    logged: std::sync::Mutex<std::collections::HashSet<String>>,
     dropped: Counter,
     span: tracing::Span,
 }
+
+/// The most metric names the "converted to cumulative" log line is remembered for.
+const LOGGED_NAMES: usize = 1000;
 
 impl RemoteWriteExporter {
     pub(crate) fn new(settings: &CreateSettings, config: &Config) -> Result<Self, String> {
@@ -63,6 +71,8 @@ impl RemoteWriteExporter {
                 auth: ClientAuth::new(config.client().auth.as_ref()),
                 user_agent: format!("{}/{}", build.command, build.version),
                 client: OnceLock::new(),
+                deltas: std::sync::Mutex::default(),
+                logged: std::sync::Mutex::default(),
                 dropped: settings.metrics().counter(
                     "otelcol_exporter_prometheusremotewrite_dropped_points",
                     "Data points remote write cannot carry: delta sums and histograms, points without a value.",
@@ -71,6 +81,18 @@ impl RemoteWriteExporter {
                 span: settings.span().clone(),
             }),
         })
+    }
+}
+
+#[cfg(test)]
+impl RemoteWriteExporter {
+    /// How many delta series the exporter keeps totals for.
+    pub(crate) fn inner_deltas_len(&self) -> usize {
+        self.inner
+            .deltas
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .len()
     }
 }
 
@@ -270,14 +292,27 @@ impl Export<Metrics> for RemoteWriteExporter {
             inner.config.max_batch_size_bytes,
         );
         let converter = Arc::clone(&inner);
-        let (shards, dropped) = run_cpu_bound(heavy, move || {
-            let written = from_otlp(data.request(), &converter.settings);
+        let (shards, dropped, pending) = run_cpu_bound(heavy, move || {
+            // Delta monotonic sums become cumulative against the running totals.
+            let (written, pending) = if has_delta_counters(data.request()) {
+                let (request, pending) = converter
+                    .deltas
+                    .lock()
+                    .unwrap_or_else(|e| e.into_inner())
+                    .convert(data.request());
+                (from_otlp(&request, &converter.settings), Some(pending))
+            } else {
+                (from_otlp(data.request(), &converter.settings), None)
+            };
             let shards =
                 shard_requests(written.timeseries, written.metadata, parallelism, max_bytes);
-            (shards, written.dropped)
+            (shards, written.dropped, pending)
         })
         .await
         .map_err(|e| ConsumeError::retryable(format!("converting to remote write: {e}")))?;
+        if let Some(pending) = &pending {
+            inner.log_conversions(pending);
+        }
         if !dropped.is_empty() {
             let points: usize = dropped.iter().map(|d| d.points).sum();
             inner.dropped.add(points as u64);
@@ -295,9 +330,43 @@ impl Export<Metrics> for RemoteWriteExporter {
             .into_iter()
             .filter_map(Result::err)
             .collect();
-        match combine(errors) {
+        let outcome = combine(errors);
+        // The totals move on once the batch is done: sent, or refused for good. A batch
+        // that will be retried is converted again to the same values.
+        if let Some(pending) = pending
+            && outcome.as_ref().is_none_or(ConsumeError::is_permanent)
+        {
+            inner
+                .deltas
+                .lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .commit(pending);
+        }
+        match outcome {
             None => Ok(()),
             Some(error) => Err(error),
+        }
+    }
+}
+
+impl Inner {
+    /// Says once per metric that its delta points are sent as cumulative, and counts the
+    /// points of series past the accumulator's bound.
+    fn log_conversions(&self, pending: &Pending) {
+        let _entered = self.span.enter();
+        if pending.skipped > 0 {
+            self.dropped.add(pending.skipped as u64);
+            tracing::warn!(
+                points = pending.skipped,
+                max_series = super::accumulate::MAX_SERIES,
+                "dropped delta sum points: too many delta series to keep running totals for"
+            );
+        }
+        let mut logged = self.logged.lock().unwrap_or_else(|e| e.into_inner());
+        for name in &pending.converted {
+            if logged.len() < LOGGED_NAMES && logged.insert(name.clone()) {
+                tracing::info!(metric = %name, "a delta monotonic sum: sent as cumulative, with running totals kept by the exporter");
+            }
         }
     }
 }

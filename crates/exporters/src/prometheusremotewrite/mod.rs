@@ -49,10 +49,20 @@
 //! [`tributary_translator_prometheus::remote_write::from_otlp`] turns OTLP into series (see
 //! its table): names and labels by the shared `normalize` and `labels` rules, histograms as
 //! `_bucket`/`_sum`/`_count`, exponential histograms as native histograms, `target_info`,
-//! staleness markers for points without a recorded value, exemplars. **Delta** sums,
-//! histograms and exponential histograms are dropped, as in Go, with a warning naming the
-//! metric and counted in `otelcol_exporter_prometheusremotewrite_dropped_points` (put a
-//! `deltatocumulative` processor before this exporter to keep them).
+//! staleness markers for points without a recorded value, exemplars.
+//!
+//! **Delta monotonic sums** (which the Go exporter drops) are made cumulative: the
+//! exporter keeps each series' running total and first start time, converts a batch
+//! against the totals as they stand and keeps the new totals only once the batch is done
+//! (sent, or refused for good), so a retried batch is never counted twice. It says so once
+//! per metric in the log. Totals of series unseen for an hour are forgotten (the next point
+//! starts a new run: a counter reset to Prometheus), and at most 100 000 series are kept;
+//! points of further series are dropped, logged and counted. Totals live in memory: after
+//! a restart a series starts again from its next delta (a reset). Other **delta** data —
+//! non-monotonic sums, histograms, exponential histograms — is dropped, as in Go, with a
+//! warning naming the metric, and counted in
+//! `otelcol_exporter_prometheusremotewrite_dropped_points` (put a `deltatocumulative`
+//! processor before this exporter to keep them).
 //!
 //! # Requests, order and retries
 //!
@@ -82,6 +92,7 @@
 //! stored batches are sent in their order at the next start. The Go exporter's `wal` is
 //! refused in favour of this (it is the same guarantee through the shared queue).
 
+mod accumulate;
 mod config;
 mod exporter;
 mod factory;

@@ -192,9 +192,10 @@ async fn requests_carry_the_remote_write_headers_and_series() {
     assert_eq!(find("latency_seconds_count", None).samples[0].value, 6.0);
     let info = labels(find("target_info", None));
     assert_eq!(info["host_name"], "box");
-    assert!(
-        series.iter().all(|s| !s.name().starts_with("deltas")),
-        "delta sums are dropped"
+    assert_eq!(
+        find("deltas_total", None).samples[0].value,
+        1.0,
+        "a delta monotonic sum goes as cumulative"
     );
 
     let metadata: Vec<_> = backend
@@ -229,6 +230,40 @@ async fn no_recorded_value_becomes_the_stale_marker() {
     }
     exporter.export(metrics).await.unwrap();
     assert!(prompb::is_stale_nan(backend.series()[0].samples[0].value));
+}
+
+/// One delta monotonic sum point of `value` at `t`.
+fn delta(value: i64, t: u64) -> Metrics {
+    let mut b = MetricsBuilder::new();
+    b.resource(vec![key_value("service.name", "svc")]);
+    b.sum("jobs", "", Temporality::Delta, true).int(
+        vec![key_value("queue", "a")],
+        t - 1_000_000_000,
+        t,
+        value,
+    );
+    b.build()
+}
+
+#[tokio::test]
+async fn delta_counters_accumulate_and_a_retry_does_not_count_twice() {
+    let (backend, server) = stand_in().await;
+    let exporter = exporter(&format!("endpoint: http://{}/", server.addr)).await;
+    exporter.export(delta(2, T)).await.unwrap();
+    backend.answer(503, vec![]);
+    let second = delta(3, T + 1_000_000_000);
+    assert!(exporter.export(second.clone()).await.is_err());
+    exporter.export(second).await.unwrap();
+    exporter.export(delta(4, T + 2_000_000_000)).await.unwrap();
+    let values: Vec<f64> = backend
+        .series()
+        .iter()
+        .filter(|s| s.name() == "jobs_total")
+        .flat_map(|s| s.samples.iter().map(|p| p.value))
+        .collect();
+    // 2, then 5 (sent twice: refused, then retried), then 9.
+    assert_eq!(values, vec![2.0, 5.0, 5.0, 9.0]);
+    assert_eq!(exporter.inner_deltas_len(), 1);
 }
 
 #[test]

@@ -3,22 +3,25 @@
 use tributary_pipeline_core::pdata::Metrics;
 use tributary_pipeline_core::pdata::proto::collector::metrics::v1::ExportMetricsServiceRequest;
 use tributary_translator_prometheus::prompb::{self, DecodeError};
-use tributary_translator_prometheus::remote_write::to_otlp;
+use tributary_translator_prometheus::remote_write::{
+    DEFAULT_SCOPE_NAME, families, natives_to_otlp,
+};
+use tributary_translator_prometheus::to_otlp::{Options, StartTimeAdjuster, to_metrics};
 
 /// What a request became.
 #[derive(Clone, Debug)]
 pub struct Decoded {
     /// The metrics.
     pub metrics: Metrics,
-    /// Samples left out: of series without `__name__`, older than the time threshold,
-    /// and native histograms whose buckets do not add up.
+    /// Samples left out: of series without `__name__` or an unreadable `le`/`quantile`,
+    /// older than the time threshold, and native histograms whose buckets do not add up.
     pub dropped: usize,
 }
 
 /// Decodes a Remote-Write 1.0 body (snappy block, at most `limit` bytes decompressed,
 /// then protobuf) into metrics, leaving out samples older than `oldest_ms` (ms since the
-/// epoch; `i64::MIN` keeps all). Any input gives a value or an error, never a panic; the
-/// output is bounded by the input (each sample becomes one point).
+/// epoch; `i64::MIN` keeps all), with a start-time adjuster of its own (see
+/// [`decode_write_request_with`]). Any input gives a value or an error, never a panic.
 ///
 /// ```
 /// use tributary_receivers::prometheusremotewrite::decode_write_request;
@@ -41,6 +44,18 @@ pub fn decode_write_request(
     limit: usize,
     oldest_ms: i64,
 ) -> Result<Decoded, DecodeError> {
+    decode_write_request_with(body, limit, oldest_ms, &mut StartTimeAdjuster::new())
+}
+
+/// [`decode_write_request`] with the receiver's start-time adjuster: remote write carries
+/// no start times, so a cumulative series' first point starts it and a drop in value (a
+/// reset) starts it again, as the scrape receiver does.
+pub fn decode_write_request_with(
+    body: &[u8],
+    limit: usize,
+    oldest_ms: i64,
+    adjuster: &mut StartTimeAdjuster,
+) -> Result<Decoded, DecodeError> {
     let mut request = prompb::decode_request(body, limit)?;
     let mut dropped = 0;
     for series in &mut request.timeseries {
@@ -49,18 +64,25 @@ pub fn decode_write_request(
         series.histograms.retain(|h| h.timestamp >= oldest_ms);
         dropped += before - series.samples.len() - series.histograms.len();
     }
-    let unnamed: usize = request
-        .timeseries
-        .iter()
-        .filter(|s| s.name().is_empty())
-        .map(|s| s.samples.len() + s.histograms.len())
-        .sum();
-    let converted = to_otlp(&request);
-    dropped += unnamed + converted.dropped_histograms;
+    // Float series through the translation the scrape receiver uses; native histograms
+    // (which metric families do not carry) through the remote-write mapping.
+    let grouped = families(&request);
+    dropped += grouped.dropped_samples;
+    let options = Options {
+        scope_name: DEFAULT_SCOPE_NAME.to_string(),
+        ..Options::default()
+    };
+    // Every sample has its own timestamp, so the default time is never used, and without
+    // a start-time metric the translation cannot fail.
+    let mut metrics = to_metrics(&grouped.families, &options, adjuster, 0)
+        .unwrap_or_else(|_| ExportMetricsServiceRequest::default());
+    if !grouped.natives.timeseries.is_empty() {
+        let natives = natives_to_otlp(&grouped.natives);
+        dropped += natives.dropped_histograms;
+        metrics.resource_metrics.extend(natives.resource_metrics);
+    }
     Ok(Decoded {
-        metrics: Metrics::new(ExportMetricsServiceRequest {
-            resource_metrics: converted.resource_metrics,
-        }),
+        metrics: Metrics::new(metrics),
         dropped,
     })
 }

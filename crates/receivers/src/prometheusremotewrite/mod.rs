@@ -36,6 +36,7 @@
 //! | not snappy, not a `WriteRequest`, or decompressing past the limit | `400`, with the reason as text |
 //! | `Content-Type` other than `application/x-protobuf` (or `proto=` other than `prometheus.WriteRequest`, so a Remote-Write 2.0 sender falls back to 1.0); `Content-Encoding` other than `snappy` | `415` |
 //! | body over `max_request_body_size` | `413` |
+//! | more requests in process than the memory budget holds (128 MiB, or twice `max_request_body_size` if that is more; a request counts its body and about 4× what it decompresses to), after waiting up to 1 s | `503` with `Retry-After: 1` |
 //! | the pipeline refuses: permanently / retryably / throttled | `400` / `503` / `429`, with `Retry-After` (Prometheus retries 5xx and 429) |
 //! | another path or method | `404` / `405` |
 //!
@@ -44,20 +45,30 @@
 //!
 //! # From series to metrics
 //!
-//! [`tributary_translator_prometheus::remote_write::to_otlp`] does the mapping: families
-//! typed by the request's metadata (Prometheus sends it by default) or else by their
-//! names (`_bucket{le}` → histogram with its `_sum`/`_count`, `{quantile}` → summary,
-//! `_total` → monotonic cumulative sum, the rest gauges), native histograms as
-//! exponential histograms, `job`/`instance` → `service.name` (and `service.namespace`
-//! before a `/`)/`service.instance.id` on the resource, `target_info` merged into the
-//! resource, `otel_scope_name`/`otel_scope_version` → the scope, staleness markers → the
-//! "no recorded value" flag, exemplars with `trace_id`/`span_id` → span context. Names
-//! are kept as Prometheus has them. Remote write carries no start times, so sums and
-//! histograms have none.
+//! Float series go through the same translation as a scrape,
+//! [`tributary_translator_prometheus::to_otlp::to_metrics`], after
+//! [`families`](tributary_translator_prometheus::remote_write::families) has grouped them
+//! into metric families: typed by the request's metadata when it has an entry for the
+//! family, else by their names (`_bucket{le}` → histogram, `{quantile}` → summary,
+//! `_total` → counter, the rest gauges). Prometheus 2.x sends metadata in requests of
+//! their own and spreads a histogram's series over requests, so a histogram point whose
+//! `_count` came in another request takes its count from the `+Inf` bucket, and a `_sum`
+//! or `_count` that came alone stays a gauge of that name. So: names kept as Prometheus
+//! has them; `job` and `instance` → `service.name`, `service.instance.id`,
+//! `server.address`, `server.port` on the resource; `target_info` merged into the
+//! resource; `otel_scope_*` → the scope (else `tributary/prometheusremotewrite`); the
+//! staleness marker → the "no recorded value" flag; exemplars (matched to the sample of
+//! the same timestamp) with `trace_id`/`span_id` → span context.
 //!
-//! (The scrape receiver's family → OTLP mapping was not yet available to share when this
-//! receiver was written: the remote-write mapping lives in the translator's
-//! `remote_write` module, beside the exporter's.)
+//! Remote write carries no start times: the receiver keeps the scrape receiver's
+//! start-time adjuster (a cumulative series' first point starts it; a drop in value, a
+//! reset, starts it again). It forgets series unseen for 10 minutes and starts over past
+//! 200 000 series, so what peers send cannot grow it without bound.
+//!
+//! Native histogram samples, which metric families do not carry, become exponential
+//! histograms by [`tributary_translator_prometheus::remote_write::natives_to_otlp`] (schema →
+//! scale, spans and deltas → dense buckets shifted by one index; a histogram whose gaps
+//! would expand to more than 8 empty buckets per bucket sent is dropped and counted).
 
 mod config;
 mod decode;
@@ -68,6 +79,6 @@ mod receiver;
 mod tests;
 
 pub use config::{Config, DEFAULT_ENDPOINT};
-pub use decode::{Decoded, decode_write_request};
+pub use decode::{Decoded, decode_write_request, decode_write_request_with};
 pub use factory::factory;
 pub use receiver::WRITE_PATH;

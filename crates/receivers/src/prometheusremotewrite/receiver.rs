@@ -16,7 +16,10 @@ use tributary_pipeline_core::server::RunningServer;
 use tributary_pipeline_core::telemetry::Counter;
 
 use super::config::Config;
-use super::decode::{Decoded, decode_write_request};
+use tributary_translator_prometheus::to_otlp::StartTimeAdjuster;
+
+use super::decode::{Decoded, decode_write_request_with};
+use crate::shared::admission::Admission;
 use crate::shared::refusal;
 
 /// The path remote-write clients post to, as Go's receiver and Prometheus serve it.
@@ -24,6 +27,47 @@ pub const WRITE_PATH: &str = "/api/v1/write";
 
 /// Bodies at least this large are decoded off the async runtime.
 const OFFLOAD_THRESHOLD: usize = 64 * 1024;
+
+/// The memory all requests in process may hold at once when `max_request_body_size` is
+/// the default (as the zipkin receiver's); larger limits get twice the limit, so one
+/// request of the largest size always fits.
+const DEFAULT_BUDGET: usize = 128 << 20;
+
+/// How long a request waits for room in the budget before it is refused with 503.
+const ADMISSION_WAIT: Duration = Duration::from_secs(1);
+
+/// What a decoded request holds per byte of protobuf, about (the request itself, its
+/// series and samples decoded, and the OTLP made of them), for admission control.
+const DECODED_FACTOR: usize = 4;
+
+/// Series the start-time adjuster forgets once unseen this long (Prometheus sends every
+/// live series at least every scrape interval).
+const ADJUSTER_IDLE_MS: i64 = 10 * 60 * 1000;
+
+/// The most series the start-time adjuster remembers: past it, it starts over (start
+/// times restart; nothing else is lost), so a peer inventing series cannot grow it
+/// without bound. About 150 bytes each.
+const ADJUSTER_MAX_SERIES: usize = 200_000;
+
+/// The start-time adjuster and when it last forgot idle series.
+#[derive(Default)]
+struct StartTimes {
+    adjuster: StartTimeAdjuster,
+    swept_ms: i64,
+}
+
+impl StartTimes {
+    /// Forgets idle series (at most once a minute) and starts over past the bound.
+    fn bound(&mut self, now_ms: i64) {
+        if now_ms - self.swept_ms >= 60_000 {
+            self.adjuster.forget_older_than(now_ms - ADJUSTER_IDLE_MS);
+            self.swept_ms = now_ms;
+        }
+        if self.adjuster.len() > ADJUSTER_MAX_SERIES {
+            self.adjuster = StartTimeAdjuster::new();
+        }
+    }
+}
 
 /// The `prometheusremotewrite` receiver: one HTTP server feeding one metrics pipeline.
 pub(crate) struct RemoteWriteReceiver {
@@ -59,6 +103,11 @@ impl RemoteWriteReceiver {
                 write_timeout: server.write_timeout(),
                 include_metadata: server.include_metadata,
                 time_threshold: Duration::from_secs(config.time_threshold.saturating_mul(3600)),
+                start_times: Arc::new(Mutex::new(StartTimes::default())),
+                admission: Admission::bounded(
+                    DEFAULT_BUDGET.max(server.max_body_size().saturating_mul(2)),
+                )
+                .waiting_limit(usize::MAX, Some(ADMISSION_WAIT)),
                 span: settings.span().clone(),
             }),
             server: tokio::sync::Mutex::new(None),
@@ -113,6 +162,9 @@ struct Intake {
     write_timeout: Option<Duration>,
     include_metadata: bool,
     time_threshold: Duration,
+    start_times: Arc<Mutex<StartTimes>>,
+    /// Bytes of requests in process, bounded: a flood of requests waits, then gets 503.
+    admission: Admission,
     span: tracing::Span,
 }
 
@@ -217,7 +269,18 @@ impl Intake {
             }
             Arc::new(metadata)
         });
+        // A body of unknown length (chunked) may be as large as the limit.
+        let reserve = declared.map_or(self.max_body, |n| n as usize);
+        let mut permit = self.admission.admit(reserve).await.map_err(|_| busy())?;
         let body = self.read(request.into_body()).await?;
+        // What decoding will hold: the body, and what it announces it decompresses to
+        // (within the limit), several times over once decoded.
+        let plain = tributary_translator_prometheus::prompb::snappy_decompressed_len(&body)
+            .unwrap_or(0)
+            .min(self.max_body);
+        permit
+            .grow_to(body.len() + plain.saturating_mul(DECODED_FACTOR))
+            .map_err(|_| busy())?;
         let (limit, threshold) = (self.max_body, self.time_threshold);
         let oldest_ms = i64::try_from(
             now_unix_nano().saturating_sub(threshold.as_nanos().try_into().unwrap_or(u64::MAX))
@@ -225,7 +288,15 @@ impl Intake {
         )
         .unwrap_or(0);
         let heavy = body.len() >= OFFLOAD_THRESHOLD;
-        let decode = move || decode_write_request(&body, limit, oldest_ms);
+        let start_times = Arc::clone(&self.start_times);
+        let now_ms = i64::try_from(now_unix_nano() / 1_000_000).unwrap_or(i64::MAX);
+        let decode = move || {
+            let mut start_times = start_times.lock().unwrap_or_else(|e| e.into_inner());
+            let decoded =
+                decode_write_request_with(&body, limit, oldest_ms, &mut start_times.adjuster);
+            start_times.bound(now_ms);
+            decoded
+        };
         let decoded = if heavy {
             tokio::task::spawn_blocking(decode)
                 .await
@@ -245,9 +316,11 @@ impl Intake {
             Some(metadata) => metrics.with_metadata(metadata),
             None => metrics,
         };
-        receiverhelper::deliver(&self.next, &self.metrics, metrics)
+        let delivered = receiverhelper::deliver(&self.next, &self.metrics, metrics)
             .await
-            .map_err(refusal_for)
+            .map_err(refusal_for);
+        drop(permit);
+        delivered
     }
 
     fn too_large(&self) -> Refusal {
@@ -281,6 +354,17 @@ impl Intake {
             )),
         }
     }
+}
+
+/// The answer when the admission budget has no room: 503 with `Retry-After`, which
+/// Prometheus retries.
+fn busy() -> Refusal {
+    let mut refusal = Refusal::new(
+        StatusCode::SERVICE_UNAVAILABLE,
+        "the receiver is handling as much data as it may hold; retry later",
+    );
+    refusal.retry_after = Some(Duration::from_secs(1));
+    refusal
 }
 
 /// Remote-Write 1.0's content type and encoding: `application/x-protobuf` (optionally

@@ -3,7 +3,12 @@
 //! A build with only some of a module's users leaves parts of it unused; that is expected,
 //! so dead code is allowed there unless every user is built.
 
-#[cfg(any(feature = "otlp", feature = "jaeger", feature = "zipkin"))]
+#[cfg(any(
+    feature = "otlp",
+    feature = "jaeger",
+    feature = "zipkin",
+    feature = "prometheusremotewrite"
+))]
 #[cfg_attr(
     not(all(feature = "otlp", feature = "jaeger", feature = "zipkin")),
     allow(dead_code)

@@ -20,6 +20,36 @@ fn series(labels: &[(&str, &str)], samples: &[(f64, i64)]) -> TimeSeries {
     }
 }
 
+/// What the receiver makes of a request: float series through [`families`] and the
+/// shared translation, native histograms through [`natives_to_otlp`].
+struct Converted {
+    resource_metrics: Vec<ResourceMetrics>,
+    dropped_series: usize,
+    dropped_histograms: usize,
+}
+
+fn to_otlp(request: &WriteRequest) -> Converted {
+    use crate::to_otlp::{Options, StartTimeAdjuster, to_metrics};
+    let grouped = families(request);
+    let mut adjuster = StartTimeAdjuster::new();
+    let mut out = to_metrics(&grouped.families, &Options::default(), &mut adjuster, 0).unwrap();
+    let natives = natives_to_otlp(&grouped.natives);
+    out.resource_metrics.extend(natives.resource_metrics);
+    Converted {
+        resource_metrics: out.resource_metrics,
+        dropped_series: grouped.dropped_samples,
+        dropped_histograms: natives.dropped_histograms,
+    }
+}
+
+fn all_metrics(converted: &Converted) -> Vec<&Metric> {
+    converted
+        .resource_metrics
+        .iter()
+        .flat_map(metrics)
+        .collect()
+}
+
 fn metrics(resource: &ResourceMetrics) -> Vec<&Metric> {
     resource
         .scope_metrics
@@ -79,8 +109,7 @@ fn gauges_counters_and_resources() {
     assert_eq!(converted.dropped_series, 1);
     assert_eq!(converted.resource_metrics.len(), 1);
     let resource = &converted.resource_metrics[0];
-    assert_eq!(resource_attr(resource, "service.name"), Some("api"));
-    assert_eq!(resource_attr(resource, "service.namespace"), Some("ns"));
+    assert_eq!(resource_attr(resource, "service.name"), Some("ns/api"));
     assert_eq!(resource_attr(resource, "service.instance.id"), Some("h:1"));
     assert_eq!(resource_attr(resource, "region"), Some("eu"));
     let metrics = metrics(resource);
@@ -183,7 +212,7 @@ fn without_metadata_suffixes_decide() {
         ..Default::default()
     };
     let converted = to_otlp(&request);
-    let kinds: Vec<(&str, &str)> = metrics(&converted.resource_metrics[0])
+    let kinds: Vec<(&str, &str)> = all_metrics(&converted)
         .iter()
         .map(|m| {
             let kind = match m.data.as_ref().unwrap() {
@@ -198,7 +227,8 @@ fn without_metadata_suffixes_decide() {
         .collect();
     assert_eq!(
         kinds,
-        vec![("d", "histogram"), ("q", "summary"), ("c_total", "sum")]
+        vec![("d", "histogram"), ("c_total", "sum"), ("q", "gauge")],
+        "quantiles without their _count (sent in another request) stay gauges"
     );
 }
 
@@ -238,8 +268,10 @@ fn native_histograms_and_exemplars() {
         timeseries: vec![native, counter],
         ..Default::default()
     });
-    let metrics = metrics(&converted.resource_metrics[0]);
-    let Some(metric::Data::ExponentialHistogram(h)) = &metrics[0].data else {
+    let metrics = all_metrics(&converted);
+    let Some(metric::Data::ExponentialHistogram(h)) =
+        &metrics.iter().find(|m| m.name == "n").unwrap().data
+    else {
         panic!("an exponential histogram");
     };
     let point = &h.data_points[0];
@@ -249,7 +281,8 @@ fn native_histograms_and_exemplars() {
     assert_eq!(positive.bucket_counts, vec![1, 2, 0, 1]);
     assert_eq!(point.count, 6);
     assert_eq!(point.zero_count, 1);
-    let Some(metric::Data::Sum(sum)) = &metrics[1].data else {
+    let Some(metric::Data::Sum(sum)) = &metrics.iter().find(|m| m.name == "c_total").unwrap().data
+    else {
         panic!("a sum");
     };
     let exemplar = &sum.data_points[0].exemplars[0];
@@ -348,7 +381,7 @@ fn from_otlp_and_back() {
         timeseries: written.timeseries,
         ..Default::default()
     });
-    let metrics = metrics_of(&back.resource_metrics[0]);
+    let metrics: Vec<Metric> = all_metrics(&back).into_iter().cloned().collect();
     let Some(metric::Data::Histogram(h)) = &metrics
         .iter()
         .find(|m| m.name == "latency_seconds")
@@ -376,4 +409,53 @@ fn from_otlp_and_back() {
 
 fn metrics_of(resource: &ResourceMetrics) -> Vec<Metric> {
     metrics(resource).into_iter().cloned().collect()
+}
+
+#[test]
+fn families_feed_the_shared_translation() {
+    use crate::to_otlp::{Options, StartTimeAdjuster, to_metrics};
+    // Buckets without their `_count` (Prometheus sends it in another request) and a
+    // counter typed by its name.
+    let request = WriteRequest {
+        timeseries: vec![
+            series(
+                &[("__name__", "d_bucket"), ("le", "1"), ("job", "j")],
+                &[(1.0, 1000)],
+            ),
+            series(
+                &[("__name__", "d_bucket"), ("le", "+Inf"), ("job", "j")],
+                &[(4.0, 1000)],
+            ),
+            series(
+                &[("__name__", "c_total"), ("job", "j")],
+                &[(2.0, 1000), (5.0, 2000)],
+            ),
+            series(&[("job", "j")], &[(1.0, 1000)]),
+        ],
+        ..Default::default()
+    };
+    let grouped = families(&request);
+    assert_eq!(grouped.dropped_samples, 1);
+    let mut adjuster = StartTimeAdjuster::new();
+    let out = to_metrics(&grouped.families, &Options::default(), &mut adjuster, 0).unwrap();
+    let metrics = metrics_of(&out.resource_metrics[0]);
+    let Some(metric::Data::Histogram(h)) = &metrics.iter().find(|m| m.name == "d").unwrap().data
+    else {
+        panic!("a histogram: {metrics:?}");
+    };
+    assert_eq!(
+        h.data_points[0].count, 4,
+        "the count comes from the +Inf bucket"
+    );
+    assert_eq!(h.data_points[0].bucket_counts, vec![1, 3]);
+    let Some(metric::Data::Sum(sum)) = &metrics.iter().find(|m| m.name == "c_total").unwrap().data
+    else {
+        panic!("a counter");
+    };
+    assert!(sum.is_monotonic);
+    assert_eq!(sum.data_points.len(), 2);
+    assert_eq!(
+        sum.data_points[1].start_time_unix_nano, 1_000_000_000,
+        "the first point starts the series"
+    );
 }
