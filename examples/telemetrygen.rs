@@ -10,6 +10,9 @@
 //! # a sink that counts what a pipeline delivers (gRPC and HTTP on one port)
 //! cargo run --release --example telemetrygen -- sink --listen 127.0.0.1:5317
 //! curl -s 127.0.0.1:5317/count
+//! # Prometheus remote write (snappy WriteRequests of 500 samples) into a receiver
+//! cargo run --release --example telemetrygen -- points --format prw --protocol http \
+//!     --endpoint 127.0.0.1:19291 --batch 500 --workers 4 --duration 10s
 //! ```
 //!
 //! The generator builds a pool of distinct, realistic requests before it starts (see
@@ -19,7 +22,9 @@
 //! JSON line (stdout). It exits with status 1 when no request succeeded.
 //!
 //! The sink accepts OTLP/gRPC and OTLP/HTTP (protobuf, gzip or not) on every `--listen`
-//! address, counts items by walking the protobuf wire format without decoding, answers
+//! address, counts items by walking the protobuf wire format without decoding, takes
+//! Prometheus remote write at `POST /api/v1/write` (snappy block + `WriteRequest`, decoded
+//! with the translator crate's prompb types, samples counted as items), answers
 //! `GET /count` with its totals as JSON, and prints them as a JSON line when it stops
 //! (Ctrl-C or SIGTERM). Neither side speaks TLS.
 
@@ -84,16 +89,18 @@ enum Command {
     /// Send log records: access-log lines with trace context.
     Logs(LoadArgs),
     /// Send plain gauge and counter points: OTLP, InfluxDB line protocol (`--format influx
-    /// --protocol http`) or DogStatsD (`--format statsd --protocol udp`).
+    /// --protocol http`), Prometheus remote write (`--format prw --protocol http`) or
+    /// DogStatsD (`--format statsd --protocol udp`).
     Points(LoadArgs),
-    /// Receive OTLP and count what arrives.
+    /// Receive OTLP (and Prometheus remote write) and count what arrives.
     Sink(SinkArgs),
 }
 
 #[derive(Args)]
 struct LoadArgs {
     /// Where to send, as host:port [default: 127.0.0.1:4317 for gRPC, 127.0.0.1:4318 for
-    /// HTTP, 127.0.0.1:8086 for line protocol, 127.0.0.1:8125 for StatsD]
+    /// HTTP, 127.0.0.1:8086 for line protocol, 127.0.0.1:19291 for remote write,
+    /// 127.0.0.1:8125 for StatsD]
     #[arg(long)]
     endpoint: Option<String>,
     /// Transport: OTLP/gRPC, HTTP (OTLP or line protocol) or UDP (StatsD).
@@ -103,7 +110,7 @@ struct LoadArgs {
     #[arg(long, value_enum, default_value_t = Format::Otlp)]
     format: Format,
     /// HTTP request path [default: /v1/traces, /v1/metrics or /v1/logs; /write?db=telemetrygen
-    /// for line protocol]
+    /// for line protocol; /api/v1/write for remote write]
     #[arg(long)]
     http_path: Option<String>,
     /// Items per second over all workers; 0 sends as fast as the pipeline answers.
@@ -140,7 +147,8 @@ struct LoadArgs {
 
 #[derive(Args)]
 struct SinkArgs {
-    /// Address to accept OTLP/gRPC, OTLP/HTTP and `GET /count` on (repeatable); port 0
+    /// Address to accept OTLP/gRPC, OTLP/HTTP, remote write (`POST /api/v1/write`) and
+    /// `GET /count` on (repeatable); port 0
     /// picks a free port. Each bound address is printed as `listening on ADDR`.
     #[arg(long, default_values_t = [SocketAddr::from(([127, 0, 0, 1], 4317))])]
     listen: Vec<SocketAddr>,
@@ -220,12 +228,18 @@ fn generate(signal: Signal, args: LoadArgs) -> anyhow::Result<ExitCode> {
         bail!("--rate must be a number of items per second, 0 for no limit");
     }
     match (args.format, args.protocol) {
-        (Format::Otlp, Protocol::Grpc | Protocol::Http)
-        | (Format::Influx, Protocol::Http)
+        (Format::Otlp | Format::OtlpCumulative, Protocol::Grpc | Protocol::Http)
+        | (Format::Influx | Format::Prw, Protocol::Http)
         | (Format::Statsd, Protocol::Udp) => {}
-        (Format::Otlp, Protocol::Udp) => bail!("OTLP is sent over grpc or http, not udp"),
+        (Format::Otlp | Format::OtlpCumulative, Protocol::Udp) => {
+            bail!("OTLP is sent over grpc or http, not udp")
+        }
         (Format::Influx, _) => bail!("line protocol is sent with --protocol http"),
+        (Format::Prw, _) => bail!("remote write is sent with --protocol http"),
         (Format::Statsd, _) => bail!("StatsD is sent with --protocol udp"),
+    }
+    if args.format == Format::Prw && args.compression != Compression::None {
+        bail!("remote-write bodies are always snappy-compressed; leave out --compression");
     }
     if args.format != Format::Otlp && signal != Signal::Points {
         bail!("--format {:?} is for `points` only", args.format);
@@ -236,6 +250,7 @@ fn generate(signal: Signal, args: LoadArgs) -> anyhow::Result<ExitCode> {
     let default_endpoint = match (args.protocol, args.format) {
         (Protocol::Grpc, _) => "127.0.0.1:4317",
         (Protocol::Http, Format::Influx) => "127.0.0.1:8086",
+        (Protocol::Http, Format::Prw) => "127.0.0.1:19291",
         (Protocol::Http, _) => "127.0.0.1:4318",
         (Protocol::Udp, _) => "127.0.0.1:8125",
     };
@@ -247,12 +262,10 @@ fn generate(signal: Signal, args: LoadArgs) -> anyhow::Result<ExitCode> {
         authority: authority(args.endpoint.as_deref().unwrap_or(default_endpoint))?,
         path: match args.protocol {
             Protocol::Grpc => signal.grpc_path().to_string(),
-            Protocol::Http => args.http_path.clone().unwrap_or_else(|| {
-                if args.format == Format::Influx {
-                    "/write?db=telemetrygen".to_string()
-                } else {
-                    signal.http_path().to_string()
-                }
+            Protocol::Http => args.http_path.clone().unwrap_or_else(|| match args.format {
+                Format::Influx => "/write?db=telemetrygen".to_string(),
+                Format::Prw => "/api/v1/write".to_string(),
+                _ => signal.http_path().to_string(),
             }),
             Protocol::Udp => String::new(),
         },
@@ -280,6 +293,7 @@ fn generate(signal: Signal, args: LoadArgs) -> anyhow::Result<ExitCode> {
         match (args.protocol, args.format) {
             (Protocol::Grpc, _) => "OTLP/gRPC",
             (Protocol::Http, Format::Influx) => "HTTP line protocol",
+            (Protocol::Http, Format::Prw) => "Prometheus remote write",
             (Protocol::Http, _) => "OTLP/HTTP",
             (Protocol::Udp, _) => "UDP StatsD",
         },
@@ -387,7 +401,7 @@ fn print_summary(signal: Signal, args: &LoadArgs, target: &Target, report: &Load
     let summary = serde_json::json!({
         "signal": signal.name(),
         "protocol": match args.protocol { Protocol::Grpc => "grpc", Protocol::Http => "http", Protocol::Udp => "udp" },
-        "format": match args.format { Format::Otlp => "otlp", Format::Influx => "influx", Format::Statsd => "statsd" },
+        "format": match args.format { Format::Otlp => "otlp", Format::OtlpCumulative => "otlp-cumulative", Format::Prw => "prw", Format::Influx => "influx", Format::Statsd => "statsd" },
         "endpoint": target.authority,
         "workers": args.workers.max(1),
         "batch": args.batch,

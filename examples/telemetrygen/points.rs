@@ -4,7 +4,12 @@
 //! A point is a gauge (a double) or a counter increment (an integer) of one of six metrics,
 //! with three attributes (`host`, `method`, `route`): about 500 distinct series, as a fleet
 //! of hosts reporting a handful of service metrics would send. In OTLP the counters are
-//! delta monotonic sums, as a StatsD aggregator or an InfluxDB write would make them.
+//! delta monotonic sums, as a StatsD aggregator or an InfluxDB write would make them
+//! (or cumulative ones, for exporters such as `prometheusremotewrite` that drop deltas).
+//!
+//! The same points also come as a Prometheus remote-write request (`prw`): a series per
+//! point, named as Prometheus would (`http_requests_total`), with `job` and `instance`
+//! labels as a scraping Prometheus adds them.
 
 use std::fmt::Write;
 use std::time::{SystemTime, UNIX_EPOCH};
@@ -17,6 +22,7 @@ use crate::proto::metrics::v1::{
     metric, number_data_point,
 };
 use crate::proto::resource::v1::Resource;
+use tributary_translator_prometheus::prompb::{Label, Sample, TimeSeries, WriteRequest};
 
 /// Metric names and whether each is a counter.
 const METRICS: [(&str, bool); 6] = [
@@ -89,9 +95,21 @@ fn string(key: &str, value: impl Into<String>) -> KeyValue {
     }
 }
 
-/// The points as one OTLP request: a metric per name, a data point per point.
-pub fn otlp(points: &[Point]) -> ExportMetricsServiceRequest {
+/// Start time of cumulative counters: an hour before the pool was built.
+const CUMULATIVE_WINDOW_NANOS: u64 = 3_600 * 1_000_000_000;
+
+/// The points as one OTLP request: a metric per name, a data point per point. Counters are
+/// delta monotonic sums, or cumulative ones (with a start time) when `cumulative`.
+pub fn otlp(points: &[Point], cumulative: bool) -> ExportMetricsServiceRequest {
     let now = now_nanos();
+    let (temporality, start) = if cumulative {
+        (
+            AggregationTemporality::Cumulative,
+            now.saturating_sub(CUMULATIVE_WINDOW_NANOS),
+        )
+    } else {
+        (AggregationTemporality::Delta, 0)
+    };
     let mut metrics: Vec<Metric> = METRICS
         .iter()
         .map(|&(name, counter)| Metric {
@@ -99,7 +117,7 @@ pub fn otlp(points: &[Point]) -> ExportMetricsServiceRequest {
             data: Some(if counter {
                 metric::Data::Sum(Sum {
                     data_points: Vec::new(),
-                    aggregation_temporality: AggregationTemporality::Delta as i32,
+                    aggregation_temporality: temporality as i32,
                     is_monotonic: true,
                 })
             } else {
@@ -117,6 +135,7 @@ pub fn otlp(points: &[Point]) -> ExportMetricsServiceRequest {
                 string("method", point.method),
                 string("route", point.route),
             ],
+            start_time_unix_nano: if point.counter() { start } else { 0 },
             time_unix_nano: now,
             value: Some(if point.counter() {
                 number_data_point::Value::AsInt(point.value as i64)
@@ -196,4 +215,42 @@ pub fn statsd(points: &[Point]) -> Vec<u8> {
         );
     }
     out.into_bytes()
+}
+
+/// The points as one Prometheus remote-write request: a series per point, labels sorted by
+/// name, counters named with `_total`. Samples are a millisecond apart, the last one now,
+/// so a series that appears twice in a request still has its samples in time order.
+pub fn remote_write(points: &[Point]) -> WriteRequest {
+    let now_ms = (now_nanos() / 1_000_000) as i64;
+    let count = points.len() as i64;
+    let timeseries = points
+        .iter()
+        .enumerate()
+        .map(|(index, point)| {
+            let name = if point.counter() {
+                format!("{}_total", point.name())
+            } else {
+                point.name().to_string()
+            };
+            TimeSeries {
+                labels: vec![
+                    Label::new("__name__", name),
+                    Label::new("host", format!("host-{}", point.host)),
+                    Label::new("instance", format!("host-{}:9100", point.host)),
+                    Label::new("job", "telemetrygen"),
+                    Label::new("method", point.method),
+                    Label::new("route", point.route),
+                ],
+                samples: vec![Sample {
+                    value: point.value,
+                    timestamp: now_ms - count + 1 + index as i64,
+                }],
+                ..Default::default()
+            }
+        })
+        .collect();
+    WriteRequest {
+        timeseries,
+        ..Default::default()
+    }
 }

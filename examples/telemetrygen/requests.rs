@@ -11,6 +11,7 @@ use prost::Message;
 
 use crate::payloads::{self, Rng};
 use crate::points;
+use tributary_translator_prometheus::prompb;
 
 /// The kind of telemetry sent.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -68,7 +69,14 @@ impl Signal {
             (Signal::Metrics, _) => payloads::metrics(rng, items).encode_to_vec(),
             (Signal::Logs, _) => payloads::logs(rng, items).encode_to_vec(),
             (Signal::Points, Format::Otlp) => {
-                points::otlp(&points::points(rng, items)).encode_to_vec()
+                points::otlp(&points::points(rng, items), false).encode_to_vec()
+            }
+            (Signal::Points, Format::OtlpCumulative) => {
+                points::otlp(&points::points(rng, items), true).encode_to_vec()
+            }
+            // Snappy-compressed already: remote write has no uncompressed form.
+            (Signal::Points, Format::Prw) => {
+                prompb::encode_request(&points::remote_write(&points::points(rng, items)))
             }
             (Signal::Points, Format::Influx) => points::line_protocol(&points::points(rng, items)),
             (Signal::Points, Format::Statsd) => points::statsd(&points::points(rng, items)),
@@ -92,6 +100,11 @@ pub enum Protocol {
 pub enum Format {
     /// OTLP protobuf.
     Otlp,
+    /// OTLP protobuf with counters as cumulative sums (for exporters that drop delta sums,
+    /// such as `prometheusremotewrite`).
+    OtlpCumulative,
+    /// Prometheus Remote-Write 1.0: a snappy-compressed `WriteRequest` (over HTTP).
+    Prw,
     /// InfluxDB line protocol (over HTTP).
     Influx,
     /// DogStatsD lines (over UDP).
@@ -102,7 +115,7 @@ impl Format {
     /// The HTTP `Content-Type` of a body.
     pub fn content_type(self) -> &'static str {
         match self {
-            Format::Otlp => "application/x-protobuf",
+            Format::Otlp | Format::OtlpCumulative | Format::Prw => "application/x-protobuf",
             Format::Influx | Format::Statsd => "text/plain; charset=utf-8",
         }
     }

@@ -3,7 +3,14 @@
 //! at `GET /count` as JSON.
 //!
 //! It is built to cost the machine as little as possible while a collector is measured:
-//! it decodes nothing, answers with constant bodies, and runs on one thread by default.
+//! it decodes no OTLP, answers with constant bodies, and runs on one thread by default.
+//!
+//! Its remote-write mode is the path `POST /api/v1/write`: a Prometheus Remote-Write 1.0
+//! body (snappy block, then a `WriteRequest`) is decoded with the translator crate's
+//! prompb types and its samples (float and native histogram) are counted as items, and the
+//! staleness markers among them apart (a scrape benchmark in steady state has none: one
+//! means a scrape failed); nothing else is done with them. It answers `204` as Prometheus
+//! does.
 
 use std::convert::Infallible;
 use std::io::Read;
@@ -27,6 +34,7 @@ use tokio_util::sync::CancellationToken;
 
 use crate::requests::Signal;
 use crate::wire;
+use tributary_translator_prometheus::prompb;
 
 /// Largest decompressed request the sink accepts.
 const MAX_DECOMPRESSED: u64 = 256 << 20;
@@ -37,6 +45,10 @@ pub struct Counters {
     spans: AtomicU64,
     data_points: AtomicU64,
     log_records: AtomicU64,
+    /// Remote-write samples (float samples and native histogram samples).
+    samples: AtomicU64,
+    /// Those of the remote-write samples that are staleness markers.
+    stale_samples: AtomicU64,
     requests: AtomicU64,
     /// Requests the sink could not read (and answered with an error).
     bad_requests: AtomicU64,
@@ -53,11 +65,12 @@ impl Counters {
         }
     }
 
-    /// Spans, data points and log records together.
+    /// Spans, data points, log records and remote-write samples together.
     pub fn items(&self) -> u64 {
         self.spans.load(Ordering::Relaxed)
             + self.data_points.load(Ordering::Relaxed)
             + self.log_records.load(Ordering::Relaxed)
+            + self.samples.load(Ordering::Relaxed)
     }
 
     pub fn bad_requests(&self) -> u64 {
@@ -71,6 +84,8 @@ impl Counters {
             "spans": self.spans.load(Ordering::Relaxed),
             "data_points": self.data_points.load(Ordering::Relaxed),
             "log_records": self.log_records.load(Ordering::Relaxed),
+            "samples": self.samples.load(Ordering::Relaxed),
+            "stale_samples": self.stale_samples.load(Ordering::Relaxed),
             "requests": self.requests.load(Ordering::Relaxed),
             "bad_requests": self.bad_requests(),
             "bytes": self.bytes.load(Ordering::Relaxed),
@@ -184,6 +199,9 @@ async fn handle(
             counters.to_json(started.elapsed()),
         );
     }
+    if request.uri().path() == REMOTE_WRITE_PATH {
+        return remote_write(request, counters).await;
+    }
     let Some((signal, grpc)) = route(request.uri().path()) else {
         return plain(StatusCode::NOT_FOUND, "text/plain", "unknown path\n".into());
     };
@@ -224,6 +242,76 @@ async fn handle(
             }
         }
     }
+}
+
+/// The remote-write path, as Prometheus serves it.
+pub const REMOTE_WRITE_PATH: &str = "/api/v1/write";
+
+/// The remote-write mode: decode the body and count its samples.
+async fn remote_write(request: Request<Incoming>, counters: &Counters) -> Response<Body> {
+    if request.method() != Method::POST {
+        return plain(
+            StatusCode::METHOD_NOT_ALLOWED,
+            "text/plain",
+            "POST only\n".into(),
+        );
+    }
+    let outcome = match request.into_body().collect().await {
+        Ok(collected) => {
+            let bytes = collected.to_bytes();
+            counters
+                .bytes
+                .fetch_add(bytes.len() as u64, Ordering::Relaxed);
+            count_samples(&bytes)
+        }
+        Err(e) => Err(format!("reading the body failed: {e}")),
+    };
+    counters.requests.fetch_add(1, Ordering::Relaxed);
+    match outcome {
+        Ok(Samples { samples, stale }) => {
+            counters.samples.fetch_add(samples, Ordering::Relaxed);
+            counters.stale_samples.fetch_add(stale, Ordering::Relaxed);
+            let mut response = Response::new(Empty::new().boxed());
+            *response.status_mut() = StatusCode::NO_CONTENT;
+            response
+        }
+        Err(message) => {
+            counters.bad_requests.fetch_add(1, Ordering::Relaxed);
+            plain(
+                StatusCode::BAD_REQUEST,
+                "text/plain",
+                format!("{message}\n"),
+            )
+        }
+    }
+}
+
+/// What a remote-write body holds.
+#[derive(Debug, PartialEq, Eq)]
+pub struct Samples {
+    /// Float and native histogram samples.
+    pub samples: u64,
+    /// Float samples that are staleness markers.
+    pub stale: u64,
+}
+
+/// Counts the samples in a remote-write body.
+pub fn count_samples(body: &[u8]) -> Result<Samples, String> {
+    let request = prompb::decode_request(body, MAX_DECOMPRESSED as usize)
+        .map_err(|e| format!("remote write: {e}"))?;
+    let mut counted = Samples {
+        samples: 0,
+        stale: 0,
+    };
+    for series in &request.timeseries {
+        counted.samples += (series.samples.len() + series.histograms.len()) as u64;
+        counted.stale += series
+            .samples
+            .iter()
+            .filter(|s| prompb::is_stale_nan(s.value))
+            .count() as u64;
+    }
+    Ok(counted)
 }
 
 /// Why the sink refused a request.

@@ -207,3 +207,94 @@ async fn datagrams_are_sent_one_per_request() {
     let len = socket.recv(&mut buffer).await.unwrap();
     assert_eq!(buffer[..len].iter().filter(|&&b| b == b'\n').count(), 10);
 }
+
+#[tokio::test]
+async fn remote_write_samples_are_counted() {
+    let (sink, stop) = sink().await;
+    let at = sink.addresses()[0];
+    let mut target = target(Signal::Points, Protocol::Http, Compression::None, at);
+    target.format = Format::Prw;
+    target.path = crate::sink::REMOTE_WRITE_PATH.to_string();
+    let plan = LoadPlan {
+        workers: 2,
+        rate: 0.0,
+        duration: Some(Duration::from_millis(150)),
+    };
+    let report = send(target, 53, plan).await;
+    assert!(
+        report.ok_requests > 0 && report.failed_requests == 0,
+        "{:?}",
+        report.errors
+    );
+    assert_eq!(report.sent_items, report.ok_requests * 53);
+    assert_eq!(sink.counters.items(), report.sent_items);
+    assert_eq!(sink.counters.bad_requests(), 0);
+    stop.cancel();
+}
+
+#[test]
+fn remote_write_points_are_one_series_each_in_time_order() {
+    let points = crate::points::points(&mut Rng::new(5), 40);
+    let request = crate::points::remote_write(&points);
+    assert_eq!(request.timeseries.len(), 40);
+    for series in &request.timeseries {
+        let names: Vec<&str> = series.labels.iter().map(|l| l.name.as_str()).collect();
+        let mut sorted = names.clone();
+        sorted.sort_unstable();
+        assert_eq!(names, sorted, "labels sorted by name");
+        assert_eq!(series.samples.len(), 1);
+        // Counters carry whole increments; gauges any value.
+        if series.name().ends_with("_total") {
+            assert_eq!(series.samples[0].value.fract(), 0.0);
+        }
+    }
+    let stamps: Vec<i64> = request
+        .timeseries
+        .iter()
+        .map(|s| s.samples[0].timestamp)
+        .collect();
+    assert!(stamps.windows(2).all(|w| w[0] < w[1]));
+    let body = tributary_translator_prometheus::prompb::encode_request(&request);
+    assert_eq!(
+        crate::sink::count_samples(&body),
+        Ok(crate::sink::Samples {
+            samples: 40,
+            stale: 0
+        })
+    );
+    // A staleness marker is a sample, counted apart too.
+    let mut marked = request;
+    marked.timeseries[3].samples[0].value = tributary_translator_prometheus::prompb::stale_nan();
+    let body = tributary_translator_prometheus::prompb::encode_request(&marked);
+    assert_eq!(
+        crate::sink::count_samples(&body),
+        Ok(crate::sink::Samples {
+            samples: 40,
+            stale: 1
+        })
+    );
+}
+
+#[tokio::test]
+async fn the_sink_refuses_a_malformed_remote_write_body() {
+    let (sink, stop) = sink().await;
+    let at = sink.addresses()[0];
+    let mut target = target(Signal::Points, Protocol::Http, Compression::None, at);
+    target.format = Format::Prw;
+    target.path = crate::sink::REMOTE_WRITE_PATH.to_string();
+    let mut connection = crate::transport::Connection::open(&target)
+        .await
+        .expect("connects");
+    // Not snappy: the sink answers 400 and counts nothing.
+    let error = connection
+        .send(
+            &target,
+            bytes::Bytes::from_static(b"\xff\xff\xff\xff\xffnot snappy"),
+        )
+        .await
+        .expect_err("refused");
+    assert!(error.to_string().contains("400"), "{error}");
+    assert_eq!(sink.counters.items(), 0);
+    assert_eq!(sink.counters.bad_requests(), 1);
+    stop.cancel();
+}

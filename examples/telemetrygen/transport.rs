@@ -214,6 +214,12 @@ impl Connection {
                 if gzip {
                     request = request.header(CONTENT_ENCODING, "gzip");
                 }
+                if target.format == Format::Prw {
+                    // The headers Remote-Write 1.0 requires of every sender.
+                    request = request
+                        .header(CONTENT_ENCODING, "snappy")
+                        .header("X-Prometheus-Remote-Write-Version", "0.1.0");
+                }
                 let request = with_headers(request, &target.headers)
                     .body(Full::new(body))
                     .map_err(|e| SendError::Protocol(e.to_string()))?;
@@ -229,7 +235,7 @@ impl Connection {
                     .headers
                     .get(CONTENT_TYPE)
                     .is_some_and(|v| v.as_bytes().starts_with(b"application/x-protobuf"));
-                Ok(if protobuf {
+                Ok(if protobuf && target.format != Format::Prw {
                     rejected(target.signal, &bytes)
                 } else {
                     0
