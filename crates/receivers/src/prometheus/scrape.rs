@@ -318,89 +318,126 @@ impl ScrapeLoop {
             parse(&body.bytes, body.format, &limits).map_err(|e| ScrapeError(e.to_string()))?;
         let scraped: usize = parsed.iter().map(|f| f.samples.len()).sum();
         let mut families: Vec<Family> = Vec::with_capacity(parsed.len());
-        let mut current = HashMap::new();
+        // The last scrape's series move into `current` as this scrape sees them again (no
+        // copy per series and scrape); what stays in `previous` is gone. A failed scrape puts
+        // `previous` back as it was, for `stale_all`.
+        let mut previous = std::mem::take(&mut self.previous);
+        let mut current: HashMap<String, Seen> = HashMap::with_capacity(previous.len());
+        let mut fresh: Vec<String> = Vec::new();
+        let mut changed: Vec<(String, Seen)> = Vec::new();
         let mut added = 0;
         let mut duplicates = 0;
-        for family in parsed {
-            let mut kept = Family {
-                samples: Vec::with_capacity(family.samples.len()),
-                ..Family::new(family.name.clone(), family.metric_type)
-            };
-            kept.help = family.help.clone();
-            kept.unit = family.unit.clone();
-            let mut renamed: Vec<Family> = Vec::new();
-            for mut sample in family.samples {
-                let mut labels = self.merge_target_labels(std::mem::take(&mut sample.labels));
-                labels.insert(0, ("__name__".into(), std::mem::take(&mut sample.name)));
-                if !relabel(&mut labels, &c.metric_relabel_configs) {
-                    continue;
-                }
-                let Some(at) = labels.iter().position(|(n, _)| n == "__name__") else {
-                    continue;
+        let outcome = 'samples: {
+            for family in parsed {
+                let mut kept = Family {
+                    samples: Vec::with_capacity(family.samples.len()),
+                    ..Family::new(family.name.clone(), family.metric_type)
                 };
-                let name = labels.remove(at).1;
-                if name.is_empty() {
-                    continue;
+                kept.help = family.help.clone();
+                kept.unit = family.unit.clone();
+                let mut renamed: Vec<Family> = Vec::new();
+                for mut sample in family.samples {
+                    let mut labels = self.merge_target_labels(std::mem::take(&mut sample.labels));
+                    labels.insert(0, ("__name__".into(), std::mem::take(&mut sample.name)));
+                    if !relabel(&mut labels, &c.metric_relabel_configs) {
+                        continue;
+                    }
+                    let Some(at) = labels.iter().position(|(n, _)| n == "__name__") else {
+                        continue;
+                    };
+                    let name = labels.remove(at).1;
+                    if name.is_empty() {
+                        continue;
+                    }
+                    labels.retain(|(_, v)| !v.is_empty());
+                    if let Err(e) = self.check_label_limits(&name, &labels) {
+                        break 'samples Err(e);
+                    }
+                    sample.name = name;
+                    sample.labels = labels;
+                    let timestamped = sample.timestamp_ms.is_some() && c.honor_timestamps;
+                    if !c.honor_timestamps || sample.timestamp_ms.is_none() {
+                        sample.timestamp_ms = Some(start_ms);
+                    }
+                    let fits = sample.name.starts_with(family.name.as_str());
+                    let key = series_key(&sample.name, &sample.labels);
+                    if current.contains_key(&key) {
+                        // A duplicate series in one exposition: Prometheus keeps the first.
+                        duplicates += 1;
+                        continue;
+                    }
+                    let target = if fits {
+                        &mut kept
+                    } else {
+                        // metric_relabel_configs renamed it out of its family.
+                        renamed.push(Family::new(sample.name.clone(), MetricType::Unknown));
+                        renamed
+                            .last_mut()
+                            .unwrap_or_else(|| unreachable!("just pushed"))
+                    };
+                    let seen = match previous.remove(&key) {
+                        Some(seen)
+                            if seen.family == target.name
+                                && seen.metric_type == target.metric_type
+                                && seen.timestamped == timestamped
+                                && seen.labels == sample.labels =>
+                        {
+                            seen
+                        }
+                        again => {
+                            match again {
+                                Some(before) => changed.push((key.clone(), before)),
+                                None => {
+                                    added += 1;
+                                    fresh.push(key.clone());
+                                }
+                            }
+                            Seen {
+                                family: target.name.clone(),
+                                metric_type: target.metric_type,
+                                sample: sample.name.clone(),
+                                labels: sample.labels.clone(),
+                                timestamped,
+                            }
+                        }
+                    };
+                    current.insert(key, seen);
+                    target.samples.push(sample);
                 }
-                labels.retain(|(_, v)| !v.is_empty());
-                self.check_label_limits(&name, &labels)?;
-                sample.name = name;
-                sample.labels = labels;
-                let timestamped = sample.timestamp_ms.is_some() && c.honor_timestamps;
-                if !c.honor_timestamps || sample.timestamp_ms.is_none() {
-                    sample.timestamp_ms = Some(start_ms);
+                if !kept.samples.is_empty() {
+                    families.push(kept);
                 }
-                let fits = sample.name.starts_with(family.name.as_str());
-                let key = series_key(&sample.name, &sample.labels);
-                if current.contains_key(&key) {
-                    // A duplicate series in one exposition: Prometheus keeps the first.
-                    duplicates += 1;
-                    continue;
-                }
-                if !self.previous.contains_key(&key) {
-                    added += 1;
-                }
-                let target = if fits {
-                    &mut kept
-                } else {
-                    // metric_relabel_configs renamed it out of its family.
-                    renamed.push(Family::new(sample.name.clone(), MetricType::Unknown));
-                    renamed
-                        .last_mut()
-                        .unwrap_or_else(|| unreachable!("just pushed"))
-                };
-                current.insert(
-                    key,
-                    Seen {
-                        family: target.name.clone(),
-                        metric_type: target.metric_type,
-                        sample: sample.name.clone(),
-                        labels: sample.labels.clone(),
-                        timestamped,
-                    },
-                );
-                target.samples.push(sample);
+                families.extend(renamed);
             }
-            if !kept.samples.is_empty() {
-                families.push(kept);
+            let post_relabel: usize = families.iter().map(|f| f.samples.len()).sum();
+            if job.sample_limit > 0 && post_relabel > job.sample_limit {
+                break 'samples Err(ScrapeError(format!(
+                    "sample_limit exceeded: {post_relabel} samples, limit {}",
+                    job.sample_limit
+                )));
             }
-            families.extend(renamed);
-        }
+            Ok(post_relabel)
+        };
+        let post_relabel = match outcome {
+            Ok(post_relabel) => post_relabel,
+            Err(e) => {
+                for key in &fresh {
+                    current.remove(key);
+                }
+                current.extend(changed);
+                previous.extend(current);
+                self.previous = previous;
+                return Err(e);
+            }
+        };
         if duplicates > 0 {
             tracing::debug!(target = %self.target.url, duplicates, "duplicate series dropped");
         }
-        let post_relabel: usize = families.iter().map(|f| f.samples.len()).sum();
-        if job.sample_limit > 0 && post_relabel > job.sample_limit {
-            return Err(ScrapeError(format!(
-                "sample_limit exceeded: {post_relabel} samples, limit {}",
-                job.sample_limit
-            )));
-        }
         // Series of the last scrape that are gone get a staleness marker.
-        let gone = self.previous.iter().filter(|(key, seen)| {
-            !current.contains_key(*key) && (!seen.timestamped || c.track_timestamps_staleness)
-        });
-        families.extend(stale_families(gone.map(|(_, seen)| seen), start_ms));
+        let gone = previous
+            .values()
+            .filter(|seen| !seen.timestamped || c.track_timestamps_staleness);
+        families.extend(stale_families(gone, start_ms));
         self.previous = current;
         Ok(Processed {
             families,

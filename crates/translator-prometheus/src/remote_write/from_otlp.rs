@@ -21,6 +21,7 @@
 //! sets are merged, samples sorted by time.
 
 use std::collections::HashMap;
+use std::hash::{BuildHasher, RandomState};
 
 use tributary_pipeline_core::pdata::proto::collector::metrics::v1::ExportMetricsServiceRequest;
 use tributary_pipeline_core::pdata::proto::common::v1::KeyValue;
@@ -102,23 +103,40 @@ pub struct Written {
     pub dropped: Vec<Dropped>,
 }
 
-/// The series being written, merged by label set.
+/// The series being written, merged by label set. The index holds a hash of each label
+/// set, not a copy of it: a scrape writes hundreds of series per request, each new.
 #[derive(Default)]
 struct SeriesSet {
     series: Vec<TimeSeries>,
-    index: HashMap<Vec<Label>, usize>,
+    /// The last series written with each label-set hash.
+    heads: HashMap<u64, usize>,
+    /// Per series: the series written before it with the same hash, if any.
+    same_hash: Vec<Option<usize>>,
+    hasher: RandomState,
 }
 
 impl SeriesSet {
     fn entry(&mut self, labels: Vec<Label>) -> &mut TimeSeries {
-        let next = self.series.len();
-        let at = *self.index.entry(labels.clone()).or_insert(next);
-        if at == next {
-            self.series.push(TimeSeries {
-                labels,
-                ..Default::default()
-            });
+        let hash = self.hasher.hash_one(&labels);
+        let mut candidate = self.heads.get(&hash).copied();
+        while let Some(at) = candidate {
+            if self.series[at].labels == labels {
+                break;
+            }
+            candidate = self.same_hash[at];
         }
+        let at = match candidate {
+            Some(at) => at,
+            None => {
+                let next = self.series.len();
+                self.same_hash.push(self.heads.insert(hash, next));
+                self.series.push(TimeSeries {
+                    labels,
+                    ..Default::default()
+                });
+                next
+            }
+        };
         &mut self.series[at]
     }
 
