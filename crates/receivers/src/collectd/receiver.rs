@@ -3,7 +3,6 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use axum::Router;
 use axum::extract::Request;
 use axum::response::{IntoResponse, Response};
 use http::{Method, StatusCode, header};
@@ -12,7 +11,7 @@ use tributary_pipeline_core::prelude::*;
 
 use super::config::Config;
 use super::record::decode;
-use crate::shared::http_server::ReceiverServer;
+use crate::shared::http_server::{Answer, ReceiverServer};
 use crate::shared::refusal;
 use crate::shared::request_body::{ReadBodyError, read_body};
 
@@ -64,12 +63,6 @@ impl CollectdReceiver {
 #[async_trait]
 impl Component for CollectdReceiver {
     async fn start(&self, host: &Host) -> Result<(), ComponentError> {
-        let intake = Arc::clone(&self.intake);
-        // Every path, as Go's handler: write_http posts to whatever URL it is given.
-        let router = Router::new().fallback(move |request: Request| {
-            let intake = Arc::clone(&intake);
-            async move { intake.answer(request).await }
-        });
         let local = self
             .server
             .start(
@@ -77,7 +70,7 @@ impl Component for CollectdReceiver {
                 &self.settings,
                 host,
                 "collectd",
-                router,
+                Arc::clone(&self.intake),
             )
             .await?;
         tracing::info!(endpoint = %local, "collectd receiver listening");
@@ -90,7 +83,8 @@ impl Component for CollectdReceiver {
     }
 }
 
-impl Intake {
+#[async_trait]
+impl Answer for Intake {
     async fn answer(&self, request: Request) -> Response {
         if request.method() != Method::POST {
             return bad_request("only POST is accepted");

@@ -14,7 +14,7 @@ use tributary_pipeline_core::prelude::*;
 
 use super::config::Config;
 use super::parse::{Precision, parse_line_protocol};
-use crate::shared::http_server::ReceiverServer;
+use crate::shared::http_server::{Answer, ReceiverServer};
 use crate::shared::refusal;
 use crate::shared::request_body::{ReadBodyError, declared_length, read_body};
 
@@ -64,18 +64,13 @@ impl InfluxDbReceiver {
 #[async_trait]
 impl Component for InfluxDbReceiver {
     async fn start(&self, host: &Host) -> Result<(), ComponentError> {
-        let intake = Arc::clone(&self.intake);
-        let router = axum::Router::new().fallback(move |request: Request<Body>| {
-            let intake = Arc::clone(&intake);
-            async move { intake.handle(request).await }
-        });
         self.server
             .start(
                 &self.config.server,
                 &self.settings,
                 host,
                 "InfluxDB receiver",
-                router,
+                Arc::clone(&self.intake),
             )
             .await?;
         Ok(())
@@ -166,8 +161,9 @@ fn no_content() -> Response<Body> {
     response
 }
 
-impl Intake {
-    async fn handle(&self, request: Request<Body>) -> Response<Body> {
+#[async_trait]
+impl Answer for Intake {
+    async fn answer(&self, request: Request<Body>) -> Response<Body> {
         let api = match request.uri().path() {
             "/write" => Api::V1,
             "/api/v2/write" => Api::V2,
@@ -217,7 +213,9 @@ impl Intake {
             }
         }
     }
+}
 
+impl Intake {
     async fn write(&self, api: Api, request: Request<Body>) -> Result<(), Refusal> {
         let precision = precision(api, request.uri().query())?;
         let encoding = self.encoding(request.headers().get(CONTENT_ENCODING))?;

@@ -20,7 +20,7 @@ use super::config::Config;
 use super::groups::{Groups, PushMethod, RecordLimits, group_gauge};
 use super::path::{GroupingKey, parse_grouping_key};
 use crate::shared::admission::{Admission, AdmissionPermit};
-use crate::shared::http_server::ReceiverServer;
+use crate::shared::http_server::{Answer, ReceiverServer};
 use crate::shared::refusal;
 use crate::shared::request_body::{ReadBodyError, declared_length, read_body};
 
@@ -112,18 +112,13 @@ impl PushReceiver {
 #[async_trait]
 impl Component for PushReceiver {
     async fn start(&self, host: &Host) -> Result<(), ComponentError> {
-        let intake = Arc::clone(&self.intake);
-        let router = axum::Router::new().fallback(move |request: Request<Body>| {
-            let intake = Arc::clone(&intake);
-            async move { intake.handle(request).await }
-        });
         self.server
             .start(
                 &self.config.server,
                 &self.settings,
                 host,
                 "Prometheus push receiver",
-                router,
+                Arc::clone(&self.intake),
             )
             .await?;
         Ok(())
@@ -239,8 +234,9 @@ fn status_only(status: StatusCode) -> Response<Body> {
     response
 }
 
-impl Intake {
-    async fn handle(&self, request: Request<Body>) -> Response<Body> {
+#[async_trait]
+impl Answer for Intake {
+    async fn answer(&self, request: Request<Body>) -> Response<Body> {
         let path = request.uri().path();
         let Some(rest) = path
             .strip_prefix(self.prefix.as_str())
@@ -296,7 +292,9 @@ impl Intake {
             }
         }
     }
+}
 
+impl Intake {
     /// Reads, records and delivers one push.
     async fn push(
         &self,

@@ -17,7 +17,7 @@ use tributary_translator_prometheus::to_otlp::StartTimeAdjuster;
 
 use super::decode::{Decoded, decode_write_request_with};
 use crate::shared::admission::Admission;
-use crate::shared::http_server::ReceiverServer;
+use crate::shared::http_server::{Answer, ReceiverServer};
 use crate::shared::refusal;
 use crate::shared::request_body::{ReadBodyError, declared_length, read_body};
 
@@ -122,18 +122,13 @@ impl RemoteWriteReceiver {
 #[async_trait]
 impl Component for RemoteWriteReceiver {
     async fn start(&self, host: &Host) -> Result<(), ComponentError> {
-        let intake = Arc::clone(&self.intake);
-        let router = axum::Router::new().fallback(move |request: Request<Body>| {
-            let intake = Arc::clone(&intake);
-            async move { intake.handle(request).await }
-        });
         self.server
             .start(
                 &self.config.server,
                 &self.settings,
                 host,
                 "Prometheus remote-write receiver",
-                router,
+                Arc::clone(&self.intake),
             )
             .await?;
         Ok(())
@@ -190,8 +185,9 @@ impl Refusal {
     }
 }
 
-impl Intake {
-    async fn handle(&self, request: Request<Body>) -> Response<Body> {
+#[async_trait]
+impl Answer for Intake {
+    async fn answer(&self, request: Request<Body>) -> Response<Body> {
         if request.uri().path() != WRITE_PATH {
             return Refusal::new(
                 StatusCode::NOT_FOUND,
@@ -242,7 +238,9 @@ impl Intake {
             }
         }
     }
+}
 
+impl Intake {
     async fn write(&self, request: Request<Body>) -> Result<(), Refusal> {
         check_headers(request.headers())?;
         let declared = declared_length(request.headers());

@@ -1,13 +1,24 @@
-//! The HTTP server of a receiver that answers every path with one router: started once at
+//! The HTTP server of a receiver that answers every path with one handler: started once at
 //! `start`, stopped at `shutdown`, its address kept for tests.
 
 use std::net::SocketAddr;
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 
+use async_trait::async_trait;
 use axum::Router;
+use axum::extract::Request;
+use axum::response::Response;
 use tributary_pipeline_core::confighttp::HttpServerConfig;
 use tributary_pipeline_core::prelude::*;
 use tributary_pipeline_core::server::RunningServer;
+
+/// What answers every request a receiver's server takes, whatever its path (as Go's
+/// handlers do: clients post to whatever URL they were given).
+#[async_trait]
+pub(crate) trait Answer: Send + Sync + 'static {
+    /// The response to `request`.
+    async fn answer(&self, request: Request) -> Response;
+}
 
 /// A receiver's HTTP server: none until started, none again after shutdown.
 #[derive(Default)]
@@ -18,15 +29,16 @@ pub(crate) struct ReceiverServer {
 }
 
 impl ReceiverServer {
-    /// Serves `router` as `config` says, naming the server `name` in its logs; the address
-    /// it listens on is returned. A second start before shutdown is refused.
+    /// Serves every path with `intake` as `config` says, naming the server `name` in its
+    /// logs; the address it listens on is returned. A second start before shutdown is
+    /// refused.
     pub(crate) async fn start(
         &self,
         config: &HttpServerConfig,
         settings: &CreateSettings,
         host: &Host,
         name: &'static str,
-        router: Router,
+        intake: Arc<impl Answer>,
     ) -> Result<SocketAddr, ComponentError> {
         let mut running = self.running.lock().await;
         if running.is_some() {
@@ -35,6 +47,10 @@ impl ReceiverServer {
                 settings.id().component_type()
             )));
         }
+        let router = Router::new().fallback(move |request: Request| {
+            let intake = Arc::clone(&intake);
+            async move { intake.answer(request).await }
+        });
         let (server, addr) = config.serve(settings, host, name, router).await?;
         *running = Some(server);
         *self.local_addr.lock().unwrap_or_else(|e| e.into_inner()) = Some(addr);
