@@ -266,7 +266,7 @@ fn params(name: &str) -> Option<(&'static str, &'static [(&'static str, bool)])>
             "append",
             &[("target", false), ("value", true), ("values", true)],
         ),
-        _ => return None,
+        _ => return crate::value_converters::params(name),
     };
     Some(p)
 }
@@ -294,7 +294,12 @@ pub(crate) fn compile_converter(c: &Compiler<'_>, call: &Call) -> Result<Convert
             format!(
                 "undefined function {:?} (converters supported: {})",
                 call.name,
-                CONVERTERS.join(", ")
+                CONVERTERS
+                    .iter()
+                    .chain(crate::value_converters::NAMES)
+                    .copied()
+                    .collect::<Vec<_>>()
+                    .join(", ")
             ),
         );
     };
@@ -499,7 +504,7 @@ fn bytes_like(v: &Value) -> Option<Vec<u8>> {
     })
 }
 
-fn snake(s: &str) -> String {
+pub(crate) fn snake(s: &str) -> String {
     let mut out = String::new();
     for (i, ch) in s.chars().enumerate() {
         if ch.is_uppercase() {
@@ -516,7 +521,7 @@ fn snake(s: &str) -> String {
     out
 }
 
-fn camel(s: &str) -> String {
+pub(crate) fn camel(s: &str) -> String {
     s.split(['_', ' ', '-'])
         .filter(|w| !w.is_empty())
         .map(|w| {
@@ -923,7 +928,12 @@ pub(crate) fn run_converter(conv: &Converter, ctx: &TransformContext<'_>) -> Res
                     },
             )
         }
-        other => unreachable!("converter {other} is compiled but not implemented"),
+        name => {
+            let values = (0..a.len())
+                .map(|i| arg(a, i, ctx))
+                .collect::<Result<Vec<_>, _>>()?;
+            crate::value_converters::run(name, values)?
+        }
     })
 }
 
