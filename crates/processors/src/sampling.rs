@@ -386,7 +386,9 @@ fn valid_key(key: &str) -> bool {
         !s.is_empty()
             && s.len() <= max
             && s.bytes().all(|b| {
-                b.is_ascii_lowercase() || b.is_ascii_digit() || matches!(b, b'_' | b'-' | b'*' | b'/')
+                b.is_ascii_lowercase()
+                    || b.is_ascii_digit()
+                    || matches!(b, b'_' | b'-' | b'*' | b'/')
             })
     };
     match key.split_once('@') {
@@ -423,8 +425,14 @@ mod tests {
     fn thresholds_encode_as_go_does() {
         assert_eq!(Threshold::ALWAYS.tvalue(), "0");
         assert_eq!(Threshold::NEVER.tvalue(), "");
-        assert_eq!(Threshold::from_tvalue("8").unwrap().unsigned(), 0x80000000000000);
-        assert_eq!(Threshold::from_tvalue("80000000000000").unwrap().tvalue(), "8");
+        assert_eq!(
+            Threshold::from_tvalue("8").unwrap().unsigned(),
+            0x80000000000000
+        );
+        assert_eq!(
+            Threshold::from_tvalue("80000000000000").unwrap().tvalue(),
+            "8"
+        );
         let t = |p: f64, prec: u8| {
             Threshold::from_probability_with_precision(p, prec)
                 .unwrap()

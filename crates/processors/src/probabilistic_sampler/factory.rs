@@ -40,23 +40,26 @@ fn create_traces(
 ) -> Result<Arc<dyn Processor<Traces>>, CreateError> {
     let decider = Decider::new(config, false);
     let (kept, dropped) = counters(settings, "traces");
-    Ok(processorhelper::from_fn(next, move |traces: &mut Traces| {
-        for rs in &mut traces.make_mut().resource_spans {
-            for ss in &mut rs.scope_spans {
-                ss.spans.retain_mut(|span| {
-                    let sampled = decider.span(span);
-                    if sampled { &kept } else { &dropped }.inc();
-                    sampled
-                });
+    Ok(processorhelper::from_fn(
+        next,
+        move |traces: &mut Traces| {
+            for rs in &mut traces.make_mut().resource_spans {
+                for ss in &mut rs.scope_spans {
+                    ss.spans.retain_mut(|span| {
+                        let sampled = decider.span(span);
+                        if sampled { &kept } else { &dropped }.inc();
+                        sampled
+                    });
+                }
+                rs.scope_spans.retain(|ss| !ss.spans.is_empty());
             }
-            rs.scope_spans.retain(|ss| !ss.spans.is_empty());
-        }
-        traces
-            .make_mut()
-            .resource_spans
-            .retain(|rs| !rs.scope_spans.is_empty());
-        Ok(())
-    }))
+            traces
+                .make_mut()
+                .resource_spans
+                .retain(|rs| !rs.scope_spans.is_empty());
+            Ok(())
+        },
+    ))
 }
 
 fn create_logs(

@@ -142,7 +142,10 @@ impl Decider {
     /// mode, the `rv` the decision used).
     pub fn span(&self, span: &mut Span) -> bool {
         let (source, mut carrier, mut error) = if self.hashing {
-            let rnd = Source::Found(randomness_from_bytes(&trace_id16(&span.trace_id), self.hash_seed));
+            let rnd = Source::Found(randomness_from_bytes(
+                &trace_id16(&span.trace_id),
+                self.hash_seed,
+            ));
             match W3cTraceState::parse(&span.trace_state) {
                 Err(e) => (rnd, None, Some(e)),
                 Ok(mut ts) => {
@@ -165,7 +168,9 @@ impl Decider {
                     let source = match ts.otel.randomness() {
                         Some(r) => Source::Found(r),
                         None if is_empty_id(&span.trace_id) => Source::Missing,
-                        None => Source::Found(Randomness::from_trace_id(&trace_id16(&span.trace_id))),
+                        None => {
+                            Source::Found(Randomness::from_trace_id(&trace_id16(&span.trace_id)))
+                        }
                     };
                     (source, Some(ts), None)
                 }
@@ -305,12 +310,10 @@ impl Decider {
     }
 }
 
-const RANDOMNESS_IN_USE: SamplingError = SamplingError(
-    "item has sampling randomness, equalizing or proportional mode recommended",
-);
-const THRESHOLD_IN_USE: SamplingError = SamplingError(
-    "item has sampling threshold, equalizing or proportional mode recommended",
-);
+const RANDOMNESS_IN_USE: SamplingError =
+    SamplingError("item has sampling randomness, equalizing or proportional mode recommended");
+const THRESHOLD_IN_USE: SamplingError =
+    SamplingError("item has sampling threshold, equalizing or proportional mode recommended");
 
 /// Go's `consistencyCheck`: no randomness is an error; an arriving threshold that this
 /// randomness would not have passed is cleared and is an error.
@@ -325,7 +328,9 @@ fn consistency_check(
         && !t.should_sample(r)
     {
         *threshold = None;
-        return Some(SamplingError("inconsistent arriving threshold: item should not have been sampled"));
+        return Some(SamplingError(
+            "inconsistent arriving threshold: item should not have been sampled",
+        ));
     }
     None
 }
@@ -380,12 +385,16 @@ struct LogCarrier {
 impl LogCarrier {
     fn parse(record: &LogRecord) -> (LogCarrier, Option<SamplingError>) {
         let get = |key: &str| {
-            record.attributes.iter().find(|kv| kv.key == key).and_then(|kv| {
-                match kv.value.as_ref().and_then(|v| v.value.as_ref()) {
-                    Some(any_value::Value::StringValue(s)) if !s.is_empty() => Some(s.clone()),
-                    _ => None,
-                }
-            })
+            record
+                .attributes
+                .iter()
+                .find(|kv| kv.key == key)
+                .and_then(
+                    |kv| match kv.value.as_ref().and_then(|v| v.value.as_ref()) {
+                        Some(any_value::Value::StringValue(s)) if !s.is_empty() => Some(s.clone()),
+                        _ => None,
+                    },
+                )
         };
         let mut carrier = LogCarrier {
             threshold: None,

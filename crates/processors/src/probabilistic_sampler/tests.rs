@@ -80,7 +80,10 @@ fn defaults_and_validation_follow_go() {
         let e = load_config::<Config>(yaml).unwrap_err().to_string();
         assert!(e.contains(key), "{yaml}: {e}");
     }
-    assert_eq!(config("sampling_percentage: 200").sampling_percentage, 200.0);
+    assert_eq!(
+        config("sampling_percentage: 200").sampling_percentage,
+        200.0
+    );
 }
 
 /// Go `Test_tracesamplerprocessor_TraceState`, both consistent modes.
@@ -90,41 +93,247 @@ fn consistent_modes_match_the_go_trace_state_vectors() {
     let improbable = tid("111111111111111111ffffffffffffff");
     use Mode::{Equalizing as E, Proportional as P};
     // (name, trace id, percentage, precision, arriving ts, attrs, equalizing, proportional)
-    type Case<'a> = (&'a str, Vec<u8>, f32, u8, &'a str, Option<Option<&'a str>>, Option<&'a str>, Option<&'a str>);
+    type Case<'a> = (
+        &'a str,
+        Vec<u8>,
+        f32,
+        u8,
+        &'a str,
+        Option<Option<&'a str>>,
+        Option<&'a str>,
+        Option<&'a str>,
+    );
     let cases: Vec<Case> = vec![
-        ("100", default_tid.clone(), 100.0, 4, "", None, Some("ot=th:0"), Some("ot=th:0")),
-        ("50 sampled", default_tid.clone(), 50.0, 4, "", None, Some("ot=th:8"), Some("ot=th:8")),
-        ("25 sampled", tid("ddddddddddddddddddc0000000000000"), 25.0, 4, "", None, Some("ot=th:c"), Some("ot=th:c")),
-        ("25 unsampled", tid("ddddddddddddddddddb0000000000000"), 25.0, 4, "", None, None, None),
-        ("1 full precision", default_tid.clone(), 1.0, 0, "ot=rv:FD70A3D70A3D71", None,
-            Some("ot=rv:FD70A3D70A3D71;th:fd70a3d70a3d71"), Some("ot=rv:FD70A3D70A3D71;th:fd70a3d70a3d71")),
-        ("1 precision 4", default_tid.clone(), 1.0, 4, "ot=rv:FD70A3D70A3D71", None,
-            Some("ot=rv:FD70A3D70A3D71;th:fd70a"), Some("ot=rv:FD70A3D70A3D71;th:fd70a")),
-        ("1 precision 3", default_tid.clone(), 1.0, 3, "ot=rv:FD70A3D70A3D71", None, None, None),
-        ("1 not sampled", default_tid.clone(), 1.0, 0, "ot=rv:FD70A3D70A3D70", None, None, None),
-        ("49 not sampled", default_tid.clone(), 49.0, 4, "", None, None, None),
-        ("1 with tid", tid("a0a0a0a0a0a0a0a0a0fe000000000000"), 1.0, 4, "", None, Some("ot=th:fd70a"), Some("ot=th:fd70a")),
-        ("incoming 50 rv", default_tid.clone(), 50.0, 4, "ot=rv:90000000000000;th:80000000000000", None,
-            Some("ot=rv:90000000000000;th:8"), None),
-        ("incoming 50 at 25", default_tid.clone(), 25.0, 4, "ot=th:8", None, None, None),
-        ("incoming 50 at 25 sampled", tid("ffffffffffffffffffffffffffffffff"), 25.0, 4, "ot=th:8", None,
-            Some("ot=th:c"), Some("ot=th:e")),
-        ("equalizing vs proportional", default_tid.clone(), 50.0, 4, "ot=rv:c0000000000000;th:8", None,
-            Some("ot=rv:c0000000000000;th:8"), Some("ot=rv:c0000000000000;th:c")),
-        ("40 precision 3 rv", default_tid.clone(), 40.0, 3, "ot=rv:a0000000000000", None,
-            Some("ot=rv:a0000000000000;th:99a"), Some("ot=rv:a0000000000000;th:99a")),
-        ("50 at 40 precision 6", tid("a0a0a0a0a0a0a0a0a0d0000000000000"), 40.0, 6, "ot=th:8", None,
-            Some("ot=th:99999a"), Some("ot=th:cccccd")),
-        ("50 at 40 partly", tid("a0a0a0a0a0a0a0a0a0b0000000000000"), 40.0, 3, "ot=th:8", None,
-            Some("ot=th:99a"), None),
-        ("50 at 40 not", tid("a0a0a0a0a0a0a0a0a080000000000000"), 40.0, 3, "ot=th:8", None, None, None),
-        ("200 is 100", default_tid.clone(), 200.0, 4, "", None, Some("ot=th:0"), Some("ot=th:0")),
-        ("tiny rounding", improbable.clone(), 100.0 * 2f32.powi(-14), 4, "ot=th:fffc", None,
-            Some("ot=th:fffc"), Some("ot=th:fffffff")),
-        ("underflow", improbable.clone(), 2f32.powi(-4), 4, "ot=th:fffffffffffff8", None,
-            Some("ot=th:fffffffffffff8"), None),
-        ("priority keeps", default_tid.clone(), 1.0, 4, "", Some(Some("2")), Some("ot=th:0"), Some("ot=th:0")),
-        ("priority drops", default_tid.clone(), 99.0, 4, "", Some(Some("0")), None, None),
+        (
+            "100",
+            default_tid.clone(),
+            100.0,
+            4,
+            "",
+            None,
+            Some("ot=th:0"),
+            Some("ot=th:0"),
+        ),
+        (
+            "50 sampled",
+            default_tid.clone(),
+            50.0,
+            4,
+            "",
+            None,
+            Some("ot=th:8"),
+            Some("ot=th:8"),
+        ),
+        (
+            "25 sampled",
+            tid("ddddddddddddddddddc0000000000000"),
+            25.0,
+            4,
+            "",
+            None,
+            Some("ot=th:c"),
+            Some("ot=th:c"),
+        ),
+        (
+            "25 unsampled",
+            tid("ddddddddddddddddddb0000000000000"),
+            25.0,
+            4,
+            "",
+            None,
+            None,
+            None,
+        ),
+        (
+            "1 full precision",
+            default_tid.clone(),
+            1.0,
+            0,
+            "ot=rv:FD70A3D70A3D71",
+            None,
+            Some("ot=rv:FD70A3D70A3D71;th:fd70a3d70a3d71"),
+            Some("ot=rv:FD70A3D70A3D71;th:fd70a3d70a3d71"),
+        ),
+        (
+            "1 precision 4",
+            default_tid.clone(),
+            1.0,
+            4,
+            "ot=rv:FD70A3D70A3D71",
+            None,
+            Some("ot=rv:FD70A3D70A3D71;th:fd70a"),
+            Some("ot=rv:FD70A3D70A3D71;th:fd70a"),
+        ),
+        (
+            "1 precision 3",
+            default_tid.clone(),
+            1.0,
+            3,
+            "ot=rv:FD70A3D70A3D71",
+            None,
+            None,
+            None,
+        ),
+        (
+            "1 not sampled",
+            default_tid.clone(),
+            1.0,
+            0,
+            "ot=rv:FD70A3D70A3D70",
+            None,
+            None,
+            None,
+        ),
+        (
+            "49 not sampled",
+            default_tid.clone(),
+            49.0,
+            4,
+            "",
+            None,
+            None,
+            None,
+        ),
+        (
+            "1 with tid",
+            tid("a0a0a0a0a0a0a0a0a0fe000000000000"),
+            1.0,
+            4,
+            "",
+            None,
+            Some("ot=th:fd70a"),
+            Some("ot=th:fd70a"),
+        ),
+        (
+            "incoming 50 rv",
+            default_tid.clone(),
+            50.0,
+            4,
+            "ot=rv:90000000000000;th:80000000000000",
+            None,
+            Some("ot=rv:90000000000000;th:8"),
+            None,
+        ),
+        (
+            "incoming 50 at 25",
+            default_tid.clone(),
+            25.0,
+            4,
+            "ot=th:8",
+            None,
+            None,
+            None,
+        ),
+        (
+            "incoming 50 at 25 sampled",
+            tid("ffffffffffffffffffffffffffffffff"),
+            25.0,
+            4,
+            "ot=th:8",
+            None,
+            Some("ot=th:c"),
+            Some("ot=th:e"),
+        ),
+        (
+            "equalizing vs proportional",
+            default_tid.clone(),
+            50.0,
+            4,
+            "ot=rv:c0000000000000;th:8",
+            None,
+            Some("ot=rv:c0000000000000;th:8"),
+            Some("ot=rv:c0000000000000;th:c"),
+        ),
+        (
+            "40 precision 3 rv",
+            default_tid.clone(),
+            40.0,
+            3,
+            "ot=rv:a0000000000000",
+            None,
+            Some("ot=rv:a0000000000000;th:99a"),
+            Some("ot=rv:a0000000000000;th:99a"),
+        ),
+        (
+            "50 at 40 precision 6",
+            tid("a0a0a0a0a0a0a0a0a0d0000000000000"),
+            40.0,
+            6,
+            "ot=th:8",
+            None,
+            Some("ot=th:99999a"),
+            Some("ot=th:cccccd"),
+        ),
+        (
+            "50 at 40 partly",
+            tid("a0a0a0a0a0a0a0a0a0b0000000000000"),
+            40.0,
+            3,
+            "ot=th:8",
+            None,
+            Some("ot=th:99a"),
+            None,
+        ),
+        (
+            "50 at 40 not",
+            tid("a0a0a0a0a0a0a0a0a080000000000000"),
+            40.0,
+            3,
+            "ot=th:8",
+            None,
+            None,
+            None,
+        ),
+        (
+            "200 is 100",
+            default_tid.clone(),
+            200.0,
+            4,
+            "",
+            None,
+            Some("ot=th:0"),
+            Some("ot=th:0"),
+        ),
+        (
+            "tiny rounding",
+            improbable.clone(),
+            100.0 * 2f32.powi(-14),
+            4,
+            "ot=th:fffc",
+            None,
+            Some("ot=th:fffc"),
+            Some("ot=th:fffffff"),
+        ),
+        (
+            "underflow",
+            improbable.clone(),
+            2f32.powi(-4),
+            4,
+            "ot=th:fffffffffffff8",
+            None,
+            Some("ot=th:fffffffffffff8"),
+            None,
+        ),
+        (
+            "priority keeps",
+            default_tid.clone(),
+            1.0,
+            4,
+            "",
+            Some(Some("2")),
+            Some("ot=th:0"),
+            Some("ot=th:0"),
+        ),
+        (
+            "priority drops",
+            default_tid.clone(),
+            99.0,
+            4,
+            "",
+            Some(Some("0")),
+            None,
+            None,
+        ),
     ];
     for (name, trace_id, pct, precision, ts, priority, want_e, want_p) in cases {
         let attrs = match priority {
@@ -132,7 +341,10 @@ fn consistent_modes_match_the_go_trace_state_vectors() {
             _ => vec![],
         };
         for (mode, want) in [(E, want_e), (P, want_p)] {
-            let got = decide(&cfg(pct, mode, precision, false), span(trace_id.clone(), ts, attrs.clone()));
+            let got = decide(
+                &cfg(pct, mode, precision, false),
+                span(trace_id.clone(), ts, attrs.clone()),
+            );
             assert_eq!(got.as_deref(), want, "{name} ({mode:?})");
         }
     }
@@ -151,12 +363,23 @@ fn invalid_or_inconsistent_trace_state_fails_closed() {
         (default_tid.clone(), "ot=th:8;rv:70000000000000"),
     ] {
         for mode in [Mode::Equalizing, Mode::Proportional] {
-            assert_eq!(decide(&cfg(100.0, mode, 4, true), span(trace_id.clone(), ts, vec![])), None, "{ts}");
+            assert_eq!(
+                decide(
+                    &cfg(100.0, mode, 4, true),
+                    span(trace_id.clone(), ts, vec![])
+                ),
+                None,
+                "{ts}"
+            );
         }
     }
     // Fail open: the inconsistent threshold is cleared, then replaced.
     assert_eq!(
-        decide(&cfg(100.0, Mode::Equalizing, 4, false), span(default_tid, "ot=rv:40000000000000;th:8", vec![])).as_deref(),
+        decide(
+            &cfg(100.0, Mode::Equalizing, 4, false),
+            span(default_tid, "ot=rv:40000000000000;th:8", vec![])
+        )
+        .as_deref(),
         Some("ot=rv:40000000000000;th:0")
     );
 }
@@ -182,7 +405,11 @@ fn missing_randomness_follows_fail_closed() {
         // expects "missing randomness" there only in the consistent modes, so use those.
         for mode in [Mode::Equalizing, Mode::Proportional] {
             let c = Config { mode, ..c.clone() };
-            assert_eq!(decide(&c, span(vec![0; 16], "", vec![])).is_some(), sampled, "{pct} {fail_closed} {mode:?}");
+            assert_eq!(
+                decide(&c, span(vec![0; 16], "", vec![])).is_some(),
+                sampled,
+                "{pct} {fail_closed} {mode:?}"
+            );
         }
     }
 }
@@ -205,7 +432,11 @@ fn hash_seed_mode_makes_gos_decisions() {
         for i in 0u64..4000 {
             let mut id = [0u8; 16];
             id[..8].copy_from_slice(&i.wrapping_mul(0x9e37_79b9_7f4a_7c15).to_be_bytes());
-            id[8..].copy_from_slice(&(i ^ 0xdead_beef).wrapping_mul(0xff51_afd7_ed55_8ccd).to_be_bytes());
+            id[8..].copy_from_slice(
+                &(i ^ 0xdead_beef)
+                    .wrapping_mul(0xff51_afd7_ed55_8ccd)
+                    .to_be_bytes(),
+            );
             let legacy = fnv32a_seeded(&id, 4312) & 0x3fff < scaled;
             let got = decide(&c, span(id.to_vec(), "", vec![]));
             assert_eq!(got.is_some(), legacy, "{pct} {id:?}");
@@ -223,7 +454,10 @@ fn hash_seed_mode_makes_gos_decisions() {
     }
     // A span arriving with rv is an error in hash_seed mode.
     let c = cfg(100.0, Mode::HashSeed, 4, true);
-    assert_eq!(decide(&c, span(vec![1; 16], "ot=rv:00000000000001", vec![])), None);
+    assert_eq!(
+        decide(&c, span(vec![1; 16], "ot=rv:00000000000001", vec![])),
+        None
+    );
     // The Go vector: empty input with seed 0 falls in bucket 0x3515 (83 %).
     assert_eq!(fnv32a_seeded(&[], 0) & 0x3fff, 0x3515);
     assert!(Threshold::from_unsigned((16384 - 8192) << 42).tvalue() == "8");
@@ -245,7 +479,10 @@ fn span_sampling_priority_forces_the_decision() {
             (100.0, p(key_value("no.sampling.priority", 2i64)), true),
             (100.0, p(key_value("sampling.priority", "NaN")), true),
         ] {
-            let got = decide(&cfg(pct, mode, 4, true), span(vec![7; 16], "", attrs.clone()));
+            let got = decide(
+                &cfg(pct, mode, 4, true),
+                span(vec![7; 16], "", attrs.clone()),
+            );
             assert_eq!(got.is_some(), sampled, "{mode:?} {pct} {attrs:?}");
         }
     }
@@ -273,8 +510,18 @@ fn logs_hash_the_record_attribute_and_honour_priority() {
         assert_eq!(sampled, legacy, "{i}");
         if sampled {
             kept += 1;
-            assert!(record.attributes.iter().any(|kv| kv.key == "sampling.threshold"));
-            assert!(record.attributes.iter().any(|kv| kv.key == "sampling.randomness"));
+            assert!(
+                record
+                    .attributes
+                    .iter()
+                    .any(|kv| kv.key == "sampling.threshold")
+            );
+            assert!(
+                record
+                    .attributes
+                    .iter()
+                    .any(|kv| kv.key == "sampling.randomness")
+            );
         }
         // Priority 100 keeps everything, 0 drops everything.
         let mut record = log(vec![], vec![key_value("id", i), key_value("prio", 100i64)]);
@@ -293,7 +540,11 @@ fn logs_use_the_trace_id_in_consistent_modes() {
     let decider = Decider::new(&c, true);
     let mut kept = log(tid("000000000000000000c0000000000000"), vec![]);
     assert!(decider.log(&mut kept));
-    assert!(kept.attributes.iter().any(|kv| kv.key == "sampling.threshold"));
+    assert!(
+        kept.attributes
+            .iter()
+            .any(|kv| kv.key == "sampling.threshold")
+    );
     assert!(!decider.log(&mut log(tid("00000000000000000070000000000000"), vec![])));
     // An arriving threshold the randomness contradicts: fail closed.
     let mut bad = log(
@@ -308,7 +559,11 @@ async fn the_processor_filters_requests_and_drops_empty_ones() {
     let sink = Sink::<Traces>::new();
     let s = settings::<Traces>(Kind::Processor, "probabilistic_sampler");
     let p = factory()
-        .create(&s, &config("sampling_percentage: 50\nmode: equalizing"), sink.next())
+        .create(
+            &s,
+            &config("sampling_percentage: 50\nmode: equalizing"),
+            sink.next(),
+        )
         .unwrap();
     let request = |ids: &[&str]| {
         Traces::new(ExportTraceServiceRequest {
@@ -321,10 +576,15 @@ async fn the_processor_filters_requests_and_drops_empty_ones() {
             }],
         })
     };
-    p.consume(request(&["000000000000000000c0000000000000", "00000000000000000010000000000000"]))
+    p.consume(request(&[
+        "000000000000000000c0000000000000",
+        "00000000000000000010000000000000",
+    ]))
+    .await
+    .unwrap();
+    p.consume(request(&["00000000000000000010000000000000"]))
         .await
         .unwrap();
-    p.consume(request(&["00000000000000000010000000000000"])).await.unwrap();
     let accepted = sink.accepted();
     assert_eq!(accepted.len(), 1);
     assert_eq!(accepted[0].item_count(), 1);
