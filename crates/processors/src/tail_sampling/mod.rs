@@ -85,6 +85,13 @@
 //! every pending trace and sends the sampled ones. Sampled traces lose the client
 //! metadata of their requests, as in Go. Regex results are cached per policy up to
 //! `cache_max_size` entries and then started afresh.
+//!
+//! Dependencies: `regex` (the workspace's, as the other processors) for
+//! `enabled_regex_matching`; `prost` to size traces exactly as their OTLP encoding for
+//! `bytes_limiting`; `tributary-ottl` for `ottl_condition`. The decision memory (the
+//! recent-decisions ring and the LRU decision caches) is a small bounded map of our
+//! own rather than an LRU crate: entries are 17 bytes and need no more than
+//! insertion-ordered eviction with refresh.
 
 mod config;
 mod factory;

@@ -606,3 +606,63 @@ async fn the_tail_sampling_processor_passes_the_conformance_suite() {
     )
     .await;
 }
+
+mod split_across_batches {
+    use proptest::prelude::*;
+
+    use super::*;
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(48))]
+
+        /// However a trace's spans are spread over requests (and interleaved with other
+        /// traces), the decision is the one for the whole trace: here `span_count`
+        /// keeps traces of 2 to 4 spans, whole.
+        #[test]
+        fn the_decision_does_not_depend_on_how_spans_are_batched(
+            sizes in proptest::collection::vec(1usize..6, 1..8),
+            cuts in proptest::collection::vec(any::<prop::sample::Index>(), 0..6),
+            seed in any::<u64>(),
+        ) {
+            let mut spans: Vec<Span> = sizes
+                .iter()
+                .enumerate()
+                .flat_map(|(t, n)| (0..*n).map(move |i| span(t as u8 + 1, i as u64, i as u64 + 1)))
+                .collect();
+            // Shuffle deterministically from the seed, then cut into batches.
+            let mut x = seed | 1;
+            for i in (1..spans.len()).rev() {
+                x ^= x << 13;
+                x ^= x >> 7;
+                x ^= x << 17;
+                spans.swap(i, (x % (i as u64 + 1)) as usize);
+            }
+            let mut points: Vec<usize> = cuts.iter().map(|c| c.index(spans.len() + 1)).collect();
+            points.sort_unstable();
+            points.dedup();
+            let mut batches = Vec::new();
+            let mut rest = spans;
+            for p in points.iter().rev() {
+                let tail = rest.split_off(*p);
+                if !tail.is_empty() {
+                    batches.push(tail);
+                }
+            }
+            if !rest.is_empty() {
+                batches.push(rest);
+            }
+            let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+            let got = runtime.block_on(run(
+                &policies("  - {name: c, type: span_count, span_count: {min_spans: 2, max_spans: 4}}"),
+                batches,
+            ));
+            let want: BTreeMap<u8, usize> = sizes
+                .iter()
+                .enumerate()
+                .filter(|(_, n)| (2..=4).contains(*n))
+                .map(|(t, n)| (t as u8 + 1, *n))
+                .collect();
+            prop_assert_eq!(got, want);
+        }
+    }
+}
