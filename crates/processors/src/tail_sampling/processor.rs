@@ -193,7 +193,7 @@ impl TailSampler {
         settings: &CreateSettings,
         config: &Config,
         next: Next<Traces>,
-    ) -> Result<Self, ConfigError2> {
+    ) -> Result<Self, String> {
         let policies = build_all(config).map_err(|e| e.to_string())?;
         let num_traces = usize::try_from(config.num_traces).unwrap_or(usize::MAX);
         let expected = config
@@ -243,9 +243,6 @@ impl TailSampler {
         lock(&self.inner.state).pending.len()
     }
 }
-
-/// A creation error's text.
-pub(crate) type ConfigError2 = String;
 
 fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
     m.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
