@@ -10,6 +10,8 @@
 //! | [`resource`] | the same actions on resource attributes |
 //! | [`redaction`] | keeps only allowed attribute keys and masks blocked values |
 //! | [`transform`] | edits telemetry with OTTL statements |
+//! | [`probabilistic_sampler`] | keeps a percentage of spans or logs, consistently by trace ID |
+//! | [`tail_sampling`] | keeps or drops whole traces by policies, after waiting for their spans |
 //!
 //! Each module offers `factory()`, to register on a collector's builder (or on
 //! [`Factories`]), and its `Config`.
@@ -26,12 +28,18 @@ mod config_value;
 pub mod filterconfig;
 #[cfg(feature = "memory_limiter")]
 pub mod memory_limiter;
+#[cfg(feature = "probabilistic_sampler")]
+pub mod probabilistic_sampler;
 #[cfg(feature = "redaction")]
 pub mod redaction;
 #[cfg(feature = "resource")]
 pub mod resource;
 #[cfg(feature = "resourcedetection")]
 pub mod resourcedetection;
+#[cfg(any(feature = "probabilistic_sampler", feature = "tail_sampling"))]
+pub mod sampling;
+#[cfg(feature = "tail_sampling")]
+pub mod tail_sampling;
 #[cfg(feature = "transform")]
 pub mod transform;
 
@@ -55,5 +63,9 @@ pub fn factories() -> Factories {
     factories.add_processor(redaction::factory());
     #[cfg(feature = "transform")]
     factories.add_processor(transform::factory());
+    #[cfg(feature = "probabilistic_sampler")]
+    factories.add_processor(probabilistic_sampler::factory());
+    #[cfg(feature = "tail_sampling")]
+    factories.add_processor(tail_sampling::factory());
     factories
 }
