@@ -10,6 +10,7 @@
 //! | [`resource`] | the same actions on resource attributes |
 //! | [`redaction`] | keeps only allowed attribute keys and masks blocked values |
 //! | [`transform`] | edits telemetry with OTTL statements |
+//! | [`metricstransform`] | renames metrics and labels, scales values, aggregates points |
 //!
 //! Each module offers `factory()`, to register on a collector's builder (or on
 //! [`Factories`]), and its `Config`.
@@ -26,6 +27,8 @@ mod config_value;
 pub mod filterconfig;
 #[cfg(feature = "memory_limiter")]
 pub mod memory_limiter;
+#[cfg(feature = "metricstransform")]
+pub mod metricstransform;
 #[cfg(feature = "redaction")]
 pub mod redaction;
 #[cfg(feature = "resource")]
@@ -55,5 +58,7 @@ pub fn factories() -> Factories {
     factories.add_processor(redaction::factory());
     #[cfg(feature = "transform")]
     factories.add_processor(transform::factory());
+    #[cfg(feature = "metricstransform")]
+    factories.add_processor(metricstransform::factory());
     factories
 }
