@@ -11,6 +11,7 @@
 //! | [`redaction`] | keeps only allowed attribute keys and masks blocked values |
 //! | [`transform`] | edits telemetry with OTTL statements |
 //! | [`metricstransform`] | renames metrics and labels, scales values, aggregates points |
+//! | [`groupbyattrs`] | moves record attributes to the resource, regrouping records |
 //!
 //! Each module offers `factory()`, to register on a collector's builder (or on
 //! [`Factories`]), and its `Config`.
@@ -25,6 +26,8 @@ pub mod batch;
 mod config_value;
 #[cfg(feature = "filterconfig")]
 pub mod filterconfig;
+#[cfg(feature = "groupbyattrs")]
+pub mod groupbyattrs;
 #[cfg(feature = "memory_limiter")]
 pub mod memory_limiter;
 #[cfg(feature = "metricstransform")]
@@ -60,5 +63,7 @@ pub fn factories() -> Factories {
     factories.add_processor(transform::factory());
     #[cfg(feature = "metricstransform")]
     factories.add_processor(metricstransform::factory());
+    #[cfg(feature = "groupbyattrs")]
+    factories.add_processor(groupbyattrs::factory());
     factories
 }
