@@ -12,6 +12,7 @@
 //! | [`transform`] | edits telemetry with OTTL statements |
 //! | [`metricstransform`] | renames metrics and labels, scales values, aggregates points |
 //! | [`groupbyattrs`] | moves record attributes to the resource, regrouping records |
+//! | [`interval`] | emits the last value of each cumulative stream once per interval |
 //!
 //! Each module offers `factory()`, to register on a collector's builder (or on
 //! [`Factories`]), and its `Config`.
@@ -28,6 +29,8 @@ mod config_value;
 pub mod filterconfig;
 #[cfg(feature = "groupbyattrs")]
 pub mod groupbyattrs;
+#[cfg(feature = "interval")]
+pub mod interval;
 #[cfg(feature = "memory_limiter")]
 pub mod memory_limiter;
 #[cfg(feature = "metricstransform")]
@@ -65,5 +68,7 @@ pub fn factories() -> Factories {
     factories.add_processor(metricstransform::factory());
     #[cfg(feature = "groupbyattrs")]
     factories.add_processor(groupbyattrs::factory());
+    #[cfg(feature = "interval")]
+    factories.add_processor(interval::factory());
     factories
 }
