@@ -16,9 +16,10 @@ use tributary_pipeline_core::pdata::proto::metrics::v1::{
 use super::config::AggregationType;
 
 /// Merges the metric's points that share labels and timestamps (and, for deltas, start
-/// times; for histograms, bounds or scale and offsets). Summaries are left as they are:
-/// Go drops them here, which loses data.
-pub(crate) fn aggregate(metric: &mut Metric, how: AggregationType) {
+/// times; for histograms, bounds or scale and offsets). Without an aggregation type a
+/// merged number point keeps the first point's value, as in Go. Summaries are left as
+/// they are: Go drops them here, which loses data.
+pub(crate) fn aggregate(metric: &mut Metric, how: Option<AggregationType>) {
     let delta = AggregationTemporality::Delta as i32;
     match &mut metric.data {
         Some(Data::Gauge(g)) => {
@@ -140,13 +141,18 @@ fn as_int(point: &NumberDataPoint) -> i64 {
 
 /// One point from a non-empty group: the first point's labels, timestamp and value type,
 /// the earliest start time, and the aggregate of the values. `count` counts the points.
-fn merge_numbers(group: Vec<NumberDataPoint>, how: AggregationType) -> NumberDataPoint {
+fn merge_numbers(group: Vec<NumberDataPoint>, how: Option<AggregationType>) -> NumberDataPoint {
     let n = group.len();
     let start = group
         .iter()
         .map(|p| p.start_time_unix_nano)
         .min()
         .unwrap_or(0);
+    let Some(how) = how else {
+        let mut first = group.into_iter().next().unwrap_or_default();
+        first.start_time_unix_nano = start;
+        return first;
+    };
     let value = match group.first().and_then(|p| p.value) {
         Some(Value::AsDouble(_)) => Some(Value::AsDouble(aggregate_doubles(
             group.iter().map(as_double).collect(),

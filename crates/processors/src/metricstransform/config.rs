@@ -33,7 +33,8 @@ pub struct Transform {
     pub new_name: String,
     /// Resource attributes added to the resource a `group` moves metrics to.
     pub group_resource_labels: Option<BTreeMap<String, String>>,
-    /// How `combine` merges points: `sum`, `mean`, `min`, `max`, `median` or `count`.
+    /// How `combine` merges points: `sum`, `mean`, `min`, `max`, `median` or `count`;
+    /// unset, merged points take the first point's value (as in Go).
     pub aggregation_type: String,
     /// `lower` or `upper`: the case of label values taken from regexp captures by `combine`.
     pub submatch_case: String,
@@ -149,26 +150,19 @@ impl Transform {
                 ));
             }
         }
-        let aggregation =
-            AggregationType::parse(&self.aggregation_type, &format!("{at}::aggregation_type"))?;
+        AggregationType::parse(&self.aggregation_type, &format!("{at}::aggregation_type"))?;
         match self.action.as_str() {
             "update" => {}
             "insert" if self.new_name.is_empty() => {
                 return Err(required(format!("{at}::new_name"), "new_name", "insert"));
             }
             "insert" => {}
-            "combine" => {
-                if self.new_name.is_empty() {
-                    return Err(required(format!("{at}::new_name"), "new_name", "combine"));
-                }
-                if aggregation.is_none() {
-                    return Err(required(
-                        format!("{at}::aggregation_type"),
-                        "aggregation_type",
-                        "combine",
-                    ));
-                }
+            // Go accepts a `combine` without `new_name` and makes a metric without a name;
+            // its README says new_name is required, and so do we.
+            "combine" if self.new_name.is_empty() => {
+                return Err(required(format!("{at}::new_name"), "new_name", "combine"));
             }
+            "combine" => {}
             "group" if self.group_resource_labels.is_none() => {
                 return Err(required(
                     format!("{at}::group_resource_labels"),
@@ -202,8 +196,7 @@ impl Transform {
 
 impl Operation {
     fn validate(&self, at: &str) -> Result<(), ConfigError> {
-        let aggregation =
-            AggregationType::parse(&self.aggregation_type, &format!("{at}::aggregation_type"))?;
+        AggregationType::parse(&self.aggregation_type, &format!("{at}::aggregation_type"))?;
         let need = |missing: bool, what: &str| {
             if missing {
                 Err(required(format!("{at}::{what}"), what, &self.action))
@@ -225,15 +218,11 @@ impl Operation {
             "experimental_scale_value" => {
                 need(self.experimental_scale == 0.0, "experimental_scale")
             }
-            "aggregate_labels" => {
-                need(self.label_set.is_none(), "label_set")?;
-                need(aggregation.is_none(), "aggregation_type")
-            }
+            "aggregate_labels" => need(self.label_set.is_none(), "label_set"),
             "aggregate_label_values" => {
                 need(self.label.is_empty(), "label")?;
                 need(self.aggregated_values.is_empty(), "aggregated_values")?;
-                need(self.new_value.is_empty(), "new_value")?;
-                need(aggregation.is_none(), "aggregation_type")
+                need(self.new_value.is_empty(), "new_value")
             }
             other => Err(ConfigError::at(
                 format!("{at}::action"),

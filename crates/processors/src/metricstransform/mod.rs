@@ -33,8 +33,8 @@
 //! | `match_type` | `strict` | `strict` or `regexp` (unanchored, RE2 syntax) |
 //! | `experimental_match_labels` | none | only points whose labels have these values (regexps with `regexp`); a missing label reads as "" |
 //! | `action` | required | `update` (in place), `insert` (a transformed copy), `combine` (the selected metrics become one, labelled by the regexp's captures) or `group` (the selected metrics move to a resource of their own) |
-//! | `new_name` | none | the new name; `$1`, `${name}` expand the regexp's captures; required for `insert` and `combine` |
-//! | `aggregation_type` | none | `sum`, `mean`, `min`, `max`, `median` or `count`; how `combine` merges points; required for `combine` |
+//! | `new_name` | none | the new name; `$1`, `${name}` expand the regexp's captures; required for `insert` and (as the README says, though Go's code does not check it) `combine` |
+//! | `aggregation_type` | none | `sum`, `mean`, `min`, `max`, `median` or `count`: how `combine` merges points; unset, a merged point keeps the first point's value (as in Go) |
 //! | `submatch_case` | none | `lower` or `upper`: the case of the label values `combine` takes from captures |
 //! | `group_resource_labels` | none | resource attributes of the resource `group` creates; required for `group` |
 //! | `operations` | none | the operations below, applied in order to each resulting metric |
@@ -45,7 +45,8 @@
 //! double, gauges and sums), `experimental_scale_value` (`experimental_scale`; gauges,
 //! sums, and histograms' sum, min, max, bounds and exemplars), `aggregate_labels`
 //! (`label_set`, `aggregation_type`) and `aggregate_label_values` (`label`,
-//! `aggregated_values`, `new_value`, `aggregation_type`). `{{version}}` in a new value
+//! `aggregated_values`, `new_value`, `aggregation_type`); an operation missing a key its
+//! action needs is refused, naming it. `{{version}}` in a new value
 //! becomes the collector's version.
 //!
 //! Aggregation merges points with equal labels and timestamps (deltas also by start

@@ -34,13 +34,13 @@ pub(crate) enum Operation {
     ScaleValue(f64),
     AggregateLabels {
         keep: HashSet<String>,
-        how: AggregationType,
+        how: Option<AggregationType>,
     },
     AggregateLabelValues {
         label: String,
         values: HashSet<String>,
         new_value: String,
-        how: AggregationType,
+        how: Option<AggregationType>,
     },
 }
 
@@ -48,10 +48,7 @@ impl Operation {
     /// `version` replaces `{{version}}` in new label values, as Go does.
     pub fn compile(config: &OperationConfig, version: &str) -> Result<Self, ConfigError> {
         let with_version = |value: &str| value.replace("{{version}}", version);
-        let how = || {
-            AggregationType::parse(&config.aggregation_type, "aggregation_type")?
-                .ok_or_else(|| ConfigError::at("aggregation_type", "missing required field"))
-        };
+        let how = || AggregationType::parse(&config.aggregation_type, "aggregation_type");
         Ok(match config.action.as_str() {
             "add_label" => Operation::AddLabel {
                 label: config.new_label.clone(),

@@ -234,9 +234,7 @@ impl Transform {
             }
             append_points(&mut combined.data, metric.data);
         }
-        if let Some(how) = self.aggregation {
-            aggregate(&mut combined, how);
-        }
+        aggregate(&mut combined, self.aggregation);
         combined
     }
 

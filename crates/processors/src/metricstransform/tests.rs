@@ -452,6 +452,21 @@ async fn combine_turns_metrics_into_one_labelled_by_the_captures() {
     );
 }
 
+// Go's testdata/config_full.yaml combines without an aggregation_type: merged points keep
+// the first point's value.
+#[tokio::test]
+async fn without_an_aggregation_type_merged_points_keep_the_first_value() {
+    let out = run(
+        "include: system.cpu.usage\naction: update\noperations:\n  - {action: aggregate_labels, label_set: [state]}",
+        host_metrics(),
+    )
+    .await;
+    assert_eq!(
+        points(named(&out, "system.cpu.usage")),
+        vec![(s(&["state=idle"]), 5.0), (s(&["state=user"]), 3.0)]
+    );
+}
+
 #[tokio::test]
 async fn metrics_of_different_kinds_are_not_combined() {
     let mut b = MetricsBuilder::new();
@@ -546,11 +561,6 @@ fn invalid_configs_are_refused_with_their_path() {
             "new_name",
         ),
         (
-            "transforms: [{include: a, action: combine, new_name: b}]",
-            "transforms::0::aggregation_type",
-            "aggregation_type",
-        ),
-        (
             "transforms: [{include: a, action: group}]",
             "transforms::0::group_resource_labels",
             "group_resource_labels",
@@ -591,9 +601,14 @@ fn invalid_configs_are_refused_with_their_path() {
             "experimental_scale",
         ),
         (
-            "transforms: [{include: a, action: update, operations: [{action: aggregate_labels, label_set: [x]}]}]",
-            "transforms::0::operations::0::aggregation_type",
-            "",
+            "transforms: [{include: a, action: combine}]",
+            "transforms::0::new_name",
+            "new_name",
+        ),
+        (
+            "transforms: [{include: a, action: update, operations: [{action: aggregate_labels}]}]",
+            "transforms::0::operations::0::label_set",
+            "label_set",
         ),
     ] {
         let error = load_config::<Config>(yaml).unwrap_err();
