@@ -235,3 +235,75 @@ async fn resources_with_the_same_attributes_in_another_order_merge() {
 async fn the_groupbyattrs_processor_passes_the_conformance_suite() {
     tributary_pipeline_core::testing::check_processor(factory(), "keys: [host.name]").await;
 }
+
+mod properties {
+    use proptest::prelude::*;
+
+    use super::*;
+    use crate::groupbyattrs::group::regroup_records;
+
+    /// Log records under two resources: (resource, [(key, value)]).
+    fn records() -> impl Strategy<Value = Vec<(u8, Vec<(u8, u8)>)>> {
+        prop::collection::vec(
+            (0u8..2, prop::collection::vec((0u8..4, 0u8..3), 0..4)),
+            0..30,
+        )
+    }
+
+    fn build(records: &[(u8, Vec<(u8, u8)>)]) -> Logs {
+        let mut b = LogsBuilder::new();
+        for (index, (resource, attributes)) in records.iter().enumerate() {
+            b.resource(vec![key_value("r", resource.to_string())]);
+            let mut kvs: Vec<KeyValue> = Vec::new();
+            for (k, v) in attributes {
+                let key = format!("k{k}");
+                if !kvs.iter().any(|kv| kv.key == key) {
+                    kvs.push(key_value(key, v.to_string()));
+                }
+            }
+            b.record(index.to_string()).attributes(kvs);
+        }
+        b.build()
+    }
+
+    proptest! {
+        // Every record survives once; it carries no grouping key any more, and its resource
+        // holds the values it carried; resources are distinct.
+        #[test]
+        fn records_move_with_their_keys_and_none_is_lost(records in records()) {
+            let keys = vec!["k0".to_string(), "k1".to_string()];
+            let original = build(&records);
+            let mut request = original.request().clone();
+            regroup_records(&mut request, &keys, |r| &mut r.attributes);
+            let mut seen = Vec::new();
+            let mut resources = Vec::new();
+            for rl in &request.resource_logs {
+                let resource = &rl.resource.as_ref().unwrap().attributes;
+                let mut sorted: Vec<String> = resource.iter().map(|kv| format!("{kv:?}")).collect();
+                sorted.sort();
+                resources.push(sorted);
+                for record in rl.scope_logs.iter().flat_map(|sl| &sl.log_records) {
+                    let body = match record.body.as_ref().and_then(|b| b.value.as_ref()) {
+                        Some(tributary_pipeline_core::pdata::proto::common::v1::any_value::Value::StringValue(s)) => s.parse::<usize>().unwrap(),
+                        _ => panic!("a body"),
+                    };
+                    let (r, attributes) = &records[body];
+                    let r = r.to_string();
+                    prop_assert_eq!(resource.get_str("r"), Some(r.as_str()));
+                    for key in &keys {
+                        prop_assert!(!record.attributes.contains_key(key));
+                        let carried = attributes.iter().find(|(k, _)| format!("k{k}") == *key).map(|(_, v)| v.to_string());
+                        prop_assert_eq!(resource.get_str(key).map(str::to_string), carried);
+                    }
+                    seen.push(body);
+                }
+            }
+            seen.sort();
+            prop_assert_eq!(seen, (0..records.len()).collect::<Vec<_>>());
+            let count = resources.len();
+            resources.sort();
+            resources.dedup();
+            prop_assert_eq!(resources.len(), count);
+        }
+    }
+}

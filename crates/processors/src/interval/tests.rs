@@ -209,3 +209,54 @@ fn the_defaults_are_go_s_and_a_zero_interval_is_refused() {
 async fn the_interval_processor_passes_the_conformance_suite() {
     tributary_pipeline_core::testing::check_processor(factory(), "").await;
 }
+
+mod properties {
+    use std::collections::BTreeMap;
+
+    use proptest::prelude::*;
+
+    use super::*;
+    use crate::interval::state::Pending;
+    use tributary_pipeline_core::pdata::proto::metrics::v1::NumberDataPoint;
+
+    proptest! {
+        // Whatever the order points arrive in, each stream ends at its newest point, and no
+        // more than the bound of streams is held; the others are handed back.
+        #[test]
+        fn each_stream_keeps_its_newest_point(
+            arrivals in prop::collection::vec((0u8..6, 1u64..50), 0..60),
+            bound in 1usize..8,
+        ) {
+            let metrics = sum_point("m", Temporality::Cumulative, ("k", "v"), 0, 0.0).into_request();
+            let rm = &metrics.resource_metrics[0];
+            let sm = &rm.scope_metrics[0];
+            let metric = &sm.metrics[0];
+            let mut pending = Pending::default();
+            let mut newest: BTreeMap<u8, u64> = BTreeMap::new();
+            for (stream, time) in &arrivals {
+                let point = NumberDataPoint {
+                    attributes: vec![key_value("stream", i64::from(*stream))],
+                    time_unix_nano: *time,
+                    value: Some(Value::AsDouble(*time as f64)),
+                    ..Default::default()
+                };
+                let back = pending.keep(rm.resource.as_ref(), "", sm.scope.as_ref(), "", metric, vec![point], bound);
+                if back.is_empty() {
+                    let entry = newest.entry(*stream).or_default();
+                    *entry = (*entry).max(*time);
+                } else {
+                    prop_assert!(!newest.contains_key(stream));
+                    prop_assert_eq!(newest.len(), bound);
+                }
+            }
+            let held = Metrics::new(pending.take());
+            prop_assert_eq!(held.item_count(), newest.len());
+            prop_assert!(newest.len() <= bound);
+            let got: BTreeMap<u8, u64> = held
+                .data_points()
+                .map(|(_, p)| (p.attributes()[0].value.as_ref().and_then(|v| match v.value { Some(tributary_pipeline_core::pdata::proto::common::v1::any_value::Value::IntValue(i)) => Some(i as u8), _ => None }).unwrap(), p.time_unix_nano()))
+                .collect();
+            prop_assert_eq!(got, newest);
+        }
+    }
+}

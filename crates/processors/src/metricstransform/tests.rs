@@ -628,3 +628,85 @@ async fn the_metricstransform_processor_passes_the_conformance_suite() {
     )
     .await;
 }
+
+mod properties {
+    use std::collections::BTreeMap;
+
+    use proptest::prelude::*;
+
+    use super::*;
+    use crate::metricstransform::processor::Transforms;
+
+    /// Points of one int gauge: (cpu, state, time, value).
+    fn gauge_points() -> impl Strategy<Value = Vec<(u8, u8, u64, i64)>> {
+        prop::collection::vec((0u8..3, 0u8..2, 1u64..3, -1000i64..1000), 0..40)
+    }
+
+    fn build(points: &[(u8, u8, u64, i64)]) -> Metrics {
+        let mut b = MetricsBuilder::new();
+        let mut gauge = b.gauge("g", "");
+        for (cpu, state, time, value) in points {
+            gauge.int(
+                vec![
+                    key_value("cpu", cpu.to_string()),
+                    key_value("state", state.to_string()),
+                ],
+                *time,
+                *value,
+            );
+        }
+        b.build()
+    }
+
+    fn aggregated(points: &[(u8, u8, u64, i64)], how: &str) -> BTreeMap<(String, u64), i64> {
+        let yaml = format!(
+            "transforms: [{{include: g, action: update, operations: [{{action: aggregate_labels, label_set: [state], aggregation_type: {how}}}]}}]"
+        );
+        let transforms = Transforms::compile(&config(&yaml), "v").unwrap();
+        let mut metrics = build(points);
+        transforms.process(&mut metrics);
+        let mut out = BTreeMap::new();
+        for (_, point) in metrics.data_points() {
+            let DataPointRef::Gauge(p) = point else {
+                panic!()
+            };
+            assert_eq!(p.attributes.len(), 1, "only the label set is left");
+            let state = p.attributes.get_str("state").unwrap().to_string();
+            let Some(Value::AsInt(v)) = p.value else {
+                panic!()
+            };
+            let previous = out.insert((state, p.time_unix_nano), v);
+            assert!(previous.is_none(), "one point per label set and time");
+        }
+        out
+    }
+
+    proptest! {
+        // Summing away a label keeps every (label set, time) total; counting counts the points.
+        #[test]
+        fn aggregation_keeps_totals_and_counts(points in gauge_points()) {
+            let mut totals: BTreeMap<(String, u64), (i64, i64)> = BTreeMap::new();
+            for (_, state, time, value) in &points {
+                let entry = totals.entry((state.to_string(), *time)).or_default();
+                entry.0 += value;
+                entry.1 += 1;
+            }
+            let sums = aggregated(&points, "sum");
+            let counts = aggregated(&points, "count");
+            prop_assert_eq!(sums, totals.iter().map(|(k, v)| (k.clone(), v.0)).collect::<BTreeMap<_, _>>());
+            prop_assert_eq!(counts, totals.iter().map(|(k, v)| (k.clone(), v.1)).collect::<BTreeMap<_, _>>());
+        }
+
+        // min <= mean, median <= max for every group.
+        #[test]
+        fn mean_and_median_lie_between_min_and_max(points in gauge_points()) {
+            let min = aggregated(&points, "min");
+            let max = aggregated(&points, "max");
+            for how in ["mean", "median"] {
+                for (key, value) in aggregated(&points, how) {
+                    prop_assert!(min[&key] <= value && value <= max[&key], "{} {:?}", how, key);
+                }
+            }
+        }
+    }
+}
