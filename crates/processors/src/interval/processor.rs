@@ -9,6 +9,7 @@ use async_trait::async_trait;
 use tokio::time::{Instant, MissedTickBehavior};
 use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
+use tracing::Instrument;
 use tributary_pipeline_core::component::{Component, ComponentError, CreateSettings, Host};
 use tributary_pipeline_core::consumer::{Capabilities, ConsumeError, Consumer, Next};
 use tributary_pipeline_core::pdata::Metrics;
@@ -103,7 +104,8 @@ impl Component for IntervalProcessor {
                 }
             }
         });
-        self.inner.settings.spawn(ticker);
+        let span = self.inner.settings.span().clone();
+        self.inner.settings.spawn(ticker.instrument(span));
         Ok(())
     }
 
