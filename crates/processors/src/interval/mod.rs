@@ -25,6 +25,10 @@
 //! timestamp); after each send the state is empty, so a stream that stops reporting is
 //! not sent again. At shutdown what is held is sent, and later data passes through.
 //!
+//! Deltas pass through as the Go README describes. Upstream's pull request #50922 (merged
+//! September 2026) makes the Go processor sum deltas over the interval instead; that is
+//! not done here yet: deltas still arrive whole downstream, only not reduced.
+//!
 //! State is bounded: at most 500,000 streams are held; points of further streams pass
 //! through unaggregated (never dropped) and are counted in
 //! `otelcol_processor_interval_streams_overflow` (a metric of ours; Go has no bound).
