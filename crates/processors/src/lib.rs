@@ -12,6 +12,9 @@
 //! | [`transform`] | edits telemetry with OTTL statements |
 //! | [`probabilistic_sampler`] | keeps a percentage of spans or logs, consistently by trace ID |
 //! | [`tail_sampling`] | keeps or drops whole traces by policies, after waiting for their spans |
+//! | [`metricstransform`] | renames metrics and labels, scales values, aggregates points |
+//! | [`groupbyattrs`] | moves record attributes to the resource, regrouping records |
+//! | [`interval`] | emits the last value of each cumulative stream once per interval |
 //!
 //! Each module offers `factory()`, to register on a collector's builder (or on
 //! [`Factories`]), and its `Config`.
@@ -26,8 +29,14 @@ pub mod batch;
 mod config_value;
 #[cfg(feature = "filterconfig")]
 pub mod filterconfig;
+#[cfg(feature = "groupbyattrs")]
+pub mod groupbyattrs;
+#[cfg(feature = "interval")]
+pub mod interval;
 #[cfg(feature = "memory_limiter")]
 pub mod memory_limiter;
+#[cfg(feature = "metricstransform")]
+pub mod metricstransform;
 #[cfg(feature = "probabilistic_sampler")]
 pub mod probabilistic_sampler;
 #[cfg(feature = "redaction")]
@@ -67,5 +76,11 @@ pub fn factories() -> Factories {
     factories.add_processor(probabilistic_sampler::factory());
     #[cfg(feature = "tail_sampling")]
     factories.add_processor(tail_sampling::factory());
+    #[cfg(feature = "metricstransform")]
+    factories.add_processor(metricstransform::factory());
+    #[cfg(feature = "groupbyattrs")]
+    factories.add_processor(groupbyattrs::factory());
+    #[cfg(feature = "interval")]
+    factories.add_processor(interval::factory());
     factories
 }
