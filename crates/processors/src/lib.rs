@@ -10,6 +10,10 @@
 //! | [`resource`] | the same actions on resource attributes |
 //! | [`redaction`] | keeps only allowed attribute keys and masks blocked values |
 //! | [`transform`] | edits telemetry with OTTL statements |
+//! | [`cumulativetodelta`] | turns cumulative sums and histograms into deltas |
+//! | [`deltatocumulative`] | accumulates delta sums and histograms into cumulative ones |
+//! | [`deltatorate`] | turns delta sums into per-second rates |
+//! | [`metricstarttime`] | sets start times of cumulative points that have none |
 //!
 //! Each module offers `factory()`, to register on a collector's builder (or on
 //! [`Factories`]), and its `Config`.
@@ -22,10 +26,20 @@ pub mod attributes;
 pub mod batch;
 #[cfg(any(feature = "filterconfig", feature = "attraction"))]
 mod config_value;
+#[cfg(feature = "cumulativetodelta")]
+pub mod cumulativetodelta;
+#[cfg(feature = "deltatocumulative")]
+pub mod deltatocumulative;
+#[cfg(feature = "deltatorate")]
+pub mod deltatorate;
 #[cfg(feature = "filterconfig")]
 pub mod filterconfig;
 #[cfg(feature = "memory_limiter")]
 pub mod memory_limiter;
+#[cfg(feature = "metric_stream")]
+mod metric_stream;
+#[cfg(feature = "metricstarttime")]
+pub mod metricstarttime;
 #[cfg(feature = "redaction")]
 pub mod redaction;
 #[cfg(feature = "resource")]
@@ -55,5 +69,13 @@ pub fn factories() -> Factories {
     factories.add_processor(redaction::factory());
     #[cfg(feature = "transform")]
     factories.add_processor(transform::factory());
+    #[cfg(feature = "cumulativetodelta")]
+    factories.add_processor(cumulativetodelta::factory());
+    #[cfg(feature = "deltatocumulative")]
+    factories.add_processor(deltatocumulative::factory());
+    #[cfg(feature = "deltatorate")]
+    factories.add_processor(deltatorate::factory());
+    #[cfg(feature = "metricstarttime")]
+    factories.add_processor(metricstarttime::factory());
     factories
 }
