@@ -19,6 +19,8 @@
 mod table;
 
 #[cfg(test)]
+pub(crate) mod fixtures;
+#[cfg(test)]
 mod tests;
 
 use prost::Message;
