@@ -246,6 +246,9 @@ fn histogram_points(request: &ExportMetricsServiceRequest) -> Vec<HistogramDataP
     }
 }
 
+/// A histogram point's start, time, count, sum and buckets.
+type HistogramSummary = (u64, u64, u64, Option<f64>, Vec<u64>);
+
 #[test]
 fn histograms_subtract_bucket_by_bucket_and_handle_resets_and_layout_changes() {
     let mut c = converter("initial_value: keep");
@@ -268,7 +271,7 @@ fn histograms_subtract_bucket_by_bucket_and_handle_resets_and_layout_changes() {
             h(50, &[3, 1], 4.0),
         ],
     );
-    let summary: Vec<Vec<(u64, u64, u64, Option<f64>, Vec<u64>)>> = out
+    let summary: Vec<Vec<HistogramSummary>> = out
         .iter()
         .map(|r| {
             histogram_points(r)

@@ -218,6 +218,6 @@ fn start_time_of(rm: &ResourceMetrics, pattern: &Regex) -> Option<u64> {
                 number_data_point::Value::AsDouble(v) => v,
                 number_data_point::Value::AsInt(v) => v as f64,
             };
-            (seconds.is_finite() && seconds > 0.0).then(|| (seconds * 1e9) as u64)
+            (seconds.is_finite() && seconds > 0.0).then_some((seconds * 1e9) as u64)
         })
 }
