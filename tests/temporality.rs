@@ -1,6 +1,7 @@
 //! The temporality processors end to end, with the OpenTelemetry Python SDK as the sender:
-//! - delta counters and histograms → the gateway with `deltatocumulative` → the
-//!   `prometheus` exporter, scraped over HTTP: the totals are what the SDK recorded;
+//! - delta counters, up-down counters and histograms → the gateway with
+//!   `deltatocumulative` → the `prometheus` exporter, scraped over HTTP: the totals are
+//!   what the SDK recorded (the exporter would drop the delta up-down counter itself);
 //! - cumulative counters → `cumulativetodelta` → the file exporter: the deltas add up to
 //!   what the SDK recorded, each over its own interval.
 mod common;
@@ -103,6 +104,13 @@ service:
             "le={le}\n{page}"
         );
     }
+    // A delta up-down counter has no cumulative meaning to the exporter, which drops it
+    // (as Go's does): only deltatocumulative's totals make it a series.
+    assert_eq!(
+        metric(&page, "t_queue", &[]),
+        sent["queue"].as_f64().unwrap(),
+        "{page}"
+    );
     assert!(gateway.is_running());
 }
 

@@ -1,4 +1,4 @@
-"""Sends a counter and a histogram with the OpenTelemetry Python SDK over OTLP/HTTP in
+"""Sends a counter, an up-down counter and a histogram with the OpenTelemetry Python SDK over OTLP/HTTP in
 several rounds, flushing after each, with the temporality asked for: delta sends each
 round's increments, cumulative the running totals. For the temporality processor tests.
 
@@ -10,7 +10,7 @@ Prints, as one JSON object on stdout, the totals it recorded per route.
 import argparse
 import json
 
-from opentelemetry.sdk.metrics import Counter, Histogram, MeterProvider
+from opentelemetry.sdk.metrics import Counter, Histogram, MeterProvider, UpDownCounter
 from opentelemetry.sdk.metrics.export import AggregationTemporality, PeriodicExportingMetricReader
 from opentelemetry.sdk.metrics.view import ExplicitBucketHistogramAggregation, View
 from opentelemetry.sdk.resources import Resource
@@ -24,6 +24,7 @@ ROUNDS = [
     {"/a": [20], "/b": [1]},
 ]
 LATENCIES = [[0.05, 0.3], [0.7], [2.0, 0.09, 0.4], [0.2]]
+QUEUE = [[3, -1], [4], [-5, 2], [1]]
 
 
 def main():
@@ -35,7 +36,7 @@ def main():
     kind = AggregationTemporality.DELTA if args.temporality == "delta" else AggregationTemporality.CUMULATIVE
     exporter = OTLPMetricExporter(
         endpoint=f"http://{args.endpoint}/v1/metrics",
-        preferred_temporality={Counter: kind, Histogram: kind},
+        preferred_temporality={Counter: kind, Histogram: kind, UpDownCounter: kind},
     )
     # A long interval: exports happen at the explicit flushes only.
     reader = PeriodicExportingMetricReader(exporter, export_interval_millis=3_600_000)
@@ -50,13 +51,17 @@ def main():
     meter = provider.get_meter("t.meter", "0.1")
     requests = meter.create_counter("t.requests", unit="1", description="Requests handled.")
     latency = meter.create_histogram("t.latency", unit="s", description="Request latency.")
+    queue = meter.create_up_down_counter("t.queue", unit="{item}", description="Queued items.")
 
-    totals = {"requests": {"/a": 0, "/b": 0}, "latency_count": 0, "latency_sum": 0.0}
-    for increments, latencies in zip(ROUNDS, LATENCIES):
+    totals = {"requests": {"/a": 0, "/b": 0}, "latency_count": 0, "latency_sum": 0.0, "queue": 0}
+    for increments, latencies, changes in zip(ROUNDS, LATENCIES, QUEUE):
         for route, adds in increments.items():
             for add in adds:
                 requests.add(add, {"route": route})
                 totals["requests"][route] += add
+        for change in changes:
+            queue.add(change)
+            totals["queue"] += change
         for seconds in latencies:
             latency.record(seconds)
             totals["latency_count"] += 1
