@@ -378,5 +378,96 @@ mod round_trip {
                 Ok(())
             })?;
         }
+
+        /// The same for histograms: every bucket, the count and the sum come back.
+        #[test]
+        fn histograms_survive_the_round_trip(
+            steps in prop::collection::vec((1u64..100, prop::collection::vec(0u64..20, 3)), 1..30),
+        ) {
+            let ctd_config: cumulativetodelta::Config = load_config("initial_value: keep").unwrap();
+            let settings = CreateSettings::standalone(
+                Kind::Processor, "deltatocumulative".parse().unwrap(), None);
+            let runtime = tokio::runtime::Builder::new_current_thread().build().unwrap();
+            runtime.block_on(async {
+                let sink = Sink::<Metrics>::new();
+                let dtc: tributary_pipeline_core::consumer::Next<Metrics> =
+                    factory().create::<Metrics>(&settings, &Config::default(), sink.next()).unwrap();
+                let ctd = cumulativetodelta::factory()
+                    .create::<Metrics>(&settings, &ctd_config, dtc)
+                    .unwrap();
+                let (mut time, mut buckets, mut total_sum) = (s(1), vec![0u64; 3], 0.0);
+                for (dt, adds) in steps {
+                    time += s(dt);
+                    for (b, add) in buckets.iter_mut().zip(&adds) {
+                        *b += add;
+                    }
+                    total_sum += adds.iter().sum::<u64>() as f64 * 0.5;
+                    let point = histogram_point(s(1), time, &buckets, total_sum);
+                    ctd.consume(metrics(request(histogram("h", CUMULATIVE, vec![point])))).await.unwrap();
+                }
+                let last = sink.received().last().map(|m| m.request().clone()).unwrap();
+                let Some(Data::Histogram(h)) = &first_metric(&last).unwrap().data else {
+                    panic!("a histogram")
+                };
+                let point = &h.data_points[0];
+                prop_assert_eq!(&point.bucket_counts, &buckets);
+                prop_assert_eq!(point.count, buckets.iter().sum::<u64>());
+                prop_assert!((point.sum.unwrap() - total_sum).abs() < 1e-6);
+                prop_assert_eq!(point.start_time_unix_nano, s(1));
+                Ok(())
+            })?;
+        }
+    }
+}
+
+fn arbitrary_expo() -> impl Strategy<Value = ExponentialHistogramDataPoint> {
+    (
+        -10i32..=20,
+        -2000i32..2000,
+        prop::collection::vec(0u64..50, 0..40),
+        -2000i32..2000,
+        prop::collection::vec(0u64..50, 0..40),
+        0u64..10,
+    )
+        .prop_map(|(scale, pos_offset, pos, neg_offset, neg, zero_count)| {
+            let count = pos.iter().sum::<u64>() + neg.iter().sum::<u64>() + zero_count;
+            ExponentialHistogramDataPoint {
+                scale,
+                count,
+                zero_count,
+                positive: Some(Buckets {
+                    offset: pos_offset,
+                    bucket_counts: pos,
+                }),
+                negative: Some(Buckets {
+                    offset: neg_offset,
+                    bucket_counts: neg,
+                }),
+                ..Default::default()
+            }
+        })
+}
+
+fn observations(point: &ExponentialHistogramDataPoint) -> u64 {
+    let side = |b: &Option<Buckets>| {
+        b.as_ref()
+            .map_or(0, |b| b.bucket_counts.iter().sum::<u64>())
+    };
+    side(&point.positive) + side(&point.negative) + point.zero_count
+}
+
+proptest! {
+    /// Merging never loses or invents an observation, lands at a scale no finer than
+    /// either input, and spans at most MAX_BUCKETS buckets per side.
+    #[test]
+    fn exponential_merges_keep_every_observation(a in arbitrary_expo(), b in arbitrary_expo()) {
+        let mut state = a.clone();
+        exponential::add(&mut state, &b);
+        prop_assert_eq!(state.count, a.count + b.count);
+        prop_assert_eq!(observations(&state), observations(&a) + observations(&b));
+        prop_assert!(state.scale <= a.scale.min(b.scale));
+        for side in [&state.positive, &state.negative].into_iter().flatten() {
+            prop_assert!(side.bucket_counts.len() as i64 <= exponential::MAX_BUCKETS);
+        }
     }
 }
