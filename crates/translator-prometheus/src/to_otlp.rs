@@ -111,6 +111,11 @@ impl<K: Hash + Eq> StartTimeAdjuster<K> {
         self.series.is_empty()
     }
 
+    /// Whether it remembers the series `key`.
+    pub fn contains(&self, key: &K) -> bool {
+        self.series.contains_key(key)
+    }
+
     /// Forgets series last seen before `ms` (Unix milliseconds): a series that comes back
     /// later starts anew.
     pub fn forget_older_than(&mut self, ms: i64) {

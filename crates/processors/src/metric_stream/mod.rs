@@ -194,6 +194,22 @@ impl StreamMetrics {
     }
 }
 
+impl StreamMetrics {
+    /// Counts `n` data points passed on without the processor's change, for `reason`.
+    pub fn unadjusted(&self, reason: &str, n: u64) {
+        if n == 0 {
+            return;
+        }
+        self.registry
+            .counter(
+                &format!("otelcol_{}_datapoints_unadjusted", self.component_type),
+                "Number of data points the processor passed on unchanged, by reason.",
+                &[("processor", self.id.as_str()), ("reason", reason)],
+            )
+            .add(n);
+    }
+}
+
 impl Drop for StreamMetrics {
     fn drop(&mut self) {
         self.tracked.add(-self.counted);

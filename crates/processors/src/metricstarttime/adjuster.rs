@@ -1,6 +1,6 @@
 //! The three strategies over a request: which points get which start time.
 
-use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+use std::time::{Duration, Instant};
 
 use regex::Regex;
 use tributary_pipeline_core::pdata::proto::collector::metrics::v1::ExportMetricsServiceRequest;
@@ -18,6 +18,7 @@ use crate::metric_stream::{Admission, MetricIdentity, StreamId, StreamMetrics, S
 pub(crate) struct StartTimes {
     strategy: Strategy,
     gc_interval: Duration,
+    max_streams: usize,
     start_time_metric: Regex,
     /// `true_reset_point` (and `start_time_metric` without its metric): the Prometheus
     /// translator's reset-detecting adjuster, keyed by stream.
@@ -25,6 +26,9 @@ pub(crate) struct StartTimes {
     /// `subtract_initial_point`: each stream's initial point.
     initials: StreamTable<Initial>,
     last_gc: Instant,
+    /// The newest point time the adjuster saw, in Unix milliseconds: its collections
+    /// measure staleness in the data's own time, whatever the sender's clock says.
+    newest_ms: i64,
     metrics: Option<StreamMetrics>,
 }
 
@@ -34,10 +38,16 @@ impl StartTimes {
         StartTimes {
             strategy: config.strategy,
             gc_interval: config.gc_interval,
+            max_streams: config.max_streams,
             start_time_metric,
             resets: StartTimeAdjuster::default(),
-            initials: StreamTable::new(0, Some(config.gc_interval), config.gc_interval),
+            initials: StreamTable::new(
+                config.max_streams,
+                Some(config.gc_interval),
+                config.gc_interval,
+            ),
             last_gc: Instant::now(),
+            newest_ms: 0,
             metrics,
         }
     }
@@ -59,8 +69,8 @@ impl StartTimes {
 
     /// Sets the start times in `request`, at `now`.
     pub fn adjust(&mut self, request: &mut ExportMetricsServiceRequest, now: Instant) {
-        self.collect_garbage(now);
-        let mut initial_dropped = 0u64;
+        self.collect_garbage(now, false);
+        let (mut initial_dropped, mut over_limit) = (0u64, 0u64);
         request.resource_metrics.retain_mut(|rm| {
             let resource_start = match self.strategy {
                 Strategy::StartTimeMetric => start_time_of(rm, &self.start_time_metric),
@@ -89,13 +99,26 @@ impl StartTimes {
                             }
                             (Strategy::SubtractInitialPoint, _) => {
                                 let id = identity.point(point.attributes(), &[]);
-                                let kept = subtract(&mut self.initials, id, point, now);
-                                initial_dropped += u64::from(!kept);
-                                kept
+                                match subtract(&mut self.initials, id, point, now) {
+                                    Some(kept) => {
+                                        initial_dropped += u64::from(!kept);
+                                        kept
+                                    }
+                                    None => {
+                                        over_limit += 1;
+                                        true
+                                    }
+                                }
                             }
                             _ => {
                                 let id = identity.point(point.attributes(), &[]);
+                                if !self.admits(&id, now) {
+                                    over_limit += 1;
+                                    return true;
+                                }
                                 let (value, sum) = point.reset_signals();
+                                self.newest_ms =
+                                    self.newest_ms.max((point.time() / 1_000_000) as i64);
                                 let start = self.resets.start(id, point.time(), value, sum);
                                 point.set_start(start);
                                 true
@@ -112,41 +135,50 @@ impl StartTimes {
         if let Some(metrics) = &mut self.metrics {
             metrics.set_tracked(tracked);
             metrics.dropped("initial_point", initial_dropped);
+            metrics.unadjusted("stream_limit", over_limit);
         }
     }
 
-    /// Forgets streams not seen within `gc_interval`, once every `gc_interval`.
-    fn collect_garbage(&mut self, now: Instant) {
+    /// Whether the reset adjuster may track `id`: it does, or has room (after a
+    /// collection, if it is full).
+    fn admits(&mut self, id: &StreamId, now: Instant) -> bool {
+        if self.max_streams == 0 || self.resets.len() < self.max_streams || self.resets.contains(id)
+        {
+            return true;
+        }
+        self.collect_garbage(now, true);
+        self.resets.len() < self.max_streams
+    }
+
+    /// Forgets streams not seen within `gc_interval`, once every `gc_interval` (or now,
+    /// if `force`).
+    fn collect_garbage(&mut self, now: Instant, force: bool) {
         self.initials.sweep_if_due(now);
-        if now.saturating_duration_since(self.last_gc) < self.gc_interval {
+        if !force && now.saturating_duration_since(self.last_gc) < self.gc_interval {
             return;
         }
         self.last_gc = now;
-        // The adjuster remembers point times; points are timestamped by the sender's
-        // clock, compared here with ours.
-        let now_ms = SystemTime::now()
-            .duration_since(UNIX_EPOCH)
-            .map_or(0, |d| d.as_millis() as i64);
+        let gc_ms = i64::try_from(self.gc_interval.as_millis()).unwrap_or(i64::MAX);
         self.resets
-            .forget_older_than(now_ms.saturating_sub(self.gc_interval.as_millis() as i64));
+            .forget_older_than(self.newest_ms.saturating_sub(gc_ms));
     }
 }
 
-/// A `subtract_initial_point` step for one point; whether it is kept.
+/// A `subtract_initial_point` step for one point: whether it is kept, or `None` if its
+/// stream found no room (the point passes unadjusted).
 fn subtract(
     initials: &mut StreamTable<Initial>,
     id: StreamId,
     point: PointMut<'_>,
     now: Instant,
-) -> bool {
+) -> Option<bool> {
     match initials.entry(id, now) {
-        // No limit is set on this table.
-        Admission::Full => true,
+        Admission::Full => None,
         Admission::New(slot) => {
             slot.insert(Initial::from_point(&point));
-            false
+            Some(false)
         }
-        Admission::Known(initial) => initial.apply(point) == Outcome::Keep,
+        Admission::Known(initial) => Some(initial.apply(point) == Outcome::Keep),
     }
 }
 

@@ -18,6 +18,10 @@ pub struct Config {
     /// With `strategy: start_time_metric`, the name pattern of the metric holding the
     /// resource's start time in seconds (empty: `process_start_time_seconds`).
     pub start_time_metric_regex: String,
+    /// Most streams tracked (0: no limit). A Tributary key, not Go's: points of further
+    /// streams pass on without a start time, counted, so a peer cannot grow the state
+    /// between two collections.
+    pub max_streams: usize,
 }
 
 impl Default for Config {
@@ -26,9 +30,14 @@ impl Default for Config {
             strategy: Strategy::TrueResetPoint,
             gc_interval: Duration::from_secs(10 * 60),
             start_time_metric_regex: String::new(),
+            max_streams: DEFAULT_MAX_STREAMS,
         }
     }
 }
+
+/// The default `max_streams`: far above what one collector adjusts, low enough that the
+/// state (a few hundred bytes a stream) stays within a few hundred megabytes.
+pub const DEFAULT_MAX_STREAMS: usize = 1_000_000;
 
 /// Go's `strategy`.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Deserialize)]

@@ -13,6 +13,7 @@
 //! | `strategy` | `true_reset_point` | `true_reset_point`, `subtract_initial_point` or `start_time_metric` (below) |
 //! | `gc_interval` | `10m` | streams not seen for this long are forgotten (checked once per interval); one that comes back starts anew |
 //! | `start_time_metric_regex` | `""`: `^process_start_time_seconds$` | with `start_time_metric` only: the name pattern of the metric holding the start time, in seconds |
+//! | `max_streams` | 1000000 | (Tributary) most streams tracked (0: no limit); points of further streams pass on without a start time, counted in `otelcol_metricstarttime_datapoints_unadjusted{reason="stream_limit"}` |
 //!
 //! Only cumulative points (sums, histograms, exponential histograms, summaries) whose
 //! start time is 0 are touched; everything else passes untouched.
@@ -34,7 +35,9 @@
 //!   its start time; a resource without one falls back to `true_reset_point`.
 //!
 //! A stream is the resource, scope, metric and point attributes, compared in full. State
-//! is swept from requests, never by a task of the processor. It counts
+//! is swept from requests, never by a task of the processor, once per `gc_interval`; the
+//! reset adjuster measures a stream's age in the data's own time (against the newest
+//! point it saw), so a sender whose clock is off neither wipes nor pins the state. It counts
 //! `otelcol_metricstarttime_streams_tracked` and
 //! `otelcol_metricstarttime_datapoints_dropped{reason="initial_point"}`.
 //!
@@ -52,5 +55,5 @@ mod subtract;
 #[cfg(test)]
 mod tests;
 
-pub use config::{Config, DEFAULT_START_TIME_METRIC, Strategy};
+pub use config::{Config, DEFAULT_MAX_STREAMS, DEFAULT_START_TIME_METRIC, Strategy};
 pub use factory::factory;

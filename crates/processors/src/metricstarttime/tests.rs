@@ -215,3 +215,33 @@ fn config_matches_go() {
 async fn the_metricstarttime_processor_passes_the_conformance_suite() {
     tributary_pipeline_core::testing::check_processor(factory(), "").await;
 }
+
+#[test]
+fn streams_beyond_max_streams_pass_unadjusted() {
+    for strategy in ["true_reset_point", "subtract_initial_point"] {
+        let mut state = start_times(&format!("strategy: {strategy}\nmax_streams: 1"));
+        let mut other = counter(10, 1.0);
+        other.resource_metrics[0].scope_metrics[0].metrics[0].name = "other_total".into();
+        let points = run(&mut state, vec![counter(10, 5.0), other]);
+        assert_eq!(points.last(), Some(&(0, s(10), 1.0)), "{strategy}");
+        assert_eq!(state.tracked(), 1, "{strategy}");
+    }
+}
+
+#[test]
+fn streams_quiet_for_gc_interval_start_anew() {
+    let mut state = start_times("gc_interval: 1m");
+    let start = Instant::now();
+    let mut first = counter(10, 5.0);
+    state.adjust(&mut first, start);
+    let mut other = counter(100, 1.0);
+    other.resource_metrics[0].scope_metrics[0].metrics[0].name = "other_total".into();
+    state.adjust(&mut other, start + std::time::Duration::from_secs(90));
+    assert_eq!(state.tracked(), 2);
+    // The next collection (a minute after the last) finds requests_total quiet for more
+    // than a minute of data time: it comes back as a new true reset point.
+    let mut back = counter(110, 9.0);
+    state.adjust(&mut back, start + std::time::Duration::from_secs(160));
+    assert_eq!(number_points(&back), vec![(s(110), s(110), 9.0)]);
+    assert_eq!(state.tracked(), 2);
+}
