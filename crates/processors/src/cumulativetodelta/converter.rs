@@ -222,7 +222,10 @@ impl Converter {
                 }
                 *previous = Previous::Number { time, value };
                 let delta = match (value, prev_value) {
-                    (Value::AsInt(v), Value::AsInt(p)) if v >= p => Value::AsInt(v - p),
+                    (Value::AsInt(v), Value::AsInt(p)) if v >= p => match v.checked_sub(p) {
+                        Some(delta) => Value::AsInt(delta),
+                        None => return Err(Dropped::Reset),
+                    },
                     (Value::AsDouble(v), Value::AsDouble(p)) if v >= p => Value::AsDouble(v - p),
                     _ => return Err(Dropped::Reset),
                 };

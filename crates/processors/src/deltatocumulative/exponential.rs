@@ -134,7 +134,7 @@ fn downscale_point(point: &mut ExponentialHistogramDataPoint, by: i32) {
 /// Halves the resolution of `buckets` `by` times: bucket `i` becomes bucket `i >> by`.
 fn downscale(buckets: &mut Buckets, by: i32) {
     if buckets.bucket_counts.is_empty() {
-        buckets.offset >>= by;
+        buckets.offset = (i64::from(buckets.offset) >> by) as i32;
         return;
     }
     let offset = i64::from(buckets.offset);

@@ -209,7 +209,7 @@ fn expo(time: u64, scale: i32, offset: i32, counts: &[u64]) -> ExponentialHistog
         attributes: attributes(&[("k", "v")]),
         time_unix_nano: s(time),
         scale,
-        count: counts.iter().sum(),
+        count: counts.iter().fold(0u64, |a, c| a.wrapping_add(*c)),
         sum: Some(1.0),
         positive: Some(Buckets {
             offset,
@@ -468,6 +468,117 @@ proptest! {
         prop_assert!(state.scale <= a.scale.min(b.scale));
         for side in [&state.positive, &state.negative].into_iter().flatten() {
             prop_assert!(side.bucket_counts.len() as i64 <= exponential::MAX_BUCKETS);
+        }
+    }
+}
+
+/// Whatever a peer sends through the four temporality processors in a row, nothing
+/// panics and each answers.
+#[cfg(all(
+    feature = "cumulativetodelta",
+    feature = "deltatorate",
+    feature = "metricstarttime"
+))]
+mod hostile {
+    use tributary_pipeline_core::pdata::proto::metrics::v1::Metric;
+
+    use super::*;
+    use crate::{cumulativetodelta, deltatorate, metricstarttime};
+
+    fn value() -> impl Strategy<Value = Value> {
+        prop_oneof![
+            any::<i64>().prop_map(Value::AsInt),
+            any::<f64>().prop_map(Value::AsDouble),
+            Just(Value::AsDouble(f64::NAN)),
+            Just(Value::AsInt(i64::MIN)),
+        ]
+    }
+
+    fn time() -> impl Strategy<Value = u64> {
+        prop_oneof![Just(0u64), Just(u64::MAX), 0u64..100, any::<u64>()]
+    }
+
+    fn metric() -> impl Strategy<Value = Metric> {
+        let temporality = prop_oneof![Just(0), Just(DELTA), Just(CUMULATIVE), Just(7)];
+        prop_oneof![
+            (
+                temporality.clone(),
+                any::<bool>(),
+                prop::collection::vec((time(), time(), value()), 0..4)
+            )
+                .prop_map(|(t, monotonic, points)| sum("m", t, monotonic, &points)),
+            (
+                temporality.clone(),
+                prop::collection::vec(
+                    (
+                        time(),
+                        time(),
+                        prop::collection::vec(any::<u64>(), 0..4),
+                        any::<f64>()
+                    ),
+                    0..3
+                )
+            )
+                .prop_map(|(t, points)| histogram(
+                    "m",
+                    t,
+                    points
+                        .into_iter()
+                        .map(|(start, time, buckets, sum)| histogram_point(
+                            start, time, &buckets, sum
+                        ))
+                        .collect()
+                )),
+            (
+                temporality,
+                prop::collection::vec(
+                    (
+                        -30i32..40,
+                        any::<i32>(),
+                        prop::collection::vec(any::<u64>(), 0..5),
+                        any::<f64>()
+                    ),
+                    0..3
+                )
+            )
+                .prop_map(|(t, points)| exponential(
+                    "m",
+                    t,
+                    points
+                        .into_iter()
+                        .map(|(scale, offset, counts, threshold)| {
+                            let mut point = expo(1, scale, offset, &counts);
+                            point.zero_threshold = threshold;
+                            point
+                        })
+                        .collect()
+                )),
+        ]
+    }
+
+    proptest! {
+        #[test]
+        fn hostile_metrics_never_panic(requests in prop::collection::vec(metric(), 1..12)) {
+            let settings = CreateSettings::standalone(Kind::Processor, "p".parse().unwrap(), None);
+            let runtime = tokio::runtime::Builder::new_current_thread().build().unwrap();
+            runtime.block_on(async {
+                let sink = Sink::<Metrics>::new();
+                let start: tributary_pipeline_core::consumer::Next<Metrics> = metricstarttime::factory()
+                    .create::<Metrics>(&settings, &load_config("strategy: subtract_initial_point").unwrap(), sink.next())
+                    .unwrap();
+                let rate: tributary_pipeline_core::consumer::Next<Metrics> = deltatorate::factory()
+                    .create::<Metrics>(&settings, &load_config("metrics: [m]").unwrap(), start)
+                    .unwrap();
+                let dtc: tributary_pipeline_core::consumer::Next<Metrics> = factory()
+                    .create::<Metrics>(&settings, &Config::default(), rate)
+                    .unwrap();
+                let ctd = cumulativetodelta::factory()
+                    .create::<Metrics>(&settings, &load_config("initial_value: keep").unwrap(), dtc)
+                    .unwrap();
+                for metric in requests {
+                    ctd.consume(metrics(request(metric))).await.unwrap();
+                }
+            });
         }
     }
 }

@@ -68,7 +68,7 @@ pub fn histogram_point(start: u64, time: u64, buckets: &[u64], sum: f64) -> Hist
         attributes: vec![key_value("k", "v")],
         start_time_unix_nano: start,
         time_unix_nano: time,
-        count: buckets.iter().sum(),
+        count: buckets.iter().fold(0u64, |a, b| a.wrapping_add(*b)),
         sum: Some(sum),
         bucket_counts: buckets.to_vec(),
         explicit_bounds: vec![1.0, 10.0][..buckets.len().saturating_sub(1).min(2)].to_vec(),
