@@ -19,7 +19,7 @@
 //! | `exclude` | none | the same keys: the metrics not converted; wins over `include` |
 //! | `max_staleness` | `0` (forever) | how long a stream's state lives after its last point |
 //! | `initial_value` | `auto` | a stream's first point: `auto` sends it only if its start time is set, not before the processor started and not its timestamp (a counter born after the collector started); `keep` sends its value as the delta; `drop` remembers it and sends nothing |
-//! | `max_streams` | 1000000 | (Tributary) most streams tracked; points of further streams are dropped and counted |
+//! | `max_streams` | 1000000 | (Tributary) most streams tracked (0: no limit); points of further streams are dropped and counted (stale streams are swept first to make room) |
 //!
 //! What Go does, this does: a stream is the resource, scope, metric (name, unit, type,
 //! monotonicity), point attributes, start time and value type, compared in full (a hash
