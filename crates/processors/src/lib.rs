@@ -15,6 +15,10 @@
 //! | [`metricstransform`] | renames metrics and labels, scales values, aggregates points |
 //! | [`groupbyattrs`] | moves record attributes to the resource, regrouping records |
 //! | [`interval`] | emits the last value of each cumulative stream once per interval |
+//! | [`cumulativetodelta`] | turns cumulative sums and histograms into deltas |
+//! | [`deltatocumulative`] | accumulates delta sums and histograms into cumulative ones |
+//! | [`deltatorate`] | turns delta sums into per-second rates |
+//! | [`metricstarttime`] | sets start times of cumulative points that have none |
 //!
 //! Each module offers `factory()`, to register on a collector's builder (or on
 //! [`Factories`]), and its `Config`.
@@ -27,6 +31,12 @@ pub mod attributes;
 pub mod batch;
 #[cfg(any(feature = "filterconfig", feature = "attraction"))]
 mod config_value;
+#[cfg(feature = "cumulativetodelta")]
+pub mod cumulativetodelta;
+#[cfg(feature = "deltatocumulative")]
+pub mod deltatocumulative;
+#[cfg(feature = "deltatorate")]
+pub mod deltatorate;
 #[cfg(feature = "filterconfig")]
 pub mod filterconfig;
 #[cfg(feature = "groupbyattrs")]
@@ -35,6 +45,10 @@ pub mod groupbyattrs;
 pub mod interval;
 #[cfg(feature = "memory_limiter")]
 pub mod memory_limiter;
+#[cfg(feature = "metric_stream")]
+mod metric_stream;
+#[cfg(feature = "metricstarttime")]
+pub mod metricstarttime;
 #[cfg(feature = "metricstransform")]
 pub mod metricstransform;
 #[cfg(feature = "probabilistic_sampler")]
@@ -82,5 +96,13 @@ pub fn factories() -> Factories {
     factories.add_processor(groupbyattrs::factory());
     #[cfg(feature = "interval")]
     factories.add_processor(interval::factory());
+    #[cfg(feature = "cumulativetodelta")]
+    factories.add_processor(cumulativetodelta::factory());
+    #[cfg(feature = "deltatocumulative")]
+    factories.add_processor(deltatocumulative::factory());
+    #[cfg(feature = "deltatorate")]
+    factories.add_processor(deltatorate::factory());
+    #[cfg(feature = "metricstarttime")]
+    factories.add_processor(metricstarttime::factory());
     factories
 }
