@@ -158,6 +158,12 @@ impl Request {
     }
 }
 
+/// Decodes a frame (from [`FrameSplitter`]) as a request; an error when it is not one
+/// (Go's server then closes the connection).
+pub fn parse_request(frame: &[u8]) -> Result<Request, serde_json::Error> {
+    serde_json::from_slice(frame)
+}
+
 /// Writes a response: `result` on success, the error message otherwise; `id` echoed.
 pub fn response(id: Option<&RawValue>, outcome: Result<Value, String>) -> Vec<u8> {
     #[derive(Serialize)]

@@ -435,6 +435,31 @@ fn align(timestamp: i64, step: i64) -> i64 {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use proptest::prelude::*;
+
+    proptest! {
+        #[test]
+        fn any_body_decodes_or_fails_cleanly(body in proptest::collection::vec(any::<u8>(), 0..256)) {
+            if let Ok(push) = decode_push(&body, 1_700_000_000) {
+                prop_assert_eq!(push.items.len() + push.invalid, push.total);
+            }
+        }
+
+        #[test]
+        fn generated_items_are_valid_exactly_when_the_transfer_says(
+            endpoint in "[a-z]{0,3}",
+            step in -2i64..3,
+            kind in prop::sample::select(vec!["GAUGE", "COUNTER", "DERIVE", "RATE"]),
+            value in prop::sample::select(vec!["1", "\"2.5\"", "\"x\"", "\"\"", "null", "true"]),
+        ) {
+            let body = format!(
+                r#"[{{"endpoint":"{endpoint}","metric":"m","step":{step},"counterType":"{kind}","value":{value}}}]"#
+            );
+            let push = decode_push(body.as_bytes(), 100).unwrap();
+            let valid = !endpoint.is_empty() && step > 0 && kind != "RATE" && (value == "1" || value == "\"2.5\"");
+            prop_assert_eq!(push.items.len(), usize::from(valid));
+        }
+    }
 
     #[test]
     fn keys_match_without_case_and_unknown_keys_are_ignored() {

@@ -92,6 +92,16 @@ fn update(fields: &[&str], now: i64) -> Option<FalconItem> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use proptest::prelude::*;
+
+    proptest! {
+        #[test]
+        fn any_line_parses_or_is_skipped(line in "\\PC{0,80}") {
+            if let TelnetLine::Update(item) = parse_telnet_line(&line, 1_000) {
+                prop_assert!(item.step > 0 && item.timestamp > 0 && item.timestamp <= 2_000);
+            }
+        }
+    }
 
     #[test]
     fn defaults_and_refusals_follow_the_transfer() {

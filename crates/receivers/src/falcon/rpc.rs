@@ -58,7 +58,7 @@ impl RpcIntake {
                         return;
                     }
                 };
-                let Ok(request) = serde_json::from_slice::<Request>(&frame) else {
+                let Ok(request) = jsonrpc::parse_request(&frame) else {
                     tracing::debug!(%peer, "closing a JSON-RPC connection: a request is not valid JSON");
                     return;
                 };
