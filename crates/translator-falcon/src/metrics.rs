@@ -1,28 +1,4 @@
-//! Falcon items ⇄ OTLP metrics.
-//!
-//! | Falcon | OTLP |
-//! |---|---|
-//! | `metric` | metric name |
-//! | `counterType: GAUGE` | gauge |
-//! | `counterType: COUNTER` or `DERIVE` | cumulative monotonic sum, start time unknown (0) |
-//! | `value` | double value |
-//! | `timestamp` (s) | time (ns) |
-//! | `endpoint` | data point attribute `endpoint` |
-//! | `step` | data point attribute `step` (int, seconds) |
-//! | `tags` | data point attributes (strings) |
-//!
-//! `step` stays on each point so that the rate, alignment and nodata processors can read
-//! the declared reporting period. A tag named `endpoint` or `step` is overwritten by the
-//! item's own.
-//!
-//! Back to Falcon ([`metrics_to_items`]): gauges and sums (of any temporality) become items; a
-//! cumulative monotonic sum is a `COUNTER`, anything else a `GAUGE`. The endpoint is the
-//! point's `endpoint` attribute, else the resource's `host.name`; a point with neither is
-//! left out (and counted). The step is the `step` attribute (an int, or a string of
-//! digits), else the default given. Other point attributes become tags: their text (as
-//! [`as_string`]), with spaces removed and `,` (and `=` in keys) replaced by `_`, so the
-//! tag string reads back to the same tags. Histograms, exponential histograms and
-//! summaries have no Falcon form and are left out (and counted).
+//! Falcon items ⇄ OTLP metrics; the mapping is in the [crate docs](crate).
 
 use std::collections::{BTreeMap, HashMap};
 
@@ -109,7 +85,7 @@ fn nanos(seconds: i64) -> u64 {
         .saturating_mul(1_000_000_000)
 }
 
-/// Falcon items for the gauges and sums of `metrics` (see the [module docs](self)), and
+/// Falcon items for the gauges and sums of `metrics` (see [the mapping](crate#the-mapping)), and
 /// how many points were left out (no endpoint, no value, or a type Falcon cannot hold).
 /// `default_step` is the step of points without a `step` attribute. A point without a
 /// time gets the current time.

@@ -139,10 +139,8 @@ impl Consumer<Metrics> for FalconExporter {
     async fn consume(&self, data: Metrics) -> Result<(), ConsumeError> {
         let mut outcome = Ok(());
         let mut record = |result: Result<(), ConsumeError>| {
-            if let Err(error) = result {
-                if outcome.is_ok() {
-                    outcome = Err(error);
-                }
+            if let (Err(error), Ok(())) = (result, &outcome) {
+                outcome = Err(error);
             }
         };
         if !self.clusters.is_empty() {
