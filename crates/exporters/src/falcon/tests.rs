@@ -287,3 +287,72 @@ async fn the_exporter_passes_the_conformance_suite() {
     )
     .await;
 }
+
+/// A started `file_storage` extension in `dir`, and a host that offers it.
+async fn storage_host(dir: &std::path::Path) -> Host {
+    use tributary_pipeline_core::component::{ComponentId, CreateSettings};
+    use tributary_pipeline_core::extensions::file_storage;
+
+    let id: ComponentId = "file_storage".parse().unwrap();
+    let settings = CreateSettings::standalone(Kind::Extension, id.clone(), None);
+    let config: file_storage::FileStorageConfig = Conf::from_yaml(&format!("directory: {}", dir.display()))
+        .unwrap()
+        .decode()
+        .unwrap();
+    let extension = file_storage::factory().create(&settings, &config).unwrap();
+    let host = Host::new([(id, Arc::clone(&extension))]);
+    extension.start(&host).await.unwrap();
+    host
+}
+
+#[tokio::test]
+async fn each_graph_address_has_its_own_persistent_queue() {
+    let ok = serde_json::json!({"code": 0});
+    let (down, up) = (Stub::start(ok.clone()).await, Stub::start(ok).await);
+    *down.failing.lock().unwrap() = true;
+    let dir = tempfile::tempdir().unwrap();
+    let host = storage_host(dir.path()).await;
+    let config = config(&format!(
+        "graph: {{ cluster: {{ graph-00: \"{}\", graph-01: \"{}\" }} }}\n\
+         sending_queue: {{ storage: file_storage }}\n\
+         retry_on_failure: {{ initial_interval: 10ms, max_interval: 50ms }}",
+        down.addr, up.addr
+    ));
+    let settings = testing::settings::<Metrics>(Kind::Exporter, "falcon");
+    let sent = items(60);
+    let ring = HashRing::new(["graph-00", "graph-01"], 500);
+    let on_down = sent
+        .iter()
+        .filter(|i| ring.node(&i.primary_key()) == Some("graph-00"))
+        .count();
+    assert!(on_down > 0 && on_down < sent.len());
+
+    let exporter = factory().create::<Metrics>(&settings, &config).unwrap();
+    exporter.start(&host).await.unwrap();
+    exporter.consume(items_to_metrics(&sent, "")).await.unwrap();
+    // The live node gets its items while the dead one's wait on disk.
+    testing::eventually("graph-01 gets its items", WAIT, || {
+        (up.items().len() == sent.len() - on_down).then_some(())
+    })
+    .await;
+    exporter.shutdown().await.unwrap();
+    let mut queues: Vec<String> = std::fs::read_dir(dir.path())
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .filter(|name| name.starts_with("exporter.falcon."))
+        .collect();
+    queues.sort();
+    assert_eq!(queues.len(), 2, "a queue per address: {queues:?}");
+    assert!(queues[0].contains("graph-00") && queues[1].contains("graph-01"));
+
+    // After a restart, graph-00's items are still queued and reach it once it is back.
+    *down.failing.lock().unwrap() = false;
+    let exporter = factory().create::<Metrics>(&settings, &config).unwrap();
+    exporter.start(&host).await.unwrap();
+    testing::eventually("graph-00 gets its items after the restart", WAIT, || {
+        (down.items().len() == on_down).then_some(())
+    })
+    .await;
+    exporter.shutdown().await.unwrap();
+    assert_eq!(up.items().len(), sent.len() - on_down, "nothing sent twice to graph-01");
+}
