@@ -295,10 +295,11 @@ async fn storage_host(dir: &std::path::Path) -> Host {
 
     let id: ComponentId = "file_storage".parse().unwrap();
     let settings = CreateSettings::standalone(Kind::Extension, id.clone(), None);
-    let config: file_storage::FileStorageConfig = Conf::from_yaml(&format!("directory: {}", dir.display()))
-        .unwrap()
-        .decode()
-        .unwrap();
+    let config: file_storage::FileStorageConfig =
+        Conf::from_yaml(&format!("directory: {}", dir.display()))
+            .unwrap()
+            .decode()
+            .unwrap();
     let extension = file_storage::factory().create(&settings, &config).unwrap();
     let host = Host::new([(id, Arc::clone(&extension))]);
     extension.start(&host).await.unwrap();
@@ -354,5 +355,9 @@ async fn each_graph_address_has_its_own_persistent_queue() {
     })
     .await;
     exporter.shutdown().await.unwrap();
-    assert_eq!(up.items().len(), sent.len() - on_down, "nothing sent twice to graph-01");
+    assert_eq!(
+        up.items().len(),
+        sent.len() - on_down,
+        "nothing sent twice to graph-01"
+    );
 }

@@ -1,11 +1,13 @@
 //! The HTTP push routes: the agent's `/v1/push` and the transfer's `/api/push`.
 
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use axum::body::Body;
 use http::header::{CONTENT_TYPE, HeaderValue};
 use http::{Request, Response, StatusCode};
 use tributary_pipeline_core::confighttp::HttpServerConfig;
+use tributary_pipeline_core::pdata::ClientMetadata;
 use tributary_pipeline_core::prelude::*;
 use tributary_translator_falcon::{TransferResponse, decode_push};
 
@@ -28,6 +30,7 @@ pub(crate) struct HttpIntake {
     sink: Sink,
     max_body: usize,
     read_timeout: Option<Duration>,
+    include_metadata: bool,
     span: tracing::Span,
 }
 
@@ -37,6 +40,7 @@ impl HttpIntake {
             sink,
             max_body: server.max_body_size(),
             read_timeout: server.read_timeout(),
+            include_metadata: server.include_metadata,
             span: settings.span().clone(),
         }
     }
@@ -88,6 +92,15 @@ impl Answer for HttpIntake {
         if declared_length(request.headers()).is_some_and(|n| n > self.max_body as u64) {
             return self.too_large();
         }
+        let metadata = self.include_metadata.then(|| {
+            let mut metadata = ClientMetadata::new();
+            for (name, value) in request.headers() {
+                if let Ok(value) = value.to_str() {
+                    metadata.insert(name.as_str(), value);
+                }
+            }
+            Arc::new(metadata)
+        });
         let body = match read_body(request.into_body(), self.max_body, self.read_timeout).await {
             Ok(body) => body,
             Err(ReadBodyError::TooLarge) => return self.too_large(),
@@ -112,7 +125,11 @@ impl Answer for HttpIntake {
                 return text_error(StatusCode::BAD_REQUEST, undecodable);
             }
         };
-        if let Err(error) = self.sink.deliver(&push.items, push.invalid).await {
+        if let Err(error) = self
+            .sink
+            .deliver_with(&push.items, push.invalid, metadata)
+            .await
+        {
             return refused(route, &error);
         }
         match route {

@@ -38,7 +38,7 @@
 //!
 //! | key | default | meaning |
 //! |---|---|---|
-//! | `protocols::http` | off | HTTP push; `confighttp`'s server keys (`endpoint` default `localhost:6060`, the transfer's port; an agent listens on `:1988`), `tls`, `auth`, `max_request_body_size`, timeouts; `cors` is refused |
+//! | `protocols::http` | off | HTTP push; `confighttp`'s server keys (`endpoint` default `localhost:6060`, the transfer's port; an agent listens on `:1988`), `tls`, `auth`, `max_request_body_size`, `include_metadata`, timeouts; `cors` is refused |
 //! | `protocols::rpc::endpoint` | `localhost:8433` | the transfer's JSON-RPC listener |
 //! | `protocols::rpc::max_request_size` | 20 MiB | the largest JSON-RPC message; a larger one closes the connection (Go has no limit) |
 //! | `protocols::rpc::max_connections`, `protocols::telnet::max_connections` | 4096 | connections served at once |

@@ -4,6 +4,7 @@
 use std::net::SocketAddr;
 use std::sync::{Arc, Mutex};
 
+use tributary_pipeline_core::pdata::ClientMetadata;
 use tributary_pipeline_core::prelude::*;
 use tributary_translator_falcon::{FalconItem, items_to_metrics};
 
@@ -135,8 +136,24 @@ impl Sink {
         items: &[FalconItem],
         invalid: usize,
     ) -> Result<(), ConsumeError> {
+        self.deliver_with(items, invalid, None).await
+    }
+
+    /// As [`deliver`](Self::deliver), the data carrying the client's `metadata` when given
+    /// (`include_metadata`).
+    pub(crate) async fn deliver_with(
+        &self,
+        items: &[FalconItem],
+        invalid: usize,
+        metadata: Option<Arc<ClientMetadata>>,
+    ) -> Result<(), ConsumeError> {
         self.metrics.record_failed(invalid);
-        receiverhelper::deliver(&self.next, &self.metrics, items_to_metrics(items, "")).await
+        let metrics = items_to_metrics(items, "");
+        let metrics = match metadata {
+            Some(metadata) => metrics.with_metadata(metadata),
+            None => metrics,
+        };
+        receiverhelper::deliver(&self.next, &self.metrics, metrics).await
     }
 }
 

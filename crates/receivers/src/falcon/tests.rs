@@ -147,6 +147,23 @@ async fn the_transfer_route_replies_with_its_counts() {
 }
 
 #[tokio::test]
+async fn include_metadata_attaches_the_request_headers() {
+    let config =
+        config("protocols: { http: { endpoint: 127.0.0.1:0, include_metadata: true } }").unwrap();
+    let settings = testing::settings::<Metrics>(Kind::Receiver, "falcon");
+    let sink = Sink::new();
+    let receiver = FalconReceiver::new(&settings, &config, sink.next());
+    receiver.start(&Host::new([])).await.unwrap();
+    let url = format!("http://{}/v1/push", receiver.addrs().http.unwrap());
+    let (status, _) = curl_async(url, vec!["-H", "X-Tenant: blue", "-d", PUSH]).await;
+    assert_eq!(status, 200);
+    let batch = &sink.accepted()[0];
+    let metadata = batch.metadata().expect("metadata attached");
+    assert_eq!(metadata.get("x-tenant"), ["blue"]);
+    receiver.shutdown().await.unwrap();
+}
+
+#[tokio::test]
 async fn refusals_downstream_reach_the_client() {
     let running = start().await;
     running.sink.refuse_with(Some(ConsumeError::throttled(
