@@ -296,6 +296,40 @@ async fn a_stream_that_is_not_json_rpc_is_closed() {
 }
 
 #[tokio::test]
+async fn a_json_rpc_message_over_the_limit_closes_the_connection() {
+    let config =
+        config("protocols: { rpc: { endpoint: 127.0.0.1:0, max_request_size: 64 } }").unwrap();
+    let settings = testing::settings::<Metrics>(Kind::Receiver, "falcon");
+    let sink = Sink::new();
+    let receiver = FalconReceiver::new(&settings, &config, sink.next());
+    receiver.start(&Host::new([])).await.unwrap();
+    let mut rpc = RpcClient::connect(receiver.addrs().rpc.unwrap()).await;
+    let reply = rpc
+        .call(r#"{"method":"Transfer.Ping","params":[null],"id":1}"#)
+        .await;
+    assert_eq!(reply["result"]["code"], 0);
+    // An object that never ends is cut at the limit, not buffered.
+    rpc.writer
+        .write_all(
+            format!(
+                r#"{{"method":"Transfer.Update","params":[["{}"#,
+                "x".repeat(200)
+            )
+            .as_bytes(),
+        )
+        .await
+        .unwrap();
+    let mut line = String::new();
+    let read = tokio::time::timeout(WAIT, rpc.reader.read_line(&mut line))
+        .await
+        .unwrap()
+        .unwrap_or(0);
+    assert_eq!(read, 0, "closed without a reply");
+    assert_eq!(sink.calls(), 0);
+    receiver.shutdown().await.unwrap();
+}
+
+#[tokio::test]
 async fn telnet_items_are_forwarded_when_the_session_ends() {
     let running = start().await;
     let addr = running.receiver.addrs().telnet.unwrap();
