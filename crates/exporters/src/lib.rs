@@ -6,6 +6,7 @@
 //! | [`otlp`] | `otlp` (alias `otlp_grpc`) | OTLP over gRPC |
 //! | [`otlp_http`] | `otlp_http` (alias `otlphttp`) | OTLP over HTTP, protobuf or JSON |
 //! | [`carbon`] | `carbon` | Graphite plaintext over TCP |
+//! | [`falcon`] | `falcon` | Open-Falcon: to a transfer, or to graph and judge by Falcon's hash ring |
 //! | [`debug`] | `debug` | prints what passes through, at three verbosities |
 //! | [`file`](mod@file) | `file` | OTLP/JSON lines or length-prefixed protobuf in a rotating file |
 //! | [`zipkin`] | `zipkin` | spans to Zipkin, v2 JSON or protobuf |
@@ -41,6 +42,8 @@ mod otlp_signal;
 pub mod carbon;
 #[cfg(feature = "debug")]
 pub mod debug;
+#[cfg(feature = "falcon")]
+pub mod falcon;
 #[cfg(feature = "file")]
 pub mod file;
 #[cfg(feature = "influxdb")]
@@ -69,6 +72,8 @@ pub fn factories() -> Factories {
     let mut factories = Factories::new();
     #[cfg(feature = "carbon")]
     factories.add_exporter(carbon::factory());
+    #[cfg(feature = "falcon")]
+    factories.add_exporter(falcon::factory());
     #[cfg(feature = "debug")]
     factories.add_exporter(debug::factory());
     #[cfg(feature = "file")]

@@ -9,6 +9,8 @@
 pub mod carbon;
 #[cfg(feature = "collectd")]
 pub mod collectd;
+#[cfg(feature = "falcon")]
+pub mod falcon;
 #[cfg(feature = "filelog")]
 pub mod filelog;
 #[cfg(feature = "hostmetrics")]
@@ -46,6 +48,8 @@ pub fn factories() -> Factories {
     factories.add_receiver(carbon::factory());
     #[cfg(feature = "collectd")]
     factories.add_receiver(collectd::factory());
+    #[cfg(feature = "falcon")]
+    factories.add_receiver(falcon::factory());
     #[cfg(feature = "otlp")]
     factories.add_receiver(otlp::factory());
     #[cfg(feature = "statsd")]

@@ -179,6 +179,14 @@ impl CreateSettings {
         }
     }
 
+    /// Settings for a part of this component that keeps state under an ID of its own,
+    /// such as one of an exporter's per-backend queues (whose persistent queue and
+    /// counters must not mix with its siblings'): the same collector, kind, signal,
+    /// pipeline, span and status reporter, with the ID `id`.
+    pub fn for_part(&self, id: ComponentId) -> Self {
+        CreateSettings { id, ..self.clone() }
+    }
+
     /// The component's ID.
     pub fn id(&self) -> &ComponentId {
         &self.id

@@ -25,19 +25,26 @@ pub(crate) mod admission;
     feature = "influxdb",
     feature = "collectd",
     feature = "prometheus_push",
-    feature = "prometheusremotewrite"
+    feature = "prometheusremotewrite",
+    feature = "falcon"
 ))]
 #[cfg_attr(
     not(all(
         feature = "influxdb",
         feature = "collectd",
         feature = "prometheus_push",
-        feature = "prometheusremotewrite"
+        feature = "prometheusremotewrite",
+        feature = "falcon"
     )),
     allow(dead_code)
 )]
 pub(crate) mod http_server;
-#[cfg(any(feature = "otlp", feature = "jaeger", feature = "zipkin"))]
+#[cfg(any(
+    feature = "otlp",
+    feature = "jaeger",
+    feature = "zipkin",
+    feature = "falcon"
+))]
 pub(crate) mod protocols;
 #[cfg(any(
     feature = "otlp",
@@ -46,7 +53,8 @@ pub(crate) mod protocols;
     feature = "influxdb",
     feature = "collectd",
     feature = "prometheus_push",
-    feature = "prometheusremotewrite"
+    feature = "prometheusremotewrite",
+    feature = "falcon"
 ))]
 #[cfg_attr(
     not(all(
@@ -56,7 +64,8 @@ pub(crate) mod protocols;
         feature = "influxdb",
         feature = "collectd",
         feature = "prometheus_push",
-        feature = "prometheusremotewrite"
+        feature = "prometheusremotewrite",
+        feature = "falcon"
     )),
     allow(dead_code, unused_imports)
 )]
@@ -65,14 +74,16 @@ pub(crate) mod refusal;
     feature = "influxdb",
     feature = "collectd",
     feature = "prometheus_push",
-    feature = "prometheusremotewrite"
+    feature = "prometheusremotewrite",
+    feature = "falcon"
 ))]
 #[cfg_attr(
     not(all(
         feature = "influxdb",
         feature = "collectd",
         feature = "prometheus_push",
-        feature = "prometheusremotewrite"
+        feature = "prometheusremotewrite",
+        feature = "falcon"
     )),
     allow(dead_code)
 )]
