@@ -10,6 +10,10 @@
 //! | [`resource`] | the same actions on resource attributes |
 //! | [`redaction`] | keeps only allowed attribute keys and masks blocked values |
 //! | [`transform`] | edits telemetry with OTTL statements |
+//! | [`falcon_rate`] | Open-Falcon COUNTER semantics: counters to per-second rates, resets dropped |
+//! | [`falcon_align`] | Open-Falcon step alignment of timestamps (`ts - ts % step`, `min_step`) |
+//! | [`falcon_nodata`] | Open-Falcon nodata: a mock point or staleness marker for series that stop |
+//! | [`lookup`] | adds attributes from a hot-reloaded table keyed by an attribute (exact or CIDR) |
 //!
 //! Each module offers `factory()`, to register on a collector's builder (or on
 //! [`Factories`]), and its `Config`.
@@ -22,8 +26,22 @@ pub mod attributes;
 pub mod batch;
 #[cfg(any(feature = "filterconfig", feature = "attraction"))]
 mod config_value;
+#[cfg(feature = "falcon_align")]
+pub mod falcon_align;
+#[cfg(feature = "falcon_nodata")]
+pub mod falcon_nodata;
+#[cfg(feature = "falcon_rate")]
+pub mod falcon_rate;
+#[cfg(any(
+    feature = "falcon_rate",
+    feature = "falcon_align",
+    feature = "falcon_nodata"
+))]
+mod falcon_series;
 #[cfg(feature = "filterconfig")]
 pub mod filterconfig;
+#[cfg(feature = "lookup")]
+pub mod lookup;
 #[cfg(feature = "memory_limiter")]
 pub mod memory_limiter;
 #[cfg(feature = "redaction")]
@@ -55,5 +73,13 @@ pub fn factories() -> Factories {
     factories.add_processor(redaction::factory());
     #[cfg(feature = "transform")]
     factories.add_processor(transform::factory());
+    #[cfg(feature = "falcon_rate")]
+    factories.add_processor(falcon_rate::factory());
+    #[cfg(feature = "falcon_align")]
+    factories.add_processor(falcon_align::factory());
+    #[cfg(feature = "falcon_nodata")]
+    factories.add_processor(falcon_nodata::factory());
+    #[cfg(feature = "lookup")]
+    factories.add_processor(lookup::factory());
     factories
 }
