@@ -157,3 +157,20 @@ fn config_defaults_and_refusals() {
 async fn conformance() {
     check_processor(factory(), "").await;
 }
+
+proptest::proptest! {
+    /// An aligned time is the start of its (clamped) step slot: a multiple of the step,
+    /// not after the original, less than a step before it.
+    #[test]
+    fn an_aligned_time_starts_its_slot(time in 0u64..4_000_000_000 * S, step in 1i64..4000) {
+        let out = tokio::runtime::Builder::new_current_thread()
+            .build()
+            .unwrap()
+            .block_on(align("", gauge(&[(vec![key_value("step", step)], time)])));
+        let (_, point) = out.data_points().next().unwrap();
+        let clamped = (step as u64).max(30) * S;
+        let aligned = point.time_unix_nano();
+        proptest::prop_assert_eq!(aligned % clamped, 0);
+        proptest::prop_assert!(aligned <= time && time - aligned < clamped);
+    }
+}

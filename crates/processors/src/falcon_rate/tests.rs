@@ -263,3 +263,24 @@ fn config_defaults_and_refusals() {
 async fn conformance() {
     check_processor(factory(), "").await;
 }
+
+proptest::proptest! {
+    /// Whatever the series — resets, gaps, late points — a rate is never negative and
+    /// never comes from a series' first point.
+    #[test]
+    fn rates_are_never_negative(points in proptest::collection::vec((0u64..600, 0.0f64..1e6), 1..40)) {
+        let mut state = RateState::new(10, Duration::ZERO);
+        let now = Instant::now();
+        let mut rates = 0;
+        for (i, (t, v)) in points.iter().enumerate() {
+            if let Ok(rate) =
+                state.observe("s", t * S, Some(*v), Some(Duration::from_secs(120)), now)
+            {
+                proptest::prop_assert!(rate >= 0.0 && rate.is_finite());
+                proptest::prop_assert!(i > 0);
+                rates += 1;
+            }
+        }
+        proptest::prop_assert!(rates < points.len());
+    }
+}
