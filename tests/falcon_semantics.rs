@@ -3,8 +3,8 @@
 //! lookup` into the file exporter. The counter comes out as aligned per-second rates
 //! (the reset dropped), an absent series gets its mock point two steps back, every point
 //! is tagged from a CSV table that is rewritten on disk while the gateway runs (a broken
-//! rewrite keeps the table in use), and a configuration reload that removes the nodata
-//! row stops the mock points.
+//! rewrite keeps the table in use), a configuration reload that changes the nodata row
+//! carries the watched series over, and one that removes the row stops the mock points.
 mod common;
 
 use std::net::SocketAddr;
@@ -20,11 +20,11 @@ fn addr(port: u16) -> SocketAddr {
     format!("127.0.0.1:{port}").parse().unwrap()
 }
 
-fn gateway_config(http: u16, metrics: u16, table: &Path, out: &Path, nodata_row: bool) -> String {
-    let series = if nodata_row {
-        "[{metric: agent.alive, step: 1s, mock: -1}]"
-    } else {
-        "[]"
+/// The gateway's configuration; `mock` is the nodata row's mock value (`None`: no row).
+fn gateway_config(http: u16, metrics: u16, table: &Path, out: &Path, mock: Option<i32>) -> String {
+    let series = match mock {
+        Some(mock) => format!("[{{metric: agent.alive, step: 1s, mock: {mock}}}]"),
+        None => "[]".to_string(),
     };
     format!(
         r#"receivers:
@@ -209,7 +209,11 @@ fn falcon_semantics_and_lookup_through_the_gateway() {
     );
     write_table(&table, "key,app\n10.0.0.0/8,intranet\n10.1.2.3,billing\n");
     let (http, metrics) = (free_port(), free_port());
-    std::fs::write(&config, gateway_config(http, metrics, &table, &out, true)).unwrap();
+    std::fs::write(
+        &config,
+        gateway_config(http, metrics, &table, &out, Some(-1)),
+    )
+    .unwrap();
     let mut gateway = Proc::spawn(
         &example("gateway"),
         &["--config", config.to_str().unwrap()],
@@ -300,18 +304,35 @@ fn falcon_semantics_and_lookup_through_the_gateway() {
     write_table(&table, "key,app\n10.0.0.0/8,intranet\n");
     wait_for_tag(&curl, http, &out, "intranet");
 
-    // A reload without the nodata row: its series is dropped, the mock points stop.
-    std::fs::write(&config, gateway_config(http, metrics, &table, &out, false)).unwrap();
-    eventually("the applied reload", PATIENCE, || {
-        let page = get(addr(metrics), "/metrics").text();
-        (metric(&page, "otelcol_config_reloads_total", &[]) >= 1.0).then_some(())
+    // A reload that changes the row's mock: the new processor takes the series over
+    // (it is not sent again) and marks it with the new value.
+    replace_file(
+        &config,
+        &gateway_config(http, metrics, &table, &out, Some(-2)),
+    );
+    eventually("the new mock after the reload", PATIENCE, || {
+        points(&out)
+            .iter()
+            .any(|p| p.metric == "agent.alive" && p.value == -2.0)
+            .then_some(())
     });
+    let reloads = |n: f64| {
+        eventually(&format!("{n} applied reloads"), PATIENCE, || {
+            let page = get(addr(metrics), "/metrics").text();
+            (metric(&page, "otelcol_config_reloads_total", &[]) >= n).then_some(())
+        })
+    };
+    reloads(1.0);
+
+    // A reload without the row: its series is dropped, the mock points stop.
+    replace_file(&config, &gateway_config(http, metrics, &table, &out, None));
+    reloads(2.0);
     // Once a probe passes the new pipeline, the old one (and its nodata task) is gone.
     wait_for_tag(&curl, http, &out, "intranet");
     let mocks = |out: &Path| {
         points(out)
             .iter()
-            .filter(|p| p.metric == "agent.alive" && p.value == -1.0)
+            .filter(|p| p.metric == "agent.alive" && p.value < 0.0)
             .count()
     };
     let settled = mocks(&out);

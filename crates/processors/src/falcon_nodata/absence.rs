@@ -3,6 +3,7 @@
 //! once per step while it stays absent.
 
 use std::collections::HashMap;
+use std::sync::{Arc, Mutex, MutexGuard};
 
 use tributary_pipeline_core::pdata::Metrics;
 use tributary_pipeline_core::pdata::attributes::Attributes;
@@ -40,9 +41,10 @@ struct Template {
 
 /// One watched series.
 #[derive(Clone, Debug)]
-struct Watched {
-    selector: usize,
+pub(crate) struct Watched {
     step: u64,
+    /// The row's mock value; `None`: a staleness marker.
+    mock: Option<f64>,
     /// The newest point's time, in seconds.
     last_seen: u64,
     /// When the last nodata point was emitted, in seconds.
@@ -57,30 +59,74 @@ pub(crate) struct Verdict {
     pub(crate) points: usize,
 }
 
-/// Every watched series, bounded by `max_series`.
+/// The watched series by key: the state a processor hands to its successor on a reload.
+pub(crate) type Series = Mutex<HashMap<String, Watched>>;
+
+/// Every watched series, bounded by `max_series`, and the rows that choose them.
 #[derive(Debug)]
 pub(crate) struct Absence {
     selectors: Vec<SeriesSelector>,
     step_attribute: String,
     default_step: u64,
     max_series: usize,
-    series: HashMap<String, Watched>,
+    series: Arc<Series>,
 }
 
 impl Absence {
-    pub(crate) fn new(config: &Config) -> Self {
-        Absence {
+    /// Watches the series `config` selects, taking over those of `series` (a previous
+    /// configuration's) that it still selects, with its rows' steps and mock values;
+    /// the others are dropped.
+    pub(crate) fn new(config: &Config, series: Arc<Series>) -> Self {
+        let absence = Absence {
             selectors: config.series.clone(),
             step_attribute: config.step_attribute.clone(),
             default_step: config.default_step.as_secs().max(1),
             max_series: config.max_series,
-            series: HashMap::new(),
+            series,
+        };
+        {
+            let mut series = absence.lock();
+            series.retain(|_, watched| {
+                let template = &watched.template;
+                let Some(selector) = absence.selector_for(
+                    &template.metric,
+                    &template.resource,
+                    &template.attributes,
+                ) else {
+                    return false;
+                };
+                watched.step = absence.step(selector, &template.attributes);
+                watched.mock = absence.selectors[selector].mock;
+                true
+            });
+            let excess = series.len().saturating_sub(absence.max_series);
+            let dropped: Vec<String> = series.keys().take(excess).cloned().collect();
+            for key in dropped {
+                series.remove(&key);
+            }
         }
+        absence
+    }
+
+    fn lock(&self) -> MutexGuard<'_, HashMap<String, Watched>> {
+        // A poisoned lock means a call panicked mid-way; the table is still usable.
+        self.series
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
     }
 
     /// How many series are watched.
     pub(crate) fn len(&self) -> usize {
-        self.series.len()
+        self.lock().len()
+    }
+
+    /// A series' step: its row's, else its points' attribute, else `default_step`.
+    fn step(&self, selector: usize, attributes: &[KeyValue]) -> u64 {
+        self.selectors[selector]
+            .step
+            .map(|s| s.as_secs())
+            .or_else(|| step_of(attributes, &self.step_attribute))
+            .unwrap_or(self.default_step)
     }
 
     fn selector_for(
@@ -100,8 +146,9 @@ impl Absence {
 
     /// Notes the points of `metrics` that belong to watched series; returns how many
     /// points of series past `max_series` went untracked.
-    pub(crate) fn observe(&mut self, metrics: &Metrics) -> usize {
+    pub(crate) fn observe(&self, metrics: &Metrics) -> usize {
         let mut refused = 0;
+        let mut series = self.lock();
         for (origin, metric) in metrics.records() {
             if !self.selectors.iter().any(|s| s.metric == metric.name) {
                 continue;
@@ -122,27 +169,22 @@ impl Absence {
                 };
                 let seconds = point.time_unix_nano / NANOS;
                 let key = series_key(resource, &metric.name, &point.attributes);
-                if let Some(watched) = self.series.get_mut(&key) {
+                if let Some(watched) = series.get_mut(&key) {
                     if seconds > watched.last_seen {
                         watched.last_seen = seconds;
                         watched.marked_at = None;
                     }
                     continue;
                 }
-                if self.series.len() >= self.max_series {
+                if series.len() >= self.max_series {
                     refused += 1;
                     continue;
                 }
-                let step = self.selectors[selector]
-                    .step
-                    .map(|s| s.as_secs())
-                    .or_else(|| step_of(&point.attributes, &self.step_attribute))
-                    .unwrap_or(self.default_step);
-                self.series.insert(
+                series.insert(
                     key,
                     Watched {
-                        selector,
-                        step,
+                        step: self.step(selector, &point.attributes),
+                        mock: self.selectors[selector].mock,
                         last_seen: seconds,
                         marked_at: None,
                         template: Template {
@@ -164,10 +206,10 @@ impl Absence {
     /// when its last point is older than `now - timeout`, with `timeout = 180` for steps
     /// under 60 s and `3 × step` otherwise; it gets a point at
     /// `now - now % step - 2 × step` unless it got one within the last step.
-    pub(crate) fn judge(&mut self, now: u64) -> Verdict {
+    pub(crate) fn judge(&self, now: u64) -> Verdict {
         let mut out: Vec<ResourceMetrics> = Vec::new();
         let mut points = 0;
-        for watched in self.series.values_mut() {
+        for watched in self.lock().values_mut() {
             let step = watched.step;
             let timeout = if step < 60 { 180 } else { 3 * step };
             let absent = watched.last_seen < now.saturating_sub(timeout);
@@ -179,8 +221,7 @@ impl Absence {
             }
             watched.marked_at = Some(now);
             let at = (now - now % step).saturating_sub(2 * step);
-            let mock = self.selectors[watched.selector].mock;
-            out.push(nodata_point(&watched.template, at, mock));
+            out.push(nodata_point(&watched.template, at, watched.mock));
             points += 1;
         }
         Verdict {

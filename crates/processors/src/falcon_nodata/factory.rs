@@ -9,7 +9,7 @@ use tributary_pipeline_core::consumer::Next;
 use tributary_pipeline_core::pdata::Metrics;
 
 use super::Config;
-use super::absence::Absence;
+use super::absence::{Absence, Series};
 use super::processor::Nodata;
 
 /// The `falcon_nodata` processor's factory, to register on a collector builder.
@@ -22,9 +22,12 @@ fn create(
     config: &Config,
     next: Next<Metrics>,
 ) -> Result<Arc<dyn Processor<Metrics>>, CreateError> {
+    // The series a previous configuration's instance watched: those this config still
+    // selects carry on, the others are dropped.
+    let series = settings.carried_over(Series::default);
     Ok(Arc::new(Nodata::new(
         settings,
-        Absence::new(config),
+        Absence::new(config, series),
         config.check_interval,
         next,
     )))

@@ -23,12 +23,13 @@
 //! source's clock runs behind is judged by that clock.
 //!
 //! **State**: one entry per watched series (its last time and the shape of its point),
-//! at most `max_series`; points of further series pass untracked and are counted. The
-//! state lives with the processor: a reload that changes this processor's config (say,
-//! removes a row) starts a new processor with no state, so series removed from the config
-//! are dropped with the rest, and the remaining ones are watched again from their next
-//! point. Only series seen since the (re)start can be found absent; Falcon's collector
-//! reads the last points from graph instead.
+//! at most `max_series`; points of further series pass untracked and are counted. On a
+//! reload that changes this processor's config, the new instance takes the state over
+//! from the old one (`CreateSettings::carried_over`): the series its rows still select
+//! carry on with their last-seen times, under the new rows' steps and mock values, and the
+//! series no row selects any more are dropped. Only series seen since the collector
+//! started can be found absent; Falcon's collector reads the last points from graph
+//! instead.
 //!
 //! Own metrics (label `processor`): `otelcol_processor_falcon_nodata_points` (emitted),
 //! `_send_failed_points`, `_untracked_points`, and the gauge `_series`.

@@ -16,7 +16,7 @@ use super::absence::Absence;
 
 /// The `falcon_nodata` processor.
 pub(crate) struct Nodata {
-    absence: Arc<Mutex<Absence>>,
+    absence: Arc<Absence>,
     next: Next<Metrics>,
     settings: CreateSettings,
     check_interval: Duration,
@@ -32,13 +32,6 @@ struct Counts {
     series: Gauge,
 }
 
-fn lock(absence: &Mutex<Absence>) -> std::sync::MutexGuard<'_, Absence> {
-    // A poisoned lock means a call panicked mid-way; the last-seen table is still usable.
-    absence
-        .lock()
-        .unwrap_or_else(|poisoned| poisoned.into_inner())
-}
-
 impl Nodata {
     pub(crate) fn new(
         settings: &CreateSettings,
@@ -50,7 +43,7 @@ impl Nodata {
         let labels = [("processor", id.as_str())];
         let registry = settings.metrics();
         Nodata {
-            absence: Arc::new(Mutex::new(absence)),
+            absence: Arc::new(absence),
             next,
             settings: settings.clone(),
             check_interval,
@@ -104,7 +97,7 @@ impl Component for Nodata {
                     _ = stop.cancelled() => return,
                     _ = ticks.tick() => {}
                 }
-                let verdict = lock(&absence).judge(unix_seconds());
+                let verdict = absence.judge(unix_seconds());
                 let Some(metrics) = verdict.metrics else {
                     continue;
                 };
@@ -140,12 +133,9 @@ impl Component for Nodata {
 #[async_trait]
 impl Consumer<Metrics> for Nodata {
     async fn consume(&self, data: Metrics) -> Result<(), ConsumeError> {
-        {
-            let mut absence = lock(&self.absence);
-            let untracked = absence.observe(&data);
-            self.counts.untracked.add(untracked as u64);
-            self.counts.series.set(absence.len() as i64);
-        }
+        let untracked = self.absence.observe(&data);
+        self.counts.untracked.add(untracked as u64);
+        self.counts.series.set(self.absence.len() as i64);
         self.next.consume(data).await
     }
 

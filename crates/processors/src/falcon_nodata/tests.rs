@@ -12,8 +12,15 @@ use tributary_pipeline_core::pdata::proto::common::v1::KeyValue;
 use tributary_pipeline_core::pdata::proto::metrics::v1::number_data_point::Value;
 use tributary_pipeline_core::testing::{Sink, check_processor, settings};
 
-use super::absence::Absence;
+use super::absence::{Absence, Series};
 use super::{Config, factory};
+
+impl Absence {
+    /// Watches with no predecessor.
+    fn new_fresh(config: &Config) -> Self {
+        Absence::new(config, std::sync::Arc::default())
+    }
+}
 
 const S: u64 = 1_000_000_000;
 
@@ -61,7 +68,7 @@ fn emitted(metrics: &Metrics) -> Vec<(u64, Option<f64>, String)> {
         .collect()
 }
 
-fn judge(absence: &mut Absence, now: u64) -> Vec<(u64, Option<f64>, String)> {
+fn judge(absence: &Absence, now: u64) -> Vec<(u64, Option<f64>, String)> {
     absence
         .judge(now)
         .metrics
@@ -72,47 +79,43 @@ fn judge(absence: &mut Absence, now: u64) -> Vec<(u64, Option<f64>, String)> {
 
 #[test]
 fn a_step_60_series_is_absent_after_three_steps_and_marked_two_steps_back() {
-    let mut absence = Absence::new(&config("series: [{metric: qps, mock: -1}]"));
+    let absence = Absence::new_fresh(&config("series: [{metric: qps, mock: -1}]"));
     absence.observe(&point("h1", "qps", 60, 1_000_020));
     // Timeout 3 × 60 = 180: absent once the last point is older than now − 180.
-    assert_eq!(
-        judge(&mut absence, 1_000_200),
-        [],
-        "exactly 180 s old: not yet"
-    );
+    assert_eq!(judge(&absence, 1_000_200), [], "exactly 180 s old: not yet");
     // now 1000201: 1000201 − 1000201 % 60 − 2 × 60 = 1000200 − 120 = 1000080.
     assert_eq!(
-        judge(&mut absence, 1_000_201),
+        judge(&absence, 1_000_201),
         [(1_000_080, Some(-1.0), "h1".into())]
     );
     assert_eq!(
-        judge(&mut absence, 1_000_230),
+        judge(&absence, 1_000_230),
         [],
         "marked within the last step"
     );
     assert_eq!(
-        judge(&mut absence, 1_000_261),
+        judge(&absence, 1_000_261),
         [(1_000_140, Some(-1.0), "h1".into())],
         "still absent a step later: marked again"
     );
     absence.observe(&point("h1", "qps", 60, 1_000_300));
-    assert_eq!(judge(&mut absence, 1_000_320), [], "data is back");
+    assert_eq!(judge(&absence, 1_000_320), [], "data is back");
 }
 
 #[test]
 fn short_steps_time_out_after_180_seconds_and_long_ones_after_three_steps() {
-    let mut absence = Absence::new(&config("series: [{metric: qps}]"));
+    let absence = Absence::new_fresh(&config("series: [{metric: qps}]"));
     absence.observe(&point("fast", "qps", 10, 1_000_000));
     absence.observe(&point("slow", "qps", 300, 1_000_000));
-    assert_eq!(judge(&mut absence, 1_000_180), []);
+    assert_eq!(judge(&absence, 1_000_180), []);
     // 10 s step: timeout 180, not 30. Point at 1000181 − 1 − 20 = 1000160.
     assert_eq!(
-        judge(&mut absence, 1_000_181),
+        judge(&absence, 1_000_181),
         [(1_000_160, None, "fast".into())],
         "no mock: a staleness marker"
     );
-    assert_eq!(judge(&mut absence, 1_000_190), [], "once per 10 s step");
-    let mut at_901 = judge(&mut absence, 1_000_901);
+    assert_eq!(judge(&absence, 1_000_190), [], "once per 10 s step");
+    let mut at_901 = judge(&absence, 1_000_901);
     at_901.sort_by(|a, b| a.2.cmp(&b.2));
     // 300 s step: timeout 900; 1000901 − 1000901 % 300 − 600 = 1000800 − 600 = 1000200.
     assert_eq!(
@@ -126,7 +129,7 @@ fn short_steps_time_out_after_180_seconds_and_long_ones_after_three_steps() {
 
 #[test]
 fn selectors_match_on_resource_or_point_attributes_and_a_row_step_wins() {
-    let mut absence = Absence::new(&config(
+    let absence = Absence::new_fresh(&config(
         r#"
 series:
   - metric: qps
@@ -140,16 +143,16 @@ series:
     absence.observe(&point("h1", "rps", 60, 1_000_000));
     assert_eq!(absence.len(), 1, "only h1's qps matches the row");
     // Row step 120: timeout 360; 1000361 − 1000361 % 120 − 240 = 1000320 − 240 = 1000080.
-    assert_eq!(judge(&mut absence, 1_000_360), []);
+    assert_eq!(judge(&absence, 1_000_360), []);
     assert_eq!(
-        judge(&mut absence, 1_000_361),
+        judge(&absence, 1_000_361),
         [(1_000_080, Some(0.0), "h1".into())]
     );
 }
 
 #[test]
 fn the_emitted_point_has_the_series_shape() {
-    let mut absence = Absence::new(&config("series: [{metric: hits, mock: 7}]"));
+    let absence = Absence::new_fresh(&config("series: [{metric: hits, mock: 7}]"));
     let mut b = MetricsBuilder::new();
     b.resource(vec![key_value("host.name", "h1")]);
     b.sum("hits", "1", Temporality::Cumulative, true).int(
@@ -174,8 +177,41 @@ fn the_emitted_point_has_the_series_shape() {
 }
 
 #[test]
+fn a_reload_carries_the_series_still_selected_and_drops_the_others() {
+    let settings = settings::<Metrics>(Kind::Processor, "falcon_nodata");
+    let before = Absence::new(
+        &config("series: [{metric: qps, mock: -1}, {metric: rps}]"),
+        settings.carried_over(Series::default),
+    );
+    before.observe(&point("h1", "qps", 60, 1_000_000));
+    before.observe(&point("h1", "rps", 60, 1_000_000));
+    assert_eq!(before.len(), 2);
+    // The next configuration drops the rps row and changes qps's mock.
+    let after = Absence::new(
+        &config("series: [{metric: qps, mock: 5}]"),
+        settings.carried_over(Series::default),
+    );
+    assert_eq!(after.len(), 1, "rps was dropped");
+    assert_eq!(
+        judge(&after, 1_000_500),
+        [(1_000_380, Some(5.0), "h1".into())],
+        "qps, seen before the reload, is found absent after it, with the new mock"
+    );
+    drop((before, after));
+    let later = Absence::new(
+        &config("series: [{metric: qps}]"),
+        settings.carried_over(Series::default),
+    );
+    assert_eq!(
+        later.len(),
+        0,
+        "nothing is carried once no instance holds it"
+    );
+}
+
+#[test]
 fn the_state_is_bounded() {
-    let mut absence = Absence::new(&config("{max_series: 2, series: [{metric: qps}]}"));
+    let absence = Absence::new_fresh(&config("{max_series: 2, series: [{metric: qps}]}"));
     let mut untracked = 0;
     for host in ["a", "b", "c", "d"] {
         untracked += absence.observe(&point(host, "qps", 60, 1_000_000));
