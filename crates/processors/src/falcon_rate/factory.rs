@@ -34,7 +34,14 @@ fn create(
     next: Next<Metrics>,
 ) -> Result<Arc<dyn Processor<Metrics>>, CreateError> {
     let rules = Rules::new(config);
-    let state = Mutex::new(RateState::new(config.max_series, config.max_stale));
+    // A reload that changes this processor keeps each series' last point, so no series
+    // loses a rate to it; series the new config no longer converts go stale and are swept.
+    let state =
+        settings.carried_over(|| Mutex::new(RateState::new(config.max_series, config.max_stale)));
+    state
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner())
+        .set_limits(config.max_series, config.max_stale);
     let id = settings.id().to_string();
     let dropped: Vec<Counter> = REASONS
         .iter()

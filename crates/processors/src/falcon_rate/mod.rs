@@ -27,9 +27,9 @@
 //!
 //! Falcon graph aligns points to step slots before its RRD computes the rate; put
 //! `falcon_align` before this processor for the same slots. The state is the last point
-//! of each series, bounded by `max_series` and `max_stale`; it lives as long as the
-//! processor: a reload that changes this processor's config (or its pipeline) starts
-//! every series over, so each loses one point.
+//! of each series, bounded by `max_series` and `max_stale`; a reload that changes this
+//! processor's config hands it to the new instance, so no series loses a rate to the
+//! reload (series the new config no longer converts go stale and are forgotten).
 //!
 //! ```yaml
 //! processors:

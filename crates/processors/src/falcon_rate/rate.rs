@@ -74,6 +74,12 @@ impl RateState {
         }
     }
 
+    /// Takes a new configuration's bounds (on a reload that carried the state over).
+    pub(crate) fn set_limits(&mut self, max_series: usize, max_stale: Duration) {
+        self.max_series = max_series;
+        self.max_stale = max_stale;
+    }
+
     /// How many series are remembered.
     pub(crate) fn len(&self) -> usize {
         self.series.len()

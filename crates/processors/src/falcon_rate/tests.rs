@@ -209,6 +209,23 @@ async fn only_counters_are_touched() {
     assert_eq!(second.item_count(), 5);
 }
 
+#[tokio::test]
+async fn a_reload_keeps_each_series_last_point() {
+    let sink = Sink::<Metrics>::new();
+    let settings = settings::<Metrics>(Kind::Processor, "falcon_rate");
+    let before = factory()
+        .create(&settings, &config(""), sink.next())
+        .unwrap();
+    before.consume(counter("qps", 60, 0, 0.0)).await.unwrap();
+    // The next configuration's instance, created while the old one still runs.
+    let after = factory()
+        .create(&settings, &config("truncate_to_int: true"), sink.next())
+        .unwrap();
+    drop(before);
+    after.consume(counter("qps", 60, 60, 120.5)).await.unwrap();
+    assert_eq!(rates(&sink), [(60, 2.0)], "the rate spans the reload");
+}
+
 #[test]
 fn the_state_is_bounded_by_max_series_and_forgets_stale_series() {
     let now = Instant::now();
