@@ -24,6 +24,9 @@ pub(crate) struct TableSource {
     failures: Counter,
     rows: Gauge,
     running: Mutex<Running>,
+    /// Held by a starting instance, so the others of the same processor wait for the
+    /// first load instead of running with an empty table.
+    starting: tokio::sync::Mutex<()>,
 }
 
 #[derive(Default)]
@@ -75,6 +78,7 @@ impl TableSource {
             table: RwLock::new(Arc::new(Table::default())),
             settings: settings.clone(),
             running: Mutex::new(Running::default()),
+            starting: tokio::sync::Mutex::new(()),
         }
     }
 
@@ -163,6 +167,7 @@ impl TableSource {
     /// Starts one instance: the first loads the table (an error fails the start: there is
     /// no table to keep) and starts the reload task.
     pub(crate) async fn start(self: &Arc<Self>) -> Result<(), ComponentError> {
+        let _starting = self.starting.lock().await;
         let first = {
             let mut running = lock(&self.running);
             running.users += 1;
