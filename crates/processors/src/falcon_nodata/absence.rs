@@ -167,7 +167,14 @@ impl Absence {
                 else {
                     continue;
                 };
-                let seconds = point.time_unix_nano / NANOS;
+                // A point without a time (0) was seen now.
+                let seconds = if point.time_unix_nano == 0 {
+                    std::time::SystemTime::now()
+                        .duration_since(std::time::UNIX_EPOCH)
+                        .map_or(0, |d| d.as_secs())
+                } else {
+                    point.time_unix_nano / NANOS
+                };
                 let key = series_key(resource, &metric.name, &point.attributes);
                 if let Some(watched) = series.get_mut(&key) {
                     if seconds > watched.last_seen {

@@ -20,7 +20,8 @@
 //! temporality) and attributes, under the scope `falcon_nodata`, and is sent to the next
 //! consumer by the processor's own task; a refusal is logged and counted. Times are the
 //! points' timestamps (Falcon compares graph's last point with the clock): a series whose
-//! source's clock runs behind is judged by that clock.
+//! source's clock runs behind is judged by that clock; a point without a time counts as
+//! seen when it passes. Gauges and sums are watched; histograms and summaries are not.
 //!
 //! **State**: one entry per watched series (its last time and the shape of its point),
 //! at most `max_series`; points of further series pass untracked and are counted. On a
