@@ -19,6 +19,10 @@
 //! | [`deltatocumulative`] | accumulates delta sums and histograms into cumulative ones |
 //! | [`deltatorate`] | turns delta sums into per-second rates |
 //! | [`metricstarttime`] | sets start times of cumulative points that have none |
+//! | [`falcon_rate`] | Open-Falcon COUNTER semantics: counters to per-second rates, resets dropped |
+//! | [`falcon_align`] | Open-Falcon step alignment of timestamps (`ts - ts % step`, `min_step`) |
+//! | [`falcon_nodata`] | Open-Falcon nodata: a mock point or staleness marker for series that stop |
+//! | [`lookup`] | adds attributes from a hot-reloaded table keyed by an attribute (exact or CIDR) |
 //!
 //! Each module offers `factory()`, to register on a collector's builder (or on
 //! [`Factories`]), and its `Config`.
@@ -37,12 +41,28 @@ pub mod cumulativetodelta;
 pub mod deltatocumulative;
 #[cfg(feature = "deltatorate")]
 pub mod deltatorate;
+#[cfg(feature = "falcon_align")]
+pub mod falcon_align;
+#[cfg(feature = "falcon_nodata")]
+pub mod falcon_nodata;
+#[cfg(feature = "falcon_rate")]
+pub mod falcon_rate;
+#[cfg(any(
+    feature = "falcon_rate",
+    feature = "falcon_align",
+    feature = "falcon_nodata"
+))]
+mod falcon_series;
+#[cfg(feature = "filterconfig")]
+pub mod filterconfig;
 #[cfg(feature = "filterconfig")]
 pub mod filterconfig;
 #[cfg(feature = "groupbyattrs")]
 pub mod groupbyattrs;
 #[cfg(feature = "interval")]
 pub mod interval;
+#[cfg(feature = "lookup")]
+pub mod lookup;
 #[cfg(feature = "memory_limiter")]
 pub mod memory_limiter;
 #[cfg(feature = "metric_stream")]
@@ -104,5 +124,13 @@ pub fn factories() -> Factories {
     factories.add_processor(deltatorate::factory());
     #[cfg(feature = "metricstarttime")]
     factories.add_processor(metricstarttime::factory());
+    #[cfg(feature = "falcon_rate")]
+    factories.add_processor(falcon_rate::factory());
+    #[cfg(feature = "falcon_align")]
+    factories.add_processor(falcon_align::factory());
+    #[cfg(feature = "falcon_nodata")]
+    factories.add_processor(falcon_nodata::factory());
+    #[cfg(feature = "lookup")]
+    factories.add_processor(lookup::factory());
     factories
 }

@@ -247,6 +247,37 @@ impl CreateSettings {
             .get_or_create(self.kind, &self.id, &self.raw_config, create)
     }
 
+    /// A value this component instance hands to its successor: the instance of the same
+    /// kind, ID, pipeline and signal that a later configuration of this collector creates
+    /// gets the same `Arc`, *whatever its configuration*, as long as its predecessor still
+    /// holds it (a reload creates the new graph before it stops the old one); otherwise
+    /// `create` makes a new value. For state that should outlive a configuration change —
+    /// a processor's memory of each series — which the new instance then prunes to what its
+    /// own configuration still wants. Old and new instance share the value for the moment
+    /// both run, so it must be safe to use from both (behind a lock).
+    ///
+    /// ```
+    /// use std::sync::Mutex;
+    /// use tributary_pipeline_core::component::Kind;
+    /// use tributary_pipeline_core::pdata::Metrics;
+    ///
+    /// let settings = tributary_pipeline_core::testing::settings::<Metrics>(Kind::Processor, "rate");
+    /// let first = settings.carried_over(|| Mutex::new(vec![1]));
+    /// // The next configuration's instance of the same processor, while `first` still lives:
+    /// let next = settings.carried_over(|| Mutex::new(Vec::<i32>::new()));
+    /// assert_eq!(*next.lock().unwrap(), [1]);
+    /// ```
+    pub fn carried_over<S: Send + Sync + 'static>(&self, create: impl FnOnce() -> S) -> Arc<S> {
+        let key = (
+            self.kind,
+            self.id.clone(),
+            self.pipeline.clone(),
+            self.signal,
+            TypeId::of::<S>(),
+        );
+        self.shared.carried_over(key, create)
+    }
+
     /// A listening TCP socket on `addr`. If a component of an earlier configuration of this
     /// collector still listens on that address (the previous instance of a receiver during a
     /// reload), the same socket is shared instead of bound again, so clients are never
@@ -322,10 +353,22 @@ struct SharedEntry {
 /// Identifies a shared value: the component and the value's type.
 type SharedKey = (Kind, ComponentId, TypeId);
 
+/// Identifies a value carried over reloads: the component instance and the value's type.
+type CarriedKey = (
+    Kind,
+    ComponentId,
+    Option<PipelineId>,
+    Option<Signal>,
+    TypeId,
+);
+
 /// Values shared by the per-signal instances of one component; see [`CreateSettings::shared`].
+/// Also the values component instances hand to their successors; see
+/// [`CreateSettings::carried_over`].
 #[derive(Clone, Default)]
 pub(crate) struct SharedInstances {
     entries: Arc<Mutex<HashMap<SharedKey, SharedEntry>>>,
+    carried: Arc<Mutex<HashMap<CarriedKey, Weak<dyn Any + Send + Sync>>>>,
 }
 
 impl SharedInstances {
@@ -360,6 +403,24 @@ impl SharedInstances {
             },
         );
         Ok(shared)
+    }
+
+    fn carried_over<S: Send + Sync + 'static>(
+        &self,
+        key: CarriedKey,
+        create: impl FnOnce() -> S,
+    ) -> Arc<S> {
+        let mut carried = self.carried.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some(value) = carried.get(&key).and_then(Weak::upgrade)
+            && let Ok(value) = value.downcast::<S>()
+        {
+            return value;
+        }
+        let value = Arc::new(create());
+        let erased: Arc<dyn Any + Send + Sync> = value.clone();
+        carried.retain(|_, held| held.strong_count() > 0);
+        carried.insert(key, Arc::downgrade(&erased));
+        value
     }
 }
 
