@@ -55,8 +55,6 @@ pub mod falcon_rate;
 mod falcon_series;
 #[cfg(feature = "filterconfig")]
 pub mod filterconfig;
-#[cfg(feature = "filterconfig")]
-pub mod filterconfig;
 #[cfg(feature = "groupbyattrs")]
 pub mod groupbyattrs;
 #[cfg(feature = "interval")]
