@@ -10,6 +10,7 @@
 //! | [`resource`] | the same actions on resource attributes |
 //! | [`redaction`] | keeps only allowed attribute keys and masks blocked values |
 //! | [`transform`] | edits telemetry with OTTL statements |
+//! | [`filter`] | drops spans, metrics, data points and log records by OTTL conditions or match properties |
 //!
 //! Each module offers `factory()`, to register on a collector's builder (or on
 //! [`Factories`]), and its `Config`.
@@ -22,6 +23,8 @@ pub mod attributes;
 pub mod batch;
 #[cfg(any(feature = "filterconfig", feature = "attraction"))]
 mod config_value;
+#[cfg(feature = "filter")]
+pub mod filter;
 #[cfg(feature = "filterconfig")]
 pub mod filterconfig;
 #[cfg(feature = "memory_limiter")]
@@ -55,5 +58,7 @@ pub fn factories() -> Factories {
     factories.add_processor(redaction::factory());
     #[cfg(feature = "transform")]
     factories.add_processor(transform::factory());
+    #[cfg(feature = "filter")]
+    factories.add_processor(filter::factory());
     factories
 }

@@ -48,6 +48,7 @@ mod matcher;
 mod tests;
 
 pub use config::{
-    AttributeProperty, LibraryProperty, MatchProperties, MatchType, SeverityNumberProperties,
+    AttributeProperty, LibraryProperty, MatchProperties, MatchType, RegexpCache,
+    SeverityNumberProperties,
 };
 pub use matcher::{Item, Matcher, Properties, Subject};
