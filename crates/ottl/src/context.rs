@@ -341,6 +341,9 @@ pub enum Item<'a> {
     Log(&'a mut LogRecord),
     /// A metric.
     Metric(&'a mut Metric),
+    /// A metric of its scope's metric list, by index: the metric functions that add
+    /// metrics (`extract_sum_metric`, `copy_metric`, ...) append to the list.
+    MetricIn(&'a mut Vec<Metric>, usize),
     /// A metric and the index of one of its data points.
     DataPoint(&'a mut Metric, usize),
 }
@@ -398,12 +401,14 @@ impl TransformContext<'_> {
     fn metric(&self) -> Result<&Metric, String> {
         match &self.item {
             Item::Metric(m) | Item::DataPoint(m, _) => Ok(m),
+            Item::MetricIn(list, i) => list.get(*i).ok_or_else(|| missing("metric")),
             _ => Err(missing("metric")),
         }
     }
-    fn metric_mut(&mut self) -> Result<&mut Metric, String> {
+    pub(crate) fn metric_mut(&mut self) -> Result<&mut Metric, String> {
         match &mut self.item {
             Item::Metric(m) | Item::DataPoint(m, _) => Ok(m),
+            Item::MetricIn(list, i) => list.get_mut(*i).ok_or_else(|| missing("metric")),
             _ => Err(missing("metric")),
         }
     }

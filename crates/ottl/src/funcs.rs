@@ -6,7 +6,7 @@ use sha1::Digest;
 use tributary_pipeline_core::pdata::proto::common::v1::{AnyValue, KeyValue, any_value};
 
 use crate::ast::Call;
-use crate::context::{ContextKind, Item, TransformContext};
+use crate::context::{ContextKind, TransformContext};
 use crate::eval::{
     CExpr, CPath, CompileError, Compiler, bind, eval, literal_regex, literal_string,
 };
@@ -83,6 +83,23 @@ pub const EDITORS: &[&str] = &[
     "convert_sum_to_gauge",
     "convert_gauge_to_sum",
     "scale_metric",
+    "extract_sum_metric",
+    "extract_count_metric",
+    "copy_metric",
+    "aggregate_on_attributes",
+    "aggregate_on_attribute_value",
+];
+
+/// The editors that work on a whole metric (the `metric` context only).
+pub const METRIC_EDITORS: &[&str] = &[
+    "convert_sum_to_gauge",
+    "convert_gauge_to_sum",
+    "scale_metric",
+    "extract_sum_metric",
+    "extract_count_metric",
+    "copy_metric",
+    "aggregate_on_attributes",
+    "aggregate_on_attribute_value",
 ];
 
 /// A compiled converter call.
@@ -180,6 +197,31 @@ fn params(name: &str) -> Option<(&'static str, &'static [(&'static str, bool)])>
             &[("stringAggTemp", false), ("monotonic", false)],
         ),
         "scale_metric" => ("scale_metric", &[("factor", false), ("unit", true)]),
+        "extract_sum_metric" => (
+            "extract_sum_metric",
+            &[("monotonic", false), ("suffix", true)],
+        ),
+        "extract_count_metric" => (
+            "extract_count_metric",
+            &[("monotonic", false), ("suffix", true)],
+        ),
+        "copy_metric" => (
+            "copy_metric",
+            &[("name", true), ("description", true), ("unit", true)],
+        ),
+        "aggregate_on_attributes" => (
+            "aggregate_on_attributes",
+            &[("aggregation_function", false), ("attributes", true)],
+        ),
+        "aggregate_on_attribute_value" => (
+            "aggregate_on_attribute_value",
+            &[
+                ("aggregation_function", false),
+                ("attribute", false),
+                ("values", false),
+                ("new_value", false),
+            ],
+        ),
         "delete_key" => ("delete_key", &[("target", false), ("key", false)]),
         "delete_matching_keys" => (
             "delete_matching_keys",
@@ -351,10 +393,7 @@ pub(crate) fn compile_editor(c: &Compiler<'_>, call: &Call) -> Result<Editor, Co
         );
     };
     let bound = bind(c, call, ps)?;
-    if matches!(
-        name,
-        "convert_sum_to_gauge" | "convert_gauge_to_sum" | "scale_metric"
-    ) {
+    if METRIC_EDITORS.contains(&name) {
         return compile_metric_editor(c, call, name, &bound);
     }
     let target = c.path(bound[0].expect("target is required"), "the target")?;
@@ -1224,6 +1263,7 @@ fn compile_metric_editor(
         }
         strings[0] = Some(t);
     }
+    crate::metric_functions::compile_literals(c, call, name, bound, &mut strings)?;
     let args = bound
         .iter()
         .enumerate()
@@ -1245,6 +1285,9 @@ fn compile_metric_editor(
 }
 
 fn run_metric_editor(ed: &Editor, ctx: &mut TransformContext<'_>) -> Result<(), String> {
+    if crate::metric_functions::NAMES.contains(&ed.name) {
+        return crate::metric_functions::run(ed.name, &ed.args, &ed.strings, ctx);
+    }
     use tributary_pipeline_core::pdata::proto::metrics::v1::number_data_point::Value as N;
     use tributary_pipeline_core::pdata::proto::metrics::v1::{Gauge, Sum, metric::Data};
     let factor = match ed.name {
@@ -1285,9 +1328,7 @@ fn run_metric_editor(ed: &Editor, ctx: &mut TransformContext<'_>) -> Result<(), 
         },
         _ => false,
     };
-    let Item::Metric(metric) = &mut ctx.item else {
-        return Err(format!("{} runs on metrics", ed.name));
-    };
+    let metric = ctx.metric_mut()?;
     match ed.name {
         "convert_sum_to_gauge" => {
             if let Some(Data::Sum(sum)) = &mut metric.data {
