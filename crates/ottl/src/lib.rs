@@ -62,7 +62,7 @@ mod tests;
 pub use context::{ContextKind, Field, Item, KeyVal, TransformContext};
 pub use eval::{
     CompileError, CompiledCondition, CompiledStatement, EvalError, compile_condition,
-    compile_statement,
+    compile_statement, compile_statement_condition,
 };
 pub use parser::{ParseError, parse_condition, parse_expr, parse_statement};
 pub use value::Value;
