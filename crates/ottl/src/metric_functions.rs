@@ -567,3 +567,88 @@ fn merge_exponential(
     }
     Some(dp)
 }
+
+#[cfg(test)]
+mod tests {
+    use std::collections::HashSet;
+
+    use proptest::prelude::*;
+    use tributary_pipeline_core::pdata::proto::common::v1::{AnyValue, any_value};
+    use tributary_pipeline_core::pdata::proto::metrics::v1::Gauge;
+
+    use super::*;
+    use crate::{ContextKind, compile_statement};
+
+    fn kv(key: &str, value: i64) -> KeyValue {
+        KeyValue {
+            key: key.into(),
+            value: Some(AnyValue {
+                value: Some(any_value::Value::IntValue(value)),
+            }),
+            ..Default::default()
+        }
+    }
+
+    fn run(statement: &str, metrics: &mut Vec<Metric>) {
+        let s = compile_statement(statement, ContextKind::Metric).unwrap();
+        let (mut resource, mut scope, mut cache) = (None, None, Vec::new());
+        for index in 0..metrics.len() {
+            let mut ctx = TransformContext {
+                resource: &mut resource,
+                scope: Some(&mut scope),
+                item: Item::MetricIn(metrics, index),
+                cache: &mut cache,
+            };
+            s.execute(&mut ctx).unwrap();
+        }
+    }
+
+    proptest! {
+        /// Summing on one attribute keeps the total, keeps only that attribute, and
+        /// leaves one point per (value, timestamp).
+        #[test]
+        fn aggregating_by_sum_keeps_the_total(
+            points in prop::collection::vec((0i64..3, 0i64..3, 1u64..3, -50i64..50), 0..20),
+        ) {
+            let data_points = points.iter().map(|(a, b, time, v)| NumberDataPoint {
+                attributes: vec![kv("a", *a), kv("b", *b)],
+                time_unix_nano: *time,
+                value: Some(number_data_point::Value::AsInt(*v)),
+                ..Default::default()
+            }).collect();
+            let mut metrics = vec![Metric {
+                name: "m".into(),
+                data: Some(Data::Gauge(Gauge { data_points })),
+                ..Default::default()
+            }];
+            run(r#"aggregate_on_attributes("sum", ["a"])"#, &mut metrics);
+            prop_assert_eq!(metrics.len(), 1);
+            let Some(Data::Gauge(g)) = &metrics[0].data else { panic!("not a gauge") };
+            let total: i64 = g.data_points.iter().map(as_int).sum();
+            prop_assert_eq!(total, points.iter().map(|p| p.3).sum::<i64>());
+            let groups: HashSet<(i64, u64)> = points.iter().map(|p| (p.0, p.2)).collect();
+            prop_assert_eq!(g.data_points.len(), groups.len());
+            for p in &g.data_points {
+                prop_assert!(p.attributes.iter().all(|kv| kv.key == "a"));
+            }
+        }
+
+        /// `extract_count_metric` adds one metric whose points are the counts.
+        #[test]
+        fn extract_count_adds_the_counts(counts in prop::collection::vec(0u64..100, 1..10)) {
+            use tributary_pipeline_core::pdata::proto::metrics::v1::{Histogram, HistogramDataPoint};
+            let data_points = counts.iter().map(|c| HistogramDataPoint { count: *c, ..Default::default() }).collect();
+            let mut metrics = vec![Metric {
+                name: "h".into(),
+                data: Some(Data::Histogram(Histogram { data_points, aggregation_temporality: CUMULATIVE })),
+                ..Default::default()
+            }];
+            run("extract_count_metric(true)", &mut metrics);
+            prop_assert_eq!(metrics.len(), 2);
+            let Some(Data::Sum(s)) = &metrics[1].data else { panic!("not a sum") };
+            let got: Vec<i64> = s.data_points.iter().map(as_int).collect();
+            prop_assert_eq!(got, counts.iter().map(|c| *c as i64).collect::<Vec<_>>());
+            prop_assert_eq!(metrics[1].name.as_str(), "h_count");
+        }
+    }
+}

@@ -432,3 +432,79 @@ async fn the_filter_processor_passes_the_conformance_suite() {
     )
     .await;
 }
+
+mod properties {
+    use proptest::prelude::*;
+    use tributary_pipeline_core::pdata::Traces;
+    use tributary_pipeline_core::pdata::proto::collector::trace::v1::ExportTraceServiceRequest;
+    use tributary_pipeline_core::pdata::proto::common::v1::{AnyValue, KeyValue, any_value};
+    use tributary_pipeline_core::pdata::proto::trace::v1::{ResourceSpans, ScopeSpans, Span};
+
+    use super::super::processor::Filters;
+    use super::config;
+
+    fn request(shape: &[Vec<Vec<i64>>]) -> ExportTraceServiceRequest {
+        ExportTraceServiceRequest {
+            resource_spans: shape
+                .iter()
+                .map(|scopes| ResourceSpans {
+                    scope_spans: scopes
+                        .iter()
+                        .map(|spans| ScopeSpans {
+                            spans: spans
+                                .iter()
+                                .map(|i| Span {
+                                    attributes: vec![KeyValue {
+                                        key: "i".into(),
+                                        value: Some(AnyValue {
+                                            value: Some(any_value::Value::IntValue(*i)),
+                                        }),
+                                        ..Default::default()
+                                    }],
+                                    ..Default::default()
+                                })
+                                .collect(),
+                            ..Default::default()
+                        })
+                        .collect(),
+                    ..Default::default()
+                })
+                .collect(),
+        }
+    }
+
+    proptest! {
+        /// Whatever the shape, the filter keeps exactly the spans no condition matches,
+        /// in order, counts the others, and leaves no empty scope or resource.
+        #[test]
+        fn keeps_exactly_the_unmatched_spans(
+            shape in prop::collection::vec(
+                prop::collection::vec(prop::collection::vec(0i64..10, 0..5), 0..4), 0..4),
+            limit in 0i64..10,
+        ) {
+            let filters = Filters::compile(&config(&format!(
+                "traces:\n  span: ['attributes[\"i\"] < {limit}']\n"
+            ))).unwrap();
+            let mut traces = Traces::new(request(&shape));
+            let dropped = filters.traces(&mut traces).unwrap();
+            let all: Vec<i64> = shape.iter().flatten().flatten().copied().collect();
+            let want: Vec<i64> = all.iter().copied().filter(|i| *i >= limit).collect();
+            let kept: Vec<i64> = traces.request().resource_spans.iter()
+                .flat_map(|rs| &rs.scope_spans)
+                .flat_map(|ss| &ss.spans)
+                .map(|s| match s.attributes[0].value.as_ref().and_then(|v| v.value.as_ref()) {
+                    Some(any_value::Value::IntValue(i)) => *i,
+                    _ => -1,
+                })
+                .collect();
+            prop_assert_eq!(&kept, &want);
+            prop_assert_eq!(dropped, all.len() - want.len());
+            for rs in &traces.request().resource_spans {
+                prop_assert!(!rs.scope_spans.is_empty());
+                for ss in &rs.scope_spans {
+                    prop_assert!(!ss.spans.is_empty());
+                }
+            }
+        }
+    }
+}
