@@ -299,10 +299,15 @@ pub(crate) fn condition_lists(config: &Config) -> [(&'static str, &[String], Con
     ]
 }
 
-/// Compiles the legacy matchers: spans, metrics, logs (`None` when not configured).
-pub(crate) fn legacy_matchers(
-    config: &Config,
-) -> Result<(Option<Matcher>, Option<Matcher>, Option<Matcher>), ConfigError> {
+/// The legacy matchers of each signal (`None` when not configured).
+pub(crate) struct LegacyMatchers {
+    pub spans: Option<Matcher>,
+    pub metrics: Option<Matcher>,
+    pub logs: Option<Matcher>,
+}
+
+/// Compiles the legacy matchers.
+pub(crate) fn legacy_matchers(config: &Config) -> Result<LegacyMatchers, ConfigError> {
     use tributary_pipeline_core::pdata::Signal;
     let spans = match (&config.spans.include, &config.spans.exclude) {
         (None, None) => None,
@@ -347,5 +352,9 @@ pub(crate) fn legacy_matchers(
                 .map_err(|e| e.within("logs"))?,
         ),
     };
-    Ok((spans, metrics, logs))
+    Ok(LegacyMatchers {
+        spans,
+        metrics,
+        logs,
+    })
 }

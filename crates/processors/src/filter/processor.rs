@@ -79,7 +79,7 @@ impl Filters {
         }
         let mut c = compiled.into_iter();
         let mut next = || c.next().flatten();
-        let (spans_legacy, metrics_legacy, logs_legacy) = legacy_matchers(config)?;
+        let legacy = legacy_matchers(config)?;
         Ok(Filters {
             trace_resource: next(),
             span: next(),
@@ -89,9 +89,9 @@ impl Filters {
             datapoint: next(),
             log_resource: next(),
             log: next(),
-            spans_legacy,
-            metrics_legacy,
-            logs_legacy,
+            spans_legacy: legacy.spans,
+            metrics_legacy: legacy.metrics,
+            logs_legacy: legacy.logs,
         })
     }
 
