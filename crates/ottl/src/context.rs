@@ -824,6 +824,32 @@ impl TransformContext<'_> {
         Ok(())
     }
 
+    /// Whether any data point of the metric has attribute `key` (with the string value
+    /// `expected`, if given), for the filter processor's `HasAttrKeyOnDatapoint` and
+    /// `HasAttrOnDatapoint`. Go answers from the first point that has the key; this
+    /// looks at every point.
+    pub fn any_data_point_attribute(
+        &self,
+        key: &str,
+        expected: Option<&str>,
+    ) -> Result<bool, String> {
+        let m = self.metric()?;
+        if m.data.is_none() {
+            return Err("unknown metric type".into());
+        }
+        Ok((0..data_point_len(m)).any(|i| {
+            dp_attributes(m, i)
+                .and_then(|attrs| attrs.iter().find(|kv| kv.key == key))
+                .is_some_and(|kv| match expected {
+                    None => true,
+                    Some(want) => matches!(
+                        kv.value.as_ref().and_then(|v| v.value.as_ref()),
+                        Some(any_value::Value::StringValue(s)) if s == want
+                    ),
+                })
+        }))
+    }
+
     /// Whether the span is a root span (no parent), for `IsRootSpan()`.
     pub fn is_root_span(&self) -> Result<bool, String> {
         Ok(self.span()?.parent_span_id.is_empty())

@@ -47,6 +47,8 @@ pub const CONVERTERS: &[&str] = &[
     "Values",
     "Index",
     "IsRootSpan",
+    "HasAttrKeyOnDatapoint",
+    "HasAttrOnDatapoint",
     "Now",
     "Time",
     "FormatTime",
@@ -167,6 +169,11 @@ fn params(name: &str) -> Option<(&'static str, &'static [(&'static str, bool)])>
         "Values" => ("Values", &[("target", false)]),
         "Index" => ("Index", &[("target", false), ("value", false)]),
         "IsRootSpan" => ("IsRootSpan", &[]),
+        "HasAttrKeyOnDatapoint" => ("HasAttrKeyOnDatapoint", &[("key", false)]),
+        "HasAttrOnDatapoint" => (
+            "HasAttrOnDatapoint",
+            &[("key", false), ("expectedVal", false)],
+        ),
         "Now" => ("Now", &[]),
         "Time" => (
             "Time",
@@ -333,11 +340,23 @@ pub(crate) fn compile_converter(c: &Compiler<'_>, call: &Call) -> Result<Convert
             "IsRootSpan is only available in the span and spanevent contexts",
         );
     }
+    if name.starts_with("HasAttr") && c.context != ContextKind::Metric {
+        return c.err(
+            call.pos,
+            format!("{name} is only available in the metric context"),
+        );
+    }
     let bound = bind(c, call, ps)?;
     let mut regex = None;
     let mut strings = vec![None; ps.len()];
     match name {
         "IsMatch" | "ExtractPatterns" => regex = Some(literal_regex(c, call, bound[1], "pattern")?),
+        "HasAttrKeyOnDatapoint" | "HasAttrOnDatapoint" => {
+            strings[0] = literal_string(c, call, bound[0], "key")?;
+            if name == "HasAttrOnDatapoint" {
+                strings[1] = literal_string(c, call, bound[1], "expectedVal")?;
+            }
+        }
         "ConvertCase" => {
             let case = literal_string(c, call, bound[1], "toCase")?.unwrap_or_default();
             if !matches!(case.as_str(), "lower" | "upper" | "snake" | "camel") {
@@ -840,6 +859,11 @@ pub(crate) fn run_converter(conv: &Converter, ctx: &TransformContext<'_>) -> Res
             })
         }
         "IsRootSpan" => Value::Bool(ctx.is_root_span()?),
+        "HasAttrKeyOnDatapoint" | "HasAttrOnDatapoint" => {
+            let key = conv.strings[0].as_deref().unwrap_or_default();
+            let expected = conv.strings.get(1).and_then(Option::as_deref);
+            Value::Bool(ctx.any_data_point_attribute(key, expected)?)
+        }
         "Now" => Value::Time(
             std::time::SystemTime::now()
                 .duration_since(std::time::UNIX_EPOCH)

@@ -59,6 +59,11 @@
 //! point) conditions; a span whose events are all dropped stays; scopes and resources
 //! left empty are removed, and a request left empty goes no further.
 //!
+//! Go's filter-only metric functions `HasAttrKeyOnDatapoint(key)` and
+//! `HasAttrOnDatapoint(key, value)` are available in `metrics.metric` conditions (true
+//! when a data point of the metric has the attribute, with that string value); Go
+//! answers from the first data point that has the key, this looks at every point.
+//!
 //! Every condition is compiled at config validation by `tributary-ottl`: an unknown
 //! path, function or enum, or an invalid regex, is a config error naming its key
 //! (`processors::filter::traces::span::1`) and the byte position.

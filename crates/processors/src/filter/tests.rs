@@ -6,8 +6,6 @@
 //! the section it takes its config from.
 //!
 //! Upstream examples not covered, with the reason:
-//! - `HasAttrOnDatapoint` / `HasAttrKeyOnDatapoint` (filter-only metric functions): not
-//!   implemented, refused at validation as undefined functions;
 //! - `match_type: expr`: Go's expr language is not embedded, refused at validation.
 
 use tributary_pipeline_core::component::{ComponentConfig, Kind, load_config};
@@ -242,6 +240,22 @@ async fn readme_dropping_http_and_non_http_spans() {
     assert_eq!(span_names(&out), ["local", "app_3", "in_container"]);
 }
 
+/// README "OTTL Functions": `HasAttrKeyOnDatapoint("http.method")` and
+/// `HasAttrOnDatapoint("http.method", "GET")` (metric context).
+#[tokio::test]
+async fn readme_has_attr_on_datapoint_functions() {
+    let yaml = "metrics:\n  metric:\n    - 'HasAttrKeyOnDatapoint(\"pod\")'\n";
+    let (out, dropped) = run::<Metrics>(yaml, METRICS).await.unwrap();
+    assert!(!metric_names(&out).contains(&"k8s.pod.phase".to_string()));
+    assert_eq!(dropped, 2.0);
+    let yaml = "metrics:\n  metric:\n    - 'HasAttrOnDatapoint(\"pod\", \"b\")'\n";
+    let (out, _) = run::<Metrics>(yaml, METRICS).await.unwrap();
+    assert_eq!(metric_names(&out).len(), 4);
+    let yaml = "metrics:\n  metric:\n    - 'HasAttrOnDatapoint(\"pod\", \"c\")'\n";
+    let (out, _) = run::<Metrics>(yaml, METRICS).await.unwrap();
+    assert_eq!(metric_names(&out).len(), 5);
+}
+
 /// Dropping everything: no request goes further (Go's `ErrSkipProcessingData`).
 #[tokio::test]
 async fn a_request_left_empty_goes_no_further() {
@@ -390,7 +404,7 @@ fn defaults_keys_and_refusals() {
         (
             "metrics:\n  datapoint: ['true', 'HasAttrOnDatapoint(\"a\", \"b\")']\n",
             "metrics::datapoint::1",
-            "undefined function",
+            "only available in the metric context",
         ),
         (
             "logs:\n  log_record: ['span.name == \"x\"']\n",
