@@ -35,16 +35,89 @@ pub struct Config {
     pub metrics: MetricFilters,
     /// Legacy matching and OTTL conditions on logs.
     pub logs: LogFilters,
-    /// Go's context-inferred `trace_conditions`; refused (see [`Config::validate`]).
-    pub trace_conditions: Option<serde_json::Value>,
-    /// Go's context-inferred `metric_conditions`; refused.
-    pub metric_conditions: Option<serde_json::Value>,
-    /// Go's context-inferred `log_conditions`; refused.
-    pub log_conditions: Option<serde_json::Value>,
+    /// Conditions on traces, each group in its given or inferred context.
+    pub trace_conditions: ConditionGroups,
+    /// Conditions on metrics, each group in its given or inferred context.
+    pub metric_conditions: ConditionGroups,
+    /// Conditions on logs, each group in its given or inferred context.
+    pub log_conditions: ConditionGroups,
     /// Go's profile filters; refused (Tributary has no profiles signal).
     pub profiles: Option<serde_json::Value>,
     /// Go's context-inferred `profile_conditions`; refused.
     pub profile_conditions: Option<serde_json::Value>,
+}
+
+/// One group of `trace_conditions`, `metric_conditions` or `log_conditions`: Go's
+/// `condition.ContextConditions`.
+#[derive(Clone, Debug, Default, PartialEq, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct ContextConditions {
+    /// The context (`resource`, `scope`, `span`, `spanevent`, `metric`, `datapoint`,
+    /// `log`); inferred from the paths' prefixes when empty.
+    pub context: String,
+    /// The conditions, ORed: an item matching any is dropped.
+    pub conditions: Vec<String>,
+    /// This group's error mode, overriding the top-level one.
+    pub error_mode: Option<ErrorMode>,
+}
+
+/// A `*_conditions` list: either bare condition strings (one group, its context
+/// inferred) or groups, never both, as Go's `Unmarshal` decides.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct ConditionGroups(pub Vec<ContextConditions>);
+
+impl<'de> Deserialize<'de> for ConditionGroups {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        /// A string or a group, kept apart so a group's own errors keep their path.
+        enum Entry {
+            Bare(String),
+            Group(ContextConditions),
+        }
+        impl<'de> Deserialize<'de> for Entry {
+            fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+                struct Visitor;
+                impl<'de> serde::de::Visitor<'de> for Visitor {
+                    type Value = Entry;
+                    fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                        f.write_str("a condition string or a map with context and conditions")
+                    }
+                    fn visit_str<E: serde::de::Error>(self, v: &str) -> Result<Entry, E> {
+                        Ok(Entry::Bare(v.to_string()))
+                    }
+                    fn visit_map<A: serde::de::MapAccess<'de>>(
+                        self,
+                        map: A,
+                    ) -> Result<Entry, A::Error> {
+                        ContextConditions::deserialize(
+                            serde::de::value::MapAccessDeserializer::new(map),
+                        )
+                        .map(Entry::Group)
+                    }
+                }
+                d.deserialize_any(Visitor)
+            }
+        }
+        let entries = Vec::<Entry>::deserialize(deserializer)?;
+        let (mut bare, mut groups) = (Vec::new(), Vec::new());
+        for entry in entries {
+            match entry {
+                Entry::Bare(s) => bare.push(s),
+                Entry::Group(g) => groups.push(g),
+            }
+        }
+        if !bare.is_empty() && !groups.is_empty() {
+            return Err(serde::de::Error::custom(
+                "configuring multiple configuration styles is not supported, please use only Basic configuration or only Advanced configuration",
+            ));
+        }
+        if !bare.is_empty() {
+            groups.push(ContextConditions {
+                conditions: bare,
+                ..Default::default()
+            });
+        }
+        Ok(ConditionGroups(groups))
+    }
 }
 
 /// `spans`: Go's `filterconfig.MatchConfig`.
@@ -208,26 +281,24 @@ impl MetricMatchProperties {
 impl ComponentConfig for Config {
     fn validate(&self) -> Result<(), ConfigError> {
         for (key, given) in [
-            ("trace_conditions", self.trace_conditions.is_some()),
-            ("metric_conditions", self.metric_conditions.is_some()),
-            ("log_conditions", self.log_conditions.is_some()),
+            ("profiles", self.profiles.is_some()),
             ("profile_conditions", self.profile_conditions.is_some()),
         ] {
             if given {
                 return Err(ConfigError::at(
                     key,
-                    "not supported: the context-inferred condition lists are not implemented; use traces.{resource,span,spanevent}, metrics.{resource,metric,datapoint} or logs.{resource,log_record}",
+                    "not supported: Tributary has no profiles signal",
                 ));
             }
         }
-        if self.profiles.is_some() {
-            return Err(ConfigError::at(
-                "profiles",
-                "not supported: Tributary has no profiles signal",
-            ));
-        }
         let t = &self.traces;
         let ottl_traces = !(t.resource.is_empty() && t.span.is_empty() && t.spanevent.is_empty());
+        if !self.trace_conditions.0.is_empty() && ottl_traces {
+            return Err(ConfigError::at(
+                "trace_conditions",
+                "cannot use context inferred trace conditions \"trace_conditions\" and the settings \"traces.resource\", \"traces.span\", \"traces.spanevent\" at the same time",
+            ));
+        }
         if ottl_traces && (self.spans.include.is_some() || self.spans.exclude.is_some()) {
             return Err(ConfigError::at(
                 "traces",
@@ -237,6 +308,14 @@ impl ComponentConfig for Config {
         let m = &self.metrics;
         let ottl_metrics =
             !(m.resource.is_empty() && m.metric.is_empty() && m.datapoint.is_empty());
+        if !self.metric_conditions.0.is_empty()
+            && (ottl_metrics || m.include.is_some() || m.exclude.is_some())
+        {
+            return Err(ConfigError::at(
+                "metric_conditions",
+                "cannot use context inferred metric conditions \"metric_conditions\" and the settings \"metrics.resource\", \"metrics.metric\", \"metrics.datapoint\", \"metrics.include\", \"metrics.exclude\" at the same time",
+            ));
+        }
         if ottl_metrics && (m.include.is_some() || m.exclude.is_some()) {
             return Err(ConfigError::at(
                 "metrics",
@@ -245,6 +324,14 @@ impl ComponentConfig for Config {
         }
         let l = &self.logs;
         let ottl_logs = !(l.resource.is_empty() && l.log_record.is_empty());
+        if !self.log_conditions.0.is_empty()
+            && (ottl_logs || l.include.is_some() || l.exclude.is_some())
+        {
+            return Err(ConfigError::at(
+                "log_conditions",
+                "cannot use context inferred log conditions \"log_conditions\" and the settings \"logs.resource\", \"logs.log_record\", \"logs.include\", \"logs.exclude\" at the same time",
+            ));
+        }
         if ottl_logs && (l.include.is_some() || l.exclude.is_some()) {
             return Err(ConfigError::at(
                 "logs",

@@ -53,7 +53,8 @@
 //! | `logs.resource` | `[]` | conditions in the `resource` context |
 //! | `logs.log_record` | `[]` | conditions in the `log` context |
 //! | `logs.include` / `logs.exclude` | none | legacy: `match_type`, `resource_attributes`, `record_attributes`, `severity_texts`, `severity_number: {min, match_undefined}`, `bodies`; a block with none of these is ignored, as in Go |
-//! | `trace_conditions`, `metric_conditions`, `log_conditions`, `profile_conditions`, `profiles` | none | refused: the context-inferred lists of newer Go versions are not implemented, and there is no profiles signal |
+//! | `trace_conditions`, `metric_conditions`, `log_conditions` | `[]` | the newer Go form: bare condition strings (one group, its context the deepest its paths name: `span.name` → `span`) or groups `{context, conditions, error_mode}`; contexts `resource`, `scope` (drops the whole scope) and the signal's own; not together with the signal's older keys |
+//! | `profiles`, `profile_conditions` | none | refused: there is no profiles signal |
 //!
 //! As in Go, a span (metric) that is dropped is not looked at by the span event (data
 //! point) conditions; a span whose events are all dropped stays; scopes and resources
@@ -82,7 +83,7 @@ mod processor;
 mod tests;
 
 pub use config::{
-    Config, ErrorMode, LogFilters, LogMatchProperties, MetricFilters, MetricMatchProperties,
-    MetricMatchType, SpanFilters, TraceFilters,
+    ConditionGroups, Config, ContextConditions, ErrorMode, LogFilters, LogMatchProperties,
+    MetricFilters, MetricMatchProperties, MetricMatchType, SpanFilters, TraceFilters,
 };
 pub use factory::factory;

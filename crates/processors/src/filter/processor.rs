@@ -1,10 +1,11 @@
 //! Dropping spans, span events, metrics, data points and log records that match.
 
 use tributary_ottl::context::data_point_len;
-use tributary_ottl::{CompiledCondition, Item, TransformContext, compile_condition};
+use tributary_ottl::infer::infer_context;
+use tributary_ottl::{CompiledCondition, ContextKind, Item, TransformContext, compile_condition};
 use tributary_pipeline_core::component::ConfigError;
 use tributary_pipeline_core::consumer::ConsumeError;
-use tributary_pipeline_core::pdata::proto::common::v1::KeyValue;
+use tributary_pipeline_core::pdata::proto::common::v1::{InstrumentationScope, KeyValue};
 use tributary_pipeline_core::pdata::proto::metrics::v1::{Metric, metric::Data};
 use tributary_pipeline_core::pdata::proto::resource::v1::Resource;
 use tributary_pipeline_core::pdata::{Logs, Metrics, Traces};
@@ -40,30 +41,66 @@ impl Conditions {
     }
 }
 
-/// Everything a filter processor drops by, compiled once.
+/// Whether any list has a matching condition.
+fn any_of(lists: &[Conditions], ctx: &mut TransformContext<'_>) -> Result<bool, ConsumeError> {
+    for list in lists {
+        if list.any(ctx)? {
+            return Ok(true);
+        }
+    }
+    Ok(false)
+}
+
+/// Everything a filter processor drops by, compiled once: per signal and context, the
+/// condition lists (one per config list or group, each with its error mode).
+#[derive(Default)]
 pub(crate) struct Filters {
-    trace_resource: Option<Conditions>,
-    span: Option<Conditions>,
-    spanevent: Option<Conditions>,
-    metric_resource: Option<Conditions>,
-    metric: Option<Conditions>,
-    datapoint: Option<Conditions>,
-    log_resource: Option<Conditions>,
-    log: Option<Conditions>,
+    trace_resource: Vec<Conditions>,
+    trace_scope: Vec<Conditions>,
+    span: Vec<Conditions>,
+    spanevent: Vec<Conditions>,
+    metric_resource: Vec<Conditions>,
+    metric_scope: Vec<Conditions>,
+    metric: Vec<Conditions>,
+    datapoint: Vec<Conditions>,
+    log_resource: Vec<Conditions>,
+    log_scope: Vec<Conditions>,
+    log: Vec<Conditions>,
     spans_legacy: Option<Matcher>,
     metrics_legacy: Option<Matcher>,
     logs_legacy: Option<Matcher>,
 }
 
+/// The signals' context-inferred condition lists.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Signal {
+    Traces,
+    Metrics,
+    Logs,
+}
+
 impl Filters {
+    fn lists(&mut self, signal: Signal, context: ContextKind) -> &mut Vec<Conditions> {
+        use ContextKind::*;
+        match (signal, context) {
+            (Signal::Traces, Resource) => &mut self.trace_resource,
+            (Signal::Traces, Scope) => &mut self.trace_scope,
+            (Signal::Traces, SpanEvent) => &mut self.spanevent,
+            (Signal::Traces, _) => &mut self.span,
+            (Signal::Metrics, Resource) => &mut self.metric_resource,
+            (Signal::Metrics, Scope) => &mut self.metric_scope,
+            (Signal::Metrics, DataPoint) => &mut self.datapoint,
+            (Signal::Metrics, _) => &mut self.metric,
+            (Signal::Logs, Resource) => &mut self.log_resource,
+            (Signal::Logs, Scope) => &mut self.log_scope,
+            (Signal::Logs, _) => &mut self.log,
+        }
+    }
+
     /// Compiles every condition and match block; errors name their config path.
     pub(crate) fn compile(config: &Config) -> Result<Filters, ConfigError> {
-        let mut compiled = Vec::new();
-        for (key, texts, context) in condition_lists(config) {
-            if texts.is_empty() {
-                compiled.push(None);
-                continue;
-            }
+        let mut filters = Filters::default();
+        let compile = |key: &str, texts: &[String], context, error_mode| {
             let list = texts
                 .iter()
                 .enumerate()
@@ -72,45 +109,101 @@ impl Filters {
                         .map_err(|e| ConfigError::at(format!("{key}::{i}"), e.to_string()))
                 })
                 .collect::<Result<_, _>>()?;
-            compiled.push(Some(Conditions {
-                list,
-                error_mode: config.error_mode,
-            }));
+            Ok::<_, ConfigError>(Conditions { list, error_mode })
+        };
+        for (key, texts, context) in condition_lists(config) {
+            if texts.is_empty() {
+                continue;
+            }
+            let signal = match key.split("::").next() {
+                Some("traces") => Signal::Traces,
+                Some("metrics") => Signal::Metrics,
+                _ => Signal::Logs,
+            };
+            let conditions = compile(key, texts, context, config.error_mode)?;
+            filters.lists(signal, context).push(conditions);
         }
-        let mut c = compiled.into_iter();
-        let mut next = || c.next().flatten();
+        use ContextKind::*;
+        for (key, groups, signal, allowed) in [
+            (
+                "trace_conditions",
+                &config.trace_conditions,
+                Signal::Traces,
+                &[Resource, Scope, Span, SpanEvent][..],
+            ),
+            (
+                "metric_conditions",
+                &config.metric_conditions,
+                Signal::Metrics,
+                &[Resource, Scope, Metric, DataPoint][..],
+            ),
+            (
+                "log_conditions",
+                &config.log_conditions,
+                Signal::Logs,
+                &[Resource, Scope, Log][..],
+            ),
+        ] {
+            for (index, group) in groups.0.iter().enumerate() {
+                let path = format!("{key}::{index}");
+                let context = if group.context.is_empty() {
+                    let texts: Vec<&str> = group.conditions.iter().map(String::as_str).collect();
+                    infer_context(&[], &texts, allowed)
+                        .map_err(|e| ConfigError::at(path.clone(), e))?
+                } else {
+                    // Go reads the context case-insensitively.
+                    let name = group.context.to_ascii_lowercase();
+                    ContextKind::from_name(&name)
+                        .filter(|k| allowed.contains(k))
+                        .ok_or_else(|| {
+                            ConfigError::at(
+                                format!("{path}::context"),
+                                format!(
+                                    "unknown context {name:?} for {key}; expected one of: {}",
+                                    allowed
+                                        .iter()
+                                        .map(|k| k.name())
+                                        .collect::<Vec<_>>()
+                                        .join(", ")
+                                ),
+                            )
+                        })?
+                };
+                let conditions = compile(
+                    &format!("{path}::conditions"),
+                    &group.conditions,
+                    context,
+                    group.error_mode.unwrap_or(config.error_mode),
+                )?;
+                filters.lists(signal, context).push(conditions);
+            }
+        }
         let legacy = legacy_matchers(config)?;
-        Ok(Filters {
-            trace_resource: next(),
-            span: next(),
-            spanevent: next(),
-            metric_resource: next(),
-            metric: next(),
-            datapoint: next(),
-            log_resource: next(),
-            log: next(),
-            spans_legacy: legacy.spans,
-            metrics_legacy: legacy.metrics,
-            logs_legacy: legacy.logs,
-        })
+        filters.spans_legacy = legacy.spans;
+        filters.metrics_legacy = legacy.metrics;
+        filters.logs_legacy = legacy.logs;
+        Ok(filters)
     }
 
     pub(crate) fn filters_traces(&self) -> bool {
-        self.trace_resource.is_some()
-            || self.span.is_some()
-            || self.spanevent.is_some()
+        !(self.trace_resource.is_empty()
+            && self.trace_scope.is_empty()
+            && self.span.is_empty()
+            && self.spanevent.is_empty())
             || self.spans_legacy.is_some()
     }
 
     pub(crate) fn filters_metrics(&self) -> bool {
-        self.metric_resource.is_some()
-            || self.metric.is_some()
-            || self.datapoint.is_some()
+        !(self.metric_resource.is_empty()
+            && self.metric_scope.is_empty()
+            && self.metric.is_empty()
+            && self.datapoint.is_empty())
             || self.metrics_legacy.is_some()
     }
 
     pub(crate) fn filters_logs(&self) -> bool {
-        self.log_resource.is_some() || self.log.is_some() || self.logs_legacy.is_some()
+        !(self.log_resource.is_empty() && self.log_scope.is_empty() && self.log.is_empty())
+            || self.logs_legacy.is_some()
     }
 
     /// Drops spans and span events; returns how many spans were dropped.
@@ -119,10 +212,18 @@ impl Filters {
         let mut cache = Vec::new();
         let request = traces.make_mut();
         try_retain(&mut request.resource_spans, |rs| {
-            if drops_resource(&self.trace_resource, &mut rs.resource, &mut cache)? {
+            if drops_upper(&self.trace_resource, &mut rs.resource, None, &mut cache)? {
                 return Ok(false);
             }
             try_retain(&mut rs.scope_spans, |ss| {
+                if drops_upper(
+                    &self.trace_scope,
+                    &mut rs.resource,
+                    Some(&mut ss.scope),
+                    &mut cache,
+                )? {
+                    return Ok(false);
+                }
                 try_retain(&mut ss.spans, |span| {
                     if let Some(m) = &self.spans_legacy {
                         let subject = Subject {
@@ -138,18 +239,18 @@ impl Filters {
                             return Ok(false);
                         }
                     }
-                    if let Some(c) = &self.span {
+                    if !self.span.is_empty() {
                         let mut ctx = TransformContext {
                             resource: &mut rs.resource,
                             scope: Some(&mut ss.scope),
                             item: Item::Span(span),
                             cache: &mut cache,
                         };
-                        if c.any(&mut ctx)? {
+                        if any_of(&self.span, &mut ctx)? {
                             return Ok(false);
                         }
                     }
-                    if let Some(c) = &self.spanevent {
+                    if !self.spanevent.is_empty() {
                         let mut keep = Vec::with_capacity(span.events.len());
                         for i in 0..span.events.len() {
                             let mut ctx = TransformContext {
@@ -158,7 +259,7 @@ impl Filters {
                                 item: Item::SpanEvent(span, i),
                                 cache: &mut cache,
                             };
-                            keep.push(!c.any(&mut ctx)?);
+                            keep.push(!any_of(&self.spanevent, &mut ctx)?);
                         }
                         let mut keep = keep.into_iter();
                         span.events.retain(|_| keep.next().unwrap_or(true));
@@ -178,10 +279,18 @@ impl Filters {
         let mut cache = Vec::new();
         let request = metrics.make_mut();
         try_retain(&mut request.resource_metrics, |rm| {
-            if drops_resource(&self.metric_resource, &mut rm.resource, &mut cache)? {
+            if drops_upper(&self.metric_resource, &mut rm.resource, None, &mut cache)? {
                 return Ok(false);
             }
             try_retain(&mut rm.scope_metrics, |sm| {
+                if drops_upper(
+                    &self.metric_scope,
+                    &mut rm.resource,
+                    Some(&mut sm.scope),
+                    &mut cache,
+                )? {
+                    return Ok(false);
+                }
                 try_retain(&mut sm.metrics, |metric| {
                     if let Some(m) = &self.metrics_legacy {
                         // Go's legacy metric match reads the name and the resource only.
@@ -197,18 +306,18 @@ impl Filters {
                             return Ok(false);
                         }
                     }
-                    if let Some(c) = &self.metric {
+                    if !self.metric.is_empty() {
                         let mut ctx = TransformContext {
                             resource: &mut rm.resource,
                             scope: Some(&mut sm.scope),
                             item: Item::Metric(metric),
                             cache: &mut cache,
                         };
-                        if c.any(&mut ctx)? {
+                        if any_of(&self.metric, &mut ctx)? {
                             return Ok(false);
                         }
                     }
-                    if let Some(c) = &self.datapoint {
+                    if !self.datapoint.is_empty() {
                         if metric.data.is_none() {
                             return Ok(true);
                         }
@@ -220,7 +329,7 @@ impl Filters {
                                 item: Item::DataPoint(metric, i),
                                 cache: &mut cache,
                             };
-                            keep.push(!c.any(&mut ctx)?);
+                            keep.push(!any_of(&self.datapoint, &mut ctx)?);
                         }
                         retain_points(metric, &keep);
                         // A metric left without data points is dropped, as Go does.
@@ -241,10 +350,18 @@ impl Filters {
         let mut cache = Vec::new();
         let request = logs.make_mut();
         try_retain(&mut request.resource_logs, |rl| {
-            if drops_resource(&self.log_resource, &mut rl.resource, &mut cache)? {
+            if drops_upper(&self.log_resource, &mut rl.resource, None, &mut cache)? {
                 return Ok(false);
             }
             try_retain(&mut rl.scope_logs, |sl| {
+                if drops_upper(
+                    &self.log_scope,
+                    &mut rl.resource,
+                    Some(&mut sl.scope),
+                    &mut cache,
+                )? {
+                    return Ok(false);
+                }
                 try_retain(&mut sl.log_records, |record| {
                     if let Some(m) = &self.logs_legacy {
                         let subject = Subject {
@@ -261,14 +378,14 @@ impl Filters {
                             return Ok(false);
                         }
                     }
-                    if let Some(c) = &self.log {
+                    if !self.log.is_empty() {
                         let mut ctx = TransformContext {
                             resource: &mut rl.resource,
                             scope: Some(&mut sl.scope),
                             item: Item::Log(record),
                             cache: &mut cache,
                         };
-                        if c.any(&mut ctx)? {
+                        if any_of(&self.log, &mut ctx)? {
                             return Ok(false);
                         }
                     }
@@ -286,21 +403,23 @@ fn attributes(resource: &Option<Resource>) -> &[KeyValue] {
     resource.as_ref().map_or(&[], |r| &r.attributes)
 }
 
-fn drops_resource(
-    conditions: &Option<Conditions>,
+/// Whether a resource (no scope) or a scope matches one of `lists`.
+fn drops_upper(
+    lists: &[Conditions],
     resource: &mut Option<Resource>,
+    scope: Option<&mut Option<InstrumentationScope>>,
     cache: &mut Vec<KeyValue>,
 ) -> Result<bool, ConsumeError> {
-    let Some(c) = conditions else {
+    if lists.is_empty() {
         return Ok(false);
-    };
+    }
     let mut ctx = TransformContext {
         resource,
-        scope: None,
+        scope,
         item: Item::None,
         cache,
     };
-    c.any(&mut ctx)
+    any_of(lists, &mut ctx)
 }
 
 /// `Vec::retain_mut` with a fallible predicate: the first error stops the filtering

@@ -417,9 +417,24 @@ fn defaults_keys_and_refusals() {
             "required",
         ),
         (
-            "trace_conditions: ['span.name == \"x\"']\n",
+            "trace_conditions: ['span.name == \"x\"']\ntraces:\n  span: ['true']\n",
             "trace_conditions",
-            "not supported",
+            "at the same time",
+        ),
+        (
+            "metric_conditions: ['metric.name == \"x\"']\nmetrics:\n  exclude: {match_type: strict, metric_names: [x]}\n",
+            "metric_conditions",
+            "at the same time",
+        ),
+        (
+            "log_conditions: [{context: span, conditions: ['true']}]\n",
+            "log_conditions::0::context",
+            "unknown context",
+        ),
+        (
+            "log_conditions: ['attributes[\"x\"] == 1']\n",
+            "log_conditions::0",
+            "cannot infer the context",
         ),
         (
             "profiles: {profile: ['true']}\n",
@@ -435,6 +450,43 @@ fn defaults_keys_and_refusals() {
     }
     let e = load_config::<Config>("traces:\n  spans: []\n").unwrap_err();
     assert!(e.to_string().contains("spans"), "{e}");
+}
+
+/// The context-inferred lists of newer Go versions (`trace_conditions`,
+/// `log_conditions`, ...): bare strings form one group whose context is the deepest its
+/// paths name; groups give `context`, `conditions` and their own `error_mode`.
+#[tokio::test]
+async fn context_inferred_condition_lists() {
+    let yaml = "trace_conditions:\n  - 'span.name == \"app_3\"'\n  - 'resource.attributes[\"host.name\"] == \"localhost\"'\n";
+    let (out, dropped) = run::<Traces>(yaml, TRACES).await.unwrap();
+    assert_eq!(span_names(&out), ["in_container", "http"]);
+    assert_eq!(dropped, 2.0);
+    let yaml = r#"
+log_conditions:
+  - context: log
+    conditions: ['severity_number < SEVERITY_NUMBER_WARN']
+  - context: Resource
+    error_mode: silent
+    conditions: ['attributes["x"]', 'attributes["host.name"] == "elsewhere"']
+"#;
+    let (out, _) = run::<Logs>(yaml, LOGS).await.unwrap();
+    assert_eq!(log_bodies(&out), ["my password is hunter2", "disk full"]);
+    // The scope context drops whole scopes.
+    let yaml = "metric_conditions:\n  - context: scope\n    conditions: ['name == \"lib\"']\n";
+    let (out, dropped) = run::<Metrics>(yaml, METRICS).await.unwrap();
+    assert!(out.is_none());
+    assert_eq!(dropped, 6.0);
+    let e = load_config::<Config>(
+        "trace_conditions:\n  - 'span.name == \"x\"'\n  - {context: span, conditions: []}\n",
+    )
+    .unwrap_err();
+    assert!(
+        e.to_string().contains("multiple configuration styles"),
+        "{e}"
+    );
+    let e = load_config::<Config>("trace_conditions:\n  - {context: span, condition: []}\n")
+        .unwrap_err();
+    assert!(e.to_string().contains("condition"), "{e}");
 }
 
 #[tokio::test]
