@@ -236,7 +236,9 @@ impl Field {
 /// Resolves a path's names in a context. `Err` says why the path is unknown.
 pub fn resolve(kind: ContextKind, fields: &[String]) -> Result<Field, String> {
     let names: Vec<&str> = fields.iter().map(String::as_str).collect();
-    if names == ["cache"] {
+    // `cache`, or `<context>.cache` as newer Go versions write it.
+    let own_cache = matches!(names.as_slice(), [context, "cache"] if ContextKind::from_name(context) == Some(kind));
+    if names == ["cache"] || own_cache {
         return Ok(Field::Cache);
     }
     let (ctx, rest) = match names.split_first() {
@@ -515,6 +517,10 @@ impl TransformContext<'_> {
                 Some((KeyVal::Int(_), _)) => Err("a map is indexed by a string key".into()),
             };
         }
+        if let (SpanTraceState, [KeyVal::Str(key)]) = (field, keys) {
+            return Ok(trace_state_get(&self.span()?.trace_state, key)
+                .map_or(Value::Nil, |v| Value::Str(v.to_string())));
+        }
         if !keys.is_empty() {
             return Err("the path takes no keys".into());
         }
@@ -624,6 +630,11 @@ impl TransformContext<'_> {
                 _ => Err("a map is indexed by a string key".into()),
             };
         }
+        if let (SpanTraceState, [KeyVal::Str(key)]) = (field, keys) {
+            return Ok(
+                trace_state_get(&self.span()?.trace_state, key).map_or(Scalar::Nil, Scalar::Str)
+            );
+        }
         Ok(match field {
             ScopeName => Scalar::Str(self.scope().map_or("", |s| s.name.as_str())),
             ScopeVersion => Scalar::Str(self.scope().map_or("", |s| s.version.as_str())),
@@ -699,6 +710,17 @@ impl TransformContext<'_> {
                 }
                 Some((KeyVal::Int(_), _)) => Err("a map is indexed by a string key".into()),
             };
+        }
+        if let (SpanTraceState, [KeyVal::Str(key)]) = (field, keys) {
+            let Value::Str(value) = value else {
+                return Err(format!(
+                    "a trace_state member is a string, not a {}",
+                    value.type_name()
+                ));
+            };
+            let span = self.span_mut()?;
+            span.trace_state = trace_state_insert(&span.trace_state, key, &value)?;
+            return Ok(());
         }
         if !keys.is_empty() {
             return Err("the path takes no keys".into());
@@ -982,6 +1004,35 @@ fn set_keyed<'v>(any: &'v mut AnyValue, keys: &[KeyVal]) -> Result<&'v mut AnyVa
         };
     }
     Ok(cur)
+}
+
+/// The value of `key` in a W3C `tracestate` (`k1=v1,k2=v2`).
+fn trace_state_get<'s>(state: &'s str, key: &str) -> Option<&'s str> {
+    state
+        .split(',')
+        .filter_map(|member| member.trim().split_once('='))
+        .find(|(k, _)| *k == key)
+        .map(|(_, v)| v)
+}
+
+/// `state` with `key` set to `value`, first, as the W3C rules place an updated member
+/// (and Go's `TraceState.Insert` does).
+fn trace_state_insert(state: &str, key: &str, value: &str) -> Result<String, String> {
+    let bad = |c: char| c == ',' || c == '=' || c.is_whitespace() || !c.is_ascii();
+    if key.is_empty() || key.contains(bad) || value.is_empty() || value.contains([',', '=']) {
+        return Err(format!(
+            "{key:?}={value:?} is not a valid trace_state member"
+        ));
+    }
+    let mut out = format!("{key}={value}");
+    for member in state.split(',').map(str::trim).filter(|m| !m.is_empty()) {
+        if member.split_once('=').is_some_and(|(k, _)| k == key) {
+            continue;
+        }
+        out.push(',');
+        out.push_str(member);
+    }
+    Ok(out)
 }
 
 /// Bytes from hex (either case).

@@ -191,7 +191,8 @@ impl Compiler<'_> {
                     Ok(f) => f,
                     Err(e) => return self.err(p.pos, e),
                 };
-                if !p.keys.is_empty() && !field.keyed() {
+                // A trace_state takes one key: a member of the W3C list.
+                if !p.keys.is_empty() && !field.keyed() && field != Field::SpanTraceState {
                     return self.err(
                         p.pos,
                         format!("path {:?} takes no keys", p.fields.join(".")),

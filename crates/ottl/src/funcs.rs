@@ -153,7 +153,12 @@ fn params(name: &str) -> Option<(&'static str, &'static [(&'static str, bool)])>
         "Split" => ("Split", &[("target", false), ("delimiter", false)]),
         "Substring" => (
             "Substring",
-            &[("target", false), ("start", false), ("length", false)],
+            &[
+                ("target", false),
+                ("start", false),
+                ("length", false),
+                ("utf8_safe", true),
+            ],
         ),
         "SHA1" => ("SHA1", &[("value", false)]),
         "SHA256" => ("SHA256", &[("value", false)]),
@@ -288,7 +293,15 @@ fn params(name: &str) -> Option<(&'static str, &'static [(&'static str, bool)])>
                 ("replacementFormat", true),
             ],
         ),
-        "truncate_all" => ("truncate_all", &[("target", false), ("limit", false)]),
+        "truncate_all" => (
+            "truncate_all",
+            &[
+                ("target", false),
+                ("limit", false),
+                ("utf8_safe", true),
+                ("truncation_marker", true),
+            ],
+        ),
         "flatten" => (
             "flatten",
             &[
@@ -302,7 +315,7 @@ fn params(name: &str) -> Option<(&'static str, &'static [(&'static str, bool)])>
             "append",
             &[("target", false), ("value", true), ("values", true)],
         ),
-        _ => return None,
+        _ => return crate::value_converters::params(name),
     };
     Some(p)
 }
@@ -330,7 +343,12 @@ pub(crate) fn compile_converter(c: &Compiler<'_>, call: &Call) -> Result<Convert
             format!(
                 "undefined function {:?} (converters supported: {})",
                 call.name,
-                CONVERTERS.join(", ")
+                CONVERTERS
+                    .iter()
+                    .chain(crate::value_converters::NAMES)
+                    .copied()
+                    .collect::<Vec<_>>()
+                    .join(", ")
             ),
         );
     };
@@ -544,7 +562,7 @@ fn bytes_like(v: &Value) -> Option<Vec<u8>> {
     })
 }
 
-fn snake(s: &str) -> String {
+pub(crate) fn snake(s: &str) -> String {
     let mut out = String::new();
     for (i, ch) in s.chars().enumerate() {
         if ch.is_uppercase() {
@@ -561,7 +579,7 @@ fn snake(s: &str) -> String {
     out
 }
 
-fn camel(s: &str) -> String {
+pub(crate) fn camel(s: &str) -> String {
     s.split(['_', ' ', '-'])
         .filter(|w| !w.is_empty())
         .map(|w| {
@@ -762,8 +780,18 @@ pub(crate) fn run_converter(conv: &Converter, ctx: &TransformContext<'_>) -> Res
                     s.len()
                 ));
             }
-            s.get(start as usize..(start + length) as usize)
-                .ok_or("Substring: the range splits a UTF-8 character")?
+            let (mut from, mut to) = (start as usize, (start + length) as usize);
+            if matches!(arg(a, 3, ctx)?, Value::Bool(true)) {
+                // Never split a character: the start moves forward, the end back.
+                while !s.is_char_boundary(from) {
+                    from += 1;
+                }
+                while to > from && !s.is_char_boundary(to) {
+                    to -= 1;
+                }
+            }
+            s.get(from..to)
+                .ok_or("Substring: the range splits a UTF-8 character (utf8_safe avoids it)")?
                 .to_string()
                 .into()
         }
@@ -799,7 +827,18 @@ pub(crate) fn run_converter(conv: &Converter, ctx: &TransformContext<'_>) -> Res
             let want = if conv.name == "TraceID" { 16 } else { 8 };
             match v0()? {
                 Value::Bytes(b) if b.len() == want => Value::Bytes(b),
-                _ => return Err(format!("{}: expected {want} bytes", conv.name)),
+                // Or the ID as hex, two digits per byte.
+                Value::Str(text) if text.len() == want * 2 => Value::Bytes(
+                    crate::context::decode_hex(&text)
+                        .ok_or_else(|| format!("{}: {text:?} is not hexadecimal", conv.name))?,
+                ),
+                _ => {
+                    return Err(format!(
+                        "{}: expected {want} bytes or {} hex digits",
+                        conv.name,
+                        want * 2
+                    ));
+                }
             }
         }
         "Trim" => {
@@ -952,7 +991,12 @@ pub(crate) fn run_converter(conv: &Converter, ctx: &TransformContext<'_>) -> Res
                     },
             )
         }
-        other => unreachable!("converter {other} is compiled but not implemented"),
+        name => {
+            let values = (0..a.len())
+                .map(|i| arg(a, i, ctx))
+                .collect::<Result<Vec<_>, _>>()?;
+            crate::value_converters::run(name, values)?
+        }
     })
 }
 
@@ -1191,16 +1235,35 @@ fn edit_map(
             if limit < 0 {
                 return Err(format!("truncate_all: invalid limit {limit}"));
             }
+            let utf8_safe = !matches!(arg2, Value::Bool(false));
+            let marker = match arg3 {
+                Value::Str(marker) => marker,
+                _ => String::new(),
+            };
+            let limit = limit as usize;
+            if marker.len() > limit {
+                return Err(format!(
+                    "truncate_all: the truncation marker is longer than the limit {limit}"
+                ));
+            }
             for kv in map.iter_mut() {
                 if let Some(s) = kv.value.as_mut().and_then(any_str_mut)
-                    && s.len() > limit as usize
+                    && s.len() > limit
                 {
-                    // Cut at a character boundary at or below the byte limit.
-                    let mut cut = limit as usize;
-                    while !s.is_char_boundary(cut) {
-                        cut -= 1;
+                    // The marker counts against the limit.
+                    let mut cut = limit - marker.len();
+                    if utf8_safe {
+                        // Cut at a character boundary at or below the byte limit.
+                        while !s.is_char_boundary(cut) {
+                            cut -= 1;
+                        }
+                        s.truncate(cut);
+                    } else {
+                        // Go cuts bytes; a split character becomes U+FFFD here, since
+                        // a Rust string must stay valid UTF-8.
+                        *s = String::from_utf8_lossy(&s.as_bytes()[..cut]).into_owned();
                     }
-                    s.truncate(cut);
+                    s.push_str(&marker);
                 }
             }
         }
@@ -1420,8 +1483,9 @@ fn run_metric_editor(ed: &Editor, ctx: &mut TransformContext<'_>) -> Result<(), 
     Ok(())
 }
 
-/// Go's `fmt.Sprintf` for the verbs OTTL users write: `%s`, `%v`, `%d`, `%f` (with an
-/// optional precision such as `%.2f`), `%x`, `%q` and `%%`.
+/// Go's `fmt.Sprintf` for the verbs OTTL users write: `%s`, `%v`, `%d`, `%f`, `%x`, `%q`
+/// and `%%`, with Go's flags (`-`, `+`, `0`, space), a width and a precision (`%05.2f`,
+/// `%-8s`, `%02d`).
 fn sprintf(format: &str, vals: &[Value]) -> String {
     let mut out = String::new();
     let mut args = vals.iter();
@@ -1431,15 +1495,30 @@ fn sprintf(format: &str, vals: &[Value]) -> String {
             out.push(ch);
             continue;
         }
-        let mut precision = None;
-        if chars.peek() == Some(&'.') {
+        let (mut left, mut plus, mut zero, mut space) = (false, false, false, false);
+        while let Some(flag) = chars.peek().copied() {
+            match flag {
+                '-' => left = true,
+                '+' => plus = true,
+                '0' => zero = true,
+                ' ' => space = true,
+                _ => break,
+            }
             chars.next();
+        }
+        let number = |chars: &mut std::iter::Peekable<std::str::Chars<'_>>| {
             let mut digits = String::new();
             while let Some(d) = chars.peek().filter(|d| d.is_ascii_digit()) {
                 digits.push(*d);
                 chars.next();
             }
-            precision = digits.parse::<usize>().ok();
+            digits.parse::<usize>().ok()
+        };
+        let width = number(&mut chars);
+        let mut precision = None;
+        if chars.peek() == Some(&'.') {
+            chars.next();
+            precision = Some(number(&mut chars).unwrap_or(0));
         }
         let Some(verb) = chars.next() else {
             out.push_str("%!(NOVERB)");
@@ -1453,15 +1532,55 @@ fn sprintf(format: &str, vals: &[Value]) -> String {
             out.push_str(&format!("%!{verb}(MISSING)"));
             continue;
         };
-        match (verb, v) {
-            ('f', Value::Float(f)) => out.push_str(&format!("{f:.*}", precision.unwrap_or(6))),
-            ('d', Value::Int(i)) => out.push_str(&i.to_string()),
-            ('x', Value::Int(i)) => out.push_str(&format!("{i:x}")),
-            ('x', Value::Str(s)) => out.push_str(&hex(s.as_bytes())),
-            ('x', Value::Bytes(b)) => out.push_str(&hex(b)),
-            ('q', v) => out.push_str(&format!("{:?}", v.to_display())),
-            ('s' | 'v', v) => out.push_str(&v.to_display()),
-            (verb, v) => out.push_str(&format!("%!{verb}({}={})", v.type_name(), v.to_display())),
+        let sign = |text: String, negative: bool| match (negative, plus, space) {
+            (false, true, _) => format!("+{text}"),
+            (false, false, true) => format!(" {text}"),
+            _ => text,
+        };
+        let (text, numeric) = match (verb, v) {
+            ('f', Value::Float(f)) => (
+                sign(format!("{f:.*}", precision.unwrap_or(6)), *f < 0.0),
+                true,
+            ),
+            ('d', Value::Int(i)) => (sign(i.to_string(), *i < 0), true),
+            ('x', Value::Int(i)) => (
+                if *i < 0 {
+                    format!("-{:x}", i.unsigned_abs())
+                } else {
+                    format!("{i:x}")
+                },
+                true,
+            ),
+            ('x', Value::Str(s)) => (hex(s.as_bytes()), false),
+            ('x', Value::Bytes(b)) => (hex(b), false),
+            ('q', v) => (format!("{:?}", v.to_display()), false),
+            ('s' | 'v', v) => {
+                let mut text = v.to_display();
+                if let (Some(p), 's') = (precision, verb) {
+                    text = text.chars().take(p).collect();
+                }
+                (text, false)
+            }
+            (verb, v) => {
+                out.push_str(&format!("%!{verb}({}={})", v.type_name(), v.to_display()));
+                continue;
+            }
+        };
+        let pad = width.unwrap_or(0).saturating_sub(text.chars().count());
+        if pad == 0 {
+            out.push_str(&text);
+        } else if left {
+            out.push_str(&text);
+            out.extend(std::iter::repeat_n(' ', pad));
+        } else if zero && numeric {
+            // Zeros go after the sign, as in Go: %05d of -42 is -0042.
+            let digits_at = text.find(|c: char| c.is_ascii_alphanumeric()).unwrap_or(0);
+            out.push_str(&text[..digits_at]);
+            out.extend(std::iter::repeat_n('0', pad));
+            out.push_str(&text[digits_at..]);
+        } else {
+            out.extend(std::iter::repeat_n(' ', pad));
+            out.push_str(&text);
         }
     }
     out

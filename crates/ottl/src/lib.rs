@@ -34,6 +34,11 @@
 //! (`tests/no_alloc.rs` checks with `allocation-counter`, a dev-dependency); editors,
 //! converters and reads of whole maps build owned values.
 //!
+//! Every example of the upstream function reference runs as a golden test
+//! (`tests/function_docs.rs`), which also lists the functions not implemented and why.
+//! `Base64*`/`Decode` use the `base64` crate, `URL` the `url` crate (WHATWG parsing; the
+//! path is kept as written, as Go's `net/url` does) and `UUID`/`UUIDv7` the `uuid` crate.
+//!
 //! The parser is hand-written (see [`parser`]); regular expressions use the `regex`
 //! crate (RE2 syntax, as Go's `regexp`); hashes use RustCrypto's `sha1`, `md-5` (already in the
 //! workspace) and `sha2`, one family on one `digest` version; times use `chrono`
@@ -55,6 +60,7 @@ pub mod metric_functions;
 pub mod parser;
 pub mod time;
 pub mod value;
+mod value_converters;
 
 #[cfg(test)]
 mod tests;

@@ -1,7 +1,7 @@
 //! Time values: Go-style rendering, `Duration` strings, and the ctime-style directives
 //! of OTTL's `Time` and `FormatTime` (mapped onto chrono's, which cover the same set).
 
-use chrono::{DateTime, NaiveDateTime, TimeZone, Utc};
+use chrono::{DateTime, NaiveDate, NaiveDateTime, NaiveTime, TimeZone, Utc};
 
 /// RFC 3339 with nanoseconds, in UTC.
 pub fn rfc3339(nanos: i64) -> String {
@@ -90,17 +90,55 @@ pub fn chrono_format(format: &str) -> String {
         .replace("%s", "%9f")
 }
 
-/// Parses a time with an OTTL format; without a zone in the format, UTC.
+/// Parses a time with an OTTL format; without a zone in the format, UTC. A format without
+/// a time of day means midnight (`Time("02/04/2023", "%m/%d/%Y")`).
+///
+/// A zone abbreviation (`%Z`) is read as Go's OTTL reads it: one that names a fixed zone of
+/// the time-zone database (`UTC`, `GMT`, `EST`, `MST`, `HST`) gives that zone's offset, any
+/// other a zero offset; a numeric offset (`%z`) beside it wins.
 pub fn parse_time(value: &str, format: &str) -> Result<i64, String> {
     let f = chrono_format(format);
-    let nanos = if f.contains("%z") || f.contains("%Z") || f.contains("%:z") {
-        DateTime::parse_from_str(value, &f).map(|t| t.timestamp_nanos_opt())
+    let error =
+        |e: chrono::ParseError| format!("cannot parse {value:?} with format {format:?}: {e}");
+    let nanos = if f.contains("%z") || f.contains("%:z") {
+        DateTime::parse_from_str(value, &f)
+            .map_err(error)?
+            .timestamp_nanos_opt()
     } else {
-        NaiveDateTime::parse_from_str(value, &f).map(|t| t.and_utc().timestamp_nanos_opt())
+        let offset_seconds = if f.contains("%Z") {
+            zone_offset(value)
+        } else {
+            0
+        };
+        let local = match NaiveDateTime::parse_from_str(value, &f) {
+            Ok(local) => local,
+            Err(e) if e.kind() == chrono::format::ParseErrorKind::NotEnough => {
+                NaiveDate::parse_from_str(value, &f)
+                    .map_err(|_| error(e))?
+                    .and_time(NaiveTime::MIN)
+            }
+            Err(e) => return Err(error(e)),
+        };
+        local
+            .and_utc()
+            .timestamp_nanos_opt()
+            .and_then(|n| n.checked_sub(offset_seconds * 1_000_000_000))
     };
-    nanos
-        .map_err(|e| format!("cannot parse {value:?} with format {format:?}: {e}"))?
-        .ok_or_else(|| format!("{value:?} is out of the range of nanosecond times"))
+    nanos.ok_or_else(|| format!("{value:?} is out of the range of nanosecond times"))
+}
+
+/// The offset of the zone abbreviation in `value` (its last all-capitals word), in
+/// seconds east of UTC: the fixed zones Go's `time.LoadLocation` knows by that name, else 0.
+fn zone_offset(value: &str) -> i64 {
+    let abbreviation = value
+        .split(|c: char| !c.is_ascii_alphabetic())
+        .rfind(|word| word.len() >= 2 && word.bytes().all(|b| b.is_ascii_uppercase()));
+    match abbreviation {
+        Some("EST") => -5 * 3600,
+        Some("MST") => -7 * 3600,
+        Some("HST") => -10 * 3600,
+        _ => 0,
+    }
 }
 
 /// Formats a time (UTC) with an OTTL format.

@@ -11,6 +11,15 @@
 //! | [`redaction`] | keeps only allowed attribute keys and masks blocked values |
 //! | [`transform`] | edits telemetry with OTTL statements |
 //! | [`filter`] | drops spans, metrics, data points and log records by OTTL conditions or match properties |
+//! | [`probabilistic_sampler`] | keeps a percentage of spans or logs, consistently by trace ID |
+//! | [`tail_sampling`] | keeps or drops whole traces by policies, after waiting for their spans |
+//! | [`metricstransform`] | renames metrics and labels, scales values, aggregates points |
+//! | [`groupbyattrs`] | moves record attributes to the resource, regrouping records |
+//! | [`interval`] | emits the last value of each cumulative stream once per interval |
+//! | [`cumulativetodelta`] | turns cumulative sums and histograms into deltas |
+//! | [`deltatocumulative`] | accumulates delta sums and histograms into cumulative ones |
+//! | [`deltatorate`] | turns delta sums into per-second rates |
+//! | [`metricstarttime`] | sets start times of cumulative points that have none |
 //!
 //! Each module offers `factory()`, to register on a collector's builder (or on
 //! [`Factories`]), and its `Config`.
@@ -23,18 +32,40 @@ pub mod attributes;
 pub mod batch;
 #[cfg(any(feature = "filterconfig", feature = "attraction"))]
 mod config_value;
+#[cfg(feature = "cumulativetodelta")]
+pub mod cumulativetodelta;
+#[cfg(feature = "deltatocumulative")]
+pub mod deltatocumulative;
+#[cfg(feature = "deltatorate")]
+pub mod deltatorate;
 #[cfg(feature = "filter")]
 pub mod filter;
 #[cfg(feature = "filterconfig")]
 pub mod filterconfig;
+#[cfg(feature = "groupbyattrs")]
+pub mod groupbyattrs;
+#[cfg(feature = "interval")]
+pub mod interval;
 #[cfg(feature = "memory_limiter")]
 pub mod memory_limiter;
+#[cfg(feature = "metric_stream")]
+mod metric_stream;
+#[cfg(feature = "metricstarttime")]
+pub mod metricstarttime;
+#[cfg(feature = "metricstransform")]
+pub mod metricstransform;
+#[cfg(feature = "probabilistic_sampler")]
+pub mod probabilistic_sampler;
 #[cfg(feature = "redaction")]
 pub mod redaction;
 #[cfg(feature = "resource")]
 pub mod resource;
 #[cfg(feature = "resourcedetection")]
 pub mod resourcedetection;
+#[cfg(any(feature = "probabilistic_sampler", feature = "tail_sampling"))]
+pub mod sampling;
+#[cfg(feature = "tail_sampling")]
+pub mod tail_sampling;
 #[cfg(feature = "transform")]
 pub mod transform;
 
@@ -60,5 +91,23 @@ pub fn factories() -> Factories {
     factories.add_processor(transform::factory());
     #[cfg(feature = "filter")]
     factories.add_processor(filter::factory());
+    #[cfg(feature = "probabilistic_sampler")]
+    factories.add_processor(probabilistic_sampler::factory());
+    #[cfg(feature = "tail_sampling")]
+    factories.add_processor(tail_sampling::factory());
+    #[cfg(feature = "metricstransform")]
+    factories.add_processor(metricstransform::factory());
+    #[cfg(feature = "groupbyattrs")]
+    factories.add_processor(groupbyattrs::factory());
+    #[cfg(feature = "interval")]
+    factories.add_processor(interval::factory());
+    #[cfg(feature = "cumulativetodelta")]
+    factories.add_processor(cumulativetodelta::factory());
+    #[cfg(feature = "deltatocumulative")]
+    factories.add_processor(deltatocumulative::factory());
+    #[cfg(feature = "deltatorate")]
+    factories.add_processor(deltatorate::factory());
+    #[cfg(feature = "metricstarttime")]
+    factories.add_processor(metricstarttime::factory());
     factories
 }

@@ -24,6 +24,7 @@
 //! the start until the value drops (a reset), whose point starts a new run.
 
 use std::collections::HashMap;
+use std::hash::Hash;
 
 use regex::Regex;
 use tributary_pipeline_core::pdata::proto::collector::metrics::v1::ExportMetricsServiceRequest;
@@ -66,9 +67,12 @@ pub enum TranslateError {
 /// Start times for cumulative series without `_created`: a series' first point starts it,
 /// and a drop in value (a counter reset) starts it again. One per target, or per source
 /// whose series should not mix; [`forget_older_than`](Self::forget_older_than) bounds it.
-#[derive(Debug, Default)]
-pub struct StartTimeAdjuster {
-    series: HashMap<String, SeriesStart>,
+///
+/// Series are keyed by `K`: the label set here, another identity where the adjuster is
+/// used outside this crate (the `metricstarttime` processor keys it by OTLP stream).
+#[derive(Debug)]
+pub struct StartTimeAdjuster<K = String> {
+    series: HashMap<K, SeriesStart>,
 }
 
 #[derive(Debug, Clone, Copy)]
@@ -81,12 +85,22 @@ struct SeriesStart {
     seen_ms: i64,
 }
 
+impl<K> Default for StartTimeAdjuster<K> {
+    fn default() -> Self {
+        StartTimeAdjuster {
+            series: HashMap::new(),
+        }
+    }
+}
+
 impl StartTimeAdjuster {
     /// An adjuster that knows no series.
     pub fn new() -> Self {
         StartTimeAdjuster::default()
     }
+}
 
+impl<K: Hash + Eq> StartTimeAdjuster<K> {
     /// How many series it remembers.
     pub fn len(&self) -> usize {
         self.series.len()
@@ -97,14 +111,21 @@ impl StartTimeAdjuster {
         self.series.is_empty()
     }
 
+    /// Whether it remembers the series `key`.
+    pub fn contains(&self, key: &K) -> bool {
+        self.series.contains_key(key)
+    }
+
     /// Forgets series last seen before `ms` (Unix milliseconds): a series that comes back
     /// later starts anew.
     pub fn forget_older_than(&mut self, ms: i64) {
         self.series.retain(|_, s| s.seen_ms >= ms);
     }
 
-    /// The start time of a point of `key` at `time_ns` with `value` (and `sum`).
-    fn start(&mut self, key: String, time_ns: u64, value: f64, sum: f64) -> u64 {
+    /// The start time of a point of series `key` at `time_ns` with `value` (the count, for
+    /// histograms and summaries) and `sum` (0 for counters): the time of the series' first
+    /// point, or of the point where `value` (or `sum`, at an unchanged count) last went down.
+    pub fn start(&mut self, key: K, time_ns: u64, value: f64, sum: f64) -> u64 {
         let seen_ms = (time_ns / 1_000_000) as i64;
         let entry = self.series.entry(key).or_insert(SeriesStart {
             start_ns: time_ns,

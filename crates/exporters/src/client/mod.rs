@@ -60,7 +60,7 @@ pub(crate) use response::send_error;
     feature = "influxdb",
     feature = "prometheusremotewrite"
 ))]
-pub(crate) use response::status_error;
+pub(crate) use response::{read_body, status_error};
 pub use tributary_pipeline_core::confighttp::Headers;
 pub use tributary_pipeline_core::configtls::{TlsClientConfig, TlsError, TlsVersion};
 

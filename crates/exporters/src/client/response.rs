@@ -23,6 +23,23 @@ pub(crate) fn retry_after(value: &HeaderValue, now: SystemTime) -> Option<Durati
     Some(date.duration_since(now).unwrap_or(Duration::ZERO))
 }
 
+/// At most `limit` bytes of a response body: what an error message quotes or a partial
+/// success holds. A peer cannot make us buffer more; a body that breaks off is what
+/// arrived until then.
+pub(crate) async fn read_body(mut response: reqwest::Response, limit: usize) -> Vec<u8> {
+    let mut body = Vec::new();
+    while body.len() < limit {
+        match response.chunk().await {
+            Ok(Some(chunk)) => {
+                let room = limit - body.len();
+                body.extend_from_slice(&chunk[..chunk.len().min(room)]);
+            }
+            Ok(None) | Err(_) => break,
+        }
+    }
+    body
+}
+
 /// The error for a non-2xx `status` described by `message`: 429 is throttling and the
 /// statuses in `retryable` are retryable, each after `Retry-After` when sent; any other
 /// status is permanent (the same data would be refused again).

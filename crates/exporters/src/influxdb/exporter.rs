@@ -21,7 +21,7 @@ use super::logs::write_logs;
 use super::schema::{Written, write_metrics};
 use super::traces::write_traces;
 use crate::client::{
-    ClientAuth, Compression, Compressor, OFFLOAD_THRESHOLD, http_client, run_cpu_bound,
+    ClientAuth, Compression, Compressor, OFFLOAD_THRESHOLD, http_client, read_body, run_cpu_bound,
     status_error,
 };
 
@@ -172,7 +172,7 @@ impl InfluxExporter {
             return Ok(Posted::Done);
         }
         let headers = response.headers().clone();
-        let body = read_body(response).await;
+        let body = read_body(response, MAX_ERROR_BODY).await;
         let message = explanation(&body);
         if status == StatusCode::PAYLOAD_TOO_LARGE {
             return Ok(Posted::TooLarge(message));
@@ -217,21 +217,6 @@ fn credentials(config: &Config) -> Result<Option<HeaderValue>, String> {
         .map_err(|_| "the token or password holds characters a header cannot carry".to_string())?;
     value.set_sensitive(true);
     Ok(Some(value))
-}
-
-/// Reads at most [`MAX_ERROR_BODY`] bytes of a response.
-async fn read_body(mut response: reqwest::Response) -> Vec<u8> {
-    let mut body = Vec::new();
-    while body.len() < MAX_ERROR_BODY {
-        match response.chunk().await {
-            Ok(Some(chunk)) => {
-                let room = MAX_ERROR_BODY - body.len();
-                body.extend_from_slice(&chunk[..chunk.len().min(room)]);
-            }
-            Ok(None) | Err(_) => break,
-        }
-    }
-    body
 }
 
 /// InfluxDB's explanation: `error` (1.x) or `message` (2.x) of a JSON body, or the text.

@@ -16,8 +16,8 @@ use tributary_pipeline_core::exporterhelper::Export;
 use super::config::{Config, Encoding};
 use super::response::{MAX_BODY, error_for, partial_success};
 use crate::client::{
-    ClientAuth, Compression, Compressor, OFFLOAD_THRESHOLD, http_client, run_cpu_bound, send_error,
-    user_agent,
+    ClientAuth, Compression, Compressor, OFFLOAD_THRESHOLD, http_client, read_body, run_cpu_bound,
+    send_error, user_agent,
 };
 use crate::otlp_signal::{OtlpSignal, PartialSuccessRecorder};
 use tributary_pipeline_core::pdata::otlp_json::JsonData;
@@ -172,22 +172,6 @@ fn client(config: &Config, user_agent: String) -> Result<reqwest::Client, Compon
     http_client(&config.client, config.timeout(), user_agent)
 }
 
-/// Reads at most [`MAX_BODY`] bytes of a response body; a body that breaks off is what
-/// arrived until then.
-async fn read_body(mut response: reqwest::Response) -> Vec<u8> {
-    let mut body = Vec::new();
-    while body.len() < MAX_BODY {
-        match response.chunk().await {
-            Ok(Some(chunk)) => {
-                let room = MAX_BODY - body.len();
-                body.extend_from_slice(&chunk[..chunk.len().min(room)]);
-            }
-            Ok(None) | Err(_) => break,
-        }
-    }
-    body
-}
-
 #[async_trait]
 impl<T: OtlpSignal + JsonData> Export<T> for HttpExporter<T> {
     async fn start(&self, host: &Host) -> Result<(), ComponentError> {
@@ -227,7 +211,7 @@ impl<T: OtlpSignal + JsonData> Export<T> for HttpExporter<T> {
 
         let status = response.status();
         let headers = response.headers().clone();
-        let body = read_body(response).await;
+        let body = read_body(response, MAX_BODY).await;
         if !status.is_success() {
             return Err(error_for(&self.url.to_string(), status, &headers, &body));
         }

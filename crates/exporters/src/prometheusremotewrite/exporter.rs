@@ -11,6 +11,7 @@ use http::header::{CONTENT_ENCODING, CONTENT_TYPE};
 use http::{HeaderMap, HeaderName, HeaderValue};
 use prost::Message;
 use tributary_pipeline_core::component::{ComponentError, CreateSettings, Host};
+use tributary_pipeline_core::confighttp::DEFAULT_MAX_IDLE_CONNS_PER_HOST;
 use tributary_pipeline_core::consumer::ConsumeError;
 use tributary_pipeline_core::exporterhelper::Export;
 use tributary_pipeline_core::pdata::Metrics;
@@ -21,7 +22,7 @@ use tributary_translator_prometheus::remote_write::{FromOtlpSettings, from_otlp}
 use super::accumulate::{DeltaAccumulator, Pending, has_delta_counters};
 use super::config::Config;
 use crate::client::{
-    ClientAuth, OFFLOAD_THRESHOLD, http_client, run_cpu_bound, send_error, status_error,
+    ClientAuth, OFFLOAD_THRESHOLD, http_client, read_body, run_cpu_bound, send_error, status_error,
 };
 
 /// `X-Prometheus-Remote-Write-Version` of Remote-Write 1.0.
@@ -219,7 +220,7 @@ impl Inner {
             return Ok(());
         }
         let headers = response.headers().clone();
-        let text = read_body(response).await;
+        let text = error_text(response).await;
         let mut message = format!("{url_text} responded with HTTP {status}");
         if !text.is_empty() {
             message.push_str(": ");
@@ -231,17 +232,8 @@ impl Inner {
 }
 
 /// At most [`MAX_ERROR_BODY`] bytes of a response, as trimmed text.
-async fn read_body(mut response: reqwest::Response) -> String {
-    let mut body = Vec::new();
-    while body.len() < MAX_ERROR_BODY {
-        match response.chunk().await {
-            Ok(Some(chunk)) => {
-                let room = MAX_ERROR_BODY - body.len();
-                body.extend_from_slice(&chunk[..chunk.len().min(room)]);
-            }
-            Ok(None) | Err(_) => break,
-        }
-    }
+async fn error_text(response: reqwest::Response) -> String {
+    let body = read_body(response, MAX_ERROR_BODY).await;
     let text = String::from_utf8_lossy(&body);
     let text = text.trim();
     let mut end = text.len().min(512);
@@ -275,7 +267,16 @@ impl Export<Metrics> for RemoteWriteExporter {
             let agent = inner.user_agent.clone();
             // TLS files are read here, off the runtime.
             let client = tokio::task::spawn_blocking(move || {
-                http_client(config.client(), config.timeout(), agent)
+                // A batch goes out as `parallelism` concurrent requests; with Go's default
+                // of 2 idle connections per host the others were closed after each batch
+                // and reopened for the next (hundreds of TIME-WAIT sockets at 10k
+                // samples/s). Keep one per concurrent request unless the user chose.
+                let mut client = config.client().clone();
+                if client.max_idle_conns_per_host == 0 {
+                    client.max_idle_conns_per_host =
+                        config.parallelism().max(DEFAULT_MAX_IDLE_CONNS_PER_HOST);
+                }
+                http_client(&client, config.timeout(), agent)
             })
             .await
             .map_err(|e| ComponentError::with_source("building the HTTP client", e))??;

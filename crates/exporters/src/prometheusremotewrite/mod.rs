@@ -22,6 +22,7 @@
 //! | `endpoint` | required | the remote-write URL |
 //! | `timeout` | `5s` | deadline of one request |
 //! | `headers`, `tls`, `auth`, `proxy_url`, ... | as [`confighttp`](tributary_pipeline_core::confighttp) | the HTTP client block; `headers` cannot replace the remote-write headers; `compression` other than `snappy`/`none` is refused (bodies are always snappy) |
+//! | `max_idle_conns_per_host` | the parallelism | unlike Go's 2: one kept-alive connection per concurrent request of a batch, so batches do not reopen connections |
 //! | `http` | unset | the same client block nested; when present it replaces the keys above, as in Go |
 //! | `namespace` | `""` | prefix of every metric name |
 //! | `external_labels` | `{}` | labels every series gets (a series' own label of that name wins); empty names or values are refused |

@@ -329,6 +329,37 @@ async fn batches_are_split_by_max_batch_size_bytes() {
     assert_eq!(backend.series().len(), 50);
 }
 
+/// A batch goes out as one request per shard, concurrently: the connections stay open
+/// for the next batch rather than being closed beyond Go's two idle ones per host.
+#[tokio::test]
+async fn connections_are_reused_across_batches() {
+    let (state, server) = stand_in().await;
+    let exporter = exporter(&format!(
+        "endpoint: http://{}/api/v1/write\nmax_batch_request_parallelism: 4\n",
+        server.addr
+    ))
+    .await;
+    let batch = || {
+        let mut b = MetricsBuilder::new();
+        b.resource(vec![key_value("service.name", "shop")]);
+        b.scope("io.lib", "1.2");
+        let mut gauge = b.gauge("temperature", "Cel");
+        for room in 0..64_i64 {
+            gauge.double(vec![key_value("room", room)], T, 21.5);
+        }
+        b.build()
+    };
+    for _ in 0..10 {
+        exporter.export(batch()).await.unwrap();
+    }
+    assert!(state.requests().len() >= 20, "each batch spans shards");
+    let accepted = server.accepted.load(std::sync::atomic::Ordering::Relaxed);
+    assert!(
+        accepted <= 4,
+        "{accepted} connections for 4 concurrent requests"
+    );
+}
+
 #[tokio::test]
 async fn answers_are_classified() {
     let (backend, server) = stand_in().await;

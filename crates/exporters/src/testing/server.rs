@@ -2,6 +2,7 @@
 
 use std::net::SocketAddr;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
 
 use hyper_util::rt::{TokioExecutor, TokioIo};
 use hyper_util::server::conn::auto;
@@ -13,6 +14,8 @@ use tokio_rustls::TlsAcceptor;
 /// A running test server; stops when dropped.
 pub(crate) struct TestServer {
     pub(crate) addr: SocketAddr,
+    /// Connections accepted so far: tests of connection reuse read it.
+    pub(crate) accepted: Arc<AtomicUsize>,
     task: JoinHandle<()>,
 }
 
@@ -29,12 +32,15 @@ pub(crate) async fn serve(
 ) -> TestServer {
     let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
     let addr = listener.local_addr().expect("local address");
+    let accepted = Arc::new(AtomicUsize::new(0));
+    let counter = Arc::clone(&accepted);
     let task = tokio::spawn(async move {
         let mut connections = tokio::task::JoinSet::new();
         loop {
             let Ok((stream, _)) = listener.accept().await else {
                 return;
             };
+            counter.fetch_add(1, Ordering::Relaxed);
             let service = TowerToHyperService::new(router.clone());
             let tls = tls.clone();
             connections.spawn(async move {
@@ -57,7 +63,11 @@ pub(crate) async fn serve(
             });
         }
     });
-    TestServer { addr, task }
+    TestServer {
+        addr,
+        accepted,
+        task,
+    }
 }
 
 /// An address on which nothing listens (bound, then released).

@@ -14,8 +14,8 @@ use tributary_translator_zipkin as translator;
 
 use super::config::{Config, Format};
 use crate::client::{
-    ClientAuth, Compression, Compressor, OFFLOAD_THRESHOLD, http_client, run_cpu_bound, send_error,
-    status_error, user_agent,
+    ClientAuth, Compression, Compressor, OFFLOAD_THRESHOLD, http_client, read_body, run_cpu_bound,
+    send_error, status_error, user_agent,
 };
 
 /// The most of an error response's body kept for the error message.
@@ -125,7 +125,7 @@ impl Export<Traces> for ZipkinExporter {
             return Ok(());
         }
         let headers = response.headers().clone();
-        let body = response.bytes().await.unwrap_or_default();
+        let body = read_body(response, MAX_ERROR_BODY).await;
         Err(error_for(&self.url.to_string(), status, &headers, &body))
     }
 }
