@@ -343,6 +343,9 @@ pub enum Item<'a> {
     Log(&'a mut LogRecord),
     /// A metric.
     Metric(&'a mut Metric),
+    /// A metric of its scope's metric list, by index: the metric functions that add
+    /// metrics (`extract_sum_metric`, `copy_metric`, ...) append to the list.
+    MetricIn(&'a mut Vec<Metric>, usize),
     /// A metric and the index of one of its data points.
     DataPoint(&'a mut Metric, usize),
 }
@@ -400,12 +403,14 @@ impl TransformContext<'_> {
     fn metric(&self) -> Result<&Metric, String> {
         match &self.item {
             Item::Metric(m) | Item::DataPoint(m, _) => Ok(m),
+            Item::MetricIn(list, i) => list.get(*i).ok_or_else(|| missing("metric")),
             _ => Err(missing("metric")),
         }
     }
-    fn metric_mut(&mut self) -> Result<&mut Metric, String> {
+    pub(crate) fn metric_mut(&mut self) -> Result<&mut Metric, String> {
         match &mut self.item {
             Item::Metric(m) | Item::DataPoint(m, _) => Ok(m),
+            Item::MetricIn(list, i) => list.get_mut(*i).ok_or_else(|| missing("metric")),
             _ => Err(missing("metric")),
         }
     }
@@ -839,6 +844,32 @@ impl TransformContext<'_> {
             _ => unreachable!("keyed fields are handled above"),
         }
         Ok(())
+    }
+
+    /// Whether any data point of the metric has attribute `key` (with the string value
+    /// `expected`, if given), for the filter processor's `HasAttrKeyOnDatapoint` and
+    /// `HasAttrOnDatapoint`. Go answers from the first point that has the key; this
+    /// looks at every point.
+    pub fn any_data_point_attribute(
+        &self,
+        key: &str,
+        expected: Option<&str>,
+    ) -> Result<bool, String> {
+        let m = self.metric()?;
+        if m.data.is_none() {
+            return Err("unknown metric type".into());
+        }
+        Ok((0..data_point_len(m)).any(|i| {
+            dp_attributes(m, i)
+                .and_then(|attrs| attrs.iter().find(|kv| kv.key == key))
+                .is_some_and(|kv| match expected {
+                    None => true,
+                    Some(want) => matches!(
+                        kv.value.as_ref().and_then(|v| v.value.as_ref()),
+                        Some(any_value::Value::StringValue(s)) if s == want
+                    ),
+                })
+        }))
     }
 
     /// Whether the span is a root span (no parent), for `IsRootSpan()`.

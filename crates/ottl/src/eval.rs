@@ -402,6 +402,42 @@ pub fn compile_condition(
     })
 }
 
+/// Compiles the `where` clause of a statement whose editor is `editor()` with no
+/// arguments, for components that give a statement a meaning of their own (the routing
+/// connector's `route() where <condition>`). No `where` clause matches everything.
+///
+/// ```
+/// use tributary_ottl::{ContextKind, compile_statement_condition};
+/// assert!(compile_statement_condition(r#"route() where attributes["x"] == 1"#, "route", ContextKind::Span).is_ok());
+/// assert!(compile_statement_condition(r#"set(name, "x")"#, "route", ContextKind::Span).is_err());
+/// ```
+pub fn compile_statement_condition(
+    text: &str,
+    editor: &str,
+    context: ContextKind,
+) -> Result<CompiledCondition, CompileError> {
+    let statement: Statement = parser::parse_statement(text).map_err(CompileError::Parse)?;
+    let c = Compiler { text, context };
+    if statement.editor.name != editor || !statement.editor.args.is_empty() {
+        return c.err(
+            statement.editor.pos,
+            format!(
+                "expected the statement `{editor}() where <condition>`, found function {:?}",
+                statement.editor.name
+            ),
+        );
+    }
+    let condition = match &statement.condition {
+        Some(cond) => c.condition(cond)?,
+        None => CBool::Value(CExpr::Lit(Value::Bool(true))),
+    };
+    Ok(CompiledCondition {
+        text: text.to_string(),
+        context,
+        condition,
+    })
+}
+
 impl CompiledStatement {
     /// The statement text.
     pub fn text(&self) -> &str {

@@ -6,7 +6,7 @@ use sha1::Digest;
 use tributary_pipeline_core::pdata::proto::common::v1::{AnyValue, KeyValue, any_value};
 
 use crate::ast::Call;
-use crate::context::{ContextKind, Item, TransformContext};
+use crate::context::{ContextKind, TransformContext};
 use crate::eval::{
     CExpr, CPath, CompileError, Compiler, bind, eval, literal_regex, literal_string,
 };
@@ -47,6 +47,8 @@ pub const CONVERTERS: &[&str] = &[
     "Values",
     "Index",
     "IsRootSpan",
+    "HasAttrKeyOnDatapoint",
+    "HasAttrOnDatapoint",
     "Now",
     "Time",
     "FormatTime",
@@ -83,6 +85,23 @@ pub const EDITORS: &[&str] = &[
     "convert_sum_to_gauge",
     "convert_gauge_to_sum",
     "scale_metric",
+    "extract_sum_metric",
+    "extract_count_metric",
+    "copy_metric",
+    "aggregate_on_attributes",
+    "aggregate_on_attribute_value",
+];
+
+/// The editors that work on a whole metric (the `metric` context only).
+pub const METRIC_EDITORS: &[&str] = &[
+    "convert_sum_to_gauge",
+    "convert_gauge_to_sum",
+    "scale_metric",
+    "extract_sum_metric",
+    "extract_count_metric",
+    "copy_metric",
+    "aggregate_on_attributes",
+    "aggregate_on_attribute_value",
 ];
 
 /// A compiled converter call.
@@ -155,6 +174,11 @@ fn params(name: &str) -> Option<(&'static str, &'static [(&'static str, bool)])>
         "Values" => ("Values", &[("target", false)]),
         "Index" => ("Index", &[("target", false), ("value", false)]),
         "IsRootSpan" => ("IsRootSpan", &[]),
+        "HasAttrKeyOnDatapoint" => ("HasAttrKeyOnDatapoint", &[("key", false)]),
+        "HasAttrOnDatapoint" => (
+            "HasAttrOnDatapoint",
+            &[("key", false), ("expectedVal", false)],
+        ),
         "Now" => ("Now", &[]),
         "Time" => (
             "Time",
@@ -185,6 +209,31 @@ fn params(name: &str) -> Option<(&'static str, &'static [(&'static str, bool)])>
             &[("stringAggTemp", false), ("monotonic", false)],
         ),
         "scale_metric" => ("scale_metric", &[("factor", false), ("unit", true)]),
+        "extract_sum_metric" => (
+            "extract_sum_metric",
+            &[("monotonic", false), ("suffix", true)],
+        ),
+        "extract_count_metric" => (
+            "extract_count_metric",
+            &[("monotonic", false), ("suffix", true)],
+        ),
+        "copy_metric" => (
+            "copy_metric",
+            &[("name", true), ("description", true), ("unit", true)],
+        ),
+        "aggregate_on_attributes" => (
+            "aggregate_on_attributes",
+            &[("aggregation_function", false), ("attributes", true)],
+        ),
+        "aggregate_on_attribute_value" => (
+            "aggregate_on_attribute_value",
+            &[
+                ("aggregation_function", false),
+                ("attribute", false),
+                ("values", false),
+                ("new_value", false),
+            ],
+        ),
         "delete_key" => ("delete_key", &[("target", false), ("key", false)]),
         "delete_matching_keys" => (
             "delete_matching_keys",
@@ -309,11 +358,23 @@ pub(crate) fn compile_converter(c: &Compiler<'_>, call: &Call) -> Result<Convert
             "IsRootSpan is only available in the span and spanevent contexts",
         );
     }
+    if name.starts_with("HasAttr") && c.context != ContextKind::Metric {
+        return c.err(
+            call.pos,
+            format!("{name} is only available in the metric context"),
+        );
+    }
     let bound = bind(c, call, ps)?;
     let mut regex = None;
     let mut strings = vec![None; ps.len()];
     match name {
         "IsMatch" | "ExtractPatterns" => regex = Some(literal_regex(c, call, bound[1], "pattern")?),
+        "HasAttrKeyOnDatapoint" | "HasAttrOnDatapoint" => {
+            strings[0] = literal_string(c, call, bound[0], "key")?;
+            if name == "HasAttrOnDatapoint" {
+                strings[1] = literal_string(c, call, bound[1], "expectedVal")?;
+            }
+        }
         "ConvertCase" => {
             let case = literal_string(c, call, bound[1], "toCase")?.unwrap_or_default();
             if !matches!(case.as_str(), "lower" | "upper" | "snake" | "camel") {
@@ -369,10 +430,7 @@ pub(crate) fn compile_editor(c: &Compiler<'_>, call: &Call) -> Result<Editor, Co
         );
     };
     let bound = bind(c, call, ps)?;
-    if matches!(
-        name,
-        "convert_sum_to_gauge" | "convert_gauge_to_sum" | "scale_metric"
-    ) {
+    if METRIC_EDITORS.contains(&name) {
         return compile_metric_editor(c, call, name, &bound);
     }
     let target = c.path(bound[0].expect("target is required"), "the target")?;
@@ -840,6 +898,11 @@ pub(crate) fn run_converter(conv: &Converter, ctx: &TransformContext<'_>) -> Res
             })
         }
         "IsRootSpan" => Value::Bool(ctx.is_root_span()?),
+        "HasAttrKeyOnDatapoint" | "HasAttrOnDatapoint" => {
+            let key = conv.strings[0].as_deref().unwrap_or_default();
+            let expected = conv.strings.get(1).and_then(Option::as_deref);
+            Value::Bool(ctx.any_data_point_attribute(key, expected)?)
+        }
         "Now" => Value::Time(
             std::time::SystemTime::now()
                 .duration_since(std::time::UNIX_EPOCH)
@@ -1287,6 +1350,7 @@ fn compile_metric_editor(
         }
         strings[0] = Some(t);
     }
+    crate::metric_functions::compile_literals(c, call, name, bound, &mut strings)?;
     let args = bound
         .iter()
         .enumerate()
@@ -1308,6 +1372,9 @@ fn compile_metric_editor(
 }
 
 fn run_metric_editor(ed: &Editor, ctx: &mut TransformContext<'_>) -> Result<(), String> {
+    if crate::metric_functions::NAMES.contains(&ed.name) {
+        return crate::metric_functions::run(ed.name, &ed.args, &ed.strings, ctx);
+    }
     use tributary_pipeline_core::pdata::proto::metrics::v1::number_data_point::Value as N;
     use tributary_pipeline_core::pdata::proto::metrics::v1::{Gauge, Sum, metric::Data};
     let factor = match ed.name {
@@ -1348,9 +1415,7 @@ fn run_metric_editor(ed: &Editor, ctx: &mut TransformContext<'_>) -> Result<(), 
         },
         _ => false,
     };
-    let Item::Metric(metric) = &mut ctx.item else {
-        return Err(format!("{} runs on metrics", ed.name));
-    };
+    let metric = ctx.metric_mut()?;
     match ed.name {
         "convert_sum_to_gauge" => {
             if let Some(Data::Sum(sum)) = &mut metric.data {

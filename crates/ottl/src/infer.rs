@@ -30,10 +30,7 @@ pub fn infer_context(
         if let Some(c) = &st.condition {
             cond(c, &mut named);
         }
-        if matches!(
-            st.editor.name.as_str(),
-            "convert_sum_to_gauge" | "convert_gauge_to_sum" | "scale_metric"
-        ) {
+        if crate::funcs::METRIC_EDITORS.contains(&st.editor.name.as_str()) {
             named.push(ContextKind::Metric);
         }
         if uses_root_span(&st.editor) {

@@ -47,8 +47,8 @@
 //!
 //! Not implemented yet (refused at compile time): `Time`'s `location` and `locale`
 //! arguments (times without a zone are UTC), `replace_*`'s `function`/`replacementFormat` arguments, `flatten`'s
-//! `resolveConflicts`, and the metric functions that add metrics (`extract_sum_metric`,
-//! `extract_count_metric`, `copy_metric`, `aggregate_on_attributes`).
+//! `resolveConflicts`, and the `convert_summary_*` metric functions. The metric functions
+//! that add metrics or regroup data points are in [`metric_functions`].
 
 pub mod ast;
 pub mod context;
@@ -56,6 +56,7 @@ pub mod enums;
 pub mod eval;
 pub mod funcs;
 pub mod infer;
+pub mod metric_functions;
 pub mod parser;
 pub mod time;
 pub mod value;
@@ -67,7 +68,7 @@ mod tests;
 pub use context::{ContextKind, Field, Item, KeyVal, TransformContext};
 pub use eval::{
     CompileError, CompiledCondition, CompiledStatement, EvalError, compile_condition,
-    compile_statement,
+    compile_statement, compile_statement_condition,
 };
 pub use parser::{ParseError, parse_condition, parse_expr, parse_statement};
 pub use value::Value;

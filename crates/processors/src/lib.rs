@@ -10,6 +10,7 @@
 //! | [`resource`] | the same actions on resource attributes |
 //! | [`redaction`] | keeps only allowed attribute keys and masks blocked values |
 //! | [`transform`] | edits telemetry with OTTL statements |
+//! | [`filter`] | drops spans, metrics, data points and log records by OTTL conditions or match properties |
 //! | [`probabilistic_sampler`] | keeps a percentage of spans or logs, consistently by trace ID |
 //! | [`tail_sampling`] | keeps or drops whole traces by policies, after waiting for their spans |
 //! | [`metricstransform`] | renames metrics and labels, scales values, aggregates points |
@@ -53,6 +54,8 @@ pub mod falcon_rate;
     feature = "falcon_nodata"
 ))]
 mod falcon_series;
+#[cfg(feature = "filter")]
+pub mod filter;
 #[cfg(feature = "filterconfig")]
 pub mod filterconfig;
 #[cfg(feature = "groupbyattrs")]
@@ -104,6 +107,8 @@ pub fn factories() -> Factories {
     factories.add_processor(redaction::factory());
     #[cfg(feature = "transform")]
     factories.add_processor(transform::factory());
+    #[cfg(feature = "filter")]
+    factories.add_processor(filter::factory());
     #[cfg(feature = "probabilistic_sampler")]
     factories.add_processor(probabilistic_sampler::factory());
     #[cfg(feature = "tail_sampling")]

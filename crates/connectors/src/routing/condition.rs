@@ -5,6 +5,7 @@ use std::fmt;
 use std::sync::Arc;
 
 use serde::Deserialize;
+use tributary_ottl::TransformContext;
 use tributary_pipeline_core::pdata::ClientMetadata;
 use tributary_pipeline_core::pdata::proto::common::v1::KeyValue;
 use tributary_pipeline_core::pdata::proto::common::v1::any_value::Value as Otlp;
@@ -78,6 +79,56 @@ pub struct EvalError(pub String);
 pub trait Condition: Send + Sync + fmt::Debug {
     /// Whether `item` matches.
     fn matches(&self, item: &Item<'_>) -> Result<bool, EvalError>;
+
+    /// Whether the item `data` holds matches: the routing connector asks this, so a
+    /// language that reads more than the [`Item`] view (OTTL reads every field) can. The
+    /// default evaluates [`matches`](Self::matches) on the view.
+    fn matches_data(
+        &self,
+        data: &mut TransformContext<'_>,
+        metadata: Option<&ClientMetadata>,
+    ) -> Result<bool, EvalError> {
+        self.matches(&Item::of(data, metadata))
+    }
+}
+
+impl<'a> Item<'a> {
+    /// The view of the item `data` holds that the built-in language reads: in resource
+    /// context (no item) the resource's attributes; a metric has a name and no attributes.
+    pub fn of(data: &'a TransformContext<'_>, metadata: Option<&'a ClientMetadata>) -> Item<'a> {
+        use tributary_ottl::Item as Data;
+        use tributary_pipeline_core::pdata::proto::metrics::v1::metric::Data as Points;
+        let resource_attributes = data
+            .resource
+            .as_ref()
+            .map_or(&[][..], |r| &r.attributes[..]);
+        let (attributes, name): (&[KeyValue], Option<&str>) = match &data.item {
+            Data::None => (resource_attributes, None),
+            Data::Span(s) | Data::SpanEvent(s, _) => (&s.attributes, Some(&s.name)),
+            Data::Log(l) => (&l.attributes, None),
+            Data::Metric(m) => (&[], Some(&m.name)),
+            Data::MetricIn(list, i) => (&[], list.get(*i).map(|m| m.name.as_str())),
+            Data::DataPoint(m, i) => {
+                let attributes = match &m.data {
+                    Some(Points::Gauge(g)) => g.data_points.get(*i).map(|p| &p.attributes),
+                    Some(Points::Sum(s)) => s.data_points.get(*i).map(|p| &p.attributes),
+                    Some(Points::Histogram(h)) => h.data_points.get(*i).map(|p| &p.attributes),
+                    Some(Points::ExponentialHistogram(h)) => {
+                        h.data_points.get(*i).map(|p| &p.attributes)
+                    }
+                    Some(Points::Summary(s)) => s.data_points.get(*i).map(|p| &p.attributes),
+                    None => None,
+                };
+                (attributes.map_or(&[][..], |a| &a[..]), None)
+            }
+        };
+        Item {
+            attributes,
+            resource_attributes,
+            name,
+            metadata,
+        }
+    }
 }
 
 /// A language routing conditions are written in: parses a route's `condition` (or the

@@ -3,7 +3,8 @@
 use serde::Deserialize;
 use tributary_pipeline_core::component::{ComponentConfig, ConfigError, PipelineId};
 
-use super::condition::{BuiltinLanguage, Condition, ConditionLanguage, Context};
+use super::condition::{Condition, ConditionLanguage, Context};
+use super::ottl::OttlLanguage;
 use std::sync::Arc;
 
 /// What a condition that cannot be evaluated does (OTTL's `error_mode`).
@@ -101,7 +102,7 @@ impl ComponentConfig for Config {
                 ));
             }
             route
-                .parse(&BuiltinLanguage)
+                .parse(&OttlLanguage)
                 .map_err(|e| e.within(&format!("table::{index}")))?;
         }
         Ok(())

@@ -7,9 +7,9 @@ use tributary_pipeline_core::component::{
     Connector, ConnectorFactory, CreateError, CreateSettings, Router, Stability,
 };
 
-use super::condition::BuiltinLanguage;
 use super::config::Config;
 use super::connector::{CompiledRoute, Routing};
+use super::ottl::OttlLanguage;
 use super::split::Routable;
 
 /// The `routing` connector factory.
@@ -36,7 +36,7 @@ fn create<T: Routable>(
             )));
         }
         let condition = route
-            .parse(&BuiltinLanguage)
+            .parse(&OttlLanguage)
             .map_err(|e| CreateError::new(format!("{name}: {e}")))?;
         let consumer = router
             .consumer(&route.pipelines)

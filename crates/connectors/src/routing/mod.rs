@@ -57,16 +57,22 @@
 //! (a retry then re-sends every part: routing is not idempotent under partial failure,
 //! as in Go).
 //!
-//! **Conditions.** OTTL arrives with a later issue; the condition type is pluggable
-//! ([`ConditionLanguage`], [`Condition`]) and the built-in [`BuiltinLanguage`] is the
-//! subset routing tables use: `attributes["k"]`, `resource.attributes["k"]`, `name`,
-//! `request["X-Tenant"]`, string/int/float/bool literals and `nil`, `==` and `!=`, `and`,
-//! `or`, `not` and parentheses. Anything else is refused when the configuration is
-//! validated, naming the route, the column and what was expected there:
+//! **Conditions** are OTTL, as in Go ([`OttlLanguage`], compiled by `tributary-ottl`):
+//! a route's `condition`, or the `where` clause of its `route()` statement, may use every
+//! path of its context (`resource.attributes["k"]`, `name`, `kind`, `severity_number`,
+//! `metric.type`, `value_double`, ...), the converters (`IsMatch`, `Len`, ...), enums,
+//! comparisons, `and`/`or`/`not`. A statement with any other editor than `route()` is
+//! refused. The `request` context takes Go's only form there, `request["key"] ==
+//! "value"` (and `!=`), read by the [`BuiltinLanguage`] subset. Errors are refused when
+//! the configuration is validated, naming the route and the column:
 //!
 //! ```text
-//! connectors::routing::table::0::condition: cannot parse "attributes[\"a\"] > 1" at column 17: expected `==` or `!=`, found `>`
+//! connectors::routing::table::0::condition: cannot parse "span.name == \"x\"" at column 1: expected valid OTTL, found path "span.name" names the span context, which the log context cannot reach
 //! ```
+//!
+//! The condition type stays pluggable ([`ConditionLanguage`], [`Condition`]); conditions
+//! read the data through a `TransformContext`, which holds it mutably, so a batch another
+//! pipeline shares is copied before a non-request route looks at it.
 //!
 //! `request["key"]` reads the client metadata the receiver kept (`include_metadata:
 //! true` on the OTLP receiver); keys compare case-insensitively, and a key with several
@@ -76,6 +82,7 @@ mod condition;
 mod config;
 mod connector;
 mod factory;
+mod ottl;
 mod parser;
 mod split;
 #[cfg(test)]
@@ -84,4 +91,5 @@ mod tests;
 pub use condition::{BuiltinLanguage, Condition, ConditionLanguage, Context, EvalError, Item};
 pub use config::{Config, ErrorMode, Route};
 pub use factory::factory;
+pub use ottl::{OttlCondition, OttlLanguage};
 pub use parser::ParseError;

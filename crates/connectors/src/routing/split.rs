@@ -1,10 +1,14 @@
 //! Taking the part of a batch a route's condition matches, per context: whole resources,
 //! single spans, metrics, data points or log records, or the whole request.
 
-use tributary_pipeline_core::pdata::data_point::DataPointRef;
-use tributary_pipeline_core::pdata::proto::common::v1::KeyValue;
-use tributary_pipeline_core::pdata::visit::HasAttributes;
-use tributary_pipeline_core::pdata::visit::layout::{Layout, ResourceEntry};
+use std::sync::Arc;
+
+use tributary_ottl::context::data_point_len;
+use tributary_ottl::{Item as Data, TransformContext};
+use tributary_pipeline_core::pdata::proto::collector::logs::v1::ExportLogsServiceRequest;
+use tributary_pipeline_core::pdata::proto::collector::metrics::v1::ExportMetricsServiceRequest;
+use tributary_pipeline_core::pdata::proto::collector::trace::v1::ExportTraceServiceRequest;
+use tributary_pipeline_core::pdata::visit::layout::Layout;
 use tributary_pipeline_core::pdata::{ClientMetadata, Logs, Metrics, Payload, SignalData, Traces};
 
 use super::condition::{Condition, Context, EvalError, Item};
@@ -21,14 +25,6 @@ pub(super) trait Routable: SignalData {
         context: Context,
         condition: &dyn Condition,
     ) -> Result<Option<Self>, EvalError>;
-}
-
-/// Whether each of `items` matches, in order; the first evaluation error stops.
-fn decide<'a>(
-    condition: &dyn Condition,
-    items: impl Iterator<Item = Item<'a>>,
-) -> Result<Vec<bool>, EvalError> {
-    items.map(|item| condition.matches(&item)).collect()
 }
 
 /// Splits `payload` along `decisions` (one per item, in the walk order `retain` uses):
@@ -59,68 +55,104 @@ where
     Some(matched)
 }
 
-/// A record's own attributes and name, as a condition sees them.
-type RecordFields<Record> = fn(&Record) -> (&[KeyValue], Option<&str>);
+/// One resource (with no scope), or one record with its resource and scope, as
+/// conditions read it.
+type Visit<'v> = dyn FnMut(&mut TransformContext<'_>) -> Result<(), EvalError> + 'v;
 
-/// Record context (spans, log records, metrics): the records `condition` matches.
-/// `fields` gives a record's own attributes and name.
-fn take_records<R: Layout + Default>(
+/// The request's metadata, shared out before the walk borrows the request.
+fn metadata<R: Layout>(payload: &Payload<R>) -> Option<Arc<ClientMetadata>> {
+    payload.metadata().cloned()
+}
+
+/// Whether each item (resource, or record in `walk`'s order, which is the order of
+/// `retain` below) matches `condition`; the first evaluation error stops.
+fn decide<R: Layout>(
     payload: &mut Payload<R>,
     condition: &dyn Condition,
-    fields: RecordFields<R::Record>,
-) -> Result<Option<Payload<R>>, EvalError>
+    walk: fn(&mut R, &mut Visit<'_>) -> Result<(), EvalError>,
+) -> Result<Vec<bool>, EvalError>
 where
     Payload<R>: SignalData,
 {
     let metadata = metadata(payload);
-    let decisions = decide(
-        condition,
-        payload.records().map(|(origin, record)| {
-            let (attributes, name) = fields(record);
-            Item {
-                attributes,
-                resource_attributes: origin.resource_attributes(),
-                name,
-                metadata,
-            }
-        }),
-    )?;
+    let mut decisions = Vec::new();
+    // Conditions read through a `TransformContext`, which holds the data mutably: the
+    // request is copied here only if another pipeline shares it.
+    walk(payload.make_mut(), &mut |ctx| {
+        decisions.push(condition.matches_data(ctx, metadata.as_deref())?);
+        Ok(())
+    })?;
+    Ok(decisions)
+}
+
+/// Record context (spans, log records, metrics): the records `condition` matches.
+fn take_records<R: Layout + Default>(
+    payload: &mut Payload<R>,
+    condition: &dyn Condition,
+    walk: fn(&mut R, &mut Visit<'_>) -> Result<(), EvalError>,
+) -> Result<Option<Payload<R>>, EvalError>
+where
+    Payload<R>: SignalData,
+{
+    let decisions = decide(payload, condition, walk)?;
     Ok(split(payload, decisions, |p, keep| {
         p.retain_records(|_, _| keep());
     }))
-}
-
-fn metadata<R: Layout>(payload: &Payload<R>) -> Option<&ClientMetadata> {
-    payload.metadata().map(|m| &**m)
 }
 
 /// Resource context: whole resources.
 fn take_resources<R: Layout + Default>(
     payload: &mut Payload<R>,
     condition: &dyn Condition,
+    walk: fn(&mut R, &mut Visit<'_>) -> Result<(), EvalError>,
 ) -> Result<Option<Payload<R>>, EvalError>
 where
     Payload<R>: SignalData,
 {
-    let metadata = metadata(payload);
-    let decisions = decide(
-        condition,
-        payload.request().entries().iter().map(|entry| {
-            let attributes = entry
-                .resource()
-                .map(|r| r.attributes.as_slice())
-                .unwrap_or_default();
-            Item {
-                attributes,
-                resource_attributes: attributes,
-                name: None,
-                metadata,
-            }
-        }),
-    )?;
+    let decisions = decide(payload, condition, walk)?;
     Ok(split(payload, decisions, |p, keep| {
         p.retain_resources(|_| keep());
     }))
+}
+
+/// Visits each resource without a scope (resource context).
+macro_rules! resource_walk {
+    ($request:ty, $resources:ident) => {
+        |request: &mut $request, visit: &mut Visit<'_>| {
+            let mut cache = Vec::new();
+            for r in &mut request.$resources {
+                visit(&mut TransformContext {
+                    resource: &mut r.resource,
+                    scope: None,
+                    item: Data::None,
+                    cache: &mut cache,
+                })?;
+            }
+            Ok(())
+        }
+    };
+}
+
+/// Visits each record with its resource and scope, as `$item` makes it.
+macro_rules! record_walk {
+    ($request:ty, $resources:ident, $scopes:ident, $records:ident, $item:expr) => {
+        |request: &mut $request, visit: &mut Visit<'_>| {
+            let mut cache = Vec::new();
+            for r in &mut request.$resources {
+                for s in &mut r.$scopes {
+                    for record in &mut s.$records {
+                        visit(&mut TransformContext {
+                            resource: &mut r.resource,
+                            scope: Some(&mut s.scope),
+                            item: $item(record),
+                            cache: &mut cache,
+                        })?;
+                    }
+                }
+            }
+            Ok(())
+        }
+    };
 }
 
 /// Request context: everything, if the request's metadata matches.
@@ -170,10 +202,22 @@ impl Routable for Traces {
     ) -> Result<Option<Self>, EvalError> {
         match context {
             Context::Request => take_request(self, condition),
-            Context::Span => take_records(self, condition, |span| {
-                (span.attributes(), Some(span.name.as_str()))
-            }),
-            _ => take_resources(self, condition),
+            Context::Span => take_records(
+                self,
+                condition,
+                record_walk!(
+                    ExportTraceServiceRequest,
+                    resource_spans,
+                    scope_spans,
+                    spans,
+                    Data::Span
+                ),
+            ),
+            _ => take_resources(
+                self,
+                condition,
+                resource_walk!(ExportTraceServiceRequest, resource_spans),
+            ),
         }
     }
 }
@@ -190,8 +234,22 @@ impl Routable for Logs {
     ) -> Result<Option<Self>, EvalError> {
         match context {
             Context::Request => take_request(self, condition),
-            Context::Log => take_records(self, condition, |record| (record.attributes(), None)),
-            _ => take_resources(self, condition),
+            Context::Log => take_records(
+                self,
+                condition,
+                record_walk!(
+                    ExportLogsServiceRequest,
+                    resource_logs,
+                    scope_logs,
+                    log_records,
+                    Data::Log
+                ),
+            ),
+            _ => take_resources(
+                self,
+                condition,
+                resource_walk!(ExportLogsServiceRequest, resource_logs),
+            ),
         }
     }
 }
@@ -211,26 +269,45 @@ impl Routable for Metrics {
     ) -> Result<Option<Self>, EvalError> {
         match context {
             Context::Request => take_request(self, condition),
-            Context::Metric => {
-                take_records(self, condition, |metric| (&[], Some(metric.name.as_str())))
-            }
+            Context::Metric => take_records(
+                self,
+                condition,
+                record_walk!(
+                    ExportMetricsServiceRequest,
+                    resource_metrics,
+                    scope_metrics,
+                    metrics,
+                    Data::Metric
+                ),
+            ),
             Context::Datapoint => {
-                let metadata = metadata(self);
-                let decisions = decide(
-                    condition,
-                    self.data_points()
-                        .map(|(origin, point): (_, DataPointRef<'_>)| Item {
-                            attributes: point.attributes(),
-                            resource_attributes: origin.resource_attributes(),
-                            name: None,
-                            metadata,
-                        }),
-                )?;
+                let decisions = decide(self, condition, |request, visit| {
+                    let mut cache = Vec::new();
+                    for r in &mut request.resource_metrics {
+                        for s in &mut r.scope_metrics {
+                            for metric in &mut s.metrics {
+                                for i in 0..data_point_len(metric) {
+                                    visit(&mut TransformContext {
+                                        resource: &mut r.resource,
+                                        scope: Some(&mut s.scope),
+                                        item: Data::DataPoint(metric, i),
+                                        cache: &mut cache,
+                                    })?;
+                                }
+                            }
+                        }
+                    }
+                    Ok(())
+                })?;
                 Ok(split(self, decisions, |p, keep| {
                     p.retain_data_points(|_, _| keep());
                 }))
             }
-            _ => take_resources(self, condition),
+            _ => take_resources(
+                self,
+                condition,
+                resource_walk!(ExportMetricsServiceRequest, resource_metrics),
+            ),
         }
     }
 }

@@ -449,3 +449,127 @@ async fn error_mode_decides_what_a_failing_condition_does() {
         }
     }
 }
+
+/// The Go routing connector's README (opentelemetry-collector-contrib
+/// `connector/routingconnector/README.md`, "Configuration" and "Examples"): resource
+/// context by attribute, span context, `route() where` statements with converters, and
+/// a mix with the default pipelines. Full OTTL: paths, converters, `<`/`>`, enums.
+#[tokio::test]
+async fn readme_examples_route_with_full_ottl() {
+    let (sinks, router) = pipelines::<Traces>(&["traces/acme", "traces/ecorp", "traces/other"]);
+    let routing = connector(
+        r#"
+default_pipelines: [traces/other]
+error_mode: ignore
+table:
+  - statement: route() where resource.attributes["tenant"] == "acme"
+    pipelines: [traces/acme]
+  - statement: route() where IsMatch(resource.attributes["tenant"], ".*corp")
+    pipelines: [traces/ecorp]
+"#,
+        router,
+    );
+    routing
+        .consume(traces(&["acme", "ecorp", "initech"], &["x"]))
+        .await
+        .unwrap();
+    assert_eq!(span_names(&sinks[0].accepted()), ["acme-0"]);
+    assert_eq!(span_names(&sinks[1].accepted()), ["ecorp-0"]);
+    assert_eq!(span_names(&sinks[2].accepted()), ["initech-0"]);
+
+    // Span context, with a converter and the span's own fields.
+    let (sinks, router) = pipelines::<Traces>(&["traces/prod", "traces/other"]);
+    let routing = connector(
+        r#"
+default_pipelines: [traces/other]
+table:
+  - context: span
+    condition: attributes["env"] == "prod" and Len(name) > 3 and kind == SPAN_KIND_UNSPECIFIED
+    pipelines: [traces/prod]
+"#,
+        router,
+    );
+    routing
+        .consume(traces(&["a", "bb"], &["prod", "dev"]))
+        .await
+        .unwrap();
+    assert_eq!(span_names(&sinks[0].accepted()), ["bb-0"]);
+    assert_eq!(span_names(&sinks[1].accepted()), ["a-0", "a-1", "bb-1"]);
+}
+
+/// README: log context by severity, metric context by name, datapoint context.
+#[tokio::test]
+async fn ottl_log_metric_and_datapoint_contexts() {
+    let (sinks, router) = pipelines::<Logs>(&["logs/errors", "logs/other"]);
+    let routing = connector(
+        r#"
+default_pipelines: [logs/other]
+table:
+  - context: log
+    condition: severity_number >= SEVERITY_NUMBER_ERROR or IsMatch(body, "panic")
+    pipelines: [logs/errors]
+"#,
+        router,
+    );
+    let mut builder = LogsBuilder::new();
+    builder.resource(vec![]).scope("s", "");
+    use tributary_pipeline_core::pdata::proto::logs::v1::SeverityNumber;
+    builder
+        .record("fine")
+        .severity(SeverityNumber::Info, "INFO");
+    builder
+        .record("bad")
+        .severity(SeverityNumber::Error, "ERROR");
+    builder
+        .record("kernel panic")
+        .severity(SeverityNumber::Info, "INFO");
+    routing.consume(builder.build()).await.unwrap();
+    assert_eq!(sinks[0].accepted_items(), 2);
+    assert_eq!(sinks[1].accepted_items(), 1);
+
+    let (sinks, router) = pipelines::<Metrics>(&["metrics/cpu", "metrics/big", "metrics/other"]);
+    let routing = connector(
+        r#"
+default_pipelines: [metrics/other]
+table:
+  - context: metric
+    condition: IsMatch(name, "^system\\.cpu\\.")
+    pipelines: [metrics/cpu]
+  - context: datapoint
+    condition: value_double > 10.0
+    pipelines: [metrics/big]
+"#,
+        router,
+    );
+    let mut builder = MetricsBuilder::new();
+    builder.resource(vec![]).scope("s", "");
+    builder.gauge("system.cpu.time", "s").double(vec![], 1, 1.0);
+    let mut queue = builder.gauge("queue.size", "1");
+    queue.double(vec![], 1, 5.0);
+    queue.double(vec![], 2, 50.0);
+    routing.consume(builder.build()).await.unwrap();
+    assert_eq!(sinks[0].accepted_items(), 1);
+    assert_eq!(sinks[1].accepted_items(), 1);
+    assert_eq!(sinks[2].accepted_items(), 1);
+}
+
+#[test]
+fn ottl_errors_name_the_route_and_the_column() {
+    for (yaml, want) in [
+        (
+            "table: [{ context: span, condition: 'attributes[\"a\"] == ', pipelines: [traces/a] }]",
+            "table::0::condition: cannot parse",
+        ),
+        (
+            "table: [{ context: log, condition: 'span.name == \"x\"', pipelines: [logs/a] }]",
+            "table::0::condition: cannot parse \"span.name == \\\"x\\\"\" at column 1: expected valid OTTL",
+        ),
+        (
+            "table: [{ statement: 'set(attributes[\"a\"], 1)', pipelines: [traces/a] }]",
+            "table::0::statement: cannot parse",
+        ),
+    ] {
+        let error = config(yaml).unwrap_err();
+        assert!(error.starts_with(want), "{yaml}:\n{error}");
+    }
+}

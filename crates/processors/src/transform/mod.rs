@@ -54,14 +54,18 @@
 //! path, function, parameter or enum, or an invalid regex, is a config error with its
 //! path (`processors::transform::trace_statements::0::statements::1`) and byte position.
 //! The functions are the ones `tributary_ottl::funcs::EDITORS` and `CONVERTERS` list;
-//! Of Go's metric functions, `convert_sum_to_gauge`, `convert_gauge_to_sum` and
-//! `scale_metric` are implemented (metric context); `extract_sum_metric`,
-//! `extract_count_metric`, `copy_metric`, `aggregate_on_attributes` and the
-//! `convert_summary_*` ones, which add metrics, and the time converters are not yet and
-//! are refused at validation as undefined functions.
+//! Of Go's metric functions (metric context), `convert_sum_to_gauge`,
+//! `convert_gauge_to_sum`, `scale_metric`, `extract_sum_metric`, `extract_count_metric`,
+//! `copy_metric`, `aggregate_on_attributes` and `aggregate_on_attribute_value` are
+//! implemented (see `tributary_ottl::metric_functions`); a metric a statement adds is
+//! appended to its scope and not run through the same group again. The
+//! `convert_summary_*` functions and the newer ones (`extract_avg_metric`,
+//! `extract_percentile_metric`, ...) are refused at validation as undefined functions.
 
 mod config;
 mod factory;
+#[cfg(test)]
+mod metric_tests;
 mod processor;
 #[cfg(test)]
 mod tests;

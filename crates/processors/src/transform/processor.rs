@@ -250,17 +250,22 @@ pub(crate) fn metrics(groups: &[Group], metrics: &mut Metrics) -> Result<(), Con
                     run_upper(group, &mut rm.resource, Some(&mut sm.scope), &mut cache)?;
                     continue;
                 }
-                for metric in &mut sm.metrics {
-                    if group.context == ContextKind::Metric {
+                if group.context == ContextKind::Metric {
+                    // Metrics a statement adds (`copy_metric`, `extract_sum_metric`) are
+                    // not run through the same group: an unconditional `copy_metric()`
+                    // would otherwise never end.
+                    for index in 0..sm.metrics.len() {
                         let mut ctx = TransformContext {
                             resource: &mut rm.resource,
                             scope: Some(&mut sm.scope),
-                            item: Item::Metric(metric),
+                            item: Item::MetricIn(&mut sm.metrics, index),
                             cache: &mut cache,
                         };
                         group.run(&mut ctx)?;
-                        continue;
                     }
+                    continue;
+                }
+                for metric in &mut sm.metrics {
                     for i in 0..data_point_len(metric) {
                         let mut ctx = TransformContext {
                             resource: &mut rm.resource,

@@ -5,9 +5,11 @@
 //! "Config" and "Examples"): input OTLP JSON → statements → expected output.
 //!
 //! Upstream examples not covered, with the reason:
-//! - metric functions that add metrics (`extract_sum_metric`, `extract_count_metric`,
-//!   `copy_metric`, `aggregate_on_attributes`, `convert_summary_*`): not implemented,
-//!   refused as undefined functions;
+//! - `convert_summary_*`, `convert_exponential_histogram_to_histogram`,
+//!   `extract_avg_metric`, `extract_percentile_metric` and the other metric functions
+//!   newer than `aggregate_on_attribute_value`: not implemented, refused as undefined
+//!   functions (the metric functions that are implemented are tested in
+//!   `metric_tests.rs`);
 //! - examples using `Time`, `Now`, `UnixNano`, `Duration`, `Format`, `start_time`, `time`:
 //!   the time type is not implemented;
 //! - `SHA256`, `replace_pattern(..., SHA256, "...")` (hashing the replacement): the
@@ -115,7 +117,7 @@ fn bad_statements_are_refused_with_their_path() {
         .unwrap_err();
     assert!(e.to_string().contains("cannot infer the context"), "{e}");
     let e = load_config::<Config>(
-        "trace_statements:\n  - context: span\n    statements: ['copy_metric(name = \"x\")']\n",
+        "trace_statements:\n  - context: span\n    statements: ['copy_metrics(name = \"x\")']\n",
     )
     .unwrap_err();
     assert!(e.to_string().contains("undefined function"), "{e}");

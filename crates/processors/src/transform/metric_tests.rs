@@ -1,0 +1,321 @@
+//! Golden tests of the metric functions that add metrics or regroup data points, with
+//! the statements of the upstream README (opentelemetry-collector-contrib
+//! `processor/transformprocessor/README.md`, sections `extract_sum_metric`,
+//! `extract_count_metric`, `copy_metric`, `aggregate_on_attributes`,
+//! `aggregate_on_attribute_value`).
+
+use tributary_pipeline_core::component::{Kind, load_config};
+use tributary_pipeline_core::pdata::Metrics;
+use tributary_pipeline_core::pdata::otlp_json;
+use tributary_pipeline_core::pdata::proto::metrics::v1::{Metric, metric::Data, number_data_point};
+use tributary_pipeline_core::testing::Sink;
+
+use super::{Config, factory};
+
+const INPUT: &str = r#"{"resourceMetrics":[{"scopeMetrics":[{"metrics":[
+  {"name":"request_duration","description":"how long","unit":"ms","histogram":{"aggregationTemporality":1,"dataPoints":[
+    {"startTimeUnixNano":"1","timeUnixNano":"10","count":"3","sum":12.5,"bucketCounts":["1","2"],"explicitBounds":[5.0],
+     "attributes":[{"key":"route","value":{"stringValue":"/a"}}]},
+    {"startTimeUnixNano":"1","timeUnixNano":"10","count":"2","bucketCounts":["2","0"],"explicitBounds":[5.0],
+     "attributes":[{"key":"route","value":{"stringValue":"/b"}}]}]}},
+  {"name":"rpc_latency","summary":{"dataPoints":[{"timeUnixNano":"10","count":"4","sum":8.0}]}},
+  {"name":"system.memory.usage","unit":"By","sum":{"aggregationTemporality":2,"isMonotonic":false,"dataPoints":[
+    {"timeUnixNano":"10","asInt":"100","attributes":[{"key":"attr1","value":{"stringValue":"val1"}},{"key":"attr2","value":{"stringValue":"x"}},{"key":"state","value":{"stringValue":"used"}}]},
+    {"timeUnixNano":"10","asInt":"50","attributes":[{"key":"attr1","value":{"stringValue":"val2"}},{"key":"attr2","value":{"stringValue":"x"}},{"key":"state","value":{"stringValue":"free"}}]},
+    {"timeUnixNano":"10","asInt":"30","attributes":[{"key":"attr1","value":{"stringValue":"val3"}},{"key":"attr2","value":{"stringValue":"x"}},{"key":"state","value":{"stringValue":"free"}}]}]}},
+  {"name":"http.status_code","description":"old desc","gauge":{"dataPoints":[
+    {"timeUnixNano":"10","asDouble":1.5},{"timeUnixNano":"10","asDouble":4.5},{"timeUnixNano":"10","asDouble":3.0}]}}]}]}]}"#;
+
+async fn run(statements: &str) -> Result<Vec<Metric>, String> {
+    let yaml = format!("metric_statements:\n  - context: metric\n    statements:\n{statements}");
+    let config = load_config::<Config>(&yaml).map_err(|e| e.to_string())?;
+    let sink = Sink::<Metrics>::new();
+    let settings =
+        tributary_pipeline_core::testing::settings::<Metrics>(Kind::Processor, "transform");
+    let p = factory()
+        .create(&settings, &config, sink.next())
+        .map_err(|e| e.to_string())?;
+    let input = otlp_json::decode(INPUT.as_bytes()).unwrap_or_else(|e| panic!("{e}"));
+    p.consume(Metrics::new(input))
+        .await
+        .map_err(|e| e.to_string())?;
+    Ok(
+        sink.accepted()[0].request().resource_metrics[0].scope_metrics[0]
+            .metrics
+            .clone(),
+    )
+}
+
+fn find<'m>(metrics: &'m [Metric], name: &str) -> &'m Metric {
+    metrics
+        .iter()
+        .find(|m| m.name == name)
+        .unwrap_or_else(|| panic!("no metric {name:?} in {:?}", names(metrics)))
+}
+
+fn names(metrics: &[Metric]) -> Vec<&str> {
+    metrics.iter().map(|m| m.name.as_str()).collect()
+}
+
+/// (attribute text, value) of a gauge's or sum's points.
+fn points(m: &Metric) -> Vec<(String, f64)> {
+    let dps = match &m.data {
+        Some(Data::Sum(s)) => &s.data_points,
+        Some(Data::Gauge(g)) => &g.data_points,
+        other => panic!("not a number metric: {other:?}"),
+    };
+    dps.iter()
+        .map(|p| {
+            let attrs: Vec<String> = p
+                .attributes
+                .iter()
+                .map(|kv| {
+                    format!(
+                        "{}={}",
+                        kv.key,
+                        tributary_ottl::Value::from_any(kv.value.as_ref().unwrap()).to_display()
+                    )
+                })
+                .collect();
+            let v = match p.value {
+                Some(number_data_point::Value::AsDouble(d)) => d,
+                Some(number_data_point::Value::AsInt(i)) => i as f64,
+                None => f64::NAN,
+            };
+            (attrs.join(","), v)
+        })
+        .collect()
+}
+
+/// README `extract_sum_metric`: `extract_sum_metric(true)` (a histogram point without a
+/// sum is skipped; a summary is cumulative).
+#[tokio::test]
+async fn extract_sum_metric() {
+    let out = run("      - 'extract_sum_metric(true) where name == \"request_duration\" or name == \"rpc_latency\"'\n")
+        .await
+        .unwrap();
+    assert_eq!(
+        names(&out),
+        [
+            "request_duration",
+            "rpc_latency",
+            "system.memory.usage",
+            "http.status_code",
+            "request_duration_sum",
+            "rpc_latency_sum"
+        ]
+    );
+    let sum = find(&out, "request_duration_sum");
+    assert_eq!(
+        (sum.unit.as_str(), sum.description.as_str()),
+        ("ms", "how long")
+    );
+    let Some(Data::Sum(s)) = &sum.data else {
+        panic!()
+    };
+    assert_eq!((s.aggregation_temporality, s.is_monotonic), (1, true));
+    assert_eq!(points(sum), [("route=/a".to_string(), 12.5)]);
+    assert_eq!(s.data_points[0].start_time_unix_nano, 1);
+    let Some(Data::Sum(s)) = &find(&out, "rpc_latency_sum").data else {
+        panic!()
+    };
+    assert_eq!(s.aggregation_temporality, 2);
+    // The optional suffix.
+    let out =
+        run("      - 'extract_sum_metric(false, \".total\") where name == \"rpc_latency\"'\n")
+            .await
+            .unwrap();
+    assert_eq!(
+        points(find(&out, "rpc_latency.total")),
+        [(String::new(), 8.0)]
+    );
+}
+
+/// README `extract_count_metric`: `extract_count_metric(true)`; on a metric of another
+/// type it is an error, as in Go.
+#[tokio::test]
+async fn extract_count_metric() {
+    let out = run("      - 'extract_count_metric(true) where name == \"request_duration\"'\n")
+        .await
+        .unwrap();
+    let count = find(&out, "request_duration_count");
+    assert_eq!(count.unit, "1");
+    assert_eq!(
+        points(count),
+        [("route=/a".to_string(), 3.0), ("route=/b".to_string(), 2.0)]
+    );
+    let Some(Data::Sum(s)) = &count.data else {
+        panic!()
+    };
+    assert!(matches!(
+        s.data_points[0].value,
+        Some(number_data_point::Value::AsInt(3))
+    ));
+    let e = run("      - 'extract_count_metric(false) where name == \"http.status_code\"'\n")
+        .await
+        .unwrap_err();
+    assert!(
+        e.contains("requires an input metric of type Histogram"),
+        "{e}"
+    );
+}
+
+/// README `copy_metric`: `copy_metric(name="http.request.status_code", unit="s") where
+/// name == "http.status_code"` and `copy_metric(description="new desc") where
+/// description == "old desc"`. A copy is not run through the same statements again.
+#[tokio::test]
+async fn copy_metric() {
+    let out = run(concat!(
+        "      - 'copy_metric(name=\"http.request.status_code\", unit=\"s\") where name == \"http.status_code\"'\n",
+        "      - 'copy_metric(description=\"new desc\") where description == \"old desc\"'\n",
+        "      - 'copy_metric()'\n",
+    ))
+    .await
+    .unwrap();
+    let copy = find(&out, "http.request.status_code");
+    assert_eq!(
+        (copy.unit.as_str(), copy.description.as_str()),
+        ("s", "old desc")
+    );
+    assert_eq!(points(copy).len(), 3);
+    // 4 originals + the renamed copy + the described copy + a copy of each original.
+    assert_eq!(out.len(), 4 + 1 + 1 + 4, "{:?}", names(&out));
+    assert_eq!(
+        out.iter().filter(|m| m.description == "new desc").count(),
+        1
+    );
+}
+
+/// README `aggregate_on_attributes`: `aggregate_on_attributes("sum", ["attr1", "attr2"])
+/// where name == "system.memory.usage"` and `aggregate_on_attributes("max") where name
+/// == "system.memory.usage"`.
+#[tokio::test]
+async fn aggregate_on_attributes() {
+    let out = run("      - 'aggregate_on_attributes(\"sum\", [\"attr2\"]) where name == \"system.memory.usage\"'\n").await.unwrap();
+    assert_eq!(
+        points(find(&out, "system.memory.usage")),
+        [("attr2=x".to_string(), 180.0)]
+    );
+    let out = run("      - 'aggregate_on_attributes(\"max\", [\"state\"]) where name == \"system.memory.usage\"'\n").await.unwrap();
+    assert_eq!(
+        points(find(&out, "system.memory.usage")),
+        [
+            ("state=used".to_string(), 100.0),
+            ("state=free".to_string(), 50.0)
+        ]
+    );
+    // Without a list the attributes stay: only identical sets merge (none here).
+    let out =
+        run("      - 'aggregate_on_attributes(\"max\") where name == \"system.memory.usage\"'\n")
+            .await
+            .unwrap();
+    assert_eq!(points(find(&out, "system.memory.usage")).len(), 3);
+    // `[]` removes every attribute.
+    for (f, want) in [
+        ("mean", 3.0),
+        ("median", 3.0),
+        ("min", 1.5),
+        ("count", 3.0),
+        ("sum", 9.0),
+    ] {
+        let out = run(&format!(
+            "      - 'aggregate_on_attributes(\"{f}\", []) where name == \"http.status_code\"'\n"
+        ))
+        .await
+        .unwrap();
+        assert_eq!(
+            points(find(&out, "http.status_code")),
+            [(String::new(), want)],
+            "{f}"
+        );
+    }
+    // Histograms merge counts, sums and buckets.
+    let out =
+        run("      - 'aggregate_on_attributes(\"sum\", []) where name == \"request_duration\"'\n")
+            .await
+            .unwrap();
+    let Some(Data::Histogram(h)) = &find(&out, "request_duration").data else {
+        panic!()
+    };
+    assert_eq!(h.data_points.len(), 1);
+    assert_eq!(
+        (h.data_points[0].count, h.data_points[0].sum),
+        (5, Some(12.5))
+    );
+    assert_eq!(h.data_points[0].bucket_counts, [3, 2]);
+    let e = run("      - 'aggregate_on_attributes(\"sum\") where name == \"rpc_latency\"'\n")
+        .await
+        .unwrap_err();
+    assert!(e.contains("does not support aggregating Summary"), "{e}");
+    let e = run("      - 'aggregate_on_attributes(\"avg\")'\n")
+        .await
+        .unwrap_err();
+    assert!(
+        e.contains("invalid aggregation function") && e.contains("avg"),
+        "{e}"
+    );
+}
+
+/// README `aggregate_on_attribute_value`: `aggregate_on_attribute_value("sum", "attr1",
+/// ["val1", "val2"], "new_val") where name == "system.memory.usage"`.
+#[tokio::test]
+async fn aggregate_on_attribute_value() {
+    let out = run("      - 'aggregate_on_attribute_value(\"sum\", \"attr1\", [\"val1\", \"val2\"], \"new_val\") where name == \"system.memory.usage\"'\n").await.unwrap();
+    let got = points(find(&out, "system.memory.usage"));
+    assert_eq!(got.len(), 3, "{got:?}");
+    // val1 and val2 became new_val but their `state` differs: nothing merged yet.
+    assert!(
+        got.iter()
+            .filter(|(a, _)| a.contains("attr1=new_val"))
+            .count()
+            == 2,
+        "{got:?}"
+    );
+    let out = run(concat!(
+        "      - 'aggregate_on_attributes(\"sum\", [\"attr1\"]) where name == \"system.memory.usage\"'\n",
+        "      - 'aggregate_on_attribute_value(\"sum\", \"attr1\", [\"val1\", \"val2\"], \"new_val\") where name == \"system.memory.usage\"'\n",
+    ))
+    .await
+    .unwrap();
+    assert_eq!(
+        points(find(&out, "system.memory.usage")),
+        [
+            ("attr1=new_val".to_string(), 150.0),
+            ("attr1=val3".to_string(), 30.0)
+        ]
+    );
+}
+
+#[test]
+fn metric_functions_are_checked_at_validation() {
+    for (statement, says) in [
+        (
+            "extract_sum_metric(true, 3)",
+            "suffix must be a string literal",
+        ),
+        (
+            "aggregate_on_attributes(\"sum\", [attributes[\"x\"]])",
+            "list of string literals",
+        ),
+        (
+            "aggregate_on_attribute_value(\"sum\", \"a\", [\"b\"])",
+            "missing its argument \"new_value\"",
+        ),
+    ] {
+        let yaml =
+            format!("metric_statements:\n  - context: metric\n    statements: ['{statement}']\n");
+        let e = load_config::<Config>(&yaml).unwrap_err();
+        assert!(e.to_string().contains(says), "{statement}: {e}");
+    }
+    let e = load_config::<Config>(
+        "metric_statements:\n  - context: datapoint\n    statements: ['copy_metric()']\n",
+    )
+    .unwrap_err();
+    assert!(
+        e.to_string()
+            .contains("only available in the metric context"),
+        "{e}"
+    );
+    // A bare statement infers the metric context.
+    assert!(load_config::<Config>("metric_statements: ['copy_metric(name = \"x\")']\n").is_ok());
+}
