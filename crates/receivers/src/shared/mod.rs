@@ -8,7 +8,8 @@
     feature = "jaeger",
     feature = "zipkin",
     feature = "prometheus_push",
-    feature = "prometheusremotewrite"
+    feature = "prometheusremotewrite",
+    feature = "opentsdb"
 ))]
 #[cfg_attr(
     not(all(
@@ -25,7 +26,8 @@ pub(crate) mod admission;
     feature = "influxdb",
     feature = "collectd",
     feature = "prometheus_push",
-    feature = "prometheusremotewrite"
+    feature = "prometheusremotewrite",
+    feature = "opentsdb"
 ))]
 #[cfg_attr(
     not(all(
@@ -46,7 +48,8 @@ pub(crate) mod protocols;
     feature = "influxdb",
     feature = "collectd",
     feature = "prometheus_push",
-    feature = "prometheusremotewrite"
+    feature = "prometheusremotewrite",
+    feature = "opentsdb"
 ))]
 #[cfg_attr(
     not(all(
@@ -65,7 +68,8 @@ pub(crate) mod refusal;
     feature = "influxdb",
     feature = "collectd",
     feature = "prometheus_push",
-    feature = "prometheusremotewrite"
+    feature = "prometheusremotewrite",
+    feature = "opentsdb"
 ))]
 #[cfg_attr(
     not(all(
