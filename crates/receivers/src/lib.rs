@@ -9,6 +9,8 @@
 pub mod carbon;
 #[cfg(feature = "collectd")]
 pub mod collectd;
+#[cfg(feature = "deepflow")]
+pub mod deepflow;
 #[cfg(feature = "filelog")]
 pub mod filelog;
 #[cfg(feature = "hostmetrics")]
@@ -72,5 +74,7 @@ pub fn factories() -> Factories {
     factories.add_receiver(filelog::factory());
     #[cfg(feature = "opentsdb")]
     factories.add_receiver(opentsdb::factory());
+    #[cfg(feature = "deepflow")]
+    factories.add_receiver(deepflow::factory());
     factories
 }

@@ -92,7 +92,9 @@ pub fn validate_name(what: &str, text: &str) -> Result<(), String> {
         return Err(format!("Invalid {what}: empty string"));
     }
     match text.chars().find(|c| !name_char(*c)) {
-        Some(c) => Err(format!("Invalid {what} (\"{text}\"): illegal character: {c}")),
+        Some(c) => Err(format!(
+            "Invalid {what} (\"{text}\"): illegal character: {c}"
+        )),
         None => Ok(()),
     }
 }
@@ -120,7 +122,9 @@ pub fn check_point(
     }
     let time_unix_nano = timestamp_nanos(timestamp)?;
     if tags.is_empty() {
-        return Err(format!("Need at least one tag (metric={metric}, tags={{}})"));
+        return Err(format!(
+            "Need at least one tag (metric={metric}, tags={{}})"
+        ));
     }
     if tags.len() > max_tags {
         return Err(format!(
@@ -169,12 +173,18 @@ mod tests {
 
     #[test]
     fn timestamps_are_seconds_or_milliseconds_by_size() {
-        assert_eq!(timestamp_nanos(1_346_846_400), Ok(1_346_846_400_000_000_000));
+        assert_eq!(
+            timestamp_nanos(1_346_846_400),
+            Ok(1_346_846_400_000_000_000)
+        );
         assert_eq!(
             timestamp_nanos(1_346_846_400_123),
             Ok(1_346_846_400_123_000_000)
         );
-        assert_eq!(timestamp_nanos(4_294_967_295), Ok(4_294_967_295_000_000_000));
+        assert_eq!(
+            timestamp_nanos(4_294_967_295),
+            Ok(4_294_967_295_000_000_000)
+        );
         assert!(timestamp_nanos(4_294_967_296).is_err());
         assert!(timestamp_nanos(99_999_999_999_999).is_err());
         assert!(timestamp_nanos(0).is_err());

@@ -171,17 +171,29 @@ mod tests {
             {"metric":"ok","timestamp":1,"value":1,"tags":{"a":"b"}}]"#;
         let put = decode_put_body(body, 8).unwrap();
         let errors: Vec<&str> = put.failures.iter().map(|f| f.error.as_str()).collect();
-        assert_eq!(&errors[..6], [
-            "Metric name was empty",
-            "Invalid timestamp",
-            "Empty value",
-            "Missing tags",
-            "Missing tags",
-            "Unable to parse value to a number",
-        ]);
-        assert!(errors[6].starts_with("Invalid metric name (\"m m\")"), "{errors:?}");
-        assert!(errors[7].starts_with("value is NaN or Infinite"), "{errors:?}");
-        assert!(errors[8].starts_with("bad timestamp=99999999999"), "{errors:?}");
+        assert_eq!(
+            &errors[..6],
+            [
+                "Metric name was empty",
+                "Invalid timestamp",
+                "Empty value",
+                "Missing tags",
+                "Missing tags",
+                "Unable to parse value to a number",
+            ]
+        );
+        assert!(
+            errors[6].starts_with("Invalid metric name (\"m m\")"),
+            "{errors:?}"
+        );
+        assert!(
+            errors[7].starts_with("value is NaN or Infinite"),
+            "{errors:?}"
+        );
+        assert!(
+            errors[8].starts_with("bad timestamp=99999999999"),
+            "{errors:?}"
+        );
         assert_eq!(put.points.len(), 1);
         assert_eq!(put.failures[0].datapoint["value"], 1);
     }
@@ -190,8 +202,17 @@ mod tests {
     fn unparsable_bodies_reject_everything() {
         assert_eq!(decode_put_body(b"", 8), Err(BodyError::Empty));
         assert_eq!(decode_put_body(b"[]", 8), Err(BodyError::NoPoints));
-        assert!(matches!(decode_put_body(b"[{", 8), Err(BodyError::Unparsable(_))));
-        assert!(matches!(decode_put_body(b"42", 8), Err(BodyError::Unparsable(_))));
-        assert!(matches!(decode_put_body(b"[1]", 8), Err(BodyError::Unparsable(_))));
+        assert!(matches!(
+            decode_put_body(b"[{", 8),
+            Err(BodyError::Unparsable(_))
+        ));
+        assert!(matches!(
+            decode_put_body(b"42", 8),
+            Err(BodyError::Unparsable(_))
+        ));
+        assert!(matches!(
+            decode_put_body(b"[1]", 8),
+            Err(BodyError::Unparsable(_))
+        ));
     }
 }

@@ -124,9 +124,7 @@ impl Component for OpenTsdbReceiver {
 
     async fn shutdown(&self) -> Result<(), ComponentError> {
         self.server.stop().await;
-        self.tasks
-            .shutdown(receiverhelper::SHUTDOWN_DEADLINE)
-            .await
+        self.tasks.shutdown(receiverhelper::SHUTDOWN_DEADLINE).await
     }
 }
 
@@ -297,8 +295,8 @@ impl Intake {
         let decode = move || -> Result<PutBody, (StatusCode, String, String)> {
             let plain = match encoding {
                 Encoding::Identity => None,
-                encoding => Some(decompress(encoding, &body, max_body, &mut NoBudget).map_err(
-                    |e| match e {
+                encoding => Some(
+                    decompress(encoding, &body, max_body, &mut NoBudget).map_err(|e| match e {
                         DecompressError::TooLarge(limit) => (
                             StatusCode::PAYLOAD_TOO_LARGE,
                             "Request too large".to_string(),
@@ -309,12 +307,11 @@ impl Intake {
                             "Unable to decompress the body".to_string(),
                             other.to_string(),
                         ),
-                    },
-                )?),
+                    })?,
+                ),
             };
-            decode_put_body(plain.as_deref().unwrap_or(&body), max_tags).map_err(|e: BodyError| {
-                (StatusCode::BAD_REQUEST, e.to_string(), e.details())
-            })
+            decode_put_body(plain.as_deref().unwrap_or(&body), max_tags)
+                .map_err(|e: BodyError| (StatusCode::BAD_REQUEST, e.to_string(), e.details()))
         };
         let decoded = if heavy {
             tokio::task::spawn_blocking(decode)
@@ -345,11 +342,13 @@ impl Intake {
         let delivered = receiverhelper::deliver(&self.next, &self.metrics, to_metrics(points));
         let limit = flags.sync_timeout.or(self.write_timeout);
         let outcome = match limit {
-            Some(limit) => tokio::time::timeout(limit, delivered).await.unwrap_or_else(|_| {
-                Err(ConsumeError::retryable(
-                    "no answer from the pipeline within sync_timeout or write_timeout",
-                ))
-            }),
+            Some(limit) => tokio::time::timeout(limit, delivered)
+                .await
+                .unwrap_or_else(|_| {
+                    Err(ConsumeError::retryable(
+                        "no answer from the pipeline within sync_timeout or write_timeout",
+                    ))
+                }),
             None => delivered.await,
         };
         if let Err(error) = outcome {

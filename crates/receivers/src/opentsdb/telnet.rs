@@ -135,7 +135,8 @@ impl TelnetIntake {
                 if filled == MAX_LINE {
                     tracing::debug!(%peer, "closing a telnet connection whose line exceeds {MAX_LINE} bytes");
                     self.metrics.record_failed(1);
-                    let reply = format!("put: illegal argument: line longer than {MAX_LINE} bytes\n");
+                    let reply =
+                        format!("put: illegal argument: line longer than {MAX_LINE} bytes\n");
                     let _ = stream.write_all(reply.as_bytes()).await;
                     return;
                 }
@@ -178,8 +179,7 @@ impl TelnetIntake {
                 }
             }
         }
-        let outcome =
-            receiverhelper::deliver(&self.next, &self.metrics, to_metrics(points)).await;
+        let outcome = receiverhelper::deliver(&self.next, &self.metrics, to_metrics(points)).await;
         if let Err(error) = outcome {
             // The TSD answers a storage failure the same way (`put: HBase error: ...`).
             replies.push_str(&format!("put: storage error: {}\n", error.message()));
@@ -221,16 +221,31 @@ mod tests {
             error("put m 1 1"),
             "put: illegal argument: not enough arguments (need least 4, got 3)"
         );
-        assert_eq!(error("put  1 1 a=b"), "put: illegal argument: empty metric name");
+        assert_eq!(
+            error("put  1 1 a=b"),
+            "put: illegal argument: empty metric name"
+        );
         assert_eq!(
             error("put m x 1 a=b"),
             "put: invalid value: Invalid character 'x' in x"
         );
-        assert_eq!(error("put m -1 1 a=b"), "put: illegal argument: invalid timestamp: -1");
+        assert_eq!(
+            error("put m -1 1 a=b"),
+            "put: illegal argument: invalid timestamp: -1"
+        );
         assert_eq!(error("put m 1  a=b"), "put: illegal argument: empty value");
-        assert_eq!(error("put m 1 1 ab"), "put: illegal argument: invalid tag: ab");
-        assert_eq!(error("put m 1 1 a=b a=c"), "put: illegal argument: duplicate tag: a=c");
-        assert_eq!(error("put m 1 1.x a=b"), "put: invalid value: For input string: \"1.x\"");
+        assert_eq!(
+            error("put m 1 1 ab"),
+            "put: illegal argument: invalid tag: ab"
+        );
+        assert_eq!(
+            error("put m 1 1 a=b a=c"),
+            "put: illegal argument: duplicate tag: a=c"
+        );
+        assert_eq!(
+            error("put m 1 1.x a=b"),
+            "put: invalid value: For input string: \"1.x\""
+        );
         assert_eq!(error("get m"), "unknown command: get.  Try `help'.");
         assert!(error("put m 1 1 a=b c").starts_with("put: illegal argument: invalid tag"));
         assert!(error("put m m 1 a=b").starts_with("put: invalid value:"));

@@ -68,7 +68,8 @@ fn points(sink: &Sink<Metrics>) -> Vec<(String, u64, String, Vec<(String, String
 }
 
 const GOOD: &str = r#"{"metric":"sys.cpu.nice","timestamp":1346846400,"value":18,"tags":{"host":"web01","dc":"lga"}}"#;
-const BAD: &str = r#"{"metric":"sys.cpu.nice","timestamp":1346846400,"value":"x","tags":{"host":"web01"}}"#;
+const BAD: &str =
+    r#"{"metric":"sys.cpu.nice","timestamp":1346846400,"value":"x","tags":{"host":"web01"}}"#;
 
 async fn put(base: &str, query: &str, body: &str) -> (StatusCode, String) {
     let response = reqwest::Client::new()
@@ -84,10 +85,16 @@ async fn put(base: &str, query: &str, body: &str) -> (StatusCode, String) {
 async fn all_good_answers_204_or_the_summary() {
     let sink = Sink::new();
     let (receiver, base) = start(&sink, "endpoint: 127.0.0.1:0").await;
-    assert_eq!(put(&base, "", GOOD).await, (StatusCode::NO_CONTENT, String::new()));
+    assert_eq!(
+        put(&base, "", GOOD).await,
+        (StatusCode::NO_CONTENT, String::new())
+    );
     let (status, body) = put(&base, "?summary", &format!("[{GOOD},{GOOD}]")).await;
     assert_eq!(status, StatusCode::OK);
-    assert_eq!(serde_json::from_str::<Value>(&body).unwrap(), json!({"success":2,"failed":0}));
+    assert_eq!(
+        serde_json::from_str::<Value>(&body).unwrap(),
+        json!({"success":2,"failed":0})
+    );
     let (status, body) = put(&base, "?details", GOOD).await;
     assert_eq!(status, StatusCode::OK);
     assert_eq!(
@@ -122,7 +129,10 @@ async fn partial_failure_answers_400_and_delivers_the_good_points() {
     );
     let (status, text) = put(&base, "?summary", &body).await;
     assert_eq!(status, StatusCode::BAD_REQUEST);
-    assert_eq!(serde_json::from_str::<Value>(&text).unwrap(), json!({"success":1,"failed":1}));
+    assert_eq!(
+        serde_json::from_str::<Value>(&text).unwrap(),
+        json!({"success":1,"failed":1})
+    );
     let (status, text) = put(&base, "?summary&details", &body).await;
     assert_eq!(status, StatusCode::BAD_REQUEST);
     assert_eq!(
@@ -131,7 +141,11 @@ async fn partial_failure_answers_400_and_delivers_the_good_points() {
             "datapoint": serde_json::from_str::<Value>(BAD).unwrap(),
             "error": "Unable to parse value to a number"}]})
     );
-    assert_eq!(points(&sink).len(), 3, "the good point of each request is delivered");
+    assert_eq!(
+        points(&sink).len(),
+        3,
+        "the good point of each request is delivered"
+    );
     receiver.shutdown().await.unwrap();
 }
 
@@ -155,9 +169,17 @@ async fn unparsable_bodies_and_wrong_requests() {
     let response = client.get(format!("{base}/api/put")).send().await.unwrap();
     assert_eq!(response.status(), StatusCode::METHOD_NOT_ALLOWED);
     assert_eq!(response.headers()["allow"], "POST");
-    let response = client.post(format!("{base}/api/query")).send().await.unwrap();
+    let response = client
+        .post(format!("{base}/api/query"))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(response.status(), StatusCode::NOT_FOUND);
-    let response = client.get(format!("{base}/api/version")).send().await.unwrap();
+    let response = client
+        .get(format!("{base}/api/version"))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(response.status(), StatusCode::OK);
     let (status, _) = put(&base, "", &format!("[{}]", vec![GOOD; 20].join(","))).await;
     assert_eq!(status, StatusCode::PAYLOAD_TOO_LARGE);
@@ -204,7 +226,10 @@ async fn pipeline_refusals() {
         .await
         .unwrap();
     assert_eq!(response.status(), StatusCode::SERVICE_UNAVAILABLE);
-    sink.refuse_with(Some(ConsumeError::throttled("slow down", Some(Duration::from_secs(3)))));
+    sink.refuse_with(Some(ConsumeError::throttled(
+        "slow down",
+        Some(Duration::from_secs(3)),
+    )));
     let response = reqwest::Client::new()
         .post(format!("{base}/api/put"))
         .body(GOOD)
@@ -216,7 +241,10 @@ async fn pipeline_refusals() {
     sink.refuse_with(Some(ConsumeError::permanent("bad data")));
     let (status, text) = put(&base, "?summary", &format!("[{GOOD},{GOOD},{BAD}]")).await;
     assert_eq!(status, StatusCode::BAD_REQUEST);
-    assert_eq!(serde_json::from_str::<Value>(&text).unwrap(), json!({"success":0,"failed":3}));
+    assert_eq!(
+        serde_json::from_str::<Value>(&text).unwrap(),
+        json!({"success":0,"failed":3})
+    );
     sink.refuse_with(None);
     let _held = sink.hold();
     let (status, _) = put(&base, "?sync&sync_timeout=100", GOOD).await;
@@ -227,7 +255,11 @@ async fn pipeline_refusals() {
 #[tokio::test]
 async fn telnet_session() {
     let sink = Sink::new();
-    let (receiver, _) = start(&sink, "endpoint: 127.0.0.1:0\ntelnet:\n  endpoint: 127.0.0.1:0").await;
+    let (receiver, _) = start(
+        &sink,
+        "endpoint: 127.0.0.1:0\ntelnet:\n  endpoint: 127.0.0.1:0",
+    )
+    .await;
     let stream = tokio::net::TcpStream::connect(receiver.telnet_addr().unwrap())
         .await
         .unwrap();
@@ -241,7 +273,14 @@ async fn telnet_session() {
         lines.next_line().await.unwrap().unwrap(),
         "put: invalid value: Invalid character 'x' in x"
     );
-    assert!(lines.next_line().await.unwrap().unwrap().starts_with("tributary opentsdb receiver"));
+    assert!(
+        lines
+            .next_line()
+            .await
+            .unwrap()
+            .unwrap()
+            .starts_with("tributary opentsdb receiver")
+    );
     write.write_all(b"frobnicate\nput m 1 1\n").await.unwrap();
     assert_eq!(
         lines.next_line().await.unwrap().unwrap(),
@@ -260,7 +299,11 @@ async fn telnet_session() {
     sink.refuse_with(None);
     // The last line, without its newline, counts when the sender says exit.
     write.write_all(b"put m 2 2 a=b\nexit\n").await.unwrap();
-    assert_eq!(lines.next_line().await.unwrap(), None, "exit closes the session");
+    assert_eq!(
+        lines.next_line().await.unwrap(),
+        None,
+        "exit closes the session"
+    );
     let points = points(&sink);
     assert_eq!(points.len(), 3);
     assert_eq!(points[0].2, "0.5");
@@ -282,7 +325,13 @@ fn configuration() {
         .unwrap_err();
     assert!(error.to_string().contains("telnet::port"), "{error}");
     let config: Config = Conf::from_yaml("max_tags: 0").unwrap().decode().unwrap();
-    assert!(config.validate().unwrap_err().to_string().contains("max_tags"));
+    assert!(
+        config
+            .validate()
+            .unwrap_err()
+            .to_string()
+            .contains("max_tags")
+    );
     let config: Config = Conf::from_yaml("cors: {}").unwrap().decode().unwrap();
     assert!(config.validate().is_err());
 }
