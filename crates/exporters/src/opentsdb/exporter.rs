@@ -100,10 +100,10 @@ impl OpenTsdbExporter {
     async fn pending(&self, data: &Metrics) -> Result<Vec<TsdbPoint>, ConsumeError> {
         {
             let mut resume = self.resume.lock().unwrap_or_else(|e| e.into_inner());
-            if let Some(i) = resume.iter().position(|(m, _)| m.shares_request_with(data)) {
-                if let Some((_, points)) = resume.remove(i) {
-                    return Ok(points);
-                }
+            if let Some(i) = resume.iter().position(|(m, _)| m.shares_request_with(data))
+                && let Some((_, points)) = resume.remove(i)
+            {
+                return Ok(points);
             }
         }
         let resource_tags = self.config.resource_to_telemetry_conversion.enabled;

@@ -31,8 +31,11 @@ async fn start(sink: &Arc<Sink<Metrics>>, yaml: &str) -> (OpenTsdbReceiver, Stri
     (receiver, base)
 }
 
-/// Every point the sink accepted: (metric, time, value as text, tags).
-fn points(sink: &Sink<Metrics>) -> Vec<(String, u64, String, Vec<(String, String)>)> {
+/// A delivered point: metric, time, value as text (`i` for integers), tags.
+type Point = (String, u64, String, Vec<(String, String)>);
+
+/// Every point the sink accepted.
+fn points(sink: &Sink<Metrics>) -> Vec<Point> {
     let mut out = Vec::new();
     for batch in sink.accepted() {
         for rm in &batch.request().resource_metrics {
