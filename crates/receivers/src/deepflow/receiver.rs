@@ -10,6 +10,7 @@ use bytes::Bytes;
 use http::header::{ALLOW, CONTENT_ENCODING, CONTENT_TYPE};
 use http::{HeaderMap, HeaderValue, Method, Request, Response, StatusCode};
 use tributary_pipeline_core::configcompression::{DecompressError, Encoding, NoBudget, decompress};
+use tributary_pipeline_core::pdata::ClientMetadata;
 use tributary_pipeline_core::prelude::*;
 use tributary_pipeline_core::receiverhelper::{SharedLifecycle, SharedLifecycleMember};
 use tributary_pipeline_core::telemetry::Counter;
@@ -108,6 +109,7 @@ impl DeepFlowServer {
                 max_body: server.max_body_size(),
                 read_timeout: server.read_timeout(),
                 write_timeout: server.write_timeout(),
+                include_metadata: server.include_metadata,
                 start_times: Arc::new(Mutex::new(StartTimes::default())),
                 admission: Admission::bounded(
                     DEFAULT_BUDGET.max(server.max_body_size().saturating_mul(2)),
@@ -213,6 +215,7 @@ pub(crate) struct Intake {
     max_body: usize,
     read_timeout: Option<Duration>,
     write_timeout: Option<Duration>,
+    include_metadata: bool,
     /// Remote write carries no start times: a cumulative series' first point starts it,
     /// as in the `prometheusremotewrite` receiver (bounded the same way).
     start_times: Arc<Mutex<StartTimes>>,
@@ -346,6 +349,15 @@ impl Intake {
         }
         // A body of unknown length (chunked) may be as large as the limit.
         let reserve = declared.map_or(self.max_body, |n| n as usize);
+        let metadata = self.include_metadata.then(|| {
+            let mut metadata = ClientMetadata::new();
+            for (name, value) in request.headers() {
+                if let Ok(value) = value.to_str() {
+                    metadata.insert(name.as_str(), value);
+                }
+            }
+            Arc::new(metadata)
+        });
         let mut permit = self.admission.admit(reserve).await.map_err(|_| busy())?;
         let body = self.read(request.into_body()).await?;
         permit
@@ -378,6 +390,10 @@ impl Intake {
                         decode_metrics(route, &body, limit, &start_times, &dropped)
                     })
                     .await?;
+                let decoded = match &metadata {
+                    Some(metadata) => decoded.with_metadata(Arc::clone(metadata)),
+                    None => decoded,
+                };
                 receiverhelper::deliver(&pipeline.next, &pipeline.metrics, decoded).await
             }
             (None, Some(pipeline)) => {
@@ -392,6 +408,10 @@ impl Intake {
                         })
                     })
                     .await?;
+                let decoded = match &metadata {
+                    Some(metadata) => decoded.with_metadata(Arc::clone(metadata)),
+                    None => decoded,
+                };
                 receiverhelper::deliver(&pipeline.next, &pipeline.metrics, decoded).await
             }
             (None, None) => Ok(()),

@@ -282,3 +282,25 @@ fn configuration() {
 async fn conformance() {
     tributary_pipeline_core::testing::check_receiver(factory(), "endpoint: 127.0.0.1:{port}").await;
 }
+
+#[tokio::test]
+async fn include_metadata_carries_the_headers() {
+    let (metrics, traces) = (Sink::new(), Sink::new());
+    let running = start(
+        &metrics,
+        &traces,
+        "endpoint: 127.0.0.1:0\ninclude_metadata: true",
+    )
+    .await;
+    let (status, _) = post(
+        &running.base,
+        OTEL_TRACE_PATH,
+        &[("x-tenant", "blue")],
+        trace_body(),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK);
+    let metadata = traces.accepted()[0].metadata().cloned().expect("metadata");
+    assert_eq!(metadata.get("x-tenant"), ["blue"]);
+    running.stop().await;
+}

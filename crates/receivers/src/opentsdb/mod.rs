@@ -18,7 +18,7 @@
 //! | key | default | meaning |
 //! |---|---|---|
 //! | `endpoint` | `localhost:4242` | where the HTTP API listens |
-//! | `tls`, `auth`, `max_request_body_size`, `compression_algorithms`, `read_timeout`, `write_timeout`, ... | as [`confighttp`](tributary_pipeline_core::confighttp) | the HTTP server block; `write_timeout` bounds the wait for the pipeline |
+//! | `tls`, `auth`, `max_request_body_size`, `compression_algorithms`, `include_metadata`, `read_timeout`, `write_timeout`, ... | as [`confighttp`](tributary_pipeline_core::confighttp) | the HTTP server block; `write_timeout` bounds the wait for the pipeline |
 //! | `cors` | unset | refused: browsers do not put data points |
 //! | `telnet.endpoint` | unset (off) | where the telnet listener listens |
 //! | `telnet.max_connections` | as the TCP server block | telnet connections served at once; more are closed |

@@ -11,6 +11,7 @@ use http::header::{ALLOW, CONTENT_ENCODING, CONTENT_TYPE};
 use http::{HeaderValue, Method, Request, Response, StatusCode};
 use serde_json::{Value, json};
 use tributary_pipeline_core::configcompression::{DecompressError, Encoding, NoBudget, decompress};
+use tributary_pipeline_core::pdata::ClientMetadata;
 use tributary_pipeline_core::prelude::*;
 
 use super::config::Config;
@@ -58,6 +59,7 @@ impl OpenTsdbReceiver {
                 read_timeout: server.read_timeout(),
                 write_timeout: server.write_timeout(),
                 max_tags: config.max_tags,
+                include_metadata: server.include_metadata,
                 span: settings.span().clone(),
             }),
             telnet: Arc::new(TelnetIntake {
@@ -137,6 +139,7 @@ struct Intake {
     read_timeout: Option<Duration>,
     write_timeout: Option<Duration>,
     max_tags: usize,
+    include_metadata: bool,
     span: tracing::Span,
 }
 
@@ -256,6 +259,9 @@ impl Intake {
         if declared_length(request.headers()).is_some_and(|n| n > self.max_body as u64) {
             return self.too_large();
         }
+        let metadata = self
+            .include_metadata
+            .then(|| client_metadata(request.headers()));
         let body = match read_body(request.into_body(), self.max_body, self.read_timeout).await {
             Ok(body) => body,
             Err(ReadBodyError::TooLarge) => return self.too_large(),
@@ -274,7 +280,7 @@ impl Intake {
             Ok(put) => put,
             Err(response) => return response,
         };
-        self.deliver(put, flags).await
+        self.deliver(put, flags, metadata).await
     }
 
     fn too_large(&self) -> Response<Body> {
@@ -331,7 +337,12 @@ impl Intake {
 
     /// Delivers the good points, then answers as the TSD does: `204`, or the summary, or
     /// `400` when any point failed.
-    async fn deliver(&self, put: PutBody, flags: Flags) -> Response<Body> {
+    async fn deliver(
+        &self,
+        put: PutBody,
+        flags: Flags,
+        metadata: Option<Arc<ClientMetadata>>,
+    ) -> Response<Body> {
         let PutBody {
             points,
             mut failures,
@@ -339,7 +350,11 @@ impl Intake {
         self.metrics.record_failed(failures.len());
         let mut success = points.len();
         let mut refused = 0;
-        let delivered = receiverhelper::deliver(&self.next, &self.metrics, to_metrics(points));
+        let metrics = match metadata {
+            Some(metadata) => to_metrics(points).with_metadata(metadata),
+            None => to_metrics(points),
+        };
+        let delivered = receiverhelper::deliver(&self.next, &self.metrics, metrics);
         let limit = flags.sync_timeout.or(self.write_timeout);
         let outcome = match limit {
             Some(limit) => tokio::time::timeout(limit, delivered)
@@ -403,4 +418,16 @@ impl Intake {
         };
         json_response(status, &summary)
     }
+}
+
+/// The request's headers as client metadata (for `include_metadata`); values that are not
+/// text are left out.
+fn client_metadata(headers: &http::HeaderMap) -> Arc<ClientMetadata> {
+    let mut metadata = ClientMetadata::new();
+    for (name, value) in headers {
+        if let Ok(value) = value.to_str() {
+            metadata.insert(name.as_str(), value);
+        }
+    }
+    Arc::new(metadata)
 }

@@ -300,7 +300,7 @@ async fn telnet_session() {
         "put: storage error: no room"
     );
     sink.refuse_with(None);
-    // The last line, without its newline, counts when the sender says exit.
+    // Lines before `exit` in the same read are delivered; `exit` closes.
     write.write_all(b"put m 2 2 a=b\nexit\n").await.unwrap();
     assert_eq!(
         lines.next_line().await.unwrap(),
@@ -378,4 +378,21 @@ proptest! {
         prop_assert_eq!(point.time_unix_nano, ts as u64 * 1_000_000_000);
         prop_assert_eq!(point.tags.len(), tags.len());
     }
+}
+
+#[tokio::test]
+async fn include_metadata_carries_the_headers() {
+    let sink = Sink::new();
+    let (receiver, base) = start(&sink, "endpoint: 127.0.0.1:0\ninclude_metadata: true").await;
+    let response = reqwest::Client::new()
+        .post(format!("{base}/api/put"))
+        .header("X-Tenant", "blue")
+        .body(GOOD)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::NO_CONTENT);
+    let metadata = sink.accepted()[0].metadata().cloned().expect("metadata");
+    assert_eq!(metadata.get("x-tenant"), ["blue"]);
+    receiver.shutdown().await.unwrap();
 }
