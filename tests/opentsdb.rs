@@ -173,6 +173,7 @@ receivers:
     protocols: {{ http: {{ endpoint: "127.0.0.1:{otlp_port}" }} }}
 exporters:
   file: {{ path: "{out}" }}
+  file/rest: {{ path: "{rest}" }}
   opentsdb:
     endpoint: "http://{tsd_addr}"
     max_points_per_request: 2
@@ -181,8 +182,12 @@ service:
   telemetry: {{ metrics: {{ level: none }} }}
   pipelines:
     metrics: {{ receivers: [opentsdb, otlp], exporters: [file, opentsdb] }}
+    # The SDK script also sends spans and logs; they are taken and set aside.
+    traces: {{ receivers: [otlp], exporters: [file/rest] }}
+    logs: {{ receivers: [otlp], exporters: [file/rest] }}
 "#,
-            out = out.display()
+            out = out.display(),
+            rest = dir.path().join("rest.jsonl").display()
         ),
     )
     .unwrap();

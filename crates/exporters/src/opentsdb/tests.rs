@@ -382,3 +382,31 @@ fn configuration() {
     let config: Config = load("endpoint: tsd:4242\nprotocol: telnet").unwrap();
     assert!(config.validate().is_ok());
 }
+
+proptest::proptest! {
+    #[test]
+    fn sanitised_names_hold_only_what_a_tsd_takes(name in "\\PC{0,40}") {
+        let clean = sanitize(&name);
+        proptest::prop_assert_eq!(clean.chars().count(), name.chars().count());
+        proptest::prop_assert!(clean.chars().all(|c| c.is_ascii_alphanumeric()
+            || matches!(c, '-' | '_' | '.' | '/')
+            || c.is_alphabetic()));
+    }
+
+    #[test]
+    fn every_point_has_a_tag_and_a_positive_time(
+        values in proptest::collection::vec(proptest::prelude::any::<i64>(), 1..20),
+        time in 1u64..u64::MAX,
+    ) {
+        let mut b = MetricsBuilder::new();
+        for v in &values {
+            b.gauge("g", "").int(vec![], time, *v);
+        }
+        let converted = to_points(b.build().request(), false);
+        proptest::prop_assert_eq!(converted.points.len() + converted.dropped, values.len());
+        for point in converted.points {
+            proptest::prop_assert!(!point.tags.is_empty());
+            proptest::prop_assert!(point.timestamp > 0);
+        }
+    }
+}
