@@ -304,3 +304,24 @@ async fn include_metadata_carries_the_headers() {
     assert_eq!(metadata.get("x-tenant"), ["blue"]);
     running.stop().await;
 }
+
+#[tokio::test]
+async fn a_pipeline_that_does_not_answer_in_time_is_503() {
+    let (metrics, traces) = (Sink::new(), Sink::new());
+    let running = start(
+        &metrics,
+        &traces,
+        "endpoint: 127.0.0.1:0\nwrite_timeout: 200ms",
+    )
+    .await;
+    let _held = metrics.hold();
+    let (status, _) = post(
+        &running.base,
+        TELEGRAF_PATH,
+        &[],
+        b"cpu usage=1 1700000000000000000\n".to_vec(),
+    )
+    .await;
+    assert_eq!(status, StatusCode::SERVICE_UNAVAILABLE);
+    running.stop().await;
+}
