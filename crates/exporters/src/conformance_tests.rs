@@ -60,3 +60,13 @@ async fn prometheus() {
     )
     .await;
 }
+
+#[cfg(feature = "opentsdb")]
+#[tokio::test]
+async fn opentsdb() {
+    check_exporter(
+        crate::opentsdb::factory(),
+        "endpoint: \"http://127.0.0.1:{port}\"",
+    )
+    .await;
+}

@@ -13,6 +13,7 @@
 //! | [`prometheus`] | `prometheus` | serves metrics on `/metrics` for Prometheus to scrape |
 //! | [`influxdb`] | `influxdb` | metrics, logs and traces as InfluxDB line protocol, to InfluxDB 1.x or 2.x |
 //! | [`prometheusremotewrite`] | `prometheusremotewrite` | metrics as Prometheus Remote-Write 1.0 |
+//! | [`opentsdb`] | `opentsdb` | metrics to OpenTSDB's `/api/put` (or telnet `put` lines) |
 //!
 //! Each module offers `factory()`, to register on the collector builder, and its `Config`.
 //! Configuration keys, defaults and behaviour follow the Go Collector's components of the
@@ -32,7 +33,8 @@
     feature = "otlp_http",
     feature = "zipkin",
     feature = "influxdb",
-    feature = "prometheusremotewrite"
+    feature = "prometheusremotewrite",
+    feature = "opentsdb"
 ))]
 pub mod client;
 #[cfg(any(feature = "otlp", feature = "otlp_http"))]
@@ -48,6 +50,8 @@ pub mod falcon;
 pub mod file;
 #[cfg(feature = "influxdb")]
 pub mod influxdb;
+#[cfg(feature = "opentsdb")]
+pub mod opentsdb;
 #[cfg(feature = "otlp")]
 pub mod otlp;
 #[cfg(feature = "otlp_http")]
@@ -80,6 +84,8 @@ pub fn factories() -> Factories {
     factories.add_exporter(file::factory());
     #[cfg(feature = "influxdb")]
     factories.add_exporter(influxdb::factory());
+    #[cfg(feature = "opentsdb")]
+    factories.add_exporter(opentsdb::factory());
     #[cfg(feature = "otlp")]
     factories.add_exporter(otlp::factory());
     #[cfg(feature = "otlp_http")]

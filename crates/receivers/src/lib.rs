@@ -9,6 +9,8 @@
 pub mod carbon;
 #[cfg(feature = "collectd")]
 pub mod collectd;
+#[cfg(feature = "deepflow")]
+pub mod deepflow;
 #[cfg(feature = "falcon")]
 pub mod falcon;
 #[cfg(feature = "filelog")]
@@ -19,6 +21,8 @@ pub mod hostmetrics;
 pub mod influxdb;
 #[cfg(feature = "jaeger")]
 pub mod jaeger;
+#[cfg(feature = "opentsdb")]
+pub mod opentsdb;
 #[cfg(feature = "otlp")]
 pub mod otlp;
 #[cfg(feature = "prometheus")]
@@ -72,5 +76,9 @@ pub fn factories() -> Factories {
     factories.add_receiver(hostmetrics::factory());
     #[cfg(feature = "filelog")]
     factories.add_receiver(filelog::factory());
+    #[cfg(feature = "opentsdb")]
+    factories.add_receiver(opentsdb::factory());
+    #[cfg(feature = "deepflow")]
+    factories.add_receiver(deepflow::factory());
     factories
 }

@@ -11,14 +11,16 @@ mod compression;
     feature = "otlp_http",
     feature = "zipkin",
     feature = "influxdb",
-    feature = "prometheusremotewrite"
+    feature = "prometheusremotewrite",
+    feature = "opentsdb"
 ))]
 mod http;
 #[cfg(any(
     feature = "otlp_http",
     feature = "zipkin",
     feature = "influxdb",
-    feature = "prometheusremotewrite"
+    feature = "prometheusremotewrite",
+    feature = "opentsdb"
 ))]
 #[cfg_attr(
     not(all(feature = "otlp_http", feature = "zipkin", feature = "influxdb")),
@@ -45,7 +47,8 @@ pub(crate) use compression::{Compressor, OFFLOAD_THRESHOLD, run_cpu_bound};
     feature = "otlp_http",
     feature = "zipkin",
     feature = "influxdb",
-    feature = "prometheusremotewrite"
+    feature = "prometheusremotewrite",
+    feature = "opentsdb"
 ))]
 pub(crate) use http::http_client;
 #[cfg(any(
@@ -58,7 +61,8 @@ pub(crate) use response::send_error;
     feature = "otlp_http",
     feature = "zipkin",
     feature = "influxdb",
-    feature = "prometheusremotewrite"
+    feature = "prometheusremotewrite",
+    feature = "opentsdb"
 ))]
 pub(crate) use response::{read_body, status_error};
 pub use tributary_pipeline_core::confighttp::Headers;

@@ -9,7 +9,8 @@ pub(crate) mod hostile;
     feature = "otlp",
     feature = "otlp_http",
     feature = "influxdb",
-    feature = "prometheusremotewrite"
+    feature = "prometheusremotewrite",
+    feature = "opentsdb"
 ))]
 pub(crate) mod server;
 

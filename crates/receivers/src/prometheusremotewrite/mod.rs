@@ -81,4 +81,6 @@ mod tests;
 pub use config::{Config, DEFAULT_ENDPOINT};
 pub use decode::{Decoded, decode_write_request, decode_write_request_with};
 pub use factory::factory;
+#[cfg(feature = "deepflow")]
+pub(crate) use receiver::StartTimes;
 pub use receiver::WRITE_PATH;

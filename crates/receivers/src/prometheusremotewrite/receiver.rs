@@ -48,16 +48,17 @@ const ADJUSTER_IDLE_MS: i64 = 10 * 60 * 1000;
 /// without bound. About 150 bytes each.
 const ADJUSTER_MAX_SERIES: usize = 200_000;
 
-/// The start-time adjuster and when it last forgot idle series.
+/// The start-time adjuster and when it last forgot idle series (also the `deepflow`
+/// receiver's, for its remote-write route).
 #[derive(Default)]
-struct StartTimes {
-    adjuster: StartTimeAdjuster,
+pub(crate) struct StartTimes {
+    pub(crate) adjuster: StartTimeAdjuster,
     swept_ms: i64,
 }
 
 impl StartTimes {
     /// Forgets idle series (at most once a minute) and starts over past the bound.
-    fn bound(&mut self, now_ms: i64) {
+    pub(crate) fn bound(&mut self, now_ms: i64) {
         if now_ms - self.swept_ms >= 60_000 {
             self.adjuster.forget_older_than(now_ms - ADJUSTER_IDLE_MS);
             self.swept_ms = now_ms;

@@ -8,7 +8,8 @@
     feature = "jaeger",
     feature = "zipkin",
     feature = "prometheus_push",
-    feature = "prometheusremotewrite"
+    feature = "prometheusremotewrite",
+    feature = "opentsdb"
 ))]
 #[cfg_attr(
     not(all(
@@ -26,7 +27,8 @@ pub(crate) mod admission;
     feature = "collectd",
     feature = "prometheus_push",
     feature = "prometheusremotewrite",
-    feature = "falcon"
+    feature = "falcon",
+    feature = "opentsdb"
 ))]
 #[cfg_attr(
     not(all(
@@ -54,7 +56,8 @@ pub(crate) mod protocols;
     feature = "collectd",
     feature = "prometheus_push",
     feature = "prometheusremotewrite",
-    feature = "falcon"
+    feature = "falcon",
+    feature = "opentsdb"
 ))]
 #[cfg_attr(
     not(all(
@@ -75,7 +78,8 @@ pub(crate) mod refusal;
     feature = "collectd",
     feature = "prometheus_push",
     feature = "prometheusremotewrite",
-    feature = "falcon"
+    feature = "falcon",
+    feature = "opentsdb"
 ))]
 #[cfg_attr(
     not(all(
