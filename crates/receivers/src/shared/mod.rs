@@ -25,7 +25,8 @@ pub(crate) mod admission;
     feature = "influxdb",
     feature = "collectd",
     feature = "prometheus_push",
-    feature = "prometheusremotewrite"
+    feature = "prometheusremotewrite",
+    feature = "lookout"
 ))]
 #[cfg_attr(
     not(all(
@@ -46,7 +47,8 @@ pub(crate) mod protocols;
     feature = "influxdb",
     feature = "collectd",
     feature = "prometheus_push",
-    feature = "prometheusremotewrite"
+    feature = "prometheusremotewrite",
+    feature = "lookout"
 ))]
 #[cfg_attr(
     not(all(
@@ -65,7 +67,8 @@ pub(crate) mod refusal;
     feature = "influxdb",
     feature = "collectd",
     feature = "prometheus_push",
-    feature = "prometheusremotewrite"
+    feature = "prometheusremotewrite",
+    feature = "lookout"
 ))]
 #[cfg_attr(
     not(all(
