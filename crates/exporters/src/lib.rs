@@ -31,9 +31,13 @@
     feature = "otlp_http",
     feature = "zipkin",
     feature = "influxdb",
-    feature = "prometheusremotewrite"
+    feature = "prometheusremotewrite",
+    feature = "lookout",
+    feature = "elasticsearch"
 ))]
 pub mod client;
+#[cfg(any(feature = "lookout", feature = "elasticsearch"))]
+mod flat_samples;
 #[cfg(any(feature = "otlp", feature = "otlp_http"))]
 mod otlp_signal;
 
@@ -41,10 +45,14 @@ mod otlp_signal;
 pub mod carbon;
 #[cfg(feature = "debug")]
 pub mod debug;
+#[cfg(feature = "elasticsearch")]
+pub mod elasticsearch;
 #[cfg(feature = "file")]
 pub mod file;
 #[cfg(feature = "influxdb")]
 pub mod influxdb;
+#[cfg(feature = "lookout")]
+pub mod lookout;
 #[cfg(feature = "otlp")]
 pub mod otlp;
 #[cfg(feature = "otlp_http")]
@@ -85,5 +93,9 @@ pub fn factories() -> Factories {
     factories.add_exporter(prometheusremotewrite::factory());
     #[cfg(feature = "zipkin")]
     factories.add_exporter(zipkin::factory());
+    #[cfg(feature = "lookout")]
+    factories.add_exporter(lookout::factory());
+    #[cfg(feature = "elasticsearch")]
+    factories.add_exporter(elasticsearch::factory());
     factories
 }

@@ -11,14 +11,18 @@ mod compression;
     feature = "otlp_http",
     feature = "zipkin",
     feature = "influxdb",
-    feature = "prometheusremotewrite"
+    feature = "prometheusremotewrite",
+    feature = "lookout",
+    feature = "elasticsearch"
 ))]
 mod http;
 #[cfg(any(
     feature = "otlp_http",
     feature = "zipkin",
     feature = "influxdb",
-    feature = "prometheusremotewrite"
+    feature = "prometheusremotewrite",
+    feature = "lookout",
+    feature = "elasticsearch"
 ))]
 #[cfg_attr(
     not(all(feature = "otlp_http", feature = "zipkin", feature = "influxdb")),
@@ -45,7 +49,9 @@ pub(crate) use compression::{Compressor, OFFLOAD_THRESHOLD, run_cpu_bound};
     feature = "otlp_http",
     feature = "zipkin",
     feature = "influxdb",
-    feature = "prometheusremotewrite"
+    feature = "prometheusremotewrite",
+    feature = "lookout",
+    feature = "elasticsearch"
 ))]
 pub(crate) use http::http_client;
 #[cfg(any(
@@ -58,7 +64,9 @@ pub(crate) use response::send_error;
     feature = "otlp_http",
     feature = "zipkin",
     feature = "influxdb",
-    feature = "prometheusremotewrite"
+    feature = "prometheusremotewrite",
+    feature = "lookout",
+    feature = "elasticsearch"
 ))]
 pub(crate) use response::status_error;
 pub use tributary_pipeline_core::confighttp::Headers;

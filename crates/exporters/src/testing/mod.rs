@@ -9,7 +9,9 @@ pub(crate) mod hostile;
     feature = "otlp",
     feature = "otlp_http",
     feature = "influxdb",
-    feature = "prometheusremotewrite"
+    feature = "prometheusremotewrite",
+    feature = "lookout",
+    feature = "elasticsearch"
 ))]
 pub(crate) mod server;
 
