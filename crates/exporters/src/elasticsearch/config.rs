@@ -2,7 +2,7 @@
 
 use std::time::Duration;
 
-use serde::Deserialize;
+use serde::{Deserialize, Deserializer};
 use tributary_pipeline_core::component::{ComponentConfig, ConfigError, SecretString};
 use tributary_pipeline_core::confighttp::{HttpClientConfig, check_http_url};
 use tributary_pipeline_core::exporterhelper::{
@@ -155,7 +155,7 @@ pub struct Config {
     pub client: HttpClientConfig,
     /// `sending_queue` (off by default, as in Go) and `retry_on_failure` (off: `retry`
     /// retries requests and documents).
-    #[serde(rename = "helper,squash")]
+    #[serde(rename = "helper,squash", deserialize_with = "helper_over_defaults")]
     pub helper: ExporterHelperConfig,
     /// More URLs, used in turn with `endpoint`.
     pub endpoints: Vec<String>,
@@ -228,6 +228,12 @@ impl Default for Config {
             num_workers: 0,
         }
     }
+}
+
+fn helper_over_defaults<'de, D: Deserializer<'de>>(
+    deserializer: D,
+) -> Result<ExporterHelperConfig, D::Error> {
+    ExporterHelperConfig::deserialize_over(Config::default().helper, deserializer)
 }
 
 impl Config {
