@@ -153,6 +153,9 @@ fn attributes(attrs: &[KeyValue], dedot: bool) -> Map<String, Value> {
     map
 }
 
+/// The points of one document: their attributes, and the fields by metric name.
+type Group = (Vec<KeyValue>, Map<String, Value>);
+
 /// The metric documents of a batch, and how many points no document could carry
 /// (exponential histograms, no recorded value, non-finite values).
 pub(crate) fn metric_documents(
@@ -179,8 +182,7 @@ pub(crate) fn metric_documents(
                 .map(|s| s.attributes.as_slice())
                 .unwrap_or_default();
             // Points of one time and attribute set share a document, as in Go.
-            let mut grouped: BTreeMap<(u64, String), (Vec<KeyValue>, Map<String, Value>)> =
-                BTreeMap::new();
+            let mut grouped: BTreeMap<(u64, String), Group> = BTreeMap::new();
             for metric in &scope.metrics {
                 let mut add = |attrs: &[KeyValue], time: u64, value: Value| {
                     let key = (

@@ -203,10 +203,13 @@ enum Answer {
     Whole(u16),
 }
 
+/// A request seen: its URI, headers and `(action, index, source)` pairs.
+type Request = (String, HeaderMap, Vec<(String, String, Value)>);
+
 #[derive(Clone, Default)]
 struct Bulk {
     /// Every request: its URI, headers and `(action, index, source)` pairs.
-    requests: Arc<Mutex<Vec<(String, HeaderMap, Vec<(String, String, Value)>)>>>,
+    requests: Arc<Mutex<Vec<Request>>>,
     /// Sources stored (answered 2xx).
     stored: Arc<Mutex<Vec<Value>>>,
     script: Arc<Mutex<VecDeque<Answer>>>,
@@ -289,7 +292,7 @@ impl Bulk {
     fn script(&self, answers: impl IntoIterator<Item = Answer>) {
         self.script.lock().unwrap().extend(answers);
     }
-    fn requests(&self) -> Vec<(String, HeaderMap, Vec<(String, String, Value)>)> {
+    fn requests(&self) -> Vec<Request> {
         self.requests.lock().unwrap().clone()
     }
     fn stored_values(&self) -> Vec<i64> {

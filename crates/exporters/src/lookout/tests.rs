@@ -75,10 +75,13 @@ fn samples_become_measurements() {
     assert_eq!(plain["latency"]["sum"], 2.5);
 }
 
+/// A status and headers to answer with.
+type Scripted = (u16, Vec<(&'static str, &'static str)>);
+
 #[derive(Clone, Default)]
 struct Gateway {
     seen: Arc<Mutex<Vec<(HeaderMap, String)>>>,
-    answers: Arc<Mutex<Vec<(u16, Vec<(&'static str, &'static str)>)>>>,
+    answers: Arc<Mutex<Vec<Scripted>>>,
 }
 
 async fn handle(State(gateway): State<Gateway>, headers: HeaderMap, body: Bytes) -> Response {

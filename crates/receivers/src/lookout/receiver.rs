@@ -268,6 +268,8 @@ enum Imported {
 impl Intake {
     /// The importer of a request, or the answer to requests that import nothing (probes,
     /// the Elasticsearch impersonation's calls, unknown paths and methods).
+    // The `Err` is the answer itself, sent at once: boxing it would only add an allocation.
+    #[allow(clippy::result_large_err)]
     fn route(&self, request: &Request<Body>) -> Result<Route, Response<Body>> {
         let path = request.uri().path().trim_end_matches('/').to_owned();
         let method = request.method().clone();
@@ -560,7 +562,7 @@ fn header(headers: &HeaderMap, name: &str) -> Option<String> {
 
 /// The `{k}/{v}` pairs of a path, percent-decoded; keys sanitised as tag keys.
 fn path_pairs(segments: &[&str]) -> Result<Vec<(String, String)>, String> {
-    if segments.len() % 2 != 0 {
+    if !segments.len().is_multiple_of(2) {
         return Err(format!(
             "the path has a label without a value: {:?}",
             segments.last().copied().unwrap_or_default()
