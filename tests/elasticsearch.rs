@@ -119,7 +119,7 @@ service:
         .find(|d| d.index == "metrics-tributary-e2e")
         .unwrap();
     assert!(
-        metric.source[format!("{run}")]["requests"].is_number(),
+        metric.source[run]["requests"].is_number(),
         "{}",
         metric.source
     );

@@ -467,7 +467,6 @@ async fn unreachable_servers_are_retryable() {
     .await;
     let error = es.exporter.export(gauges(1)).await.unwrap_err();
     assert!(!error.is_permanent());
-    let _ = Duration::ZERO;
 }
 
 #[tokio::test]
