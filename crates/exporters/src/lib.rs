@@ -34,9 +34,13 @@
     feature = "zipkin",
     feature = "influxdb",
     feature = "prometheusremotewrite",
-    feature = "opentsdb"
+    feature = "opentsdb",
+    feature = "lookout",
+    feature = "elasticsearch"
 ))]
 pub mod client;
+#[cfg(any(feature = "lookout", feature = "elasticsearch"))]
+mod flat_samples;
 #[cfg(any(feature = "otlp", feature = "otlp_http"))]
 mod otlp_signal;
 
@@ -44,12 +48,16 @@ mod otlp_signal;
 pub mod carbon;
 #[cfg(feature = "debug")]
 pub mod debug;
+#[cfg(feature = "elasticsearch")]
+pub mod elasticsearch;
 #[cfg(feature = "falcon")]
 pub mod falcon;
 #[cfg(feature = "file")]
 pub mod file;
 #[cfg(feature = "influxdb")]
 pub mod influxdb;
+#[cfg(feature = "lookout")]
+pub mod lookout;
 #[cfg(feature = "opentsdb")]
 pub mod opentsdb;
 #[cfg(feature = "otlp")]
@@ -96,5 +104,9 @@ pub fn factories() -> Factories {
     factories.add_exporter(prometheusremotewrite::factory());
     #[cfg(feature = "zipkin")]
     factories.add_exporter(zipkin::factory());
+    #[cfg(feature = "lookout")]
+    factories.add_exporter(lookout::factory());
+    #[cfg(feature = "elasticsearch")]
+    factories.add_exporter(elasticsearch::factory());
     factories
 }

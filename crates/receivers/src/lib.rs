@@ -21,6 +21,8 @@ pub mod hostmetrics;
 pub mod influxdb;
 #[cfg(feature = "jaeger")]
 pub mod jaeger;
+#[cfg(feature = "lookout")]
+pub mod lookout;
 #[cfg(feature = "opentsdb")]
 pub mod opentsdb;
 #[cfg(feature = "otlp")]
@@ -80,5 +82,7 @@ pub fn factories() -> Factories {
     factories.add_receiver(opentsdb::factory());
     #[cfg(feature = "deepflow")]
     factories.add_receiver(deepflow::factory());
+    #[cfg(feature = "lookout")]
+    factories.add_receiver(lookout::factory());
     factories
 }

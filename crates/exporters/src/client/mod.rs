@@ -12,7 +12,9 @@ mod compression;
     feature = "zipkin",
     feature = "influxdb",
     feature = "prometheusremotewrite",
-    feature = "opentsdb"
+    feature = "opentsdb",
+    feature = "lookout",
+    feature = "elasticsearch"
 ))]
 mod http;
 #[cfg(any(
@@ -20,7 +22,9 @@ mod http;
     feature = "zipkin",
     feature = "influxdb",
     feature = "prometheusremotewrite",
-    feature = "opentsdb"
+    feature = "opentsdb",
+    feature = "lookout",
+    feature = "elasticsearch"
 ))]
 #[cfg_attr(
     not(all(feature = "otlp_http", feature = "zipkin", feature = "influxdb")),
@@ -48,7 +52,9 @@ pub(crate) use compression::{Compressor, OFFLOAD_THRESHOLD, run_cpu_bound};
     feature = "zipkin",
     feature = "influxdb",
     feature = "prometheusremotewrite",
-    feature = "opentsdb"
+    feature = "opentsdb",
+    feature = "lookout",
+    feature = "elasticsearch"
 ))]
 pub(crate) use http::http_client;
 #[cfg(any(
@@ -62,7 +68,9 @@ pub(crate) use response::send_error;
     feature = "zipkin",
     feature = "influxdb",
     feature = "prometheusremotewrite",
-    feature = "opentsdb"
+    feature = "opentsdb",
+    feature = "lookout",
+    feature = "elasticsearch"
 ))]
 pub(crate) use response::{read_body, status_error};
 pub use tributary_pipeline_core::confighttp::Headers;

@@ -10,7 +10,9 @@ pub(crate) mod hostile;
     feature = "otlp_http",
     feature = "influxdb",
     feature = "prometheusremotewrite",
-    feature = "opentsdb"
+    feature = "opentsdb",
+    feature = "lookout",
+    feature = "elasticsearch"
 ))]
 pub(crate) mod server;
 

@@ -332,7 +332,10 @@ async fn accept_loop<S, B>(
                     let connection = serve_connection(
                         stream,
                         Arc::clone(&options),
-                        service.clone(),
+                        WithPeer {
+                            inner: service.clone(),
+                            peer: peer.parse().ok().map(PeerAddr),
+                        },
                         shutdown.clone(),
                     );
                     let span = tracing::debug_span!("connection", peer = %peer);
@@ -364,6 +367,34 @@ async fn accept_loop<S, B>(
             "calls still in flight after {DRAIN_TIMEOUT:?}; closing their connections"
         );
         open.shutdown().await;
+    }
+}
+
+/// The address of the client a request came from (TCP connections only), in the
+/// request's extensions, for receivers whose protocol records it (SOFALookout's `ip` tag).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct PeerAddr(pub SocketAddr);
+
+/// A connection's service: the server's, with the peer's address put in each request.
+#[derive(Clone)]
+struct WithPeer<S> {
+    inner: S,
+    peer: Option<PeerAddr>,
+}
+
+impl<S, B> Service<Request<Incoming>> for WithPeer<S>
+where
+    S: Service<Request<Incoming>, Response = Response<B>, Error = Infallible>,
+{
+    type Response = Response<B>;
+    type Error = Infallible;
+    type Future = S::Future;
+
+    fn call(&self, mut request: Request<Incoming>) -> Self::Future {
+        if let Some(peer) = self.peer {
+            request.extensions_mut().insert(peer);
+        }
+        self.inner.call(request)
     }
 }
 

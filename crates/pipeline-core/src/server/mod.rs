@@ -44,7 +44,7 @@ use hyper_util::rt::{TokioExecutor, TokioTimer};
 use hyper_util::server::conn::auto;
 use tokio_rustls::TlsAcceptor;
 
-pub use accept::{DRAIN_TIMEOUT, RunningServer, ServerSocket};
+pub use accept::{DRAIN_TIMEOUT, PeerAddr, RunningServer, ServerSocket};
 pub use log_throttle::LogThrottle;
 
 /// The default of [`ConnectionLimits::max_connections`].

@@ -28,7 +28,8 @@ pub(crate) mod admission;
     feature = "prometheus_push",
     feature = "prometheusremotewrite",
     feature = "falcon",
-    feature = "opentsdb"
+    feature = "opentsdb",
+    feature = "lookout"
 ))]
 #[cfg_attr(
     not(all(
@@ -57,7 +58,8 @@ pub(crate) mod protocols;
     feature = "prometheus_push",
     feature = "prometheusremotewrite",
     feature = "falcon",
-    feature = "opentsdb"
+    feature = "opentsdb",
+    feature = "lookout"
 ))]
 #[cfg_attr(
     not(all(
@@ -79,7 +81,8 @@ pub(crate) mod refusal;
     feature = "prometheus_push",
     feature = "prometheusremotewrite",
     feature = "falcon",
-    feature = "opentsdb"
+    feature = "opentsdb",
+    feature = "lookout"
 ))]
 #[cfg_attr(
     not(all(
