@@ -193,8 +193,8 @@ fn validate_accepts_the_tenants_example_built_with_connectors() {
     assert_eq!(run.stderr, "", "nothing to complain about");
 }
 
-/// A Go Collector connector configuration with three mistakes: a routing condition outside
-/// the supported language, a connector only one pipeline uses, and a cycle.
+/// A Go Collector connector configuration with three mistakes: a routing condition with an
+/// invalid regular expression, a connector only one pipeline uses, and a cycle.
 const CONNECTOR_MISTAKES: &str = r#"
 receivers:
   otlp:
@@ -206,7 +206,7 @@ connectors:
   routing:
     default_pipelines: [traces/out]
     table:
-      - statement: route() where IsMatch(attributes["tenant"], "acme-.*")
+      - statement: route() where IsMatch(attributes["tenant"], "acme-(")
         pipelines: [traces/out]
   forward/unused: {}
   forward/a: {}
@@ -230,7 +230,7 @@ fn validate_explains_connector_mistakes_as_go_does() {
     );
     run.expect_failure();
     for want in [
-        r#"connectors::routing::table::0::statement: cannot parse "route() where IsMatch(attributes[\"tenant\"], \"acme-.*\")" at column 15: expected"#,
+        r#"connectors::routing::table::0::statement: cannot parse "route() where IsMatch(attributes[\"tenant\"], \"acme-(\")" at column 15: expected valid OTTL, found IsMatch: invalid pattern "acme-(""#,
         r#"service::pipelines::traces/in::exporters: connector "forward/unused" used as exporter in traces pipeline but not used in any supported receiver pipeline"#,
         r#"service::pipelines: cycle detected: connector "forward/a" (logs to logs) -> connector "forward/b" (logs to logs) -> connector "forward/a" (logs to logs)"#,
     ] {

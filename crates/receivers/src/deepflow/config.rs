@@ -8,13 +8,13 @@ use tributary_pipeline_core::confighttp::HttpServerConfig;
 /// Where the receiver listens when `endpoint` is left out: the DeepFlow agent's
 /// `inputs.integration.listen_port`, on every interface as the agent listens, so senders
 /// configured for an agent reach it unchanged.
-pub const DEFAULT_ENDPOINT: &str = "0.0.0.0:38086";
+pub const DEFAULT_ENDPOINT: &str = "localhost:38086";
 
 /// The `deepflow` receiver's configuration: `confighttp`'s server keys at the top level.
 #[derive(Clone, Debug, PartialEq, Eq, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct Config {
-    /// The HTTP server; `endpoint` defaults to `0.0.0.0:38086`.
+    /// The HTTP server; `endpoint` defaults to `localhost:38086`.
     #[serde(rename = "server,squash", deserialize_with = "server_over_defaults")]
     pub server: HttpServerConfig,
 }

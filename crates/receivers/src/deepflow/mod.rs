@@ -15,7 +15,7 @@
 //!
 //! | key | default | meaning |
 //! |---|---|---|
-//! | `endpoint` | `0.0.0.0:38086` | where to listen (the agent's `inputs.integration.listen_port`, on every interface as the agent) |
+//! | `endpoint` | `localhost:38086` | where to listen: the agent's port (`inputs.integration.listen_port`), on loopback as every Tributary listener unless configured (the agent listens on every interface: set `0.0.0.0:38086` for senders on other hosts) |
 //! | `tls`, `auth`, `max_request_body_size`, `read_timeout`, `write_timeout`, `include_metadata`, ... | as [`confighttp`](tributary_pipeline_core::confighttp) | the HTTP server block; `max_request_body_size` bounds the body before and after gzip; `write_timeout` answers `503` when the pipeline has not answered in time |
 //! | `cors` | unset | refused: the senders are agents, not browsers |
 //!
