@@ -60,3 +60,13 @@ async fn prometheus() {
     )
     .await;
 }
+
+#[cfg(feature = "loadbalancing")]
+#[tokio::test]
+async fn loadbalancing() {
+    check_exporter(
+        crate::loadbalancing::factory(),
+        "protocol: {otlp: {tls: {insecure: true}}}\nresolver: {static: {hostnames: [\"127.0.0.1:{port}\"]}}",
+    )
+    .await;
+}

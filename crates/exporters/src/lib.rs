@@ -12,6 +12,7 @@
 //! | [`prometheus`] | `prometheus` | serves metrics on `/metrics` for Prometheus to scrape |
 //! | [`influxdb`] | `influxdb` | metrics, logs and traces as InfluxDB line protocol, to InfluxDB 1.x or 2.x |
 //! | [`prometheusremotewrite`] | `prometheusremotewrite` | metrics as Prometheus Remote-Write 1.0 |
+//! | [`loadbalancing`] | `loadbalancing` | each trace (service, metric) to one backend of a tier, on a consistent-hash ring |
 //!
 //! Each module offers `factory()`, to register on the collector builder, and its `Config`.
 //! Configuration keys, defaults and behaviour follow the Go Collector's components of the
@@ -34,6 +35,8 @@
     feature = "prometheusremotewrite"
 ))]
 pub mod client;
+#[cfg(feature = "loadbalancing")]
+pub mod loadbalancing;
 #[cfg(any(feature = "otlp", feature = "otlp_http"))]
 mod otlp_signal;
 
@@ -75,6 +78,8 @@ pub fn factories() -> Factories {
     factories.add_exporter(file::factory());
     #[cfg(feature = "influxdb")]
     factories.add_exporter(influxdb::factory());
+    #[cfg(feature = "loadbalancing")]
+    factories.add_exporter(loadbalancing::factory());
     #[cfg(feature = "otlp")]
     factories.add_exporter(otlp::factory());
     #[cfg(feature = "otlp_http")]
