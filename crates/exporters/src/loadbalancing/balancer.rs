@@ -10,7 +10,7 @@ use tributary_pipeline_core::consumer::ConsumeError;
 use tributary_pipeline_core::exporterhelper::Export;
 use tributary_pipeline_core::telemetry::{Counter, Gauge};
 
-use super::config::{Config, endpoint_with_port};
+use super::config::{Config, RoutingKey, endpoint_with_port};
 use super::resolver::Resolver;
 use super::ring::HashRing;
 use super::routing::{Routable, Router};
@@ -127,11 +127,24 @@ impl<T: Routable> Balancer<T> {
             (None, Some(d)) => Resolver::Dns(d.clone()),
             (None, None) => return Err(CreateError::new("no resolver specified")),
         };
+        Self::with_resolver(settings, config, key, resolver, factory)
+    }
+
+    /// A balancer over `resolver`'s backends.
+    pub(crate) fn with_resolver(
+        settings: &CreateSettings,
+        config: &Config,
+        key: RoutingKey,
+        resolver: Resolver,
+        factory: Arc<dyn BackendFactory<T>>,
+    ) -> Result<Self, CreateError> {
         let metrics = settings.metrics();
         let id = settings.id().to_string();
         let resolver_name = match resolver {
             Resolver::Static(_) => "static",
             Resolver::Dns(_) => "dns",
+            #[cfg(test)]
+            Resolver::Manual(_) => "manual",
         };
         let labels = [("exporter", id.as_str()), ("resolver", resolver_name)];
         let outcome = |success: &str| {

@@ -96,7 +96,9 @@ pub struct StaticResolverConfig {
 pub struct DnsResolverConfig {
     /// `hostname`: the name whose addresses are the backends.
     pub hostname: String,
-    /// `port`: the backends' port (`4317`).
+    /// `port`: the backends' port (`4317`); a number or a string, as Go's decoder takes
+    /// either.
+    #[serde(deserialize_with = "port_text")]
     pub port: String,
     /// `interval`: how often the name is resolved again (5s).
     #[serde(with = "tributary_confmap::duration")]
@@ -115,6 +117,20 @@ impl Default for DnsResolverConfig {
             timeout: DEFAULT_DNS_TIMEOUT,
         }
     }
+}
+
+/// A port written as a number or a string.
+fn port_text<'de, D: Deserializer<'de>>(deserializer: D) -> Result<String, D::Error> {
+    #[derive(Deserialize)]
+    #[serde(untagged)]
+    enum Port {
+        Number(u64),
+        Text(String),
+    }
+    Ok(match Port::deserialize(deserializer)? {
+        Port::Number(n) => n.to_string(),
+        Port::Text(t) => t,
+    })
 }
 
 /// What `routing_key` names.

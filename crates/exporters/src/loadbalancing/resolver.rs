@@ -13,6 +13,9 @@ pub(crate) enum Resolver {
     Static(Vec<String>),
     /// `resolver::dns`.
     Dns(DnsResolverConfig),
+    /// Tests: a list the test changes, read every 10ms.
+    #[cfg(test)]
+    Manual(std::sync::Arc<std::sync::Mutex<Vec<String>>>),
 }
 
 impl Resolver {
@@ -46,6 +49,12 @@ impl Resolver {
                     })
                     .collect())
             }
+            #[cfg(test)]
+            Resolver::Manual(list) => {
+                let mut backends = list.lock().unwrap_or_else(|e| e.into_inner()).clone();
+                backends.sort();
+                Ok(backends)
+            }
         }
     }
 
@@ -54,6 +63,8 @@ impl Resolver {
         match self {
             Resolver::Static(_) => None,
             Resolver::Dns(config) => Some(config.interval),
+            #[cfg(test)]
+            Resolver::Manual(_) => Some(Duration::from_millis(10)),
         }
     }
 }

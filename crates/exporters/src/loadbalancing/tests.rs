@@ -325,6 +325,12 @@ fn config_defaults_and_refusals() {
     assert!(!c.helper.sending_queue.enabled, "off unless set, as Go");
     assert!(!c.helper.retry_on_failure.enabled);
     assert!(c.helper.timeout.is_zero());
+    let c = config("resolver: {dns: {hostname: gateways, port: 55690}}");
+    assert_eq!(
+        c.resolver.dns.unwrap().port,
+        "55690",
+        "a number, as Go's decoder takes"
+    );
     let c = config("resolver: {dns: {hostname: gateways}}");
     let dns = c.resolver.dns.unwrap();
     assert_eq!(
@@ -385,4 +391,72 @@ fn routing_keys_are_checked_per_signal() {
     );
     let c = config(&format!("routing_key: traceID\n{THREE}"));
     assert!(Balancer::<Metrics>::new(&settings(Signal::Metrics), &c, factory).is_err());
+}
+
+#[tokio::test]
+async fn the_dns_resolver_makes_a_backend_of_each_address() {
+    let (balancer, _) = balancer("resolver: {dns: {hostname: localhost, port: 4999}}").await;
+    let backends = balancer.backends();
+    assert!(
+        backends.contains(&"127.0.0.1:4999".to_string()),
+        "localhost resolves to 127.0.0.1: {backends:?}"
+    );
+    assert!(backends.windows(2).all(|w| w[0] < w[1]), "sorted");
+}
+
+/// Go contrib #35378 / #36717 / #50436: data queued while its backend leaves the ring.
+#[tokio::test]
+async fn data_queued_for_a_backend_that_left_the_ring_goes_to_the_new_ring() {
+    use tributary_pipeline_core::exporterhelper;
+
+    use super::resolver::Resolver;
+
+    let backends = Arc::new(FakeBackends::default());
+    let list = Arc::new(Mutex::new(vec![
+        "old-1:4317".to_string(),
+        "old-2:4317".to_string(),
+    ]));
+    for old in ["old-1:4317", "old-2:4317"] {
+        backends.get(old).down.store(true, Ordering::SeqCst);
+    }
+    let settings = CreateSettings::standalone(
+        Kind::Exporter,
+        "loadbalancing".parse().unwrap(),
+        Some(Signal::Traces),
+    );
+    let config = config(&format!(
+        "{THREE}\nsending_queue: {{enabled: true}}\nretry_on_failure: {{enabled: true, initial_interval: 10ms, max_interval: 50ms}}"
+    ));
+    let balancer = Balancer::with_resolver(
+        &settings,
+        &config,
+        RoutingKey::TraceId,
+        Resolver::Manual(list.clone()),
+        Arc::new(backends.clone()),
+    )
+    .unwrap();
+    let exporter = exporterhelper::build(&settings, &config.helper, balancer).unwrap();
+    exporter.start(&Host::default()).await.unwrap();
+    for n in 0..5 {
+        exporter
+            .consume(batch("svc", n * 10..n * 10 + 10))
+            .await
+            .unwrap();
+    }
+    // Queued and retrying: the old backends are down.
+    tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    assert_eq!(backends.where_traces_went().len(), 0);
+
+    // Scale event: the old backends leave, a new one joins.
+    *list.lock().unwrap() = vec!["new-1:4317".to_string()];
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    while backends.spans_at("new-1:4317") < 50 {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "queued data re-routed in time"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+    }
+    assert_eq!(backends.where_traces_went().len(), 50, "nothing lost");
+    exporter.shutdown().await.unwrap();
 }
