@@ -188,6 +188,7 @@ impl<T: Routable> Balancer<T> {
     }
 
     /// The backends on the ring now, as named there.
+    #[cfg(test)]
     pub(crate) fn backends(&self) -> Vec<String> {
         self.shared.membership().ring.backends().to_vec()
     }
