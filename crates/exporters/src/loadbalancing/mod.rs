@@ -45,7 +45,7 @@
 //!
 //! # The ring
 //!
-//! The consistent-hash ring is Go's (see [`ring`](self::ring) for the algorithm): 36 000
+//! The consistent-hash ring is Go's (see [`ring`] for the algorithm): 36 000
 //! positions, 100 per backend at `crc32(name ++ [i]) % 36000` (IEEE CRC-32), keys at
 //! `crc32(key) % 36000`, owned by the first backend at or after them. A trace ID's key is
 //! its 16 bytes, a service's its name, so Go and Tributary balancers given the same
