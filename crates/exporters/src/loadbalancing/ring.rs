@@ -1,5 +1,6 @@
 //! The consistent-hash ring, built exactly as the Go exporter builds it, so a tier mixing
-//! Go and Tributary balancers routes every key alike.
+//! Go and Tributary balancers routes every key alike (the tests check the positions and
+//! owners Go's own `consistent_hashing_test.go` expects).
 //!
 //! The circle has 36 000 positions (360 degrees, two decimals). Each backend takes 100
 //! of them: position `i` (0..100) is `crc32(endpoint ++ [i]) % 36000`, CRC-32 being the
@@ -36,6 +37,11 @@ pub fn position(key: &[u8]) -> u32 {
 impl HashRing {
     /// Builds the ring of `backends` (duplicates are ignored).
     pub fn new(backends: &[String]) -> HashRing {
+        Self::with_points(backends, POINTS_PER_BACKEND)
+    }
+
+    /// The ring with `points` positions per backend (Go's tests use 5).
+    fn with_points(backends: &[String], points: usize) -> HashRing {
         let mut unique: Vec<String> = Vec::with_capacity(backends.len());
         for b in backends {
             if !unique.contains(b) {
@@ -45,10 +51,10 @@ impl HashRing {
         let mut taken = std::collections::HashSet::new();
         let mut items = Vec::with_capacity(unique.len() * POINTS_PER_BACKEND);
         for (index, backend) in unique.iter().enumerate() {
-            for i in 0..POINTS_PER_BACKEND {
+            for i in 0..points {
                 let mut hasher = crc32fast::Hasher::new();
                 hasher.update(backend.as_bytes());
-                // Go writes `byte(i)`: one byte, as i < 100.
+                // Go writes `byte(i)`: the low byte.
                 hasher.update(&[i as u8]);
                 let pos = hasher.finalize() % MAX_POSITIONS;
                 if taken.insert(pos) {
@@ -136,8 +142,7 @@ mod tests {
 
     #[test]
     fn positions_are_gos() {
-        // crc32("endpoint-1\x00") % 36000, computed from the IEEE table by hand-checked
-        // reference values: crc32("") = 0, crc32("a") = 0xE8B7BE43.
+        // The IEEE CRC-32's published values: crc32("") = 0, crc32("a") = 0xE8B7BE43.
         assert_eq!(position(b""), 0);
         assert_eq!(position(b"a"), 0xE8B7_BE43 % MAX_POSITIONS);
         let r = ring(&["endpoint-1"]);
@@ -148,6 +153,39 @@ mod tests {
             r.items.windows(2).all(|w| w[0].0 < w[1].0),
             "sorted, unique"
         );
+    }
+
+    /// The expectations of Go's `consistent_hashing_test.go` (`TestPositionsForEndpoints`,
+    /// `TestNewHashRing`, `TestEndpointFor`): the same positions, the same owners.
+    #[test]
+    fn gos_own_test_vectors_hold() {
+        let five = HashRing::with_points(&["endpoint-1".into(), "endpoint-2".into()], 5);
+        let expected = [
+            (1401, 0),
+            (4175, 0),
+            (10240, 1),
+            (14133, 0),
+            (15002, 1),
+            (17836, 0),
+            (21263, 1),
+            (21667, 0),
+            (26806, 1),
+            (27020, 1),
+        ];
+        assert_eq!(five.items, expected);
+        let dup = HashRing::with_points(&["endpoint-1".into(), "endpoint-1".into()], 5);
+        assert_eq!(
+            dup.items,
+            [(1401, 0), (4175, 0), (14133, 0), (17836, 0), (21667, 0)]
+        );
+
+        let r = ring(&["endpoint-1", "endpoint-2"]);
+        assert_eq!(r.items.len(), 2 * POINTS_PER_BACKEND);
+        let owner = |key: &[u8]| r.backends()[r.owner(key).unwrap()].clone();
+        assert_eq!(owner(&[1, 2, 0, 0]), "endpoint-1");
+        assert_eq!(owner(&[128, 128, 0, 0]), "endpoint-2");
+        assert_eq!(owner(b"ad-service-7"), "endpoint-1");
+        assert_eq!(owner(b"get-recommendations-1"), "endpoint-2");
     }
 
     #[test]
