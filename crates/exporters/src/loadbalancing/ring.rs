@@ -101,6 +101,10 @@ impl HashRing {
             return None;
         }
         let start = self.first_at(position(key));
+        if usable(self.items[start].1) {
+            // The common case, without allocating.
+            return Some(self.items[start].1);
+        }
         let n = self.items.len();
         let mut tried = vec![false; self.backends.len()];
         let mut left = self.backends.len();

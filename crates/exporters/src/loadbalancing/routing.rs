@@ -47,7 +47,7 @@ pub(crate) trait Routable: OtlpSignal {
     /// Splits into `(backend, part)` pairs, backends ascending; the whole batch when one
     /// backend takes all of it.
     fn route(
-        &self,
+        self,
         router: &Router,
         choose: &mut Choose<'_>,
     ) -> Result<Vec<(usize, Self)>, ConsumeError>;
@@ -144,7 +144,7 @@ impl Routable for Traces {
     }
 
     fn route(
-        &self,
+        self,
         router: &Router,
         choose: &mut Choose<'_>,
     ) -> Result<Vec<(usize, Self)>, ConsumeError> {
@@ -197,11 +197,14 @@ impl Routable for Traces {
         }
         Ok(match decide(choices) {
             Decisions::Empty => Vec::new(),
-            Decisions::Single(b) => vec![(b, self.clone())],
-            Decisions::Many(choices) => split_traces(request, &choices)
-                .into_iter()
-                .map(|(b, r)| (b, with_metadata(Payload::new(r), self)))
-                .collect(),
+            Decisions::Single(b) => vec![(b, self)],
+            Decisions::Many(choices) => {
+                let metadata = self.metadata().cloned();
+                split_traces(self.into_request(), &choices)
+                    .into_iter()
+                    .map(|(b, r)| (b, with_metadata(Payload::new(r), metadata.clone())))
+                    .collect()
+            }
         })
     }
 }
@@ -209,25 +212,25 @@ impl Routable for Traces {
 /// A part carries the client metadata of the batch it came from.
 fn with_metadata<R: tributary_pipeline_core::pdata::OtlpRequest>(
     part: Payload<R>,
-    whole: &Payload<R>,
+    metadata: Option<std::sync::Arc<tributary_pipeline_core::pdata::ClientMetadata>>,
 ) -> Payload<R> {
-    match whole.metadata() {
-        Some(m) => part.with_metadata(m.clone()),
+    match metadata {
+        Some(m) => part.with_metadata(m),
         None => part,
     }
 }
 
 fn split_traces(
-    request: &ExportTraceServiceRequest,
+    request: ExportTraceServiceRequest,
     choices: &[usize],
 ) -> BTreeMap<usize, ExportTraceServiceRequest> {
     let mut out: BTreeMap<usize, ExportTraceServiceRequest> = BTreeMap::new();
     let mut next = choices.iter().copied();
-    for rs in &request.resource_spans {
+    for rs in request.resource_spans {
         let mut resources: BTreeMap<usize, ResourceSpans> = BTreeMap::new();
-        for ss in &rs.scope_spans {
+        for ss in rs.scope_spans {
             let mut scopes: BTreeMap<usize, ScopeSpans> = BTreeMap::new();
-            for s in &ss.spans {
+            for s in ss.spans {
                 let b = next.next().unwrap_or_default();
                 scopes
                     .entry(b)
@@ -237,7 +240,7 @@ fn split_traces(
                         schema_url: ss.schema_url.clone(),
                     })
                     .spans
-                    .push(s.clone());
+                    .push(s);
             }
             for (b, scope) in scopes {
                 resources
@@ -266,7 +269,7 @@ impl Routable for Logs {
     }
 
     fn route(
-        &self,
+        self,
         router: &Router,
         choose: &mut Choose<'_>,
     ) -> Result<Vec<(usize, Self)>, ConsumeError> {
@@ -291,26 +294,29 @@ impl Routable for Logs {
         }
         Ok(match decide(choices) {
             Decisions::Empty => Vec::new(),
-            Decisions::Single(b) => vec![(b, self.clone())],
-            Decisions::Many(choices) => split_logs(request, &choices)
-                .into_iter()
-                .map(|(b, r)| (b, with_metadata(Payload::new(r), self)))
-                .collect(),
+            Decisions::Single(b) => vec![(b, self)],
+            Decisions::Many(choices) => {
+                let metadata = self.metadata().cloned();
+                split_logs(self.into_request(), &choices)
+                    .into_iter()
+                    .map(|(b, r)| (b, with_metadata(Payload::new(r), metadata.clone())))
+                    .collect()
+            }
         })
     }
 }
 
 fn split_logs(
-    request: &ExportLogsServiceRequest,
+    request: ExportLogsServiceRequest,
     choices: &[usize],
 ) -> BTreeMap<usize, ExportLogsServiceRequest> {
     let mut out: BTreeMap<usize, ExportLogsServiceRequest> = BTreeMap::new();
     let mut next = choices.iter().copied();
-    for rl in &request.resource_logs {
+    for rl in request.resource_logs {
         let mut resources: BTreeMap<usize, ResourceLogs> = BTreeMap::new();
-        for sl in &rl.scope_logs {
+        for sl in rl.scope_logs {
             let mut scopes: BTreeMap<usize, ScopeLogs> = BTreeMap::new();
-            for record in &sl.log_records {
+            for record in sl.log_records {
                 let b = next.next().unwrap_or_default();
                 scopes
                     .entry(b)
@@ -320,7 +326,7 @@ fn split_logs(
                         schema_url: sl.schema_url.clone(),
                     })
                     .log_records
-                    .push(record.clone());
+                    .push(record);
             }
             for (b, scope) in scopes {
                 resources
@@ -352,7 +358,7 @@ impl Routable for Metrics {
     }
 
     fn route(
-        &self,
+        self,
         router: &Router,
         choose: &mut Choose<'_>,
     ) -> Result<Vec<(usize, Self)>, ConsumeError> {
@@ -381,26 +387,29 @@ impl Routable for Metrics {
         }
         Ok(match decide(choices) {
             Decisions::Empty => Vec::new(),
-            Decisions::Single(b) => vec![(b, self.clone())],
-            Decisions::Many(choices) => split_metrics(request, &choices)
-                .into_iter()
-                .map(|(b, r)| (b, with_metadata(Payload::new(r), self)))
-                .collect(),
+            Decisions::Single(b) => vec![(b, self)],
+            Decisions::Many(choices) => {
+                let metadata = self.metadata().cloned();
+                split_metrics(self.into_request(), &choices)
+                    .into_iter()
+                    .map(|(b, r)| (b, with_metadata(Payload::new(r), metadata.clone())))
+                    .collect()
+            }
         })
     }
 }
 
 fn split_metrics(
-    request: &ExportMetricsServiceRequest,
+    request: ExportMetricsServiceRequest,
     choices: &[usize],
 ) -> BTreeMap<usize, ExportMetricsServiceRequest> {
     let mut out: BTreeMap<usize, ExportMetricsServiceRequest> = BTreeMap::new();
     let mut next = choices.iter().copied();
-    for rm in &request.resource_metrics {
+    for rm in request.resource_metrics {
         let mut resources: BTreeMap<usize, ResourceMetrics> = BTreeMap::new();
-        for sm in &rm.scope_metrics {
+        for sm in rm.scope_metrics {
             let mut scopes: BTreeMap<usize, ScopeMetrics> = BTreeMap::new();
-            for metric in &sm.metrics {
+            for metric in sm.metrics {
                 let b = next.next().unwrap_or_default();
                 scopes
                     .entry(b)
@@ -410,7 +419,7 @@ fn split_metrics(
                         schema_url: sm.schema_url.clone(),
                     })
                     .metrics
-                    .push(metric.clone());
+                    .push(metric);
             }
             for (b, scope) in scopes {
                 resources

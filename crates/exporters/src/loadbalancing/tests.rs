@@ -519,7 +519,7 @@ mod splitting {
             let mut choose = |key: &[u8]| {
                 if any_up { ring.owner_where(key, |b| !down[b]) } else { ring.owner(key) }
             };
-            let parts = data.route(&router, &mut choose).unwrap();
+            let parts = data.clone().route(&router, &mut choose).unwrap();
             let total: usize = parts.iter().map(|(_, p)| p.item_count()).sum();
             prop_assert_eq!(total, data.item_count());
             let mut seen = Vec::new();
