@@ -572,3 +572,155 @@ mod splitting {
         }
     }
 }
+
+mod metrics_and_logs {
+    use tributary_pipeline_core::pdata::proto::collector::logs::v1::ExportLogsServiceRequest;
+    use tributary_pipeline_core::pdata::proto::collector::metrics::v1::ExportMetricsServiceRequest;
+    use tributary_pipeline_core::pdata::proto::logs::v1::{LogRecord, ResourceLogs, ScopeLogs};
+    use tributary_pipeline_core::pdata::proto::metrics::v1::{
+        Metric, ResourceMetrics, ScopeMetrics,
+    };
+    use tributary_pipeline_core::pdata::{Logs, Metrics};
+
+    use super::super::routing::{Routable, Router};
+    use super::*;
+
+    fn ring() -> HashRing {
+        HashRing::new(&["a:1".into(), "b:1".into(), "c:1".into()])
+    }
+
+    /// Two resources (services `x` and `y`, one more attribute each), ten metrics each.
+    fn metrics() -> Metrics {
+        let resource = |svc: &str| ResourceMetrics {
+            resource: Some(Resource {
+                attributes: vec![key_value("service.name", svc), key_value("host.name", "h1")],
+                ..Default::default()
+            }),
+            scope_metrics: vec![ScopeMetrics {
+                metrics: (0..10)
+                    .map(|i| Metric {
+                        name: format!("m{i}"),
+                        ..Default::default()
+                    })
+                    .collect(),
+                ..Default::default()
+            }],
+            ..Default::default()
+        };
+        Metrics::new(ExportMetricsServiceRequest {
+            resource_metrics: vec![resource("x"), resource("y")],
+        })
+    }
+
+    fn route<T: Routable>(data: T, key: RoutingKey) -> Vec<(usize, T)> {
+        let ring = ring();
+        let router = Router {
+            key,
+            attributes: Vec::new(),
+        };
+        data.route(&router, &mut |k: &[u8]| ring.owner(k)).unwrap()
+    }
+
+    #[test]
+    fn metrics_route_by_metric_name() {
+        let ring = ring();
+        for (backend, part) in route(metrics(), RoutingKey::Metric) {
+            for rm in &part.request().resource_metrics {
+                for m in &rm.scope_metrics[0].metrics {
+                    assert_eq!(ring.owner(m.name.as_bytes()), Some(backend), "{}", m.name);
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn metrics_route_by_service_and_by_resource() {
+        let ring = ring();
+        for (backend, part) in route(metrics(), RoutingKey::Service) {
+            for rm in &part.request().resource_metrics {
+                let svc = as_text(&rm.resource.as_ref().unwrap().attributes[0]);
+                assert_eq!(ring.owner(svc.as_bytes()), Some(backend));
+                assert_eq!(
+                    rm.scope_metrics[0].metrics.len(),
+                    10,
+                    "a resource stays whole"
+                );
+            }
+        }
+        for (backend, part) in route(metrics(), RoutingKey::Resource) {
+            for rm in &part.request().resource_metrics {
+                let svc = as_text(&rm.resource.as_ref().unwrap().attributes[0]);
+                let identity = format!("host.name=h1|service.name={svc}|");
+                assert_eq!(ring.owner(identity.as_bytes()), Some(backend));
+            }
+        }
+    }
+
+    fn as_text(kv: &tributary_pipeline_core::pdata::proto::common::v1::KeyValue) -> String {
+        tributary_pipeline_core::pdata::value_text::as_string(kv.value.as_ref())
+    }
+
+    #[test]
+    fn logs_route_by_trace_id_and_by_service() {
+        let logs = Logs::new(ExportLogsServiceRequest {
+            resource_logs: vec![ResourceLogs {
+                resource: service("svc"),
+                scope_logs: vec![ScopeLogs {
+                    log_records: (0..40)
+                        .map(|t| LogRecord {
+                            trace_id: trace_id(t % 8 + 1),
+                            ..Default::default()
+                        })
+                        .collect(),
+                    ..Default::default()
+                }],
+                ..Default::default()
+            }],
+        });
+        let ring = ring();
+        let parts = route(logs.clone(), RoutingKey::TraceId);
+        assert!(parts.len() > 1, "eight traces spread");
+        for (backend, part) in parts {
+            for r in &part.request().resource_logs[0].scope_logs[0].log_records {
+                assert_eq!(ring.owner(&r.trace_id), Some(backend));
+            }
+        }
+        let parts = route(logs, RoutingKey::Service);
+        assert_eq!(parts.len(), 1);
+        assert_eq!(Some(parts[0].0), ring.owner(b"svc"));
+        assert_eq!(parts[0].1.item_count(), 40);
+    }
+}
+
+#[tokio::test]
+async fn internal_metrics_count_backends_and_outcomes() {
+    let backends = Arc::new(FakeBackends::default());
+    let settings = CreateSettings::standalone(
+        Kind::Exporter,
+        "loadbalancing".parse().unwrap(),
+        Some(Signal::Traces),
+    );
+    let balancer = Balancer::new(&settings, &config(THREE), Arc::new(backends.clone())).unwrap();
+    balancer.start(&Host::default()).await.unwrap();
+    let labels = [("exporter", "loadbalancing"), ("resolver", "static")];
+    let metrics = settings.metrics();
+    assert_eq!(
+        metrics.value("otelcol_loadbalancer_num_backends", &labels),
+        Some(3.0)
+    );
+    assert_eq!(
+        metrics.value("otelcol_loadbalancer_num_backend_updates", &labels),
+        Some(1.0)
+    );
+    backends.get("gw-2:4317").down.store(true, Ordering::SeqCst);
+    balancer.export(batch("svc", 0..100)).await.unwrap();
+    let outcome = |endpoint: &str, success: &str| {
+        metrics.sum(
+            "otelcol_loadbalancer_backend_outcome",
+            &[("endpoint", endpoint), ("success", success)],
+        )
+    };
+    assert_eq!(outcome("gw-2:4317", "false"), 1.0);
+    assert_eq!(outcome("gw-2:4317", "true"), 0.0);
+    assert!(outcome("gw-1:4317", "true") + outcome("gw-3:4317", "true") >= 2.0);
+}
