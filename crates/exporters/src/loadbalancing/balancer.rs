@@ -204,8 +204,9 @@ impl<T: Routable> Shared<T> {
 
     /// Resolves and, when the list changed, swaps in the new ring: backends that stay
     /// keep their client and health, new ones are created, gone ones are dropped. Data
-    /// is routed when sent, so nothing queued was bound to a gone backend.
-    async fn refresh(&self) {
+    /// is routed when sent, so nothing queued was bound to a gone backend. Returns the
+    /// first backend whose client could not be made (it is left off the ring).
+    async fn refresh(&self) -> Result<(), String> {
         let resolved = match self.resolver.resolve().await {
             Ok(resolved) => {
                 self.resolutions_ok.inc();
@@ -215,15 +216,18 @@ impl<T: Routable> Shared<T> {
                 self.resolutions_failed.inc();
                 let _entered = self.settings.span().enter();
                 tracing::warn!(%error, "resolving the backends failed; keeping the current ones");
-                return;
+                return Ok(());
             }
         };
         let _updating = self.updating.lock().await;
         let current = self.membership();
         if current.ring.backends() == resolved.as_slice() {
-            return;
+            return Ok(());
         }
-        let Some(host) = self.host.get() else { return };
+        let Some(host) = self.host.get() else {
+            return Ok(());
+        };
+        let mut failed = Ok(());
         let ring = HashRing::new(&resolved);
         let mut members = Vec::with_capacity(ring.backends().len());
         for name in ring.backends() {
@@ -238,6 +242,9 @@ impl<T: Routable> Shared<T> {
                     // Left off the ring: its share goes to the others.
                     let _entered = self.settings.span().enter();
                     tracing::error!(%endpoint, %error, "cannot create the exporter of a backend");
+                    if failed.is_ok() {
+                        failed = Err(format!("backend {endpoint}: {error}"));
+                    }
                     continue;
                 }
             };
@@ -273,6 +280,7 @@ impl<T: Routable> Shared<T> {
             tracing::info!(backends = ?names, "backends changed");
         }
         *self.membership.write().unwrap_or_else(|e| e.into_inner()) = Arc::new(membership);
+        failed
     }
 
     /// Sends `data` to `member` within the attempt timeout, recording the outcome.
@@ -313,13 +321,18 @@ impl<T: Routable> Export<T> for Balancer<T> {
     async fn start(&self, host: &Host) -> Result<(), ComponentError> {
         let shared = &self.shared;
         let _ = shared.host.set(host.clone());
-        shared.refresh().await;
+        // A static backend whose client cannot be made (an unreadable TLS file) would
+        // never be retried: refuse to start, naming it. The DNS resolver retries on its
+        // interval.
+        if let (Err(error), Resolver::Static(_)) = (shared.refresh().await, &shared.resolver) {
+            return Err(ComponentError::new(error));
+        }
         if let Some(interval) = shared.resolver.interval() {
             let this = Arc::clone(shared);
             let task = shared.settings.spawn(async move {
                 loop {
                     tokio::time::sleep(interval).await;
-                    this.refresh().await;
+                    let _ = this.refresh().await;
                 }
             });
             *shared.refresher.lock().unwrap_or_else(|e| e.into_inner()) = Some(task);

@@ -724,3 +724,22 @@ async fn internal_metrics_count_backends_and_outcomes() {
     assert_eq!(outcome("gw-2:4317", "true"), 0.0);
     assert!(outcome("gw-1:4317", "true") + outcome("gw-3:4317", "true") >= 2.0);
 }
+
+#[tokio::test]
+async fn a_backend_whose_client_cannot_be_made_fails_the_start_naming_it() {
+    let settings = CreateSettings::standalone(
+        Kind::Exporter,
+        "loadbalancing".parse().unwrap(),
+        Some(Signal::Traces),
+    );
+    let config = config(
+        "protocol: {otlp: {tls: {ca_file: /nonexistent/ca.pem}}}\nresolver: {static: {hostnames: [gw-1:4317]}}",
+    );
+    let exporter = factory().create::<Traces>(&settings, &config).unwrap();
+    let error = exporter
+        .start(&Host::default())
+        .await
+        .unwrap_err()
+        .to_string();
+    assert!(error.contains("gw-1:4317"), "{error}");
+}
