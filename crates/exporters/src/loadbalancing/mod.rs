@@ -53,6 +53,15 @@
 //! about 1/n of the keys. `crc32fast` computes the checksum (already in the build through
 //! flate2, SIMD-accelerated, and it is the IEEE polynomial Go's `crc32.NewIEEE` uses).
 //!
+//! # Start and resolution
+//!
+//! Start resolves the backends and makes one client per backend; nothing connects yet
+//! (as with the `otlp` exporter), so backends that are down do not stop the collector. A
+//! static backend whose client cannot be made (an unreadable TLS file) fails the start,
+//! naming the backend. The `dns` resolver resolves again every `interval`; a failed
+//! resolution keeps the current backends (at start: none, and exports fail retryably
+//! until the name resolves). Each change is logged and counted.
+//!
 //! # Health-aware failover
 //!
 //! A backend whose export fails retryably (unreachable, `UNAVAILABLE`, no answer within
