@@ -2,6 +2,7 @@
 //!
 //! ```sh
 //! cargo run --release -p tributary-exporters --example exporter_cost 2>/dev/null
+//! cargo run --release -p tributary-exporters --example exporter_cost -- otlp 2>/dev/null  # names starting with "otlp"
 //! ```
 //!
 //! Batches of 100 spans (10 attributes each, random IDs), decoded from protobuf as a
@@ -10,6 +11,10 @@
 //! with success without decoding it), so their figures include that sink's share. CPU time
 //! is the process's user + system time from `/proc/self/stat`, which, unlike throughput,
 //! stays stable on a busy machine.
+//!
+//! `loadbalancing` routes each batch's spans by trace ID over three sinks (one request per
+//! sink per batch), next to `otlp (gRPC), none` to one sink: the difference is the ring's
+//! cost, splitting included.
 
 use std::sync::Arc;
 use std::time::Instant;
@@ -154,6 +159,13 @@ fn settings() -> CreateSettings {
 }
 
 async fn measure(name: &str, exporter: Arc<dyn Exporter<Traces>>, batches: &[Traces]) {
+    // An optional argument keeps only the measurements whose name starts with it.
+    if std::env::args()
+        .nth(1)
+        .is_some_and(|only| !name.starts_with(&only))
+    {
+        return;
+    }
     exporter.start(&Host::default()).await.unwrap();
     // Warm up: connections, buffers.
     for batch in batches.iter().take(50) {
@@ -215,6 +227,15 @@ async fn main() {
         };
         measure(&name, exporter, &batches).await;
     }
+    let sinks = [sink().await, sink().await, sink().await];
+    let config: tributary_exporters::loadbalancing::Config = decode(&format!(
+        "protocol: {{otlp: {{compression: none, tls: {{insecure: true}}}}}}\nresolver: {{static: {{hostnames: [{}, {}, {}]}}}}\n",
+        sinks[0], sinks[1], sinks[2]
+    ));
+    let exporter = tributary_exporters::loadbalancing::factory()
+        .create::<Traces>(&settings(), &config)
+        .unwrap();
+    measure("loadbalancing (3 backends), none", exporter, &batches).await;
     for (encoding, compression) in [("proto", "none"), ("proto", "gzip"), ("json", "none")] {
         let config: tributary_exporters::otlp_http::Config = decode(&format!(
             "endpoint: http://{addr}\nencoding: {encoding}\ncompression: {compression}\n{direct}"

@@ -70,3 +70,13 @@ async fn opentsdb() {
     )
     .await;
 }
+
+#[cfg(feature = "loadbalancing")]
+#[tokio::test]
+async fn loadbalancing() {
+    check_exporter(
+        crate::loadbalancing::factory(),
+        "protocol: {otlp: {tls: {insecure: true}}}\nresolver: {static: {hostnames: [\"127.0.0.1:{port}\"]}}",
+    )
+    .await;
+}

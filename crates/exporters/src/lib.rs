@@ -14,6 +14,7 @@
 //! | [`influxdb`] | `influxdb` | metrics, logs and traces as InfluxDB line protocol, to InfluxDB 1.x or 2.x |
 //! | [`prometheusremotewrite`] | `prometheusremotewrite` | metrics as Prometheus Remote-Write 1.0 |
 //! | [`opentsdb`] | `opentsdb` | metrics to OpenTSDB's `/api/put` (or telnet `put` lines) |
+//! | [`loadbalancing`] | `loadbalancing` | each trace (service, metric) to one backend of a tier, on a consistent-hash ring |
 //!
 //! Each module offers `factory()`, to register on the collector builder, and its `Config`.
 //! Configuration keys, defaults and behaviour follow the Go Collector's components of the
@@ -41,6 +42,8 @@
 pub mod client;
 #[cfg(any(feature = "lookout", feature = "elasticsearch"))]
 mod flat_samples;
+#[cfg(feature = "loadbalancing")]
+pub mod loadbalancing;
 #[cfg(any(feature = "otlp", feature = "otlp_http"))]
 mod otlp_signal;
 
@@ -94,6 +97,8 @@ pub fn factories() -> Factories {
     factories.add_exporter(influxdb::factory());
     #[cfg(feature = "opentsdb")]
     factories.add_exporter(opentsdb::factory());
+    #[cfg(feature = "loadbalancing")]
+    factories.add_exporter(loadbalancing::factory());
     #[cfg(feature = "otlp")]
     factories.add_exporter(otlp::factory());
     #[cfg(feature = "otlp_http")]

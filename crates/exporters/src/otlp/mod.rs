@@ -106,4 +106,6 @@ mod unary;
 mod tests;
 
 pub use config::{Config, KeepaliveConfig};
+#[cfg(feature = "loadbalancing")]
+pub(crate) use exporter::{GrpcConnection, GrpcExporter};
 pub use factory::factory;

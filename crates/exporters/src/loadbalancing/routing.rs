@@ -1,0 +1,441 @@
+//! Routing identifiers per signal, and splitting a batch into one part per backend.
+//!
+//! Each item (span, log record, metric) gets a routing identifier from the configured
+//! key; the caller maps identifiers to backends on the ring. Items of one backend are
+//! kept in one request, with their resource and scope, in their original order. A batch
+//! that goes to a single backend is forwarded as it is, encoding included.
+
+use std::collections::BTreeMap;
+use std::sync::atomic::{AtomicU64, Ordering};
+
+use tributary_pipeline_core::consumer::ConsumeError;
+use tributary_pipeline_core::pdata::proto::collector::logs::v1::ExportLogsServiceRequest;
+use tributary_pipeline_core::pdata::proto::collector::metrics::v1::ExportMetricsServiceRequest;
+use tributary_pipeline_core::pdata::proto::collector::trace::v1::ExportTraceServiceRequest;
+use tributary_pipeline_core::pdata::proto::common::v1::KeyValue;
+use tributary_pipeline_core::pdata::proto::logs::v1::{ResourceLogs, ScopeLogs};
+use tributary_pipeline_core::pdata::proto::metrics::v1::{ResourceMetrics, ScopeMetrics};
+use tributary_pipeline_core::pdata::proto::resource::v1::Resource;
+use tributary_pipeline_core::pdata::proto::trace::v1::{ResourceSpans, ScopeSpans, span};
+use tributary_pipeline_core::pdata::value_text::as_string;
+use tributary_pipeline_core::pdata::{Logs, Metrics, Payload, Traces};
+
+use super::config::RoutingKey;
+use crate::otlp_signal::OtlpSignal;
+
+/// How routing identifiers are made: the key and, for `attributes`, the names.
+#[derive(Clone, Debug)]
+pub(crate) struct Router {
+    /// The routing key.
+    pub key: RoutingKey,
+    /// `routing_attributes`.
+    pub attributes: Vec<String>,
+}
+
+/// Picks a backend (an index) for a routing identifier; `None` when there is none.
+pub(crate) type Choose<'a> = dyn FnMut(&[u8]) -> Option<usize> + 'a;
+
+/// A signal the balancer can split by routing key.
+pub(crate) trait Routable: OtlpSignal {
+    /// The key when `routing_key` is left out: `traceID`, `service` for metrics (as Go).
+    const DEFAULT_KEY: RoutingKey;
+
+    /// Whether `key` can route this signal (as in Go: traces and logs by `traceID`,
+    /// `service`, traces also by `attributes`; metrics by `service`, `resource`, `metric`).
+    fn supports(key: RoutingKey) -> bool;
+
+    /// Splits into `(backend, part)` pairs, backends ascending; the whole batch when one
+    /// backend takes all of it.
+    fn route(
+        self,
+        router: &Router,
+        choose: &mut Choose<'_>,
+    ) -> Result<Vec<(usize, Self)>, ConsumeError>;
+}
+
+fn no_backend() -> ConsumeError {
+    ConsumeError::retryable("no backend available")
+}
+
+/// The resource's `service.name`, required by `routing_key: service` (Go refuses the
+/// batch too: retrying cannot add the attribute).
+fn service_name(resource: Option<&Resource>) -> Result<String, ConsumeError> {
+    resource
+        .and_then(|r| r.attributes.iter().find(|kv| kv.key == "service.name"))
+        .map(|kv| as_string(kv.value.as_ref()))
+        .ok_or_else(|| {
+            ConsumeError::permanent("routing_key service: a resource has no service.name attribute")
+        })
+}
+
+/// The resource's attributes, sorted by name, as `name=value|…`.
+fn resource_identity(resource: Option<&Resource>) -> String {
+    let mut pairs: Vec<(&str, String)> = resource
+        .map(|r| {
+            r.attributes
+                .iter()
+                .map(|kv| (kv.key.as_str(), as_string(kv.value.as_ref())))
+                .collect()
+        })
+        .unwrap_or_default();
+    pairs.sort();
+    let mut out = String::new();
+    for (k, v) in pairs {
+        out.push_str(k);
+        out.push('=');
+        out.push_str(&v);
+        out.push('|');
+    }
+    out
+}
+
+fn find<'a>(attributes: &'a [KeyValue], name: &str) -> Option<&'a KeyValue> {
+    attributes.iter().find(|kv| kv.key == name)
+}
+
+/// A trace ID for routing: log records without one are spread over the backends.
+fn trace_key(id: &[u8]) -> Vec<u8> {
+    static SPREAD: AtomicU64 = AtomicU64::new(0);
+    if id.is_empty() || id.iter().all(|b| *b == 0) {
+        SPREAD
+            .fetch_add(1, Ordering::Relaxed)
+            .to_be_bytes()
+            .to_vec()
+    } else {
+        id.to_vec()
+    }
+}
+
+/// Go's `SpanKind.String()` names.
+fn kind_name(kind: i32) -> &'static str {
+    match span::SpanKind::try_from(kind) {
+        Ok(span::SpanKind::Internal) => "Internal",
+        Ok(span::SpanKind::Server) => "Server",
+        Ok(span::SpanKind::Client) => "Client",
+        Ok(span::SpanKind::Producer) => "Producer",
+        Ok(span::SpanKind::Consumer) => "Consumer",
+        _ => "Unspecified",
+    }
+}
+
+/// Groups the backends chosen for each item (in walk order); `Ok(Single)` when all agree.
+enum Decisions {
+    Single(usize),
+    Many(Vec<usize>),
+    Empty,
+}
+
+fn decide(choices: Vec<usize>) -> Decisions {
+    match choices.first() {
+        None => Decisions::Empty,
+        Some(first) if choices.iter().all(|c| c == first) => Decisions::Single(*first),
+        Some(_) => Decisions::Many(choices),
+    }
+}
+
+impl Routable for Traces {
+    const DEFAULT_KEY: RoutingKey = RoutingKey::TraceId;
+
+    fn supports(key: RoutingKey) -> bool {
+        matches!(
+            key,
+            RoutingKey::TraceId | RoutingKey::Service | RoutingKey::Attributes
+        )
+    }
+
+    fn route(
+        self,
+        router: &Router,
+        choose: &mut Choose<'_>,
+    ) -> Result<Vec<(usize, Self)>, ConsumeError> {
+        let request = self.request();
+        let mut choices = Vec::new();
+        for rs in &request.resource_spans {
+            let resource_backend = match router.key {
+                RoutingKey::Service => Some(
+                    choose(service_name(rs.resource.as_ref())?.as_bytes())
+                        .ok_or_else(no_backend)?,
+                ),
+                _ => None,
+            };
+            for ss in &rs.scope_spans {
+                for s in &ss.spans {
+                    let backend = match resource_backend {
+                        Some(b) => b,
+                        None if router.key == RoutingKey::Attributes => {
+                            let mut id = String::new();
+                            for name in &router.attributes {
+                                let value = match name.as_str() {
+                                    "span.kind" => kind_name(s.kind).to_string(),
+                                    "span.name" => s.name.clone(),
+                                    _ => find(&s.attributes, name)
+                                        .or_else(|| {
+                                            ss.scope
+                                                .as_ref()
+                                                .and_then(|sc| find(&sc.attributes, name))
+                                        })
+                                        .or_else(|| {
+                                            rs.resource
+                                                .as_ref()
+                                                .and_then(|r| find(&r.attributes, name))
+                                        })
+                                        .map(|kv| as_string(kv.value.as_ref()))
+                                        .unwrap_or_default(),
+                                };
+                                id.push_str(name);
+                                id.push('=');
+                                id.push_str(&value);
+                                id.push('|');
+                            }
+                            choose(id.as_bytes()).ok_or_else(no_backend)?
+                        }
+                        None => choose(&s.trace_id).ok_or_else(no_backend)?,
+                    };
+                    choices.push(backend);
+                }
+            }
+        }
+        Ok(match decide(choices) {
+            Decisions::Empty => Vec::new(),
+            Decisions::Single(b) => vec![(b, self)],
+            Decisions::Many(choices) => {
+                let metadata = self.metadata().cloned();
+                split_traces(self.into_request(), &choices)
+                    .into_iter()
+                    .map(|(b, r)| (b, with_metadata(Payload::new(r), metadata.clone())))
+                    .collect()
+            }
+        })
+    }
+}
+
+/// A part carries the client metadata of the batch it came from.
+fn with_metadata<R: tributary_pipeline_core::pdata::OtlpRequest>(
+    part: Payload<R>,
+    metadata: Option<std::sync::Arc<tributary_pipeline_core::pdata::ClientMetadata>>,
+) -> Payload<R> {
+    match metadata {
+        Some(m) => part.with_metadata(m),
+        None => part,
+    }
+}
+
+fn split_traces(
+    request: ExportTraceServiceRequest,
+    choices: &[usize],
+) -> BTreeMap<usize, ExportTraceServiceRequest> {
+    let mut out: BTreeMap<usize, ExportTraceServiceRequest> = BTreeMap::new();
+    let mut next = choices.iter().copied();
+    for rs in request.resource_spans {
+        let mut resources: BTreeMap<usize, ResourceSpans> = BTreeMap::new();
+        for ss in rs.scope_spans {
+            let mut scopes: BTreeMap<usize, ScopeSpans> = BTreeMap::new();
+            for s in ss.spans {
+                let b = next.next().unwrap_or_default();
+                scopes
+                    .entry(b)
+                    .or_insert_with(|| ScopeSpans {
+                        scope: ss.scope.clone(),
+                        spans: Vec::new(),
+                        schema_url: ss.schema_url.clone(),
+                    })
+                    .spans
+                    .push(s);
+            }
+            for (b, scope) in scopes {
+                resources
+                    .entry(b)
+                    .or_insert_with(|| ResourceSpans {
+                        resource: rs.resource.clone(),
+                        scope_spans: Vec::new(),
+                        schema_url: rs.schema_url.clone(),
+                    })
+                    .scope_spans
+                    .push(scope);
+            }
+        }
+        for (b, resource) in resources {
+            out.entry(b).or_default().resource_spans.push(resource);
+        }
+    }
+    out
+}
+
+impl Routable for Logs {
+    const DEFAULT_KEY: RoutingKey = RoutingKey::TraceId;
+
+    fn supports(key: RoutingKey) -> bool {
+        matches!(key, RoutingKey::TraceId | RoutingKey::Service)
+    }
+
+    fn route(
+        self,
+        router: &Router,
+        choose: &mut Choose<'_>,
+    ) -> Result<Vec<(usize, Self)>, ConsumeError> {
+        let request = self.request();
+        let mut choices = Vec::new();
+        for rl in &request.resource_logs {
+            let resource_backend = match router.key {
+                RoutingKey::Service => Some(
+                    choose(service_name(rl.resource.as_ref())?.as_bytes())
+                        .ok_or_else(no_backend)?,
+                ),
+                _ => None,
+            };
+            for sl in &rl.scope_logs {
+                for record in &sl.log_records {
+                    choices.push(match resource_backend {
+                        Some(b) => b,
+                        None => choose(&trace_key(&record.trace_id)).ok_or_else(no_backend)?,
+                    });
+                }
+            }
+        }
+        Ok(match decide(choices) {
+            Decisions::Empty => Vec::new(),
+            Decisions::Single(b) => vec![(b, self)],
+            Decisions::Many(choices) => {
+                let metadata = self.metadata().cloned();
+                split_logs(self.into_request(), &choices)
+                    .into_iter()
+                    .map(|(b, r)| (b, with_metadata(Payload::new(r), metadata.clone())))
+                    .collect()
+            }
+        })
+    }
+}
+
+fn split_logs(
+    request: ExportLogsServiceRequest,
+    choices: &[usize],
+) -> BTreeMap<usize, ExportLogsServiceRequest> {
+    let mut out: BTreeMap<usize, ExportLogsServiceRequest> = BTreeMap::new();
+    let mut next = choices.iter().copied();
+    for rl in request.resource_logs {
+        let mut resources: BTreeMap<usize, ResourceLogs> = BTreeMap::new();
+        for sl in rl.scope_logs {
+            let mut scopes: BTreeMap<usize, ScopeLogs> = BTreeMap::new();
+            for record in sl.log_records {
+                let b = next.next().unwrap_or_default();
+                scopes
+                    .entry(b)
+                    .or_insert_with(|| ScopeLogs {
+                        scope: sl.scope.clone(),
+                        log_records: Vec::new(),
+                        schema_url: sl.schema_url.clone(),
+                    })
+                    .log_records
+                    .push(record);
+            }
+            for (b, scope) in scopes {
+                resources
+                    .entry(b)
+                    .or_insert_with(|| ResourceLogs {
+                        resource: rl.resource.clone(),
+                        scope_logs: Vec::new(),
+                        schema_url: rl.schema_url.clone(),
+                    })
+                    .scope_logs
+                    .push(scope);
+            }
+        }
+        for (b, resource) in resources {
+            out.entry(b).or_default().resource_logs.push(resource);
+        }
+    }
+    out
+}
+
+impl Routable for Metrics {
+    const DEFAULT_KEY: RoutingKey = RoutingKey::Service;
+
+    fn supports(key: RoutingKey) -> bool {
+        matches!(
+            key,
+            RoutingKey::Service | RoutingKey::Resource | RoutingKey::Metric
+        )
+    }
+
+    fn route(
+        self,
+        router: &Router,
+        choose: &mut Choose<'_>,
+    ) -> Result<Vec<(usize, Self)>, ConsumeError> {
+        let request = self.request();
+        let mut choices = Vec::new();
+        for rm in &request.resource_metrics {
+            let resource_backend = match router.key {
+                RoutingKey::Service => Some(
+                    choose(service_name(rm.resource.as_ref())?.as_bytes())
+                        .ok_or_else(no_backend)?,
+                ),
+                RoutingKey::Resource => Some(
+                    choose(resource_identity(rm.resource.as_ref()).as_bytes())
+                        .ok_or_else(no_backend)?,
+                ),
+                _ => None,
+            };
+            for sm in &rm.scope_metrics {
+                for metric in &sm.metrics {
+                    choices.push(match resource_backend {
+                        Some(b) => b,
+                        None => choose(metric.name.as_bytes()).ok_or_else(no_backend)?,
+                    });
+                }
+            }
+        }
+        Ok(match decide(choices) {
+            Decisions::Empty => Vec::new(),
+            Decisions::Single(b) => vec![(b, self)],
+            Decisions::Many(choices) => {
+                let metadata = self.metadata().cloned();
+                split_metrics(self.into_request(), &choices)
+                    .into_iter()
+                    .map(|(b, r)| (b, with_metadata(Payload::new(r), metadata.clone())))
+                    .collect()
+            }
+        })
+    }
+}
+
+fn split_metrics(
+    request: ExportMetricsServiceRequest,
+    choices: &[usize],
+) -> BTreeMap<usize, ExportMetricsServiceRequest> {
+    let mut out: BTreeMap<usize, ExportMetricsServiceRequest> = BTreeMap::new();
+    let mut next = choices.iter().copied();
+    for rm in request.resource_metrics {
+        let mut resources: BTreeMap<usize, ResourceMetrics> = BTreeMap::new();
+        for sm in rm.scope_metrics {
+            let mut scopes: BTreeMap<usize, ScopeMetrics> = BTreeMap::new();
+            for metric in sm.metrics {
+                let b = next.next().unwrap_or_default();
+                scopes
+                    .entry(b)
+                    .or_insert_with(|| ScopeMetrics {
+                        scope: sm.scope.clone(),
+                        metrics: Vec::new(),
+                        schema_url: sm.schema_url.clone(),
+                    })
+                    .metrics
+                    .push(metric);
+            }
+            for (b, scope) in scopes {
+                resources
+                    .entry(b)
+                    .or_insert_with(|| ResourceMetrics {
+                        resource: rm.resource.clone(),
+                        scope_metrics: Vec::new(),
+                        schema_url: rm.schema_url.clone(),
+                    })
+                    .scope_metrics
+                    .push(scope);
+            }
+        }
+        for (b, resource) in resources {
+            out.entry(b).or_default().resource_metrics.push(resource);
+        }
+    }
+    out
+}
