@@ -22,7 +22,7 @@ use std::io::Write as _;
 use std::net::{SocketAddr, TcpStream};
 use std::path::{Path, PathBuf};
 use std::process::Command;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use common::*;
 use serde_json::Value;
@@ -109,6 +109,31 @@ fn carbon_cache(program: &Path, dir: &Path, line_port: u16) -> Proc {
     Proc::spawn(program, &[&config, "--nodaemon", "--debug", "start"], &[])
 }
 
+/// carbon-cache started and listening on `line_port`. Its other two ports are picked free
+/// and picked again when another process took one between the pick and carbon-cache's
+/// bind (carbon-cache cannot bind port 0 and report the port), which a loaded machine
+/// running tests in parallel does now and then.
+fn started_carbon_cache(program: &Path, dir: &Path, line_port: u16) -> Proc {
+    let listening = format!("starting on {line_port}");
+    let mut attempt = 0;
+    loop {
+        attempt += 1;
+        let mut cache = carbon_cache(program, dir, line_port);
+        let deadline = Instant::now() + WAIT;
+        while cache.is_running()
+            && !cache.output().contains(&listening)
+            && Instant::now() < deadline
+        {
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        let clashed = !cache.is_running() && cache.output().contains("Address already in use");
+        if !clashed || attempt == 5 {
+            cache.wait_for_output(&listening, WAIT);
+            return cache;
+        }
+    }
+}
+
 /// The points carbon-cache stored for each of `names`, read from its whisper files by
 /// `tests/python/read_whisper.py` (`None`: no file yet).
 fn whisper_points(
@@ -143,8 +168,7 @@ fn the_carbon_exporter_writes_into_carbon_cache() {
     };
     let dir = temp_dir();
     let line_port = free_port();
-    let mut cache = carbon_cache(&carbon, dir.path(), line_port);
-    cache.wait_for_output(&format!("starting on {line_port}"), WAIT);
+    let mut cache = started_carbon_cache(&carbon, dir.path(), line_port);
 
     let (http_port, metrics_port) = (free_port(), free_port());
     let _gateway = gateway(
@@ -223,8 +247,7 @@ fn the_carbon_exporter_writes_into_carbon_cache() {
             "1",
         ],
     );
-    let mut cache = carbon_cache(&carbon, dir.path(), line_port);
-    cache.wait_for_output(&format!("starting on {line_port}"), WAIT);
+    let _cache = started_carbon_cache(&carbon, dir.path(), line_port);
     let name = format!("{later}.requests;route=/r0");
     let stored = eventually("the queued batch stored after the restart", WAIT, || {
         let found = whisper_points(&python, &data, std::slice::from_ref(&name));
