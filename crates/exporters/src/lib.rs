@@ -12,6 +12,7 @@
 //! | [`prometheus`] | `prometheus` | serves metrics on `/metrics` for Prometheus to scrape |
 //! | [`influxdb`] | `influxdb` | metrics, logs and traces as InfluxDB line protocol, to InfluxDB 1.x or 2.x |
 //! | [`prometheusremotewrite`] | `prometheusremotewrite` | metrics as Prometheus Remote-Write 1.0 |
+//! | [`nats`] | `nats` | OTLP published to NATS JetStream, acknowledged |
 //!
 //! Each module offers `factory()`, to register on the collector builder, and its `Config`.
 //! Configuration keys, defaults and behaviour follow the Go Collector's components of the
@@ -45,6 +46,8 @@ pub mod debug;
 pub mod file;
 #[cfg(feature = "influxdb")]
 pub mod influxdb;
+#[cfg(feature = "nats")]
+pub mod nats;
 #[cfg(feature = "otlp")]
 pub mod otlp;
 #[cfg(feature = "otlp_http")]
@@ -75,6 +78,8 @@ pub fn factories() -> Factories {
     factories.add_exporter(file::factory());
     #[cfg(feature = "influxdb")]
     factories.add_exporter(influxdb::factory());
+    #[cfg(feature = "nats")]
+    factories.add_exporter(nats::factory());
     #[cfg(feature = "otlp")]
     factories.add_exporter(otlp::factory());
     #[cfg(feature = "otlp_http")]
