@@ -17,6 +17,8 @@ pub mod hostmetrics;
 pub mod influxdb;
 #[cfg(feature = "jaeger")]
 pub mod jaeger;
+#[cfg(feature = "nats")]
+pub mod nats;
 #[cfg(feature = "otlp")]
 pub mod otlp;
 #[cfg(feature = "prometheus")]
@@ -68,5 +70,7 @@ pub fn factories() -> Factories {
     factories.add_receiver(hostmetrics::factory());
     #[cfg(feature = "filelog")]
     factories.add_receiver(filelog::factory());
+    #[cfg(feature = "nats")]
+    factories.add_receiver(nats::factory());
     factories
 }
