@@ -65,5 +65,9 @@ async fn prometheus() {
 #[tokio::test]
 async fn nats() {
     // Connects on the first export, so starting needs no server.
-    check_exporter(crate::nats::factory(), "endpoint: \"nats://127.0.0.1:{port}\"").await;
+    check_exporter(
+        crate::nats::factory(),
+        "endpoint: \"nats://127.0.0.1:{port}\"",
+    )
+    .await;
 }

@@ -71,7 +71,10 @@ fn invalid_configurations_are_refused_with_their_path() {
         ("stream: { replicas: 0 }", "stream::replicas"),
         ("auth: { token: t, nkey: SUAB }", "auth"),
         ("auth: { user: u }", "auth"),
-        ("tls: { server_name_override: x }", "tls::server_name_override"),
+        (
+            "tls: { server_name_override: x }",
+            "tls::server_name_override",
+        ),
         ("encoding: raw", "encoding"),
         ("traces: { topic: x }", "topic"),
     ] {
@@ -91,7 +94,14 @@ fn a_batch_over_the_limit_is_split_in_order() {
         assert!(message.len() <= whole / 5);
         let part = Traces::decode(message).unwrap();
         for span in part.request().resource_spans[0].scope_spans[0].spans.iter() {
-            names.push(span.name.split('-').nth(1).unwrap().parse::<usize>().unwrap());
+            names.push(
+                span.name
+                    .split('-')
+                    .nth(1)
+                    .unwrap()
+                    .parse::<usize>()
+                    .unwrap(),
+            );
         }
     }
     assert_eq!(names, (0..40).collect::<Vec<_>>());
