@@ -367,6 +367,7 @@ fn every_acknowledged_span_survives_kill_9_of_the_consuming_gateway() {
     let mut chain = Chain::new(url, "crash", &backend);
     let (acknowledged, done) = chain.produce(300);
     let mut consumer = chain.consumer();
+    let mut mid_stream = 0;
     for round in 1..=3 {
         let target = round * 400;
         eventually(
@@ -374,6 +375,7 @@ fn every_acknowledged_span_survives_kill_9_of_the_consuming_gateway() {
             Duration::from_secs(120),
             || (delivered(&backend) >= target || done.load(Ordering::SeqCst)).then_some(()),
         );
+        mid_stream += usize::from(!done.load(Ordering::SeqCst));
         consumer.kill();
         consumer = chain.consumer();
     }
@@ -382,9 +384,11 @@ fn every_acknowledged_span_survives_kill_9_of_the_consuming_gateway() {
     });
     let duplicates = wait_all_delivered(&backend, &acknowledged);
     println!(
-        "{} spans acknowledged, all delivered; {duplicates} delivered more than once",
+        "{} spans acknowledged, all delivered; {duplicates} delivered more than once; \
+         {mid_stream} interruptions while the producer was sending",
         acknowledged.lock().unwrap().len()
     );
+    assert!(mid_stream > 0, "no interruption happened mid-stream");
     assert!(consumer.is_running(), "{}", consumer.output());
     assert!(chain.producer.is_running(), "{}", chain.producer.output());
     drop(chain.dir);
@@ -399,6 +403,7 @@ fn every_acknowledged_span_survives_a_restart_of_nats_server() {
     let mut chain = Chain::new(&server.url, "restart", &backend);
     let mut consumer = chain.consumer();
     let (acknowledged, done) = chain.produce(300);
+    let mut mid_stream = 0;
     for round in 1..=2 {
         let target = round * 800;
         eventually(
@@ -406,6 +411,7 @@ fn every_acknowledged_span_survives_a_restart_of_nats_server() {
             Duration::from_secs(120),
             || (delivered(&backend) >= target || done.load(Ordering::SeqCst)).then_some(()),
         );
+        mid_stream += usize::from(!done.load(Ordering::SeqCst));
         server.restart();
     }
     eventually("the producer done", Duration::from_secs(180), || {
@@ -413,9 +419,11 @@ fn every_acknowledged_span_survives_a_restart_of_nats_server() {
     });
     let duplicates = wait_all_delivered(&backend, &acknowledged);
     println!(
-        "{} spans acknowledged, all delivered; {duplicates} delivered more than once",
+        "{} spans acknowledged, all delivered; {duplicates} delivered more than once; \
+         {mid_stream} interruptions while the producer was sending",
         acknowledged.lock().unwrap().len()
     );
+    assert!(mid_stream > 0, "no interruption happened mid-stream");
     assert!(consumer.is_running(), "{}", consumer.output());
     assert!(chain.producer.is_running(), "{}", chain.producer.output());
     consumer.kill();
