@@ -41,13 +41,11 @@ fn shared_server() -> Option<&'static str> {
     let program = program("nats-server")?;
     let (_, url) = SERVER.get_or_init(|| {
         let dir = tempfile::tempdir().expect("temp dir").keep();
-        let args = [
-            "-js", "-a", "127.0.0.1", "-p", "-1", "-sd",
-        ]
-        .iter()
-        .map(ToString::to_string)
-        .chain([dir.join("store").display().to_string()])
-        .collect::<Vec<_>>();
+        let args = ["-js", "-a", "127.0.0.1", "-p", "-1", "-sd"]
+            .iter()
+            .map(ToString::to_string)
+            .chain([dir.join("store").display().to_string()])
+            .collect::<Vec<_>>();
         let lifeline = Lifeline::start(&program, &args, &dir, "nats.log");
         let url = wait_ready(&dir.join("nats.log"), 0);
         (lifeline, url)
@@ -80,7 +78,9 @@ impl OwnServer {
     /// Starts the server on `port` (`-1`: one it picks); returns its URL.
     fn run(&mut self, port: &str) -> String {
         let log = self.dir.path().join("nats.log");
-        let since = std::fs::metadata(&log).map(|m| m.len() as usize).unwrap_or(0);
+        let since = std::fs::metadata(&log)
+            .map(|m| m.len() as usize)
+            .unwrap_or(0);
         let store = self.dir.path().join("store");
         let process = Proc::spawn(
             &self.program,
