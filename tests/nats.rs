@@ -177,6 +177,7 @@ exporters:
     endpoint: "{url}"
     encoding: {encoding}
     {subjects}
+    max_payload: 4000
     sending_queue: {{ enabled: false }}
   file:
     path: "{out}"
@@ -220,17 +221,45 @@ service:
                 r#"{{"resourceLogs":[{{"scopeLogs":[{{"logRecords":[{{"body":{{"stringValue":"{log}"}}}}]}}]}}]}}"#
             ),
         );
+        // A batch over `max_payload` is split into several messages, and all arrive.
+        let big: Vec<String> = (0..40)
+            .map(|i| format!("big-{encoding}-{i:03}-{}", "p".repeat(150)))
+            .collect();
+        let spans: Vec<String> = big
+            .iter()
+            .enumerate()
+            .map(|(i, name)| {
+                format!(
+                    r#"{{"traceId":"0102030405060708090a0b0c0d0e0f10","spanId":"{:016x}","name":"{name}"}}"#,
+                    i + 1
+                )
+            })
+            .collect();
+        post_until_accepted(
+            otlp,
+            "/v1/traces",
+            &format!(
+                r#"{{"resourceSpans":[{{"scopeSpans":[{{"spans":[{}]}}]}}]}}"#,
+                spans.join(",")
+            ),
+        );
         eventually(
             &format!("every signal back from NATS ({encoding})"),
             Duration::from_secs(60),
             || {
                 let text = std::fs::read_to_string(&out).unwrap_or_default();
                 [&span, &metric, &log]
-                    .iter()
+                    .into_iter()
+                    .chain(&big)
                     .all(|needle| text.contains(needle.as_str()))
                     .then_some(())
             },
         );
+        // The file exporter writes a line per batch: the big batch came as several.
+        let text = std::fs::read_to_string(&out).unwrap();
+        let marker = format!("big-{encoding}-");
+        let parts = text.lines().filter(|line| line.contains(&marker)).count();
+        assert!(parts >= 2, "the big batch arrived in {parts} message(s)");
         assert!(gateway.is_running(), "{}", gateway.output());
         gateway.signal("TERM");
         gateway.wait_exit(Duration::from_secs(30));
