@@ -139,7 +139,9 @@ impl<T: JsonData> Session<T> {
             consumer = consumer(&js, &self.config, T::SIGNAL) => consumer?,
             () = stop.cancelled() => return Ok(()),
         };
-        let max_ack_pending = usize::try_from(self.config.consumer.max_ack_pending).unwrap_or(1);
+        let max_ack_pending = usize::try_from(self.config.consumer.max_ack_pending)
+            .unwrap_or(1)
+            .min(Semaphore::MAX_PERMITS);
         let mut messages = consumer
             .stream()
             .max_messages_per_batch(max_ack_pending.min(MAX_PULL_BATCH))

@@ -133,6 +133,11 @@ struct NatsServer {
 
 impl NatsServer {
     fn start() -> NatsServer {
+        NatsServer::with_args(&[])
+    }
+
+    /// A server started with more command-line options (`--user`, `--auth`...).
+    fn with_args(extra: &[&str]) -> NatsServer {
         let dir = tempfile::tempdir().unwrap();
         let log = dir.path().join("nats.log");
         let store = dir.path().join("store");
@@ -145,6 +150,7 @@ impl NatsServer {
             .arg(&store)
             .arg("-l")
             .arg(&log)
+            .args(extra)
             .stdin(Stdio::null())
             .stdout(Stdio::null())
             .stderr(Stdio::null())
@@ -184,8 +190,18 @@ impl Drop for NatsServer {
 
 /// A traces receiver consuming from `server` into `sink`, started.
 async fn receiver(server: &NatsServer, extra: &str, sink: &Arc<Sink<Traces>>) -> Arc<dyn Receiver> {
+    receiver_with(server, extra, "", sink).await
+}
+
+/// The same with more top-level YAML (`auth`, `tls`).
+async fn receiver_with(
+    server: &NatsServer,
+    extra: &str,
+    top: &str,
+    sink: &Arc<Sink<Traces>>,
+) -> Arc<dyn Receiver> {
     let config = config(&format!(
-        "endpoint: {}\nconsumer: {{ ack_wait: 2s, nak_delay: 100ms {extra} }}",
+        "endpoint: {}\nconsumer: {{ ack_wait: 2s, nak_delay: 100ms {extra} }}\n{top}",
         server.url
     ))
     .unwrap();
@@ -198,7 +214,14 @@ async fn receiver(server: &NatsServer, extra: &str, sink: &Arc<Sink<Traces>>) ->
 }
 
 async fn jetstream(server: &NatsServer) -> jetstream::Context {
-    jetstream::new(async_nats::connect(server.url.as_str()).await.unwrap())
+    jetstream_with(server, async_nats::ConnectOptions::new()).await
+}
+
+async fn jetstream_with(
+    server: &NatsServer,
+    options: async_nats::ConnectOptions,
+) -> jetstream::Context {
+    jetstream::new(options.connect(server.url.as_str()).await.unwrap())
 }
 
 /// Publishes and waits for the stream's ack, retrying until the receiver has made the
@@ -323,4 +346,40 @@ async fn an_unacknowledged_message_is_delivered_again_to_the_next_receiver() {
     sink.wait_for_items(6, Duration::from_secs(30)).await;
     second.shutdown().await.unwrap();
     drop(first);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn user_and_password_authenticate() {
+    let server = NatsServer::with_args(&["--user", "collector", "--pass", "s3cret"]);
+    let sink = Sink::<Traces>::new();
+    let receiver = receiver_with(
+        &server,
+        "",
+        "auth: { user: collector, password: s3cret }",
+        &sink,
+    )
+    .await;
+    let options =
+        async_nats::ConnectOptions::new().user_and_password("collector".into(), "s3cret".into());
+    let js = jetstream_with(&server, options).await;
+    publish(&js, spans(2).encoded()).await;
+    sink.wait_for_items(2, Duration::from_secs(30)).await;
+    receiver.shutdown().await.unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_token_authenticates_and_a_wrong_one_gets_nothing() {
+    let server = NatsServer::with_args(&["--auth", "t0ken"]);
+    let wrong = Sink::<Traces>::new();
+    let refused = receiver_with(&server, "", "auth: { token: wr0ng }", &wrong).await;
+    let sink = Sink::<Traces>::new();
+    let receiver = receiver_with(&server, "", "auth: { token: t0ken }", &sink).await;
+    let options = async_nats::ConnectOptions::new().token("t0ken".into());
+    let js = jetstream_with(&server, options).await;
+    publish(&js, spans(3).encoded()).await;
+    sink.wait_for_items(3, Duration::from_secs(30)).await;
+    assert_eq!(wrong.calls(), 0);
+    // A receiver that cannot connect still shuts down promptly.
+    refused.shutdown().await.unwrap();
+    receiver.shutdown().await.unwrap();
 }
