@@ -17,6 +17,7 @@ use std::sync::{Arc, Mutex, OnceLock};
 use std::time::{Duration, Instant};
 
 use common::lifeline::Lifeline;
+use common::pki::write_pki;
 use common::*;
 
 const LISTENING: &str = "Listening for client connections on ";
@@ -58,16 +59,24 @@ fn shared_server() -> Option<&'static str> {
 struct OwnServer {
     program: PathBuf,
     dir: tempfile::TempDir,
+    /// More options (TLS).
+    extra: Vec<String>,
     process: Option<Proc>,
     url: String,
 }
 
 impl OwnServer {
     fn start() -> Option<OwnServer> {
+        OwnServer::start_in(temp_dir(), Vec::new())
+    }
+
+    /// A server whose files live in `dir`, started with `extra` options.
+    fn start_in(dir: tempfile::TempDir, extra: Vec<String>) -> Option<OwnServer> {
         let program = program("nats-server")?;
         let mut server = OwnServer {
             program,
-            dir: temp_dir(),
+            dir,
+            extra,
             process: None,
             url: String::new(),
         };
@@ -82,21 +91,19 @@ impl OwnServer {
             .map(|m| m.len() as usize)
             .unwrap_or(0);
         let store = self.dir.path().join("store");
-        let process = Proc::spawn(
-            &self.program,
-            &[
-                "-js",
-                "-a",
-                "127.0.0.1",
-                "-p",
-                port,
-                "-sd",
-                store.to_str().unwrap(),
-                "-l",
-                log.to_str().unwrap(),
-            ],
-            &[],
-        );
+        let mut args = vec![
+            "-js",
+            "-a",
+            "127.0.0.1",
+            "-p",
+            port,
+            "-sd",
+            store.to_str().unwrap(),
+            "-l",
+            log.to_str().unwrap(),
+        ];
+        args.extend(self.extra.iter().map(String::as_str));
+        let process = Proc::spawn(&self.program, &args, &[]);
         self.process = Some(process);
         wait_ready(&log, since)
     }
@@ -456,4 +463,89 @@ fn every_acknowledged_span_survives_a_restart_of_nats_server() {
     assert!(consumer.is_running(), "{}", consumer.output());
     assert!(chain.producer.is_running(), "{}", chain.producer.output());
     consumer.kill();
+}
+
+#[test]
+fn round_trip_over_mutual_tls() {
+    let dir = temp_dir();
+    let pki = dir.path().to_path_buf();
+    write_pki(
+        &pki,
+        "nats e2e CA",
+        &[("server", "127.0.0.1"), ("client", "collector")],
+    );
+    let file = |name: &str| pki.join(name).display().to_string();
+    let extra = [
+        "--tls",
+        "--tlscert",
+        &file("server.pem"),
+        "--tlskey",
+        &file("server.key"),
+        "--tlsverify",
+        "--tlscacert",
+        &file("ca.pem"),
+    ]
+    .map(String::from)
+    .to_vec();
+    let Some(server) = OwnServer::start_in(dir, extra) else {
+        return;
+    };
+    let (otlp, metrics) = (address(), address());
+    let work = temp_dir();
+    let out = work.path().join("out.jsonl");
+    let subjects = subjects("tls");
+    let tls = format!(
+        "tls: {{ ca_file: \"{}\", cert_file: \"{}\", key_file: \"{}\" }}",
+        file("ca.pem"),
+        file("client.pem"),
+        file("client.key")
+    );
+    let url = &server.url;
+    let config = write_config(
+        work.path(),
+        "gateway.yaml",
+        &format!(
+            r#"
+receivers:
+  otlp:
+    protocols:
+      http: {{ endpoint: "{otlp}" }}
+  nats:
+    endpoint: "{url}"
+    {subjects}
+    {tls}
+exporters:
+  nats:
+    endpoint: "{url}"
+    {subjects}
+    {tls}
+    sending_queue: {{ enabled: false }}
+  file:
+    path: "{out}"
+service:
+  telemetry:
+    metrics: {{ address: "{metrics}" }}
+  pipelines:
+    logs/in: {{ receivers: [otlp], exporters: [nats] }}
+    logs/out: {{ receivers: [nats], exporters: [file] }}
+"#,
+            out = out.display()
+        ),
+    );
+    let mut gateway = gateway(&config);
+    wait_listening(otlp, Duration::from_secs(60));
+    post_until_accepted(
+        otlp,
+        "/v1/logs",
+        r#"{"resourceLogs":[{"scopeLogs":[{"logRecords":[{"body":{"stringValue":"over tls"}}]}]}]}"#,
+    );
+    eventually("the log back over TLS", Duration::from_secs(60), || {
+        std::fs::read_to_string(&out)
+            .unwrap_or_default()
+            .contains("over tls")
+            .then_some(())
+    });
+    assert!(gateway.is_running(), "{}", gateway.output());
+    gateway.signal("TERM");
+    gateway.wait_exit(Duration::from_secs(30));
 }
