@@ -2,6 +2,7 @@
 //! the parts to JetStream and wait for every publish ack.
 
 use std::marker::PhantomData;
+use std::time::Duration;
 
 use async_nats::HeaderMap;
 use async_nats::jetstream;
@@ -15,6 +16,9 @@ use super::connect::{connect, ensure_stream};
 /// Room kept below the server's `max_payload` for the message's headers (the server
 /// counts headers and payload together).
 const HEADER_ALLOWANCE: usize = 256;
+
+/// Deadline of connecting and of a publish ack when `timeout` is 0 (async-nats' own).
+const DEFAULT_WAIT: Duration = Duration::from_secs(5);
 
 /// Publishes one signal's batches to JetStream.
 pub(crate) struct NatsExporter<T> {
@@ -41,10 +45,17 @@ impl<T: JsonData> NatsExporter<T> {
         if let Some(js) = session.as_ref() {
             return Ok(js.clone());
         }
-        let client = connect(&self.config, self.config.helper.timeout)
+        // `timeout: 0` disables the attempt's deadline, but connecting and waiting for an
+        // ack still need one: the client's own default then.
+        let timeout = Some(self.config.helper.timeout)
+            .filter(|timeout| !timeout.is_zero())
+            .unwrap_or(DEFAULT_WAIT);
+        let client = connect(&self.config, timeout)
             .await
             .map_err(ConsumeError::retryable)?;
-        let js = jetstream::new(client);
+        let js = jetstream::ContextBuilder::new()
+            .timeout(timeout)
+            .build(client);
         ensure_stream(&js, &self.config)
             .await
             .map_err(ConsumeError::retryable)?;

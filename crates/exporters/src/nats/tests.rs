@@ -136,3 +136,118 @@ proptest! {
         prop_assert_eq!(total, count);
     }
 }
+
+/// A `nats-server -js` of one test (Debian's `/usr/sbin/nats-server`) on a port it picked,
+/// read back from its log; killed when dropped.
+struct NatsServer {
+    child: std::process::Child,
+    url: String,
+    _dir: tempfile::TempDir,
+}
+
+impl NatsServer {
+    fn start() -> NatsServer {
+        let dir = tempfile::tempdir().unwrap();
+        let log = dir.path().join("nats.log");
+        let child = std::process::Command::new("/usr/sbin/nats-server")
+            .args(["-js", "-a", "127.0.0.1", "-p", "-1", "-sd"])
+            .arg(dir.path().join("store"))
+            .arg("-l")
+            .arg(&log)
+            .stdin(std::process::Stdio::null())
+            .spawn()
+            .expect("start /usr/sbin/nats-server");
+        let marker = "Listening for client connections on ";
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+        let url = loop {
+            let text = std::fs::read_to_string(&log).unwrap_or_default();
+            if let (Some(at), true) = (text.find(marker), text.contains("Server is ready")) {
+                let addr = text[at + marker.len()..].split_whitespace().next().unwrap();
+                break format!("nats://{addr}");
+            }
+            assert!(
+                std::time::Instant::now() < deadline,
+                "nats-server did not start:\n{text}"
+            );
+            std::thread::sleep(std::time::Duration::from_millis(20));
+        };
+        NatsServer {
+            child,
+            url,
+            _dir: dir,
+        }
+    }
+}
+
+impl Drop for NatsServer {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_publish_no_stream_acknowledges_is_retryable_and_succeeds_once_one_does() {
+    use super::exporter::NatsExporter;
+    let server = NatsServer::start();
+    let exporter = NatsExporter::<Traces>::new(
+        &config(&format!("endpoint: {}\ntimeout: 2s", server.url)).unwrap(),
+    );
+    let error = exporter.export(spans(3, 0)).await.unwrap_err();
+    assert!(error.is_retryable(), "{error}");
+
+    let js = async_nats::jetstream::new(async_nats::connect(server.url.as_str()).await.unwrap());
+    let mut stream = js
+        .create_stream(async_nats::jetstream::stream::Config {
+            name: "MANUAL".into(),
+            subjects: vec!["otlp.>".into()],
+            ..Default::default()
+        })
+        .await
+        .unwrap();
+    exporter.export(spans(3, 0)).await.unwrap();
+    let info = stream.info().await.unwrap();
+    assert_eq!(info.state.messages, 1);
+    let stored = stream
+        .get_last_raw_message_by_subject("otlp.traces")
+        .await
+        .unwrap();
+    assert_eq!(Traces::decode(stored.payload).unwrap().item_count(), 3);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_server_that_is_down_is_retryable() {
+    use super::exporter::NatsExporter;
+    // A port nothing listens on: bound, read back and released.
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let exporter = NatsExporter::<Logs>::new(
+        &config(&format!("endpoint: nats://127.0.0.1:{port}\ntimeout: 1s")).unwrap(),
+    );
+    let mut builder = LogsBuilder::new();
+    builder.record("hello");
+    let error = exporter.export(builder.build()).await.unwrap_err();
+    assert!(error.is_retryable(), "{error}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_exporter_creates_its_stream_and_splits_below_max_payload() {
+    use super::exporter::NatsExporter;
+    let server = NatsServer::start();
+    let exporter = NatsExporter::<Traces>::new(
+        &config(&format!(
+            "endpoint: {}\nencoding: otlp_json\nmax_payload: 2000\nstream: {{ name: TEL, storage: memory }}",
+            server.url
+        ))
+        .unwrap(),
+    );
+    exporter.export(spans(30, 100)).await.unwrap();
+    let js = async_nats::jetstream::new(async_nats::connect(server.url.as_str()).await.unwrap());
+    let mut stream = js.get_stream("TEL").await.unwrap();
+    let info = stream.info().await.unwrap();
+    assert!(info.state.messages >= 2, "{:?}", info.state);
+    assert_eq!(info.config.subjects.len(), 3);
+}
