@@ -110,9 +110,19 @@ impl OwnServer {
 
     /// Kills the server (SIGKILL) and starts it again on the same port and store.
     fn restart(&mut self) {
+        self.stop();
+        self.resume();
+    }
+
+    /// Kills the server (SIGKILL).
+    fn stop(&mut self) {
         if let Some(mut process) = self.process.take() {
             process.kill();
         }
+    }
+
+    /// Starts the stopped server again on its port and store.
+    fn resume(&mut self) {
         let port = self.url.rsplit(':').next().unwrap().to_string();
         let url = self.run(&port);
         assert_eq!(url, self.url);
@@ -548,4 +558,96 @@ service:
     assert!(gateway.is_running(), "{}", gateway.output());
     gateway.signal("TERM");
     gateway.wait_exit(Duration::from_secs(30));
+}
+
+#[test]
+fn a_persistent_queue_keeps_spans_across_kill_9_while_nats_is_down() {
+    let Some(mut server) = OwnServer::start() else {
+        return;
+    };
+    let backend = OtlpBackend::start(BackendMode::Healthy, 3);
+    let dir = temp_dir();
+    let grpc = address();
+    let url = server.url.clone();
+    let subjects = subjects("persist");
+    let storage = dir.path().join("storage");
+    let producer_config = write_config(
+        dir.path(),
+        "producer.yaml",
+        &format!(
+            r#"
+extensions:
+  file_storage:
+    directory: "{storage}"
+    create_directory: true
+receivers:
+  otlp:
+    protocols:
+      grpc: {{ endpoint: "{grpc}" }}
+exporters:
+  nats:
+    endpoint: "{url}"
+    {subjects}
+    timeout: 2s
+    sending_queue: {{ storage: file_storage }}
+    retry_on_failure: {{ initial_interval: 100ms, max_interval: 500ms, max_elapsed_time: 0s }}
+service:
+  extensions: [file_storage]
+  telemetry:
+    metrics: {{ address: "{metrics}" }}
+  pipelines:
+    traces: {{ receivers: [otlp], exporters: [nats] }}
+"#,
+            storage = storage.display(),
+            metrics = address()
+        ),
+    );
+    let consumer_config = write_config(
+        dir.path(),
+        "consumer.yaml",
+        &format!(
+            r#"
+receivers:
+  nats:
+    endpoint: "{url}"
+    {subjects}
+    consumer: {{ durable_name: persist }}
+exporters:
+  otlp:
+    endpoint: "{backend}"
+    tls: {{ insecure: true }}
+    sending_queue: {{ enabled: false }}
+service:
+  telemetry:
+    metrics: {{ address: "{metrics}" }}
+  pipelines:
+    traces: {{ receivers: [nats], exporters: [otlp] }}
+"#,
+            backend = backend.endpoint(),
+            metrics = address()
+        ),
+    );
+    // NATS is down: the producer queues on disk what it accepts, and dies.
+    server.stop();
+    let mut producer = gateway(&producer_config);
+    wait_listening(grpc, Duration::from_secs(60));
+    let mut client = OtlpClient::new(grpc);
+    let mut names = Vec::new();
+    for r in 0..50u64 {
+        let ids = r * 10..r * 10 + 10;
+        client
+            .export(spans_request(ids.clone(), 32))
+            .unwrap_or_else(|status| panic!("request {r} refused: {status:?}"));
+        names.extend(ids.map(span_name));
+    }
+    producer.kill();
+    // It comes back, then NATS does, then a consumer: everything arrives.
+    let mut producer = gateway(&producer_config);
+    server.resume();
+    let mut consumer = gateway(&consumer_config);
+    let delivered = Mutex::new(names);
+    let duplicates = wait_all_delivered(&backend, &delivered);
+    println!("500 queued spans delivered after kill -9; {duplicates} more than once");
+    assert!(producer.is_running(), "{}", producer.output());
+    assert!(consumer.is_running(), "{}", consumer.output());
 }
