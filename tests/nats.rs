@@ -6,7 +6,12 @@
 //! * `kill -9` of the consuming gateway mid-stream, and its restart: every span the
 //!   producing gateway acknowledged (its `nats` exporter answers only after the JetStream
 //!   ack: no sending queue) reaches the backend at least once; duplicates are counted;
-//! * a restart of `nats-server` itself mid-stream, with the same guarantee.
+//! * a restart of `nats-server` itself mid-stream, with the same guarantee;
+//! * the round trip over mutual TLS (a CA, server and client certificates made here);
+//! * a persistent sending queue (`file_storage`) that keeps what the exporter accepted
+//!   while NATS is down, across `kill -9` of the producing gateway.
+//!
+//! Every server binds a port it picks (`-p -1`), read back from its log.
 
 mod common;
 
