@@ -383,3 +383,31 @@ async fn a_token_authenticates_and_a_wrong_one_gets_nothing() {
     refused.shutdown().await.unwrap();
     receiver.shutdown().await.unwrap();
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_nkey_authenticates() {
+    let user = nkeys::KeyPair::new_user();
+    let dir = tempfile::tempdir().unwrap();
+    let server_config = dir.path().join("auth.conf");
+    std::fs::write(
+        &server_config,
+        format!(
+            "authorization {{ users = [ {{ nkey: {} }} ] }}\n",
+            user.public_key()
+        ),
+    )
+    .unwrap();
+    let server = NatsServer::with_args(&["-c", server_config.to_str().unwrap()]);
+    assert!(
+        async_nats::connect(server.url.as_str()).await.is_err(),
+        "the server lets clients in without the NKey"
+    );
+    let seed = user.seed().unwrap();
+    let sink = Sink::<Traces>::new();
+    let receiver = receiver_with(&server, "", &format!("auth: {{ nkey: {seed} }}"), &sink).await;
+    let options = async_nats::ConnectOptions::new().nkey(seed);
+    let js = jetstream_with(&server, options).await;
+    publish(&js, spans(2).encoded()).await;
+    sink.wait_for_items(2, Duration::from_secs(30)).await;
+    receiver.shutdown().await.unwrap();
+}
