@@ -152,6 +152,17 @@ fn gateway(config: &Path) -> Proc {
     )
 }
 
+/// Waits until `gateway` listens on `addr`; panics with its output if it exits first or
+/// does not listen within a minute.
+fn wait_gateway(gateway: &mut Proc, addr: SocketAddr) {
+    eventually(&format!("a gateway listening on {addr}"), Duration::from_secs(60), || {
+        assert!(gateway.is_running(), "the gateway exited:\n{}", gateway.output());
+        std::net::TcpStream::connect_timeout(&addr, Duration::from_millis(200))
+            .is_ok()
+            .then_some(())
+    });
+}
+
 /// The `nats` blocks naming one test's stream, subjects and consumer.
 fn subjects(prefix: &str) -> String {
     format!(
@@ -218,7 +229,7 @@ service:
             ),
         );
         let mut gateway = gateway(&config);
-        wait_listening(otlp, Duration::from_secs(60));
+        wait_gateway(&mut gateway, otlp);
         let span = format!("span-{encoding}");
         let metric = format!("metric_{encoding}");
         let log = format!("log {encoding}");
@@ -354,8 +365,8 @@ service:
                 metrics = address()
             ),
         );
-        let producer = gateway(&producer_config);
-        wait_listening(grpc, Duration::from_secs(60));
+        let mut producer = gateway(&producer_config);
+        wait_gateway(&mut producer, grpc);
         Chain {
             dir,
             grpc,
@@ -548,7 +559,7 @@ service:
         ),
     );
     let mut gateway = gateway(&config);
-    wait_listening(otlp, Duration::from_secs(60));
+    wait_gateway(&mut gateway, otlp);
     post_until_accepted(
         otlp,
         "/v1/logs",
@@ -635,7 +646,7 @@ service:
     // NATS is down: the producer queues on disk what it accepts, and dies.
     server.stop();
     let mut producer = gateway(&producer_config);
-    wait_listening(grpc, Duration::from_secs(60));
+    wait_gateway(&mut producer, grpc);
     let mut client = OtlpClient::new(grpc);
     let mut names = Vec::new();
     for r in 0..50u64 {
