@@ -155,12 +155,20 @@ fn gateway(config: &Path) -> Proc {
 /// Waits until `gateway` listens on `addr`; panics with its output if it exits first or
 /// does not listen within a minute.
 fn wait_gateway(gateway: &mut Proc, addr: SocketAddr) {
-    eventually(&format!("a gateway listening on {addr}"), Duration::from_secs(60), || {
-        assert!(gateway.is_running(), "the gateway exited:\n{}", gateway.output());
-        std::net::TcpStream::connect_timeout(&addr, Duration::from_millis(200))
-            .is_ok()
-            .then_some(())
-    });
+    eventually(
+        &format!("a gateway listening on {addr}"),
+        Duration::from_secs(60),
+        || {
+            assert!(
+                gateway.is_running(),
+                "the gateway exited:\n{}",
+                gateway.output()
+            );
+            std::net::TcpStream::connect_timeout(&addr, Duration::from_millis(200))
+                .is_ok()
+                .then_some(())
+        },
+    );
 }
 
 /// The `nats` blocks naming one test's stream, subjects and consumer.
