@@ -80,3 +80,14 @@ async fn loadbalancing() {
     )
     .await;
 }
+
+#[cfg(feature = "nats")]
+#[tokio::test]
+async fn nats() {
+    // Connects on the first export, so starting needs no server.
+    check_exporter(
+        crate::nats::factory(),
+        "endpoint: \"nats://127.0.0.1:{port}\"",
+    )
+    .await;
+}

@@ -15,6 +15,7 @@
 //! | [`prometheusremotewrite`] | `prometheusremotewrite` | metrics as Prometheus Remote-Write 1.0 |
 //! | [`opentsdb`] | `opentsdb` | metrics to OpenTSDB's `/api/put` (or telnet `put` lines) |
 //! | [`loadbalancing`] | `loadbalancing` | each trace (service, metric) to one backend of a tier, on a consistent-hash ring |
+//! | [`nats`] | `nats` | OTLP published to NATS JetStream, acknowledged |
 //!
 //! Each module offers `factory()`, to register on the collector builder, and its `Config`.
 //! Configuration keys, defaults and behaviour follow the Go Collector's components of the
@@ -61,6 +62,8 @@ pub mod file;
 pub mod influxdb;
 #[cfg(feature = "lookout")]
 pub mod lookout;
+#[cfg(feature = "nats")]
+pub mod nats;
 #[cfg(feature = "opentsdb")]
 pub mod opentsdb;
 #[cfg(feature = "otlp")]
@@ -99,6 +102,8 @@ pub fn factories() -> Factories {
     factories.add_exporter(opentsdb::factory());
     #[cfg(feature = "loadbalancing")]
     factories.add_exporter(loadbalancing::factory());
+    #[cfg(feature = "nats")]
+    factories.add_exporter(nats::factory());
     #[cfg(feature = "otlp")]
     factories.add_exporter(otlp::factory());
     #[cfg(feature = "otlp_http")]

@@ -23,6 +23,8 @@ pub mod influxdb;
 pub mod jaeger;
 #[cfg(feature = "lookout")]
 pub mod lookout;
+#[cfg(feature = "nats")]
+pub mod nats;
 #[cfg(feature = "opentsdb")]
 pub mod opentsdb;
 #[cfg(feature = "otlp")]
@@ -84,5 +86,7 @@ pub fn factories() -> Factories {
     factories.add_receiver(deepflow::factory());
     #[cfg(feature = "lookout")]
     factories.add_receiver(lookout::factory());
+    #[cfg(feature = "nats")]
+    factories.add_receiver(nats::factory());
     factories
 }
