@@ -1,15 +1,13 @@
 //! The `nats` exporter's configuration.
 
-use std::time::Duration;
-
 use serde::Deserialize;
-use tributary_pipeline_core::component::{ComponentConfig, ConfigError, SecretString};
+pub use tributary_nats::{
+    AuthConfig, DEFAULT_ENDPOINT, Encoding, SignalConfig, StorageType, StreamConfig,
+};
+use tributary_pipeline_core::component::{ComponentConfig, ConfigError};
 use tributary_pipeline_core::configtls::TlsClientConfig;
 use tributary_pipeline_core::exporterhelper::ExporterHelperConfig;
 use tributary_pipeline_core::pdata::Signal;
-
-/// The default `endpoint`: a local NATS server on its standard port.
-pub const DEFAULT_ENDPOINT: &str = "nats://localhost:4222";
 
 /// The `nats` exporter's configuration.
 #[derive(Clone, Debug, PartialEq, Deserialize)]
@@ -38,135 +36,6 @@ pub struct Config {
     /// `sending_queue`.
     #[serde(rename = "helper,squash")]
     pub helper: ExporterHelperConfig,
-}
-
-/// The payload format of a message.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Encoding {
-    /// The OTLP `Export*ServiceRequest` as protobuf.
-    #[default]
-    OtlpProto,
-    /// The same request as OTLP/JSON.
-    OtlpJson,
-}
-
-impl Encoding {
-    /// The `Content-Type` header value messages carry, so a consumer can tell.
-    pub fn content_type(self) -> &'static str {
-        match self {
-            Encoding::OtlpProto => "application/x-protobuf",
-            Encoding::OtlpJson => "application/json",
-        }
-    }
-}
-
-/// One signal's destination.
-#[derive(Clone, Debug, PartialEq, Eq, Deserialize)]
-#[serde(default, deny_unknown_fields)]
-pub struct SignalConfig {
-    /// The subject messages are published on.
-    pub subject: String,
-}
-
-impl SignalConfig {
-    /// The default subject of `signal`: `otlp.<signal>`.
-    pub fn for_signal(signal: Signal) -> Self {
-        SignalConfig {
-            subject: format!("otlp.{}", signal.as_str()),
-        }
-    }
-}
-
-impl Default for SignalConfig {
-    fn default() -> Self {
-        SignalConfig::for_signal(Signal::Traces)
-    }
-}
-
-/// The stream the exporter creates (or finds) at start.
-#[derive(Clone, Debug, PartialEq, Deserialize)]
-#[serde(default, deny_unknown_fields)]
-pub struct StreamConfig {
-    /// Stream name; empty: the exporter manages no stream and one must already capture
-    /// the subjects (a publish nobody stores fails and is retried).
-    pub name: String,
-    /// Subjects of the stream besides the three signal subjects.
-    pub subjects: Vec<String>,
-    /// `file` (default) or `memory`.
-    pub storage: StorageType,
-    /// Oldest message kept; `0`: no limit.
-    #[serde(with = "tributary_confmap::duration")]
-    pub max_age: Duration,
-    /// Largest stream size in bytes; `-1`: no limit.
-    pub max_bytes: i64,
-    /// Copies kept in a cluster.
-    pub replicas: usize,
-}
-
-impl Default for StreamConfig {
-    fn default() -> Self {
-        StreamConfig {
-            name: String::new(),
-            subjects: Vec::new(),
-            storage: StorageType::File,
-            max_age: Duration::ZERO,
-            max_bytes: -1,
-            replicas: 1,
-        }
-    }
-}
-
-/// Where a stream keeps its messages.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum StorageType {
-    /// On disk: survives a server restart.
-    #[default]
-    File,
-    /// In memory.
-    Memory,
-}
-
-/// How the exporter authenticates.
-#[derive(Clone, Debug, Default, PartialEq, Deserialize)]
-#[serde(default, deny_unknown_fields)]
-pub struct AuthConfig {
-    /// A server token.
-    pub token: SecretString,
-    /// User name (with `password`).
-    pub user: String,
-    /// Password of `user`.
-    pub password: SecretString,
-    /// An NKey seed (`SU...`).
-    pub nkey: SecretString,
-    /// A `.creds` file (user JWT and NKey seed), as `nsc` writes it.
-    pub credentials_file: String,
-}
-
-impl AuthConfig {
-    /// Checks that at most one method is chosen, and that user and password come together.
-    pub fn validate(&self) -> Result<(), ConfigError> {
-        let chosen = [
-            !self.token.is_empty(),
-            !self.user.is_empty() || !self.password.is_empty(),
-            !self.nkey.is_empty(),
-            !self.credentials_file.is_empty(),
-        ];
-        if chosen.iter().filter(|set| **set).count() > 1 {
-            return Err(ConfigError::at(
-                "auth",
-                "choose one of token, user/password, nkey and credentials_file",
-            ));
-        }
-        if self.user.is_empty() != self.password.is_empty() {
-            return Err(ConfigError::at(
-                "auth",
-                "user and password must be set together",
-            ));
-        }
-        Ok(())
-    }
 }
 
 impl Default for Config {
@@ -216,36 +85,14 @@ fn check_subject(subject: &str) -> Result<(), String> {
 
 impl ComponentConfig for Config {
     fn validate(&self) -> Result<(), ConfigError> {
-        if self.endpoint.trim().is_empty() {
-            return Err(ConfigError::at(
-                "endpoint",
-                "must be set (nats://host:port)",
-            ));
-        }
+        tributary_nats::validate_connection(&self.endpoint, self.tls.as_ref())?;
         for signal in [Signal::Traces, Signal::Metrics, Signal::Logs] {
             check_subject(self.subject(signal))
                 .map_err(|e| ConfigError::at(format!("{signal}::subject"), e))?;
         }
-        let name = &self.stream.name;
-        if name.contains(['.', '*', '>', ' ', '/', '\\']) {
-            return Err(ConfigError::at(
-                "stream::name",
-                format!("{name:?}: a stream name cannot hold '.', '*', '>', '/', '\\' or spaces"),
-            ));
-        }
-        if self.stream.replicas == 0 || self.stream.replicas > 5 {
-            return Err(ConfigError::at("stream::replicas", "must be 1 to 5"));
-        }
+        // An empty stream name: the exporter manages no stream.
+        self.stream.validate()?;
         self.auth.validate()?;
-        if let Some(tls) = &self.tls {
-            tls.validate().map_err(|e| e.within("tls"))?;
-            if tls.server_name_override().is_some() {
-                return Err(ConfigError::at(
-                    "tls::server_name_override",
-                    "not supported: the NATS client verifies the name of the host it connects to",
-                ));
-            }
-        }
         self.helper.validate()
     }
 }

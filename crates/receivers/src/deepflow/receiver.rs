@@ -19,6 +19,7 @@ use super::config::Config;
 use crate::influxdb::{Precision, parse_line_protocol};
 use crate::prometheusremotewrite::{Decoded, StartTimes, decode_write_request_with};
 use crate::shared::admission::Admission;
+use crate::shared::http_server::TextRefusal as Refusal;
 use crate::shared::http_server::{Answer, ReceiverServer};
 use crate::shared::refusal;
 use crate::shared::request_body::{ReadBodyError, declared_length, read_body};
@@ -230,36 +231,6 @@ enum Route {
     Prometheus,
     Telegraf,
     OtelTrace,
-}
-
-/// An answer other than success: status, plain-text reason, retry delay.
-struct Refusal {
-    status: StatusCode,
-    message: String,
-    retry_after: Option<Duration>,
-}
-
-impl Refusal {
-    fn new(status: StatusCode, message: impl Into<String>) -> Self {
-        Refusal {
-            status,
-            message: message.into(),
-            retry_after: None,
-        }
-    }
-
-    fn into_response(self) -> Response<Body> {
-        let mut response = Response::new(Body::from(self.message + "\n"));
-        *response.status_mut() = self.status;
-        response.headers_mut().insert(
-            CONTENT_TYPE,
-            HeaderValue::from_static("text/plain; charset=utf-8"),
-        );
-        if let Some(delay) = self.retry_after {
-            refusal::set_retry_after(response.headers_mut(), delay);
-        }
-        response
-    }
 }
 
 #[async_trait]

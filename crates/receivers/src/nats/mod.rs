@@ -61,7 +61,7 @@
 //! | `traces::subject` | `otlp.traces` | subject (filter) spans are read from |
 //! | `metrics::subject` | `otlp.metrics` | subject metrics are read from |
 //! | `logs::subject` | `otlp.logs` | subject logs are read from |
-//! | `stream::name` | `OTLP` | the stream consumed (created if missing) |
+//! | `stream::name` | `OTLP` | the stream consumed (created if missing); empty also means `OTLP` |
 //! | `stream::subjects` | `[]` | more subjects, when the stream is created |
 //! | `stream::storage` | `file` | `file` or `memory`, when the stream is created |
 //! | `stream::max_age` | `0` | oldest message kept (`0`: no limit), when the stream is created |

@@ -57,7 +57,6 @@ fn invalid_configurations_are_refused_with_their_path() {
     for (yaml, needle) in [
         ("endpoint: ''", "endpoint"),
         ("traces: { subject: 'a..b' }", "traces::subject"),
-        ("stream: { name: '' }", "stream::name"),
         ("stream: { name: 'a.b' }", "stream::name"),
         (
             "consumer: { durable_name: 'a b' }",
@@ -82,6 +81,10 @@ fn invalid_configurations_are_refused_with_their_path() {
     }
     // Wildcards are fine for a subject read.
     config("traces: { subject: 'app.*.traces' }").unwrap();
+    // A stream block without a name (or an empty one) means the default stream.
+    for yaml in ["stream: { storage: memory }", "stream: { name: '' }"] {
+        assert_eq!(config(yaml).unwrap().stream_name(), "OTLP", "{yaml}");
+    }
 }
 
 #[test]

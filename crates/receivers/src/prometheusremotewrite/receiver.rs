@@ -17,6 +17,7 @@ use tributary_translator_prometheus::to_otlp::StartTimeAdjuster;
 
 use super::decode::{Decoded, decode_write_request_with};
 use crate::shared::admission::Admission;
+use crate::shared::http_server::TextRefusal as Refusal;
 use crate::shared::http_server::{Answer, ReceiverServer};
 use crate::shared::refusal;
 use crate::shared::request_body::{ReadBodyError, declared_length, read_body};
@@ -154,36 +155,6 @@ struct Intake {
     /// Bytes of requests in process, bounded: a flood of requests waits, then gets 503.
     admission: Admission,
     span: tracing::Span,
-}
-
-/// An answer other than success: status, plain-text explanation, retry delay.
-struct Refusal {
-    status: StatusCode,
-    message: String,
-    retry_after: Option<Duration>,
-}
-
-impl Refusal {
-    fn new(status: StatusCode, message: impl Into<String>) -> Self {
-        Refusal {
-            status,
-            message: message.into(),
-            retry_after: None,
-        }
-    }
-
-    fn into_response(self) -> Response<Body> {
-        let mut response = Response::new(Body::from(self.message + "\n"));
-        *response.status_mut() = self.status;
-        response.headers_mut().insert(
-            CONTENT_TYPE,
-            HeaderValue::from_static("text/plain; charset=utf-8"),
-        );
-        if let Some(delay) = self.retry_after {
-            refusal::set_retry_after(response.headers_mut(), delay);
-        }
-        response
-    }
 }
 
 #[async_trait]

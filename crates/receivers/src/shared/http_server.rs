@@ -70,3 +70,38 @@ impl ReceiverServer {
         *self.local_addr.lock().unwrap_or_else(|e| e.into_inner())
     }
 }
+
+/// An HTTP answer other than success, as plain text: a status, the reason, and the delay
+/// a throttled or busy client is told to wait (`Retry-After`).
+#[cfg(any(feature = "prometheusremotewrite", feature = "deepflow"))]
+pub(crate) struct TextRefusal {
+    pub(crate) status: http::StatusCode,
+    pub(crate) message: String,
+    pub(crate) retry_after: Option<std::time::Duration>,
+}
+
+#[cfg(any(feature = "prometheusremotewrite", feature = "deepflow"))]
+impl TextRefusal {
+    /// A refusal with no retry delay.
+    pub(crate) fn new(status: http::StatusCode, message: impl Into<String>) -> Self {
+        TextRefusal {
+            status,
+            message: message.into(),
+            retry_after: None,
+        }
+    }
+
+    /// The response: the reason and a newline, `text/plain`, and `Retry-After` if set.
+    pub(crate) fn into_response(self) -> Response {
+        let mut response = Response::new(axum::body::Body::from(self.message + "\n"));
+        *response.status_mut() = self.status;
+        response.headers_mut().insert(
+            http::header::CONTENT_TYPE,
+            http::HeaderValue::from_static("text/plain; charset=utf-8"),
+        );
+        if let Some(delay) = self.retry_after {
+            super::refusal::set_retry_after(response.headers_mut(), delay);
+        }
+        response
+    }
+}
