@@ -53,6 +53,14 @@ pub mod falcon_rate;
     feature = "falcon_align",
     feature = "falcon_nodata"
 ))]
+#[cfg_attr(
+    not(all(
+        feature = "falcon_rate",
+        feature = "falcon_align",
+        feature = "falcon_nodata"
+    )),
+    allow(dead_code)
+)]
 mod falcon_series;
 #[cfg(feature = "filter")]
 pub mod filter;
@@ -67,6 +75,14 @@ pub mod lookup;
 #[cfg(feature = "memory_limiter")]
 pub mod memory_limiter;
 #[cfg(feature = "metric_stream")]
+#[cfg_attr(
+    not(all(
+        feature = "cumulativetodelta",
+        feature = "deltatocumulative",
+        feature = "metricstarttime"
+    )),
+    allow(dead_code)
+)]
 mod metric_stream;
 #[cfg(feature = "metricstarttime")]
 pub mod metricstarttime;

@@ -72,6 +72,17 @@ pub(crate) use response::send_error;
     feature = "lookout",
     feature = "elasticsearch"
 ))]
+#[cfg_attr(
+    not(all(
+        feature = "otlp_http",
+        feature = "zipkin",
+        feature = "influxdb",
+        feature = "prometheusremotewrite",
+        feature = "opentsdb",
+        feature = "lookout"
+    )),
+    allow(unused_imports)
+)]
 pub(crate) use response::{read_body, status_error};
 pub use tributary_pipeline_core::confighttp::Headers;
 pub use tributary_pipeline_core::configtls::{TlsClientConfig, TlsError, TlsVersion};
