@@ -434,11 +434,13 @@ pub fn run_python(python: &Path, script: &str, args: &[&str]) -> PythonRun {
     }
 }
 
-/// Reads a file exporter's JSON-lines output (missing file → nothing).
+/// Reads a file exporter's JSON-lines output (missing file → nothing). A last line without
+/// its newline is one the exporter is still writing: it is left for the next read.
 pub fn read_json_lines(path: &Path) -> Vec<serde_json::Value> {
-    let Ok(text) = std::fs::read_to_string(path) else {
+    let Ok(mut text) = std::fs::read_to_string(path) else {
         return Vec::new();
     };
+    text.truncate(text.rfind('\n').map_or(0, |end| end + 1));
     text.lines()
         .filter(|l| !l.trim().is_empty())
         .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("bad JSON line {l:?}: {e}")))
