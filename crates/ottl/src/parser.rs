@@ -274,7 +274,14 @@ struct Parser<'s> {
     src: &'s str,
     toks: Vec<(Tok, usize)>,
     at: usize,
+    /// Expressions and conditions open at this point: bounded by [`MAX_NESTING`].
+    depth: usize,
 }
+
+/// The deepest nesting of expressions and conditions (parentheses, lists, maps, calls)
+/// a statement may have: a statement nested deeper is refused, not parsed into a stack
+/// overflow.
+const MAX_NESTING: usize = 64;
 
 type PResult<T> = Result<T, (usize, String)>;
 
@@ -396,7 +403,26 @@ impl Parser<'_> {
         Ok(keys)
     }
 
+    /// Opens one nesting level (closed by the caller whatever the outcome).
+    fn enter(&mut self) -> PResult<()> {
+        if self.depth >= MAX_NESTING {
+            return Err((
+                self.pos(),
+                format!("nesting deeper than {MAX_NESTING} levels"),
+            ));
+        }
+        self.depth += 1;
+        Ok(())
+    }
+
     fn bool_expr(&mut self) -> PResult<BoolExpr> {
+        self.enter()?;
+        let result = self.bool_expr_unnested();
+        self.depth -= 1;
+        result
+    }
+
+    fn bool_expr_unnested(&mut self) -> PResult<BoolExpr> {
         let mut terms = vec![self.and_expr()?];
         while matches!(self.peek(), Tok::Ident(w) if w == "or") {
             self.bump();
@@ -425,7 +451,10 @@ impl Parser<'_> {
     fn not_expr(&mut self) -> PResult<BoolExpr> {
         if matches!(self.peek(), Tok::Ident(w) if w == "not") {
             self.bump();
-            return Ok(BoolExpr::Not(Box::new(self.not_expr()?)));
+            self.enter()?;
+            let inner = self.not_expr();
+            self.depth -= 1;
+            return Ok(BoolExpr::Not(Box::new(inner?)));
         }
         if *self.peek() == Tok::LParen {
             // `(` opens either a grouped condition or a math expression: try the
@@ -455,6 +484,13 @@ impl Parser<'_> {
     }
 
     fn expr(&mut self) -> PResult<Expr> {
+        self.enter()?;
+        let result = self.expr_unnested();
+        self.depth -= 1;
+        result
+    }
+
+    fn expr_unnested(&mut self) -> PResult<Expr> {
         let mut left = self.term()?;
         while let Tok::Math(op @ (MathOp::Add | MathOp::Sub)) = *self.peek() {
             self.bump();
@@ -600,7 +636,12 @@ fn error(src: &str, (pos, message): (usize, String)) -> ParseError {
 /// ```
 pub fn parse_statement(src: &str) -> Result<Statement, ParseError> {
     let toks = lex(src).map_err(|e| error(src, e))?;
-    let mut parser = Parser { src, toks, at: 0 };
+    let mut parser = Parser {
+        src,
+        toks,
+        at: 0,
+        depth: 0,
+    };
     let _ = parser.src;
     parser.statement().map_err(|e| error(src, e))
 }
@@ -613,7 +654,12 @@ pub fn parse_statement(src: &str) -> Result<Statement, ParseError> {
 /// ```
 pub fn parse_condition(src: &str) -> Result<BoolExpr, ParseError> {
     let toks = lex(src).map_err(|e| error(src, e))?;
-    let mut parser = Parser { src, toks, at: 0 };
+    let mut parser = Parser {
+        src,
+        toks,
+        at: 0,
+        depth: 0,
+    };
     let condition = parser.bool_expr().map_err(|e| error(src, e))?;
     parser
         .expect(Tok::End, "end of condition")
@@ -624,7 +670,12 @@ pub fn parse_condition(src: &str) -> Result<BoolExpr, ParseError> {
 /// Parses a value expression on its own.
 pub fn parse_expr(src: &str) -> Result<Expr, ParseError> {
     let toks = lex(src).map_err(|e| error(src, e))?;
-    let mut parser = Parser { src, toks, at: 0 };
+    let mut parser = Parser {
+        src,
+        toks,
+        at: 0,
+        depth: 0,
+    };
     let expr = parser.expr().map_err(|e| error(src, e))?;
     parser
         .expect(Tok::End, "end of expression")

@@ -582,3 +582,43 @@ proptest! {
         prop_assert_eq!(read, context::Scalar::of(&v));
     }
 }
+
+/// Found by the `ottl_statement` fuzz target: deep nesting overflowed the stack.
+#[test]
+fn nesting_beyond_the_limit_is_an_error_not_a_stack_overflow() {
+    for text in [
+        format!(
+            "set(attributes[\"x\"], {}1{})",
+            "[".repeat(5000),
+            "]".repeat(5000)
+        ),
+        format!(
+            "set(attributes[\"x\"], 1) where {}true",
+            "not ".repeat(5000)
+        ),
+        format!(
+            "set(attributes[\"x\"], 1) where {}true{}",
+            "(".repeat(5000),
+            ")".repeat(5000)
+        ),
+    ] {
+        let error = compile_statement(&text, ContextKind::Span).unwrap_err();
+        assert!(
+            error.to_string().contains("nesting deeper than 64"),
+            "{error}"
+        );
+    }
+    // The fuzzer's input, as an expression.
+    let error = parse_expr(&format!("{}((fal", "[".repeat(5000))).unwrap_err();
+    assert!(
+        error.to_string().contains("nesting deeper than 64"),
+        "{error}"
+    );
+    // Nesting within the limit still parses.
+    let nested = format!(
+        "set(attributes[\"x\"], {}1{})",
+        "[".repeat(30),
+        "]".repeat(30)
+    );
+    compile_statement(&nested, ContextKind::Span).unwrap();
+}

@@ -16,6 +16,9 @@ pub enum FrameError {
     /// The stream holds something other than a JSON object.
     #[error("not a JSON-RPC message: expected '{{', found {0:?}")]
     NotAnObject(char),
+    /// A closing bracket that does not match the one opened (`{]`).
+    #[error("not a JSON-RPC message: {0:?} closes a bracket it did not open")]
+    Unbalanced(char),
 }
 
 /// Splits a byte stream into whole top-level JSON objects, without decoding them: it tracks
@@ -38,7 +41,8 @@ pub struct FrameSplitter {
     scanned: usize,
     /// Where the current object starts, once its `{` was seen.
     start: Option<usize>,
-    depth: usize,
+    /// The closing brackets the open ones need, innermost last.
+    closers: Vec<u8>,
     in_string: bool,
     escaped: bool,
     limit: usize,
@@ -51,7 +55,7 @@ impl FrameSplitter {
             buffer: Vec::new(),
             scanned: 0,
             start: None,
-            depth: 0,
+            closers: Vec::new(),
             in_string: false,
             escaped: false,
             limit,
@@ -83,7 +87,8 @@ impl FrameSplitter {
                     b if b.is_ascii_whitespace() => continue,
                     b'{' => {
                         self.start = Some(at);
-                        self.depth = 1;
+                        self.closers.clear();
+                        self.closers.push(b'}');
                         continue;
                     }
                     other => return Err(FrameError::NotAnObject(other as char)),
@@ -99,10 +104,13 @@ impl FrameSplitter {
             } else {
                 match byte {
                     b'"' => self.in_string = true,
-                    b'{' | b'[' => self.depth += 1,
+                    b'{' => self.closers.push(b'}'),
+                    b'[' => self.closers.push(b']'),
                     b'}' | b']' => {
-                        self.depth -= 1;
-                        if self.depth == 0 {
+                        if self.closers.pop() != Some(byte) {
+                            return Err(FrameError::Unbalanced(byte as char));
+                        }
+                        if self.closers.is_empty() {
                             let frame = self.buffer[start..self.scanned].to_vec();
                             self.buffer.drain(..self.scanned);
                             self.scanned = 0;
@@ -240,6 +248,13 @@ mod tests {
         let mut frames = FrameSplitter::new(8);
         frames.extend(b"{\"aaaaaaaaaaaa\":1}");
         assert_eq!(frames.next_frame(), Err(FrameError::TooLarge(8)));
+        // Found by the falcon_jsonrpc fuzz target: a `]` used to close the `{`.
+        let mut frames = FrameSplitter::new(8);
+        frames.extend(b"{]{");
+        assert_eq!(frames.next_frame(), Err(FrameError::Unbalanced(']')));
+        let mut frames = FrameSplitter::new(64);
+        frames.extend(b"{\"a\":[{}]}");
+        assert_eq!(frames.next_frame(), Ok(Some(b"{\"a\":[{}]}".to_vec())));
     }
 
     #[test]
