@@ -5,20 +5,14 @@
 //! kept in one request, with their resource and scope, in their original order. A batch
 //! that goes to a single backend is forwarded as it is, encoding included.
 
-use std::collections::BTreeMap;
 use std::sync::atomic::{AtomicU64, Ordering};
 
 use tributary_pipeline_core::consumer::ConsumeError;
-use tributary_pipeline_core::pdata::proto::collector::logs::v1::ExportLogsServiceRequest;
-use tributary_pipeline_core::pdata::proto::collector::metrics::v1::ExportMetricsServiceRequest;
-use tributary_pipeline_core::pdata::proto::collector::trace::v1::ExportTraceServiceRequest;
 use tributary_pipeline_core::pdata::proto::common::v1::KeyValue;
-use tributary_pipeline_core::pdata::proto::logs::v1::{ResourceLogs, ScopeLogs};
-use tributary_pipeline_core::pdata::proto::metrics::v1::{ResourceMetrics, ScopeMetrics};
 use tributary_pipeline_core::pdata::proto::resource::v1::Resource;
-use tributary_pipeline_core::pdata::proto::trace::v1::{ResourceSpans, ScopeSpans, span};
+use tributary_pipeline_core::pdata::proto::trace::v1::span;
 use tributary_pipeline_core::pdata::value_text::as_string;
-use tributary_pipeline_core::pdata::{Logs, Metrics, Payload, Traces};
+use tributary_pipeline_core::pdata::{Logs, Metrics, OtlpRequest, Payload, Traces};
 
 use super::config::RoutingKey;
 use crate::otlp_signal::OtlpSignal;
@@ -200,7 +194,8 @@ impl Routable for Traces {
             Decisions::Single(b) => vec![(b, self)],
             Decisions::Many(choices) => {
                 let metadata = self.metadata().cloned();
-                split_traces(self.into_request(), &choices)
+                self.into_request()
+                    .partition(choices)
                     .into_iter()
                     .map(|(b, r)| (b, with_metadata(Payload::new(r), metadata.clone())))
                     .collect()
@@ -218,47 +213,6 @@ fn with_metadata<R: tributary_pipeline_core::pdata::OtlpRequest>(
         Some(m) => part.with_metadata(m),
         None => part,
     }
-}
-
-fn split_traces(
-    request: ExportTraceServiceRequest,
-    choices: &[usize],
-) -> BTreeMap<usize, ExportTraceServiceRequest> {
-    let mut out: BTreeMap<usize, ExportTraceServiceRequest> = BTreeMap::new();
-    let mut next = choices.iter().copied();
-    for rs in request.resource_spans {
-        let mut resources: BTreeMap<usize, ResourceSpans> = BTreeMap::new();
-        for ss in rs.scope_spans {
-            let mut scopes: BTreeMap<usize, ScopeSpans> = BTreeMap::new();
-            for s in ss.spans {
-                let b = next.next().unwrap_or_default();
-                scopes
-                    .entry(b)
-                    .or_insert_with(|| ScopeSpans {
-                        scope: ss.scope.clone(),
-                        spans: Vec::new(),
-                        schema_url: ss.schema_url.clone(),
-                    })
-                    .spans
-                    .push(s);
-            }
-            for (b, scope) in scopes {
-                resources
-                    .entry(b)
-                    .or_insert_with(|| ResourceSpans {
-                        resource: rs.resource.clone(),
-                        scope_spans: Vec::new(),
-                        schema_url: rs.schema_url.clone(),
-                    })
-                    .scope_spans
-                    .push(scope);
-            }
-        }
-        for (b, resource) in resources {
-            out.entry(b).or_default().resource_spans.push(resource);
-        }
-    }
-    out
 }
 
 impl Routable for Logs {
@@ -297,54 +251,14 @@ impl Routable for Logs {
             Decisions::Single(b) => vec![(b, self)],
             Decisions::Many(choices) => {
                 let metadata = self.metadata().cloned();
-                split_logs(self.into_request(), &choices)
+                self.into_request()
+                    .partition(choices)
                     .into_iter()
                     .map(|(b, r)| (b, with_metadata(Payload::new(r), metadata.clone())))
                     .collect()
             }
         })
     }
-}
-
-fn split_logs(
-    request: ExportLogsServiceRequest,
-    choices: &[usize],
-) -> BTreeMap<usize, ExportLogsServiceRequest> {
-    let mut out: BTreeMap<usize, ExportLogsServiceRequest> = BTreeMap::new();
-    let mut next = choices.iter().copied();
-    for rl in request.resource_logs {
-        let mut resources: BTreeMap<usize, ResourceLogs> = BTreeMap::new();
-        for sl in rl.scope_logs {
-            let mut scopes: BTreeMap<usize, ScopeLogs> = BTreeMap::new();
-            for record in sl.log_records {
-                let b = next.next().unwrap_or_default();
-                scopes
-                    .entry(b)
-                    .or_insert_with(|| ScopeLogs {
-                        scope: sl.scope.clone(),
-                        log_records: Vec::new(),
-                        schema_url: sl.schema_url.clone(),
-                    })
-                    .log_records
-                    .push(record);
-            }
-            for (b, scope) in scopes {
-                resources
-                    .entry(b)
-                    .or_insert_with(|| ResourceLogs {
-                        resource: rl.resource.clone(),
-                        scope_logs: Vec::new(),
-                        schema_url: rl.schema_url.clone(),
-                    })
-                    .scope_logs
-                    .push(scope);
-            }
-        }
-        for (b, resource) in resources {
-            out.entry(b).or_default().resource_logs.push(resource);
-        }
-    }
-    out
 }
 
 impl Routable for Metrics {
@@ -390,52 +304,12 @@ impl Routable for Metrics {
             Decisions::Single(b) => vec![(b, self)],
             Decisions::Many(choices) => {
                 let metadata = self.metadata().cloned();
-                split_metrics(self.into_request(), &choices)
+                self.into_request()
+                    .partition(choices)
                     .into_iter()
                     .map(|(b, r)| (b, with_metadata(Payload::new(r), metadata.clone())))
                     .collect()
             }
         })
     }
-}
-
-fn split_metrics(
-    request: ExportMetricsServiceRequest,
-    choices: &[usize],
-) -> BTreeMap<usize, ExportMetricsServiceRequest> {
-    let mut out: BTreeMap<usize, ExportMetricsServiceRequest> = BTreeMap::new();
-    let mut next = choices.iter().copied();
-    for rm in request.resource_metrics {
-        let mut resources: BTreeMap<usize, ResourceMetrics> = BTreeMap::new();
-        for sm in rm.scope_metrics {
-            let mut scopes: BTreeMap<usize, ScopeMetrics> = BTreeMap::new();
-            for metric in sm.metrics {
-                let b = next.next().unwrap_or_default();
-                scopes
-                    .entry(b)
-                    .or_insert_with(|| ScopeMetrics {
-                        scope: sm.scope.clone(),
-                        metrics: Vec::new(),
-                        schema_url: sm.schema_url.clone(),
-                    })
-                    .metrics
-                    .push(metric);
-            }
-            for (b, scope) in scopes {
-                resources
-                    .entry(b)
-                    .or_insert_with(|| ResourceMetrics {
-                        resource: rm.resource.clone(),
-                        scope_metrics: Vec::new(),
-                        schema_url: rm.schema_url.clone(),
-                    })
-                    .scope_metrics
-                    .push(scope);
-            }
-        }
-        for (b, resource) in resources {
-            out.entry(b).or_default().resource_metrics.push(resource);
-        }
-    }
-    out
 }

@@ -41,6 +41,16 @@ impl OtlpRequest for ExportLogsServiceRequest {
         }
     }
 
+    fn partition<K: Ord + Default>(
+        self,
+        keys: impl IntoIterator<Item = K>,
+    ) -> std::collections::BTreeMap<K, Self> {
+        split::partition(self.resource_logs, keys)
+            .into_iter()
+            .map(|(key, resource_logs)| (key, ExportLogsServiceRequest { resource_logs }))
+            .collect()
+    }
+
     fn append(&mut self, other: Self) {
         self.resource_logs.extend(other.resource_logs);
     }

@@ -96,6 +96,16 @@ impl OtlpRequest for ExportMetricsServiceRequest {
         }
     }
 
+    fn partition<K: Ord + Default>(
+        self,
+        keys: impl IntoIterator<Item = K>,
+    ) -> std::collections::BTreeMap<K, Self> {
+        split::partition(self.resource_metrics, keys)
+            .into_iter()
+            .map(|(key, resource_metrics)| (key, ExportMetricsServiceRequest { resource_metrics }))
+            .collect()
+    }
+
     fn append(&mut self, other: Self) {
         self.resource_metrics.extend(other.resource_metrics);
     }

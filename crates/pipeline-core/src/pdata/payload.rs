@@ -1,5 +1,6 @@
 //! `Payload`: one batch of telemetry of one signal, shared copy-on-write.
 
+use std::collections::BTreeMap;
 use std::fmt;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, OnceLock};
@@ -33,6 +34,11 @@ pub trait OtlpRequest:
     /// `self`, both in order; the item that crosses the cut (a metric's data points) is
     /// divided. `count` must be less than [`item_count`](Self::item_count).
     fn split_front(&mut self, count: usize) -> Self;
+
+    /// Divides the request among keys, one key per record (span, log record or metric) in
+    /// order: each key's request holds its records in order, under copies of their
+    /// resource's and scope's descriptions. Records beyond the keys go to `K::default()`.
+    fn partition<K: Ord + Default>(self, keys: impl IntoIterator<Item = K>) -> BTreeMap<K, Self>;
 
     /// Appends every resource of `other` after this request's resources.
     fn append(&mut self, other: Self);

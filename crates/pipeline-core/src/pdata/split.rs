@@ -2,15 +2,18 @@
 //!
 //! Every OTLP request is a list of resources, each a list of scopes, each a list of leaves
 //! (spans, log records, or metrics). A leaf weighs one item, except a metric, which weighs
-//! its number of data points and can itself be divided. Two operations walk that shape:
+//! its number of data points and can itself be divided. Three operations walk that shape:
 //!
 //! * [`chunk`] cuts a whole request into pieces of at most N items in one pass (splitting
 //!   for a maximum batch size);
 //! * [`take_front`] moves the first N items out and leaves the rest (cutting a batch at an
-//!   exact size while the rest waits for the next one).
+//!   exact size while the rest waits for the next one);
+//! * [`partition`] deals the leaves out among keys (one backend per trace, say).
 //!
-//! Both copy a resource's or scope's description into every piece that holds some of its
+//! All copy a resource's or scope's description into every piece that holds some of its
 //! items, and keep items in order.
+
+use std::collections::BTreeMap;
 
 /// A part of the request tree: a resource, a scope, or a leaf.
 pub(crate) trait Part: Sized {
@@ -98,6 +101,44 @@ where
             .push_child(leaf);
         self.items += weight;
     }
+}
+
+/// Divides `resources` among keys, one per leaf in order (leaves beyond the keys go to
+/// `K::default()`); each key's resources keep their leaves in order under copies of the
+/// resource and scope descriptions.
+pub(crate) fn partition<R, S, K>(
+    resources: Vec<R>,
+    keys: impl IntoIterator<Item = K>,
+) -> BTreeMap<K, Vec<R>>
+where
+    R: Branch<Child = S>,
+    S: Branch,
+    K: Ord + Default,
+{
+    let mut keys = keys.into_iter();
+    let mut out: BTreeMap<K, Vec<R>> = BTreeMap::new();
+    for mut resource in resources {
+        let mut pieces: BTreeMap<K, R> = BTreeMap::new();
+        for mut scope in resource.take_children() {
+            let mut scopes: BTreeMap<K, S> = BTreeMap::new();
+            for leaf in scope.take_children() {
+                scopes
+                    .entry(keys.next().unwrap_or_default())
+                    .or_insert_with(|| scope.empty_copy())
+                    .push_child(leaf);
+            }
+            for (key, piece) in scopes {
+                pieces
+                    .entry(key)
+                    .or_insert_with(|| resource.empty_copy())
+                    .push_child(piece);
+            }
+        }
+        for (key, piece) in pieces {
+            out.entry(key).or_default().push(piece);
+        }
+    }
+    out
 }
 
 /// Splits `resources` into chunks of at most `max_items` items, in order, in one pass.

@@ -41,6 +41,16 @@ impl OtlpRequest for ExportTraceServiceRequest {
         }
     }
 
+    fn partition<K: Ord + Default>(
+        self,
+        keys: impl IntoIterator<Item = K>,
+    ) -> std::collections::BTreeMap<K, Self> {
+        split::partition(self.resource_spans, keys)
+            .into_iter()
+            .map(|(key, resource_spans)| (key, ExportTraceServiceRequest { resource_spans }))
+            .collect()
+    }
+
     fn append(&mut self, other: Self) {
         self.resource_spans.extend(other.resource_spans);
     }
