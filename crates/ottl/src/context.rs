@@ -6,6 +6,7 @@
 //! `resource.attributes["x"]`), as newer Go versions write them, or leave it out for the
 //! statement's own context (`name`, `attributes["x"]`).
 
+use tributary_pipeline_core::pdata::data_point::{DataPointMut, MetricExt};
 use tributary_pipeline_core::pdata::proto::common::v1::{
     AnyValue, InstrumentationScope, KeyValue, KeyValueList, any_value,
 };
@@ -1177,58 +1178,37 @@ fn dp_set(m: &mut Metric, i: usize, field: Field, value: Value) -> Result<(), St
     let need_int = || int.ok_or_else(|| format!("expected an int64, got a {}", value.type_name()));
     let need_float =
         || float.ok_or_else(|| format!("expected a float64, got a {}", value.type_name()));
-    let gone = || missing("data point");
-    match m.data.as_mut().ok_or_else(gone)? {
-        metric::Data::Gauge(tributary_pipeline_core::pdata::proto::metrics::v1::Gauge {
-            data_points,
-        })
-        | metric::Data::Sum(tributary_pipeline_core::pdata::proto::metrics::v1::Sum {
-            data_points,
-            ..
-        }) => {
-            let dp = data_points.get_mut(i).ok_or_else(gone)?;
-            match field {
-                Field::DpStartTimeUnixNano => dp.start_time_unix_nano = need_int()? as u64,
-                Field::DpTimeUnixNano => dp.time_unix_nano = need_int()? as u64,
-                Field::DpFlags => dp.flags = need_int()? as u32,
+    let mut point = m
+        .data_points_mut()
+        .nth(i)
+        .ok_or_else(|| missing("data point"))?;
+    // What every kind of point has, then what its kind has.
+    match field {
+        Field::DpStartTimeUnixNano => point.set_start_time_unix_nano(need_int()? as u64),
+        Field::DpTimeUnixNano => point.set_time_unix_nano(need_int()? as u64),
+        Field::DpFlags => point.set_flags(need_int()? as u32),
+        _ => match point {
+            DataPointMut::Gauge(dp) | DataPointMut::Sum(dp) => match field {
                 Field::DpValueDouble => dp.value = Some(N::AsDouble(need_float()?)),
                 Field::DpValueInt => dp.value = Some(N::AsInt(need_int()?)),
                 _ => return Err("a number data point has no count or sum".into()),
-            }
-        }
-        metric::Data::Histogram(h) => {
-            let dp = h.data_points.get_mut(i).ok_or_else(gone)?;
-            match field {
-                Field::DpStartTimeUnixNano => dp.start_time_unix_nano = need_int()? as u64,
-                Field::DpTimeUnixNano => dp.time_unix_nano = need_int()? as u64,
-                Field::DpFlags => dp.flags = need_int()? as u32,
+            },
+            DataPointMut::Histogram(dp) => match field {
                 Field::DpCount => dp.count = need_int()? as u64,
                 Field::DpSum => dp.sum = Some(need_float()?),
                 _ => return Err("a histogram data point has no value".into()),
-            }
-        }
-        metric::Data::ExponentialHistogram(h) => {
-            let dp = h.data_points.get_mut(i).ok_or_else(gone)?;
-            match field {
-                Field::DpStartTimeUnixNano => dp.start_time_unix_nano = need_int()? as u64,
-                Field::DpTimeUnixNano => dp.time_unix_nano = need_int()? as u64,
-                Field::DpFlags => dp.flags = need_int()? as u32,
+            },
+            DataPointMut::ExponentialHistogram(dp) => match field {
                 Field::DpCount => dp.count = need_int()? as u64,
                 Field::DpSum => dp.sum = Some(need_float()?),
                 _ => return Err("a histogram data point has no value".into()),
-            }
-        }
-        metric::Data::Summary(s) => {
-            let dp = s.data_points.get_mut(i).ok_or_else(gone)?;
-            match field {
-                Field::DpStartTimeUnixNano => dp.start_time_unix_nano = need_int()? as u64,
-                Field::DpTimeUnixNano => dp.time_unix_nano = need_int()? as u64,
-                Field::DpFlags => dp.flags = need_int()? as u32,
+            },
+            DataPointMut::Summary(dp) => match field {
                 Field::DpCount => dp.count = need_int()? as u64,
                 Field::DpSum => dp.sum = need_float()?,
                 _ => return Err("a summary data point has no value".into()),
-            }
-        }
+            },
+        },
     }
     Ok(())
 }

@@ -622,3 +622,61 @@ fn nesting_beyond_the_limit_is_an_error_not_a_stack_overflow() {
     );
     compile_statement(&nested, ContextKind::Span).unwrap();
 }
+
+/// Data-point fields set through the datapoint context, for a number and a histogram
+/// point: the fields every point has, and those of its kind.
+#[test]
+fn datapoint_fields_are_set_on_every_kind() {
+    use tributary_pipeline_core::pdata::proto::metrics::v1::{
+        Gauge, Histogram, HistogramDataPoint, Metric, NumberDataPoint, metric, number_data_point,
+    };
+    let run = |statement: &str, mut m: Metric| -> Result<Metric, String> {
+        let st = compile_statement(statement, ContextKind::DataPoint).map_err(|e| e.to_string())?;
+        let (mut resource, mut scope, mut cache) = (None, None, Vec::new());
+        let mut ctx = TransformContext {
+            resource: &mut resource,
+            scope: Some(&mut scope),
+            item: Item::DataPoint(&mut m, 0),
+            cache: &mut cache,
+        };
+        st.execute(&mut ctx).map_err(|e| e.to_string())?;
+        Ok(m)
+    };
+    let gauge = Metric {
+        data: Some(metric::Data::Gauge(Gauge {
+            data_points: vec![NumberDataPoint::default()],
+        })),
+        ..Default::default()
+    };
+    let histogram = Metric {
+        data: Some(metric::Data::Histogram(Histogram {
+            data_points: vec![HistogramDataPoint::default()],
+            ..Default::default()
+        })),
+        ..Default::default()
+    };
+    let m = run("set(time_unix_nano, 7)", gauge.clone()).unwrap();
+    let m = run("set(start_time_unix_nano, 3)", m).unwrap();
+    let m = run("set(flags, 1)", m).unwrap();
+    let m = run("set(value_double, 2.5)", m).unwrap();
+    let Some(metric::Data::Gauge(g)) = &m.data else {
+        panic!("a gauge")
+    };
+    let p = &g.data_points[0];
+    assert_eq!(
+        (p.time_unix_nano, p.start_time_unix_nano, p.flags),
+        (7, 3, 1)
+    );
+    assert_eq!(p.value, Some(number_data_point::Value::AsDouble(2.5)));
+    assert!(run("set(count, 1)", gauge).is_err());
+
+    let m = run("set(time_unix_nano, 9)", histogram.clone()).unwrap();
+    let m = run("set(count, 4)", m).unwrap();
+    let m = run("set(sum, 1.5)", m).unwrap();
+    let Some(metric::Data::Histogram(h)) = &m.data else {
+        panic!("a histogram")
+    };
+    let p = &h.data_points[0];
+    assert_eq!((p.time_unix_nano, p.count, p.sum), (9, 4, Some(1.5)));
+    assert!(run("set(value_int, 1)", histogram).is_err());
+}

@@ -132,6 +132,36 @@ impl DataPointMut<'_> {
         self.as_ref().attributes()
     }
 
+    /// Sets when the point's aggregation started (nanoseconds since the Unix epoch).
+    pub fn set_start_time_unix_nano(&mut self, nanos: u64) {
+        match self {
+            DataPointMut::Gauge(p) | DataPointMut::Sum(p) => p.start_time_unix_nano = nanos,
+            DataPointMut::Histogram(p) => p.start_time_unix_nano = nanos,
+            DataPointMut::ExponentialHistogram(p) => p.start_time_unix_nano = nanos,
+            DataPointMut::Summary(p) => p.start_time_unix_nano = nanos,
+        }
+    }
+
+    /// Sets when the point was recorded (nanoseconds since the Unix epoch).
+    pub fn set_time_unix_nano(&mut self, nanos: u64) {
+        match self {
+            DataPointMut::Gauge(p) | DataPointMut::Sum(p) => p.time_unix_nano = nanos,
+            DataPointMut::Histogram(p) => p.time_unix_nano = nanos,
+            DataPointMut::ExponentialHistogram(p) => p.time_unix_nano = nanos,
+            DataPointMut::Summary(p) => p.time_unix_nano = nanos,
+        }
+    }
+
+    /// Sets the point's flags (`FLAG_NO_RECORDED_VALUE`).
+    pub fn set_flags(&mut self, flags: u32) {
+        match self {
+            DataPointMut::Gauge(p) | DataPointMut::Sum(p) => p.flags = flags,
+            DataPointMut::Histogram(p) => p.flags = flags,
+            DataPointMut::ExponentialHistogram(p) => p.flags = flags,
+            DataPointMut::Summary(p) => p.flags = flags,
+        }
+    }
+
     /// The point's attributes, for editing.
     pub fn attributes_mut(&mut self) -> &mut Vec<KeyValue> {
         match self {
