@@ -33,7 +33,8 @@ struct Tsd {
 }
 
 impl Tsd {
-    /// Serves `/api/put` on a free port, one connection at a time, until the process ends.
+    /// Serves `/api/put` on a free port, a thread per connection (the exporter keeps
+    /// several keep-alive connections open at once), until the process ends.
     fn start() -> (Arc<Tsd>, SocketAddr) {
         let listener = TcpListener::bind("127.0.0.1:0").unwrap();
         let addr = listener.local_addr().unwrap();
@@ -44,7 +45,8 @@ impl Tsd {
         let served = Arc::clone(&tsd);
         std::thread::spawn(move || {
             for stream in listener.incoming().flatten() {
-                let _ = served.serve(stream);
+                let served = Arc::clone(&served);
+                std::thread::spawn(move || served.serve(stream));
             }
         });
         (tsd, addr)
