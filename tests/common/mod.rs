@@ -39,6 +39,11 @@ pub fn example(name: &str) -> PathBuf {
         if !cfg!(debug_assertions) {
             command.arg("--release");
         }
+        // The same features as this test binary: another set would rebuild the crates
+        // (and the examples would lack the components the test needs).
+        if cfg!(feature = "kafka") {
+            command.args(["--features", "kafka"]);
+        }
         let status = command.status().expect("run cargo build --examples");
         assert!(status.success(), "cargo build --examples failed");
     });

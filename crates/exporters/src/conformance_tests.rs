@@ -91,3 +91,10 @@ async fn nats() {
     )
     .await;
 }
+
+#[cfg(feature = "kafka")]
+#[tokio::test]
+async fn kafka() {
+    // librdkafka connects in the background: creating and starting need no broker.
+    check_exporter(crate::kafka::factory(), "brokers: [\"127.0.0.1:{port}\"]").await;
+}

@@ -16,6 +16,7 @@
 //! | [`opentsdb`] | `opentsdb` | metrics to OpenTSDB's `/api/put` (or telnet `put` lines) |
 //! | [`loadbalancing`] | `loadbalancing` | each trace (service, metric) to one backend of a tier, on a consistent-hash ring |
 //! | [`nats`] | `nats` | OTLP published to NATS JetStream, acknowledged |
+//! | [`kafka`] | `kafka` | OTLP or Zipkin produced to Kafka, acknowledged (feature `kafka`, not in `all`) |
 //!
 //! Each module offers `factory()`, to register on the collector builder, and its `Config`.
 //! Configuration keys, defaults and behaviour follow the Go Collector's components of the
@@ -43,10 +44,16 @@
 pub mod client;
 #[cfg(any(feature = "lookout", feature = "elasticsearch"))]
 mod flat_samples;
+#[cfg(feature = "kafka")]
+pub mod kafka;
 #[cfg(feature = "loadbalancing")]
 pub mod loadbalancing;
 #[cfg(any(feature = "otlp", feature = "otlp_http"))]
 mod otlp_signal;
+#[cfg(any(feature = "loadbalancing", feature = "kafka"))]
+mod resource_identity;
+#[cfg(any(feature = "nats", feature = "kafka"))]
+mod split_to_fit;
 
 #[cfg(feature = "carbon")]
 pub mod carbon;
@@ -104,6 +111,8 @@ pub fn factories() -> Factories {
     factories.add_exporter(loadbalancing::factory());
     #[cfg(feature = "nats")]
     factories.add_exporter(nats::factory());
+    #[cfg(feature = "kafka")]
+    factories.add_exporter(kafka::factory());
     #[cfg(feature = "otlp")]
     factories.add_exporter(otlp::factory());
     #[cfg(feature = "otlp_http")]

@@ -21,6 +21,8 @@ pub mod hostmetrics;
 pub mod influxdb;
 #[cfg(feature = "jaeger")]
 pub mod jaeger;
+#[cfg(feature = "kafka")]
+pub mod kafka;
 #[cfg(feature = "lookout")]
 pub mod lookout;
 #[cfg(feature = "nats")]
@@ -88,5 +90,7 @@ pub fn factories() -> Factories {
     factories.add_receiver(lookout::factory());
     #[cfg(feature = "nats")]
     factories.add_receiver(nats::factory());
+    #[cfg(feature = "kafka")]
+    factories.add_receiver(kafka::factory());
     factories
 }

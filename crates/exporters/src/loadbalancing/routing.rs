@@ -16,6 +16,7 @@ use tributary_pipeline_core::pdata::{Logs, Metrics, OtlpRequest, Payload, Traces
 
 use super::config::RoutingKey;
 use crate::otlp_signal::OtlpSignal;
+use crate::resource_identity::resource_identity;
 
 /// How routing identifiers are made: the key and, for `attributes`, the names.
 #[derive(Clone, Debug)]
@@ -60,27 +61,6 @@ fn service_name(resource: Option<&Resource>) -> Result<String, ConsumeError> {
         .ok_or_else(|| {
             ConsumeError::permanent("routing_key service: a resource has no service.name attribute")
         })
-}
-
-/// The resource's attributes, sorted by name, as `name=value|…`.
-fn resource_identity(resource: Option<&Resource>) -> String {
-    let mut pairs: Vec<(&str, String)> = resource
-        .map(|r| {
-            r.attributes
-                .iter()
-                .map(|kv| (kv.key.as_str(), as_string(kv.value.as_ref())))
-                .collect()
-        })
-        .unwrap_or_default();
-    pairs.sort();
-    let mut out = String::new();
-    for (k, v) in pairs {
-        out.push_str(k);
-        out.push('=');
-        out.push_str(&v);
-        out.push('|');
-    }
-    out
 }
 
 fn find<'a>(attributes: &'a [KeyValue], name: &str) -> Option<&'a KeyValue> {

@@ -12,6 +12,7 @@ use tributary_pipeline_core::prelude::*;
 
 use super::config::{Config, Encoding};
 use super::connect::{connect, ensure_stream};
+use crate::split_to_fit::{encode_within, otlp_json};
 
 /// Room kept below the server's `max_payload` for the message's headers (the server
 /// counts headers and payload together).
@@ -77,44 +78,8 @@ impl<T: JsonData> NatsExporter<T> {
 pub(crate) fn encode<T: JsonData>(data: &T, encoding: Encoding) -> Result<Bytes, ConsumeError> {
     match encoding {
         Encoding::OtlpProto => Ok(data.encoded()),
-        Encoding::OtlpJson => {
-            let mut out = Vec::with_capacity(data.encoded_len() * 2);
-            data.write_otlp_json(&mut out)
-                .map_err(|e| ConsumeError::permanent(format!("cannot encode as OTLP/JSON: {e}")))?;
-            Ok(out.into())
-        }
+        Encoding::OtlpJson => otlp_json(data),
     }
-}
-
-/// Encodes `data` into messages of at most `limit` bytes, halving a batch (by items) until
-/// each part fits. A single item larger than `limit` cannot be sent: a permanent error.
-pub(crate) fn encode_within<T: JsonData>(
-    data: T,
-    encoding: Encoding,
-    limit: usize,
-) -> Result<Vec<Bytes>, ConsumeError> {
-    let mut pending = vec![data];
-    let mut messages = Vec::new();
-    while let Some(part) = pending.pop() {
-        let bytes = encode(&part, encoding)?;
-        if bytes.len() <= limit {
-            messages.push(bytes);
-            continue;
-        }
-        let items = part.item_count();
-        if items <= 1 {
-            return Err(ConsumeError::permanent(format!(
-                "one {} encodes to {} bytes, over the {limit}-byte payload limit",
-                T::SIGNAL.item_name(),
-                bytes.len()
-            )));
-        }
-        // Split in halves and keep the order: the first half is published first.
-        let mut halves = part.split(items.div_ceil(2));
-        halves.reverse();
-        pending.extend(halves);
-    }
-    Ok(messages)
 }
 
 #[async_trait]
@@ -124,7 +89,10 @@ impl<T: JsonData> Export<T> for NatsExporter<T> {
             return Ok(());
         }
         let js = self.session().await?;
-        let messages = encode_within(data, self.config.encoding, self.payload_limit(&js))?;
+        let encoding = self.config.encoding;
+        let messages = encode_within(data, self.payload_limit(&js), |part: &T| {
+            encode(part, encoding)
+        })?;
         let mut headers = HeaderMap::new();
         headers.insert("Content-Type", self.config.encoding.content_type());
         // Publish every part, then await the acks: the server stores them in order and the

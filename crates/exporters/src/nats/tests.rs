@@ -7,7 +7,8 @@ use tributary_pipeline_core::component::ComponentConfig;
 use tributary_pipeline_core::prelude::*;
 
 use super::config::{Config, Encoding, StorageType};
-use super::exporter::{encode, encode_within};
+use super::exporter::encode;
+use crate::split_to_fit::encode_within;
 
 fn config(yaml: &str) -> Result<Config, String> {
     let config: Config = Conf::from_yaml(yaml)
@@ -87,7 +88,10 @@ fn invalid_configurations_are_refused_with_their_path() {
 fn a_batch_over_the_limit_is_split_in_order() {
     let data = spans(40, 100);
     let whole = encode(&data, Encoding::OtlpProto).unwrap().len();
-    let messages = encode_within(data, Encoding::OtlpProto, whole / 5).unwrap();
+    let messages = encode_within(data, whole / 5, |part: &Traces| {
+        encode(part, Encoding::OtlpProto)
+    })
+    .unwrap();
     assert!(messages.len() >= 5, "{} messages", messages.len());
     let mut names = Vec::new();
     for message in messages {
@@ -109,7 +113,10 @@ fn a_batch_over_the_limit_is_split_in_order() {
 
 #[test]
 fn a_single_item_over_the_limit_is_permanent() {
-    let error = encode_within(spans(1, 1000), Encoding::OtlpJson, 100).unwrap_err();
+    let error = encode_within(spans(1, 1000), 100, |part: &Traces| {
+        encode(part, Encoding::OtlpJson)
+    })
+    .unwrap_err();
     assert!(error.is_permanent(), "{error}");
 }
 
@@ -127,7 +134,7 @@ proptest! {
         let largest_item = (0..count).map(|_| encode(&spans(1, padding), Encoding::OtlpProto).unwrap().len()).max().unwrap_or(0) + 8;
         let whole = encode(&data, Encoding::OtlpProto).unwrap().len();
         let limit = (whole / divisor).max(largest_item);
-        let messages = encode_within(data, Encoding::OtlpProto, limit).unwrap();
+        let messages = encode_within(data, limit, |part: &Traces| encode(part, Encoding::OtlpProto)).unwrap();
         let mut total = 0;
         for message in messages {
             prop_assert!(message.len() <= limit);

@@ -1,0 +1,447 @@
+//! Kafka end to end, with a real Kafka-protocol broker and real gateway processes.
+//!
+//! The broker is **tansu** (crates.io `tansu`, installed by `scripts/test` with
+//! `cargo install --features dynostore`): an Apache-2.0 broker written in Rust that
+//! speaks the Kafka protocol (produce, fetch, metadata, classic consumer groups with
+//! offset commits, SASL SCRAM, TLS), here with its in-memory storage. It does not replicate (one broker, no ISR: a
+//! `required_acks: all` is answered by the one broker) and has no transactions tested
+//! here; neither matters to the exporter or receiver. No JVM Kafka is installable from
+//! this machine's registries.
+//!
+//! * exporter → broker → receiver round trip of traces (OTLP protobuf, one record per
+//!   trace, a batch over `max_message_bytes` split), metrics (OTLP/JSON) and logs (`raw`
+//!   bodies read back as `text`);
+//! * a consumer group of two collectors sharing a 4-partition topic while a producer
+//!   sends: a second member joins mid-stream (a rebalance), one is killed with `kill -9`
+//!   (another rebalance) and comes back. Every span the producing gateway acknowledged
+//!   (its exporter answers only after the broker's ack: no sending queue) reaches the
+//!   backend at least once; duplicates are counted and printed.
+
+mod common;
+
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex, OnceLock};
+use std::time::{Duration, Instant};
+
+use common::lifeline::Lifeline;
+use common::*;
+
+/// The tansu broker shared by this binary's tests (each test uses its own topics and
+/// group), started once and stopped when the test process exits. `None` when tansu is
+/// not installed (a skip, or a failure under `scripts/test`).
+fn shared_broker() -> Option<&'static str> {
+    static BROKER: OnceLock<(Lifeline, String)> = OnceLock::new();
+    let program = program("tansu")?;
+    let (_, address) = BROKER.get_or_init(|| start_broker(&program));
+    Some(address)
+}
+
+/// Starts `tansu broker` on a free port (tansu cannot bind port 0 and tell: another
+/// process may take the port first, so a broker that does not come up is started again
+/// on another).
+fn start_broker(program: &Path) -> (Lifeline, String) {
+    for _attempt in 0..5 {
+        let port = free_port();
+        let address = format!("127.0.0.1:{port}");
+        let dir = tempfile::tempdir().expect("temp dir").keep();
+        let url = format!("tcp://{address}");
+        let args: Vec<String> = [
+            "broker",
+            "--listener-url",
+            &url,
+            "--advertised-listener-url",
+            &url,
+            "--storage-engine",
+            "memory://tansu/",
+        ]
+        .iter()
+        .map(ToString::to_string)
+        .collect();
+        let lifeline = Lifeline::start(program, &args, &dir, "tansu.log");
+        let deadline = Instant::now() + Duration::from_secs(30);
+        let log = dir.join("tansu.log");
+        while Instant::now() < deadline {
+            if std::net::TcpStream::connect(&address).is_ok() {
+                return (lifeline, address);
+            }
+            // tansu prints `Error:` and exits when it cannot start (a port taken).
+            if std::fs::read_to_string(&log).is_ok_and(|text| text.contains("Error:")) {
+                break;
+            }
+            std::thread::sleep(Duration::from_millis(100));
+        }
+        eprintln!(
+            "tansu did not listen on {address}: {}",
+            std::fs::read_to_string(dir.join("tansu.log")).unwrap_or_default()
+        );
+    }
+    panic!("tansu never started");
+}
+
+/// Creates `topic` with `partitions` partitions on the broker at `address`.
+fn create_topic(address: &str, topic: &str, partitions: u32) {
+    let program = program("tansu").expect("tansu");
+    let output = Command::new(program)
+        .args(["topic", "create", "--broker"])
+        .arg(format!("tcp://{address}"))
+        .arg(topic)
+        .args(["--partitions", &partitions.to_string()])
+        .output()
+        .expect("run tansu topic create");
+    assert!(
+        output.status.success(),
+        "tansu topic create {topic}: {}{}",
+        String::from_utf8_lossy(&output.stdout),
+        String::from_utf8_lossy(&output.stderr)
+    );
+}
+
+fn address() -> SocketAddr {
+    format!("127.0.0.1:{}", free_port()).parse().unwrap()
+}
+
+fn write_config(dir: &Path, name: &str, yaml: &str) -> PathBuf {
+    let path = dir.join(name);
+    std::fs::write(&path, yaml).unwrap();
+    path
+}
+
+fn gateway(config: &Path) -> Proc {
+    Proc::spawn(
+        &example("gateway"),
+        &["--config", config.to_str().unwrap()],
+        &[],
+    )
+}
+
+/// Waits until `gateway` listens on `addr`; panics with its output if it exits first.
+fn wait_gateway(gateway: &mut Proc, addr: SocketAddr) {
+    eventually(
+        &format!("a gateway listening on {addr}"),
+        Duration::from_secs(60),
+        || {
+            assert!(
+                gateway.is_running(),
+                "the gateway exited:\n{}",
+                gateway.output()
+            );
+            std::net::TcpStream::connect_timeout(&addr, Duration::from_millis(200))
+                .is_ok()
+                .then_some(())
+        },
+    );
+}
+
+fn post_until_accepted(addr: SocketAddr, path: &str, body: &str) {
+    eventually(&format!("{path} accepted"), Duration::from_secs(60), || {
+        let response = http(
+            "POST",
+            addr,
+            path,
+            &[("Content-Type", "application/json")],
+            body.as_bytes(),
+        );
+        (response.status == 200).then_some(())
+    });
+}
+
+#[test]
+fn round_trip_of_every_signal() {
+    let Some(broker) = shared_broker() else {
+        return;
+    };
+    let prefix = "rt";
+    for signal in ["spans", "metrics", "logs"] {
+        create_topic(broker, &format!("{prefix}-{signal}"), 3);
+    }
+    let dir = temp_dir();
+    let (otlp, metrics) = (address(), address());
+    let out = dir.path().join("out.jsonl");
+    let config = write_config(
+        dir.path(),
+        "gateway.yaml",
+        &format!(
+            r#"
+receivers:
+  otlp:
+    protocols:
+      http: {{ endpoint: "{otlp}" }}
+  kafka:
+    brokers: ["{broker}"]
+    group_id: {prefix}
+    initial_offset: earliest
+    traces: {{ topics: [{prefix}-spans] }}
+    metrics: {{ topics: [{prefix}-metrics], encoding: otlp_json }}
+    logs: {{ topics: [{prefix}-logs], encoding: text }}
+exporters:
+  kafka:
+    brokers: ["{broker}"]
+    traces: {{ topic: {prefix}-spans }}
+    metrics: {{ topic: {prefix}-metrics, encoding: otlp_json }}
+    logs: {{ topic: {prefix}-logs, encoding: raw }}
+    partition_traces_by_id: true
+    producer: {{ max_message_bytes: 4000, required_acks: all, compression: zstd }}
+    sending_queue: {{ enabled: false }}
+  file:
+    path: "{out}"
+service:
+  telemetry:
+    metrics: {{ address: "{metrics}" }}
+  pipelines:
+    traces/in: {{ receivers: [otlp], exporters: [kafka] }}
+    metrics/in: {{ receivers: [otlp], exporters: [kafka] }}
+    logs/in: {{ receivers: [otlp], exporters: [kafka] }}
+    traces/out: {{ receivers: [kafka], exporters: [file] }}
+    metrics/out: {{ receivers: [kafka], exporters: [file] }}
+    logs/out: {{ receivers: [kafka], exporters: [file] }}
+"#,
+            out = out.display()
+        ),
+    );
+    let mut gateway = gateway(&config);
+    wait_gateway(&mut gateway, otlp);
+    post_until_accepted(
+        otlp,
+        "/v1/metrics",
+        r#"{"resourceMetrics":[{"scopeMetrics":[{"metrics":[{"name":"kafka_metric","gauge":{"dataPoints":[{"asDouble":1.5,"timeUnixNano":"1"}]}}]}]}]}"#,
+    );
+    post_until_accepted(
+        otlp,
+        "/v1/logs",
+        r#"{"resourceLogs":[{"scopeLogs":[{"logRecords":[{"body":{"stringValue":"kafka log line"}}]}]}]}"#,
+    );
+    // Two traces in one batch over `max_message_bytes`: one record per trace, each split.
+    let big: Vec<String> = (0..60)
+        .map(|i| format!("big-{i:03}-{}", "p".repeat(150)))
+        .collect();
+    let spans: Vec<String> = big
+        .iter()
+        .enumerate()
+        .map(|(i, name)| {
+            format!(
+                r#"{{"traceId":"0{}02030405060708090a0b0c0d0e0f10","spanId":"{:016x}","name":"{name}"}}"#,
+                i % 2 + 1,
+                i + 1
+            )
+        })
+        .collect();
+    post_until_accepted(
+        otlp,
+        "/v1/traces",
+        &format!(
+            r#"{{"resourceSpans":[{{"scopeSpans":[{{"spans":[{}]}}]}}]}}"#,
+            spans.join(",")
+        ),
+    );
+    eventually(
+        "every signal back from Kafka",
+        Duration::from_secs(90),
+        || {
+            let text = std::fs::read_to_string(&out).unwrap_or_default();
+            ["kafka_metric", "kafka log line"]
+                .iter()
+                .map(|s| s.to_string())
+                .chain(big.iter().cloned())
+                .all(|needle| text.contains(&needle))
+                .then_some(())
+        },
+    );
+    // The file exporter writes a line per batch: the big batch came as several records,
+    // each of one trace.
+    let text = std::fs::read_to_string(&out).unwrap();
+    let parts: Vec<&str> = text.lines().filter(|line| line.contains("big-")).collect();
+    assert!(
+        parts.len() >= 4,
+        "the big batch arrived in {} record(s)",
+        parts.len()
+    );
+    for part in &parts {
+        let one_trace = part.contains("0102030405060708090a0b0c0d0e0f10")
+            != part.contains("0202030405060708090a0b0c0d0e0f10");
+        assert!(one_trace, "a record holds spans of both traces");
+    }
+    assert_eq!(
+        span_name_counts(&out).values().filter(|n| **n > 1).count(),
+        0,
+        "no span twice"
+    );
+    assert!(gateway.is_running(), "{}", gateway.output());
+    gateway.signal("TERM");
+    gateway.wait_exit(Duration::from_secs(30));
+}
+
+/// A producing gateway (OTLP/gRPC → `kafka` exporter, no sending queue: an OTLP answer
+/// of success means the broker acknowledged) and the configuration of the consuming
+/// gateways (`kafka` receiver in one group → `otlp` exporter without a queue, to
+/// `backend`).
+struct Chain {
+    dir: tempfile::TempDir,
+    grpc: SocketAddr,
+    producer: Proc,
+    consumer_configs: Vec<PathBuf>,
+}
+
+impl Chain {
+    fn new(broker: &str, topic: &str, backend: &OtlpBackend) -> Chain {
+        create_topic(broker, topic, 4);
+        let dir = temp_dir();
+        let grpc = address();
+        let producer_config = write_config(
+            dir.path(),
+            "producer.yaml",
+            &format!(
+                r#"
+receivers:
+  otlp:
+    protocols:
+      grpc: {{ endpoint: "{grpc}" }}
+exporters:
+  kafka:
+    brokers: ["{broker}"]
+    traces: {{ topic: {topic} }}
+    partition_traces_by_id: true
+    timeout: 5s
+    sending_queue: {{ enabled: false }}
+    retry_on_failure: {{ enabled: false }}
+service:
+  telemetry:
+    metrics: {{ address: "{metrics}" }}
+  pipelines:
+    traces: {{ receivers: [otlp], exporters: [kafka] }}
+"#,
+                metrics = address()
+            ),
+        );
+        let consumer_configs = (0..2)
+            .map(|member| {
+                write_config(
+                    dir.path(),
+                    &format!("consumer-{member}.yaml"),
+                    &format!(
+                        r#"
+receivers:
+  kafka:
+    brokers: ["{broker}"]
+    client_id: member-{member}
+    group_id: {topic}-group
+    initial_offset: earliest
+    session_timeout: 6s
+    heartbeat_interval: 1s
+    traces: {{ topics: [{topic}] }}
+exporters:
+  otlp:
+    endpoint: "{backend}"
+    tls: {{ insecure: true }}
+    sending_queue: {{ enabled: false }}
+    retry_on_failure: {{ initial_interval: 100ms, max_interval: 500ms }}
+service:
+  telemetry:
+    metrics: {{ address: "{metrics}" }}
+  pipelines:
+    traces: {{ receivers: [kafka], exporters: [otlp] }}
+"#,
+                        backend = backend.endpoint(),
+                        metrics = address()
+                    ),
+                )
+            })
+            .collect();
+        let mut producer = gateway(&producer_config);
+        wait_gateway(&mut producer, grpc);
+        Chain {
+            dir,
+            grpc,
+            producer,
+            consumer_configs,
+        }
+    }
+
+    fn consumer(&self, member: usize) -> Proc {
+        gateway(&self.consumer_configs[member])
+    }
+
+    /// Sends `requests` requests of 10 spans (each its own trace) on a thread, each until
+    /// it is accepted; returns the names acknowledged so far and the flag set when done.
+    fn produce(&self, requests: u64) -> (Arc<Mutex<Vec<String>>>, Arc<AtomicBool>) {
+        let acknowledged = Arc::new(Mutex::new(Vec::new()));
+        let done = Arc::new(AtomicBool::new(false));
+        let (names, finished, grpc) = (Arc::clone(&acknowledged), Arc::clone(&done), self.grpc);
+        std::thread::spawn(move || {
+            let mut client = OtlpClient::new(grpc);
+            for r in 0..requests {
+                let ids = r * 10..r * 10 + 10;
+                let deadline = Instant::now() + Duration::from_secs(120);
+                while client.export(spans_request(ids.clone(), 64)).is_err() {
+                    assert!(Instant::now() < deadline, "request {r} never accepted");
+                    std::thread::sleep(Duration::from_millis(50));
+                }
+                names.lock().unwrap().extend(ids.map(span_name));
+                // A steady stream rather than a burst: the rebalances happen mid-stream.
+                std::thread::sleep(Duration::from_millis(20));
+            }
+            finished.store(true, Ordering::SeqCst);
+        });
+        (acknowledged, done)
+    }
+}
+
+fn delivered(backend: &OtlpBackend) -> usize {
+    backend.with_received(|received| received.len())
+}
+
+#[test]
+fn a_consumer_group_loses_nothing_across_rebalances_and_kill_9() {
+    let Some(broker) = shared_broker() else {
+        return;
+    };
+    let backend = OtlpBackend::start(BackendMode::Healthy, 1);
+    let mut chain = Chain::new(broker, "group-spans", &backend);
+    let (acknowledged, done) = chain.produce(400);
+    let mut first = chain.consumer(0);
+    let wait_delivered = |target: usize| {
+        eventually(
+            &format!("{target} spans delivered"),
+            Duration::from_secs(120),
+            || (delivered(&backend) >= target || done.load(Ordering::SeqCst)).then_some(()),
+        );
+        !done.load(Ordering::SeqCst)
+    };
+    let mut mid_stream = 0;
+    // A second member joins: the partitions are shared out again.
+    mid_stream += usize::from(wait_delivered(500));
+    let mut second = chain.consumer(1);
+    // The first member dies without leaving: the group notices after session_timeout.
+    mid_stream += usize::from(wait_delivered(1500));
+    first.kill();
+    // And comes back.
+    mid_stream += usize::from(wait_delivered(2500));
+    first = chain.consumer(0);
+    eventually("the producer done", Duration::from_secs(240), || {
+        done.load(Ordering::SeqCst).then_some(())
+    });
+    let expected = acknowledged.lock().unwrap().clone();
+    eventually(
+        &format!("all {} acknowledged spans delivered", expected.len()),
+        Duration::from_secs(180),
+        || {
+            backend
+                .with_received(|received| expected.iter().all(|n| received.contains_key(n)))
+                .then_some(())
+        },
+    );
+    let duplicates =
+        backend.with_received(|received| received.values().filter(|count| **count > 1).count());
+    println!(
+        "{} spans acknowledged, all delivered; {duplicates} delivered more than once; \
+         {mid_stream} of 3 group changes while the producer was sending",
+        expected.len()
+    );
+    assert!(mid_stream > 0, "no group change happened mid-stream");
+    assert!(first.is_running(), "{}", first.output());
+    assert!(second.is_running(), "{}", second.output());
+    assert!(chain.producer.is_running(), "{}", chain.producer.output());
+    drop(chain.dir);
+}
