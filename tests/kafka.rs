@@ -11,6 +11,10 @@
 //! * exporter → broker → receiver round trip of traces (OTLP protobuf, one record per
 //!   trace, a batch over `max_message_bytes` split), metrics (OTLP/JSON) and logs (`raw`
 //!   bodies read back as `text`);
+//! tansu has a bug this suite works around (see `Chain::new`): a fetch from an offset
+//! inside a record batch skips that batch, so the producer of the group test writes
+//! one record per batch.
+//!
 //! * a consumer group of two collectors sharing a 4-partition topic while a producer
 //!   sends: a second member joins mid-stream (a rebalance), one is killed with `kill -9`
 //!   (another rebalance) and comes back. Every span the producing gateway acknowledged
@@ -99,55 +103,6 @@ fn create_topic(address: &str, topic: &str, partitions: u32) {
     );
 }
 
-fn address() -> SocketAddr {
-    format!("127.0.0.1:{}", free_port()).parse().unwrap()
-}
-
-fn write_config(dir: &Path, name: &str, yaml: &str) -> PathBuf {
-    let path = dir.join(name);
-    std::fs::write(&path, yaml).unwrap();
-    path
-}
-
-fn gateway(config: &Path) -> Proc {
-    Proc::spawn(
-        &example("gateway"),
-        &["--config", config.to_str().unwrap()],
-        &[],
-    )
-}
-
-/// Waits until `gateway` listens on `addr`; panics with its output if it exits first.
-fn wait_gateway(gateway: &mut Proc, addr: SocketAddr) {
-    eventually(
-        &format!("a gateway listening on {addr}"),
-        Duration::from_secs(60),
-        || {
-            assert!(
-                gateway.is_running(),
-                "the gateway exited:\n{}",
-                gateway.output()
-            );
-            std::net::TcpStream::connect_timeout(&addr, Duration::from_millis(200))
-                .is_ok()
-                .then_some(())
-        },
-    );
-}
-
-fn post_until_accepted(addr: SocketAddr, path: &str, body: &str) {
-    eventually(&format!("{path} accepted"), Duration::from_secs(60), || {
-        let response = http(
-            "POST",
-            addr,
-            path,
-            &[("Content-Type", "application/json")],
-            body.as_bytes(),
-        );
-        (response.status == 200).then_some(())
-    });
-}
-
 #[test]
 fn round_trip_of_every_signal() {
     let Some(broker) = shared_broker() else {
@@ -158,9 +113,9 @@ fn round_trip_of_every_signal() {
         create_topic(broker, &format!("{prefix}-{signal}"), 3);
     }
     let dir = temp_dir();
-    let (otlp, metrics) = (address(), address());
+    let (otlp, metrics) = (free_address(), free_address());
     let out = dir.path().join("out.jsonl");
-    let config = write_config(
+    let config = write_config_file(
         dir.path(),
         "gateway.yaml",
         &format!(
@@ -201,14 +156,14 @@ service:
             out = out.display()
         ),
     );
-    let mut gateway = gateway(&config);
+    let mut gateway = spawn_gateway(&config);
     wait_gateway(&mut gateway, otlp);
-    post_until_accepted(
+    post_json_until_ok(
         otlp,
         "/v1/metrics",
         r#"{"resourceMetrics":[{"scopeMetrics":[{"metrics":[{"name":"kafka_metric","gauge":{"dataPoints":[{"asDouble":1.5,"timeUnixNano":"1"}]}}]}]}]}"#,
     );
-    post_until_accepted(
+    post_json_until_ok(
         otlp,
         "/v1/logs",
         r#"{"resourceLogs":[{"scopeLogs":[{"logRecords":[{"body":{"stringValue":"kafka log line"}}]}]}]}"#,
@@ -228,7 +183,7 @@ service:
             )
         })
         .collect();
-    post_until_accepted(
+    post_json_until_ok(
         otlp,
         "/v1/traces",
         &format!(
@@ -288,8 +243,8 @@ impl Chain {
     fn new(broker: &str, topic: &str, backend: &OtlpBackend) -> Chain {
         create_topic(broker, topic, 4);
         let dir = temp_dir();
-        let grpc = address();
-        let producer_config = write_config(
+        let grpc = free_address();
+        let producer_config = write_config_file(
             dir.path(),
             "producer.yaml",
             &format!(
@@ -303,6 +258,13 @@ exporters:
     brokers: ["{broker}"]
     traces: {{ topic: {topic} }}
     partition_traces_by_id: true
+    # One record per produce batch: tansu's in-memory engine answers a fetch from an
+    # offset inside a batch with the batches after it (tansu-storage 0.6.0,
+    # dynostore.rs `fetch`: `offsets.split_off(&offset)` keeps batches whose base offset
+    # is at or above the one asked for), so a consumer resuming from a committed offset
+    # in the middle of a batch never sees the rest of that batch. Kafka returns the
+    # batch holding the offset. Found by this test: one span lost per such resume.
+    producer: {{ flush_max_messages: 1 }}
     timeout: 5s
     sending_queue: {{ enabled: false }}
     retry_on_failure: {{ enabled: false }}
@@ -312,12 +274,12 @@ service:
   pipelines:
     traces: {{ receivers: [otlp], exporters: [kafka] }}
 "#,
-                metrics = address()
+                metrics = free_address()
             ),
         );
         let consumer_configs = (0..2)
             .map(|member| {
-                write_config(
+                write_config_file(
                     dir.path(),
                     &format!("consumer-{member}.yaml"),
                     &format!(
@@ -344,12 +306,12 @@ service:
     traces: {{ receivers: [kafka], exporters: [otlp] }}
 "#,
                         backend = backend.endpoint(),
-                        metrics = address()
+                        metrics = free_address()
                     ),
                 )
             })
             .collect();
-        let mut producer = gateway(&producer_config);
+        let mut producer = spawn_gateway(&producer_config);
         wait_gateway(&mut producer, grpc);
         Chain {
             dir,
@@ -360,31 +322,13 @@ service:
     }
 
     fn consumer(&self, member: usize) -> Proc {
-        gateway(&self.consumer_configs[member])
+        spawn_gateway(&self.consumer_configs[member])
     }
 
-    /// Sends `requests` requests of 10 spans (each its own trace) on a thread, each until
-    /// it is accepted; returns the names acknowledged so far and the flag set when done.
+    /// Sends `requests` requests of 10 spans (each its own trace), 20 ms apart: a steady
+    /// stream rather than a burst, so the group changes happen mid-stream.
     fn produce(&self, requests: u64) -> (Arc<Mutex<Vec<String>>>, Arc<AtomicBool>) {
-        let acknowledged = Arc::new(Mutex::new(Vec::new()));
-        let done = Arc::new(AtomicBool::new(false));
-        let (names, finished, grpc) = (Arc::clone(&acknowledged), Arc::clone(&done), self.grpc);
-        std::thread::spawn(move || {
-            let mut client = OtlpClient::new(grpc);
-            for r in 0..requests {
-                let ids = r * 10..r * 10 + 10;
-                let deadline = Instant::now() + Duration::from_secs(120);
-                while client.export(spans_request(ids.clone(), 64)).is_err() {
-                    assert!(Instant::now() < deadline, "request {r} never accepted");
-                    std::thread::sleep(Duration::from_millis(50));
-                }
-                names.lock().unwrap().extend(ids.map(span_name));
-                // A steady stream rather than a burst: the rebalances happen mid-stream.
-                std::thread::sleep(Duration::from_millis(20));
-            }
-            finished.store(true, Ordering::SeqCst);
-        });
-        (acknowledged, done)
+        produce_spans(self.grpc, requests, Duration::from_millis(20))
     }
 }
 
@@ -416,6 +360,7 @@ fn a_consumer_group_loses_nothing_across_rebalances_and_kill_9() {
     // The first member dies without leaving: the group notices after session_timeout.
     mid_stream += usize::from(wait_delivered(1500));
     first.kill();
+    let killed_output = first.output();
     // And comes back.
     mid_stream += usize::from(wait_delivered(2500));
     first = chain.consumer(0);
@@ -423,15 +368,31 @@ fn a_consumer_group_loses_nothing_across_rebalances_and_kill_9() {
         done.load(Ordering::SeqCst).then_some(())
     });
     let expected = acknowledged.lock().unwrap().clone();
-    eventually(
-        &format!("all {} acknowledged spans delivered", expected.len()),
-        Duration::from_secs(180),
-        || {
-            backend
-                .with_received(|received| expected.iter().all(|n| received.contains_key(n)))
-                .then_some(())
-        },
-    );
+    let deadline = Instant::now() + Duration::from_secs(180);
+    loop {
+        let missing: Vec<String> = backend.with_received(|received| {
+            expected
+                .iter()
+                .filter(|n| !received.contains_key(*n))
+                .cloned()
+                .collect()
+        });
+        if missing.is_empty() {
+            break;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "{} of {} acknowledged spans never delivered (first: {:?})\nkilled member:\n{}\nfirst member:\n{}\nsecond member:\n{}\nproducer:\n{}",
+            missing.len(),
+            expected.len(),
+            &missing[..missing.len().min(5)],
+            killed_output,
+            first.output(),
+            second.output(),
+            chain.producer.output()
+        );
+        std::thread::sleep(Duration::from_millis(100));
+    }
     let duplicates =
         backend.with_received(|received| received.values().filter(|count| **count > 1).count());
     println!(

@@ -19,7 +19,7 @@ use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, OnceLock};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use common::lifeline::Lifeline;
 use common::pki::write_pki;
@@ -134,43 +134,6 @@ impl OwnServer {
     }
 }
 
-fn address() -> SocketAddr {
-    format!("127.0.0.1:{}", free_port()).parse().unwrap()
-}
-
-fn write_config(dir: &Path, name: &str, yaml: &str) -> PathBuf {
-    let path = dir.join(name);
-    std::fs::write(&path, yaml).unwrap();
-    path
-}
-
-fn gateway(config: &Path) -> Proc {
-    Proc::spawn(
-        &example("gateway"),
-        &["--config", config.to_str().unwrap()],
-        &[],
-    )
-}
-
-/// Waits until `gateway` listens on `addr`; panics with its output if it exits first or
-/// does not listen within a minute.
-fn wait_gateway(gateway: &mut Proc, addr: SocketAddr) {
-    eventually(
-        &format!("a gateway listening on {addr}"),
-        Duration::from_secs(60),
-        || {
-            assert!(
-                gateway.is_running(),
-                "the gateway exited:\n{}",
-                gateway.output()
-            );
-            std::net::TcpStream::connect_timeout(&addr, Duration::from_millis(200))
-                .is_ok()
-                .then_some(())
-        },
-    );
-}
-
 /// The `nats` blocks naming one test's stream, subjects and consumer.
 fn subjects(prefix: &str) -> String {
     format!(
@@ -178,29 +141,16 @@ fn subjects(prefix: &str) -> String {
     )
 }
 
-fn post_until_accepted(addr: SocketAddr, path: &str, body: &str) {
-    eventually(&format!("{path} accepted"), Duration::from_secs(60), || {
-        let response = http(
-            "POST",
-            addr,
-            path,
-            &[("Content-Type", "application/json")],
-            body.as_bytes(),
-        );
-        (response.status == 200).then_some(())
-    });
-}
-
 #[test]
 fn round_trip_of_every_signal_in_both_encodings() {
     let Some(url) = shared_server() else { return };
     for encoding in ["otlp_proto", "otlp_json"] {
         let dir = temp_dir();
-        let (otlp, metrics) = (address(), address());
+        let (otlp, metrics) = (free_address(), free_address());
         let out = dir.path().join("out.jsonl");
         let prefix = format!("rt_{encoding}");
         let subjects = subjects(&prefix);
-        let config = write_config(
+        let config = write_config_file(
             dir.path(),
             "gateway.yaml",
             &format!(
@@ -236,26 +186,26 @@ service:
                 out = out.display()
             ),
         );
-        let mut gateway = gateway(&config);
+        let mut gateway = spawn_gateway(&config);
         wait_gateway(&mut gateway, otlp);
         let span = format!("span-{encoding}");
         let metric = format!("metric_{encoding}");
         let log = format!("log {encoding}");
-        post_until_accepted(
+        post_json_until_ok(
             otlp,
             "/v1/traces",
             &format!(
                 r#"{{"resourceSpans":[{{"scopeSpans":[{{"spans":[{{"traceId":"0102030405060708090a0b0c0d0e0f10","spanId":"0102030405060708","name":"{span}"}}]}}]}}]}}"#
             ),
         );
-        post_until_accepted(
+        post_json_until_ok(
             otlp,
             "/v1/metrics",
             &format!(
                 r#"{{"resourceMetrics":[{{"scopeMetrics":[{{"metrics":[{{"name":"{metric}","gauge":{{"dataPoints":[{{"asDouble":1.5,"timeUnixNano":"1"}}]}}}}]}}]}}]}}"#
             ),
         );
-        post_until_accepted(
+        post_json_until_ok(
             otlp,
             "/v1/logs",
             &format!(
@@ -276,7 +226,7 @@ service:
                 )
             })
             .collect();
-        post_until_accepted(
+        post_json_until_ok(
             otlp,
             "/v1/traces",
             &format!(
@@ -320,9 +270,9 @@ struct Chain {
 impl Chain {
     fn new(url: &str, prefix: &str, backend: &OtlpBackend) -> Chain {
         let dir = temp_dir();
-        let grpc = address();
+        let grpc = free_address();
         let subjects = subjects(prefix);
-        let producer_config = write_config(
+        let producer_config = write_config_file(
             dir.path(),
             "producer.yaml",
             &format!(
@@ -344,10 +294,10 @@ service:
   pipelines:
     traces: {{ receivers: [otlp], exporters: [nats] }}
 "#,
-                metrics = address()
+                metrics = free_address()
             ),
         );
-        let consumer_config = write_config(
+        let consumer_config = write_config_file(
             dir.path(),
             "consumer.yaml",
             &format!(
@@ -370,10 +320,10 @@ service:
     traces: {{ receivers: [nats], exporters: [otlp] }}
 "#,
                 backend = backend.endpoint(),
-                metrics = address()
+                metrics = free_address()
             ),
         );
-        let mut producer = gateway(&producer_config);
+        let mut producer = spawn_gateway(&producer_config);
         wait_gateway(&mut producer, grpc);
         Chain {
             dir,
@@ -384,29 +334,12 @@ service:
     }
 
     fn consumer(&self) -> Proc {
-        gateway(&self.consumer_config)
+        spawn_gateway(&self.consumer_config)
     }
 
-    /// Sends `requests` requests of 10 spans on a thread, each until it is accepted;
-    /// returns the names acknowledged so far (shared) and the flag set when done.
+    /// Sends `requests` requests of 10 spans; see [`produce_spans`].
     fn produce(&self, requests: u64) -> (Arc<Mutex<Vec<String>>>, Arc<AtomicBool>) {
-        let acknowledged = Arc::new(Mutex::new(Vec::new()));
-        let done = Arc::new(AtomicBool::new(false));
-        let (names, finished, grpc) = (Arc::clone(&acknowledged), Arc::clone(&done), self.grpc);
-        std::thread::spawn(move || {
-            let mut client = OtlpClient::new(grpc);
-            for r in 0..requests {
-                let ids = r * 10..r * 10 + 10;
-                let deadline = Instant::now() + Duration::from_secs(120);
-                while client.export(spans_request(ids.clone(), 64)).is_err() {
-                    assert!(Instant::now() < deadline, "request {r} never accepted");
-                    std::thread::sleep(Duration::from_millis(50));
-                }
-                names.lock().unwrap().extend(ids.map(span_name));
-            }
-            finished.store(true, Ordering::SeqCst);
-        });
-        (acknowledged, done)
+        produce_spans(self.grpc, requests, Duration::ZERO)
     }
 }
 
@@ -524,7 +457,7 @@ fn round_trip_over_mutual_tls() {
     let Some(server) = OwnServer::start_in(dir, extra) else {
         return;
     };
-    let (otlp, metrics) = (address(), address());
+    let (otlp, metrics) = (free_address(), free_address());
     let work = temp_dir();
     let out = work.path().join("out.jsonl");
     let subjects = subjects("tls");
@@ -535,7 +468,7 @@ fn round_trip_over_mutual_tls() {
         file("client.key")
     );
     let url = &server.url;
-    let config = write_config(
+    let config = write_config_file(
         work.path(),
         "gateway.yaml",
         &format!(
@@ -566,9 +499,9 @@ service:
             out = out.display()
         ),
     );
-    let mut gateway = gateway(&config);
+    let mut gateway = spawn_gateway(&config);
     wait_gateway(&mut gateway, otlp);
-    post_until_accepted(
+    post_json_until_ok(
         otlp,
         "/v1/logs",
         r#"{"resourceLogs":[{"scopeLogs":[{"logRecords":[{"body":{"stringValue":"over tls"}}]}]}]}"#,
@@ -591,11 +524,11 @@ fn a_persistent_queue_keeps_spans_across_kill_9_while_nats_is_down() {
     };
     let backend = OtlpBackend::start(BackendMode::Healthy, 3);
     let dir = temp_dir();
-    let grpc = address();
+    let grpc = free_address();
     let url = server.url.clone();
     let subjects = subjects("persist");
     let storage = dir.path().join("storage");
-    let producer_config = write_config(
+    let producer_config = write_config_file(
         dir.path(),
         "producer.yaml",
         &format!(
@@ -623,10 +556,10 @@ service:
     traces: {{ receivers: [otlp], exporters: [nats] }}
 "#,
             storage = storage.display(),
-            metrics = address()
+            metrics = free_address()
         ),
     );
-    let consumer_config = write_config(
+    let consumer_config = write_config_file(
         dir.path(),
         "consumer.yaml",
         &format!(
@@ -648,12 +581,12 @@ service:
     traces: {{ receivers: [nats], exporters: [otlp] }}
 "#,
             backend = backend.endpoint(),
-            metrics = address()
+            metrics = free_address()
         ),
     );
     // NATS is down: the producer queues on disk what it accepts, and dies.
     server.stop();
-    let mut producer = gateway(&producer_config);
+    let mut producer = spawn_gateway(&producer_config);
     wait_gateway(&mut producer, grpc);
     let mut client = OtlpClient::new(grpc);
     let mut names = Vec::new();
@@ -666,9 +599,9 @@ service:
     }
     producer.kill();
     // It comes back, then NATS does, then a consumer: everything arrives.
-    let mut producer = gateway(&producer_config);
+    let mut producer = spawn_gateway(&producer_config);
     server.resume();
-    let mut consumer = gateway(&consumer_config);
+    let mut consumer = spawn_gateway(&consumer_config);
     let delivered = Mutex::new(names);
     let duplicates = wait_all_delivered(&backend, &delivered);
     println!("500 queued spans delivered after kill -9; {duplicates} more than once");

@@ -990,3 +990,93 @@ pub fn span_name_counts(path: &Path) -> std::collections::BTreeMap<String, usize
     }
     counts
 }
+
+/// `127.0.0.1` and a port free right now.
+pub fn free_address() -> std::net::SocketAddr {
+    format!("127.0.0.1:{}", free_port()).parse().unwrap()
+}
+
+/// Writes `text` to `dir/name`; returns the path.
+pub fn write_config_file(dir: &Path, name: &str, text: &str) -> PathBuf {
+    let path = dir.join(name);
+    std::fs::write(&path, text).unwrap();
+    path
+}
+
+/// The gateway example running `config`.
+pub fn spawn_gateway(config: &Path) -> Proc {
+    Proc::spawn(
+        &example("gateway"),
+        &["--config", config.to_str().unwrap()],
+        &[],
+    )
+}
+
+/// Waits until `gateway` listens on `addr`; panics with its output if it exits first or
+/// does not listen within a minute.
+pub fn wait_gateway(gateway: &mut Proc, addr: std::net::SocketAddr) {
+    eventually(
+        &format!("a gateway listening on {addr}"),
+        Duration::from_secs(60),
+        || {
+            assert!(
+                gateway.is_running(),
+                "the gateway exited:\n{}",
+                gateway.output()
+            );
+            std::net::TcpStream::connect_timeout(&addr, Duration::from_millis(200))
+                .is_ok()
+                .then_some(())
+        },
+    );
+}
+
+/// POSTs a JSON `body` to `path` until the answer is 200 (a minute at most).
+pub fn post_json_until_ok(addr: std::net::SocketAddr, path: &str, body: &str) {
+    eventually(&format!("{path} accepted"), Duration::from_secs(60), || {
+        let response = http(
+            "POST",
+            addr,
+            path,
+            &[("Content-Type", "application/json")],
+            body.as_bytes(),
+        );
+        (response.status == 200).then_some(())
+    });
+}
+
+/// Sends `requests` OTLP/gRPC requests of 10 spans each (names [`span_name`] of 0, 1, …)
+/// to `grpc` on a thread, each until it is accepted (two minutes at most), `pause` apart.
+/// Returns the names acknowledged so far and the flag set when all were.
+pub fn produce_spans(
+    grpc: std::net::SocketAddr,
+    requests: u64,
+    pause: Duration,
+) -> (
+    std::sync::Arc<std::sync::Mutex<Vec<String>>>,
+    std::sync::Arc<std::sync::atomic::AtomicBool>,
+) {
+    use std::sync::atomic::{AtomicBool, Ordering};
+    use std::sync::{Arc, Mutex};
+    let acknowledged = Arc::new(Mutex::new(Vec::new()));
+    let done = Arc::new(AtomicBool::new(false));
+    let (names, finished) = (Arc::clone(&acknowledged), Arc::clone(&done));
+    std::thread::spawn(move || {
+        let mut client = OtlpClient::new(grpc);
+        for r in 0..requests {
+            let ids = r * 10..r * 10 + 10;
+            let deadline = std::time::Instant::now() + Duration::from_secs(120);
+            while client.export(spans_request(ids.clone(), 64)).is_err() {
+                assert!(
+                    std::time::Instant::now() < deadline,
+                    "request {r} never accepted"
+                );
+                std::thread::sleep(Duration::from_millis(50));
+            }
+            names.lock().unwrap().extend(ids.map(span_name));
+            std::thread::sleep(pause);
+        }
+        finished.store(true, Ordering::SeqCst);
+    });
+    (acknowledged, done)
+}
