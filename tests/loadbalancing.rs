@@ -9,6 +9,11 @@
 //!   agent acknowledged reaches a gateway's file (duplicates are counted and reported),
 //!   the dead gateway's share went to the next gateway on the ring meanwhile, and once it
 //!   is back it gets its share again and traces are whole again.
+//!
+//! Each gateway runs in a network namespace of its own (`ip netns`), reached from the
+//! agent over a veth pair, so the balancing crosses a real network stack rather than
+//! loopback; where the kernel has the netem qdisc, `tc netem` adds 2 ms ± 1 ms of
+//! latency each way (this project's machines lack it, and say so in the output).
 
 mod common;
 
@@ -21,10 +26,116 @@ use std::time::Duration;
 use common::*;
 use tributary::exporters::loadbalancing::ring::HashRing;
 
+/// Network namespaces, one per gateway, each joined to this one by a veth pair
+/// (`10.N.i.1` here, `10.N.i.2` inside), with netem latency on both ends where the kernel
+/// has it; removed on drop.
+struct Hosts {
+    namespaces: Vec<String>,
+}
+
+impl Hosts {
+    /// Creates `count` hosts; `None` (after saying why) when this machine does not let
+    /// the test make namespaces.
+    fn create(count: usize) -> Option<Hosts> {
+        // Names and subnet from the process ID, so parallel runs do not collide;
+        // interface names stay within Linux's 15 characters.
+        let tag = std::process::id() % 10_000;
+        let subnet = 20 + std::process::id() % 200;
+        let mut hosts = Hosts {
+            namespaces: Vec::new(),
+        };
+        for i in 0..count {
+            let ns = format!("trib{tag}n{i}");
+            let (outer, inner) = (format!("trib{tag}a{i}"), format!("trib{tag}b{i}"));
+            ip(&["netns", "del", &ns]);
+            if !ip(&["netns", "add", &ns]) {
+                required_or_skip("cannot create network namespaces (ip netns add)");
+                return None;
+            }
+            hosts.namespaces.push(ns.clone());
+            let steps: [&[&str]; 6] = [
+                &[
+                    "ip", "link", "add", &outer, "type", "veth", "peer", "name", &inner, "netns",
+                    &ns,
+                ],
+                &[
+                    "ip",
+                    "addr",
+                    "add",
+                    &format!("10.{subnet}.{i}.1/24"),
+                    "dev",
+                    &outer,
+                ],
+                &["ip", "link", "set", &outer, "up"],
+                &[
+                    "ip",
+                    "-n",
+                    &ns,
+                    "addr",
+                    "add",
+                    &format!("10.{subnet}.{i}.2/24"),
+                    "dev",
+                    &inner,
+                ],
+                &["ip", "-n", &ns, "link", "set", &inner, "up"],
+                &["ip", "-n", &ns, "link", "set", "lo", "up"],
+            ];
+            for step in steps {
+                assert!(run(step), "setting up host {i}: {} failed", step.join(" "));
+            }
+            // Latency on both ends, where the kernel has the netem qdisc (sch_netem); some
+            // (this project's CI machine among them) are built without it.
+            let delayed = run(&[
+                "tc", "qdisc", "add", "dev", &outer, "root", "netem", "delay", "2ms", "1ms",
+            ]) && run(&[
+                "ip", "netns", "exec", &ns, "tc", "qdisc", "add", "dev", &inner, "root", "netem",
+                "delay", "2ms", "1ms",
+            ]);
+            if !delayed && i == 0 {
+                eprintln!(
+                    "this kernel has no netem qdisc: the hosts are joined without added latency"
+                );
+            }
+        }
+        Some(hosts)
+    }
+
+    /// The address of host `i` seen from here, at `port`.
+    fn address(i: usize, port: u16) -> SocketAddr {
+        let subnet = 20 + std::process::id() % 200;
+        format!("10.{subnet}.{i}.2:{port}").parse().unwrap()
+    }
+}
+
+impl Drop for Hosts {
+    fn drop(&mut self) {
+        for ns in &self.namespaces {
+            // Deleting the namespace deletes its end of the veth pair, and so the pair.
+            let _ = Command::new("ip").args(["netns", "del", ns]).status();
+        }
+    }
+}
+
+/// Runs `ip args…`; whether it succeeded.
+fn ip(args: &[&str]) -> bool {
+    run(&[&["ip"], args].concat())
+}
+
+/// Runs `command` (program and arguments), its errors unshown; whether it succeeded.
+fn run(command: &[&str]) -> bool {
+    Command::new(command[0])
+        .args(&command[1..])
+        .stderr(Stdio::null())
+        .status()
+        .is_ok_and(|s| s.success())
+}
+
 /// One gateway: OTLP/gRPC in, straight to a file (no queue, no batch processor), so its
-/// acknowledgement means the spans are in the file, which a `kill -9` cannot undo.
+/// acknowledgement means the spans are in the file, which a `kill -9` cannot undo. It
+/// runs in network namespace `namespace`.
 struct Gateway {
     dir: PathBuf,
+    namespace: String,
     grpc: SocketAddr,
     /// Files written by each run of this gateway, oldest first.
     outputs: Vec<PathBuf>,
@@ -32,10 +143,12 @@ struct Gateway {
 }
 
 impl Gateway {
-    fn new(dir: &Path, index: usize) -> Gateway {
+    fn new(dir: &Path, hosts: &Hosts, index: usize) -> Gateway {
         Gateway {
             dir: dir.join(format!("gw-{index}")),
-            grpc: format!("127.0.0.1:{}", free_port()).parse().unwrap(),
+            namespace: hosts.namespaces[index].clone(),
+            // A port of its own namespace: nothing else binds there.
+            grpc: Hosts::address(index, 4317),
             outputs: Vec::new(),
             process: None,
         }
@@ -69,7 +182,19 @@ service:
         )
         .unwrap();
         let config = config.display().to_string();
-        let mut process = Proc::spawn(&example("gateway"), &["--config", &config], &[]);
+        let gateway = example("gateway").display().to_string();
+        let mut process = Proc::spawn(
+            Path::new("ip"),
+            &[
+                "netns",
+                "exec",
+                &self.namespace,
+                &gateway,
+                "--config",
+                &config,
+            ],
+            &[],
+        );
         wait_serving(&mut process, self.grpc, Duration::from_secs(60));
         self.outputs.push(out);
         self.process = Some(process);
@@ -207,8 +332,13 @@ fn gateways_per_trace(
 #[test]
 fn traces_land_whole_on_their_gateway_and_survive_a_gateway_killed_under_load() {
     let Some(python) = python_sdk() else { return };
+    let Some(hosts) = Hosts::create(3) else {
+        return;
+    };
     let dir = temp_dir();
-    let mut gateways: Vec<Gateway> = (0..3).map(|i| Gateway::new(dir.path(), i)).collect();
+    let mut gateways: Vec<Gateway> = (0..3)
+        .map(|i| Gateway::new(dir.path(), &hosts, i))
+        .collect();
     for gateway in &mut gateways {
         gateway.start();
     }
@@ -374,4 +504,6 @@ service:
         );
     }
     drop(agent);
+    drop(gateways);
+    drop(hosts);
 }

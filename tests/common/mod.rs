@@ -402,7 +402,7 @@ pub fn program(name: &str) -> Option<PathBuf> {
 }
 
 /// Fails the test under `scripts/test` (TRIBUTARY_E2E_REQUIRED=1), otherwise says it skips.
-fn required_or_skip(message: &str) {
+pub fn required_or_skip(message: &str) {
     if std::env::var_os("TRIBUTARY_E2E_REQUIRED").is_some() {
         panic!("{message}");
     }
