@@ -1,21 +1,27 @@
 //! Kafka end to end, with a real Kafka-protocol broker and real gateway processes.
 //!
-//! The broker is **tansu** (crates.io `tansu`, installed by `scripts/test` with
+//! The broker is **tansu** 0.6.0 (crates.io `tansu`, installed by `scripts/test` with
 //! `cargo install --features dynostore`): an Apache-2.0 broker written in Rust that
 //! speaks the Kafka protocol (produce, fetch, metadata, classic consumer groups with
-//! offset commits, SASL SCRAM, TLS), here with its in-memory storage. It does not replicate (one broker, no ISR: a
-//! `required_acks: all` is answered by the one broker) and has no transactions tested
-//! here; neither matters to the exporter or receiver. No JVM Kafka is installable from
-//! this machine's registries.
+//! offset commits), here with its in-memory storage. No JVM Kafka is installable from
+//! this machine's registries. What it does not give these tests:
 //!
-//! * exporter → broker → receiver round trip of traces (OTLP protobuf, one record per
+//! - replication (one broker: `required_acks: all` is answered by it alone);
+//! - TLS: its `broker` command refuses `--cert` together with `--key` (both are in one
+//!   clap argument group), so a TLS listener cannot be started; the TLS settings are
+//!   tested as librdkafka configuration (`crates/kafka`);
+//! - SASL: users are created through the broker itself, which then requires SASL of
+//!   the tool that creates them; SCRAM is tested as configuration only;
+//! - a correct fetch from an offset inside a record batch: it answers with the batches
+//!   after it (see `Chain::new`), so the group test's producer writes one record per
+//!   batch.
+//!
+//! The tests:
+//!
+//! - exporter → broker → receiver round trip of traces (OTLP protobuf, one record per
 //!   trace, a batch over `max_message_bytes` split), metrics (OTLP/JSON) and logs (`raw`
 //!   bodies read back as `text`);
-//! tansu has a bug this suite works around (see `Chain::new`): a fetch from an offset
-//! inside a record batch skips that batch, so the producer of the group test writes
-//! one record per batch.
-//!
-//! * a consumer group of two collectors sharing a 4-partition topic while a producer
+//! - a consumer group of two collectors sharing a 4-partition topic while a producer
 //!   sends: a second member joins mid-stream (a rebalance), one is killed with `kill -9`
 //!   (another rebalance) and comes back. Every span the producing gateway acknowledged
 //!   (its exporter answers only after the broker's ack: no sending queue) reaches the
