@@ -56,12 +56,21 @@ pub fn example(name: &str) -> PathBuf {
     path
 }
 
-/// A port free right now on 127.0.0.1.
+/// A port free right now on 127.0.0.1, and not handed out before by this process: the
+/// kernel may give the same free port to two binds in a row, and a test asking for two
+/// ports (say gRPC and HTTP) must get two.
 pub fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0")
-        .and_then(|l| l.local_addr())
-        .map(|a| a.port())
-        .expect("bind 127.0.0.1:0")
+    static GIVEN: std::sync::Mutex<std::collections::BTreeSet<u16>> =
+        std::sync::Mutex::new(std::collections::BTreeSet::new());
+    loop {
+        let port = TcpListener::bind("127.0.0.1:0")
+            .and_then(|l| l.local_addr())
+            .map(|a| a.port())
+            .expect("bind 127.0.0.1:0");
+        if GIVEN.lock().unwrap().insert(port) {
+            return port;
+        }
+    }
 }
 
 /// A directory removed when the test ends.
