@@ -1,6 +1,8 @@
 //! The filelog receiver's line splitter: newline, `line_start_pattern` and
 //! `line_end_pattern` splitting never panics, whatever the bytes; every entry fits in
-//! `max_log_size`; and with the rest flushed, all input is used up.
+//! `max_log_size`, or is one code unit when `max_log_size` is smaller than one (an
+//! entry is never cut inside a UTF-16 code unit); and with the rest flushed, all input
+//! is used up.
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
@@ -11,6 +13,8 @@ fuzz_target!(|data: &[u8]| {
         return;
     };
     let max_log_size = 1 + usize::from(mode >> 2);
+    // The width of a code unit of the encoding (utf-16le for mode 3).
+    let unit = if mode & 3 == 3 { 2 } else { 1 };
     let mut config = Config {
         max_log_size,
         ..Config::default()
@@ -33,6 +37,6 @@ fuzz_target!(|data: &[u8]| {
     };
     for at_end in [false, true] {
         let entries = split_entries(&config, data, at_end).expect("a valid configuration");
-        assert!(entries.iter().all(|e| e.len() <= max_log_size));
+        assert!(entries.iter().all(|e| e.len() <= max_log_size.max(unit)));
     }
 });

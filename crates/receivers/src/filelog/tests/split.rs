@@ -62,6 +62,17 @@ fn utf16_newlines_split_only_at_code_unit_boundaries() {
 }
 
 #[test]
+fn a_max_log_size_below_one_utf16_code_unit_still_cuts_whole_code_units() {
+    // Found by the filelog_split fuzz target: `max_log_size: 1` with UTF-16LE. An entry
+    // is one whole code unit then, never half of one.
+    let encoding = Encoding::parse("utf-16le").unwrap();
+    let splitter = Splitter::newline(encoding, 1, false, false);
+    let (tokens, used) = splitter.split_all(&[0x20, 0x0a, 0x41, 0x00], true);
+    assert_eq!(used, 4);
+    assert!(tokens.iter().all(|t| t.len() == 2), "{tokens:?}");
+}
+
+#[test]
 fn line_start_pattern_groups_continuation_lines() {
     let multiline = Multiline {
         line_start_pattern: r"^\d{4}-".into(),
