@@ -14,9 +14,10 @@ use std::time::Duration;
 
 use super::RetryConfig;
 
-/// The delay schedule of one request's retries.
+/// The delay schedule of one request's retries (also used by receivers that deliver a
+/// refused item again, such as `kafka`).
 #[derive(Debug)]
-pub(crate) struct Backoff {
+pub struct Backoff {
     interval: Duration,
     multiplier: f64,
     max_interval: Duration,

@@ -166,6 +166,7 @@
 //! `otelcol_exporter_queue_capacity`.
 
 mod backoff;
+pub use backoff::Backoff;
 mod batch;
 mod config;
 mod counting;

@@ -6,6 +6,7 @@ use serde::Deserialize;
 use tributary_kafka::check_topic;
 pub use tributary_kafka::{ClientSettings, Encoding, Present, default_topic};
 use tributary_pipeline_core::component::{ComponentConfig, ConfigError};
+use tributary_pipeline_core::exporterhelper::RetryConfig;
 use tributary_pipeline_core::pdata::Signal;
 
 /// The `kafka` receiver's configuration.
@@ -148,6 +149,22 @@ pub struct ErrorBackoff {
     /// After this long refused, `message_marking::on_error` decides; `0`: never give up.
     #[serde(with = "tributary_confmap::duration")]
     pub max_elapsed_time: Duration,
+}
+
+impl ErrorBackoff {
+    /// The same schedule as the exporter helper's retry settings, for its [`Backoff`].
+    ///
+    /// [`Backoff`]: tributary_pipeline_core::exporterhelper::Backoff
+    pub fn as_retry(&self) -> RetryConfig {
+        RetryConfig {
+            enabled: true,
+            initial_interval: self.initial_interval,
+            randomization_factor: self.randomization_factor,
+            multiplier: self.multiplier,
+            max_interval: self.max_interval,
+            max_elapsed_time: self.max_elapsed_time,
+        }
+    }
 }
 
 impl Default for ErrorBackoff {

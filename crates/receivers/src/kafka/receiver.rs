@@ -20,6 +20,7 @@ use rdkafka::consumer::{
 };
 use rdkafka::message::{BorrowedMessage, Headers, Message};
 use regex::Regex;
+use tributary_pipeline_core::exporterhelper::Backoff;
 use tributary_pipeline_core::pdata::proto::common::v1::KeyValue;
 use tributary_pipeline_core::prelude::*;
 
@@ -308,8 +309,8 @@ impl<T: KafkaRecord> Shared<T> {
     /// `error_backoff::max_elapsed_time` ran out and `message_marking::on_error` is on.
     async fn deliver(&self, data: T, stop: &CancellationToken) -> Option<()> {
         let backoff = &self.config.error_backoff;
+        let mut schedule = Backoff::new(&backoff.as_retry());
         let started = Instant::now();
-        let mut wait = backoff.initial_interval;
         loop {
             match receiverhelper::deliver(&self.next, &self.metrics, data.clone()).await {
                 Ok(()) => {
@@ -325,16 +326,17 @@ impl<T: KafkaRecord> Shared<T> {
                         return Some(());
                     }
                     self.counters.redelivered.fetch_add(1, Ordering::Relaxed);
-                    let pause = error
-                        .retry_after()
-                        .unwrap_or_else(|| jittered(wait, backoff.randomization_factor));
+                    // Disabled: the first wait every time, as documented.
+                    let next = if backoff.enabled {
+                        schedule.next_delay()
+                    } else {
+                        backoff.initial_interval
+                    };
+                    let pause = error.retry_after().unwrap_or(next);
                     tracing::debug!(%error, ?pause, "kafka receiver: pipeline refused for now, delivering again");
                     tokio::select! {
                         () = tokio::time::sleep(pause) => {}
                         () = stop.cancelled() => return None,
-                    }
-                    if backoff.enabled {
-                        wait = wait.mul_f64(backoff.multiplier).min(backoff.max_interval);
                     }
                 }
                 Err(error) => {
@@ -380,19 +382,4 @@ impl<T: KafkaRecord> Shared<T> {
             })
             .collect()
     }
-}
-
-/// `wait` moved by up to `factor` of itself either way.
-fn jittered(wait: Duration, factor: f64) -> Duration {
-    if factor <= 0.0 {
-        return wait;
-    }
-    // A cheap spread from the clock: jitter only has to keep consumers from retrying in
-    // step, not to be random.
-    let nanos = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.subsec_nanos())
-        .unwrap_or(0);
-    let unit = f64::from(nanos % 1000) / 1000.0 * 2.0 - 1.0;
-    wait.mul_f64((1.0 + factor * unit).max(0.0))
 }
