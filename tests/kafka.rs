@@ -19,8 +19,8 @@
 //! The tests:
 //!
 //! - exporter → broker → receiver round trip of traces (OTLP protobuf, one record per
-//!   trace, a batch over `max_message_bytes` split), metrics (OTLP/JSON) and logs (`raw`
-//!   bodies read back as `text`);
+//!   trace, a batch over `max_message_bytes` split; and `jaeger_proto`, one record per
+//!   span), metrics (OTLP/JSON) and logs (`raw` bodies read back as `text`);
 //! - a consumer group of two collectors sharing a 4-partition topic while a producer
 //!   sends: a second member joins mid-stream (a rebalance), one is killed with `kill -9`
 //!   (another rebalance) and comes back. Every span the producing gateway acknowledged
@@ -115,12 +115,13 @@ fn round_trip_of_every_signal() {
         return;
     };
     let prefix = "rt";
-    for signal in ["spans", "metrics", "logs"] {
+    for signal in ["spans", "metrics", "logs", "jaeger"] {
         create_topic(broker, &format!("{prefix}-{signal}"), 3);
     }
     let dir = temp_dir();
     let (otlp, metrics) = (free_address(), free_address());
     let out = dir.path().join("out.jsonl");
+    let jaeger_out = dir.path().join("jaeger.jsonl");
     let config = write_config_file(
         dir.path(),
         "gateway.yaml",
@@ -137,6 +138,11 @@ receivers:
     traces: {{ topics: [{prefix}-spans] }}
     metrics: {{ topics: [{prefix}-metrics], encoding: otlp_json }}
     logs: {{ topics: [{prefix}-logs], encoding: text }}
+  kafka/jaeger:
+    brokers: ["{broker}"]
+    group_id: {prefix}-jaeger
+    initial_offset: earliest
+    traces: {{ topics: [{prefix}-jaeger], encoding: jaeger_proto }}
 exporters:
   kafka:
     brokers: ["{broker}"]
@@ -146,20 +152,28 @@ exporters:
     partition_traces_by_id: true
     producer: {{ max_message_bytes: 4000, required_acks: all, compression: zstd }}
     sending_queue: {{ enabled: false }}
+  kafka/jaeger:
+    brokers: ["{broker}"]
+    traces: {{ topic: {prefix}-jaeger, encoding: jaeger_proto }}
+    sending_queue: {{ enabled: false }}
   file:
     path: "{out}"
+  file/jaeger:
+    path: "{jaeger_out}"
 service:
   telemetry:
     metrics: {{ address: "{metrics}" }}
   pipelines:
-    traces/in: {{ receivers: [otlp], exporters: [kafka] }}
+    traces/in: {{ receivers: [otlp], exporters: [kafka, kafka/jaeger] }}
     metrics/in: {{ receivers: [otlp], exporters: [kafka] }}
     logs/in: {{ receivers: [otlp], exporters: [kafka] }}
     traces/out: {{ receivers: [kafka], exporters: [file] }}
     metrics/out: {{ receivers: [kafka], exporters: [file] }}
     logs/out: {{ receivers: [kafka], exporters: [file] }}
+    traces/jaeger: {{ receivers: [kafka/jaeger], exporters: [file/jaeger] }}
 "#,
-            out = out.display()
+            out = out.display(),
+            jaeger_out = jaeger_out.display()
         ),
     );
     let mut gateway = spawn_gateway(&config);
@@ -229,6 +243,28 @@ service:
         0,
         "no span twice"
     );
+    // The same spans as Jaeger spans, one record each: every one back once, in its trace.
+    eventually(
+        "every span back through jaeger_proto",
+        Duration::from_secs(60),
+        || {
+            let text = std::fs::read_to_string(&jaeger_out).unwrap_or_default();
+            big.iter().all(|name| text.contains(name)).then_some(())
+        },
+    );
+    let counts = span_name_counts(&jaeger_out);
+    assert!(
+        big.iter().all(|name| counts.get(name) == Some(&1)),
+        "each span once through jaeger_proto: {counts:?}"
+    );
+    let jaeger_text = std::fs::read_to_string(&jaeger_out).unwrap();
+    for line in jaeger_text.lines().filter(|line| line.contains("big-")) {
+        assert_eq!(
+            line.matches("big-").count(),
+            1,
+            "one span per record: {line}"
+        );
+    }
     assert!(gateway.is_running(), "{}", gateway.output());
     gateway.signal("TERM");
     gateway.wait_exit(Duration::from_secs(30));

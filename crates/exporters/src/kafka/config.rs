@@ -225,13 +225,16 @@ impl Config {
 fn check_encoding(signal: Signal, encoding: Encoding) -> Result<(), String> {
     let ok = match encoding {
         Encoding::OtlpProto | Encoding::OtlpJson => true,
-        Encoding::ZipkinProto | Encoding::ZipkinJson => signal == Signal::Traces,
+        Encoding::ZipkinProto
+        | Encoding::ZipkinJson
+        | Encoding::JaegerProto
+        | Encoding::JaegerJson => signal == Signal::Traces,
         Encoding::Raw => signal == Signal::Logs,
-        Encoding::JaegerProto | Encoding::JaegerJson | Encoding::ZipkinThrift => {
-            return Err(format!(
-                "{} is read by the kafka receiver but not written by this exporter (use otlp_proto, otlp_json or zipkin_*)",
-                encoding.as_str()
-            ));
+        Encoding::ZipkinThrift => {
+            return Err(
+                "zipkin_thrift cannot be written, as with the Go exporter: use otlp_proto, otlp_json, zipkin_proto, zipkin_json, jaeger_proto or jaeger_json"
+                    .to_string(),
+            );
         }
         Encoding::Text | Encoding::Json => false,
     };

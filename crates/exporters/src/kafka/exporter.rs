@@ -131,19 +131,20 @@ impl<T: KafkaData> KafkaExporter<T> {
         let limit = self.config.producer.max_message_bytes;
         let mut records = Vec::new();
         for (topic, key, part) in self.plan.divide(data) {
-            if let Some(values) = part.encode_each(self.encoding)? {
-                // One record per item (raw log bodies): nothing to split.
-                for value in values {
-                    if value.len() > limit {
+            if let Some(items) = part.encode_each(self.encoding)? {
+                // One record per item (raw log bodies, Jaeger spans): nothing to split.
+                for item in items {
+                    if item.value.len() > limit {
                         return Err(ConsumeError::permanent(format!(
-                            "a log body of {} bytes is over max_message_bytes ({limit})",
-                            value.len()
+                            "a {} record of {} bytes (one item) is over max_message_bytes ({limit})",
+                            self.encoding.as_str(),
+                            item.value.len()
                         )));
                     }
                     records.push(Outgoing {
                         topic: Arc::clone(&topic),
-                        key: key.clone(),
-                        value,
+                        key: item.key.or_else(|| key.clone()),
+                        value: item.value,
                     });
                 }
                 continue;

@@ -3,10 +3,12 @@
 //!
 //! A batch becomes one record, or one per trace / resource when a `partition_*_by_*` key
 //! asks for it, or one per topic when `topic_from_attribute` or a
-//! `topic_from_metadata_key` chooses topics. A record whose encoding exceeds
-//! `producer::max_message_bytes` is **split in halves until every part fits** rather than
-//! refused or retried forever (the Go exporter's contrib #36982); a single span, data
-//! point or log record over the limit cannot be sent and is a permanent error.
+//! `topic_from_metadata_key` chooses topics; `raw` (a log body each) and `jaeger_proto` /
+//! `jaeger_json` (a span each, see below) write one record per item. A record whose
+//! encoding exceeds `producer::max_message_bytes` is **split in halves until every part
+//! fits** rather than refused or retried forever (the Go exporter's contrib #36982); a
+//! single span, data point or log record over the limit cannot be sent and is a permanent
+//! error.
 //!
 //! A batch succeeds only when every one of its records is acknowledged as
 //! `producer::required_acks` asks. A failed record fails the batch, which the exporter
@@ -18,10 +20,12 @@
 //! the `kafka` cargo feature, outside the default build.
 //!
 //! Differences from Go:
-//! - Encodings written: `otlp_proto`, `otlp_json`, `zipkin_proto`, `zipkin_json` (traces)
-//!   and `raw` (logs: each record's value is a log body). `jaeger_*` and `zipkin_thrift`
-//!   are read by the `kafka` receiver but not written (no OTLP→Jaeger translation yet):
-//!   refused at config time.
+//! - Encodings written: `otlp_proto`, `otlp_json`, `zipkin_proto`, `zipkin_json`,
+//!   `jaeger_proto`, `jaeger_json` (traces) and `raw` (logs: each record's value is a log
+//!   body). `zipkin_thrift` is refused at config time (nor does Go write it).
+//! - Jaeger spans also carry the dropped attribute, event and link counts as the
+//!   specification's `otel.dropped_*` tags (Go's translator drops them); see
+//!   [`tributary_translator_jaeger`].
 //! - `record_partitioner`: `sticky_key` with `sarama_compat` uses librdkafka's FNV-1a
 //!   partitioner (the same hash; Sarama folds negative 32-bit hashes differently, so a
 //!   key may land on another partition than with Go); `murmur2` is the Java client's;
@@ -29,6 +33,25 @@
 //! - `protocol_version` only matters for brokers older than 0.10 (librdkafka asks newer
 //!   ones); `metadata::full` and `metadata::retry::max` are accepted and not needed.
 //! - Kerberos, AWS MSK IAM and OIDC are refused; PLAIN and SCRAM-SHA-256/512 are built.
+//!
+//! # Jaeger records
+//!
+//! With `jaeger_proto` or `jaeger_json`, as Go's Jaeger marshaler: every span is
+//! translated to a Jaeger `model.Span` (the `tributary-translator-jaeger` crate, Go's
+//! `ProtoFromTraces`) with its resource as its `process`, and becomes one record, keyed by
+//! its trace ID as Jaeger writes it (`TraceID.String()`: hex without leading zeros, e.g.
+//! `10000000000000002`) whatever `partition_traces_by_id` says. `jaeger_proto` is the
+//! span's protobuf; `jaeger_json` the span as gogo `jsonpb.Marshaler{}` writes it
+//! (`{"traceId":"AAAAAAAAAAEAAAAAAAAAAg==","spanId":"AAAAAAAAAAM=","operationName":...}`):
+//! what Tributary's and Go's `kafka` receivers read. A span whose record is over
+//! `max_message_bytes` cannot be split and is a permanent error.
+//!
+//! ```yaml
+//! exporters:
+//!   kafka/jaeger:
+//!     brokers: [kafka-1:9092]
+//!     traces: { topic: jaeger-spans, encoding: jaeger_proto }
+//! ```
 //!
 //! # Example
 //!
@@ -62,6 +85,10 @@
 //! let default: Config = Conf::from_yaml("{}")?.decode()?;
 //! assert_eq!(default.topic(Signal::Metrics), "otlp_metrics");
 //! assert!(Conf::from_yaml("traces: { encoding: raw }")?.decode::<Config>()?.validate().is_err());
+//! let jaeger: Config = Conf::from_yaml("traces: { encoding: jaeger_json }")?.decode()?;
+//! jaeger.validate()?;
+//! assert_eq!(jaeger.encoding(Signal::Traces), Encoding::JaegerJson);
+//! assert!(Conf::from_yaml("logs: { encoding: jaeger_proto }")?.decode::<Config>()?.validate().is_err());
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 //!
@@ -82,11 +109,11 @@
 //! | `metadata::retry::backoff` | `250ms` | wait between retried requests |
 //! | `traces`, `metrics`, `logs` | see below | per signal: `topic`, `encoding`, `topic_from_metadata_key` |
 //! | `traces::topic` / `metrics::topic` / `logs::topic` | `otlp_spans` / `otlp_metrics` / `otlp_logs` | topic of the signal |
-//! | `*::encoding` | `otlp_proto` | `otlp_proto`, `otlp_json`, `zipkin_proto`/`zipkin_json` (traces), `raw` (logs) |
+//! | `*::encoding` | `otlp_proto` | `otlp_proto`, `otlp_json`, `zipkin_proto`/`zipkin_json`/`jaeger_proto`/`jaeger_json` (traces), `raw` (logs) |
 //! | `*::topic_from_metadata_key` | empty | client metadata key whose value is the topic (before all else) |
 //! | `topic`, `encoding` | empty | deprecated: for every signal that names none |
 //! | `topic_from_attribute` | empty | resource attribute whose value is the topic |
-//! | `partition_traces_by_id` | `false` | one record per trace, keyed by trace ID |
+//! | `partition_traces_by_id` | `false` | one record per trace, keyed by trace ID (`jaeger_*`: always one per span, keyed by trace ID) |
 //! | `partition_metrics_by_resource_attributes` | `false` | one record per resource, keyed by its attributes |
 //! | `partition_logs_by_resource_attributes` | `false` | the same for logs |
 //! | `partition_logs_by_trace_id` | `false` | one record per trace ID |

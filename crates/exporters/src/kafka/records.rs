@@ -5,10 +5,12 @@
 use std::sync::Arc;
 
 use bytes::Bytes;
+use prost::Message as _;
 use tributary_pipeline_core::pdata::proto::resource::v1::Resource;
 use tributary_pipeline_core::pdata::value_text::as_string;
 use tributary_pipeline_core::pdata::{OtlpRequest, Payload};
 use tributary_pipeline_core::prelude::*;
+use tributary_translator_jaeger as jaeger;
 
 use super::config::{Config, Encoding};
 use crate::resource_identity::resource_identity;
@@ -185,11 +187,21 @@ pub(crate) trait KafkaData: JsonData {
         encode_otlp(self, encoding)
     }
 
-    /// Encodings of one record per item (raw log bodies): the values; `None` for the
-    /// encodings of one record per batch.
-    fn encode_each(&self, _encoding: Encoding) -> Result<Option<Vec<Bytes>>, ConsumeError> {
+    /// Encodings of one record per item (raw log bodies, Jaeger spans): the records;
+    /// `None` for the encodings of one record per batch.
+    fn encode_each(&self, _encoding: Encoding) -> Result<Option<Vec<ItemRecord>>, ConsumeError> {
         Ok(None)
     }
+}
+
+/// The record of one item, in the encodings of one record per item.
+#[derive(Debug, PartialEq, Eq)]
+pub(crate) struct ItemRecord {
+    /// Its own partition key, if the encoding gives it one (a Jaeger span's trace ID);
+    /// else the part's.
+    pub(crate) key: Option<Vec<u8>>,
+    /// The record's value.
+    pub(crate) value: Bytes,
 }
 
 impl KafkaData for Traces {
@@ -205,6 +217,24 @@ impl KafkaData for Traces {
                 }
             }
         }
+    }
+
+    fn encode_each(&self, encoding: Encoding) -> Result<Option<Vec<ItemRecord>>, ConsumeError> {
+        let encode: fn(&jaeger::model::Span) -> Vec<u8> = match encoding {
+            Encoding::JaegerProto => |span: &jaeger::model::Span| span.encode_to_vec(),
+            Encoding::JaegerJson => jaeger::span_to_json,
+            _ => return Ok(None),
+        };
+        // Go's Jaeger marshaler: one span per record, its process inside, keyed by its
+        // trace ID as Jaeger writes it.
+        let records = jaeger::traces_to_spans(self.request())
+            .iter()
+            .map(|span| ItemRecord {
+                key: Some(jaeger::trace_id_string(&span.trace_id).into_bytes()),
+                value: encode(span).into(),
+            })
+            .collect();
+        Ok(Some(records))
     }
 
     fn encode_as(&self, encoding: Encoding) -> Result<Bytes, ConsumeError> {
@@ -254,7 +284,7 @@ impl KafkaData for Logs {
         }
     }
 
-    fn encode_each(&self, encoding: Encoding) -> Result<Option<Vec<Bytes>>, ConsumeError> {
+    fn encode_each(&self, encoding: Encoding) -> Result<Option<Vec<ItemRecord>>, ConsumeError> {
         use tributary_pipeline_core::pdata::proto::common::v1::any_value::Value;
         if encoding != Encoding::Raw {
             return Ok(None);
@@ -269,7 +299,7 @@ impl KafkaData for Logs {
                         Some(Value::BytesValue(bytes)) => Bytes::copy_from_slice(bytes),
                         _ => as_string(record.body.as_ref()).into(),
                     };
-                    values.push(value);
+                    values.push(ItemRecord { key: None, value });
                 }
             }
         }

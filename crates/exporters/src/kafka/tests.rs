@@ -8,7 +8,7 @@ use tributary_pipeline_core::prelude::*;
 
 use super::config::{Config, Encoding};
 use super::exporter::KafkaExporter;
-use super::records::{KafkaData, RecordPlan};
+use super::records::{ItemRecord, KafkaData, RecordPlan};
 
 fn config(yaml: &str) -> Result<Config, String> {
     let config: Config = Conf::from_yaml(yaml)
@@ -78,7 +78,8 @@ fn invalid_configurations_are_refused_with_their_path() {
         ("topic: ''\nmetrics: { topic: '..' }", "metrics::topic"),
         ("traces: { encoding: raw }", "traces::encoding"),
         ("metrics: { encoding: zipkin_proto }", "metrics::encoding"),
-        ("traces: { encoding: jaeger_proto }", "traces::encoding"),
+        ("traces: { encoding: zipkin_thrift }", "traces::encoding"),
+        ("logs: { encoding: jaeger_json }", "logs::encoding"),
         (
             "producer: { max_message_bytes: 10 }",
             "producer::max_message_bytes",
@@ -187,8 +188,14 @@ fn raw_logs_are_one_record_per_body() {
     assert_eq!(
         values,
         [
-            bytes::Bytes::from_static(b"plain text"),
-            bytes::Bytes::from_static(b"second")
+            ItemRecord {
+                key: None,
+                value: bytes::Bytes::from_static(b"plain text")
+            },
+            ItemRecord {
+                key: None,
+                value: bytes::Bytes::from_static(b"second")
+            },
         ]
     );
     assert!(
@@ -208,6 +215,83 @@ fn zipkin_records_are_zipkin_v2() {
     assert_eq!(spans[0]["localEndpoint"]["serviceName"], "svc-0");
     let proto = traces(1, 2, 0).encode_as(Encoding::ZipkinProto).unwrap();
     assert!(!proto.is_empty());
+}
+
+/// A Jaeger record read back as the `kafka` receiver reads it: the span, its process as
+/// the batch's, translated to OTLP.
+fn read_jaeger(value: &[u8], encoding: Encoding) -> Traces {
+    use prost::Message;
+    use tributary_translator_jaeger::{batches_to_otlp, model, span_from_json};
+    let mut span = match encoding {
+        Encoding::JaegerProto => model::Span::decode(value).unwrap(),
+        _ => span_from_json(value).unwrap(),
+    };
+    let batch = model::Batch {
+        process: span.process.take(),
+        spans: vec![span],
+    };
+    Traces::new(batches_to_otlp([batch]).unwrap())
+}
+
+#[tokio::test]
+async fn jaeger_records_are_one_span_each_keyed_by_its_trace_id() {
+    for encoding in ["jaeger_proto", "jaeger_json"] {
+        let config = config(&format!("traces: {{ encoding: {encoding} }}")).unwrap();
+        let encoding = config.encoding(Signal::Traces);
+        let exporter = KafkaExporter::<Traces>::new(&config).unwrap();
+        let data = traces(2, 3, 0);
+        let records = exporter.records_of(data.clone()).unwrap();
+        assert_eq!(records.len(), 6, "{encoding:?}");
+        let originals = data.request().resource_spans.iter().flat_map(|rs| {
+            rs.scope_spans[0]
+                .spans
+                .iter()
+                .map(move |span| (rs.resource.clone(), span))
+        });
+        for (record, (resource, span)) in records.iter().zip(originals) {
+            assert_eq!(&*record.topic, "otlp_spans");
+            // Jaeger's `TraceID.String()`: trace `[t; 16]` has both halves non-zero.
+            let t = span.trace_id[0];
+            let expected_key = format!(
+                "{:x}{:016x}",
+                u64::from_be_bytes([t; 8]),
+                u64::from_be_bytes([t; 8])
+            );
+            assert_eq!(record.key.as_deref(), Some(expected_key.as_bytes()));
+            // Exporter → bytes → the receiver's reading: the same span and resource.
+            let back = read_jaeger(&record.value, encoding);
+            let rs = &back.request().resource_spans[0];
+            assert_eq!(rs.resource, resource);
+            assert_eq!(rs.scope_spans[0].spans, std::slice::from_ref(span));
+        }
+    }
+}
+
+#[tokio::test]
+async fn jaeger_json_records_are_jsonpb() {
+    let config = config("traces: { encoding: jaeger_json }").unwrap();
+    let exporter = KafkaExporter::<Traces>::new(&config).unwrap();
+    let records = exporter.records_of(traces(1, 1, 0)).unwrap();
+    let json: serde_json::Value = serde_json::from_slice(&records[0].value).unwrap();
+    assert_eq!(json["traceId"], "AQEBAQEBAQEBAQEBAQEBAQ==");
+    assert_eq!(json["spanId"], "AAAAAAAAAAE=");
+    assert_eq!(json["operationName"], "s0-");
+    assert_eq!(json["process"]["serviceName"], "svc-0");
+}
+
+#[tokio::test]
+async fn a_jaeger_span_over_max_message_bytes_cannot_be_sent() {
+    let config =
+        config("traces: { encoding: jaeger_proto }\nproducer: { max_message_bytes: 2048 }")
+            .unwrap();
+    let exporter = KafkaExporter::<Traces>::new(&config).unwrap();
+    // Many spans: one record each, every one within the limit.
+    let records = exporter.records_of(traces(2, 50, 40)).unwrap();
+    assert_eq!(records.len(), 100);
+    assert!(records.iter().all(|r| r.value.len() <= 2048));
+    let error = exporter.records_of(traces(1, 1, 4000)).unwrap_err();
+    assert!(error.is_permanent());
+    assert!(error.to_string().contains("jaeger_proto record"), "{error}");
 }
 
 #[tokio::test]

@@ -106,7 +106,8 @@
 //! # Translation
 //!
 //! By the OpenTelemetry specification's Jaeger mapping, as the Go Collector's
-//! `jaeger.ProtoToTraces`: see the [`translate`] module. Every protocol goes through the
+//! `jaeger.ProtoToTraces`: see the [`translate`] module (the `tributary-translator-jaeger`
+//! crate, which the `kafka` receiver and exporter share). Every protocol goes through the
 //! same translation: Thrift is read into the protobuf model first (a Thrift
 //! `parentSpanId` becomes a `CHILD_OF` reference, as Jaeger does). Where Go's Thrift path
 //! differs from its protobuf path, Tributary follows the protobuf one for all protocols:
@@ -163,12 +164,14 @@ mod config;
 mod factory;
 mod grpc;
 mod http_server;
-pub mod model;
 mod receiver;
-
 mod thrift;
-pub mod translate;
 mod udp;
+
+/// The `jaeger.api_v2` model, from [`tributary_translator_jaeger`].
+pub use tributary_translator_jaeger::model;
+/// Jaeger → OTLP, from [`tributary_translator_jaeger`].
+pub use tributary_translator_jaeger::to_otlp as translate;
 
 #[cfg(test)]
 mod tests;

@@ -288,13 +288,14 @@ impl Config {
 fn check_encoding(signal: Signal, encoding: Encoding) -> Result<(), String> {
     let ok = match encoding {
         Encoding::OtlpProto | Encoding::OtlpJson => true,
-        Encoding::JaegerProto | Encoding::ZipkinProto | Encoding::ZipkinJson => {
-            signal == Signal::Traces
-        }
+        Encoding::JaegerProto
+        | Encoding::JaegerJson
+        | Encoding::ZipkinProto
+        | Encoding::ZipkinJson => signal == Signal::Traces,
         Encoding::Raw | Encoding::Text | Encoding::Json => signal == Signal::Logs,
-        Encoding::JaegerJson | Encoding::ZipkinThrift => {
+        Encoding::ZipkinThrift => {
             return Err(format!(
-                "{} is not supported (jaeger_proto, zipkin_proto and zipkin_json are)",
+                "{} is not supported (jaeger_proto, jaeger_json, zipkin_proto and zipkin_json are)",
                 encoding.as_str()
             ));
         }

@@ -8,10 +8,10 @@ use tributary_pipeline_core::pdata::proto::common::v1::{
 };
 use tributary_pipeline_core::pdata::proto::resource::v1::Resource;
 use tributary_pipeline_core::prelude::*;
+use tributary_translator_jaeger::model::{Batch, Span};
+use tributary_translator_jaeger::{batches_to_otlp, span_from_json};
 
 use super::config::Encoding;
-use crate::jaeger::model::{Batch, Span};
-use crate::jaeger::translate::batches_to_otlp;
 
 /// A signal the `kafka` receiver reads, and how each encoding of it is read.
 pub trait KafkaRecord: JsonData {
@@ -55,20 +55,23 @@ impl KafkaRecord for Traces {
             }
             Encoding::ZipkinProto => tributary_translator_zipkin::decode_v2_proto(value, false)
                 .map_err(|e| e.to_string()),
-            Encoding::JaegerProto => {
-                // Go's jaeger_proto: one `model.Span` per record, its process inside.
-                let mut span = Span::decode(value).map_err(|e| e.to_string())?;
-                let batch = Batch {
-                    process: span.process.take(),
-                    spans: vec![span],
-                };
-                batches_to_otlp([batch])
-                    .map(Traces::new)
-                    .map_err(|e| e.to_string())
-            }
+            Encoding::JaegerProto => jaeger_span_to_traces(Span::decode(value)),
+            Encoding::JaegerJson => jaeger_span_to_traces(span_from_json(value)),
             _ => decode_otlp(value, encoding),
         }
     }
+}
+
+/// Go's `jaeger_proto` and `jaeger_json`: one `model.Span` per record, its process inside.
+fn jaeger_span_to_traces<E: std::fmt::Display>(span: Result<Span, E>) -> Result<Traces, String> {
+    let mut span = span.map_err(|e| e.to_string())?;
+    let batch = Batch {
+        process: span.process.take(),
+        spans: vec![span],
+    };
+    batches_to_otlp([batch])
+        .map(Traces::new)
+        .map_err(|e| e.to_string())
 }
 
 impl KafkaRecord for Logs {

@@ -22,10 +22,11 @@
 //! Client: rdkafka (librdkafka, bundled); see [`tributary_kafka`] for why. It is behind
 //! the `kafka` cargo feature, outside the default build.
 //!
-//! Encodings read: `otlp_proto`, `otlp_json`; traces also `jaeger_proto` (one span per
-//! record), `zipkin_proto`, `zipkin_json`; logs also `raw` (the value as a bytes body),
-//! `text` (UTF-8 body) and `json` (a JSON body). Refused: `jaeger_json`, `zipkin_thrift`,
-//! encoding extensions.
+//! Encodings read: `otlp_proto`, `otlp_json`; traces also `jaeger_proto` and
+//! `jaeger_json` (one Jaeger span per record, its process inside; the JSON as gogo
+//! `jsonpb` writes it, see [`tributary_translator_jaeger::span_from_json`]),
+//! `zipkin_proto`, `zipkin_json`; logs also `raw` (the value as a bytes body), `text`
+//! (UTF-8 body) and `json` (a JSON body). Refused: `zipkin_thrift`, encoding extensions.
 //!
 //! # Example
 //!

@@ -7,10 +7,10 @@ use tributary_confmap::Conf;
 use tributary_pipeline_core::component::ComponentConfig;
 use tributary_pipeline_core::prelude::*;
 use tributary_pipeline_core::testing;
+use tributary_translator_jaeger::model;
 
 use super::config::{Config, Encoding};
 use super::decode::{KafkaRecord, add_resource_attributes};
-use crate::jaeger::model;
 
 fn config(yaml: &str) -> Result<Config, String> {
     let config: Config = Conf::from_yaml(yaml)
@@ -79,6 +79,7 @@ fn invalid_configurations_are_refused_with_their_path() {
         ("metrics: { encoding: raw }", "metrics::encoding"),
         ("traces: { encoding: zipkin_thrift }", "traces::encoding"),
         ("logs: { encoding: zipkin_json }", "logs::encoding"),
+        ("metrics: { encoding: jaeger_json }", "metrics::encoding"),
         (
             "error_backoff: { initial_interval: 0s }",
             "error_backoff::initial_interval",
@@ -140,6 +141,89 @@ fn zipkin_and_jaeger_records_become_otlp_spans() {
         .iter()
         .find(|kv| kv.key == "service.name");
     assert!(service.is_some());
+}
+
+/// Spans as the `kafka` exporter writes them in `jaeger_proto` and `jaeger_json` (the
+/// translator's writers, which it calls), read back by the receiver's decoder.
+#[test]
+fn jaeger_records_of_both_encodings_read_back_as_the_spans_written() {
+    use tributary_pipeline_core::pdata::proto::trace::v1::span::SpanKind;
+    use tributary_pipeline_core::pdata::proto::trace::v1::status::StatusCode;
+    let mut builder = TracesBuilder::new();
+    builder.resource(vec![
+        key_value("service.name", "checkout"),
+        key_value("host.name", "web-1"),
+    ]);
+    builder.scope("lib", "1.0");
+    builder
+        .span("GET /cart", [7; 16], [1; 8])
+        .kind(SpanKind::Server)
+        .times(1_700_000_000_000_000_000, 1_700_000_000_250_000_000)
+        .attribute("http.status_code", 503i64)
+        .event(
+            "retry",
+            1_700_000_000_100_000_000,
+            vec![key_value("attempt", 2i64)],
+        )
+        .status(StatusCode::Error, "unavailable");
+    builder
+        .span("SELECT", [7; 16], [2; 8])
+        .parent([1; 8])
+        .kind(SpanKind::Client)
+        .times(1_700_000_000_010_000_000, 1_700_000_000_020_000_000);
+    let traces = builder.build();
+    let expected = &traces.request().resource_spans[0];
+    let spans = tributary_translator_jaeger::traces_to_spans(traces.request());
+    for (encoding, encode) in [
+        (
+            Encoding::JaegerProto,
+            (|span: &model::Span| span.encode_to_vec()) as fn(&model::Span) -> Vec<u8>,
+        ),
+        (
+            Encoding::JaegerJson,
+            tributary_translator_jaeger::span_to_json,
+        ),
+    ] {
+        for (span, original) in spans.iter().zip(&expected.scope_spans[0].spans) {
+            let back = Traces::decode_record(&encode(span), encoding).unwrap();
+            let rs = &back.request().resource_spans[0];
+            assert_eq!(rs.resource, expected.resource, "{encoding:?}");
+            let scope = rs.scope_spans[0].scope.as_ref().unwrap();
+            assert_eq!(
+                (scope.name.as_str(), scope.version.as_str()),
+                ("lib", "1.0")
+            );
+            assert_eq!(
+                rs.scope_spans[0].spans,
+                std::slice::from_ref(original),
+                "{encoding:?}"
+            );
+        }
+    }
+}
+
+#[test]
+fn a_jaeger_json_record_as_go_writes_it_is_read() {
+    // gogo jsonpb's form of a `model.Span`, with its process.
+    let record = br#"{"traceId":"AAAAAAAAAAEAAAAAAAAAAg==","spanId":"AAAAAAAAAAM=","operationName":"GET /cart","references":[{"traceId":"AAAAAAAAAAEAAAAAAAAAAg==","spanId":"AAAAAAAAAAQ="}],"flags":1,"startTime":"2023-11-14T22:13:20.000005Z","duration":"0.250s","tags":[{"key":"span.kind","vStr":"server"},{"key":"http.status_code","vType":"INT64","vInt64":"200"}],"process":{"serviceName":"checkout"}}"#;
+    let traces = Traces::decode_record(record, Encoding::JaegerJson).unwrap();
+    let rs = &traces.request().resource_spans[0];
+    let span = &rs.scope_spans[0].spans[0];
+    assert_eq!(span.name, "GET /cart");
+    assert_eq!(span.parent_span_id, [0, 0, 0, 0, 0, 0, 0, 4]);
+    assert_eq!(span.flags, 1);
+    assert_eq!(span.start_time_unix_nano, 1_700_000_000_000_005_000);
+    assert_eq!(
+        span.end_time_unix_nano - span.start_time_unix_nano,
+        250_000_000
+    );
+    assert_eq!(span.attributes, [key_value("http.status_code", 200i64)]);
+    assert_eq!(
+        rs.resource.as_ref().unwrap().attributes,
+        [key_value("service.name", "checkout")]
+    );
+    let error = Traces::decode_record(br#"{"traceId":7}"#, Encoding::JaegerJson).unwrap_err();
+    assert!(error.contains("traceId"), "{error}");
 }
 
 #[test]

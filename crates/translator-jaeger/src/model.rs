@@ -1,11 +1,11 @@
 //! The Jaeger data model: the `jaeger.api_v2` protobuf messages of jaeger-idl's
 //! `model.proto` and `collector.proto`, written out by hand (no protoc at build time).
 //!
-//! The gRPC service decodes them; the Thrift readers
-//! ([`decode_agent_compact`](super::decode_agent_compact) and its siblings) produce them
-//! too, so one translation ([`super::translate`]) serves all four protocols. Field numbers
-//! and types are jaeger-idl's; `google.protobuf.Timestamp` and `Duration` are spelled out
-//! as the two-field messages they are on the wire.
+//! The `jaeger` receiver's gRPC service decodes them and its Thrift readers produce them,
+//! so one translation ([`crate::to_otlp`]) serves all its protocols; the Kafka receiver
+//! and exporter read and write them one span at a time ([`crate::traces_to_spans`] the
+//! other way). Field numbers and types are jaeger-idl's; `google.protobuf.Timestamp` and
+//! `Duration` are spelled out as the two-field messages they are on the wire.
 
 /// `google.protobuf.Timestamp`: seconds and nanoseconds since the Unix epoch.
 #[derive(Clone, Copy, PartialEq, Eq, ::prost::Message)]

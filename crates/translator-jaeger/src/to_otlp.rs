@@ -1,6 +1,7 @@
 //! Jaeger → OTLP, by the OpenTelemetry specification's Jaeger mapping, as the Go
-//! Collector's `jaeger.ProtoToTraces` does it. One translation for all four protocols: the
-//! Thrift readers produce the same [`model`](super::model) types the gRPC service decodes.
+//! Collector's `jaeger.ProtoToTraces` does it. One translation for all the `jaeger`
+//! receiver's protocols (its Thrift readers produce the same [`model`](crate::model) types
+//! its gRPC service decodes) and for the `kafka` receiver's `jaeger_*` records.
 //!
 //! - A batch's process (or a span's own, which wins) becomes the resource: `serviceName`
 //!   → `service.name`, tags → attributes, `hostname` → `host.name` and `jaeger.version`
@@ -35,7 +36,7 @@ use tributary_pipeline_core::pdata::proto::trace::v1::{
     ResourceSpans, ScopeSpans, Span as OtlpSpan, Status,
 };
 
-use super::model::{
+use crate::model::{
     Batch, Duration, KeyValue, Log, Process, Span, SpanRef, SpanRefType, Timestamp, ValueType,
 };
 
@@ -53,10 +54,10 @@ impl std::error::Error for TranslateError {}
 
 /// The service name Go's reverse translation writes when a resource has none; a process
 /// so named maps back to an empty resource.
-const NO_SERVICE_NAME: &str = "OTLPResourceNoServiceName";
+pub(crate) const NO_SERVICE_NAME: &str = "OTLPResourceNoServiceName";
 
 /// W3C trace flags: sampled.
-const SAMPLED: u32 = 0x01;
+pub(crate) const SAMPLED: u32 = 0x01;
 
 /// Translates Jaeger batches into one OTLP request.
 pub fn batches_to_otlp(
