@@ -178,6 +178,13 @@ pub struct QueueConfig {
     /// A Tributary addition: `queue_size` alone bounds memory only by requests × their
     /// size. A persistent queue keeps its requests on disk and ignores it.
     pub memory_limit_mib: usize,
+    /// A memory queue's pacing (true): while the backend is healthy (the last delivery
+    /// that ended was delivered, within the last second) and the backlog waiting for a
+    /// consumer is above a sixteenth of `queue_size` or `memory_limit_mib`, offers wait
+    /// for it to shrink instead of growing it, so a process out of CPU pushes back on its
+    /// clients rather than filling its memory; when deliveries fail or stall, the queue
+    /// fills to its limits as usual. A Tributary addition; a persistent queue ignores it.
+    pub wait_while_behind: bool,
     /// Make the queue persistent in this storage extension (`file_storage`).
     pub storage: Option<ComponentId>,
     /// Batch requests before export. The key present, even with no value (`batch:`),
@@ -211,6 +218,7 @@ impl Default for QueueConfig {
             sizer: Sizer::Requests,
             block_on_overflow: false,
             memory_limit_mib: DEFAULT_MEMORY_LIMIT_MIB,
+            wait_while_behind: true,
             storage: None,
             batch: None,
             wait_for_result: false,
@@ -586,6 +594,13 @@ mod tests {
         assert_eq!(queue.batch, None);
         assert_eq!(queue.storage, None);
         assert_eq!(queue.drain_timeout, Duration::from_secs(5));
+        // Tributary's additions.
+        assert!(queue.wait_while_behind);
+        let plain =
+            load_config::<Standard>("{endpoint: h, sending_queue: {wait_while_behind: false}}")
+                .unwrap()
+                .helper;
+        assert!(!plain.sending_queue.wait_while_behind);
     }
 
     #[test]

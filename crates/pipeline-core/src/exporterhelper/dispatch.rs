@@ -450,6 +450,7 @@ mod tests {
             },
             None,
             false,
+            false,
             Gauge::default(),
             Counter::default(),
         ));

@@ -40,6 +40,7 @@
 //!       num_consumers: 10
 //!       block_on_overflow: false
 //!       memory_limit_mib: 256      # memory queue: at most this much data, whatever the sizer
+//!       wait_while_behind: true    # memory queue: push back instead of growing while the backend is healthy
 //!       drain_timeout: 5s
 //!       storage: file_storage     # optional: a persistent queue
 //!       batch:                    # optional: exporter-side batching
@@ -77,6 +78,22 @@
 //! more (and receivers bound a request's size). The limit is per queue, that is per
 //! exporter and signal. Traffic from SDKs and agents (requests up to 256 KiB) meets
 //! `queue_size` first, as in Go; large batches meet the memory limit.
+//!
+//! ## Under overload
+//!
+//! Those limits are there to ride out an outage. When the backend is healthy but this
+//! process cannot export as fast as data arrives (it is out of CPU, or the backend is
+//! slow), a FIFO would still fill them: memory spent on data that is only waiting for CPU.
+//! So with `wait_while_behind` (a Tributary key, default on), a memory queue whose backlog
+//! — requests queued and not yet taken by a consumer — reaches a sixteenth of `queue_size`
+//! or of `memory_limit_mib` makes further offers wait while the backend counts as healthy
+//! (the last delivery that ended was delivered, less than a second ago). The callers hold
+//! their data meanwhile: the batch processor's callers wait, the receivers stop admitting
+//! requests once their admission budget is spent, and clients get a retryable throttling
+//! answer (429 / `RESOURCE_EXHAUSTED`) before their requests are decoded. As soon as a
+//! delivery fails for good, or none ends for a second (exports hanging, retries backing
+//! off), offers stop waiting and the queue fills to its limits as above. `false` restores
+//! the plain FIFO (the Go Collector's behaviour). A persistent queue ignores the key.
 //!
 //! A persistent queue keeps its requests on disk, bounded by `queue_size` (use `sizer:
 //! bytes` to bound the disk in bytes), and ignores `memory_limit_mib`. In memory it holds
@@ -279,6 +296,7 @@ pub fn build<T: SignalData>(
                 },
                 queue_config.memory_limit_bytes(),
                 queue_config.block_on_overflow,
+                queue_config.wait_while_behind,
                 metrics.queue_size.clone(),
                 metrics.enqueue_failed.clone(),
             ));

@@ -8,14 +8,27 @@
 //! memory limit is admitted when the queue holds nothing else, so the limit can never
 //! refuse it for good: memory stays within the limit or one request, whichever is larger
 //! — and receivers bound the size of one request.
+//!
+//! Those limits are sized for outages, and under overload with a healthy backend a FIFO
+//! would fill them all the same: when this process runs out of CPU, its consumers fall
+//! behind the receivers and the queue grows to its limits, memory that buys nothing since
+//! the backend is not down. So with `wait_while_behind`, an offer waits while the backlog
+//! (queued, not yet handed to a consumer) is above a sixteenth of either limit *and* the
+//! backend is healthy: the last delivery that ended was delivered, less than
+//! [`STALL`] ago. The callers hold their data meanwhile, which is backpressure: receivers
+//! stop reading, their admission budget fills, and new requests are refused with a
+//! retryable throttling code before being decoded. When deliveries fail or stall, offers
+//! fill the queue up to its limits, to ride out the outage.
 
 use std::collections::VecDeque;
 use std::sync::{Arc, Mutex, PoisonError};
+use std::time::Duration;
 
 use async_trait::async_trait;
 use tokio::sync::Notify;
+use tokio::time::Instant;
 
-use super::{Completion, Delivery, Queue, queue_full, shutting_down, size_of, too_large};
+use super::{Completion, Delivery, Outcome, Queue, queue_full, shutting_down, size_of, too_large};
 use crate::consumer::ConsumeError;
 use crate::exporterhelper::{Limit, Sizer};
 use crate::pdata::SignalData;
@@ -32,6 +45,9 @@ struct Shared<T> {
     /// The most bytes (protobuf encoding) the requests held may take; `None`: no bound.
     memory_limit: Option<u64>,
     block_on_overflow: bool,
+    /// With `wait_while_behind`: the backlog above which offers wait while the backend is
+    /// healthy (bytes counted only under a memory limit).
+    pace_above: Option<Footprint>,
     /// A request was queued, or the queue closed.
     readable: Notify,
     /// Size was released, or the queue closed.
@@ -52,10 +68,23 @@ struct Footprint {
 struct State<T> {
     /// Queued requests with what they take.
     queued: VecDeque<(T, Footprint)>,
+    /// What the queued requests take together: the backlog.
+    backlog: Footprint,
     /// Queued plus handed out and not yet completed.
     held: Footprint,
+    /// When the last delivery that ended was delivered; `None` before the first, or once
+    /// one was dropped after it.
+    last_delivered: Option<Instant>,
     closed: bool,
 }
+
+/// How long after the last delivery the backend still counts as healthy. Past it, offers
+/// no longer wait for the backlog to shrink: the consumers are stuck in a long export or
+/// in retries, and the queue is what rides that out.
+pub(crate) const STALL: Duration = Duration::from_secs(1);
+
+/// The share of each limit the backlog may reach before offers wait, while healthy.
+const PACE_FRACTION: u64 = 16;
 
 /// Why an offer does not fit now.
 enum Full {
@@ -65,25 +94,34 @@ enum Full {
 
 impl<T: SignalData> MemoryQueue<T> {
     /// A queue of `limit.capacity` in `limit.sizer` units, holding at most `memory_limit`
-    /// bytes of requests (`None`: no such bound). `size_gauge` follows its size;
+    /// bytes of requests (`None`: no such bound), whose offers wait while it is behind a
+    /// healthy backend if `wait_while_behind`. `size_gauge` follows its size;
     /// `enqueue_failed` counts the items it refuses.
     pub fn new(
         limit: Limit,
         memory_limit: Option<u64>,
         block_on_overflow: bool,
+        wait_while_behind: bool,
         size_gauge: Gauge,
         enqueue_failed: Counter,
     ) -> Self {
+        let pace_above = wait_while_behind.then(|| Footprint {
+            size: (limit.capacity / PACE_FRACTION).max(1),
+            bytes: memory_limit.map_or(u64::MAX, |bytes| bytes / PACE_FRACTION),
+        });
         MemoryQueue {
             shared: Arc::new(Shared {
                 state: Mutex::new(State {
                     queued: VecDeque::new(),
+                    backlog: Footprint::default(),
                     held: Footprint::default(),
+                    last_delivered: None,
                     closed: false,
                 }),
                 limit,
                 memory_limit,
                 block_on_overflow,
+                pace_above,
                 readable: Notify::new(),
                 room: Notify::new(),
                 size_gauge,
@@ -126,10 +164,27 @@ impl<T> Shared<T> {
         Ok(())
     }
 
-    fn release(&self, footprint: Footprint) {
+    /// When an offer must wait for the backlog to shrink: the backlog is above the pacing
+    /// threshold and the backend healthy. Returns when the backend stops counting as
+    /// healthy, so the wait can end then even if no delivery ends.
+    fn behind_healthy_backend(&self, state: &State<T>, now: Instant) -> Option<Instant> {
+        let pace_above = self.pace_above?;
+        let healthy_until = state.last_delivered? + STALL;
+        let behind =
+            state.backlog.size >= pace_above.size || state.backlog.bytes >= pace_above.bytes;
+        (behind && now < healthy_until).then_some(healthy_until)
+    }
+
+    fn release(&self, footprint: Footprint, outcome: Outcome) {
         let mut state = self.lock();
         state.held.size -= footprint.size;
         state.held.bytes -= footprint.bytes;
+        match outcome {
+            Outcome::Delivered => state.last_delivered = Some(Instant::now()),
+            Outcome::Dropped => state.last_delivered = None,
+            // Shutdown says nothing about the backend.
+            Outcome::Interrupted => {}
+        }
         self.size_gauge.set(state.held.size as i64);
         drop(state);
         self.room.notify_waiters();
@@ -171,33 +226,50 @@ impl<T: SignalData> Queue<T> for MemoryQueue<T> {
             let room = shared.room.notified();
             tokio::pin!(room);
             room.as_mut().enable();
-            {
+            let healthy_until = {
                 let mut state = shared.lock();
                 if state.closed {
                     drop(state);
                     return refuse(shutting_down(), &data);
                 }
+                let healthy_until = shared.behind_healthy_backend(&state, Instant::now());
                 let full = match shared.fits(&state, footprint) {
+                    Ok(()) if healthy_until.is_some() => None,
                     Ok(()) => {
                         state.held.size += size;
                         state.held.bytes += bytes;
+                        state.backlog.size += size;
+                        state.backlog.bytes += bytes;
                         state.queued.push_back((data, footprint));
                         shared.size_gauge.set(state.held.size as i64);
                         drop(state);
                         shared.readable.notify_one();
                         return Ok(());
                     }
-                    Err(full) => full,
+                    Err(full) => Some(full),
                 };
-                if !shared.block_on_overflow {
-                    drop(state);
-                    return match full {
-                        Full::Capacity => refuse(queue_full(), &data),
-                        Full::Memory(limit) => refuse(memory_full(limit), &data),
-                    };
+                match full {
+                    Some(full) if !shared.block_on_overflow => {
+                        drop(state);
+                        return match full {
+                            Full::Capacity => refuse(queue_full(), &data),
+                            Full::Memory(limit) => refuse(memory_full(limit), &data),
+                        };
+                    }
+                    _ => healthy_until,
                 }
+            };
+            match healthy_until {
+                // Behind a healthy backend: wait for a delivery to end, or for the backend
+                // to stop counting as healthy.
+                Some(until) => {
+                    tokio::select! {
+                        () = room => {}
+                        () = tokio::time::sleep_until(until) => {}
+                    }
+                }
+                None => room.await,
             }
-            room.await;
         }
     }
 
@@ -209,15 +281,21 @@ impl<T: SignalData> Queue<T> for MemoryQueue<T> {
             {
                 let mut state = self.shared.lock();
                 if let Some((data, footprint)) = state.queued.pop_front() {
+                    state.backlog.size -= footprint.size;
+                    state.backlog.bytes -= footprint.bytes;
                     let more = !state.queued.is_empty();
                     drop(state);
                     if more {
                         self.shared.readable.notify_one();
                     }
+                    if self.shared.pace_above.is_some() {
+                        // The backlog shrank: offers waiting for that may go on.
+                        self.shared.room.notify_waiters();
+                    }
                     let shared = Arc::clone(&self.shared);
                     return Some(Delivery {
                         data,
-                        done: Completion::new(move |_| shared.release(footprint)),
+                        done: Completion::new(move |outcome| shared.release(footprint, outcome)),
                     });
                 }
                 if state.closed {
@@ -245,6 +323,7 @@ impl<T: SignalData> Queue<T> for MemoryQueue<T> {
             state.held.size -= footprint.size;
             state.held.bytes -= footprint.bytes;
         }
+        state.backlog = Footprint::default();
         self.shared.size_gauge.set(state.held.size as i64);
         dropped.iter().map(|(data, _)| data.item_count()).sum()
     }
@@ -266,6 +345,7 @@ mod tests {
             Limit { sizer, capacity },
             None,
             block,
+            false,
             Gauge::default(),
             Counter::default(),
         )
@@ -280,6 +360,7 @@ mod tests {
             },
             Some(memory_limit),
             block,
+            false,
             Gauge::default(),
             Counter::default(),
         )
@@ -335,6 +416,7 @@ mod tests {
             },
             None,
             true,
+            false,
             Gauge::default(),
             enqueue_failed.clone(),
         );
@@ -409,6 +491,78 @@ mod tests {
         first.done.complete(Outcome::Delivered);
         blocked.await.unwrap().unwrap();
         assert_eq!(ids(&q.next().await.unwrap().data), [2]);
+    }
+
+    /// A queue of 32 requests that paces above a backlog of 2 (32 / 16).
+    fn pacing() -> Arc<MemoryQueue<Traces>> {
+        Arc::new(MemoryQueue::new(
+            Limit {
+                sizer: Sizer::Requests,
+                capacity: 32,
+            },
+            None,
+            false,
+            true,
+            Gauge::default(),
+            Counter::default(),
+        ))
+    }
+
+    fn offer_in_background(
+        q: &Arc<MemoryQueue<Traces>>,
+        id: u64,
+    ) -> tokio::task::JoinHandle<Result<(), ConsumeError>> {
+        let q = Arc::clone(q);
+        tokio::spawn(async move { q.offer(numbered([id])).await })
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn offers_wait_while_the_backlog_is_behind_a_healthy_backend() {
+        let q = pacing();
+        // Before any delivery nothing is known of the backend: no pacing.
+        for id in 0..3 {
+            q.offer(numbered([id])).await.unwrap();
+        }
+        q.next().await.unwrap().done.complete(Outcome::Delivered);
+        // Backlog 2, the backend healthy: the next offer waits...
+        let waiting = offer_in_background(&q, 3);
+        tokio::time::sleep(Duration::from_millis(500)).await;
+        assert!(!waiting.is_finished(), "waits while behind");
+        // ...until a consumer takes a request and the backlog shrinks.
+        let taken = q.next().await.unwrap();
+        waiting.await.unwrap().unwrap();
+        assert_eq!(ids(&taken.data), [1]);
+        taken.done.complete(Outcome::Delivered);
+        assert_eq!(q.size(), 2);
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn pacing_stops_once_deliveries_stall() {
+        let q = pacing();
+        q.offer(numbered([0])).await.unwrap();
+        q.next().await.unwrap().done.complete(Outcome::Delivered);
+        q.offer(numbered([1])).await.unwrap();
+        q.offer(numbered([2])).await.unwrap();
+        let waiting = offer_in_background(&q, 3);
+        tokio::time::sleep(STALL / 2).await;
+        assert!(!waiting.is_finished());
+        // No delivery ends for STALL: the consumers are stuck, the queue takes the data.
+        tokio::time::sleep(STALL).await;
+        assert!(waiting.is_finished());
+        waiting.await.unwrap().unwrap();
+        assert_eq!(q.size(), 3);
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_failing_backend_is_not_paced() {
+        let q = pacing();
+        q.offer(numbered([0])).await.unwrap();
+        q.next().await.unwrap().done.complete(Outcome::Dropped);
+        // Retries and drops: the queue rides it out, filling to its capacity.
+        for id in 1..=32 {
+            q.offer(numbered([id])).await.unwrap();
+        }
+        assert!(q.offer(numbered([33])).await.unwrap_err().is_retryable());
     }
 
     #[tokio::test(start_paused = true)]
