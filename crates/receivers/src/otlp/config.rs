@@ -160,11 +160,22 @@ pub struct AdmissionConfig {
     pub waiting_limit_mib: u64,
 }
 
+/// The cores this process may run on (its CPU affinity and cgroup quota), for defaults
+/// that scale with what it can process.
+fn available_cores() -> u64 {
+    std::thread::available_parallelism().map_or(1, |n| n.get() as u64)
+}
+
 impl Default for AdmissionConfig {
+    /// 32 MiB in process and 8 MiB waiting per core, up to otel-arrow's 128 and 32 MiB from
+    /// four cores on. Bytes are held in process about as long whatever the load, so the
+    /// budget a process can use grows with how fast it processes; a larger one only lets
+    /// an overloaded process hold more requests, longer, before it refuses any.
     fn default() -> Self {
+        let cores = available_cores();
         AdmissionConfig {
-            request_limit_mib: 128,
-            waiting_limit_mib: 32,
+            request_limit_mib: (32 * cores).clamp(32, 128),
+            waiting_limit_mib: (8 * cores).clamp(8, 32),
         }
     }
 }

@@ -131,6 +131,7 @@ impl GrpcFrontend {
                 max_message: self.max_message_size,
             },
             read_timeout: Some(DEFAULT_READ_TIMEOUT),
+            compressed: encoding != ContentEncoding::Identity,
         };
         let (mut message, mut permit) =
             body::read(request.into_body(), limits, &self.intake.admission).await?;

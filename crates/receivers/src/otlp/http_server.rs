@@ -234,6 +234,7 @@ impl HttpFrontend {
         let limits = ReadLimits {
             framing: Framing::Whole { limit },
             read_timeout: self.read_timeout,
+            compressed: compression != ContentEncoding::Identity,
         };
         let (raw, mut permit) =
             body::read(request.into_body(), limits, &self.intake.admission).await?;

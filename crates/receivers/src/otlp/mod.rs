@@ -103,8 +103,8 @@
 //! | `protocols::{grpc,http}::include_metadata` | `false` | attach every request header / gRPC metadata entry (`authorization` too, as in Go) to the data |
 //! | `protocols::{grpc,http}::auth::authenticator` | unset | the authenticator extension checking each request ([`configauth`](tributary_pipeline_core::configauth): `bearertokenauth`, `basicauth`, or a third party's); refused requests get 401 / `UNAUTHENTICATED` |
 //! | `protocols::{grpc,http}::auth::bearer_token` | unset | shorthand for a `bearertokenauth` with this token (not with `authenticator`); a secret, never shown |
-//! | `admission::request_limit_mib` | `128` | request bytes in process at once; `0` disables admission control |
-//! | `admission::waiting_limit_mib` | `32` | request bytes allowed to wait for admission; `0` refuses at once |
+//! | `admission::request_limit_mib` | 32 per core, 32 to `128` | request bytes in process at once; `0` disables admission control |
+//! | `admission::waiting_limit_mib` | 8 per core, 8 to `32` | request bytes allowed to wait for admission; `0` refuses at once |
 //!
 //! # Requests and answers
 //!
@@ -146,16 +146,29 @@
 //! # Admission control
 //!
 //! `admission` bounds the request bytes the receiver holds at once, across both
-//! protocols, so a flood of requests cannot make it allocate past the limit. A request is
-//! weighed by the bytes that actually arrived, never by the size it announces
-//! (`Content-Length`, the gRPC length prefix): a client that announces a large body and
-//! sends nothing holds nothing. Its first bytes wait for room, in arrival order, while the
+//! protocols, so a flood of requests cannot make it allocate past the limit. When its
+//! first bytes arrive, a request is admitted for the size it announces (`Content-Length`,
+//! the gRPC length prefix; for a compressed body, also the output expected of it, eight
+//! times its size within the limit), but never for more than four times the bytes that
+//! arrived (36 times if compressed): a normal request is admitted whole from its first
+//! HTTP/2 frame, so a burst of them cannot spend the budget on first frames and then be
+//! refused half-read, while a client that announces a large body and sends a few bytes
+//! holds a few times those bytes. Its first bytes wait for room, in arrival order, while the
 //! bytes waiting stay within `waiting_limit_mib` (otherwise it is refused as throttled);
 //! the rest is admitted as it arrives, and again as it is decompressed, without waiting —
 //! a request already holding budget that finds none left is refused as throttled rather
 //! than left to wait for others, which could wait for it. A request holds its share until
 //! the pipeline answered. `request_limit_mib` must be at least the largest request the
 //! enabled protocols accept.
+//!
+//! The defaults scale with the cores the process may use (its CPU affinity and cgroup
+//! quota): 32 MiB in process and 8 MiB waiting per core, reaching otel-arrow's 128 and 32
+//! MiB at four cores. A request is held for about as long whatever the load, so what a
+//! process can use grows with how fast it processes; beyond that a budget only lets an
+//! overloaded process hold more requests for longer (more memory, clients waiting seconds)
+//! before it refuses any. Measured on one core at four times its saturation, 160 MiB let
+//! the gateway reach 4.6× its resident size at saturation with answers taking over six
+//! seconds (BENCHMARKS.md, overload sweep).
 //!
 //! Requests waiting for room while none is admitted for the health check's
 //! `stall_timeout` make the collector unhealthy, naming this receiver.
@@ -208,5 +221,7 @@ mod refusal;
 #[cfg(test)]
 mod tests;
 
+#[doc(hidden)]
+pub use body::frame_grpc_message;
 pub use config::{AdmissionConfig, Config, GrpcConfig, HttpConfig, Protocols};
 pub use factory::factory;

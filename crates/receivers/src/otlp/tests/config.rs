@@ -32,8 +32,15 @@ fn a_protocol_key_alone_enables_it_with_defaults() {
         ],
         ["/v1/traces", "/v1/metrics", "/v1/logs"]
     );
-    assert_eq!(both.admission.request_limit_mib, 128);
-    assert_eq!(both.admission.waiting_limit_mib, 32);
+    // 32 and 8 MiB per core, up to otel-arrow's 128 and 32 MiB.
+    let cores = std::thread::available_parallelism().map_or(1, |n| n.get() as u64);
+    assert_eq!(
+        both.admission.request_limit_mib,
+        (32 * cores).clamp(32, 128)
+    );
+    assert_eq!(both.admission.waiting_limit_mib, (8 * cores).clamp(8, 32));
+    // Whatever the cores, the default admits the largest request either protocol allows.
+    assert!(both.admission.request_limit_mib << 20 >= http.server.max_body_size() as u64);
 }
 
 #[test]
@@ -146,6 +153,11 @@ fn endpoints_parse_like_the_go_collector() {
 
 #[test]
 fn errors_name_the_key_they_concern() {
+    // The default budget follows the cores this test may use.
+    let default_too_small = format!(
+        "admission::request_limit_mib: {} MiB cannot admit the largest request protocols::http::max_request_body_size allows",
+        crate::otlp::AdmissionConfig::default().request_limit_mib
+    );
     let cases = [
         (
             "protocols: {grpc: {endpoint: x}}",
@@ -215,7 +227,7 @@ fn errors_name_the_key_they_concern() {
         ),
         (
             "protocols: {http: {max_request_body_size: 209715200}}",
-            "admission::request_limit_mib: 128 MiB cannot admit the largest request protocols::http::max_request_body_size allows",
+            default_too_small.as_str(),
         ),
         (
             "protocols: {grpc: }\nadmission: {request_limit_mib: 2}",
