@@ -17,9 +17,10 @@
 //!
 //! The generator builds a pool of distinct, realistic requests before it starts (see
 //! `telemetrygen/payloads.rs`) and then only sends those bytes, so its own cost stays small
-//! next to the pipeline's. It reports the items the pipeline accepted per second, failed
-//! requests, and request latency (p50, p99, max), first for people (stderr) and then as one
-//! JSON line (stdout). It exits with status 1 when no request succeeded.
+//! next to the pipeline's. It reports the items the pipeline accepted per second, the load it
+//! offered (every request tried), failed requests counted by outcome (gRPC status name, HTTP
+//! status, or connect/transport/timeout), and the latency of accepted requests (p50, p99,
+//! max), first for people (stderr) and then as one JSON line (stdout). It exits with status 1 when no request succeeded.
 //!
 //! The sink accepts OTLP/gRPC and OTLP/HTTP (protobuf, gzip or not) on every `--listen`
 //! address, counts items by walking the protobuf wire format without decoding, takes
@@ -119,9 +120,18 @@ struct LoadArgs {
     /// How long to send (e.g. 30s, 5m); 0 sends until Ctrl-C.
     #[arg(long, default_value = "10s", value_parser = parse_duration)]
     duration: Duration,
-    /// Concurrent senders, each with its own connection and one request in flight.
+    /// Concurrent senders, each with one request in flight (and its own connection unless
+    /// `--connections` is given).
     #[arg(long, default_value_t = 1)]
     workers: usize,
+    /// gRPC only: spread the workers over this many HTTP/2 connections, so that many
+    /// requests are in flight over few connections, as SDKs multiplex theirs.
+    #[arg(long)]
+    connections: Option<usize>,
+    /// After a refusal that asks for a delay (gRPC `RetryInfo`, HTTP `Retry-After`), wait
+    /// that long before the worker's next request, as OpenTelemetry SDKs do.
+    #[arg(long)]
+    honor_retry: bool,
     /// Items per request.
     #[arg(long, default_value_t = 100)]
     batch: usize,
@@ -282,10 +292,15 @@ fn generate(signal: Signal, args: LoadArgs) -> anyhow::Result<ExitCode> {
         &mut Rng::from_clock(),
     )
     .context("cannot build the request pool")?;
+    if args.connections.is_some() && args.protocol != Protocol::Grpc {
+        bail!("--connections shares HTTP/2 connections: it needs --protocol grpc");
+    }
     let plan = LoadPlan {
         workers: args.workers.max(1),
         rate: args.rate,
         duration: (!args.duration.is_zero()).then_some(args.duration),
+        connections: args.connections,
+        honor_retry: args.honor_retry,
     };
     eprintln!(
         "telemetrygen: {} over {} to {}: {} workers, {} {} per request (~{} bytes encoded), {}, compression {}, {}",
@@ -395,6 +410,19 @@ fn print_summary(signal: Signal, args: &LoadArgs, target: &Target, report: &Load
         millis(p99),
         millis(report.latency.max()),
     );
+    if !report.failures_by_outcome.is_empty() {
+        let outcomes: Vec<String> = report
+            .failures_by_outcome
+            .iter()
+            .map(|(outcome, count)| format!("{outcome} {count}"))
+            .collect();
+        eprintln!(
+            "telemetrygen: offered {:.0} {}/s; failed requests by outcome: {}",
+            report.offered_items_per_second(),
+            signal.items(),
+            outcomes.join(", ")
+        );
+    }
     for (message, count) in &report.errors {
         eprintln!("telemetrygen: error ({count}×): {message}");
     }
@@ -413,6 +441,8 @@ fn print_summary(signal: Signal, args: &LoadArgs, target: &Target, report: &Load
         "ok_requests": report.ok_requests,
         "failed_requests": report.failed_requests,
         "items_per_s": report.items_per_second(),
+        "offered_items_per_s": report.offered_items_per_second(),
+        "failures_by_outcome": report.failures_by_outcome,
         "latency_p50_ms": millis(p50),
         "latency_p99_ms": millis(p99),
         "latency_max_ms": millis(report.latency.max()),

@@ -76,6 +76,8 @@ async fn every_item_sent_is_counted() {
                     workers: 2,
                     rate: 0.0,
                     duration: Some(Duration::from_millis(150)),
+                    connections: None,
+                    honor_retry: false,
                 };
                 let report = send(target(signal, protocol, compression, at), 37, plan).await;
                 assert!(
@@ -104,6 +106,8 @@ async fn a_fixed_rate_is_kept() {
         workers: 2,
         rate: 2_000.0,
         duration: Some(Duration::from_millis(500)),
+        connections: None,
+        honor_retry: false,
     };
     let at = sink.addresses()[0];
     let report = send(
@@ -132,6 +136,8 @@ async fn a_missing_server_fails_every_request() {
         workers: 1,
         rate: 0.0,
         duration: Some(Duration::from_millis(250)),
+        connections: None,
+        honor_retry: false,
     };
     let report = send(
         target(Signal::Logs, Protocol::Http, Compression::None, at),
@@ -146,6 +152,11 @@ async fn a_missing_server_fails_every_request() {
         "{:?}",
         report.errors
     );
+    assert_eq!(
+        report.failures_by_outcome.get("connect"),
+        Some(&report.failed_requests)
+    );
+    assert!(report.offered_items_per_second() > 0.0);
 }
 
 #[tokio::test]
@@ -161,10 +172,16 @@ async fn the_sink_refuses_what_it_cannot_read() {
         workers: 1,
         rate: 0.0,
         duration: Some(Duration::from_millis(50)),
+        connections: None,
+        honor_retry: false,
     };
     let report = send(bad, 5, plan).await;
     assert_eq!(report.ok_requests, 0);
     assert!(report.errors[0].0.contains("415"), "{:?}", report.errors);
+    assert_eq!(
+        report.failures_by_outcome.get("415"),
+        Some(&report.failed_requests)
+    );
     assert_eq!(sink.counters.items(), 0);
     assert!(sink.counters.bad_requests() > 0);
     stop.cancel();
@@ -200,6 +217,8 @@ async fn datagrams_are_sent_one_per_request() {
         workers: 1,
         rate: 0.0,
         duration: Some(Duration::from_millis(50)),
+        connections: None,
+        honor_retry: false,
     };
     let report = send(target, 10, plan).await;
     assert!(report.ok_requests > 0 && report.failed_requests == 0);
@@ -219,6 +238,8 @@ async fn remote_write_samples_are_counted() {
         workers: 2,
         rate: 0.0,
         duration: Some(Duration::from_millis(150)),
+        connections: None,
+        honor_retry: false,
     };
     let report = send(target, 53, plan).await;
     assert!(
@@ -297,4 +318,117 @@ async fn the_sink_refuses_a_malformed_remote_write_body() {
     assert_eq!(sink.counters.items(), 0);
     assert_eq!(sink.counters.bad_requests(), 1);
     stop.cancel();
+}
+
+#[test]
+fn failures_are_named_by_their_status() {
+    use crate::transport::SendError;
+    let grpc = |code: &str| SendError::Grpc(code.to_string(), String::new(), None).outcome();
+    assert_eq!(grpc("8"), "RESOURCE_EXHAUSTED");
+    assert_eq!(grpc("14"), "UNAVAILABLE");
+    assert_eq!(grpc("99"), "99");
+    let http = SendError::Status(http::StatusCode::TOO_MANY_REQUESTS, String::new(), None);
+    assert_eq!(http.outcome(), "429");
+    assert_eq!(
+        SendError::Timeout(Duration::from_secs(1)).outcome(),
+        "timeout"
+    );
+}
+
+#[tokio::test]
+async fn workers_can_share_a_few_http2_connections() {
+    let (sink, stop) = sink().await;
+    let at = sink.addresses()[0];
+    let plan = LoadPlan {
+        workers: 16,
+        rate: 0.0,
+        duration: Some(Duration::from_millis(300)),
+        connections: Some(2),
+        honor_retry: false,
+    };
+    let report = send(
+        target(Signal::Traces, Protocol::Grpc, Compression::None, at),
+        10,
+        plan,
+    )
+    .await;
+    assert_eq!(report.failed_requests, 0, "{:?}", report.errors);
+    assert!(report.ok_requests > 16);
+    assert_eq!(sink.counters.items(), report.sent_items);
+    stop.cancel();
+}
+
+#[test]
+fn the_delay_of_a_retry_info_is_read() {
+    use base64::Engine as _;
+    // google.rpc.Status { details: [Any { RetryInfo { retry_delay: 1.5 s } }] }, by hand.
+    let delay = [(1u32, 1u64), (2, 500_000_000)];
+    let mut duration = Vec::new();
+    for (tag, value) in delay {
+        prost::encoding::uint64::encode(tag, &value, &mut duration);
+    }
+    let mut retry_info = Vec::new();
+    prost::encoding::bytes::encode(1, &duration, &mut retry_info);
+    let mut any = Vec::new();
+    prost::encoding::string::encode(
+        1,
+        &"type.googleapis.com/google.rpc.RetryInfo".to_string(),
+        &mut any,
+    );
+    prost::encoding::bytes::encode(2, &retry_info, &mut any);
+    let mut status = Vec::new();
+    prost::encoding::bytes::encode(3, &any, &mut status);
+    let header = base64::engine::general_purpose::STANDARD.encode(&status);
+    assert_eq!(
+        crate::transport::retry_delay(header.as_bytes()),
+        Some(Duration::from_millis(1500))
+    );
+    assert_eq!(crate::transport::retry_delay(b"not base64!"), None);
+}
+
+/// A server refusing every request with 429 and `Retry-After: 1`, closing each connection.
+async fn throttling_server() -> SocketAddr {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let at = listener.local_addr().unwrap();
+    tokio::spawn(async move {
+        while let Ok((mut stream, _)) = listener.accept().await {
+            tokio::spawn(async move {
+                use tokio::io::{AsyncReadExt, AsyncWriteExt};
+                let mut buffer = vec![0; 64 << 10];
+                let _ = stream.read(&mut buffer).await;
+                let _ = stream
+                    .write_all(
+                        b"HTTP/1.1 429 Too Many Requests\r\nRetry-After: 1\r\n\
+                          Content-Length: 0\r\nConnection: close\r\n\r\n",
+                    )
+                    .await;
+            });
+        }
+    });
+    at
+}
+
+#[tokio::test]
+async fn a_worker_honouring_retry_waits_the_delay_it_was_given() {
+    let at = throttling_server().await;
+    let run = |honor_retry| {
+        send(
+            target(Signal::Logs, Protocol::Http, Compression::None, at),
+            5,
+            LoadPlan {
+                workers: 1,
+                rate: 0.0,
+                duration: Some(Duration::from_millis(500)),
+                connections: None,
+                honor_retry,
+            },
+        )
+    };
+    let patient = run(true).await;
+    assert_eq!(patient.ok_requests, 0);
+    // Refused once, then asked to wait a second: past the run's end.
+    assert_eq!(patient.failed_requests, 1, "{:?}", patient.errors);
+    assert_eq!(patient.failures_by_outcome.get("429"), Some(&1));
+    let impatient = run(false).await;
+    assert!(impatient.failed_requests > 1, "{:?}", impatient.errors);
 }

@@ -46,10 +46,11 @@ pub struct Target {
 pub enum SendError {
     Connect(std::io::Error),
     Http(hyper::Error),
-    /// The server answered with an HTTP status other than success.
-    Status(StatusCode, String),
-    /// The gRPC call ended with a non-OK status.
-    Grpc(String, String),
+    /// The server answered with an HTTP status other than success, and the delay its
+    /// `Retry-After` asked for.
+    Status(StatusCode, String, Option<Duration>),
+    /// The gRPC call ended with a non-OK status, and the delay its `RetryInfo` asked for.
+    Grpc(String, String, Option<Duration>),
     Timeout(Duration),
     Protocol(String),
 }
@@ -62,6 +63,56 @@ impl SendError {
             SendError::Connect(_) | SendError::Http(_) | SendError::Timeout(_)
         )
     }
+
+    /// How long the server asked the client to wait before sending again (gRPC
+    /// `RetryInfo`, HTTP `Retry-After`), if it did.
+    pub fn retry_after(&self) -> Option<Duration> {
+        match self {
+            SendError::Status(_, _, after) | SendError::Grpc(_, _, after) => *after,
+            _ => None,
+        }
+    }
+
+    /// A short name for the kind of failure, for counting refusals by code: the gRPC
+    /// status name (`UNAVAILABLE`, `RESOURCE_EXHAUSTED`, ...), the HTTP status number, or
+    /// `connect`, `transport`, `timeout`, `protocol`.
+    pub fn outcome(&self) -> String {
+        match self {
+            SendError::Connect(_) => "connect".to_string(),
+            SendError::Http(_) => "transport".to_string(),
+            SendError::Status(status, ..) => status.as_u16().to_string(),
+            SendError::Grpc(code, ..) => grpc_code_name(code).to_string(),
+            SendError::Timeout(_) => "timeout".to_string(),
+            SendError::Protocol(_) => "protocol".to_string(),
+        }
+    }
+}
+
+/// The name gRPC gives a numeric status code; the number itself when it is not one.
+fn grpc_code_name(code: &str) -> &str {
+    const NAMES: [&str; 17] = [
+        "OK",
+        "CANCELLED",
+        "UNKNOWN",
+        "INVALID_ARGUMENT",
+        "DEADLINE_EXCEEDED",
+        "NOT_FOUND",
+        "ALREADY_EXISTS",
+        "PERMISSION_DENIED",
+        "RESOURCE_EXHAUSTED",
+        "FAILED_PRECONDITION",
+        "ABORTED",
+        "OUT_OF_RANGE",
+        "UNIMPLEMENTED",
+        "INTERNAL",
+        "UNAVAILABLE",
+        "DATA_LOSS",
+        "UNAUTHENTICATED",
+    ];
+    code.parse::<usize>()
+        .ok()
+        .and_then(|n| NAMES.get(n).copied())
+        .unwrap_or(code)
 }
 
 impl fmt::Display for SendError {
@@ -69,9 +120,9 @@ impl fmt::Display for SendError {
         match self {
             SendError::Connect(e) => write!(f, "cannot connect: {e}"),
             SendError::Http(e) => write!(f, "HTTP error: {e}"),
-            SendError::Status(status, body) if body.is_empty() => write!(f, "HTTP {status}"),
-            SendError::Status(status, body) => write!(f, "HTTP {status}: {body}"),
-            SendError::Grpc(code, message) => write!(f, "gRPC status {code}: {message}"),
+            SendError::Status(status, body, _) if body.is_empty() => write!(f, "HTTP {status}"),
+            SendError::Status(status, body, _) => write!(f, "HTTP {status}: {body}"),
+            SendError::Grpc(code, message, _) => write!(f, "gRPC status {code}: {message}"),
             SendError::Timeout(after) => write!(f, "no answer within {after:?}"),
             SendError::Protocol(what) => write!(f, "unexpected response: {what}"),
         }
@@ -151,6 +202,19 @@ impl Connection {
         })
     }
 
+    /// Another handle on this connection's HTTP/2 stream multiplexer, for a worker sharing
+    /// it; `None` for HTTP/1.1 and UDP, which carry one exchange at a time. The share does
+    /// not keep the connection open: it fails once the original is dropped.
+    pub fn share(&self) -> Option<Connection> {
+        match &self.sender {
+            Sender::Grpc(sender) => Some(Connection {
+                sender: Sender::Grpc(sender.clone()),
+                driver: None,
+            }),
+            Sender::Http(_) | Sender::Udp(_) => None,
+        }
+    }
+
     /// Sends one request body and waits for the answer. On success, returns the number of
     /// items the server said it rejected (OTLP partial success).
     pub async fn send(&mut self, target: &Target, body: Bytes) -> Result<u64, SendError> {
@@ -181,7 +245,7 @@ impl Connection {
                 let response = sender.send_request(request).await?;
                 let (parts, body) = response.into_parts();
                 if parts.status != StatusCode::OK {
-                    return Err(SendError::Status(parts.status, String::new()));
+                    return Err(SendError::Status(parts.status, String::new(), None));
                 }
                 // A call that fails at once answers with its status in the headers.
                 check_grpc_status(&parts.headers)?;
@@ -229,7 +293,16 @@ impl Connection {
                 let bytes = body.collect().await?.to_bytes();
                 if !parts.status.is_success() {
                     let text = String::from_utf8_lossy(&bytes[..bytes.len().min(200)]);
-                    return Err(SendError::Status(parts.status, text.trim().to_string()));
+                    let retry_after = parts
+                        .headers
+                        .get(http::header::RETRY_AFTER)
+                        .and_then(|v| v.to_str().ok()?.trim().parse::<u64>().ok())
+                        .map(Duration::from_secs);
+                    return Err(SendError::Status(
+                        parts.status,
+                        text.trim().to_string(),
+                        retry_after,
+                    ));
                 }
                 let protobuf = parts
                     .headers
@@ -272,9 +345,64 @@ fn check_grpc_status(headers: &HeaderMap) -> Result<(), SendError> {
             Err(SendError::Grpc(
                 String::from_utf8_lossy(code.as_bytes()).into_owned(),
                 message,
+                headers
+                    .get("grpc-status-details-bin")
+                    .and_then(|details| retry_delay(details.as_bytes())),
             ))
         }
     }
+}
+
+/// `google.rpc.Status`, as far as its details go.
+#[derive(Clone, PartialEq, prost::Message)]
+struct RpcStatus {
+    #[prost(message, repeated, tag = "3")]
+    details: Vec<ProtoAny>,
+}
+
+/// `google.protobuf.Any`.
+#[derive(Clone, PartialEq, prost::Message)]
+struct ProtoAny {
+    #[prost(string, tag = "1")]
+    type_url: String,
+    #[prost(bytes = "vec", tag = "2")]
+    value: Vec<u8>,
+}
+
+/// `google.rpc.RetryInfo`.
+#[derive(Clone, PartialEq, prost::Message)]
+struct RetryInfo {
+    #[prost(message, optional, tag = "1")]
+    retry_delay: Option<ProtoDuration>,
+}
+
+/// `google.protobuf.Duration`.
+#[derive(Clone, PartialEq, prost::Message)]
+struct ProtoDuration {
+    #[prost(int64, tag = "1")]
+    seconds: i64,
+    #[prost(int32, tag = "2")]
+    nanos: i32,
+}
+
+/// The delay of the `RetryInfo` in a `grpc-status-details-bin` value (base64 of a
+/// `google.rpc.Status`), if there is one.
+pub(crate) fn retry_delay(details_bin: &[u8]) -> Option<Duration> {
+    use base64::Engine as _;
+    let trimmed: Vec<u8> = details_bin.iter().copied().filter(|&b| b != b'=').collect();
+    let status = base64::engine::general_purpose::STANDARD_NO_PAD
+        .decode(trimmed)
+        .ok()?;
+    let status = RpcStatus::decode(status.as_slice()).ok()?;
+    let info = status
+        .details
+        .iter()
+        .find(|any| any.type_url.ends_with("google.rpc.RetryInfo"))?;
+    let delay = RetryInfo::decode(info.value.as_slice()).ok()?.retry_delay?;
+    Some(Duration::new(
+        u64::try_from(delay.seconds).ok()?,
+        u32::try_from(delay.nanos).ok()?,
+    ))
 }
 
 /// The items an export response says were rejected (OTLP partial success).
