@@ -1,16 +1,8 @@
-//! Falcon push bodies (`/v1/push`, `/api/push`, `Transfer.Update`): decoding never panics,
-//! the counts add up, and the items convert to metrics and back one for one.
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
-use tributary_translator_falcon::{decode_push, items_to_metrics, metrics_to_items};
 
-fuzz_target!(|data: &[u8]| {
-    if let Ok(push) = decode_push(data, 1_700_000_000) {
-        assert_eq!(push.items.len() + push.invalid, push.total);
-        let metrics = items_to_metrics(&push.items, "");
-        assert_eq!(metrics.item_count(), push.items.len());
-        let (items, dropped) = metrics_to_items(&metrics, 60);
-        assert_eq!(items.len() + dropped, push.items.len());
-    }
-});
+#[path = "../bodies/falcon_push.rs"]
+mod body;
+
+fuzz_target!(|data: &[u8]| body::run(data));

@@ -1,16 +1,8 @@
-//! The hostmetrics receiver's own /proc text parsers (`/proc/net/tcp` states, `/proc/swaps`):
-//! whatever a mounted `root_path` holds, parsing never panics and never yields more
-//! entries than lines.
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
-use tributary_receivers::hostmetrics::{count_tcp_states, parse_swaps};
 
-fuzz_target!(|data: &[u8]| {
-    let text = String::from_utf8_lossy(data);
-    let lines = text.lines().count() as u64;
-    let mut counts = Default::default();
-    count_tcp_states(&text, &mut counts);
-    assert!(counts.values().sum::<u64>() <= lines);
-    assert!(parse_swaps(&text).len() as u64 <= lines);
-});
+#[path = "../bodies/hostmetrics_proc_text.rs"]
+mod body;
+
+fuzz_target!(|data: &[u8]| body::run(data));

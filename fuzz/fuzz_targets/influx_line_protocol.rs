@@ -1,14 +1,8 @@
-//! The influxdb receiver's decoder: any body, at every precision, must give metrics or a
-//! line error, never a panic.
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
-use tributary_receivers::influxdb::{Precision, parse_line_protocol};
 
-fuzz_target!(|data: &[u8]| {
-    for precision in [Precision::Nanosecond, Precision::Hour] {
-        if let Ok(metrics) = parse_line_protocol(data, precision, 1) {
-            assert!(metrics.item_count() <= data.len());
-        }
-    }
-});
+#[path = "../bodies/influx_line_protocol.rs"]
+mod body;
+
+fuzz_target!(|data: &[u8]| body::run(data));

@@ -1,13 +1,8 @@
-//! Jaeger api_v2 `PostSpansRequest` messages: decoding and translating never panic.
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
-use prost::Message;
-use tributary_receivers::jaeger::model::PostSpansRequest;
-use tributary_receivers::jaeger::translate;
 
-fuzz_target!(|data: &[u8]| {
-    if let Ok(request) = PostSpansRequest::decode(data) {
-        let _ = translate::batches_to_otlp(request.batch);
-    }
-});
+#[path = "../bodies/jaeger_proto.rs"]
+mod body;
+
+fuzz_target!(|data: &[u8]| body::run(data));

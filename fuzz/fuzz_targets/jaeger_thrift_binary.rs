@@ -1,15 +1,8 @@
-//! Jaeger Thrift binary: agent datagrams and `/api/traces` bodies; decoding and
-//! translating never panic, and a decoded batch never holds more spans than the input
-//! could carry.
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
-use tributary_receivers::jaeger::{decode_agent_binary, decode_batch_binary, translate};
 
-fuzz_target!(|data: &[u8]| {
-    let decoded = [decode_agent_binary(data), decode_batch_binary(data)];
-    for batch in decoded.into_iter().flatten() {
-        assert!(batch.spans.len() * 16 <= data.len());
-        let _ = translate::batches_to_otlp([batch]);
-    }
-});
+#[path = "../bodies/jaeger_thrift_binary.rs"]
+mod body;
+
+fuzz_target!(|data: &[u8]| body::run(data));

@@ -1,13 +1,8 @@
-//! Jaeger agent datagrams in the Thrift compact protocol: decoding and translating never
-//! panic, and a decoded batch never holds more spans than the datagram could carry.
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
-use tributary_receivers::jaeger::{decode_agent_compact, translate};
 
-fuzz_target!(|data: &[u8]| {
-    if let Ok(batch) = decode_agent_compact(data) {
-        assert!(batch.spans.len() * 16 <= data.len());
-        let _ = translate::batches_to_otlp([batch]);
-    }
-});
+#[path = "../bodies/jaeger_thrift_compact.rs"]
+mod body;
+
+fuzz_target!(|data: &[u8]| body::run(data));

@@ -1,17 +1,8 @@
-//! The lookout receiver's standard-protocol decoder (and the OpenTSDB importer's, which
-//! shares the JSON front): any body gives points or an error naming the measurement,
-//! never a panic; a point holds no more entries than the body has bytes.
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
-use tributary_receivers::lookout::{parse_opentsdb, parse_standard};
 
-fuzz_target!(|data: &[u8]| {
-    if let Ok(points) = parse_standard(data, 1) {
-        assert!(points.len() <= data.len());
-        for point in &points {
-            assert!(point.name.starts_with(|c: char| c.is_ascii_alphabetic()));
-        }
-    }
-    let _ = parse_opentsdb(data);
-});
+#[path = "../bodies/lookout_standard.rs"]
+mod body;
+
+fuzz_target!(|data: &[u8]| body::run(data));

@@ -1,13 +1,8 @@
-//! The opentsdb receiver's `/api/put` decoder: any body must give points and failures (one
-//! per object) or a body error, never a panic.
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
-use tributary_receivers::opentsdb::decode_put_body;
 
-fuzz_target!(|data: &[u8]| {
-    if let Ok(put) = decode_put_body(data, 8) {
-        assert!(put.points.len() + put.failures.len() <= data.len());
-        assert!(put.points.iter().all(|p| !p.tags.is_empty() && p.tags.len() <= 8));
-    }
-});
+#[path = "../bodies/opentsdb_put_json.rs"]
+mod body;
+
+fuzz_target!(|data: &[u8]| body::run(data));

@@ -1,13 +1,8 @@
-//! `OTEL_RESOURCE_ATTRIBUTES` as the resourcedetection `env` detector parses it: never a
-//! panic, at most one attribute per comma-separated pair, never more text than it was given.
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
-use tributary_processors::resourcedetection::parse_resource_attributes;
 
-fuzz_target!(|data: &[u8]| {
-    let text = String::from_utf8_lossy(data);
-    if let Ok(attributes) = parse_resource_attributes(&text) {
-        assert!(attributes.len() <= text.matches(',').count() + 1);
-    }
-});
+#[path = "../bodies/otel_resource_attributes.rs"]
+mod body;
+
+fuzz_target!(|data: &[u8]| body::run(data));

@@ -1,15 +1,8 @@
-//! OTLP/protobuf trace requests: the lazy payload's validating walk, then the decode it
-//! defers, must agree and never panic.
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
-use tributary_pipeline_core::pdata::Payload;
-use tributary_pipeline_core::pdata::proto::collector::trace::v1::ExportTraceServiceRequest;
 
-fuzz_target!(|data: &[u8]| {
-    let bytes = bytes::Bytes::copy_from_slice(data);
-    if let Ok(payload) = Payload::<ExportTraceServiceRequest>::decode(bytes) {
-        // The walk accepted it: the full decode must accept it too.
-        let _ = payload.request();
-    }
-});
+#[path = "../bodies/otlp_proto_traces.rs"]
+mod body;
+
+fuzz_target!(|data: &[u8]| body::run(data));

@@ -1,22 +1,8 @@
-//! OTTL statements and conditions (the transform processor's config, later filter and
-//! routing): parsing and compiling never panic, whatever the text, in every context.
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
-use tributary_ottl::{ContextKind, compile_condition, compile_statement};
 
-fuzz_target!(|data: &[u8]| {
-    let text = String::from_utf8_lossy(data);
-    for kind in [
-        ContextKind::Resource,
-        ContextKind::Scope,
-        ContextKind::Span,
-        ContextKind::SpanEvent,
-        ContextKind::Metric,
-        ContextKind::DataPoint,
-        ContextKind::Log,
-    ] {
-        let _ = compile_statement(&text, kind);
-        let _ = compile_condition(&text, kind);
-    }
-});
+#[path = "../bodies/ottl_statement.rs"]
+mod body;
+
+fuzz_target!(|data: &[u8]| body::run(data));

@@ -1,22 +1,8 @@
-//! What a scraper sends the `prometheus` exporter: its `Accept` header, negotiated into a
-//! format; and names and units from OTLP peers, translated into Prometheus names.
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
-use tributary_translator_prometheus::exposition::Format;
-use tributary_translator_prometheus::labels::normalize_label_name;
-use tributary_translator_prometheus::normalize::{
-    MetricNamer, MetricType, TranslationStrategy, trim_metric_suffixes, unit_name,
-};
 
-fuzz_target!(|data: &[u8]| {
-    let text = String::from_utf8_lossy(data);
-    let _ = Format::negotiate(Some(&text), true);
-    let (name, unit) = text.split_once('\n').unwrap_or((&text, ""));
-    for strategy in TranslationStrategy::ALL {
-        let _ = MetricNamer::new("ns", strategy).build(name, unit, MetricType::MonotonicCounter);
-    }
-    let _ = unit_name(unit);
-    let _ = normalize_label_name(name);
-    let _ = trim_metric_suffixes(name, true, unit);
-});
+#[path = "../bodies/prometheus_accept.rs"]
+mod body;
+
+fuzz_target!(|data: &[u8]| body::run(data));

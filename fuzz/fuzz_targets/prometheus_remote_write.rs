@@ -1,14 +1,8 @@
-//! The prometheusremotewrite receiver's decoder: any body (snappy block, then a protobuf
-//! WriteRequest, then the mapping to metrics) must give metrics or an error, never a panic,
-//! and never more points than the decompressed body could describe.
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
-use tributary_receivers::prometheusremotewrite::decode_write_request;
 
-fuzz_target!(|data: &[u8]| {
-    const LIMIT: usize = 1 << 20;
-    if let Ok(decoded) = decode_write_request(data, LIMIT, i64::MIN) {
-        assert!(decoded.metrics.item_count() <= LIMIT);
-    }
-});
+#[path = "../bodies/prometheus_remote_write.rs"]
+mod body;
+
+fuzz_target!(|data: &[u8]| body::run(data));

@@ -1,18 +1,8 @@
-//! Prometheus text 0.0.4 and OpenMetrics expositions (the `prometheus` receiver's parser)
-//! and their translation to OTLP: never a panic, whatever the bytes, and never more
-//! samples than lines.
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
-use tributary_translator_prometheus::text::{Format, Limits, parse};
-use tributary_translator_prometheus::to_otlp::{Options, StartTimeAdjuster, to_metrics};
 
-fuzz_target!(|data: &[u8]| {
-    for format in [Format::Text, Format::OpenMetrics] {
-        if let Ok(families) = parse(data, format, &Limits::default()) {
-            let samples: usize = families.iter().map(|f| f.samples.len()).sum();
-            assert!(samples <= data.split(|&b| b == b'\n').count());
-            let _ = to_metrics(&families, &Options::default(), &mut StartTimeAdjuster::new(), 0);
-        }
-    }
-});
+#[path = "../bodies/prometheus_text.rs"]
+mod body;
+
+fuzz_target!(|data: &[u8]| body::run(data));

@@ -1,21 +1,8 @@
-//! RFC 6587 framing of a TCP stream (octet counting, LF and NUL trailers): every frame is
-//! within the stream and within the limit, and framing always advances.
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
-use tributary_receivers::syslog::{Framing, next_frame};
 
-fuzz_target!(|data: &[u8]| {
-    const MAX: usize = 256;
-    for framing in [Framing::OctetCounting, Framing::Trailer(b'\n'), Framing::Trailer(0)] {
-        for at_eof in [false, true] {
-            let mut rest = data;
-            while let Ok(Some(frame)) = next_frame(rest, framing, MAX, at_eof) {
-                assert!(frame.consumed > 0 && frame.consumed <= rest.len());
-                assert!(frame.frame.end <= frame.consumed && frame.frame.len() <= MAX);
-                assert!(frame.message_start <= frame.frame.end);
-                rest = &rest[frame.consumed..];
-            }
-        }
-    }
-});
+#[path = "../bodies/syslog_octet_framing.rs"]
+mod body;
+
+fuzz_target!(|data: &[u8]| body::run(data));

@@ -1,22 +1,8 @@
-//! RFC 3164 syslog messages: parsing never panics, in UTC and in a zone with daylight
-//! saving time.
 #![no_main]
 
-use std::sync::OnceLock;
-
 use libfuzzer_sys::fuzz_target;
-use tributary_receivers::syslog::{Location, parse_rfc3164};
 
-fuzz_target!(|data: &[u8]| {
-    static ZONES: OnceLock<Vec<Location>> = OnceLock::new();
-    let zones = ZONES.get_or_init(|| {
-        let mut zones = vec![Location::utc()];
-        zones.extend(Location::named("America/New_York").ok());
-        zones
-    });
-    let text = String::from_utf8_lossy(data);
-    for zone in zones {
-        let _ = parse_rfc3164(&text, false, zone);
-        let _ = parse_rfc3164(&text, true, zone);
-    }
-});
+#[path = "../bodies/syslog_rfc3164.rs"]
+mod body;
+
+fuzz_target!(|data: &[u8]| body::run(data));

@@ -1,9 +1,8 @@
-//! The zipkin receiver's decoder (V1Json bodies): never panics, whatever the bytes.
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
-use tributary_receivers::zipkin::{Format, decode};
 
-fuzz_target!(|data: &[u8]| {
-    let _ = decode(Format::V1Json, data, true);
-});
+#[path = "../bodies/zipkin_json_v1.rs"]
+mod body;
+
+fuzz_target!(|data: &[u8]| body::run(data));

@@ -1,9 +1,8 @@
-//! The zipkin receiver's decoder (V2Json bodies): never panics, whatever the bytes.
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
-use tributary_receivers::zipkin::{Format, decode};
 
-fuzz_target!(|data: &[u8]| {
-    let _ = decode(Format::V2Json, data, true);
-});
+#[path = "../bodies/zipkin_json_v2.rs"]
+mod body;
+
+fuzz_target!(|data: &[u8]| body::run(data));

@@ -37,6 +37,8 @@ use std::time::Duration;
 
 pub use factories::{Factories, FactoryInfo};
 pub(crate) use plan::Plan;
+#[doc(hidden)]
+pub use plan::check_conf;
 
 use crate::component::{
     CollectorFacilities, Component, ComponentError, ComponentId, ComponentStatus, ConfigError,

@@ -11,6 +11,15 @@ use crate::config::{CollectorConfig, ConfigErrors};
 use super::Factories;
 use super::connections::{Connections, connect, is_connector};
 
+/// Checks `conf` against `factories` as a collector does before creating anything: the
+/// document's structure, the `service` section and its pipelines, and every component's
+/// decoding and validation, reporting every problem at once.
+// Exposed for the fuzz targets.
+#[doc(hidden)]
+pub fn check_conf(conf: &Conf, factories: &Factories) -> Result<(), ConfigErrors> {
+    Plan::from_conf(conf, factories).map(drop)
+}
+
 /// A configuration that passed every check: structure, references, signals, and each
 /// component's own decoding and validation.
 pub(crate) struct Plan {
