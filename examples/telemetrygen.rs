@@ -64,7 +64,7 @@ use tokio_util::sync::CancellationToken;
 
 use load::{LoadPlan, LoadReport, Progress};
 use payloads::Rng;
-use requests::{Compression, Format, Protocol, RequestPool, Signal};
+use requests::{Compression, Format, Protocol, RequestPool, Signal, TraceShape};
 use transport::Target;
 
 /// The protobuf types, named by `payloads.rs` (shared with the pipeline-core benchmarks).
@@ -141,6 +141,14 @@ struct LoadArgs {
     /// Distinct requests built before sending starts and sent in turn.
     #[arg(long, default_value_t = 128)]
     pool: usize,
+    /// Traces only: each trace has 1 to this many spans.
+    #[arg(long, default_value_t = payloads::MAX_SPANS_PER_TRACE)]
+    max_spans_per_trace: usize,
+    /// Traces only: give every request sent trace IDs no earlier request had (the pool's
+    /// bodies would otherwise repeat their traces), as a tail sampler's benchmark needs;
+    /// uncompressed requests only.
+    #[arg(long)]
+    fresh_trace_ids: bool,
     /// Give up on a request after this long.
     #[arg(long, default_value = "10s", value_parser = parse_duration)]
     timeout: Duration,
@@ -282,11 +290,26 @@ fn generate(signal: Signal, args: LoadArgs) -> anyhow::Result<ExitCode> {
         headers: args.headers.clone(),
         timeout: args.timeout,
     });
+    if signal != Signal::Traces
+        && (args.fresh_trace_ids || args.max_spans_per_trace != payloads::MAX_SPANS_PER_TRACE)
+    {
+        bail!(
+            "--fresh-trace-ids and --max-spans-per-trace shape traces: they need the traces command"
+        );
+    }
+    if args.max_spans_per_trace == 0 {
+        bail!("--max-spans-per-trace must be at least 1");
+    }
+    let shape = TraceShape {
+        max_spans_per_trace: args.max_spans_per_trace,
+        fresh_trace_ids: args.fresh_trace_ids,
+    };
     let pool = RequestPool::build(
         signal,
         args.format,
         args.protocol,
         args.compression,
+        shape,
         args.batch,
         args.pool,
         &mut Rng::from_clock(),

@@ -167,14 +167,18 @@ fn span_attributes(rng: &mut Rng, method: &str, route: &str, status_code: i64) -
     ]
 }
 
-/// A request of `spans` spans: traces of up to ten spans, a server root and its children.
-pub fn traces(rng: &mut Rng, spans: usize) -> ExportTraceServiceRequest {
+/// Spans per trace when not told otherwise: a server root and up to nine children.
+pub const MAX_SPANS_PER_TRACE: usize = 10;
+
+/// A request of `spans` spans: traces of 1 to `max_per_trace` spans each (at least one), a
+/// server root and its children.
+pub fn traces(rng: &mut Rng, spans: usize, max_per_trace: usize) -> ExportTraceServiceRequest {
     let now = now_nanos();
     let mut out = Vec::with_capacity(spans);
     while out.len() < spans {
         let trace_id = rng.id(16);
         let root_id = rng.id(8);
-        let in_trace = (1 + rng.below(10) as usize).min(spans - out.len());
+        let in_trace = (1 + rng.below(max_per_trace.max(1) as u64) as usize).min(spans - out.len());
         let root_start = now - 1_000_000_000 - rng.below(1_000_000_000);
         let root_duration = 5_000_000 + rng.below(300_000_000);
         let method = rng.pick(&METHODS);

@@ -2,6 +2,7 @@
 //! compressed before the clock starts, so sending costs a reference-count increment.
 
 use std::io::Write;
+use std::sync::atomic::{AtomicU64, Ordering};
 
 use bytes::{BufMut, Bytes, BytesMut};
 use clap::ValueEnum;
@@ -62,10 +63,32 @@ impl Signal {
         }
     }
 
-    /// Encodes a fresh request of `items` items (only points have formats other than OTLP).
-    fn encode(self, format: Format, rng: &mut Rng, items: usize) -> Vec<u8> {
-        match (self, format) {
-            (Signal::Traces, _) => payloads::traces(rng, items).encode_to_vec(),
+    /// Encodes a fresh request of `items` items (only points have formats other than OTLP),
+    /// with the trace IDs it carries (traces only).
+    fn encode(
+        self,
+        format: Format,
+        shape: TraceShape,
+        rng: &mut Rng,
+        items: usize,
+    ) -> (Vec<u8>, Vec<Vec<u8>>) {
+        if self == Signal::Traces {
+            let request = payloads::traces(rng, items, shape.max_spans_per_trace);
+            let mut ids: Vec<Vec<u8>> = Vec::new();
+            for span in request
+                .resource_spans
+                .iter()
+                .flat_map(|rs| &rs.scope_spans)
+                .flat_map(|ss| &ss.spans)
+            {
+                if !ids.contains(&span.trace_id) {
+                    ids.push(span.trace_id.clone());
+                }
+            }
+            return (request.encode_to_vec(), ids);
+        }
+        let encoded = match (self, format) {
+            (Signal::Traces, _) => unreachable!("encoded above"),
             (Signal::Metrics, _) => payloads::metrics(rng, items).encode_to_vec(),
             (Signal::Logs, _) => payloads::logs(rng, items).encode_to_vec(),
             (Signal::Points, Format::Otlp) => {
@@ -80,6 +103,26 @@ impl Signal {
             }
             (Signal::Points, Format::Influx) => points::line_protocol(&points::points(rng, items)),
             (Signal::Points, Format::Statsd) => points::statsd(&points::points(rng, items)),
+        };
+        (encoded, Vec::new())
+    }
+}
+
+/// How trace requests are shaped, beyond their number of spans.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct TraceShape {
+    /// Each trace has 1 to this many spans.
+    pub max_spans_per_trace: usize,
+    /// Every body handed out carries trace IDs that no other body handed out carried, so
+    /// a tail sampler sees new traces rather than the pool's few thousand over and over.
+    pub fresh_trace_ids: bool,
+}
+
+impl Default for TraceShape {
+    fn default() -> Self {
+        TraceShape {
+            max_spans_per_trace: payloads::MAX_SPANS_PER_TRACE,
+            fresh_trace_ids: false,
         }
     }
 }
@@ -131,27 +174,50 @@ pub enum Compression {
 /// Request bodies ready to send, framed for the protocol and compressed as asked.
 pub struct RequestPool {
     bodies: Vec<Bytes>,
+    /// With fresh trace IDs: per body, where each trace ID starts in it (every occurrence).
+    trace_id_offsets: Vec<Vec<usize>>,
+    /// Bodies handed out with fresh trace IDs so far: each gets its own number.
+    stamps: AtomicU64,
     items_per_request: usize,
     /// Mean protobuf size of one request before compression, in bytes.
     mean_encoded_len: usize,
 }
 
 impl RequestPool {
-    /// Builds `size` distinct requests of `items_per_request` items each.
+    /// Builds `size` distinct requests of `items_per_request` items each. Fresh trace IDs
+    /// need uncompressed bodies (they are rewritten as they are handed out).
+    #[allow(clippy::too_many_arguments)]
     pub fn build(
         signal: Signal,
         format: Format,
         protocol: Protocol,
         compression: Compression,
+        shape: TraceShape,
         items_per_request: usize,
         size: usize,
         rng: &mut Rng,
     ) -> std::io::Result<Self> {
+        let fresh = shape.fresh_trace_ids && signal == Signal::Traces;
+        if fresh && compression != Compression::None {
+            return Err(std::io::Error::other(
+                "fresh trace IDs are written into each body as it is sent: they need uncompressed bodies",
+            ));
+        }
         let size = size.max(1);
         let mut bodies = Vec::with_capacity(size);
+        let mut trace_id_offsets = Vec::new();
         let mut encoded_total = 0;
         for _ in 0..size {
-            let encoded = signal.encode(format, rng, items_per_request);
+            let (encoded, trace_ids) = signal.encode(format, shape, rng, items_per_request);
+            if fresh {
+                let prefix = if protocol == Protocol::Grpc { 5 } else { 0 };
+                trace_id_offsets.push(
+                    occurrences(&encoded, &trace_ids)
+                        .into_iter()
+                        .map(|at| at + prefix)
+                        .collect(),
+                );
+            }
             encoded_total += encoded.len();
             let message = match compression {
                 Compression::None => encoded,
@@ -164,14 +230,32 @@ impl RequestPool {
         }
         Ok(RequestPool {
             bodies,
+            trace_id_offsets,
+            stamps: AtomicU64::new(0),
             items_per_request,
             mean_encoded_len: encoded_total / size,
         })
     }
 
-    /// The `index`th body, wrapping around the pool.
+    /// The `index`th body, wrapping around the pool; with fresh trace IDs, a copy whose
+    /// trace IDs no other body handed out had.
     pub fn body(&self, index: usize) -> Bytes {
-        self.bodies[index % self.bodies.len()].clone()
+        let index = index % self.bodies.len();
+        let body = &self.bodies[index];
+        let Some(offsets) = self.trace_id_offsets.get(index) else {
+            return body.clone();
+        };
+        let stamp = self.stamps.fetch_add(1, Ordering::Relaxed) + 1;
+        let mut fresh = BytesMut::from(&body[..]);
+        for &at in offsets {
+            // The ID's last eight bytes XORed with a number no other body got: all spans of
+            // a trace keep one ID, and no two bodies (nor two sends of one) share an ID,
+            // short of two random IDs differing by exactly the two numbers.
+            let tail = &mut fresh[at + 8..at + 16];
+            let value = u64::from_le_bytes((&*tail).try_into().expect("eight bytes")) ^ stamp;
+            tail.copy_from_slice(&value.to_le_bytes());
+        }
+        fresh.freeze()
     }
 
     /// Number of distinct bodies.
@@ -186,6 +270,23 @@ impl RequestPool {
     pub fn mean_encoded_len(&self) -> usize {
         self.mean_encoded_len
     }
+}
+
+/// Where each of the 16-byte `ids` occurs in `encoded` (as the bytes of a `trace_id`
+/// field; random IDs occur nowhere else).
+fn occurrences(encoded: &[u8], ids: &[Vec<u8>]) -> Vec<usize> {
+    let mut found = Vec::new();
+    for id in ids.iter().filter(|id| id.len() == 16) {
+        let mut from = 0;
+        while let Some(at) = encoded[from..]
+            .windows(16)
+            .position(|window| window == id.as_slice())
+        {
+            found.push(from + at);
+            from += at + 16;
+        }
+    }
+    found
 }
 
 /// Compresses with gzip at the default level, as OTLP exporters do.

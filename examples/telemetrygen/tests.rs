@@ -9,7 +9,7 @@ use tokio_util::sync::CancellationToken;
 
 use crate::load::{self, LoadPlan, LoadReport, Progress};
 use crate::payloads::Rng;
-use crate::requests::{Compression, Format, Protocol, RequestPool, Signal};
+use crate::requests::{Compression, Format, Protocol, RequestPool, Signal, TraceShape};
 use crate::sink::Sink;
 use crate::transport::Target;
 
@@ -36,6 +36,7 @@ async fn send(target: Target, batch: usize, plan: LoadPlan) -> LoadReport {
         target.format,
         target.protocol,
         target.compression,
+        TraceShape::default(),
         batch,
         8,
         &mut Rng::new(11),
@@ -431,4 +432,112 @@ async fn a_worker_honouring_retry_waits_the_delay_it_was_given() {
     assert_eq!(patient.failures_by_outcome.get("429"), Some(&1));
     let impatient = run(false).await;
     assert!(impatient.failed_requests > 1, "{:?}", impatient.errors);
+}
+
+/// Trace IDs of a gRPC-framed traces body, in span order.
+fn trace_ids(body: &[u8]) -> Vec<Vec<u8>> {
+    use crate::proto::collector::trace::v1::ExportTraceServiceRequest;
+    use prost::Message;
+    let request = ExportTraceServiceRequest::decode(&body[5..]).expect("a traces request");
+    request
+        .resource_spans
+        .iter()
+        .flat_map(|rs| &rs.scope_spans)
+        .flat_map(|ss| &ss.spans)
+        .map(|span| span.trace_id.clone())
+        .collect()
+}
+
+#[test]
+fn fresh_trace_ids_are_new_in_every_body_and_shared_within_a_trace() {
+    let shape = TraceShape {
+        fresh_trace_ids: true,
+        ..TraceShape::default()
+    };
+    let pool = RequestPool::build(
+        Signal::Traces,
+        Format::Otlp,
+        Protocol::Grpc,
+        Compression::None,
+        shape,
+        100,
+        2,
+        &mut Rng::new(3),
+    )
+    .expect("pool");
+    let plain = RequestPool::build(
+        Signal::Traces,
+        Format::Otlp,
+        Protocol::Grpc,
+        Compression::None,
+        TraceShape::default(),
+        100,
+        2,
+        &mut Rng::new(3),
+    )
+    .expect("pool");
+    let original = trace_ids(&plain.body(0));
+    let mut seen = std::collections::HashSet::new();
+    // The same pool entry sent three times, and the other one once.
+    for index in [0, 1, 0, 0] {
+        let ids = trace_ids(&pool.body(index));
+        assert_eq!(ids.len(), 100);
+        let distinct: std::collections::HashSet<_> = ids.iter().cloned().collect();
+        if index == 0 {
+            // As many traces as in the original body, the spans of each still together.
+            let original_distinct: std::collections::HashSet<_> = original.iter().collect();
+            assert_eq!(distinct.len(), original_distinct.len());
+            for (a, b) in ids
+                .iter()
+                .zip(&ids[1..])
+                .zip(original.iter().zip(&original[1..]))
+            {
+                assert_eq!(a.0 == a.1, b.0 == b.1, "span grouping is kept");
+            }
+        }
+        for id in distinct {
+            assert!(seen.insert(id), "a trace ID was handed out twice");
+        }
+    }
+}
+
+#[test]
+fn one_span_traces_when_asked() {
+    let shape = TraceShape {
+        max_spans_per_trace: 1,
+        fresh_trace_ids: false,
+    };
+    let pool = RequestPool::build(
+        Signal::Traces,
+        Format::Otlp,
+        Protocol::Grpc,
+        Compression::None,
+        shape,
+        50,
+        1,
+        &mut Rng::new(9),
+    )
+    .expect("pool");
+    let ids = trace_ids(&pool.body(0));
+    let distinct: std::collections::HashSet<_> = ids.iter().collect();
+    assert_eq!((ids.len(), distinct.len()), (50, 50));
+}
+
+#[test]
+fn fresh_trace_ids_refuse_compressed_bodies() {
+    let shape = TraceShape {
+        fresh_trace_ids: true,
+        ..TraceShape::default()
+    };
+    let result = RequestPool::build(
+        Signal::Traces,
+        Format::Otlp,
+        Protocol::Grpc,
+        Compression::Gzip,
+        shape,
+        10,
+        1,
+        &mut Rng::new(1),
+    );
+    assert!(result.is_err());
 }

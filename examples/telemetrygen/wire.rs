@@ -163,7 +163,7 @@ mod tests {
     fn counts_what_a_decode_counts() {
         let mut rng = Rng::new(7);
         for items in [0, 1, 7, 100, 1000] {
-            let traces = payloads::traces(&mut rng, items);
+            let traces = payloads::traces(&mut rng, items, payloads::MAX_SPANS_PER_TRACE);
             let metrics = payloads::metrics(&mut rng, items);
             let logs = payloads::logs(&mut rng, items);
             let expected = items as u64;
@@ -212,14 +212,16 @@ mod tests {
     fn concatenated_requests_add_up() {
         // An exporter may merge requests by concatenating their encodings.
         let mut rng = Rng::new(3);
-        let mut bytes = payloads::traces(&mut rng, 10).encode_to_vec();
-        bytes.extend(payloads::traces(&mut rng, 15).encode_to_vec());
+        let mut bytes =
+            payloads::traces(&mut rng, 10, payloads::MAX_SPANS_PER_TRACE).encode_to_vec();
+        bytes.extend(payloads::traces(&mut rng, 15, payloads::MAX_SPANS_PER_TRACE).encode_to_vec());
         assert_eq!(count_items(Signal::Traces, &bytes), Ok(25));
     }
 
     #[test]
     fn rejects_truncated_input() {
-        let bytes = payloads::traces(&mut Rng::new(5), 10).encode_to_vec();
+        let bytes =
+            payloads::traces(&mut Rng::new(5), 10, payloads::MAX_SPANS_PER_TRACE).encode_to_vec();
         assert!(count_items(Signal::Traces, &bytes[..bytes.len() - 3]).is_err());
         assert!(count_items(Signal::Traces, &[0xff; 11]).is_err());
     }

@@ -65,7 +65,11 @@ fn runtime() -> tokio::runtime::Runtime {
 }
 
 fn traces() -> Traces {
-    Traces::new(payloads::traces(&mut payloads::Rng::new(42), 100))
+    Traces::new(payloads::traces(
+        &mut payloads::Rng::new(42),
+        100,
+        payloads::MAX_SPANS_PER_TRACE,
+    ))
 }
 
 fn deliver(bencher: Bencher, branches: Vec<Next<Traces>>) {

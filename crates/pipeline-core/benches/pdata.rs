@@ -29,7 +29,11 @@ fn main() {
 const SPANS: usize = 100;
 
 fn request(spans: usize) -> ExportTraceServiceRequest {
-    payloads::traces(&mut payloads::Rng::new(42), spans)
+    payloads::traces(
+        &mut payloads::Rng::new(42),
+        spans,
+        payloads::MAX_SPANS_PER_TRACE,
+    )
 }
 
 fn encoded(spans: usize) -> Bytes {
