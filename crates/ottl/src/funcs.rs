@@ -90,6 +90,9 @@ pub const EDITORS: &[&str] = &[
     "copy_metric",
     "aggregate_on_attributes",
     "aggregate_on_attribute_value",
+    "convert_summary_count_val_to_sum",
+    "convert_summary_sum_val_to_sum",
+    "convert_summary_quantile_val_to_gauge",
 ];
 
 /// The editors that work on a whole metric (the `metric` context only).
@@ -102,6 +105,9 @@ pub const METRIC_EDITORS: &[&str] = &[
     "copy_metric",
     "aggregate_on_attributes",
     "aggregate_on_attribute_value",
+    "convert_summary_count_val_to_sum",
+    "convert_summary_sum_val_to_sum",
+    "convert_summary_quantile_val_to_gauge",
 ];
 
 /// A compiled converter call.
@@ -220,6 +226,26 @@ fn params(name: &str) -> Option<(&'static str, &'static [(&'static str, bool)])>
         "copy_metric" => (
             "copy_metric",
             &[("name", true), ("description", true), ("unit", true)],
+        ),
+        "convert_summary_count_val_to_sum" => (
+            "convert_summary_count_val_to_sum",
+            &[
+                ("stringAggTemp", false),
+                ("monotonic", false),
+                ("suffix", true),
+            ],
+        ),
+        "convert_summary_sum_val_to_sum" => (
+            "convert_summary_sum_val_to_sum",
+            &[
+                ("stringAggTemp", false),
+                ("monotonic", false),
+                ("suffix", true),
+            ],
+        ),
+        "convert_summary_quantile_val_to_gauge" => (
+            "convert_summary_quantile_val_to_gauge",
+            &[("attributeKey", true), ("suffix", true)],
         ),
         "aggregate_on_attributes" => (
             "aggregate_on_attributes",

@@ -46,9 +46,9 @@
 //! `Time`/`FormatTime` take, save `%L`, `%f` and `%s`, which [`time`] maps.
 //!
 //! Not implemented yet (refused at compile time): `Time`'s `location` and `locale`
-//! arguments (times without a zone are UTC), `replace_*`'s `function`/`replacementFormat` arguments, `flatten`'s
-//! `resolveConflicts`, and the `convert_summary_*` metric functions. The metric functions
-//! that add metrics or regroup data points are in [`metric_functions`].
+//! arguments (times without a zone are UTC), `replace_*`'s `function`/`replacementFormat`
+//! arguments and `flatten`'s `resolveConflicts`. The metric functions that add metrics or
+//! regroup data points are in [`metric_functions`].
 
 pub mod ast;
 pub mod context;

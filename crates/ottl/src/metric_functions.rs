@@ -8,12 +8,18 @@
 //! | `copy_metric(name?, description?, unit?)` | adds a copy of the metric, with the given fields replaced |
 //! | `aggregate_on_attributes(function, attributes?)` | keeps only the listed data point attributes (all when not given, none for `[]`) and merges the points that then share attributes and timestamp (and start time for delta) |
 //! | `aggregate_on_attribute_value(function, attribute, values, new_value)` | renames the listed values of one attribute to `new_value` and merges as above |
+//! | `convert_summary_count_val_to_sum(temporality, monotonic, suffix?)` | from a summary, adds a sum metric `<name><suffix>` (default `_count`) of each data point's count as an int, with the given temporality (`"delta"` or `"cumulative"`) and monotonicity, same description and unit |
+//! | `convert_summary_sum_val_to_sum(temporality, monotonic, suffix?)` | the same with each data point's sum as a double, suffix `_sum` |
+//! | `convert_summary_quantile_val_to_gauge(attribute_key?, suffix?)` | from a summary, adds a gauge `<name><suffix>` (default `.quantiles`) with one point per quantile of each data point: its value, the point's attributes plus `<attribute_key>` (default `quantile`) set to the quantile |
 //!
 //! The aggregation functions are `sum`, `mean`, `min`, `max`, `median` and `count`; they
 //! apply to gauges and sums, while histograms merge counts, sums and buckets whatever the
-//! function (summaries are refused, as in Go). Where Go differs from this, on purpose:
-//! merged points come out in the order their groups first appear (Go's map order is
-//! random), and `count` of a group of one is 1 (Go leaves the value).
+//! function (summaries are refused, as in Go). The `convert_summary_*` functions leave
+//! other metric types alone. Where Go differs from this, on purpose: merged points come
+//! out in the order their groups first appear (Go's map order is random), `count` of a
+//! group of one is 1 (Go leaves the value), and the `convert_summary_*_val_to_sum`
+//! functions run in the metric context (Go registers them in the data point context, where
+//! they run once per data point of the summary).
 //!
 //! Added metrics are appended to the scope's metric list, which needs the
 //! [`Item::MetricIn`] item; the transform processor does not run the same statements on
@@ -23,8 +29,8 @@ use std::collections::HashMap;
 
 use tributary_pipeline_core::pdata::proto::common::v1::KeyValue;
 use tributary_pipeline_core::pdata::proto::metrics::v1::{
-    ExponentialHistogramDataPoint, HistogramDataPoint, Metric, NumberDataPoint, Sum, metric::Data,
-    number_data_point,
+    ExponentialHistogramDataPoint, Gauge, HistogramDataPoint, Metric, NumberDataPoint, Sum,
+    metric::Data, number_data_point,
 };
 
 use crate::ast::{Call, Expr};
@@ -39,6 +45,9 @@ pub(crate) const NAMES: &[&str] = &[
     "copy_metric",
     "aggregate_on_attributes",
     "aggregate_on_attribute_value",
+    "convert_summary_count_val_to_sum",
+    "convert_summary_sum_val_to_sum",
+    "convert_summary_quantile_val_to_gauge",
 ];
 
 /// Go's `aggregateutil` functions.
@@ -64,6 +73,32 @@ pub(crate) fn compile_literals(
             };
             let suffix = literal_string(c, call, bound[1], "suffix")?;
             strings[1] = Some(suffix.unwrap_or_else(|| default.to_string()));
+        }
+        "convert_summary_count_val_to_sum" | "convert_summary_sum_val_to_sum" => {
+            let temporality =
+                literal_string(c, call, bound[0], "stringAggTemp")?.unwrap_or_default();
+            if temporality != "cumulative" && temporality != "delta" {
+                return c.err(
+                    call.pos,
+                    format!(
+                        "{name}: unknown aggregation temporality {temporality:?}, expected \"cumulative\" or \"delta\""
+                    ),
+                );
+            }
+            strings[0] = Some(temporality);
+            let default = if name == "convert_summary_sum_val_to_sum" {
+                "_sum"
+            } else {
+                "_count"
+            };
+            let suffix = literal_string(c, call, bound[2], "suffix")?;
+            strings[2] = Some(suffix.unwrap_or_else(|| default.to_string()));
+        }
+        "convert_summary_quantile_val_to_gauge" => {
+            let key = literal_string(c, call, bound[0], "attributeKey")?;
+            strings[0] = Some(key.unwrap_or_else(|| "quantile".to_string()));
+            let suffix = literal_string(c, call, bound[1], "suffix")?;
+            strings[1] = Some(suffix.unwrap_or_else(|| ".quantiles".to_string()));
         }
         "aggregate_on_attributes" | "aggregate_on_attribute_value" => {
             let f = literal_string(c, call, bound[0], "aggregation_function")?.unwrap_or_default();
@@ -170,6 +205,44 @@ pub(crate) fn run(
                     format!("{name} requires an input metric of type Histogram, ExponentialHistogram or Summary, got {t}")
                 })?;
             if let Some(added) = added {
+                append(ctx, name, added)?;
+            }
+        }
+        "convert_summary_count_val_to_sum" | "convert_summary_sum_val_to_sum" => {
+            let monotonic = match args.get(1).and_then(Option::as_ref) {
+                Some(e) => match eval(e, ctx)? {
+                    Value::Bool(b) => b,
+                    other => {
+                        return Err(format!(
+                            "{name}: monotonic must be a bool, got a {}",
+                            other.type_name()
+                        ));
+                    }
+                },
+                None => false,
+            };
+            let temporality = if strings[0].as_deref() == Some("delta") {
+                DELTA
+            } else {
+                CUMULATIVE
+            };
+            let suffix = strings.get(2).cloned().flatten().unwrap_or_default();
+            let metric = ctx.metric_mut()?;
+            let added = summary_to_sum(
+                metric,
+                name == "convert_summary_sum_val_to_sum",
+                temporality,
+                monotonic,
+                &suffix,
+            );
+            if let Some(added) = added {
+                append(ctx, name, added)?;
+            }
+        }
+        "convert_summary_quantile_val_to_gauge" => {
+            let key = strings[0].clone().unwrap_or_default();
+            let suffix = strings[1].clone().unwrap_or_default();
+            if let Some(added) = summary_quantiles(ctx.metric_mut()?, &key, &suffix) {
                 append(ctx, name, added)?;
             }
         }
@@ -334,6 +407,83 @@ fn extract(
         })),
         ..Default::default()
     }))
+}
+
+/// The count (as ints) or sum (as doubles) of a summary's data points as a sum metric;
+/// `None` for any other metric.
+fn summary_to_sum(
+    metric: &Metric,
+    sum: bool,
+    temporality: i32,
+    monotonic: bool,
+    suffix: &str,
+) -> Option<Metric> {
+    let Some(Data::Summary(summary)) = &metric.data else {
+        return None;
+    };
+    let data_points = summary
+        .data_points
+        .iter()
+        .map(|p| NumberDataPoint {
+            attributes: p.attributes.clone(),
+            start_time_unix_nano: p.start_time_unix_nano,
+            time_unix_nano: p.time_unix_nano,
+            value: Some(if sum {
+                number_data_point::Value::AsDouble(p.sum)
+            } else {
+                number_data_point::Value::AsInt(p.count as i64)
+            }),
+            ..Default::default()
+        })
+        .collect();
+    Some(Metric {
+        name: format!("{}{suffix}", metric.name),
+        description: metric.description.clone(),
+        unit: metric.unit.clone(),
+        data: Some(Data::Sum(Sum {
+            data_points,
+            aggregation_temporality: temporality,
+            is_monotonic: monotonic,
+        })),
+        ..Default::default()
+    })
+}
+
+/// A gauge of a summary's quantiles, one point per quantile of each data point, the
+/// quantile in attribute `key`; `None` for any other metric.
+fn summary_quantiles(metric: &Metric, key: &str, suffix: &str) -> Option<Metric> {
+    let Some(Data::Summary(summary)) = &metric.data else {
+        return None;
+    };
+    let mut data_points = Vec::new();
+    for p in &summary.data_points {
+        for q in &p.quantile_values {
+            let mut attributes = p.attributes.clone();
+            let quantile = Value::Float(q.quantile).to_any();
+            match attributes.iter_mut().find(|kv| kv.key == key) {
+                Some(kv) => kv.value = Some(quantile),
+                None => attributes.push(KeyValue {
+                    key: key.to_string(),
+                    value: Some(quantile),
+                    ..Default::default()
+                }),
+            }
+            data_points.push(NumberDataPoint {
+                attributes,
+                start_time_unix_nano: p.start_time_unix_nano,
+                time_unix_nano: p.time_unix_nano,
+                value: Some(number_data_point::Value::AsDouble(q.value)),
+                ..Default::default()
+            });
+        }
+    }
+    Some(Metric {
+        name: format!("{}{suffix}", metric.name),
+        description: metric.description.clone(),
+        unit: metric.unit.clone(),
+        data: Some(Data::Gauge(Gauge { data_points })),
+        ..Default::default()
+    })
 }
 
 fn each_attributes(metric: &mut Metric, mut f: impl FnMut(&mut Vec<KeyValue>)) {

@@ -2,7 +2,8 @@
 //! the statements of the upstream README (opentelemetry-collector-contrib
 //! `processor/transformprocessor/README.md`, sections `extract_sum_metric`,
 //! `extract_count_metric`, `copy_metric`, `aggregate_on_attributes`,
-//! `aggregate_on_attribute_value`).
+//! `aggregate_on_attribute_value`, `convert_summary_count_val_to_sum`,
+//! `convert_summary_sum_val_to_sum`, `convert_summary_quantile_val_to_gauge`).
 
 use tributary_pipeline_core::component::{Kind, load_config};
 use tributary_pipeline_core::pdata::Metrics;
@@ -27,6 +28,11 @@ const INPUT: &str = r#"{"resourceMetrics":[{"scopeMetrics":[{"metrics":[
     {"timeUnixNano":"10","asDouble":1.5},{"timeUnixNano":"10","asDouble":4.5},{"timeUnixNano":"10","asDouble":3.0}]}}]}]}]}"#;
 
 async fn run(statements: &str) -> Result<Vec<Metric>, String> {
+    run_on(INPUT, statements).await
+}
+
+/// Runs `statements` (metric context) on the metrics of `input` (OTLP JSON).
+async fn run_on(input: &str, statements: &str) -> Result<Vec<Metric>, String> {
     let yaml = format!("metric_statements:\n  - context: metric\n    statements:\n{statements}");
     let config = load_config::<Config>(&yaml).map_err(|e| e.to_string())?;
     let sink = Sink::<Metrics>::new();
@@ -35,7 +41,7 @@ async fn run(statements: &str) -> Result<Vec<Metric>, String> {
     let p = factory()
         .create(&settings, &config, sink.next())
         .map_err(|e| e.to_string())?;
-    let input = otlp_json::decode(INPUT.as_bytes()).unwrap_or_else(|e| panic!("{e}"));
+    let input = otlp_json::decode(input.as_bytes()).unwrap_or_else(|e| panic!("{e}"));
     p.consume(Metrics::new(input))
         .await
         .map_err(|e| e.to_string())?;
@@ -318,4 +324,150 @@ fn metric_functions_are_checked_at_validation() {
     );
     // A bare statement infers the metric context.
     assert!(load_config::<Config>("metric_statements: ['copy_metric(name = \"x\")']\n").is_ok());
+}
+
+/// A summary of two points with quantiles, and a gauge the summary functions leave alone.
+const SUMMARIES: &str = r#"{"resourceMetrics":[{"scopeMetrics":[{"metrics":[
+  {"name":"rpc.duration","description":"rpc time","unit":"s","summary":{"dataPoints":[
+    {"startTimeUnixNano":"1","timeUnixNano":"10","count":"4","sum":8.5,
+     "attributes":[{"key":"method","value":{"stringValue":"get"}}],
+     "quantileValues":[{"quantile":0.5,"value":1.5},{"quantile":0.99,"value":4.0}]},
+    {"startTimeUnixNano":"1","timeUnixNano":"10","count":"1","sum":0.25,
+     "attributes":[{"key":"method","value":{"stringValue":"put"}}],
+     "quantileValues":[{"quantile":0.5,"value":0.25}]}]}},
+  {"name":"queue.size","gauge":{"dataPoints":[{"timeUnixNano":"10","asInt":"3"}]}}]}]}]}"#;
+
+/// README `convert_summary_count_val_to_sum`: `convert_summary_count_val_to_sum("delta",
+/// true, ".count")` and `convert_summary_count_val_to_sum("cumulative", false, ".count")`;
+/// README `convert_summary_sum_val_to_sum`: the same two forms with `".sum"`. Counts are
+/// ints, sums doubles; other metrics are left alone; the suffix defaults to `_count` and
+/// `_sum`.
+#[tokio::test]
+async fn convert_summary_count_and_sum_val_to_sum() {
+    let out = run_on(
+        SUMMARIES,
+        "      - 'convert_summary_count_val_to_sum(\"delta\", true, \".count\")'\n      - 'convert_summary_sum_val_to_sum(\"cumulative\", false, \".sum\")'\n",
+    )
+    .await
+    .unwrap();
+    assert_eq!(
+        names(&out),
+        [
+            "rpc.duration",
+            "queue.size",
+            "rpc.duration.count",
+            "rpc.duration.sum"
+        ]
+    );
+    let count = find(&out, "rpc.duration.count");
+    assert_eq!(
+        (count.unit.as_str(), count.description.as_str()),
+        ("s", "rpc time")
+    );
+    let Some(Data::Sum(s)) = &count.data else {
+        panic!()
+    };
+    assert_eq!((s.aggregation_temporality, s.is_monotonic), (1, true));
+    assert!(matches!(
+        s.data_points[0].value,
+        Some(number_data_point::Value::AsInt(4))
+    ));
+    assert_eq!(
+        (
+            s.data_points[0].start_time_unix_nano,
+            s.data_points[0].time_unix_nano
+        ),
+        (1, 10)
+    );
+    assert_eq!(
+        points(count),
+        [
+            ("method=get".to_string(), 4.0),
+            ("method=put".to_string(), 1.0)
+        ]
+    );
+    let sum = find(&out, "rpc.duration.sum");
+    let Some(Data::Sum(s)) = &sum.data else {
+        panic!()
+    };
+    assert_eq!((s.aggregation_temporality, s.is_monotonic), (2, false));
+    assert_eq!(
+        points(sum),
+        [
+            ("method=get".to_string(), 8.5),
+            ("method=put".to_string(), 0.25)
+        ]
+    );
+    // Default suffixes.
+    let out = run_on(
+        SUMMARIES,
+        "      - 'convert_summary_count_val_to_sum(\"cumulative\", false)'\n      - 'convert_summary_sum_val_to_sum(\"delta\", false)'\n",
+    )
+    .await
+    .unwrap();
+    assert_eq!(
+        names(&out),
+        [
+            "rpc.duration",
+            "queue.size",
+            "rpc.duration_count",
+            "rpc.duration_sum"
+        ]
+    );
+    // The temporality is checked when the statement is compiled.
+    let error = run_on(
+        SUMMARIES,
+        "      - 'convert_summary_sum_val_to_sum(\"sometimes\", true)'\n",
+    )
+    .await
+    .unwrap_err();
+    assert!(error.contains("unknown aggregation temporality"), "{error}");
+}
+
+/// README `convert_summary_quantile_val_to_gauge`: `("custom_quantile", "custom_suffix")`,
+/// `("custom_quantile")` and `()`: one gauge point per quantile, the quantile in an
+/// attribute beside the point's own.
+#[tokio::test]
+async fn convert_summary_quantile_val_to_gauge() {
+    let out = run_on(
+        SUMMARIES,
+        "      - 'convert_summary_quantile_val_to_gauge(\"custom_quantile\", \"custom_suffix\")'\n",
+    )
+    .await
+    .unwrap();
+    let gauge = find(&out, "rpc.durationcustom_suffix");
+    assert!(matches!(gauge.data, Some(Data::Gauge(_))));
+    assert_eq!(
+        (gauge.unit.as_str(), gauge.description.as_str()),
+        ("s", "rpc time")
+    );
+    assert_eq!(
+        points(gauge),
+        [
+            ("method=get,custom_quantile=0.5".to_string(), 1.5),
+            ("method=get,custom_quantile=0.99".to_string(), 4.0),
+            ("method=put,custom_quantile=0.5".to_string(), 0.25),
+        ]
+    );
+    let out = run_on(
+        SUMMARIES,
+        "      - 'convert_summary_quantile_val_to_gauge(\"custom_quantile\")'\n",
+    )
+    .await
+    .unwrap();
+    assert_eq!(points(find(&out, "rpc.duration.quantiles")).len(), 3);
+    let out = run_on(
+        SUMMARIES,
+        "      - 'convert_summary_quantile_val_to_gauge()'\n",
+    )
+    .await
+    .unwrap();
+    assert_eq!(
+        names(&out),
+        ["rpc.duration", "queue.size", "rpc.duration.quantiles"]
+    );
+    assert_eq!(
+        points(find(&out, "rpc.duration.quantiles"))[1].0,
+        "method=get,quantile=0.99"
+    );
 }

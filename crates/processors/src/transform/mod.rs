@@ -56,11 +56,13 @@
 //! The functions are the ones `tributary_ottl::funcs::EDITORS` and `CONVERTERS` list;
 //! Of Go's metric functions (metric context), `convert_sum_to_gauge`,
 //! `convert_gauge_to_sum`, `scale_metric`, `extract_sum_metric`, `extract_count_metric`,
-//! `copy_metric`, `aggregate_on_attributes` and `aggregate_on_attribute_value` are
-//! implemented (see `tributary_ottl::metric_functions`); a metric a statement adds is
-//! appended to its scope and not run through the same group again. The
-//! `convert_summary_*` functions and the newer ones (`extract_avg_metric`,
-//! `extract_percentile_metric`, ...) are refused at validation as undefined functions.
+//! `copy_metric`, `aggregate_on_attributes`, `aggregate_on_attribute_value`,
+//! `convert_summary_count_val_to_sum`, `convert_summary_sum_val_to_sum` and
+//! `convert_summary_quantile_val_to_gauge` are implemented (see
+//! `tributary_ottl::metric_functions`); a metric a statement adds is appended to its scope
+//! and not run through the same group again. The newer ones (`extract_avg_metric`,
+//! `extract_percentile_metric`, `convert_exponential_histogram_to_histogram`,
+//! `merge_histogram_buckets`, ...) are refused at validation as undefined functions.
 
 mod config;
 mod factory;

@@ -2,18 +2,23 @@
 //!
 //! The golden tests take the examples of the upstream README
 //! (opentelemetry-collector-contrib `processor/transformprocessor/README.md`, sections
-//! "Config" and "Examples"): input OTLP JSON → statements → expected output.
+//! "Config" and "Examples"): input OTLP JSON → statements → expected output. The
+//! converters and editors those examples call are golden-tested on their own against the
+//! OTTL function reference in `crates/ottl/tests/function_docs.rs` (`Time`, `SHA256` and
+//! the other time and hash functions among them), and the metric-only functions we have
+//! in `metric_tests.rs`.
 //!
 //! Upstream examples not covered, with the reason:
-//! - `convert_summary_*`, `convert_exponential_histogram_to_histogram`,
-//!   `extract_avg_metric`, `extract_percentile_metric` and the other metric functions
-//!   newer than `aggregate_on_attribute_value`: not implemented, refused as undefined
-//!   functions (the metric functions that are implemented are tested in
-//!   `metric_tests.rs`);
-//! - examples using `Time`, `Now`, `UnixNano`, `Duration`, `Format`, `start_time`, `time`:
-//!   the time type is not implemented;
-//! - `SHA256`, `replace_pattern(..., SHA256, "...")` (hashing the replacement): the
-//!   `function` argument is not implemented, refused at validation.
+//! - the metric functions `convert_exponential_histogram_to_histogram`,
+//!   `extract_percentile_metric`, `extract_avg_metric` and `merge_histogram_buckets`; the
+//!   log functions `ParseCEF`, `ParseCLF`, `ParseELF`,
+//!   `ParseLEEF`; the trace function `set_semconv_span_name`: not implemented, refused
+//!   at validation as undefined functions;
+//! - `replace_pattern(..., SHA256, "...")` and the other `replace_*` calls with a
+//!   `function` or `replacementFormat` argument: those arguments are refused at
+//!   validation (the plain `replace_*` forms are tested);
+//! - the `profile_statements` lines of the "Config" example: Tributary has no profiles
+//!   signal.
 
 use tributary_pipeline_core::component::{ComponentConfig, load_config};
 use tributary_pipeline_core::pdata::otlp_json;
