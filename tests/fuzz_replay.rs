@@ -16,6 +16,8 @@ mod carbon_plaintext;
 mod collectd_json;
 #[path = "../fuzz/bodies/config_loader.rs"]
 mod config_loader;
+#[path = "../fuzz/bodies/elasticsearch_bulk_response.rs"]
+mod elasticsearch_bulk_response;
 #[path = "../fuzz/bodies/falcon_jsonrpc.rs"]
 mod falcon_jsonrpc;
 #[path = "../fuzz/bodies/falcon_push.rs"]
@@ -42,6 +44,8 @@ mod jaeger_thrift_compact;
 mod lookout_bulk;
 #[path = "../fuzz/bodies/lookout_standard.rs"]
 mod lookout_standard;
+#[path = "../fuzz/bodies/lookout_tagged_routes.rs"]
+mod lookout_tagged_routes;
 #[path = "../fuzz/bodies/lookup_table.rs"]
 mod lookup_table;
 #[path = "../fuzz/bodies/nats_message.rs"]
@@ -105,6 +109,7 @@ replay_tests! {
     carbon_plaintext,
     collectd_json,
     config_loader,
+    elasticsearch_bulk_response,
     falcon_jsonrpc,
     falcon_push,
     falcon_telnet,
@@ -118,6 +123,7 @@ replay_tests! {
     jaeger_thrift_compact,
     lookout_bulk,
     lookout_standard,
+    lookout_tagged_routes,
     lookup_table,
     nats_message,
     opentsdb_put_json,

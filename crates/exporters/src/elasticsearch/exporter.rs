@@ -17,6 +17,7 @@ use tributary_pipeline_core::exporterhelper::Export;
 use tributary_pipeline_core::pdata::{Logs, Metrics};
 use tributary_pipeline_core::telemetry::Counter;
 
+use super::bulk_response::read_bulk_answer;
 use super::config::{Config, MappingMode};
 use super::documents::{Document, Routing, log_documents, metric_documents};
 use crate::client::{
@@ -319,61 +320,24 @@ impl ElasticsearchExporter {
             }
             return Err(ConsumeError::permanent(message));
         }
-        let Ok(answer) = serde_json::from_slice::<Value>(&body) else {
-            return Ok(Outcome::Retry(ConsumeError::retryable(format!(
-                "{url_text} answered the bulk request with a body that is not JSON"
-            ))));
-        };
-        if answer.get("errors") == Some(&Value::Bool(false)) {
-            return Ok(Outcome::Items(Vec::new()));
-        }
-        let items = answer.get("items").and_then(Value::as_array);
-        let Some(items) = items.filter(|items| items.len() == pending.len()) else {
-            return Ok(Outcome::Retry(ConsumeError::retryable(format!(
-                "{url_text} answered {} items for {} documents",
-                items.map_or(0, Vec::len),
-                pending.len()
-            ))));
-        };
-        let mut to_retry = Vec::new();
-        let mut rejected = 0;
-        let mut first_reason = None;
-        for (item, &doc) in items.iter().zip(pending) {
-            let result = item.as_object().and_then(|o| o.values().next());
-            let status = result
-                .and_then(|r| r.get("status"))
-                .and_then(Value::as_u64)
-                .unwrap_or(500);
-            // 409: the document is there already (a create of a known ID).
-            if status < 300 || status == 409 {
-                continue;
+        let read = match read_bulk_answer(&body, pending, &self.config.retry.retry_on_status) {
+            Ok(read) => read,
+            Err(e) => {
+                return Ok(Outcome::Retry(ConsumeError::retryable(format!(
+                    "{url_text} {e}"
+                ))));
             }
-            let code = u16::try_from(status).unwrap_or(500);
-            if code >= 500 || self.config.retry.retry_on_status.contains(&code) {
-                to_retry.push(doc);
-            } else {
-                rejected += 1;
-                if first_reason.is_none() {
-                    first_reason = result.and_then(|r| r.get("error")).map(|e| {
-                        format!(
-                            "{}: {}",
-                            e.get("type").and_then(Value::as_str).unwrap_or("error"),
-                            e.get("reason").and_then(Value::as_str).unwrap_or("")
-                        )
-                    });
-                }
-            }
-        }
-        if rejected > 0 {
-            self.drop_count(DropReason::Rejected, rejected);
+        };
+        if read.rejected > 0 {
+            self.drop_count(DropReason::Rejected, read.rejected);
             let _entered = self.span.enter();
             tracing::warn!(
-                documents = rejected,
-                first_error = first_reason.as_deref().unwrap_or(""),
+                documents = read.rejected,
+                first_error = read.first_reason.as_deref().unwrap_or(""),
                 "Elasticsearch refused documents; they were dropped"
             );
         }
-        Ok(Outcome::Items(to_retry))
+        Ok(Outcome::Items(read.to_retry))
     }
 }
 

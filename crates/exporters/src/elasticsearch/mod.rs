@@ -92,6 +92,7 @@
 //! suite that implements the contract of Elastic's Bulk API documentation (per-item
 //! statuses, `errors`, partial failures, `429`, `413`).
 
+mod bulk_response;
 mod config;
 mod documents;
 mod exporter;
@@ -100,6 +101,8 @@ mod factory;
 #[cfg(test)]
 mod tests;
 
+#[doc(hidden)]
+pub use bulk_response::{BulkAnswerError, BulkItems, read_bulk_answer};
 pub use config::{
     BulkRetryConfig, Config, DynamicIndex, FlushConfig, LogstashFormat, MappingConfig, MappingMode,
 };

@@ -104,6 +104,7 @@ mod point;
 mod prom;
 mod receiver;
 mod standard;
+mod tagged_route;
 
 #[cfg(test)]
 mod tests;
@@ -114,3 +115,5 @@ pub use metricbeat::{Bulk, parse_bulk};
 pub use opentsdb::parse_opentsdb;
 pub use point::{Point, PointValue, SCOPE_NAME, sanitize_key, sanitize_name};
 pub use standard::{StandardError, parse_standard};
+#[doc(hidden)]
+pub use tagged_route::{TaggedRequest, read_tagged_request};

@@ -13,14 +13,13 @@ use tributary_pipeline_core::configcompression::{DecompressError, Encoding, NoBu
 use tributary_pipeline_core::prelude::*;
 use tributary_pipeline_core::server::PeerAddr;
 use tributary_pipeline_core::telemetry::Counter;
-use tributary_translator_prometheus::text::Format;
 
 use super::config::Config;
 use super::metricbeat::parse_bulk;
 use super::opentsdb::parse_opentsdb;
 use super::point::{DropReason, Enrichment, Point, pre_filter, to_metrics};
-use super::prom::parse_prometheus;
 use super::standard::parse_standard;
+use super::tagged_route::{PathTags, TaggedImporter, path_segments, take_step};
 use crate::shared::http_server::{Answer, ReceiverServer};
 use crate::shared::refusal;
 use crate::shared::request_body::{ReadBodyError, declared_length, read_body};
@@ -208,10 +207,9 @@ fn json_response(status: StatusCode, body: serde_json::Value) -> Response<Body> 
 enum Route {
     /// `POST /datas`: the SDK's standard protocol.
     Standard,
-    /// `POST /lookout/metrics/{k}/{v}...`: the standard protocol, tags in the path.
-    PathTagged(Vec<(String, String)>),
-    /// `PUT|POST /prom/metrics/job/{job}/{k}/{v}...`.
-    Prometheus(Vec<(String, String)>),
+    /// `POST /lookout/metrics/{k}/{v}...` (the standard protocol) or
+    /// `PUT|POST /prom/metrics/job/{job}/{k}/{v}...`: tags in the path.
+    Tagged(TaggedImporter, PathTags),
     /// `POST /opentsdb/api/put`.
     OpenTsdb,
     /// `POST /beat[/<index>[/<type>]]/_bulk`.
@@ -240,7 +238,9 @@ impl Answer for Intake {
         };
         match outcome {
             Ok(Imported::Done) => match route {
-                Route::Standard | Route::PathTagged(_) => text(StatusCode::OK, ""),
+                Route::Standard | Route::Tagged(TaggedImporter::Lookout, _) => {
+                    text(StatusCode::OK, "")
+                }
                 _ => text(StatusCode::ACCEPTED, ""),
             },
             Ok(Imported::Bulk(bulk)) => json_response(
@@ -284,7 +284,7 @@ impl Intake {
                 .insert(http::header::ALLOW, HeaderValue::from_static(allowed));
             response
         };
-        let segments: Vec<&str> = path.split('/').filter(|s| !s.is_empty()).collect();
+        let segments = path_segments(&path);
         match segments.as_slice() {
             ["datas"] => match method {
                 Method::GET | Method::HEAD => Err(text(StatusCode::OK, "OK")),
@@ -293,23 +293,6 @@ impl Intake {
             },
             ["lookout", "metrics"] if method == Method::GET || method == Method::HEAD => {
                 Err(text(StatusCode::OK, "OK"))
-            }
-            ["lookout", "metrics", pairs @ ..] => {
-                if method != Method::POST {
-                    return Err(not_allowed("GET, POST"));
-                }
-                let tags = path_pairs(pairs).map_err(|e| Refusal::bad(e).into_response())?;
-                required_step(&tags).map_err(Refusal::into_response)?;
-                Ok(Route::PathTagged(tags))
-            }
-            ["prom", "metrics", "job", job, pairs @ ..] => {
-                if method != Method::POST && method != Method::PUT {
-                    return Err(not_allowed("PUT, POST"));
-                }
-                let mut tags = vec![("job".to_owned(), percent_decode(job))];
-                tags.extend(path_pairs(pairs).map_err(|e| Refusal::bad(e).into_response())?);
-                required_step(&tags).map_err(Refusal::into_response)?;
-                Ok(Route::Prometheus(tags))
             }
             ["opentsdb", "api", "put"] => match method {
                 Method::POST => Ok(Route::OpenTsdb),
@@ -331,14 +314,30 @@ impl Intake {
                 Method::POST | Method::PUT => Ok(Route::Bulk),
                 _ => Err(not_allowed("POST, PUT")),
             },
-            _ => Err(Refusal::new(
-                StatusCode::NOT_FOUND,
-                format!(
-                    "no importer at {path:?}: post to /datas, /lookout/metrics/..., \
-                     /prom/metrics/job/..., /opentsdb/api/put or /beat/_bulk"
-                ),
-            )
-            .into_response()),
+            // `/lookout/metrics/{k}/{v}...` and `/prom/metrics/job/{job}/{k}/{v}...`.
+            _ => match TaggedImporter::route(&segments) {
+                Some((importer, path_tags)) => {
+                    let (accepted, allowed) = match importer {
+                        TaggedImporter::Lookout => (method == Method::POST, "GET, POST"),
+                        TaggedImporter::Prometheus => {
+                            (method == Method::POST || method == Method::PUT, "PUT, POST")
+                        }
+                    };
+                    if !accepted {
+                        return Err(not_allowed(allowed));
+                    }
+                    let path_tags = path_tags.map_err(|e| Refusal::bad(e).into_response())?;
+                    Ok(Route::Tagged(importer, path_tags))
+                }
+                None => Err(Refusal::new(
+                    StatusCode::NOT_FOUND,
+                    format!(
+                        "no importer at {path:?}: post to /datas, /lookout/metrics/..., \
+                         /prom/metrics/job/..., /opentsdb/api/put or /beat/_bulk"
+                    ),
+                )
+                .into_response()),
+            },
         }
     }
 
@@ -390,10 +389,9 @@ impl Intake {
                 }
                 enrichment.extra_tags.push(("app".to_owned(), app));
             }
-            Route::PathTagged(tags) | Route::Prometheus(tags) => {
-                let mut tags = tags.clone();
-                step = take_step(&mut tags)?;
-                enrichment.extra_tags = tags;
+            Route::Tagged(_, path_tags) => {
+                step = path_tags.step;
+                enrichment.extra_tags = path_tags.tags.clone();
                 enrichment.align_step_s = (step > 0).then_some(step);
             }
             Route::OpenTsdb => {
@@ -408,7 +406,7 @@ impl Intake {
                 if let Some(ip) = header(&headers, "ip") {
                     enrichment.client_ip = Some(ip);
                 }
-                step = take_step(&mut tags)?;
+                step = take_step(&mut tags).map_err(Refusal::bad)?;
                 enrichment.extra_tags = tags;
                 enrichment.align_step_s = (step > 0).then_some(step);
             }
@@ -423,11 +421,10 @@ impl Intake {
         let body = self.read(request.into_body()).await?;
         let max_body = self.max_body;
         let now_ms = (now_unix_nano() / 1_000_000) as i64;
-        let format = headers
+        let content_type = headers
             .get(CONTENT_TYPE)
             .and_then(|v| v.to_str().ok())
-            .map(Format::from_content_type)
-            .unwrap_or(Format::Text);
+            .map(str::to_owned);
         let decode_route = route.clone();
         // Decompression and parsing are CPU work: off the async runtime.
         let decoded = tokio::task::spawn_blocking(move || -> Result<Decoded, Refusal> {
@@ -441,10 +438,11 @@ impl Intake {
                 ),
             };
             match decode_route {
-                Route::Standard | Route::PathTagged(_) => parse_standard(&plain, now_ms)
+                Route::Standard => parse_standard(&plain, now_ms)
                     .map(|points| Decoded::Points(points, Vec::new()))
                     .map_err(|e| Refusal::bad(e.to_string())),
-                Route::Prometheus(_) => parse_prometheus(&plain, format, now_ms)
+                Route::Tagged(importer, _) => importer
+                    .decode(&plain, content_type.as_deref(), now_ms)
                     .map(|points| Decoded::Points(points, Vec::new()))
                     .map_err(Refusal::bad),
                 Route::OpenTsdb => parse_opentsdb(&plain)
@@ -558,70 +556,6 @@ fn header(headers: &HeaderMap, name: &str) -> Option<String> {
         .map(str::trim)
         .filter(|v| !v.is_empty())
         .map(str::to_owned)
-}
-
-/// The `{k}/{v}` pairs of a path, percent-decoded; keys sanitised as tag keys.
-fn path_pairs(segments: &[&str]) -> Result<Vec<(String, String)>, String> {
-    if !segments.len().is_multiple_of(2) {
-        return Err(format!(
-            "the path has a label without a value: {:?}",
-            segments.last().copied().unwrap_or_default()
-        ));
-    }
-    let mut tags: Vec<(String, String)> = Vec::new();
-    for pair in segments.chunks(2) {
-        let key = super::point::sanitize_key(&percent_decode(pair[0]));
-        if tags.iter().any(|(k, _)| *k == key) {
-            return Err(format!("the path names {key:?} twice"));
-        }
-        tags.push((key, percent_decode(pair[1])));
-    }
-    Ok(tags)
-}
-
-/// Checks the path names `app` and a numeric `step`, as Lookout requires.
-fn required_step(tags: &[(String, String)]) -> Result<(), Refusal> {
-    let mut probe = tags.to_vec();
-    take_step(&mut probe).map(|_| ())
-}
-
-/// Removes the `step` tag and returns its value (seconds, `-1`: no alignment); `app` must
-/// be there too.
-fn take_step(tags: &mut Vec<(String, String)>) -> Result<i64, Refusal> {
-    if !tags.iter().any(|(k, v)| k == "app" && !v.is_empty()) {
-        return Err(Refusal::bad("the app tag is required"));
-    }
-    let index = tags
-        .iter()
-        .position(|(k, _)| k == "step")
-        .ok_or_else(|| Refusal::bad("the step tag is required"))?;
-    let (_, value) = tags.remove(index);
-    match value.trim().parse::<i64>() {
-        Ok(step) if step > 0 || step == -1 => Ok(step),
-        _ => Err(Refusal::bad(format!(
-            "step {value:?} is not a number of seconds (or -1)"
-        ))),
-    }
-}
-
-fn percent_decode(text: &str) -> String {
-    let bytes = text.as_bytes();
-    let mut out = Vec::with_capacity(bytes.len());
-    let mut i = 0;
-    while i < bytes.len() {
-        let hex = |b: u8| (b as char).to_digit(16);
-        if bytes[i] == b'%'
-            && i + 2 < bytes.len()
-            && let (Some(hi), Some(lo)) = (hex(bytes[i + 1]), hex(bytes[i + 2]))
-        {
-            out.push((hi * 16 + lo) as u8);
-            i += 3;
-            continue;
-        }
-        out.push(bytes[i]);
-        i += 1;
-    }
-    String::from_utf8_lossy(&out).into_owned()
 }
 
 /// The answer to a pipeline's refusal: 400 when retrying cannot help, 429 when
