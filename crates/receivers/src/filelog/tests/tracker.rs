@@ -465,3 +465,26 @@ fn more_files_than_max_concurrent_files_are_all_read_in_turn() {
     lines.sort();
     assert_eq!(lines, ["file 0", "file 1", "file 2", "file 3", "file 4"]);
 }
+
+/// A batch reads a small window first and grows it for an entry that does not fit: lines
+/// longer than the first read (256 KiB) still arrive whole, between short ones, and
+/// batches of short lines hold their thousand records.
+#[test]
+fn entries_longer_than_the_first_read_arrive_whole() {
+    let dir = tempfile::tempdir().unwrap();
+    let log = dir.path().join("app.log");
+    let long = "x".repeat(700 << 10);
+    let mut text = numbered(0, 1500);
+    text.push_str(&long);
+    text.push('\n');
+    text.push_str(&numbered(1500, 3000));
+    append(&log, &text);
+    let mut tracker = Tracker::new(&config(dir.path(), ""), None).unwrap();
+    let mut sink = Recorder::default();
+    tracker.poll(&mut sink);
+    let mut want = expected(0, 1500);
+    want.push(long);
+    want.extend(expected(1500, 3000));
+    assert_eq!(sink.lines.len(), want.len());
+    assert!(sink.lines == want, "lines differ");
+}
