@@ -448,34 +448,34 @@ fn trace_ids(body: &[u8]) -> Vec<Vec<u8>> {
         .collect()
 }
 
+/// A gRPC traces pool of `size` bodies of `spans` spans.
+fn traces_pool(
+    shape: TraceShape,
+    compression: Compression,
+    spans: usize,
+    size: usize,
+    seed: u64,
+) -> std::io::Result<RequestPool> {
+    RequestPool::build(
+        Signal::Traces,
+        Format::Otlp,
+        Protocol::Grpc,
+        compression,
+        shape,
+        spans,
+        size,
+        &mut Rng::new(seed),
+    )
+}
+
 #[test]
 fn fresh_trace_ids_are_new_in_every_body_and_shared_within_a_trace() {
     let shape = TraceShape {
         fresh_trace_ids: true,
         ..TraceShape::default()
     };
-    let pool = RequestPool::build(
-        Signal::Traces,
-        Format::Otlp,
-        Protocol::Grpc,
-        Compression::None,
-        shape,
-        100,
-        2,
-        &mut Rng::new(3),
-    )
-    .expect("pool");
-    let plain = RequestPool::build(
-        Signal::Traces,
-        Format::Otlp,
-        Protocol::Grpc,
-        Compression::None,
-        TraceShape::default(),
-        100,
-        2,
-        &mut Rng::new(3),
-    )
-    .expect("pool");
+    let pool = traces_pool(shape, Compression::None, 100, 2, 3).expect("pool");
+    let plain = traces_pool(TraceShape::default(), Compression::None, 100, 2, 3).expect("pool");
     let original = trace_ids(&plain.body(0));
     let mut seen = std::collections::HashSet::new();
     // The same pool entry sent three times, and the other one once.
@@ -507,17 +507,7 @@ fn one_span_traces_when_asked() {
         max_spans_per_trace: 1,
         fresh_trace_ids: false,
     };
-    let pool = RequestPool::build(
-        Signal::Traces,
-        Format::Otlp,
-        Protocol::Grpc,
-        Compression::None,
-        shape,
-        50,
-        1,
-        &mut Rng::new(9),
-    )
-    .expect("pool");
+    let pool = traces_pool(shape, Compression::None, 50, 1, 9).expect("pool");
     let ids = trace_ids(&pool.body(0));
     let distinct: std::collections::HashSet<_> = ids.iter().collect();
     assert_eq!((ids.len(), distinct.len()), (50, 50));
@@ -529,15 +519,6 @@ fn fresh_trace_ids_refuse_compressed_bodies() {
         fresh_trace_ids: true,
         ..TraceShape::default()
     };
-    let result = RequestPool::build(
-        Signal::Traces,
-        Format::Otlp,
-        Protocol::Grpc,
-        Compression::Gzip,
-        shape,
-        10,
-        1,
-        &mut Rng::new(1),
-    );
+    let result = traces_pool(shape, Compression::Gzip, 10, 1, 1);
     assert!(result.is_err());
 }

@@ -186,18 +186,7 @@ pub(crate) fn run(
 ) -> Result<(), String> {
     match name {
         "extract_sum_metric" | "extract_count_metric" => {
-            let monotonic = match args.first().and_then(Option::as_ref) {
-                Some(e) => match eval(e, ctx)? {
-                    Value::Bool(b) => b,
-                    other => {
-                        return Err(format!(
-                            "{name}: monotonic must be a bool, got a {}",
-                            other.type_name()
-                        ));
-                    }
-                },
-                None => false,
-            };
+            let monotonic = monotonic_arg(name, args, 0, ctx)?;
             let suffix = strings.get(1).cloned().flatten().unwrap_or_default();
             let metric = ctx.metric_mut()?;
             let added = extract(metric, name == "extract_sum_metric", monotonic, &suffix)
@@ -209,18 +198,7 @@ pub(crate) fn run(
             }
         }
         "convert_summary_count_val_to_sum" | "convert_summary_sum_val_to_sum" => {
-            let monotonic = match args.get(1).and_then(Option::as_ref) {
-                Some(e) => match eval(e, ctx)? {
-                    Value::Bool(b) => b,
-                    other => {
-                        return Err(format!(
-                            "{name}: monotonic must be a bool, got a {}",
-                            other.type_name()
-                        ));
-                    }
-                },
-                None => false,
-            };
+            let monotonic = monotonic_arg(name, args, 1, ctx)?;
             let temporality = if strings[0].as_deref() == Some("delta") {
                 DELTA
             } else {
@@ -299,6 +277,25 @@ pub(crate) fn run(
         }
     }
     Ok(())
+}
+
+/// The `monotonic` argument at `i` (false when left out).
+fn monotonic_arg(
+    name: &str,
+    args: &[Option<CExpr>],
+    i: usize,
+    ctx: &TransformContext<'_>,
+) -> Result<bool, String> {
+    match args.get(i).and_then(Option::as_ref) {
+        Some(e) => match eval(e, ctx)? {
+            Value::Bool(b) => Ok(b),
+            other => Err(format!(
+                "{name}: monotonic must be a bool, got a {}",
+                other.type_name()
+            )),
+        },
+        None => Ok(false),
+    }
 }
 
 fn append(ctx: &mut TransformContext<'_>, name: &str, metric: Metric) -> Result<(), String> {
