@@ -64,7 +64,7 @@ impl Signal {
     }
 
     /// Encodes a fresh request of `items` items (only points have formats other than OTLP),
-    /// with the trace IDs it carries (traces only).
+    /// with the distinct trace IDs it carries when `shape` asks for fresh ones.
     fn encode(
         self,
         format: Format,
@@ -72,23 +72,22 @@ impl Signal {
         rng: &mut Rng,
         items: usize,
     ) -> (Vec<u8>, Vec<Vec<u8>>) {
-        if self == Signal::Traces {
-            let request = payloads::traces(rng, items, shape.max_spans_per_trace);
-            let mut ids: Vec<Vec<u8>> = Vec::new();
-            for span in request
-                .resource_spans
-                .iter()
-                .flat_map(|rs| &rs.scope_spans)
-                .flat_map(|ss| &ss.spans)
-            {
-                if !ids.contains(&span.trace_id) {
-                    ids.push(span.trace_id.clone());
-                }
-            }
-            return (request.encode_to_vec(), ids);
-        }
         let encoded = match (self, format) {
-            (Signal::Traces, _) => unreachable!("encoded above"),
+            (Signal::Traces, _) => {
+                let request = payloads::traces(rng, items, shape.max_spans_per_trace);
+                let mut ids: Vec<Vec<u8>> = Vec::new();
+                let spans = request
+                    .resource_spans
+                    .iter()
+                    .flat_map(|rs| &rs.scope_spans)
+                    .flat_map(|ss| &ss.spans);
+                for span in spans.filter(|_| shape.fresh_trace_ids) {
+                    if !ids.contains(&span.trace_id) {
+                        ids.push(span.trace_id.clone());
+                    }
+                }
+                return (request.encode_to_vec(), ids);
+            }
             (Signal::Metrics, _) => payloads::metrics(rng, items).encode_to_vec(),
             (Signal::Logs, _) => payloads::logs(rng, items).encode_to_vec(),
             (Signal::Points, Format::Otlp) => {
