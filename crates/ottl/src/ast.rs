@@ -67,6 +67,9 @@ pub enum Expr {
     Converter(Call),
     /// An enum symbol, resolved to its integer value.
     Enum(String, i64),
+    /// A converter named without a call (`SHA256`), as the `function` argument of the
+    /// `replace_*` editors takes; elsewhere a compile error. With its byte offset.
+    FunctionName(String, usize),
     /// A math expression.
     Math(Box<Expr>, MathOp, Box<Expr>),
     /// A map literal `{"k": v}`.

@@ -186,6 +186,19 @@ impl Compiler<'_> {
         Ok(match expr {
             Expr::Literal(v) => CExpr::Lit(v.clone()),
             Expr::Enum(_, v) => CExpr::Lit(Value::Int(*v)),
+            Expr::FunctionName(name, pos) => {
+                let what = if crate::parser::is_enum_name(name) {
+                    format!("unknown enum symbol {name:?}")
+                } else {
+                    format!("{name:?} is neither a path nor a converter call")
+                };
+                return self.err(
+                    *pos,
+                    format!(
+                        "{what} (a converter's name alone is a value only as the function argument of the replace_* editors)"
+                    ),
+                );
+            }
             Expr::Path(p) => {
                 let field = match resolve(self.context, &p.fields) {
                     Ok(f) => f,

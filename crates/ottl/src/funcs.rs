@@ -128,6 +128,8 @@ pub struct Editor {
     args: Vec<Option<CExpr>>,
     regex: Option<Regex>,
     strings: Vec<Option<String>>,
+    /// The `replace_*` editors' `function` and `replacementFormat`.
+    rewrite: Option<crate::replace::Rewrite>,
 }
 
 fn params(name: &str) -> Option<(&'static str, &'static [(&'static str, bool)])> {
@@ -508,16 +510,20 @@ pub(crate) fn compile_editor(c: &Compiler<'_>, call: &Call) -> Result<Editor, Co
         }
         _ => {}
     }
-    if name.starts_with("replace_")
-        && (bound.get(4).copied().flatten().is_some() || bound.get(5).copied().flatten().is_some())
-    {
-        return c.err(call.pos, format!("{name}: the function and replacementFormat arguments are not supported by this implementation"));
-    }
+    let rewrite = match rewrite_slot(name) {
+        Some(at) => crate::replace::compile(c, call, bound[at], bound[at + 1])?,
+        None => None,
+    };
     let args = bound
         .iter()
         .enumerate()
         .map(|(i, e)| {
-            if i == 0 || strings[i].is_some() || (regex.is_some() && is_pattern_slot(name, i)) {
+            let rewrite_arg = rewrite_slot(name).is_some_and(|at| i == at || i == at + 1);
+            if i == 0
+                || strings[i].is_some()
+                || (regex.is_some() && is_pattern_slot(name, i))
+                || rewrite_arg
+            {
                 Ok(None)
             } else {
                 e.map(|e| c.expr(e)).transpose()
@@ -530,6 +536,7 @@ pub(crate) fn compile_editor(c: &Compiler<'_>, call: &Call) -> Result<Editor, Co
         args,
         regex,
         strings,
+        rewrite,
     })
 }
 
@@ -537,6 +544,24 @@ fn is_pattern_slot(name: &str, i: usize) -> bool {
     match name {
         "replace_all_patterns" => i == 2,
         _ => i == 1,
+    }
+}
+
+/// The slot of a `replace_*` editor's `function` argument (`replacementFormat` follows).
+fn rewrite_slot(name: &str) -> Option<usize> {
+    match name {
+        "replace_all_patterns" => Some(4),
+        "replace_pattern" | "replace_match" | "replace_all_matches" => Some(3),
+        _ => None,
+    }
+}
+
+/// The hex digest of `SHA1`, `SHA256` or `MD5` (by converter name).
+pub(crate) fn digest_hex(name: &str, input: &[u8]) -> String {
+    match name {
+        "SHA1" => hex(&sha1::Sha1::digest(input)),
+        "SHA256" => hex(&sha2::Sha256::digest(input)),
+        _ => hex(&md5::Md5::digest(input)),
     }
 }
 
@@ -825,13 +850,7 @@ pub(crate) fn run_converter(conv: &Converter, ctx: &TransformContext<'_>) -> Res
             let Value::Str(s) = v0()? else {
                 return Err(format!("{}: expected a string", conv.name));
             };
-            Value::Str(if conv.name == "SHA1" {
-                hex(&sha1::Sha1::digest(s.as_bytes()))
-            } else if conv.name == "SHA256" {
-                hex(&sha2::Sha256::digest(s.as_bytes()))
-            } else {
-                hex(&md5::Md5::digest(s.as_bytes()))
-            })
+            Value::Str(digest_hex(conv.name, s.as_bytes()))
         }
         "FNV" => {
             let Value::Str(s) = v0()? else {
@@ -1080,14 +1099,19 @@ pub(crate) fn run_editor(ed: &Editor, ctx: &mut TransformContext<'_>) -> Result<
         "replace_pattern" | "replace_match" => {
             let re = ed.regex.as_ref().expect("compiled");
             let replacement = string_arg(a, 2, ctx, "replacement")?;
+            let rewrite = ed.rewrite.as_ref().map(|r| r.prepare(ctx)).transpose()?;
             let keys = t.keys_for(ctx)?;
             if let Value::Str(s) = ctx.get(t.field, &keys)? {
-                let new = if ed.name == "replace_pattern" {
-                    re.replace_all(&s, replacement.as_str()).into_owned()
-                } else if re.is_match(&s) {
-                    replacement
-                } else {
+                if !re.is_match(&s) {
                     return Ok(());
+                }
+                let new = match (&rewrite, ed.name) {
+                    (Some(r), "replace_pattern") => r.replace_matches(re, &s, &replacement)?,
+                    (Some(r), _) => r.apply(&replacement)?,
+                    (None, "replace_pattern") => {
+                        re.replace_all(&s, replacement.as_str()).into_owned()
+                    }
+                    (None, _) => replacement,
                 };
                 if new != s {
                     ctx.set(t.field, &keys, Value::Str(new))?;
@@ -1129,6 +1153,8 @@ fn run_map_editor(ed: &Editor, ctx: &mut TransformContext<'_>) -> Result<(), Str
     let arg1 = arg(a, 1, ctx)?;
     let arg2 = arg(a, 2, ctx)?;
     let arg3 = arg(a, 3, ctx)?;
+    let rewrite = ed.rewrite.as_ref().map(|r| r.prepare(ctx)).transpose()?;
+    let rewrite = rewrite.as_ref();
     let keys = t.keys_for(ctx)?;
     let map: &mut Vec<KeyValue> = if keys.is_empty() {
         ctx.map_mut(t.field)?
@@ -1138,18 +1164,19 @@ fn run_map_editor(ed: &Editor, ctx: &mut TransformContext<'_>) -> Result<(), Str
             return Ok(());
         };
         let mut kvs = kvs_from_map(&m);
-        edit_map(ed, &mut kvs, arg1, arg2, arg3)?;
+        edit_map(ed, &mut kvs, [arg1, arg2, arg3], rewrite)?;
         return ctx.set(t.field, &keys, Value::Map(map_from_kvs(&kvs)));
     };
-    edit_map(ed, map, arg1, arg2, arg3)
+    edit_map(ed, map, [arg1, arg2, arg3], rewrite)
 }
 
+/// Runs a map editor on `map`, with the values of its arguments 1 to 3 and its prepared
+/// `function`/`replacementFormat`.
 fn edit_map(
     ed: &Editor,
     map: &mut Vec<KeyValue>,
-    arg1: Value,
-    arg2: Value,
-    arg3: Value,
+    [arg1, arg2, arg3]: [Value; 3],
+    rewrite: Option<&crate::replace::Prepared<'_>>,
 ) -> Result<(), String> {
     let re = ed.regex.as_ref();
     match ed.name {
@@ -1227,23 +1254,22 @@ fn edit_map(
             let Value::Str(replacement) = arg3 else {
                 return Err("replace_all_patterns: replacement must be a string".into());
             };
-            let re = re.expect("compiled");
             let by_key = ed.strings[1].as_deref() == Some("key");
-            for kv in map.iter_mut() {
-                if by_key {
-                    if re.is_match(&kv.key) {
-                        kv.key = re.replace_all(&kv.key, replacement.as_str()).into_owned();
-                    }
-                } else if let Some(s) = kv.value.as_mut().and_then(any_str_mut)
-                    && re.is_match(s)
-                {
-                    *s = re.replace_all(s, replacement.as_str()).into_owned();
-                }
-            }
+            crate::replace::replace_all_patterns(
+                map,
+                re.expect("compiled"),
+                by_key,
+                &replacement,
+                rewrite,
+            )?;
         }
         "replace_all_matches" => {
             let Value::Str(replacement) = arg2 else {
                 return Err("replace_all_matches: replacement must be a string".into());
+            };
+            let replacement = match rewrite {
+                Some(r) => r.apply(&replacement)?,
+                None => replacement,
             };
             let re = re.expect("compiled");
             for kv in map.iter_mut() {
@@ -1394,6 +1420,7 @@ fn compile_metric_editor(
         args,
         regex: None,
         strings,
+        rewrite: None,
     })
 }
 

@@ -100,7 +100,7 @@ fn expr(e: &Expr, out: &mut Vec<ContextKind>) {
         }
         Expr::Map(m) => m.iter().for_each(|(_, v)| expr(v, out)),
         Expr::List(l) => l.iter().for_each(|v| expr(v, out)),
-        Expr::Literal(_) | Expr::Enum(..) => {}
+        Expr::Literal(_) | Expr::Enum(..) | Expr::FunctionName(..) => {}
     }
 }
 

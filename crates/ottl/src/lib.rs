@@ -45,10 +45,12 @@
 //! (already in the workspace), whose `strftime` directives are the ones OTTL's
 //! `Time`/`FormatTime` take, save `%L`, `%f` and `%s`, which [`time`] maps.
 //!
+//! The `replace_*` editors' `function` and `replacementFormat` arguments are in
+//! [`replace`].
+//!
 //! Not implemented yet (refused at compile time): `Time`'s `location` and `locale`
-//! arguments (times without a zone are UTC), `replace_*`'s `function`/`replacementFormat`
-//! arguments and `flatten`'s `resolveConflicts`. The metric functions that add metrics or
-//! regroup data points are in [`metric_functions`].
+//! arguments (times without a zone are UTC) and `flatten`'s `resolveConflicts`. The metric
+//! functions that add metrics or regroup data points are in [`metric_functions`].
 
 pub mod ast;
 pub mod context;
@@ -58,6 +60,7 @@ pub mod funcs;
 pub mod infer;
 pub mod metric_functions;
 pub mod parser;
+pub mod replace;
 pub mod time;
 pub mod value;
 mod value_converters;

@@ -587,11 +587,17 @@ impl Parser<'_> {
                     }
                     return Ok(Expr::Converter(self.call_rest(name, pos)?));
                 }
-                if is_enum_name(&name) && *self.peek() != Tok::Dot && *self.peek() != Tok::LBrack {
-                    return match enums::lookup(&name) {
-                        Some(v) => Ok(Expr::Enum(name, v)),
-                        None => Err((pos, format!("unknown enum symbol {name:?}"))),
-                    };
+                // An upper-case name alone is an enum symbol or, as the `function` argument
+                // of the replace_* editors, a converter's name; the compiler refuses the
+                // latter anywhere else (and an unknown enum symbol with it).
+                if name.starts_with(|c: char| c.is_ascii_uppercase())
+                    && *self.peek() != Tok::Dot
+                    && *self.peek() != Tok::LBrack
+                {
+                    return Ok(match enums::lookup(&name) {
+                        Some(v) => Expr::Enum(name, v),
+                        None => Expr::FunctionName(name, pos),
+                    });
                 }
                 let mut fields = vec![name];
                 while *self.peek() == Tok::Dot {
@@ -612,7 +618,8 @@ impl Parser<'_> {
     }
 }
 
-fn is_enum_name(name: &str) -> bool {
+/// Whether `name` is spelled as an enum symbol (`SPAN_KIND_SERVER`: capitals, digits, `_`).
+pub(crate) fn is_enum_name(name: &str) -> bool {
     name.len() > 1
         && name
             .chars()

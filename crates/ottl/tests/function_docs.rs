@@ -386,6 +386,14 @@ fn editors() -> Vec<Case> {
             r#"replace_all_matches(resource.attributes, "/user/*/list/*", "/user/{userId}/list/{listId}")"#,
             json!({"resource": {"p": "/user/{userId}/list/{listId}", "q": "/other"}}),
         ),
+        // SHA256 of "/user/{userId}/list/{listId}".
+        editor(
+            "replace_all_matches",
+            Log,
+            json!({"resource": {"p": "/user/123/list/9", "q": "/other"}}),
+            r#"replace_all_matches(resource.attributes, "/user/*/list/*", "/user/{userId}/list/{listId}", SHA256, "/user/%s")"#,
+            json!({"resource": {"p": "/user/00f19e6d892e0ac5c63f8b6d8371f94035603103e1aef666e22cdc5f17ee35c2", "q": "/other"}}),
+        ),
         editor(
             "replace_all_patterns",
             Log,
@@ -414,12 +422,27 @@ fn editors() -> Vec<Case> {
             r#"replace_all_patterns(resource.attributes, "key", "^kube_([0-9A-Za-z]+_)", "$1.")"#,
             json!({"resource": {"pod_.name": "web"}}),
         ),
+        // The match `kube_pod_` expands to `pod_.`, whose SHA256 goes into the format.
+        editor(
+            "replace_all_patterns",
+            Log,
+            json!({"resource": {"kube_pod_name": "web"}}),
+            r#"replace_all_patterns(resource.attributes, "key", "^kube_([0-9A-Za-z]+_)", "$1.", SHA256, "k8s.%s")"#,
+            json!({"resource": {"k8s.6d84a506bd7fb1f256ed60c44bd7cd7fb1c12b2f531231e13db610d418021420name": "web"}}),
+        ),
         editor(
             "replace_match",
             SpanCtx,
             json!({"attributes": {"http.target": "/user/42/list/7"}}),
             r#"replace_match(span.attributes["http.target"], "/user/*/list/*", "/user/{userId}/list/{listId}")"#,
             json!({"attributes": {"http.target": "/user/{userId}/list/{listId}"}}),
+        ),
+        editor(
+            "replace_match",
+            SpanCtx,
+            json!({"attributes": {"http.target": "/user/42/list/7"}}),
+            r#"replace_match(span.attributes["http.target"], "/user/*/list/*", "/user/{userId}/list/{listId}", SHA256, "/user/%s")"#,
+            json!({"attributes": {"http.target": "/user/00f19e6d892e0ac5c63f8b6d8371f94035603103e1aef666e22cdc5f17ee35c2"}}),
         ),
         editor(
             "replace_pattern",
@@ -434,6 +457,13 @@ fn editors() -> Vec<Case> {
             json!({"name": "kube_pod_status"}),
             r#"replace_pattern(metric.name, "^kube_([0-9A-Za-z]+_)", "k8s.$1.")"#,
             json!({"name": "k8s.pod_.status"}),
+        ),
+        editor(
+            "replace_pattern",
+            MetricCtx,
+            json!({"name": "kube_pod_status"}),
+            r#"replace_pattern(metric.name, "^kube_([0-9A-Za-z]+_)", "$1.", SHA256, "k8s.%s")"#,
+            json!({"name": "k8s.6d84a506bd7fb1f256ed60c44bd7cd7fb1c12b2f531231e13db610d418021420status"}),
         ),
         editor(
             "set",
@@ -1685,22 +1715,6 @@ const UNSUPPORTED: &[(&str, &str)] = &[
     (
         r#"flatten(body, resolveConflicts=true)"#,
         "flatten's resolveConflicts is refused",
-    ),
-    (
-        r#"replace_all_matches(resource.attributes, "/user/*/list/*", "/user/{userId}/list/{listId}", SHA256, "/user/%s")"#,
-        "the replace_* function/replacementFormat arguments are refused",
-    ),
-    (
-        r#"replace_all_patterns(resource.attributes, "key", "^kube_([0-9A-Za-z]+_)", "$1.", SHA256, "k8s.%s")"#,
-        "the replace_* function/replacementFormat arguments are refused",
-    ),
-    (
-        r#"replace_match(span.attributes["http.target"], "/user/*/list/*", "/user/{userId}/list/{listId}", SHA256, "/user/%s")"#,
-        "the replace_* function/replacementFormat arguments are refused",
-    ),
-    (
-        r#"replace_pattern(metric.name, "^kube_([0-9A-Za-z]+_)", "$1.", SHA256, "k8s.%s")"#,
-        "the replace_* function/replacementFormat arguments are refused",
     ),
     (
         r#"Time("2023-05-26 12:34:56", "%Y-%m-%d %H:%M:%S", "America/New_York")"#,

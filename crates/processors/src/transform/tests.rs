@@ -5,7 +5,8 @@
 //! "Config" and "Examples"): input OTLP JSON → statements → expected output. The
 //! converters and editors those examples call are golden-tested on their own against the
 //! OTTL function reference in `crates/ottl/tests/function_docs.rs` (`Time`, `SHA256` and
-//! the other time and hash functions among them), and the metric-only functions we have
+//! the other time and hash functions among them, and the `replace_*` editors with their
+//! `function` and `replacementFormat` arguments), and the metric-only functions we have
 //! in `metric_tests.rs`.
 //!
 //! Upstream examples not covered, with the reason:
@@ -14,9 +15,6 @@
 //!   log functions `ParseCEF`, `ParseCLF`, `ParseELF`,
 //!   `ParseLEEF`; the trace function `set_semconv_span_name`: not implemented, refused
 //!   at validation as undefined functions;
-//! - `replace_pattern(..., SHA256, "...")` and the other `replace_*` calls with a
-//!   `function` or `replacementFormat` argument: those arguments are refused at
-//!   validation (the plain `replace_*` forms are tested);
 //! - the `profile_statements` lines of the "Config" example: Tributary has no profiles
 //!   signal.
 
