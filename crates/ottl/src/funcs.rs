@@ -496,12 +496,6 @@ pub(crate) fn compile_editor(c: &Compiler<'_>, call: &Call) -> Result<Editor, Co
             }
             strings[2] = Some(strategy);
         }
-        "flatten" if bound[3].is_some() => {
-            return c.err(
-                call.pos,
-                "flatten: resolveConflicts is not supported by this implementation",
-            );
-        }
         "append" if bound[1].is_none() && bound[2].is_none() => {
             return c.err(
                 call.pos,
@@ -1330,56 +1324,16 @@ fn edit_map(
                 Value::Nil => None,
                 _ => return Err("flatten: depth must be a non-negative int64".into()),
             };
-            let mut out = Vec::new();
-            flatten_into(&mut out, prefix.as_deref(), std::mem::take(map), depth, 0);
-            *map = out;
+            let resolve_conflicts = match arg3 {
+                Value::Bool(b) => b,
+                Value::Nil => false,
+                _ => return Err("flatten: resolveConflicts must be a bool".into()),
+            };
+            crate::flatten::flatten(map, prefix.as_deref(), depth, resolve_conflicts);
         }
         other => unreachable!("editor {other} is compiled but not implemented"),
     }
     Ok(())
-}
-
-fn flatten_into(
-    out: &mut Vec<KeyValue>,
-    prefix: Option<&str>,
-    map: Vec<KeyValue>,
-    depth: Option<usize>,
-    level: usize,
-) {
-    for kv in map {
-        let key = match prefix {
-            Some(p) => format!("{p}.{}", kv.key),
-            None => kv.key,
-        };
-        let deeper = depth.is_none_or(|d| level < d);
-        match kv.value {
-            Some(AnyValue {
-                value: Some(any_value::Value::KvlistValue(inner)),
-            }) if deeper => {
-                flatten_into(out, Some(&key), inner.values, depth, level + 1);
-            }
-            Some(AnyValue {
-                value: Some(any_value::Value::ArrayValue(arr)),
-            }) if deeper => {
-                let items = arr
-                    .values
-                    .into_iter()
-                    .enumerate()
-                    .map(|(i, v)| KeyValue {
-                        key: i.to_string(),
-                        value: Some(v),
-                        ..Default::default()
-                    })
-                    .collect();
-                flatten_into(out, Some(&key), items, depth, level + 1);
-            }
-            value => out.push(KeyValue {
-                key,
-                value,
-                ..Default::default()
-            }),
-        }
-    }
 }
 
 fn compile_metric_editor(

@@ -49,13 +49,14 @@
 //! [`replace`].
 //!
 //! Not implemented yet (refused at compile time): `Time`'s `location` and `locale`
-//! arguments (times without a zone are UTC) and `flatten`'s `resolveConflicts`. The metric
-//! functions that add metrics or regroup data points are in [`metric_functions`].
+//! arguments (times without a zone are UTC). The metric functions that add metrics or
+//! regroup data points are in [`metric_functions`].
 
 pub mod ast;
 pub mod context;
 pub mod enums;
 pub mod eval;
+mod flatten;
 pub mod funcs;
 pub mod infer;
 pub mod metric_functions;

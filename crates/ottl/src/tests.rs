@@ -376,6 +376,25 @@ fn runtime_errors_name_the_statement() {
 }
 
 #[test]
+fn flatten_refuses_a_resolve_conflicts_that_is_not_a_bool() {
+    let st = compile_statement(
+        r#"flatten(attributes, resolveConflicts = name)"#,
+        ContextKind::Span,
+    )
+    .unwrap();
+    let mut span = Span::default();
+    let (mut resource, mut scope, mut cache) = (None, None, Vec::new());
+    let mut ctx = TransformContext {
+        resource: &mut resource,
+        scope: Some(&mut scope),
+        item: Item::Span(&mut span),
+        cache: &mut cache,
+    };
+    let e = st.execute(&mut ctx).unwrap_err();
+    assert!(e.message.contains("resolveConflicts must be a bool"), "{e}");
+}
+
+#[test]
 fn nested_body_maps_are_created_on_set() {
     let log = on_log(
         &[

@@ -329,6 +329,25 @@ fn editors() -> Vec<Case> {
             r#"flatten(log.body, depth=2)"#,
             json!({"body": {"0.1.2": {"3": {"4": "value"}}}}),
         ),
+        // The reference's resolveConflicts example.
+        editor(
+            "flatten",
+            Log,
+            json!({"body": {
+                "address": {"street": {"number": "first"}, "house": "1234"},
+                "address.street": {"number": ["second", "third"]},
+                "address.street.number": "fourth",
+                "occupants": ["user 1", "user 2"]}}),
+            r#"flatten(body, resolveConflicts=true)"#,
+            json!({"body": {
+                "address.street.number": "first",
+                "address.house": "1234",
+                "address.street.number.0": "second",
+                "address.street.number.1": "third",
+                "occupants": "user 1",
+                "occupants.0": "user 2",
+                "address.street.number.2": "fourth"}}),
+        ),
         editor(
             "keep_keys",
             Log,
@@ -1711,10 +1730,6 @@ const UNSUPPORTED: &[(&str, &str)] = &[
     (
         r#"stringify_all(resource.attributes)"#,
         "stringify_all is not implemented yet",
-    ),
-    (
-        r#"flatten(body, resolveConflicts=true)"#,
-        "flatten's resolveConflicts is refused",
     ),
     (
         r#"Time("2023-05-26 12:34:56", "%Y-%m-%d %H:%M:%S", "America/New_York")"#,
