@@ -117,6 +117,8 @@ pub struct Converter {
     args: Vec<Option<CExpr>>,
     regex: Option<Regex>,
     strings: Vec<Option<String>>,
+    /// `Time`'s `location`, loaded once.
+    location: Option<jiff::tz::TimeZone>,
 }
 
 /// A compiled editor call.
@@ -412,8 +414,27 @@ pub(crate) fn compile_converter(c: &Compiler<'_>, call: &Call) -> Result<Convert
         }
         _ => {}
     }
-    if name == "Time" && (bound[2].is_some() || bound[3].is_some()) {
-        return c.err(call.pos, "Time: the location and locale arguments are not supported by this implementation (times without a zone are UTC)");
+    let mut location = None;
+    if name == "Time" {
+        // Go takes both as literal strings, checked when the statement is built.
+        if let Some(zone) = literal_string(c, call, bound[2], "location")? {
+            strings[2] = Some(zone.clone());
+            location = match crate::time::load_location(&zone) {
+                Ok(zone) => Some(zone),
+                Err(e) => return c.err(call.pos, format!("Time: location: {e}")),
+            };
+        }
+        if let Some(locale) = literal_string(c, call, bound[3], "locale")? {
+            if !is_english(&locale) {
+                return c.err(
+                    call.pos,
+                    format!(
+                        "Time: locale {locale:?} is not supported: only English (\"en\", \"en-US\"...), the default, is; reading month and day names of other languages needs CLDR data this implementation does not carry"
+                    ),
+                );
+            }
+            strings[3] = Some(locale);
+        }
     }
     if name == "ExtractPatterns"
         && regex
@@ -441,7 +462,14 @@ pub(crate) fn compile_converter(c: &Compiler<'_>, call: &Call) -> Result<Convert
         args,
         regex,
         strings,
+        location,
     })
+}
+
+/// Whether a BCP 47 language tag names English (`en`, `en-US`, `en_GB`).
+fn is_english(locale: &str) -> bool {
+    let language = locale.split(['-', '_']).next().unwrap_or_default();
+    language.eq_ignore_ascii_case("en")
 }
 
 pub(crate) fn compile_editor(c: &Compiler<'_>, call: &Call) -> Result<Editor, CompileError> {
@@ -950,7 +978,11 @@ pub(crate) fn run_converter(conv: &Converter, ctx: &TransformContext<'_>) -> Res
         "Time" => {
             let format = string_arg(a, 1, ctx, "format")?;
             match v0()? {
-                Value::Str(t) => Value::Time(crate::time::parse_time(&t, &format)?),
+                Value::Str(t) => Value::Time(crate::time::parse_time(
+                    &t,
+                    &format,
+                    conv.location.as_ref(),
+                )?),
                 other => {
                     return Err(format!(
                         "Time: expected a string, got a {}",

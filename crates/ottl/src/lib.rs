@@ -43,14 +43,18 @@
 //! crate (RE2 syntax, as Go's `regexp`); hashes use RustCrypto's `sha1`, `md-5` (already in the
 //! workspace) and `sha2`, one family on one `digest` version; times use `chrono`
 //! (already in the workspace), whose `strftime` directives are the ones OTTL's
-//! `Time`/`FormatTime` take, save `%L`, `%f` and `%s`, which [`time`] maps.
+//! `Time`/`FormatTime` take, save `%L`, `%f` and `%s`, which [`time`] maps. `Time`'s
+//! `location` is loaded with `jiff` (already in the workspace) from the system's IANA time
+//! zone database, as Go's `time.LoadLocation` does; an unknown zone is a config error.
 //!
 //! The `replace_*` editors' `function` and `replacementFormat` arguments are in
 //! [`replace`].
 //!
-//! Not implemented yet (refused at compile time): `Time`'s `location` and `locale`
-//! arguments (times without a zone are UTC). The metric functions that add metrics or
-//! regroup data points are in [`metric_functions`].
+//! Not implemented (refused at compile time): `Time`'s `locale` for languages other than
+//! English (Go translates month and day names with CLDR data, which this crate does not
+//! carry). Where Go reads a time without zone or `location` in the host's local zone, this
+//! crate reads it in UTC. The metric functions that add metrics or regroup data points are
+//! in [`metric_functions`].
 
 pub mod ast;
 pub mod context;

@@ -524,12 +524,101 @@ fn time_functions() {
     assert_eq!(log.observed_time_unix_nano, 1_709_634_030_250_000_000);
     assert_eq!(crate::time::go_duration(5_400_000_000_000), "1h30m0s");
     assert_eq!(crate::time::go_duration(1_500_000), "1.5ms");
-    assert!(
-        compile_statement(
-            r#"set(time, Time("x", "%Y", "Europe/Paris"))"#,
-            ContextKind::Log
-        )
-        .is_err()
+}
+
+/// `Time`'s location, as Go's `time.ParseInLocation` reads it (needs the system's time
+/// zone database, as Go's `time.LoadLocation` does).
+#[test]
+fn time_reads_a_time_without_zone_in_its_location() {
+    let seconds = |value: &str, format: &str, location: &str| {
+        let statement = format!(
+            r#"set(attributes["s"], UnixSeconds(Time("{value}", "{format}", "{location}")))"#
+        );
+        let log = on_log(&[&statement], LogRecord::default());
+        match attr(&log.attributes, "s") {
+            Some(Value::Int(s)) => s,
+            other => panic!("{statement}: {other:?}"),
+        }
+    };
+    let ymd_hms = "%Y-%m-%d %H:%M:%S";
+    // Summer and winter in New York.
+    assert_eq!(
+        seconds("2023-07-15 12:00:00", ymd_hms, "America/New_York"),
+        1_689_436_800
+    );
+    assert_eq!(
+        seconds("2023-01-15 12:00:00", ymd_hms, "America/New_York"),
+        1_673_802_000
+    );
+    // A local time the spring change skips takes the offset after it (01:30 EST, as Go);
+    // one the autumn change repeats is the earlier (EDT).
+    assert_eq!(
+        seconds("2023-03-12 02:30:00", ymd_hms, "America/New_York"),
+        1_678_602_600
+    );
+    assert_eq!(
+        seconds("2023-11-05 01:30:00", ymd_hms, "America/New_York"),
+        1_699_162_200
+    );
+    // An abbreviation the location uses gives its offset there, in either season.
+    let with_zone = "%Y-%m-%d %H:%M:%S %Z";
+    assert_eq!(
+        seconds("2023-07-15 12:00:00 EST", with_zone, "America/New_York"),
+        1_689_440_400
+    );
+    assert_eq!(
+        seconds("2023-07-15 12:00:00 CEST", with_zone, "Europe/Berlin"),
+        1_689_415_200
+    );
+    // Any other abbreviation, and a numeric offset, win over the location.
+    assert_eq!(
+        seconds("2023-07-15 12:00:00 UTC", with_zone, "Europe/Berlin"),
+        1_689_422_400
+    );
+    assert_eq!(
+        seconds(
+            "2023-07-15 12:00:00 +0000",
+            "%Y-%m-%d %H:%M:%S %z",
+            "Asia/Tokyo"
+        ),
+        1_689_422_400
+    );
+    // "" and "UTC" are UTC; English locales read as the default.
+    assert_eq!(seconds("2023-07-15 12:00:00", ymd_hms, ""), 1_689_422_400);
+    assert_eq!(
+        seconds("2023-07-15 12:00:00", ymd_hms, "UTC"),
+        1_689_422_400
+    );
+    let log = on_log(
+        &[
+            r#"set(attributes["s"], UnixSeconds(Time("Saturday Jul 15 2023", "%A %h %e %Y", "UTC", "en-US")))"#,
+        ],
+        LogRecord::default(),
+    );
+    assert_eq!(attr(&log.attributes, "s"), Some(Value::Int(1_689_379_200)));
+}
+
+#[test]
+fn time_refuses_unknown_locations_and_other_languages_at_compile_time() {
+    let refused = |statement: &str, expected: &str| {
+        let e = compile_statement(statement, ContextKind::Log)
+            .map(|_| ())
+            .unwrap_err();
+        assert!(e.to_string().contains(expected), "{statement}: {e}");
+        e
+    };
+    let e = refused(
+        r#"set(time, Time("x", "%Y", "Mars/Olympus_Mons"))"#,
+        "unknown time zone \"Mars/Olympus_Mons\"",
+    );
+    assert!(matches!(e, CompileError::Invalid { pos: 10, .. }), "{e:?}");
+    refused(
+        r#"set(time, Time("x", "%Y", attributes["tz"]))"#,
+        "location must be a string literal",
+    );
+    refused(
+        r#"set(time, Time("mercoledì set 4 2024", "%A %h %e %Y", "", "it"))"#,
+        "locale \"it\" is not supported",
     );
 }
 
