@@ -87,12 +87,16 @@ pub const EDITORS: &[&str] = &[
     "scale_metric",
     "extract_sum_metric",
     "extract_count_metric",
+    "extract_avg_metric",
+    "extract_percentile_metric",
     "copy_metric",
     "aggregate_on_attributes",
     "aggregate_on_attribute_value",
     "convert_summary_count_val_to_sum",
     "convert_summary_sum_val_to_sum",
     "convert_summary_quantile_val_to_gauge",
+    "convert_exponential_histogram_to_histogram",
+    "merge_histogram_buckets",
 ];
 
 /// The editors that work on a whole metric (the `metric` context only).
@@ -102,13 +106,19 @@ pub const METRIC_EDITORS: &[&str] = &[
     "scale_metric",
     "extract_sum_metric",
     "extract_count_metric",
+    "extract_avg_metric",
+    "extract_percentile_metric",
     "copy_metric",
     "aggregate_on_attributes",
     "aggregate_on_attribute_value",
     "convert_summary_count_val_to_sum",
     "convert_summary_sum_val_to_sum",
     "convert_summary_quantile_val_to_gauge",
+    "convert_exponential_histogram_to_histogram",
 ];
+
+/// The editors that work on one data point of a metric (the `datapoint` context only).
+pub const DATAPOINT_EDITORS: &[&str] = &["merge_histogram_buckets"];
 
 /// A compiled converter call.
 #[derive(Clone, Debug)]
@@ -226,6 +236,19 @@ fn params(name: &str) -> Option<(&'static str, &'static [(&'static str, bool)])>
         "extract_count_metric" => (
             "extract_count_metric",
             &[("monotonic", false), ("suffix", true)],
+        ),
+        "extract_avg_metric" => ("extract_avg_metric", &[("suffix", true)]),
+        "extract_percentile_metric" => (
+            "extract_percentile_metric",
+            &[("percentile", false), ("suffix", true)],
+        ),
+        "convert_exponential_histogram_to_histogram" => (
+            "convert_exponential_histogram_to_histogram",
+            &[("distributionFn", false), ("explicitBounds", false)],
+        ),
+        "merge_histogram_buckets" => (
+            "merge_histogram_buckets",
+            &[("targetValue", false), ("method", true)],
         ),
         "copy_metric" => (
             "copy_metric",
@@ -486,7 +509,7 @@ pub(crate) fn compile_editor(c: &Compiler<'_>, call: &Call) -> Result<Editor, Co
         );
     };
     let bound = bind(c, call, ps)?;
-    if METRIC_EDITORS.contains(&name) {
+    if METRIC_EDITORS.contains(&name) || DATAPOINT_EDITORS.contains(&name) {
         return compile_metric_editor(c, call, name, &bound);
     }
     let target = c.path(bound[0].expect("target is required"), "the target")?;
@@ -1374,10 +1397,15 @@ fn compile_metric_editor(
     name: &'static str,
     bound: &[Option<&crate::ast::Expr>],
 ) -> Result<Editor, CompileError> {
-    if c.context != ContextKind::Metric {
+    let context = if DATAPOINT_EDITORS.contains(&name) {
+        ContextKind::DataPoint
+    } else {
+        ContextKind::Metric
+    };
+    if c.context != context {
         return c.err(
             call.pos,
-            format!("{name} is only available in the metric context"),
+            format!("{name} is only available in the {} context", context.name()),
         );
     }
     let mut strings = vec![None; bound.len()];
@@ -1389,6 +1417,7 @@ fn compile_metric_editor(
         strings[0] = Some(t);
     }
     crate::metric_functions::compile_literals(c, call, name, bound, &mut strings)?;
+    crate::histogram_functions::compile_literals(c, call, name, bound, &mut strings)?;
     let args = bound
         .iter()
         .enumerate()
@@ -1413,6 +1442,9 @@ fn compile_metric_editor(
 fn run_metric_editor(ed: &Editor, ctx: &mut TransformContext<'_>) -> Result<(), String> {
     if crate::metric_functions::NAMES.contains(&ed.name) {
         return crate::metric_functions::run(ed.name, &ed.args, &ed.strings, ctx);
+    }
+    if crate::histogram_functions::NAMES.contains(&ed.name) {
+        return crate::histogram_functions::run(ed.name, &ed.args, &ed.strings, ctx);
     }
     use tributary_pipeline_core::pdata::proto::metrics::v1::number_data_point::Value as N;
     use tributary_pipeline_core::pdata::proto::metrics::v1::{Gauge, Sum, metric::Data};

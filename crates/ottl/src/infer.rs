@@ -33,6 +33,9 @@ pub fn infer_context(
         if crate::funcs::METRIC_EDITORS.contains(&st.editor.name.as_str()) {
             named.push(ContextKind::Metric);
         }
+        if crate::funcs::DATAPOINT_EDITORS.contains(&st.editor.name.as_str()) {
+            named.push(ContextKind::DataPoint);
+        }
         if uses_root_span(&st.editor) {
             named.push(ContextKind::Span);
         }

@@ -53,8 +53,9 @@
 //! Not implemented (refused at compile time): `Time`'s `locale` for languages other than
 //! English (Go translates month and day names with CLDR data, which this crate does not
 //! carry). Where Go reads a time without zone or `location` in the host's local zone, this
-//! crate reads it in UTC. The metric functions that add metrics or regroup data points are
-//! in [`metric_functions`].
+//! crate reads it in UTC. The transform processor's metric functions that add metrics or
+//! regroup data points are in [`metric_functions`], those that read or reshape histogram
+//! buckets in [`histogram_functions`].
 
 pub mod ast;
 pub mod context;
@@ -62,6 +63,7 @@ pub mod enums;
 pub mod eval;
 mod flatten;
 pub mod funcs;
+pub mod histogram_functions;
 pub mod infer;
 pub mod metric_functions;
 pub mod parser;

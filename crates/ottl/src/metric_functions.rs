@@ -5,6 +5,7 @@
 //! |---|---|
 //! | `extract_sum_metric(monotonic, suffix?)` | from a histogram, exponential histogram or summary, adds a sum metric `<name><suffix>` (default `_sum`) of each data point's sum (points without a sum are skipped), same description and unit, the source's temporality (cumulative for a summary) |
 //! | `extract_count_metric(monotonic, suffix?)` | the same with each data point's count as an int, suffix `_count`, unit `1` |
+//! | `extract_avg_metric(suffix?)` | adds a gauge `<name><suffix>` (default `_avg`) of each data point's sum over its count as a double, same description and unit (points without a sum or with a zero count are skipped) |
 //! | `copy_metric(name?, description?, unit?)` | adds a copy of the metric, with the given fields replaced |
 //! | `aggregate_on_attributes(function, attributes?)` | keeps only the listed data point attributes (all when not given, none for `[]`) and merges the points that then share attributes and timestamp (and start time for delta) |
 //! | `aggregate_on_attribute_value(function, attribute, values, new_value)` | renames the listed values of one attribute to `new_value` and merges as above |
@@ -42,6 +43,7 @@ use crate::value::Value;
 pub(crate) const NAMES: &[&str] = &[
     "extract_sum_metric",
     "extract_count_metric",
+    "extract_avg_metric",
     "copy_metric",
     "aggregate_on_attributes",
     "aggregate_on_attribute_value",
@@ -65,14 +67,14 @@ pub(crate) fn compile_literals(
     strings: &mut [Option<String>],
 ) -> Result<(), CompileError> {
     match name {
-        "extract_sum_metric" | "extract_count_metric" => {
-            let default = if name == "extract_sum_metric" {
-                "_sum"
-            } else {
-                "_count"
+        "extract_sum_metric" | "extract_count_metric" | "extract_avg_metric" => {
+            let (default, at) = match Statistic::of(name) {
+                Statistic::Sum => ("_sum", 1),
+                Statistic::Count => ("_count", 1),
+                Statistic::Avg => ("_avg", 0),
             };
-            let suffix = literal_string(c, call, bound[1], "suffix")?;
-            strings[1] = Some(suffix.unwrap_or_else(|| default.to_string()));
+            let suffix = literal_string(c, call, bound[at], "suffix")?;
+            strings[at] = Some(suffix.unwrap_or_else(|| default.to_string()));
         }
         "convert_summary_count_val_to_sum" | "convert_summary_sum_val_to_sum" => {
             let temporality =
@@ -185,11 +187,19 @@ pub(crate) fn run(
     ctx: &mut TransformContext<'_>,
 ) -> Result<(), String> {
     match name {
-        "extract_sum_metric" | "extract_count_metric" => {
-            let monotonic = monotonic_arg(name, args, 0, ctx)?;
-            let suffix = strings.get(1).cloned().flatten().unwrap_or_default();
+        "extract_sum_metric" | "extract_count_metric" | "extract_avg_metric" => {
+            let statistic = Statistic::of(name);
+            let (monotonic, suffix_at) = match statistic {
+                Statistic::Avg => (false, 0),
+                _ => (monotonic_arg(name, args, 0, ctx)?, 1),
+            };
+            let suffix = strings
+                .get(suffix_at)
+                .cloned()
+                .flatten()
+                .unwrap_or_default();
             let metric = ctx.metric_mut()?;
-            let added = extract(metric, name == "extract_sum_metric", monotonic, &suffix)
+            let added = extract(metric, statistic, monotonic, &suffix)
                 .map_err(|t| {
                     format!("{name} requires an input metric of type Histogram, ExponentialHistogram or Summary, got {t}")
                 })?;
@@ -298,7 +308,12 @@ fn monotonic_arg(
     }
 }
 
-fn append(ctx: &mut TransformContext<'_>, name: &str, metric: Metric) -> Result<(), String> {
+/// Appends a metric a function adds to the scope's metric list.
+pub(crate) fn append(
+    ctx: &mut TransformContext<'_>,
+    name: &str,
+    metric: Metric,
+) -> Result<(), String> {
     match &mut ctx.item {
         Item::MetricIn(list, _) => {
             list.push(metric);
@@ -310,11 +325,34 @@ fn append(ctx: &mut TransformContext<'_>, name: &str, metric: Metric) -> Result<
     }
 }
 
-/// The sum or count metric of a histogram, exponential histogram or summary; `None`
-/// when it would have no data points; `Err` names the wrong type.
+/// What `extract_*_metric` takes of each data point.
+#[derive(Clone, Copy, PartialEq)]
+enum Statistic {
+    /// The sum (points without one are skipped), a double.
+    Sum,
+    /// The count, an int.
+    Count,
+    /// The sum over the count (points without a sum or with no count are skipped), a
+    /// double in a gauge.
+    Avg,
+}
+
+impl Statistic {
+    fn of(name: &str) -> Statistic {
+        match name {
+            "extract_sum_metric" => Statistic::Sum,
+            "extract_avg_metric" => Statistic::Avg,
+            _ => Statistic::Count,
+        }
+    }
+}
+
+/// The sum or count metric (a sum) or the average metric (a gauge) of a histogram,
+/// exponential histogram or summary; `None` when it would have no data points; `Err`
+/// names the wrong type.
 fn extract(
     metric: &Metric,
-    sum: bool,
+    statistic: Statistic,
     monotonic: bool,
     suffix: &str,
 ) -> Result<Option<Metric>, &'static str> {
@@ -371,22 +409,25 @@ fn extract(
         Some(Data::Sum(_)) => return Err("Sum"),
         None => return Err("Empty"),
     };
-    if temporality == 0 {
+    if temporality == 0 && statistic != Statistic::Avg {
         return Err("a metric without aggregation temporality");
     }
     let data_points: Vec<NumberDataPoint> = points
         .into_iter()
-        .filter(|p| !sum || p.3.is_some())
-        .map(|(attributes, start, time, s, count)| NumberDataPoint {
-            attributes: attributes.clone(),
-            start_time_unix_nano: start,
-            time_unix_nano: time,
-            value: Some(if sum {
-                number_data_point::Value::AsDouble(s.unwrap_or_default())
-            } else {
-                number_data_point::Value::AsInt(count as i64)
-            }),
-            ..Default::default()
+        .filter_map(|(attributes, start, time, sum, count)| {
+            let value = match statistic {
+                Statistic::Sum => number_data_point::Value::AsDouble(sum?),
+                Statistic::Count => number_data_point::Value::AsInt(count as i64),
+                Statistic::Avg if count == 0 => return None,
+                Statistic::Avg => number_data_point::Value::AsDouble(sum? / count as f64),
+            };
+            Some(NumberDataPoint {
+                attributes: attributes.clone(),
+                start_time_unix_nano: start,
+                time_unix_nano: time,
+                value: Some(value),
+                ..Default::default()
+            })
         })
         .collect();
     if data_points.is_empty() {
@@ -396,12 +437,20 @@ fn extract(
         name: format!("{}{suffix}", metric.name),
         description: metric.description.clone(),
         // The count is not in the source's unit.
-        unit: if sum { metric.unit.clone() } else { "1".into() },
-        data: Some(Data::Sum(Sum {
-            data_points,
-            aggregation_temporality: temporality,
-            is_monotonic: monotonic,
-        })),
+        unit: if statistic == Statistic::Count {
+            "1".into()
+        } else {
+            metric.unit.clone()
+        },
+        data: Some(if statistic == Statistic::Avg {
+            Data::Gauge(Gauge { data_points })
+        } else {
+            Data::Sum(Sum {
+                data_points,
+                aggregation_temporality: temporality,
+                is_monotonic: monotonic,
+            })
+        }),
         ..Default::default()
     }))
 }

@@ -13,7 +13,7 @@ use tributary_pipeline_core::testing::Sink;
 
 use super::{Config, factory};
 
-const INPUT: &str = r#"{"resourceMetrics":[{"scopeMetrics":[{"metrics":[
+pub(super) const INPUT: &str = r#"{"resourceMetrics":[{"scopeMetrics":[{"metrics":[
   {"name":"request_duration","description":"how long","unit":"ms","histogram":{"aggregationTemporality":1,"dataPoints":[
     {"startTimeUnixNano":"1","timeUnixNano":"10","count":"3","sum":12.5,"bucketCounts":["1","2"],"explicitBounds":[5.0],
      "attributes":[{"key":"route","value":{"stringValue":"/a"}}]},
@@ -33,7 +33,17 @@ async fn run(statements: &str) -> Result<Vec<Metric>, String> {
 
 /// Runs `statements` (metric context) on the metrics of `input` (OTLP JSON).
 async fn run_on(input: &str, statements: &str) -> Result<Vec<Metric>, String> {
-    let yaml = format!("metric_statements:\n  - context: metric\n    statements:\n{statements}");
+    run_in("metric", input, statements).await
+}
+
+/// Runs `statements` (YAML list lines) in `context` on the metrics of `input` (OTLP JSON);
+/// the first scope's metrics after it.
+pub(super) async fn run_in(
+    context: &str,
+    input: &str,
+    statements: &str,
+) -> Result<Vec<Metric>, String> {
+    let yaml = format!("metric_statements:\n  - context: {context}\n    statements:\n{statements}");
     let config = load_config::<Config>(&yaml).map_err(|e| e.to_string())?;
     let sink = Sink::<Metrics>::new();
     let settings =
@@ -52,19 +62,19 @@ async fn run_on(input: &str, statements: &str) -> Result<Vec<Metric>, String> {
     )
 }
 
-fn find<'m>(metrics: &'m [Metric], name: &str) -> &'m Metric {
+pub(super) fn find<'m>(metrics: &'m [Metric], name: &str) -> &'m Metric {
     metrics
         .iter()
         .find(|m| m.name == name)
         .unwrap_or_else(|| panic!("no metric {name:?} in {:?}", names(metrics)))
 }
 
-fn names(metrics: &[Metric]) -> Vec<&str> {
+pub(super) fn names(metrics: &[Metric]) -> Vec<&str> {
     metrics.iter().map(|m| m.name.as_str()).collect()
 }
 
 /// (attribute text, value) of a gauge's or sum's points.
-fn points(m: &Metric) -> Vec<(String, f64)> {
+pub(super) fn points(m: &Metric) -> Vec<(String, f64)> {
     let dps = match &m.data {
         Some(Data::Sum(s)) => &s.data_points,
         Some(Data::Gauge(g)) => &g.data_points,

@@ -54,18 +54,22 @@
 //! path, function, parameter or enum, or an invalid regex, is a config error with its
 //! path (`processors::transform::trace_statements::0::statements::1`) and byte position.
 //! The functions are the ones `tributary_ottl::funcs::EDITORS` and `CONVERTERS` list;
-//! Of Go's metric functions (metric context), `convert_sum_to_gauge`,
-//! `convert_gauge_to_sum`, `scale_metric`, `extract_sum_metric`, `extract_count_metric`,
-//! `copy_metric`, `aggregate_on_attributes`, `aggregate_on_attribute_value`,
-//! `convert_summary_count_val_to_sum`, `convert_summary_sum_val_to_sum` and
-//! `convert_summary_quantile_val_to_gauge` are implemented (see
-//! `tributary_ottl::metric_functions`); a metric a statement adds is appended to its scope
-//! and not run through the same group again. The newer ones (`extract_avg_metric`,
-//! `extract_percentile_metric`, `convert_exponential_histogram_to_histogram`,
-//! `merge_histogram_buckets`, ...) are refused at validation as undefined functions.
+//! Go's metric functions are all implemented: in the metric context
+//! `convert_sum_to_gauge`, `convert_gauge_to_sum`, `scale_metric`, `extract_sum_metric`,
+//! `extract_count_metric`, `extract_avg_metric`, `copy_metric`, `aggregate_on_attributes`,
+//! `aggregate_on_attribute_value`, `convert_summary_count_val_to_sum`,
+//! `convert_summary_sum_val_to_sum` and `convert_summary_quantile_val_to_gauge` (see
+//! `tributary_ottl::metric_functions`), `extract_percentile_metric` and
+//! `convert_exponential_histogram_to_histogram`, and in the datapoint context
+//! `merge_histogram_buckets` (see `tributary_ottl::histogram_functions`). A metric a
+//! statement adds is appended to its scope and not run through the same group again. The
+//! log functions (`ParseCEF`, `ParseCLF`, `ParseELF`, `ParseLEEF`) and the trace function
+//! `set_semconv_span_name` are refused at validation as undefined functions.
 
 mod config;
 mod factory;
+#[cfg(test)]
+mod histogram_tests;
 #[cfg(test)]
 mod metric_tests;
 mod processor;

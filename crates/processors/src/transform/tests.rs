@@ -9,12 +9,15 @@
 //! `function` and `replacementFormat` arguments), and the metric-only functions we have
 //! in `metric_tests.rs`.
 //!
+//! The metric functions that read or reshape histogram buckets
+//! (`extract_percentile_metric`, `extract_avg_metric`,
+//! `convert_exponential_histogram_to_histogram`, `merge_histogram_buckets`) are in
+//! `histogram_tests.rs`.
+//!
 //! Upstream examples not covered, with the reason:
-//! - the metric functions `convert_exponential_histogram_to_histogram`,
-//!   `extract_percentile_metric`, `extract_avg_metric` and `merge_histogram_buckets`; the
-//!   log functions `ParseCEF`, `ParseCLF`, `ParseELF`,
-//!   `ParseLEEF`; the trace function `set_semconv_span_name`: not implemented, refused
-//!   at validation as undefined functions;
+//! - the log functions `ParseCEF`, `ParseCLF`, `ParseELF`, `ParseLEEF` and the trace
+//!   function `set_semconv_span_name`: not implemented, refused at validation as undefined
+//!   functions;
 //! - the `profile_statements` lines of the "Config" example: Tributary has no profiles
 //!   signal.
 
