@@ -383,7 +383,7 @@ impl TransformContext<'_> {
             _ => Err(missing("span")),
         }
     }
-    fn span_mut(&mut self) -> Result<&mut Span, String> {
+    pub(crate) fn span_mut(&mut self) -> Result<&mut Span, String> {
         match &mut self.item {
             Item::Span(s) | Item::SpanEvent(s, _) => Ok(s),
             _ => Err(missing("span")),

@@ -97,6 +97,7 @@ pub const EDITORS: &[&str] = &[
     "convert_summary_quantile_val_to_gauge",
     "convert_exponential_histogram_to_histogram",
     "merge_histogram_buckets",
+    "set_semconv_span_name",
 ];
 
 /// The editors that work on a whole metric (the `metric` context only).
@@ -119,6 +120,9 @@ pub const METRIC_EDITORS: &[&str] = &[
 
 /// The editors that work on one data point of a metric (the `datapoint` context only).
 pub const DATAPOINT_EDITORS: &[&str] = &["merge_histogram_buckets"];
+
+/// The editors that work on a whole span (the `span` context only).
+pub const SPAN_EDITORS: &[&str] = &["set_semconv_span_name"];
 
 /// A compiled converter call.
 #[derive(Clone, Debug)]
@@ -249,6 +253,13 @@ fn params(name: &str) -> Option<(&'static str, &'static [(&'static str, bool)])>
         "merge_histogram_buckets" => (
             "merge_histogram_buckets",
             &[("targetValue", false), ("method", true)],
+        ),
+        "set_semconv_span_name" => (
+            "set_semconv_span_name",
+            &[
+                ("semconvVersion", false),
+                ("originalSpanNameAttribute", true),
+            ],
         ),
         "copy_metric" => (
             "copy_metric",
@@ -509,8 +520,11 @@ pub(crate) fn compile_editor(c: &Compiler<'_>, call: &Call) -> Result<Editor, Co
         );
     };
     let bound = bind(c, call, ps)?;
-    if METRIC_EDITORS.contains(&name) || DATAPOINT_EDITORS.contains(&name) {
-        return compile_metric_editor(c, call, name, &bound);
+    if METRIC_EDITORS.contains(&name)
+        || DATAPOINT_EDITORS.contains(&name)
+        || SPAN_EDITORS.contains(&name)
+    {
+        return compile_item_editor(c, call, name, &bound);
     }
     let target = c.path(bound[0].expect("target is required"), "the target")?;
     let map_editor = !matches!(name, "set" | "replace_pattern" | "replace_match" | "append");
@@ -1135,6 +1149,11 @@ fn any_str_mut(v: &mut AnyValue) -> Option<&mut String> {
 pub(crate) fn run_editor(ed: &Editor, ctx: &mut TransformContext<'_>) -> Result<(), String> {
     let a = &ed.args;
     let Some(t) = &ed.target else {
+        if ed.name == "set_semconv_span_name" {
+            let attribute = ed.strings[1].as_deref();
+            crate::semconv_span_name::set_semconv_span_name(ctx.span_mut()?, attribute);
+            return Ok(());
+        }
         return run_metric_editor(ed, ctx);
     };
     match ed.name {
@@ -1391,7 +1410,8 @@ fn edit_map(
     Ok(())
 }
 
-fn compile_metric_editor(
+/// Compiles an editor of a whole item (a metric, a data point, a span): no target path.
+fn compile_item_editor(
     c: &Compiler<'_>,
     call: &Call,
     name: &'static str,
@@ -1399,6 +1419,8 @@ fn compile_metric_editor(
 ) -> Result<Editor, CompileError> {
     let context = if DATAPOINT_EDITORS.contains(&name) {
         ContextKind::DataPoint
+    } else if SPAN_EDITORS.contains(&name) {
+        ContextKind::Span
     } else {
         ContextKind::Metric
     };
@@ -1418,6 +1440,21 @@ fn compile_metric_editor(
     }
     crate::metric_functions::compile_literals(c, call, name, bound, &mut strings)?;
     crate::histogram_functions::compile_literals(c, call, name, bound, &mut strings)?;
+    if name == "set_semconv_span_name" {
+        let version = literal_string(c, call, bound[0], "semconvVersion")?.unwrap_or_default();
+        if let Err(e) = crate::semconv_span_name::check_version(&version) {
+            return c.err(call.pos, format!("{name}: {e}"));
+        }
+        strings[0] = Some(version);
+        let attribute = literal_string(c, call, bound[1], "originalSpanNameAttribute")?;
+        if attribute.as_deref() == Some("") {
+            return c.err(
+                call.pos,
+                format!("{name}: originalSpanNameAttribute cannot be an empty string"),
+            );
+        }
+        strings[1] = attribute;
+    }
     let args = bound
         .iter()
         .enumerate()

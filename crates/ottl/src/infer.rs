@@ -36,6 +36,9 @@ pub fn infer_context(
         if crate::funcs::DATAPOINT_EDITORS.contains(&st.editor.name.as_str()) {
             named.push(ContextKind::DataPoint);
         }
+        if crate::funcs::SPAN_EDITORS.contains(&st.editor.name.as_str()) {
+            named.push(ContextKind::Span);
+        }
         if uses_root_span(&st.editor) {
             named.push(ContextKind::Span);
         }

@@ -55,7 +55,9 @@
 //! carry). Where Go reads a time without zone or `location` in the host's local zone, this
 //! crate reads it in UTC. The transform processor's metric functions that add metrics or
 //! regroup data points are in [`metric_functions`], those that read or reshape histogram
-//! buckets in [`histogram_functions`].
+//! buckets in [`histogram_functions`], and its span editor `set_semconv_span_name` in
+//! [`semconv_span_name`]. Its log converters (`ParseCEF`, `ParseCLF`, `ParseELF`,
+//! `ParseLEEF`) are not implemented (refused as undefined functions).
 
 pub mod ast;
 pub mod context;
@@ -68,6 +70,7 @@ pub mod infer;
 pub mod metric_functions;
 pub mod parser;
 pub mod replace;
+pub mod semconv_span_name;
 pub mod time;
 pub mod value;
 mod value_converters;

@@ -63,8 +63,9 @@
 //! `convert_exponential_histogram_to_histogram`, and in the datapoint context
 //! `merge_histogram_buckets` (see `tributary_ottl::histogram_functions`). A metric a
 //! statement adds is appended to its scope and not run through the same group again. The
-//! log functions (`ParseCEF`, `ParseCLF`, `ParseELF`, `ParseLEEF`) and the trace function
-//! `set_semconv_span_name` are refused at validation as undefined functions.
+//! trace function `set_semconv_span_name` (span context) is implemented too (see
+//! `tributary_ottl::semconv_span_name`); the log functions (`ParseCEF`, `ParseCLF`,
+//! `ParseELF`, `ParseLEEF`) are refused at validation as undefined functions.
 
 mod config;
 mod factory;

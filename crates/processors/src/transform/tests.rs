@@ -15,9 +15,8 @@
 //! `histogram_tests.rs`.
 //!
 //! Upstream examples not covered, with the reason:
-//! - the log functions `ParseCEF`, `ParseCLF`, `ParseELF`, `ParseLEEF` and the trace
-//!   function `set_semconv_span_name`: not implemented, refused at validation as undefined
-//!   functions;
+//! - the log functions `ParseCEF`, `ParseCLF`, `ParseELF` and `ParseLEEF`: not
+//!   implemented, refused at validation as undefined functions;
 //! - the `profile_statements` lines of the "Config" example: Tributary has no profiles
 //!   signal.
 
@@ -259,6 +258,50 @@ trace_statements:
         get("combined"),
         Some(tributary_ottl::Value::Str("a b".into()))
     );
+}
+
+/// README `set_semconv_span_name`: the three sanitization examples, with
+/// `set_semconv_span_name("1.43.0", "original_span_name")` in the flat form (the span
+/// context is inferred from the function).
+#[tokio::test]
+async fn golden_readme_set_semconv_span_name() {
+    let yaml = "trace_statements:\n  - set_semconv_span_name(\"1.43.0\", \"original_span_name\")\n";
+    let method = r#"{"key":"http.request.method","value":{"stringValue":"GET"}}"#;
+    let route = r#"{"key":"http.route","value":{"stringValue":"/api/v1/users/{id}"}}"#;
+    let path = r#"{"key":"url.path","value":{"stringValue":"/api/v1/users/123"}}"#;
+    for (name, attributes, want, original) in [
+        (
+            "GET /api/v1/users/123",
+            format!("[{method},{route},{path}]"),
+            "GET /api/v1/users/{id}",
+            Some("GET /api/v1/users/123"),
+        ),
+        (
+            "GET /api/v1/users/123",
+            format!("[{method},{path}]"),
+            "GET",
+            Some("GET /api/v1/users/123"),
+        ),
+        (
+            "GET /api/v1/users/{id}",
+            format!("[{method},{route},{path}]"),
+            "GET /api/v1/users/{id}",
+            None,
+        ),
+    ] {
+        let out = run_traces(yaml, &span_json(name, 2, &attributes))
+            .await
+            .unwrap();
+        let span = &out.resource_spans[0].scope_spans[0].spans[0];
+        assert_eq!(span.name, want);
+        let kept = span
+            .attributes
+            .iter()
+            .find(|a| a.key == "original_span_name")
+            .and_then(|a| a.value.as_ref())
+            .map(tributary_ottl::Value::from_any);
+        assert_eq!(kept, original.map(|o| tributary_ottl::Value::Str(o.into())));
+    }
 }
 
 /// README "Examples": "Parsing JSON logs", "Move field to attribute", "Get Severity of
