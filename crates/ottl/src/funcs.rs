@@ -64,6 +64,10 @@ pub const CONVERTERS: &[&str] = &[
     "Seconds",
     "Minutes",
     "Hours",
+    "ParseCEF",
+    "ParseCLF",
+    "ParseELF",
+    "ParseLEEF",
 ];
 
 /// The editors this crate implements.
@@ -226,6 +230,10 @@ fn params(name: &str) -> Option<(&'static str, &'static [(&'static str, bool)])>
         "Seconds" => ("Seconds", &[("duration", false)]),
         "Minutes" => ("Minutes", &[("duration", false)]),
         "Hours" => ("Hours", &[("duration", false)]),
+        "ParseCEF" => ("ParseCEF", &[("target", false)]),
+        "ParseCLF" => ("ParseCLF", &[("target", false), ("format", true)]),
+        "ParseELF" => ("ParseELF", &[("target", false)]),
+        "ParseLEEF" => ("ParseLEEF", &[("target", false)]),
         "set" => ("set", &[("target", false), ("value", false)]),
         "convert_sum_to_gauge" => ("convert_sum_to_gauge", &[]),
         "convert_gauge_to_sum" => (
@@ -422,6 +430,12 @@ pub(crate) fn compile_converter(c: &Compiler<'_>, call: &Call) -> Result<Convert
             "IsRootSpan is only available in the span and spanevent contexts",
         );
     }
+    if crate::log_parsers::NAMES.contains(&name) && c.context != ContextKind::Log {
+        return c.err(
+            call.pos,
+            format!("{name} is only available in the log context"),
+        );
+    }
     if name.starts_with("HasAttr") && c.context != ContextKind::Metric {
         return c.err(
             call.pos,
@@ -438,6 +452,18 @@ pub(crate) fn compile_converter(c: &Compiler<'_>, call: &Call) -> Result<Convert
             if name == "HasAttrOnDatapoint" {
                 strings[1] = literal_string(c, call, bound[1], "expectedVal")?;
             }
+        }
+        "ParseCLF" => {
+            let format = literal_string(c, call, bound[1], "format")?;
+            if let Some(f) = &format
+                && !crate::log_parsers::CLF_FORMATS.contains(&f.as_str())
+            {
+                return c.err(
+                    call.pos,
+                    format!("ParseCLF: invalid format {f:?}: must be \"clf\" or \"combined\""),
+                );
+            }
+            strings[1] = format;
         }
         "ConvertCase" => {
             let case = literal_string(c, call, bound[1], "toCase")?.unwrap_or_default();
@@ -923,6 +949,11 @@ pub(crate) fn run_converter(conv: &Converter, ctx: &TransformContext<'_>) -> Res
             }
             Value::Int(h as i64)
         }
+        "ParseCEF" | "ParseCLF" | "ParseELF" | "ParseLEEF" => crate::log_parsers::run(
+            conv.name,
+            v0()?,
+            conv.strings.get(1).and_then(Option::as_deref),
+        )?,
         "Hex" => match bytes_like(&v0()?) {
             Some(b) => Value::Str(hex(&b)),
             None => return Err("Hex: unsupported type".into()),

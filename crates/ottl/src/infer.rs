@@ -42,6 +42,9 @@ pub fn infer_context(
         if uses_root_span(&st.editor) {
             named.push(ContextKind::Span);
         }
+        if uses_log_parser(&st.editor) {
+            named.push(ContextKind::Log);
+        }
     }
     for c in conditions {
         cond(&parser::parse_condition(c).map_err(text)?, &mut named);
@@ -67,6 +70,15 @@ fn uses_root_span(c: &Call) -> bool {
         || c.args
             .iter()
             .any(|a| matches!(&a.value, Expr::Converter(inner) if uses_root_span(inner)))
+}
+
+/// Whether a call uses one of the log converters (`ParseCEF`...), which only the log
+/// context has.
+fn uses_log_parser(c: &Call) -> bool {
+    crate::log_parsers::NAMES.contains(&c.name.as_str())
+        || c.args
+            .iter()
+            .any(|a| matches!(&a.value, Expr::Converter(inner) if uses_log_parser(inner)))
 }
 
 fn call(c: &Call, out: &mut Vec<ContextKind>) {

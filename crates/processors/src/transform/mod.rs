@@ -63,9 +63,10 @@
 //! `convert_exponential_histogram_to_histogram`, and in the datapoint context
 //! `merge_histogram_buckets` (see `tributary_ottl::histogram_functions`). A metric a
 //! statement adds is appended to its scope and not run through the same group again. The
-//! trace function `set_semconv_span_name` (span context) is implemented too (see
-//! `tributary_ottl::semconv_span_name`); the log functions (`ParseCEF`, `ParseCLF`,
-//! `ParseELF`, `ParseLEEF`) are refused at validation as undefined functions.
+//! trace function `set_semconv_span_name` (span context, see
+//! `tributary_ottl::semconv_span_name`) and the log converters `ParseCEF`, `ParseCLF`,
+//! `ParseELF` and `ParseLEEF` (log context, see `tributary_ottl::log_parsers`) are
+//! implemented too.
 
 mod config;
 mod factory;

@@ -15,8 +15,6 @@
 //! `histogram_tests.rs`.
 //!
 //! Upstream examples not covered, with the reason:
-//! - the log functions `ParseCEF`, `ParseCLF`, `ParseELF` and `ParseLEEF`: not
-//!   implemented, refused at validation as undefined functions;
 //! - the `profile_statements` lines of the "Config" example: Tributary has no profiles
 //!   signal.
 
@@ -348,6 +346,68 @@ log_statements:
     assert_eq!(
         get(1, "body"),
         Some(tributary_ottl::Value::Str("2024 INFO: started".into()))
+    );
+}
+
+/// README `ParseCEF`, `ParseCLF`, `ParseELF`, `ParseLEEF`: the examples, each on a log
+/// body, in the flat form (the log context is inferred from the converters).
+#[tokio::test]
+async fn golden_readme_log_parsing_functions() {
+    let yaml = r#"
+log_statements:
+  - set(log.attributes["parsed"], ParseCEF(log.body)) where IsMatch(log.body, "CEF:")
+  - set(log.attributes["parsed"], ParseCLF(log.body)) where IsMatch(log.body, "HTTP/1")
+  - set(log.attributes["parsed"], ParseELF(log.body)) where IsMatch(log.body, "^#Version")
+  - set(log.attributes["parsed"], ParseLEEF(log.body)) where IsMatch(log.body, "^LEEF:")
+"#;
+    let bodies = [
+        r"CEF:0|Security|threatmanager|1.0|100|worm successfully stopped|10|src=10.0.0.1 dst=2.1.2.2 spt=1232",
+        r#"127.0.0.1 - frank [10/Oct/2000:13:55:36 -0700] \"GET /apache_pb.gif HTTP/1.0\" 200 2326"#,
+        r"#Version: 1.0\n#Fields: time cs-method cs-uri\n00:34:23 GET /foo/bar.html",
+        r"LEEF:1.0|Microsoft|MSExchange|4.0 SP1|15345|src=10.50.1.1\tdst=2.10.20.20\tsev=5",
+        r"LEEF:2.0|Lancope|StealthWatch|1.0|41|^|src=10.0.1.8^dst=10.0.0.5^sev=5",
+    ];
+    let records: Vec<String> = bodies
+        .iter()
+        .map(|b| format!(r#"{{"body":{{"stringValue":"{b}"}}}}"#))
+        .collect();
+    let input = format!(
+        r#"{{"resourceLogs":[{{"scopeLogs":[{{"logRecords":[{}]}}]}}]}}"#,
+        records.join(",")
+    );
+    let out = run_logs(yaml, &input).await.unwrap();
+    let logs = &out.resource_logs[0].scope_logs[0].log_records;
+    let parsed = |i: usize, key: &str| {
+        let map = logs[i]
+            .attributes
+            .iter()
+            .find(|a| a.key == "parsed")
+            .and_then(|a| a.value.as_ref())
+            .map(tributary_ottl::Value::from_any);
+        let Some(tributary_ottl::Value::Map(map)) = map else {
+            panic!("record {i} has no parsed map: {map:?}")
+        };
+        map.into_iter()
+            .find(|(k, _)| k == key)
+            // Maps are rendered as JSON, keys sorted.
+            .map(|(_, v)| v.to_display())
+            .unwrap_or_default()
+    };
+    assert_eq!(parsed(0, "cef.name"), "worm successfully stopped");
+    assert_eq!(
+        parsed(0, "cef.extensions"),
+        r#"{"dst":"2.1.2.2","spt":"1232","src":"10.0.0.1"}"#
+    );
+    assert_eq!(parsed(1, "clf.request_uri"), "/apache_pb.gif");
+    assert_eq!(parsed(1, "clf.status"), "200");
+    assert_eq!(
+        parsed(2, "elf.entries"),
+        r#"[{"elf.cs-method":"GET","elf.cs-uri":"/foo/bar.html","elf.time":"00:34:23"}]"#
+    );
+    assert_eq!(parsed(3, "leef.product.version"), "4.0 SP1");
+    assert_eq!(
+        parsed(4, "leef.attributes"),
+        r#"{"dst":"10.0.0.5","sev":"5","src":"10.0.1.8"}"#
     );
 }
 
