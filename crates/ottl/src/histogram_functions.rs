@@ -360,11 +360,14 @@ fn histogram_percentile(p: &HistogramDataPoint, percentile: f64) -> Result<Optio
 /// The lower bound of exponential bucket `index` at `scale` (OTLP's formula).
 fn exponential_bound(index: i64, scale: i32) -> f64 {
     if scale <= 0 {
-        // 2^(index << -scale), by exponent (Go's math.Ldexp).
-        let exponent = index.checked_shl((-scale) as u32).unwrap_or(i64::MAX);
+        // 2^(index << -scale), by exponent (Go's math.Ldexp); a shift past the width of an
+        // int (a scale no producer sends) saturates instead of wrapping.
+        let exponent = index
+            .checked_shl(scale.unsigned_abs())
+            .unwrap_or(if index < 0 { i64::MIN } else { i64::MAX });
         2f64.powi(exponent.clamp(i32::MIN as i64, i32::MAX as i64) as i32)
     } else {
-        let factor = std::f64::consts::LN_2 * f64::from(-scale).exp2();
+        let factor = std::f64::consts::LN_2 * (-f64::from(scale)).exp2();
         (index as f64 * factor).exp()
     }
 }
@@ -915,6 +918,23 @@ mod tests {
                 .1,
             "p25"
         );
+    }
+
+    /// Scales from a peer are not trusted: the extreme ones give extreme bounds, no panic.
+    #[test]
+    fn any_scale_gives_a_bound() {
+        assert_eq!(exponential_bound(3, 0), 8.0);
+        assert_eq!(exponential_bound(3, -1), 64.0);
+        assert!((exponential_bound(3, 1) - 8f64.sqrt()).abs() < 1e-12);
+        for scale in [i32::MIN, -64, 64, i32::MAX] {
+            for index in [i64::MIN, -1, 0, 1, i64::MAX] {
+                let _ = exponential_bound(index, scale);
+            }
+        }
+        for scale in [i32::MIN, i32::MAX] {
+            let p = converted(exponential(scale, 5, &[1, 2], 0), "uniform", "[1.0, 2.0]");
+            assert_eq!(p.bucket_counts.iter().sum::<u64>(), 3);
+        }
     }
 
     fn merged(statement: &str, bounds: &[f64], counts: &[u64]) -> (Vec<f64>, Vec<u64>) {
