@@ -7,6 +7,7 @@ use regex::Regex;
 use super::Map;
 use crate::value::Value;
 
+/// Parses a CEF message (from its first `CEF:`) into the `cef.*` map.
 pub(super) fn cef(message: &str) -> Result<Map, String> {
     let start = message
         .find("CEF:")

@@ -12,6 +12,7 @@ const NOT_SPACE: &str = r"[^\t\n\f\r ]";
 /// A quoted CLF field, with backslash escapes.
 const QUOTED: &str = r#""((?:[^"\\]|\\.)*)""#;
 
+/// Parses an access log line in `format` (`clf` or `combined`) into the `clf.*` map.
 pub(super) fn clf(message: &str, format: &str) -> Result<Map, String> {
     static CLF: LazyLock<Regex> = LazyLock::new(|| {
         let s = format!("{NOT_SPACE}+");

@@ -3,6 +3,7 @@
 use super::Map;
 use crate::value::Value;
 
+/// Parses a W3C Extended Log Format block into the `elf.*` map.
 pub(super) fn elf(input: &str) -> Result<Map, String> {
     let mut out = Map::default();
     let mut entries = Vec::new();

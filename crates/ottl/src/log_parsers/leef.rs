@@ -3,6 +3,7 @@
 use super::{Map, text};
 use crate::value::Value;
 
+/// Parses a LEEF message (from its first `LEEF:`) into the `leef.*` map.
 pub(super) fn leef(message: &str) -> Result<Map, String> {
     let start = message
         .find("LEEF:")
