@@ -134,6 +134,98 @@ pub fn series_labels(
     labels.into_iter().filter(|(_, v)| !v.is_empty()).collect()
 }
 
+/// The labels a resource and a scope give every series of theirs (the scope labels, then
+/// `job` and `instance`), worked out once for all the points of the scope; see
+/// [`SharedLabels::point_labels`]. Only without `resource_to_telemetry`, where the
+/// resource's attributes do not mix with the point's.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct SharedLabels {
+    /// In the order they override one another (later wins); empty values kept, since an
+    /// empty scope label still removes a point attribute of that name.
+    labels: Labels,
+}
+
+impl SharedLabels {
+    /// The shared labels of `resource` and `scope`; `None` with `resource_to_telemetry`
+    /// (use [`series_labels`] then).
+    pub fn new(
+        resource: &[KeyValue],
+        scope: Option<&ScopeRef<'_>>,
+        options: &LabelOptions,
+    ) -> Option<SharedLabels> {
+        if options.resource_to_telemetry {
+            return None;
+        }
+        let mut labels = Labels::new();
+        if options.scope_labels
+            && let Some(scope) = scope
+        {
+            labels = scope_labels(scope, options.utf8_allowed);
+        }
+        let (job, instance) = job_and_instance(resource);
+        if let Some(job) = job {
+            labels.push((JOB.into(), job));
+        }
+        if let Some(instance) = instance {
+            labels.push((INSTANCE.into(), instance));
+        }
+        Some(SharedLabels { labels })
+    }
+
+    /// The labels of a point with `attributes`: what [`series_labels`] gives for the
+    /// resource and scope these were made from, without rebuilding their part per point
+    /// and without a map.
+    pub fn point_labels(&self, attributes: &[KeyValue], utf8_allowed: bool) -> Labels {
+        // Attribute keys in order, then sanitised; a stable sort by the sanitised name
+        // keeps the keys' order among names that collide, whose values are joined.
+        let mut pairs: Vec<(&str, String)> = attributes
+            .iter()
+            .map(|kv| (kv.key.as_str(), as_string(kv.value.as_ref())))
+            .collect();
+        pairs.sort_by(|a, b| a.0.cmp(b.0));
+        let mut named: Vec<(std::borrow::Cow<'_, str>, String)> = pairs
+            .into_iter()
+            .map(|(key, value)| (label_name(key, utf8_allowed), value))
+            .filter(|(name, _)| !name.is_empty())
+            .collect();
+        named.sort_by(|a, b| a.0.cmp(&b.0));
+        let mut labels: Labels = Vec::with_capacity(named.len() + self.labels.len());
+        for (name, value) in named {
+            if self.labels.iter().any(|(n, _)| *n == *name) {
+                continue;
+            }
+            match labels.last_mut() {
+                Some((last, joined)) if *last == *name => {
+                    joined.push(';');
+                    joined.push_str(&value);
+                }
+                _ => labels.push((name.into_owned(), value)),
+            }
+        }
+        for (at, (name, value)) in self.labels.iter().enumerate() {
+            // A later shared label of the same name wins.
+            if !self.labels[at + 1..].iter().any(|(n, _)| n == name) {
+                labels.push((name.clone(), value.clone()));
+            }
+        }
+        labels.retain(|(_, v)| !v.is_empty());
+        labels.sort_by(|a, b| a.0.cmp(&b.0));
+        labels
+    }
+}
+
+/// A key as a label name: as it is when it is one already (or with UTF-8 names),
+/// else [`normalize_label_name`]'s.
+fn label_name(key: &str, utf8_allowed: bool) -> std::borrow::Cow<'_, str> {
+    let kept = utf8_allowed
+        || (is_valid_label_name(key) && (!key.starts_with('_') || key.starts_with("__")));
+    if kept {
+        std::borrow::Cow::Borrowed(key)
+    } else {
+        std::borrow::Cow::Owned(normalize_label_name(key))
+    }
+}
+
 /// `job` and `instance` of a resource: `service.namespace/service.name` (or
 /// `service.name` alone) and `service.instance.id`, each `None` when its attribute is
 /// missing.
@@ -296,6 +388,54 @@ mod tests {
             (Some("shop/api".into()), None)
         );
         assert_eq!(job_and_instance(&[]), (None, None));
+    }
+
+    /// The per-scope shortcut gives exactly what the per-point rule gives.
+    #[test]
+    fn shared_labels_match_series_labels() {
+        let resource = [
+            key_value("service.name", "api"),
+            key_value("service.namespace", "shop"),
+            key_value("service.instance.id", "pod-1"),
+        ];
+        let scope_attrs = [key_value("lib.kind", "x")];
+        let scope = ScopeRef {
+            name: "io.lib",
+            version: "",
+            schema_url: "",
+            attributes: &scope_attrs,
+        };
+        let points: [&[KeyValue]; 5] = [
+            &[],
+            &[key_value("http.method", "GET"), key_value("http_method", "get")],
+            &[key_value("job", "theirs"), key_value("b", ""), key_value("a", "1")],
+            &[key_value("otel_scope_schema_url", "u"), key_value("_x", "1"), key_value("2xx", "2")],
+            &[key_value("__meta", "m"), key_value("otel_scope_name", "mine"), key_value("ü", "3")],
+        ];
+        for utf8_allowed in [false, true] {
+            for scope_labels in [false, true] {
+                let options = LabelOptions {
+                    resource_to_telemetry: false,
+                    scope_labels,
+                    utf8_allowed,
+                };
+                for with_scope in [None, Some(&scope)] {
+                    let shared = SharedLabels::new(&resource, with_scope, &options).unwrap();
+                    for point in points {
+                        assert_eq!(
+                            shared.point_labels(point, utf8_allowed),
+                            series_labels(&resource, with_scope, point, &options),
+                            "{point:?} utf8 {utf8_allowed} scope labels {scope_labels}"
+                        );
+                    }
+                }
+            }
+        }
+        let to_telemetry = LabelOptions {
+            resource_to_telemetry: true,
+            ..LabelOptions::default()
+        };
+        assert_eq!(SharedLabels::new(&resource, None, &to_telemetry), None);
     }
 
     #[test]

@@ -246,10 +246,13 @@ pub fn parse(input: &[u8], format: Format, limits: &Limits) -> Result<Vec<Family
         samples: 0,
     };
     let mut eof = false;
-    // The line a final `\n` leaves empty, which neither format counts as a blank line.
-    let last_line = text.split('\n').count();
+    // Where the current line starts; the line a final `\n` leaves empty (the one that
+    // starts at the end) is not counted as a blank line by either format.
+    let mut offset = 0;
     for (index, line) in text.split('\n').enumerate() {
         let number = index + 1;
+        let last = offset + line.len() == text.len();
+        offset += line.len() + 1;
         let err = |message: String| ParseError {
             line: number,
             message,
@@ -261,7 +264,7 @@ pub fn parse(input: &[u8], format: Format, limits: &Limits) -> Result<Vec<Family
             )));
         }
         if eof {
-            if line.is_empty() && number == last_line {
+            if line.is_empty() && last {
                 break;
             }
             return Err(err("content after # EOF".into()));
@@ -272,7 +275,7 @@ pub fn parse(input: &[u8], format: Format, limits: &Limits) -> Result<Vec<Family
             Format::OpenMetrics => line,
         };
         if line.is_empty() {
-            if format == Format::OpenMetrics && number != last_line {
+            if format == Format::OpenMetrics && !last {
                 return Err(err("empty line (OpenMetrics allows none)".into()));
             }
             continue;

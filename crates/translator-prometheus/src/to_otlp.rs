@@ -72,7 +72,7 @@ pub enum TranslateError {
 /// used outside this crate (the `metricstarttime` processor keys it by OTLP stream).
 #[derive(Debug)]
 pub struct StartTimeAdjuster<K = String> {
-    series: HashMap<K, SeriesStart>,
+    series: HashMap<K, SeriesStart, foldhash::fast::RandomState>,
 }
 
 #[derive(Debug, Clone, Copy)]
@@ -88,7 +88,7 @@ struct SeriesStart {
 impl<K> Default for StartTimeAdjuster<K> {
     fn default() -> Self {
         StartTimeAdjuster {
-            series: HashMap::new(),
+            series: HashMap::default(),
         }
     }
 }
@@ -293,20 +293,37 @@ fn ms_to_ns(ms: i64) -> u64 {
 }
 
 /// The request being built: resources by (job, instance), scopes by (name, version).
+///
+/// The samples of a scrape share one resource and scope, and a family's samples one
+/// metric: the last of each found is remembered, so most samples are placed without
+/// building an owned key.
 #[derive(Default)]
 struct Output {
     resources: Vec<ResourceMetrics>,
     resource_index: HashMap<(Option<String>, Option<String>), usize>,
     scope_index: HashMap<(usize, String, String), usize>,
     metric_index: HashMap<(usize, usize, String), usize>,
+    last_resource: Option<(Option<String>, Option<String>, usize)>,
+    last_scope: Option<(usize, String, String, usize)>,
+    last_metric: Option<(usize, usize, String, usize)>,
 }
 
 impl Output {
     fn resource(&mut self, options: &Options, sample: &Sample) -> (usize, &mut Vec<KeyValue>) {
-        let key = (
-            sample.label("job").map(str::to_owned),
-            sample.label("instance").map(str::to_owned),
-        );
+        let index = self.resource_index_of(options, sample);
+        let resource = self.resources[index].resource.get_or_insert_default();
+        (index, &mut resource.attributes)
+    }
+
+    fn resource_index_of(&mut self, options: &Options, sample: &Sample) -> usize {
+        let (job, instance) = (sample.label("job"), sample.label("instance"));
+        if let Some((last_job, last_instance, index)) = &self.last_resource
+            && last_job.as_deref() == job
+            && last_instance.as_deref() == instance
+        {
+            return *index;
+        }
+        let key = (job.map(str::to_owned), instance.map(str::to_owned));
         let index = match self.resource_index.get(&key) {
             Some(&index) => index,
             None => {
@@ -322,20 +339,33 @@ impl Output {
                     }),
                     ..Default::default()
                 });
-                self.resource_index.insert(key, index);
+                self.resource_index.insert(key.clone(), index);
                 index
             }
         };
-        let resource = self.resources[index].resource.get_or_insert_default();
-        (index, &mut resource.attributes)
+        self.last_resource = Some((key.0, key.1, index));
+        index
     }
 
     fn scope(&mut self, options: &Options, sample: &Sample) -> &mut ScopeMetrics {
-        let (resource, _) = self.resource(options, sample);
+        let (resource, scope) = self.scope_index_of(options, sample);
+        &mut self.resources[resource].scope_metrics[scope]
+    }
+
+    /// The indexes of `sample`'s resource and of its scope within it.
+    fn scope_index_of(&mut self, options: &Options, sample: &Sample) -> (usize, usize) {
+        let resource = self.resource_index_of(options, sample);
         let (name, version) = match sample.label("otel_scope_name") {
             Some(name) => (name, sample.label("otel_scope_version").unwrap_or("")),
             None => (options.scope_name.as_str(), options.scope_version.as_str()),
         };
+        if let Some((last_resource, last_name, last_version, index)) = &self.last_scope
+            && *last_resource == resource
+            && last_name == name
+            && last_version == version
+        {
+            return (resource, *index);
+        }
         let key = (resource, name.to_owned(), version.to_owned());
         let scopes = &mut self.resources[resource].scope_metrics;
         let index = *self.scope_index.entry(key).or_insert_with(|| {
@@ -349,7 +379,8 @@ impl Output {
             });
             scopes.len() - 1
         });
-        &mut scopes[index]
+        self.last_scope = Some((resource, name.to_owned(), version.to_owned(), index));
+        (resource, index)
     }
 
     /// The metric `name` of `sample`'s resource and scope, made by `make` the first time.
@@ -360,22 +391,14 @@ impl Output {
         name: &str,
         make: impl FnOnce() -> Metric,
     ) -> &mut Metric {
-        let (resource, _) = self.resource(options, sample);
-        self.scope(options, sample);
-        let scope_key = (
-            resource,
-            sample
-                .label("otel_scope_name")
-                .unwrap_or(&options.scope_name)
-                .to_owned(),
-            if sample.label("otel_scope_name").is_some() {
-                sample.label("otel_scope_version").unwrap_or("").to_owned()
-            } else {
-                options.scope_version.clone()
-            },
-        );
-        let scope = self.scope_index[&scope_key];
+        let (resource, scope) = self.scope_index_of(options, sample);
         let metrics = &mut self.resources[resource].scope_metrics[scope].metrics;
+        if let Some((last_resource, last_scope, last_name, index)) = &self.last_metric
+            && (*last_resource, *last_scope) == (resource, scope)
+            && last_name == name
+        {
+            return &mut metrics[*index];
+        }
         let index = *self
             .metric_index
             .entry((resource, scope, name.to_owned()))
@@ -383,6 +406,7 @@ impl Output {
                 metrics.push(make());
                 metrics.len() - 1
             });
+        self.last_metric = Some((resource, scope, name.to_owned(), index));
         &mut metrics[index]
     }
 
@@ -402,25 +426,28 @@ struct Context<'a> {
     start_metric: Option<u64>,
 }
 
-/// A point's attributes: the sample's labels but those naming its resource and scope and
-/// `skip` (`le`, `quantile`), sorted by name.
-fn point_attributes(sample: &Sample, skip: &str) -> Vec<(String, String)> {
-    let mut labels: Vec<_> = sample
+/// A point's attributes, borrowed from its sample: the labels but those naming its resource
+/// and scope and `skip` (`le`, `quantile`), sorted by name.
+type Attrs<'f> = Vec<(&'f str, &'f str)>;
+
+/// The attributes of `sample`'s point (see [`Attrs`]).
+fn point_attributes<'f>(sample: &'f Sample, skip: &str) -> Attrs<'f> {
+    let mut labels: Attrs<'f> = sample
         .labels
         .iter()
         .filter(|(name, _)| !is_identity_label(name) && name != skip)
-        .cloned()
+        .map(|(name, value)| (name.as_str(), value.as_str()))
         .collect();
-    labels.sort();
+    labels.sort_unstable();
     labels
 }
 
-fn to_key_values(labels: &[(String, String)]) -> Vec<KeyValue> {
+fn to_key_values(labels: &[(&str, &str)]) -> Vec<KeyValue> {
     labels.iter().map(|(k, v)| string_attr(k, v)).collect()
 }
 
 /// The identity of one series for the start-time adjuster.
-fn series_key(metric: &str, sample: &Sample, attrs: &[(String, String)]) -> String {
+fn series_key(metric: &str, sample: &Sample, attrs: &[(&str, &str)]) -> String {
     let mut key = String::new();
     for part in [
         sample.label("job").unwrap_or(""),
@@ -487,9 +514,9 @@ impl Context<'_> {
 
     /// The OTLP name of a family's metric, `sample_name` for counters and infos (which
     /// keep `_total` / `_info`), the family's name otherwise.
-    fn metric_name(&self, family: &Family, name: &str) -> String {
+    fn metric_name<'n>(&self, family: &Family, name: &'n str) -> &'n str {
         if !self.options.trim_metric_suffixes {
-            return name.to_owned();
+            return name;
         }
         let mut name = name;
         if family.metric_type == MetricType::Counter {
@@ -501,7 +528,7 @@ impl Context<'_> {
         if family.metric_type == MetricType::Gauge {
             name = name.strip_suffix("_ratio").unwrap_or(name);
         }
-        name.to_owned()
+        name
     }
 
     fn new_metric(&self, family: &Family, name: String, data: Data) -> Metric {
@@ -525,7 +552,7 @@ impl Context<'_> {
             MetricType::Counter | MetricType::Info | MetricType::StateSet
         );
         // `_created` samples of counters, by point attributes.
-        let mut created: HashMap<Vec<(String, String)>, u64> = HashMap::new();
+        let mut created: HashMap<Attrs<'_>, u64> = HashMap::new();
         if family.metric_type == MetricType::Counter {
             for sample in &family.samples {
                 if sample.name.ends_with("_created") && sample.name != family.name {
@@ -556,7 +583,7 @@ impl Context<'_> {
             } else if stale {
                 0
             } else {
-                adjuster.start(series_key(&name, sample, &attrs), time, sample.value, 0.0)
+                adjuster.start(series_key(name, sample, &attrs), time, sample.value, 0.0)
             };
             let point = NumberDataPoint {
                 attributes: to_key_values(&attrs),
@@ -581,7 +608,7 @@ impl Context<'_> {
                 } else {
                     Data::Gauge(Gauge::default())
                 };
-                self.new_metric(family, name.clone(), data)
+                self.new_metric(family, name.to_owned(), data)
             });
             match &mut metric.data {
                 Some(Data::Sum(sum)) => sum.data_points.push(point),
@@ -595,7 +622,7 @@ impl Context<'_> {
     /// `le` / `quantile`) and time.
     fn group<'f>(&self, family: &'f Family, skip: &str) -> Vec<Group<'f>> {
         let mut groups: Vec<Group<'f>> = Vec::new();
-        let mut index: HashMap<PointKey, usize> = HashMap::new();
+        let mut index: HashMap<PointKey<'f>, usize> = HashMap::new();
         for sample in &family.samples {
             let attrs = point_attributes(sample, skip);
             // `_created` carries no timestamp of the point's own.
@@ -682,7 +709,7 @@ impl Context<'_> {
                 point.sum = sum;
                 point.start_time_unix_nano = created.or(self.start_metric).unwrap_or_else(|| {
                     adjuster.start(
-                        series_key(&name, group.first, &group.attrs),
+                        series_key(name, group.first, &group.attrs),
                         time,
                         count,
                         sum.unwrap_or(0.0),
@@ -693,7 +720,7 @@ impl Context<'_> {
             let metric = out.metric(self.options, group.first, &name, || {
                 self.new_metric(
                     family,
-                    name.clone(),
+                    name.to_owned(),
                     Data::Histogram(Histogram {
                         data_points: Vec::new(),
                         aggregation_temporality: AggregationTemporality::Cumulative as i32,
@@ -751,7 +778,7 @@ impl Context<'_> {
                 point.sum = sum;
                 point.start_time_unix_nano = created.or(self.start_metric).unwrap_or_else(|| {
                     adjuster.start(
-                        series_key(&name, group.first, &group.attrs),
+                        series_key(name, group.first, &group.attrs),
                         time,
                         count,
                         sum,
@@ -759,7 +786,7 @@ impl Context<'_> {
                 });
             }
             let metric = out.metric(self.options, group.first, &name, || {
-                self.new_metric(family, name.clone(), Data::Summary(Summary::default()))
+                self.new_metric(family, name.to_owned(), Data::Summary(Summary::default()))
             });
             if let Some(Data::Summary(s)) = &mut metric.data {
                 s.data_points.push(point);
@@ -769,10 +796,10 @@ impl Context<'_> {
 }
 
 /// A point's identity: its attributes and time.
-type PointKey = (Vec<(String, String)>, Option<i64>);
+type PointKey<'f> = (Attrs<'f>, Option<i64>);
 
 struct Group<'f> {
-    attrs: Vec<(String, String)>,
+    attrs: Attrs<'f>,
     first: &'f Sample,
     samples: Vec<&'f Sample>,
 }

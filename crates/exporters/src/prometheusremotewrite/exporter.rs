@@ -2,7 +2,7 @@
 //! requests of at most `max_batch_size_bytes`, the shards sent concurrently and each
 //! shard's requests in order, and what the server answers classified.
 
-use std::hash::{Hash, Hasher};
+use std::hash::BuildHasher;
 use std::sync::{Arc, OnceLock};
 
 use async_trait::async_trait;
@@ -22,11 +22,15 @@ use tributary_translator_prometheus::remote_write::{FromOtlpSettings, from_otlp}
 use super::accumulate::{DeltaAccumulator, Pending, has_delta_counters};
 use super::config::Config;
 use crate::client::{
-    ClientAuth, OFFLOAD_THRESHOLD, http_client, read_body, run_cpu_bound, send_error, status_error,
+    ClientAuth, http_client, read_body, run_cpu_bound, send_error, status_error,
 };
 
 /// `X-Prometheus-Remote-Write-Version` of Remote-Write 1.0.
 pub const REMOTE_WRITE_VERSION: &str = "0.1.0";
+
+/// Batches of at least this many points are converted off the async runtime (about the
+/// 64 KiB of OTLP the other exporters go by).
+const OFFLOAD_POINTS: usize = 1_000;
 
 /// The most of an error response read.
 const MAX_ERROR_BODY: usize = 64 * 1024;
@@ -97,6 +101,9 @@ impl RemoteWriteExporter {
     }
 }
 
+/// Hashes a series' labels to its shard.
+const SHARD_HASHER: foldhash::fast::FixedState = foldhash::fast::FixedState::with_seed(0);
+
 /// What one batch became: per shard, its request bodies (snappy-compressed protobuf).
 pub(crate) type Shards = Vec<Vec<Bytes>>;
 
@@ -116,9 +123,8 @@ pub(crate) fn shard_requests(
         let index = if parallelism == 1 {
             0
         } else {
-            let mut hasher = std::hash::DefaultHasher::new();
-            s.labels.hash(&mut hasher);
-            (hasher.finish() % parallelism as u64) as usize
+            // A fixed seed: a series goes to the same shard in every batch.
+            (SHARD_HASHER.hash_one(&s.labels) % parallelism as u64) as usize
         };
         shards[index].push(s);
     }
@@ -287,7 +293,8 @@ impl Export<Metrics> for RemoteWriteExporter {
 
     async fn export(&self, data: Metrics) -> Result<(), ConsumeError> {
         let inner = Arc::clone(&self.inner);
-        let heavy = data.encoded_len() >= OFFLOAD_THRESHOLD;
+        // Counted in points: the OTLP size would be computed only to decide this.
+        let heavy = data.item_count() >= OFFLOAD_POINTS;
         let (parallelism, max_bytes) = (
             inner.config.parallelism(),
             inner.config.max_batch_size_bytes,

@@ -2,6 +2,7 @@
 //! report series and staleness markers, translate, deliver.
 
 use std::collections::HashMap;
+use std::collections::hash_map::Entry;
 use std::sync::Arc;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
@@ -64,12 +65,16 @@ struct Seen {
     timestamped: bool,
 }
 
+/// The series of a scrape by their key (see `series_key`); foldhash, since each sample
+/// is looked up twice.
+type SeriesMap = HashMap<String, Seen, foldhash::fast::RandomState>;
+
 /// A target's loop.
 pub(crate) struct ScrapeLoop {
     pub(crate) runtime: Arc<JobRuntime>,
     pub(crate) target: Target,
     adjuster: StartTimeAdjuster,
-    previous: HashMap<String, Seen>,
+    previous: SeriesMap,
 }
 
 fn now_ms() -> i64 {
@@ -93,7 +98,7 @@ impl ScrapeLoop {
             runtime,
             target,
             adjuster: StartTimeAdjuster::new(),
-            previous: HashMap::new(),
+            previous: SeriesMap::default(),
         }
     }
 
@@ -322,11 +327,13 @@ impl ScrapeLoop {
         // copy per series and scrape); what stays in `previous` is gone. A failed scrape puts
         // `previous` back as it was, for `stale_all`.
         let mut previous = std::mem::take(&mut self.previous);
-        let mut current: HashMap<String, Seen> = HashMap::with_capacity(previous.len());
+        let mut current = SeriesMap::with_capacity_and_hasher(previous.len(), Default::default());
         let mut fresh: Vec<String> = Vec::new();
         let mut changed: Vec<(String, Seen)> = Vec::new();
         let mut added = 0;
         let mut duplicates = 0;
+        // Reused by every sample's `series_key`.
+        let mut key_order: Vec<usize> = Vec::new();
         let outcome = 'samples: {
             for family in parsed {
                 let mut kept = Family {
@@ -360,12 +367,15 @@ impl ScrapeLoop {
                         sample.timestamp_ms = Some(start_ms);
                     }
                     let fits = sample.name.starts_with(family.name.as_str());
-                    let key = series_key(&sample.name, &sample.labels);
-                    if current.contains_key(&key) {
-                        // A duplicate series in one exposition: Prometheus keeps the first.
-                        duplicates += 1;
-                        continue;
-                    }
+                    let key = series_key(&sample.name, &sample.labels, &mut key_order);
+                    let slot = match current.entry(key) {
+                        Entry::Vacant(slot) => slot,
+                        Entry::Occupied(_) => {
+                            // A duplicate series in one exposition: Prometheus keeps the first.
+                            duplicates += 1;
+                            continue;
+                        }
+                    };
                     let target = if fits {
                         &mut kept
                     } else {
@@ -375,7 +385,7 @@ impl ScrapeLoop {
                             .last_mut()
                             .unwrap_or_else(|| unreachable!("just pushed"))
                     };
-                    let seen = match previous.remove(&key) {
+                    let seen = match previous.remove(slot.key()) {
                         Some(seen)
                             if seen.family == target.name
                                 && seen.metric_type == target.metric_type
@@ -386,10 +396,10 @@ impl ScrapeLoop {
                         }
                         again => {
                             match again {
-                                Some(before) => changed.push((key.clone(), before)),
+                                Some(before) => changed.push((slot.key().clone(), before)),
                                 None => {
                                     added += 1;
-                                    fresh.push(key.clone());
+                                    fresh.push(slot.key().clone());
                                 }
                             }
                             Seen {
@@ -401,7 +411,7 @@ impl ScrapeLoop {
                             }
                         }
                     };
-                    current.insert(key, seen);
+                    slot.insert(seen);
                     target.samples.push(sample);
                 }
                 if !kept.samples.is_empty() {
@@ -558,11 +568,18 @@ fn stale_families<'a>(seen: impl Iterator<Item = &'a Seen>, time_ms: i64) -> Vec
     families
 }
 
-fn series_key(name: &str, labels: &Labels) -> String {
-    let mut sorted: Vec<_> = labels.iter().collect();
-    sorted.sort();
-    let mut key = name.to_owned();
-    for (n, v) in sorted {
+/// A series' identity: its name and its labels in name order (`order` is scratch space,
+/// reused across calls).
+fn series_key(name: &str, labels: &Labels, order: &mut Vec<usize>) -> String {
+    order.clear();
+    order.extend(0..labels.len());
+    order.sort_unstable_by(|&a, &b| labels[a].cmp(&labels[b]));
+    let mut key = String::with_capacity(
+        name.len() + labels.iter().map(|(n, v)| n.len() + v.len() + 2).sum::<usize>(),
+    );
+    key.push_str(name);
+    for &at in order.iter() {
+        let (n, v) = &labels[at];
         key.push('\u{0}');
         key.push_str(n);
         key.push('\u{1}');

@@ -21,7 +21,7 @@
 //! sets are merged, samples sorted by time.
 
 use std::collections::HashMap;
-use std::hash::{BuildHasher, RandomState};
+use std::hash::BuildHasher;
 
 use tributary_pipeline_core::pdata::proto::collector::metrics::v1::ExportMetricsServiceRequest;
 use tributary_pipeline_core::pdata::proto::common::v1::KeyValue;
@@ -33,7 +33,7 @@ use tributary_pipeline_core::pdata::proto::metrics::v1::{
 use tributary_pipeline_core::pdata::value_text::as_string;
 
 use crate::labels::{
-    LabelOptions, SERVICE_INSTANCE_ID, SERVICE_NAME, SERVICE_NAMESPACE, ScopeRef,
+    LabelOptions, SERVICE_INSTANCE_ID, SERVICE_NAME, SERVICE_NAMESPACE, ScopeRef, SharedLabels,
     normalize_label_name, series_labels, target_info_labels,
 };
 use crate::normalize::{self, MetricNamer, TranslationStrategy};
@@ -109,10 +109,10 @@ pub struct Written {
 struct SeriesSet {
     series: Vec<TimeSeries>,
     /// The last series written with each label-set hash.
-    heads: HashMap<u64, usize>,
+    heads: foldhash::HashMap<u64, usize>,
     /// Per series: the series written before it with the same hash, if any.
     same_hash: Vec<Option<usize>>,
-    hasher: RandomState,
+    hasher: foldhash::fast::RandomState,
 }
 
 impl SeriesSet {
@@ -153,6 +153,9 @@ struct Base<'a> {
     scope: Option<ScopeRef<'a>>,
     /// With `exclude_service_attributes`: the resource attributes put on every series.
     resource_labels: Vec<(String, String)>,
+    /// The scope's and resource's labels, worked out once (`None` with
+    /// `resource_to_telemetry`).
+    shared: Option<SharedLabels>,
 }
 
 impl Base<'_> {
@@ -165,12 +168,15 @@ impl Base<'_> {
         attributes: &[KeyValue],
         extra: Option<(&str, String)>,
     ) -> Vec<Label> {
-        let mut map = series_labels(
-            self.resource,
-            self.scope.as_ref(),
-            attributes,
-            &self.options,
-        );
+        let mut map = match &self.shared {
+            Some(shared) => shared.point_labels(attributes, self.options.utf8_allowed),
+            None => series_labels(
+                self.resource,
+                self.scope.as_ref(),
+                attributes,
+                &self.options,
+            ),
+        };
         for (key, value) in &self.resource_labels {
             if matches!(key.as_str(), "job" | "instance") {
                 continue;
@@ -217,6 +223,8 @@ pub fn from_otlp(request: &ExportMetricsServiceRequest, settings: &FromOtlpSetti
     let mut written = Written::default();
     let mut families: HashMap<String, usize> = HashMap::new();
     let namer = MetricNamer::new(settings.namespace.clone(), settings.strategy);
+    let mut names: foldhash::HashMap<(&str, &str, normalize::MetricType), Result<String, _>> =
+        foldhash::HashMap::default();
     let utf8_allowed = !settings.strategy.escapes();
     for resource_metrics in &request.resource_metrics {
         let resource = resource_metrics
@@ -263,13 +271,19 @@ pub fn from_otlp(request: &ExportMetricsServiceRequest, settings: &FromOtlpSetti
                 resource,
                 scope,
                 resource_labels: resource_labels.clone(),
+                shared: SharedLabels::new(resource, scope.as_ref(), &options),
             };
             for metric in &scope_metrics.metrics {
                 let Some(kind) = kind_of(metric) else {
                     continue;
                 };
-                let name = match namer.build(&metric.name, &metric.unit, kind) {
-                    Ok(name) => name,
+                // A batch holds the same metrics for many resources (a scrape's targets):
+                // each name is worked out once.
+                let built = names
+                    .entry((metric.name.as_str(), metric.unit.as_str(), kind))
+                    .or_insert_with(|| namer.build(&metric.name, &metric.unit, kind));
+                let name = match built {
+                    Ok(name) => name.clone(),
                     Err(e) => {
                         written.dropped.push(Dropped {
                             metric: metric.name.clone(),
