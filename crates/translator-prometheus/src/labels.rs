@@ -407,10 +407,25 @@ mod tests {
         };
         let points: [&[KeyValue]; 5] = [
             &[],
-            &[key_value("http.method", "GET"), key_value("http_method", "get")],
-            &[key_value("job", "theirs"), key_value("b", ""), key_value("a", "1")],
-            &[key_value("otel_scope_schema_url", "u"), key_value("_x", "1"), key_value("2xx", "2")],
-            &[key_value("__meta", "m"), key_value("otel_scope_name", "mine"), key_value("ü", "3")],
+            &[
+                key_value("http.method", "GET"),
+                key_value("http_method", "get"),
+            ],
+            &[
+                key_value("job", "theirs"),
+                key_value("b", ""),
+                key_value("a", "1"),
+            ],
+            &[
+                key_value("otel_scope_schema_url", "u"),
+                key_value("_x", "1"),
+                key_value("2xx", "2"),
+            ],
+            &[
+                key_value("__meta", "m"),
+                key_value("otel_scope_name", "mine"),
+                key_value("ü", "3"),
+            ],
         ];
         for utf8_allowed in [false, true] {
             for scope_labels in [false, true] {

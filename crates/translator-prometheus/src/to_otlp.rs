@@ -598,7 +598,7 @@ impl Context<'_> {
                 value: (!stale).then_some(number_data_point::Value::AsDouble(sample.value)),
             };
             let monotonic = family.metric_type == MetricType::Counter;
-            let metric = out.metric(self.options, sample, &name, || {
+            let metric = out.metric(self.options, sample, name, || {
                 let data = if cumulative {
                     Data::Sum(Sum {
                         data_points: Vec::new(),
@@ -717,7 +717,7 @@ impl Context<'_> {
                 });
                 point.exemplars = exemplars.into_iter().map(|e| exemplar(e, time)).collect();
             }
-            let metric = out.metric(self.options, group.first, &name, || {
+            let metric = out.metric(self.options, group.first, name, || {
                 self.new_metric(
                     family,
                     name.to_owned(),
@@ -785,7 +785,7 @@ impl Context<'_> {
                     )
                 });
             }
-            let metric = out.metric(self.options, group.first, &name, || {
+            let metric = out.metric(self.options, group.first, name, || {
                 self.new_metric(family, name.to_owned(), Data::Summary(Summary::default()))
             });
             if let Some(Data::Summary(s)) = &mut metric.data {

@@ -21,9 +21,7 @@ use tributary_translator_prometheus::remote_write::{FromOtlpSettings, from_otlp}
 
 use super::accumulate::{DeltaAccumulator, Pending, has_delta_counters};
 use super::config::Config;
-use crate::client::{
-    ClientAuth, http_client, read_body, run_cpu_bound, send_error, status_error,
-};
+use crate::client::{ClientAuth, http_client, read_body, run_cpu_bound, send_error, status_error};
 
 /// `X-Prometheus-Remote-Write-Version` of Remote-Write 1.0.
 pub const REMOTE_WRITE_VERSION: &str = "0.1.0";

@@ -575,7 +575,11 @@ fn series_key(name: &str, labels: &Labels, order: &mut Vec<usize>) -> String {
     order.extend(0..labels.len());
     order.sort_unstable_by(|&a, &b| labels[a].cmp(&labels[b]));
     let mut key = String::with_capacity(
-        name.len() + labels.iter().map(|(n, v)| n.len() + v.len() + 2).sum::<usize>(),
+        name.len()
+            + labels
+                .iter()
+                .map(|(n, v)| n.len() + v.len() + 2)
+                .sum::<usize>(),
     );
     key.push_str(name);
     for &at in order.iter() {
