@@ -19,6 +19,7 @@ use http::HeaderMap;
 use tonic::Code;
 use tributary_pipeline_core::consumer::ConsumeError;
 
+use tributary_pipeline_core::confighttp::percent::{Plus, decode_lossy};
 use tributary_pipeline_core::pdata::rpc;
 
 /// Binary metadata is base64 with or without padding (the gRPC spec allows both).
@@ -119,28 +120,9 @@ impl GrpcStatus {
     }
 }
 
-/// Decodes `%XX` escapes (gRPC percent-encodes `grpc-message`); anything malformed is kept
-/// as it is.
+/// A `grpc-message` header, percent-encoded as gRPC sends it; malformed escapes kept.
 fn percent_decode(bytes: &[u8]) -> Cow<'_, str> {
-    if !bytes.contains(&b'%') {
-        return String::from_utf8_lossy(bytes);
-    }
-    let mut out = Vec::with_capacity(bytes.len());
-    let mut i = 0;
-    while i < bytes.len() {
-        let hex = |b: u8| (b as char).to_digit(16);
-        if bytes[i] == b'%'
-            && i + 2 < bytes.len()
-            && let (Some(high), Some(low)) = (hex(bytes[i + 1]), hex(bytes[i + 2]))
-        {
-            out.push((high * 16 + low) as u8);
-            i += 3;
-        } else {
-            out.push(bytes[i]);
-            i += 1;
-        }
-    }
-    Cow::Owned(String::from_utf8_lossy(&out).into_owned())
+    decode_lossy(bytes, Plus::Kept)
 }
 
 /// Encoded status details carrying a `RetryInfo` (and an unrelated detail before it).

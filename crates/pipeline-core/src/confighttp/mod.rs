@@ -81,6 +81,7 @@
 mod client;
 mod cors;
 mod headers;
+pub mod percent;
 mod serve;
 
 use std::collections::BTreeMap;

@@ -1,6 +1,7 @@
 //! The `env` detector: `OTEL_RESOURCE_ATTRIBUTES` (`key1=value1,key2=value2`, values
 //! percent-decoded), as the Go detector reads it.
 
+use tributary_pipeline_core::confighttp::percent::{Plus, decode_strict};
 use tributary_pipeline_core::pdata::attributes::key_value;
 use tributary_pipeline_core::pdata::proto::common::v1::KeyValue;
 
@@ -46,18 +47,5 @@ pub fn parse_resource_attributes(text: &str) -> Result<Vec<KeyValue>, EnvError> 
 
 /// Decodes `%XX` escapes; `None` for a broken escape or bytes that are not UTF-8.
 fn percent_decode(text: &str) -> Option<String> {
-    let bytes = text.as_bytes();
-    let mut out = Vec::with_capacity(bytes.len());
-    let mut i = 0;
-    while i < bytes.len() {
-        if bytes[i] == b'%' {
-            let hex = text.get(i + 1..i + 3)?;
-            out.push(u8::from_str_radix(hex, 16).ok()?);
-            i += 3;
-        } else {
-            out.push(bytes[i]);
-            i += 1;
-        }
-    }
-    String::from_utf8(out).ok()
+    decode_strict(text, Plus::Kept)
 }

@@ -14,6 +14,7 @@ use super::record::decode;
 use crate::shared::http_server::{Answer, ReceiverServer};
 use crate::shared::refusal;
 use crate::shared::request_body::{ReadBodyError, read_body};
+use tributary_pipeline_core::confighttp::percent::{Plus, decode_strict};
 
 /// The running receiver.
 pub(crate) struct CollectdReceiver {
@@ -159,20 +160,7 @@ pub(crate) fn query_attributes(query: &str, prefix: &str) -> Vec<(String, String
 /// A query component decoded as Go's `url.QueryUnescape` does (`+` is a space); `None`
 /// for a malformed escape or text that is not UTF-8.
 fn percent_decode(text: &str) -> Option<String> {
-    let mut bytes = Vec::with_capacity(text.len());
-    let mut input = text.bytes();
-    while let Some(byte) = input.next() {
-        bytes.push(match byte {
-            b'+' => b' ',
-            b'%' => {
-                let high = (input.next()? as char).to_digit(16)?;
-                let low = (input.next()? as char).to_digit(16)?;
-                (high * 16 + low) as u8
-            }
-            other => other,
-        });
-    }
-    String::from_utf8(bytes).ok()
+    decode_strict(text, Plus::Space)
 }
 
 fn bad_request(message: &str) -> Response {

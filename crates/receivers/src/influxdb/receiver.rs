@@ -17,6 +17,7 @@ use super::parse::{Precision, parse_line_protocol};
 use crate::shared::http_server::{Answer, ReceiverServer};
 use crate::shared::refusal;
 use crate::shared::request_body::{ReadBodyError, declared_length, read_body};
+use tributary_pipeline_core::confighttp::percent::{Plus, decode_lossy};
 
 /// Bodies at least this large are decompressed and decoded off the async runtime.
 const OFFLOAD_THRESHOLD: usize = 64 * 1024;
@@ -321,27 +322,10 @@ fn query_value(query: &str, key: &str) -> Option<String> {
     })
 }
 
+/// A query component, `+` a space, as Go's `url.ParseQuery` reads it; malformed escapes
+/// kept.
 fn percent_decode(text: &str) -> String {
-    let bytes = text.as_bytes();
-    let mut out = Vec::with_capacity(bytes.len());
-    let mut i = 0;
-    while i < bytes.len() {
-        let hex = |b: u8| (b as char).to_digit(16);
-        match bytes[i] {
-            b'%' if i + 2 < bytes.len() => match (hex(bytes[i + 1]), hex(bytes[i + 2])) {
-                (Some(hi), Some(lo)) => {
-                    out.push((hi * 16 + lo) as u8);
-                    i += 3;
-                    continue;
-                }
-                _ => out.push(b'%'),
-            },
-            b'+' => out.push(b' '),
-            b => out.push(b),
-        }
-        i += 1;
-    }
-    String::from_utf8_lossy(&out).into_owned()
+    decode_lossy(text.as_bytes(), Plus::Space).into_owned()
 }
 
 /// The answer to a pipeline's refusal: 400 when retrying cannot help (as the Go

@@ -8,6 +8,7 @@ use tributary_translator_prometheus::text::Format;
 use super::point::{Point, sanitize_key};
 use super::prom::parse_prometheus;
 use super::standard::parse_standard;
+use tributary_pipeline_core::confighttp::percent::{Plus, decode_lossy};
 
 /// Which importer a tagged route feeds.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -143,26 +144,9 @@ pub(crate) fn take_step(tags: &mut Vec<(String, String)>) -> Result<i64, String>
     }
 }
 
-/// `%XX` escapes decoded; a `%` without two hex digits is kept as it is, and bytes that
-/// are not UTF-8 become U+FFFD.
+/// A path segment (`+` stays a `+`); malformed escapes kept.
 fn percent_decode(text: &str) -> String {
-    let bytes = text.as_bytes();
-    let mut out = Vec::with_capacity(bytes.len());
-    let mut i = 0;
-    while i < bytes.len() {
-        let hex = |b: u8| (b as char).to_digit(16);
-        if bytes[i] == b'%'
-            && i + 2 < bytes.len()
-            && let (Some(hi), Some(lo)) = (hex(bytes[i + 1]), hex(bytes[i + 2]))
-        {
-            out.push((hi * 16 + lo) as u8);
-            i += 3;
-            continue;
-        }
-        out.push(bytes[i]);
-        i += 1;
-    }
-    String::from_utf8_lossy(&out).into_owned()
+    decode_lossy(text.as_bytes(), Plus::Kept).into_owned()
 }
 
 #[cfg(test)]

@@ -5,6 +5,7 @@ use std::fmt;
 
 use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use tributary_pipeline_core::confighttp::percent::{Plus, decode_strict};
 use tributary_translator_prometheus::text::is_label_name;
 
 /// The suffix of a label name whose value is written in base64url.
@@ -156,26 +157,9 @@ fn decode_base64(name: &str, text: &str) -> Result<String, PathError> {
 
 /// Undoes `%XX` escapes (a `+` stays a `+`, as in any URL path).
 fn percent_decode(segment: &str) -> Result<String, PathError> {
-    if !segment.contains('%') {
-        return Ok(segment.to_owned());
-    }
-    let bytes = segment.as_bytes();
-    let mut out = Vec::with_capacity(bytes.len());
-    let mut i = 0;
-    while i < bytes.len() {
-        if bytes[i] == b'%' {
-            let hex = bytes
-                .get(i + 1..i + 3)
-                .filter(|h| h.iter().all(u8::is_ascii_hexdigit))
-                .and_then(|h| std::str::from_utf8(h).ok())
-                .and_then(|h| u8::from_str_radix(h, 16).ok())
-                .ok_or_else(|| bad(format!("bad percent escape in {segment:?}")))?;
-            out.push(hex);
-            i += 3;
-        } else {
-            out.push(bytes[i]);
-            i += 1;
-        }
-    }
-    String::from_utf8(out).map_err(|_| bad(format!("{segment:?} is not UTF-8 once decoded")))
+    decode_strict(segment, Plus::Kept).ok_or_else(|| {
+        bad(format!(
+            "bad percent escape in {segment:?}, or not UTF-8 once decoded"
+        ))
+    })
 }

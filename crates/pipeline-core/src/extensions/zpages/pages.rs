@@ -6,6 +6,7 @@ use std::time::{Duration, SystemTime};
 
 use super::spans::{BUCKETS, SpanStore};
 use crate::component::{BuildInfo, ComponentId, Kind, StatusSource};
+use crate::confighttp::percent::{Plus, decode_lossy};
 use crate::service::ServiceHealth;
 use crate::telemetry::{FinishedSpan, SpanValue};
 
@@ -223,29 +224,9 @@ impl TracezQuery {
     }
 }
 
+/// A query component, `+` a space; malformed escapes kept.
 fn percent_decode(text: &str) -> String {
-    let bytes = text.as_bytes();
-    let mut out = Vec::with_capacity(bytes.len());
-    let mut i = 0;
-    while i < bytes.len() {
-        match bytes[i] {
-            b'%' if i + 2 < bytes.len() => {
-                let hex = std::str::from_utf8(&bytes[i + 1..i + 3]).ok();
-                match hex.and_then(|h| u8::from_str_radix(h, 16).ok()) {
-                    Some(b) => {
-                        out.push(b);
-                        i += 3;
-                        continue;
-                    }
-                    None => out.push(b'%'),
-                }
-            }
-            b'+' => out.push(b' '),
-            b => out.push(b),
-        }
-        i += 1;
-    }
-    String::from_utf8_lossy(&out).into_owned()
+    decode_lossy(text.as_bytes(), Plus::Space).into_owned()
 }
 
 fn sample_rows(spans: &[FinishedSpan]) -> String {
