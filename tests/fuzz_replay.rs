@@ -60,6 +60,8 @@ mod otel_resource_attributes;
 mod otlp_json_traces;
 #[path = "../fuzz/bodies/otlp_proto_traces.rs"]
 mod otlp_proto_traces;
+#[path = "../fuzz/bodies/ottl_log_parsers.rs"]
+mod ottl_log_parsers;
 #[path = "../fuzz/bodies/ottl_statement.rs"]
 mod ottl_statement;
 #[path = "../fuzz/bodies/prometheus_accept.rs"]
@@ -131,6 +133,7 @@ replay_tests! {
     otel_resource_attributes,
     otlp_json_traces,
     otlp_proto_traces,
+    ottl_log_parsers,
     ottl_statement,
     prometheus_accept,
     prometheus_push,
