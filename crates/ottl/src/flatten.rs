@@ -119,18 +119,7 @@ mod tests {
     use super::*;
     use crate::value::{Value, kvs_from_map, map_from_kvs};
 
-    fn s(v: &str) -> Value {
-        Value::Str(v.into())
-    }
-
-    fn map(entries: &[(&str, Value)]) -> Value {
-        Value::Map(
-            entries
-                .iter()
-                .map(|(k, v)| (k.to_string(), v.clone()))
-                .collect(),
-        )
-    }
+    use crate::value::{test_map as map, test_str as s};
 
     fn flattened(
         input: Value,

@@ -181,3 +181,20 @@ pub fn format_float(f: f64) -> String {
         f.to_string()
     }
 }
+
+/// Test values: a string.
+#[cfg(test)]
+pub(crate) fn test_str(v: &str) -> Value {
+    Value::Str(v.into())
+}
+
+/// Test values: a map of `entries`, in their order.
+#[cfg(test)]
+pub(crate) fn test_map(entries: &[(&str, Value)]) -> Value {
+    Value::Map(
+        entries
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.clone()))
+            .collect(),
+    )
+}

@@ -4,18 +4,7 @@ use super::clf::unescape_clf;
 use super::run;
 use crate::value::Value;
 
-fn s(v: &str) -> Value {
-    Value::Str(v.into())
-}
-
-fn map(entries: &[(&str, Value)]) -> Value {
-    Value::Map(
-        entries
-            .iter()
-            .map(|(k, v)| (k.to_string(), v.clone()))
-            .collect(),
-    )
-}
+use crate::value::{test_map as map, test_str as s};
 
 fn strings(entries: &[(&str, &str)]) -> Value {
     Value::Map(entries.iter().map(|(k, v)| (k.to_string(), s(v))).collect())
