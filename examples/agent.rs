@@ -15,11 +15,7 @@
 
 use std::process::ExitCode;
 
-#[path = "shared/allocator.rs"]
-mod allocator;
-
 fn main() -> ExitCode {
-    allocator::configure();
     tributary::Collector::builder("tributary-agent", env!("CARGO_PKG_VERSION"))
         .description("Tributary agent: collects telemetry on a host and forwards it to a gateway")
         .factories(tributary::components())

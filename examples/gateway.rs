@@ -13,11 +13,7 @@
 
 use std::process::ExitCode;
 
-#[path = "shared/allocator.rs"]
-mod allocator;
-
 fn main() -> ExitCode {
-    allocator::configure();
     tributary::Collector::builder("tributary-gateway", env!("CARGO_PKG_VERSION"))
         .description("Tributary gateway: the central tier of a telemetry pipeline")
         .factories(tributary::components())
