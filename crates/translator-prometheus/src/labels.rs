@@ -140,8 +140,8 @@ pub fn series_labels(
 /// resource's attributes do not mix with the point's.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct SharedLabels {
-    /// In the order they override one another (later wins); empty values kept, since an
-    /// empty scope label still removes a point attribute of that name.
+    /// One per name, the last of its name (later ones override earlier); empty values
+    /// kept, since an empty scope label still removes a point attribute of that name.
     labels: Labels,
 }
 
@@ -168,6 +168,16 @@ impl SharedLabels {
         }
         if let Some(instance) = instance {
             labels.push((INSTANCE.into(), instance));
+        }
+        // Later labels override earlier ones of the same name: keep the last of each, once
+        // here rather than for every point.
+        let mut at = 0;
+        while at < labels.len() {
+            if labels[at + 1..].iter().any(|(n, _)| *n == labels[at].0) {
+                labels.remove(at);
+            } else {
+                at += 1;
+            }
         }
         Some(SharedLabels { labels })
     }
@@ -202,12 +212,7 @@ impl SharedLabels {
                 _ => labels.push((name.into_owned(), value)),
             }
         }
-        for (at, (name, value)) in self.labels.iter().enumerate() {
-            // A later shared label of the same name wins.
-            if !self.labels[at + 1..].iter().any(|(n, _)| n == name) {
-                labels.push((name.clone(), value.clone()));
-            }
-        }
+        labels.extend(self.labels.iter().cloned());
         labels.retain(|(_, v)| !v.is_empty());
         labels.sort_by(|a, b| a.0.cmp(&b.0));
         labels
@@ -398,7 +403,8 @@ mod tests {
             key_value("service.namespace", "shop"),
             key_value("service.instance.id", "pod-1"),
         ];
-        let scope_attrs = [key_value("lib.kind", "x")];
+        // `name` becomes `otel_scope_name`, which the scope's name also gives: the later wins.
+        let scope_attrs = [key_value("lib.kind", "x"), key_value("name", "attr")];
         let scope = ScopeRef {
             name: "io.lib",
             version: "",
