@@ -295,9 +295,8 @@ fn exporter_consume(bencher: Bencher, queue: &'static str) {
                     }
                 }))
                 .await;
-                // A deadline rather than a hang: on 2026-12-05 (2 × AMD EPYC) the
-                // `never` case hung here in about half the runs, some accepted spans
-                // never reaching the backend; see the issue notes.
+                // A deadline rather than a hang if accepted spans go missing (records
+                // published after their segment was left once did, under `never`).
                 if tokio::time::timeout(Duration::from_secs(60), reached.notified())
                     .await
                     .is_err()

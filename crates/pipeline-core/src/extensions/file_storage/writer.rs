@@ -172,27 +172,33 @@ impl Writer {
     }
 
     /// Writes a group of appends, then publishes them (or fails them) in order.
+    ///
+    /// Records written to a segment are published before the next segment starts:
+    /// a reader that caught up moves past a finished segment at once, so anything
+    /// published there after the roll would never be read.
     fn write_appends(&mut self, appends: Vec<PendingAppend>, fsync: FsyncPolicy) {
         if appends.is_empty() {
             return;
         }
         let segment_size = self.core.lock_state().tuning.segment_size;
-        let mut landed: Vec<Landed> = Vec::with_capacity(appends.len());
+        // Encoded into `chunk`, not yet on disk nor published.
+        let mut landed: Vec<(PendingAppend, Landed)> = Vec::new();
         let mut chunk: Vec<u8> = Vec::new();
         let mut failure: Option<StorageError> = None;
-        // Records up to this index are on disk.
-        let mut written = 0;
-        for append in &appends {
+        // The append that found the next segment could not be started.
+        let mut refused: Option<PendingAppend> = None;
+        let mut appends = appends.into_iter();
+        for append in appends.by_ref() {
             let record_len = (RECORD_HEADER_LEN + append.record.len()) as u64;
             let chunk_end = self.offset + chunk.len() as u64;
             if chunk_end > SEGMENT_HEADER_LEN && chunk_end + record_len > segment_size {
-                if let Err(e) = self.flush(&mut chunk, fsync) {
+                let rolled = self
+                    .flush(&mut chunk, fsync)
+                    .inspect(|()| self.publish(std::mem::take(&mut landed)))
+                    .and_then(|()| self.roll(fsync));
+                if let Err(e) = rolled {
                     failure = Some(e);
-                    break;
-                }
-                written = landed.len();
-                if let Err(e) = self.roll(fsync) {
-                    failure = Some(e);
+                    refused = Some(append);
                     break;
                 }
             }
@@ -206,31 +212,39 @@ impl Writer {
                 append.record.items,
                 &[&append.record.prefix, &append.record.body],
             );
-            landed.push(Landed {
-                start,
-                end: Position {
-                    segment: self.active,
-                    offset: start.offset + record_len,
-                },
-            });
+            let end = Position {
+                segment: self.active,
+                offset: start.offset + record_len,
+            };
+            landed.push((append, Landed { start, end }));
         }
         if failure.is_none() {
             match self.flush(&mut chunk, fsync) {
-                Ok(()) => written = landed.len(),
+                Ok(()) => self.publish(std::mem::take(&mut landed)),
                 Err(e) => failure = Some(e),
             }
         }
+        let unwritten = (landed.into_iter().map(|(append, _)| append))
+            .chain(refused)
+            .chain(appends);
         let mut state = self.core.lock_state();
-        let mut appends = appends.into_iter();
-        for (append, place) in appends.by_ref().zip(&landed).take(written) {
-            state.publish(append, place.start, place.end);
-        }
-        for append in appends {
+        for append in unwritten {
             let error = failure.as_ref().map_or(StorageError::Closed, clone_error);
             state.fail(append, error);
         }
         drop(state);
         self.core.records_published();
+    }
+
+    /// Makes written records readable.
+    fn publish(&self, written: Vec<(PendingAppend, Landed)>) {
+        if written.is_empty() {
+            return;
+        }
+        let mut state = self.core.lock_state();
+        for (append, place) in written {
+            state.publish(append, place.start, place.end);
+        }
     }
 
     /// Writes `chunk` at the end of the active segment. On failure the segment is cut
