@@ -487,6 +487,9 @@ impl CompiledCondition {
     pub fn context(&self) -> ContextKind {
         self.context
     }
+    pub(crate) fn condition(&self) -> &CBool {
+        &self.condition
+    }
     /// Evaluates the condition on one item.
     pub fn matches(&self, ctx: &TransformContext<'_>) -> Result<bool, EvalError> {
         eval_bool(&self.condition, ctx).map_err(|message| EvalError {

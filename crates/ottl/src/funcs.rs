@@ -139,6 +139,21 @@ pub struct Converter {
     location: Option<jiff::tz::TimeZone>,
 }
 
+impl Converter {
+    /// The arguments, in parameter order (`None`: left out).
+    pub(crate) fn args(&self) -> &[Option<CExpr>] {
+        &self.args
+    }
+
+    /// Whether the function reads its item beyond its arguments.
+    pub(crate) fn reads_item(&self) -> bool {
+        matches!(
+            self.name,
+            "IsRootSpan" | "HasAttrKeyOnDatapoint" | "HasAttrOnDatapoint"
+        )
+    }
+}
+
 /// A compiled editor call.
 #[derive(Clone, Debug)]
 pub struct Editor {

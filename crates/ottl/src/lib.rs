@@ -73,6 +73,7 @@ pub mod infer;
 pub mod log_parsers;
 pub mod metric_functions;
 pub mod parser;
+pub mod reads;
 pub mod replace;
 pub mod semconv_span_name;
 pub mod time;
