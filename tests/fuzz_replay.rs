@@ -58,6 +58,8 @@ mod opentsdb_telnet;
 mod otel_resource_attributes;
 #[path = "../fuzz/bodies/otlp_json_traces.rs"]
 mod otlp_json_traces;
+#[path = "../fuzz/bodies/otlp_proto_retain.rs"]
+mod otlp_proto_retain;
 #[path = "../fuzz/bodies/otlp_proto_traces.rs"]
 mod otlp_proto_traces;
 #[path = "../fuzz/bodies/ottl_log_parsers.rs"]
@@ -132,6 +134,7 @@ replay_tests! {
     opentsdb_telnet,
     otel_resource_attributes,
     otlp_json_traces,
+    otlp_proto_retain,
     otlp_proto_traces,
     ottl_log_parsers,
     ottl_statement,

@@ -299,9 +299,8 @@ impl<R: OtlpRequest> Payload<R> {
         }
     }
 
-    /// A payload of `bytes` said to hold `items` items, not checked: for testing what happens
-    /// should a lazy decode ever fail.
-    #[cfg(test)]
+    /// A payload of `bytes` said to hold `items` items, not checked: for bytes built from
+    /// checked ones, and for testing what happens should a lazy decode ever fail.
     pub(crate) fn from_unchecked_bytes(bytes: Bytes, items: usize) -> Self {
         Payload::from_inner(Inner::from_rope(Rope::single(bytes, items)), None)
     }

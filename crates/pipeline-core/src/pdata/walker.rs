@@ -40,11 +40,11 @@ use super::Signal;
 pub(crate) struct Invalid(pub(crate) &'static str);
 
 /// prost's `RECURSION_LIMIT`.
-const RECURSION_LIMIT: u32 = 100;
+pub(crate) const RECURSION_LIMIT: u32 = 100;
 
 const VARINT: u8 = 0;
 const FIXED64: u8 = 1;
-const LEN: u8 = 2;
+pub(crate) const LEN: u8 = 2;
 const START_GROUP: u8 = 3;
 const END_GROUP: u8 = 4;
 const FIXED32: u8 = 5;
@@ -82,6 +82,16 @@ pub(crate) fn top_level_field<'a>(
     let body = delimited(buf)?;
     let items = walk(resource, body, RECURSION_LIMIT - 1)?;
     Ok(Some((body, items)))
+}
+
+/// The items in one leaf of a request of `signal` (its bytes without the length prefix):
+/// 1 for a span or log record, a metric's data points.
+pub(crate) fn leaf_items(signal: Signal, bytes: &[u8]) -> Result<usize, Invalid> {
+    match signal {
+        Signal::Traces | Signal::Logs => Ok(1),
+        // A metric sits at depth 4: request, resource, scope, metric.
+        Signal::Metrics => walk(Msg::Metric, bytes, RECURSION_LIMIT - 3),
+    }
 }
 
 /// The message types of the OTLP trace, metrics and logs requests.
@@ -476,7 +486,12 @@ fn walk(msg: Msg, mut buf: &[u8], ctx: u32) -> Result<usize, Invalid> {
 }
 
 /// Skips an unknown field, as `prost::encoding::skip_field`.
-fn skip_field(wire_type: u8, tag: u32, buf: &mut &[u8], ctx: u32) -> Result<(), Invalid> {
+pub(crate) fn skip_field(
+    wire_type: u8,
+    tag: u32,
+    buf: &mut &[u8],
+    ctx: u32,
+) -> Result<(), Invalid> {
     if ctx == 0 {
         return Err(Invalid("recursion limit reached"));
     }
@@ -509,7 +524,7 @@ fn expect(actual: u8, expected: u8) -> Result<(), Invalid> {
 
 /// A field key, as `prost::encoding::decode_key`: (tag, wire type).
 #[inline]
-fn key(buf: &mut &[u8]) -> Result<(u32, u8), Invalid> {
+pub(crate) fn key(buf: &mut &[u8]) -> Result<(u32, u8), Invalid> {
     let key = varint(buf)?;
     if key > u64::from(u32::MAX) {
         return Err(Invalid("invalid key value"));
