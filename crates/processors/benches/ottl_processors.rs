@@ -64,9 +64,10 @@ fn resource() -> Option<Resource> {
     })
 }
 
-/// Spans as an instrumented HTTP server makes them: one in fifty failed.
+/// Spans as an instrumented HTTP server makes them: one in fifty failed. As a receiver
+/// hands them over: encoded, not yet decoded.
 fn spans() -> Traces {
-    Traces::new(ExportTraceServiceRequest {
+    let built = Traces::new(ExportTraceServiceRequest {
         resource_spans: vec![ResourceSpans {
             resource: resource(),
             scope_spans: vec![ScopeSpans {
@@ -92,12 +93,14 @@ fn spans() -> Traces {
             }],
             ..Default::default()
         }],
-    })
+    });
+    Traces::decode(built.encoded()).unwrap()
 }
 
-/// Access-log records taking 0..799 ms, spread evenly (as telemetrygen's).
+/// Access-log records taking 0..799 ms, spread evenly (as telemetrygen's), as a receiver
+/// hands them over.
 fn logs() -> Logs {
-    Logs::new(ExportLogsServiceRequest {
+    let built = Logs::new(ExportLogsServiceRequest {
         resource_logs: vec![ResourceLogs {
             resource: resource(),
             scope_logs: vec![ScopeLogs {
@@ -123,7 +126,8 @@ fn logs() -> Logs {
             }],
             ..Default::default()
         }],
-    })
+    });
+    Logs::decode(built.encoded()).unwrap()
 }
 
 fn runtime() -> Runtime {

@@ -6,11 +6,14 @@ use tributary_ottl::{CompiledCondition, ContextKind, Item, TransformContext, com
 use tributary_pipeline_core::component::ConfigError;
 use tributary_pipeline_core::consumer::ConsumeError;
 use tributary_pipeline_core::pdata::proto::common::v1::{InstrumentationScope, KeyValue};
+use tributary_pipeline_core::pdata::proto::logs::v1::LogRecord;
 use tributary_pipeline_core::pdata::proto::metrics::v1::{Metric, metric::Data};
 use tributary_pipeline_core::pdata::proto::resource::v1::Resource;
+use tributary_pipeline_core::pdata::proto::trace::v1::Span;
 use tributary_pipeline_core::pdata::{Logs, Metrics, Traces};
 
 use super::config::{Config, ErrorMode, condition_lists, legacy_matchers};
+use super::encoded::{EncodedFilter, Projection, Records};
 use crate::filterconfig::{self, Matcher, Subject};
 
 /// A list of OTTL conditions, ORed: an item matching any is dropped.
@@ -69,6 +72,9 @@ pub(crate) struct Filters {
     spans_legacy: Option<Matcher>,
     metrics_legacy: Option<Matcher>,
     logs_legacy: Option<Matcher>,
+    /// What deciding on an encoded span or log record decodes of it.
+    pub(super) span_projection: Projection,
+    pub(super) log_projection: Projection,
 }
 
 /// The signals' context-inferred condition lists.
@@ -182,7 +188,33 @@ impl Filters {
         filters.spans_legacy = legacy.spans;
         filters.metrics_legacy = legacy.metrics;
         filters.logs_legacy = legacy.logs;
+        filters.span_projection = match filters.spans_legacy {
+            Some(_) => Projection::whole(),
+            None => Projection::spans(filters.span.iter().flat_map(|c| &c.list)),
+        };
+        filters.log_projection = match filters.logs_legacy {
+            Some(_) => Projection::whole(),
+            None => Projection::logs(filters.log.iter().flat_map(|c| &c.list)),
+        };
         Ok(filters)
+    }
+
+    /// The resource condition lists of a signal.
+    pub(super) fn resource_lists(&self, records: Records) -> &[Conditions] {
+        match records {
+            Records::Spans => &self.trace_resource,
+            Records::Metrics => &self.metric_resource,
+            Records::Logs => &self.log_resource,
+        }
+    }
+
+    /// The scope condition lists of a signal.
+    pub(super) fn scope_lists(&self, records: Records) -> &[Conditions] {
+        match records {
+            Records::Spans => &self.trace_scope,
+            Records::Metrics => &self.metric_scope,
+            Records::Logs => &self.log_scope,
+        }
     }
 
     pub(crate) fn filters_traces(&self) -> bool {
@@ -206,8 +238,126 @@ impl Filters {
             || self.logs_legacy.is_some()
     }
 
+    /// Whether a span stays, by the legacy match and the span conditions (not its
+    /// events).
+    pub(super) fn keep_span(
+        &self,
+        resource: &mut Option<Resource>,
+        scope: &mut Option<InstrumentationScope>,
+        span: &mut Span,
+        cache: &mut Vec<KeyValue>,
+    ) -> Result<bool, ConsumeError> {
+        if let Some(m) = &self.spans_legacy {
+            let subject = Subject {
+                resource: attributes(resource),
+                scope: scope.as_ref(),
+                attributes: &span.attributes,
+                item: filterconfig::Item::Span {
+                    name: &span.name,
+                    kind: span.kind,
+                },
+            };
+            if !m.selects(&subject) {
+                return Ok(false);
+            }
+        }
+        if !self.span.is_empty() {
+            let mut ctx = TransformContext {
+                resource,
+                scope: Some(scope),
+                item: Item::Span(span),
+                cache,
+            };
+            if any_of(&self.span, &mut ctx)? {
+                return Ok(false);
+            }
+        }
+        Ok(true)
+    }
+
+    /// Whether a metric stays, by the legacy match and the metric conditions (not its
+    /// data points).
+    pub(super) fn keep_metric(
+        &self,
+        resource: &mut Option<Resource>,
+        scope: &mut Option<InstrumentationScope>,
+        metric: &mut Metric,
+        cache: &mut Vec<KeyValue>,
+    ) -> Result<bool, ConsumeError> {
+        if let Some(m) = &self.metrics_legacy {
+            // Go's legacy metric match reads the name and the resource only.
+            let subject = Subject {
+                resource: attributes(resource),
+                scope: scope.as_ref(),
+                attributes: &[],
+                item: filterconfig::Item::DataPoint {
+                    metric_name: &metric.name,
+                },
+            };
+            if !m.selects(&subject) {
+                return Ok(false);
+            }
+        }
+        if !self.metric.is_empty() {
+            let mut ctx = TransformContext {
+                resource,
+                scope: Some(scope),
+                item: Item::Metric(metric),
+                cache,
+            };
+            if any_of(&self.metric, &mut ctx)? {
+                return Ok(false);
+            }
+        }
+        Ok(true)
+    }
+
+    /// Whether a log record stays.
+    pub(super) fn keep_log(
+        &self,
+        resource: &mut Option<Resource>,
+        scope: &mut Option<InstrumentationScope>,
+        record: &mut LogRecord,
+        cache: &mut Vec<KeyValue>,
+    ) -> Result<bool, ConsumeError> {
+        if let Some(m) = &self.logs_legacy {
+            let subject = Subject {
+                resource: attributes(resource),
+                scope: scope.as_ref(),
+                attributes: &record.attributes,
+                item: filterconfig::Item::Log {
+                    body: record.body.as_ref(),
+                    severity_text: &record.severity_text,
+                    severity_number: record.severity_number,
+                },
+            };
+            if !m.selects(&subject) {
+                return Ok(false);
+            }
+        }
+        if !self.log.is_empty() {
+            let mut ctx = TransformContext {
+                resource,
+                scope: Some(scope),
+                item: Item::Log(record),
+                cache,
+            };
+            if any_of(&self.log, &mut ctx)? {
+                return Ok(false);
+            }
+        }
+        Ok(true)
+    }
+
     /// Drops spans and span events; returns how many spans were dropped.
     pub(crate) fn traces(&self, traces: &mut Traces) -> Result<usize, ConsumeError> {
+        // Span event conditions edit spans: those need the decoded request.
+        if self.spanevent.is_empty()
+            && let Some(dropped) =
+                traces.retain_encoded(&mut EncodedFilter::new(self, Records::Spans))?
+        {
+            return Ok(dropped);
+        }
         let before = traces.item_count();
         let mut cache = Vec::new();
         let request = traces.make_mut();
@@ -225,30 +375,8 @@ impl Filters {
                     return Ok(false);
                 }
                 try_retain(&mut ss.spans, |span| {
-                    if let Some(m) = &self.spans_legacy {
-                        let subject = Subject {
-                            resource: attributes(&rs.resource),
-                            scope: ss.scope.as_ref(),
-                            attributes: &span.attributes,
-                            item: filterconfig::Item::Span {
-                                name: &span.name,
-                                kind: span.kind,
-                            },
-                        };
-                        if !m.selects(&subject) {
-                            return Ok(false);
-                        }
-                    }
-                    if !self.span.is_empty() {
-                        let mut ctx = TransformContext {
-                            resource: &mut rs.resource,
-                            scope: Some(&mut ss.scope),
-                            item: Item::Span(span),
-                            cache: &mut cache,
-                        };
-                        if any_of(&self.span, &mut ctx)? {
-                            return Ok(false);
-                        }
+                    if !self.keep_span(&mut rs.resource, &mut ss.scope, span, &mut cache)? {
+                        return Ok(false);
                     }
                     if !self.spanevent.is_empty() {
                         let mut keep = Vec::with_capacity(span.events.len());
@@ -275,6 +403,13 @@ impl Filters {
 
     /// Drops metrics and data points; returns how many data points were dropped.
     pub(crate) fn metrics(&self, metrics: &mut Metrics) -> Result<usize, ConsumeError> {
+        // Data point conditions edit metrics: those need the decoded request.
+        if self.datapoint.is_empty()
+            && let Some(dropped) =
+                metrics.retain_encoded(&mut EncodedFilter::new(self, Records::Metrics))?
+        {
+            return Ok(dropped);
+        }
         let before = metrics.item_count();
         let mut cache = Vec::new();
         let request = metrics.make_mut();
@@ -292,30 +427,8 @@ impl Filters {
                     return Ok(false);
                 }
                 try_retain(&mut sm.metrics, |metric| {
-                    if let Some(m) = &self.metrics_legacy {
-                        // Go's legacy metric match reads the name and the resource only.
-                        let subject = Subject {
-                            resource: attributes(&rm.resource),
-                            scope: sm.scope.as_ref(),
-                            attributes: &[],
-                            item: filterconfig::Item::DataPoint {
-                                metric_name: &metric.name,
-                            },
-                        };
-                        if !m.selects(&subject) {
-                            return Ok(false);
-                        }
-                    }
-                    if !self.metric.is_empty() {
-                        let mut ctx = TransformContext {
-                            resource: &mut rm.resource,
-                            scope: Some(&mut sm.scope),
-                            item: Item::Metric(metric),
-                            cache: &mut cache,
-                        };
-                        if any_of(&self.metric, &mut ctx)? {
-                            return Ok(false);
-                        }
+                    if !self.keep_metric(&mut rm.resource, &mut sm.scope, metric, &mut cache)? {
+                        return Ok(false);
                     }
                     if !self.datapoint.is_empty() {
                         if metric.data.is_none() {
@@ -346,6 +459,9 @@ impl Filters {
 
     /// Drops log records; returns how many were dropped.
     pub(crate) fn logs(&self, logs: &mut Logs) -> Result<usize, ConsumeError> {
+        if let Some(dropped) = logs.retain_encoded(&mut EncodedFilter::new(self, Records::Logs))? {
+            return Ok(dropped);
+        }
         let before = logs.item_count();
         let mut cache = Vec::new();
         let request = logs.make_mut();
@@ -363,33 +479,7 @@ impl Filters {
                     return Ok(false);
                 }
                 try_retain(&mut sl.log_records, |record| {
-                    if let Some(m) = &self.logs_legacy {
-                        let subject = Subject {
-                            resource: attributes(&rl.resource),
-                            scope: sl.scope.as_ref(),
-                            attributes: &record.attributes,
-                            item: filterconfig::Item::Log {
-                                body: record.body.as_ref(),
-                                severity_text: &record.severity_text,
-                                severity_number: record.severity_number,
-                            },
-                        };
-                        if !m.selects(&subject) {
-                            return Ok(false);
-                        }
-                    }
-                    if !self.log.is_empty() {
-                        let mut ctx = TransformContext {
-                            resource: &mut rl.resource,
-                            scope: Some(&mut sl.scope),
-                            item: Item::Log(record),
-                            cache: &mut cache,
-                        };
-                        if any_of(&self.log, &mut ctx)? {
-                            return Ok(false);
-                        }
-                    }
-                    Ok(true)
+                    self.keep_log(&mut rl.resource, &mut sl.scope, record, &mut cache)
                 })?;
                 Ok(!sl.log_records.is_empty())
             })?;
@@ -404,7 +494,7 @@ fn attributes(resource: &Option<Resource>) -> &[KeyValue] {
 }
 
 /// Whether a resource (no scope) or a scope matches one of `lists`.
-fn drops_upper(
+pub(super) fn drops_upper(
     lists: &[Conditions],
     resource: &mut Option<Resource>,
     scope: Option<&mut Option<InstrumentationScope>>,

@@ -22,16 +22,34 @@ fn config(yaml: &str) -> Config {
 }
 
 /// Runs `json` through a filter with `yaml`; the request that came out (`None`: all
-/// dropped) and the processor's dropped-items counter.
+/// dropped) and the processor's dropped-items counter. Runs twice: on the request
+/// decoded, and on its encoding as a receiver hands it over (filtered on the bytes);
+/// both must agree.
 async fn run<T: FromJson>(yaml: &str, json: &str) -> Result<(Option<T>, f64), String> {
+    let decoded = T::from_json(json);
+    let encoded = decoded.as_received();
+    let on_decoded = run_one(yaml, decoded).await;
+    let on_encoded = run_one(yaml, encoded).await;
+    match (&on_decoded, &on_encoded) {
+        (Ok((a, a_dropped)), Ok((b, b_dropped))) => {
+            assert_eq!(
+                a, b,
+                "filtering the bytes keeps what filtering the decoded request keeps"
+            );
+            assert_eq!(a_dropped, b_dropped, "the dropped counts agree");
+        }
+        (a, b) => assert_eq!(a.as_ref().err(), b.as_ref().err(), "the errors agree"),
+    }
+    on_decoded
+}
+
+async fn run_one<T: FromJson>(yaml: &str, data: T) -> Result<(Option<T>, f64), String> {
     let sink = Sink::<T>::new();
     let settings = tributary_pipeline_core::testing::settings::<T>(Kind::Processor, "filter/x");
     let p = factory()
         .create(&settings, &config(yaml), sink.next())
         .unwrap_or_else(|e| panic!("{e}"));
-    p.consume(T::from_json(json))
-        .await
-        .map_err(|e| e.to_string())?;
+    p.consume(data).await.map_err(|e| e.to_string())?;
     let name = match T::SIGNAL {
         tributary_pipeline_core::pdata::Signal::Traces => "spans",
         tributary_pipeline_core::pdata::Signal::Metrics => "datapoints",
@@ -44,9 +62,11 @@ async fn run<T: FromJson>(yaml: &str, json: &str) -> Result<(Option<T>, f64), St
     Ok((sink.accepted().into_iter().next(), dropped))
 }
 
-/// A signal's data from OTLP/JSON.
-trait FromJson: SignalData {
+/// A signal's data from OTLP/JSON, or from its protobuf encoding (kept as bytes).
+trait FromJson: SignalData + PartialEq + std::fmt::Debug {
     fn from_json(json: &str) -> Self;
+    /// The same data as a receiver hands it over: its encoding, not yet decoded.
+    fn as_received(&self) -> Self;
 }
 
 macro_rules! from_json {
@@ -54,6 +74,9 @@ macro_rules! from_json {
         impl FromJson for $t {
             fn from_json(json: &str) -> Self {
                 <$t>::new(otlp_json::decode(json.as_bytes()).unwrap_or_else(|e| panic!("{e}")))
+            }
+            fn as_received(&self) -> Self {
+                <$t>::decode(<$t>::encoded(self)).unwrap()
             }
         }
     )*};
@@ -189,6 +212,28 @@ logs:
     let (out, dropped) = run::<Logs>(yaml, LOGS).await.unwrap();
     assert_eq!(log_bodies(&out), ["disk full", "remote fatal"]);
     assert_eq!(dropped, 2.0);
+}
+
+/// A request as a receiver hands it over is filtered on its bytes: what is kept is
+/// copied, never decoded, and one nothing is dropped from is passed on as it came.
+#[tokio::test]
+async fn received_requests_are_filtered_without_decoding() {
+    let yaml = "logs:\n  log_record:\n    - 'severity_number < SEVERITY_NUMBER_WARN'\n";
+    let received = Logs::from_json(LOGS).as_received();
+    let (out, dropped) = run_one::<Logs>(yaml, received.clone()).await.unwrap();
+    let out = out.unwrap();
+    assert!(!out.is_decoded(), "the kept records were copied as bytes");
+    assert_eq!(dropped, 1.0);
+    assert_eq!(
+        log_bodies(&Some(out)),
+        ["my password is hunter2", "disk full", "remote fatal"]
+    );
+
+    let yaml = "logs:\n  log_record:\n    - 'severity_number > 1000'\n";
+    let (out, dropped) = run_one::<Logs>(yaml, received.clone()).await.unwrap();
+    let out = out.unwrap();
+    assert_eq!(dropped, 0.0);
+    assert!(out.shares_request_with(&received), "passed on as received");
 }
 
 /// README "Dropping data based on a resource attribute".
