@@ -182,6 +182,12 @@ impl Field {
         };
         let Some((last, parents)) = keys.split_last() else {
             return match value {
+                // Moved in whole when there is nothing to merge with (a parser writing
+                // the attributes of a fresh entry): no map rebuilt.
+                Value::Map(new) if map.is_empty() => {
+                    *map = new;
+                    Ok(())
+                }
                 Value::Map(new) => {
                     map.extend(new);
                     Ok(())

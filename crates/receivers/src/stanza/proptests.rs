@@ -140,3 +140,33 @@ proptest! {
         prop_assert_eq!(out.len(), 1);
     }
 }
+
+/// What `json_parser` gave when it went through serde_json's own tree: the reference the
+/// one-pass parse must match.
+fn json_through_tree(text: &str, parse_ints: bool) -> Result<Value, String> {
+    fn doubles(value: Value) -> Value {
+        match value {
+            Value::Int(i) => Value::Double(i as f64),
+            Value::Array(items) => Value::Array(items.into_iter().map(doubles).collect()),
+            Value::Map(map) => Value::Map(map.into_iter().map(|(k, v)| (k, doubles(v))).collect()),
+            other => other,
+        }
+    }
+    let json: serde_json::Map<String, serde_json::Value> =
+        serde_json::from_str(text).map_err(|e| format!("invalid JSON object: {e}"))?;
+    let parsed = Value::from_json(serde_json::Value::Object(json));
+    Ok(if parse_ints { parsed } else { doubles(parsed) })
+}
+
+const JSON_LINE: &str = r#"{"time":"2025-11-21T10:00:00.001Z","level":"info","status":200,"neg":-5,"big":18446744073709551615,"ratio":0.25,"e":1e3,"ok":true,"none":null,"list":[1,"a",{"k":[]}],"dup":1,"dup":"last","nested":{"a":{"b":2}}}"#;
+
+proptest! {
+    #[test]
+    fn json_parser_matches_the_json_tree_it_replaced(
+        text in prop_oneof![mutated(JSON_LINE), Just(JSON_LINE.to_string()), any::<String>()],
+        parse_ints in any::<bool>(),
+    ) {
+        let one_pass = operators::parse_json_object(&Value::String(text.clone()), parse_ints);
+        prop_assert_eq!(one_pass, json_through_tree(&text, parse_ints));
+    }
+}

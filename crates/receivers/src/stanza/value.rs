@@ -161,6 +161,112 @@ pub fn map_into_key_values(map: Map) -> Vec<KeyValue> {
         .collect()
 }
 
+/// Parses a JSON object straight into a [`Value::Map`], in one pass with no intermediate
+/// JSON tree: numbers are doubles unless `parse_ints` keeps integers (Go's `json_parser`
+/// decodes to float64 unless asked); an integer beyond `i64` is a double either way.
+/// Anything but an object is refused with serde_json's message.
+pub fn json_object_from_slice(text: &[u8], parse_ints: bool) -> Result<Value, serde_json::Error> {
+    use serde::de::DeserializeSeed;
+    let mut deserializer = serde_json::Deserializer::from_slice(text);
+    let value = JsonObject(JsonValue { parse_ints }).deserialize(&mut deserializer)?;
+    deserializer.end()?;
+    Ok(value)
+}
+
+/// Builds a [`Value`] from any JSON value.
+#[derive(Clone, Copy)]
+struct JsonValue {
+    parse_ints: bool,
+}
+
+/// Builds a [`Value::Map`] from a JSON object, refusing anything else.
+struct JsonObject(JsonValue);
+
+impl<'de> serde::de::DeserializeSeed<'de> for JsonValue {
+    type Value = Value;
+    fn deserialize<D: serde::Deserializer<'de>>(self, d: D) -> Result<Value, D::Error> {
+        d.deserialize_any(self)
+    }
+}
+
+impl<'de> serde::de::DeserializeSeed<'de> for JsonObject {
+    type Value = Value;
+    fn deserialize<D: serde::Deserializer<'de>>(self, d: D) -> Result<Value, D::Error> {
+        d.deserialize_map(self)
+    }
+}
+
+impl<'de> serde::de::Visitor<'de> for JsonObject {
+    type Value = Value;
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("a map")
+    }
+    fn visit_map<A: serde::de::MapAccess<'de>>(self, map: A) -> Result<Value, A::Error> {
+        self.0.visit_map(map)
+    }
+}
+
+impl<'de> serde::de::Visitor<'de> for JsonValue {
+    type Value = Value;
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("a JSON value")
+    }
+
+    fn visit_unit<E: serde::de::Error>(self) -> Result<Value, E> {
+        Ok(Value::Null)
+    }
+
+    fn visit_bool<E: serde::de::Error>(self, b: bool) -> Result<Value, E> {
+        Ok(Value::Bool(b))
+    }
+
+    fn visit_i64<E: serde::de::Error>(self, i: i64) -> Result<Value, E> {
+        Ok(if self.parse_ints {
+            Value::Int(i)
+        } else {
+            Value::Double(i as f64)
+        })
+    }
+
+    fn visit_u64<E: serde::de::Error>(self, u: u64) -> Result<Value, E> {
+        match i64::try_from(u) {
+            Ok(i) => self.visit_i64(i),
+            Err(_) => Ok(Value::Double(u as f64)),
+        }
+    }
+
+    fn visit_f64<E: serde::de::Error>(self, d: f64) -> Result<Value, E> {
+        Ok(Value::Double(d))
+    }
+
+    fn visit_str<E: serde::de::Error>(self, s: &str) -> Result<Value, E> {
+        Ok(Value::String(s.to_owned()))
+    }
+
+    fn visit_string<E: serde::de::Error>(self, s: String) -> Result<Value, E> {
+        Ok(Value::String(s))
+    }
+
+    fn visit_seq<A: serde::de::SeqAccess<'de>>(self, mut seq: A) -> Result<Value, A::Error> {
+        let mut items = Vec::with_capacity(seq.size_hint().unwrap_or(0));
+        while let Some(item) = seq.next_element_seed(self)? {
+            items.push(item);
+        }
+        Ok(Value::Array(items))
+    }
+
+    fn visit_map<A: serde::de::MapAccess<'de>>(self, mut access: A) -> Result<Value, A::Error> {
+        let mut map = Map::new();
+        while let Some(key) = access.next_key::<String>()? {
+            // A key given twice keeps its last value, as before.
+            let value = access.next_value_seed(self)?;
+            map.insert(key, value);
+        }
+        Ok(Value::Map(map))
+    }
+}
+
 impl fmt::Display for Value {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {

@@ -31,18 +31,6 @@ pub fn parse_json_object(value: &Value, parse_ints: bool) -> Result<Value, Strin
         Value::Bytes(b) => b.as_slice(),
         _ => return Err("type is not a string; cannot parse it as JSON".into()),
     };
-    let json: serde_json::Map<String, serde_json::Value> =
-        serde_json::from_slice(text).map_err(|e| format!("invalid JSON object: {e}"))?;
-    let parsed = Value::from_json(serde_json::Value::Object(json));
-    Ok(if parse_ints { parsed } else { doubles(parsed) })
-}
-
-/// Go decodes JSON numbers as float64 unless asked otherwise.
-fn doubles(value: Value) -> Value {
-    match value {
-        Value::Int(i) => Value::Double(i as f64),
-        Value::Array(items) => Value::Array(items.into_iter().map(doubles).collect()),
-        Value::Map(map) => Value::Map(map.into_iter().map(|(k, v)| (k, doubles(v))).collect()),
-        other => other,
-    }
+    super::super::value::json_object_from_slice(text, parse_ints)
+        .map_err(|e| format!("invalid JSON object: {e}"))
 }
