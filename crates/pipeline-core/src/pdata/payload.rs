@@ -414,7 +414,8 @@ impl<R: OtlpRequest> Payload<R> {
     /// within the limit is returned as is (no copy). `max_items` of 0 means no limit.
     ///
     /// A payload with a known encoding is cut on its bytes: whole resources are sliced out,
-    /// and only a resource that crosses a cut is decoded.
+    /// spans and log records are copied as they are, and only a resource of metrics that
+    /// crosses a cut is decoded.
     pub fn split(self, max_items: usize) -> Vec<Self> {
         if max_items == 0 || self.item_count() <= max_items {
             return vec![self];

@@ -142,9 +142,10 @@ impl Rope {
 
     /// Cuts the encoding by items into chunks, the first of at most `first` items and the
     /// next ones of at most `then` items each (`None`: everything after the first chunk
-    /// in one), without decoding: whole resources are sliced out of the parts, and only a
-    /// resource that crosses a cut is decoded, divided and encoded again. Items keep their
-    /// order; a resource holding no items goes with the chunk being filled.
+    /// in one), without decoding: whole resources are sliced out of the parts; a resource
+    /// of spans or log records that crosses a cut is divided on its bytes too, and only a
+    /// resource of metrics that crosses one is decoded, divided and encoded again. Items
+    /// keep their order; a resource holding no items goes with the chunk being filled.
     ///
     /// The encoding must be valid (every rope is: it was checked by the walker or encoded
     /// by prost). `first` must be below the item count, and `then` at least 1.

@@ -252,8 +252,8 @@ pub(crate) use impl_single_item;
 /// (`usize::MAX`: all the rest in one). `first` must be above 0 and below the resource's
 /// items.
 ///
-/// This is how a payload kept as bytes is cut inside a resource: only the crossing resource
-/// is decoded.
+/// This is how a payload of metrics kept as bytes is cut inside a resource: only the
+/// crossing resource is decoded (spans and log records: [`cut_encoded_leaves`]).
 pub(crate) fn cut_encoded<R, S, L>(
     body: &[u8],
     first: usize,
@@ -285,4 +285,93 @@ fn encode_resources<R: prost::Message>(resources: &[R]) -> bytes::Bytes {
     let mut buf = Vec::with_capacity(len);
     prost::encoding::message::encode_repeated(1, resources, &mut buf);
     bytes::Bytes::from(buf)
+}
+
+/// [`cut_encoded`] for resources whose leaves are one item each (spans, log records),
+/// on the bytes: no leaf is decoded. Each piece holds the resource's own fields and,
+/// for each scope it has leaves of, the scope's own fields, copied as they were (a
+/// scope without leaves goes with the piece being filled). `None` if the bytes are
+/// malformed (never for a checked payload): the caller then decodes.
+pub(crate) fn cut_encoded_leaves(
+    body: &[u8],
+    first: usize,
+    then: usize,
+) -> Option<Vec<(bytes::Bytes, usize)>> {
+    use super::encoded::fields;
+    const OWN_FIELDS_END: u32 = 2;
+    // The resource's own fields, and each scope as (own fields, encoded leaf fields).
+    let mut resource_own = Vec::new();
+    let mut scopes: Vec<(Vec<u8>, Vec<&[u8]>)> = Vec::new();
+    for field in fields(body) {
+        let field = field.ok()?;
+        if field.tag != OWN_FIELDS_END || field.wire_type != 2 {
+            resource_own.extend_from_slice(field.encoded);
+            continue;
+        }
+        let mut scope_own = Vec::new();
+        let mut leaves = Vec::new();
+        for leaf in fields(field.value) {
+            let leaf = leaf.ok()?;
+            if leaf.tag == OWN_FIELDS_END && leaf.wire_type == 2 {
+                leaves.push(leaf.encoded);
+            } else {
+                scope_own.extend_from_slice(leaf.encoded);
+            }
+        }
+        scopes.push((scope_own, leaves));
+    }
+    let mut pieces = Vec::new();
+    let mut piece = EncodedPiece::default();
+    let mut limit = first;
+    for (scope_own, leaves) in &scopes {
+        let mut scope = scope_own.clone();
+        let mut scope_items = 0;
+        for leaf in leaves {
+            if piece.items + scope_items == limit {
+                if scope_items > 0 {
+                    piece.push_scope(&scope, scope_items);
+                    scope.clone_from(scope_own);
+                    scope_items = 0;
+                }
+                pieces.push(piece.finish(&resource_own));
+                limit = then;
+            }
+            scope.extend_from_slice(leaf);
+            scope_items += 1;
+        }
+        piece.push_scope(&scope, scope_items);
+    }
+    pieces.push(piece.finish(&resource_own));
+    Some(pieces)
+}
+
+/// One piece of a resource being cut on its bytes: its scopes, encoded.
+#[derive(Default)]
+struct EncodedPiece {
+    scopes: Vec<u8>,
+    items: usize,
+}
+
+impl EncodedPiece {
+    fn push_scope(&mut self, content: &[u8], items: usize) {
+        prost::encoding::encode_key(
+            2,
+            prost::encoding::WireType::LengthDelimited,
+            &mut self.scopes,
+        );
+        prost::encoding::encode_varint(content.len() as u64, &mut self.scopes);
+        self.scopes.extend_from_slice(content);
+        self.items += items;
+    }
+
+    /// The piece as a top-level field of an export request; empties `self`.
+    fn finish(&mut self, resource_own: &[u8]) -> (bytes::Bytes, usize) {
+        let content = resource_own.len() + self.scopes.len();
+        let mut out = Vec::with_capacity(content + 11);
+        prost::encoding::encode_key(1, prost::encoding::WireType::LengthDelimited, &mut out);
+        prost::encoding::encode_varint(content as u64, &mut out);
+        out.extend_from_slice(resource_own);
+        out.append(&mut self.scopes);
+        (bytes::Bytes::from(out), std::mem::take(&mut self.items))
+    }
 }

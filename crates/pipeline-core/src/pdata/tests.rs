@@ -724,3 +724,34 @@ proptest! {
         prop_assert_eq!(decoded.request(), &expected);
     }
 }
+
+proptest! {
+    /// A resource of spans cut on its bytes gives the pieces the decoding cut gives,
+    /// scope descriptions and empty scopes included.
+    #[test]
+    fn a_resource_cut_on_its_bytes_matches_the_decoded_cut(
+        scopes in prop::collection::vec(0usize..6, 1..4),
+        first in 1usize..12,
+        then in prop_oneof![1usize..6, Just(usize::MAX)],
+    ) {
+        let request = traces(&[scopes]).request().clone();
+        let resource = prost::Message::encode_to_vec(&request.resource_spans[0]);
+        let items = request.item_count();
+        prop_assume!(first < items);
+        let decode = |pieces: Vec<(bytes::Bytes, usize)>| {
+            pieces
+                .into_iter()
+                .map(|(bytes, items)| {
+                    let piece = <ExportTraceServiceRequest as prost::Message>::decode(bytes).unwrap();
+                    assert_eq!(piece.item_count(), items);
+                    piece
+                })
+                .collect::<Vec<_>>()
+        };
+        let on_bytes = decode(crate::pdata::split::cut_encoded_leaves(&resource, first, then).unwrap());
+        let decoded = decode(
+            crate::pdata::split::cut_encoded::<ResourceSpans, _, _>(&resource, first, then).unwrap(),
+        );
+        prop_assert_eq!(on_bytes, decoded);
+    }
+}
