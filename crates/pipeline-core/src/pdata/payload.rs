@@ -299,6 +299,20 @@ impl<R: OtlpRequest> Payload<R> {
         }
     }
 
+    /// A payload of protobuf bytes this process wrote itself (a receiver encoding what it
+    /// read without building the request first), holding `items` items. Unlike
+    /// [`decode`](Self::decode) the bytes are not checked (debug builds do check them): they
+    /// must be a valid encoding of the request, or the first decode logs a bug and reads an
+    /// empty request.
+    pub fn from_own_encoding(bytes: Bytes, items: usize) -> Self {
+        debug_assert_eq!(
+            walker::validate(R::SIGNAL, &bytes),
+            Ok(items),
+            "an own encoding that does not check"
+        );
+        Payload::from_unchecked_bytes(bytes, items)
+    }
+
     /// A payload of `bytes` said to hold `items` items, not checked: for bytes built from
     /// checked ones, and for testing what happens should a lazy decode ever fail.
     pub(crate) fn from_unchecked_bytes(bytes: Bytes, items: usize) -> Self {

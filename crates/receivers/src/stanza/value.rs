@@ -166,8 +166,20 @@ pub fn map_into_key_values(map: Map) -> Vec<KeyValue> {
 /// decodes to float64 unless asked); an integer beyond `i64` is a double either way.
 /// Anything but an object is refused with serde_json's message.
 pub fn json_object_from_slice(text: &[u8], parse_ints: bool) -> Result<Value, serde_json::Error> {
+    json_object(serde_json::Deserializer::from_slice(text), parse_ints)
+}
+
+/// [`json_object_from_slice`] for text already known to be UTF-8 (strings in it are not
+/// checked again).
+pub fn json_object_from_str(text: &str, parse_ints: bool) -> Result<Value, serde_json::Error> {
+    json_object(serde_json::Deserializer::from_str(text), parse_ints)
+}
+
+fn json_object<'de, R: serde_json::de::Read<'de>>(
+    mut deserializer: serde_json::Deserializer<R>,
+    parse_ints: bool,
+) -> Result<Value, serde_json::Error> {
     use serde::de::DeserializeSeed;
-    let mut deserializer = serde_json::Deserializer::from_slice(text);
     let value = JsonObject(JsonValue { parse_ints }).deserialize(&mut deserializer)?;
     deserializer.end()?;
     Ok(value)

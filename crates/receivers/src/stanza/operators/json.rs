@@ -26,11 +26,11 @@ impl Parse for JsonParser {
 /// Parses a JSON object held in a string (or bytes) into a map; numbers become doubles
 /// unless `parse_ints` keeps integers as integers. Anything but an object is refused.
 pub fn parse_json_object(value: &Value, parse_ints: bool) -> Result<Value, String> {
-    let text = match value {
-        Value::String(s) => s.as_bytes(),
-        Value::Bytes(b) => b.as_slice(),
+    use super::super::value::{json_object_from_slice, json_object_from_str};
+    match value {
+        Value::String(s) => json_object_from_str(s, parse_ints),
+        Value::Bytes(b) => json_object_from_slice(b, parse_ints),
         _ => return Err("type is not a string; cannot parse it as JSON".into()),
-    };
-    super::super::value::json_object_from_slice(text, parse_ints)
-        .map_err(|e| format!("invalid JSON object: {e}"))
+    }
+    .map_err(|e| format!("invalid JSON object: {e}"))
 }
