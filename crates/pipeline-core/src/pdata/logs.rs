@@ -55,6 +55,10 @@ impl OtlpRequest for ExportLogsServiceRequest {
         self.resource_logs.extend(other.resource_logs);
     }
 
+    fn encode_once(&self) -> Vec<u8> {
+        super::encode::encode_request(&self.resource_logs)
+    }
+
     fn cut_resource(
         resource: &[u8],
         first: usize,

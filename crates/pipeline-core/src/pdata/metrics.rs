@@ -110,6 +110,10 @@ impl OtlpRequest for ExportMetricsServiceRequest {
         self.resource_metrics.extend(other.resource_metrics);
     }
 
+    fn encode_once(&self) -> Vec<u8> {
+        super::encode::encode_request(&self.resource_metrics)
+    }
+
     fn cut_resource(
         resource: &[u8],
         first: usize,

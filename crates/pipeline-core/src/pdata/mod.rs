@@ -28,6 +28,7 @@
 pub mod attributes;
 pub mod builder;
 pub mod data_point;
+mod encode;
 pub mod encoded;
 mod logs;
 mod metadata;

@@ -47,6 +47,11 @@ pub trait OtlpRequest:
     /// the pieces as top-level request fields, each with its items: the first `first`
     /// items, then pieces of at most `then` (`usize::MAX`: the rest in one). Used to cut a
     /// payload kept as bytes.
+    /// The request's protobuf encoding (prost's bytes), with each nested message's length
+    /// computed once.
+    #[doc(hidden)]
+    fn encode_once(&self) -> Vec<u8>;
+
     #[doc(hidden)]
     fn cut_resource(
         resource: &[u8],
@@ -142,7 +147,7 @@ impl<R: OtlpRequest> Inner<R> {
     fn rope(&self) -> &Rope {
         self.rope.get_or_init(|| {
             let request = self.request();
-            Rope::single(Bytes::from(request.encode_to_vec()), request.item_count())
+            Rope::single(Bytes::from(request.encode_once()), request.item_count())
         })
     }
 

@@ -755,3 +755,68 @@ proptest! {
         prop_assert_eq!(on_bytes, decoded);
     }
 }
+
+#[test]
+fn a_received_resource_of_log_records_is_cut_without_decoding() {
+    let mut builder = crate::pdata::builder::LogsBuilder::new();
+    builder.resource(vec![]).scope("s", "");
+    for i in 0..100 {
+        builder.record(format!("line {i}"));
+    }
+    let mut received = Logs::decode(builder.build().encoded()).unwrap();
+    let front = received.split_front(30);
+    assert_eq!((front.item_count(), received.item_count()), (30, 70));
+    assert!(
+        !front.is_decoded() && !received.is_decoded(),
+        "cut on the bytes"
+    );
+    let pieces = received.split(25);
+    assert!(pieces.iter().all(|p| !p.is_decoded()));
+    assert_eq!(
+        pieces.iter().map(Logs::item_count).collect::<Vec<_>>(),
+        [25, 25, 20]
+    );
+}
+
+proptest! {
+    /// Encoding with each length computed once writes prost's own bytes.
+    #[test]
+    fn encode_once_writes_what_prost_writes(
+        shape in shape(),
+        points in prop::collection::vec(0usize..5, 0..4),
+        urls in prop::collection::vec(prop_oneof![Just(""), Just("https://schema/1")], 4),
+        with_descriptions in any::<bool>(),
+    ) {
+        let mut traces_request = traces(&shape).request().clone();
+        for (i, rs) in traces_request.resource_spans.iter_mut().enumerate() {
+            rs.schema_url = urls[i % 4].into();
+            if !with_descriptions {
+                rs.resource = None;
+            }
+            for (j, ss) in rs.scope_spans.iter_mut().enumerate() {
+                ss.schema_url = urls[(i + j + 1) % 4].into();
+                if !with_descriptions {
+                    ss.scope = None;
+                }
+            }
+        }
+        prop_assert_eq!(traces_request.encode_once(), prost::Message::encode_to_vec(&traces_request));
+        let metrics_request = metrics_with(&points).request().clone();
+        prop_assert_eq!(metrics_request.encode_once(), prost::Message::encode_to_vec(&metrics_request));
+        let logs_request = ExportLogsServiceRequest {
+            resource_logs: vec![ResourceLogs {
+                resource: with_descriptions.then(Resource::default),
+                scope_logs: vec![ScopeLogs {
+                    scope: Some(InstrumentationScope { name: "s".into(), ..Default::default() }),
+                    log_records: (0..points.len()).map(|i| LogRecord {
+                        severity_number: i as i32,
+                        ..Default::default()
+                    }).collect(),
+                    schema_url: urls[0].into(),
+                }],
+                schema_url: urls[1].into(),
+            }],
+        };
+        prop_assert_eq!(logs_request.encode_once(), prost::Message::encode_to_vec(&logs_request));
+    }
+}

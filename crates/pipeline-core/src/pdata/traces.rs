@@ -55,6 +55,10 @@ impl OtlpRequest for ExportTraceServiceRequest {
         self.resource_spans.extend(other.resource_spans);
     }
 
+    fn encode_once(&self) -> Vec<u8> {
+        super::encode::encode_request(&self.resource_spans)
+    }
+
     fn cut_resource(
         resource: &[u8],
         first: usize,
