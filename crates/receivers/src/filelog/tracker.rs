@@ -559,7 +559,11 @@ impl Tracker {
                     }
                     (!out.is_empty()).then(|| entries_to_logs(out))
                 }
-                None => (records > 0).then(|| builder.build()),
+                // Encoded here, and the records freed here: the exporter sends the bytes.
+                None => (records > 0).then(|| {
+                    let built = builder.build();
+                    Logs::from_own_encoding(built.encoded(), built.item_count())
+                }),
             };
             let outcome = match batch {
                 Some(logs) => downstream.deliver(logs),
