@@ -74,12 +74,14 @@ pub fn read_bulk_answer(
         }
         read.rejected += 1;
         if read.first_reason.is_none() {
-            read.first_reason = result.and_then(|r| r.get("error")).map(|e| {
-                format!(
+            read.first_reason = result.and_then(|r| r.get("error")).map(|e| match e {
+                // Some servers and proxies answer with the reason as plain text.
+                Value::String(text) => text.clone(),
+                _ => format!(
                     "{}: {}",
                     e.get("type").and_then(Value::as_str).unwrap_or("error"),
                     e.get("reason").and_then(Value::as_str).unwrap_or("")
-                )
+                ),
             });
         }
     }
@@ -120,6 +122,15 @@ mod tests {
         let read = read_bulk_answer(body, &pending, &[]).unwrap();
         assert_eq!(read.to_retry, vec![15, 16, 17]);
         assert_eq!(read.rejected, 3);
+    }
+
+    #[test]
+    fn an_item_error_given_as_text_is_the_reason() {
+        let body =
+            br#"{"errors":true,"items":[{"index":{"status":400,"error":"document too large"}}]}"#;
+        let read = read_bulk_answer(body, &[3], &[429]).unwrap();
+        assert_eq!(read.rejected, 1);
+        assert_eq!(read.first_reason.as_deref(), Some("document too large"));
     }
 
     #[test]
