@@ -9,7 +9,7 @@
 
 use prost::encoding::{WireType, encode_key, encode_varint, encoded_len_varint, key_len};
 
-use super::entry::Entry;
+use super::entry::{Entry, group};
 use super::value::{Map, Value};
 
 /// A length-delimited field: key, length, content.
@@ -178,71 +178,52 @@ fn write_record(entry: &Entry, out: &mut Vec<u8>) {
     }
 }
 
-/// One scope of one resource: its name and the indexes of its entries.
-struct ScopeGroup {
-    name: String,
-    entries: Vec<usize>,
-}
-
 /// Encodes entries as an `ExportLogsServiceRequest`, grouped by resource and scope as
 /// [`group_entries`](super::group_entries) groups them: the same bytes prost writes for
 /// that request.
-pub fn encode_entries(mut entries: Vec<Entry>) -> Vec<u8> {
-    let mut groups: Vec<(Map, Vec<ScopeGroup>)> = Vec::new();
-    for (index, entry) in entries.iter_mut().enumerate() {
-        let resource = std::mem::take(&mut entry.resource);
-        let scope = std::mem::take(&mut entry.scope_name);
-        let at = match groups.iter().position(|(r, _)| *r == resource) {
-            Some(at) => at,
-            None => {
-                groups.push((resource, Vec::new()));
-                groups.len() - 1
-            }
-        };
-        let scopes = &mut groups[at].1;
-        match scopes.iter_mut().find(|s| s.name == scope) {
-            Some(group) => group.entries.push(index),
-            None => scopes.push(ScopeGroup {
-                name: scope,
-                entries: vec![index],
-            }),
-        }
-    }
-    let record_lens: Vec<usize> = entries.iter().map(record_len).collect();
-    // InstrumentationScope { name } and ScopeLogs { scope, log_records }.
-    let scope_len = |group: &ScopeGroup| {
-        delimited_len(1, bytes_len(1, group.name.as_bytes()))
-            + group
-                .entries
-                .iter()
-                .map(|&i| delimited_len(2, record_lens[i]))
-                .sum::<usize>()
-    };
-    // Resource { attributes } and ResourceLogs { resource, scope_logs }.
-    let resource_len = |(resource, scopes): &(Map, Vec<ScopeGroup>)| {
-        delimited_len(1, key_values_len(1, resource))
-            + scopes
-                .iter()
-                .map(|s| delimited_len(2, scope_len(s)))
-                .sum::<usize>()
-    };
-    let total = groups
+pub fn encode_entries(entries: Vec<Entry>) -> Vec<u8> {
+    let groups = group(entries);
+    let record_lens: Vec<usize> = groups
         .iter()
-        .map(|g| delimited_len(1, resource_len(g)))
-        .sum();
+        .flat_map(|(_, scopes)| scopes.iter().flat_map(|(_, entries)| entries))
+        .map(record_len)
+        .collect();
+    // InstrumentationScope { name } and ScopeLogs { scope, log_records }; `lens` are its
+    // records' lengths.
+    let scope_len = |name: &str, lens: &[usize]| {
+        delimited_len(1, bytes_len(1, name.as_bytes()))
+            + lens.iter().map(|&n| delimited_len(2, n)).sum::<usize>()
+    };
+    // Resource { attributes } and ResourceLogs { resource, scope_logs }, with the
+    // resource's scope lengths.
+    let mut lens = record_lens.as_slice();
+    let mut resource_lens = Vec::with_capacity(groups.len());
+    let mut scope_lens = Vec::new();
+    for (resource, scopes) in &groups {
+        let mut len = delimited_len(1, key_values_len(1, resource));
+        for (name, entries) in scopes {
+            let (these, rest) = lens.split_at(entries.len());
+            lens = rest;
+            let scope = scope_len(name, these);
+            scope_lens.push(scope);
+            len += delimited_len(2, scope);
+        }
+        resource_lens.push(len);
+    }
+    let total = resource_lens.iter().map(|&n| delimited_len(1, n)).sum();
     let mut out = Vec::with_capacity(total);
-    for group in &groups {
-        write_header(1, resource_len(group), &mut out);
-        let (resource, scopes) = group;
+    let (mut record_lens, mut scope_lens) = (record_lens.iter(), scope_lens.iter());
+    for ((resource, scopes), resource_len) in groups.iter().zip(resource_lens) {
+        write_header(1, resource_len, &mut out);
         write_header(1, key_values_len(1, resource), &mut out);
         write_key_values(1, resource, &mut out);
-        for scope in scopes {
-            write_header(2, scope_len(scope), &mut out);
-            write_header(1, bytes_len(1, scope.name.as_bytes()), &mut out);
-            write_bytes(1, scope.name.as_bytes(), &mut out);
-            for &i in &scope.entries {
-                write_header(2, record_lens[i], &mut out);
-                write_record(&entries[i], &mut out);
+        for (name, entries) in scopes {
+            write_header(2, scope_lens.next().copied().unwrap_or_default(), &mut out);
+            write_header(1, bytes_len(1, name.as_bytes()), &mut out);
+            write_bytes(1, name.as_bytes(), &mut out);
+            for entry in entries {
+                write_header(2, record_lens.next().copied().unwrap_or_default(), &mut out);
+                write_record(entry, &mut out);
             }
         }
     }

@@ -73,13 +73,14 @@ pub fn now_nanos() -> i64 {
         .map_or(0, |d| i64::try_from(d.as_nanos()).unwrap_or(i64::MAX))
 }
 
-/// Converts a batch of entries into `ResourceLogs`, one per distinct resource and, inside
-/// it, one `ScopeLogs` per scope name, in the order they first appear (as Go's stanza
-/// adapter groups them).
-pub fn group_entries(entries: impl IntoIterator<Item = Entry>) -> Vec<ResourceLogs> {
-    /// A scope's name and records.
-    type Scope = (String, Vec<LogRecord>);
-    let mut groups: Vec<(Map, Vec<Scope>)> = Vec::new();
+/// Entries grouped by resource, then by scope name, in the order each first appears (as
+/// Go's stanza adapter groups them); each entry's resource and scope name are moved into
+/// its group.
+pub(super) type Grouped = Vec<(Map, Vec<(String, Vec<Entry>)>)>;
+
+/// Groups entries as [`Grouped`] says.
+pub(super) fn group(entries: impl IntoIterator<Item = Entry>) -> Grouped {
+    let mut groups: Grouped = Vec::new();
     for mut entry in entries {
         let resource = std::mem::take(&mut entry.resource);
         let scope = std::mem::take(&mut entry.scope_name);
@@ -91,13 +92,19 @@ pub fn group_entries(entries: impl IntoIterator<Item = Entry>) -> Vec<ResourceLo
             }
         };
         let scopes = &mut groups[index].1;
-        let record = entry.into_log_record();
         match scopes.iter_mut().find(|(name, _)| *name == scope) {
-            Some((_, records)) => records.push(record),
-            None => scopes.push((scope, vec![record])),
+            Some((_, entries)) => entries.push(entry),
+            None => scopes.push((scope, vec![entry])),
         }
     }
     groups
+}
+
+/// Converts a batch of entries into `ResourceLogs`, one per distinct resource and, inside
+/// it, one `ScopeLogs` per scope name, in the order they first appear (as Go's stanza
+/// adapter groups them).
+pub fn group_entries(entries: impl IntoIterator<Item = Entry>) -> Vec<ResourceLogs> {
+    group(entries)
         .into_iter()
         .map(|(resource, scopes)| ResourceLogs {
             resource: Some(Resource {
@@ -106,12 +113,12 @@ pub fn group_entries(entries: impl IntoIterator<Item = Entry>) -> Vec<ResourceLo
             }),
             scope_logs: scopes
                 .into_iter()
-                .map(|(name, log_records)| ScopeLogs {
+                .map(|(name, entries)| ScopeLogs {
                     scope: Some(InstrumentationScope {
                         name,
                         ..InstrumentationScope::default()
                     }),
-                    log_records,
+                    log_records: entries.into_iter().map(Entry::into_log_record).collect(),
                     schema_url: String::new(),
                 })
                 .collect(),
