@@ -1,6 +1,14 @@
 //! The checkpoint: every known file's fingerprint and accepted offset, stored through a
-//! storage extension under Go's key `file_input.knownFiles` (in Tributary's own JSON
-//! form: Go's bbolt file cannot be read here anyway).
+//! storage extension (in Tributary's own JSON form: Go's bbolt file cannot be read here
+//! anyway).
+//!
+//! Each file has its own key (`file_input.knownFiles.<id>`), written when that file's
+//! offset moves, and Go's key `file_input.knownFiles` holds the index: the ids of the
+//! known files, written when files are found or forgotten. So an accepted batch writes
+//! one small value however many files are known. A new file's key is written before the
+//! index naming it, and a forgotten one is deleted after the index that drops it: a crash
+//! in between leaves an unused key, never an index naming a missing one. The version-1
+//! form (the whole list under the index key) is still read.
 
 use std::path::PathBuf;
 
@@ -21,6 +29,8 @@ pub struct Checkpoint {
 /// One file's identity and how far it was accepted downstream.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct FileOffset {
+    /// The id of its storage key (0: none yet, read from a version-1 checkpoint).
+    pub id: u64,
     /// The file's first bytes.
     pub fingerprint: Vec<u8>,
     /// Bytes before this were accepted downstream.
@@ -41,6 +51,89 @@ struct Stored {
     files: Vec<StoredFile>,
 }
 
+/// The index (version 2).
+#[derive(Serialize, Deserialize)]
+struct StoredIndex {
+    version: u32,
+    ids: Vec<u64>,
+}
+
+/// What the index key holds.
+pub enum Index {
+    /// The ids of the files, each under [`file_key`].
+    Ids(Vec<u64>),
+    /// A version-1 checkpoint: every file, under the index key itself.
+    Files(Checkpoint),
+}
+
+/// The storage key of one file.
+pub fn file_key(id: u64) -> String {
+    format!("{KEY}.{id}")
+}
+
+/// The stored form of the index of `ids`.
+pub fn encode_index(ids: &[u64]) -> Vec<u8> {
+    serde_json::to_vec(&StoredIndex {
+        version: 2,
+        ids: ids.to_vec(),
+    })
+    .unwrap_or_default()
+}
+
+/// The index in `bytes` (either version), or why it cannot be read.
+pub fn decode_index(bytes: &[u8]) -> Result<Index, String> {
+    #[derive(Deserialize)]
+    struct Version {
+        version: u32,
+    }
+    let version: Version =
+        serde_json::from_slice(bytes).map_err(|e| format!("unreadable checkpoint: {e}"))?;
+    match version.version {
+        1 => decode(bytes).map(Index::Files),
+        2 => serde_json::from_slice::<StoredIndex>(bytes)
+            .map(|index| Index::Ids(index.ids))
+            .map_err(|e| format!("unreadable checkpoint index: {e}")),
+        other => Err(format!("checkpoint version {other} is not known")),
+    }
+}
+
+/// The stored form of one file.
+pub fn encode_file(file: &FileOffset) -> Vec<u8> {
+    serde_json::to_vec(&stored_file(file.clone())).unwrap_or_default()
+}
+
+/// One file from its stored form, with its id.
+pub fn decode_file(id: u64, bytes: &[u8]) -> Result<FileOffset, String> {
+    let stored: StoredFile = serde_json::from_slice(bytes)
+        .map_err(|e| format!("unreadable checkpoint of a file: {e}"))?;
+    file_offset(id, stored)
+}
+
+fn stored_file(f: FileOffset) -> StoredFile {
+    StoredFile {
+        fingerprint: STANDARD.encode(&f.fingerprint),
+        offset: f.offset,
+        record_number: f.record_number,
+        path: f.path.to_string_lossy().into_owned(),
+        header_done: f.header_done,
+        header_attributes: f.header_attributes,
+    }
+}
+
+fn file_offset(id: u64, f: StoredFile) -> Result<FileOffset, String> {
+    Ok(FileOffset {
+        id,
+        fingerprint: STANDARD
+            .decode(&f.fingerprint)
+            .map_err(|e| format!("unreadable fingerprint: {e}"))?,
+        offset: f.offset,
+        record_number: f.record_number,
+        path: PathBuf::from(f.path),
+        header_done: f.header_done,
+        header_attributes: f.header_attributes,
+    })
+}
+
 #[derive(Serialize, Deserialize)]
 struct StoredFile {
     fingerprint: String,
@@ -53,25 +146,17 @@ struct StoredFile {
     header_attributes: Vec<(String, String)>,
 }
 
-/// The stored form of `files`.
+/// The version-1 form of `files`: all of them under one key (what tests restart from).
+#[cfg(test)]
 pub fn encode(files: impl Iterator<Item = FileOffset>) -> Vec<u8> {
     let stored = Stored {
         version: 1,
-        files: files
-            .map(|f| StoredFile {
-                fingerprint: STANDARD.encode(&f.fingerprint),
-                offset: f.offset,
-                record_number: f.record_number,
-                path: f.path.to_string_lossy().into_owned(),
-                header_done: f.header_done,
-                header_attributes: f.header_attributes,
-            })
-            .collect(),
+        files: files.map(stored_file).collect(),
     };
     serde_json::to_vec(&stored).unwrap_or_default()
 }
 
-/// The checkpoint in `bytes`, or why it cannot be read.
+/// A version-1 checkpoint in `bytes`, or why it cannot be read.
 pub fn decode(bytes: &[u8]) -> Result<Checkpoint, String> {
     let stored: Stored =
         serde_json::from_slice(bytes).map_err(|e| format!("unreadable checkpoint: {e}"))?;
@@ -84,18 +169,7 @@ pub fn decode(bytes: &[u8]) -> Result<Checkpoint, String> {
     let files = stored
         .files
         .into_iter()
-        .map(|f| {
-            Ok(FileOffset {
-                fingerprint: STANDARD
-                    .decode(&f.fingerprint)
-                    .map_err(|e| format!("unreadable fingerprint: {e}"))?,
-                offset: f.offset,
-                record_number: f.record_number,
-                path: PathBuf::from(f.path),
-                header_done: f.header_done,
-                header_attributes: f.header_attributes,
-            })
-        })
+        .map(|f| file_offset(0, f))
         .collect::<Result<_, String>>()?;
     Ok(Checkpoint { files })
 }

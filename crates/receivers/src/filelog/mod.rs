@@ -30,8 +30,10 @@
 //! # Checkpoints advance on export
 //!
 //! With `storage: <extension id>` (a `file_storage` extension), the receiver stores each
-//! known file's fingerprint and offset under the key `file_input.knownFiles`, and a
-//! restart resumes from there. Unlike Go, which stores *read* offsets (lines read but not
+//! known file's fingerprint and offset under its own key (`file_input.knownFiles.<id>`,
+//! written when that file moves, so a batch writes one small value however many files
+//! are known), with the list of ids under `file_input.knownFiles`, and a restart resumes
+//! from there. Unlike Go, which stores *read* offsets (lines read but not
 //! yet exported are lost on a crash, contrib #31074), the offset moves only after the
 //! pipeline accepted a batch: the receiver reads at most [`MAX_BATCH_RECORDS`] records
 //! (and 4 MiB) of one file, hands them to the pipeline, and when `consume` returned `Ok`

@@ -80,16 +80,34 @@ impl Component for FilelogReceiver {
         let storage = self.storage(host).await?;
         let mut restored: Option<Checkpoint> = None;
         if let Some(client) = &storage {
-            let stored = client.get(checkpoint::KEY).await.map_err(|e| {
-                ComponentError::with_source("storage: cannot read the checkpoint", e)
-            })?;
-            if let Some(bytes) = stored {
-                match checkpoint::decode(&bytes) {
-                    Ok(found) => restored = Some(found),
-                    Err(error) => self.span.in_scope(
-                        || tracing::warn!(%error, "ignoring the checkpoint; files are read as new"),
-                    ),
+            let unreadable =
+                |e| ComponentError::with_source("storage: cannot read the checkpoint", e);
+            let stored = client.get(checkpoint::KEY).await.map_err(unreadable)?;
+            let index = stored.map(|bytes| checkpoint::decode_index(&bytes));
+            match index {
+                None => {}
+                Some(Ok(checkpoint::Index::Files(found))) => restored = Some(found),
+                Some(Ok(checkpoint::Index::Ids(ids))) => {
+                    let mut files = Vec::with_capacity(ids.len());
+                    for id in ids {
+                        let stored = client
+                            .get(&checkpoint::file_key(id))
+                            .await
+                            .map_err(unreadable)?;
+                        match stored.map(|bytes| checkpoint::decode_file(id, &bytes)) {
+                            Some(Ok(file)) => files.push(file),
+                            // Read as a new file: duplicates, never a loss.
+                            Some(Err(error)) => self.span.in_scope(
+                                || tracing::warn!(%error, id, "ignoring a file's checkpoint; it is read as new"),
+                            ),
+                            None => {}
+                        }
+                    }
+                    restored = Some(Checkpoint { files });
                 }
+                Some(Err(error)) => self.span.in_scope(
+                    || tracing::warn!(%error, "ignoring the checkpoint; files are read as new"),
+                ),
             }
         }
         let mut tracker = Tracker::new(&self.config, restored).map_err(ComponentError::new)?;
@@ -115,7 +133,7 @@ impl Component for FilelogReceiver {
                 }
             }
             tracker.flush_operators(i64::MAX, &mut downstream);
-            downstream.checkpoint(tracker.encode());
+            tracker.store_checkpoint(&mut downstream);
         })
         .map_err(|e| ComponentError::with_source("cannot start the polling thread", e))?;
         *self.running.lock().unwrap_or_else(|e| e.into_inner()) = Some((stop, thread));
@@ -199,15 +217,25 @@ impl Downstream for PipelineDownstream {
         }
     }
 
-    fn checkpoint(&mut self, encoded: Vec<u8>) {
+    fn checkpoint(&mut self, writes: Vec<(String, Option<Vec<u8>>)>) -> bool {
         let Some(client) = &self.storage else {
-            return;
+            return true;
         };
-        if let Err(error) = self.runtime.block_on(client.set(checkpoint::KEY, encoded)) {
-            self.span.in_scope(|| {
-                tracing::warn!(%error, "cannot store the checkpoint; a restart may read lines again")
+        for (key, value) in writes {
+            let written = self.runtime.block_on(async {
+                match value {
+                    Some(value) => client.set(&key, value).await,
+                    None => client.delete(&key).await,
+                }
             });
+            if let Err(error) = written {
+                self.span.in_scope(|| {
+                    tracing::warn!(%error, key, "cannot store the checkpoint; a restart may read lines again")
+                });
+                return false;
+            }
         }
+        true
     }
 
     fn stopping(&self) -> bool {

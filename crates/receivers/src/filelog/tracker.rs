@@ -11,6 +11,7 @@
 //! it over, and advances (and checkpoints) when that returned `Ok`. A refused batch is
 //! read again at the next poll.
 
+use std::collections::HashMap;
 use std::fs::File;
 use std::io::{self, Read, Seek, SeekFrom};
 use std::path::{Path, PathBuf};
@@ -62,8 +63,9 @@ pub enum Delivery {
 pub trait Downstream {
     /// Hands a batch over (blocking until downstream answered).
     fn deliver(&mut self, logs: Logs) -> Delivery;
-    /// Stores the checkpoint (the offsets of every known file).
-    fn checkpoint(&mut self, encoded: Vec<u8>);
+    /// Stores checkpoint values in order: each key set to its value, or deleted (`None`).
+    /// Returns whether all were stored.
+    fn checkpoint(&mut self, writes: Vec<(String, Option<Vec<u8>>)>) -> bool;
     /// Whether the receiver is shutting down (stop between batches).
     fn stopping(&self) -> bool;
 }
@@ -71,6 +73,8 @@ pub trait Downstream {
 /// One known file.
 #[derive(Debug)]
 struct Known {
+    /// Its checkpoint key's id.
+    id: u64,
     fingerprint: Vec<u8>,
     /// Everything before it was accepted downstream.
     offset: u64,
@@ -114,6 +118,12 @@ pub struct Tracker {
     header: Option<(regex::bytes::Regex, Pipeline)>,
     /// The read buffer, kept between batches so that its pages stay mapped.
     read_buffer: Vec<u8>,
+    /// The id the next file found gets.
+    next_id: u64,
+    /// What the storage holds of each file, as last stored.
+    stored: HashMap<u64, checkpoint::FileOffset>,
+    /// The index as last stored.
+    stored_ids: Vec<u64>,
 }
 
 impl Tracker {
@@ -131,11 +141,27 @@ impl Tracker {
                 .map_err(|e| e.to_string())?,
             None => Splitter::newline(encoding, max, leading, trailing),
         };
-        let known = checkpoint
-            .map(|c| c.files)
-            .unwrap_or_default()
+        let files = checkpoint.map(|c| c.files).unwrap_or_default();
+        // A version-1 checkpoint has no ids: its files get new ones, and everything is
+        // stored again at the first checkpoint.
+        let had_ids = files.iter().all(|f| f.id != 0);
+        let mut next_id = files.iter().map(|f| f.id).max().unwrap_or(0) + 1;
+        let (stored, stored_ids) = if had_ids {
+            let mut ids: Vec<u64> = files.iter().map(|f| f.id).collect();
+            ids.sort_unstable();
+            (files.iter().map(|f| (f.id, f.clone())).collect(), ids)
+        } else {
+            (HashMap::new(), Vec::new())
+        };
+        let known = files
             .into_iter()
             .map(|f| Known {
+                id: if f.id != 0 {
+                    f.id
+                } else {
+                    next_id += 1;
+                    next_id - 1
+                },
                 fingerprint: f.fingerprint,
                 offset: f.offset,
                 record_number: f.record_number,
@@ -194,6 +220,9 @@ impl Tracker {
         };
         Ok(Tracker {
             read_buffer: Vec::new(),
+            next_id,
+            stored,
+            stored_ids,
             window_start: 0,
             over_limit: false,
             header,
@@ -269,7 +298,7 @@ impl Tracker {
         self.known
             .retain(|k| k.generation > oldest || k.file.is_some());
         if self.known.len() != before {
-            downstream.checkpoint(self.encode());
+            self.store_checkpoint(downstream);
         }
     }
 
@@ -288,22 +317,66 @@ impl Tracker {
         }
     }
 
-    /// The checkpoint of every known file.
+    /// The checkpoint of one known file.
+    fn snapshot(k: &Known) -> checkpoint::FileOffset {
+        checkpoint::FileOffset {
+            id: k.id,
+            fingerprint: k.fingerprint.clone(),
+            offset: k.offset,
+            record_number: k.record_number,
+            path: k.path.clone(),
+            header_done: k.header_done,
+            header_attributes: k
+                .header_attributes
+                .iter()
+                .map(|kv| (kv.key.clone(), plain_value(kv.value.as_ref()).to_string()))
+                .collect(),
+        }
+    }
+
+    /// The checkpoint of every known file, in the version-1 form (one value).
+    #[cfg(test)]
     pub fn encode(&self) -> Vec<u8> {
-        checkpoint::encode(self.known.iter().map(|k| {
-            checkpoint::FileOffset {
-                fingerprint: k.fingerprint.clone(),
-                offset: k.offset,
-                record_number: k.record_number,
-                path: k.path.clone(),
-                header_done: k.header_done,
-                header_attributes: k
-                    .header_attributes
-                    .iter()
-                    .map(|kv| (kv.key.clone(), plain_value(kv.value.as_ref()).to_string()))
-                    .collect(),
+        checkpoint::encode(self.known.iter().map(Self::snapshot))
+    }
+
+    /// Stores what changed since the last checkpoint: the keys of files whose offset
+    /// moved or that are new, then the index if files were found or forgotten, then the
+    /// deletion of forgotten files' keys (see [`checkpoint`]).
+    pub fn store_checkpoint(&mut self, downstream: &mut dyn Downstream) {
+        let mut writes = Vec::new();
+        for known in &self.known {
+            let current = Self::snapshot(known);
+            if self.stored.get(&known.id) != Some(&current) {
+                writes.push((
+                    checkpoint::file_key(known.id),
+                    Some(checkpoint::encode_file(&current)),
+                ));
+                self.stored.insert(known.id, current);
             }
-        }))
+        }
+        let mut ids: Vec<u64> = self.known.iter().map(|k| k.id).collect();
+        ids.sort_unstable();
+        if ids != self.stored_ids {
+            writes.push((
+                checkpoint::KEY.to_string(),
+                Some(checkpoint::encode_index(&ids)),
+            ));
+            for gone in self
+                .stored_ids
+                .iter()
+                .filter(|id| ids.binary_search(id).is_err())
+            {
+                writes.push((checkpoint::file_key(*gone), None));
+                self.stored.remove(gone);
+            }
+            self.stored_ids = ids;
+        }
+        if !writes.is_empty() && !downstream.checkpoint(writes) {
+            // Not known what the storage holds now: store everything next time.
+            self.stored.clear();
+            self.stored_ids.clear();
+        }
     }
 
     /// The regular files `include` matches and `exclude` does not, not older than
@@ -425,7 +498,9 @@ impl Tracker {
         } else {
             0
         };
+        self.next_id += 1;
         self.known.push(Known {
+            id: self.next_id - 1,
             fingerprint,
             offset,
             record_number: 0,
@@ -578,7 +653,7 @@ impl Tracker {
             known.header_done = header_done;
             known.header_attributes = header_attributes;
             known.tail = None;
-            downstream.checkpoint(self.encode());
+            self.store_checkpoint(downstream);
         }
     }
 

@@ -8,7 +8,7 @@ use tributary_pipeline_core::component::load_config;
 use tributary_pipeline_core::pdata::Logs;
 use tributary_pipeline_core::pdata::proto::common::v1::any_value;
 
-use super::super::checkpoint::decode;
+use super::super::checkpoint::{self, Checkpoint, decode};
 use super::super::{Config, Delivery, Downstream, Tracker};
 
 /// Records what it accepted; refuses while `refuse` is set.
@@ -17,7 +17,10 @@ struct Recorder {
     lines: Vec<String>,
     attributes: Vec<Vec<(String, String)>>,
     refuse: bool,
-    checkpoint: Option<Vec<u8>>,
+    /// The checkpoint storage: key → value.
+    checkpoint: std::collections::BTreeMap<String, Vec<u8>>,
+    /// How many values each checkpoint stored.
+    writes: Vec<usize>,
 }
 
 impl Downstream for Recorder {
@@ -52,8 +55,15 @@ impl Downstream for Recorder {
         Delivery::Accepted
     }
 
-    fn checkpoint(&mut self, encoded: Vec<u8>) {
-        self.checkpoint = Some(encoded);
+    fn checkpoint(&mut self, writes: Vec<(String, Option<Vec<u8>>)>) -> bool {
+        self.writes.push(writes.len());
+        for (key, value) in writes {
+            match value {
+                Some(value) => self.checkpoint.insert(key, value),
+                None => self.checkpoint.remove(&key),
+            };
+        }
+        true
     }
 
     fn stopping(&self) -> bool {
@@ -169,12 +179,12 @@ fn a_refused_batch_is_read_again_and_the_checkpoint_holds_only_accepted_offsets(
     let mut sink = Recorder::default();
     append(&log, &numbered(0, 3));
     tracker.poll(&mut sink);
-    let accepted = sink.checkpoint.clone().unwrap();
+    let accepted = sink.checkpoint.clone();
     sink.refuse = true;
     append(&log, &numbered(3, 6));
     tracker.poll(&mut sink);
-    assert_eq!(sink.checkpoint.as_ref(), Some(&accepted));
-    let offsets = decode(&accepted).unwrap();
+    assert_eq!(sink.checkpoint, accepted);
+    let offsets = restored(&accepted);
     assert_eq!(offsets.files[0].offset, numbered(0, 3).len() as u64);
     sink.refuse = false;
     tracker.poll(&mut sink);
@@ -194,6 +204,70 @@ fn a_refused_batch_is_read_again_and_the_checkpoint_holds_only_accepted_offsets(
         numbers,
         ["1", "2", "3", "4", "5", "6"].map(|n| format!("Some(IntValue({n}))"))
     );
+}
+
+/// The checkpoint a restart reads from a storage's values.
+fn restored(storage: &std::collections::BTreeMap<String, Vec<u8>>) -> Checkpoint {
+    match checkpoint::decode_index(&storage[checkpoint::KEY]).unwrap() {
+        checkpoint::Index::Files(files) => files,
+        checkpoint::Index::Ids(ids) => Checkpoint {
+            files: ids
+                .into_iter()
+                .map(|id| checkpoint::decode_file(id, &storage[&checkpoint::file_key(id)]).unwrap())
+                .collect(),
+        },
+    }
+}
+
+/// With many files known, a batch stores the one file that moved, not the list; the
+/// index changes only when files are found or forgotten; a restart from the stored
+/// values resumes every file, and a version-1 checkpoint is still read.
+#[test]
+fn a_batch_stores_only_the_file_that_moved() {
+    let dir = tempfile::tempdir().unwrap();
+    let config = config(dir.path(), "");
+    let path = |file: usize| dir.path().join(format!("f{file:02}.log"));
+    // Lines that differ from the first byte, so each file has its own fingerprint.
+    let lines = |file: usize, from: usize, to: usize| -> String {
+        (from..to)
+            .map(|n| format!("{file:02}/{n:02} some text\n"))
+            .collect()
+    };
+    let line = |file: usize, n: usize| format!("{file:02}/{n:02} some text");
+    for file in 0..20 {
+        append(&path(file), &lines(file, 0, 2));
+    }
+    let mut tracker = Tracker::new(&config, None).unwrap();
+    let mut sink = Recorder::default();
+    tracker.poll(&mut sink);
+    assert_eq!(sink.lines.len(), 40);
+    assert_eq!(sink.checkpoint.len(), 21, "an index and a key per file");
+    sink.writes.clear();
+    append(&path(7), &lines(7, 2, 3));
+    tracker.poll(&mut sink);
+    assert_eq!(sink.writes, [1], "one file's key");
+    let checkpoint = restored(&sink.checkpoint);
+    assert_eq!(checkpoint.files.len(), 20);
+
+    append(&path(7), &lines(7, 3, 4));
+    append(&path(11), &lines(11, 2, 3));
+    let mut restarted = Tracker::new(&config, Some(checkpoint)).unwrap();
+    let mut after = Recorder::default();
+    restarted.poll(&mut after);
+    let mut read = after.lines.clone();
+    read.sort();
+    assert_eq!(read, [line(7, 3), line(11, 2)]);
+
+    let version_1 =
+        std::collections::BTreeMap::from([(checkpoint::KEY.to_string(), tracker.encode())]);
+    let mut migrated = Tracker::new(&config, Some(restored(&version_1))).unwrap();
+    let mut sink = Recorder::default();
+    migrated.poll(&mut sink);
+    let mut read = sink.lines.clone();
+    read.sort();
+    assert_eq!(read, [line(7, 3), line(11, 2)]);
+    assert_eq!(sink.checkpoint.len(), 21, "stored again in the new form");
+    assert_eq!(restored(&sink.checkpoint).files.len(), 20);
 }
 
 #[test]
