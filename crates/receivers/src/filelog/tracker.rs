@@ -346,6 +346,18 @@ impl Tracker {
     pub fn store_checkpoint(&mut self, downstream: &mut dyn Downstream) {
         let mut writes = Vec::new();
         for known in &self.known {
+            // Header attributes change only with the offset (they are read in a batch).
+            let unchanged = self.stored.get(&known.id).is_some_and(|stored| {
+                stored.offset == known.offset
+                    && stored.record_number == known.record_number
+                    && stored.header_done == known.header_done
+                    && stored.header_attributes.len() == known.header_attributes.len()
+                    && stored.fingerprint == known.fingerprint
+                    && stored.path == known.path
+            });
+            if unchanged {
+                continue;
+            }
             let current = Self::snapshot(known);
             if self.stored.get(&known.id) != Some(&current) {
                 writes.push((
