@@ -21,8 +21,10 @@ use super::walker::{self, Invalid, LEN, RECURSION_LIMIT};
 /// Decides, resource by resource, scope by scope and record by record, what
 /// [`Payload::retain_encoded`] keeps.
 ///
-/// `resource` and `scope` are `None` where the request leaves them out. The two first
-/// methods keep everything unless overridden.
+/// `resource` and `scope` are `None` where the request leaves them out; they are given
+/// mutably for callers whose evaluation needs it, but what is kept is the bytes as they
+/// came, so a change to them is not kept. The two first methods keep everything unless
+/// overridden.
 pub trait RecordFilter {
     /// What stops the filtering (the payload is then left as it was).
     type Error;
