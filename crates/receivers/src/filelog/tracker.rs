@@ -342,7 +342,7 @@ impl Tracker {
 
     /// Stores what changed since the last checkpoint: the keys of files whose offset
     /// moved or that are new, then the index if files were found or forgotten, then the
-    /// deletion of forgotten files' keys (see [`checkpoint`]).
+    /// deletion of forgotten files' keys (the order the `checkpoint` module explains).
     pub fn store_checkpoint(&mut self, downstream: &mut dyn Downstream) {
         let mut writes = Vec::new();
         for known in &self.known {
