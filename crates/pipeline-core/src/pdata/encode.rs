@@ -68,11 +68,13 @@ impl_entry!(ScopeLogs {
     log_records: LogRecord
 });
 
-fn delimited_len(tag: u32, content: usize) -> usize {
+/// The encoded length of a length-delimited field: key, length, content.
+pub(crate) fn delimited_len(tag: u32, content: usize) -> usize {
     key_len(tag) + encoded_len_varint(content as u64) + content
 }
 
-fn header(tag: u32, content: usize, out: &mut Vec<u8>) {
+/// Writes the key and length of a length-delimited field of `content` bytes.
+pub(crate) fn header(tag: u32, content: usize, out: &mut Vec<u8>) {
     encode_key(tag, WireType::LengthDelimited, out);
     encode_varint(content as u64, out);
 }

@@ -11,8 +11,8 @@
 
 use bytes::Bytes;
 use prost::Message;
-use prost::encoding::{encode_key, encode_varint, encoded_len_varint, key_len};
 
+use super::encode::{delimited_len, header};
 use super::payload::{OtlpRequest, Payload};
 use super::proto::common::v1::InstrumentationScope;
 use super::proto::resource::v1::Resource;
@@ -140,7 +140,7 @@ impl<E> From<Invalid> for Stop<E> {
 
 /// Decodes a header (resource or scope) given as one or more fields, merged as the
 /// protobuf decoder merges a repeated singular message field.
-fn header<M: Message + Default>(message: &[u8]) -> Result<Option<M>, Invalid> {
+fn decode_header<M: Message + Default>(message: &[u8]) -> Result<Option<M>, Invalid> {
     let mut header: Option<M> = None;
     for field in fields(message) {
         let field = field.map_err(|FieldError(reason)| Invalid(reason))?;
@@ -152,10 +152,6 @@ fn header<M: Message + Default>(message: &[u8]) -> Result<Option<M>, Invalid> {
         }
     }
     Ok(header)
-}
-
-fn nested_len(content: usize) -> usize {
-    key_len(CHILDREN) + encoded_len_varint(content as u64) + content
 }
 
 impl Plan {
@@ -180,7 +176,7 @@ impl Plan {
         entry: &[u8],
         filter: &mut F,
     ) -> Result<(), Stop<F::Error>> {
-        let mut resource: Option<Resource> = header(entry)?;
+        let mut resource: Option<Resource> = decode_header(entry)?;
         let index = self.resources.len();
         self.resources.push((false, 0));
         if !filter.keep_resource(&mut resource).map_err(Stop::Filter)? {
@@ -193,7 +189,7 @@ impl Plan {
             let field = field.map_err(|_| Stop::Invalid)?;
             if field.tag == CHILDREN && field.wire_type == LEN {
                 if let Some(scope_len) = self.scope(signal, &mut resource, field.value, filter)? {
-                    len += nested_len(scope_len);
+                    len += delimited_len(CHILDREN, scope_len);
                     kept_scopes += 1;
                 }
             } else {
@@ -220,7 +216,7 @@ impl Plan {
         entry: &[u8],
         filter: &mut F,
     ) -> Result<Option<usize>, Stop<F::Error>> {
-        let mut scope: Option<InstrumentationScope> = header(entry)?;
+        let mut scope: Option<InstrumentationScope> = decode_header(entry)?;
         let index = self.scopes.len();
         self.scopes.push((false, 0));
         if !filter
@@ -276,12 +272,7 @@ impl Writer<'_> {
                     return;
                 };
                 if keep {
-                    encode_key(
-                        LIST,
-                        prost::encoding::WireType::LengthDelimited,
-                        &mut self.out,
-                    );
-                    encode_varint(len as u64, &mut self.out);
+                    header(LIST, len, &mut self.out);
                     self.resource(field.value);
                 }
             } else {
@@ -297,12 +288,7 @@ impl Writer<'_> {
                     return;
                 };
                 if keep {
-                    encode_key(
-                        CHILDREN,
-                        prost::encoding::WireType::LengthDelimited,
-                        &mut self.out,
-                    );
-                    encode_varint(len as u64, &mut self.out);
+                    header(CHILDREN, len, &mut self.out);
                     self.scope(field.value);
                 }
             } else {
@@ -356,7 +342,7 @@ impl<R: OtlpRequest> Payload<R> {
             .resources
             .iter()
             .filter(|(keep, _)| *keep)
-            .map(|&(_, len)| nested_len(len))
+            .map(|&(_, len)| delimited_len(LIST, len))
             .sum();
         let mut writer = Writer {
             resources: plan.resources.iter(),

@@ -354,12 +354,7 @@ struct EncodedPiece {
 
 impl EncodedPiece {
     fn push_scope(&mut self, content: &[u8], items: usize) {
-        prost::encoding::encode_key(
-            2,
-            prost::encoding::WireType::LengthDelimited,
-            &mut self.scopes,
-        );
-        prost::encoding::encode_varint(content.len() as u64, &mut self.scopes);
+        super::encode::header(2, content.len(), &mut self.scopes);
         self.scopes.extend_from_slice(content);
         self.items += items;
     }
@@ -367,9 +362,8 @@ impl EncodedPiece {
     /// The piece as a top-level field of an export request; empties `self`.
     fn finish(&mut self, resource_own: &[u8]) -> (bytes::Bytes, usize) {
         let content = resource_own.len() + self.scopes.len();
-        let mut out = Vec::with_capacity(content + 11);
-        prost::encoding::encode_key(1, prost::encoding::WireType::LengthDelimited, &mut out);
-        prost::encoding::encode_varint(content as u64, &mut out);
+        let mut out = Vec::with_capacity(super::encode::delimited_len(1, content));
+        super::encode::header(1, content, &mut out);
         out.extend_from_slice(resource_own);
         out.append(&mut self.scopes);
         (bytes::Bytes::from(out), std::mem::take(&mut self.items))
