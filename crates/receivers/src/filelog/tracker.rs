@@ -359,13 +359,11 @@ impl Tracker {
                 continue;
             }
             let current = Self::snapshot(known);
-            if self.stored.get(&known.id) != Some(&current) {
-                writes.push((
-                    checkpoint::file_key(known.id),
-                    Some(checkpoint::encode_file(&current)),
-                ));
-                self.stored.insert(known.id, current);
-            }
+            writes.push((
+                checkpoint::file_key(known.id),
+                Some(checkpoint::encode_file(&current)),
+            ));
+            self.stored.insert(known.id, current);
         }
         let mut ids: Vec<u64> = self.known.iter().map(|k| k.id).collect();
         ids.sort_unstable();
