@@ -7,7 +7,9 @@
 //!   (with rename rotations) and the backend flaps: every line arrives at least once,
 //!   and duplicates stay within the stated bound. Checkpoints go through `file_storage`
 //!   and the exporter's sending queue is persistent in the same extension.
-//!   `TRIBUTARY_CRASH_SEED=<seed>` replays a run; the seed is printed.
+//!   `TRIBUTARY_CRASH_SEED=<seed>` replays a run; the seed is printed. The same with a
+//!   `recombine` operator joining each line with the next: the group an operator holds
+//!   when the collector dies is read again, not lost.
 //!
 //! * The agent's built-in configuration (no `--config`) follows a log directory and
 //!   forwards to a gateway writing a file: lines arrive, and after a `kill -9` of the
@@ -140,11 +142,21 @@ impl LogsBackend {
 
     /// Waits until every line `0..count` arrived; panics naming the missing ones.
     fn wait_for(&self, count: usize, timeout: Duration) -> HashMap<String, u32> {
+        self.wait_for_bodies(count, timeout, line)
+    }
+
+    /// Waits until every body `body(0..count)` arrived; panics naming the missing ones.
+    fn wait_for_bodies(
+        &self,
+        count: usize,
+        timeout: Duration,
+        body: fn(usize) -> String,
+    ) -> HashMap<String, u32> {
         let deadline = std::time::Instant::now() + timeout;
         loop {
             let received = self.received();
             let missing: Vec<usize> = (0..count)
-                .filter(|i| !received.contains_key(&line(*i)))
+                .filter(|i| !received.contains_key(&body(*i)))
                 .collect();
             if missing.is_empty() {
                 return received;
@@ -164,7 +176,23 @@ fn line(i: usize) -> String {
     format!("line {i:07} of the application's log, written by the test")
 }
 
+/// The line after `line(i)` in grouped files: `recombine` joins the two.
+fn detail(i: usize) -> String {
+    format!("+ detail of line {i:07}")
+}
+
+/// The record `recombine` makes of `line(i)` and `detail(i)`.
+fn group(i: usize) -> String {
+    format!("{}\n{}", line(i), detail(i))
+}
+
 fn append(path: &Path, from: usize, to: usize) {
+    append_lines(path, from, to, false);
+}
+
+/// Appends `line(i)` for `from..to`, each followed by `detail(i)` when `grouped`; one
+/// write per line, so a reader may see a group's first line alone.
+fn append_lines(path: &Path, from: usize, to: usize, grouped: bool) {
     let mut file = std::fs::OpenOptions::new()
         .create(true)
         .append(true)
@@ -172,11 +200,23 @@ fn append(path: &Path, from: usize, to: usize) {
         .unwrap();
     for i in from..to {
         file.write_all(format!("{}\n", line(i)).as_bytes()).unwrap();
+        if grouped {
+            file.write_all(format!("{}\n", detail(i)).as_bytes())
+                .unwrap();
+        }
     }
 }
 
-/// A collector config: filelog over `logs/*.log*` → otlp to the backend.
-fn write_config(dir: &Path, backend: &str, storage: bool) -> PathBuf {
+/// The receiver's `operators` joining `line(i)` with `detail(i)`.
+const RECOMBINE: &str = r#"    operators:
+      - type: recombine
+        combine_field: body
+        is_first_entry: body startsWith "line "
+"#;
+
+/// A collector config: filelog over `logs/*.log*` (through `operators`, a YAML block
+/// indented for the receiver, or "") → otlp to the backend.
+fn write_config(dir: &Path, backend: &str, storage: bool, operators: &str) -> PathBuf {
     let state = dir.join("state");
     let (extension, uses, receiver_storage, queue) = if storage {
         (
@@ -201,7 +241,7 @@ receivers:
     start_at: beginning
     poll_interval: 20ms
     fingerprint_size: 64
-{receiver_storage}
+{receiver_storage}{operators}
 exporters:
   otlp:
     endpoint: "{backend}"
@@ -233,7 +273,7 @@ fn rotation_truncation_and_replacement_deliver_each_line_once() {
     let logs = dir.path().join("logs");
     std::fs::create_dir_all(&logs).unwrap();
     let backend = LogsBackend::start(1);
-    let config = write_config(dir.path(), &backend.endpoint, false);
+    let config = write_config(dir.path(), &backend.endpoint, false, "");
     let app = logs.join("app.log");
     append(&app, 0, 100);
     let _collector = spawn(&config);
@@ -275,13 +315,28 @@ fn rotation_truncation_and_replacement_deliver_each_line_once() {
 
 #[test]
 fn kill_9_in_a_loop_while_lines_are_written_and_the_backend_flaps_loses_no_line() {
+    kill_9_loop(false);
+}
+
+/// As above, through a `recombine` that holds each group until the next one starts: a
+/// `kill -9` nearly always finds a group held, which must be read again after restart.
+#[test]
+fn kill_9_loses_no_line_a_recombine_operator_held() {
+    kill_9_loop(true);
+}
+
+/// `kill -9` of the collector 12 times at random moments while lines (or groups of two
+/// lines, joined by `recombine`, when `grouped`) are written with rename rotations and the
+/// backend flaps; then every line or group arrives, with duplicates within the bound.
+fn kill_9_loop(grouped: bool) {
     const CYCLES: usize = 12;
     let seed = seed_from_env("TRIBUTARY_CRASH_SEED");
     let dir = temp_dir();
     let logs = dir.path().join("logs");
     std::fs::create_dir_all(&logs).unwrap();
     let backend = LogsBackend::start(seed);
-    let config = write_config(dir.path(), &backend.endpoint, true);
+    let operators = if grouped { RECOMBINE } else { "" };
+    let config = write_config(dir.path(), &backend.endpoint, true, operators);
 
     // The writer appends lines in bursts and rotates by rename every few thousand.
     let written = Arc::new(AtomicU64::new(0));
@@ -293,7 +348,7 @@ fn kill_9_in_a_loop_while_lines_are_written_and_the_backend_flaps_loses_no_line(
             let (mut next, mut rotations) = (0usize, 0usize);
             while !stop.load(Ordering::SeqCst) {
                 let burst = 1 + rng.below(200) as usize;
-                append(&logs.join("app.log"), next, next + burst);
+                append_lines(&logs.join("app.log"), next, next + burst, grouped);
                 next += burst;
                 written.store(next as u64, Ordering::SeqCst);
                 if rng.below(20) == 0 {
@@ -323,7 +378,8 @@ fn kill_9_in_a_loop_while_lines_are_written_and_the_backend_flaps_loses_no_line(
     let total = written.load(Ordering::SeqCst) as usize;
     backend.shared.flapping.store(false, Ordering::SeqCst);
     let _collector = spawn(&config);
-    let received = backend.wait_for(total, Duration::from_secs(120));
+    let body = if grouped { group } else { line };
+    let received = backend.wait_for_bodies(total, Duration::from_secs(120), body);
     let extra: u64 = received.values().map(|n| u64::from(*n) - 1).sum();
     let lost_answers = backend.shared.lost_answers.load(Ordering::SeqCst);
     // Per kill: the receiver's batch not yet checkpointed, and the queue's requests in

@@ -43,6 +43,13 @@
 //! counted. So after a crash at any moment, what is re-sent is at most the one batch in
 //! flight: duplicates are bounded by [`MAX_BATCH_RECORDS`] records.
 //!
+//! With `operators`, a line is read once: it enters the operators, which may hold it to
+//! join it with later lines (`recombine`, `container`). Each entry remembers where it
+//! was read, and a file's checkpoint never passes the oldest line of it that an operator
+//! still holds, or that the operators emitted and the pipeline refused (kept and sent
+//! again before more is read). A crash reads those lines again: what is re-sent is the
+//! batch in flight plus the lines after the oldest held one.
+//!
 //! A configuration reload that keeps the receiver's configuration keeps it running. One
 //! that changes it starts the new instance (from the checkpoint) before the old one
 //! stops, so lines read by both during the hand-over may be sent twice; none is lost,
@@ -143,14 +150,16 @@
 //! * Offsets are checkpointed when the pipeline accepted the lines, not when they were
 //!   read (see above); a retryable refusal re-reads the batch later instead of dropping
 //!   it (Go drops it once its retries, if any, are over).
-//! * The checkpoint is Tributary's JSON (version 1) in the storage extension, not Go's
-//!   bbolt file; a Go checkpoint is not read.
+//! * The checkpoint is Tributary's JSON (version 2: an index and a key per file; version
+//!   1 is still read) in the storage extension, not Go's bbolt file; a Go checkpoint is
+//!   not read.
 //! * With `operators`, an entry enters the operators as a string (bytes with `nop`)
 //!   with the `attributes`, the `log.file.*` attributes and the `resource`; what they
-//!   emit is the batch. Entries that `recombine` or `container` hold to join with later
-//!   lines count as accepted when they enter the operators: a crash loses what they
-//!   hold (at most their `max_batch_size`/`max_log_size` per source, for at most their
-//!   `force_flush_period`); the operators are flushed every poll and at shutdown.
+//!   emit is the batch. Go checkpoints past lines `recombine` or `container` hold; here
+//!   the checkpoint waits for them (see above). The operators are flushed every poll
+//!   (what is due) and at shutdown (everything). An entry `recombine` joins from lines
+//!   of several files (a `source_identifier` other than the file) holds back only its
+//!   first file's checkpoint once it was emitted and refused.
 //! * `utf8-raw` replaces invalid UTF-8 like `utf-8` (a Rust string must be valid).
 //!
 //! # Crates

@@ -10,6 +10,12 @@
 //! Offsets move only when downstream accepted a batch: the tracker reads a batch, hands
 //! it over, and advances (and checkpoints) when that returned `Ok`. A refused batch is
 //! read again at the next poll.
+//!
+//! With operators, lines are consumed when they enter the operators, which may hold them
+//! (`recombine`, `container`) or emit them later. Each entry carries its
+//! [`Origin`](stanza::Origin), and the checkpoint of a file never passes the oldest entry
+//! of it that an operator holds or that was refused and waits to be sent again: a crash
+//! reads those lines again instead of losing them.
 
 use std::collections::HashMap;
 use std::fs::File;
@@ -70,6 +76,14 @@ pub trait Downstream {
     fn stopping(&self) -> bool;
 }
 
+/// What the operators emitted and downstream refused for now: sent again before
+/// anything else is read.
+struct Pending {
+    logs: Logs,
+    /// The oldest origin of each file among its entries.
+    origins: Vec<stanza::Origin>,
+}
+
 /// One known file.
 #[derive(Debug)]
 struct Known {
@@ -93,6 +107,25 @@ struct Known {
     header_done: bool,
     /// The attributes the header set.
     header_attributes: Vec<KeyValue>,
+}
+
+/// How far one batch read a file, and the header state after it.
+struct BatchRead {
+    consumed: u64,
+    record_number: u64,
+    header_done: bool,
+    header_attributes: Vec<KeyValue>,
+}
+
+impl Known {
+    /// Moves past a batch read from the file's offset.
+    fn advance(&mut self, read: BatchRead) {
+        self.offset += read.consumed;
+        self.record_number = read.record_number;
+        self.header_done = read.header_done;
+        self.header_attributes = read.header_attributes;
+        self.tail = None;
+    }
 }
 
 /// The receiver's files: discovery, identity, reading and offsets.
@@ -124,6 +157,8 @@ pub struct Tracker {
     stored: HashMap<u64, checkpoint::FileOffset>,
     /// The index as last stored.
     stored_ids: Vec<u64>,
+    /// Entries the operators emitted that downstream refused for now.
+    pending: Option<Pending>,
 }
 
 impl Tracker {
@@ -219,6 +254,7 @@ impl Tracker {
             None => None,
         };
         Ok(Tracker {
+            pending: None,
             read_buffer: Vec::new(),
             next_id,
             stored,
@@ -247,6 +283,10 @@ impl Tracker {
     /// One poll: lists the files, reads what is new in each, hands it downstream batch by
     /// batch, and checkpoints after every accepted batch.
     pub fn poll(&mut self, downstream: &mut dyn Downstream) {
+        if !self.deliver_pending(downstream) {
+            // Downstream still refuses: reading more would only pile up entries.
+            return;
+        }
         self.generation += 1;
         let first_poll = self.generation == 1;
         let mut matched = Vec::new();
@@ -284,7 +324,11 @@ impl Tracker {
                 break;
             }
             let drained = self.read(index, false, downstream);
-            if drained && self.config.delete_after_read {
+            // Not while an operator holds some of it: a crash would read it again.
+            if drained
+                && self.config.delete_after_read
+                && !self.held_back().contains_key(&self.known[index].id)
+            {
                 let known = &mut self.known[index];
                 known.file = None;
                 if std::fs::remove_file(&known.path).is_ok() {
@@ -305,25 +349,86 @@ impl Tracker {
     /// Sends what the operators (`recombine`, `container`) hold for longer than their
     /// flush period, or everything with `i64::MAX` (at shutdown).
     pub fn flush_operators(&mut self, now: i64, downstream: &mut dyn Downstream) {
+        if !self.deliver_pending(downstream) {
+            return;
+        }
         let Some(pipeline) = self.operators.as_mut() else {
             return;
         };
         let mut out = Vec::new();
         pipeline.flush(now, &mut out);
         if !out.is_empty() {
-            // Nothing to re-read if refused: the entries' offsets were committed when
-            // they entered the operators.
-            downstream.deliver(entries_to_logs(out));
+            self.deliver_emitted(out, downstream);
+            self.store_checkpoint(downstream);
         }
     }
 
-    /// The checkpoint of one known file.
-    fn snapshot(k: &Known) -> checkpoint::FileOffset {
+    /// Hands over what the operators emitted; if downstream refuses it for now, keeps it
+    /// (with its origins, which hold the checkpoint back) to send again.
+    fn deliver_emitted(
+        &mut self,
+        out: Vec<stanza::Entry>,
+        downstream: &mut dyn Downstream,
+    ) -> Delivery {
+        let mut origins: Vec<stanza::Origin> = Vec::new();
+        for origin in out.iter().filter_map(|e| e.origin) {
+            match origins.iter_mut().find(|o| o.source == origin.source) {
+                Some(oldest) if oldest.offset <= origin.offset => {}
+                Some(oldest) => *oldest = origin,
+                None => origins.push(origin),
+            }
+        }
+        let logs = entries_to_logs(out);
+        let delivery = downstream.deliver(logs.clone());
+        if delivery == Delivery::Refused {
+            self.pending = Some(Pending { logs, origins });
+        }
+        delivery
+    }
+
+    /// Sends again what downstream refused; returns whether nothing waits any more.
+    fn deliver_pending(&mut self, downstream: &mut dyn Downstream) -> bool {
+        let Some(pending) = self.pending.take() else {
+            return true;
+        };
+        if downstream.deliver(pending.logs.clone()) == Delivery::Refused {
+            self.pending = Some(pending);
+            return false;
+        }
+        self.store_checkpoint(downstream);
+        true
+    }
+
+    /// For each file, the oldest origin of an entry the operators hold or that waits to
+    /// be sent again: its checkpoint stays there.
+    fn held_back(&self) -> HashMap<u64, stanza::Origin> {
+        let mut oldest: HashMap<u64, stanza::Origin> = HashMap::new();
+        let held = self
+            .operators
+            .as_ref()
+            .map(Pipeline::held)
+            .unwrap_or_default();
+        let pending = self.pending.iter().flat_map(|p| p.origins.iter().copied());
+        for origin in held.into_iter().chain(pending) {
+            oldest
+                .entry(origin.source)
+                .and_modify(|o| {
+                    if origin.offset < o.offset {
+                        *o = origin;
+                    }
+                })
+                .or_insert(origin);
+        }
+        oldest
+    }
+
+    /// The checkpoint of one known file, at `offset` after `record_number` records.
+    fn snapshot(k: &Known, offset: u64, record_number: u64) -> checkpoint::FileOffset {
         checkpoint::FileOffset {
             id: k.id,
             fingerprint: k.fingerprint.clone(),
-            offset: k.offset,
-            record_number: k.record_number,
+            offset,
+            record_number,
             path: k.path.clone(),
             header_done: k.header_done,
             header_attributes: k
@@ -337,7 +442,11 @@ impl Tracker {
     /// The checkpoint of every known file, in the version-1 form (one value).
     #[cfg(test)]
     pub fn encode(&self) -> Vec<u8> {
-        checkpoint::encode(self.known.iter().map(Self::snapshot))
+        checkpoint::encode(
+            self.known
+                .iter()
+                .map(|k| Self::snapshot(k, k.offset, k.record_number)),
+        )
     }
 
     /// Stores what changed since the last checkpoint: the keys of files whose offset
@@ -345,11 +454,18 @@ impl Tracker {
     /// deletion of forgotten files' keys (the order the `checkpoint` module explains).
     pub fn store_checkpoint(&mut self, downstream: &mut dyn Downstream) {
         let mut writes = Vec::new();
+        let held_back = self.held_back();
         for known in &self.known {
+            let (offset, record_number) = match held_back.get(&known.id) {
+                Some(origin) if origin.offset < known.offset => {
+                    (origin.offset, origin.record_number)
+                }
+                _ => (known.offset, known.record_number),
+            };
             // Header attributes change only with the offset (they are read in a batch).
             let unchanged = self.stored.get(&known.id).is_some_and(|stored| {
-                stored.offset == known.offset
-                    && stored.record_number == known.record_number
+                stored.offset == offset
+                    && stored.record_number == record_number
                     && stored.header_done == known.header_done
                     && stored.header_attributes.len() == known.header_attributes.len()
                     && stored.fingerprint == known.fingerprint
@@ -358,7 +474,7 @@ impl Tracker {
             if unchanged {
                 continue;
             }
-            let current = Self::snapshot(known);
+            let current = Self::snapshot(known, offset, record_number);
             writes.push((
                 checkpoint::file_key(known.id),
                 Some(checkpoint::encode_file(&current)),
@@ -545,7 +661,8 @@ impl Tracker {
         let mut window = FIRST_READ.min(most);
         let file_attributes = self.file_attributes(index);
         loop {
-            if downstream.stopping() {
+            // Entries refused for now are sent again first (at the next poll).
+            if downstream.stopping() || self.pending.is_some() {
                 return false;
             }
             let offset = self.known[index].offset;
@@ -581,6 +698,7 @@ impl Tracker {
                     _ => break,
                 };
                 let bytes = &rest[token.range.clone()];
+                let start = offset + consumed as u64;
                 consumed += token.consumed;
                 if bytes.is_empty() {
                     continue;
@@ -608,7 +726,13 @@ impl Tracker {
                 record_number += 1;
                 records += 1;
                 if self.operators.is_some() {
-                    entries.push(self.entry(bytes, observed, file_attributes, record_number));
+                    let mut entry = self.entry(bytes, observed, file_attributes, record_number);
+                    entry.origin = Some(stanza::Origin {
+                        source: self.known[index].id,
+                        offset: start,
+                        record_number: record_number - 1,
+                    });
+                    entries.push(entry);
                     continue;
                 }
                 let body = self.encoding.body(bytes);
@@ -636,33 +760,40 @@ impl Tracker {
             }
             // Bodies and entries own copies of what they took from the buffer.
             self.read_buffer = data;
-            let batch = match self.operators.as_mut() {
-                Some(pipeline) => {
-                    let mut out = Vec::new();
-                    for entry in entries {
-                        pipeline.process(entry, &mut out);
-                    }
-                    (!out.is_empty()).then(|| entries_to_logs(out))
+            let read = BatchRead {
+                consumed: consumed as u64,
+                record_number,
+                header_done,
+                header_attributes,
+            };
+            if let Some(pipeline) = self.operators.as_mut() {
+                let mut out = Vec::new();
+                for entry in entries {
+                    pipeline.process(entry, &mut out);
                 }
-                // Encoded here, and the records freed here: the exporter sends the bytes.
-                None => (records > 0).then(|| {
-                    let built = builder.build();
-                    Logs::from_own_encoding(built.encoded(), built.item_count())
-                }),
-            };
-            let outcome = match batch {
-                Some(logs) => downstream.deliver(logs),
-                None => Delivery::Accepted,
-            };
-            if outcome == Delivery::Refused {
-                return false;
+                // The operators hold or emitted the lines: they are not read again. The
+                // origins of what they hold, or of a refused batch, hold the checkpoint.
+                self.known[index].advance(read);
+                let outcome = if out.is_empty() {
+                    Delivery::Accepted
+                } else {
+                    self.deliver_emitted(out, downstream)
+                };
+                self.store_checkpoint(downstream);
+                if outcome == Delivery::Refused {
+                    return false;
+                }
+                continue;
             }
-            let known = &mut self.known[index];
-            known.offset += consumed as u64;
-            known.record_number = record_number;
-            known.header_done = header_done;
-            known.header_attributes = header_attributes;
-            known.tail = None;
+            if records > 0 {
+                // Encoded here, and the records freed here: the exporter sends the bytes.
+                let built = builder.build();
+                let logs = Logs::from_own_encoding(built.encoded(), built.item_count());
+                if downstream.deliver(logs) == Delivery::Refused {
+                    return false;
+                }
+            }
+            self.known[index].advance(read);
             self.store_checkpoint(downstream);
         }
     }

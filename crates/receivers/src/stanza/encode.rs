@@ -277,7 +277,7 @@ mod tests {
         ) -> Entry {
             Entry {
                 observed_timestamp, timestamp, body, attributes, resource, severity,
-                severity_text, trace_id, span_id, trace_flags, scope_name,
+                severity_text, trace_id, span_id, trace_flags, scope_name, origin: None,
             }
         }
     }

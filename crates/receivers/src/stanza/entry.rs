@@ -32,6 +32,21 @@ pub struct Entry {
     pub trace_flags: u8,
     /// The instrumentation scope name.
     pub scope_name: String,
+    /// Where the entry was read, when its reader checkpoints (not exported).
+    pub origin: Option<Origin>,
+}
+
+/// Where an entry was read: what a reader that checkpoints its position (filelog) must
+/// not store past while an operator still holds the entry or it waits to be sent again.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Origin {
+    /// The reader's id of the source (filelog: the file's checkpoint id).
+    pub source: u64,
+    /// Where the entry starts in the source (filelog: the byte offset, decompressed for
+    /// gzip).
+    pub offset: u64,
+    /// How many records of the source came before it.
+    pub record_number: u64,
 }
 
 impl Entry {

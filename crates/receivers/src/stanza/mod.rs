@@ -111,7 +111,7 @@ pub use config::{
     TimeConfig, TraceConfig,
 };
 pub use encode::encode_entries;
-pub use entry::{Entry, group_entries, now_nanos};
+pub use entry::{Entry, Origin, group_entries, now_nanos};
 pub use expr::{Expr, ExprError};
 pub use field::{Field, FieldError, Root};
 pub use operators::{

@@ -3,7 +3,7 @@
 use std::collections::HashMap;
 
 use super::config::{OnError, OperatorConfig};
-use super::entry::Entry;
+use super::entry::{Entry, Origin};
 use super::expr::Expr;
 use super::operators;
 
@@ -33,6 +33,10 @@ pub(crate) trait Operator: Send {
     /// Emits what the operator holds that is due at `now` (Unix ns), or everything when
     /// `now` is `i64::MAX` (end of input).
     fn flush(&mut self, _now: i64, _out: &mut Emitted) {}
+
+    /// Pushes the origin of the oldest entry the operator holds from each source (an
+    /// operator that holds nothing between calls pushes nothing).
+    fn held(&self, _origins: &mut Vec<Origin>) {}
 }
 
 /// Where one port leads.
@@ -219,6 +223,16 @@ impl Pipeline {
             self.nodes[index].operator.flush(now, &mut emitted);
             self.forward(index, emitted, out);
         }
+    }
+
+    /// The origins of the entries the operators hold (`recombine`, `container`): at least
+    /// the oldest of each source, so a reader never checkpoints past them.
+    pub fn held(&self) -> Vec<Origin> {
+        let mut origins = Vec::new();
+        for node in &self.nodes {
+            node.operator.held(&mut origins);
+        }
+        origins
     }
 
     fn run(&mut self, index: usize, entry: Entry, out: &mut Vec<Entry>) {

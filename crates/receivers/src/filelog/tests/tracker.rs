@@ -562,3 +562,87 @@ fn entries_longer_than_the_first_read_arrive_whole() {
     assert_eq!(sink.lines.len(), want.len());
     assert!(sink.lines == want, "lines differ");
 }
+
+/// A `recombine` that joins each `start` line with the lines after it, holding the last
+/// group until the next `start` (or shutdown).
+const RECOMBINE: &str = r#"operators:
+  - type: recombine
+    combine_field: body
+    is_first_entry: body startsWith "start"
+    force_flush_period: 1h"#;
+
+/// The first file's checkpoint in a storage's values: offset and record number.
+fn stored_position(storage: &std::collections::BTreeMap<String, Vec<u8>>) -> (u64, u64) {
+    let files = restored(storage).files;
+    assert_eq!(files.len(), 1);
+    (files[0].offset, files[0].record_number)
+}
+
+/// Lines an operator holds are consumed but not checkpointed: a crash (a new tracker from
+/// the stored checkpoint) reads them again; once sent, the checkpoint moves past them.
+#[test]
+fn lines_an_operator_holds_are_not_checkpointed_until_sent() {
+    let dir = tempfile::tempdir().unwrap();
+    let log = dir.path().join("app.log");
+    let config = config(dir.path(), RECOMBINE);
+    let first = "start 1\n| detail\n";
+    append(&log, &format!("{first}start 2\n| detail\n"));
+    let mut tracker = Tracker::new(&config, None).unwrap();
+    let mut sink = Recorder::default();
+    tracker.poll(&mut sink);
+    assert_eq!(sink.lines, ["start 1\n| detail"]);
+    assert_eq!(
+        stored_position(&sink.checkpoint),
+        (first.len() as u64, 2),
+        "the checkpoint stops where the held group starts"
+    );
+
+    // A crash now: the restarted tracker reads the held group again, and only it.
+    let mut restarted = Tracker::new(&config, Some(restored(&sink.checkpoint))).unwrap();
+    let mut after_crash = Recorder::default();
+    restarted.poll(&mut after_crash);
+    restarted.flush_operators(i64::MAX, &mut after_crash);
+    assert_eq!(after_crash.lines, ["start 2\n| detail"]);
+
+    // Without a crash: polls that read nothing new keep holding; the flush sends it and
+    // the checkpoint moves to the end.
+    tracker.poll(&mut sink);
+    assert_eq!(stored_position(&sink.checkpoint).0, first.len() as u64);
+    tracker.flush_operators(i64::MAX, &mut sink);
+    assert_eq!(sink.lines, ["start 1\n| detail", "start 2\n| detail"]);
+    let end = std::fs::metadata(&log).unwrap().len();
+    assert_eq!(stored_position(&sink.checkpoint), (end, 4));
+}
+
+/// What the operators emitted and downstream refused is kept and sent first at the next
+/// poll, in order and once; until then the checkpoint stays before it.
+#[test]
+fn entries_emitted_and_refused_are_sent_again_before_more_is_read() {
+    let dir = tempfile::tempdir().unwrap();
+    let log = dir.path().join("app.log");
+    let config = config(dir.path(), RECOMBINE);
+    append(&log, "start 1\nstart 2\n");
+    let mut tracker = Tracker::new(&config, None).unwrap();
+    let mut sink = Recorder {
+        refuse: true,
+        ..Recorder::default()
+    };
+    tracker.poll(&mut sink);
+    assert!(sink.lines.is_empty());
+    assert_eq!(stored_position(&sink.checkpoint), (0, 0));
+    append(&log, "start 3\n");
+    tracker.poll(&mut sink);
+    assert_eq!(stored_position(&sink.checkpoint), (0, 0), "still refused");
+
+    sink.refuse = false;
+    tracker.poll(&mut sink);
+    assert_eq!(sink.lines, ["start 1", "start 2"]);
+    assert_eq!(
+        stored_position(&sink.checkpoint),
+        ("start 1\nstart 2\n".len() as u64, 2)
+    );
+    tracker.flush_operators(i64::MAX, &mut sink);
+    assert_eq!(sink.lines, ["start 1", "start 2", "start 3"]);
+    let end = std::fs::metadata(&log).unwrap().len();
+    assert_eq!(stored_position(&sink.checkpoint), (end, 3));
+}

@@ -7,7 +7,7 @@ use std::time::Duration;
 use regex::Regex;
 
 use super::super::config::OperatorConfig;
-use super::super::entry::Entry;
+use super::super::entry::{Entry, Origin};
 use super::super::expr::Expr;
 use super::super::field::Field;
 use super::super::pipeline::{Common, Emitted, Operator};
@@ -319,6 +319,10 @@ impl Operator for Container {
         let mut emitted = Vec::new();
         self.recombine.process(entry, &mut emitted);
         self.finish(emitted, out);
+    }
+
+    fn held(&self, origins: &mut Vec<Origin>) {
+        self.recombine.held(origins);
     }
 
     fn flush(&mut self, now: i64, out: &mut Emitted) {

@@ -5,7 +5,7 @@ use std::collections::HashMap;
 use std::time::Duration;
 
 use super::super::config::OperatorConfig;
-use super::super::entry::{Entry, now_nanos};
+use super::super::entry::{Entry, Origin, now_nanos};
 use super::super::expr::Expr;
 use super::super::field::Field;
 use super::super::pipeline::{Common, Emitted, Operator};
@@ -44,6 +44,9 @@ struct Batch {
     matched: bool,
     /// When the first entry arrived (Unix ns), for `force_flush_period`.
     started: i64,
+    /// The origin of its first entry from each source it holds entries of (entries of
+    /// one source arrive in order, so the first is the oldest).
+    origins: Vec<Origin>,
 }
 
 /// `recombine`.
@@ -152,6 +155,8 @@ impl Recombine {
         if entries.is_empty() {
             return None;
         }
+        // The combined entry is read again from where its first part starts.
+        let origin = entries[0].origin;
         let parts: Vec<String> = entries
             .iter()
             .filter_map(|e| self.settings.combine_field.get(e).map(Value::to_text))
@@ -167,6 +172,7 @@ impl Recombine {
             .settings
             .combine_field
             .set(&mut base, Value::String(combined));
+        base.origin = origin;
         Some(base)
     }
 
@@ -195,6 +201,7 @@ impl Recombine {
                     size: 0,
                     matched,
                     started: now_nanos(),
+                    origins: Vec::new(),
                 },
             );
         }
@@ -207,6 +214,11 @@ impl Recombine {
             self.settings.combine_with.len()
         };
         batch.size += size + separator;
+        if let Some(origin) = entry.origin
+            && !batch.origins.iter().any(|o| o.source == origin.source)
+        {
+            batch.origins.push(origin);
+        }
         batch.entries.push(entry);
         let full = (self.settings.max_batch_size > 0
             && batch.entries.len() >= self.settings.max_batch_size)
@@ -238,6 +250,12 @@ impl Operator for Recombine {
                 self.flush_source(&source, out);
             }
             (_, false) => self.add(&source, entry, false, out),
+        }
+    }
+
+    fn held(&self, origins: &mut Vec<Origin>) {
+        for batch in self.batches.values() {
+            origins.extend_from_slice(&batch.origins);
         }
     }
 
