@@ -97,6 +97,22 @@ pub fn decode_index(bytes: &[u8]) -> Result<Index, String> {
     }
 }
 
+/// The checkpoint of version-2 files: each id with its stored value. A file whose value
+/// is missing or unreadable is left out, so it is read as new: duplicates, never a loss.
+pub fn from_files(values: impl IntoIterator<Item = (u64, Option<Vec<u8>>)>) -> Checkpoint {
+    let files = values
+        .into_iter()
+        .filter_map(|(id, value)| match decode_file(id, &value?) {
+            Ok(file) => Some(file),
+            Err(error) => {
+                tracing::warn!(%error, id, "ignoring a file's checkpoint; it is read as new");
+                None
+            }
+        })
+        .collect();
+    Checkpoint { files }
+}
+
 /// The stored form of one file.
 pub fn encode_file(file: &FileOffset) -> Vec<u8> {
     serde_json::to_vec(&stored_file(file.clone())).unwrap_or_default()

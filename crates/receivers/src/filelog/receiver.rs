@@ -4,6 +4,7 @@
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
+use tracing::Instrument;
 use tributary_pipeline_core::component::{
     Component, ComponentError, ComponentId, CreateError, CreateSettings, DedicatedThread, Host,
     KeyValueStorage, Kind, StorageClient,
@@ -78,38 +79,14 @@ impl FilelogReceiver {
 impl Component for FilelogReceiver {
     async fn start(&self, host: &Host) -> Result<(), ComponentError> {
         let storage = self.storage(host).await?;
-        let mut restored: Option<Checkpoint> = None;
-        if let Some(client) = &storage {
-            let unreadable =
-                |e| ComponentError::with_source("storage: cannot read the checkpoint", e);
-            let stored = client.get(checkpoint::KEY).await.map_err(unreadable)?;
-            let index = stored.map(|bytes| checkpoint::decode_index(&bytes));
-            match index {
-                None => {}
-                Some(Ok(checkpoint::Index::Files(found))) => restored = Some(found),
-                Some(Ok(checkpoint::Index::Ids(ids))) => {
-                    let mut files = Vec::with_capacity(ids.len());
-                    for id in ids {
-                        let stored = client
-                            .get(&checkpoint::file_key(id))
-                            .await
-                            .map_err(unreadable)?;
-                        match stored.map(|bytes| checkpoint::decode_file(id, &bytes)) {
-                            Some(Ok(file)) => files.push(file),
-                            // Read as a new file: duplicates, never a loss.
-                            Some(Err(error)) => self.span.in_scope(
-                                || tracing::warn!(%error, id, "ignoring a file's checkpoint; it is read as new"),
-                            ),
-                            None => {}
-                        }
-                    }
-                    restored = Some(Checkpoint { files });
-                }
-                Some(Err(error)) => self.span.in_scope(
-                    || tracing::warn!(%error, "ignoring the checkpoint; files are read as new"),
-                ),
+        let restored = match &storage {
+            Some(client) => {
+                load_checkpoint(client.as_ref())
+                    .instrument(self.span.clone())
+                    .await?
             }
-        }
+            None => None,
+        };
         let mut tracker = Tracker::new(&self.config, restored).map_err(ComponentError::new)?;
         let stop = CancellationToken::new();
         let mut downstream = PipelineDownstream {
@@ -155,6 +132,33 @@ impl Component for FilelogReceiver {
             .await
             .map_err(|e| ComponentError::with_source("the polling thread did not stop", e))
     }
+}
+
+/// The checkpoint the storage holds (either version), if any. An unreadable index is
+/// ignored (files are read as new: duplicates, never a loss); a storage that cannot be
+/// read fails the start.
+async fn load_checkpoint(client: &dyn StorageClient) -> Result<Option<Checkpoint>, ComponentError> {
+    let unreadable = |e| ComponentError::with_source("storage: cannot read the checkpoint", e);
+    let Some(index) = client.get(checkpoint::KEY).await.map_err(unreadable)? else {
+        return Ok(None);
+    };
+    let ids = match checkpoint::decode_index(&index) {
+        Ok(checkpoint::Index::Files(files)) => return Ok(Some(files)),
+        Ok(checkpoint::Index::Ids(ids)) => ids,
+        Err(error) => {
+            tracing::warn!(%error, "ignoring the checkpoint; files are read as new");
+            return Ok(None);
+        }
+    };
+    let mut values = Vec::with_capacity(ids.len());
+    for id in ids {
+        let value = client
+            .get(&checkpoint::file_key(id))
+            .await
+            .map_err(unreadable)?;
+        values.push((id, value));
+    }
+    Ok(Some(checkpoint::from_files(values)))
 }
 
 /// The pipeline and the checkpoint store, seen from the polling thread.

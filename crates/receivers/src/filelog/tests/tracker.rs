@@ -210,12 +210,10 @@ fn a_refused_batch_is_read_again_and_the_checkpoint_holds_only_accepted_offsets(
 fn restored(storage: &std::collections::BTreeMap<String, Vec<u8>>) -> Checkpoint {
     match checkpoint::decode_index(&storage[checkpoint::KEY]).unwrap() {
         checkpoint::Index::Files(files) => files,
-        checkpoint::Index::Ids(ids) => Checkpoint {
-            files: ids
-                .into_iter()
-                .map(|id| checkpoint::decode_file(id, &storage[&checkpoint::file_key(id)]).unwrap())
-                .collect(),
-        },
+        checkpoint::Index::Ids(ids) => checkpoint::from_files(
+            ids.into_iter()
+                .map(|id| (id, storage.get(&checkpoint::file_key(id)).cloned())),
+        ),
     }
 }
 
