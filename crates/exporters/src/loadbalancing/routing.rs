@@ -4,10 +4,18 @@
 //! key; the caller maps identifiers to backends on the ring. Items of one backend are
 //! kept in one request, with their resource and scope, in their original order. A batch
 //! that goes to a single backend is forwarded as it is, encoding included.
+//!
+//! A batch still held as the bytes it was received as is split on those bytes
+//! ([`Payload::partition_encoded`]): each record's identifier is read from its encoding
+//! (a span's or log record's trace ID, a metric's name) or from its decoded resource
+//! (`service`), and each backend's part is copied out of the received bytes. Only
+//! `attributes` (traces) and `resource` (metrics) decode the batch.
 
+use std::borrow::Cow;
 use std::sync::atomic::{AtomicU64, Ordering};
 
 use tributary_pipeline_core::consumer::ConsumeError;
+use tributary_pipeline_core::pdata::encoded::fields;
 use tributary_pipeline_core::pdata::proto::common::v1::KeyValue;
 use tributary_pipeline_core::pdata::proto::resource::v1::Resource;
 use tributary_pipeline_core::pdata::proto::trace::v1::span;
@@ -80,6 +88,52 @@ fn trace_key(id: &[u8]) -> Vec<u8> {
     }
 }
 
+/// The last value of length-delimited field `tag` in an encoded message (the one a
+/// decoder keeps), or empty.
+fn bytes_field(message: &[u8], tag: u32) -> &[u8] {
+    fields(message)
+        .map_while(Result::ok)
+        .filter(|f| f.tag == tag && f.wire_type == 2)
+        .last()
+        .map_or(&[], |f| f.value)
+}
+
+/// A log record's routing identifier from its encoding, as [`trace_key`] makes it.
+fn log_trace_key(record: &[u8]) -> Cow<'_, [u8]> {
+    let id = bytes_field(record, LOG_TRACE_ID);
+    if id.is_empty() || id.iter().all(|b| *b == 0) {
+        Cow::Owned(trace_key(id))
+    } else {
+        Cow::Borrowed(id)
+    }
+}
+
+/// `Span.trace_id`, `LogRecord.trace_id` and `Metric.name`.
+const SPAN_TRACE_ID: u32 = 1;
+const LOG_TRACE_ID: u32 = 9;
+const METRIC_NAME: u32 = 1;
+
+/// Splits a batch held as bytes by the backend `backend` picks for each record (from
+/// its resource or its encoding); `None` when it is decoded already.
+fn route_encoded<R: OtlpRequest>(
+    batch: &Payload<R>,
+    key: RoutingKey,
+    choose: &mut Choose<'_>,
+    record_id: fn(&[u8]) -> Cow<'_, [u8]>,
+) -> Result<Option<Vec<(usize, Payload<R>)>>, ConsumeError> {
+    if batch.is_decoded() {
+        return Ok(None);
+    }
+    batch.partition_encoded(|resource, _, record| {
+        let backend = if key == RoutingKey::Service {
+            choose(service_name(resource.as_ref())?.as_bytes())
+        } else {
+            choose(&record_id(record))
+        };
+        backend.ok_or_else(no_backend)
+    })
+}
+
 /// Go's `SpanKind.String()` names.
 fn kind_name(kind: i32) -> &'static str {
     match span::SpanKind::try_from(kind) {
@@ -122,6 +176,17 @@ impl Routable for Traces {
         router: &Router,
         choose: &mut Choose<'_>,
     ) -> Result<Vec<(usize, Self)>, ConsumeError> {
+        let by_bytes = match router.key {
+            RoutingKey::TraceId | RoutingKey::Service => {
+                route_encoded(&self, router.key, choose, |span| {
+                    Cow::Borrowed(bytes_field(span, SPAN_TRACE_ID))
+                })?
+            }
+            _ => None,
+        };
+        if let Some(parts) = by_bytes {
+            return Ok(parts);
+        }
         let request = self.request();
         let mut choices = Vec::new();
         for rs in &request.resource_spans {
@@ -207,6 +272,15 @@ impl Routable for Logs {
         router: &Router,
         choose: &mut Choose<'_>,
     ) -> Result<Vec<(usize, Self)>, ConsumeError> {
+        let by_bytes = match router.key {
+            RoutingKey::TraceId | RoutingKey::Service => {
+                route_encoded(&self, router.key, choose, log_trace_key)?
+            }
+            _ => None,
+        };
+        if let Some(parts) = by_bytes {
+            return Ok(parts);
+        }
         let request = self.request();
         let mut choices = Vec::new();
         for rl in &request.resource_logs {
@@ -256,6 +330,17 @@ impl Routable for Metrics {
         router: &Router,
         choose: &mut Choose<'_>,
     ) -> Result<Vec<(usize, Self)>, ConsumeError> {
+        let by_bytes = match router.key {
+            RoutingKey::Metric | RoutingKey::Service => {
+                route_encoded(&self, router.key, choose, |metric| {
+                    Cow::Borrowed(bytes_field(metric, METRIC_NAME))
+                })?
+            }
+            _ => None,
+        };
+        if let Some(parts) = by_bytes {
+            return Ok(parts);
+        }
         let request = self.request();
         let mut choices = Vec::new();
         for rm in &request.resource_metrics {

@@ -129,6 +129,13 @@ fn batch(svc: &str, traces: impl IntoIterator<Item = u64>) -> Traces {
     })
 }
 
+/// `data` as a receiver hands it over: its encoding, not decoded.
+fn received<R: tributary_pipeline_core::pdata::OtlpRequest>(
+    data: &tributary_pipeline_core::pdata::Payload<R>,
+) -> tributary_pipeline_core::pdata::Payload<R> {
+    tributary_pipeline_core::pdata::Payload::decode(data.encoded()).unwrap()
+}
+
 fn config(yaml: &str) -> Config {
     let config: Config = load_config(yaml).expect("config decodes");
     config.validate().expect("config is valid");
@@ -522,6 +529,13 @@ mod splitting {
             let parts = data.clone().route(&router, &mut choose).unwrap();
             let total: usize = parts.iter().map(|(_, p)| p.item_count()).sum();
             prop_assert_eq!(total, data.item_count());
+            // The same batch as received (bytes, split on its encoding): the same parts.
+            let on_bytes = received(&data).route(&router, &mut choose).unwrap();
+            prop_assert!(on_bytes.iter().all(|(_, p)| !p.is_decoded()), "split without decoding");
+            let spans_per_part = |parts: &[(usize, Traces)]| -> Vec<(usize, Vec<(Option<Resource>, Vec<u8>)>)> {
+                parts.iter().map(|(b, p)| (*b, spans(p))).collect()
+            };
+            prop_assert_eq!(spans_per_part(&on_bytes), spans_per_part(&parts));
             let mut seen = Vec::new();
             for (backend, part) in &parts {
                 prop_assert!(!any_up || !down[*backend], "only healthy backends, while any is");
@@ -566,9 +580,19 @@ mod splitting {
             });
             let ring = HashRing::new(&["a:1".into(), "b:1".into()]);
             let router = Router { key: RoutingKey::TraceId, attributes: Vec::new() };
-            let parts = logs.route(&router, &mut |key: &[u8]| ring.owner(key)).unwrap();
-            let total: usize = parts.iter().map(|(_, p)| p.item_count()).sum();
-            prop_assert_eq!(total, ids.len());
+            for logs in [received(&logs), logs] {
+                let parts = logs.route(&router, &mut |key: &[u8]| ring.owner(key)).unwrap();
+                let total: usize = parts.iter().map(|(_, p)| p.item_count()).sum();
+                prop_assert_eq!(total, ids.len());
+                for (backend, part) in &parts {
+                    for r in &part.request().resource_logs[0].scope_logs[0].log_records {
+                        // Records without a trace ID (none, or all zeros) are spread.
+                        if r.trace_id.iter().any(|b| *b != 0) {
+                            prop_assert_eq!(ring.owner(&r.trace_id), Some(*backend));
+                        }
+                    }
+                }
+            }
         }
     }
 }
@@ -581,6 +605,8 @@ mod metrics_and_logs {
         Metric, ResourceMetrics, ScopeMetrics,
     };
     use tributary_pipeline_core::pdata::{Logs, Metrics};
+
+    use tributary_pipeline_core::pdata::{OtlpRequest, Payload};
 
     use super::super::routing::{Routable, Router};
     use super::*;
@@ -612,13 +638,22 @@ mod metrics_and_logs {
         })
     }
 
-    fn route<T: Routable>(data: T, key: RoutingKey) -> Vec<(usize, T)> {
+    /// Routes `data` decoded, and as received (bytes); both ways give the same parts.
+    fn route<R: OtlpRequest>(data: Payload<R>, key: RoutingKey) -> Vec<(usize, Payload<R>)>
+    where
+        Payload<R>: Routable,
+    {
         let ring = ring();
         let router = Router {
             key,
             attributes: Vec::new(),
         };
-        data.route(&router, &mut |k: &[u8]| ring.owner(k)).unwrap()
+        let on_bytes = received(&data)
+            .route(&router, &mut |k: &[u8]| ring.owner(k))
+            .unwrap();
+        let decoded = data.route(&router, &mut |k: &[u8]| ring.owner(k)).unwrap();
+        assert_eq!(on_bytes, decoded, "routing the received bytes agrees");
+        decoded
     }
 
     #[test]

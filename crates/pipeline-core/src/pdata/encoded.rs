@@ -363,6 +363,104 @@ impl<R: OtlpRequest> Payload<R> {
     }
 }
 
+/// Records every record's part, keeping everything (the classifying pass of
+/// [`Payload::partition_encoded`]).
+struct Classify<'a, F> {
+    classify: &'a mut F,
+    parts: Vec<usize>,
+}
+
+impl<E, F> RecordFilter for Classify<'_, F>
+where
+    F: FnMut(&mut Option<Resource>, &mut Option<InstrumentationScope>, &[u8]) -> Result<usize, E>,
+{
+    type Error = E;
+
+    fn keep_record(
+        &mut self,
+        resource: &mut Option<Resource>,
+        scope: &mut Option<InstrumentationScope>,
+        record: &[u8],
+    ) -> Result<bool, E> {
+        self.parts.push((self.classify)(resource, scope, record)?);
+        Ok(true)
+    }
+}
+
+/// Keeps the records of one part, reading the classifying pass's decisions back in
+/// order (every pass sees every record: no resource or scope is dropped unseen).
+struct KeepPart<'a> {
+    parts: std::slice::Iter<'a, usize>,
+    part: usize,
+}
+
+impl RecordFilter for KeepPart<'_> {
+    type Error = std::convert::Infallible;
+
+    fn keep_record(
+        &mut self,
+        _: &mut Option<Resource>,
+        _: &mut Option<InstrumentationScope>,
+        _: &[u8],
+    ) -> Result<bool, Self::Error> {
+        Ok(self.parts.next() == Some(&self.part))
+    }
+}
+
+impl<R: OtlpRequest> Payload<R> {
+    /// Splits a payload held as bytes into parts, without decoding it: `classify` gives
+    /// each record (a `Span`, `LogRecord` or `Metric`, as its encoding, with its resource
+    /// and scope decoded) the number of its part. Returns `(part, payload)` pairs, parts
+    /// ascending, each with the records of its part in their order, inside their resource
+    /// and scope; the payload itself, bytes included, when every record goes to one part;
+    /// no pairs when it has no records. `None` when the payload is not held as bytes: the
+    /// caller then partitions the decoded request. Each part keeps the client metadata.
+    pub fn partition_encoded<E, F>(
+        &self,
+        mut classify: F,
+    ) -> Result<Option<Vec<(usize, Payload<R>)>>, E>
+    where
+        F: FnMut(
+            &mut Option<Resource>,
+            &mut Option<InstrumentationScope>,
+            &[u8],
+        ) -> Result<usize, E>,
+    {
+        let mut pass = Classify {
+            classify: &mut classify,
+            parts: Vec::new(),
+        };
+        if self.clone().retain_encoded(&mut pass)?.is_none() {
+            return Ok(None);
+        }
+        let parts = pass.parts;
+        let Some(&first) = parts.first() else {
+            return Ok(Some(Vec::new()));
+        };
+        if parts.iter().all(|&p| p == first) {
+            return Ok(Some(vec![(first, self.clone())]));
+        }
+        let mut distinct = parts.clone();
+        distinct.sort_unstable();
+        distinct.dedup();
+        let mut out = Vec::with_capacity(distinct.len());
+        for part in distinct {
+            let mut piece = self.clone();
+            let mut keep = KeepPart {
+                parts: parts.iter(),
+                part,
+            };
+            match piece.retain_encoded(&mut keep) {
+                Ok(Some(_)) => out.push((part, piece)),
+                // The first pass read these same bytes.
+                Ok(None) => return Ok(None),
+                Err(never) => match never {},
+            }
+        }
+        Ok(Some(out))
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use std::sync::Arc;
@@ -515,6 +613,97 @@ mod tests {
             prop_assert_eq!(checked.item_count(), expected.item_count());
             prop_assert_eq!(payload.request(), &expected);
         }
+    }
+
+    /// Without scopes and resources that hold no record (a part never has them).
+    fn pruned(mut request: ExportLogsServiceRequest) -> ExportLogsServiceRequest {
+        request.resource_logs.retain_mut(|rl| {
+            rl.scope_logs.retain(|sl| !sl.log_records.is_empty());
+            !rl.scope_logs.is_empty()
+        });
+        request
+    }
+
+    proptest! {
+        #[test]
+        fn partitions_as_the_decoded_request_partitions(first in request(), second in request()) {
+            let mut payload = lazy(&first);
+            payload.merge(lazy(&second));
+            prop_assume!(!payload.is_decoded());
+            let mut whole = first.clone();
+            whole.resource_logs.extend(second.resource_logs.clone());
+            let part_of = |record: &LogRecord| (record.severity_number % 3) as usize;
+            let keys: Vec<usize> = whole
+                .resource_logs
+                .iter()
+                .flat_map(|rl| &rl.scope_logs)
+                .flat_map(|sl| &sl.log_records)
+                .map(part_of)
+                .collect();
+            let expected: Vec<(usize, ExportLogsServiceRequest)> = if keys.is_empty() {
+                Vec::new()
+            } else {
+                whole.clone().partition(keys).into_iter().map(|(k, r)| (k, pruned(r))).collect()
+            };
+            let parts = payload
+                .partition_encoded(|_, _, bytes| {
+                    LogRecord::decode(bytes).map(|record| part_of(&record))
+                })
+                .unwrap()
+                .unwrap();
+            let got: Vec<(usize, ExportLogsServiceRequest)> = parts
+                .iter()
+                .map(|(k, p)| (*k, pruned(p.request().clone())))
+                .collect();
+            prop_assert_eq!(got, expected);
+            for (_, part) in &parts {
+                // Each part passes the receive-time check and counts its items.
+                let checked = Logs::decode(part.encoded()).unwrap();
+                prop_assert_eq!(checked.item_count(), part.item_count());
+            }
+        }
+    }
+
+    #[test]
+    fn a_partition_that_goes_one_way_keeps_the_bytes_and_the_metadata() {
+        let request = ExportLogsServiceRequest {
+            resource_logs: vec![ResourceLogs {
+                scope_logs: vec![ScopeLogs {
+                    log_records: vec![LogRecord::default(), LogRecord::default()],
+                    ..Default::default()
+                }],
+                ..Default::default()
+            }],
+        };
+        let metadata = Arc::new(ClientMetadata::default());
+        let payload = lazy(&request).with_metadata(Arc::clone(&metadata));
+        let parts = payload
+            .partition_encoded(|_, _, _| Ok::<_, ()>(7))
+            .unwrap()
+            .unwrap();
+        assert_eq!(parts.len(), 1);
+        assert_eq!(parts[0].0, 7);
+        assert_eq!(parts[0].1.encoded().as_ptr(), payload.encoded().as_ptr());
+        let mut n = 0;
+        let split = payload
+            .partition_encoded(|_, _, _| {
+                n += 1;
+                Ok::<_, ()>(n % 2)
+            })
+            .unwrap()
+            .unwrap();
+        assert_eq!(
+            split
+                .iter()
+                .map(|(k, p)| (*k, p.item_count()))
+                .collect::<Vec<_>>(),
+            [(0, 1), (1, 1)]
+        );
+        assert!(split.iter().all(|(_, p)| p.metadata().is_some()));
+        assert_eq!(
+            Logs::new(request).partition_encoded(|_, _, _| Ok::<_, ()>(0)),
+            Ok(None)
+        );
     }
 
     #[test]
