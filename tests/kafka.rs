@@ -8,8 +8,11 @@
 //!
 //! - replication (one broker: `required_acks: all` is answered by it alone);
 //! - TLS: its `broker` command refuses `--cert` together with `--key` (both are in one
-//!   clap argument group), so a TLS listener cannot be started; the TLS settings are
-//!   tested as librdkafka configuration (`crates/kafka`);
+//!   clap argument group), so it cannot serve TLS itself. The TLS test puts a TLS
+//!   terminator (rustls, in this test) in front of a second tansu that advertises the
+//!   terminator's address, as a broker behind a TLS proxy is deployed: librdkafka's
+//!   TLS (CA verification, host name check) is exercised for real, the broker's own TLS
+//!   code is not;
 //! - SASL: users are created through the broker itself, which then requires SASL of
 //!   the tool that creates them; SCRAM is tested as configuration only;
 //! - a correct fetch from an offset inside a record batch: it answers with the batches
@@ -21,6 +24,8 @@
 //! - exporter → broker → receiver round trip of traces (OTLP protobuf, one record per
 //!   trace, a batch over `max_message_bytes` split; and `jaeger_proto`, one record per
 //!   span), metrics (OTLP/JSON) and logs (`raw` bodies read back as `text`);
+//! - the same round trip of traces over TLS (the terminator above), and a client that
+//!   does not trust the broker's CA getting nothing through;
 //! - a consumer group of two collectors sharing a 4-partition topic while a producer
 //!   sends: a second member joins mid-stream (a rebalance), one is killed with `kill -9`
 //!   (another rebalance) and comes back. Every span the producing gateway acknowledged
@@ -53,17 +58,24 @@ fn shared_broker() -> Option<&'static str> {
 /// process may take the port first, so a broker that does not come up is started again
 /// on another).
 fn start_broker(program: &Path) -> (Lifeline, String) {
+    start_broker_advertising(program, None)
+}
+
+/// [`start_broker`], telling clients to connect to `advertised` (`host:port`) instead of
+/// its own address.
+fn start_broker_advertising(program: &Path, advertised: Option<&str>) -> (Lifeline, String) {
     for _attempt in 0..5 {
         let port = free_port();
         let address = format!("127.0.0.1:{port}");
         let dir = tempfile::tempdir().expect("temp dir").keep();
         let url = format!("tcp://{address}");
+        let advertised_url = advertised.map_or_else(|| url.clone(), |a| format!("tcp://{a}"));
         let args: Vec<String> = [
             "broker",
             "--listener-url",
             &url,
             "--advertised-listener-url",
-            &url,
+            &advertised_url,
             "--storage-engine",
             "memory://tansu/",
         ]
@@ -89,6 +101,54 @@ fn start_broker(program: &Path) -> (Lifeline, String) {
         );
     }
     panic!("tansu never started");
+}
+
+/// A TLS terminator on `listener` in front of the plain TCP service at `backend`, with
+/// the certificate and key in `dir/broker.pem` and `dir/broker.key`; it serves until
+/// the test process exits.
+fn tls_front(listener: std::net::TcpListener, backend: String, dir: &Path) {
+    use rustls::pki_types::pem::PemObject;
+    use rustls::pki_types::{CertificateDer, PrivateKeyDer};
+    let certs: Vec<CertificateDer<'static>> = CertificateDer::pem_file_iter(dir.join("broker.pem"))
+        .expect("broker.pem")
+        .collect::<Result<_, _>>()
+        .expect("a certificate");
+    let key = PrivateKeyDer::from_pem_file(dir.join("broker.key")).expect("broker.key");
+    let config = rustls::ServerConfig::builder_with_provider(Arc::new(
+        rustls::crypto::aws_lc_rs::default_provider(),
+    ))
+    .with_safe_default_protocol_versions()
+    .expect("TLS versions")
+    .with_no_client_auth()
+    .with_single_cert(certs, key)
+    .expect("a certificate and its key");
+    let acceptor = tokio_rustls::TlsAcceptor::from(Arc::new(config));
+    listener.set_nonblocking(true).expect("nonblocking");
+    std::thread::spawn(move || {
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .expect("runtime");
+        runtime.block_on(async move {
+            let listener = tokio::net::TcpListener::from_std(listener).expect("listener");
+            loop {
+                let Ok((client, _)) = listener.accept().await else {
+                    continue;
+                };
+                let (acceptor, backend) = (acceptor.clone(), backend.clone());
+                tokio::spawn(async move {
+                    // A client that refuses our certificate ends here: nothing to forward.
+                    let Ok(mut client) = acceptor.accept(client).await else {
+                        return;
+                    };
+                    let Ok(mut broker) = tokio::net::TcpStream::connect(&backend).await else {
+                        return;
+                    };
+                    let _ = tokio::io::copy_bidirectional(&mut client, &mut broker).await;
+                });
+            }
+        });
+    });
 }
 
 /// Creates `topic` with `partitions` partitions on the broker at `address`.
@@ -265,6 +325,119 @@ service:
             "one span per record: {line}"
         );
     }
+    assert!(gateway.is_running(), "{}", gateway.output());
+    gateway.signal("TERM");
+    gateway.wait_exit(Duration::from_secs(30));
+}
+
+/// Traces through a broker reachable only over TLS: a gateway exports to it and reads
+/// back with the `kafka` exporter and receiver set up with `tls: {ca_file}`; another
+/// exporter that trusts a different CA delivers nothing, and says why.
+#[test]
+fn round_trip_over_tls_and_an_untrusted_broker_refused() {
+    let Some(program) = program("tansu") else {
+        return;
+    };
+    let dir = temp_dir();
+    common::pki::write_pki(dir.path(), "kafka test CA", &[("broker", "localhost")]);
+    let other = dir.path().join("other");
+    std::fs::create_dir_all(&other).unwrap();
+    common::pki::write_pki(&other, "another CA", &[]);
+    let front = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let front_port = front.local_addr().unwrap().port();
+    let advertised = format!("localhost:{front_port}");
+    let (_broker, plain) = start_broker_advertising(&program, Some(&advertised));
+    tls_front(front, plain.clone(), dir.path());
+    create_topic(&plain, "tls-spans", 2);
+    let (otlp, untrusted, metrics) = (free_address(), free_address(), free_address());
+    let out = dir.path().join("out.jsonl");
+    let ca = dir.path().join("ca.pem");
+    let other_ca = other.join("ca.pem");
+    let config = write_config_file(
+        dir.path(),
+        "gateway.yaml",
+        &format!(
+            r#"
+receivers:
+  otlp:
+    protocols:
+      http: {{ endpoint: "{otlp}" }}
+  otlp/untrusted:
+    protocols:
+      http: {{ endpoint: "{untrusted}" }}
+  kafka:
+    brokers: ["{advertised}"]
+    tls: {{ ca_file: "{ca}" }}
+    group_id: tls
+    initial_offset: earliest
+    traces: {{ topics: [tls-spans] }}
+exporters:
+  kafka:
+    brokers: ["{advertised}"]
+    tls: {{ ca_file: "{ca}" }}
+    traces: {{ topic: tls-spans }}
+    sending_queue: {{ enabled: false }}
+  kafka/untrusted:
+    brokers: ["{advertised}"]
+    tls: {{ ca_file: "{other_ca}" }}
+    traces: {{ topic: tls-spans }}
+    timeout: 3s
+    sending_queue: {{ enabled: false }}
+    retry_on_failure: {{ enabled: false }}
+  file:
+    path: "{out}"
+service:
+  telemetry:
+    metrics: {{ address: "{metrics}" }}
+  pipelines:
+    traces/in: {{ receivers: [otlp], exporters: [kafka] }}
+    traces/untrusted: {{ receivers: [otlp/untrusted], exporters: [kafka/untrusted] }}
+    traces/out: {{ receivers: [kafka], exporters: [file] }}
+"#,
+            ca = ca.display(),
+            other_ca = other_ca.display(),
+            out = out.display(),
+        ),
+    );
+    let mut gateway = spawn_gateway(&config);
+    wait_gateway(&mut gateway, otlp);
+    post_json_until_ok(
+        otlp,
+        "/v1/traces",
+        r#"{"resourceSpans":[{"scopeSpans":[{"spans":[{"traceId":"0102030405060708090a0b0c0d0e0f10","spanId":"0102030405060708","name":"over-tls"}]}]}]}"#,
+    );
+    eventually("the span back over TLS", Duration::from_secs(60), || {
+        std::fs::read_to_string(&out)
+            .unwrap_or_default()
+            .contains("over-tls")
+            .then_some(())
+    });
+    // An exporter that does not trust the broker's certificate: the request fails (no
+    // queue, no retries), the gateway says why, and nothing reaches the topic.
+    let refused = http(
+        "POST",
+        untrusted,
+        "/v1/traces",
+        &[("Content-Type", "application/json")],
+        br#"{"resourceSpans":[{"scopeSpans":[{"spans":[{"traceId":"0202030405060708090a0b0c0d0e0f10","spanId":"0202030405060708","name":"untrusted"}]}]}]}"#,
+    );
+    assert_ne!(
+        refused.status, 200,
+        "a broker whose CA is not trusted took data"
+    );
+    eventually(
+        "the certificate failure in the gateway's log",
+        Duration::from_secs(30),
+        || {
+            let log = gateway.output().to_lowercase();
+            log.contains("certificate").then_some(())
+        },
+    );
+    let text = std::fs::read_to_string(&out).unwrap_or_default();
+    assert!(
+        !text.contains("untrusted"),
+        "the untrusted exporter delivered"
+    );
     assert!(gateway.is_running(), "{}", gateway.output());
     gateway.signal("TERM");
     gateway.wait_exit(Duration::from_secs(30));
