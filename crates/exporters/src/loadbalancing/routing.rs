@@ -15,7 +15,7 @@ use std::borrow::Cow;
 use std::sync::atomic::{AtomicU64, Ordering};
 
 use tributary_pipeline_core::consumer::ConsumeError;
-use tributary_pipeline_core::pdata::encoded::fields;
+use tributary_pipeline_core::pdata::encoded::{Parts, fields};
 use tributary_pipeline_core::pdata::proto::common::v1::KeyValue;
 use tributary_pipeline_core::pdata::proto::resource::v1::Resource;
 use tributary_pipeline_core::pdata::proto::trace::v1::span;
@@ -120,7 +120,7 @@ fn route_encoded<R: OtlpRequest>(
     key: RoutingKey,
     choose: &mut Choose<'_>,
     record_id: fn(&[u8]) -> Cow<'_, [u8]>,
-) -> Result<Option<Vec<(usize, Payload<R>)>>, ConsumeError> {
+) -> Result<Option<Parts<R>>, ConsumeError> {
     if batch.is_decoded() {
         return Ok(None);
     }

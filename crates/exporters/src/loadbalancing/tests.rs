@@ -500,7 +500,10 @@ mod splitting {
             .prop_map(|resource_spans| Traces::new(ExportTraceServiceRequest { resource_spans }))
     }
 
-    fn spans(t: &Traces) -> Vec<(Option<Resource>, Vec<u8>)> {
+    /// Each span's resource and trace ID, in order.
+    type SpanKeys = Vec<(Option<Resource>, Vec<u8>)>;
+
+    fn spans(t: &Traces) -> SpanKeys {
         let mut out = Vec::new();
         for rs in &t.request().resource_spans {
             for ss in &rs.scope_spans {
@@ -532,7 +535,7 @@ mod splitting {
             // The same batch as received (bytes, split on its encoding): the same parts.
             let on_bytes = received(&data).route(&router, &mut choose).unwrap();
             prop_assert!(on_bytes.iter().all(|(_, p)| !p.is_decoded()), "split without decoding");
-            let spans_per_part = |parts: &[(usize, Traces)]| -> Vec<(usize, Vec<(Option<Resource>, Vec<u8>)>)> {
+            let spans_per_part = |parts: &[(usize, Traces)]| -> Vec<(usize, SpanKeys)> {
                 parts.iter().map(|(b, p)| (*b, spans(p))).collect()
             };
             prop_assert_eq!(spans_per_part(&on_bytes), spans_per_part(&parts));

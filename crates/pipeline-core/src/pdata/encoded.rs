@@ -363,6 +363,9 @@ impl<R: OtlpRequest> Payload<R> {
     }
 }
 
+/// The parts [`Payload::partition_encoded`] makes: `(part, payload)`, parts ascending.
+pub type Parts<R> = Vec<(usize, Payload<R>)>;
+
 /// Records every record's part, keeping everything (the classifying pass of
 /// [`Payload::partition_encoded`]).
 struct Classify<'a, F> {
@@ -415,10 +418,7 @@ impl<R: OtlpRequest> Payload<R> {
     /// and scope; the payload itself, bytes included, when every record goes to one part;
     /// no pairs when it has no records. `None` when the payload is not held as bytes: the
     /// caller then partitions the decoded request. Each part keeps the client metadata.
-    pub fn partition_encoded<E, F>(
-        &self,
-        mut classify: F,
-    ) -> Result<Option<Vec<(usize, Payload<R>)>>, E>
+    pub fn partition_encoded<E, F>(&self, mut classify: F) -> Result<Option<Parts<R>>, E>
     where
         F: FnMut(
             &mut Option<Resource>,
