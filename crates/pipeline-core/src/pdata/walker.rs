@@ -430,7 +430,9 @@ fn walk(msg: Msg, mut buf: &[u8], ctx: u32) -> Result<usize, Invalid> {
             }
             Field::Str => {
                 expect(wire_type, LEN)?;
-                utf8(delimited(&mut buf)?)?;
+                if std::str::from_utf8(delimited(&mut buf)?).is_err() {
+                    return Err(Invalid("invalid string value: data is not UTF-8 encoded"));
+                }
             }
             Field::RepeatedVarint => {
                 if wire_type == LEN {
@@ -459,10 +461,7 @@ fn walk(msg: Msg, mut buf: &[u8], ctx: u32) -> Result<usize, Invalid> {
                     return Err(Invalid("recursion limit reached"));
                 }
                 let body = delimited(&mut buf)?;
-                let count = match nested {
-                    Msg::KeyValue => walk_key_value(body, ctx - 1)?,
-                    _ => walk(nested, body, ctx - 1)?,
-                };
+                let count = walk(nested, body, ctx - 1)?;
                 if msg == Msg::Metric && tag != METRIC_METADATA {
                     // One of the `data` oneof's variants.
                     if data.0 == tag {
@@ -484,82 +483,6 @@ fn walk(msg: Msg, mut buf: &[u8], ctx: u32) -> Result<usize, Invalid> {
     } else {
         items
     })
-}
-
-/// One-byte keys of the fields the fast paths below read: (tag << 3) | wire type.
-const KEY_1_LEN: u8 = (1 << 3) | LEN;
-const KEY_2_LEN: u8 = (2 << 3) | LEN;
-const KEY_2_VARINT: u8 = (2 << 3) | VARINT;
-const KEY_3_VARINT: u8 = (3 << 3) | VARINT;
-const KEY_4_FIXED64: u8 = (4 << 3) | FIXED64;
-
-/// [`walk`] of a `KeyValue`, the message most of a request is made of, without the
-/// schema lookup per field: its usual fields (`key`, a `value` holding a string, an
-/// integer, a bool or a double) are read straight; at any other field the rest of the
-/// message goes to [`walk`], which applies the same rules. A `KeyValue` holds no items.
-fn walk_key_value(mut buf: &[u8], ctx: u32) -> Result<usize, Invalid> {
-    while let Some(&key) = buf.first() {
-        match key {
-            KEY_1_LEN => {
-                buf = &buf[1..];
-                utf8(delimited(&mut buf)?)?;
-            }
-            KEY_2_LEN => {
-                if ctx == 0 {
-                    return Err(Invalid("recursion limit reached"));
-                }
-                buf = &buf[1..];
-                walk_any_value(delimited(&mut buf)?, ctx - 1)?;
-            }
-            _ => return walk(Msg::KeyValue, buf, ctx),
-        }
-    }
-    Ok(0)
-}
-
-/// [`walk`] of an `AnyValue`, as [`walk_key_value`]: its scalar variants are read
-/// straight, anything else goes to [`walk`]. An `AnyValue` holds no items.
-fn walk_any_value(mut buf: &[u8], ctx: u32) -> Result<usize, Invalid> {
-    while let Some(&key) = buf.first() {
-        match key {
-            KEY_1_LEN => {
-                buf = &buf[1..];
-                utf8(delimited(&mut buf)?)?;
-            }
-            KEY_2_VARINT | KEY_3_VARINT => {
-                buf = &buf[1..];
-                varint(&mut buf)?;
-            }
-            KEY_4_FIXED64 => {
-                buf = &buf[1..];
-                advance(&mut buf, 8)?;
-            }
-            _ => return walk(Msg::AnyValue, buf, ctx),
-        }
-    }
-    Ok(0)
-}
-
-/// Checks a `string` field's bytes, as prost does. Text is mostly ASCII: that is checked
-/// eight bytes at a time, and only text with a byte above 0x7f goes to the standard
-/// library's full check (which has a setup cost per call that short strings notice).
-#[inline]
-fn utf8(bytes: &[u8]) -> Result<(), Invalid> {
-    let mut words = bytes.chunks_exact(8);
-    let mut high = 0u64;
-    for word in &mut words {
-        let mut eight = [0u8; 8];
-        eight.copy_from_slice(word);
-        high |= u64::from_ne_bytes(eight);
-    }
-    let tail = words.remainder().iter().fold(0u8, |all, byte| all | byte);
-    if high & 0x8080_8080_8080_8080 == 0 && tail < 0x80 {
-        return Ok(());
-    }
-    match std::str::from_utf8(bytes) {
-        Ok(_) => Ok(()),
-        Err(_) => Err(Invalid("invalid string value: data is not UTF-8 encoded")),
-    }
 }
 
 /// Skips an unknown field, as `prost::encoding::skip_field`.
