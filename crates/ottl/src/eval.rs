@@ -356,6 +356,32 @@ pub(crate) fn literal_string(
     }
 }
 
+/// A string literal argument that must be one of `choices`; `default` when it is left
+/// out (or empty, where `default` is not empty: Go's zero value).
+pub(crate) fn literal_choice(
+    c: &Compiler<'_>,
+    call: &Call,
+    e: Option<&Expr>,
+    what: &str,
+    default: &str,
+    choices: &[&str],
+) -> Result<String, CompileError> {
+    let chosen = literal_string(c, call, e, what)?
+        .filter(|s| !s.is_empty() || default.is_empty())
+        .unwrap_or_else(|| default.to_string());
+    if choices.contains(&chosen.as_str()) {
+        return Ok(chosen);
+    }
+    c.err(
+        call.pos,
+        format!(
+            "{}: invalid {what} {chosen:?}, must be one of {}",
+            call.name,
+            choices.join(", ")
+        ),
+    )
+}
+
 /// A regex from a literal argument.
 pub(crate) fn literal_regex(
     c: &Compiler<'_>,

@@ -36,7 +36,7 @@ use tributary_pipeline_core::pdata::proto::metrics::v1::{
 
 use crate::ast::{Call, Expr};
 use crate::context::{Item, TransformContext};
-use crate::eval::{CExpr, CompileError, Compiler, eval, literal_string};
+use crate::eval::{CExpr, CompileError, Compiler, eval, literal_choice, literal_string};
 use crate::value::Value;
 
 /// The functions of this module.
@@ -77,17 +77,14 @@ pub(crate) fn compile_literals(
             strings[at] = Some(suffix.unwrap_or_else(|| default.to_string()));
         }
         "convert_summary_count_val_to_sum" | "convert_summary_sum_val_to_sum" => {
-            let temporality =
-                literal_string(c, call, bound[0], "stringAggTemp")?.unwrap_or_default();
-            if temporality != "cumulative" && temporality != "delta" {
-                return c.err(
-                    call.pos,
-                    format!(
-                        "{name}: unknown aggregation temporality {temporality:?}, expected \"cumulative\" or \"delta\""
-                    ),
-                );
-            }
-            strings[0] = Some(temporality);
+            strings[0] = Some(literal_choice(
+                c,
+                call,
+                bound[0],
+                "stringAggTemp",
+                "",
+                &["cumulative", "delta"],
+            )?);
             let default = if name == "convert_summary_sum_val_to_sum" {
                 "_sum"
             } else {
@@ -103,17 +100,14 @@ pub(crate) fn compile_literals(
             strings[1] = Some(suffix.unwrap_or_else(|| ".quantiles".to_string()));
         }
         "aggregate_on_attributes" | "aggregate_on_attribute_value" => {
-            let f = literal_string(c, call, bound[0], "aggregation_function")?.unwrap_or_default();
-            if !AGGREGATIONS.contains(&f.as_str()) {
-                return c.err(
-                    call.pos,
-                    format!(
-                        "{name}: invalid aggregation function {f:?}, valid options: {}",
-                        AGGREGATIONS.join(", ")
-                    ),
-                );
-            }
-            strings[0] = Some(f);
+            strings[0] = Some(literal_choice(
+                c,
+                call,
+                bound[0],
+                "aggregation_function",
+                "",
+                AGGREGATIONS,
+            )?);
             let list = if name == "aggregate_on_attributes" {
                 1
             } else {

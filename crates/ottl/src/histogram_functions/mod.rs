@@ -34,7 +34,7 @@ use tributary_pipeline_core::pdata::proto::metrics::v1::metric::Data;
 
 use crate::ast::{Call, Expr};
 use crate::context::{Item, TransformContext};
-use crate::eval::{CExpr, CompileError, Compiler, eval, literal_string};
+use crate::eval::{CExpr, CompileError, Compiler, eval, literal_choice, literal_string};
 use crate::value::Value;
 
 /// The functions of this module.
@@ -82,19 +82,14 @@ pub(crate) fn compile_literals(
             strings[1] = Some(suffix.unwrap_or_else(|| format!("_p{p}")));
         }
         "convert_exponential_histogram_to_histogram" => {
-            let distribution = literal_string(c, call, bound[0], "distribution")?
-                .filter(|d| !d.is_empty())
-                .unwrap_or_else(|| "random".to_string());
-            if !DISTRIBUTIONS.contains(&distribution.as_str()) {
-                return c.err(
-                    call.pos,
-                    format!(
-                        "{name}: invalid distribution {distribution:?}, must be one of {}",
-                        DISTRIBUTIONS.join(", ")
-                    ),
-                );
-            }
-            strings[0] = Some(distribution);
+            strings[0] = Some(literal_choice(
+                c,
+                call,
+                bound[0],
+                "distribution",
+                "random",
+                DISTRIBUTIONS,
+            )?);
             let bounds: Option<Vec<f64>> = match bound[1] {
                 Some(Expr::List(items)) => items.iter().map(literal_number).collect(),
                 _ => None,
