@@ -267,7 +267,7 @@ async fn aggregate_on_attributes() {
         .await
         .unwrap_err();
     assert!(
-        e.contains("invalid aggregation function") && e.contains("avg"),
+        e.contains("invalid aggregation_function") && e.contains("avg"),
         "{e}"
     );
 }
@@ -431,7 +431,10 @@ async fn convert_summary_count_and_sum_val_to_sum() {
     )
     .await
     .unwrap_err();
-    assert!(error.contains("unknown aggregation temporality"), "{error}");
+    assert!(
+        error.contains("invalid stringAggTemp \"sometimes\", must be one of cumulative, delta"),
+        "{error}"
+    );
 }
 
 /// README `convert_summary_quantile_val_to_gauge`: `("custom_quantile", "custom_suffix")`,
