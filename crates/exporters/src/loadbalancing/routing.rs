@@ -93,6 +93,7 @@ fn trace_key(id: &[u8]) -> Vec<u8> {
 fn bytes_field(message: &[u8], tag: u32) -> &[u8] {
     fields(message)
         .map_while(Result::ok)
+        // Wire type 2: length-delimited.
         .filter(|f| f.tag == tag && f.wire_type == 2)
         .last()
         .map_or(&[], |f| f.value)
@@ -113,8 +114,9 @@ const SPAN_TRACE_ID: u32 = 1;
 const LOG_TRACE_ID: u32 = 9;
 const METRIC_NAME: u32 = 1;
 
-/// Splits a batch held as bytes by the backend `backend` picks for each record (from
-/// its resource or its encoding); `None` when it is decoded already.
+/// Splits a batch held as bytes by the backend `choose` picks for each record's
+/// identifier (the resource's `service.name` for `service`, else `record_id` of the
+/// record's encoding); `None` when the batch is decoded already.
 fn route_encoded<R: OtlpRequest>(
     batch: &Payload<R>,
     key: RoutingKey,
