@@ -91,10 +91,10 @@ pub fn now_nanos() -> i64 {
 /// Entries grouped by resource, then by scope name, in the order each first appears (as
 /// Go's stanza adapter groups them); each entry's resource and scope name are moved into
 /// its group.
-pub(super) type Grouped = Vec<(Map, Vec<(String, Vec<Entry>)>)>;
+type Grouped = Vec<(Map, Vec<(String, Vec<Entry>)>)>;
 
 /// Groups entries as [`Grouped`] says.
-pub(super) fn group(entries: impl IntoIterator<Item = Entry>) -> Grouped {
+fn group(entries: impl IntoIterator<Item = Entry>) -> Grouped {
     let mut groups: Grouped = Vec::new();
     for mut entry in entries {
         let resource = std::mem::take(&mut entry.resource);

@@ -93,7 +93,6 @@
 //! `time.LoadLocation`).
 
 mod config;
-mod encode;
 mod entry;
 mod expr;
 mod field;
@@ -110,7 +109,6 @@ pub use config::{
     CacheConfig, OnError, OperatorConfig, Outputs, ParseFrom, RouteConfig, SeverityConfig,
     TimeConfig, TraceConfig,
 };
-pub use encode::encode_entries;
 pub use entry::{Entry, Origin, group_entries, now_nanos};
 pub use expr::{Expr, ExprError};
 pub use field::{Field, FieldError, Root};

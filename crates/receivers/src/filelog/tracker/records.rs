@@ -5,6 +5,7 @@ use std::path::Path;
 
 use tributary_pipeline_core::pdata::Logs;
 use tributary_pipeline_core::pdata::attributes::key_value;
+use tributary_pipeline_core::pdata::proto::collector::logs::v1::ExportLogsServiceRequest;
 use tributary_pipeline_core::pdata::proto::common::v1::{AnyValue, KeyValue, any_value};
 
 use super::Tracker;
@@ -127,12 +128,13 @@ pub(super) fn plain_value(value: Option<&AnyValue>) -> stanza::Value {
     }
 }
 
-/// The batch of what the operators emitted, grouped by resource and scope, as protobuf
-/// bytes: a pipeline that does not edit the records exports them without encoding
-/// again.
+/// The batch of what the operators emitted, grouped by resource and scope, encoded on
+/// the poller thread (with each length computed once) and the records freed there: a
+/// pipeline that does not edit the records exports the bytes without encoding again.
 pub(super) fn entries_to_logs(entries: Vec<Entry>) -> Logs {
-    let items = entries.len();
-    // The encoding is prost's own for these records (tested byte for byte), so it is not
-    // checked again.
-    Logs::from_own_encoding(stanza::encode_entries(entries).into(), items)
+    let built = Logs::new(ExportLogsServiceRequest {
+        resource_logs: stanza::group_entries(entries),
+    });
+    // prost's encoding of a request built here: nothing to check again.
+    Logs::from_own_encoding(built.encoded(), built.item_count())
 }
