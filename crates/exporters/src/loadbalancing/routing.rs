@@ -99,6 +99,16 @@ fn bytes_field(message: &[u8], tag: u32) -> &[u8] {
         .map_or(&[], |f| f.value)
 }
 
+/// A span's routing identifier from its encoding: its trace ID.
+fn span_trace_id(span: &[u8]) -> Cow<'_, [u8]> {
+    Cow::Borrowed(bytes_field(span, SPAN_TRACE_ID))
+}
+
+/// A metric's routing identifier from its encoding: its name.
+fn metric_name(metric: &[u8]) -> Cow<'_, [u8]> {
+    Cow::Borrowed(bytes_field(metric, METRIC_NAME))
+}
+
 /// A log record's routing identifier from its encoding, as [`trace_key`] makes it.
 fn log_trace_key(record: &[u8]) -> Cow<'_, [u8]> {
     let id = bytes_field(record, LOG_TRACE_ID);
@@ -115,15 +125,17 @@ const LOG_TRACE_ID: u32 = 9;
 const METRIC_NAME: u32 = 1;
 
 /// Splits a batch held as bytes by the backend `choose` picks for each record's
-/// identifier (the resource's `service.name` for `service`, else `record_id` of the
-/// record's encoding); `None` when the batch is decoded already.
+/// identifier: the resource's `service.name` for `service`, or for `record_key` what
+/// `record_id` reads from the record's encoding. `None` when the batch is decoded
+/// already, or `key` is neither (it needs the decoded batch).
 fn route_encoded<R: OtlpRequest>(
     batch: &Payload<R>,
     key: RoutingKey,
-    choose: &mut Choose<'_>,
+    record_key: RoutingKey,
     record_id: fn(&[u8]) -> Cow<'_, [u8]>,
+    choose: &mut Choose<'_>,
 ) -> Result<Option<Parts<R>>, ConsumeError> {
-    if batch.is_decoded() {
+    if batch.is_decoded() || (key != RoutingKey::Service && key != record_key) {
         return Ok(None);
     }
     batch.partition_encoded(|resource, _, record| {
@@ -178,15 +190,8 @@ impl Routable for Traces {
         router: &Router,
         choose: &mut Choose<'_>,
     ) -> Result<Vec<(usize, Self)>, ConsumeError> {
-        let by_bytes = match router.key {
-            RoutingKey::TraceId | RoutingKey::Service => {
-                route_encoded(&self, router.key, choose, |span| {
-                    Cow::Borrowed(bytes_field(span, SPAN_TRACE_ID))
-                })?
-            }
-            _ => None,
-        };
-        if let Some(parts) = by_bytes {
+        let key = RoutingKey::TraceId;
+        if let Some(parts) = route_encoded(&self, router.key, key, span_trace_id, choose)? {
             return Ok(parts);
         }
         let request = self.request();
@@ -274,13 +279,8 @@ impl Routable for Logs {
         router: &Router,
         choose: &mut Choose<'_>,
     ) -> Result<Vec<(usize, Self)>, ConsumeError> {
-        let by_bytes = match router.key {
-            RoutingKey::TraceId | RoutingKey::Service => {
-                route_encoded(&self, router.key, choose, log_trace_key)?
-            }
-            _ => None,
-        };
-        if let Some(parts) = by_bytes {
+        let key = RoutingKey::TraceId;
+        if let Some(parts) = route_encoded(&self, router.key, key, log_trace_key, choose)? {
             return Ok(parts);
         }
         let request = self.request();
@@ -332,15 +332,8 @@ impl Routable for Metrics {
         router: &Router,
         choose: &mut Choose<'_>,
     ) -> Result<Vec<(usize, Self)>, ConsumeError> {
-        let by_bytes = match router.key {
-            RoutingKey::Metric | RoutingKey::Service => {
-                route_encoded(&self, router.key, choose, |metric| {
-                    Cow::Borrowed(bytes_field(metric, METRIC_NAME))
-                })?
-            }
-            _ => None,
-        };
-        if let Some(parts) = by_bytes {
+        let key = RoutingKey::Metric;
+        if let Some(parts) = route_encoded(&self, router.key, key, metric_name, choose)? {
             return Ok(parts);
         }
         let request = self.request();
