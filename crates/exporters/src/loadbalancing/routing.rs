@@ -76,15 +76,17 @@ fn find<'a>(attributes: &'a [KeyValue], name: &str) -> Option<&'a KeyValue> {
 }
 
 /// A trace ID for routing: log records without one are spread over the backends.
-fn trace_key(id: &[u8]) -> Vec<u8> {
+fn trace_key(id: &[u8]) -> Cow<'_, [u8]> {
     static SPREAD: AtomicU64 = AtomicU64::new(0);
     if id.is_empty() || id.iter().all(|b| *b == 0) {
-        SPREAD
-            .fetch_add(1, Ordering::Relaxed)
-            .to_be_bytes()
-            .to_vec()
+        Cow::Owned(
+            SPREAD
+                .fetch_add(1, Ordering::Relaxed)
+                .to_be_bytes()
+                .to_vec(),
+        )
     } else {
-        id.to_vec()
+        Cow::Borrowed(id)
     }
 }
 
@@ -111,12 +113,7 @@ fn metric_name(metric: &[u8]) -> Cow<'_, [u8]> {
 
 /// A log record's routing identifier from its encoding, as [`trace_key`] makes it.
 fn log_trace_key(record: &[u8]) -> Cow<'_, [u8]> {
-    let id = bytes_field(record, LOG_TRACE_ID);
-    if id.is_empty() || id.iter().all(|b| *b == 0) {
-        Cow::Owned(trace_key(id))
-    } else {
-        Cow::Borrowed(id)
-    }
+    trace_key(bytes_field(record, LOG_TRACE_ID))
 }
 
 /// `Span.trace_id`, `LogRecord.trace_id` and `Metric.name`.
