@@ -370,14 +370,9 @@ impl Tracker {
         out: Vec<stanza::Entry>,
         downstream: &mut dyn Downstream,
     ) -> Delivery {
-        let mut origins: Vec<stanza::Origin> = Vec::new();
-        for origin in out.iter().filter_map(|e| e.origin) {
-            match origins.iter_mut().find(|o| o.source == origin.source) {
-                Some(oldest) if oldest.offset <= origin.offset => {}
-                Some(oldest) => *oldest = origin,
-                None => origins.push(origin),
-            }
-        }
+        let origins = oldest_per_file(out.iter().filter_map(|e| e.origin))
+            .into_values()
+            .collect();
         let logs = entries_to_logs(out);
         let delivery = downstream.deliver(logs.clone());
         if delivery == Delivery::Refused {
@@ -402,24 +397,13 @@ impl Tracker {
     /// For each file, the oldest origin of an entry the operators hold or that waits to
     /// be sent again: its checkpoint stays there.
     fn held_back(&self) -> HashMap<u64, stanza::Origin> {
-        let mut oldest: HashMap<u64, stanza::Origin> = HashMap::new();
         let held = self
             .operators
             .as_ref()
             .map(Pipeline::held)
             .unwrap_or_default();
         let pending = self.pending.iter().flat_map(|p| p.origins.iter().copied());
-        for origin in held.into_iter().chain(pending) {
-            oldest
-                .entry(origin.source)
-                .and_modify(|o| {
-                    if origin.offset < o.offset {
-                        *o = origin;
-                    }
-                })
-                .or_insert(origin);
-        }
-        oldest
+        oldest_per_file(held.into_iter().chain(pending))
     }
 
     /// The checkpoint of one known file, at `offset` after `record_number` records.
@@ -852,6 +836,22 @@ impl Tracker {
         }
         Ok(())
     }
+}
+
+/// The oldest of `origins` for each file.
+fn oldest_per_file(origins: impl Iterator<Item = stanza::Origin>) -> HashMap<u64, stanza::Origin> {
+    let mut oldest: HashMap<u64, stanza::Origin> = HashMap::new();
+    for origin in origins {
+        oldest
+            .entry(origin.source)
+            .and_modify(|o| {
+                if origin.offset < o.offset {
+                    *o = origin;
+                }
+            })
+            .or_insert(origin);
+    }
+    oldest
 }
 
 /// The first `size` bytes of `file` (fewer if it is shorter).
