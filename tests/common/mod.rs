@@ -36,7 +36,11 @@ pub fn example(name: &str) -> PathBuf {
         command
             .args(["build", "--examples"])
             .current_dir(env!("CARGO_MANIFEST_DIR"));
-        if !cfg!(debug_assertions) {
+        // The profile `cargo test` built this binary with, so the examples reuse its
+        // libraries instead of compiling the workspace a second time.
+        if cfg!(debug_assertions) {
+            command.args(["--profile", "test"]);
+        } else {
             command.arg("--release");
         }
         // The same features as this test binary: another set would rebuild the crates
