@@ -1,10 +1,11 @@
 //! Kafka end to end, with a real Kafka-protocol broker and real gateway processes.
 //!
 //! The broker is **tansu** 0.6.0 (crates.io `tansu`, installed by `scripts/test` with
-//! `cargo install --features dynostore`): an Apache-2.0 broker written in Rust that
-//! speaks the Kafka protocol (produce, fetch, metadata, classic consumer groups with
-//! offset commits), here with its in-memory storage. No JVM Kafka is installable from
-//! this machine's registries. What it does not give these tests:
+//! `cargo install --features dynostore,libsql`): an Apache-2.0 broker written in Rust
+//! that speaks the Kafka protocol (produce, fetch, metadata, classic consumer groups with
+//! offset commits, SASL/SCRAM), here with its in-memory storage, and with its SQLite
+//! storage for the SASL test. No JVM Kafka is installable from this machine's
+//! registries. What it does not give these tests:
 //!
 //! - replication (one broker: `required_acks: all` is answered by it alone);
 //! - TLS: its `broker` command refuses `--cert` together with `--key` (both are in one
@@ -13,8 +14,8 @@
 //!   terminator's address, as a broker behind a TLS proxy is deployed: librdkafka's
 //!   TLS (CA verification, host name check) is exercised for real, the broker's own TLS
 //!   code is not;
-//! - SASL: users are created through the broker itself, which then requires SASL of
-//!   the tool that creates them; SCRAM is tested as configuration only;
+//! - SASL PLAIN: its SASL library is built with SCRAM and OAUTHBEARER only, so PLAIN is
+//!   tested as librdkafka configuration only (SCRAM-SHA-256 and -512 run for real);
 //! - a correct fetch from an offset inside a record batch: it answers with the batches
 //!   after it (see `Chain::new`), so the group test's producer writes one record per
 //!   batch.
@@ -26,6 +27,8 @@
 //!   span), metrics (OTLP/JSON) and logs (`raw` bodies read back as `text`);
 //! - the same round trip of traces over TLS (the terminator above), and a client that
 //!   does not trust the broker's CA getting nothing through;
+//! - the same with SASL/SCRAM against a broker that requires it, and a wrong password
+//!   getting nothing through;
 //! - a consumer group of two collectors sharing a 4-partition topic while a producer
 //!   sends: a second member joins mid-stream (a rebalance), one is killed with `kill -9`
 //!   (another rebalance) and comes back. Every span the producing gateway acknowledged
@@ -54,35 +57,65 @@ fn shared_broker() -> Option<&'static str> {
     Some(address)
 }
 
+/// Starts `tansu broker` on a free port, in memory.
+fn start_broker(program: &Path) -> (Lifeline, String) {
+    start_tansu(program, &BrokerOptions::default())
+}
+
+/// Where and how a test's broker runs.
+#[derive(Default)]
+struct BrokerOptions<'a> {
+    /// The `host:port` clients are told to connect to, when not the broker's own.
+    advertised: Option<&'a str>,
+    /// `--storage-engine`; tansu's in-memory engine when `None`.
+    storage: Option<&'a str>,
+    /// The broker's working directory: its SQLite engine opens its file relative to it.
+    working_dir: Option<&'a Path>,
+    /// Whether every client must authenticate with SASL (`--authentication`).
+    authentication: bool,
+}
+
 /// Starts `tansu broker` on a free port (tansu cannot bind port 0 and tell: another
 /// process may take the port first, so a broker that does not come up is started again
 /// on another).
-fn start_broker(program: &Path) -> (Lifeline, String) {
-    start_broker_advertising(program, None)
-}
-
-/// [`start_broker`], telling clients to connect to `advertised` (`host:port`) instead of
-/// its own address.
-fn start_broker_advertising(program: &Path, advertised: Option<&str>) -> (Lifeline, String) {
+fn start_tansu(program: &Path, options: &BrokerOptions) -> (Lifeline, String) {
     for _attempt in 0..5 {
         let port = free_port();
         let address = format!("127.0.0.1:{port}");
         let dir = tempfile::tempdir().expect("temp dir").keep();
         let url = format!("tcp://{address}");
-        let advertised_url = advertised.map_or_else(|| url.clone(), |a| format!("tcp://{a}"));
-        let args: Vec<String> = [
+        let advertised_url = options
+            .advertised
+            .map_or_else(|| url.clone(), |a| format!("tcp://{a}"));
+        let mut args: Vec<String> = [
             "broker",
             "--listener-url",
             &url,
             "--advertised-listener-url",
             &advertised_url,
             "--storage-engine",
-            "memory://tansu/",
+            options.storage.unwrap_or("memory://tansu/"),
         ]
         .iter()
         .map(ToString::to_string)
         .collect();
-        let lifeline = Lifeline::start(program, &args, &dir, "tansu.log");
+        if options.authentication {
+            args.push("--authentication".into());
+        }
+        let lifeline = match options.working_dir {
+            // `sh -c 'cd D && exec tansu ...'`: the lifeline still kills the broker itself.
+            Some(working_dir) => {
+                let mut shell_args = vec![
+                    "-c".to_string(),
+                    r#"cd "$0" && exec "$@""#.to_string(),
+                    working_dir.display().to_string(),
+                    program.display().to_string(),
+                ];
+                shell_args.extend(args);
+                Lifeline::start(Path::new("sh"), &shell_args, &dir, "tansu.log")
+            }
+            None => Lifeline::start(program, &args, &dir, "tansu.log"),
+        };
         let deadline = Instant::now() + Duration::from_secs(30);
         let log = dir.join("tansu.log");
         while Instant::now() < deadline {
@@ -346,7 +379,13 @@ fn round_trip_over_tls_and_an_untrusted_broker_refused() {
     let front = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
     let front_port = front.local_addr().unwrap().port();
     let advertised = format!("localhost:{front_port}");
-    let (_broker, plain) = start_broker_advertising(&program, Some(&advertised));
+    let (_broker, plain) = start_tansu(
+        &program,
+        &BrokerOptions {
+            advertised: Some(&advertised),
+            ..BrokerOptions::default()
+        },
+    );
     tls_front(front, plain.clone(), dir.path());
     create_topic(&plain, "tls-spans", 2);
     let (otlp, untrusted, metrics) = (free_address(), free_address(), free_address());
@@ -437,6 +476,147 @@ service:
     assert!(
         !text.contains("untrusted"),
         "the untrusted exporter delivered"
+    );
+    assert!(gateway.is_running(), "{}", gateway.output());
+    gateway.signal("TERM");
+    gateway.wait_exit(Duration::from_secs(30));
+}
+
+/// Creates the SCRAM user `name` (`mechanism`: `scram256` or `scram512`) on the broker at
+/// `address`.
+fn create_user(address: &str, name: &str, password: &str, mechanism: &str) {
+    let program = program("tansu").expect("tansu");
+    let output = Command::new(program)
+        .args(["user", "create", "--broker"])
+        .arg(format!("tcp://{address}"))
+        .args([name, password, "--mechanism", mechanism])
+        .output()
+        .expect("run tansu user create");
+    assert!(
+        output.status.success(),
+        "tansu user create {name}: {}{}",
+        String::from_utf8_lossy(&output.stdout),
+        String::from_utf8_lossy(&output.stderr)
+    );
+}
+
+/// Traces through a broker that requires SASL: the exporter authenticates with
+/// SCRAM-SHA-256, the receiver with SCRAM-SHA-512, and an exporter with a wrong password
+/// delivers nothing and says why.
+///
+/// tansu keeps SCRAM credentials only in its SQL engines (its in-memory one answers every
+/// user as unknown), and its own tools cannot authenticate. So a broker without
+/// authentication creates the topic and the users in a SQLite file and is stopped, and a
+/// broker requiring authentication then serves the same file.
+#[test]
+fn round_trip_with_sasl_scram_and_a_wrong_password_refused() {
+    let Some(program) = program("tansu") else {
+        return;
+    };
+    let dir = temp_dir();
+    let storage = BrokerOptions {
+        storage: Some("sqlite://tansu.db"),
+        working_dir: Some(dir.path()),
+        ..BrokerOptions::default()
+    };
+    let (setup, open) = start_tansu(&program, &storage);
+    create_topic(&open, "sasl-spans", 2);
+    create_user(&open, "producer", "secret-256", "scram256");
+    create_user(&open, "consumer", "secret-512", "scram512");
+    drop(setup);
+    eventually("the setup broker stopped", Duration::from_secs(30), || {
+        std::net::TcpStream::connect(&open).is_err().then_some(())
+    });
+    let (_broker, broker) = start_tansu(
+        &program,
+        &BrokerOptions {
+            authentication: true,
+            ..storage
+        },
+    );
+    let (otlp, wrong, metrics) = (free_address(), free_address(), free_address());
+    let out = dir.path().join("out.jsonl");
+    let config = write_config_file(
+        dir.path(),
+        "gateway.yaml",
+        &format!(
+            r#"
+receivers:
+  otlp:
+    protocols:
+      http: {{ endpoint: "{otlp}" }}
+  otlp/wrong:
+    protocols:
+      http: {{ endpoint: "{wrong}" }}
+  kafka:
+    brokers: ["{broker}"]
+    auth:
+      sasl: {{ mechanism: SCRAM-SHA-512, username: consumer, password: secret-512 }}
+    group_id: sasl
+    initial_offset: earliest
+    traces: {{ topics: [sasl-spans] }}
+exporters:
+  kafka:
+    brokers: ["{broker}"]
+    auth:
+      sasl: {{ mechanism: SCRAM-SHA-256, username: producer, password: secret-256 }}
+    traces: {{ topic: sasl-spans }}
+    sending_queue: {{ enabled: false }}
+  kafka/wrong:
+    brokers: ["{broker}"]
+    auth:
+      sasl: {{ mechanism: SCRAM-SHA-256, username: producer, password: not-the-password }}
+    traces: {{ topic: sasl-spans }}
+    timeout: 3s
+    sending_queue: {{ enabled: false }}
+    retry_on_failure: {{ enabled: false }}
+  file:
+    path: "{out}"
+service:
+  telemetry:
+    metrics: {{ address: "{metrics}" }}
+  pipelines:
+    traces/in: {{ receivers: [otlp], exporters: [kafka] }}
+    traces/wrong: {{ receivers: [otlp/wrong], exporters: [kafka/wrong] }}
+    traces/out: {{ receivers: [kafka], exporters: [file] }}
+"#,
+            out = out.display(),
+        ),
+    );
+    let mut gateway = spawn_gateway(&config);
+    wait_gateway(&mut gateway, otlp);
+    post_json_until_ok(
+        otlp,
+        "/v1/traces",
+        r#"{"resourceSpans":[{"scopeSpans":[{"spans":[{"traceId":"0102030405060708090a0b0c0d0e0f10","spanId":"0102030405060708","name":"over-sasl"}]}]}]}"#,
+    );
+    eventually("the span back over SASL", Duration::from_secs(60), || {
+        std::fs::read_to_string(&out)
+            .unwrap_or_default()
+            .contains("over-sasl")
+            .then_some(())
+    });
+    let refused = http(
+        "POST",
+        wrong,
+        "/v1/traces",
+        &[("Content-Type", "application/json")],
+        br#"{"resourceSpans":[{"scopeSpans":[{"spans":[{"traceId":"0202030405060708090a0b0c0d0e0f10","spanId":"0202030405060708","name":"wrong-password"}]}]}]}"#,
+    );
+    assert_ne!(refused.status, 200, "a wrong password delivered");
+    eventually(
+        "the authentication failure in the gateway's log",
+        Duration::from_secs(30),
+        || {
+            let log = gateway.output().to_lowercase();
+            log.contains("authentication").then_some(())
+        },
+    );
+    assert!(
+        !std::fs::read_to_string(&out)
+            .unwrap_or_default()
+            .contains("wrong-password"),
+        "the exporter with a wrong password delivered"
     );
     assert!(gateway.is_running(), "{}", gateway.output());
     gateway.signal("TERM");
