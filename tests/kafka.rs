@@ -186,17 +186,39 @@ fn tls_front(listener: std::net::TcpListener, backend: String, dir: &Path) {
 
 /// Creates `topic` with `partitions` partitions on the broker at `address`.
 fn create_topic(address: &str, topic: &str, partitions: u32) {
+    tansu_tool(
+        address,
+        &[
+            "topic",
+            "create",
+            topic,
+            "--partitions",
+            &partitions.to_string(),
+        ],
+    );
+}
+
+/// Creates the SCRAM user `name` (`mechanism`: `scram256` or `scram512`) on the broker at
+/// `address`.
+fn create_user(address: &str, name: &str, password: &str, mechanism: &str) {
+    tansu_tool(
+        address,
+        &["user", "create", name, password, "--mechanism", mechanism],
+    );
+}
+
+/// Runs `tansu <command...> --broker tcp://<address>`, which must succeed.
+fn tansu_tool(address: &str, command: &[&str]) {
     let program = program("tansu").expect("tansu");
     let output = Command::new(program)
-        .args(["topic", "create", "--broker"])
+        .args(command)
+        .arg("--broker")
         .arg(format!("tcp://{address}"))
-        .arg(topic)
-        .args(["--partitions", &partitions.to_string()])
         .output()
-        .expect("run tansu topic create");
+        .unwrap_or_else(|e| panic!("run tansu {command:?}: {e}"));
     assert!(
         output.status.success(),
-        "tansu topic create {topic}: {}{}",
+        "tansu {command:?}: {}{}",
         String::from_utf8_lossy(&output.stdout),
         String::from_utf8_lossy(&output.stderr)
     );
@@ -388,12 +410,46 @@ fn round_trip_over_tls_and_an_untrusted_broker_refused() {
     );
     tls_front(front, plain.clone(), dir.path());
     create_topic(&plain, "tls-spans", 2);
-    let (otlp, untrusted, metrics) = (free_address(), free_address(), free_address());
-    let out = dir.path().join("out.jsonl");
     let ca = dir.path().join("ca.pem");
     let other_ca = other.join("ca.pem");
-    let config = write_config_file(
+    round_trip_and_one_refused(
         dir.path(),
+        &advertised,
+        "tls-spans",
+        &Clients {
+            receiver: &format!("tls: {{ ca_file: \"{}\" }}", ca.display()),
+            exporter: &format!("tls: {{ ca_file: \"{}\" }}", ca.display()),
+            refused: &format!("tls: {{ ca_file: \"{}\" }}", other_ca.display()),
+        },
+        "certificate",
+    );
+}
+
+/// The client settings (one line of YAML each, under a `kafka` component) of a
+/// [`round_trip_and_one_refused`] gateway.
+struct Clients<'a> {
+    /// The receiver's.
+    receiver: &'a str,
+    /// The exporter's that delivers.
+    exporter: &'a str,
+    /// The exporter's that the broker (or the client itself) refuses.
+    refused: &'a str,
+}
+
+/// A gateway whose `kafka` exporter and receiver, set up with `clients`, take a span
+/// around through `topic` on `broker`, while a second exporter set up with
+/// `clients.refused` (no queue, no retries) fails the request sent to it, delivers
+/// nothing and says why: its failure in the gateway's log contains `why`.
+fn round_trip_and_one_refused(dir: &Path, broker: &str, topic: &str, clients: &Clients, why: &str) {
+    let (otlp, refused_otlp, metrics) = (free_address(), free_address(), free_address());
+    let out = dir.join("out.jsonl");
+    let Clients {
+        receiver,
+        exporter,
+        refused,
+    } = clients;
+    let config = write_config_file(
+        dir,
         "gateway.yaml",
         &format!(
             r#"
@@ -401,25 +457,25 @@ receivers:
   otlp:
     protocols:
       http: {{ endpoint: "{otlp}" }}
-  otlp/untrusted:
+  otlp/refused:
     protocols:
-      http: {{ endpoint: "{untrusted}" }}
+      http: {{ endpoint: "{refused_otlp}" }}
   kafka:
-    brokers: ["{advertised}"]
-    tls: {{ ca_file: "{ca}" }}
-    group_id: tls
+    brokers: ["{broker}"]
+    {receiver}
+    group_id: {topic}
     initial_offset: earliest
-    traces: {{ topics: [tls-spans] }}
+    traces: {{ topics: [{topic}] }}
 exporters:
   kafka:
-    brokers: ["{advertised}"]
-    tls: {{ ca_file: "{ca}" }}
-    traces: {{ topic: tls-spans }}
+    brokers: ["{broker}"]
+    {exporter}
+    traces: {{ topic: {topic} }}
     sending_queue: {{ enabled: false }}
-  kafka/untrusted:
-    brokers: ["{advertised}"]
-    tls: {{ ca_file: "{other_ca}" }}
-    traces: {{ topic: tls-spans }}
+  kafka/refused:
+    brokers: ["{broker}"]
+    {refused}
+    traces: {{ topic: {topic} }}
     timeout: 3s
     sending_queue: {{ enabled: false }}
     retry_on_failure: {{ enabled: false }}
@@ -430,11 +486,9 @@ service:
     metrics: {{ address: "{metrics}" }}
   pipelines:
     traces/in: {{ receivers: [otlp], exporters: [kafka] }}
-    traces/untrusted: {{ receivers: [otlp/untrusted], exporters: [kafka/untrusted] }}
+    traces/refused: {{ receivers: [otlp/refused], exporters: [kafka/refused] }}
     traces/out: {{ receivers: [kafka], exporters: [file] }}
 "#,
-            ca = ca.display(),
-            other_ca = other_ca.display(),
             out = out.display(),
         ),
     );
@@ -443,61 +497,42 @@ service:
     post_json_until_ok(
         otlp,
         "/v1/traces",
-        r#"{"resourceSpans":[{"scopeSpans":[{"spans":[{"traceId":"0102030405060708090a0b0c0d0e0f10","spanId":"0102030405060708","name":"over-tls"}]}]}]}"#,
-    );
-    eventually("the span back over TLS", Duration::from_secs(60), || {
-        std::fs::read_to_string(&out)
-            .unwrap_or_default()
-            .contains("over-tls")
-            .then_some(())
-    });
-    // An exporter that does not trust the broker's certificate: the request fails (no
-    // queue, no retries), the gateway says why, and nothing reaches the topic.
-    let refused = http(
-        "POST",
-        untrusted,
-        "/v1/traces",
-        &[("Content-Type", "application/json")],
-        br#"{"resourceSpans":[{"scopeSpans":[{"spans":[{"traceId":"0202030405060708090a0b0c0d0e0f10","spanId":"0202030405060708","name":"untrusted"}]}]}]}"#,
-    );
-    assert_ne!(
-        refused.status, 200,
-        "a broker whose CA is not trusted took data"
+        r#"{"resourceSpans":[{"scopeSpans":[{"spans":[{"traceId":"0102030405060708090a0b0c0d0e0f10","spanId":"0102030405060708","name":"delivered"}]}]}]}"#,
     );
     eventually(
-        "the certificate failure in the gateway's log",
-        Duration::from_secs(30),
+        "the span back through the broker",
+        Duration::from_secs(60),
         || {
-            let log = gateway.output().to_lowercase();
-            log.contains("certificate").then_some(())
+            std::fs::read_to_string(&out)
+                .unwrap_or_default()
+                .contains("delivered")
+                .then_some(())
         },
+    );
+    let answer = http(
+        "POST",
+        refused_otlp,
+        "/v1/traces",
+        &[("Content-Type", "application/json")],
+        br#"{"resourceSpans":[{"scopeSpans":[{"spans":[{"traceId":"0202030405060708090a0b0c0d0e0f10","spanId":"0202030405060708","name":"must-not-arrive"}]}]}]}"#,
+    );
+    assert_ne!(
+        answer.status, 200,
+        "the exporter meant to be refused took data"
+    );
+    eventually(
+        &format!("the failure ({why}) in the gateway's log"),
+        Duration::from_secs(30),
+        || gateway.output().to_lowercase().contains(why).then_some(()),
     );
     let text = std::fs::read_to_string(&out).unwrap_or_default();
     assert!(
-        !text.contains("untrusted"),
-        "the untrusted exporter delivered"
+        !text.contains("must-not-arrive"),
+        "the exporter meant to be refused delivered"
     );
     assert!(gateway.is_running(), "{}", gateway.output());
     gateway.signal("TERM");
     gateway.wait_exit(Duration::from_secs(30));
-}
-
-/// Creates the SCRAM user `name` (`mechanism`: `scram256` or `scram512`) on the broker at
-/// `address`.
-fn create_user(address: &str, name: &str, password: &str, mechanism: &str) {
-    let program = program("tansu").expect("tansu");
-    let output = Command::new(program)
-        .args(["user", "create", "--broker"])
-        .arg(format!("tcp://{address}"))
-        .args([name, password, "--mechanism", mechanism])
-        .output()
-        .expect("run tansu user create");
-    assert!(
-        output.status.success(),
-        "tansu user create {name}: {}{}",
-        String::from_utf8_lossy(&output.stdout),
-        String::from_utf8_lossy(&output.stderr)
-    );
 }
 
 /// Traces through a broker that requires SASL: the exporter authenticates with
@@ -534,93 +569,17 @@ fn round_trip_with_sasl_scram_and_a_wrong_password_refused() {
             ..storage
         },
     );
-    let (otlp, wrong, metrics) = (free_address(), free_address(), free_address());
-    let out = dir.path().join("out.jsonl");
-    let config = write_config_file(
+    round_trip_and_one_refused(
         dir.path(),
-        "gateway.yaml",
-        &format!(
-            r#"
-receivers:
-  otlp:
-    protocols:
-      http: {{ endpoint: "{otlp}" }}
-  otlp/wrong:
-    protocols:
-      http: {{ endpoint: "{wrong}" }}
-  kafka:
-    brokers: ["{broker}"]
-    auth:
-      sasl: {{ mechanism: SCRAM-SHA-512, username: consumer, password: secret-512 }}
-    group_id: sasl
-    initial_offset: earliest
-    traces: {{ topics: [sasl-spans] }}
-exporters:
-  kafka:
-    brokers: ["{broker}"]
-    auth:
-      sasl: {{ mechanism: SCRAM-SHA-256, username: producer, password: secret-256 }}
-    traces: {{ topic: sasl-spans }}
-    sending_queue: {{ enabled: false }}
-  kafka/wrong:
-    brokers: ["{broker}"]
-    auth:
-      sasl: {{ mechanism: SCRAM-SHA-256, username: producer, password: not-the-password }}
-    traces: {{ topic: sasl-spans }}
-    timeout: 3s
-    sending_queue: {{ enabled: false }}
-    retry_on_failure: {{ enabled: false }}
-  file:
-    path: "{out}"
-service:
-  telemetry:
-    metrics: {{ address: "{metrics}" }}
-  pipelines:
-    traces/in: {{ receivers: [otlp], exporters: [kafka] }}
-    traces/wrong: {{ receivers: [otlp/wrong], exporters: [kafka/wrong] }}
-    traces/out: {{ receivers: [kafka], exporters: [file] }}
-"#,
-            out = out.display(),
-        ),
-    );
-    let mut gateway = spawn_gateway(&config);
-    wait_gateway(&mut gateway, otlp);
-    post_json_until_ok(
-        otlp,
-        "/v1/traces",
-        r#"{"resourceSpans":[{"scopeSpans":[{"spans":[{"traceId":"0102030405060708090a0b0c0d0e0f10","spanId":"0102030405060708","name":"over-sasl"}]}]}]}"#,
-    );
-    eventually("the span back over SASL", Duration::from_secs(60), || {
-        std::fs::read_to_string(&out)
-            .unwrap_or_default()
-            .contains("over-sasl")
-            .then_some(())
-    });
-    let refused = http(
-        "POST",
-        wrong,
-        "/v1/traces",
-        &[("Content-Type", "application/json")],
-        br#"{"resourceSpans":[{"scopeSpans":[{"spans":[{"traceId":"0202030405060708090a0b0c0d0e0f10","spanId":"0202030405060708","name":"wrong-password"}]}]}]}"#,
-    );
-    assert_ne!(refused.status, 200, "a wrong password delivered");
-    eventually(
-        "the authentication failure in the gateway's log",
-        Duration::from_secs(30),
-        || {
-            let log = gateway.output().to_lowercase();
-            log.contains("authentication").then_some(())
+        &broker,
+        "sasl-spans",
+        &Clients {
+            receiver: "auth: { sasl: { mechanism: SCRAM-SHA-512, username: consumer, password: secret-512 } }",
+            exporter: "auth: { sasl: { mechanism: SCRAM-SHA-256, username: producer, password: secret-256 } }",
+            refused: "auth: { sasl: { mechanism: SCRAM-SHA-256, username: producer, password: not-it } }",
         },
+        "authentication",
     );
-    assert!(
-        !std::fs::read_to_string(&out)
-            .unwrap_or_default()
-            .contains("wrong-password"),
-        "the exporter with a wrong password delivered"
-    );
-    assert!(gateway.is_running(), "{}", gateway.output());
-    gateway.signal("TERM");
-    gateway.wait_exit(Duration::from_secs(30));
 }
 
 /// A producing gateway (OTLP/gRPC → `kafka` exporter, no sending queue: an OTLP answer
