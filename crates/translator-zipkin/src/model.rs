@@ -109,6 +109,12 @@ pub(crate) fn trace_id_from_hex(text: &str) -> Result<[u8; 16], DecodeError> {
             "traceId {text:?} must be 1 to 32 hex digits"
         )));
     }
+    // Checked before splitting: a split inside a multi-byte character would panic.
+    if !text.bytes().all(|b| b.is_ascii_hexdigit()) {
+        return Err(DecodeError::new(format!(
+            "traceId {text:?} is not hexadecimal"
+        )));
+    }
     let (high, low) = text.split_at(text.len().saturating_sub(16));
     let mut id = [0; 16];
     if !high.is_empty() {
@@ -186,7 +192,16 @@ mod tests {
             trace_id_to_hex(&trace_id_from_hex("abc").unwrap()),
             "0000000000000abc"
         );
-        for bad in ["", "xyz", "+1", "-1", "463ac35c9f6413ad48485a3953bb61245"] {
+        // The last: 17 bytes whose 16-byte tail starts inside a two-byte character (a
+        // fuzzer's find: the split panicked before the digits were checked).
+        for bad in [
+            "",
+            "xyz",
+            "+1",
+            "-1",
+            "463ac35c9f6413ad48485a3953bb61245",
+            "ϛ0123456789abcde",
+        ] {
             assert!(trace_id_from_hex(bad).is_err(), "{bad:?}");
         }
         assert_eq!(
