@@ -36,8 +36,8 @@ pub fn example(name: &str) -> PathBuf {
         command
             .args(["build", "--examples"])
             .current_dir(env!("CARGO_MANIFEST_DIR"));
-        // The profile `cargo test` built this binary with, so the examples reuse its
-        // libraries instead of compiling the workspace a second time.
+        // The profile `cargo test` built this binary with (no debug info): a dev-profile
+        // build would add a second, larger copy of the workspace to target/.
         if cfg!(debug_assertions) {
             command.args(["--profile", "test"]);
         } else {
