@@ -104,18 +104,9 @@ pub struct Annotation {
 /// Reads a trace ID of 1 to 32 hex digits (shorter IDs are left-padded with zeros, as
 /// Zipkin reads them).
 pub(crate) fn trace_id_from_hex(text: &str) -> Result<[u8; 16], DecodeError> {
-    if text.is_empty() || text.len() > 32 {
-        return Err(DecodeError::new(format!(
-            "traceId {text:?} must be 1 to 32 hex digits"
-        )));
-    }
-    // Checked before splitting: a split inside a multi-byte character would panic.
-    if !text.bytes().all(|b| b.is_ascii_hexdigit()) {
-        return Err(DecodeError::new(format!(
-            "traceId {text:?} is not hexadecimal"
-        )));
-    }
-    let (high, low) = text.split_at(text.len().saturating_sub(16));
+    let digits = hex_digits(text, "traceId", 32)?;
+    // ASCII from here on, so the split falls between characters.
+    let (high, low) = digits.split_at(digits.len().saturating_sub(16));
     let mut id = [0; 16];
     if !high.is_empty() {
         id[..8].copy_from_slice(&hex_u64(high, "traceId", text)?.to_be_bytes());
@@ -126,21 +117,27 @@ pub(crate) fn trace_id_from_hex(text: &str) -> Result<[u8; 16], DecodeError> {
 
 /// Reads a span ID of 1 to 16 hex digits.
 pub(crate) fn span_id_from_hex(text: &str, field: &str) -> Result<[u8; 8], DecodeError> {
-    if text.is_empty() || text.len() > 16 {
-        return Err(DecodeError::new(format!(
-            "{field} {text:?} must be 1 to 16 hex digits"
-        )));
-    }
-    Ok(hex_u64(text, field, text)?.to_be_bytes())
+    Ok(hex_u64(hex_digits(text, field, 16)?, field, text)?.to_be_bytes())
 }
 
-fn hex_u64(digits: &str, field: &str, whole: &str) -> Result<u64, DecodeError> {
-    // from_str_radix accepts a leading sign; an ID has none.
-    if !digits.bytes().all(|b| b.is_ascii_hexdigit()) {
+/// `text`, when it is 1 to `max` hex digits and nothing else.
+fn hex_digits<'a>(text: &'a str, field: &str, max: usize) -> Result<&'a str, DecodeError> {
+    if text.is_empty() || text.len() > max {
         return Err(DecodeError::new(format!(
-            "{field} {whole:?} is not hexadecimal"
+            "{field} {text:?} must be 1 to {max} hex digits"
         )));
     }
+    // from_str_radix accepts a leading sign; an ID has none.
+    if !text.bytes().all(|b| b.is_ascii_hexdigit()) {
+        return Err(DecodeError::new(format!(
+            "{field} {text:?} is not hexadecimal"
+        )));
+    }
+    Ok(text)
+}
+
+/// Reads up to 16 hex digits (checked by [`hex_digits`]) of the ID `whole`.
+fn hex_u64(digits: &str, field: &str, whole: &str) -> Result<u64, DecodeError> {
     u64::from_str_radix(digits, 16).map_err(|e| DecodeError::new(format!("{field} {whole:?}: {e}")))
 }
 
