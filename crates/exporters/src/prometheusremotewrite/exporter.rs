@@ -2,7 +2,6 @@
 //! requests of at most `max_batch_size_bytes`, the shards sent concurrently and each
 //! shard's requests in order, and what the server answers classified.
 
-use std::hash::BuildHasher;
 use std::sync::{Arc, OnceLock};
 
 use async_trait::async_trait;
@@ -17,7 +16,9 @@ use tributary_pipeline_core::exporterhelper::Export;
 use tributary_pipeline_core::pdata::Metrics;
 use tributary_pipeline_core::telemetry::Counter;
 use tributary_translator_prometheus::prompb::{self, MetricMetadata, TimeSeries, WriteRequest};
-use tributary_translator_prometheus::remote_write::{FromOtlpSettings, from_otlp};
+use tributary_translator_prometheus::remote_write::{
+    FromOtlpSettings, SeriesCache, from_otlp, shard_bodies, write_encoded,
+};
 
 use super::accumulate::{DeltaAccumulator, Pending, has_delta_counters};
 use super::config::Config;
@@ -47,6 +48,8 @@ struct Inner {
     client: OnceLock<reqwest::Client>,
     /// Totals of delta monotonic sums (see `accumulate`).
     deltas: std::sync::Mutex<DeltaAccumulator>,
+    /// Series labels already encoded, for batches converted on their bytes.
+    series: std::sync::Mutex<SeriesCache>,
     /// Metric names whose conversion was logged (at most [`LOGGED_NAMES`]).
     logged: std::sync::Mutex<std::collections::HashSet<String>>,
     dropped: Counter,
@@ -75,6 +78,7 @@ impl RemoteWriteExporter {
                 user_agent: format!("{}/{}", build.command, build.version),
                 client: OnceLock::new(),
                 deltas: std::sync::Mutex::default(),
+                series: std::sync::Mutex::default(),
                 logged: std::sync::Mutex::default(),
                 dropped: settings.metrics().counter(
                     "otelcol_exporter_prometheusremotewrite_dropped_points",
@@ -99,9 +103,6 @@ impl RemoteWriteExporter {
     }
 }
 
-/// Hashes a series' labels to its shard.
-const SHARD_HASHER: foldhash::fast::FixedState = foldhash::fast::FixedState::with_seed(0);
-
 /// What one batch became: per shard, its request bodies (snappy-compressed protobuf).
 pub(crate) type Shards = Vec<Vec<Bytes>>;
 
@@ -115,56 +116,38 @@ pub(crate) fn shard_requests(
     parallelism: usize,
     max_bytes: usize,
 ) -> Shards {
-    let parallelism = parallelism.max(1);
-    let mut shards: Vec<Vec<TimeSeries>> = vec![Vec::new(); parallelism];
-    for s in series {
-        let index = if parallelism == 1 {
-            0
-        } else {
-            // A fixed seed: a series goes to the same shard in every batch.
-            (SHARD_HASHER.hash_one(&s.labels) % parallelism as u64) as usize
-        };
-        shards[index].push(s);
-    }
-    let mut out: Shards = Vec::with_capacity(parallelism);
-    for (n, shard) in shards.into_iter().enumerate() {
-        let mut bodies = Vec::new();
+    let mut out = compress(shard_bodies(series, parallelism, max_bytes));
+    if !metadata.is_empty() {
+        let bodies = &mut out[0];
         let mut request = WriteRequest::default();
         let mut size = 0;
-        for s in shard {
-            // The size of the series as a field of the request (tag + length + message).
-            let len = s.encoded_len();
+        for m in &metadata {
+            let len = m.encoded_len();
             let field = 1 + prost::length_delimiter_len(len) + len;
             if size > 0 && size + field > max_bytes {
                 bodies.push(encode(&request));
-                request.timeseries.clear();
+                request.metadata.clear();
                 size = 0;
             }
             size += field;
-            request.timeseries.push(s);
+            request.metadata.push(m.clone());
         }
-        if !request.timeseries.is_empty() {
-            bodies.push(encode(&request));
-        }
-        if n == 0 && !metadata.is_empty() {
-            let mut request = WriteRequest::default();
-            let mut size = 0;
-            for m in &metadata {
-                let len = m.encoded_len();
-                let field = 1 + prost::length_delimiter_len(len) + len;
-                if size > 0 && size + field > max_bytes {
-                    bodies.push(encode(&request));
-                    request.metadata.clear();
-                    size = 0;
-                }
-                size += field;
-                request.metadata.push(m.clone());
-            }
-            bodies.push(encode(&request));
-        }
-        out.push(bodies);
+        bodies.push(encode(&request));
     }
     out
+}
+
+/// Snappy block framing of every body.
+fn compress(shards: Vec<Vec<Vec<u8>>>) -> Shards {
+    shards
+        .into_iter()
+        .map(|bodies| {
+            bodies
+                .iter()
+                .map(|body| Bytes::from(prompb::snappy_compress(body)))
+                .collect()
+        })
+        .collect()
 }
 
 fn encode(request: &WriteRequest) -> Bytes {
@@ -299,6 +282,19 @@ impl Export<Metrics> for RemoteWriteExporter {
         );
         let converter = Arc::clone(&inner);
         let (shards, dropped, pending) = run_cpu_bound(heavy, move || {
+            // Written from the request's bytes with the labels of known series (the same
+            // bodies as below). The cache is skipped while another batch holds it.
+            if let Ok(mut cache) = converter.series.try_lock()
+                && let Some((bodies, dropped)) = write_encoded(
+                    data.encoded_parts(),
+                    &converter.settings,
+                    &mut cache,
+                    parallelism,
+                    max_bytes,
+                )
+            {
+                return (compress(bodies), dropped, None);
+            }
             // Delta monotonic sums become cumulative against the running totals.
             let (written, pending) = if has_delta_counters(data.request()) {
                 let (request, pending) = converter

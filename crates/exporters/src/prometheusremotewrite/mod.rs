@@ -52,6 +52,14 @@
 //! `_bucket`/`_sum`/`_count`, exponential histograms as native histograms, `target_info`,
 //! staleness markers for points without a recorded value, exemplars.
 //!
+//! Batches of gauges and cumulative sums without exemplars (what a scrape or an OTLP
+//! metrics SDK sends) are written from their OTLP bytes instead
+//! ([`write_encoded`](tributary_translator_prometheus::remote_write::write_encoded)): the
+//! exporter keeps each series' labels encoded, keyed by its resource, scope, metric and
+//! attribute bytes, so a known series costs a hash and a copy rather than a dozen strings.
+//! The bodies are the same bytes either way. Series unseen for 64 to 128 batches are
+//! forgotten.
+//!
 //! **Delta monotonic sums** (which the Go exporter drops) are made cumulative: the
 //! exporter keeps each series' running total and first start time, converts a batch
 //! against the totals as they stand and keeps the new totals only once the batch is done

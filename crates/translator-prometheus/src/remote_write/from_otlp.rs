@@ -106,8 +106,8 @@ pub struct Written {
 /// The series being written, merged by label set. The index holds a hash of each label
 /// set, not a copy of it: a scrape writes hundreds of series per request, each new.
 #[derive(Default)]
-struct SeriesSet {
-    series: Vec<TimeSeries>,
+pub(super) struct SeriesSet {
+    pub(super) series: Vec<TimeSeries>,
     /// The last series written with each label-set hash.
     heads: foldhash::HashMap<u64, usize>,
     /// Per series: the series written before it with the same hash, if any.
@@ -146,16 +146,16 @@ impl SeriesSet {
 }
 
 /// What every series of one scope shares: the resource, the scope, the options.
-struct Base<'a> {
-    settings: &'a FromOtlpSettings,
-    options: LabelOptions,
-    resource: &'a [KeyValue],
-    scope: Option<ScopeRef<'a>>,
+pub(super) struct Base<'a> {
+    pub(super) settings: &'a FromOtlpSettings,
+    pub(super) options: LabelOptions,
+    pub(super) resource: &'a [KeyValue],
+    pub(super) scope: Option<ScopeRef<'a>>,
     /// With `exclude_service_attributes`: the resource attributes put on every series.
-    resource_labels: Vec<(String, String)>,
+    pub(super) resource_labels: Vec<(String, String)>,
     /// The scope's and resource's labels, worked out once (`None` with
     /// `resource_to_telemetry`).
-    shared: Option<SharedLabels>,
+    pub(super) shared: Option<SharedLabels>,
 }
 
 impl Base<'_> {
@@ -192,7 +192,7 @@ impl Base<'_> {
 
 /// `le`/`quantile`, external labels and `__name__` onto `map`, sorted as remote write
 /// requires.
-fn finish(
+pub(super) fn finish(
     mut map: Vec<(String, String)>,
     name: &str,
     extra: Option<(&str, String)>,
@@ -331,7 +331,7 @@ pub fn from_otlp(request: &ExportMetricsServiceRequest, settings: &FromOtlpSetti
 }
 
 /// The kind that decides a metric's name suffix; `None` for a metric without data.
-fn kind_of(metric: &Metric) -> Option<normalize::MetricType> {
+pub(super) fn kind_of(metric: &Metric) -> Option<normalize::MetricType> {
     Some(match metric.data.as_ref()? {
         metric::Data::Gauge(_) => normalize::MetricType::Gauge,
         metric::Data::Sum(s) if s.is_monotonic => normalize::MetricType::MonotonicCounter,
@@ -343,9 +343,9 @@ fn kind_of(metric: &Metric) -> Option<normalize::MetricType> {
 }
 
 /// A metric written: its family type and its latest timestamp (ms).
-struct Found {
+pub(super) struct Found {
     kind: MetricType,
-    latest: i64,
+    pub(super) latest: i64,
 }
 
 fn ms(ns: u64) -> i64 {
@@ -356,7 +356,7 @@ fn no_value(flags: u32) -> bool {
     flags & DataPointFlags::NoRecordedValueMask as u32 != 0
 }
 
-fn value_or_stale(flags: u32, value: f64) -> f64 {
+pub(super) fn value_or_stale(flags: u32, value: f64) -> f64 {
     if no_value(flags) {
         prompb::stale_nan()
     } else {
@@ -364,7 +364,7 @@ fn value_or_stale(flags: u32, value: f64) -> f64 {
     }
 }
 
-fn write_metric(
+pub(super) fn write_metric(
     metric: &Metric,
     name: &str,
     base: &Base<'_>,

@@ -1,0 +1,928 @@
+//! OTLP metrics → remote-write request bodies straight from the OTLP encoding.
+//!
+//! [`from_otlp`](super::from_otlp) decodes a request into owned structs, builds each
+//! point's label set (a `String` per name and value), and [`prost`] encodes the series
+//! again: a dozen allocations per sample, and most of the exporter's CPU. Here the request
+//! is read on its bytes and a [`SeriesCache`], kept across batches, maps what decides a
+//! series' labels (its resource, scope, metric name and the point's attribute bytes) to
+//! the labels already encoded. A point of a known gauge or cumulative sum costs a hash of
+//! its attribute bytes and a copy.
+//!
+//! Other metrics (histograms, summaries, points with exemplars, names that cannot be
+//! translated, sums that are not cumulative) are decoded one by one and written by the
+//! general path's code into the same batch. A request with delta monotonic sums (which
+//! the exporter makes cumulative over the whole request) or options this path does not
+//! take (`resource_to_telemetry`, `send_metadata`, `export_created`) gives `None`, and the
+//! caller converts it the general way. The bodies written are byte for byte what
+//! `from_otlp` and [`shard_bodies`] write (a property test holds them to it).
+
+use std::hash::BuildHasher;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use prost::Message;
+use prost::encoding::{encode_varint, encoded_len_varint};
+use tributary_pipeline_core::pdata::encoded::{WireField, fields};
+use tributary_pipeline_core::pdata::proto::common::v1::{InstrumentationScope, KeyValue};
+use tributary_pipeline_core::pdata::proto::metrics::v1::{AggregationTemporality, Metric};
+use tributary_pipeline_core::pdata::proto::resource::v1::Resource;
+
+use super::from_otlp::{
+    Base, Dropped, FromOtlpSettings, SeriesSet, finish, kind_of, value_or_stale, write_metric,
+};
+use crate::labels::{LabelOptions, ScopeRef, SharedLabels, target_info_labels};
+use crate::normalize::{self, MetricNamer};
+use crate::prompb::{Exemplar, Histogram, Label, Sample, TimeSeries, WriteRequest};
+
+/// Hashes a series' labels to its shard: a fixed seed, so a series goes to the same shard
+/// in every batch.
+const SHARD_HASHER: foldhash::fast::FixedState = foldhash::fast::FixedState::with_seed(0);
+
+/// The hash [`shard_bodies`] and the exporter shard a series by.
+pub fn shard_hash(labels: &[Label]) -> u64 {
+    SHARD_HASHER.hash_one(labels)
+}
+
+/// Splits `series` into `parallelism` shards by [`shard_hash`] (so a series is always in
+/// the same shard, and its samples keep their order) and cuts each shard into requests of
+/// at most `max_bytes` of protobuf (a single larger series goes alone). Returns the
+/// unframed protobuf bodies per shard.
+pub fn shard_bodies(
+    series: Vec<TimeSeries>,
+    parallelism: usize,
+    max_bytes: usize,
+) -> Vec<Vec<Vec<u8>>> {
+    let parallelism = parallelism.max(1);
+    let mut shards: Vec<Vec<TimeSeries>> = vec![Vec::new(); parallelism];
+    for s in series {
+        let index = if parallelism == 1 {
+            0
+        } else {
+            (shard_hash(&s.labels) % parallelism as u64) as usize
+        };
+        shards[index].push(s);
+    }
+    shards
+        .into_iter()
+        .map(|shard| {
+            let mut bodies = Vec::new();
+            let mut request = WriteRequest::default();
+            let mut size = 0;
+            for s in shard {
+                let field = field_len(s.encoded_len());
+                if size > 0 && size + field > max_bytes {
+                    bodies.push(request.encode_to_vec());
+                    request.timeseries.clear();
+                    size = 0;
+                }
+                size += field;
+                request.timeseries.push(s);
+            }
+            if !request.timeseries.is_empty() {
+                bodies.push(request.encode_to_vec());
+            }
+            bodies
+        })
+        .collect()
+}
+
+/// The size of a message of `len` bytes as a field of its parent: key, length, message.
+fn field_len(len: usize) -> usize {
+    1 + encoded_len_varint(len as u64) + len
+}
+
+/// A series' labels, encoded as the `labels` fields of a `TimeSeries`.
+struct EncodedLabels {
+    bytes: Box<[u8]>,
+    shard_hash: u64,
+}
+
+impl EncodedLabels {
+    fn new(labels: &[Label]) -> Arc<EncodedLabels> {
+        let mut bytes = Vec::new();
+        for label in labels {
+            prost::encoding::message::encode(1, label, &mut bytes);
+        }
+        Arc::new(EncodedLabels {
+            bytes: bytes.into_boxed_slice(),
+            shard_hash: shard_hash(labels),
+        })
+    }
+}
+
+/// A resource seen before: its attributes, and its `target_info` series if it has one.
+struct ResourceEntry {
+    id: u32,
+    attributes: Vec<KeyValue>,
+    target_info: Option<Arc<EncodedLabels>>,
+    used: u32,
+}
+
+/// A scope of a resource seen before: the labels it and the resource give every point.
+struct ScopeEntry {
+    id: u32,
+    shared: Arc<SharedLabels>,
+    /// The scope as decoded, for metrics written the general way.
+    scope: Arc<Option<(InstrumentationScope, String)>>,
+    used: u32,
+}
+
+/// A metric of a scope seen before: its translated name.
+struct MetricEntry {
+    id: u32,
+    name: Arc<str>,
+    used: u32,
+}
+
+struct SeriesEntry {
+    labels: Arc<EncodedLabels>,
+    used: u32,
+}
+
+type ByteMap<V> = foldhash::HashMap<Box<[u8]>, V>;
+
+/// Time between sweeps of the cache: an entry not used since the sweep before is
+/// dropped, so a series that stopped is kept for one to two periods (Prometheus marks a
+/// series stale after five minutes). A series sent less often is built again each time.
+pub const SWEEP_INTERVAL: Duration = Duration::from_secs(300);
+
+/// The most series the cache holds (about 300 bytes each); past it, it starts afresh, so
+/// a peer sending ever new series costs CPU, not memory.
+pub const MAX_SERIES: usize = 1 << 20;
+
+/// What [`write_encoded`] remembers across batches: resources, scopes and metrics by
+/// their bytes, and each series' encoded labels by its metric and attribute bytes.
+/// Holds the series seen in the last one to two [`SWEEP_INTERVAL`]s, at most
+/// [`MAX_SERIES`].
+#[derive(Default)]
+pub struct SeriesCache {
+    /// For the options the entries were made with: other options start afresh.
+    settings: Option<FromOtlpSettings>,
+    resources: ByteMap<ResourceEntry>,
+    scopes: ByteMap<ScopeEntry>,
+    metrics: ByteMap<MetricEntry>,
+    series: ByteMap<SeriesEntry>,
+    next_id: u32,
+    /// Counts sweeps; an entry records the one it was last used in.
+    epoch: u32,
+    last_sweep: Option<Instant>,
+    /// Series whose labels were built (not found in the cache).
+    misses: u64,
+    /// Scratch: the key being looked up.
+    key: Vec<u8>,
+}
+
+impl SeriesCache {
+    /// How many series the cache knows.
+    pub fn len(&self) -> usize {
+        self.series.len()
+    }
+
+    /// Whether the cache knows no series.
+    pub fn is_empty(&self) -> bool {
+        self.series.is_empty()
+    }
+
+    /// How many times a series' labels had to be built: the series was new, or forgotten.
+    pub fn misses(&self) -> u64 {
+        self.misses
+    }
+
+    fn clear(&mut self) {
+        self.resources.clear();
+        self.scopes.clear();
+        self.metrics.clear();
+        self.series.clear();
+        self.next_id = 0;
+    }
+
+    fn id(&mut self) -> u32 {
+        let id = self.next_id;
+        self.next_id += 1;
+        id
+    }
+
+    /// Starts a batch at `now`: forgets what the last sweep period did not use.
+    fn start(&mut self, settings: &FromOtlpSettings, now: Instant) {
+        if self.settings.as_ref() != Some(settings)
+            || self.next_id > u32::MAX / 2
+            || self.series.len() > MAX_SERIES
+        {
+            self.clear();
+            self.settings = Some(settings.clone());
+        }
+        let last = *self.last_sweep.get_or_insert(now);
+        if now.duration_since(last) >= SWEEP_INTERVAL {
+            let epoch = self.epoch;
+            self.resources.retain(|_, e| e.used == epoch);
+            self.scopes.retain(|_, e| e.used == epoch);
+            self.metrics.retain(|_, e| e.used == epoch);
+            self.series.retain(|_, e| e.used == epoch);
+            self.epoch = epoch.wrapping_add(1);
+            self.last_sweep = Some(now);
+        }
+    }
+}
+
+/// A series of one batch.
+struct BatchSeries {
+    labels: Arc<EncodedLabels>,
+    samples: Vec<Sample>,
+    /// From metrics written the general way.
+    exemplars: Vec<Exemplar>,
+    histograms: Vec<Histogram>,
+}
+
+/// The series of one batch, in the order first seen, merged by label set.
+#[derive(Default)]
+struct Batch {
+    series: Vec<BatchSeries>,
+    /// Series by their labels' shard hash: the first of that hash, then a chain.
+    heads: foldhash::HashMap<u64, usize>,
+    same_hash: Vec<Option<usize>>,
+}
+
+impl Batch {
+    fn sample(&mut self, labels: &Arc<EncodedLabels>, value: f64, timestamp: i64) {
+        let at = self.entry(labels);
+        self.series[at].samples.push(Sample { value, timestamp });
+    }
+
+    /// A series the general way wrote: merged with the batch's of the same labels.
+    fn add(&mut self, series: TimeSeries) {
+        let at = self.entry(&EncodedLabels::new(&series.labels));
+        let into = &mut self.series[at];
+        into.samples.extend(series.samples);
+        into.exemplars.extend(series.exemplars);
+        into.histograms.extend(series.histograms);
+    }
+
+    /// The index of the series with `labels`, added if new.
+    fn entry(&mut self, labels: &Arc<EncodedLabels>) -> usize {
+        let mut candidate = self.heads.get(&labels.shard_hash).copied();
+        while let Some(at) = candidate {
+            let known = &self.series[at].labels;
+            if Arc::ptr_eq(known, labels) || known.bytes == labels.bytes {
+                break;
+            }
+            candidate = self.same_hash[at];
+        }
+        match candidate {
+            Some(at) => at,
+            None => {
+                let at = self.series.len();
+                self.same_hash
+                    .push(self.heads.insert(labels.shard_hash, at));
+                self.series.push(BatchSeries {
+                    labels: Arc::clone(labels),
+                    samples: Vec::with_capacity(1),
+                    exemplars: Vec::new(),
+                    histograms: Vec::new(),
+                });
+                at
+            }
+        }
+    }
+}
+
+/// Why the fast path gave up: the caller converts the request the general way.
+struct Unsupported;
+
+/// OTLP fields this path reads.
+mod tag {
+    pub const RESOURCE_METRICS: u32 = 1;
+    pub const RESOURCE: u32 = 1;
+    pub const SCOPE_METRICS: u32 = 2;
+    pub const SCOPE: u32 = 1;
+    pub const METRICS: u32 = 2;
+    pub const SCHEMA_URL: u32 = 3;
+    pub const NAME: u32 = 1;
+    pub const DESCRIPTION: u32 = 2;
+    pub const UNIT: u32 = 3;
+    pub const GAUGE: u32 = 5;
+    pub const SUM: u32 = 7;
+    pub const HISTOGRAM: u32 = 9;
+    pub const EXPONENTIAL_HISTOGRAM: u32 = 10;
+    pub const SUMMARY: u32 = 11;
+    pub const METADATA: u32 = 12;
+    pub const DATA_POINTS: u32 = 1;
+    pub const TEMPORALITY: u32 = 2;
+    pub const MONOTONIC: u32 = 3;
+    pub const START_TIME: u32 = 2;
+    pub const TIME: u32 = 3;
+    pub const AS_DOUBLE: u32 = 4;
+    pub const EXEMPLARS: u32 = 5;
+    pub const AS_INT: u32 = 6;
+    pub const ATTRIBUTES: u32 = 7;
+    pub const FLAGS: u32 = 8;
+}
+
+/// The value after a field's key: a varint, or 8 little-endian bytes.
+fn scalar(field: &WireField<'_>) -> Result<u64, Unsupported> {
+    let key = (u64::from(field.tag) << 3) | u64::from(field.wire_type);
+    let mut rest = &field.encoded[encoded_len_varint(key)..];
+    match field.wire_type {
+        0 => prost::encoding::decode_varint(&mut rest).map_err(|_| Unsupported),
+        1 => Ok(u64::from_le_bytes(
+            rest.get(..8)
+                .and_then(|b| b.try_into().ok())
+                .ok_or(Unsupported)?,
+        )),
+        _ => Err(Unsupported),
+    }
+}
+
+/// A varint field's value (the wire type prost requires, else the general path decides).
+fn varint(field: &WireField<'_>) -> Result<u64, Unsupported> {
+    if field.wire_type != 0 {
+        return Err(Unsupported);
+    }
+    scalar(field)
+}
+
+/// A fixed64 field's value.
+fn fixed64(field: &WireField<'_>) -> Result<u64, Unsupported> {
+    if field.wire_type != 1 {
+        return Err(Unsupported);
+    }
+    scalar(field)
+}
+
+fn text<'a>(field: &WireField<'a>) -> Result<&'a str, Unsupported> {
+    if field.wire_type != 2 {
+        return Err(Unsupported);
+    }
+    std::str::from_utf8(field.value).map_err(|_| Unsupported)
+}
+
+/// The remote-write bodies of a batch, per shard (protobuf, not yet snappy-compressed),
+/// and the points left out, as [`from_otlp`](super::from_otlp) reports them.
+pub type EncodedWrite = (Vec<Vec<Vec<u8>>>, Vec<Dropped>);
+
+/// Writes the remote-write bodies of an encoded OTLP metrics request given as `parts`
+/// (whose concatenation is the request), sharded and cut as [`shard_bodies`] does.
+/// Gauges and cumulative sums without exemplars are written from their bytes; other
+/// metrics are decoded and written the general way. `None` when the whole request needs
+/// the general conversion (see the module docs).
+pub fn write_encoded<P: AsRef<[u8]>>(
+    parts: &[P],
+    settings: &FromOtlpSettings,
+    cache: &mut SeriesCache,
+    parallelism: usize,
+    max_bytes: usize,
+) -> Option<EncodedWrite> {
+    write_encoded_at(
+        parts,
+        settings,
+        cache,
+        parallelism,
+        max_bytes,
+        Instant::now(),
+    )
+}
+
+/// [`write_encoded`] at `now` (for sweeping the cache).
+fn write_encoded_at<P: AsRef<[u8]>>(
+    parts: &[P],
+    settings: &FromOtlpSettings,
+    cache: &mut SeriesCache,
+    parallelism: usize,
+    max_bytes: usize,
+    now: Instant,
+) -> Option<EncodedWrite> {
+    if settings.resource_to_telemetry || settings.send_metadata || settings.export_created {
+        return None;
+    }
+    cache.start(settings, now);
+    let mut writer = Writer {
+        settings,
+        options: LabelOptions {
+            resource_to_telemetry: false,
+            scope_labels: !settings.disable_scope_info,
+            utf8_allowed: !settings.strategy.escapes(),
+        },
+        namer: MetricNamer::new(settings.namespace.clone(), settings.strategy),
+        cache,
+        batch: Batch::default(),
+        dropped: Vec::new(),
+    };
+    for part in parts {
+        for field in fields(part.as_ref()) {
+            let field = field.ok()?;
+            if field.tag != tag::RESOURCE_METRICS || field.wire_type != 2 {
+                return None;
+            }
+            writer.resource_metrics(field.value).ok()?;
+        }
+    }
+    Some((
+        encode_bodies(writer.batch, parallelism, max_bytes),
+        writer.dropped,
+    ))
+}
+
+/// What the metrics of one scope share.
+struct Context<'a> {
+    resource_key: &'a [u8],
+    shared: &'a SharedLabels,
+    scope: &'a Option<(InstrumentationScope, String)>,
+}
+
+struct Writer<'a> {
+    settings: &'a FromOtlpSettings,
+    options: LabelOptions,
+    namer: MetricNamer,
+    cache: &'a mut SeriesCache,
+    batch: Batch,
+    dropped: Vec<Dropped>,
+}
+
+impl Writer<'_> {
+    fn resource_metrics(&mut self, message: &[u8]) -> Result<(), Unsupported> {
+        let mut resource: Option<&[u8]> = None;
+        for field in fields(message) {
+            let field = field.map_err(|_| Unsupported)?;
+            if field.tag == tag::RESOURCE {
+                if resource.is_some() || field.wire_type != 2 {
+                    return Err(Unsupported); // prost would merge the two
+                }
+                resource = Some(field.value);
+            }
+        }
+        let resource_key = resource.unwrap_or_default();
+        let batch = self.cache.epoch;
+        let (resource_id, target_info) = match self.cache.resources.get_mut(resource_key) {
+            Some(entry) => {
+                entry.used = batch;
+                (entry.id, entry.target_info.clone())
+            }
+            None => {
+                let attributes = Resource::decode(resource_key)
+                    .map_err(|_| Unsupported)?
+                    .attributes;
+                let target_info = if self.settings.target_info {
+                    target_info_labels(&attributes, self.options.utf8_allowed).map(|labels| {
+                        let name = if self.settings.namespace.is_empty() {
+                            "target_info".to_string()
+                        } else {
+                            format!("{}_target_info", self.settings.namespace)
+                        };
+                        EncodedLabels::new(&finish(
+                            labels,
+                            &name,
+                            None,
+                            &self.settings.external_labels,
+                        ))
+                    })
+                } else {
+                    None
+                };
+                let id = self.cache.id();
+                self.cache.resources.insert(
+                    resource_key.into(),
+                    ResourceEntry {
+                        id,
+                        attributes,
+                        target_info: target_info.clone(),
+                        used: batch,
+                    },
+                );
+                (id, target_info)
+            }
+        };
+        let mut latest = 0;
+        for field in fields(message) {
+            let field = field.map_err(|_| Unsupported)?;
+            if field.tag == tag::SCOPE_METRICS {
+                if field.wire_type != 2 {
+                    return Err(Unsupported);
+                }
+                latest = latest.max(self.scope_metrics(resource_id, resource_key, field.value)?);
+            }
+        }
+        if latest > 0
+            && let Some(labels) = &target_info
+        {
+            self.batch.sample(labels, 1.0, latest);
+        }
+        Ok(())
+    }
+
+    /// Returns the latest point time (ms) written.
+    fn scope_metrics(
+        &mut self,
+        resource_id: u32,
+        resource_key: &[u8],
+        message: &[u8],
+    ) -> Result<i64, Unsupported> {
+        let mut scope: Option<&[u8]> = None;
+        let mut schema_url: &[u8] = &[];
+        for field in fields(message) {
+            let field = field.map_err(|_| Unsupported)?;
+            match field.tag {
+                tag::SCOPE => {
+                    if scope.is_some() || field.wire_type != 2 {
+                        return Err(Unsupported);
+                    }
+                    scope = Some(field.value);
+                }
+                tag::SCHEMA_URL => {
+                    text(&field)?;
+                    schema_url = field.value;
+                }
+                _ => {}
+            }
+        }
+        let key = &mut self.cache.key;
+        key.clear();
+        key.extend_from_slice(&resource_id.to_le_bytes());
+        key.push(u8::from(scope.is_some()));
+        put_bytes(key, scope.unwrap_or_default());
+        key.extend_from_slice(schema_url);
+        let batch = self.cache.epoch;
+        let (scope_id, shared, decoded_scope) = match self.cache.scopes.get_mut(key.as_slice()) {
+            Some(entry) => {
+                entry.used = batch;
+                (
+                    entry.id,
+                    Arc::clone(&entry.shared),
+                    Arc::clone(&entry.scope),
+                )
+            }
+            None => {
+                let decoded = match scope {
+                    Some(bytes) => {
+                        Some(InstrumentationScope::decode(bytes).map_err(|_| Unsupported)?)
+                    }
+                    None => None,
+                };
+                let schema_url = std::str::from_utf8(schema_url).map_err(|_| Unsupported)?;
+                let scope_ref = decoded.as_ref().map(|scope| ScopeRef {
+                    name: &scope.name,
+                    version: &scope.version,
+                    schema_url,
+                    attributes: &scope.attributes,
+                });
+                let resource = self
+                    .cache
+                    .resources
+                    .get(resource_key)
+                    .map(|r| r.attributes.as_slice())
+                    .unwrap_or_default();
+                let shared = Arc::new(
+                    SharedLabels::new(resource, scope_ref.as_ref(), &self.options)
+                        .ok_or(Unsupported)?,
+                );
+                let decoded = Arc::new(decoded.map(|scope| (scope, schema_url.to_owned())));
+                let id = self.cache.id();
+                let key = self.cache.key.as_slice().into();
+                self.cache.scopes.insert(
+                    key,
+                    ScopeEntry {
+                        id,
+                        shared: Arc::clone(&shared),
+                        scope: Arc::clone(&decoded),
+                        used: batch,
+                    },
+                );
+                (id, shared, decoded)
+            }
+        };
+        let context = Context {
+            resource_key,
+            shared: &shared,
+            scope: &decoded_scope,
+        };
+        let mut latest = 0;
+        for field in fields(message) {
+            let field = field.map_err(|_| Unsupported)?;
+            if field.tag == tag::METRICS {
+                if field.wire_type != 2 {
+                    return Err(Unsupported);
+                }
+                latest = latest.max(self.metric(scope_id, &context, field.value)?);
+            }
+        }
+        Ok(latest)
+    }
+
+    /// Writes a metric's points; returns the latest point time (ms).
+    fn metric(
+        &mut self,
+        scope_id: u32,
+        context: &Context<'_>,
+        message: &[u8],
+    ) -> Result<i64, Unsupported> {
+        let (mut name, mut unit): (&str, &str) = ("", "");
+        let mut data: Option<WireField<'_>> = None;
+        for field in fields(message) {
+            let field = field.map_err(|_| Unsupported)?;
+            match field.tag {
+                tag::NAME => name = text(&field)?,
+                tag::UNIT => unit = text(&field)?,
+                tag::DESCRIPTION => {
+                    text(&field)?;
+                }
+                tag::GAUGE
+                | tag::SUM
+                | tag::HISTOGRAM
+                | tag::EXPONENTIAL_HISTOGRAM
+                | tag::SUMMARY => {
+                    if data.is_some() || field.wire_type != 2 {
+                        return Err(Unsupported); // prost keeps the last, or merges
+                    }
+                    data = Some(field);
+                }
+                tag::METADATA => {}
+                _ => {}
+            }
+        }
+        let Some(data) = data else {
+            return Ok(0); // a metric without data writes nothing
+        };
+        let kind = match data.tag {
+            tag::GAUGE => normalize::MetricType::Gauge,
+            tag::SUM => {
+                let (mut temporality, mut monotonic) = (0, false);
+                for field in fields(data.value) {
+                    let field = field.map_err(|_| Unsupported)?;
+                    match field.tag {
+                        tag::TEMPORALITY => temporality = varint(&field)?,
+                        tag::MONOTONIC => monotonic = varint(&field)? != 0,
+                        _ => {}
+                    }
+                }
+                if monotonic && temporality == AggregationTemporality::Delta as u64 {
+                    // The exporter makes these cumulative over the whole request.
+                    return Err(Unsupported);
+                }
+                if temporality != AggregationTemporality::Cumulative as u64 {
+                    return self.general(context, message);
+                }
+                if monotonic {
+                    normalize::MetricType::MonotonicCounter
+                } else {
+                    normalize::MetricType::NonMonotonicCounter
+                }
+            }
+            _ => return self.general(context, message),
+        };
+        for field in fields(data.value) {
+            let field = field.map_err(|_| Unsupported)?;
+            if field.tag == tag::DATA_POINTS
+                && fields(field.value).any(|f| f.is_ok_and(|f| f.tag == tag::EXEMPLARS))
+            {
+                return self.general(context, message);
+            }
+        }
+        let key = &mut self.cache.key;
+        key.clear();
+        key.extend_from_slice(&scope_id.to_le_bytes());
+        key.push(kind as u8);
+        put_bytes(key, name.as_bytes());
+        key.extend_from_slice(unit.as_bytes());
+        let batch = self.cache.epoch;
+        let (metric_id, metric_name) = match self.cache.metrics.get_mut(key.as_slice()) {
+            Some(entry) => {
+                entry.used = batch;
+                (entry.id, Arc::clone(&entry.name))
+            }
+            None => {
+                let Ok(built) = self.namer.build(name, unit, kind) else {
+                    return self.general(context, message); // which reports it
+                };
+                let built: Arc<str> = built.into();
+                let id = self.cache.id();
+                let key = self.cache.key.as_slice().into();
+                self.cache.metrics.insert(
+                    key,
+                    MetricEntry {
+                        id,
+                        name: Arc::clone(&built),
+                        used: batch,
+                    },
+                );
+                (id, built)
+            }
+        };
+        let mut latest = 0;
+        for field in fields(data.value) {
+            let field = field.map_err(|_| Unsupported)?;
+            if field.tag == tag::DATA_POINTS {
+                if field.wire_type != 2 {
+                    return Err(Unsupported);
+                }
+                let t = self.point(metric_id, &metric_name, context.shared, field.value)?;
+                latest = latest.max(t);
+            }
+        }
+        Ok(latest)
+    }
+
+    /// Decodes a metric and writes it as [`from_otlp`](super::from_otlp) does: histograms,
+    /// summaries, exemplars, and what that path drops and reports.
+    fn general(&mut self, context: &Context<'_>, message: &[u8]) -> Result<i64, Unsupported> {
+        let metric = Metric::decode(message).map_err(|_| Unsupported)?;
+        let Some(kind) = kind_of(&metric) else {
+            return Ok(0);
+        };
+        let name = match self.namer.build(&metric.name, &metric.unit, kind) {
+            Ok(name) => name,
+            Err(e) => {
+                self.dropped.push(Dropped {
+                    metric: metric.name.clone(),
+                    points: tributary_pipeline_core::pdata::data_point_count(&metric),
+                    reason: e.to_string(),
+                });
+                return Ok(0);
+            }
+        };
+        let resource = self
+            .cache
+            .resources
+            .get(context.resource_key)
+            .map(|r| r.attributes.as_slice())
+            .unwrap_or_default();
+        let base = Base {
+            settings: self.settings,
+            options: self.options.clone(),
+            resource,
+            scope: context.scope.as_ref().map(|(scope, schema_url)| ScopeRef {
+                name: &scope.name,
+                version: &scope.version,
+                schema_url,
+                attributes: &scope.attributes,
+            }),
+            resource_labels: Vec::new(),
+            shared: Some(context.shared.clone()),
+        };
+        let mut set = SeriesSet::default();
+        let found = write_metric(&metric, &name, &base, &mut set, &mut self.dropped);
+        for series in set.series {
+            self.batch.add(series);
+        }
+        Ok(found.map_or(0, |found| found.latest))
+    }
+
+    /// Writes a number point; returns its time (ms).
+    fn point(
+        &mut self,
+        metric_id: u32,
+        metric_name: &str,
+        shared: &SharedLabels,
+        message: &[u8],
+    ) -> Result<i64, Unsupported> {
+        let key = &mut self.cache.key;
+        key.clear();
+        key.extend_from_slice(&metric_id.to_le_bytes());
+        let (mut time_ns, mut value, mut flags) = (0u64, 0f64, 0u64);
+        let mut attributes = 0;
+        for field in fields(message) {
+            let field = field.map_err(|_| Unsupported)?;
+            match field.tag {
+                tag::START_TIME => {
+                    fixed64(&field)?;
+                }
+                tag::TIME => time_ns = fixed64(&field)?,
+                tag::AS_DOUBLE => value = f64::from_bits(fixed64(&field)?),
+                tag::AS_INT => value = fixed64(&field)? as i64 as f64,
+                tag::FLAGS => flags = varint(&field)?,
+                tag::ATTRIBUTES => {
+                    if field.wire_type != 2 {
+                        return Err(Unsupported);
+                    }
+                    attributes += 1;
+                    key.extend_from_slice(field.encoded);
+                }
+                _ => {}
+            }
+        }
+        let batch = self.cache.epoch;
+        let labels = match self.cache.series.get_mut(key.as_slice()) {
+            Some(entry) => {
+                entry.used = batch;
+                Arc::clone(&entry.labels)
+            }
+            None => {
+                self.cache.misses += 1;
+                let mut decoded = Vec::with_capacity(attributes);
+                for field in fields(&key[4..]) {
+                    let field = field.map_err(|_| Unsupported)?;
+                    decoded.push(KeyValue::decode(field.value).map_err(|_| Unsupported)?);
+                }
+                let labels = EncodedLabels::new(&finish(
+                    shared.point_labels(&decoded, self.options.utf8_allowed),
+                    metric_name,
+                    None,
+                    &self.settings.external_labels,
+                ));
+                let key = self.cache.key.as_slice().into();
+                self.cache.series.insert(
+                    key,
+                    SeriesEntry {
+                        labels: Arc::clone(&labels),
+                        used: batch,
+                    },
+                );
+                labels
+            }
+        };
+        let t = ms(time_ns);
+        self.batch
+            .sample(&labels, value_or_stale(flags as u32, value), t);
+        Ok(t)
+    }
+}
+
+fn ms(ns: u64) -> i64 {
+    i64::try_from(ns / 1_000_000).unwrap_or(i64::MAX)
+}
+
+/// Appends `bytes` with its length first, so that keys built of several parts are
+/// unambiguous.
+fn put_bytes(key: &mut Vec<u8>, bytes: &[u8]) {
+    encode_varint(bytes.len() as u64, key);
+    key.extend_from_slice(bytes);
+}
+
+/// The encoded size of a sample as prost writes it (zero fields left out).
+fn sample_len(sample: &Sample) -> usize {
+    let mut len = 0;
+    if sample.value != 0.0 {
+        len += 9;
+    }
+    if sample.timestamp != 0 {
+        len += 1 + encoded_len_varint(sample.timestamp as u64);
+    }
+    len
+}
+
+fn encode_sample(sample: &Sample, out: &mut Vec<u8>) {
+    out.push(0x12); // TimeSeries.samples
+    encode_varint(sample_len(sample) as u64, out);
+    if sample.value != 0.0 {
+        out.push(0x09); // Sample.value, fixed64
+        out.extend_from_slice(&sample.value.to_le_bytes());
+    }
+    if sample.timestamp != 0 {
+        out.push(0x10); // Sample.timestamp, varint
+        encode_varint(sample.timestamp as u64, out);
+    }
+}
+
+/// The batch's series as request bodies, sharded and cut as [`shard_bodies`] does.
+fn encode_bodies(batch: Batch, parallelism: usize, max_bytes: usize) -> Vec<Vec<Vec<u8>>> {
+    let parallelism = parallelism.max(1);
+    let mut shards: Vec<Vec<BatchSeries>> = (0..parallelism).map(|_| Vec::new()).collect();
+    for mut series in batch.series {
+        series.samples.sort_by_key(|s| s.timestamp);
+        series.histograms.sort_by_key(|h| h.timestamp);
+        let index = if parallelism == 1 {
+            0
+        } else {
+            (series.labels.shard_hash % parallelism as u64) as usize
+        };
+        shards[index].push(series);
+    }
+    shards
+        .into_iter()
+        .map(|shard| {
+            let mut bodies = Vec::new();
+            let mut body: Vec<u8> = Vec::new();
+            for series in shard {
+                let len = series.labels.bytes.len()
+                    + series
+                        .samples
+                        .iter()
+                        .map(|s| field_len(sample_len(s)))
+                        .sum::<usize>()
+                    + prost::encoding::message::encoded_len_repeated(3, &series.exemplars)
+                    + prost::encoding::message::encoded_len_repeated(4, &series.histograms);
+                let field = field_len(len);
+                if !body.is_empty() && body.len() + field > max_bytes {
+                    bodies.push(std::mem::take(&mut body));
+                }
+                body.reserve(field);
+                body.push(0x0a); // WriteRequest.timeseries
+                encode_varint(len as u64, &mut body);
+                body.extend_from_slice(&series.labels.bytes);
+                for sample in &series.samples {
+                    encode_sample(sample, &mut body);
+                }
+                for exemplar in &series.exemplars {
+                    prost::encoding::message::encode(3, exemplar, &mut body);
+                }
+                for histogram in &series.histograms {
+                    prost::encoding::message::encode(4, histogram, &mut body);
+                }
+            }
+            if !body.is_empty() {
+                bodies.push(body);
+            }
+            bodies
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests;
