@@ -72,6 +72,8 @@ mod prometheus_accept;
 mod prometheus_push;
 #[path = "../fuzz/bodies/prometheus_remote_write.rs"]
 mod prometheus_remote_write;
+#[path = "../fuzz/bodies/prometheus_remote_write_encoded.rs"]
+mod prometheus_remote_write_encoded;
 #[path = "../fuzz/bodies/prometheus_text.rs"]
 mod prometheus_text;
 #[path = "../fuzz/bodies/sampling_tracestate.rs"]
@@ -141,6 +143,7 @@ replay_tests! {
     prometheus_accept,
     prometheus_push,
     prometheus_remote_write,
+    prometheus_remote_write_encoded,
     prometheus_text,
     sampling_tracestate,
     stanza_container,

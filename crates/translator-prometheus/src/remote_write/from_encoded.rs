@@ -319,8 +319,9 @@ mod tag {
 
 /// The value after a field's key: a varint, or 8 little-endian bytes.
 fn scalar(field: &WireField<'_>) -> Result<u64, Unsupported> {
-    let key = (u64::from(field.tag) << 3) | u64::from(field.wire_type);
-    let mut rest = &field.encoded[encoded_len_varint(key)..];
+    // Past the key as written: prost takes keys in more bytes than they need.
+    let mut rest = field.encoded;
+    prost::encoding::decode_varint(&mut rest).map_err(|_| Unsupported)?;
     match field.wire_type {
         0 => prost::encoding::decode_varint(&mut rest).map_err(|_| Unsupported),
         1 => Ok(u64::from_le_bytes(
