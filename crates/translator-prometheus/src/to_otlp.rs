@@ -126,20 +126,43 @@ impl<K: Hash + Eq> StartTimeAdjuster<K> {
     /// histograms and summaries) and `sum` (0 for counters): the time of the series' first
     /// point, or of the point where `value` (or `sum`, at an unchanged count) last went down.
     pub fn start(&mut self, key: K, time_ns: u64, value: f64, sum: f64) -> u64 {
-        let seen_ms = (time_ns / 1_000_000) as i64;
-        let entry = self.series.entry(key).or_insert(SeriesStart {
+        self.series
+            .entry(key)
+            .or_insert(SeriesStart::new(time_ns, value, sum))
+            .next(time_ns, value, sum)
+    }
+}
+
+impl StartTimeAdjuster<String> {
+    /// [`start`](Self::start) with a borrowed key, copied only for a series not seen
+    /// before: a scrape's counters are nearly all known.
+    pub fn start_str(&mut self, key: &str, time_ns: u64, value: f64, sum: f64) -> u64 {
+        if let Some(entry) = self.series.get_mut(key) {
+            return entry.next(time_ns, value, sum);
+        }
+        self.start(key.to_owned(), time_ns, value, sum)
+    }
+}
+
+impl SeriesStart {
+    fn new(time_ns: u64, value: f64, sum: f64) -> Self {
+        SeriesStart {
             start_ns: time_ns,
             last: value,
             last_sum: sum,
-            seen_ms,
-        });
-        if value < entry.last || (sum < entry.last_sum && value <= entry.last) {
-            entry.start_ns = time_ns; // a reset: this point starts a new run
+            seen_ms: (time_ns / 1_000_000) as i64,
         }
-        entry.last = value;
-        entry.last_sum = sum;
-        entry.seen_ms = seen_ms;
-        entry.start_ns
+    }
+
+    /// Records a point; returns its start time.
+    fn next(&mut self, time_ns: u64, value: f64, sum: f64) -> u64 {
+        if value < self.last || (sum < self.last_sum && value <= self.last) {
+            self.start_ns = time_ns; // a reset: this point starts a new run
+        }
+        self.last = value;
+        self.last_sum = sum;
+        self.seen_ms = (time_ns / 1_000_000) as i64;
+        self.start_ns
     }
 }
 
@@ -449,6 +472,13 @@ fn to_key_values(labels: &[(&str, &str)]) -> Vec<KeyValue> {
 /// The identity of one series for the start-time adjuster.
 fn series_key(metric: &str, sample: &Sample, attrs: &[(&str, &str)]) -> String {
     let mut key = String::new();
+    write_series_key(&mut key, metric, sample, attrs);
+    key
+}
+
+/// [`series_key`] into `key` (cleared first), for a buffer kept across samples.
+fn write_series_key(key: &mut String, metric: &str, sample: &Sample, attrs: &[(&str, &str)]) {
+    key.clear();
     for part in [
         sample.label("job").unwrap_or(""),
         sample.label("instance").unwrap_or(""),
@@ -463,7 +493,6 @@ fn series_key(metric: &str, sample: &Sample, attrs: &[(&str, &str)]) -> String {
         key.push_str(value);
         key.push('\u{0}');
     }
-    key
 }
 
 /// An OTel unit from an OpenMetrics unit word: `seconds` → `s`, `ratio` → `1`, `a_per_b` → `a/b`.
@@ -553,6 +582,8 @@ impl Context<'_> {
         );
         // `_created` samples of counters, by point attributes.
         let mut created: HashMap<Attrs<'_>, u64> = HashMap::new();
+        // The adjuster's key of each sample, written into one buffer.
+        let mut key = String::new();
         if family.metric_type == MetricType::Counter {
             for sample in &family.samples {
                 if sample.name.ends_with("_created") && sample.name != family.name {
@@ -583,7 +614,8 @@ impl Context<'_> {
             } else if stale {
                 0
             } else {
-                adjuster.start(series_key(name, sample, &attrs), time, sample.value, 0.0)
+                write_series_key(&mut key, name, sample, &attrs);
+                adjuster.start_str(&key, time, sample.value, 0.0)
             };
             let point = NumberDataPoint {
                 attributes: to_key_values(&attrs),

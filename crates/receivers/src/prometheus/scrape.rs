@@ -2,7 +2,6 @@
 //! report series and staleness markers, translate, deliver.
 
 use std::collections::HashMap;
-use std::collections::hash_map::Entry;
 use std::sync::Arc;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
@@ -332,8 +331,11 @@ impl ScrapeLoop {
         let mut changed: Vec<(String, Seen)> = Vec::new();
         let mut added = 0;
         let mut duplicates = 0;
-        // Reused by every sample's `series_key`.
+        // Reused by every sample's `series_key`: a key is copied only for a series the last
+        // scrape did not have (a known one takes its key out of `previous`).
         let mut key_order: Vec<usize> = Vec::new();
+        let mut key = String::new();
+        let relabelled = !c.metric_relabel_configs.is_empty();
         let outcome = 'samples: {
             for family in parsed {
                 let mut kept = Family {
@@ -345,14 +347,19 @@ impl ScrapeLoop {
                 let mut renamed: Vec<Family> = Vec::new();
                 for mut sample in family.samples {
                     let mut labels = self.merge_target_labels(std::mem::take(&mut sample.labels));
-                    labels.insert(0, ("__name__".into(), std::mem::take(&mut sample.name)));
-                    if !relabel(&mut labels, &c.metric_relabel_configs) {
-                        continue;
-                    }
-                    let Some(at) = labels.iter().position(|(n, _)| n == "__name__") else {
-                        continue;
+                    let name = if relabelled {
+                        labels.insert(0, ("__name__".into(), std::mem::take(&mut sample.name)));
+                        if !relabel(&mut labels, &c.metric_relabel_configs) {
+                            continue;
+                        }
+                        let Some(at) = labels.iter().position(|(n, _)| n == "__name__") else {
+                            continue;
+                        };
+                        labels.remove(at).1
+                    } else {
+                        // Without rules the name is the sample's, as relabelling would leave it.
+                        std::mem::take(&mut sample.name)
                     };
-                    let name = labels.remove(at).1;
                     if name.is_empty() {
                         continue;
                     }
@@ -367,15 +374,12 @@ impl ScrapeLoop {
                         sample.timestamp_ms = Some(start_ms);
                     }
                     let fits = sample.name.starts_with(family.name.as_str());
-                    let key = series_key(&sample.name, &sample.labels, &mut key_order);
-                    let slot = match current.entry(key) {
-                        Entry::Vacant(slot) => slot,
-                        Entry::Occupied(_) => {
-                            // A duplicate series in one exposition: Prometheus keeps the first.
-                            duplicates += 1;
-                            continue;
-                        }
-                    };
+                    series_key(&sample.name, &sample.labels, &mut key_order, &mut key);
+                    if current.contains_key(key.as_str()) {
+                        // A duplicate series in one exposition: Prometheus keeps the first.
+                        duplicates += 1;
+                        continue;
+                    }
                     let target = if fits {
                         &mut kept
                     } else {
@@ -385,7 +389,11 @@ impl ScrapeLoop {
                             .last_mut()
                             .unwrap_or_else(|| unreachable!("just pushed"))
                     };
-                    let seen = match previous.remove(slot.key()) {
+                    let (series, before) = match previous.remove_entry(key.as_str()) {
+                        Some((series, seen)) => (series, Some(seen)),
+                        None => (key.clone(), None),
+                    };
+                    let seen = match before {
                         Some(seen)
                             if seen.family == target.name
                                 && seen.metric_type == target.metric_type
@@ -396,10 +404,10 @@ impl ScrapeLoop {
                         }
                         again => {
                             match again {
-                                Some(before) => changed.push((slot.key().clone(), before)),
+                                Some(before) => changed.push((series.clone(), before)),
                                 None => {
                                     added += 1;
-                                    fresh.push(slot.key().clone());
+                                    fresh.push(series.clone());
                                 }
                             }
                             Seen {
@@ -411,7 +419,7 @@ impl ScrapeLoop {
                             }
                         }
                     };
-                    slot.insert(seen);
+                    current.insert(series, seen);
                     target.samples.push(sample);
                 }
                 if !kept.samples.is_empty() {
@@ -485,6 +493,7 @@ impl ScrapeLoop {
     /// The target's labels joined to a scraped sample's, as `honor_labels` says.
     fn merge_target_labels(&self, mut labels: Labels) -> Labels {
         let honor = self.runtime.job.config.honor_labels;
+        labels.reserve(self.target.labels.len());
         for (name, value) in &self.target.labels {
             match labels.iter().position(|(n, _)| n == name) {
                 Some(at) if honor => {
@@ -568,19 +577,13 @@ fn stale_families<'a>(seen: impl Iterator<Item = &'a Seen>, time_ms: i64) -> Vec
     families
 }
 
-/// A series' identity: its name and its labels in name order (`order` is scratch space,
-/// reused across calls).
-fn series_key(name: &str, labels: &Labels, order: &mut Vec<usize>) -> String {
+/// A series' identity, written into `key`: its name and its labels in name order
+/// (`order` is scratch space, reused across calls).
+fn series_key(name: &str, labels: &Labels, order: &mut Vec<usize>, key: &mut String) {
     order.clear();
     order.extend(0..labels.len());
     order.sort_unstable_by(|&a, &b| labels[a].cmp(&labels[b]));
-    let mut key = String::with_capacity(
-        name.len()
-            + labels
-                .iter()
-                .map(|(n, v)| n.len() + v.len() + 2)
-                .sum::<usize>(),
-    );
+    key.clear();
     key.push_str(name);
     for &at in order.iter() {
         let (n, v) = &labels[at];
@@ -589,7 +592,6 @@ fn series_key(name: &str, labels: &Labels, order: &mut Vec<usize>) -> String {
         key.push('\u{1}');
         key.push_str(v);
     }
-    key
 }
 
 #[cfg(test)]
