@@ -15,7 +15,8 @@ pub fn run(data: &[u8]) {
     const MAX_BYTES: usize = 4096;
     let settings = FromOtlpSettings::default();
     let mut cache = SeriesCache::default();
-    let Some((bodies, dropped)) = write_encoded(&[data], &settings, &mut cache, PARALLELISM, MAX_BYTES)
+    let Some((bodies, dropped)) =
+        write_encoded(&[data], &settings, &mut cache, PARALLELISM, MAX_BYTES)
     else {
         return;
     };
@@ -23,7 +24,10 @@ pub fn run(data: &[u8]) {
     assert_eq!(again.as_ref().map(|(bodies, _)| bodies), Some(&bodies));
     if let Ok(request) = ExportMetricsServiceRequest::decode(data) {
         let written = from_otlp(&request, &settings);
-        assert_eq!(bodies, shard_bodies(written.timeseries, PARALLELISM, MAX_BYTES));
+        assert_eq!(
+            bodies,
+            shard_bodies(written.timeseries, PARALLELISM, MAX_BYTES)
+        );
         assert_eq!(dropped, written.dropped);
     }
 }

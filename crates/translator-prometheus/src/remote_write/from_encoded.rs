@@ -144,16 +144,17 @@ type ByteMap<V> = foldhash::HashMap<Box<[u8]>, V>;
 /// Time between sweeps of the cache: an entry not used since the sweep before is
 /// dropped, so a series that stopped is kept for one to two periods (Prometheus marks a
 /// series stale after five minutes). A series sent less often is built again each time.
-pub const SWEEP_INTERVAL: Duration = Duration::from_secs(300);
+const SWEEP_INTERVAL: Duration = Duration::from_secs(300);
 
 /// The most series the cache holds (about 300 bytes each); past it, it starts afresh, so
 /// a peer sending ever new series costs CPU, not memory.
-pub const MAX_SERIES: usize = 1 << 20;
+const MAX_SERIES: usize = 1 << 20;
 
 /// What [`write_encoded`] remembers across batches: resources, scopes and metrics by
 /// their bytes, and each series' encoded labels by its metric and attribute bytes.
-/// Holds the series seen in the last one to two [`SWEEP_INTERVAL`]s, at most
-/// [`MAX_SERIES`].
+/// Holds the series seen in the last five to ten minutes (a series unused since the
+/// sweep before is dropped at each five-minute sweep), at most 2^20 of them (past that it
+/// starts afresh).
 #[derive(Default)]
 pub struct SeriesCache {
     /// For the options the entries were made with: other options start afresh.
