@@ -197,6 +197,14 @@ impl SeriesCache {
         self.next_id = 0;
     }
 
+    /// The attributes of the resource encoded as `key`, which this batch has seen.
+    fn resource_attributes(&self, key: &[u8]) -> &[KeyValue] {
+        self.resources
+            .get(key)
+            .map(|r| r.attributes.as_slice())
+            .unwrap_or_default()
+    }
+
     fn id(&mut self) -> u32 {
         let id = self.next_id;
         self.next_id += 1;
@@ -565,12 +573,7 @@ impl Writer<'_> {
                     schema_url,
                     attributes: &scope.attributes,
                 });
-                let resource = self
-                    .cache
-                    .resources
-                    .get(resource_key)
-                    .map(|r| r.attributes.as_slice())
-                    .unwrap_or_default();
+                let resource = self.cache.resource_attributes(resource_key);
                 let shared = Arc::new(
                     SharedLabels::new(resource, scope_ref.as_ref(), &self.options)
                         .ok_or(Unsupported)?,
@@ -739,12 +742,7 @@ impl Writer<'_> {
                 return Ok(0);
             }
         };
-        let resource = self
-            .cache
-            .resources
-            .get(context.resource_key)
-            .map(|r| r.attributes.as_slice())
-            .unwrap_or_default();
+        let resource = self.cache.resource_attributes(context.resource_key);
         let base = Base {
             settings: self.settings,
             options: self.options.clone(),

@@ -1,8 +1,8 @@
 //! The bytes path must write exactly what the general path writes.
 
 use proptest::prelude::*;
+use tributary_pipeline_core::pdata::attributes::key_value;
 use tributary_pipeline_core::pdata::proto::collector::metrics::v1::ExportMetricsServiceRequest;
-use tributary_pipeline_core::pdata::proto::common::v1::{AnyValue, any_value};
 use tributary_pipeline_core::pdata::proto::metrics::v1::{
     Exemplar, Gauge, Histogram, HistogramDataPoint, Metric, NumberDataPoint, ResourceMetrics,
     ScopeMetrics, Sum, metric, number_data_point,
@@ -12,16 +12,6 @@ use super::*;
 use crate::normalize::TranslationStrategy;
 use crate::remote_write::from_otlp;
 use std::time::{Duration, Instant};
-
-fn kv(key: &str, value: &str) -> KeyValue {
-    KeyValue {
-        key: key.into(),
-        value: Some(AnyValue {
-            value: Some(any_value::Value::StringValue(value.into())),
-        }),
-        ..Default::default()
-    }
-}
 
 /// What the general path writes, as unframed bodies, and what it drops.
 fn general(
@@ -43,7 +33,7 @@ fn attributes() -> impl Strategy<Value = Vec<KeyValue>> {
         "host", "a.b", "a_b", "code", "job", "instance", "__name__", "_x", "9z", "le", "ü",
     ]);
     let values = prop::sample::select(vec!["", "1", "two", "x;y", "ü"]);
-    prop::collection::vec((keys, values).prop_map(|(k, v)| kv(k, v)), 0..4)
+    prop::collection::vec((keys, values).prop_map(|(k, v)| key_value(k, v)), 0..4)
 }
 
 fn point() -> impl Strategy<Value = NumberDataPoint> {
@@ -119,12 +109,12 @@ fn metric() -> impl Strategy<Value = Metric> {
 fn request() -> impl Strategy<Value = ExportMetricsServiceRequest> {
     let resource_attributes = prop::collection::vec(
         prop::sample::select(vec![
-            kv("service.name", "api"),
-            kv("service.namespace", "shop"),
-            kv("service.instance.id", "pod-1"),
-            kv("service.instance.id", "pod-2"),
-            kv("host.name", "h1"),
-            kv("a.b", "r"),
+            key_value("service.name", "api"),
+            key_value("service.namespace", "shop"),
+            key_value("service.instance.id", "pod-1"),
+            key_value("service.instance.id", "pod-2"),
+            key_value("host.name", "h1"),
+            key_value("a.b", "r"),
         ]),
         0..4,
     );
@@ -229,8 +219,8 @@ fn gauge_request(points: Vec<NumberDataPoint>) -> ExportMetricsServiceRequest {
         resource_metrics: vec![ResourceMetrics {
             resource: Some(Resource {
                 attributes: vec![
-                    kv("service.name", "node"),
-                    kv("service.instance.id", "h:9100"),
+                    key_value("service.name", "node"),
+                    key_value("service.instance.id", "h:9100"),
                 ],
                 ..Default::default()
             }),
@@ -251,7 +241,7 @@ fn gauge_request(points: Vec<NumberDataPoint>) -> ExportMetricsServiceRequest {
 
 fn gauge_point(host: &str, value: f64) -> NumberDataPoint {
     NumberDataPoint {
-        attributes: vec![kv("host", host)],
+        attributes: vec![key_value("host", host)],
         time_unix_nano: 1_700_000_000_000_000_000,
         value: Some(number_data_point::Value::AsDouble(value)),
         ..Default::default()
@@ -402,8 +392,8 @@ fn a_steady_scrape_load_builds_each_series_once() {
     let target = |n: usize| ResourceMetrics {
         resource: Some(Resource {
             attributes: vec![
-                kv("service.name", "node"),
-                kv("service.instance.id", &format!("h{n}:9100")),
+                key_value("service.name", "node"),
+                key_value("service.instance.id", format!("h{n}:9100")),
             ],
             ..Default::default()
         }),
