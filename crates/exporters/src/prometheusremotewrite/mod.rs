@@ -52,13 +52,15 @@
 //! `_bucket`/`_sum`/`_count`, exponential histograms as native histograms, `target_info`,
 //! staleness markers for points without a recorded value, exemplars.
 //!
-//! Batches of gauges and cumulative sums without exemplars (what a scrape or an OTLP
-//! metrics SDK sends) are written from their OTLP bytes instead
+//! Batches are written from their OTLP bytes instead
 //! ([`write_encoded`](tributary_translator_prometheus::remote_write::write_encoded)): the
 //! exporter keeps each series' labels encoded, keyed by its resource, scope, metric and
-//! attribute bytes, so a known series costs a hash and a copy rather than a dozen strings.
-//! The bodies are the same bytes either way. Series unseen for 64 to 128 batches are
-//! forgotten.
+//! attribute bytes, so a point of a known gauge or cumulative sum costs a hash and a copy
+//! rather than a dozen strings; other metrics are decoded one by one on the way. The
+//! bodies are the same bytes either way. Series unseen for five to ten minutes are
+//! forgotten, and at most 2^20 are kept (about 300 bytes each). Batches with delta
+//! monotonic sums, and the `resource_to_telemetry_conversion`, `send_metadata` and
+//! `export_created_metric` options, take the decoding path.
 //!
 //! **Delta monotonic sums** (which the Go exporter drops) are made cumulative: the
 //! exporter keeps each series' running total and first start time, converts a batch
