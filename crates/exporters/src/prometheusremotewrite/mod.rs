@@ -58,7 +58,7 @@
 //! attribute bytes, so a point of a known gauge or cumulative sum costs a hash and a copy
 //! rather than a dozen strings; other metrics are decoded one by one on the way. The
 //! bodies are the same bytes either way. Series unseen for five to ten minutes are
-//! forgotten, and at most 2^20 are kept (about 300 bytes each). Batches with delta
+//! forgotten, and at most 2^20 are kept (about 450 bytes each for a scrape's series). Batches with delta
 //! monotonic sums, and the `resource_to_telemetry_conversion`, `send_metadata` and
 //! `export_created_metric` options, take the decoding path.
 //!
