@@ -58,9 +58,9 @@
 //! attribute bytes, so a point of a known gauge or cumulative sum costs a hash and a copy
 //! rather than a dozen strings; other metrics are decoded one by one on the way. The
 //! bodies are the same bytes either way. Series unseen for five to ten minutes are
-//! forgotten, and at most 2^20 are kept (about 450 bytes each for a scrape's series). Batches with delta
-//! monotonic sums, and the `resource_to_telemetry_conversion`, `send_metadata` and
-//! `export_created_metric` options, take the decoding path.
+//! forgotten, and at most 2^20 are kept (about 450 bytes each for a scrape's series).
+//! Batches with delta monotonic sums, and the `resource_to_telemetry_conversion`,
+//! `send_metadata` and `export_created_metric` options, take the decoding path.
 //!
 //! **Delta monotonic sums** (which the Go exporter drops) are made cumulative: the
 //! exporter keeps each series' running total and first start time, converts a batch

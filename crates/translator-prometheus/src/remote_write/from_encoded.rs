@@ -146,8 +146,8 @@ type ByteMap<V> = foldhash::HashMap<Box<[u8]>, V>;
 /// series stale after five minutes). A series sent less often is built again each time.
 const SWEEP_INTERVAL: Duration = Duration::from_secs(300);
 
-/// The most series the cache holds (about 450 bytes each for a scrape's series); past it, it starts afresh, so
-/// a peer sending ever new series costs CPU, not memory.
+/// The most series the cache holds (about 450 bytes each for a scrape's series); past
+/// it, it starts afresh, so a peer sending ever new series costs CPU, not memory.
 const MAX_SERIES: usize = 1 << 20;
 
 /// What [`write_encoded`] remembers across batches: resources, scopes and metrics by
