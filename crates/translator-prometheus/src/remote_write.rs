@@ -38,6 +38,6 @@ mod natives;
 mod tests;
 
 pub use families::{Families, families};
-pub use from_encoded::{SeriesCache, shard_bodies, shard_hash, write_encoded};
+pub use from_encoded::{SeriesCache, shard_bodies, write_encoded};
 pub use from_otlp::{Dropped, FromOtlpSettings, Written, from_otlp};
 pub use natives::{DEFAULT_SCOPE_NAME, Natives, natives_to_otlp};

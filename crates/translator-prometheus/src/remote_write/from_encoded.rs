@@ -17,6 +17,7 @@
 //! `from_otlp` and [`shard_bodies`] write (a property test holds them to it).
 
 use std::hash::BuildHasher;
+use std::ops::Range;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -28,62 +29,32 @@ use tributary_pipeline_core::pdata::proto::metrics::v1::{AggregationTemporality,
 use tributary_pipeline_core::pdata::proto::resource::v1::Resource;
 
 use super::from_otlp::{
-    Base, Dropped, FromOtlpSettings, SeriesSet, finish, kind_of, value_or_stale, write_metric,
+    Base, Dropped, FromOtlpSettings, SeriesSet, finish, kind_of, ms, value_or_stale, write_metric,
 };
 use crate::labels::{LabelOptions, ScopeRef, SharedLabels, target_info_labels};
 use crate::normalize::{self, MetricNamer};
-use crate::prompb::{Exemplar, Histogram, Label, Sample, TimeSeries, WriteRequest};
+use crate::prompb::{Exemplar, Histogram, Label, Sample, TimeSeries};
 
 /// Hashes a series' labels to its shard: a fixed seed, so a series goes to the same shard
 /// in every batch.
 const SHARD_HASHER: foldhash::fast::FixedState = foldhash::fast::FixedState::with_seed(0);
 
-/// The hash [`shard_bodies`] and the exporter shard a series by.
-pub fn shard_hash(labels: &[Label]) -> u64 {
+/// The hash a series is sharded by.
+fn shard_hash(labels: &[Label]) -> u64 {
     SHARD_HASHER.hash_one(labels)
 }
 
-/// Splits `series` into `parallelism` shards by [`shard_hash`] (so a series is always in
-/// the same shard, and its samples keep their order) and cuts each shard into requests of
-/// at most `max_bytes` of protobuf (a single larger series goes alone). Returns the
-/// unframed protobuf bodies per shard.
+/// Splits `series` into `parallelism` shards by a hash of their labels (so a series is
+/// always in the same shard, and its samples keep their order) and cuts each shard into
+/// requests of at most `max_bytes` of protobuf (a single larger series goes alone).
+/// Returns the unframed protobuf bodies per shard.
 pub fn shard_bodies(
     series: Vec<TimeSeries>,
     parallelism: usize,
     max_bytes: usize,
 ) -> Vec<Vec<Vec<u8>>> {
-    let parallelism = parallelism.max(1);
-    let mut shards: Vec<Vec<TimeSeries>> = vec![Vec::new(); parallelism];
-    for s in series {
-        let index = if parallelism == 1 {
-            0
-        } else {
-            (shard_hash(&s.labels) % parallelism as u64) as usize
-        };
-        shards[index].push(s);
-    }
-    shards
-        .into_iter()
-        .map(|shard| {
-            let mut bodies = Vec::new();
-            let mut request = WriteRequest::default();
-            let mut size = 0;
-            for s in shard {
-                let field = field_len(s.encoded_len());
-                if size > 0 && size + field > max_bytes {
-                    bodies.push(request.encode_to_vec());
-                    request.timeseries.clear();
-                    size = 0;
-                }
-                size += field;
-                request.timeseries.push(s);
-            }
-            if !request.timeseries.is_empty() {
-                bodies.push(request.encode_to_vec());
-            }
-            bodies
-        })
-        .collect()
+    let series = series.into_iter().map(BatchSeries::from).collect();
+    encode_bodies(series, parallelism, max_bytes)
 }
 
 /// The size of a message of `len` bytes as a field of its parent: key, length, message.
@@ -118,13 +89,19 @@ struct ResourceEntry {
     used: u32,
 }
 
-/// A scope of a resource seen before: the labels it and the resource give every point.
+/// A scope of a resource seen before.
 struct ScopeEntry {
     id: u32,
-    shared: Arc<SharedLabels>,
-    /// The scope as decoded, for metrics written the general way.
-    scope: Arc<Option<(InstrumentationScope, String)>>,
+    scope: Arc<Scope>,
     used: u32,
+}
+
+/// What the metrics of one scope share.
+struct Scope {
+    /// The labels the scope and its resource give every point.
+    shared: SharedLabels,
+    /// The scope as decoded and its schema URL, for metrics written the general way.
+    decoded: Option<(InstrumentationScope, String)>,
 }
 
 /// A metric of a scope seen before: its translated name.
@@ -242,6 +219,17 @@ struct BatchSeries {
     histograms: Vec<Histogram>,
 }
 
+impl From<TimeSeries> for BatchSeries {
+    fn from(series: TimeSeries) -> Self {
+        BatchSeries {
+            labels: EncodedLabels::new(&series.labels),
+            samples: series.samples,
+            exemplars: series.exemplars,
+            histograms: series.histograms,
+        }
+    }
+}
+
 /// The series of one batch, in the order first seen, merged by label set.
 #[derive(Default)]
 struct Batch {
@@ -259,7 +247,8 @@ impl Batch {
 
     /// A series the general way wrote: merged with the batch's of the same labels.
     fn add(&mut self, series: TimeSeries) {
-        let at = self.entry(&EncodedLabels::new(&series.labels));
+        let series = BatchSeries::from(series);
+        let at = self.entry(&series.labels);
         let into = &mut self.series[at];
         into.samples.extend(series.samples);
         into.exemplars.extend(series.exemplars);
@@ -415,6 +404,8 @@ fn write_encoded_at<P: AsRef<[u8]>>(
         cache,
         batch: Batch::default(),
         dropped: Vec::new(),
+        points: Vec::new(),
+        attribute_bytes: Vec::new(),
     };
     for part in parts {
         for field in fields(part.as_ref()) {
@@ -426,16 +417,15 @@ fn write_encoded_at<P: AsRef<[u8]>>(
         }
     }
     Some((
-        encode_bodies(writer.batch, parallelism, max_bytes),
+        encode_bodies(writer.batch.series, parallelism, max_bytes),
         writer.dropped,
     ))
 }
 
-/// What the metrics of one scope share.
+/// Where the metrics being written are: the resource (by its bytes) and the scope.
 struct Context<'a> {
     resource_key: &'a [u8],
-    shared: &'a SharedLabels,
-    scope: &'a Option<(InstrumentationScope, String)>,
+    scope: &'a Scope,
 }
 
 struct Writer<'a> {
@@ -445,6 +435,9 @@ struct Writer<'a> {
     cache: &'a mut SeriesCache,
     batch: Batch,
     dropped: Vec<Dropped>,
+    /// Scratch for one metric: its points, and their attribute fields.
+    points: Vec<ParsedPoint>,
+    attribute_bytes: Vec<u8>,
 }
 
 impl Writer<'_> {
@@ -550,14 +543,10 @@ impl Writer<'_> {
         put_bytes(key, scope.unwrap_or_default());
         key.extend_from_slice(schema_url);
         let batch = self.cache.epoch;
-        let (scope_id, shared, decoded_scope) = match self.cache.scopes.get_mut(key.as_slice()) {
+        let (scope_id, scope) = match self.cache.scopes.get_mut(key.as_slice()) {
             Some(entry) => {
                 entry.used = batch;
-                (
-                    entry.id,
-                    Arc::clone(&entry.shared),
-                    Arc::clone(&entry.scope),
-                )
+                (entry.id, Arc::clone(&entry.scope))
             }
             None => {
                 let decoded = match scope {
@@ -574,29 +563,28 @@ impl Writer<'_> {
                     attributes: &scope.attributes,
                 });
                 let resource = self.cache.resource_attributes(resource_key);
-                let shared = Arc::new(
-                    SharedLabels::new(resource, scope_ref.as_ref(), &self.options)
-                        .ok_or(Unsupported)?,
-                );
-                let decoded = Arc::new(decoded.map(|scope| (scope, schema_url.to_owned())));
+                let shared = SharedLabels::new(resource, scope_ref.as_ref(), &self.options)
+                    .ok_or(Unsupported)?;
+                let scope = Arc::new(Scope {
+                    shared,
+                    decoded: decoded.map(|scope| (scope, schema_url.to_owned())),
+                });
                 let id = self.cache.id();
                 let key = self.cache.key.as_slice().into();
                 self.cache.scopes.insert(
                     key,
                     ScopeEntry {
                         id,
-                        shared: Arc::clone(&shared),
-                        scope: Arc::clone(&decoded),
+                        scope: Arc::clone(&scope),
                         used: batch,
                     },
                 );
-                (id, shared, decoded)
+                (id, scope)
             }
         };
         let context = Context {
             resource_key,
-            shared: &shared,
-            scope: &decoded_scope,
+            scope: &scope,
         };
         let mut latest = 0;
         for field in fields(message) {
@@ -645,41 +633,43 @@ impl Writer<'_> {
         let Some(data) = data else {
             return Ok(0); // a metric without data writes nothing
         };
-        let kind = match data.tag {
-            tag::GAUGE => normalize::MetricType::Gauge,
-            tag::SUM => {
-                let (mut temporality, mut monotonic) = (0, false);
-                for field in fields(data.value) {
-                    let field = field.map_err(|_| Unsupported)?;
-                    match field.tag {
-                        tag::TEMPORALITY => temporality = varint(&field)?,
-                        tag::MONOTONIC => monotonic = varint(&field)? != 0,
-                        _ => {}
-                    }
-                }
-                if monotonic && temporality == AggregationTemporality::Delta as u64 {
-                    // The exporter makes these cumulative over the whole request.
-                    return Err(Unsupported);
-                }
-                if temporality != AggregationTemporality::Cumulative as u64 {
-                    return self.general(context, message);
-                }
-                if monotonic {
-                    normalize::MetricType::MonotonicCounter
-                } else {
-                    normalize::MetricType::NonMonotonicCounter
-                }
-            }
-            _ => return self.general(context, message),
-        };
+        if !matches!(data.tag, tag::GAUGE | tag::SUM) {
+            return self.general(context, message);
+        }
+        // One pass over the data: a sum's temporality and monotonicity, and the points.
+        let (mut temporality, mut monotonic) = (0, false);
+        let mut points = std::mem::take(&mut self.points);
+        points.clear();
+        self.attribute_bytes.clear();
         for field in fields(data.value) {
             let field = field.map_err(|_| Unsupported)?;
-            if field.tag == tag::DATA_POINTS
-                && fields(field.value).any(|f| f.is_ok_and(|f| f.tag == tag::EXEMPLARS))
-            {
-                return self.general(context, message);
+            match field.tag {
+                tag::TEMPORALITY if data.tag == tag::SUM => temporality = varint(&field)?,
+                tag::MONOTONIC if data.tag == tag::SUM => monotonic = varint(&field)? != 0,
+                tag::DATA_POINTS => {
+                    if field.wire_type != 2 {
+                        return Err(Unsupported);
+                    }
+                    match parse_point(field.value, &mut self.attribute_bytes)? {
+                        Some(point) => points.push(point),
+                        None => return self.general(context, message), // exemplars
+                    }
+                }
+                _ => {}
             }
         }
+        let kind = if data.tag == tag::GAUGE {
+            normalize::MetricType::Gauge
+        } else if monotonic && temporality == AggregationTemporality::Delta as u64 {
+            // The exporter makes these cumulative over the whole request.
+            return Err(Unsupported);
+        } else if temporality != AggregationTemporality::Cumulative as u64 {
+            return self.general(context, message);
+        } else if monotonic {
+            normalize::MetricType::MonotonicCounter
+        } else {
+            normalize::MetricType::NonMonotonicCounter
+        };
         let key = &mut self.cache.key;
         key.clear();
         key.extend_from_slice(&scope_id.to_le_bytes());
@@ -711,16 +701,11 @@ impl Writer<'_> {
             }
         };
         let mut latest = 0;
-        for field in fields(data.value) {
-            let field = field.map_err(|_| Unsupported)?;
-            if field.tag == tag::DATA_POINTS {
-                if field.wire_type != 2 {
-                    return Err(Unsupported);
-                }
-                let t = self.point(metric_id, &metric_name, context.shared, field.value)?;
-                latest = latest.max(t);
-            }
+        for point in &points {
+            self.point(metric_id, &metric_name, &context.scope.shared, point)?;
+            latest = latest.max(ms(point.time_ns));
         }
+        self.points = points;
         Ok(latest)
     }
 
@@ -747,14 +732,18 @@ impl Writer<'_> {
             settings: self.settings,
             options: self.options.clone(),
             resource,
-            scope: context.scope.as_ref().map(|(scope, schema_url)| ScopeRef {
-                name: &scope.name,
-                version: &scope.version,
-                schema_url,
-                attributes: &scope.attributes,
-            }),
+            scope: context
+                .scope
+                .decoded
+                .as_ref()
+                .map(|(scope, schema_url)| ScopeRef {
+                    name: &scope.name,
+                    version: &scope.version,
+                    schema_url,
+                    attributes: &scope.attributes,
+                }),
             resource_labels: Vec::new(),
-            shared: Some(context.shared.clone()),
+            shared: Some(context.scope.shared.clone()),
         };
         let mut set = SeriesSet::default();
         let found = write_metric(&metric, &name, &base, &mut set, &mut self.dropped);
@@ -764,39 +753,19 @@ impl Writer<'_> {
         Ok(found.map_or(0, |found| found.latest))
     }
 
-    /// Writes a number point; returns its time (ms).
+    /// Writes a parsed point of the metric `metric_id`.
     fn point(
         &mut self,
         metric_id: u32,
         metric_name: &str,
         shared: &SharedLabels,
-        message: &[u8],
-    ) -> Result<i64, Unsupported> {
+        point: &ParsedPoint,
+    ) -> Result<(), Unsupported> {
+        let attributes = &self.attribute_bytes[point.attributes.clone()];
         let key = &mut self.cache.key;
         key.clear();
         key.extend_from_slice(&metric_id.to_le_bytes());
-        let (mut time_ns, mut value, mut flags) = (0u64, 0f64, 0u64);
-        let mut attributes = 0;
-        for field in fields(message) {
-            let field = field.map_err(|_| Unsupported)?;
-            match field.tag {
-                tag::START_TIME => {
-                    fixed64(&field)?;
-                }
-                tag::TIME => time_ns = fixed64(&field)?,
-                tag::AS_DOUBLE => value = f64::from_bits(fixed64(&field)?),
-                tag::AS_INT => value = fixed64(&field)? as i64 as f64,
-                tag::FLAGS => flags = varint(&field)?,
-                tag::ATTRIBUTES => {
-                    if field.wire_type != 2 {
-                        return Err(Unsupported);
-                    }
-                    attributes += 1;
-                    key.extend_from_slice(field.encoded);
-                }
-                _ => {}
-            }
-        }
+        key.extend_from_slice(attributes);
         let batch = self.cache.epoch;
         let labels = match self.cache.series.get_mut(key.as_slice()) {
             Some(entry) => {
@@ -805,8 +774,8 @@ impl Writer<'_> {
             }
             None => {
                 self.cache.misses += 1;
-                let mut decoded = Vec::with_capacity(attributes);
-                for field in fields(&key[4..]) {
+                let mut decoded = Vec::new();
+                for field in fields(attributes) {
                     let field = field.map_err(|_| Unsupported)?;
                     decoded.push(KeyValue::decode(field.value).map_err(|_| Unsupported)?);
                 }
@@ -827,15 +796,56 @@ impl Writer<'_> {
                 labels
             }
         };
-        let t = ms(time_ns);
-        self.batch
-            .sample(&labels, value_or_stale(flags as u32, value), t);
-        Ok(t)
+        let value = value_or_stale(point.flags, point.value);
+        self.batch.sample(&labels, value, ms(point.time_ns));
+        Ok(())
     }
 }
 
-fn ms(ns: u64) -> i64 {
-    i64::try_from(ns / 1_000_000).unwrap_or(i64::MAX)
+/// A number point as read from its bytes.
+struct ParsedPoint {
+    time_ns: u64,
+    value: f64,
+    flags: u32,
+    /// Its attribute fields as encoded, in a buffer of the metric's points.
+    attributes: Range<usize>,
+}
+
+/// Reads a number point, appending its attribute fields to `attribute_bytes`; `None` for
+/// a point with exemplars (written the general way).
+fn parse_point(
+    message: &[u8],
+    attribute_bytes: &mut Vec<u8>,
+) -> Result<Option<ParsedPoint>, Unsupported> {
+    let start = attribute_bytes.len();
+    let (mut time_ns, mut value, mut flags) = (0u64, 0f64, 0u64);
+    for field in fields(message) {
+        let field = field.map_err(|_| Unsupported)?;
+        match field.tag {
+            tag::START_TIME => {
+                fixed64(&field)?;
+            }
+            tag::TIME => time_ns = fixed64(&field)?,
+            tag::AS_DOUBLE => value = f64::from_bits(fixed64(&field)?),
+            tag::AS_INT => value = fixed64(&field)? as i64 as f64,
+            tag::FLAGS => flags = varint(&field)?,
+            tag::EXEMPLARS => return Ok(None),
+            tag::ATTRIBUTES => {
+                if field.wire_type != 2 {
+                    return Err(Unsupported);
+                }
+                attribute_bytes.extend_from_slice(field.encoded);
+            }
+            _ => {}
+        }
+    }
+    Ok(Some(ParsedPoint {
+        time_ns,
+        value,
+        // prost reads a uint32 varint truncated to 32 bits.
+        flags: flags as u32,
+        attributes: start..attribute_bytes.len(),
+    }))
 }
 
 /// Appends `bytes` with its length first, so that keys built of several parts are
@@ -845,36 +855,16 @@ fn put_bytes(key: &mut Vec<u8>, bytes: &[u8]) {
     key.extend_from_slice(bytes);
 }
 
-/// The encoded size of a sample as prost writes it (zero fields left out).
-fn sample_len(sample: &Sample) -> usize {
-    let mut len = 0;
-    if sample.value != 0.0 {
-        len += 9;
-    }
-    if sample.timestamp != 0 {
-        len += 1 + encoded_len_varint(sample.timestamp as u64);
-    }
-    len
-}
-
-fn encode_sample(sample: &Sample, out: &mut Vec<u8>) {
-    out.push(0x12); // TimeSeries.samples
-    encode_varint(sample_len(sample) as u64, out);
-    if sample.value != 0.0 {
-        out.push(0x09); // Sample.value, fixed64
-        out.extend_from_slice(&sample.value.to_le_bytes());
-    }
-    if sample.timestamp != 0 {
-        out.push(0x10); // Sample.timestamp, varint
-        encode_varint(sample.timestamp as u64, out);
-    }
-}
-
-/// The batch's series as request bodies, sharded and cut as [`shard_bodies`] does.
-fn encode_bodies(batch: Batch, parallelism: usize, max_bytes: usize) -> Vec<Vec<Vec<u8>>> {
+/// Series as request bodies, sharded and cut as [`shard_bodies`] says.
+fn encode_bodies(
+    series: Vec<BatchSeries>,
+    parallelism: usize,
+    max_bytes: usize,
+) -> Vec<Vec<Vec<u8>>> {
+    use prost::encoding::message::{encode, encoded_len_repeated};
     let parallelism = parallelism.max(1);
     let mut shards: Vec<Vec<BatchSeries>> = (0..parallelism).map(|_| Vec::new()).collect();
-    for mut series in batch.series {
+    for mut series in series {
         series.samples.sort_by_key(|s| s.timestamp);
         series.histograms.sort_by_key(|h| h.timestamp);
         let index = if parallelism == 1 {
@@ -891,13 +881,9 @@ fn encode_bodies(batch: Batch, parallelism: usize, max_bytes: usize) -> Vec<Vec<
             let mut body: Vec<u8> = Vec::new();
             for series in shard {
                 let len = series.labels.bytes.len()
-                    + series
-                        .samples
-                        .iter()
-                        .map(|s| field_len(sample_len(s)))
-                        .sum::<usize>()
-                    + prost::encoding::message::encoded_len_repeated(3, &series.exemplars)
-                    + prost::encoding::message::encoded_len_repeated(4, &series.histograms);
+                    + encoded_len_repeated(2, &series.samples)
+                    + encoded_len_repeated(3, &series.exemplars)
+                    + encoded_len_repeated(4, &series.histograms);
                 let field = field_len(len);
                 if !body.is_empty() && body.len() + field > max_bytes {
                     bodies.push(std::mem::take(&mut body));
@@ -907,13 +893,13 @@ fn encode_bodies(batch: Batch, parallelism: usize, max_bytes: usize) -> Vec<Vec<
                 encode_varint(len as u64, &mut body);
                 body.extend_from_slice(&series.labels.bytes);
                 for sample in &series.samples {
-                    encode_sample(sample, &mut body);
+                    encode(2, sample, &mut body);
                 }
                 for exemplar in &series.exemplars {
-                    prost::encoding::message::encode(3, exemplar, &mut body);
+                    encode(3, exemplar, &mut body);
                 }
                 for histogram in &series.histograms {
-                    prost::encoding::message::encode(4, histogram, &mut body);
+                    encode(4, histogram, &mut body);
                 }
             }
             if !body.is_empty() {

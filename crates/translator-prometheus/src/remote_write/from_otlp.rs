@@ -348,7 +348,7 @@ pub(super) struct Found {
     pub(super) latest: i64,
 }
 
-fn ms(ns: u64) -> i64 {
+pub(super) fn ms(ns: u64) -> i64 {
     i64::try_from(ns / 1_000_000).unwrap_or(i64::MAX)
 }
 

@@ -10,6 +10,7 @@ use tributary_pipeline_core::pdata::proto::metrics::v1::{
 
 use super::*;
 use crate::normalize::TranslationStrategy;
+use crate::prompb::WriteRequest;
 use crate::remote_write::from_otlp;
 use std::time::{Duration, Instant};
 
@@ -201,6 +202,12 @@ proptest! {
             return Ok(());
         };
         prop_assert_eq!(&fast, &general(&request, &settings, parallelism, max_bytes));
+        // Both paths frame the bodies with `encode_bodies`: hold that to prost's encoding.
+        for body in fast.0.iter().flatten() {
+            let decoded = WriteRequest::decode(body.as_slice()).expect("a WriteRequest");
+            prop_assert_eq!(&decoded.encode_to_vec(), body);
+            prop_assert!(decoded.timeseries.len() == 1 || body.len() <= max_bytes);
+        }
         prop_assert_eq!(write(&encoded, &mut cache), Some(fast.clone()));
         let mut seen_other = SeriesCache::default();
         let _ = write(&[other.encode_to_vec()], &mut seen_other);
