@@ -1212,6 +1212,45 @@ fn nesting_depth_at_99_100_and_101() {
     assert!(logs(&with_field(97, &group(3))).is_err());
 }
 
+/// Attributes have a walk of their own (`walk_key_value`): nesting through key-value
+/// lists (AnyValue → KeyValueList → KeyValue → AnyValue ...) around prost's limit, with a
+/// known field, an unknown field or a string that is not UTF-8 at the bottom, agrees with
+/// prost at every depth.
+#[test]
+fn nesting_through_key_value_lists_agrees_at_every_depth() {
+    let mut known = Vec::new();
+    put_key(3, 0, &mut known); // KeyValue.key_strindex, AnyValue.int_value, a list: unknown
+    put_varint(7, &mut known);
+    let mut unknown = Vec::new();
+    put_key(99, 0, &mut unknown);
+    put_varint(1, &mut unknown);
+    let not_utf8 = message(1, &[0xff, 0xfe]);
+    let mut accepted = 0;
+    for depth in 90..=104 {
+        for bottom in [&known, &unknown, &not_utf8] {
+            // The record's body (depth 4) is an AnyValue; each level below cycles through
+            // KeyValueList (AnyValue field 6), KeyValue (list field 1), AnyValue (field 2).
+            let mut inner = bottom.clone();
+            for level in (5..=depth).rev() {
+                let tag = match (level - 5) % 3 {
+                    0 => 6,
+                    1 => 1,
+                    _ => 2,
+                };
+                inner = message(tag, &inner);
+            }
+            let record = message(5, &inner);
+            let request = message(1, &message(2, &message(2, &record)));
+            if logs(&request).is_ok() {
+                accepted += 1;
+            }
+            // The same innermost message as a span attribute.
+            check::<ExportTraceServiceRequest>(&one_span(&message(9, &inner)));
+        }
+    }
+    assert!(accepted > 10, "only {accepted} of the nestings were valid");
+}
+
 #[test]
 fn unknown_fields_of_every_wire_type_are_skipped() {
     let mut unknown = Vec::new();
