@@ -214,8 +214,9 @@ impl<T: OtlpSignal> Export<T> for GrpcExporter<T> {
         let compressor = self.compressor;
         let heavy =
             compressor.compression != Compression::None && data.encoded_len() >= OFFLOAD_THRESHOLD;
-        // The payload's cached encoding: no re-encoding of data received over OTLP.
-        let frame = run_cpu_bound(heavy, move || frame(compressor, &data.encoded()))
+        // The payload's cached encoding: no re-encoding of data received over OTLP, and a
+        // merged batch's parts are compressed one after the other, never joined.
+        let frame = run_cpu_bound(heavy, move || frame(compressor, data.encoded_parts()))
             .await
             .map_err(|e| ConsumeError::retryable(format!("preparing the request: {e}")))?
             .map_err(|e| ConsumeError::permanent(format!("framing the request: {e}")))?;

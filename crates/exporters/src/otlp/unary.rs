@@ -34,17 +34,18 @@ pub(crate) enum CallError {
     Status(GrpcStatus),
 }
 
-/// Frames `message` as one gRPC message, compressed by `compressor`.
-pub(crate) fn frame(compressor: Compressor, message: &[u8]) -> std::io::Result<Bytes> {
+/// Frames the concatenation of `parts` as one gRPC message, compressed by `compressor`.
+pub(crate) fn frame<P: AsRef<[u8]>>(compressor: Compressor, parts: &[P]) -> std::io::Result<Bytes> {
     let compressed = compressor.compression != Compression::None;
+    let length: usize = parts.iter().map(|part| part.as_ref().len()).sum();
     let capacity = if compressed {
-        message.len() / 3 + 64
+        length / 2 + 64
     } else {
-        message.len() + 5
+        length + 5
     };
     let mut frame = Vec::with_capacity(capacity);
     frame.extend_from_slice(&[u8::from(compressed), 0, 0, 0, 0]);
-    compressor.compress_into(message, &mut frame)?;
+    compressor.compress_parts_into(parts, &mut frame)?;
     let len = u32::try_from(frame.len() - 5).map_err(|_| {
         std::io::Error::new(
             std::io::ErrorKind::InvalidInput,
@@ -142,13 +143,13 @@ mod tests {
     #[test]
     fn frames_carry_the_flag_and_length() {
         let none = Compressor::new(Compression::None, &CompressionParams::default());
-        let frame = frame(none, b"hello").unwrap();
+        let frame = frame(none, &[b"hel".as_slice(), b"lo"]).unwrap();
         assert_eq!(&frame[..], b"\x00\x00\x00\x00\x05hello");
         assert_eq!(message(&frame, "identity").unwrap().unwrap(), b"hello");
 
         let gzip = Compressor::new(Compression::Gzip, &CompressionParams::default());
         let input = vec![7u8; 10_000];
-        let framed = super::frame(gzip, &input).unwrap();
+        let framed = super::frame(gzip, &[&input[..3000], &input[3000..]]).unwrap();
         assert_eq!(framed[0], 1);
         let len = u32::from_be_bytes([framed[1], framed[2], framed[3], framed[4]]) as usize;
         assert_eq!(len, framed.len() - 5);

@@ -39,22 +39,29 @@ impl BodyFormat {
 
     /// Encodes and compresses `data`. Protobuf is the payload's cached encoding, so an
     /// unchanged payload received over OTLP is sent without re-encoding.
+    /// A merged batch's protobuf parts are compressed one after the other, never joined.
     fn body<T: OtlpSignal + JsonData>(self, data: &T) -> Result<Bytes, ConsumeError> {
-        let encoded = match self.encoding {
-            Encoding::Proto => data.encoded(),
+        let json: [Bytes; 1];
+        let parts = match self.encoding {
+            Encoding::Proto if self.compressor.compression == Compression::None => {
+                return Ok(data.encoded());
+            }
+            Encoding::Proto => data.encoded_parts(),
             Encoding::Json => {
-                let mut json = Vec::with_capacity(data.encoded_len() * 2);
-                data.write_otlp_json(&mut json)
+                let mut buffer = Vec::with_capacity(data.encoded_len() * 2);
+                data.write_otlp_json(&mut buffer)
                     .map_err(|e| ConsumeError::permanent(format!("encoding OTLP/JSON: {e}")))?;
-                Bytes::from(json)
+                json = [Bytes::from(buffer)];
+                if self.compressor.compression == Compression::None {
+                    return Ok(json[0].clone());
+                }
+                &json
             }
         };
-        if self.compressor.compression == Compression::None {
-            return Ok(encoded);
-        }
-        let mut compressed = Vec::with_capacity(encoded.len() / 3 + 64);
+        let length: usize = parts.iter().map(Bytes::len).sum();
+        let mut compressed = Vec::with_capacity(length / 2 + 64);
         self.compressor
-            .compress_into(&encoded, &mut compressed)
+            .compress_parts_into(parts, &mut compressed)
             .map_err(|e| {
                 ConsumeError::permanent(format!(
                     "compressing with {}: {e}",

@@ -45,6 +45,36 @@ impl Compressor {
         }
     }
 
+    /// Appends the concatenation of `parts`, compressed, to `out`: what
+    /// [`compress_into`](Self::compress_into) appends for the parts joined (the same
+    /// bytes once decompressed). gzip and `none` read the parts one by one, so a batch
+    /// merged from many received requests (a payload's
+    /// [`encoded_parts`](crate::pdata::Payload::encoded_parts)) is not first copied into
+    /// one buffer; the other algorithms join them.
+    pub fn compress_parts_into<P: AsRef<[u8]>>(
+        &self,
+        parts: &[P],
+        out: &mut Vec<u8>,
+    ) -> io::Result<()> {
+        match (self.compression, parts) {
+            (_, [one]) => self.compress_into(one.as_ref(), out),
+            (Compression::None, _) => {
+                for part in parts {
+                    out.extend_from_slice(part.as_ref());
+                }
+                Ok(())
+            }
+            (Compression::Gzip, _) => gzip_into(self.deflate_level(), parts, out),
+            _ => {
+                let mut joined = Vec::with_capacity(parts.iter().map(|p| p.as_ref().len()).sum());
+                for part in parts {
+                    joined.extend_from_slice(part.as_ref());
+                }
+                self.compress_into(&joined, out)
+            }
+        }
+    }
+
     /// Appends `input`, compressed, to `out` (as is with `none`).
     pub fn compress_into(&self, input: &[u8], out: &mut Vec<u8>) -> io::Result<()> {
         match self.compression {
@@ -52,7 +82,7 @@ impl Compressor {
                 out.extend_from_slice(input);
                 Ok(())
             }
-            Compression::Gzip => gzip_into(self.deflate_level(), input, out),
+            Compression::Gzip => gzip_into(self.deflate_level(), &[input], out),
             Compression::Zlib | Compression::Deflate => {
                 let mut encoder = flate2::write::ZlibEncoder::new(
                     out,
@@ -100,9 +130,10 @@ thread_local! {
 }
 
 /// gzip (RFC 1952): a 10-byte header, raw deflate, CRC-32 and length.
-fn gzip_into(level: u32, input: &[u8], out: &mut Vec<u8>) -> io::Result<()> {
+fn gzip_into<P: AsRef<[u8]>>(level: u32, parts: &[P], out: &mut Vec<u8>) -> io::Result<()> {
     let extra_flags = if level == 1 { 4 } else { 0 };
     out.extend_from_slice(&[0x1f, 0x8b, 8, 0, 0, 0, 0, 0, extra_flags, 0xff]);
+    let total: usize = parts.iter().map(|part| part.as_ref().len()).sum();
     GZIP.with(|cell| {
         let mut slot = cell.borrow_mut();
         let deflate = match &mut *slot {
@@ -118,23 +149,47 @@ fn gzip_into(level: u32, input: &[u8], out: &mut Vec<u8>) -> io::Result<()> {
                 deflate
             }
         };
-        out.reserve(input.len() / 2 + 64);
-        loop {
-            let consumed = deflate.total_in() as usize;
-            let status = deflate
-                .compress_vec(&input[consumed..], out, flate2::FlushCompress::Finish)
-                .map_err(io::Error::other)?;
-            if status == flate2::Status::StreamEnd {
-                return Ok::<(), io::Error>(());
+        out.reserve(total / 2 + 64);
+        let last = parts.len().saturating_sub(1);
+        let empty: &[u8] = &[];
+        // No parts: one empty input, still finished into a valid stream.
+        let inputs = parts
+            .iter()
+            .map(AsRef::as_ref)
+            .chain(parts.is_empty().then_some(empty));
+        for (index, input) in inputs.enumerate() {
+            let flush = if index == last {
+                flate2::FlushCompress::Finish
+            } else {
+                flate2::FlushCompress::None
+            };
+            let start = deflate.total_in();
+            loop {
+                let consumed = (deflate.total_in() - start) as usize;
+                let status = deflate
+                    .compress_vec(&input[consumed..], out, flush)
+                    .map_err(io::Error::other)?;
+                let done = if index == last {
+                    status == flate2::Status::StreamEnd
+                } else {
+                    (deflate.total_in() - start) as usize == input.len()
+                };
+                if done {
+                    break;
+                }
+                // Out of room: grow and go on.
+                out.reserve(out.capacity().max(4096));
             }
-            // Out of room: grow and go on.
-            out.reserve(out.capacity().max(4096));
         }
+        Ok::<(), io::Error>(())
     })?;
     let mut crc = flate2::Crc::new();
-    crc.update(input);
+    for part in parts {
+        crc.update(part.as_ref());
+    }
     out.extend_from_slice(&crc.sum().to_le_bytes());
-    out.extend_from_slice(&(input.len() as u32).to_le_bytes());
+    // ISIZE: the input's length modulo 2^32.
+    out.extend_from_slice(&(total as u32).to_le_bytes());
     Ok(())
 }
 

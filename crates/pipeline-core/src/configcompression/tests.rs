@@ -103,6 +103,40 @@ fn client_levels_round_trip() {
     }
 }
 
+/// A batch's parts compressed one by one read back as the parts joined, whatever their
+/// number and sizes (none, empty ones, one larger than the output first reserved).
+#[test]
+fn parts_compress_as_their_concatenation() {
+    let data = sample();
+    let splits: [&[usize]; 5] = [&[], &[0], &[10, 10, 400_000], &[1, 2, 3, 399_994], &[0, 0]];
+    for compression in [
+        Compression::Gzip,
+        Compression::None,
+        Compression::Zstd,
+        Compression::Snappy,
+    ] {
+        for lengths in splits {
+            let mut parts: Vec<&[u8]> = Vec::new();
+            let mut at = 0;
+            for &length in lengths {
+                let end = (at + length).min(data.len());
+                parts.push(&data[at..end]);
+                at = end;
+            }
+            let joined = parts.concat();
+            let mut out = b"prefix".to_vec();
+            Compressor::new(compression, &CompressionParams::default())
+                .compress_parts_into(&parts, &mut out)
+                .unwrap();
+            assert_eq!(&out[..6], b"prefix");
+            let encoding = Encoding::from_http(compression.as_str()).unwrap_or(Encoding::Identity);
+            let restored = decompress(encoding, &out[6..], data.len(), &mut NoBudget)
+                .unwrap_or_else(|e| panic!("{compression} {lengths:?}: {e}"));
+            assert_eq!(restored, joined, "{compression} {lengths:?}");
+        }
+    }
+}
+
 #[test]
 fn concatenated_gzip_members_are_read_whole() {
     let mut two = gzip(b"hello ");

@@ -87,6 +87,10 @@ pub trait SignalData: Clone + fmt::Debug + Send + Sync + 'static + payload::seal
     /// The protobuf encoding, computed once and shared by every clone.
     fn encoded(&self) -> Bytes;
 
+    /// The protobuf encoding as the parts whose concatenation it is, for a writer that can
+    /// take them one by one; see [`Payload::encoded_parts`].
+    fn encoded_parts(&self) -> &[Bytes];
+
     /// Decodes from protobuf, keeping the bytes for re-use.
     fn decode(bytes: Bytes) -> Result<Self, DecodeError>;
 
@@ -117,6 +121,9 @@ impl<R: OtlpRequest> SignalData for Payload<R> {
     }
     fn encoded(&self) -> Bytes {
         Payload::encoded(self)
+    }
+    fn encoded_parts(&self) -> &[Bytes] {
+        Payload::encoded_parts(self)
     }
     fn decode(bytes: Bytes) -> Result<Self, DecodeError> {
         Payload::decode(bytes)
