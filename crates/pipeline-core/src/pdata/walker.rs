@@ -360,6 +360,8 @@ fn field(msg: Msg, tag: u32) -> Field {
             4 => Varint, // dropped_attributes_count
             _ => Unknown,
         },
+        // An attribute, with its value, is walked by `walk_key_value`, which follows the
+        // same schema; values elsewhere (log bodies, array elements) by `walk`.
         // KeyValue { string key = 1; AnyValue value = 2; int32 key_strindex = 3 }
         Msg::KeyValue => match tag {
             1 => Str,
@@ -456,6 +458,9 @@ fn walk(msg: Msg, mut buf: &[u8], ctx: u32) -> Result<usize, Invalid> {
                     return Err(Invalid("recursion limit reached"));
                 }
                 let body = delimited(&mut buf)?;
+                // Attributes have a loop of their own (and hold no items). Sending values
+                // (log bodies, array elements) to `walk_any_value` as well measured 15 %
+                // slower on spans: it is then no longer inlined into the attribute loop.
                 let count = if nested == Msg::KeyValue {
                     walk_key_value(body, ctx - 1)?;
                     0
@@ -487,7 +492,7 @@ fn walk(msg: Msg, mut buf: &[u8], ctx: u32) -> Result<usize, Invalid> {
 
 /// `walk(Msg::KeyValue, ..)` written out, with its `AnyValue`: attributes are most of a
 /// request's fields, and this saves the generic walk's dispatch per field and a call per
-/// value. (Neither holds items.)
+/// value. (Neither holds items.) It has the same schema as `field(Msg::KeyValue, ..)`.
 fn walk_key_value(mut buf: &[u8], ctx: u32) -> Result<(), Invalid> {
     while !buf.is_empty() {
         let (tag, wire_type) = key(&mut buf)?;
@@ -511,6 +516,7 @@ fn walk_key_value(mut buf: &[u8], ctx: u32) -> Result<(), Invalid> {
 }
 
 /// `walk(Msg::AnyValue, ..)` written out; arrays and maps go back to the generic walk.
+/// It has the same schema as `field(Msg::AnyValue, ..)`.
 fn walk_any_value(mut buf: &[u8], ctx: u32) -> Result<(), Invalid> {
     while !buf.is_empty() {
         let (tag, wire_type) = key(&mut buf)?;
