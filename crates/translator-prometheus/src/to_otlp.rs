@@ -469,15 +469,9 @@ fn to_key_values(labels: &[(&str, &str)]) -> Vec<KeyValue> {
     labels.iter().map(|(k, v)| string_attr(k, v)).collect()
 }
 
-/// The identity of one series for the start-time adjuster.
-fn series_key(metric: &str, sample: &Sample, attrs: &[(&str, &str)]) -> String {
-    let mut key = String::new();
-    write_series_key(&mut key, metric, sample, attrs);
-    key
-}
-
-/// [`series_key`] into `key` (cleared first), for a buffer kept across samples.
-fn write_series_key(key: &mut String, metric: &str, sample: &Sample, attrs: &[(&str, &str)]) {
+/// The identity of one series for the start-time adjuster, written into `key` (cleared
+/// first; a buffer kept across samples, so a known series costs no allocation).
+fn series_key(key: &mut String, metric: &str, sample: &Sample, attrs: &[(&str, &str)]) {
     key.clear();
     for part in [
         sample.label("job").unwrap_or(""),
@@ -614,7 +608,7 @@ impl Context<'_> {
             } else if stale {
                 0
             } else {
-                write_series_key(&mut key, name, sample, &attrs);
+                series_key(&mut key, name, sample, &attrs);
                 adjuster.start_str(&key, time, sample.value, 0.0)
             };
             let point = NumberDataPoint {
@@ -687,6 +681,8 @@ impl Context<'_> {
 
     fn histogram(&self, family: &Family, out: &mut Output, adjuster: &mut StartTimeAdjuster) {
         let name = self.metric_name(family, &family.name);
+        // The adjuster's key of each point, written into one buffer.
+        let mut key = String::new();
         for group in self.group(family, "le") {
             let (mut buckets, mut count, mut sum, mut created) = (Vec::new(), None, None, None);
             let mut exemplars = Vec::new();
@@ -740,12 +736,8 @@ impl Context<'_> {
                 point.count = to_count(count);
                 point.sum = sum;
                 point.start_time_unix_nano = created.or(self.start_metric).unwrap_or_else(|| {
-                    adjuster.start(
-                        series_key(name, group.first, &group.attrs),
-                        time,
-                        count,
-                        sum.unwrap_or(0.0),
-                    )
+                    series_key(&mut key, name, group.first, &group.attrs);
+                    adjuster.start_str(&key, time, count, sum.unwrap_or(0.0))
                 });
                 point.exemplars = exemplars.into_iter().map(|e| exemplar(e, time)).collect();
             }
@@ -767,6 +759,8 @@ impl Context<'_> {
 
     fn summary(&self, family: &Family, out: &mut Output, adjuster: &mut StartTimeAdjuster) {
         let name = self.metric_name(family, &family.name);
+        // The adjuster's key of each point, written into one buffer.
+        let mut key = String::new();
         for group in self.group(family, "quantile") {
             let (mut quantiles, mut count, mut sum, mut created) = (Vec::new(), None, 0.0, None);
             let mut stale = false;
@@ -809,12 +803,8 @@ impl Context<'_> {
                 point.count = to_count(count);
                 point.sum = sum;
                 point.start_time_unix_nano = created.or(self.start_metric).unwrap_or_else(|| {
-                    adjuster.start(
-                        series_key(name, group.first, &group.attrs),
-                        time,
-                        count,
-                        sum,
-                    )
+                    series_key(&mut key, name, group.first, &group.attrs);
+                    adjuster.start_str(&key, time, count, sum)
                 });
             }
             let metric = out.metric(self.options, group.first, name, || {

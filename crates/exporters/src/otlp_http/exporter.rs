@@ -43,21 +43,22 @@ impl BodyFormat {
     fn body<T: OtlpSignal + JsonData>(self, data: &T) -> Result<Bytes, ConsumeError> {
         let json: [Bytes; 1];
         let parts = match self.encoding {
-            Encoding::Proto if self.compressor.compression == Compression::None => {
-                return Ok(data.encoded());
-            }
             Encoding::Proto => data.encoded_parts(),
             Encoding::Json => {
                 let mut buffer = Vec::with_capacity(data.encoded_len() * 2);
                 data.write_otlp_json(&mut buffer)
                     .map_err(|e| ConsumeError::permanent(format!("encoding OTLP/JSON: {e}")))?;
                 json = [Bytes::from(buffer)];
-                if self.compressor.compression == Compression::None {
-                    return Ok(json[0].clone());
-                }
                 &json
             }
         };
+        if self.compressor.compression == Compression::None {
+            // Uncompressed, the body must be one buffer: the payload's own joined encoding.
+            return Ok(match parts {
+                [one] => one.clone(),
+                _ => data.encoded(),
+            });
+        }
         let length: usize = parts.iter().map(Bytes::len).sum();
         let mut compressed = Vec::with_capacity(length / 2 + 64);
         self.compressor
