@@ -212,7 +212,9 @@ pub fn decompress<B: Budget>(
                 .min(1 << window_log_max);
             read_limited(decoder, input.len(), limit, window, budget)
         }
-        Encoding::Snappy if !input.starts_with(SNAPPY_STREAM_IDENTIFIER) => {
+        // A block is never empty (it starts with its length); an empty body is a framed
+        // stream of nothing, which is what the framing encoder writes for an empty message.
+        Encoding::Snappy if !input.is_empty() && !input.starts_with(SNAPPY_STREAM_IDENTIFIER) => {
             return snappy_block(input, limit, budget);
         }
         // The framing format's chunks hold at most 64 KiB each: bounded decoder memory.

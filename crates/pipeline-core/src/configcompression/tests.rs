@@ -137,6 +137,17 @@ fn parts_compress_as_their_concatenation() {
     }
 }
 
+/// The framing encoder writes nothing for an empty message (not even the stream
+/// identifier), so an empty body named `snappy` (gRPC's name for the framing format) is
+/// an empty message, not a corrupt block.
+#[test]
+fn an_empty_snappy_body_is_an_empty_message() {
+    assert!(framed_snappy(b"").is_empty());
+    for encoding in [Encoding::Snappy, Encoding::SnappyFramed] {
+        assert_eq!(decompress(encoding, b"", 0, &mut NoBudget).unwrap(), b"");
+    }
+}
+
 #[test]
 fn concatenated_gzip_members_are_read_whole() {
     let mut two = gzip(b"hello ");
