@@ -58,11 +58,49 @@ pub(crate) struct ReadLimits {
     pub read_timeout: Option<Duration>,
     /// Whether the body is compressed: its decompressed output will be admitted too.
     pub compressed: bool,
+    /// The longest the request waits in line for its turn to be read while the budget is
+    /// out (see [`Admission::turn`]).
+    pub line_wait: Duration,
+}
+
+/// How long a request waits in line for its turn when its client names no deadline:
+/// less than the 5 s an OpenTelemetry Collector's exporter and the 10 s an SDK's gives
+/// each attempt, so that it is still waited for once admitted.
+pub(crate) const DEFAULT_LINE_WAIT: Duration = Duration::from_secs(4);
+
+/// How long a gRPC call waits in line for its turn: half its `grpc-timeout` (the rest is
+/// for the pipeline), or [`DEFAULT_LINE_WAIT`] without one.
+pub(crate) fn grpc_line_wait(headers: &http::HeaderMap) -> Duration {
+    headers
+        .get("grpc-timeout")
+        .and_then(|value| parse_grpc_timeout(value.as_bytes()))
+        .map_or(DEFAULT_LINE_WAIT, |timeout| timeout / 2)
+}
+
+/// A `grpc-timeout` value: at most eight digits and a unit (`H`, `M`, `S`, `m`, `u`, `n`).
+fn parse_grpc_timeout(value: &[u8]) -> Option<Duration> {
+    let (&unit, digits) = value.split_last()?;
+    if digits.is_empty() || digits.len() > 8 || !digits.iter().all(u8::is_ascii_digit) {
+        return None;
+    }
+    let amount: u64 = std::str::from_utf8(digits).ok()?.parse().ok()?;
+    Some(match unit {
+        b'H' => Duration::from_secs(amount * 3600),
+        b'M' => Duration::from_secs(amount * 60),
+        b'S' => Duration::from_secs(amount),
+        b'm' => Duration::from_millis(amount),
+        b'u' => Duration::from_micros(amount),
+        b'n' => Duration::from_nanos(amount),
+        _ => return None,
+    })
 }
 
 /// How many times the bytes that arrived first a request may be admitted for, when it
 /// announced more (see [`Assembly::reservation`]).
 const RESERVATION_FACTOR: usize = 4;
+/// What a request announcing at least this much is admitted for at least, however few of
+/// its bytes arrived first (see [`Assembly::reservation`]).
+const RESERVATION_FLOOR: usize = 64 * 1024;
 /// For a compressed body, the output expected per byte of it (OTLP protobuf compresses
 /// about 5 to 10 times), admitted up front with the body.
 const EXPECTED_EXPANSION: usize = 8;
@@ -81,6 +119,8 @@ pub(crate) async fn read(
     let mut deadline = Deadline::new(limits.read_timeout);
     let mut assembly = Assembly::new(limits.framing, declared);
 
+    // While the budget is out, the body stays unread (in flow control) until its turn.
+    admission.turn(limits.line_wait).await?;
     let Some(first) = next_chunk(&mut body, &deadline).await? else {
         let permit = admission.admit(0).await?;
         return Ok((assembly.finish()?, permit));
@@ -173,7 +213,10 @@ impl Assembly {
     /// Admitting what they announce would let silent clients reserve the budget with a few
     /// bytes each (issue 11, defect 1). In between, a request announcing a normal size is
     /// admitted whole from its first frame, while a stalled client holds at most a few
-    /// times what it sent.
+    /// times what it sent, or [`RESERVATION_FLOOR`]: a first frame cut short by HTTP/2
+    /// flow control (the connection's window nearly spent, as it is under overload) would
+    /// otherwise admit a normal request for a fraction of itself, and the rest would be
+    /// refused as it arrived.
     fn reservation(&self, arrived: usize, compressed: bool) -> usize {
         let Some(announced) = self.announced() else {
             return arrived;
@@ -182,7 +225,11 @@ impl Assembly {
         let whole =
             announced.saturating_add(announced.saturating_mul(expected_output).min(self.limit));
         whole
-            .min(arrived.saturating_mul(RESERVATION_FACTOR * (1 + expected_output)))
+            .min(
+                arrived
+                    .saturating_mul(RESERVATION_FACTOR * (1 + expected_output))
+                    .max(RESERVATION_FLOOR),
+            )
             .max(arrived)
     }
 
@@ -385,17 +432,44 @@ mod tests {
     }
 
     #[test]
+    fn a_call_waits_in_line_for_half_its_grpc_timeout() {
+        let line_wait = |value: &str| {
+            let mut headers = http::HeaderMap::new();
+            headers.insert("grpc-timeout", value.parse().unwrap());
+            grpc_line_wait(&headers)
+        };
+        assert_eq!(line_wait("5000m"), Duration::from_millis(2500));
+        assert_eq!(line_wait("1H"), Duration::from_secs(1800));
+        assert_eq!(line_wait("2S"), Duration::from_secs(1));
+        assert_eq!(line_wait("40u"), Duration::from_micros(20));
+        for malformed in ["", "m", "5", "123456789S", "5s", "-5S", "5 S"] {
+            assert_eq!(line_wait(malformed), DEFAULT_LINE_WAIT, "{malformed:?}");
+        }
+        assert_eq!(grpc_line_wait(&http::HeaderMap::new()), DEFAULT_LINE_WAIT);
+    }
+
+    #[test]
     fn a_request_is_admitted_whole_from_its_first_frame() {
         let assembly = grpc_first_chunk(40_000, 16_384);
         assert_eq!(assembly.reservation(16_384, false), 40_005);
     }
 
     #[test]
-    fn a_stalled_request_reserves_only_a_few_times_what_it_sent() {
+    fn a_stalled_request_reserves_only_a_few_times_what_it_sent_or_the_floor() {
         let assembly = grpc_first_chunk(4_000_000, GRPC_PREFIX_LEN);
-        assert_eq!(assembly.reservation(GRPC_PREFIX_LEN, false), 20);
-        let assembly = grpc_first_chunk(4_000_000, 16_384);
-        assert_eq!(assembly.reservation(16_384, false), 4 * 16_384);
+        assert_eq!(
+            assembly.reservation(GRPC_PREFIX_LEN, false),
+            RESERVATION_FLOOR
+        );
+        let assembly = grpc_first_chunk(4_000_000, 32_768);
+        assert_eq!(assembly.reservation(32_768, false), 4 * 32_768);
+    }
+
+    #[test]
+    fn a_first_frame_cut_short_still_admits_a_normal_request_whole() {
+        // The connection's window let only 1,000 bytes of a 25 kB request through first.
+        let assembly = grpc_first_chunk(25_000, 1_000);
+        assert_eq!(assembly.reservation(1_000, false), 25_005);
     }
 
     #[test]

@@ -132,6 +132,7 @@ impl GrpcFrontend {
             },
             read_timeout: Some(DEFAULT_READ_TIMEOUT),
             compressed: encoding != ContentEncoding::Identity,
+            line_wait: body::grpc_line_wait(request.headers()),
         };
         let (mut message, mut permit) =
             body::read(request.into_body(), limits, &self.intake.admission).await?;

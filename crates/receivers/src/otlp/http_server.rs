@@ -235,6 +235,7 @@ impl HttpFrontend {
             framing: Framing::Whole { limit },
             read_timeout: self.read_timeout,
             compressed: compression != ContentEncoding::Identity,
+            line_wait: body::DEFAULT_LINE_WAIT,
         };
         let (raw, mut permit) =
             body::read(request.into_body(), limits, &self.intake.admission).await?;

@@ -103,8 +103,8 @@
 //! | `protocols::{grpc,http}::include_metadata` | `false` | attach every request header / gRPC metadata entry (`authorization` too, as in Go) to the data |
 //! | `protocols::{grpc,http}::auth::authenticator` | unset | the authenticator extension checking each request ([`configauth`](tributary_pipeline_core::configauth): `bearertokenauth`, `basicauth`, or a third party's); refused requests get 401 / `UNAUTHENTICATED` |
 //! | `protocols::{grpc,http}::auth::bearer_token` | unset | shorthand for a `bearertokenauth` with this token (not with `authenticator`); a secret, never shown |
-//! | `admission::request_limit_mib` | 32 per core, 32 to `128` | request bytes in process at once; `0` disables admission control |
-//! | `admission::waiting_limit_mib` | 8 per core, 8 to `32` | request bytes allowed to wait for admission; `0` refuses at once |
+//! | `admission::request_limit_mib` | 32 per core, 32 to `128` | request bytes in process at once (admitted requests may overdraw it by a quarter); `0` disables admission control |
+//! | `admission::waiting_limit_mib` | 8 per core, 8 to `32` | request bytes allowed to wait for admission, and one request per KiB in line; `0` refuses at once |
 //!
 //! # Requests and answers
 //!
@@ -150,16 +150,28 @@
 //! first bytes arrive, a request is admitted for the size it announces (`Content-Length`,
 //! the gRPC length prefix; for a compressed body, also the output expected of it, eight
 //! times its size within the limit), but never for more than four times the bytes that
-//! arrived (36 times if compressed): a normal request is admitted whole from its first
-//! HTTP/2 frame, so a burst of them cannot spend the budget on first frames and then be
-//! refused half-read, while a client that announces a large body and sends a few bytes
-//! holds a few times those bytes. Its first bytes wait for room, in arrival order, while the
-//! bytes waiting stay within `waiting_limit_mib` (otherwise it is refused as throttled);
-//! the rest is admitted as it arrives, and again as it is decompressed, without waiting —
-//! a request already holding budget that finds none left is refused as throttled rather
-//! than left to wait for others, which could wait for it. A request holds its share until
-//! the pipeline answered. `request_limit_mib` must be at least the largest request the
-//! enabled protocols accept.
+//! arrived (36 times if compressed) or 64 KiB, whichever is more: a normal request is
+//! admitted whole from its first HTTP/2 frame, even one cut short by flow control, so a
+//! burst of them cannot spend the budget on first frames and then be refused half-read,
+//! while a client that announces a large body and sends a few bytes holds little. Its
+//! first bytes wait for room, in arrival order, while the bytes waiting stay within
+//! `waiting_limit_mib` (otherwise it is refused as throttled); the rest is admitted as it
+//! arrives, and again as it is decompressed, without waiting — a request already holding
+//! budget that finds none left may overdraw it by a quarter, and beyond that is refused as
+//! throttled rather than left to wait for others, which could wait for it. A request holds
+//! its share until the pipeline answered. `request_limit_mib` must be at least the largest
+//! request the enabled protocols accept.
+//!
+//! Once a request found the budget full, new requests wait in line, in arrival order and
+//! before any of their body is read, until a quarter of the budget is free again; their
+//! bodies stay with the client, held back by TCP and HTTP/2 flow control. So an overloaded
+//! receiver does not spend its CPU reading requests only to refuse them: at four times
+//! its saturation over gRPC it went on delivering about its saturation throughput, where
+//! refusing took it down to a third (BENCHMARKS.md, overload sweep). A request waits in line
+//! for at most half its `grpc-timeout`, or 4 s without one, and is then refused as
+//! throttled: its client would give up soon after, and a request delivered after that
+//! would be sent again. One request per KiB of `waiting_limit_mib` may wait in line; with
+//! `waiting_limit_mib: 0` there is no line.
 //!
 //! The defaults scale with the cores the process may use (its CPU affinity and cgroup
 //! quota): 32 MiB in process and 8 MiB waiting per core, reaching otel-arrow's 128 and 32
