@@ -204,6 +204,7 @@ impl AdmissionConfig {
         match self.request_limit() {
             Some(bytes) => Admission::bounded(bytes)
                 .waiting_limit(self.waiting_limit(), None)
+                .with_line()
                 .tracking(progress),
             None => Admission::unbounded(),
         }

@@ -103,7 +103,7 @@
 //! | `protocols::{grpc,http}::include_metadata` | `false` | attach every request header / gRPC metadata entry (`authorization` too, as in Go) to the data |
 //! | `protocols::{grpc,http}::auth::authenticator` | unset | the authenticator extension checking each request ([`configauth`](tributary_pipeline_core::configauth): `bearertokenauth`, `basicauth`, or a third party's); refused requests get 401 / `UNAUTHENTICATED` |
 //! | `protocols::{grpc,http}::auth::bearer_token` | unset | shorthand for a `bearertokenauth` with this token (not with `authenticator`); a secret, never shown |
-//! | `admission::request_limit_mib` | 32 per core, 32 to `128` | request bytes in process at once (admitted requests may overdraw it by a quarter); `0` disables admission control |
+//! | `admission::request_limit_mib` | 32 per core, 32 to `128` | request bytes in process at once (admitted requests may overdraw it by a quarter while others wait in line); `0` disables admission control |
 //! | `admission::waiting_limit_mib` | 8 per core, 8 to `32` | request bytes allowed to wait for admission, and one request per KiB in line; `0` refuses at once |
 //!
 //! # Requests and answers
@@ -157,10 +157,10 @@
 //! first bytes wait for room, in arrival order, while the bytes waiting stay within
 //! `waiting_limit_mib` (otherwise it is refused as throttled); the rest is admitted as it
 //! arrives, and again as it is decompressed, without waiting — a request already holding
-//! budget that finds none left may overdraw it by a quarter, and beyond that is refused as
-//! throttled rather than left to wait for others, which could wait for it. A request holds
-//! its share until the pipeline answered. `request_limit_mib` must be at least the largest
-//! request the enabled protocols accept.
+//! budget that finds none left may overdraw it by a quarter (while there is a line, see
+//! below), and beyond that is refused as throttled rather than left to wait for others,
+//! which could wait for it. A request holds its share until the pipeline answered.
+//! `request_limit_mib` must be at least the largest request the enabled protocols accept.
 //!
 //! Once a request found the budget full, new requests wait in line, in arrival order and
 //! before any of their body is read, until a quarter of the budget is free again; their

@@ -11,13 +11,13 @@
 //! that it is refused. Its share returns to the budget when its [`AdmissionPermit`] is
 //! dropped, after the pipeline answered.
 //!
-//! When the budget runs out, the receiver stops reading new requests until a quarter of it
-//! is free again: a request that arrives meanwhile waits in line for its
-//! [`turn`](Admission::turn) before its body is read, its bytes held back by TCP and HTTP/2
-//! flow control. Under overload, clients then wait instead of sending requests that would
-//! be read only to be refused: reading and refusing them took the CPU the admitted
-//! requests needed (at four times saturation over gRPC, goodput was 30–40 % of saturation;
-//! BENCHMARKS.md, overload sweep).
+//! With a line ([`Admission::with_line`], the `otlp` receiver's), when the budget runs out
+//! the receiver stops reading new requests until a quarter of it is free again: a request
+//! that arrives meanwhile waits in line for its [`turn`](Admission::turn) before its body
+//! is read, its bytes held back by TCP and HTTP/2 flow control. Under overload, clients
+//! then wait instead of sending requests that would be read only to be refused: reading
+//! and refusing them took the CPU the admitted requests needed (at four times saturation
+//! over gRPC, goodput was 30–40 % of saturation; BENCHMARKS.md, overload sweep).
 //!
 //! Each receiver says how a refusal ([`NotAdmitted`]) is answered: the `otlp` and `jaeger`
 //! receivers throttle (429, `RESOURCE_EXHAUSTED`), the `zipkin` receiver answers 503.
@@ -52,8 +52,11 @@ struct Limit {
     /// Requests waiting and admitted, for the health check: requests waiting while none is
     /// admitted is a stalled intake.
     progress: Option<Arc<ProgressTracker>>,
-    /// What admitted requests may grow by past the budget, in KiB: a quarter of it.
+    /// What admitted requests may grow by past the budget, in KiB: a quarter of it where
+    /// new requests wait in line, none without a line.
     overdraft: Semaphore,
+    /// How many requests may wait in line; 0: no line (see [`Admission::with_line`]).
+    line_limit: usize,
     /// Set while the budget has no room: new requests wait in line.
     closed: AtomicBool,
     /// Requests waiting for their turn now.
@@ -140,7 +143,8 @@ impl Admission {
         Admission {
             limit: Some(Arc::new(Limit {
                 semaphore: Semaphore::new(total_kib),
-                overdraft: Semaphore::new(total_kib / 4),
+                overdraft: Semaphore::new(0),
+                line_limit: 0,
                 total_kib,
                 waiting_limit: 0,
                 waiting: AtomicUsize::new(0),
@@ -162,6 +166,18 @@ impl Admission {
         })
     }
 
+    /// Makes new requests wait in line while the budget is out (see [`turn`](Self::turn)),
+    /// one per KiB of the waiting limit, and lets admitted requests overdraw the budget by
+    /// a quarter meanwhile. Set after [`waiting_limit`](Self::waiting_limit).
+    pub(crate) fn with_line(self) -> Admission {
+        self.configure(|limit| {
+            limit.line_limit = limit.waiting_limit / LINE_PLACE_BYTES;
+            if limit.line_limit > 0 {
+                limit.overdraft = Semaphore::new(limit.total_kib / 4);
+            }
+        })
+    }
+
     /// Counts the requests that wait for room in `progress`.
     pub(crate) fn tracking(self, progress: Arc<ProgressTracker>) -> Admission {
         self.configure(|limit| limit.progress = Some(progress))
@@ -180,13 +196,14 @@ impl Admission {
     /// line its own, so the line drains as fast as the requests are scheduled while there
     /// is room, and stops within one request of the budget running out again. Refused when
     /// the line is full or after `max_wait` in it (a client gives up after its own timeout,
-    /// and a request delivered after that would be sent again). There is no line when
-    /// requests may not wait (a waiting limit of zero).
+    /// and a request delivered after that would be sent again). There is no line unless
+    /// [`with_line`](Self::with_line) made one and requests may wait (a waiting limit of at
+    /// least 1 KiB).
     pub(crate) async fn turn(&self, max_wait: Duration) -> Result<(), NotAdmitted> {
         let Some(limit) = self.limit.as_deref() else {
             return Ok(());
         };
-        let line_limit = limit.waiting_limit / LINE_PLACE_BYTES;
+        let line_limit = limit.line_limit;
         if line_limit == 0 {
             return Ok(());
         }
@@ -309,11 +326,12 @@ impl Drop for WaitingShare<'_> {
 }
 
 impl AdmissionPermit {
-    /// Grows this request's share to `bytes` (its size so far), without waiting. A request
-    /// already holding a share that finds the budget full grows into the overdraft (a
-    /// quarter more than the budget): its bytes are arriving or being decompressed
-    /// anyway, while new requests wait in line, and refusing it now would waste what it
-    /// cost. Refused when neither has room, the share unchanged.
+    /// Grows this request's share to `bytes` (its size so far), without waiting. Where new
+    /// requests wait in line, a request already holding a share that finds the budget
+    /// full grows into the overdraft (a quarter more than the budget): its bytes are
+    /// arriving or being decompressed anyway, while no new request is read, and refusing
+    /// it now would waste what it cost. Refused when neither has room, the share
+    /// unchanged.
     pub(crate) fn grow_to(&mut self, bytes: usize) -> Result<(), NotAdmitted> {
         let Some(limit) = &self.limit else {
             return Ok(());
@@ -384,7 +402,9 @@ mod tests {
     const MIB: usize = 1 << 20;
 
     fn admission(request_limit: usize, waiting_limit: usize) -> Admission {
-        Admission::bounded(request_limit).waiting_limit(waiting_limit, None)
+        Admission::bounded(request_limit)
+            .waiting_limit(waiting_limit, None)
+            .with_line()
     }
 
     #[tokio::test]
@@ -464,7 +484,7 @@ mod tests {
 
     #[tokio::test]
     async fn growing_takes_more_budget_or_refuses() {
-        let admission = admission(2 * MIB, 0);
+        let admission = admission(2 * MIB, MIB);
         let mut permit = admission.admit(MIB / 2).await.unwrap();
         permit.grow_to(MIB + MIB / 2).unwrap();
         let mut other = admission.admit(MIB / 2).await.unwrap();
@@ -510,7 +530,7 @@ mod tests {
 
     #[tokio::test]
     async fn the_budget_is_out_once_a_request_finds_no_room_and_back_at_a_quarter_free() {
-        let admission = admission(4 * MIB, 0);
+        let admission = admission(4 * MIB, MIB);
         let mut held: Vec<_> = Vec::new();
         for _ in 0..4 {
             held.push(admission.admit(MIB).await.unwrap());
@@ -519,7 +539,8 @@ mod tests {
         // A request too large for any budget says nothing about room.
         assert!(admission.admit(5 * MIB).await.is_err());
         assert!(!out_of_room(&admission));
-        assert_eq!(admission.admit(1).await.unwrap_err(), NotAdmitted::NoRoom);
+        let no_room = tokio::time::timeout(Duration::from_millis(10), admission.admit(1)).await;
+        assert!(no_room.is_err(), "waits for room");
         assert!(out_of_room(&admission));
         // Growing into the overdraft says the budget is out too.
         held[0].grow_to(2 * MIB).unwrap();
@@ -594,12 +615,14 @@ mod tests {
     }
 
     #[tokio::test]
-    async fn without_waiting_room_there_is_no_line() {
+    async fn without_waiting_room_there_is_no_line_and_no_overdraft() {
         let admission = admission(MIB, 0);
-        let _all = admission.admit(MIB).await.unwrap();
+        let mut all = admission.admit(MIB / 2).await.unwrap();
+        let _rest = admission.admit(MIB / 2).await.unwrap();
         assert!(admission.admit(1).await.is_err());
         assert!(out_of_room(&admission));
         admission.turn(Duration::ZERO).await.unwrap();
+        assert_eq!(all.grow_to(MIB).unwrap_err(), NotAdmitted::NoRoom);
     }
 
     async fn eventually_in_line(admission: &Admission, count: usize) {

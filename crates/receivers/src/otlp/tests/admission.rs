@@ -339,3 +339,71 @@ async fn grpc_messages_announced_but_never_sent_hold_no_budget() {
     }
     harness.shutdown().await;
 }
+
+/// A budget the first request fills, with room for others to wait.
+const ONE_MIB_WITH_A_LINE: &str = "
+protocols:
+  grpc:
+    endpoint: 127.0.0.1:0
+    max_recv_msg_size_mib: 1
+admission:
+  request_limit_mib: 1
+  waiting_limit_mib: 1
+";
+
+/// Once the budget is out, new calls wait in line unread: one without a deadline is
+/// delivered once room returns, one with a deadline is refused as throttled at half of it
+/// (its client would give up soon after, and a late delivery would be sent again).
+#[tokio::test]
+async fn grpc_calls_wait_in_line_while_the_budget_is_out() {
+    use tributary_pipeline_core::pdata::proto::collector::trace::v1::trace_service_client::TraceServiceClient;
+
+    let harness = Harness::start(ONE_MIB_WITH_A_LINE).await;
+    let url = harness.grpc_url().await;
+    let gate = harness.traces.hold();
+    let export = |request: ExportTraceServiceRequest| {
+        let url = url.clone();
+        tokio::spawn(async move { export_traces(&url, request).await })
+    };
+    let first = export(traces_of_size(1_040_000));
+    eventually("the first call is in the pipeline", || {
+        harness.traces.calls() == 1
+    })
+    .await;
+    // The second finds no room: it waits for it, and the budget is out.
+    let second = export(traces_of_size(10_000));
+    tokio::time::sleep(Duration::from_millis(100)).await;
+    assert!(!second.is_finished(), "the second call waits for room");
+
+    let mut with_deadline = tonic::Request::new(traces(1));
+    with_deadline.set_timeout(Duration::from_secs(2));
+    let started = tokio::time::Instant::now();
+    let refused = TraceServiceClient::new(super::grpc::channel(&url).await)
+        .export(with_deadline)
+        .await
+        .expect_err("refused after half its deadline in line");
+    assert_eq!(
+        refused.code(),
+        tonic::Code::ResourceExhausted,
+        "{refused:?}"
+    );
+    let waited = started.elapsed();
+    assert!(
+        waited >= Duration::from_millis(900) && waited < Duration::from_millis(1900),
+        "waited {waited:?}"
+    );
+
+    let in_line = export(traces(1));
+    tokio::time::sleep(Duration::from_millis(100)).await;
+    assert!(!in_line.is_finished(), "waits in line without a deadline");
+    assert_eq!(harness.traces.calls(), 1, "…with its body unread");
+    gate.add_permits(3);
+    first.await.unwrap().expect("the first call is accepted");
+    second.await.unwrap().expect("the second call is accepted");
+    in_line
+        .await
+        .unwrap()
+        .expect("the call in line is accepted");
+    assert_eq!(harness.traces.calls(), 3);
+    harness.shutdown().await;
+}
