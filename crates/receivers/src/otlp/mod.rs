@@ -165,9 +165,9 @@
 //! Once a request found the budget full, new requests wait in line, in arrival order and
 //! before any of their body is read, until a quarter of the budget is free again; their
 //! bodies stay with the client, held back by TCP and HTTP/2 flow control. So an overloaded
-//! receiver does not spend its CPU reading requests only to refuse them: at four times
-//! its saturation over gRPC it went on delivering about its saturation throughput, where
-//! refusing took it down to a third (BENCHMARKS.md, overload sweep). A request waits in line
+//! receiver does not spend its CPU reading requests only to refuse them: offered four
+//! times its saturation over gRPC, it delivered 82–109 % of its saturation throughput,
+//! where refusing had taken it down to 30–40 % (BENCHMARKS.md, overload sweep). A request waits in line
 //! for at most half its `grpc-timeout`, or 4 s without one, and is then refused as
 //! throttled: its client would give up soon after, and a request delivered after that
 //! would be sent again. One request per KiB of `waiting_limit_mib` may wait in line; with
