@@ -68,33 +68,6 @@ pub(crate) struct ReadLimits {
 /// each attempt, so that it is still waited for once admitted.
 pub(crate) const DEFAULT_LINE_WAIT: Duration = Duration::from_secs(4);
 
-/// How long a gRPC call waits in line for its turn: half its `grpc-timeout` (the rest is
-/// for the pipeline), or [`DEFAULT_LINE_WAIT`] without one.
-pub(crate) fn grpc_line_wait(headers: &http::HeaderMap) -> Duration {
-    headers
-        .get("grpc-timeout")
-        .and_then(|value| parse_grpc_timeout(value.as_bytes()))
-        .map_or(DEFAULT_LINE_WAIT, |timeout| timeout / 2)
-}
-
-/// A `grpc-timeout` value: at most eight digits and a unit (`H`, `M`, `S`, `m`, `u`, `n`).
-fn parse_grpc_timeout(value: &[u8]) -> Option<Duration> {
-    let (&unit, digits) = value.split_last()?;
-    if digits.is_empty() || digits.len() > 8 || !digits.iter().all(u8::is_ascii_digit) {
-        return None;
-    }
-    let amount: u64 = std::str::from_utf8(digits).ok()?.parse().ok()?;
-    Some(match unit {
-        b'H' => Duration::from_secs(amount * 3600),
-        b'M' => Duration::from_secs(amount * 60),
-        b'S' => Duration::from_secs(amount),
-        b'm' => Duration::from_millis(amount),
-        b'u' => Duration::from_micros(amount),
-        b'n' => Duration::from_nanos(amount),
-        _ => return None,
-    })
-}
-
 /// How many times the bytes that arrived first a request may be admitted for, when it
 /// announced more (see [`Assembly::reservation`]).
 const RESERVATION_FACTOR: usize = 4;
@@ -429,23 +402,6 @@ mod tests {
         chunk.resize(arrived.max(GRPC_PREFIX_LEN), 0);
         assembly.check(&chunk).unwrap();
         assembly
-    }
-
-    #[test]
-    fn a_call_waits_in_line_for_half_its_grpc_timeout() {
-        let line_wait = |value: &str| {
-            let mut headers = http::HeaderMap::new();
-            headers.insert("grpc-timeout", value.parse().unwrap());
-            grpc_line_wait(&headers)
-        };
-        assert_eq!(line_wait("5000m"), Duration::from_millis(2500));
-        assert_eq!(line_wait("1H"), Duration::from_secs(1800));
-        assert_eq!(line_wait("2S"), Duration::from_secs(1));
-        assert_eq!(line_wait("40u"), Duration::from_micros(20));
-        for malformed in ["", "m", "5", "123456789S", "5s", "-5S", "5 S"] {
-            assert_eq!(line_wait(malformed), DEFAULT_LINE_WAIT, "{malformed:?}");
-        }
-        assert_eq!(grpc_line_wait(&http::HeaderMap::new()), DEFAULT_LINE_WAIT);
     }
 
     #[test]

@@ -12,6 +12,7 @@ use std::convert::Infallible;
 use std::pin::Pin;
 use std::sync::Arc;
 use std::task::{Context, Poll};
+use std::time::Duration;
 
 use bytes::Bytes;
 use http::{HeaderMap, HeaderValue, Request, Response};
@@ -132,7 +133,7 @@ impl GrpcFrontend {
             },
             read_timeout: Some(DEFAULT_READ_TIMEOUT),
             compressed: encoding != ContentEncoding::Identity,
-            line_wait: body::grpc_line_wait(request.headers()),
+            line_wait: line_wait(request.headers()),
         };
         let (mut message, mut permit) =
             body::read(request.into_body(), limits, &self.intake.admission).await?;
@@ -161,6 +162,33 @@ impl GrpcFrontend {
         drop(permit);
         outcome.map_err(Refusal::Refused)
     }
+}
+
+/// How long a gRPC call waits in line for its turn: half its `grpc-timeout` (the rest is
+/// for the pipeline), or [`body::DEFAULT_LINE_WAIT`] without one.
+fn line_wait(headers: &HeaderMap) -> Duration {
+    headers
+        .get("grpc-timeout")
+        .and_then(|value| parse_grpc_timeout(value.as_bytes()))
+        .map_or(body::DEFAULT_LINE_WAIT, |timeout| timeout / 2)
+}
+
+/// A `grpc-timeout` value: at most eight digits and a unit (`H`, `M`, `S`, `m`, `u`, `n`).
+fn parse_grpc_timeout(value: &[u8]) -> Option<Duration> {
+    let (&unit, digits) = value.split_last()?;
+    if digits.is_empty() || digits.len() > 8 || !digits.iter().all(u8::is_ascii_digit) {
+        return None;
+    }
+    let amount: u64 = std::str::from_utf8(digits).ok()?.parse().ok()?;
+    Some(match unit {
+        b'H' => Duration::from_secs(amount * 3600),
+        b'M' => Duration::from_secs(amount * 60),
+        b'S' => Duration::from_secs(amount),
+        b'm' => Duration::from_millis(amount),
+        b'u' => Duration::from_micros(amount),
+        b'n' => Duration::from_nanos(amount),
+        _ => return None,
+    })
 }
 
 /// The compression a call's messages use (`grpc-encoding`).
@@ -221,5 +249,33 @@ impl Body for ExportResponseBody {
 
     fn is_end_stream(&self) -> bool {
         self.sent >= 2
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::time::Duration;
+
+    use super::*;
+
+    #[test]
+    fn a_call_waits_in_line_for_half_its_grpc_timeout() {
+        let with_timeout = |value: &str| {
+            let mut headers = HeaderMap::new();
+            headers.insert("grpc-timeout", value.parse().unwrap());
+            line_wait(&headers)
+        };
+        assert_eq!(with_timeout("5000m"), Duration::from_millis(2500));
+        assert_eq!(with_timeout("1H"), Duration::from_secs(1800));
+        assert_eq!(with_timeout("2S"), Duration::from_secs(1));
+        assert_eq!(with_timeout("40u"), Duration::from_micros(20));
+        for malformed in ["", "m", "5", "123456789S", "5s", "-5S", "5 S"] {
+            assert_eq!(
+                with_timeout(malformed),
+                body::DEFAULT_LINE_WAIT,
+                "{malformed:?}"
+            );
+        }
+        assert_eq!(line_wait(&HeaderMap::new()), body::DEFAULT_LINE_WAIT);
     }
 }

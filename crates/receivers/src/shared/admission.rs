@@ -52,11 +52,11 @@ struct Limit {
     /// Requests waiting and admitted, for the health check: requests waiting while none is
     /// admitted is a stalled intake.
     progress: Option<Arc<ProgressTracker>>,
-    /// What admitted requests may grow by past the budget, in KiB: a quarter of it where
-    /// new requests wait in line, none without a line.
+    /// What admitted requests may grow by past the budget where new requests wait in line,
+    /// in KiB: a quarter of it.
     overdraft: Semaphore,
-    /// How many requests may wait in line; 0: no line (see [`Admission::with_line`]).
-    line_limit: usize,
+    /// Whether new requests wait in line while the budget is out ([`Admission::with_line`]).
+    line: bool,
     /// Set while the budget has no room: new requests wait in line.
     closed: AtomicBool,
     /// Requests waiting for their turn now.
@@ -70,6 +70,15 @@ struct Limit {
 const LINE_PLACE_BYTES: usize = 1024;
 
 impl Limit {
+    /// How many requests may wait in line: one per KiB of the waiting limit; 0, no line.
+    fn line_limit(&self) -> usize {
+        if self.line {
+            self.waiting_limit / LINE_PLACE_BYTES
+        } else {
+            0
+        }
+    }
+
     /// The budget has no room for a request: new requests wait in line.
     fn exhausted(&self) {
         self.closed.store(true, Ordering::SeqCst);
@@ -143,8 +152,8 @@ impl Admission {
         Admission {
             limit: Some(Arc::new(Limit {
                 semaphore: Semaphore::new(total_kib),
-                overdraft: Semaphore::new(0),
-                line_limit: 0,
+                overdraft: Semaphore::new(total_kib / 4),
+                line: false,
                 total_kib,
                 waiting_limit: 0,
                 waiting: AtomicUsize::new(0),
@@ -168,14 +177,9 @@ impl Admission {
 
     /// Makes new requests wait in line while the budget is out (see [`turn`](Self::turn)),
     /// one per KiB of the waiting limit, and lets admitted requests overdraw the budget by
-    /// a quarter meanwhile. Set after [`waiting_limit`](Self::waiting_limit).
+    /// a quarter meanwhile.
     pub(crate) fn with_line(self) -> Admission {
-        self.configure(|limit| {
-            limit.line_limit = limit.waiting_limit / LINE_PLACE_BYTES;
-            if limit.line_limit > 0 {
-                limit.overdraft = Semaphore::new(limit.total_kib / 4);
-            }
-        })
+        self.configure(|limit| limit.line = true)
     }
 
     /// Counts the requests that wait for room in `progress`.
@@ -203,14 +207,14 @@ impl Admission {
         let Some(limit) = self.limit.as_deref() else {
             return Ok(());
         };
-        let line_limit = limit.line_limit;
+        let line_limit = limit.line_limit();
         if line_limit == 0 {
             return Ok(());
         }
         if !limit.closed.load(Ordering::SeqCst) && limit.in_line.load(Ordering::SeqCst) == 0 {
             return Ok(());
         }
-        let place = PlaceInLine::join(limit, line_limit)?;
+        let place = Counted::join(&limit.in_line, 1, line_limit)?;
         let notified = limit.turns.notified();
         let mut notified = std::pin::pin!(notified);
         // Registered before the flag is looked at again, so room returning is not missed.
@@ -258,7 +262,7 @@ impl Admission {
             }
             Err(_) => {
                 limit.exhausted();
-                let _waiting = WaitingShare::join(limit, bytes)?;
+                let _waiting = Counted::join(&limit.waiting, bytes, limit.waiting_limit)?;
                 let in_line = limit.progress.as_ref().map(|progress| progress.begin());
                 let acquire = limit.semaphore.acquire_many(needed_u32);
                 let acquired = match limit.max_wait {
@@ -282,46 +286,28 @@ impl Admission {
     }
 }
 
-/// A request counted in line for as long as this lives.
-struct PlaceInLine<'a>(&'a Limit);
+/// An amount counted in `counter` (bytes waiting, requests in line) for as long as this
+/// lives.
+struct Counted<'a> {
+    counter: &'a AtomicUsize,
+    amount: usize,
+}
 
-impl<'a> PlaceInLine<'a> {
-    fn join(limit: &'a Limit, line_limit: usize) -> Result<Self, NotAdmitted> {
-        let before = limit.in_line.fetch_add(1, Ordering::SeqCst);
-        let place = PlaceInLine(limit);
-        if before >= line_limit {
+impl<'a> Counted<'a> {
+    /// Counts `amount` in `counter`; refused, and not counted, when that takes it past `max`.
+    fn join(counter: &'a AtomicUsize, amount: usize, max: usize) -> Result<Self, NotAdmitted> {
+        let before = counter.fetch_add(amount, Ordering::SeqCst);
+        let counted = Counted { counter, amount };
+        if before.saturating_add(amount) > max {
             return Err(NotAdmitted::NoRoom);
         }
-        Ok(place)
+        Ok(counted)
     }
 }
 
-impl Drop for PlaceInLine<'_> {
+impl Drop for Counted<'_> {
     fn drop(&mut self) {
-        self.0.in_line.fetch_sub(1, Ordering::SeqCst);
-    }
-}
-
-/// Bytes counted as waiting for as long as this lives.
-struct WaitingShare<'a> {
-    limit: &'a Limit,
-    bytes: usize,
-}
-
-impl<'a> WaitingShare<'a> {
-    fn join(limit: &'a Limit, bytes: usize) -> Result<Self, NotAdmitted> {
-        let before = limit.waiting.fetch_add(bytes, Ordering::AcqRel);
-        let share = WaitingShare { limit, bytes };
-        if before.saturating_add(bytes) > limit.waiting_limit {
-            return Err(NotAdmitted::NoRoom);
-        }
-        Ok(share)
-    }
-}
-
-impl Drop for WaitingShare<'_> {
-    fn drop(&mut self) {
-        self.limit.waiting.fetch_sub(self.bytes, Ordering::AcqRel);
+        self.counter.fetch_sub(self.amount, Ordering::SeqCst);
     }
 }
 
@@ -350,10 +336,11 @@ impl AdmissionPermit {
             Ok(acquired) => acquired.forget(),
             Err(_) => {
                 limit.exhausted();
-                let overdrawn = (self.held_kib > 0)
-                    .then(|| limit.overdraft.try_acquire_many(extra_u32).ok())
-                    .flatten();
-                let Some(overdrawn) = overdrawn else {
+                // Only a request already admitted, and only where others wait in line.
+                if self.held_kib == 0 || limit.line_limit() == 0 {
+                    return Err(NotAdmitted::NoRoom);
+                }
+                let Ok(overdrawn) = limit.overdraft.try_acquire_many(extra_u32) else {
                     return Err(NotAdmitted::NoRoom);
                 };
                 overdrawn.forget();
@@ -528,6 +515,12 @@ mod tests {
 
     const LONG: Duration = Duration::from_secs(30);
 
+    /// A request waiting for its turn, for as long as it takes.
+    fn wait_in_line(admission: &Admission) -> tokio::task::JoinHandle<Result<(), NotAdmitted>> {
+        let admission = admission.clone();
+        tokio::spawn(async move { admission.turn(LONG).await })
+    }
+
     #[tokio::test]
     async fn the_budget_is_out_once_a_request_finds_no_room_and_back_at_a_quarter_free() {
         let admission = admission(4 * MIB, MIB);
@@ -568,10 +561,7 @@ mod tests {
         while !out_of_room(&admission) {
             tokio::task::yield_now().await;
         }
-        let in_line = tokio::spawn({
-            let admission = admission.clone();
-            async move { admission.turn(LONG).await }
-        });
+        let in_line = wait_in_line(&admission);
         tokio::time::sleep(Duration::from_millis(50)).await;
         assert!(!in_line.is_finished());
         // The freed MiB goes to the request waiting for room: still none free.
@@ -596,14 +586,8 @@ mod tests {
             admission.turn(Duration::from_millis(10)).await.unwrap_err(),
             NotAdmitted::NoRoom
         );
-        let first = tokio::spawn({
-            let admission = admission.clone();
-            async move { admission.turn(LONG).await }
-        });
-        let second = tokio::spawn({
-            let admission = admission.clone();
-            async move { admission.turn(LONG).await }
-        });
+        let first = wait_in_line(&admission);
+        let second = wait_in_line(&admission);
         eventually_in_line(&admission, 2).await;
         assert_eq!(
             admission.turn(LONG).await.unwrap_err(),
