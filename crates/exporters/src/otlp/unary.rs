@@ -38,11 +38,9 @@ pub(crate) enum CallError {
 pub(crate) fn frame<P: AsRef<[u8]>>(compressor: Compressor, parts: &[P]) -> std::io::Result<Bytes> {
     let compressed = compressor.compression != Compression::None;
     let length: usize = parts.iter().map(|part| part.as_ref().len()).sum();
-    let capacity = if compressed {
-        length / 2 + 64
-    } else {
-        length + 5
-    };
+    // Compressed: what gzip reserves for its output (about twice what OTLP compresses
+    // to); the compressor gives back what is left over.
+    let capacity = 5 + if compressed { length / 2 + 64 } else { length };
     let mut frame = Vec::with_capacity(capacity);
     frame.extend_from_slice(&[u8::from(compressed), 0, 0, 0, 0]);
     compressor.compress_parts_into(parts, &mut frame)?;

@@ -3,7 +3,7 @@
 use std::cell::RefCell;
 use std::io::{self, Write};
 
-use super::{Compression, CompressionParams};
+use super::{Compression, CompressionParams, release_spare};
 
 /// Default gzip/zlib/deflate level: the fastest. Level 6 (tonic's and grpc-go's) costs
 /// about three times the CPU for OTLP bodies about a fifth smaller.
@@ -64,7 +64,11 @@ impl Compressor {
                 }
                 Ok(())
             }
-            (Compression::Gzip, _) => gzip_into(self.deflate_level(), parts, out),
+            (Compression::Gzip, _) => {
+                gzip_into(self.deflate_level(), parts, out)?;
+                release_spare(out);
+                Ok(())
+            }
             _ => {
                 let mut joined = Vec::with_capacity(parts.iter().map(|p| p.as_ref().len()).sum());
                 for part in parts {
@@ -75,8 +79,17 @@ impl Compressor {
         }
     }
 
-    /// Appends `input`, compressed, to `out` (as is with `none`).
+    /// Appends `input`, compressed, to `out` (as is with `none`). The output buffer is
+    /// sized by a guess; room left over beyond an eighth is given back.
     pub fn compress_into(&self, input: &[u8], out: &mut Vec<u8>) -> io::Result<()> {
+        self.compress_one_into(input, out)?;
+        if self.compression != Compression::None {
+            release_spare(out);
+        }
+        Ok(())
+    }
+
+    fn compress_one_into(&self, input: &[u8], out: &mut Vec<u8>) -> io::Result<()> {
         match self.compression {
             Compression::None => {
                 out.extend_from_slice(input);

@@ -4,6 +4,8 @@
 use std::fmt;
 use std::io::Read;
 
+use super::release_spare;
+
 /// How a request body (HTTP) or message (gRPC) is compressed.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum Encoding {
@@ -136,6 +138,48 @@ pub enum DecompressError<R> {
 /// compression ratios), and at least this many bytes.
 const EXPECTED_RATIO: usize = 4;
 const MIN_BUFFER: usize = 4096;
+/// deflate's largest expansion: a stream cannot decode to more than about 1032 times its
+/// size, so a size hint beyond that is a lie.
+const DEFLATE_MAX_RATIO: usize = 1032;
+
+/// What a decompressed body's size is expected to be, to size the first output buffer.
+#[derive(Clone, Copy)]
+enum Expected {
+    /// A typical multiple of the compressed size (`EXPECTED_RATIO`).
+    Typical(usize),
+    /// The size the input says it decodes to, if it says and it is plausible; otherwise
+    /// as `Typical`. A hint is only a first guess: the output still grows past it (and is
+    /// still refused past the limit) if it lied.
+    Hinted(usize, Option<usize>),
+}
+
+impl Expected {
+    /// The first buffer's size: one byte past a hint, so that reading to the end of a
+    /// body of exactly that size needs no second buffer.
+    fn first_buffer(self) -> usize {
+        match self {
+            Expected::Hinted(_, Some(size)) => size.saturating_add(1),
+            Expected::Hinted(compressed, None) | Expected::Typical(compressed) => {
+                compressed.saturating_mul(EXPECTED_RATIO).max(MIN_BUFFER)
+            }
+        }
+    }
+}
+
+/// The decompressed size a gzip body states in its last member's trailer (ISIZE, RFC 1952
+/// §2.3.1: the size modulo 2^32), when it is plausible: within what deflate can expand
+/// the body to. For a single-member body (what clients send) it is exact; for several
+/// members it is the last one's and the output grows past it.
+fn gzip_size_hint(input: &[u8]) -> Option<usize> {
+    // A header (10 bytes), an empty deflate block (2) and the trailer (8).
+    const SMALLEST_MEMBER: usize = 20;
+    let trailer = input
+        .len()
+        .checked_sub(4)
+        .filter(|_| input.len() >= SMALLEST_MEMBER)?;
+    let size = u32::from_le_bytes(input[trailer..].try_into().ok()?) as usize;
+    (size <= input.len().saturating_mul(DEFLATE_MAX_RATIO)).then_some(size)
+}
 
 /// The zstd window (base-2 log) allowed whatever the limit: 8 MiB, what `zstd -19` uses.
 const MIN_WINDOW_LOG: u32 = 23;
@@ -170,28 +214,28 @@ pub fn decompress<B: Budget>(
         }
         Encoding::Gzip => read_limited(
             flate2::read::MultiGzDecoder::new(input),
-            input.len(),
+            Expected::Hinted(input.len(), gzip_size_hint(input)),
             limit,
             0,
             budget,
         ),
         Encoding::Zlib => read_limited(
             flate2::read::ZlibDecoder::new(input),
-            input.len(),
+            Expected::Typical(input.len()),
             limit,
             0,
             budget,
         ),
         Encoding::Deflate if has_zlib_header(input) => read_limited(
             flate2::read::ZlibDecoder::new(input),
-            input.len(),
+            Expected::Typical(input.len()),
             limit,
             0,
             budget,
         ),
         Encoding::Deflate => read_limited(
             flate2::read::DeflateDecoder::new(input),
-            input.len(),
+            Expected::Typical(input.len()),
             limit,
             0,
             budget,
@@ -210,7 +254,13 @@ pub fn decompress<B: Budget>(
             let window = zstd_window_size(input)
                 .unwrap_or(0)
                 .min(1 << window_log_max);
-            read_limited(decoder, input.len(), limit, window, budget)
+            read_limited(
+                decoder,
+                Expected::Typical(input.len()),
+                limit,
+                window,
+                budget,
+            )
         }
         // A block is never empty (it starts with its length); an empty body is a framed
         // stream of nothing, which is what the framing encoder writes for an empty message.
@@ -220,7 +270,7 @@ pub fn decompress<B: Budget>(
         // The framing format's chunks hold at most 64 KiB each: bounded decoder memory.
         Encoding::Snappy | Encoding::SnappyFramed => read_limited(
             snap::read::FrameDecoder::new(input),
-            input.len(),
+            Expected::Typical(input.len()),
             limit,
             0,
             budget,
@@ -228,7 +278,7 @@ pub fn decompress<B: Budget>(
         // LZ4 frames' blocks are at most 4 MiB: bounded decoder memory.
         Encoding::Lz4 => read_limited(
             lz4_flex::frame::FrameDecoder::new(input),
-            input.len(),
+            Expected::Typical(input.len()),
             limit,
             4 << 20,
             budget,
@@ -319,7 +369,7 @@ enum ReadError<R> {
 /// byte past `limit` is read to tell "exactly at the limit" from "over it".
 fn read_limited<B: Budget>(
     mut reader: impl Read,
-    compressed: usize,
+    expected: Expected,
     limit: usize,
     overhead: usize,
     budget: &mut B,
@@ -332,7 +382,7 @@ fn read_limited<B: Budget>(
                 return Err(ReadError::TooLarge);
             }
             let target = if out.capacity() == 0 {
-                compressed.saturating_mul(EXPECTED_RATIO).max(MIN_BUFFER)
+                expected.first_buffer()
             } else {
                 out.capacity().saturating_mul(2)
             }
@@ -354,5 +404,6 @@ fn read_limited<B: Budget>(
     if out.len() > limit {
         return Err(ReadError::TooLarge);
     }
+    release_spare(&mut out);
     Ok(out)
 }

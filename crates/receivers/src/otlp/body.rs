@@ -11,7 +11,7 @@
 
 use std::time::Duration;
 
-use bytes::{Bytes, BytesMut};
+use bytes::Bytes;
 use http_body::Body;
 use http_body_util::BodyExt;
 use hyper::body::Incoming;
@@ -348,7 +348,7 @@ impl GrpcFrameCheck {
 /// The body so far: one chunk kept as received, or several joined.
 enum Buffer {
     One(Bytes),
-    Many(BytesMut),
+    Many(Vec<u8>),
 }
 
 impl Buffer {
@@ -359,28 +359,44 @@ impl Buffer {
         }
     }
 
-    /// Appends `chunk`. The first join sizes the buffer for the declared length, but
-    /// never past twice what has arrived, so a peer cannot make the receiver reserve memory
-    /// for bytes it did not send; from there the buffer grows by doubling.
+    /// Appends `chunk`. The buffer grows by doubling, but never past the `declared`
+    /// length while the body is within it, and never to more than twice what has
+    /// arrived, so a peer cannot make the receiver reserve memory for bytes it did not
+    /// send.
     fn push(self, chunk: Bytes, declared: usize) -> Buffer {
         let mut joined = match self {
             Buffer::One(first) => {
-                let needed = first.len() + chunk.len();
-                let capacity = declared.min(needed.saturating_mul(2)).max(needed);
-                let mut joined = BytesMut::with_capacity(capacity);
+                let mut joined = Vec::new();
                 joined.extend_from_slice(&first);
                 joined
             }
             Buffer::Many(joined) => joined,
         };
+        let needed = joined.len() + chunk.len();
+        if needed > joined.capacity() {
+            let doubled = needed.saturating_mul(2);
+            let capacity = if needed <= declared {
+                declared.min(doubled)
+            } else {
+                doubled
+            };
+            joined.reserve_exact(capacity - joined.len());
+        }
         joined.extend_from_slice(&chunk);
         Buffer::Many(joined)
     }
 
+    /// The body, without spare room: it lives on in the pipeline (batches, queues) long
+    /// after it was read.
     fn into_bytes(self) -> Bytes {
         match self {
             Buffer::One(bytes) => bytes,
-            Buffer::Many(joined) => joined.freeze(),
+            Buffer::Many(mut joined) => {
+                if joined.capacity() - joined.len() > joined.len() / 8 {
+                    joined.shrink_to_fit();
+                }
+                Bytes::from(joined)
+            }
         }
     }
 }
@@ -402,6 +418,35 @@ mod tests {
         chunk.resize(arrived.max(GRPC_PREFIX_LEN), 0);
         assembly.check(&chunk).unwrap();
         assembly
+    }
+
+    #[test]
+    fn a_body_arriving_in_pieces_is_held_without_spare_room() {
+        let piece = Bytes::from(vec![7u8; 1000]);
+        // Announced: the buffer grows towards the announced length, never past it.
+        let mut buffer = Buffer::One(piece.clone());
+        for _ in 1..100 {
+            buffer = buffer.push(piece.clone(), 100_000);
+            let Buffer::Many(joined) = &buffer else {
+                unreachable!()
+            };
+            assert!(joined.capacity() <= 100_000, "{}", joined.capacity());
+        }
+        assert_eq!(buffer.into_bytes().len(), 100_000);
+        // Not announced (chunked HTTP): doubling, and the spare room given back at the end.
+        let mut buffer = Buffer::One(piece.clone());
+        for _ in 1..70 {
+            buffer = buffer.push(piece.clone(), 0);
+        }
+        let Buffer::Many(joined) = &buffer else {
+            unreachable!()
+        };
+        assert!(
+            joined.capacity() > 80_000,
+            "grew by doubling: spare room to give back"
+        );
+        let body = buffer.into_bytes();
+        assert_eq!(body.len(), 70_000);
     }
 
     #[test]
