@@ -85,8 +85,9 @@
 //! process cannot export as fast as data arrives (it is out of CPU, or the backend is
 //! slow), a FIFO would still fill them: memory spent on data that is only waiting for CPU.
 //! So with `wait_while_behind` (a Tributary key, default on), a memory queue whose backlog
-//! — requests queued and not yet taken by a consumer — reaches a sixteenth of `queue_size`
-//! or of `memory_limit_mib` makes further offers wait while the backend counts as healthy
+//! — requests queued and not yet taken by a consumer — reaches a sixteenth of `queue_size`,
+//! or whose data held — queued or being exported — reaches a sixteenth of
+//! `memory_limit_mib` (16 MiB by default), makes further offers wait while the backend counts as healthy
 //! (the last delivery that ended was delivered, less than a second ago). The callers hold
 //! their data meanwhile: the batch processor's callers wait, the receivers stop admitting
 //! requests once their admission budget is spent, and clients get a retryable throttling

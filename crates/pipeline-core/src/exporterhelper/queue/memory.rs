@@ -12,10 +12,13 @@
 //! Those limits are sized for outages, and under overload with a healthy backend a FIFO
 //! would fill them all the same: when this process runs out of CPU, its consumers fall
 //! behind the receivers and the queue grows to its limits, memory that buys nothing since
-//! the backend is not down. So with `wait_while_behind`, an offer waits while the backlog
-//! (queued, not yet handed to a consumer) is above a sixteenth of either limit *and* the
-//! backend is healthy: the last delivery that ended was delivered, less than
-//! [`STALL`] ago. The callers hold their data meanwhile, which is backpressure: receivers
+//! the backend is not down. So with `wait_while_behind`, an offer waits while the backend
+//! is healthy (the last delivery that ended was delivered, less than [`STALL`] ago) *and*
+//! the queue is behind: its backlog (queued, not yet handed to a consumer) is above a
+//! sixteenth of the capacity, or the bytes it holds (queued or being delivered) above a
+//! sixteenth of the memory limit. The bytes in delivery count because each consumer holds
+//! its request until the export ends: ten consumers exporting large batches held more than
+//! the backlog did, and more consumers do not export faster when CPU is what is short. The callers hold their data meanwhile, which is backpressure: receivers
 //! stop reading, their admission budget fills, and new requests are refused with a
 //! retryable throttling code before being decoded. When deliveries fail or stall, offers
 //! fill the queue up to its limits, to ride out the outage.
@@ -45,8 +48,9 @@ struct Shared<T> {
     /// The most bytes (protobuf encoding) the requests held may take; `None`: no bound.
     memory_limit: Option<u64>,
     block_on_overflow: bool,
-    /// With `wait_while_behind`: the backlog above which offers wait while the backend is
-    /// healthy (bytes counted only under a memory limit).
+    /// With `wait_while_behind`: offers wait while the backend is healthy and the backlog
+    /// is at `size`, or the bytes held (queued or in delivery) at `bytes` (counted only
+    /// under a memory limit).
     pace_above: Option<Footprint>,
     /// A request was queued, or the queue closed.
     readable: Notify,
@@ -164,14 +168,13 @@ impl<T> Shared<T> {
         Ok(())
     }
 
-    /// When an offer must wait for the backlog to shrink: the backlog is above the pacing
-    /// threshold and the backend healthy. Returns when the backend stops counting as
+    /// When an offer must wait for the queue to catch up: the backlog, or the bytes held,
+    /// is above the pacing threshold and the backend healthy. Returns when the backend stops counting as
     /// healthy, so the wait can end then even if no delivery ends.
     fn behind_healthy_backend(&self, state: &State<T>, now: Instant) -> Option<Instant> {
         let pace_above = self.pace_above?;
         let healthy_until = state.last_delivered? + STALL;
-        let behind =
-            state.backlog.size >= pace_above.size || state.backlog.bytes >= pace_above.bytes;
+        let behind = state.backlog.size >= pace_above.size || state.held.bytes >= pace_above.bytes;
         (behind && now < healthy_until).then_some(healthy_until)
     }
 
@@ -534,6 +537,39 @@ mod tests {
         assert_eq!(ids(&taken.data), [1]);
         taken.done.complete(Outcome::Delivered);
         assert_eq!(q.size(), 2);
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn offers_wait_while_the_bytes_in_delivery_are_behind_a_healthy_backend() {
+        // Paces above the bytes of one request: held, not only queued.
+        let one = numbered([0]).encoded_len() as u64;
+        let q = Arc::new(MemoryQueue::new(
+            Limit {
+                sizer: Sizer::Requests,
+                capacity: 1000,
+            },
+            Some(one * PACE_FRACTION),
+            false,
+            true,
+            Gauge::default(),
+            Counter::default(),
+        ));
+        q.offer(numbered([0])).await.unwrap();
+        q.next().await.unwrap().done.complete(Outcome::Delivered);
+        q.offer(numbered([1])).await.unwrap();
+        // Taken by a consumer: nothing is queued, but its bytes are held until the export
+        // ends, so the next offer waits...
+        let exporting = q.next().await.unwrap();
+        let waiting = offer_in_background(&q, 2);
+        tokio::time::sleep(STALL / 2).await;
+        assert!(
+            !waiting.is_finished(),
+            "waits while a delivery holds the bytes"
+        );
+        // ...until the delivery ends.
+        exporting.done.complete(Outcome::Delivered);
+        waiting.await.unwrap().unwrap();
+        assert_eq!(ids(&q.next().await.unwrap().data), [2]);
     }
 
     #[tokio::test(start_paused = true)]
