@@ -171,7 +171,10 @@
 //! for at most half its `grpc-timeout`, or 4 s without one, and is then refused as
 //! throttled: its client would give up soon after, and a request delivered after that
 //! would be sent again. One request per KiB of `waiting_limit_mib` may wait in line; with
-//! `waiting_limit_mib: 0` there is no line.
+//! `waiting_limit_mib: 0` there is no line. An HTTP request refused for lack of room has
+//! its body (up to 1 MiB) read and discarded first, so its connection stays open: an
+//! HTTP/1.1 connection with an unread body must be closed, and a client sending its next
+//! request on it meanwhile would see a broken connection, not a retryable answer.
 //!
 //! The defaults scale with the cores the process may use (its CPU affinity and cgroup
 //! quota): 32 MiB in process and 8 MiB waiting per core, reaching otel-arrow's 128 and 32

@@ -346,6 +346,9 @@ protocols:
   grpc:
     endpoint: 127.0.0.1:0
     max_recv_msg_size_mib: 1
+  http:
+    endpoint: 127.0.0.1:0
+    max_request_body_size: 1048576
 admission:
   request_limit_mib: 1
   waiting_limit_mib: 1
@@ -405,5 +408,81 @@ async fn grpc_calls_wait_in_line_while_the_budget_is_out() {
         .unwrap()
         .expect("the call in line is accepted");
     assert_eq!(harness.traces.calls(), 3);
+    harness.shutdown().await;
+}
+
+/// An HTTP/1.1 request refused after its longest wait in line gets its 429 on a connection
+/// that stays open: its unread body is read and discarded first. Left unread, the server
+/// must close the connection after the answer, and a client that sends its next request
+/// on it meanwhile sees a broken connection instead of an answer (at 4x saturation, a
+/// few hundred requests a step).
+#[tokio::test]
+async fn an_http_request_refused_in_line_keeps_its_connection() {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+
+    let harness = Harness::start(ONE_MIB_WITH_A_LINE).await;
+    let url = harness.http_url("/v1/traces").await;
+    let gate = harness.traces.hold();
+    let post_in_background = |bytes: usize| {
+        let url = url.clone();
+        tokio::spawn(async move {
+            post(
+                &url,
+                "application/x-protobuf",
+                traces_of_size(bytes).encode_to_vec(),
+            )
+            .await
+        })
+    };
+    let first = post_in_background(1_000_000);
+    eventually("the first request is in the pipeline", || {
+        harness.traces.calls() == 1
+    })
+    .await;
+    // The second finds no room and waits for it: from now on new requests wait in line.
+    let second = post_in_background(100_000);
+    tokio::time::sleep(Duration::from_millis(100)).await;
+
+    let body = traces_of_size(200_000).encode_to_vec();
+    let mut stream = tokio::net::TcpStream::connect(harness.http_addr().await)
+        .await
+        .unwrap();
+    let head = format!(
+        "POST /v1/traces HTTP/1.1\r\nHost: x\r\nContent-Type: application/x-protobuf\r\n\
+         Content-Length: {}\r\n\r\n",
+        body.len()
+    );
+    stream.write_all(head.as_bytes()).await.unwrap();
+    stream.write_all(&body).await.unwrap();
+    let mut answer = Vec::new();
+    let mut chunk = [0u8; 4096];
+    tokio::time::timeout(Duration::from_secs(10), async {
+        while !answer.windows(4).any(|w| w == b"\r\n\r\n") {
+            let n = stream.read(&mut chunk).await.expect("answered");
+            assert!(n > 0, "closed before the answer");
+            answer.extend_from_slice(&chunk[..n]);
+        }
+    })
+    .await
+    .expect("answered within the line's wait");
+    let answer = String::from_utf8_lossy(&answer);
+    assert!(answer.starts_with("HTTP/1.1 429"), "{answer}");
+    assert!(!answer.contains("connection: close"), "{answer}");
+    // Whatever follows (the rest of the answer's body), the connection stays open.
+    let open = tokio::time::timeout(Duration::from_millis(500), async {
+        loop {
+            match stream.read(&mut chunk).await {
+                Ok(0) => return "closed",
+                Ok(_) => {}
+                Err(_) => return "reset",
+            }
+        }
+    })
+    .await;
+    assert!(open.is_err(), "the connection was {}", open.unwrap());
+
+    gate.add_permits(2);
+    assert_eq!(first.await.unwrap().status, StatusCode::OK);
+    assert_eq!(second.await.unwrap().status, StatusCode::OK);
     harness.shutdown().await;
 }
