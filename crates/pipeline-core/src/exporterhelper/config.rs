@@ -182,9 +182,9 @@ pub struct QueueConfig {
     /// that ended was delivered, within the last second) and the backlog waiting for a
     /// consumer is above a sixteenth of `queue_size`, or the data held (queued or being
     /// exported) above a sixteenth of `memory_limit_mib`, offers wait for it to shrink
-    /// instead of growing it, so a process out of CPU pushes back on its
-    /// clients rather than filling its memory; when deliveries fail or stall, the queue
-    /// fills to its limits as usual. A Tributary addition; a persistent queue ignores it.
+    /// instead of growing it, so a process out of CPU pushes back on its clients rather
+    /// than filling its memory; when deliveries fail or stall, the queue fills to its
+    /// limits as usual. A Tributary addition; a persistent queue ignores it.
     pub wait_while_behind: bool,
     /// Make the queue persistent in this storage extension (`file_storage`).
     pub storage: Option<ComponentId>,

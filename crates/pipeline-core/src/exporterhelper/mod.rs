@@ -87,9 +87,9 @@
 //! So with `wait_while_behind` (a Tributary key, default on), a memory queue whose backlog
 //! — requests queued and not yet taken by a consumer — reaches a sixteenth of `queue_size`,
 //! or whose data held — queued or being exported — reaches a sixteenth of
-//! `memory_limit_mib` (16 MiB by default), makes further offers wait while the backend counts as healthy
-//! (the last delivery that ended was delivered, less than a second ago). The callers hold
-//! their data meanwhile: the batch processor's callers wait, the receivers stop admitting
+//! `memory_limit_mib` (16 MiB by default), makes further offers wait while the backend
+//! counts as healthy (the last delivery that ended was delivered, less than a second ago).
+//! The callers hold their data meanwhile: the batch processor's callers wait, the receivers stop admitting
 //! requests once their admission budget is spent, and clients get a retryable throttling
 //! answer (429 / `RESOURCE_EXHAUSTED`) before their requests are decoded. As soon as a
 //! delivery fails for good, or none ends for a second (exports hanging, retries backing

@@ -130,13 +130,12 @@ pub(crate) async fn read(
 const DRAIN_LIMIT: usize = 1024 * 1024;
 const DRAIN_TIME: Duration = Duration::from_secs(1);
 
-/// Reads and discards what is left of a small HTTP body refused for lack of room, so its
-/// client gets the 429. HTTP/1.1 cannot go on past an unread body: the connection is
-/// closed, and closing a socket with unread bytes resets it, which can destroy the answer
-/// before the client reads it; at 4x saturation a few hundred clients a step saw a broken
-/// connection instead of a retryable refusal. Reading a small body costs little beside
-/// the decoding that is saved. gRPC streams are reset one by one without harm, and large
-/// or slow bodies are left unread.
+/// Reads and discards what is left of a small HTTP body refused for lack of room, so that
+/// its connection stays open. HTTP/1.1 cannot go on past an unread body: the server closes
+/// the connection after the 429, and a client that sends its next request on it meanwhile
+/// sees a broken connection instead of an answer. Reading a small body costs little
+/// beside the decoding that is saved. gRPC streams are reset one by one without harm, and
+/// large or slow bodies are left unread.
 async fn drain_refused(body: &mut Incoming, framing: Framing, declared: Option<usize>) {
     if !matches!(framing, Framing::Whole { .. }) || declared.is_some_and(|n| n > DRAIN_LIMIT) {
         return;
@@ -402,15 +401,11 @@ impl Buffer {
     /// arrived, so a peer cannot make the receiver reserve memory for bytes it did not
     /// send.
     fn push(self, chunk: Bytes, declared: usize) -> Buffer {
-        let mut joined = match self {
-            Buffer::One(first) => {
-                let mut joined = Vec::new();
-                joined.extend_from_slice(&first);
-                joined
-            }
-            Buffer::Many(joined) => joined,
+        let (mut joined, first) = match self {
+            Buffer::One(first) => (Vec::new(), Some(first)),
+            Buffer::Many(joined) => (joined, None),
         };
-        let needed = joined.len() + chunk.len();
+        let needed = first.as_ref().map_or(joined.len(), Bytes::len) + chunk.len();
         if needed > joined.capacity() {
             let doubled = needed.saturating_mul(2);
             let capacity = if needed <= declared {
@@ -419,6 +414,9 @@ impl Buffer {
                 doubled
             };
             joined.reserve_exact(capacity - joined.len());
+        }
+        if let Some(first) = first {
+            joined.extend_from_slice(&first);
         }
         joined.extend_from_slice(&chunk);
         Buffer::Many(joined)

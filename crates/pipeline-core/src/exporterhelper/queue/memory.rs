@@ -18,9 +18,10 @@
 //! sixteenth of the capacity, or the bytes it holds (queued or being delivered) above a
 //! sixteenth of the memory limit. The bytes in delivery count because each consumer holds
 //! its request until the export ends: ten consumers exporting large batches held more than
-//! the backlog did, and more consumers do not export faster when CPU is what is short. The callers hold their data meanwhile, which is backpressure: receivers
-//! stop reading, their admission budget fills, and new requests are refused with a
-//! retryable throttling code before being decoded. When deliveries fail or stall, offers
+//! the backlog did, and more consumers do not export faster when CPU is what is short.
+//! The callers hold their data meanwhile, which is backpressure: receivers stop reading,
+//! their admission budget fills, and new requests are refused with a retryable
+//! throttling code before being decoded. When deliveries fail or stall, offers
 //! fill the queue up to its limits, to ride out the outage.
 
 use std::collections::VecDeque;
@@ -169,8 +170,8 @@ impl<T> Shared<T> {
     }
 
     /// When an offer must wait for the queue to catch up: the backlog, or the bytes held,
-    /// is above the pacing threshold and the backend healthy. Returns when the backend stops counting as
-    /// healthy, so the wait can end then even if no delivery ends.
+    /// is above the pacing threshold and the backend healthy. Returns when the backend
+    /// stops counting as healthy, so the wait can end then even if no delivery ends.
     fn behind_healthy_backend(&self, state: &State<T>, now: Instant) -> Option<Instant> {
         let pace_above = self.pace_above?;
         let healthy_until = state.last_delivered? + STALL;
