@@ -521,13 +521,19 @@ mod tests {
         tokio::spawn(async move { admission.turn(LONG).await })
     }
 
-    #[tokio::test]
-    async fn the_budget_is_out_once_a_request_finds_no_room_and_back_at_a_quarter_free() {
-        let admission = admission(4 * MIB, MIB);
-        let mut held: Vec<_> = Vec::new();
+    /// Admits requests of 1 MiB until a budget of four is full.
+    async fn fill(admission: &Admission) -> Vec<AdmissionPermit> {
+        let mut held = Vec::new();
         for _ in 0..4 {
             held.push(admission.admit(MIB).await.unwrap());
         }
+        held
+    }
+
+    #[tokio::test]
+    async fn the_budget_is_out_once_a_request_finds_no_room_and_back_at_a_quarter_free() {
+        let admission = admission(4 * MIB, MIB);
+        let mut held = fill(&admission).await;
         assert!(!out_of_room(&admission), "full, but nothing refused yet");
         // A request too large for any budget says nothing about room.
         assert!(admission.admit(5 * MIB).await.is_err());
@@ -547,10 +553,7 @@ mod tests {
     #[tokio::test]
     async fn new_requests_wait_in_line_until_a_quarter_of_the_budget_is_free() {
         let admission = admission(4 * MIB, MIB);
-        let mut held: Vec<_> = Vec::new();
-        for _ in 0..4 {
-            held.push(admission.admit(MIB).await.unwrap());
-        }
+        let mut held = fill(&admission).await;
         admission.turn(LONG).await.unwrap();
         // One request waits for room: the budget is out, and the next waits in line.
         let waiter = tokio::spawn({

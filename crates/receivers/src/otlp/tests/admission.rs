@@ -15,7 +15,7 @@ use tributary_pipeline_core::pdata::proto::collector::trace::v1::ExportTraceServ
 use tributary_pipeline_core::pdata::proto::common::v1::{AnyValue, KeyValue, any_value};
 
 use super::grpc::{TRACES_PATH, export_traces};
-use super::http::post;
+use super::http::{Answer, post};
 use super::*;
 
 /// A traces request of about `bytes` bytes.
@@ -31,6 +31,19 @@ fn traces_of_size(bytes: usize) -> ExportTraceServiceRequest {
             ..Default::default()
         });
     request
+}
+
+/// Posts a traces request of about `bytes` bytes over HTTP on a task of its own.
+fn post_traces_in_background(url: &str, bytes: usize) -> tokio::task::JoinHandle<Answer> {
+    let url = url.to_string();
+    tokio::spawn(async move {
+        post(
+            &url,
+            "application/x-protobuf",
+            traces_of_size(bytes).encode_to_vec(),
+        )
+        .await
+    })
 }
 
 const ONE_MIB_BUDGET: &str = "
@@ -51,18 +64,7 @@ async fn http_refuses_over_the_budget_once_its_bytes_do_not_fit() {
     let harness = Harness::start(ONE_MIB_BUDGET).await;
     let url = harness.http_url("/v1/traces").await;
     let gate = harness.traces.hold();
-    let first = tokio::spawn({
-        let url = url.clone();
-        async move {
-            post(
-                &url,
-                "application/x-protobuf",
-                traces_of_size(700_000).encode_to_vec(),
-            )
-            .await
-            .status
-        }
-    });
+    let first = post_traces_in_background(&url, 700_000);
     eventually("the first request is in the pipeline", || {
         harness.traces.calls() == 1
     })
@@ -84,24 +86,14 @@ async fn http_refuses_over_the_budget_once_its_bytes_do_not_fit() {
     );
 
     // A request that fits in what is left is admitted at once.
-    let small = tokio::spawn({
-        let url = url.clone();
-        async move {
-            post(
-                &url,
-                "application/x-protobuf",
-                traces_of_size(1000).encode_to_vec(),
-            )
-            .await
-        }
-    });
+    let small = post_traces_in_background(&url, 1000);
     eventually("the small request is in the pipeline", || {
         harness.traces.calls() == 2
     })
     .await;
 
     gate.add_permits(2);
-    assert_eq!(first.await.unwrap(), StatusCode::OK);
+    assert_eq!(first.await.unwrap().status, StatusCode::OK);
     assert_eq!(small.await.unwrap().status, StatusCode::OK);
     // The budget came back: a large request fits again.
     gate.add_permits(1);
@@ -130,40 +122,32 @@ async fn http_requests_wait_for_room_within_the_waiting_budget() {
     .await;
     let url = harness.http_url("/v1/traces").await;
     let gate = harness.traces.hold();
-    let post_of_size = |size: usize| {
-        let url = url.clone();
-        tokio::spawn(async move {
-            post(
-                &url,
-                "application/x-protobuf",
-                traces_of_size(size).encode_to_vec(),
-            )
-            .await
-            .status
-        })
-    };
     // The first request takes the whole budget.
-    let first = post_of_size(2_090_000);
+    let first = post_traces_in_background(&url, 2_090_000);
     for _ in 0..500 {
         if harness.traces.calls() == 1 || first.is_finished() {
             break;
         }
         tokio::time::sleep(Duration::from_millis(10)).await;
     }
-    assert!(!first.is_finished(), "{:?}", first.await);
-    let second = post_of_size(10_000);
+    assert!(
+        !first.is_finished(),
+        "{:?}",
+        first.await.map(|answer| answer.status)
+    );
+    let second = post_traces_in_background(&url, 10_000);
     tokio::time::sleep(Duration::from_millis(200)).await;
     assert!(!second.is_finished(), "the second request waits for room");
     assert_eq!(harness.traces.calls(), 1, "…before its body is decoded");
 
     gate.add_permits(1);
-    assert_eq!(first.await.unwrap(), StatusCode::OK);
+    assert_eq!(first.await.unwrap().status, StatusCode::OK);
     eventually("the second request is in the pipeline", || {
         harness.traces.calls() == 2
     })
     .await;
     gate.add_permits(1);
-    assert_eq!(second.await.unwrap(), StatusCode::OK);
+    assert_eq!(second.await.unwrap().status, StatusCode::OK);
     harness.shutdown().await;
 }
 
@@ -340,19 +324,10 @@ async fn grpc_messages_announced_but_never_sent_hold_no_budget() {
     harness.shutdown().await;
 }
 
-/// A budget the first request fills, with room for others to wait.
-const ONE_MIB_WITH_A_LINE: &str = "
-protocols:
-  grpc:
-    endpoint: 127.0.0.1:0
-    max_recv_msg_size_mib: 1
-  http:
-    endpoint: 127.0.0.1:0
-    max_request_body_size: 1048576
-admission:
-  request_limit_mib: 1
-  waiting_limit_mib: 1
-";
+/// A budget the first request fills, with room for others to wait (and so a line).
+fn one_mib_with_a_line() -> String {
+    ONE_MIB_BUDGET.replace("waiting_limit_mib: 0", "waiting_limit_mib: 1")
+}
 
 /// Once the budget is out, new calls wait in line unread: one without a deadline is
 /// delivered once room returns, one with a deadline is refused as throttled at half of it
@@ -361,7 +336,7 @@ admission:
 async fn grpc_calls_wait_in_line_while_the_budget_is_out() {
     use tributary_pipeline_core::pdata::proto::collector::trace::v1::trace_service_client::TraceServiceClient;
 
-    let harness = Harness::start(ONE_MIB_WITH_A_LINE).await;
+    let harness = Harness::start(&one_mib_with_a_line()).await;
     let url = harness.grpc_url().await;
     let gate = harness.traces.hold();
     let export = |request: ExportTraceServiceRequest| {
@@ -420,27 +395,16 @@ async fn grpc_calls_wait_in_line_while_the_budget_is_out() {
 async fn an_http_request_refused_in_line_keeps_its_connection() {
     use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
-    let harness = Harness::start(ONE_MIB_WITH_A_LINE).await;
+    let harness = Harness::start(&one_mib_with_a_line()).await;
     let url = harness.http_url("/v1/traces").await;
     let gate = harness.traces.hold();
-    let post_in_background = |bytes: usize| {
-        let url = url.clone();
-        tokio::spawn(async move {
-            post(
-                &url,
-                "application/x-protobuf",
-                traces_of_size(bytes).encode_to_vec(),
-            )
-            .await
-        })
-    };
-    let first = post_in_background(1_000_000);
+    let first = post_traces_in_background(&url, 1_000_000);
     eventually("the first request is in the pipeline", || {
         harness.traces.calls() == 1
     })
     .await;
     // The second finds no room and waits for it: from now on new requests wait in line.
-    let second = post_in_background(100_000);
+    let second = post_traces_in_background(&url, 100_000);
     tokio::time::sleep(Duration::from_millis(100)).await;
 
     let body = traces_of_size(200_000).encode_to_vec();
