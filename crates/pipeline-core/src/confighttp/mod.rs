@@ -36,7 +36,9 @@
 //! | `keep_alives_enabled` | `true` | `false` closes each HTTP/1 connection after one answer |
 //! | `max_connections` | `4096` | connections held at once, more are answered `503` (Tributary's own key; `0`: no limit) |
 //!
-//! `middlewares` is not supported and refused as an unknown key.
+//! `middlewares` is not supported and refused as an unknown key. An HTTP/1 request's
+//! line and headers may take up to 16 KiB ([`HTTP1_READ_BUFFER_MAX`](crate::server::HTTP1_READ_BUFFER_MAX));
+//! a larger head is answered `431` (Go's server allows 1 MiB).
 //!
 //! # Client
 //!

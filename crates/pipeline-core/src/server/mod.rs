@@ -67,6 +67,16 @@ pub const DEFAULT_TLS_HANDSHAKE_TIMEOUT: Duration = Duration::from_secs(10);
 const HTTP2_STREAM_WINDOW: u32 = 256 * 1024;
 const HTTP2_CONNECTION_WINDOW: u32 = 512 * 1024;
 
+/// The most an HTTP/1 connection's read buffer is grown to, and so also the largest
+/// request head (request line and headers) accepted: a larger one is answered `431`.
+/// hyper's default, about 400 KiB, grows each connection's buffer with the bodies read
+/// through it, and a buffer is never shrunk; as the body's last chunk still holds the
+/// buffer when hyper reads ahead for the next request, a connection kept two of them.
+/// With 1,024 clients posting 40 KB OTLP requests that was about 160 KB a connection
+/// (BENCHMARKS.md, "Overload sweep"). 16 KiB is Node.js's header limit; no telemetry
+/// client we know of sends heads near it.
+pub const HTTP1_READ_BUFFER_MAX: usize = 16 * 1024;
+
 /// What a server allows each connection, and how many it holds.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct ConnectionLimits {
@@ -125,7 +135,8 @@ impl ServerOptions {
         let mut http = auto::Builder::new(TokioExecutor::new());
         http.http1()
             .timer(TokioTimer::new())
-            .header_read_timeout(DEFAULT_READ_HEADER_TIMEOUT);
+            .header_read_timeout(DEFAULT_READ_HEADER_TIMEOUT)
+            .max_buf_size(HTTP1_READ_BUFFER_MAX);
         http.http2()
             .timer(TokioTimer::new())
             .initial_stream_window_size(HTTP2_STREAM_WINDOW)

@@ -155,3 +155,37 @@ async fn a_server_at_its_limit_leaves_another_server_answering() {
     busy.stop().await;
     other.stop().await;
 }
+
+/// Sends one GET with a header of `header_len` bytes on a fresh connection and returns
+/// the status line.
+async fn status_for_a_head_of(server: &RunningServer, header_len: usize) -> String {
+    let mut client = TcpStream::connect(server.local_addr()).await.unwrap();
+    let head = format!(
+        "GET / HTTP/1.1\r\nHost: x\r\nX-Padding: {}\r\n\r\n",
+        "a".repeat(header_len)
+    );
+    client.write_all(head.as_bytes()).await.unwrap();
+    let mut answer = vec![0u8; 1024];
+    let n = tokio::time::timeout(Duration::from_secs(5), client.read(&mut answer))
+        .await
+        .unwrap()
+        .unwrap();
+    let answer = String::from_utf8_lossy(&answer[..n]).into_owned();
+    answer.lines().next().unwrap_or_default().to_owned()
+}
+
+#[tokio::test]
+async fn request_heads_are_read_up_to_the_http1_buffer_limit_and_refused_with_431_past_it() {
+    let server = server(ServerOptions::http(), Duration::ZERO).await;
+    let under = HTTP1_READ_BUFFER_MAX - 1024;
+    assert_eq!(
+        status_for_a_head_of(&server, under).await,
+        "HTTP/1.1 200 OK"
+    );
+    let over = HTTP1_READ_BUFFER_MAX + 1024;
+    assert_eq!(
+        status_for_a_head_of(&server, over).await,
+        "HTTP/1.1 431 Request Header Fields Too Large"
+    );
+    server.stop().await;
+}
