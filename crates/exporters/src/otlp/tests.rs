@@ -198,6 +198,26 @@ async fn sends_the_payloads_cached_encoding_byte_for_byte() {
 }
 
 #[tokio::test]
+async fn a_merged_batch_goes_out_uncompressed_as_its_parts_back_to_back() {
+    use tributary_pipeline_core::pdata::SignalData;
+
+    let (backend, server) = backend(None).await;
+    let (exporter, _) =
+        exporter::<Traces>("endpoint: http://{addr}\ncompression: none\n", &server).await;
+    let (mut batch, first) = fixtures::traces_with_foreign_bytes();
+    let (second, second_bytes) = fixtures::traces_with_foreign_bytes();
+    batch.merge(second);
+    assert_eq!(batch.encoded_parts().len(), 2, "a batch of two encodings");
+
+    exporter.export(batch).await.expect("export succeeds");
+
+    let received = backend.take();
+    assert_eq!(received.len(), 1);
+    assert!(!received[0].compressed);
+    assert_eq!(received[0].message, [first, second_bytes].concat());
+}
+
+#[tokio::test]
 async fn auth_sets_the_calls_credentials() {
     use tributary_pipeline_core::extensions::bearertokenauth;
 

@@ -13,7 +13,7 @@
 
 use bytes::Bytes;
 use http::{HeaderMap, Method, Request, StatusCode, Uri, Version};
-use http_body_util::{BodyExt, Full, Limited};
+use http_body_util::{BodyExt, Limited};
 use tonic::Code;
 use tonic::transport::Channel;
 use tower::{Service, ServiceExt};
@@ -34,24 +34,90 @@ pub(crate) enum CallError {
     Status(GrpcStatus),
 }
 
+/// A gRPC message framed for sending: its prefix and message in chunks sent one after
+/// the other, so an uncompressed batch goes out from the received requests' own bytes.
+pub(crate) struct Frame {
+    chunks: Vec<Bytes>,
+}
+
+impl Frame {
+    /// The frame's bytes, joined (tests).
+    #[cfg(test)]
+    fn to_vec(&self) -> Vec<u8> {
+        self.chunks.concat()
+    }
+}
+
 /// Frames the concatenation of `parts` as one gRPC message, compressed by `compressor`.
-pub(crate) fn frame<P: AsRef<[u8]>>(compressor: Compressor, parts: &[P]) -> std::io::Result<Bytes> {
-    let compressed = compressor.compression != Compression::None;
-    let length: usize = parts.iter().map(|part| part.as_ref().len()).sum();
-    // Compressed: what gzip reserves for its output (about twice what OTLP compresses
-    // to); the compressor gives back what is left over.
-    let capacity = 5 + if compressed { length / 2 + 64 } else { length };
-    let mut frame = Vec::with_capacity(capacity);
-    frame.extend_from_slice(&[u8::from(compressed), 0, 0, 0, 0]);
-    compressor.compress_parts_into(parts, &mut frame)?;
-    let len = u32::try_from(frame.len() - 5).map_err(|_| {
+/// Uncompressed, the parts are not copied: the frame holds them after its prefix.
+pub(crate) fn frame(compressor: Compressor, parts: &[Bytes]) -> std::io::Result<Frame> {
+    let too_long = || {
         std::io::Error::new(
             std::io::ErrorKind::InvalidInput,
             "a gRPC message cannot exceed 4 GiB",
         )
-    })?;
+    };
+    let length: usize = parts.iter().map(Bytes::len).sum();
+    if compressor.compression == Compression::None {
+        let len = u32::try_from(length).map_err(|_| too_long())?;
+        let mut prefix = [0u8; 5];
+        prefix[1..5].copy_from_slice(&len.to_be_bytes());
+        let mut chunks = Vec::with_capacity(parts.len() + 1);
+        chunks.push(Bytes::copy_from_slice(&prefix));
+        chunks.extend(parts.iter().filter(|part| !part.is_empty()).cloned());
+        return Ok(Frame { chunks });
+    }
+    // What gzip reserves for its output (about twice what OTLP compresses to); the
+    // compressor gives back what is left over.
+    let mut frame = Vec::with_capacity(5 + length / 2 + 64);
+    frame.extend_from_slice(&[1, 0, 0, 0, 0]);
+    compressor.compress_parts_into(parts, &mut frame)?;
+    let len = u32::try_from(frame.len() - 5).map_err(|_| too_long())?;
     frame[1..5].copy_from_slice(&len.to_be_bytes());
-    Ok(Bytes::from(frame))
+    Ok(Frame {
+        chunks: vec![Bytes::from(frame)],
+    })
+}
+
+/// A request body sending a [`Frame`]'s chunks in order.
+struct FrameBody {
+    chunks: std::vec::IntoIter<Bytes>,
+    remaining: u64,
+}
+
+impl From<Frame> for FrameBody {
+    fn from(frame: Frame) -> Self {
+        let remaining = frame.chunks.iter().map(|chunk| chunk.len() as u64).sum();
+        FrameBody {
+            chunks: frame.chunks.into_iter(),
+            remaining,
+        }
+    }
+}
+
+impl http_body::Body for FrameBody {
+    type Data = Bytes;
+    type Error = std::convert::Infallible;
+
+    fn poll_frame(
+        self: std::pin::Pin<&mut Self>,
+        _: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<Option<Result<http_body::Frame<Bytes>, Self::Error>>> {
+        let body = self.get_mut();
+        let chunk = body.chunks.next();
+        if let Some(chunk) = &chunk {
+            body.remaining -= chunk.len() as u64;
+        }
+        std::task::Poll::Ready(chunk.map(|chunk| Ok(http_body::Frame::data(chunk))))
+    }
+
+    fn is_end_stream(&self) -> bool {
+        self.remaining == 0
+    }
+
+    fn size_hint(&self) -> http_body::SizeHint {
+        http_body::SizeHint::with_exact(self.remaining)
+    }
 }
 
 /// The message of a response body: the first frame, decompressed per `encoding`.
@@ -79,9 +145,9 @@ pub(crate) async fn call(
     mut channel: Channel,
     path: &'static str,
     headers: HeaderMap,
-    frame: Bytes,
+    frame: Frame,
 ) -> Result<Option<Vec<u8>>, CallError> {
-    let mut request = Request::new(tonic::body::Body::new(Full::new(frame)));
+    let mut request = Request::new(tonic::body::Body::new(FrameBody::from(frame)));
     *request.method_mut() = Method::POST;
     *request.uri_mut() = Uri::from_static(path);
     *request.version_mut() = Version::HTTP_2;
@@ -141,13 +207,28 @@ mod tests {
     #[test]
     fn frames_carry_the_flag_and_length() {
         let none = Compressor::new(Compression::None, &CompressionParams::default());
-        let frame = frame(none, &[b"hel".as_slice(), b"lo"]).unwrap();
+        let parts = [
+            Bytes::from_static(b"hel"),
+            Bytes::new(),
+            Bytes::from_static(b"lo"),
+        ];
+        let frame = frame(none, &parts).unwrap();
+        assert_eq!(
+            frame.chunks.len(),
+            3,
+            "the prefix, then the non-empty parts as they are"
+        );
+        assert_eq!(frame.chunks[1].as_ptr(), parts[0].as_ptr(), "not copied");
+        let frame = frame.to_vec();
         assert_eq!(&frame[..], b"\x00\x00\x00\x00\x05hello");
         assert_eq!(message(&frame, "identity").unwrap().unwrap(), b"hello");
 
         let gzip = Compressor::new(Compression::Gzip, &CompressionParams::default());
         let input = vec![7u8; 10_000];
-        let framed = super::frame(gzip, &[&input[..3000], &input[3000..]]).unwrap();
+        let input = Bytes::from(input);
+        let framed = super::frame(gzip, &[input.slice(..3000), input.slice(3000..)])
+            .unwrap()
+            .to_vec();
         assert_eq!(framed[0], 1);
         let len = u32::from_be_bytes([framed[1], framed[2], framed[3], framed[4]]) as usize;
         assert_eq!(len, framed.len() - 5);
