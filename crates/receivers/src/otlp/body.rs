@@ -396,10 +396,13 @@ impl Buffer {
         }
     }
 
-    /// Appends `chunk`. The buffer grows by doubling, but never past the `declared`
-    /// length while the body is within it, and never to more than twice what has
-    /// arrived, so a peer cannot make the receiver reserve memory for bytes it did not
-    /// send.
+    /// Appends `chunk`. With a `declared` length the buffer grows as the request was
+    /// admitted ([`Assembly::reservation`]): to the declared length at once while that is
+    /// at most [`RESERVATION_FLOOR`] or four times what has arrived, else to four times
+    /// what has arrived, so a peer cannot make the receiver reserve memory for bytes it
+    /// did not send beyond what its admission already holds. Under overload HTTP/2 flow
+    /// control cuts bodies into small frames; growing by doubling from the first of them
+    /// cost a copy per step. Without a declared length (chunked HTTP), by doubling.
     fn push(self, chunk: Bytes, declared: usize) -> Buffer {
         let (mut joined, first) = match self {
             Buffer::One(first) => (Vec::new(), Some(first)),
@@ -407,11 +410,14 @@ impl Buffer {
         };
         let needed = first.as_ref().map_or(joined.len(), Bytes::len) + chunk.len();
         if needed > joined.capacity() {
-            let doubled = needed.saturating_mul(2);
             let capacity = if needed <= declared {
-                declared.min(doubled)
+                declared.min(
+                    needed
+                        .saturating_mul(RESERVATION_FACTOR)
+                        .max(RESERVATION_FLOOR),
+                )
             } else {
-                doubled
+                needed.saturating_mul(2)
             };
             joined.reserve_exact(capacity - joined.len());
         }
@@ -459,16 +465,31 @@ mod tests {
     #[test]
     fn a_body_arriving_in_pieces_is_held_without_spare_room() {
         let piece = Bytes::from(vec![7u8; 1000]);
-        // Announced: the buffer grows towards the announced length, never past it.
+        // Announced: the buffer grows towards the announced length, never past it, and in
+        // few steps: at once to the floor, then to four times what arrived.
         let mut buffer = Buffer::One(piece.clone());
+        let mut capacities = Vec::new();
         for _ in 1..100 {
             buffer = buffer.push(piece.clone(), 100_000);
             let Buffer::Many(joined) = &buffer else {
                 unreachable!()
             };
             assert!(joined.capacity() <= 100_000, "{}", joined.capacity());
+            if capacities.last() != Some(&joined.capacity()) {
+                capacities.push(joined.capacity());
+            }
         }
+        assert_eq!(capacities, [RESERVATION_FLOOR, 100_000]);
         assert_eq!(buffer.into_bytes().len(), 100_000);
+        // A body within the floor is allocated once, whole.
+        let mut buffer = Buffer::One(piece.clone());
+        for _ in 1..40 {
+            buffer = buffer.push(piece.clone(), 40_000);
+            let Buffer::Many(joined) = &buffer else {
+                unreachable!()
+            };
+            assert_eq!(joined.capacity(), 40_000);
+        }
         // Not announced (chunked HTTP): doubling, and the spare room given back at the end.
         let mut buffer = Buffer::One(piece.clone());
         for _ in 1..70 {
