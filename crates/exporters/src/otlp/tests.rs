@@ -199,8 +199,6 @@ async fn sends_the_payloads_cached_encoding_byte_for_byte() {
 
 #[tokio::test]
 async fn a_merged_batch_goes_out_uncompressed_as_its_parts_back_to_back() {
-    use tributary_pipeline_core::pdata::SignalData;
-
     let (backend, server) = backend(None).await;
     let (exporter, _) =
         exporter::<Traces>("endpoint: http://{addr}\ncompression: none\n", &server).await;
