@@ -37,8 +37,9 @@
 //! | `max_connections` | `4096` | connections held at once, more are answered `503` (Tributary's own key; `0`: no limit) |
 //!
 //! `middlewares` is not supported and refused as an unknown key. An HTTP/1 request's
-//! line and headers may take up to 16 KiB ([`HTTP1_READ_BUFFER_MAX`](crate::server::HTTP1_READ_BUFFER_MAX));
-//! a larger head is answered `431` (Go's server allows 1 MiB).
+//! line and headers may take up to 16 KiB
+//! ([`HTTP1_READ_BUFFER_MAX`](crate::server::HTTP1_READ_BUFFER_MAX)); a larger head is
+//! answered `431` (Go's server allows 1 MiB).
 //!
 //! # Client
 //!
