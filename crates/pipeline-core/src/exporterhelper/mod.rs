@@ -89,12 +89,13 @@
 //! or whose data held — queued or being exported — reaches a sixteenth of
 //! `memory_limit_mib` (16 MiB by default), makes further offers wait while the backend
 //! counts as healthy (the last delivery that ended was delivered, less than a second ago).
-//! The callers hold their data meanwhile: the batch processor's callers wait, the receivers stop admitting
-//! requests once their admission budget is spent, and clients get a retryable throttling
-//! answer (429 / `RESOURCE_EXHAUSTED`) before their requests are decoded. As soon as a
-//! delivery fails for good, or none ends for a second (exports hanging, retries backing
-//! off), offers stop waiting and the queue fills to its limits as above. `false` restores
-//! the plain FIFO (the Go Collector's behaviour). A persistent queue ignores the key.
+//! The callers hold their data meanwhile: the batch processor's callers wait, the
+//! receivers stop admitting requests once their admission budget is spent, and clients get
+//! a retryable throttling answer (429 / `RESOURCE_EXHAUSTED`) before their requests are
+//! decoded. As soon as a delivery fails for good, or none ends for a second (exports
+//! hanging, retries backing off), offers stop waiting and the queue fills to its limits as
+//! above. `false` restores the plain FIFO (the Go Collector's behaviour). A persistent
+//! queue ignores the key.
 //!
 //! A persistent queue keeps its requests on disk, bounded by `queue_size` (use `sizer:
 //! bytes` to bound the disk in bytes), and ignores `memory_limit_mib`. In memory it holds

@@ -243,13 +243,20 @@ impl Assembly {
             .max(arrived)
     }
 
-    /// Appends a chunk [`check`](Self::check) accepted.
+    /// Appends a chunk [`check`](Self::check) accepted. A buffer that must grow grows to
+    /// what the request is admitted for at its new length ([`reservation`](Self::reservation)):
+    /// never more than its admission holds, and in few steps when HTTP/2 flow control cuts
+    /// the body into small frames (doubling from the first of them cost a copy per step).
+    /// Without an announced length (chunked HTTP), by doubling.
     fn keep(&mut self, chunk: Bytes) {
-        // A gRPC message's length is known from its prefix.
-        let expected = self.announced().unwrap_or(0);
+        let needed = self.len() + chunk.len();
+        let grow_to = match self.announced() {
+            Some(announced) if needed <= announced => self.reservation(needed, false),
+            _ => needed.saturating_mul(2),
+        };
         self.buffer = Some(match self.buffer.take() {
             None => Buffer::One(chunk),
-            Some(buffer) => buffer.push(chunk, expected),
+            Some(buffer) => buffer.push(chunk, grow_to),
         });
     }
 
@@ -396,30 +403,15 @@ impl Buffer {
         }
     }
 
-    /// Appends `chunk`. With a `declared` length the buffer grows as the request was
-    /// admitted ([`Assembly::reservation`]): to the declared length at once while that is
-    /// at most [`RESERVATION_FLOOR`] or four times what has arrived, else to four times
-    /// what has arrived, so a peer cannot make the receiver reserve memory for bytes it
-    /// did not send beyond what its admission already holds. Under overload HTTP/2 flow
-    /// control cuts bodies into small frames; growing by doubling from the first of them
-    /// cost a copy per step. Without a declared length (chunked HTTP), by doubling.
-    fn push(self, chunk: Bytes, declared: usize) -> Buffer {
+    /// Appends `chunk`, growing to `grow_to` bytes (at least the new length) when full.
+    fn push(self, chunk: Bytes, grow_to: usize) -> Buffer {
         let (mut joined, first) = match self {
             Buffer::One(first) => (Vec::new(), Some(first)),
             Buffer::Many(joined) => (joined, None),
         };
         let needed = first.as_ref().map_or(joined.len(), Bytes::len) + chunk.len();
         if needed > joined.capacity() {
-            let capacity = if needed <= declared {
-                declared.min(
-                    needed
-                        .saturating_mul(RESERVATION_FACTOR)
-                        .max(RESERVATION_FLOOR),
-                )
-            } else {
-                needed.saturating_mul(2)
-            };
-            joined.reserve_exact(capacity - joined.len());
+            joined.reserve_exact(grow_to.max(needed) - joined.len());
         }
         if let Some(first) = first {
             joined.extend_from_slice(&first);
@@ -462,47 +454,41 @@ mod tests {
         assembly
     }
 
-    #[test]
-    fn a_body_arriving_in_pieces_is_held_without_spare_room() {
+    /// An HTTP body of `pieces` chunks of 1,000 bytes announcing `declared`, with the
+    /// buffer's capacity after each chunk.
+    fn assembled_in_pieces(pieces: usize, declared: Option<usize>) -> (Assembly, Vec<usize>) {
         let piece = Bytes::from(vec![7u8; 1000]);
-        // Announced: the buffer grows towards the announced length, never past it, and in
-        // few steps: at once to the floor, then to four times what arrived.
-        let mut buffer = Buffer::One(piece.clone());
+        let mut assembly = Assembly::new(Framing::Whole { limit: 20 << 20 }, declared);
         let mut capacities = Vec::new();
-        for _ in 1..100 {
-            buffer = buffer.push(piece.clone(), 100_000);
-            let Buffer::Many(joined) = &buffer else {
-                unreachable!()
-            };
-            assert!(joined.capacity() <= 100_000, "{}", joined.capacity());
-            if capacities.last() != Some(&joined.capacity()) {
+        for _ in 0..pieces {
+            assembly.check(&piece).unwrap();
+            assembly.keep(piece.clone());
+            if let Some(Buffer::Many(joined)) = &assembly.buffer {
                 capacities.push(joined.capacity());
             }
         }
+        (assembly, capacities)
+    }
+
+    #[test]
+    fn a_body_arriving_in_pieces_is_held_without_spare_room() {
+        // Announced: the buffer grows towards the announced length, never past it, and in
+        // few steps: at once to the floor, then to four times what arrived.
+        let (assembly, mut capacities) = assembled_in_pieces(100, Some(100_000));
+        assert!(capacities.iter().all(|&c| c <= 100_000), "{capacities:?}");
+        capacities.dedup();
         assert_eq!(capacities, [RESERVATION_FLOOR, 100_000]);
-        assert_eq!(buffer.into_bytes().len(), 100_000);
+        assert_eq!(assembly.finish().unwrap().len(), 100_000);
         // A body within the floor is allocated once, whole.
-        let mut buffer = Buffer::One(piece.clone());
-        for _ in 1..40 {
-            buffer = buffer.push(piece.clone(), 40_000);
-            let Buffer::Many(joined) = &buffer else {
-                unreachable!()
-            };
-            assert_eq!(joined.capacity(), 40_000);
-        }
+        let (_, capacities) = assembled_in_pieces(40, Some(40_000));
+        assert!(capacities.iter().all(|&c| c == 40_000), "{capacities:?}");
         // Not announced (chunked HTTP): doubling, and the spare room given back at the end.
-        let mut buffer = Buffer::One(piece.clone());
-        for _ in 1..70 {
-            buffer = buffer.push(piece.clone(), 0);
-        }
-        let Buffer::Many(joined) = &buffer else {
-            unreachable!()
-        };
+        let (assembly, capacities) = assembled_in_pieces(70, None);
         assert!(
-            joined.capacity() > 80_000,
+            capacities.last().is_some_and(|&c| c > 80_000),
             "grew by doubling: spare room to give back"
         );
-        let body = buffer.into_bytes();
+        let body = assembly.finish().unwrap();
         assert_eq!(body.len(), 70_000);
     }
 

@@ -326,7 +326,12 @@ async fn grpc_messages_announced_but_never_sent_hold_no_budget() {
 
 /// A budget the first request fills, with room for others to wait (and so a line).
 fn one_mib_with_a_line() -> String {
-    ONE_MIB_BUDGET.replace("waiting_limit_mib: 0", "waiting_limit_mib: 1")
+    let config = ONE_MIB_BUDGET.replace("waiting_limit_mib: 0", "waiting_limit_mib: 1");
+    assert_ne!(
+        config, ONE_MIB_BUDGET,
+        "the one-MiB budget has no waiting room to widen"
+    );
+    config
 }
 
 /// Once the budget is out, new calls wait in line unread: one without a deadline is
