@@ -23,6 +23,7 @@ use std::time::{Duration, Instant};
 
 use prost::Message;
 use prost::encoding::{encode_varint, encoded_len_varint};
+use smallvec::SmallVec;
 use tributary_pipeline_core::pdata::encoded::{WireField, fields};
 use tributary_pipeline_core::pdata::proto::common::v1::{InstrumentationScope, KeyValue};
 use tributary_pipeline_core::pdata::proto::metrics::v1::{AggregationTemporality, Metric};
@@ -118,6 +119,16 @@ struct SeriesEntry {
 
 type ByteMap<V> = foldhash::HashMap<Box<[u8]>, V>;
 
+/// A metric's or series' key as two 64-bit hashes of independent random seeds: the maps
+/// of the two (one entry per metric and per series of every source, a hundred thousand
+/// and more) hold it inline, so a lookup reads the map's own memory and not a key on the
+/// heap too (a cache miss per sample, most of a lookup's cost). Two keys sharing both
+/// hashes (odds about n²/2¹²⁹ for n entries; the seeds are random per process, so they
+/// cannot be aimed at) would have one series written with the other's labels.
+type KeyId = u128;
+
+type IdMap<V> = std::collections::HashMap<KeyId, V, foldhash::fast::RandomState>;
+
 /// Time between sweeps of the cache: an entry not used since the sweep before is
 /// dropped, so a series that stopped is kept for one to two periods (Prometheus marks a
 /// series stale after five minutes). A series sent less often is built again each time.
@@ -138,8 +149,10 @@ pub struct SeriesCache {
     settings: Option<FromOtlpSettings>,
     resources: ByteMap<ResourceEntry>,
     scopes: ByteMap<ScopeEntry>,
-    metrics: ByteMap<MetricEntry>,
-    series: ByteMap<SeriesEntry>,
+    metrics: IdMap<MetricEntry>,
+    series: IdMap<SeriesEntry>,
+    /// The seeds of [`KeyId`]s.
+    seeds: (foldhash::fast::RandomState, foldhash::fast::RandomState),
     next_id: u32,
     /// Counts sweeps; an entry records the one it was last used in.
     epoch: u32,
@@ -148,6 +161,8 @@ pub struct SeriesCache {
     misses: u64,
     /// Scratch: the key being looked up.
     key: Vec<u8>,
+    /// Series in the last batch: the next one's maps are sized for as many.
+    last_batch_series: usize,
 }
 
 impl SeriesCache {
@@ -182,6 +197,11 @@ impl SeriesCache {
             .unwrap_or_default()
     }
 
+    fn key_id(&self, key: impl std::hash::Hash + Copy) -> KeyId {
+        let (a, b) = &self.seeds;
+        (u128::from(a.hash_one(key)) << 64) | u128::from(b.hash_one(key))
+    }
+
     fn id(&mut self) -> u32 {
         let id = self.next_id;
         self.next_id += 1;
@@ -213,7 +233,8 @@ impl SeriesCache {
 /// A series of one batch.
 struct BatchSeries {
     labels: Arc<EncodedLabels>,
-    samples: Vec<Sample>,
+    /// Mostly one (a batch holds one scrape of a target), kept inline.
+    samples: SmallVec<[Sample; 1]>,
     /// From metrics written the general way.
     exemplars: Vec<Exemplar>,
     histograms: Vec<Histogram>,
@@ -223,7 +244,7 @@ impl From<TimeSeries> for BatchSeries {
     fn from(series: TimeSeries) -> Self {
         BatchSeries {
             labels: EncodedLabels::new(&series.labels),
-            samples: series.samples,
+            samples: SmallVec::from_vec(series.samples),
             exemplars: series.exemplars,
             histograms: series.histograms,
         }
@@ -240,6 +261,14 @@ struct Batch {
 }
 
 impl Batch {
+    fn with_capacity(series: usize) -> Self {
+        Batch {
+            series: Vec::with_capacity(series),
+            heads: foldhash::HashMap::with_capacity_and_hasher(series, Default::default()),
+            same_hash: Vec::with_capacity(series),
+        }
+    }
+
     fn sample(&mut self, labels: &Arc<EncodedLabels>, value: f64, timestamp: i64) {
         let at = self.entry(labels);
         self.series[at].samples.push(Sample { value, timestamp });
@@ -273,7 +302,7 @@ impl Batch {
                     .push(self.heads.insert(labels.shard_hash, at));
                 self.series.push(BatchSeries {
                     labels: Arc::clone(labels),
-                    samples: Vec::with_capacity(1),
+                    samples: SmallVec::new(),
                     exemplars: Vec::new(),
                     histograms: Vec::new(),
                 });
@@ -393,6 +422,7 @@ fn write_encoded_at<P: AsRef<[u8]>>(
         return None;
     }
     cache.start(settings, now);
+    let batch = Batch::with_capacity(cache.last_batch_series);
     let mut writer = Writer {
         settings,
         options: LabelOptions {
@@ -402,7 +432,7 @@ fn write_encoded_at<P: AsRef<[u8]>>(
         },
         namer: MetricNamer::new(settings.namespace.clone(), settings.strategy),
         cache,
-        batch: Batch::default(),
+        batch,
         dropped: Vec::new(),
         points: Vec::new(),
         attribute_bytes: Vec::new(),
@@ -416,6 +446,7 @@ fn write_encoded_at<P: AsRef<[u8]>>(
             writer.resource_metrics(field.value).ok()?;
         }
     }
+    writer.cache.last_batch_series = writer.batch.series.len();
     Some((
         encode_bodies(writer.batch.series, parallelism, max_bytes),
         writer.dropped,
@@ -670,14 +701,9 @@ impl Writer<'_> {
         } else {
             normalize::MetricType::NonMonotonicCounter
         };
-        let key = &mut self.cache.key;
-        key.clear();
-        key.extend_from_slice(&scope_id.to_le_bytes());
-        key.push(kind as u8);
-        put_bytes(key, name.as_bytes());
-        key.extend_from_slice(unit.as_bytes());
+        let key = self.cache.key_id((scope_id, kind as u8, name, unit));
         let batch = self.cache.epoch;
-        let (metric_id, metric_name) = match self.cache.metrics.get_mut(key.as_slice()) {
+        let (metric_id, metric_name) = match self.cache.metrics.get_mut(&key) {
             Some(entry) => {
                 entry.used = batch;
                 (entry.id, Arc::clone(&entry.name))
@@ -688,7 +714,6 @@ impl Writer<'_> {
                 };
                 let built: Arc<str> = built.into();
                 let id = self.cache.id();
-                let key = self.cache.key.as_slice().into();
                 self.cache.metrics.insert(
                     key,
                     MetricEntry {
@@ -762,12 +787,9 @@ impl Writer<'_> {
         point: &ParsedPoint,
     ) -> Result<(), Unsupported> {
         let attributes = &self.attribute_bytes[point.attributes.clone()];
-        let key = &mut self.cache.key;
-        key.clear();
-        key.extend_from_slice(&metric_id.to_le_bytes());
-        key.extend_from_slice(attributes);
+        let key = self.cache.key_id((metric_id, attributes));
         let batch = self.cache.epoch;
-        let labels = match self.cache.series.get_mut(key.as_slice()) {
+        let labels = match self.cache.series.get_mut(&key) {
             Some(entry) => {
                 entry.used = batch;
                 Arc::clone(&entry.labels)
@@ -785,7 +807,6 @@ impl Writer<'_> {
                     None,
                     &self.settings.external_labels,
                 ));
-                let key = self.cache.key.as_slice().into();
                 self.cache.series.insert(
                     key,
                     SeriesEntry {
