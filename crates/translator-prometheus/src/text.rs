@@ -231,6 +231,45 @@ impl std::error::Error for ParseError {}
 /// assert_eq!(families[0].samples[0].value, 1027.0);
 /// ```
 pub fn parse(input: &[u8], format: Format, limits: &Limits) -> Result<Vec<Family>, ParseError> {
+    parse_with(input, format, limits, None)
+}
+
+/// A per-source cache the parser offers each text 0.0.4 sample to before reading its
+/// labels (see [`parse_with`]): a scraper that has seen a series' text before knows its
+/// labels already, and takes the sample from its text, value and timestamp alone.
+pub trait KnownSeries {
+    /// Offered a sample of `family` (its samples taken so far are not in it) whose series
+    /// (its name and `{labels}`, exactly as written) is `series`. Returns whether it took
+    /// the sample: the parser then builds nothing for it. Offered only series text the
+    /// parser has read in full before (a [`missed`](Self::missed) one), as it checks nothing
+    /// inside the braces.
+    /// `family_index` is the family's place among those `parse_with` returns (a cache of
+    /// what was worked out per family may go by it within one parse).
+    fn take(
+        &mut self,
+        family: &Family,
+        family_index: usize,
+        series: &str,
+        value: f64,
+        timestamp_ms: Option<i64>,
+    ) -> bool;
+
+    /// A sample was read in full (and pushed to its family's samples): `series` is where
+    /// its series text lies in the input (`None` for one never offered: OpenMetrics, a
+    /// quoted UTF-8 name). Called in the order the samples were pushed.
+    fn missed(&mut self, series: Option<std::ops::Range<usize>>);
+}
+
+/// [`parse`], offering each sample to `known` first (text 0.0.4 only; OpenMetrics samples
+/// are all read in full and reported as [`missed`](KnownSeries::missed)). Families come
+/// out as from `parse`, without the samples `known` took; a family whose samples were all
+/// taken comes out empty.
+pub fn parse_with(
+    input: &[u8],
+    format: Format,
+    limits: &Limits,
+    mut known: Option<&mut dyn KnownSeries>,
+) -> Result<Vec<Family>, ParseError> {
     let text = std::str::from_utf8(input).map_err(|e| ParseError {
         line: 1 + input[..e.valid_up_to()]
             .iter()
@@ -243,6 +282,7 @@ pub fn parse(input: &[u8], format: Format, limits: &Limits) -> Result<Vec<Family
         limits,
         families: Vec::new(),
         current: None,
+        taken: 0,
         samples: 0,
     };
     let mut eof = false;
@@ -287,7 +327,8 @@ pub fn parse(input: &[u8], format: Format, limits: &Limits) -> Result<Vec<Family
             }
             parser.comment(comment).map_err(err)?;
         } else {
-            parser.sample(line).map_err(err)?;
+            let at = line.as_ptr() as usize - text.as_ptr() as usize;
+            parser.sample(line, at, known.as_deref_mut()).map_err(err)?;
         }
     }
     if format == Format::OpenMetrics && !eof {
@@ -306,14 +347,22 @@ struct Parser<'a> {
     families: Vec<Family>,
     /// The family samples are added to while their names fit it.
     current: Option<Family>,
+    /// Samples of `current` a [`KnownSeries`] took (they are not in its `samples`).
+    taken: usize,
     samples: usize,
 }
 
 impl Parser<'_> {
     fn finish(&mut self) {
+        self.taken = 0;
         if let Some(family) = self.current.take() {
             self.families.push(family);
         }
+    }
+
+    /// Whether the current family has samples (read or taken).
+    fn has_samples(&self) -> bool {
+        self.taken > 0 || self.current.as_ref().is_some_and(|f| !f.samples.is_empty())
     }
 
     /// The current family if it is `name`, else a new one (the current one is finished).
@@ -360,10 +409,10 @@ impl Parser<'_> {
                 let metric_type = MetricType::parse(word, format)
                     .ok_or_else(|| format!("unknown metric type {word:?} for {name}"))?;
                 let family = self.family_named(name);
-                if !family.samples.is_empty() {
+                family.metric_type = metric_type;
+                if self.has_samples() {
                     return Err(format!("# TYPE for {name} after its samples"));
                 }
-                family.metric_type = metric_type;
             }
             "HELP" => {
                 let help = unescape(rest, false)
@@ -394,11 +443,42 @@ impl Parser<'_> {
         Ok(())
     }
 
-    fn sample(&mut self, line: &str) -> Result<(), String> {
+    /// One sample line, starting at byte `at` of the input.
+    fn sample<'k>(
+        &mut self,
+        line: &str,
+        at: usize,
+        known: Option<&mut (dyn KnownSeries + 'k)>,
+    ) -> Result<(), String> {
         self.samples += 1;
         if self.limits.max_samples != 0 && self.samples > self.limits.max_samples {
             return Err(format!("more than {} samples", self.limits.max_samples));
         }
+        let Some(known) = known else {
+            return self.read_sample(line);
+        };
+        let split = if self.format == Format::Text {
+            split_known(line)
+        } else {
+            None
+        };
+        if let Some((name, series, value, timestamp_ms)) = split {
+            self.enter_family_of(name);
+            let index = self.families.len();
+            if let Some(family) = &self.current
+                && known.take(family, index, series, value, timestamp_ms)
+            {
+                self.taken += 1;
+                return Ok(());
+            }
+        }
+        self.read_sample(line)?;
+        known.missed(split.map(|(_, series, ..)| at..at + series.len()));
+        Ok(())
+    }
+
+    /// One sample line read in full.
+    fn read_sample(&mut self, line: &str) -> Result<(), String> {
         let mut cursor = Cursor { rest: line };
         let mut name = cursor.take_while(|c| c.is_ascii_alphanumeric() || c == '_' || c == ':');
         let mut labels = Vec::new();
@@ -458,23 +538,33 @@ impl Parser<'_> {
     }
 
     fn add(&mut self, sample: Sample) {
+        self.enter_family_of(&sample.name);
+        if let Some(family) = self.current.as_mut() {
+            family.samples.push(sample);
+        }
+    }
+
+    /// Makes the family a sample named `name` belongs to the current one: the current one
+    /// if the name fits it, else a new `unknown` family of that name.
+    fn enter_family_of(&mut self, name: &str) {
+        let has_samples = self.has_samples();
         let fits = self.current.as_ref().is_some_and(|family| {
+            // Most samples are named as their family: the suffix "" decides.
+            if name.len() == family.name.len() {
+                return name == family.name
+                    && (family.metric_type.suffixes().contains(&"")
+                        || (family.metric_type == MetricType::Unknown && !has_samples));
+            }
             family.metric_type.suffixes().iter().any(|suffix| {
-                sample.name.len() == family.name.len() + suffix.len()
-                    && sample.name.starts_with(family.name.as_str())
-                    && sample.name.ends_with(suffix)
-            }) || (family.metric_type == MetricType::Unknown
-                && family.samples.is_empty()
-                && family.name == sample.name)
+                name.len() == family.name.len() + suffix.len()
+                    && name.starts_with(family.name.as_str())
+                    && name.ends_with(suffix)
+            }) || (family.metric_type == MetricType::Unknown && !has_samples && family.name == name)
         });
         if !fits {
             // An untyped sample, or one of the metadata-only family `name`'s namesakes.
-            let name = sample.name.clone();
             self.finish();
             self.current = Some(Family::new(name, MetricType::Unknown));
-        }
-        if let Some(family) = self.current.as_mut() {
-            family.samples.push(sample);
         }
     }
 
@@ -687,6 +777,52 @@ impl<'a> Cursor<'a> {
     }
 }
 
+/// A text 0.0.4 sample line's name, series text (name and `{labels}` as written), value
+/// and timestamp, found without reading the labels; `None` for anything unusual (a quoted
+/// name, unbalanced braces, a bad value), which the full read then reports.
+fn split_known(line: &str) -> Option<(&str, &str, f64, Option<i64>)> {
+    let bytes = line.as_bytes();
+    let name_end = bytes
+        .iter()
+        .position(|&b| !(b.is_ascii_alphanumeric() || b == b'_' || b == b':'))
+        .unwrap_or(bytes.len());
+    if name_end == 0 || bytes[0].is_ascii_digit() {
+        return None;
+    }
+    let mut end = name_end;
+    if bytes.get(end) == Some(&b'{') {
+        let mut quoted = false;
+        let mut escaped = false;
+        end += 1;
+        loop {
+            let &b = bytes.get(end)?;
+            end += 1;
+            match b {
+                _ if escaped => escaped = false,
+                b'\\' if quoted => escaped = true,
+                b'"' => quoted = !quoted,
+                b'}' if !quoted => break,
+                _ => {}
+            }
+        }
+    }
+    let rest = &line[end..];
+    let after = rest.trim_start_matches([' ', '\t']);
+    if after.len() == rest.len() {
+        return None; // no blank before the value
+    }
+    let mut words = after.split([' ', '\t']).filter(|w| !w.is_empty());
+    let value = parse_float(words.next()?)?;
+    let timestamp_ms = match words.next() {
+        Some(ts) => Some(ts.parse::<i64>().ok()?),
+        None => None,
+    };
+    if words.next().is_some() {
+        return None;
+    }
+    Some((&line[..name_end], &line[..end], value, timestamp_ms))
+}
+
 fn first_char(text: &str) -> String {
     text.chars()
         .next()
@@ -701,7 +837,7 @@ fn truncate(text: &str) -> &str {
 }
 
 fn split_token(text: &str) -> (&str, &str) {
-    match text.find([' ', '\t']) {
+    match text.bytes().position(|b| b == b' ' || b == b'\t') {
         Some(at) => (&text[..at], &text[at + 1..]),
         None => (text, ""),
     }
@@ -709,20 +845,21 @@ fn split_token(text: &str) -> (&str, &str) {
 
 /// Whether `name` is a legacy metric name, `[a-zA-Z_:][a-zA-Z0-9_:]*`.
 pub fn is_metric_name(name: &str) -> bool {
-    let mut chars = name.chars();
-    chars
+    // Bytes, not chars: any byte of a multi-byte character fails the test as its char would.
+    let mut bytes = name.bytes();
+    bytes
         .next()
-        .is_some_and(|c| c.is_ascii_alphabetic() || c == '_' || c == ':')
-        && chars.all(|c| c.is_ascii_alphanumeric() || c == '_' || c == ':')
+        .is_some_and(|b| b.is_ascii_alphabetic() || b == b'_' || b == b':')
+        && bytes.all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b':')
 }
 
 /// Whether `name` is a legacy label name, `[a-zA-Z_][a-zA-Z0-9_]*`.
 pub fn is_label_name(name: &str) -> bool {
-    let mut chars = name.chars();
-    chars
+    let mut bytes = name.bytes();
+    bytes
         .next()
-        .is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
-        && chars.all(|c| c.is_ascii_alphanumeric() || c == '_')
+        .is_some_and(|b| b.is_ascii_alphabetic() || b == b'_')
+        && bytes.all(|b| b.is_ascii_alphanumeric() || b == b'_')
 }
 
 /// Undoes `\\`, `\"` and `\n`. Another escape is kept as written in 0.0.4 (as Prometheus

@@ -133,6 +133,22 @@ impl<K: Hash + Eq> StartTimeAdjuster<K> {
     }
 }
 
+impl<K: Hash + Eq> StartTimeAdjuster<K> {
+    /// Takes over a series that someone else followed until now: its run started at
+    /// `start_ns`, and its last point was `last` at `time_ns`.
+    pub fn remember(&mut self, key: K, start_ns: u64, last: f64, time_ns: u64) {
+        self.series.insert(
+            key,
+            SeriesStart {
+                start_ns,
+                last,
+                last_sum: 0.0,
+                seen_ms: (time_ns / 1_000_000) as i64,
+            },
+        );
+    }
+}
+
 impl StartTimeAdjuster<String> {
     /// [`start`](Self::start) with a borrowed key, copied only for a series not seen
     /// before: a scrape's counters are nearly all known.
@@ -237,6 +253,74 @@ pub fn to_metrics(
         }
     }
     Ok(out.finish())
+}
+
+/// The metric, without points, that [`to_metrics`] puts a sample of `family` named
+/// `sample_name` into when the family is a counter, gauge or unknown (a cumulative
+/// monotonic sum, or a gauge): its name, description, unit and `prometheus.type`, and its
+/// data with no points. `None` for other types. For a receiver that writes the points of
+/// such series itself.
+pub fn number_metric(family: &Family, sample_name: &str, options: &Options) -> Option<Metric> {
+    let data = match family.metric_type {
+        MetricType::Counter => Data::Sum(Sum {
+            data_points: Vec::new(),
+            aggregation_temporality: AggregationTemporality::Cumulative as i32,
+            is_monotonic: true,
+        }),
+        MetricType::Gauge | MetricType::Unknown => Data::Gauge(Gauge::default()),
+        _ => return None,
+    };
+    let ctx = Context {
+        options,
+        default_time_ms: 0,
+        start_metric: None,
+    };
+    let name = ctx.metric_name(family, sample_name).to_owned();
+    Some(ctx.new_metric(family, name, data))
+}
+
+/// The attributes [`to_metrics`] gives the point of a sample with `labels`: all but those
+/// naming its resource and scope (`job`, `instance`, `otel_scope_*`), sorted by name.
+pub fn point_key_values(labels: &[(String, String)]) -> Vec<KeyValue> {
+    to_key_values(&label_attributes(labels, ""))
+}
+
+/// The name [`to_metrics`] gives the metric of a sample of `family` named `sample_name`
+/// (a counter or an info keeps its suffix; `trim_metric_suffixes` trims).
+pub fn number_metric_name<'n>(family: &Family, sample_name: &'n str, options: &Options) -> &'n str {
+    let ctx = Context {
+        options,
+        default_time_ms: 0,
+        start_metric: None,
+    };
+    ctx.metric_name(family, sample_name)
+}
+
+/// The key under which [`to_metrics`] asks the [`StartTimeAdjuster`] for the start of a
+/// number point of `metric` (its OTLP name) from a sample with `labels`.
+pub fn start_key(metric: &str, labels: &[(String, String)]) -> String {
+    let mut key = String::new();
+    series_key(&mut key, metric, labels, &label_attributes(labels, ""));
+    key
+}
+
+/// Whether a sample with `labels` belongs to the default scope (no `otel_scope_name`
+/// or `otel_scope_version`) of the resource of `job` and `instance`.
+pub fn in_resource_and_default_scope(
+    labels: &[(String, String)],
+    job: Option<&str>,
+    instance: Option<&str>,
+) -> bool {
+    let label = |name: &str| {
+        labels
+            .iter()
+            .find(|(n, _)| n == name)
+            .map(|(_, v)| v.as_str())
+    };
+    label("job") == job
+        && label("instance") == instance
+        && label("otel_scope_name").is_none()
+        && label("otel_scope_version").is_none()
 }
 
 /// Labels that say where a sample belongs rather than what it measures.
@@ -455,8 +539,12 @@ type Attrs<'f> = Vec<(&'f str, &'f str)>;
 
 /// The attributes of `sample`'s point (see [`Attrs`]).
 fn point_attributes<'f>(sample: &'f Sample, skip: &str) -> Attrs<'f> {
-    let mut labels: Attrs<'f> = sample
-        .labels
+    label_attributes(&sample.labels, skip)
+}
+
+/// [`point_attributes`] of a label list.
+fn label_attributes<'f>(labels: &'f [(String, String)], skip: &str) -> Attrs<'f> {
+    let mut labels: Attrs<'f> = labels
         .iter()
         .filter(|(name, _)| !is_identity_label(name) && name != skip)
         .map(|(name, value)| (name.as_str(), value.as_str()))
@@ -471,13 +559,15 @@ fn to_key_values(labels: &[(&str, &str)]) -> Vec<KeyValue> {
 
 /// The identity of one series for the start-time adjuster, written into `key` (cleared
 /// first; a buffer kept across samples, so a known series costs no allocation).
-fn series_key(key: &mut String, metric: &str, sample: &Sample, attrs: &[(&str, &str)]) {
+fn series_key(key: &mut String, metric: &str, labels: &[(String, String)], attrs: &[(&str, &str)]) {
+    let label = |name: &str| {
+        labels
+            .iter()
+            .find(|(n, _)| n == name)
+            .map_or("", |(_, v)| v.as_str())
+    };
     key.clear();
-    for part in [
-        sample.label("job").unwrap_or(""),
-        sample.label("instance").unwrap_or(""),
-        metric,
-    ] {
+    for part in [label("job"), label("instance"), metric] {
         key.push_str(part);
         key.push('\u{0}');
     }
@@ -608,7 +698,7 @@ impl Context<'_> {
             } else if stale {
                 0
             } else {
-                series_key(&mut key, name, sample, &attrs);
+                series_key(&mut key, name, &sample.labels, &attrs);
                 adjuster.start_str(&key, time, sample.value, 0.0)
             };
             let point = NumberDataPoint {
@@ -736,7 +826,7 @@ impl Context<'_> {
                 point.count = to_count(count);
                 point.sum = sum;
                 point.start_time_unix_nano = created.or(self.start_metric).unwrap_or_else(|| {
-                    series_key(&mut key, name, group.first, &group.attrs);
+                    series_key(&mut key, name, &group.first.labels, &group.attrs);
                     adjuster.start_str(&key, time, count, sum.unwrap_or(0.0))
                 });
                 point.exemplars = exemplars.into_iter().map(|e| exemplar(e, time)).collect();
@@ -803,7 +893,7 @@ impl Context<'_> {
                 point.count = to_count(count);
                 point.sum = sum;
                 point.start_time_unix_nano = created.or(self.start_metric).unwrap_or_else(|| {
-                    series_key(&mut key, name, group.first, &group.attrs);
+                    series_key(&mut key, name, &group.first.labels, &group.attrs);
                     adjuster.start_str(&key, time, count, sum)
                 });
             }

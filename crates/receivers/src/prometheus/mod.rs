@@ -96,6 +96,7 @@ mod factory;
 mod receiver;
 mod relabel;
 mod scrape;
+mod series;
 mod units;
 
 #[cfg(test)]

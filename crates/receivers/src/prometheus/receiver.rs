@@ -56,7 +56,7 @@ impl PrometheusReceiver {
         runtimes.iter().map(|r| r.failed_scrapes.get()).sum()
     }
 
-    fn runtime(&self, job: Job) -> Result<JobRuntime, ComponentError> {
+    pub(super) fn runtime(&self, job: Job) -> Result<JobRuntime, ComponentError> {
         let c = &job.config;
         let client = build_client(
             &format!("job {:?}", c.job_name),

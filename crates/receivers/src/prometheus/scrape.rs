@@ -1,22 +1,28 @@
 //! One target's scrape loop: fetch within the job's limits, parse, label, relabel, add the
 //! report series and staleness markers, translate, deliver.
 
-use std::collections::HashMap;
+use std::ops::Range;
 use std::sync::Arc;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use http::header::{ACCEPT, ACCEPT_ENCODING, CONTENT_ENCODING, CONTENT_TYPE};
 use tributary_pipeline_core::configcompression::{Encoding, NoBudget, decompress};
+use tributary_pipeline_core::pdata::OtlpRequest;
+use tributary_pipeline_core::pdata::proto::common::v1::{InstrumentationScope, KeyValue};
 use tributary_pipeline_core::prelude::*;
 use tributary_translator_prometheus::text::{
-    Family, Format, Limits, MetricType, Sample, parse, stale_nan,
+    Family, Format, KnownSeries, Limits, MetricType, Sample, parse_with, stale_nan,
 };
-use tributary_translator_prometheus::to_otlp::{Options, StartTimeAdjuster, to_metrics};
+use tributary_translator_prometheus::to_otlp::{
+    Options, in_resource_and_default_scope, number_metric, number_metric_name, point_key_values,
+    resource_attributes, start_key, to_metrics,
+};
 
 use super::client::authorize;
 use super::config::{Job, protocol_header};
 use super::discovery::Target;
 use super::relabel::{Labels, relabel};
+use super::series::{Seen, SeriesTable, Taken, family_signature, merge};
 
 /// The largest body read when `body_size_limit` is 0 (Prometheus has no bound; we keep
 /// one so that a target cannot make us hold more).
@@ -53,27 +59,20 @@ pub(crate) fn accept_header(protocols: &[String]) -> String {
     parts.join(",")
 }
 
-/// A series seen in the last scrape: enough to write its staleness marker.
-#[derive(Clone)]
-struct Seen {
-    family: String,
-    metric_type: MetricType,
-    sample: String,
-    labels: Labels,
-    /// The sample carried its own timestamp (no marker unless `track_timestamps_staleness`).
-    timestamped: bool,
-}
-
-/// The series of a scrape by their key (see `series_key`); foldhash, since each sample
-/// is looked up twice.
-type SeriesMap = HashMap<String, Seen, foldhash::fast::RandomState>;
-
 /// A target's loop.
 pub(crate) struct ScrapeLoop {
     pub(crate) runtime: Arc<JobRuntime>,
     pub(crate) target: Target,
-    adjuster: StartTimeAdjuster,
-    previous: SeriesMap,
+    /// The target's series, and the start-time adjuster of its counters.
+    series: SeriesTable,
+    /// Whether known series are taken from their text (off only in tests, as the oracle).
+    fast_path: bool,
+    /// The target's `job` and `instance` labels.
+    job: Option<String>,
+    instance: Option<String>,
+    /// The attributes of the resource its metrics go to, and their default scope.
+    resource: Vec<KeyValue>,
+    scope: InstrumentationScope,
 }
 
 fn now_ms() -> i64 {
@@ -86,18 +85,40 @@ fn now_ms() -> i64 {
 #[derive(Debug)]
 pub(crate) struct ScrapeError(pub(crate) String);
 
-struct Body {
-    bytes: Vec<u8>,
-    format: Format,
+pub(crate) struct Body {
+    pub(crate) bytes: Vec<u8>,
+    pub(crate) format: Format,
 }
 
 impl ScrapeLoop {
     pub(crate) fn new(runtime: Arc<JobRuntime>, target: Target) -> Self {
+        let label = |name: &str| {
+            target
+                .labels
+                .iter()
+                .find(|(n, _)| n == name)
+                .map(|(_, v)| v.clone())
+        };
+        let (job, instance) = (label("job"), label("instance"));
+        let resource = resource_attributes(
+            job.as_deref(),
+            instance.as_deref(),
+            runtime.options.scheme.as_deref(),
+        );
+        let scope = InstrumentationScope {
+            name: runtime.options.scope_name.clone(),
+            version: runtime.options.scope_version.clone(),
+            ..Default::default()
+        };
         ScrapeLoop {
             runtime,
             target,
-            adjuster: StartTimeAdjuster::new(),
-            previous: SeriesMap::default(),
+            series: SeriesTable::default(),
+            fast_path: true,
+            job,
+            instance,
+            resource,
+            scope,
         }
     }
 
@@ -121,7 +142,7 @@ impl ScrapeLoop {
                 biased;
                 _ = stop.cancelled() => return,
                 _ = gone.cancelled() => {
-                    let families = self.stale_all(now_ms(), true);
+                    let families = self.stale_all(now_ms(), true, false);
                     self.deliver(families, Vec::new()).await;
                     return;
                 }
@@ -159,8 +180,25 @@ impl ScrapeLoop {
                 ))),
             }
         };
+        self.finish_scrape(fetched, started, start_ms).await;
+    }
+
+    /// The rest of a scrape that began at `started` (`start_ms`) and `fetched` a body or
+    /// failed: processed, reported and delivered.
+    async fn finish_scrape(
+        &mut self,
+        fetched: Result<Body, ScrapeError>,
+        started: Instant,
+        start_ms: i64,
+    ) {
+        let timeout = self.target.timeout;
         let body_size = fetched.as_ref().map_or(0, |b| b.bytes.len());
-        let outcome = fetched.and_then(|body| self.process(body, start_ms));
+        // Whether the scrape failed in `process`, with this scrape's series half counted.
+        let mut in_scrape = false;
+        let outcome = fetched.and_then(|body| {
+            in_scrape = true;
+            self.process(body, start_ms)
+        });
         let duration = started.elapsed().as_secs_f64();
         let (families, scraped, post_relabel, added, up) = match outcome {
             Ok(scrape) => (
@@ -177,7 +215,7 @@ impl ScrapeLoop {
                     "scrape failed: {reason}"
                 );
                 self.runtime.failed_scrapes.inc();
-                (self.stale_all(start_ms, false), 0, 0, 0, 0.0)
+                (self.stale_all(start_ms, false, in_scrape), 0, 0, 0, 0.0)
             }
         };
         let mut report = vec![
@@ -202,6 +240,26 @@ impl ScrapeLoop {
         self.deliver(families, report).await;
     }
 
+    /// Runs the part of a scrape after the fetch on `fetched`, as of `start_ms`, choosing
+    /// whether known series are taken from their text (for tests that hold one path to the
+    /// other).
+    #[cfg(test)]
+    pub(crate) async fn scrape_fetched(
+        &mut self,
+        fetched: Result<Body, ScrapeError>,
+        start_ms: i64,
+        fast_path: bool,
+    ) {
+        self.fast_path = fast_path;
+        self.finish_scrape(fetched, Instant::now(), start_ms).await;
+    }
+
+    /// How many series texts the loop knows (for tests).
+    #[cfg(test)]
+    pub(crate) fn known_texts(&self) -> usize {
+        self.series.known_texts()
+    }
+
     fn report_family(&self, name: &str, value: f64, time_ms: i64) -> Family {
         let mut family = Family::new(name, MetricType::Gauge);
         family.samples.push(Sample {
@@ -218,7 +276,12 @@ impl ScrapeLoop {
         let runtime = Arc::clone(&self.runtime);
         let scraped = families.len();
         families.extend(report);
-        let request = match to_metrics(&families, &runtime.options, &mut self.adjuster, now_ms()) {
+        let request = match to_metrics(
+            &families,
+            &runtime.options,
+            &mut self.series.adjuster,
+            now_ms(),
+        ) {
             Ok(request) => request,
             Err(e) => {
                 // The scraped metrics cannot be translated (no start-time metric): they
@@ -230,17 +293,31 @@ impl ScrapeLoop {
                     start_time_metric: None,
                     ..runtime.options.clone()
                 };
-                to_metrics(&families[scraped..], &options, &mut self.adjuster, now_ms())
-                    .unwrap_or_default()
+                to_metrics(
+                    &families[scraped..],
+                    &options,
+                    &mut self.series.adjuster,
+                    now_ms(),
+                )
+                .unwrap_or_default()
             }
         };
         // Series not seen for ten intervals (at least 5 minutes) no longer need a start time.
         let horizon = (self.target.interval * 10).max(Duration::from_secs(300));
-        self.adjuster
+        self.series
+            .adjuster
             .forget_older_than(now_ms() - horizon.as_millis() as i64);
+        // The points of fast series join the target's resource and default scope.
+        let (fast, points) = self.series.take_metrics();
+        let metrics = if points == 0 {
+            Metrics::new(request)
+        } else {
+            let items = request.item_count() + points;
+            let bytes = merge(&request, &self.resource, &self.scope, &fast);
+            Metrics::from_own_encoding(bytes.into(), items)
+        };
         // A refusal is counted by `deliver`; a scrape has no one to answer.
-        let _ =
-            receiverhelper::deliver(&runtime.next, &runtime.metrics, Metrics::new(request)).await;
+        let _ = receiverhelper::deliver(&runtime.next, &runtime.metrics, metrics).await;
     }
 
     async fn fetch(&self) -> Result<Body, ScrapeError> {
@@ -315,148 +392,175 @@ impl ScrapeLoop {
     }
 
     fn process(&mut self, body: Body, start_ms: i64) -> Result<Processed, ScrapeError> {
-        let job = &self.runtime.job;
+        let runtime = Arc::clone(&self.runtime);
+        let job = &runtime.job;
         let c = &job.config;
-        let limits = Limits::default();
-        let parsed =
-            parse(&body.bytes, body.format, &limits).map_err(|e| ScrapeError(e.to_string()))?;
-        let scraped: usize = parsed.iter().map(|f| f.samples.len()).sum();
+        // Known series are taken from their text (see `series`) where the translation of a
+        // point needs nothing but its own line.
+        let fast = self.fast_path
+            && body.format == Format::Text
+            && runtime.options.start_time_metric.is_none();
+        self.series.begin();
+        let mut offer = Offer {
+            series: &mut self.series,
+            honor_timestamps: c.honor_timestamps,
+            default_ms: start_ms,
+            family: None,
+            missed: Vec::new(),
+            taken: 0,
+            duplicates: 0,
+            points: 0,
+        };
+        let known: Option<&mut dyn KnownSeries> = if fast { Some(&mut offer) } else { None };
+        let parsed = parse_with(&body.bytes, body.format, &Limits::default(), known)
+            .map_err(|e| ScrapeError(e.to_string()))?;
+        let Offer {
+            missed,
+            taken,
+            mut duplicates,
+            points: taken_points,
+            ..
+        } = offer;
+        let mut missed = missed.into_iter();
+        let raw_text = |range: Option<Range<usize>>| {
+            range.and_then(|r| std::str::from_utf8(body.bytes.get(r)?).ok())
+        };
+        let scraped = taken + parsed.iter().map(|f| f.samples.len()).sum::<usize>();
         let mut families: Vec<Family> = Vec::with_capacity(parsed.len());
-        // The last scrape's series move into `current` as this scrape sees them again (no
-        // copy per series and scrape); what stays in `previous` is gone. A failed scrape puts
-        // `previous` back as it was, for `stale_all`.
-        let mut previous = std::mem::take(&mut self.previous);
-        let mut current = SeriesMap::with_capacity_and_hasher(previous.len(), Default::default());
-        let mut fresh: Vec<String> = Vec::new();
-        let mut changed: Vec<(String, Seen)> = Vec::new();
         let mut added = 0;
-        let mut duplicates = 0;
-        // Reused by every sample's `series_key`: a key is copied only for a series the last
-        // scrape did not have (a known one takes its key out of `previous`).
+        let mut fast_points = 0;
+        // Reused by every sample's `series_key`.
         let mut key_order: Vec<usize> = Vec::new();
         let mut key = String::new();
         let relabelled = !c.metric_relabel_configs.is_empty();
-        let outcome = 'samples: {
-            for family in parsed {
-                let mut kept = Family {
-                    samples: Vec::with_capacity(family.samples.len()),
-                    ..Family::new(family.name.clone(), family.metric_type)
-                };
-                kept.help = family.help.clone();
-                kept.unit = family.unit.clone();
-                let mut renamed: Vec<Family> = Vec::new();
-                for mut sample in family.samples {
-                    let mut labels = self.merge_target_labels(std::mem::take(&mut sample.labels));
-                    let name = if relabelled {
-                        labels.insert(0, ("__name__".into(), std::mem::take(&mut sample.name)));
-                        if !relabel(&mut labels, &c.metric_relabel_configs) {
-                            continue;
-                        }
-                        let Some(at) = labels.iter().position(|(n, _)| n == "__name__") else {
-                            continue;
-                        };
-                        labels.remove(at).1
+        for family in parsed {
+            if family.samples.is_empty() {
+                continue; // all taken, or metadata alone
+            }
+            let signature = family_signature(&family);
+            // A counter with `_created` samples takes its start times from them: to_otlp's.
+            let counter = family.metric_type == MetricType::Counter;
+            let fast_family =
+                fast && matches!(
+                    family.metric_type,
+                    MetricType::Counter | MetricType::Gauge | MetricType::Unknown
+                ) && !(counter
+                    && family
+                        .samples
+                        .iter()
+                        .any(|s| s.name != family.name && s.name.ends_with("_created")));
+            let mut kept = Family {
+                samples: Vec::with_capacity(family.samples.len()),
+                ..Family::new(family.name.clone(), family.metric_type)
+            };
+            kept.help = family.help.clone();
+            kept.unit = family.unit.clone();
+            let mut renamed: Vec<Family> = Vec::new();
+            for mut sample in family.samples {
+                let raw = raw_text(missed.next().flatten());
+                let mut labels = self.merge_target_labels(std::mem::take(&mut sample.labels));
+                let name = if relabelled {
+                    labels.insert(0, ("__name__".into(), std::mem::take(&mut sample.name)));
+                    let name = if relabel(&mut labels, &c.metric_relabel_configs) {
+                        labels
+                            .iter()
+                            .position(|(n, _)| n == "__name__")
+                            .map(|at| labels.remove(at).1)
                     } else {
-                        // Without rules the name is the sample's, as relabelling would leave it.
-                        std::mem::take(&mut sample.name)
+                        None
                     };
-                    if name.is_empty() {
-                        continue;
+                    name.unwrap_or_default()
+                } else {
+                    // Without rules the name is the sample's, as relabelling would leave it.
+                    std::mem::take(&mut sample.name)
+                };
+                if name.is_empty() {
+                    if let Some(raw) = raw {
+                        self.series.note_dropped(raw, signature);
                     }
-                    labels.retain(|(_, v)| !v.is_empty());
-                    if let Err(e) = self.check_label_limits(&name, &labels) {
-                        break 'samples Err(e);
-                    }
-                    sample.name = name;
-                    sample.labels = labels;
-                    let timestamped = sample.timestamp_ms.is_some() && c.honor_timestamps;
-                    if !c.honor_timestamps || sample.timestamp_ms.is_none() {
-                        sample.timestamp_ms = Some(start_ms);
-                    }
-                    let fits = sample.name.starts_with(family.name.as_str());
-                    series_key(&sample.name, &sample.labels, &mut key_order, &mut key);
-                    if current.contains_key(key.as_str()) {
-                        // A duplicate series in one exposition: Prometheus keeps the first.
+                    continue;
+                }
+                labels.retain(|(_, v)| !v.is_empty());
+                self.check_label_limits(&name, &labels)?;
+                sample.name = name;
+                sample.labels = labels;
+                let timestamped = sample.timestamp_ms.is_some() && c.honor_timestamps;
+                if !c.honor_timestamps || sample.timestamp_ms.is_none() {
+                    sample.timestamp_ms = Some(start_ms);
+                }
+                series_key(&sample.name, &sample.labels, &mut key_order, &mut key);
+                let (seen, at) = self.series.see(&key, timestamped);
+                match seen {
+                    // A duplicate series in one exposition: Prometheus keeps the first.
+                    Seen::Duplicate => {
                         duplicates += 1;
                         continue;
                     }
-                    let target = if fits {
-                        &mut kept
-                    } else {
-                        // metric_relabel_configs renamed it out of its family.
-                        renamed.push(Family::new(sample.name.clone(), MetricType::Unknown));
-                        renamed
-                            .last_mut()
-                            .unwrap_or_else(|| unreachable!("just pushed"))
-                    };
-                    let (series, before) = match previous.remove_entry(key.as_str()) {
-                        Some((series, seen)) => (series, Some(seen)),
-                        None => (key.clone(), None),
-                    };
-                    let seen = match before {
-                        Some(seen)
-                            if seen.family == target.name
-                                && seen.metric_type == target.metric_type
-                                && seen.timestamped == timestamped
-                                && seen.labels == sample.labels =>
-                        {
-                            seen
-                        }
-                        again => {
-                            match again {
-                                Some(before) => changed.push((series.clone(), before)),
-                                None => {
-                                    added += 1;
-                                    fresh.push(series.clone());
-                                }
-                            }
-                            Seen {
-                                family: target.name.clone(),
-                                metric_type: target.metric_type,
-                                sample: sample.name.clone(),
-                                labels: sample.labels.clone(),
-                                timestamped,
-                            }
-                        }
-                    };
-                    current.insert(series, seen);
-                    target.samples.push(sample);
+                    Seen::New => added += 1,
+                    Seen::Again => {}
                 }
-                if !kept.samples.is_empty() {
-                    families.push(kept);
+                if let Some(raw) = raw
+                    && fast_family
+                    && sample.name == family.name
+                    && sample.exemplar.is_none()
+                    && sample.name != "target_info"
+                    && sample.name != "otel_scope_info"
+                    && in_resource_and_default_scope(
+                        &sample.labels,
+                        self.job.as_deref(),
+                        self.instance.as_deref(),
+                    )
+                {
+                    let time_ns = ms_to_ns(sample.timestamp_ms.unwrap_or(start_ms));
+                    let written = self.series.fast(
+                        at,
+                        raw,
+                        signature,
+                        || number_metric(&kept, &sample.name, &runtime.options),
+                        &point_key_values(&sample.labels),
+                        counter.then(|| {
+                            let metric = number_metric_name(&kept, &sample.name, &runtime.options);
+                            start_key(metric, &sample.labels)
+                        }),
+                        time_ns,
+                        sample.value,
+                    );
+                    if written {
+                        fast_points += 1;
+                        continue;
+                    }
                 }
-                families.extend(renamed);
+                let target = if sample.name.starts_with(family.name.as_str()) {
+                    &mut kept
+                } else {
+                    // metric_relabel_configs renamed it out of its family.
+                    renamed.push(Family::new(sample.name.clone(), MetricType::Unknown));
+                    renamed
+                        .last_mut()
+                        .unwrap_or_else(|| unreachable!("just pushed"))
+                };
+                self.series
+                    .general(at, &target.name, target.metric_type, &sample);
+                target.samples.push(sample);
             }
-            let post_relabel: usize = families.iter().map(|f| f.samples.len()).sum();
-            if job.sample_limit > 0 && post_relabel > job.sample_limit {
-                break 'samples Err(ScrapeError(format!(
-                    "sample_limit exceeded: {post_relabel} samples, limit {}",
-                    job.sample_limit
-                )));
+            if !kept.samples.is_empty() {
+                families.push(kept);
             }
-            Ok(post_relabel)
-        };
-        let post_relabel = match outcome {
-            Ok(post_relabel) => post_relabel,
-            Err(e) => {
-                for key in &fresh {
-                    current.remove(key);
-                }
-                current.extend(changed);
-                previous.extend(current);
-                self.previous = previous;
-                return Err(e);
-            }
-        };
+            families.extend(renamed);
+        }
+        let post_relabel =
+            taken_points + fast_points + families.iter().map(|f| f.samples.len()).sum::<usize>();
+        if job.sample_limit > 0 && post_relabel > job.sample_limit {
+            return Err(ScrapeError(format!(
+                "sample_limit exceeded: {post_relabel} samples, limit {}",
+                job.sample_limit
+            )));
+        }
         if duplicates > 0 {
             tracing::debug!(target = %self.target.url, duplicates, "duplicate series dropped");
         }
         // Series of the last scrape that are gone get a staleness marker.
-        let gone = previous
-            .values()
-            .filter(|seen| !seen.timestamped || c.track_timestamps_staleness);
-        families.extend(stale_families(gone, start_ms));
-        self.previous = current;
+        families.extend(self.series.end(start_ms, c.track_timestamps_staleness));
         Ok(Processed {
             families,
             scraped,
@@ -466,16 +570,14 @@ impl ScrapeLoop {
     }
 
     /// Staleness markers for every series of the last scrape (a failed scrape, or the
-    /// target gone), which are then forgotten; `with_report` adds the report series.
-    fn stale_all(&mut self, time_ms: i64, with_report: bool) -> Vec<Family> {
+    /// target gone), which are then forgotten; `with_report` adds the report series;
+    /// `in_scrape`: the failure came while a scrape's series were being counted (those it
+    /// found first were never delivered, and get none).
+    fn stale_all(&mut self, time_ms: i64, with_report: bool, in_scrape: bool) -> Vec<Family> {
         let c = &self.runtime.job.config;
-        let previous = std::mem::take(&mut self.previous);
-        let mut families = stale_families(
-            previous
-                .values()
-                .filter(|seen| !seen.timestamped || c.track_timestamps_staleness),
-            time_ms,
-        );
+        let mut families = self
+            .series
+            .fail(time_ms, c.track_timestamps_staleness, in_scrape);
         if with_report {
             for name in [
                 "up",
@@ -554,27 +656,63 @@ struct Processed {
     added: usize,
 }
 
-/// Staleness markers for `seen` series, one family per family they came from (so the
-/// buckets of a histogram make one stale point).
-fn stale_families<'a>(seen: impl Iterator<Item = &'a Seen>, time_ms: i64) -> Vec<Family> {
-    let mut families: Vec<Family> = Vec::new();
-    let mut index: HashMap<(String, MetricType), usize> = HashMap::new();
-    for seen in seen {
-        let at = *index
-            .entry((seen.family.clone(), seen.metric_type))
-            .or_insert_with(|| {
-                families.push(Family::new(seen.family.clone(), seen.metric_type));
-                families.len() - 1
-            });
-        families[at].samples.push(Sample {
-            name: seen.sample.clone(),
-            labels: seen.labels.clone(),
-            value: stale_nan(),
-            timestamp_ms: Some(time_ms),
-            exemplar: None,
-        });
+/// The parser's questions to a target's [`SeriesTable`] during one parse.
+struct Offer<'a> {
+    series: &'a mut SeriesTable,
+    honor_timestamps: bool,
+    default_ms: i64,
+    /// The signature of the family last asked about, by its index in the parse.
+    family: Option<(usize, u64)>,
+    /// Where the text of each sample read in full lies, in order.
+    missed: Vec<Option<Range<usize>>>,
+    /// Samples taken (points, duplicates and dropped ones).
+    taken: usize,
+    duplicates: usize,
+    points: usize,
+}
+
+impl KnownSeries for Offer<'_> {
+    fn take(
+        &mut self,
+        family: &Family,
+        family_index: usize,
+        series: &str,
+        value: f64,
+        timestamp_ms: Option<i64>,
+    ) -> bool {
+        let signature = match self.family {
+            Some((index, signature)) if index == family_index => signature,
+            _ => {
+                let signature = family_signature(family);
+                self.family = Some((family_index, signature));
+                signature
+            }
+        };
+        let taken = self.series.take(
+            signature,
+            series,
+            value,
+            timestamp_ms,
+            self.honor_timestamps,
+            self.default_ms,
+        );
+        match taken {
+            Taken::Unknown => return false,
+            Taken::Dropped => {}
+            Taken::Duplicate => self.duplicates += 1,
+            Taken::Point => self.points += 1,
+        }
+        self.taken += 1;
+        true
     }
-    families
+
+    fn missed(&mut self, series: Option<Range<usize>>) {
+        self.missed.push(series);
+    }
+}
+
+fn ms_to_ns(ms: i64) -> u64 {
+    u64::try_from(ms).unwrap_or(0).saturating_mul(1_000_000)
 }
 
 /// A series' identity, written into `key`: its name and its labels in name order

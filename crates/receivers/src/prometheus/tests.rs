@@ -673,3 +673,159 @@ async fn conformance() {
     )
     .await;
 }
+
+/// Every point of `batch` but the scrape's duration, written out with everything its
+/// translation decides (resource, scope, metric head, attributes in order, start, time,
+/// value, flags), sorted: two deliveries of the same scrape compare equal.
+fn described(batch: &Metrics) -> Vec<String> {
+    let mut out = Vec::new();
+    for rm in &batch.request().resource_metrics {
+        let resource = attrs(&rm.resource.as_ref().unwrap().attributes);
+        for sm in &rm.scope_metrics {
+            let scope = sm.scope.as_ref().unwrap();
+            for m in &sm.metrics {
+                if m.name == "scrape_duration_seconds" {
+                    continue;
+                }
+                // A staleness marker of a series read in full has no description (its
+                // family's help is not kept); a taken series' keeps it: not compared.
+                let head = |flags: u32| {
+                    let description = if flags & 1 == 1 { "" } else { &m.description };
+                    format!(
+                        "{resource:?} {}/{}/{:?} {} {description:?} {:?} {:?}",
+                        scope.name, scope.version, scope.attributes, m.name, m.unit, m.metadata
+                    )
+                };
+                match &m.data {
+                    Some(Data::Gauge(g)) => {
+                        for p in &g.data_points {
+                            out.push(format!("{} gauge {p:?}", head(p.flags)));
+                        }
+                    }
+                    Some(Data::Sum(s)) => {
+                        for p in &s.data_points {
+                            out.push(format!(
+                                "{} sum {} {} {p:?}",
+                                head(p.flags),
+                                s.aggregation_temporality,
+                                s.is_monotonic
+                            ));
+                        }
+                    }
+                    other => out.push(format!("{} {other:?}", head(0))),
+                }
+            }
+        }
+    }
+    out.sort();
+    out
+}
+
+/// A loop scraping the first target of `yaml`'s first job, delivering into `sink`.
+fn scrape_loop(yaml: &str, sink: &Arc<Sink<Metrics>>) -> super::scrape::ScrapeLoop {
+    let config: Config = Conf::from_yaml(yaml).unwrap().decode().unwrap();
+    config.validate().unwrap();
+    let receiver = PrometheusReceiver::new(
+        &settings::<Metrics>(Kind::Receiver, "prometheus"),
+        &config,
+        sink.next(),
+    );
+    let job = config.jobs().unwrap().remove(0);
+    let target =
+        super::discovery::build_targets(&job, &super::discovery::static_groups(&job)).remove(0);
+    let runtime = Arc::new(receiver.runtime(job).unwrap());
+    super::scrape::ScrapeLoop::new(runtime, target)
+}
+
+/// Known series taken from their text (the fast path) deliver what reading every sample in
+/// full and translating it with `to_otlp` delivers, scrape after scrape: new, repeated,
+/// reset, vanished, retyped, relabelled, duplicated and timestamped series, resource and
+/// scope labels, histograms and summaries among them, a failed scrape and the recovery.
+#[tokio::test]
+async fn series_taken_from_their_text_match_series_read_in_full() {
+    let base = concat!(
+        "# HELP reqs_total Requests.\n# TYPE reqs_total counter\n",
+        "reqs_total{code=\"200\",path=\"/a\"} 10\nreqs_total{path=\"/b\",code=\"500\"} 1\n",
+        "reqs_total{code=\"200\",path=\"/a\"} 99\n",
+        "# TYPE temp gauge\ntemp 21.5\ntemp{ instance = \"other:1\" , x=\"a\\\"}\" } 3\n",
+        "untyped_thing{a=\"1\"} 7\nuntyped_thing{a=\"2\"} 8 1700000000000\n",
+        "# TYPE lat histogram\nlat_bucket{le=\"1\"} 2\nlat_bucket{le=\"+Inf\"} 3\nlat_sum 2.5\nlat_count 3\n",
+        "# TYPE rpc summary\nrpc{quantile=\"0.5\"} 1\nrpc_sum 4\nrpc_count 2\n",
+        "# TYPE started counter\nstarted 5\nstarted_created 1700000000\n",
+        "target_info{region=\"eu\"} 1\n",
+        "scoped{otel_scope_name=\"lib\",otel_scope_version=\"2\"} 5\n",
+        "# TYPE dropme gauge\ndropme 2\n",
+        "# TYPE renamed_from gauge\nrenamed_from{k=\"v\"} 4\n",
+        "job_overridden{job=\"inner\"} 1\n",
+    );
+    let steps: Vec<Option<String>> = vec![
+        Some(base.to_owned()),
+        Some(
+            base.replace(" 10\n", " 12\n")
+                .replace("temp 21.5", "temp 22"),
+        ),
+        // A counter reset, and a series gone.
+        Some(
+            base.replace(" 10\n", " 3\n")
+                .replace("untyped_thing{a=\"1\"} 7\n", ""),
+        ),
+        // New series; a family retyped; a help text changed.
+        Some(
+            base.replace("# TYPE temp gauge", "# TYPE temp counter")
+                .replace("Requests.", "All requests.")
+                + "fresh{n=\"1\"} 1\nfresh{n=\"2\"} 2\n",
+        ),
+        // A body that does not parse: the scrape fails, everything goes stale.
+        Some(format!("{base}broken{{ 1\n")),
+        Some(base.to_owned()),
+        Some(base.replace("dropme 2", "dropme 3")),
+        // The target fails to answer.
+        None,
+        Some(base.to_owned()),
+    ];
+    for extra in [
+        "",
+        "      honor_labels: true\n      honor_timestamps: false\n",
+        concat!(
+            "      metric_relabel_configs:\n",
+            "        - {source_labels: [__name__], regex: dropme, action: drop}\n",
+            "        - {source_labels: [__name__], regex: renamed_from, target_label: __name__, replacement: renamed_to}\n",
+            "        - {source_labels: [code], regex: '500', action: drop}\n",
+        ),
+    ] {
+        let yaml = job_yaml("127.0.0.1:9".parse().unwrap(), extra);
+        let (fast_sink, full_sink) = (Sink::new(), Sink::new());
+        let mut fast = scrape_loop(&yaml, &fast_sink);
+        let mut full = scrape_loop(&yaml, &full_sink);
+        // Near now: the start-time adjuster forgets series not seen for minutes.
+        let now_ms = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap()
+            .as_millis() as i64;
+        for (i, step) in steps.iter().enumerate() {
+            let start_ms = now_ms + i as i64 * 1000;
+            let body = || match step {
+                Some(text) => Ok(super::scrape::Body {
+                    bytes: text.clone().into_bytes(),
+                    format: tributary_translator_prometheus::text::Format::Text,
+                }),
+                None => Err(super::scrape::ScrapeError("connection refused".into())),
+            };
+            fast.scrape_fetched(body(), start_ms, true).await;
+            full.scrape_fetched(body(), start_ms, false).await;
+            let (a, b) = (fast_sink.accepted(), full_sink.accepted());
+            let (a, b) = (described(a.last().unwrap()), described(b.last().unwrap()));
+            let only_fast: Vec<_> = a.iter().filter(|p| !b.contains(p)).collect();
+            let only_full: Vec<_> = b.iter().filter(|p| !a.contains(p)).collect();
+            assert!(
+                a == b,
+                "step {i} with {extra:?}:\nonly taken from text: {only_fast:#?}\nonly read in full: {only_full:#?}"
+            );
+        }
+        assert!(
+            fast.known_texts() > 5,
+            "the fast path took known series ({extra:?})"
+        );
+        assert_eq!(full.known_texts(), 0);
+    }
+}

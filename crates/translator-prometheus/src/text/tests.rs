@@ -221,3 +221,166 @@ proptest! {
         }
     }
 }
+
+/// Remembers the series text of every sample read in full, and takes the samples whose
+/// text it knows, noting each taken sample's family, value and timestamp.
+#[derive(Default)]
+struct Recorder {
+    input: Vec<u8>,
+    known: std::collections::HashSet<String>,
+    learned: Vec<String>,
+    taken: Vec<(String, MetricType, String, u64, Option<i64>)>,
+}
+
+impl KnownSeries for Recorder {
+    fn take(
+        &mut self,
+        family: &Family,
+        _family_index: usize,
+        series: &str,
+        value: f64,
+        timestamp_ms: Option<i64>,
+    ) -> bool {
+        if !self.known.contains(series) {
+            return false;
+        }
+        let entry = (family.name.clone(), family.metric_type, series.to_owned());
+        self.taken
+            .push((entry.0, entry.1, entry.2, value.to_bits(), timestamp_ms));
+        true
+    }
+
+    fn missed(&mut self, series: Option<std::ops::Range<usize>>) {
+        if let Some(bytes) = series.and_then(|range| self.input.get(range)) {
+            self.learned
+                .push(String::from_utf8(bytes.to_vec()).unwrap());
+        }
+    }
+}
+
+/// Parses `input` twice: learning every series text, then taking every known one.
+/// Returns what the full parse read, the taken samples, and what the second parse left.
+#[allow(clippy::type_complexity)]
+fn parse_twice(
+    input: &str,
+) -> (
+    Vec<Family>,
+    Vec<(String, MetricType, String, u64, Option<i64>)>,
+    Vec<Family>,
+) {
+    let mut first = Recorder {
+        input: input.as_bytes().to_vec(),
+        ..Recorder::default()
+    };
+    let full = parse_with(
+        input.as_bytes(),
+        Format::Text,
+        &Limits::default(),
+        Some(&mut first),
+    )
+    .unwrap();
+    let mut second = Recorder {
+        input: input.as_bytes().to_vec(),
+        known: first.learned.into_iter().collect(),
+        ..Recorder::default()
+    };
+    let left = parse_with(
+        input.as_bytes(),
+        Format::Text,
+        &Limits::default(),
+        Some(&mut second),
+    )
+    .unwrap();
+    (full, second.taken, left)
+}
+
+const TRICKY: &str = concat!(
+    "# HELP reqs_total Requests \\\\ with \\n escapes.\n# TYPE reqs_total counter\n",
+    "reqs_total{code=\"200\",path=\"/a}\"} 10\n",
+    "reqs_total{ code = \"500\" ,path=\"x\\\"y\\\\\",} 1 1700000000000\n",
+    "  reqs_total{code=\"200\",path=\"/a}\"}\t 11  \r\n",
+    "# TYPE lat histogram\nlat_bucket{le=\"1\"} 2\nlat_bucket{le=\"+Inf\"} 3\nlat_sum 2.5\nlat_count 3\n",
+    "untyped NaN\nuntyped{a=\"\"} +Inf\nother_untyped -1e-3\n",
+    "# a comment\nnamespaced:metric{x=\"é\"} 1\n",
+);
+
+/// Every sample the full read finds is, on a second parse knowing its text, taken with
+/// the family, value and timestamp the full read gave it, and nothing is left.
+#[test]
+fn known_series_are_taken_with_their_family_value_and_timestamp() {
+    let node = include_str!("../../../../scripts/bench-data/node-exporter-1.5.0.prom");
+    for input in [TRICKY, node] {
+        let (full, taken, left) = parse_twice(input);
+        let samples: Vec<(&Family, &Sample)> = full
+            .iter()
+            .flat_map(|f| f.samples.iter().map(move |s| (f, s)))
+            .collect();
+        assert!(samples.len() > 10);
+        assert_eq!(taken.len(), samples.len());
+        assert!(left.iter().all(|f| f.samples.is_empty()), "{left:?}");
+        let left_names: Vec<(&str, MetricType)> = left
+            .iter()
+            .map(|f| (f.name.as_str(), f.metric_type))
+            .collect();
+        let full_names: Vec<(&str, MetricType)> = full
+            .iter()
+            .map(|f| (f.name.as_str(), f.metric_type))
+            .collect();
+        assert_eq!(left_names, full_names, "the same families, in order");
+        for ((family, sample), (name, metric_type, series, value, timestamp)) in
+            samples.iter().zip(&taken)
+        {
+            assert_eq!((&family.name, family.metric_type), (name, *metric_type));
+            assert_eq!(sample.value.to_bits(), *value, "{series}");
+            assert_eq!(sample.timestamp_ms, *timestamp, "{series}");
+            // The text alone reads as the sample's name and labels.
+            let alone = text(&format!("{series} 0\n"));
+            assert_eq!(alone[0].samples[0].name, sample.name);
+            assert_eq!(alone[0].samples[0].labels, sample.labels);
+        }
+    }
+}
+
+/// Taken samples still count: a `# TYPE` after them is refused, and `max_samples` holds.
+#[test]
+fn taken_samples_count_as_samples() {
+    let mut cache = Recorder {
+        known: ["a".to_owned()].into(),
+        ..Recorder::default()
+    };
+    let err = parse_with(
+        b"a 1\n# TYPE a gauge\n",
+        Format::Text,
+        &Limits::default(),
+        Some(&mut cache),
+    )
+    .unwrap_err();
+    assert_eq!(err.line, 2, "{err}");
+    let limits = Limits {
+        max_samples: 1,
+        ..Limits::default()
+    };
+    assert!(parse_with(b"a 1\na 2\n", Format::Text, &limits, Some(&mut cache)).is_err());
+}
+
+proptest! {
+    /// A parse that takes known texts fails exactly where reading in full fails: the text
+    /// it skips was read (and checked) in full before.
+    #[test]
+    fn taking_known_texts_fails_where_the_full_read_fails(
+        flip in 0usize..400,
+        byte in any::<u8>(),
+        cut in 0usize..400,
+    ) {
+        let mut known = Recorder { input: TRICKY.as_bytes().to_vec(), ..Recorder::default() };
+        parse_with(TRICKY.as_bytes(), Format::Text, &Limits::default(), Some(&mut known)).unwrap();
+        let mut input = TRICKY.as_bytes().to_vec();
+        let flip = flip % input.len();
+        input[flip] = byte;
+        input.truncate(cut.max(1) % (input.len() + 1));
+        let full = parse(&input, Format::Text, &Limits::default());
+        let mut cache = Recorder { known: known.learned.into_iter().collect(), ..Recorder::default() };
+        let taking = parse_with(&input, Format::Text, &Limits::default(), Some(&mut cache));
+        prop_assert_eq!(full.is_ok(), taking.is_ok(), "{:?} vs {:?}", full.err(), taking.err());
+    }
+}

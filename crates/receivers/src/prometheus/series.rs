@@ -1,0 +1,762 @@
+//! A target's series from one scrape to the next: which it had (for `scrape_series_added`,
+//! duplicates and staleness markers), and a cache of what each series' text became.
+//!
+//! Prometheus keeps a scrape cache keyed by a series' text as written (`name{labels}`): a
+//! line it has seen before is not parsed, labelled or relabelled again. So does this table:
+//! the parser offers each text 0.0.4 line to it before reading the labels
+//! ([`KnownSeries`]), and a known counter, gauge or untyped series (nearly all of a node
+//! exporter's) has its OTLP point written straight from the line's value, after attributes
+//! encoded once when the series was first seen. Such series are *fast*; the others
+//! (histograms, summaries, OpenMetrics, a series with its own scope or resource) are read in
+//! full and translated by `to_otlp` as before, and only tracked here by their identity.
+//!
+//! The fast points are written as `Metric` messages and joined to the rest of the scrape's
+//! request in its target's resource and default scope ([`merge`]).
+
+use std::collections::HashMap;
+use std::hash::BuildHasher;
+use std::sync::Arc;
+
+use prost::Message;
+use prost::encoding::{WireType, encode_key, encode_varint};
+use tributary_pipeline_core::pdata::proto::collector::metrics::v1::ExportMetricsServiceRequest;
+use tributary_pipeline_core::pdata::proto::common::v1::{InstrumentationScope, KeyValue};
+use tributary_pipeline_core::pdata::proto::metrics::v1::{Metric, metric::Data};
+use tributary_translator_prometheus::text::{Family, MetricType, Sample, stale_nan};
+use tributary_translator_prometheus::to_otlp::StartTimeAdjuster;
+
+use super::relabel::Labels;
+
+type Map<K, V> = HashMap<K, V, foldhash::fast::RandomState>;
+
+/// The identity of a family as far as its series' translation goes (name, type, help,
+/// unit), hashed with fixed keys so that it compares across scrapes.
+pub(crate) fn family_signature(family: &Family) -> u64 {
+    foldhash::fast::FixedState::with_seed(0x7472_6962).hash_one((
+        &family.name,
+        family.metric_type,
+        &family.help,
+        &family.unit,
+    ))
+}
+
+/// A series text, by two 64-bit hashes of independent random seeds: the table keeps no
+/// copy of the text, and a lookup compares 16 bytes held in the map rather than the text
+/// on the heap (a cold cache line per sample, most of a lookup's cost). Two texts of one
+/// target sharing both hashes (odds about n²/2¹²⁹ for n series, and the seeds are
+/// random per process) would have one's points written with the other's labels.
+type TextId = u128;
+
+/// What a known series text stands for.
+enum RawTarget {
+    /// The series in this slot (a fast one).
+    Series(u32),
+    /// Nothing: `metric_relabel_configs` drop it (or leave it no name). `generation` is the
+    /// last scrape that had it.
+    Dropped { generation: u64 },
+}
+
+struct RawEntry {
+    /// The [`family_signature`] it was read in: another family makes it unknown again.
+    family: u64,
+    target: RawTarget,
+}
+
+/// A fast counter's run: what the [`StartTimeAdjuster`] would hold for it, kept here
+/// while the series is fast and handed back to the adjuster when it stops being so.
+struct CounterRun {
+    /// Its key in the adjuster.
+    key: Box<str>,
+    /// Taken from the adjuster at its first point with a value.
+    known: bool,
+    start_ns: u64,
+    last: f64,
+    seen_ns: u64,
+}
+
+/// How a series' points are written.
+enum Kind {
+    /// By the table, into metric `metric` with these encoded attributes (field 7 of a
+    /// `NumberDataPoint`, each attribute); a counter has its run.
+    Fast {
+        metric: u32,
+        attrs: Box<[u8]>,
+        run: Option<Box<CounterRun>>,
+    },
+    /// By `to_otlp`, from a sample; this is what its staleness marker needs.
+    General {
+        family: String,
+        metric_type: MetricType,
+        sample: String,
+        labels: Labels,
+    },
+}
+
+struct Slot {
+    /// The series' identity: its name and sorted labels (see `series_key`).
+    key: Arc<str>,
+    /// Its text in the exposition (as its [`TextId`]), for a fast series.
+    raw: Option<TextId>,
+    /// The last scrape that had it.
+    generation: u64,
+    /// The scrape that first had it (never delivered before if it is the current one).
+    born: u64,
+    /// Its sample carried its own timestamp (no marker unless `track_timestamps_staleness`).
+    timestamped: bool,
+    kind: Kind,
+}
+
+/// A metric fast points are written into.
+struct FastMetric {
+    /// The [`family_signature`] it is for.
+    family: u64,
+    /// The `Metric` message's fields but its data (name, description, unit, metadata).
+    header: Vec<u8>,
+    /// A cumulative monotonic sum (a counter); else a gauge.
+    sum: bool,
+    /// This scrape's points, each a whole `NumberDataPoint` field (tag 1 of the data).
+    points: Vec<u8>,
+    /// Live fast series writing into it.
+    users: usize,
+}
+
+/// What the table made of a sample it was offered.
+#[derive(Debug, PartialEq, Eq)]
+pub(crate) enum Taken {
+    /// Not a known text: read it in full.
+    Unknown,
+    /// Known, dropped by relabelling.
+    Dropped,
+    /// A series this scrape had already: dropped, as Prometheus keeps the first.
+    Duplicate,
+    /// Written as a point.
+    Point,
+}
+
+/// What [`SeriesTable::see`] found for a series read in full.
+#[derive(Debug, PartialEq, Eq)]
+pub(crate) enum Seen {
+    /// This scrape had it already.
+    Duplicate,
+    /// The last scrape had it too.
+    Again,
+    /// A new series.
+    New,
+}
+
+/// A target's series (see the module docs).
+#[derive(Default)]
+pub(crate) struct SeriesTable {
+    generation: u64,
+    slots: Vec<Option<Slot>>,
+    free: Vec<u32>,
+    by_key: Map<Arc<str>, u32>,
+    by_raw: Map<TextId, RawEntry>,
+    /// The seeds of [`TextId`]s.
+    text_seeds: (foldhash::fast::RandomState, foldhash::fast::RandomState),
+    /// How many of `by_raw` are [`RawTarget::Dropped`].
+    dropped: usize,
+    metrics: Vec<FastMetric>,
+    free_metrics: Vec<u32>,
+    metric_index: Map<u64, u32>,
+    /// Metrics with points this scrape, in the order of their first.
+    touched: Vec<u32>,
+    /// Fast points this scrape.
+    points: usize,
+    /// Start times of counters that are not fast (and of fast ones that went away).
+    pub(crate) adjuster: StartTimeAdjuster,
+}
+
+/// One point's fields after its attributes: start and time (fixed64, left out at 0 as
+/// prost does), the value (a double) or, for a staleness marker, the no-recorded-value flag.
+fn write_point(out: &mut Vec<u8>, attrs: &[u8], start_ns: u64, time_ns: u64, value: Option<f64>) {
+    let mut body = [0u8; 3 * 9 + 2];
+    let mut len = 0;
+    for (tag, v) in [(2u32, start_ns), (3, time_ns)] {
+        if v != 0 {
+            body[len] = (tag << 3 | WireType::SixtyFourBit as u32) as u8;
+            body[len + 1..len + 9].copy_from_slice(&v.to_le_bytes());
+            len += 9;
+        }
+    }
+    match value {
+        Some(value) => {
+            body[len] = (4 << 3 | WireType::SixtyFourBit as u32) as u8;
+            body[len + 1..len + 9].copy_from_slice(&value.to_le_bytes());
+            len += 9;
+        }
+        None => {
+            // flags (8) = FLAG_NO_RECORDED_VALUE.
+            body[len] = (8 << 3) as u8;
+            body[len + 1] = 1;
+            len += 2;
+        }
+    }
+    encode_key(1, WireType::LengthDelimited, out);
+    encode_varint((attrs.len() + len) as u64, out);
+    out.extend_from_slice(attrs);
+    out.extend_from_slice(&body[..len]);
+}
+
+fn ms_to_ns(ms: i64) -> u64 {
+    u64::try_from(ms).unwrap_or(0).saturating_mul(1_000_000)
+}
+
+impl SeriesTable {
+    /// Starts a scrape: forgets the last one's points.
+    pub(crate) fn begin(&mut self) {
+        self.generation += 1;
+        self.drop_points();
+    }
+
+    /// Forgets the points written so far (and frees the metrics nothing writes into).
+    fn drop_points(&mut self) {
+        for m in std::mem::take(&mut self.touched) {
+            let fast = &mut self.metrics[m as usize];
+            fast.points.clear();
+            if fast.users == 0 && !fast.header.is_empty() {
+                self.metric_index.remove(&fast.family);
+                fast.header = Vec::new();
+                self.free_metrics.push(m);
+            }
+        }
+        self.points = 0;
+    }
+
+    fn text_id(&self, raw: &str) -> TextId {
+        let (a, b) = &self.text_seeds;
+        (u128::from(a.hash_one(raw)) << 64) | u128::from(b.hash_one(raw))
+    }
+
+    /// How many series texts it knows (for tests).
+    #[cfg(test)]
+    pub(crate) fn known_texts(&self) -> usize {
+        self.by_raw.len()
+    }
+
+    /// A sample offered by the parser: its series text `raw`, read in the family of
+    /// signature `family`, with `value` and `timestamp_ms`; `default_ms` is the scrape's time.
+    pub(crate) fn take(
+        &mut self,
+        family: u64,
+        raw: &str,
+        value: f64,
+        timestamp_ms: Option<i64>,
+        honor_timestamps: bool,
+        default_ms: i64,
+    ) -> Taken {
+        let id = self.text_id(raw);
+        let Some(entry) = self.by_raw.get_mut(&id) else {
+            return Taken::Unknown;
+        };
+        if entry.family != family {
+            return Taken::Unknown;
+        }
+        let at = match &mut entry.target {
+            RawTarget::Dropped { generation } => {
+                *generation = self.generation;
+                return Taken::Dropped;
+            }
+            RawTarget::Series(at) => *at as usize,
+        };
+        let Some(slot) = self.slots[at].as_mut() else {
+            return Taken::Unknown;
+        };
+        if slot.generation == self.generation {
+            return Taken::Duplicate;
+        }
+        slot.generation = self.generation;
+        slot.timestamped = timestamp_ms.is_some() && honor_timestamps;
+        let time_ms = match timestamp_ms {
+            Some(ms) if honor_timestamps => ms,
+            _ => default_ms,
+        };
+        self.point_of(at, ms_to_ns(time_ms), value);
+        Taken::Point
+    }
+
+    /// Writes the point of fast slot `at`.
+    fn point_of(&mut self, at: usize, time_ns: u64, value: f64) {
+        let Some(Slot {
+            kind: Kind::Fast { metric, attrs, run },
+            ..
+        }) = self.slots[at].as_mut()
+        else {
+            return;
+        };
+        let stale = tributary_translator_prometheus::text::is_stale_nan(value);
+        let start_ns = match run {
+            None => 0,
+            Some(_) if stale => 0,
+            Some(run) if !run.known => {
+                run.start_ns = self.adjuster.start_str(&run.key, time_ns, value, 0.0);
+                run.known = true;
+                run.last = value;
+                run.seen_ns = time_ns;
+                run.start_ns
+            }
+            Some(run) => {
+                if value < run.last {
+                    run.start_ns = time_ns; // a reset: this point starts a new run
+                }
+                run.last = value;
+                run.seen_ns = time_ns;
+                run.start_ns
+            }
+        };
+        let fast = &mut self.metrics[*metric as usize];
+        if fast.points.is_empty() {
+            self.touched.push(*metric);
+        }
+        write_point(
+            &mut fast.points,
+            attrs,
+            start_ns,
+            time_ns,
+            (!stale).then_some(value),
+        );
+        self.points += 1;
+    }
+
+    /// Remembers that series text `raw` of family `family` is dropped by relabelling.
+    pub(crate) fn note_dropped(&mut self, raw: &str, family: u64) {
+        let target = RawTarget::Dropped {
+            generation: self.generation,
+        };
+        let id = self.text_id(raw);
+        match self.by_raw.get_mut(&id) {
+            Some(entry) => {
+                if let RawTarget::Series(at) = entry.target {
+                    // The series it stood for stays, as any other, until a scrape lacks it.
+                    if let Some(slot) = self.slots[at as usize].as_mut() {
+                        slot.raw = None;
+                    }
+                    self.dropped += 1;
+                }
+                *entry = RawEntry { family, target };
+            }
+            None => {
+                self.dropped += 1;
+                self.by_raw.insert(id, RawEntry { family, target });
+            }
+        }
+    }
+
+    /// A series read in full, by its `key`: a duplicate, one the last scrape had, or new.
+    /// It is marked as this scrape's; [`general`](Self::general) or [`fast`](Self::fast)
+    /// then says how its points are written (the latter writes this one).
+    pub(crate) fn see(&mut self, key: &str, timestamped: bool) -> (Seen, usize) {
+        if let Some(&at) = self.by_key.get(key) {
+            let slot = self.slots[at as usize]
+                .as_mut()
+                .unwrap_or_else(|| unreachable!("by_key names live slots"));
+            if slot.generation == self.generation {
+                return (Seen::Duplicate, at as usize);
+            }
+            slot.generation = self.generation;
+            slot.timestamped = timestamped;
+            return (Seen::Again, at as usize);
+        }
+        let key: Arc<str> = key.into();
+        let slot = Slot {
+            key: Arc::clone(&key),
+            raw: None,
+            generation: self.generation,
+            born: self.generation,
+            timestamped,
+            kind: Kind::General {
+                family: String::new(),
+                metric_type: MetricType::Unknown,
+                sample: String::new(),
+                labels: Labels::new(),
+            },
+        };
+        let at = match self.free.pop() {
+            Some(at) => {
+                self.slots[at as usize] = Some(slot);
+                at
+            }
+            None => {
+                self.slots.push(Some(slot));
+                (self.slots.len() - 1) as u32
+            }
+        };
+        self.by_key.insert(key, at);
+        (Seen::New, at as usize)
+    }
+
+    /// Slot `at`'s points are written by `to_otlp` from `sample` of `family` (which the
+    /// caller passes on); its staleness marker needs this copy.
+    pub(crate) fn general(
+        &mut self,
+        at: usize,
+        family: &str,
+        metric_type: MetricType,
+        sample: &Sample,
+    ) {
+        self.unfast(at);
+        if let Some(slot) = self.slots[at].as_mut() {
+            match &mut slot.kind {
+                Kind::General {
+                    family: f,
+                    metric_type: t,
+                    sample: s,
+                    labels,
+                } if *f == family
+                    && *t == metric_type
+                    && *s == sample.name
+                    && *labels == sample.labels => {}
+                kind => {
+                    *kind = Kind::General {
+                        family: family.to_owned(),
+                        metric_type,
+                        sample: sample.name.clone(),
+                        labels: sample.labels.clone(),
+                    }
+                }
+            }
+        }
+    }
+
+    /// Stops slot `at` from being fast (its text no longer leads to it, its metric loses
+    /// a user).
+    fn unfast(&mut self, at: usize) {
+        let Some(slot) = self.slots[at].as_mut() else {
+            return;
+        };
+        if let Some(id) = slot.raw.take()
+            && let Some(entry) = self.by_raw.get(&id)
+            && matches!(entry.target, RawTarget::Series(s) if s as usize == at)
+        {
+            self.by_raw.remove(&id);
+        }
+        if let Kind::Fast { metric, run, .. } = std::mem::replace(
+            &mut slot.kind,
+            Kind::General {
+                family: String::new(),
+                metric_type: MetricType::Unknown,
+                sample: String::new(),
+                labels: Labels::new(),
+            },
+        ) {
+            if let Some(run) = run.filter(|run| run.known) {
+                self.adjuster
+                    .remember(run.key.into(), run.start_ns, run.last, run.seen_ns);
+            }
+            self.release_metric(metric);
+        }
+    }
+
+    fn release_metric(&mut self, metric: u32) {
+        let fast = &mut self.metrics[metric as usize];
+        fast.users -= 1;
+        if fast.users == 0 && fast.points.is_empty() {
+            self.metric_index.remove(&fast.family);
+            fast.header = Vec::new();
+            self.free_metrics.push(metric);
+        }
+    }
+
+    /// Slot `at` becomes (or stays) fast: text `raw` of family `family_sig` leads to it,
+    /// its points go into `metric` (made by `make_metric` for a family not seen before)
+    /// with `attributes`; a counter's start times are kept under `start_key` of the
+    /// adjuster's. Writes this scrape's point.
+    #[allow(clippy::too_many_arguments)]
+    pub(crate) fn fast(
+        &mut self,
+        at: usize,
+        raw: &str,
+        family_sig: u64,
+        make_metric: impl FnOnce() -> Option<Metric>,
+        attributes: &[KeyValue],
+        start_key: Option<String>,
+        time_ns: u64,
+        value: f64,
+    ) -> bool {
+        let metric = match self.metric_index.get(&family_sig) {
+            Some(&metric) => metric,
+            None => {
+                let Some(metric) = make_metric() else {
+                    return false;
+                };
+                let sum = matches!(metric.data, Some(Data::Sum(_)));
+                let header = Metric {
+                    data: None,
+                    ..metric
+                }
+                .encode_to_vec();
+                let fast = FastMetric {
+                    family: family_sig,
+                    header,
+                    sum,
+                    points: Vec::new(),
+                    users: 0,
+                };
+                let at = match self.free_metrics.pop() {
+                    Some(at) => {
+                        self.metrics[at as usize] = fast;
+                        at
+                    }
+                    None => {
+                        self.metrics.push(fast);
+                        (self.metrics.len() - 1) as u32
+                    }
+                };
+                self.metric_index.insert(family_sig, at);
+                at
+            }
+        };
+        // Counted before `unfast`, which may release the same metric.
+        self.metrics[metric as usize].users += 1;
+        self.unfast(at);
+        let mut attrs = Vec::new();
+        for kv in attributes {
+            prost::encoding::message::encode(7, kv, &mut attrs);
+        }
+        let id = self.text_id(raw);
+        let Some(slot) = self.slots[at].as_mut() else {
+            return false;
+        };
+        slot.kind = Kind::Fast {
+            metric,
+            attrs: attrs.into_boxed_slice(),
+            run: start_key.map(|key| {
+                Box::new(CounterRun {
+                    key: key.into(),
+                    known: false,
+                    start_ns: 0,
+                    last: 0.0,
+                    seen_ns: 0,
+                })
+            }),
+        };
+        slot.raw = Some(id);
+        if let Some(RawEntry {
+            target: RawTarget::Dropped { .. },
+            ..
+        }) = self.by_raw.insert(
+            id,
+            RawEntry {
+                family: family_sig,
+                target: RawTarget::Series(at as u32),
+            },
+        ) {
+            self.dropped -= 1;
+        }
+        self.point_of(at, time_ns, value);
+        true
+    }
+
+    /// Ends a scrape: the series it lacked get their staleness markers (fast ones written
+    /// here, the others returned as samples of their families) unless they carried their
+    /// own timestamps (and `track_timestamps_staleness` is off), and are forgotten.
+    pub(crate) fn end(&mut self, time_ms: i64, track_timestamps_staleness: bool) -> Vec<Family> {
+        let generation = self.generation;
+        let families = self.stale_where(time_ms, track_timestamps_staleness, |slot| {
+            slot.generation != generation
+        });
+        if self.dropped > 0 {
+            let before = self.by_raw.len();
+            self.by_raw.retain(|_, entry| match entry.target {
+                RawTarget::Dropped { generation: g } => g == generation,
+                RawTarget::Series(_) => true,
+            });
+            self.dropped -= before - self.by_raw.len();
+        }
+        families
+    }
+
+    /// A failed scrape (`in_scrape`), or the target gone: every series delivered before
+    /// gets its marker (not those the failed scrape found first), and the table forgets
+    /// everything (the next scrape starts anew, as after a marker).
+    pub(crate) fn fail(
+        &mut self,
+        time_ms: i64,
+        track_timestamps_staleness: bool,
+        in_scrape: bool,
+    ) -> Vec<Family> {
+        self.drop_points();
+        let generation = self.generation;
+        let families = self.stale_where(time_ms, track_timestamps_staleness, |slot| {
+            !in_scrape || slot.born != generation
+        });
+        for at in 0..self.slots.len() {
+            self.forget(at);
+        }
+        self.by_raw.clear();
+        self.dropped = 0;
+        families
+    }
+
+    /// Markers for (and forgets) the slots `stale` picks.
+    fn stale_where(
+        &mut self,
+        time_ms: i64,
+        track_timestamps_staleness: bool,
+        stale: impl Fn(&Slot) -> bool,
+    ) -> Vec<Family> {
+        let mut families: Vec<Family> = Vec::new();
+        let mut index: HashMap<(String, MetricType), usize> = HashMap::new();
+        let time_ns = ms_to_ns(time_ms);
+        for at in 0..self.slots.len() {
+            let Some(slot) = self.slots[at].as_ref() else {
+                continue;
+            };
+            if !stale(slot) {
+                continue;
+            }
+            let marked = !slot.timestamped || track_timestamps_staleness;
+            if marked {
+                match &slot.kind {
+                    Kind::Fast { .. } => self.point_of(at, time_ns, stale_nan()),
+                    Kind::General {
+                        family,
+                        metric_type,
+                        sample,
+                        labels,
+                    } => {
+                        let at =
+                            *index
+                                .entry((family.clone(), *metric_type))
+                                .or_insert_with(|| {
+                                    families.push(Family::new(family.clone(), *metric_type));
+                                    families.len() - 1
+                                });
+                        families[at].samples.push(Sample {
+                            name: sample.clone(),
+                            labels: labels.clone(),
+                            value: stale_nan(),
+                            timestamp_ms: Some(time_ms),
+                            exemplar: None,
+                        });
+                    }
+                }
+            }
+            self.forget(at);
+        }
+        families
+    }
+
+    /// Forgets slot `at` (a metric its marker was just written into stays until the
+    /// points are taken).
+    fn forget(&mut self, at: usize) {
+        self.unfast(at);
+        if let Some(slot) = self.slots[at].take() {
+            self.by_key.remove(&*slot.key);
+            self.free.push(at as u32);
+        }
+    }
+
+    /// Fast points of this scrape, as `Metric` messages (each a whole field 2 of a
+    /// `ScopeMetrics`), and how many points they hold. Metrics left without users are
+    /// freed once their points are out.
+    pub(crate) fn take_metrics(&mut self) -> (Vec<u8>, usize) {
+        let mut out = Vec::new();
+        for &m in &self.touched {
+            let fast = &self.metrics[m as usize];
+            let points = &fast.points;
+            // data: gauge (5) or sum (7) { data_points (1) ..., temporality (2), monotonic (3) }
+            let data_len = points.len() + if fast.sum { 4 } else { 0 };
+            let data_tag = if fast.sum { 7 } else { 5 };
+            let metric_len = fast.header.len()
+                + prost::encoding::key_len(data_tag)
+                + prost::encoding::encoded_len_varint(data_len as u64)
+                + data_len;
+            encode_key(2, WireType::LengthDelimited, &mut out);
+            encode_varint(metric_len as u64, &mut out);
+            out.extend_from_slice(&fast.header);
+            encode_key(data_tag, WireType::LengthDelimited, &mut out);
+            encode_varint(data_len as u64, &mut out);
+            out.extend_from_slice(points);
+            if fast.sum {
+                // AGGREGATION_TEMPORALITY_CUMULATIVE (2), is_monotonic true.
+                out.extend_from_slice(&[2 << 3, 2, 3 << 3, 1]);
+            }
+        }
+        let points = self.points;
+        self.drop_points();
+        (out, points)
+    }
+}
+
+/// `request` encoded with `metrics` (whole `ScopeMetrics` field-2 entries, as
+/// [`SeriesTable::take_metrics`] writes them) joined to the scope `scope` of the first
+/// resource whose attributes begin with `resource` (both made if missing).
+pub(crate) fn merge(
+    request: &ExportMetricsServiceRequest,
+    resource: &[KeyValue],
+    scope: &InstrumentationScope,
+    metrics: &[u8],
+) -> Vec<u8> {
+    use prost::encoding::message;
+    let mut out = Vec::with_capacity(request.encoded_len() + metrics.len() + 256);
+    let delimited = |tag: u32, body: &[u8], out: &mut Vec<u8>| {
+        encode_key(tag, WireType::LengthDelimited, out);
+        encode_varint(body.len() as u64, out);
+        out.extend_from_slice(body);
+    };
+    let scope_with = |scope: &InstrumentationScope, existing: &[Metric], schema_url: &str| {
+        let mut body = Vec::new();
+        message::encode(1, scope, &mut body);
+        for metric in existing {
+            message::encode(2, metric, &mut body);
+        }
+        body.extend_from_slice(metrics);
+        if !schema_url.is_empty() {
+            prost::encoding::string::encode(3, &schema_url.to_owned(), &mut body);
+        }
+        body
+    };
+    let mut placed = false;
+    for rm in &request.resource_metrics {
+        let target = rm
+            .resource
+            .as_ref()
+            .is_some_and(|r| r.attributes.starts_with(resource));
+        if placed || !target {
+            message::encode(1, rm, &mut out);
+            continue;
+        }
+        placed = true;
+        let mut body = Vec::new();
+        if let Some(r) = &rm.resource {
+            message::encode(1, r, &mut body);
+        }
+        let mut in_scope = false;
+        for sm in &rm.scope_metrics {
+            let default = sm
+                .scope
+                .as_ref()
+                .is_some_and(|s| s.name == scope.name && s.version == scope.version);
+            if in_scope || !default {
+                message::encode(2, sm, &mut body);
+                continue;
+            }
+            in_scope = true;
+            let existing = sm.scope.as_ref().unwrap_or(scope);
+            delimited(
+                2,
+                &scope_with(existing, &sm.metrics, &sm.schema_url),
+                &mut body,
+            );
+        }
+        if !in_scope {
+            delimited(2, &scope_with(scope, &[], ""), &mut body);
+        }
+        if !rm.schema_url.is_empty() {
+            prost::encoding::string::encode(3, &rm.schema_url, &mut body);
+        }
+        delimited(1, &body, &mut out);
+    }
+    if !placed {
+        let mut body = Vec::new();
+        let r = tributary_pipeline_core::pdata::proto::resource::v1::Resource {
+            attributes: resource.to_vec(),
+            ..Default::default()
+        };
+        message::encode(1, &r, &mut body);
+        delimited(2, &scope_with(scope, &[], ""), &mut body);
+        delimited(1, &body, &mut out);
+    }
+    out
+}
