@@ -243,8 +243,8 @@ pub trait KnownSeries {
     /// the sample: the parser then builds nothing for it. Offered only series text the
     /// parser has read in full before (a [`missed`](Self::missed) one), as it checks nothing
     /// inside the braces.
-    /// `family_index` is the family's place among those `parse_with` returns (a cache of
-    /// what was worked out per family may go by it within one parse).
+    /// `family_index` numbers the families of one parse in the order they start (a cache
+    /// of what was worked out per family may go by it within one parse).
     fn take(
         &mut self,
         family: &Family,
@@ -262,8 +262,9 @@ pub trait KnownSeries {
 
 /// [`parse`], offering each sample to `known` first (text 0.0.4 only; OpenMetrics samples
 /// are all read in full and reported as [`missed`](KnownSeries::missed)). Families come
-/// out as from `parse`, without the samples `known` took; a family whose samples were all
-/// taken comes out empty.
+/// out as from `parse`, without the samples `known` took; with `known`, a family left
+/// without samples (all taken, or metadata alone) is left out, and its name and help
+/// buffers serve the next family.
 pub fn parse_with(
     input: &[u8],
     format: Format,
@@ -282,7 +283,11 @@ pub fn parse_with(
         limits,
         families: Vec::new(),
         current: None,
+        keep_empty: known.is_none(),
+        spare_name: String::new(),
+        spare_help: String::new(),
         taken: 0,
+        started: 0,
         samples: 0,
     };
     let mut eof = false;
@@ -347,8 +352,16 @@ struct Parser<'a> {
     families: Vec<Family>,
     /// The family samples are added to while their names fit it.
     current: Option<Family>,
+    /// Whether a family without samples is returned (not with a [`KnownSeries`]).
+    keep_empty: bool,
+    /// The buffers of the last family left out, for the next one's name and help: with a
+    /// [`KnownSeries`] most families are, and a scrape allocates nothing per family.
+    spare_name: String,
+    spare_help: String,
     /// Samples of `current` a [`KnownSeries`] took (they are not in its `samples`).
     taken: usize,
+    /// Families started so far (`current` is the last): [`KnownSeries::take`]'s index.
+    started: usize,
     samples: usize,
 }
 
@@ -356,8 +369,24 @@ impl Parser<'_> {
     fn finish(&mut self) {
         self.taken = 0;
         if let Some(family) = self.current.take() {
-            self.families.push(family);
+            if family.samples.is_empty() && !self.keep_empty {
+                self.spare_name = family.name;
+                if let Some(help) = family.help {
+                    self.spare_help = help;
+                }
+            } else {
+                self.families.push(family);
+            }
         }
+    }
+
+    /// A new `unknown` family named `name`, in the spare buffer if there is one.
+    fn new_family(&mut self, name: &str) -> Family {
+        self.started += 1;
+        let mut family_name = std::mem::take(&mut self.spare_name);
+        family_name.clear();
+        family_name.push_str(name);
+        Family::new(family_name, MetricType::Unknown)
     }
 
     /// Whether the current family has samples (read or taken).
@@ -369,7 +398,7 @@ impl Parser<'_> {
     fn family_named(&mut self, name: &str) -> &mut Family {
         if self.current.as_ref().is_none_or(|f| f.name != name) {
             self.finish();
-            self.current = Some(Family::new(name, MetricType::Unknown));
+            self.current = Some(self.new_family(name));
         }
         self.current
             .get_or_insert_with(|| Family::new(name, MetricType::Unknown))
@@ -415,8 +444,11 @@ impl Parser<'_> {
                 }
             }
             "HELP" => {
-                let help = unescape(rest, false)
-                    .ok_or_else(|| format!("bad escape in # HELP for {name}"))?;
+                let mut help = std::mem::take(&mut self.spare_help);
+                help.clear();
+                if !unescape_into(rest, false, &mut help) {
+                    return Err(format!("bad escape in # HELP for {name}"));
+                }
                 self.family_named(name).help = Some(help);
             }
             _ => {
@@ -464,7 +496,7 @@ impl Parser<'_> {
         };
         if let Some((name, series, value, timestamp_ms)) = split {
             self.enter_family_of(name);
-            let index = self.families.len();
+            let index = self.started;
             if let Some(family) = &self.current
                 && known.take(family, index, series, value, timestamp_ms)
             {
@@ -564,7 +596,7 @@ impl Parser<'_> {
         if !fits {
             // An untyped sample, or one of the metadata-only family `name`'s namesakes.
             self.finish();
-            self.current = Some(Family::new(name, MetricType::Unknown));
+            self.current = Some(self.new_family(name));
         }
     }
 
@@ -865,10 +897,17 @@ pub fn is_label_name(name: &str) -> bool {
 /// Undoes `\\`, `\"` and `\n`. Another escape is kept as written in 0.0.4 (as Prometheus
 /// does) and refused in OpenMetrics (`strict`).
 fn unescape(raw: &str, strict: bool) -> Option<String> {
+    let mut out = String::new();
+    unescape_into(raw, strict, &mut out).then_some(out)
+}
+
+/// [`unescape`] appending to `out`; `false` for an escape `strict` refuses.
+fn unescape_into(raw: &str, strict: bool, out: &mut String) -> bool {
     if !raw.contains('\\') {
-        return Some(raw.to_owned());
+        out.push_str(raw);
+        return true;
     }
-    let mut out = String::with_capacity(raw.len());
+    out.reserve(raw.len());
     let mut chars = raw.chars();
     while let Some(c) = chars.next() {
         if c != '\\' {
@@ -884,10 +923,10 @@ fn unescape(raw: &str, strict: bool) -> Option<String> {
                 out.push(other);
             }
             None if !strict => out.push('\\'),
-            _ => return None,
+            _ => return false,
         }
     }
-    Some(out)
+    true
 }
 
 /// A float as Go's `strconv.ParseFloat` reads the values Prometheus writes: decimal and

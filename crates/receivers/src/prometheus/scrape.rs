@@ -67,6 +67,9 @@ pub(crate) struct ScrapeLoop {
     series: SeriesTable,
     /// Whether known series are taken from their text (off only in tests, as the oracle).
     fast_path: bool,
+    /// Points the last scrape took from their text (for tests).
+    #[cfg_attr(not(test), allow(dead_code))]
+    taken_points: usize,
     /// The target's `job` and `instance` labels.
     job: Option<String>,
     instance: Option<String>,
@@ -115,6 +118,7 @@ impl ScrapeLoop {
             target,
             series: SeriesTable::default(),
             fast_path: true,
+            taken_points: 0,
             job,
             instance,
             resource,
@@ -252,6 +256,12 @@ impl ScrapeLoop {
     ) {
         self.fast_path = fast_path;
         self.finish_scrape(fetched, Instant::now(), start_ms).await;
+    }
+
+    /// Points the last scrape took from their text (for tests).
+    #[cfg(test)]
+    pub(crate) fn taken_points(&self) -> usize {
+        self.taken_points
     }
 
     /// How many series texts the loop knows (for tests).
@@ -421,6 +431,7 @@ impl ScrapeLoop {
             points: taken_points,
             ..
         } = offer;
+        self.taken_points = taken_points;
         let mut missed = missed.into_iter();
         let raw_text = |range: Option<Range<usize>>| {
             range.and_then(|r| std::str::from_utf8(body.bytes.get(r)?).ok())

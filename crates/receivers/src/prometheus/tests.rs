@@ -829,3 +829,40 @@ async fn series_taken_from_their_text_match_series_read_in_full() {
         assert_eq!(full.known_texts(), 0);
     }
 }
+
+/// From the second scrape of a node exporter on, every counter, gauge and untyped sample
+/// (all but the one summary's 7) is taken from its text.
+#[tokio::test]
+async fn a_node_exporter_scrape_is_taken_from_its_text_after_the_first() {
+    let node = include_str!("../../../../scripts/bench-data/node-exporter-1.5.0.prom");
+    let sink = Sink::new();
+    let mut scrape = scrape_loop(&job_yaml("127.0.0.1:9".parse().unwrap(), ""), &sink);
+    let families = tributary_translator_prometheus::text::parse(
+        node.as_bytes(),
+        tributary_translator_prometheus::text::Format::Text,
+        &Default::default(),
+    )
+    .unwrap();
+    let summary: usize = families
+        .iter()
+        .filter(|f| f.metric_type == tributary_translator_prometheus::text::MetricType::Summary)
+        .map(|f| f.samples.len())
+        .sum();
+    let all: usize = families.iter().map(|f| f.samples.len()).sum();
+    assert_eq!((all, summary), (507, 7));
+    let now_ms = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_millis() as i64;
+    for (i, expected) in [0, all - summary, all - summary].into_iter().enumerate() {
+        let body = super::scrape::Body {
+            bytes: node.as_bytes().to_vec(),
+            format: tributary_translator_prometheus::text::Format::Text,
+        };
+        scrape
+            .scrape_fetched(Ok(body), now_ms + i as i64 * 1000, true)
+            .await;
+        assert_eq!(scrape.taken_points(), expected, "scrape {i}");
+        assert_eq!(sink.accepted()[i].item_count(), all + 5 - summary + 1);
+    }
+}

@@ -230,13 +230,16 @@ struct Recorder {
     known: std::collections::HashSet<String>,
     learned: Vec<String>,
     taken: Vec<(String, MetricType, String, u64, Option<i64>)>,
+    /// The help and the index of each taken sample's family.
+    helps: Vec<String>,
+    indexes: Vec<usize>,
 }
 
 impl KnownSeries for Recorder {
     fn take(
         &mut self,
         family: &Family,
-        _family_index: usize,
+        family_index: usize,
         series: &str,
         value: f64,
         timestamp_ms: Option<i64>,
@@ -244,6 +247,8 @@ impl KnownSeries for Recorder {
         if !self.known.contains(series) {
             return false;
         }
+        self.helps.push(family.help.clone().unwrap_or_default());
+        self.indexes.push(family_index);
         let entry = (family.name.clone(), family.metric_type, series.to_owned());
         self.taken
             .push((entry.0, entry.1, entry.2, value.to_bits(), timestamp_ms));
@@ -267,6 +272,7 @@ fn parse_twice(
     Vec<Family>,
     Vec<(String, MetricType, String, u64, Option<i64>)>,
     Vec<Family>,
+    Vec<usize>,
 ) {
     let mut first = Recorder {
         input: input.as_bytes().to_vec(),
@@ -291,7 +297,7 @@ fn parse_twice(
         Some(&mut second),
     )
     .unwrap();
-    (full, second.taken, left)
+    (full, second.taken, left, second.indexes)
 }
 
 const TRICKY: &str = concat!(
@@ -310,23 +316,28 @@ const TRICKY: &str = concat!(
 fn known_series_are_taken_with_their_family_value_and_timestamp() {
     let node = include_str!("../../../../scripts/bench-data/node-exporter-1.5.0.prom");
     for input in [TRICKY, node] {
-        let (full, taken, left) = parse_twice(input);
+        let (full, taken, left, indexes) = parse_twice(input);
         let samples: Vec<(&Family, &Sample)> = full
             .iter()
             .flat_map(|f| f.samples.iter().map(move |s| (f, s)))
             .collect();
         assert!(samples.len() > 10);
         assert_eq!(taken.len(), samples.len());
-        assert!(left.iter().all(|f| f.samples.is_empty()), "{left:?}");
-        let left_names: Vec<(&str, MetricType)> = left
-            .iter()
-            .map(|f| (f.name.as_str(), f.metric_type))
-            .collect();
-        let full_names: Vec<(&str, MetricType)> = full
-            .iter()
-            .map(|f| (f.name.as_str(), f.metric_type))
-            .collect();
-        assert_eq!(left_names, full_names, "the same families, in order");
+        assert!(
+            left.is_empty(),
+            "families left without samples are left out: {left:?}"
+        );
+        // Samples of one family share its index, and no other family has it.
+        let families: Vec<*const Family> = samples.iter().map(|(f, _)| *f as *const _).collect();
+        for (a, b) in (0..samples.len()).zip(1..samples.len()) {
+            assert_eq!(
+                families[a] == families[b],
+                indexes[a] == indexes[b],
+                "{:?} {:?}",
+                taken[a],
+                taken[b]
+            );
+        }
         for ((family, sample), (name, metric_type, series, value, timestamp)) in
             samples.iter().zip(&taken)
         {
@@ -339,6 +350,37 @@ fn known_series_are_taken_with_their_family_value_and_timestamp() {
             assert_eq!(alone[0].samples[0].labels, sample.labels);
         }
     }
+}
+
+/// With some samples taken, the families read in full come out whole and in order, with
+/// their help (the buffers of the families left out are reused, never shared).
+#[test]
+fn families_read_in_full_come_out_whole_between_taken_ones() {
+    let input = concat!(
+        "# HELP a First \\\\ help.\n# TYPE a gauge\na 1\n",
+        "# HELP b Second help.\n# TYPE b counter\nb{x=\"1\"} 2\nb{x=\"2\"} 3\n",
+        "# HELP c Third.\n# TYPE c gauge\nc 4\n",
+        "# TYPE d summary\nd{quantile=\"0.5\"} 1\nd_sum 2\nd_count 3\n",
+    );
+    let full = text(input);
+    let mut cache = Recorder {
+        known: ["a".to_owned(), "c".to_owned(), "b{x=\"2\"}".to_owned()].into(),
+        ..Recorder::default()
+    };
+    let left = parse_with(
+        input.as_bytes(),
+        Format::Text,
+        &Limits::default(),
+        Some(&mut cache),
+    )
+    .unwrap();
+    let names: Vec<&str> = left.iter().map(|f| f.name.as_str()).collect();
+    assert_eq!(names, ["b", "d"]);
+    assert_eq!(left[0].help.as_deref(), Some("Second help."));
+    assert_eq!(left[0].metric_type, MetricType::Counter);
+    assert_eq!(left[0].samples, full[1].samples[..1]);
+    assert_eq!(left[1], full[3]);
+    assert_eq!(cache.helps, ["First \\ help.", "Second help.", "Third."]);
 }
 
 /// Taken samples still count: a `# TYPE` after them is refused, and `max_samples` holds.
