@@ -70,6 +70,8 @@ pub(crate) struct ScrapeLoop {
     /// Points the last scrape took from their text (for tests).
     #[cfg_attr(not(test), allow(dead_code))]
     taken_points: usize,
+    /// The target's URL, parsed once (reqwest would parse the string at every scrape).
+    url: Option<reqwest::Url>,
     /// The target's `job` and `instance` labels.
     job: Option<String>,
     instance: Option<String>,
@@ -113,12 +115,14 @@ impl ScrapeLoop {
             version: runtime.options.scope_version.clone(),
             ..Default::default()
         };
+        let url = reqwest::Url::parse(&target.url).ok();
         ScrapeLoop {
             runtime,
             target,
             series: SeriesTable::default(),
             fast_path: true,
             taken_points: 0,
+            url,
             job,
             instance,
             resource,
@@ -333,9 +337,11 @@ impl ScrapeLoop {
     async fn fetch(&self) -> Result<Body, ScrapeError> {
         let rt = &self.runtime;
         let c = &rt.job.config;
-        let request = rt
-            .client
-            .get(&self.target.url)
+        let request = match &self.url {
+            Some(url) => rt.client.get(url.clone()),
+            None => rt.client.get(&self.target.url),
+        };
+        let request = request
             .header(ACCEPT, &rt.accept)
             .header(
                 ACCEPT_ENCODING,

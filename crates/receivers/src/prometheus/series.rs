@@ -15,7 +15,6 @@
 
 use std::collections::HashMap;
 use std::hash::BuildHasher;
-use std::sync::Arc;
 
 use prost::Message;
 use prost::encoding::{WireType, encode_key, encode_varint};
@@ -40,11 +39,12 @@ pub(crate) fn family_signature(family: &Family) -> u64 {
     ))
 }
 
-/// A series text, by two 64-bit hashes of independent random seeds: the table keeps no
-/// copy of the text, and a lookup compares 16 bytes held in the map rather than the text
-/// on the heap (a cold cache line per sample, most of a lookup's cost). Two texts of one
-/// target sharing both hashes (odds about n²/2¹²⁹ for n series, and the seeds are
-/// random per process) would have one's points written with the other's labels.
+/// A series text (or a series' identity), by two 64-bit hashes of independent random
+/// seeds: the table keeps no copy of the text, and a lookup compares 16 bytes held in the
+/// map rather than the text on the heap (a cold cache line per sample, most of a lookup's
+/// cost). Two texts of one target sharing both hashes (odds about n²/2¹²⁹ for n series,
+/// and the seeds are random per process) would have one's points written with the
+/// other's labels.
 type TextId = u128;
 
 /// What a known series text stands for.
@@ -74,6 +74,14 @@ struct CounterRun {
     seen_ns: u64,
 }
 
+/// A series read in full: what its staleness marker needs.
+struct GeneralSeen {
+    family: String,
+    metric_type: MetricType,
+    sample: String,
+    labels: Labels,
+}
+
 /// How a series' points are written.
 enum Kind {
     /// By the table, into metric `metric` with these encoded attributes (field 7 of a
@@ -83,18 +91,15 @@ enum Kind {
         attrs: Box<[u8]>,
         run: Option<Box<CounterRun>>,
     },
-    /// By `to_otlp`, from a sample; this is what its staleness marker needs.
-    General {
-        family: String,
-        metric_type: MetricType,
-        sample: String,
-        labels: Labels,
-    },
+    /// By `to_otlp`, from a sample; this is what its staleness marker needs (boxed: most
+    /// series are fast, and the slot stays small). `None` until the caller describes it.
+    General(Option<Box<GeneralSeen>>),
 }
 
 struct Slot {
-    /// The series' identity: its name and sorted labels (see `series_key`).
-    key: Arc<str>,
+    /// The series' identity: its name and sorted labels (see `series_key`), as a
+    /// [`TextId`] (a copy of the key would be the largest part of a series' memory).
+    key: TextId,
     /// Its text in the exposition (as its [`TextId`]), for a fast series.
     raw: Option<TextId>,
     /// The last scrape that had it.
@@ -150,7 +155,7 @@ pub(crate) struct SeriesTable {
     generation: u64,
     slots: Vec<Option<Slot>>,
     free: Vec<u32>,
-    by_key: Map<Arc<str>, u32>,
+    by_key: Map<TextId, u32>,
     by_raw: Map<TextId, RawEntry>,
     /// The seeds of [`TextId`]s.
     text_seeds: (foldhash::fast::RandomState, foldhash::fast::RandomState),
@@ -346,7 +351,8 @@ impl SeriesTable {
     /// It is marked as this scrape's; [`general`](Self::general) or [`fast`](Self::fast)
     /// then says how its points are written (the latter writes this one).
     pub(crate) fn see(&mut self, key: &str, timestamped: bool) -> (Seen, usize) {
-        if let Some(&at) = self.by_key.get(key) {
+        let key = self.text_id(key);
+        if let Some(&at) = self.by_key.get(&key) {
             let slot = self.slots[at as usize]
                 .as_mut()
                 .unwrap_or_else(|| unreachable!("by_key names live slots"));
@@ -357,19 +363,13 @@ impl SeriesTable {
             slot.timestamped = timestamped;
             return (Seen::Again, at as usize);
         }
-        let key: Arc<str> = key.into();
         let slot = Slot {
-            key: Arc::clone(&key),
+            key,
             raw: None,
             generation: self.generation,
             born: self.generation,
             timestamped,
-            kind: Kind::General {
-                family: String::new(),
-                metric_type: MetricType::Unknown,
-                sample: String::new(),
-                labels: Labels::new(),
-            },
+            kind: Kind::General(None),
         };
         let at = match self.free.pop() {
             Some(at) => {
@@ -397,22 +397,18 @@ impl SeriesTable {
         self.unfast(at);
         if let Some(slot) = self.slots[at].as_mut() {
             match &mut slot.kind {
-                Kind::General {
-                    family: f,
-                    metric_type: t,
-                    sample: s,
-                    labels,
-                } if *f == family
-                    && *t == metric_type
-                    && *s == sample.name
-                    && *labels == sample.labels => {}
+                Kind::General(Some(seen))
+                    if seen.family == family
+                        && seen.metric_type == metric_type
+                        && seen.sample == sample.name
+                        && seen.labels == sample.labels => {}
                 kind => {
-                    *kind = Kind::General {
+                    *kind = Kind::General(Some(Box::new(GeneralSeen {
                         family: family.to_owned(),
                         metric_type,
                         sample: sample.name.clone(),
                         labels: sample.labels.clone(),
-                    }
+                    })))
                 }
             }
         }
@@ -430,15 +426,9 @@ impl SeriesTable {
         {
             self.by_raw.remove(&id);
         }
-        if let Kind::Fast { metric, run, .. } = std::mem::replace(
-            &mut slot.kind,
-            Kind::General {
-                family: String::new(),
-                metric_type: MetricType::Unknown,
-                sample: String::new(),
-                labels: Labels::new(),
-            },
-        ) {
+        if let Kind::Fast { metric, run, .. } =
+            std::mem::replace(&mut slot.kind, Kind::General(None))
+        {
             if let Some(run) = run.filter(|run| run.known) {
                 self.adjuster
                     .remember(run.key.into(), run.start_ns, run.last, run.seen_ns);
@@ -609,22 +599,16 @@ impl SeriesTable {
             if marked {
                 match &slot.kind {
                     Kind::Fast { .. } => self.point_of(at, time_ns, stale_nan()),
-                    Kind::General {
-                        family,
-                        metric_type,
-                        sample,
-                        labels,
-                    } => {
-                        let at =
-                            *index
-                                .entry((family.clone(), *metric_type))
-                                .or_insert_with(|| {
-                                    families.push(Family::new(family.clone(), *metric_type));
-                                    families.len() - 1
-                                });
+                    Kind::General(None) => {}
+                    Kind::General(Some(seen)) => {
+                        let key = (seen.family.clone(), seen.metric_type);
+                        let at = *index.entry(key).or_insert_with(|| {
+                            families.push(Family::new(seen.family.clone(), seen.metric_type));
+                            families.len() - 1
+                        });
                         families[at].samples.push(Sample {
-                            name: sample.clone(),
-                            labels: labels.clone(),
+                            name: seen.sample.clone(),
+                            labels: seen.labels.clone(),
                             value: stale_nan(),
                             timestamp_ms: Some(time_ms),
                             exemplar: None,
@@ -642,7 +626,7 @@ impl SeriesTable {
     fn forget(&mut self, at: usize) {
         self.unfast(at);
         if let Some(slot) = self.slots[at].take() {
-            self.by_key.remove(&*slot.key);
+            self.by_key.remove(&slot.key);
             self.free.push(at as u32);
         }
     }
