@@ -85,6 +85,21 @@
 //! adjuster, one per target). A failed scrape is logged with its reason and counted in
 //! `otelcol_receiver_prometheus_failed_scrapes{receiver, job}`.
 //!
+//! # The scrape cache
+//!
+//! As Prometheus does, each target keeps what its series texts (`name{labels}` as
+//! written) became: from the second scrape on, a text 0.0.4 line whose text is known is
+//! not parsed into labels, labelled, relabelled nor keyed again. For a counter, gauge or
+//! untyped series of the target's resource and default scope (nearly all of a node
+//! exporter's), its OTLP point is written straight from the line's value after
+//! attributes encoded when the series was first seen; those points join the rest of the
+//! scrape in the target's resource and default scope. Histograms, summaries, OpenMetrics
+//! bodies, series naming another resource or a scope, counters with `_created` samples
+//! and jobs with `use_start_time_metric` go through the full read and `to_otlp`; a test
+//! holds both ways to the same output, scrape after scrape. Texts and series identities
+//! are kept as 128-bit hashes of random seeds, not copies (see `series.rs`); what a
+//! series costs is forgotten with it (one scrape without it, or a failed scrape).
+//!
 //! Scrapes use [`reqwest`](https://docs.rs/reqwest) (already the workspace's HTTP client)
 //! with the shared rustls TLS setup; relabelling's `hashmod` uses
 //! [`md-5`](https://docs.rs/md-5) (RustCrypto), as Prometheus hashes with MD5.
