@@ -187,7 +187,8 @@ fn points(batches: &[Metrics]) -> Vec<Point> {
     out
 }
 
-async fn start(yaml: &str, sink: &Arc<Sink<Metrics>>) -> PrometheusReceiver {
+/// The receiver `yaml` configures, delivering into `sink` (not started), and its config.
+fn receiver(yaml: &str, sink: &Arc<Sink<Metrics>>) -> (PrometheusReceiver, Config) {
     let config: Config = Conf::from_yaml(yaml).unwrap().decode().unwrap();
     config.validate().unwrap();
     let receiver = PrometheusReceiver::new(
@@ -195,6 +196,11 @@ async fn start(yaml: &str, sink: &Arc<Sink<Metrics>>) -> PrometheusReceiver {
         &config,
         sink.next(),
     );
+    (receiver, config)
+}
+
+async fn start(yaml: &str, sink: &Arc<Sink<Metrics>>) -> PrometheusReceiver {
+    let (receiver, _) = receiver(yaml, sink);
     receiver.start(&Host::default()).await.unwrap();
     receiver
 }
@@ -723,13 +729,7 @@ fn described(batch: &Metrics) -> Vec<String> {
 
 /// A loop scraping the first target of `yaml`'s first job, delivering into `sink`.
 fn scrape_loop(yaml: &str, sink: &Arc<Sink<Metrics>>) -> super::scrape::ScrapeLoop {
-    let config: Config = Conf::from_yaml(yaml).unwrap().decode().unwrap();
-    config.validate().unwrap();
-    let receiver = PrometheusReceiver::new(
-        &settings::<Metrics>(Kind::Receiver, "prometheus"),
-        &config,
-        sink.next(),
-    );
+    let (receiver, config) = receiver(yaml, sink);
     let job = config.jobs().unwrap().remove(0);
     let target =
         super::discovery::build_targets(&job, &super::discovery::static_groups(&job)).remove(0);
@@ -865,4 +865,45 @@ async fn a_node_exporter_scrape_is_taken_from_its_text_after_the_first() {
         assert_eq!(scrape.taken_points(), expected, "scrape {i}");
         assert_eq!(sink.accepted()[i].item_count(), all + 5 - summary + 1);
     }
+}
+
+/// A target whose series change at every scrape (new label values, some dropped by
+/// relabelling) leaves the scrape cache holding one scrape's worth, not every scrape's.
+#[tokio::test]
+async fn the_scrape_cache_holds_one_scrape_of_churning_series() {
+    let extra = concat!(
+        "      metric_relabel_configs:\n",
+        "        - {source_labels: [__name__], regex: dropped, action: drop}\n",
+    );
+    let sink = Sink::new();
+    let mut scrape = scrape_loop(&job_yaml("127.0.0.1:9".parse().unwrap(), extra), &sink);
+    let now_ms = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_millis() as i64;
+    for round in 0..40 {
+        let mut body = String::from("# TYPE churn gauge\n");
+        for i in 0..50 {
+            body.push_str(&format!("churn{{round=\"{round}\",i=\"{i}\"}} 1\n"));
+            body.push_str(&format!("dropped{{round=\"{round}\",i=\"{i}\"}} 1\n"));
+        }
+        let fetched = Ok(super::scrape::Body {
+            bytes: body.into_bytes(),
+            format: tributary_translator_prometheus::text::Format::Text,
+        });
+        scrape
+            .scrape_fetched(fetched, now_ms + round * 1000, true)
+            .await;
+        assert!(
+            scrape.known_texts() <= 100,
+            "round {round}: {} texts known",
+            scrape.known_texts()
+        );
+    }
+    // Every round's 50 series went stale in the next one.
+    let stale = points(&sink.accepted())
+        .into_iter()
+        .filter(|p| p.name == "churn" && p.stale)
+        .count();
+    assert_eq!(stale, 39 * 50);
 }
