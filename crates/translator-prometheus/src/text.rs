@@ -240,9 +240,10 @@ pub fn parse(input: &[u8], format: Format, limits: &Limits) -> Result<Vec<Family
 pub trait KnownSeries {
     /// Offered a sample of `family` (its samples taken so far are not in it) whose series
     /// (its name and `{labels}`, exactly as written) is `series`. Returns whether it took
-    /// the sample: the parser then builds nothing for it. Offered only series text the
-    /// parser has read in full before (a [`missed`](Self::missed) one), as it checks nothing
-    /// inside the braces.
+    /// the sample: the parser then builds nothing for it. Take only a text reported by
+    /// [`missed`](Self::missed) in an earlier parse: the parser checks nothing inside the
+    /// braces of a sample taken.
+    ///
     /// `family_index` numbers the families of one parse in the order they start (a cache
     /// of what was worked out per family may go by it within one parse).
     fn take(

@@ -131,9 +131,7 @@ impl<K: Hash + Eq> StartTimeAdjuster<K> {
             .or_insert(SeriesStart::new(time_ns, value, sum))
             .next(time_ns, value, sum)
     }
-}
 
-impl<K: Hash + Eq> StartTimeAdjuster<K> {
     /// Takes over a series that someone else followed until now: its run started at
     /// `start_ns`, and its last point was `last` at `time_ns`.
     pub fn remember(&mut self, key: K, start_ns: u64, last: f64, time_ns: u64) {
@@ -311,16 +309,19 @@ pub fn in_resource_and_default_scope(
     job: Option<&str>,
     instance: Option<&str>,
 ) -> bool {
-    let label = |name: &str| {
-        labels
-            .iter()
-            .find(|(n, _)| n == name)
-            .map(|(_, v)| v.as_str())
-    };
+    let label = |name| label_value(labels, name);
     label("job") == job
         && label("instance") == instance
         && label("otel_scope_name").is_none()
         && label("otel_scope_version").is_none()
+}
+
+/// The value of label `name` in `labels`.
+fn label_value<'l>(labels: &'l [(String, String)], name: &str) -> Option<&'l str> {
+    labels
+        .iter()
+        .find(|(n, _)| n == name)
+        .map(|(_, v)| v.as_str())
 }
 
 /// Labels that say where a sample belongs rather than what it measures.
@@ -560,12 +561,7 @@ fn to_key_values(labels: &[(&str, &str)]) -> Vec<KeyValue> {
 /// The identity of one series for the start-time adjuster, written into `key` (cleared
 /// first; a buffer kept across samples, so a known series costs no allocation).
 fn series_key(key: &mut String, metric: &str, labels: &[(String, String)], attrs: &[(&str, &str)]) {
-    let label = |name: &str| {
-        labels
-            .iter()
-            .find(|(n, _)| n == name)
-            .map_or("", |(_, v)| v.as_str())
-    };
+    let label = |name| label_value(labels, name).unwrap_or("");
     key.clear();
     for part in [label("job"), label("instance"), metric] {
         key.push_str(part);

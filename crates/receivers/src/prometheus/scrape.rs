@@ -455,8 +455,10 @@ impl ScrapeLoop {
                 continue; // all taken, or metadata alone
             }
             let signature = family_signature(&family);
-            // A counter with `_created` samples takes its start times from them: to_otlp's.
             let counter = family.metric_type == MetricType::Counter;
+            // A counter with `_created` samples takes its start times from them: to_otlp's
+            // (only OpenMetrics has them as a rule, and it is never taken from its text; a
+            // 0.0.4 counter's `_created` line next to taken ones leaves those as they are).
             let fast_family =
                 fast && matches!(
                     family.metric_type,

@@ -138,8 +138,9 @@ const SWEEP_INTERVAL: Duration = Duration::from_secs(300);
 /// it, it starts afresh, so a peer sending ever new series costs CPU, not memory.
 const MAX_SERIES: usize = 1 << 20;
 
-/// What [`write_encoded`] remembers across batches: resources, scopes and metrics by
-/// their bytes, and each series' encoded labels by its metric and attribute bytes.
+/// What [`write_encoded`] remembers across batches: resources and scopes by their bytes,
+/// metrics by a 128-bit hash of theirs, and each series' encoded labels by a 128-bit hash
+/// of its metric and attribute bytes (two 64-bit hashes of random seeds).
 /// Holds the series seen in the last five to ten minutes (a series unused since the
 /// sweep before is dropped at each five-minute sweep), at most 2^20 of them (past that it
 /// starts afresh).
