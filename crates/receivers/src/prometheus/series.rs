@@ -4,9 +4,10 @@
 //! Prometheus keeps a scrape cache keyed by a series' text as written (`name{labels}`): a
 //! line it has seen before is not parsed, labelled or relabelled again. So does this table:
 //! the parser offers each text 0.0.4 line to it before reading the labels
-//! ([`KnownSeries`]), and a known counter, gauge or untyped series (nearly all of a node
-//! exporter's) has its OTLP point written straight from the line's value, after attributes
-//! encoded once when the series was first seen. Such series are *fast*; the others
+//! ([`KnownSeries`](tributary_translator_prometheus::text::KnownSeries)), and a known
+//! counter, gauge or untyped series (nearly all of a node exporter's) has its OTLP point
+//! written straight from the line's value, after attributes encoded once when the series
+//! was first seen. Such series are *fast*; the others
 //! (histograms, summaries, OpenMetrics, a series with its own scope or resource) are read in
 //! full and translated by `to_otlp` as before, and only tracked here by their identity.
 //!
