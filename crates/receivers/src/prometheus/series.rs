@@ -19,6 +19,7 @@ use std::hash::BuildHasher;
 
 use prost::Message;
 use prost::encoding::{WireType, encode_key, encode_varint};
+use smallvec::SmallVec;
 use tributary_pipeline_core::pdata::proto::collector::metrics::v1::ExportMetricsServiceRequest;
 use tributary_pipeline_core::pdata::proto::common::v1::{InstrumentationScope, KeyValue};
 use tributary_pipeline_core::pdata::proto::metrics::v1::{Metric, metric::Data};
@@ -120,8 +121,9 @@ struct FastMetric {
     header: Vec<u8>,
     /// A cumulative monotonic sum (a counter); else a gauge.
     sum: bool,
-    /// This scrape's points, each a whole `NumberDataPoint` field (tag 1 of the data).
-    points: Vec<u8>,
+    /// Where this scrape's points are in [`SeriesTable::point_bytes`]: one run, as a
+    /// family's lines come together (more if they do not).
+    runs: SmallVec<[(usize, usize); 1]>,
     /// Live fast series writing into it.
     users: usize,
 }
@@ -167,6 +169,9 @@ pub(crate) struct SeriesTable {
     metric_index: Map<u64, u32>,
     /// Metrics with points this scrape, in the order of their first.
     touched: Vec<u32>,
+    /// This scrape's points, each a whole `NumberDataPoint` field (tag 1 of a metric's
+    /// data), in the order written: one buffer for all metrics, kept across scrapes.
+    point_bytes: Vec<u8>,
     /// Fast points this scrape.
     points: usize,
     /// Start times of counters that are not fast (and of fast ones that went away).
@@ -217,9 +222,10 @@ impl SeriesTable {
 
     /// Forgets the points written so far (and frees the metrics nothing writes into).
     fn drop_points(&mut self) {
+        self.point_bytes.clear();
         for m in std::mem::take(&mut self.touched) {
             let fast = &mut self.metrics[m as usize];
-            fast.points.clear();
+            fast.runs.clear();
             if fast.users == 0 && !fast.header.is_empty() {
                 self.metric_index.remove(&fast.family);
                 fast.header = Vec::new();
@@ -311,16 +317,22 @@ impl SeriesTable {
             }
         };
         let fast = &mut self.metrics[*metric as usize];
-        if fast.points.is_empty() {
+        if fast.runs.is_empty() {
             self.touched.push(*metric);
         }
+        let start = self.point_bytes.len();
         write_point(
-            &mut fast.points,
+            &mut self.point_bytes,
             attrs,
             start_ns,
             time_ns,
             (!stale).then_some(value),
         );
+        let end = self.point_bytes.len();
+        match fast.runs.last_mut() {
+            Some((_, run_end)) if *run_end == start => *run_end = end,
+            _ => fast.runs.push((start, end)),
+        }
         self.points += 1;
     }
 
@@ -441,7 +453,7 @@ impl SeriesTable {
     fn release_metric(&mut self, metric: u32) {
         let fast = &mut self.metrics[metric as usize];
         fast.users -= 1;
-        if fast.users == 0 && fast.points.is_empty() {
+        if fast.users == 0 && fast.runs.is_empty() {
             self.metric_index.remove(&fast.family);
             fast.header = Vec::new();
             self.free_metrics.push(metric);
@@ -480,7 +492,7 @@ impl SeriesTable {
                     family: family_sig,
                     header,
                     sum,
-                    points: Vec::new(),
+                    runs: SmallVec::new(),
                     users: 0,
                 };
                 let at = match self.free_metrics.pop() {
@@ -639,9 +651,9 @@ impl SeriesTable {
         let mut out = Vec::new();
         for &m in &self.touched {
             let fast = &self.metrics[m as usize];
-            let points = &fast.points;
+            let points_len: usize = fast.runs.iter().map(|(a, b)| b - a).sum();
             // data: gauge (5) or sum (7) { data_points (1) ..., temporality (2), monotonic (3) }
-            let data_len = points.len() + if fast.sum { 4 } else { 0 };
+            let data_len = points_len + if fast.sum { 4 } else { 0 };
             let data_tag = if fast.sum { 7 } else { 5 };
             let metric_len = fast.header.len()
                 + prost::encoding::key_len(data_tag)
@@ -652,7 +664,9 @@ impl SeriesTable {
             out.extend_from_slice(&fast.header);
             encode_key(data_tag, WireType::LengthDelimited, &mut out);
             encode_varint(data_len as u64, &mut out);
-            out.extend_from_slice(points);
+            for &(a, b) in &fast.runs {
+                out.extend_from_slice(&self.point_bytes[a..b]);
+            }
             if fast.sum {
                 // AGGREGATION_TEMPORALITY_CUMULATIVE (2), is_monotonic true.
                 out.extend_from_slice(&[2 << 3, 2, 3 << 3, 1]);
