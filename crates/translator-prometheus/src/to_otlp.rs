@@ -268,11 +268,7 @@ pub fn number_metric(family: &Family, sample_name: &str, options: &Options) -> O
         MetricType::Gauge | MetricType::Unknown => Data::Gauge(Gauge::default()),
         _ => return None,
     };
-    let ctx = Context {
-        options,
-        default_time_ms: 0,
-        start_metric: None,
-    };
+    let ctx = Context::naming(options);
     let name = ctx.metric_name(family, sample_name).to_owned();
     Some(ctx.new_metric(family, name, data))
 }
@@ -286,12 +282,7 @@ pub fn point_key_values(labels: &[(String, String)]) -> Vec<KeyValue> {
 /// The name [`to_metrics`] gives the metric of a sample of `family` named `sample_name`
 /// (a counter or an info keeps its suffix; `trim_metric_suffixes` trims).
 pub fn number_metric_name<'n>(family: &Family, sample_name: &'n str, options: &Options) -> &'n str {
-    let ctx = Context {
-        options,
-        default_time_ms: 0,
-        start_metric: None,
-    };
-    ctx.metric_name(family, sample_name)
+    Context::naming(options).metric_name(family, sample_name)
 }
 
 /// The key under which [`to_metrics`] asks the [`StartTimeAdjuster`] for the start of a
@@ -616,7 +607,16 @@ pub fn unit_from_prometheus(unit: &str) -> String {
     }
 }
 
-impl Context<'_> {
+impl<'a> Context<'a> {
+    /// A context for naming metrics alone (no points, so no times).
+    fn naming(options: &'a Options) -> Self {
+        Context {
+            options,
+            default_time_ms: 0,
+            start_metric: None,
+        }
+    }
+
     fn time_ns(&self, sample: &Sample) -> u64 {
         ms_to_ns(sample.timestamp_ms.unwrap_or(self.default_time_ms))
     }

@@ -14,8 +14,7 @@ use tributary_translator_prometheus::text::{
     Family, Format, KnownSeries, Limits, MetricType, Sample, parse_with, stale_nan,
 };
 use tributary_translator_prometheus::to_otlp::{
-    Options, in_resource_and_default_scope, number_metric, number_metric_name, point_key_values,
-    resource_attributes, start_key, to_metrics,
+    Options, in_resource_and_default_scope, resource_attributes, to_metrics,
 };
 
 use super::client::authorize;
@@ -530,20 +529,9 @@ impl ScrapeLoop {
                         self.instance.as_deref(),
                     )
                 {
-                    let time_ns = ms_to_ns(sample.timestamp_ms.unwrap_or(start_ms));
-                    let written = self.series.fast(
-                        at,
-                        raw,
-                        signature,
-                        || number_metric(&kept, &sample.name, &runtime.options),
-                        &point_key_values(&sample.labels),
-                        counter.then(|| {
-                            let metric = number_metric_name(&kept, &sample.name, &runtime.options);
-                            start_key(metric, &sample.labels)
-                        }),
-                        time_ns,
-                        sample.value,
-                    );
+                    let written =
+                        self.series
+                            .fast(at, raw, &kept, signature, &sample, &runtime.options);
                     if written {
                         fast_points += 1;
                         continue;
@@ -728,10 +716,6 @@ impl KnownSeries for Offer<'_> {
     fn missed(&mut self, series: Option<Range<usize>>) {
         self.missed.push(series);
     }
-}
-
-fn ms_to_ns(ms: i64) -> u64 {
-    u64::try_from(ms).unwrap_or(0).saturating_mul(1_000_000)
 }
 
 /// A series' identity, written into `key`: its name and its labels in name order

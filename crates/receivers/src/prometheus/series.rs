@@ -24,7 +24,9 @@ use tributary_pipeline_core::pdata::proto::collector::metrics::v1::ExportMetrics
 use tributary_pipeline_core::pdata::proto::common::v1::{InstrumentationScope, KeyValue};
 use tributary_pipeline_core::pdata::proto::metrics::v1::{Metric, metric::Data};
 use tributary_translator_prometheus::text::{Family, MetricType, Sample, stale_nan};
-use tributary_translator_prometheus::to_otlp::StartTimeAdjuster;
+use tributary_translator_prometheus::to_otlp::{
+    Options, StartTimeAdjuster, number_metric, number_metric_name, point_key_values, start_key,
+};
 
 use super::relabel::Labels;
 
@@ -209,7 +211,7 @@ fn write_point(out: &mut Vec<u8>, attrs: &[u8], start_ns: u64, time_ns: u64, val
     out.extend_from_slice(&body[..len]);
 }
 
-fn ms_to_ns(ms: i64) -> u64 {
+pub(super) fn ms_to_ns(ms: i64) -> u64 {
     u64::try_from(ms).unwrap_or(0).saturating_mul(1_000_000)
 }
 
@@ -460,26 +462,25 @@ impl SeriesTable {
         }
     }
 
-    /// Slot `at` becomes (or stays) fast: text `raw` of family `family_sig` leads to it,
-    /// its points go into `metric` (made by `make_metric` for a family not seen before)
-    /// with `attributes`; a counter's start times are kept under `start_key` of the
-    /// adjuster's. Writes this scrape's point.
-    #[allow(clippy::too_many_arguments)]
+    /// Slot `at` becomes (or stays) fast: text `raw` of `family` (of signature
+    /// `family_sig`) leads to it, and its points are those `to_otlp` makes of `sample` (a
+    /// counter, gauge or untyped one of the target's resource and default scope, its
+    /// timestamp set) with `options`: the family's metric, the sample's attributes encoded
+    /// once, a counter's start times under the adjuster's key. Writes this scrape's point;
+    /// `false` (nothing written) for a family that makes no number metric.
     pub(crate) fn fast(
         &mut self,
         at: usize,
         raw: &str,
+        family: &Family,
         family_sig: u64,
-        make_metric: impl FnOnce() -> Option<Metric>,
-        attributes: &[KeyValue],
-        start_key: Option<String>,
-        time_ns: u64,
-        value: f64,
+        sample: &Sample,
+        options: &Options,
     ) -> bool {
         let metric = match self.metric_index.get(&family_sig) {
             Some(&metric) => metric,
             None => {
-                let Some(metric) = make_metric() else {
+                let Some(metric) = number_metric(family, &sample.name, options) else {
                     return false;
                 };
                 let sum = matches!(metric.data, Some(Data::Sum(_)));
@@ -513,9 +514,13 @@ impl SeriesTable {
         self.metrics[metric as usize].users += 1;
         self.unfast(at);
         let mut attrs = Vec::new();
-        for kv in attributes {
-            prost::encoding::message::encode(7, kv, &mut attrs);
+        for kv in point_key_values(&sample.labels) {
+            prost::encoding::message::encode(7, &kv, &mut attrs);
         }
+        let start_key = (family.metric_type == MetricType::Counter).then(|| {
+            let metric = number_metric_name(family, &sample.name, options);
+            start_key(metric, &sample.labels)
+        });
         let id = self.text_id(raw);
         let Some(slot) = self.slots[at].as_mut() else {
             return false;
@@ -546,7 +551,8 @@ impl SeriesTable {
         ) {
             self.dropped -= 1;
         }
-        self.point_of(at, time_ns, value);
+        let time_ns = sample.timestamp_ms.map_or(0, ms_to_ns);
+        self.point_of(at, time_ns, sample.value);
         true
     }
 
@@ -689,10 +695,9 @@ pub(crate) fn merge(
 ) -> Vec<u8> {
     use prost::encoding::message;
     let mut out = Vec::with_capacity(request.encoded_len() + metrics.len() + 256);
-    let delimited = |tag: u32, body: &[u8], out: &mut Vec<u8>| {
-        encode_key(tag, WireType::LengthDelimited, out);
-        encode_varint(body.len() as u64, out);
-        out.extend_from_slice(body);
+    // A message built as bytes, as a field of its parent.
+    let delimited = |tag, message: &Vec<u8>, out: &mut Vec<u8>| {
+        prost::encoding::bytes::encode(tag, message, out);
     };
     let scope_with = |scope: &InstrumentationScope, existing: &[Metric], schema_url: &str| {
         let mut body = Vec::new();
@@ -726,18 +731,15 @@ pub(crate) fn merge(
             let default = sm
                 .scope
                 .as_ref()
-                .is_some_and(|s| s.name == scope.name && s.version == scope.version);
-            if in_scope || !default {
-                message::encode(2, sm, &mut body);
-                continue;
+                .filter(|s| s.name == scope.name && s.version == scope.version);
+            match default {
+                Some(default) if !in_scope => {
+                    in_scope = true;
+                    let joined = scope_with(default, &sm.metrics, &sm.schema_url);
+                    delimited(2, &joined, &mut body);
+                }
+                _ => message::encode(2, sm, &mut body),
             }
-            in_scope = true;
-            let existing = sm.scope.as_ref().unwrap_or(scope);
-            delimited(
-                2,
-                &scope_with(existing, &sm.metrics, &sm.schema_url),
-                &mut body,
-            );
         }
         if !in_scope {
             delimited(2, &scope_with(scope, &[], ""), &mut body);

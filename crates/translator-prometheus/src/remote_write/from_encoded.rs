@@ -253,7 +253,6 @@ impl From<TimeSeries> for BatchSeries {
 }
 
 /// The series of one batch, in the order first seen, merged by label set.
-#[derive(Default)]
 struct Batch {
     series: Vec<BatchSeries>,
     /// Series by their labels' shard hash: the first of that hash, then a chain.
