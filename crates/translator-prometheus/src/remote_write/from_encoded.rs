@@ -5,8 +5,8 @@
 //! again: a dozen allocations per sample, and most of the exporter's CPU. Here the request
 //! is read on its bytes and a [`SeriesCache`], kept across batches, maps what decides a
 //! series' labels (its resource, scope, metric name and the point's attribute bytes) to
-//! the labels already encoded. A point of a known gauge or cumulative sum costs a hash of
-//! its attribute bytes and a copy.
+//! the labels already encoded. A point of a known gauge or cumulative sum costs a hash of its
+//! metric's identity and attribute bytes, one lookup and a copy.
 //!
 //! Other metrics (histograms, summaries, points with exemplars, names that cannot be
 //! translated, sums that are not cumulative) are decoded one by one and written by the
@@ -54,8 +54,11 @@ pub fn shard_bodies(
     parallelism: usize,
     max_bytes: usize,
 ) -> Vec<Vec<Vec<u8>>> {
-    let series = series.into_iter().map(BatchSeries::from).collect();
-    encode_bodies(series, parallelism, max_bytes)
+    let mut batch = Batch {
+        series: series.into_iter().map(BatchSeries::from).collect(),
+        ..Batch::default()
+    };
+    encode_bodies(&mut batch, parallelism, max_bytes)
 }
 
 /// The size of a message of `len` bytes as a field of its parent: key, length, message.
@@ -107,9 +110,16 @@ struct Scope {
 
 /// A metric of a scope seen before: its translated name.
 struct MetricEntry {
-    id: u32,
     name: Arc<str>,
     used: u32,
+}
+
+/// What identifies a gauge or sum within a batch's scopes.
+struct MetricKey<'a> {
+    scope_id: u32,
+    kind: normalize::MetricType,
+    name: &'a str,
+    unit: &'a str,
 }
 
 struct SeriesEntry {
@@ -139,8 +149,10 @@ const SWEEP_INTERVAL: Duration = Duration::from_secs(300);
 const MAX_SERIES: usize = 1 << 20;
 
 /// What [`write_encoded`] remembers across batches: resources and scopes by their bytes,
-/// metrics by a 128-bit hash of theirs, and each series' encoded labels by a 128-bit hash
-/// of its metric and attribute bytes (two 64-bit hashes of random seeds).
+/// each series' encoded labels by a 128-bit hash (two 64-bit hashes of random seeds) of
+/// its scope, metric name, unit and type and its attribute bytes (one lookup per point),
+/// and metrics' translated names by a 128-bit hash of theirs (looked up only to build a
+/// series' labels).
 /// Holds the series seen in the last five to ten minutes (a series unused since the
 /// sweep before is dropped at each five-minute sweep), at most 2^20 of them (past that it
 /// starts afresh).
@@ -162,8 +174,8 @@ pub struct SeriesCache {
     misses: u64,
     /// Scratch: the key being looked up.
     key: Vec<u8>,
-    /// Series in the last batch: the next one's maps are sized for as many.
-    last_batch_series: usize,
+    /// The last batch's buffers, for the next.
+    batch: Batch,
 }
 
 impl SeriesCache {
@@ -236,37 +248,57 @@ struct BatchSeries {
     labels: Arc<EncodedLabels>,
     /// Mostly one (a batch holds one scrape of a target), kept inline.
     samples: SmallVec<[Sample; 1]>,
-    /// From metrics written the general way.
+    /// Exemplars and histograms, from metrics written the general way (boxed: most series
+    /// have none, and a batch moves its series).
+    extra: Option<Box<Extra>>,
+}
+
+#[derive(Default)]
+struct Extra {
     exemplars: Vec<Exemplar>,
     histograms: Vec<Histogram>,
 }
 
 impl From<TimeSeries> for BatchSeries {
     fn from(series: TimeSeries) -> Self {
+        let extra = (!series.exemplars.is_empty() || !series.histograms.is_empty()).then(|| {
+            Box::new(Extra {
+                exemplars: series.exemplars,
+                histograms: series.histograms,
+            })
+        });
         BatchSeries {
             labels: EncodedLabels::new(&series.labels),
             samples: SmallVec::from_vec(series.samples),
-            exemplars: series.exemplars,
-            histograms: series.histograms,
+            extra,
         }
     }
 }
 
-/// The series of one batch, in the order first seen, merged by label set.
+/// The series of one batch, in the order first seen, merged by label set. Kept in the
+/// cache between batches, emptied, so that its buffers (a megabyte for a batch of 8192
+/// points) are not allocated and faulted in again for every batch.
+#[derive(Default)]
 struct Batch {
     series: Vec<BatchSeries>,
     /// Series by their labels' shard hash: the first of that hash, then a chain.
     heads: foldhash::HashMap<u64, usize>,
     same_hash: Vec<Option<usize>>,
+    /// Scratch of [`encode_bodies`]: each series' shard and encoded length.
+    placed: Vec<(usize, usize)>,
 }
 
 impl Batch {
-    fn with_capacity(series: usize) -> Self {
-        Batch {
-            series: Vec::with_capacity(series),
-            heads: foldhash::HashMap::with_capacity_and_hasher(series, Default::default()),
-            same_hash: Vec::with_capacity(series),
+    /// Empties the batch; its buffers are kept unless a batch far larger than usual left
+    /// them (the next batch's are then allocated for it).
+    fn clear(&mut self) {
+        if self.series.capacity() > 4 * self.series.len().max(1 << 14) {
+            *self = Batch::default();
         }
+        self.series.clear();
+        self.heads.clear();
+        self.same_hash.clear();
+        self.placed.clear();
     }
 
     fn sample(&mut self, labels: &Arc<EncodedLabels>, value: f64, timestamp: i64) {
@@ -280,8 +312,11 @@ impl Batch {
         let at = self.entry(&series.labels);
         let into = &mut self.series[at];
         into.samples.extend(series.samples);
-        into.exemplars.extend(series.exemplars);
-        into.histograms.extend(series.histograms);
+        if let Some(extra) = series.extra {
+            let into = into.extra.get_or_insert_default();
+            into.exemplars.extend(extra.exemplars);
+            into.histograms.extend(extra.histograms);
+        }
     }
 
     /// The index of the series with `labels`, added if new.
@@ -303,8 +338,7 @@ impl Batch {
                 self.series.push(BatchSeries {
                     labels: Arc::clone(labels),
                     samples: SmallVec::new(),
-                    exemplars: Vec::new(),
-                    histograms: Vec::new(),
+                    extra: None,
                 });
                 at
             }
@@ -422,7 +456,8 @@ fn write_encoded_at<P: AsRef<[u8]>>(
         return None;
     }
     cache.start(settings, now);
-    let batch = Batch::with_capacity(cache.last_batch_series);
+    let mut batch = std::mem::take(&mut cache.batch);
+    batch.clear();
     let mut writer = Writer {
         settings,
         options: LabelOptions {
@@ -446,11 +481,9 @@ fn write_encoded_at<P: AsRef<[u8]>>(
             writer.resource_metrics(field.value).ok()?;
         }
     }
-    writer.cache.last_batch_series = writer.batch.series.len();
-    Some((
-        encode_bodies(writer.batch.series, parallelism, max_bytes),
-        writer.dropped,
-    ))
+    let bodies = encode_bodies(&mut writer.batch, parallelism, max_bytes);
+    writer.cache.batch = writer.batch;
+    Some((bodies, writer.dropped))
 }
 
 /// Where the metrics being written are: the resource (by its bytes) and the scope.
@@ -701,37 +734,117 @@ impl Writer<'_> {
         } else {
             normalize::MetricType::NonMonotonicCounter
         };
-        let key = self.cache.key_id((scope_id, kind as u8, name, unit));
-        let batch = self.cache.epoch;
-        let (metric_id, metric_name) = match self.cache.metrics.get_mut(&key) {
-            Some(entry) => {
-                entry.used = batch;
-                (entry.id, Arc::clone(&entry.name))
-            }
-            None => {
-                let Ok(built) = self.namer.build(name, unit, kind) else {
-                    return self.general(context, message); // which reports it
-                };
-                let built: Arc<str> = built.into();
-                let id = self.cache.id();
-                self.cache.metrics.insert(
-                    key,
-                    MetricEntry {
-                        id,
-                        name: Arc::clone(&built),
-                        used: batch,
-                    },
-                );
-                (id, built)
-            }
+        // One lookup per point: a series is keyed by its metric's identity and its
+        // attributes, and the metric's name is only looked up to build a series' labels.
+        let metric = MetricKey {
+            scope_id,
+            kind,
+            name,
+            unit,
         };
-        let mut latest = 0;
-        for point in &points {
-            self.point(metric_id, &metric_name, &context.scope.shared, point)?;
+        let mut built_name: Option<Arc<str>> = None;
+        let (mut latest, mut refused) = (0, false);
+        for (at, point) in points.iter().enumerate() {
+            let attributes = &self.attribute_bytes[point.attributes.clone()];
+            let key = self
+                .cache
+                .key_id((scope_id, kind as u8, name, unit, attributes));
+            let batch = self.cache.epoch;
+            let labels = match self.cache.series.get_mut(&key) {
+                Some(entry) => {
+                    entry.used = batch;
+                    Arc::clone(&entry.labels)
+                }
+                None => {
+                    let metric_name = match &built_name {
+                        Some(built) => Arc::clone(built),
+                        None => match self.metric_name(&metric) {
+                            Some(built) => Arc::clone(built_name.insert(built)),
+                            // The namer refuses this metric; the general way reports it.
+                            // It refuses every time (names depend on the settings only,
+                            // and other settings empty the cache), so no point of it was
+                            // written from a cached series.
+                            None if at == 0 => {
+                                refused = true;
+                                break;
+                            }
+                            None => return Err(Unsupported),
+                        },
+                    };
+                    self.cache.misses += 1;
+                    let labels = self.series_labels(
+                        &metric_name,
+                        &context.scope.shared,
+                        &self.attribute_bytes[point.attributes.clone()],
+                    )?;
+                    self.cache.series.insert(
+                        key,
+                        SeriesEntry {
+                            labels: Arc::clone(&labels),
+                            used: batch,
+                        },
+                    );
+                    labels
+                }
+            };
+            let value = value_or_stale(point.flags, point.value);
+            self.batch.sample(&labels, value, ms(point.time_ns));
             latest = latest.max(ms(point.time_ns));
         }
+        // A metric without points is still named, so that one the namer refuses is
+        // reported as the general way reports it.
+        refused |= points.is_empty() && self.metric_name(&metric).is_none();
         self.points = points;
+        if refused {
+            return self.general(context, message);
+        }
         Ok(latest)
+    }
+
+    /// The remote-write name of a gauge or sum, from the cache or built; `None` when the
+    /// namer refuses it.
+    fn metric_name(&mut self, metric: &MetricKey<'_>) -> Option<Arc<str>> {
+        let key = self
+            .cache
+            .key_id((metric.scope_id, metric.kind as u8, metric.name, metric.unit));
+        let batch = self.cache.epoch;
+        if let Some(entry) = self.cache.metrics.get_mut(&key) {
+            entry.used = batch;
+            return Some(Arc::clone(&entry.name));
+        }
+        let built: Arc<str> = self
+            .namer
+            .build(metric.name, metric.unit, metric.kind)
+            .ok()?
+            .into();
+        self.cache.metrics.insert(
+            key,
+            MetricEntry {
+                name: Arc::clone(&built),
+                used: batch,
+            },
+        );
+        Some(built)
+    }
+
+    /// The encoded labels of a series of `metric_name` with the encoded `attributes`.
+    fn series_labels(
+        &self,
+        metric_name: &str,
+        shared: &SharedLabels,
+        attributes: &[u8],
+    ) -> Result<Arc<EncodedLabels>, Unsupported> {
+        let mut decoded = Vec::new();
+        for field in fields(attributes) {
+            let field = field.map_err(|_| Unsupported)?;
+            decoded.push(KeyValue::decode(field.value).map_err(|_| Unsupported)?);
+        }
+        Ok(EncodedLabels::new(&finish(
+            shared.point_labels(&decoded, self.options.utf8_allowed),
+            metric_name,
+            None,
+            &self.settings.external_labels,
+        )))
     }
 
     /// Decodes a metric and writes it as [`from_otlp`](super::from_otlp) does: histograms,
@@ -776,50 +889,6 @@ impl Writer<'_> {
             self.batch.add(series);
         }
         Ok(found.map_or(0, |found| found.latest))
-    }
-
-    /// Writes a parsed point of the metric `metric_id`.
-    fn point(
-        &mut self,
-        metric_id: u32,
-        metric_name: &str,
-        shared: &SharedLabels,
-        point: &ParsedPoint,
-    ) -> Result<(), Unsupported> {
-        let attributes = &self.attribute_bytes[point.attributes.clone()];
-        let key = self.cache.key_id((metric_id, attributes));
-        let batch = self.cache.epoch;
-        let labels = match self.cache.series.get_mut(&key) {
-            Some(entry) => {
-                entry.used = batch;
-                Arc::clone(&entry.labels)
-            }
-            None => {
-                self.cache.misses += 1;
-                let mut decoded = Vec::new();
-                for field in fields(attributes) {
-                    let field = field.map_err(|_| Unsupported)?;
-                    decoded.push(KeyValue::decode(field.value).map_err(|_| Unsupported)?);
-                }
-                let labels = EncodedLabels::new(&finish(
-                    shared.point_labels(&decoded, self.options.utf8_allowed),
-                    metric_name,
-                    None,
-                    &self.settings.external_labels,
-                ));
-                self.cache.series.insert(
-                    key,
-                    SeriesEntry {
-                        labels: Arc::clone(&labels),
-                        used: batch,
-                    },
-                );
-                labels
-            }
-        };
-        let value = value_or_stale(point.flags, point.value);
-        self.batch.sample(&labels, value, ms(point.time_ns));
-        Ok(())
     }
 }
 
@@ -876,51 +945,62 @@ fn put_bytes(key: &mut Vec<u8>, bytes: &[u8]) {
     key.extend_from_slice(bytes);
 }
 
-/// Series as request bodies, sharded and cut as [`shard_bodies`] says.
-fn encode_bodies(
-    series: Vec<BatchSeries>,
-    parallelism: usize,
-    max_bytes: usize,
-) -> Vec<Vec<Vec<u8>>> {
+/// The batch's series as request bodies, sharded and cut as [`shard_bodies`] says; each
+/// body allocated once, at its final size.
+fn encode_bodies(batch: &mut Batch, parallelism: usize, max_bytes: usize) -> Vec<Vec<Vec<u8>>> {
     use prost::encoding::message::{encode, encoded_len_repeated};
     let parallelism = parallelism.max(1);
-    let mut shards: Vec<Vec<BatchSeries>> = (0..parallelism).map(|_| Vec::new()).collect();
-    for mut series in series {
-        series.samples.sort_by_key(|s| s.timestamp);
-        series.histograms.sort_by_key(|h| h.timestamp);
-        let index = if parallelism == 1 {
+    let mut totals = vec![0usize; parallelism];
+    let placed = &mut batch.placed;
+    placed.clear();
+    for series in &mut batch.series {
+        if series.samples.len() > 1 {
+            series.samples.sort_by_key(|s| s.timestamp);
+        }
+        let mut len = series.labels.bytes.len() + encoded_len_repeated(2, &series.samples);
+        if let Some(extra) = &mut series.extra {
+            extra.histograms.sort_by_key(|h| h.timestamp);
+            len += encoded_len_repeated(3, &extra.exemplars)
+                + encoded_len_repeated(4, &extra.histograms);
+        }
+        let shard = if parallelism == 1 {
             0
         } else {
             (series.labels.shard_hash % parallelism as u64) as usize
         };
-        shards[index].push(series);
+        totals[shard] += field_len(len);
+        placed.push((shard, len));
     }
-    shards
-        .into_iter()
+    let bodies = (0..parallelism)
         .map(|shard| {
             let mut bodies = Vec::new();
-            let mut body: Vec<u8> = Vec::new();
-            for series in shard {
-                let len = series.labels.bytes.len()
-                    + encoded_len_repeated(2, &series.samples)
-                    + encoded_len_repeated(3, &series.exemplars)
-                    + encoded_len_repeated(4, &series.histograms);
+            let mut remaining = totals[shard];
+            let mut body: Vec<u8> = Vec::with_capacity(remaining.min(max_bytes));
+            for (series, &(_, len)) in batch
+                .series
+                .iter()
+                .zip(placed.iter())
+                .filter(|(_, (at, _))| *at == shard)
+            {
                 let field = field_len(len);
                 if !body.is_empty() && body.len() + field > max_bytes {
-                    bodies.push(std::mem::take(&mut body));
+                    let next = Vec::with_capacity(remaining.min(max_bytes).max(field));
+                    bodies.push(std::mem::replace(&mut body, next));
                 }
-                body.reserve(field);
+                remaining -= field;
                 body.push(0x0a); // WriteRequest.timeseries
                 encode_varint(len as u64, &mut body);
                 body.extend_from_slice(&series.labels.bytes);
                 for sample in &series.samples {
                     encode(2, sample, &mut body);
                 }
-                for exemplar in &series.exemplars {
-                    encode(3, exemplar, &mut body);
-                }
-                for histogram in &series.histograms {
-                    encode(4, histogram, &mut body);
+                if let Some(extra) = &series.extra {
+                    for exemplar in &extra.exemplars {
+                        encode(3, exemplar, &mut body);
+                    }
+                    for histogram in &extra.histograms {
+                        encode(4, histogram, &mut body);
+                    }
                 }
             }
             if !body.is_empty() {
@@ -928,7 +1008,9 @@ fn encode_bodies(
             }
             bodies
         })
-        .collect()
+        .collect();
+    batch.series.clear();
+    bodies
 }
 
 #[cfg(test)]
