@@ -295,7 +295,7 @@ pub fn parse_with(
     // Where the current line starts; the line a final `\n` leaves empty (the one that
     // starts at the end) is not counted as a blank line by either format.
     let mut offset = 0;
-    for (index, line) in text.split('\n').enumerate() {
+    for (index, line) in lines(text).enumerate() {
         let number = index + 1;
         let last = offset + line.len() == text.len();
         offset += line.len() + 1;
@@ -867,6 +867,26 @@ fn truncate(text: &str) -> &str {
         Some((at, _)) => &text[..at],
         None => text,
     }
+}
+
+/// The pieces of `text` between `\n`s, as `text.split('\n')` gives them: with a final
+/// empty piece after a final `\n`. [`memchr`] finds the line ends (SIMD; the standard
+/// library's char search was 2 % of a scraping gateway's CPU).
+fn lines(text: &str) -> impl Iterator<Item = &str> {
+    let mut rest = Some(text);
+    std::iter::from_fn(move || {
+        let piece = rest?;
+        match memchr::memchr(b'\n', piece.as_bytes()) {
+            Some(end) => {
+                rest = Some(&piece[end + 1..]);
+                Some(&piece[..end])
+            }
+            None => {
+                rest = None;
+                Some(piece)
+            }
+        }
+    })
 }
 
 fn split_token(text: &str) -> (&str, &str) {

@@ -190,6 +190,11 @@ fn stale_nan_is_kept_apart_from_nan() {
 
 proptest! {
     #[test]
+    fn lines_are_the_pieces_split_gives(text in "[a\n\r é#]{0,40}") {
+        prop_assert_eq!(lines(&text).collect::<Vec<_>>(), text.split('\n').collect::<Vec<_>>());
+    }
+
+    #[test]
     fn arbitrary_bytes_never_panic(bytes in proptest::collection::vec(any::<u8>(), 0..512)) {
         let limits = Limits { max_samples: 64, ..Limits::default() };
         for format in [Format::Text, Format::OpenMetrics] {
