@@ -114,7 +114,7 @@ struct MetricEntry {
     used: u32,
 }
 
-/// What identifies a gauge or sum within a batch's scopes.
+/// What identifies a gauge or sum: its scope (by the cache's id), type, name and unit.
 struct MetricKey<'a> {
     scope_id: u32,
     kind: normalize::MetricType,
@@ -275,6 +275,10 @@ impl From<TimeSeries> for BatchSeries {
     }
 }
 
+/// The most series whose buffers a [`Batch`] keeps for the next batch (eight times the
+/// batch processor's default of 8192 points).
+const KEPT_BATCH_SERIES: usize = 1 << 16;
+
 /// The series of one batch, in the order first seen, merged by label set. Kept in the
 /// cache between batches, emptied, so that its buffers (a megabyte for a batch of 8192
 /// points) are not allocated and faulted in again for every batch.
@@ -289,10 +293,10 @@ struct Batch {
 }
 
 impl Batch {
-    /// Empties the batch; its buffers are kept unless a batch far larger than usual left
-    /// them (the next batch's are then allocated for it).
+    /// Empties the batch, keeping its buffers unless they were grown for more than
+    /// [`KEPT_BATCH_SERIES`] series (a rare huge batch does not pin its memory).
     fn clear(&mut self) {
-        if self.series.capacity() > 4 * self.series.len().max(1 << 14) {
+        if self.series.capacity() > KEPT_BATCH_SERIES {
             *self = Batch::default();
         }
         self.series.clear();
@@ -746,9 +750,13 @@ impl Writer<'_> {
         let (mut latest, mut refused) = (0, false);
         for (at, point) in points.iter().enumerate() {
             let attributes = &self.attribute_bytes[point.attributes.clone()];
-            let key = self
-                .cache
-                .key_id((scope_id, kind as u8, name, unit, attributes));
+            let key = self.cache.key_id((
+                metric.scope_id,
+                metric.kind as u8,
+                metric.name,
+                metric.unit,
+                attributes,
+            ));
             let batch = self.cache.epoch;
             let labels = match self.cache.series.get_mut(&key) {
                 Some(entry) => {
