@@ -824,36 +824,55 @@ fn split_known(line: &str) -> Option<(&str, &str, f64, Option<i64>)> {
     }
     let mut end = name_end;
     if bytes.get(end) == Some(&b'{') {
-        let mut quoted = false;
-        let mut escaped = false;
+        // Jumps between the bytes that matter (memchr): outside quotes `"` and `}`,
+        // inside them `"` and `\` (which escapes the byte after it).
         end += 1;
         loop {
-            let &b = bytes.get(end)?;
-            end += 1;
-            match b {
-                _ if escaped => escaped = false,
-                b'\\' if quoted => escaped = true,
-                b'"' => quoted = !quoted,
-                b'}' if !quoted => break,
-                _ => {}
+            end += 1 + memchr::memchr2(b'"', b'}', &bytes[end..])?;
+            if bytes[end - 1] == b'}' {
+                break;
+            }
+            loop {
+                end += 1 + memchr::memchr2(b'"', b'\\', &bytes[end..])?;
+                if bytes[end - 1] == b'"' {
+                    break;
+                }
+                end += 1; // the escaped byte
+                if end >= bytes.len() {
+                    return None;
+                }
             }
         }
     }
-    let rest = &line[end..];
-    let after = rest.trim_start_matches([' ', '\t']);
-    if after.len() == rest.len() {
+    let is_blank = |b: &u8| *b == b' ' || *b == b'\t';
+    let rest = &bytes[end..];
+    // The value after at least one blank, then maybe a timestamp, then nothing.
+    let value_at = end + rest.iter().position(|b| !is_blank(b))?;
+    if value_at == end {
         return None; // no blank before the value
     }
-    let mut words = after.split([' ', '\t']).filter(|w| !w.is_empty());
-    let value = parse_float(words.next()?)?;
-    let timestamp_ms = match words.next() {
-        Some(ts) => Some(ts.parse::<i64>().ok()?),
-        None => None,
+    let (value, after) = split_word(&line[value_at..]);
+    let value = parse_float(value)?;
+    let after = after.trim_start_matches([' ', '\t']);
+    let timestamp_ms = if after.is_empty() {
+        None
+    } else {
+        let (timestamp, after) = split_word(after);
+        if !after.trim_start_matches([' ', '\t']).is_empty() {
+            return None;
+        }
+        Some(timestamp.parse::<i64>().ok()?)
     };
-    if words.next().is_some() {
-        return None;
-    }
     Some((&line[..name_end], &line[..end], value, timestamp_ms))
+}
+
+/// `text` up to its first blank, and the rest from that blank.
+fn split_word(text: &str) -> (&str, &str) {
+    let at = text
+        .bytes()
+        .position(|b| b == b' ' || b == b'\t')
+        .unwrap_or(text.len());
+    text.split_at(at)
 }
 
 fn first_char(text: &str) -> String {

@@ -431,3 +431,44 @@ proptest! {
         prop_assert_eq!(full.is_ok(), taking.is_ok(), "{:?} vs {:?}", full.err(), taking.err());
     }
 }
+
+proptest! {
+    /// What `split_known` makes of a sample line that reads in full is what reading it in
+    /// full gives: the same name, value and timestamp; its series text ends at a blank.
+    #[test]
+    fn a_split_line_reads_as_in_full(
+        name in "[a-z_:][a-z0-9_:]{0,6}",
+        labels in proptest::collection::vec(("[a-z_]{1,4}", r#"([a-z {}#,]|\\[\\"n}x]){0,8}"#), 0..3),
+        braces in any::<bool>(),
+        blanks in "[ \t]{0,2}",
+        value in "(-?[0-9]{1,4}(\\.[0-9]{1,3})?|NaN|\\+Inf|x)",
+        tail in "([ \t]{1,2}-?[0-9]{1,5})?[ \t]{0,2}(x)?",
+    ) {
+        let labels: Vec<String> = labels.iter().map(|(n, v)| format!("{n}=\"{v}\"")).collect();
+        let series = if braces || !labels.is_empty() {
+            format!("{name}{{{}}}", labels.join(","))
+        } else {
+            name.clone()
+        };
+        // A bare name needs a blank to end it (else the value would run into the name).
+        let blanks = if series.ends_with('}') { blanks } else { format!(" {blanks}") };
+        let line = format!("{series}{blanks}{value}{tail}");
+        // Only texts read in full before are taken (the braces are not checked again).
+        let Ok(families) = parse(format!("{line}\n").as_bytes(), Format::Text, &Limits::default())
+        else {
+            return Ok(());
+        };
+        let split = split_known(&line);
+        // A line that reads in full is split unless its value does not follow a blank.
+        prop_assert_eq!(split.is_some(), !blanks.is_empty(), "{:?}", line);
+        let Some((split_name, split_series, split_value, split_ts)) = split else {
+            return Ok(());
+        };
+        prop_assert_eq!(split_name, name.as_str());
+        prop_assert!(line[split_series.len()..].starts_with([' ', '\t']), "{}", line);
+        let sample = &families[0].samples[0];
+        prop_assert_eq!(&sample.name, &name);
+        prop_assert_eq!(sample.value.to_bits(), split_value.to_bits());
+        prop_assert_eq!(sample.timestamp_ms, split_ts);
+    }
+}
