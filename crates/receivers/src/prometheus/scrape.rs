@@ -79,7 +79,7 @@ pub(crate) struct ScrapeLoop {
     scope: InstrumentationScope,
 }
 
-fn now_ms() -> i64 {
+pub(super) fn now_ms() -> i64 {
     SystemTime::now()
         .duration_since(UNIX_EPOCH)
         .map_or(0, |d| d.as_millis() as i64)

@@ -727,6 +727,14 @@ fn described(batch: &Metrics) -> Vec<String> {
     out
 }
 
+/// A scrape's answer: `text` in the text 0.0.4 format.
+fn text_body(text: &str) -> super::scrape::Body {
+    super::scrape::Body {
+        bytes: text.as_bytes().to_vec(),
+        format: tributary_translator_prometheus::text::Format::Text,
+    }
+}
+
 /// A loop scraping the first target of `yaml`'s first job, delivering into `sink`.
 fn scrape_loop(yaml: &str, sink: &Arc<Sink<Metrics>>) -> super::scrape::ScrapeLoop {
     let (receiver, config) = receiver(yaml, sink);
@@ -798,17 +806,11 @@ async fn series_taken_from_their_text_match_series_read_in_full() {
         let mut fast = scrape_loop(&yaml, &fast_sink);
         let mut full = scrape_loop(&yaml, &full_sink);
         // Near now: the start-time adjuster forgets series not seen for minutes.
-        let now_ms = std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .unwrap()
-            .as_millis() as i64;
+        let now_ms = super::scrape::now_ms();
         for (i, step) in steps.iter().enumerate() {
             let start_ms = now_ms + i as i64 * 1000;
             let body = || match step {
-                Some(text) => Ok(super::scrape::Body {
-                    bytes: text.clone().into_bytes(),
-                    format: tributary_translator_prometheus::text::Format::Text,
-                }),
+                Some(text) => Ok(text_body(text)),
                 None => Err(super::scrape::ScrapeError("connection refused".into())),
             };
             fast.scrape_fetched(body(), start_ms, true).await;
@@ -859,17 +861,10 @@ async fn a_node_exporter_scrape_is_taken_from_its_text_after_the_first() {
         .sum();
     let all: usize = families.iter().map(|f| f.samples.len()).sum();
     assert_eq!((all, summary), (507, 7));
-    let now_ms = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .unwrap()
-        .as_millis() as i64;
+    let now_ms = super::scrape::now_ms();
     for (i, expected) in [0, all - summary, all - summary].into_iter().enumerate() {
-        let body = super::scrape::Body {
-            bytes: node.as_bytes().to_vec(),
-            format: tributary_translator_prometheus::text::Format::Text,
-        };
         scrape
-            .scrape_fetched(Ok(body), now_ms + i as i64 * 1000, true)
+            .scrape_fetched(Ok(text_body(node)), now_ms + i as i64 * 1000, true)
             .await;
         assert_eq!(scrape.taken_points(), expected, "scrape {i}");
         assert_eq!(sink.accepted()[i].item_count(), all + 5 - summary + 1);
@@ -886,22 +881,15 @@ async fn the_scrape_cache_holds_one_scrape_of_churning_series() {
     );
     let sink = Sink::new();
     let mut scrape = scrape_loop(&job_yaml("127.0.0.1:9".parse().unwrap(), extra), &sink);
-    let now_ms = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .unwrap()
-        .as_millis() as i64;
+    let now_ms = super::scrape::now_ms();
     for round in 0..40 {
         let mut body = String::from("# TYPE churn gauge\n");
         for i in 0..50 {
             body.push_str(&format!("churn{{round=\"{round}\",i=\"{i}\"}} 1\n"));
             body.push_str(&format!("dropped{{round=\"{round}\",i=\"{i}\"}} 1\n"));
         }
-        let fetched = Ok(super::scrape::Body {
-            bytes: body.into_bytes(),
-            format: tributary_translator_prometheus::text::Format::Text,
-        });
         scrape
-            .scrape_fetched(fetched, now_ms + round * 1000, true)
+            .scrape_fetched(Ok(text_body(&body)), now_ms + round * 1000, true)
             .await;
         assert!(
             scrape.known_texts() <= 100,

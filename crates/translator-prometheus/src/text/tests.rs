@@ -268,6 +268,13 @@ impl KnownSeries for Recorder {
     }
 }
 
+impl Recorder {
+    /// Parses text 0.0.4 `input` with default limits, offering its samples to `self`.
+    fn parse(&mut self, input: &[u8]) -> Result<Vec<Family>, ParseError> {
+        parse_with(input, Format::Text, &Limits::default(), Some(self))
+    }
+}
+
 /// Parses `input` twice: learning every series text, then taking every known one.
 /// Returns what the full parse read, the taken samples, and what the second parse left.
 #[allow(clippy::type_complexity)]
@@ -283,25 +290,13 @@ fn parse_twice(
         input: input.as_bytes().to_vec(),
         ..Recorder::default()
     };
-    let full = parse_with(
-        input.as_bytes(),
-        Format::Text,
-        &Limits::default(),
-        Some(&mut first),
-    )
-    .unwrap();
+    let full = first.parse(input.as_bytes()).unwrap();
     let mut second = Recorder {
         input: input.as_bytes().to_vec(),
         known: first.learned.into_iter().collect(),
         ..Recorder::default()
     };
-    let left = parse_with(
-        input.as_bytes(),
-        Format::Text,
-        &Limits::default(),
-        Some(&mut second),
-    )
-    .unwrap();
+    let left = second.parse(input.as_bytes()).unwrap();
     (full, second.taken, left, second.indexes)
 }
 
@@ -372,13 +367,7 @@ fn families_read_in_full_come_out_whole_between_taken_ones() {
         known: ["a".to_owned(), "c".to_owned(), "b{x=\"2\"}".to_owned()].into(),
         ..Recorder::default()
     };
-    let left = parse_with(
-        input.as_bytes(),
-        Format::Text,
-        &Limits::default(),
-        Some(&mut cache),
-    )
-    .unwrap();
+    let left = cache.parse(input.as_bytes()).unwrap();
     let names: Vec<&str> = left.iter().map(|f| f.name.as_str()).collect();
     assert_eq!(names, ["b", "d"]);
     assert_eq!(left[0].help.as_deref(), Some("Second help."));
@@ -395,13 +384,7 @@ fn taken_samples_count_as_samples() {
         known: ["a".to_owned()].into(),
         ..Recorder::default()
     };
-    let err = parse_with(
-        b"a 1\n# TYPE a gauge\n",
-        Format::Text,
-        &Limits::default(),
-        Some(&mut cache),
-    )
-    .unwrap_err();
+    let err = cache.parse(b"a 1\n# TYPE a gauge\n").unwrap_err();
     assert_eq!(err.line, 2, "{err}");
     let limits = Limits {
         max_samples: 1,
@@ -420,14 +403,14 @@ proptest! {
         cut in 0usize..400,
     ) {
         let mut known = Recorder { input: TRICKY.as_bytes().to_vec(), ..Recorder::default() };
-        parse_with(TRICKY.as_bytes(), Format::Text, &Limits::default(), Some(&mut known)).unwrap();
+        known.parse(TRICKY.as_bytes()).unwrap();
         let mut input = TRICKY.as_bytes().to_vec();
         let flip = flip % input.len();
         input[flip] = byte;
         input.truncate(cut.max(1) % (input.len() + 1));
         let full = parse(&input, Format::Text, &Limits::default());
         let mut cache = Recorder { known: known.learned.into_iter().collect(), ..Recorder::default() };
-        let taking = parse_with(&input, Format::Text, &Limits::default(), Some(&mut cache));
+        let taking = cache.parse(&input);
         prop_assert_eq!(full.is_ok(), taking.is_ok(), "{:?} vs {:?}", full.err(), taking.err());
     }
 }
