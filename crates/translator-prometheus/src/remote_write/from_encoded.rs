@@ -6,7 +6,10 @@
 //! is read on its bytes and a [`SeriesCache`], kept across batches, maps what decides a
 //! series' labels (its resource, scope, metric name and the point's attribute bytes) to
 //! the labels already encoded. A point of a known gauge or cumulative sum costs a hash of its
-//! metric's identity and attribute bytes, one lookup and a copy.
+//! metric's identity and attribute bytes, a comparison with the key its scope had at the
+//! same place the last time (a [`Trail`]; a map lookup when that differs) and a copy. The
+//! batch refers to a known series by its slot in the cache and merges a series' samples
+//! by it, so no label bytes are hashed or compared per point.
 //!
 //! Other metrics (histograms, summaries, points with exemplars, names that cannot be
 //! translated, sums that are not cumulative) are decoded one by one and written by the
@@ -58,7 +61,7 @@ pub fn shard_bodies(
         series: series.into_iter().map(BatchSeries::from).collect(),
         ..Batch::default()
     };
-    encode_bodies(&mut batch, parallelism, max_bytes)
+    encode_bodies(&mut batch, &[], parallelism, max_bytes)
 }
 
 /// The size of a message of `len` bytes as a field of its parent: key, length, message.
@@ -73,23 +76,24 @@ struct EncodedLabels {
 }
 
 impl EncodedLabels {
-    fn new(labels: &[Label]) -> Arc<EncodedLabels> {
+    fn new(labels: &[Label]) -> EncodedLabels {
         let mut bytes = Vec::new();
         for label in labels {
             prost::encoding::message::encode(1, label, &mut bytes);
         }
-        Arc::new(EncodedLabels {
+        EncodedLabels {
             bytes: bytes.into_boxed_slice(),
             shard_hash: shard_hash(labels),
-        })
+        }
     }
 }
 
-/// A resource seen before: its attributes, and its `target_info` series if it has one.
+/// A resource seen before: its attributes, and its `target_info` series (by its slot) if
+/// it has one.
 struct ResourceEntry {
     id: u32,
     attributes: Vec<KeyValue>,
-    target_info: Option<Arc<EncodedLabels>>,
+    target_info: Option<u32>,
     used: u32,
 }
 
@@ -98,7 +102,18 @@ struct ScopeEntry {
     id: u32,
     scope: Arc<Scope>,
     used: u32,
+    /// The keys and slots of the series its gauges and sums wrote the last time, in order.
+    trail: Trail,
 }
+
+/// A scope's series in the order its points came the last time: a scrape's exposition
+/// lists its series in the same order every time, so the next point's key is checked
+/// against the next entry first. That reads memory in order (the keys here, and slots
+/// made in the same order) instead of probing the cache's map at random, a cache miss or
+/// two per point. An entry is trusted only with its full key and only until the next sweep
+/// (which empties every trail): until then the series map does not change what a key
+/// maps to, so a trail's slot is the map's.
+type Trail = Vec<(KeyId, u32)>;
 
 /// What the metrics of one scope share.
 struct Scope {
@@ -122,9 +137,16 @@ struct MetricKey<'a> {
     unit: &'a str,
 }
 
-struct SeriesEntry {
-    labels: Arc<EncodedLabels>,
+/// A series the cache knows, at most one per label set: its labels, and where it is in the
+/// batch being written.
+struct SeriesSlot {
+    labels: EncodedLabels,
+    /// The sweep epoch it was last used in.
     used: u32,
+    /// The batch (by [`SeriesCache::batch_number`]) it was last written in, and its index
+    /// among that batch's series.
+    batch: u32,
+    at: u32,
 }
 
 type ByteMap<V> = foldhash::HashMap<Box<[u8]>, V>;
@@ -148,11 +170,11 @@ const SWEEP_INTERVAL: Duration = Duration::from_secs(300);
 /// it, it starts afresh, so a peer sending ever new series costs CPU, not memory.
 const MAX_SERIES: usize = 1 << 20;
 
-/// What [`write_encoded`] remembers across batches: resources and scopes by their bytes,
-/// each series' encoded labels by a 128-bit hash (two 64-bit hashes of random seeds) of
-/// its scope, metric name, unit and type and its attribute bytes (one lookup per point),
-/// and metrics' translated names by a 128-bit hash of theirs (looked up only to build a
-/// series' labels).
+/// What [`write_encoded`] remembers across batches: resources and scopes (with their
+/// [`Trail`]s) by their bytes, each series' encoded labels in a slot, found by a 128-bit
+/// hash (two 64-bit hashes of random seeds) of its scope, metric name, unit and type and
+/// its attribute bytes, and metrics' translated names by a 128-bit hash of theirs (looked
+/// up only to build a series' labels).
 /// Holds the series seen in the last five to ten minutes (a series unused since the
 /// sweep before is dropped at each five-minute sweep), at most 2^20 of them (past that it
 /// starts afresh).
@@ -163,7 +185,17 @@ pub struct SeriesCache {
     resources: ByteMap<ResourceEntry>,
     scopes: ByteMap<ScopeEntry>,
     metrics: IdMap<MetricEntry>,
-    series: IdMap<SeriesEntry>,
+    /// A gauge's or sum's series by its key (see [`KeyId`]), as its slot. Series of
+    /// different keys with the same labels (from resources that differ only in attributes
+    /// that make no label) share a slot.
+    series: IdMap<u32>,
+    /// The series, by slot; freed slots are `None` and reused.
+    slots: Vec<Option<SeriesSlot>>,
+    free_slots: Vec<u32>,
+    /// Slots by a [`KeyId`] of their label bytes, so that a label set has one slot.
+    by_labels: IdMap<u32>,
+    /// Counts batches, from one: a slot records the one it was last written in.
+    batch_number: u32,
     /// The seeds of [`KeyId`]s.
     seeds: (foldhash::fast::RandomState, foldhash::fast::RandomState),
     next_id: u32,
@@ -199,7 +231,51 @@ impl SeriesCache {
         self.scopes.clear();
         self.metrics.clear();
         self.series.clear();
+        self.slots.clear();
+        self.free_slots.clear();
+        self.by_labels.clear();
         self.next_id = 0;
+    }
+
+    /// Slots holding a series.
+    fn live_slots(&self) -> usize {
+        self.slots.len() - self.free_slots.len()
+    }
+
+    /// The slot of a series with `labels` if the cache has one (its bytes compared: two
+    /// label sets sharing a [`KeyId`] are told apart).
+    fn slot_with(&self, key: KeyId, labels: &EncodedLabels) -> Option<u32> {
+        let slot = *self.by_labels.get(&key)?;
+        let known = self.slots[slot as usize].as_ref()?;
+        (known.labels.bytes == labels.bytes).then_some(slot)
+    }
+
+    /// A slot for `labels`: the one holding them, or a new one.
+    fn slot_for(&mut self, labels: EncodedLabels) -> u32 {
+        let key = self.key_id(&labels.bytes[..]);
+        if let Some(slot) = self.slot_with(key, &labels) {
+            return slot;
+        }
+        let slot = SeriesSlot {
+            labels,
+            used: self.epoch,
+            batch: 0,
+            at: 0,
+        };
+        let at = match self.free_slots.pop() {
+            Some(at) => {
+                self.slots[at as usize] = Some(slot);
+                at
+            }
+            None => {
+                self.slots.push(Some(slot));
+                (self.slots.len() - 1) as u32
+            }
+        };
+        // A key taken by other labels (odds as for series keys) leaves this set out of
+        // the index: it is then not merged with equal labels of another series.
+        self.by_labels.entry(key).or_insert(at);
+        at
     }
 
     /// The attributes of the resource encoded as `key`, which this batch has seen.
@@ -226,6 +302,7 @@ impl SeriesCache {
         if self.settings.as_ref() != Some(settings)
             || self.next_id > u32::MAX / 2
             || self.series.len() > MAX_SERIES
+            || self.live_slots() > MAX_SERIES
         {
             self.clear();
             self.settings = Some(settings.clone());
@@ -233,19 +310,44 @@ impl SeriesCache {
         let last = *self.last_sweep.get_or_insert(now);
         if now.duration_since(last) >= SWEEP_INTERVAL {
             let epoch = self.epoch;
+            let slots = &mut self.slots;
+            let used = |slot: &u32| {
+                slots[*slot as usize]
+                    .as_ref()
+                    .is_some_and(|s| s.used == epoch)
+            };
+            self.series.retain(|_, slot| used(slot));
+            self.by_labels.retain(|_, slot| used(slot));
+            for (at, slot) in slots.iter_mut().enumerate() {
+                if slot.as_ref().is_some_and(|s| s.used != epoch) {
+                    *slot = None;
+                    self.free_slots.push(at as u32);
+                }
+            }
             self.resources.retain(|_, e| e.used == epoch);
-            self.scopes.retain(|_, e| e.used == epoch);
+            // Freed slots are reused: no trail may point at them.
+            self.scopes.retain(|_, e| {
+                e.trail.clear();
+                e.used == epoch
+            });
             self.metrics.retain(|_, e| e.used == epoch);
-            self.series.retain(|_, e| e.used == epoch);
             self.epoch = epoch.wrapping_add(1);
             self.last_sweep = Some(now);
+        }
+        self.batch_number = self.batch_number.wrapping_add(1);
+        if self.batch_number == 0 {
+            // Wrapped: no slot may claim to be in this batch.
+            for slot in self.slots.iter_mut().flatten() {
+                slot.batch = 0;
+            }
+            self.batch_number = 1;
         }
     }
 }
 
 /// A series of one batch.
 struct BatchSeries {
-    labels: Arc<EncodedLabels>,
+    labels: BatchLabels,
     /// Mostly one (a batch holds one scrape of a target), kept inline.
     samples: SmallVec<[Sample; 1]>,
     /// Exemplars and histograms, from metrics written the general way (boxed: most series
@@ -268,9 +370,31 @@ impl From<TimeSeries> for BatchSeries {
             })
         });
         BatchSeries {
-            labels: EncodedLabels::new(&series.labels),
+            labels: BatchLabels::Owned(EncodedLabels::new(&series.labels)),
             samples: SmallVec::from_vec(series.samples),
             extra,
+        }
+    }
+}
+
+/// A batch series' labels.
+enum BatchLabels {
+    /// A cached series', in its slot.
+    Cached(u32),
+    /// Built for this batch (series written the general way, [`shard_bodies`]'s).
+    Owned(EncodedLabels),
+}
+
+impl BatchLabels {
+    fn get<'a>(&'a self, slots: &'a [Option<SeriesSlot>]) -> &'a EncodedLabels {
+        match self {
+            BatchLabels::Cached(slot) => {
+                &slots[*slot as usize]
+                    .as_ref()
+                    .expect("a batch's slots are not freed before it is written")
+                    .labels
+            }
+            BatchLabels::Owned(labels) => labels,
         }
     }
 }
@@ -285,9 +409,9 @@ const KEPT_BATCH_SERIES: usize = 1 << 16;
 #[derive(Default)]
 struct Batch {
     series: Vec<BatchSeries>,
-    /// Series by their labels' shard hash: the first of that hash, then a chain.
-    heads: foldhash::HashMap<u64, usize>,
-    same_hash: Vec<Option<usize>>,
+    /// The series with [`BatchLabels::Owned`] labels that no slot has, by a [`KeyId`] of
+    /// their label bytes.
+    owned: IdMap<usize>,
     /// Scratch of [`encode_bodies`]: each series' shard and encoded length.
     placed: Vec<(usize, usize)>,
 }
@@ -300,52 +424,87 @@ impl Batch {
             *self = Batch::default();
         }
         self.series.clear();
-        self.heads.clear();
-        self.same_hash.clear();
+        self.owned.clear();
         self.placed.clear();
     }
 
-    fn sample(&mut self, labels: &Arc<EncodedLabels>, value: f64, timestamp: i64) {
-        let at = self.entry(labels);
+    /// The index of the series in `slot` (of `cache`), added if new to the batch.
+    fn cached(&mut self, cache: &mut SeriesCache, slot: u32) -> usize {
+        let number = cache.batch_number;
+        let known = cache.slots[slot as usize]
+            .as_mut()
+            .expect("a slot written to is live");
+        known.used = cache.epoch;
+        if known.batch == number {
+            return known.at as usize;
+        }
+        let at = self.series.len();
+        known.batch = number;
+        known.at = at as u32;
+        self.series.push(BatchSeries {
+            labels: BatchLabels::Cached(slot),
+            samples: SmallVec::new(),
+            extra: None,
+        });
+        at
+    }
+
+    fn sample(&mut self, cache: &mut SeriesCache, slot: u32, value: f64, timestamp: i64) {
+        let at = self.cached(cache, slot);
         self.series[at].samples.push(Sample { value, timestamp });
     }
 
+    /// The slot of a new series with `labels` (found by them, or made), merged with an
+    /// uncached series of this batch with the same labels.
+    fn new_slot(&mut self, cache: &mut SeriesCache, labels: EncodedLabels) -> u32 {
+        let key = cache.key_id(&labels.bytes[..]);
+        let slot = cache.slot_for(labels);
+        if let Some(at) = self.owned.remove(&key) {
+            let known = cache.slots[slot as usize]
+                .as_mut()
+                .expect("a slot just made is live");
+            if let BatchLabels::Owned(owned) = &self.series[at].labels
+                && owned.bytes == known.labels.bytes
+                && known.batch != cache.batch_number
+            {
+                known.batch = cache.batch_number;
+                known.at = at as u32;
+                self.series[at].labels = BatchLabels::Cached(slot);
+            } else {
+                self.owned.insert(key, at); // other labels of the same key
+            }
+        }
+        slot
+    }
+
     /// A series the general way wrote: merged with the batch's of the same labels.
-    fn add(&mut self, series: TimeSeries) {
+    fn add(&mut self, cache: &mut SeriesCache, series: TimeSeries) {
         let series = BatchSeries::from(series);
-        let at = self.entry(&series.labels);
+        let BatchLabels::Owned(labels) = &series.labels else {
+            unreachable!("a series from TimeSeries owns its labels")
+        };
+        let key = cache.key_id(&labels.bytes[..]);
+        let at = if let Some(slot) = cache.slot_with(key, labels) {
+            self.cached(cache, slot)
+        } else {
+            let same = |at: &usize| matches!(&self.series[*at].labels, BatchLabels::Owned(o) if o.bytes == labels.bytes);
+            match self.owned.get(&key) {
+                Some(at) if same(at) => *at,
+                found => {
+                    if found.is_none() {
+                        self.owned.insert(key, self.series.len());
+                    }
+                    self.series.push(series);
+                    return;
+                }
+            }
+        };
         let into = &mut self.series[at];
         into.samples.extend(series.samples);
         if let Some(extra) = series.extra {
             let into = into.extra.get_or_insert_default();
             into.exemplars.extend(extra.exemplars);
             into.histograms.extend(extra.histograms);
-        }
-    }
-
-    /// The index of the series with `labels`, added if new.
-    fn entry(&mut self, labels: &Arc<EncodedLabels>) -> usize {
-        let mut candidate = self.heads.get(&labels.shard_hash).copied();
-        while let Some(at) = candidate {
-            let known = &self.series[at].labels;
-            if Arc::ptr_eq(known, labels) || known.bytes == labels.bytes {
-                break;
-            }
-            candidate = self.same_hash[at];
-        }
-        match candidate {
-            Some(at) => at,
-            None => {
-                let at = self.series.len();
-                self.same_hash
-                    .push(self.heads.insert(labels.shard_hash, at));
-                self.series.push(BatchSeries {
-                    labels: Arc::clone(labels),
-                    samples: SmallVec::new(),
-                    extra: None,
-                });
-                at
-            }
         }
     }
 }
@@ -475,6 +634,7 @@ fn write_encoded_at<P: AsRef<[u8]>>(
         dropped: Vec::new(),
         points: Vec::new(),
         attribute_bytes: Vec::new(),
+        walk: Walk::default(),
     };
     for part in parts {
         for field in fields(part.as_ref()) {
@@ -485,7 +645,12 @@ fn write_encoded_at<P: AsRef<[u8]>>(
             writer.resource_metrics(field.value).ok()?;
         }
     }
-    let bodies = encode_bodies(&mut writer.batch, parallelism, max_bytes);
+    let bodies = encode_bodies(
+        &mut writer.batch,
+        &writer.cache.slots,
+        parallelism,
+        max_bytes,
+    );
     writer.cache.batch = writer.batch;
     Some((bodies, writer.dropped))
 }
@@ -506,6 +671,45 @@ struct Writer<'a> {
     /// Scratch for one metric: its points, and their attribute fields.
     points: Vec<ParsedPoint>,
     attribute_bytes: Vec<u8>,
+    /// The scope being written, along its trail.
+    walk: Walk,
+}
+
+/// A scope's series keys as its points are written, checked against its [`Trail`].
+#[derive(Default)]
+struct Walk {
+    trail: Trail,
+    /// Entries of `trail` the walk has followed so far.
+    followed: usize,
+    /// Once off the trail: the keys and slots written so far (the next trail).
+    walked: Trail,
+    off_trail: bool,
+}
+
+impl Walk {
+    /// The slot of `key` if it is the trail's next entry.
+    fn follow(&mut self, key: KeyId) -> Option<u32> {
+        if self.off_trail {
+            return None;
+        }
+        let &(next, slot) = self.trail.get(self.followed)?;
+        if next != key {
+            return None;
+        }
+        self.followed += 1;
+        Some(slot)
+    }
+
+    /// Notes the slot of `key`, which [`Walk::follow`] did not give: the walk leaves the
+    /// trail (it is not looked for again in this walk; the next follows this one).
+    fn stray(&mut self, key: KeyId, slot: u32) {
+        if !self.off_trail {
+            self.off_trail = true;
+            self.walked.clear();
+            self.walked.extend_from_slice(&self.trail[..self.followed]);
+        }
+        self.walked.push((key, slot));
+    }
 }
 
 impl Writer<'_> {
@@ -525,7 +729,13 @@ impl Writer<'_> {
         let (resource_id, target_info) = match self.cache.resources.get_mut(resource_key) {
             Some(entry) => {
                 entry.used = batch;
-                (entry.id, entry.target_info.clone())
+                if let Some(slot) = entry.target_info {
+                    // Swept with the resource, not before.
+                    if let Some(known) = self.cache.slots[slot as usize].as_mut() {
+                        known.used = batch;
+                    }
+                }
+                (entry.id, entry.target_info)
             }
             None => {
                 let attributes = Resource::decode(resource_key)
@@ -548,13 +758,14 @@ impl Writer<'_> {
                 } else {
                     None
                 };
+                let target_info = target_info.map(|labels| self.batch.new_slot(self.cache, labels));
                 let id = self.cache.id();
                 self.cache.resources.insert(
                     resource_key.into(),
                     ResourceEntry {
                         id,
                         attributes,
-                        target_info: target_info.clone(),
+                        target_info,
                         used: batch,
                     },
                 );
@@ -572,9 +783,9 @@ impl Writer<'_> {
             }
         }
         if latest > 0
-            && let Some(labels) = &target_info
+            && let Some(slot) = target_info
         {
-            self.batch.sample(labels, 1.0, latest);
+            self.batch.sample(self.cache, slot, 1.0, latest);
         }
         Ok(())
     }
@@ -611,10 +822,11 @@ impl Writer<'_> {
         put_bytes(key, scope.unwrap_or_default());
         key.extend_from_slice(schema_url);
         let batch = self.cache.epoch;
-        let (scope_id, scope) = match self.cache.scopes.get_mut(key.as_slice()) {
+        let (scope_id, scope, trail) = match self.cache.scopes.get_mut(key.as_slice()) {
             Some(entry) => {
                 entry.used = batch;
-                (entry.id, Arc::clone(&entry.scope))
+                let trail = std::mem::take(&mut entry.trail);
+                (entry.id, Arc::clone(&entry.scope), trail)
             }
             None => {
                 let decoded = match scope {
@@ -645,10 +857,17 @@ impl Writer<'_> {
                         id,
                         scope: Arc::clone(&scope),
                         used: batch,
+                        trail: Trail::new(),
                     },
                 );
-                (id, scope)
+                (id, scope, Trail::new())
             }
+        };
+        self.walk = Walk {
+            trail,
+            followed: 0,
+            walked: std::mem::take(&mut self.walk.walked),
+            off_trail: false,
         };
         let context = Context {
             resource_key,
@@ -663,6 +882,18 @@ impl Writer<'_> {
                 }
                 latest = latest.max(self.metric(scope_id, &context, field.value)?);
             }
+        }
+        // What this walk followed is the trail for the next.
+        let walk = &mut self.walk;
+        let trail = if walk.off_trail {
+            std::mem::replace(&mut walk.walked, std::mem::take(&mut walk.trail))
+        } else {
+            let mut trail = std::mem::take(&mut walk.trail);
+            trail.truncate(walk.followed);
+            trail
+        };
+        if let Some(entry) = self.cache.scopes.get_mut(self.cache.key.as_slice()) {
+            entry.trail = trail;
         }
         Ok(latest)
     }
@@ -757,12 +988,18 @@ impl Writer<'_> {
                 metric.unit,
                 attributes,
             ));
-            let batch = self.cache.epoch;
-            let labels = match self.cache.series.get_mut(&key) {
-                Some(entry) => {
-                    entry.used = batch;
-                    Arc::clone(&entry.labels)
+            let found = match self.walk.follow(key) {
+                Some(slot) => Some(slot),
+                None => {
+                    let found = self.cache.series.get(&key).copied();
+                    if let Some(slot) = found {
+                        self.walk.stray(key, slot);
+                    }
+                    found
                 }
+            };
+            let slot = match found {
+                Some(slot) => slot,
                 None => {
                     let metric_name = match &built_name {
                         Some(built) => Arc::clone(built),
@@ -785,18 +1022,15 @@ impl Writer<'_> {
                         &context.scope.shared,
                         &self.attribute_bytes[point.attributes.clone()],
                     )?;
-                    self.cache.series.insert(
-                        key,
-                        SeriesEntry {
-                            labels: Arc::clone(&labels),
-                            used: batch,
-                        },
-                    );
-                    labels
+                    let slot = self.batch.new_slot(self.cache, labels);
+                    self.cache.series.insert(key, slot);
+                    self.walk.stray(key, slot);
+                    slot
                 }
             };
             let value = value_or_stale(point.flags, point.value);
-            self.batch.sample(&labels, value, ms(point.time_ns));
+            self.batch
+                .sample(self.cache, slot, value, ms(point.time_ns));
             latest = latest.max(ms(point.time_ns));
         }
         // A metric without points is still named, so that one the namer refuses is
@@ -841,7 +1075,7 @@ impl Writer<'_> {
         metric_name: &str,
         shared: &SharedLabels,
         attributes: &[u8],
-    ) -> Result<Arc<EncodedLabels>, Unsupported> {
+    ) -> Result<EncodedLabels, Unsupported> {
         let mut decoded = Vec::new();
         for field in fields(attributes) {
             let field = field.map_err(|_| Unsupported)?;
@@ -894,7 +1128,7 @@ impl Writer<'_> {
         let mut set = SeriesSet::default();
         let found = write_metric(&metric, &name, &base, &mut set, &mut self.dropped);
         for series in set.series {
-            self.batch.add(series);
+            self.batch.add(self.cache, series);
         }
         Ok(found.map_or(0, |found| found.latest))
     }
@@ -953,9 +1187,14 @@ fn put_bytes(key: &mut Vec<u8>, bytes: &[u8]) {
     key.extend_from_slice(bytes);
 }
 
-/// The batch's series as request bodies, sharded and cut as [`shard_bodies`] says; each
-/// body allocated once, at its final size.
-fn encode_bodies(batch: &mut Batch, parallelism: usize, max_bytes: usize) -> Vec<Vec<Vec<u8>>> {
+/// The batch's series (their cached labels in `slots`) as request bodies, sharded and cut
+/// as [`shard_bodies`] says; each body allocated once, at its final size.
+fn encode_bodies(
+    batch: &mut Batch,
+    slots: &[Option<SeriesSlot>],
+    parallelism: usize,
+    max_bytes: usize,
+) -> Vec<Vec<Vec<u8>>> {
     use prost::encoding::message::{encode, encoded_len_repeated};
     let parallelism = parallelism.max(1);
     let mut totals = vec![0usize; parallelism];
@@ -965,7 +1204,8 @@ fn encode_bodies(batch: &mut Batch, parallelism: usize, max_bytes: usize) -> Vec
         if series.samples.len() > 1 {
             series.samples.sort_by_key(|s| s.timestamp);
         }
-        let mut len = series.labels.bytes.len() + encoded_len_repeated(2, &series.samples);
+        let labels = series.labels.get(slots);
+        let mut len = labels.bytes.len() + encoded_len_repeated(2, &series.samples);
         if let Some(extra) = &mut series.extra {
             extra.histograms.sort_by_key(|h| h.timestamp);
             len += encoded_len_repeated(3, &extra.exemplars)
@@ -974,7 +1214,7 @@ fn encode_bodies(batch: &mut Batch, parallelism: usize, max_bytes: usize) -> Vec
         let shard = if parallelism == 1 {
             0
         } else {
-            (series.labels.shard_hash % parallelism as u64) as usize
+            (labels.shard_hash % parallelism as u64) as usize
         };
         totals[shard] += field_len(len);
         placed.push((shard, len));
@@ -998,7 +1238,7 @@ fn encode_bodies(batch: &mut Batch, parallelism: usize, max_bytes: usize) -> Vec
                 remaining -= field;
                 body.push(0x0a); // WriteRequest.timeseries
                 encode_varint(len as u64, &mut body);
-                body.extend_from_slice(&series.labels.bytes);
+                body.extend_from_slice(&series.labels.get(slots).bytes);
                 for sample in &series.samples {
                     encode(2, sample, &mut body);
                 }

@@ -222,7 +222,43 @@ proptest! {
             .collect();
         let in_parts = write(&parts, &mut cache);
         prop_assert_eq!(in_parts.as_ref(), Some(&fast));
+        // Scopes' trails: after another request, in another order (a trail that no longer
+        // fits), and twice in one batch (every series met again in the batch).
+        let _ = write(&[other.encode_to_vec()], &mut cache);
+        prop_assert_eq!(write(&encoded, &mut cache), Some(fast.clone()));
+        let reversed = reversed(&request);
+        if let Some(written) = write(&[reversed.encode_to_vec()], &mut cache) {
+            prop_assert_eq!(written, general(&reversed, &settings, parallelism, max_bytes));
+        }
+        prop_assert_eq!(write(&encoded, &mut cache), Some(fast.clone()));
+        let twice = ExportMetricsServiceRequest {
+            resource_metrics: [request.resource_metrics.clone(), request.resource_metrics.clone()]
+                .concat(),
+        };
+        if let Some(written) = write(&[encoded[0].clone(), encoded[0].clone()], &mut cache) {
+            prop_assert_eq!(written, general(&twice, &settings, parallelism, max_bytes));
+        }
     }
+}
+
+/// `request` with its resources, scopes, metrics and points each in reverse order.
+fn reversed(request: &ExportMetricsServiceRequest) -> ExportMetricsServiceRequest {
+    let mut request = request.clone();
+    request.resource_metrics.reverse();
+    for resource in &mut request.resource_metrics {
+        resource.scope_metrics.reverse();
+        for scope in &mut resource.scope_metrics {
+            scope.metrics.reverse();
+            for metric in &mut scope.metrics {
+                match &mut metric.data {
+                    Some(metric::Data::Gauge(gauge)) => gauge.data_points.reverse(),
+                    Some(metric::Data::Sum(sum)) => sum.data_points.reverse(),
+                    _ => {}
+                }
+            }
+        }
+    }
+    request
 }
 
 fn gauge_request(points: Vec<NumberDataPoint>) -> ExportMetricsServiceRequest {
