@@ -290,6 +290,7 @@ pub fn parse_with(
         taken: 0,
         started: 0,
         samples: 0,
+        named_by_comment: false,
     };
     let mut eof = false;
     // Where the current line starts; the line a final `\n` leaves empty (the one that
@@ -364,6 +365,9 @@ struct Parser<'a> {
     /// Families started so far (`current` is the last): [`KnownSeries::take`]'s index.
     started: usize,
     samples: usize,
+    /// `current` was named by a comment (so its name is a legacy metric name), not by a
+    /// sample (whose quoted name may be anything).
+    named_by_comment: bool,
 }
 
 impl Parser<'_> {
@@ -396,11 +400,13 @@ impl Parser<'_> {
     }
 
     /// The current family if it is `name`, else a new one (the current one is finished).
+    /// The family `name` (a checked metric name), started unless it is the current one.
     fn family_named(&mut self, name: &str) -> &mut Family {
         if self.current.as_ref().is_none_or(|f| f.name != name) {
             self.finish();
             self.current = Some(self.new_family(name));
         }
+        self.named_by_comment = true;
         self.current
             .get_or_insert_with(|| Family::new(name, MetricType::Unknown))
     }
@@ -429,7 +435,10 @@ impl Parser<'_> {
             return Err(format!("# {keyword} without a metric name"));
         }
         self.check_name_len(name)?;
-        if !is_metric_name(name) {
+        // A `# TYPE` after the family's `# HELP` names it again: checked already.
+        let checked =
+            self.named_by_comment && self.current.as_ref().is_some_and(|f| f.name == name);
+        if !checked && !is_metric_name(name) {
             return Err(format!("invalid metric name {name:?} in # {keyword}"));
         }
         let format = self.format;
@@ -598,6 +607,7 @@ impl Parser<'_> {
             // An untyped sample, or one of the metadata-only family `name`'s namesakes.
             self.finish();
             self.current = Some(self.new_family(name));
+            self.named_by_comment = false;
         }
     }
 
@@ -817,7 +827,7 @@ fn split_known(line: &str) -> Option<(&str, &str, f64, Option<i64>)> {
     let bytes = line.as_bytes();
     let name_end = bytes
         .iter()
-        .position(|&b| !(b.is_ascii_alphanumeric() || b == b'_' || b == b':'))
+        .position(|&b| METRIC_NAME_BYTES[usize::from(b)] & NAME_BYTE == 0)
         .unwrap_or(bytes.len());
     if name_end == 0 || bytes[0].is_ascii_digit() {
         return None;
@@ -909,29 +919,57 @@ fn lines(text: &str) -> impl Iterator<Item = &str> {
 }
 
 fn split_token(text: &str) -> (&str, &str) {
-    match text.bytes().position(|b| b == b' ' || b == b'\t') {
+    match memchr::memchr2(b' ', b'\t', text.as_bytes()) {
         Some(at) => (&text[..at], &text[at + 1..]),
         None => (text, ""),
     }
 }
 
+/// What each byte may be in a legacy name: [`NAME_BYTE`] anywhere, [`FIRST_BYTE`] first
+/// too. A table: a byte costs one load, not five comparisons (names are checked on every
+/// comment line).
+const fn name_bytes(colon: bool) -> [u8; 256] {
+    let mut table = [0; 256];
+    let mut b = 0;
+    while b < 256 {
+        let byte = b as u8;
+        if byte.is_ascii_alphabetic() || byte == b'_' || (colon && byte == b':') {
+            table[b] = NAME_BYTE | FIRST_BYTE;
+        } else if byte.is_ascii_digit() {
+            table[b] = NAME_BYTE;
+        }
+        b += 1;
+    }
+    table
+}
+
+const NAME_BYTE: u8 = 1;
+const FIRST_BYTE: u8 = 2;
+/// Bytes of `[a-zA-Z_:][a-zA-Z0-9_:]*`.
+static METRIC_NAME_BYTES: [u8; 256] = name_bytes(true);
+/// Bytes of `[a-zA-Z_][a-zA-Z0-9_]*`.
+static LABEL_NAME_BYTES: [u8; 256] = name_bytes(false);
+
+/// Whether `name` is made of `table`'s bytes, starting with a first one.
+fn is_name(name: &str, table: &[u8; 256]) -> bool {
+    // Bytes, not chars: any byte of a multi-byte character fails the test as its char would.
+    match name.as_bytes().split_first() {
+        Some((&first, rest)) => {
+            table[usize::from(first)] & FIRST_BYTE != 0
+                && rest.iter().all(|&b| table[usize::from(b)] & NAME_BYTE != 0)
+        }
+        None => false,
+    }
+}
+
 /// Whether `name` is a legacy metric name, `[a-zA-Z_:][a-zA-Z0-9_:]*`.
 pub fn is_metric_name(name: &str) -> bool {
-    // Bytes, not chars: any byte of a multi-byte character fails the test as its char would.
-    let mut bytes = name.bytes();
-    bytes
-        .next()
-        .is_some_and(|b| b.is_ascii_alphabetic() || b == b'_' || b == b':')
-        && bytes.all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b':')
+    is_name(name, &METRIC_NAME_BYTES)
 }
 
 /// Whether `name` is a legacy label name, `[a-zA-Z_][a-zA-Z0-9_]*`.
 pub fn is_label_name(name: &str) -> bool {
-    let mut bytes = name.bytes();
-    bytes
-        .next()
-        .is_some_and(|b| b.is_ascii_alphabetic() || b == b'_')
-        && bytes.all(|b| b.is_ascii_alphanumeric() || b == b'_')
+    is_name(name, &LABEL_NAME_BYTES)
 }
 
 /// Undoes `\\`, `\"` and `\n`. Another escape is kept as written in 0.0.4 (as Prometheus

@@ -135,6 +135,32 @@ fn errors_name_the_line() {
     );
 }
 
+/// A comment naming the current family again skips the name check only when a comment
+/// named (and checked) it: a family a quoted sample named may have any name.
+#[test]
+fn comments_name_legacy_metric_names() {
+    let e = error("{\"a.b\"} 1\n# HELP a.b x\n", Format::Text);
+    assert_eq!(e.line, 2, "{e}");
+    assert!(e.to_string().contains("invalid metric name"), "{e}");
+    let e = error("# HELP 1a x\n# TYPE 1a gauge\n", Format::Text);
+    assert_eq!(e.line, 1, "{e}");
+    let families = parse(
+        b"# HELP a_b x\n# TYPE a_b gauge\na_b 1\n",
+        Format::Text,
+        &Limits::default(),
+    )
+    .unwrap();
+    assert_eq!(families.len(), 1);
+    assert_eq!(families[0].metric_type, MetricType::Gauge);
+    for name in ["a", "_a:b", "a1"] {
+        assert!(is_metric_name(name), "{name}");
+    }
+    for name in ["", "1a", "a-b", "a.b", "é"] {
+        assert!(!is_metric_name(name), "{name}");
+    }
+    assert!(is_label_name("_a1") && !is_label_name("a:b") && !is_label_name("1a"));
+}
+
 #[test]
 fn limits_hold() {
     let limits = Limits {
