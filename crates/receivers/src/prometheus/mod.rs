@@ -98,7 +98,10 @@
 //! and jobs with `use_start_time_metric` go through the full read and `to_otlp`; a test
 //! holds both ways to the same output, scrape after scrape. Texts and series identities
 //! are kept as 128-bit hashes of random seeds, not copies (see `series.rs`); what a
-//! series costs is forgotten with it (one scrape without it, or a failed scrape).
+//! series costs is forgotten with it (one scrape without it, or a failed scrape). A known
+//! text is looked for first where the last scrape's order puts it (`trail.rs`): a target
+//! lists its series in the same order every time, and the lookup is then a check of the
+//! next slot in memory rather than a probe into a map no scrape left in the cache.
 //!
 //! Scrapes use [`reqwest`](https://docs.rs/reqwest) (already the workspace's HTTP client)
 //! with the shared rustls TLS setup; relabelling's `hashmod` uses
@@ -112,6 +115,7 @@ mod receiver;
 mod relabel;
 mod scrape;
 mod series;
+mod trail;
 mod units;
 
 #[cfg(test)]

@@ -267,6 +267,12 @@ impl ScrapeLoop {
         self.taken_points
     }
 
+    /// Samples the last scrape found on its series' trail (for tests).
+    #[cfg(test)]
+    pub(crate) fn trail_hits(&self) -> usize {
+        self.series.trail_hits()
+    }
+
     /// How many series texts the loop knows (for tests).
     #[cfg(test)]
     pub(crate) fn known_texts(&self) -> usize {

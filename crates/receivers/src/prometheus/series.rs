@@ -13,6 +13,9 @@
 //!
 //! The fast points are written as `Metric` messages and joined to the rest of the scrape's
 //! request in its target's resource and default scope ([`merge`]).
+//!
+//! A fast sample's text is looked up in the order of the last scrape first (its
+//! [`Trail`]): a target lists its series in the same order every time.
 
 use std::collections::HashMap;
 use std::hash::BuildHasher;
@@ -29,6 +32,7 @@ use tributary_translator_prometheus::to_otlp::{
 };
 
 use super::relabel::Labels;
+use super::trail::{OFF_TRAIL, Trail};
 
 type Map<K, V> = HashMap<K, V, foldhash::fast::RandomState>;
 
@@ -104,8 +108,13 @@ struct Slot {
     /// The series' identity: its name and sorted labels (see `series_key`), as a
     /// [`TextId`] (a copy of the key would be the largest part of a series' memory).
     key: TextId,
-    /// Its text in the exposition (as its [`TextId`]), for a fast series.
+    /// Its text in the exposition (as its [`TextId`]), for a fast series: exactly when
+    /// `by_raw` has this text leading to this slot, in family `family`.
     raw: Option<TextId>,
+    /// The [`family_signature`] `raw` was read in (that of its entry in `by_raw`).
+    family: u64,
+    /// Its place on the trail of the last scrape that took it, if any ([`OFF_TRAIL`]).
+    trail: u32,
     /// The last scrape that had it.
     generation: u64,
     /// The scrape that first had it (never delivered before if it is the current one).
@@ -176,6 +185,8 @@ pub(crate) struct SeriesTable {
     point_bytes: Vec<u8>,
     /// Fast points this scrape.
     points: usize,
+    /// The slots of the last scrape's fast points, in order: where the next is looked for.
+    trail: Trail,
     /// Start times of counters that are not fast (and of fast ones that went away).
     pub(crate) adjuster: StartTimeAdjuster,
 }
@@ -220,6 +231,7 @@ impl SeriesTable {
     pub(crate) fn begin(&mut self) {
         self.generation += 1;
         self.drop_points();
+        self.trail.begin();
     }
 
     /// Forgets the points written so far (and frees the metrics nothing writes into).
@@ -248,6 +260,39 @@ impl SeriesTable {
         self.by_raw.len()
     }
 
+    /// Samples this scrape found on the trail (for tests).
+    #[cfg(test)]
+    pub(crate) fn trail_hits(&self) -> usize {
+        self.trail.hits()
+    }
+
+    /// Forgets the trail, as if no scrape had gone before (for tests that hold a table
+    /// following its trail to one that does not).
+    #[cfg(test)]
+    pub(crate) fn forget_trail(&mut self) {
+        self.trail.clear();
+    }
+
+    /// Whether series text `id`, read in family `family`, leads to slot `at`: what
+    /// `by_raw` says of it, read from the slot (`raw` and `family` of a slot are exactly
+    /// its entry in `by_raw`, see `Slot::raw`) rather than looked up.
+    fn leads_to(&self, at: usize, id: TextId, family: u64) -> bool {
+        let leads = matches!(
+            self.slots.get(at),
+            Some(Some(slot)) if slot.raw == Some(id) && slot.family == family
+        );
+        debug_assert!(
+            !leads
+                || matches!(
+                    self.by_raw.get(&id),
+                    Some(RawEntry { family: f, target: RawTarget::Series(s) })
+                        if *f == family && *s as usize == at
+                ),
+            "slot {at} claims a text that by_raw does not lead to it"
+        );
+        leads
+    }
+
     /// A sample offered by the parser: its series text `raw`, read in the family of
     /// signature `family`, with `value` and `timestamp_ms`; `default_ms` is the scrape's time.
     pub(crate) fn take(
@@ -260,18 +305,27 @@ impl SeriesTable {
         default_ms: i64,
     ) -> Taken {
         let id = self.text_id(raw);
-        let Some(entry) = self.by_raw.get_mut(&id) else {
-            return Taken::Unknown;
-        };
-        if entry.family != family {
-            return Taken::Unknown;
-        }
-        let at = match &mut entry.target {
-            RawTarget::Dropped { generation } => {
-                *generation = self.generation;
-                return Taken::Dropped;
+        // The slot the trail expects, if it is the one `by_raw` would give; else the lookup.
+        let (at, on_trail) = match self.trail.expected() {
+            Some(at) if self.leads_to(at, id, family) => {
+                self.trail.hit();
+                (at, true)
             }
-            RawTarget::Series(at) => *at as usize,
+            _ => {
+                let Some(entry) = self.by_raw.get_mut(&id) else {
+                    return Taken::Unknown;
+                };
+                if entry.family != family {
+                    return Taken::Unknown;
+                }
+                match &mut entry.target {
+                    RawTarget::Dropped { generation } => {
+                        *generation = self.generation;
+                        return Taken::Dropped;
+                    }
+                    RawTarget::Series(at) => (*at as usize, false),
+                }
+            }
         };
         let Some(slot) = self.slots[at].as_mut() else {
             return Taken::Unknown;
@@ -279,6 +333,10 @@ impl SeriesTable {
         if slot.generation == self.generation {
             return Taken::Duplicate;
         }
+        if !on_trail {
+            self.trail.rejoin(at, slot.trail);
+        }
+        slot.trail = self.trail.record(at, slot.trail);
         slot.generation = self.generation;
         slot.timestamped = timestamp_ms.is_some() && honor_timestamps;
         let time_ms = match timestamp_ms {
@@ -381,6 +439,8 @@ impl SeriesTable {
         let slot = Slot {
             key,
             raw: None,
+            family: 0,
+            trail: OFF_TRAIL,
             generation: self.generation,
             born: self.generation,
             timestamped,
@@ -539,17 +599,33 @@ impl SeriesTable {
             }),
         };
         slot.raw = Some(id);
-        if let Some(RawEntry {
-            target: RawTarget::Dropped { .. },
-            ..
-        }) = self.by_raw.insert(
+        slot.family = family_sig;
+        slot.trail = self.trail.record(at, slot.trail);
+        let before = self.by_raw.insert(
             id,
             RawEntry {
                 family: family_sig,
                 target: RawTarget::Series(at as u32),
             },
-        ) {
-            self.dropped -= 1;
+        );
+        match before {
+            Some(RawEntry {
+                target: RawTarget::Dropped { .. },
+                ..
+            }) => self.dropped -= 1,
+            // The text led to another series (`unfast` above took this one's entry): that
+            // one no longer has it, as `Slot::raw` says (what the trail relies on).
+            Some(RawEntry {
+                target: RawTarget::Series(other),
+                ..
+            }) if other as usize != at => {
+                if let Some(other) = self.slots[other as usize].as_mut()
+                    && other.raw == Some(id)
+                {
+                    other.raw = None;
+                }
+            }
+            _ => {}
         }
         let time_ns = sample.timestamp_ms.map_or(0, ms_to_ns);
         self.point_of(at, time_ns, sample.value);
@@ -594,6 +670,7 @@ impl SeriesTable {
         }
         self.by_raw.clear();
         self.dropped = 0;
+        self.trail.clear();
         families
     }
 

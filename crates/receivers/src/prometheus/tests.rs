@@ -747,8 +747,9 @@ fn scrape_loop(yaml: &str, sink: &Arc<Sink<Metrics>>) -> super::scrape::ScrapeLo
 
 /// Known series taken from their text (the fast path) deliver what reading every sample in
 /// full and translating it with `to_otlp` delivers, scrape after scrape: new, repeated,
-/// reset, vanished, retyped, relabelled, duplicated and timestamped series, resource and
-/// scope labels, histograms and summaries among them, a failed scrape and the recovery.
+/// reordered, reset, vanished, retyped, relabelled, duplicated and timestamped series,
+/// resource and scope labels, histograms and summaries among them, a failed scrape and the
+/// recovery.
 #[tokio::test]
 async fn series_taken_from_their_text_match_series_read_in_full() {
     let base = concat!(
@@ -772,6 +773,13 @@ async fn series_taken_from_their_text_match_series_read_in_full() {
             base.replace(" 10\n", " 12\n")
                 .replace("temp 21.5", "temp 22"),
         ),
+        // The same series in another order: a family moved to the end, two lines swapped.
+        Some({
+            let (first, rest) = base.split_at(base.find("# TYPE temp").unwrap());
+            let untyped = "untyped_thing{a=\"1\"} 7\nuntyped_thing{a=\"2\"} 8 1700000000000\n";
+            let swapped = "untyped_thing{a=\"2\"} 8 1700000000000\nuntyped_thing{a=\"1\"} 7\n";
+            format!("{rest}{first}").replace(untyped, swapped)
+        }),
         // A counter reset, and a series gone.
         Some(
             base.replace(" 10\n", " 3\n")
@@ -816,12 +824,14 @@ async fn series_taken_from_their_text_match_series_read_in_full() {
             fast.scrape_fetched(body(), start_ms, true).await;
             full.scrape_fetched(body(), start_ms, false).await;
             if i == 1 {
-                // The counters, gauges and untyped series the rules keep: 6 to 9 of them.
+                // The counters, gauges and untyped series the rules keep: 6 to 9 of them,
+                // each found where the first scrape had it.
                 assert!(
                     fast.taken_points() >= 6,
                     "the second scrape took {} points from their text ({extra:?})",
                     fast.taken_points()
                 );
+                assert_eq!(fast.trail_hits(), fast.taken_points(), "{extra:?}");
             }
             assert_eq!(full.taken_points(), 0);
             let (a, b) = (fast_sink.accepted(), full_sink.accepted());
@@ -842,7 +852,8 @@ async fn series_taken_from_their_text_match_series_read_in_full() {
 }
 
 /// From the second scrape of a node exporter on, every counter, gauge and untyped sample
-/// (all but the one summary's 7) is taken from its text.
+/// (all but the one summary's 7) is taken from its text, found in the order the last
+/// scrape had it.
 #[tokio::test]
 async fn a_node_exporter_scrape_is_taken_from_its_text_after_the_first() {
     let node = include_str!("../../../../scripts/bench-data/node-exporter-1.5.0.prom");
@@ -867,6 +878,7 @@ async fn a_node_exporter_scrape_is_taken_from_its_text_after_the_first() {
             .scrape_fetched(Ok(text_body(node)), now_ms + i as i64 * 1000, true)
             .await;
         assert_eq!(scrape.taken_points(), expected, "scrape {i}");
+        assert_eq!(scrape.trail_hits(), expected, "scrape {i}");
         assert_eq!(sink.accepted()[i].item_count(), all + 5 - summary + 1);
     }
 }
