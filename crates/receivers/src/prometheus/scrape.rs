@@ -327,14 +327,16 @@ impl ScrapeLoop {
             .adjuster
             .forget_older_than(now_ms() - horizon.as_millis() as i64);
         // The points of fast series join the target's resource and default scope.
-        let (fast, points) = self.series.take_metrics();
+        let points = self.series.fast_points();
         let metrics = if points == 0 {
             Metrics::new(request)
         } else {
             let items = request.item_count() + points;
+            let fast = self.series.fast_metrics();
             let bytes = merge(&request, &self.resource, &self.scope, &fast);
             Metrics::from_own_encoding(bytes.into(), items)
         };
+        self.series.end_points();
         // A refusal is counted by `deliver`; a scrape has no one to answer.
         let _ = receiverhelper::deliver(&runtime.next, &runtime.metrics, metrics).await;
     }

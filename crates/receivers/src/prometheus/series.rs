@@ -501,8 +501,11 @@ impl SeriesTable {
         {
             self.by_raw.remove(&id);
         }
-        if let Kind::Fast { metric, run, .. } =
-            std::mem::replace(&mut slot.kind, Kind::General(None))
+        // A general slot keeps what its staleness marker needs (`general` compares it rather
+        // than copying the sample again at every scrape).
+        if matches!(slot.kind, Kind::Fast { .. })
+            && let Kind::Fast { metric, run, .. } =
+                std::mem::replace(&mut slot.kind, Kind::General(None))
         {
             if let Some(run) = run.filter(|run| run.known) {
                 self.adjuster
@@ -730,111 +733,364 @@ impl SeriesTable {
     /// Fast points of this scrape, as `Metric` messages (each a whole field 2 of a
     /// `ScopeMetrics`), and how many points they hold. Metrics left without users are
     /// freed once their points are out.
+    #[cfg(test)]
     pub(crate) fn take_metrics(&mut self) -> (Vec<u8>, usize) {
-        let mut out = Vec::new();
-        for &m in &self.touched {
-            let fast = &self.metrics[m as usize];
-            let points_len: usize = fast.runs.iter().map(|(a, b)| b - a).sum();
-            // data: gauge (5) or sum (7) { data_points (1) ..., temporality (2), monotonic (3) }
-            let data_len = points_len + if fast.sum { 4 } else { 0 };
-            let data_tag = if fast.sum { 7 } else { 5 };
-            let metric_len = fast.header.len()
-                + prost::encoding::key_len(data_tag)
-                + prost::encoding::encoded_len_varint(data_len as u64)
-                + data_len;
-            encode_key(2, WireType::LengthDelimited, &mut out);
-            encode_varint(metric_len as u64, &mut out);
+        let fast = self.fast_metrics();
+        let mut out = Vec::with_capacity(fast.len());
+        fast.write(&mut out);
+        let points = self.points;
+        self.end_points();
+        (out, points)
+    }
+
+    /// This scrape's fast points as `Metric` messages, for [`merge`] to write; then
+    /// [`end_points`](Self::end_points).
+    pub(crate) fn fast_metrics(&self) -> FastMetrics<'_> {
+        let len = self
+            .touched
+            .iter()
+            .map(|&m| {
+                let metric_len = self.metrics[m as usize].encoded_len();
+                prost::encoding::key_len(2)
+                    + prost::encoding::encoded_len_varint(metric_len as u64)
+                    + metric_len
+            })
+            .sum();
+        FastMetrics { table: self, len }
+    }
+
+    /// Fast points this scrape.
+    pub(crate) fn fast_points(&self) -> usize {
+        self.points
+    }
+
+    /// Forgets this scrape's fast points, written (metrics left without users are freed).
+    pub(crate) fn end_points(&mut self) {
+        self.drop_points();
+    }
+}
+
+impl FastMetric {
+    /// This scrape's points' length, in `point_bytes`.
+    fn points_len(&self) -> usize {
+        self.runs.iter().map(|(a, b)| b - a).sum()
+    }
+
+    /// Its data field: gauge (5) or sum (7), and the data's length: { data_points (1) ...,
+    /// temporality (2), monotonic (3) }.
+    fn data(&self) -> (u32, usize) {
+        if self.sum {
+            (7, self.points_len() + 4)
+        } else {
+            (5, self.points_len())
+        }
+    }
+
+    /// The `Metric` message's length with this scrape's points.
+    fn encoded_len(&self) -> usize {
+        let (data_tag, data_len) = self.data();
+        self.header.len()
+            + prost::encoding::key_len(data_tag)
+            + prost::encoding::encoded_len_varint(data_len as u64)
+            + data_len
+    }
+}
+
+/// What [`merge`] adds to the default scope: whole `Metric` fields (2 of a `ScopeMetrics`).
+pub(crate) trait ScopeTail {
+    /// The bytes [`ScopeTail::write`] writes.
+    fn len(&self) -> usize;
+    fn write(&self, out: &mut Vec<u8>);
+}
+
+/// A scrape's fast points as `Metric` messages (each a whole field 2 of a `ScopeMetrics`),
+/// written by [`merge`] from the table's buffer where they go: one copy.
+pub(crate) struct FastMetrics<'a> {
+    table: &'a SeriesTable,
+    len: usize,
+}
+
+/// Encoded `Metric` fields as they are (for tests).
+#[cfg(test)]
+impl ScopeTail for [u8] {
+    fn len(&self) -> usize {
+        <[u8]>::len(self)
+    }
+
+    fn write(&self, out: &mut Vec<u8>) {
+        out.extend_from_slice(self);
+    }
+}
+
+impl ScopeTail for FastMetrics<'_> {
+    fn len(&self) -> usize {
+        self.len
+    }
+
+    fn write(&self, out: &mut Vec<u8>) {
+        let table = self.table;
+        for &m in &table.touched {
+            let fast = &table.metrics[m as usize];
+            let (data_tag, data_len) = fast.data();
+            encode_key(2, WireType::LengthDelimited, out);
+            encode_varint(fast.encoded_len() as u64, out);
             out.extend_from_slice(&fast.header);
-            encode_key(data_tag, WireType::LengthDelimited, &mut out);
-            encode_varint(data_len as u64, &mut out);
+            encode_key(data_tag, WireType::LengthDelimited, out);
+            encode_varint(data_len as u64, out);
             for &(a, b) in &fast.runs {
-                out.extend_from_slice(&self.point_bytes[a..b]);
+                out.extend_from_slice(&table.point_bytes[a..b]);
             }
             if fast.sum {
                 // AGGREGATION_TEMPORALITY_CUMULATIVE (2), is_monotonic true.
                 out.extend_from_slice(&[2 << 3, 2, 3 << 3, 1]);
             }
         }
-        let points = self.points;
-        self.drop_points();
-        (out, points)
     }
 }
 
-/// `request` encoded with `metrics` (whole `ScopeMetrics` field-2 entries, as
-/// [`SeriesTable::take_metrics`] writes them) joined to the scope `scope` of the first
-/// resource whose attributes begin with `resource` (both made if missing).
+/// `request` encoded with `metrics` (whole `ScopeMetrics` field-2 entries) joined to the
+/// scope `scope` of the first resource whose attributes begin with `resource` (both made
+/// if missing). Lengths are summed first, so everything is written once, in place.
 pub(crate) fn merge(
     request: &ExportMetricsServiceRequest,
     resource: &[KeyValue],
     scope: &InstrumentationScope,
-    metrics: &[u8],
+    metrics: &(impl ScopeTail + ?Sized),
 ) -> Vec<u8> {
-    use prost::encoding::message;
+    use prost::encoding::{encoded_len_varint, key_len, message};
+    // A field of `len` bytes: key, length, bytes.
+    let field_len = |tag, len: usize| key_len(tag) + encoded_len_varint(len as u64) + len;
+    let header = |tag, len: usize, out: &mut Vec<u8>| {
+        encode_key(tag, WireType::LengthDelimited, out);
+        encode_varint(len as u64, out);
+    };
+    // A string field but empty, as prost writes it (field 3, `schema_url`, of both).
+    let schema_len = |url: &str| {
+        if url.is_empty() {
+            0
+        } else {
+            field_len(3, url.len())
+        }
+    };
+    let write_schema = |url: &str, out: &mut Vec<u8>| {
+        if !url.is_empty() {
+            header(3, url.len(), out);
+            out.extend_from_slice(url.as_bytes());
+        }
+    };
+    // The default scope's `ScopeMetrics`: its scope, existing metrics, then the fast ones.
+    let joined_len = |scope: &InstrumentationScope, existing: &[Metric], schema_url: &str| {
+        message::encoded_len(1, scope)
+            + existing
+                .iter()
+                .map(|m| message::encoded_len(2, m))
+                .sum::<usize>()
+            + metrics.len()
+            + schema_len(schema_url)
+    };
+    let write_joined =
+        |scope: &InstrumentationScope, existing: &[Metric], schema_url: &str, out: &mut Vec<u8>| {
+            header(2, joined_len(scope, existing, schema_url), out);
+            message::encode(1, scope, out);
+            for metric in existing {
+                message::encode(2, metric, out);
+            }
+            metrics.write(out);
+            write_schema(schema_url, out);
+        };
     let mut out = Vec::with_capacity(request.encoded_len() + metrics.len() + 256);
-    // A message built as bytes, as a field of its parent.
-    let delimited = |tag, message: &Vec<u8>, out: &mut Vec<u8>| {
-        prost::encoding::bytes::encode(tag, message, out);
-    };
-    let scope_with = |scope: &InstrumentationScope, existing: &[Metric], schema_url: &str| {
-        let mut body = Vec::new();
-        message::encode(1, scope, &mut body);
-        for metric in existing {
-            message::encode(2, metric, &mut body);
-        }
-        body.extend_from_slice(metrics);
-        if !schema_url.is_empty() {
-            prost::encoding::string::encode(3, &schema_url.to_owned(), &mut body);
-        }
-        body
-    };
-    let mut placed = false;
-    for rm in &request.resource_metrics {
-        let target = rm
-            .resource
+    let target = request.resource_metrics.iter().position(|rm| {
+        rm.resource
             .as_ref()
-            .is_some_and(|r| r.attributes.starts_with(resource));
-        if placed || !target {
+            .is_some_and(|r| r.attributes.starts_with(resource))
+    });
+    for (at, rm) in request.resource_metrics.iter().enumerate() {
+        if Some(at) != target {
             message::encode(1, rm, &mut out);
             continue;
         }
-        placed = true;
-        let mut body = Vec::new();
-        if let Some(r) = &rm.resource {
-            message::encode(1, r, &mut body);
-        }
-        let mut in_scope = false;
-        for sm in &rm.scope_metrics {
-            let default = sm
-                .scope
+        // The first scope of the default's name and version takes the fast metrics.
+        let default = rm.scope_metrics.iter().enumerate().find_map(|(i, sm)| {
+            sm.scope
                 .as_ref()
-                .filter(|s| s.name == scope.name && s.version == scope.version);
-            match default {
-                Some(default) if !in_scope => {
-                    in_scope = true;
-                    let joined = scope_with(default, &sm.metrics, &sm.schema_url);
-                    delimited(2, &joined, &mut body);
+                .filter(|s| s.name == scope.name && s.version == scope.version)
+                .map(|s| (i, s))
+        });
+        let mut body_len = rm
+            .resource
+            .as_ref()
+            .map_or(0, |r| message::encoded_len(1, r));
+        for (i, sm) in rm.scope_metrics.iter().enumerate() {
+            body_len += match default {
+                Some((at, own)) if at == i => {
+                    field_len(2, joined_len(own, &sm.metrics, &sm.schema_url))
                 }
-                _ => message::encode(2, sm, &mut body),
+                _ => message::encoded_len(2, sm),
+            };
+        }
+        if default.is_none() {
+            body_len += field_len(2, joined_len(scope, &[], ""));
+        }
+        body_len += schema_len(&rm.schema_url);
+        header(1, body_len, &mut out);
+        if let Some(r) = &rm.resource {
+            message::encode(1, r, &mut out);
+        }
+        for (i, sm) in rm.scope_metrics.iter().enumerate() {
+            match default {
+                Some((at, own)) if at == i => {
+                    write_joined(own, &sm.metrics, &sm.schema_url, &mut out);
+                }
+                _ => message::encode(2, sm, &mut out),
             }
         }
-        if !in_scope {
-            delimited(2, &scope_with(scope, &[], ""), &mut body);
+        if default.is_none() {
+            write_joined(scope, &[], "", &mut out);
         }
-        if !rm.schema_url.is_empty() {
-            prost::encoding::string::encode(3, &rm.schema_url, &mut body);
-        }
-        delimited(1, &body, &mut out);
+        write_schema(&rm.schema_url, &mut out);
     }
-    if !placed {
-        let mut body = Vec::new();
+    if target.is_none() {
         let r = tributary_pipeline_core::pdata::proto::resource::v1::Resource {
             attributes: resource.to_vec(),
             ..Default::default()
         };
-        message::encode(1, &r, &mut body);
-        delimited(2, &scope_with(scope, &[], ""), &mut body);
-        delimited(1, &body, &mut out);
+        let body_len = message::encoded_len(1, &r) + field_len(2, joined_len(scope, &[], ""));
+        header(1, body_len, &mut out);
+        message::encode(1, &r, &mut out);
+        write_joined(scope, &[], "", &mut out);
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use prost::Message;
+    use tributary_pipeline_core::pdata::attributes::key_value;
+    use tributary_pipeline_core::pdata::proto::collector::metrics::v1::ExportMetricsServiceRequest;
+    use tributary_pipeline_core::pdata::proto::common::v1::InstrumentationScope;
+    use tributary_pipeline_core::pdata::proto::metrics::v1::{
+        Gauge, Metric, NumberDataPoint, ResourceMetrics, ScopeMetrics, metric,
+    };
+    use tributary_pipeline_core::pdata::proto::resource::v1::Resource;
+
+    use super::merge;
+
+    fn gauge(name: &str) -> Metric {
+        Metric {
+            name: name.into(),
+            data: Some(metric::Data::Gauge(Gauge {
+                data_points: vec![NumberDataPoint::default()],
+            })),
+            ..Default::default()
+        }
+    }
+
+    fn scope(name: &str, metrics: &[&str], schema_url: &str) -> ScopeMetrics {
+        ScopeMetrics {
+            scope: Some(InstrumentationScope {
+                name: name.into(),
+                ..Default::default()
+            }),
+            metrics: metrics.iter().map(|m| gauge(m)).collect(),
+            schema_url: schema_url.into(),
+        }
+    }
+
+    fn resource(instance: &str, scopes: Vec<ScopeMetrics>, schema_url: &str) -> ResourceMetrics {
+        ResourceMetrics {
+            resource: Some(Resource {
+                attributes: vec![
+                    key_value("service.instance.id", instance),
+                    key_value("extra", "1"),
+                ],
+                ..Default::default()
+            }),
+            scope_metrics: scopes,
+            schema_url: schema_url.into(),
+        }
+    }
+
+    /// `merge` writes, byte for byte, the request with the fast metrics added to the
+    /// first scope of the default's name in the first resource that begins with the
+    /// target's attributes: a new scope (at its end) or resource (at the end) if none.
+    #[test]
+    fn merge_joins_the_fast_metrics_to_the_default_scope() {
+        let fast = [gauge("fast_a"), gauge("fast_b")];
+        let fast_bytes: Vec<u8> = fast
+            .iter()
+            .flat_map(|m| {
+                let mut field = Vec::new();
+                prost::encoding::message::encode(2, m, &mut field);
+                field
+            })
+            .collect();
+        let target = [key_value("service.instance.id", "t")];
+        let default = InstrumentationScope {
+            name: "default".into(),
+            ..Default::default()
+        };
+        let cases = [
+            vec![],
+            vec![resource("other", vec![scope("default", &["x"], "")], "")],
+            vec![
+                resource("other", vec![], ""),
+                resource("t", vec![scope("s", &["y"], "u1")], "u2"),
+                resource("t", vec![scope("default", &["z"], "")], ""),
+            ],
+            vec![resource(
+                "t",
+                vec![
+                    scope("s", &["y"], ""),
+                    scope("default", &["y", "z"], "u3"),
+                    scope("default", &["w"], ""),
+                ],
+                "u4",
+            )],
+            vec![ResourceMetrics {
+                resource: Some(Resource {
+                    attributes: target.to_vec(),
+                    ..Default::default()
+                }),
+                ..Default::default()
+            }],
+        ];
+        for resources in cases {
+            let request = ExportMetricsServiceRequest {
+                resource_metrics: resources,
+            };
+            let mut expected = request.clone();
+            match expected.resource_metrics.iter_mut().find(|rm| {
+                rm.resource
+                    .as_ref()
+                    .is_some_and(|r| r.attributes.starts_with(&target))
+            }) {
+                Some(rm) => match rm
+                    .scope_metrics
+                    .iter_mut()
+                    .find(|sm| sm.scope.as_ref() == Some(&default))
+                {
+                    Some(sm) => sm.metrics.extend(fast.iter().cloned()),
+                    None => rm.scope_metrics.push(ScopeMetrics {
+                        scope: Some(default.clone()),
+                        metrics: fast.to_vec(),
+                        ..Default::default()
+                    }),
+                },
+                None => expected.resource_metrics.push(ResourceMetrics {
+                    resource: Some(Resource {
+                        attributes: target.to_vec(),
+                        ..Default::default()
+                    }),
+                    scope_metrics: vec![ScopeMetrics {
+                        scope: Some(default.clone()),
+                        metrics: fast.to_vec(),
+                        ..Default::default()
+                    }],
+                    ..Default::default()
+                }),
+            }
+            let merged = merge(&request, &target, &default, fast_bytes.as_slice());
+            assert_eq!(merged, expected.encode_to_vec(), "{request:?}");
+        }
+    }
 }
