@@ -5,13 +5,14 @@
 //! again: a dozen allocations per sample, and most of the exporter's CPU. Here the request
 //! is read on its bytes and a [`SeriesCache`], kept across batches, maps what decides a
 //! series' labels (its resource, scope, metric name and the point's attribute bytes) to
-//! the labels already encoded. A point of a known gauge or cumulative sum costs a hash of its
+//! the labels already encoded. A point of a known gauge, cumulative sum or summary (each of
+//! its quantiles, `_sum` and `_count` a series) costs a hash of its
 //! metric's identity and attribute bytes, a comparison with the key its scope had at the
 //! same place the last time (a [`Trail`]; a map lookup when that differs) and a copy. The
 //! batch refers to a known series by its slot in the cache and merges a series' samples
 //! by it, so no label bytes are hashed or compared per point.
 //!
-//! Other metrics (histograms, summaries, points with exemplars, names that cannot be
+//! Other metrics (histograms, points with exemplars, names that cannot be
 //! translated, sums that are not cumulative) are decoded one by one and written by the
 //! general path's code into the same batch. A request with delta monotonic sums (which
 //! the exporter makes cumulative over the whole request) or options this path does not
@@ -33,7 +34,8 @@ use tributary_pipeline_core::pdata::proto::metrics::v1::{AggregationTemporality,
 use tributary_pipeline_core::pdata::proto::resource::v1::Resource;
 
 use super::from_otlp::{
-    Base, Dropped, FromOtlpSettings, SeriesSet, finish, kind_of, ms, value_or_stale, write_metric,
+    Base, Dropped, FromOtlpSettings, SeriesSet, finish, float_text, kind_of, ms, value_or_stale,
+    write_metric,
 };
 use crate::labels::{LabelOptions, ScopeRef, SharedLabels, target_info_labels};
 use crate::normalize::{self, MetricNamer};
@@ -539,6 +541,11 @@ mod tag {
     pub const AS_INT: u32 = 6;
     pub const ATTRIBUTES: u32 = 7;
     pub const FLAGS: u32 = 8;
+    pub const SUMMARY_COUNT: u32 = 4;
+    pub const SUMMARY_SUM: u32 = 5;
+    pub const QUANTILE_VALUES: u32 = 6;
+    pub const QUANTILE: u32 = 1;
+    pub const QUANTILE_VALUE: u32 = 2;
 }
 
 /// The value after a field's key: a varint, or 8 little-endian bytes.
@@ -635,6 +642,8 @@ fn write_encoded_at<P: AsRef<[u8]>>(
         points: Vec::new(),
         attribute_bytes: Vec::new(),
         walk: Walk::default(),
+        summary_points: Vec::new(),
+        quantiles: Vec::new(),
     };
     for part in parts {
         for field in fields(part.as_ref()) {
@@ -673,6 +682,18 @@ struct Writer<'a> {
     attribute_bytes: Vec<u8>,
     /// The scope being written, along its trail.
     walk: Walk,
+    /// Scratch for one summary: its points, and their quantiles and values.
+    summary_points: Vec<SummaryPoint>,
+    quantiles: Vec<(f64, f64)>,
+}
+
+/// A series of a summary's point.
+#[derive(Clone, Copy)]
+enum Part {
+    /// A quantile, and its value.
+    Quantile(f64, f64),
+    Sum,
+    Count,
 }
 
 /// A scope's series keys as its points are written, checked against its [`Trail`].
@@ -932,6 +953,15 @@ impl Writer<'_> {
         let Some(data) = data else {
             return Ok(0); // a metric without data writes nothing
         };
+        if data.tag == tag::SUMMARY {
+            let metric = MetricKey {
+                scope_id,
+                kind: normalize::MetricType::Summary,
+                name,
+                unit,
+            };
+            return self.summary(&metric, context, data.value, message);
+        }
         if !matches!(data.tag, tag::GAUGE | tag::SUM) {
             return self.general(context, message);
         }
@@ -988,45 +1018,33 @@ impl Writer<'_> {
                 metric.unit,
                 attributes,
             ));
-            let found = match self.walk.follow(key) {
-                Some(slot) => Some(slot),
-                None => {
-                    let found = self.cache.series.get(&key).copied();
-                    if let Some(slot) = found {
-                        self.walk.stray(key, slot);
-                    }
-                    found
-                }
-            };
-            let slot = match found {
-                Some(slot) => slot,
-                None => {
-                    let metric_name = match &built_name {
-                        Some(built) => Arc::clone(built),
-                        None => match self.metric_name(&metric) {
-                            Some(built) => Arc::clone(built_name.insert(built)),
-                            // The namer refuses this metric; the general way reports it.
-                            // It refuses every time (names depend on the settings only,
-                            // and other settings empty the cache), so no point of it was
-                            // written from a cached series.
-                            None if at == 0 => {
-                                refused = true;
-                                break;
-                            }
-                            None => return Err(Unsupported),
-                        },
-                    };
-                    self.cache.misses += 1;
-                    let labels = self.series_labels(
+            let found = self.slot(key, |writer| {
+                let metric_name = match &built_name {
+                    Some(built) => Arc::clone(built),
+                    None => match writer.metric_name(&metric) {
+                        Some(built) => Arc::clone(built_name.insert(built)),
+                        None => return Ok(None),
+                    },
+                };
+                writer
+                    .series_labels(
                         &metric_name,
                         &context.scope.shared,
-                        &self.attribute_bytes[point.attributes.clone()],
-                    )?;
-                    let slot = self.batch.new_slot(self.cache, labels);
-                    self.cache.series.insert(key, slot);
-                    self.walk.stray(key, slot);
-                    slot
+                        &writer.attribute_bytes[point.attributes.clone()],
+                        None,
+                    )
+                    .map(Some)
+            })?;
+            let slot = match found {
+                Some(slot) => slot,
+                // The namer refuses this metric; the general way reports it. It refuses
+                // every time (names depend on the settings only, and other settings empty
+                // the cache), so no point of it was written from a cached series.
+                None if at == 0 => {
+                    refused = true;
+                    break;
                 }
+                None => return Err(Unsupported),
             };
             let value = value_or_stale(point.flags, point.value);
             self.batch
@@ -1040,6 +1058,123 @@ impl Writer<'_> {
         if refused {
             return self.general(context, message);
         }
+        Ok(latest)
+    }
+
+    /// The slot of the series `key`: the next on the scope's trail, else the cache's, else
+    /// one made with the labels `labels` builds (`None` when the namer refuses the metric,
+    /// which is then given back).
+    fn slot(
+        &mut self,
+        key: KeyId,
+        labels: impl FnOnce(&mut Self) -> Result<Option<EncodedLabels>, Unsupported>,
+    ) -> Result<Option<u32>, Unsupported> {
+        if let Some(slot) = self.walk.follow(key) {
+            return Ok(Some(slot));
+        }
+        let slot = match self.cache.series.get(&key).copied() {
+            Some(slot) => slot,
+            None => {
+                let Some(labels) = labels(self)? else {
+                    return Ok(None);
+                };
+                self.cache.misses += 1;
+                let slot = self.batch.new_slot(self.cache, labels);
+                self.cache.series.insert(key, slot);
+                slot
+            }
+        };
+        self.walk.stray(key, slot);
+        Ok(Some(slot))
+    }
+
+    /// Writes a summary's points as [`from_otlp`](super::from_otlp) does: per point its
+    /// quantiles (a `quantile` label each), then `_sum` and `_count`; returns the latest
+    /// point time (ms).
+    fn summary(
+        &mut self,
+        metric: &MetricKey<'_>,
+        context: &Context<'_>,
+        data: &[u8],
+        message: &[u8],
+    ) -> Result<i64, Unsupported> {
+        let Some(name) = self.metric_name(metric) else {
+            return self.general(context, message); // which reports the refusal
+        };
+        let mut points = std::mem::take(&mut self.summary_points);
+        points.clear();
+        self.quantiles.clear();
+        self.attribute_bytes.clear();
+        for field in fields(data) {
+            let field = field.map_err(|_| Unsupported)?;
+            if field.tag == tag::DATA_POINTS {
+                if field.wire_type != 2 {
+                    return Err(Unsupported);
+                }
+                points.push(parse_summary_point(
+                    field.value,
+                    &mut self.attribute_bytes,
+                    &mut self.quantiles,
+                )?);
+            }
+        }
+        let mut latest = 0;
+        for point in &points {
+            let time = ms(point.time_ns);
+            latest = latest.max(time);
+            let value = |v: f64| value_or_stale(point.flags, v);
+            let quantiles = point.quantiles.len();
+            for at in 0..quantiles + 2 {
+                let part = match at.checked_sub(quantiles) {
+                    None => {
+                        let (q, v) = self.quantiles[point.quantiles.start + at];
+                        Part::Quantile(q, v)
+                    }
+                    Some(0) => Part::Sum,
+                    Some(_) => Part::Count,
+                };
+                let attributes = &self.attribute_bytes[point.attributes.clone()];
+                let (part_tag, bits) = match part {
+                    Part::Quantile(q, _) => (0u8, q.to_bits()),
+                    Part::Sum => (1, 0),
+                    Part::Count => (2, 0),
+                };
+                let key = self.cache.key_id((
+                    metric.scope_id,
+                    metric.kind as u8,
+                    metric.name,
+                    metric.unit,
+                    attributes,
+                    part_tag,
+                    bits,
+                ));
+                let found = self.slot(key, |writer| {
+                    let (series_name, extra) = match part {
+                        Part::Quantile(q, _) => {
+                            (name.to_string(), Some(("quantile", float_text(q))))
+                        }
+                        Part::Sum => (format!("{name}_sum"), None),
+                        Part::Count => (format!("{name}_count"), None),
+                    };
+                    writer
+                        .series_labels(
+                            &series_name,
+                            &context.scope.shared,
+                            &writer.attribute_bytes[point.attributes.clone()],
+                            extra,
+                        )
+                        .map(Some)
+                })?;
+                let slot = found.ok_or(Unsupported)?;
+                let sample = match part {
+                    Part::Quantile(_, v) => value(v),
+                    Part::Sum => value(point.sum),
+                    Part::Count => value(point.count as f64),
+                };
+                self.batch.sample(self.cache, slot, sample, time);
+            }
+        }
+        self.summary_points = points;
         Ok(latest)
     }
 
@@ -1069,12 +1204,14 @@ impl Writer<'_> {
         Some(built)
     }
 
-    /// The encoded labels of a series of `metric_name` with the encoded `attributes`.
+    /// The encoded labels of a series of `metric_name` with the encoded `attributes` (and
+    /// `extra`, a summary's `quantile`).
     fn series_labels(
         &self,
         metric_name: &str,
         shared: &SharedLabels,
         attributes: &[u8],
+        extra: Option<(&str, String)>,
     ) -> Result<EncodedLabels, Unsupported> {
         let mut decoded = Vec::new();
         for field in fields(attributes) {
@@ -1084,7 +1221,7 @@ impl Writer<'_> {
         Ok(EncodedLabels::new(&finish(
             shared.point_labels(&decoded, self.options.utf8_allowed),
             metric_name,
-            None,
+            extra,
             &self.settings.external_labels,
         )))
     }
@@ -1178,6 +1315,72 @@ fn parse_point(
         flags: flags as u32,
         attributes: start..attribute_bytes.len(),
     }))
+}
+
+/// A summary point as read from its bytes.
+struct SummaryPoint {
+    time_ns: u64,
+    flags: u32,
+    sum: f64,
+    count: u64,
+    /// Its quantiles and values, in a buffer of the metric's points.
+    quantiles: Range<usize>,
+    /// Its attribute fields as encoded, in a buffer of the metric's points.
+    attributes: Range<usize>,
+}
+
+/// Reads a summary point (`SummaryDataPoint`), appending its attribute fields to
+/// `attribute_bytes` and its quantiles to `quantiles`.
+fn parse_summary_point(
+    message: &[u8],
+    attribute_bytes: &mut Vec<u8>,
+    quantiles: &mut Vec<(f64, f64)>,
+) -> Result<SummaryPoint, Unsupported> {
+    let (attributes_start, quantiles_start) = (attribute_bytes.len(), quantiles.len());
+    let (mut time_ns, mut count, mut sum, mut flags) = (0u64, 0u64, 0f64, 0u64);
+    for field in fields(message) {
+        let field = field.map_err(|_| Unsupported)?;
+        match field.tag {
+            tag::START_TIME => {
+                fixed64(&field)?;
+            }
+            tag::TIME => time_ns = fixed64(&field)?,
+            tag::SUMMARY_COUNT => count = fixed64(&field)?,
+            tag::SUMMARY_SUM => sum = f64::from_bits(fixed64(&field)?),
+            tag::QUANTILE_VALUES => {
+                if field.wire_type != 2 {
+                    return Err(Unsupported);
+                }
+                let (mut quantile, mut value) = (0f64, 0f64);
+                for field in fields(field.value) {
+                    let field = field.map_err(|_| Unsupported)?;
+                    match field.tag {
+                        tag::QUANTILE => quantile = f64::from_bits(fixed64(&field)?),
+                        tag::QUANTILE_VALUE => value = f64::from_bits(fixed64(&field)?),
+                        _ => {}
+                    }
+                }
+                quantiles.push((quantile, value));
+            }
+            tag::FLAGS => flags = varint(&field)?,
+            tag::ATTRIBUTES => {
+                if field.wire_type != 2 {
+                    return Err(Unsupported);
+                }
+                attribute_bytes.extend_from_slice(field.encoded);
+            }
+            _ => {}
+        }
+    }
+    Ok(SummaryPoint {
+        time_ns,
+        // prost reads a uint32 varint truncated to 32 bits.
+        flags: flags as u32,
+        sum,
+        count,
+        quantiles: quantiles_start..quantiles.len(),
+        attributes: attributes_start..attribute_bytes.len(),
+    })
 }
 
 /// Appends `bytes` with its length first, so that keys built of several parts are

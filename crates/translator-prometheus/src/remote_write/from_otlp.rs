@@ -628,7 +628,7 @@ fn exemplar_of(e: &OtlpExemplar) -> Exemplar {
 }
 
 /// `le` and `quantile` values as Prometheus writes them (`+Inf`, `0.5`, `1`).
-fn float_text(v: f64) -> String {
+pub(super) fn float_text(v: f64) -> String {
     if v == f64::INFINITY {
         "+Inf".into()
     } else if v == f64::NEG_INFINITY {

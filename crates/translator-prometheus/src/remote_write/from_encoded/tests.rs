@@ -5,7 +5,8 @@ use tributary_pipeline_core::pdata::attributes::key_value;
 use tributary_pipeline_core::pdata::proto::collector::metrics::v1::ExportMetricsServiceRequest;
 use tributary_pipeline_core::pdata::proto::metrics::v1::{
     Exemplar, Gauge, Histogram, HistogramDataPoint, Metric, NumberDataPoint, ResourceMetrics,
-    ScopeMetrics, Sum, metric, number_data_point,
+    ScopeMetrics, Sum, Summary, SummaryDataPoint, metric, number_data_point,
+    summary_data_point::ValueAtQuantile,
 };
 
 use super::*;
@@ -71,6 +72,33 @@ fn point() -> impl Strategy<Value = NumberDataPoint> {
         )
 }
 
+fn summary_point() -> impl Strategy<Value = SummaryDataPoint> {
+    let quantile = (
+        prop::sample::select(vec![0.0, 0.5, 0.99, 1.0, 0.5000000001, f64::NAN]),
+        prop::sample::select(vec![0.0, 1.25, f64::NAN, -3.0]),
+    )
+        .prop_map(|(quantile, value)| ValueAtQuantile { quantile, value });
+    (
+        attributes(),
+        prop::sample::select(vec![0u64, 1_700_000_000_123_456_789]),
+        prop::collection::vec(quantile, 0..3),
+        prop::sample::select(vec![0.0, 12.5, f64::NAN]),
+        prop::sample::select(vec![0u64, 3, u64::MAX]),
+        prop::sample::select(vec![0u32, 1]),
+    )
+        .prop_map(
+            |(attributes, time, quantile_values, sum, count, flags)| SummaryDataPoint {
+                attributes,
+                time_unix_nano: time,
+                start_time_unix_nano: time / 2,
+                quantile_values,
+                sum,
+                count,
+                flags,
+            },
+        )
+}
+
 fn metric() -> impl Strategy<Value = Metric> {
     let names = prop::sample::select(vec![
         "up",
@@ -96,6 +124,8 @@ fn metric() -> impl Strategy<Value = Metric> {
             data_points: vec![HistogramDataPoint::default()],
             aggregation_temporality: 2,
         }))),
+        3 => prop::collection::vec(summary_point(), 0..3)
+            .prop_map(|data_points| Some(metric::Data::Summary(Summary { data_points }))),
         1 => Just(None),
     ];
     (names, units, data).prop_map(|(name, unit, data)| Metric {
