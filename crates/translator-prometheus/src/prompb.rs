@@ -278,16 +278,32 @@ pub enum DecodeError {
     Protobuf(#[from] prost::DecodeError),
 }
 
+/// The largest output buffer a thread keeps for its next [`snappy_compress`].
+const KEPT_SNAPPY_BUFFER: usize = 4 << 20;
+
 /// Compresses `plain` in the snappy block format (remote write forbids the framed format).
 pub fn snappy_compress(plain: &[u8]) -> Vec<u8> {
-    let mut out = vec![0; snap::raw::max_compress_len(plain.len())];
-    // Compressing into a buffer of `max_compress_len` cannot fail but for input over
-    // ~4 GiB, which no request reaches (requests are cut by `max_batch_size_bytes`).
-    let written = snap::raw::Encoder::new()
-        .compress(plain, &mut out)
-        .unwrap_or(0);
-    out.truncate(written);
-    out
+    thread_local! {
+        /// An encoder (its hash table) and a buffer as large as the largest body so far:
+        /// a new one for every body was allocated, and zeroed, at the worst-case size.
+        static SCRATCH: std::cell::RefCell<(snap::raw::Encoder, Vec<u8>)> =
+            std::cell::RefCell::new((snap::raw::Encoder::new(), Vec::new()));
+    }
+    SCRATCH.with(|scratch| {
+        let (encoder, out) = &mut *scratch.borrow_mut();
+        let max = snap::raw::max_compress_len(plain.len());
+        if out.len() < max {
+            out.resize(max, 0);
+        }
+        // Compressing into a buffer of `max_compress_len` cannot fail but for input over
+        // ~4 GiB, which no request reaches (requests are cut by `max_batch_size_bytes`).
+        let written = encoder.compress(plain, out).unwrap_or(0);
+        let compressed = out[..written].to_vec();
+        if out.len() > KEPT_SNAPPY_BUFFER {
+            *out = Vec::new();
+        }
+        compressed
+    })
 }
 
 /// The size a snappy block announces it decompresses to (read from its header, before
