@@ -70,6 +70,16 @@ struct RawEntry {
     target: RawTarget,
 }
 
+/// Dead attribute bytes worth a compaction (any in tests, so that every test compacts).
+const MIN_DEAD_ATTR_BYTES: usize = if cfg!(test) { 1 } else { 4096 };
+
+/// Where a fast series' encoded attributes are in [`SeriesTable::attr_bytes`].
+#[derive(Clone, Copy)]
+struct AttrRange {
+    start: usize,
+    len: usize,
+}
+
 /// A fast counter's run: what the [`StartTimeAdjuster`] would hold for it, kept here
 /// while the series is fast and handed back to the adjuster when it stops being so.
 struct CounterRun {
@@ -96,7 +106,7 @@ enum Kind {
     /// `NumberDataPoint`, each attribute); a counter has its run.
     Fast {
         metric: u32,
-        attrs: Box<[u8]>,
+        attrs: AttrRange,
         run: Option<Box<CounterRun>>,
     },
     /// By `to_otlp`, from a sample; this is what its staleness marker needs (boxed: most
@@ -185,6 +195,14 @@ pub(crate) struct SeriesTable {
     point_bytes: Vec<u8>,
     /// Fast points this scrape.
     points: usize,
+    /// The encoded attributes of fast series (field 7 of a `NumberDataPoint`, each
+    /// attribute), one after another in the order the series became fast, which is the
+    /// order a scrape reads them in: one buffer read in order, not a small allocation per
+    /// series wherever the allocator put it.
+    attr_bytes: Vec<u8>,
+    /// Bytes of `attr_bytes` no series refers to any more (compacted at a scrape's start
+    /// once they outweigh the live ones).
+    dead_attr_bytes: usize,
     /// The slots of the last scrape's fast points, in order: where the next is looked for.
     trail: Trail,
     /// Start times of counters that are not fast (and of fast ones that went away).
@@ -231,7 +249,26 @@ impl SeriesTable {
     pub(crate) fn begin(&mut self) {
         self.generation += 1;
         self.drop_points();
+        self.compact_attrs();
         self.trail.begin();
+    }
+
+    /// Copies the live attributes into a new buffer when the dead ones outweigh them.
+    fn compact_attrs(&mut self) {
+        let live = self.attr_bytes.len() - self.dead_attr_bytes;
+        if self.dead_attr_bytes < MIN_DEAD_ATTR_BYTES || self.dead_attr_bytes < live {
+            return;
+        }
+        let mut compacted = Vec::with_capacity(live);
+        for slot in self.slots.iter_mut().flatten() {
+            if let Kind::Fast { attrs, .. } = &mut slot.kind {
+                let start = compacted.len();
+                compacted.extend_from_slice(&self.attr_bytes[attrs.start..attrs.start + attrs.len]);
+                attrs.start = start;
+            }
+        }
+        self.attr_bytes = compacted;
+        self.dead_attr_bytes = 0;
     }
 
     /// Forgets the points written so far (and frees the metrics nothing writes into).
@@ -383,7 +420,7 @@ impl SeriesTable {
         let start = self.point_bytes.len();
         write_point(
             &mut self.point_bytes,
-            attrs,
+            &self.attr_bytes[attrs.start..attrs.start + attrs.len],
             start_ns,
             time_ns,
             (!stale).then_some(value),
@@ -504,9 +541,10 @@ impl SeriesTable {
         // A general slot keeps what its staleness marker needs (`general` compares it rather
         // than copying the sample again at every scrape).
         if matches!(slot.kind, Kind::Fast { .. })
-            && let Kind::Fast { metric, run, .. } =
+            && let Kind::Fast { metric, attrs, run } =
                 std::mem::replace(&mut slot.kind, Kind::General(None))
         {
+            self.dead_attr_bytes += attrs.len;
             if let Some(run) = run.filter(|run| run.known) {
                 self.adjuster
                     .remember(run.key.into(), run.start_ns, run.last, run.seen_ns);
@@ -576,21 +614,26 @@ impl SeriesTable {
         // Counted before `unfast`, which may release the same metric.
         self.metrics[metric as usize].users += 1;
         self.unfast(at);
-        let mut attrs = Vec::new();
+        let attrs_start = self.attr_bytes.len();
         for kv in point_key_values(&sample.labels) {
-            prost::encoding::message::encode(7, &kv, &mut attrs);
+            prost::encoding::message::encode(7, &kv, &mut self.attr_bytes);
         }
+        let attrs = AttrRange {
+            start: attrs_start,
+            len: self.attr_bytes.len() - attrs_start,
+        };
         let start_key = (family.metric_type == MetricType::Counter).then(|| {
             let metric = number_metric_name(family, &sample.name, options);
             start_key(metric, &sample.labels)
         });
         let id = self.text_id(raw);
         let Some(slot) = self.slots[at].as_mut() else {
+            self.dead_attr_bytes += attrs.len;
             return false;
         };
         slot.kind = Kind::Fast {
             metric,
-            attrs: attrs.into_boxed_slice(),
+            attrs,
             run: start_key.map(|key| {
                 Box::new(CounterRun {
                     key: key.into(),
