@@ -172,11 +172,11 @@ const SWEEP_INTERVAL: Duration = Duration::from_secs(300);
 /// it, it starts afresh, so a peer sending ever new series costs CPU, not memory.
 const MAX_SERIES: usize = 1 << 20;
 
-/// What [`write_encoded`] remembers across batches: resources and scopes (with their
-/// [`Trail`]s) by their bytes, each series' encoded labels in a slot, found by a 128-bit
-/// hash (two 64-bit hashes of random seeds) of its scope, metric name, unit and type and
-/// its attribute bytes, and metrics' translated names by a 128-bit hash of theirs (looked
-/// up only to build a series' labels).
+/// What [`write_encoded`] remembers across batches: resources and scopes (with the order
+/// their series came in last) by their bytes, each series' encoded labels in a slot, found
+/// by a 128-bit hash (two 64-bit hashes of random seeds) of its scope, metric name, unit
+/// and type and its attribute bytes, and metrics' translated names by a 128-bit hash of
+/// theirs (looked up only to build a series' labels).
 /// Holds the series seen in the last five to ten minutes (a series unused since the
 /// sweep before is dropped at each five-minute sweep), at most 2^20 of them (past that it
 /// starts afresh).
