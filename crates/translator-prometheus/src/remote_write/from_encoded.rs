@@ -131,12 +131,28 @@ struct MetricEntry {
     used: u32,
 }
 
-/// What identifies a gauge or sum: its scope (by the cache's id), type, name and unit.
+/// What identifies a gauge, sum or summary: its scope (by the cache's id), type, name and
+/// unit.
 struct MetricKey<'a> {
     scope_id: u32,
     kind: normalize::MetricType,
     name: &'a str,
     unit: &'a str,
+}
+
+impl MetricKey<'_> {
+    /// The key of its series with the encoded `attributes`; `part` tells a summary's
+    /// series apart (a quantile by its bits, `_sum`, `_count`), `(0, 0)` otherwise.
+    fn series_key(&self, cache: &SeriesCache, attributes: &[u8], part: (u8, u64)) -> KeyId {
+        cache.key_id((
+            self.scope_id,
+            self.kind as u8,
+            self.name,
+            self.unit,
+            attributes,
+            part,
+        ))
+    }
 }
 
 /// A series the cache knows, at most one per label set: its labels, and where it is in the
@@ -1011,13 +1027,7 @@ impl Writer<'_> {
         let (mut latest, mut refused) = (0, false);
         for (at, point) in points.iter().enumerate() {
             let attributes = &self.attribute_bytes[point.attributes.clone()];
-            let key = self.cache.key_id((
-                metric.scope_id,
-                metric.kind as u8,
-                metric.name,
-                metric.unit,
-                attributes,
-            ));
+            let key = metric.series_key(self.cache, attributes, (0, 0));
             let found = self.slot(key, |writer| {
                 let metric_name = match &built_name {
                     Some(built) => Arc::clone(built),
@@ -1134,20 +1144,15 @@ impl Writer<'_> {
                     Some(_) => Part::Count,
                 };
                 let attributes = &self.attribute_bytes[point.attributes.clone()];
-                let (part_tag, bits) = match part {
-                    Part::Quantile(q, _) => (0u8, q.to_bits()),
-                    Part::Sum => (1, 0),
-                    Part::Count => (2, 0),
-                };
-                let key = self.cache.key_id((
-                    metric.scope_id,
-                    metric.kind as u8,
-                    metric.name,
-                    metric.unit,
+                let key = metric.series_key(
+                    self.cache,
                     attributes,
-                    part_tag,
-                    bits,
-                ));
+                    match part {
+                        Part::Quantile(q, _) => (0, q.to_bits()),
+                        Part::Sum => (1, 0),
+                        Part::Count => (2, 0),
+                    },
+                );
                 let found = self.slot(key, |writer| {
                     let (series_name, extra) = match part {
                         Part::Quantile(q, _) => {
@@ -1287,18 +1292,46 @@ fn parse_point(
     attribute_bytes: &mut Vec<u8>,
 ) -> Result<Option<ParsedPoint>, Unsupported> {
     let start = attribute_bytes.len();
-    let (mut time_ns, mut value, mut flags) = (0u64, 0f64, 0u64);
+    let mut common = CommonFields::default();
+    let mut value = 0f64;
     for field in fields(message) {
         let field = field.map_err(|_| Unsupported)?;
         match field.tag {
-            tag::START_TIME => {
-                fixed64(&field)?;
-            }
-            tag::TIME => time_ns = fixed64(&field)?,
             tag::AS_DOUBLE => value = f64::from_bits(fixed64(&field)?),
             tag::AS_INT => value = fixed64(&field)? as i64 as f64,
-            tag::FLAGS => flags = varint(&field)?,
             tag::EXEMPLARS => return Ok(None),
+            _ => common.read(&field, attribute_bytes)?,
+        }
+    }
+    Ok(Some(ParsedPoint {
+        time_ns: common.time_ns,
+        value,
+        flags: common.flags(),
+        attributes: start..attribute_bytes.len(),
+    }))
+}
+
+/// The fields number and summary points share.
+#[derive(Default)]
+struct CommonFields {
+    time_ns: u64,
+    flags: u64,
+}
+
+impl CommonFields {
+    /// Reads `field` if it is a start or end time, the flags or an attribute (appended to
+    /// `attribute_bytes` as encoded); another field is skipped.
+    fn read(
+        &mut self,
+        field: &WireField<'_>,
+        attribute_bytes: &mut Vec<u8>,
+    ) -> Result<(), Unsupported> {
+        match field.tag {
+            tag::START_TIME => {
+                fixed64(field)?;
+            }
+            tag::TIME => self.time_ns = fixed64(field)?,
+            tag::FLAGS => self.flags = varint(field)?,
             tag::ATTRIBUTES => {
                 if field.wire_type != 2 {
                     return Err(Unsupported);
@@ -1307,14 +1340,13 @@ fn parse_point(
             }
             _ => {}
         }
+        Ok(())
     }
-    Ok(Some(ParsedPoint {
-        time_ns,
-        value,
+
+    fn flags(&self) -> u32 {
         // prost reads a uint32 varint truncated to 32 bits.
-        flags: flags as u32,
-        attributes: start..attribute_bytes.len(),
-    }))
+        self.flags as u32
+    }
 }
 
 /// A summary point as read from its bytes.
@@ -1337,14 +1369,11 @@ fn parse_summary_point(
     quantiles: &mut Vec<(f64, f64)>,
 ) -> Result<SummaryPoint, Unsupported> {
     let (attributes_start, quantiles_start) = (attribute_bytes.len(), quantiles.len());
-    let (mut time_ns, mut count, mut sum, mut flags) = (0u64, 0u64, 0f64, 0u64);
+    let mut common = CommonFields::default();
+    let (mut count, mut sum) = (0u64, 0f64);
     for field in fields(message) {
         let field = field.map_err(|_| Unsupported)?;
         match field.tag {
-            tag::START_TIME => {
-                fixed64(&field)?;
-            }
-            tag::TIME => time_ns = fixed64(&field)?,
             tag::SUMMARY_COUNT => count = fixed64(&field)?,
             tag::SUMMARY_SUM => sum = f64::from_bits(fixed64(&field)?),
             tag::QUANTILE_VALUES => {
@@ -1362,20 +1391,12 @@ fn parse_summary_point(
                 }
                 quantiles.push((quantile, value));
             }
-            tag::FLAGS => flags = varint(&field)?,
-            tag::ATTRIBUTES => {
-                if field.wire_type != 2 {
-                    return Err(Unsupported);
-                }
-                attribute_bytes.extend_from_slice(field.encoded);
-            }
-            _ => {}
+            _ => common.read(&field, attribute_bytes)?,
         }
     }
     Ok(SummaryPoint {
-        time_ns,
-        // prost reads a uint32 varint truncated to 32 bits.
-        flags: flags as u32,
+        time_ns: common.time_ns,
+        flags: common.flags(),
         sum,
         count,
         quantiles: quantiles_start..quantiles.len(),
