@@ -142,8 +142,14 @@ struct MetricKey<'a> {
 
 impl MetricKey<'_> {
     /// The key of its series with the encoded `attributes`; `part` tells a summary's
-    /// series apart (a quantile by its bits, `_sum`, `_count`), `(0, 0)` otherwise.
-    fn series_key(&self, cache: &SeriesCache, attributes: &[u8], part: (u8, u64)) -> KeyId {
+    /// series apart (a quantile by its bits, `_sum`, `_count`), `()` otherwise (which
+    /// hashes nothing).
+    fn series_key(
+        &self,
+        cache: &SeriesCache,
+        attributes: &[u8],
+        part: impl std::hash::Hash + Copy,
+    ) -> KeyId {
         cache.key_id((
             self.scope_id,
             self.kind as u8,
@@ -1027,7 +1033,7 @@ impl Writer<'_> {
         let (mut latest, mut refused) = (0, false);
         for (at, point) in points.iter().enumerate() {
             let attributes = &self.attribute_bytes[point.attributes.clone()];
-            let key = metric.series_key(self.cache, attributes, (0, 0));
+            let key = metric.series_key(self.cache, attributes, ());
             let found = self.slot(key, |writer| {
                 let metric_name = match &built_name {
                     Some(built) => Arc::clone(built),
@@ -1148,7 +1154,7 @@ impl Writer<'_> {
                     self.cache,
                     attributes,
                     match part {
-                        Part::Quantile(q, _) => (0, q.to_bits()),
+                        Part::Quantile(q, _) => (0u8, q.to_bits()),
                         Part::Sum => (1, 0),
                         Part::Count => (2, 0),
                     },
@@ -1321,6 +1327,7 @@ struct CommonFields {
 impl CommonFields {
     /// Reads `field` if it is a start or end time, the flags or an attribute (appended to
     /// `attribute_bytes` as encoded); another field is skipped.
+    #[inline]
     fn read(
         &mut self,
         field: &WireField<'_>,
