@@ -102,8 +102,9 @@ struct GeneralSeen {
 
 /// How a series' points are written.
 enum Kind {
-    /// By the table, into metric `metric` with these encoded attributes (field 7 of a
-    /// `NumberDataPoint`, each attribute); a counter has its run.
+    /// By the table, into metric `metric` with the encoded attributes `attrs` of the
+    /// table's buffer (field 7 of a `NumberDataPoint`, each attribute); a counter has its
+    /// run.
     Fast {
         metric: u32,
         attrs: AttrRange,

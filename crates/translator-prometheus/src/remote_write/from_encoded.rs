@@ -6,11 +6,11 @@
 //! is read on its bytes and a [`SeriesCache`], kept across batches, maps what decides a
 //! series' labels (its resource, scope, metric name and the point's attribute bytes) to
 //! the labels already encoded. A point of a known gauge, cumulative sum or summary (each of
-//! its quantiles, `_sum` and `_count` a series) costs a hash of its
-//! metric's identity and attribute bytes, a comparison with the key its scope had at the
-//! same place the last time (a [`Trail`]; a map lookup when that differs) and a copy. The
-//! batch refers to a known series by its slot in the cache and merges a series' samples
-//! by it, so no label bytes are hashed or compared per point.
+//! a summary's quantiles, `_sum` and `_count` a series) costs a hash of its metric's
+//! identity and attribute bytes, a comparison with the key its scope had at the same place
+//! the last time (a [`Trail`]; a map lookup when that differs) and a copy. The batch refers
+//! to a known series by its slot in the cache and merges a series' samples by it, so no
+//! label bytes are hashed or compared per point.
 //!
 //! Other metrics (histograms, points with exemplars, names that cannot be
 //! translated, sums that are not cumulative) are decoded one by one and written by the
@@ -104,7 +104,8 @@ struct ScopeEntry {
     id: u32,
     scope: Arc<Scope>,
     used: u32,
-    /// The keys and slots of the series its gauges and sums wrote the last time, in order.
+    /// The keys and slots of the series its gauges, sums and summaries wrote the last
+    /// time, in order.
     trail: Trail,
 }
 
@@ -209,9 +210,9 @@ pub struct SeriesCache {
     resources: ByteMap<ResourceEntry>,
     scopes: ByteMap<ScopeEntry>,
     metrics: IdMap<MetricEntry>,
-    /// A gauge's or sum's series by its key (see [`KeyId`]), as its slot. Series of
-    /// different keys with the same labels (from resources that differ only in attributes
-    /// that make no label) share a slot.
+    /// A gauge's, sum's or summary's series by its key (see [`KeyId`]), as its slot.
+    /// Series of different keys with the same labels (from resources that differ only in
+    /// attributes that make no label) share a slot.
     series: IdMap<u32>,
     /// The series, by slot; freed slots are `None` and reused.
     slots: Vec<Option<SeriesSlot>>,
@@ -511,7 +512,10 @@ impl Batch {
         let at = if let Some(slot) = cache.slot_with(key, labels) {
             self.cached(cache, slot)
         } else {
-            let same = |at: &usize| matches!(&self.series[*at].labels, BatchLabels::Owned(o) if o.bytes == labels.bytes);
+            let same = |at: &usize| match &self.series[*at].labels {
+                BatchLabels::Owned(owned) => owned.bytes == labels.bytes,
+                BatchLabels::Cached(_) => false,
+            };
             match self.owned.get(&key) {
                 Some(at) if same(at) => *at,
                 found => {
