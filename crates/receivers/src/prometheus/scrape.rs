@@ -336,7 +336,7 @@ impl ScrapeLoop {
             let bytes = merge(&request, &self.resource, &self.scope, &fast);
             Metrics::from_own_encoding(bytes.into(), items)
         };
-        self.series.end_points();
+        self.series.drop_points();
         // A refusal is counted by `deliver`; a scrape has no one to answer.
         let _ = receiverhelper::deliver(&runtime.next, &runtime.metrics, metrics).await;
     }

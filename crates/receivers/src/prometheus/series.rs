@@ -273,7 +273,7 @@ impl SeriesTable {
     }
 
     /// Forgets the points written so far (and frees the metrics nothing writes into).
-    fn drop_points(&mut self) {
+    pub(crate) fn drop_points(&mut self) {
         self.point_bytes.clear();
         for m in std::mem::take(&mut self.touched) {
             let fast = &mut self.metrics[m as usize];
@@ -783,12 +783,12 @@ impl SeriesTable {
         let mut out = Vec::with_capacity(fast.len());
         fast.write(&mut out);
         let points = self.points;
-        self.end_points();
+        self.drop_points();
         (out, points)
     }
 
     /// This scrape's fast points as `Metric` messages, for [`merge`] to write; then
-    /// [`end_points`](Self::end_points).
+    /// [`drop_points`](Self::drop_points).
     pub(crate) fn fast_metrics(&self) -> FastMetrics<'_> {
         let len = self
             .touched
@@ -806,11 +806,6 @@ impl SeriesTable {
     /// Fast points this scrape.
     pub(crate) fn fast_points(&self) -> usize {
         self.points
-    }
-
-    /// Forgets this scrape's fast points, written (metrics left without users are freed).
-    pub(crate) fn end_points(&mut self) {
-        self.drop_points();
     }
 }
 

@@ -229,6 +229,9 @@ pub struct SeriesCache {
     last_sweep: Option<Instant>,
     /// Series whose labels were built (not found in the cache).
     misses: u64,
+    /// Points whose series was the next on their scope's trail (for tests).
+    #[cfg(test)]
+    trail_hits: u64,
     /// Scratch: the key being looked up.
     key: Vec<u8>,
     /// The last batch's buffers, for the next.
@@ -728,16 +731,34 @@ struct Walk {
     trail: Trail,
     /// Entries of `trail` the walk has followed so far.
     followed: usize,
-    /// Once off the trail: the keys and slots written so far (the next trail).
+    /// Empty while on the trail; once off it, the keys and slots written so far (the
+    /// next trail).
     walked: Trail,
-    off_trail: bool,
 }
 
 impl Walk {
+    /// Starts a scope's walk along its `trail`.
+    fn start(&mut self, trail: Trail) {
+        self.trail = trail;
+        self.followed = 0;
+        self.walked.clear();
+    }
+
+    /// Ends the walk: what it wrote, in order, is the scope's trail for the next.
+    fn finish(&mut self) -> Trail {
+        if self.walked.is_empty() {
+            let mut trail = std::mem::take(&mut self.trail);
+            trail.truncate(self.followed);
+            trail
+        } else {
+            std::mem::replace(&mut self.walked, std::mem::take(&mut self.trail))
+        }
+    }
+
     /// The slot of `key` if it is the trail's next entry.
     fn follow(&mut self, key: KeyId) -> Option<u32> {
-        if self.off_trail {
-            return None;
+        if !self.walked.is_empty() {
+            return None; // off the trail
         }
         let &(next, slot) = self.trail.get(self.followed)?;
         if next != key {
@@ -750,9 +771,7 @@ impl Walk {
     /// Notes the slot of `key`, which [`Walk::follow`] did not give: the walk leaves the
     /// trail (it is not looked for again in this walk; the next follows this one).
     fn stray(&mut self, key: KeyId, slot: u32) {
-        if !self.off_trail {
-            self.off_trail = true;
-            self.walked.clear();
+        if self.walked.is_empty() {
             self.walked.extend_from_slice(&self.trail[..self.followed]);
         }
         self.walked.push((key, slot));
@@ -910,12 +929,7 @@ impl Writer<'_> {
                 (id, scope, Trail::new())
             }
         };
-        self.walk = Walk {
-            trail,
-            followed: 0,
-            walked: std::mem::take(&mut self.walk.walked),
-            off_trail: false,
-        };
+        self.walk.start(trail);
         let context = Context {
             resource_key,
             scope: &scope,
@@ -930,15 +944,7 @@ impl Writer<'_> {
                 latest = latest.max(self.metric(scope_id, &context, field.value)?);
             }
         }
-        // What this walk followed is the trail for the next.
-        let walk = &mut self.walk;
-        let trail = if walk.off_trail {
-            std::mem::replace(&mut walk.walked, std::mem::take(&mut walk.trail))
-        } else {
-            let mut trail = std::mem::take(&mut walk.trail);
-            trail.truncate(walk.followed);
-            trail
-        };
+        let trail = self.walk.finish();
         if let Some(entry) = self.cache.scopes.get_mut(self.cache.key.as_slice()) {
             entry.trail = trail;
         }
@@ -1090,6 +1096,10 @@ impl Writer<'_> {
         labels: impl FnOnce(&mut Self) -> Result<Option<EncodedLabels>, Unsupported>,
     ) -> Result<Option<u32>, Unsupported> {
         if let Some(slot) = self.walk.follow(key) {
+            #[cfg(test)]
+            {
+                self.cache.trail_hits += 1;
+            }
             return Ok(Some(slot));
         }
         let slot = match self.cache.series.get(&key).copied() {

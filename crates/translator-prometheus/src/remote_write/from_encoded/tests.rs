@@ -503,4 +503,58 @@ fn a_steady_scrape_load_builds_each_series_once() {
     }
     assert_eq!(cache.misses(), 200 * 20 * 5);
     assert_eq!(cache.len(), 200 * 20 * 5);
+    // From the second second on, every point's series is the next on its scope's trail.
+    assert_eq!(cache.trail_hits, 29 * 200 * 20 * 5);
+}
+
+/// A summary is written from its bytes: its quantiles, `_sum` and `_count` are cached
+/// series (the general way caches none), found along the trail the next time.
+#[test]
+fn summaries_are_written_from_their_bytes() {
+    let settings = FromOtlpSettings::default();
+    let mut cache = SeriesCache::default();
+    let point = |host: &str| SummaryDataPoint {
+        attributes: vec![key_value("host", host)],
+        time_unix_nano: 1_700_000_000_000_000_000,
+        quantile_values: vec![
+            ValueAtQuantile {
+                quantile: 0.5,
+                value: 1.0,
+            },
+            ValueAtQuantile {
+                quantile: 0.99,
+                value: 2.0,
+            },
+        ],
+        sum: 3.0,
+        count: 4,
+        ..Default::default()
+    };
+    let request = ExportMetricsServiceRequest {
+        resource_metrics: vec![ResourceMetrics {
+            scope_metrics: vec![ScopeMetrics {
+                metrics: vec![Metric {
+                    name: "rpc_seconds".into(),
+                    data: Some(metric::Data::Summary(Summary {
+                        data_points: vec![point("a"), point("b")],
+                    })),
+                    ..Default::default()
+                }],
+                ..Default::default()
+            }],
+            ..Default::default()
+        }],
+    };
+    let encoded = [request.encode_to_vec()];
+    for _ in 0..2 {
+        let written = write_encoded(&encoded, &settings, &mut cache, 1, 1 << 20);
+        assert_eq!(written, Some(general(&request, &settings, 1, 1 << 20)));
+    }
+    assert_eq!(
+        cache.len(),
+        2 * 4,
+        "two quantiles, _sum and _count per point"
+    );
+    assert_eq!(cache.misses(), 8);
+    assert_eq!(cache.trail_hits, 8);
 }
