@@ -1,6 +1,9 @@
 //! The HTTP client of scrapes and `http_sd_configs`: Prometheus's `tls_config` on the
 //! shared rustls setup, redirects, HTTP/2, and `basic_auth` / `authorization` per request.
 
+use base64::Engine as _;
+use base64::engine::general_purpose::STANDARD as BASE64;
+use http::HeaderValue;
 use http::header::AUTHORIZATION;
 use tributary_pipeline_core::component::ComponentError;
 use tributary_pipeline_core::configtls::{TlsClientConfig, TlsVersion};
@@ -57,13 +60,26 @@ pub(crate) fn build_client(
         .map_err(|e| ComponentError::with_source(format!("{what}: building the HTTP client"), e))
 }
 
-/// Adds the credentials to `request`; `*_file` credentials are read each time, so a
-/// rotated secret is picked up as Prometheus does.
+/// Adds the credentials to `request` (see [`credentials`]).
 pub(crate) async fn authorize(
     mut request: reqwest::RequestBuilder,
     basic: Option<&BasicAuth>,
     authorization: Option<&Authorization>,
 ) -> Result<reqwest::RequestBuilder, String> {
+    for value in credentials(basic, authorization).await? {
+        request = request.header(AUTHORIZATION, value);
+    }
+    Ok(request)
+}
+
+/// The `Authorization` headers of `basic` and `authorization` (a configuration has at
+/// most one); `*_file` credentials are read each time, so a rotated secret is picked up
+/// as Prometheus does. The values are marked sensitive (kept out of debug output).
+pub(crate) async fn credentials(
+    basic: Option<&BasicAuth>,
+    authorization: Option<&Authorization>,
+) -> Result<Vec<HeaderValue>, String> {
+    let mut values = Vec::new();
     if let Some(auth) = basic {
         let username = if auth.username_file.is_empty() {
             auth.username.clone()
@@ -75,7 +91,8 @@ pub(crate) async fn authorize(
         } else {
             read_secret(&auth.password_file).await?
         };
-        request = request.basic_auth(username, Some(password));
+        let encoded = BASE64.encode(format!("{username}:{password}"));
+        values.push(sensitive(format!("Basic {encoded}"))?);
     }
     if let Some(auth) = authorization {
         let credentials = if auth.credentials_file.is_empty() {
@@ -83,9 +100,16 @@ pub(crate) async fn authorize(
         } else {
             read_secret(&auth.credentials_file).await?
         };
-        request = request.header(AUTHORIZATION, format!("{} {credentials}", auth.kind));
+        values.push(sensitive(format!("{} {credentials}", auth.kind))?);
     }
-    Ok(request)
+    Ok(values)
+}
+
+fn sensitive(value: String) -> Result<HeaderValue, String> {
+    let mut value = HeaderValue::try_from(value)
+        .map_err(|_| "credentials: not a valid HTTP header value".to_owned())?;
+    value.set_sensitive(true);
+    Ok(value)
 }
 
 async fn read_secret(path: &str) -> Result<String, String> {

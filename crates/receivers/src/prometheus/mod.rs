@@ -103,12 +103,17 @@
 //! lists its series in the same order every time, and the lookup is then a check of the
 //! next slot in memory rather than a probe into a map no scrape left in the cache.
 //!
-//! Scrapes use [`reqwest`](https://docs.rs/reqwest) (already the workspace's HTTP client)
-//! with the shared rustls TLS setup; relabelling's `hashmod` uses
+//! Scrapes of plain-`http` targets keep one HTTP/1.1 connection per target, driven with
+//! hyper's low-level client inside the target's scrape task (`direct.rs`: no pool, no
+//! connection task, a closed idle connection replaced and a request lost on it sent
+//! again once). `https` targets, targets that redirect, URLs with credentials and
+//! `http_sd_configs` use [`reqwest`](https://docs.rs/reqwest) (already the workspace's
+//! HTTP client) with the shared rustls TLS setup; relabelling's `hashmod` uses
 //! [`md-5`](https://docs.rs/md-5) (RustCrypto), as Prometheus hashes with MD5.
 
 mod client;
 mod config;
+mod direct;
 mod discovery;
 mod factory;
 mod receiver;

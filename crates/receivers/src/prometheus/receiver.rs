@@ -4,6 +4,7 @@ use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+use http::HeaderValue;
 use tributary_pipeline_core::prelude::*;
 use tributary_translator_prometheus::to_otlp::Options;
 
@@ -85,7 +86,13 @@ impl PrometheusReceiver {
             None
         };
         Ok(JobRuntime {
-            accept: accept_header(&job.protocols),
+            accept: HeaderValue::try_from(accept_header(&job.protocols))
+                .map_err(|e| ComponentError::with_source("scrape_protocols", e))?,
+            user_agent: HeaderValue::try_from(format!(
+                "tributary/{}",
+                self.settings.build_info().version
+            ))
+            .map_err(|e| ComponentError::with_source("the build's version", e))?,
             options: Options {
                 trim_metric_suffixes: self.config.trim_metric_suffixes,
                 start_time_metric,

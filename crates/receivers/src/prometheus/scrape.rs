@@ -5,7 +5,10 @@ use std::ops::Range;
 use std::sync::Arc;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
-use http::header::{ACCEPT, ACCEPT_ENCODING, CONTENT_ENCODING, CONTENT_TYPE};
+use http::header::{
+    ACCEPT, ACCEPT_ENCODING, AUTHORIZATION, CONTENT_ENCODING, CONTENT_TYPE, USER_AGENT,
+};
+use http::{HeaderMap, HeaderValue};
 use tributary_pipeline_core::configcompression::{Encoding, NoBudget, decompress};
 use tributary_pipeline_core::pdata::OtlpRequest;
 use tributary_pipeline_core::pdata::proto::common::v1::{InstrumentationScope, KeyValue};
@@ -17,8 +20,9 @@ use tributary_translator_prometheus::to_otlp::{
     Options, in_resource_and_default_scope, resource_attributes, to_metrics,
 };
 
-use super::client::authorize;
+use super::client::credentials;
 use super::config::{Job, protocol_header};
+use super::direct::{Answer, DirectTarget, Failure};
 use super::discovery::Target;
 use super::relabel::{Labels, relabel};
 use super::series::{Seen, SeriesTable, Taken, family_signature, merge};
@@ -26,6 +30,9 @@ use super::series::{Seen, SeriesTable, Taken, family_signature, merge};
 /// The largest body read when `body_size_limit` is 0 (Prometheus has no bound; we keep
 /// one so that a target cannot make us hold more).
 pub(crate) const HARD_BODY_LIMIT: usize = 256 << 20;
+
+/// Tells the target how long the scrape may take, as Prometheus does.
+const SCRAPE_TIMEOUT_HEADER: &str = "x-prometheus-scrape-timeout-seconds";
 
 /// What every target of a job shares.
 pub(crate) struct JobRuntime {
@@ -35,7 +42,10 @@ pub(crate) struct JobRuntime {
     pub(crate) over_target_limit: std::sync::atomic::AtomicBool,
     /// One client per `http_sd_configs` entry.
     pub(crate) sd_clients: Vec<reqwest::Client>,
-    pub(crate) accept: String,
+    /// The `Accept` header of the job's `scrape_protocols` (see [`accept_header`]).
+    pub(crate) accept: HeaderValue,
+    /// `tributary/<version>`, as the reqwest client sends it.
+    pub(crate) user_agent: HeaderValue,
     pub(crate) options: Options,
     pub(crate) report_extra: bool,
     pub(crate) next: Next<Metrics>,
@@ -71,6 +81,11 @@ pub(crate) struct ScrapeLoop {
     taken_points: usize,
     /// The target's URL, parsed once (reqwest would parse the string at every scrape).
     url: Option<reqwest::Url>,
+    /// A plain-`http` target's own connection (see `direct`); `None` for the others,
+    /// scraped through reqwest.
+    direct: Option<DirectTarget>,
+    /// The scrape timeout in seconds, as its header says it.
+    timeout_header: HeaderValue,
     /// The target's `job` and `instance` labels.
     job: Option<String>,
     instance: Option<String>,
@@ -115,6 +130,9 @@ impl ScrapeLoop {
             ..Default::default()
         };
         let url = reqwest::Url::parse(&target.url).ok();
+        let direct = url.as_ref().and_then(DirectTarget::for_url);
+        let timeout_header = HeaderValue::try_from(format!("{}", target.timeout.as_secs_f64()))
+            .unwrap_or_else(|_| HeaderValue::from_static("10"));
         ScrapeLoop {
             runtime,
             target,
@@ -122,6 +140,8 @@ impl ScrapeLoop {
             fast_path: true,
             taken_points: 0,
             url,
+            direct,
+            timeout_header,
             job,
             instance,
             resource,
@@ -341,65 +361,57 @@ impl ScrapeLoop {
         let _ = receiverhelper::deliver(&runtime.next, &runtime.metrics, metrics).await;
     }
 
-    async fn fetch(&self) -> Result<Body, ScrapeError> {
-        let rt = &self.runtime;
+    async fn fetch(&mut self) -> Result<Body, ScrapeError> {
+        let rt = Arc::clone(&self.runtime);
         let c = &rt.job.config;
-        let request = match &self.url {
-            Some(url) => rt.client.get(url.clone()),
-            None => rt.client.get(&self.target.url),
-        };
-        let request = request
-            .header(ACCEPT, &rt.accept)
-            .header(
-                ACCEPT_ENCODING,
-                if c.enable_compression {
-                    "gzip"
-                } else {
-                    "identity"
-                },
-            )
-            .header(
-                "X-Prometheus-Scrape-Timeout-Seconds",
-                format!("{}", self.target.timeout.as_secs_f64()),
-            );
-        let request = authorize(request, c.basic_auth.as_ref(), c.authorization.as_ref())
+        let mut headers = HeaderMap::with_capacity(6);
+        headers.insert(ACCEPT, rt.accept.clone());
+        headers.insert(
+            ACCEPT_ENCODING,
+            HeaderValue::from_static(if c.enable_compression {
+                "gzip"
+            } else {
+                "identity"
+            }),
+        );
+        headers.insert(SCRAPE_TIMEOUT_HEADER, self.timeout_header.clone());
+        for value in credentials(c.basic_auth.as_ref(), c.authorization.as_ref())
             .await
-            .map_err(ScrapeError)?;
-        let mut response = request
-            .send()
-            .await
-            .map_err(|e| ScrapeError(e.without_url().to_string()))?;
-        let status = response.status();
-        if status != http::StatusCode::OK {
-            return Err(ScrapeError(format!("server returned HTTP status {status}")));
+            .map_err(ScrapeError)?
+        {
+            headers.append(AUTHORIZATION, value);
         }
-        let header = |name| {
-            response
-                .headers()
-                .get(name)
-                .and_then(|v: &http::HeaderValue| v.to_str().ok())
-                .unwrap_or("")
-                .to_owned()
-        };
-        let content_type = header(CONTENT_TYPE);
-        let gzip = header(CONTENT_ENCODING).eq_ignore_ascii_case("gzip");
         let limit = match rt.job.body_size_limit {
             0 => HARD_BODY_LIMIT,
             limit => limit,
         };
         let exceeded = || ScrapeError(format!("body size limit exceeded ({limit} bytes)"));
-        let mut bytes = Vec::new();
-        while let Some(chunk) = response
-            .chunk()
-            .await
-            .map_err(|e| ScrapeError(e.without_url().to_string()))?
-        {
-            if bytes.len() + chunk.len() > limit {
-                return Err(exceeded());
+        let answer = match self.direct.as_mut() {
+            Some(direct) => {
+                let mut direct_headers = headers.clone();
+                direct_headers.insert(USER_AGENT, rt.user_agent.clone());
+                match direct.get(&direct_headers, limit).await {
+                    Ok(answer) if answer.status.is_redirection() && c.follow_redirects => {
+                        // reqwest follows redirects; the target is scraped through it
+                        // from now on.
+                        self.direct = None;
+                        self.fetch_with_reqwest(headers, limit).await?
+                    }
+                    Ok(answer) => answer,
+                    Err(Failure::TooLarge) => return Err(exceeded()),
+                    Err(Failure::Http(message)) => return Err(ScrapeError(message)),
+                }
             }
-            bytes.extend_from_slice(&chunk);
+            None => self.fetch_with_reqwest(headers, limit).await?,
+        };
+        if answer.status != http::StatusCode::OK {
+            return Err(ScrapeError(format!(
+                "server returned HTTP status {}",
+                answer.status
+            )));
         }
-        if gzip {
+        let mut bytes = answer.bytes;
+        if answer.gzip {
             bytes =
                 decompress(Encoding::Gzip, &bytes, limit, &mut NoBudget).map_err(|e| match e {
                     tributary_pipeline_core::configcompression::DecompressError::TooLarge(_) => {
@@ -410,8 +422,56 @@ impl ScrapeLoop {
         }
         Ok(Body {
             bytes,
-            format: Format::from_content_type(&content_type),
+            format: Format::from_content_type(&answer.content_type),
         })
+    }
+
+    /// A scrape through reqwest (TLS, redirects, HTTP/2): its answer, read within `limit`.
+    async fn fetch_with_reqwest(
+        &self,
+        headers: HeaderMap,
+        limit: usize,
+    ) -> Result<Answer, ScrapeError> {
+        let rt = &self.runtime;
+        let request = match &self.url {
+            Some(url) => rt.client.get(url.clone()),
+            None => rt.client.get(&self.target.url),
+        };
+        let mut response = request
+            .headers(headers)
+            .send()
+            .await
+            .map_err(|e| ScrapeError(e.without_url().to_string()))?;
+        let header = |name| {
+            response
+                .headers()
+                .get(name)
+                .and_then(|v: &HeaderValue| v.to_str().ok())
+                .unwrap_or("")
+                .to_owned()
+        };
+        let mut answer = Answer {
+            status: response.status(),
+            content_type: header(CONTENT_TYPE),
+            gzip: header(CONTENT_ENCODING).eq_ignore_ascii_case("gzip"),
+            bytes: Vec::new(),
+        };
+        if answer.status != http::StatusCode::OK {
+            return Ok(answer);
+        }
+        while let Some(chunk) = response
+            .chunk()
+            .await
+            .map_err(|e| ScrapeError(e.without_url().to_string()))?
+        {
+            if answer.bytes.len() + chunk.len() > limit {
+                return Err(ScrapeError(format!(
+                    "body size limit exceeded ({limit} bytes)"
+                )));
+            }
+            answer.bytes.extend_from_slice(&chunk);
+        }
+        Ok(answer)
     }
 
     fn process(&mut self, body: Body, start_ms: i64) -> Result<Processed, ScrapeError> {

@@ -3,6 +3,7 @@
 
 use std::collections::BTreeMap;
 use std::io::Write;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -29,12 +30,18 @@ struct Script {
     gzip: bool,
     /// How long to wait before answering.
     delay: Duration,
+    /// Keep the connection open after an answer (else `Connection: close`).
+    keep_alive: bool,
+    /// Answer `/metrics` with a redirect here.
+    redirect_to: Option<String>,
 }
 
 struct FakeTarget {
     addr: std::net::SocketAddr,
     script: Arc<Mutex<Script>>,
     requests: Arc<Mutex<Vec<String>>>,
+    /// Connections accepted so far.
+    connections: Arc<AtomicUsize>,
 }
 
 impl FakeTarget {
@@ -47,47 +54,76 @@ impl FakeTarget {
             body: body.as_bytes().to_vec(),
             gzip: false,
             delay: Duration::ZERO,
+            keep_alive: true,
+            redirect_to: None,
         }));
         let requests = Arc::new(Mutex::new(Vec::new()));
         let (s, r) = (Arc::clone(&script), Arc::clone(&requests));
+        let connections = Arc::new(AtomicUsize::new(0));
+        let count = Arc::clone(&connections);
         tokio::spawn(async move {
             while let Ok((mut stream, _)) = listener.accept().await {
+                count.fetch_add(1, Ordering::Relaxed);
                 let (s, r) = (Arc::clone(&s), Arc::clone(&r));
                 tokio::spawn(async move {
                     let mut buffer = Vec::new();
                     let mut chunk = [0u8; 4096];
-                    while !buffer.windows(4).any(|w| w == b"\r\n\r\n") {
-                        match stream.read(&mut chunk).await {
-                            Ok(0) | Err(_) => return,
-                            Ok(n) => buffer.extend_from_slice(&chunk[..n]),
+                    loop {
+                        while !buffer.windows(4).any(|w| w == b"\r\n\r\n") {
+                            match stream.read(&mut chunk).await {
+                                Ok(0) | Err(_) => return,
+                                Ok(n) => buffer.extend_from_slice(&chunk[..n]),
+                            }
+                        }
+                        let end = buffer.windows(4).position(|w| w == b"\r\n\r\n").unwrap() + 4;
+                        let request: Vec<u8> = buffer.drain(..end).collect();
+                        let request = String::from_utf8_lossy(&request).into_owned();
+                        r.lock().unwrap().push(request.clone());
+                        let script = s.lock().unwrap().clone();
+                        tokio::time::sleep(script.delay).await;
+                        if let Some(location) = script
+                            .redirect_to
+                            .as_deref()
+                            .filter(|_| request.starts_with("GET /metrics "))
+                        {
+                            let head = format!(
+                                "HTTP/1.1 302 Found\r\nLocation: {location}\r\nContent-Length: 0\r\n\r\n"
+                            );
+                            let _ = stream.write_all(head.as_bytes()).await;
+                            continue;
+                        }
+                        let body = if script.gzip {
+                            let mut encoder = flate2::write::GzEncoder::new(
+                                Vec::new(),
+                                flate2::Compression::fast(),
+                            );
+                            encoder.write_all(&script.body).unwrap();
+                            encoder.finish().unwrap()
+                        } else {
+                            script.body.clone()
+                        };
+                        let head = format!(
+                            "HTTP/1.1 {} X\r\nContent-Type: {}\r\nContent-Length: {}\r\n{}{}\r\n",
+                            script.status,
+                            script.content_type,
+                            body.len(),
+                            if script.gzip {
+                                "Content-Encoding: gzip\r\n"
+                            } else {
+                                ""
+                            },
+                            if script.keep_alive {
+                                ""
+                            } else {
+                                "Connection: close\r\n"
+                            }
+                        );
+                        let _ = stream.write_all(head.as_bytes()).await;
+                        let _ = stream.write_all(&body).await;
+                        if !script.keep_alive {
+                            return;
                         }
                     }
-                    r.lock()
-                        .unwrap()
-                        .push(String::from_utf8_lossy(&buffer).into_owned());
-                    let script = s.lock().unwrap().clone();
-                    tokio::time::sleep(script.delay).await;
-                    let body = if script.gzip {
-                        let mut encoder =
-                            flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
-                        encoder.write_all(&script.body).unwrap();
-                        encoder.finish().unwrap()
-                    } else {
-                        script.body.clone()
-                    };
-                    let head = format!(
-                        "HTTP/1.1 {} X\r\nContent-Type: {}\r\nContent-Length: {}\r\n{}Connection: close\r\n\r\n",
-                        script.status,
-                        script.content_type,
-                        body.len(),
-                        if script.gzip {
-                            "Content-Encoding: gzip\r\n"
-                        } else {
-                            ""
-                        }
-                    );
-                    let _ = stream.write_all(head.as_bytes()).await;
-                    let _ = stream.write_all(&body).await;
                 });
             }
         });
@@ -95,6 +131,7 @@ impl FakeTarget {
             addr,
             script,
             requests,
+            connections,
         }
     }
 
@@ -381,6 +418,63 @@ async fn a_slow_target_times_out() {
         "the scrape gave up at its timeout, not the target's pace"
     );
     receiver.shutdown().await.unwrap();
+}
+
+/// A plain-`http` target keeps one connection from scrape to scrape (it is driven in the
+/// scrape loop, see `direct`), gets a new one after closing it, and is scraped through
+/// reqwest once it redirects (or fails the scrape, with `follow_redirects: false`).
+#[tokio::test]
+async fn scrapes_keep_their_connection_and_follow_redirects() {
+    let target = FakeTarget::start(EXPOSITION).await;
+    let sink = Sink::new();
+    let mut scrapes = scrape_loop(&job_yaml(target.addr, ""), &sink);
+    let ups = |sink: &Sink<Metrics>| -> Vec<f64> {
+        named(sink, "up").iter().filter_map(|p| p.value).collect()
+    };
+    for _ in 0..3 {
+        scrapes.scrape_once().await;
+    }
+    assert_eq!(ups(&sink), [1.0; 3]);
+    assert_eq!(target.connections.load(Ordering::Relaxed), 1);
+    assert!(
+        target
+            .last_request()
+            .starts_with("GET /metrics HTTP/1.1\r\n"),
+        "{}",
+        target.last_request()
+    );
+    let request = target.last_request().to_ascii_lowercase();
+    for header in [
+        format!("host: {}\r\n", target.addr),
+        "user-agent: tributary/".into(),
+        "x-prometheus-scrape-timeout-seconds: 0.2\r\n".into(),
+        "accept: application/openmetrics-text".into(),
+    ] {
+        assert!(request.contains(&header), "{header} in {request}");
+    }
+
+    // The kept connection's answer says `Connection: close`; each next scrape connects.
+    target.set(|s| s.keep_alive = false);
+    for _ in 0..3 {
+        scrapes.scrape_once().await;
+    }
+    assert_eq!(ups(&sink), [1.0; 6]);
+    assert_eq!(target.connections.load(Ordering::Relaxed), 3);
+
+    target.set(|s| {
+        s.keep_alive = true;
+        s.redirect_to = Some("/moved".into());
+    });
+    scrapes.scrape_once().await;
+    scrapes.scrape_once().await;
+    assert_eq!(ups(&sink), [1.0; 8]);
+    assert!(target.last_request().starts_with("GET /moved "));
+
+    let sink = Sink::new();
+    let extra = "      follow_redirects: false\n";
+    let mut scrapes = scrape_loop(&job_yaml(target.addr, extra), &sink);
+    scrapes.scrape_once().await;
+    assert_eq!(ups(&sink), [0.0]);
 }
 
 #[tokio::test]
