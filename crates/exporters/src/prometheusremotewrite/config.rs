@@ -20,7 +20,7 @@ pub struct RemoteWriteQueue {
     /// How many batches the queue holds (10000).
     pub queue_size: usize,
     /// How many requests of one batch are sent at once, each to its own shard of series
-    /// (5).
+    /// (5); a batch is split into only as many shards as its size needs requests.
     pub num_consumers: usize,
     /// A Tributary addition: keep the queue in this storage extension (`file_storage`),
     /// so an outage of the backend loses nothing across restarts. The Go exporter's

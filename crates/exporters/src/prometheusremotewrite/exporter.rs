@@ -106,10 +106,11 @@ impl RemoteWriteExporter {
 /// What one batch became: per shard, its request bodies (snappy-compressed protobuf).
 pub(crate) type Shards = Vec<Vec<Bytes>>;
 
-/// Splits `series` into `parallelism` shards by a hash of their labels (so a series is
-/// always in the same shard, and its samples keep their order), cuts each shard into
-/// requests of at most `max_bytes` of protobuf (a single larger series goes alone), and
-/// appends `metadata` requests to shard 0. Returns the encoded bodies.
+/// Splits `series` into shards by a hash of their labels (so a series is in one shard,
+/// and its samples keep their order) — as many as the batch needs requests of at most
+/// `max_bytes` of protobuf, at most `parallelism` — cuts each shard into such requests
+/// (a single larger series goes alone), and appends `metadata` requests to shard 0.
+/// Returns the encoded bodies.
 pub(crate) fn shard_requests(
     series: Vec<TimeSeries>,
     metadata: Vec<MetricMetadata>,

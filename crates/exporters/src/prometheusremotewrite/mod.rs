@@ -34,7 +34,7 @@
 //! | `max_batch_request_parallelism` | `num_consumers` | requests of one batch in flight at once |
 //! | `remote_write_queue::enabled` | `true` | queue batches (else export in the caller's task) |
 //! | `remote_write_queue::queue_size` | `10000` | batches the queue holds |
-//! | `remote_write_queue::num_consumers` | `5` | series shards sent concurrently |
+//! | `remote_write_queue::num_consumers` | `5` | series shards sent concurrently (a batch that fits one request is one request) |
 //! | `remote_write_queue::storage` | unset | Tributary: keep the queue in a `file_storage` extension |
 //! | `remote_write_queue::include_metadata_keys` | `[]` | refused: batches are not partitioned by client metadata |
 //! | `resource_to_telemetry_conversion::enabled` | `false` | resource attributes as labels |
@@ -82,11 +82,14 @@
 //! `X-Prometheus-Remote-Write-Version: 0.1.0` and `User-Agent`.
 //!
 //! Samples of a series must arrive in time order. The queue therefore hands batches to a
-//! single worker, in order; within a batch, series are split into `num_consumers` shards
-//! by a hash of their labels, each shard cut into requests of at most
-//! `max_batch_size_bytes` and sent in order, the shards concurrently. A series is always in
-//! the same shard, so its samples are never overtaken. Family metadata goes last, in shard
-//! 0. (Go's exporter sends a batch's requests concurrently without regard to series.)
+//! single worker, in order, and a batch is done (sent, or failed) before the next starts.
+//! Within a batch, series are split by a hash of their labels into as many shards as the
+//! batch needs requests of at most `max_batch_size_bytes` (at most `num_consumers`, or
+//! `max_batch_request_parallelism`), each shard cut into such requests and sent in order,
+//! the shards concurrently. A series is in one shard, so its samples are never overtaken.
+//! A batch that fits one request is one request, as in Go: more shards would add a
+//! request's overhead each and gain nothing. Family metadata goes last, in shard 0. (Go's
+//! exporter sends a batch's requests concurrently without regard to series.)
 //!
 //! `5xx` is retried; `429` is retried after its `Retry-After`; any other `4xx` is permanent
 //! and the batch dropped (Prometheus answers `400` for samples out of order or too old,

@@ -281,7 +281,7 @@ fn shards_keep_a_series_in_one_place_and_requests_within_the_limit() {
     let shards = shard_requests(series.clone(), vec![], 4, 1000);
     assert_eq!(shards.len(), 4);
     let mut seen = 0;
-    for (n, bodies) in shards.iter().enumerate() {
+    for bodies in &shards {
         for body in bodies {
             let request = prompb::decode_request(body, 1 << 20).unwrap();
             assert!(
@@ -290,17 +290,23 @@ fn shards_keep_a_series_in_one_place_and_requests_within_the_limit() {
                 request.encoded_len()
             );
             seen += request.timeseries.len();
-            // The same series always lands in the same shard.
-            let again = shard_requests(request.timeseries.clone(), vec![], 4, 1000);
-            assert!(
-                again
-                    .iter()
-                    .enumerate()
-                    .all(|(m, b)| (m == n) != b.is_empty())
-            );
         }
     }
     assert_eq!(seen, 200);
+    // The same batch is sharded the same way (its series by a hash of their labels).
+    assert_eq!(shard_requests(series.clone(), vec![], 4, 1000), shards);
+    // A batch that fits one request is one request, whatever the parallelism (as in Go).
+    let small = shard_requests(series[..10].to_vec(), vec![], 4, 1000);
+    assert_eq!(small.len(), 1);
+    assert_eq!(small[0].len(), 1);
+    // Two requests' worth: two shards of one request each.
+    let cut = series.iter().scan(0, |size, s| {
+        *size += s.encoded_len() + 2;
+        Some(*size)
+    });
+    let two = cut.take_while(|&size| size <= 1900).count();
+    let shards = shard_requests(series[..two].to_vec(), vec![], 4, 1000);
+    assert_eq!(shards.len(), 2);
     // One series larger than the limit still goes, alone.
     let big = TimeSeries {
         labels: vec![Label::new("__name__", "x".repeat(2000))],
@@ -329,13 +335,14 @@ async fn batches_are_split_by_max_batch_size_bytes() {
     assert_eq!(backend.series().len(), 50);
 }
 
-/// A batch goes out as one request per shard, concurrently: the connections stay open
-/// for the next batch rather than being closed beyond Go's two idle ones per host.
+/// A batch too large for one request goes out as one request per shard, concurrently:
+/// the connections stay open for the next batch rather than being closed beyond Go's two
+/// idle ones per host.
 #[tokio::test]
 async fn connections_are_reused_across_batches() {
     let (state, server) = stand_in().await;
     let exporter = exporter(&format!(
-        "endpoint: http://{}/api/v1/write\nmax_batch_request_parallelism: 4\n",
+        "endpoint: http://{}/api/v1/write\nmax_batch_request_parallelism: 4\nmax_batch_size_bytes: 1500\n",
         server.addr
     ))
     .await;

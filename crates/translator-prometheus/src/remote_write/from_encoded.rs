@@ -50,9 +50,11 @@ fn shard_hash(labels: &[Label]) -> u64 {
     SHARD_HASHER.hash_one(labels)
 }
 
-/// Splits `series` into `parallelism` shards by a hash of their labels (so a series is
-/// always in the same shard, and its samples keep their order) and cuts each shard into
-/// requests of at most `max_bytes` of protobuf (a single larger series goes alone).
+/// Splits `series` into shards by a hash of their labels (so a series is in one shard,
+/// and its samples keep their order) and cuts each shard into requests of at most
+/// `max_bytes` of protobuf (a single larger series goes alone). There are as many shards
+/// as the batch needs requests by its size, at most `parallelism`: a batch that fits one
+/// request is one request, as in Go's exporter.
 /// Returns the unframed protobuf bodies per shard.
 pub fn shard_bodies(
     series: Vec<TimeSeries>,
@@ -64,6 +66,17 @@ pub fn shard_bodies(
         ..Batch::default()
     };
     encode_bodies(&mut batch, &[], parallelism, max_bytes)
+}
+
+/// How many shards a batch of `total` bytes of protobuf is split into: as many as it
+/// needs requests of at most `max_bytes`, at most `parallelism`, at least one. As in Go's
+/// exporter, a batch that fits one request is one request: splitting it further buys no
+/// speed (the shards of one batch are sent together and waited for before the next batch,
+/// so order never depended on the count) and costs a request's overhead per shard.
+fn shard_count(total: usize, parallelism: usize, max_bytes: usize) -> usize {
+    total
+        .div_ceil(max_bytes.max(1))
+        .clamp(1, parallelism.max(1))
 }
 
 /// The size of a message of `len` bytes as a field of its parent: key, length, message.
@@ -1441,10 +1454,9 @@ fn encode_bodies(
     max_bytes: usize,
 ) -> Vec<Vec<Vec<u8>>> {
     use prost::encoding::message::{encode, encoded_len_repeated};
-    let parallelism = parallelism.max(1);
-    let mut totals = vec![0usize; parallelism];
     let placed = &mut batch.placed;
     placed.clear();
+    let mut total = 0;
     for series in &mut batch.series {
         if series.samples.len() > 1 {
             series.samples.sort_by_key(|s| s.timestamp);
@@ -1456,15 +1468,20 @@ fn encode_bodies(
             len += encoded_len_repeated(3, &extra.exemplars)
                 + encoded_len_repeated(4, &extra.histograms);
         }
-        let shard = if parallelism == 1 {
-            0
-        } else {
-            (labels.shard_hash % parallelism as u64) as usize
-        };
-        totals[shard] += field_len(len);
-        placed.push((shard, len));
+        total += field_len(len);
+        placed.push((0, len));
     }
-    let bodies = (0..parallelism)
+    let shards = shard_count(total, parallelism, max_bytes);
+    let mut totals = vec![0usize; shards];
+    if shards == 1 {
+        totals[0] = total;
+    } else {
+        for (series, (shard, len)) in batch.series.iter().zip(placed.iter_mut()) {
+            *shard = (series.labels.get(slots).shard_hash % shards as u64) as usize;
+            totals[*shard] += field_len(*len);
+        }
+    }
+    let bodies = (0..shards)
         .map(|shard| {
             let mut bodies = Vec::new();
             let mut remaining = totals[shard];
