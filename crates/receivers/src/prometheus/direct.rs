@@ -3,8 +3,9 @@
 //!
 //! reqwest (used for everything else: TLS, redirects, HTTP/2) runs each connection as a
 //! task of its own behind a pool, a request and a response channel, so every scrape
-//! wakes three tasks and crosses those layers twice. At 10k–100k samples/s that was
-//! about a twentieth of the receiver's CPU. Here hyper's low-level client
+//! wakes three tasks and crosses those layers twice (in a profile of the gateway scraping
+//! 100k samples/s, reqwest's share of all samples fell from 23 % to 16 % with this path;
+//! what is left is the remote-write exporter's). Here hyper's low-level client
 //! (`hyper::client::conn::http1`) is polled in the same future as the request, and the
 //! connection waits, unpolled, in the scrape loop between scrapes.
 //!

@@ -210,6 +210,20 @@ pub(crate) struct SeriesTable {
     pub(crate) adjuster: StartTimeAdjuster,
 }
 
+/// The least room past its length a vector gives back (see [`fit`]).
+const FIT_MIN_BYTES: usize = 4096;
+
+/// Gives back the room a vector's doubling left past its length when it is over a quarter
+/// of the length (and [`FIT_MIN_BYTES`]), keeping an eighth: a target's tables and buffers
+/// keep their size from scrape to scrape, so what doubling over-allocated (up to half, for
+/// a node exporter's 517 series in room for 1,024) would be held for good, per target.
+fn fit<T>(vector: &mut Vec<T>) {
+    let (len, spare) = (vector.len(), vector.capacity() - vector.len());
+    if spare > len / 4 && spare * size_of::<T>() >= FIT_MIN_BYTES {
+        vector.shrink_to(len + len / 8);
+    }
+}
+
 /// One point's fields after its attributes: start and time (fixed64, left out at 0 as
 /// prost does), the value (a double) or, for a staleness marker, the no-recorded-value flag.
 fn write_point(out: &mut Vec<u8>, attrs: &[u8], start_ns: u64, time_ns: u64, value: Option<f64>) {
@@ -273,7 +287,14 @@ impl SeriesTable {
     }
 
     /// Forgets the points written so far (and frees the metrics nothing writes into).
+    /// Called after every scrape: the table's buffers are fitted to what it used.
     pub(crate) fn drop_points(&mut self) {
+        // (Empty when called again at the next scrape's start: not fitted to nothing.)
+        if !self.point_bytes.is_empty() {
+            fit(&mut self.point_bytes);
+        }
+        fit(&mut self.slots);
+        fit(&mut self.attr_bytes);
         self.point_bytes.clear();
         for m in std::mem::take(&mut self.touched) {
             let fast = &mut self.metrics[m as usize];
@@ -1012,7 +1033,31 @@ mod tests {
     };
     use tributary_pipeline_core::pdata::proto::resource::v1::Resource;
 
-    use super::merge;
+    use super::{FIT_MIN_BYTES, fit, merge};
+
+    /// A vector doubled past its length gives the room back, keeping an eighth; one with
+    /// little room, or room of a few bytes, is left alone (no reallocation per scrape).
+    #[test]
+    fn fit_gives_back_what_doubling_left() {
+        let mut slots: Vec<[u8; 96]> = Vec::new();
+        for _ in 0..517 {
+            slots.push([0; 96]);
+        }
+        assert_eq!(slots.capacity(), 1024);
+        fit(&mut slots);
+        assert_eq!(slots.capacity(), 517 + 517 / 8);
+        fit(&mut slots);
+        assert_eq!(slots.capacity(), 517 + 517 / 8, "fitted once");
+        let mut small: Vec<u8> = Vec::with_capacity(FIT_MIN_BYTES - 1);
+        small.push(1);
+        fit(&mut small);
+        assert_eq!(small.capacity(), FIT_MIN_BYTES - 1);
+        let mut roomy: Vec<u8> = vec![0; 8000];
+        roomy.reserve_exact(1000);
+        let capacity = roomy.capacity();
+        fit(&mut roomy);
+        assert_eq!(roomy.capacity(), capacity, "an eighth of room is kept");
+    }
 
     fn gauge(name: &str) -> Metric {
         Metric {
