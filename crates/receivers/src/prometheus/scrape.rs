@@ -386,23 +386,30 @@ impl ScrapeLoop {
             limit => limit,
         };
         let exceeded = || ScrapeError(format!("body size limit exceeded ({limit} bytes)"));
+        let failed = |failure| match failure {
+            Failure::TooLarge => exceeded(),
+            Failure::Http(message) => ScrapeError(message),
+        };
         let answer = match self.direct.as_mut() {
             Some(direct) => {
                 let mut direct_headers = headers.clone();
                 direct_headers.insert(USER_AGENT, rt.user_agent.clone());
-                match direct.get(&direct_headers, limit).await {
-                    Ok(answer) if answer.status.is_redirection() && c.follow_redirects => {
+                match direct.get(&direct_headers, limit).await.map_err(failed)? {
+                    answer if answer.status.is_redirection() && c.follow_redirects => {
                         // reqwest follows redirects; the target is scraped through it
                         // from now on.
                         self.direct = None;
-                        self.fetch_with_reqwest(headers, limit).await?
+                        self.fetch_with_reqwest(headers, limit)
+                            .await
+                            .map_err(failed)?
                     }
-                    Ok(answer) => answer,
-                    Err(Failure::TooLarge) => return Err(exceeded()),
-                    Err(Failure::Http(message)) => return Err(ScrapeError(message)),
+                    answer => answer,
                 }
             }
-            None => self.fetch_with_reqwest(headers, limit).await?,
+            None => self
+                .fetch_with_reqwest(headers, limit)
+                .await
+                .map_err(failed)?,
         };
         if answer.status != http::StatusCode::OK {
             return Err(ScrapeError(format!(
@@ -431,7 +438,7 @@ impl ScrapeLoop {
         &self,
         headers: HeaderMap,
         limit: usize,
-    ) -> Result<Answer, ScrapeError> {
+    ) -> Result<Answer, Failure> {
         let rt = &self.runtime;
         let request = match &self.url {
             Some(url) => rt.client.get(url.clone()),
@@ -441,7 +448,7 @@ impl ScrapeLoop {
             .headers(headers)
             .send()
             .await
-            .map_err(|e| ScrapeError(e.without_url().to_string()))?;
+            .map_err(|e| Failure::Http(e.without_url().to_string()))?;
         let header = |name| {
             response
                 .headers()
@@ -462,12 +469,10 @@ impl ScrapeLoop {
         while let Some(chunk) = response
             .chunk()
             .await
-            .map_err(|e| ScrapeError(e.without_url().to_string()))?
+            .map_err(|e| Failure::Http(e.without_url().to_string()))?
         {
             if answer.bytes.len() + chunk.len() > limit {
-                return Err(ScrapeError(format!(
-                    "body size limit exceeded ({limit} bytes)"
-                )));
+                return Err(Failure::TooLarge);
             }
             answer.bytes.extend_from_slice(&chunk);
         }
