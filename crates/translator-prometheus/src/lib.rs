@@ -35,6 +35,7 @@
 //! our receiver and a real Prometheus scrape the same targets and must see the same series.
 
 pub mod exposition;
+pub mod hash_id;
 pub mod labels;
 pub mod normalize;
 pub mod prompb;

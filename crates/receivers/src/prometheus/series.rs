@@ -26,6 +26,7 @@ use smallvec::SmallVec;
 use tributary_pipeline_core::pdata::proto::collector::metrics::v1::ExportMetricsServiceRequest;
 use tributary_pipeline_core::pdata::proto::common::v1::{InstrumentationScope, KeyValue};
 use tributary_pipeline_core::pdata::proto::metrics::v1::{Metric, metric::Data};
+use tributary_translator_prometheus::hash_id::{HashId, HashIdSeeds};
 use tributary_translator_prometheus::text::{Family, MetricType, Sample, stale_nan};
 use tributary_translator_prometheus::to_otlp::{
     Options, StartTimeAdjuster, number_metric, number_metric_name, point_key_values, start_key,
@@ -53,7 +54,7 @@ pub(crate) fn family_signature(family: &Family) -> u64 {
 /// cost). Two texts of one target sharing both hashes (odds about n²/2¹²⁹ for n series,
 /// and the seeds are random per process) would have one's points written with the
 /// other's labels.
-type TextId = u128;
+type TextId = HashId;
 
 /// What a known series text stands for.
 enum RawTarget {
@@ -183,7 +184,7 @@ pub(crate) struct SeriesTable {
     by_key: Map<TextId, u32>,
     by_raw: Map<TextId, RawEntry>,
     /// The seeds of [`TextId`]s.
-    text_seeds: (foldhash::fast::RandomState, foldhash::fast::RandomState),
+    text_seeds: HashIdSeeds,
     /// How many of `by_raw` are [`RawTarget::Dropped`].
     dropped: usize,
     metrics: Vec<FastMetric>,
@@ -311,8 +312,7 @@ impl SeriesTable {
     }
 
     fn text_id(&self, raw: &str) -> TextId {
-        let (a, b) = &self.text_seeds;
-        (u128::from(a.hash_one(raw)) << 64) | u128::from(b.hash_one(raw))
+        self.text_seeds.id(raw)
     }
 
     /// How many series texts it knows (for tests).

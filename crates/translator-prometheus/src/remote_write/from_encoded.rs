@@ -195,7 +195,7 @@ type ByteMap<V> = foldhash::HashMap<Box<[u8]>, V>;
 /// heap too (a cache miss per sample, most of a lookup's cost). Two keys sharing both
 /// hashes (odds about n²/2¹²⁹ for n entries; the seeds are random per process, so they
 /// cannot be aimed at) would have one series written with the other's labels.
-type KeyId = u128;
+type KeyId = crate::hash_id::HashId;
 
 type IdMap<V> = std::collections::HashMap<KeyId, V, foldhash::fast::RandomState>;
 
@@ -235,7 +235,7 @@ pub struct SeriesCache {
     /// Counts batches, from one: a slot records the one it was last written in.
     batch_number: u32,
     /// The seeds of [`KeyId`]s.
-    seeds: (foldhash::fast::RandomState, foldhash::fast::RandomState),
+    seeds: crate::hash_id::HashIdSeeds,
     next_id: u32,
     /// Counts sweeps; an entry records the one it was last used in.
     epoch: u32,
@@ -328,8 +328,7 @@ impl SeriesCache {
     }
 
     fn key_id(&self, key: impl std::hash::Hash + Copy) -> KeyId {
-        let (a, b) = &self.seeds;
-        (u128::from(a.hash_one(key)) << 64) | u128::from(b.hash_one(key))
+        self.seeds.id(key)
     }
 
     fn id(&mut self) -> u32 {
