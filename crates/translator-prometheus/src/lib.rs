@@ -33,6 +33,9 @@
 //! remote write and pushgateway bodies all go through [`to_otlp::to_metrics`].
 //! The parser is checked against Prometheus itself in `tests/prometheus_receiver.rs`:
 //! our receiver and a real Prometheus scrape the same targets and must see the same series.
+//!
+//! [`hash_id`] is the key both sides' series caches (the exporter's, the scrape receiver's)
+//! hold instead of copies of texts and label sets.
 
 pub mod exposition;
 pub mod hash_id;
