@@ -16,7 +16,7 @@ pub(crate) fn build_client(
     t: &TlsConfig,
     follow_redirects: bool,
     enable_http2: bool,
-    version: &str,
+    user_agent: &str,
 ) -> Result<reqwest::Client, ComponentError> {
     let tls_version = |v: &str| match v {
         "TLS12" => Some(TlsVersion::V1_2),
@@ -46,7 +46,7 @@ pub(crate) fn build_client(
         .map_err(|e| ComponentError::with_source(format!("{what}: tls_config"), e))?;
     let mut builder = reqwest::Client::builder()
         .tls_backend_preconfigured(rustls)
-        .user_agent(format!("tributary/{version}"))
+        .user_agent(user_agent)
         .redirect(if follow_redirects {
             reqwest::redirect::Policy::limited(10)
         } else {

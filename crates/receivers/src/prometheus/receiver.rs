@@ -59,12 +59,13 @@ impl PrometheusReceiver {
 
     pub(super) fn runtime(&self, job: Job) -> Result<JobRuntime, ComponentError> {
         let c = &job.config;
+        let user_agent = format!("tributary/{}", self.settings.build_info().version);
         let client = build_client(
             &format!("job {:?}", c.job_name),
             &c.tls_config,
             c.follow_redirects,
             c.enable_http2,
-            &self.settings.build_info().version,
+            &user_agent,
         )?;
         let mut sd_clients = Vec::new();
         for (i, sd) in c.http_sd_configs.iter().enumerate() {
@@ -73,7 +74,7 @@ impl PrometheusReceiver {
                 &sd.tls_config,
                 sd.follow_redirects,
                 sd.enable_http2,
-                &self.settings.build_info().version,
+                &user_agent,
             )?);
         }
         let start_time_metric = if self.config.use_start_time_metric {
@@ -88,11 +89,8 @@ impl PrometheusReceiver {
         Ok(JobRuntime {
             accept: HeaderValue::try_from(accept_header(&job.protocols))
                 .map_err(|e| ComponentError::with_source("scrape_protocols", e))?,
-            user_agent: HeaderValue::try_from(format!(
-                "tributary/{}",
-                self.settings.build_info().version
-            ))
-            .map_err(|e| ComponentError::with_source("the build's version", e))?,
+            user_agent: HeaderValue::try_from(user_agent)
+                .map_err(|e| ComponentError::with_source("the build's version", e))?,
             options: Options {
                 trim_metric_suffixes: self.config.trim_metric_suffixes,
                 start_time_metric,

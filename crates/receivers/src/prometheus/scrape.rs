@@ -44,7 +44,8 @@ pub(crate) struct JobRuntime {
     pub(crate) sd_clients: Vec<reqwest::Client>,
     /// The `Accept` header of the job's `scrape_protocols` (see [`accept_header`]).
     pub(crate) accept: HeaderValue,
-    /// `tributary/<version>`, as the reqwest client sends it.
+    /// `tributary/<version>`, the `User-Agent` of every scrape (reqwest's client is built
+    /// with the same).
     pub(crate) user_agent: HeaderValue,
     pub(crate) options: Options,
     pub(crate) report_extra: bool,
@@ -287,6 +288,19 @@ impl ScrapeLoop {
         self.taken_points
     }
 
+    /// Connections the target's own HTTP/1.1 connection made so far; `None` when it is
+    /// scraped through reqwest (for tests).
+    #[cfg(test)]
+    pub(crate) fn direct_connects(&self) -> Option<usize> {
+        self.direct.as_ref().map(DirectTarget::connects)
+    }
+
+    /// The series table's slots: length and capacity (for tests).
+    #[cfg(test)]
+    pub(crate) fn slot_room(&self) -> (usize, usize) {
+        self.series.slot_room()
+    }
+
     /// Samples the last scrape found on its series' trail (for tests).
     #[cfg(test)]
     pub(crate) fn trail_hits(&self) -> usize {
@@ -375,6 +389,8 @@ impl ScrapeLoop {
             }),
         );
         headers.insert(SCRAPE_TIMEOUT_HEADER, self.timeout_header.clone());
+        // reqwest's client sends the same by default; the direct path needs it here.
+        headers.insert(USER_AGENT, rt.user_agent.clone());
         for value in credentials(c.basic_auth.as_ref(), c.authorization.as_ref())
             .await
             .map_err(ScrapeError)?
@@ -392,9 +408,7 @@ impl ScrapeLoop {
         };
         let answer = match self.direct.as_mut() {
             Some(direct) => {
-                let mut direct_headers = headers.clone();
-                direct_headers.insert(USER_AGENT, rt.user_agent.clone());
-                match direct.get(&direct_headers, limit).await.map_err(failed)? {
+                match direct.get(&headers, limit).await.map_err(failed)? {
                     answer if answer.status.is_redirection() && c.follow_redirects => {
                         // reqwest follows redirects; the target is scraped through it
                         // from now on.

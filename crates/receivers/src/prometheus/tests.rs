@@ -436,6 +436,8 @@ async fn scrapes_keep_their_connection_and_follow_redirects() {
     }
     assert_eq!(ups(&sink), [1.0; 3]);
     assert_eq!(target.connections.load(Ordering::Relaxed), 1);
+    // On the target's own connection, not reqwest's pool (which would also keep one).
+    assert_eq!(scrapes.direct_connects(), Some(1));
     assert!(
         target
             .last_request()
@@ -460,6 +462,7 @@ async fn scrapes_keep_their_connection_and_follow_redirects() {
     }
     assert_eq!(ups(&sink), [1.0; 6]);
     assert_eq!(target.connections.load(Ordering::Relaxed), 3);
+    assert_eq!(scrapes.direct_connects(), Some(3));
 
     target.set(|s| {
         s.keep_alive = true;
@@ -469,6 +472,7 @@ async fn scrapes_keep_their_connection_and_follow_redirects() {
     scrapes.scrape_once().await;
     assert_eq!(ups(&sink), [1.0; 8]);
     assert!(target.last_request().starts_with("GET /moved "));
+    assert_eq!(scrapes.direct_connects(), None, "moved to reqwest");
 
     let sink = Sink::new();
     let extra = "      follow_redirects: false\n";
@@ -974,6 +978,30 @@ async fn a_node_exporter_scrape_is_taken_from_its_text_after_the_first() {
         assert_eq!(scrape.taken_points(), expected, "scrape {i}");
         assert_eq!(scrape.trail_hits(), expected, "scrape {i}");
         assert_eq!(sink.accepted()[i].item_count(), all + 5 - summary + 1);
+    }
+}
+
+/// A target's table that grew past a doubling (520 series in room for 1,024 slots) is
+/// fitted after the scrape, and stays so at the next.
+#[tokio::test]
+async fn a_grown_series_table_is_fitted_after_the_scrape() {
+    let sink = Sink::new();
+    let mut scrape = scrape_loop(&job_yaml("127.0.0.1:9".parse().unwrap(), ""), &sink);
+    let mut body = String::from("# TYPE g gauge\n");
+    for i in 0..520 {
+        body.push_str(&format!("g{{i=\"{i}\"}} 1\n"));
+    }
+    let now_ms = super::scrape::now_ms();
+    for i in 0..2 {
+        scrape
+            .scrape_fetched(Ok(text_body(&body)), now_ms + i * 1000, true)
+            .await;
+        let (len, capacity) = scrape.slot_room();
+        assert!(len >= 520, "{len} slots");
+        assert!(
+            capacity <= len + len / 4,
+            "scrape {i}: {len} slots in {capacity}"
+        );
     }
 }
 
